@@ -1,0 +1,113 @@
+package manifest
+
+import (
+	"bytes"
+	_ "embed"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"reflect"
+	"sync"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// MaxSize bounds a manifest file; anything larger is not a hand-written manifest.
+const MaxSize = 8 << 20
+
+//go:embed builtin.yaml
+var builtinYAML []byte
+
+// Builtins is the vocabulary every manifest can reference.
+type Builtins struct {
+	Categories        []Category `yaml:"categories"`
+	NoConsentCases    []Ref      `yaml:"no_consent_cases"`
+	RefusalGrounds    []Ref      `yaml:"refusal_grounds"`
+	LegalHolds        []Ref      `yaml:"legal_holds"`
+	SharingExceptions []Ref      `yaml:"sharing_exceptions"`
+}
+
+var builtins = sync.OnceValue(func() *Builtins {
+	var b Builtins
+	if err := decodeInto("builtin.yaml", builtinYAML, &b); err != nil {
+		panic("manifest: built-in vocabulary is invalid: " + err.Error())
+	}
+	return &b
+})
+
+// BuiltinVocabulary returns the built-in taxonomy and statutory lists.
+func BuiltinVocabulary() *Builtins { return builtins() }
+
+// Load reads and validates the manifest at path.
+func Load(path string) (*Manifest, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("load manifest: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("load manifest: %w", err)
+	}
+	return Parse(path, data)
+}
+
+// Parse decodes and validates a manifest. name is used in problem positions.
+// On failure the error is Problems listing everything found, in file order.
+func Parse(name string, data []byte) (*Manifest, error) {
+	if len(data) > MaxSize {
+		return nil, Problems{{File: name, Pos: Pos{1, 1}, Message: fmt.Sprintf("manifest larger than %d bytes", MaxSize)}}
+	}
+	var m Manifest
+	pos, problems := decodeFile(name, data, &m)
+	if problems != nil && len(pos) == 0 {
+		return nil, problems
+	}
+	v := &validator{m: &m, pos: pos, file: name}
+	v.run()
+	problems = append(problems, v.problems...)
+	if len(problems) > 0 {
+		problems.sort()
+		return nil, problems
+	}
+	m.index()
+	return &m, nil
+}
+
+// decodeFile decodes data into out. It returns the positions of every value
+// seen and the problems found; positions are empty when the YAML itself is unreadable.
+func decodeFile(name string, data []byte, out any) (positions, Problems) {
+	var root yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&root); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, Problems{{File: name, Pos: Pos{1, 1}, Message: "empty manifest"}}
+		}
+		return nil, Problems{syntaxProblem(name, err)}
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err == nil {
+		return nil, Problems{{File: name, Pos: Pos{extra.Line, extra.Column}, Message: "more than one YAML document"}}
+	}
+	n := &root
+	if n.Kind == yaml.DocumentNode && len(n.Content) == 1 {
+		n = n.Content[0]
+	}
+	d := &decoder{pos: positions{}}
+	d.decode(n, reflect.ValueOf(out).Elem(), "", "")
+	var ps Problems
+	for _, p := range d.problems {
+		ps = append(ps, Problem{File: name, Pos: p.pos, Message: p.msg})
+	}
+	return d.pos, ps
+}
+
+func decodeInto(name string, data []byte, out any) error {
+	_, ps := decodeFile(name, data, out)
+	if len(ps) > 0 {
+		ps.sort()
+		return ps
+	}
+	return nil
+}

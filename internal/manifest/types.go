@@ -1,0 +1,451 @@
+// Package manifest defines the privacy manifest — the machine-readable form of
+// everything a privacy policy promises — and loads, validates and describes it.
+//
+// Struct tags drive three things at once so that they cannot drift apart:
+//   - `yaml:"key"`: the key in the manifest file;
+//   - `req:"true"`: the key must be present;
+//   - `enum:"a,b,c"`: the closed set of values a string (or []string) may take;
+//   - `doc:"…"`: the description shown by `custos schema` in editors.
+package manifest
+
+// Format is the manifest format version this build understands.
+const Format = 1
+
+// Manifest is the whole privacy manifest (custos.yaml).
+type Manifest struct {
+	Custos       int                 `yaml:"custos" req:"true" doc:"Manifest format version. Must be 1."`
+	Policy       Policy              `yaml:"policy" req:"true" doc:"The policy document itself: identity, version, dates, languages, scope and how it changes."`
+	Controllers  []Controller        `yaml:"controllers" req:"true" doc:"The organisations that decide why and how personal information is processed."`
+	Contact      Contact             `yaml:"contact" req:"true" doc:"The personal-information protection department or responsible person and how to reach it."`
+	Complaints   Complaints          `yaml:"complaints" doc:"Complaint channels, regulator, governing law and competent court."`
+	Subjects     []SubjectCategory   `yaml:"subjects" doc:"Categories of data subjects (users, visitors, enterprise users' staff, …) for the record of processing."`
+	Categories   []Category          `yaml:"categories" doc:"Personal-information categories defined by this manifest, in addition to the built-in taxonomy."`
+	Services     []Service           `yaml:"services" req:"true" doc:"Services and features, each with the personal information it collects and why."`
+	Purposes     []Purpose           `yaml:"purposes" req:"true" doc:"Purposes of processing with their legal basis."`
+	NoConsent    []Ref               `yaml:"no_consent_cases" doc:"Statutory cases in which personal information may be processed without consent (built-in ids or {id, text})."`
+	Cookies      *Cookies            `yaml:"cookies" doc:"Cookies and similar technologies, and the stance on Do Not Track and Global Privacy Control."`
+	SDKs         []SDK               `yaml:"sdks" doc:"Third-party software development kits embedded in the service."`
+	Recipients   []Recipient         `yaml:"recipients" doc:"Who receives personal information: affiliates, entrusted processors, independent processors, partners, advertisers, authorities."`
+	Sharing      Sharing             `yaml:"sharing" doc:"Rules for provision, transfer (merger, acquisition) and public disclosure."`
+	Security     Security            `yaml:"security" doc:"Protection measures, certifications and incident notification."`
+	Storage      Storage             `yaml:"storage" req:"true" doc:"Where personal information is stored, cross-border transfers, and what happens when the service ends."`
+	Retention    []Retention         `yaml:"retention" req:"true" doc:"Retention rules per category or purpose."`
+	LegalHolds   []Ref               `yaml:"legal_holds" doc:"Circumstances that extend retention (built-in ids or {id, text})."`
+	Rights       Rights              `yaml:"rights" req:"true" doc:"Rights offered, how they are exercised, deadlines, fees and refusal grounds."`
+	Minors       Minors              `yaml:"minors" req:"true" doc:"How minors are treated."`
+	Assessments  []Assessment        `yaml:"assessments" doc:"Personal-information protection impact assessments and their outcome."`
+	Definitions  []Definition        `yaml:"definitions" doc:"Terms defined in the policy's appendix."`
+	Statements   map[string][]Text   `yaml:"statements" doc:"Further commitments to print at the end of a section, keyed by section id (intro, collection, cookies, sharing, security, storage, rights, minors, updates, contact)."`
+	Sections     []ExtraSection      `yaml:"extra_sections" doc:"Whole sections the structured model does not cover, placed after a named section."`
+	Jurisdiction []JurisdictionRules `yaml:"jurisdictions" doc:"Jurisdictions whose residents get specific rights or deadlines (e.g. CN, EU)."`
+
+	ix *index
+}
+
+// Text is a piece of prose in each of the manifest's languages, keyed "zh" and "en".
+type Text map[string]string
+
+// Date is a civil date written YYYY-MM-DD.
+type Date string
+
+// Ref names a built-in entry by id, or defines a custom one with its own text.
+// In YAML it is either a bare id (`national_security`) or a mapping
+// (`{id: backup_tapes, text: {zh: …, en: …}}`).
+type Ref struct {
+	ID   string `yaml:"id" req:"true" doc:"Built-in id, or a new id when text is given."`
+	Text Text   `yaml:"text" doc:"Wording for a custom entry; built-in entries carry their own."`
+}
+
+// Policy describes the document: identity, version, dates, languages, scope and change rules.
+type Policy struct {
+	ID                string   `yaml:"id" req:"true" doc:"Stable identifier of this policy (not of a version)."`
+	Title             Text     `yaml:"title" req:"true" doc:"Title of the policy."`
+	Version           string   `yaml:"version" req:"true" doc:"Version label, e.g. 2022.03.17 or 3.1."`
+	Effective         Date     `yaml:"effective" doc:"Date this version takes effect (YYYY-MM-DD)."`
+	Updated           Date     `yaml:"updated" req:"true" doc:"Date of the last update (YYYY-MM-DD)."`
+	Languages         []string `yaml:"languages" req:"true" enum:"zh-CN,en" doc:"Languages the policy is published in."`
+	Prevailing        string   `yaml:"prevailing_language" req:"true" enum:"zh-CN,en" doc:"Which language version prevails in case of difference."`
+	Scope             Text     `yaml:"scope" req:"true" doc:"Products and services the policy covers."`
+	Exclusions        []Text   `yaml:"exclusions" doc:"What the policy does not cover (third-party services, data processed on a customer's behalf, …)."`
+	Intro             []Text   `yaml:"intro" doc:"Opening paragraphs."`
+	URL               string   `yaml:"url" doc:"Where the current version is published."`
+	Archive           string   `yaml:"archive_url" doc:"Where earlier versions are kept."`
+	Updates           Updates  `yaml:"updates" req:"true" doc:"How the policy changes and how people are told."`
+	ChildrenPolicyURL string   `yaml:"children_policy_url" doc:"Separate rules for children's personal information, if any."`
+	RelatedAgreements []Text   `yaml:"related_agreements" doc:"Agreements whose definitions the policy shares (e.g. a user agreement)."`
+}
+
+// Updates says what counts as a material change and how users are told.
+type Updates struct {
+	Material        []string `yaml:"material_changes" enum:"processing,ownership,recipients,rights,contact,impact_assessment" doc:"Kinds of change that are material. Empty means the six kinds of GB/T 35273-2020 §10.1."`
+	Notice          []string `yaml:"notice" req:"true" enum:"website,prominent_notice,email,sms,in_app,push,announcement" doc:"How users are told of a material change."`
+	Acceptance      string   `yaml:"acceptance" req:"true" enum:"express_consent,continued_use" doc:"After a material change: ask again for express consent, or take continued use as acceptance."`
+	NoReduction     bool     `yaml:"no_reduction_without_consent" doc:"Rights under the policy are never reduced without express consent."`
+	EffectiveOnPost bool     `yaml:"effective_on_posting" doc:"A new version takes effect when posted."`
+	NoticeDays      int      `yaml:"notice_days" doc:"Days of notice before a material change takes effect."`
+	KeepArchive     bool     `yaml:"keep_archive" doc:"Earlier versions are archived for reference."`
+}
+
+// Controller is an organisation that determines purposes and means of processing.
+type Controller struct {
+	ID         string      `yaml:"id" req:"true"`
+	Name       Text        `yaml:"name" req:"true"`
+	Short      Text        `yaml:"short_name" doc:"How the policy refers to the controller (\"UnionTech Software\", \"we\")."`
+	Role       string      `yaml:"role" req:"true" enum:"controller,joint_controller,processor" doc:"Role under PIPL/GDPR."`
+	Address    Text        `yaml:"address"`
+	Country    string      `yaml:"country" doc:"ISO 3166-1 alpha-2 country code."`
+	Website    string      `yaml:"website"`
+	Affiliates []Affiliate `yaml:"affiliates" doc:"Affiliated companies covered by the policy."`
+}
+
+// Affiliate is a company related to a controller.
+type Affiliate struct {
+	ID      string `yaml:"id" req:"true"`
+	Name    Text   `yaml:"name" req:"true"`
+	Country string `yaml:"country"`
+}
+
+// Contact is the personal-information protection function.
+type Contact struct {
+	Department Text      `yaml:"department" req:"true" doc:"Department for personal-information protection."`
+	Person     Text      `yaml:"responsible_person" doc:"Responsible person or DPO, if named."`
+	Controller string    `yaml:"controller" doc:"Controller id the contact acts for (defaults to the first)."`
+	Address    Text      `yaml:"address"`
+	Channels   []Channel `yaml:"channels" req:"true" doc:"Ways to reach the department."`
+	Response   *Deadline `yaml:"response" doc:"Reply time for general questions."`
+	EURep      Text      `yaml:"eu_representative" doc:"Representative in the EU, if any."`
+}
+
+// Channel is one way to reach someone.
+type Channel struct {
+	ID    string `yaml:"id" req:"true"`
+	Kind  string `yaml:"kind" req:"true" enum:"email,phone,post,web,in_app,online_form,customer_service" doc:"Kind of channel."`
+	Value string `yaml:"value" req:"true" doc:"Address, number or URL."`
+	Label Text   `yaml:"label" doc:"What the channel is for, if not obvious."`
+}
+
+// Complaints are where a dissatisfied person can turn.
+type Complaints struct {
+	Channels     []string `yaml:"channels" doc:"Contact channel ids that take complaints."`
+	Regulators   []Text   `yaml:"regulators" doc:"Supervisory authorities a complaint may be lodged with."`
+	Court        Text     `yaml:"court" doc:"Competent court for lawsuits."`
+	Arbitration  Text     `yaml:"arbitration" doc:"Arbitration body, if disputes go to arbitration."`
+	GoverningLaw Text     `yaml:"governing_law" doc:"Law that governs the policy."`
+}
+
+// SubjectCategory is a kind of person whose data is processed.
+type SubjectCategory struct {
+	ID   string `yaml:"id" req:"true"`
+	Name Text   `yaml:"name" req:"true"`
+}
+
+// Category is a personal-information category.
+type Category struct {
+	ID        string `yaml:"id" req:"true" doc:"Category id; built-in ids look like contact.phone."`
+	Name      Text   `yaml:"name" req:"true"`
+	Parent    string `yaml:"parent" doc:"Broader category (built-in or manifest)."`
+	Sensitive bool   `yaml:"sensitive" doc:"Sensitive personal information (PIPL art. 28, GB/T 35273 Annex B)."`
+	Examples  Text   `yaml:"examples" doc:"Examples of what falls in the category."`
+}
+
+// Service is a product, service or feature that collects personal information.
+type Service struct {
+	ID          string       `yaml:"id" req:"true"`
+	Name        Text         `yaml:"name" req:"true"`
+	PartOf      string       `yaml:"part_of" doc:"Parent service id, for features within a service."`
+	Description Text         `yaml:"description"`
+	Subjects    []string     `yaml:"subjects" doc:"Subject category ids this service concerns."`
+	Collects    []Collection `yaml:"collects" doc:"What the service collects and why."`
+	Permissions []Permission `yaml:"permissions" doc:"Device permissions the service asks for."`
+}
+
+// Collection is one collection of personal information within a service.
+type Collection struct {
+	Categories      []string `yaml:"categories" req:"true" doc:"Category ids collected together."`
+	Purposes        []string `yaml:"purposes" req:"true" doc:"Purpose ids the collection serves."`
+	Necessity       string   `yaml:"necessity" req:"true" enum:"required,optional" doc:"Necessary for the service, or optional."`
+	IfRefused       Text     `yaml:"if_refused" doc:"What refusing costs the user."`
+	Sources         []string `yaml:"sources" req:"true" enum:"user,device,automatic,third_party,social_login,other_users,public,credit_agency,partner" doc:"Where the information comes from."`
+	SourceDetail    Text     `yaml:"source_detail" doc:"Which third party or public source, if any."`
+	Condition       Text     `yaml:"condition" doc:"When the collection happens, if not always."`
+	When            Text     `yaml:"when" doc:"The user action that triggers it (\"when you register\")."`
+	SeparateConsent bool     `yaml:"separate_consent" doc:"Separate consent is asked for this collection."`
+	Note            Text     `yaml:"note"`
+}
+
+// Permission is a device permission.
+type Permission struct {
+	Permission string `yaml:"permission" req:"true" enum:"camera,microphone,location,storage,contacts,phone,sms,calendar,bluetooth,wifi,notifications,photos,sensors,nfc,clipboard,install_apps,network" doc:"Device permission."`
+	Purpose    Text   `yaml:"purpose" req:"true" doc:"Why the permission is needed."`
+	Optional   bool   `yaml:"optional" doc:"The service works without it."`
+}
+
+// Purpose is a purpose of processing with its legal basis.
+type Purpose struct {
+	ID                 string   `yaml:"id" req:"true"`
+	Name               Text     `yaml:"name" req:"true"`
+	Description        Text     `yaml:"description"`
+	Basis              string   `yaml:"basis" req:"true" enum:"consent,contract,hr_management,legal_obligation,vital_interests,public_interest,news_reporting,publicly_disclosed,legitimate_interests,other_law" doc:"Legal basis (PIPL art. 13 / GDPR art. 6)."`
+	LegitimateInterest Text     `yaml:"legitimate_interest" doc:"The interest pursued, required when basis is legitimate_interests."`
+	SeparateConsent    bool     `yaml:"separate_consent" doc:"Consent for this purpose is asked separately."`
+	Signals            []string `yaml:"signals" enum:"sale,sharing,targeted_advertising" doc:"Marks the purpose for browser opt-out signals (GPC/DNT)."`
+	DirectMarketing    bool     `yaml:"direct_marketing" doc:"Objection to it is absolute."`
+	AutomatedDecision  bool     `yaml:"automated_decision" doc:"Decisions are made by automated means."`
+	OptOut             Text     `yaml:"opt_out" doc:"How to opt out."`
+}
+
+// Cookies describes cookies and similar technologies.
+type Cookies struct {
+	DNT        string   `yaml:"do_not_track" req:"true" enum:"honour,ignore,browser_specific" doc:"What the service does with a Do Not Track signal."`
+	DNTNote    Text     `yaml:"do_not_track_note"`
+	GPC        string   `yaml:"global_privacy_control" enum:"honour,ignore" doc:"What the service does with a Global Privacy Control signal."`
+	Items      []Cookie `yaml:"items" req:"true"`
+	Management Text     `yaml:"management" doc:"How to manage or clear cookies."`
+	IfRefused  Text     `yaml:"if_refused" doc:"What refusing cookies costs."`
+}
+
+// Cookie is one cookie or similar technology.
+type Cookie struct {
+	ID          string   `yaml:"id" req:"true"`
+	Name        Text     `yaml:"name" req:"true"`
+	Kind        string   `yaml:"kind" req:"true" enum:"cookie,local_storage,web_beacon,pixel,anonymous_id,sdk_identifier,plugin" doc:"Kind of technology."`
+	Category    string   `yaml:"category" req:"true" enum:"necessary,security,functional,analytics,advertising" doc:"Consent category."`
+	Purposes    []string `yaml:"purposes" req:"true"`
+	Provider    string   `yaml:"provider" doc:"Recipient id of a third-party provider; empty for first-party."`
+	Duration    Text     `yaml:"duration"`
+	Description Text     `yaml:"description"`
+}
+
+// SDK is a third-party software development kit.
+type SDK struct {
+	ID          string   `yaml:"id" req:"true"`
+	Name        Text     `yaml:"name" req:"true"`
+	Company     Text     `yaml:"company" req:"true"`
+	Function    Text     `yaml:"function" req:"true" doc:"What the SDK does for the service."`
+	Purposes    []string `yaml:"purposes" req:"true"`
+	Collects    []string `yaml:"collects" req:"true" doc:"Category ids the SDK collects."`
+	Scope       Text     `yaml:"scope" doc:"Where and when the SDK runs (which feature, which platform)."`
+	Platforms   []string `yaml:"platforms" enum:"android,ios,harmonyos,web,desktop,server" doc:"Platforms it runs on."`
+	PolicyURL   string   `yaml:"policy_url" req:"true"`
+	Permissions []string `yaml:"permissions" enum:"camera,microphone,location,storage,contacts,phone,sms,calendar,bluetooth,wifi,notifications,photos,sensors,nfc,clipboard,install_apps,network" doc:"Device permissions it uses."`
+	AutoStart   bool     `yaml:"auto_start" doc:"Starts itself or is woken in the background."`
+	AutoReason  Text     `yaml:"auto_start_reason" doc:"Why it auto-starts; required when auto_start is true."`
+	Country     string   `yaml:"country" doc:"Where the SDK provider processes the data (ISO 3166-1 alpha-2)."`
+	Basis       string   `yaml:"basis" enum:"consent,contract,hr_management,legal_obligation,vital_interests,public_interest,news_reporting,publicly_disclosed,legitimate_interests,other_law" doc:"Legal basis of the provision; defaults to that of its purposes."`
+}
+
+// Recipient receives personal information from the controller.
+type Recipient struct {
+	ID              string   `yaml:"id" req:"true"`
+	Name            Text     `yaml:"name" req:"true"`
+	Kind            string   `yaml:"kind" req:"true" enum:"affiliate,entrusted_processor,independent_controller,partner,advertiser,authority,professional_adviser,user_directed" doc:"Relationship to the controller."`
+	Categories      []string `yaml:"categories" req:"true"`
+	Purposes        []string `yaml:"purposes" req:"true"`
+	Description     Text     `yaml:"description"`
+	Country         string   `yaml:"country" doc:"Where the recipient processes the data (ISO 3166-1 alpha-2)."`
+	SeparateConsent bool     `yaml:"separate_consent" doc:"Separate consent is asked before provision."`
+	Safeguards      Text     `yaml:"safeguards" doc:"Contractual or technical safeguards."`
+	Deidentified    bool     `yaml:"deidentified" doc:"Receives only de-identified or statistical data."`
+	Endpoint        string   `yaml:"endpoint" doc:"Webhook URL for erasure and correction notices."`
+	NoticeEmail     string   `yaml:"notice_email" doc:"Address for notices when there is no endpoint."`
+}
+
+// Sharing holds the rules for provision, transfer and public disclosure.
+type Sharing struct {
+	Principles       []Text            `yaml:"principles" doc:"General rules for provision to third parties."`
+	Exceptions       []Ref             `yaml:"exceptions" doc:"Cases where provision, transfer or disclosure needs no consent (built-in ids)."`
+	Transfer         *Transfer         `yaml:"transfer" doc:"Transfer on merger, acquisition, division or bankruptcy."`
+	PublicDisclosure *PublicDisclosure `yaml:"public_disclosure"`
+	ThirdPartyLinks  Text              `yaml:"third_party_links" doc:"Statement on services provided directly by third parties."`
+}
+
+// Transfer describes what happens to personal information on a merger or similar event.
+type Transfer struct {
+	NewHolderBound bool `yaml:"new_holder_bound" doc:"The new holder is bound by the policy or must ask for consent again."`
+	Notify         bool `yaml:"notify" doc:"Subjects are told the new holder's name and contact."`
+	Text           Text `yaml:"text"`
+}
+
+// PublicDisclosure describes when personal information is disclosed publicly.
+type PublicDisclosure struct {
+	Never           bool   `yaml:"never" doc:"Personal information is never publicly disclosed except as the law requires."`
+	SeparateConsent bool   `yaml:"separate_consent" doc:"Public disclosure needs separate consent."`
+	Cases           []Text `yaml:"cases" doc:"Cases in which disclosure happens."`
+}
+
+// Security describes protection measures, certifications and incident handling.
+type Security struct {
+	Measures       []Measure       `yaml:"measures"`
+	Certifications []Certification `yaml:"certifications"`
+	Incident       *Incident       `yaml:"incident"`
+	Liability      Text            `yaml:"liability" doc:"What the controller answers for if its safeguards fail."`
+}
+
+// Measure is one protection measure.
+type Measure struct {
+	Kind string `yaml:"kind" req:"true" enum:"encryption,access_control,de_identification,minimisation,audit_logging,training,vendor_management,backup,intrusion_prevention,incident_response,physical,organisational,other"`
+	Text Text   `yaml:"text" req:"true"`
+}
+
+// Certification is a security or privacy certification held.
+type Certification struct {
+	ID    string `yaml:"id" req:"true" doc:"E.g. mlps_level_3, iso27001, iso27701."`
+	Name  Text   `yaml:"name" req:"true"`
+	Scope Text   `yaml:"scope"`
+}
+
+// Incident describes how people are told of a security incident.
+type Incident struct {
+	Channels           []string `yaml:"channels" req:"true" enum:"email,sms,phone,push,in_app,letter,announcement" doc:"How affected people are told."`
+	PublicAnnouncement bool     `yaml:"public_announcement" doc:"Announce publicly when individual notice is impractical."`
+	ReportRegulator    bool     `yaml:"report_regulator" doc:"Report to the regulator."`
+	ResponseTeam       bool     `yaml:"response_team" doc:"A dedicated response team and plan exist."`
+}
+
+// Storage says where data lives and how it crosses borders.
+type Storage struct {
+	Locations       []Location    `yaml:"locations" req:"true"`
+	CrossBorder     []CrossBorder `yaml:"cross_border"`
+	Discontinuation Text          `yaml:"discontinuation" doc:"What happens to personal information when the service ends."`
+}
+
+// Location is a storage location.
+type Location struct {
+	ID         string   `yaml:"id" req:"true"`
+	Country    string   `yaml:"country" req:"true" doc:"ISO 3166-1 alpha-2 country code."`
+	Region     Text     `yaml:"region"`
+	Categories []string `yaml:"categories" doc:"Category ids stored there; empty means all."`
+	Encrypted  bool     `yaml:"encrypted" doc:"Stored encrypted."`
+}
+
+// CrossBorder is a transfer of personal information out of the country of collection.
+type CrossBorder struct {
+	ID              string   `yaml:"id" req:"true"`
+	From            string   `yaml:"from" doc:"Country of collection (ISO 3166-1 alpha-2); defaults to CN."`
+	To              []string `yaml:"to" req:"true" doc:"Destination countries (ISO 3166-1 alpha-2)."`
+	Categories      []string `yaml:"categories" req:"true"`
+	Purposes        []string `yaml:"purposes" req:"true"`
+	Recipient       string   `yaml:"recipient" doc:"Recipient id, if a named recipient."`
+	Mechanism       string   `yaml:"mechanism" req:"true" enum:"security_assessment,standard_contract,certification,adequacy,eu_scc,bcr,consent,de_identified,exemption" doc:"Legal mechanism of the transfer."`
+	SeparateConsent bool     `yaml:"separate_consent" doc:"Separate consent is asked for the transfer."`
+	Description     Text     `yaml:"description"`
+}
+
+// Retention is a retention rule.
+type Retention struct {
+	ID         string   `yaml:"id" req:"true"`
+	Categories []string `yaml:"categories" doc:"Category ids the rule covers."`
+	Purposes   []string `yaml:"purposes" doc:"Purpose ids the rule covers."`
+	Period     *Period  `yaml:"period" doc:"Fixed period, counted from the event in 'from'."`
+	Until      string   `yaml:"until" enum:"account_deletion,purpose_fulfilled,consent_withdrawn,service_end,legal_minimum" doc:"Event that ends retention, when there is no fixed period."`
+	From       string   `yaml:"from" enum:"collection,account_deletion,last_activity,contract_end,transaction" doc:"Event from which a fixed period is counted."`
+	After      string   `yaml:"after" req:"true" enum:"delete,anonymise,restrict" doc:"What happens when retention ends."`
+	Reason     Text     `yaml:"reason" doc:"Why this period (law, contract, …)."`
+}
+
+// Period is a length of time.
+type Period struct {
+	Count int    `yaml:"count" req:"true"`
+	Unit  string `yaml:"unit" req:"true" enum:"days,months,years"`
+}
+
+// Rights describes the rights offered and how they run.
+type Rights struct {
+	Offered        []Right       `yaml:"offered" req:"true"`
+	Deadlines      []Deadline    `yaml:"deadlines" req:"true" doc:"Response deadlines per right and jurisdiction. A deadline without rights applies to all; without jurisdictions, to every jurisdiction."`
+	Verification   Text          `yaml:"verification" doc:"How identity is verified before a request is answered."`
+	Cancellation   *Cancellation `yaml:"account_cancellation"`
+	Fees           Fees          `yaml:"fees" req:"true"`
+	RefusalGrounds []Ref         `yaml:"refusal_grounds" doc:"Statutory grounds on which a request may be refused (built-in ids or {id, text})."`
+	Restrictions   []Text        `yaml:"limits" doc:"Other limits on rights (e.g. requests needing disproportionate effort)."`
+	Deceased       *Deceased     `yaml:"deceased" doc:"Rights of close relatives of a deceased person."`
+	WithdrawEffect Text          `yaml:"withdrawal_effect" doc:"What withdrawing consent does and does not affect."`
+}
+
+// Right is one right and how it is exercised.
+type Right struct {
+	Right         string   `yaml:"right" req:"true" enum:"access,copy,portability,correction,deletion,withdraw_consent,cancel_account,restriction,objection,explain_automated_decision,explain_rules,complaint,deceased" doc:"Which right."`
+	Jurisdictions []string `yaml:"jurisdictions" doc:"Jurisdiction ids where it applies; empty means everywhere."`
+	SelfService   Text     `yaml:"self_service" doc:"Where in the product the user can do it alone."`
+	Channels      []string `yaml:"channels" doc:"Contact channel ids that accept the request."`
+	How           Text     `yaml:"how" doc:"Further instructions."`
+	Conditions    Text     `yaml:"conditions" doc:"Conditions or limits specific to this right."`
+}
+
+// Deadline is a response deadline.
+type Deadline struct {
+	ID            string     `yaml:"id" doc:"Optional name of the deadline."`
+	Rights        []string   `yaml:"rights" enum:"access,copy,portability,correction,deletion,withdraw_consent,cancel_account,restriction,objection,explain_automated_decision,explain_rules,complaint,deceased"`
+	Jurisdictions []string   `yaml:"jurisdictions"`
+	Count         int        `yaml:"count" req:"true"`
+	Unit          string     `yaml:"unit" req:"true" enum:"calendar_days,working_days,months" doc:"working_days count on the PRC working-day calendar."`
+	Extension     *Extension `yaml:"extension" doc:"Extension allowed for complex or numerous requests."`
+	Clock         string     `yaml:"clock" enum:"pause,restart,run" doc:"What waiting on the subject (e.g. for identity verification) does to the clock."`
+}
+
+// Extension is how far a deadline may be extended.
+type Extension struct {
+	Count                   int    `yaml:"count" req:"true"`
+	Unit                    string `yaml:"unit" req:"true" enum:"calendar_days,working_days,months"`
+	NoticeWithinFirstPeriod bool   `yaml:"notice_within_first_period" doc:"The subject is told of the extension and its reason within the first period."`
+}
+
+// Cancellation describes account cancellation.
+type Cancellation struct {
+	CoolingOffDays int  `yaml:"cooling_off_days" doc:"Days before cancellation takes effect; the user can undo it meanwhile."`
+	SelfService    Text `yaml:"self_service"`
+	Effect         Text `yaml:"effect" doc:"What cancellation does to the user's information."`
+}
+
+// Fees is the fee policy for requests.
+type Fees struct {
+	Policy         string  `yaml:"policy" req:"true" enum:"free,free_except_repeated,cost_based" doc:"free; free except a cost-based fee for repeated or unreasonable requests; always cost-based."`
+	RepeatedWindow *Period `yaml:"repeated_window" doc:"Window in which requests count as repeated."`
+	RepeatedCount  int     `yaml:"repeated_count" doc:"Requests in the window above which a request counts as repeated."`
+	Text           Text    `yaml:"text"`
+}
+
+// Deceased describes requests by close relatives of a deceased person.
+type Deceased struct {
+	Allowed bool `yaml:"allowed" req:"true"`
+	Text    Text `yaml:"text"`
+}
+
+// Minors describes the treatment of minors.
+type Minors struct {
+	Stance          string `yaml:"stance" req:"true" enum:"adults_only,guardian_consent,not_directed" doc:"adults_only: the service is for adults only; guardian_consent: minors under the threshold need a guardian's consent; not_directed: not aimed at children, their PI is not knowingly collected."`
+	AgeThreshold    int    `yaml:"age_threshold" doc:"Age below which special rules apply (14 under PIPL, 13 under COPPA, 16 under GDPR)."`
+	GuardianConsent bool   `yaml:"guardian_consent" doc:"A guardian must consent for subjects under the threshold."`
+	DeleteIfFound   bool   `yaml:"delete_if_discovered" doc:"Information collected without a guardian's consent is deleted once discovered."`
+	Text            Text   `yaml:"text"`
+}
+
+// Assessment is a personal-information protection impact assessment.
+type Assessment struct {
+	ID      string `yaml:"id" req:"true"`
+	Date    Date   `yaml:"date" req:"true"`
+	Subject Text   `yaml:"subject" req:"true" doc:"What was assessed."`
+	Risk    string `yaml:"risk" req:"true" enum:"low,medium,high"`
+	Publish bool   `yaml:"publish" doc:"The report is published."`
+}
+
+// Definition is a term defined in the policy.
+type Definition struct {
+	Term Text `yaml:"term" req:"true"`
+	Text Text `yaml:"text" req:"true"`
+}
+
+// ExtraSection is a section the structured model does not cover.
+type ExtraSection struct {
+	ID    string `yaml:"id" req:"true"`
+	After string `yaml:"after" req:"true" enum:"intro,collection,cookies,sharing,security,storage,rights,minors,updates,contact,complaints" doc:"Section after which it is placed."`
+	Title Text   `yaml:"title" req:"true"`
+	Body  []Text `yaml:"body" req:"true"`
+}
+
+// JurisdictionRules names a jurisdiction with its own rights or deadlines.
+type JurisdictionRules struct {
+	ID   string `yaml:"id" req:"true" doc:"E.g. CN, EU, US-CA."`
+	Name Text   `yaml:"name" req:"true"`
+	Law  Text   `yaml:"law" doc:"The law that grants the rights."`
+}

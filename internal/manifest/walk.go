@@ -1,0 +1,52 @@
+package manifest
+
+import (
+	"fmt"
+	"reflect"
+	"sort"
+	"strings"
+)
+
+// walkTexts calls fn for every non-empty Text in v, with the path the decoder
+// records for it, in a deterministic order.
+func walkTexts(v any, path string, fn func(path string, t Text)) {
+	walkValue(reflect.ValueOf(v), path, fn)
+}
+
+func walkValue(v reflect.Value, path string, fn func(string, Text)) {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			walkValue(v.Elem(), path, fn)
+		}
+	case reflect.Struct:
+		t := v.Type()
+		for i := 0; i < t.NumField(); i++ {
+			key := strings.Split(t.Field(i).Tag.Get("yaml"), ",")[0]
+			if key == "" || key == "-" {
+				continue
+			}
+			sub := key
+			if path != "" {
+				sub = path + "." + key
+			}
+			walkValue(v.Field(i), sub, fn)
+		}
+	case reflect.Slice:
+		for i := 0; i < v.Len(); i++ {
+			walkValue(v.Index(i), fmt.Sprintf("%s[%d]", path, i), fn)
+		}
+	case reflect.Map:
+		if v.Type() == textType {
+			if v.Len() > 0 {
+				fn(path, v.Interface().(Text))
+			}
+			return
+		}
+		ks := v.MapKeys()
+		sort.Slice(ks, func(i, j int) bool { return ks[i].String() < ks[j].String() })
+		for _, k := range ks {
+			walkValue(v.MapIndex(k), path+"."+k.String(), fn)
+		}
+	}
+}
