@@ -47,6 +47,7 @@ record of processing activities.`,
 	root.SetErr(stderr)
 	root.AddCommand(
 		newValidateCmd(),
+		newPolicyCmd(),
 	)
 	return root
 }
