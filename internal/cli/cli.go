@@ -48,6 +48,8 @@ record of processing activities.`,
 	root.AddCommand(
 		newValidateCmd(),
 		newPolicyCmd(),
+		newInventoryCmd(),
+		newSchemaCmd(),
 	)
 	return root
 }

@@ -66,13 +66,13 @@ type Policy struct {
 	Languages         []string `yaml:"languages" req:"true" enum:"zh-CN,en" doc:"Languages the policy is published in."`
 	Prevailing        string   `yaml:"prevailing_language" req:"true" enum:"zh-CN,en" doc:"Which language version prevails in case of difference."`
 	Scope             Text     `yaml:"scope" req:"true" doc:"Products and services the policy covers."`
-	Exclusions        []Text   `yaml:"exclusions" doc:"What the policy does not cover (third-party services, data processed on a customer's behalf, …)."`
+	Exclusions        []Text   `yaml:"exclusions" doc:"What the policy does not cover, each a full sentence (\"This policy does not apply to …\")."`
 	Intro             []Text   `yaml:"intro" doc:"Opening paragraphs."`
 	URL               string   `yaml:"url" doc:"Where the current version is published."`
 	Archive           string   `yaml:"archive_url" doc:"Where earlier versions are kept."`
 	Updates           Updates  `yaml:"updates" req:"true" doc:"How the policy changes and how people are told."`
 	ChildrenPolicyURL string   `yaml:"children_policy_url" doc:"Separate rules for children's personal information, if any."`
-	RelatedAgreements []Text   `yaml:"related_agreements" doc:"Agreements whose definitions the policy shares (e.g. a user agreement)."`
+	RelatedAgreements []Text   `yaml:"related_agreements" doc:"Agreements to be read with the policy, each a name such as \"the User Agreement\"."`
 }
 
 // Updates says what counts as a material change and how users are told.
@@ -162,9 +162,10 @@ type Service struct {
 // Collection is one collection of personal information within a service.
 type Collection struct {
 	Categories      []string `yaml:"categories" req:"true" doc:"Category ids collected together."`
+	Alternatives    bool     `yaml:"alternatives" doc:"Any one of the categories suffices (\"your phone number or email address\")."`
 	Purposes        []string `yaml:"purposes" req:"true" doc:"Purpose ids the collection serves."`
 	Necessity       string   `yaml:"necessity" req:"true" enum:"required,optional" doc:"Necessary for the service, or optional."`
-	IfRefused       Text     `yaml:"if_refused" doc:"What refusing costs the user."`
+	IfRefused       Text     `yaml:"if_refused" doc:"What refusing costs the user: a sentence, or a clause completing \"If you do not provide it, …\"."`
 	Sources         []string `yaml:"sources" req:"true" enum:"user,device,automatic,third_party,social_login,other_users,public,credit_agency,partner" doc:"Where the information comes from."`
 	SourceDetail    Text     `yaml:"source_detail" doc:"Which third party or public source, if any."`
 	Condition       Text     `yaml:"condition" doc:"When the collection happens, if not always."`

@@ -243,11 +243,6 @@ func (v *validator) checkPolicy() {
 		}
 		seen[l] = true
 	}
-	if p.Effective != "" && p.Updated != "" && p.Updated < p.Effective && !v.m.Policy.Updates.EffectiveOnPost {
-		// An update announced before it takes effect is normal; one dated before the
-		// version it updates is not.
-		v.errorf("policy.updated", "updated %s is before effective %s", p.Updated, p.Effective)
-	}
 	u := p.Updates
 	if u.NoticeDays < 0 {
 		v.errorf("policy.updates.notice_days", "notice_days must not be negative")
@@ -733,7 +728,7 @@ func (v *validator) checkExtras() {
 
 // checkTexts reports Text values missing a language the policy is published in.
 func (v *validator) checkTexts() {
-	walkTexts(v.m, "", func(path string, t Text) {
+	WalkTexts(v.m, func(path string, t Text) {
 		for _, l := range v.langs {
 			if strings.TrimSpace(t[l]) == "" {
 				v.errorf(path, "missing %s text", l)

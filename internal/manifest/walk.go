@@ -7,10 +7,10 @@ import (
 	"strings"
 )
 
-// walkTexts calls fn for every non-empty Text in v, with the path the decoder
-// records for it, in a deterministic order.
-func walkTexts(v any, path string, fn func(path string, t Text)) {
-	walkValue(reflect.ValueOf(v), path, fn)
+// WalkTexts calls fn for every non-empty Text in v (a manifest or part of one)
+// with its path, such as services[2].description, in a deterministic order.
+func WalkTexts(v any, fn func(path string, t Text)) {
+	walkValue(reflect.ValueOf(v), "", fn)
 }
 
 func walkValue(v reflect.Value, path string, fn func(string, Text)) {

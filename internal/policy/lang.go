@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/custos-privacy/custos/internal/manifest"
 )
@@ -77,7 +78,7 @@ func (l lang) sentence(s string) string {
 		return ""
 	}
 	last := []rune(s)[len([]rune(s))-1]
-	if strings.ContainsRune(".。!！?？;；:：)）\"”", last) {
+	if strings.ContainsRune(".。!！?？;；:：", last) {
 		return s
 	}
 	return s + l.s("。", ".")
@@ -88,7 +89,7 @@ func (l lang) para(parts ...string) string {
 	var out []string
 	for _, p := range parts {
 		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, l.sentence(p))
+			out = append(out, l.sentence(l.capitalise(p)))
 		}
 	}
 	if l.zh() {
@@ -97,9 +98,43 @@ func (l lang) para(parts ...string) string {
 	return strings.Join(out, " ")
 }
 
-// capitalise upper-cases the first letter of an English sentence.
+// clause strips the closing punctuation of a text so it can sit inside a sentence.
+func (l lang) clause(s string) string {
+	return strings.TrimRight(strings.TrimSpace(s), ".。;；")
+}
+
+// completes returns text as a sentence that follows lead ("If you do not
+// provide it, "), unless the text already reads as a sentence of its own.
+func (l lang) completes(leadZH, leadEN, text string, ownZH ...string) string {
+	text = strings.TrimSpace(text)
+	if text == "" {
+		return ""
+	}
+	if l.zh() {
+		for _, p := range ownZH {
+			if strings.HasPrefix(text, p) {
+				return text
+			}
+		}
+		return leadZH + text
+	}
+	if r := []rune(text)[0]; unicode.IsUpper(r) {
+		return text
+	}
+	return leadEN + text
+}
+
+// capitalise upper-cases the first letter of an English sentence, unless its
+// first word is a name with capitals of its own (iOS, eBay).
 func (l lang) capitalise(s string) string {
-	if l.zh() || s == "" {
+	if l.zh() || s == "" || s[0] < 'a' || s[0] > 'z' {
+		return s
+	}
+	word := s
+	if i := strings.IndexAny(s, " ,;:"); i >= 0 {
+		word = s[:i]
+	}
+	if strings.ToLower(word) != word {
 		return s
 	}
 	return strings.ToUpper(s[:1]) + s[1:]

@@ -161,15 +161,19 @@ func (r *renderer) intro() Section {
 	s.Blocks = append(s.Blocks, Para{l.para(l.s(
 		"本政策说明%s在提供%s时如何收集、使用、存储、共享和保护您的个人信息，以及您享有的权利",
 		"This policy explains how %s collect, use, store, share and protect your personal information when providing %s, and the rights you have",
-		who, l.t(m.Policy.Scope)))})
+		who, l.clause(l.t(m.Policy.Scope))))})
 	for _, p := range m.Policy.Intro {
 		s.Blocks = append(s.Blocks, Para{l.t(p)})
 	}
 	for _, x := range m.Policy.Exclusions {
 		s.Blocks = append(s.Blocks, Para{l.t(x)})
 	}
-	for _, a := range m.Policy.RelatedAgreements {
-		s.Blocks = append(s.Blocks, Para{l.t(a)})
+	if len(m.Policy.RelatedAgreements) > 0 {
+		var names []string
+		for _, a := range m.Policy.RelatedAgreements {
+			names = append(names, l.clause(l.t(a)))
+		}
+		s.Blocks = append(s.Blocks, Para{l.para(l.s("请将本政策与%s一并阅读", "Please read this policy together with %s", l.join(names)))})
 	}
 	if len(m.Policy.Languages) > 1 {
 		s.Blocks = append(s.Blocks, Para{l.para(l.s(
@@ -237,7 +241,7 @@ func (r *renderer) collection() Section {
 		if p.AutomatedDecision {
 			notes = append(notes, l.sentence(l.s("涉及自动化决策；您有权要求我们予以说明，并有权拒绝仅通过自动化决策方式作出的对您个人权益有重大影响的决定", "It involves automated decision-making; you may ask us to explain it and refuse decisions with a significant effect on you made solely by automated means")))
 		}
-		if o := l.t(p.OptOut); o != "" {
+		if o := l.completes("如需退出，您可以", "To opt out, ", l.t(p.OptOut), "如", "您可", "可", "请"); o != "" {
 			notes = append(notes, l.sentence(o))
 		}
 		sep := " "
@@ -309,12 +313,15 @@ func (r *renderer) service(svc manifest.Service) Section {
 func (r *renderer) collectionPara(c manifest.Collection) string {
 	l := r.l
 	cats := l.join(r.categoryNames(c.Categories))
+	if c.Alternatives {
+		cats = l.joinOr(r.categoryNames(c.Categories))
+	}
 	purposes := l.join(r.purposeNames(c.Purposes))
 	var lead []string
-	if w := l.t(c.When); w != "" {
+	if w := l.clause(l.t(c.When)); w != "" {
 		lead = append(lead, w)
 	}
-	if cond := l.t(c.Condition); cond != "" {
+	if cond := l.clause(l.t(c.Condition)); cond != "" {
 		lead = append(lead, cond)
 	}
 	var first string
@@ -337,7 +344,7 @@ func (r *renderer) collectionPara(c manifest.Collection) string {
 		srcs = append(srcs, l.v("source", src))
 	}
 	source := l.joinOr(srcs)
-	if d := l.t(c.SourceDetail); d != "" {
+	if d := l.clause(l.t(c.SourceDetail)); d != "" {
 		source += l.s("（%s）", " (%s)", d)
 	}
 	var provenance string
@@ -350,7 +357,8 @@ func (r *renderer) collectionPara(c manifest.Collection) string {
 	if c.SeparateConsent || r.needsSeparate(c) {
 		sep = l.s("我们会在收集前单独征得您的同意", "We will ask for your separate consent before collecting it")
 	}
-	return l.para(first, provenance, l.t(c.IfRefused), sep, l.t(c.Note))
+	refused := l.completes("如您不提供，", "If you do not provide it, ", l.t(c.IfRefused), "如", "若", "拒绝", "您拒绝", "不提供")
+	return l.para(first, provenance, refused, sep, l.t(c.Note))
 }
 
 // needsSeparate reports whether any purpose of the collection asks for separate consent.

@@ -10,6 +10,17 @@ func (r *renderer) rights() Section {
 	l, m := r.l, r.m
 	rs := m.Rights
 	s := Section{Title: l.s("您的权利", "Your rights")}
+	if len(m.Jurisdiction) > 0 {
+		var js []string
+		for _, j := range m.Jurisdiction {
+			item := l.t(j.Name)
+			if law := l.t(j.Law); law != "" {
+				item += l.s("：%s", ": %s", law)
+			}
+			js = append(js, item)
+		}
+		s.Blocks = append(s.Blocks, Para{l.s("您的权利依您所在地的法律确定：", "Your rights depend on the law where you live:")}, List{Items: js})
+	}
 	s.Blocks = append(s.Blocks, Para{l.s("按照相关法律法规，您对自己的个人信息享有以下权利：", "Under applicable laws and regulations, you have the following rights over your personal information:")})
 	var items []string
 	for _, o := range rs.Offered {
@@ -80,7 +91,7 @@ func (r *renderer) rightItem(o manifest.Right) string {
 	}
 	parts = append(parts, l.t(o.How), l.t(o.Conditions))
 	if len(o.Jurisdictions) > 0 {
-		parts = append(parts, l.s("本项权利适用于%s的居民", "This right applies to residents of %s", l.join(r.jurisdictionNames(o.Jurisdictions))))
+		parts = append(parts, l.s("本项权利仅适用于%s居民", "This right applies to %s residents only", l.joinOr(r.jurisdictionNames(o.Jurisdictions))))
 	}
 	return bold(l.v("right", o.Right)) + l.s("：", ": ") + l.para(parts...)
 }
@@ -121,7 +132,7 @@ func (r *renderer) deadlineSentence(d manifest.Deadline) string {
 		scope = append(scope, l.s("对于%s的请求", "for requests to %s", l.join(lowerAll(l, l.vs("right", d.Rights)))))
 	}
 	if len(d.Jurisdictions) > 0 {
-		scope = append(scope, l.s("对于%s的居民", "for residents of %s", l.join(r.jurisdictionNames(d.Jurisdictions))))
+		scope = append(scope, l.s("对于%s居民", "for %s residents", l.joinOr(r.jurisdictionNames(d.Jurisdictions))))
 	}
 	lead := ""
 	if len(scope) > 0 {
@@ -300,26 +311,26 @@ func (r *renderer) contact() Section {
 		"我们设立了个人信息保护负责部门，负责统筹协调和监督个人信息保护相关法律法规及内部制度的执行。如您对本政策或您的个人信息有任何疑问、意见或建议，可以通过以下方式与我们联系",
 		"We have a department responsible for personal-information protection, which coordinates and monitors compliance with the laws, regulations and internal rules on personal information. If you have any question, comment or suggestion about this policy or your personal information, you can contact us as follows"))})
 	var items []string
-	if len(m.Controllers) > 0 {
-		ctrl := m.Controllers[0]
-		if id := c.Controller; id != "" {
-			for _, x := range m.Controllers {
-				if x.ID == id {
-					ctrl = x
-				}
-			}
+	for _, ctrl := range m.Controllers {
+		if c.Controller != "" && ctrl.ID != c.Controller {
+			continue
 		}
 		items = append(items, l.s("公司名称：%s", "Company: %s", l.t(ctrl.Name)))
+		if a := l.t(ctrl.Address); a != "" && a != l.t(c.Address) {
+			items = append(items, l.s("注册地址：%s", "Registered address: %s", a))
+		}
+		if ctrl.Website != "" {
+			items = append(items, l.s("网站：%s", "Website: %s", ctrl.Website))
+		}
+		if c.Controller == "" {
+			break
+		}
 	}
 	items = append(items, l.s("个人信息保护负责部门：%s", "Personal-information protection department: %s", l.t(c.Department)))
 	if p := l.t(c.Person); p != "" {
 		items = append(items, l.s("个人信息保护负责人：%s", "Responsible person: %s", p))
 	}
-	addr := l.t(c.Address)
-	if addr == "" && len(m.Controllers) > 0 {
-		addr = l.t(m.Controllers[0].Address)
-	}
-	if addr != "" {
+	if addr := l.t(c.Address); addr != "" {
 		items = append(items, l.s("地址：%s", "Address: %s", addr))
 	}
 	for _, ch := range c.Channels {
@@ -384,13 +395,14 @@ func (r *renderer) definitions() Section {
 	// The categories this policy names, with the sensitive ones marked.
 	used := usedCategories(m)
 	if len(used) > 0 {
-		t := Table{Head: []string{l.s("个人信息类别", "Category of personal information"), l.s("是否敏感", "Sensitive")}}
+		t := Table{Head: []string{l.s("个人信息类别", "Category of personal information"), l.s("是否敏感", "Sensitive"), l.s("示例", "Examples")}}
 		for _, id := range used {
 			sens := l.s("否", "No")
 			if m.Sensitive(id) {
 				sens = l.s("是", "Yes")
 			}
-			t.Rows = append(t.Rows, []string{r.categoryNames([]string{id})[0], sens})
+			c, _ := m.Category(id)
+			t.Rows = append(t.Rows, []string{r.categoryNames([]string{id})[0], sens, l.t(c.Examples)})
 		}
 		s.Blocks = append(s.Blocks, Para{l.s("本政策涉及的个人信息类别如下，其中敏感个人信息以粗体标示：", "This policy covers the following categories of personal information; sensitive personal information is shown in bold:")}, t)
 	}

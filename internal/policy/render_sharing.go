@@ -351,9 +351,9 @@ func (r *renderer) retentionItem(rt manifest.Retention) string {
 			keep = l.s("保存%s", "kept %s", l.v("until", rt.Until))
 		}
 	}
-	after := l.s("期满后我们将予以%s", "then we %s it", l.v("after", rt.After))
+	after := l.s("期满后我们将%s", "then we %s", l.v("after", rt.After))
 	if rt.Period == nil {
-		after = l.s("届时我们将予以%s", "then we %s it", l.v("after", rt.After))
+		after = l.s("届时我们将%s", "then we %s", l.v("after", rt.After))
 	}
 	line := l.s("%s：%s，%s", "%s: %s; %s", l.capitalise(subject), keep, after)
 	return l.para(line, l.t(rt.Reason))

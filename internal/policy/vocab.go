@@ -108,9 +108,9 @@ var vocab = map[string]map[string][2]string{
 		"transaction":      {"自交易完成之日起", "from the completion of the transaction"},
 	},
 	"after": {
-		"delete":    {"删除", "delete"},
-		"anonymise": {"匿名化处理", "anonymise"},
-		"restrict":  {"停止除存储和采取必要安全保护措施之外的处理", "stop all processing other than storage and necessary security measures"},
+		"delete":    {"予以删除", "delete it"},
+		"anonymise": {"予以匿名化处理", "anonymise it"},
+		"restrict":  {"停止除存储和采取必要安全保护措施之外的处理", "stop all processing of it other than storage and necessary security measures"},
 	},
 	"right": {
 		"access":                     {"查阅您的个人信息", "Access your personal information"},

@@ -1,0 +1,135 @@
+package cli
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/spf13/cobra"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+func run(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = Main(args, strings.NewReader(""), &out, &errb)
+	return out.String(), errb.String(), code
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./internal/cli -update)", err)
+	}
+	if string(want) != got {
+		t.Errorf("output differs from %s (run with -update and review):\n--- want\n%s\n--- got\n%s", path, want, got)
+	}
+}
+
+func TestCommands(t *testing.T) {
+	tmp := t.TempDir()
+	broken := filepath.Join(tmp, "broken.yaml")
+	if err := os.WriteFile(broken, []byte("custos: 1\npolicy:\n  idd: x\n  languages: [fr]\nservices: {}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name     string
+		args     []string
+		code     int
+		golden   string   // compare stdout with testdata/<golden>
+		contains []string // stdout must contain
+		errHas   []string // stderr must contain
+	}{
+		{name: "valid", args: []string{"validate", "../../examples/starter/custos.yaml", "../../examples/deepin/custos.yaml"}, code: 0},
+		{name: "invalid reports every problem", args: []string{"validate", broken}, code: 1, contains: []string{
+			broken + ":3:3: unknown key \"idd\" (did you mean \"id\"?)",
+			broken + ":4:15: unknown value \"fr\": want one of zh-CN, en",
+			broken + ":5:11: want a list, got a mapping",
+			broken + ":1:1: missing required key \"rights\"",
+		}},
+		{name: "missing file", args: []string{"validate", filepath.Join(tmp, "nope.yaml")}, code: 2, errHas: []string{"no such file"}},
+		{name: "render needs a valid manifest", args: []string{"policy", "render", broken}, code: 1, errHas: []string{"unknown key \"idd\""}},
+		{name: "render rejects unknown language", args: []string{"policy", "render", "../../examples/starter/custos.yaml", "--lang", "fr"}, code: 2, errHas: []string{"unsupported language \"fr\""}},
+		{name: "render rejects unknown format", args: []string{"policy", "render", "../../examples/starter/custos.yaml", "--format", "pdf"}, code: 2, errHas: []string{"unsupported format \"pdf\""}},
+		{name: "diff text", args: []string{"policy", "diff", "../../examples/starter/custos.yaml", "../../examples/starter/custos-v2.yaml"}, code: 0, golden: "diff-starter.txt"},
+		{name: "diff json", args: []string{"policy", "diff", "--format", "json", "../../examples/starter/custos.yaml", "../../examples/starter/custos-v2.yaml"}, code: 0, golden: "diff-starter.json"},
+		{name: "diff exit code", args: []string{"policy", "diff", "--exit-code", "../../examples/starter/custos.yaml", "../../examples/starter/custos-v2.yaml"}, code: 3},
+		{name: "diff identical", args: []string{"policy", "diff", "--exit-code", "../../examples/starter/custos.yaml", "../../examples/starter/custos.yaml"}, code: 0, contains: []string{"0 change(s)", "material: no"}},
+		{name: "inventory csv", args: []string{"inventory", "../../examples/deepin/custos.yaml", "--format", "csv"}, code: 0, contains: []string{"controller,protection_contact"}},
+		{name: "schema", args: []string{"schema"}, code: 0, contains: []string{`"$schema": "https://json-schema.org/draft/2020-12/schema"`}},
+		{name: "help", args: []string{"--help"}, code: 0, golden: "help.txt"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, errOut, code := run(t, tt.args...)
+			if code != tt.code {
+				t.Fatalf("exit code %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tt.code, out, errOut)
+			}
+			if tt.golden != "" {
+				golden(t, tt.golden, out)
+			}
+			for _, s := range tt.contains {
+				if !strings.Contains(out, s) {
+					t.Errorf("stdout lacks %q:\n%s", s, out)
+				}
+			}
+			for _, s := range tt.errHas {
+				if !strings.Contains(errOut, s) {
+					t.Errorf("stderr lacks %q:\n%s", s, errOut)
+				}
+			}
+		})
+	}
+}
+
+// Every command documents itself.
+func TestEveryCommandHasHelp(t *testing.T) {
+	root := newRoot(strings.NewReader(""), &bytes.Buffer{}, &bytes.Buffer{})
+	for _, c := range allCommands(root) {
+		if c.Short == "" {
+			t.Errorf("%q has no short description", c.CommandPath())
+		}
+		if c.Runnable() && c.Long == "" {
+			t.Errorf("%q has no long help", c.CommandPath())
+		}
+	}
+}
+
+func TestRenderWritesFile(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "policy.html")
+	if _, errOut, code := run(t, "policy", "render", "../../examples/starter/custos.yaml", "--lang", "zh-CN", "--format", "html", "-o", out); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`<html lang="zh-CN">`, "<nav", "目录", "</html>"} {
+		if !bytes.Contains(data, []byte(want)) {
+			t.Errorf("rendered file lacks %q", want)
+		}
+	}
+}
+
+func allCommands(c *cobra.Command) []*cobra.Command {
+	out := []*cobra.Command{c}
+	for _, sub := range c.Commands() {
+		if sub.Name() == "help" || sub.Name() == "completion" {
+			continue
+		}
+		out = append(out, allCommands(sub)...)
+	}
+	return out
+}
