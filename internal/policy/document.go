@@ -40,3 +40,46 @@ type Table struct {
 func (Para) block()  {}
 func (List) block()  {}
 func (Table) block() {}
+
+// mapText applies f to every piece of text in the document.
+func (d *Document) mapText(f func(string) string) {
+	d.Title = f(d.Title)
+	for i := range d.Meta {
+		d.Meta[i] = f(d.Meta[i])
+	}
+	for i := range d.Sections {
+		d.Sections[i].mapText(f)
+	}
+}
+
+func (s *Section) mapText(f func(string) string) {
+	s.Title = f(s.Title)
+	for i, b := range s.Blocks {
+		switch x := b.(type) {
+		case Para:
+			s.Blocks[i] = Para{f(x.Text)}
+		case List:
+			items := make([]string, len(x.Items))
+			for j, it := range x.Items {
+				items[j] = f(it)
+			}
+			s.Blocks[i] = List{Items: items, Ordered: x.Ordered}
+		case Table:
+			head := make([]string, len(x.Head))
+			for j, h := range x.Head {
+				head[j] = f(h)
+			}
+			rows := make([][]string, len(x.Rows))
+			for j, row := range x.Rows {
+				rows[j] = make([]string, len(row))
+				for k, c := range row {
+					rows[j][k] = f(c)
+				}
+			}
+			s.Blocks[i] = Table{Head: head, Rows: rows}
+		}
+	}
+	for i := range s.Subs {
+		s.Subs[i].mapText(f)
+	}
+}

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/custos-privacy/custos/internal/manifest"
@@ -60,7 +61,23 @@ func Render(m *manifest.Manifest, tag string) (*Document, error) {
 	if s := r.definitions(); len(s.Blocks) > 0 {
 		doc.Sections = append(doc.Sections, s)
 	}
+	if l.zh() {
+		doc.mapText(spaceHanLatin)
+	}
 	return doc, nil
+}
+
+var (
+	hanLatin = regexp.MustCompile(`(\p{Han})([A-Za-z])`)
+	latinHan = regexp.MustCompile(`([A-Za-z])(\p{Han})`)
+)
+
+// spaceHanLatin puts a space between Chinese characters and Latin words
+// ("您的 IP 地址"), as Chinese typesetting does; digits are left alone so
+// that dates and counts read 2022年3月17日 and 15个工作日.
+func spaceHanLatin(s string) string {
+	s = hanLatin.ReplaceAllString(s, "$1 $2")
+	return latinHan.ReplaceAllString(s, "$1 $2")
 }
 
 func hasLanguage(m *manifest.Manifest, tag string) bool {
