@@ -356,7 +356,7 @@ type Rights struct {
 	Deadlines      []Deadline    `yaml:"deadlines" req:"true" doc:"Response deadlines per right and jurisdiction. A deadline without rights applies to all; without jurisdictions, to every jurisdiction."`
 	Verification   Text          `yaml:"verification" doc:"How identity is verified before a request is answered."`
 	Cancellation   *Cancellation `yaml:"account_cancellation"`
-	Fees           Fees          `yaml:"fees" req:"true"`
+	Fees           *Fees         `yaml:"fees" doc:"Fee policy for requests, if the policy states one."`
 	RefusalGrounds []Ref         `yaml:"refusal_grounds" doc:"Statutory grounds on which a request may be refused (built-in ids or {id, text})."`
 	Restrictions   []Text        `yaml:"limits" doc:"Other limits on rights (e.g. requests needing disproportionate effort)."`
 	Deceased       *Deceased     `yaml:"deceased" doc:"Rights of close relatives of a deceased person."`

@@ -677,9 +677,8 @@ func (v *validator) checkRights() {
 	if c := r.Cancellation; c != nil && (c.CoolingOffDays < 0 || c.CoolingOffDays > 30) {
 		v.errorf("rights.account_cancellation.cooling_off_days", "cooling-off period must be between 0 and 30 days, got %d", c.CoolingOffDays)
 	}
-	f := r.Fees
-	if f.Policy == "free_except_repeated" && (f.RepeatedWindow == nil || f.RepeatedCount <= 0) {
-		v.errorf("rights.fees", "fee policy free_except_repeated needs repeated_window and repeated_count")
+	if f := r.Fees; f != nil && (f.RepeatedWindow == nil) != (f.RepeatedCount <= 0) {
+		v.errorf("rights.fees", "repeated_window and repeated_count go together: give both or neither")
 	}
 	if d := r.Deceased; d != nil && d.Allowed && !hasRight(r.Offered, "deceased") {
 		v.errorf("rights.deceased", "deceased persons' relatives are allowed to act but right \"deceased\" is not offered")

@@ -54,7 +54,9 @@ func BuildInventory(m *manifest.Manifest, tag string) (*Inventory, error) {
 		}
 		inv.Controller = append(inv.Controller, s)
 	}
-	inv.Contact = append(inv.Contact, l.t(m.Contact.Department))
+	if d := l.t(m.Contact.Department); d != "" {
+		inv.Contact = append(inv.Contact, d)
+	}
 	if p := l.t(m.Contact.Person); p != "" {
 		inv.Contact = append(inv.Contact, p)
 	}

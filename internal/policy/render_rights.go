@@ -54,12 +54,14 @@ func (r *renderer) rights() Section {
 	if w := l.t(rs.WithdrawEffect); w != "" {
 		s.Blocks = append(s.Blocks, Para{w})
 	}
-	s.Blocks = append(s.Blocks, Para{r.fees()})
+	if rs.Fees != nil {
+		s.Blocks = append(s.Blocks, Para{r.fees()})
+	}
 	for _, x := range rs.Restrictions {
 		s.Blocks = append(s.Blocks, Para{l.t(x)})
 	}
 	if len(rs.RefusalGrounds) > 0 {
-		s.Blocks = append(s.Blocks, Para{l.s("按照法律法规的要求，在以下情形中我们将无法响应您的请求；届时我们会告知您拒绝的理由：", "As laws and regulations require, we cannot act on your request in the following cases; if we refuse, we will tell you why:")},
+		s.Blocks = append(s.Blocks, Para{l.s("按照法律法规的要求，在以下情形中我们将无法响应您的请求：", "As laws and regulations require, we cannot act on your request in the following cases:")},
 			List{Items: r.refItems(rs.RefusalGrounds, manifest.BuiltinVocabulary().RefusalGrounds), Ordered: true})
 	}
 	if d := rs.Deceased; d != nil && d.Allowed {
@@ -155,9 +157,9 @@ func (r *renderer) deadlineSentence(d manifest.Deadline) string {
 		parts = append(parts, l.s("工作日按中华人民共和国法定节假日及调休安排计算", "Working days follow the public holidays and adjusted working days of the People's Republic of China"))
 	}
 	if e := d.Extension; e != nil {
-		ext := l.s("如请求复杂或数量较多，我们可以将答复期限再延长%s", "If a request is complex or we receive many, we may extend this by a further %s", l.count(e.Count, e.Unit))
+		ext := l.s("根据请求的复杂程度，我们可以将答复期限再延长%s", "Depending on the complexity of a request, we may extend this by a further %s", l.count(e.Count, e.Unit))
 		if e.NoticeWithinFirstPeriod {
-			ext = l.s("如请求复杂或数量较多，我们可以将答复期限再延长%s，并将在最初的答复期限内告知您延期及其理由", "If a request is complex or we receive many, we may extend this by a further %s, and will tell you of the extension and the reasons within the first period", l.count(e.Count, e.Unit))
+			ext = l.s("根据请求的复杂程度，我们可以将答复期限再延长%s，并将在最初的答复期限内告知您延期及其理由", "Depending on the complexity of a request, we may extend this by a further %s, and will tell you of the extension and the reasons within the first period", l.count(e.Count, e.Unit))
 		}
 		parts = append(parts, ext)
 	}
@@ -206,14 +208,14 @@ func join2(parts []string) string {
 }
 
 func (r *renderer) fees() string {
-	l, f := r.l, r.m.Rights.Fees
+	l, f := r.l, *r.m.Rights.Fees
 	var main string
 	switch f.Policy {
 	case "free":
 		main = l.s("对于您合理的请求，我们不收取任何费用", "We do not charge for your reasonable requests")
 	case "free_except_repeated":
 		main = l.s("对于您合理的请求，我们原则上不收取费用", "In principle we do not charge for your reasonable requests")
-		if f.RepeatedWindow != nil {
+		if f.RepeatedWindow != nil && f.RepeatedCount > 0 {
 			main = l.para(main, l.s("但对于在%s内超过%d次的重复请求，我们将视情况收取一定的成本费用",
 				"For repeated requests, meaning more than %[2]d within %[1]s, we may charge a fee that covers our costs",
 				l.count(f.RepeatedWindow.Count, f.RepeatedWindow.Unit), f.RepeatedCount))
@@ -284,15 +286,13 @@ func (r *renderer) updates() Section {
 		parts = append(parts, l.s("如您在本政策更新后继续使用我们的服务，即表示您已充分阅读、理解并接受更新后的政策", "If you continue to use our services after an update, you accept the updated policy"))
 	}
 	s.Blocks = append(s.Blocks, Para{l.para(parts...)})
-	kinds := u.Material
-	if len(kinds) == 0 {
-		kinds = []string{"processing", "ownership", "recipients", "rights", "contact", "impact_assessment"}
+	if len(u.Material) > 0 {
+		var items []string
+		for _, k := range u.Material {
+			items = append(items, l.sentence(l.capitalise(l.v("material", k))))
+		}
+		s.Blocks = append(s.Blocks, Para{l.s("本政策所指的重大变更包括但不限于：", "Material changes include, but are not limited to:")}, List{Items: items, Ordered: true})
 	}
-	var items []string
-	for _, k := range kinds {
-		items = append(items, l.sentence(l.capitalise(l.v("material", k))))
-	}
-	s.Blocks = append(s.Blocks, Para{l.s("本政策所指的重大变更包括但不限于：", "Material changes include, but are not limited to:")}, List{Items: items, Ordered: true})
 	if u.KeepArchive || m.Policy.Archive != "" {
 		p := l.s("我们会将本政策的旧版本存档，供您查阅", "We keep earlier versions of this policy in an archive for your reference")
 		if m.Policy.Archive != "" {
@@ -307,9 +307,14 @@ func (r *renderer) contact() Section {
 	l, m := r.l, r.m
 	c := m.Contact
 	s := Section{Title: l.s("如何联系我们", "How to contact us")}
-	s.Blocks = append(s.Blocks, Para{l.para(l.s(
-		"我们设立了个人信息保护负责部门，负责统筹协调和监督个人信息保护相关法律法规及内部制度的执行。如您对本政策或您的个人信息有任何疑问、意见或建议，可以通过以下方式与我们联系",
-		"We have a department responsible for personal-information protection, which coordinates and monitors compliance with the laws, regulations and internal rules on personal information. If you have any question, comment or suggestion about this policy or your personal information, you can contact us as follows"))})
+	var lead []string
+	if len(c.Department) > 0 {
+		lead = append(lead, l.s("我们设立了个人信息保护负责部门，负责统筹协调和监督个人信息保护相关法律法规及内部制度的执行",
+			"We have a department responsible for personal-information protection, which coordinates and monitors compliance with the laws, regulations and internal rules on personal information"))
+	}
+	lead = append(lead, l.s("如您对本政策或您的个人信息有任何疑问、意见或建议，可以通过以下方式与我们联系",
+		"If you have any question, comment or suggestion about this policy or your personal information, you can contact us as follows"))
+	s.Blocks = append(s.Blocks, Para{l.para(lead...)})
 	var items []string
 	for _, ctrl := range m.Controllers {
 		if c.Controller != "" && ctrl.ID != c.Controller {
@@ -326,7 +331,9 @@ func (r *renderer) contact() Section {
 			break
 		}
 	}
-	items = append(items, l.s("个人信息保护负责部门：%s", "Personal-information protection department: %s", l.t(c.Department)))
+	if d := l.t(c.Department); d != "" {
+		items = append(items, l.s("个人信息保护负责部门：%s", "Personal-information protection department: %s", d))
+	}
 	if p := l.t(c.Person); p != "" {
 		items = append(items, l.s("个人信息保护负责人：%s", "Responsible person: %s", p))
 	}

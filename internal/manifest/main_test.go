@@ -1,0 +1,6 @@
+package manifest
+
+import "flag"
+
+// update makes golden-file tests rewrite their files: go test ./internal/manifest -update
+var update = flag.Bool("update", false, "rewrite golden files")
