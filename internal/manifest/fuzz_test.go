@@ -2,13 +2,13 @@ package manifest
 
 import (
 	"crypto/sha256"
-	"fmt"
-	"time"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
 	"testing"
+	"time"
 )
 
 // FuzzParse checks that Parse survives any input and that what it reports can
