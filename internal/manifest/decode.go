@@ -74,6 +74,8 @@ type decoder struct {
 	problems []decodeProblem
 	pos      positions
 	depth    int
+	visited  int // nodes decoded, aliases counted each time they are followed
+	tooBig   bool
 }
 
 type decodeProblem struct {
@@ -81,11 +83,24 @@ type decodeProblem struct {
 	msg string
 }
 
+// maxProblems bounds the report; past it a file is not worth reading line by line.
+const maxProblems = 500
+
 func (d *decoder) errorf(n *yaml.Node, format string, args ...any) {
-	d.problems = append(d.problems, decodeProblem{Pos{n.Line, n.Column}, fmt.Sprintf(format, args...)})
+	switch {
+	case len(d.problems) < maxProblems:
+		d.problems = append(d.problems, decodeProblem{Pos{n.Line, n.Column}, fmt.Sprintf(format, args...)})
+	case len(d.problems) == maxProblems:
+		d.problems = append(d.problems, decodeProblem{Pos{n.Line, n.Column}, "too many problems; stopping here"})
+	}
 }
 
-const maxDepth = 64
+const (
+	maxDepth = 64
+	// maxNodes bounds the work per document: aliases can make a small file
+	// expand exponentially ("billion laughs"). Real manifests stay far below.
+	maxNodes = 200_000
+)
 
 var (
 	textType = reflect.TypeOf(Text(nil))
@@ -102,6 +117,13 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string, tag reflect
 	defer func() { d.depth-- }()
 	if d.depth > maxDepth {
 		d.errorf(n, "nesting too deep")
+		return
+	}
+	if d.visited++; d.visited > maxNodes {
+		if !d.tooBig {
+			d.tooBig = true
+			d.errorf(n, "document too large: more than %d values once aliases are expanded", maxNodes)
+		}
 		return
 	}
 	if n.Kind == yaml.AliasNode {
