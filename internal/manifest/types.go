@@ -197,7 +197,7 @@ type Purpose struct {
 
 // Cookies describes cookies and similar technologies.
 type Cookies struct {
-	DNT        string   `yaml:"do_not_track" req:"true" enum:"honour,ignore,browser_specific" doc:"What the service does with a Do Not Track signal."`
+	DNT        string   `yaml:"do_not_track" enum:"honour,ignore,browser_specific" doc:"What the service does with a Do Not Track signal, if the policy says."`
 	DNTNote    Text     `yaml:"do_not_track_note"`
 	GPC        string   `yaml:"global_privacy_control" enum:"honour,ignore" doc:"What the service does with a Global Privacy Control signal."`
 	Items      []Cookie `yaml:"items" req:"true"`

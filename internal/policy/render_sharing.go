@@ -39,7 +39,9 @@ func (r *renderer) cookies() Section {
 		case "ignore":
 			dnt = l.s("目前，我们不会因浏览器发送“请勿追踪”（Do Not Track）信号而改变本政策所述的个人信息收集和使用方式", "We do not currently change the collection and use described in this policy in response to a Do Not Track signal")
 		}
-		s.Blocks = append(s.Blocks, Para{l.para(dnt, l.t(c.DNTNote))})
+		if p := l.para(dnt, l.t(c.DNTNote)); p != "" {
+			s.Blocks = append(s.Blocks, Para{p})
+		}
 		if c.GPC == "honour" {
 			var ps []string
 			for _, p := range m.Purposes {
