@@ -39,6 +39,16 @@ func (ps Problems) Error() string {
 	return strings.Join(lines, "\n")
 }
 
+// capped cuts a sorted report after maxProblems, saying so at the end.
+func (ps Problems) capped() Problems {
+	if len(ps) <= maxProblems {
+		return ps
+	}
+	last := ps[maxProblems-1]
+	out := append(Problems{}, ps[:maxProblems]...)
+	return append(out, Problem{File: last.File, Pos: last.Pos, Message: fmt.Sprintf("too many problems: %d more not shown", len(ps)-maxProblems)})
+}
+
 func (ps Problems) sort() {
 	sort.SliceStable(ps, func(i, j int) bool {
 		if ps[i].Pos.Line != ps[j].Pos.Line {
@@ -76,6 +86,7 @@ type decoder struct {
 	depth    int
 	visited  int // nodes decoded, aliases counted each time they are followed
 	tooBig   bool
+	failed   map[string]bool // paths whose value could not be decoded
 }
 
 type decodeProblem struct {
@@ -86,13 +97,11 @@ type decodeProblem struct {
 // maxProblems bounds the report; past it a file is not worth reading line by line.
 const maxProblems = 500
 
+// errorf records a problem. Every one is kept (maxNodes bounds them) because
+// the report is cut only after sorting: a mapping's missing keys are found
+// after its children but come first in file order.
 func (d *decoder) errorf(n *yaml.Node, format string, args ...any) {
-	switch {
-	case len(d.problems) < maxProblems:
-		d.problems = append(d.problems, decodeProblem{Pos{n.Line, n.Column}, fmt.Sprintf(format, args...)})
-	case len(d.problems) == maxProblems:
-		d.problems = append(d.problems, decodeProblem{Pos{n.Line, n.Column}, "too many problems; stopping here"})
-	}
+	d.problems = append(d.problems, decodeProblem{Pos{n.Line, n.Column}, fmt.Sprintf(format, args...)})
 }
 
 const (
@@ -187,7 +196,7 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string, tag reflect
 		}
 		m := reflect.MakeMapWithSize(t, len(n.Content)/2)
 		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, val := n.Content[i], n.Content[i+1]
+			k, val := resolve(n.Content[i]), n.Content[i+1]
 			key, ok := d.scalar(k, "a key")
 			if !ok {
 				continue
@@ -197,6 +206,7 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string, tag reflect
 				continue
 			}
 			ev := reflect.New(t.Elem()).Elem()
+			d.pos[path+"."+key+"@key"] = Pos{k.Line, k.Column}
 			d.decode(val, ev, path+"."+key, tag)
 			m.SetMapIndex(reflect.ValueOf(key), ev)
 		}
@@ -241,7 +251,7 @@ func (d *decoder) decodeText(n *yaml.Node, v reflect.Value, path string) {
 	}
 	m := make(Text, 2)
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, val := n.Content[i], n.Content[i+1]
+		k, val := resolve(n.Content[i]), n.Content[i+1]
 		if k.Kind != yaml.ScalarNode || !textLangs[k.Value] {
 			d.errorf(k, "unknown language %q: want zh or en", k.Value)
 			continue
@@ -249,6 +259,9 @@ func (d *decoder) decodeText(n *yaml.Node, v reflect.Value, path string) {
 		if _, dup := m[k.Value]; dup {
 			d.errorf(k, "duplicate key %q", k.Value)
 			continue
+		}
+		if isNull(val) {
+			continue // reported as a missing language by validation
 		}
 		s, ok := d.scalar(val, "a string")
 		if !ok {
@@ -269,7 +282,7 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 	fields := fieldsOf(t)
 	seen := make(map[string]bool, len(n.Content)/2)
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, val := n.Content[i], n.Content[i+1]
+		k, val := resolve(n.Content[i]), n.Content[i+1]
 		if k.Kind != yaml.ScalarNode {
 			d.errorf(k, "want a key, got %s", describe(k))
 			continue
@@ -293,7 +306,19 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 			sub = path + "." + k.Value
 		}
 		d.pos[sub] = Pos{val.Line, val.Column}
+		if f.required && isNull(val) {
+			d.errorf(k, "required key %q has no value", k.Value)
+			d.failed[sub] = true
+			continue
+		}
+		before := len(d.problems)
 		d.decode(val, v.Field(f.index), sub, f.tag)
+		if len(d.problems) > before {
+			d.failed[sub] = true
+		}
+		if rv := v.Field(f.index); f.required && rv.Kind() == reflect.Slice && rv.Len() == 0 && !isNull(val) && len(d.problems) == before {
+			d.errorf(val, "%q needs at least one entry", k.Value)
+		}
 	}
 	var missing []string
 	for _, f := range fields.list {
@@ -306,8 +331,22 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 	}
 }
 
+// resolve follows an alias to the node it names.
+func resolve(n *yaml.Node) *yaml.Node {
+	for i := 0; n.Kind == yaml.AliasNode && n.Alias != nil && i < maxDepth; i++ {
+		n = n.Alias
+	}
+	return n
+}
+
+func isNull(n *yaml.Node) bool {
+	n = resolve(n)
+	return n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null"
+}
+
 // scalar returns a scalar node's text; strings may be written unquoted as numbers.
 func (d *decoder) scalar(n *yaml.Node, want string) (string, bool) {
+	n = resolve(n)
 	if n.Kind != yaml.ScalarNode {
 		d.errorf(n, "want %s, got %s", want, describe(n))
 		return "", false

@@ -60,16 +60,16 @@ func Parse(name string, data []byte) (*Manifest, error) {
 		return nil, Problems{{File: name, Pos: Pos{1, 1}, Message: fmt.Sprintf("manifest larger than %d bytes", MaxSize)}}
 	}
 	var m Manifest
-	pos, problems := decodeFile(name, data, &m)
+	pos, failed, problems := decodeFile(name, data, &m)
 	if problems != nil && len(pos) == 0 {
 		return nil, problems
 	}
-	v := &validator{m: &m, pos: pos, file: name}
+	v := &validator{m: &m, pos: pos, failed: failed, file: name}
 	v.run()
 	problems = append(problems, v.problems...)
 	if len(problems) > 0 {
 		problems.sort()
-		return nil, problems
+		return nil, problems.capped()
 	}
 	m.index()
 	return &m, nil
@@ -77,37 +77,44 @@ func Parse(name string, data []byte) (*Manifest, error) {
 
 // decodeFile decodes data into out. It returns the positions of every value
 // seen and the problems found; positions are empty when the YAML itself is unreadable.
-func decodeFile(name string, data []byte, out any) (positions, Problems) {
+func decodeFile(name string, data []byte, out any) (positions, map[string]bool, Problems) {
+	empty := Problems{{File: name, Pos: Pos{1, 1}, Message: "empty manifest"}}
 	var root yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&root); err != nil {
 		if errors.Is(err, io.EOF) {
-			return nil, Problems{{File: name, Pos: Pos{1, 1}, Message: "empty manifest"}}
+			return nil, nil, empty
 		}
-		return nil, Problems{syntaxProblem(name, err)}
+		return nil, nil, Problems{syntaxProblem(name, err)}
 	}
 	var extra yaml.Node
-	if err := dec.Decode(&extra); err == nil {
-		return nil, Problems{{File: name, Pos: Pos{extra.Line, extra.Column}, Message: "more than one YAML document"}}
+	switch err := dec.Decode(&extra); {
+	case err == nil:
+		return nil, nil, Problems{{File: name, Pos: Pos{extra.Line, extra.Column}, Message: "more than one YAML document"}}
+	case !errors.Is(err, io.EOF):
+		return nil, nil, Problems{syntaxProblem(name, err)}
 	}
 	n := &root
 	if n.Kind == yaml.DocumentNode && len(n.Content) == 1 {
 		n = n.Content[0]
 	}
-	d := &decoder{pos: positions{}}
+	if n.Kind == yaml.DocumentNode || isNull(n) {
+		return nil, nil, empty
+	}
+	d := &decoder{pos: positions{}, failed: map[string]bool{}}
 	d.decode(n, reflect.ValueOf(out).Elem(), "", "")
 	var ps Problems
 	for _, p := range d.problems {
 		ps = append(ps, Problem{File: name, Pos: p.pos, Message: p.msg})
 	}
-	return d.pos, ps
+	return d.pos, d.failed, ps
 }
 
 func decodeInto(name string, data []byte, out any) error {
-	_, ps := decodeFile(name, data, out)
+	_, _, ps := decodeFile(name, data, out)
 	if len(ps) > 0 {
 		ps.sort()
-		return ps
+		return ps.capped()
 	}
 	return nil
 }

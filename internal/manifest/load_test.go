@@ -2,9 +2,11 @@ package manifest
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 
@@ -301,5 +303,32 @@ func TestBuiltinVocabulary(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A file with thousands of problems reports the first ones in file order and
+// says how many more there are, last.
+func TestProblemsAreCapped(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("custos: 1\n")
+	for i := 0; i < 3000; i++ {
+		fmt.Fprintf(&b, "unknown_%d: x\n", i)
+	}
+	_, err := Parse("flood.yaml", []byte(b.String()))
+	var ps Problems
+	if !errors.As(err, &ps) {
+		t.Fatalf("Parse: got %v, want Problems", err)
+	}
+	if len(ps) != maxProblems+1 {
+		t.Fatalf("got %d problems, want %d", len(ps), maxProblems+1)
+	}
+	if got := ps[0].String(); got != "flood.yaml:1:1: missing required key \"contact\"" {
+		t.Errorf("first problem = %q", got)
+	}
+	if last := ps[len(ps)-1]; !strings.HasPrefix(last.Message, "too many problems: ") {
+		t.Errorf("last problem = %q, want the cut-off notice", last.Message)
+	}
+	if !sort.SliceIsSorted(ps[:maxProblems], func(i, j int) bool { return ps[i].Pos.Line < ps[j].Pos.Line }) {
+		t.Error("reported problems are not in file order")
 	}
 }

@@ -121,6 +121,21 @@ func TestProblems(t *testing.T) {
 			want:    []string{"1:9: unsupported manifest format 2: this build reads format 1"},
 		},
 
+		// Regressions: each of these was once accepted or misreported.
+		{name: "null document", raw: true, add: "---", want: []string{"1:1: empty manifest"}},
+		{name: "tilde document", raw: true, add: "~", want: []string{"1:1: empty manifest"}},
+		{name: "format 0", replace: []string{"custos: 1", "custos: 0"}, want: []string{"1:9: unsupported manifest format 0: this build reads format 1"}},
+		{name: "required section with no value", replace: []string{"minors:\n  stance: adults_only", "minors:"}, want: []string{`48:1: required key "minors" has no value`}},
+		{name: "empty text", replace: []string{"title: {zh: 示例隐私政策, en: Example Privacy Policy}", "title: {}"}, want: []string{"4:10: missing en text", "4:10: missing zh text"}},
+		{name: "null inside a text", replace: []string{"title: {zh: 示例隐私政策,", "title: {zh: ~,"}, want: []string{"4:10: missing zh text"}},
+		{name: "alias inside a text", replace: []string{"title: {zh: 示例隐私政策, en: Example Privacy Policy}", "title: {zh: &t 示例, en: *t}"}, want: nil},
+		{name: "broken second document", add: "---\nfoo: [", want: []string{"51:1: YAML syntax: did not find expected node content"}},
+		{name: "a quoted count is reported once", replace: []string{"{count: 15, unit: working_days}", `{count: "15", unit: working_days}`}, want: []string{`46:15: want an integer, got string "15"`}},
+		{name: "singular unit", replace: []string{"{count: 15, unit: working_days}", "{count: 0, unit: working_days}"}, want: []string{"46:15: deadline must be at least 1 working day, got 0"}},
+		{name: "unknown statements section points at the key", add: "statements:\n  cookie: [{zh: 二, en: two}]", want: []string{`51:3: unknown section "cookie": want one of intro, collection, cookies, sharing, security, storage, rights, minors, updates, contact, complaints`}},
+		{name: "overlapping deadlines", replace: []string{"    - {count: 15, unit: working_days}", "    - {count: 15, unit: working_days}\n    - {count: 20, unit: working_days}"}, want: []string{"47:7: this deadline and the one on line 46 both set the deadline for every right in every jurisdiction"}},
+		{name: "empty required list", replace: []string{"  deadlines:\n    - {count: 15, unit: working_days}", "  deadlines: []"}, want: []string{`44:7: right "access" has no response deadline`, `45:14: "deadlines" needs at least one entry`}},
+
 		// Keys.
 		{
 			name:    "unknown key with did-you-mean",

@@ -35,7 +35,7 @@ type Manifest struct {
 	Minors       Minors              `yaml:"minors" req:"true" doc:"How minors are treated."`
 	Assessments  []Assessment        `yaml:"assessments" doc:"Personal-information protection impact assessments and their outcome."`
 	Definitions  []Definition        `yaml:"definitions" doc:"Terms defined in the policy's appendix."`
-	Statements   map[string][]Text   `yaml:"statements" doc:"Further commitments to print at the end of a section, keyed by section id (intro, collection, cookies, sharing, security, storage, rights, minors, updates, contact)."`
+	Statements   map[string][]Text   `yaml:"statements" doc:"Further commitments to print at the end of a section, keyed by section id (intro, collection, cookies, sharing, security, storage, rights, minors, updates, contact, complaints)."`
 	Sections     []ExtraSection      `yaml:"extra_sections" doc:"Whole sections the structured model does not cover, placed after a named section."`
 	Jurisdiction []JurisdictionRules `yaml:"jurisdictions" doc:"Jurisdictions whose residents get specific rights or deadlines (e.g. CN, EU)."`
 

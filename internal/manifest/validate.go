@@ -29,6 +29,7 @@ var statementSections = []string{"intro", "collection", "cookies", "sharing", "s
 type validator struct {
 	m        *Manifest
 	pos      positions
+	failed   map[string]bool // paths the decoder already reported
 	file     string
 	problems Problems
 
@@ -38,12 +39,15 @@ type validator struct {
 }
 
 func (v *validator) errorf(path, format string, args ...any) {
+	if v.failed[path] {
+		return // one report per value: the decoder's
+	}
 	v.problems = append(v.problems, Problem{File: v.file, Pos: v.pos.lookup(path), Message: fmt.Sprintf(format, args...)})
 }
 
 func (v *validator) run() {
 	m := v.m
-	if m.Custos != 0 && m.Custos != Format {
+	if _, present := v.pos["custos"]; present && !v.failed["custos"] && m.Custos != Format {
 		v.errorf("custos", "unsupported manifest format %d: this build reads format %d", m.Custos, Format)
 	}
 	for _, l := range m.Policy.Languages {
@@ -424,7 +428,7 @@ func (v *validator) checkPurposes() {
 		if p.DirectMarketing && p.Basis != "consent" && p.Basis != "legitimate_interests" {
 			v.errorf(base+".direct_marketing", "direct marketing purpose %q must rest on consent or legitimate interests, not %s", p.ID, p.Basis)
 		}
-		if !used[p.ID] {
+		if p.ID != "" && !used[p.ID] {
 			v.errorf(base, "purpose %q is never used by a service, SDK, cookie or recipient", p.ID)
 		}
 		if p.ID != "" && !retained[p.ID] {
@@ -582,13 +586,13 @@ var deadlineCeilings = map[string]int{"calendar_days": 90, "working_days": 60, "
 
 func (v *validator) deadline(path string, d Deadline) {
 	if d.Count <= 0 {
-		v.errorf(path+".count", "deadline must be at least 1 %s, got %d", unitWord(d.Unit), d.Count)
+		v.errorf(path+".count", "deadline must be at least %s, got %d", units(1, d.Unit), d.Count)
 	} else if ceil, ok := deadlineCeilings[d.Unit]; ok && d.Count > ceil {
-		v.errorf(path+".count", "deadline of %d %s is longer than any law allows (at most %d)", d.Count, unitWord(d.Unit), ceil)
+		v.errorf(path+".count", "deadline of %s is longer than any law allows (at most %d)", units(d.Count, d.Unit), ceil)
 	}
 	if e := d.Extension; e != nil {
 		if e.Count <= 0 {
-			v.errorf(path+".extension.count", "extension must be at least 1 %s, got %d", unitWord(e.Unit), e.Count)
+			v.errorf(path+".extension.count", "extension must be at least %s, got %d", units(1, e.Unit), e.Count)
 		}
 		if d.Unit == "months" && e.Unit == "months" && d.Count+e.Count > 3 {
 			v.errorf(path+".extension.count", "a deadline of %d months extended by %d exceeds three months in all", d.Count, e.Count)
@@ -596,7 +600,14 @@ func (v *validator) deadline(path string, d Deadline) {
 	}
 }
 
-func unitWord(u string) string { return strings.ReplaceAll(u, "_", " ") }
+// units names a deadline unit with its count: "1 working day", "3 months".
+func units(n int, u string) string {
+	w := strings.ReplaceAll(u, "_", " ")
+	if n == 1 || n == -1 {
+		w = strings.TrimSuffix(w, "s")
+	}
+	return fmt.Sprintf("%d %s", n, w)
+}
 
 func (v *validator) checkRights() {
 	r := v.m.Rights
@@ -648,7 +659,14 @@ func (v *validator) checkRights() {
 			for _, j := range js {
 				k := key{rt, j}
 				if prev, dup := claimed[k]; dup {
-					v.errorf(base, "deadline for right %s in jurisdiction %s is already set by %s", rt, j, prev)
+					right, jur := "every right", "every jurisdiction"
+					if rt != "*" {
+						right = fmt.Sprintf("right %q", rt)
+					}
+					if j != "*" {
+						jur = fmt.Sprintf("jurisdiction %s", j)
+					}
+					v.errorf(base, "this deadline and the one on line %d both set the deadline for %s in %s", v.pos.lookup(prev).Line, right, jur)
 				}
 				claimed[k] = base
 			}
@@ -720,7 +738,7 @@ func (v *validator) checkMinors() {
 func (v *validator) checkExtras() {
 	for key := range v.m.Statements {
 		if !contains(statementSections, key) {
-			v.errorf("statements."+key, "unknown section %q: want one of %s", key, strings.Join(statementSections, ", "))
+			v.errorf("statements."+key+"@key", "unknown section %q: want one of %s", key, strings.Join(statementSections, ", "))
 		}
 	}
 }

@@ -7,7 +7,7 @@ import (
 	"strings"
 )
 
-// WalkTexts calls fn for every non-empty Text in v (a manifest or part of one)
+// WalkTexts calls fn for every Text present in v (a manifest or part of one)
 // with its path, such as services[2].description, in a deterministic order.
 func WalkTexts(v any, fn func(path string, t Text)) {
 	walkValue(reflect.ValueOf(v), "", fn)
@@ -38,7 +38,7 @@ func walkValue(v reflect.Value, path string, fn func(string, Text)) {
 		}
 	case reflect.Map:
 		if v.Type() == textType {
-			if v.Len() > 0 {
+			if !v.IsNil() { // present, even if empty: {} still needs its languages
 				fn(path, v.Interface().(Text))
 			}
 			return
