@@ -408,8 +408,8 @@ func fieldsOf(t reflect.Type) fieldSet {
 	fs := fieldSet{byKey: map[string]field{}}
 	for i := 0; i < t.NumField(); i++ {
 		sf := t.Field(i)
-		key := strings.Split(sf.Tag.Get("yaml"), ",")[0]
-		if key == "" || key == "-" {
+		key := FieldKey(sf)
+		if key == "" {
 			continue
 		}
 		f := field{key: key, index: i, required: sf.Tag.Get("req") == "true", tag: sf.Tag}

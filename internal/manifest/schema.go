@@ -163,8 +163,8 @@ func (g *schemaGen) structSchema(t reflect.Type) (object, error) {
 	var required []string
 	for i := 0; i < t.NumField(); i++ {
 		sf := t.Field(i)
-		key := strings.Split(sf.Tag.Get("yaml"), ",")[0]
-		if key == "" || key == "-" {
+		key := FieldKey(sf)
+		if key == "" {
 			continue
 		}
 		s, err := g.typeSchema(sf.Type, sf.Tag.Get("enum"))

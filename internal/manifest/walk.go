@@ -22,8 +22,8 @@ func walkValue(v reflect.Value, path string, fn func(string, Text)) {
 	case reflect.Struct:
 		t := v.Type()
 		for i := 0; i < t.NumField(); i++ {
-			key := strings.Split(t.Field(i).Tag.Get("yaml"), ",")[0]
-			if key == "" || key == "-" {
+			key := FieldKey(t.Field(i))
+			if key == "" {
 				continue
 			}
 			sub := key
@@ -49,4 +49,14 @@ func walkValue(v reflect.Value, path string, fn func(string, Text)) {
 			walkValue(v.MapIndex(k), path+"."+k.String(), fn)
 		}
 	}
+}
+
+// FieldKey is the manifest key of a struct field, or "" for fields that are
+// not part of the manifest.
+func FieldKey(f reflect.StructField) string {
+	key := strings.Split(f.Tag.Get("yaml"), ",")[0]
+	if key == "-" {
+		return ""
+	}
+	return key
 }

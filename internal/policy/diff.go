@@ -128,8 +128,8 @@ func (c *comparer) value(path string, a, b reflect.Value) {
 	case reflect.Struct:
 		t := a.Type()
 		for i := 0; i < t.NumField(); i++ {
-			key := strings.Split(t.Field(i).Tag.Get("yaml"), ",")[0]
-			if key == "" || key == "-" {
+			key := manifest.FieldKey(t.Field(i))
+			if key == "" {
 				continue
 			}
 			sub := key
@@ -269,12 +269,7 @@ func entityKey(t reflect.Type) func(reflect.Value) string {
 		return func(v reflect.Value) string { return v.Interface().(manifest.Permission).Permission }
 	case reflect.TypeOf(manifest.Collection{}):
 		// A collection is identified by what it collects; a change of categories is an add and a remove.
-		return func(v reflect.Value) string {
-			c := v.Interface().(manifest.Collection)
-			cats := slices.Clone(c.Categories)
-			sort.Strings(cats)
-			return strings.Join(cats, "+")
-		}
+		return func(v reflect.Value) string { return collectionKey(v.Interface().(manifest.Collection)) }
 	}
 	if f, ok := t.FieldByName("ID"); ok && f.Type.Kind() == reflect.String {
 		return func(v reflect.Value) string { return v.FieldByIndex(f.Index).String() }

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/custos-privacy/custos/internal/manifest"
 )
@@ -139,9 +140,9 @@ func (r *renderer) deadlineSentence(d manifest.Deadline) string {
 	lead := ""
 	if len(scope) > 0 {
 		if l.zh() {
-			lead = joinZH(scope) + "，"
+			lead = strings.Join(scope, "、") + "，"
 		} else {
-			lead = l.capitalise(join2(scope)) + ", "
+			lead = l.capitalise(strings.Join(scope, " and ")) + ", "
 		}
 	}
 	var main string
@@ -181,28 +182,6 @@ func lowerAll(l lang, s []string) []string {
 		if x != "" {
 			out[i] = string(x[0]|0x20) + x[1:]
 		}
-	}
-	return out
-}
-
-func joinZH(parts []string) string {
-	out := ""
-	for i, p := range parts {
-		if i > 0 {
-			out += "、"
-		}
-		out += p
-	}
-	return out
-}
-
-func join2(parts []string) string {
-	out := ""
-	for i, p := range parts {
-		if i > 0 {
-			out += " and "
-		}
-		out += p
 	}
 	return out
 }
