@@ -1,0 +1,6 @@
+package receipt
+
+import "flag"
+
+// update makes golden-file tests rewrite their files: go test ./internal/receipt -update
+var update = flag.Bool("update", false, "rewrite golden files")

@@ -1,0 +1,126 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/custos-privacy/custos/internal/audit"
+)
+
+// Consent actions.
+const (
+	ActionGrant    = "grant"
+	ActionWithdraw = "withdraw"
+)
+
+// ConsentEvent is one entry of the append-only consent ledger.
+type ConsentEvent struct {
+	Seq        int64
+	ID         string
+	SubjectID  string
+	Purpose    string
+	Action     string // grant | withdraw
+	VersionSeq int64  // policy version in force when recorded
+	Method     string // banner, app_dialog, api, paper, guardian, signal
+	Language   string
+	NoticeHash string // hex SHA-256 of the notice text shown
+	Separate   bool   // recorded as a separate consent
+	GuardianID string // the guardian who gave it, for a minor
+	Signal     string // gpc or dnt when a browser signal caused the event
+	Evidence   string // caller's evidence reference (JSON), never PI
+	Actor      string
+	At         time.Time
+}
+
+// ConsentState is a subject's current consent for one purpose.
+type ConsentState struct {
+	Purpose    string
+	Granted    bool
+	ByGuardian bool
+	VersionSeq int64
+	EventID    string
+}
+
+// AppendConsents durably appends events to the ledger and entries to the
+// audit trail in one transaction, group-committed with concurrent writers.
+func (s *Store) AppendConsents(ctx context.Context, events []ConsentEvent, entries []audit.Entry) error {
+	return s.Submit(ctx, &Write{Events: events, Audit: entries})
+}
+
+const consentCols = `seq, id, subject_id, purpose, action, version_seq, method, language, notice_hash, separate, guardian_id, signal, evidence, actor, at`
+
+func scanConsent(sc interface{ Scan(...any) error }) (ConsentEvent, error) {
+	var e ConsentEvent
+	var sep int
+	var guardian sql.NullString
+	var at int64
+	err := sc.Scan(&e.Seq, &e.ID, &e.SubjectID, &e.Purpose, &e.Action, &e.VersionSeq, &e.Method, &e.Language, &e.NoticeHash, &sep, &guardian, &e.Signal, &e.Evidence, &e.Actor, &at)
+	e.Separate, e.GuardianID, e.At = sep != 0, guardian.String, fromMicros(at)
+	return e, err
+}
+
+// ConsentEvents lists a subject's ledger after the given sequence number, oldest first.
+func (s *Store) ConsentEvents(ctx context.Context, subjectID string, after int64, limit int) ([]ConsentEvent, error) {
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT `+consentCols+` FROM consent_events WHERE subject_id = ? AND seq > ? ORDER BY seq LIMIT ?`), subjectID, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("consent events: %w", mapErr(err))
+	}
+	defer rows.Close()
+	out := []ConsentEvent{}
+	for rows.Next() {
+		e, err := scanConsent(rows)
+		if err != nil {
+			return nil, fmt.Errorf("consent events: %w", mapErr(err))
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("consent events: %w", mapErr(err))
+	}
+	return out, nil
+}
+
+// ConsentEvent returns one event of a subject's ledger.
+func (s *Store) ConsentEvent(ctx context.Context, subjectID, eventID string) (ConsentEvent, error) {
+	e, err := scanConsent(s.r.QueryRowContext(ctx, s.q(`SELECT `+consentCols+` FROM consent_events WHERE subject_id = ? AND id = ?`), subjectID, eventID))
+	if err != nil {
+		return ConsentEvent{}, fmt.Errorf("consent event: %w", mapErr(err))
+	}
+	return e, nil
+}
+
+// ConsentEventByID returns an event by id alone (to check it exists after a crash).
+func (s *Store) ConsentEventByID(ctx context.Context, eventID string) (ConsentEvent, error) {
+	e, err := scanConsent(s.r.QueryRowContext(ctx, s.q(`SELECT `+consentCols+` FROM consent_events WHERE id = ?`), eventID))
+	if err != nil {
+		return ConsentEvent{}, fmt.Errorf("consent event: %w", mapErr(err))
+	}
+	return e, nil
+}
+
+// ConsentRate is how many subjects currently grant a purpose.
+type ConsentRate struct {
+	Purpose   string
+	Granted   int64
+	Withdrawn int64
+}
+
+// ConsentRates counts current consent state per purpose.
+func (s *Store) ConsentRates(ctx context.Context) ([]ConsentRate, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT purpose, SUM(granted), COUNT(*) - SUM(granted) FROM consent_state GROUP BY purpose ORDER BY purpose`)
+	if err != nil {
+		return nil, fmt.Errorf("consent rates: %w", mapErr(err))
+	}
+	defer rows.Close()
+	var out []ConsentRate
+	for rows.Next() {
+		var r ConsentRate
+		if err := rows.Scan(&r.Purpose, &r.Granted, &r.Withdrawn); err != nil {
+			return nil, fmt.Errorf("consent rates: %w", mapErr(err))
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}

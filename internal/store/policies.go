@@ -1,0 +1,139 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/custos-privacy/custos/internal/audit"
+)
+
+// PolicyVersion is one published version of the manifest.
+type PolicyVersion struct {
+	Seq         int64
+	Version     string
+	SHA256      string
+	Manifest    string // the manifest YAML as published
+	PublishedAt time.Time
+	Material    bool     // materially different from the version before
+	Reconsent   []string // consent purposes whose consents this version made stale
+	Diff        string   // JSON diff against the version before
+}
+
+// ErrStalePublish is returned when another publication landed between
+// reading the current version and publishing against it.
+var ErrStalePublish = errors.New("another policy version was published meanwhile")
+
+// PublishPolicy appends pv as the version after basedOn (0 for the first).
+// Version labels are immutable: publishing a label again with the same
+// content returns the stored version and false; with other content,
+// ErrConflict.
+func (s *Store) PublishPolicy(ctx context.Context, pv PolicyVersion, basedOn int64, entries ...audit.Entry) (PolicyVersion, bool, error) {
+	var out PolicyVersion
+	created := false
+	err := s.Submit(ctx, &Write{Fn: func(ctx context.Context, tx *sql.Tx) error {
+		created = false
+		if s.dialect == Postgres {
+			// Take the audit head first: it orders publications across instances.
+			if _, err := tx.ExecContext(ctx, `SELECT seq FROM audit_head WHERE id = 1 FOR UPDATE`); err != nil {
+				return fmt.Errorf("publish policy: %w", mapErr(err))
+			}
+		}
+		existing, err := scanPolicy(tx.QueryRowContext(ctx, s.q(`SELECT `+policyCols+` FROM policy_versions WHERE version = ?`), pv.Version))
+		switch {
+		case err == nil:
+			if existing.SHA256 != pv.SHA256 {
+				return fmt.Errorf("%w: version %s is already published with other content; give the new manifest a new policy.version", ErrConflict, pv.Version)
+			}
+			out = existing
+			return nil
+		case !errors.Is(mapErr(err), ErrNotFound):
+			return fmt.Errorf("publish policy: %w", mapErr(err))
+		}
+		var cur sql.NullInt64
+		if err := tx.QueryRowContext(ctx, `SELECT MAX(seq) FROM policy_versions`).Scan(&cur); err != nil {
+			return fmt.Errorf("publish policy: %w", mapErr(err))
+		}
+		if cur.Int64 != basedOn {
+			return ErrStalePublish
+		}
+		pv.Seq = basedOn + 1
+		if pv.PublishedAt.IsZero() {
+			pv.PublishedAt = time.Now()
+		}
+		reconsent, _ := json.Marshal(nonNil(pv.Reconsent))
+		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO policy_versions (seq, version, sha256, manifest, published_at, material, reconsent, diff) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
+			pv.Seq, pv.Version, pv.SHA256, pv.Manifest, micros(pv.PublishedAt), boolInt(pv.Material), string(reconsent), pv.Diff); err != nil {
+			return fmt.Errorf("publish policy: %w", mapErr(err))
+		}
+		out, created = pv, true
+		return nil
+	}, Audit: entries})
+	if err != nil {
+		return PolicyVersion{}, false, err
+	}
+	return out, created, nil
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+const policyCols = `seq, version, sha256, manifest, published_at, material, reconsent, diff`
+
+func scanPolicy(sc interface{ Scan(...any) error }) (PolicyVersion, error) {
+	var pv PolicyVersion
+	var at int64
+	var material int
+	var reconsent string
+	if err := sc.Scan(&pv.Seq, &pv.Version, &pv.SHA256, &pv.Manifest, &at, &material, &reconsent, &pv.Diff); err != nil {
+		return PolicyVersion{}, err
+	}
+	pv.PublishedAt, pv.Material = fromMicros(at), material != 0
+	if err := json.Unmarshal([]byte(reconsent), &pv.Reconsent); err != nil {
+		return PolicyVersion{}, fmt.Errorf("policy version %s: reconsent list: %w", pv.Version, err)
+	}
+	return pv, nil
+}
+
+// PolicyVersions lists every published version, oldest first.
+func (s *Store) PolicyVersions(ctx context.Context) ([]PolicyVersion, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+policyCols+` FROM policy_versions ORDER BY seq`)
+	if err != nil {
+		return nil, fmt.Errorf("policy versions: %w", mapErr(err))
+	}
+	defer rows.Close()
+	out := []PolicyVersion{}
+	for rows.Next() {
+		pv, err := scanPolicy(rows)
+		if err != nil {
+			return nil, fmt.Errorf("policy versions: %w", mapErr(err))
+		}
+		out = append(out, pv)
+	}
+	return out, rows.Err()
+}
+
+// PolicyVersion returns a version by label.
+func (s *Store) PolicyVersion(ctx context.Context, version string) (PolicyVersion, error) {
+	pv, err := scanPolicy(s.r.QueryRowContext(ctx, s.q(`SELECT `+policyCols+` FROM policy_versions WHERE version = ?`), version))
+	if err != nil {
+		return PolicyVersion{}, fmt.Errorf("policy version: %w", mapErr(err))
+	}
+	return pv, nil
+}
+
+// CurrentPolicy returns the latest published version, or ErrNotFound.
+func (s *Store) CurrentPolicy(ctx context.Context) (PolicyVersion, error) {
+	pv, err := scanPolicy(s.r.QueryRowContext(ctx, `SELECT `+policyCols+` FROM policy_versions ORDER BY seq DESC LIMIT 1`))
+	if err != nil {
+		return PolicyVersion{}, fmt.Errorf("current policy: %w", mapErr(err))
+	}
+	return pv, nil
+}

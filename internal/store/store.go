@@ -1,0 +1,248 @@
+// Package store keeps Custos's state in SQLite or PostgreSQL through one
+// portable SQL dialect. Queries are written with ? placeholders and rebound
+// for PostgreSQL; where the dialects truly differ (types, triggers) the
+// migrations have one file per dialect.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// Dialects.
+const (
+	SQLite   = "sqlite"
+	Postgres = "postgres"
+)
+
+// Neutral error kinds; driver errors never leave this package unmapped.
+var (
+	ErrNotFound = errors.New("not found")
+	ErrConflict = errors.New("conflict")
+	ErrBusy     = errors.New("database busy")
+	// ErrSchema is returned when the database schema is not the one this build expects.
+	ErrSchema = errors.New("database schema out of date")
+)
+
+// Store is a handle on the database.
+type Store struct {
+	dialect string
+	// w carries every write. On SQLite it is a single connection: SQLite has
+	// one writer, and queuing in Go is cheaper than busy retries.
+	w *sql.DB
+	// r serves reads; on SQLite a pool of read-only connections (WAL lets
+	// readers run beside the writer), on PostgreSQL the same pool as w.
+	r *sql.DB
+
+	rebindMu sync.Mutex
+	rebound  map[string]string
+
+	writer   *writer
+	auditKey []byte
+}
+
+// Options tune a store.
+type Options struct {
+	// AuditKey keys the audit chain (see audit.Sum). Every process that
+	// writes to or verifies one database must use the same key.
+	AuditKey []byte
+}
+
+// Open connects to the database named by dsn: a file path, "sqlite:PATH",
+// "file:PATH" or "postgres://…". It does not migrate; call Migrate or
+// CheckSchema.
+func Open(ctx context.Context, dsn string, opts ...Options) (*Store, error) {
+	s := &Store{rebound: map[string]string{}}
+	for _, o := range opts {
+		s.auditKey = o.AuditKey
+	}
+	var err error
+	switch {
+	case strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://"):
+		s.dialect = Postgres
+		s.w, err = sql.Open("pgx", dsn)
+		if err != nil {
+			return nil, fmt.Errorf("open postgres: %w", err)
+		}
+		s.w.SetMaxOpenConns(32)
+		s.w.SetMaxIdleConns(32)
+		s.w.SetConnMaxIdleTime(5 * time.Minute)
+		s.r = s.w
+	default:
+		s.dialect = SQLite
+		path := strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite:"), "file:")
+		if path == "" {
+			return nil, errors.New("open sqlite: empty path")
+		}
+		if strings.ContainsRune(path, '?') {
+			// Neither the driver nor SQLite's URI parser can keep a '?' in a path.
+			return nil, errors.New("open sqlite: the database path must not contain '?'")
+		}
+		s.w, err = sql.Open("sqlite", sqliteDSN(path, false))
+		if err != nil {
+			return nil, fmt.Errorf("open sqlite: %w", err)
+		}
+		s.w.SetMaxOpenConns(1)
+		s.w.SetMaxIdleConns(1)
+		s.w.SetConnMaxIdleTime(0)
+		s.w.SetConnMaxLifetime(0)
+		s.r, err = sql.Open("sqlite", sqliteDSN(path, true))
+		if err != nil {
+			s.w.Close()
+			return nil, fmt.Errorf("open sqlite: %w", err)
+		}
+		s.r.SetMaxOpenConns(8)
+		s.r.SetMaxIdleConns(8)
+		s.r.SetConnMaxIdleTime(0)
+	}
+	if err := s.w.PingContext(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("connect to %s: %w", s.dialect, mapErr(err))
+	}
+	s.writer = newWriter(s)
+	return s, nil
+}
+
+// sqliteDSN sets the pragmas every connection needs. synchronous(FULL) makes
+// each commit durable once it returns, so an acknowledged write survives a
+// crash or power loss; WAL keeps readers off the writer's back.
+func sqliteDSN(path string, readOnly bool) string {
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(FULL)")
+	if readOnly {
+		q.Add("_pragma", "query_only(1)")
+	} else {
+		q.Set("_txlock", "immediate")
+	}
+	// The path goes into a URI: escape what would end it early.
+	esc := strings.NewReplacer("%", "%25", "#", "%23").Replace(path)
+	return "file:" + esc + "?" + q.Encode()
+}
+
+// Dialect reports which database the store runs on.
+func (s *Store) Dialect() string { return s.dialect }
+
+// Close stops the writer and closes the connections.
+func (s *Store) Close() error {
+	if s.writer != nil {
+		s.writer.close()
+	}
+	var err error
+	if s.r != nil && s.r != s.w {
+		err = s.r.Close()
+	}
+	if s.w != nil {
+		err = errors.Join(err, s.w.Close())
+	}
+	return err
+}
+
+// Ping checks the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.r.PingContext(ctx); err != nil {
+		return fmt.Errorf("ping: %w", mapErr(err))
+	}
+	return nil
+}
+
+// q returns query rebound for the dialect: ? placeholders become $1, $2, …
+// on PostgreSQL. Our SQL never has ? inside literals.
+func (s *Store) q(query string) string {
+	if s.dialect != Postgres {
+		return query
+	}
+	s.rebindMu.Lock()
+	defer s.rebindMu.Unlock()
+	if out, ok := s.rebound[query]; ok {
+		return out
+	}
+	var b strings.Builder
+	n := 0
+	for i := 0; i < len(query); i++ {
+		if query[i] == '?' {
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(query[i])
+	}
+	out := b.String()
+	if len(s.rebound) < 4096 { // generated multi-row statements vary; bound the cache
+		s.rebound[query] = out
+	}
+	return out
+}
+
+// mapErr turns driver errors into the package's neutral kinds. The driver's
+// own message can quote stored values, so callers log it and never show it.
+func mapErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrNotFound
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch pe.Code {
+		case "23505", "23503", "23514":
+			return fmt.Errorf("%w: %s", ErrConflict, pe.ConstraintName)
+		case "40001", "40P01", "55P03":
+			return fmt.Errorf("%w: %s", ErrBusy, pe.Code)
+		}
+		return err
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() & 0xff {
+		case sqlite3.SQLITE_CONSTRAINT:
+			return fmt.Errorf("%w: constraint", ErrConflict)
+		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
+			return fmt.Errorf("%w: locked", ErrBusy)
+		}
+	}
+	return err
+}
+
+func micros(t time.Time) int64 { return t.UTC().UnixMicro() }
+
+func fromMicros(v int64) time.Time { return time.UnixMicro(v).UTC() }
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// inTx runs fn in a transaction on the write pool and commits it.
+func (s *Store) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", mapErr(err))
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", mapErr(err))
+	}
+	return nil
+}

@@ -1,0 +1,198 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/custos-privacy/custos/internal/audit"
+)
+
+// Subject is a natural person known to Custos by the application's own id.
+type Subject struct {
+	ID         string
+	BirthDate  string // YYYY-MM-DD, or empty
+	AgeBand    string // e.g. under_14, 14_17, adult; or empty
+	GuardianID string
+	Restricted bool
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+	Identities []Identity
+}
+
+// Identity is one way of recognising a subject. Only its keyed hash is
+// searchable; the raw value, when it must be kept, is sealed.
+type Identity struct {
+	Kind   string
+	Hash   []byte
+	Sealed []byte
+}
+
+// CreateSubject stores a new subject with its identities. It returns
+// ErrConflict when the id or one of the identities is already registered.
+func (s *Store) CreateSubject(ctx context.Context, sub Subject, entries ...audit.Entry) error {
+	now := micros(time.Now())
+	return s.Submit(ctx, &Write{Fn: func(ctx context.Context, tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO subjects (id, birth_date, age_band, guardian_id, restricted, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)`),
+			sub.ID, nullString(sub.BirthDate), nullString(sub.AgeBand), nullString(sub.GuardianID), boolInt(sub.Restricted), now, now); err != nil {
+			return fmt.Errorf("create subject: %w", mapErr(err))
+		}
+		return s.insertIdentities(ctx, tx, sub.ID, sub.Identities, now)
+	}, Audit: entries})
+}
+
+func (s *Store) insertIdentities(ctx context.Context, tx *sql.Tx, subjectID string, ids []Identity, now int64) error {
+	for _, id := range ids {
+		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO identities (hash, kind, subject_id, sealed, created_at) VALUES (?, ?, ?, ?, ?)`),
+			id.Hash, id.Kind, subjectID, id.Sealed, now); err != nil {
+			return fmt.Errorf("add identity: %w", mapErr(err))
+		}
+	}
+	return nil
+}
+
+// AddIdentities registers more identities for an existing subject.
+func (s *Store) AddIdentities(ctx context.Context, subjectID string, ids []Identity, entries ...audit.Entry) error {
+	now := micros(time.Now())
+	return s.Submit(ctx, &Write{Fn: func(ctx context.Context, tx *sql.Tx) error {
+		if err := s.touchSubject(ctx, tx, subjectID, now); err != nil {
+			return err
+		}
+		return s.insertIdentities(ctx, tx, subjectID, ids, now)
+	}, Audit: entries})
+}
+
+// SubjectPatch changes some of a subject's attributes; nil fields stay.
+type SubjectPatch struct {
+	BirthDate  *string
+	AgeBand    *string
+	GuardianID *string
+	Restricted *bool
+}
+
+// UpdateSubject applies a patch.
+func (s *Store) UpdateSubject(ctx context.Context, id string, p SubjectPatch, entries ...audit.Entry) error {
+	now := micros(time.Now())
+	return s.Submit(ctx, &Write{Fn: func(ctx context.Context, tx *sql.Tx) error {
+		if err := s.touchSubject(ctx, tx, id, now); err != nil {
+			return err
+		}
+		set := func(col string, v any) error {
+			_, err := tx.ExecContext(ctx, s.q(`UPDATE subjects SET `+col+` = ? WHERE id = ?`), v, id)
+			if err != nil {
+				return fmt.Errorf("update subject: %w", mapErr(err))
+			}
+			return nil
+		}
+		if p.BirthDate != nil {
+			if err := set("birth_date", nullString(*p.BirthDate)); err != nil {
+				return err
+			}
+		}
+		if p.AgeBand != nil {
+			if err := set("age_band", nullString(*p.AgeBand)); err != nil {
+				return err
+			}
+		}
+		if p.GuardianID != nil {
+			if err := set("guardian_id", nullString(*p.GuardianID)); err != nil {
+				return err
+			}
+		}
+		if p.Restricted != nil {
+			if err := set("restricted", boolInt(*p.Restricted)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, Audit: entries})
+}
+
+func (s *Store) touchSubject(ctx context.Context, tx *sql.Tx, id string, now int64) error {
+	res, err := tx.ExecContext(ctx, s.q(`UPDATE subjects SET updated_at = ? WHERE id = ?`), now, id)
+	if err != nil {
+		return fmt.Errorf("update subject: %w", mapErr(err))
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("subject: %w", ErrNotFound)
+	}
+	return nil
+}
+
+// Subject returns a subject with its identities.
+func (s *Store) Subject(ctx context.Context, id string) (Subject, error) {
+	sub, err := s.subjectRow(ctx, id)
+	if err != nil {
+		return Subject{}, err
+	}
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT kind, hash, sealed FROM identities WHERE subject_id = ? ORDER BY kind, created_at, hash`), id)
+	if err != nil {
+		return Subject{}, fmt.Errorf("subject identities: %w", mapErr(err))
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var idn Identity
+		if err := rows.Scan(&idn.Kind, &idn.Hash, &idn.Sealed); err != nil {
+			return Subject{}, fmt.Errorf("subject identities: %w", mapErr(err))
+		}
+		sub.Identities = append(sub.Identities, idn)
+	}
+	if err := rows.Err(); err != nil {
+		return Subject{}, fmt.Errorf("subject identities: %w", mapErr(err))
+	}
+	return sub, nil
+}
+
+func (s *Store) subjectRow(ctx context.Context, id string) (Subject, error) {
+	var sub Subject
+	var birth, band, guardian sql.NullString
+	var restricted int
+	var created, updated int64
+	err := s.r.QueryRowContext(ctx, s.q(`SELECT id, birth_date, age_band, guardian_id, restricted, created_at, updated_at FROM subjects WHERE id = ?`), id).
+		Scan(&sub.ID, &birth, &band, &guardian, &restricted, &created, &updated)
+	if err != nil {
+		return Subject{}, fmt.Errorf("subject: %w", mapErr(err))
+	}
+	sub.BirthDate, sub.AgeBand, sub.GuardianID = birth.String, band.String, guardian.String
+	sub.Restricted = restricted != 0
+	sub.CreatedAt, sub.UpdatedAt = fromMicros(created), fromMicros(updated)
+	return sub, nil
+}
+
+// SubjectByIdentity finds the subject an identity hash belongs to.
+func (s *Store) SubjectByIdentity(ctx context.Context, hash []byte) (string, error) {
+	var id string
+	if err := s.r.QueryRowContext(ctx, s.q(`SELECT subject_id FROM identities WHERE hash = ?`), hash).Scan(&id); err != nil {
+		return "", fmt.Errorf("identity: %w", mapErr(err))
+	}
+	return id, nil
+}
+
+// SubjectState returns what a decision needs: the subject and its current
+// consent per purpose.
+func (s *Store) SubjectState(ctx context.Context, id string) (Subject, []ConsentState, error) {
+	sub, err := s.subjectRow(ctx, id)
+	if err != nil {
+		return Subject{}, nil, err
+	}
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT purpose, granted, by_guardian, version_seq, event_id FROM consent_state WHERE subject_id = ?`), id)
+	if err != nil {
+		return Subject{}, nil, fmt.Errorf("consent state: %w", mapErr(err))
+	}
+	defer rows.Close()
+	var out []ConsentState
+	for rows.Next() {
+		var c ConsentState
+		var g, bg int
+		if err := rows.Scan(&c.Purpose, &g, &bg, &c.VersionSeq, &c.EventID); err != nil {
+			return Subject{}, nil, fmt.Errorf("consent state: %w", mapErr(err))
+		}
+		c.Granted, c.ByGuardian = g != 0, bg != 0
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return Subject{}, nil, fmt.Errorf("consent state: %w", mapErr(err))
+	}
+	return sub, out, nil
+}

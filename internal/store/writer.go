@@ -1,0 +1,291 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/custos-privacy/custos/internal/audit"
+)
+
+// Write is one unit of change: an optional function run inside the
+// transaction, ledger events to append and audit entries to chain. A Write
+// is durable when Submit returns nil.
+type Write struct {
+	// Fn runs first, inside the transaction. It must be safe to run again:
+	// when a batch fails, each of its writes is retried alone.
+	Fn     func(ctx context.Context, tx *sql.Tx) error
+	Events []ConsentEvent
+	Audit  []audit.Entry
+
+	ctx  context.Context
+	done chan error
+}
+
+// maxBatch bounds a group commit; it keeps statements under every driver's
+// parameter limit and a lock's hold time short.
+const maxBatch = 256
+
+type writer struct {
+	s      *Store
+	ch     chan *Write
+	quit   chan struct{}
+	wg     sync.WaitGroup
+	closed sync.Once
+
+	mu      sync.Mutex
+	onApply []func([]*Write)
+}
+
+func newWriter(s *Store) *writer {
+	w := &writer{s: s, ch: make(chan *Write, 4*maxBatch), quit: make(chan struct{})}
+	w.wg.Add(1)
+	go w.run()
+	return w
+}
+
+func (w *writer) close() {
+	w.closed.Do(func() {
+		close(w.quit)
+		w.wg.Wait()
+	})
+}
+
+// ErrClosed is returned for writes submitted after Close.
+var ErrClosed = errors.New("store closed")
+
+// Submit queues wr, waits until it is committed and returns its outcome.
+// Concurrent writes are committed together: one transaction, one sync.
+func (s *Store) Submit(ctx context.Context, wr *Write) error {
+	wr.ctx = context.WithoutCancel(ctx)
+	wr.done = make(chan error, 1)
+	select {
+	case s.writer.ch <- wr:
+	case <-s.writer.quit:
+		return ErrClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-wr.done:
+		return err
+	case <-ctx.Done():
+		// The write may still commit; the caller cannot know, as with any
+		// timed-out request.
+		return ctx.Err()
+	}
+}
+
+// Enqueue queues wr without waiting (sampled decision records). It blocks
+// only when the queue is full, which pushes back on callers instead of
+// dropping entries.
+func (s *Store) Enqueue(ctx context.Context, wr *Write) error {
+	wr.ctx = context.WithoutCancel(ctx)
+	select {
+	case s.writer.ch <- wr:
+		return nil
+	case <-s.writer.quit:
+		return ErrClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// OnApply registers fn to be called with every committed batch, in commit
+// order, before the writers are told. Caches hook here.
+func (s *Store) OnApply(fn func([]*Write)) {
+	s.writer.mu.Lock()
+	s.writer.onApply = append(s.writer.onApply, fn)
+	s.writer.mu.Unlock()
+}
+
+func (w *writer) run() {
+	defer w.wg.Done()
+	batch := make([]*Write, 0, maxBatch)
+	for {
+		var first *Write
+		select {
+		case first = <-w.ch:
+		case <-w.quit:
+			// Drain what was queued before closing: it was accepted.
+			for {
+				select {
+				case wr := <-w.ch:
+					w.apply([]*Write{wr})
+				default:
+					return
+				}
+			}
+		}
+		batch = append(batch[:0], first)
+	fill:
+		for len(batch) < maxBatch {
+			select {
+			case wr := <-w.ch:
+				batch = append(batch, wr)
+			default:
+				break fill
+			}
+		}
+		w.apply(batch)
+	}
+}
+
+func (w *writer) apply(batch []*Write) {
+	err := w.commitRetry(batch)
+	if err != nil && len(batch) > 1 {
+		// One bad write must not fail its neighbours: retry each alone.
+		for _, wr := range batch {
+			w.apply([]*Write{wr})
+		}
+		return
+	}
+	if err == nil {
+		w.mu.Lock()
+		hooks := w.onApply
+		w.mu.Unlock()
+		for _, h := range hooks {
+			h(batch)
+		}
+	}
+	for _, wr := range batch {
+		if wr.done != nil {
+			wr.done <- err
+		}
+	}
+}
+
+func (w *writer) commitRetry(batch []*Write) error {
+	var err error
+	for attempt := 0; attempt < 5; attempt++ {
+		err = w.commit(batch)
+		if !errors.Is(err, ErrBusy) {
+			return err
+		}
+		time.Sleep(time.Duration(attempt+1) * 5 * time.Millisecond)
+	}
+	return err
+}
+
+func (w *writer) commit(batch []*Write) error {
+	s := w.s
+	ctx := batch[0].ctx
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		for _, wr := range batch {
+			if wr.Fn != nil {
+				if err := wr.Fn(wr.ctx, tx); err != nil {
+					return err
+				}
+			}
+		}
+		var events []*ConsentEvent
+		var entries []*audit.Entry
+		for _, wr := range batch {
+			for i := range wr.Events {
+				events = append(events, &wr.Events[i])
+			}
+			for i := range wr.Audit {
+				entries = append(entries, &wr.Audit[i])
+			}
+		}
+		if err := s.insertEvents(ctx, tx, events); err != nil {
+			return err
+		}
+		return s.appendAudit(ctx, tx, entries)
+	})
+}
+
+// values builds "(?, ?, …), (?, ?, …)" for rows × cols placeholders.
+func values(rows, cols int) string {
+	one := "(" + strings.TrimSuffix(strings.Repeat("?, ", cols), ", ") + ")"
+	return strings.TrimSuffix(strings.Repeat(one+", ", rows), ", ")
+}
+
+// chunkRows is how many rows go in one multi-row statement.
+const chunkRows = 256
+
+func (s *Store) insertEvents(ctx context.Context, tx *sql.Tx, events []*ConsentEvent) error {
+	for start := 0; start < len(events); start += chunkRows {
+		part := events[start:min(start+chunkRows, len(events))]
+		args := make([]any, 0, len(part)*14)
+		for _, e := range part {
+			args = append(args, e.ID, e.SubjectID, e.Purpose, e.Action, e.VersionSeq, e.Method, e.Language,
+				e.NoticeHash, boolInt(e.Separate), nullString(e.GuardianID), e.Signal, e.Evidence, e.Actor, micros(e.At))
+		}
+		q := `INSERT INTO consent_events (id, subject_id, purpose, action, version_seq, method, language, notice_hash, separate, guardian_id, signal, evidence, actor, at) VALUES ` + values(len(part), 14)
+		if _, err := tx.ExecContext(ctx, s.q(q), args...); err != nil {
+			return fmt.Errorf("insert consent events: %w", mapErr(err))
+		}
+	}
+	// The current state per subject and purpose: the last event wins. One
+	// statement cannot update the same row twice, so keep only the last.
+	last := map[[2]string]*ConsentEvent{}
+	var order [][2]string
+	for _, e := range events {
+		k := [2]string{e.SubjectID, e.Purpose}
+		if _, ok := last[k]; !ok {
+			order = append(order, k)
+		}
+		last[k] = e
+	}
+	for start := 0; start < len(order); start += chunkRows {
+		part := order[start:min(start+chunkRows, len(order))]
+		args := make([]any, 0, len(part)*6)
+		for _, k := range part {
+			e := last[k]
+			args = append(args, e.SubjectID, e.Purpose, boolInt(e.Action == ActionGrant), boolInt(e.GuardianID != ""), e.VersionSeq, e.ID)
+		}
+		q := `INSERT INTO consent_state (subject_id, purpose, granted, by_guardian, version_seq, event_id) VALUES ` + values(len(part), 6) +
+			` ON CONFLICT (subject_id, purpose) DO UPDATE SET granted = excluded.granted, by_guardian = excluded.by_guardian, version_seq = excluded.version_seq, event_id = excluded.event_id`
+		if _, err := tx.ExecContext(ctx, s.q(q), args...); err != nil {
+			return fmt.Errorf("update consent state: %w", mapErr(err))
+		}
+	}
+	return nil
+}
+
+// appendAudit chains entries onto the trail. Reading the head with FOR
+// UPDATE serialises appends across every instance sharing a PostgreSQL
+// database, so sequence order is commit order.
+func (s *Store) appendAudit(ctx context.Context, tx *sql.Tx, entries []*audit.Entry) error {
+	if len(entries) == 0 {
+		return nil
+	}
+	head := `SELECT seq, hash FROM audit_head WHERE id = 1`
+	if s.dialect == Postgres {
+		head += ` FOR UPDATE`
+	}
+	c := audit.Chain{Key: s.auditKey}
+	if err := tx.QueryRowContext(ctx, head).Scan(&c.Seq, &c.Hash); err != nil {
+		return fmt.Errorf("read audit head: %w", mapErr(err))
+	}
+	for _, e := range entries {
+		c.Link(e)
+	}
+	for start := 0; start < len(entries); start += chunkRows {
+		part := entries[start:min(start+chunkRows, len(entries))]
+		args := make([]any, 0, len(part)*12)
+		for _, e := range part {
+			args = append(args, e.Seq, micros(e.At), e.Actor, e.Role, e.Place, e.Action, e.Object, e.Purpose, e.Outcome, e.Detail, e.Prev, e.Hash)
+		}
+		q := `INSERT INTO audit_log (seq, at, actor, role, place, action, object, purpose, outcome, detail, prev_hash, hash) VALUES ` + values(len(part), 12)
+		if _, err := tx.ExecContext(ctx, s.q(q), args...); err != nil {
+			return fmt.Errorf("append audit: %w", mapErr(err))
+		}
+	}
+	if _, err := tx.ExecContext(ctx, s.q(`UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1`), c.Seq, c.Hash); err != nil {
+		return fmt.Errorf("advance audit head: %w", mapErr(err))
+	}
+	return nil
+}
+
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
