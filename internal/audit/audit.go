@@ -119,11 +119,11 @@ type Verifier struct {
 	// (printed by every verification). The trail must still contain that
 	// entry with that hash: this catches entries cut from the end together
 	// with the recorded head, which the chain alone cannot.
-	Anchor *Chain
+	Anchor     *Chain
 	anchorSeen bool
-	r        Report
-	prevSeq  int64
-	prevHash []byte
+	r          Report
+	prevSeq    int64
+	prevHash   []byte
 }
 
 // Add checks the next entry.

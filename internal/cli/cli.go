@@ -38,7 +38,8 @@ func newRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		Long: `Custos reads a privacy manifest (custos.yaml): the machine-readable form of
 everything a privacy policy promises. From it Custos validates the promises,
 renders the policy in Chinese and English, compares versions, and produces the
-record of processing activities.`,
+record of processing activities. At run time 'custos serve' keeps the
+promises: subjects, the consent ledger, purpose checks and an audit trail.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
@@ -50,6 +51,12 @@ record of processing activities.`,
 		newPolicyCmd(),
 		newInventoryCmd(),
 		newSchemaCmd(),
+		newServeCmd(),
+		newMigrateCmd(),
+		newConfigCmd(),
+		newKeysCmd(),
+		newAuditCmd(),
+		newSecretsCmd(),
 	)
 	return root
 }

@@ -1,0 +1,203 @@
+// Package api serves Custos's JSON API under /v1, plus health, readiness,
+// metrics and the OpenAPI document. Every route declares the roles it
+// allows; handlers return errors and one place turns them into responses.
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/custos-privacy/custos/internal/consent"
+	"github.com/custos-privacy/custos/internal/receipt"
+	"github.com/custos-privacy/custos/internal/store"
+)
+
+// Roles.
+const (
+	RoleAdmin    = "admin"
+	RoleOperator = "operator"
+	RoleAuditor  = "auditor"
+	RoleService  = "service"
+)
+
+// Roles lists every role.
+var Roles = []string{RoleAdmin, RoleOperator, RoleAuditor, RoleService}
+
+// Public marks a route that needs no key.
+var Public []string
+
+// Options configure the API.
+type Options struct {
+	Service      *consent.Service
+	Store        *store.Store
+	Signer       *receipt.Signer
+	Logger       *slog.Logger
+	Registry     *prometheus.Registry
+	MaxBodyBytes int64
+	TrustProxy   bool
+	Version      string
+}
+
+// API is the HTTP interface.
+type API struct {
+	opt     Options
+	svc     *consent.Service
+	st      *store.Store
+	log     *slog.Logger
+	keys    *keyCache
+	metrics *metrics
+	routes  []route
+	mux     *http.ServeMux
+}
+
+// route is one entry of the route table.
+type route struct {
+	Method  string
+	Path    string
+	Roles   []string // nil: public
+	Summary string
+	Op      string // operationId
+	Body    string // request schema name, if any
+	Resp    string // response schema name
+	Status  int    // success status
+	h       func(http.ResponseWriter, *http.Request) error
+}
+
+// New builds the API.
+func New(opt Options) *API {
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opt.MaxBodyBytes <= 0 {
+		opt.MaxBodyBytes = 1 << 20
+	}
+	if opt.Registry == nil {
+		opt.Registry = prometheus.NewRegistry()
+	}
+	a := &API{opt: opt, svc: opt.Service, st: opt.Store, log: opt.Logger, mux: http.NewServeMux()}
+	a.keys = newKeyCache(opt.Store)
+	a.metrics = newMetrics(opt.Registry)
+	if opt.Service != nil {
+		opt.Service.OnChange(func(c store.Change) {
+			if strings.HasPrefix(c.Action, "key.") {
+				a.keys.clear()
+			}
+		})
+	}
+	a.routes = a.table()
+	for _, rt := range a.routes {
+		a.mux.Handle(rt.Method+" "+rt.Path, a.wrap(rt))
+	}
+	a.mux.Handle("/", a.wrap(route{Op: "notFound", h: func(http.ResponseWriter, *http.Request) error {
+		return errNoRoute
+	}}))
+	return a
+}
+
+// table is every route, with the roles allowed to call it.
+func (a *API) table() []route {
+	all := Roles
+	writers := []string{RoleAdmin, RoleOperator, RoleService}
+	staff := []string{RoleAdmin, RoleOperator}
+	audit := []string{RoleAdmin, RoleAuditor}
+	admin := []string{RoleAdmin}
+	return []route{
+		{"GET", "/healthz", Public, "Liveness", "health", "", "Status", 200, a.health},
+		{"GET", "/readyz", Public, "Readiness: the database answers and a policy is in force", "ready", "", "Status", 200, a.ready},
+		{"GET", "/metrics", Public, "Prometheus metrics", "metrics", "", "", 200, a.metricsHandler},
+		{"GET", "/openapi.json", Public, "This document", "openapi", "", "", 200, a.openapi},
+		{"GET", "/v1/keys/receipts", Public, "Public keys that verify consent receipts (JWK Set)", "receiptKeys", "", "JWKS", 200, a.receiptKeys},
+
+		{"POST", "/v1/subjects", writers, "Register a subject with identities", "createSubject", "SubjectInput", "Subject", 201, a.createSubject},
+		{"GET", "/v1/subjects/{id}", staff, "Disclose a subject (audited, with ?purpose=)", "getSubject", "", "Subject", 200, a.getSubject},
+		{"PATCH", "/v1/subjects/{id}", writers, "Change birth date, age band or guardian", "updateSubject", "SubjectPatch", "Subject", 200, a.updateSubject},
+		{"POST", "/v1/subjects/{id}/identities", writers, "Add identities", "addIdentities", "IdentitiesInput", "Subject", 200, a.addIdentities},
+		{"PUT", "/v1/subjects/{id}/restriction", staff, "Restrict processing to storage, or lift it", "setRestriction", "RestrictionInput", "Subject", 200, a.setRestriction},
+		{"POST", "/v1/subjects/{id}/consents", writers, "Record consent decisions (honours Sec-GPC / DNT)", "recordConsent", "ConsentInput", "ConsentEvents", 201, a.recordConsent},
+		{"GET", "/v1/subjects/{id}/consents", []string{RoleAdmin, RoleOperator, RoleService, RoleAuditor}, "Consent history, oldest first", "listConsents", "", "ConsentPage", 200, a.listConsents},
+		{"GET", "/v1/subjects/{id}/consents/{event}/receipt", writers, "Signed consent receipt (JWS, Kantara CR v1.1)", "consentReceipt", "", "Receipt", 200, a.consentReceipt},
+		{"POST", "/v1/check", writers, "May this subject's data be processed for these purposes?", "check", "CheckInput", "CheckResult", 200, a.check},
+
+		{"GET", "/v1/policy", all, "The policy version in force", "currentPolicy", "", "PolicyVersion", 200, a.currentPolicy},
+		{"GET", "/v1/policy/versions", all, "Every published policy version", "listPolicyVersions", "", "PolicyVersions", 200, a.listPolicyVersions},
+		{"POST", "/v1/policy/versions", admin, "Publish a manifest (YAML body) as a new policy version", "publishPolicy", "Manifest", "Published", 201, a.publishPolicy},
+
+		{"GET", "/v1/audit", audit, "Audit trail entries, oldest first", "listAudit", "", "AuditPage", 200, a.listAudit},
+		{"GET", "/v1/audit/verify", audit, "Verify the audit chain", "verifyAudit", "", "AuditReport", 200, a.verifyAudit},
+
+		{"GET", "/v1/keys", admin, "List API keys (never their secrets)", "listKeys", "", "Keys", 200, a.listKeys},
+		{"POST", "/v1/keys", admin, "Create an API key; the secret is shown once", "createKey", "KeyInput", "CreatedKey", 201, a.createKey},
+		{"DELETE", "/v1/keys/{id}", admin, "Revoke an API key", "revokeKey", "", "Key", 200, a.revokeKey},
+	}
+}
+
+// Handler returns the API with its middleware.
+func (a *API) Handler() http.Handler { return a.mux }
+
+type ctxKey int
+
+const actorKey ctxKey = 0
+
+// wrap applies, in order: security headers, authentication and the role
+// check, the body limit, the handler, error mapping, metrics and the
+// request log (which carries no PI: route pattern, status, key id, time).
+func (a *API) wrap(rt route) http.Handler {
+	pattern := rt.Path
+	if pattern == "" {
+		pattern = "unmatched"
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		h := sw.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Cache-Control", "no-store")
+		actor, err := a.authenticate(r, rt)
+		if err == nil {
+			r = r.WithContext(context.WithValue(r.Context(), actorKey, actor))
+			r.Body = http.MaxBytesReader(sw, r.Body, a.opt.MaxBodyBytes)
+			err = rt.h(sw, r)
+		}
+		if err != nil {
+			a.writeError(sw, r, rt, err)
+		}
+		d := time.Since(start)
+		a.metrics.observe(rt.Method, pattern, sw.status, d)
+		level := slog.LevelDebug
+		if sw.status >= 500 {
+			level = slog.LevelError
+		}
+		a.log.Log(r.Context(), level, "request", "method", r.Method, "route", pattern, "status", sw.status, "key", actor.ID, "duration_ms", float64(d.Microseconds())/1000)
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = 200
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func actorOf(r *http.Request) consent.Actor {
+	a, _ := r.Context().Value(actorKey).(consent.Actor)
+	return a
+}

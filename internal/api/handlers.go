@@ -1,0 +1,425 @@
+package api
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/custos-privacy/custos/internal/audit"
+	"github.com/custos-privacy/custos/internal/consent"
+	"github.com/custos-privacy/custos/internal/fault"
+	"github.com/custos-privacy/custos/internal/store"
+)
+
+func (a *API) health(w http.ResponseWriter, r *http.Request) error {
+	return writeJSON(w, 200, map[string]string{"status": "ok"})
+}
+
+func (a *API) ready(w http.ResponseWriter, r *http.Request) error {
+	if err := a.st.Ping(r.Context()); err != nil {
+		a.log.Warn("not ready: database", "err", err)
+		return fault.New(fault.Unavailable, "not_ready", "the database does not answer")
+	}
+	if _, _, _, err := a.svc.Policy(); err != nil {
+		return fault.New(fault.Unavailable, "not_ready", "no policy version is in force")
+	}
+	return writeJSON(w, 200, map[string]string{"status": "ready"})
+}
+
+func (a *API) receiptKeys(w http.ResponseWriter, r *http.Request) error {
+	if a.opt.Signer == nil {
+		return fault.New(fault.Unavailable, "receipts_unavailable", "no receipt signing key is configured")
+	}
+	jwks, err := a.opt.Signer.JWKS()
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/jwk-set+json")
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	_, err = w.Write(jwks)
+	return err
+}
+
+func (a *API) createSubject(w http.ResponseWriter, r *http.Request) error {
+	var in consent.SubjectInput
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	v, err := a.svc.CreateSubject(r.Context(), actorOf(r), in)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/v1/subjects/"+v.ID)
+	return writeJSON(w, 201, v)
+}
+
+func (a *API) getSubject(w http.ResponseWriter, r *http.Request) error {
+	v, err := a.svc.Subject(r.Context(), actorOf(r), r.PathValue("id"), r.URL.Query().Get("purpose"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, v)
+}
+
+func (a *API) updateSubject(w http.ResponseWriter, r *http.Request) error {
+	var p consent.SubjectPatch
+	if err := decode(r, &p); err != nil {
+		return err
+	}
+	v, err := a.svc.UpdateSubject(r.Context(), actorOf(r), r.PathValue("id"), p)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, v)
+}
+
+// IdentitiesInput adds identities.
+type IdentitiesInput struct {
+	Identities []consent.IdentityInput `json:"identities"`
+}
+
+func (a *API) addIdentities(w http.ResponseWriter, r *http.Request) error {
+	var in IdentitiesInput
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	if len(in.Identities) == 0 || len(in.Identities) > 32 {
+		return fault.New(fault.Invalid, "invalid_identities", "give 1 to 32 identities").At("identities")
+	}
+	v, err := a.svc.AddIdentities(r.Context(), actorOf(r), r.PathValue("id"), in.Identities)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, v)
+}
+
+// RestrictionInput restricts or frees processing.
+type RestrictionInput struct {
+	Restricted bool   `json:"restricted"`
+	Reason     string `json:"reason"`
+}
+
+func (a *API) setRestriction(w http.ResponseWriter, r *http.Request) error {
+	var in RestrictionInput
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	if len(in.Reason) > 200 {
+		return fault.New(fault.Invalid, "invalid_reason", "reason is at most 200 bytes").At("reason")
+	}
+	v, err := a.svc.SetRestricted(r.Context(), actorOf(r), r.PathValue("id"), in.Restricted, in.Reason)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, v)
+}
+
+// ConsentEvents is the answer to a consent write.
+type ConsentEvents struct {
+	Events []consent.ConsentEvent `json:"events"`
+}
+
+func (a *API) recordConsent(w http.ResponseWriter, r *http.Request) error {
+	var in consent.ConsentInput
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	if r.Header.Get("Sec-GPC") == "1" {
+		in.Signals = append(in.Signals, consent.SignalGPC)
+	}
+	if r.Header.Get("DNT") == "1" {
+		in.Signals = append(in.Signals, consent.SignalDNT)
+	}
+	evs, err := a.svc.Record(r.Context(), actorOf(r), r.PathValue("id"), in)
+	if err != nil {
+		return err
+	}
+	for _, e := range evs {
+		a.metrics.consents.WithLabelValues(e.Action).Inc()
+	}
+	return writeJSON(w, 201, ConsentEvents{Events: evs})
+}
+
+// Page is a page of a list with an opaque cursor for the next one.
+type Page[T any] struct {
+	Items      []T    `json:"items"`
+	NextCursor string `json:"next_cursor,omitempty"`
+}
+
+func pageParams(r *http.Request) (after int64, limit int, err error) {
+	limit = 100
+	if l := r.URL.Query().Get("limit"); l != "" {
+		limit, err = strconv.Atoi(l)
+		if err != nil || limit < 1 || limit > 1000 {
+			return 0, 0, fault.New(fault.BadRequest, "invalid_limit", "limit is 1 to 1000").At("limit")
+		}
+	}
+	if c := r.URL.Query().Get("cursor"); c != "" {
+		b, err := base64.RawURLEncoding.DecodeString(c)
+		if err == nil {
+			after, err = strconv.ParseInt(strings.TrimPrefix(string(b), "after:"), 10, 64)
+		}
+		if err != nil || !strings.HasPrefix(string(b), "after:") {
+			return 0, 0, fault.New(fault.BadRequest, "invalid_cursor", "the cursor is not one this API returned").At("cursor")
+		}
+	}
+	return after, limit, nil
+}
+
+func cursor(seq int64) string {
+	return base64.RawURLEncoding.EncodeToString([]byte("after:" + strconv.FormatInt(seq, 10)))
+}
+
+func (a *API) listConsents(w http.ResponseWriter, r *http.Request) error {
+	after, limit, err := pageParams(r)
+	if err != nil {
+		return err
+	}
+	evs, err := a.svc.History(r.Context(), actorOf(r), r.PathValue("id"), after, limit+1)
+	if err != nil {
+		return err
+	}
+	p := Page[consent.ConsentEvent]{Items: evs}
+	if len(evs) > limit {
+		p.Items = evs[:limit]
+		p.NextCursor = cursor(evs[limit-1].Seq)
+	}
+	return writeJSON(w, 200, p)
+}
+
+// Receipt carries a signed consent receipt.
+type Receipt struct {
+	Receipt string `json:"receipt"`
+	KeysURL string `json:"keys_url"`
+}
+
+func (a *API) consentReceipt(w http.ResponseWriter, r *http.Request) error {
+	tok, err := a.svc.Receipt(r.Context(), actorOf(r), r.PathValue("id"), r.PathValue("event"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, Receipt{Receipt: tok, KeysURL: "/v1/keys/receipts"})
+}
+
+func (a *API) check(w http.ResponseWriter, r *http.Request) error {
+	var in consent.CheckInput
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	res, err := a.svc.Check(r.Context(), actorOf(r), in)
+	if err != nil {
+		return err
+	}
+	for _, d := range res.Decisions {
+		a.metrics.decisions.WithLabelValues(reasonLabel(d.Reason)).Inc()
+	}
+	return writeJSON(w, 200, res)
+}
+
+// reasonLabel keeps metric label values to a fixed set.
+func reasonLabel(reason string) string {
+	if strings.HasPrefix(reason, "legal_basis:") {
+		return "legal_basis"
+	}
+	return reason
+}
+
+// PolicyVersion describes a published version.
+type PolicyVersion struct {
+	Version     string    `json:"version"`
+	Seq         int64     `json:"seq"`
+	SHA256      string    `json:"sha256"`
+	PublishedAt time.Time `json:"published_at"`
+	Material    bool      `json:"material"`
+	Reconsent   []string  `json:"reconsent"`
+	InForce     bool      `json:"in_force"`
+}
+
+func policyView(v store.PolicyVersion, inForce bool) PolicyVersion {
+	rc := v.Reconsent
+	if rc == nil {
+		rc = []string{}
+	}
+	return PolicyVersion{Version: v.Version, Seq: v.Seq, SHA256: v.SHA256, PublishedAt: v.PublishedAt, Material: v.Material, Reconsent: rc, InForce: inForce}
+}
+
+func (a *API) currentPolicy(w http.ResponseWriter, r *http.Request) error {
+	v, _, _, err := a.svc.Policy()
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, policyView(v, true))
+}
+
+func (a *API) listPolicyVersions(w http.ResponseWriter, r *http.Request) error {
+	vs, err := a.st.PolicyVersions(r.Context())
+	if err != nil {
+		return err
+	}
+	out := make([]PolicyVersion, len(vs))
+	for i, v := range vs {
+		out[i] = policyView(v, i == len(vs)-1)
+	}
+	return writeJSON(w, 200, map[string]any{"versions": out})
+}
+
+func (a *API) publishPolicy(w http.ResponseWriter, r *http.Request) error {
+	src, err := io.ReadAll(r.Body)
+	if err != nil {
+		return err
+	}
+	p, err := a.svc.Publish(r.Context(), actorOf(r), "manifest", src)
+	if err != nil {
+		return err
+	}
+	status := 201
+	if !p.Created {
+		status = 200
+	}
+	return writeJSON(w, status, p)
+}
+
+func (a *API) listAudit(w http.ResponseWriter, r *http.Request) error {
+	after, limit, err := pageParams(r)
+	if err != nil {
+		return err
+	}
+	f := store.AuditFilter{After: after, Limit: limit + 1}
+	if s := r.URL.Query().Get("since"); s != "" {
+		f.Since, err = time.Parse(time.RFC3339, s)
+		if err != nil {
+			return fault.New(fault.BadRequest, "invalid_since", "since is an RFC 3339 time").At("since")
+		}
+	}
+	es, err := a.st.AuditEntries(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	p := Page[audit.Entry]{Items: es}
+	if len(es) > limit {
+		p.Items = es[:limit]
+		p.NextCursor = cursor(es[limit-1].Seq)
+	}
+	return writeJSON(w, 200, p)
+}
+
+func (a *API) verifyAudit(w http.ResponseWriter, r *http.Request) error {
+	rep, err := a.st.VerifyAudit(r.Context(), nil, nil)
+	if err != nil {
+		return err
+	}
+	a.metrics.auditOK.Set(boolFloat(rep.OK))
+	return writeJSON(w, 200, rep)
+}
+
+func boolFloat(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// Key describes an API key without its secret.
+type Key struct {
+	ID        string     `json:"id"`
+	Name      string     `json:"name"`
+	Role      string     `json:"role"`
+	CreatedAt time.Time  `json:"created_at"`
+	RevokedAt *time.Time `json:"revoked_at,omitempty"`
+}
+
+func keyView(k store.APIKey) Key {
+	v := Key{ID: k.ID, Name: k.Name, Role: k.Role, CreatedAt: k.CreatedAt}
+	if k.Revoked() {
+		t := k.RevokedAt
+		v.RevokedAt = &t
+	}
+	return v
+}
+
+func (a *API) listKeys(w http.ResponseWriter, r *http.Request) error {
+	ks, err := a.st.Keys(r.Context())
+	if err != nil {
+		return err
+	}
+	out := make([]Key, len(ks))
+	for i, k := range ks {
+		out[i] = keyView(k)
+	}
+	return writeJSON(w, 200, map[string]any{"keys": out})
+}
+
+// KeyInput creates a key.
+type KeyInput struct {
+	Name string `json:"name"`
+	Role string `json:"role"`
+}
+
+// CreatedKey is a new key with its secret, shown this once.
+type CreatedKey struct {
+	Key
+	Secret string `json:"secret"`
+}
+
+// CreateKey makes and stores a key; the CLI and the API share it.
+func CreateKey(ctx context.Context, st *store.Store, actor consent.Actor, name, role string) (CreatedKey, error) {
+	ok := false
+	for _, x := range Roles {
+		ok = ok || x == role
+	}
+	if !ok {
+		return CreatedKey{}, fault.New(fault.Invalid, "invalid_role", "role must be one of %s", strings.Join(Roles, ", ")).At("role")
+	}
+	if len(name) > 100 {
+		return CreatedKey{}, fault.New(fault.Invalid, "invalid_name", "name is at most 100 bytes").At("name")
+	}
+	id, secret, hash := NewKey()
+	k := store.APIKey{ID: id, Name: name, Role: role, Hash: hash, CreatedAt: time.Now().UTC().Truncate(time.Microsecond)}
+	detail, _ := json.Marshal(map[string]string{"role": role})
+	e := audit.Entry{At: time.Now(), Actor: actor.ID, Role: actor.Role, Place: actor.Place, Action: "key.create", Object: "key:" + id, Outcome: audit.OutcomeOK, Detail: string(detail)}
+	if err := st.CreateKey(ctx, k, e); err != nil {
+		return CreatedKey{}, err
+	}
+	return CreatedKey{Key: keyView(k), Secret: secret}, nil
+}
+
+func (a *API) createKey(w http.ResponseWriter, r *http.Request) error {
+	var in KeyInput
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	k, err := CreateKey(r.Context(), a.st, actorOf(r), in.Name, in.Role)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 201, k)
+}
+
+func (a *API) revokeKey(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	actor := actorOf(r)
+	e := audit.Entry{At: time.Now(), Actor: actor.ID, Role: actor.Role, Place: actor.Place, Action: "key.revoke", Object: "key:" + id, Outcome: audit.OutcomeOK, Detail: "{}"}
+	err := a.st.RevokeKey(r.Context(), id, e)
+	if err != nil {
+		if errorsIsNotFound(err) {
+			return fault.New(fault.NotFound, "key_not_found", "no such key")
+		}
+		return err
+	}
+	a.keys.clear()
+	ks, err := a.st.Keys(r.Context())
+	if err != nil {
+		return err
+	}
+	for _, k := range ks {
+		if k.ID == id {
+			return writeJSON(w, 200, keyView(k))
+		}
+	}
+	return fault.New(fault.NotFound, "key_not_found", "no such key")
+}

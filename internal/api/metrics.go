@@ -1,0 +1,54 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/custos-privacy/custos/internal/store"
+)
+
+// metrics carry no personal information: labels are route patterns,
+// statuses, decision reasons and consent actions, all from fixed sets.
+type metrics struct {
+	requests  *prometheus.CounterVec
+	latency   *prometheus.HistogramVec
+	decisions *prometheus.CounterVec
+	consents  *prometheus.CounterVec
+	auditOK   prometheus.Gauge
+	handler   http.Handler
+}
+
+func newMetrics(reg *prometheus.Registry) *metrics {
+	m := &metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "custos_http_requests_total", Help: "HTTP requests by route pattern and status."},
+			[]string{"method", "route", "status"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "custos_http_request_duration_seconds", Help: "HTTP request latency by route pattern.",
+			Buckets: []float64{0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1}}, []string{"method", "route"}),
+		decisions: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "custos_check_decisions_total", Help: "Purpose decisions by reason."}, []string{"reason"}),
+		consents:  prometheus.NewCounterVec(prometheus.CounterOpts{Name: "custos_consent_events_total", Help: "Consent ledger events recorded by action."}, []string{"action"}),
+		auditOK:   prometheus.NewGauge(prometheus.GaugeOpts{Name: "custos_audit_chain_ok", Help: "1 if the last audit chain verification found no problem."}),
+	}
+	reg.MustRegister(m.requests, m.latency, m.decisions, m.consents, m.auditOK)
+	if err := reg.Register(prometheus.NewGoCollector()); err != nil && !errors.As(err, new(prometheus.AlreadyRegisteredError)) {
+		panic(err)
+	}
+	m.handler = promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+	return m
+}
+
+func (m *metrics) observe(method, route string, status int, d time.Duration) {
+	m.requests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
+	m.latency.WithLabelValues(method, route).Observe(d.Seconds())
+}
+
+func (a *API) metricsHandler(w http.ResponseWriter, r *http.Request) error {
+	a.metrics.handler.ServeHTTP(w, r)
+	return nil
+}
+
+func errorsIsNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }

@@ -1,0 +1,349 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/custos-privacy/custos/internal/api"
+	"github.com/custos-privacy/custos/internal/audit"
+	"github.com/custos-privacy/custos/internal/config"
+	"github.com/custos-privacy/custos/internal/consent"
+	"github.com/custos-privacy/custos/internal/secrets"
+	"github.com/custos-privacy/custos/internal/server"
+	"github.com/custos-privacy/custos/internal/store"
+)
+
+// withStore runs fn with the configured store; the identity key is loaded
+// when present, since it also keys the audit chain.
+func withStore(cmd *cobra.Command, needKeys bool, fn func(ctx context.Context, st *store.Store) error) error {
+	c, err := loadConfig(cmd.Flags())
+	if err != nil {
+		return err
+	}
+	var keys server.Keys
+	if needKeys || c.IdentityKey.IsSet() {
+		if keys, err = server.LoadKeys(c); err != nil {
+			return err
+		}
+	}
+	ctx := cmd.Context()
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	st, err := server.OpenStore(ctx, c, keys, false)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	return fn(ctx, st)
+}
+
+func dbFlags(cmd *cobra.Command) {
+	cfg := config.Default()
+	cfg.RegisterFlags(cmd.Flags())
+	hideServerFlags(cmd.Flags())
+}
+
+func newKeysCmd() *cobra.Command {
+	keys := &cobra.Command{
+		Use:   "keys",
+		Short: "Create, list and revoke API keys",
+		Long: `API keys authenticate callers of the API. Each key has one role:
+admin (everything), operator (subjects and consents), auditor (audit trail and
+read-only consent history) or service (an application registering subjects,
+recording consents and asking for decisions). Only a hash of each key is
+stored; the key itself is printed once, when it is created.`,
+	}
+	create := &cobra.Command{
+		Use:   "create --role admin|operator|auditor|service [--name N]",
+		Short: "Create an API key and print it once",
+		Long: `Create makes a new API key with the given role, stores its hash and prints
+the key on standard output. It cannot be shown again: store it in your
+secret manager. The creation is recorded in the audit trail.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			role, _ := cmd.Flags().GetString("role")
+			name, _ := cmd.Flags().GetString("name")
+			return withStore(cmd, false, func(ctx context.Context, st *store.Store) error {
+				k, err := api.CreateKey(ctx, st, cliActor(), name, role)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.ErrOrStderr(), "created key %s (role %s); it is shown only now:\n", k.ID, k.Role)
+				fmt.Fprintln(cmd.OutOrStdout(), k.Secret)
+				return nil
+			})
+		},
+	}
+	create.Flags().String("role", "", "role: admin, operator, auditor or service")
+	create.Flags().String("name", "", "what the key is for")
+	create.MarkFlagRequired("role")
+	dbFlags(create)
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List API keys (ids, names, roles; never the keys)",
+		Long:  `List prints every key's id, role, name, creation time and revocation time.`,
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withStore(cmd, false, func(ctx context.Context, st *store.Store) error {
+				ks, err := st.Keys(ctx)
+				if err != nil {
+					return err
+				}
+				tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "ID\tROLE\tNAME\tCREATED\tREVOKED")
+				for _, k := range ks {
+					rev := "-"
+					if k.Revoked() {
+						rev = k.RevokedAt.Format(time.RFC3339)
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", k.ID, k.Role, k.Name, k.CreatedAt.Format(time.RFC3339), rev)
+				}
+				return tw.Flush()
+			})
+		},
+	}
+	dbFlags(list)
+	revoke := &cobra.Command{
+		Use:   "revoke ID",
+		Short: "Revoke an API key",
+		Long: `Revoke stops a key from authenticating. Running servers stop accepting it
+within a few seconds. The revocation is recorded in the audit trail.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withStore(cmd, false, func(ctx context.Context, st *store.Store) error {
+				a := cliActor()
+				e := audit.Entry{At: time.Now(), Actor: a.ID, Role: a.Role, Place: a.Place, Action: "key.revoke", Object: "key:" + args[0], Outcome: audit.OutcomeOK, Detail: "{}"}
+				if err := st.RevokeKey(ctx, args[0], e); err != nil {
+					return fmt.Errorf("revoke %s: %w", args[0], err)
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "revoked %s\n", args[0])
+				return nil
+			})
+		},
+	}
+	dbFlags(revoke)
+	keys.AddCommand(create, list, revoke)
+	return keys
+}
+
+func newAuditCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "audit",
+		Short: "Verify and export the tamper-evident audit trail",
+		Long: `Every state change and every disclosure of personal information through
+Custos appends an entry to the audit trail: who (key or user) in which role,
+when, from where, what action on which object, for which purpose, with which
+outcome. Entries are hash-chained under a key derived from the identity key.`,
+	}
+	verify := &cobra.Command{
+		Use:   "verify [--anchor SEQ:HASH] [--json]",
+		Short: "Check that no audit entry was edited, deleted, inserted or reordered",
+		Long: `Verify walks the whole trail and checks every entry's hash and link, and the
+trail's end against the recorded head. It prints the head (sequence and hash):
+keep it somewhere outside the database and pass it back later with --anchor,
+so that entries cut from the end together with the head are noticed too.
+
+Exit status: 0 when the chain is intact, 1 when it is not.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var anchor *audit.Chain
+			if s, _ := cmd.Flags().GetString("anchor"); s != "" {
+				seqStr, hashStr, ok := strings.Cut(s, ":")
+				seq, err1 := strconv.ParseInt(seqStr, 10, 64)
+				h, err2 := hex.DecodeString(hashStr)
+				if !ok || err1 != nil || err2 != nil || len(h) != 32 {
+					return fmt.Errorf("--anchor must be SEQ:HEX (as printed by an earlier verify)")
+				}
+				anchor = &audit.Chain{Seq: seq, Hash: h}
+			}
+			asJSON, _ := cmd.Flags().GetBool("json")
+			return withStore(cmd, true, func(ctx context.Context, st *store.Store) error {
+				var checked int64
+				rep, err := st.VerifyAudit(ctx, anchor, func(n int64) {
+					checked += n
+					if checked%50000 < n {
+						fmt.Fprintf(cmd.ErrOrStderr(), "checked %d entries\n", checked)
+					}
+				})
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					enc := json.NewEncoder(cmd.OutOrStdout())
+					enc.SetIndent("", "  ")
+					enc.Encode(rep)
+				} else {
+					for _, p := range rep.Problems {
+						fmt.Fprintf(cmd.OutOrStdout(), "entry %d: %s: %s\n", p.Seq, p.Kind, p.Text)
+					}
+					status := "intact"
+					if !rep.OK {
+						status = "BROKEN"
+					}
+					fmt.Fprintf(cmd.OutOrStdout(), "audit chain %s: %d entries, head %d:%s\n", status, rep.Entries, rep.HeadSeq, rep.HeadHash)
+				}
+				if !rep.OK {
+					return exitError{1}
+				}
+				return nil
+			})
+		},
+	}
+	verify.Flags().String("anchor", "", "a head SEQ:HASH recorded earlier that the trail must still contain")
+	verify.Flags().Bool("json", false, "print the report as JSON")
+	dbFlags(verify)
+	export := &cobra.Command{
+		Use:   "export [--since TIME] [-o FILE]",
+		Short: "Export audit entries as JSON lines",
+		Long: `Export writes audit entries, oldest first, one JSON object per line, from
+--since (RFC 3339 time or YYYY-MM-DD) or from the beginning. Entries carry
+subject ids, never identity values.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var since time.Time
+			if s, _ := cmd.Flags().GetString("since"); s != "" {
+				var err error
+				if since, err = time.Parse(time.RFC3339, s); err != nil {
+					if since, err = time.Parse(time.DateOnly, s); err != nil {
+						return fmt.Errorf("--since must be an RFC 3339 time or YYYY-MM-DD")
+					}
+				}
+			}
+			out, _ := cmd.Flags().GetString("output")
+			return withStore(cmd, false, func(ctx context.Context, st *store.Store) error {
+				w := bufio.NewWriter(cmd.OutOrStdout())
+				var f *os.File
+				if out != "" && out != "-" {
+					var err error
+					if f, err = os.OpenFile(out, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600); err != nil {
+						return err
+					}
+					defer f.Close()
+					w = bufio.NewWriter(f)
+				}
+				enc := json.NewEncoder(w)
+				var after int64
+				n := 0
+				for {
+					page, err := st.AuditEntries(ctx, store.AuditFilter{After: after, Since: since, Limit: 5000})
+					if err != nil {
+						return err
+					}
+					for _, e := range page {
+						if err := enc.Encode(e); err != nil {
+							return err
+						}
+					}
+					n += len(page)
+					if len(page) < 5000 {
+						break
+					}
+					after = page[len(page)-1].Seq
+					fmt.Fprintf(cmd.ErrOrStderr(), "exported %d entries\n", n)
+				}
+				if err := w.Flush(); err != nil {
+					return err
+				}
+				if f != nil {
+					if err := f.Sync(); err != nil {
+						return err
+					}
+					fmt.Fprintf(cmd.ErrOrStderr(), "exported %d entries to %s\n", n, out)
+				}
+				return nil
+			})
+		},
+	}
+	export.Flags().String("since", "", "export entries at or after this time")
+	export.Flags().StringP("output", "o", "", "write to FILE instead of standard output")
+	dbFlags(export)
+	cmd.AddCommand(verify, export)
+	return cmd
+}
+
+func newSecretsCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "secrets",
+		Short: "Create the secret keys a server needs",
+		Long: `A server needs three secrets: the identity key (keys the hashes identities
+are looked up by, and the audit chain), the data keyset (seals identity values
+that must be kept) and the receipt key (signs consent receipts). Losing the
+identity key or data keyset makes stored identities unusable: back them up.`,
+	}
+	initCmd := &cobra.Command{
+		Use:   "init DIR [--force]",
+		Short: "Write a new identity key, data keyset and receipt key into DIR",
+		Long: `Init creates DIR (mode 0700) and writes identity.key, data.keyset.json and
+receipt.pem (mode 0600). It refuses to overwrite existing keys unless --force
+is given, since data written under the old keys depends on them. Point the
+server at DIR with --secrets-dir or CUSTOS_SECRETS_DIR.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			force, _ := cmd.Flags().GetBool("force")
+			f, err := secrets.Init(args[0], force)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s\nwrote %s\nwrote %s\n", f.IdentityKey, f.DataKeyset, f.ReceiptKey)
+			return nil
+		},
+	}
+	initCmd.Flags().Bool("force", false, "overwrite existing keys")
+	cmd.AddCommand(initCmd)
+	return cmd
+}
+
+func newPublishCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "publish PATH [--db URL]",
+		Short: "Publish a manifest as the policy version in force",
+		Long: `Publish validates the manifest and records it as a new policy version.
+Against the version in force it computes the diff (see 'custos policy diff'):
+when a change is material, consents to the purposes it touches become stale
+and checks answer reconsent_required until the subject consents again.
+Publishing the same manifest again does nothing; a version label is never
+reused for different content. Running servers pick the version up within
+their poll interval.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if _, err := loadManifest(cmd, args[0]); err != nil {
+				return err
+			}
+			source, err := os.ReadFile(args[0])
+			if err != nil {
+				return err
+			}
+			return withStore(cmd, false, func(ctx context.Context, st *store.Store) error {
+				a := cliActor()
+				p, err := consent.Publish(ctx, st, a, args[0], source, func() audit.Entry {
+					return audit.Entry{At: time.Now(), Actor: a.ID, Role: a.Role, Place: a.Place}
+				})
+				if err != nil {
+					return err
+				}
+				switch {
+				case !p.Created:
+					fmt.Fprintf(cmd.OutOrStdout(), "version %s is already in force\n", p.Version)
+				case p.Material:
+					fmt.Fprintf(cmd.OutOrStdout(), "published version %s (material change; re-consent needed for: %s)\n", p.Version, strings.Join(p.Reconsent, ", "))
+				default:
+					fmt.Fprintf(cmd.OutOrStdout(), "published version %s (no material change)\n", p.Version)
+				}
+				return nil
+			})
+		},
+	}
+	dbFlags(cmd)
+	return cmd
+}

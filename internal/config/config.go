@@ -1,0 +1,404 @@
+// Package config loads the configuration of the custos server from flags,
+// CUSTOS_* environment variables and secret files, validates it and prints it
+// with its secrets redacted.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/custos-privacy/custos/internal/secrets"
+)
+
+// Config is the configuration of custos serve and the commands that share its
+// database and keys. Load it with Load; it is passed explicitly, never kept in
+// a global.
+type Config struct {
+	Addr            string        // --addr, CUSTOS_ADDR: address to listen on
+	DB              string        // --db, CUSTOS_DB or CUSTOS_DB_FILE: SQLite path, sqlite:PATH, file:PATH or postgres:// URL
+	Manifest        string        // --manifest, CUSTOS_MANIFEST: privacy manifest file
+	Demo            bool          // --demo, CUSTOS_DEMO: run with demonstration data
+	LogLevel        string        // --log-level, CUSTOS_LOG_LEVEL: debug, info, warn or error
+	LogFormat       string        // --log-format, CUSTOS_LOG_FORMAT: text or json
+	SecretsDir      string        // --secrets-dir, CUSTOS_SECRETS_DIR: fallback directory for the three secrets
+	IdentityKey     Secret        // CUSTOS_IDENTITY_KEY or CUSTOS_IDENTITY_KEY_FILE: key for identity hashes
+	DataKeyset      Secret        // CUSTOS_DATA_KEYSET or CUSTOS_DATA_KEYSET_FILE: Tink keyset sealing stored PI
+	ReceiptKey      Secret        // CUSTOS_RECEIPT_KEY or CUSTOS_RECEIPT_KEY_FILE: Ed25519 PEM key signing receipts
+	CheckSample     float64       // --check-sample, CUSTOS_CHECK_SAMPLE: share of allowed decisions audited (denials always are)
+	PollInterval    time.Duration // --poll-interval, CUSTOS_POLL_INTERVAL: how often an instance picks up other instances' writes
+	MaxBodyBytes    int64         // --max-body, CUSTOS_MAX_BODY: largest request body accepted, in bytes
+	ShutdownTimeout time.Duration // --shutdown-timeout, CUSTOS_SHUTDOWN_TIMEOUT: grace period for requests in flight
+	TrustProxy      bool          // --trust-proxy, CUSTOS_TRUST_PROXY: take the client address from X-Forwarded-For
+
+	origins [numSettings]origin // where each setting came from, for WriteRedacted
+}
+
+// Default returns the configuration used when nothing is set.
+func Default() Config {
+	return Config{
+		Addr:            "127.0.0.1:8080",
+		DB:              "custos.db",
+		LogLevel:        "info",
+		LogFormat:       "text",
+		CheckSample:     0.01,
+		PollInterval:    250 * time.Millisecond,
+		MaxBodyBytes:    1 << 20,
+		ShutdownTimeout: 15 * time.Second,
+	}
+}
+
+// SettingError reports a setting that cannot be used. Name is the setting's
+// environment variable, whichever way it was set; Problem never holds the
+// value of a secret or of the database URL.
+type SettingError struct {
+	Name    string
+	Problem string
+}
+
+func (e *SettingError) Error() string { return e.Name + ": " + e.Problem }
+
+func problem(name, format string, args ...any) error {
+	return &SettingError{Name: name, Problem: fmt.Sprintf(format, args...)}
+}
+
+// origin says where a setting's value came from.
+type origin string
+
+const (
+	originDefault origin = "" // the zero value, so that Config{} reads as defaults
+	originFlag    origin = "flag"
+	originEnv     origin = "env"
+	originFile    origin = "file"
+)
+
+func (o origin) String() string {
+	if o == originDefault {
+		return "default"
+	}
+	return string(o)
+}
+
+// Indexes into settings and Config.origins, in display order.
+const (
+	sAddr = iota
+	sDB
+	sManifest
+	sDemo
+	sLogLevel
+	sLogFormat
+	sSecretsDir
+	sIdentityKey
+	sDataKeyset
+	sReceiptKey
+	sCheckSample
+	sPollInterval
+	sMaxBody
+	sShutdownTimeout
+	sTrustProxy
+	numSettings
+)
+
+// setting describes how one Config field is set and shown.
+type setting struct {
+	env  string
+	flag string // "" for secrets, which must not appear in a process listing
+	// fromFile allows env+"_FILE" to name a file holding the value.
+	fromFile bool
+	// secretFile is the file read from the secrets directory when nothing
+	// else sets the value; only secrets have one.
+	secretFile string
+	// set parses a value; source is where it came from ("env CUSTOS_X").
+	set func(c *Config, value, source string) error
+	// show renders the current value for WriteRedacted, redacted if need be.
+	show func(c *Config) string
+}
+
+var settings = [numSettings]setting{
+	sAddr: {
+		env:  "CUSTOS_ADDR",
+		flag: "addr",
+		set:  func(c *Config, v, _ string) error { c.Addr = v; return nil },
+		show: func(c *Config) string { return c.Addr },
+	},
+	sDB: {
+		env:      "CUSTOS_DB",
+		flag:     "db",
+		fromFile: true,
+		set:      func(c *Config, v, _ string) error { c.DB = v; return nil },
+		show:     func(c *Config) string { return c.RedactedDB() },
+	},
+	sManifest: {
+		env:  "CUSTOS_MANIFEST",
+		flag: "manifest",
+		set:  func(c *Config, v, _ string) error { c.Manifest = v; return nil },
+		show: func(c *Config) string { return c.Manifest },
+	},
+	sDemo: {
+		env:  "CUSTOS_DEMO",
+		flag: "demo",
+		set:  func(c *Config, v, _ string) error { return parseBool(&c.Demo, "CUSTOS_DEMO", v) },
+		show: func(c *Config) string { return strconv.FormatBool(c.Demo) },
+	},
+	sLogLevel: {
+		env:  "CUSTOS_LOG_LEVEL",
+		flag: "log-level",
+		set:  func(c *Config, v, _ string) error { c.LogLevel = strings.ToLower(v); return nil },
+		show: func(c *Config) string { return c.LogLevel },
+	},
+	sLogFormat: {
+		env:  "CUSTOS_LOG_FORMAT",
+		flag: "log-format",
+		set:  func(c *Config, v, _ string) error { c.LogFormat = strings.ToLower(v); return nil },
+		show: func(c *Config) string { return c.LogFormat },
+	},
+	sSecretsDir: {
+		env:  "CUSTOS_SECRETS_DIR",
+		flag: "secrets-dir",
+		set:  func(c *Config, v, _ string) error { c.SecretsDir = v; return nil },
+		show: func(c *Config) string { return c.SecretsDir },
+	},
+	sIdentityKey: {
+		env:        "CUSTOS_IDENTITY_KEY",
+		fromFile:   true,
+		secretFile: secrets.IdentityKeyFile,
+		set:        func(c *Config, v, src string) error { c.IdentityKey = Secret{value: v, source: src}; return nil },
+		show:       func(c *Config) string { return c.IdentityKey.String() },
+	},
+	sDataKeyset: {
+		env:        "CUSTOS_DATA_KEYSET",
+		fromFile:   true,
+		secretFile: secrets.DataKeysetFile,
+		set:        func(c *Config, v, src string) error { c.DataKeyset = Secret{value: v, source: src}; return nil },
+		show:       func(c *Config) string { return c.DataKeyset.String() },
+	},
+	sReceiptKey: {
+		env:        "CUSTOS_RECEIPT_KEY",
+		fromFile:   true,
+		secretFile: secrets.ReceiptKeyFile,
+		set:        func(c *Config, v, src string) error { c.ReceiptKey = Secret{value: v, source: src}; return nil },
+		show:       func(c *Config) string { return c.ReceiptKey.String() },
+	},
+	sCheckSample: {
+		env:  "CUSTOS_CHECK_SAMPLE",
+		flag: "check-sample",
+		set: func(c *Config, v, _ string) error {
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil {
+				return problem("CUSTOS_CHECK_SAMPLE", "%q is not a number", v)
+			}
+			c.CheckSample = f
+			return nil
+		},
+		show: func(c *Config) string { return strconv.FormatFloat(c.CheckSample, 'g', -1, 64) },
+	},
+	sPollInterval: {
+		env:  "CUSTOS_POLL_INTERVAL",
+		flag: "poll-interval",
+		set: func(c *Config, v, _ string) error {
+			return parseDuration(&c.PollInterval, "CUSTOS_POLL_INTERVAL", v)
+		},
+		show: func(c *Config) string { return c.PollInterval.String() },
+	},
+	sMaxBody: {
+		env:  "CUSTOS_MAX_BODY",
+		flag: "max-body",
+		set: func(c *Config, v, _ string) error {
+			n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			if err != nil {
+				return problem("CUSTOS_MAX_BODY", "%q is not a whole number of bytes", v)
+			}
+			c.MaxBodyBytes = n
+			return nil
+		},
+		show: func(c *Config) string { return strconv.FormatInt(c.MaxBodyBytes, 10) },
+	},
+	sShutdownTimeout: {
+		env:  "CUSTOS_SHUTDOWN_TIMEOUT",
+		flag: "shutdown-timeout",
+		set: func(c *Config, v, _ string) error {
+			return parseDuration(&c.ShutdownTimeout, "CUSTOS_SHUTDOWN_TIMEOUT", v)
+		},
+		show: func(c *Config) string { return c.ShutdownTimeout.String() },
+	},
+	sTrustProxy: {
+		env:  "CUSTOS_TRUST_PROXY",
+		flag: "trust-proxy",
+		set:  func(c *Config, v, _ string) error { return parseBool(&c.TrustProxy, "CUSTOS_TRUST_PROXY", v) },
+		show: func(c *Config) string { return strconv.FormatBool(c.TrustProxy) },
+	},
+}
+
+func parseBool(dst *bool, name, v string) error {
+	b, err := strconv.ParseBool(strings.TrimSpace(v))
+	if err != nil {
+		return problem(name, "%q is not true or false", v)
+	}
+	*dst = b
+	return nil
+}
+
+func parseDuration(dst *time.Duration, name, v string) error {
+	d, err := time.ParseDuration(strings.TrimSpace(v))
+	if err != nil {
+		return problem(name, "%q is not a duration such as 250ms or 15s", v)
+	}
+	*dst = d
+	return nil
+}
+
+// RegisterFlags adds a flag for every setting except the secrets to fs, with
+// c's values as defaults. Load reads the flags back from fs by name, so the
+// fields they are bound to need not be the Config that is finally used.
+func (c *Config) RegisterFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&c.Addr, "addr", c.Addr, "address to listen on, host:port (CUSTOS_ADDR)")
+	fs.StringVar(&c.DB, "db", c.DB, "database: a SQLite file path, sqlite:PATH, file:PATH or a postgres:// URL; "+
+		"give a URL with a password through CUSTOS_DB_FILE, not here (CUSTOS_DB)")
+	// The default is shown in --help; a configured URL may carry a password.
+	fs.Lookup("db").DefValue = c.RedactedDB()
+	fs.StringVar(&c.Manifest, "manifest", c.Manifest, "privacy manifest file (CUSTOS_MANIFEST)")
+	fs.BoolVar(&c.Demo, "demo", c.Demo, "run with demonstration data (CUSTOS_DEMO)")
+	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn or error (CUSTOS_LOG_LEVEL)")
+	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log format: text or json (CUSTOS_LOG_FORMAT)")
+	fs.StringVar(&c.SecretsDir, "secrets-dir", c.SecretsDir, "directory holding "+secrets.IdentityKeyFile+", "+
+		secrets.DataKeysetFile+" and "+secrets.ReceiptKeyFile+", read for each secret not set in the environment (CUSTOS_SECRETS_DIR)")
+	fs.Float64Var(&c.CheckSample, "check-sample", c.CheckSample, "share of allowed decisions audited, 0 to 1; denials always are (CUSTOS_CHECK_SAMPLE)")
+	fs.DurationVar(&c.PollInterval, "poll-interval", c.PollInterval, "how often to pick up other instances' writes (CUSTOS_POLL_INTERVAL)")
+	fs.Int64Var(&c.MaxBodyBytes, "max-body", c.MaxBodyBytes, "largest request body accepted, in bytes (CUSTOS_MAX_BODY)")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long requests in flight may take to finish on shutdown (CUSTOS_SHUTDOWN_TIMEOUT)")
+	fs.BoolVar(&c.TrustProxy, "trust-proxy", c.TrustProxy, "take the client address from X-Forwarded-For; only behind a proxy that sets it (CUSTOS_TRUST_PROXY)")
+}
+
+// maxFileSize bounds a file named by a *_FILE variable or found in the
+// secrets directory: every legitimate one is a few kilobytes.
+const maxFileSize = 1 << 20
+
+// Load builds the configuration: a flag set on the command line wins over the
+// environment, which wins over the defaults. X_FILE names a file holding the
+// value of X (trailing newlines removed); setting both is an error. A secret
+// set neither way is read from the secrets directory when the file is there.
+// fs may be nil (no flags); getenv is usually os.Getenv, and nil means an
+// empty environment.
+//
+// Load returns every problem it finds, Validate's included, joined; the
+// Config is filled in as far as possible even then, so it can be shown.
+func Load(fs *pflag.FlagSet, getenv func(string) string) (Config, error) {
+	if getenv == nil {
+		getenv = func(string) string { return "" }
+	}
+	c := Default()
+	var errs []error
+	for i := range settings {
+		s := &settings[i]
+		value, o, source, err := lookup(s, fs, getenv)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if o == originDefault {
+			continue
+		}
+		if err := s.set(&c, value, source); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		c.origins[i] = o
+	}
+	errs = append(errs, c.readSecretsDir()...)
+	errs = append(errs, c.problems()...)
+	return c, errors.Join(errs...)
+}
+
+// lookup finds the raw value of a setting and where it came from.
+func lookup(s *setting, fs *pflag.FlagSet, getenv func(string) string) (value string, o origin, source string, err error) {
+	if s.flag != "" && fs != nil {
+		if f := fs.Lookup(s.flag); f != nil && f.Changed {
+			return f.Value.String(), originFlag, "flag --" + s.flag, nil
+		}
+	}
+	env := getenv(s.env)
+	var path string
+	if s.fromFile {
+		path = getenv(s.env + "_FILE")
+	}
+	switch {
+	case env != "" && path != "":
+		return "", originDefault, "", problem(s.env, "both %s and %s_FILE are set; set one", s.env, s.env)
+	case env != "":
+		return env, originEnv, "env " + s.env, nil
+	case path != "":
+		v, err := readValueFile(path)
+		if err != nil {
+			return "", originDefault, "", problem(s.env+"_FILE", "%v", err)
+		}
+		return v, originFile, "file " + path, nil
+	}
+	return "", originDefault, "", nil
+}
+
+// readSecretsDir fills in the secrets that nothing else set from files in
+// SecretsDir. A missing file leaves its secret unset: which secrets a command
+// needs is for the command to check.
+func (c *Config) readSecretsDir() []error {
+	if c.SecretsDir == "" {
+		return nil
+	}
+	info, err := os.Stat(c.SecretsDir)
+	if err != nil || !info.IsDir() {
+		return []error{problem("CUSTOS_SECRETS_DIR", "%s is not a readable directory", c.SecretsDir)}
+	}
+	var errs []error
+	for i := range settings {
+		s := &settings[i]
+		if s.secretFile == "" || c.origins[i] != originDefault {
+			continue
+		}
+		path := filepath.Join(c.SecretsDir, s.secretFile)
+		v, err := readValueFile(path)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			errs = append(errs, problem(s.env, "%v", err))
+			continue
+		}
+		if err := s.set(c, v, "secrets dir"); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		c.origins[i] = originFile
+	}
+	return errs
+}
+
+// readValueFile reads a file holding one setting. Its errors name the path,
+// never the contents.
+func readValueFile(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
+	if err != nil {
+		return "", err
+	}
+	if len(b) > maxFileSize {
+		return "", fmt.Errorf("%s is larger than %d bytes", path, maxFileSize)
+	}
+	// Editors and `echo` add a final newline that is not part of the value.
+	b = bytes.TrimRight(b, "\r\n")
+	if len(b) == 0 {
+		return "", fmt.Errorf("%s is empty", path)
+	}
+	return string(b), nil
+}

@@ -1,0 +1,99 @@
+package config
+
+import (
+	"errors"
+	"math"
+	"net"
+	"net/url"
+	"slices"
+	"strconv"
+
+	"github.com/custos-privacy/custos/internal/seal"
+	"github.com/custos-privacy/custos/internal/secrets"
+)
+
+var (
+	logLevels  = []string{"debug", "info", "warn", "error"}
+	logFormats = []string{"text", "json"}
+)
+
+// Validate reports every setting that cannot be used, joined. Secrets are
+// checked for form only when set: whether a command needs them is for the
+// command to decide.
+func (c Config) Validate() error {
+	return errors.Join(c.problems()...)
+}
+
+func (c Config) problems() []error {
+	var errs []error
+	add := func(name, format string, args ...any) { errs = append(errs, problem(name, format, args...)) }
+
+	// Any host will do, or none for all interfaces.
+	if _, port, err := net.SplitHostPort(c.Addr); err != nil {
+		add("CUSTOS_ADDR", "%q is not host:port, such as 127.0.0.1:8080 or :8080", c.Addr)
+	} else if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+		add("CUSTOS_ADDR", "%q has no port number", c.Addr)
+	}
+
+	// The database setting is never quoted: it may be a URL with a password.
+	switch c.DBKind() {
+	case "":
+		if c.DB == "" {
+			add("CUSTOS_DB", "is empty")
+		} else {
+			add("CUSTOS_DB", "is neither a file path, sqlite:PATH, file:PATH nor a postgres:// URL")
+		}
+	case "sqlite":
+		if c.SQLitePath() == "" {
+			add("CUSTOS_DB", "names no database file")
+		}
+	case "postgres":
+		if _, err := url.Parse(c.DB); err != nil {
+			add("CUSTOS_DB", "is not a valid postgres:// URL")
+		}
+	}
+
+	if !slices.Contains(logLevels, c.LogLevel) {
+		add("CUSTOS_LOG_LEVEL", "%q is not one of debug, info, warn, error", c.LogLevel)
+	}
+	if !slices.Contains(logFormats, c.LogFormat) {
+		add("CUSTOS_LOG_FORMAT", "%q is not one of text, json", c.LogFormat)
+	}
+	if math.IsNaN(c.CheckSample) || c.CheckSample < 0 || c.CheckSample > 1 {
+		add("CUSTOS_CHECK_SAMPLE", "%v is not between 0 and 1", c.CheckSample)
+	}
+	if c.PollInterval <= 0 {
+		add("CUSTOS_POLL_INTERVAL", "%v is not a positive duration", c.PollInterval)
+	}
+	if c.MaxBodyBytes <= 0 {
+		add("CUSTOS_MAX_BODY", "%d is not a positive number of bytes", c.MaxBodyBytes)
+	}
+	if c.ShutdownTimeout <= 0 {
+		add("CUSTOS_SHUTDOWN_TIMEOUT", "%v is not a positive duration", c.ShutdownTimeout)
+	}
+
+	// Secret errors come from functions that never quote their input.
+	if c.IdentityKey.IsSet() {
+		if _, err := secrets.DecodeIdentityKey(c.IdentityKey.Reveal()); err != nil {
+			add("CUSTOS_IDENTITY_KEY", "%s: %v", sourceOf(c.IdentityKey), err)
+		}
+	}
+	if c.DataKeyset.IsSet() {
+		if _, err := seal.New(c.DataKeyset.Reveal()); err != nil {
+			add("CUSTOS_DATA_KEYSET", "%s: %v", sourceOf(c.DataKeyset), err)
+		}
+	}
+	if c.ReceiptKey.IsSet() {
+		if _, err := secrets.ParseReceiptKey(c.ReceiptKey.Reveal()); err != nil {
+			add("CUSTOS_RECEIPT_KEY", "%s: %v", sourceOf(c.ReceiptKey), err)
+		}
+	}
+	return errs
+}
+
+func sourceOf(s Secret) string {
+	if s.Source() == "" {
+		return "value"
+	}
+	return "from " + s.Source()
+}

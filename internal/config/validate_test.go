@@ -1,0 +1,83 @@
+package config
+
+import (
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestValidate(t *testing.T) {
+	tests := []struct {
+		name string
+		edit func(c *Config)
+		want []string
+	}{
+		{"defaults", func(c *Config) {}, nil},
+		{"all interfaces", func(c *Config) { c.Addr = ":8080" }, nil},
+		{"ipv6", func(c *Config) { c.Addr = "[::1]:8080" }, nil},
+		{"addr without port", func(c *Config) { c.Addr = "localhost" }, []string{"CUSTOS_ADDR"}},
+		{"addr with named port", func(c *Config) { c.Addr = "localhost:http" }, []string{"CUSTOS_ADDR"}},
+		{"empty db", func(c *Config) { c.DB = "" }, []string{"CUSTOS_DB"}},
+		{"mysql url", func(c *Config) { c.DB = "mysql://u:p@h/db" }, []string{"CUSTOS_DB"}},
+		{"sqlite prefix only", func(c *Config) { c.DB = "sqlite:" }, []string{"CUSTOS_DB"}},
+		{"bad postgres url", func(c *Config) { c.DB = "postgres://u:p@h:port/db" }, []string{"CUSTOS_DB"}},
+		{"postgresql url", func(c *Config) { c.DB = "postgresql://u:p@h:5432/db?sslmode=verify-full" }, nil},
+		{"unknown log level", func(c *Config) { c.LogLevel = "trace" }, []string{"CUSTOS_LOG_LEVEL"}},
+		{"unknown log format", func(c *Config) { c.LogFormat = "logfmt" }, []string{"CUSTOS_LOG_FORMAT"}},
+		{"sample above 1", func(c *Config) { c.CheckSample = 1.5 }, []string{"CUSTOS_CHECK_SAMPLE"}},
+		{"sample NaN", func(c *Config) { c.CheckSample = math.NaN() }, []string{"CUSTOS_CHECK_SAMPLE"}},
+		{"sample 0", func(c *Config) { c.CheckSample = 0 }, nil},
+		{"sample 1", func(c *Config) { c.CheckSample = 1 }, nil},
+		{"zero poll interval", func(c *Config) { c.PollInterval = 0 }, []string{"CUSTOS_POLL_INTERVAL"}},
+		{"negative max body", func(c *Config) { c.MaxBodyBytes = -1 }, []string{"CUSTOS_MAX_BODY"}},
+		{"zero shutdown timeout", func(c *Config) { c.ShutdownTimeout = 0 }, []string{"CUSTOS_SHUTDOWN_TIMEOUT"}},
+		{"bad secrets", func(c *Config) {
+			c.IdentityKey = NewSecret([]byte("c2hvcnQta2V5"), "env CUSTOS_IDENTITY_KEY")
+			c.DataKeyset = NewSecret([]byte(`{"primaryKeyId": 1}`), "file /run/keyset.json")
+			c.ReceiptKey = NewSecret([]byte("not a pem key"), "secrets dir")
+		}, []string{"CUSTOS_DATA_KEYSET", "CUSTOS_IDENTITY_KEY", "CUSTOS_RECEIPT_KEY"}},
+		{"everything at once", func(c *Config) {
+			*c = Config{CheckSample: -1}
+		}, []string{
+			"CUSTOS_ADDR", "CUSTOS_CHECK_SAMPLE", "CUSTOS_DB", "CUSTOS_LOG_FORMAT", "CUSTOS_LOG_LEVEL",
+			"CUSTOS_MAX_BODY", "CUSTOS_POLL_INTERVAL", "CUSTOS_SHUTDOWN_TIMEOUT",
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := Default()
+			tt.edit(&c)
+			err := c.Validate()
+			if diff := cmp.Diff(tt.want, settingNames(t, err)); diff != "" {
+				t.Errorf("settings reported (-want +got):\n%s\nerror: %v", diff, err)
+			}
+		})
+	}
+}
+
+// TestValidateHidesValues checks that problems with secrets and the database
+// URL name the setting and its source but not the value.
+func TestValidateHidesValues(t *testing.T) {
+	c := Default()
+	c.DB = "postgres://custos:hunter2-pw@db.example:port/custos"
+	c.IdentityKey = NewSecret([]byte("c2hvcnQta2V5"), "env CUSTOS_IDENTITY_KEY")
+	c.DataKeyset = NewSecret([]byte(`{"key": [{"keyData": {"value": "R2lCV3lVZkdnWWszUlRSaGo="}}]`), "file /run/keyset.json")
+	c.ReceiptKey = NewSecret([]byte("-----BEGIN PRIVATE KEY-----\nTUM0Q0FRQXdCUVlESzJWd0JDSUVJ\n-----END PRIVATE KEY-----\n"), "secrets dir")
+	err := c.Validate()
+	if err == nil {
+		t.Fatal("Validate accepted broken secrets")
+	}
+	msg := err.Error()
+	for _, leak := range []string{"hunter2-pw", "c2hvcnQta2V5", "R2lCV3lVZkdnWWszUlRSaGo=", "TUM0Q0FRQXdCUVlESzJWd0JDSUVJ"} {
+		if strings.Contains(msg, leak) {
+			t.Errorf("error contains %q:\n%s", leak, msg)
+		}
+	}
+	for _, source := range []string{"env CUSTOS_IDENTITY_KEY", "file /run/keyset.json", "secrets dir"} {
+		if !strings.Contains(msg, source) {
+			t.Errorf("error does not say where a secret came from (%q):\n%s", source, msg)
+		}
+	}
+}

@@ -1,0 +1,141 @@
+package consent
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+
+	"github.com/custos-privacy/custos/internal/audit"
+	"github.com/custos-privacy/custos/internal/check"
+	"github.com/custos-privacy/custos/internal/fault"
+	"github.com/custos-privacy/custos/internal/identity"
+	"github.com/custos-privacy/custos/internal/store"
+)
+
+// CheckInput asks about one subject, named by id or by an identity.
+type CheckInput struct {
+	SubjectID string         `json:"subject_id,omitempty"`
+	Identity  *IdentityInput `json:"identity,omitempty"`
+	Purposes  []string       `json:"purposes"`
+}
+
+// CheckResult is the answer: one decision per purpose, in the order asked.
+type CheckResult struct {
+	SubjectID     string           `json:"subject_id,omitempty"`
+	KnownSubject  bool             `json:"known_subject"`
+	PolicyVersion string           `json:"policy_version"`
+	Decisions     []check.Decision `json:"decisions"`
+}
+
+// maxCheckPurposes bounds one check.
+const maxCheckPurposes = 64
+
+// Check decides for every purpose asked whether the subject's data may be
+// processed for it. Denials are always recorded in the audit trail, allowed
+// decisions at the configured sampling rate; the records are queued, not
+// waited for, so the hot path does not wait on a disk.
+func (s *Service) Check(ctx context.Context, a Actor, in CheckInput) (CheckResult, error) {
+	if len(in.Purposes) == 0 || len(in.Purposes) > maxCheckPurposes {
+		return CheckResult{}, invalid("invalid_purposes", "purposes", "give 1 to %d purposes", maxCheckPurposes)
+	}
+	_, _, pol, err := s.Policy()
+	if err != nil {
+		return CheckResult{}, err
+	}
+	id, err := s.resolve(ctx, in)
+	if err != nil {
+		return CheckResult{}, err
+	}
+	var subj *check.Subject
+	if id != "" {
+		subj, err = s.snapshot(ctx, id, pol)
+		if err != nil {
+			return CheckResult{}, err
+		}
+	}
+	res := CheckResult{SubjectID: id, KnownSubject: subj != nil, PolicyVersion: pol.Version, Decisions: make([]check.Decision, len(in.Purposes))}
+	now := s.now()
+	var entries []audit.Entry
+	for i, p := range in.Purposes {
+		d := pol.Decide(subj, p, now)
+		res.Decisions[i] = d
+		if !d.Allowed || sampled(s.opt.CheckSample) {
+			action, outcome := ActionCheckAllow, audit.OutcomeOK
+			if !d.Allowed {
+				action, outcome = ActionCheckDeny, audit.OutcomeDenied
+			}
+			object := "subject:" + id
+			if id == "" {
+				object = "subject:unknown"
+			}
+			detail, _ := json.Marshal(map[string]string{"reason": d.Reason})
+			entries = append(entries, s.entry(a, action, object, p, outcome, string(detail)))
+		}
+	}
+	if len(entries) > 0 {
+		if err := s.st.EnqueueAudit(ctx, entries...); err != nil {
+			return CheckResult{}, err
+		}
+	}
+	if id == "" {
+		res.SubjectID = ""
+	}
+	return res, nil
+}
+
+func (s *Service) resolve(ctx context.Context, in CheckInput) (string, error) {
+	switch {
+	case in.SubjectID != "" && in.Identity != nil:
+		return "", invalid("invalid_subject", "subject_id", "name the subject by subject_id or by identity, not both")
+	case in.SubjectID != "":
+		if err := ValidateSubjectID(in.SubjectID); err != nil {
+			return "", err
+		}
+		return in.SubjectID, nil
+	case in.Identity != nil:
+		norm, err := identity.Normalize(in.Identity.Kind, in.Identity.Value)
+		if err != nil {
+			return "", fault.New(fault.Invalid, "invalid_identity", "not a valid %s", kindName(in.Identity.Kind)).At("identity")
+		}
+		h := s.opt.Hasher.Hash(in.Identity.Kind, norm)
+		if id, ok := s.ids.get(h); ok {
+			return id, nil
+		}
+		id, err := s.st.SubjectByIdentity(ctx, h)
+		if errors.Is(err, store.ErrNotFound) {
+			return "", nil // an unknown person: decisions as for no consent
+		}
+		if err != nil {
+			return "", err
+		}
+		s.ids.put(h, id)
+		return id, nil
+	}
+	return "", invalid("invalid_subject", "subject_id", "name the subject by subject_id or by identity")
+}
+
+// snapshot returns the subject's decision state, from the cache or the
+// database; nil for an unknown subject.
+func (s *Service) snapshot(ctx context.Context, id string, pol *check.Policy) (*check.Subject, error) {
+	if subj, ok := s.cache.get(id); ok {
+		if !subj.Known {
+			return nil, nil
+		}
+		return subj, nil
+	}
+	gen := s.cache.generation()
+	sub, states, err := s.st.SubjectState(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		s.cache.put(id, &check.Subject{}, gen) // remember absence too
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	subj := &check.Subject{Known: true, Restricted: sub.Restricted, MinorUntil: minorUntil(sub, pol.GuardianAge), Consents: make(map[string]check.Consent, len(states))}
+	for _, c := range states {
+		subj.Consents[c.Purpose] = check.Consent{Granted: c.Granted, ByGuardian: c.ByGuardian, VersionSeq: c.VersionSeq}
+	}
+	s.cache.put(id, subj, gen)
+	return subj, nil
+}

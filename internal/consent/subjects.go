@@ -1,0 +1,310 @@
+package consent
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/custos-privacy/custos/internal/audit"
+	"github.com/custos-privacy/custos/internal/fault"
+	"github.com/custos-privacy/custos/internal/identity"
+	"github.com/custos-privacy/custos/internal/store"
+)
+
+// IdentityInput is an identity given by a caller.
+type IdentityInput struct {
+	Kind  string `json:"kind"`
+	Value string `json:"value"`
+	// Keep asks for the raw value to be kept, sealed, e.g. to send a
+	// verification code later. Otherwise only the keyed hash is stored.
+	Keep bool `json:"keep,omitempty"`
+}
+
+// SubjectInput registers a subject.
+type SubjectInput struct {
+	ID         string          `json:"id"`
+	Identities []IdentityInput `json:"identities,omitempty"`
+	BirthDate  string          `json:"birth_date,omitempty"`
+	AgeBand    string          `json:"age_band,omitempty"`
+	GuardianID string          `json:"guardian_id,omitempty"`
+}
+
+// IdentityView shows an identity without disclosing it: its kind, and a
+// masked form when the value is kept.
+type IdentityView struct {
+	Kind   string `json:"kind"`
+	Masked string `json:"masked,omitempty"`
+}
+
+// SubjectView is a subject as the API shows it.
+type SubjectView struct {
+	ID         string         `json:"id"`
+	BirthDate  string         `json:"birth_date,omitempty"`
+	AgeBand    string         `json:"age_band,omitempty"`
+	GuardianID string         `json:"guardian_id,omitempty"`
+	Restricted bool           `json:"restricted"`
+	Minor      bool           `json:"minor"`
+	Identities []IdentityView `json:"identities"`
+	CreatedAt  time.Time      `json:"created_at"`
+	UpdatedAt  time.Time      `json:"updated_at"`
+}
+
+var (
+	subjectIDRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$`)
+	ageBandRE   = regexp.MustCompile(`^(under_[0-9]{1,2}|[0-9]{1,2}_[0-9]{1,2}|adult)$`)
+	mobileRE    = regexp.MustCompile(`^1[3-9][0-9]{9}$`)
+)
+
+// ValidateSubjectID checks an application's subject id. Ids are logged and
+// appear in the audit trail, so they must not be personal information
+// themselves: an email address or phone number is refused.
+func ValidateSubjectID(id string) error {
+	switch {
+	case strings.Contains(id, "@") || mobileRE.MatchString(id) || strings.HasPrefix(id, "+"):
+		return fault.New(fault.Invalid, "subject_id_is_pi", "a subject id must be an opaque id, not an email address or phone number; register those as identities").At("id")
+	case !subjectIDRE.MatchString(id):
+		return fault.New(fault.Invalid, "invalid_subject_id", "a subject id is 1 to 128 letters, digits and . _ : -, starting with a letter or digit").At("id")
+	}
+	return nil
+}
+
+func validateBirth(birth, band string) error {
+	if birth != "" {
+		d, err := time.Parse(time.DateOnly, birth)
+		if err != nil || d.After(time.Now()) || d.Year() < 1900 {
+			return fault.New(fault.Invalid, "invalid_birth_date", "birth_date must be a past date YYYY-MM-DD").At("birth_date")
+		}
+	}
+	if band != "" && !ageBandRE.MatchString(band) {
+		return fault.New(fault.Invalid, "invalid_age_band", "age_band must be under_N, N_M or adult").At("age_band")
+	}
+	return nil
+}
+
+func (s *Service) identities(subjectID string, in []IdentityInput) ([]store.Identity, error) {
+	out := make([]store.Identity, 0, len(in))
+	seen := map[string]bool{}
+	for i, idn := range in {
+		norm, err := identity.Normalize(idn.Kind, idn.Value)
+		if err != nil {
+			return nil, fault.New(fault.Invalid, "invalid_identity", "identities[%d]: not a valid %s", i, kindName(idn.Kind)).At("identities")
+		}
+		h := s.opt.Hasher.Hash(idn.Kind, norm)
+		if seen[string(h)] {
+			continue
+		}
+		seen[string(h)] = true
+		rec := store.Identity{Kind: idn.Kind, Hash: h}
+		if idn.Keep {
+			if s.opt.Sealer == nil {
+				return nil, fault.New(fault.Unavailable, "sealing_unavailable", "no data key is configured to keep identity values")
+			}
+			rec.Sealed, err = s.opt.Sealer.Seal([]byte(norm), sealAD(subjectID, idn.Kind))
+			if err != nil {
+				return nil, err
+			}
+		}
+		out = append(out, rec)
+	}
+	return out, nil
+}
+
+func kindName(kind string) string {
+	if identity.ValidKind(kind) {
+		return kind
+	}
+	return "identity kind"
+}
+
+// sealAD binds a sealed value to its subject and kind, so a ciphertext
+// copied to another row does not open.
+func sealAD(subjectID, kind string) []byte { return []byte(subjectID + "\x00" + kind) }
+
+// CreateSubject registers a subject.
+func (s *Service) CreateSubject(ctx context.Context, a Actor, in SubjectInput) (SubjectView, error) {
+	if err := ValidateSubjectID(in.ID); err != nil {
+		return SubjectView{}, err
+	}
+	if err := validateBirth(in.BirthDate, in.AgeBand); err != nil {
+		return SubjectView{}, err
+	}
+	if in.GuardianID == in.ID && in.ID != "" {
+		return SubjectView{}, fault.New(fault.Invalid, "invalid_guardian", "a subject cannot be their own guardian").At("guardian_id")
+	}
+	ids, err := s.identities(in.ID, in.Identities)
+	if err != nil {
+		return SubjectView{}, err
+	}
+	sub := store.Subject{ID: in.ID, BirthDate: in.BirthDate, AgeBand: in.AgeBand, GuardianID: in.GuardianID, Identities: ids}
+	detail, _ := json.Marshal(map[string]any{"identities": len(ids)})
+	err = s.st.CreateSubject(ctx, sub, s.entry(a, ActionSubjectCreate, "subject:"+in.ID, "", audit.OutcomeOK, string(detail)))
+	if errors.Is(err, store.ErrConflict) {
+		// Which of id, identity or guardian collided is not said: telling
+		// would reveal whether someone else registered an identity.
+		return SubjectView{}, fault.New(fault.Conflict, "subject_conflict", "the subject id or one of the identities is already registered, or the guardian does not exist")
+	}
+	if err != nil {
+		return SubjectView{}, err
+	}
+	return s.view(ctx, in.ID, false)
+}
+
+// AddIdentities registers more identities for a subject.
+func (s *Service) AddIdentities(ctx context.Context, a Actor, id string, in []IdentityInput) (SubjectView, error) {
+	if err := ValidateSubjectID(id); err != nil {
+		return SubjectView{}, err
+	}
+	ids, err := s.identities(id, in)
+	if err != nil {
+		return SubjectView{}, err
+	}
+	detail, _ := json.Marshal(map[string]any{"identities": len(ids)})
+	err = s.st.AddIdentities(ctx, id, ids, s.entry(a, ActionIdentityAdd, "subject:"+id, "", audit.OutcomeOK, string(detail)))
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return SubjectView{}, errSubjectNotFound
+	case errors.Is(err, store.ErrConflict):
+		return SubjectView{}, fault.New(fault.Conflict, "identity_conflict", "one of the identities is already registered")
+	case err != nil:
+		return SubjectView{}, err
+	}
+	return s.view(ctx, id, false)
+}
+
+var errSubjectNotFound = fault.New(fault.NotFound, "subject_not_found", "no such subject")
+
+// Subject discloses a subject to an operator; the disclosure is audited
+// with its stated purpose.
+func (s *Service) Subject(ctx context.Context, a Actor, id, purpose string) (SubjectView, error) {
+	if err := ValidateSubjectID(id); err != nil {
+		return SubjectView{}, err
+	}
+	v, err := s.view(ctx, id, true)
+	if err != nil {
+		return SubjectView{}, err
+	}
+	if err := s.st.AppendAudit(ctx, s.entry(a, ActionSubjectRead, "subject:"+id, purpose, audit.OutcomeOK, "")); err != nil {
+		return SubjectView{}, err
+	}
+	return v, nil
+}
+
+func (s *Service) view(ctx context.Context, id string, unmask bool) (SubjectView, error) {
+	sub, err := s.st.Subject(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return SubjectView{}, errSubjectNotFound
+	}
+	if err != nil {
+		return SubjectView{}, err
+	}
+	v := SubjectView{ID: sub.ID, BirthDate: sub.BirthDate, AgeBand: sub.AgeBand, GuardianID: sub.GuardianID,
+		Restricted: sub.Restricted, CreatedAt: sub.CreatedAt, UpdatedAt: sub.UpdatedAt, Identities: []IdentityView{}}
+	if _, _, pol, err := s.Policy(); err == nil {
+		v.Minor = s.now().Before(minorUntil(sub, pol.GuardianAge))
+	}
+	for _, idn := range sub.Identities {
+		iv := IdentityView{Kind: idn.Kind}
+		if unmask && len(idn.Sealed) > 0 && s.opt.Sealer != nil {
+			if raw, err := s.opt.Sealer.Open(idn.Sealed, sealAD(sub.ID, idn.Kind)); err == nil {
+				iv.Masked = identity.Mask(idn.Kind, string(raw))
+			}
+		}
+		v.Identities = append(v.Identities, iv)
+	}
+	return v, nil
+}
+
+// SubjectPatch changes a subject's age facts or guardian.
+type SubjectPatch struct {
+	BirthDate  *string `json:"birth_date,omitempty"`
+	AgeBand    *string `json:"age_band,omitempty"`
+	GuardianID *string `json:"guardian_id,omitempty"`
+}
+
+// UpdateSubject applies a patch.
+func (s *Service) UpdateSubject(ctx context.Context, a Actor, id string, p SubjectPatch) (SubjectView, error) {
+	if err := ValidateSubjectID(id); err != nil {
+		return SubjectView{}, err
+	}
+	var birth, band string
+	if p.BirthDate != nil {
+		birth = *p.BirthDate
+	}
+	if p.AgeBand != nil {
+		band = *p.AgeBand
+	}
+	if err := validateBirth(birth, band); err != nil {
+		return SubjectView{}, err
+	}
+	if p.GuardianID != nil && *p.GuardianID == id {
+		return SubjectView{}, fault.New(fault.Invalid, "invalid_guardian", "a subject cannot be their own guardian").At("guardian_id")
+	}
+	err := s.st.UpdateSubject(ctx, id, store.SubjectPatch{BirthDate: p.BirthDate, AgeBand: p.AgeBand, GuardianID: p.GuardianID},
+		s.entry(a, ActionSubjectUpdate, "subject:"+id, "", audit.OutcomeOK, ""))
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return SubjectView{}, errSubjectNotFound
+	case errors.Is(err, store.ErrConflict):
+		return SubjectView{}, fault.New(fault.Invalid, "invalid_guardian", "the guardian is not a registered subject").At("guardian_id")
+	case err != nil:
+		return SubjectView{}, err
+	}
+	return s.view(ctx, id, false)
+}
+
+// SetRestricted restricts processing to storage (or lifts it), e.g. while
+// accuracy or lawfulness is disputed.
+func (s *Service) SetRestricted(ctx context.Context, a Actor, id string, restricted bool, reason string) (SubjectView, error) {
+	if err := ValidateSubjectID(id); err != nil {
+		return SubjectView{}, err
+	}
+	action := ActionRestrict
+	if !restricted {
+		action = ActionUnrestrict
+	}
+	detail, _ := json.Marshal(map[string]string{"reason": reason})
+	err := s.st.UpdateSubject(ctx, id, store.SubjectPatch{Restricted: &restricted}, s.entry(a, action, "subject:"+id, "", audit.OutcomeOK, string(detail)))
+	if errors.Is(err, store.ErrNotFound) {
+		return SubjectView{}, errSubjectNotFound
+	}
+	if err != nil {
+		return SubjectView{}, err
+	}
+	return s.view(ctx, id, false)
+}
+
+// minorUntil is when a subject reaches the guardian age: from the birth
+// date, or for an age band under the threshold, indefinitely until the band
+// is updated. Unknown ages are not treated as minors.
+func minorUntil(sub store.Subject, guardianAge int) time.Time {
+	if guardianAge <= 0 {
+		return time.Time{}
+	}
+	if sub.BirthDate != "" {
+		if d, err := time.Parse(time.DateOnly, sub.BirthDate); err == nil {
+			return d.AddDate(guardianAge, 0, 0)
+		}
+	}
+	if upper, ok := bandUpper(sub.AgeBand); ok && upper <= guardianAge {
+		return time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+	}
+	return time.Time{}
+}
+
+// bandUpper returns the exclusive upper age of a band: under_14 → 14, 14_17 → 18.
+func bandUpper(band string) (int, bool) {
+	if rest, ok := strings.CutPrefix(band, "under_"); ok {
+		n, err := strconv.Atoi(rest)
+		return n, err == nil
+	}
+	if lo, hi, ok := strings.Cut(band, "_"); ok {
+		_ = lo
+		n, err := strconv.Atoi(hi)
+		return n + 1, err == nil
+	}
+	return 0, false
+}

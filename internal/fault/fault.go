@@ -1,0 +1,55 @@
+// Package fault carries errors meant for callers: a kind that decides the
+// HTTP status and exit code, a stable snake_case code, and a message that
+// never quotes personal information or internal detail.
+package fault
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Kind classifies an error for callers.
+type Kind int
+
+// Kinds.
+const (
+	Internal     Kind = iota // 500; the cause is logged, never shown
+	Invalid                  // 422: well-formed but breaks a rule
+	BadRequest               // 400: malformed
+	NotFound                 // 404
+	Conflict                 // 409
+	Unauthorized             // 401
+	Forbidden                // 403
+	TooLarge                 // 413
+	TooMany                  // 429
+	Unavailable              // 503
+)
+
+// Error is a caller-facing error.
+type Error struct {
+	Kind    Kind
+	Code    string
+	Message string
+	Field   string // request field at fault, if any
+}
+
+func (e *Error) Error() string { return e.Code + ": " + e.Message }
+
+// New returns a caller-facing error.
+func New(kind Kind, code, format string, args ...any) *Error {
+	return &Error{Kind: kind, Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// At returns a copy of e naming the request field at fault.
+func (e *Error) At(field string) *Error {
+	c := *e
+	c.Field = field
+	return &c
+}
+
+// As extracts a caller-facing error from err's chain.
+func As(err error) (*Error, bool) {
+	var e *Error
+	ok := errors.As(err, &e)
+	return e, ok
+}

@@ -1,0 +1,14 @@
+package server
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+)
+
+// deriveKey derives a purpose-specific key from a root key, so one secret
+// can key several things without one use weakening another.
+func deriveKey(root []byte, label string) []byte {
+	m := hmac.New(sha256.New, root)
+	m.Write([]byte(label))
+	return m.Sum(nil)
+}

@@ -1,0 +1,277 @@
+// Package server assembles a running Custos from its configuration: the
+// store, the keys, the consent service, the API, and their lifecycle.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/custos-privacy/custos/examples"
+	"github.com/custos-privacy/custos/internal/api"
+	"github.com/custos-privacy/custos/internal/config"
+	"github.com/custos-privacy/custos/internal/consent"
+	"github.com/custos-privacy/custos/internal/identity"
+	"github.com/custos-privacy/custos/internal/receipt"
+	"github.com/custos-privacy/custos/internal/seal"
+	"github.com/custos-privacy/custos/internal/secrets"
+	"github.com/custos-privacy/custos/internal/store"
+)
+
+// Keys are the secrets a server runs with.
+type Keys struct {
+	Hasher   *identity.Hasher
+	Sealer   *seal.Sealer
+	Signer   *receipt.Signer
+	AuditKey []byte
+}
+
+// LoadKeys turns the configured secrets into keys. The identity key is
+// required (without it nobody can be looked up); it also keys the audit
+// chain, under a separate label.
+func LoadKeys(cfg config.Config) (Keys, error) {
+	var k Keys
+	if !cfg.IdentityKey.IsSet() {
+		return k, errors.New("no identity key: set CUSTOS_IDENTITY_KEY_FILE or --secrets-dir (create one with `custos secrets init DIR`)")
+	}
+	raw, err := secrets.DecodeIdentityKey(cfg.IdentityKey.Reveal())
+	if err != nil {
+		return k, fmt.Errorf("identity key: %w", err)
+	}
+	if k.Hasher, err = identity.NewHasher(raw); err != nil {
+		return k, fmt.Errorf("identity key: %w", err)
+	}
+	k.AuditKey = deriveKey(raw, "custos audit chain v1")
+	if cfg.DataKeyset.IsSet() {
+		if k.Sealer, err = seal.New(cfg.DataKeyset.Reveal()); err != nil {
+			return k, fmt.Errorf("data keyset: %w", err)
+		}
+	}
+	if cfg.ReceiptKey.IsSet() {
+		if k.Signer, err = receipt.NewSigner(cfg.ReceiptKey.Reveal()); err != nil {
+			return k, fmt.Errorf("receipt key: %w", err)
+		}
+	}
+	return k, nil
+}
+
+// OpenStore opens the configured database and checks its schema.
+func OpenStore(ctx context.Context, cfg config.Config, keys Keys, migrate bool) (*store.Store, error) {
+	dsn := cfg.DB
+	if cfg.DBKind() == config.DBSQLite {
+		dsn = cfg.SQLitePath()
+	}
+	st, err := store.Open(ctx, dsn, store.Options{AuditKey: keys.AuditKey})
+	if err != nil {
+		return nil, err
+	}
+	if migrate {
+		if _, err := st.Migrate(ctx); err != nil {
+			st.Close()
+			return nil, err
+		}
+	}
+	if err := st.CheckSchema(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return st, nil
+}
+
+// Server is a running Custos.
+type Server struct {
+	cfg   config.Config
+	log   *slog.Logger
+	st    *store.Store
+	svc   *consent.Service
+	api   *api.API
+	http  *http.Server
+	demo  *Demo
+	start time.Time
+}
+
+// New assembles a server. In demo mode it creates the secrets, migrates
+// the database, publishes the starter manifest and adds demo subjects.
+func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, error) {
+	if cfg.Demo {
+		if err := demoSecrets(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	keys, err := LoadKeys(cfg)
+	if err != nil {
+		return nil, err
+	}
+	st, err := OpenStore(ctx, cfg, keys, cfg.Demo)
+	if err != nil {
+		return nil, err
+	}
+	svc, err := consent.New(ctx, st, consent.Options{Hasher: keys.Hasher, Sealer: keys.Sealer, Signer: keys.Signer, Logger: log, CheckSample: cfg.CheckSample})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	system := consent.Actor{ID: "system", Role: "system", Place: hostname()}
+	var source []byte
+	name := cfg.Manifest
+	switch {
+	case cfg.Manifest != "":
+		if source, err = os.ReadFile(cfg.Manifest); err != nil {
+			st.Close()
+			return nil, fmt.Errorf("manifest: %w", err)
+		}
+	case cfg.Demo:
+		source, name = examples.Starter, "examples/starter/custos.yaml"
+	}
+	if source != nil {
+		p, err := svc.Publish(ctx, system, name, source)
+		if err != nil {
+			st.Close()
+			return nil, fmt.Errorf("publish %s: %w", name, err)
+		}
+		if p.Created {
+			log.Info("published policy version", "version", p.Version, "material", p.Material, "reconsent", len(p.Reconsent))
+		}
+	} else if _, _, _, err := svc.Policy(); err != nil {
+		st.Close()
+		return nil, errors.New("no policy is published: give --manifest PATH, or publish one with `custos policy publish`")
+	}
+	reg := prometheus.NewRegistry()
+	a := api.New(api.Options{Service: svc, Store: st, Signer: keys.Signer, Logger: log, Registry: reg, MaxBodyBytes: cfg.MaxBodyBytes, TrustProxy: cfg.TrustProxy})
+	s := &Server{cfg: cfg, log: log, st: st, svc: svc, api: a, start: time.Now()}
+	if cfg.Demo {
+		if s.demo, err = seedDemo(ctx, st, svc, system); err != nil {
+			st.Close()
+			return nil, err
+		}
+	}
+	s.http = &http.Server{
+		Handler:           a.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	return s, nil
+}
+
+// Handler returns the server's HTTP handler (for tests and benchmarks).
+func (s *Server) Handler() http.Handler { return s.http.Handler }
+
+// Store returns the server's store.
+func (s *Server) Store() *store.Store { return s.st }
+
+// Service returns the consent service.
+func (s *Server) Service() *consent.Service { return s.svc }
+
+// DemoKey returns the demo admin key, in demo mode.
+func (s *Server) DemoKey() string {
+	if s.demo == nil {
+		return ""
+	}
+	return s.demo.AdminKey
+}
+
+// Serve listens on the configured address until ctx ends or SIGINT/SIGTERM
+// arrives, then stops taking requests, lets those in flight finish within
+// the shutdown timeout and flushes the store. SIGHUP re-reads and
+// publishes the manifest.
+func (s *Server) Serve(ctx context.Context, ready func(addr string)) error {
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		return err
+	}
+	go s.svc.Run(ctx, s.cfg.PollInterval)
+	go s.reloadOnHangup(ctx)
+	errc := make(chan error, 1)
+	go func() { errc <- s.http.Serve(ln) }()
+	s.log.Info("listening", "addr", ln.Addr().String(), "db", s.st.Dialect())
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+	select {
+	case err := <-errc:
+		s.st.Close()
+		return err
+	case <-ctx.Done():
+	}
+	s.log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	err = s.http.Shutdown(sctx)
+	// Closing the store drains the write queue: everything accepted lands.
+	return errors.Join(err, s.st.Close())
+}
+
+func (s *Server) reloadOnHangup(ctx context.Context) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+		}
+		if s.cfg.Manifest == "" {
+			continue
+		}
+		source, err := os.ReadFile(s.cfg.Manifest)
+		if err == nil {
+			var p consent.Published
+			p, err = s.svc.Publish(ctx, consent.Actor{ID: "system", Role: "system", Place: hostname()}, s.cfg.Manifest, source)
+			if err == nil {
+				s.log.Info("manifest reloaded", "version", p.Version, "created", p.Created, "material", p.Material)
+				continue
+			}
+		}
+		s.log.Error("manifest reload failed; the version in force stays", "err", err)
+	}
+}
+
+// Close releases the store without serving.
+func (s *Server) Close() error { return s.st.Close() }
+
+func hostname() string {
+	h, _ := os.Hostname()
+	return "host " + h
+}
+
+// demoSecrets creates secrets next to the demo database on first run.
+func demoSecrets(cfg *config.Config) error {
+	if cfg.IdentityKey.IsSet() {
+		return nil
+	}
+	dir := filepath.Join(filepath.Dir(cfg.SQLitePath()), ".custos-demo-secrets")
+	if cfg.DBKind() != config.DBSQLite {
+		dir = ".custos-demo-secrets"
+	}
+	if _, err := os.Stat(filepath.Join(dir, secrets.IdentityKeyFile)); errors.Is(err, os.ErrNotExist) {
+		if _, err := secrets.Init(dir, false); err != nil {
+			return err
+		}
+	}
+	read := func(name string) (config.Secret, error) {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		return config.NewSecret(b, "file "+filepath.Join(dir, name)), err
+	}
+	var err1, err2, err3 error
+	cfg.IdentityKey, err1 = read(secrets.IdentityKeyFile)
+	cfg.DataKeyset, err2 = read(secrets.DataKeysetFile)
+	cfg.ReceiptKey, err3 = read(secrets.ReceiptKeyFile)
+	return errors.Join(err1, err2, err3)
+}
