@@ -102,6 +102,7 @@ type Subject struct {
 	// MinorUntil is when the subject reaches the guardian age; zero when the
 	// age is unknown or the subject is an adult.
 	MinorUntil time.Time
+	GuardianID string // the registered guardian, if any
 	Consents   map[string]Consent
 }
 

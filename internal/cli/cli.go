@@ -57,6 +57,7 @@ promises: subjects, the consent ledger, purpose checks and an audit trail.`,
 		newKeysCmd(),
 		newAuditCmd(),
 		newSecretsCmd(),
+		newBenchCmd(),
 	)
 	return root
 }

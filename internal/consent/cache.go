@@ -64,6 +64,25 @@ func (c *cache) put(id string, s *check.Subject, gen uint64) {
 	sh.m[id] = s
 }
 
+// apply folds a committed ledger event into a cached snapshot, so that a
+// write does not cost the next decision a database read. Snapshots are
+// replaced, never changed, since readers hold them without a lock.
+func (c *cache) apply(id, purpose string, cons check.Consent) {
+	sh := c.shard(id)
+	sh.mu.Lock()
+	c.gen.Add(1)
+	if cur, ok := sh.m[id]; ok && cur.Known {
+		next := *cur
+		next.Consents = make(map[string]check.Consent, len(cur.Consents)+1)
+		for k, v := range cur.Consents {
+			next.Consents[k] = v
+		}
+		next.Consents[purpose] = cons
+		sh.m[id] = &next
+	}
+	sh.mu.Unlock()
+}
+
 func (c *cache) invalidate(id string) {
 	sh := c.shard(id)
 	sh.mu.Lock()

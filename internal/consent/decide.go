@@ -132,10 +132,17 @@ func (s *Service) snapshot(ctx context.Context, id string, pol *check.Policy) (*
 	if err != nil {
 		return nil, err
 	}
-	subj := &check.Subject{Known: true, Restricted: sub.Restricted, MinorUntil: minorUntil(sub, pol.GuardianAge), Consents: make(map[string]check.Consent, len(states))}
+	subj := &check.Subject{Known: true, Restricted: sub.Restricted, MinorUntil: minorUntil(sub, pol.GuardianAge), GuardianID: sub.GuardianID, Consents: make(map[string]check.Consent, len(states))}
 	for _, c := range states {
 		subj.Consents[c.Purpose] = check.Consent{Granted: c.Granted, ByGuardian: c.ByGuardian, VersionSeq: c.VersionSeq}
 	}
 	s.cache.put(id, subj, gen)
 	return subj, nil
+}
+
+// Snapshot returns the cached decision state of a subject, or nil; for
+// benchmarks that call check.Decide directly.
+func (s *Service) Snapshot(id string) *check.Subject {
+	subj, _ := s.cache.get(id)
+	return subj
 }

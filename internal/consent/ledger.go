@@ -187,12 +187,12 @@ func (s *Service) plan(ctx context.Context, subjectID string, in ConsentInput, v
 			return nil, invalid("separate_consent_required", "separate", "purpose %q needs a separate consent (sensitive information, provision to another processor or a cross-border transfer): ask for it on its own and set separate", p)
 		}
 	}
-	sub, err := s.st.Subject(ctx, subjectID)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, errSubjectNotFound
-	}
+	sub, err := s.snapshot(ctx, subjectID, pol)
 	if err != nil {
 		return nil, err
+	}
+	if sub == nil {
+		return nil, errSubjectNotFound
 	}
 	guardian := ""
 	if in.Method == "guardian" || in.GuardianID != "" {
@@ -201,7 +201,7 @@ func (s *Service) plan(ctx context.Context, subjectID string, in ConsentInput, v
 		}
 		guardian = in.GuardianID
 	}
-	minor := s.now().Before(minorUntil(sub, pol.GuardianAge))
+	minor := s.now().Before(sub.MinorUntil)
 	if minor && len(grant) > 0 && guardian == "" {
 		return nil, invalid("guardian_consent_required", "method", "the subject is under %d: consent must be given by their guardian (method guardian with guardian_id)", pol.GuardianAge)
 	}

@@ -123,15 +123,20 @@ func New(ctx context.Context, st Store, opt Options) (*Service, error) {
 // the subjects it touched, before the writers are answered.
 func (s *Service) applied(batch []*store.Write) {
 	for _, w := range batch {
+		for _, e := range w.Events {
+			s.cache.apply(e.SubjectID, e.Purpose, check.Consent{Granted: e.Action == store.ActionGrant, ByGuardian: e.GuardianID != "", VersionSeq: e.VersionSeq})
+		}
 		for _, e := range w.Audit {
-			if id, ok := subjectOf(e.Object); ok && !isDecision(e.Action) {
+			if id, ok := subjectOf(e.Object); ok && changesSubject(e.Action) {
 				s.cache.invalidate(id)
 			}
 		}
 	}
 }
 
-func isDecision(action string) bool { return len(action) > 6 && action[:6] == "check." }
+// changesSubject reports whether an action changes a subject's attributes
+// (consent events are folded into the cache instead).
+func changesSubject(action string) bool { return len(action) > 8 && action[:8] == "subject." && action != ActionSubjectRead }
 
 func subjectOf(object string) (string, bool) {
 	const p = "subject:"
@@ -264,6 +269,7 @@ func (s *Service) reloadPolicy(ctx context.Context) error {
 	}
 	s.cur = &current{labels: labels, versions: versions, version: last, manifest: m, compiled: compiled}
 	s.policy.Unlock()
+	s.cache.clear() // snapshots hold values (minor status) derived from the policy
 	s.log.Info("policy version in force", "version", last.Version, "seq", last.Seq)
 	return nil
 }

@@ -58,6 +58,9 @@ type Options struct {
 	// AuditKey keys the audit chain (see audit.Sum). Every process that
 	// writes to or verifies one database must use the same key.
 	AuditKey []byte
+	// MaxBatch bounds how many writes one commit carries (default 256).
+	// 1 commits every write alone, which benchmarks use as the baseline.
+	MaxBatch int
 }
 
 // Open connects to the database named by dsn: a file path, "sqlite:PATH",
@@ -65,9 +68,11 @@ type Options struct {
 // CheckSchema.
 func Open(ctx context.Context, dsn string, opts ...Options) (*Store, error) {
 	s := &Store{rebound: map[string]string{}}
+	var opt Options
 	for _, o := range opts {
-		s.auditKey = o.AuditKey
+		opt = o
 	}
+	s.auditKey = opt.AuditKey
 	var err error
 	switch {
 	case strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://"):
@@ -111,7 +116,7 @@ func Open(ctx context.Context, dsn string, opts ...Options) (*Store, error) {
 		s.Close()
 		return nil, fmt.Errorf("connect to %s: %w", s.dialect, mapErr(err))
 	}
-	s.writer = newWriter(s)
+	s.writer = newWriter(s, opt.MaxBatch)
 	return s, nil
 }
 

@@ -26,12 +26,13 @@ type Write struct {
 	done chan error
 }
 
-// maxBatch bounds a group commit; it keeps statements under every driver's
-// parameter limit and a lock's hold time short.
+// maxBatch bounds a group commit by default; it keeps statements under
+// every driver's parameter limit and a lock's hold time short.
 const maxBatch = 256
 
 type writer struct {
 	s      *Store
+	batch  int
 	ch     chan *Write
 	quit   chan struct{}
 	wg     sync.WaitGroup
@@ -41,8 +42,11 @@ type writer struct {
 	onApply []func([]*Write)
 }
 
-func newWriter(s *Store) *writer {
-	w := &writer{s: s, ch: make(chan *Write, 4*maxBatch), quit: make(chan struct{})}
+func newWriter(s *Store, batch int) *writer {
+	if batch <= 0 || batch > maxBatch {
+		batch = maxBatch
+	}
+	w := &writer{s: s, batch: batch, ch: make(chan *Write, 4*maxBatch), quit: make(chan struct{})}
 	w.wg.Add(1)
 	go w.run()
 	return w
@@ -105,7 +109,7 @@ func (s *Store) OnApply(fn func([]*Write)) {
 
 func (w *writer) run() {
 	defer w.wg.Done()
-	batch := make([]*Write, 0, maxBatch)
+	batch := make([]*Write, 0, w.batch)
 	for {
 		var first *Write
 		select {
@@ -123,7 +127,7 @@ func (w *writer) run() {
 		}
 		batch = append(batch[:0], first)
 	fill:
-		for len(batch) < maxBatch {
+		for len(batch) < w.batch {
 			select {
 			case wr := <-w.ch:
 				batch = append(batch, wr)

@@ -1,0 +1,265 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/custos-privacy/custos/internal/api"
+	"github.com/custos-privacy/custos/internal/check"
+	"github.com/custos-privacy/custos/internal/consent"
+)
+
+// CheckData is the shared decision workload: the same subjects, consents
+// and queries for Custos and for OPA.
+type CheckData struct {
+	Subjects []string
+	Queries  []Query
+}
+
+// Query is one decision request.
+type Query struct {
+	Subject string
+	Purpose string
+}
+
+// checkPurposes mixes consent purposes (granted, some withdrawn) with a
+// contract purpose, as an application's traffic would.
+var checkPurposes = []string{"analytics", "push_notifications", "marketing", "account_registration"}
+
+// Populate registers n subjects who granted analytics, push notifications
+// and marketing; one in ten then withdrew marketing.
+func (e *Env) Populate(ctx context.Context, n, queries int, progress io.Writer) (CheckData, error) {
+	ids, err := e.Subjects(ctx, "subject", n)
+	if err != nil {
+		return CheckData{}, err
+	}
+	var wg sync.WaitGroup
+	var firstErr atomic.Value
+	sem := make(chan struct{}, 64)
+	for i, id := range ids {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func(i int, id string) {
+			defer func() { <-sem; wg.Done() }()
+			_, err := e.Service.Record(ctx, benchActor, id, consent.ConsentInput{Grant: []string{"analytics", "push_notifications", "marketing"}, Method: "api", Language: "en", NoticeHash: NoticeHash})
+			if err == nil && i%10 == 0 {
+				_, err = e.Service.Record(ctx, benchActor, id, consent.ConsentInput{Withdraw: []string{"marketing"}, Method: "api", Language: "en"})
+			}
+			if err != nil {
+				firstErr.CompareAndSwap(nil, err)
+			}
+		}(i, id)
+	}
+	wg.Wait()
+	if err, _ := firstErr.Load().(error); err != nil {
+		return CheckData{}, err
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	d := CheckData{Subjects: ids, Queries: make([]Query, queries)}
+	for i := range d.Queries {
+		d.Queries[i] = Query{Subject: ids[r.IntN(len(ids))], Purpose: checkPurposes[r.IntN(len(checkPurposes))]}
+	}
+	return d, nil
+}
+
+// InProcess measures check.Decide on the compiled policy and the
+// service's Check (cache, audit sampling), in ns per decision.
+func InProcess(ctx context.Context, e *Env, d CheckData, dur time.Duration) (decide, service float64, err error) {
+	_, _, pol, err := e.Service.Policy()
+	if err != nil {
+		return 0, 0, err
+	}
+	// Warm the cache and take the snapshots check.Decide runs on.
+	snaps := map[string]*check.Subject{}
+	for _, id := range d.Subjects {
+		if _, err := e.Service.Check(ctx, benchActor, consent.CheckInput{SubjectID: id, Purposes: []string{"analytics"}}); err != nil {
+			return 0, 0, err
+		}
+		snaps[id] = e.Service.Snapshot(id)
+	}
+	now := time.Now()
+	n, start := 0, time.Now()
+	allowed := 0
+	for time.Since(start) < dur {
+		for _, q := range d.Queries {
+			if pol.Decide(snaps[q.Subject], q.Purpose, now).Allowed {
+				allowed++
+			}
+		}
+		n += len(d.Queries)
+	}
+	decide = float64(time.Since(start).Nanoseconds()) / float64(n)
+	n, start = 0, time.Now()
+	in := consent.CheckInput{Purposes: make([]string, 1)}
+	for time.Since(start) < dur {
+		for _, q := range d.Queries {
+			in.SubjectID, in.Purposes[0] = q.Subject, q.Purpose
+			if _, err := e.Service.Check(ctx, benchActor, in); err != nil {
+				return 0, 0, err
+			}
+		}
+		n += len(d.Queries)
+	}
+	service = float64(time.Since(start).Nanoseconds()) / float64(n)
+	_ = allowed
+	return decide, service, nil
+}
+
+// HTTPTarget is a decision endpoint under load.
+type HTTPTarget struct {
+	Name string
+	URL  string
+	Auth string
+	Body func(q Query) []byte
+}
+
+// CustosTarget asks Custos's /v1/check.
+func CustosTarget(base, key string) HTTPTarget {
+	return HTTPTarget{Name: "custos", URL: base + "/v1/check", Auth: "Bearer " + key, Body: func(q Query) []byte {
+		b, _ := json.Marshal(consent.CheckInput{SubjectID: q.Subject, Purposes: []string{q.Purpose}})
+		return b
+	}}
+}
+
+// OPATarget asks OPA's data API for the same decision.
+func OPATarget(base string) HTTPTarget {
+	now := time.Now().Unix()
+	return HTTPTarget{Name: "opa", URL: base + "/v1/data/custos/decisions", Body: func(q Query) []byte {
+		b, _ := json.Marshal(map[string]any{"input": map[string]any{"subject": q.Subject, "purposes": []string{q.Purpose}, "now": now}})
+		return b
+	}}
+}
+
+func client(conns int) *http.Client {
+	return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+		MaxIdleConns: conns, MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns, IdleConnTimeout: time.Minute,
+		DialContext: (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+	}}
+}
+
+func do(c *http.Client, t HTTPTarget, body []byte) error {
+	req, err := http.NewRequest("POST", t.URL, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if t.Auth != "" {
+		req.Header.Set("Authorization", t.Auth)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return err
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		return fmt.Errorf("%s: status %d", t.Name, resp.StatusCode)
+	}
+	return nil
+}
+
+// Closed runs conns clients back to back for dur: the throughput ceiling.
+func Closed(t HTTPTarget, d CheckData, conns int, dur time.Duration) Latencies {
+	c := client(conns)
+	bodies := make([][]byte, len(d.Queries))
+	for i, q := range d.Queries {
+		bodies[i] = t.Body(q)
+	}
+	var mu sync.Mutex
+	var all []time.Duration
+	var errs atomic.Int64
+	var wg sync.WaitGroup
+	start := time.Now()
+	deadline := start.Add(dur)
+	for w := 0; w < conns; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			lat := make([]time.Duration, 0, 1<<14)
+			for i := w; time.Now().Before(deadline); i += conns {
+				t0 := time.Now()
+				if err := do(c, t, bodies[i%len(bodies)]); err != nil {
+					errs.Add(1)
+					continue
+				}
+				lat = append(lat, time.Since(t0))
+			}
+			mu.Lock()
+			all = append(all, lat...)
+			mu.Unlock()
+		}(w)
+	}
+	wg.Wait()
+	return summarise(all, time.Since(start), errs.Load())
+}
+
+// Open sends requests at a fixed rate for dur and measures each from the
+// moment it was due, so a stall counts against every request it delays.
+func Open(t HTTPTarget, d CheckData, rate, conns int, dur time.Duration) Latencies {
+	c := client(conns)
+	bodies := make([][]byte, len(d.Queries))
+	for i, q := range d.Queries {
+		bodies[i] = t.Body(q)
+	}
+	total := int(float64(rate) * dur.Seconds())
+	interval := time.Second / time.Duration(rate)
+	var mu sync.Mutex
+	var all []time.Duration
+	var errs atomic.Int64
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	start := time.Now()
+	for w := 0; w < conns; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			lat := make([]time.Duration, 0, total/conns+1)
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= total {
+					break
+				}
+				due := start.Add(time.Duration(i) * interval)
+				if wait := time.Until(due); wait > 0 {
+					time.Sleep(wait)
+				}
+				if err := do(c, t, bodies[i%len(bodies)]); err != nil {
+					errs.Add(1)
+					continue
+				}
+				lat = append(lat, time.Since(due))
+			}
+			mu.Lock()
+			all = append(all, lat...)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	return summarise(all, time.Since(start), errs.Load())
+}
+
+// Serve runs the API for e on a loopback port and returns its base URL,
+// an admin key, and a stop function.
+func Serve(ctx context.Context, e *Env) (string, string, func(), error) {
+	k, err := api.CreateKey(ctx, e.Store, benchActor, "bench", api.RoleService)
+	if err != nil {
+		return "", "", nil, err
+	}
+	a := api.New(api.Options{Service: e.Service, Store: e.Store})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", "", nil, err
+	}
+	srv := &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 5 * time.Second}
+	go srv.Serve(ln)
+	return "http://" + ln.Addr().String(), k.Secret, func() { srv.Close() }, nil
+}

@@ -1,0 +1,192 @@
+// Package bench measures Custos against a peer in one run and reports
+// ratios: durable consent writes with and without group commit, decisions
+// in-process and over HTTP, and the same decisions evaluated by OPA.
+package bench
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/custos-privacy/custos/examples"
+	"github.com/custos-privacy/custos/internal/consent"
+	"github.com/custos-privacy/custos/internal/identity"
+	"github.com/custos-privacy/custos/internal/store"
+)
+
+// Env is a throw-away database with a service on it.
+type Env struct {
+	Store   *store.Store
+	Service *consent.Service
+	cleanup []func()
+}
+
+// Close removes the environment's database.
+func (e *Env) Close() {
+	for i := len(e.cleanup) - 1; i >= 0; i-- {
+		e.cleanup[i]()
+	}
+}
+
+var benchActor = consent.Actor{ID: "bench", Role: "admin", Place: "bench"}
+
+// NewEnv makes a fresh database: a SQLite file in a temporary directory
+// when postgresURL is empty, otherwise a new schema on that server, dropped
+// on Close. maxBatch bounds group commits (1: one commit per write).
+func NewEnv(ctx context.Context, postgresURL string, maxBatch int, sample float64) (*Env, error) {
+	e := &Env{}
+	dsn, err := e.database(ctx, postgresURL)
+	if err != nil {
+		return nil, err
+	}
+	key := make([]byte, 32)
+	rand.Read(key)
+	st, err := store.Open(ctx, dsn, store.Options{AuditKey: key, MaxBatch: maxBatch})
+	if err != nil {
+		e.Close()
+		return nil, err
+	}
+	e.Store = st
+	e.cleanup = append(e.cleanup, func() { st.Close() })
+	if _, err := st.Migrate(ctx); err != nil {
+		e.Close()
+		return nil, err
+	}
+	h, _ := identity.NewHasher(key)
+	e.Service, err = consent.New(ctx, st, consent.Options{Hasher: h, CheckSample: sample})
+	if err != nil {
+		e.Close()
+		return nil, err
+	}
+	if _, err := e.Service.Publish(ctx, benchActor, "starter", examples.Starter); err != nil {
+		e.Close()
+		return nil, err
+	}
+	return e, nil
+}
+
+func (e *Env) database(ctx context.Context, postgresURL string) (string, error) {
+	if postgresURL == "" {
+		dir, err := os.MkdirTemp("", "custos-bench-")
+		if err != nil {
+			return "", err
+		}
+		e.cleanup = append(e.cleanup, func() { os.RemoveAll(dir) })
+		return filepath.Join(dir, "bench.db"), nil
+	}
+	db, err := sql.Open("pgx", postgresURL)
+	if err != nil {
+		return "", err
+	}
+	b := make([]byte, 5)
+	rand.Read(b)
+	schema := "custos_bench_" + hex.EncodeToString(b)
+	if _, err := db.ExecContext(ctx, `CREATE SCHEMA `+schema); err != nil {
+		db.Close()
+		return "", fmt.Errorf("create bench schema: %w", err)
+	}
+	e.cleanup = append(e.cleanup, func() {
+		db.ExecContext(context.Background(), `DROP SCHEMA `+schema+` CASCADE`)
+		db.Close()
+	})
+	u, err := url.Parse(postgresURL)
+	if err != nil {
+		return "", err
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String(), nil
+}
+
+// NoticeHash is the notice hash benchmark consents carry.
+var NoticeHash = func() string { s := sha256.Sum256([]byte("benchmark notice")); return hex.EncodeToString(s[:]) }()
+
+// Subjects registers n subjects named prefix-0 … prefix-(n-1).
+func (e *Env) Subjects(ctx context.Context, prefix string, n int) ([]string, error) {
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("%s-%d", prefix, i)
+		if _, err := e.Service.CreateSubject(ctx, benchActor, consent.SubjectInput{ID: ids[i]}); err != nil {
+			return nil, err
+		}
+	}
+	return ids, nil
+}
+
+// Latencies summarises a run.
+type Latencies struct {
+	Count    int64
+	Seconds  float64
+	PerSec   float64
+	P50, P99 time.Duration
+	Max      time.Duration
+	Errors   int64
+}
+
+func summarise(lat []time.Duration, elapsed time.Duration, errs int64) Latencies {
+	slices.Sort(lat)
+	l := Latencies{Count: int64(len(lat)), Seconds: elapsed.Seconds(), Errors: errs}
+	if len(lat) > 0 {
+		l.PerSec = float64(len(lat)) / elapsed.Seconds()
+		l.P50 = lat[len(lat)*50/100]
+		l.P99 = lat[len(lat)*99/100]
+		l.Max = lat[len(lat)-1]
+	}
+	return l
+}
+
+// ConsentWrites runs clients concurrent writers, each alternating grant
+// and withdraw of a consent purpose for its own subject, for d. Every
+// counted write was acknowledged, i.e. durable.
+func ConsentWrites(ctx context.Context, e *Env, clients int, d time.Duration, progress io.Writer) (Latencies, error) {
+	ids, err := e.Subjects(ctx, "writer", clients)
+	if err != nil {
+		return Latencies{}, err
+	}
+	var (
+		mu   sync.Mutex
+		all  []time.Duration
+		errs atomic.Int64
+		wg   sync.WaitGroup
+	)
+	start := time.Now()
+	deadline := start.Add(d)
+	for c := 0; c < clients; c++ {
+		wg.Add(1)
+		go func(id string) {
+			defer wg.Done()
+			lat := make([]time.Duration, 0, 4096)
+			for i := 0; time.Now().Before(deadline); i++ {
+				in := consent.ConsentInput{Method: "api", Language: "en", NoticeHash: NoticeHash}
+				if i%2 == 0 {
+					in.Grant = []string{"analytics"}
+				} else {
+					in.Withdraw = []string{"analytics"}
+				}
+				t0 := time.Now()
+				if _, err := e.Service.Record(ctx, benchActor, id, in); err != nil {
+					errs.Add(1)
+					continue
+				}
+				lat = append(lat, time.Since(t0))
+			}
+			mu.Lock()
+			all = append(all, lat...)
+			mu.Unlock()
+		}(ids[c])
+	}
+	wg.Wait()
+	return summarise(all, time.Since(start), errs.Load()), nil
+}

@@ -1,0 +1,199 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/custos-privacy/custos/internal/bench"
+)
+
+func newBenchCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "bench",
+		Short: "Measure Custos side by side with a peer and print ratios",
+		Long: `Bench runs workloads against throw-away databases and prints figures with
+ratios against a peer measured in the same run. Figures depend on the machine
+and on what else it is doing; run them on a quiet machine and compare ratios.`,
+	}
+	cmd.AddCommand(newBenchConsentCmd(), newBenchCheckCmd())
+	return cmd
+}
+
+func newBenchConsentCmd() *cobra.Command {
+	var clients int
+	var dur time.Duration
+	var pg string
+	cmd := &cobra.Command{
+		Use:   "consent [--clients 64] [--duration 10s] [--postgres URL]",
+		Short: "Durable consent writes per second, group commit against one commit per write",
+		Long: `Consent runs --clients concurrent writers, each granting and withdrawing a
+consent for its own subject through the consent service, for --duration. A
+write counts once it is acknowledged, which means it is durable (SQLite with
+synchronous=FULL; PostgreSQL's commit). The peer is the same store committing
+every write alone. SQLite runs on a temporary file; with --postgres (or
+CUSTOS_TEST_POSTGRES) PostgreSQL runs too, in a schema created and dropped for
+the run.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			if ctx == nil {
+				ctx = context.Background()
+			}
+			if pg == "" {
+				pg = os.Getenv("CUSTOS_TEST_POSTGRES")
+			}
+			out := cmd.OutOrStdout()
+			fmt.Fprintf(out, "durable consent writes, %d clients, %s each\n", clients, dur)
+			fmt.Fprintf(out, "%-10s %-17s %10s %10s %10s %8s\n", "database", "commit", "writes/s", "p50", "p99", "errors")
+			backends := []struct{ name, url string }{{"sqlite", ""}}
+			if pg != "" {
+				backends = append(backends, struct{ name, url string }{"postgres", pg})
+			}
+			for _, b := range backends {
+				var results [2]bench.Latencies
+				for i, batch := range []int{0, 1} {
+					e, err := bench.NewEnv(ctx, b.url, batch, 0)
+					if err != nil {
+						return err
+					}
+					results[i], err = bench.ConsentWrites(ctx, e, clients, dur, cmd.ErrOrStderr())
+					e.Close()
+					if err != nil {
+						return err
+					}
+					mode := "group"
+					if batch == 1 {
+						mode = "one per write"
+					}
+					r := results[i]
+					fmt.Fprintf(out, "%-10s %-17s %10.0f %10s %10s %8d\n", b.name, mode, r.PerSec, r.P50.Round(time.Microsecond), r.P99.Round(time.Microsecond), r.Errors)
+				}
+				fmt.Fprintf(out, "%-10s group commit / one per write: %.1fx\n", b.name, results[0].PerSec/max(results[1].PerSec, 1e-9))
+			}
+			return nil
+		},
+	}
+	cmd.Flags().IntVar(&clients, "clients", 64, "concurrent writers")
+	cmd.Flags().DurationVar(&dur, "duration", 10*time.Second, "how long each measurement runs")
+	cmd.Flags().StringVar(&pg, "postgres", "", "PostgreSQL URL to measure too (default $CUSTOS_TEST_POSTGRES)")
+	return cmd
+}
+
+func newBenchCheckCmd() *cobra.Command {
+	var (
+		subjects, conns, rate int
+		dur                   time.Duration
+		vsOPA                 bool
+		opaDir                string
+	)
+	cmd := &cobra.Command{
+		Use:   "check [--subjects 1000] [--rate 5000] [--duration 10s] [--vs-opa]",
+		Short: "Decision latency and throughput, in-process and over HTTP, optionally against OPA",
+		Long: `Check registers --subjects subjects with consents (some withdrawn) on a
+temporary SQLite database and measures the decision "may this subject's data
+be processed for this purpose?":
+
+  in-process: check.Decide on a snapshot, and the service's Check (cache, audit)
+  HTTP, open loop: --rate requests/s for --duration; latency from when each
+               request was due, so stalls count (p50, p99)
+  HTTP, closed loop: --conns clients back to back; the throughput ceiling
+
+With --vs-opa the same policy, subjects, consents and queries are given to Open
+Policy Agent: its embedded prepared query (after a parity check that both
+engines decide every query alike) and its own HTTP server under the same load
+generator. This needs the bench/opa module of a source checkout (--opa-dir)
+and the Go toolchain; OPA is not part of the custos binary. The load generator
+shares the machine with the server under test, the same for both engines.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			if ctx == nil {
+				ctx = context.Background()
+			}
+			out, log := cmd.OutOrStdout(), cmd.ErrOrStderr()
+			e, err := bench.NewEnv(ctx, "", 0, 0)
+			if err != nil {
+				return err
+			}
+			defer e.Close()
+			fmt.Fprintf(log, "registering %d subjects …\n", subjects)
+			d, err := e.Populate(ctx, subjects, 20000, log)
+			if err != nil {
+				return err
+			}
+			decide, svc, err := bench.InProcess(ctx, e, d, min(dur, 3*time.Second))
+			if err != nil {
+				return err
+			}
+			base, key, stop, err := bench.Serve(ctx, e)
+			if err != nil {
+				return err
+			}
+			defer stop()
+			custos := bench.CustosTarget(base, key)
+			bench.Closed(custos, d, conns, time.Second) // warm up
+			openC := bench.Open(custos, d, rate, conns, dur)
+			closedC := bench.Closed(custos, d, conns, dur)
+
+			fmt.Fprintf(out, "decisions on %d subjects, %d queries\n", subjects, len(d.Queries))
+			fmt.Fprintf(out, "in-process  check.Decide        %8.0f ns/decision\n", decide)
+			fmt.Fprintf(out, "in-process  Service.Check       %8.0f ns/decision\n", svc)
+			printHTTP(out, "custos", rate, openC, closedC)
+			if !vsOPA {
+				return nil
+			}
+			tmp, err := os.MkdirTemp("", "custos-bench-opa-")
+			if err != nil {
+				return err
+			}
+			defer os.RemoveAll(tmp)
+			data := filepath.Join(tmp, "data.json")
+			if err := e.WriteOPAData(d, data); err != nil {
+				return err
+			}
+			o, err := bench.BuildOPA(ctx, opaDir, tmp, log)
+			if err != nil {
+				return err
+			}
+			emb, err := o.Embedded(ctx, data, min(dur, 3*time.Second), log)
+			if err != nil {
+				return err
+			}
+			obase, ostop, err := o.Server(ctx, data, log)
+			if err != nil {
+				return err
+			}
+			defer ostop()
+			opa := bench.OPATarget(obase)
+			bench.Closed(opa, d, conns, time.Second)
+			openO := bench.Open(opa, d, rate, conns, dur)
+			closedO := bench.Closed(opa, d, conns, dur)
+			ostop()
+			fmt.Fprintf(out, "OPA %s embedded (rego.PreparedEvalQuery) %8.0f ns/decision; check.Decide in the same harness %6.0f ns\n", emb.OPAVersion, emb.OPANs, emb.CustosNs)
+			printHTTP(out, "opa", rate, openO, closedO)
+			fmt.Fprintf(out, "ratios (custos vs OPA)\n")
+			fmt.Fprintf(out, "  in-process decision: %.0fx faster (same harness), %.0fx against this run's check.Decide\n", emb.Ratio, emb.OPANs/decide)
+			fmt.Fprintf(out, "  HTTP throughput:     %.1fx\n", closedC.PerSec/max(closedO.PerSec, 1e-9))
+			fmt.Fprintf(out, "  HTTP p99 at %d/s:   %.2fx lower\n", rate, float64(openO.P99)/max(float64(openC.P99), 1))
+			return nil
+		},
+	}
+	cmd.Flags().IntVar(&subjects, "subjects", 1000, "subjects to register")
+	cmd.Flags().IntVar(&conns, "conns", 32, "client connections")
+	cmd.Flags().IntVar(&rate, "rate", 5000, "requests per second in the open-loop run")
+	cmd.Flags().DurationVar(&dur, "duration", 10*time.Second, "how long each HTTP measurement runs")
+	cmd.Flags().BoolVar(&vsOPA, "vs-opa", false, "also measure OPA on the same workload")
+	cmd.Flags().StringVar(&opaDir, "opa-dir", "bench/opa", "the bench/opa module of a source checkout")
+	return cmd
+}
+
+func printHTTP(out io.Writer, name string, rate int, open, closed bench.Latencies) {
+	fmt.Fprintf(out, "HTTP %-6s open loop %d/s:  p50 %8s  p99 %8s  (%d requests, %d errors)\n", name, rate, open.P50.Round(time.Microsecond), open.P99.Round(time.Microsecond), open.Count, open.Errors)
+	fmt.Fprintf(out, "HTTP %-6s closed loop:       %8.0f req/s  p50 %8s  p99 %8s  (%d errors)\n", name, closed.PerSec, closed.P50.Round(time.Microsecond), closed.P99.Round(time.Microsecond), closed.Errors)
+}
