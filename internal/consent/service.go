@@ -136,7 +136,9 @@ func (s *Service) applied(batch []*store.Write) {
 
 // changesSubject reports whether an action changes a subject's attributes
 // (consent events are folded into the cache instead).
-func changesSubject(action string) bool { return len(action) > 8 && action[:8] == "subject." && action != ActionSubjectRead }
+func changesSubject(action string) bool {
+	return len(action) > 8 && action[:8] == "subject." && action != ActionSubjectRead
+}
 
 func subjectOf(object string) (string, bool) {
 	const p = "subject:"
