@@ -36,12 +36,6 @@ func (s *Store) PublishPolicy(ctx context.Context, pv PolicyVersion, basedOn int
 	created := false
 	err := s.Submit(ctx, &Write{Fn: func(ctx context.Context, tx *sql.Tx) error {
 		created = false
-		if s.dialect == Postgres {
-			// Take the audit head first: it orders publications across instances.
-			if _, err := tx.ExecContext(ctx, `SELECT seq FROM audit_head WHERE id = 1 FOR UPDATE`); err != nil {
-				return fmt.Errorf("publish policy: %w", mapErr(err))
-			}
-		}
 		existing, err := scanPolicy(tx.QueryRowContext(ctx, s.q(`SELECT `+policyCols+` FROM policy_versions WHERE version = ?`), pv.Version))
 		switch {
 		case err == nil:

@@ -179,6 +179,15 @@ func (w *writer) commit(batch []*Write) error {
 	s := w.s
 	ctx := batch[0].ctx
 	return s.inTx(ctx, func(tx *sql.Tx) error {
+		if s.dialect == Postgres {
+			// Lock the audit head before anything else: every instance's
+			// writes then commit one after another, so ledger sequence
+			// numbers (drawn inside the lock) follow commit order, and the
+			// current state, the ledger and the trail agree.
+			if _, err := tx.ExecContext(ctx, `SELECT seq FROM audit_head WHERE id = 1 FOR UPDATE`); err != nil {
+				return fmt.Errorf("lock audit head: %w", mapErr(err))
+			}
+		}
 		for _, wr := range batch {
 			if wr.Fn != nil {
 				if err := wr.Fn(wr.ctx, tx); err != nil {
