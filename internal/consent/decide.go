@@ -136,7 +136,11 @@ func (s *Service) snapshot(ctx context.Context, id string, pol *check.Policy) (*
 	for _, c := range states {
 		subj.Consents[c.Purpose] = check.Consent{Granted: c.Granted, ByGuardian: c.ByGuardian, VersionSeq: c.VersionSeq}
 	}
-	s.cache.put(id, subj, gen)
+	// A snapshot derives values (minor status) from the policy: cache it
+	// only if that policy is still the one in force.
+	if _, _, cur, err := s.Policy(); err == nil && cur == pol {
+		s.cache.put(id, subj, gen)
+	}
 	return subj, nil
 }
 

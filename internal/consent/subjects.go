@@ -72,10 +72,10 @@ func ValidateSubjectID(id string) error {
 	return nil
 }
 
-func validateBirth(birth, band string) error {
+func validateBirth(birth, band string, now time.Time) error {
 	if birth != "" {
 		d, err := time.Parse(time.DateOnly, birth)
-		if err != nil || d.After(time.Now()) || d.Year() < 1900 {
+		if err != nil || d.After(now) || d.Year() < 1900 {
 			return fault.New(fault.Invalid, "invalid_birth_date", "birth_date must be a past date YYYY-MM-DD").At("birth_date")
 		}
 	}
@@ -129,7 +129,7 @@ func (s *Service) CreateSubject(ctx context.Context, a Actor, in SubjectInput) (
 	if err := ValidateSubjectID(in.ID); err != nil {
 		return SubjectView{}, err
 	}
-	if err := validateBirth(in.BirthDate, in.AgeBand); err != nil {
+	if err := validateBirth(in.BirthDate, in.AgeBand, s.now()); err != nil {
 		return SubjectView{}, err
 	}
 	if in.GuardianID == in.ID && in.ID != "" {
@@ -237,7 +237,7 @@ func (s *Service) UpdateSubject(ctx context.Context, a Actor, id string, p Subje
 	if p.AgeBand != nil {
 		band = *p.AgeBand
 	}
-	if err := validateBirth(birth, band); err != nil {
+	if err := validateBirth(birth, band, s.now()); err != nil {
 		return SubjectView{}, err
 	}
 	if p.GuardianID != nil && *p.GuardianID == id {

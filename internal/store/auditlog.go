@@ -30,12 +30,12 @@ func (s *Store) AuditEntries(ctx context.Context, f AuditFilter) ([]audit.Entry,
 	if f.Limit <= 0 {
 		f.Limit = 1000
 	}
-	rows, err := s.r.QueryContext(ctx, s.q(`SELECT seq, at, actor, role, place, action, object, purpose, outcome, detail, prev_hash, hash FROM audit_log WHERE seq > ? AND at >= ? ORDER BY seq LIMIT ?`),
-		f.After, micros(f.Since), f.Limit)
-	if f.Since.IsZero() {
-		rows, err = s.r.QueryContext(ctx, s.q(`SELECT seq, at, actor, role, place, action, object, purpose, outcome, detail, prev_hash, hash FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?`),
-			f.After, f.Limit)
+	const cols = `SELECT seq, at, actor, role, place, action, object, purpose, outcome, detail, prev_hash, hash FROM audit_log`
+	query, args := cols+` WHERE seq > ? ORDER BY seq LIMIT ?`, []any{f.After, f.Limit}
+	if !f.Since.IsZero() {
+		query, args = cols+` WHERE seq > ? AND at >= ? ORDER BY seq LIMIT ?`, []any{f.After, micros(f.Since), f.Limit}
 	}
+	rows, err := s.r.QueryContext(ctx, s.q(query), args...)
 	if err != nil {
 		return nil, fmt.Errorf("audit entries: %w", mapErr(err))
 	}

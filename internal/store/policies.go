@@ -43,7 +43,8 @@ func (s *Store) PublishPolicy(ctx context.Context, pv PolicyVersion, basedOn int
 				return fmt.Errorf("%w: version %s is already published with other content; give the new manifest a new policy.version", ErrConflict, pv.Version)
 			}
 			out = existing
-			return nil
+			// Roll back: nothing was published, so nothing may be audited.
+			return errAlreadyPublished
 		case !errors.Is(mapErr(err), ErrNotFound):
 			return fmt.Errorf("publish policy: %w", mapErr(err))
 		}
@@ -66,11 +67,16 @@ func (s *Store) PublishPolicy(ctx context.Context, pv PolicyVersion, basedOn int
 		out, created = pv, true
 		return nil
 	}, Audit: entries})
+	if errors.Is(err, errAlreadyPublished) {
+		return out, false, nil
+	}
 	if err != nil {
 		return PolicyVersion{}, false, err
 	}
 	return out, created, nil
 }
+
+var errAlreadyPublished = errors.New("already published")
 
 func nonNil(s []string) []string {
 	if s == nil {

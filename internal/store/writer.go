@@ -222,34 +222,47 @@ func values(rows, cols int) string {
 const chunkRows = 256
 
 func (s *Store) insertEvents(ctx context.Context, tx *sql.Tx, events []*ConsentEvent) error {
+	if len(events) == 0 {
+		return nil
+	}
+	// Writers are serialised (one SQLite writer; the audit head lock on
+	// PostgreSQL), so numbering here gives sequence numbers in commit order
+	// and lets the caller learn them without a round trip per row.
+	var last sql.NullInt64
+	if err := tx.QueryRowContext(ctx, `SELECT MAX(seq) FROM consent_events`).Scan(&last); err != nil {
+		return fmt.Errorf("number consent events: %w", mapErr(err))
+	}
+	for i, e := range events {
+		e.Seq = last.Int64 + int64(i) + 1
+	}
 	for start := 0; start < len(events); start += chunkRows {
 		part := events[start:min(start+chunkRows, len(events))]
-		args := make([]any, 0, len(part)*14)
+		args := make([]any, 0, len(part)*15)
 		for _, e := range part {
-			args = append(args, e.ID, e.SubjectID, e.Purpose, e.Action, e.VersionSeq, e.Method, e.Language,
+			args = append(args, e.Seq, e.ID, e.SubjectID, e.Purpose, e.Action, e.VersionSeq, e.Method, e.Language,
 				e.NoticeHash, boolInt(e.Separate), nullString(e.GuardianID), e.Signal, e.Evidence, e.Actor, micros(e.At))
 		}
-		q := `INSERT INTO consent_events (id, subject_id, purpose, action, version_seq, method, language, notice_hash, separate, guardian_id, signal, evidence, actor, at) VALUES ` + values(len(part), 14)
+		q := `INSERT INTO consent_events (seq, id, subject_id, purpose, action, version_seq, method, language, notice_hash, separate, guardian_id, signal, evidence, actor, at) VALUES ` + values(len(part), 15)
 		if _, err := tx.ExecContext(ctx, s.q(q), args...); err != nil {
 			return fmt.Errorf("insert consent events: %w", mapErr(err))
 		}
 	}
 	// The current state per subject and purpose: the last event wins. One
 	// statement cannot update the same row twice, so keep only the last.
-	last := map[[2]string]*ConsentEvent{}
+	latest := map[[2]string]*ConsentEvent{}
 	var order [][2]string
 	for _, e := range events {
 		k := [2]string{e.SubjectID, e.Purpose}
-		if _, ok := last[k]; !ok {
+		if _, ok := latest[k]; !ok {
 			order = append(order, k)
 		}
-		last[k] = e
+		latest[k] = e
 	}
 	for start := 0; start < len(order); start += chunkRows {
 		part := order[start:min(start+chunkRows, len(order))]
 		args := make([]any, 0, len(part)*6)
 		for _, k := range part {
-			e := last[k]
+			e := latest[k]
 			args = append(args, e.SubjectID, e.Purpose, boolInt(e.Action == ActionGrant), boolInt(e.GuardianID != ""), e.VersionSeq, e.ID)
 		}
 		q := `INSERT INTO consent_state (subject_id, purpose, granted, by_guardian, version_seq, event_id) VALUES ` + values(len(part), 6) +
