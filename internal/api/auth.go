@@ -93,6 +93,9 @@ var (
 // authenticate finds the caller's key and checks the route allows its role.
 func (a *API) authenticate(r *http.Request, rt route) (consent.Actor, error) {
 	actor := consent.Actor{ID: "anonymous", Role: "public", Place: a.place(r)}
+	if rt.Roles == nil {
+		return actor, nil // public route: credentials, if any, are not ours to judge
+	}
 	secret := ""
 	if h := r.Header.Get("Authorization"); h != "" {
 		scheme, tok, ok := strings.Cut(h, " ")
@@ -102,9 +105,6 @@ func (a *API) authenticate(r *http.Request, rt route) (consent.Actor, error) {
 		secret = strings.TrimSpace(tok)
 	} else {
 		secret = r.Header.Get("X-API-Key")
-	}
-	if rt.Roles == nil {
-		return actor, nil // public route: a key, if sent, is not needed
 	}
 	if secret == "" {
 		return actor, errNoKey

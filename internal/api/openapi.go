@@ -97,6 +97,9 @@ func (a *API) OpenAPI() map[string]any {
 			resp["content"] = map[string]any{"application/json": map[string]any{"schema": ref(rt.Resp)}}
 		}
 		responses := map[string]any{itoa(rt.Status): resp, "default": map[string]any{"description": "Error", "content": map[string]any{"application/json": map[string]any{"schema": ref("Error")}}}}
+		if rt.Op == "publishPolicy" {
+			responses["200"] = map[string]any{"description": "The manifest is already published; nothing changed.", "content": map[string]any{"application/json": map[string]any{"schema": ref(rt.Resp)}}}
+		}
 		op["responses"] = responses
 		if rt.Roles != nil {
 			op["security"] = []any{map[string]any{"apiKey": []any{}}}

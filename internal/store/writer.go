@@ -40,6 +40,11 @@ type writer struct {
 
 	mu      sync.Mutex
 	onApply []func([]*Write)
+
+	// sendMu lets close wait for sends in progress; after it, nothing is
+	// sent, so the writer's final drain answers every accepted write.
+	sendMu  sync.RWMutex
+	stopped bool
 }
 
 func newWriter(s *Store, batch int) *writer {
@@ -54,6 +59,9 @@ func newWriter(s *Store, batch int) *writer {
 
 func (w *writer) close() {
 	w.closed.Do(func() {
+		w.sendMu.Lock()
+		w.stopped = true
+		w.sendMu.Unlock()
 		close(w.quit)
 		w.wg.Wait()
 	})
@@ -67,12 +75,8 @@ var ErrClosed = errors.New("store closed")
 func (s *Store) Submit(ctx context.Context, wr *Write) error {
 	wr.ctx = context.WithoutCancel(ctx)
 	wr.done = make(chan error, 1)
-	select {
-	case s.writer.ch <- wr:
-	case <-s.writer.quit:
-		return ErrClosed
-	case <-ctx.Done():
-		return ctx.Err()
+	if err := s.writer.send(ctx, wr); err != nil {
+		return err
 	}
 	select {
 	case err := <-wr.done:
@@ -89,11 +93,18 @@ func (s *Store) Submit(ctx context.Context, wr *Write) error {
 // dropping entries.
 func (s *Store) Enqueue(ctx context.Context, wr *Write) error {
 	wr.ctx = context.WithoutCancel(ctx)
-	select {
-	case s.writer.ch <- wr:
-		return nil
-	case <-s.writer.quit:
+	return s.writer.send(ctx, wr)
+}
+
+func (w *writer) send(ctx context.Context, wr *Write) error {
+	w.sendMu.RLock()
+	defer w.sendMu.RUnlock()
+	if w.stopped {
 		return ErrClosed
+	}
+	select {
+	case w.ch <- wr:
+		return nil
 	case <-ctx.Done():
 		return ctx.Err()
 	}

@@ -1,0 +1,238 @@
+package api_test
+
+import (
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/custos-privacy/custos/internal/api"
+)
+
+// openAPIDoc is the document as a client reads it: through JSON.
+func openAPIDoc(t *testing.T) map[string]any {
+	t.Helper()
+	b, err := json.Marshal(api.New(api.Options{}).OpenAPI())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	return doc
+}
+
+// The document is reviewed as a file: a change to a route, a role or a
+// body type shows up in the diff of testdata/openapi.golden.json.
+func TestOpenAPIGolden(t *testing.T) {
+	// encoding/json writes map keys sorted, so the file is stable.
+	got, err := json.MarshalIndent(api.New(api.Options{}).OpenAPI(), "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = append(got, '\n')
+	path := filepath.Join("testdata", "openapi.golden.json")
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./internal/api -update)", err)
+	}
+	if d := cmp.Diff(string(want), string(got)); d != "" {
+		t.Errorf("OpenAPI document differs from %s (run with -update and review) (-want +got):\n%s", path, d)
+	}
+
+	// The server serves the same document.
+	e := newEnv(t, slog.LevelWarn, nil)
+	w := e.do(t, "GET", "/openapi.json", "", "", nil)
+	if w.Code != http.StatusOK {
+		t.Fatalf("GET /openapi.json: %d", w.Code)
+	}
+	var served, golden any
+	if err := json.Unmarshal(w.Body.Bytes(), &served); err != nil {
+		t.Fatal(err)
+	}
+	json.Unmarshal(want, &golden)
+	if d := cmp.Diff(golden, served); d != "" {
+		t.Errorf("GET /openapi.json differs from the golden file (-want +got):\n%s", d)
+	}
+}
+
+// The document lists exactly the routes the API registers, each with its
+// success status and roles, and every one of them answers.
+func TestOpenAPIRoutes(t *testing.T) {
+	doc := openAPIDoc(t)
+	paths, _ := doc["paths"].(map[string]any)
+	var inDoc []string
+	for p, item := range paths {
+		for m := range item.(map[string]any) {
+			inDoc = append(inDoc, strings.ToUpper(m)+" "+p)
+		}
+	}
+	routes := api.RouteTable()
+	var inTable []string
+	for _, rt := range routes {
+		inTable = append(inTable, rt.Method+" "+rt.Path)
+	}
+	slices.Sort(inDoc)
+	slices.Sort(inTable)
+	if d := cmp.Diff(inTable, inDoc); d != "" {
+		t.Fatalf("(method, path) in the document differ from the route table (-table +document):\n%s", d)
+	}
+	if len(slices.Compact(slices.Clone(inTable))) != len(inTable) {
+		t.Errorf("the route table registers a (method, path) twice: %v", inTable)
+	}
+
+	ops := map[string]string{}
+	e := newEnv(t, slog.LevelWarn, nil)
+	for _, rt := range routes {
+		t.Run(rt.Method+" "+rt.Path, func(t *testing.T) {
+			op := paths[rt.Path].(map[string]any)[strings.ToLower(rt.Method)].(map[string]any)
+			id, _ := op["operationId"].(string)
+			if prev, dup := ops[id]; dup || id == "" {
+				t.Errorf("operationId %q is empty or also used by %s", id, prev)
+			}
+			ops[id] = rt.Method + " " + rt.Path
+			responses, _ := op["responses"].(map[string]any)
+			if _, ok := responses[strconv.Itoa(rt.Status)]; !ok {
+				t.Errorf("responses %v lack the success status %d", keys(responses), rt.Status)
+			}
+			if _, ok := responses["default"]; !ok {
+				t.Error("responses lack the default error response")
+			}
+			var roles []string
+			if xr, ok := op["x-roles"].([]any); ok {
+				for _, r := range xr {
+					roles = append(roles, r.(string))
+				}
+			}
+			security, _ := op["security"].([]any)
+			if d := cmp.Diff(rt.Roles, roles); d != "" {
+				t.Errorf("x-roles (-table +document):\n%s", d)
+			}
+			if (rt.Roles == nil) != (len(security) == 0) {
+				t.Errorf("security %v does not match roles %v", security, rt.Roles)
+			}
+			for _, seg := range strings.Split(rt.Path, "/") {
+				if strings.HasPrefix(seg, "{") && !hasPathParam(op, strings.Trim(seg, "{}")) {
+					t.Errorf("path parameter %s is not declared", seg)
+				}
+			}
+
+			key := ""
+			if rt.Roles != nil {
+				key = e.keys[rt.Roles[0]]
+			}
+			w := e.do(t, rt.Method, fillPath(rt.Path), key, bodyFor(rt.Method), nil)
+			code := errorOf(w.Body.Bytes()).Error.Code
+			switch {
+			case w.Code == http.StatusMethodNotAllowed, code == "not_found":
+				t.Fatalf("the mux does not route it: %d %s", w.Code, w.Body)
+			case w.Code == http.StatusUnauthorized, w.Code == http.StatusForbidden, w.Code >= 500:
+				t.Fatalf("an authorised call got %d %s", w.Code, w.Body)
+			case rt.Method == http.MethodGet && rt.Roles == nil && w.Code != rt.Status:
+				t.Errorf("public GET answered %d, want %d", w.Code, rt.Status)
+			}
+		})
+	}
+}
+
+func hasPathParam(op map[string]any, name string) bool {
+	params, _ := op["parameters"].([]any)
+	for _, p := range params {
+		m, _ := p.(map[string]any)
+		if m["name"] == name && m["in"] == "path" && m["required"] == true {
+			return true
+		}
+	}
+	return false
+}
+
+func keys(m map[string]any) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Every $ref points at a schema the document defines.
+func TestOpenAPIRefs(t *testing.T) {
+	doc := openAPIDoc(t)
+	components, _ := doc["components"].(map[string]any)
+	schemas, _ := components["schemas"].(map[string]any)
+	if len(schemas) == 0 {
+		t.Fatal("components.schemas is empty")
+	}
+	var refs []string
+	var walk func(v any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			for k, c := range x {
+				if k == "$ref" {
+					refs = append(refs, c.(string))
+					continue
+				}
+				walk(c)
+			}
+		case []any:
+			for _, c := range x {
+				walk(c)
+			}
+		}
+	}
+	walk(doc)
+	if len(refs) < len(api.RouteTable()) {
+		t.Fatalf("found %d $refs, fewer than the routes: the walk misses them", len(refs))
+	}
+	const prefix = "#/components/schemas/"
+	for _, ref := range refs {
+		name, ok := strings.CutPrefix(ref, prefix)
+		if !ok {
+			t.Errorf("$ref %q is not under %s", ref, prefix)
+			continue
+		}
+		s, ok := schemas[name].(map[string]any)
+		if !ok {
+			t.Errorf("$ref %q resolves to nothing", ref)
+			continue
+		}
+		if len(s) == 0 {
+			t.Errorf("$ref %q resolves to an empty schema", ref)
+		}
+	}
+	for name, s := range schemas {
+		if m, _ := s.(map[string]any); m["type"] == nil {
+			t.Errorf("schema %s has no type: %v", name, s)
+		}
+	}
+}
+
+// Publishing the manifest already in force answers 200 with created false
+// (a new version is 201); a client built from the document must expect both.
+func TestOpenAPIDocumentsRepublish(t *testing.T) {
+	doc := openAPIDoc(t)
+	op := doc["paths"].(map[string]any)["/v1/policy/versions"].(map[string]any)["post"].(map[string]any)
+	responses := op["responses"].(map[string]any)
+	for _, status := range []string{"200", "201"} {
+		if _, ok := responses[status]; !ok {
+			t.Errorf("publishPolicy documents %v, not %s", keys(responses), status)
+		}
+	}
+}
