@@ -178,7 +178,7 @@ func TestPublicRoutesIgnoreAuthorization(t *testing.T) {
 		for _, h := range headers {
 			t.Run(rt.Path+"/"+h.name, func(t *testing.T) {
 				if h.bug {
-								}
+				}
 				w := e.do(t, rt.Method, rt.Path, "", "", map[string]string{"Authorization": h.value})
 				if w.Code != rt.Status {
 					t.Errorf("status %d, want %d; body %s", w.Code, rt.Status, w.Body)
@@ -686,7 +686,7 @@ func TestInternalErrorsHidden(t *testing.T) {
 		})
 	}
 	t.Run("a write after close fails at once", func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		for i := range 20 {
 			w := e.doContext(t, ctx, "POST", "/v1/subjects", e.keys[api.RoleService], fmt.Sprintf(`{"id":"s-31%02d"}`, i), nil)
