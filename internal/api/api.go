@@ -151,14 +151,14 @@ func (a *API) wrap(rt route) http.Handler {
 	if pattern == "" {
 		pattern = "unmatched"
 	}
+	obs := a.metrics.route(rt.Method, pattern)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
 		h := sw.Header()
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("Cache-Control", "no-store")
+		for k, v := range securityHeaders {
+			h[k] = v
+		}
 		actor, err := a.authenticate(r, rt)
 		if err == nil {
 			r = r.WithContext(context.WithValue(r.Context(), actorKey, actor))
@@ -169,13 +169,24 @@ func (a *API) wrap(rt route) http.Handler {
 			a.writeError(sw, r, rt, err)
 		}
 		d := time.Since(start)
-		a.metrics.observe(rt.Method, pattern, sw.status, d)
+		obs.observe(sw.status, d)
 		level := slog.LevelDebug
 		if sw.status >= 500 {
 			level = slog.LevelError
 		}
-		a.log.Log(r.Context(), level, "request", "method", r.Method, "route", pattern, "status", sw.status, "key", actor.ID, "duration_ms", float64(d.Microseconds())/1000)
+		if a.log.Enabled(r.Context(), level) { // skip building the attributes on the hot path
+			a.log.Log(r.Context(), level, "request", "method", r.Method, "route", pattern, "status", sw.status, "key", actor.ID, "duration_ms", float64(d.Microseconds())/1000)
+		}
 	})
+}
+
+// securityHeaders go on every response. The slices are shared and never
+// changed; handlers only add headers of their own.
+var securityHeaders = http.Header{
+	"X-Content-Type-Options":  {"nosniff"},
+	"Content-Security-Policy": {"default-src 'none'; frame-ancestors 'none'"},
+	"Referrer-Policy":         {"no-referrer"},
+	"Cache-Control":           {"no-store"},
 }
 
 type statusWriter struct {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -41,9 +42,32 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 	return m
 }
 
-func (m *metrics) observe(method, route string, status int, d time.Duration) {
-	m.requests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
-	m.latency.WithLabelValues(method, route).Observe(d.Seconds())
+// routeMetrics holds one route's series, resolved once rather than by
+// label lookup on every request.
+type routeMetrics struct {
+	m             *metrics
+	method, route string
+	latency       prometheus.Observer
+	mu            sync.RWMutex
+	byStatus      map[int]prometheus.Counter
+}
+
+func (m *metrics) route(method, route string) *routeMetrics {
+	return &routeMetrics{m: m, method: method, route: route, latency: m.latency.WithLabelValues(method, route), byStatus: map[int]prometheus.Counter{}}
+}
+
+func (r *routeMetrics) observe(status int, d time.Duration) {
+	r.latency.Observe(d.Seconds())
+	r.mu.RLock()
+	c, ok := r.byStatus[status]
+	r.mu.RUnlock()
+	if !ok {
+		c = r.m.requests.WithLabelValues(r.method, r.route, strconv.Itoa(status))
+		r.mu.Lock()
+		r.byStatus[status] = c
+		r.mu.Unlock()
+	}
+	c.Inc()
 }
 
 func (a *API) metricsHandler(w http.ResponseWriter, r *http.Request) error {

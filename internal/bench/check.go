@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -9,6 +10,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/url"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -139,41 +141,76 @@ func OPATarget(base string) HTTPTarget {
 	}}
 }
 
-func client(conns int) *http.Client {
-	return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
-		MaxIdleConns: conns, MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns, IdleConnTimeout: time.Minute,
-		DialContext: (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-	}}
+// conn is one keep-alive connection of the load generator. It writes
+// pre-built requests and parses responses with the standard library, with
+// none of http.Client's per-request machinery, so the generator takes as
+// little as possible of the CPU it shares with the server under test.
+type conn struct {
+	addr string
+	c    net.Conn
+	r    *bufio.Reader
 }
 
-func do(c *http.Client, t HTTPTarget, body []byte) error {
-	req, err := http.NewRequest("POST", t.URL, bytes.NewReader(body))
-	if err != nil {
+func (c *conn) do(req []byte) error {
+	if c.c == nil {
+		nc, err := net.DialTimeout("tcp", c.addr, 5*time.Second)
+		if err != nil {
+			return err
+		}
+		c.c, c.r = nc, bufio.NewReaderSize(nc, 16<<10)
+	}
+	c.c.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := c.c.Write(req); err != nil {
+		c.reset()
 		return err
 	}
-	req.Header.Set("Content-Type", "application/json")
-	if t.Auth != "" {
-		req.Header.Set("Authorization", t.Auth)
-	}
-	resp, err := c.Do(req)
+	resp, err := http.ReadResponse(c.r, nil)
 	if err != nil {
+		c.reset()
 		return err
 	}
 	io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode != 200 {
-		return fmt.Errorf("%s: status %d", t.Name, resp.StatusCode)
+		return fmt.Errorf("status %d", resp.StatusCode)
+	}
+	if resp.Close {
+		c.reset()
 	}
 	return nil
 }
 
+func (c *conn) reset() {
+	if c.c != nil {
+		c.c.Close()
+	}
+	c.c, c.r = nil, nil
+}
+
+// requests pre-builds the raw HTTP/1.1 request for every query.
+func (t HTTPTarget) requests(d CheckData) (addr string, reqs [][]byte) {
+	u, err := url.Parse(t.URL)
+	if err != nil {
+		panic(err)
+	}
+	reqs = make([][]byte, len(d.Queries))
+	for i, q := range d.Queries {
+		body := t.Body(q)
+		var b bytes.Buffer
+		fmt.Fprintf(&b, "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n", u.Path, u.Host, len(body))
+		if t.Auth != "" {
+			fmt.Fprintf(&b, "Authorization: %s\r\n", t.Auth)
+		}
+		b.WriteString("\r\n")
+		b.Write(body)
+		reqs[i] = b.Bytes()
+	}
+	return u.Host, reqs
+}
+
 // Closed runs conns clients back to back for dur: the throughput ceiling.
 func Closed(t HTTPTarget, d CheckData, conns int, dur time.Duration) Latencies {
-	c := client(conns)
-	bodies := make([][]byte, len(d.Queries))
-	for i, q := range d.Queries {
-		bodies[i] = t.Body(q)
-	}
+	addr, reqs := t.requests(d)
 	var mu sync.Mutex
 	var all []time.Duration
 	var errs atomic.Int64
@@ -184,10 +221,12 @@ func Closed(t HTTPTarget, d CheckData, conns int, dur time.Duration) Latencies {
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
+			c := &conn{addr: addr}
+			defer c.reset()
 			lat := make([]time.Duration, 0, 1<<14)
 			for i := w; time.Now().Before(deadline); i += conns {
 				t0 := time.Now()
-				if err := do(c, t, bodies[i%len(bodies)]); err != nil {
+				if err := c.do(reqs[i%len(reqs)]); err != nil {
 					errs.Add(1)
 					continue
 				}
@@ -205,11 +244,7 @@ func Closed(t HTTPTarget, d CheckData, conns int, dur time.Duration) Latencies {
 // Open sends requests at a fixed rate for dur and measures each from the
 // moment it was due, so a stall counts against every request it delays.
 func Open(t HTTPTarget, d CheckData, rate, conns int, dur time.Duration) Latencies {
-	c := client(conns)
-	bodies := make([][]byte, len(d.Queries))
-	for i, q := range d.Queries {
-		bodies[i] = t.Body(q)
-	}
+	addr, reqs := t.requests(d)
 	total := int(float64(rate) * dur.Seconds())
 	interval := time.Second / time.Duration(rate)
 	var mu sync.Mutex
@@ -222,6 +257,8 @@ func Open(t HTTPTarget, d CheckData, rate, conns int, dur time.Duration) Latenci
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			c := &conn{addr: addr}
+			defer c.reset()
 			lat := make([]time.Duration, 0, total/conns+1)
 			for {
 				i := int(next.Add(1) - 1)
@@ -232,7 +269,7 @@ func Open(t HTTPTarget, d CheckData, rate, conns int, dur time.Duration) Latenci
 				if wait := time.Until(due); wait > 0 {
 					time.Sleep(wait)
 				}
-				if err := do(c, t, bodies[i%len(bodies)]); err != nil {
+				if err := c.do(reqs[i%len(reqs)]); err != nil {
 					errs.Add(1)
 					continue
 				}
