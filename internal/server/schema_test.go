@@ -48,4 +48,3 @@ func TestRefusesWithoutIdentityKey(t *testing.T) {
 		t.Fatalf("server.New without keys = %v, want advice to run custos secrets init", err)
 	}
 }
-
