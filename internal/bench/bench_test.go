@@ -42,7 +42,7 @@ func TestWorkloads(t *testing.T) {
 	defer stop()
 	c := Closed(CustosTarget(base, key), d, 4, 200*time.Millisecond)
 	o := Open(CustosTarget(base, key), d, 500, 4, 200*time.Millisecond)
-	if c.Count == 0 || c.Errors != 0 || o.Count != 100 || o.Errors != 0 {
+	if c.Count == 0 || c.Errors != 0 || o.FromDue.Count != 100 || o.Service.Count != 100 || o.FromDue.Errors != 0 || o.Service.P99 > o.FromDue.Max {
 		t.Fatalf("closed %+v, open %+v", c, o)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -11,6 +12,10 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -241,14 +246,23 @@ func Closed(t HTTPTarget, d CheckData, conns int, dur time.Duration) Latencies {
 	return summarise(all, time.Since(start), errs.Load())
 }
 
-// Open sends requests at a fixed rate for dur and measures each from the
-// moment it was due, so a stall counts against every request it delays.
-func Open(t HTTPTarget, d CheckData, rate, conns int, dur time.Duration) Latencies {
+// OpenResult is an open-loop run measured two ways.
+type OpenResult struct {
+	// FromDue measures each request from the moment it was due, so a stall
+	// counts against every request it delays (and so does the generator's
+	// own lateness in waking up).
+	FromDue Latencies
+	// Service measures each request from when it was sent to its answer.
+	Service Latencies
+}
+
+// Open sends requests at a fixed rate for dur.
+func Open(t HTTPTarget, d CheckData, rate, conns int, dur time.Duration) OpenResult {
 	addr, reqs := t.requests(d)
 	total := int(float64(rate) * dur.Seconds())
 	interval := time.Second / time.Duration(rate)
 	var mu sync.Mutex
-	var all []time.Duration
+	var all, allSvc []time.Duration
 	var errs atomic.Int64
 	var next atomic.Int64
 	var wg sync.WaitGroup
@@ -260,6 +274,7 @@ func Open(t HTTPTarget, d CheckData, rate, conns int, dur time.Duration) Latenci
 			c := &conn{addr: addr}
 			defer c.reset()
 			lat := make([]time.Duration, 0, total/conns+1)
+			svc := make([]time.Duration, 0, total/conns+1)
 			for {
 				i := int(next.Add(1) - 1)
 				if i >= total {
@@ -269,19 +284,24 @@ func Open(t HTTPTarget, d CheckData, rate, conns int, dur time.Duration) Latenci
 				if wait := time.Until(due); wait > 0 {
 					time.Sleep(wait)
 				}
+				sent := time.Now()
 				if err := c.do(reqs[i%len(reqs)]); err != nil {
 					errs.Add(1)
 					continue
 				}
-				lat = append(lat, time.Since(due))
+				done := time.Now()
+				lat = append(lat, done.Sub(due))
+				svc = append(svc, done.Sub(sent))
 			}
 			mu.Lock()
 			all = append(all, lat...)
+			allSvc = append(allSvc, svc...)
 			mu.Unlock()
 		}()
 	}
 	wg.Wait()
-	return summarise(all, time.Since(start), errs.Load())
+	elapsed := time.Since(start)
+	return OpenResult{FromDue: summarise(all, elapsed, errs.Load()), Service: summarise(allSvc, elapsed, errs.Load())}
 }
 
 // Serve runs the API for e on a loopback port and returns its base URL,
@@ -299,4 +319,86 @@ func Serve(ctx context.Context, e *Env) (string, string, func(), error) {
 	srv := &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 5 * time.Second}
 	go srv.Serve(ln)
 	return "http://" + ln.Addr().String(), k.Secret, func() { srv.Close() }, nil
+}
+
+// ServeProcess runs exe (the custos binary) as `custos serve` on e's
+// database in its own process, as in production, and returns its base URL,
+// a service key and a stop function. The policy is already published in
+// the database, so no manifest is given.
+func ServeProcess(ctx context.Context, e *Env, exe string, log io.Writer) (string, string, *os.Process, func(), error) {
+	k, err := api.CreateKey(ctx, e.Store, benchActor, "bench", api.RoleService)
+	if err != nil {
+		return "", "", nil, nil, err
+	}
+	cmd := exec.Command(exe, "serve", "--addr", "127.0.0.1:0", "--log-level", "warn")
+	cmd.Env = append(os.Environ(),
+		"CUSTOS_DB="+e.DSN,
+		"CUSTOS_IDENTITY_KEY="+base64.StdEncoding.EncodeToString(e.IdentityKey),
+		"CUSTOS_CHECK_SAMPLE=0", "CUSTOS_MANIFEST=", "CUSTOS_DEMO=", "CUSTOS_SECRETS_DIR=", "CUSTOS_DATA_KEYSET=", "CUSTOS_RECEIPT_KEY=",
+		"CUSTOS_DATA_KEYSET_FILE=", "CUSTOS_RECEIPT_KEY_FILE=", "CUSTOS_IDENTITY_KEY_FILE=", "CUSTOS_DB_FILE=")
+	cmd.Stderr = log
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return "", "", nil, nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return "", "", nil, nil, err
+	}
+	stop := func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			cmd.Process.Kill()
+		}
+	}
+	addr := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			if u, ok := strings.CutPrefix(sc.Text(), "custos listening on "); ok {
+				addr <- u
+			}
+		}
+		close(addr)
+	}()
+	select {
+	case u, ok := <-addr:
+		if !ok {
+			stop()
+			return "", "", nil, nil, fmt.Errorf("custos serve exited before listening")
+		}
+		return u, k.Secret, cmd.Process, stop, nil
+	case <-time.After(30 * time.Second):
+		stop()
+		return "", "", nil, nil, fmt.Errorf("custos serve did not listen within 30s")
+	}
+}
+
+// CPUTime returns the user and system CPU time a process has used so far,
+// from /proc (Linux; zero elsewhere). Clock ticks are taken as 1/100 s, the
+// Linux default.
+func CPUTime(p *os.Process) time.Duration {
+	if p == nil {
+		return 0
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.Pid))
+	if err != nil {
+		return 0
+	}
+	// The command name (field 2) may hold spaces; fields after its ')' are fixed.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	var utime, stime int64
+	fmt.Sscan(f[11], &utime)
+	fmt.Sscan(f[12], &stime)
+	return time.Duration(utime+stime) * 10 * time.Millisecond
 }

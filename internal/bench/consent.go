@@ -22,6 +22,7 @@ import (
 	"github.com/custos-privacy/custos/examples"
 	"github.com/custos-privacy/custos/internal/consent"
 	"github.com/custos-privacy/custos/internal/identity"
+	"github.com/custos-privacy/custos/internal/server"
 	"github.com/custos-privacy/custos/internal/store"
 )
 
@@ -29,7 +30,10 @@ import (
 type Env struct {
 	Store   *store.Store
 	Service *consent.Service
-	cleanup []func()
+	// DSN and IdentityKey let another process (a real server) open the same database.
+	DSN         string
+	IdentityKey []byte
+	cleanup     []func()
 }
 
 // Close removes the environment's database.
@@ -52,7 +56,8 @@ func NewEnv(ctx context.Context, postgresURL string, maxBatch int, sample float6
 	}
 	key := make([]byte, 32)
 	rand.Read(key)
-	st, err := store.Open(ctx, dsn, store.Options{AuditKey: key, MaxBatch: maxBatch})
+	e.DSN, e.IdentityKey = dsn, key
+	st, err := store.Open(ctx, dsn, store.Options{AuditKey: server.AuditKey(key), MaxBatch: maxBatch})
 	if err != nil {
 		e.Close()
 		return nil, err

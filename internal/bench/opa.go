@@ -132,10 +132,10 @@ func (o *OPA) Embedded(ctx context.Context, data string, dur time.Duration, log 
 
 // Server starts OPA's own HTTP server with the same policy and data and
 // returns its base URL and a stop function.
-func (o *OPA) Server(ctx context.Context, data string, log io.Writer) (string, func(), error) {
+func (o *OPA) Server(ctx context.Context, data string, log io.Writer) (string, *os.Process, func(), error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return "", nil, err
+		return "", nil, nil, err
 	}
 	addr := ln.Addr().String()
 	ln.Close()
@@ -143,10 +143,10 @@ func (o *OPA) Server(ctx context.Context, data string, log io.Writer) (string, f
 	cmd.Stderr = log
 	out, err := cmd.StdoutPipe()
 	if err != nil {
-		return "", nil, err
+		return "", nil, nil, err
 	}
 	if err := cmd.Start(); err != nil {
-		return "", nil, err
+		return "", nil, nil, err
 	}
 	stop := func() {
 		cmd.Process.Signal(syscall.SIGTERM)
@@ -172,11 +172,11 @@ func (o *OPA) Server(ctx context.Context, data string, log io.Writer) (string, f
 	case ok := <-ready:
 		if !ok {
 			stop()
-			return "", nil, fmt.Errorf("the OPA server exited before it was ready")
+			return "", nil, nil, fmt.Errorf("the OPA server exited before it was ready")
 		}
 	case <-time.After(60 * time.Second):
 		stop()
-		return "", nil, fmt.Errorf("the OPA server was not ready within 60s")
+		return "", nil, nil, fmt.Errorf("the OPA server was not ready within 60s")
 	}
-	return "http://" + addr, stop, nil
+	return "http://" + addr, cmd.Process, stop, nil
 }

@@ -12,3 +12,6 @@ func deriveKey(root []byte, label string) []byte {
 	m.Write([]byte(label))
 	return m.Sum(nil)
 }
+
+// AuditKey is the audit chain key derived from the identity key.
+func AuditKey(identityKey []byte) []byte { return deriveKey(identityKey, "custos audit chain v1") }

@@ -51,7 +51,7 @@ func LoadKeys(cfg config.Config) (Keys, error) {
 	if k.Hasher, err = identity.NewHasher(raw); err != nil {
 		return k, fmt.Errorf("identity key: %w", err)
 	}
-	k.AuditKey = deriveKey(raw, "custos audit chain v1")
+	k.AuditKey = AuditKey(raw)
 	if cfg.DataKeyset.IsSet() {
 		if k.Sealer, err = seal.New(cfg.DataKeyset.Reveal()); err != nil {
 			return k, fmt.Errorf("data keyset: %w", err)
