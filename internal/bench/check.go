@@ -15,9 +15,9 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"syscall"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/custos-privacy/custos/internal/api"
