@@ -4,7 +4,6 @@
 package api
 
 import (
-	"context"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -65,7 +64,7 @@ type route struct {
 	Body    string // request schema name, if any
 	Resp    string // response schema name
 	Status  int    // success status
-	h       func(http.ResponseWriter, *http.Request) error
+	h       func(http.ResponseWriter, *http.Request, consent.Actor) error
 }
 
 // New builds the API.
@@ -93,7 +92,7 @@ func New(opt Options) *API {
 	for _, rt := range a.routes {
 		a.mux.Handle(rt.Method+" "+rt.Path, a.wrap(rt))
 	}
-	a.mux.Handle("/", a.wrap(route{Op: "notFound", h: func(http.ResponseWriter, *http.Request) error {
+	a.mux.Handle("/", a.wrap(route{Op: "notFound", h: func(http.ResponseWriter, *http.Request, consent.Actor) error {
 		return errNoRoute
 	}}))
 	return a
@@ -139,10 +138,6 @@ func (a *API) table() []route {
 // Handler returns the API with its middleware.
 func (a *API) Handler() http.Handler { return a.mux }
 
-type ctxKey int
-
-const actorKey ctxKey = 0
-
 // wrap applies, in order: security headers, authentication and the role
 // check, the body limit, the handler, error mapping, metrics and the
 // request log (which carries no PI: route pattern, status, key id, time).
@@ -161,9 +156,8 @@ func (a *API) wrap(rt route) http.Handler {
 		}
 		actor, err := a.authenticate(r, rt)
 		if err == nil {
-			r = r.WithContext(context.WithValue(r.Context(), actorKey, actor))
 			r.Body = http.MaxBytesReader(sw, r.Body, a.opt.MaxBodyBytes)
-			err = rt.h(sw, r)
+			err = rt.h(sw, r, actor)
 		}
 		if err != nil {
 			a.writeError(sw, r, rt, err)
@@ -206,9 +200,4 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 		w.status = 200
 	}
 	return w.ResponseWriter.Write(b)
-}
-
-func actorOf(r *http.Request) consent.Actor {
-	a, _ := r.Context().Value(actorKey).(consent.Actor)
-	return a
 }

@@ -40,12 +40,14 @@ func HashKey(secret string) []byte {
 	return sum[:]
 }
 
+func hashKeyArray(secret string) [sha256.Size]byte { return sha256.Sum256([]byte(secret)) }
+
 // keyCache remembers recent lookups briefly; a revocation anywhere clears
 // it (through the change feed), and entries expire after keyTTL anyway.
 type keyCache struct {
 	st *store.Store
 	mu sync.RWMutex
-	m  map[string]cachedKey
+	m  map[[sha256.Size]byte]cachedKey
 }
 
 type cachedKey struct {
@@ -55,16 +57,18 @@ type cachedKey struct {
 
 const keyTTL = 5 * time.Second
 
-func newKeyCache(st *store.Store) *keyCache { return &keyCache{st: st, m: map[string]cachedKey{}} }
+func newKeyCache(st *store.Store) *keyCache {
+	return &keyCache{st: st, m: map[[sha256.Size]byte]cachedKey{}}
+}
 
-func (c *keyCache) lookup(ctx context.Context, hash []byte) (store.APIKey, error) {
+func (c *keyCache) lookup(ctx context.Context, hash [sha256.Size]byte) (store.APIKey, error) {
 	c.mu.RLock()
-	ck, ok := c.m[string(hash)]
+	ck, ok := c.m[hash]
 	c.mu.RUnlock()
 	if ok && time.Since(ck.at) < keyTTL {
 		return ck.key, nil
 	}
-	k, err := c.st.KeyByHash(ctx, hash)
+	k, err := c.st.KeyByHash(ctx, hash[:])
 	if err != nil {
 		return store.APIKey{}, err
 	}
@@ -72,7 +76,7 @@ func (c *keyCache) lookup(ctx context.Context, hash []byte) (store.APIKey, error
 	if len(c.m) > 10000 {
 		clear(c.m)
 	}
-	c.m[string(hash)] = cachedKey{k, time.Now()}
+	c.m[hash] = cachedKey{k, time.Now()}
 	c.mu.Unlock()
 	return k, nil
 }
@@ -112,7 +116,7 @@ func (a *API) authenticate(r *http.Request, rt route) (consent.Actor, error) {
 	if !strings.HasPrefix(secret, KeyPrefix) || len(secret) > 128 {
 		return actor, errBadKey
 	}
-	k, err := a.keys.lookup(r.Context(), HashKey(secret))
+	k, err := a.keys.lookup(r.Context(), hashKeyArray(secret))
 	if errors.Is(err, store.ErrNotFound) || err == nil && k.Revoked() {
 		return actor, errBadKey
 	}

@@ -16,11 +16,11 @@ import (
 	"github.com/custos-privacy/custos/internal/store"
 )
 
-func (a *API) health(w http.ResponseWriter, r *http.Request) error {
+func (a *API) health(w http.ResponseWriter, r *http.Request, who consent.Actor) error {
 	return writeJSON(w, 200, map[string]string{"status": "ok"})
 }
 
-func (a *API) ready(w http.ResponseWriter, r *http.Request) error {
+func (a *API) ready(w http.ResponseWriter, r *http.Request, who consent.Actor) error {
 	if err := a.st.Ping(r.Context()); err != nil {
 		a.log.Warn("not ready: database", "err", err)
 		return fault.New(fault.Unavailable, "not_ready", "the database does not answer")
@@ -31,7 +31,7 @@ func (a *API) ready(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, 200, map[string]string{"status": "ready"})
 }
 
-func (a *API) receiptKeys(w http.ResponseWriter, r *http.Request) error {
+func (a *API) receiptKeys(w http.ResponseWriter, r *http.Request, who consent.Actor) error {
 	if a.opt.Signer == nil {
 		return fault.New(fault.Unavailable, "receipts_unavailable", "no receipt signing key is configured")
 	}
@@ -45,12 +45,12 @@ func (a *API) receiptKeys(w http.ResponseWriter, r *http.Request) error {
 	return err
 }
 
-func (a *API) createSubject(w http.ResponseWriter, r *http.Request) error {
+func (a *API) createSubject(w http.ResponseWriter, r *http.Request, who consent.Actor) error {
 	var in consent.SubjectInput
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	v, err := a.svc.CreateSubject(r.Context(), actorOf(r), in)
+	v, err := a.svc.CreateSubject(r.Context(), who, in)
 	if err != nil {
 		return err
 	}
@@ -58,20 +58,20 @@ func (a *API) createSubject(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, 201, v)
 }
 
-func (a *API) getSubject(w http.ResponseWriter, r *http.Request) error {
-	v, err := a.svc.Subject(r.Context(), actorOf(r), r.PathValue("id"), r.URL.Query().Get("purpose"))
+func (a *API) getSubject(w http.ResponseWriter, r *http.Request, who consent.Actor) error {
+	v, err := a.svc.Subject(r.Context(), who, r.PathValue("id"), r.URL.Query().Get("purpose"))
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, 200, v)
 }
 
-func (a *API) updateSubject(w http.ResponseWriter, r *http.Request) error {
+func (a *API) updateSubject(w http.ResponseWriter, r *http.Request, who consent.Actor) error {
 	var p consent.SubjectPatch
 	if err := decode(r, &p); err != nil {
 		return err
 	}
-	v, err := a.svc.UpdateSubject(r.Context(), actorOf(r), r.PathValue("id"), p)
+	v, err := a.svc.UpdateSubject(r.Context(), who, r.PathValue("id"), p)
 	if err != nil {
 		return err
 	}
@@ -83,7 +83,7 @@ type IdentitiesInput struct {
 	Identities []consent.IdentityInput `json:"identities"`
 }
 
-func (a *API) addIdentities(w http.ResponseWriter, r *http.Request) error {
+func (a *API) addIdentities(w http.ResponseWriter, r *http.Request, who consent.Actor) error {
 	var in IdentitiesInput
 	if err := decode(r, &in); err != nil {
 		return err
@@ -91,7 +91,7 @@ func (a *API) addIdentities(w http.ResponseWriter, r *http.Request) error {
 	if len(in.Identities) == 0 || len(in.Identities) > 32 {
 		return fault.New(fault.Invalid, "invalid_identities", "give 1 to 32 identities").At("identities")
 	}
-	v, err := a.svc.AddIdentities(r.Context(), actorOf(r), r.PathValue("id"), in.Identities)
+	v, err := a.svc.AddIdentities(r.Context(), who, r.PathValue("id"), in.Identities)
 	if err != nil {
 		return err
 	}
@@ -104,7 +104,7 @@ type RestrictionInput struct {
 	Reason     string `json:"reason"`
 }
 
-func (a *API) setRestriction(w http.ResponseWriter, r *http.Request) error {
+func (a *API) setRestriction(w http.ResponseWriter, r *http.Request, who consent.Actor) error {
 	var in RestrictionInput
 	if err := decode(r, &in); err != nil {
 		return err
@@ -112,7 +112,7 @@ func (a *API) setRestriction(w http.ResponseWriter, r *http.Request) error {
 	if len(in.Reason) > 200 {
 		return fault.New(fault.Invalid, "invalid_reason", "reason is at most 200 bytes").At("reason")
 	}
-	v, err := a.svc.SetRestricted(r.Context(), actorOf(r), r.PathValue("id"), in.Restricted, in.Reason)
+	v, err := a.svc.SetRestricted(r.Context(), who, r.PathValue("id"), in.Restricted, in.Reason)
 	if err != nil {
 		return err
 	}
@@ -124,7 +124,7 @@ type ConsentEvents struct {
 	Events []consent.ConsentEvent `json:"events"`
 }
 
-func (a *API) recordConsent(w http.ResponseWriter, r *http.Request) error {
+func (a *API) recordConsent(w http.ResponseWriter, r *http.Request, who consent.Actor) error {
 	var in consent.ConsentInput
 	if err := decode(r, &in); err != nil {
 		return err
@@ -135,7 +135,7 @@ func (a *API) recordConsent(w http.ResponseWriter, r *http.Request) error {
 	if r.Header.Get("DNT") == "1" {
 		in.Signals = append(in.Signals, consent.SignalDNT)
 	}
-	evs, err := a.svc.Record(r.Context(), actorOf(r), r.PathValue("id"), in)
+	evs, err := a.svc.Record(r.Context(), who, r.PathValue("id"), in)
 	if err != nil {
 		return err
 	}
@@ -175,12 +175,12 @@ func cursor(seq int64) string {
 	return base64.RawURLEncoding.EncodeToString([]byte("after:" + strconv.FormatInt(seq, 10)))
 }
 
-func (a *API) listConsents(w http.ResponseWriter, r *http.Request) error {
+func (a *API) listConsents(w http.ResponseWriter, r *http.Request, who consent.Actor) error {
 	after, limit, err := pageParams(r)
 	if err != nil {
 		return err
 	}
-	evs, err := a.svc.History(r.Context(), actorOf(r), r.PathValue("id"), after, limit+1)
+	evs, err := a.svc.History(r.Context(), who, r.PathValue("id"), after, limit+1)
 	if err != nil {
 		return err
 	}
@@ -198,20 +198,20 @@ type Receipt struct {
 	KeysURL string `json:"keys_url"`
 }
 
-func (a *API) consentReceipt(w http.ResponseWriter, r *http.Request) error {
-	tok, err := a.svc.Receipt(r.Context(), actorOf(r), r.PathValue("id"), r.PathValue("event"))
+func (a *API) consentReceipt(w http.ResponseWriter, r *http.Request, who consent.Actor) error {
+	tok, err := a.svc.Receipt(r.Context(), who, r.PathValue("id"), r.PathValue("event"))
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, 200, Receipt{Receipt: tok, KeysURL: "/v1/keys/receipts"})
 }
 
-func (a *API) check(w http.ResponseWriter, r *http.Request) error {
+func (a *API) check(w http.ResponseWriter, r *http.Request, who consent.Actor) error {
 	var in consent.CheckInput
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	res, err := a.svc.Check(r.Context(), actorOf(r), in)
+	res, err := a.svc.Check(r.Context(), who, in)
 	if err != nil {
 		return err
 	}
@@ -248,7 +248,7 @@ func policyView(v store.PolicyVersion, inForce bool) PolicyVersion {
 	return PolicyVersion{Version: v.Version, Seq: v.Seq, SHA256: v.SHA256, PublishedAt: v.PublishedAt, Material: v.Material, Reconsent: rc, InForce: inForce}
 }
 
-func (a *API) currentPolicy(w http.ResponseWriter, r *http.Request) error {
+func (a *API) currentPolicy(w http.ResponseWriter, r *http.Request, who consent.Actor) error {
 	v, _, _, err := a.svc.Policy()
 	if err != nil {
 		return err
@@ -256,7 +256,7 @@ func (a *API) currentPolicy(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, 200, policyView(v, true))
 }
 
-func (a *API) listPolicyVersions(w http.ResponseWriter, r *http.Request) error {
+func (a *API) listPolicyVersions(w http.ResponseWriter, r *http.Request, who consent.Actor) error {
 	vs, err := a.st.PolicyVersions(r.Context())
 	if err != nil {
 		return err
@@ -268,12 +268,12 @@ func (a *API) listPolicyVersions(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, 200, map[string]any{"versions": out})
 }
 
-func (a *API) publishPolicy(w http.ResponseWriter, r *http.Request) error {
+func (a *API) publishPolicy(w http.ResponseWriter, r *http.Request, who consent.Actor) error {
 	src, err := io.ReadAll(r.Body)
 	if err != nil {
 		return err
 	}
-	p, err := a.svc.Publish(r.Context(), actorOf(r), "manifest", src)
+	p, err := a.svc.Publish(r.Context(), who, "manifest", src)
 	if err != nil {
 		return err
 	}
@@ -284,7 +284,7 @@ func (a *API) publishPolicy(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, status, p)
 }
 
-func (a *API) listAudit(w http.ResponseWriter, r *http.Request) error {
+func (a *API) listAudit(w http.ResponseWriter, r *http.Request, who consent.Actor) error {
 	after, limit, err := pageParams(r)
 	if err != nil {
 		return err
@@ -308,7 +308,7 @@ func (a *API) listAudit(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, 200, p)
 }
 
-func (a *API) verifyAudit(w http.ResponseWriter, r *http.Request) error {
+func (a *API) verifyAudit(w http.ResponseWriter, r *http.Request, who consent.Actor) error {
 	rep, err := a.st.VerifyAudit(r.Context(), nil, nil)
 	if err != nil {
 		return err
@@ -342,7 +342,7 @@ func keyView(k store.APIKey) Key {
 	return v
 }
 
-func (a *API) listKeys(w http.ResponseWriter, r *http.Request) error {
+func (a *API) listKeys(w http.ResponseWriter, r *http.Request, who consent.Actor) error {
 	ks, err := a.st.Keys(r.Context())
 	if err != nil {
 		return err
@@ -388,21 +388,21 @@ func CreateKey(ctx context.Context, st *store.Store, actor consent.Actor, name, 
 	return CreatedKey{Key: keyView(k), Secret: secret}, nil
 }
 
-func (a *API) createKey(w http.ResponseWriter, r *http.Request) error {
+func (a *API) createKey(w http.ResponseWriter, r *http.Request, who consent.Actor) error {
 	var in KeyInput
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	k, err := CreateKey(r.Context(), a.st, actorOf(r), in.Name, in.Role)
+	k, err := CreateKey(r.Context(), a.st, who, in.Name, in.Role)
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, 201, k)
 }
 
-func (a *API) revokeKey(w http.ResponseWriter, r *http.Request) error {
+func (a *API) revokeKey(w http.ResponseWriter, r *http.Request, who consent.Actor) error {
 	id := r.PathValue("id")
-	actor := actorOf(r)
+	actor := who
 	e := audit.Entry{At: time.Now(), Actor: actor.ID, Role: actor.Role, Place: actor.Place, Action: "key.revoke", Object: "key:" + id, Outcome: audit.OutcomeOK, Detail: "{}"}
 	err := a.st.RevokeKey(r.Context(), id, e)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/custos-privacy/custos/internal/consent"
 	"github.com/custos-privacy/custos/internal/store"
 )
 
@@ -70,7 +71,7 @@ func (r *routeMetrics) observe(status int, d time.Duration) {
 	c.Inc()
 }
 
-func (a *API) metricsHandler(w http.ResponseWriter, r *http.Request) error {
+func (a *API) metricsHandler(w http.ResponseWriter, r *http.Request, _ consent.Actor) error {
 	a.metrics.handler.ServeHTTP(w, r)
 	return nil
 }

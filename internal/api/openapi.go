@@ -195,6 +195,6 @@ func schemaOf(t reflect.Type) map[string]any {
 	return map[string]any{}
 }
 
-func (a *API) openapi(w http.ResponseWriter, r *http.Request) error {
+func (a *API) openapi(w http.ResponseWriter, r *http.Request, _ consent.Actor) error {
 	return writeJSON(w, 200, a.OpenAPI())
 }

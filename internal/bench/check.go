@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -169,20 +170,83 @@ func (c *conn) do(req []byte) error {
 		c.reset()
 		return err
 	}
-	resp, err := http.ReadResponse(c.r, nil)
+	status, closeAfter, err := readResponse(c.r)
 	if err != nil {
 		c.reset()
 		return err
 	}
-	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 200 {
-		return fmt.Errorf("status %d", resp.StatusCode)
-	}
-	if resp.Close {
+	if closeAfter {
 		c.reset()
 	}
+	if status != 200 {
+		return fmt.Errorf("status %d", status)
+	}
 	return nil
+}
+
+// readResponse reads one HTTP/1.1 response with a Content-Length body and
+// discards the body. It parses only what a load generator needs, so the
+// generator spends little of the CPU it shares with the server it measures.
+func readResponse(r *bufio.Reader) (status int, closeAfter bool, err error) {
+	line, err := r.ReadSlice('\n')
+	if err != nil {
+		return 0, false, err
+	}
+	if len(line) < 12 || !bytes.HasPrefix(line, []byte("HTTP/1.")) {
+		return 0, false, fmt.Errorf("malformed status line")
+	}
+	status = int(line[9]-'0')*100 + int(line[10]-'0')*10 + int(line[11]-'0')
+	length := -1
+	for {
+		line, err = r.ReadSlice('\n')
+		if err != nil {
+			return 0, false, err
+		}
+		if len(line) <= 2 {
+			break
+		}
+		name, value, ok := bytes.Cut(line, []byte(":"))
+		if !ok {
+			continue
+		}
+		value = bytes.TrimSpace(value)
+		switch {
+		case asciiEqualFold(name, "content-length"):
+			n := 0
+			for _, c := range value {
+				if c < '0' || c > '9' {
+					return 0, false, fmt.Errorf("bad content-length")
+				}
+				n = n*10 + int(c-'0')
+			}
+			length = n
+		case asciiEqualFold(name, "connection"):
+			closeAfter = asciiEqualFold(value, "close")
+		case asciiEqualFold(name, "transfer-encoding"):
+			return 0, false, fmt.Errorf("chunked responses are not supported by the load generator")
+		}
+	}
+	if length < 0 {
+		return 0, false, fmt.Errorf("response without content-length")
+	}
+	_, err = r.Discard(length)
+	return status, closeAfter, err
+}
+
+func asciiEqualFold(b []byte, s string) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i := range b {
+		c := b[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != s[i] {
+			return false
+		}
+	}
+	return true
 }
 
 func (c *conn) reset() {
@@ -330,7 +394,7 @@ func ServeProcess(ctx context.Context, e *Env, exe string, log io.Writer) (strin
 	if err != nil {
 		return "", "", nil, nil, err
 	}
-	cmd := exec.Command(exe, "serve", "--addr", "127.0.0.1:0", "--log-level", "warn")
+	cmd := ServerCommand(exe, "serve", "--addr", "127.0.0.1:0", "--log-level", "warn")
 	cmd.Env = append(os.Environ(),
 		"CUSTOS_DB="+e.DSN,
 		"CUSTOS_IDENTITY_KEY="+base64.StdEncoding.EncodeToString(e.IdentityKey),
@@ -401,4 +465,27 @@ func CPUTime(p *os.Process) time.Duration {
 	fmt.Sscan(f[11], &utime)
 	fmt.Sscan(f[12], &stime)
 	return time.Duration(utime+stime) * 10 * time.Millisecond
+}
+
+// ServerCPUs, when set (e.g. "1"), is the CPU list servers under test are
+// pinned to with taskset, while the load generator keeps the others: each
+// engine then gets the same dedicated CPU, and throughput measures the
+// engine rather than its competition with the generator.
+var ServerCPUs string
+
+// ServerCommand builds the command for a server under test.
+func ServerCommand(name string, args ...string) *exec.Cmd {
+	if ServerCPUs != "" {
+		return exec.Command("taskset", append([]string{"-c", ServerCPUs, name}, args...)...)
+	}
+	return exec.Command(name, args...)
+}
+
+// PinSelf keeps this process (the load generator) on cpus.
+func PinSelf(cpus string) error {
+	out, err := exec.Command("taskset", "-a", "-p", "-c", cpus, strconv.Itoa(os.Getpid())).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("taskset: %v: %s", err, out)
+	}
+	return nil
 }

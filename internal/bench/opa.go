@@ -139,7 +139,7 @@ func (o *OPA) Server(ctx context.Context, data string, log io.Writer) (string, *
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	cmd := exec.Command(o.bin, "serve", "--data", data, "--addr", addr)
+	cmd := ServerCommand(o.bin, "serve", "--data", data, "--addr", addr)
 	cmd.Stderr = log
 	out, err := cmd.StdoutPipe()
 	if err != nil {

@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -91,6 +93,7 @@ func newBenchCheckCmd() *cobra.Command {
 		dur                   time.Duration
 		vsOPA                 bool
 		opaDir                string
+		pin                   bool
 	)
 	cmd := &cobra.Command{
 		Use:   "check [--subjects 1000] [--rate 5000] [--duration 10s] [--vs-opa]",
@@ -131,6 +134,18 @@ shares the machine with the server under test, the same for both engines.`,
 			decide, svc, err := bench.InProcess(ctx, e, d, min(dur, 3*time.Second))
 			if err != nil {
 				return err
+			}
+			if pin {
+				if runtime.NumCPU() < 2 {
+					return fmt.Errorf("--pin needs at least 2 CPUs")
+				}
+				last := strconv.Itoa(runtime.NumCPU() - 1)
+				bench.ServerCPUs = last
+				if err := bench.PinSelf("0-" + strconv.Itoa(runtime.NumCPU()-2)); err != nil {
+					return err
+				}
+				runtime.GOMAXPROCS(runtime.NumCPU() - 1)
+				fmt.Fprintf(log, "servers under test on CPU %s, load generator on the others\n", last)
 			}
 			// The server under test runs as its own process, as it does in
 			// production, so it shares no heap or scheduler with the load
@@ -191,7 +206,11 @@ shares the machine with the server under test, the same for both engines.`,
 			printHTTP(out, "opa", rate, openO, closedO, cpuO)
 			fmt.Fprintf(out, "ratios (custos vs OPA)\n")
 			fmt.Fprintf(out, "  in-process decision: %.0fx faster (same harness), %.0fx against this run's check.Decide\n", emb.Ratio, emb.OPANs/decide)
-			fmt.Fprintf(out, "  HTTP throughput:     %.1fx (load generator on the same 2 CPUs)\n", closedC.PerSec/max(closedO.PerSec, 1e-9))
+			where := "servers and load generator share the CPUs"
+			if pin {
+				where = "each server on its own CPU"
+			}
+			fmt.Fprintf(out, "  HTTP throughput:     %.1fx (%s)\n", closedC.PerSec/max(closedO.PerSec, 1e-9), where)
 			if cpuC > 0 && cpuO > 0 {
 				fmt.Fprintf(out, "  server CPU/request:  %.1fx less\n", float64(cpuO)/float64(cpuC))
 			}
@@ -205,6 +224,7 @@ shares the machine with the server under test, the same for both engines.`,
 	cmd.Flags().DurationVar(&dur, "duration", 10*time.Second, "how long each HTTP measurement runs")
 	cmd.Flags().BoolVar(&vsOPA, "vs-opa", false, "also measure OPA on the same workload")
 	cmd.Flags().StringVar(&opaDir, "opa-dir", "bench/opa", "the bench/opa module of a source checkout")
+	cmd.Flags().BoolVar(&pin, "pin", false, "pin each server under test to the last CPU and the load generator to the others (Linux, taskset)")
 	return cmd
 }
 
