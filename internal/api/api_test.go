@@ -113,9 +113,6 @@ func TestRoutesRoles(t *testing.T) {
 	for _, rt := range routes {
 		for _, p := range principals {
 			t.Run(rt.Method+" "+rt.Path+"/"+p.name, func(t *testing.T) {
-				if rt.Roles == nil && p.malformed {
-					t.Skip("see TestPublicRoutesIgnoreAuthorization")
-				}
 				w := e.do(t, rt.Method, fillPath(rt.Path), "", bodyFor(rt.Method), p.header)
 				eb := errorOf(w.Body.Bytes())
 				challenge := w.Header().Get("WWW-Authenticate")
