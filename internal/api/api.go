@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/custos-privacy/custos/internal/consent"
+	"github.com/custos-privacy/custos/internal/dsr"
 	"github.com/custos-privacy/custos/internal/receipt"
 	"github.com/custos-privacy/custos/internal/store"
 )
@@ -33,6 +34,7 @@ var Public []string
 // Options configure the API.
 type Options struct {
 	Service      *consent.Service
+	Requests     *dsr.Service // nil without a data keyset
 	Store        *store.Store
 	Signer       *receipt.Signer
 	Logger       *slog.Logger
@@ -88,7 +90,7 @@ func New(opt Options) *API {
 			}
 		})
 	}
-	a.routes = a.table()
+	a.routes = append(a.table(), a.requestRoutes()...)
 	for _, rt := range a.routes {
 		a.mux.Handle(rt.Method+" "+rt.Path, a.wrap(rt))
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/custos-privacy/custos/internal/audit"
 	"github.com/custos-privacy/custos/internal/check"
 	"github.com/custos-privacy/custos/internal/consent"
+	"github.com/custos-privacy/custos/internal/dsr"
 )
 
 // schemaTypes names the Go types behind request and response bodies, so
@@ -44,6 +45,18 @@ var schemaTypes = map[string]any{
 	"Key":        Key{},
 	"Error":      ErrorBody{},
 	"Decision":   check.Decision{},
+
+	"RequestInput":   dsr.Input{},
+	"Accepted":       dsr.Accepted{},
+	"RequestView":    dsr.View{},
+	"RequestList":    RequestList{},
+	"CodeInput":      CodeInput{},
+	"EvidenceInput":  EvidenceInput{},
+	"ReasonInput":    ReasonInput{},
+	"RefuseInput":    RefuseInput{},
+	"CompleteInput":  dsr.CompleteInput{},
+	"CalendarFile":   map[string]any{},
+	"CalendarLoaded": CalendarLoaded{},
 }
 
 // OpenAPI builds the OpenAPI 3.1 document from the route table.
@@ -82,6 +95,9 @@ func (a *API) OpenAPI() map[string]any {
 		if len(params) > 0 {
 			op["parameters"] = params
 		}
+		if rt.Op == "downloadBundle" {
+			params = append(params, map[string]any{"name": "token", "in": "query", "required": true, "schema": map[string]any{"type": "string"}})
+		}
 		if rt.Body == "Manifest" {
 			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{"application/yaml": map[string]any{"schema": map[string]any{"type": "string"}}}}
 		} else if rt.Body != "" {
@@ -89,6 +105,8 @@ func (a *API) OpenAPI() map[string]any {
 		}
 		resp := map[string]any{"description": "OK"}
 		switch {
+		case rt.Op == "downloadBundle":
+			resp["content"] = map[string]any{"application/zip": map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}}}
 		case rt.Op == "metrics":
 			resp["content"] = map[string]any{"text/plain": map[string]any{"schema": map[string]any{"type": "string"}}}
 		case rt.Op == "openapi":

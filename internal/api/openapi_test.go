@@ -144,7 +144,7 @@ func TestOpenAPIRoutes(t *testing.T) {
 				t.Fatalf("the mux does not route it: %d %s", w.Code, w.Body)
 			case w.Code == http.StatusUnauthorized, w.Code == http.StatusForbidden, w.Code >= 500:
 				t.Fatalf("an authorised call got %d %s", w.Code, w.Body)
-			case rt.Method == http.MethodGet && rt.Roles == nil && w.Code != rt.Status:
+			case rt.Method == http.MethodGet && rt.Roles == nil && !strings.Contains(rt.Path, "{") && w.Code != rt.Status:
 				t.Errorf("public GET answered %d, want %d", w.Code, rt.Status)
 			}
 		})

@@ -58,6 +58,7 @@ promises: subjects, the consent ledger, purpose checks and an audit trail.`,
 		newAuditCmd(),
 		newSecretsCmd(),
 		newBenchCmd(),
+		newRequestsCmd(),
 	)
 	return root
 }

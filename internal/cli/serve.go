@@ -151,7 +151,8 @@ binary. --status only reports the versions.`,
 // hideServerFlags hides the flags that only serve uses, on commands that
 // share its configuration.
 func hideServerFlags(fs *pflag.FlagSet) {
-	for _, name := range []string{"addr", "manifest", "demo", "check-sample", "poll-interval", "max-body", "shutdown-timeout", "trust-proxy"} {
+	for _, name := range []string{"addr", "manifest", "demo", "check-sample", "poll-interval", "max-body", "shutdown-timeout", "trust-proxy",
+		"notify-dir", "smtp-addr", "smtp-from", "smtp-user", "sms-webhook-url"} {
 		fs.MarkHidden(name)
 	}
 }

@@ -39,6 +39,13 @@ type Config struct {
 	MaxBodyBytes    int64         // --max-body, CUSTOS_MAX_BODY: largest request body accepted, in bytes
 	ShutdownTimeout time.Duration // --shutdown-timeout, CUSTOS_SHUTDOWN_TIMEOUT: grace period for requests in flight
 	TrustProxy      bool          // --trust-proxy, CUSTOS_TRUST_PROXY: take the client address from X-Forwarded-For
+	NotifyDir       string        // --notify-dir, CUSTOS_NOTIFY_DIR: write messages to DIR/outbox.jsonl instead of sending them (development)
+	SMTPAddr        string        // --smtp-addr, CUSTOS_SMTP_ADDR: mail relay host:port for email messages
+	SMTPFrom        string        // --smtp-from, CUSTOS_SMTP_FROM: sender address
+	SMTPUser        string        // --smtp-user, CUSTOS_SMTP_USER: relay user name, if it needs one
+	SMTPPassword    Secret        // CUSTOS_SMTP_PASSWORD or CUSTOS_SMTP_PASSWORD_FILE
+	SMSWebhookURL   string        // --sms-webhook-url, CUSTOS_SMS_WEBHOOK_URL: SMS gateway endpoint (Standard Webhooks signed)
+	SMSWebhookKey   Secret        // CUSTOS_SMS_WEBHOOK_SECRET or CUSTOS_SMS_WEBHOOK_SECRET_FILE
 
 	origins [numSettings]origin // where each setting came from, for WriteRedacted
 }
@@ -105,6 +112,13 @@ const (
 	sMaxBody
 	sShutdownTimeout
 	sTrustProxy
+	sNotifyDir
+	sSMTPAddr
+	sSMTPFrom
+	sSMTPUser
+	sSMTPPassword
+	sSMSWebhookURL
+	sSMSWebhookKey
 	numSettings
 )
 
@@ -236,6 +250,33 @@ var settings = [numSettings]setting{
 		set:  func(c *Config, v, _ string) error { return parseBool(&c.TrustProxy, "CUSTOS_TRUST_PROXY", v) },
 		show: func(c *Config) string { return strconv.FormatBool(c.TrustProxy) },
 	},
+	sNotifyDir:     plain("CUSTOS_NOTIFY_DIR", "notify-dir", func(c *Config) *string { return &c.NotifyDir }),
+	sSMTPAddr:      plain("CUSTOS_SMTP_ADDR", "smtp-addr", func(c *Config) *string { return &c.SMTPAddr }),
+	sSMTPFrom:      plain("CUSTOS_SMTP_FROM", "smtp-from", func(c *Config) *string { return &c.SMTPFrom }),
+	sSMTPUser:      plain("CUSTOS_SMTP_USER", "smtp-user", func(c *Config) *string { return &c.SMTPUser }),
+	sSMSWebhookURL: plain("CUSTOS_SMS_WEBHOOK_URL", "sms-webhook-url", func(c *Config) *string { return &c.SMSWebhookURL }),
+	sSMTPPassword: {
+		env:      "CUSTOS_SMTP_PASSWORD",
+		fromFile: true,
+		set:      func(c *Config, v, src string) error { c.SMTPPassword = Secret{value: v, source: src}; return nil },
+		show:     func(c *Config) string { return c.SMTPPassword.String() },
+	},
+	sSMSWebhookKey: {
+		env:      "CUSTOS_SMS_WEBHOOK_SECRET",
+		fromFile: true,
+		set:      func(c *Config, v, src string) error { c.SMSWebhookKey = Secret{value: v, source: src}; return nil },
+		show:     func(c *Config) string { return c.SMSWebhookKey.String() },
+	},
+}
+
+// plain is a string setting with a flag.
+func plain(env, flag string, field func(*Config) *string) setting {
+	return setting{
+		env:  env,
+		flag: flag,
+		set:  func(c *Config, v, _ string) error { *field(c) = v; return nil },
+		show: func(c *Config) string { return *field(c) },
+	}
 }
 
 func parseBool(dst *bool, name, v string) error {
@@ -276,6 +317,11 @@ func (c *Config) RegisterFlags(fs *pflag.FlagSet) {
 	fs.Int64Var(&c.MaxBodyBytes, "max-body", c.MaxBodyBytes, "largest request body accepted, in bytes (CUSTOS_MAX_BODY)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long requests in flight may take to finish on shutdown (CUSTOS_SHUTDOWN_TIMEOUT)")
 	fs.BoolVar(&c.TrustProxy, "trust-proxy", c.TrustProxy, "take the client address from X-Forwarded-For; only behind a proxy that sets it (CUSTOS_TRUST_PROXY)")
+	fs.StringVar(&c.NotifyDir, "notify-dir", c.NotifyDir, "write messages to DIR/outbox.jsonl instead of sending them; for development, the file holds addresses and codes (CUSTOS_NOTIFY_DIR)")
+	fs.StringVar(&c.SMTPAddr, "smtp-addr", c.SMTPAddr, "mail relay host:port for email messages (CUSTOS_SMTP_ADDR)")
+	fs.StringVar(&c.SMTPFrom, "smtp-from", c.SMTPFrom, "sender address of email messages (CUSTOS_SMTP_FROM)")
+	fs.StringVar(&c.SMTPUser, "smtp-user", c.SMTPUser, "mail relay user name; the password comes from CUSTOS_SMTP_PASSWORD[_FILE] (CUSTOS_SMTP_USER)")
+	fs.StringVar(&c.SMSWebhookURL, "sms-webhook-url", c.SMSWebhookURL, "SMS gateway endpoint; messages are signed with CUSTOS_SMS_WEBHOOK_SECRET[_FILE] (CUSTOS_SMS_WEBHOOK_URL)")
 }
 
 // maxFileSize bounds a file named by a *_FILE variable or found in the

@@ -45,6 +45,13 @@ CUSTOS_POLL_INTERVAL = 250ms  # default
 CUSTOS_MAX_BODY = 1048576  # default
 CUSTOS_SHUTDOWN_TIMEOUT = 15s  # default
 CUSTOS_TRUST_PROXY = false  # default
+CUSTOS_NOTIFY_DIR = ""  # default
+CUSTOS_SMTP_ADDR = ""  # default
+CUSTOS_SMTP_FROM = ""  # default
+CUSTOS_SMTP_USER = ""  # default
+CUSTOS_SMTP_PASSWORD = ""  # default
+CUSTOS_SMS_WEBHOOK_URL = ""  # default
+CUSTOS_SMS_WEBHOOK_SECRET = ""  # default
 `
 	if diff := cmp.Diff(want, b.String()); diff != "" {
 		t.Errorf("WriteRedacted (-want +got):\n%s", diff)

@@ -21,7 +21,9 @@ import (
 	"github.com/custos-privacy/custos/internal/api"
 	"github.com/custos-privacy/custos/internal/config"
 	"github.com/custos-privacy/custos/internal/consent"
+	"github.com/custos-privacy/custos/internal/dsr"
 	"github.com/custos-privacy/custos/internal/identity"
+	"github.com/custos-privacy/custos/internal/notify"
 	"github.com/custos-privacy/custos/internal/receipt"
 	"github.com/custos-privacy/custos/internal/seal"
 	"github.com/custos-privacy/custos/internal/secrets"
@@ -98,7 +100,34 @@ type Server struct {
 	http  *http.Server
 	demo  *Demo
 	start time.Time
+
+	requests   *dsr.Service
+	dispatcher *notify.Dispatcher
 }
+
+// senders picks where messages go: SMTP and the SMS webhook when
+// configured, else the development file sink when a directory is given.
+func senders(cfg config.Config) notify.Sender {
+	var m notify.MultiSender
+	var file notify.Sender
+	if cfg.NotifyDir != "" {
+		file = &notify.FileSender{Dir: cfg.NotifyDir}
+	}
+	m.Email, m.SMS = file, file
+	if cfg.SMTPAddr != "" {
+		m.Email = &notify.SMTPSender{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom, Username: cfg.SMTPUser, Password: string(cfg.SMTPPassword.Reveal())}
+	}
+	if cfg.SMSWebhookURL != "" {
+		m.SMS = &notify.WebhookSender{URL: cfg.SMSWebhookURL, Secret: string(cfg.SMSWebhookKey.Reveal())}
+	}
+	return m
+}
+
+// Requests returns the rights-request service (nil without a data keyset).
+func (s *Server) Requests() *dsr.Service { return s.requests }
+
+// Dispatcher returns the message dispatcher (nil without a data keyset).
+func (s *Server) Dispatcher() *notify.Dispatcher { return s.dispatcher }
 
 // New assembles a server. In demo mode it creates the secrets, migrates
 // the database, publishes the starter manifest and adds demo subjects.
@@ -146,9 +175,23 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		st.Close()
 		return nil, errors.New("no policy is published: give --manifest PATH, or publish one with `custos policy publish`")
 	}
+	var requests *dsr.Service
+	var dispatcher *notify.Dispatcher
+	if keys.Sealer != nil {
+		if requests, err = dsr.New(st, svc, dsr.Options{Hasher: keys.Hasher, Sealer: keys.Sealer, Logger: log}); err != nil {
+			st.Close()
+			return nil, err
+		}
+		if cfg.Demo && cfg.NotifyDir == "" {
+			cfg.NotifyDir = filepath.Join(filepath.Dir(cfg.SQLitePath()), "custos-demo-outbox")
+		}
+		dispatcher = &notify.Dispatcher{Outbox: st.Outbox(), Sealer: keys.Sealer, Sender: senders(cfg), Logger: log}
+	} else {
+		log.Warn("no data keyset: rights requests are disabled (custos secrets init creates one)")
+	}
 	reg := prometheus.NewRegistry()
-	a := api.New(api.Options{Service: svc, Store: st, Signer: keys.Signer, Logger: log, Registry: reg, MaxBodyBytes: cfg.MaxBodyBytes, TrustProxy: cfg.TrustProxy})
-	s := &Server{cfg: cfg, log: log, st: st, svc: svc, api: a, start: time.Now()}
+	a := api.New(api.Options{Service: svc, Requests: requests, Store: st, Signer: keys.Signer, Logger: log, Registry: reg, MaxBodyBytes: cfg.MaxBodyBytes, TrustProxy: cfg.TrustProxy})
+	s := &Server{cfg: cfg, log: log, st: st, svc: svc, api: a, requests: requests, dispatcher: dispatcher, start: time.Now()}
 	if cfg.Demo {
 		if s.demo, err = seedDemo(ctx, st, svc, system); err != nil {
 			st.Close()
@@ -197,6 +240,10 @@ func (s *Server) Serve(ctx context.Context, ready func(addr string)) error {
 	}
 	go s.svc.Run(ctx, s.cfg.PollInterval)
 	go s.reloadOnHangup(ctx)
+	if s.dispatcher != nil {
+		go s.dispatcher.Run(ctx, 2*time.Second)
+		go s.runDue(ctx)
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.Serve(ln) }()
 	s.log.Info("listening", "addr", ln.Addr().String(), "db", s.st.Dialect())
@@ -243,6 +290,24 @@ func (s *Server) reloadOnHangup(ctx context.Context) {
 	}
 }
 
+// runDue carries out account cancellations whose cooling-off period ended.
+func (s *Server) runDue(ctx context.Context) {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := s.requests.RunDue(ctx); err != nil {
+				s.log.Error("scheduled cancellations failed", "err", err)
+			} else if n > 0 {
+				s.log.Info("scheduled cancellations carried out", "count", n)
+			}
+		}
+	}
+}
+
 // Close releases the store without serving.
 func (s *Server) Close() error { return s.st.Close() }
 
@@ -274,4 +339,31 @@ func demoSecrets(cfg *config.Config) error {
 	cfg.DataKeyset, err2 = read(secrets.DataKeysetFile)
 	cfg.ReceiptKey, err3 = read(secrets.ReceiptKeyFile)
 	return errors.Join(err1, err2, err3)
+}
+
+// OpenServices opens the store with the consent and request services, for
+// commands that act without serving (custos requests …).
+func OpenServices(ctx context.Context, cfg config.Config, log *slog.Logger) (*store.Store, *consent.Service, *dsr.Service, error) {
+	keys, err := LoadKeys(cfg)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if keys.Sealer == nil {
+		return nil, nil, nil, errors.New("rights requests need the data keyset: set CUSTOS_DATA_KEYSET_FILE or --secrets-dir")
+	}
+	st, err := OpenStore(ctx, cfg, keys, false)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	svc, err := consent.New(ctx, st, consent.Options{Hasher: keys.Hasher, Sealer: keys.Sealer, Signer: keys.Signer, Logger: log})
+	if err != nil {
+		st.Close()
+		return nil, nil, nil, err
+	}
+	req, err := dsr.New(st, svc, dsr.Options{Hasher: keys.Hasher, Sealer: keys.Sealer, Logger: log})
+	if err != nil {
+		st.Close()
+		return nil, nil, nil, err
+	}
+	return st, svc, req, nil
 }

@@ -1,0 +1,290 @@
+package api
+
+import (
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/custos-privacy/custos/internal/consent"
+	"github.com/custos-privacy/custos/internal/dsr"
+	"github.com/custos-privacy/custos/internal/fault"
+	"github.com/custos-privacy/custos/internal/store"
+)
+
+var errNoRequests = fault.New(fault.Unavailable, "requests_unavailable", "rights requests need the data keyset; see custos secrets init")
+
+func (a *API) requestRoutes() []route {
+	staff := []string{RoleAdmin, RoleOperator}
+	readers := []string{RoleAdmin, RoleOperator, RoleAuditor}
+	return []route{
+		{"POST", "/v1/public/requests", Public, "Submit a rights request as a member of the public (a one-time code is sent to the identity on file)", "submitPublicRequest", "RequestInput", "Accepted", 202, a.submitPublic},
+		{"POST", "/v1/public/requests/{id}/verify", Public, "Verify a public request with the one-time code", "verifyPublicRequest", "CodeInput", "RequestView", 200, a.verifyPublic},
+		{"GET", "/v1/public/requests/{id}", Public, "A request's status, as its requester sees it", "publicRequestStatus", "", "RequestView", 200, a.publicStatus},
+		{"POST", "/v1/public/requests/{id}/withdraw", Public, "Withdraw a request (or a scheduled account cancellation)", "withdrawPublicRequest", "", "RequestView", 200, a.withdrawPublic},
+		{"GET", "/v1/public/requests/{id}/bundle", Public, "Download an export bundle (zip) with the link's token", "downloadBundle", "", "", 200, a.downloadBundle},
+
+		{"POST", "/v1/requests", staff, "Take a request on a subject's behalf", "submitRequest", "RequestInput", "RequestView", 201, a.submitOperator},
+		{"GET", "/v1/requests", readers, "Requests, soonest due first (state=, due_by=, subject_id=, type=)", "listRequests", "", "RequestList", 200, a.listRequests},
+		{"GET", "/v1/requests/{id}", readers, "A request with its history", "getRequest", "", "RequestView", 200, a.getRequest},
+		{"POST", "/v1/requests/{id}/verify", staff, "Record the operator's verification of identity", "verifyRequest", "EvidenceInput", "RequestView", 200, a.verifyOperator},
+		{"POST", "/v1/requests/{id}/approve", staff, "Start work on a verified request", "approveRequest", "", "RequestView", 200, a.approveRequest},
+		{"POST", "/v1/requests/{id}/await", staff, "Wait on the subject (the clock follows the policy)", "awaitSubject", "ReasonInput", "RequestView", 200, a.awaitRequest},
+		{"POST", "/v1/requests/{id}/resume", staff, "Continue after the subject answered", "resumeRequest", "", "RequestView", 200, a.resumeRequest},
+		{"POST", "/v1/requests/{id}/extend", staff, "Extend the deadline, with a reason the subject is told", "extendRequest", "ReasonInput", "RequestView", 200, a.extendRequest},
+		{"POST", "/v1/requests/{id}/refuse", staff, "Refuse on a statutory ground, with an explanation", "refuseRequest", "RefuseInput", "RequestView", 200, a.refuseRequest},
+		{"POST", "/v1/requests/{id}/complete", staff, "Carry out and close a request", "completeRequest", "CompleteInput", "RequestView", 200, a.completeRequest},
+		{"POST", "/v1/calendar", []string{RoleAdmin}, "Load newer PRC holiday data (one holiday-cn year file); provisional due dates are recomputed", "loadCalendar", "CalendarFile", "CalendarLoaded", 200, a.loadCalendar},
+	}
+}
+
+// CodeInput carries a one-time code.
+type CodeInput struct {
+	Code string `json:"code"`
+}
+
+// EvidenceInput records how an operator verified identity.
+type EvidenceInput struct {
+	Evidence string `json:"evidence"`
+}
+
+// ReasonInput carries a reason.
+type ReasonInput struct {
+	Reason string `json:"reason"`
+}
+
+// RefuseInput refuses a request.
+type RefuseInput struct {
+	Ground      string `json:"ground"`
+	Explanation string `json:"explanation"`
+}
+
+// RequestList is a list of requests.
+type RequestList struct {
+	Requests []dsr.View `json:"requests"`
+}
+
+// CalendarLoaded reports a calendar load.
+type CalendarLoaded struct {
+	Version     string `json:"version"`
+	Recomputed  int    `json:"recomputed"`
+	Provisional string `json:"note"`
+}
+
+func (a *API) dsr() (*dsr.Service, error) {
+	if a.opt.Requests == nil {
+		return nil, errNoRequests
+	}
+	return a.opt.Requests, nil
+}
+
+func (a *API) submitPublic(w http.ResponseWriter, r *http.Request, who consent.Actor) error {
+	d, err := a.dsr()
+	if err != nil {
+		return err
+	}
+	var in dsr.Input
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	in.SubjectID, in.Verification, in.Evidence, in.RequesterID = "", "", "", ""
+	acc, err := d.SubmitPublic(r.Context(), who, in)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 202, acc)
+}
+
+func (a *API) verifyPublic(w http.ResponseWriter, r *http.Request, who consent.Actor) error {
+	d, err := a.dsr()
+	if err != nil {
+		return err
+	}
+	var in CodeInput
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	if _, err := d.Verify(r.Context(), who, r.PathValue("id"), in.Code); err != nil {
+		return err
+	}
+	v, err := d.Status(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, v)
+}
+
+func (a *API) publicStatus(w http.ResponseWriter, r *http.Request, _ consent.Actor) error {
+	d, err := a.dsr()
+	if err != nil {
+		return err
+	}
+	v, err := d.Status(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, v)
+}
+
+func (a *API) withdrawPublic(w http.ResponseWriter, r *http.Request, who consent.Actor) error {
+	d, err := a.dsr()
+	if err != nil {
+		return err
+	}
+	if _, err := d.Withdraw(r.Context(), who, r.PathValue("id")); err != nil {
+		return err
+	}
+	v, err := d.Status(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, v)
+}
+
+func (a *API) downloadBundle(w http.ResponseWriter, r *http.Request, who consent.Actor) error {
+	d, err := a.dsr()
+	if err != nil {
+		return err
+	}
+	zip, err := d.Download(r.Context(), who, r.PathValue("id"), r.URL.Query().Get("token"))
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/zip")
+	w.Header().Set("Content-Disposition", `attachment; filename="personal-information.zip"`)
+	_, err = w.Write(zip)
+	return err
+}
+
+func (a *API) submitOperator(w http.ResponseWriter, r *http.Request, who consent.Actor) error {
+	d, err := a.dsr()
+	if err != nil {
+		return err
+	}
+	var in dsr.Input
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	v, err := d.SubmitOperator(r.Context(), who, in)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 201, v)
+}
+
+func (a *API) listRequests(w http.ResponseWriter, r *http.Request, _ consent.Actor) error {
+	d, err := a.dsr()
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	f := store.RequestFilter{SubjectID: q.Get("subject_id"), Kind: q.Get("type"), DueBy: q.Get("due_by")}
+	if st := q.Get("state"); st != "" {
+		f.States = []string{st}
+	}
+	if f.DueBy != "" {
+		if _, err := time.Parse(time.DateOnly, f.DueBy); err != nil {
+			return fault.New(fault.BadRequest, "invalid_due_by", "due_by is a date YYYY-MM-DD").At("due_by")
+		}
+	}
+	vs, err := d.List(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, RequestList{Requests: vs})
+}
+
+func (a *API) getRequest(w http.ResponseWriter, r *http.Request, _ consent.Actor) error {
+	d, err := a.dsr()
+	if err != nil {
+		return err
+	}
+	v, err := d.Get(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, v)
+}
+
+func (a *API) verifyOperator(w http.ResponseWriter, r *http.Request, who consent.Actor) error {
+	var in EvidenceInput
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	return a.act(w, r, func(d *dsr.Service) (dsr.View, error) {
+		return d.OperatorVerify(r.Context(), who, r.PathValue("id"), in.Evidence)
+	})
+}
+
+func (a *API) act(w http.ResponseWriter, r *http.Request, fn func(*dsr.Service) (dsr.View, error)) error {
+	d, err := a.dsr()
+	if err != nil {
+		return err
+	}
+	v, err := fn(d)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, v)
+}
+
+func (a *API) approveRequest(w http.ResponseWriter, r *http.Request, who consent.Actor) error {
+	return a.act(w, r, func(d *dsr.Service) (dsr.View, error) { return d.Approve(r.Context(), who, r.PathValue("id")) })
+}
+
+func (a *API) resumeRequest(w http.ResponseWriter, r *http.Request, who consent.Actor) error {
+	return a.act(w, r, func(d *dsr.Service) (dsr.View, error) { return d.Resume(r.Context(), who, r.PathValue("id")) })
+}
+
+func (a *API) awaitRequest(w http.ResponseWriter, r *http.Request, who consent.Actor) error {
+	var in ReasonInput
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	return a.act(w, r, func(d *dsr.Service) (dsr.View, error) {
+		return d.AwaitSubject(r.Context(), who, r.PathValue("id"), in.Reason)
+	})
+}
+
+func (a *API) extendRequest(w http.ResponseWriter, r *http.Request, who consent.Actor) error {
+	var in ReasonInput
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	return a.act(w, r, func(d *dsr.Service) (dsr.View, error) {
+		return d.Extend(r.Context(), who, r.PathValue("id"), in.Reason)
+	})
+}
+
+func (a *API) refuseRequest(w http.ResponseWriter, r *http.Request, who consent.Actor) error {
+	var in RefuseInput
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	return a.act(w, r, func(d *dsr.Service) (dsr.View, error) {
+		return d.Refuse(r.Context(), who, r.PathValue("id"), in.Ground, in.Explanation)
+	})
+}
+
+func (a *API) completeRequest(w http.ResponseWriter, r *http.Request, who consent.Actor) error {
+	var in dsr.CompleteInput
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	return a.act(w, r, func(d *dsr.Service) (dsr.View, error) { return d.Complete(r.Context(), who, r.PathValue("id"), in) })
+}
+
+func (a *API) loadCalendar(w http.ResponseWriter, r *http.Request, who consent.Actor) error {
+	d, err := a.dsr()
+	if err != nil {
+		return err
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return err
+	}
+	n, err := d.LoadCalendar(r.Context(), who, body)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, CalendarLoaded{Version: d.Calendar().Version(), Recomputed: n, Provisional: "provisional due dates of open requests were recomputed"})
+}

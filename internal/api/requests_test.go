@@ -1,0 +1,132 @@
+package api_test
+
+import (
+	"archive/zip"
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/custos-privacy/custos/internal/api"
+	"github.com/custos-privacy/custos/internal/config"
+	"github.com/custos-privacy/custos/internal/notify"
+)
+
+// codeSent runs the dispatcher and returns the last one-time code written
+// to the development outbox.
+func codeSent(t *testing.T, e *env, dir, _ string) string {
+	t.Helper()
+	if _, _, err := e.srv.Dispatcher().RunOnce(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(filepath.Join(dir, notify.FileName))
+	if err != nil {
+		t.Fatalf("outbox file: %v", err)
+	}
+	defer f.Close()
+	code := ""
+	re := regexp.MustCompile(`\b(\d{6})\b`)
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var l notify.FileLine
+		json.Unmarshal(sc.Bytes(), &l)
+		if m := re.FindStringSubmatch(l.Text); m != nil && strings.Contains(strings.ToLower(l.Subject), "code") {
+			code = m[1]
+		}
+	}
+	return code
+}
+
+// TestAccessRequestEndToEnd: a member of the public asks for their data,
+// proves who they are with a code sent to the email on file, an operator
+// approves and completes, and the export bundle holds their data.
+func TestAccessRequestEndToEnd(t *testing.T) {
+	dir := ""
+	e := newEnv(t, slog.LevelDebug, func(c *config.Config) { dir = filepath.Join(filepath.Dir(c.DB), "outbox"); c.NotifyDir = dir })
+	body := `{"type":"access","language":"en","identity":{"kind":"email","value":"Lin.Wei@example.com"}}`
+	w := e.do(t, "POST", "/v1/public/requests", "", body, nil)
+	if w.Code != 202 {
+		t.Fatalf("submit: %d %s", w.Code, w.Body)
+	}
+	var acc struct{ ID, State, Message string }
+	json.Unmarshal(w.Body.Bytes(), &acc)
+	// An identity that is not on file gets the same answer, word for word.
+	w2 := e.do(t, "POST", "/v1/public/requests", "", `{"type":"access","language":"en","identity":{"kind":"email","value":"nobody@example.com"}}`, nil)
+	var acc2 struct{ ID, State, Message string }
+	json.Unmarshal(w2.Body.Bytes(), &acc2)
+	if w2.Code != 202 || acc2.Message != acc.Message || acc2.State != acc.State {
+		t.Errorf("unknown identity answered differently: %d %s", w2.Code, w2.Body)
+	}
+	code := codeSent(t, e, dir, acc.ID)
+	if code == "" {
+		t.Fatal("no code was sent to the email on file")
+	}
+	wrong := "000000"
+	if code == wrong {
+		wrong = "111111"
+	}
+	if w := e.do(t, "POST", "/v1/public/requests/"+acc.ID+"/verify", "", `{"code":"`+wrong+`"}`, nil); w.Code != 422 {
+		t.Errorf("wrong code: %d %s", w.Code, w.Body)
+	}
+	if w := e.do(t, "POST", "/v1/public/requests/"+acc2.ID+"/verify", "", `{"code":"`+code+`"}`, nil); w.Code != 422 {
+		t.Errorf("a code on a request for an unknown identity: %d %s", w.Code, w.Body)
+	}
+	w = e.do(t, "POST", "/v1/public/requests/"+acc.ID+"/verify", "", `{"code":"`+code+`"}`, nil)
+	if w.Code != 200 || !strings.Contains(w.Body.String(), `"state":"verified"`) {
+		t.Fatalf("verify: %d %s", w.Code, w.Body)
+	}
+	op := e.keys[api.RoleOperator]
+	if w := e.do(t, "POST", "/v1/requests/"+acc.ID+"/approve", op, "", nil); w.Code != 200 {
+		t.Fatalf("approve: %d %s", w.Code, w.Body)
+	}
+	w = e.do(t, "POST", "/v1/requests/"+acc.ID+"/complete", op, `{}`, nil)
+	if w.Code != 200 {
+		t.Fatalf("complete: %d %s", w.Code, w.Body)
+	}
+	var done struct{ State, Download string }
+	json.Unmarshal(w.Body.Bytes(), &done)
+	if done.State != "completed" || done.Download == "" {
+		t.Fatalf("complete = %s", w.Body)
+	}
+	w = e.do(t, "GET", done.Download, "", "", nil)
+	if w.Code != 200 || w.Header().Get("Content-Type") != "application/zip" {
+		t.Fatalf("download: %d %s", w.Code, w.Body)
+	}
+	zr, err := zip.NewReader(bytes.NewReader(w.Body.Bytes()), int64(w.Body.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{}
+	for _, f := range zr.File {
+		rc, _ := f.Open()
+		b, _ := io.ReadAll(rc)
+		rc.Close()
+		files[f.Name] = string(b)
+	}
+	for _, name := range []string{"data.json", "consents.csv", "report.html"} {
+		if files[name] == "" {
+			t.Errorf("bundle lacks %s", name)
+		}
+	}
+	if !strings.Contains(files["data.json"], "lin.wei@example.com") || !strings.Contains(files["data.json"], `"processing"`) {
+		t.Errorf("data.json lacks the subject's data or the processing explanation")
+	}
+	if w := e.do(t, "GET", "/v1/public/requests/"+acc.ID+"/bundle?token=wrong", "", "", nil); w.Code != 404 {
+		t.Errorf("download with a wrong token: %d", w.Code)
+	}
+	for _, b := range e.bodies {
+		if strings.Contains(b, "lin.wei@example.com") && !strings.HasPrefix(b, "PK") {
+			t.Errorf("a JSON response carries the email: %.200s", b)
+		}
+	}
+	if strings.Contains(e.log.String(), "lin.wei") || strings.Contains(e.log.String(), code) {
+		t.Error("the log carries the email or the code")
+	}
+}

@@ -1,0 +1,248 @@
+package dsr
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"html/template"
+	"time"
+
+	"github.com/custos-privacy/custos/internal/consent"
+	"github.com/custos-privacy/custos/internal/fault"
+	"github.com/custos-privacy/custos/internal/manifest"
+	"github.com/custos-privacy/custos/internal/store"
+)
+
+// BundleTTL is how long a download link works.
+const BundleTTL = 7 * 24 * time.Hour
+
+// Export is the machine-readable part of an access bundle.
+type Export struct {
+	Subject    ExportSubject          `json:"subject"`
+	Consents   []consent.ConsentEvent `json:"consents"`
+	Requests   []View                 `json:"requests"`
+	Processing []ExportPurpose        `json:"processing"`
+	Generated  time.Time              `json:"generated_at"`
+	Policy     string                 `json:"policy_version"`
+}
+
+// ExportSubject is what Custos holds about the person.
+type ExportSubject struct {
+	ID         string            `json:"id"`
+	BirthDate  string            `json:"birth_date,omitempty"`
+	AgeBand    string            `json:"age_band,omitempty"`
+	GuardianID string            `json:"guardian_id,omitempty"`
+	Restricted bool              `json:"restricted"`
+	Identities map[string]string `json:"identities"`
+}
+
+// ExportPurpose explains one purpose: why, on what basis, which
+// categories from which sources, who receives them, how long they are kept.
+type ExportPurpose struct {
+	ID         string   `json:"id"`
+	Name       string   `json:"name"`
+	Basis      string   `json:"basis"`
+	Categories []string `json:"categories"`
+	Sources    []string `json:"sources"`
+	Recipients []string `json:"recipients"`
+	Retention  []string `json:"retention"`
+}
+
+func (o ownData) export(ctx context.Context, a consent.Actor, r *store.Request) (Outcome, error) {
+	s := o.s
+	m, err := s.policy()
+	if err != nil {
+		return Outcome{}, err
+	}
+	sub, err := s.st.Subject(ctx, r.SubjectID)
+	if err != nil {
+		return Outcome{}, err
+	}
+	ex := Export{Generated: s.now().UTC(), Subject: ExportSubject{ID: sub.ID, BirthDate: sub.BirthDate, AgeBand: sub.AgeBand, GuardianID: sub.GuardianID,
+		Restricted: sub.Restricted, Identities: map[string]string{}}}
+	if v, _, _, err := s.consent.Policy(); err == nil {
+		ex.Policy = v.Version
+	}
+	for _, idn := range sub.Identities {
+		val := "(kept only as a keyed hash)"
+		if len(idn.Sealed) > 0 {
+			if raw, err := s.opt.Sealer.Open(idn.Sealed, []byte(sub.ID+"\x00"+idn.Kind)); err == nil {
+				val = string(raw)
+			}
+		}
+		ex.Subject.Identities[idn.Kind] = val
+	}
+	if ex.Consents, err = s.consent.History(ctx, a, r.SubjectID, 0, 100000); err != nil {
+		return Outcome{}, err
+	}
+	reqs, err := s.st.Requests(ctx, store.RequestFilter{SubjectID: r.SubjectID, Limit: 1000})
+	if err != nil {
+		return Outcome{}, err
+	}
+	for i := range reqs {
+		v, _ := s.view(ctx, &reqs[i], false)
+		v.Flags = Flags{}
+		ex.Requests = append(ex.Requests, v)
+	}
+	ex.Processing = processing(m, r.Language)
+	zipped, err := bundle(ex, r.Language)
+	if err != nil {
+		return Outcome{}, err
+	}
+	token := make([]byte, 32)
+	rand.Read(token)
+	tok := base64.RawURLEncoding.EncodeToString(token)
+	id := newID("bd_")
+	sealed, err := s.opt.Sealer.Seal(zipped, []byte("bundle:"+id))
+	if err != nil {
+		return Outcome{}, err
+	}
+	th := sha256.Sum256([]byte(tok))
+	b := store.Bundle{ID: id, RequestID: r.ID, SubjectID: r.SubjectID, Sealed: sealed, TokenHash: th[:], ExpiresAt: s.now().Add(BundleTTL), CreatedAt: s.now()}
+	return Outcome{Summary: "export ready for download until " + b.ExpiresAt.Format(time.DateOnly), Also: []store.TxFn{s.st.PutBundleFn(b)},
+		EffectiveAt: time.Time{}, download: "/v1/public/requests/" + r.ID + "/bundle?token=" + tok}, nil
+}
+
+func text(t manifest.Text, lang string) string {
+	key := "en"
+	if lang == "zh-CN" {
+		key = "zh"
+	}
+	if v := t[key]; v != "" {
+		return v
+	}
+	for _, v := range t {
+		return v
+	}
+	return ""
+}
+
+func processing(m *manifest.Manifest, lang string) []ExportPurpose {
+	var out []ExportPurpose
+	for _, p := range m.Purposes {
+		ep := ExportPurpose{ID: p.ID, Name: text(p.Name, lang), Basis: p.Basis, Categories: []string{}, Sources: []string{}, Recipients: []string{}, Retention: []string{}}
+		seen := map[string]bool{}
+		for _, s := range m.Services {
+			for _, c := range s.Collects {
+				if !contains(c.Purposes, p.ID) {
+					continue
+				}
+				for _, cat := range c.Categories {
+					if !seen["c"+cat] {
+						seen["c"+cat] = true
+						ep.Categories = append(ep.Categories, cat)
+					}
+				}
+				for _, src := range c.Sources {
+					if !seen["s"+src] {
+						seen["s"+src] = true
+						ep.Sources = append(ep.Sources, src)
+					}
+				}
+			}
+		}
+		for _, rc := range m.Recipients {
+			if contains(rc.Purposes, p.ID) {
+				ep.Recipients = append(ep.Recipients, text(rc.Name, lang))
+			}
+		}
+		for _, rt := range m.Retention {
+			if contains(rt.Purposes, p.ID) {
+				s := rt.Until
+				if rt.Period != nil {
+					s = itoa(rt.Period.Count) + " " + rt.Period.Unit + " from " + rt.From
+				}
+				ep.Retention = append(ep.Retention, s)
+			}
+		}
+		out = append(out, ep)
+	}
+	return out
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
+
+var reportTmpl = template.Must(template.New("report").Parse(`<!doctype html>
+<html lang="{{.Lang}}"><meta charset="utf-8"><title>{{if eq .Lang "zh-CN"}}您的个人信息副本{{else}}Your personal information{{end}}</title>
+<h1>{{if eq .Lang "zh-CN"}}您的个人信息副本{{else}}Your personal information{{end}}</h1>
+<p>{{.E.Generated.Format "2006-01-02 15:04 MST"}} · {{.E.Policy}}</p>
+<h2>{{if eq .Lang "zh-CN"}}我们持有的信息{{else}}What we hold{{end}}</h2>
+<table>{{range $k, $v := .E.Subject.Identities}}<tr><th>{{$k}}</th><td>{{$v}}</td></tr>{{end}}
+{{with .E.Subject.BirthDate}}<tr><th>birth_date</th><td>{{.}}</td></tr>{{end}}</table>
+<h2>{{if eq .Lang "zh-CN"}}同意记录{{else}}Consents{{end}}</h2>
+<table>{{range .E.Consents}}<tr><td>{{.At}}</td><td>{{.Purpose}}</td><td>{{.Action}}</td><td>{{.Method}}</td></tr>{{end}}</table>
+<h2>{{if eq .Lang "zh-CN"}}处理目的与规则{{else}}Why and how we process it{{end}}</h2>
+{{range .E.Processing}}<h3>{{.Name}}</h3><p>{{.Basis}} · {{range .Categories}}{{.}} {{end}}</p><p>{{range .Recipients}}{{.}}; {{end}}</p><p>{{range .Retention}}{{.}}; {{end}}</p>{{end}}
+</html>
+`))
+
+// bundle zips the report (HTML), the data (JSON) and the consent history (CSV).
+func bundle(ex Export, lang string) ([]byte, error) {
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	w, err := zw.Create("data.json")
+	if err != nil {
+		return nil, err
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(ex); err != nil {
+		return nil, err
+	}
+	if w, err = zw.Create("consents.csv"); err != nil {
+		return nil, err
+	}
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"at", "purpose", "action", "method", "policy_version", "language", "separate"})
+	for _, c := range ex.Consents {
+		cw.Write([]string{c.At, c.Purpose, c.Action, c.Method, c.PolicyVersion, c.Language, map[bool]string{true: "yes", false: "no"}[c.Separate]})
+	}
+	cw.Flush()
+	if w, err = zw.Create("report.html"); err != nil {
+		return nil, err
+	}
+	if err := reportTmpl.Execute(w, map[string]any{"E": ex, "Lang": lang}); err != nil {
+		return nil, err
+	}
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// Download returns an export bundle for a valid, unexpired token; the
+// download is audited.
+func (s *Service) Download(ctx context.Context, a consent.Actor, requestID, token string) ([]byte, error) {
+	th := sha256.Sum256([]byte(token))
+	b, err := s.st.BundleByToken(ctx, th[:])
+	if errors.Is(err, store.ErrNotFound) || err == nil && (b.RequestID != requestID || s.now().After(b.ExpiresAt)) {
+		return nil, fault.New(fault.NotFound, "bundle_not_found", "no such download, or the link has expired")
+	}
+	if err != nil {
+		return nil, err
+	}
+	raw, err := s.opt.Sealer.Open(b.Sealed, []byte("bundle:"+b.ID))
+	if err != nil {
+		return nil, err
+	}
+	r := &store.Request{ID: requestID, SubjectID: b.SubjectID}
+	if err := s.st.CountDownload(ctx, b.ID, s.entry(a, "bundle.download", r, "")); err != nil {
+		return nil, err
+	}
+	return raw, nil
+}

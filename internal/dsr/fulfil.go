@@ -1,0 +1,266 @@
+package dsr
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/custos-privacy/custos/internal/consent"
+	"github.com/custos-privacy/custos/internal/fault"
+	"github.com/custos-privacy/custos/internal/manifest"
+	"github.com/custos-privacy/custos/internal/store"
+)
+
+// CompleteInput closes a request.
+type CompleteInput struct {
+	// Explanation is sent to the subject (required for explanations,
+	// complaints and other requests answered in words).
+	Explanation string `json:"explanation,omitempty"`
+	// LegalHold names a manifest legal hold that prevents deletion: the
+	// subject's data is then restricted to storage instead, and the
+	// subject told why.
+	LegalHold string `json:"legal_hold,omitempty"`
+}
+
+// Executor carries out a request on one system. Custos's own data is the
+// first; external databases plug in the same way.
+type Executor interface {
+	Name() string
+	Execute(ctx context.Context, a consent.Actor, r *store.Request, d Details, in CompleteInput) (Outcome, error)
+}
+
+// Outcome is what an executor did.
+type Outcome struct {
+	Summary string
+	// Pending is set when the request stays open (a cancellation waiting
+	// out its cooling-off period).
+	Pending     bool
+	EffectiveAt time.Time
+	Also        []store.TxFn
+	download    string // where an export bundle can be fetched
+}
+
+// Complete carries out a request with every executor and closes it.
+func (s *Service) Complete(ctx context.Context, a consent.Actor, id string, in CompleteInput) (View, error) {
+	r, err := s.load(ctx, id)
+	if err != nil {
+		return View{}, err
+	}
+	if r.State != StateInProgress && r.State != StateExtended {
+		return View{}, fault.New(fault.Conflict, "invalid_transition", "only a request in progress can be completed (this one is %s)", r.State)
+	}
+	var d Details
+	if len(r.Details) > 0 {
+		raw, err := s.opt.Sealer.Open(r.Details, []byte("request:"+r.ID))
+		if err != nil {
+			return View{}, err
+		}
+		json.Unmarshal(raw, &d)
+	}
+	out, err := (ownData{s}).Execute(ctx, a, r, d, in)
+	if err != nil {
+		return View{}, err
+	}
+	if out.Pending {
+		r.EffectiveAt = out.EffectiveAt
+		r.Explanation = out.Summary
+		ev := store.RequestEvent{RequestID: r.ID, At: s.now(), Actor: a.ID, From: r.State, To: r.State, Note: out.Summary}
+		also := append(out.Also, s.notifyFn(ctx, r, "cancellation_scheduled", map[string]string{"effective": out.EffectiveAt.Format(time.DateOnly)})...)
+		if err := s.st.UpdateRequest(ctx, r, ev, also, s.entry(a, "request.scheduled", r, "")); err != nil {
+			return View{}, err
+		}
+		return s.view(ctx, r, true)
+	}
+	r.Explanation = strings.TrimSpace(in.Explanation + "\n" + out.Summary)
+	data := map[string]string{"reason": r.Explanation}
+	if out.download != "" {
+		data["download"] = out.download
+	}
+	if err := s.move(ctx, a, r, StateCompleted, out.Summary, "request_completed", data, out.Also...); err != nil {
+		return View{}, err
+	}
+	v, err := s.view(ctx, r, true)
+	v.Download = out.download
+	return v, err
+}
+
+// RunDue completes account cancellations whose cooling-off period has
+// passed. The scheduler and `custos requests run-due` both call it.
+func (s *Service) RunDue(ctx context.Context) (int, error) {
+	rs, err := s.st.Requests(ctx, store.RequestFilter{States: []string{StateInProgress, StateExtended}, Kind: "cancel_account", Limit: 10000})
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	sys := consent.Actor{ID: "system", Role: "system", Place: "scheduler"}
+	for i := range rs {
+		r := &rs[i]
+		if r.EffectiveAt.IsZero() || s.now().Before(r.EffectiveAt) {
+			continue
+		}
+		also, summary, err := (ownData{s}).erase(ctx, sys, r, CompleteInput{})
+		if err != nil {
+			return n, err
+		}
+		if err := s.move(ctx, sys, r, StateCompleted, summary, "request_completed", map[string]string{"reason": summary}, also...); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
+
+// ownData executes requests on the data Custos itself holds.
+type ownData struct{ s *Service }
+
+func (ownData) Name() string { return "custos" }
+
+func (o ownData) Execute(ctx context.Context, a consent.Actor, r *store.Request, d Details, in CompleteInput) (Outcome, error) {
+	s := o.s
+	m, err := s.policy()
+	if err != nil {
+		return Outcome{}, err
+	}
+	switch r.Kind {
+	case "withdraw_consent":
+		purposes := d.Purposes
+		if len(purposes) == 0 {
+			purposes = consentPurposes(m)
+		}
+		return o.withdraw(ctx, a, r, purposes, "withdrew consent for")
+	case "objection":
+		if len(d.Purposes) == 0 {
+			return Outcome{}, fault.New(fault.Invalid, "purposes_required", "an objection names the purposes objected to")
+		}
+		var consentBased, other []string
+		for _, p := range d.Purposes {
+			mp, ok := m.Purpose(p)
+			switch {
+			case !ok:
+				return Outcome{}, fault.New(fault.Invalid, "unknown_purpose", "purpose %q is not in the policy", p)
+			case mp.Basis == "consent":
+				consentBased = append(consentBased, p)
+			default:
+				other = append(other, p)
+			}
+		}
+		out := Outcome{Summary: "objection recorded"}
+		if len(consentBased) > 0 {
+			if out, err = o.withdraw(ctx, a, r, consentBased, "stopped processing for"); err != nil {
+				return Outcome{}, err
+			}
+		}
+		if len(other) > 0 {
+			out.Summary += "; objection to " + strings.Join(other, ", ") + " assessed by the operator: " + in.Explanation
+		}
+		return out, nil
+	case "restriction":
+		if _, err := s.consent.SetRestricted(ctx, a, r.SubjectID, true, "request "+r.ID); err != nil {
+			return Outcome{}, err
+		}
+		return Outcome{Summary: "processing restricted to storage"}, nil
+	case "deletion":
+		also, summary, err := o.erase(ctx, a, r, in)
+		return Outcome{Summary: summary, Also: also}, err
+	case "cancel_account":
+		if c := m.Rights.Cancellation; c != nil && c.CoolingOffDays > 0 && r.EffectiveAt.IsZero() {
+			at := s.now().AddDate(0, 0, c.CoolingOffDays)
+			return Outcome{Pending: true, EffectiveAt: at, Summary: fmt.Sprintf("account cancellation takes effect on %s; it can be withdrawn until then", at.Format(time.DateOnly))}, nil
+		}
+		also, summary, err := o.erase(ctx, a, r, in)
+		return Outcome{Summary: summary, Also: also}, err
+	case "correction":
+		if len(d.Correction) == 0 {
+			return Outcome{}, fault.New(fault.Invalid, "correction_required", "a correction request gives the corrected values")
+		}
+		patch := consent.SubjectPatch{}
+		var fields []string
+		for k, v := range d.Correction {
+			v := v
+			switch k {
+			case "birth_date":
+				patch.BirthDate = &v
+			case "age_band":
+				patch.AgeBand = &v
+			default:
+				fields = append(fields, k)
+				continue
+			}
+		}
+		if patch.BirthDate != nil || patch.AgeBand != nil {
+			if _, err := s.consent.UpdateSubject(ctx, a, r.SubjectID, patch); err != nil {
+				return Outcome{}, err
+			}
+		}
+		summary := "corrected"
+		if len(fields) > 0 {
+			slices.Sort(fields)
+			summary += "; fields held outside Custos passed to the operator: " + strings.Join(fields, ", ")
+		}
+		return Outcome{Summary: summary}, nil
+	case "explain_automated_decision", "explain_rules", "complaint", "deceased", "access", "copy", "portability":
+		if in.Explanation == "" && r.Kind != "access" && r.Kind != "copy" && r.Kind != "portability" {
+			return Outcome{}, fault.New(fault.Invalid, "explanation_required", "this request is answered in words: give the explanation")
+		}
+		if r.Kind == "access" || r.Kind == "copy" || r.Kind == "portability" {
+			return o.export(ctx, a, r)
+		}
+		return Outcome{Summary: "answered"}, nil
+	}
+	return Outcome{}, fault.New(fault.Invalid, "unsupported", "requests of type %q are not executable yet", r.Kind)
+}
+
+func consentPurposes(m *manifest.Manifest) []string {
+	var out []string
+	for _, p := range m.Purposes {
+		if p.Basis == "consent" {
+			out = append(out, p.ID)
+		}
+	}
+	return out
+}
+
+func (o ownData) withdraw(ctx context.Context, a consent.Actor, r *store.Request, purposes []string, verb string) (Outcome, error) {
+	_, err := o.s.consent.Record(ctx, a, r.SubjectID, consent.ConsentInput{Withdraw: purposes, Method: "api", Language: r.Language,
+		Evidence: json.RawMessage(`{"request":"` + r.ID + `"}`)})
+	if err != nil {
+		return Outcome{}, err
+	}
+	return Outcome{Summary: verb + " " + strings.Join(purposes, ", ")}, nil
+}
+
+// erase removes what Custos holds about the subject: identities, age,
+// guardian link and request particulars; consents are withdrawn first. The
+// ledger and the trail keep only the opaque subject id, as proof that the
+// request was honoured. A legal hold blocks erasure: processing is then
+// restricted to storage and the subject told why.
+func (o ownData) erase(ctx context.Context, a consent.Actor, r *store.Request, in CompleteInput) ([]store.TxFn, string, error) {
+	s := o.s
+	m, err := s.policy()
+	if err != nil {
+		return nil, "", err
+	}
+	if in.LegalHold != "" {
+		ok := false
+		for _, h := range m.LegalHolds {
+			ok = ok || h.ID == in.LegalHold
+		}
+		if !ok {
+			return nil, "", fault.New(fault.Invalid, "invalid_legal_hold", "legal_hold must be one of the policy's legal holds")
+		}
+		if _, err := s.consent.SetRestricted(ctx, a, r.SubjectID, true, "legal hold "+in.LegalHold); err != nil {
+			return nil, "", err
+		}
+		return nil, "not deleted because of legal hold " + in.LegalHold + "; processing is restricted to storage until it ends", nil
+	}
+	if cps := consentPurposes(m); len(cps) > 0 {
+		if _, err := s.consent.Record(ctx, a, r.SubjectID, consent.ConsentInput{Withdraw: cps, Method: "api", Language: r.Language,
+			Evidence: json.RawMessage(`{"request":"` + r.ID + `"}`)}); err != nil {
+			return nil, "", err
+		}
+	}
+	return []store.TxFn{s.st.EraseSubjectFn(r.SubjectID)}, "personal information erased; the consent ledger keeps the opaque id as proof", nil
+}

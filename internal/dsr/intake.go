@@ -1,0 +1,336 @@
+package dsr
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/big"
+	"slices"
+	"time"
+
+	"github.com/custos-privacy/custos/internal/calendar"
+	"github.com/custos-privacy/custos/internal/consent"
+	"github.com/custos-privacy/custos/internal/fault"
+	"github.com/custos-privacy/custos/internal/identity"
+	"github.com/custos-privacy/custos/internal/manifest"
+	"github.com/custos-privacy/custos/internal/notify"
+	"github.com/custos-privacy/custos/internal/store"
+)
+
+// Input is a new request.
+type Input struct {
+	Type         string `json:"type"`
+	Jurisdiction string `json:"jurisdiction,omitempty"`
+	Language     string `json:"language"`
+	// Identity is, for a public request, an identity already on file (email
+	// or phone) to which the one-time code is sent. Nothing more is asked
+	// than registration collected.
+	Identity *consent.IdentityInput `json:"identity,omitempty"`
+	// SubjectID names the subject, for requests taken by an operator.
+	SubjectID string `json:"subject_id,omitempty"`
+	// Verification, for operator requests: "operator" (identity checked by
+	// the operator, with Evidence recorded) or "otp" (a code is sent).
+	Verification string `json:"verification,omitempty"`
+	Evidence     string `json:"evidence,omitempty"`
+	// RequesterID is who asks when it is not the subject: a guardian for a
+	// minor, or a close relative for a deceased person.
+	RequesterID string `json:"requester_id,omitempty"`
+	// Details are the request's particulars: purposes to withdraw or object
+	// to, corrected values, a third party for portability, the relative's
+	// evidence. Kept sealed.
+	Details json.RawMessage `json:"details,omitempty"`
+}
+
+// Details are the particulars the service itself reads.
+type Details struct {
+	Purposes   []string          `json:"purposes,omitempty"`
+	Correction map[string]string `json:"correction,omitempty"`
+	Relation   string            `json:"relation,omitempty"`
+	Note       string            `json:"note,omitempty"`
+}
+
+// View is a request as callers see it.
+type View struct {
+	ID              string        `json:"id"`
+	Type            string        `json:"type"`
+	Jurisdiction    string        `json:"jurisdiction"`
+	State           string        `json:"state"`
+	SubjectID       string        `json:"subject_id,omitempty"`
+	Channel         string        `json:"channel"`
+	ReceivedAt      time.Time     `json:"received_at"`
+	DueDate         string        `json:"due_date"`
+	DueProvisional  bool          `json:"due_provisional"`
+	DaysLeft        int           `json:"days_left"`
+	Deadline        string        `json:"deadline"`
+	CalendarVersion string        `json:"calendar_version"`
+	Extended        bool          `json:"extended"`
+	ClockPaused     bool          `json:"clock_paused"`
+	Flags           Flags         `json:"flags"`
+	DuplicateOf     string        `json:"duplicate_of,omitempty"`
+	RefusalGround   string        `json:"refusal_ground,omitempty"`
+	Explanation     string        `json:"explanation,omitempty"`
+	EffectiveAt     *time.Time    `json:"effective_at,omitempty"`
+	History         []HistoryItem `json:"history,omitempty"`
+	// Download is the link to an export bundle, shown once on completion.
+	Download string `json:"download,omitempty"`
+}
+
+// Flags are observations about a request.
+type Flags struct {
+	Repeated  bool   `json:"repeated,omitempty"`
+	FeePolicy string `json:"fee_policy,omitempty"`
+	Evidence  string `json:"evidence,omitempty"`
+	Requester string `json:"requester,omitempty"`
+}
+
+// HistoryItem is one transition.
+type HistoryItem struct {
+	At    time.Time `json:"at"`
+	From  string    `json:"from"`
+	To    string    `json:"to"`
+	Actor string    `json:"actor"`
+	Note  string    `json:"note,omitempty"`
+}
+
+// Accepted is what a public intake answers, whether or not the identity is
+// on file: the same words either way, so the answer reveals nothing.
+type Accepted struct {
+	ID      string `json:"id"`
+	State   string `json:"state"`
+	Message string `json:"message"`
+}
+
+var errRateLimited = fault.New(fault.TooMany, "rate_limited", "too many requests; try again later")
+
+func (s *Service) policy() (*manifest.Manifest, error) {
+	_, m, _, err := s.consent.Policy()
+	return m, err
+}
+
+func (s *Service) validateInput(m *manifest.Manifest, in *Input) error {
+	if in.Language != "zh-CN" && in.Language != "en" {
+		return fault.New(fault.Invalid, "invalid_language", "language must be zh-CN or en").At("language")
+	}
+	if in.Jurisdiction == "" {
+		if js := jurisdictions(m); len(js) > 0 {
+			in.Jurisdiction = js[0]
+		}
+	} else if !slices.Contains(jurisdictions(m), in.Jurisdiction) {
+		return fault.New(fault.Invalid, "unknown_jurisdiction", "jurisdiction %q is not in the policy", in.Jurisdiction).At("jurisdiction")
+	}
+	if !offered(m, in.Type, in.Jurisdiction) {
+		return fault.New(fault.Invalid, "right_not_offered", "the policy does not offer %q in this jurisdiction", in.Type).At("type")
+	}
+	if len(in.Details) > 8192 {
+		return fault.New(fault.Invalid, "invalid_details", "details are at most 8 KiB").At("details")
+	}
+	if len(in.Details) > 0 {
+		var d Details
+		if json.Unmarshal(in.Details, &d) != nil {
+			return fault.New(fault.Invalid, "invalid_details", "details must be a JSON object").At("details")
+		}
+	}
+	if in.Type == "deceased" && (in.RequesterID == "" || in.Evidence == "") {
+		return fault.New(fault.Invalid, "evidence_required", "a close relative's request names the relative (requester_id) and the evidence of death and relation").At("evidence")
+	}
+	return nil
+}
+
+// newRequest computes the due date at receipt.
+func (s *Service) newRequest(m *manifest.Manifest, in Input, channel string) (store.Request, error) {
+	now := s.now()
+	cal := s.Calendar()
+	received := calendar.FromTime(now)
+	d, ok := deadlineFor(m, cal, in.Type, in.Jurisdiction, received)
+	if !ok {
+		return store.Request{}, fault.New(fault.Invalid, "no_deadline", "the policy sets no reply deadline for %q", in.Type)
+	}
+	due, err := cal.DueDate(received, calendar.Rule{Count: d.Count, Unit: d.Unit})
+	if err != nil {
+		return store.Request{}, err
+	}
+	var sealed []byte
+	id := newID("rq_")
+	if len(in.Details) > 0 {
+		if sealed, err = s.opt.Sealer.Seal(in.Details, []byte("request:"+id)); err != nil {
+			return store.Request{}, err
+		}
+	}
+	flags, _ := json.Marshal(Flags{Evidence: in.Evidence, Requester: in.RequesterID})
+	return store.Request{ID: id, Kind: in.Type, Jurisdiction: in.Jurisdiction, State: StateReceived, Channel: channel, Language: in.Language,
+		Details: sealed, ReceivedAt: now, ReceivedDate: received.String(), DueDate: due.Date.String(), DueProvisional: due.Provisional,
+		CalendarVersion: due.CalendarVersion, Deadline: describe(d), Flags: string(flags), UpdatedAt: now, Version: 1}, nil
+}
+
+// SubmitPublic takes a request from the public. The requester proves who
+// they are with a code sent to an identity already on file; the answer is
+// the same whether or not that identity exists.
+func (s *Service) SubmitPublic(ctx context.Context, a consent.Actor, in Input) (Accepted, error) {
+	m, err := s.policy()
+	if err != nil {
+		return Accepted{}, err
+	}
+	if err := s.validateInput(m, &in); err != nil {
+		return Accepted{}, err
+	}
+	if in.Identity == nil || in.Identity.Kind != "email" && in.Identity.Kind != "phone" {
+		return Accepted{}, fault.New(fault.Invalid, "identity_required", "give the email address or phone number you registered with").At("identity")
+	}
+	norm, err := identity.Normalize(in.Identity.Kind, in.Identity.Value)
+	if err != nil {
+		return Accepted{}, fault.New(fault.Invalid, "invalid_identity", "not a valid %s", in.Identity.Kind).At("identity")
+	}
+	hash := s.opt.Hasher.Hash(in.Identity.Kind, norm)
+	now := s.now()
+	// Limits count the claimed identity whether or not it exists, so being
+	// limited says nothing about it either.
+	if !s.limits.allow("addr:"+a.Place, s.opt.PerAddress, now) || !s.limits.allow("id:"+string(hash), s.opt.PerIdentity, now) {
+		return Accepted{}, errRateLimited
+	}
+	r, err := s.newRequest(m, in, "public")
+	if err != nil {
+		return Accepted{}, err
+	}
+	r.State = StateAwaitingVerification
+	r.PausedSince = now // waiting on the subject from the start
+	code := newCode()
+	otp := store.OTP{RequestID: r.ID, CodeHash: s.codeHash(r.ID, code), ExpiresAt: now.Add(s.opt.CodeTTL), CreatedAt: now}
+	also := []store.TxFn{}
+	if subjectID, err := s.st.SubjectByIdentity(ctx, hash); err == nil {
+		if addr, ok := s.address(ctx, subjectID, in.Identity.Kind, hash); ok {
+			otp.IdentityHash = hash
+			d, err := notify.NewDelivery(s.opt.Sealer, channelOf(in.Identity.Kind), addr, "otp", in.Language,
+				map[string]string{"code": code, "minutes": fmt.Sprint(int(s.opt.CodeTTL.Minutes())), "request": r.ID})
+			if err != nil {
+				return Accepted{}, err
+			}
+			d.Subject, d.Request = subjectID, r.ID
+			also = append(also, s.st.OutboxFn(d))
+		}
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return Accepted{}, err
+	}
+	also = append(also, s.st.PutOTPFn(otp))
+	ev := store.RequestEvent{RequestID: r.ID, At: now, Actor: a.ID, From: "", To: StateAwaitingVerification, Note: "received from the public"}
+	if err := s.st.CreateRequest(ctx, r, ev, also, s.entry(a, "request.receive", &r, "")); err != nil {
+		return Accepted{}, err
+	}
+	return Accepted{ID: r.ID, State: r.State, Message: "If this identity is on file, a one-time code has been sent to it. Enter it to verify the request."}, nil
+}
+
+func channelOf(kind string) string {
+	if kind == "phone" {
+		return "sms"
+	}
+	return "email"
+}
+
+// address opens the kept value of the subject's identity with this hash.
+func (s *Service) address(ctx context.Context, subjectID, kind string, hash []byte) (string, bool) {
+	sub, err := s.st.Subject(ctx, subjectID)
+	if err != nil {
+		return "", false
+	}
+	for _, idn := range sub.Identities {
+		if idn.Kind == kind && hmac.Equal(idn.Hash, hash) && len(idn.Sealed) > 0 {
+			raw, err := s.opt.Sealer.Open(idn.Sealed, []byte(subjectID+"\x00"+kind))
+			if err != nil {
+				return "", false
+			}
+			return string(raw), true
+		}
+	}
+	return "", false
+}
+
+// contact finds an address to notify a subject at: a kept email, else a kept phone.
+func (s *Service) contact(ctx context.Context, subjectID string) (channel, addr string, ok bool) {
+	sub, err := s.st.Subject(ctx, subjectID)
+	if err != nil {
+		return "", "", false
+	}
+	for _, kind := range []string{"email", "phone"} {
+		for _, idn := range sub.Identities {
+			if idn.Kind == kind && len(idn.Sealed) > 0 {
+				if raw, err := s.opt.Sealer.Open(idn.Sealed, []byte(subjectID+"\x00"+kind)); err == nil {
+					return channelOf(kind), string(raw), true
+				}
+			}
+		}
+	}
+	return "", "", false
+}
+
+func newCode() string {
+	n, _ := rand.Int(rand.Reader, big.NewInt(1_000_000))
+	return fmt.Sprintf("%06d", n.Int64())
+}
+
+// SubmitOperator takes a request on a subject's behalf (by phone, letter,
+// in person). The operator either records how they verified the identity,
+// or has a code sent.
+func (s *Service) SubmitOperator(ctx context.Context, a consent.Actor, in Input) (View, error) {
+	m, err := s.policy()
+	if err != nil {
+		return View{}, err
+	}
+	if err := s.validateInput(m, &in); err != nil {
+		return View{}, err
+	}
+	if err := consent.ValidateSubjectID(in.SubjectID); err != nil {
+		return View{}, err
+	}
+	if _, err := s.st.Subject(ctx, in.SubjectID); errors.Is(err, store.ErrNotFound) {
+		return View{}, fault.New(fault.NotFound, "subject_not_found", "no such subject")
+	} else if err != nil {
+		return View{}, err
+	}
+	r, err := s.newRequest(m, in, "operator")
+	if err != nil {
+		return View{}, err
+	}
+	r.SubjectID = in.SubjectID
+	now := s.now()
+	var also []store.TxFn
+	note := ""
+	switch in.Verification {
+	case "operator":
+		if in.Evidence == "" {
+			return View{}, fault.New(fault.Invalid, "evidence_required", "record how the identity was verified (evidence)").At("evidence")
+		}
+		r.State, note = StateVerified, "identity verified by the operator"
+	case "otp":
+		ch, addr, ok := s.contact(ctx, in.SubjectID)
+		if !ok {
+			return View{}, fault.New(fault.Invalid, "no_contact", "no email or phone is kept for this subject; verify by other means")
+		}
+		code := newCode()
+		r.State, r.PausedSince, note = StateAwaitingVerification, now, "code sent"
+		also = append(also, s.st.PutOTPFn(store.OTP{RequestID: r.ID, IdentityHash: []byte("operator"), CodeHash: s.codeHash(r.ID, code), ExpiresAt: now.Add(s.opt.CodeTTL), CreatedAt: now}))
+		d, err := notify.NewDelivery(s.opt.Sealer, ch, addr, "otp", in.Language, map[string]string{"code": code, "minutes": fmt.Sprint(int(s.opt.CodeTTL.Minutes())), "request": r.ID})
+		if err != nil {
+			return View{}, err
+		}
+		d.Subject, d.Request = in.SubjectID, r.ID
+		also = append(also, s.st.OutboxFn(d))
+	default:
+		return View{}, fault.New(fault.Invalid, "invalid_verification", "verification is operator or otp").At("verification")
+	}
+	if r.State == StateVerified {
+		if dup, err := s.dedupe(ctx, a, &r, m); err != nil || dup != nil {
+			if err != nil {
+				return View{}, err
+			}
+			return s.view(ctx, dup, true)
+		}
+		also = append(also, s.notifyFn(ctx, &r, "request_received", nil)...)
+	}
+	ev := store.RequestEvent{RequestID: r.ID, At: now, Actor: a.ID, From: "", To: r.State, Note: note}
+	if err := s.st.CreateRequest(ctx, r, ev, also, s.entry(a, "request.receive", &r, "")); err != nil {
+		return View{}, err
+	}
+	return s.view(ctx, &r, true)
+}

@@ -1,0 +1,125 @@
+// Package dsr runs data-subject requests: intake, identity verification by
+// one-time code, deadlines that match the law (PRC working days, months
+// with extensions), the request workflow with refusal grounds, and
+// fulfilment on Custos's own data.
+package dsr
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/custos-privacy/custos/internal/calendar"
+	"github.com/custos-privacy/custos/internal/manifest"
+)
+
+// States of a request.
+const (
+	StateReceived             = "received"
+	StateAwaitingVerification = "awaiting_verification"
+	StateVerified             = "verified"
+	StateInProgress           = "in_progress"
+	StateAwaitingSubject      = "awaiting_subject"
+	StateExtended             = "extended"
+	StateCompleted            = "completed"
+	StateRefused              = "refused"
+	StateCancelled            = "cancelled"
+	StateWithdrawn            = "withdrawn"
+)
+
+// OpenStates are the states of a request still being worked on.
+var OpenStates = []string{StateReceived, StateAwaitingVerification, StateVerified, StateInProgress, StateAwaitingSubject, StateExtended}
+
+// transitions lists the states each state may move to.
+var transitions = map[string][]string{
+	StateReceived:             {StateAwaitingVerification, StateVerified, StateRefused, StateCancelled, StateWithdrawn},
+	StateAwaitingVerification: {StateVerified, StateRefused, StateCancelled, StateWithdrawn},
+	StateVerified:             {StateInProgress, StateRefused, StateCancelled, StateWithdrawn},
+	StateInProgress:           {StateAwaitingSubject, StateExtended, StateCompleted, StateRefused, StateWithdrawn, StateCancelled},
+	StateAwaitingSubject:      {StateInProgress, StateExtended, StateRefused, StateWithdrawn, StateCancelled},
+	StateExtended:             {StateAwaitingSubject, StateCompleted, StateRefused, StateWithdrawn, StateCancelled},
+}
+
+func canMove(from, to string) bool { return slices.Contains(transitions[from], to) }
+
+// deadlineFor picks the manifest's deadline for a right in a jurisdiction.
+// The most specific rule wins: one naming both the right and the
+// jurisdiction, then the right only, then the jurisdiction only, then a
+// rule naming neither. Among equally specific rules the shortest applies,
+// since the organisation has promised each of them.
+func deadlineFor(m *manifest.Manifest, cal *calendar.Calendar, right, jurisdiction string, received calendar.Date) (manifest.Deadline, bool) {
+	best, bestRank := manifest.Deadline{}, -1
+	var bestDue calendar.Date
+	for _, d := range m.Rights.Deadlines {
+		rightOK := len(d.Rights) == 0 || slices.Contains(d.Rights, right)
+		jurOK := len(d.Jurisdictions) == 0 || slices.Contains(d.Jurisdictions, jurisdiction)
+		if !rightOK || !jurOK {
+			continue
+		}
+		rank := 0
+		if len(d.Rights) > 0 {
+			rank += 2
+		}
+		if len(d.Jurisdictions) > 0 {
+			rank++
+		}
+		due, err := cal.DueDate(received, calendar.Rule{Count: d.Count, Unit: d.Unit})
+		if err != nil {
+			continue
+		}
+		if rank > bestRank || rank == bestRank && due.Date.Before(bestDue) {
+			best, bestRank, bestDue = d, rank, due.Date
+		}
+	}
+	return best, bestRank >= 0
+}
+
+// offered reports whether the manifest offers right in jurisdiction.
+func offered(m *manifest.Manifest, right, jurisdiction string) bool {
+	if right == "deceased" {
+		if m.Rights.Deceased == nil || !m.Rights.Deceased.Allowed {
+			return false
+		}
+	}
+	for _, r := range m.Rights.Offered {
+		if r.Right == right && (len(r.Jurisdictions) == 0 || slices.Contains(r.Jurisdictions, jurisdiction)) {
+			return true
+		}
+	}
+	return false
+}
+
+// Jurisdictions lists the manifest's jurisdiction ids; requests default to the first.
+func jurisdictions(m *manifest.Manifest) []string {
+	var out []string
+	for _, j := range m.Jurisdiction {
+		out = append(out, j.ID)
+	}
+	return out
+}
+
+func describe(d manifest.Deadline) string {
+	s := fmt.Sprintf("%d %s", d.Count, d.Unit)
+	if d.Extension != nil {
+		s += fmt.Sprintf(" (+%d %s)", d.Extension.Count, d.Extension.Unit)
+	}
+	return s
+}
+
+// refusalGround checks a ground against the manifest's statutory list.
+func refusalGround(m *manifest.Manifest, ground string) bool {
+	for _, g := range m.Rights.RefusalGrounds {
+		if g.ID == ground {
+			return true
+		}
+	}
+	return false
+}
+
+func groundIDs(m *manifest.Manifest) string {
+	var ids []string
+	for _, g := range m.Rights.RefusalGrounds {
+		ids = append(ids, g.ID)
+	}
+	return strings.Join(ids, ", ")
+}

@@ -1,0 +1,203 @@
+package dsr
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base32"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/custos-privacy/custos/internal/audit"
+	"github.com/custos-privacy/custos/internal/calendar"
+	"github.com/custos-privacy/custos/internal/consent"
+	"github.com/custos-privacy/custos/internal/fault"
+	"github.com/custos-privacy/custos/internal/identity"
+	"github.com/custos-privacy/custos/internal/notify"
+	"github.com/custos-privacy/custos/internal/seal"
+	"github.com/custos-privacy/custos/internal/store"
+)
+
+// Store is the persistence requests need.
+type Store interface {
+	CreateRequest(ctx context.Context, r store.Request, ev store.RequestEvent, also []store.TxFn, entries ...audit.Entry) error
+	UpdateRequest(ctx context.Context, r *store.Request, ev store.RequestEvent, also []store.TxFn, entries ...audit.Entry) error
+	Request(ctx context.Context, id string) (store.Request, error)
+	RequestEvents(ctx context.Context, id string) ([]store.RequestEvent, error)
+	Requests(ctx context.Context, f store.RequestFilter) ([]store.Request, error)
+	PutOTPFn(o store.OTP) store.TxFn
+	DeleteOTPFn(requestID string) store.TxFn
+	OTP(ctx context.Context, requestID string) (store.OTP, error)
+	CountOTPAttempt(ctx context.Context, requestID string) (int, error)
+	OutboxFn(d notify.Delivery) store.TxFn
+	EraseSubjectFn(subjectID string) store.TxFn
+	PutBundleFn(b store.Bundle) store.TxFn
+	BundleByToken(ctx context.Context, tokenHash []byte) (store.Bundle, error)
+	CountDownload(ctx context.Context, id string, entries ...audit.Entry) error
+	Subject(ctx context.Context, id string) (store.Subject, error)
+	SubjectByIdentity(ctx context.Context, hash []byte) (string, error)
+}
+
+// Options configure the service.
+type Options struct {
+	Hasher   *identity.Hasher
+	Sealer   *seal.Sealer
+	Calendar *calendar.Calendar
+	Logger   *slog.Logger
+	Now      func() time.Time
+	// CodeTTL is how long a one-time code is valid (default 15 min);
+	// MaxAttempts how many tries it allows (default 5).
+	CodeTTL     time.Duration
+	MaxAttempts int
+	// Per-hour request limits for the public intake, per claimed identity
+	// and per source address (defaults 5 and 30).
+	PerIdentity, PerAddress int
+}
+
+// Service runs requests.
+type Service struct {
+	st      Store
+	consent *consent.Service
+	opt     Options
+	log     *slog.Logger
+	now     func() time.Time
+	cal     atomic.Pointer[calendar.Calendar]
+	limits  *limiter
+	codeKey []byte
+}
+
+// New builds the service.
+func New(st Store, cs *consent.Service, opt Options) (*Service, error) {
+	if opt.Hasher == nil || opt.Sealer == nil {
+		return nil, fmt.Errorf("requests need the identity key and the data keyset")
+	}
+	if opt.Calendar == nil {
+		opt.Calendar = calendar.Builtin()
+	}
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if opt.CodeTTL <= 0 {
+		opt.CodeTTL = 15 * time.Minute
+	}
+	if opt.MaxAttempts <= 0 {
+		opt.MaxAttempts = 5
+	}
+	if opt.PerIdentity <= 0 {
+		opt.PerIdentity = 5
+	}
+	if opt.PerAddress <= 0 {
+		opt.PerAddress = 30
+	}
+	s := &Service{st: st, consent: cs, opt: opt, log: opt.Logger, now: opt.Now, limits: newLimiter()}
+	s.cal.Store(opt.Calendar)
+	s.codeKey = make([]byte, 32)
+	rand.Read(s.codeKey)
+	return s, nil
+}
+
+// Calendar returns the working-day calendar in force.
+func (s *Service) Calendar() *calendar.Calendar { return s.cal.Load() }
+
+// LoadCalendar adds newer calendar data at run time and recomputes the due
+// dates of open requests that were provisional.
+func (s *Service) LoadCalendar(ctx context.Context, a consent.Actor, files ...[]byte) (int, error) {
+	next, err := s.Calendar().With(files...)
+	if err != nil {
+		return 0, fault.New(fault.Invalid, "invalid_calendar", "%v", err)
+	}
+	s.cal.Store(next)
+	open, err := s.st.Requests(ctx, store.RequestFilter{States: OpenStates, Limit: 100000})
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for i := range open {
+		r := &open[i]
+		if !r.DueProvisional {
+			continue
+		}
+		if err := s.recompute(r); err != nil {
+			return n, err
+		}
+		ev := store.RequestEvent{RequestID: r.ID, At: s.now(), Actor: a.ID, From: r.State, To: r.State, Note: "due date recomputed with calendar " + next.Version()}
+		if err := s.st.UpdateRequest(ctx, r, ev, nil, s.entry(a, "request.recompute", r, "")); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
+
+func (s *Service) entry(a consent.Actor, action string, r *store.Request, detail string) audit.Entry {
+	if detail == "" {
+		detail = "{}"
+	}
+	object := "request:" + r.ID
+	if r.SubjectID != "" {
+		object = "subject:" + r.SubjectID
+		d := map[string]any{}
+		json.Unmarshal([]byte(detail), &d)
+		d["request"] = r.ID
+		b, _ := json.Marshal(d)
+		detail = string(b)
+	}
+	return audit.Entry{At: s.now(), Actor: a.ID, Role: a.Role, Place: a.Place, Action: action, Object: object, Purpose: "rights_request", Outcome: audit.OutcomeOK, Detail: detail}
+}
+
+func newID(prefix string) string {
+	var b [15]byte
+	ms := uint64(time.Now().UnixMilli())
+	for i := 5; i >= 0; i-- {
+		b[i] = byte(ms)
+		ms >>= 8
+	}
+	rand.Read(b[6:])
+	return prefix + strings.ToLower(base32.HexEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:]))
+}
+
+// codeHash binds a code to its request, so a code cannot be replayed on another.
+func (s *Service) codeHash(requestID, code string) []byte {
+	m := hmac.New(sha256.New, s.codeKey)
+	m.Write([]byte(requestID + "\x00" + code))
+	return m.Sum(nil)
+}
+
+// limiter counts events per key in a sliding hour. It is per instance: the
+// per-code attempt limit, kept in the database, is the hard guard.
+type limiter struct {
+	mu sync.Mutex
+	m  map[string][]time.Time
+}
+
+func newLimiter() *limiter { return &limiter{m: map[string][]time.Time{}} }
+
+func (l *limiter) allow(key string, limit int, now time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.m) > 100000 {
+		clear(l.m)
+	}
+	cut := now.Add(-time.Hour)
+	ts := l.m[key]
+	i := 0
+	for i < len(ts) && ts[i].Before(cut) {
+		i++
+	}
+	ts = ts[i:]
+	if len(ts) >= limit {
+		l.m[key] = ts
+		return false
+	}
+	l.m[key] = append(ts, now)
+	return true
+}

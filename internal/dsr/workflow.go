@@ -1,0 +1,456 @@
+package dsr
+
+import (
+	"context"
+	"crypto/hmac"
+	"encoding/json"
+	"errors"
+	"math"
+	"time"
+
+	"github.com/custos-privacy/custos/internal/calendar"
+	"github.com/custos-privacy/custos/internal/consent"
+	"github.com/custos-privacy/custos/internal/fault"
+	"github.com/custos-privacy/custos/internal/manifest"
+	"github.com/custos-privacy/custos/internal/notify"
+	"github.com/custos-privacy/custos/internal/store"
+)
+
+var (
+	errNotFound   = fault.New(fault.NotFound, "request_not_found", "no such request")
+	errBadCode    = fault.New(fault.Invalid, "invalid_code", "the code is wrong or has expired; ask for a new request if it keeps failing")
+	errTooManyTry = fault.New(fault.TooMany, "too_many_attempts", "too many wrong codes; the request was cancelled, submit a new one")
+)
+
+func (s *Service) load(ctx context.Context, id string) (*store.Request, error) {
+	r, err := s.st.Request(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// move changes state, records the event, audits and notifies, in one transaction.
+func (s *Service) move(ctx context.Context, a consent.Actor, r *store.Request, to, note, template string, data map[string]string, also ...store.TxFn) error {
+	if !canMove(r.State, to) {
+		return fault.New(fault.Conflict, "invalid_transition", "a request that is %s cannot become %s", r.State, to)
+	}
+	from := r.State
+	s.clock(r, to)
+	r.State, r.UpdatedAt = to, s.now()
+	if template != "" && r.SubjectID != "" {
+		also = append(also, s.notifyFn(ctx, r, template, data)...)
+	}
+	ev := store.RequestEvent{RequestID: r.ID, At: r.UpdatedAt, Actor: a.ID, From: from, To: to, Note: note}
+	detail, _ := json.Marshal(map[string]string{"from": from, "to": to})
+	err := s.st.UpdateRequest(ctx, r, ev, also, s.entry(a, "request."+to, r, string(detail)))
+	if errors.Is(err, store.ErrStale) {
+		return fault.New(fault.Conflict, "request_changed", "the request changed meanwhile; reload it")
+	}
+	return err
+}
+
+// clock applies the manifest's rule for time spent waiting on the subject:
+// pause (the due date moves by the days waited), restart (the period starts
+// again when the wait ends) or run (nothing changes).
+func (s *Service) clock(r *store.Request, to string) {
+	waiting := to == StateAwaitingVerification || to == StateAwaitingSubject
+	switch {
+	case waiting && r.PausedSince.IsZero():
+		r.PausedSince = s.now()
+	case !waiting && !r.PausedSince.IsZero():
+		m, err := s.policy()
+		rule := "pause"
+		if err == nil {
+			if d, ok := deadlineFor(m, s.Calendar(), r.Kind, r.Jurisdiction, s.receivedDate(r)); ok && d.Clock != "" {
+				rule = d.Clock
+			}
+		}
+		start, end := calendar.FromTime(r.PausedSince), calendar.FromTime(s.now())
+		days := calendar.DaysUntil(start, end)
+		r.PausedSince = time.Time{}
+		switch rule {
+		case "pause":
+			if days > 0 {
+				r.PausedDays += days
+				s.recompute(r)
+			}
+		case "restart":
+			r.ReceivedDate = end.String()
+			r.PausedDays = 0
+			s.recompute(r)
+		}
+	}
+}
+
+func (s *Service) receivedDate(r *store.Request) calendar.Date {
+	d, err := calendar.ParseDate(r.ReceivedDate)
+	if err != nil {
+		return calendar.FromTime(r.ReceivedAt)
+	}
+	return d
+}
+
+// recompute derives the due date from receipt, the rule, pauses and any
+// extension, on the calendar in force.
+func (s *Service) recompute(r *store.Request) error {
+	m, err := s.policy()
+	if err != nil {
+		return err
+	}
+	cal := s.Calendar()
+	received := s.receivedDate(r)
+	d, ok := deadlineFor(m, cal, r.Kind, r.Jurisdiction, received)
+	if !ok {
+		return nil
+	}
+	due, err := cal.DueDate(received, calendar.Rule{Count: d.Count, Unit: d.Unit})
+	if err != nil {
+		return err
+	}
+	date := due.Date
+	provisional := due.Provisional
+	if r.PausedDays > 0 {
+		date = cal.Shift(date, r.PausedDays)
+	}
+	if r.Extended && d.Extension != nil {
+		ext, err := cal.Extend(date, calendar.Rule{Count: d.Extension.Count, Unit: d.Extension.Unit})
+		if err != nil {
+			return err
+		}
+		date, provisional = ext.Date, provisional || ext.Provisional
+	}
+	r.DueDate, r.DueProvisional, r.CalendarVersion, r.Deadline = date.String(), provisional, cal.Version(), describe(d)
+	return nil
+}
+
+// notifyFn queues a message to the subject about their request.
+func (s *Service) notifyFn(ctx context.Context, r *store.Request, template string, data map[string]string) []store.TxFn {
+	ch, addr, ok := s.contact(ctx, r.SubjectID)
+	if !ok {
+		return nil
+	}
+	all := map[string]string{"request": r.ID, "type": r.Kind, "state": r.State, "due_date": r.DueDate}
+	for k, v := range data {
+		all[k] = v
+	}
+	d, err := notify.NewDelivery(s.opt.Sealer, ch, addr, template, r.Language, all)
+	if err != nil {
+		s.log.Error("cannot queue notification", "request", r.ID, "template", template, "err", err)
+		return nil
+	}
+	d.Subject, d.Request = r.SubjectID, r.ID
+	return []store.TxFn{s.st.OutboxFn(d)}
+}
+
+// Verify checks a one-time code. Each attempt is counted durably before
+// the comparison, which takes constant time; after the last allowed
+// attempt the request is cancelled.
+func (s *Service) Verify(ctx context.Context, a consent.Actor, id, code string) (View, error) {
+	r, err := s.load(ctx, id)
+	if err != nil {
+		return View{}, err
+	}
+	if r.State != StateAwaitingVerification {
+		return View{}, fault.New(fault.Conflict, "not_awaiting_verification", "this request is not waiting for a code")
+	}
+	if !s.limits.allow("verify:"+a.Place, 10*s.opt.MaxAttempts, s.now()) {
+		return View{}, errRateLimited
+	}
+	attempts, err := s.st.CountOTPAttempt(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return View{}, errBadCode
+	}
+	if err != nil {
+		return View{}, err
+	}
+	otp, err := s.st.OTP(ctx, id)
+	if err != nil {
+		return View{}, err
+	}
+	good := hmac.Equal(otp.CodeHash, s.codeHash(id, code)) && len(otp.IdentityHash) > 0
+	if attempts > s.opt.MaxAttempts {
+		if r.State == StateAwaitingVerification {
+			s.move(ctx, a, r, StateCancelled, "too many wrong codes", "", nil, s.st.DeleteOTPFn(id))
+		}
+		return View{}, errTooManyTry
+	}
+	if !good || s.now().After(otp.ExpiresAt) {
+		return View{}, errBadCode
+	}
+	if r.SubjectID == "" {
+		sid, err := s.st.SubjectByIdentity(ctx, otp.IdentityHash)
+		if err != nil {
+			return View{}, errBadCode
+		}
+		r.SubjectID = sid
+	}
+	m, err := s.policy()
+	if err != nil {
+		return View{}, err
+	}
+	if dup, err := s.dedupe(ctx, a, r, m); err != nil || dup != nil {
+		if err != nil {
+			return View{}, err
+		}
+		return s.view(ctx, dup, false)
+	}
+	if err := s.move(ctx, a, r, StateVerified, "identity verified by one-time code", "request_received", nil, s.st.DeleteOTPFn(id)); err != nil {
+		return View{}, err
+	}
+	return s.view(ctx, r, false)
+}
+
+// OperatorVerify records an operator's verification of identity.
+func (s *Service) OperatorVerify(ctx context.Context, a consent.Actor, id, evidence string) (View, error) {
+	if evidence == "" {
+		return View{}, fault.New(fault.Invalid, "evidence_required", "record how the identity was verified").At("evidence")
+	}
+	r, err := s.load(ctx, id)
+	if err != nil {
+		return View{}, err
+	}
+	if r.SubjectID == "" {
+		return View{}, fault.New(fault.Invalid, "no_subject", "the request is not matched to a subject; it can only be verified by code")
+	}
+	var f Flags
+	json.Unmarshal([]byte(r.Flags), &f)
+	f.Evidence = evidence
+	b, _ := json.Marshal(f)
+	r.Flags = string(b)
+	if err := s.move(ctx, a, r, StateVerified, "identity verified by the operator", "request_received", nil, s.st.DeleteOTPFn(id)); err != nil {
+		return View{}, err
+	}
+	return s.view(ctx, r, true)
+}
+
+// dedupe merges a request into an open one of the same kind for the same
+// subject, and flags repeated requests under the manifest's fee policy.
+// It returns the open request when r was merged into it.
+func (s *Service) dedupe(ctx context.Context, a consent.Actor, r *store.Request, m *manifest.Manifest) (*store.Request, error) {
+	open, err := s.st.Requests(ctx, store.RequestFilter{SubjectID: r.SubjectID, Kind: r.Kind, States: []string{StateVerified, StateInProgress, StateAwaitingSubject, StateExtended}})
+	if err != nil {
+		return nil, err
+	}
+	for i := range open {
+		if open[i].ID == r.ID {
+			continue
+		}
+		r.DuplicateOf = open[i].ID
+		note := "merged into the open request " + open[i].ID
+		if r.Version > 0 && r.State != StateReceived {
+			if err := s.move(ctx, a, r, StateCancelled, note, "", nil, s.st.DeleteOTPFn(r.ID)); err != nil {
+				return nil, err
+			}
+		} else {
+			r.State = StateCancelled
+			ev := store.RequestEvent{RequestID: r.ID, At: s.now(), Actor: a.ID, To: StateCancelled, Note: note}
+			if err := s.st.CreateRequest(ctx, *r, ev, nil, s.entry(a, "request.merge", r, "")); err != nil {
+				return nil, err
+			}
+		}
+		return &open[i], nil
+	}
+	if fees := m.Rights.Fees; fees != nil && fees.RepeatedCount > 0 && fees.RepeatedWindow != nil {
+		since := s.now()
+		switch fees.RepeatedWindow.Unit {
+		case "days":
+			since = since.AddDate(0, 0, -fees.RepeatedWindow.Count)
+		case "months":
+			since = since.AddDate(0, -fees.RepeatedWindow.Count, 0)
+		case "years":
+			since = since.AddDate(-fees.RepeatedWindow.Count, 0, 0)
+		}
+		prior, err := s.st.Requests(ctx, store.RequestFilter{SubjectID: r.SubjectID, Kind: r.Kind, Since: since, Limit: 1000})
+		if err != nil {
+			return nil, err
+		}
+		n := 0
+		for _, p := range prior {
+			if p.ID != r.ID && p.DuplicateOf == "" {
+				n++
+			}
+		}
+		if n >= fees.RepeatedCount {
+			var f Flags
+			json.Unmarshal([]byte(r.Flags), &f)
+			f.Repeated, f.FeePolicy = true, fees.Policy
+			b, _ := json.Marshal(f)
+			r.Flags = string(b)
+		}
+	}
+	return nil, nil
+}
+
+// Approve starts work on a verified request.
+func (s *Service) Approve(ctx context.Context, a consent.Actor, id string) (View, error) {
+	return s.simple(ctx, a, id, StateInProgress, "work started", "")
+}
+
+// AwaitSubject asks the subject for something; the clock follows the manifest's rule.
+func (s *Service) AwaitSubject(ctx context.Context, a consent.Actor, id, reason string) (View, error) {
+	if reason == "" {
+		return View{}, fault.New(fault.Invalid, "reason_required", "say what the subject must provide").At("reason")
+	}
+	return s.simple(ctx, a, id, StateAwaitingSubject, reason, "request_awaiting_subject")
+}
+
+// Resume continues after the subject answered.
+func (s *Service) Resume(ctx context.Context, a consent.Actor, id string) (View, error) {
+	return s.simple(ctx, a, id, StateInProgress, "the subject answered", "")
+}
+
+func (s *Service) simple(ctx context.Context, a consent.Actor, id, to, note, template string) (View, error) {
+	r, err := s.load(ctx, id)
+	if err != nil {
+		return View{}, err
+	}
+	if err := s.move(ctx, a, r, to, note, template, map[string]string{"reason": note}); err != nil {
+		return View{}, err
+	}
+	return s.view(ctx, r, true)
+}
+
+// Extend extends the deadline once, as far as the manifest allows, with a
+// reason the subject is told; where the manifest requires notice within
+// the first period, it must happen before the original due date.
+func (s *Service) Extend(ctx context.Context, a consent.Actor, id, reason string) (View, error) {
+	if reason == "" {
+		return View{}, fault.New(fault.Invalid, "reason_required", "an extension needs a reason the subject is told").At("reason")
+	}
+	r, err := s.load(ctx, id)
+	if err != nil {
+		return View{}, err
+	}
+	m, err := s.policy()
+	if err != nil {
+		return View{}, err
+	}
+	d, ok := deadlineFor(m, s.Calendar(), r.Kind, r.Jurisdiction, s.receivedDate(r))
+	if !ok || d.Extension == nil {
+		return View{}, fault.New(fault.Invalid, "extension_not_allowed", "the policy allows no extension for this request")
+	}
+	if r.Extended {
+		return View{}, fault.New(fault.Conflict, "already_extended", "the deadline was already extended")
+	}
+	due, _ := calendar.ParseDate(r.DueDate)
+	if d.Extension.NoticeWithinFirstPeriod && due.Before(calendar.FromTime(s.now())) {
+		return View{}, fault.New(fault.Invalid, "extension_too_late", "the extension had to be announced before %s", r.DueDate)
+	}
+	r.Extended = true
+	if err := s.recompute(r); err != nil {
+		return View{}, err
+	}
+	if err := s.move(ctx, a, r, StateExtended, reason, "request_extended", map[string]string{"reason": reason}); err != nil {
+		return View{}, err
+	}
+	return s.view(ctx, r, true)
+}
+
+// Refuse refuses a request on one of the manifest's statutory grounds,
+// with an explanation sent to the subject.
+func (s *Service) Refuse(ctx context.Context, a consent.Actor, id, ground, explanation string) (View, error) {
+	m, err := s.policy()
+	if err != nil {
+		return View{}, err
+	}
+	if !refusalGround(m, ground) {
+		return View{}, fault.New(fault.Invalid, "invalid_ground", "the ground must be one the policy states: %s", groundIDs(m)).At("ground")
+	}
+	if explanation == "" {
+		return View{}, fault.New(fault.Invalid, "explanation_required", "a refusal is explained to the subject").At("explanation")
+	}
+	r, err := s.load(ctx, id)
+	if err != nil {
+		return View{}, err
+	}
+	r.RefusalGround, r.Explanation = ground, explanation
+	if err := s.move(ctx, a, r, StateRefused, ground, "request_refused", map[string]string{"reason": explanation, "ground": ground}); err != nil {
+		return View{}, err
+	}
+	return s.view(ctx, r, true)
+}
+
+// Withdraw is the subject taking the request back (also undoing an account
+// cancellation inside its cooling-off period).
+func (s *Service) Withdraw(ctx context.Context, a consent.Actor, id string) (View, error) {
+	r, err := s.load(ctx, id)
+	if err != nil {
+		return View{}, err
+	}
+	if !r.EffectiveAt.IsZero() && !s.now().Before(r.EffectiveAt) {
+		return View{}, fault.New(fault.Conflict, "cancellation_effective", "the account cancellation already took effect")
+	}
+	if err := s.move(ctx, a, r, StateWithdrawn, "withdrawn by the subject", "request_withdrawn", nil); err != nil {
+		return View{}, err
+	}
+	return s.view(ctx, r, false)
+}
+
+// Get returns a request for operators, with its history.
+func (s *Service) Get(ctx context.Context, id string) (View, error) {
+	r, err := s.load(ctx, id)
+	if err != nil {
+		return View{}, err
+	}
+	return s.view(ctx, r, true)
+}
+
+// Status returns what the requester may see: no subject id, no evidence.
+func (s *Service) Status(ctx context.Context, id string) (View, error) {
+	r, err := s.load(ctx, id)
+	if err != nil {
+		return View{}, err
+	}
+	v, err := s.view(ctx, r, true)
+	v.SubjectID, v.Flags = "", Flags{}
+	for i := range v.History {
+		v.History[i].Actor = ""
+	}
+	return v, err
+}
+
+// List lists requests: open ones by default, soonest due first.
+func (s *Service) List(ctx context.Context, f store.RequestFilter) ([]View, error) {
+	if len(f.States) == 0 {
+		f.States = OpenStates
+	}
+	rs, err := s.st.Requests(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]View, len(rs))
+	for i := range rs {
+		out[i], _ = s.view(ctx, &rs[i], false)
+	}
+	return out, nil
+}
+
+func (s *Service) view(ctx context.Context, r *store.Request, history bool) (View, error) {
+	v := View{ID: r.ID, Type: r.Kind, Jurisdiction: r.Jurisdiction, State: r.State, SubjectID: r.SubjectID, Channel: r.Channel,
+		ReceivedAt: r.ReceivedAt, DueDate: r.DueDate, DueProvisional: r.DueProvisional, Deadline: r.Deadline, CalendarVersion: r.CalendarVersion,
+		Extended: r.Extended, ClockPaused: !r.PausedSince.IsZero(), DuplicateOf: r.DuplicateOf, RefusalGround: r.RefusalGround, Explanation: r.Explanation}
+	json.Unmarshal([]byte(r.Flags), &v.Flags)
+	if due, err := calendar.ParseDate(r.DueDate); err == nil {
+		v.DaysLeft = calendar.DaysUntil(calendar.FromTime(s.now()), due)
+	} else {
+		v.DaysLeft = math.MinInt32
+	}
+	if !r.EffectiveAt.IsZero() {
+		t := r.EffectiveAt
+		v.EffectiveAt = &t
+	}
+	if history {
+		evs, err := s.st.RequestEvents(ctx, r.ID)
+		if err != nil {
+			return View{}, err
+		}
+		for _, e := range evs {
+			v.History = append(v.History, HistoryItem{At: e.At, From: e.From, To: e.To, Actor: e.Actor, Note: e.Note})
+		}
+	}
+	return v, nil
+}

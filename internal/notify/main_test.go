@@ -1,0 +1,117 @@
+package notify
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"errors"
+	"flag"
+	"sync"
+	"testing"
+	"time"
+)
+
+// update makes golden-file tests rewrite their files: go test ./internal/notify -update
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// gcmSealer is a Sealer on AES-256-GCM with a random key, standing in for
+// internal/seal in tests.
+type gcmSealer struct{ aead cipher.AEAD }
+
+func newGCMSealer(t *testing.T) *gcmSealer {
+	t.Helper()
+	key := make([]byte, 32)
+	rand.Read(key)
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := cipher.NewGCM(block)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &gcmSealer{aead: a}
+}
+
+func (s *gcmSealer) Seal(plaintext, ad []byte) ([]byte, error) {
+	nonce := make([]byte, s.aead.NonceSize(), s.aead.NonceSize()+len(plaintext)+s.aead.Overhead())
+	rand.Read(nonce)
+	return s.aead.Seal(nonce, nonce, plaintext, ad), nil
+}
+
+func (s *gcmSealer) Open(ciphertext, ad []byte) ([]byte, error) {
+	n := s.aead.NonceSize()
+	if len(ciphertext) < n {
+		return nil, errors.New("short ciphertext")
+	}
+	return s.aead.Open(nil, ciphertext[:n], ciphertext[n:], ad)
+}
+
+// clock is a settable time source for Dispatcher.Now.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = t
+}
+
+var t0 = time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)
+
+const (
+	testEmail = "li.lei@example.com"
+	testPhone = "+8613800138000"
+	testCode  = "482915"
+)
+
+// sampleData holds every value any template uses, in the template's
+// language.
+func sampleData(lang string) map[string]string {
+	d := map[string]string{
+		"code":      testCode,
+		"minutes":   "10",
+		"request":   "req_7f3a9c21",
+		"type":      "deletion",
+		"state":     "received",
+		"due_date":  "2026-03-20",
+		"effective": "2026-04-01",
+		"reason":    "the request covers records held by a processor, who needs more time to find them",
+	}
+	if lang == LangZH {
+		d["reason"] = "请求涉及受托处理者保存的记录，需要更多时间查找"
+	}
+	return d
+}
+
+// sampleFor is sampleData with a reason that fits the template, for
+// messages a reviewer reads.
+func sampleFor(template, lang string) map[string]string {
+	d := sampleData(lang)
+	reasons := map[string][2]string{
+		"request_completed": {
+			"您的账号数据、订单记录和客服工单已删除。按照税法要求，发票保存 5 年。",
+			"Your account data, order history and support tickets have been deleted. Invoices are kept for 5 years, as tax law requires.",
+		},
+		"request_refused": {
+			"我们没有与您提供的信息相关联的个人信息。",
+			"We hold no personal information linked to the details you gave.",
+		},
+		"request_cancelled": {"您撤回了请求。", "You withdrew it."},
+	}
+	if r, ok := reasons[template]; ok {
+		d["reason"] = r[1]
+		if lang == LangZH {
+			d["reason"] = r[0]
+		}
+	}
+	return d
+}

@@ -1,0 +1,164 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/custos-privacy/custos/internal/audit"
+	"github.com/custos-privacy/custos/internal/notify"
+)
+
+// OutboxFn queues a delivery inside another change's transaction, so the
+// message is sent if and only if the change lands.
+func (s *Store) OutboxFn(d notify.Delivery) TxFn {
+	return func(ctx context.Context, tx *sql.Tx) error {
+		data, _ := json.Marshal(d.Data)
+		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO outbox (id, channel, to_sealed, template, language, data, attempts, next_at, status, last_error, subject_id, request_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+			d.ID, d.Channel, d.ToSealed, d.Template, d.Lang, string(data), d.Attempts, micros(d.NextAt), d.Status, d.LastError, d.Subject, d.Request, micros(time.Now()))
+		if err != nil {
+			return fmt.Errorf("queue delivery: %w", mapErr(err))
+		}
+		return nil
+	}
+}
+
+// Outbox adapts the store to notify.Outbox.
+func (s *Store) Outbox() notify.Outbox { return outbox{s} }
+
+type outbox struct{ s *Store }
+
+func (o outbox) Enqueue(ctx context.Context, d notify.Delivery) error {
+	return o.s.Submit(ctx, &Write{Fn: o.s.OutboxFn(d)})
+}
+
+func (o outbox) Due(ctx context.Context, now time.Time, limit int) ([]notify.Delivery, error) {
+	s := o.s
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT id, channel, to_sealed, template, language, data, attempts, next_at, status, last_error, subject_id, request_id FROM outbox WHERE status = 'pending' AND next_at <= ? ORDER BY next_at, id LIMIT ?`),
+		micros(now), limit)
+	if err != nil {
+		return nil, fmt.Errorf("outbox: %w", mapErr(err))
+	}
+	defer rows.Close()
+	var out []notify.Delivery
+	for rows.Next() {
+		var d notify.Delivery
+		var data string
+		var next int64
+		if err := rows.Scan(&d.ID, &d.Channel, &d.ToSealed, &d.Template, &d.Lang, &data, &d.Attempts, &next, &d.Status, &d.LastError, &d.Subject, &d.Request); err != nil {
+			return nil, fmt.Errorf("outbox: %w", mapErr(err))
+		}
+		d.NextAt = fromMicros(next)
+		json.Unmarshal([]byte(data), &d.Data)
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+func (o outbox) MarkSent(ctx context.Context, id string, at time.Time) error {
+	s := o.s
+	return s.Submit(ctx, &Write{Fn: func(ctx context.Context, tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, s.q(`UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1 WHERE id = ?`), micros(at), id)
+		return mapErr(err)
+	}})
+}
+
+func (o outbox) MarkFailed(ctx context.Context, id string, attempts int, next time.Time, dead bool, reason string) error {
+	s := o.s
+	status := "pending"
+	if dead {
+		status = "dead"
+	}
+	return s.Submit(ctx, &Write{Fn: func(ctx context.Context, tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, s.q(`UPDATE outbox SET status = ?, attempts = ?, next_at = ?, last_error = ? WHERE id = ?`), status, attempts, micros(next), reason, id)
+		return mapErr(err)
+	}})
+}
+
+// Deliveries lists a request's messages (without addresses), for its record.
+func (s *Store) Deliveries(ctx context.Context, requestID string) ([]notify.Delivery, error) {
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT id, channel, template, language, attempts, status, last_error FROM outbox WHERE request_id = ? ORDER BY created_at, id`), requestID)
+	if err != nil {
+		return nil, fmt.Errorf("deliveries: %w", mapErr(err))
+	}
+	defer rows.Close()
+	var out []notify.Delivery
+	for rows.Next() {
+		var d notify.Delivery
+		if err := rows.Scan(&d.ID, &d.Channel, &d.Template, &d.Lang, &d.Attempts, &d.Status, &d.LastError); err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// EraseSubjectFn removes a subject's identities and personal attributes and
+// the particulars of its requests, keeping the opaque id the ledger refers to.
+func (s *Store) EraseSubjectFn(subjectID string) TxFn {
+	return func(ctx context.Context, tx *sql.Tx) error {
+		now := micros(time.Now())
+		for _, q := range []string{
+			`DELETE FROM identities WHERE subject_id = ?`,
+			`UPDATE subjects SET guardian_id = NULL WHERE guardian_id = ?`,
+			`UPDATE requests SET details = NULL WHERE subject_id = ?`,
+			`DELETE FROM otps WHERE request_id IN (SELECT id FROM requests WHERE subject_id = ?)`,
+			`DELETE FROM bundles WHERE subject_id = ?`,
+		} {
+			if _, err := tx.ExecContext(ctx, s.q(q), subjectID); err != nil {
+				return fmt.Errorf("erase subject: %w", mapErr(err))
+			}
+		}
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE subjects SET birth_date = NULL, age_band = NULL, guardian_id = NULL, erased_at = ?, updated_at = ? WHERE id = ?`), now, now, subjectID); err != nil {
+			return fmt.Errorf("erase subject: %w", mapErr(err))
+		}
+		return nil
+	}
+}
+
+// Bundle is a sealed export for one request.
+type Bundle struct {
+	ID        string
+	RequestID string
+	SubjectID string
+	Sealed    []byte
+	TokenHash []byte
+	ExpiresAt time.Time
+	CreatedAt time.Time
+	Downloads int
+}
+
+// PutBundleFn stores a bundle inside a request change.
+func (s *Store) PutBundleFn(b Bundle) TxFn {
+	return func(ctx context.Context, tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO bundles (id, request_id, subject_id, sealed, token_hash, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`),
+			b.ID, b.RequestID, b.SubjectID, b.Sealed, b.TokenHash, micros(b.ExpiresAt), micros(b.CreatedAt))
+		if err != nil {
+			return fmt.Errorf("store bundle: %w", mapErr(err))
+		}
+		return nil
+	}
+}
+
+// BundleByToken finds a bundle by the hash of its download token.
+func (s *Store) BundleByToken(ctx context.Context, tokenHash []byte) (Bundle, error) {
+	var b Bundle
+	var exp, created int64
+	err := s.r.QueryRowContext(ctx, s.q(`SELECT id, request_id, subject_id, sealed, token_hash, expires_at, created_at, downloads FROM bundles WHERE token_hash = ?`), tokenHash).
+		Scan(&b.ID, &b.RequestID, &b.SubjectID, &b.Sealed, &b.TokenHash, &exp, &created, &b.Downloads)
+	if err != nil {
+		return Bundle{}, fmt.Errorf("bundle: %w", mapErr(err))
+	}
+	b.ExpiresAt, b.CreatedAt = fromMicros(exp), fromMicros(created)
+	return b, nil
+}
+
+// CountDownload records a download, with its audit entry.
+func (s *Store) CountDownload(ctx context.Context, id string, entries ...audit.Entry) error {
+	return s.Submit(ctx, &Write{Fn: func(ctx context.Context, tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, s.q(`UPDATE bundles SET downloads = downloads + 1 WHERE id = ?`), id)
+		return mapErr(err)
+	}, Audit: entries})
+}
