@@ -107,14 +107,24 @@ func (s *Service) recompute(r *store.Request) error {
 	if !ok {
 		return nil
 	}
-	due, err := cal.DueDate(received, calendar.Rule{Count: d.Count, Unit: d.Unit})
+	rule := calendar.Rule{Count: d.Count, Unit: d.Unit}
+	due, err := cal.DueDate(received, rule)
 	if err != nil {
 		return err
 	}
 	date := due.Date
 	provisional := due.Provisional
 	if r.PausedDays > 0 {
-		date = cal.Shift(date, r.PausedDays)
+		if d.Unit == calendar.WorkingDays {
+			// Working days lost to a pause are recounted from a receipt
+			// moved by the days paused, so the due date stays a working day.
+			if due, err = cal.DueAfterPause(received, rule, r.PausedDays); err != nil {
+				return err
+			}
+			date, provisional = due.Date, due.Provisional
+		} else {
+			date = cal.Shift(date, r.PausedDays)
+		}
 	}
 	if r.Extended && d.Extension != nil {
 		ext, err := cal.Extend(date, calendar.Rule{Count: d.Extension.Count, Unit: d.Extension.Unit})
