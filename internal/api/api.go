@@ -83,6 +83,7 @@ func New(opt Options) *API {
 	a := &API{opt: opt, svc: opt.Service, st: opt.Store, log: opt.Logger, mux: http.NewServeMux()}
 	a.keys = newKeyCache(opt.Store)
 	a.metrics = newMetrics(opt.Registry)
+	opt.Registry.MustRegister(newRequestsCollector(a))
 	if opt.Service != nil {
 		opt.Service.OnChange(func(c store.Change) {
 			if strings.HasPrefix(c.Action, "key.") {

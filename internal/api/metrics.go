@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strconv"
@@ -77,3 +78,63 @@ func (a *API) metricsHandler(w http.ResponseWriter, r *http.Request, _ consent.A
 }
 
 func errorsIsNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }
+
+// requestsCollector reports open requests by state and by days left to
+// their due date, read when Prometheus scrapes.
+type requestsCollector struct {
+	a        *API
+	byState  *prometheus.Desc
+	byWindow *prometheus.Desc
+}
+
+func newRequestsCollector(a *API) *requestsCollector {
+	return &requestsCollector{a: a,
+		byState:  prometheus.NewDesc("custos_requests_open", "Open rights requests by state.", []string{"state"}, nil),
+		byWindow: prometheus.NewDesc("custos_requests_due", "Open rights requests by time left to their due date.", []string{"window"}, nil),
+	}
+}
+
+func (c *requestsCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.byState
+	ch <- c.byWindow
+}
+
+// window buckets days left: overdue, due today, within 3 days, within 7, later.
+func window(days int) string {
+	switch {
+	case days < 0:
+		return "overdue"
+	case days == 0:
+		return "today"
+	case days <= 3:
+		return "3d"
+	case days <= 7:
+		return "7d"
+	}
+	return "later"
+}
+
+func (c *requestsCollector) Collect(ch chan<- prometheus.Metric) {
+	d := c.a.opt.Requests
+	if d == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	vs, err := d.List(ctx, store.RequestFilter{Limit: 100000})
+	if err != nil {
+		c.a.log.Warn("requests metric", "err", err)
+		return
+	}
+	states, windows := map[string]float64{}, map[string]float64{"overdue": 0, "today": 0, "3d": 0, "7d": 0, "later": 0}
+	for _, v := range vs {
+		states[v.State]++
+		windows[window(v.DaysLeft)]++
+	}
+	for st, n := range states {
+		ch <- prometheus.MustNewConstMetric(c.byState, prometheus.GaugeValue, n, st)
+	}
+	for w, n := range windows {
+		ch <- prometheus.MustNewConstMetric(c.byWindow, prometheus.GaugeValue, n, w)
+	}
+}

@@ -64,6 +64,9 @@ func TestAccessRequestEndToEnd(t *testing.T) {
 	if w2.Code != 202 || acc2.Message != acc.Message || acc2.State != acc.State {
 		t.Errorf("unknown identity answered differently: %d %s", w2.Code, w2.Body)
 	}
+	if m := e.do(t, "GET", "/metrics", "", "", nil).Body.String(); !strings.Contains(m, `custos_requests_open{state="awaiting_verification"} 2`) || !strings.Contains(m, `custos_requests_due{window="later"} 2`) {
+		t.Errorf("metrics do not count the two open requests:\n%s", grepLines(m, "custos_requests"))
+	}
 	code := codeSent(t, e, dir, acc.ID)
 	if code == "" {
 		t.Fatal("no code was sent to the email on file")
@@ -129,4 +132,14 @@ func TestAccessRequestEndToEnd(t *testing.T) {
 	if strings.Contains(e.log.String(), "lin.wei") || strings.Contains(e.log.String(), code) {
 		t.Error("the log carries the email or the code")
 	}
+}
+
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }

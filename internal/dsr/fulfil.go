@@ -64,6 +64,9 @@ func (s *Service) Complete(ctx context.Context, a consent.Actor, id string, in C
 	if err != nil {
 		return View{}, err
 	}
+	if !out.Pending {
+		out.Also = append(out.Also, s.recipientTasks(r, in)...)
+	}
 	if out.Pending {
 		r.EffectiveAt = out.EffectiveAt
 		r.Explanation = out.Summary
@@ -105,6 +108,7 @@ func (s *Service) RunDue(ctx context.Context) (int, error) {
 		if err != nil {
 			return n, err
 		}
+		also = append(also, s.recipientTasks(r, CompleteInput{})...)
 		if err := s.move(ctx, sys, r, StateCompleted, summary, "request_completed", map[string]string{"reason": summary}, also...); err != nil {
 			return n, err
 		}
@@ -263,4 +267,41 @@ func (o ownData) erase(ctx context.Context, a consent.Actor, r *store.Request, i
 		}
 	}
 	return []store.TxFn{s.st.EraseSubjectFn(r.SubjectID)}, "personal information erased; the consent ledger keeps the opaque id as proof", nil
+}
+
+// recipientTasks lists, for a deletion, cancellation, correction or
+// restriction, every recipient the manifest says receives personal
+// information, with how it is to be told: its webhook, else its notice
+// address, else by hand. Each task is tracked on the request until the
+// recipient acknowledges it.
+func (s *Service) recipientTasks(r *store.Request, in CompleteInput) []store.TxFn {
+	action := map[string]string{"deletion": "deletion", "cancel_account": "deletion", "correction": "correction", "restriction": "restriction"}[r.Kind]
+	if action == "" {
+		return nil
+	}
+	if in.LegalHold != "" {
+		action = "restriction"
+	}
+	m, err := s.policy()
+	if err != nil {
+		return nil
+	}
+	var out []store.TxFn
+	for _, rc := range m.Recipients {
+		if rc.Kind == "authority" || rc.Deidentified || len(rc.Categories) == 0 {
+			continue
+		}
+		method := "manual"
+		switch {
+		case rc.Endpoint != "":
+			method = "webhook"
+		case rc.NoticeEmail != "":
+			method = "email"
+		}
+		cats := slices.Clone(rc.Categories)
+		slices.Sort(cats)
+		out = append(out, s.st.RecipientTaskFn(store.RecipientTask{ID: newID("rt_"), RequestID: r.ID, Recipient: rc.ID, Action: action, Method: method,
+			Categories: cats, State: "pending", NextAt: s.now(), UpdatedAt: s.now()}))
+	}
+	return out
 }

@@ -76,6 +76,18 @@ type View struct {
 	History         []HistoryItem `json:"history,omitempty"`
 	// Download is the link to an export bundle, shown once on completion.
 	Download string `json:"download,omitempty"`
+	// Recipients are the recipients told of a deletion, correction or
+	// restriction, with the state of each notice.
+	Recipients []RecipientState `json:"recipients,omitempty"`
+}
+
+// RecipientState is one recipient's notice.
+type RecipientState struct {
+	Recipient  string   `json:"recipient"`
+	Action     string   `json:"action"`
+	Method     string   `json:"method"`
+	Categories []string `json:"categories"`
+	State      string   `json:"state"`
 }
 
 // Flags are observations about a request.

@@ -40,6 +40,8 @@ type Store interface {
 	PutBundleFn(b store.Bundle) store.TxFn
 	BundleByToken(ctx context.Context, tokenHash []byte) (store.Bundle, error)
 	CountDownload(ctx context.Context, id string, entries ...audit.Entry) error
+	RecipientTaskFn(t store.RecipientTask) store.TxFn
+	RecipientTasks(ctx context.Context, requestID string) ([]store.RecipientTask, error)
 	Subject(ctx context.Context, id string) (store.Subject, error)
 	SubjectByIdentity(ctx context.Context, hash []byte) (string, error)
 }

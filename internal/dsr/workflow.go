@@ -454,6 +454,13 @@ func (s *Service) view(ctx context.Context, r *store.Request, history bool) (Vie
 		v.EffectiveAt = &t
 	}
 	if history {
+		tasks, err := s.st.RecipientTasks(ctx, r.ID)
+		if err != nil {
+			return View{}, err
+		}
+		for _, t := range tasks {
+			v.Recipients = append(v.Recipients, RecipientState{Recipient: t.Recipient, Action: t.Action, Method: t.Method, Categories: t.Categories, State: t.State})
+		}
 		evs, err := s.st.RequestEvents(ctx, r.ID)
 		if err != nil {
 			return View{}, err

@@ -162,3 +162,54 @@ func (s *Store) CountDownload(ctx context.Context, id string, entries ...audit.E
 		return mapErr(err)
 	}, Audit: entries})
 }
+
+// RecipientTask tells one recipient about a deletion, correction or
+// restriction, tracked until acknowledged.
+type RecipientTask struct {
+	ID         string
+	RequestID  string
+	Recipient  string
+	Action     string // deletion, correction, restriction
+	Method     string // webhook, email, manual
+	Categories []string
+	State      string // pending, sent, acknowledged, dead
+	Attempts   int
+	NextAt     time.Time
+	LastError  string
+	UpdatedAt  time.Time
+}
+
+// RecipientTaskFn records a task inside a request change.
+func (s *Store) RecipientTaskFn(t RecipientTask) TxFn {
+	return func(ctx context.Context, tx *sql.Tx) error {
+		cats, _ := json.Marshal(t.Categories)
+		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO recipient_tasks (id, request_id, recipient, action, method, categories, state, attempts, next_at, last_error, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+			t.ID, t.RequestID, t.Recipient, t.Action, t.Method, string(cats), t.State, t.Attempts, micros(t.NextAt), t.LastError, micros(t.UpdatedAt))
+		if err != nil {
+			return fmt.Errorf("recipient task: %w", mapErr(err))
+		}
+		return nil
+	}
+}
+
+// RecipientTasks lists a request's recipient tasks.
+func (s *Store) RecipientTasks(ctx context.Context, requestID string) ([]RecipientTask, error) {
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT id, request_id, recipient, action, method, categories, state, attempts, next_at, last_error, updated_at FROM recipient_tasks WHERE request_id = ? ORDER BY recipient, id`), requestID)
+	if err != nil {
+		return nil, fmt.Errorf("recipient tasks: %w", mapErr(err))
+	}
+	defer rows.Close()
+	var out []RecipientTask
+	for rows.Next() {
+		var t RecipientTask
+		var cats string
+		var next, updated int64
+		if err := rows.Scan(&t.ID, &t.RequestID, &t.Recipient, &t.Action, &t.Method, &cats, &t.State, &t.Attempts, &next, &t.LastError, &updated); err != nil {
+			return nil, fmt.Errorf("recipient tasks: %w", mapErr(err))
+		}
+		json.Unmarshal([]byte(cats), &t.Categories)
+		t.NextAt, t.UpdatedAt = fromMicros(next), fromMicros(updated)
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
