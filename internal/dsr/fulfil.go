@@ -65,6 +65,18 @@ func (s *Service) Complete(ctx context.Context, a consent.Actor, id string, in C
 		return View{}, err
 	}
 	if !out.Pending {
+		for _, ex := range s.opt.Executors {
+			more, err := ex.Execute(ctx, a, r, d, in)
+			if err != nil {
+				return View{}, fmt.Errorf("%s: %w", ex.Name(), err)
+			}
+			if more.Summary != "" {
+				out.Summary += "; " + ex.Name() + ": " + more.Summary
+			}
+			out.Also = append(out.Also, more.Also...)
+		}
+	}
+	if !out.Pending {
 		out.Also = append(out.Also, s.recipientTasks(r, in)...)
 	}
 	if out.Pending {

@@ -60,6 +60,9 @@ type Options struct {
 	// Per-hour request limits for the public intake, per claimed identity
 	// and per source address (defaults 5 and 30).
 	PerIdentity, PerAddress int
+	// Executors carry requests out on systems beyond Custos's own data
+	// (the organisation's databases); they run after the built-in one.
+	Executors []Executor
 }
 
 // Service runs requests.
