@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/custos-privacy/custos/internal/calendar"
 	"github.com/custos-privacy/custos/internal/consent"
 	"github.com/custos-privacy/custos/internal/fault"
 	"github.com/custos-privacy/custos/internal/manifest"
@@ -83,7 +84,7 @@ func (s *Service) Complete(ctx context.Context, a consent.Actor, id string, in C
 		r.EffectiveAt = out.EffectiveAt
 		r.Explanation = out.Summary
 		ev := store.RequestEvent{RequestID: r.ID, At: s.now(), Actor: a.ID, From: r.State, To: r.State, Note: out.Summary}
-		also := append(out.Also, s.notifyFn(ctx, r, "cancellation_scheduled", map[string]string{"effective": out.EffectiveAt.Format(time.DateOnly)})...)
+		also := append(out.Also, s.notifyFn(ctx, r, "cancellation_scheduled", map[string]string{"effective": out.EffectiveAt.In(calendarZone).Format(time.DateOnly)})...)
 		if err := s.st.UpdateRequest(ctx, r, ev, also, s.entry(a, "request.scheduled", r, "")); err != nil {
 			return View{}, err
 		}
@@ -128,6 +129,9 @@ func (s *Service) RunDue(ctx context.Context) (int, error) {
 	}
 	return n, nil
 }
+
+// calendarZone is China time, in which dates shown to subjects are given.
+var calendarZone = calendar.China
 
 // ownData executes requests on the data Custos itself holds.
 type ownData struct{ s *Service }
@@ -182,9 +186,12 @@ func (o ownData) Execute(ctx context.Context, a consent.Actor, r *store.Request,
 		also, summary, err := o.erase(ctx, a, r, in)
 		return Outcome{Summary: summary, Also: also}, err
 	case "cancel_account":
+		if !r.EffectiveAt.IsZero() && s.now().Before(r.EffectiveAt) {
+			return Outcome{}, fault.New(fault.Conflict, "cancellation_scheduled", "the cancellation takes effect on %s; it is carried out then", r.EffectiveAt.In(calendarZone).Format(time.DateOnly))
+		}
 		if c := m.Rights.Cancellation; c != nil && c.CoolingOffDays > 0 && r.EffectiveAt.IsZero() {
 			at := s.now().AddDate(0, 0, c.CoolingOffDays)
-			return Outcome{Pending: true, EffectiveAt: at, Summary: fmt.Sprintf("account cancellation takes effect on %s; it can be withdrawn until then", at.Format(time.DateOnly))}, nil
+			return Outcome{Pending: true, EffectiveAt: at, Summary: fmt.Sprintf("account cancellation takes effect on %s; it can be withdrawn until then", at.In(calendarZone).Format(time.DateOnly))}, nil
 		}
 		also, summary, err := o.erase(ctx, a, r, in)
 		return Outcome{Summary: summary, Also: also}, err

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math/big"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/custos-privacy/custos/internal/calendar"
@@ -300,6 +301,9 @@ func (s *Service) SubmitOperator(ctx context.Context, a consent.Actor, in Input)
 	} else if err != nil {
 		return View{}, err
 	}
+	if err := s.checkRequester(ctx, m, in); err != nil {
+		return View{}, err
+	}
 	r, err := s.newRequest(m, in, "operator")
 	if err != nil {
 		return View{}, err
@@ -332,7 +336,7 @@ func (s *Service) SubmitOperator(ctx context.Context, a consent.Actor, in Input)
 		return View{}, fault.New(fault.Invalid, "invalid_verification", "verification is operator or otp").At("verification")
 	}
 	if r.State == StateVerified {
-		if dup, err := s.dedupe(ctx, a, &r, m); err != nil || dup != nil {
+		if dup, err := s.dedupe(ctx, a, &r, m, false); err != nil || dup != nil {
 			if err != nil {
 				return View{}, err
 			}
@@ -345,4 +349,37 @@ func (s *Service) SubmitOperator(ctx context.Context, a consent.Actor, in Input)
 		return View{}, err
 	}
 	return s.view(ctx, &r, true)
+}
+
+// checkRequester accepts a requester other than the subject only where the
+// law gives them standing: the registered guardian of a minor, or (with
+// evidence) a close relative of a deceased person.
+func (s *Service) checkRequester(ctx context.Context, m *manifest.Manifest, in Input) error {
+	if in.RequesterID == "" || in.RequesterID == in.SubjectID {
+		return nil
+	}
+	if in.Type == "deceased" {
+		return consent.ValidateSubjectID(in.RequesterID)
+	}
+	sub, err := s.st.Subject(ctx, in.SubjectID)
+	if err != nil {
+		return err
+	}
+	age := 0
+	if _, _, pol, err := s.consent.Policy(); err == nil {
+		age = pol.GuardianAge
+	}
+	minor := false
+	if age > 0 && sub.BirthDate != "" {
+		if d, err := time.Parse(time.DateOnly, sub.BirthDate); err == nil {
+			minor = s.now().Before(d.AddDate(age, 0, 0))
+		}
+	}
+	if age > 0 && strings.HasPrefix(sub.AgeBand, "under_") {
+		minor = true
+	}
+	if !minor || sub.GuardianID == "" || sub.GuardianID != in.RequesterID {
+		return fault.New(fault.Invalid, "requester_not_entitled", "only the subject, the registered guardian of a minor, or a close relative of a deceased person may make this request").At("requester_id")
+	}
+	return nil
 }

@@ -202,7 +202,7 @@ func (s *Service) Verify(ctx context.Context, a consent.Actor, id, code string) 
 	if err != nil {
 		return View{}, err
 	}
-	if dup, err := s.dedupe(ctx, a, r, m); err != nil || dup != nil {
+	if dup, err := s.dedupe(ctx, a, r, m, true); err != nil || dup != nil {
 		if err != nil {
 			return View{}, err
 		}
@@ -226,11 +226,24 @@ func (s *Service) OperatorVerify(ctx context.Context, a consent.Actor, id, evide
 	if r.SubjectID == "" {
 		return View{}, fault.New(fault.Invalid, "no_subject", "the request is not matched to a subject; it can only be verified by code")
 	}
+	if r.State != StateAwaitingVerification && r.State != StateReceived {
+		return View{}, fault.New(fault.Conflict, "invalid_transition", "a request that is %s cannot be verified", r.State)
+	}
 	var f Flags
 	json.Unmarshal([]byte(r.Flags), &f)
 	f.Evidence = evidence
 	b, _ := json.Marshal(f)
 	r.Flags = string(b)
+	m, err := s.policy()
+	if err != nil {
+		return View{}, err
+	}
+	if dup, err := s.dedupe(ctx, a, r, m, true); err != nil || dup != nil {
+		if err != nil {
+			return View{}, err
+		}
+		return s.view(ctx, dup, true)
+	}
 	if err := s.move(ctx, a, r, StateVerified, "identity verified by the operator", "request_received", nil, s.st.DeleteOTPFn(id)); err != nil {
 		return View{}, err
 	}
@@ -240,7 +253,7 @@ func (s *Service) OperatorVerify(ctx context.Context, a consent.Actor, id, evide
 // dedupe merges a request into an open one of the same kind for the same
 // subject, and flags repeated requests under the manifest's fee policy.
 // It returns the open request when r was merged into it.
-func (s *Service) dedupe(ctx context.Context, a consent.Actor, r *store.Request, m *manifest.Manifest) (*store.Request, error) {
+func (s *Service) dedupe(ctx context.Context, a consent.Actor, r *store.Request, m *manifest.Manifest, stored bool) (*store.Request, error) {
 	open, err := s.st.Requests(ctx, store.RequestFilter{SubjectID: r.SubjectID, Kind: r.Kind, States: []string{StateVerified, StateInProgress, StateAwaitingSubject, StateExtended}})
 	if err != nil {
 		return nil, err
@@ -251,7 +264,7 @@ func (s *Service) dedupe(ctx context.Context, a consent.Actor, r *store.Request,
 		}
 		r.DuplicateOf = open[i].ID
 		note := "merged into the open request " + open[i].ID
-		if r.Version > 0 && r.State != StateReceived {
+		if stored {
 			if err := s.move(ctx, a, r, StateCancelled, note, "", nil, s.st.DeleteOTPFn(r.ID)); err != nil {
 				return nil, err
 			}
@@ -394,11 +407,13 @@ func (s *Service) Withdraw(ctx context.Context, a consent.Actor, id string) (Vie
 	if !r.EffectiveAt.IsZero() && !s.now().Before(r.EffectiveAt) {
 		return View{}, fault.New(fault.Conflict, "cancellation_effective", "the account cancellation already took effect")
 	}
-	if err := s.move(ctx, a, r, StateWithdrawn, "withdrawn by the subject", "request_withdrawn", nil); err != nil {
+	if err := s.move(ctx, a, r, StateWithdrawn, "withdrawn by the subject", "request_cancelled", map[string]string{"reason": withdrawnReason[r.Language]}); err != nil {
 		return View{}, err
 	}
 	return s.view(ctx, r, false)
 }
+
+var withdrawnReason = map[string]string{"zh-CN": "您撤回了请求。", "en": "You withdrew it."}
 
 // Get returns a request for operators, with its history.
 func (s *Service) Get(ctx context.Context, id string) (View, error) {

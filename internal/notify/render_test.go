@@ -15,6 +15,7 @@ import (
 var wantTemplates = []string{
 	"cancellation_scheduled",
 	"otp",
+	"request_awaiting_subject",
 	"request_cancelled",
 	"request_completed",
 	"request_extended",
@@ -42,14 +43,15 @@ func TestTemplatesComplete(t *testing.T) {
 
 	// Values each message must show, in every language and in both bodies.
 	mustShow := map[string][]string{
-		"otp":                    {testCode, "10"},
-		"request_received":       {"req_7f3a9c21", "2026-03-20"},
-		"request_verified":       {"req_7f3a9c21", "2026-03-20"},
-		"request_extended":       {"req_7f3a9c21", "2026-03-20", "reason"},
-		"request_completed":      {"req_7f3a9c21"},
-		"request_refused":        {"req_7f3a9c21", "reason"},
-		"request_cancelled":      {"req_7f3a9c21"},
-		"cancellation_scheduled": {"req_7f3a9c21", "2026-04-01"},
+		"otp":                      {testCode, "10"},
+		"request_received":         {"req_7f3a9c21", "2026-03-20"},
+		"request_verified":         {"req_7f3a9c21", "2026-03-20"},
+		"request_extended":         {"req_7f3a9c21", "2026-03-20", "reason"},
+		"request_completed":        {"req_7f3a9c21"},
+		"request_refused":          {"req_7f3a9c21", "reason"},
+		"request_awaiting_subject": {"req_7f3a9c21", "reason"},
+		"request_cancelled":        {"req_7f3a9c21"},
+		"cancellation_scheduled":   {"req_7f3a9c21", "2026-04-01"},
 	}
 	for _, name := range wantTemplates {
 		for _, lang := range Languages() {

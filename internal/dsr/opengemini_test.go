@@ -1,0 +1,82 @@
+package dsr_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/custos-privacy/custos/internal/dsr"
+)
+
+// TestOpenGeminiExtension runs opengemini's GDPR-style deadline: one month,
+// extendable by two more when the subject is told within the first month
+// (extension.notice_within_first_period). The extension counts from the
+// original due date.
+func TestOpenGeminiExtension(t *testing.T) {
+	day := 24 * time.Hour
+	tests := []struct {
+		name     string
+		received time.Time
+		extendAt time.Duration // after receipt
+		due      string        // before the extension
+		status   int
+		code     string
+		extended string // due date after the extension, if allowed
+	}{
+		{
+			// 16 March + 1 month = 16 April; extended on 26 March (day 10)
+			// by 2 months = 16 June, three months after receipt.
+			name: "extended on day 10", received: chinaTime("2026-03-16 10:00"), extendAt: 10 * day,
+			due: "2026-04-16", status: 200, extended: "2026-06-16",
+		},
+		{
+			// On the due date itself the first month has not run out.
+			name: "extended on the due date", received: chinaTime("2026-03-16 10:00"), extendAt: 31*day + 13*time.Hour,
+			due: "2026-04-16", status: 200, extended: "2026-06-16",
+		},
+		{
+			// 17 April in China is past the first month.
+			name: "extended a day late", received: chinaTime("2026-03-16 10:00"), extendAt: 31*day + 14*time.Hour,
+			due: "2026-04-16", status: 422, code: "extension_too_late",
+		},
+		{
+			// 31 January + 1 month is the last day of February, 28 February;
+			// the two further months run from there to 28 April, not to the
+			// 30 April that three months from receipt would give.
+			name: "received at the end of a month", received: chinaTime("2026-01-31 10:00"), extendAt: 10 * day,
+			due: "2026-02-28", status: 200, extended: "2026-04-28",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, geminiManifest, tt.received)
+			e.subject("og-4001", "wang.fang@example.com", "", nil)
+			v := e.submitOperator(map[string]any{"type": "access", "subject_id": "og-4001"})
+			if v.DueDate != tt.due || v.Deadline != "1 months (+2 months)" || v.Jurisdiction != "" {
+				t.Fatalf("intake = due %s, deadline %q, jurisdiction %q; want %s", v.DueDate, v.Deadline, v.Jurisdiction, tt.due)
+			}
+			e.act(v.ID, "approve", nil)
+			e.clock.Add(tt.extendAt)
+			res := e.do("POST", "/v1/requests/"+v.ID+"/extend", e.op, `{"reason":"the logs of several clusters must be searched"}`)
+			if res.Code != tt.status || errorCode(res.Body) != tt.code {
+				t.Fatalf("extend = %d %s, want %d %q", res.Code, res.Body, tt.status, tt.code)
+			}
+			got := e.get(v.ID)
+			want := struct {
+				State, Due string
+				Extended   bool
+			}{dsr.StateInProgress, tt.due, false}
+			if tt.extended != "" {
+				want.State, want.Due, want.Extended = dsr.StateExtended, tt.extended, true
+			}
+			if diff := cmp.Diff(want, struct {
+				State, Due string
+				Extended   bool
+			}{got.State, got.DueDate, got.Extended}); diff != "" {
+				t.Errorf("after extend (-want +got):\n%s", diff)
+			}
+			e.noPI("wang.fang@example.com")
+		})
+	}
+}

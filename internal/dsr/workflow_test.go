@@ -1,0 +1,227 @@
+package dsr_test
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/custos-privacy/custos/internal/api"
+	"github.com/custos-privacy/custos/internal/dsr"
+)
+
+// TestRefusal: a refusal names one of the manifest's refusal_grounds and
+// explains itself, and the subject is told.
+func TestRefusal(t *testing.T) {
+	e := newEnv(t, starterManifest, chinaTime("2026-06-01 10:00"))
+	const email = "sun.lei@example.com"
+	e.subject("st-5001", email, "", nil)
+	id := e.submitOperator(map[string]any{"type": "access", "subject_id": "st-5001"}).ID
+	const why = "This is the fourth identical request this week; the copy sent on Monday is complete."
+	tests := []struct {
+		name, ground, explanation string
+		status                    int
+		code                      string
+	}{
+		{"ground not in the manifest", "too_busy", why, 422, "invalid_ground"},
+		// other_law is one of deepin's grounds, not the starter's.
+		{"another manifest's ground", "other_law", why, 422, "invalid_ground"},
+		{"no ground", "", why, 422, "invalid_ground"},
+		{"no explanation", "bad_faith", "", 422, "explanation_required"},
+		{"ground and explanation", "bad_faith", why, 200, ""},
+		{"refused twice", "bad_faith", why, 409, "invalid_transition"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := e.do("POST", "/v1/requests/"+id+"/refuse", e.op, mustJSON(api.RefuseInput{Ground: tt.ground, Explanation: tt.explanation}))
+			if res.Code != tt.status || errorCode(res.Body) != tt.code {
+				t.Errorf("refuse = %d %s, want %d %q", res.Code, res.Body, tt.status, tt.code)
+			}
+		})
+	}
+	got := e.get(id)
+	if got.State != dsr.StateRefused || got.RefusalGround != "bad_faith" || got.Explanation != why {
+		t.Errorf("request = state %s, ground %q, explanation %q", got.State, got.RefusalGround, got.Explanation)
+	}
+	if diff := cmp.Diff([]string{"request_received", "request_refused"}, e.templates(id)); diff != "" {
+		t.Errorf("messages queued (-want +got):\n%s", diff)
+	}
+	if _, _, err := e.disp.RunOnce(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	var refused []string
+	for _, m := range e.sent.all() {
+		if strings.Contains(m.Text, "Status: refused") {
+			refused = append(refused, m.To+" | "+m.Subject)
+			if !strings.Contains(m.Text, why) {
+				t.Errorf("the refusal does not give the explanation:\n%s", m.Text)
+			}
+		}
+	}
+	if diff := cmp.Diff([]string{email + " | We cannot act on your request " + id}, refused); diff != "" {
+		t.Errorf("refusals sent (-want +got):\n%s", diff)
+	}
+	e.noPI(email)
+}
+
+// TestDuplicatesAndRepeats: a request of a kind already open for the same
+// subject is merged into the open one; requests beyond the manifest's fee
+// window count (starter: rights.fees repeated_count 4 in 12 months) are
+// flagged with the fee policy.
+func TestDuplicatesAndRepeats(t *testing.T) {
+	start := chinaTime("2026-06-01 10:00")
+	const email = "zhou.xin@example.com"
+	cancelled := func(t *testing.T, e *env) []dsr.View {
+		t.Helper()
+		var l api.RequestList
+		e.must(200, "GET", "/v1/requests?"+url.Values{"subject_id": {"st-6001"}, "state": {"cancelled"}}.Encode(), e.op, "", &l)
+		return l.Requests
+	}
+
+	t.Run("public request merged on verification", func(t *testing.T) {
+		e := newEnv(t, starterManifest, start)
+		e.subject("st-6001", email, "", nil)
+		open := e.submitOperator(map[string]any{"type": "access", "subject_id": "st-6001"}).ID
+		e.act(open, "approve", nil)
+		id := e.submitPublic("access", "email", email, nil)
+		got := e.verify(id, e.code(id))
+		if got.State != dsr.StateCancelled || got.DuplicateOf != open {
+			t.Errorf("verified duplicate = state %s, duplicate_of %q; want cancelled, %s", got.State, got.DuplicateOf, open)
+		}
+		if v := e.get(open); v.State != dsr.StateInProgress || v.DuplicateOf != "" {
+			t.Errorf("open request = state %s, duplicate_of %q", v.State, v.DuplicateOf)
+		}
+		// A request of another kind is not a duplicate.
+		other := e.submitPublic("deletion", "email", email, nil)
+		if v := e.verify(other, e.code(other)); v.State != dsr.StateVerified || v.DuplicateOf != "" {
+			t.Errorf("deletion = state %s, duplicate_of %q", v.State, v.DuplicateOf)
+		}
+		e.noPI(email)
+	})
+
+	t.Run("operator request merged at intake", func(t *testing.T) {
+		e := newEnv(t, starterManifest, start)
+		e.subject("st-6001", email, "", nil)
+		open := e.submitOperator(map[string]any{"type": "access", "subject_id": "st-6001"}).ID
+		// The answer is the open request the new one was merged into.
+		if got := e.submitOperator(map[string]any{"type": "access", "subject_id": "st-6001"}); got.ID != open || got.State != dsr.StateVerified {
+			t.Errorf("duplicate intake answered %s (%s), want the open request %s", got.ID, got.State, open)
+		}
+		merged := cancelled(t, e)
+		if len(merged) != 1 || merged[0].DuplicateOf != open || merged[0].ID == open {
+			t.Errorf("cancelled requests = %+v, want one merged into %s", merged, open)
+		}
+	})
+
+	t.Run("operator-verified request merged", func(t *testing.T) {
+		e := newEnv(t, starterManifest, start)
+		e.subject("st-6001", email, "", nil)
+		open := e.submitOperator(map[string]any{"type": "access", "subject_id": "st-6001"}).ID
+		id := e.submitOperator(map[string]any{"type": "access", "subject_id": "st-6001", "verification": "otp"}).ID
+		var got dsr.View
+		e.must(200, "POST", "/v1/requests/"+id+"/verify", e.op, `{"evidence":"called back on the number on file"}`, &got)
+		if v := e.get(id); v.State != dsr.StateCancelled || v.DuplicateOf != open {
+			t.Errorf("operator-verified duplicate = state %s, duplicate_of %q; want cancelled, %s", v.State, v.DuplicateOf, open)
+		}
+	})
+
+	t.Run("repeated within the fee window", func(t *testing.T) {
+		e := newEnv(t, starterManifest, start)
+		e.subject("st-6001", email, "", nil)
+		// Each request is completed before the next, so none is a duplicate.
+		// The fifth within 12 months has four before it: repeated. On day
+		// 420 (26 July 2027) the window starts on 26 July 2026 and holds only
+		// the requests of days 60, 90 and 120.
+		tests := []struct {
+			day      int
+			repeated bool
+		}{{0, false}, {30, false}, {60, false}, {90, false}, {120, true}, {420, false}}
+		for _, tt := range tests {
+			e.clock.Set(start.AddDate(0, 0, tt.day))
+			v := e.submitOperator(map[string]any{"type": "access", "subject_id": "st-6001"})
+			want := dsr.Flags{Evidence: "identity card checked at the counter, ref OP-1"}
+			if tt.repeated {
+				want.Repeated, want.FeePolicy = true, "free_except_repeated"
+			}
+			if diff := cmp.Diff(want, e.get(v.ID).Flags); diff != "" {
+				t.Errorf("day %d: flags (-want +got):\n%s", tt.day, diff)
+			}
+			e.act(v.ID, "approve", nil)
+			e.act(v.ID, "complete", map[string]string{})
+		}
+		if got := cancelled(t, e); len(got) != 0 {
+			t.Errorf("requests merged: %+v", got)
+		}
+	})
+}
+
+// TestClockRules: time spent waiting on the subject follows the deadline's
+// clock rule. starter says pause for every deadline; yonyou-cloud's EU
+// deadline says restart.
+func TestClockRules(t *testing.T) {
+	day := 24 * time.Hour
+	tests := []struct {
+		name, manifest, jurisdiction string
+		received                     time.Time
+		due, dueAfter                string
+	}{
+		{
+			// starter "gdpr": 2 March + 1 month = 2 April; paused from 4 to
+			// 9 March, 5 days: 7 April.
+			name: "pause, months", manifest: starterManifest, jurisdiction: "EU", received: chinaTime("2026-03-02 10:00"),
+			due: "2026-04-02", dueAfter: "2026-04-07",
+		},
+		{
+			// starter "standard", 15 working days from Tuesday 3 March: 3-6
+			// (4), 9-13 (9), 16-20 (14), 23 March (15). Paused 5 days, the
+			// count restarts from Saturday 7 March: 9-13 (5), 16-20 (10),
+			// 23-27 (15), Friday 27 March. (Five calendar days added to 23
+			// March would end on Saturday 28 March.)
+			name: "pause, working days", manifest: starterManifest, jurisdiction: "CN", received: chinaTime("2026-03-02 10:00"),
+			due: "2026-03-23", dueAfter: "2026-03-27",
+		},
+		{
+			// yonyou-cloud "eu": 11 May + 30 days = 10 June; the period
+			// starts again when the subject answers on 18 May: 17 June.
+			name: "restart", manifest: yonyouManifest, jurisdiction: "EU", received: chinaTime("2026-05-11 10:00"),
+			due: "2026-06-10", dueAfter: "2026-06-17",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, tt.manifest, tt.received)
+			e.subject("cl-7001", "ma.jun@example.com", "", nil)
+			v := e.submitOperator(map[string]any{"type": "access", "subject_id": "cl-7001", "jurisdiction": tt.jurisdiction})
+			if v.DueDate != tt.due {
+				t.Fatalf("due at intake = %s, want %s", v.DueDate, tt.due)
+			}
+			e.act(v.ID, "approve", nil)
+			e.clock.Add(2 * day)
+			w := e.act(v.ID, "await", map[string]string{"reason": "please send the order number the data relates to"})
+			if w.State != dsr.StateAwaitingSubject || !w.ClockPaused || w.DueDate != tt.due {
+				t.Errorf("awaiting = state %s, paused %v, due %s", w.State, w.ClockPaused, w.DueDate)
+			}
+			e.clock.Add(5 * day)
+			r := e.act(v.ID, "resume", nil)
+			if r.State != dsr.StateInProgress || r.ClockPaused || r.DueDate != tt.dueAfter {
+				t.Errorf("resumed = state %s, paused %v, due %s; want in_progress, running, %s", r.State, r.ClockPaused, r.DueDate, tt.dueAfter)
+			}
+			if got := e.get(v.ID).DueDate; got != tt.dueAfter {
+				t.Errorf("stored due date = %s, want %s", got, tt.dueAfter)
+			}
+		})
+	}
+
+	t.Run("the subject is asked", func(t *testing.T) {
+		e := newEnv(t, starterManifest, chinaTime("2026-03-02 10:00"))
+		e.subject("cl-7001", "ma.jun@example.com", "", nil)
+		id := e.submitOperator(map[string]any{"type": "access", "subject_id": "cl-7001"}).ID
+		e.act(id, "approve", nil)
+		e.act(id, "await", map[string]string{"reason": "please send the order number the data relates to"})
+		if diff := cmp.Diff([]string{"request_received", "request_awaiting_subject"}, e.templates(id)); diff != "" {
+			t.Errorf("messages (-want +got):\n%s", diff)
+		}
+	})
+}
