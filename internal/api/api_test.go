@@ -69,6 +69,7 @@ var wantRoles = map[string][]string{
 	"POST /v1/requests/{id}/extend":          {"admin", "operator"},
 	"POST /v1/requests/{id}/refuse":          {"admin", "operator"},
 	"POST /v1/requests/{id}/complete":        {"admin", "operator"},
+	"POST /v1/requests/{id}/withdraw":        {"admin", "operator"},
 	"POST /v1/calendar":                      {"admin"},
 	"DELETE /v1/keys/{id}":                   {"admin"},
 }

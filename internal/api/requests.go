@@ -19,8 +19,8 @@ func (a *API) requestRoutes() []route {
 	return []route{
 		{"POST", "/v1/public/requests", Public, "Submit a rights request as a member of the public (a one-time code is sent to the identity on file)", "submitPublicRequest", "RequestInput", "Accepted", 202, a.submitPublic},
 		{"POST", "/v1/public/requests/{id}/verify", Public, "Verify a public request with the one-time code", "verifyPublicRequest", "CodeInput", "RequestView", 200, a.verifyPublic},
-		{"GET", "/v1/public/requests/{id}", Public, "A request's status, as its requester sees it", "publicRequestStatus", "", "RequestView", 200, a.publicStatus},
-		{"POST", "/v1/public/requests/{id}/withdraw", Public, "Withdraw a request (or a scheduled account cancellation)", "withdrawPublicRequest", "", "RequestView", 200, a.withdrawPublic},
+		{"GET", "/v1/public/requests/{id}", Public, "A request's status, as its requester sees it (X-Request-Token: the access token)", "publicRequestStatus", "", "RequestView", 200, a.publicStatus},
+		{"POST", "/v1/public/requests/{id}/withdraw", Public, "Withdraw a request or a scheduled account cancellation (X-Request-Token: the access token)", "withdrawPublicRequest", "", "RequestView", 200, a.withdrawPublic},
 		{"GET", "/v1/public/requests/{id}/bundle", Public, "Download an export bundle (zip) with the link's token", "downloadBundle", "", "", 200, a.downloadBundle},
 
 		{"POST", "/v1/requests", staff, "Take a request on a subject's behalf", "submitRequest", "RequestInput", "RequestView", 201, a.submitOperator},
@@ -32,6 +32,7 @@ func (a *API) requestRoutes() []route {
 		{"POST", "/v1/requests/{id}/resume", staff, "Continue after the subject answered", "resumeRequest", "", "RequestView", 200, a.resumeRequest},
 		{"POST", "/v1/requests/{id}/extend", staff, "Extend the deadline, with a reason the subject is told", "extendRequest", "ReasonInput", "RequestView", 200, a.extendRequest},
 		{"POST", "/v1/requests/{id}/refuse", staff, "Refuse on a statutory ground, with an explanation", "refuseRequest", "RefuseInput", "RequestView", 200, a.refuseRequest},
+		{"POST", "/v1/requests/{id}/withdraw", staff, "Record the subject's withdrawal of a request (or of a scheduled cancellation)", "withdrawRequest", "", "RequestView", 200, a.withdrawOperator},
 		{"POST", "/v1/requests/{id}/complete", staff, "Carry out and close a request", "completeRequest", "CompleteInput", "RequestView", 200, a.completeRequest},
 		{"POST", "/v1/calendar", []string{RoleAdmin}, "Load newer PRC holiday data (one holiday-cn year file); provisional due dates are recomputed", "loadCalendar", "CalendarFile", "CalendarLoaded", 200, a.loadCalendar},
 	}
@@ -113,9 +114,20 @@ func (a *API) verifyPublic(w http.ResponseWriter, r *http.Request, who consent.A
 	return writeJSON(w, 200, v)
 }
 
+// requestToken is the requester's access token, from X-Request-Token or ?token=.
+func requestToken(r *http.Request) string {
+	if t := r.Header.Get("X-Request-Token"); t != "" {
+		return t
+	}
+	return r.URL.Query().Get("token")
+}
+
 func (a *API) publicStatus(w http.ResponseWriter, r *http.Request, _ consent.Actor) error {
 	d, err := a.dsr()
 	if err != nil {
+		return err
+	}
+	if err := d.Authorize(r.Context(), r.PathValue("id"), requestToken(r)); err != nil {
 		return err
 	}
 	v, err := d.Status(r.Context(), r.PathValue("id"))
@@ -128,6 +140,9 @@ func (a *API) publicStatus(w http.ResponseWriter, r *http.Request, _ consent.Act
 func (a *API) withdrawPublic(w http.ResponseWriter, r *http.Request, who consent.Actor) error {
 	d, err := a.dsr()
 	if err != nil {
+		return err
+	}
+	if err := d.Authorize(r.Context(), r.PathValue("id"), requestToken(r)); err != nil {
 		return err
 	}
 	if _, err := d.Withdraw(r.Context(), who, r.PathValue("id")); err != nil {
@@ -287,4 +302,8 @@ func (a *API) loadCalendar(w http.ResponseWriter, r *http.Request, who consent.A
 		return err
 	}
 	return writeJSON(w, 200, CalendarLoaded{Version: d.Calendar().Version(), Recomputed: n, Provisional: "provisional due dates of open requests were recomputed"})
+}
+
+func (a *API) withdrawOperator(w http.ResponseWriter, r *http.Request, who consent.Actor) error {
+	return a.act(w, r, func(d *dsr.Service) (dsr.View, error) { return d.Withdraw(r.Context(), who, r.PathValue("id")) })
 }

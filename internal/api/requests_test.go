@@ -55,8 +55,24 @@ func TestAccessRequestEndToEnd(t *testing.T) {
 	if w.Code != 202 {
 		t.Fatalf("submit: %d %s", w.Code, w.Body)
 	}
-	var acc struct{ ID, State, Message string }
+	var acc struct {
+		ID, State, Message string
+		Token              string `json:"access_token"`
+	}
 	json.Unmarshal(w.Body.Bytes(), &acc)
+	// Following or withdrawing a request takes its access token; without it
+	// the request is as unknown as one that does not exist.
+	for name, h := range map[string]map[string]string{"no token": nil, "wrong token": {"X-Request-Token": "x" + acc.Token}} {
+		if w := e.do(t, "GET", "/v1/public/requests/"+acc.ID, "", "", h); w.Code != 404 {
+			t.Errorf("status with %s: %d", name, w.Code)
+		}
+		if w := e.do(t, "POST", "/v1/public/requests/"+acc.ID+"/withdraw", "", "", h); w.Code != 404 {
+			t.Errorf("withdraw with %s: %d", name, w.Code)
+		}
+	}
+	if w := e.do(t, "GET", "/v1/public/requests/"+acc.ID, "", "", map[string]string{"X-Request-Token": acc.Token}); w.Code != 200 {
+		t.Errorf("status with the token: %d %s", w.Code, w.Body)
+	}
 	// An identity that is not on file gets the same answer, word for word.
 	w2 := e.do(t, "POST", "/v1/public/requests", "", `{"type":"access","language":"en","identity":{"kind":"email","value":"nobody@example.com"}}`, nil)
 	var acc2 struct{ ID, State, Message string }

@@ -229,7 +229,19 @@ func (o ownData) Execute(ctx context.Context, a consent.Actor, r *store.Request,
 			return Outcome{}, fault.New(fault.Invalid, "explanation_required", "this request is answered in words: give the explanation")
 		}
 		if r.Kind == "access" || r.Kind == "copy" || r.Kind == "portability" {
-			return o.export(ctx, a, r)
+			out, err := o.export(ctx, a, r)
+			if err == nil && r.Kind == "portability" && d.TransmitTo != nil && d.TransmitTo.Name != "" {
+				// The export goes to the third party the subject named; the
+				// task tracks it like a recipient notice.
+				method := "manual"
+				if strings.HasPrefix(d.TransmitTo.Endpoint, "https://") {
+					method = "webhook"
+				}
+				out.Also = append(out.Also, o.s.st.RecipientTaskFn(store.RecipientTask{ID: newID("rt_"), RequestID: r.ID, Recipient: "third_party:" + d.TransmitTo.Name,
+					Action: "portability", Method: method, Categories: []string{}, State: "pending", NextAt: o.s.now(), UpdatedAt: o.s.now()}))
+				out.Summary += "; transmission to " + d.TransmitTo.Name + " queued"
+			}
+			return out, err
 		}
 		return Outcome{Summary: "answered"}, nil
 	}

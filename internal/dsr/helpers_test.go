@@ -140,6 +140,9 @@ type env struct {
 	op     string // operator API key
 	codes  []string
 	bodies []string // every response body, in order
+	// tokens are the access tokens public intake returned, by request id;
+	// do sends the matching one with public status and withdrawal calls.
+	tokens map[string]string
 }
 
 // newEnv builds an env at the instant now, with the manifest at path in force.
@@ -240,8 +243,23 @@ func (e *env) doFrom(remote, method, path, key, body string) response {
 	if key != "" {
 		r.Header.Set("Authorization", "Bearer "+key)
 	}
+	if rest, ok := strings.CutPrefix(path, "/v1/public/requests/"); ok {
+		id, _, _ := strings.Cut(rest, "/")
+		if tok := e.tokens[id]; tok != "" {
+			r.Header.Set("X-Request-Token", tok)
+		}
+	}
 	w := httptest.NewRecorder()
 	e.h.ServeHTTP(w, r)
+	if method == "POST" && path == "/v1/public/requests" && w.Code == 202 {
+		var acc dsr.Accepted
+		if json.Unmarshal(w.Body.Bytes(), &acc) == nil && acc.ID != "" {
+			if e.tokens == nil {
+				e.tokens = map[string]string{}
+			}
+			e.tokens[acc.ID] = acc.AccessToken
+		}
+	}
 	e.bodies = append(e.bodies, w.Body.String())
 	return response{Code: w.Code, Body: w.Body.Bytes(), Header: w.Header()}
 }

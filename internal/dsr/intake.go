@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -47,10 +49,18 @@ type Input struct {
 
 // Details are the particulars the service itself reads.
 type Details struct {
-	Purposes   []string          `json:"purposes,omitempty"`
+	Purposes []string `json:"purposes,omitempty"`
+	// TransmitTo names a third party a portability export is to be sent to.
+	TransmitTo *ThirdParty       `json:"transmit_to,omitempty"`
 	Correction map[string]string `json:"correction,omitempty"`
 	Relation   string            `json:"relation,omitempty"`
 	Note       string            `json:"note,omitempty"`
+}
+
+// ThirdParty is where a subject asks their data to be transmitted.
+type ThirdParty struct {
+	Name     string `json:"name"`
+	Endpoint string `json:"endpoint,omitempty"` // https URL that accepts the export
 }
 
 // View is a request as callers see it.
@@ -111,9 +121,12 @@ type HistoryItem struct {
 // Accepted is what a public intake answers, whether or not the identity is
 // on file: the same words either way, so the answer reveals nothing.
 type Accepted struct {
-	ID      string `json:"id"`
-	State   string `json:"state"`
-	Message string `json:"message"`
+	ID    string `json:"id"`
+	State string `json:"state"`
+	// AccessToken lets the requester follow or withdraw the request; it is
+	// shown only here and stored as a hash.
+	AccessToken string `json:"access_token"`
+	Message     string `json:"message"`
 }
 
 var errRateLimited = fault.New(fault.TooMany, "rate_limited", "too many requests; try again later")
@@ -209,6 +222,8 @@ func (s *Service) SubmitPublic(ctx context.Context, a consent.Actor, in Input) (
 	}
 	r.State = StateAwaitingVerification
 	r.PausedSince = now // waiting on the subject from the start
+	token := newToken()
+	r.AccessHash = tokenHash(token)
 	code := newCode()
 	otp := store.OTP{RequestID: r.ID, CodeHash: s.codeHash(r.ID, code), ExpiresAt: now.Add(s.opt.CodeTTL), CreatedAt: now}
 	also := []store.TxFn{}
@@ -231,7 +246,7 @@ func (s *Service) SubmitPublic(ctx context.Context, a consent.Actor, in Input) (
 	if err := s.st.CreateRequest(ctx, r, ev, also, s.entry(a, "request.receive", &r, "")); err != nil {
 		return Accepted{}, err
 	}
-	return Accepted{ID: r.ID, State: r.State, Message: "If this identity is on file, a one-time code has been sent to it. Enter it to verify the request."}, nil
+	return Accepted{ID: r.ID, State: r.State, AccessToken: token, Message: "If this identity is on file, a one-time code has been sent to it. Enter it to verify the request."}, nil
 }
 
 func channelOf(kind string) string {
@@ -382,4 +397,15 @@ func (s *Service) checkRequester(ctx context.Context, m *manifest.Manifest, in I
 		return fault.New(fault.Invalid, "requester_not_entitled", "only the subject, the registered guardian of a minor, or a close relative of a deceased person may make this request").At("requester_id")
 	}
 	return nil
+}
+
+func newToken() string {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func tokenHash(token string) []byte {
+	h := sha256.Sum256([]byte(token))
+	return h[:]
 }

@@ -80,7 +80,7 @@ func TestSmartDeviceApp(t *testing.T) {
 
 		e.clock.Add(3 * 24 * time.Hour)
 		var v dsr.View
-		e.must(200, "POST", "/v1/public/requests/"+id+"/withdraw", "", "", &v)
+		e.must(200, "POST", "/v1/requests/"+id+"/withdraw", e.op, "", &v)
 		if v.State != dsr.StateWithdrawn {
 			t.Fatalf("withdraw: state %s", v.State)
 		}
@@ -109,7 +109,7 @@ func TestSmartDeviceApp(t *testing.T) {
 		e.subject("sd-2001", email, phone, nil)
 		id, _ := cancel(t, e)
 		before := len(e.templates(id))
-		e.must(200, "POST", "/v1/public/requests/"+id+"/withdraw", "", "", nil)
+		e.must(200, "POST", "/v1/requests/"+id+"/withdraw", e.op, "", nil)
 		if got := e.templates(id); len(got) != before+1 {
 			t.Errorf("messages after the withdrawal: %v, want one more than the %d before", got, before)
 		}
@@ -134,7 +134,7 @@ func TestSmartDeviceApp(t *testing.T) {
 		e.clock.Set(effective.Add(time.Minute))
 		// Once the moment has passed the subject can no longer withdraw,
 		// even before the job has run.
-		res := e.do("POST", "/v1/public/requests/"+id+"/withdraw", "", "")
+		res := e.do("POST", "/v1/requests/"+id+"/withdraw", e.op, "")
 		if res.Code != 409 || errorCode(res.Body) != "cancellation_effective" {
 			t.Errorf("withdraw after effective_at = %d %s, want 409 cancellation_effective", res.Code, res.Body)
 		}

@@ -139,7 +139,15 @@ func (s *Service) recompute(r *store.Request) error {
 
 // notifyFn queues a message to the subject about their request.
 func (s *Service) notifyFn(ctx context.Context, r *store.Request, template string, data map[string]string) []store.TxFn {
-	ch, addr, ok := s.contact(ctx, r.SubjectID)
+	// A guardian or relative who asked hears about the request, not the
+	// minor or the deceased person it concerns.
+	to := r.SubjectID
+	var f Flags
+	json.Unmarshal([]byte(r.Flags), &f)
+	if f.Requester != "" && f.Requester != r.SubjectID {
+		to = f.Requester
+	}
+	ch, addr, ok := s.contact(ctx, to)
 	if !ok {
 		return nil
 	}
@@ -152,7 +160,7 @@ func (s *Service) notifyFn(ctx context.Context, r *store.Request, template strin
 		s.log.Error("cannot queue notification", "request", r.ID, "template", template, "err", err)
 		return nil
 	}
-	d.Subject, d.Request = r.SubjectID, r.ID
+	d.Subject, d.Request = to, r.ID
 	return []store.TxFn{s.st.OutboxFn(d)}
 }
 
@@ -422,6 +430,19 @@ func (s *Service) Get(ctx context.Context, id string) (View, error) {
 		return View{}, err
 	}
 	return s.view(ctx, r, true)
+}
+
+// Authorize checks a requester's access token for a public request. A
+// wrong token and an unknown request give the same error.
+func (s *Service) Authorize(ctx context.Context, id, token string) error {
+	r, err := s.load(ctx, id)
+	if err != nil {
+		return errNotFound
+	}
+	if len(r.AccessHash) == 0 || token == "" || !hmac.Equal(r.AccessHash, tokenHash(token)) {
+		return errNotFound
+	}
+	return nil
 }
 
 // Status returns what the requester may see: no subject id, no evidence.

@@ -21,6 +21,7 @@ type Request struct {
 	Channel         string // public | operator
 	Language        string
 	Details         []byte // sealed JSON of the request's particulars
+	AccessHash      []byte // SHA-256 of the requester's access token (public requests)
 	ReceivedAt      time.Time
 	ReceivedDate    string // civil date of receipt in China time
 	DueDate         string
@@ -49,10 +50,10 @@ type RequestEvent struct {
 	Note      string
 }
 
-const requestCols = `id, subject_id, kind, jurisdiction, state, channel, language, details, received_at, received_date, due_date, due_provisional, calendar_version, deadline, extended, paused_since, paused_days, flags, duplicate_of, refusal_ground, explanation, effective_at, updated_at, version`
+const requestCols = `id, subject_id, kind, jurisdiction, state, channel, language, details, access_hash, received_at, received_date, due_date, due_provisional, calendar_version, deadline, extended, paused_since, paused_days, flags, duplicate_of, refusal_ground, explanation, effective_at, updated_at, version`
 
 func requestArgs(r *Request) []any {
-	return []any{r.ID, nullString(r.SubjectID), r.Kind, r.Jurisdiction, r.State, r.Channel, r.Language, r.Details, micros(r.ReceivedAt), r.ReceivedDate,
+	return []any{r.ID, nullString(r.SubjectID), r.Kind, r.Jurisdiction, r.State, r.Channel, r.Language, r.Details, r.AccessHash, micros(r.ReceivedAt), r.ReceivedDate,
 		r.DueDate, boolInt(r.DueProvisional), r.CalendarVersion, r.Deadline, boolInt(r.Extended), nullMicros(r.PausedSince), r.PausedDays, r.Flags,
 		nullString(r.DuplicateOf), r.RefusalGround, r.Explanation, nullMicros(r.EffectiveAt), micros(r.UpdatedAt), r.Version}
 }
@@ -70,7 +71,7 @@ func scanRequest(sc interface{ Scan(...any) error }) (Request, error) {
 	var received, updated int64
 	var paused, effective sql.NullInt64
 	var prov, ext int
-	err := sc.Scan(&r.ID, &subject, &r.Kind, &r.Jurisdiction, &r.State, &r.Channel, &r.Language, &r.Details, &received, &r.ReceivedDate,
+	err := sc.Scan(&r.ID, &subject, &r.Kind, &r.Jurisdiction, &r.State, &r.Channel, &r.Language, &r.Details, &r.AccessHash, &received, &r.ReceivedDate,
 		&r.DueDate, &prov, &r.CalendarVersion, &r.Deadline, &ext, &paused, &r.PausedDays, &r.Flags, &dup, &r.RefusalGround, &r.Explanation,
 		&effective, &updated, &r.Version)
 	if err != nil {
@@ -95,7 +96,7 @@ type TxFn func(ctx context.Context, tx *sql.Tx) error
 // CreateRequest stores a new request with its first event.
 func (s *Store) CreateRequest(ctx context.Context, r Request, ev RequestEvent, also []TxFn, entries ...audit.Entry) error {
 	return s.Submit(ctx, &Write{Fn: func(ctx context.Context, tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO requests (`+requestCols+`) VALUES `+values(1, 24)), requestArgs(&r)...); err != nil {
+		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO requests (`+requestCols+`) VALUES `+values(1, 25)), requestArgs(&r)...); err != nil {
 			return fmt.Errorf("create request: %w", mapErr(err))
 		}
 		if err := s.insertRequestEvent(ctx, tx, ev); err != nil {

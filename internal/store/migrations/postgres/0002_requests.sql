@@ -9,6 +9,7 @@ CREATE TABLE requests (
     channel          TEXT NOT NULL,
     language         TEXT NOT NULL,
     details          BYTEA,
+    access_hash      BYTEA,
     received_at      BIGINT NOT NULL,
     received_date    TEXT NOT NULL,
     due_date         TEXT NOT NULL,

@@ -9,6 +9,7 @@ CREATE TABLE requests (
     channel          TEXT NOT NULL,
     language         TEXT NOT NULL,
     details          BLOB,
+    access_hash      BLOB,
     received_at      INTEGER NOT NULL,
     received_date    TEXT NOT NULL,
     due_date         TEXT NOT NULL,
