@@ -34,6 +34,7 @@ func (a *API) requestRoutes() []route {
 		{"POST", "/v1/requests/{id}/refuse", staff, "Refuse on a statutory ground, with an explanation", "refuseRequest", "RefuseInput", "RequestView", 200, a.refuseRequest},
 		{"POST", "/v1/requests/{id}/withdraw", staff, "Record the subject's withdrawal of a request (or of a scheduled cancellation)", "withdrawRequest", "", "RequestView", 200, a.withdrawOperator},
 		{"POST", "/v1/requests/{id}/complete", staff, "Carry out and close a request", "completeRequest", "CompleteInput", "RequestView", 200, a.completeRequest},
+		{"POST", "/v1/requests/{id}/recipients/{recipient}/ack", staff, "Record that a recipient acknowledged its deletion, correction or restriction notice", "ackRecipient", "", "RequestView", 200, a.ackRecipient},
 		{"POST", "/v1/calendar", []string{RoleAdmin}, "Load newer PRC holiday data (one holiday-cn year file); provisional due dates are recomputed", "loadCalendar", "CalendarFile", "CalendarLoaded", 200, a.loadCalendar},
 	}
 }
@@ -306,4 +307,10 @@ func (a *API) loadCalendar(w http.ResponseWriter, r *http.Request, who consent.A
 
 func (a *API) withdrawOperator(w http.ResponseWriter, r *http.Request, who consent.Actor) error {
 	return a.act(w, r, func(d *dsr.Service) (dsr.View, error) { return d.Withdraw(r.Context(), who, r.PathValue("id")) })
+}
+
+func (a *API) ackRecipient(w http.ResponseWriter, r *http.Request, who consent.Actor) error {
+	return a.act(w, r, func(d *dsr.Service) (dsr.View, error) {
+		return d.Acknowledge(r.Context(), who, r.PathValue("id"), r.PathValue("recipient"))
+	})
 }

@@ -42,6 +42,7 @@ type Store interface {
 	CountDownload(ctx context.Context, id string, entries ...audit.Entry) error
 	RecipientTaskFn(t store.RecipientTask) store.TxFn
 	RecipientTasks(ctx context.Context, requestID string) ([]store.RecipientTask, error)
+	AckRecipientTask(ctx context.Context, requestID, recipient string, entries ...audit.Entry) error
 	Subject(ctx context.Context, id string) (store.Subject, error)
 	SubjectByIdentity(ctx context.Context, hash []byte) (string, error)
 }

@@ -30,5 +30,13 @@ func TestPortabilityTransmission(t *testing.T) {
 	if !found {
 		t.Errorf("no transmission task to the named third party: %+v", done.Recipients)
 	}
+	var acked dsr.View
+	e.must(200, "POST", "/v1/requests/"+v.ID+"/recipients/third_party:Acme%20Cloud/ack", e.op, "", &acked)
+	for _, r := range acked.Recipients {
+		if r.Recipient == "third_party:Acme Cloud" && r.State != "acknowledged" {
+			t.Errorf("after acknowledgement the task is %s", r.State)
+		}
+	}
+	e.must(404, "POST", "/v1/requests/"+v.ID+"/recipients/nobody/ack", e.op, "", nil)
 	e.noPI("port@example.com")
 }

@@ -216,7 +216,7 @@ func (s *Service) Verify(ctx context.Context, a consent.Actor, id, code string) 
 		}
 		return s.view(ctx, dup, false)
 	}
-	if err := s.move(ctx, a, r, StateVerified, "identity verified by one-time code", "request_received", nil, s.st.DeleteOTPFn(id)); err != nil {
+	if err := s.move(ctx, a, r, StateVerified, "identity verified by one-time code", "request_verified", nil, s.st.DeleteOTPFn(id)); err != nil {
 		return View{}, err
 	}
 	return s.view(ctx, r, false)
@@ -252,7 +252,7 @@ func (s *Service) OperatorVerify(ctx context.Context, a consent.Actor, id, evide
 		}
 		return s.view(ctx, dup, true)
 	}
-	if err := s.move(ctx, a, r, StateVerified, "identity verified by the operator", "request_received", nil, s.st.DeleteOTPFn(id)); err != nil {
+	if err := s.move(ctx, a, r, StateVerified, "identity verified by the operator", "request_verified", nil, s.st.DeleteOTPFn(id)); err != nil {
 		return View{}, err
 	}
 	return s.view(ctx, r, true)

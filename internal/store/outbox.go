@@ -213,3 +213,17 @@ func (s *Store) RecipientTasks(ctx context.Context, requestID string) ([]Recipie
 	}
 	return out, rows.Err()
 }
+
+// AckRecipientTask marks a request's task for a recipient acknowledged.
+func (s *Store) AckRecipientTask(ctx context.Context, requestID, recipient string, entries ...audit.Entry) error {
+	return s.Submit(ctx, &Write{Fn: func(ctx context.Context, tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.q(`UPDATE recipient_tasks SET state = 'acknowledged', updated_at = ? WHERE request_id = ? AND recipient = ?`), micros(time.Now()), requestID, recipient)
+		if err != nil {
+			return fmt.Errorf("acknowledge: %w", mapErr(err))
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("recipient task: %w", ErrNotFound)
+		}
+		return nil
+	}, Audit: entries})
+}
