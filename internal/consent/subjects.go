@@ -42,15 +42,18 @@ type IdentityView struct {
 
 // SubjectView is a subject as the API shows it.
 type SubjectView struct {
-	ID         string         `json:"id"`
-	BirthDate  string         `json:"birth_date,omitempty"`
-	AgeBand    string         `json:"age_band,omitempty"`
-	GuardianID string         `json:"guardian_id,omitempty"`
-	Restricted bool           `json:"restricted"`
-	Minor      bool           `json:"minor"`
-	Identities []IdentityView `json:"identities"`
-	CreatedAt  time.Time      `json:"created_at"`
-	UpdatedAt  time.Time      `json:"updated_at"`
+	ID         string `json:"id"`
+	BirthDate  string `json:"birth_date,omitempty"`
+	AgeBand    string `json:"age_band,omitempty"`
+	GuardianID string `json:"guardian_id,omitempty"`
+	Restricted bool   `json:"restricted"`
+	Minor      bool   `json:"minor"`
+	// Arrangement is what the person arranged for their information after
+	// death: "refuse_relatives" bars close relatives' requests.
+	Arrangement string         `json:"arrangement,omitempty"`
+	Identities  []IdentityView `json:"identities"`
+	CreatedAt   time.Time      `json:"created_at"`
+	UpdatedAt   time.Time      `json:"updated_at"`
 }
 
 var (
@@ -202,7 +205,7 @@ func (s *Service) view(ctx context.Context, id string, unmask bool) (SubjectView
 		return SubjectView{}, err
 	}
 	v := SubjectView{ID: sub.ID, BirthDate: sub.BirthDate, AgeBand: sub.AgeBand, GuardianID: sub.GuardianID,
-		Restricted: sub.Restricted, CreatedAt: sub.CreatedAt, UpdatedAt: sub.UpdatedAt, Identities: []IdentityView{}}
+		Restricted: sub.Restricted, Arrangement: sub.Arrangement, CreatedAt: sub.CreatedAt, UpdatedAt: sub.UpdatedAt, Identities: []IdentityView{}}
 	if _, _, pol, err := s.Policy(); err == nil {
 		v.Minor = s.now().Before(minorUntil(sub, pol.GuardianAge))
 	}
@@ -220,9 +223,12 @@ func (s *Service) view(ctx context.Context, id string, unmask bool) (SubjectView
 
 // SubjectPatch changes a subject's age facts or guardian.
 type SubjectPatch struct {
-	BirthDate  *string `json:"birth_date,omitempty"`
-	AgeBand    *string `json:"age_band,omitempty"`
-	GuardianID *string `json:"guardian_id,omitempty"`
+	// Arrangement records the person's own arrangement for their
+	// information after death: "" or "refuse_relatives".
+	Arrangement *string `json:"arrangement,omitempty"`
+	BirthDate   *string `json:"birth_date,omitempty"`
+	AgeBand     *string `json:"age_band,omitempty"`
+	GuardianID  *string `json:"guardian_id,omitempty"`
 }
 
 // UpdateSubject applies a patch.
@@ -243,7 +249,10 @@ func (s *Service) UpdateSubject(ctx context.Context, a Actor, id string, p Subje
 	if p.GuardianID != nil && *p.GuardianID == id {
 		return SubjectView{}, fault.New(fault.Invalid, "invalid_guardian", "a subject cannot be their own guardian").At("guardian_id")
 	}
-	err := s.st.UpdateSubject(ctx, id, store.SubjectPatch{BirthDate: p.BirthDate, AgeBand: p.AgeBand, GuardianID: p.GuardianID},
+	if p.Arrangement != nil && *p.Arrangement != "" && *p.Arrangement != "refuse_relatives" {
+		return SubjectView{}, fault.New(fault.Invalid, "invalid_arrangement", "arrangement is empty or refuse_relatives").At("arrangement")
+	}
+	err := s.st.UpdateSubject(ctx, id, store.SubjectPatch{BirthDate: p.BirthDate, AgeBand: p.AgeBand, GuardianID: p.GuardianID, Arrangement: p.Arrangement},
 		s.entry(a, ActionSubjectUpdate, "subject:"+id, "", audit.OutcomeOK, ""))
 	switch {
 	case errors.Is(err, store.ErrNotFound):

@@ -373,12 +373,16 @@ func (s *Service) checkRequester(ctx context.Context, m *manifest.Manifest, in I
 	if in.RequesterID == "" || in.RequesterID == in.SubjectID {
 		return nil
 	}
-	if in.Type == "deceased" {
-		return consent.ValidateSubjectID(in.RequesterID)
-	}
 	sub, err := s.st.Subject(ctx, in.SubjectID)
 	if err != nil {
 		return err
+	}
+	if in.Type == "deceased" {
+		// PIPL art. 49: relatives act "unless the deceased arranged otherwise".
+		if sub.Arrangement == "refuse_relatives" {
+			return fault.New(fault.Invalid, "deceased_arrangement", "the person arranged during their lifetime that close relatives may not exercise these rights").At("requester_id")
+		}
+		return consent.ValidateSubjectID(in.RequesterID)
 	}
 	age := 0
 	if _, _, pol, err := s.consent.Policy(); err == nil {

@@ -2,6 +2,7 @@ package dsr_test
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -114,6 +115,18 @@ func TestDeceasedRelative(t *testing.T) {
 				}
 			})
 		}
+	})
+
+	t.Run("the deceased's own arrangement bars relatives", func(t *testing.T) {
+		e := newEnv(t, starterManifest, start)
+		e.subject("st-late-2", email, "", nil)
+		e.must(200, "PATCH", "/v1/subjects/st-late-2", e.op, `{"arrangement":"refuse_relatives"}`, nil)
+		res := e.do("POST", "/v1/requests", e.op, mustJSON(map[string]any{"type": "deceased", "language": "en", "subject_id": "st-late-2",
+			"requester_id": "relative-2", "evidence": evidence, "verification": "operator"}))
+		if res.Code != 422 || !strings.Contains(string(res.Body), `"deceased_arrangement"`) {
+			t.Errorf("relative's request against the arrangement = %d %s, want 422 deceased_arrangement", res.Code, res.Body)
+		}
+		e.must(422, "PATCH", "/v1/subjects/st-late-2", e.op, `{"arrangement":"whatever"}`, nil)
 	})
 
 	t.Run("answered with an explanation", func(t *testing.T) {

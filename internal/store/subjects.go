@@ -16,9 +16,12 @@ type Subject struct {
 	AgeBand    string // e.g. under_14, 14_17, adult; or empty
 	GuardianID string
 	Restricted bool
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
-	Identities []Identity
+	// Arrangement is what the person arranged for their information after
+	// their death: "" (none stated) or "refuse_relatives".
+	Arrangement string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+	Identities  []Identity
 }
 
 // Identity is one way of recognising a subject. Only its keyed hash is
@@ -65,10 +68,11 @@ func (s *Store) AddIdentities(ctx context.Context, subjectID string, ids []Ident
 
 // SubjectPatch changes some of a subject's attributes; nil fields stay.
 type SubjectPatch struct {
-	BirthDate  *string
-	AgeBand    *string
-	GuardianID *string
-	Restricted *bool
+	Arrangement *string
+	BirthDate   *string
+	AgeBand     *string
+	GuardianID  *string
+	Restricted  *bool
 }
 
 // UpdateSubject applies a patch.
@@ -102,6 +106,11 @@ func (s *Store) UpdateSubject(ctx context.Context, id string, p SubjectPatch, en
 		}
 		if p.Restricted != nil {
 			if err := set("restricted", boolInt(*p.Restricted)); err != nil {
+				return err
+			}
+		}
+		if p.Arrangement != nil {
+			if err := set("arrangement", nullString(*p.Arrangement)); err != nil {
 				return err
 			}
 		}
@@ -146,15 +155,15 @@ func (s *Store) Subject(ctx context.Context, id string) (Subject, error) {
 
 func (s *Store) subjectRow(ctx context.Context, id string) (Subject, error) {
 	var sub Subject
-	var birth, band, guardian sql.NullString
+	var birth, band, guardian, arrangement sql.NullString
 	var restricted int
 	var created, updated int64
-	err := s.r.QueryRowContext(ctx, s.q(`SELECT id, birth_date, age_band, guardian_id, restricted, created_at, updated_at FROM subjects WHERE id = ?`), id).
-		Scan(&sub.ID, &birth, &band, &guardian, &restricted, &created, &updated)
+	err := s.r.QueryRowContext(ctx, s.q(`SELECT id, birth_date, age_band, guardian_id, restricted, arrangement, created_at, updated_at FROM subjects WHERE id = ?`), id).
+		Scan(&sub.ID, &birth, &band, &guardian, &restricted, &arrangement, &created, &updated)
 	if err != nil {
 		return Subject{}, fmt.Errorf("subject: %w", mapErr(err))
 	}
-	sub.BirthDate, sub.AgeBand, sub.GuardianID = birth.String, band.String, guardian.String
+	sub.BirthDate, sub.AgeBand, sub.GuardianID, sub.Arrangement = birth.String, band.String, guardian.String, arrangement.String
 	sub.Restricted = restricted != 0
 	sub.CreatedAt, sub.UpdatedAt = fromMicros(created), fromMicros(updated)
 	return sub, nil

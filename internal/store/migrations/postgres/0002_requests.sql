@@ -96,4 +96,6 @@ CREATE INDEX recipient_tasks_request ON recipient_tasks(request_id);
 
 -- An erased subject keeps its row (the ledger refers to it) without any
 -- personal attribute; erased_at says when.
+-- What a person arranged for their information after death (PIPL art. 49).
+ALTER TABLE subjects ADD COLUMN arrangement TEXT;
 ALTER TABLE subjects ADD COLUMN erased_at BIGINT;
