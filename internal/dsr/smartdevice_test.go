@@ -165,7 +165,7 @@ func TestSmartDeviceApp(t *testing.T) {
 		if diff := cmp.Diff(want, e.ledger("sd-2001")); diff != "" {
 			t.Errorf("ledger after erasure (-want +got):\n%s", diff)
 		}
-		wantTemplates := []string{"otp", "request_verified", "cancellation_scheduled", "request_completed"}
+		wantTemplates := []string{"otp", "request_verified", "request_in_progress", "cancellation_scheduled", "request_completed"}
 		if diff := cmp.Diff(wantTemplates, e.templates(id)); diff != "" {
 			t.Errorf("messages (-want +got):\n%s", diff)
 		}

@@ -318,7 +318,7 @@ func (s *Service) dedupe(ctx context.Context, a consent.Actor, r *store.Request,
 
 // Approve starts work on a verified request.
 func (s *Service) Approve(ctx context.Context, a consent.Actor, id string) (View, error) {
-	return s.simple(ctx, a, id, StateInProgress, "work started", "")
+	return s.simple(ctx, a, id, StateInProgress, "work started", "request_in_progress")
 }
 
 // AwaitSubject asks the subject for something; the clock follows the manifest's rule.
@@ -331,7 +331,7 @@ func (s *Service) AwaitSubject(ctx context.Context, a consent.Actor, id, reason 
 
 // Resume continues after the subject answered.
 func (s *Service) Resume(ctx context.Context, a consent.Actor, id string) (View, error) {
-	return s.simple(ctx, a, id, StateInProgress, "the subject answered", "")
+	return s.simple(ctx, a, id, StateInProgress, "the subject answered", "request_in_progress")
 }
 
 func (s *Service) simple(ctx context.Context, a consent.Actor, id, to, note, template string) (View, error) {

@@ -220,7 +220,7 @@ func TestClockRules(t *testing.T) {
 		id := e.submitOperator(map[string]any{"type": "access", "subject_id": "cl-7001"}).ID
 		e.act(id, "approve", nil)
 		e.act(id, "await", map[string]string{"reason": "please send the order number the data relates to"})
-		if diff := cmp.Diff([]string{"request_received", "request_awaiting_subject"}, e.templates(id)); diff != "" {
+		if diff := cmp.Diff([]string{"request_received", "request_in_progress", "request_awaiting_subject"}, e.templates(id)); diff != "" {
 			t.Errorf("messages (-want +got):\n%s", diff)
 		}
 	})

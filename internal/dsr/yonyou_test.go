@@ -123,7 +123,7 @@ func TestYonyouEU(t *testing.T) {
 		if got := e.get(id).DueDate; got != "2026-07-10" {
 			t.Errorf("due date after a refused second extension = %s", got)
 		}
-		if diff := cmp.Diff([]string{"request_received", "request_extended"}, e.templates(id)); diff != "" {
+		if diff := cmp.Diff([]string{"request_received", "request_in_progress", "request_extended"}, e.templates(id)); diff != "" {
 			t.Errorf("messages (-want +got):\n%s", diff)
 		}
 

@@ -19,6 +19,7 @@ var wantTemplates = []string{
 	"request_cancelled",
 	"request_completed",
 	"request_extended",
+	"request_in_progress",
 	"request_received",
 	"request_refused",
 	"request_verified",
@@ -50,6 +51,7 @@ func TestTemplatesComplete(t *testing.T) {
 		"request_completed":        {"req_7f3a9c21"},
 		"request_refused":          {"req_7f3a9c21", "reason"},
 		"request_awaiting_subject": {"req_7f3a9c21", "reason"},
+		"request_in_progress":      {"req_7f3a9c21", "2026-03-20"},
 		"request_cancelled":        {"req_7f3a9c21"},
 		"cancellation_scheduled":   {"req_7f3a9c21", "2026-04-01"},
 	}
