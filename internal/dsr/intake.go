@@ -129,6 +129,11 @@ type Accepted struct {
 	Message     string `json:"message"`
 }
 
+var acceptedMessage = map[string]string{
+	"en":    "If this identity is on file, a one-time code has been sent to it. Enter it to verify the request.",
+	"zh-CN": "如果该身份信息与我们的记录相符，验证码已发送至该地址或号码。请输入验证码以核验请求。",
+}
+
 var errRateLimited = fault.New(fault.TooMany, "rate_limited", "too many requests; try again later")
 
 func (s *Service) policy() (*manifest.Manifest, error) {
@@ -246,7 +251,7 @@ func (s *Service) SubmitPublic(ctx context.Context, a consent.Actor, in Input) (
 	if err := s.st.CreateRequest(ctx, r, ev, also, s.entry(a, "request.receive", &r, "")); err != nil {
 		return Accepted{}, err
 	}
-	return Accepted{ID: r.ID, State: r.State, AccessToken: token, Message: "If this identity is on file, a one-time code has been sent to it. Enter it to verify the request."}, nil
+	return Accepted{ID: r.ID, State: r.State, AccessToken: token, Message: acceptedMessage[in.Language]}, nil
 }
 
 func channelOf(kind string) string {
