@@ -46,6 +46,7 @@ type Config struct {
 	SMTPPassword    Secret        // CUSTOS_SMTP_PASSWORD or CUSTOS_SMTP_PASSWORD_FILE
 	SMSWebhookURL   string        // --sms-webhook-url, CUSTOS_SMS_WEBHOOK_URL: SMS gateway endpoint (Standard Webhooks signed)
 	SMSWebhookKey   Secret        // CUSTOS_SMS_WEBHOOK_SECRET or CUSTOS_SMS_WEBHOOK_SECRET_FILE
+	WebhookSecret   Secret        // CUSTOS_WEBHOOK_SECRET or CUSTOS_WEBHOOK_SECRET_FILE: signs notices to recipients (share it with them)
 
 	origins [numSettings]origin // where each setting came from, for WriteRedacted
 }
@@ -119,6 +120,7 @@ const (
 	sSMTPPassword
 	sSMSWebhookURL
 	sSMSWebhookKey
+	sWebhookSecret
 	numSettings
 )
 
@@ -260,6 +262,12 @@ var settings = [numSettings]setting{
 		fromFile: true,
 		set:      func(c *Config, v, src string) error { c.SMTPPassword = Secret{value: v, source: src}; return nil },
 		show:     func(c *Config) string { return c.SMTPPassword.String() },
+	},
+	sWebhookSecret: {
+		env:      "CUSTOS_WEBHOOK_SECRET",
+		fromFile: true,
+		set:      func(c *Config, v, src string) error { c.WebhookSecret = Secret{value: v, source: src}; return nil },
+		show:     func(c *Config) string { return c.WebhookSecret.String() },
 	},
 	sSMSWebhookKey: {
 		env:      "CUSTOS_SMS_WEBHOOK_SECRET",

@@ -52,6 +52,7 @@ CUSTOS_SMTP_USER = ""  # default
 CUSTOS_SMTP_PASSWORD = ""  # default
 CUSTOS_SMS_WEBHOOK_URL = ""  # default
 CUSTOS_SMS_WEBHOOK_SECRET = ""  # default
+CUSTOS_WEBHOOK_SECRET = ""  # default
 `
 	if diff := cmp.Diff(want, b.String()); diff != "" {
 		t.Errorf("WriteRedacted (-want +got):\n%s", diff)

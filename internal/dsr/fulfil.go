@@ -234,10 +234,9 @@ func (o ownData) Execute(ctx context.Context, a consent.Actor, r *store.Request,
 			if err == nil && r.Kind == "portability" && d.TransmitTo != nil && d.TransmitTo.Name != "" {
 				// The export goes to the third party the subject named; the
 				// task tracks it like a recipient notice.
+				// The operator sends the export to the third party; the task
+				// keeps it visible until acknowledged.
 				method := "manual"
-				if strings.HasPrefix(d.TransmitTo.Endpoint, "https://") {
-					method = "webhook"
-				}
 				out.Also = append(out.Also, o.s.st.RecipientTaskFn(store.RecipientTask{ID: newID("rt_"), RequestID: r.ID, Recipient: "third_party:" + d.TransmitTo.Name,
 					Action: "portability", Method: method, Categories: []string{}, State: "pending", NextAt: o.s.now(), UpdatedAt: o.s.now()}))
 				out.Summary += "; transmission to " + d.TransmitTo.Name + " queued"

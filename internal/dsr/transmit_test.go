@@ -23,7 +23,7 @@ func TestPortabilityTransmission(t *testing.T) {
 	}
 	found := false
 	for _, r := range done.Recipients {
-		if r.Recipient == "third_party:Acme Cloud" && r.Action == "portability" && r.Method == "webhook" && r.State == "pending" {
+		if r.Recipient == "third_party:Acme Cloud" && r.Action == "portability" && r.Method == "manual" && r.State == "pending" {
 			found = true
 		}
 	}

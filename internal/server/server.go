@@ -24,6 +24,7 @@ import (
 	"github.com/custos-privacy/custos/internal/dsr"
 	"github.com/custos-privacy/custos/internal/identity"
 	"github.com/custos-privacy/custos/internal/notify"
+	"github.com/custos-privacy/custos/internal/propagate"
 	"github.com/custos-privacy/custos/internal/receipt"
 	"github.com/custos-privacy/custos/internal/seal"
 	"github.com/custos-privacy/custos/internal/secrets"
@@ -103,6 +104,7 @@ type Server struct {
 
 	requests   *dsr.Service
 	dispatcher *notify.Dispatcher
+	propagator *propagate.Propagator
 }
 
 // senders picks where messages go: SMTP and the SMS webhook when
@@ -192,6 +194,25 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	reg := prometheus.NewRegistry()
 	a := api.New(api.Options{Service: svc, Requests: requests, Store: st, Signer: keys.Signer, Logger: log, Registry: reg, MaxBodyBytes: cfg.MaxBodyBytes, TrustProxy: cfg.TrustProxy})
 	s := &Server{cfg: cfg, log: log, st: st, svc: svc, api: a, requests: requests, dispatcher: dispatcher, start: time.Now()}
+	if requests != nil {
+		if cfg.WebhookSecret.IsSet() {
+			s.propagator = &propagate.Propagator{Store: st, Secret: cfg.WebhookSecret.Reveal(), Logger: log,
+				Recipients: func(id string) (string, string, bool) {
+					_, m, _, err := svc.Policy()
+					if err != nil {
+						return "", "", false
+					}
+					r, ok := m.Recipient(id)
+					return r.Endpoint, r.NoticeEmail, ok
+				},
+				SubjectOf: func(ctx context.Context, requestID string) (string, error) {
+					r, err := st.Request(ctx, requestID)
+					return r.SubjectID, err
+				}}
+		} else {
+			log.Warn("no webhook secret: notices to recipients are tracked but not sent (set CUSTOS_WEBHOOK_SECRET_FILE)")
+		}
+	}
 	if cfg.Demo {
 		if s.demo, err = seedDemo(ctx, st, svc, system); err != nil {
 			st.Close()
@@ -243,6 +264,9 @@ func (s *Server) Serve(ctx context.Context, ready func(addr string)) error {
 	if s.dispatcher != nil {
 		go s.dispatcher.Run(ctx, 2*time.Second)
 		go s.runDue(ctx)
+	}
+	if s.propagator != nil {
+		go s.propagator.Run(ctx, time.Minute)
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.Serve(ln) }()
