@@ -59,6 +59,7 @@ promises: subjects, the consent ledger, purpose checks and an audit trail.`,
 		newSecretsCmd(),
 		newBenchCmd(),
 		newRequestsCmd(),
+		newDiscoverCmd(),
 	)
 	return root
 }
