@@ -1,0 +1,302 @@
+package execute
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/custos-privacy/custos/internal/connector"
+	"github.com/custos-privacy/custos/internal/dataset"
+)
+
+// EraseOptions say which fields Erase rewrites.
+type EraseOptions struct {
+	// Categories selects the fields to erase: those with one of these
+	// categories, or a category below one. Empty erases nothing.
+	Categories []string
+	// DryRun computes the plan without writing.
+	DryRun bool
+	// HMACKey keys the hmac strategy; Erase fails if a field needs it and it is empty.
+	HMACKey []byte
+}
+
+// Plan is what an erasure changes. It names rows by primary key and fields
+// by name; it never carries the values.
+type Plan struct {
+	Datastore string   `json:"datastore"`
+	Changes   []Change `json:"changes"`
+	// Applied is false for a dry run.
+	Applied bool `json:"applied"`
+}
+
+// Change is one row an erasure rewrites or deletes.
+type Change struct {
+	Collection string         `json:"collection"`
+	Key        map[string]any `json:"key"`
+	// Fields are the fields rewritten, sorted; empty when the row is deleted.
+	Fields  []FieldChange `json:"fields,omitempty"`
+	Deleted bool          `json:"deleted,omitempty"`
+}
+
+// FieldChange is one field an erasure rewrites, with the strategy used.
+type FieldChange struct {
+	Field    string `json:"field"`
+	Strategy string `json:"strategy"`
+}
+
+// ErrNoPrimaryKey is returned when a row to erase is in a collection whose
+// dataset names no primary key: the row could not be addressed alone.
+var ErrNoPrimaryKey = errors.New("collection has no primary key")
+
+// ErrNoHMACKey is returned when a field is erased with hmac and no key is given.
+var ErrNoHMACKey = errors.New("hmac erasure needs a key")
+
+// Erase finds the person's rows as Access does and rewrites the fields whose
+// categories EraseOptions.Categories selects, each by its erase strategy, in
+// one transaction. Fields already erased are left alone, so running it twice
+// changes nothing the second time (except with the random strategy, which
+// has no erased form to recognise).
+func Erase(ctx context.Context, db *sql.DB, kind connector.Kind, ds *dataset.Datastore, seeds Seeds, opt EraseOptions) (Plan, error) {
+	plan := Plan{Datastore: ds.ID, Changes: []Change{}}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return plan, fmt.Errorf("execute: erase: %w", err)
+	}
+	defer tx.Rollback()
+	// Reading in the transaction that writes means the plan describes the
+	// rows as they were changed.
+	found, err := traverse(ctx, tx, kind, ds, seeds)
+	if err != nil {
+		return plan, fmt.Errorf("execute: erase: %w", err)
+	}
+	var stmts []statement
+	for ci, c := range ds.Collections {
+		changes, s, err := eraseCollection(kind, c, found[ci].rows, opt)
+		if err != nil {
+			return plan, fmt.Errorf("execute: erase %q: %w", c.Name, err)
+		}
+		plan.Changes = append(plan.Changes, changes...)
+		stmts = append(stmts, s...)
+	}
+	if opt.DryRun {
+		return plan, nil
+	}
+	for _, s := range stmts {
+		if _, err := tx.ExecContext(ctx, s.query, s.args...); err != nil {
+			return plan, fmt.Errorf("execute: erase %q: %w", s.table, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return plan, fmt.Errorf("execute: erase: commit: %w", err)
+	}
+	plan.Applied = true
+	return plan, nil
+}
+
+// statement is one write of an erasure.
+type statement struct {
+	table string
+	query string
+	args  []any
+}
+
+// setValue is one assignment: a value, or NULL when null is set.
+type setValue struct {
+	field string
+	value any
+	null  bool
+}
+
+// eraseCollection plans the changes to the rows of c and the statements that
+// make them. Rows that get the same assignments (null and fixed do not depend
+// on the row) share one UPDATE … WHERE pk IN (…).
+func eraseCollection(kind connector.Kind, c dataset.Collection, rows []foundRow, opt EraseOptions) ([]Change, []statement, error) {
+	var selected []dataset.Field
+	for _, f := range c.Fields {
+		if matchCategories(f.Categories, opt.Categories) {
+			selected = append(selected, f)
+		}
+	}
+	if len(selected) == 0 || len(rows) == 0 {
+		return nil, nil, nil
+	}
+	pk := primaryKey(c)
+	var changes []Change
+	groups := map[string][]foundRow{} // by assignments, for rows that share them
+	groupSets := map[string][]setValue{}
+	var order []string
+	var stmts []statement
+	for _, r := range rows {
+		ch := Change{Collection: c.Name, Key: map[string]any{}}
+		for _, k := range pk {
+			ch.Key[k] = r.values[k]
+		}
+		var sets []setValue
+		perRow := false
+		if c.DeleteRow {
+			ch.Deleted = true
+		} else {
+			for _, f := range selected {
+				e := f.Erasure()
+				cur := r.values[f.Name]
+				v, changed, err := erasedValue(e, cur, opt.HMACKey)
+				if err != nil {
+					return nil, nil, err
+				}
+				if !changed {
+					continue
+				}
+				ch.Fields = append(ch.Fields, FieldChange{Field: f.Name, Strategy: e.Strategy})
+				sets = append(sets, setValue{field: f.Name, value: v, null: v == nil})
+				if e.Strategy != dataset.EraseNull && e.Strategy != dataset.EraseFixed {
+					perRow = true
+				}
+			}
+			if len(sets) == 0 {
+				continue
+			}
+		}
+		if len(pk) == 0 {
+			return nil, nil, ErrNoPrimaryKey
+		}
+		sort.Slice(ch.Fields, func(i, j int) bool { return ch.Fields[i].Field < ch.Fields[j].Field })
+		changes = append(changes, ch)
+		if perRow {
+			stmts = append(stmts, writeStatement(kind, c.Name, pk, sets, []foundRow{r}))
+			continue
+		}
+		g := fmt.Sprintf("%v", sets)
+		if _, ok := groups[g]; !ok {
+			order = append(order, g)
+			groupSets[g] = sets
+		}
+		groups[g] = append(groups[g], r)
+	}
+	// Each row's key takes len(pk) parameters besides the assignments.
+	for _, g := range order {
+		sets, rs := groupSets[g], groups[g]
+		per := max(1, (min(maxBatch, connector.MaxParams(kind))-len(sets))/len(pk))
+		for start := 0; start < len(rs); start += per {
+			stmts = append(stmts, writeStatement(kind, c.Name, pk, sets, rs[start:min(start+per, len(rs))]))
+		}
+	}
+	return changes, stmts, nil
+}
+
+// writeStatement updates (or, with no assignments, deletes) the given rows by primary key.
+func writeStatement(kind connector.Kind, table string, pk []string, sets []setValue, rows []foundRow) statement {
+	var b strings.Builder
+	var args []any
+	if len(sets) == 0 {
+		b.WriteString("DELETE FROM " + connector.Quote(kind, table))
+	} else {
+		b.WriteString("UPDATE " + connector.Quote(kind, table) + " SET ")
+		for i, s := range sets {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(connector.Quote(kind, s.field) + " = ")
+			if s.null {
+				b.WriteString("NULL")
+				continue
+			}
+			args = append(args, s.value)
+			b.WriteString(placeholders(kind, len(args), 1))
+		}
+	}
+	b.WriteString(" WHERE ")
+	quoted := make([]string, len(pk))
+	for i, k := range pk {
+		quoted[i] = connector.Quote(kind, k)
+	}
+	if len(pk) == 1 {
+		b.WriteString(quoted[0])
+	} else {
+		b.WriteString("(" + strings.Join(quoted, ", ") + ")")
+	}
+	b.WriteString(" IN (")
+	for i, r := range rows {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		if len(pk) > 1 {
+			b.WriteString("(")
+		}
+		for j, k := range pk {
+			if j > 0 {
+				b.WriteString(", ")
+			}
+			args = append(args, r.values[k])
+			b.WriteString(placeholders(kind, len(args), 1))
+		}
+		if len(pk) > 1 {
+			b.WriteString(")")
+		}
+	}
+	b.WriteString(")")
+	return statement{table: table, query: b.String(), args: args}
+}
+
+// hexDigest matches what the hash and hmac strategies write.
+var hexDigest = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
+// erasedValue returns the value e writes in place of cur (nil for NULL) and
+// whether that changes the field.
+func erasedValue(e dataset.Erase, cur any, key []byte) (any, bool, error) {
+	switch e.Strategy {
+	case dataset.EraseKeep, "":
+		return cur, false, nil
+	case dataset.EraseNull:
+		return nil, cur != nil, nil
+	case dataset.EraseFixed:
+		return e.Value, cur == nil || fmt.Sprint(cur) != e.Value, nil
+	}
+	if cur == nil {
+		return nil, false, nil // nothing to hide
+	}
+	s := fmt.Sprint(cur)
+	switch e.Strategy {
+	case dataset.EraseMask:
+		m := Mask(s)
+		return m, m != s, nil
+	case dataset.EraseHash:
+		if hexDigest.MatchString(s) {
+			return s, false, nil
+		}
+		sum := sha256.Sum256([]byte(s))
+		return hex.EncodeToString(sum[:]), true, nil
+	case dataset.EraseHMAC:
+		if len(key) == 0 {
+			return nil, false, ErrNoHMACKey
+		}
+		if hexDigest.MatchString(s) {
+			return s, false, nil
+		}
+		h := hmac.New(sha256.New, key)
+		h.Write([]byte(s))
+		return hex.EncodeToString(h.Sum(nil)), true, nil
+	case dataset.EraseRandom:
+		b := make([]byte, 16)
+		rand.Read(b)
+		return hex.EncodeToString(b), true, nil
+	}
+	return nil, false, fmt.Errorf("unknown erase strategy %q", e.Strategy)
+}
+
+// Mask keeps the first 3 and last 4 characters of s with **** between them;
+// shorter values are masked whole. Masking a masked value changes nothing.
+func Mask(s string) string {
+	r := []rune(s)
+	if len(r) <= 7 {
+		return strings.Repeat("*", len(r))
+	}
+	return string(r[:3]) + "****" + string(r[len(r)-4:])
+}
