@@ -39,6 +39,7 @@ type Config struct {
 	MaxBodyBytes    int64         // --max-body, CUSTOS_MAX_BODY: largest request body accepted, in bytes
 	ShutdownTimeout time.Duration // --shutdown-timeout, CUSTOS_SHUTDOWN_TIMEOUT: grace period for requests in flight
 	TrustProxy      bool          // --trust-proxy, CUSTOS_TRUST_PROXY: take the client address from X-Forwarded-For
+	Dataset         string        // --dataset, CUSTOS_DATASET: dataset annotation of the organisation's databases that requests reach
 	NotifyDir       string        // --notify-dir, CUSTOS_NOTIFY_DIR: write messages to DIR/outbox.jsonl instead of sending them (development)
 	SMTPAddr        string        // --smtp-addr, CUSTOS_SMTP_ADDR: mail relay host:port for email messages
 	SMTPFrom        string        // --smtp-from, CUSTOS_SMTP_FROM: sender address
@@ -113,6 +114,7 @@ const (
 	sMaxBody
 	sShutdownTimeout
 	sTrustProxy
+	sDataset
 	sNotifyDir
 	sSMTPAddr
 	sSMTPFrom
@@ -252,6 +254,7 @@ var settings = [numSettings]setting{
 		set:  func(c *Config, v, _ string) error { return parseBool(&c.TrustProxy, "CUSTOS_TRUST_PROXY", v) },
 		show: func(c *Config) string { return strconv.FormatBool(c.TrustProxy) },
 	},
+	sDataset:       plain("CUSTOS_DATASET", "dataset", func(c *Config) *string { return &c.Dataset }),
 	sNotifyDir:     plain("CUSTOS_NOTIFY_DIR", "notify-dir", func(c *Config) *string { return &c.NotifyDir }),
 	sSMTPAddr:      plain("CUSTOS_SMTP_ADDR", "smtp-addr", func(c *Config) *string { return &c.SMTPAddr }),
 	sSMTPFrom:      plain("CUSTOS_SMTP_FROM", "smtp-from", func(c *Config) *string { return &c.SMTPFrom }),
@@ -325,6 +328,7 @@ func (c *Config) RegisterFlags(fs *pflag.FlagSet) {
 	fs.Int64Var(&c.MaxBodyBytes, "max-body", c.MaxBodyBytes, "largest request body accepted, in bytes (CUSTOS_MAX_BODY)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long requests in flight may take to finish on shutdown (CUSTOS_SHUTDOWN_TIMEOUT)")
 	fs.BoolVar(&c.TrustProxy, "trust-proxy", c.TrustProxy, "take the client address from X-Forwarded-For; only behind a proxy that sets it (CUSTOS_TRUST_PROXY)")
+	fs.StringVar(&c.Dataset, "dataset", c.Dataset, "dataset annotation of the organisation's databases; access and deletion requests reach them (CUSTOS_DATASET)")
 	fs.StringVar(&c.NotifyDir, "notify-dir", c.NotifyDir, "write messages to DIR/outbox.jsonl instead of sending them; for development, the file holds addresses and codes (CUSTOS_NOTIFY_DIR)")
 	fs.StringVar(&c.SMTPAddr, "smtp-addr", c.SMTPAddr, "mail relay host:port for email messages (CUSTOS_SMTP_ADDR)")
 	fs.StringVar(&c.SMTPFrom, "smtp-from", c.SMTPFrom, "sender address of email messages (CUSTOS_SMTP_FROM)")

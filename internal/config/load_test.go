@@ -372,7 +372,7 @@ func TestRegisterFlagsHidesDatabasePassword(t *testing.T) {
 	}
 	var names []string
 	fs.VisitAll(func(f *pflag.Flag) { names = append(names, f.Name) })
-	want := []string{"addr", "check-sample", "db", "demo", "log-format", "log-level", "manifest", "max-body", "notify-dir", "poll-interval", "secrets-dir", "shutdown-timeout", "sms-webhook-url", "smtp-addr", "smtp-from", "smtp-user", "trust-proxy"}
+	want := []string{"addr", "check-sample", "dataset", "db", "demo", "log-format", "log-level", "manifest", "max-body", "notify-dir", "poll-interval", "secrets-dir", "shutdown-timeout", "sms-webhook-url", "smtp-addr", "smtp-from", "smtp-user", "trust-proxy"}
 	if diff := cmp.Diff(want, names); diff != "" {
 		t.Errorf("flags (-want +got):\n%s", diff)
 	}

@@ -172,3 +172,13 @@ func MaxParams(k Kind) int {
 	}
 	return 999 // the most conservative engine default
 }
+
+// DB returns the database handle behind a connector opened by Open, for
+// engines that run their own statements (access and erasure).
+func DB(c Connector) (*sql.DB, bool) {
+	sc, ok := c.(*sqlConnector)
+	if !ok {
+		return nil, false
+	}
+	return sc.db, true
+}

@@ -62,22 +62,23 @@ func (s *Service) Complete(ctx context.Context, a consent.Actor, id string, in C
 		}
 		json.Unmarshal(raw, &d)
 	}
+	// Other systems run first: erasing Custos's own data removes the
+	// identity values they are searched by. A cancellation still in its
+	// cooling-off period touches nothing yet.
+	var external Outcome
+	if !(r.Kind == "cancel_account" && s.cancellationPending(r)) {
+		if external, err = s.runExecutors(ctx, a, r, d, in); err != nil {
+			return View{}, err
+		}
+	}
 	out, err := (ownData{s}).Execute(ctx, a, r, d, in)
 	if err != nil {
 		return View{}, err
 	}
-	if !out.Pending {
-		for _, ex := range s.opt.Executors {
-			more, err := ex.Execute(ctx, a, r, d, in)
-			if err != nil {
-				return View{}, fmt.Errorf("%s: %w", ex.Name(), err)
-			}
-			if more.Summary != "" {
-				out.Summary += "; " + ex.Name() + ": " + more.Summary
-			}
-			out.Also = append(out.Also, more.Also...)
-		}
+	if external.Summary != "" {
+		out.Summary += external.Summary
 	}
+	out.Also = append(out.Also, external.Also...)
 	if !out.Pending {
 		out.Also = append(out.Also, s.recipientTasks(r, in)...)
 	}
@@ -118,10 +119,16 @@ func (s *Service) RunDue(ctx context.Context) (int, error) {
 		if r.EffectiveAt.IsZero() || s.now().Before(r.EffectiveAt) {
 			continue
 		}
+		external, err := s.runExecutors(ctx, sys, r, Details{}, CompleteInput{})
+		if err != nil {
+			return n, err
+		}
 		also, summary, err := (ownData{s}).erase(ctx, sys, r, CompleteInput{})
 		if err != nil {
 			return n, err
 		}
+		summary += external.Summary
+		also = append(also, external.Also...)
 		also = append(also, s.recipientTasks(r, CompleteInput{})...)
 		if err := s.move(ctx, sys, r, StateCompleted, summary, "request_completed", map[string]string{"reason": summary}, also...); err != nil {
 			return n, err
@@ -352,4 +359,33 @@ func (s *Service) Acknowledge(ctx context.Context, a consent.Actor, id, recipien
 		return View{}, err
 	}
 	return s.view(ctx, r, true)
+}
+
+// cancellationPending reports whether an account cancellation has yet to
+// be scheduled or to take effect.
+func (s *Service) cancellationPending(r *store.Request) bool {
+	m, err := s.policy()
+	if err != nil {
+		return true
+	}
+	if c := m.Rights.Cancellation; c != nil && c.CoolingOffDays > 0 {
+		return r.EffectiveAt.IsZero() || s.now().Before(r.EffectiveAt)
+	}
+	return false
+}
+
+// runExecutors carries the request out on every system beyond Custos's own data.
+func (s *Service) runExecutors(ctx context.Context, a consent.Actor, r *store.Request, d Details, in CompleteInput) (Outcome, error) {
+	var out Outcome
+	for _, ex := range s.opt.Executors {
+		more, err := ex.Execute(ctx, a, r, d, in)
+		if err != nil {
+			return Outcome{}, fmt.Errorf("%s: %w", ex.Name(), err)
+		}
+		if more.Summary != "" {
+			out.Summary += "; " + ex.Name() + ": " + more.Summary
+		}
+		out.Also = append(out.Also, more.Also...)
+	}
+	return out, nil
 }

@@ -207,3 +207,7 @@ func (l *limiter) allow(key string, limit int, now time.Time) bool {
 	l.m[key] = append(ts, now)
 	return true
 }
+
+// AddExecutor adds a system requests are carried out on, after Custos's
+// own data (before it, for erasure: see Complete).
+func (s *Service) AddExecutor(ex Executor) { s.opt.Executors = append(s.opt.Executors, ex) }

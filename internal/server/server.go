@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -20,7 +21,9 @@ import (
 	"github.com/custos-privacy/custos/examples"
 	"github.com/custos-privacy/custos/internal/api"
 	"github.com/custos-privacy/custos/internal/config"
+	"github.com/custos-privacy/custos/internal/connector"
 	"github.com/custos-privacy/custos/internal/consent"
+	"github.com/custos-privacy/custos/internal/dataset"
 	"github.com/custos-privacy/custos/internal/dsr"
 	"github.com/custos-privacy/custos/internal/identity"
 	"github.com/custos-privacy/custos/internal/notify"
@@ -188,6 +191,14 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 			cfg.NotifyDir = filepath.Join(filepath.Dir(cfg.SQLitePath()), "custos-demo-outbox")
 		}
 		dispatcher = &notify.Dispatcher{Outbox: st.Outbox(), Sealer: keys.Sealer, Sender: senders(cfg), Logger: log}
+		if cfg.Dataset != "" {
+			ex, err := openDatastores(ctx, cfg.Dataset, requests, keys)
+			if err != nil {
+				st.Close()
+				return nil, err
+			}
+			requests.AddExecutor(ex)
+		}
 	} else {
 		log.Warn("no data keyset: rights requests are disabled (custos secrets init creates one)")
 	}
@@ -390,4 +401,39 @@ func OpenServices(ctx context.Context, cfg config.Config, log *slog.Logger) (*st
 		return nil, nil, nil, err
 	}
 	return st, svc, req, nil
+}
+
+// openDatastores connects to every datastore of a dataset annotation, so
+// that access and deletion requests reach the organisation's databases.
+// Connections come from the environment or a file the annotation names.
+func openDatastores(ctx context.Context, path string, requests *dsr.Service, keys Keys) (*dsr.Datastores, error) {
+	ds, err := dataset.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	ex := &dsr.Datastores{Seeds: requests.Seeds, HMACKey: deriveKey(keys.AuditKey, "custos erasure hmac v1")}
+	for i := range ds.Datastores {
+		a := &ds.Datastores[i]
+		dsn := a.DSN
+		switch {
+		case a.DSNEnv != "":
+			dsn = os.Getenv(a.DSNEnv)
+		case a.DSNFile != "":
+			b, err := os.ReadFile(a.DSNFile)
+			if err != nil {
+				return nil, fmt.Errorf("datastore %s: %w", a.ID, err)
+			}
+			dsn = strings.TrimSpace(string(b))
+		}
+		if dsn == "" {
+			return nil, fmt.Errorf("datastore %s: no connection (set %s)", a.ID, a.DSNEnv)
+		}
+		c, err := connector.Open(ctx, connector.Config{DSN: dsn})
+		if err != nil {
+			return nil, fmt.Errorf("datastore %s: %w", a.ID, err)
+		}
+		db, _ := connector.DB(c)
+		ex.Stores = append(ex.Stores, dsr.Datastore{Annotation: a, DB: db, Kind: c.Kind()})
+	}
+	return ex, nil
 }

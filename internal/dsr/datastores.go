@@ -1,0 +1,112 @@
+package dsr
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"github.com/custos-privacy/custos/internal/connector"
+	"github.com/custos-privacy/custos/internal/consent"
+	"github.com/custos-privacy/custos/internal/dataset"
+	"github.com/custos-privacy/custos/internal/execute"
+	"github.com/custos-privacy/custos/internal/store"
+)
+
+// Datastore is one of the organisation's databases, as annotated.
+type Datastore struct {
+	Annotation *dataset.Datastore
+	DB         *sql.DB
+	Kind       connector.Kind
+}
+
+// Datastores carries requests into the organisation's own databases: an
+// access request reports what is held there, a deletion or account
+// cancellation erases it field by field as the annotation says.
+type Datastores struct {
+	Stores []Datastore
+	// Seeds returns the identity values to start from for a subject.
+	Seeds   func(ctx context.Context, subjectID string) (execute.Seeds, error)
+	HMACKey []byte
+}
+
+// Name implements Executor.
+func (x *Datastores) Name() string { return "datastores" }
+
+// Execute implements Executor.
+func (x *Datastores) Execute(ctx context.Context, a consent.Actor, r *store.Request, d Details, in CompleteInput) (Outcome, error) {
+	erase := r.Kind == "deletion" || r.Kind == "cancel_account"
+	read := r.Kind == "access" || r.Kind == "copy" || r.Kind == "portability"
+	if !erase && !read || erase && in.LegalHold != "" {
+		return Outcome{}, nil
+	}
+	seeds, err := x.Seeds(ctx, r.SubjectID)
+	if err != nil {
+		return Outcome{}, err
+	}
+	var parts []string
+	for _, ds := range x.Stores {
+		if erase {
+			// A deletion reaches every category the annotation records.
+			plan, err := execute.Erase(ctx, ds.DB, ds.Kind, ds.Annotation, seeds, execute.EraseOptions{Categories: categoriesOf(ds.Annotation), HMACKey: x.HMACKey})
+			if err != nil {
+				return Outcome{}, fmt.Errorf("datastore %s: %w", ds.Annotation.ID, err)
+			}
+			fields := 0
+			for _, c := range plan.Changes {
+				fields += len(c.Fields)
+			}
+			parts = append(parts, fmt.Sprintf("%s: %d rows, %d fields erased", ds.Annotation.ID, len(plan.Changes), fields))
+			continue
+		}
+		res, err := execute.Access(ctx, ds.DB, ds.Kind, ds.Annotation, seeds, execute.Options{})
+		if err != nil {
+			return Outcome{}, fmt.Errorf("datastore %s: %w", ds.Annotation.ID, err)
+		}
+		rows := 0
+		for _, rs := range res {
+			rows += len(rs)
+		}
+		parts = append(parts, fmt.Sprintf("%s: %d rows found", ds.Annotation.ID, rows))
+	}
+	return Outcome{Summary: strings.Join(parts, "; ")}, nil
+}
+
+// Seeds returns the identity values Custos can use for a subject in other
+// databases: its own id (the application's user id) and every kept
+// identity value, by kind.
+func (s *Service) Seeds(ctx context.Context, subjectID string) (execute.Seeds, error) {
+	sub, err := s.st.Subject(ctx, subjectID)
+	if err != nil {
+		return nil, err
+	}
+	seeds := execute.Seeds{"user_id": {subjectID}}
+	for _, idn := range sub.Identities {
+		if len(idn.Sealed) == 0 {
+			continue
+		}
+		raw, err := s.opt.Sealer.Open(idn.Sealed, []byte(subjectID+"\x00"+idn.Kind))
+		if err != nil {
+			return nil, err
+		}
+		seeds[idn.Kind] = append(seeds[idn.Kind], string(raw))
+	}
+	return seeds, nil
+}
+
+// categoriesOf lists every category an annotation records.
+func categoriesOf(ds *dataset.Datastore) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, c := range ds.Collections {
+		for _, f := range c.Fields {
+			for _, cat := range f.Categories {
+				if !seen[cat] {
+					seen[cat] = true
+					out = append(out, cat)
+				}
+			}
+		}
+	}
+	return out
+}
