@@ -86,6 +86,9 @@ type Reference struct {
 	Collection string
 	Field      string
 	Direction  string // "from" or "to", as Fides reads them; see orientReferences
+	// Inferred is set when no foreign key declares the reference and it
+	// was read from the column's name (customer_id → customer.id).
+	Inferred bool
 }
 
 // identityCategories maps the categories that can identify a data subject to
@@ -190,8 +193,55 @@ func Discover(ctx context.Context, c Connector, opt DiscoverOptions) (Draft, err
 		}
 		d.Collections = append(d.Collections, coll)
 	}
+	d.inferReferences(schema)
 	d.orientReferences()
 	return d, nil
+}
+
+// inferReferences proposes references the schema does not declare, from
+// column names: a column X_id (or ending in _X_id, such as
+// shipping_address_id) with no foreign key refers to the table X (or its
+// plural) when that table has a single-column primary key. Many schemas,
+// Fides' sample among them, keep their relationships only in the
+// application.
+func (d *Draft) inferReferences(schema Schema) {
+	pk := map[string]string{}
+	for _, t := range schema.Tables {
+		if len(t.PrimaryKey) == 1 {
+			pk[t.Name] = t.PrimaryKey[0]
+		}
+	}
+	target := func(word string) (string, bool) {
+		for _, name := range []string{word, word + "s", word + "es"} {
+			if _, ok := pk[name]; ok {
+				return name, true
+			}
+		}
+		return "", false
+	}
+	for ci := range d.Collections {
+		c := &d.Collections[ci]
+		for fi := range c.Fields {
+			f := &c.Fields[fi]
+			if len(f.References) > 0 || f.PrimaryKey && len(c.Fields) > 0 && pk[c.Name] == f.Name {
+				continue
+			}
+			base, ok := strings.CutSuffix(strings.ToLower(f.Name), "_id")
+			if !ok || base == "" {
+				continue
+			}
+			words := strings.Split(base, "_")
+			// The longest trailing run of words that names a table wins:
+			// billing_address_id → address, order_item_id → order_item.
+			for i := 0; i < len(words); i++ {
+				name, ok := target(strings.Join(words[i:], "_"))
+				if ok && name != c.Name {
+					f.References = append(f.References, Reference{Collection: name, Field: pk[name], Inferred: true})
+					break
+				}
+			}
+		}
+	}
 }
 
 // orientReferences decides each foreign key's direction, as the Fides
@@ -322,7 +372,11 @@ func (d Draft) YAML() ([]byte, error) {
 			switch len(f.References) {
 			case 0:
 			case 1:
-				w(12, "references: "+refYAML(f.References[0]), "")
+				note := ""
+				if f.References[0].Inferred {
+					note = "inferred from the column name: no foreign key declares it"
+				}
+				w(12, "references: "+refYAML(f.References[0]), note)
 			default:
 				parts := make([]string, len(f.References))
 				for i, r := range f.References {
