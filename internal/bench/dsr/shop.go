@@ -110,7 +110,7 @@ datastores:
 
 // EraseCategories are the categories an erasure in the benchmark selects:
 // every personal field of the annotation.
-var EraseCategories = []string{"basic", "financial", "device"}
+var EraseCategories = []string{"basic", "financial", "usage"}
 
 // Annotation returns the shop's datastore annotation.
 func Annotation() (*dataset.Datastore, error) {
