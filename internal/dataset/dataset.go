@@ -234,38 +234,3 @@ func finish(ps Problems) Problems {
 	out := append(Problems{}, ps[:maxProblems]...)
 	return append(out, Problem{File: last.File, Pos: last.Pos, Message: fmt.Sprintf("too many problems: %d more not shown", len(ps)-maxProblems)})
 }
-
-// closest suggests the candidate nearest to s, if it is near enough to be a typo.
-func closest(s string, candidates []string) string {
-	best, bestD := "", 3
-	for _, c := range candidates {
-		if d := editDistance(s, c); d < bestD && d < len(s) {
-			best, bestD = c, d
-		}
-	}
-	return best
-}
-
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	if len(ra) > 64 || len(rb) > 64 {
-		return 1 << 20 // too long to be a typo of a key; keeps fuzzed input cheap
-	}
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
-}

@@ -4,12 +4,22 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/custos-privacy/custos/internal/yamlnode"
 	"io"
 	"regexp"
 	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+)
+
+// The shared YAML node helpers, under the names this package uses.
+var (
+	resolve  = yamlnode.Resolve
+	isNull   = yamlnode.IsNull
+	describe = yamlnode.Describe
+	truncate = yamlnode.Truncate
+	closest  = yamlnode.Closest
 )
 
 // walker reads a YAML node tree by hand, keeping every value's position and
@@ -231,48 +241,6 @@ func (w *walker) strings(n *yaml.Node, path string) []string {
 		}
 	}
 	return out
-}
-
-// resolve follows an alias to the node it names.
-func resolve(n *yaml.Node) *yaml.Node {
-	for i := 0; n.Kind == yaml.AliasNode && n.Alias != nil && i < maxDepth; i++ {
-		n = n.Alias
-	}
-	return n
-}
-
-func isNull(n *yaml.Node) bool {
-	n = resolve(n)
-	return n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null"
-}
-
-func describe(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.ScalarNode:
-		switch n.ShortTag() {
-		case "!!str":
-			return fmt.Sprintf("string %q", truncate(n.Value, 40))
-		case "!!null":
-			return "null"
-		default:
-			return fmt.Sprintf("%s %s", strings.TrimPrefix(n.ShortTag(), "!!"), truncate(n.Value, 40))
-		}
-	case yaml.AliasNode:
-		return "an unresolved alias"
-	}
-	return "nothing"
-}
-
-func truncate(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n]) + "…"
 }
 
 func contains(list []string, s string) bool {

@@ -2,6 +2,7 @@ package manifest
 
 import (
 	"fmt"
+	"github.com/custos-privacy/custos/internal/yamlnode"
 	"reflect"
 	"regexp"
 	"sort"
@@ -10,6 +11,15 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+)
+
+// The shared YAML node helpers, under the names this package uses.
+var (
+	resolve  = yamlnode.Resolve
+	isNull   = yamlnode.IsNull
+	describe = yamlnode.Describe
+	truncate = yamlnode.Truncate
+	closest  = yamlnode.Closest
 )
 
 // Pos is a position in a manifest file (1-based).
@@ -331,19 +341,6 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 	}
 }
 
-// resolve follows an alias to the node it names.
-func resolve(n *yaml.Node) *yaml.Node {
-	for i := 0; n.Kind == yaml.AliasNode && n.Alias != nil && i < maxDepth; i++ {
-		n = n.Alias
-	}
-	return n
-}
-
-func isNull(n *yaml.Node) bool {
-	n = resolve(n)
-	return n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null"
-}
-
 // scalar returns a scalar node's text; strings may be written unquoted as numbers.
 func (d *decoder) scalar(n *yaml.Node, want string) (string, bool) {
 	n = resolve(n)
@@ -352,33 +349,6 @@ func (d *decoder) scalar(n *yaml.Node, want string) (string, bool) {
 		return "", false
 	}
 	return n.Value, true
-}
-
-func describe(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.ScalarNode:
-		switch n.ShortTag() {
-		case "!!str":
-			return fmt.Sprintf("string %q", truncate(n.Value, 40))
-		case "!!null":
-			return "null"
-		default:
-			return fmt.Sprintf("%s %s", strings.TrimPrefix(n.ShortTag(), "!!"), truncate(n.Value, 40))
-		}
-	}
-	return "nothing"
-}
-
-func truncate(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n]) + "…"
 }
 
 func inList(list, s string) bool {
@@ -418,36 +388,4 @@ func fieldsOf(t reflect.Type) fieldSet {
 		fs.keys = append(fs.keys, key)
 	}
 	return fs
-}
-
-// closest suggests the known key nearest to an unknown one, if it is near enough to be a typo.
-func closest(s string, keys []string) string {
-	best, bestD := "", 3
-	for _, k := range keys {
-		if d := editDistance(s, k); d < bestD {
-			best, bestD = k, d
-		}
-	}
-	return best
-}
-
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
 }
