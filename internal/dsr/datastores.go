@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/custos-privacy/custos/internal/connector"
 	"github.com/custos-privacy/custos/internal/consent"
@@ -44,32 +45,63 @@ func (x *Datastores) Execute(ctx context.Context, a consent.Actor, r *store.Requ
 	if err != nil {
 		return Outcome{}, err
 	}
-	var parts []string
-	for _, ds := range x.Stores {
-		if erase {
-			// A deletion reaches every category the annotation records.
-			plan, err := execute.Erase(ctx, ds.DB, ds.Kind, ds.Annotation, seeds, execute.EraseOptions{Categories: categoriesOf(ds.Annotation), HMACKey: x.HMACKey})
-			if err != nil {
-				return Outcome{}, fmt.Errorf("datastore %s: %w", ds.Annotation.ID, err)
-			}
-			fields := 0
-			for _, c := range plan.Changes {
-				fields += len(c.Fields)
-			}
-			parts = append(parts, fmt.Sprintf("%s: %d rows, %d fields erased", ds.Annotation.ID, len(plan.Changes), fields))
-			continue
-		}
-		res, err := execute.Access(ctx, ds.DB, ds.Kind, ds.Annotation, seeds, execute.Options{})
-		if err != nil {
-			return Outcome{}, fmt.Errorf("datastore %s: %w", ds.Annotation.ID, err)
-		}
-		rows := 0
-		for _, rs := range res {
-			rows += len(rs)
-		}
-		parts = append(parts, fmt.Sprintf("%s: %d rows found", ds.Annotation.ID, rows))
+	// Each datastore is worked on at the same time as the others; within
+	// one, the engine batches its lookups.
+	type result struct {
+		summary string
+		found   execute.Result
+		err     error
 	}
-	return Outcome{Summary: strings.Join(parts, "; ")}, nil
+	results := make([]result, len(x.Stores))
+	var wg sync.WaitGroup
+	for i, ds := range x.Stores {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res := &results[i]
+			if erase {
+				// A deletion reaches every category the annotation records.
+				plan, err := execute.Erase(ctx, ds.DB, ds.Kind, ds.Annotation, seeds, execute.EraseOptions{Categories: categoriesOf(ds.Annotation), HMACKey: x.HMACKey})
+				if err != nil {
+					res.err = fmt.Errorf("datastore %s: %w", ds.Annotation.ID, err)
+					return
+				}
+				fields := 0
+				for _, c := range plan.Changes {
+					fields += len(c.Fields)
+				}
+				res.summary = fmt.Sprintf("%s: %d rows, %d fields erased", ds.Annotation.ID, len(plan.Changes), fields)
+				return
+			}
+			found, err := execute.Access(ctx, ds.DB, ds.Kind, ds.Annotation, seeds, execute.Options{})
+			if err != nil {
+				res.err = fmt.Errorf("datastore %s: %w", ds.Annotation.ID, err)
+				return
+			}
+			rows := 0
+			for _, rs := range found {
+				rows += len(rs)
+			}
+			res.summary, res.found = fmt.Sprintf("%s: %d rows found", ds.Annotation.ID, rows), found
+		}()
+	}
+	wg.Wait()
+	var parts []string
+	data := map[string]any{}
+	for i, res := range results {
+		if res.err != nil {
+			return Outcome{}, res.err
+		}
+		parts = append(parts, res.summary)
+		if res.found != nil {
+			data[x.Stores[i].Annotation.ID] = res.found
+		}
+	}
+	out := Outcome{Summary: strings.Join(parts, "; ")}
+	if len(data) > 0 {
+		out.Data = data
+	}
+	return out, nil
 }
 
 // Seeds returns the identity values Custos can use for a subject in other

@@ -78,6 +78,20 @@ func TestDeletionReachesTheOrganisationsDatabase(t *testing.T) {
 	if !strings.Contains(done.Explanation, "shop: 3 rows found") {
 		t.Errorf("access did not report the shop's rows: %q", done.Explanation)
 	}
+	// The rows found go into the export bundle, under "elsewhere".
+	res := e.do("GET", done.Download, "", "")
+	if res.Code != 200 {
+		t.Fatalf("download: %d %s", res.Code, res.Body)
+	}
+	data := string(unzip(t, res.Body)["data.json"])
+	for _, want := range []string{`"elsewhere"`, `"shop"`, `"Road 3"`, `"Lin Wei"`} {
+		if !strings.Contains(data, want) {
+			t.Errorf("data.json lacks %s", want)
+		}
+	}
+	if strings.Contains(data, "Other Person") || strings.Contains(data, "Road 2") {
+		t.Error("data.json carries another customer's rows")
+	}
 
 	v = e.submitOperator(map[string]any{"type": "deletion", "subject_id": "st-del-1"})
 	e.must(200, "POST", "/v1/requests/"+v.ID+"/approve", e.op, "", nil)

@@ -30,6 +30,9 @@ type Export struct {
 	Processing []ExportPurpose        `json:"processing"`
 	Generated  time.Time              `json:"generated_at"`
 	Policy     string                 `json:"policy_version"`
+	// Elsewhere is what the organisation's other systems hold, by system,
+	// datastore and collection.
+	Elsewhere map[string]any `json:"elsewhere,omitempty"`
 }
 
 // ExportSubject is what Custos holds about the person.
@@ -91,6 +94,7 @@ func (o ownData) export(ctx context.Context, a consent.Actor, r *store.Request) 
 		ex.Requests = append(ex.Requests, v)
 	}
 	ex.Processing = processing(m, r.Language)
+	ex.Elsewhere = o.found
 	zipped, err := bundle(ex, r.Language)
 	if err != nil {
 		return Outcome{}, err

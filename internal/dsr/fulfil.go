@@ -42,7 +42,10 @@ type Outcome struct {
 	Pending     bool
 	EffectiveAt time.Time
 	Also        []store.TxFn
-	download    string // where an export bundle can be fetched
+	// Data is what an executor found for an access request, by system
+	// and collection; it goes into the export bundle.
+	Data     map[string]any
+	download string // where an export bundle can be fetched
 }
 
 // Complete carries out a request with every executor and closes it.
@@ -71,7 +74,7 @@ func (s *Service) Complete(ctx context.Context, a consent.Actor, id string, in C
 			return View{}, err
 		}
 	}
-	out, err := (ownData{s}).Execute(ctx, a, r, d, in)
+	out, err := (ownData{s: s, found: external.Data}).Execute(ctx, a, r, d, in)
 	if err != nil {
 		return View{}, err
 	}
@@ -123,7 +126,7 @@ func (s *Service) RunDue(ctx context.Context) (int, error) {
 		if err != nil {
 			return n, err
 		}
-		also, summary, err := (ownData{s}).erase(ctx, sys, r, CompleteInput{})
+		also, summary, err := (ownData{s: s}).erase(ctx, sys, r, CompleteInput{})
 		if err != nil {
 			return n, err
 		}
@@ -142,7 +145,10 @@ func (s *Service) RunDue(ctx context.Context) (int, error) {
 var calendarZone = calendar.China
 
 // ownData executes requests on the data Custos itself holds.
-type ownData struct{ s *Service }
+type ownData struct {
+	s     *Service
+	found map[string]any // other systems' findings, for the export bundle
+}
 
 func (ownData) Name() string { return "custos" }
 
@@ -386,6 +392,12 @@ func (s *Service) runExecutors(ctx context.Context, a consent.Actor, r *store.Re
 			out.Summary += "; " + ex.Name() + ": " + more.Summary
 		}
 		out.Also = append(out.Also, more.Also...)
+		if len(more.Data) > 0 {
+			if out.Data == nil {
+				out.Data = map[string]any{}
+			}
+			out.Data[ex.Name()] = more.Data
+		}
 	}
 	return out, nil
 }
