@@ -77,14 +77,18 @@ const (
 // language.
 func sampleData(lang string) map[string]string {
 	d := map[string]string{
-		"code":      testCode,
-		"minutes":   "10",
-		"request":   "req_7f3a9c21",
-		"type":      "deletion",
-		"state":     "received",
-		"due_date":  "2026-03-20",
-		"effective": "2026-04-01",
-		"reason":    "the request covers records held by a processor, who needs more time to find them",
+		"code":        testCode,
+		"minutes":     "10",
+		"request":     "req_7f3a9c21",
+		"type":        "deletion",
+		"state":       "received",
+		"due_date":    "2026-03-20",
+		"effective":   "2026-04-01",
+		"reason":      "the request covers records held by a processor, who needs more time to find them",
+		"task":        "rt_1",
+		"action":      "deletion",
+		"categories":  "basic.email, basic.name",
+		"subject_ref": "ref-1",
 	}
 	if lang == LangZH {
 		d["reason"] = "请求涉及受托处理者保存的记录，需要更多时间查找"

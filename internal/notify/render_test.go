@@ -15,6 +15,7 @@ import (
 var wantTemplates = []string{
 	"cancellation_scheduled",
 	"otp",
+	"recipient_notice",
 	"request_awaiting_subject",
 	"request_cancelled",
 	"request_completed",
@@ -51,6 +52,7 @@ func TestTemplatesComplete(t *testing.T) {
 		"request_completed":        {"req_7f3a9c21"},
 		"request_refused":          {"req_7f3a9c21", "reason"},
 		"request_awaiting_subject": {"req_7f3a9c21", "reason"},
+		"recipient_notice":         {"rt_1", "deletion", "basic.email", "ref-1"},
 		"request_in_progress":      {"req_7f3a9c21", "2026-03-20"},
 		"request_cancelled":        {"req_7f3a9c21"},
 		"cancellation_scheduled":   {"req_7f3a9c21", "2026-04-01"},
@@ -82,7 +84,9 @@ func TestTemplatesComplete(t *testing.T) {
 						t.Errorf("text or SMS lacks %q:\n%s\n---\n%s", v, r.Text, r.SMS)
 					}
 				}
-				if name != "otp" && name != "cancellation_scheduled" {
+				// Messages to the subject name their request; the recipient notice
+				// names the action instead (checked through mustShow).
+				if name != "otp" && name != "cancellation_scheduled" && name != "recipient_notice" {
 					want := map[string]string{LangZH: "删除个人信息", LangEN: "deletion of your personal information"}[lang]
 					if !strings.Contains(r.Text, want) {
 						t.Errorf("text does not name the request type as %q:\n%s", want, r.Text)

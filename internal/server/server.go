@@ -220,6 +220,28 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 					r, err := st.Request(ctx, requestID)
 					return r.SubjectID, err
 				}}
+			// Recipients without an endpoint get the notice by email,
+			// through the same outbox as messages to subjects.
+			secret := cfg.WebhookSecret.Reveal()
+			s.propagator.Email = func(ctx context.Context, recipient, email string, t store.RecipientTask) error {
+				r, err := st.Request(ctx, t.RequestID)
+				if err != nil {
+					return err
+				}
+				lang := "zh-CN"
+				if _, m, _, err := svc.Policy(); err == nil && m.Policy.Prevailing != "" {
+					lang = m.Policy.Prevailing
+				}
+				d, err := notify.NewDelivery(keys.Sealer, notify.ChannelEmail, email, "recipient_notice", lang, map[string]string{
+					"task": t.ID, "action": t.Action, "categories": strings.Join(t.Categories, ", "),
+					"subject_ref": propagate.SubjectRef(secret, recipient, r.SubjectID),
+				})
+				if err != nil {
+					return err
+				}
+				d.Request = t.RequestID
+				return st.Outbox().Enqueue(ctx, d)
+			}
 		} else {
 			log.Warn("no webhook secret: notices to recipients are tracked but not sent (set CUSTOS_WEBHOOK_SECRET_FILE)")
 		}
@@ -437,3 +459,6 @@ func openDatastores(ctx context.Context, path string, requests *dsr.Service, key
 	}
 	return ex, nil
 }
+
+// Propagator returns the recipients' notice sender (nil without a webhook secret).
+func (s *Server) Propagator() *propagate.Propagator { return s.propagator }
