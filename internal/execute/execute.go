@@ -51,6 +51,11 @@ func Access(ctx context.Context, db *sql.DB, kind connector.Kind, ds *dataset.Da
 	if err != nil {
 		return nil, err
 	}
+	return project(ds, found, opt), nil
+}
+
+// project keeps the annotated fields of the rows found, narrowed by opt.
+func project(ds *dataset.Datastore, found []collectionRows, opt Options) Result {
 	res := Result{}
 	for ci, c := range ds.Collections {
 		rows := []Row{}
@@ -66,7 +71,7 @@ func Access(ctx context.Context, db *sql.DB, kind connector.Kind, ds *dataset.Da
 		}
 		res[c.Name] = rows
 	}
-	return res, nil
+	return res
 }
 
 // matchCategories reports whether one of have is, or lies below, one of want.
@@ -105,6 +110,12 @@ type lookup struct {
 // along the references. Each (collection, field, value) is looked up once,
 // which ends cycles and avoids reading shared rows twice.
 func traverse(ctx context.Context, q queryer, kind connector.Kind, ds *dataset.Datastore, seeds Seeds) ([]collectionRows, error) {
+	return traverseFrom(ctx, q, kind, ds, seeds, nil)
+}
+
+// traverseFrom is traverse that also starts from fieldSeeds: rows of a
+// collection whose field holds one of the values.
+func traverseFrom(ctx context.Context, q queryer, kind connector.Kind, ds *dataset.Datastore, seeds Seeds, fieldSeeds map[FieldRef][]any) ([]collectionRows, error) {
 	index := map[string]int{}
 	for i, c := range ds.Collections {
 		index[c.Name] = i
@@ -174,6 +185,24 @@ func traverse(ctx context.Context, q queryer, kind connector.Kind, ds *dataset.D
 				}
 			}
 		}
+	}
+
+	refs := make([]FieldRef, 0, len(fieldSeeds))
+	for ref := range fieldSeeds {
+		refs = append(refs, ref)
+	}
+	sort.Slice(refs, func(a, b int) bool {
+		if refs[a].Collection != refs[b].Collection {
+			return refs[a].Collection < refs[b].Collection
+		}
+		return refs[a].Field < refs[b].Field
+	})
+	for _, ref := range refs {
+		ci, ok := index[ref.Collection]
+		if !ok {
+			return nil, fmt.Errorf("execute: datastore %q has no collection %q", ds.ID, ref.Collection)
+		}
+		enqueue(ci, ref.Field, fieldSeeds[ref])
 	}
 
 	batch := min(maxBatch, connector.MaxParams(kind))

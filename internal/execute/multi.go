@@ -1,0 +1,144 @@
+package execute
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/custos-privacy/custos/internal/connector"
+	"github.com/custos-privacy/custos/internal/dataset"
+)
+
+// Store is one datastore of a dataset with the database it describes.
+type Store struct {
+	DS   *dataset.Datastore
+	DB   *sql.DB
+	Kind connector.Kind
+}
+
+// FieldRef names a field of a collection.
+type FieldRef struct {
+	Collection string
+	Field      string
+}
+
+// crossEdge carries values between datastores: the values of field in the
+// rows found in collection coll of store from start a lookup of collection
+// toColl by toField in store to.
+type crossEdge struct {
+	from, to     int
+	coll, toColl int
+	field        string
+	toField      string
+}
+
+// AccessAll returns the rows that belong to the person identified by seeds in
+// every store, by datastore id. It follows references between datastores as
+// well as within them: values found in one datastore seed the lookups in the
+// other, until no datastore yields a value not looked up before.
+func AccessAll(ctx context.Context, stores []Store, seeds Seeds, opt Options) (map[string]Result, error) {
+	byID := map[string]int{}
+	for i, s := range stores {
+		if s.DS == nil || s.DB == nil {
+			return nil, errors.New("execute: store without datastore or database")
+		}
+		if _, dup := byID[s.DS.ID]; dup {
+			return nil, fmt.Errorf("execute: datastore %q given twice", s.DS.ID)
+		}
+		byID[s.DS.ID] = i
+	}
+	edges := crossEdges(stores, byID)
+
+	fieldSeeds := make([]map[FieldRef][]any, len(stores))
+	found := make([][]collectionRows, len(stores))
+	visited := map[string]bool{}
+	dirty := make([]bool, len(stores))
+	for i := range dirty {
+		dirty[i] = true
+	}
+	for {
+		ran := false
+		for i, s := range stores {
+			if !dirty[i] {
+				continue
+			}
+			dirty[i] = false
+			ran = true
+			// Each run starts over from every seed known so far, so its
+			// rows replace the previous run's and nothing is counted twice.
+			f, err := traverseFrom(ctx, s.DB, s.Kind, s.DS, seeds, fieldSeeds[i])
+			if err != nil {
+				return nil, err
+			}
+			found[i] = f
+		}
+		if !ran {
+			break
+		}
+		for _, e := range edges {
+			ref := FieldRef{Collection: stores[e.to].DS.Collections[e.toColl].Name, Field: e.toField}
+			for _, r := range found[e.from][e.coll].rows {
+				v := normalize(r.values[e.field])
+				if v == nil {
+					continue
+				}
+				k := fmt.Sprintf("%d\x00%d\x00%s\x00%s", e.to, e.toColl, e.toField, valueKey(v))
+				if visited[k] {
+					continue
+				}
+				visited[k] = true
+				if fieldSeeds[e.to] == nil {
+					fieldSeeds[e.to] = map[FieldRef][]any{}
+				}
+				fieldSeeds[e.to][ref] = append(fieldSeeds[e.to][ref], v)
+				dirty[e.to] = true
+			}
+		}
+	}
+
+	out := make(map[string]Result, len(stores))
+	for i, s := range stores {
+		out[s.DS.ID] = project(s.DS, found[i], opt)
+	}
+	return out, nil
+}
+
+// crossEdges lists the references between the stores, in both directions
+// the references allow. References to a datastore not among the stores are
+// left out: its database is not at hand.
+func crossEdges(stores []Store, byID map[string]int) []crossEdge {
+	var edges []crossEdge
+	for a, s := range stores {
+		for ci, c := range s.DS.Collections {
+			for _, f := range c.Fields {
+				for _, r := range f.References {
+					if r.Datastore == "" || r.Datastore == s.DS.ID {
+						continue // within the datastore: traverse follows it
+					}
+					b, ok := byID[r.Datastore]
+					if !ok {
+						continue
+					}
+					ri := -1
+					for i, rc := range stores[b].DS.Collections {
+						if rc.Name == r.Collection {
+							ri = i
+							break
+						}
+					}
+					if ri < 0 {
+						continue
+					}
+					if r.Direction == dataset.DirectionTo || r.Direction == dataset.DirectionBoth || r.Direction == "" {
+						edges = append(edges, crossEdge{from: a, coll: ci, field: f.Name, to: b, toColl: ri, toField: r.Field})
+					}
+					if r.Direction == dataset.DirectionFrom || r.Direction == dataset.DirectionBoth || r.Direction == "" {
+						edges = append(edges, crossEdge{from: b, coll: ri, field: r.Field, to: a, toColl: ci, toField: f.Name})
+					}
+				}
+			}
+		}
+	}
+	return edges
+}
