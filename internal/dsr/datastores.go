@@ -3,6 +3,7 @@ package dsr
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -45,63 +46,56 @@ func (x *Datastores) Execute(ctx context.Context, a consent.Actor, r *store.Requ
 	if err != nil {
 		return Outcome{}, err
 	}
-	// Each datastore is worked on at the same time as the others; within
-	// one, the engine batches its lookups.
-	type result struct {
-		summary string
-		found   execute.Result
-		err     error
+	if read {
+		// Access follows references across datastores too, so it runs
+		// over all of them together.
+		stores := make([]execute.Store, len(x.Stores))
+		for i, ds := range x.Stores {
+			stores[i] = execute.Store{DS: ds.Annotation, DB: ds.DB, Kind: ds.Kind}
+		}
+		found, err := execute.AccessAll(ctx, stores, seeds, execute.Options{})
+		if err != nil {
+			return Outcome{}, err
+		}
+		var parts []string
+		data := map[string]any{}
+		for _, ds := range x.Stores {
+			rows := 0
+			for _, rs := range found[ds.Annotation.ID] {
+				rows += len(rs)
+			}
+			parts = append(parts, fmt.Sprintf("%s: %d rows found", ds.Annotation.ID, rows))
+			data[ds.Annotation.ID] = found[ds.Annotation.ID]
+		}
+		return Outcome{Summary: strings.Join(parts, "; "), Data: data}, nil
 	}
-	results := make([]result, len(x.Stores))
+	// Erasure works on every datastore at the same time; within one, the
+	// engine batches its lookups.
+	summaries := make([]string, len(x.Stores))
+	errs := make([]error, len(x.Stores))
 	var wg sync.WaitGroup
 	for i, ds := range x.Stores {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			res := &results[i]
-			if erase {
-				// A deletion reaches every category the annotation records.
-				plan, err := execute.Erase(ctx, ds.DB, ds.Kind, ds.Annotation, seeds, execute.EraseOptions{Categories: categoriesOf(ds.Annotation), HMACKey: x.HMACKey})
-				if err != nil {
-					res.err = fmt.Errorf("datastore %s: %w", ds.Annotation.ID, err)
-					return
-				}
-				fields := 0
-				for _, c := range plan.Changes {
-					fields += len(c.Fields)
-				}
-				res.summary = fmt.Sprintf("%s: %d rows, %d fields erased", ds.Annotation.ID, len(plan.Changes), fields)
-				return
-			}
-			found, err := execute.Access(ctx, ds.DB, ds.Kind, ds.Annotation, seeds, execute.Options{})
+			// A deletion reaches every category the annotation records.
+			plan, err := execute.Erase(ctx, ds.DB, ds.Kind, ds.Annotation, seeds, execute.EraseOptions{Categories: categoriesOf(ds.Annotation), HMACKey: x.HMACKey})
 			if err != nil {
-				res.err = fmt.Errorf("datastore %s: %w", ds.Annotation.ID, err)
+				errs[i] = fmt.Errorf("datastore %s: %w", ds.Annotation.ID, err)
 				return
 			}
-			rows := 0
-			for _, rs := range found {
-				rows += len(rs)
+			fields := 0
+			for _, c := range plan.Changes {
+				fields += len(c.Fields)
 			}
-			res.summary, res.found = fmt.Sprintf("%s: %d rows found", ds.Annotation.ID, rows), found
+			summaries[i] = fmt.Sprintf("%s: %d rows, %d fields erased", ds.Annotation.ID, len(plan.Changes), fields)
 		}()
 	}
 	wg.Wait()
-	var parts []string
-	data := map[string]any{}
-	for i, res := range results {
-		if res.err != nil {
-			return Outcome{}, res.err
-		}
-		parts = append(parts, res.summary)
-		if res.found != nil {
-			data[x.Stores[i].Annotation.ID] = res.found
-		}
+	if err := errors.Join(errs...); err != nil {
+		return Outcome{}, err
 	}
-	out := Outcome{Summary: strings.Join(parts, "; ")}
-	if len(data) > 0 {
-		out.Data = data
-	}
-	return out, nil
+	return Outcome{Summary: strings.Join(summaries, "; ")}, nil
 }
 
 // Seeds returns the identity values Custos can use for a subject in other
