@@ -2,14 +2,12 @@ package consent
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base32"
 	"encoding/json"
 	"errors"
+	"github.com/custos-privacy/custos/internal/ids"
 	"regexp"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/custos-privacy/custos/internal/audit"
 	"github.com/custos-privacy/custos/internal/check"
@@ -66,21 +64,6 @@ type ConsentEvent struct {
 	Signal        string          `json:"signal,omitempty"`
 	Evidence      json.RawMessage `json:"evidence,omitempty"`
 	At            string          `json:"at"`
-}
-
-// newEventID returns a unique, time-ordered event id: 48 bits of
-// milliseconds then 72 random bits. Time order keeps inserts at the right
-// edge of the id index, so a group commit dirties a few pages rather than
-// one per event.
-func newEventID() string {
-	var b [15]byte
-	ms := uint64(time.Now().UnixMilli())
-	for i := 5; i >= 0; i-- {
-		b[i] = byte(ms)
-		ms >>= 8
-	}
-	rand.Read(b[6:])
-	return "ce_" + strings.ToLower(base32.HexEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:])) // base32hex sorts like the bytes
 }
 
 // Record validates a consent write against the manifest and appends it to
@@ -217,7 +200,7 @@ func (s *Service) plan(ctx context.Context, subjectID string, in ConsentInput, v
 	}
 	var events []store.ConsentEvent
 	add := func(p, action, sig string) {
-		e := store.ConsentEvent{ID: newEventID(), SubjectID: subjectID, Purpose: p, Action: action, VersionSeq: ver.Seq,
+		e := store.ConsentEvent{ID: ids.New("ce_"), SubjectID: subjectID, Purpose: p, Action: action, VersionSeq: ver.Seq,
 			Method: in.Method, Language: in.Language, NoticeHash: in.NoticeHash, GuardianID: guardian, Signal: sig, Evidence: "{}"}
 		if action == store.ActionGrant {
 			e.Separate = in.Separate

@@ -10,6 +10,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
+	"github.com/custos-privacy/custos/internal/ids"
 	"html/template"
 	"time"
 
@@ -102,7 +103,7 @@ func (o ownData) export(ctx context.Context, a consent.Actor, r *store.Request) 
 	token := make([]byte, 32)
 	rand.Read(token)
 	tok := base64.RawURLEncoding.EncodeToString(token)
-	id := newID("bd_")
+	id := ids.New("bd_")
 	sealed, err := s.opt.Sealer.Seal(zipped, []byte("bundle:"+id))
 	if err != nil {
 		return Outcome{}, err

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/custos-privacy/custos/internal/ids"
 	"slices"
 	"strings"
 	"time"
@@ -250,7 +251,7 @@ func (o ownData) Execute(ctx context.Context, a consent.Actor, r *store.Request,
 				// The operator sends the export to the third party; the task
 				// keeps it visible until acknowledged.
 				method := "manual"
-				out.Also = append(out.Also, o.s.st.RecipientTaskFn(store.RecipientTask{ID: newID("rt_"), RequestID: r.ID, Recipient: "third_party:" + d.TransmitTo.Name,
+				out.Also = append(out.Also, o.s.st.RecipientTaskFn(store.RecipientTask{ID: ids.New("rt_"), RequestID: r.ID, Recipient: "third_party:" + d.TransmitTo.Name,
 					Action: "portability", Method: method, Categories: []string{}, State: "pending", NextAt: o.s.now(), UpdatedAt: o.s.now()}))
 				out.Summary += "; transmission to " + d.TransmitTo.Name + " queued"
 			}
@@ -344,7 +345,7 @@ func (s *Service) recipientTasks(r *store.Request, in CompleteInput) []store.TxF
 		}
 		cats := slices.Clone(rc.Categories)
 		slices.Sort(cats)
-		out = append(out, s.st.RecipientTaskFn(store.RecipientTask{ID: newID("rt_"), RequestID: r.ID, Recipient: rc.ID, Action: action, Method: method,
+		out = append(out, s.st.RecipientTaskFn(store.RecipientTask{ID: ids.New("rt_"), RequestID: r.ID, Recipient: rc.ID, Action: action, Method: method,
 			Categories: cats, State: "pending", NextAt: s.now(), UpdatedAt: s.now()}))
 	}
 	return out

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/custos-privacy/custos/internal/ids"
 	"math/big"
 	"slices"
 	"strings"
@@ -184,7 +185,7 @@ func (s *Service) newRequest(m *manifest.Manifest, in Input, channel string) (st
 		return store.Request{}, err
 	}
 	var sealed []byte
-	id := newID("rq_")
+	id := ids.New("rq_")
 	if len(in.Details) > 0 {
 		if sealed, err = s.opt.Sealer.Seal(in.Details, []byte("request:"+id)); err != nil {
 			return store.Request{}, err

@@ -5,11 +5,9 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
-	"encoding/base32"
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -158,17 +156,6 @@ func (s *Service) entry(a consent.Actor, action string, r *store.Request, detail
 		detail = string(b)
 	}
 	return audit.Entry{At: s.now(), Actor: a.ID, Role: a.Role, Place: a.Place, Action: action, Object: object, Purpose: "rights_request", Outcome: audit.OutcomeOK, Detail: detail}
-}
-
-func newID(prefix string) string {
-	var b [15]byte
-	ms := uint64(time.Now().UnixMilli())
-	for i := 5; i >= 0; i-- {
-		b[i] = byte(ms)
-		ms >>= 8
-	}
-	rand.Read(b[6:])
-	return prefix + strings.ToLower(base32.HexEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:]))
 }
 
 // codeHash binds a code to its request, so a code cannot be replayed on another.

@@ -12,10 +12,9 @@ package notify
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/base32"
 	"errors"
 	"fmt"
+	"github.com/custos-privacy/custos/internal/ids"
 	"maps"
 	"net/mail"
 	"strings"
@@ -144,7 +143,7 @@ func NewDelivery(sealer Sealer, channel, to, template, lang string, data map[str
 	if _, err := Render(template, lang, data); err != nil {
 		return Delivery{}, err
 	}
-	id := newDeliveryID()
+	id := ids.New("dl_")
 	sealed, err := sealer.Seal([]byte(to), AddressAD(id))
 	if err != nil {
 		return Delivery{}, fmt.Errorf("notify: new delivery: seal address: %w", err)
@@ -197,17 +196,4 @@ func isE164(s string) bool {
 		}
 	}
 	return true
-}
-
-// newDeliveryID returns "dl_" and 48 bits of milliseconds then 80 random
-// bits in base32hex, so ids sort by creation time.
-func newDeliveryID() string {
-	var b [16]byte
-	ms := uint64(time.Now().UnixMilli())
-	for i := 5; i >= 0; i-- {
-		b[i] = byte(ms)
-		ms >>= 8
-	}
-	rand.Read(b[6:])
-	return "dl_" + strings.ToLower(base32.HexEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:]))
 }
