@@ -7,11 +7,10 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/hex"
 	"fmt"
+	"github.com/custos-privacy/custos/internal/pgscratch"
 	"io"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -90,29 +89,12 @@ func (e *Env) database(ctx context.Context, postgresURL string) (string, error) 
 		e.cleanup = append(e.cleanup, func() { os.RemoveAll(dir) })
 		return filepath.Join(dir, "bench.db"), nil
 	}
-	db, err := sql.Open("pgx", postgresURL)
+	sc, err := pgscratch.New(ctx, postgresURL, "custos_bench_")
 	if err != nil {
 		return "", err
 	}
-	b := make([]byte, 5)
-	rand.Read(b)
-	schema := "custos_bench_" + hex.EncodeToString(b)
-	if _, err := db.ExecContext(ctx, `CREATE SCHEMA `+schema); err != nil {
-		db.Close()
-		return "", fmt.Errorf("create bench schema: %w", err)
-	}
-	e.cleanup = append(e.cleanup, func() {
-		db.ExecContext(context.Background(), `DROP SCHEMA `+schema+` CASCADE`)
-		db.Close()
-	})
-	u, err := url.Parse(postgresURL)
-	if err != nil {
-		return "", err
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String(), nil
+	e.cleanup = append(e.cleanup, func() { sc.Drop(context.Background()) })
+	return sc.DSN, nil
 }
 
 // NoticeHash is the notice hash benchmark consents carry.

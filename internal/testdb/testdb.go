@@ -5,15 +5,11 @@ package testdb
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
-	"net/url"
 	"os"
 	"testing"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"github.com/custos-privacy/custos/internal/pgscratch"
 )
 
 // DefaultPostgres is the local server used when CUSTOS_TEST_POSTGRES is unset.
@@ -29,12 +25,6 @@ func unavailable(t testing.TB, what string, err error) {
 	t.Skipf("%s unreachable, skipping (set CUSTOS_REQUIRE_SERVICES=1 to fail instead): %v", what, err)
 }
 
-func randomName(prefix string) string {
-	b := make([]byte, 6)
-	rand.Read(b)
-	return prefix + hex.EncodeToString(b)
-}
-
 // Postgres creates a fresh schema on the test server and returns a DSN whose
 // search_path points at it. The schema is dropped when the test ends.
 func Postgres(t testing.TB) string {
@@ -45,33 +35,17 @@ func Postgres(t testing.TB) string {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	db, err := sql.Open("pgx", base)
-	if err == nil {
-		err = db.PingContext(ctx)
-	}
+	sc, err := pgscratch.New(ctx, base, "custos_t_")
 	if err != nil {
 		unavailable(t, "PostgreSQL", err)
 		return ""
 	}
-	schema := randomName("custos_t_")
-	if _, err := db.ExecContext(ctx, `CREATE SCHEMA `+schema); err != nil {
-		db.Close()
-		t.Fatalf("create schema: %v", err)
-	}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		if _, err := db.ExecContext(ctx, `DROP SCHEMA `+schema+` CASCADE`); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
+		if err := sc.Drop(ctx); err != nil {
+			t.Error(err)
 		}
-		db.Close()
 	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("CUSTOS_TEST_POSTGRES: %v", err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
+	return sc.DSN
 }

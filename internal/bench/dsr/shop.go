@@ -5,12 +5,10 @@ package dsrbench
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"fmt"
+	"github.com/custos-privacy/custos/internal/pgscratch"
 	"io"
-	"net/url"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
@@ -129,32 +127,18 @@ type Shop struct {
 	DB        *sql.DB
 	Schema    string
 	Customers int64
-	admin     *sql.DB
+	scratch   *pgscratch.Scratch
 }
 
 // NewShop creates a fresh schema on the PostgreSQL server at postgresURL and
 // the shop's tables in it (empty, without indexes). Close drops it.
 func NewShop(ctx context.Context, postgresURL string) (*Shop, error) {
-	admin, err := sql.Open("pgx", postgresURL)
+	sc, err := pgscratch.New(ctx, postgresURL, "custos_bench_dsr_")
 	if err != nil {
-		return nil, fmt.Errorf("dsrbench: open: %w", err)
+		return nil, fmt.Errorf("dsrbench: %w", err)
 	}
-	b := make([]byte, 5)
-	rand.Read(b)
-	s := &Shop{Schema: "custos_bench_dsr_" + hex.EncodeToString(b), admin: admin}
-	if _, err := admin.ExecContext(ctx, `CREATE SCHEMA `+s.Schema); err != nil {
-		admin.Close()
-		return nil, fmt.Errorf("dsrbench: create schema: %w", err)
-	}
-	u, err := url.Parse(postgresURL)
-	if err != nil {
-		s.Close()
-		return nil, fmt.Errorf("dsrbench: postgres URL: %w", err)
-	}
-	q := u.Query()
-	q.Set("search_path", s.Schema)
-	u.RawQuery = q.Encode()
-	s.DB, err = sql.Open("pgx", u.String())
+	s := &Shop{Schema: sc.Name, scratch: sc}
+	s.DB, err = sql.Open("pgx", sc.DSN)
 	if err != nil {
 		s.Close()
 		return nil, fmt.Errorf("dsrbench: open: %w", err)
@@ -184,10 +168,8 @@ func (s *Shop) Close() error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	_, err := s.admin.ExecContext(ctx, `DROP SCHEMA IF EXISTS `+s.Schema+` CASCADE`)
-	s.admin.Close()
-	if err != nil {
-		return fmt.Errorf("dsrbench: drop schema %s: %w", s.Schema, err)
+	if err := s.scratch.Drop(ctx); err != nil {
+		return fmt.Errorf("dsrbench: %w", err)
 	}
 	return nil
 }
