@@ -400,15 +400,21 @@ func (a *API) createKey(w http.ResponseWriter, r *http.Request, who consent.Acto
 	return writeJSON(w, 201, k)
 }
 
-func (a *API) revokeKey(w http.ResponseWriter, r *http.Request, who consent.Actor) error {
-	id := r.PathValue("id")
-	actor := who
+// RevokeKey revokes a key, with its audit entry; the CLI and the API share it.
+func RevokeKey(ctx context.Context, st *store.Store, actor consent.Actor, id string) error {
 	e := audit.Entry{At: time.Now(), Actor: actor.ID, Role: actor.Role, Place: actor.Place, Action: "key.revoke", Object: "key:" + id, Outcome: audit.OutcomeOK, Detail: "{}"}
-	err := a.st.RevokeKey(r.Context(), id, e)
-	if err != nil {
+	if err := st.RevokeKey(ctx, id, e); err != nil {
 		if errorsIsNotFound(err) {
 			return fault.New(fault.NotFound, "key_not_found", "no such key")
 		}
+		return err
+	}
+	return nil
+}
+
+func (a *API) revokeKey(w http.ResponseWriter, r *http.Request, who consent.Actor) error {
+	id := r.PathValue("id")
+	if err := RevokeKey(r.Context(), a.st, who, id); err != nil {
 		return err
 	}
 	a.keys.clear()

@@ -222,13 +222,18 @@ func (a *API) getRequest(w http.ResponseWriter, r *http.Request, _ consent.Actor
 }
 
 func (a *API) verifyOperator(w http.ResponseWriter, r *http.Request, who consent.Actor) error {
-	var in EvidenceInput
+	return actWith(a, w, r, func(d *dsr.Service, in EvidenceInput) (dsr.View, error) {
+		return d.OperatorVerify(r.Context(), who, r.PathValue("id"), in.Evidence)
+	})
+}
+
+// actWith decodes a request body of type T and acts with it.
+func actWith[T any](a *API, w http.ResponseWriter, r *http.Request, fn func(*dsr.Service, T) (dsr.View, error)) error {
+	var in T
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	return a.act(w, r, func(d *dsr.Service) (dsr.View, error) {
-		return d.OperatorVerify(r.Context(), who, r.PathValue("id"), in.Evidence)
-	})
+	return a.act(w, r, func(d *dsr.Service) (dsr.View, error) { return fn(d, in) })
 }
 
 func (a *API) act(w http.ResponseWriter, r *http.Request, fn func(*dsr.Service) (dsr.View, error)) error {
@@ -252,41 +257,27 @@ func (a *API) resumeRequest(w http.ResponseWriter, r *http.Request, who consent.
 }
 
 func (a *API) awaitRequest(w http.ResponseWriter, r *http.Request, who consent.Actor) error {
-	var in ReasonInput
-	if err := decode(r, &in); err != nil {
-		return err
-	}
-	return a.act(w, r, func(d *dsr.Service) (dsr.View, error) {
+	return actWith(a, w, r, func(d *dsr.Service, in ReasonInput) (dsr.View, error) {
 		return d.AwaitSubject(r.Context(), who, r.PathValue("id"), in.Reason)
 	})
 }
 
 func (a *API) extendRequest(w http.ResponseWriter, r *http.Request, who consent.Actor) error {
-	var in ReasonInput
-	if err := decode(r, &in); err != nil {
-		return err
-	}
-	return a.act(w, r, func(d *dsr.Service) (dsr.View, error) {
+	return actWith(a, w, r, func(d *dsr.Service, in ReasonInput) (dsr.View, error) {
 		return d.Extend(r.Context(), who, r.PathValue("id"), in.Reason)
 	})
 }
 
 func (a *API) refuseRequest(w http.ResponseWriter, r *http.Request, who consent.Actor) error {
-	var in RefuseInput
-	if err := decode(r, &in); err != nil {
-		return err
-	}
-	return a.act(w, r, func(d *dsr.Service) (dsr.View, error) {
+	return actWith(a, w, r, func(d *dsr.Service, in RefuseInput) (dsr.View, error) {
 		return d.Refuse(r.Context(), who, r.PathValue("id"), in.Ground, in.Explanation)
 	})
 }
 
 func (a *API) completeRequest(w http.ResponseWriter, r *http.Request, who consent.Actor) error {
-	var in dsr.CompleteInput
-	if err := decode(r, &in); err != nil {
-		return err
-	}
-	return a.act(w, r, func(d *dsr.Service) (dsr.View, error) { return d.Complete(r.Context(), who, r.PathValue("id"), in) })
+	return actWith(a, w, r, func(d *dsr.Service, in dsr.CompleteInput) (dsr.View, error) {
+		return d.Complete(r.Context(), who, r.PathValue("id"), in)
+	})
 }
 
 func (a *API) loadCalendar(w http.ResponseWriter, r *http.Request, who consent.Actor) error {

@@ -122,9 +122,7 @@ within a few seconds. The revocation is recorded in the audit trail.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return withStore(cmd, false, func(ctx context.Context, st *store.Store) error {
-				a := cliActor()
-				e := audit.Entry{At: time.Now(), Actor: a.ID, Role: a.Role, Place: a.Place, Action: "key.revoke", Object: "key:" + args[0], Outcome: audit.OutcomeOK, Detail: "{}"}
-				if err := st.RevokeKey(ctx, args[0], e); err != nil {
+				if err := api.RevokeKey(ctx, st, cliActor(), args[0]); err != nil {
 					return fmt.Errorf("revoke %s: %w", args[0], err)
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "revoked %s\n", args[0])
