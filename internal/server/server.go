@@ -40,6 +40,9 @@ type Keys struct {
 	Sealer   *seal.Sealer
 	Signer   *receipt.Signer
 	AuditKey []byte
+	// CenterKey and ConsoleKey sign the privacy center's and the admin
+	// console's sessions.
+	CenterKey, ConsoleKey []byte
 }
 
 // LoadKeys turns the configured secrets into keys. The identity key is
@@ -58,6 +61,8 @@ func LoadKeys(cfg config.Config) (Keys, error) {
 		return k, fmt.Errorf("identity key: %w", err)
 	}
 	k.AuditKey = AuditKey(raw)
+	k.CenterKey = deriveKey(raw, "custos privacy center session v1")
+	k.ConsoleKey = deriveKey(raw, "custos console session v1")
 	if cfg.DataKeyset.IsSet() {
 		if k.Sealer, err = seal.New(cfg.DataKeyset.Reveal()); err != nil {
 			return k, fmt.Errorf("data keyset: %w", err)
@@ -252,8 +257,13 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 			return nil, err
 		}
 	}
+	handler, err := s.routes(keys)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
 	s.http = &http.Server{
-		Handler:           a.Handler(),
+		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,

@@ -1,0 +1,161 @@
+package web
+
+import (
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"testing/fstest"
+)
+
+func TestLang(t *testing.T) {
+	tests := []struct {
+		name, query, accept, def, want string
+	}{
+		{"query wins", "lang=en", "zh-CN", "zh-CN", "en"},
+		{"query zh", "lang=zh", "en", "en", "zh-CN"},
+		{"unknown query falls through", "lang=fr", "en-GB,en;q=0.8", "zh-CN", "en"},
+		{"accept with weights", "", "fr;q=1, zh-TW;q=0.5", "en", "zh-CN"},
+		{"default", "", "fr", "en", "en"},
+		{"nothing", "", "", "", "zh-CN"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest("GET", "/privacy/?"+tt.query, nil)
+			r.Header.Set("Accept-Language", tt.accept)
+			if got := Lang(r, tt.def); got != tt.want {
+				t.Errorf("Lang = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestCatalog(t *testing.T) {
+	c := NewCatalog(Messages{"x": {"en": "hello %s", "zh-CN": "你好 %s"}, "only.en": {"en": "plain"}})
+	for _, tt := range []struct{ lang, key, want string }{
+		{"zh-CN", "x", "你好 a"}, {"en", "x", "hello a"}, {"zh-CN", "only.en", "plain"}, {"en", "missing", "missing"},
+	} {
+		var args []any
+		if tt.key == "x" {
+			args = []any{"a"}
+		}
+		if got := c.T(tt.lang, tt.key, args...); got != tt.want {
+			t.Errorf("T(%s, %s) = %q, want %q", tt.lang, tt.key, got, tt.want)
+		}
+	}
+}
+
+func TestSecureHeaders(t *testing.T) {
+	h := Secure(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	for k, want := range map[string]string{
+		"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer",
+	} {
+		if got := rec.Header().Get(k); got != want {
+			t.Errorf("%s = %q, want %q", k, got, want)
+		}
+	}
+	if strings.Contains(CSP, "unsafe-inline") || strings.Contains(CSP, "unsafe-eval") {
+		t.Errorf("CSP allows inline code: %s", CSP)
+	}
+	if rec.Header().Get("Strict-Transport-Security") != "" {
+		t.Error("HSTS sent over plain HTTP")
+	}
+	// A spoofed X-Forwarded-Proto counts only behind a trusted proxy.
+	for _, trust := range []bool{false, true} {
+		rec := httptest.NewRecorder()
+		r := httptest.NewRequest("GET", "/", nil)
+		r.Header.Set("X-Forwarded-Proto", "https")
+		TrustProxy(h, trust).ServeHTTP(rec, r)
+		if got := rec.Header().Get("Strict-Transport-Security") != ""; got != trust {
+			t.Errorf("trust proxy %v: HSTS sent = %v", trust, got)
+		}
+	}
+}
+
+func TestCSRF(t *testing.T) {
+	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok " + CSRFToken(r))) })
+	deny := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { http.Error(w, "denied", http.StatusForbidden) })
+	h := CSRF(ok, deny)
+
+	// A GET hands out the cookie and the same token to the page.
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/form", nil))
+	cookies := rec.Result().Cookies()
+	if len(cookies) != 1 || cookies[0].Name != "custos_csrf" || !cookies[0].HttpOnly || cookies[0].SameSite != http.SameSiteStrictMode {
+		t.Fatalf("cookie = %+v", cookies)
+	}
+	token := cookies[0].Value
+	if rec.Body.String() != "ok "+token {
+		t.Fatalf("page token %q, cookie %q", rec.Body.String(), token)
+	}
+
+	post := func(form url.Values, cookie bool, site string) int {
+		r := httptest.NewRequest("POST", "/form", strings.NewReader(form.Encode()))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if cookie {
+			r.AddCookie(&http.Cookie{Name: "custos_csrf", Value: token})
+		}
+		if site != "" {
+			r.Header.Set("Sec-Fetch-Site", site)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		return rec.Code
+	}
+	other := strings.Repeat("A", 43)
+	tests := []struct {
+		name   string
+		form   url.Values
+		cookie bool
+		site   string
+		want   int
+	}{
+		{"token and cookie", url.Values{"csrf": {token}}, true, "same-origin", 200},
+		{"no token", url.Values{}, true, "same-origin", 403},
+		{"wrong token", url.Values{"csrf": {other}}, true, "same-origin", 403},
+		{"no cookie", url.Values{"csrf": {token}}, false, "same-origin", 403},
+		{"cross site with token", url.Values{"csrf": {token}}, true, "cross-site", 403},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := post(tt.form, tt.cookie, tt.site); got != tt.want {
+				t.Errorf("status %d, want %d", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestRenderer(t *testing.T) {
+	pages := fstest.MapFS{
+		"pages/hello.html": {Data: []byte(`{{define "content"}}<p id="p">{{.T "greet" .Data}}</p>{{end}}`)},
+	}
+	r, err := NewRenderer(fs.FS(pages), NewCatalog(Messages{"greet": {"en": "Hello %s", "zh-CN": "你好 %s"}}), nil, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := httptest.NewRequest("GET", "/privacy/?x=1", nil)
+	p := r.Page(req, "zh-CN", "标题")
+	p.Data = "<script>alert(1)</script>"
+	p.Prevailing = "zh-CN"
+	rec := httptest.NewRecorder()
+	r.Render(rec, 200, "hello", p)
+	body := rec.Body.String()
+	for _, want := range []string{`<html lang="zh-CN">`, `你好 &lt;script&gt;`, `href="/privacy/?lang=en&amp;x=1"`, "本政策以中文版本为准"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("page lacks %q:\n%s", want, body)
+		}
+	}
+	if strings.Contains(body, "<script>alert") {
+		t.Error("page data was not escaped")
+	}
+	rec = httptest.NewRecorder()
+	r.Error(rec, req, nil, http.StatusNotFound, "error.notfound")
+	if rec.Code != 404 || !strings.Contains(rec.Body.String(), "There is no such page.") && !strings.Contains(rec.Body.String(), "找不到该页面") {
+		t.Errorf("error page: %d %s", rec.Code, rec.Body.String())
+	}
+}

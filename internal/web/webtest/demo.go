@@ -1,0 +1,107 @@
+package webtest
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/custos-privacy/custos/internal/config"
+	"github.com/custos-privacy/custos/internal/notify"
+	"github.com/custos-privacy/custos/internal/server"
+)
+
+// DemoServer is a `custos serve --demo` running inside the test on a free
+// local port, with its messages written to a file instead of sent.
+type DemoServer struct {
+	URL       string // http://127.0.0.1:PORT
+	AdminKey  string
+	OutboxDir string
+	Server    *server.Server
+}
+
+// Demo starts a demo server for the test and stops it when the test ends.
+// Adjust the configuration with edit, if given, before the server is built.
+func Demo(t testing.TB, edit ...func(*config.Config)) *DemoServer {
+	t.Helper()
+	dir := t.TempDir()
+	cfg := config.Default()
+	cfg.DB = filepath.Join(dir, "custos-demo.db")
+	cfg.Demo = true
+	cfg.Addr = "127.0.0.1:0"
+	cfg.NotifyDir = filepath.Join(dir, "outbox")
+	cfg.WebhookSecret = config.NewSecret([]byte("whsec-webtest-0123456789abcdef"), "test")
+	for _, e := range edit {
+		e(&cfg)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	srv, err := server.New(ctx, cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		cancel()
+		t.Fatalf("demo server: %v", err)
+	}
+	addr := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, func(a string) { addr <- a }) }()
+	select {
+	case a := <-addr:
+		t.Cleanup(func() {
+			cancel()
+			<-done
+			srv.Close()
+		})
+		return &DemoServer{URL: "http://" + a, AdminKey: srv.DemoKey(), OutboxDir: cfg.NotifyDir, Server: srv}
+	case err := <-done:
+		cancel()
+		srv.Close()
+		t.Fatalf("demo server: %v", err)
+	case <-time.After(30 * time.Second):
+		cancel()
+		t.Fatal("demo server did not start within 30 s")
+	}
+	return nil
+}
+
+var sixDigits = regexp.MustCompile(`\b(\d{6})\b`)
+
+// Code waits for the newest message to addr (an email address or phone
+// number as the subject registered it) holding a six-digit one-time code
+// and returns the code.
+func (d *DemoServer) Code(t testing.TB, addr string) string {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		if code := d.lastCode(addr); code != "" {
+			return code
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("no one-time code was sent to the test address within 15 s")
+	return ""
+}
+
+func (d *DemoServer) lastCode(addr string) string {
+	f, err := os.Open(filepath.Join(d.OutboxDir, notify.FileName))
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	code := ""
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		var l notify.FileLine
+		if json.Unmarshal(sc.Bytes(), &l) != nil || l.To != addr {
+			continue
+		}
+		if m := sixDigits.FindStringSubmatch(l.Text); m != nil {
+			code = m[1]
+		}
+	}
+	return code
+}
