@@ -3,10 +3,8 @@ package dsr
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
-	"sync"
 
 	"github.com/custos-privacy/custos/internal/connector"
 	"github.com/custos-privacy/custos/internal/consent"
@@ -30,6 +28,8 @@ type Datastores struct {
 	// Seeds returns the identity values to start from for a subject.
 	Seeds   func(ctx context.Context, subjectID string) (execute.Seeds, error)
 	HMACKey []byte
+	// Salt salts the hash erasure strategy.
+	Salt []byte
 }
 
 // Name implements Executor.
@@ -69,31 +69,26 @@ func (x *Datastores) Execute(ctx context.Context, a consent.Actor, r *store.Requ
 		}
 		return Outcome{Summary: strings.Join(parts, "; "), Data: data}, nil
 	}
-	// Erasure works on every datastore at the same time; within one, the
-	// engine batches its lookups.
-	summaries := make([]string, len(x.Stores))
-	errs := make([]error, len(x.Stores))
-	var wg sync.WaitGroup
+	// Erasure finds everything first, across datastores, then erases one
+	// datastore at a time in one transaction each (see execute.EraseAll).
+	stores := make([]execute.Store, len(x.Stores))
+	var cats []string
 	for i, ds := range x.Stores {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			// A deletion reaches every category the annotation records.
-			plan, err := execute.Erase(ctx, ds.DB, ds.Kind, ds.Annotation, seeds, execute.EraseOptions{Categories: categoriesOf(ds.Annotation), HMACKey: x.HMACKey})
-			if err != nil {
-				errs[i] = fmt.Errorf("datastore %s: %w", ds.Annotation.ID, err)
-				return
-			}
-			fields := 0
-			for _, c := range plan.Changes {
-				fields += len(c.Fields)
-			}
-			summaries[i] = fmt.Sprintf("%s: %d rows, %d fields erased", ds.Annotation.ID, len(plan.Changes), fields)
-		}()
+		stores[i] = execute.Store{DS: ds.Annotation, DB: ds.DB, Kind: ds.Kind}
+		// A deletion reaches every category the annotations record.
+		cats = append(cats, categoriesOf(ds.Annotation)...)
 	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	plans, err := execute.EraseAll(ctx, stores, seeds, execute.EraseOptions{Categories: cats, HMACKey: x.HMACKey, Salt: x.Salt})
+	if err != nil {
 		return Outcome{}, err
+	}
+	summaries := make([]string, len(plans))
+	for i, plan := range plans {
+		fields := 0
+		for _, c := range plan.Changes {
+			fields += len(c.Fields)
+		}
+		summaries[i] = fmt.Sprintf("%s: %d rows, %d fields erased", plan.Datastore, len(plan.Changes), fields)
 	}
 	return Outcome{Summary: strings.Join(summaries, "; ")}, nil
 }

@@ -26,6 +26,10 @@ type EraseOptions struct {
 	DryRun bool
 	// HMACKey keys the hmac strategy; Erase fails if a field needs it and it is empty.
 	HMACKey []byte
+	// Salt is prefixed to values before the hash strategy digests them, so
+	// a digest cannot be reversed by hashing every phone number; Erase
+	// fails if a field needs it and it is empty.
+	Salt []byte
 }
 
 // Plan is what an erasure changes. It names rows by primary key and fields
@@ -59,12 +63,26 @@ var ErrNoPrimaryKey = errors.New("collection has no primary key")
 // ErrNoHMACKey is returned when a field is erased with hmac and no key is given.
 var ErrNoHMACKey = errors.New("hmac erasure needs a key")
 
+// ErrNoSalt is returned when a field is erased with hash and no salt is given.
+var ErrNoSalt = errors.New("hash erasure needs a salt")
+
+// ErrNotText is returned when a strategy that writes text (mask, hash,
+// hmac, random) meets a value that is not text, such as a number: the
+// column could not hold what it would write.
+var ErrNotText = errors.New("strategy writes text but the field holds another type")
+
 // Erase finds the person's rows as Access does and rewrites the fields whose
 // categories EraseOptions.Categories selects, each by its erase strategy, in
 // one transaction. Fields already erased are left alone, so running it twice
 // changes nothing the second time (except with the random strategy, which
 // has no erased form to recognise).
 func Erase(ctx context.Context, db *sql.DB, kind connector.Kind, ds *dataset.Datastore, seeds Seeds, opt EraseOptions) (Plan, error) {
+	return eraseFrom(ctx, db, kind, ds, seeds, nil, opt)
+}
+
+// eraseFrom is Erase that also starts from fieldSeeds, the values other
+// datastores lead to.
+func eraseFrom(ctx context.Context, db *sql.DB, kind connector.Kind, ds *dataset.Datastore, seeds Seeds, fieldSeeds map[FieldRef][]any, opt EraseOptions) (Plan, error) {
 	plan := Plan{Datastore: ds.ID, Changes: []Change{}}
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
@@ -73,18 +91,32 @@ func Erase(ctx context.Context, db *sql.DB, kind connector.Kind, ds *dataset.Dat
 	defer tx.Rollback()
 	// Reading in the transaction that writes means the plan describes the
 	// rows as they were changed.
-	found, err := traverse(ctx, tx, kind, ds, seeds)
+	found, err := traverseFrom(ctx, tx, kind, ds, seeds, fieldSeeds)
 	if err != nil {
 		return plan, fmt.Errorf("execute: erase: %w", err)
 	}
-	var stmts []statement
+	perColl := make([][]statement, len(ds.Collections))
 	for ci, c := range ds.Collections {
 		changes, s, err := eraseCollection(kind, c, found[ci].rows, opt)
 		if err != nil {
 			return plan, fmt.Errorf("execute: erase %q: %w", c.Name, err)
 		}
 		plan.Changes = append(plan.Changes, changes...)
-		stmts = append(stmts, s...)
+		perColl[ci] = s
+	}
+	// Rewrites first, then deletes, rows that refer to others before the
+	// rows they refer to, so no statement leaves a reference dangling on
+	// the way (a foreign key would refuse it even inside the transaction).
+	var stmts []statement
+	for ci, c := range ds.Collections {
+		if !c.DeleteRow {
+			stmts = append(stmts, perColl[ci]...)
+		}
+	}
+	for _, ci := range deleteOrder(ds) {
+		if ds.Collections[ci].DeleteRow {
+			stmts = append(stmts, perColl[ci]...)
+		}
 	}
 	if opt.DryRun {
 		return plan, nil
@@ -99,6 +131,67 @@ func Erase(ctx context.Context, db *sql.DB, kind connector.Kind, ds *dataset.Dat
 	}
 	plan.Applied = true
 	return plan, nil
+}
+
+// deleteOrder lists the collections so that one holding a reference to
+// another (within the datastore) comes before it: a row is deleted before
+// the row it refers to. Collections in a cycle keep their declared order
+// among themselves.
+func deleteOrder(ds *dataset.Datastore) []int {
+	index := map[string]int{}
+	for i, c := range ds.Collections {
+		index[c.Name] = i
+	}
+	// refersTo[i] are the collections i's fields refer to.
+	refersTo := make([][]int, len(ds.Collections))
+	for i, c := range ds.Collections {
+		for _, f := range c.Fields {
+			for _, r := range f.References {
+				if r.Datastore != "" && r.Datastore != ds.ID {
+					continue
+				}
+				if j, ok := index[r.Collection]; ok && j != i {
+					refersTo[i] = append(refersTo[i], j)
+				}
+			}
+		}
+	}
+	// referredBy counts, per collection, the collections referring to it
+	// that are not yet placed; a collection is placed when none remain.
+	referredBy := make([]int, len(ds.Collections))
+	for _, js := range refersTo {
+		for _, j := range js {
+			referredBy[j]++
+		}
+	}
+	placed := make([]bool, len(ds.Collections))
+	order := make([]int, 0, len(ds.Collections))
+	for len(order) < len(ds.Collections) {
+		progress := false
+		for i := range ds.Collections {
+			if placed[i] || referredBy[i] > 0 {
+				continue
+			}
+			placed[i], progress = true, true
+			order = append(order, i)
+			for _, j := range refersTo[i] {
+				referredBy[j]--
+			}
+		}
+		if !progress { // a cycle: take the first left, in declared order
+			for i := range ds.Collections {
+				if !placed[i] {
+					placed[i] = true
+					order = append(order, i)
+					for _, j := range refersTo[i] {
+						referredBy[j]--
+					}
+					break
+				}
+			}
+		}
+	}
+	return order
 }
 
 // statement is one write of an erasure.
@@ -147,9 +240,9 @@ func eraseCollection(kind connector.Kind, c dataset.Collection, rows []foundRow,
 			for _, f := range selected {
 				e := f.Erasure()
 				cur := r.values[f.Name]
-				v, changed, err := erasedValue(e, cur, opt.HMACKey)
+				v, changed, err := erasedValue(e, cur, opt)
 				if err != nil {
-					return nil, nil, err
+					return nil, nil, fmt.Errorf("field %q: %w", f.Name, err)
 				}
 				if !changed {
 					continue
@@ -250,7 +343,7 @@ var hexDigest = regexp.MustCompile(`^[0-9a-f]{64}$`)
 
 // erasedValue returns the value e writes in place of cur (nil for NULL) and
 // whether that changes the field.
-func erasedValue(e dataset.Erase, cur any, key []byte) (any, bool, error) {
+func erasedValue(e dataset.Erase, cur any, opt EraseOptions) (any, bool, error) {
 	switch e.Strategy {
 	case dataset.EraseKeep, "":
 		return cur, false, nil
@@ -262,25 +355,36 @@ func erasedValue(e dataset.Erase, cur any, key []byte) (any, bool, error) {
 	if cur == nil {
 		return nil, false, nil // nothing to hide
 	}
-	s := fmt.Sprint(cur)
+	var s string
+	switch v := normalize(cur).(type) {
+	case string:
+		s = v
+	default:
+		return nil, false, fmt.Errorf("%w (%s on %T)", ErrNotText, e.Strategy, cur)
+	}
 	switch e.Strategy {
 	case dataset.EraseMask:
 		m := Mask(s)
 		return m, m != s, nil
 	case dataset.EraseHash:
+		if len(opt.Salt) == 0 {
+			return nil, false, ErrNoSalt
+		}
 		if hexDigest.MatchString(s) {
 			return s, false, nil
 		}
-		sum := sha256.Sum256([]byte(s))
-		return hex.EncodeToString(sum[:]), true, nil
+		h := sha256.New()
+		h.Write(opt.Salt)
+		h.Write([]byte(s))
+		return hex.EncodeToString(h.Sum(nil)), true, nil
 	case dataset.EraseHMAC:
-		if len(key) == 0 {
+		if len(opt.HMACKey) == 0 {
 			return nil, false, ErrNoHMACKey
 		}
 		if hexDigest.MatchString(s) {
 			return s, false, nil
 		}
-		h := hmac.New(sha256.New, key)
+		h := hmac.New(sha256.New, opt.HMACKey)
 		h.Write([]byte(s))
 		return hex.EncodeToString(h.Sum(nil)), true, nil
 	case dataset.EraseRandom:

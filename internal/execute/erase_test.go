@@ -3,6 +3,7 @@ package execute
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -172,7 +173,7 @@ func TestFidesErase(t *testing.T) {
 
 // TestErasedValue checks each strategy and that erasing an erased value changes nothing.
 func TestErasedValue(t *testing.T) {
-	key := []byte("k")
+	opt := EraseOptions{HMACKey: []byte("k"), Salt: []byte("salt")}
 	tests := []struct {
 		name        string
 		erase       dataset.Erase
@@ -188,7 +189,7 @@ func TestErasedValue(t *testing.T) {
 		{"mask again", dataset.Erase{Strategy: dataset.EraseMask}, "411****1111", "411****1111", false},
 		{"mask short", dataset.Erase{Strategy: dataset.EraseMask}, "abc", "***", true},
 		{"mask null", dataset.Erase{Strategy: dataset.EraseMask}, nil, nil, false},
-		{"hash", dataset.Erase{Strategy: dataset.EraseHash}, "abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", true},
+		{"hash", dataset.Erase{Strategy: dataset.EraseHash}, "abc", "3681099918be28c95b81e27e7e5c2e4c6a6dea566d2d10e7f49139ebb779eb6f", true},
 		{"hash again", dataset.Erase{Strategy: dataset.EraseHash}, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
 			"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", false},
 		{"hmac", dataset.Erase{Strategy: dataset.EraseHMAC}, "abc", "342e519ce0ad6c03a36b98eeb3f1d130db4813b9df4d1160eda488d712dc78ee", true},
@@ -196,7 +197,7 @@ func TestErasedValue(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, changed, err := erasedValue(tc.erase, tc.cur, key)
+			got, changed, err := erasedValue(tc.erase, tc.cur, opt)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -205,7 +206,20 @@ func TestErasedValue(t *testing.T) {
 			}
 		})
 	}
-	if _, _, err := erasedValue(dataset.Erase{Strategy: dataset.EraseHMAC}, "abc", nil); err != ErrNoHMACKey {
-		t.Errorf("hmac without a key: error %v, want ErrNoHMACKey", err)
+	for _, tc := range []struct {
+		strategy string
+		cur      any
+		opt      EraseOptions
+		want     error
+	}{
+		{dataset.EraseHMAC, "abc", EraseOptions{Salt: []byte("s")}, ErrNoHMACKey},
+		{dataset.EraseHash, "abc", EraseOptions{HMACKey: []byte("k")}, ErrNoSalt},
+		{dataset.EraseMask, int64(13800138000), opt, ErrNotText},
+		{dataset.EraseHash, 3.5, opt, ErrNotText},
+		{dataset.EraseRandom, int64(7), opt, ErrNotText},
+	} {
+		if _, _, err := erasedValue(dataset.Erase{Strategy: tc.strategy}, tc.cur, tc.opt); !errors.Is(err, tc.want) {
+			t.Errorf("%s on %T: error %v, want %v", tc.strategy, tc.cur, err, tc.want)
+		}
 	}
 }

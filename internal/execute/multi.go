@@ -38,20 +38,44 @@ type crossEdge struct {
 // well as within them: values found in one datastore seed the lookups in the
 // other, until no datastore yields a value not looked up before.
 func AccessAll(ctx context.Context, stores []Store, seeds Seeds, opt Options) (map[string]Result, error) {
+	r, err := reach(ctx, stores, seeds)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]Result, len(stores))
+	for i, s := range stores {
+		out[s.DS.ID] = project(s.DS, r.found[i], opt)
+	}
+	return out, nil
+}
+
+// reached is what reach found: per store, the values other stores gave
+// it to look up and the rows found, and the order in which the stores
+// first yielded rows.
+type reached struct {
+	fieldSeeds []map[FieldRef][]any
+	found      [][]collectionRows
+	order      []int
+}
+
+// reach traverses every store from seeds and from the values the other
+// stores' rows carry along references between them, until no store yields
+// a value not looked up before.
+func reach(ctx context.Context, stores []Store, seeds Seeds) (reached, error) {
 	byID := map[string]int{}
 	for i, s := range stores {
 		if s.DS == nil || s.DB == nil {
-			return nil, errors.New("execute: store without datastore or database")
+			return reached{}, errors.New("execute: store without datastore or database")
 		}
 		if _, dup := byID[s.DS.ID]; dup {
-			return nil, fmt.Errorf("execute: datastore %q given twice", s.DS.ID)
+			return reached{}, fmt.Errorf("execute: datastore %q given twice", s.DS.ID)
 		}
 		byID[s.DS.ID] = i
 	}
 	edges := crossEdges(stores, byID)
 
-	fieldSeeds := make([]map[FieldRef][]any, len(stores))
-	found := make([][]collectionRows, len(stores))
+	r := reached{fieldSeeds: make([]map[FieldRef][]any, len(stores)), found: make([][]collectionRows, len(stores))}
+	inOrder := make([]bool, len(stores))
 	visited := map[string]bool{}
 	dirty := make([]bool, len(stores))
 	for i := range dirty {
@@ -67,19 +91,23 @@ func AccessAll(ctx context.Context, stores []Store, seeds Seeds, opt Options) (m
 			ran = true
 			// Each run starts over from every seed known so far, so its
 			// rows replace the previous run's and nothing is counted twice.
-			f, err := traverseFrom(ctx, s.DB, s.Kind, s.DS, seeds, fieldSeeds[i])
+			f, err := traverseFrom(ctx, s.DB, s.Kind, s.DS, seeds, r.fieldSeeds[i])
 			if err != nil {
-				return nil, err
+				return reached{}, err
 			}
-			found[i] = f
+			r.found[i] = f
+			if !inOrder[i] && hasRows(f) {
+				inOrder[i] = true
+				r.order = append(r.order, i)
+			}
 		}
 		if !ran {
 			break
 		}
 		for _, e := range edges {
 			ref := FieldRef{Collection: stores[e.to].DS.Collections[e.toColl].Name, Field: e.toField}
-			for _, r := range found[e.from][e.coll].rows {
-				v := normalize(r.values[e.field])
+			for _, row := range r.found[e.from][e.coll].rows {
+				v := normalize(row.values[e.field])
 				if v == nil {
 					continue
 				}
@@ -88,20 +116,58 @@ func AccessAll(ctx context.Context, stores []Store, seeds Seeds, opt Options) (m
 					continue
 				}
 				visited[k] = true
-				if fieldSeeds[e.to] == nil {
-					fieldSeeds[e.to] = map[FieldRef][]any{}
+				if r.fieldSeeds[e.to] == nil {
+					r.fieldSeeds[e.to] = map[FieldRef][]any{}
 				}
-				fieldSeeds[e.to][ref] = append(fieldSeeds[e.to][ref], v)
+				r.fieldSeeds[e.to][ref] = append(r.fieldSeeds[e.to][ref], v)
 				dirty[e.to] = true
 			}
 		}
 	}
-
-	out := make(map[string]Result, len(stores))
-	for i, s := range stores {
-		out[s.DS.ID] = project(s.DS, found[i], opt)
+	for i := range stores {
+		if !inOrder[i] {
+			r.order = append(r.order, i)
+		}
 	}
-	return out, nil
+	return r, nil
+}
+
+func hasRows(found []collectionRows) bool {
+	for _, c := range found {
+		if len(c.rows) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// EraseAll erases the person's data in every store, following references
+// between datastores as AccessAll does. Every lookup runs before anything
+// is rewritten, so erasing a value in one datastore cannot hide the rows
+// it leads to in another. Each datastore is then erased in its own
+// transaction, the datastores reached last first: the values that lead to
+// a datastore's rows stay in place until those rows are erased, so a run
+// cut short between two datastores and started again still finds and
+// finishes what is left. The plans come back in the order of stores.
+func EraseAll(ctx context.Context, stores []Store, seeds Seeds, opt EraseOptions) ([]Plan, error) {
+	r, err := reach(ctx, stores, seeds)
+	if err != nil {
+		return nil, err
+	}
+	plans := make([]Plan, len(stores))
+	for i := range plans {
+		plans[i] = Plan{Datastore: stores[i].DS.ID, Changes: []Change{}}
+	}
+	for k := len(r.order) - 1; k >= 0; k-- {
+		i := r.order[k]
+		s := stores[i]
+		p, err := eraseFrom(ctx, s.DB, s.Kind, s.DS, seeds, r.fieldSeeds[i], opt)
+		if err != nil {
+			return plans, err
+		}
+		plans[i] = p
+	}
+	return plans, nil
 }
 
 // crossEdges lists the references between the stores, in both directions
