@@ -443,7 +443,8 @@ func openDatastores(ctx context.Context, path string, requests *dsr.Service, key
 	if err != nil {
 		return nil, err
 	}
-	ex := &dsr.Datastores{Seeds: requests.Seeds, HMACKey: deriveKey(keys.AuditKey, "custos erasure hmac v1")}
+	ex := &dsr.Datastores{Seeds: requests.Seeds,
+		HMACKey: deriveKey(keys.AuditKey, "custos erasure hmac v1"), Salt: deriveKey(keys.AuditKey, "custos erasure hash salt v1")}
 	for i := range ds.Datastores {
 		a := &ds.Datastores[i]
 		dsn := a.DSN
