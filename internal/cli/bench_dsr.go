@@ -18,17 +18,20 @@ func newBenchDSRCmd() *cobra.Command {
 		cfg dsrbench.Config
 	)
 	cmd := &cobra.Command{
-		Use:   "dsr [--postgres URL] [--customers 1000000] [--requests 1000] [--seed 1]",
+		Use:   "dsr [--postgres URL] [--customers 1000000] [--requests 1000] [--concurrency 8] [--seed 1]",
 		Short: "Access and erasure per subject on a generated shop, against a row-at-a-time traversal",
 		Long: `Dsr generates an e-commerce database shaped like Fides' sample (customers,
 addresses, orders and their items, products, payment cards, logins: 15 rows
 per customer, indexed as a real schema is) in a schema created for the run
-and dropped at its end, also on error or interrupt. It then serves --requests
-access requests and as many erasures (on other customers) one at a time, by
-the execute engine and by a naive traversal of the same annotation that
-sends one query per value and updates one row per statement, and prints
-latencies, throughput, allocation and peak heap with ratios. Both engines
-must return the same rows for the first subjects before anything is timed.`,
+and dropped at its end, also on error or interrupt. It then serves batches of
+--requests access requests and as many erasures (each batch on customers of
+its own), once one at a time and once with --concurrency requests in flight,
+by the execute engine and by a naive traversal of the same annotation that
+sends one query per value and updates one row per statement. It prints, per
+batch, latencies, throughput, rows and statements per request (counted by
+the database driver), allocation and peak Go heap, with ratios, and the
+process's peak RSS. Both engines must return the same rows for the first
+subjects before anything is timed.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
@@ -51,6 +54,7 @@ must return the same rows for the first subjects before anything is timed.`,
 	cmd.Flags().StringVar(&pg, "postgres", "", "PostgreSQL URL (default $CUSTOS_TEST_POSTGRES)")
 	cmd.Flags().Int64Var(&cfg.Customers, "customers", 1000000, "customers to generate")
 	cmd.Flags().IntVar(&cfg.Requests, "requests", 1000, "requests per batch")
+	cmd.Flags().IntVar(&cfg.Concurrency, "concurrency", dsrbench.DefaultConcurrency, "requests in flight in the concurrent batches (at least 2)")
 	cmd.Flags().Uint64Var(&cfg.Seed, "seed", 1, "seed for choosing the subjects")
 	return cmd
 }

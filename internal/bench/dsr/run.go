@@ -7,9 +7,9 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"runtime"
-	"runtime/metrics"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/custos-privacy/custos/internal/connector"
@@ -20,25 +20,51 @@ import (
 // Config sizes a run.
 type Config struct {
 	Customers int64
-	Requests  int
-	Seed      uint64
+	// Requests is the size of every batch, sequential or concurrent.
+	Requests int
+	// Concurrency is how many requests a concurrent batch keeps in flight
+	// (at least 2), each on its own connection of the pool; 0 means
+	// DefaultConcurrency.
+	Concurrency int
+	Seed        uint64
 }
+
+// DefaultConcurrency is the requests in flight of a concurrent batch. A
+// request waits on the server for most of its time (round trips, and the
+// WAL flush at an erasure's commit), so more requests in flight than cores
+// keep two cores shared by the benchmark and PostgreSQL busy; on such a
+// machine, at 20,000 customers with 2, 4, 8 and 16 in flight, throughput
+// grew up to 8 and not beyond, while latency grew at every step. Eight
+// connections are also well within PostgreSQL's default of 100.
+const DefaultConcurrency = 8
 
 // parityChecks is how many access subjects are read by both engines and
 // compared before anything is timed.
 const parityChecks = 10
 
-// Phase is one measured batch: one engine, one operation, one request at a time.
+// Operations and engines, as the report names them.
+const (
+	OpAccess = "access"
+	OpErase  = "erase"
+
+	EngineCustos = "custos"
+	EngineNaive  = "naive"
+)
+
+// Phase is one measured batch: one engine, one operation, Concurrency
+// requests in flight (1: one at a time).
 type Phase struct {
-	Lat     []time.Duration // sorted
-	Elapsed time.Duration
+	Op, Engine  string
+	Concurrency int
+	Lat         []time.Duration // sorted
+	Elapsed     time.Duration
 	// AllocPerReq is the bytes allocated per request; PeakHeap and PeakSys
 	// the high-water marks of heap in use and memory from the OS, sampled
-	// during the batch.
+	// during the batch, for the whole process.
 	AllocPerReq       uint64
 	PeakHeap, PeakSys uint64
 	// Rows is rows found (access) or changed (erasure) per request;
-	// Queries statements per request where known (the naive traversal).
+	// Queries statements sent per request, counted by the pool's driver.
 	Rows, Queries float64
 }
 
@@ -61,16 +87,37 @@ func (p Phase) PerSec() float64 { return float64(len(p.Lat)) / max(p.Elapsed.Sec
 // Report is the figures of a run.
 type Report struct {
 	Config
-	Rows                      int64
-	AccessCustos, AccessNaive Phase
-	EraseCustos, EraseNaive   Phase
-	HeapBefore, HeapAfter     uint64
+	Rows int64
+	// Phases in the order they ran: per operation, sequential then
+	// concurrent, custos then naive.
+	Phases []Phase
+	// HeapBefore and HeapAfter are the heap in use after a collection,
+	// before the first batch and after the last.
+	HeapBefore, HeapAfter uint64
+	// RSSSetup is the process's peak RSS through data generation and
+	// warm-up; RSSBatches its peak during the batches when RSSReset (the
+	// high-water mark could be reset between them), else since the start.
+	RSSSetup, RSSBatches uint64
+	RSSReset             bool
 }
 
-// Subjects picks the customers of a run: access subjects, and two disjoint
-// sets of erasure subjects (one per engine, since an erased customer can no
-// longer be found by email).
-func Subjects(cfg Config) (access, eraseCustos, eraseNaive []int64) {
+// Phase returns the batch of op by engine, concurrent or one at a time.
+func (r Report) Phase(op, engine string, concurrent bool) Phase {
+	for _, p := range r.Phases {
+		if p.Op == op && p.Engine == engine && (p.Concurrency > 1) == concurrent {
+			return p
+		}
+	}
+	return Phase{Op: op, Engine: engine}
+}
+
+// eraseBatches is one set of erasure subjects per engine and mode.
+const eraseBatches = 4
+
+// Subjects picks the customers of a run: access subjects, and eraseBatches
+// disjoint sets of erasure subjects (one per engine and mode, since an
+// erased customer can no longer be found by email).
+func Subjects(cfg Config) (access []int64, erase [][]int64) {
 	r := rand.New(rand.NewPCG(cfg.Seed, 0x5eed))
 	pick := func(n int, taken map[int64]bool) []int64 {
 		out := make([]int64, 0, n)
@@ -86,7 +133,10 @@ func Subjects(cfg Config) (access, eraseCustos, eraseNaive []int64) {
 	}
 	access = pick(cfg.Requests, map[int64]bool{})
 	erased := map[int64]bool{}
-	return access, pick(cfg.Requests, erased), pick(cfg.Requests, erased)
+	for range eraseBatches {
+		erase = append(erase, pick(cfg.Requests, erased))
+	}
+	return access, erase
 }
 
 // Seeds is the request for customer id: their email.
@@ -97,11 +147,14 @@ func Seeds(id int64) execute.Seeds { return execute.Seeds{"email": {Email(id)}} 
 // to log. The schema is dropped before Run returns, also on error or when
 // ctx is cancelled.
 func Run(ctx context.Context, postgresURL string, cfg Config, out, log io.Writer) (rep Report, err error) {
-	if cfg.Requests < 1 || cfg.Customers < 2*int64(cfg.Requests) {
-		return rep, fmt.Errorf("dsrbench: need at least 1 request and twice as many customers as requests")
+	if cfg.Concurrency == 0 {
+		cfg.Concurrency = DefaultConcurrency
+	}
+	if cfg.Requests < 1 || cfg.Concurrency < 2 || cfg.Customers < eraseBatches*int64(cfg.Requests) {
+		return rep, fmt.Errorf("dsrbench: need at least 1 request, 2 in flight in the concurrent batches, and %d times as many customers as requests", eraseBatches)
 	}
 	rep.Config = cfg
-	access, eraseC, eraseN := Subjects(cfg)
+	access, erase := Subjects(cfg)
 	ds, err := Annotation()
 	if err != nil {
 		return rep, err
@@ -115,6 +168,11 @@ func Run(ctx context.Context, postgresURL string, cfg Config, out, log io.Writer
 			err = cerr
 		}
 	}()
+	// One connection per request in flight, kept open between requests:
+	// with database/sql's default of two idle connections, a concurrent
+	// batch would mostly time connecting.
+	shop.DB.SetMaxOpenConns(max(4, cfg.Concurrency))
+	shop.DB.SetMaxIdleConns(max(4, cfg.Concurrency))
 	fmt.Fprintf(log, "schema %s: generating %d customers …\n", shop.Schema, cfg.Customers)
 	if err := shop.Generate(ctx, cfg.Customers, log); err != nil {
 		return rep, err
@@ -129,48 +187,71 @@ func Run(ctx context.Context, postgresURL string, cfg Config, out, log io.Writer
 	}
 	// One untimed pass over every subject brings their pages into the
 	// server's cache, so neither engine pays for reading them first.
-	fmt.Fprintf(log, "warming the cache on %d subjects …\n", 3*cfg.Requests)
-	for _, id := range slices.Concat(access, eraseC, eraseN) {
-		if _, err := execute.Access(ctx, shop.DB, connector.Postgres, ds, Seeds(id), execute.Options{}); err != nil {
-			return rep, err
+	all := slices.Concat(append([][]int64{access}, erase...)...)
+	fmt.Fprintf(log, "warming the cache on %d subjects …\n", len(all))
+	if err := forEach(ctx, all, cfg.Concurrency, func(ctx context.Context, i int) error {
+		_, err := execute.Access(ctx, shop.DB, connector.Postgres, ds, Seeds(all[i]), execute.Options{})
+		return err
+	}); err != nil {
+		return rep, err
+	}
+	rep.RSSSetup = peakRSS()
+	rep.RSSReset = resetPeakRSS() == nil
+
+	engines := []struct {
+		name   string
+		access func(ctx context.Context, id int64) (float64, error)
+		erase  func(ctx context.Context, id int64) (float64, error)
+	}{
+		{
+			EngineCustos,
+			func(ctx context.Context, id int64) (float64, error) {
+				res, err := execute.Access(ctx, shop.DB, connector.Postgres, ds, Seeds(id), execute.Options{})
+				return float64(countRows(res)), err
+			},
+			func(ctx context.Context, id int64) (float64, error) {
+				plan, err := execute.Erase(ctx, shop.DB, connector.Postgres, ds, Seeds(id), execute.EraseOptions{Categories: EraseCategories})
+				return float64(len(plan.Changes)), err
+			},
+		},
+		{
+			EngineNaive,
+			func(ctx context.Context, id int64) (float64, error) {
+				res, _, err := NaiveAccess(ctx, shop.DB, ds, Seeds(id))
+				return float64(countRows(res)), err
+			},
+			func(ctx context.Context, id int64) (float64, error) {
+				n, err := NaiveErase(ctx, shop.DB, ds, Seeds(id), EraseCategories)
+				return float64(n), err
+			},
+		},
+	}
+	rep.HeapBefore = heapInUse()
+	for _, op := range []string{OpAccess, OpErase} {
+		for _, inFlight := range []int{1, cfg.Concurrency} {
+			for _, e := range engines {
+				subjects, do := access, e.access
+				if op == OpErase {
+					subjects, erase, do = erase[0], erase[1:], e.erase
+				}
+				fmt.Fprintf(log, "measuring %s by %s, %d in flight …\n", op, e.name, inFlight)
+				p, err := measure(ctx, subjects, inFlight, &shop.Statements, do)
+				if err != nil {
+					return rep, err
+				}
+				p.Op, p.Engine = op, e.name
+				rep.Phases = append(rep.Phases, p)
+			}
 		}
 	}
-
-	rep.HeapBefore = heapInUse()
-	fmt.Fprintf(log, "measuring access …\n")
-	rep.AccessCustos, err = measure(ctx, access, func(id int64) (float64, int, error) {
-		res, err := execute.Access(ctx, shop.DB, connector.Postgres, ds, Seeds(id), execute.Options{})
-		return float64(countRows(res)), 0, err
-	})
-	if err != nil {
-		return rep, err
-	}
-	rep.AccessNaive, err = measure(ctx, access, func(id int64) (float64, int, error) {
-		res, q, err := NaiveAccess(ctx, shop.DB, ds, Seeds(id))
-		return float64(countRows(res)), q, err
-	})
-	if err != nil {
-		return rep, err
-	}
-	fmt.Fprintf(log, "measuring erasure …\n")
-	rep.EraseCustos, err = measure(ctx, eraseC, func(id int64) (float64, int, error) {
-		plan, err := execute.Erase(ctx, shop.DB, connector.Postgres, ds, Seeds(id), execute.EraseOptions{Categories: EraseCategories})
-		return float64(len(plan.Changes)), 0, err
-	})
-	if err != nil {
-		return rep, err
-	}
-	rep.EraseNaive, err = measure(ctx, eraseN, func(id int64) (float64, int, error) {
-		n, err := NaiveErase(ctx, shop.DB, ds, Seeds(id), EraseCategories)
-		return float64(n), 0, err
-	})
-	if err != nil {
-		return rep, err
-	}
-	if rep.EraseCustos.Rows != rep.EraseNaive.Rows {
-		return rep, fmt.Errorf("dsrbench: erasures changed %.1f rows per subject (custos) and %.1f (naive)", rep.EraseCustos.Rows, rep.EraseNaive.Rows)
+	for _, concurrent := range []bool{false, true} {
+		c, n := rep.Phase(OpErase, EngineCustos, concurrent), rep.Phase(OpErase, EngineNaive, concurrent)
+		if c.Rows != n.Rows {
+			return rep, fmt.Errorf("dsrbench: erasures changed %.1f rows per subject (custos) and %.1f (naive)", c.Rows, n.Rows)
+		}
 	}
 	rep.HeapAfter = heapInUse()
+	rep.RSSBatches = peakRSS()
 	Print(out, rep)
 	return rep, nil
 }
@@ -200,143 +281,63 @@ func countRows(res execute.Result) int {
 	return n
 }
 
-// measure runs do for every subject in turn and times each call.
-func measure(ctx context.Context, subjects []int64, do func(id int64) (rows float64, queries int, err error)) (Phase, error) {
-	var p Phase
+// forEach calls do for the indexes of subjects from inFlight goroutines,
+// each taking the next index when done with one. The first error cancels
+// the calls not yet started and is returned.
+func forEach(ctx context.Context, subjects []int64, inFlight int, do func(ctx context.Context, i int) error) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var (
+		next atomic.Int64
+		wg   sync.WaitGroup
+	)
+	for range min(inFlight, len(subjects)) {
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				i := int(next.Add(1)) - 1
+				if i >= len(subjects) {
+					return
+				}
+				if err := do(ctx, i); err != nil {
+					cancel(fmt.Errorf("dsrbench: customer %d: %w", subjects[i], err))
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return context.Cause(ctx)
+}
+
+// measure runs do for every subject, inFlight at a time, and times each
+// call and the batch; statements counts what the pool sends.
+func measure(ctx context.Context, subjects []int64, inFlight int, statements *Counter, do func(ctx context.Context, id int64) (rows float64, err error)) (Phase, error) {
+	p := Phase{Concurrency: inFlight, Lat: make([]time.Duration, len(subjects))}
+	rows := make([]float64, len(subjects))
 	runtime.GC()
 	stop, peak := sampleMemory()
-	allocs0 := readMetric(metricAllocs)
+	defer stop()
+	allocs0, queries0 := readMetric(metricAllocs), statements.Statements()
 	start := time.Now()
-	var rows float64
-	queries := 0
-	for _, id := range subjects {
-		if err := ctx.Err(); err != nil {
-			stop()
-			return p, err
-		}
+	err := forEach(ctx, subjects, inFlight, func(ctx context.Context, i int) error {
 		t0 := time.Now()
-		r, q, err := do(id)
-		p.Lat = append(p.Lat, time.Since(t0))
-		if err != nil {
-			stop()
-			return p, fmt.Errorf("dsrbench: customer %d: %w", id, err)
-		}
-		rows += r
-		queries += q
-	}
+		r, err := do(ctx, subjects[i])
+		p.Lat[i], rows[i] = time.Since(t0), r
+		return err
+	})
 	p.Elapsed = time.Since(start)
+	if err != nil {
+		return p, err
+	}
+	n := float64(len(subjects))
 	p.AllocPerReq = (readMetric(metricAllocs) - allocs0) / uint64(len(subjects))
+	p.Queries = float64(statements.Statements()-queries0) / n
 	stop()
 	p.PeakHeap, p.PeakSys = peak()
 	slices.Sort(p.Lat)
-	p.Rows = rows / float64(len(subjects))
-	p.Queries = float64(queries) / float64(len(subjects))
+	for _, r := range rows {
+		p.Rows += r
+	}
+	p.Rows /= n
 	return p, nil
-}
-
-const (
-	metricAllocs      = "/gc/heap/allocs:bytes"
-	metricHeapObjects = "/memory/classes/heap/objects:bytes"
-	metricHeapUnused  = "/memory/classes/heap/unused:bytes"
-	metricTotal       = "/memory/classes/total:bytes"
-)
-
-func readMetric(name string) uint64 {
-	s := []metrics.Sample{{Name: name}}
-	metrics.Read(s)
-	if s[0].Value.Kind() != metrics.KindUint64 {
-		return 0
-	}
-	return s[0].Value.Uint64()
-}
-
-// heapInUse is the heap in use (as runtime.MemStats.HeapInuse) after a collection.
-func heapInUse() uint64 {
-	runtime.GC()
-	return readMetric(metricHeapObjects) + readMetric(metricHeapUnused)
-}
-
-// sampleMemory records the high-water marks of heap in use and of memory
-// from the OS every millisecond until stopped. runtime/metrics is read
-// without stopping the world, unlike runtime.ReadMemStats.
-func sampleMemory() (stop func(), peak func() (heap, sys uint64)) {
-	var (
-		mu           sync.Mutex
-		maxHeap, sys uint64
-		done         = make(chan struct{})
-		finished     = make(chan struct{})
-	)
-	s := []metrics.Sample{{Name: metricHeapObjects}, {Name: metricHeapUnused}, {Name: metricTotal}}
-	read := func() {
-		metrics.Read(s)
-		mu.Lock()
-		maxHeap = max(maxHeap, s[0].Value.Uint64()+s[1].Value.Uint64())
-		sys = max(sys, s[2].Value.Uint64())
-		mu.Unlock()
-	}
-	go func() {
-		defer close(finished)
-		t := time.NewTicker(time.Millisecond)
-		defer t.Stop()
-		for {
-			read()
-			select {
-			case <-done:
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	var once sync.Once
-	stop = func() {
-		once.Do(func() { close(done); <-finished; read() })
-	}
-	peak = func() (uint64, uint64) {
-		mu.Lock()
-		defer mu.Unlock()
-		return maxHeap, sys
-	}
-	return stop, peak
-}
-
-// Print writes the report: one line per engine and operation, then ratios.
-func Print(out io.Writer, r Report) {
-	fmt.Fprintf(out, "data-subject requests on PostgreSQL: %d customers, %d rows; %d requests per batch, one at a time, seed %d\n",
-		r.Customers, r.Rows, r.Requests, r.Seed)
-	fmt.Fprintf(out, "%-9s %-7s %10s %10s %9s %9s %11s %11s %11s\n", "operation", "engine", "p50", "p99", "req/s", "rows/req", "queries/req", "alloc/req", "peak heap")
-	line := func(op, engine string, p Phase) {
-		q := "-"
-		if p.Queries > 0 {
-			q = fmt.Sprintf("%.1f", p.Queries)
-		}
-		fmt.Fprintf(out, "%-9s %-7s %10s %10s %9.0f %9.1f %11s %11s %11s\n", op, engine,
-			p.P50().Round(time.Microsecond), p.P99().Round(time.Microsecond), p.PerSec(), p.Rows, q, size(p.AllocPerReq), size(p.PeakHeap))
-	}
-	line("access", "custos", r.AccessCustos)
-	line("access", "naive", r.AccessNaive)
-	line("erase", "custos", r.EraseCustos)
-	line("erase", "naive", r.EraseNaive)
-	fmt.Fprintf(out, "ratios naive/custos (above 1: custos is better)\n")
-	ratio := func(op string, c, n Phase) {
-		fmt.Fprintf(out, "  %-7s p50 %5.2fx  p99 %5.2fx  time per batch %5.2fx  alloc/req %5.2fx  peak heap %5.2fx\n", op,
-			float64(n.P50())/max(float64(c.P50()), 1), float64(n.P99())/max(float64(c.P99()), 1),
-			float64(n.Elapsed)/max(float64(c.Elapsed), 1),
-			float64(n.AllocPerReq)/max(float64(c.AllocPerReq), 1), float64(n.PeakHeap)/max(float64(c.PeakHeap), 1))
-	}
-	ratio("access", r.AccessCustos, r.AccessNaive)
-	ratio("erase", r.EraseCustos, r.EraseNaive)
-	fmt.Fprintf(out, "memory: heap in use %s before the batches, %s after; peak memory from the OS %s\n",
-		size(r.HeapBefore), size(r.HeapAfter), size(max(r.AccessCustos.PeakSys, r.AccessNaive.PeakSys, r.EraseCustos.PeakSys, r.EraseNaive.PeakSys)))
-}
-
-func size(n uint64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
 }

@@ -7,13 +7,11 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"github.com/custos-privacy/custos/internal/pgscratch"
 	"io"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
-
 	"github.com/custos-privacy/custos/internal/dataset"
+	"github.com/custos-privacy/custos/internal/pgscratch"
 )
 
 // Per customer: one address, three orders of two items each, one payment
@@ -127,7 +125,9 @@ type Shop struct {
 	DB        *sql.DB
 	Schema    string
 	Customers int64
-	scratch   *pgscratch.Scratch
+	// Statements counts the statements sent through DB.
+	Statements Counter
+	scratch    *pgscratch.Scratch
 }
 
 // NewShop creates a fresh schema on the PostgreSQL server at postgresURL and
@@ -138,7 +138,7 @@ func NewShop(ctx context.Context, postgresURL string) (*Shop, error) {
 		return nil, fmt.Errorf("dsrbench: %w", err)
 	}
 	s := &Shop{Schema: sc.Name, scratch: sc}
-	s.DB, err = sql.Open("pgx", sc.DSN)
+	s.DB, err = openCounted(sc.DSN, &s.Statements)
 	if err != nil {
 		s.Close()
 		return nil, fmt.Errorf("dsrbench: open: %w", err)
