@@ -152,10 +152,17 @@ func traverseFrom(ctx context.Context, q queryer, kind connector.Kind, ds *datas
 		}
 	}
 
+	// The walk goes in waves: every value found in one wave for the same
+	// collection and field is looked up together in the next, so a
+	// person's three orders cost one IN (…) on their items, not three.
 	visited := map[string]bool{}
-	var queue []lookup
+	type target struct {
+		coll  int
+		field string
+	}
+	var next []lookup
+	at := map[target]int{} // index in next
 	enqueue := func(coll int, field string, values []any) {
-		var fresh []any
 		for _, v := range values {
 			v = normalize(v)
 			if v == nil {
@@ -166,10 +173,14 @@ func traverseFrom(ctx context.Context, q queryer, kind connector.Kind, ds *datas
 				continue
 			}
 			visited[k] = true
-			fresh = append(fresh, v)
-		}
-		if len(fresh) > 0 {
-			queue = append(queue, lookup{coll: coll, field: field, values: fresh})
+			t := target{coll, field}
+			i, ok := at[t]
+			if !ok {
+				i = len(next)
+				at[t] = i
+				next = append(next, lookup{coll: coll, field: field})
+			}
+			next[i].values = append(next[i].values, v)
 		}
 	}
 	names := make([]string, 0, len(seeds))
@@ -206,25 +217,27 @@ func traverseFrom(ctx context.Context, q queryer, kind connector.Kind, ds *datas
 	}
 
 	batch := min(maxBatch, connector.MaxParams(kind))
-	for len(queue) > 0 {
-		l := queue[0]
-		queue = queue[1:]
-		c := ds.Collections[l.coll]
-		for start := 0; start < len(l.values); start += batch {
-			part := l.values[start:min(start+batch, len(l.values))]
-			rows, err := selectIn(ctx, q, kind, c.Name, l.field, part)
-			if err != nil {
-				return nil, err
-			}
-			for _, r := range rows {
-				fr := foundRow{key: rowKey(c, r), values: r}
-				if _, seen := found[l.coll].byKey[fr.key]; seen {
-					continue
+	for len(next) > 0 {
+		wave := next
+		next, at = nil, map[target]int{}
+		for _, l := range wave {
+			c := ds.Collections[l.coll]
+			for start := 0; start < len(l.values); start += batch {
+				part := l.values[start:min(start+batch, len(l.values))]
+				rows, err := selectIn(ctx, q, kind, c.Name, l.field, part)
+				if err != nil {
+					return nil, err
 				}
-				found[l.coll].byKey[fr.key] = len(found[l.coll].rows)
-				found[l.coll].rows = append(found[l.coll].rows, fr)
-				for _, e := range edges[l.coll] {
-					enqueue(e.to, e.toField, []any{r[e.from]})
+				for _, r := range rows {
+					fr := foundRow{key: rowKey(c, r), values: r}
+					if _, seen := found[l.coll].byKey[fr.key]; seen {
+						continue
+					}
+					found[l.coll].byKey[fr.key] = len(found[l.coll].rows)
+					found[l.coll].rows = append(found[l.coll].rows, fr)
+					for _, e := range edges[l.coll] {
+						enqueue(e.to, e.toField, []any{r[e.from]})
+					}
 				}
 			}
 		}
