@@ -60,6 +60,7 @@ promises: subjects, the consent ledger, purpose checks and an audit trail.`,
 		newBenchCmd(),
 		newRequestsCmd(),
 		newDiscoverCmd(),
+		newOperatorsCmd(),
 	)
 	return root
 }

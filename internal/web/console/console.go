@@ -4,13 +4,25 @@
 package console
 
 import (
+	"context"
+	"embed"
+	"errors"
 	"log/slog"
+	"net"
 	"net/http"
+	"slices"
+	"time"
 
 	"github.com/custos-privacy/custos/internal/consent"
 	"github.com/custos-privacy/custos/internal/dsr"
+	"github.com/custos-privacy/custos/internal/fault"
+	"github.com/custos-privacy/custos/internal/operator"
 	"github.com/custos-privacy/custos/internal/store"
+	"github.com/custos-privacy/custos/internal/web"
 )
+
+//go:embed pages partials
+var pages embed.FS
 
 // Options are what the console runs on.
 type Options struct {
@@ -18,19 +30,264 @@ type Options struct {
 	// Requests is nil when rights requests are disabled (no data keyset).
 	Requests *dsr.Service
 	Store    *store.Store
-	// Key keys the console's session tokens (32 bytes).
+	// Key keys the console's session tokens (32 bytes). Sessions are
+	// stored as SHA-256 hashes of 256-bit random tokens, which need no key.
 	Key    []byte
 	Logger *slog.Logger
 	// Demo seeds demo operator accounts.
 	Demo bool
+	// Operators tunes sign-in and sessions (tests shorten them).
+	Operators operator.Options
 }
+
+type console struct {
+	opt Options
+	ops *operator.Service
+	r   *web.Renderer
+	log *slog.Logger
+}
+
+// Roles allowed on a route.
+var (
+	anyone   = []string{operator.RoleAdmin, operator.RoleOperator, operator.RoleAuditor}
+	workers  = []string{operator.RoleAdmin, operator.RoleOperator}
+	adminsOn = []string{operator.RoleAdmin}
+)
 
 // New returns the console, to be mounted at /console/.
 func New(opt Options) (http.Handler, error) {
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	r, err := web.NewRenderer(pages, web.NewCatalog(messages), nil, opt.Logger)
+	if err != nil {
+		return nil, err
+	}
+	ops, err := operator.New(opt.Store, opt.Operators)
+	if err != nil {
+		return nil, err
+	}
+	if opt.Demo {
+		if err := ops.SeedDemo(context.Background(), consent.Actor{ID: "system", Role: "system", Place: "demo"}); err != nil {
+			return nil, err
+		}
+	}
+	c := &console{opt: opt, ops: ops, r: r, log: opt.Logger}
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /console/{$}", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.Write([]byte("admin console"))
+	c.routes(mux)
+	deny := http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		c.r.Error(w, req, c.page(req, nil, ""), http.StatusForbidden, "error.csrf")
 	})
-	return mux, nil
+	return web.CSRF(mux, deny), nil
+}
+
+func (c *console) routes(mux *http.ServeMux) {
+	mux.HandleFunc("GET /console/signin", c.signInPage)
+	mux.HandleFunc("POST /console/signin", c.signIn)
+	mux.Handle("POST /console/signout", c.handle(anyone, c.signOut))
+
+	mux.Handle("GET /console/{$}", c.handle(anyone, c.dashboard))
+	mux.Handle("GET /console/dataflow", c.handle(anyone, c.dataflow))
+
+	mux.Handle("GET /console/requests", c.handle(anyone, c.queue))
+	mux.Handle("GET /console/requests/{id}", c.handle(anyone, c.request))
+	mux.Handle("POST /console/requests/{id}/verify", c.handle(workers, c.verify))
+	mux.Handle("POST /console/requests/{id}/approve", c.handle(workers, c.approve))
+	mux.Handle("POST /console/requests/{id}/refuse", c.handle(workers, c.refuse))
+	mux.Handle("POST /console/requests/{id}/extend", c.handle(workers, c.extend))
+	mux.Handle("POST /console/requests/{id}/complete", c.handle(workers, c.complete))
+	mux.Handle("POST /console/requests/{id}/recipients/{recipient}/ack", c.handle(workers, c.ack))
+
+	mux.Handle("GET /console/approvals", c.handle(anyone, c.approvals))
+	mux.Handle("POST /console/approvals", c.handle(workers, c.requestApproval))
+	mux.Handle("POST /console/approvals/{id}/approve", c.handle(workers, c.decide(true)))
+	mux.Handle("POST /console/approvals/{id}/reject", c.handle(workers, c.decide(false)))
+	mux.Handle("POST /console/approvals/{id}/download", c.handle(workers, c.download))
+
+	mux.Handle("GET /console/policies", c.handle(anyone, c.policies))
+	mux.Handle("POST /console/policies", c.handle(adminsOn, c.publish))
+	mux.Handle("GET /console/audit", c.handle(anyone, c.audit))
+	mux.Handle("POST /console/audit/verify", c.handle(anyone, c.verifyAudit))
+
+	mux.Handle("GET /console/operators", c.handle(adminsOn, c.operators))
+	mux.Handle("POST /console/operators", c.handle(adminsOn, c.createOperator))
+	mux.Handle("POST /console/operators/{username}/disable", c.handle(adminsOn, c.disableOperator(true)))
+	mux.Handle("POST /console/operators/{username}/enable", c.handle(adminsOn, c.disableOperator(false)))
+	mux.Handle("POST /console/operators/{username}/password", c.handle(adminsOn, c.resetPassword))
+
+	mux.HandleFunc("/console/", func(w http.ResponseWriter, r *http.Request) {
+		c.r.Error(w, r, c.page(r, nil, ""), http.StatusNotFound, "error.notfound")
+	})
+}
+
+// session is the signed-in operator of a request.
+type session struct {
+	op    store.Operator
+	token string
+	actor consent.Actor
+}
+
+func (s *session) is(roles ...string) bool { return slices.Contains(roles, s.op.Role) }
+
+const cookieName = "custos_console"
+
+// handle checks the session and the role before h runs; it turns h's
+// errors into pages. Without a session, pages send the browser to sign in.
+func (c *console) handle(roles []string, h func(http.ResponseWriter, *http.Request, *session) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s, err := c.session(r)
+		if err != nil {
+			if r.Method == http.MethodGet {
+				http.Redirect(w, r, "/console/signin", http.StatusSeeOther)
+				return
+			}
+			c.r.Error(w, r, c.page(r, nil, ""), http.StatusUnauthorized, "console.signin.required")
+			return
+		}
+		if !slices.Contains(roles, s.op.Role) {
+			c.r.Error(w, r, c.page(r, s, ""), http.StatusForbidden, "error.forbidden")
+			return
+		}
+		if err := h(w, r, s); err != nil {
+			c.fail(w, r, s, err)
+		}
+	})
+}
+
+func (c *console) session(r *http.Request) (*session, error) {
+	ck, err := r.Cookie(web.CookieName(r, cookieName))
+	if err != nil {
+		return nil, operator.ErrNoSession
+	}
+	op, err := c.ops.Session(r.Context(), ck.Value)
+	if err != nil {
+		return nil, err
+	}
+	return &session{op: op, token: ck.Value, actor: consent.Actor{ID: "operator:" + op.ID, Role: op.Role, Place: place(r)}}, nil
+}
+
+// fail shows an error. Faults carry messages written for users; anything
+// else is logged with its cause and shown as a plain server failure.
+func (c *console) fail(w http.ResponseWriter, r *http.Request, s *session, err error) {
+	p := c.page(r, s, "")
+	if fe, ok := fault.As(err); ok && fe.Kind != fault.Internal {
+		status, ok := faultStatus[fe.Kind]
+		if !ok {
+			status = http.StatusBadRequest
+		}
+		p.Title = p.T("error.title")
+		p.Alert = fe.Message
+		c.r.Render(w, status, "problem", p)
+		return
+	}
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		c.r.Error(w, r, p, http.StatusNotFound, "error.notfound")
+	case errors.Is(err, store.ErrSelfApproval):
+		c.r.Error(w, r, p, http.StatusForbidden, "console.approvals.self")
+	case errors.Is(err, store.ErrApprovalState):
+		c.r.Error(w, r, p, http.StatusConflict, "console.approvals.state")
+	default:
+		c.log.Error("console", "path", r.URL.Path, "err", err)
+		c.r.Error(w, r, p, http.StatusInternalServerError, "error.internal")
+	}
+}
+
+var faultStatus = map[fault.Kind]int{
+	fault.Invalid: http.StatusUnprocessableEntity, fault.BadRequest: http.StatusBadRequest, fault.NotFound: http.StatusNotFound,
+	fault.Conflict: http.StatusConflict, fault.Unauthorized: http.StatusUnauthorized, fault.Forbidden: http.StatusForbidden,
+	fault.TooLarge: http.StatusRequestEntityTooLarge, fault.TooMany: http.StatusTooManyRequests, fault.Unavailable: http.StatusServiceUnavailable,
+}
+
+// page starts a console page with its navigation for the operator's role.
+func (c *console) page(r *http.Request, s *session, titleKey string) *web.Page {
+	lang := web.Lang(r, "zh-CN")
+	p := c.r.Page(r, lang, "")
+	p.Area, p.Site = "console", "Custos"
+	if titleKey != "" {
+		p.Title = p.T(titleKey)
+	}
+	if s == nil {
+		return p
+	}
+	links := []struct{ href, key string }{
+		{"/console/", "console.nav.dashboard"},
+		{"/console/requests", "console.nav.requests"},
+		{"/console/approvals", "console.nav.approvals"},
+		{"/console/dataflow", "console.nav.dataflow"},
+		{"/console/policies", "console.nav.policies"},
+		{"/console/audit", "console.nav.audit"},
+	}
+	if s.op.Role == operator.RoleAdmin {
+		links = append(links, struct{ href, key string }{"/console/operators", "console.nav.operators"})
+	}
+	for _, l := range links {
+		p.Nav = append(p.Nav, web.Link{Href: l.href, Label: p.T(l.key), Current: r.URL.Path == l.href})
+	}
+	return p
+}
+
+// view is what every page's data carries besides its own.
+type view struct {
+	Me   store.Operator
+	Can  map[string]bool
+	Data any
+}
+
+func (c *console) render(w http.ResponseWriter, r *http.Request, s *session, name, titleKey string, data any) error {
+	p := c.page(r, s, titleKey)
+	if n := r.URL.Query().Get("done"); n != "" && c.r.Catalog().Has("console.done."+n) {
+		p.Notice = p.T("console.done." + n)
+	}
+	p.Data = view{Me: s.op, Can: map[string]bool{"work": s.is(workers...), "admin": s.is(adminsOn...)}, Data: data}
+	c.r.Render(w, http.StatusOK, name, p)
+	return nil
+}
+
+func place(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	return host
+}
+
+func (c *console) signInPage(w http.ResponseWriter, r *http.Request) {
+	if _, err := c.session(r); err == nil {
+		http.Redirect(w, r, "/console/", http.StatusSeeOther)
+		return
+	}
+	p := c.page(r, nil, "console.signin.title")
+	c.r.Render(w, http.StatusOK, "signin", p)
+}
+
+func (c *console) signIn(w http.ResponseWriter, r *http.Request) {
+	username, password := r.PostFormValue("username"), r.PostFormValue("password")
+	token, _, err := c.ops.SignIn(r.Context(), place(r), username, password)
+	if err != nil {
+		p := c.page(r, nil, "console.signin.title")
+		status := http.StatusUnauthorized
+		if !errors.Is(err, operator.ErrSignIn) {
+			c.log.Error("console: sign in", "err", err)
+			status = http.StatusInternalServerError
+		}
+		p.Alert = p.T("console.signin.failed")
+		c.r.Render(w, status, "signin", p)
+		return
+	}
+	http.SetCookie(w, &http.Cookie{
+		Name: web.CookieName(r, cookieName), Value: token, Path: "/", HttpOnly: true,
+		Secure: web.IsHTTPS(r), SameSite: http.SameSiteStrictMode, MaxAge: int(c.ops.Options().Absolute / time.Second),
+	})
+	http.Redirect(w, r, "/console/requests", http.StatusSeeOther)
+}
+
+func (c *console) signOut(w http.ResponseWriter, r *http.Request, s *session) error {
+	if err := c.ops.SignOut(r.Context(), place(r), s.token); err != nil {
+		return err
+	}
+	http.SetCookie(w, &http.Cookie{Name: web.CookieName(r, cookieName), Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
+		Secure: web.IsHTTPS(r), SameSite: http.SameSiteStrictMode})
+	http.Redirect(w, r, "/console/signin", http.StatusSeeOther)
+	return nil
 }

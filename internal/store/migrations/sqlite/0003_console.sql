@@ -1,0 +1,40 @@
+-- Admin console: operator accounts, their sessions (token hashes only)
+-- and second-operator approvals of batch exports and destructions.
+CREATE TABLE operators (
+    id            TEXT PRIMARY KEY,
+    username      TEXT NOT NULL UNIQUE,
+    display_name  TEXT NOT NULL,
+    role          TEXT NOT NULL,
+    password_hash TEXT NOT NULL,
+    failed_count  INTEGER NOT NULL DEFAULT 0,
+    locked_until  INTEGER,
+    disabled      INTEGER NOT NULL DEFAULT 0,
+    created_at    INTEGER NOT NULL,
+    updated_at    INTEGER NOT NULL
+);
+
+CREATE TABLE operator_sessions (
+    token_hash  BLOB PRIMARY KEY,
+    operator_id TEXT NOT NULL REFERENCES operators(id),
+    created_at  INTEGER NOT NULL,
+    last_seen   INTEGER NOT NULL,
+    expires_at  INTEGER NOT NULL
+);
+CREATE INDEX operator_sessions_operator ON operator_sessions(operator_id);
+
+CREATE TABLE approvals (
+    id            TEXT PRIMARY KEY,
+    kind          TEXT NOT NULL,
+    params        TEXT NOT NULL,
+    reason        TEXT NOT NULL,
+    requested_by  TEXT NOT NULL,
+    state         TEXT NOT NULL,
+    decided_by    TEXT,
+    note          TEXT NOT NULL DEFAULT '',
+    result        TEXT NOT NULL DEFAULT '',
+    created_at    INTEGER NOT NULL,
+    decided_at    INTEGER,
+    executed_at   INTEGER,
+    CHECK (decided_by IS NULL OR decided_by <> requested_by)
+);
+CREATE INDEX approvals_state ON approvals(state, created_at);

@@ -1,0 +1,222 @@
+package console
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/custos-privacy/custos/internal/calendar"
+	"github.com/custos-privacy/custos/internal/dsr"
+
+	"github.com/custos-privacy/custos/internal/fault"
+	"github.com/custos-privacy/custos/internal/policy"
+	"github.com/custos-privacy/custos/internal/web"
+	"github.com/custos-privacy/custos/internal/web/picture"
+)
+
+func (c *console) dashboard(w http.ResponseWriter, r *http.Request, s *session) error {
+	d := map[string]any{}
+	if c.opt.Requests != nil {
+		vs, err := c.opt.Requests.List(r.Context(), storeFilterOpen())
+		if err != nil {
+			return err
+		}
+		overdue, soon := 0, 0
+		for _, v := range vs {
+			switch rowOf(v).Class {
+			case "overdue":
+				overdue++
+			case "due-soon":
+				soon++
+			}
+		}
+		d["Open"], d["Overdue"], d["Soon"] = len(vs), overdue, soon
+	}
+	if pv, _, _, err := c.opt.Consent.Policy(); err == nil {
+		d["Policy"] = pv.Version
+	}
+	list, err := c.opt.Store.Approvals(r.Context(), 200)
+	if err != nil {
+		return err
+	}
+	pending := 0
+	for _, a := range list {
+		if a.State == "pending" {
+			pending++
+		}
+	}
+	d["Pending"] = pending
+	if err := c.pictures(r, s, d); err != nil {
+		return err
+	}
+	return c.render(w, r, s, "dashboard", "console.dashboard.title", d)
+}
+
+// pictures draws the dashboard's charts: consent per purpose over the
+// last 90 days (weekly), requests by state and by days to the deadline.
+func (c *console) pictures(r *http.Request, s *session, d map[string]any) error {
+	ctx := r.Context()
+	lang := c.page(r, s, "").Lang
+	_, m, _, err := c.opt.Consent.Policy()
+	if err != nil {
+		return nil // nothing published yet: no pictures
+	}
+	now := time.Now()
+	series, err := c.opt.Store.ConsentSeries(ctx, now.AddDate(0, 0, -91), now, 7*24*time.Hour)
+	if err != nil {
+		return err
+	}
+	points := make([]picture.ConsentPoint, len(series))
+	for i, p := range series {
+		points[i] = picture.ConsentPoint{At: p.At, Purpose: p.Purpose, Granted: p.Granted, Withdrawn: p.Withdrawn}
+	}
+	d["Consents"] = picture.ConsentChart(points, m, lang)
+	counts, err := c.opt.Store.RequestCounts(ctx, dsr.OpenStates)
+	if err != nil {
+		return err
+	}
+	byState := map[string]int64{}
+	for _, sc := range counts.ByState {
+		byState[sc.State] = sc.N
+	}
+	due := map[string]int64{}
+	for _, dc := range counts.OpenDue {
+		due[dc.DueDate] = dc.N
+	}
+	d["States"] = picture.RequestStates(byState, dsr.OpenStates, lang)
+	d["Due"] = picture.RequestDeadlines(picture.DaysLeft(calendar.FromTime(now), due), lang)
+	return nil
+}
+
+func (c *console) dataflow(w http.ResponseWriter, r *http.Request, s *session) error {
+	_, m, _, err := c.opt.Consent.Policy()
+	if err != nil {
+		return c.render(w, r, s, "dataflow", "console.dataflow.title", nil)
+	}
+	return c.render(w, r, s, "dataflow", "console.dataflow.title", picture.FlowMap(m, c.page(r, s, "").Lang))
+}
+
+type versionRow struct {
+	Seq       int64
+	Version   string
+	Published string
+	Material  bool
+	Reconsent []string
+	Changes   []policy.Change
+}
+
+func (c *console) versions(r *http.Request) ([]versionRow, error) {
+	pvs, err := c.opt.Store.PolicyVersions(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	out := make([]versionRow, 0, len(pvs))
+	for i := len(pvs) - 1; i >= 0; i-- {
+		pv := pvs[i]
+		var d policy.Diff
+		json.Unmarshal([]byte(pv.Diff), &d)
+		out = append(out, versionRow{Seq: pv.Seq, Version: pv.Version, Published: pv.PublishedAt.In(chinaTime).Format("2006-01-02 15:04"),
+			Material: pv.Material, Reconsent: pv.Reconsent, Changes: d.Changes})
+	}
+	return out, nil
+}
+
+func (c *console) policies(w http.ResponseWriter, r *http.Request, s *session) error {
+	vs, err := c.versions(r)
+	if err != nil {
+		return err
+	}
+	return c.render(w, r, s, "policies", "console.policies.title", map[string]any{"Versions": vs})
+}
+
+// publish takes a manifest from the file field or, failing that, the
+// textarea, and shows what the consent service made of it.
+func (c *console) publish(w http.ResponseWriter, r *http.Request, s *session) error {
+	src := []byte(r.PostFormValue("manifest"))
+	name := "console"
+	if f, h, err := r.FormFile("file"); err == nil {
+		defer f.Close()
+		b, err := io.ReadAll(io.LimitReader(f, web.MaxFormBytes))
+		if err != nil {
+			return fault.New(fault.BadRequest, "bad_upload", "the file could not be read")
+		}
+		if len(b) > 0 {
+			src, name = b, h.Filename
+		}
+	}
+	if strings.TrimSpace(string(src)) == "" {
+		return fault.New(fault.Invalid, "manifest_required", "upload a manifest or paste it")
+	}
+	pub, err := c.opt.Consent.Publish(r.Context(), s.actor, name, src)
+	if err != nil {
+		return err
+	}
+	vs, err := c.versions(r)
+	if err != nil {
+		return err
+	}
+	var changes []policy.Change
+	for _, v := range vs {
+		if v.Seq == pub.Seq {
+			changes = v.Changes
+		}
+	}
+	return c.render(w, r, s, "policies", "console.policies.title", map[string]any{"Versions": vs, "Published": pub, "Changes": changes})
+}
+
+func (c *console) audit(w http.ResponseWriter, r *http.Request, s *session) error {
+	head, err := c.opt.Store.AuditHead(r.Context())
+	if err != nil {
+		return err
+	}
+	return c.render(w, r, s, "audit", "console.audit.title", map[string]any{"Head": head})
+}
+
+func (c *console) verifyAudit(w http.ResponseWriter, r *http.Request, s *session) error {
+	rep, err := c.opt.Store.VerifyAudit(r.Context(), nil, nil)
+	if err != nil {
+		return err
+	}
+	head, err := c.opt.Store.AuditHead(r.Context())
+	if err != nil {
+		return err
+	}
+	return c.render(w, r, s, "audit", "console.audit.title", map[string]any{"Head": head, "Report": rep, "Ran": true})
+}
+
+func (c *console) operators(w http.ResponseWriter, r *http.Request, s *session) error {
+	ops, err := c.ops.List(r.Context())
+	if err != nil {
+		return err
+	}
+	return c.render(w, r, s, "operators", "console.operators.title", map[string]any{"Operators": ops})
+}
+
+func (c *console) createOperator(w http.ResponseWriter, r *http.Request, s *session) error {
+	_, err := c.ops.Create(r.Context(), s.actor, r.PostFormValue("username"), r.PostFormValue("display_name"), r.PostFormValue("role"), r.PostFormValue("password"))
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/console/operators?done=created", http.StatusSeeOther)
+	return nil
+}
+
+func (c *console) disableOperator(disabled bool) func(http.ResponseWriter, *http.Request, *session) error {
+	return func(w http.ResponseWriter, r *http.Request, s *session) error {
+		if err := c.ops.SetDisabled(r.Context(), s.actor, r.PathValue("username"), disabled); err != nil {
+			return err
+		}
+		http.Redirect(w, r, "/console/operators?done=saved", http.StatusSeeOther)
+		return nil
+	}
+}
+
+func (c *console) resetPassword(w http.ResponseWriter, r *http.Request, s *session) error {
+	if err := c.ops.ResetPassword(r.Context(), s.actor, r.PathValue("username"), r.PostFormValue("password")); err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/console/operators?done=saved", http.StatusSeeOther)
+	return nil
+}

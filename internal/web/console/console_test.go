@@ -1,0 +1,233 @@
+package console_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/custos-privacy/custos/internal/store"
+	"github.com/custos-privacy/custos/internal/web/webtest"
+)
+
+// TestRoles checks the role on every route: auditors read, operators work
+// requests and batches, admins also publish and manage accounts; without
+// a session pages send the browser to sign in and forms are refused.
+func TestRoles(t *testing.T) {
+	d := webtest.Demo(t)
+	admin := signedIn(t, d, adminUser, adminPW)
+	if r := admin.post("/console/operators", url.Values{"username": {"demo-auditor"}, "role": {"auditor"}, "password": {"auditor-password-1"}}); r.status != http.StatusSeeOther {
+		t.Fatalf("create auditor: %d %s", r.status, r.body)
+	}
+	clients := map[string]*client{
+		"none":     newClient(t, d),
+		"auditor":  signedIn(t, d, "demo-auditor", "auditor-password-1"),
+		"operator": signedIn(t, d, operatorUser, operatorPW),
+		"admin":    admin,
+	}
+	id, _ := publicRequest(t, d, "access", "alex.chen@example.org")
+	rq := "/console/requests/" + id
+	const (
+		ok, see, bad, forbidden, unauth, notFound, conflict = 200, 303, 422, 403, 401, 404, 409
+	)
+	for _, tc := range []struct {
+		method, path string
+		form         url.Values
+		want         map[string]int // role → status
+	}{
+		{"GET", "/console/", nil, map[string]int{"none": see, "auditor": ok, "operator": ok, "admin": ok}},
+		{"GET", "/console/requests", nil, map[string]int{"none": see, "auditor": ok, "operator": ok, "admin": ok}},
+		{"GET", rq, nil, map[string]int{"none": see, "auditor": ok, "operator": ok, "admin": ok}},
+		{"GET", "/console/requests/rq_nope", nil, map[string]int{"none": see, "auditor": notFound, "operator": notFound, "admin": notFound}},
+		{"GET", "/console/approvals", nil, map[string]int{"none": see, "auditor": ok, "operator": ok, "admin": ok}},
+		{"GET", "/console/dataflow", nil, map[string]int{"none": see, "auditor": ok, "operator": ok, "admin": ok}},
+		{"GET", "/console/policies", nil, map[string]int{"none": see, "auditor": ok, "operator": ok, "admin": ok}},
+		{"GET", "/console/audit", nil, map[string]int{"none": see, "auditor": ok, "operator": ok, "admin": ok}},
+		{"POST", "/console/audit/verify", nil, map[string]int{"none": unauth, "auditor": ok, "operator": ok, "admin": ok}},
+		{"GET", "/console/operators", nil, map[string]int{"none": see, "auditor": forbidden, "operator": forbidden, "admin": ok}},
+		{"POST", "/console/operators", url.Values{"username": {"x"}}, map[string]int{"none": unauth, "auditor": forbidden, "operator": forbidden, "admin": bad}},
+		{"POST", "/console/operators/demo-approver/disable", nil, map[string]int{"none": unauth, "auditor": forbidden, "operator": forbidden}},
+		{"POST", "/console/operators/demo-approver/enable", nil, map[string]int{"none": unauth, "auditor": forbidden, "operator": forbidden, "admin": see}},
+		{"POST", "/console/operators/demo-approver/password", url.Values{"password": {"short"}}, map[string]int{"none": unauth, "auditor": forbidden, "operator": forbidden, "admin": bad}},
+		{"POST", "/console/policies", url.Values{"manifest": {""}}, map[string]int{"none": unauth, "auditor": forbidden, "operator": forbidden, "admin": bad}},
+		{"POST", rq + "/extend", url.Values{"reason": {""}}, map[string]int{"none": unauth, "auditor": forbidden, "operator": bad, "admin": bad}},
+		{"POST", rq + "/refuse", url.Values{"ground": {"moon_phase"}, "explanation": {"x"}}, map[string]int{"none": unauth, "auditor": forbidden, "operator": bad, "admin": bad}},
+		{"POST", rq + "/verify", url.Values{"evidence": {"id card seen"}}, map[string]int{"none": unauth, "auditor": forbidden, "operator": conflict}},
+		{"POST", rq + "/complete", nil, map[string]int{"none": unauth, "auditor": forbidden}},
+		{"POST", rq + "/approve", nil, map[string]int{"none": unauth, "auditor": forbidden}},
+		{"POST", rq + "/recipients/ads/ack", nil, map[string]int{"none": unauth, "auditor": forbidden}},
+		{"POST", "/console/approvals", url.Values{"kind": {"batch_export"}}, map[string]int{"none": unauth, "auditor": forbidden, "operator": bad, "admin": bad}},
+		{"POST", "/console/approvals/ap_nope/approve", nil, map[string]int{"none": unauth, "auditor": forbidden, "operator": notFound, "admin": notFound}},
+		{"POST", "/console/approvals/ap_nope/reject", nil, map[string]int{"none": unauth, "auditor": forbidden, "operator": notFound}},
+		{"POST", "/console/approvals/ap_nope/download", nil, map[string]int{"none": unauth, "auditor": forbidden, "operator": notFound}},
+		{"POST", "/console/signout", nil, map[string]int{"none": unauth}},
+		{"GET", "/console/nowhere", nil, map[string]int{"none": notFound, "admin": notFound}},
+	} {
+		for _, role := range []string{"none", "auditor", "operator", "admin"} {
+			want, ok := tc.want[role]
+			if !ok {
+				continue
+			}
+			c := clients[role]
+			var r resp
+			if tc.method == "GET" {
+				r = c.get(tc.path)
+			} else {
+				form := url.Values{}
+				for k, v := range tc.form {
+					form[k] = v
+				}
+				r = c.post(tc.path, form)
+			}
+			if r.status != want {
+				t.Errorf("%s %s as %s: status %d, want %d", tc.method, tc.path, role, r.status, want)
+			}
+			if role == "none" && want == see && r.header.Get("Location") != "/console/signin" {
+				t.Errorf("%s %s as %s: redirected to %q, want the sign-in page", tc.method, tc.path, role, r.header.Get("Location"))
+			}
+		}
+	}
+}
+
+// TestCSRF: a form without the token, with a wrong one, or from another
+// site is refused, even for a signed-in admin.
+func TestCSRF(t *testing.T) {
+	d := webtest.Demo(t)
+	c := signedIn(t, d, adminUser, adminPW)
+	form := url.Values{"username": {"csrf-victim"}, "role": {"admin"}, "password": {"a-long-password-1"}}
+	if r := c.do("POST", "/console/operators", form); r.status != http.StatusForbidden || !strings.Contains(r.body, "The form has expired") {
+		t.Errorf("no token: status %d", r.status)
+	}
+	form.Set("csrf", strings.Repeat("A", 43))
+	if r := c.do("POST", "/console/operators", form); r.status != http.StatusForbidden {
+		t.Errorf("wrong token: status %d", r.status)
+	}
+	form.Set("csrf", c.csrf())
+	req, _ := http.NewRequest("POST", d.URL+"/console/operators", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	res, err := c.http.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusForbidden {
+		t.Errorf("cross-site: status %d", res.StatusCode)
+	}
+	if _, err := d.Server.Store().OperatorByUsername(context.Background(), "csrf-victim"); err == nil {
+		t.Error("a refused form created the account")
+	}
+	if r := c.post("/console/operators", form); r.status != http.StatusSeeOther {
+		t.Errorf("with the token: status %d", r.status)
+	}
+}
+
+// TestSignIn covers lockout after five failures, answers that do not tell
+// whether a user exists, the session cookie, sign-out, security headers,
+// and an audit trail with sign-ins but no passwords.
+func TestSignIn(t *testing.T) {
+	d := webtest.Demo(t)
+	c := newClient(t, d)
+	page := c.get("/console/signin")
+	for _, h := range []string{"Content-Security-Policy", "X-Frame-Options", "X-Content-Type-Options", "Referrer-Policy"} {
+		if page.header.Get(h) == "" {
+			t.Errorf("sign-in page lacks %s", h)
+		}
+	}
+	if csp := page.header.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self'") || strings.Contains(csp, "unsafe-inline") {
+		t.Errorf("CSP %q", csp)
+	}
+
+	wrong := c.signIn(approverUser, "not-the-password")
+	unknown := c.signIn("nobody-here", "not-the-password")
+	if wrong.status != http.StatusUnauthorized || unknown.status != http.StatusUnauthorized || wrong.body != unknown.body {
+		t.Errorf("wrong password (%d) and unknown user (%d) answer differently", wrong.status, unknown.status)
+	}
+	for range 4 {
+		c.signIn(approverUser, "still-not-it")
+	}
+	if r := c.signIn(approverUser, approverPW); r.status != http.StatusUnauthorized {
+		t.Errorf("the right password after 5 failures: status %d, want 401 (locked)", r.status)
+	}
+	if r := c.get("/console/requests"); r.status != http.StatusSeeOther {
+		t.Errorf("locked out, yet the queue answers %d", r.status)
+	}
+
+	r := c.signIn(adminUser, adminPW)
+	if r.status != http.StatusSeeOther {
+		t.Fatalf("admin sign-in: %d", r.status)
+	}
+	var cookie string
+	for _, sc := range r.header.Values("Set-Cookie") {
+		if strings.HasPrefix(sc, "custos_console=") {
+			cookie = sc
+		}
+	}
+	for _, want := range []string{"HttpOnly", "SameSite=Strict", "Path=/"} {
+		if !strings.Contains(cookie, want) {
+			t.Errorf("session cookie %q lacks %s", cookie, want)
+		}
+	}
+	token := strings.TrimPrefix(strings.SplitN(cookie, ";", 2)[0], "custos_console=")
+	if len(token) != 43 {
+		t.Errorf("session token has %d characters, want 43 (256 bits)", len(token))
+	}
+	if r := c.get("/console/requests"); r.status != http.StatusOK {
+		t.Fatalf("queue after sign-in: %d", r.status)
+	}
+	if r := c.post("/console/signout", nil); r.status != http.StatusSeeOther {
+		t.Fatalf("sign out: %d", r.status)
+	}
+	// The old token no longer opens anything, even if replayed.
+	replay := newClient(t, d)
+	u, _ := url.Parse(d.URL)
+	replay.http.Jar.SetCookies(u, []*http.Cookie{{Name: "custos_console", Value: token, Path: "/"}})
+	if r := replay.get("/console/requests"); r.status != http.StatusSeeOther {
+		t.Errorf("replayed token after sign-out: %d", r.status)
+	}
+
+	entries, err := d.Server.Store().AuditEntries(context.Background(), store.AuditFilter{Limit: 100000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]int{}
+	for _, e := range entries {
+		seen[e.Action+"/"+e.Outcome]++
+		for _, secret := range []string{approverPW, adminPW, "not-the-password", "still-not-it", "nobody-here", token} {
+			if strings.Contains(e.Detail+e.Object+e.Actor, secret) {
+				t.Errorf("audit entry %d (%s) holds a secret", e.Seq, e.Action)
+			}
+		}
+	}
+	for _, want := range []string{"console.sign_in/ok", "console.sign_in/denied", "console.lockout/ok", "console.sign_out/ok"} {
+		if seen[want] == 0 {
+			t.Errorf("no %s in the audit trail", want)
+		}
+	}
+}
+
+// TestNoPersonalData: the queue and a request show the opaque subject id,
+// never the email or phone the subject registered.
+func TestNoPersonalData(t *testing.T) {
+	d := webtest.Demo(t)
+	id, _ := publicRequest(t, d, "access", "lin.wei@example.com")
+	c := signedIn(t, d, operatorUser, operatorPW)
+	for _, path := range []string{"/console/requests", "/console/requests/" + id, "/console/", "/console/dataflow"} {
+		r := c.get(path)
+		if r.status != http.StatusOK {
+			t.Fatalf("%s: %d", path, r.status)
+		}
+		for _, pi := range []string{"lin.wei@example.com", "13800138000", "lin.wei"} {
+			if strings.Contains(r.body, pi) {
+				t.Errorf("%s shows %q", path, pi)
+			}
+		}
+		if path == "/console/" && strings.Count(r.body, "<svg") < 3 {
+			t.Errorf("the dashboard has %d pictures, want 3", strings.Count(r.body, "<svg"))
+		}
+		if path == "/console/requests" && !strings.Contains(r.body, id) {
+			t.Errorf("the queue does not list %s", id)
+		}
+	}
+}

@@ -1,0 +1,181 @@
+package console
+
+import (
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/custos-privacy/custos/internal/dsr"
+	"github.com/custos-privacy/custos/internal/fault"
+	"github.com/custos-privacy/custos/internal/manifest"
+	"github.com/custos-privacy/custos/internal/store"
+)
+
+var errNoRequests = fault.New(fault.Unavailable, "requests_disabled", "rights requests are disabled on this server (no data keyset)")
+
+// row is one request in the queue.
+type row struct {
+	dsr.View
+	// Deadline is the end of the due date in China time, for the countdown.
+	DueAt time.Time
+	Class string // overdue, due-soon or empty
+}
+
+func rowOf(v dsr.View) row {
+	rw := row{View: v}
+	if d, err := time.ParseInLocation("2006-01-02", v.DueDate, chinaTime); err == nil {
+		rw.DueAt = d.AddDate(0, 0, 1)
+	}
+	switch {
+	case v.DaysLeft < 0:
+		rw.Class = "overdue"
+	case v.DaysLeft <= 3:
+		rw.Class = "due-soon"
+	}
+	return rw
+}
+
+var chinaTime = time.FixedZone("CST", 8*3600)
+
+func (c *console) queue(w http.ResponseWriter, r *http.Request, s *session) error {
+	if c.opt.Requests == nil {
+		return errNoRequests
+	}
+	f := store.RequestFilter{Limit: 500}
+	closed := r.URL.Query().Get("view") == "closed"
+	if closed {
+		f.States = []string{dsr.StateCompleted, dsr.StateRefused, dsr.StateCancelled, dsr.StateWithdrawn}
+	}
+	vs, err := c.opt.Requests.List(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	rows := make([]row, len(vs))
+	overdue := 0
+	for i, v := range vs {
+		rows[i] = rowOf(v)
+		if rows[i].Class == "overdue" && !closed {
+			overdue++
+		}
+	}
+	return c.render(w, r, s, "queue", "console.queue.title", map[string]any{"Rows": rows, "Closed": closed, "Overdue": overdue})
+}
+
+// ground is a refusal ground offered in the refusal form.
+type ground struct{ ID, Text string }
+
+func (c *console) grounds(lang string) []ground {
+	_, m, _, err := c.opt.Consent.Policy()
+	if err != nil {
+		return nil
+	}
+	builtin := map[string]manifest.Text{}
+	for _, g := range manifest.BuiltinVocabulary().RefusalGrounds {
+		builtin[g.ID] = g.Text
+	}
+	var out []ground
+	for _, g := range m.Rights.RefusalGrounds {
+		t := g.Text
+		if len(t) == 0 {
+			t = builtin[g.ID]
+		}
+		text := t[lang]
+		if text == "" {
+			text = t[langKey(lang)]
+		}
+		if text == "" {
+			text = g.ID
+		}
+		out = append(out, ground{ID: g.ID, Text: text})
+	}
+	return out
+}
+
+// langKey maps a page language to the manifest's text keys (zh, en).
+func langKey(lang string) string {
+	if lang == "zh-CN" {
+		return "zh"
+	}
+	return lang
+}
+
+func (c *console) request(w http.ResponseWriter, r *http.Request, s *session) error {
+	if c.opt.Requests == nil {
+		return errNoRequests
+	}
+	v, err := c.opt.Requests.Get(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	open := false
+	for _, st := range dsr.OpenStates {
+		open = open || st == v.State
+	}
+	lang := c.page(r, s, "").Lang
+	return c.render(w, r, s, "request", "console.request.title", map[string]any{
+		"R": rowOf(v), "Open": open, "Grounds": c.grounds(lang),
+		"Unverified": v.State == dsr.StateReceived || v.State == dsr.StateAwaitingVerification,
+		"Verified":   v.State == dsr.StateVerified,
+	})
+}
+
+// act runs a workflow step and sends the browser back to the request.
+func (c *console) act(step func(r *http.Request, s *session, id string) error, done string) func(http.ResponseWriter, *http.Request, *session) error {
+	return func(w http.ResponseWriter, r *http.Request, s *session) error {
+		if c.opt.Requests == nil {
+			return errNoRequests
+		}
+		id := r.PathValue("id")
+		if err := step(r, s, id); err != nil {
+			return err
+		}
+		http.Redirect(w, r, "/console/requests/"+url.PathEscape(id)+"?done="+done, http.StatusSeeOther)
+		return nil
+	}
+}
+
+func (c *console) verify(w http.ResponseWriter, r *http.Request, s *session) error {
+	return c.act(func(r *http.Request, s *session, id string) error {
+		_, err := c.opt.Requests.OperatorVerify(r.Context(), s.actor, id, r.PostFormValue("evidence"))
+		return err
+	}, "verified")(w, r, s)
+}
+
+func (c *console) approve(w http.ResponseWriter, r *http.Request, s *session) error {
+	return c.act(func(r *http.Request, s *session, id string) error {
+		_, err := c.opt.Requests.Approve(r.Context(), s.actor, id)
+		return err
+	}, "approved")(w, r, s)
+}
+
+func (c *console) refuse(w http.ResponseWriter, r *http.Request, s *session) error {
+	return c.act(func(r *http.Request, s *session, id string) error {
+		_, err := c.opt.Requests.Refuse(r.Context(), s.actor, id, r.PostFormValue("ground"), r.PostFormValue("explanation"))
+		return err
+	}, "refused")(w, r, s)
+}
+
+func (c *console) extend(w http.ResponseWriter, r *http.Request, s *session) error {
+	return c.act(func(r *http.Request, s *session, id string) error {
+		_, err := c.opt.Requests.Extend(r.Context(), s.actor, id, r.PostFormValue("reason"))
+		return err
+	}, "extended")(w, r, s)
+}
+
+func (c *console) complete(w http.ResponseWriter, r *http.Request, s *session) error {
+	return c.act(func(r *http.Request, s *session, id string) error {
+		_, err := c.opt.Requests.Complete(r.Context(), s.actor, id, dsr.CompleteInput{
+			Explanation: r.PostFormValue("explanation"), LegalHold: r.PostFormValue("legal_hold"),
+		})
+		return err
+	}, "completed")(w, r, s)
+}
+
+func (c *console) ack(w http.ResponseWriter, r *http.Request, s *session) error {
+	return c.act(func(r *http.Request, s *session, id string) error {
+		_, err := c.opt.Requests.Acknowledge(r.Context(), s.actor, id, r.PathValue("recipient"))
+		return err
+	}, "acknowledged")(w, r, s)
+}
+
+func storeFilterOpen() store.RequestFilter { return store.RequestFilter{Limit: 500} }
