@@ -91,7 +91,7 @@ func New(opt Options) *API {
 			}
 		})
 	}
-	a.routes = append(a.table(), a.requestRoutes()...)
+	a.routes = append(append(a.table(), a.requestRoutes()...), a.bannerRoutes()...)
 	for _, rt := range a.routes {
 		a.mux.Handle(rt.Method+" "+rt.Path, a.wrap(rt))
 	}

@@ -73,6 +73,11 @@ var wantRoles = map[string][]string{
 	"POST /v1/requests/{id}/recipients/{recipient}/ack": {"admin", "operator"},
 	"POST /v1/calendar":                                 {"admin"},
 	"DELETE /v1/keys/{id}":                              {"admin"},
+
+	"GET /v1/public/banner":              nil,
+	"OPTIONS /v1/public/banner":          nil,
+	"POST /v1/public/banner/consents":    nil,
+	"OPTIONS /v1/public/banner/consents": nil,
 }
 
 func sortedRoles(roles []string) []string {

@@ -1,0 +1,86 @@
+package consent
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+
+	"github.com/custos-privacy/custos/internal/audit"
+	"github.com/custos-privacy/custos/internal/fault"
+	"github.com/custos-privacy/custos/internal/store"
+)
+
+var errNotAnonymous = fault.New(fault.Conflict, "visitor_not_anonymous", "this visitor id belongs to a registered subject; record its consent through the authenticated API")
+
+// RecordAnonymous records consent for an anonymous visitor: a subject with
+// no identities, no age and no guardian, named by a random id the visitor's
+// browser made up. The subject is created on its first valid write, so a
+// refused write leaves nothing behind. A subject that has since been given
+// identities or an age is no longer anonymous and is refused, so a public
+// caller cannot write to a known person's ledger.
+func (s *Service) RecordAnonymous(ctx context.Context, a Actor, visitorID string, in ConsentInput) ([]ConsentEvent, error) {
+	if err := ValidateSubjectID(visitorID); err != nil {
+		return nil, err
+	}
+	sub, err := s.st.Subject(ctx, visitorID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		ver, m, pol, err := s.Policy()
+		if err != nil {
+			return nil, err
+		}
+		// Validate before creating; any refusal goes through Record, which audits it.
+		if _, err := s.plan(ctx, visitorID, in, ver, m, pol); !errors.Is(err, errSubjectNotFound) {
+			return s.Record(ctx, a, visitorID, in)
+		}
+		detail, _ := json.Marshal(map[string]any{"identities": 0, "anonymous": true})
+		err = s.st.CreateSubject(ctx, store.Subject{ID: visitorID}, s.entry(a, ActionSubjectCreate, "subject:"+visitorID, "", audit.OutcomeOK, string(detail)))
+		if err != nil && !errors.Is(err, store.ErrConflict) { // a conflict: a concurrent first write made it
+			return nil, err
+		}
+		if errors.Is(err, store.ErrConflict) {
+			if sub, err = s.st.Subject(ctx, visitorID); err != nil {
+				return nil, err
+			}
+			if !anonymous(sub) {
+				return nil, errNotAnonymous
+			}
+		}
+	case err != nil:
+		return nil, err
+	case !anonymous(sub):
+		return nil, errNotAnonymous
+	}
+	return s.Record(ctx, a, visitorID, in)
+}
+
+func anonymous(sub store.Subject) bool {
+	return len(sub.Identities) == 0 && sub.BirthDate == "" && sub.AgeBand == "" && sub.GuardianID == ""
+}
+
+// ConsentVersions returns, oldest first, the labels of the published
+// versions under which a consent to every one of purposes is still valid:
+// those from the last version whose material change touched one of them.
+// A banner re-asks a visitor whose stored choice was made under a version
+// not in the list.
+func (s *Service) ConsentVersions(purposes []string) ([]string, error) {
+	s.policy.RLock()
+	cur := s.cur
+	s.policy.RUnlock()
+	if cur == nil {
+		return nil, fault.New(fault.Unavailable, "no_policy", "no policy version is published yet")
+	}
+	var epoch int64
+	for _, p := range purposes {
+		if r, ok := cur.compiled.Rule(p); ok && r.Epoch > epoch {
+			epoch = r.Epoch
+		}
+	}
+	var out []string
+	for _, v := range cur.versions {
+		if v.Seq >= epoch {
+			out = append(out, v.Version)
+		}
+	}
+	return out, nil
+}
