@@ -42,9 +42,16 @@ func Browser(t testing.TB, opts ...chromedp.ExecAllocatorOption) context.Context
 		}
 		t.Skip("Chromium not installed, skipping browser test (apt-get install -y chromium)")
 	}
+	// Not t.TempDir: Chromium's helper processes may still write to the
+	// profile for a moment after the browser exits, which fails the test
+	// at cleanup; the profile is removed on a best-effort basis instead.
+	profile, err := os.MkdirTemp("", "custos-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
 	all := append([]chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(path),
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(profile),
 		chromedp.WindowSize(Width, Height),
 		chromedp.NoFirstRun,
 		chromedp.NoDefaultBrowserCheck,
@@ -69,6 +76,12 @@ func Browser(t testing.TB, opts ...chromedp.ExecAllocatorOption) context.Context
 		cancelTimeout()
 		cancel()
 		cancelAlloc()
+		for range 20 {
+			if os.RemoveAll(profile) == nil {
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
 	})
 	return ctx
 }
@@ -89,7 +102,8 @@ var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
 func Screenshot(t testing.TB, ctx context.Context, name string) string {
 	t.Helper()
 	var png []byte
-	if err := chromedp.Run(ctx, chromedp.FullScreenshot(&png, 90)); err != nil {
+	// Quality 100 asks for PNG; below it Chromium sends JPEG.
+	if err := chromedp.Run(ctx, chromedp.FullScreenshot(&png, 100)); err != nil {
 		t.Errorf("screenshot %s: %v", name, err)
 		return ""
 	}
