@@ -18,7 +18,7 @@ import (
 )
 
 // Methods by which consent is given or withdrawn.
-var Methods = []string{"banner", "app_dialog", "api", "paper", "guardian"}
+var Methods = []string{"banner", "app_dialog", "api", "paper", "guardian", "privacy_center"}
 
 // Browser signals.
 const (

@@ -235,6 +235,34 @@ func bundle(ex Export, lang string) ([]byte, error) {
 func (s *Service) Download(ctx context.Context, a consent.Actor, requestID, token string) ([]byte, error) {
 	th := sha256.Sum256([]byte(token))
 	b, err := s.st.BundleByToken(ctx, th[:])
+	return s.open(ctx, a, requestID, b, err)
+}
+
+// DownloadForRequester returns the request's newest export bundle to the
+// holder of the request's access token (the privacy center's status
+// page), while the bundle's link has not expired; the download is audited.
+func (s *Service) DownloadForRequester(ctx context.Context, a consent.Actor, requestID, accessToken string) ([]byte, error) {
+	if err := s.Authorize(ctx, requestID, accessToken); err != nil {
+		return nil, err
+	}
+	b, err := s.st.LatestBundle(ctx, requestID)
+	return s.open(ctx, a, requestID, b, err)
+}
+
+// HasBundle reports whether the request has an export bundle that can
+// still be downloaded.
+func (s *Service) HasBundle(ctx context.Context, requestID string) (bool, error) {
+	b, err := s.st.LatestBundle(ctx, requestID)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return !s.now().After(b.ExpiresAt), nil
+}
+
+func (s *Service) open(ctx context.Context, a consent.Actor, requestID string, b store.Bundle, err error) ([]byte, error) {
 	if errors.Is(err, store.ErrNotFound) || err == nil && (b.RequestID != requestID || s.now().After(b.ExpiresAt)) {
 		return nil, fault.New(fault.NotFound, "bundle_not_found", "no such download, or the link has expired")
 	}

@@ -37,6 +37,7 @@ type Store interface {
 	EraseSubjectFn(subjectID string) store.TxFn
 	PutBundleFn(b store.Bundle) store.TxFn
 	BundleByToken(ctx context.Context, tokenHash []byte) (store.Bundle, error)
+	LatestBundle(ctx context.Context, requestID string) (store.Bundle, error)
 	CountDownload(ctx context.Context, id string, entries ...audit.Entry) error
 	RecipientTaskFn(t store.RecipientTask) store.TxFn
 	RecipientTasks(ctx context.Context, requestID string) ([]store.RecipientTask, error)

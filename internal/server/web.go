@@ -4,17 +4,19 @@ import (
 	"net/http"
 
 	"github.com/custos-privacy/custos/internal/web"
-	// banner: wired when the package lands
+	"github.com/custos-privacy/custos/internal/web/banner"
 	"github.com/custos-privacy/custos/internal/web/center"
 	"github.com/custos-privacy/custos/internal/web/console"
 )
 
-// routes puts the API and the pages on one mux: the JSON API keeps its
-// paths, the privacy center is under /privacy/, the admin console under
-// /console/, and the consent banner is /banner.js.
+// routes puts the API and the pages on one mux: the privacy center is
+// under /privacy/, the admin console under /console/, the consent banner
+// is /banner.js, and every other path is the JSON API's (so an unknown
+// path gets the API's JSON 404).
 func (s *Server) routes(keys Keys) (http.Handler, error) {
 	pc, err := center.New(center.Options{
 		Consent: s.svc, Requests: s.requests, Store: s.st, Key: keys.CenterKey, Logger: s.log,
+		Hasher: keys.Hasher, Sealer: keys.Sealer,
 	})
 	if err != nil {
 		return nil, err
@@ -25,21 +27,20 @@ func (s *Server) routes(keys Keys) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	apiH := s.api.Handler()
-	pages := http.NewServeMux()
-	pages.Handle("/static/", web.Static())
-	pages.Handle("/privacy/", pc)
-	pages.Handle("/console/", cons)
-	pages.Handle("GET /{$}", http.RedirectHandler("/privacy/", http.StatusSeeOther))
-	// if s.cfg.Demo { pages.Handle("/demo/shop/", banner.DemoShop()) }
+	page := func(h http.Handler) http.Handler { return web.TrustProxy(web.Secure(h), s.cfg.TrustProxy) }
 
 	mux := http.NewServeMux()
-	for _, p := range []string{"/v1/", "/healthz", "/readyz", "/metrics", "/openapi.json"} {
-		mux.Handle(p, apiH)
+	mux.Handle("/", s.api.Handler())
+	mux.Handle("/static/", page(web.Static()))
+	mux.Handle("/privacy/", page(pc))
+	mux.Handle("/console/", page(cons))
+	mux.Handle("GET /{$}", page(http.RedirectHandler("/privacy/", http.StatusSeeOther)))
+	// The banner script is loaded by other sites: page headers would not
+	// protect it; it carries its own type, caching and CORS.
+	mux.Handle("/banner.js", banner.Handler())
+	if s.cfg.Demo {
+		// A sample shop page with the banner and two tagged scripts.
+		mux.Handle("/demo/shop/", page(banner.DemoShop()))
 	}
-	// The banner script is loaded by other sites: it gets no page headers
-	// (they would not protect it) but its own caching and type.
-	// mux.Handle("GET /banner.js", banner.Handler())
-	mux.Handle("/", web.TrustProxy(web.Secure(pages), s.cfg.TrustProxy))
 	return mux, nil
 }

@@ -155,6 +155,19 @@ func (s *Store) BundleByToken(ctx context.Context, tokenHash []byte) (Bundle, er
 	return b, nil
 }
 
+// LatestBundle is the newest bundle of a request.
+func (s *Store) LatestBundle(ctx context.Context, requestID string) (Bundle, error) {
+	var b Bundle
+	var exp, created int64
+	err := s.r.QueryRowContext(ctx, s.q(`SELECT id, request_id, subject_id, sealed, token_hash, expires_at, created_at, downloads FROM bundles WHERE request_id = ? ORDER BY created_at DESC, id DESC LIMIT 1`), requestID).
+		Scan(&b.ID, &b.RequestID, &b.SubjectID, &b.Sealed, &b.TokenHash, &exp, &created, &b.Downloads)
+	if err != nil {
+		return Bundle{}, fmt.Errorf("bundle: %w", mapErr(err))
+	}
+	b.ExpiresAt, b.CreatedAt = fromMicros(exp), fromMicros(created)
+	return b, nil
+}
+
 // CountDownload records a download, with its audit entry.
 func (s *Store) CountDownload(ctx context.Context, id string, entries ...audit.Entry) error {
 	return s.Submit(ctx, &Write{Fn: func(ctx context.Context, tx *sql.Tx) error {

@@ -85,6 +85,16 @@ func TestRequestsContract(t *testing.T) {
 		if err := s.CountDownload(ctx, "bd_1"); err != nil {
 			t.Fatal(err)
 		}
+		if _, err := s.LatestBundle(ctx, "rq_none"); !errors.Is(err, ErrNotFound) {
+			t.Errorf("LatestBundle of a request without one: %v, want ErrNotFound", err)
+		}
+		newer := Bundle{ID: "bd_2", RequestID: r.ID, SubjectID: "u-1", Sealed: []byte("zip2"), TokenHash: []byte("th2"), ExpiresAt: time.Now().Add(2 * time.Hour), CreatedAt: time.Now().Add(time.Second)}
+		if err := s.Submit(ctx, &Write{Fn: s.PutBundleFn(newer)}); err != nil {
+			t.Fatal(err)
+		}
+		if bb, err := s.LatestBundle(ctx, r.ID); err != nil || bb.ID != "bd_2" || string(bb.Sealed) != "zip2" {
+			t.Errorf("LatestBundle = %+v, %v; want bd_2", bb, err)
+		}
 		if ts, err := s.RecipientTasks(ctx, r.ID); err != nil || len(ts) != 1 || ts[0].Categories[0] != "basic.email" {
 			t.Errorf("RecipientTasks = %+v, %v", ts, err)
 		}
@@ -96,6 +106,9 @@ func TestRequestsContract(t *testing.T) {
 			t.Errorf("after erasure: %+v, %v", sub, err)
 		}
 		if _, err := s.BundleByToken(ctx, []byte("th")); !errors.Is(err, ErrNotFound) {
+			t.Errorf("a bundle outlived erasure: %v", err)
+		}
+		if _, err := s.LatestBundle(ctx, r.ID); !errors.Is(err, ErrNotFound) {
 			t.Errorf("a bundle outlived erasure: %v", err)
 		}
 	})

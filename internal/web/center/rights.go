@@ -1,0 +1,341 @@
+package center
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/custos-privacy/custos/internal/consent"
+	"github.com/custos-privacy/custos/internal/dsr"
+	"github.com/custos-privacy/custos/internal/fault"
+	"github.com/custos-privacy/custos/internal/manifest"
+	"github.com/custos-privacy/custos/internal/web"
+)
+
+func urlQueryEscape(s string) string { return url.QueryEscape(s) }
+
+// rightView is one right the manifest offers.
+type rightView struct {
+	Right         string
+	How           string
+	Conditions    string
+	Jurisdictions []jurisdictionView
+	// Purposes are offered for withdraw_consent and objection.
+	Purposes []purposeState
+}
+
+type jurisdictionView struct{ ID, Name string }
+
+type rightsData struct {
+	Rights  []rightView
+	Right   *rightView
+	Kind    string
+	Request dsr.View
+	ID      string
+	Open    bool // still open, so it may be withdrawn
+	Cancel  bool // a scheduled account cancellation, still to take effect
+	Export  bool // the request type produces an export bundle
+	Bundle  bool // and one may be downloaded now
+	Ground  string
+}
+
+// offered lists the rights the manifest offers, each with the
+// jurisdictions it is offered in.
+func offered(m *manifest.Manifest, lang string) []rightView {
+	var out []rightView
+	names := map[string]string{}
+	var all []string
+	for _, j := range m.Jurisdiction {
+		names[j.ID] = txt(j.Name, lang)
+		all = append(all, j.ID)
+	}
+	for _, o := range m.Rights.Offered {
+		if o.Right == "deceased" {
+			continue // a relative's request needs evidence an operator checks
+		}
+		i := slices.IndexFunc(out, func(v rightView) bool { return v.Right == o.Right })
+		if i < 0 {
+			out = append(out, rightView{Right: o.Right, How: txt(o.How, lang), Conditions: txt(o.Conditions, lang)})
+			i = len(out) - 1
+		}
+		js := o.Jurisdictions
+		if len(js) == 0 {
+			js = all
+		}
+		for _, j := range js {
+			if !slices.ContainsFunc(out[i].Jurisdictions, func(v jurisdictionView) bool { return v.ID == j }) {
+				out[i].Jurisdictions = append(out[i].Jurisdictions, jurisdictionView{ID: j, Name: names[j]})
+			}
+		}
+	}
+	return out
+}
+
+func (c *center) requestsAvailable(w http.ResponseWriter, r *http.Request, p *web.Page) bool {
+	if c.opt.Requests == nil {
+		c.r.Error(w, r, p, http.StatusServiceUnavailable, "err.requests_unavailable")
+		return false
+	}
+	return true
+}
+
+func (c *center) requestTypes(w http.ResponseWriter, r *http.Request) {
+	p := c.page(r, "rights.title")
+	if !c.requestsAvailable(w, r, p) {
+		return
+	}
+	m := c.manifest()
+	if m == nil {
+		c.fail(w, r, p, fault.New(fault.Unavailable, "no_policy", "no policy"))
+		return
+	}
+	p.Data = rightsData{Rights: offered(m, p.Lang)}
+	c.r.Render(w, http.StatusOK, "rights", p)
+}
+
+func (c *center) requestForm(w http.ResponseWriter, r *http.Request) {
+	p := c.page(r, "request.title")
+	if !c.requestsAvailable(w, r, p) {
+		return
+	}
+	c.renderRequestForm(w, r, p, r.URL.Query().Get("type"), "email", http.StatusOK)
+}
+
+func (c *center) renderRequestForm(w http.ResponseWriter, r *http.Request, p *web.Page, right, kind string, status int) {
+	m := c.manifest()
+	if m == nil {
+		c.fail(w, r, p, fault.New(fault.Unavailable, "no_policy", "no policy"))
+		return
+	}
+	rights := offered(m, p.Lang)
+	i := slices.IndexFunc(rights, func(v rightView) bool { return v.Right == right })
+	if i < 0 {
+		c.r.Error(w, r, p, http.StatusNotFound, "err.right_not_offered")
+		return
+	}
+	rv := rights[i]
+	if right == "withdraw_consent" || right == "objection" {
+		_, _, pol, _ := c.opt.Consent.Policy()
+		for _, mp := range m.Purposes {
+			rule, ok := pol.Rule(mp.ID)
+			if ok && (right == "objection" || rule.Consent) {
+				rv.Purposes = append(rv.Purposes, purposeState{ID: mp.ID, Name: txt(mp.Name, p.Lang)})
+			}
+		}
+	}
+	p.Title = p.T("request.title_for", p.T("right."+right))
+	p.Data = rightsData{Right: &rv, Kind: kind}
+	c.r.Render(w, status, "request_form", p)
+}
+
+func (c *center) submitRequest(w http.ResponseWriter, r *http.Request) {
+	p := c.page(r, "request.title")
+	if !c.requestsAvailable(w, r, p) {
+		return
+	}
+	right, kind := r.PostFormValue("type"), r.PostFormValue("kind")
+	if kind != "phone" {
+		kind = "email"
+	}
+	in := dsr.Input{Type: right, Jurisdiction: r.PostFormValue("jurisdiction"), Language: p.Lang,
+		Identity: &consent.IdentityInput{Kind: kind, Value: strings.TrimSpace(r.PostFormValue("identity"))}}
+	if purposes := r.PostForm["purpose"]; len(purposes) > 0 && len(purposes) <= 64 {
+		in.Details, _ = json.Marshal(dsr.Details{Purposes: purposes})
+	}
+	acc, err := c.opt.Requests.SubmitPublic(r.Context(), actor(r, ""), in)
+	if err != nil {
+		if fe, ok := fault.As(err); ok && fe.Kind != fault.Internal {
+			// Show the form again, without the identity typed: it is not echoed.
+			c.log.Info("privacy center: request refused", "code", fe.Code)
+			key := "err." + fe.Code
+			if !c.r.Catalog().Has(key) {
+				key = "err.generic"
+			}
+			p.Alert = p.T(key)
+			c.renderRequestForm(w, r, p, right, kind, statusOf(fe))
+			return
+		}
+		c.fail(w, r, p, err)
+		return
+	}
+	s := c.session(r)
+	s.remember(acc.ID, acc.AccessToken)
+	c.save(w, r, s)
+	c.log.Info("privacy center: request received", "request", acc.ID, "type", right)
+	redirect(w, r, "/privacy/requests/"+acc.ID+"/verify")
+}
+
+func statusOf(fe *fault.Error) int {
+	switch fe.Kind {
+	case fault.TooMany:
+		return http.StatusTooManyRequests
+	case fault.NotFound:
+		return http.StatusNotFound
+	case fault.Conflict:
+		return http.StatusConflict
+	}
+	return http.StatusBadRequest
+}
+
+// token is the session's access token for a request, "" when it has none.
+func (c *center) token(r *http.Request, id string) string {
+	return c.session(r).Requests[id]
+}
+
+func (c *center) verifyForm(w http.ResponseWriter, r *http.Request) {
+	p := c.page(r, "verify.title")
+	if !c.requestsAvailable(w, r, p) {
+		return
+	}
+	id := r.PathValue("id")
+	if c.token(r, id) == "" {
+		c.r.Error(w, r, p, http.StatusNotFound, "err.request_not_found")
+		return
+	}
+	p.Notice = p.T("verify.sent")
+	p.Data = rightsData{ID: id}
+	c.r.Render(w, http.StatusOK, "verify", p)
+}
+
+func (c *center) verifyRequest(w http.ResponseWriter, r *http.Request) {
+	p := c.page(r, "verify.title")
+	if !c.requestsAvailable(w, r, p) {
+		return
+	}
+	id := r.PathValue("id")
+	if err := c.opt.Requests.Authorize(r.Context(), id, c.token(r, id)); err != nil {
+		c.fail(w, r, p, err)
+		return
+	}
+	_, err := c.opt.Requests.Verify(r.Context(), actor(r, ""), id, strings.TrimSpace(r.PostFormValue("code")))
+	if fe, ok := fault.As(err); ok && fe.Code == "invalid_code" {
+		c.log.Info("privacy center: request code refused", "request", id)
+		p.Alert = p.T("err.invalid_code")
+		p.Data = rightsData{ID: id}
+		c.r.Render(w, http.StatusBadRequest, "verify", p)
+		return
+	}
+	if err != nil {
+		c.fail(w, r, p, err)
+		return
+	}
+	c.log.Info("privacy center: request verified", "request", id)
+	redirect(w, r, "/privacy/requests/"+id+"?done=verified")
+}
+
+// followRequest puts a request's access token (as shown when it was made)
+// into the session, so its status can be followed in a new browser
+// without the token ever being in a URL.
+func (c *center) followRequest(w http.ResponseWriter, r *http.Request) {
+	p := c.page(r, "status.title")
+	if !c.requestsAvailable(w, r, p) {
+		return
+	}
+	id, token := strings.TrimSpace(r.PostFormValue("request")), strings.TrimSpace(r.PostFormValue("token"))
+	if len(id) > 64 || len(token) > 128 || c.opt.Requests.Authorize(r.Context(), id, token) != nil {
+		c.log.Info("privacy center: follow refused")
+		c.r.Error(w, r, p, http.StatusNotFound, "err.request_not_found")
+		return
+	}
+	s := c.session(r)
+	s.remember(id, token)
+	c.save(w, r, s)
+	redirect(w, r, "/privacy/requests/"+id)
+}
+
+func (c *center) requestStatus(w http.ResponseWriter, r *http.Request) {
+	p := c.page(r, "status.title")
+	if !c.requestsAvailable(w, r, p) {
+		return
+	}
+	id := r.PathValue("id")
+	if err := c.opt.Requests.Authorize(r.Context(), id, c.token(r, id)); err != nil {
+		c.fail(w, r, p, err)
+		return
+	}
+	v, err := c.opt.Requests.Status(r.Context(), id)
+	if err != nil {
+		c.fail(w, r, p, err)
+		return
+	}
+	switch r.URL.Query().Get("done") {
+	case "verified":
+		p.Notice = p.T("status.verified")
+	case "withdrawn":
+		p.Notice = p.T("status.withdrawn")
+	}
+	d := rightsData{ID: id, Request: v}
+	d.Open = slices.Contains(dsr.OpenStates, v.State)
+	d.Cancel = d.Open && v.Type == "cancel_account" && v.EffectiveAt != nil
+	d.Export = v.State == dsr.StateCompleted && (v.Type == "access" || v.Type == "copy" || v.Type == "portability")
+	if d.Export {
+		if d.Bundle, err = c.opt.Requests.HasBundle(r.Context(), id); err != nil {
+			c.fail(w, r, p, err)
+			return
+		}
+	}
+	if v.RefusalGround != "" {
+		if m := c.manifest(); m != nil {
+			for _, g := range m.Rights.RefusalGrounds {
+				if g.ID == v.RefusalGround {
+					d.Ground = txt(g.Text, p.Lang)
+				}
+			}
+		}
+	}
+	p.Data = d
+	c.r.Render(w, http.StatusOK, "status", p)
+}
+
+func (c *center) withdrawRequest(w http.ResponseWriter, r *http.Request) {
+	p := c.page(r, "status.title")
+	if !c.requestsAvailable(w, r, p) {
+		return
+	}
+	id := r.PathValue("id")
+	if err := c.opt.Requests.Authorize(r.Context(), id, c.token(r, id)); err != nil {
+		c.fail(w, r, p, err)
+		return
+	}
+	if _, err := c.opt.Requests.Withdraw(r.Context(), actor(r, ""), id); err != nil {
+		c.fail(w, r, p, err)
+		return
+	}
+	c.log.Info("privacy center: request withdrawn", "request", id)
+	redirect(w, r, "/privacy/requests/"+id+"?done=withdrawn")
+}
+
+// downloadBundle fetches the request's export for the session holding its
+// access token, or with the download link (or its token) from the
+// completion message.
+func (c *center) downloadBundle(w http.ResponseWriter, r *http.Request) {
+	p := c.page(r, "status.title")
+	if !c.requestsAvailable(w, r, p) {
+		return
+	}
+	id := r.PathValue("id")
+	if err := c.opt.Requests.Authorize(r.Context(), id, c.token(r, id)); err != nil {
+		c.fail(w, r, p, err)
+		return
+	}
+	var zip []byte
+	var err error
+	if link := strings.TrimSpace(r.PostFormValue("link")); link != "" {
+		if u, err := url.Parse(link); err == nil && u.Query().Get("token") != "" {
+			link = u.Query().Get("token")
+		}
+		zip, err = c.opt.Requests.Download(r.Context(), actor(r, ""), id, link)
+	} else {
+		zip, err = c.opt.Requests.DownloadForRequester(r.Context(), actor(r, ""), id, c.token(r, id))
+	}
+	if err != nil {
+		c.fail(w, r, p, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/zip")
+	w.Header().Set("Content-Disposition", `attachment; filename="personal-information.zip"`)
+	w.Header().Set("Cache-Control", "no-store")
+	w.Write(zip)
+}

@@ -1,0 +1,305 @@
+package center
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"math/big"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/custos-privacy/custos/internal/identity"
+	"github.com/custos-privacy/custos/internal/notify"
+	"github.com/custos-privacy/custos/internal/store"
+)
+
+// Sign-in follows the public rights intake: a six-digit code goes to an
+// email address or phone number the person registered, the answer is the
+// same whether or not it is on file, and the limits count the claimed
+// identity either way.
+const (
+	codeTTL       = 15 * time.Minute
+	maxAttempts   = 5
+	perIdentity   = 5  // sign-ins per claimed identity per hour
+	perAddress    = 30 // sign-ins per source address per hour
+	verifyPerAddr = 10 * maxAttempts
+)
+
+// challenge is a sign-in waiting for its code. Challenges for unknown
+// identities are kept too, with no subject, so that they fail the same way.
+type challenge struct {
+	subject  string
+	codeHash []byte
+	expires  time.Time
+	attempts int
+}
+
+// signins holds pending sign-ins in memory: they live minutes, and losing
+// them on a restart only means asking for a new code.
+type signins struct {
+	mu  sync.Mutex
+	m   map[string]*challenge
+	key []byte
+}
+
+func newSignins() *signins {
+	k := make([]byte, 32)
+	rand.Read(k)
+	return &signins{m: map[string]*challenge{}, key: k}
+}
+
+func (s *signins) hash(id, code string) []byte {
+	m := hmac.New(sha256.New, s.key)
+	m.Write([]byte(id + "\x00" + code))
+	return m.Sum(nil)
+}
+
+func (s *signins) add(subject, code string, now time.Time) string {
+	id := randomID()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.m) > 10000 {
+		for k, ch := range s.m {
+			if now.After(ch.expires) {
+				delete(s.m, k)
+			}
+		}
+	}
+	if len(s.m) > 100000 {
+		clear(s.m) // under a flood, forget rather than grow
+	}
+	s.m[id] = &challenge{subject: subject, codeHash: s.hash(id, code), expires: now.Add(codeTTL)}
+	return id
+}
+
+var (
+	errBadCode     = errors.New("wrong or expired code")
+	errTooManyTry  = errors.New("too many wrong codes")
+	errNoChallenge = errors.New("no sign-in in progress")
+)
+
+// verify checks a code: every attempt counts before the constant-time
+// comparison, and the challenge ends after maxAttempts wrong ones.
+func (s *signins) verify(id, code string, now time.Time) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ch, ok := s.m[id]
+	if !ok {
+		return "", errNoChallenge
+	}
+	ch.attempts++
+	if ch.attempts > maxAttempts {
+		delete(s.m, id)
+		return "", errTooManyTry
+	}
+	good := hmac.Equal(ch.codeHash, s.hash(id, code))
+	if !good || now.After(ch.expires) || ch.subject == "" {
+		return "", errBadCode
+	}
+	delete(s.m, id)
+	return ch.subject, nil
+}
+
+func randomID() string {
+	b := make([]byte, 18)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func newCode() string {
+	n, _ := rand.Int(rand.Reader, big.NewInt(1_000_000))
+	return fmt.Sprintf("%06d", n.Int64())
+}
+
+// limiter counts events per key in a sliding hour, per instance.
+type limiter struct {
+	mu sync.Mutex
+	m  map[string][]time.Time
+}
+
+func newLimiter() *limiter { return &limiter{m: map[string][]time.Time{}} }
+
+func (l *limiter) allow(key string, limit int, now time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.m) > 100000 {
+		clear(l.m)
+	}
+	cut := now.Add(-time.Hour)
+	ts := l.m[key]
+	i := 0
+	for i < len(ts) && ts[i].Before(cut) {
+		i++
+	}
+	ts = ts[i:]
+	if len(ts) >= limit {
+		l.m[key] = ts
+		return false
+	}
+	l.m[key] = append(ts, now)
+	return true
+}
+
+type signinData struct {
+	Kind, Next string
+	Error      string
+	Available  bool
+}
+
+func (c *center) signinForm(w http.ResponseWriter, r *http.Request) {
+	p := c.page(r, "signin.title")
+	p.Data = signinData{Kind: "email", Next: safeNext(r.URL.Query().Get("next")), Available: c.opt.Sealer != nil && c.opt.Hasher != nil}
+	c.r.Render(w, http.StatusOK, "signin", p)
+}
+
+// safeNext keeps a return path inside the privacy center.
+func safeNext(next string) string {
+	if next == "" || !strings.HasPrefix(next, "/privacy/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
+		return "/privacy/consents"
+	}
+	return next
+}
+
+func (c *center) signinStart(w http.ResponseWriter, r *http.Request) {
+	p := c.page(r, "signin.title")
+	kind, value := r.PostFormValue("kind"), r.PostFormValue("identity")
+	data := signinData{Kind: kind, Next: safeNext(r.PostFormValue("next")), Available: c.opt.Sealer != nil && c.opt.Hasher != nil}
+	if !data.Available {
+		c.r.Error(w, r, p, http.StatusServiceUnavailable, "err.signin_unavailable")
+		return
+	}
+	if kind != "email" && kind != "phone" {
+		kind, data.Kind = "email", "email"
+	}
+	norm, err := identity.Normalize(kind, value)
+	if err != nil {
+		// The value is not echoed back: the form starts empty again.
+		p.Alert = p.T("err.invalid_identity")
+		p.Data = data
+		c.r.Render(w, http.StatusBadRequest, "signin", p)
+		return
+	}
+	now := time.Now()
+	hash := c.opt.Hasher.Hash(kind, norm)
+	place := actor(r, "").Place
+	if !c.limits.allow("signin-addr:"+place, perAddress, now) || !c.limits.allow("signin-id:"+string(hash), perIdentity, now) {
+		c.log.Info("privacy center: sign-in rate limited")
+		p.Alert = p.T("err.rate_limited")
+		p.Data = data
+		c.r.Render(w, http.StatusTooManyRequests, "signin", p)
+		return
+	}
+	code := newCode()
+	subject, err := c.sendCode(r.Context(), kind, hash, code, p.Lang)
+	if err != nil {
+		c.fail(w, r, p, err)
+		return
+	}
+	s := c.session(r)
+	s.Subject = ""
+	s.Challenge = c.signins.add(subject, code, now)
+	c.save(w, r, s)
+	redirect(w, r, "/privacy/signin/code?next="+urlQueryEscape(data.Next))
+}
+
+// sendCode queues the code to the identity when it is on file with a kept
+// value, and returns the subject ("" otherwise). It takes about the same
+// steps either way; the answer the person sees does not depend on it.
+func (c *center) sendCode(ctx context.Context, kind string, hash []byte, code, lang string) (string, error) {
+	subjectID, err := c.opt.Store.SubjectByIdentity(ctx, hash)
+	if errors.Is(err, store.ErrNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	sub, err := c.opt.Store.Subject(ctx, subjectID)
+	if err != nil {
+		return "", err
+	}
+	for _, idn := range sub.Identities {
+		if idn.Kind != kind || !hmac.Equal(idn.Hash, hash) || len(idn.Sealed) == 0 {
+			continue
+		}
+		raw, err := c.opt.Sealer.Open(idn.Sealed, []byte(subjectID+"\x00"+kind))
+		if err != nil {
+			return "", err
+		}
+		ch := notify.ChannelEmail
+		if kind == "phone" {
+			ch = notify.ChannelSMS
+		}
+		d, err := notify.NewDelivery(c.opt.Sealer, ch, string(raw), "otp", lang,
+			map[string]string{"code": code, "minutes": fmt.Sprint(int(codeTTL.Minutes()))})
+		if err != nil {
+			return "", err
+		}
+		d.Subject = subjectID
+		if err := c.opt.Store.Outbox().Enqueue(ctx, d); err != nil {
+			return "", err
+		}
+		c.log.Info("privacy center: sign-in code queued", "subject", subjectID, "channel", ch)
+		return subjectID, nil
+	}
+	// On file but its value was not kept: no code can be sent.
+	return "", nil
+}
+
+func (c *center) signinCodeForm(w http.ResponseWriter, r *http.Request) {
+	p := c.page(r, "signin.code_title")
+	if c.session(r).Challenge == "" {
+		redirect(w, r, "/privacy/signin")
+		return
+	}
+	p.Notice = p.T("signin.sent")
+	p.Data = signinData{Next: safeNext(r.URL.Query().Get("next"))}
+	c.r.Render(w, http.StatusOK, "signin_code", p)
+}
+
+func (c *center) signinVerify(w http.ResponseWriter, r *http.Request) {
+	p := c.page(r, "signin.code_title")
+	s := c.session(r)
+	next := safeNext(r.PostFormValue("next"))
+	if s.Challenge == "" {
+		redirect(w, r, "/privacy/signin")
+		return
+	}
+	if !c.limits.allow("signin-verify:"+actor(r, "").Place, verifyPerAddr, time.Now()) {
+		p.Alert = p.T("err.rate_limited")
+		p.Data = signinData{Next: next}
+		c.r.Render(w, http.StatusTooManyRequests, "signin_code", p)
+		return
+	}
+	subject, err := c.signins.verify(s.Challenge, strings.TrimSpace(r.PostFormValue("code")), time.Now())
+	switch {
+	case errors.Is(err, errTooManyTry), errors.Is(err, errNoChallenge):
+		s.Challenge = ""
+		c.save(w, r, s)
+		p.Title = p.T("signin.title")
+		p.Alert = p.T("err.signin_again")
+		p.Data = signinData{Kind: "email", Next: next, Available: true}
+		c.r.Render(w, http.StatusBadRequest, "signin", p)
+		return
+	case err != nil:
+		c.log.Info("privacy center: sign-in code refused")
+		p.Alert = p.T("err.invalid_code")
+		p.Data = signinData{Next: next}
+		c.r.Render(w, http.StatusBadRequest, "signin_code", p)
+		return
+	}
+	s.Challenge, s.Subject = "", subject
+	c.save(w, r, s)
+	c.log.Info("privacy center: signed in", "subject", subject)
+	redirect(w, r, next)
+}
+
+func (c *center) signout(w http.ResponseWriter, r *http.Request) {
+	c.save(w, r, session{})
+	redirect(w, r, "/privacy/")
+}
