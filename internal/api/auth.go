@@ -130,8 +130,9 @@ func (a *API) authenticate(r *http.Request, rt route) (consent.Actor, error) {
 	return actor, nil
 }
 
-// place is where a request came from: the peer address (or the first
-// X-Forwarded-For hop when behind a trusted proxy) and the Host asked for.
+// place is where a request came from: the peer address (or, behind a
+// trusted proxy, the last X-Forwarded-For hop: the one the proxy added,
+// where earlier hops are the client's own claim) and the Host asked for.
 func (a *API) place(r *http.Request) string {
 	addr := r.RemoteAddr
 	if host, _, err := net.SplitHostPort(addr); err == nil {
@@ -139,8 +140,8 @@ func (a *API) place(r *http.Request) string {
 	}
 	if a.opt.TrustProxy {
 		if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
-			first, _, _ := strings.Cut(xff, ",")
-			if ip := net.ParseIP(strings.TrimSpace(first)); ip != nil {
+			hops := strings.Split(xff, ",")
+			if ip := net.ParseIP(strings.TrimSpace(hops[len(hops)-1])); ip != nil {
 				addr = ip.String()
 			}
 		}

@@ -72,19 +72,9 @@ func Funcs() template.FuncMap {
 			}
 			return t.In(chinaTime).Format("2006-01-02 15:04")
 		},
-		"iso": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"iso":  func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 		"join": strings.Join,
-		"text": func(t map[string]string, lang string) string {
-			if s, ok := t[lang]; ok && s != "" {
-				return s
-			}
-			for _, l := range Languages {
-				if s, ok := t[l]; ok && s != "" {
-					return s
-				}
-			}
-			return ""
-		},
+		"text": Text,
 		"seq": func(n int) []int {
 			s := make([]int, n)
 			for i := range s {
@@ -93,6 +83,22 @@ func Funcs() template.FuncMap {
 			return s
 		},
 	}
+}
+
+// Text picks a manifest text in the page language. Manifests key Chinese
+// as "zh" (and may write "zh-CN"); other languages fall back in order.
+func Text(t map[string]string, lang string) string {
+	keys := []string{lang}
+	if lang == "zh-CN" {
+		keys = append(keys, "zh")
+	}
+	keys = append(keys, "zh", "zh-CN", "en")
+	for _, k := range keys {
+		if s := t[k]; s != "" {
+			return s
+		}
+	}
+	return ""
 }
 
 // chinaTime is the zone dates are shown in: deadlines run on the PRC calendar.

@@ -6,6 +6,7 @@ package web
 
 import (
 	"embed"
+	"net"
 	"net/http"
 	"strings"
 )
@@ -50,6 +51,25 @@ func IsHTTPS(r *http.Request) bool {
 		return strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
 	}
 	return false
+}
+
+// ClientAddr is the address a request came from: the peer, or behind a
+// trusted proxy the last X-Forwarded-For hop (the one that proxy added;
+// hops before it are whatever the client claimed).
+func ClientAddr(r *http.Request) string {
+	addr := r.RemoteAddr
+	if host, _, err := net.SplitHostPort(addr); err == nil {
+		addr = host
+	}
+	if trustProxy(r) {
+		if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
+			hops := strings.Split(xff, ",")
+			if ip := net.ParseIP(strings.TrimSpace(hops[len(hops)-1])); ip != nil {
+				addr = ip.String()
+			}
+		}
+	}
+	return addr
 }
 
 // Static serves the shared style sheet and scripts under /static/.

@@ -6,6 +6,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -157,5 +160,89 @@ func TestRenderer(t *testing.T) {
 	r.Error(rec, req, nil, http.StatusNotFound, "error.notfound")
 	if rec.Code != 404 || !strings.Contains(rec.Body.String(), "There is no such page.") && !strings.Contains(rec.Body.String(), "找不到该页面") {
 		t.Errorf("error page: %d %s", rec.Code, rec.Body.String())
+	}
+}
+
+// TestNoInlineCode: the CSP forbids inline script and style, so no
+// template may carry any: a page that did would break silently in the
+// browser rather than in a test.
+func TestNoInlineCode(t *testing.T) {
+	files, err := filepath.Glob("*/pages/*.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pat := range []string{"*/partials/*.html", "templates/*.html", "banner/demo/*.html"} {
+		more, _ := filepath.Glob(pat)
+		files = append(files, more...)
+	}
+	if len(files) < 10 {
+		t.Fatalf("found only %d templates: %v", len(files), files)
+	}
+	bad := []*regexp.Regexp{
+		regexp.MustCompile(`<script(\s[^>]*)?>[^<\s]`),        // inline script body
+		regexp.MustCompile(`\sstyle\s*=`),                     // style attribute
+		regexp.MustCompile(`<style[\s>]`),                     // style element
+		regexp.MustCompile(`\son[a-z]+\s*=`),                  // event handler attribute
+		regexp.MustCompile(`(?i)href\s*=\s*["']?javascript:`), // javascript: URL
+	}
+	scriptTag := regexp.MustCompile(`<script[^>]*>`)
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tag := range scriptTag.FindAll(b, -1) {
+			if !strings.Contains(string(tag), "src=") {
+				t.Errorf("%s: script without src: %s", f, tag)
+			}
+		}
+		for _, re := range bad {
+			if loc := re.FindIndex(b); loc != nil {
+				line := 1 + strings.Count(string(b[:loc[0]]), "\n")
+				t.Errorf("%s:%d: inline code the CSP would block: %q", f, line, b[loc[0]:min(loc[1]+20, len(b))])
+			}
+		}
+	}
+}
+
+func TestClientAddr(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		xff   string
+		trust bool
+		want  string
+	}{
+		{"peer", "", false, "192.0.2.1"},
+		{"proxy header ignored when not trusted", "203.0.113.9", false, "192.0.2.1"},
+		{"trusted proxy", "203.0.113.9", true, "203.0.113.9"},
+		{"the proxy's hop, not the client's claim", "10.9.9.9, 203.0.113.9", true, "203.0.113.9"},
+		{"garbage", "not-an-ip", true, "192.0.2.1"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var got string
+			h := TrustProxy(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got = ClientAddr(r) }), tt.trust)
+			r := httptest.NewRequest("GET", "/", nil)
+			r.RemoteAddr = "192.0.2.1:5555"
+			if tt.xff != "" {
+				r.Header.Set("X-Forwarded-For", tt.xff)
+			}
+			h.ServeHTTP(httptest.NewRecorder(), r)
+			if got != tt.want {
+				t.Errorf("ClientAddr = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestText(t *testing.T) {
+	m := map[string]string{"zh": "中文", "en": "English"}
+	if got := Text(m, "zh-CN"); got != "中文" {
+		t.Errorf("zh-CN: %q", got)
+	}
+	if got := Text(m, "en"); got != "English" {
+		t.Errorf("en: %q", got)
+	}
+	if got := Text(map[string]string{"en": "only"}, "zh-CN"); got != "only" {
+		t.Errorf("fallback: %q", got)
 	}
 }

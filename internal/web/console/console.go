@@ -8,7 +8,6 @@ import (
 	"embed"
 	"errors"
 	"log/slog"
-	"net"
 	"net/http"
 	"slices"
 	"time"
@@ -244,13 +243,7 @@ func (c *console) render(w http.ResponseWriter, r *http.Request, s *session, nam
 	return nil
 }
 
-func place(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	return host
-}
+func place(r *http.Request) string { return web.ClientAddr(r) }
 
 func (c *console) signInPage(w http.ResponseWriter, r *http.Request) {
 	if _, err := c.session(r); err == nil {
