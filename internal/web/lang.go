@@ -118,6 +118,8 @@ func trustProxy(r *http.Request) bool {
 var shared = Messages{
 	"lang.zh-CN":        {"zh-CN": "中文", "en": "中文"},
 	"lang.en":           {"zh-CN": "English", "en": "English"},
+	"langname.zh-CN":    {"zh-CN": "中文", "en": "Chinese"},
+	"langname.en":       {"zh-CN": "英文", "en": "English"},
 	"layout.skip":       {"zh-CN": "跳到正文", "en": "Skip to content"},
 	"layout.languages":  {"zh-CN": "语言", "en": "Language"},
 	"layout.prevailing": {"zh-CN": "本政策以%s版本为准。", "en": "The %s version of the policy prevails."},

@@ -1,9 +1,12 @@
 package banner_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -253,5 +256,52 @@ func TestBannerHonoursGPC(t *testing.T) {
 		if last[p] != "withdraw" || signal[p] != "gpc" {
 			t.Errorf("advertising purpose %s under GPC: %q (signal %q), want a withdrawal carrying gpc", p, last[p], signal[p])
 		}
+	}
+}
+
+// TestBannerAsksAgainAfterMaterialChange: a choice made under one policy
+// version stops counting when a version materially changing the banner's
+// purposes is published; the banner asks again and the old choice runs
+// nothing.
+func TestBannerAsksAgainAfterMaterialChange(t *testing.T) {
+	d := webtest.Demo(t)
+	ctx := webtest.Browser(t)
+	openShop(t, ctx, d)
+	if err := chromedp.Run(ctx,
+		chromedp.Click(`[data-custos-action="accept-all"]`),
+		bannerClosed(),
+		chromedp.Poll(`window.analyticsLoaded === true`, nil, chromedp.WithPollingTimeout(10*time.Second)),
+	); err != nil {
+		t.Fatal(err)
+	}
+	v2, err := os.ReadFile(filepath.Join("..", "..", "..", "examples", "starter", "custos-v2.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("POST", d.URL+"/v1/policy/versions", bytes.NewReader(v2))
+	req.Header.Set("Authorization", "Bearer "+d.AdminKey)
+	req.Header.Set("Content-Type", "application/yaml")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusCreated {
+		t.Fatalf("publish v2: %s", res.Status)
+	}
+	// The banner's configuration is cached for a minute; a fresh page load
+	// that revalidates sees the new version.
+	if err := chromedp.Run(ctx,
+		network.Enable(),
+		network.SetCacheDisabled(true),
+		chromedp.Navigate(d.URL+"/demo/shop/"),
+		chromedp.WaitVisible(`#custos-banner`),
+	); err != nil {
+		t.Fatalf("the banner did not ask again after a material change: %v", err)
+	}
+	webtest.Screenshot(t, ctx, "asked-again")
+	time.Sleep(300 * time.Millisecond)
+	if loaded(t, ctx, "analyticsLoaded") {
+		t.Error("a choice made under the old version still ran the analytics script")
 	}
 }

@@ -250,7 +250,7 @@ func checkPage(t *testing.T, r reply, lang string) {
 	if !strings.Contains(r.body, `<html lang="`+lang+`">`) {
 		t.Errorf("page is not in %s", lang)
 	}
-	prevail := map[string]string{"en": "The 中文 version of the policy prevails.", "zh-CN": "本政策以中文版本为准。"}[lang]
+	prevail := map[string]string{"en": "The Chinese version of the policy prevails.", "zh-CN": "本政策以中文版本为准。"}[lang]
 	if !strings.Contains(r.body, prevail) {
 		t.Errorf("page does not state the prevailing language (%q)", prevail)
 	}

@@ -105,6 +105,26 @@ func TestBrowserRefusal(t *testing.T) {
 	if status.State != "refused" || status.RefusalGround != "bad_faith" || status.Explanation != why {
 		t.Errorf("the requester sees %+v", status)
 	}
+
+	// The subject, in a browser of their own, follows the request in the
+	// privacy center with its number and access code and reads the reason.
+	subject := webtest.Browser(t)
+	var shown string
+	if err := chromedp.Run(subject,
+		chromedp.Navigate(d.URL+"/privacy/?lang=en"),
+		chromedp.WaitVisible("#follow-request"),
+		chromedp.SendKeys("#follow-request", id),
+		chromedp.SendKeys("#follow-token", token),
+		chromedp.Submit("#follow-token"),
+		chromedp.WaitVisible("#refusal-explanation"),
+		chromedp.Text("#refusal-explanation", &shown),
+	); err != nil {
+		t.Fatalf("the subject cannot see the refusal in the privacy center: %v", err)
+	}
+	if strings.TrimSpace(shown) != why {
+		t.Errorf("the privacy center shows %q, want the operator's explanation %q", shown, why)
+	}
+	webtest.Screenshot(t, subject, "subject-sees-refusal")
 }
 
 // TestBrowserBatchExport: an operator asks for a batch export, cannot
