@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/custos-privacy/custos/internal/connector"
 	"github.com/custos-privacy/custos/internal/dataset"
@@ -82,27 +83,39 @@ func reach(ctx context.Context, stores []Store, seeds Seeds) (reached, error) {
 		dirty[i] = true
 	}
 	for {
-		ran := false
-		for i, s := range stores {
-			if !dirty[i] {
-				continue
+		var run []int
+		for i := range stores {
+			if dirty[i] {
+				dirty[i] = false
+				run = append(run, i)
 			}
-			dirty[i] = false
-			ran = true
-			// Each run starts over from every seed known so far, so its
-			// rows replace the previous run's and nothing is counted twice.
-			f, err := traverseFrom(ctx, s.DB, s.Kind, s.DS, seeds, r.fieldSeeds[i])
-			if err != nil {
-				return reached{}, err
-			}
-			r.found[i] = f
-			if !inOrder[i] && hasRows(f) {
+		}
+		if len(run) == 0 {
+			break
+		}
+		// The datastores of a round are walked at the same time, each on
+		// its own connection pool. Each walk starts over from every seed
+		// known so far, so its rows replace the previous round's and
+		// nothing is counted twice.
+		errs := make([]error, len(run))
+		var wg sync.WaitGroup
+		for k, i := range run {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				s := stores[i]
+				r.found[i], errs[k] = traverseFrom(ctx, s.DB, s.Kind, s.DS, seeds, r.fieldSeeds[i])
+			}()
+		}
+		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
+			return reached{}, err
+		}
+		for _, i := range run {
+			if !inOrder[i] && hasRows(r.found[i]) {
 				inOrder[i] = true
 				r.order = append(r.order, i)
 			}
-		}
-		if !ran {
-			break
 		}
 		for _, e := range edges {
 			ref := FieldRef{Collection: stores[e.to].DS.Collections[e.toColl].Name, Field: e.toField}
