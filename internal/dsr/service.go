@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -18,6 +17,7 @@ import (
 	"github.com/custos-privacy/custos/internal/fault"
 	"github.com/custos-privacy/custos/internal/identity"
 	"github.com/custos-privacy/custos/internal/notify"
+	"github.com/custos-privacy/custos/internal/ratelimit"
 	"github.com/custos-privacy/custos/internal/seal"
 	"github.com/custos-privacy/custos/internal/store"
 )
@@ -73,7 +73,7 @@ type Service struct {
 	log     *slog.Logger
 	now     func() time.Time
 	cal     atomic.Pointer[calendar.Calendar]
-	limits  *limiter
+	limits  *ratelimit.Window
 	codeKey []byte
 }
 
@@ -103,7 +103,7 @@ func New(st Store, cs *consent.Service, opt Options) (*Service, error) {
 	if opt.PerAddress <= 0 {
 		opt.PerAddress = 30
 	}
-	s := &Service{st: st, consent: cs, opt: opt, log: opt.Logger, now: opt.Now, limits: newLimiter()}
+	s := &Service{st: st, consent: cs, opt: opt, log: opt.Logger, now: opt.Now, limits: ratelimit.New(time.Hour)}
 	s.cal.Store(opt.Calendar)
 	s.codeKey = make([]byte, 32)
 	rand.Read(s.codeKey)
@@ -164,36 +164,6 @@ func (s *Service) codeHash(requestID, code string) []byte {
 	m := hmac.New(sha256.New, s.codeKey)
 	m.Write([]byte(requestID + "\x00" + code))
 	return m.Sum(nil)
-}
-
-// limiter counts events per key in a sliding hour. It is per instance: the
-// per-code attempt limit, kept in the database, is the hard guard.
-type limiter struct {
-	mu sync.Mutex
-	m  map[string][]time.Time
-}
-
-func newLimiter() *limiter { return &limiter{m: map[string][]time.Time{}} }
-
-func (l *limiter) allow(key string, limit int, now time.Time) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if len(l.m) > 100000 {
-		clear(l.m)
-	}
-	cut := now.Add(-time.Hour)
-	ts := l.m[key]
-	i := 0
-	for i < len(ts) && ts[i].Before(cut) {
-		i++
-	}
-	ts = ts[i:]
-	if len(ts) >= limit {
-		l.m[key] = ts
-		return false
-	}
-	l.m[key] = append(ts, now)
-	return true
 }
 
 // AddExecutor adds a system requests are carried out on, after Custos's

@@ -175,7 +175,7 @@ func (s *Service) Verify(ctx context.Context, a consent.Actor, id, code string) 
 	if r.State != StateAwaitingVerification {
 		return View{}, fault.New(fault.Conflict, "not_awaiting_verification", "this request is not waiting for a code")
 	}
-	if !s.limits.allow("verify:"+a.Place, 10*s.opt.MaxAttempts, s.now()) {
+	if !s.limits.Allow("verify:"+a.Place, 10*s.opt.MaxAttempts, s.now()) {
 		return View{}, errRateLimited
 	}
 	attempts, err := s.st.CountOTPAttempt(ctx, id)

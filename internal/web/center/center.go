@@ -13,12 +13,14 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/custos-privacy/custos/internal/consent"
 	"github.com/custos-privacy/custos/internal/dsr"
 	"github.com/custos-privacy/custos/internal/fault"
 	"github.com/custos-privacy/custos/internal/identity"
 	"github.com/custos-privacy/custos/internal/manifest"
+	"github.com/custos-privacy/custos/internal/ratelimit"
 	"github.com/custos-privacy/custos/internal/seal"
 	"github.com/custos-privacy/custos/internal/store"
 	"github.com/custos-privacy/custos/internal/web"
@@ -48,7 +50,7 @@ type center struct {
 	log     *slog.Logger
 	r       *web.Renderer
 	signins *signins
-	limits  *limiter
+	limits  *ratelimit.Window
 	notices sync.Map // noticeKey → notice hash
 }
 
@@ -67,7 +69,7 @@ func New(opt Options) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &center{opt: opt, log: opt.Logger.With("component", "privacy_center"), r: r, signins: newSignins(), limits: newLimiter()}
+	c := &center{opt: opt, log: opt.Logger.With("component", "privacy_center"), r: r, signins: newSignins(), limits: ratelimit.New(time.Hour)}
 	mux := http.NewServeMux()
 	c.routes(mux)
 	deny := http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {

@@ -117,35 +117,6 @@ func newCode() string {
 	return fmt.Sprintf("%06d", n.Int64())
 }
 
-// limiter counts events per key in a sliding hour, per instance.
-type limiter struct {
-	mu sync.Mutex
-	m  map[string][]time.Time
-}
-
-func newLimiter() *limiter { return &limiter{m: map[string][]time.Time{}} }
-
-func (l *limiter) allow(key string, limit int, now time.Time) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if len(l.m) > 100000 {
-		clear(l.m)
-	}
-	cut := now.Add(-time.Hour)
-	ts := l.m[key]
-	i := 0
-	for i < len(ts) && ts[i].Before(cut) {
-		i++
-	}
-	ts = ts[i:]
-	if len(ts) >= limit {
-		l.m[key] = ts
-		return false
-	}
-	l.m[key] = append(ts, now)
-	return true
-}
-
 type signinData struct {
 	Kind, Next string
 	Error      string
@@ -188,7 +159,7 @@ func (c *center) signinStart(w http.ResponseWriter, r *http.Request) {
 	now := time.Now()
 	hash := c.opt.Hasher.Hash(kind, norm)
 	place := actor(r, "").Place
-	if !c.limits.allow("signin-addr:"+place, perAddress, now) || !c.limits.allow("signin-id:"+string(hash), perIdentity, now) {
+	if !c.limits.Allow("signin-addr:"+place, perAddress, now) || !c.limits.Allow("signin-id:"+string(hash), perIdentity, now) {
 		c.log.Info("privacy center: sign-in rate limited")
 		p.Alert = p.T("err.rate_limited")
 		p.Data = data
@@ -270,7 +241,7 @@ func (c *center) signinVerify(w http.ResponseWriter, r *http.Request) {
 		redirect(w, r, "/privacy/signin")
 		return
 	}
-	if !c.limits.allow("signin-verify:"+actor(r, "").Place, verifyPerAddr, time.Now()) {
+	if !c.limits.Allow("signin-verify:"+actor(r, "").Place, verifyPerAddr, time.Now()) {
 		p.Alert = p.T("err.rate_limited")
 		p.Data = signinData{Next: next}
 		c.r.Render(w, http.StatusTooManyRequests, "signin_code", p)
