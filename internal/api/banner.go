@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"net"
 	"net/http"
 	"regexp"
 	"slices"
@@ -16,6 +15,7 @@ import (
 	"github.com/custos-privacy/custos/internal/consent"
 	"github.com/custos-privacy/custos/internal/fault"
 	"github.com/custos-privacy/custos/internal/manifest"
+	"github.com/custos-privacy/custos/internal/ratelimit"
 )
 
 // The consent banner (/banner.js) runs on anonymous visitors of other
@@ -24,7 +24,7 @@ func (a *API) bannerRoutes() []route {
 	lim := newRateLimiter(20, 2*time.Second) // a visitor saves a choice now and then; 20 at once, then one per 2s
 	record := func(w http.ResponseWriter, r *http.Request, who consent.Actor) error {
 		corsHeaders(w)
-		if !lim.allow(clientAddr(who.Place)) {
+		if !lim.allow(ratelimit.Client(who.Place)) {
 			w.Header().Set("Retry-After", "2")
 			return errBannerRateLimited
 		}
@@ -518,16 +518,6 @@ func bannerPreflight(w http.ResponseWriter, r *http.Request, _ consent.Actor) er
 	h.Set("Cache-Control", "public, max-age=86400")
 	w.WriteHeader(http.StatusNoContent)
 	return nil
-}
-
-// clientAddr is the address part of an actor's place ("addr host").
-func clientAddr(place string) string {
-	addr, _, _ := strings.Cut(place, " ")
-	if ip := net.ParseIP(addr); ip != nil && ip.To4() == nil {
-		// One IPv6 user often holds a whole /64.
-		return ip.Mask(net.CIDRMask(64, 128)).String()
-	}
-	return addr
 }
 
 // rateLimiter is a token bucket per client address, kept in memory: a

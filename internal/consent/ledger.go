@@ -195,6 +195,11 @@ func (s *Service) plan(ctx context.Context, subjectID string, in ConsentInput, v
 		guardian = in.GuardianID
 	}
 	minor := s.now().Before(sub.MinorUntil)
+	if guardian != "" && !minor {
+		// Guardianship ends with minority: a former guardian's word is not
+		// the subject's consent, and an adult's choices are their own.
+		return nil, invalid("guardian_not_applicable", "guardian_id", "the subject is not a minor (or their age is not known): only they can decide")
+	}
 	if minor && len(grant) > 0 && guardian == "" {
 		return nil, invalid("guardian_consent_required", "method", "the subject is under %d: consent must be given by their guardian (method guardian with guardian_id)", pol.GuardianAge)
 	}

@@ -27,6 +27,7 @@ func starterSubjects(t *testing.T, e *env) {
 	e.subject(t, consent.SubjectInput{ID: "u-band", AgeBand: "under_14", GuardianID: "u-guardian"})
 	e.subject(t, consent.SubjectInput{ID: "u-teen", AgeBand: "14_17"})
 	e.subject(t, consent.SubjectInput{ID: "u-orphan", BirthDate: childDate})
+	e.subject(t, consent.SubjectInput{ID: "u-grown", BirthDate: adultDate, GuardianID: "u-guardian"})
 }
 
 func TestRecordRules(t *testing.T) {
@@ -73,6 +74,8 @@ func TestRecordRules(t *testing.T) {
 		{"child, guardian method without guardian id", "u-child", with(grant("analytics"), func(in *consent.ConsentInput) { in.Method = "guardian" }), "guardian_not_linked"},
 		{"child, another adult as guardian", "u-child", with(grant("analytics"), func(in *consent.ConsentInput) { in.Method, in.GuardianID = "guardian", "u-other-adult" }), "guardian_not_linked"},
 		{"child without guardian, guardian method", "u-orphan", with(grant("analytics"), func(in *consent.ConsentInput) { in.Method, in.GuardianID = "guardian", "u-guardian" }), "guardian_not_linked"},
+		{"former guardian of an adult, grant", "u-grown", with(grant("analytics"), func(in *consent.ConsentInput) { in.Method, in.GuardianID = "guardian", "u-guardian" }), "guardian_not_applicable"},
+		{"former guardian of an adult, withdrawal", "u-grown", with(withdraw("analytics"), func(in *consent.ConsentInput) { in.Method, in.GuardianID = "guardian", "u-guardian" }), "guardian_not_applicable"},
 		{"adult with a guardian id", "u-adult", with(grant("analytics"), func(in *consent.ConsentInput) { in.GuardianID = "u-guardian" }), "guardian_not_linked"},
 		{"subject not registered", "u-ghost", grant("analytics"), "subject_not_found"},
 		{"subject not registered, withdrawal", "u-ghost", withdraw("analytics"), "subject_not_found"},

@@ -185,7 +185,8 @@ func TestPublicIntakeAbuse(t *testing.T) {
 			e := setup(t)
 			for i := 1; i <= 31; i++ {
 				body := fmt.Sprintf(`{"type":"access","language":"en","identity":{"kind":"email","value":"guess%d@example.com"}}`, i)
-				res := e.doFrom("198.51.100.7:5000", "POST", "/v1/public/requests", "", body)
+				// A Host of its own each time must not renew the limit.
+				res := e.doFromHost("198.51.100.7:5000", fmt.Sprintf("custos-%d.example", i), "POST", "/v1/public/requests", "", body)
 				want := 202
 				if i == 31 {
 					want = 429

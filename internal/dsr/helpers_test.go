@@ -231,12 +231,21 @@ func (e *env) do(method, path, key, body string) response {
 // doFrom sends one request from the given peer address.
 func (e *env) doFrom(remote, method, path, key, body string) response {
 	e.t.Helper()
+	return e.doFromHost(remote, "", method, path, key, body)
+}
+
+// doFromHost is doFrom with the Host header set, when host is not empty.
+func (e *env) doFromHost(remote, host, method, path, key, body string) response {
+	e.t.Helper()
 	var rd io.Reader
 	if body != "" {
 		rd = strings.NewReader(body)
 	}
 	r := httptest.NewRequestWithContext(e.ctx, method, path, rd)
 	r.RemoteAddr = remote
+	if host != "" {
+		r.Host = host
+	}
 	if body != "" {
 		r.Header.Set("Content-Type", "application/json")
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/custos-privacy/custos/internal/identity"
 	"github.com/custos-privacy/custos/internal/manifest"
 	"github.com/custos-privacy/custos/internal/notify"
+	"github.com/custos-privacy/custos/internal/ratelimit"
 	"github.com/custos-privacy/custos/internal/store"
 )
 
@@ -219,7 +220,7 @@ func (s *Service) SubmitPublic(ctx context.Context, a consent.Actor, in Input) (
 	now := s.now()
 	// Limits count the claimed identity whether or not it exists, so being
 	// limited says nothing about it either.
-	if !s.limits.Allow("addr:"+a.Place, s.opt.PerAddress, now) || !s.limits.Allow("id:"+string(hash), s.opt.PerIdentity, now) {
+	if !s.limits.Allow("addr:"+ratelimit.Client(a.Place), s.opt.PerAddress, now) || !s.limits.Allow("id:"+string(hash), s.opt.PerIdentity, now) {
 		return Accepted{}, errRateLimited
 	}
 	r, err := s.newRequest(m, in, "public")

@@ -13,6 +13,7 @@ import (
 	"github.com/custos-privacy/custos/internal/fault"
 	"github.com/custos-privacy/custos/internal/manifest"
 	"github.com/custos-privacy/custos/internal/notify"
+	"github.com/custos-privacy/custos/internal/ratelimit"
 	"github.com/custos-privacy/custos/internal/store"
 )
 
@@ -175,7 +176,7 @@ func (s *Service) Verify(ctx context.Context, a consent.Actor, id, code string) 
 	if r.State != StateAwaitingVerification {
 		return View{}, fault.New(fault.Conflict, "not_awaiting_verification", "this request is not waiting for a code")
 	}
-	if !s.limits.Allow("verify:"+a.Place, 10*s.opt.MaxAttempts, s.now()) {
+	if !s.limits.Allow("verify:"+ratelimit.Client(a.Place), 10*s.opt.MaxAttempts, s.now()) {
 		return View{}, errRateLimited
 	}
 	attempts, err := s.st.CountOTPAttempt(ctx, id)

@@ -5,9 +5,23 @@
 package ratelimit
 
 import (
+	"net"
+	"strings"
 	"sync"
 	"time"
 )
+
+// Client is the key a client is limited by, from an actor's place
+// ("address host"): the address alone (the Host header is the client's
+// to choose, so a key including it could be renewed at will), with an
+// IPv6 address widened to its /64, which one user often holds whole.
+func Client(place string) string {
+	addr, _, _ := strings.Cut(place, " ")
+	if ip := net.ParseIP(addr); ip != nil && ip.To4() == nil {
+		return ip.Mask(net.CIDRMask(64, 128)).String()
+	}
+	return addr
+}
 
 // MaxKeys bounds the keys a Window remembers. Past it, keys whose events
 // have all left the window are forgotten; if that is not enough, all are.

@@ -45,3 +45,17 @@ func TestWindowForgetsStaleKeysFirst(t *testing.T) {
 		t.Errorf("%d keys kept; the stale ones should have gone", len(w.m))
 	}
 }
+
+func TestClient(t *testing.T) {
+	for place, want := range map[string]string{
+		"192.0.2.7 custos.example":            "192.0.2.7",
+		"192.0.2.7 evil-host-1":               "192.0.2.7",
+		"2001:db8:1:2:3:4:5:6 custos.example": "2001:db8:1:2::",
+		"2001:db8:1:2:ffff::1 x":              "2001:db8:1:2::",
+		"not-an-ip":                           "not-an-ip",
+	} {
+		if got := Client(place); got != want {
+			t.Errorf("Client(%q) = %q, want %q", place, got, want)
+		}
+	}
+}

@@ -517,8 +517,16 @@ func TestConsents(t *testing.T) {
 	h := newHarness(t)
 	st := h.d.Server.Store()
 	ordinary, separate, signal := consentPurposes(t, h.d.Server.Service())
+	// A ward who has come of age: no longer in the guardian's care.
+	if _, err := h.d.Server.Service().CreateSubject(context.Background(), consent.Actor{ID: "test", Role: "admin", Place: "test"},
+		consent.SubjectInput{ID: "demo-grown", BirthDate: "1995-05-05", GuardianID: "demo-1001"}); err != nil {
+		t.Fatal(err)
+	}
 	b := h.browser(t)
 	page := h.signIn(t, b, "email", "lin.wei@example.com")
+	if strings.Contains(page.body, `data-ward="demo-grown"`) {
+		t.Error("an adult former ward is offered to the guardian")
+	}
 	if page.status != 200 {
 		t.Fatalf("consent page: status %d", page.status)
 	}
@@ -555,6 +563,7 @@ func TestConsents(t *testing.T) {
 			want: &store.ConsentEvent{Purpose: separate, Action: "grant", Method: center.Method, Language: "en", Separate: true}},
 		{name: "guardian for the minor", form: url.Values{"purpose": {ordinary}, "action": {"grant"}, "for": {"demo-1003"}}, status: 303, subject: "demo-1003",
 			want: &store.ConsentEvent{Purpose: ordinary, Action: "grant", Method: "guardian", Language: "en", GuardianID: "demo-1001"}},
+		{name: "not the guardian of a ward come of age", form: url.Values{"purpose": {ordinary}, "action": {"grant"}, "for": {"demo-grown"}}, status: 400, subject: "demo-grown"},
 		{name: "not the guardian of another adult", form: url.Values{"purpose": {ordinary}, "action": {"withdraw"}, "for": {"demo-1002"}}, status: 403, subject: "demo-1002"},
 		{name: "GPC turns a grant into a withdrawal", form: url.Values{"purpose": {signal}, "action": {"grant"}, "separate": {"yes"}}, hdr: map[string]string{"Sec-GPC": "1"}, status: 303, subject: "demo-1001",
 			want: &store.ConsentEvent{Purpose: signal, Action: "withdraw", Method: center.Method, Language: "en", Signal: "gpc"}},

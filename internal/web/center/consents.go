@@ -104,6 +104,9 @@ func (c *center) showConsents(w http.ResponseWriter, r *http.Request, p *web.Pag
 		if err != nil {
 			continue // erased meanwhile
 		}
+		if !lv.Minor {
+			continue // of age: their choices are their own
+		}
 		lv.Ward = true
 		d.Wards = append(d.Wards, lv)
 	}

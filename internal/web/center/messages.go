@@ -253,6 +253,7 @@ var messages = web.Messages{
 	"err.separate_unchecked":        {"zh-CN": "单独同意需要勾选确认框。", "en": "A separate consent needs its box ticked."},
 	"err.consent_form":              {"zh-CN": "表单内容无效。", "en": "The form is not valid."},
 	"err.guardian_consent_required": {"zh-CN": "未成年人的同意需由监护人作出。", "en": "A minor's consent must be given by their guardian."},
+	"err.guardian_not_applicable":   {"zh-CN": "该用户已不是未成年人，只有其本人可以作出决定。", "en": "This person is no longer a minor: only they can decide."},
 	"err.guardian_not_linked":       {"zh-CN": "您不是该用户的登记监护人。", "en": "You are not this person's registered guardian."},
 	"err.subject_not_found":         {"zh-CN": "找不到您的记录。", "en": "Your record was not found."},
 	"err.no_deadline":               {"zh-CN": "该请求暂不能在线提交，请联系我们。", "en": "This request cannot be made online; please contact us."},

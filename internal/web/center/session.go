@@ -12,8 +12,13 @@ import (
 	"github.com/custos-privacy/custos/internal/web"
 )
 
-// SessionTTL is how long a session lasts after its last change.
-const SessionTTL = 30 * time.Minute
+// SessionTTL is how long a session lasts after its last change, and
+// SessionMaxAge how long it lasts at most, however often it is used: a
+// copied cookie cannot be kept alive by refreshing it.
+const (
+	SessionTTL    = 30 * time.Minute
+	SessionMaxAge = 8 * time.Hour
+)
 
 // maxRequests bounds the requests a session remembers, so the cookie
 // stays well under browsers' 4 KB limit.
@@ -30,7 +35,10 @@ type session struct {
 	Challenge string `json:"c,omitempty"`
 	// Requests maps the person's requests to their access tokens.
 	Requests map[string]string `json:"r,omitempty"`
-	Expires  int64             `json:"e"`
+	// Issued is when the session began (Unix seconds); Expires when it
+	// ends unless used again.
+	Issued  int64 `json:"i"`
+	Expires int64 `json:"e"`
 }
 
 func cookieName(r *http.Request) string { return web.CookieName(r, "custos_center") }
@@ -52,7 +60,8 @@ func (c *center) session(r *http.Request) session {
 		return session{}
 	}
 	var s session
-	if json.Unmarshal(raw, &s) != nil || time.Now().Unix() > s.Expires {
+	now := time.Now().Unix()
+	if json.Unmarshal(raw, &s) != nil || now > s.Expires || now > s.Issued+int64(SessionMaxAge/time.Second) {
 		return session{}
 	}
 	return s
@@ -74,10 +83,14 @@ func (c *center) save(w http.ResponseWriter, r *http.Request, s session) {
 		http.SetCookie(w, ck)
 		return
 	}
-	s.Expires = time.Now().Add(SessionTTL).Unix()
+	now := time.Now().Unix()
+	if s.Issued == 0 {
+		s.Issued = now
+	}
+	s.Expires = min(now+int64(SessionTTL/time.Second), s.Issued+int64(SessionMaxAge/time.Second))
 	raw, _ := json.Marshal(s)
 	ck.Value = base64.RawURLEncoding.EncodeToString(raw) + "." + base64.RawURLEncoding.EncodeToString(c.sign(raw))
-	ck.MaxAge = int(SessionTTL / time.Second)
+	ck.MaxAge = int(s.Expires - now)
 	http.SetCookie(w, ck)
 }
 

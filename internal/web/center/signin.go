@@ -16,6 +16,7 @@ import (
 
 	"github.com/custos-privacy/custos/internal/identity"
 	"github.com/custos-privacy/custos/internal/notify"
+	"github.com/custos-privacy/custos/internal/ratelimit"
 	"github.com/custos-privacy/custos/internal/store"
 )
 
@@ -159,7 +160,7 @@ func (c *center) signinStart(w http.ResponseWriter, r *http.Request) {
 	now := time.Now()
 	hash := c.opt.Hasher.Hash(kind, norm)
 	place := actor(r, "").Place
-	if !c.limits.Allow("signin-addr:"+place, perAddress, now) || !c.limits.Allow("signin-id:"+string(hash), perIdentity, now) {
+	if !c.limits.Allow("signin-addr:"+ratelimit.Client(place), perAddress, now) || !c.limits.Allow("signin-id:"+string(hash), perIdentity, now) {
 		c.log.Info("privacy center: sign-in rate limited")
 		p.Alert = p.T("err.rate_limited")
 		p.Data = data
@@ -241,7 +242,7 @@ func (c *center) signinVerify(w http.ResponseWriter, r *http.Request) {
 		redirect(w, r, "/privacy/signin")
 		return
 	}
-	if !c.limits.Allow("signin-verify:"+actor(r, "").Place, verifyPerAddr, time.Now()) {
+	if !c.limits.Allow("signin-verify:"+ratelimit.Client(actor(r, "").Place), verifyPerAddr, time.Now()) {
 		p.Alert = p.T("err.rate_limited")
 		p.Data = signinData{Next: next}
 		c.r.Render(w, http.StatusTooManyRequests, "signin_code", p)
@@ -264,7 +265,8 @@ func (c *center) signinVerify(w http.ResponseWriter, r *http.Request) {
 		c.r.Render(w, http.StatusBadRequest, "signin_code", p)
 		return
 	}
-	s.Challenge, s.Subject = "", subject
+	// A sign-in starts the session's lifetime afresh.
+	s.Challenge, s.Subject, s.Issued = "", subject, 0
 	c.save(w, r, s)
 	c.log.Info("privacy center: signed in", "subject", subject)
 	redirect(w, r, next)
