@@ -32,7 +32,9 @@ never from a flag, and stored as argon2id hashes. Every change is audited.`,
 		Short: "Create an account (password from stdin or CUSTOS_OPERATOR_PASSWORD)",
 		Long: `Create makes a console account with the given role. The password (12
 characters or more) is the first line of standard input, or
-CUSTOS_OPERATOR_PASSWORD when set. The creation is audited; the password is not.`,
+CUSTOS_OPERATOR_PASSWORD when set. The creation is audited; the password is not.
+The account's password is recorded as set by the CLI; the operator can make it
+their own by changing it on the console's Account page.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			role, _ := cmd.Flags().GetString("role")
@@ -42,7 +44,7 @@ CUSTOS_OPERATOR_PASSWORD when set. The creation is audited; the password is not.
 				return err
 			}
 			return withOperators(cmd, func(ctx context.Context, ops *operator.Service) error {
-				o, err := ops.Create(ctx, cliActor(), args[0], name, role, pw)
+				o, err := ops.Create(ctx, cliActor(), operator.SetByCLI, args[0], name, role, pw)
 				if err != nil {
 					return err
 				}
@@ -104,7 +106,7 @@ CUSTOS_OPERATOR_PASSWORD when set. The creation is audited; the password is not.
 		Short: "Set a new password (stdin or CUSTOS_OPERATOR_PASSWORD), lift a lockout, end sessions",
 		Long: `Reset-password sets a new password read from standard input (or
 CUSTOS_OPERATOR_PASSWORD), lifts a lockout and ends the account's sessions.
-The reset is audited.`,
+The password is recorded as set by the CLI. The reset is audited.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			pw, err := readPassword(cmd)
@@ -112,7 +114,7 @@ The reset is audited.`,
 				return err
 			}
 			return withOperators(cmd, func(ctx context.Context, ops *operator.Service) error {
-				if err := ops.ResetPassword(ctx, cliActor(), args[0], pw); err != nil {
+				if err := ops.ResetPassword(ctx, cliActor(), operator.SetByCLI, args[0], pw); err != nil {
 					return err
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "password of %s reset\n", args[0])

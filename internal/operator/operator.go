@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"regexp"
 	"slices"
 	"time"
@@ -39,10 +40,10 @@ type Store interface {
 	Operator(ctx context.Context, id string) (store.Operator, error)
 	OperatorByUsername(ctx context.Context, username string) (store.Operator, error)
 	Operators(ctx context.Context) ([]store.Operator, error)
-	SetOperatorPassword(ctx context.Context, id, hash string, at time.Time, entries ...audit.Entry) error
+	SetOperatorPassword(ctx context.Context, id, hash, setBy string, at time.Time, entries ...audit.Entry) error
 	SetOperatorDisabled(ctx context.Context, id string, disabled bool, at time.Time, entries ...audit.Entry) error
-	RecordSignInFailure(ctx context.Context, id string, max int, lockUntil time.Time, entries ...audit.Entry) (int, error)
-	StartSession(ctx context.Context, se store.Session, entries ...audit.Entry) error
+	RecordSignInFailure(ctx context.Context, id string, max int, now, lockUntil time.Time, entries ...audit.Entry) (int, error)
+	StartSession(ctx context.Context, se store.Session, g store.SessionGuard, entries ...audit.Entry) error
 	SessionByHash(ctx context.Context, hash []byte) (store.Session, error)
 	TouchSession(ctx context.Context, hash []byte, at time.Time) error
 	EndSession(ctx context.Context, hash []byte, entries ...audit.Entry) error
@@ -56,15 +57,31 @@ type Options struct {
 	Lockout     time.Duration // how long a lockout lasts (15 min)
 	Idle        time.Duration // a session ends after this long unused (30 min)
 	Absolute    time.Duration // and this long after sign-in at the latest (12 h)
-	Now         func() time.Time
+	// MaxHashing caps the password hashes computed at once (4): each
+	// takes Params.Memory, so a flood of sign-ins cannot exhaust memory.
+	MaxHashing int
+	Now        func() time.Time
 }
+
+// Who set a password, besides an admin's or the operator's own username.
+const (
+	SetByCLI    = "cli"
+	SetBySystem = "system"
+)
 
 // Service manages accounts and sessions.
 type Service struct {
 	st    Store
 	opt   Options
 	dummy string // hash checked for unknown usernames, so they take as long
+	// hashing holds a slot per password hash in progress.
+	hashing chan struct{}
+	// users serialises sign-ins per username within this instance: a
+	// fixed table of one-slot semaphores, the username hashed to a slot.
+	users [userSlots]chan struct{}
 }
+
+const userSlots = 256
 
 // Errors the console shows. ErrSignIn is the only answer to a failed
 // sign-in, whatever the cause: it does not tell whether the user exists
@@ -72,6 +89,11 @@ type Service struct {
 var (
 	ErrSignIn    = fault.New(fault.Unauthorized, "sign_in_failed", "wrong username or password, or the account is locked")
 	ErrNoSession = fault.New(fault.Unauthorized, "no_session", "not signed in")
+	// ErrBusy: too many password checks at once; the request gave up
+	// waiting for its turn.
+	ErrBusy = fault.New(fault.Unavailable, "busy", "too many sign-ins at once; try again in a moment")
+	// ErrWrongPassword: the current password given to change it is wrong.
+	ErrWrongPassword = fault.New(fault.Invalid, "wrong_password", "the current password is wrong").At("current")
 )
 
 // New builds the service.
@@ -91,6 +113,9 @@ func New(st Store, opt Options) (*Service, error) {
 	if opt.Absolute <= 0 {
 		opt.Absolute = 12 * time.Hour
 	}
+	if opt.MaxHashing <= 0 {
+		opt.MaxHashing = 4
+	}
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
@@ -100,13 +125,64 @@ func New(st Store, opt Options) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Service{st: st, opt: opt, dummy: dummy}, nil
+	s := &Service{st: st, opt: opt, dummy: dummy, hashing: make(chan struct{}, opt.MaxHashing)}
+	for i := range s.users {
+		s.users[i] = make(chan struct{}, 1)
+	}
+	return s, nil
+}
+
+// acquire waits for a slot of sem, or until ctx ends (ErrBusy).
+func acquire(ctx context.Context, sem chan struct{}) error {
+	select {
+	case sem <- struct{}{}:
+		return nil
+	default:
+	}
+	select {
+	case sem <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ErrBusy
+	}
+}
+
+// hash computes a password hash within the cap on hashes at once.
+func (s *Service) hash(ctx context.Context, password string) (string, error) {
+	if err := acquire(ctx, s.hashing); err != nil {
+		return "", err
+	}
+	defer func() { <-s.hashing }()
+	return HashPassword(password, s.opt.Params)
+}
+
+// check checks a password within the cap on hashes at once.
+func (s *Service) check(ctx context.Context, encoded, password string) (bool, error) {
+	if err := acquire(ctx, s.hashing); err != nil {
+		return false, err
+	}
+	defer func() { <-s.hashing }()
+	return CheckPassword(encoded, password)
+}
+
+// userLock serialises the sign-ins of one username within this instance.
+func (s *Service) userLock(ctx context.Context, username string) (func(), error) {
+	h := fnv.New32a()
+	h.Write([]byte(username))
+	sem := s.users[h.Sum32()%userSlots]
+	if err := acquire(ctx, sem); err != nil {
+		return nil, err
+	}
+	return func() { <-sem }, nil
 }
 
 // Options returns the options in force (defaults filled in).
 func (s *Service) Options() Options { return s.opt }
 
 var usernameRe = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{1,62}$`)
+
+// reserved usernames name who set a password without an account.
+var reserved = []string{SetByCLI, SetBySystem}
 
 // MinPassword is the shortest password accepted.
 const MinPassword = 12
@@ -130,10 +206,15 @@ func (s *Service) entry(a consent.Actor, action, object, outcome string, detail 
 	return audit.Entry{At: s.opt.Now(), Actor: a.ID, Role: a.Role, Place: a.Place, Action: action, Object: object, Purpose: "console", Outcome: outcome, Detail: d}
 }
 
-// Create makes an account. The creation is audited; the password is not.
-func (s *Service) Create(ctx context.Context, a consent.Actor, username, displayName, role, password string) (store.Operator, error) {
+// Create makes an account. setBy is who sets its first password: the
+// admin's username, SetByCLI or SetBySystem. The creation is audited; the
+// password is not.
+func (s *Service) Create(ctx context.Context, a consent.Actor, setBy, username, displayName, role, password string) (store.Operator, error) {
 	if !usernameRe.MatchString(username) {
 		return store.Operator{}, fault.New(fault.Invalid, "invalid_username", "a username is 2–63 lower-case letters, digits, '.', '_' or '-'").At("username")
+	}
+	if slices.Contains(reserved, username) {
+		return store.Operator{}, fault.New(fault.Invalid, "invalid_username", "the usernames %q and %q are reserved", SetByCLI, SetBySystem).At("username")
 	}
 	if !slices.Contains(Roles, role) {
 		return store.Operator{}, fault.New(fault.Invalid, "invalid_role", "role must be admin, operator or auditor").At("role")
@@ -144,13 +225,13 @@ func (s *Service) Create(ctx context.Context, a consent.Actor, username, display
 	if displayName == "" {
 		displayName = username
 	}
-	hash, err := HashPassword(password, s.opt.Params)
+	hash, err := s.hash(ctx, password)
 	if err != nil {
 		return store.Operator{}, err
 	}
 	now := s.opt.Now()
-	o := store.Operator{ID: newID("op_"), Username: username, DisplayName: displayName, Role: role, PasswordHash: hash, CreatedAt: now, UpdatedAt: now}
-	err = s.st.CreateOperator(ctx, o, s.entry(a, "operator.create", "operator:"+o.ID, audit.OutcomeOK, map[string]any{"role": role}))
+	o := store.Operator{ID: newID("op_"), Username: username, DisplayName: displayName, Role: role, PasswordHash: hash, PasswordSetBy: setBy, CreatedAt: now, UpdatedAt: now}
+	err = s.st.CreateOperator(ctx, o, s.entry(a, "operator.create", "operator:"+o.ID, audit.OutcomeOK, map[string]any{"role": role, "password_set_by": setBy}))
 	if errors.Is(err, store.ErrConflict) {
 		return store.Operator{}, fault.New(fault.Conflict, "operator_exists", "an account with this username exists").At("username")
 	}
@@ -182,8 +263,10 @@ func (s *Service) SetDisabled(ctx context.Context, a consent.Actor, username str
 }
 
 // ResetPassword sets a new password, lifts a lockout and ends the
-// account's sessions.
-func (s *Service) ResetPassword(ctx context.Context, a consent.Actor, username, password string) error {
+// account's sessions. setBy is who sets it: the admin's username or
+// SetByCLI; an account whose password another set cannot decide on that
+// one's batch requests.
+func (s *Service) ResetPassword(ctx context.Context, a consent.Actor, setBy, username, password string) error {
 	if err := checkPassword(password); err != nil {
 		return err
 	}
@@ -191,11 +274,61 @@ func (s *Service) ResetPassword(ctx context.Context, a consent.Actor, username, 
 	if err != nil {
 		return err
 	}
-	hash, err := HashPassword(password, s.opt.Params)
+	hash, err := s.hash(ctx, password)
 	if err != nil {
 		return err
 	}
-	return s.st.SetOperatorPassword(ctx, o.ID, hash, s.opt.Now(), s.entry(a, "operator.reset_password", "operator:"+o.ID, audit.OutcomeOK, nil))
+	return s.st.SetOperatorPassword(ctx, o.ID, hash, setBy, s.opt.Now(), s.entry(a, "operator.reset_password", "operator:"+o.ID, audit.OutcomeOK, map[string]any{"password_set_by": setBy}))
+}
+
+// ChangePassword lets a signed-in operator replace their own password,
+// given the current one and the new one twice. The account is then
+// their own (its password set by themselves); its sessions end. A wrong
+// current password counts as a failed sign-in.
+func (s *Service) ChangePassword(ctx context.Context, a consent.Actor, id, current, password, repeat string) error {
+	if password != repeat {
+		return fault.New(fault.Invalid, "password_mismatch", "the new password and its repetition differ").At("repeat")
+	}
+	if err := checkPassword(password); err != nil {
+		return err
+	}
+	o, err := s.st.Operator(ctx, id)
+	if err != nil {
+		return err
+	}
+	unlock, err := s.userLock(ctx, o.Username)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if o, err = s.st.Operator(ctx, id); err != nil {
+		return err
+	}
+	now := s.opt.Now()
+	object := "operator:" + o.ID
+	if o.Disabled || now.Before(o.LockedUntil) {
+		return ErrWrongPassword
+	}
+	ok, err := s.check(ctx, o.PasswordHash, current)
+	if err != nil && errors.Is(err, ErrBusy) {
+		return err
+	}
+	if !ok {
+		fail := s.entry(a, "operator.change_password", object, audit.OutcomeDenied, map[string]any{"reason": "wrong_password"})
+		n, err := s.st.RecordSignInFailure(ctx, o.ID, s.opt.MaxFailures, now, now.Add(s.opt.Lockout), fail)
+		if err != nil && !errors.Is(err, store.ErrLocked) {
+			return err
+		}
+		if err == nil && n >= s.opt.MaxFailures {
+			s.st.AppendAudit(ctx, s.entry(a, "console.lockout", object, audit.OutcomeOK, map[string]any{"failures": n}))
+		}
+		return ErrWrongPassword
+	}
+	hash, err := s.hash(ctx, password)
+	if err != nil {
+		return err
+	}
+	return s.st.SetOperatorPassword(ctx, o.ID, hash, o.Username, now, s.entry(a, "operator.change_password", object, audit.OutcomeOK, map[string]any{"password_set_by": o.Username}))
 }
 
 // SignIn checks a username and password and starts a session, returning
@@ -203,32 +336,61 @@ func (s *Service) ResetPassword(ctx context.Context, a consent.Actor, username, 
 // costs one password hash, known user or not. Failures, lockouts and
 // sign-ins are audited (never the password; an unknown username is not
 // recorded, as it may be a mistyped password).
+//
+// Attempts on one username are taken one at a time within the instance,
+// and the database decides atomically: a failure is not counted on an
+// account already locked, and the session is started only if, inside
+// its transaction, the account is still enabled, unlocked, under the
+// failure limit and has the password checked. Parallel guesses therefore
+// cannot exceed MaxFailures nor sign in after the lock.
+//
+// When too many hashes run at once and ctx ends while waiting, SignIn
+// returns ErrBusy.
 func (s *Service) SignIn(ctx context.Context, place, username, password string) (string, store.Operator, error) {
-	now := s.opt.Now()
 	anon := consent.Actor{ID: "anonymous", Role: "none", Place: place}
+	if len(username) > 100 {
+		username = username[:100]
+	}
+	unlock, err := s.userLock(ctx, username)
+	if err != nil {
+		return "", store.Operator{}, err
+	}
+	defer unlock()
 	o, err := s.st.OperatorByUsername(ctx, username)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return "", store.Operator{}, err
 	}
 	if err != nil || len(password) > 1024 {
-		CheckPassword(s.dummy, password)
+		if _, err := s.check(ctx, s.dummy, password); errors.Is(err, ErrBusy) {
+			return "", store.Operator{}, err
+		}
 		s.st.AppendAudit(ctx, s.entry(anon, "console.sign_in", "operator:unknown", audit.OutcomeDenied, map[string]any{"reason": "unknown_user"}))
 		return "", store.Operator{}, ErrSignIn
 	}
 	actor := consent.Actor{ID: "operator:" + o.ID, Role: o.Role, Place: place}
 	object := "operator:" + o.ID
-	ok, _ := CheckPassword(o.PasswordHash, password)
+	ok, err := s.check(ctx, o.PasswordHash, password)
+	if errors.Is(err, ErrBusy) {
+		return "", store.Operator{}, err
+	}
+	now := s.opt.Now()
+	locked := func() (string, store.Operator, error) {
+		s.st.AppendAudit(ctx, s.entry(actor, "console.sign_in", object, audit.OutcomeDenied, map[string]any{"reason": "locked"}))
+		return "", store.Operator{}, ErrSignIn
+	}
 	switch {
 	case o.Disabled:
 		s.st.AppendAudit(ctx, s.entry(actor, "console.sign_in", object, audit.OutcomeDenied, map[string]any{"reason": "disabled"}))
 		return "", store.Operator{}, ErrSignIn
 	case now.Before(o.LockedUntil):
-		s.st.AppendAudit(ctx, s.entry(actor, "console.sign_in", object, audit.OutcomeDenied, map[string]any{"reason": "locked"}))
-		return "", store.Operator{}, ErrSignIn
+		return locked()
 	case !ok:
 		until := now.Add(s.opt.Lockout)
 		fail := s.entry(actor, "console.sign_in", object, audit.OutcomeDenied, map[string]any{"reason": "wrong_password"})
-		n, err := s.st.RecordSignInFailure(ctx, o.ID, s.opt.MaxFailures, until, fail)
+		n, err := s.st.RecordSignInFailure(ctx, o.ID, s.opt.MaxFailures, now, until, fail)
+		if errors.Is(err, store.ErrLocked) {
+			return locked()
+		}
 		if err != nil {
 			return "", store.Operator{}, err
 		}
@@ -239,7 +401,12 @@ func (s *Service) SignIn(ctx context.Context, place, username, password string) 
 	}
 	token, hash := newToken()
 	se := store.Session{TokenHash: hash, OperatorID: o.ID, CreatedAt: now, LastSeen: now, ExpiresAt: now.Add(s.opt.Absolute)}
-	if err := s.st.StartSession(ctx, se, s.entry(actor, "console.sign_in", object, audit.OutcomeOK, nil)); err != nil {
+	g := store.SessionGuard{Now: now, MaxFailures: s.opt.MaxFailures, PasswordHash: o.PasswordHash}
+	err = s.st.StartSession(ctx, se, g, s.entry(actor, "console.sign_in", object, audit.OutcomeOK, nil))
+	if errors.Is(err, store.ErrLocked) {
+		return locked()
+	}
+	if err != nil {
 		return "", store.Operator{}, err
 	}
 	return token, o, nil
@@ -298,7 +465,7 @@ func (s *Service) SeedDemo(ctx context.Context, a consent.Actor) error {
 		if _, err := s.st.OperatorByUsername(ctx, d.Username); err == nil {
 			continue
 		}
-		if _, err := s.Create(ctx, a, d.Username, d.DisplayName, d.Role, d.Password); err != nil {
+		if _, err := s.Create(ctx, a, SetBySystem, d.Username, d.DisplayName, d.Role, d.Password); err != nil {
 			return fmt.Errorf("demo operator %s: %w", d.Username, err)
 		}
 	}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -17,11 +18,15 @@ type Operator struct {
 	DisplayName  string
 	Role         string
 	PasswordHash string
-	FailedCount  int
-	LockedUntil  time.Time // zero when not locked
-	Disabled     bool
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	// PasswordSetBy says who last set the password: an admin's username,
+	// "cli", "system", or the operator's own username after they changed
+	// it themselves.
+	PasswordSetBy string
+	FailedCount   int
+	LockedUntil   time.Time // zero when not locked
+	Disabled      bool
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
 }
 
 // Session is a signed-in operator's session. Only the SHA-256 hash of
@@ -34,14 +39,14 @@ type Session struct {
 	ExpiresAt  time.Time // absolute expiry
 }
 
-const operatorCols = `id, username, display_name, role, password_hash, failed_count, locked_until, disabled, created_at, updated_at`
+const operatorCols = `id, username, display_name, role, password_hash, password_set_by, failed_count, locked_until, disabled, created_at, updated_at`
 
 func scanOperator(sc interface{ Scan(...any) error }) (Operator, error) {
 	var o Operator
 	var locked sql.NullInt64
 	var disabled int
 	var created, updated int64
-	if err := sc.Scan(&o.ID, &o.Username, &o.DisplayName, &o.Role, &o.PasswordHash, &o.FailedCount, &locked, &disabled, &created, &updated); err != nil {
+	if err := sc.Scan(&o.ID, &o.Username, &o.DisplayName, &o.Role, &o.PasswordHash, &o.PasswordSetBy, &o.FailedCount, &locked, &disabled, &created, &updated); err != nil {
 		return Operator{}, err
 	}
 	if locked.Valid {
@@ -54,8 +59,8 @@ func scanOperator(sc interface{ Scan(...any) error }) (Operator, error) {
 // CreateOperator stores a new account. A taken username is ErrConflict.
 func (s *Store) CreateOperator(ctx context.Context, o Operator, entries ...audit.Entry) error {
 	return s.Submit(ctx, &Write{Fn: func(ctx context.Context, tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO operators (`+operatorCols+`) VALUES `+values(1, 10)),
-			o.ID, o.Username, o.DisplayName, o.Role, o.PasswordHash, o.FailedCount, nullMicros(o.LockedUntil), boolInt(o.Disabled), micros(o.CreatedAt), micros(o.UpdatedAt))
+		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO operators (`+operatorCols+`) VALUES `+values(1, 11)),
+			o.ID, o.Username, o.DisplayName, o.Role, o.PasswordHash, o.PasswordSetBy, o.FailedCount, nullMicros(o.LockedUntil), boolInt(o.Disabled), micros(o.CreatedAt), micros(o.UpdatedAt))
 		if err != nil {
 			return fmt.Errorf("create operator: %w", mapErr(err))
 		}
@@ -112,11 +117,11 @@ func (s *Store) updateOperator(ctx context.Context, op, query string, args []any
 	}, Audit: entries})
 }
 
-// SetOperatorPassword replaces an account's password hash, clears its
-// lockout and ends its sessions.
-func (s *Store) SetOperatorPassword(ctx context.Context, id, hash string, at time.Time, entries ...audit.Entry) error {
+// SetOperatorPassword replaces an account's password hash, records who
+// set it (setBy), clears its lockout and ends its sessions.
+func (s *Store) SetOperatorPassword(ctx context.Context, id, hash, setBy string, at time.Time, entries ...audit.Entry) error {
 	return s.Submit(ctx, &Write{Fn: func(ctx context.Context, tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, s.q(`UPDATE operators SET password_hash = ?, failed_count = 0, locked_until = NULL, updated_at = ? WHERE id = ?`), hash, micros(at), id)
+		res, err := tx.ExecContext(ctx, s.q(`UPDATE operators SET password_hash = ?, password_set_by = ?, failed_count = 0, locked_until = NULL, updated_at = ? WHERE id = ?`), hash, setBy, micros(at), id)
 		if err != nil {
 			return fmt.Errorf("set password: %w", mapErr(err))
 		}
@@ -149,14 +154,28 @@ func (s *Store) SetOperatorDisabled(ctx context.Context, id string, disabled boo
 	}, Audit: entries})
 }
 
+// ErrLocked is returned when an account is locked (or disabled, or its
+// password changed) at the moment a sign-in failure would be counted or a
+// session started: the decision is taken inside the transaction, so
+// parallel attempts cannot slip past the limit.
+var ErrLocked = errors.New("the account is locked")
+
 // RecordSignInFailure counts a failed sign-in in the database, and locks
 // the account until lockUntil once max failures are reached. It returns
-// the count after this failure.
-func (s *Store) RecordSignInFailure(ctx context.Context, id string, max int, lockUntil time.Time, entries ...audit.Entry) (int, error) {
+// the count after this failure. An account locked at now is not counted
+// again: ErrLocked (and the entries are not written).
+func (s *Store) RecordSignInFailure(ctx context.Context, id string, max int, now, lockUntil time.Time, entries ...audit.Entry) (int, error) {
 	var count int
 	err := s.Submit(ctx, &Write{Fn: func(ctx context.Context, tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, s.q(`UPDATE operators SET failed_count = failed_count + 1 WHERE id = ?`), id); err != nil {
+		res, err := tx.ExecContext(ctx, s.q(`UPDATE operators SET failed_count = failed_count + 1 WHERE id = ? AND (locked_until IS NULL OR locked_until <= ?) AND failed_count < ?`), id, micros(now), max)
+		if err != nil {
 			return fmt.Errorf("sign-in failure: %w", mapErr(err))
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			if err := tx.QueryRowContext(ctx, s.q(`SELECT failed_count FROM operators WHERE id = ?`), id).Scan(&count); err != nil {
+				return fmt.Errorf("sign-in failure: %w", mapErr(err))
+			}
+			return fmt.Errorf("sign-in failure: %w", ErrLocked)
 		}
 		if err := tx.QueryRowContext(ctx, s.q(`SELECT failed_count FROM operators WHERE id = ?`), id).Scan(&count); err != nil {
 			return fmt.Errorf("sign-in failure: %w", mapErr(err))
@@ -171,13 +190,39 @@ func (s *Store) RecordSignInFailure(ctx context.Context, id string, max int, loc
 	return count, err
 }
 
+// SessionGuard is what must still hold, inside the transaction that
+// starts a session, for the sign-in to go through: the account enabled,
+// not locked at Now, fewer than MaxFailures failures counted, and its
+// password hash still the one checked (PasswordHash). A zero guard checks
+// nothing.
+type SessionGuard struct {
+	Now          time.Time
+	MaxFailures  int
+	PasswordHash string
+}
+
 // StartSession clears the account's failure count and stores a session.
-func (s *Store) StartSession(ctx context.Context, se Session, entries ...audit.Entry) error {
+// With a guard, an account that became locked or disabled, reached the
+// failure limit or had its password changed since it was checked gets no
+// session: ErrLocked, and the entries are not written.
+func (s *Store) StartSession(ctx context.Context, se Session, g SessionGuard, entries ...audit.Entry) error {
 	return s.Submit(ctx, &Write{Fn: func(ctx context.Context, tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, s.q(`UPDATE operators SET failed_count = 0, locked_until = NULL WHERE id = ?`), se.OperatorID); err != nil {
+		q, args := `UPDATE operators SET failed_count = 0, locked_until = NULL WHERE id = ?`, []any{se.OperatorID}
+		if g != (SessionGuard{}) {
+			q += ` AND disabled = 0 AND (locked_until IS NULL OR locked_until <= ?) AND failed_count < ? AND password_hash = ?`
+			args = append(args, micros(g.Now), g.MaxFailures, g.PasswordHash)
+		}
+		res, err := tx.ExecContext(ctx, s.q(q), args...)
+		if err != nil {
 			return fmt.Errorf("start session: %w", mapErr(err))
 		}
-		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO operator_sessions (token_hash, operator_id, created_at, last_seen, expires_at) VALUES (?, ?, ?, ?, ?)`),
+		if n, _ := res.RowsAffected(); n == 0 {
+			if g != (SessionGuard{}) {
+				return fmt.Errorf("start session: %w", ErrLocked)
+			}
+			return fmt.Errorf("start session: %w", ErrNotFound)
+		}
+		_, err = tx.ExecContext(ctx, s.q(`INSERT INTO operator_sessions (token_hash, operator_id, created_at, last_seen, expires_at) VALUES (?, ?, ?, ?, ?)`),
 			se.TokenHash, se.OperatorID, micros(se.CreatedAt), micros(se.LastSeen), micros(se.ExpiresAt))
 		if err != nil {
 			return fmt.Errorf("start session: %w", mapErr(err))

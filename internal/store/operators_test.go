@@ -16,7 +16,7 @@ func TestOperatorsContract(t *testing.T) {
 	backends(t, func(t *testing.T, s *Store) {
 		ctx := context.Background()
 		now := time.Date(2026, 10, 1, 12, 0, 0, 0, time.UTC)
-		op := Operator{ID: "op_1", Username: "alice", DisplayName: "Alice", Role: "operator", PasswordHash: "$argon2id$x", CreatedAt: now, UpdatedAt: now}
+		op := Operator{ID: "op_1", Username: "alice", DisplayName: "Alice", Role: "operator", PasswordHash: "$argon2id$x", PasswordSetBy: "root", CreatedAt: now, UpdatedAt: now}
 		if err := s.CreateOperator(ctx, op, entry("operator.create", "operator:op_1")); err != nil {
 			t.Fatal(err)
 		}
@@ -38,7 +38,7 @@ func TestOperatorsContract(t *testing.T) {
 
 		lock := now.Add(15 * time.Minute)
 		for i := 1; i <= 5; i++ {
-			n, err := s.RecordSignInFailure(ctx, op.ID, 5, lock)
+			n, err := s.RecordSignInFailure(ctx, op.ID, 5, now, lock)
 			if err != nil || n != i {
 				t.Fatalf("failure %d: count %d, %v", i, n, err)
 			}
@@ -47,10 +47,44 @@ func TestOperatorsContract(t *testing.T) {
 		if !got.LockedUntil.Equal(lock) || got.FailedCount != 0 {
 			t.Fatalf("after 5 failures: locked until %v, count %d; want %v, 0", got.LockedUntil, got.FailedCount, lock)
 		}
+		// A locked account counts no more failures, and gets no session
+		// when the guard is checked inside the transaction.
+		if _, err := s.RecordSignInFailure(ctx, op.ID, 5, now.Add(time.Minute), lock.Add(time.Hour)); !errors.Is(err, ErrLocked) {
+			t.Errorf("failure while locked: %v, want ErrLocked", err)
+		}
+		if got, _ = s.Operator(ctx, op.ID); got.FailedCount != 0 || !got.LockedUntil.Equal(lock) {
+			t.Errorf("failure while locked changed the account: count %d, locked until %v", got.FailedCount, got.LockedUntil)
+		}
+		guard := SessionGuard{Now: now.Add(time.Minute), MaxFailures: 5, PasswordHash: op.PasswordHash}
+		locked := Session{TokenHash: []byte("locked-session-hash-0123456789ab"), OperatorID: op.ID, CreatedAt: now, LastSeen: now, ExpiresAt: now.Add(time.Hour)}
+		if err := s.StartSession(ctx, locked, guard); !errors.Is(err, ErrLocked) {
+			t.Errorf("session on a locked account: %v, want ErrLocked", err)
+		}
+		if _, err := s.SessionByHash(ctx, locked.TokenHash); !errors.Is(err, ErrNotFound) {
+			t.Errorf("a locked account got a session: %v", err)
+		}
+		guard.Now = lock
+		guard.PasswordHash = "$argon2id$other"
+		if err := s.StartSession(ctx, locked, guard); !errors.Is(err, ErrLocked) {
+			t.Errorf("session after the password changed: %v, want ErrLocked", err)
+		}
+		guard.PasswordHash = op.PasswordHash
+		for i := 1; i < 5; i++ {
+			s.RecordSignInFailure(ctx, op.ID, 5, lock, lock.Add(time.Hour))
+		}
+		if err := s.StartSession(ctx, locked, SessionGuard{Now: lock, MaxFailures: 4, PasswordHash: op.PasswordHash}); !errors.Is(err, ErrLocked) {
+			t.Errorf("session with the failure limit reached: %v, want ErrLocked", err)
+		}
+		if err := s.StartSession(ctx, locked, guard); err != nil {
+			t.Fatalf("session once the lock has passed: %v", err)
+		}
+		if err := s.EndSession(ctx, locked.TokenHash); err != nil {
+			t.Fatal(err)
+		}
 
 		hash := []byte("0123456789abcdef0123456789abcdef")
 		se := Session{TokenHash: hash, OperatorID: op.ID, CreatedAt: now, LastSeen: now, ExpiresAt: now.Add(12 * time.Hour)}
-		if err := s.StartSession(ctx, se); err != nil {
+		if err := s.StartSession(ctx, se, SessionGuard{}); err != nil {
 			t.Fatal(err)
 		}
 		got, _ = s.Operator(ctx, op.ID)
@@ -71,13 +105,16 @@ func TestOperatorsContract(t *testing.T) {
 			t.Errorf("last seen %v after touch", gotSe.LastSeen)
 		}
 
-		if err := s.SetOperatorPassword(ctx, op.ID, "$argon2id$y", now); err != nil {
+		if err := s.SetOperatorPassword(ctx, op.ID, "$argon2id$y", "alice", now); err != nil {
 			t.Fatal(err)
+		}
+		if got, _ := s.Operator(ctx, op.ID); got.PasswordSetBy != "alice" {
+			t.Errorf("password set by %q after a change, want alice", got.PasswordSetBy)
 		}
 		if _, err := s.SessionByHash(ctx, hash); !errors.Is(err, ErrNotFound) {
 			t.Errorf("session after a password reset: %v, want ErrNotFound", err)
 		}
-		if err := s.StartSession(ctx, se); err != nil {
+		if err := s.StartSession(ctx, se, SessionGuard{}); err != nil {
 			t.Fatal(err)
 		}
 		if err := s.SetOperatorDisabled(ctx, op.ID, true, now); err != nil {
@@ -101,7 +138,7 @@ func TestOperatorsContract(t *testing.T) {
 			{now, now.Add(time.Hour)},
 		} {
 			h := append([]byte("session-hash-"), byte('a'+i))
-			if err := s.StartSession(ctx, Session{TokenHash: h, OperatorID: op.ID, CreatedAt: now, LastSeen: e.seen, ExpiresAt: e.expires}); err != nil {
+			if err := s.StartSession(ctx, Session{TokenHash: h, OperatorID: op.ID, CreatedAt: now, LastSeen: e.seen, ExpiresAt: e.expires}, SessionGuard{}); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -195,7 +195,7 @@ func (c *console) operators(w http.ResponseWriter, r *http.Request, s *session) 
 }
 
 func (c *console) createOperator(w http.ResponseWriter, r *http.Request, s *session) error {
-	_, err := c.ops.Create(r.Context(), s.actor, r.PostFormValue("username"), r.PostFormValue("display_name"), r.PostFormValue("role"), r.PostFormValue("password"))
+	_, err := c.ops.Create(r.Context(), s.actor, s.op.Username, r.PostFormValue("username"), r.PostFormValue("display_name"), r.PostFormValue("role"), r.PostFormValue("password"))
 	if err != nil {
 		return err
 	}
@@ -214,9 +214,28 @@ func (c *console) disableOperator(disabled bool) func(http.ResponseWriter, *http
 }
 
 func (c *console) resetPassword(w http.ResponseWriter, r *http.Request, s *session) error {
-	if err := c.ops.ResetPassword(r.Context(), s.actor, r.PathValue("username"), r.PostFormValue("password")); err != nil {
+	if err := c.ops.ResetPassword(r.Context(), s.actor, s.op.Username, r.PathValue("username"), r.PostFormValue("password")); err != nil {
 		return err
 	}
 	http.Redirect(w, r, "/console/operators?done=saved", http.StatusSeeOther)
+	return nil
+}
+
+// account shows the signed-in operator's own account, with the form to
+// change their password.
+func (c *console) account(w http.ResponseWriter, r *http.Request, s *session) error {
+	return c.render(w, r, s, "account", "console.account.title", nil)
+}
+
+// changePassword sets the operator's own password. Their sessions end,
+// so they sign in again with it.
+func (c *console) changePassword(w http.ResponseWriter, r *http.Request, s *session) error {
+	err := c.ops.ChangePassword(r.Context(), s.actor, s.op.ID, r.PostFormValue("current"), r.PostFormValue("password"), r.PostFormValue("repeat"))
+	if err != nil {
+		return err
+	}
+	http.SetCookie(w, &http.Cookie{Name: web.CookieName(r, cookieName), Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
+		Secure: web.IsHTTPS(r), SameSite: http.SameSiteStrictMode})
+	http.Redirect(w, r, "/console/signin?done=password", http.StatusSeeOther)
 	return nil
 }

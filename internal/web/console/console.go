@@ -16,6 +16,7 @@ import (
 	"github.com/custos-privacy/custos/internal/dsr"
 	"github.com/custos-privacy/custos/internal/fault"
 	"github.com/custos-privacy/custos/internal/operator"
+	"github.com/custos-privacy/custos/internal/ratelimit"
 	"github.com/custos-privacy/custos/internal/store"
 	"github.com/custos-privacy/custos/internal/web"
 )
@@ -44,7 +45,15 @@ type console struct {
 	ops *operator.Service
 	r   *web.Renderer
 	log *slog.Logger
+	// signins counts sign-in attempts per client address.
+	signins *ratelimit.Window
 }
+
+// Sign-in attempts allowed per client address within signInPeriod.
+const (
+	signInLimit  = 20
+	signInPeriod = 15 * time.Minute
+)
 
 // Roles allowed on a route.
 var (
@@ -71,7 +80,7 @@ func New(opt Options) (http.Handler, error) {
 			return nil, err
 		}
 	}
-	c := &console{opt: opt, ops: ops, r: r, log: opt.Logger}
+	c := &console{opt: opt, ops: ops, r: r, log: opt.Logger, signins: ratelimit.New(signInPeriod)}
 	mux := http.NewServeMux()
 	c.routes(mux)
 	deny := http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
@@ -84,6 +93,8 @@ func (c *console) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /console/signin", c.signInPage)
 	mux.HandleFunc("POST /console/signin", c.signIn)
 	mux.Handle("POST /console/signout", c.handle(anyone, c.signOut))
+	mux.Handle("GET /console/account", c.handle(anyone, c.account))
+	mux.Handle("POST /console/account/password", c.handle(anyone, c.changePassword))
 
 	mux.Handle("GET /console/{$}", c.handle(anyone, c.dashboard))
 	mux.Handle("GET /console/dataflow", c.handle(anyone, c.dataflow))
@@ -102,6 +113,7 @@ func (c *console) routes(mux *http.ServeMux) {
 	mux.Handle("POST /console/approvals/{id}/approve", c.handle(workers, c.decide(true)))
 	mux.Handle("POST /console/approvals/{id}/reject", c.handle(workers, c.decide(false)))
 	mux.Handle("POST /console/approvals/{id}/download", c.handle(workers, c.download))
+	mux.Handle("POST /console/approvals/{id}/resume", c.handle(workers, c.resume))
 
 	mux.Handle("GET /console/policies", c.handle(anyone, c.policies))
 	mux.Handle("POST /console/policies", c.handle(adminsOn, c.publish))
@@ -184,6 +196,10 @@ func (c *console) fail(w http.ResponseWriter, r *http.Request, s *session, err e
 		c.r.Error(w, r, p, http.StatusNotFound, "error.notfound")
 	case errors.Is(err, store.ErrSelfApproval):
 		c.r.Error(w, r, p, http.StatusForbidden, "console.approvals.self")
+	case errors.Is(err, store.ErrPasswordSetByRequester):
+		c.r.Error(w, r, p, http.StatusForbidden, "console.approvals.setby")
+	case errors.Is(err, store.ErrApprovalExpired):
+		c.r.Error(w, r, p, http.StatusGone, "console.approvals.expired")
 	case errors.Is(err, store.ErrApprovalState):
 		c.r.Error(w, r, p, http.StatusConflict, "console.approvals.state")
 	default:
@@ -216,6 +232,7 @@ func (c *console) page(r *http.Request, s *session, titleKey string) *web.Page {
 		{"/console/dataflow", "console.nav.dataflow"},
 		{"/console/policies", "console.nav.policies"},
 		{"/console/audit", "console.nav.audit"},
+		{"/console/account", "console.nav.account"},
 	}
 	if s.op.Role == operator.RoleAdmin {
 		links = append(links, struct{ href, key string }{"/console/operators", "console.nav.operators"})
@@ -251,20 +268,39 @@ func (c *console) signInPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := c.page(r, nil, "console.signin.title")
+	if r.URL.Query().Get("done") == "password" {
+		p.Notice = p.T("console.done.password")
+	}
 	c.r.Render(w, http.StatusOK, "signin", p)
 }
 
+// signIn checks a sign-in. Each attempt costs a memory-hungry password
+// hash, so a client address gets signInLimit attempts per signInPeriod
+// (429 past it), and the operator service caps the hashes run at once
+// (503 when a request gives up waiting).
 func (c *console) signIn(w http.ResponseWriter, r *http.Request) {
+	p := c.page(r, nil, "console.signin.title")
+	if !c.signins.Allow(web.ClientAddr(r), signInLimit, time.Now()) {
+		w.Header().Set("Retry-After", "900")
+		p.Alert = p.T("console.signin.toomany")
+		c.r.Render(w, http.StatusTooManyRequests, "signin", p)
+		return
+	}
 	username, password := r.PostFormValue("username"), r.PostFormValue("password")
 	token, _, err := c.ops.SignIn(r.Context(), place(r), username, password)
 	if err != nil {
-		p := c.page(r, nil, "console.signin.title")
 		status := http.StatusUnauthorized
-		if !errors.Is(err, operator.ErrSignIn) {
+		p.Alert = p.T("console.signin.failed")
+		switch {
+		case errors.Is(err, operator.ErrSignIn):
+		case errors.Is(err, operator.ErrBusy):
+			status = http.StatusServiceUnavailable
+			p.Alert = p.T("console.signin.busy")
+			w.Header().Set("Retry-After", "5")
+		default:
 			c.log.Error("console: sign in", "err", err)
 			status = http.StatusInternalServerError
 		}
-		p.Alert = p.T("console.signin.failed")
 		c.r.Render(w, status, "signin", p)
 		return
 	}

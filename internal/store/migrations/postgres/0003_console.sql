@@ -6,6 +6,9 @@ CREATE TABLE operators (
     display_name  TEXT NOT NULL,
     role          TEXT NOT NULL,
     password_hash TEXT NOT NULL,
+    -- who last set the password: an admin's username, 'cli', 'system' or
+    -- the operator's own username after a self-service change
+    password_set_by TEXT NOT NULL DEFAULT '',
     failed_count  BIGINT NOT NULL DEFAULT 0,
     locked_until  BIGINT,
     disabled      BIGINT NOT NULL DEFAULT 0,
@@ -35,6 +38,9 @@ CREATE TABLE approvals (
     created_at    BIGINT NOT NULL,
     decided_at    BIGINT,
     executed_at   BIGINT,
+    -- a destruction's run holds this lease while it erases; a run that
+    -- stopped can be resumed once it has passed
+    lease_until   BIGINT,
     CHECK (decided_by IS NULL OR decided_by <> requested_by)
 );
 CREATE INDEX approvals_state ON approvals(state, created_at);
