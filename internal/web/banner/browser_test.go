@@ -13,6 +13,7 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/custos-privacy/custos/internal/web/webtest"
 )
@@ -303,5 +304,58 @@ func TestBannerAsksAgainAfterMaterialChange(t *testing.T) {
 	time.Sleep(300 * time.Millisecond)
 	if loaded(t, ctx, "analyticsLoaded") {
 		t.Error("a choice made under the old version still ran the analytics script")
+	}
+}
+
+// TestBannerKeyboardAndAccessibility: the banner is operable from the
+// keyboard alone, keeps focus inside while open, Escape decides nothing,
+// and the page with the banner open passes the accessibility audit.
+func TestBannerKeyboardAndAccessibility(t *testing.T) {
+	d := webtest.Demo(t)
+	ctx := webtest.Browser(t)
+	openShop(t, ctx, d)
+	webtest.Audit(t, ctx, "shop with the banner open")
+
+	inside := func() bool {
+		var ok bool
+		if err := chromedp.Run(ctx, chromedp.Evaluate(`!!document.activeElement && !!document.activeElement.closest('#custos-banner')`, &ok)); err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	if !inside() {
+		t.Error("the banner does not take focus when it opens")
+	}
+	for i := range 12 {
+		if err := chromedp.Run(ctx, chromedp.KeyEvent(kb.Tab)); err != nil {
+			t.Fatal(err)
+		}
+		if !inside() {
+			t.Fatalf("Tab %d moved focus out of the open banner", i+1)
+		}
+	}
+	if err := chromedp.Run(ctx, chromedp.KeyEvent(kb.Escape)); err != nil {
+		t.Fatal(err)
+	}
+	var stored, open bool
+	if err := chromedp.Run(ctx,
+		chromedp.Evaluate(`localStorage.getItem('custos-consent') !== null`, &stored),
+		chromedp.Evaluate(`!!document.querySelector('#custos-banner')`, &open),
+	); err != nil {
+		t.Fatal(err)
+	}
+	if stored || !open {
+		t.Errorf("Escape on the first layer: stored a choice %v, banner still open %v; want nothing decided", stored, open)
+	}
+	// Reject all from the keyboard: focus the button and press Enter.
+	if err := chromedp.Run(ctx,
+		chromedp.Focus(`[data-custos-action="reject-all"]`),
+		chromedp.KeyEvent(kb.Enter),
+		bannerClosed(),
+	); err != nil {
+		t.Fatalf("reject all from the keyboard: %v", err)
+	}
+	if loaded(t, ctx, "analyticsLoaded") {
+		t.Error("a tagged script ran after a keyboard reject all")
 	}
 }
