@@ -37,8 +37,10 @@ func number(lang string, path []int) string {
 	return s
 }
 
-// numberSep is the section number followed by what separates it from the title.
-func numberSep(lang string, path []int) string {
+// SectionNumber is the number of the section at path (1-based indexes
+// from the top) followed by what separates it from the title: "一、" at
+// the top level in Chinese, "1. " and "1.2 " otherwise.
+func SectionNumber(lang string, path []int) string {
 	n := number(lang, path)
 	if strings.HasSuffix(n, "、") {
 		return n
@@ -90,7 +92,7 @@ func writeMarkdown(w io.Writer, doc *Document) error {
 	}
 	b.WriteString("\n## " + tocTitle(doc.Lang) + "\n\n")
 	for i, s := range doc.Sections {
-		fmt.Fprintf(&b, "- [%s%s](#%s)\n", numberSep(doc.Lang, []int{i + 1}), mdEscape(s.Title), anchor([]int{i + 1}))
+		fmt.Fprintf(&b, "- [%s%s](#%s)\n", SectionNumber(doc.Lang, []int{i + 1}), mdEscape(s.Title), anchor([]int{i + 1}))
 	}
 	b.WriteString("\n")
 	for i, s := range doc.Sections {
@@ -102,7 +104,7 @@ func writeMarkdown(w io.Writer, doc *Document) error {
 
 func mdSection(b *strings.Builder, lang string, s Section, path []int) {
 	level := min(len(path)+1, 6)
-	fmt.Fprintf(b, "%s <a id=\"%s\"></a>%s%s\n\n", strings.Repeat("#", level), anchor(path), numberSep(lang, path), mdEscape(s.Title))
+	fmt.Fprintf(b, "%s <a id=\"%s\"></a>%s%s\n\n", strings.Repeat("#", level), anchor(path), SectionNumber(lang, path), mdEscape(s.Title))
 	for _, bl := range s.Blocks {
 		switch x := bl.(type) {
 		case Para:
@@ -198,7 +200,7 @@ func writeHTML(w io.Writer, doc *Document) error {
 
 func htmlSection(b *strings.Builder, lang string, s Section, path []int) {
 	level := min(len(path)+1, 6)
-	fmt.Fprintf(b, "<section id=\"%s\">\n<h%d>%s%s</h%d>\n", anchor(path), level, numberSep(lang, path), html.EscapeString(s.Title), level)
+	fmt.Fprintf(b, "<section id=\"%s\">\n<h%d>%s%s</h%d>\n", anchor(path), level, SectionNumber(lang, path), html.EscapeString(s.Title), level)
 	for _, bl := range s.Blocks {
 		switch x := bl.(type) {
 		case Para:

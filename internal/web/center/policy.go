@@ -65,7 +65,7 @@ func viewDoc(doc *policy.Document) docView {
 }
 
 func viewSection(lang string, s policy.Section, path []int) sectionView {
-	v := sectionView{Title: s.Title, Level: min(len(path)+1, 6), Number: sectionNumber(lang, path)}
+	v := sectionView{Title: s.Title, Level: min(len(path)+1, 6), Number: policy.SectionNumber(lang, path)}
 	parts := make([]string, len(path))
 	for i, n := range path {
 		parts[i] = fmt.Sprint(n)
@@ -104,40 +104,6 @@ func viewSection(lang string, s policy.Section, path []int) sectionView {
 		v.Subs = append(v.Subs, viewSection(lang, sub, append(slices.Clone(path), i+1)))
 	}
 	return v
-}
-
-// sectionNumber numbers sections as the policy writers do: 一、二、 in
-// Chinese at the top level, 1. 1.1 otherwise.
-func sectionNumber(lang string, path []int) string {
-	if len(path) == 1 && lang == "zh-CN" {
-		return zhNumeral(path[0]) + "、"
-	}
-	parts := make([]string, len(path))
-	for i, n := range path {
-		parts[i] = fmt.Sprint(n)
-	}
-	s := strings.Join(parts, ".")
-	if len(path) == 1 {
-		s += "."
-	}
-	return s + " "
-}
-
-func zhNumeral(n int) string {
-	d := []string{"零", "一", "二", "三", "四", "五", "六", "七", "八", "九"}
-	switch {
-	case n < 10:
-		return d[n]
-	case n == 10:
-		return "十"
-	case n < 20:
-		return "十" + d[n-10]
-	case n < 100 && n%10 == 0:
-		return d[n/10] + "十"
-	case n < 100:
-		return d[n/10] + "十" + d[n%10]
-	}
-	return fmt.Sprint(n)
 }
 
 // spans splits inline text into plain, **bold** and http(s) link runs.
