@@ -8,20 +8,6 @@ import (
 	"github.com/custos-privacy/custos/internal/fault"
 )
 
-// statusOf maps error kinds to HTTP statuses: the one table.
-var statusOf = map[fault.Kind]int{
-	fault.Internal:     http.StatusInternalServerError,
-	fault.Invalid:      http.StatusUnprocessableEntity,
-	fault.BadRequest:   http.StatusBadRequest,
-	fault.NotFound:     http.StatusNotFound,
-	fault.Conflict:     http.StatusConflict,
-	fault.Unauthorized: http.StatusUnauthorized,
-	fault.Forbidden:    http.StatusForbidden,
-	fault.TooLarge:     http.StatusRequestEntityTooLarge,
-	fault.TooMany:      http.StatusTooManyRequests,
-	fault.Unavailable:  http.StatusServiceUnavailable,
-}
-
 // ErrorBody is the shape of every error response.
 type ErrorBody struct {
 	Error struct {
@@ -44,7 +30,7 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, rt route, err e
 		a.log.Error("internal error", "route", rt.Path, "op", rt.Op, "err", err)
 		fe = fault.New(fault.Internal, "internal", "internal error")
 	}
-	status := statusOf[fe.Kind]
+	status := fault.Status(fe.Kind)
 	if fe.Kind == fault.Unauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="custos"`)
 	}

@@ -6,6 +6,7 @@ package fault
 import (
 	"errors"
 	"fmt"
+	"net/http"
 )
 
 // Kind classifies an error for callers.
@@ -24,6 +25,29 @@ const (
 	TooMany                  // 429
 	Unavailable              // 503
 )
+
+// statuses maps kinds to HTTP statuses: the one table, for the API and
+// the pages alike.
+var statuses = map[Kind]int{
+	Internal:     http.StatusInternalServerError,
+	Invalid:      http.StatusUnprocessableEntity,
+	BadRequest:   http.StatusBadRequest,
+	NotFound:     http.StatusNotFound,
+	Conflict:     http.StatusConflict,
+	Unauthorized: http.StatusUnauthorized,
+	Forbidden:    http.StatusForbidden,
+	TooLarge:     http.StatusRequestEntityTooLarge,
+	TooMany:      http.StatusTooManyRequests,
+	Unavailable:  http.StatusServiceUnavailable,
+}
+
+// Status is the HTTP status of a kind.
+func Status(k Kind) int {
+	if s, ok := statuses[k]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
+}
 
 // Error is a caller-facing error.
 type Error struct {

@@ -20,6 +20,7 @@ import (
 	"github.com/custos-privacy/custos/internal/audit"
 	"github.com/custos-privacy/custos/internal/consent"
 	"github.com/custos-privacy/custos/internal/fault"
+	"github.com/custos-privacy/custos/internal/ids"
 	"github.com/custos-privacy/custos/internal/store"
 )
 
@@ -230,7 +231,7 @@ func (s *Service) Create(ctx context.Context, a consent.Actor, setBy, username, 
 		return store.Operator{}, err
 	}
 	now := s.opt.Now()
-	o := store.Operator{ID: newID("op_"), Username: username, DisplayName: displayName, Role: role, PasswordHash: hash, PasswordSetBy: setBy, CreatedAt: now, UpdatedAt: now}
+	o := store.Operator{ID: ids.New("op_"), Username: username, DisplayName: displayName, Role: role, PasswordHash: hash, PasswordSetBy: setBy, CreatedAt: now, UpdatedAt: now}
 	err = s.st.CreateOperator(ctx, o, s.entry(a, "operator.create", "operator:"+o.ID, audit.OutcomeOK, map[string]any{"role": role, "password_set_by": setBy}))
 	if errors.Is(err, store.ErrConflict) {
 		return store.Operator{}, fault.New(fault.Conflict, "operator_exists", "an account with this username exists").At("username")
@@ -483,10 +484,4 @@ func newToken() (string, []byte) {
 	rand.Read(b)
 	t := base64.RawURLEncoding.EncodeToString(b)
 	return t, HashToken(t)
-}
-
-func newID(prefix string) string {
-	b := make([]byte, 10)
-	rand.Read(b)
-	return prefix + hex.EncodeToString(b)
 }

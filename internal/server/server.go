@@ -40,9 +40,8 @@ type Keys struct {
 	Sealer   *seal.Sealer
 	Signer   *receipt.Signer
 	AuditKey []byte
-	// CenterKey and ConsoleKey sign the privacy center's and the admin
-	// console's sessions.
-	CenterKey, ConsoleKey []byte
+	// CenterKey signs the privacy center's session cookies.
+	CenterKey []byte
 }
 
 // LoadKeys turns the configured secrets into keys. The identity key is
@@ -62,7 +61,6 @@ func LoadKeys(cfg config.Config) (Keys, error) {
 	}
 	k.AuditKey = AuditKey(raw)
 	k.CenterKey = deriveKey(raw, "custos privacy center session v1")
-	k.ConsoleKey = deriveKey(raw, "custos console session v1")
 	if cfg.DataKeyset.IsSet() {
 		if k.Sealer, err = seal.New(cfg.DataKeyset.Reveal()); err != nil {
 			return k, fmt.Errorf("data keyset: %w", err)

@@ -22,7 +22,7 @@ func (s *Server) routes(keys Keys) (http.Handler, error) {
 		return nil, err
 	}
 	cons, err := console.New(console.Options{
-		Consent: s.svc, Requests: s.requests, Store: s.st, Key: keys.ConsoleKey, Logger: s.log, Demo: s.cfg.Demo,
+		Consent: s.svc, Requests: s.requests, Store: s.st, Logger: s.log, Demo: s.cfg.Demo,
 	})
 	if err != nil {
 		return nil, err

@@ -105,7 +105,7 @@ func (s *Store) CreateApproval(ctx context.Context, a Approval, entries ...audit
 
 // Approval returns one approval.
 func (s *Store) Approval(ctx context.Context, id string) (Approval, error) {
-	a, err := scanApproval(s.w.QueryRowContext(ctx, s.q(`SELECT `+approvalCols+` FROM approvals WHERE id = ?`), id))
+	a, err := scanApproval(s.r.QueryRowContext(ctx, s.q(`SELECT `+approvalCols+` FROM approvals WHERE id = ?`), id))
 	if err != nil {
 		return Approval{}, fmt.Errorf("approval: %w", mapErr(err))
 	}
@@ -314,6 +314,15 @@ func (s *Store) StreamLedgerEvents(ctx context.Context, from, to time.Time, maxS
 		}
 	}
 	return rows.Err()
+}
+
+// CountApprovals counts the approvals in a state.
+func (s *Store) CountApprovals(ctx context.Context, state string) (int64, error) {
+	var n int64
+	if err := s.r.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM approvals WHERE state = ?`), state).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count approvals: %w", mapErr(err))
+	}
+	return n, nil
 }
 
 // LedgerEvents lists consent-ledger events recorded in [from, to), oldest

@@ -69,6 +69,15 @@ func TestApprovalsContract(t *testing.T) {
 		if err != nil || len(list) != 2 || list[0].ID != "ap_2" {
 			t.Errorf("approvals = %+v, %v", list, err)
 		}
+		counts := map[string]int64{}
+		for _, a := range list {
+			counts[a.State]++
+		}
+		for _, state := range []string{"pending", "approved", "rejected", "executed"} {
+			if n, err := s.CountApprovals(ctx, state); err != nil || n != counts[state] {
+				t.Errorf("CountApprovals(%s) = %d, %v; want %d", state, n, err, counts[state])
+			}
+		}
 	})
 }
 

@@ -70,7 +70,7 @@ func (s *Store) CreateOperator(ctx context.Context, o Operator, entries ...audit
 
 // OperatorByUsername finds an account by its username.
 func (s *Store) OperatorByUsername(ctx context.Context, username string) (Operator, error) {
-	o, err := scanOperator(s.w.QueryRowContext(ctx, s.q(`SELECT `+operatorCols+` FROM operators WHERE username = ?`), username))
+	o, err := scanOperator(s.r.QueryRowContext(ctx, s.q(`SELECT `+operatorCols+` FROM operators WHERE username = ?`), username))
 	if err != nil {
 		return Operator{}, fmt.Errorf("operator: %w", mapErr(err))
 	}
@@ -79,7 +79,7 @@ func (s *Store) OperatorByUsername(ctx context.Context, username string) (Operat
 
 // Operator finds an account by id.
 func (s *Store) Operator(ctx context.Context, id string) (Operator, error) {
-	o, err := scanOperator(s.w.QueryRowContext(ctx, s.q(`SELECT `+operatorCols+` FROM operators WHERE id = ?`), id))
+	o, err := scanOperator(s.r.QueryRowContext(ctx, s.q(`SELECT `+operatorCols+` FROM operators WHERE id = ?`), id))
 	if err != nil {
 		return Operator{}, fmt.Errorf("operator: %w", mapErr(err))
 	}
@@ -102,19 +102,6 @@ func (s *Store) Operators(ctx context.Context) ([]Operator, error) {
 		out = append(out, o)
 	}
 	return out, rows.Err()
-}
-
-func (s *Store) updateOperator(ctx context.Context, op, query string, args []any, entries []audit.Entry) error {
-	return s.Submit(ctx, &Write{Fn: func(ctx context.Context, tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, s.q(query), args...)
-		if err != nil {
-			return fmt.Errorf("%s: %w", op, mapErr(err))
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("%s: %w", op, ErrNotFound)
-		}
-		return nil
-	}, Audit: entries})
 }
 
 // SetOperatorPassword replaces an account's password hash, records who
@@ -235,7 +222,7 @@ func (s *Store) StartSession(ctx context.Context, se Session, g SessionGuard, en
 func (s *Store) SessionByHash(ctx context.Context, hash []byte) (Session, error) {
 	var se Session
 	var created, seen, expires int64
-	err := s.w.QueryRowContext(ctx, s.q(`SELECT token_hash, operator_id, created_at, last_seen, expires_at FROM operator_sessions WHERE token_hash = ?`), hash).
+	err := s.r.QueryRowContext(ctx, s.q(`SELECT token_hash, operator_id, created_at, last_seen, expires_at FROM operator_sessions WHERE token_hash = ?`), hash).
 		Scan(&se.TokenHash, &se.OperatorID, &created, &seen, &expires)
 	if err != nil {
 		return Session{}, fmt.Errorf("session: %w", mapErr(err))

@@ -10,6 +10,8 @@ import (
 	"path"
 	"strings"
 	"time"
+
+	"github.com/custos-privacy/custos/internal/calendar"
 )
 
 // Link is one entry of a page's navigation.
@@ -64,24 +66,17 @@ func Funcs() template.FuncMap {
 			if t.IsZero() {
 				return ""
 			}
-			return t.In(chinaTime).Format("2006-01-02")
+			return t.In(calendar.China).Format("2006-01-02")
 		},
 		"datetime": func(t time.Time) string {
 			if t.IsZero() {
 				return ""
 			}
-			return t.In(chinaTime).Format("2006-01-02 15:04")
+			return t.In(calendar.China).Format("2006-01-02 15:04")
 		},
 		"iso":  func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 		"join": strings.Join,
 		"text": Text,
-		"seq": func(n int) []int {
-			s := make([]int, n)
-			for i := range s {
-				s[i] = i
-			}
-			return s
-		},
 	}
 }
 
@@ -100,9 +95,6 @@ func Text(t map[string]string, lang string) string {
 	}
 	return ""
 }
-
-// chinaTime is the zone dates are shown in: deadlines run on the PRC calendar.
-var chinaTime = time.FixedZone("CST", 8*3600)
 
 // NewRenderer parses every pages/*.html of fsys, each with the shared
 // layout and the package's partials/*.html (if any). A page defines the
@@ -126,6 +118,15 @@ func NewRenderer(fsys fs.FS, cat *Catalog, funcs template.FuncMap, log *slog.Log
 		return nil, err
 	}
 	r := &Renderer{pages: map[string]*template.Template{}, cat: cat, log: log}
+	// The shared error page, unless the package has its own. Built here,
+	// before any request, so that rendering only ever reads the map.
+	errPage, err := base.Clone()
+	if err != nil {
+		return nil, err
+	}
+	if r.pages["error"], err = errPage.New("content").Parse(errorContent); err != nil {
+		return nil, err
+	}
 	for _, f := range files {
 		t, err := base.Clone()
 		if err != nil {
@@ -171,35 +172,16 @@ func (r *Renderer) Render(w http.ResponseWriter, status int, name string, p *Pag
 	w.Write(buf.Bytes())
 }
 
-// Has reports whether the renderer has page name.
-func (r *Renderer) Has(name string) bool { _, ok := r.pages[name]; return ok }
+// errorContent is the body of the shared error page: the alert says what
+// went wrong, a link leads back to the area's start.
+const errorContent = `<p><a href="{{if eq .Area "console"}}/console/{{else}}/privacy/{{end}}">{{.T "error.back"}}</a></p>`
 
-// Error renders the shared error page with a message key.
+// Error renders the error page with status and a message key as its alert.
 func (r *Renderer) Error(w http.ResponseWriter, req *http.Request, p *Page, status int, key string) {
 	if p == nil {
 		p = r.Page(req, Lang(req, ""), "")
 	}
 	p.Title = p.T("error.title")
 	p.Alert = p.T(key)
-	t := r.errorPage()
-	var buf bytes.Buffer
-	if err := t.ExecuteTemplate(&buf, "layout", p); err != nil {
-		r.log.Error("web: render error page", "err", err)
-		http.Error(w, http.StatusText(status), status)
-		return
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	w.Write(buf.Bytes())
-}
-
-func (r *Renderer) errorPage() *template.Template {
-	if t, ok := r.pages["error"]; ok {
-		return t
-	}
-	t := template.Must(template.Must(template.New("layout").Funcs(Funcs()).ParseFS(assets, "templates/*.html")).
-		New("content").Parse(`<p><a href="{{if eq .Area "console"}}/console/{{else}}/privacy/{{end}}">{{.T "error.back"}}</a></p>`))
-	r.pages["error"] = t
-	return t
+	r.Render(w, status, "error", p)
 }

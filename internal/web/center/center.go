@@ -157,22 +157,8 @@ func controllerName(m *manifest.Manifest) manifest.Text {
 	return m.Policy.Title
 }
 
-// txt picks a manifest text in a page language (manifests key "zh" and "en").
-func txt(t manifest.Text, lang string) string {
-	key := "en"
-	if lang == "zh-CN" {
-		key = "zh"
-	}
-	if s := t[key]; s != "" {
-		return s
-	}
-	for _, k := range []string{"zh", "en"} {
-		if s := t[k]; s != "" {
-			return s
-		}
-	}
-	return ""
-}
+// txt picks a manifest text in a page language.
+func txt(t manifest.Text, lang string) string { return web.Text(t, lang) }
 
 // actor is the person using the center, as the services record them. The
 // place is the client's address: rate limits and the audit trail use it.
@@ -206,17 +192,7 @@ func (c *center) fail(w http.ResponseWriter, r *http.Request, p *web.Page, err e
 		c.r.Error(w, r, p, http.StatusInternalServerError, "error.internal")
 		return
 	}
-	status := http.StatusBadRequest
-	switch fe.Kind {
-	case fault.NotFound:
-		status = http.StatusNotFound
-	case fault.Conflict:
-		status = http.StatusConflict
-	case fault.TooMany:
-		status = http.StatusTooManyRequests
-	case fault.Unavailable:
-		status = http.StatusServiceUnavailable
-	}
+	status := fault.Status(fe.Kind)
 	c.log.Info("privacy center: refused", "path", r.URL.Path, "code", fe.Code)
 	key := "err." + fe.Code
 	if !c.r.Catalog().Has(key) {

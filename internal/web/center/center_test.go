@@ -563,7 +563,7 @@ func TestConsents(t *testing.T) {
 			want: &store.ConsentEvent{Purpose: separate, Action: "grant", Method: center.Method, Language: "en", Separate: true}},
 		{name: "guardian for the minor", form: url.Values{"purpose": {ordinary}, "action": {"grant"}, "for": {"demo-1003"}}, status: 303, subject: "demo-1003",
 			want: &store.ConsentEvent{Purpose: ordinary, Action: "grant", Method: "guardian", Language: "en", GuardianID: "demo-1001"}},
-		{name: "not the guardian of a ward come of age", form: url.Values{"purpose": {ordinary}, "action": {"grant"}, "for": {"demo-grown"}}, status: 400, subject: "demo-grown"},
+		{name: "not the guardian of a ward come of age", form: url.Values{"purpose": {ordinary}, "action": {"grant"}, "for": {"demo-grown"}}, status: 422, subject: "demo-grown"},
 		{name: "not the guardian of another adult", form: url.Values{"purpose": {ordinary}, "action": {"withdraw"}, "for": {"demo-1002"}}, status: 403, subject: "demo-1002"},
 		{name: "GPC turns a grant into a withdrawal", form: url.Values{"purpose": {signal}, "action": {"grant"}, "separate": {"yes"}}, hdr: map[string]string{"Sec-GPC": "1"}, status: 303, subject: "demo-1001",
 			want: &store.ConsentEvent{Purpose: signal, Action: "withdraw", Method: center.Method, Language: "en", Signal: "gpc"}},
@@ -797,7 +797,7 @@ func TestRights(t *testing.T) {
 		b := h.browser(t)
 		b.get("/privacy/requests/new?type=access&lang=en")
 		r := b.post("/privacy/requests?lang=en", url.Values{"type": {"access"}, "kind": {"phone"}, "identity": {"12-not-a-phone-13900139000x"}})
-		if r.status != 400 || strings.Contains(r.body, "not-a-phone") || !strings.Contains(r.body, `role="alert"`) {
+		if r.status != 422 || strings.Contains(r.body, "not-a-phone") || !strings.Contains(r.body, `role="alert"`) {
 			t.Errorf("status %d", r.status)
 		}
 	})

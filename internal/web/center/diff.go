@@ -1,6 +1,7 @@
 package center
 
 import (
+	"cmp"
 	"net/http"
 	"slices"
 	"strings"
@@ -74,8 +75,8 @@ func (c *center) policyDiff(w http.ResponseWriter, r *http.Request) {
 	lang := docLang(newM, p.Lang)
 	oldDoc, err1 := policy.Render(oldM, docLang(oldM, lang))
 	newDoc, err2 := policy.Render(newM, lang)
-	if err1 != nil || err2 != nil {
-		c.fail(w, r, p, err1)
+	if err := cmp.Or(err1, err2); err != nil {
+		c.fail(w, r, p, err)
 		return
 	}
 	d.Sections = compareDocs(oldDoc, newDoc)

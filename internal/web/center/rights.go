@@ -154,7 +154,7 @@ func (c *center) submitRequest(w http.ResponseWriter, r *http.Request) {
 				key = "err.generic"
 			}
 			p.Alert = p.T(key)
-			c.renderRequestForm(w, r, p, right, kind, statusOf(fe))
+			c.renderRequestForm(w, r, p, right, kind, fault.Status(fe.Kind))
 			return
 		}
 		c.fail(w, r, p, err)
@@ -165,18 +165,6 @@ func (c *center) submitRequest(w http.ResponseWriter, r *http.Request) {
 	c.save(w, r, s)
 	c.log.Info("privacy center: request received", "request", acc.ID, "type", right)
 	redirect(w, r, "/privacy/requests/"+acc.ID+"/verify")
-}
-
-func statusOf(fe *fault.Error) int {
-	switch fe.Kind {
-	case fault.TooMany:
-		return http.StatusTooManyRequests
-	case fault.NotFound:
-		return http.StatusNotFound
-	case fault.Conflict:
-		return http.StatusConflict
-	}
-	return http.StatusBadRequest
 }
 
 // token is the session's access token for a request, "" when it has none.

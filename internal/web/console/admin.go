@@ -17,35 +17,14 @@ import (
 )
 
 func (c *console) dashboard(w http.ResponseWriter, r *http.Request, s *session) error {
+	ctx := r.Context()
 	d := map[string]any{}
-	if c.opt.Requests != nil {
-		vs, err := c.opt.Requests.List(r.Context(), storeFilterOpen())
-		if err != nil {
-			return err
-		}
-		overdue, soon := 0, 0
-		for _, v := range vs {
-			switch rowOf(v).Class {
-			case "overdue":
-				overdue++
-			case "due-soon":
-				soon++
-			}
-		}
-		d["Open"], d["Overdue"], d["Soon"] = len(vs), overdue, soon
-	}
 	if pv, _, _, err := c.opt.Consent.Policy(); err == nil {
 		d["Policy"] = pv.Version
 	}
-	list, err := c.opt.Store.Approvals(r.Context(), 200)
+	pending, err := c.opt.Store.CountApprovals(ctx, "pending")
 	if err != nil {
 		return err
-	}
-	pending := 0
-	for _, a := range list {
-		if a.State == "pending" {
-			pending++
-		}
 	}
 	d["Pending"] = pending
 	if err := c.pictures(r, s, d); err != nil {
@@ -54,11 +33,13 @@ func (c *console) dashboard(w http.ResponseWriter, r *http.Request, s *session) 
 	return c.render(w, r, s, "dashboard", "console.dashboard.title", d)
 }
 
-// pictures draws the dashboard's charts: consent per purpose over the
-// last 90 days (weekly), requests by state and by days to the deadline.
+// pictures draws the dashboard's charts (consent per purpose over the last
+// 90 days, weekly; requests by state and by days to the deadline) and
+// counts the open, overdue and soon-due requests, from one count query
+// rather than a capped list.
 func (c *console) pictures(r *http.Request, s *session, d map[string]any) error {
 	ctx := r.Context()
-	lang := c.page(r, s, "").Lang
+	lang := web.Lang(r, "zh-CN")
 	_, m, _, err := c.opt.Consent.Policy()
 	if err != nil {
 		return nil // nothing published yet: no pictures
@@ -73,6 +54,9 @@ func (c *console) pictures(r *http.Request, s *session, d map[string]any) error 
 		points[i] = picture.ConsentPoint{At: p.At, Purpose: p.Purpose, Granted: p.Granted, Withdrawn: p.Withdrawn}
 	}
 	d["Consents"] = picture.ConsentChart(points, m, lang)
+	if c.opt.Requests == nil {
+		return nil
+	}
 	counts, err := c.opt.Store.RequestCounts(ctx, dsr.OpenStates)
 	if err != nil {
 		return err
@@ -85,8 +69,20 @@ func (c *console) pictures(r *http.Request, s *session, d map[string]any) error 
 	for _, dc := range counts.OpenDue {
 		due[dc.DueDate] = dc.N
 	}
+	daysLeft := picture.DaysLeft(calendar.FromTime(now), due)
+	var open, overdue, soon int64
+	for days, n := range daysLeft {
+		open += n
+		switch {
+		case days < 0:
+			overdue += n
+		case days <= dueSoonDays:
+			soon += n
+		}
+	}
+	d["Open"], d["Overdue"], d["Soon"] = open, overdue, soon
 	d["States"] = picture.RequestStates(byState, dsr.OpenStates, lang)
-	d["Due"] = picture.RequestDeadlines(picture.DaysLeft(calendar.FromTime(now), due), lang)
+	d["Due"] = picture.RequestDeadlines(daysLeft, lang)
 	return nil
 }
 
@@ -95,7 +91,7 @@ func (c *console) dataflow(w http.ResponseWriter, r *http.Request, s *session) e
 	if err != nil {
 		return c.render(w, r, s, "dataflow", "console.dataflow.title", nil)
 	}
-	return c.render(w, r, s, "dataflow", "console.dataflow.title", picture.FlowMap(m, c.page(r, s, "").Lang))
+	return c.render(w, r, s, "dataflow", "console.dataflow.title", picture.FlowMap(m, web.Lang(r, "zh-CN")))
 }
 
 type versionRow struct {
@@ -117,7 +113,7 @@ func (c *console) versions(r *http.Request) ([]versionRow, error) {
 		pv := pvs[i]
 		var d policy.Diff
 		json.Unmarshal([]byte(pv.Diff), &d)
-		out = append(out, versionRow{Seq: pv.Seq, Version: pv.Version, Published: pv.PublishedAt.In(chinaTime).Format("2006-01-02 15:04"),
+		out = append(out, versionRow{Seq: pv.Seq, Version: pv.Version, Published: pv.PublishedAt.In(calendar.China).Format("2006-01-02 15:04"),
 			Material: pv.Material, Reconsent: pv.Reconsent, Changes: d.Changes})
 	}
 	return out, nil

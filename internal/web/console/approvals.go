@@ -3,8 +3,6 @@ package console
 import (
 	"bufio"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,9 +11,11 @@ import (
 	"time"
 
 	"github.com/custos-privacy/custos/internal/audit"
+	"github.com/custos-privacy/custos/internal/calendar"
 	"github.com/custos-privacy/custos/internal/consent"
 	"github.com/custos-privacy/custos/internal/dsr"
 	"github.com/custos-privacy/custos/internal/fault"
+	"github.com/custos-privacy/custos/internal/ids"
 	"github.com/custos-privacy/custos/internal/store"
 )
 
@@ -77,7 +77,7 @@ func (c *console) approvals(w http.ResponseWriter, r *http.Request, s *session) 
 			rows[i].Done = len(done)
 		}
 	}
-	return c.render(w, r, s, "approvals", "console.approvals.title", map[string]any{"Rows": rows, "Today": now.In(chinaTime).Format("2006-01-02")})
+	return c.render(w, r, s, "approvals", "console.approvals.title", map[string]any{"Rows": rows, "Today": now.In(calendar.China).Format("2006-01-02")})
 }
 
 func (c *console) entry(s *session, action, object string, detail map[string]any) audit.Entry {
@@ -120,12 +120,12 @@ func (c *console) requestApproval(w http.ResponseWriter, r *http.Request, s *ses
 			return invalid("invalid_subjects", "name between 1 and %d subject ids", maxBatch)
 		}
 	case "ledger":
-		from, err1 := time.ParseInLocation("2006-01-02", r.PostFormValue("from"), chinaTime)
-		to, err2 := time.ParseInLocation("2006-01-02", r.PostFormValue("to"), chinaTime)
+		from, err1 := time.ParseInLocation("2006-01-02", r.PostFormValue("from"), calendar.China)
+		to, err2 := time.ParseInLocation("2006-01-02", r.PostFormValue("to"), calendar.China)
 		if err1 != nil || err2 != nil || to.Before(from) {
 			return invalid("invalid_period", "give the period as two dates, the first not after the second")
 		}
-		if today := time.Now().In(chinaTime).Format("2006-01-02"); to.Format("2006-01-02") > today {
+		if today := time.Now().In(calendar.China).Format("2006-01-02"); to.Format("2006-01-02") > today {
 			return invalid("future_period", "the period cannot end after today (%s)", today)
 		}
 		p.From, p.To = from.Format("2006-01-02"), to.Format("2006-01-02")
@@ -133,7 +133,7 @@ func (c *console) requestApproval(w http.ResponseWriter, r *http.Request, s *ses
 		return invalid("invalid_scope", "choose the subjects or the consent ledger for a period")
 	}
 	b, _ := json.Marshal(p)
-	a := store.Approval{ID: newID("ap_"), Kind: kind, Params: string(b), Reason: reason, RequestedBy: s.op.ID, CreatedAt: time.Now()}
+	a := store.Approval{ID: ids.New("ap_"), Kind: kind, Params: string(b), Reason: reason, RequestedBy: s.op.ID, CreatedAt: time.Now()}
 	detail := map[string]any{"kind": kind, "scope": p.Scope, "subjects": len(p.Subjects), "from": p.From, "to": p.To}
 	if err := c.opt.Store.CreateApproval(r.Context(), a, c.entry(s, "approval.request", "approval:"+a.ID, detail)); err != nil {
 		return err
@@ -322,8 +322,8 @@ func (c *console) download(w http.ResponseWriter, r *http.Request, s *session) e
 	case "subjects":
 		count = int64(len(p.Subjects))
 	case "ledger":
-		from, _ = time.ParseInLocation("2006-01-02", p.From, chinaTime)
-		to, _ = time.ParseInLocation("2006-01-02", p.To, chinaTime)
+		from, _ = time.ParseInLocation("2006-01-02", p.From, calendar.China)
+		to, _ = time.ParseInLocation("2006-01-02", p.To, calendar.China)
 		to = to.AddDate(0, 0, 1)
 		if count, maxSeq, err = c.opt.Store.LedgerCount(ctx, from, to); err != nil {
 			return err
@@ -404,10 +404,4 @@ func (c *console) writeExport(ctx context.Context, bw *bufio.Writer, s *session,
 	}
 	_, err := bw.WriteString("}\n")
 	return err
-}
-
-func newID(prefix string) string {
-	b := make([]byte, 10)
-	rand.Read(b)
-	return prefix + hex.EncodeToString(b)
 }

@@ -30,10 +30,7 @@ type Options struct {
 	// Requests is nil when rights requests are disabled (no data keyset).
 	Requests *dsr.Service
 	Store    *store.Store
-	// Key keys the console's session tokens (32 bytes). Sessions are
-	// stored as SHA-256 hashes of 256-bit random tokens, which need no key.
-	Key    []byte
-	Logger *slog.Logger
+	Logger   *slog.Logger
 	// Demo seeds demo operator accounts.
 	Demo bool
 	// Operators tunes sign-in and sessions (tests shorten them).
@@ -182,10 +179,7 @@ func (c *console) session(r *http.Request) (*session, error) {
 func (c *console) fail(w http.ResponseWriter, r *http.Request, s *session, err error) {
 	p := c.page(r, s, "")
 	if fe, ok := fault.As(err); ok && fe.Kind != fault.Internal {
-		status, ok := faultStatus[fe.Kind]
-		if !ok {
-			status = http.StatusBadRequest
-		}
+		status := fault.Status(fe.Kind)
 		p.Title = p.T("error.title")
 		p.Alert = fe.Message
 		c.r.Render(w, status, "problem", p)
@@ -206,12 +200,6 @@ func (c *console) fail(w http.ResponseWriter, r *http.Request, s *session, err e
 		c.log.Error("console", "path", r.URL.Path, "err", err)
 		c.r.Error(w, r, p, http.StatusInternalServerError, "error.internal")
 	}
-}
-
-var faultStatus = map[fault.Kind]int{
-	fault.Invalid: http.StatusUnprocessableEntity, fault.BadRequest: http.StatusBadRequest, fault.NotFound: http.StatusNotFound,
-	fault.Conflict: http.StatusConflict, fault.Unauthorized: http.StatusUnauthorized, fault.Forbidden: http.StatusForbidden,
-	fault.TooLarge: http.StatusRequestEntityTooLarge, fault.TooMany: http.StatusTooManyRequests, fault.Unavailable: http.StatusServiceUnavailable,
 }
 
 // page starts a console page with its navigation for the operator's role.
@@ -280,7 +268,7 @@ func (c *console) signInPage(w http.ResponseWriter, r *http.Request) {
 // (503 when a request gives up waiting).
 func (c *console) signIn(w http.ResponseWriter, r *http.Request) {
 	p := c.page(r, nil, "console.signin.title")
-	if !c.signins.Allow(web.ClientAddr(r), signInLimit, time.Now()) {
+	if !c.signins.Allow(ratelimit.Client(web.ClientAddr(r)), signInLimit, time.Now()) {
 		w.Header().Set("Retry-After", "900")
 		p.Alert = p.T("console.signin.toomany")
 		c.r.Render(w, http.StatusTooManyRequests, "signin", p)

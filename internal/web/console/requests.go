@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/custos-privacy/custos/internal/calendar"
 	"github.com/custos-privacy/custos/internal/dsr"
 	"github.com/custos-privacy/custos/internal/fault"
 	"github.com/custos-privacy/custos/internal/manifest"
@@ -12,6 +13,10 @@ import (
 )
 
 var errNoRequests = fault.New(fault.Unavailable, "requests_disabled", "rights requests are disabled on this server (no data keyset)")
+
+// dueSoonDays is how many days before its deadline a request is shown
+// as due soon.
+const dueSoonDays = 3
 
 // row is one request in the queue.
 type row struct {
@@ -23,19 +28,17 @@ type row struct {
 
 func rowOf(v dsr.View) row {
 	rw := row{View: v}
-	if d, err := time.ParseInLocation("2006-01-02", v.DueDate, chinaTime); err == nil {
+	if d, err := time.ParseInLocation("2006-01-02", v.DueDate, calendar.China); err == nil {
 		rw.DueAt = d.AddDate(0, 0, 1)
 	}
 	switch {
 	case v.DaysLeft < 0:
 		rw.Class = "overdue"
-	case v.DaysLeft <= 3:
+	case v.DaysLeft <= dueSoonDays:
 		rw.Class = "due-soon"
 	}
 	return rw
 }
-
-var chinaTime = time.FixedZone("CST", 8*3600)
 
 func (c *console) queue(w http.ResponseWriter, r *http.Request, s *session) error {
 	if c.opt.Requests == nil {
@@ -177,5 +180,3 @@ func (c *console) ack(w http.ResponseWriter, r *http.Request, s *session) error 
 		return err
 	}, "acknowledged")(w, r, s)
 }
-
-func storeFilterOpen() store.RequestFilter { return store.RequestFilter{Limit: 500} }
