@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -54,6 +55,9 @@ type API struct {
 	metrics *metrics
 	routes  []route
 	mux     *http.ServeMux
+	// banners caches the banner configuration per policy version and
+	// language (see currentBanner).
+	banners sync.Map
 }
 
 // route is one entry of the route table.

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"regexp"
 	"slices"
@@ -321,16 +322,33 @@ func bannerLanguage(m *manifest.Manifest, asked string) string {
 	return m.Policy.Prevailing
 }
 
-// currentBanner is the configuration for the policy in force.
-func (a *API) currentBanner(lang string) (BannerConfig, *check.Policy, error) {
-	_, m, pol, err := a.svc.Policy()
+// banner is the banner's configuration for one policy version and
+// language, with the manifest and rules it was built from and its JSON.
+type banner struct {
+	cfg  BannerConfig
+	m    *manifest.Manifest
+	pol  *check.Policy
+	body []byte
+	etag string
+}
+
+// currentBanner is the configuration for the policy in force. It depends
+// only on the version and the language, so it is built once for each and
+// kept: the banner is fetched on every page view of every site using it.
+// Only the versions in force are kept.
+func (a *API) currentBanner(lang string) (*banner, error) {
+	pv, m, pol, err := a.svc.Policy()
 	if err != nil {
-		return BannerConfig{}, nil, err
+		return nil, err
 	}
 	lang = bannerLanguage(m, lang)
+	key := fmt.Sprintf("%d\x00%s", pv.Seq, lang)
+	if b, ok := a.banners.Load(key); ok {
+		return b.(*banner), nil
+	}
 	cfg, err := bannerOf(m, pol, nil, lang)
 	if err != nil {
-		return BannerConfig{}, nil, err
+		return nil, err
 	}
 	var purposes []string
 	for _, c := range cfg.Notice.Categories {
@@ -339,23 +357,33 @@ func (a *API) currentBanner(lang string) (BannerConfig, *check.Policy, error) {
 		}
 	}
 	if cfg.ConsentVersions, err = a.svc.ConsentVersions(purposes); err != nil {
-		return BannerConfig{}, nil, err
+		return nil, err
 	}
-	return cfg, pol, nil
+	body, err := json.Marshal(cfg)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(body)
+	b := &banner{cfg: cfg, m: m, pol: pol, body: body, etag: `"` + hex.EncodeToString(sum[:16]) + `"`}
+	// Entries of earlier versions are dropped as a new one is cached.
+	prefix := fmt.Sprintf("%d\x00", pv.Seq)
+	a.banners.Range(func(k, _ any) bool {
+		if !strings.HasPrefix(k.(string), prefix) {
+			a.banners.Delete(k)
+		}
+		return true
+	})
+	a.banners.Store(key, b)
+	return b, nil
 }
 
 func (a *API) bannerConfig(w http.ResponseWriter, r *http.Request, _ consent.Actor) error {
 	corsHeaders(w)
-	cfg, _, err := a.currentBanner(r.URL.Query().Get("lang"))
+	b, err := a.currentBanner(r.URL.Query().Get("lang"))
 	if err != nil {
 		return err
 	}
-	body, err := json.Marshal(cfg)
-	if err != nil {
-		return err
-	}
-	sum := sha256.Sum256(body)
-	etag := `"` + hex.EncodeToString(sum[:16]) + `"`
+	body, etag := b.body, b.etag
 	h := w.Header()
 	h.Set("ETag", etag)
 	// Short: a new policy version must reach banners soon; revalidation is cheap.
@@ -396,10 +424,11 @@ func (a *API) recordBannerConsent(w http.ResponseWriter, r *http.Request, who co
 	if in.Language != "zh-CN" && in.Language != "en" {
 		return fault.New(fault.Invalid, "invalid_language", "language must be zh-CN or en").At("language")
 	}
-	cfg, pol, err := a.currentBanner(in.Language)
+	b, err := a.currentBanner(in.Language)
 	if err != nil {
 		return err
 	}
+	cfg, pol := b.cfg, b.pol
 	if cfg.Language != in.Language {
 		return fault.New(fault.Invalid, "invalid_language", "the policy is not published in this language").At("language")
 	}
@@ -443,10 +472,7 @@ func (a *API) recordBannerConsent(w http.ResponseWriter, r *http.Request, who co
 	if r.Header.Get("DNT") == "1" {
 		signals = append(signals, consent.SignalDNT)
 	}
-	_, m, _, err := a.svc.Policy()
-	if err != nil {
-		return err
-	}
+	m := b.m
 	// Categories holding purposes a browser opt-out signal covers are
 	// refused without asking, whatever the request says.
 	optOut := slices.Contains(signals, consent.SignalGPC) && (m.Cookies == nil || m.Cookies.GPC != "ignore") ||

@@ -357,3 +357,14 @@ func TestBannerRateLimit(t *testing.T) {
 		t.Errorf("GET after the limit: %d", w.Code)
 	}
 }
+
+// BenchmarkBannerConfig is the banner's configuration as every page view
+// of every site using the banner fetches it.
+func BenchmarkBannerConfig(b *testing.B) {
+	e := newEnv(b, slog.LevelWarn, nil)
+	for b.Loop() {
+		if rec := e.do(b, "GET", "/v1/public/banner?lang=zh-CN", "", "", nil); rec.Code != 200 {
+			b.Fatalf("status %d", rec.Code)
+		}
+	}
+}
