@@ -793,6 +793,19 @@ func TestRights(t *testing.T) {
 			t.Errorf("download without the access token: status %d", r.status)
 		}
 	})
+	t.Run("a deceased person's relative is sent to a person, not a form", func(t *testing.T) {
+		b := h.browser(t)
+		r := b.get("/privacy/requests?lang=en")
+		if !strings.Contains(r.body, "which our staff check") || !strings.Contains(r.body, `<ul data-right="deceased">`) {
+			t.Errorf("the rights page does not say how a relative asks:\n%s", excerpt(r.body))
+		}
+		if strings.Contains(r.body, "type=deceased") {
+			t.Error("the rights page offers a form a one-time code cannot verify")
+		}
+		if r := b.get("/privacy/requests/new?type=deceased&lang=en"); r.status != 404 {
+			t.Errorf("form for a deceased person's relative: status %d, want 404", r.status)
+		}
+	})
 	t.Run("an invalid identity is not echoed", func(t *testing.T) {
 		b := h.browser(t)
 		b.get("/privacy/requests/new?type=access&lang=en")

@@ -186,6 +186,7 @@ var messages = web.Messages{
 	"right.explain_automated_decision": {"zh-CN": "要求解释自动化决策", "en": "Explain an automated decision"},
 	"right.explain_rules":              {"zh-CN": "要求解释处理规则", "en": "Explain the processing rules"},
 	"right.complaint":                  {"zh-CN": "投诉", "en": "Complaint"},
+	"rights.deceased_contact":          {"zh-CN": "近亲属需提供与已故者关系的证明，由我们的工作人员核实，无法在线验证。请通过以下方式联系我们：", "en": "A relative must show their relationship to the deceased, which our staff check; it cannot be verified online. Please contact us:"},
 	"right.deceased":                   {"zh-CN": "近亲属行使已故者的权利", "en": "A relative acting for a deceased person"},
 	"request.title":                    {"zh-CN": "提出请求", "en": "Make a request"},
 	"request.title_for":                {"zh-CN": "提出请求：%s", "en": "Make a request: %s"},

@@ -24,7 +24,13 @@ type rightView struct {
 	Jurisdictions []jurisdictionView
 	// Purposes are offered for withdraw_consent and objection.
 	Purposes []purposeState
+	// Contact, when set, replaces the form: a relative acting for a
+	// deceased person is not the person on file, so a one-time code cannot
+	// verify them; their evidence is checked by a person.
+	Contact []contactView
 }
+
+type contactView struct{ Kind, Value, Label string }
 
 type jurisdictionView struct{ ID, Name string }
 
@@ -52,12 +58,15 @@ func offered(m *manifest.Manifest, lang string) []rightView {
 		all = append(all, j.ID)
 	}
 	for _, o := range m.Rights.Offered {
-		if o.Right == "deceased" {
-			continue // a relative's request needs evidence an operator checks
-		}
 		i := slices.IndexFunc(out, func(v rightView) bool { return v.Right == o.Right })
 		if i < 0 {
-			out = append(out, rightView{Right: o.Right, How: txt(o.How, lang), Conditions: txt(o.Conditions, lang)})
+			rv := rightView{Right: o.Right, How: txt(o.How, lang), Conditions: txt(o.Conditions, lang)}
+			if o.Right == "deceased" {
+				for _, ch := range m.Contact.Channels {
+					rv.Contact = append(rv.Contact, contactView{Kind: ch.Kind, Value: ch.Value, Label: txt(ch.Label, lang)})
+				}
+			}
+			out = append(out, rv)
 			i = len(out) - 1
 		}
 		js := o.Jurisdictions
@@ -116,6 +125,10 @@ func (c *center) renderRequestForm(w http.ResponseWriter, r *http.Request, p *we
 		return
 	}
 	rv := rights[i]
+	if rv.Contact != nil {
+		c.r.Error(w, r, p, http.StatusNotFound, "err.right_not_offered")
+		return
+	}
 	if right == "withdraw_consent" || right == "objection" {
 		_, _, pol, _ := c.opt.Consent.Policy()
 		for _, mp := range m.Purposes {

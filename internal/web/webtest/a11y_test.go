@@ -18,7 +18,7 @@ func TestPagesAccessible(t *testing.T) {
 	d := webtest.Demo(t)
 	ctx := webtest.Browser(t)
 	public := []string{
-		"/privacy/", "/privacy/policy", "/privacy/versions", "/privacy/rights",
+		"/privacy/", "/privacy/policy", "/privacy/policy/versions", "/privacy/policy/diff", "/privacy/requests",
 		"/privacy/requests/new?type=access", "/privacy/signin", "/console/signin",
 	}
 	console := []string{
@@ -51,6 +51,14 @@ func TestPagesAccessible(t *testing.T) {
 				u := d.URL + path + sep + "lang=" + lang
 				if err := chromedp.Run(ctx, chromedp.Navigate(u), chromedp.WaitReady("main")); err != nil {
 					t.Fatalf("%s: %v", u, err)
+				}
+				var h1 string
+				if err := chromedp.Run(ctx, chromedp.Text("h1", &h1)); err != nil {
+					t.Fatal(err)
+				}
+				if h1 == "Something went wrong" || h1 == "出错了" {
+					t.Errorf("%s: an error page, not the page to audit", u)
+					continue
 				}
 				webtest.Audit(t, ctx, fmt.Sprintf("%s %s %s", size.name, lang, path))
 			}
