@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/custos-privacy/custos/internal/ids"
+	"maps"
 	"math/big"
 	"slices"
 	"strings"
@@ -234,19 +235,14 @@ func (s *Service) SubmitPublic(ctx context.Context, a consent.Actor, in Input) (
 	code := newCode()
 	otp := store.OTP{RequestID: r.ID, CodeHash: s.codeHash(r.ID, code), ExpiresAt: now.Add(s.opt.CodeTTL), CreatedAt: now}
 	also := []store.TxFn{}
-	if subjectID, err := s.st.SubjectByIdentity(ctx, hash); err == nil {
-		if addr, ok := s.address(ctx, subjectID, in.Identity.Kind, hash); ok {
-			otp.IdentityHash = hash
-			d, err := notify.NewDelivery(s.opt.Sealer, channelOf(in.Identity.Kind), addr, "otp", in.Language,
-				map[string]string{"code": code, "minutes": fmt.Sprint(int(s.opt.CodeTTL.Minutes())), "request": r.ID})
-			if err != nil {
-				return Accepted{}, err
-			}
-			d.Subject, d.Request = subjectID, r.ID
-			also = append(also, s.st.OutboxFn(d))
-		}
-	} else if !errors.Is(err, store.ErrNotFound) {
+	d, ok, err := s.CodeDelivery(ctx, in.Identity.Kind, hash, code, in.Language, s.opt.CodeTTL, map[string]string{"request": r.ID})
+	if err != nil {
 		return Accepted{}, err
+	}
+	if ok {
+		otp.IdentityHash = hash
+		d.Request = r.ID
+		also = append(also, s.st.OutboxFn(d))
 	}
 	also = append(also, s.st.PutOTPFn(otp))
 	ev := store.RequestEvent{RequestID: r.ID, At: now, Actor: a.ID, From: "", To: StateAwaitingVerification, Note: "received from the public"}
@@ -298,6 +294,36 @@ func (s *Service) contact(ctx context.Context, subjectID string) (channel, addr 
 	}
 	return "", "", false
 }
+
+// CodeDelivery prepares the message carrying a one-time code to the
+// identity of this kind and keyed hash, when it is on file with its value
+// kept (ok false otherwise: no code can be sent, and the caller answers
+// as if one had been). The delivery names the subject; vars add to the
+// template's code and minutes.
+func (s *Service) CodeDelivery(ctx context.Context, kind string, hash []byte, code, lang string, ttl time.Duration, vars map[string]string) (notify.Delivery, bool, error) {
+	subjectID, err := s.st.SubjectByIdentity(ctx, hash)
+	if errors.Is(err, store.ErrNotFound) {
+		return notify.Delivery{}, false, nil
+	}
+	if err != nil {
+		return notify.Delivery{}, false, err
+	}
+	addr, ok := s.address(ctx, subjectID, kind, hash)
+	if !ok {
+		return notify.Delivery{}, false, nil
+	}
+	v := map[string]string{"code": code, "minutes": fmt.Sprint(int(ttl.Minutes()))}
+	maps.Copy(v, vars)
+	d, err := notify.NewDelivery(s.opt.Sealer, channelOf(kind), addr, "otp", lang, v)
+	if err != nil {
+		return notify.Delivery{}, false, err
+	}
+	d.Subject = subjectID
+	return d, true, nil
+}
+
+// NewCode is a random six-digit one-time code.
+func NewCode() string { return newCode() }
 
 func newCode() string {
 	n, _ := rand.Int(rand.Reader, big.NewInt(1_000_000))

@@ -7,17 +7,14 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
-	"fmt"
-	"math/big"
 	"net/http"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/custos-privacy/custos/internal/dsr"
 	"github.com/custos-privacy/custos/internal/identity"
-	"github.com/custos-privacy/custos/internal/notify"
 	"github.com/custos-privacy/custos/internal/ratelimit"
-	"github.com/custos-privacy/custos/internal/store"
 )
 
 // Sign-in follows the public rights intake: a six-digit code goes to an
@@ -113,11 +110,6 @@ func randomID() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-func newCode() string {
-	n, _ := rand.Int(rand.Reader, big.NewInt(1_000_000))
-	return fmt.Sprintf("%06d", n.Int64())
-}
-
 type signinData struct {
 	Kind, Next string
 	Error      string
@@ -167,7 +159,7 @@ func (c *center) signinStart(w http.ResponseWriter, r *http.Request) {
 		c.r.Render(w, http.StatusTooManyRequests, "signin", p)
 		return
 	}
-	code := newCode()
+	code := dsr.NewCode()
 	subject, err := c.sendCode(r.Context(), kind, hash, code, p.Lang)
 	if err != nil {
 		c.fail(w, r, p, err)
@@ -184,43 +176,18 @@ func (c *center) signinStart(w http.ResponseWriter, r *http.Request) {
 // value, and returns the subject ("" otherwise). It takes about the same
 // steps either way; the answer the person sees does not depend on it.
 func (c *center) sendCode(ctx context.Context, kind string, hash []byte, code, lang string) (string, error) {
-	subjectID, err := c.opt.Store.SubjectByIdentity(ctx, hash)
-	if errors.Is(err, store.ErrNotFound) {
-		return "", nil
+	if c.opt.Requests == nil {
+		return "", nil // no data keyset: kept values cannot be opened
 	}
-	if err != nil {
+	d, ok, err := c.opt.Requests.CodeDelivery(ctx, kind, hash, code, lang, codeTTL, nil)
+	if err != nil || !ok {
 		return "", err
 	}
-	sub, err := c.opt.Store.Subject(ctx, subjectID)
-	if err != nil {
+	if err := c.opt.Store.Outbox().Enqueue(ctx, d); err != nil {
 		return "", err
 	}
-	for _, idn := range sub.Identities {
-		if idn.Kind != kind || !hmac.Equal(idn.Hash, hash) || len(idn.Sealed) == 0 {
-			continue
-		}
-		raw, err := c.opt.Sealer.Open(idn.Sealed, []byte(subjectID+"\x00"+kind))
-		if err != nil {
-			return "", err
-		}
-		ch := notify.ChannelEmail
-		if kind == "phone" {
-			ch = notify.ChannelSMS
-		}
-		d, err := notify.NewDelivery(c.opt.Sealer, ch, string(raw), "otp", lang,
-			map[string]string{"code": code, "minutes": fmt.Sprint(int(codeTTL.Minutes()))})
-		if err != nil {
-			return "", err
-		}
-		d.Subject = subjectID
-		if err := c.opt.Store.Outbox().Enqueue(ctx, d); err != nil {
-			return "", err
-		}
-		c.log.Info("privacy center: sign-in code queued", "subject", subjectID, "channel", ch)
-		return subjectID, nil
-	}
-	// On file but its value was not kept: no code can be sent.
-	return "", nil
+	c.log.Info("privacy center: sign-in code queued", "subject", d.Subject, "channel", d.Channel)
+	return d.Subject, nil
 }
 
 func (c *center) signinCodeForm(w http.ResponseWriter, r *http.Request) {
