@@ -8,6 +8,7 @@ import (
 
 	"github.com/custos-privacy/custos/internal/check"
 	"github.com/custos-privacy/custos/internal/consent"
+	"github.com/custos-privacy/custos/internal/manifest"
 	"github.com/custos-privacy/custos/internal/store"
 	"github.com/custos-privacy/custos/internal/web"
 )
@@ -88,7 +89,7 @@ func (c *center) showConsents(w http.ResponseWriter, r *http.Request, p *web.Pag
 		return false
 	}
 	d := consentsData{Version: v.Version, NoticeHash: hash, GPC: gpc(r), GPCHonour: m.Cookies == nil || m.Cookies.GPC != "ignore"}
-	self, err := c.ledger(r, subject, pol, p.Lang)
+	self, err := c.ledger(r, subject, m, pol, p.Lang)
 	if err != nil {
 		c.signedOut(w, r, p, err)
 		return false
@@ -100,7 +101,7 @@ func (c *center) showConsents(w http.ResponseWriter, r *http.Request, p *web.Pag
 		return false
 	}
 	for _, id := range wards {
-		lv, err := c.ledger(r, id, pol, p.Lang)
+		lv, err := c.ledger(r, id, m, pol, p.Lang)
 		if err != nil {
 			continue // erased meanwhile
 		}
@@ -126,12 +127,12 @@ func (c *center) signedOut(w http.ResponseWriter, r *http.Request, p *web.Page, 
 }
 
 // ledger reads a subject's current consents from the ledger.
-func (c *center) ledger(r *http.Request, subject string, pol *check.Policy, lang string) (ledgerView, error) {
+// m and pol are the manifest and rules of one policy version, the page's.
+func (c *center) ledger(r *http.Request, subject string, m *manifest.Manifest, pol *check.Policy, lang string) (ledgerView, error) {
 	sub, states, err := c.opt.Store.SubjectState(r.Context(), subject)
 	if err != nil {
 		return ledgerView{}, err
 	}
-	m := c.manifest()
 	byPurpose := map[string]store.ConsentState{}
 	for _, st := range states {
 		byPurpose[st.Purpose] = st
