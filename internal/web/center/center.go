@@ -69,7 +69,7 @@ func New(opt Options) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &center{opt: opt, log: opt.Logger.With("component", "privacy_center"), r: r, signins: newSignins(), limits: ratelimit.New(time.Hour)}
+	c := &center{opt: opt, log: opt.Logger.With("component", "privacy_center"), r: r, signins: &signins{st: opt.Store, key: opt.Key}, limits: ratelimit.New(time.Hour)}
 	mux := http.NewServeMux()
 	c.routes(mux)
 	deny := http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {

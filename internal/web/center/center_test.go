@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -55,8 +57,11 @@ func (s *syncBuffer) String() string {
 // harness is the privacy center built on a running demo server's services,
 // with its log captured, served by httptest.
 type harness struct {
-	d     *webtest.DemoServer
-	url   string
+	d   *webtest.DemoServer
+	url string
+	// url2 is a second privacy-center instance on the same database, as
+	// behind a load balancer.
+	url2  string
 	logs  *syncBuffer
 	read  map[string]int // codes read per address
 	codes []string       // every code read
@@ -83,17 +88,20 @@ func newHarness(t *testing.T) *harness {
 	}
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	h, err := center.New(center.Options{Consent: d.Server.Service(), Requests: d.Server.Requests(), Store: d.Server.Store(),
-		Hasher: keys.Hasher, Sealer: keys.Sealer, Key: keys.CenterKey, Logger: log})
-	if err != nil {
-		t.Fatal(err)
+	instance := func() string {
+		h, err := center.New(center.Options{Consent: d.Server.Service(), Requests: d.Server.Requests(), Store: d.Server.Store(),
+			Hasher: keys.Hasher, Sealer: keys.Sealer, Key: keys.CenterKey, Logger: log})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("/static/", web.Static())
+		mux.Handle("/privacy/", h)
+		srv := httptest.NewServer(web.Secure(mux))
+		t.Cleanup(srv.Close)
+		return srv.URL
 	}
-	mux := http.NewServeMux()
-	mux.Handle("/static/", web.Static())
-	mux.Handle("/privacy/", h)
-	srv := httptest.NewServer(web.Secure(mux))
-	t.Cleanup(srv.Close)
-	return &harness{d: d, url: srv.URL, logs: logs, read: map[string]int{}}
+	return &harness{d: d, url: instance(), url2: instance(), logs: logs, read: map[string]int{}}
 }
 
 // codesTo lists the one-time codes the outbox file holds for addr, oldest first.
@@ -224,6 +232,56 @@ func excerpt(s string) string {
 }
 
 // signIn signs b in with addr and returns the consent page.
+// TestSignInAcrossInstances: a sign-in started on one instance is
+// finished on another, as behind a load balancer without sticky sessions;
+// and its attempts count across instances.
+func TestSignInAcrossInstances(t *testing.T) {
+	h := newHarness(t)
+	a := h.browser(t)
+	a.get("/privacy/signin?lang=en")
+	a.follow(a.post("/privacy/signin?lang=en", url.Values{"kind": {"email"}, "identity": {"lin.wei@example.com"}, "next": {"/privacy/consents"}}))
+	code := h.code(t, "lin.wei@example.com")
+	// The same browser (cookies are per host, not per port), the other instance.
+	b := &browser{t: t, base: h.url2, c: a.c}
+	b.get("/privacy/signin/code?lang=en")
+	wrong := fmt.Sprintf("%06d", (mustAtoi(t, code)+1)%1_000_000)
+	for range 4 {
+		if r := b.post("/privacy/signin/code?lang=en", url.Values{"code": {wrong}, "next": {"/privacy/consents"}}); r.status != 400 {
+			t.Fatalf("wrong code: status %d", r.status)
+		}
+	}
+	// Four wrong on instance B and the fifth try on instance A is the last.
+	if r := a.follow(a.post("/privacy/signin/code?lang=en", url.Values{"code": {code}, "next": {"/privacy/consents"}})); r.status != 200 || !strings.Contains(r.body, `data-subject="demo-1001"`) {
+		t.Fatalf("the right code on the other instance: status %d\n%s", r.status, excerpt(r.body))
+	}
+
+	// A fresh sign-in: five wrong codes spread over both instances end it.
+	a.follow(a.post("/privacy/signout?lang=en", url.Values{}))
+	a.get("/privacy/signin?lang=en")
+	a.follow(a.post("/privacy/signin?lang=en", url.Values{"kind": {"email"}, "identity": {"lin.wei@example.com"}, "next": {"/privacy/consents"}}))
+	code = h.code(t, "lin.wei@example.com")
+	wrong = fmt.Sprintf("%06d", (mustAtoi(t, code)+1)%1_000_000)
+	for i := range 5 {
+		c := a
+		if i%2 == 1 {
+			c = b
+		}
+		c.post("/privacy/signin/code?lang=en", url.Values{"code": {wrong}, "next": {"/privacy/consents"}})
+	}
+	if r := b.post("/privacy/signin/code?lang=en", url.Values{"code": {code}, "next": {"/privacy/consents"}}); r.status == 303 {
+		t.Error("the right code still worked after five wrong ones across two instances")
+	}
+}
+
+func mustAtoi(t *testing.T, s string) int {
+	t.Helper()
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
 func (h *harness) signIn(t *testing.T, b *browser, kind, addr string) reply {
 	t.Helper()
 	b.get("/privacy/signin?lang=en")

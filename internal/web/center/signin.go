@@ -9,12 +9,12 @@ import (
 	"errors"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/custos-privacy/custos/internal/dsr"
 	"github.com/custos-privacy/custos/internal/identity"
 	"github.com/custos-privacy/custos/internal/ratelimit"
+	"github.com/custos-privacy/custos/internal/store"
 )
 
 // Sign-in follows the public rights intake: a six-digit code goes to an
@@ -29,51 +29,26 @@ const (
 	verifyPerAddr = 10 * maxAttempts
 )
 
-// challenge is a sign-in waiting for its code. Challenges for unknown
-// identities are kept too, with no subject, so that they fail the same way.
-type challenge struct {
-	subject  string
-	codeHash []byte
-	expires  time.Time
-	attempts int
-}
-
-// signins holds pending sign-ins in memory: they live minutes, and losing
-// them on a restart only means asking for a new code.
+// signins keeps pending sign-ins in the database, so that the code can
+// be entered on whichever instance the next request reaches. Codes are
+// stored as HMACs under the center's key.
 type signins struct {
-	mu  sync.Mutex
-	m   map[string]*challenge
+	st  *store.Store
 	key []byte
-}
-
-func newSignins() *signins {
-	k := make([]byte, 32)
-	rand.Read(k)
-	return &signins{m: map[string]*challenge{}, key: k}
 }
 
 func (s *signins) hash(id, code string) []byte {
 	m := hmac.New(sha256.New, s.key)
-	m.Write([]byte(id + "\x00" + code))
+	m.Write([]byte("custos center sign-in code\x00" + id + "\x00" + code))
 	return m.Sum(nil)
 }
 
-func (s *signins) add(subject, code string, now time.Time) string {
+// add records a sign-in for subject ("" when the identity is not on
+// file, so that it fails like a wrong code) and returns its id.
+func (s *signins) add(ctx context.Context, subject, code string, now time.Time) (string, error) {
 	id := randomID()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.m) > 10000 {
-		for k, ch := range s.m {
-			if now.After(ch.expires) {
-				delete(s.m, k)
-			}
-		}
-	}
-	if len(s.m) > 100000 {
-		clear(s.m) // under a flood, forget rather than grow
-	}
-	s.m[id] = &challenge{subject: subject, codeHash: s.hash(id, code), expires: now.Add(codeTTL)}
-	return id
+	err := s.st.PutSignin(ctx, store.Signin{ID: id, SubjectID: subject, CodeHash: s.hash(id, code), ExpiresAt: now.Add(codeTTL), CreatedAt: now})
+	return id, err
 }
 
 var (
@@ -82,26 +57,28 @@ var (
 	errNoChallenge = errors.New("no sign-in in progress")
 )
 
-// verify checks a code: every attempt counts before the constant-time
-// comparison, and the challenge ends after maxAttempts wrong ones.
-func (s *signins) verify(id, code string, now time.Time) (string, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ch, ok := s.m[id]
-	if !ok {
+// verify checks a code: every attempt is counted in the database before
+// the constant-time comparison, and the sign-in ends after maxAttempts
+// wrong ones or on success.
+func (s *signins) verify(ctx context.Context, id, code string, now time.Time) (string, error) {
+	si, err := s.st.SigninAttempt(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
 		return "", errNoChallenge
 	}
-	ch.attempts++
-	if ch.attempts > maxAttempts {
-		delete(s.m, id)
-		return "", errTooManyTry
+	if err != nil {
+		return "", err
 	}
-	good := hmac.Equal(ch.codeHash, s.hash(id, code))
-	if !good || now.After(ch.expires) || ch.subject == "" {
+	if si.Attempts > maxAttempts {
+		return "", errors.Join(errTooManyTry, s.st.DeleteSignin(ctx, id))
+	}
+	good := hmac.Equal(si.CodeHash, s.hash(id, code))
+	if !good || now.After(si.ExpiresAt) || si.SubjectID == "" {
 		return "", errBadCode
 	}
-	delete(s.m, id)
-	return ch.subject, nil
+	if err := s.st.DeleteSignin(ctx, id); err != nil {
+		return "", err
+	}
+	return si.SubjectID, nil
 }
 
 func randomID() string {
@@ -167,7 +144,10 @@ func (c *center) signinStart(w http.ResponseWriter, r *http.Request) {
 	}
 	s := c.session(r)
 	s.Subject = ""
-	s.Challenge = c.signins.add(subject, code, now)
+	if s.Challenge, err = c.signins.add(r.Context(), subject, code, now); err != nil {
+		c.fail(w, r, p, err)
+		return
+	}
 	c.save(w, r, s)
 	redirect(w, r, "/privacy/signin/code?next="+urlQueryEscape(data.Next))
 }
@@ -215,7 +195,7 @@ func (c *center) signinVerify(w http.ResponseWriter, r *http.Request) {
 		c.r.Render(w, http.StatusTooManyRequests, "signin_code", p)
 		return
 	}
-	subject, err := c.signins.verify(s.Challenge, strings.TrimSpace(r.PostFormValue("code")), time.Now())
+	subject, err := c.signins.verify(r.Context(), s.Challenge, strings.TrimSpace(r.PostFormValue("code")), time.Now())
 	switch {
 	case errors.Is(err, errTooManyTry), errors.Is(err, errNoChallenge):
 		s.Challenge = ""
@@ -225,11 +205,14 @@ func (c *center) signinVerify(w http.ResponseWriter, r *http.Request) {
 		p.Data = signinData{Kind: "email", Next: next, Available: true}
 		c.r.Render(w, http.StatusBadRequest, "signin", p)
 		return
-	case err != nil:
+	case errors.Is(err, errBadCode):
 		c.log.Info("privacy center: sign-in code refused")
 		p.Alert = p.T("err.invalid_code")
 		p.Data = signinData{Next: next}
 		c.r.Render(w, http.StatusBadRequest, "signin_code", p)
+		return
+	case err != nil:
+		c.fail(w, r, p, err)
 		return
 	}
 	// A sign-in starts the session's lifetime afresh.
