@@ -51,6 +51,9 @@ type Store interface {
 	AppendAudit(ctx context.Context, entries ...audit.Entry) error
 }
 
+// DefaultIdle is how long a session lasts unused, unless Options say.
+const DefaultIdle = 30 * time.Minute
+
 // Options tune sign-in and sessions; zero values take the defaults.
 type Options struct {
 	Params      Params
@@ -109,7 +112,7 @@ func New(st Store, opt Options) (*Service, error) {
 		opt.Lockout = 15 * time.Minute
 	}
 	if opt.Idle <= 0 {
-		opt.Idle = 30 * time.Minute
+		opt.Idle = DefaultIdle
 	}
 	if opt.Absolute <= 0 {
 		opt.Absolute = 12 * time.Hour

@@ -27,6 +27,7 @@ import (
 	"github.com/custos-privacy/custos/internal/dsr"
 	"github.com/custos-privacy/custos/internal/identity"
 	"github.com/custos-privacy/custos/internal/notify"
+	"github.com/custos-privacy/custos/internal/operator"
 	"github.com/custos-privacy/custos/internal/propagate"
 	"github.com/custos-privacy/custos/internal/receipt"
 	"github.com/custos-privacy/custos/internal/seal"
@@ -302,6 +303,7 @@ func (s *Server) Serve(ctx context.Context, ready func(addr string)) error {
 	}
 	go s.svc.Run(ctx, s.cfg.PollInterval)
 	go s.reloadOnHangup(ctx)
+	go s.sweepSessions(ctx)
 	if s.dispatcher != nil {
 		go s.dispatcher.Run(ctx, 2*time.Second)
 		go s.runDue(ctx)
@@ -368,6 +370,27 @@ func (s *Server) runDue(ctx context.Context) {
 				s.log.Error("scheduled cancellations failed", "err", err)
 			} else if n > 0 {
 				s.log.Info("scheduled cancellations carried out", "count", n)
+			}
+		}
+	}
+}
+
+// sweepSessions deletes console sessions that have ended, every few
+// minutes: an ended session is refused when used, but one never used
+// again would otherwise stay in the table.
+func (s *Server) sweepSessions(ctx context.Context) {
+	t := time.NewTicker(5 * time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			now := time.Now()
+			if n, err := s.st.DeleteExpiredSessions(ctx, now, now.Add(-operator.DefaultIdle)); err != nil {
+				s.log.Error("sweeping console sessions failed", "err", err)
+			} else if n > 0 {
+				s.log.Info("ended console sessions removed", "count", n)
 			}
 		}
 	}
