@@ -41,8 +41,11 @@ type Options struct {
 	Logger       *slog.Logger
 	Registry     *prometheus.Registry
 	MaxBodyBytes int64
-	TrustProxy   bool
-	Version      string
+	// BannerOrigins are the sites whose pages may record consents through
+	// the banner (scheme://host[:port]); empty allows any.
+	BannerOrigins []string
+	TrustProxy    bool
+	Version       string
 }
 
 // API is the HTTP interface.

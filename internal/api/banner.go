@@ -24,7 +24,9 @@ import (
 func (a *API) bannerRoutes() []route {
 	lim := newRateLimiter(20, 2*time.Second) // a visitor saves a choice now and then; 20 at once, then one per 2s
 	record := func(w http.ResponseWriter, r *http.Request, who consent.Actor) error {
-		corsHeaders(w)
+		if !a.cors(w, r) {
+			return errOriginNotAllowed
+		}
 		if !lim.allow(ratelimit.Client(who.Place)) {
 			w.Header().Set("Retry-After", "2")
 			return errBannerRateLimited
@@ -33,9 +35,9 @@ func (a *API) bannerRoutes() []route {
 	}
 	return []route{
 		{"GET", "/v1/public/banner", Public, "Consent banner configuration: categories, purposes, vendors, policy version, notice hash (?lang=zh-CN|en; CORS, ETag)", "bannerConfig", "", "BannerConfig", 200, a.bannerConfig},
-		{"OPTIONS", "/v1/public/banner", Public, "CORS preflight for the banner configuration", "bannerConfigPreflight", "", "", 204, bannerPreflight},
+		{"OPTIONS", "/v1/public/banner", Public, "CORS preflight for the banner configuration", "bannerConfigPreflight", "", "", 204, a.bannerPreflight},
 		{"POST", "/v1/public/banner/consents", Public, "Record an anonymous visitor's banner choice (honours Sec-GPC / DNT; CORS)", "recordBannerConsent", "BannerConsentInput", "BannerState", 201, record},
-		{"OPTIONS", "/v1/public/banner/consents", Public, "CORS preflight for recording a banner choice", "bannerConsentsPreflight", "", "", 204, bannerPreflight},
+		{"OPTIONS", "/v1/public/banner/consents", Public, "CORS preflight for recording a banner choice", "bannerConsentsPreflight", "", "", 204, a.bannerPreflight},
 	}
 }
 
@@ -378,7 +380,9 @@ func (a *API) currentBanner(lang string) (*banner, error) {
 }
 
 func (a *API) bannerConfig(w http.ResponseWriter, r *http.Request, _ consent.Actor) error {
-	corsHeaders(w)
+	// The configuration is public; a page of an unlisted site simply may
+	// not read it (no Access-Control-Allow-Origin).
+	a.cors(w, r)
 	b, err := a.currentBanner(r.URL.Query().Get("lang"))
 	if err != nil {
 		return err
@@ -527,16 +531,37 @@ func (a *API) recordBannerConsent(w http.ResponseWriter, r *http.Request, who co
 	return writeJSON(w, http.StatusCreated, state)
 }
 
-// corsHeaders let pages on any origin read the banner routes' answers. No
-// credentials are allowed: the visitor id travels in the body.
-func corsHeaders(w http.ResponseWriter) {
+// errOriginNotAllowed refuses a consent write from a page on a site the
+// configuration does not list (a browser says which in Origin).
+var errOriginNotAllowed = fault.New(fault.Forbidden, "origin_not_allowed", "consents are not recorded from pages of this site")
+
+// cors answers the banner's CORS, with no credentials (the visitor id
+// travels in the body): any origin when no
+// origins are configured, else only the listed ones (echoed, with Vary).
+// It reports whether the request's origin, if it named one, is allowed.
+func (a *API) cors(w http.ResponseWriter, r *http.Request) bool {
 	h := w.Header()
-	h.Set("Access-Control-Allow-Origin", "*")
 	h.Set("Access-Control-Expose-Headers", "ETag, Retry-After")
+	if len(a.opt.BannerOrigins) == 0 {
+		h.Set("Access-Control-Allow-Origin", "*")
+		return true
+	}
+	h.Add("Vary", "Origin")
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true // not a browser's cross-origin request
+	}
+	if slices.Contains(a.opt.BannerOrigins, strings.ToLower(origin)) {
+		h.Set("Access-Control-Allow-Origin", origin)
+		return true
+	}
+	return false
 }
 
-func bannerPreflight(w http.ResponseWriter, r *http.Request, _ consent.Actor) error {
-	corsHeaders(w)
+func (a *API) bannerPreflight(w http.ResponseWriter, r *http.Request, _ consent.Actor) error {
+	if !a.cors(w, r) {
+		return errOriginNotAllowed
+	}
 	h := w.Header()
 	h.Set("Access-Control-Allow-Methods", "GET, POST")
 	h.Set("Access-Control-Allow-Headers", "Content-Type")

@@ -368,3 +368,41 @@ func BenchmarkBannerConfig(b *testing.B) {
 		}
 	}
 }
+
+// TestBannerAllowedOrigins: with origins configured, only pages of those
+// sites may read the configuration or record a choice.
+func TestBannerAllowedOrigins(t *testing.T) {
+	e := newEnv(t, slog.LevelWarn, func(c *config.Config) { c.BannerOrigins = []string{"https://shop.example.com"} })
+	cfg := bannerConfig(t, e, "?lang=en")
+	write := `{"visitor_id":"` + visitor(7) + `","action":"reject_all","choices":{"analytics":false,"advertising":false},"notice_hash":"` + cfg.NoticeHash + `","language":"en"}`
+	for _, tt := range []struct {
+		name, method, path, origin, body string
+		status                           int
+		allow                            string
+	}{
+		{"preflight from a listed site", "OPTIONS", "/v1/public/banner/consents", "https://shop.example.com", "", 204, "https://shop.example.com"},
+		{"preflight from another site", "OPTIONS", "/v1/public/banner/consents", "https://evil.example", "", 403, ""},
+		{"configuration read by another site", "GET", "/v1/public/banner?lang=en", "https://evil.example", "", 200, ""},
+		{"configuration read by a listed site", "GET", "/v1/public/banner?lang=en", "https://shop.example.com", "", 200, "https://shop.example.com"},
+		{"write from another site", "POST", "/v1/public/banner/consents", "https://evil.example", write, 403, ""},
+		{"write from a listed site", "POST", "/v1/public/banner/consents", "https://shop.example.com", write, 201, "https://shop.example.com"},
+		{"write without an Origin (not a browser)", "POST", "/v1/public/banner/consents", "", write, 201, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := map[string]string{"Access-Control-Request-Method": "POST"}
+			if tt.origin != "" {
+				h["Origin"] = tt.origin
+			}
+			w := e.do(t, tt.method, tt.path, "", tt.body, h)
+			if w.Code != tt.status {
+				t.Fatalf("status %d, want %d: %s", w.Code, tt.status, w.Body)
+			}
+			if got := w.Header().Get("Access-Control-Allow-Origin"); got != tt.allow {
+				t.Errorf("Access-Control-Allow-Origin = %q, want %q", got, tt.allow)
+			}
+			if tt.status == 403 && !strings.Contains(w.Body.String(), "origin_not_allowed") {
+				t.Errorf("body %s", w.Body)
+			}
+		})
+	}
+}

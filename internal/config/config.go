@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -39,6 +40,7 @@ type Config struct {
 	MaxBodyBytes    int64         // --max-body, CUSTOS_MAX_BODY: largest request body accepted, in bytes
 	ShutdownTimeout time.Duration // --shutdown-timeout, CUSTOS_SHUTDOWN_TIMEOUT: grace period for requests in flight
 	TrustProxy      bool          // --trust-proxy, CUSTOS_TRUST_PROXY: take the client address from X-Forwarded-For
+	BannerOrigins   []string      // --banner-origins, CUSTOS_BANNER_ORIGINS: sites whose pages may record banner consents (empty: any)
 	Dataset         string        // --dataset, CUSTOS_DATASET: dataset annotation of the organisation's databases that requests reach
 	NotifyDir       string        // --notify-dir, CUSTOS_NOTIFY_DIR: write messages to DIR/outbox.jsonl instead of sending them (development)
 	SMTPAddr        string        // --smtp-addr, CUSTOS_SMTP_ADDR: mail relay host:port for email messages
@@ -114,6 +116,7 @@ const (
 	sMaxBody
 	sShutdownTimeout
 	sTrustProxy
+	sBannerOrigins
 	sDataset
 	sNotifyDir
 	sSMTPAddr
@@ -254,6 +257,12 @@ var settings = [numSettings]setting{
 		set:  func(c *Config, v, _ string) error { return parseBool(&c.TrustProxy, "CUSTOS_TRUST_PROXY", v) },
 		show: func(c *Config) string { return strconv.FormatBool(c.TrustProxy) },
 	},
+	sBannerOrigins: {
+		env:  "CUSTOS_BANNER_ORIGINS",
+		flag: "banner-origins",
+		set:  func(c *Config, v, _ string) error { return parseOrigins(&c.BannerOrigins, "CUSTOS_BANNER_ORIGINS", v) },
+		show: func(c *Config) string { return strings.Join(c.BannerOrigins, ",") },
+	},
 	sDataset:       plain("CUSTOS_DATASET", "dataset", func(c *Config) *string { return &c.Dataset }),
 	sNotifyDir:     plain("CUSTOS_NOTIFY_DIR", "notify-dir", func(c *Config) *string { return &c.NotifyDir }),
 	sSMTPAddr:      plain("CUSTOS_SMTP_ADDR", "smtp-addr", func(c *Config) *string { return &c.SMTPAddr }),
@@ -288,6 +297,25 @@ func plain(env, flag string, field func(*Config) *string) setting {
 		set:  func(c *Config, v, _ string) error { *field(c) = v; return nil },
 		show: func(c *Config) string { return *field(c) },
 	}
+}
+
+// parseOrigins reads a comma-separated list of web origins
+// (scheme://host[:port], http or https, nothing after the host).
+func parseOrigins(dst *[]string, name, v string) error {
+	var out []string
+	for _, o := range strings.Split(v, ",") {
+		o = strings.TrimSpace(o)
+		if o == "" {
+			continue
+		}
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+			return problem(name, "%q is not an origin like https://www.example.com", o)
+		}
+		out = append(out, u.Scheme+"://"+strings.ToLower(u.Host))
+	}
+	*dst = out
+	return nil
 }
 
 func parseBool(dst *bool, name, v string) error {
@@ -328,6 +356,7 @@ func (c *Config) RegisterFlags(fs *pflag.FlagSet) {
 	fs.Int64Var(&c.MaxBodyBytes, "max-body", c.MaxBodyBytes, "largest request body accepted, in bytes (CUSTOS_MAX_BODY)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long requests in flight may take to finish on shutdown (CUSTOS_SHUTDOWN_TIMEOUT)")
 	fs.BoolVar(&c.TrustProxy, "trust-proxy", c.TrustProxy, "take the client address from X-Forwarded-For; only behind a proxy that sets it (CUSTOS_TRUST_PROXY)")
+	fs.String("banner-origins", "", "comma-separated origins (https://www.example.com) whose pages may record consents through the banner; empty allows any (CUSTOS_BANNER_ORIGINS)")
 	fs.StringVar(&c.Dataset, "dataset", c.Dataset, "dataset annotation of the organisation's databases; access and deletion requests reach them (CUSTOS_DATASET)")
 	fs.StringVar(&c.NotifyDir, "notify-dir", c.NotifyDir, "write messages to DIR/outbox.jsonl instead of sending them; for development, the file holds addresses and codes (CUSTOS_NOTIFY_DIR)")
 	fs.StringVar(&c.SMTPAddr, "smtp-addr", c.SMTPAddr, "mail relay host:port for email messages (CUSTOS_SMTP_ADDR)")

@@ -372,8 +372,38 @@ func TestRegisterFlagsHidesDatabasePassword(t *testing.T) {
 	}
 	var names []string
 	fs.VisitAll(func(f *pflag.Flag) { names = append(names, f.Name) })
-	want := []string{"addr", "check-sample", "dataset", "db", "demo", "log-format", "log-level", "manifest", "max-body", "notify-dir", "poll-interval", "secrets-dir", "shutdown-timeout", "sms-webhook-url", "smtp-addr", "smtp-from", "smtp-user", "trust-proxy"}
+	want := []string{"addr", "banner-origins", "check-sample", "dataset", "db", "demo", "log-format", "log-level", "manifest", "max-body", "notify-dir", "poll-interval", "secrets-dir", "shutdown-timeout", "sms-webhook-url", "smtp-addr", "smtp-from", "smtp-user", "trust-proxy"}
 	if diff := cmp.Diff(want, names); diff != "" {
 		t.Errorf("flags (-want +got):\n%s", diff)
+	}
+}
+
+func TestBannerOrigins(t *testing.T) {
+	for _, tt := range []struct {
+		in      string
+		want    []string
+		problem bool
+	}{
+		{"", nil, false},
+		{"https://www.example.com", []string{"https://www.example.com"}, false},
+		{" https://Shop.Example.com , http://localhost:8080 ", []string{"https://shop.example.com", "http://localhost:8080"}, false},
+		{"www.example.com", nil, true},
+		{"https://www.example.com/path", nil, true},
+		{"ftp://example.com", nil, true},
+		{"https://user@example.com", nil, true},
+	} {
+		c, err := Load(nil, func(k string) string {
+			if k == "CUSTOS_BANNER_ORIGINS" {
+				return tt.in
+			}
+			return ""
+		})
+		if (err != nil) != tt.problem {
+			t.Errorf("%q: error %v, want problem %v", tt.in, err, tt.problem)
+			continue
+		}
+		if !tt.problem && !cmp.Equal(tt.want, c.BannerOrigins) {
+			t.Errorf("%q: origins %q, want %q", tt.in, c.BannerOrigins, tt.want)
+		}
 	}
 }

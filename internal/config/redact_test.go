@@ -45,6 +45,7 @@ CUSTOS_POLL_INTERVAL = 250ms  # default
 CUSTOS_MAX_BODY = 1048576  # default
 CUSTOS_SHUTDOWN_TIMEOUT = 15s  # default
 CUSTOS_TRUST_PROXY = false  # default
+CUSTOS_BANNER_ORIGINS = ""  # default
 CUSTOS_DATASET = ""  # default
 CUSTOS_NOTIFY_DIR = ""  # default
 CUSTOS_SMTP_ADDR = ""  # default

@@ -207,7 +207,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		log.Warn("no data keyset: rights requests are disabled (custos secrets init creates one)")
 	}
 	reg := prometheus.NewRegistry()
-	a := api.New(api.Options{Service: svc, Requests: requests, Store: st, Signer: keys.Signer, Logger: log, Registry: reg, MaxBodyBytes: cfg.MaxBodyBytes, TrustProxy: cfg.TrustProxy})
+	a := api.New(api.Options{Service: svc, Requests: requests, Store: st, Signer: keys.Signer, Logger: log, Registry: reg, MaxBodyBytes: cfg.MaxBodyBytes, TrustProxy: cfg.TrustProxy, BannerOrigins: cfg.BannerOrigins})
 	s := &Server{cfg: cfg, log: log, st: st, svc: svc, api: a, requests: requests, dispatcher: dispatcher, start: time.Now()}
 	if requests != nil {
 		if cfg.WebhookSecret.IsSet() {
