@@ -749,6 +749,11 @@ func TestRights(t *testing.T) {
 			t.Errorf("status page lacks %q", want)
 		}
 	}
+	// The history speaks the page's language.
+	zh := b.get("/privacy/requests/" + id + "?lang=zh-CN")
+	if !strings.Contains(zh.body, "已通过一次性验证码核验身份") || strings.Contains(zh.body, "identity verified by one-time code") {
+		t.Errorf("the Chinese status page's history is not in Chinese:\n%s", excerpt(zh.body))
+	}
 	due := dueRE.FindStringSubmatch(page.body)
 	v, err := h.d.Server.Requests().Status(ctx, id)
 	if err != nil {

@@ -16,6 +16,15 @@ import (
 
 func urlQueryEscape(s string) string { return url.QueryEscape(s) }
 
+// historyNotes are the rights service's fixed history notes, by message key.
+var historyNotes = map[string]string{
+	"received from the public":           "note.received",
+	"identity verified by one-time code": "note.verified_code",
+	"identity verified by the operator":  "note.verified_operator",
+	"withdrawn by the subject":           "note.withdrawn",
+	"too many wrong codes":               "note.too_many_codes",
+}
+
 // rightView is one right the manifest offers.
 type rightView struct {
 	Right         string
@@ -281,9 +290,22 @@ func (c *center) requestStatus(w http.ResponseWriter, r *http.Request) {
 		if m := c.manifest(); m != nil {
 			for _, g := range m.Rights.RefusalGrounds {
 				if g.ID == v.RefusalGround {
-					d.Ground = txt(g.Text, p.Lang)
+					d.Ground = txt(manifest.ResolveRef(g, manifest.BuiltinVocabulary().RefusalGrounds), p.Lang)
 				}
 			}
+		}
+	}
+	// The history's notes are the rights service's, in English; the fixed
+	// ones are shown in the page's language, a refusal by its ground.
+	d.Request.History = slices.Clone(v.History)
+	for i, h := range d.Request.History {
+		switch {
+		case historyNotes[h.Note] != "":
+			d.Request.History[i].Note = p.T(historyNotes[h.Note])
+		case h.To == dsr.StateRefused && h.Note == v.RefusalGround && d.Ground != "":
+			d.Request.History[i].Note = d.Ground
+		case strings.HasPrefix(h.Note, "due date recomputed with calendar"):
+			d.Request.History[i].Note = p.T("note.recomputed")
 		}
 	}
 	p.Data = d
