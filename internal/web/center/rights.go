@@ -210,13 +210,8 @@ func (c *center) verifyForm(w http.ResponseWriter, r *http.Request) {
 }
 
 func (c *center) verifyRequest(w http.ResponseWriter, r *http.Request) {
-	p := c.page(r, "verify.title")
-	if !c.requestsAvailable(w, r, p) {
-		return
-	}
-	id := r.PathValue("id")
-	if err := c.opt.Requests.Authorize(r.Context(), id, c.token(r, id)); err != nil {
-		c.fail(w, r, p, err)
+	p, id, ok := c.ownRequest(w, r, "verify.title")
+	if !ok {
 		return
 	}
 	_, err := c.opt.Requests.Verify(r.Context(), actor(r, ""), id, strings.TrimSpace(r.PostFormValue("code")))
@@ -238,6 +233,21 @@ func (c *center) verifyRequest(w http.ResponseWriter, r *http.Request) {
 // followRequest puts a request's access token (as shown when it was made)
 // into the session, so its status can be followed in a new browser
 // without the token ever being in a URL.
+// ownRequest starts a page about the request in the path, for a session
+// holding that request's access token; otherwise it answers and ok is false.
+func (c *center) ownRequest(w http.ResponseWriter, r *http.Request, titleKey string) (p *web.Page, id string, ok bool) {
+	p = c.page(r, titleKey)
+	if !c.requestsAvailable(w, r, p) {
+		return p, "", false
+	}
+	id = r.PathValue("id")
+	if err := c.opt.Requests.Authorize(r.Context(), id, c.token(r, id)); err != nil {
+		c.fail(w, r, p, err)
+		return p, "", false
+	}
+	return p, id, true
+}
+
 func (c *center) followRequest(w http.ResponseWriter, r *http.Request) {
 	p := c.page(r, "status.title")
 	if !c.requestsAvailable(w, r, p) {
@@ -256,13 +266,8 @@ func (c *center) followRequest(w http.ResponseWriter, r *http.Request) {
 }
 
 func (c *center) requestStatus(w http.ResponseWriter, r *http.Request) {
-	p := c.page(r, "status.title")
-	if !c.requestsAvailable(w, r, p) {
-		return
-	}
-	id := r.PathValue("id")
-	if err := c.opt.Requests.Authorize(r.Context(), id, c.token(r, id)); err != nil {
-		c.fail(w, r, p, err)
+	p, id, ok := c.ownRequest(w, r, "status.title")
+	if !ok {
 		return
 	}
 	v, err := c.opt.Requests.Status(r.Context(), id)
@@ -313,13 +318,8 @@ func (c *center) requestStatus(w http.ResponseWriter, r *http.Request) {
 }
 
 func (c *center) withdrawRequest(w http.ResponseWriter, r *http.Request) {
-	p := c.page(r, "status.title")
-	if !c.requestsAvailable(w, r, p) {
-		return
-	}
-	id := r.PathValue("id")
-	if err := c.opt.Requests.Authorize(r.Context(), id, c.token(r, id)); err != nil {
-		c.fail(w, r, p, err)
+	p, id, ok := c.ownRequest(w, r, "status.title")
+	if !ok {
 		return
 	}
 	if _, err := c.opt.Requests.Withdraw(r.Context(), actor(r, ""), id); err != nil {
@@ -334,13 +334,8 @@ func (c *center) withdrawRequest(w http.ResponseWriter, r *http.Request) {
 // access token, or with the download link (or its token) from the
 // completion message.
 func (c *center) downloadBundle(w http.ResponseWriter, r *http.Request) {
-	p := c.page(r, "status.title")
-	if !c.requestsAvailable(w, r, p) {
-		return
-	}
-	id := r.PathValue("id")
-	if err := c.opt.Requests.Authorize(r.Context(), id, c.token(r, id)); err != nil {
-		c.fail(w, r, p, err)
+	p, id, ok := c.ownRequest(w, r, "status.title")
+	if !ok {
 		return
 	}
 	var zip []byte
