@@ -154,7 +154,7 @@ type BannerState struct {
 // purpose belongs to the most protective category it is used in, so that
 // categories' purposes never overlap and one choice decides each purpose.
 func bannerOf(m *manifest.Manifest, pol *check.Policy, versions []string, lang string) (BannerConfig, error) {
-	text := func(t manifest.Text) string { return pickText(t, lang) }
+	text := func(t manifest.Text) string { return t.In(lang) }
 	catOf := map[string]int{} // purpose → index in bannerCategories
 	use := func(cat int, purposes []string) {
 		for _, p := range purposes {
@@ -295,25 +295,14 @@ func signalled(pol *check.Policy, c BannerCategory) bool {
 	return false
 }
 
-func pickText(t manifest.Text, lang string) string {
-	key, other := "en", "zh"
-	if lang == "zh-CN" {
-		key, other = "zh", "en"
-	}
-	if s := t[key]; s != "" {
-		return s
-	}
-	return t[other]
-}
-
 func controllerName(m *manifest.Manifest, lang string) string {
 	if len(m.Controllers) == 0 {
 		return ""
 	}
-	if s := pickText(m.Controllers[0].Short, lang); s != "" {
+	if s := m.Controllers[0].Short.In(lang); s != "" {
 		return s
 	}
-	return pickText(m.Controllers[0].Name, lang)
+	return m.Controllers[0].Name.In(lang)
 }
 
 // bannerLanguage is the language asked for if the policy has it, else the prevailing one.

@@ -114,24 +114,10 @@ func (o ownData) export(ctx context.Context, a consent.Actor, r *store.Request) 
 		EffectiveAt: time.Time{}, download: "/v1/public/requests/" + r.ID + "/bundle?token=" + tok}, nil
 }
 
-func text(t manifest.Text, lang string) string {
-	key := "en"
-	if lang == "zh-CN" {
-		key = "zh"
-	}
-	if v := t[key]; v != "" {
-		return v
-	}
-	for _, v := range t {
-		return v
-	}
-	return ""
-}
-
 func processing(m *manifest.Manifest, lang string) []ExportPurpose {
 	var out []ExportPurpose
 	for _, p := range m.Purposes {
-		ep := ExportPurpose{ID: p.ID, Name: text(p.Name, lang), Basis: p.Basis, Categories: []string{}, Sources: []string{}, Recipients: []string{}, Retention: []string{}}
+		ep := ExportPurpose{ID: p.ID, Name: p.Name.In(lang), Basis: p.Basis, Categories: []string{}, Sources: []string{}, Recipients: []string{}, Retention: []string{}}
 		seen := map[string]bool{}
 		for _, s := range m.Services {
 			for _, c := range s.Collects {
@@ -154,7 +140,7 @@ func processing(m *manifest.Manifest, lang string) []ExportPurpose {
 		}
 		for _, rc := range m.Recipients {
 			if contains(rc.Purposes, p.ID) {
-				ep.Recipients = append(ep.Recipients, text(rc.Name, lang))
+				ep.Recipients = append(ep.Recipients, rc.Name.In(lang))
 			}
 		}
 		for _, rt := range m.Retention {

@@ -43,7 +43,7 @@ func (l lang) s(zh, en string, args ...any) string {
 }
 
 // t returns a manifest text in this language.
-func (l lang) t(t manifest.Text) string { return t[l.key] }
+func (l lang) t(t manifest.Text) string { return t.In(l.tag) }
 
 // join lists items: "A, B and C" / "A、B和C".
 func (l lang) join(items []string) string {

@@ -93,14 +93,14 @@ func controllers(m *manifest.Manifest, lang string) []Controller {
 	}
 	out := []Controller{}
 	for _, c := range m.Controllers {
-		addr := text(c.Address, lang)
+		addr := c.Address.In(lang)
 		if addr == "" && c.ID == contactFor {
-			addr = text(m.Contact.Address, lang)
+			addr = m.Contact.Address.In(lang)
 		}
 		out = append(out, Controller{
-			PIIController:    text(c.Name, lang),
+			PIIController:    c.Name.In(lang),
 			OnBehalf:         c.Role == "processor",
-			Contact:          text(m.Contact.Department, lang),
+			Contact:          m.Contact.Department.In(lang),
 			Address:          Address{StreetAddress: addr, AddressCountry: c.Country},
 			Email:            email,
 			Phone:            phone,
@@ -139,7 +139,7 @@ func buildServices(m *manifest.Manifest, purposes []string, lang string) ([]Serv
 			ps = append(ps, purposeEntry(m, pid, cats, required, lang))
 		}
 		if len(ps) > 0 {
-			out = append(out, Service{Service: text(s.Name, lang), Purposes: ps})
+			out = append(out, Service{Service: s.Name.In(lang), Purposes: ps})
 		}
 	}
 	for _, pid := range purposes {
@@ -171,7 +171,7 @@ func collected(s manifest.Service, pid string) (cats []string, required, ok bool
 func purposeEntry(m *manifest.Manifest, pid string, cats []string, required bool, lang string) Purpose {
 	name, consent := pid, ""
 	if p, ok := m.Purpose(pid); ok {
-		if n := text(p.Name, lang); n != "" {
+		if n := p.Name.In(lang); n != "" {
 			name = n
 		}
 		consent = consentType(p.Basis)
@@ -179,7 +179,7 @@ func purposeEntry(m *manifest.Manifest, pid string, cats []string, required bool
 	var recipients []string
 	for _, r := range m.Recipients {
 		if slices.Contains(r.Purposes, pid) {
-			recipients = append(recipients, text(r.Name, lang))
+			recipients = append(recipients, r.Name.In(lang))
 		}
 	}
 	return Purpose{
@@ -235,21 +235,6 @@ func termination(m *manifest.Manifest, pid string) string {
 			s += " from " + strings.ReplaceAll(rule.From, "_", " ")
 		}
 		return s
-	}
-	return ""
-}
-
-// text picks lang's wording, falling back to the other language so that a receipt
-// never carries an empty name when one exists.
-func text(t manifest.Text, lang string) string {
-	key := "en"
-	if strings.HasPrefix(lang, "zh") {
-		key = "zh"
-	}
-	for _, k := range []string{lang, key, "zh", "en"} {
-		if s := t[k]; s != "" {
-			return s
-		}
 	}
 	return ""
 }

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/custos-privacy/custos/internal/manifest"
+
 	"github.com/custos-privacy/custos/internal/calendar"
 )
 
@@ -76,24 +78,8 @@ func Funcs() template.FuncMap {
 		},
 		"iso":  func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 		"join": strings.Join,
-		"text": Text,
+		"text": func(t manifest.Text, lang string) string { return t.In(lang) },
 	}
-}
-
-// Text picks a manifest text in the page language. Manifests key Chinese
-// as "zh" (and may write "zh-CN"); other languages fall back in order.
-func Text(t map[string]string, lang string) string {
-	keys := []string{lang}
-	if lang == "zh-CN" {
-		keys = append(keys, "zh")
-	}
-	keys = append(keys, "zh", "zh-CN", "en")
-	for _, k := range keys {
-		if s := t[k]; s != "" {
-			return s
-		}
-	}
-	return ""
 }
 
 // NewRenderer parses every pages/*.html of fsys, each with the shared

@@ -234,15 +234,3 @@ func TestClientAddr(t *testing.T) {
 	}
 }
 
-func TestText(t *testing.T) {
-	m := map[string]string{"zh": "中文", "en": "English"}
-	if got := Text(m, "zh-CN"); got != "中文" {
-		t.Errorf("zh-CN: %q", got)
-	}
-	if got := Text(m, "en"); got != "English" {
-		t.Errorf("en: %q", got)
-	}
-	if got := Text(map[string]string{"en": "only"}, "zh-CN"); got != "only" {
-		t.Errorf("fallback: %q", got)
-	}
-}

@@ -124,7 +124,7 @@ func (c *center) page(r *http.Request, titleKey string) *web.Page {
 	p.Title = p.T(titleKey)
 	p.Area = "privacy"
 	if m != nil {
-		p.Site = txt(controllerName(m), lang)
+		p.Site = controllerName(m).In(lang)
 		p.Prevailing = m.Policy.Prevailing
 	}
 	for _, l := range []struct{ href, key string }{
@@ -158,7 +158,6 @@ func controllerName(m *manifest.Manifest) manifest.Text {
 }
 
 // txt picks a manifest text in a page language.
-func txt(t manifest.Text, lang string) string { return web.Text(t, lang) }
 
 // actor is the person using the center, as the services record them. The
 // place is the client's address: rate limits and the audit trail use it.

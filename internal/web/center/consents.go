@@ -150,7 +150,7 @@ func (c *center) ledger(r *http.Request, subject string, m *manifest.Manifest, p
 		if !ok || !rule.Consent {
 			continue
 		}
-		ps := purposeState{ID: mp.ID, Name: txt(mp.Name, lang), Description: txt(mp.Description, lang), Separate: rule.Separate, Signals: rule.Signals}
+		ps := purposeState{ID: mp.ID, Name: mp.Name.In(lang), Description: mp.Description.In(lang), Separate: rule.Separate, Signals: rule.Signals}
 		if st, ok := byPurpose[mp.ID]; ok {
 			ps.Granted, ps.ByGuardian = st.Granted, st.ByGuardian
 			ps.Stale = st.Granted && st.VersionSeq < rule.Epoch

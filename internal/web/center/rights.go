@@ -63,16 +63,16 @@ func offered(m *manifest.Manifest, lang string) []rightView {
 	names := map[string]string{}
 	var all []string
 	for _, j := range m.Jurisdiction {
-		names[j.ID] = txt(j.Name, lang)
+		names[j.ID] = j.Name.In(lang)
 		all = append(all, j.ID)
 	}
 	for _, o := range m.Rights.Offered {
 		i := slices.IndexFunc(out, func(v rightView) bool { return v.Right == o.Right })
 		if i < 0 {
-			rv := rightView{Right: o.Right, How: txt(o.How, lang), Conditions: txt(o.Conditions, lang)}
+			rv := rightView{Right: o.Right, How: o.How.In(lang), Conditions: o.Conditions.In(lang)}
 			if o.Right == "deceased" {
 				for _, ch := range m.Contact.Channels {
-					rv.Contact = append(rv.Contact, contactView{Kind: ch.Kind, Value: ch.Value, Label: txt(ch.Label, lang)})
+					rv.Contact = append(rv.Contact, contactView{Kind: ch.Kind, Value: ch.Value, Label: ch.Label.In(lang)})
 				}
 			}
 			out = append(out, rv)
@@ -143,7 +143,7 @@ func (c *center) renderRequestForm(w http.ResponseWriter, r *http.Request, p *we
 		for _, mp := range m.Purposes {
 			rule, ok := pol.Rule(mp.ID)
 			if ok && (right == "objection" || rule.Consent) {
-				rv.Purposes = append(rv.Purposes, purposeState{ID: mp.ID, Name: txt(mp.Name, p.Lang)})
+				rv.Purposes = append(rv.Purposes, purposeState{ID: mp.ID, Name: mp.Name.In(p.Lang)})
 			}
 		}
 	}
@@ -295,7 +295,7 @@ func (c *center) requestStatus(w http.ResponseWriter, r *http.Request) {
 		if m := c.manifest(); m != nil {
 			for _, g := range m.Rights.RefusalGrounds {
 				if g.ID == v.RefusalGround {
-					d.Ground = txt(manifest.ResolveRef(g, manifest.BuiltinVocabulary().RefusalGrounds), p.Lang)
+					d.Ground = manifest.ResolveRef(g, manifest.BuiltinVocabulary().RefusalGrounds).In(p.Lang)
 				}
 			}
 		}

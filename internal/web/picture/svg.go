@@ -41,17 +41,11 @@ var dashes = []string{"", "8 4", "2 3", "10 3 2 3", "4 4", "12 4 2 4 2 4", "1 2"
 
 // lang is the language a picture is labelled in.
 type lang struct {
-	key      string // Text key: zh or en
-	fallback string // the prevailing language's key
+	key string // Text key: zh or en
 }
 
-func newLang(tag string, m *manifest.Manifest) lang {
-	l := lang{key: textKey(tag)}
-	l.fallback = l.key
-	if m != nil && m.Policy.Prevailing != "" {
-		l.fallback = textKey(m.Policy.Prevailing)
-	}
-	return l
+func newLang(tag string, _ *manifest.Manifest) lang {
+	return lang{key: textKey(tag)}
 }
 
 func textKey(tag string) string {
@@ -71,19 +65,11 @@ func (l lang) s(zh, en string) string {
 	return en
 }
 
-// t returns a manifest text in the language, else in the prevailing
-// language, else whatever the text has; def when it is empty.
+// t returns a manifest text in the language (manifest.Text.In); def when
+// it is empty.
 func (l lang) t(t manifest.Text, def string) string {
-	if s := strings.TrimSpace(t[l.key]); s != "" {
+	if s := strings.TrimSpace(t.In(l.key)); s != "" {
 		return s
-	}
-	if s := strings.TrimSpace(t[l.fallback]); s != "" {
-		return s
-	}
-	for _, k := range []string{"zh", "en"} {
-		if s := strings.TrimSpace(t[k]); s != "" {
-			return s
-		}
 	}
 	return def
 }
