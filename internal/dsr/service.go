@@ -29,6 +29,7 @@ type Store interface {
 	Request(ctx context.Context, id string) (store.Request, error)
 	RequestEvents(ctx context.Context, id string) ([]store.RequestEvent, error)
 	Requests(ctx context.Context, f store.RequestFilter) ([]store.Request, error)
+	RequestCounts(ctx context.Context, openStates []string) (store.RequestCounts, error)
 	PutOTPFn(o store.OTP) store.TxFn
 	DeleteOTPFn(requestID string) store.TxFn
 	OTP(ctx context.Context, requestID string) (store.OTP, error)

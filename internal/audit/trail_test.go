@@ -1,0 +1,162 @@
+package audit_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/custos-privacy/custos/internal/audit"
+	"github.com/custos-privacy/custos/internal/store"
+)
+
+// memTrail keeps a trail in memory the way the store does: entries and
+// a recorded head, verified with the chain key.
+type memTrail struct {
+	key     []byte
+	entries []audit.Entry
+	head    audit.Chain
+	err     error
+}
+
+func (m *memTrail) AuditHead(context.Context) (audit.Chain, error) { return m.head, m.err }
+
+func (m *memTrail) VerifyAudit(_ context.Context, anchor *audit.Chain, progress func(int64)) (audit.Report, error) {
+	if m.err != nil {
+		return audit.Report{}, m.err
+	}
+	v := audit.Verifier{Key: m.key, Anchor: anchor}
+	for i := range m.entries {
+		v.Add(&m.entries[i])
+	}
+	if progress != nil {
+		progress(int64(len(m.entries)))
+	}
+	return v.Finish(m.head), nil
+}
+
+// trailKey keys the chains of these tests.
+var trailKey = []byte("trail-key-0123456789abcdef012345")
+
+// linked links n entries under trailKey and returns them with the head.
+func linked(n int) ([]audit.Entry, audit.Chain) {
+	c := audit.Chain{Key: trailKey}
+	at := time.Date(2026, 5, 4, 3, 2, 1, 0, time.UTC)
+	out := make([]audit.Entry, n)
+	for i := range out {
+		out[i] = audit.Entry{At: at.Add(time.Duration(i) * time.Second), Actor: "operator:op_1", Role: "operator", Place: "test",
+			Action: "approval.request", Object: "approval:ap_1", Purpose: "console", Outcome: audit.OutcomeOK, Detail: "{}"}
+		c.Link(&out[i])
+	}
+	return out, audit.Chain{Seq: c.Seq, Hash: c.Hash}
+}
+
+// problemKinds lists the kinds of the problems in a report.
+func problemKinds(r audit.Report) []string {
+	out := []string{}
+	for _, p := range r.Problems {
+		out = append(out, p.Kind)
+	}
+	return out
+}
+
+// TestTrailCheck: the trail reports an intact chain as such, and finds an
+// edited entry, entries cut from the end, and a chain that no longer
+// holds an anchor recorded earlier; the head it returns is the one kept.
+func TestTrailCheck(t *testing.T) {
+	entries, head := linked(5)
+	tests := []struct {
+		name   string
+		edit   func(m *memTrail)
+		anchor *audit.Chain
+		ok     bool
+		kinds  []string
+		seq    int64
+	}{
+		{name: "intact", ok: true, kinds: []string{}, seq: 5},
+		{name: "edited", edit: func(m *memTrail) { m.entries[2].Detail = `{"n":9}` }, kinds: []string{"edited"}, seq: 5},
+		{name: "cut at the end", edit: func(m *memTrail) { m.entries = m.entries[:3] }, kinds: []string{"head_mismatch"}, seq: 5},
+		{name: "anchor kept", anchor: &audit.Chain{Seq: 2, Hash: entries[1].Hash}, ok: true, kinds: []string{}, seq: 5},
+		{name: "anchor lost", anchor: &audit.Chain{Seq: 2, Hash: entries[0].Hash}, kinds: []string{"anchor_mismatch"}, seq: 5},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := &memTrail{key: trailKey, entries: append([]audit.Entry(nil), entries...), head: head}
+			if tt.edit != nil {
+				tt.edit(m)
+			}
+			tr := audit.NewTrail(m)
+			var checked int64
+			rep, err := tr.Verify(context.Background(), tt.anchor, func(n int64) { checked += n })
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.OK != tt.ok {
+				t.Errorf("OK = %v, want %v", rep.OK, tt.ok)
+			}
+			if diff := cmp.Diff(tt.kinds, problemKinds(rep)); diff != "" {
+				t.Errorf("problems (-want +got):\n%s", diff)
+			}
+			if checked != int64(len(m.entries)) {
+				t.Errorf("progress told %d entries, want %d", checked, len(m.entries))
+			}
+			if tt.anchor != nil {
+				return
+			}
+			rep2, h, err := tr.Check(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if h.Seq != tt.seq || rep2.OK != tt.ok {
+				t.Errorf("Check: head %d, ok %v; want %d, %v", h.Seq, rep2.OK, tt.seq, tt.ok)
+			}
+		})
+	}
+}
+
+// TestTrailPassesErrors: a failure to read the trail is the caller's to
+// see, not a report of an intact (or broken) chain.
+func TestTrailPassesErrors(t *testing.T) {
+	boom := errors.New("database gone")
+	tr := audit.NewTrail(&memTrail{err: boom})
+	if _, err := tr.Head(context.Background()); !errors.Is(err, boom) {
+		t.Errorf("Head: %v, want %v", err, boom)
+	}
+	if rep, _, err := tr.Check(context.Background()); !errors.Is(err, boom) || rep.OK {
+		t.Errorf("Check: %+v, %v; want the error", rep, err)
+	}
+}
+
+// TestTrailOnStore: the store keeps the trail the way the trail reads it.
+func TestTrailOnStore(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "custos.db"), store.Options{AuditKey: trailKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if _, err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	tr := audit.NewTrail(st)
+	before, err := tr.Head(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		e := audit.Entry{At: time.Now().Add(time.Duration(i) * time.Second), Actor: "test", Role: "admin", Place: "test", Action: "test.step", Object: "test:1", Outcome: audit.OutcomeOK, Detail: "{}"}
+		if err := st.AppendAudit(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rep, head, err := tr.Check(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.OK || head.Seq != before.Seq+3 || rep.HeadSeq != head.Seq {
+		t.Errorf("after 3 entries: report %+v, head %d (was %d)", rep, head.Seq, before.Seq)
+	}
+}
