@@ -3,6 +3,10 @@ package server
 import (
 	"net/http"
 
+	"github.com/custos-privacy/custos/internal/approval"
+	"github.com/custos-privacy/custos/internal/audit"
+	"github.com/custos-privacy/custos/internal/consent"
+	"github.com/custos-privacy/custos/internal/operator"
 	"github.com/custos-privacy/custos/internal/web"
 	"github.com/custos-privacy/custos/internal/web/banner"
 	"github.com/custos-privacy/custos/internal/web/center"
@@ -21,8 +25,14 @@ func (s *Server) routes(keys Keys) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	ops, err := operator.New(s.st, operator.Options{})
+	if err != nil {
+		return nil, err
+	}
 	cons, err := console.New(console.Options{
-		Consent: s.svc, Requests: s.requests, Store: s.st, Logger: s.log, Demo: s.cfg.Demo,
+		Consent: s.svc, Requests: s.requests, Logger: s.log, Demo: s.cfg.Demo,
+		Stats: consent.NewStats(s.st), Operators: ops, Trail: audit.NewTrail(s.st),
+		Approvals: approval.New(s.st, approval.Options{Subjects: s.svc, Requests: s.requests, Logger: s.log}),
 	})
 	if err != nil {
 		return nil, err

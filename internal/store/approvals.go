@@ -324,22 +324,3 @@ func (s *Store) CountApprovals(ctx context.Context, state string) (int64, error)
 	}
 	return n, nil
 }
-
-// LedgerEvents lists consent-ledger events recorded in [from, to), oldest
-// first, at most limit: the consent ledger for a period, for exports.
-func (s *Store) LedgerEvents(ctx context.Context, from, to time.Time, limit int) ([]ConsentEvent, error) {
-	rows, err := s.r.QueryContext(ctx, s.q(`SELECT `+consentCols+` FROM consent_events WHERE at >= ? AND at < ? ORDER BY seq LIMIT ?`), micros(from), micros(to), limit)
-	if err != nil {
-		return nil, fmt.Errorf("ledger events: %w", mapErr(err))
-	}
-	defer rows.Close()
-	out := []ConsentEvent{}
-	for rows.Next() {
-		e, err := scanConsent(rows)
-		if err != nil {
-			return nil, fmt.Errorf("ledger events: %w", mapErr(err))
-		}
-		out = append(out, e)
-	}
-	return out, rows.Err()
-}

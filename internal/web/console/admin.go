@@ -22,7 +22,7 @@ func (c *console) dashboard(w http.ResponseWriter, r *http.Request, s *session) 
 	if pv, _, _, err := c.opt.Consent.Policy(); err == nil {
 		d["Policy"] = pv.Version
 	}
-	pending, err := c.opt.Store.CountApprovals(ctx, "pending")
+	pending, err := c.opt.Approvals.Pending(ctx)
 	if err != nil {
 		return err
 	}
@@ -45,7 +45,7 @@ func (c *console) pictures(r *http.Request, s *session, d map[string]any) error 
 		return nil // nothing published yet: no pictures
 	}
 	now := time.Now()
-	series, err := c.opt.Store.ConsentSeries(ctx, now.AddDate(0, 0, -91), now, 7*24*time.Hour)
+	series, err := c.opt.Stats.Series(ctx, now.AddDate(0, 0, -91), now, 7*24*time.Hour)
 	if err != nil {
 		return err
 	}
@@ -57,32 +57,14 @@ func (c *console) pictures(r *http.Request, s *session, d map[string]any) error 
 	if c.opt.Requests == nil {
 		return nil
 	}
-	counts, err := c.opt.Store.RequestCounts(ctx, dsr.OpenStates)
+	counts, err := c.opt.Requests.Counts(ctx)
 	if err != nil {
 		return err
 	}
-	byState := map[string]int64{}
-	for _, sc := range counts.ByState {
-		byState[sc.State] = sc.N
-	}
-	due := map[string]int64{}
-	for _, dc := range counts.OpenDue {
-		due[dc.DueDate] = dc.N
-	}
-	daysLeft := picture.DaysLeft(calendar.FromTime(now), due)
-	var open, overdue, soon int64
-	for days, n := range daysLeft {
-		open += n
-		switch {
-		case days < 0:
-			overdue += n
-		case days <= dueSoonDays:
-			soon += n
-		}
-	}
-	d["Open"], d["Overdue"], d["Soon"] = open, overdue, soon
-	d["States"] = picture.RequestStates(byState, dsr.OpenStates, lang)
-	d["Due"] = picture.RequestDeadlines(daysLeft, lang)
+	overdue := counts.Due(-1)
+	d["Open"], d["Overdue"], d["Soon"] = counts.Open(), overdue, counts.Due(dueSoonDays)-overdue
+	d["States"] = picture.RequestStates(counts.ByState, dsr.OpenStates, lang)
+	d["Due"] = picture.RequestDeadlines(counts.DaysLeft, lang)
 	return nil
 }
 
@@ -103,18 +85,19 @@ type versionRow struct {
 	Changes   []policy.Change
 }
 
+// versions lists the published versions, newest first.
 func (c *console) versions(r *http.Request) ([]versionRow, error) {
-	pvs, err := c.opt.Store.PolicyVersions(r.Context())
+	vs, err := c.opt.Consent.Versions(r.Context())
 	if err != nil {
 		return nil, err
 	}
-	out := make([]versionRow, 0, len(pvs))
-	for i := len(pvs) - 1; i >= 0; i-- {
-		pv := pvs[i]
+	out := make([]versionRow, 0, len(vs))
+	for i := len(vs) - 1; i >= 0; i-- {
+		v := vs[i]
 		var d policy.Diff
-		json.Unmarshal([]byte(pv.Diff), &d)
-		out = append(out, versionRow{Seq: pv.Seq, Version: pv.Version, Published: pv.PublishedAt.In(calendar.China).Format("2006-01-02 15:04"),
-			Material: pv.Material, Reconsent: pv.Reconsent, Changes: d.Changes})
+		json.Unmarshal([]byte(v.Diff), &d)
+		out = append(out, versionRow{Seq: v.Seq, Version: v.Label, Published: v.PublishedAt.In(calendar.China).Format("2006-01-02 15:04"),
+			Material: v.Material, Reconsent: v.Reconsent, Changes: d.Changes})
 	}
 	return out, nil
 }
@@ -163,7 +146,7 @@ func (c *console) publish(w http.ResponseWriter, r *http.Request, s *session) er
 }
 
 func (c *console) audit(w http.ResponseWriter, r *http.Request, s *session) error {
-	head, err := c.opt.Store.AuditHead(r.Context())
+	head, err := c.opt.Trail.Head(r.Context())
 	if err != nil {
 		return err
 	}
@@ -171,11 +154,7 @@ func (c *console) audit(w http.ResponseWriter, r *http.Request, s *session) erro
 }
 
 func (c *console) verifyAudit(w http.ResponseWriter, r *http.Request, s *session) error {
-	rep, err := c.opt.Store.VerifyAudit(r.Context(), nil, nil)
-	if err != nil {
-		return err
-	}
-	head, err := c.opt.Store.AuditHead(r.Context())
+	rep, head, err := c.opt.Trail.Check(r.Context())
 	if err != nil {
 		return err
 	}

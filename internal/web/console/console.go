@@ -12,29 +12,37 @@ import (
 	"slices"
 	"time"
 
+	"github.com/custos-privacy/custos/internal/approval"
+	"github.com/custos-privacy/custos/internal/audit"
 	"github.com/custos-privacy/custos/internal/consent"
 	"github.com/custos-privacy/custos/internal/dsr"
 	"github.com/custos-privacy/custos/internal/fault"
 	"github.com/custos-privacy/custos/internal/operator"
 	"github.com/custos-privacy/custos/internal/ratelimit"
-	"github.com/custos-privacy/custos/internal/store"
 	"github.com/custos-privacy/custos/internal/web"
 )
 
 //go:embed pages partials
 var pages embed.FS
 
-// Options are what the console runs on.
+// Options are what the console runs on: the domain services it shows
+// and acts through. The console keeps no rules of its own beyond who may
+// open which page.
 type Options struct {
 	Consent *consent.Service
+	// Stats are the consent ledger's aggregates, for the dashboard.
+	Stats *consent.Stats
 	// Requests is nil when rights requests are disabled (no data keyset).
 	Requests *dsr.Service
-	Store    *store.Store
-	Logger   *slog.Logger
+	// Operators are the accounts that sign in, and their sessions.
+	Operators *operator.Service
+	// Approvals run batch exports and destructions past a second operator.
+	Approvals *approval.Service
+	// Trail is the audit trail, for its head and its verification.
+	Trail  *audit.Trail
+	Logger *slog.Logger
 	// Demo seeds demo operator accounts.
 	Demo bool
-	// Operators tunes sign-in and sessions (tests shorten them).
-	Operators operator.Options
 }
 
 type console struct {
@@ -68,10 +76,10 @@ func New(opt Options) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	ops, err := operator.New(opt.Store, opt.Operators)
-	if err != nil {
-		return nil, err
+	if opt.Consent == nil || opt.Stats == nil || opt.Operators == nil || opt.Approvals == nil || opt.Trail == nil {
+		return nil, errors.New("console: the consent, statistics, operator, approval and audit services are all needed")
 	}
+	ops := opt.Operators
 	if opt.Demo {
 		if err := ops.SeedDemo(context.Background(), consent.Actor{ID: "system", Role: "system", Place: "demo"}); err != nil {
 			return nil, err
@@ -128,14 +136,27 @@ func (c *console) routes(mux *http.ServeMux) {
 	})
 }
 
+// me is the signed-in operator's account as the pages show it: never
+// its password hash.
+type me struct {
+	ID, Username, DisplayName, Role string
+	// PasswordSetBy says who last set the password (see operator.Service).
+	PasswordSetBy string
+}
+
 // session is the signed-in operator of a request.
 type session struct {
-	op    store.Operator
+	op    me
 	token string
 	actor consent.Actor
 }
 
 func (s *session) is(roles ...string) bool { return slices.Contains(roles, s.op.Role) }
+
+// by is the signed-in operator as the approval workflow knows them.
+func (s *session) by() approval.Operator {
+	return approval.Operator{ID: s.op.ID, Role: s.op.Role, Place: s.actor.Place}
+}
 
 const cookieName = "custos_console"
 
@@ -171,35 +192,41 @@ func (c *console) session(r *http.Request) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &session{op: op, token: ck.Value, actor: consent.Actor{ID: "operator:" + op.ID, Role: op.Role, Place: place(r)}}, nil
+	m := me{ID: op.ID, Username: op.Username, DisplayName: op.DisplayName, Role: op.Role, PasswordSetBy: op.PasswordSetBy}
+	return &session{op: m, token: ck.Value, actor: consent.Actor{ID: "operator:" + op.ID, Role: op.Role, Place: place(r)}}, nil
+}
+
+// worded are the faults the console says in the page's language rather
+// than with the fault's English message. An expired export is gone for
+// good, which no fault kind says: it answers 410.
+var worded = map[string]struct {
+	status int
+	key    string
+}{
+	approval.ErrNotFound.Code:      {http.StatusNotFound, "error.notfound"},
+	approval.ErrSelfApproval.Code:  {http.StatusForbidden, "console.approvals.self"},
+	approval.ErrPasswordSetBy.Code: {http.StatusForbidden, "console.approvals.setby"},
+	approval.ErrExpired.Code:       {http.StatusGone, "console.approvals.expired"},
+	approval.ErrState.Code:         {http.StatusConflict, "console.approvals.state"},
 }
 
 // fail shows an error. Faults carry messages written for users; anything
 // else is logged with its cause and shown as a plain server failure.
 func (c *console) fail(w http.ResponseWriter, r *http.Request, s *session, err error) {
 	p := c.page(r, s, "")
-	if fe, ok := fault.As(err); ok && fe.Kind != fault.Internal {
-		status := fault.Status(fe.Kind)
-		p.Title = p.T("error.title")
-		p.Alert = fe.Message
-		c.r.Render(w, status, "problem", p)
-		return
-	}
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		c.r.Error(w, r, p, http.StatusNotFound, "error.notfound")
-	case errors.Is(err, store.ErrSelfApproval):
-		c.r.Error(w, r, p, http.StatusForbidden, "console.approvals.self")
-	case errors.Is(err, store.ErrPasswordSetByRequester):
-		c.r.Error(w, r, p, http.StatusForbidden, "console.approvals.setby")
-	case errors.Is(err, store.ErrApprovalExpired):
-		c.r.Error(w, r, p, http.StatusGone, "console.approvals.expired")
-	case errors.Is(err, store.ErrApprovalState):
-		c.r.Error(w, r, p, http.StatusConflict, "console.approvals.state")
-	default:
+	fe, ok := fault.As(err)
+	if !ok || fe.Kind == fault.Internal {
 		c.log.Error("console", "path", r.URL.Path, "err", err)
 		c.r.Error(w, r, p, http.StatusInternalServerError, "error.internal")
+		return
 	}
+	if m, ok := worded[fe.Code]; ok {
+		c.r.Error(w, r, p, m.status, m.key)
+		return
+	}
+	p.Title = p.T("error.title")
+	p.Alert = fe.Message
+	c.r.Render(w, fault.Status(fe.Kind), "problem", p)
 }
 
 // page starts a console page with its navigation for the operator's role.
@@ -233,7 +260,7 @@ func (c *console) page(r *http.Request, s *session, titleKey string) *web.Page {
 
 // view is what every page's data carries besides its own.
 type view struct {
-	Me   store.Operator
+	Me   me
 	Can  map[string]bool
 	Data any
 }

@@ -9,7 +9,6 @@ import (
 	"github.com/custos-privacy/custos/internal/dsr"
 	"github.com/custos-privacy/custos/internal/fault"
 	"github.com/custos-privacy/custos/internal/manifest"
-	"github.com/custos-privacy/custos/internal/store"
 )
 
 var errNoRequests = fault.New(fault.Unavailable, "requests_disabled", "rights requests are disabled on this server (no data keyset)")
@@ -44,12 +43,12 @@ func (c *console) queue(w http.ResponseWriter, r *http.Request, s *session) erro
 	if c.opt.Requests == nil {
 		return errNoRequests
 	}
-	f := store.RequestFilter{Limit: 500}
+	var states []string // the open ones
 	closed := r.URL.Query().Get("view") == "closed"
 	if closed {
-		f.States = []string{dsr.StateCompleted, dsr.StateRefused, dsr.StateCancelled, dsr.StateWithdrawn}
+		states = dsr.ClosedStates
 	}
-	vs, err := c.opt.Requests.List(r.Context(), f)
+	vs, err := c.opt.Requests.Queue(r.Context(), states, 500)
 	if err != nil {
 		return err
 	}
