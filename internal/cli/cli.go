@@ -61,6 +61,7 @@ promises: subjects, the consent ledger, purpose checks and an audit trail.`,
 		newRequestsCmd(),
 		newDiscoverCmd(),
 		newOperatorsCmd(),
+		newApprovalsCmd(),
 	)
 	return root
 }
