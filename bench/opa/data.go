@@ -4,57 +4,21 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"time"
 
+	"github.com/custos-privacy/custos/internal/bench/opadata"
 	"github.com/custos-privacy/custos/internal/check"
 	"github.com/open-policy-agent/opa/v1/util"
 )
 
-// Data is the shared data file: a compiled policy, subjects' consent state and
-// the queries to ask of both engines.
-type Data struct {
-	Policy   PolicyDoc             `json:"policy"`
-	Subjects map[string]SubjectDoc `json:"subjects"`
-	Queries  []Query               `json:"queries"`
-}
-
-// PolicyDoc is check.Policy as data.
-type PolicyDoc struct {
-	Version     string                `json:"version"`
-	VersionSeq  int64                 `json:"version_seq"`
-	GuardianAge int                   `json:"guardian_age"`
-	Purposes    map[string]PurposeDoc `json:"purposes"`
-}
-
-// PurposeDoc is check.Rule as data.
-type PurposeDoc struct {
-	Basis               string `json:"basis"`
-	Epoch               int64  `json:"epoch"`
-	SurvivesRestriction bool   `json:"survives_restriction"`
-}
-
-// SubjectDoc is check.Subject as data; MinorUntil is in unix seconds, 0 for
-// an adult or a subject of unknown age.
-type SubjectDoc struct {
-	Restricted bool                  `json:"restricted"`
-	MinorUntil int64                 `json:"minor_until"`
-	Consents   map[string]ConsentDoc `json:"consents"`
-}
-
-// ConsentDoc is check.Consent as data.
-type ConsentDoc struct {
-	Granted    bool  `json:"granted"`
-	ByGuardian bool  `json:"by_guardian"`
-	VersionSeq int64 `json:"version_seq"`
-}
-
-// Query asks for the decisions on some purposes for one subject at one time
-// (unix seconds). It is also OPA's input document.
-type Query struct {
-	Subject  string   `json:"subject"`
-	Purposes []string `json:"purposes"`
-	Now      int64    `json:"now"`
-}
+// The data file (internal/bench/opadata): a policy as check.Spec, subjects'
+// snapshots and queries.
+type (
+	Data    = opadata.Data
+	Query   = opadata.Query
+	Act     = opadata.Act
+	Subject = opadata.Subject
+	Consent = opadata.Consent
+)
 
 func loadData(path string) (*Data, error) {
 	b, err := os.ReadFile(path)
@@ -71,38 +35,51 @@ func loadData(path string) (*Data, error) {
 	return &d, nil
 }
 
-// checkPolicy builds Custos's policy from the data.
-func (d *Data) checkPolicy() *check.Policy {
-	rules := make([]check.Rule, 0, len(d.Policy.Purposes))
-	for id, p := range d.Policy.Purposes {
-		rules = append(rules, check.Rule{ID: id, Basis: p.Basis, Epoch: p.Epoch, SurvivesRestriction: p.SurvivesRestriction})
-	}
-	return check.NewPolicy(d.Policy.Version, d.Policy.VersionSeq, d.Policy.GuardianAge, rules)
-}
+// checkPolicy compiles Custos's policy from the data.
+func checkPolicy(d *Data) *check.Policy { return check.NewPolicy(d.Policy.CheckSpec()) }
 
 // checkSubjects builds Custos's subject snapshots from the data.
-func (d *Data) checkSubjects() map[string]*check.Subject {
+func checkSubjects(d *Data) map[string]*check.Subject {
 	out := make(map[string]*check.Subject, len(d.Subjects))
 	for id, s := range d.Subjects {
-		cs := &check.Subject{Known: true, Restricted: s.Restricted, Consents: make(map[string]check.Consent, len(s.Consents))}
-		if s.MinorUntil != 0 {
-			cs.MinorUntil = time.Unix(s.MinorUntil, 0)
-		}
-		for p, c := range s.Consents {
-			cs.Consents[p] = check.Consent{Granted: c.Granted, ByGuardian: c.ByGuardian, VersionSeq: c.VersionSeq}
-		}
-		out[id] = cs
+		out[id] = s.CheckSubject()
 	}
 	return out
 }
 
-// opaDocument is OPA's data document. It is made from the decoded structs,
-// not the raw file, so that both engines read exactly the same fields.
-func (d *Data) opaDocument() (map[string]any, error) {
+// opaPolicy is the policy as the Rego reads it: the fields of check.Spec,
+// with purposes keyed by id and acts by the ledger key of their separate
+// consent, the layout a Rego author gives data that is looked up by key.
+type opaPolicy struct {
+	Version       string                     `json:"version"`
+	VersionSeq    int64                      `json:"version_seq"`
+	Jurisdictions []string                   `json:"jurisdictions"`
+	Minors        []check.MinorSpec          `json:"minors"`
+	Purposes      map[string]opadata.Purpose `json:"purposes"`
+	Acts          map[string]check.ActSpec   `json:"acts"`
+}
+
+// opaDocument is OPA's data document: {"policy": …, "subjects": …}. It is
+// made from the decoded file, not the raw one, so that both engines read
+// exactly the same fields. Where the file names a purpose or an act twice,
+// the last one counts, as in check.NewPolicy; an act of a kind check does
+// not know is left out, as check.NewPolicy leaves it.
+func opaDocument(d *Data) (map[string]any, error) {
+	p := opaPolicy{Version: d.Policy.Version, VersionSeq: d.Policy.VersionSeq, Jurisdictions: d.Policy.Jurisdictions,
+		Minors: d.Policy.Minors, Purposes: map[string]opadata.Purpose{}, Acts: map[string]check.ActSpec{}}
+	for _, pd := range d.Policy.Purposes {
+		p.Purposes[pd.ID] = pd
+	}
+	for _, a := range d.Policy.Acts {
+		act := check.Act{Kind: check.ParseActKind(a.Kind), ID: a.ID}
+		if act.Kind != check.ActNone {
+			p.Acts[check.ActKey(act)] = a
+		}
+	}
 	b, err := json.Marshal(struct {
-		Policy   PolicyDoc             `json:"policy"`
-		Subjects map[string]SubjectDoc `json:"subjects"`
-	}{d.Policy, d.Subjects})
+		Policy   opaPolicy                  `json:"policy"`
+		Subjects map[string]opadata.Subject `json:"subjects"`
+	}{p, d.Subjects})
 	if err != nil {
 		return nil, fmt.Errorf("opa data document: %w", err)
 	}

@@ -14,7 +14,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
 )
 
-// policySource is the Rego form of check.Policy.Decide.
+// policySource is the Rego form of check.Policy.DecideAct.
 //
 //go:embed policy/custos.rego
 var policySource string
@@ -24,23 +24,25 @@ const (
 	decisionQuery = "data.custos.decisions"
 )
 
-// custosEngine answers queries with check.Policy.Decide.
+// custosEngine answers queries with check.Policy.DecideAct.
 type custosEngine struct {
 	policy   *check.Policy
 	subjects map[string]*check.Subject
 }
 
 func newCustosEngine(d *Data) *custosEngine {
-	return &custosEngine{policy: d.checkPolicy(), subjects: d.checkSubjects()}
+	return &custosEngine{policy: checkPolicy(d), subjects: checkSubjects(d)}
 }
 
-// decide appends q's decisions to out. The subject lookup and the time
-// conversion are part of the work, as they are for a caller of check.
+// decide appends q's decisions to out. The subject lookup and the act's
+// and time's conversion are part of the work, as they are for a caller of
+// check.
 func (e *custosEngine) decide(q *Query, out []check.Decision) []check.Decision {
 	s := e.subjects[q.Subject] // nil: an unknown subject
+	act := q.Act.CheckAct()
 	now := time.Unix(q.Now, 0)
 	for _, p := range q.Purposes {
-		out = append(out, e.policy.Decide(s, p, now))
+		out = append(out, e.policy.DecideAct(s, p, act, now))
 	}
 	return out
 }
@@ -55,7 +57,7 @@ type opaEngine struct {
 // AST values, so evaluation does not convert the data on every read: the
 // fastest way OPA offers to hold data in memory.
 func newOPAStore(d *Data) (storage.Store, error) {
-	doc, err := d.opaDocument()
+	doc, err := opaDocument(d)
 	if err != nil {
 		return nil, err
 	}
@@ -91,7 +93,11 @@ func opaInput(q Query) (ast.Value, error) {
 	for i, p := range q.Purposes {
 		purposes[i] = p
 	}
-	v, err := ast.InterfaceToValue(map[string]any{"subject": q.Subject, "purposes": purposes, "now": q.Now})
+	in := map[string]any{"subject": q.Subject, "purposes": purposes, "now": q.Now}
+	if q.Act != nil {
+		in["act"] = map[string]any{"kind": q.Act.Kind, "id": q.Act.ID}
+	}
+	v, err := ast.InterfaceToValue(in)
 	if err != nil {
 		return nil, fmt.Errorf("opa input: %w", err)
 	}

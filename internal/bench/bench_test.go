@@ -2,11 +2,16 @@ package bench
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/custos-privacy/custos/internal/bench/opadata"
+	"github.com/custos-privacy/custos/internal/check"
 	"github.com/custos-privacy/custos/internal/consent"
 )
 
@@ -27,14 +32,48 @@ func TestWorkloads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := e.Service.Check(ctx, benchActor, consent.CheckInput{SubjectID: d.Subjects[0], Purposes: []string{"marketing", "analytics"}})
-	if err != nil || res.Decisions[0].Reason != "withdrawn" || res.Decisions[1].Reason != "consent" {
-		t.Fatalf("subject-0 decisions = %+v, %v; want marketing withdrawn, analytics consent", res.Decisions, err)
+	recipient := func(id string) check.Act { return check.Act{Kind: check.ActRecipient, ID: id} }
+	for _, tc := range []struct {
+		subject int
+		purpose string
+		act     check.Act
+		want    string
+	}{
+		{0, "marketing", check.Act{}, "withdrawn"},
+		{0, "analytics", check.Act{}, "consent"},
+		{1, "account_registration", check.Act{}, "legal_basis:contract"},
+		{1, "push_notifications", recipient("push-provider"), "consent"},
+		{1, "analytics", recipient("email-provider"), "not_declared"},
+		{1, "note_publishing", check.Act{Kind: check.ActDisclosure}, "separate_consent_required"},
+		{2, "advertising", recipient("ad-measurement"), "separate_consent_required"},
+		{3, "advertising", recipient("ad-measurement"), "separate_consent"},
+		{3, "sync_acceleration", check.Act{Kind: check.ActTransfer, ID: "sg-sync-relay"}, "separate_consent"},
+		{3, "note_publishing", check.Act{Kind: check.ActDisclosure}, "separate_consent"},
+		{4, "analytics", check.Act{}, "restricted"},
+		{4, "legal_compliance", check.Act{}, "legal_basis:legal_obligation"},
+		{5, "analytics", check.Act{}, "consent"}, // unknown age, taken for an adult
+		{6, "analytics", check.Act{}, "consent"},
+		{6, "account_registration", check.Act{}, "legal_basis:contract"}, // the guardian accepted the policy
+		{6, "marketing", check.Act{}, "guardian_consent_required"},
+		{7, "analytics", check.Act{}, "consent"},
+		{7, "account_registration", check.Act{}, "guardian_consent_required"},
+		{8, "account_registration", check.Act{}, "guardian_consent_required"},
+		{8, "legal_compliance", check.Act{}, "legal_basis:legal_obligation"},
+		{9, "analytics", check.Act{}, "withdrawn"},
+		{9, "marketing", check.Act{}, "consent"},
+	} {
+		in := consent.CheckInput{Purposes: make([]string, 1)}
+		Query{Subject: d.Subjects[tc.subject], Purpose: tc.purpose, Act: tc.act}.input(&in)
+		res, err := e.Service.Check(ctx, benchActor, in)
+		if err != nil || res.Decisions[0].Reason != tc.want {
+			t.Errorf("subject %d, %s, act %+v: decisions %+v, %v; want %s", tc.subject, tc.purpose, tc.act, res.Decisions, err, tc.want)
+		}
 	}
 	decide, svc, err := InProcess(ctx, e, d, 50*time.Millisecond)
 	if err != nil || decide <= 0 || svc <= 0 {
 		t.Fatalf("InProcess = %v, %v, %v", decide, svc, err)
 	}
+	t.Run("OPA data", func(t *testing.T) { testOPAData(t, e, d) })
 	base, key, stop, err := Serve(ctx, e)
 	if err != nil {
 		t.Fatal(err)
@@ -44,6 +83,55 @@ func TestWorkloads(t *testing.T) {
 	o := Open(CustosTarget(base, key), d, 500, 4, 200*time.Millisecond)
 	if c.Count == 0 || c.Errors != 0 || o.FromDue.Count != 100 || o.Service.Count != 100 || o.FromDue.Errors != 0 || o.Service.P99 > o.FromDue.Max {
 		t.Fatalf("closed %+v, open %+v", c, o)
+	}
+}
+
+// testOPAData writes the workload for the OPA harness and decides every
+// query from the file with check alone: each decision must be the
+// service's, so the file carries everything the decision reads.
+func testOPAData(t *testing.T, e *Env, d CheckData) {
+	path := filepath.Join(t.TempDir(), "data.json")
+	if err := e.WriteOPAData(d, path); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var file opadata.Data
+	if err := json.Unmarshal(b, &file); err != nil {
+		t.Fatal(err)
+	}
+	if len(file.Subjects) != len(d.Subjects) || len(file.Queries) != len(d.Queries) {
+		t.Fatalf("file has %d subjects and %d queries, want %d and %d", len(file.Subjects), len(file.Queries), len(d.Subjects), len(d.Queries))
+	}
+	pol := check.NewPolicy(file.Policy.CheckSpec())
+	ctx := context.Background()
+	reasons, acts := map[string]bool{}, 0
+	in := consent.CheckInput{Purposes: make([]string, 1)}
+	for i, q := range file.Queries {
+		var s *check.Subject
+		if fs, ok := file.Subjects[q.Subject]; ok {
+			s = fs.CheckSubject()
+		}
+		got := pol.DecideAct(s, q.Purposes[0], q.Act.CheckAct(), time.Unix(q.Now, 0))
+		d.Queries[i].input(&in)
+		res, err := e.Service.Check(ctx, benchActor, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != res.Decisions[0] {
+			t.Errorf("query %d (%+v): from the file %+v, the service %+v", i, d.Queries[i], got, res.Decisions[0])
+		}
+		reasons[got.Reason] = true
+		if q.Act != nil {
+			acts++
+		}
+	}
+	// The comparison with OPA is worth more when the workload reaches
+	// past the plain consent rule.
+	if len(reasons) < 8 || acts == 0 {
+		t.Errorf("the workload gives %d reasons (%v) and %d act queries; want at least 8 and some", len(reasons), reasons, acts)
 	}
 }
 
@@ -110,8 +198,7 @@ func BenchmarkServiceCheck(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		q := d.Queries[i%len(d.Queries)]
-		in.SubjectID, in.Purposes[0] = q.Subject, q.Purpose
+		d.Queries[i%len(d.Queries)].input(&in)
 		if _, err := e.Service.Check(ctx, benchActor, in); err != nil {
 			b.Fatal(err)
 		}

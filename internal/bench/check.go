@@ -33,39 +33,105 @@ type CheckData struct {
 	Queries  []Query
 }
 
-// Query is one decision request.
+// Query is one decision request: a purpose, and optionally an act done for
+// it (provision to a recipient, a cross-border transfer, disclosure).
 type Query struct {
 	Subject string
 	Purpose string
+	Act     check.Act
 }
 
-// checkPurposes mixes consent purposes (granted, some withdrawn) with a
-// contract purpose, as an application's traffic would.
-var checkPurposes = []string{"analytics", "push_notifications", "marketing", "account_registration"}
+// input fills in the service's request for q.
+func (q Query) input(in *consent.CheckInput) {
+	in.SubjectID, in.Purposes[0] = q.Subject, q.Purpose
+	in.Recipient, in.Transfer, in.Disclosure = "", "", false
+	switch q.Act.Kind {
+	case check.ActRecipient:
+		in.Recipient = q.Act.ID
+	case check.ActTransfer:
+		in.Transfer = q.Act.ID
+	case check.ActDisclosure:
+		in.Disclosure = true
+	}
+}
 
-// Populate registers n subjects who granted analytics, push notifications
-// and marketing; one in ten then withdrew marketing.
+// checkAsks is what the workload's queries ask, drawn at random: purposes
+// on consent (granted, withdrawn, never asked), on a contract and on a legal
+// obligation, and acts of the starter policy, some needing a separate
+// consent, one not declared for its purpose.
+var checkAsks = []Query{
+	{Purpose: "analytics"},
+	{Purpose: "push_notifications"},
+	{Purpose: "marketing"},
+	{Purpose: "advertising"},
+	{Purpose: "account_registration"},
+	{Purpose: "note_sync"},
+	{Purpose: "legal_compliance"},
+	{Purpose: "advertising", Act: check.Act{Kind: check.ActRecipient, ID: "ad-measurement"}},
+	{Purpose: "sync_acceleration", Act: check.Act{Kind: check.ActTransfer, ID: "sg-sync-relay"}},
+	{Purpose: "note_publishing", Act: check.Act{Kind: check.ActDisclosure}},
+	{Purpose: "push_notifications", Act: check.Act{Kind: check.ActRecipient, ID: "push-provider"}},
+	{Purpose: "analytics", Act: check.Act{Kind: check.ActRecipient, ID: "email-provider"}},
+}
+
+// Populate registers n subjects of ten kinds (by index mod 10) under the
+// starter policy, whose jurisdictions CN and EU take guardian consent under
+// 14 and adults where the age is unknown:
+//
+//	0  adult, general rules: analytics, push and marketing granted, marketing withdrawn
+//	1  adult in CN: analytics, push and marketing granted
+//	2  adult in the EU: analytics, push, marketing and advertising granted
+//	3  adult: all of those, and separate consents to ad measurement, sync
+//	   acceleration and its transfer to Singapore, and public disclosure
+//	4  adult in CN, restricted
+//	5  unknown age (an age band across the threshold) in the EU: analytics granted
+//	6  minor whose guardian (the kind 3 before) accepted the policy and granted analytics and push
+//	7  minor in CN whose guardian (the kind 1 before) granted analytics only
+//	8  minor by age band, no guardian: nothing recorded
+//	9  adult by age band: analytics and marketing granted, analytics withdrawn
 func (e *Env) Populate(ctx context.Context, n, queries int, progress io.Writer) (CheckData, error) {
-	ids, err := e.Subjects(ctx, "subject", n)
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("subject-%d", i)
+		in := consent.SubjectInput{ID: ids[i]}
+		switch i % 10 {
+		case 1, 4:
+			in.Jurisdiction = "CN"
+		case 2:
+			in.Jurisdiction = "EU"
+		case 5:
+			in.Jurisdiction, in.AgeBand = "EU", "12_15"
+		case 6:
+			in.BirthDate = time.Now().AddDate(-10, 0, 0).Format(time.DateOnly)
+			in.GuardianID = guardianOf(ids, i, 3)
+		case 7:
+			in.Jurisdiction, in.BirthDate = "CN", time.Now().AddDate(-12, 0, 0).Format(time.DateOnly)
+			in.GuardianID = guardianOf(ids, i, 1)
+		case 8:
+			in.AgeBand = "under_14"
+		case 9:
+			in.AgeBand = "14_17"
+		}
+		if _, err := e.Service.CreateSubject(ctx, benchActor, in); err != nil {
+			return CheckData{}, err
+		}
+	}
+	_, _, pol, err := e.Service.Policy()
 	if err != nil {
 		return CheckData{}, err
 	}
 	var wg sync.WaitGroup
 	var firstErr atomic.Value
 	sem := make(chan struct{}, 64)
-	for i, id := range ids {
+	for i := range ids {
 		wg.Add(1)
 		sem <- struct{}{}
-		go func(i int, id string) {
+		go func(i int) {
 			defer func() { <-sem; wg.Done() }()
-			_, err := e.Service.Record(ctx, benchActor, id, consent.ConsentInput{Grant: []string{"analytics", "push_notifications", "marketing"}, Method: "api", Language: "en", NoticeHash: NoticeHash})
-			if err == nil && i%10 == 0 {
-				_, err = e.Service.Record(ctx, benchActor, id, consent.ConsentInput{Withdraw: []string{"marketing"}, Method: "api", Language: "en"})
+			if err := e.record(ctx, pol.Version, ids, i); err != nil {
+				firstErr.CompareAndSwap(nil, fmt.Errorf("populate %s: %w", ids[i], err))
 			}
-			if err != nil {
-				firstErr.CompareAndSwap(nil, err)
-			}
-		}(i, id)
+		}(i)
 	}
 	wg.Wait()
 	if err, _ := firstErr.Load().(error); err != nil {
@@ -74,19 +140,87 @@ func (e *Env) Populate(ctx context.Context, n, queries int, progress io.Writer) 
 	r := rand.New(rand.NewPCG(1, 2))
 	d := CheckData{Subjects: ids, Queries: make([]Query, queries)}
 	for i := range d.Queries {
-		d.Queries[i] = Query{Subject: ids[r.IntN(len(ids))], Purpose: checkPurposes[r.IntN(len(checkPurposes))]}
+		q := checkAsks[r.IntN(len(checkAsks))]
+		q.Subject = ids[r.IntN(len(ids))]
+		d.Queries[i] = q
 	}
 	return d, nil
 }
 
-// InProcess measures check.Decide on the compiled policy and the
+// guardianOf is the guardian of minor i: the subject of the given kind
+// (index mod 10) in the same ten.
+func guardianOf(ids []string, i, kind int) string { return ids[i-i%10+kind] }
+
+// record gives subject i of Populate its ledger.
+func (e *Env) record(ctx context.Context, version string, ids []string, i int) error {
+	id := ids[i]
+	agree := func(in consent.ConsentInput) error {
+		in.Language = "en"
+		if in.Method == "" {
+			in.Method = "api"
+		}
+		if len(in.Grant) > 0 {
+			in.NoticeHash = NoticeHash
+		}
+		_, err := e.Service.Record(ctx, benchActor, id, in)
+		return err
+	}
+	grant := func(keys ...string) error { return agree(consent.ConsentInput{Grant: keys}) }
+	switch i % 10 {
+	case 0:
+		if err := grant("analytics", "push_notifications", "marketing"); err != nil {
+			return err
+		}
+		return agree(consent.ConsentInput{Withdraw: []string{"marketing"}})
+	case 1:
+		return grant("analytics", "push_notifications", "marketing")
+	case 2:
+		return grant("analytics", "push_notifications", "marketing", "advertising")
+	case 3:
+		if err := grant("analytics", "push_notifications", "marketing", "advertising"); err != nil {
+			return err
+		}
+		for _, k := range []string{"recipient:ad-measurement", "sync_acceleration", "transfer:sg-sync-relay", "disclosure"} {
+			if err := agree(consent.ConsentInput{Grant: []string{k}, Separate: true}); err != nil {
+				return err
+			}
+		}
+		return nil
+	case 4:
+		if err := grant("analytics", "push_notifications", "marketing"); err != nil {
+			return err
+		}
+		_, err := e.Service.SetRestricted(ctx, benchActor, id, true, "accuracy contested")
+		return err
+	case 5:
+		return grant("analytics")
+	case 6:
+		g := guardianOf(ids, i, 3)
+		_, err := e.Service.Accept(ctx, benchActor, id, consent.AcceptanceInput{Version: version, Method: "guardian", Language: "en",
+			NoticeHash: NoticeHash, GuardianID: g})
+		if err != nil {
+			return err
+		}
+		return agree(consent.ConsentInput{Grant: []string{"analytics", "push_notifications"}, Method: "guardian", GuardianID: g})
+	case 7:
+		return agree(consent.ConsentInput{Grant: []string{"analytics"}, Method: "guardian", GuardianID: guardianOf(ids, i, 1)})
+	case 9:
+		if err := grant("analytics", "marketing"); err != nil {
+			return err
+		}
+		return agree(consent.ConsentInput{Withdraw: []string{"analytics"}})
+	}
+	return nil
+}
+
+// InProcess measures check.Policy.DecideAct on the compiled policy and the
 // service's Check (cache, audit sampling), in ns per decision.
 func InProcess(ctx context.Context, e *Env, d CheckData, dur time.Duration) (decide, service float64, err error) {
 	_, _, pol, err := e.Service.Policy()
 	if err != nil {
 		return 0, 0, err
 	}
-	// Warm the cache and take the snapshots check.Decide runs on.
+	// Warm the cache and take the snapshots DecideAct runs on.
 	snaps := map[string]*check.Subject{}
 	for _, id := range d.Subjects {
 		if _, err := e.Service.Check(ctx, benchActor, consent.CheckInput{SubjectID: id, Purposes: []string{"analytics"}}); err != nil {
@@ -99,7 +233,7 @@ func InProcess(ctx context.Context, e *Env, d CheckData, dur time.Duration) (dec
 	allowed := 0
 	for time.Since(start) < dur {
 		for _, q := range d.Queries {
-			if pol.Decide(snaps[q.Subject], q.Purpose, now).Allowed {
+			if pol.DecideAct(snaps[q.Subject], q.Purpose, q.Act, now).Allowed {
 				allowed++
 			}
 		}
@@ -110,7 +244,7 @@ func InProcess(ctx context.Context, e *Env, d CheckData, dur time.Duration) (dec
 	in := consent.CheckInput{Purposes: make([]string, 1)}
 	for time.Since(start) < dur {
 		for _, q := range d.Queries {
-			in.SubjectID, in.Purposes[0] = q.Subject, q.Purpose
+			q.input(&in)
 			if _, err := e.Service.Check(ctx, benchActor, in); err != nil {
 				return 0, 0, err
 			}
@@ -133,7 +267,9 @@ type HTTPTarget struct {
 // CustosTarget asks Custos's /v1/check.
 func CustosTarget(base, key string) HTTPTarget {
 	return HTTPTarget{Name: "custos", URL: base + "/v1/check", Auth: "Bearer " + key, Body: func(q Query) []byte {
-		b, _ := json.Marshal(consent.CheckInput{SubjectID: q.Subject, Purposes: []string{q.Purpose}})
+		in := consent.CheckInput{Purposes: make([]string, 1)}
+		q.input(&in)
+		b, _ := json.Marshal(in)
 		return b
 	}}
 }
@@ -142,7 +278,7 @@ func CustosTarget(base, key string) HTTPTarget {
 func OPATarget(base string) HTTPTarget {
 	now := time.Now().Unix()
 	return HTTPTarget{Name: "opa", URL: base + "/v1/data/custos/decisions", Body: func(q Query) []byte {
-		b, _ := json.Marshal(map[string]any{"input": map[string]any{"subject": q.Subject, "purposes": []string{q.Purpose}, "now": now}})
+		b, _ := json.Marshal(map[string]any{"input": opaQuery(q, now)})
 		return b
 	}}
 }

@@ -13,74 +13,41 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/custos-privacy/custos/internal/bench/opadata"
 )
 
-// WriteOPAData writes the workload in the form the bench/opa harness reads:
-// the compiled policy, every subject's consent state, and the queries.
+// WriteOPAData writes the workload in the form the bench/opa harness reads
+// (internal/bench/opadata): the policy in force as check.Spec, every
+// subject's decision snapshot, and the queries.
 func (e *Env) WriteOPAData(d CheckData, path string) error {
 	_, _, pol, err := e.Service.Policy()
 	if err != nil {
 		return err
 	}
-	type purposeDoc struct {
-		Basis               string `json:"basis"`
-		Epoch               int64  `json:"epoch"`
-		SurvivesRestriction bool   `json:"survives_restriction"`
-	}
-	type consentDoc struct {
-		Granted    bool  `json:"granted"`
-		ByGuardian bool  `json:"by_guardian"`
-		VersionSeq int64 `json:"version_seq"`
-	}
-	type subjectDoc struct {
-		Restricted bool                  `json:"restricted"`
-		MinorUntil int64                 `json:"minor_until"`
-		Consents   map[string]consentDoc `json:"consents"`
-	}
-	type query struct {
-		Subject  string   `json:"subject"`
-		Purposes []string `json:"purposes"`
-		Now      int64    `json:"now"`
-	}
-	doc := struct {
-		Policy struct {
-			Version     string                `json:"version"`
-			VersionSeq  int64                 `json:"version_seq"`
-			GuardianAge int                   `json:"guardian_age"`
-			Purposes    map[string]purposeDoc `json:"purposes"`
-		} `json:"policy"`
-		Subjects map[string]subjectDoc `json:"subjects"`
-		Queries  []query               `json:"queries"`
-	}{}
-	doc.Policy.Version, doc.Policy.VersionSeq, doc.Policy.GuardianAge = pol.Version, pol.VersionSeq, pol.GuardianAge
-	doc.Policy.Purposes = map[string]purposeDoc{}
-	for _, r := range pol.Rules() {
-		doc.Policy.Purposes[r.ID] = purposeDoc{Basis: r.Basis, Epoch: r.Epoch, SurvivesRestriction: r.SurvivesRestriction}
-	}
-	doc.Subjects = map[string]subjectDoc{}
+	doc := opadata.Data{Policy: opadata.PolicyOf(pol.Spec()), Subjects: make(map[string]opadata.Subject, len(d.Subjects))}
 	for _, id := range d.Subjects {
 		s := e.Service.Snapshot(id)
-		if s == nil {
-			return fmt.Errorf("subject %s is not in the decision cache", id)
+		if s == nil || !s.Known {
+			return fmt.Errorf("write OPA data: subject %s is not in the decision cache", id)
 		}
-		sd := subjectDoc{Restricted: s.Restricted, Consents: map[string]consentDoc{}}
-		if !s.MinorUntil.IsZero() {
-			sd.MinorUntil = s.MinorUntil.Unix()
-		}
-		for p, c := range s.Consents {
-			sd.Consents[p] = consentDoc{Granted: c.Granted, ByGuardian: c.ByGuardian, VersionSeq: c.VersionSeq}
-		}
-		doc.Subjects[id] = sd
+		doc.Subjects[id] = opadata.SubjectOf(s)
 	}
 	now := time.Now().Unix()
-	for _, q := range d.Queries {
-		doc.Queries = append(doc.Queries, query{Subject: q.Subject, Purposes: []string{q.Purpose}, Now: now})
+	doc.Queries = make([]opadata.Query, len(d.Queries))
+	for i, q := range d.Queries {
+		doc.Queries[i] = opaQuery(q, now)
 	}
 	b, err := json.Marshal(doc)
 	if err != nil {
-		return err
+		return fmt.Errorf("write OPA data: %w", err)
 	}
 	return os.WriteFile(path, b, 0o600)
+}
+
+// opaQuery is q as the harness and OPA's input document take it.
+func opaQuery(q Query, now int64) opadata.Query {
+	return opadata.Query{Subject: q.Subject, Purposes: []string{q.Purpose}, Act: opadata.ActOf(q.Act), Now: now}
 }
 
 // OPA drives the bench/opa harness, built from source once per run.
