@@ -9,10 +9,17 @@ import (
 	"github.com/custos-privacy/custos/internal/audit"
 )
 
-// Consent actions.
+// Ledger actions. A ledger key is a purpose id (consent: grant, withdraw),
+// "objection:<purpose>" (object, lift, override), an act needing its own
+// separate consent, "recipient:<id>", "transfer:<id>" or "disclosure"
+// (grant, withdraw), or "policy" (accept, with the version accepted).
 const (
 	ActionGrant    = "grant"
 	ActionWithdraw = "withdraw"
+	ActionObject   = "object"
+	ActionLift     = "lift"
+	ActionOverride = "override"
+	ActionAccept   = "accept"
 )
 
 // ConsentEvent is one entry of the append-only consent ledger.
@@ -20,9 +27,9 @@ type ConsentEvent struct {
 	Seq        int64
 	ID         string
 	SubjectID  string
-	Purpose    string
-	Action     string // grant | withdraw
-	VersionSeq int64  // policy version in force when recorded
+	Purpose    string // the ledger key: a purpose id, or a key of the forms above
+	Action     string // one of the ledger actions
+	VersionSeq int64  // policy version in force when recorded; for accept, the version accepted
 	Method     string // banner, app_dialog, api, paper, guardian, signal
 	Language   string
 	NoticeHash string // hex SHA-256 of the notice text shown
@@ -34,10 +41,11 @@ type ConsentEvent struct {
 	At         time.Time
 }
 
-// ConsentState is a subject's current consent for one purpose.
+// ConsentState is a subject's current state for one ledger key: its last event.
 type ConsentState struct {
-	Purpose    string
-	Granted    bool
+	Purpose    string // the ledger key
+	Action     string
+	Granted    bool // Action is grant
 	ByGuardian bool
 	VersionSeq int64
 	EventID    string
@@ -109,7 +117,7 @@ type ConsentRate struct {
 
 // ConsentRates counts current consent state per purpose.
 func (s *Store) ConsentRates(ctx context.Context) ([]ConsentRate, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT purpose, SUM(granted), COUNT(*) - SUM(granted) FROM consent_state GROUP BY purpose ORDER BY purpose`)
+	rows, err := s.r.QueryContext(ctx, `SELECT purpose, SUM(granted), COUNT(*) - SUM(granted) FROM consent_state WHERE action IN ('grant', 'withdraw') GROUP BY purpose ORDER BY purpose`)
 	if err != nil {
 		return nil, fmt.Errorf("consent rates: %w", mapErr(err))
 	}

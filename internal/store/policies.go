@@ -21,11 +21,25 @@ type PolicyVersion struct {
 	Material    bool     // materially different from the version before
 	Reconsent   []string // consent purposes whose consents this version made stale
 	Diff        string   // JSON diff against the version before
+	// EffectiveAt is when the version comes into force; PublishedAt when
+	// it is not given.
+	EffectiveAt time.Time
+	// Accept lists purposes on other bases than consent that need the
+	// subject's express acceptance of this version.
+	Accept []string
+	// NoticesPending is true while the notices of a material change are
+	// not all queued.
+	NoticesPending bool
 }
 
 // ErrStalePublish is returned when another publication landed between
 // reading the current version and publishing against it.
 var ErrStalePublish = errors.New("another policy version was published meanwhile")
+
+// ErrEffectiveOrder is returned for a version that would take effect
+// before one published earlier: versions come into force in the order
+// they are published.
+var ErrEffectiveOrder = errors.New("policy versions take effect in the order published")
 
 // PublishPolicy appends pv as the version after basedOn (0 for the first).
 // Version labels are immutable: publishing a label again with the same
@@ -59,9 +73,21 @@ func (s *Store) PublishPolicy(ctx context.Context, pv PolicyVersion, basedOn int
 		if pv.PublishedAt.IsZero() {
 			pv.PublishedAt = time.Now()
 		}
+		if pv.EffectiveAt.IsZero() || pv.EffectiveAt.Before(pv.PublishedAt) {
+			pv.EffectiveAt = pv.PublishedAt
+		}
+		var prev sql.NullInt64
+		if err := tx.QueryRowContext(ctx, `SELECT MAX(effective_at) FROM policy_versions`).Scan(&prev); err != nil {
+			return fmt.Errorf("publish policy: %w", mapErr(err))
+		}
+		if prev.Valid && micros(pv.EffectiveAt) < prev.Int64 {
+			return fmt.Errorf("%w: version %s would take effect before a version published earlier", ErrEffectiveOrder, pv.Version)
+		}
 		reconsent, _ := json.Marshal(nonNil(pv.Reconsent))
-		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO policy_versions (seq, version, sha256, manifest, published_at, material, reconsent, diff) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
-			pv.Seq, pv.Version, pv.SHA256, pv.Manifest, micros(pv.PublishedAt), boolInt(pv.Material), string(reconsent), pv.Diff); err != nil {
+		accept, _ := json.Marshal(nonNil(pv.Accept))
+		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO policy_versions (seq, version, sha256, manifest, published_at, material, reconsent, diff, effective_at, accept, notices_pending) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+			pv.Seq, pv.Version, pv.SHA256, pv.Manifest, micros(pv.PublishedAt), boolInt(pv.Material), string(reconsent), pv.Diff,
+			micros(pv.EffectiveAt), string(accept), boolInt(pv.NoticesPending)); err != nil {
 			return fmt.Errorf("publish policy: %w", mapErr(err))
 		}
 		out, created = pv, true
@@ -85,19 +111,22 @@ func nonNil(s []string) []string {
 	return s
 }
 
-const policyCols = `seq, version, sha256, manifest, published_at, material, reconsent, diff`
+const policyCols = `seq, version, sha256, manifest, published_at, material, reconsent, diff, effective_at, accept, notices_pending`
 
 func scanPolicy(sc interface{ Scan(...any) error }) (PolicyVersion, error) {
 	var pv PolicyVersion
-	var at int64
-	var material int
-	var reconsent string
-	if err := sc.Scan(&pv.Seq, &pv.Version, &pv.SHA256, &pv.Manifest, &at, &material, &reconsent, &pv.Diff); err != nil {
+	var at, effective int64
+	var material, pending int
+	var reconsent, accept string
+	if err := sc.Scan(&pv.Seq, &pv.Version, &pv.SHA256, &pv.Manifest, &at, &material, &reconsent, &pv.Diff, &effective, &accept, &pending); err != nil {
 		return PolicyVersion{}, err
 	}
-	pv.PublishedAt, pv.Material = fromMicros(at), material != 0
+	pv.PublishedAt, pv.EffectiveAt, pv.Material, pv.NoticesPending = fromMicros(at), fromMicros(effective), material != 0, pending != 0
 	if err := json.Unmarshal([]byte(reconsent), &pv.Reconsent); err != nil {
 		return PolicyVersion{}, fmt.Errorf("policy version %s: reconsent list: %w", pv.Version, err)
+	}
+	if err := json.Unmarshal([]byte(accept), &pv.Accept); err != nil {
+		return PolicyVersion{}, fmt.Errorf("policy version %s: acceptance list: %w", pv.Version, err)
 	}
 	return pv, nil
 }

@@ -39,11 +39,12 @@ func (s *Store) ConsentSeries(ctx context.Context, from, to time.Time, bucket ti
 		COUNT(CASE WHEN e.action = ? THEN 1 END)
 	FROM consent_events e
 	JOIN (SELECT MAX(seq) AS seq FROM consent_events WHERE at <= ? GROUP BY subject_id, purpose) latest ON latest.seq = e.seq
+	WHERE e.action IN (?, ?)
 	GROUP BY e.purpose
 	ORDER BY e.purpose`
 	out := []ConsentPoint{}
 	for _, end := range ends {
-		rows, err := s.r.QueryContext(ctx, s.q(query), ActionGrant, ActionWithdraw, micros(end))
+		rows, err := s.r.QueryContext(ctx, s.q(query), ActionGrant, ActionWithdraw, micros(end), ActionGrant, ActionWithdraw)
 		if err != nil {
 			return nil, fmt.Errorf("consent series: %w", mapErr(err))
 		}

@@ -173,13 +173,25 @@ func TestConsentLedger(t *testing.T) {
 		if err := s.AppendConsents(ctx, []ConsentEvent{consent("e4", "u-1", "ads", ActionGrant, 2)}, nil); err != nil {
 			t.Fatal(err)
 		}
+		// Objections, acceptances and separate consents to acts share the ledger under their own keys.
+		if err := s.AppendConsents(ctx, []ConsentEvent{
+			consent("e5", "u-1", "objection:profiling", ActionObject, 2),
+			consent("e6", "u-1", "objection:profiling", ActionOverride, 2),
+			consent("e7", "u-1", "policy", ActionAccept, 3),
+			consent("e8", "u-1", "recipient:partner", ActionGrant, 2),
+		}, nil); err != nil {
+			t.Fatal(err)
+		}
 		_, states, err := s.SubjectState(ctx, "u-1")
 		if err != nil {
 			t.Fatal(err)
 		}
 		want := map[string]ConsentState{
-			"ads":       {Purpose: "ads", Granted: true, VersionSeq: 2, EventID: "e4"},
-			"analytics": {Purpose: "analytics", Granted: true, ByGuardian: true, VersionSeq: 1, EventID: "e3"},
+			"ads":                 {Purpose: "ads", Action: ActionGrant, Granted: true, VersionSeq: 2, EventID: "e4"},
+			"analytics":           {Purpose: "analytics", Action: ActionGrant, Granted: true, ByGuardian: true, VersionSeq: 1, EventID: "e3"},
+			"objection:profiling": {Purpose: "objection:profiling", Action: ActionOverride, VersionSeq: 2, EventID: "e6"},
+			"policy":              {Purpose: "policy", Action: ActionAccept, VersionSeq: 3, EventID: "e7"},
+			"recipient:partner":   {Purpose: "recipient:partner", Action: ActionGrant, Granted: true, VersionSeq: 2, EventID: "e8"},
 		}
 		got := map[string]ConsentState{}
 		for _, c := range states {
@@ -192,7 +204,7 @@ func TestConsentLedger(t *testing.T) {
 		if err != nil || len(page1) != 2 || page1[0].ID != "e1" || page1[1].ID != "e2" {
 			t.Fatalf("page 1 = %+v, %v", page1, err)
 		}
-		page2, err := s.ConsentEvents(ctx, "u-1", page1[1].Seq, 10)
+		page2, err := s.ConsentEvents(ctx, "u-1", page1[1].Seq, 2)
 		if err != nil || len(page2) != 2 || page2[0].ID != "e3" || !page2[0].Separate || page2[0].GuardianID != "u-1" {
 			t.Fatalf("page 2 = %+v, %v", page2, err)
 		}
@@ -210,8 +222,8 @@ func TestConsentLedger(t *testing.T) {
 				t.Errorf("%s succeeded on the append-only ledger", q)
 			}
 		}
-		if n := countRows(t, s, "consent_events"); n != 4 {
-			t.Errorf("ledger has %d events, want 4", n)
+		if n := countRows(t, s, "consent_events"); n != 8 {
+			t.Errorf("ledger has %d events, want 8", n)
 		}
 	})
 }

@@ -15,6 +15,12 @@ type Subject struct {
 	BirthDate  string // YYYY-MM-DD, or empty
 	AgeBand    string // e.g. under_14, 14_17, adult; or empty
 	GuardianID string
+	// Jurisdiction is the manifest jurisdiction whose rules apply to the
+	// subject (legal bases, minors' age); empty for the manifest's default.
+	Jurisdiction string
+	// Language is the subject's language for notices (zh-CN or en); empty
+	// when not known.
+	Language   string
 	Restricted bool
 	// Arrangement is what the person arranged for their information after
 	// their death: "" (none stated) or "refuse_relatives".
@@ -37,8 +43,8 @@ type Identity struct {
 func (s *Store) CreateSubject(ctx context.Context, sub Subject, entries ...audit.Entry) error {
 	now := micros(time.Now())
 	return s.Submit(ctx, &Write{Fn: func(ctx context.Context, tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO subjects (id, birth_date, age_band, guardian_id, restricted, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)`),
-			sub.ID, nullString(sub.BirthDate), nullString(sub.AgeBand), nullString(sub.GuardianID), boolInt(sub.Restricted), now, now); err != nil {
+		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO subjects (id, birth_date, age_band, guardian_id, jurisdiction, language, restricted, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+			sub.ID, nullString(sub.BirthDate), nullString(sub.AgeBand), nullString(sub.GuardianID), nullString(sub.Jurisdiction), nullString(sub.Language), boolInt(sub.Restricted), now, now); err != nil {
 			return fmt.Errorf("create subject: %w", mapErr(err))
 		}
 		return s.insertIdentities(ctx, tx, sub.ID, sub.Identities, now)
@@ -68,11 +74,13 @@ func (s *Store) AddIdentities(ctx context.Context, subjectID string, ids []Ident
 
 // SubjectPatch changes some of a subject's attributes; nil fields stay.
 type SubjectPatch struct {
-	Arrangement *string
-	BirthDate   *string
-	AgeBand     *string
-	GuardianID  *string
-	Restricted  *bool
+	Arrangement  *string
+	BirthDate    *string
+	AgeBand      *string
+	GuardianID   *string
+	Jurisdiction *string
+	Language     *string
+	Restricted   *bool
 }
 
 // UpdateSubject applies a patch.
@@ -101,6 +109,16 @@ func (s *Store) UpdateSubject(ctx context.Context, id string, p SubjectPatch, en
 		}
 		if p.GuardianID != nil {
 			if err := set("guardian_id", nullString(*p.GuardianID)); err != nil {
+				return err
+			}
+		}
+		if p.Jurisdiction != nil {
+			if err := set("jurisdiction", nullString(*p.Jurisdiction)); err != nil {
+				return err
+			}
+		}
+		if p.Language != nil {
+			if err := set("language", nullString(*p.Language)); err != nil {
 				return err
 			}
 		}
@@ -155,15 +173,16 @@ func (s *Store) Subject(ctx context.Context, id string) (Subject, error) {
 
 func (s *Store) subjectRow(ctx context.Context, id string) (Subject, error) {
 	var sub Subject
-	var birth, band, guardian, arrangement sql.NullString
+	var birth, band, guardian, arrangement, jur, lang sql.NullString
 	var restricted int
 	var created, updated int64
-	err := s.r.QueryRowContext(ctx, s.q(`SELECT id, birth_date, age_band, guardian_id, restricted, arrangement, created_at, updated_at FROM subjects WHERE id = ?`), id).
-		Scan(&sub.ID, &birth, &band, &guardian, &restricted, &arrangement, &created, &updated)
+	err := s.r.QueryRowContext(ctx, s.q(`SELECT id, birth_date, age_band, guardian_id, jurisdiction, language, restricted, arrangement, created_at, updated_at FROM subjects WHERE id = ?`), id).
+		Scan(&sub.ID, &birth, &band, &guardian, &jur, &lang, &restricted, &arrangement, &created, &updated)
 	if err != nil {
 		return Subject{}, fmt.Errorf("subject: %w", mapErr(err))
 	}
 	sub.BirthDate, sub.AgeBand, sub.GuardianID, sub.Arrangement = birth.String, band.String, guardian.String, arrangement.String
+	sub.Jurisdiction, sub.Language = jur.String, lang.String
 	sub.Restricted = restricted != 0
 	sub.CreatedAt, sub.UpdatedAt = fromMicros(created), fromMicros(updated)
 	return sub, nil
@@ -185,7 +204,7 @@ func (s *Store) SubjectState(ctx context.Context, id string) (Subject, []Consent
 	if err != nil {
 		return Subject{}, nil, err
 	}
-	rows, err := s.r.QueryContext(ctx, s.q(`SELECT purpose, granted, by_guardian, version_seq, event_id FROM consent_state WHERE subject_id = ?`), id)
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT purpose, action, by_guardian, version_seq, event_id FROM consent_state WHERE subject_id = ?`), id)
 	if err != nil {
 		return Subject{}, nil, fmt.Errorf("consent state: %w", mapErr(err))
 	}
@@ -193,11 +212,11 @@ func (s *Store) SubjectState(ctx context.Context, id string) (Subject, []Consent
 	var out []ConsentState
 	for rows.Next() {
 		var c ConsentState
-		var g, bg int
-		if err := rows.Scan(&c.Purpose, &g, &bg, &c.VersionSeq, &c.EventID); err != nil {
+		var bg int
+		if err := rows.Scan(&c.Purpose, &c.Action, &bg, &c.VersionSeq, &c.EventID); err != nil {
 			return Subject{}, nil, fmt.Errorf("consent state: %w", mapErr(err))
 		}
-		c.Granted, c.ByGuardian = g != 0, bg != 0
+		c.Granted, c.ByGuardian = c.Action == ActionGrant, bg != 0
 		out = append(out, c)
 	}
 	if err := rows.Err(); err != nil {

@@ -290,7 +290,7 @@ func (s *Store) insertEvents(ctx context.Context, tx *sql.Tx, events []*ConsentE
 			return fmt.Errorf("insert consent events: %w", mapErr(err))
 		}
 	}
-	// The current state per subject and purpose: the last event wins. One
+	// The current state per subject and ledger key: the last event wins. One
 	// statement cannot update the same row twice, so keep only the last.
 	latest := map[[2]string]*ConsentEvent{}
 	var order [][2]string
@@ -303,13 +303,13 @@ func (s *Store) insertEvents(ctx context.Context, tx *sql.Tx, events []*ConsentE
 	}
 	for start := 0; start < len(order); start += chunkRows {
 		part := order[start:min(start+chunkRows, len(order))]
-		args := make([]any, 0, len(part)*6)
+		args := make([]any, 0, len(part)*7)
 		for _, k := range part {
 			e := latest[k]
-			args = append(args, e.SubjectID, e.Purpose, boolInt(e.Action == ActionGrant), boolInt(e.GuardianID != ""), e.VersionSeq, e.ID)
+			args = append(args, e.SubjectID, e.Purpose, e.Action, boolInt(e.Action == ActionGrant), boolInt(e.GuardianID != ""), e.VersionSeq, e.ID)
 		}
-		q := `INSERT INTO consent_state (subject_id, purpose, granted, by_guardian, version_seq, event_id) VALUES ` + values(len(part), 6) +
-			` ON CONFLICT (subject_id, purpose) DO UPDATE SET granted = excluded.granted, by_guardian = excluded.by_guardian, version_seq = excluded.version_seq, event_id = excluded.event_id`
+		q := `INSERT INTO consent_state (subject_id, purpose, action, granted, by_guardian, version_seq, event_id) VALUES ` + values(len(part), 7) +
+			` ON CONFLICT (subject_id, purpose) DO UPDATE SET action = excluded.action, granted = excluded.granted, by_guardian = excluded.by_guardian, version_seq = excluded.version_seq, event_id = excluded.event_id`
 		if _, err := tx.ExecContext(ctx, s.q(q), args...); err != nil {
 			return fmt.Errorf("update consent state: %w", mapErr(err))
 		}
