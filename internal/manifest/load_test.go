@@ -68,7 +68,7 @@ func TestLoadMinimal(t *testing.T) {
 			Deadlines: []Deadline{{Count: 15, Unit: "working_days"}},
 			Fees:      &Fees{Policy: "free"},
 		},
-		Minors: Minors{Stance: "adults_only"},
+		Minors: Minors{Stance: "adults_only", UnknownAge: "adult"},
 	}
 	if d := cmp.Diff(want, m, cmpopts.IgnoreUnexported(Manifest{})); d != "" {
 		t.Errorf("Load(%s) (-want +got):\n%s", minimalPath, d)

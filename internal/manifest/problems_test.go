@@ -107,7 +107,7 @@ func TestProblems(t *testing.T) {
 		{
 			name: "more than one YAML document",
 			add:  "---\ncustos: 1",
-			want: []string{"50:1: more than one YAML document"},
+			want: []string{"51:1: more than one YAML document"},
 		},
 		{
 			name: "a list at the top",
@@ -125,14 +125,14 @@ func TestProblems(t *testing.T) {
 		{name: "null document", raw: true, add: "---", want: []string{"1:1: empty manifest"}},
 		{name: "tilde document", raw: true, add: "~", want: []string{"1:1: empty manifest"}},
 		{name: "format 0", replace: []string{"custos: 1", "custos: 0"}, want: []string{"1:9: unsupported manifest format 0: this build reads format 1"}},
-		{name: "required section with no value", replace: []string{"minors:\n  stance: adults_only", "minors:"}, want: []string{`48:1: required key "minors" has no value`}},
+		{name: "required section with no value", replace: []string{"minors:\n  stance: adults_only\n  unknown_age: adult", "minors:"}, want: []string{`48:1: required key "minors" has no value`}},
 		{name: "empty text", replace: []string{"title: {zh: 示例隐私政策, en: Example Privacy Policy}", "title: {}"}, want: []string{"4:10: missing en text", "4:10: missing zh text"}},
 		{name: "null inside a text", replace: []string{"title: {zh: 示例隐私政策,", "title: {zh: ~,"}, want: []string{"4:10: missing zh text"}},
 		{name: "alias inside a text", replace: []string{"title: {zh: 示例隐私政策, en: Example Privacy Policy}", "title: {zh: &t 示例, en: *t}"}, want: nil},
-		{name: "broken second document", add: "---\nfoo: [", want: []string{"51:1: YAML syntax: did not find expected node content"}},
+		{name: "broken second document", add: "---\nfoo: [", want: []string{"52:1: YAML syntax: did not find expected node content"}},
 		{name: "a quoted count is reported once", replace: []string{"{count: 15, unit: working_days}", `{count: "15", unit: working_days}`}, want: []string{`46:15: want an integer, got string "15"`}},
 		{name: "singular unit", replace: []string{"{count: 15, unit: working_days}", "{count: 0, unit: working_days}"}, want: []string{"46:15: deadline must be at least 1 working day, got 0"}},
-		{name: "unknown statements section points at the key", add: "statements:\n  cookie: [{zh: 二, en: two}]", want: []string{`51:3: unknown section "cookie": want one of intro, collection, cookies, sharing, security, storage, rights, minors, updates, contact, complaints`}},
+		{name: "unknown statements section points at the key", add: "statements:\n  cookie: [{zh: 二, en: two}]", want: []string{`52:3: unknown section "cookie": want one of intro, collection, cookies, sharing, security, storage, rights, minors, updates, contact, complaints`}},
 		{name: "overlapping deadlines", replace: []string{"    - {count: 15, unit: working_days}", "    - {count: 15, unit: working_days}\n    - {count: 20, unit: working_days}"}, want: []string{"47:7: this deadline and the one on line 46 both set the deadline for every right in every jurisdiction"}},
 		{name: "empty required list", replace: []string{"  deadlines:\n    - {count: 15, unit: working_days}", "  deadlines: []"}, want: []string{`44:7: right "access" has no response deadline`, `45:14: "deadlines" needs at least one entry`}},
 
@@ -153,7 +153,7 @@ func TestProblems(t *testing.T) {
 		{
 			name: "unknown key without suggestion",
 			add:  "frobnicate: true",
-			want: []string{`50:1: unknown key "frobnicate"`},
+			want: []string{`51:1: unknown key "frobnicate"`},
 		},
 		{
 			name:    "duplicate key",
@@ -167,7 +167,7 @@ func TestProblems(t *testing.T) {
 		},
 		{
 			name:    "missing required section",
-			replace: []string{"minors:\n  stance: adults_only\n", ""},
+			replace: []string{"minors:\n  stance: adults_only\n  unknown_age: adult\n", ""},
 			want:    []string{`1:1: missing required key "minors"`},
 		},
 
@@ -274,7 +274,7 @@ func TestProblems(t *testing.T) {
 		{
 			name: "category redefining a built-in id",
 			add:  "categories:\n  - {id: basic.phone, name: {zh: 电话, en: phone}}",
-			want: []string{`51:10: category "basic.phone" is built in; give your category a new id and set parent: basic.phone`},
+			want: []string{`52:10: category "basic.phone" is built in; give your category a new id and set parent: basic.phone`},
 		},
 		{
 			name:    "Ref mapping without id",
@@ -325,7 +325,7 @@ func TestProblems(t *testing.T) {
 		{
 			name:    "legitimate_interests without legitimate_interest",
 			replace: []string{"basis: contract", "basis: legitimate_interests"},
-			want:    []string{`33:12: purpose "registration" rests on legitimate interests but does not state them (legitimate_interest)`},
+			want:    []string{`33:12: purpose "registration" rests on legitimate interests but does not state them (legitimate_interest)`, `33:12: purpose "registration" rests on legitimate interests, which PIPL art. 13 does not know, and the manifest applies in CN: give its basis there (bases: {CN: …}) and keep legitimate interests for the jurisdictions that have them`},
 		},
 
 		// Storage and cross-border transfers.
@@ -393,6 +393,84 @@ func TestProblems(t *testing.T) {
 			name:    "age threshold 30",
 			replace: []string{"  stance: adults_only\n", "  stance: not_directed\n  age_threshold: 30\n"},
 			want:    []string{"50:18: age threshold 30 is not a legal age of consent (expected 6 to 18)"},
+		},
+		{
+			name:    "unknown age rule missing",
+			replace: []string{"  unknown_age: adult\n", ""},
+			want:    []string{"49:3: minors.unknown_age is required with stance adults_only: say how a person whose age is not known is treated (adult, minor or ask); the policy states it"},
+		},
+		{
+			name:    "delete_if_discovered without an age rule",
+			replace: []string{"  stance: adults_only\n", "  stance: not_directed\n  delete_if_discovered: true\n"},
+			want:    []string{"50:25: delete_if_discovered needs a stance with an age threshold (guardian_consent or adults_only): nothing else tells who is a minor"},
+		},
+		{
+			name:    "minors rule for an unknown jurisdiction",
+			replace: []string{"  unknown_age: adult\n", "  unknown_age: adult\n  jurisdictions:\n    - {jurisdiction: EU, age_threshold: 16}\n"},
+			want:    []string{`52:22: unknown jurisdiction "EU": the manifest declares no jurisdictions (add it under jurisdictions)`},
+		},
+
+		// Legal bases per jurisdiction.
+		{
+			name:    "legitimate interests where PIPL applies",
+			replace: []string{"    basis: contract\n", "    basis: legitimate_interests\n    legitimate_interest: {zh: 改进服务, en: improving the service}\n"},
+			want:    []string{`33:12: purpose "registration" rests on legitimate interests, which PIPL art. 13 does not know, and the manifest applies in CN: give its basis there (bases: {CN: …}) and keep legitimate interests for the jurisdictions that have them`},
+		},
+		{
+			name:    "basis for a jurisdiction the manifest does not declare",
+			replace: []string{"    basis: contract\n", "    basis: contract\n    bases: {EU: consent}\n"},
+			want:    []string{`34:13: purpose "registration" gives a basis for jurisdiction "EU", but the manifest declares no jurisdictions (add it under jurisdictions)`},
+		},
+		{
+			name:    "basis for an unknown jurisdiction",
+			replace: []string{"    basis: contract\n", "    basis: contract\n    bases: {US: consent}\n"},
+			add:     "jurisdictions:\n  - {id: CN, name: {zh: 中国, en: China}}\n  - {id: EU, name: {zh: 欧盟, en: the EU}}\n",
+			want:    []string{`34:13: purpose "registration" gives a basis for unknown jurisdiction "US": want one of CN, EU`},
+		},
+		{
+			name:    "legitimate interests named for CN",
+			replace: []string{"    basis: contract\n", "    basis: contract\n    bases: {CN: legitimate_interests, EU: legitimate_interests}\n    legitimate_interest: {zh: 改进服务, en: improving the service}\n"},
+			add:     "jurisdictions:\n  - {id: CN, name: {zh: 中国, en: China}}\n  - {id: EU, name: {zh: 欧盟, en: the EU}}\n",
+			want:    []string{`34:17: purpose "registration" cannot rest on legitimate interests in CN: PIPL art. 13 does not know that basis`},
+		},
+		{
+			name:    "legitimate interests for the EU only",
+			replace: []string{"    basis: contract\n", "    basis: contract\n    bases: {EU: legitimate_interests}\n    legitimate_interest: {zh: 改进服务, en: improving the service}\n"},
+			add:     "jurisdictions:\n  - {id: CN, name: {zh: 中国, en: China}}\n  - {id: EU, name: {zh: 欧盟, en: the EU}}\n",
+			want:    nil,
+		},
+		{
+			name:    "legitimate interests without the interest",
+			replace: []string{"    basis: contract\n", "    basis: contract\n    bases: {EU: legitimate_interests}\n"},
+			add:     "jurisdictions:\n  - {id: CN, name: {zh: 中国, en: China}}\n  - {id: EU, name: {zh: 欧盟, en: the EU}}\n",
+			want:    []string{`33:12: purpose "registration" rests on legitimate interests but does not state them (legitimate_interest)`},
+		},
+
+		// Browser signals.
+		{
+			name: "honoured signal without purposes",
+			add:  "signals:\n  - {signal: gpc, stance: honour}\n",
+			want: []string{`52:27: an honoured gpc signal must list the purposes it refuses (refuses)`},
+		},
+		{
+			name: "signal refusing a contract purpose",
+			add:  "signals:\n  - {signal: gpc, stance: honour, refuses: [registration]}\n",
+			want: []string{`52:45: purpose "registration" rests on contract: a browser signal can only refuse processing on consent (withdrawn) or on legitimate interests or a public task (objected to)`},
+		},
+		{
+			name: "ignored signal refusing something",
+			add:  "signals:\n  - {signal: dnt, stance: ignore, refuses: [registration]}\n",
+			want: []string{`52:44: a dnt signal that is not honoured refuses nothing: remove refuses or set stance: honour`, `52:45: purpose "registration" rests on contract: a browser signal can only refuse processing on consent (withdrawn) or on legitimate interests or a public task (objected to)`},
+		},
+		{
+			name: "signal described twice",
+			add:  "signals:\n  - {signal: dnt, stance: ignore}\n  - {signal: dnt, stance: ignore}\n",
+			want: []string{`53:14: signal "dnt" is described twice`},
+		},
+		{
+			name: "browser-specific signal without a note",
+			add:  "signals:\n  - {signal: dnt, stance: browser_specific}\n",
+			want: []string{`52:5: a browser-specific stance needs a note explaining it`},
 		},
 	}
 	for _, tc := range tests {

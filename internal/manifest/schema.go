@@ -85,8 +85,8 @@ func (g *schemaGen) define(name string, build func() (object, error)) (object, e
 
 // typeSchema is the schema of a value of type t; enum is the field's enum tag.
 func (g *schemaGen) typeSchema(t reflect.Type, enum string) (object, error) {
-	if enum != "" && !(t.Kind() == reflect.String || t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.String) {
-		return nil, fmt.Errorf("enum tag on %s: only strings and lists of strings take one", t)
+	if enum != "" && !(t.Kind() == reflect.String || (t.Kind() == reflect.Slice || t.Kind() == reflect.Map) && t.Elem().Kind() == reflect.String) {
+		return nil, fmt.Errorf("enum tag on %s: only strings and lists or maps of strings take one", t)
 	}
 	switch t {
 	case reflect.TypeFor[Text]():
@@ -138,7 +138,7 @@ func (g *schemaGen) typeSchema(t reflect.Type, enum string) (object, error) {
 		if t.Key().Kind() != reflect.String {
 			return nil, fmt.Errorf("no schema for %s: map keys must be strings", t)
 		}
-		values, err := g.typeSchema(t.Elem(), "")
+		values, err := g.typeSchema(t.Elem(), enum)
 		if err != nil {
 			return nil, err
 		}

@@ -127,9 +127,13 @@ func TestJSONSchemaCoversEveryKey(t *testing.T) {
 			}
 			if enum := sf.Tag.Get("enum"); enum != "" {
 				e := p["enum"]
-				if sf.Type.Kind() == reflect.Slice {
+				switch sf.Type.Kind() {
+				case reflect.Slice:
 					items, _ := p["items"].(map[string]any)
 					e = items["enum"]
+				case reflect.Map:
+					values, _ := p["additionalProperties"].(map[string]any)
+					e = values["enum"]
 				}
 				if d := cmp.Diff(strings.Split(enum, ","), strs(e)); d != "" {
 					t.Errorf("%s.%s enum (-tag +schema):\n%s", rt.Name(), key, d)
@@ -199,7 +203,7 @@ func TestMinimalSatisfiesSchema(t *testing.T) {
 		{name: "minimal.yaml", want: nil},
 		{
 			name:    "missing required key",
-			replace: []string{"minors:\n  stance: adults_only\n", ""},
+			replace: []string{"minors:\n  stance: adults_only\n  unknown_age: adult\n", ""},
 			want:    []string{`/: missing required property "minors"`},
 		},
 		{

@@ -23,7 +23,8 @@ type Manifest struct {
 	Services     []Service           `yaml:"services" req:"true" doc:"Services and features, each with the personal information it collects and why."`
 	Purposes     []Purpose           `yaml:"purposes" req:"true" doc:"Purposes of processing with their legal basis."`
 	NoConsent    []Ref               `yaml:"no_consent_cases" doc:"Statutory cases in which personal information may be processed without consent (built-in ids or {id, text})."`
-	Cookies      *Cookies            `yaml:"cookies" doc:"Cookies and similar technologies, and the stance on Do Not Track and Global Privacy Control."`
+	Cookies      *Cookies            `yaml:"cookies" doc:"Cookies and similar technologies."`
+	Signals      []Signal            `yaml:"signals" doc:"Browser opt-out signals (Global Privacy Control, Do Not Track): for each, whether it is honoured and exactly which purposes it refuses. The rendered policy, the banner and the consent ledger all read this one statement."`
 	SDKs         []SDK               `yaml:"sdks" doc:"Third-party software development kits embedded in the service."`
 	Recipients   []Recipient         `yaml:"recipients" doc:"Who receives personal information: affiliates, entrusted processors, independent processors, partners, advertisers, authorities."`
 	Sharing      Sharing             `yaml:"sharing" doc:"Rules for provision, transfer (merger, acquisition) and public disclosure."`
@@ -183,26 +184,34 @@ type Permission struct {
 
 // Purpose is a purpose of processing with its legal basis.
 type Purpose struct {
-	ID                 string   `yaml:"id" req:"true"`
-	Name               Text     `yaml:"name" req:"true"`
-	Description        Text     `yaml:"description"`
-	Basis              string   `yaml:"basis" req:"true" enum:"consent,contract,hr_management,legal_obligation,vital_interests,public_interest,news_reporting,publicly_disclosed,legitimate_interests,other_law" doc:"Legal basis (PIPL art. 13 / GDPR art. 6)."`
-	LegitimateInterest Text     `yaml:"legitimate_interest" doc:"The interest pursued, required when basis is legitimate_interests."`
-	SeparateConsent    bool     `yaml:"separate_consent" doc:"Consent for this purpose is asked separately."`
-	Signals            []string `yaml:"signals" enum:"sale,sharing,targeted_advertising" doc:"Marks the purpose for browser opt-out signals (GPC/DNT)."`
-	DirectMarketing    bool     `yaml:"direct_marketing" doc:"Objection to it is absolute."`
-	AutomatedDecision  bool     `yaml:"automated_decision" doc:"Decisions are made by automated means."`
-	OptOut             Text     `yaml:"opt_out" doc:"How to opt out."`
+	ID                 string            `yaml:"id" req:"true"`
+	Name               Text              `yaml:"name" req:"true"`
+	Description        Text              `yaml:"description"`
+	Basis              string            `yaml:"basis" req:"true" enum:"consent,contract,hr_management,legal_obligation,vital_interests,public_interest,news_reporting,publicly_disclosed,legitimate_interests,other_law" doc:"Legal basis (PIPL art. 13 / GDPR art. 6), in every jurisdiction that bases does not name."`
+	Bases              map[string]string `yaml:"bases" enum:"consent,contract,hr_management,legal_obligation,vital_interests,public_interest,news_reporting,publicly_disclosed,legitimate_interests,other_law" doc:"Legal basis per jurisdiction id where it differs from basis, e.g. {EU: legitimate_interests}. PIPL knows no legitimate interests: a purpose that applies in CN cannot rest on them there."`
+	LegitimateInterest Text              `yaml:"legitimate_interest" doc:"The interest pursued, required when the basis is legitimate_interests in some jurisdiction."`
+	SeparateConsent    bool              `yaml:"separate_consent" doc:"Consent for this purpose is asked separately."`
+	DirectMarketing    bool              `yaml:"direct_marketing" doc:"Direct marketing: an objection to it is absolute (GDPR art. 21(3)); no compelling grounds override it."`
+	AutomatedDecision  bool              `yaml:"automated_decision" doc:"Decisions are made by automated means."`
+	OptOut             Text              `yaml:"opt_out" doc:"How to opt out."`
 }
 
 // Cookies describes cookies and similar technologies.
 type Cookies struct {
-	DNT        string   `yaml:"do_not_track" enum:"honour,ignore,browser_specific" doc:"What the service does with a Do Not Track signal, if the policy says."`
-	DNTNote    Text     `yaml:"do_not_track_note"`
-	GPC        string   `yaml:"global_privacy_control" enum:"honour,ignore" doc:"What the service does with a Global Privacy Control signal."`
 	Items      []Cookie `yaml:"items" req:"true"`
 	Management Text     `yaml:"management" doc:"How to manage or clear cookies."`
 	IfRefused  Text     `yaml:"if_refused" doc:"What refusing cookies costs."`
+}
+
+// Signal is what the service does with one browser opt-out signal.
+type Signal struct {
+	Signal string `yaml:"signal" req:"true" enum:"gpc,dnt" doc:"gpc: Global Privacy Control (Sec-GPC: 1); dnt: Do Not Track (DNT: 1)."`
+	Stance string `yaml:"stance" req:"true" enum:"honour,ignore,browser_specific" doc:"honour: the signal refuses the purposes listed in refuses; ignore: the policy says processing does not change; browser_specific: the policy only describes a browser's feature (say which in note)."`
+	// Refuses lists the purposes the signal refuses when honoured. A
+	// consent purpose is withdrawn; a purpose on legitimate interests or a
+	// public task is objected to; other bases cannot be refused.
+	Refuses []string `yaml:"refuses" doc:"Purpose ids the signal refuses, when honoured: consent purposes are withdrawn, purposes on legitimate interests or a public task are objected to."`
+	Note    Text     `yaml:"note" doc:"What the policy says about the signal, printed after the rule."`
 }
 
 // Cookie is one cookie or similar technology.
@@ -414,11 +423,21 @@ type Deceased struct {
 
 // Minors describes the treatment of minors.
 type Minors struct {
-	Stance          string `yaml:"stance" req:"true" enum:"adults_only,guardian_consent,not_directed" doc:"adults_only: the service is for adults only; guardian_consent: minors under the threshold need a guardian's consent; not_directed: not aimed at children, their PI is not knowingly collected."`
-	AgeThreshold    int    `yaml:"age_threshold" doc:"Age below which special rules apply (14 under PIPL, 13 under COPPA, 16 under GDPR)."`
-	GuardianConsent bool   `yaml:"guardian_consent" doc:"A guardian must consent for subjects under the threshold."`
-	DeleteIfFound   bool   `yaml:"delete_if_discovered" doc:"Information collected without a guardian's consent is deleted once discovered."`
-	Text            Text   `yaml:"text"`
+	Stance          string      `yaml:"stance" req:"true" enum:"adults_only,guardian_consent,not_directed" doc:"adults_only: people under age_threshold are not served, for any purpose; guardian_consent: people under age_threshold are served only with a guardian's consent, for every purpose; not_directed: not aimed at children, no rule at run time."`
+	AgeThreshold    int         `yaml:"age_threshold" doc:"Age below which the stance applies (14 under PIPL for a guardian's consent, 18 for adulthood, 13 under COPPA, 16 under GDPR). Defaults to 18 with adults_only."`
+	GuardianConsent bool        `yaml:"guardian_consent" doc:"A guardian must consent for subjects under the threshold."`
+	UnknownAge      string      `yaml:"unknown_age" enum:"adult,minor,ask" doc:"How a person whose age is not known is treated: adult; minor (the stance applies); ask (no processing the stance covers until the age is known). Required with adults_only and guardian_consent."`
+	DeleteIfFound   bool        `yaml:"delete_if_discovered" doc:"Information collected without a guardian's consent is deleted once discovered: an erasure request is opened when a person turns out to be under the threshold without one."`
+	Jurisdictions   []MinorRule `yaml:"jurisdictions" doc:"Jurisdictions whose stance, age threshold or unknown-age rule differs from the above."`
+	Text            Text        `yaml:"text"`
+}
+
+// MinorRule is the treatment of minors in one jurisdiction.
+type MinorRule struct {
+	Jurisdiction string `yaml:"jurisdiction" req:"true" doc:"Jurisdiction id."`
+	Stance       string `yaml:"stance" enum:"adults_only,guardian_consent,not_directed" doc:"Defaults to the general stance."`
+	AgeThreshold int    `yaml:"age_threshold" doc:"Defaults to the general threshold."`
+	UnknownAge   string `yaml:"unknown_age" enum:"adult,minor,ask" doc:"Defaults to the general rule."`
 }
 
 // Assessment is a personal-information protection impact assessment.

@@ -3,6 +3,7 @@ package manifest
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -62,6 +63,7 @@ func (v *validator) run() {
 	v.checkServices()
 	v.checkPurposes()
 	v.checkCookies()
+	v.checkSignals()
 	v.checkSDKs()
 	v.checkRecipients()
 	v.checkSharing()
@@ -414,19 +416,23 @@ func (v *validator) checkPurposes() {
 			retained[p] = true
 		}
 	}
+	inCN := v.m.AppliesIn("CN")
 	for i, p := range v.m.Purposes {
 		base := fmt.Sprintf("purposes[%d]", i)
-		if p.Basis == "legitimate_interests" && len(p.LegitimateInterest) == 0 {
+		v.checkBases(base, p, inCN)
+		bases := p.AllBases()
+		if slices.Contains(bases, "legitimate_interests") && len(p.LegitimateInterest) == 0 {
 			v.errorf(base+".basis", "purpose %q rests on legitimate interests but does not state them (legitimate_interest)", p.ID)
 		}
-		if p.SeparateConsent && p.Basis != "consent" {
-			v.errorf(base+".separate_consent", "purpose %q asks for separate consent but its basis is %s, not consent", p.ID, p.Basis)
-		}
-		if len(p.Signals) > 0 && p.Basis != "consent" && p.Basis != "legitimate_interests" {
-			v.errorf(base+".signals", "purpose %q is a sale/sharing/advertising purpose: its basis must be consent or legitimate_interests, not %s", p.ID, p.Basis)
-		}
-		if p.DirectMarketing && p.Basis != "consent" && p.Basis != "legitimate_interests" {
-			v.errorf(base+".direct_marketing", "direct marketing purpose %q must rest on consent or legitimate interests, not %s", p.ID, p.Basis)
+		for _, b := range bases {
+			if p.SeparateConsent && b != "consent" {
+				v.errorf(base+".separate_consent", "purpose %q asks for separate consent but its basis is %s, not consent", p.ID, b)
+				break
+			}
+			if p.DirectMarketing && b != "consent" && b != "legitimate_interests" {
+				v.errorf(base+".direct_marketing", "direct marketing purpose %q must rest on consent or legitimate interests, not %s", p.ID, b)
+				break
+			}
 		}
 		if p.ID != "" && !used[p.ID] {
 			v.errorf(base, "purpose %q is never used by a service, SDK, cookie or recipient", p.ID)
@@ -437,13 +443,32 @@ func (v *validator) checkPurposes() {
 	}
 }
 
+// checkBases checks a purpose's per-jurisdiction bases: each names a
+// jurisdiction the manifest declares, and none is legitimate interests
+// where PIPL applies (PIPL art. 13 has no such basis).
+func (v *validator) checkBases(base string, p Purpose, inCN bool) {
+	declared := v.m.JurisdictionIDs()
+	for j, b := range p.Bases {
+		if !slices.Contains(declared, j) {
+			if len(declared) == 0 {
+				v.errorf(base+".bases."+j+"@key", "purpose %q gives a basis for jurisdiction %q, but the manifest declares no jurisdictions (add it under jurisdictions)", p.ID, j)
+			} else {
+				v.errorf(base+".bases."+j+"@key", "purpose %q gives a basis for unknown jurisdiction %q: want one of %s", p.ID, j, strings.Join(declared, ", "))
+			}
+		}
+		if j == "CN" && b == "legitimate_interests" {
+			v.errorf(base+".bases.CN", "purpose %q cannot rest on legitimate interests in CN: PIPL art. 13 does not know that basis", p.ID)
+		}
+	}
+	if _, cn := p.Bases["CN"]; inCN && !cn && p.Basis == "legitimate_interests" {
+		v.errorf(base+".basis", "purpose %q rests on legitimate interests, which PIPL art. 13 does not know, and the manifest applies in CN: give its basis there (bases: {CN: …}) and keep legitimate interests for the jurisdictions that have them", p.ID)
+	}
+}
+
 func (v *validator) checkCookies() {
 	c := v.m.Cookies
 	if c == nil {
 		return
-	}
-	if c.DNT == "browser_specific" && len(c.DNTNote) == 0 {
-		v.errorf("cookies.do_not_track", "a browser-specific Do Not Track stance needs do_not_track_note explaining it")
 	}
 	for i, it := range c.Items {
 		base := fmt.Sprintf("cookies.items[%d]", i)
@@ -732,6 +757,75 @@ func (v *validator) checkMinors() {
 	}
 	if mi.AgeThreshold != 0 && (mi.AgeThreshold < 6 || mi.AgeThreshold > 18) {
 		v.errorf("minors.age_threshold", "age threshold %d is not a legal age of consent (expected 6 to 18)", mi.AgeThreshold)
+	}
+	needsAge := func(stance string) bool { return stance == "guardian_consent" || stance == "adults_only" }
+	if mi.UnknownAge == "" && (needsAge(mi.Stance) || slices.ContainsFunc(mi.Jurisdictions, func(r MinorRule) bool { return needsAge(r.Stance) })) {
+		v.errorf("minors", "minors.unknown_age is required with stance %s: say how a person whose age is not known is treated (adult, minor or ask); the policy states it", mi.Stance)
+	}
+	if mi.DeleteIfFound && !needsAge(mi.Stance) {
+		v.errorf("minors.delete_if_discovered", "delete_if_discovered needs a stance with an age threshold (guardian_consent or adults_only): nothing else tells who is a minor")
+	}
+	declared := v.m.JurisdictionIDs()
+	seen := map[string]bool{}
+	for i, r := range mi.Jurisdictions {
+		base := fmt.Sprintf("minors.jurisdictions[%d]", i)
+		switch {
+		case r.Jurisdiction == "" || slices.Contains(declared, r.Jurisdiction):
+		case len(declared) == 0:
+			v.errorf(base+".jurisdiction", "unknown jurisdiction %q: the manifest declares no jurisdictions (add it under jurisdictions)", r.Jurisdiction)
+		default:
+			v.errorf(base+".jurisdiction", "unknown jurisdiction %q: want one of %s", r.Jurisdiction, strings.Join(declared, ", "))
+		}
+		if seen[r.Jurisdiction] {
+			v.errorf(base+".jurisdiction", "jurisdiction %q has two rules for minors", r.Jurisdiction)
+		}
+		seen[r.Jurisdiction] = true
+		if r.AgeThreshold != 0 && (r.AgeThreshold < 6 || r.AgeThreshold > 18) {
+			v.errorf(base+".age_threshold", "age threshold %d is not a legal age of consent (expected 6 to 18)", r.AgeThreshold)
+		}
+		if r.Stance == "guardian_consent" && !mi.GuardianConsent {
+			v.errorf(base+".stance", "stance guardian_consent but minors.guardian_consent is false")
+		}
+		if r.Stance == "guardian_consent" && r.AgeThreshold == 0 && mi.AgeThreshold == 0 {
+			v.errorf(base, "stance guardian_consent needs an age threshold")
+		}
+	}
+}
+
+// checkSignals checks the browser-signal statements: one per signal, a
+// purpose list exactly when honoured, and only purposes a refusal can
+// stop (consent is withdrawn, legitimate interests or a public task are
+// objected to).
+func (v *validator) checkSignals() {
+	seen := map[string]bool{}
+	purposes := v.purposeMap()
+	for i, sg := range v.m.Signals {
+		base := fmt.Sprintf("signals[%d]", i)
+		if seen[sg.Signal] {
+			v.errorf(base+".signal", "signal %q is described twice", sg.Signal)
+		}
+		seen[sg.Signal] = true
+		switch {
+		case sg.Stance == "honour" && len(sg.Refuses) == 0:
+			v.errorf(base+".stance", "an honoured %s signal must list the purposes it refuses (refuses)", sg.Signal)
+		case sg.Stance != "honour" && sg.Stance != "" && len(sg.Refuses) > 0:
+			v.errorf(base+".refuses", "a %s signal that is not honoured refuses nothing: remove refuses or set stance: honour", sg.Signal)
+		case sg.Stance == "browser_specific" && len(sg.Note) == 0:
+			v.errorf(base+".note", "a browser-specific stance needs a note explaining it")
+		}
+		v.refs("purpose", base+".refuses", sg.Refuses)
+		for j, pid := range sg.Refuses {
+			p, ok := purposes[pid]
+			if !ok {
+				continue
+			}
+			for _, b := range p.AllBases() {
+				if b != "consent" && !ObjectableBasis(b) {
+					v.errorf(fmt.Sprintf("%s.refuses[%d]", base, j), "purpose %q rests on %s: a browser signal can only refuse processing on consent (withdrawn) or on legitimate interests or a public task (objected to)", pid, b)
+					break
+				}
+			}
+		}
 	}
 }
 

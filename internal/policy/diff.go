@@ -47,8 +47,15 @@ type Diff struct {
 	NewVersion string   `json:"new_version"`
 	Changes    []Change `json:"changes"`
 	Material   bool     `json:"material"`
-	// Reconsent lists the consent-based purposes whose consents must be asked for again.
+	// Reconsent lists the consent-based purposes, and the acts with a
+	// separate consent of their own (recipient:<id>, transfer:<id>,
+	// disclosure), whose consents must be asked for again.
 	Reconsent []string `json:"reconsent"`
+	// Accept lists the purposes on other bases (but a legal obligation,
+	// vital interests or a public task) that people must accept again
+	// before processing goes on, when the manifest asks for express
+	// consent after a material change.
+	Accept []string `json:"accept,omitempty"`
 	// Notify is true when users must be told of the change.
 	Notify bool `json:"notify"`
 }
@@ -84,10 +91,18 @@ func Compare(oldM, newM *manifest.Manifest) *Diff {
 		d.Changes = append(d.Changes, ch)
 	}
 	for _, p := range newM.Purposes {
-		if reconsent[p.ID] && p.Basis == "consent" {
+		if !reconsent[p.ID] {
+			continue
+		}
+		bases := p.AllBases()
+		if slices.Contains(bases, "consent") {
 			d.Reconsent = append(d.Reconsent, p.ID)
 		}
+		if allConsent && slices.ContainsFunc(bases, func(b string) bool { return b != "consent" && !manifest.StatutoryBasis(b) }) {
+			d.Accept = append(d.Accept, p.ID)
+		}
 	}
+	d.Reconsent = append(d.Reconsent, c.acts(d.Changes)...)
 	d.Notify = d.Material
 	return d
 }
@@ -95,6 +110,43 @@ func Compare(oldM, newM *manifest.Manifest) *Diff {
 type comparer struct {
 	old, new *manifest.Manifest
 	changes  []Change
+}
+
+// acts lists the acts with a separate consent of their own that a
+// material change touches: their consents must be given again.
+func (c *comparer) acts(changes []Change) []string {
+	set := map[string]bool{}
+	for _, ch := range changes {
+		if !ch.Material {
+			continue
+		}
+		m := rootRE.FindStringSubmatch(ch.Path)
+		if m == nil {
+			continue
+		}
+		switch {
+		case m[1] == "recipients":
+			if r, ok := c.new.Recipient(m[2]); ok && r.SeparateConsent {
+				set["recipient:"+r.ID] = true
+			}
+		case strings.HasPrefix(ch.Path, "storage.cross_border["):
+			for _, x := range c.new.Storage.CrossBorder {
+				if x.SeparateConsent && strings.HasPrefix(ch.Path, "storage.cross_border["+x.ID+"]") {
+					set["transfer:"+x.ID] = true
+				}
+			}
+		case strings.HasPrefix(ch.Path, "sharing.public_disclosure"):
+			if pd := c.new.Sharing.PublicDisclosure; pd != nil && pd.SeparateConsent && !pd.Never {
+				set["disclosure"] = true
+			}
+		}
+	}
+	out := make([]string, 0, len(set))
+	for k := range set {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
 
 func raw(v reflect.Value) json.RawMessage {
@@ -265,6 +317,10 @@ func entityKey(t reflect.Type) func(reflect.Value) string {
 			}
 			return r.Right + "@" + strings.Join(r.Jurisdictions, "+")
 		}
+	case reflect.TypeOf(manifest.Signal{}):
+		return func(v reflect.Value) string { return v.Interface().(manifest.Signal).Signal }
+	case reflect.TypeOf(manifest.MinorRule{}):
+		return func(v reflect.Value) string { return v.Interface().(manifest.MinorRule).Jurisdiction }
 	case reflect.TypeOf(manifest.Permission{}):
 		return func(v reflect.Value) string { return v.Interface().(manifest.Permission).Permission }
 	case reflect.TypeOf(manifest.Collection{}):
@@ -286,7 +342,7 @@ var (
 var wordingFields = map[string]bool{
 	"description": true, "name": true, "title": true, "intro": true, "note": true, "examples": true,
 	"label": true, "short_name": true, "scope": true, "when": true, "function": true, "text": true,
-	"body": true, "term": true, "management": true, "if_refused": true, "do_not_track_note": true,
+	"body": true, "term": true, "management": true, "if_refused": true,
 	"principles": true, "third_party_links": true, "discontinuation": true, "reason": true,
 	"source_detail": true, "condition": true, "duration": true, "opt_out": true, "related_agreements": true,
 }
@@ -353,10 +409,12 @@ func classify(op, path string, newM *manifest.Manifest) string {
 			return KindWording
 		}
 		return KindProcessing
-	case "cookies":
-		if leaf == "do_not_track" || leaf == "global_privacy_control" {
-			return KindRights
+	case "signals":
+		// What a browser signal refuses is a way of exercising a right.
+		if isText {
+			return KindWording
 		}
+		return KindRights
 	}
 	if isText {
 		return KindWording
@@ -421,6 +479,12 @@ func (c *comparer) affected(ch Change) []string {
 			for _, s := range man.SDKs {
 				if s.ID == id {
 					add(s.Purposes)
+				}
+			}
+		case "signals":
+			for _, sg := range man.Signals {
+				if strings.HasPrefix(ch.Path, "signals["+sg.Signal+"]") || ch.Path == "signals" {
+					add(sg.Refuses)
 				}
 			}
 		case "cookies":
@@ -494,6 +558,9 @@ func (d *Diff) WriteText(w io.Writer) error {
 		fmt.Fprintf(&b, "re-consent required for: %s\n", strings.Join(d.Reconsent, ", "))
 	} else {
 		b.WriteString("re-consent required for: none\n")
+	}
+	if len(d.Accept) > 0 {
+		fmt.Fprintf(&b, "express acceptance required for: %s\n", strings.Join(d.Accept, ", "))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

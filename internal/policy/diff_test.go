@@ -79,7 +79,7 @@ retention:
 				{"added", "recipients[adnet]", KindRecipients, true, []string{"marketing"}},
 			},
 			material:  true,
-			reconsent: []string{"marketing"},
+			reconsent: []string{"marketing", "recipient:adnet"},
 		},
 		{
 			name: "new purpose used by a service",

@@ -3,6 +3,7 @@ package policy
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/custos-privacy/custos/internal/manifest"
@@ -241,10 +242,7 @@ func (r *renderer) collection() Section {
 	bases := Section{Title: l.s("处理目的及法律依据", "Purposes and legal bases")}
 	t := Table{Head: []string{l.s("处理目的", "Purpose"), l.s("法律依据", "Legal basis"), l.s("说明", "Notes")}}
 	for _, p := range m.Purposes {
-		basis := l.v("basis", p.Basis)
-		if p.SeparateConsent {
-			basis = l.s("您的单独同意", "your separate consent")
-		}
+		basis := r.basisText(p)
 		var notes []string
 		if d := l.t(p.Description); d != "" {
 			notes = append(notes, l.sentence(d))
@@ -252,8 +250,8 @@ func (r *renderer) collection() Section {
 		if li := l.t(p.LegitimateInterest); li != "" {
 			notes = append(notes, l.sentence(l.s("我们追求的合法利益：%s", "The legitimate interest pursued: %s", li)))
 		}
-		if p.DirectMarketing {
-			notes = append(notes, l.sentence(l.s("您可随时拒绝我们以此目的处理您的个人信息", "You may object to this processing at any time, and we will then stop")))
+		if p.DirectMarketing && slices.ContainsFunc(p.AllBases(), manifest.ObjectableBasis) {
+			notes = append(notes, l.sentence(l.s("您可随时拒绝我们以此目的处理您的个人信息，我们将停止处理，且不以任何理由继续", "You may object to this processing at any time, and we will then stop, whatever our grounds")))
 		}
 		if p.AutomatedDecision {
 			notes = append(notes, l.sentence(l.s("涉及自动化决策；您有权要求我们予以说明，并有权拒绝仅通过自动化决策方式作出的对您个人权益有重大影响的决定", "It involves automated decision-making; you may ask us to explain it and refuse decisions with a significant effect on you made solely by automated means")))
@@ -273,6 +271,11 @@ func (r *renderer) collection() Section {
 			"对于基于您同意的处理，您可以随时撤回同意；撤回不影响撤回前基于同意已进行的处理活动的效力",
 			"Where processing rests on your consent, you may withdraw it at any time; withdrawal does not affect processing carried out on the basis of your consent before you withdrew it"))})
 	}
+	if hasBasis(m, "legitimate_interests") || hasBasis(m, "public_interest") {
+		bases.Blocks = append(bases.Blocks, Para{l.para(l.s(
+			"对于基于合法利益或公共利益的处理，您可以提出反对；我们收到反对后即停止该处理，除非我们记录了足以优先于您的利益的正当理由；对于直接营销，您的反对始终有效",
+			"Where processing rests on legitimate interests or a task in the public interest, you may object to it; once you object we stop, unless we record compelling legitimate grounds that override your interests. An objection to direct marketing always stops it"))})
+	}
 	s.Subs = append(s.Subs, bases)
 	if len(m.NoConsent) > 0 {
 		nc := Section{Title: l.s("征得同意的例外", "Exceptions to consent")}
@@ -287,11 +290,31 @@ func (r *renderer) collection() Section {
 
 func hasBasis(m *manifest.Manifest, basis string) bool {
 	for _, p := range m.Purposes {
-		if p.Basis == basis {
+		if slices.Contains(p.AllBases(), basis) {
 			return true
 		}
 	}
 	return false
+}
+
+// basisText names a purpose's legal basis, with the jurisdictions where it
+// rests on another (manifest bases): the basis the decision point applies
+// to a person of each.
+func (r *renderer) basisText(p manifest.Purpose) string {
+	l := r.l
+	name := func(b string) string {
+		if b == "consent" && p.SeparateConsent {
+			return l.s("您的单独同意", "your separate consent")
+		}
+		return l.v("basis", b)
+	}
+	out := name(p.Basis)
+	for _, j := range r.m.Jurisdiction {
+		if b, ok := p.Bases[j.ID]; ok {
+			out += l.s("；对于%s的个人：%s", "; for people in %s: %s", l.t(j.Name), name(b))
+		}
+	}
+	return out
 }
 
 func (r *renderer) refItems(refs []manifest.Ref, builtin []manifest.Ref) []string {

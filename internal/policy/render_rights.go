@@ -207,9 +207,10 @@ func (r *renderer) fees() string {
 
 func (r *renderer) minorsSummary() string {
 	l, mi := r.l, r.m.Minors
+	rule := r.m.MinorRuleFor("")
 	switch mi.Stance {
 	case "adults_only":
-		return l.para(l.s("我们的产品和服务仅面向成年人", "Our products and services are for adults only"))
+		return l.para(l.s("我们的产品和服务仅面向年满%d周岁的人", "Our products and services are for people aged %d and over", rule.AgeThreshold))
 	case "guardian_consent":
 		return l.para(l.s("如您是未满%d周岁的未成年人，请在监护人的陪同下阅读本政策，并在取得监护人同意后使用我们的服务或向我们提供个人信息",
 			"If you are under %d, please read this policy with your guardian and use our services or give us personal information only with your guardian's consent", mi.AgeThreshold))
@@ -217,6 +218,31 @@ func (r *renderer) minorsSummary() string {
 		return l.para(l.s("我们的服务并非面向儿童，我们不会在明知的情况下收集儿童的个人信息", "Our services are not directed at children, and we do not knowingly collect children's personal information"))
 	}
 	return ""
+}
+
+// minorRule states what the decision point does with a person under the
+// threshold, and with one whose age is not known, under rule.
+func (r *renderer) minorRule(rule manifest.MinorRule) []string {
+	l := r.l
+	var parts []string
+	switch rule.Stance {
+	case manifest.StanceAdultsOnly:
+		parts = append(parts, l.s("对于未满%d周岁的人，除法律要求我们进行的处理外，我们不处理其个人信息", "We do not process the personal information of a person under %d, except where the law requires us to", rule.AgeThreshold))
+	case manifest.StanceGuardianConsent:
+		parts = append(parts, l.s("对于未满%d周岁的人，除法律要求我们进行的处理外，我们仅在其监护人同意后处理其个人信息：监护人同意本政策后，我们方可为基于其他依据的目的处理；基于同意的目的，须由监护人逐项同意",
+			"We process the personal information of a person under %d only with their guardian's consent, except where the law requires us to: on other bases once the guardian has accepted this policy, and for each purpose resting on consent once the guardian has consented to it", rule.AgeThreshold))
+	default:
+		return nil
+	}
+	switch rule.UnknownAge {
+	case "adult":
+		parts = append(parts, l.s("如我们不知道您的年龄，我们将您视为已满%d周岁", "If we do not know your age, we treat you as aged %d or over", rule.AgeThreshold))
+	case "minor":
+		parts = append(parts, l.s("如我们不知道您的年龄，我们将您视为未满%d周岁", "If we do not know your age, we treat you as under %d", rule.AgeThreshold))
+	case "ask":
+		parts = append(parts, l.s("如我们不知道您的年龄，在您告知年龄之前，除法律要求我们进行的处理外，我们不处理您的个人信息", "If we do not know your age, we do not process your personal information until you tell us, except where the law requires us to"))
+	}
+	return parts
 }
 
 func (r *renderer) minors() Section {
@@ -231,12 +257,19 @@ func (r *renderer) minors() Section {
 			parts = append(parts, l.s("不满十四周岁未成年人的个人信息属于敏感个人信息，我们会对其予以特别保护", "The personal information of minors under fourteen is sensitive personal information, and we give it special protection"))
 		}
 	}
+	parts = append(parts, r.minorRule(r.m.MinorRuleFor(""))...)
 	if mi.DeleteIfFound {
 		parts = append(parts, l.s("如果我们发现自己在未事先获得可证实的监护人同意的情况下收集了未成年人的个人信息，会设法尽快删除相关数据",
 			"If we find that we have collected a minor's personal information without verifiable prior consent from a guardian, we will delete it as quickly as possible"))
 	}
 	parts = append(parts, l.t(mi.Text))
 	s.Blocks = append(s.Blocks, Para{l.para(parts...)})
+	for _, j := range mi.Jurisdictions {
+		if rule := r.minorRule(r.m.MinorRuleFor(j.Jurisdiction)); len(rule) > 0 {
+			lead := l.s("对于%s的个人：", "For people in %s: ", l.join(r.jurisdictionNames([]string{j.Jurisdiction})))
+			s.Blocks = append(s.Blocks, Para{lead + l.para(rule...)})
+		}
+	}
 	if u := r.m.Policy.ChildrenPolicyURL; u != "" {
 		s.Blocks = append(s.Blocks, Para{l.para(l.s("关于儿童个人信息的具体规则，请见：%s", "Our specific rules for children's personal information are at %s", u))})
 	}
@@ -260,7 +293,8 @@ func (r *renderer) updates() Section {
 	}
 	switch u.Acceptance {
 	case "express_consent":
-		parts = append(parts, l.s("对于重大变更，我们会以更为显著的方式通知您，并重新征得您的明确同意", "For material changes we will give a more prominent notice and ask for your express consent again"))
+		parts = append(parts, l.s("对于重大变更，我们会以更为显著的方式通知您，并重新征得您的明确同意；在您同意之前，除法律要求我们进行的处理外，我们不为变更所涉及的目的处理您的个人信息",
+			"For material changes we will give a more prominent notice and ask for your express consent again; until you give it, we do not process your personal information for the purposes the change affects, except where the law requires us to"))
 	case "continued_use":
 		parts = append(parts, l.s("如您在本政策更新后继续使用我们的服务，即表示您已充分阅读、理解并接受更新后的政策", "If you continue to use our services after an update, you accept the updated policy"))
 	}

@@ -32,35 +32,54 @@ func (r *renderer) cookies() Section {
 		if rf := l.t(c.IfRefused); rf != "" {
 			s.Blocks = append(s.Blocks, Para{rf})
 		}
-		var dnt string
-		switch c.DNT {
-		case "honour":
-			dnt = l.s("当您的浏览器发送“请勿追踪”（Do Not Track）信号时，我们会予以尊重，停止该信号所涵盖的追踪", "When your browser sends a Do Not Track signal, we honour it and stop the tracking it covers")
-		case "ignore":
-			dnt = l.s("目前，我们不会因浏览器发送“请勿追踪”（Do Not Track）信号而改变本政策所述的个人信息收集和使用方式", "We do not currently change the collection and use described in this policy in response to a Do Not Track signal")
-		}
-		if p := l.para(dnt, l.t(c.DNTNote)); p != "" {
+	}
+	for _, sg := range m.Signals {
+		if p := r.signal(sg); p != "" {
 			s.Blocks = append(s.Blocks, Para{p})
-		}
-		if c.GPC == "honour" {
-			var ps []string
-			for _, p := range m.Purposes {
-				if len(p.Signals) > 0 {
-					ps = append(ps, l.t(p.Name))
-				}
-			}
-			if len(ps) > 0 {
-				s.Blocks = append(s.Blocks, Para{l.para(l.s(
-					"当您的浏览器发送“全球隐私控制”（Global Privacy Control）信号时，我们将其视为您拒绝以下处理：%s",
-					"When your browser sends a Global Privacy Control signal, we treat it as your refusal of the following processing: %s",
-					l.join(ps)))})
-			}
 		}
 	}
 	if sdks := r.sdks(); len(sdks.Blocks) > 0 {
 		s.Subs = append(s.Subs, sdks)
 	}
 	return s
+}
+
+// signal states what the service does with a browser opt-out signal:
+// exactly the rule the consent ledger and the banner apply.
+func (r *renderer) signal(sg manifest.Signal) string {
+	l, m := r.l, r.m
+	name := l.s("“全球隐私控制”（Global Privacy Control）", "Global Privacy Control")
+	if sg.Signal == manifest.SignalDNT {
+		name = l.s("“请勿追踪”（Do Not Track）", "Do Not Track")
+	}
+	var rule string
+	switch sg.Stance {
+	case "honour":
+		var withdrawn, objected []string
+		for _, id := range sg.Refuses {
+			p, ok := m.Purpose(id)
+			if !ok {
+				continue
+			}
+			if p.Basis == "consent" {
+				withdrawn = append(withdrawn, l.t(p.Name))
+			} else {
+				objected = append(objected, l.t(p.Name))
+			}
+		}
+		var parts []string
+		if len(withdrawn) > 0 {
+			parts = append(parts, l.s("撤回您对%s的同意", "a withdrawal of your consent to %s", l.join(withdrawn)))
+		}
+		if len(objected) > 0 {
+			parts = append(parts, l.s("反对%s", "an objection to %s", l.join(objected)))
+		}
+		rule = l.s("当您的浏览器发送%s信号时，我们将其视为%s，并记录在您的同意记录中", "When your browser sends a %s signal, we take it as %s, and record it with your consents",
+			name, strings.Join(parts, l.s("，以及", ", and as ")))
+	case "ignore":
+		rule = l.s("目前，我们不会因浏览器发送%s信号而改变本政策所述的个人信息收集和使用方式", "We do not currently change the collection and use described in this policy in response to a %s signal", name)
+	}
+	return l.para(rule, l.t(sg.Note))
 }
 
 func (r *renderer) sdks() Section {

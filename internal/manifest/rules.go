@@ -1,0 +1,153 @@
+package manifest
+
+import "slices"
+
+// This file answers the questions about people and purposes that the
+// decision point, the renderer and the pages all ask, so that each rule is
+// read from the manifest in one place.
+
+// BasisIn returns the purpose's legal basis for people of jurisdiction jur;
+// "" (or a jurisdiction bases does not name) gives the general basis.
+func (p Purpose) BasisIn(jur string) string {
+	if b, ok := p.Bases[jur]; ok && jur != "" {
+		return b
+	}
+	return p.Basis
+}
+
+// AllBases lists every basis the purpose rests on somewhere: the general
+// one first, then the others in jurisdiction order, without repeats.
+func (p Purpose) AllBases() []string {
+	out := []string{p.Basis}
+	keys := make([]string, 0, len(p.Bases))
+	for j := range p.Bases {
+		keys = append(keys, j)
+	}
+	slices.Sort(keys)
+	for _, j := range keys {
+		if b := p.Bases[j]; !slices.Contains(out, b) {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// ObjectableBasis reports whether people may object to processing on this
+// basis (GDPR art. 21(1)): legitimate interests or a task in the public
+// interest. Consent is withdrawn instead; the other bases carry no right
+// to object.
+func ObjectableBasis(basis string) bool {
+	return basis == "legitimate_interests" || basis == "public_interest"
+}
+
+// StatutoryBasis reports whether the law itself requires the processing
+// whoever the person is (a legal obligation, vital interests, a task in the
+// public interest): a restriction of processing, the rules about minors
+// and policy acceptance do not stop it, since refusing would break the law
+// or endanger someone.
+func StatutoryBasis(basis string) bool {
+	switch basis {
+	case "legal_obligation", "vital_interests", "public_interest":
+		return true
+	}
+	return false
+}
+
+// AppliesIn reports whether the manifest's rules apply to people in
+// jurisdiction jur: it names the jurisdiction, or a controller is
+// established in that country.
+func (m *Manifest) AppliesIn(jur string) bool {
+	for _, j := range m.Jurisdiction {
+		if j.ID == jur {
+			return true
+		}
+	}
+	for _, c := range m.Controllers {
+		if c.Country == jur {
+			return true
+		}
+	}
+	return false
+}
+
+// JurisdictionIDs lists the jurisdictions the manifest names, in order.
+func (m *Manifest) JurisdictionIDs() []string {
+	out := make([]string, len(m.Jurisdiction))
+	for i, j := range m.Jurisdiction {
+		out[i] = j.ID
+	}
+	return out
+}
+
+// Minor stances as MinorRuleFor resolves them.
+const (
+	StanceAdultsOnly      = "adults_only"
+	StanceGuardianConsent = "guardian_consent"
+	StanceNotDirected     = "not_directed"
+)
+
+// MinorRuleFor returns the treatment of minors in jurisdiction jur, with
+// the general rule filling what the jurisdiction's does not say. An
+// adults-only stance without a threshold serves people from 18. A
+// guardian_consent stance without guardian_consent set (or a threshold of
+// 0) resolves to not_directed: no rule at run time. The unknown-age rule
+// defaults to adult only where the manifest states no stance that needs
+// it (validation requires it otherwise).
+func (m *Manifest) MinorRuleFor(jur string) MinorRule {
+	mi := m.Minors
+	r := MinorRule{Jurisdiction: jur, Stance: mi.Stance, AgeThreshold: mi.AgeThreshold, UnknownAge: mi.UnknownAge}
+	for _, j := range mi.Jurisdictions {
+		if j.Jurisdiction != jur || jur == "" {
+			continue
+		}
+		if j.Stance != "" {
+			r.Stance = j.Stance
+		}
+		if j.AgeThreshold != 0 {
+			r.AgeThreshold = j.AgeThreshold
+		}
+		if j.UnknownAge != "" {
+			r.UnknownAge = j.UnknownAge
+		}
+	}
+	if r.Stance == StanceAdultsOnly && r.AgeThreshold <= 0 {
+		r.AgeThreshold = 18 // adulthood, under PRC law and most others
+	}
+	if r.AgeThreshold <= 0 || r.Stance == StanceGuardianConsent && !mi.GuardianConsent {
+		r.Stance = StanceNotDirected
+	}
+	if r.UnknownAge == "" {
+		r.UnknownAge = "adult"
+	}
+	return r
+}
+
+// Signal stances.
+const (
+	SignalGPC = "gpc"
+	SignalDNT = "dnt"
+)
+
+// SignalRule returns what the manifest says about a browser signal, and
+// whether it says anything.
+func (m *Manifest) SignalRule(signal string) (Signal, bool) {
+	for _, s := range m.Signals {
+		if s.Signal == signal {
+			return s, true
+		}
+	}
+	return Signal{}, false
+}
+
+// Honours reports whether the manifest honours the signal, that is,
+// whether it refuses any purpose.
+func (m *Manifest) Honours(signal string) bool {
+	s, ok := m.SignalRule(signal)
+	return ok && s.Stance == "honour" && len(s.Refuses) > 0
+}
+
+// SignalRefuses reports whether an honoured signal refuses purpose.
+func (m *Manifest) SignalRefuses(signal, purpose string) bool {
+	s, ok := m.SignalRule(signal)
+	return ok && s.Stance == "honour" && slices.Contains(s.Refuses, purpose)
+}
