@@ -279,9 +279,9 @@ func TestDecisions(t *testing.T) {
 				allow("safety", "legal_basis:vital_interests"),
 			}},
 			{"unknown age in US: asked for", "us-age-unknown", []string{"billing"}, nil, []check.Decision{deny("billing", "age_unknown")}},
-			{"JP has no rule for minors", "jp-minor", []string{"analytics", "billing"}, nil, []check.Decision{
-				allow("analytics", "consent"),
-				allow("billing", "legal_basis:contract"),
+			{"JP has no rule for minors of its own: the general one", "jp-minor", []string{"analytics", "billing"}, nil, []check.Decision{
+				deny("analytics", "guardian_consent_required"),
+				deny("billing", "guardian_consent_required"),
 			}},
 
 			// bases by jurisdiction
@@ -366,7 +366,8 @@ func TestDecisions(t *testing.T) {
 			{"minor's act consent by the guardian", "child", []string{"analytics"}, &Act{Kind: "transfer", ID: "abroad"}, []check.Decision{allow("analytics", "separate_consent")}},
 			{"minor's own act consent, statutory basis", "child", []string{"analytics", "tax"}, &Act{Kind: "disclosure"}, []check.Decision{
 				deny("analytics", "guardian_consent_required"),
-				allow("tax", "separate_consent"), // minors' rules skip a legal obligation
+				// a legal obligation goes on for a minor, but the act's own consent is still a consent
+				deny("tax", "guardian_consent_required"),
 			}},
 			{"overridden objection, with acts", "overridden-act", []string{"profiling"}, recipient("ads"), []check.Decision{allow("profiling", "separate_consent")}},
 			{"overridden objection, act without consent of its own", "overridden-act", []string{"profiling"}, recipient("cloud"), []check.Decision{allow("profiling", "objection_overridden")}},

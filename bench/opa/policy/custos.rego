@@ -40,9 +40,12 @@ jur := j if {
 } else := 0
 
 # The treatment of minors in the subject's jurisdiction; a jurisdiction the
-# policy lists no rule for is not directed at minors.
+# policy lists no rule for takes the general one, and a policy with none is
+# not directed at minors.
 minor_rule := r if {
 	r := data.policy.minors[jur]
+} else := r if {
+	r := data.policy.minors[0]
 } else := {"stance": "not_directed", "age": 0, "unknown_age": "adult"}
 
 # adults_only, guardian_consent, or none (no threshold, or not directed).
@@ -221,8 +224,13 @@ act_verdict(p, b, v) := [false, "not_declared"] if {
 	not granted(act_key)
 } else := [false, "reconsent_required"] if {
 	subject.consents[act_key].version_seq < data.policy.acts[act_key].epoch
+} else := [false, "age_unknown"] if {
+	# the act's own consent is a consent, whatever the purpose rests on
+	minor_status == "ask"
+} else := [false, "minor_not_served"] if {
+	minor_status == "minor"
+	stance == "adults_only"
 } else := [false, "guardian_consent_required"] if {
 	guardian_minor
-	not b in statutory_bases
 	not subject.consents[act_key].by_guardian
 } else := [true, "separate_consent"]
