@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -58,9 +57,6 @@ type API struct {
 	metrics *metrics
 	routes  []route
 	mux     *http.ServeMux
-	// banners caches the banner configuration per policy version and
-	// language (see currentBanner).
-	banners sync.Map
 }
 
 // route is one entry of the route table.
@@ -130,11 +126,14 @@ func (a *API) table() []route {
 		{"POST", "/v1/subjects/{id}/consents", writers, "Record consent decisions (honours Sec-GPC / DNT)", "recordConsent", "ConsentInput", "ConsentEvents", 201, a.recordConsent},
 		{"GET", "/v1/subjects/{id}/consents", []string{RoleAdmin, RoleOperator, RoleService, RoleAuditor}, "Consent history, oldest first", "listConsents", "", "ConsentPage", 200, a.listConsents},
 		{"GET", "/v1/subjects/{id}/consents/{event}/receipt", writers, "Signed consent receipt (JWS, Kantara CR v1.1)", "consentReceipt", "", "Receipt", 200, a.consentReceipt},
-		{"POST", "/v1/check", writers, "May this subject's data be processed for these purposes?", "check", "CheckInput", "CheckResult", 200, a.check},
+		{"POST", "/v1/subjects/{id}/objections", writers, "Record objections to purposes on legitimate interests or a public task, or lift them", "recordObjection", "ObjectionInput", "ConsentEvents", 201, a.recordObjection},
+		{"POST", "/v1/subjects/{id}/objections/{purpose}/override", staff, "Record compelling grounds that override an objection (never for direct marketing)", "overrideObjection", "OverrideInput", "ConsentEvents", 201, a.overrideObjection},
+		{"POST", "/v1/subjects/{id}/acceptances", writers, "Record the acceptance of a policy version (by the subject, or a minor's guardian)", "recordAcceptance", "AcceptanceInput", "ConsentEvents", 201, a.recordAcceptance},
+		{"POST", "/v1/check", writers, "May this subject's data be processed for these purposes (and provided to a recipient, transferred abroad or disclosed)?", "check", "CheckInput", "CheckResult", 200, a.check},
 
 		{"GET", "/v1/policy", all, "The policy version in force", "currentPolicy", "", "PolicyVersion", 200, a.currentPolicy},
 		{"GET", "/v1/policy/versions", all, "Every published policy version", "listPolicyVersions", "", "PolicyVersions", 200, a.listPolicyVersions},
-		{"POST", "/v1/policy/versions", admin, "Publish a manifest (YAML body) as a new policy version", "publishPolicy", "Manifest", "Published", 201, a.publishPolicy},
+		{"POST", "/v1/policy/versions", admin, "Publish a manifest (YAML body) as a new policy version, in force at once or announced (?effective_at=RFC 3339)", "publishPolicy", "Manifest", "Published", 201, a.publishPolicy},
 
 		{"GET", "/v1/audit", audit, "Audit trail entries, oldest first", "listAudit", "", "AuditPage", 200, a.listAudit},
 		{"GET", "/v1/audit/verify", audit, "Verify the audit chain", "verifyAudit", "", "AuditReport", 200, a.verifyAudit},

@@ -17,15 +17,16 @@ import (
 
 	"github.com/custos-privacy/custos/internal/api"
 	"github.com/custos-privacy/custos/internal/config"
+	"github.com/custos-privacy/custos/internal/consent"
 )
 
-func bannerConfig(t *testing.T, e *env, query string) api.BannerConfig {
+func bannerConfig(t *testing.T, e *env, query string) consent.BannerConfig {
 	t.Helper()
 	w := e.do(t, "GET", "/v1/public/banner"+query, "", "", nil)
 	if w.Code != http.StatusOK {
 		t.Fatalf("GET /v1/public/banner%s: %d %s", query, w.Code, w.Body)
 	}
-	var cfg api.BannerConfig
+	var cfg consent.BannerConfig
 	if err := json.Unmarshal(w.Body.Bytes(), &cfg); err != nil {
 		t.Fatal(err)
 	}
@@ -34,16 +35,17 @@ func bannerConfig(t *testing.T, e *env, query string) api.BannerConfig {
 
 // bannerSummary is the part of a category a test decides.
 type bannerSummary struct {
-	ID                      string
-	Required, Separate, GPC bool
-	Purposes                []string
-	Vendors                 []string
+	ID                 string
+	Required, Separate bool
+	Signals            []string
+	Purposes           []string
+	Vendors            []string
 }
 
-func summarise(cfg api.BannerConfig) []bannerSummary {
+func summarise(cfg consent.BannerConfig) []bannerSummary {
 	var out []bannerSummary
 	for _, c := range cfg.Notice.Categories {
-		s := bannerSummary{ID: c.ID, Required: c.Required, Separate: c.Separate, GPC: c.GPC, Vendors: c.Vendors}
+		s := bannerSummary{ID: c.ID, Required: c.Required, Separate: c.Separate, Signals: c.Signals, Vendors: c.Vendors}
 		for _, p := range c.Purposes {
 			s.Purposes = append(s.Purposes, p.ID)
 		}
@@ -68,21 +70,22 @@ func TestBannerConfig(t *testing.T) {
 			t.Errorf("%s = %q, want %q", k, got, want)
 		}
 	}
-	var cfg api.BannerConfig
+	var cfg consent.BannerConfig
 	if err := json.Unmarshal(w.Body.Bytes(), &cfg); err != nil {
 		t.Fatal(err)
 	}
 	// The starter manifest: the sign-in session is necessary, the CSRF
 	// token security, the offline cache functional but on contract (so
-	// always on), analytics and marketing on consent, advertising on
-	// consent with a recipient that needs a separate consent and marked
-	// for opt-out signals. The payments SDK runs on the web for a contract.
+	// always on), analytics and marketing on consent (Do Not Track refuses
+	// analytics), advertising on consent with a cookie of a recipient that
+	// needs a separate consent, refused by both signals. The payments SDK
+	// runs on the web for a contract.
 	want := []bannerSummary{
-		{ID: "necessary", Required: true, Purposes: []string{"account_registration", "payments"}, Vendors: []string{"Example Payment Services Co., Ltd."}},
-		{ID: "security", Required: true, Purposes: []string{"security"}, Vendors: []string{}},
-		{ID: "functional", Required: true, Purposes: []string{"note_sync"}, Vendors: []string{}},
-		{ID: "analytics", Purposes: []string{"analytics", "marketing"}, Vendors: []string{}},
-		{ID: "advertising", Separate: true, GPC: true, Purposes: []string{"advertising"}, Vendors: []string{"Example Ad Measurement Co., Ltd."}},
+		{ID: "necessary", Required: true, Signals: []string{}, Purposes: []string{"account_registration", "payments"}, Vendors: []string{"Example Payment Services Co., Ltd."}},
+		{ID: "security", Required: true, Signals: []string{}, Purposes: []string{"security"}, Vendors: []string{}},
+		{ID: "functional", Required: true, Signals: []string{}, Purposes: []string{"note_sync"}, Vendors: []string{}},
+		{ID: "analytics", Signals: []string{"dnt"}, Purposes: []string{"analytics", "marketing"}, Vendors: []string{}},
+		{ID: "advertising", Separate: true, Signals: []string{"dnt", "gpc"}, Purposes: []string{"advertising"}, Vendors: []string{"Example Ad Measurement Co., Ltd."}},
 	}
 	if d := cmp.Diff(want, summarise(cfg)); d != "" {
 		t.Errorf("categories (-want +got):\n%s", d)
@@ -196,19 +199,19 @@ func TestBannerConsent(t *testing.T) {
 		{name: "accept all leaves out the separate category", body: en(visitor(1), "accept_all", `{"analytics":true,"advertising":true}`), status: 201,
 			choices: choice{"analytics": true, "advertising": false}, events: []ev{{"analytics", "grant", ""}, {"marketing", "grant", ""}}},
 		{name: "reject all", body: en(visitor(2), "reject_all", `{"analytics":false,"advertising":false}`), status: 201,
-			choices: choice{"analytics": false, "advertising": false}, events: []ev{{"advertising", "withdraw", ""}, {"analytics", "withdraw", ""}, {"marketing", "withdraw", ""}}},
+			choices: choice{"analytics": false, "advertising": false}, events: []ev{{"advertising", "withdraw", ""}, {"analytics", "withdraw", ""}, {"marketing", "withdraw", ""}, {"recipient:ad-measurement", "withdraw", ""}}},
 		{name: "save grants a separate category on its own", body: en(visitor(3), "save", `{"analytics":false,"advertising":true}`), status: 201,
-			choices: choice{"analytics": false, "advertising": true}, events: []ev{{"analytics", "withdraw", ""}, {"marketing", "withdraw", ""}, {"advertising", "grant", ""}}},
+			choices: choice{"analytics": false, "advertising": true}, events: []ev{{"analytics", "withdraw", ""}, {"marketing", "withdraw", ""}, {"advertising", "grant", ""}, {"recipient:ad-measurement", "grant", ""}}},
 		{name: "always-on categories may be confirmed", body: en(visitor(4), "save", `{"necessary":true,"analytics":true,"advertising":false}`), status: 201,
-			choices: choice{"analytics": true, "advertising": false}, events: []ev{{"analytics", "grant", ""}, {"marketing", "grant", ""}, {"advertising", "withdraw", ""}}},
+			choices: choice{"analytics": true, "advertising": false}, events: []ev{{"analytics", "grant", ""}, {"marketing", "grant", ""}, {"advertising", "withdraw", ""}, {"recipient:ad-measurement", "withdraw", ""}}},
 		{name: "in Chinese", body: body(visitor(5), "save", `{"analytics":true,"advertising":false}`, zh.NoticeHash, "zh-CN"), status: 201,
-			choices: choice{"analytics": true, "advertising": false}, events: []ev{{"analytics", "grant", ""}, {"marketing", "grant", ""}, {"advertising", "withdraw", ""}}},
+			choices: choice{"analytics": true, "advertising": false}, events: []ev{{"analytics", "grant", ""}, {"marketing", "grant", ""}, {"advertising", "withdraw", ""}, {"recipient:ad-measurement", "withdraw", ""}}},
 		{name: "GPC refuses advertising whatever the choice", body: en(visitor(6), "save", `{"analytics":true,"advertising":true}`), header: map[string]string{"Sec-GPC": "1"}, status: 201,
-			choices: choice{"analytics": true, "advertising": false}, events: []ev{{"analytics", "grant", ""}, {"marketing", "grant", ""}, {"advertising", "withdraw", "gpc"}}},
+			choices: choice{"analytics": true, "advertising": false}, events: []ev{{"analytics", "grant", ""}, {"marketing", "grant", ""}, {"advertising", "withdraw", "gpc"}, {"recipient:ad-measurement", "withdraw", "gpc"}}},
 		{name: "GPC: accept all may refuse the signalled category", body: en(visitor(7), "accept_all", `{"analytics":true,"advertising":false}`), header: map[string]string{"Sec-GPC": "1"}, status: 201,
-			choices: choice{"analytics": true, "advertising": false}, events: []ev{{"analytics", "grant", ""}, {"marketing", "grant", ""}, {"advertising", "withdraw", "gpc"}}},
+			choices: choice{"analytics": true, "advertising": false}, events: []ev{{"analytics", "grant", ""}, {"marketing", "grant", ""}, {"advertising", "withdraw", "gpc"}, {"recipient:ad-measurement", "withdraw", "gpc"}}},
 		{name: "choosing again", body: en(visitor(1), "reject_all", `{"analytics":false,"advertising":false}`), status: 201,
-			choices: choice{"analytics": false, "advertising": false}, events: []ev{{"advertising", "withdraw", ""}, {"analytics", "withdraw", ""}, {"marketing", "withdraw", ""}}},
+			choices: choice{"analytics": false, "advertising": false}, events: []ev{{"advertising", "withdraw", ""}, {"analytics", "withdraw", ""}, {"marketing", "withdraw", ""}, {"recipient:ad-measurement", "withdraw", ""}}},
 
 		{name: "visitor id in upper case", body: en("v_"+strings.Repeat("AB", 16), "reject_all", `{"analytics":false,"advertising":false}`), status: 422, code: "invalid_visitor_id"},
 		{name: "visitor id too short", body: en(visitor(1)[:33], "reject_all", `{"analytics":false,"advertising":false}`), status: 422, code: "invalid_visitor_id"},
@@ -243,7 +246,7 @@ func TestBannerConsent(t *testing.T) {
 			if tc.status != 201 {
 				return
 			}
-			var st api.BannerState
+			var st consent.BannerState
 			if err := json.Unmarshal(w.Body.Bytes(), &st); err != nil {
 				t.Fatal(err)
 			}
@@ -252,7 +255,11 @@ func TestBannerConsent(t *testing.T) {
 			}
 			var got []ev
 			for _, e := range st.Events {
-				got = append(got, ev{e.Purpose, e.Action, e.Signal})
+				key := e.Purpose
+				if e.Recipient != "" {
+					key = "recipient:" + e.Recipient
+				}
+				got = append(got, ev{key, e.Action, e.Signal})
 			}
 			if d := cmp.Diff(tc.events, got); d != "" {
 				t.Errorf("events (-want +got):\n%s", d)
@@ -300,7 +307,7 @@ func TestBannerConsent(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		w := e.do(t, "POST", "/v1/policy/versions", e.keys[api.RoleAdmin], string(v2src), map[string]string{"Content-Type": "application/yaml"})
+		w := e.publishAfterNotice(t, v2src)
 		if w.Code != http.StatusCreated {
 			t.Fatalf("publish v2: %d %s", w.Code, w.Body)
 		}

@@ -129,16 +129,51 @@ func (a *API) recordConsent(w http.ResponseWriter, r *http.Request, who consent.
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	if r.Header.Get("Sec-GPC") == "1" {
-		in.Signals = append(in.Signals, consent.SignalGPC)
-	}
-	if r.Header.Get("DNT") == "1" {
-		in.Signals = append(in.Signals, consent.SignalDNT)
-	}
+	in.Signals = consent.RequestSignals(r.Header)
 	evs, err := a.svc.Record(r.Context(), who, r.PathValue("id"), in)
 	if err != nil {
 		return err
 	}
+	return a.wroteEvents(w, evs)
+}
+
+func (a *API) recordObjection(w http.ResponseWriter, r *http.Request, who consent.Actor) error {
+	var in consent.ObjectionInput
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	evs, err := a.svc.Object(r.Context(), who, r.PathValue("id"), in)
+	if err != nil {
+		return err
+	}
+	return a.wroteEvents(w, evs)
+}
+
+func (a *API) overrideObjection(w http.ResponseWriter, r *http.Request, who consent.Actor) error {
+	var in consent.OverrideInput
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	evs, err := a.svc.Override(r.Context(), who, r.PathValue("id"), r.PathValue("purpose"), in)
+	if err != nil {
+		return err
+	}
+	return a.wroteEvents(w, evs)
+}
+
+func (a *API) recordAcceptance(w http.ResponseWriter, r *http.Request, who consent.Actor) error {
+	var in consent.AcceptanceInput
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	evs, err := a.svc.Accept(r.Context(), who, r.PathValue("id"), in)
+	if err != nil {
+		return err
+	}
+	return a.wroteEvents(w, evs)
+}
+
+func (a *API) wroteEvents(w http.ResponseWriter, evs []consent.ConsentEvent) error {
 	for _, e := range evs {
 		a.metrics.consents.WithLabelValues(e.Action).Inc()
 	}
@@ -235,35 +270,41 @@ type PolicyVersion struct {
 	Seq         int64     `json:"seq"`
 	SHA256      string    `json:"sha256"`
 	PublishedAt time.Time `json:"published_at"`
+	EffectiveAt time.Time `json:"effective_at"`
 	Material    bool      `json:"material"`
 	Reconsent   []string  `json:"reconsent"`
-	InForce     bool      `json:"in_force"`
+	Accept      []string  `json:"accept"`
+	// State is in_force, upcoming (announced, not yet in force) or superseded.
+	State   string `json:"state"`
+	InForce bool   `json:"in_force"`
 }
 
-func policyView(v store.PolicyVersion, inForce bool) PolicyVersion {
-	rc := v.Reconsent
-	if rc == nil {
-		rc = []string{}
-	}
-	return PolicyVersion{Version: v.Version, Seq: v.Seq, SHA256: v.SHA256, PublishedAt: v.PublishedAt, Material: v.Material, Reconsent: rc, InForce: inForce}
+func policyView(v consent.Version) PolicyVersion {
+	return PolicyVersion{Version: v.Label, Seq: v.Seq, SHA256: v.SHA256, PublishedAt: v.PublishedAt.UTC(), EffectiveAt: v.EffectiveAt.UTC(),
+		Material: v.Material, Reconsent: v.Reconsent, Accept: v.Accept, State: v.State, InForce: v.State == consent.VersionInForce}
 }
 
 func (a *API) currentPolicy(w http.ResponseWriter, r *http.Request, who consent.Actor) error {
-	v, _, _, err := a.svc.Policy()
+	vs, err := a.svc.Versions(r.Context())
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, 200, policyView(v, true))
+	for _, v := range vs {
+		if v.State == consent.VersionInForce {
+			return writeJSON(w, 200, policyView(v))
+		}
+	}
+	return fault.New(fault.Unavailable, "no_policy", "no policy version is published yet")
 }
 
 func (a *API) listPolicyVersions(w http.ResponseWriter, r *http.Request, who consent.Actor) error {
-	vs, err := a.st.PolicyVersions(r.Context())
+	vs, err := a.svc.Versions(r.Context())
 	if err != nil {
 		return err
 	}
 	out := make([]PolicyVersion, len(vs))
 	for i, v := range vs {
-		out[i] = policyView(v, i == len(vs)-1)
+		out[i] = policyView(v)
 	}
 	return writeJSON(w, 200, map[string]any{"versions": out})
 }
@@ -273,7 +314,15 @@ func (a *API) publishPolicy(w http.ResponseWriter, r *http.Request, who consent.
 	if err != nil {
 		return err
 	}
-	p, err := a.svc.Publish(r.Context(), who, "manifest", src)
+	var opt consent.PublishOptions
+	if at := r.URL.Query().Get("effective_at"); at != "" {
+		t, err := time.Parse(time.RFC3339, at)
+		if err != nil {
+			return fault.New(fault.Invalid, "invalid_effective_at", "effective_at is an RFC 3339 time, e.g. 2027-01-01T00:00:00+08:00").At("effective_at")
+		}
+		opt.EffectiveAt = t
+	}
+	p, err := a.svc.PublishWith(r.Context(), who, "manifest", src, opt)
 	if err != nil {
 		return err
 	}

@@ -14,8 +14,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/custos-privacy/custos/internal/api"
+	"github.com/custos-privacy/custos/internal/clocktest"
 	"github.com/custos-privacy/custos/internal/config"
 	"github.com/custos-privacy/custos/internal/consent"
 	"github.com/custos-privacy/custos/internal/server"
@@ -51,6 +53,7 @@ type env struct {
 	keyIDs map[string]string // role → key id
 	log    *lockedBuffer
 	bodies []string // every response body, in order
+	clock  *clocktest.Clock
 }
 
 // newEnv starts a demo server (secrets next to a fresh SQLite database,
@@ -67,7 +70,8 @@ func newEnv(tb testing.TB, level slog.Level, configure func(*config.Config)) *en
 	logs := &lockedBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: level}))
 	ctx := context.Background()
-	srv, err := server.New(ctx, cfg, logger)
+	clk := clocktest.New(time.Now())
+	srv, err := server.New(ctx, cfg, logger, server.WithClock(clk.Now))
 	if err != nil {
 		tb.Fatalf("server.New: %v", err)
 	}
@@ -75,7 +79,7 @@ func newEnv(tb testing.TB, level slog.Level, configure func(*config.Config)) *en
 	if srv.DemoKey() == "" {
 		tb.Fatal("demo mode made no admin key")
 	}
-	e := &env{srv: srv, h: srv.Handler(), keys: map[string]string{}, keyIDs: map[string]string{}, log: logs}
+	e := &env{srv: srv, h: srv.Handler(), keys: map[string]string{}, keyIDs: map[string]string{}, log: logs, clock: clk}
 	minter := consent.Actor{ID: "cli:test", Role: "system", Place: "test"}
 	for _, role := range api.Roles {
 		k, err := api.CreateKey(ctx, srv.Store(), minter, role+" key", role)
@@ -178,4 +182,15 @@ func bodyFor(method string) string {
 		return "{}"
 	}
 	return ""
+}
+
+// publishAfterNotice publishes a manifest with a material change the way
+// the starter's promise of 7 days' notice allows: announced for 7 days
+// ahead, then the clock moved past that instant.
+func (e *env) publishAfterNotice(tb testing.TB, src []byte) *httptest.ResponseRecorder {
+	tb.Helper()
+	at := e.clock.Now().AddDate(0, 0, 7).Add(time.Second)
+	w := e.do(tb, "POST", "/v1/policy/versions?effective_at="+at.UTC().Format(time.RFC3339), e.keys[api.RoleAdmin], string(src), map[string]string{"Content-Type": "application/yaml"})
+	e.clock.Set(at.Add(time.Second))
+	return w
 }

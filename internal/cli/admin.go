@@ -304,12 +304,23 @@ server at DIR with --secrets-dir or CUSTOS_SECRETS_DIR.`,
 
 func newPublishCmd() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "publish PATH [--db URL]",
-		Short: "Publish a manifest as the policy version in force",
+		Use:   "publish PATH [--effective-at TIME] [--db URL]",
+		Short: "Publish a manifest as a new policy version, in force at once or announced",
 		Long: `Publish validates the manifest and records it as a new policy version.
-Against the version in force it computes the diff (see 'custos policy diff'):
-when a change is material, consents to the purposes it touches become stale
-and checks answer reconsent_required until the subject consents again.
+Against the version published before it computes the diff (see 'custos policy
+diff'): when a change is material, consents to the purposes it touches become
+stale (checks answer reconsent_required until the subject consents again),
+under acceptance: express_consent the other purposes it touches need the new
+version accepted (policy_acceptance_required), and a notice of the change is
+queued for every subject it affects, in their language.
+
+A version takes effect at --effective-at (RFC 3339), else at the manifest's
+policy.effective date (00:00 China time) when that is still to come, else at
+once. Until then it is announced: the privacy center and the banner show it
+as upcoming, and every server brings it into force at that instant on its
+own clock. A material change cannot take effect before the notice the
+manifest promises (policy.updates.notice_days).
+
 Publishing the same manifest again does nothing; a version label is never
 reused for different content. Running servers pick the version up within
 their poll interval.`,
@@ -322,17 +333,28 @@ their poll interval.`,
 			if err != nil {
 				return err
 			}
+			var opt consent.PublishOptions
+			if at, _ := cmd.Flags().GetString("effective-at"); at != "" {
+				t, err := time.Parse(time.RFC3339, at)
+				if err != nil {
+					return fmt.Errorf("--effective-at: want an RFC 3339 time such as 2027-01-01T00:00:00+08:00: %w", err)
+				}
+				opt.EffectiveAt = t
+			}
 			return withStore(cmd, false, func(ctx context.Context, st *store.Store) error {
 				a := cliActor()
-				p, err := consent.Publish(ctx, st, a, args[0], source, func() audit.Entry {
+				p, err := consent.Publish(ctx, st, a, args[0], source, opt, func() audit.Entry {
 					return audit.Entry{At: time.Now(), Actor: a.ID, Role: a.Role, Place: a.Place}
 				})
 				if err != nil {
 					return err
 				}
+				if p.Created && p.Upcoming {
+					fmt.Fprintf(cmd.OutOrStdout(), "announced version %s: it takes effect at %s\n", p.Version, p.EffectiveAt.Format(time.RFC3339))
+				}
 				switch {
 				case !p.Created:
-					fmt.Fprintf(cmd.OutOrStdout(), "version %s is already in force\n", p.Version)
+					fmt.Fprintf(cmd.OutOrStdout(), "version %s is already published\n", p.Version)
 				case p.Material:
 					fmt.Fprintf(cmd.OutOrStdout(), "published version %s (material change; re-consent needed for: %s)\n", p.Version, strings.Join(p.Reconsent, ", "))
 				default:
@@ -342,6 +364,7 @@ their poll interval.`,
 			})
 		},
 	}
+	cmd.Flags().String("effective-at", "", "when the version takes effect (RFC 3339); default: the manifest's policy.effective date, or now")
 	dbFlags(cmd)
 	return cmd
 }

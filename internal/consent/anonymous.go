@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
+	"strings"
 
 	"github.com/custos-privacy/custos/internal/audit"
 	"github.com/custos-privacy/custos/internal/fault"
@@ -19,6 +21,14 @@ var errNotAnonymous = fault.New(fault.Conflict, "visitor_not_anonymous", "this v
 // identities or an age is no longer anonymous and is refused, so a public
 // caller cannot write to a known person's ledger.
 func (s *Service) RecordAnonymous(ctx context.Context, a Actor, visitorID string, in ConsentInput) ([]ConsentEvent, error) {
+	return s.anonymous(ctx, a, visitorID, strings.Join(append(slices.Clone(in.Grant), in.Withdraw...), ","), func(w *writeCtx) error {
+		return w.consents(in)
+	})
+}
+
+// anonymous runs a ledger write for an anonymous visitor, creating the
+// visitor's subject first when the write is valid.
+func (s *Service) anonymous(ctx context.Context, a Actor, visitorID, asked string, plan func(*writeCtx) error) ([]ConsentEvent, error) {
 	if err := ValidateSubjectID(visitorID); err != nil {
 		return nil, err
 	}
@@ -29,9 +39,11 @@ func (s *Service) RecordAnonymous(ctx context.Context, a Actor, visitorID string
 		if err != nil {
 			return nil, err
 		}
-		// Validate before creating; any refusal goes through Record, which audits it.
-		if _, err := s.plan(ctx, visitorID, in, ver, m, pol); !errors.Is(err, errSubjectNotFound) {
-			return s.Record(ctx, a, visitorID, in)
+		// Validate before creating, as for the visitor about to exist; any
+		// refusal goes through write, which audits it.
+		w := &writeCtx{ctx: ctx, s: s, subject: visitorID, ver: ver, m: m, pol: pol, assume: snapshotOf(store.Subject{ID: visitorID, CreatedAt: s.now()}, nil, pol)}
+		if err := plan(w); err != nil {
+			return nil, s.refused(ctx, a, visitorID, asked, err)
 		}
 		detail, _ := json.Marshal(map[string]any{"identities": 0, "anonymous": true})
 		err = s.st.CreateSubject(ctx, store.Subject{ID: visitorID}, s.entry(a, ActionSubjectCreate, "subject:"+visitorID, "", audit.OutcomeOK, string(detail)))
@@ -51,11 +63,11 @@ func (s *Service) RecordAnonymous(ctx context.Context, a Actor, visitorID string
 	case !anonymous(sub):
 		return nil, errNotAnonymous
 	}
-	return s.Record(ctx, a, visitorID, in)
+	return s.write(ctx, a, visitorID, asked, plan)
 }
 
 func anonymous(sub store.Subject) bool {
-	return len(sub.Identities) == 0 && sub.BirthDate == "" && sub.AgeBand == "" && sub.GuardianID == ""
+	return len(sub.Identities) == 0 && sub.BirthDate == "" && sub.AgeBand == "" && sub.GuardianID == "" && sub.Jurisdiction == ""
 }
 
 // ConsentVersions returns, oldest first, the labels of the published
@@ -64,9 +76,7 @@ func anonymous(sub store.Subject) bool {
 // A banner re-asks a visitor whose stored choice was made under a version
 // not in the list.
 func (s *Service) ConsentVersions(purposes []string) ([]string, error) {
-	s.policy.RLock()
-	cur := s.cur
-	s.policy.RUnlock()
+	cur := s.state()
 	if cur == nil {
 		return nil, fault.New(fault.Unavailable, "no_policy", "no policy version is published yet")
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"time"
 
 	"github.com/custos-privacy/custos/internal/audit"
 	"github.com/custos-privacy/custos/internal/check"
@@ -12,11 +13,45 @@ import (
 	"github.com/custos-privacy/custos/internal/store"
 )
 
-// CheckInput asks about one subject, named by id or by an identity.
+// CheckInput asks about one subject, named by id or by an identity, and
+// optionally about one act done for the purposes: providing the data to a
+// recipient, transferring it abroad, or disclosing it publicly.
 type CheckInput struct {
 	SubjectID string         `json:"subject_id,omitempty"`
 	Identity  *IdentityInput `json:"identity,omitempty"`
 	Purposes  []string       `json:"purposes"`
+	// Recipient is a recipient id: may the data be provided to it?
+	Recipient string `json:"recipient,omitempty"`
+	// Transfer is a cross-border transfer id: may the data go abroad under it?
+	Transfer string `json:"transfer,omitempty"`
+	// Disclosure asks whether the data may be publicly disclosed.
+	Disclosure bool `json:"disclosure,omitempty"`
+}
+
+// act reads the act a check asks about; unknown ids are the caller's
+// mistake, not a decision.
+func (in CheckInput) act(pol *check.Policy) (check.Act, error) {
+	var a check.Act
+	n := 0
+	if in.Recipient != "" {
+		a, n = check.Act{Kind: check.ActRecipient, ID: in.Recipient}, n+1
+		if !pol.HasAct(a) {
+			return a, fault.New(fault.Invalid, "unknown_recipient", "recipient %q is not in the policy in force", in.Recipient).At("recipient")
+		}
+	}
+	if in.Transfer != "" {
+		a, n = check.Act{Kind: check.ActTransfer, ID: in.Transfer}, n+1
+		if !pol.HasAct(a) {
+			return a, fault.New(fault.Invalid, "unknown_transfer", "cross-border transfer %q is not in the policy in force", in.Transfer).At("transfer")
+		}
+	}
+	if in.Disclosure {
+		a, n = check.Act{Kind: check.ActDisclosure}, n+1
+	}
+	if n > 1 {
+		return a, fault.New(fault.Invalid, "one_act", "ask about one act at a time: recipient, transfer or disclosure").At("recipient")
+	}
+	return a, nil
 }
 
 // CheckResult is the answer: one decision per purpose, in the order asked.
@@ -42,6 +77,10 @@ func (s *Service) Check(ctx context.Context, a Actor, in CheckInput) (CheckResul
 	if err != nil {
 		return CheckResult{}, err
 	}
+	act, err := in.act(pol)
+	if err != nil {
+		return CheckResult{}, err
+	}
 	id, err := s.resolve(ctx, in)
 	if err != nil {
 		return CheckResult{}, err
@@ -57,7 +96,7 @@ func (s *Service) Check(ctx context.Context, a Actor, in CheckInput) (CheckResul
 	now := s.now()
 	var entries []audit.Entry
 	for i, p := range in.Purposes {
-		d := pol.Decide(subj, p, now)
+		d := pol.DecideAct(subj, p, act, now)
 		res.Decisions[i] = d
 		if !d.Allowed || sampled(s.opt.CheckSample) {
 			action, outcome := ActionCheckAllow, audit.OutcomeOK
@@ -68,7 +107,11 @@ func (s *Service) Check(ctx context.Context, a Actor, in CheckInput) (CheckResul
 			if id == "" {
 				object = "subject:unknown"
 			}
-			detail, _ := json.Marshal(map[string]string{"reason": d.Reason})
+			fields := map[string]string{"reason": d.Reason}
+			if act.Kind != check.ActNone {
+				fields["act"] = check.ActKey(act)
+			}
+			detail, _ := json.Marshal(fields)
 			entries = append(entries, s.entry(a, action, object, p, outcome, string(detail)))
 		}
 	}
@@ -132,16 +175,30 @@ func (s *Service) snapshot(ctx context.Context, id string, pol *check.Policy) (*
 	if err != nil {
 		return nil, err
 	}
-	subj := &check.Subject{Known: true, Restricted: sub.Restricted, MinorUntil: minorUntil(sub, pol.GuardianAge), GuardianID: sub.GuardianID, Consents: make(map[string]check.Consent, len(states))}
-	for _, c := range states {
-		subj.Consents[c.Purpose] = check.Consent{Granted: c.Granted, ByGuardian: c.ByGuardian, VersionSeq: c.VersionSeq}
-	}
+	subj := snapshotOf(sub, states, pol)
 	// A snapshot derives values (minor status) from the policy: cache it
 	// only if that policy is still the one in force.
 	if _, _, cur, err := s.Policy(); err == nil && cur == pol {
 		s.cache.put(id, subj, gen)
 	}
 	return subj, nil
+}
+
+// snapshotOf builds a decision snapshot under pol: the subject's
+// jurisdiction and age facts are read against that policy's rules.
+func snapshotOf(sub store.Subject, states []store.ConsentState, pol *check.Policy) *check.Subject {
+	jur := pol.Jurisdiction(sub.Jurisdiction)
+	var birth time.Time
+	if sub.BirthDate != "" {
+		birth, _ = time.Parse(time.DateOnly, sub.BirthDate)
+	}
+	until, unknown := pol.Age(birth, sub.AgeBand, jur)
+	subj := &check.Subject{Known: true, Restricted: sub.Restricted, Jurisdiction: jur, MinorUntil: until, AgeUnknown: unknown,
+		GuardianID: sub.GuardianID, CreatedAt: sub.CreatedAt, Consents: make(map[string]check.Consent, len(states))}
+	for _, c := range states {
+		subj.Consents[c.Purpose] = check.Consent{Action: check.ParseAction(c.Action), ByGuardian: c.ByGuardian, VersionSeq: c.VersionSeq}
+	}
+	return subj
 }
 
 // Snapshot returns the cached decision state of a subject, or nil; for

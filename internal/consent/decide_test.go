@@ -165,12 +165,13 @@ func TestPollSeesOtherInstance(t *testing.T) {
 }
 
 // TestPollAppliesGuardianAge publishes, on one instance, a version that
-// introduces a guardian age. Another instance that has the subject cached
-// must decide as the publishing one does once it has polled.
+// turns an adults-only service into one that takes a guardian's consent.
+// Another instance that has the subject cached must decide as the
+// publishing one does once it has polled.
 func TestPollAppliesGuardianAge(t *testing.T) {
 	a := newEnv(t)
 	ctx := context.Background()
-	a.publish(t, signalsV1) // no guardian rule
+	a.publish(t, signalsV1) // adults only
 	_, b := a.open(t)
 	a.subject(t, consent.SubjectInput{ID: "u-kid", BirthDate: childDate})
 	if err := b.Poll(ctx); err != nil { // b is up to date before it caches u-kid
@@ -178,7 +179,7 @@ func TestPollAppliesGuardianAge(t *testing.T) {
 	}
 
 	purposes := []string{"analytics"}
-	if diff := cmp.Diff(map[string]string{"analytics": "no_consent"}, reasons(t, b, "u-kid", purposes...)); diff != "" {
+	if diff := cmp.Diff(map[string]string{"analytics": "minor_not_served"}, reasons(t, b, "u-kid", purposes...)); diff != "" {
 		t.Fatalf("b under 1.0 (-want +got):\n%s", diff)
 	}
 
@@ -187,7 +188,7 @@ func TestPollAppliesGuardianAge(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := reasons(t, a.svc, "u-kid", purposes...)
-	if diff := cmp.Diff(map[string]string{"analytics": "guardian_required"}, want); diff != "" {
+	if diff := cmp.Diff(map[string]string{"analytics": "guardian_consent_required"}, want); diff != "" {
 		t.Fatalf("a under 2.0 (-want +got):\n%s", diff)
 	}
 	if diff := cmp.Diff(want, reasons(t, b, "u-kid", purposes...)); diff != "" {

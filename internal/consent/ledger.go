@@ -4,7 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"github.com/custos-privacy/custos/internal/ids"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -12,6 +12,7 @@ import (
 	"github.com/custos-privacy/custos/internal/audit"
 	"github.com/custos-privacy/custos/internal/check"
 	"github.com/custos-privacy/custos/internal/fault"
+	"github.com/custos-privacy/custos/internal/ids"
 	"github.com/custos-privacy/custos/internal/manifest"
 	"github.com/custos-privacy/custos/internal/receipt"
 	"github.com/custos-privacy/custos/internal/store"
@@ -22,20 +23,24 @@ var Methods = []string{"banner", "app_dialog", "api", "paper", "guardian", "priv
 
 // Browser signals.
 const (
-	SignalGPC = "gpc"
-	SignalDNT = "dnt"
+	SignalGPC = manifest.SignalGPC
+	SignalDNT = manifest.SignalDNT
 )
 
 // ConsentInput records consent decisions for one subject.
 type ConsentInput struct {
-	// Grant and Withdraw list purpose ids.
+	// Grant and Withdraw list what is consented to: purpose ids, or an act
+	// that asks for a separate consent of its own: "recipient:<id>",
+	// "transfer:<id>" (a cross-border transfer) or "disclosure" (public
+	// disclosure).
 	Grant    []string `json:"grant,omitempty"`
 	Withdraw []string `json:"withdraw,omitempty"`
 	Method   string   `json:"method"`
 	Language string   `json:"language"`
 	// NoticeHash is the hex SHA-256 of the exact notice text shown.
 	NoticeHash string `json:"notice_hash"`
-	// Separate says the grant was asked as a separate consent, on its own.
+	// Separate says the grant was asked as a separate consent, on its own:
+	// it then covers exactly one purpose or act.
 	Separate bool `json:"separate,omitempty"`
 	// GuardianID is the guardian giving consent for a minor (method guardian).
 	GuardianID string `json:"guardian_id,omitempty"`
@@ -49,11 +54,17 @@ type ConsentInput struct {
 
 var noticeHashRE = regexp.MustCompile(`^[0-9a-f]{64}$`)
 
-// ConsentEvent is a ledger event as the API shows it.
+// ConsentEvent is a ledger event as the API shows it. Purpose is set for
+// consents and objections; Recipient, Transfer or Disclosure for the
+// separate consent to an act; Action accept records the acceptance of
+// PolicyVersion.
 type ConsentEvent struct {
 	ID            string          `json:"id"`
 	Seq           int64           `json:"seq"`
-	Purpose       string          `json:"purpose"`
+	Purpose       string          `json:"purpose,omitempty"`
+	Recipient     string          `json:"recipient,omitempty"`
+	Transfer      string          `json:"transfer,omitempty"`
+	Disclosure    bool            `json:"disclosure,omitempty"`
 	Action        string          `json:"action"`
 	PolicyVersion string          `json:"policy_version"`
 	Method        string          `json:"method"`
@@ -69,6 +80,34 @@ type ConsentEvent struct {
 // Record validates a consent write against the manifest and appends it to
 // the ledger. It returns once the events are durable.
 func (s *Service) Record(ctx context.Context, a Actor, subjectID string, in ConsentInput) ([]ConsentEvent, error) {
+	return s.write(ctx, a, subjectID, strings.Join(append(slices.Clone(in.Grant), in.Withdraw...), ","), func(w *writeCtx) error {
+		return w.consents(in)
+	})
+}
+
+// writeCtx is one ledger write being planned: the policy in force, the
+// subject's snapshot under it, and the events so far.
+type writeCtx struct {
+	ctx      context.Context
+	s        *Service
+	subject  string
+	ver      store.PolicyVersion
+	m        *manifest.Manifest
+	pol      *check.Policy
+	snap     *check.Subject
+	minor    check.Minor
+	guardian string // the guardian writing for a minor, if one is
+	// assume is the snapshot of a subject not created yet (an anonymous
+	// visitor's first choice), to validate a write before creating it.
+	assume *check.Subject
+	meta   store.ConsentEvent
+	events []store.ConsentEvent
+}
+
+// write plans a ledger write with plan and appends it with its audit
+// entries in one transaction. A refused write is audited too, without
+// what was asked beyond the keys named in asked.
+func (s *Service) write(ctx context.Context, a Actor, subjectID, asked string, plan func(*writeCtx) error) ([]ConsentEvent, error) {
 	if err := ValidateSubjectID(subjectID); err != nil {
 		return nil, err
 	}
@@ -76,27 +115,16 @@ func (s *Service) Record(ctx context.Context, a Actor, subjectID string, in Cons
 	if err != nil {
 		return nil, err
 	}
-	events, err := s.plan(ctx, subjectID, in, ver, m, pol)
-	if err != nil {
-		if fe, ok := fault.As(err); ok && fe.Kind != fault.Internal {
-			detail, _ := json.Marshal(map[string]string{"code": fe.Code})
-			// A refused write is a decision too; record it, keep the refusal.
-			if aerr := s.st.AppendAudit(ctx, s.entry(a, ActionConsentRejected, "subject:"+subjectID, strings.Join(append(in.Grant, in.Withdraw...), ","), audit.OutcomeDenied, string(detail))); aerr != nil {
-				return nil, aerr
-			}
-		}
-		return nil, err
+	w := &writeCtx{ctx: ctx, s: s, subject: subjectID, ver: ver, m: m, pol: pol}
+	if err := plan(w); err != nil {
+		return nil, s.refused(ctx, a, subjectID, asked, err)
 	}
+	events := w.events
 	entries := make([]audit.Entry, len(events))
 	for i, e := range events {
-		e.Actor = a.ID
 		events[i].Actor = a.ID
-		action := ActionConsentGrant
-		if e.Action == store.ActionWithdraw {
-			action = ActionConsentWithdraw
-		}
 		detail, _ := json.Marshal(map[string]any{"event": e.ID, "method": e.Method, "separate": e.Separate, "signal": e.Signal, "version": ver.Version})
-		entries[i] = s.entry(a, action, "subject:"+subjectID, e.Purpose, audit.OutcomeOK, string(detail))
+		entries[i] = s.entry(a, auditAction(e.Action), "subject:"+subjectID, e.Purpose, audit.OutcomeOK, string(detail))
 		events[i].At = entries[i].At
 	}
 	err = s.st.AppendConsents(ctx, events, entries)
@@ -106,139 +134,248 @@ func (s *Service) Record(ctx context.Context, a Actor, subjectID string, in Cons
 	if err != nil {
 		return nil, err
 	}
+	labels := s.versionLabels()
 	out := make([]ConsentEvent, len(events))
 	for i, e := range events {
-		out[i] = eventView(e, ver.Version)
+		out[i] = eventView(e, labels[e.VersionSeq])
 	}
 	return out, nil
+}
+
+// refused records a refused write in the audit trail, without what was
+// asked beyond the keys named in asked: a refusal is a decision too. It
+// returns the refusal.
+func (s *Service) refused(ctx context.Context, a Actor, subjectID, asked string, err error) error {
+	if fe, ok := fault.As(err); ok && fe.Kind != fault.Internal {
+		detail, _ := json.Marshal(map[string]string{"code": fe.Code})
+		if aerr := s.st.AppendAudit(ctx, s.entry(a, ActionConsentRejected, "subject:"+subjectID, asked, audit.OutcomeDenied, string(detail))); aerr != nil {
+			return aerr
+		}
+	}
+	return err
+}
+
+func auditAction(action string) string {
+	switch action {
+	case store.ActionWithdraw:
+		return ActionConsentWithdraw
+	case store.ActionObject:
+		return ActionObject
+	case store.ActionLift:
+		return ActionLift
+	case store.ActionOverride:
+		return ActionOverride
+	case store.ActionAccept:
+		return ActionAccept
+	}
+	return ActionConsentGrant
 }
 
 func invalid(code, field, format string, args ...any) error {
 	return fault.New(fault.Invalid, code, format, args...).At(field)
 }
 
-// plan turns a request into ledger events, enforcing the manifest's rules.
-func (s *Service) plan(ctx context.Context, subjectID string, in ConsentInput, ver store.PolicyVersion, m *manifest.Manifest, pol *check.Policy) ([]store.ConsentEvent, error) {
-	if !slices.Contains(Methods, in.Method) {
-		return nil, invalid("invalid_method", "method", "method must be one of %s", strings.Join(Methods, ", "))
+// load reads the subject's snapshot and the common fields of the events:
+// method, language, evidence, and the guardian when one writes for a minor.
+func (w *writeCtx) load(method, language, guardianID string, evidence json.RawMessage) error {
+	if !slices.Contains(Methods, method) {
+		return invalid("invalid_method", "method", "method must be one of %s", strings.Join(Methods, ", "))
 	}
-	if in.Language != "zh-CN" && in.Language != "en" {
-		return nil, invalid("invalid_language", "language", "language must be zh-CN or en")
+	if language != "zh-CN" && language != "en" {
+		return invalid("invalid_language", "language", "language must be zh-CN or en")
 	}
-	if len(in.Evidence) > 0 {
+	if len(evidence) > 0 {
 		var obj map[string]any
-		if len(in.Evidence) > 2048 || json.Unmarshal(in.Evidence, &obj) != nil {
-			return nil, invalid("invalid_evidence", "evidence", "evidence must be a JSON object of at most 2 KiB")
+		if len(evidence) > 2048 || json.Unmarshal(evidence, &obj) != nil {
+			return invalid("invalid_evidence", "evidence", "evidence must be a JSON object of at most 2 KiB")
 		}
 	}
-	// Browser opt-out signals withdraw the purposes the manifest marks as
-	// sale, sharing or targeted advertising, whatever the request asked.
-	var signal string
-	for _, sig := range in.Signals {
-		if honours(m, sig) {
-			signal = sig
-			break
+	snap := w.assume
+	if snap == nil {
+		var err error
+		if snap, err = w.s.snapshot(w.ctx, w.subject, w.pol); err != nil {
+			return err
 		}
 	}
-	grant := slices.Clone(in.Grant)
-	withdraw := slices.Clone(in.Withdraw)
+	if snap == nil {
+		return errSubjectNotFound
+	}
+	w.snap = snap
+	w.minor = w.pol.MinorStatus(snap, w.s.now())
+	if method == "guardian" || guardianID != "" {
+		if guardianID == "" || guardianID != snap.GuardianID {
+			return invalid("guardian_not_linked", "guardian_id", "the guardian given is not the subject's registered guardian")
+		}
+		if stance, _ := w.pol.Stance(snap.Jurisdiction); w.minor != check.IsMinor || stance != manifest.StanceGuardianConsent {
+			// Guardianship ends with minority: a former guardian's word is
+			// not the subject's consent, and an adult's choices are their own.
+			return invalid("guardian_not_applicable", "guardian_id", "the subject is not a minor in a guardian's care (or their age is not known): only they can decide")
+		}
+		w.guardian = guardianID
+	}
+	w.meta = store.ConsentEvent{SubjectID: w.subject, VersionSeq: w.ver.Seq, Method: method, Language: language, GuardianID: w.guardian, Evidence: "{}"}
+	if len(evidence) > 0 {
+		w.meta.Evidence = string(evidence)
+	}
+	return nil
+}
+
+// add appends an event for key.
+func (w *writeCtx) add(key, action, signal string, separate bool) {
+	e := w.meta
+	e.ID, e.Purpose, e.Action, e.Signal, e.Separate = ids.New("ce_"), key, action, signal, separate
+	w.events = append(w.events, e)
+}
+
+// mayAgree refuses a grant or an acceptance a minor cannot give alone.
+func (w *writeCtx) mayAgree(field string) error {
+	if w.minor != check.IsMinor || w.guardian != "" {
+		return nil
+	}
+	stance, age := w.pol.Stance(w.snap.Jurisdiction)
+	if stance == manifest.StanceAdultsOnly {
+		return invalid("minor_not_served", field, "the service is for people of %d and over; it records no agreement from a younger person", age)
+	}
+	return invalid("guardian_consent_required", "method", "the subject is under %d: their guardian agrees for them (method guardian with guardian_id)", age)
+}
+
+// consentTarget is what a grant or withdrawal names.
+type consentTarget struct {
+	key      string
+	act      check.Act // zero for a purpose
+	separate bool      // a grant must be a separate consent
+}
+
+// target checks one entry of a grant or withdrawal.
+func (w *writeCtx) target(key string) (consentTarget, error) {
+	kind, id, isAct := strings.Cut(key, ":")
+	if key == check.KeyDisclosure {
+		kind, isAct = "disclosure", true
+	}
+	if isAct {
+		act := check.Act{Kind: check.ParseActKind(kind), ID: id}
+		if act.Kind == check.ActNone || act.Kind == check.ActDisclosure && id != "" {
+			return consentTarget{}, invalid("unknown_purpose", "grant", "%q is neither a purpose nor recipient:<id>, transfer:<id> or disclosure", key)
+		}
+		if !w.pol.HasAct(act) {
+			return consentTarget{}, invalid("unknown_act", "grant", "%q is not in policy version %s", key, w.ver.Version)
+		}
+		if !w.pol.ActSeparate(act) {
+			return consentTarget{}, invalid("consent_not_applicable", "grant", "%q asks for no separate consent: it follows the consent or basis of its purposes", key)
+		}
+		return consentTarget{key: key, act: act, separate: true}, nil
+	}
+	r, ok := w.pol.Rule(key)
+	if !ok {
+		return consentTarget{}, invalid("unknown_purpose", "grant", "purpose %q is not in policy version %s", key, w.ver.Version)
+	}
+	jur := w.snap.Jurisdiction
+	if !r.ConsentIn(jur) {
+		return consentTarget{}, invalid("consent_not_applicable", "grant", "purpose %q rests on %s here, not consent; recording consent for it would mislead", key, r.BasisIn(jur))
+	}
+	return consentTarget{key: key, separate: r.Separate}, nil
+}
+
+// consents plans a grant or withdrawal, with the browser signals the
+// manifest honours refusing what they cover: a grant of a purpose they
+// refuse is recorded as a withdrawal, and every purpose they refuse is
+// withdrawn (or, on legitimate interests, objected to), the event naming
+// the signal.
+func (w *writeCtx) consents(in ConsentInput) error {
+	if err := w.load(in.Method, in.Language, in.GuardianID, in.Evidence); err != nil {
+		return err
+	}
+	signal, refused := w.signalled(in.Signals)
+	if len(in.Grant) == 0 && len(in.Withdraw) == 0 && len(refused) == 0 {
+		return invalid("nothing_to_record", "grant", "give at least one purpose to grant or withdraw")
+	}
+	var grant, withdraw []string
+	for _, k := range in.Grant {
+		if refused[k] {
+			withdraw = append(withdraw, k)
+		} else {
+			grant = append(grant, k)
+		}
+	}
+	if len(grant) > 0 && !noticeHashRE.MatchString(in.NoticeHash) {
+		return invalid("notice_hash_required", "notice_hash", "a grant needs notice_hash: the lowercase hex SHA-256 of the exact notice text shown")
+	}
+	if in.Separate && len(grant) > 1 {
+		return invalid("separate_grant_multiple", "grant", "a separate consent is given for one purpose or act at a time: record each on its own")
+	}
+	w.meta.NoticeHash = in.NoticeHash
+	seen := map[string]bool{}
+	for _, list := range [][]string{in.Grant, in.Withdraw} {
+		for _, k := range list {
+			if seen[k] {
+				return invalid("duplicate_purpose", "grant", "%q appears more than once", k)
+			}
+			seen[k] = true
+			if _, err := w.target(k); err != nil {
+				return err
+			}
+		}
+	}
+	if len(grant) > 0 {
+		if err := w.mayAgree("grant"); err != nil {
+			return err
+		}
+	}
+	for _, k := range grant {
+		t, _ := w.target(k)
+		if t.separate && !in.Separate {
+			return invalid("separate_consent_required", "separate", "%q needs a separate consent (sensitive information, provision to another processor, a cross-border transfer or public disclosure): ask for it on its own and set separate", k)
+		}
+		w.add(k, store.ActionGrant, "", in.Separate)
+	}
+	withdraw = append(withdraw, in.Withdraw...)
 	if signal != "" {
-		for _, r := range pol.Rules() {
-			if r.Signals {
-				grant = slices.DeleteFunc(grant, func(p string) bool { return p == r.ID })
-				if !slices.Contains(withdraw, r.ID) {
-					withdraw = append(withdraw, r.ID)
-				}
+		// What the signal refuses joins what was asked, in key order.
+		for k := range refused {
+			if !strings.HasPrefix(k, "objection:") && !slices.Contains(withdraw, k) {
+				withdraw = append(withdraw, k)
 			}
 		}
 		slices.Sort(withdraw)
 	}
-	if len(grant) == 0 && len(withdraw) == 0 {
-		return nil, invalid("nothing_to_record", "grant", "give at least one purpose to grant or withdraw")
-	}
-	if len(grant) > 0 && !noticeHashRE.MatchString(in.NoticeHash) {
-		return nil, invalid("notice_hash_required", "notice_hash", "a grant needs notice_hash: the lowercase hex SHA-256 of the exact notice text shown")
-	}
-	seen := map[string]bool{}
-	for _, list := range [][]string{grant, withdraw} {
-		for _, p := range list {
-			if seen[p] {
-				return nil, invalid("duplicate_purpose", "grant", "purpose %q appears more than once", p)
-			}
-			seen[p] = true
-			r, ok := pol.Rule(p)
-			if !ok {
-				return nil, invalid("unknown_purpose", "grant", "purpose %q is not in policy version %s", p, ver.Version)
-			}
-			if !r.Consent {
-				return nil, invalid("consent_not_applicable", "grant", "purpose %q rests on %s, not consent; recording consent for it would mislead", p, r.Basis)
-			}
-		}
-	}
-	for _, p := range grant {
-		if r, _ := pol.Rule(p); r.Separate && !in.Separate {
-			return nil, invalid("separate_consent_required", "separate", "purpose %q needs a separate consent (sensitive information, provision to another processor or a cross-border transfer): ask for it on its own and set separate", p)
-		}
-	}
-	sub, err := s.snapshot(ctx, subjectID, pol)
-	if err != nil {
-		return nil, err
-	}
-	if sub == nil {
-		return nil, errSubjectNotFound
-	}
-	guardian := ""
-	if in.Method == "guardian" || in.GuardianID != "" {
-		if in.GuardianID == "" || in.GuardianID != sub.GuardianID {
-			return nil, invalid("guardian_not_linked", "guardian_id", "the guardian given is not the subject's registered guardian")
-		}
-		guardian = in.GuardianID
-	}
-	minor := s.now().Before(sub.MinorUntil)
-	if guardian != "" && !minor {
-		// Guardianship ends with minority: a former guardian's word is not
-		// the subject's consent, and an adult's choices are their own.
-		return nil, invalid("guardian_not_applicable", "guardian_id", "the subject is not a minor (or their age is not known): only they can decide")
-	}
-	if minor && len(grant) > 0 && guardian == "" {
-		return nil, invalid("guardian_consent_required", "method", "the subject is under %d: consent must be given by their guardian (method guardian with guardian_id)", pol.GuardianAge)
-	}
-	var events []store.ConsentEvent
-	add := func(p, action, sig string) {
-		e := store.ConsentEvent{ID: ids.New("ce_"), SubjectID: subjectID, Purpose: p, Action: action, VersionSeq: ver.Seq,
-			Method: in.Method, Language: in.Language, NoticeHash: in.NoticeHash, GuardianID: guardian, Signal: sig, Evidence: "{}"}
-		if action == store.ActionGrant {
-			e.Separate = in.Separate
-		}
-		if len(in.Evidence) > 0 {
-			e.Evidence = string(in.Evidence)
-		}
-		events = append(events, e)
-	}
-	for _, p := range grant {
-		add(p, store.ActionGrant, "")
-	}
-	for _, p := range withdraw {
+	for _, k := range withdraw {
 		sig := ""
-		if r, _ := pol.Rule(p); signal != "" && r.Signals {
+		if refused[k] {
 			sig = signal
 		}
-		add(p, store.ActionWithdraw, sig)
+		w.add(k, store.ActionWithdraw, sig, false)
 	}
-	return events, nil
+	for _, k := range slices.Sorted(maps.Keys(refused)) {
+		if strings.HasPrefix(k, "objection:") {
+			w.add(k, store.ActionObject, signal, false)
+		}
+	}
+	return nil
 }
 
-// honours reports whether the manifest acts on a browser signal. GPC is
-// honoured unless the manifest says it is ignored; DNT only when the
-// manifest says it is honoured.
-func honours(m *manifest.Manifest, signal string) bool {
-	switch signal {
-	case SignalGPC:
-		return m.Cookies == nil || m.Cookies.GPC != "ignore"
-	case SignalDNT:
-		return m.Cookies != nil && m.Cookies.DNT == "honour"
+// signalled returns the first browser signal the manifest honours, and
+// the ledger keys it refuses for this subject: consents to withdraw and,
+// for purposes on legitimate interests or a public task, objections.
+func (w *writeCtx) signalled(signals []string) (string, map[string]bool) {
+	refused := map[string]bool{}
+	for _, sig := range signals {
+		rule, ok := w.m.SignalRule(sig)
+		if !ok || !w.m.Honours(sig) {
+			continue
+		}
+		for _, p := range rule.Refuses {
+			r, ok := w.pol.Rule(p)
+			switch {
+			case !ok:
+			case r.ConsentIn(w.snap.Jurisdiction):
+				refused[p] = true
+			case r.ObjectableIn(w.snap.Jurisdiction):
+				refused[check.ObjectionKey(p)] = true
+			}
+		}
+		return sig, refused
 	}
-	return false
+	return "", refused
 }
 
 // History lists a subject's ledger, oldest first, after a cursor.
@@ -266,6 +403,8 @@ func (s *Service) History(ctx context.Context, a Actor, subjectID string, after 
 	return out, nil
 }
 
+var errNoReceipt = fault.New(fault.Conflict, "no_receipt", "receipts record consents given or withdrawn; this event is an objection or an acceptance")
+
 // Receipt returns a signed consent receipt for one ledger event.
 func (s *Service) Receipt(ctx context.Context, a Actor, subjectID, eventID string) (string, error) {
 	if err := ValidateSubjectID(subjectID); err != nil {
@@ -281,6 +420,9 @@ func (s *Service) Receipt(ctx context.Context, a Actor, subjectID, eventID strin
 	if err != nil {
 		return "", err
 	}
+	if e.Action != store.ActionGrant && e.Action != store.ActionWithdraw {
+		return "", errNoReceipt
+	}
 	_, m, _, err := s.Policy()
 	if err != nil {
 		return "", err
@@ -289,7 +431,7 @@ func (s *Service) Receipt(ctx context.Context, a Actor, subjectID, eventID strin
 	if pm, err := s.manifestAt(ctx, e.VersionSeq); err == nil {
 		m = pm
 	}
-	r := receipt.Build(m, receipt.Event{ID: e.ID, SubjectID: e.SubjectID, Purposes: []string{e.Purpose}, Action: e.Action, At: e.At,
+	r := receipt.Build(m, receipt.Event{ID: e.ID, SubjectID: e.SubjectID, Purposes: keyPurposes(m, e.Purpose), Action: e.Action, At: e.At,
 		Method: e.Method, Language: e.Language, PolicyVersion: s.versionLabels()[e.VersionSeq], NoticeHash: e.NoticeHash, Separate: e.Separate}, e.Language)
 	tok, err := s.opt.Signer.Sign(r)
 	if err != nil {
@@ -301,10 +443,46 @@ func (s *Service) Receipt(ctx context.Context, a Actor, subjectID, eventID strin
 	return tok, nil
 }
 
+// keyPurposes lists the purposes a consent key covers: the purpose
+// itself, or those an act is declared for.
+func keyPurposes(m *manifest.Manifest, key string) []string {
+	kind, id, _ := strings.Cut(key, ":")
+	switch kind {
+	case "recipient":
+		if r, ok := m.Recipient(id); ok {
+			return r.Purposes
+		}
+	case "transfer":
+		for _, x := range m.Storage.CrossBorder {
+			if x.ID == id {
+				return x.Purposes
+			}
+		}
+	case check.KeyDisclosure:
+		return nil
+	default:
+		return []string{key}
+	}
+	return nil
+}
+
 func eventView(e store.ConsentEvent, version string) ConsentEvent {
-	v := ConsentEvent{ID: e.ID, Seq: e.Seq, Purpose: e.Purpose, Action: e.Action, PolicyVersion: version, Method: e.Method,
+	v := ConsentEvent{ID: e.ID, Seq: e.Seq, Action: e.Action, PolicyVersion: version, Method: e.Method,
 		Language: e.Language, NoticeHash: e.NoticeHash, Separate: e.Separate, GuardianID: e.GuardianID, Signal: e.Signal,
 		At: e.At.UTC().Format("2006-01-02T15:04:05.000000Z")}
+	switch kind, id, _ := strings.Cut(e.Purpose, ":"); {
+	case e.Purpose == check.KeyPolicy:
+	case e.Purpose == check.KeyDisclosure:
+		v.Disclosure = true
+	case kind == "recipient":
+		v.Recipient = id
+	case kind == "transfer":
+		v.Transfer = id
+	case kind == "objection":
+		v.Purpose = id
+	default:
+		v.Purpose = e.Purpose
+	}
 	if e.Evidence != "" && e.Evidence != "{}" {
 		v.Evidence = json.RawMessage(e.Evidence)
 	}

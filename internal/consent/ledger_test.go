@@ -54,7 +54,14 @@ func TestRecordRules(t *testing.T) {
 		{"withdraw from a contract purpose", "u-adult", withdraw("payments"), "consent_not_applicable"},
 		{"separate purpose bundled", "u-adult", grant("analytics", "location_tagging"), "separate_consent_required"},
 		{"separate purpose alone but not marked separate", "u-adult", grant("sync_acceleration"), "separate_consent_required"},
-		{"separate by recipient, not marked separate", "u-adult", grant("advertising"), "separate_consent_required"},
+		{"provision to a recipient, not marked separate", "u-adult", grant("recipient:ad-measurement"), "separate_consent_required"},
+		{"cross-border transfer, not marked separate", "u-adult", grant("transfer:sg-sync-relay"), "separate_consent_required"},
+		{"public disclosure, not marked separate", "u-adult", grant("disclosure"), "separate_consent_required"},
+		{"one separate grant covering two purposes", "u-adult", with(grant("location_tagging", "sync_acceleration"), func(in *consent.ConsentInput) { in.Separate = true }), "separate_grant_multiple"},
+		{"one separate grant covering a purpose and a recipient", "u-adult", with(grant("advertising", "recipient:ad-measurement"), func(in *consent.ConsentInput) { in.Separate = true }), "separate_grant_multiple"},
+		{"entrusted processing asks no consent of its own", "u-adult", with(grant("recipient:cloud-cn"), func(in *consent.ConsentInput) { in.Separate = true }), "consent_not_applicable"},
+		{"unknown recipient", "u-adult", with(grant("recipient:nobody"), func(in *consent.ConsentInput) { in.Separate = true }), "unknown_act"},
+		{"not a kind of act", "u-adult", with(grant("vendor:ad-measurement"), func(in *consent.ConsentInput) { in.Separate = true }), "unknown_purpose"},
 		{"grant without notice hash", "u-adult", with(grant("analytics"), func(in *consent.ConsentInput) { in.NoticeHash = "" }), "notice_hash_required"},
 		{"notice hash in upper case", "u-adult", with(grant("analytics"), func(in *consent.ConsentInput) { in.NoticeHash = strings.ToUpper(notice) }), "notice_hash_required"},
 		{"notice hash too short", "u-adult", with(grant("analytics"), func(in *consent.ConsentInput) { in.NoticeHash = notice[:63] }), "notice_hash_required"},
@@ -194,40 +201,40 @@ func TestGrantWithdrawFlows(t *testing.T) {
 		{
 			name:    "child by birth date: guardian grants, child withdraws",
 			subject: "u-child",
-			before:  map[string]string{"analytics": "guardian_required", "marketing": "guardian_required", "location_tagging": "guardian_required", "note_sync": "legal_basis:contract", "minor_protection": "legal_basis:legal_obligation"},
+			before:  map[string]string{"analytics": "guardian_consent_required", "marketing": "guardian_consent_required", "location_tagging": "guardian_consent_required", "note_sync": "guardian_consent_required", "minor_protection": "legal_basis:legal_obligation"},
 			steps: []step{
 				{
 					in:     byGuardian(grant("analytics")),
 					events: []event{{"analytics", "grant", "3.0", "guardian", "u-guardian", "", false}},
-					want:   map[string]string{"analytics": "consent", "marketing": "guardian_required", "location_tagging": "guardian_required", "note_sync": "legal_basis:contract", "minor_protection": "legal_basis:legal_obligation"},
+					want:   map[string]string{"analytics": "consent", "marketing": "guardian_consent_required", "location_tagging": "guardian_consent_required", "note_sync": "guardian_consent_required", "minor_protection": "legal_basis:legal_obligation"},
 				},
 				{
 					in:     separate(byGuardian(grant("location_tagging"))),
 					events: []event{{"location_tagging", "grant", "3.0", "guardian", "u-guardian", "", true}},
-					want:   map[string]string{"analytics": "consent", "marketing": "guardian_required", "location_tagging": "consent", "note_sync": "legal_basis:contract", "minor_protection": "legal_basis:legal_obligation"},
+					want:   map[string]string{"analytics": "consent", "marketing": "guardian_consent_required", "location_tagging": "consent", "note_sync": "guardian_consent_required", "minor_protection": "legal_basis:legal_obligation"},
 				},
 				{
 					// A minor may always withdraw without the guardian.
 					in:     withdraw("analytics"),
 					events: []event{{"analytics", "withdraw", "3.0", "app_dialog", "", "", false}},
-					want:   map[string]string{"analytics": "withdrawn", "marketing": "guardian_required", "location_tagging": "consent", "note_sync": "legal_basis:contract", "minor_protection": "legal_basis:legal_obligation"},
+					want:   map[string]string{"analytics": "withdrawn", "marketing": "guardian_consent_required", "location_tagging": "consent", "note_sync": "guardian_consent_required", "minor_protection": "legal_basis:legal_obligation"},
 				},
 			},
 		},
 		{
 			name:    "child by age band: guardian grants and withdraws",
 			subject: "u-band",
-			before:  map[string]string{"analytics": "guardian_required", "marketing": "guardian_required", "location_tagging": "guardian_required", "note_sync": "legal_basis:contract", "minor_protection": "legal_basis:legal_obligation"},
+			before:  map[string]string{"analytics": "guardian_consent_required", "marketing": "guardian_consent_required", "location_tagging": "guardian_consent_required", "note_sync": "guardian_consent_required", "minor_protection": "legal_basis:legal_obligation"},
 			steps: []step{
 				{
 					in:     byGuardian(grant("marketing")),
 					events: []event{{"marketing", "grant", "3.0", "guardian", "u-guardian", "", false}},
-					want:   map[string]string{"analytics": "guardian_required", "marketing": "consent", "location_tagging": "guardian_required", "note_sync": "legal_basis:contract", "minor_protection": "legal_basis:legal_obligation"},
+					want:   map[string]string{"analytics": "guardian_consent_required", "marketing": "consent", "location_tagging": "guardian_consent_required", "note_sync": "guardian_consent_required", "minor_protection": "legal_basis:legal_obligation"},
 				},
 				{
 					in:     byGuardian(withdraw("marketing")),
 					events: []event{{"marketing", "withdraw", "3.0", "guardian", "u-guardian", "", false}},
-					want:   map[string]string{"analytics": "guardian_required", "marketing": "withdrawn", "location_tagging": "guardian_required", "note_sync": "legal_basis:contract", "minor_protection": "legal_basis:legal_obligation"},
+					want:   map[string]string{"analytics": "guardian_consent_required", "marketing": "withdrawn", "location_tagging": "guardian_consent_required", "note_sync": "guardian_consent_required", "minor_protection": "legal_basis:legal_obligation"},
 				},
 			},
 		},
@@ -323,7 +330,8 @@ func TestAgeAndRestrictionChanges(t *testing.T) {
 	if !v.Minor || v.GuardianID != "u-guardian" {
 		t.Errorf("view after the update: %+v, want a minor with guardian u-guardian", v)
 	}
-	check("now known to be a child", map[string]string{"analytics": "guardian_required", "marketing": "guardian_required", "legal_compliance": "legal_basis:legal_obligation", "payments": "legal_basis:contract"})
+	// A child's processing on every basis but the law's waits for the guardian.
+	check("now known to be a child", map[string]string{"analytics": "guardian_consent_required", "marketing": "guardian_consent_required", "legal_compliance": "legal_basis:legal_obligation", "payments": "guardian_consent_required"})
 
 	if _, err := e.svc.SetRestricted(ctx, admin, "u-1", true, "accuracy disputed"); err != nil {
 		t.Fatal(err)
@@ -403,14 +411,14 @@ func TestBrowserSignals(t *testing.T) {
 				{
 					name: "dnt honoured", signals: []string{"dnt"},
 					in:       banner(grant("advertising")),
-					events:   []event{ev("advertising", "withdraw", "dnt")},
-					check:    []string{"advertising"},
-					decision: map[string]string{"advertising": "withdrawn"},
+					events:   []event{ev("advertising", "withdraw", "dnt"), ev("analytics", "withdraw", "dnt")},
+					check:    []string{"advertising", "analytics"},
+					decision: map[string]string{"advertising": "withdrawn", "analytics": "withdrawn"},
 				},
 				{
 					name: "first honoured signal names the event", signals: []string{"dnt", "gpc"},
 					in:     banner(consent.ConsentInput{Language: "en"}),
-					events: []event{ev("advertising", "withdraw", "dnt")},
+					events: []event{ev("advertising", "withdraw", "dnt"), ev("analytics", "withdraw", "dnt")},
 				},
 				{
 					name: "unknown signal ignored", signals: []string{"sec-ch-nope"},
@@ -612,7 +620,7 @@ func TestReceiptsWithoutSigner(t *testing.T) {
 	e := newEnv(t)
 	e.opt.Signer = nil
 	_, svc := e.open(t)
-	publishOn(t, svc, starterV1)
+	publishOn(t, svc, newClock(), starterV1)
 	if _, err := svc.CreateSubject(context.Background(), admin, consent.SubjectInput{ID: "u-1"}); err != nil {
 		t.Fatal(err)
 	}

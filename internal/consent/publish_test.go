@@ -4,8 +4,10 @@ import (
 	"context"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/custos-privacy/custos/internal/consent"
 	"github.com/custos-privacy/custos/internal/fault"
@@ -15,8 +17,9 @@ func TestPublishStarterReconsent(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 
+	ignoreTime := cmpopts.IgnoreFields(consent.Published{}, "EffectiveAt")
 	v1 := e.publish(t, starterV1)
-	if diff := cmp.Diff(consent.Published{Version: "3.0", Seq: 1, Created: true, Reconsent: []string{}}, v1); diff != "" {
+	if diff := cmp.Diff(consent.Published{Version: "3.0", Seq: 1, Created: true, Reconsent: []string{}, Accept: []string{}}, v1, ignoreTime); diff != "" {
 		t.Errorf("first publication (-want +got):\n%s", diff)
 	}
 	e.subject(t, consent.SubjectInput{ID: "u-1", BirthDate: adultDate})
@@ -28,16 +31,24 @@ func TestPublishStarterReconsent(t *testing.T) {
 	e.record(t, "u-1", withdraw("push_notifications"))
 
 	again := e.publish(t, starterV1)
-	if diff := cmp.Diff(consent.Published{Version: "3.0", Seq: 1, Created: false, Reconsent: []string{}}, again); diff != "" {
+	if diff := cmp.Diff(consent.Published{Version: "3.0", Seq: 1, Created: false, Reconsent: []string{}, Accept: []string{}}, again, ignoreTime); diff != "" {
 		t.Errorf("republishing the same bytes (-want +got):\n%s", diff)
 	}
 
+	published := e.clock.Now()
 	v2 := e.publish(t, starterV2)
-	// A material change of contact with express_consent acceptance stales every consent purpose.
-	want := consent.Published{Version: "3.1", Seq: 2, Created: true, Material: true,
-		Reconsent: []string{"sync_acceleration", "location_tagging", "personalised_recommendations", "analytics", "marketing", "advertising", "push_notifications"}}
-	if diff := cmp.Diff(want, v2); diff != "" {
+	// A material change of contact with express_consent acceptance stales every consent
+	// purpose, and every purpose on another basis but the law's needs 3.1 accepted; the
+	// consent to provide analytics data to the new recipient is asked for on its own. The
+	// starter promises 7 days' notice: 3.1 was announced and came into force after them.
+	want := consent.Published{Version: "3.1", Seq: 2, Created: true, Material: true, Upcoming: true,
+		Reconsent: []string{"sync_acceleration", "location_tagging", "personalised_recommendations", "analytics", "marketing", "advertising", "push_notifications", "recipient:insights-partner"},
+		Accept:    []string{"account_registration", "note_sync", "note_publishing", "payments", "customer_support", "security", "crash_diagnostics"}}
+	if diff := cmp.Diff(want, v2, ignoreTime); diff != "" {
 		t.Fatalf("second publication (-want +got):\n%s", diff)
+	}
+	if d := v2.EffectiveAt.Sub(published); d < 7*24*time.Hour || d > 7*24*time.Hour+time.Minute {
+		t.Errorf("3.1 takes effect %v after publication, want 7 days", d)
 	}
 
 	purposes := []string{"analytics", "marketing", "location_tagging", "push_notifications", "sync_acceleration", "personalised_recommendations", "note_sync", "legal_compliance"}
@@ -54,28 +65,43 @@ func TestPublishStarterReconsent(t *testing.T) {
 		"location_tagging":             "reconsent_required",
 		"push_notifications":           "withdrawn", // a withdrawal stays a withdrawal
 		"sync_acceleration":            "no_consent",
-		"personalised_recommendations": "no_consent", // new in 3.1
-		"note_sync":                    "legal_basis:contract",
+		"personalised_recommendations": "no_consent",                 // new in 3.1
+		"note_sync":                    "policy_acceptance_required", // u-1 was there before 3.1
 		"legal_compliance":             "legal_basis:legal_obligation",
 	}
 	if diff := cmp.Diff(wantReasons, decisionReasons(t, res)); diff != "" {
 		t.Errorf("after 3.1 (-want +got):\n%s", diff)
 	}
 
-	// 3.1 provides analytics data to a recipient asking for separate consent.
-	if _, err := e.svc.Record(ctx, admin, "u-1", grant("analytics")); code(err) != "separate_consent_required" {
-		t.Errorf("regrant analytics as before: %s, want separate_consent_required", code(err))
-	}
-	again31 := grant("analytics")
-	again31.Separate = true
-	evs := e.record(t, "u-1", again31)
+	// 3.1 provides analytics data to a recipient asking for a separate consent of its own:
+	// the analytics consent is ordinary, the provision its own act.
+	evs := e.record(t, "u-1", grant("analytics"))
 	if evs[0].PolicyVersion != "3.1" {
 		t.Errorf("regrant recorded under %q, want 3.1", evs[0].PolicyVersion)
 	}
+	toPartner := consent.CheckInput{SubjectID: "u-1", Purposes: []string{"analytics"}, Recipient: "insights-partner"}
+	if res, err := e.svc.Check(ctx, admin, toPartner); err != nil || res.Decisions[0].Reason != "separate_consent_required" {
+		t.Errorf("analytics to insights-partner: %+v, %v; want separate_consent_required", res.Decisions, err)
+	}
+	if _, err := e.svc.Record(ctx, admin, "u-1", grant("recipient:insights-partner")); code(err) != "separate_consent_required" {
+		t.Errorf("provision granted as an ordinary consent: %s, want separate_consent_required", code(err))
+	}
+	partner := grant("recipient:insights-partner")
+	partner.Separate = true
+	if evs := e.record(t, "u-1", partner); evs[0].Recipient != "insights-partner" || evs[0].Purpose != "" || !evs[0].Separate {
+		t.Errorf("separate consent to the recipient: %+v", evs[0])
+	}
+	if res, err := e.svc.Check(ctx, admin, toPartner); err != nil || !res.Decisions[0].Allowed || res.Decisions[0].Reason != "separate_consent" {
+		t.Errorf("analytics to insights-partner after its consent: %+v, %v", res.Decisions, err)
+	}
 	e.record(t, "u-1", grant("marketing", "personalised_recommendations"))
+	if _, err := e.svc.Accept(ctx, admin, "u-1", consent.AcceptanceInput{Version: "3.1", Method: "app_dialog", Language: "en", NoticeHash: notice}); err != nil {
+		t.Fatal(err)
+	}
 	wantReasons["analytics"], wantReasons["marketing"], wantReasons["personalised_recommendations"] = "consent", "consent", "consent"
+	wantReasons["note_sync"] = "legal_basis:contract"
 	if diff := cmp.Diff(wantReasons, reasons(t, e.svc, "u-1", purposes...)); diff != "" {
-		t.Errorf("after consenting again (-want +got):\n%s", diff)
+		t.Errorf("after consenting and accepting again (-want +got):\n%s", diff)
 	}
 
 	// History keeps each event's own version.
@@ -85,9 +111,10 @@ func TestPublishStarterReconsent(t *testing.T) {
 	}
 	var versions []string
 	for _, h := range hist {
-		versions = append(versions, h.Purpose+"@"+h.PolicyVersion)
+		versions = append(versions, h.Purpose+h.Recipient+"@"+h.PolicyVersion+":"+h.Action)
 	}
-	wantVersions := []string{"analytics@3.0", "marketing@3.0", "location_tagging@3.0", "push_notifications@3.0", "analytics@3.1", "marketing@3.1", "personalised_recommendations@3.1"}
+	wantVersions := []string{"analytics@3.0:grant", "marketing@3.0:grant", "location_tagging@3.0:grant", "push_notifications@3.0:withdraw",
+		"analytics@3.1:grant", "insights-partner@3.1:grant", "marketing@3.1:grant", "personalised_recommendations@3.1:grant", "@3.1:accept"}
 	if diff := cmp.Diff(wantVersions, versions); diff != "" {
 		t.Errorf("history versions (-want +got):\n%s", diff)
 	}
@@ -152,7 +179,8 @@ func TestPublishScopedReconsent(t *testing.T) {
 	e.record(t, "u-1", withdraw("personalised_ads"))
 
 	v2 := e.publish(t, signalsV2)
-	if diff := cmp.Diff(consent.Published{Version: "1.1", Seq: 2, Created: true, Material: true, Reconsent: []string{"analytics"}}, v2); diff != "" {
+	if diff := cmp.Diff(consent.Published{Version: "1.1", Seq: 2, Created: true, Material: true, Reconsent: []string{"analytics"}, Accept: []string{}}, v2,
+		cmpopts.IgnoreFields(consent.Published{}, "EffectiveAt")); diff != "" {
 		t.Fatalf("publication (-want +got):\n%s", diff)
 	}
 	purposes := []string{"analytics", "advertising", "personalised_ads", "registration"}

@@ -20,6 +20,7 @@ import (
 	"github.com/custos-privacy/custos/internal/fault"
 	"github.com/custos-privacy/custos/internal/identity"
 	"github.com/custos-privacy/custos/internal/manifest"
+	"github.com/custos-privacy/custos/internal/notify"
 	"github.com/custos-privacy/custos/internal/receipt"
 	"github.com/custos-privacy/custos/internal/seal"
 	"github.com/custos-privacy/custos/internal/store"
@@ -33,12 +34,17 @@ type Store interface {
 	Subject(ctx context.Context, id string) (store.Subject, error)
 	SubjectByIdentity(ctx context.Context, hash []byte) (string, error)
 	SubjectState(ctx context.Context, id string) (store.Subject, []store.ConsentState, error)
+	Wards(ctx context.Context, guardianID string) ([]string, error)
 	AppendConsents(ctx context.Context, events []store.ConsentEvent, entries []audit.Entry) error
 	ConsentEvents(ctx context.Context, subjectID string, after int64, limit int) ([]store.ConsentEvent, error)
 	ConsentEvent(ctx context.Context, subjectID, eventID string) (store.ConsentEvent, error)
 	PublishPolicy(ctx context.Context, pv store.PolicyVersion, basedOn int64, entries ...audit.Entry) (store.PolicyVersion, bool, error)
 	PolicyVersions(ctx context.Context) ([]store.PolicyVersion, error)
 	CurrentPolicy(ctx context.Context) (store.PolicyVersion, error)
+	PolicyVersion(ctx context.Context, version string) (store.PolicyVersion, error)
+	NoticeTargets(ctx context.Context, after string, limit int, keys []string) ([]store.NoticeTarget, error)
+	NoticesCursor(ctx context.Context, seq int64) (string, bool, error)
+	QueueNotices(ctx context.Context, seq int64, from, to string, done bool, ds []notify.Delivery, entries ...audit.Entry) error
 	AppendAudit(ctx context.Context, entries ...audit.Entry) error
 	EnqueueAudit(ctx context.Context, entries ...audit.Entry) error
 	ChangesSince(ctx context.Context, after int64, limit int) ([]store.Change, int64, error)
@@ -65,6 +71,11 @@ type Options struct {
 	// CacheSize bounds the subjects kept in memory for decisions.
 	CacheSize int
 	Now       func() time.Time
+	// MinorDiscovered is called when a subject turns out to be a minor
+	// whose information was collected without a guardian's consent, under a
+	// manifest that promises to delete it (minors.delete_if_discovered).
+	// The server opens an erasure request with it.
+	MinorDiscovered func(ctx context.Context, subjectID, language string) error
 }
 
 // Service is the consent ledger and decision point.
@@ -75,21 +86,28 @@ type Service struct {
 	now    func() time.Time
 	cache  *cache
 	ids    *idCache
-	policy sync.RWMutex // guards cur
+	policy sync.RWMutex // guards cur and parsed
 	cur    *current
+	parsed map[int64]*manifest.Manifest // published manifests by sequence number
+	// banners caches the banner's configuration per version and language.
+	banners sync.Map
 
 	changeMu   sync.Mutex
 	changeSeq  int64
 	changeSubs []func(store.Change)
 }
 
-// current is the policy version in force.
+// current is the policy version in force, and the one announced to come
+// into force next, if any.
 type current struct {
 	labels   map[int64]string // every published version's label by sequence
 	versions []store.PolicyVersion
 	version  store.PolicyVersion
 	manifest *manifest.Manifest
 	compiled *check.Policy
+	// nextAt is when the next version comes into force; zero when none is
+	// announced. Every instance switches on its own clock at that instant.
+	nextAt time.Time
 }
 
 // New builds the service and loads the current policy version, if any.
@@ -106,7 +124,7 @@ func New(ctx context.Context, st Store, opt Options) (*Service, error) {
 	if opt.CacheSize <= 0 {
 		opt.CacheSize = 200_000
 	}
-	s := &Service{st: st, opt: opt, log: opt.Logger, now: opt.Now, cache: newCache(opt.CacheSize), ids: newIDCache(opt.CacheSize)}
+	s := &Service{st: st, opt: opt, log: opt.Logger, now: opt.Now, cache: newCache(opt.CacheSize), ids: newIDCache(opt.CacheSize), parsed: map[int64]*manifest.Manifest{}}
 	head, err := st.AuditHead(ctx)
 	if err != nil {
 		return nil, err
@@ -124,7 +142,7 @@ func New(ctx context.Context, st Store, opt Options) (*Service, error) {
 func (s *Service) applied(batch []*store.Write) {
 	for _, w := range batch {
 		for _, e := range w.Events {
-			s.cache.apply(e.SubjectID, e.Purpose, check.Consent{Granted: e.Action == store.ActionGrant, ByGuardian: e.GuardianID != "", VersionSeq: e.VersionSeq})
+			s.cache.apply(e.SubjectID, e.Purpose, check.Consent{Action: check.ParseAction(e.Action), ByGuardian: e.GuardianID != "", VersionSeq: e.VersionSeq})
 		}
 		for _, e := range w.Audit {
 			if id, ok := subjectOf(e.Object); ok && changesSubject(e.Action) {
@@ -211,6 +229,7 @@ func (s *Service) Run(ctx context.Context, every time.Duration) {
 // Audit actions.
 const (
 	ActionSubjectCreate   = "subject.create"
+	ActionMinorDiscovered = "subject.minor_discovered"
 	ActionSubjectRead     = "subject.read"
 	ActionSubjectUpdate   = "subject.update"
 	ActionIdentityAdd     = "subject.identity_add"
@@ -219,6 +238,12 @@ const (
 	ActionConsentGrant    = "consent.grant"
 	ActionConsentWithdraw = "consent.withdraw"
 	ActionConsentRejected = "consent.rejected"
+	ActionObject          = "objection.object"
+	ActionLift            = "objection.lift"
+	ActionOverride        = "objection.override"
+	ActionAccept          = "policy.accept"
+	ActionPolicyInForce   = "policy.in_force"
+	ActionPolicyNotices   = "policy.notices"
 	ActionConsentRead     = "consent.read"
 	ActionReceipt         = "consent.receipt"
 	ActionPolicyPublish   = "policy.publish"
@@ -234,14 +259,50 @@ func (s *Service) entry(a Actor, action, object, purpose, outcome, detail string
 }
 
 // Policy returns the version in force and its manifest, or ErrNotFound
-// before anything is published.
+// before anything is published. A version announced for a later instant
+// comes into force here the first time Policy is called at or after it,
+// on every instance alike: no instance waits for another to tell it.
 func (s *Service) Policy() (store.PolicyVersion, *manifest.Manifest, *check.Policy, error) {
-	s.policy.RLock()
-	defer s.policy.RUnlock()
-	if s.cur == nil {
+	cur := s.state()
+	if cur == nil {
 		return store.PolicyVersion{}, nil, nil, fault.New(fault.Unavailable, "no_policy", "no policy version is published yet")
 	}
-	return s.cur.version, s.cur.manifest, s.cur.compiled, nil
+	return cur.version, cur.manifest, cur.compiled, nil
+}
+
+// state returns what is in force now, bringing an announced version into
+// force once its instant has come; nil before anything is published.
+func (s *Service) state() *current {
+	s.policy.RLock()
+	cur := s.cur
+	s.policy.RUnlock()
+	if cur == nil || cur.nextAt.IsZero() || s.now().Before(cur.nextAt) {
+		return cur
+	}
+	next, err := s.advance(cur)
+	if err != nil {
+		// The version in force stays in force; the next call tries again.
+		s.log.Error("cannot bring the announced policy version into force", "err", err)
+		return cur
+	}
+	return next
+}
+
+// advance brings the announced version into force, once.
+func (s *Service) advance(seen *current) (*current, error) {
+	s.policy.Lock()
+	defer s.policy.Unlock()
+	if s.cur != seen { // another caller advanced meanwhile
+		return s.cur, nil
+	}
+	next, err := s.build(seen.versions, s.now())
+	if err != nil {
+		return nil, err
+	}
+	s.cur = next
+	s.cache.clear() // snapshots hold values derived from the policy (minor status, jurisdiction)
+	s.log.Info("policy version in force", "version", next.version.Version, "seq", next.version.Seq)
+	return next, nil
 }
 
 func (s *Service) reloadPolicy(ctx context.Context) error {
@@ -252,69 +313,112 @@ func (s *Service) reloadPolicy(ctx context.Context) error {
 	if len(versions) == 0 {
 		return store.ErrNotFound
 	}
-	last := versions[len(versions)-1]
-	s.policy.RLock()
-	same := s.cur != nil && s.cur.version.Seq == last.Seq
-	s.policy.RUnlock()
-	if same {
-		return nil
-	}
-	m, err := manifest.Parse("policy "+last.Version, []byte(last.Manifest))
-	if err != nil {
-		return fmt.Errorf("load published policy %s: %w", last.Version, err)
-	}
-	compiled := check.Compile(m, last.Seq, Epochs(versions))
 	s.policy.Lock()
-	labels := map[int64]string{}
-	for _, v := range versions {
-		labels[v.Seq] = v.Version
+	defer s.policy.Unlock()
+	if s.cur != nil && len(s.cur.versions) == len(versions) && s.cur.versions[len(versions)-1].Seq == versions[len(versions)-1].Seq {
+		return nil // nothing published since; an announced version comes into force in Policy
 	}
-	s.cur = &current{labels: labels, versions: versions, version: last, manifest: m, compiled: compiled}
-	s.policy.Unlock()
-	s.cache.clear() // snapshots hold values (minor status) derived from the policy
-	s.log.Info("policy version in force", "version", last.Version, "seq", last.Seq)
+	next, err := s.build(versions, s.now())
+	if err != nil {
+		return err
+	}
+	changed := s.cur == nil || s.cur.version.Seq != next.version.Seq
+	s.cur = next
+	s.cache.clear()
+	if changed {
+		s.log.Info("policy version in force", "version", next.version.Version, "seq", next.version.Seq)
+	}
 	return nil
 }
 
-func (s *Service) versionLabels() map[int64]string {
-	s.policy.RLock()
-	defer s.policy.RUnlock()
-	if s.cur == nil {
-		return nil
+// build works out, from every published version, the one in force at now
+// and what decisions need of the history before it. The caller holds the
+// write lock.
+func (s *Service) build(versions []store.PolicyVersion, now time.Time) (*current, error) {
+	in := -1
+	for i, v := range versions {
+		if !v.EffectiveAt.After(now) {
+			in = i
+		}
 	}
-	return s.cur.labels
+	if in < 0 {
+		// Nothing is in force yet: the first version is announced. Serve
+		// it all the same; a policy that has never been in force has no
+		// earlier one to fall back on.
+		in = 0
+	}
+	c := &current{labels: map[int64]string{}, versions: versions, version: versions[in]}
+	for _, v := range versions {
+		c.labels[v.Seq] = v.Version
+	}
+	for _, v := range versions[in+1:] {
+		if v.EffectiveAt.After(now) {
+			c.nextAt = v.EffectiveAt
+			break
+		}
+	}
+	m, err := s.parse(c.version)
+	if err != nil {
+		return nil, err
+	}
+	c.manifest = m
+	c.compiled = check.Compile(m, History(versions[:in+1]))
+	return c, nil
 }
 
-// manifestAt parses the manifest of an earlier version.
+// parse returns the manifest of a published version, parsed once.
+func (s *Service) parse(v store.PolicyVersion) (*manifest.Manifest, error) {
+	if m, ok := s.parsed[v.Seq]; ok {
+		return m, nil
+	}
+	m, err := manifest.Parse("policy "+v.Version, []byte(v.Manifest))
+	if err != nil {
+		return nil, fmt.Errorf("load published policy %s: %w", v.Version, err)
+	}
+	s.parsed[v.Seq] = m
+	return m, nil
+}
+
+func (s *Service) versionLabels() map[int64]string {
+	if cur := s.state(); cur != nil {
+		return cur.labels
+	}
+	return nil
+}
+
+// manifestAt returns the manifest of a published version.
 func (s *Service) manifestAt(ctx context.Context, seq int64) (*manifest.Manifest, error) {
-	s.policy.RLock()
-	cur := s.cur
-	s.policy.RUnlock()
+	cur := s.state()
 	if cur == nil {
 		return nil, store.ErrNotFound
 	}
-	if seq == cur.version.Seq {
-		return cur.manifest, nil
-	}
+	s.policy.Lock()
+	defer s.policy.Unlock()
 	for _, v := range cur.versions {
 		if v.Seq == seq {
-			return manifest.Parse("policy "+v.Version, []byte(v.Manifest))
+			return s.parse(v)
 		}
 	}
 	return nil, store.ErrNotFound
 }
 
-// Epochs computes, per purpose, the last version whose change made its consents stale.
-func Epochs(versions []store.PolicyVersion) map[string]int64 {
-	out := map[string]int64{}
-	for _, v := range versions {
+// History is what decisions need of the versions that have been in force
+// (oldest first, the one in force last): per ledger key, the last version
+// whose material change made consents stale, and per purpose on another
+// basis, the last version that needs express acceptance, from its
+// effective instant.
+func History(inForce []store.PolicyVersion) check.History {
+	h := check.History{Reconsent: map[string]int64{}, Accept: map[string]check.Acceptance{}}
+	for _, v := range inForce {
+		h.Seq = v.Seq
 		for _, p := range v.Reconsent {
-			if v.Seq > out[p] {
-				out[p] = v.Seq
-			}
+			h.Reconsent[p] = v.Seq
+		}
+		for _, p := range v.Accept {
+			h.Accept[p] = check.Acceptance{Seq: v.Seq, Since: v.EffectiveAt}
 		}
 	}
-	return out
+	return h
 }
 
 func sha256Hex(b []byte) string {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/custos-privacy/custos/internal/audit"
 	"github.com/custos-privacy/custos/internal/check"
+	"github.com/custos-privacy/custos/internal/clocktest"
 	"github.com/custos-privacy/custos/internal/consent"
 	"github.com/custos-privacy/custos/internal/fault"
 	"github.com/custos-privacy/custos/internal/identity"
@@ -55,14 +56,18 @@ func sha256Hex(s string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// env is a consent service on a fresh SQLite database.
+// env is a consent service on a fresh SQLite database, on a clock the
+// test moves.
 type env struct {
 	svc    *consent.Service
 	st     *store.Store
 	path   string
 	opt    consent.Options
 	signer *receipt.Signer
+	clock  *clocktest.Clock
 }
+
+func newClock() *clocktest.Clock { return clocktest.New(time.Now()) }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
@@ -86,8 +91,9 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{path: filepath.Join(t.TempDir(), "c.db"), signer: signer,
-		opt: consent.Options{Hasher: hasher, Sealer: sealer, Signer: signer, CheckSample: 1}}
+	clk := newClock()
+	e := &env{path: filepath.Join(t.TempDir(), "c.db"), signer: signer, clock: clk,
+		opt: consent.Options{Hasher: hasher, Sealer: sealer, Signer: signer, CheckSample: 1, Now: clk.Now}}
 	e.st, e.svc = e.open(t)
 	return e
 }
@@ -112,18 +118,27 @@ func (e *env) open(t *testing.T) (*store.Store, *consent.Service) {
 	return st, svc
 }
 
+// publish puts a manifest in force. A material change under a manifest
+// that promises notice is announced for the earliest instant it may take
+// effect, and the clock moved past it.
 func (e *env) publish(t *testing.T, path string) consent.Published {
 	t.Helper()
-	return publishOn(t, e.svc, path)
+	return publishOn(t, e.svc, e.clock, path)
 }
 
-func publishOn(t *testing.T, svc *consent.Service, path string) consent.Published {
+func publishOn(t *testing.T, svc *consent.Service, clk *clocktest.Clock, path string) consent.Published {
 	t.Helper()
 	src, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	p, err := svc.Publish(context.Background(), admin, filepath.Base(path), src)
+	if fe, ok := fault.As(err); ok && fe.Code == "notice_period_too_short" {
+		at := clk.Now().AddDate(0, 0, 7)
+		if p, err = svc.PublishWith(context.Background(), admin, filepath.Base(path), src, consent.PublishOptions{EffectiveAt: at}); err == nil {
+			clk.Advance(at.Sub(clk.Now()) + time.Second)
+		}
+	}
 	if err != nil {
 		t.Fatalf("publish %s: %v", path, err)
 	}
@@ -395,7 +410,7 @@ func TestCheckSampleZeroStillRecordsDenials(t *testing.T) {
 	e := newEnv(t)
 	e.opt.CheckSample = 0
 	st, svc := e.open(t)
-	publishOn(t, svc, starterV1)
+	publishOn(t, svc, newClock(), starterV1)
 	if _, err := svc.CreateSubject(context.Background(), admin, consent.SubjectInput{ID: "u-s"}); err != nil {
 		t.Fatal(err)
 	}

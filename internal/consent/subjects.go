@@ -5,11 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"regexp"
-	"strconv"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/custos-privacy/custos/internal/audit"
+	"github.com/custos-privacy/custos/internal/check"
 	"github.com/custos-privacy/custos/internal/fault"
 	"github.com/custos-privacy/custos/internal/identity"
 	"github.com/custos-privacy/custos/internal/store"
@@ -31,6 +32,11 @@ type SubjectInput struct {
 	BirthDate  string          `json:"birth_date,omitempty"`
 	AgeBand    string          `json:"age_band,omitempty"`
 	GuardianID string          `json:"guardian_id,omitempty"`
+	// Jurisdiction is the manifest jurisdiction whose rules apply to the
+	// subject (legal bases, minors); empty for the general rules.
+	Jurisdiction string `json:"jurisdiction,omitempty"`
+	// Language is the language notices reach the subject in: zh-CN or en.
+	Language string `json:"language,omitempty"`
 }
 
 // IdentityView shows an identity without disclosing it: its kind, and a
@@ -42,12 +48,19 @@ type IdentityView struct {
 
 // SubjectView is a subject as the API shows it.
 type SubjectView struct {
-	ID         string `json:"id"`
-	BirthDate  string `json:"birth_date,omitempty"`
-	AgeBand    string `json:"age_band,omitempty"`
-	GuardianID string `json:"guardian_id,omitempty"`
-	Restricted bool   `json:"restricted"`
-	Minor      bool   `json:"minor"`
+	ID           string `json:"id"`
+	BirthDate    string `json:"birth_date,omitempty"`
+	AgeBand      string `json:"age_band,omitempty"`
+	GuardianID   string `json:"guardian_id,omitempty"`
+	Jurisdiction string `json:"jurisdiction,omitempty"`
+	Language     string `json:"language,omitempty"`
+	Restricted   bool   `json:"restricted"`
+	// Minor is the policy's answer: under the age threshold of the
+	// subject's jurisdiction, or of unknown age where the manifest treats
+	// that as a minor. AgeStatus is what is known: adult, minor or unknown
+	// (no birth date, and no age band that tells).
+	Minor     bool   `json:"minor"`
+	AgeStatus string `json:"age_status"`
 	// Arrangement is what the person arranged for their information after
 	// death: "refuse_relatives" bars close relatives' requests.
 	Arrangement string         `json:"arrangement,omitempty"`
@@ -71,6 +84,28 @@ func ValidateSubjectID(id string) error {
 		return fault.New(fault.Invalid, "subject_id_is_pi", "a subject id must be an opaque id, not an email address or phone number; register those as identities").At("id")
 	case !subjectIDRE.MatchString(id):
 		return fault.New(fault.Invalid, "invalid_subject_id", "a subject id is 1 to 128 letters, digits and . _ : -, starting with a letter or digit").At("id")
+	}
+	return nil
+}
+
+// validatePlace checks a subject's jurisdiction against the manifest in
+// force and their language.
+func (s *Service) validatePlace(jur, lang string) error {
+	if lang != "" && lang != "zh-CN" && lang != "en" {
+		return fault.New(fault.Invalid, "invalid_language", "language must be zh-CN or en").At("language")
+	}
+	if jur == "" {
+		return nil
+	}
+	_, m, _, err := s.Policy()
+	if err != nil {
+		return err
+	}
+	if !slices.Contains(m.JurisdictionIDs(), jur) {
+		if len(m.Jurisdiction) == 0 {
+			return fault.New(fault.Invalid, "unknown_jurisdiction", "the policy in force declares no jurisdictions: leave jurisdiction empty").At("jurisdiction")
+		}
+		return fault.New(fault.Invalid, "unknown_jurisdiction", "jurisdiction %q is not in the policy in force: want one of %s", jur, strings.Join(m.JurisdictionIDs(), ", ")).At("jurisdiction")
 	}
 	return nil
 }
@@ -138,11 +173,14 @@ func (s *Service) CreateSubject(ctx context.Context, a Actor, in SubjectInput) (
 	if in.GuardianID == in.ID && in.ID != "" {
 		return SubjectView{}, fault.New(fault.Invalid, "invalid_guardian", "a subject cannot be their own guardian").At("guardian_id")
 	}
+	if err := s.validatePlace(in.Jurisdiction, in.Language); err != nil {
+		return SubjectView{}, err
+	}
 	ids, err := s.identities(in.ID, in.Identities)
 	if err != nil {
 		return SubjectView{}, err
 	}
-	sub := store.Subject{ID: in.ID, BirthDate: in.BirthDate, AgeBand: in.AgeBand, GuardianID: in.GuardianID, Identities: ids}
+	sub := store.Subject{ID: in.ID, BirthDate: in.BirthDate, AgeBand: in.AgeBand, GuardianID: in.GuardianID, Jurisdiction: in.Jurisdiction, Language: in.Language, Identities: ids}
 	detail, _ := json.Marshal(map[string]any{"identities": len(ids)})
 	err = s.st.CreateSubject(ctx, sub, s.entry(a, ActionSubjectCreate, "subject:"+in.ID, "", audit.OutcomeOK, string(detail)))
 	if errors.Is(err, store.ErrConflict) {
@@ -152,6 +190,11 @@ func (s *Service) CreateSubject(ctx context.Context, a Actor, in SubjectInput) (
 	}
 	if err != nil {
 		return SubjectView{}, err
+	}
+	if in.GuardianID == "" {
+		// Registered without a guardian: a child among them was collected
+		// without one's consent.
+		s.discover(ctx, a, in.ID, check.NotMinor)
 	}
 	return s.view(ctx, in.ID, false)
 }
@@ -204,10 +247,10 @@ func (s *Service) view(ctx context.Context, id string, unmask bool) (SubjectView
 	if err != nil {
 		return SubjectView{}, err
 	}
-	v := SubjectView{ID: sub.ID, BirthDate: sub.BirthDate, AgeBand: sub.AgeBand, GuardianID: sub.GuardianID,
+	v := SubjectView{ID: sub.ID, BirthDate: sub.BirthDate, AgeBand: sub.AgeBand, GuardianID: sub.GuardianID, Jurisdiction: sub.Jurisdiction, Language: sub.Language,
 		Restricted: sub.Restricted, Arrangement: sub.Arrangement, CreatedAt: sub.CreatedAt, UpdatedAt: sub.UpdatedAt, Identities: []IdentityView{}}
 	if _, _, pol, err := s.Policy(); err == nil {
-		v.Minor = s.now().Before(minorUntil(sub, pol.GuardianAge))
+		v.Minor, v.AgeStatus = s.minorOf(sub, pol)
 	}
 	for _, idn := range sub.Identities {
 		iv := IdentityView{Kind: idn.Kind}
@@ -225,10 +268,12 @@ func (s *Service) view(ctx context.Context, id string, unmask bool) (SubjectView
 type SubjectPatch struct {
 	// Arrangement records the person's own arrangement for their
 	// information after death: "" or "refuse_relatives".
-	Arrangement *string `json:"arrangement,omitempty"`
-	BirthDate   *string `json:"birth_date,omitempty"`
-	AgeBand     *string `json:"age_band,omitempty"`
-	GuardianID  *string `json:"guardian_id,omitempty"`
+	Arrangement  *string `json:"arrangement,omitempty"`
+	BirthDate    *string `json:"birth_date,omitempty"`
+	AgeBand      *string `json:"age_band,omitempty"`
+	GuardianID   *string `json:"guardian_id,omitempty"`
+	Jurisdiction *string `json:"jurisdiction,omitempty"`
+	Language     *string `json:"language,omitempty"`
 }
 
 // UpdateSubject applies a patch.
@@ -252,7 +297,24 @@ func (s *Service) UpdateSubject(ctx context.Context, a Actor, id string, p Subje
 	if p.Arrangement != nil && *p.Arrangement != "" && *p.Arrangement != "refuse_relatives" {
 		return SubjectView{}, fault.New(fault.Invalid, "invalid_arrangement", "arrangement is empty or refuse_relatives").At("arrangement")
 	}
-	err := s.st.UpdateSubject(ctx, id, store.SubjectPatch{BirthDate: p.BirthDate, AgeBand: p.AgeBand, GuardianID: p.GuardianID, Arrangement: p.Arrangement},
+	var jur, lang string
+	if p.Jurisdiction != nil {
+		jur = *p.Jurisdiction
+	}
+	if p.Language != nil {
+		lang = *p.Language
+	}
+	if err := s.validatePlace(jur, lang); err != nil {
+		return SubjectView{}, err
+	}
+	before := check.NotMinor
+	if _, _, pol, err := s.Policy(); err == nil {
+		if sub, err := s.st.Subject(ctx, id); err == nil {
+			before, _ = s.minorStatus(sub, pol)
+		}
+	}
+	err := s.st.UpdateSubject(ctx, id, store.SubjectPatch{BirthDate: p.BirthDate, AgeBand: p.AgeBand, GuardianID: p.GuardianID, Arrangement: p.Arrangement,
+		Jurisdiction: p.Jurisdiction, Language: p.Language},
 		s.entry(a, ActionSubjectUpdate, "subject:"+id, "", audit.OutcomeOK, ""))
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -262,6 +324,7 @@ func (s *Service) UpdateSubject(ctx context.Context, a Actor, id string, p Subje
 	case err != nil:
 		return SubjectView{}, err
 	}
+	s.discover(ctx, a, id, before)
 	return s.view(ctx, id, false)
 }
 
@@ -286,34 +349,90 @@ func (s *Service) SetRestricted(ctx context.Context, a Actor, id string, restric
 	return s.view(ctx, id, false)
 }
 
-// minorUntil is when a subject reaches the guardian age: from the birth
-// date, or for an age band under the threshold, indefinitely until the band
-// is updated. Unknown ages are not treated as minors.
-func minorUntil(sub store.Subject, guardianAge int) time.Time {
-	if guardianAge <= 0 {
-		return time.Time{}
-	}
-	if sub.BirthDate != "" {
-		if d, err := time.Parse(time.DateOnly, sub.BirthDate); err == nil {
-			return d.AddDate(guardianAge, 0, 0)
-		}
-	}
-	if upper, ok := bandUpper(sub.AgeBand); ok && upper <= guardianAge {
-		return time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
-	}
-	return time.Time{}
+// minorStatus is the policy's answer to "is this subject a minor?" and
+// whether their age is known: the one place, with check.Policy.MinorStatus
+// under it, that the API, the pages and the rights workflow ask.
+func (s *Service) minorStatus(sub store.Subject, pol *check.Policy) (check.Minor, bool) {
+	snap := snapshotOf(sub, nil, pol)
+	return pol.MinorStatus(snap, s.now()), !snap.AgeUnknown
 }
 
-// bandUpper returns the exclusive upper age of a band: under_14 → 14, 14_17 → 18.
-func bandUpper(band string) (int, bool) {
-	if rest, ok := strings.CutPrefix(band, "under_"); ok {
-		n, err := strconv.Atoi(rest)
-		return n, err == nil
+// minorOf is minorStatus as a view shows it.
+func (s *Service) minorOf(sub store.Subject, pol *check.Policy) (minor bool, ageStatus string) {
+	st, known := s.minorStatus(sub, pol)
+	switch {
+	case !known:
+		ageStatus = "unknown"
+	case st == check.IsMinor:
+		ageStatus = "minor"
+	default:
+		ageStatus = "adult"
 	}
-	if lo, hi, ok := strings.Cut(band, "_"); ok {
-		_ = lo
-		n, err := strconv.Atoi(hi)
-		return n + 1, err == nil
+	return st == check.IsMinor, ageStatus
+}
+
+// discover keeps the promise of minors.delete_if_discovered: a subject
+// whose age facts now show a minor under the threshold, who was not one
+// before and whose guardian has not agreed, had their information
+// collected without a guardian's consent. The discovery is audited and
+// handed to the rights workflow, which opens an erasure request the
+// operator sees in the queue. A failure to open it is logged, not the
+// caller's: the subject's change is already recorded.
+func (s *Service) discover(ctx context.Context, a Actor, id string, before check.Minor) {
+	_, m, pol, err := s.Policy()
+	if err != nil || !m.Minors.DeleteIfFound || s.opt.MinorDiscovered == nil || before == check.IsMinor {
+		return
 	}
-	return 0, false
+	sub, states, err := s.st.SubjectState(ctx, id)
+	if err != nil {
+		return
+	}
+	snap := snapshotOf(sub, states, pol)
+	if snap.AgeUnknown || pol.MinorStatus(snap, s.now()) != check.IsMinor {
+		return
+	}
+	if c := snap.Consents[check.KeyPolicy]; c.Action == check.ActionAccept && c.ByGuardian {
+		return
+	}
+	if err := s.st.AppendAudit(ctx, s.entry(a, ActionMinorDiscovered, "subject:"+id, "", audit.OutcomeOK, `{"action":"erasure_requested"}`)); err != nil {
+		s.log.Error("minor discovered: cannot audit", "subject", id, "err", err)
+		return
+	}
+	lang := sub.Language
+	if lang == "" {
+		lang = m.Policy.Prevailing
+	}
+	if err := s.opt.MinorDiscovered(ctx, id, lang); err != nil {
+		s.log.Error("minor discovered: cannot open the erasure request", "subject", id, "err", err)
+	}
+}
+
+// MinorInfo is what the policy in force says of a subject's age.
+type MinorInfo struct {
+	// Minor: under the age threshold of the subject's jurisdiction, or of
+	// unknown age where the manifest treats that as a minor.
+	Minor      bool
+	AgeKnown   bool
+	Stance     string // manifest.StanceAdultsOnly, StanceGuardianConsent or StanceNotDirected
+	Threshold  int
+	GuardianID string // the registered guardian, if any
+}
+
+// Minor answers for one subject under the policy in force; the rights
+// workflow asks it before taking a guardian's request.
+func (s *Service) Minor(ctx context.Context, subjectID string) (MinorInfo, error) {
+	_, _, pol, err := s.Policy()
+	if err != nil {
+		return MinorInfo{}, err
+	}
+	sub, err := s.st.Subject(ctx, subjectID)
+	if errors.Is(err, store.ErrNotFound) {
+		return MinorInfo{}, errSubjectNotFound
+	}
+	if err != nil {
+		return MinorInfo{}, err
+	}
+	st, known := s.minorStatus(sub, pol)
+	stance, threshold := pol.Stance(pol.Jurisdiction(sub.Jurisdiction))
+	return MinorInfo{Minor: st == check.IsMinor, AgeKnown: known, Stance: stance, Threshold: threshold, GuardianID: sub.GuardianID}, nil
 }

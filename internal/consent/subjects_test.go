@@ -25,7 +25,7 @@ func TestCreateSubject(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := consent.SubjectView{ID: "u-1001", BirthDate: adultDate, Identities: []consent.IdentityView{{Kind: "email"}, {Kind: "phone"}}}
+	want := consent.SubjectView{ID: "u-1001", BirthDate: adultDate, AgeStatus: "adult", Identities: []consent.IdentityView{{Kind: "email"}, {Kind: "phone"}}}
 	if diff := cmp.Diff(want, v, cmpopts.IgnoreFields(consent.SubjectView{}, "CreatedAt", "UpdatedAt")); diff != "" {
 		t.Errorf("created view (-want +got):\n%s", diff)
 	}

@@ -323,15 +323,18 @@ func (e *env) subject(id, email, phone string, extra map[string]any) {
 	e.must(201, "POST", "/v1/subjects", e.op, mustJSON(in), nil)
 }
 
-// grant records consent for purposes (asked separately, so that purposes
-// needing a separate consent are accepted too).
+// grant records consent for purposes, each asked on its own (a separate
+// consent covers one purpose), so that purposes needing a separate consent
+// are accepted too.
 func (e *env) grant(subjectID string, extra map[string]any, purposes ...string) {
 	e.t.Helper()
-	in := map[string]any{"grant": purposes, "method": "app_dialog", "language": "en", "notice_hash": noticeHash, "separate": true}
-	for k, v := range extra {
-		in[k] = v
+	for _, p := range purposes {
+		in := map[string]any{"grant": []string{p}, "method": "app_dialog", "language": "en", "notice_hash": noticeHash, "separate": true}
+		for k, v := range extra {
+			in[k] = v
+		}
+		e.must(201, "POST", "/v1/subjects/"+subjectID+"/consents", e.op, mustJSON(in), nil)
 	}
-	e.must(201, "POST", "/v1/subjects/"+subjectID+"/consents", e.op, mustJSON(in), nil)
 }
 
 // submitPublic files a request from the public and returns its id.

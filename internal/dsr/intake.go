@@ -13,7 +13,6 @@ import (
 	"maps"
 	"math/big"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/custos-privacy/custos/internal/calendar"
@@ -417,19 +416,11 @@ func (s *Service) checkRequester(ctx context.Context, m *manifest.Manifest, in I
 		}
 		return consent.ValidateSubjectID(in.RequesterID)
 	}
-	age := 0
-	if _, _, pol, err := s.consent.Policy(); err == nil {
-		age = pol.GuardianAge
+	mi, err := s.consent.Minor(ctx, in.SubjectID)
+	if err != nil {
+		return err
 	}
-	minor := false
-	if age > 0 && sub.BirthDate != "" {
-		if d, err := time.Parse(time.DateOnly, sub.BirthDate); err == nil {
-			minor = s.now().Before(d.AddDate(age, 0, 0))
-		}
-	}
-	if age > 0 && strings.HasPrefix(sub.AgeBand, "under_") {
-		minor = true
-	}
+	minor := mi.Minor && mi.AgeKnown
 	if !minor || sub.GuardianID == "" || sub.GuardianID != in.RequesterID {
 		return fault.New(fault.Invalid, "requester_not_entitled", "only the subject, the registered guardian of a minor, or a close relative of a deceased person may make this request").At("requester_id")
 	}
@@ -445,4 +436,14 @@ func newToken() string {
 func tokenHash(token string) []byte {
 	h := sha256.Sum256([]byte(token))
 	return h[:]
+}
+
+// OpenErasure opens a deletion request the organisation owes without being
+// asked: the subject's information was collected in breach of a promise
+// (a minor's, without a guardian's consent). The request is verified by
+// the system and waits in the operator's queue; an open one is not
+// duplicated.
+func (s *Service) OpenErasure(ctx context.Context, a consent.Actor, subjectID, lang, reason string) error {
+	_, err := s.SubmitOperator(ctx, a, Input{Type: "deletion", SubjectID: subjectID, Language: lang, Verification: "operator", Evidence: reason})
+	return err
 }

@@ -55,10 +55,10 @@ func TestYonyouEU(t *testing.T) {
 
 	t.Run("restriction", func(t *testing.T) {
 		e := newEnv(t, yonyouManifest, start)
-		e.subject("yy-3001", email, "", nil)
-		// yonyou-cloud has no consent-based purpose: personalization rests on
-		// legitimate interests, which a restriction stops; legal_compliance
-		// rests on a legal obligation, which it does not.
+		e.subject("yy-3001", email, "", map[string]any{"jurisdiction": "EU"})
+		// For an EU resident personalization rests on legitimate interests,
+		// which a restriction stops; legal_compliance rests on a legal
+		// obligation, which it does not.
 		purposes := map[string]any{"subject_id": "yy-3001", "purposes": []string{"personalization", "legal_compliance"}}
 		_, before := e.check(purposes)
 		wantBefore := map[string]string{"personalization": "legal_basis:legitimate_interests", "legal_compliance": "legal_basis:legal_obligation"}

@@ -89,6 +89,9 @@ func sampleData(lang string) map[string]string {
 		"action":      "deletion",
 		"categories":  "basic.email, basic.name",
 		"subject_ref": "ref-1",
+		"version":     "3.1",
+		"url":         "https://example.com/privacy",
+		"accept":      "yes",
 	}
 	if lang == LangZH {
 		d["reason"] = "请求涉及受托处理者保存的记录，需要更多时间查找"

@@ -15,6 +15,7 @@ import (
 var wantTemplates = []string{
 	"cancellation_scheduled",
 	"otp",
+	"policy_change",
 	"recipient_notice",
 	"request_awaiting_subject",
 	"request_cancelled",
@@ -56,6 +57,7 @@ func TestTemplatesComplete(t *testing.T) {
 		"request_in_progress":      {"req_7f3a9c21", "2026-03-20"},
 		"request_cancelled":        {"req_7f3a9c21"},
 		"cancellation_scheduled":   {"req_7f3a9c21", "2026-04-01"},
+		"policy_change":            {"3.1", "2026-04-01", "https://example.com/privacy"},
 	}
 	for _, name := range wantTemplates {
 		for _, lang := range Languages() {
@@ -86,7 +88,7 @@ func TestTemplatesComplete(t *testing.T) {
 				}
 				// Messages to the subject name their request; the recipient notice
 				// names the action instead (checked through mustShow).
-				if name != "otp" && name != "cancellation_scheduled" && name != "recipient_notice" {
+				if name != "otp" && name != "cancellation_scheduled" && name != "recipient_notice" && name != "policy_change" {
 					want := map[string]string{LangZH: "删除个人信息", LangEN: "deletion of your personal information"}[lang]
 					if !strings.Contains(r.Text, want) {
 						t.Errorf("text does not name the request type as %q:\n%s", want, r.Text)

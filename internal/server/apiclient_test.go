@@ -37,7 +37,7 @@ func plainConsentPurposes(t *testing.T, path string) []string {
 	if err != nil {
 		t.Fatalf("parse %s: %v", path, err)
 	}
-	pol := check.Compile(m, 1, nil)
+	pol := check.Compile(m, check.History{Seq: 1})
 	var out []string
 	for _, p := range m.Purposes {
 		if r, ok := pol.Rule(p.ID); ok && r.Consent && !r.Separate {

@@ -11,13 +11,16 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver for the setup statements
 
 	"github.com/custos-privacy/custos/internal/api"
+	"github.com/custos-privacy/custos/internal/clocktest"
 	"github.com/custos-privacy/custos/internal/config"
 	"github.com/custos-privacy/custos/internal/consent"
 	"github.com/custos-privacy/custos/internal/secrets"
@@ -38,13 +41,15 @@ var testActor = consent.Actor{ID: "test", Role: "admin", Place: "server test"}
 
 // instance is a server running in this process.
 type instance struct {
-	srv  *server.Server
-	base string
+	srv   *server.Server
+	base  string
+	dsn   string
+	clock *clocktest.Clock
 }
 
 // startInstance runs a server on dsn with the starter manifest and stops it
 // when the test ends, before the database goes.
-func startInstance(t *testing.T, name, dsn, secretsDir string) *instance {
+func startInstance(t *testing.T, name, dsn, secretsDir string, clk *clocktest.Clock) *instance {
 	t.Helper()
 	env := map[string]string{
 		"CUSTOS_DB":            dsn,
@@ -59,7 +64,7 @@ func startInstance(t *testing.T, name, dsn, secretsDir string) *instance {
 	}
 	logs := &lockedBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn})).With("instance", name)
-	srv, err := server.New(t.Context(), cfg, log)
+	srv, err := server.New(t.Context(), cfg, log, server.WithClock(clk.Now))
 	if err != nil {
 		t.Fatalf("server %s: %v", name, err)
 	}
@@ -83,7 +88,7 @@ func startInstance(t *testing.T, name, dsn, secretsDir string) *instance {
 	})
 	select {
 	case addr := <-addrc:
-		return &instance{srv: srv, base: "http://" + addr}
+		return &instance{srv: srv, base: "http://" + addr, dsn: dsn}
 	case err := <-done:
 		t.Fatalf("server %s: %v", name, err)
 	case <-time.After(10 * time.Second):
@@ -238,7 +243,7 @@ func TestTwoInstancesOnPostgres(t *testing.T) {
 			len(acked), before.Seq+1, after.Seq, others)
 	})
 
-	t.Run("a publication reaches the other instance", func(t *testing.T) {
+	t.Run("a material change is announced, told and in force at its instant on both", func(t *testing.T) {
 		const subject = "multi-2"
 		ca.createSubject(t, subject)
 		if _, status, body, err := ca.recordConsent(ctx, subject, grantOf(purposes...)); err != nil || status != http.StatusCreated {
@@ -249,18 +254,87 @@ func TestTwoInstancesOnPostgres(t *testing.T) {
 			granted[i] = decision{p, true, "consent"}
 		}
 		waitForDecisions(t, "B before the publication", cb, subject, purposes, "3.0", granted)
+		// People with an address to tell, in their language; the banner's
+		// visitors (no address) cannot be told.
+		people := map[string]string{"multi-zh": "zh-CN", "multi-en": "en", "multi-none": ""}
+		for id, lang := range people {
+			body := map[string]any{"id": id, "language": lang}
+			if lang != "" {
+				body["identities"] = []map[string]any{{"kind": "email", "value": id + "@example.com", "keep": true}}
+			} else {
+				delete(body, "language")
+			}
+			if status, out, err := ca.call(ctx, "POST", "/v1/subjects", body, nil); err != nil || status != http.StatusCreated {
+				t.Fatalf("create %s: %d %v %s", id, status, err, out)
+			}
+		}
 
 		src, err := os.ReadFile(starterManifestV2)
 		if err != nil {
 			t.Fatal(err)
 		}
-		p, err := a.srv.Service().Publish(ctx, testActor, starterManifestV2, src)
+		// The starter promises 7 days' notice of a material change: sooner is refused.
+		if _, err := a.srv.Service().Publish(ctx, testActor, starterManifestV2, src); !strings.Contains(fmt.Sprint(err), "notice_period_too_short") {
+			t.Fatalf("publish v2 at once: %v, want notice_period_too_short", err)
+		}
+		at := a.clock.Now().AddDate(0, 0, 7).Add(time.Hour)
+		p, err := a.srv.Service().PublishWith(ctx, testActor, starterManifestV2, src, consent.PublishOptions{EffectiveAt: at})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !p.Created || !p.Material || p.Version != "3.1" {
-			t.Fatalf("publish v2: %+v, want a new material version 3.1", p)
+		if !p.Created || !p.Material || p.Version != "3.1" || !p.Upcoming {
+			t.Fatalf("publish v2: %+v, want a new material version 3.1, announced", p)
 		}
+
+		// Announced, not in force: both instances still decide under 3.0, and B learns of 3.1 by polling.
+		checkDecisions(t, "A after the announcement", ca.check(t, subject, purposes...), "3.0", granted)
+		deadline := time.Now().Add(propagation)
+		for {
+			vs, err := b.srv.Service().Versions(ctx)
+			if err == nil && len(vs) == 2 && vs[1].State == consent.VersionUpcoming {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("B does not know of the announced version after %v: %+v %v", propagation, vs, err)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		checkDecisions(t, "B after the announcement", cb.check(t, subject, purposes...), "3.0", granted)
+
+		// The notices: one message to each person with an address, in their language.
+		if _, err := a.srv.Service().SendChangeNotices(ctx, nil); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.srv.Service().SendChangeNotices(ctx, nil); err != nil { // a second run sends nothing twice
+			t.Fatal(err)
+		}
+		db, err := sql.Open("pgx", a.dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		rows, err := db.QueryContext(ctx, `SELECT subject_id, language FROM outbox WHERE template = 'policy_change' ORDER BY subject_id`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		told := map[string]string{}
+		for rows.Next() {
+			var id, lang string
+			if err := rows.Scan(&id, &lang); err != nil {
+				t.Fatal(err)
+			}
+			if _, dup := told[id]; dup {
+				t.Errorf("%s is told twice", id)
+			}
+			told[id] = lang
+		}
+		rows.Close()
+		if diff := cmp.Diff(map[string]string{"multi-zh": "zh-CN", "multi-en": "en"}, told); diff != "" {
+			t.Errorf("notices queued (-want +got):\n%s", diff)
+		}
+
+		// At the instant, both instances decide under 3.1 at once: neither waits for a poll.
+		a.clock.Set(at)
 		var stale []string
 		want := make([]decision, len(purposes))
 		for i, pur := range purposes {
@@ -273,8 +347,8 @@ func TestTwoInstancesOnPostgres(t *testing.T) {
 		if len(stale) == 0 {
 			t.Fatalf("v2 asks re-consent for %v, none of the granted %v: the test proves nothing", p.Reconsent, purposes)
 		}
-		checkDecisions(t, "A right after publishing", ca.check(t, subject, purposes...), "3.1", want)
-		waitForDecisions(t, "B after A published v2", cb, subject, purposes, "3.1", want)
+		checkDecisions(t, "A at the instant", ca.check(t, subject, purposes...), "3.1", want)
+		checkDecisions(t, "B at the instant", cb.check(t, subject, purposes...), "3.1", want)
 		t.Logf("v2 asks re-consent for %v; granted under v1: %v", p.Reconsent, purposes)
 	})
 }
@@ -312,8 +386,11 @@ func startPair(t *testing.T, setup ...string) (a, b *instance, ca, cb *apiClient
 		db.Close()
 	}
 
-	a = startInstance(t, "A", dsn, secretsDir)
-	b = startInstance(t, "B", dsn, secretsDir)
+	// One clock for both, as NTP gives the machines of a deployment.
+	clk := clocktest.New(time.Now())
+	a = startInstance(t, "A", dsn, secretsDir, clk)
+	b = startInstance(t, "B", dsn, secretsDir, clk)
+	a.clock, b.clock = clk, clk
 	key, err := api.CreateKey(ctx, a.srv.Store(), testActor, "two instances", api.RoleService)
 	if err != nil {
 		t.Fatal(err)

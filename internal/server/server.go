@@ -138,9 +138,25 @@ func (s *Server) Requests() *dsr.Service { return s.requests }
 // Dispatcher returns the message dispatcher (nil without a data keyset).
 func (s *Server) Dispatcher() *notify.Dispatcher { return s.dispatcher }
 
+// Option tunes a server beyond its configuration.
+type Option func(*options)
+
+type options struct {
+	now func() time.Time
+}
+
+// WithClock sets the clock the server's decisions, deadlines and policy
+// versions read, for tests that move time (an announced version's
+// instant, a cooling-off period).
+func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
+
 // New assembles a server. In demo mode it creates the secrets, migrates
 // the database, publishes the starter manifest and adds demo subjects.
-func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, error) {
+func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Option) (*Server, error) {
+	o := options{now: time.Now}
+	for _, opt := range opts {
+		opt(&o)
+	}
 	if cfg.Demo {
 		if err := demoSecrets(&cfg); err != nil {
 			return nil, err
@@ -154,12 +170,19 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	if err != nil {
 		return nil, err
 	}
-	svc, err := consent.New(ctx, st, consent.Options{Hasher: keys.Hasher, Sealer: keys.Sealer, Signer: keys.Signer, Logger: log, CheckSample: cfg.CheckSample})
+	var requests *dsr.Service
+	system := consent.Actor{ID: "system", Role: "system", Place: hostname()}
+	svc, err := consent.New(ctx, st, consent.Options{Hasher: keys.Hasher, Sealer: keys.Sealer, Signer: keys.Signer, Logger: log, CheckSample: cfg.CheckSample, Now: o.now,
+		MinorDiscovered: func(ctx context.Context, subjectID, lang string) error {
+			if requests == nil {
+				return errors.New("rights requests are disabled (no data keyset): erase the subject's information by hand")
+			}
+			return requests.OpenErasure(ctx, system, subjectID, lang, "minor discovered without a guardian's consent (minors.delete_if_discovered)")
+		}})
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
-	system := consent.Actor{ID: "system", Role: "system", Place: hostname()}
 	var source []byte
 	name := cfg.Manifest
 	switch {
@@ -184,10 +207,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		st.Close()
 		return nil, errors.New("no policy is published: give --manifest PATH, or publish one with `custos policy publish`")
 	}
-	var requests *dsr.Service
 	var dispatcher *notify.Dispatcher
 	if keys.Sealer != nil {
-		if requests, err = dsr.New(st, svc, dsr.Options{Hasher: keys.Hasher, Sealer: keys.Sealer, Logger: log}); err != nil {
+		if requests, err = dsr.New(st, svc, dsr.Options{Hasher: keys.Hasher, Sealer: keys.Sealer, Logger: log, Now: o.now}); err != nil {
 			st.Close()
 			return nil, err
 		}
@@ -307,6 +329,7 @@ func (s *Server) Serve(ctx context.Context, ready func(addr string)) error {
 	if s.dispatcher != nil {
 		go s.dispatcher.Run(ctx, 2*time.Second)
 		go s.runDue(ctx)
+		go s.sendChangeNotices(ctx)
 	}
 	if s.propagator != nil {
 		go s.propagator.Run(ctx, time.Minute)
@@ -371,6 +394,26 @@ func (s *Server) runDue(ctx context.Context) {
 			} else if n > 0 {
 				s.log.Info("scheduled cancellations carried out", "count", n)
 			}
+		}
+	}
+}
+
+// sendChangeNotices queues the notices of material policy changes, at
+// start and every minute after: a publication on any instance, or a run
+// cut short, is picked up here.
+func (s *Server) sendChangeNotices(ctx context.Context) {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		if n, err := s.svc.SendChangeNotices(ctx, nil); err != nil && ctx.Err() == nil {
+			s.log.Error("queuing policy change notices failed", "err", err)
+		} else if n > 0 {
+			s.log.Info("policy change notices queued", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
 		}
 	}
 }

@@ -233,4 +233,3 @@ func TestClientAddr(t *testing.T) {
 		})
 	}
 }
-

@@ -11,7 +11,9 @@
   const base = new URL(me.src, location.href).origin;
   const KEY = 'custos-consent';
   const ALWAYS = ['necessary', 'security'];
-  const gpc = navigator.globalPrivacyControl === true;
+  // Opt-out signals the browser sends; a category lists those that refuse it.
+  const sent = [].concat(navigator.globalPrivacyControl === true ? ['gpc'] : [], navigator.doNotTrack === '1' ? ['dnt'] : []);
+  const refusedBy = (c) => (c.signals || []).find((s) => sent.includes(s));
   let cfg = null;
   let root = null;
   let lastFocus = null;
@@ -137,6 +139,7 @@
     const box = el('div', { id: 'custos-banner', role: 'dialog', 'aria-modal': 'true', 'aria-labelledby': 'custos-title', 'aria-describedby': 'custos-body', lang: n.language, 'data-custos-layer': 'first', tabindex: '-1' });
     box.append(el('h2', { id: 'custos-title' }, t.title), el('p', { id: 'custos-body' }, t.body), el('p', { class: 'custos-note' }, t.withdraw));
     if (t.separate) box.append(el('p', { class: 'custos-note', 'data-custos-note': 'separate' }, t.separate));
+    if (t.upcoming) box.append(el('p', { class: 'custos-note', 'data-custos-note': 'upcoming' }, t.upcoming));
     if (/^https?:\/\//.test(n.policy_url || '')) {
       const p = el('p');
       p.append(el('a', { href: n.policy_url, target: '_blank', rel: 'noopener' }, t.policy));
@@ -148,14 +151,14 @@
       const wrap = el('div', { class: 'custos-cat' });
       const label = el('label', { for: id });
       const input = el('input', { type: 'checkbox', id, 'data-custos-category': c.id, 'aria-describedby': id + '-desc' });
-      const refused = gpc && c.gpc;
+      const refused = refusedBy(c);
       input.checked = c.required || (!refused && !!(s && s.choices[c.id]));
       input.disabled = c.required || refused;
       label.append(input, document.createTextNode(c.name));
       wrap.append(label);
       const desc = el('p', { id: id + '-desc', class: 'custos-note' }, c.description);
       if (c.required) desc.append(' — ' + t.always_on);
-      if (refused) desc.append(' — ' + t.gpc);
+      if (refused) desc.append(' — ' + t[refused]);
       wrap.append(desc);
       const det = el('details');
       det.append(el('summary', null, t.purposes + ' · ' + t.vendors));
@@ -252,7 +255,7 @@
       if (c.required) continue;
       let on = action === 'accept-all';
       if (action === 'save') on = root.querySelector('input[data-custos-category="' + c.id + '"]').checked;
-      if (gpc && c.gpc) on = false; // refused by the browser's signal, never asked
+      if (refusedBy(c)) on = false; // refused by the browser's signal, never asked
       choices[c.id] = on;
     }
     if (act.busy) return; // one write at a time
@@ -298,8 +301,8 @@
     if (valid()) return;
     const optional = cfg.notice.categories.filter((c) => !c.required);
     if (!optional.length) return;
-    // Under Global Privacy Control with nothing else to ask, the refusal is recorded without asking.
-    if (gpc && optional.every((c) => c.gpc)) {
+    // Under an opt-out signal that refuses everything there is to ask, the refusal is recorded without asking.
+    if (optional.every(refusedBy)) {
       const choices = {};
       for (const c of optional) choices[c.id] = false;
       await record('reject_all', choices);

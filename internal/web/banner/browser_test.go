@@ -1,7 +1,6 @@
 package banner_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -279,17 +278,7 @@ func TestBannerAsksAgainAfterMaterialChange(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	req, _ := http.NewRequest("POST", d.URL+"/v1/policy/versions", bytes.NewReader(v2))
-	req.Header.Set("Authorization", "Bearer "+d.AdminKey)
-	req.Header.Set("Content-Type", "application/yaml")
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.Body.Close()
-	if res.StatusCode != http.StatusCreated {
-		t.Fatalf("publish v2: %s", res.Status)
-	}
+	d.PublishAfterNotice(t, v2)
 	// The banner's configuration is cached for a minute; a fresh page load
 	// that revalidates sees the new version.
 	if err := chromedp.Run(ctx,

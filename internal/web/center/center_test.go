@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/custos-privacy/custos/internal/check"
 	"github.com/custos-privacy/custos/internal/config"
 	"github.com/custos-privacy/custos/internal/consent"
 	"github.com/custos-privacy/custos/internal/dsr"
@@ -530,13 +531,14 @@ func consentPurposes(t *testing.T, svc *consent.Service) (ordinary, separate, si
 	}
 	for _, p := range m.Purposes {
 		r, _ := pol.Rule(p.ID)
+		gpc := r.RefusedBy&check.SignalGPC != 0
 		switch {
 		case !r.Consent:
-		case r.Signals && signal == "":
+		case gpc && signal == "":
 			signal = p.ID
-		case r.Separate && !r.Signals && separate == "":
+		case r.Separate && r.RefusedBy == 0 && separate == "":
 			separate = p.ID
-		case !r.Separate && !r.Signals && ordinary == "":
+		case !r.Separate && r.RefusedBy == 0 && ordinary == "":
 			ordinary = p.ID
 		}
 	}
@@ -621,12 +623,12 @@ func TestConsents(t *testing.T) {
 			want: &store.ConsentEvent{Purpose: separate, Action: "grant", Method: center.Method, Language: "en", Separate: true}},
 		{name: "guardian for the minor", form: url.Values{"purpose": {ordinary}, "action": {"grant"}, "for": {"demo-1003"}}, status: 303, subject: "demo-1003",
 			want: &store.ConsentEvent{Purpose: ordinary, Action: "grant", Method: "guardian", Language: "en", GuardianID: "demo-1001"}},
-		{name: "not the guardian of a ward come of age", form: url.Values{"purpose": {ordinary}, "action": {"grant"}, "for": {"demo-grown"}}, status: 422, subject: "demo-grown"},
+		{name: "not the guardian of a ward come of age", form: url.Values{"purpose": {ordinary}, "action": {"grant"}, "for": {"demo-grown"}}, status: 403, subject: "demo-grown"},
 		{name: "not the guardian of another adult", form: url.Values{"purpose": {ordinary}, "action": {"withdraw"}, "for": {"demo-1002"}}, status: 403, subject: "demo-1002"},
 		{name: "GPC turns a grant into a withdrawal", form: url.Values{"purpose": {signal}, "action": {"grant"}, "separate": {"yes"}}, hdr: map[string]string{"Sec-GPC": "1"}, status: 303, subject: "demo-1001",
 			want: &store.ConsentEvent{Purpose: signal, Action: "withdraw", Method: center.Method, Language: "en", Signal: "gpc"}},
 		{name: "a stale notice is refused", form: url.Values{"purpose": {ordinary}, "action": {"withdraw"}, "notice_hash": {strings.Repeat("0", 64)}}, status: 409, subject: "demo-1001"},
-		{name: "not a consent purpose", form: url.Values{"purpose": {"account_registration"}, "action": {"withdraw"}}, status: 400, subject: "demo-1001"},
+		{name: "not a consent purpose", form: url.Values{"purpose": {"account_registration"}, "action": {"withdraw"}}, status: 422, subject: "demo-1001"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -887,9 +889,39 @@ func TestPolicyVersionsAndDiff(t *testing.T) {
 		t.Fatal(err)
 	}
 	old, _, _, _ := h.d.Server.Service().Policy()
-	pub, err := h.d.Server.Service().Publish(context.Background(), consent.Actor{ID: "test", Role: "admin", Place: "test"}, "custos-v2.yaml", src)
+	// The starter promises 7 days' notice of a material change: 3.1 is
+	// announced first, and the pages say so until it comes into force.
+	at := h.d.Clock.Now().AddDate(0, 0, 7).Add(time.Minute)
+	pub, err := h.d.Server.Service().PublishWith(context.Background(), consent.Actor{ID: "test", Role: "admin", Place: "test"}, "custos-v2.yaml", src,
+		consent.PublishOptions{EffectiveAt: at})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !pub.Upcoming {
+		t.Fatalf("3.1 published for %v is not announced: %+v", at, pub)
+	}
+	{
+		b := h.browser(t)
+		r := b.get("/privacy/policy/versions?lang=en")
+		if !regexp.MustCompile(`versions/` + regexp.QuoteMeta(pub.Version) + `\?lang=en"[^>]*>[^<]*</a> <span class="badge info" data-state="upcoming">`).MatchString(r.body) {
+			t.Errorf("the versions page does not mark %s upcoming:\n%s", pub.Version, excerpt(r.body))
+		}
+		r = b.get("/privacy/policy?lang=en")
+		if !strings.Contains(r.body, `data-upcoming="`+pub.Version+`"`) {
+			t.Errorf("the policy in force does not announce %s", pub.Version)
+		}
+		r = b.get("/privacy/policy/versions/" + pub.Version + "?lang=zh-CN")
+		checkPage(t, r, "zh-CN")
+		if !strings.Contains(r.body, "尚未生效的版本 "+pub.Version) {
+			t.Errorf("the upcoming version's page does not say it is not yet in force:\n%s", excerpt(r.body))
+		}
+		if cur, _, _, _ := h.d.Server.Service().Policy(); cur.Version != old.Version {
+			t.Errorf("in force before the instant: %s, want %s", cur.Version, old.Version)
+		}
+	}
+	h.d.Clock.Set(at)
+	if cur, _, _, _ := h.d.Server.Service().Policy(); cur.Version != pub.Version {
+		t.Fatalf("in force at the instant: %s, want %s", cur.Version, pub.Version)
 	}
 	b := h.browser(t)
 	for _, lang := range []string{"en", "zh-CN"} {

@@ -1,61 +1,38 @@
 package center
 
 import (
-	"errors"
 	"net/http"
 	"slices"
-	"time"
+	"strings"
 
-	"github.com/custos-privacy/custos/internal/check"
 	"github.com/custos-privacy/custos/internal/consent"
-	"github.com/custos-privacy/custos/internal/manifest"
-	"github.com/custos-privacy/custos/internal/store"
+	"github.com/custos-privacy/custos/internal/fault"
 	"github.com/custos-privacy/custos/internal/web"
 )
 
-// Method is how consents given here are recorded: "privacy_center" once
-// the ledger knows that method, "api" until then.
-var Method = func() string {
-	if slices.Contains(consent.Methods, "privacy_center") {
-		return "privacy_center"
-	}
-	return "api"
-}()
+// Method is how consents given here are recorded.
+const Method = "privacy_center"
 
-// purposeState is one consent-based purpose as the ledger holds it for a subject.
-type purposeState struct {
-	ID          string
-	Name        string
-	Description string
-	Separate    bool
-	Signals     bool
-	Granted     bool
-	ByGuardian  bool
-	// Stale is a grant made before the policy changed this purpose: it no
-	// longer counts and must be given again.
-	Stale bool
+// ledgerView is one subject's choices: the signed-in person's, or a minor's.
+type ledgerView struct {
+	consent.Choices
+	Ward bool // managed by the signed-in guardian
 }
 
-// ledgerView is one subject's consents: the signed-in person's, or a minor's.
-type ledgerView struct {
-	Subject  string
-	Minor    bool
-	Ward     bool // managed by the signed-in guardian
-	Ordinary []purposeState
-	Separate []purposeState
+// signalView is a browser signal the request carries, and what the
+// manifest's signals statement makes of it.
+type signalView struct {
+	Name    string // GPC or DNT
+	Refuses []string
 }
 
 type consentsData struct {
 	Version    string
 	NoticeHash string
-	GPC        bool
-	GPCHonour  bool
+	Signals    []signalView
 	Self       ledgerView
 	Wards      []ledgerView
 }
-
-// gpc reports the Global Privacy Control header.
-func gpc(r *http.Request) bool { return r.Header.Get("Sec-GPC") == "1" }
 
 func (c *center) consents(w http.ResponseWriter, r *http.Request) {
 	p := c.page(r, "consents.title")
@@ -69,6 +46,10 @@ func (c *center) consents(w http.ResponseWriter, r *http.Request) {
 		p.Notice = p.T("consents.granted")
 	case "withdraw":
 		p.Notice = p.T("consents.withdrawn")
+	case "object":
+		p.Notice = p.T("consents.objected")
+	case "lift":
+		p.Notice = p.T("consents.lifted")
 	}
 	if !c.showConsents(w, r, p, s.Subject, http.StatusOK) {
 		return
@@ -78,38 +59,46 @@ func (c *center) consents(w http.ResponseWriter, r *http.Request) {
 
 // showConsents renders the consent page; false when it answered with an error.
 func (c *center) showConsents(w http.ResponseWriter, r *http.Request, p *web.Page, subject string, status int) bool {
-	v, m, pol, err := c.opt.Consent.Policy()
+	v, m, _, err := c.opt.Consent.Policy()
 	if err != nil {
 		c.fail(w, r, p, err)
 		return false
 	}
-	hash, err := c.noticeHash(v, m, p.Lang)
+	hash, err := c.noticeHash(v.Seq, m, p.Lang)
 	if err != nil {
 		c.fail(w, r, p, err)
 		return false
 	}
-	d := consentsData{Version: v.Version, NoticeHash: hash, GPC: gpc(r), GPCHonour: m.Cookies == nil || m.Cookies.GPC != "ignore"}
-	self, err := c.ledger(r, subject, m, pol, p.Lang)
+	signals := consent.RequestSignals(r.Header)
+	d := consentsData{Version: v.Version, NoticeHash: hash}
+	for _, sig := range signals {
+		sv := signalView{Name: p.T("signal." + sig)}
+		if rule, ok := m.SignalRule(sig); ok && m.Honours(sig) {
+			for _, id := range rule.Refuses {
+				if mp, ok := m.Purpose(id); ok {
+					sv.Refuses = append(sv.Refuses, mp.Name.In(p.Lang))
+				}
+			}
+		}
+		d.Signals = append(d.Signals, sv)
+	}
+	self, err := c.opt.Consent.Choices(r.Context(), subject, p.Lang, signals)
 	if err != nil {
 		c.signedOut(w, r, p, err)
 		return false
 	}
-	d.Self = self
-	wards, err := c.opt.Store.Wards(r.Context(), subject)
+	d.Self = ledgerView{Choices: self}
+	wards, err := c.opt.Consent.Wards(r.Context(), subject)
 	if err != nil {
 		c.fail(w, r, p, err)
 		return false
 	}
 	for _, id := range wards {
-		lv, err := c.ledger(r, id, m, pol, p.Lang)
-		if err != nil {
-			continue // erased meanwhile
+		ch, err := c.opt.Consent.Choices(r.Context(), id, p.Lang, signals)
+		if err != nil || !ch.Guardian {
+			continue // erased meanwhile, or not in a guardian's care
 		}
-		if !lv.Minor {
-			continue // of age: their choices are their own
-		}
-		lv.Ward = true
-		d.Wards = append(d.Wards, lv)
+		d.Wards = append(d.Wards, ledgerView{Choices: ch, Ward: true})
 	}
 	p.Data = d
 	c.r.Render(w, status, "consents", p)
@@ -118,7 +107,7 @@ func (c *center) showConsents(w http.ResponseWriter, r *http.Request, p *web.Pag
 
 // signedOut ends a session whose subject is gone (erased, say).
 func (c *center) signedOut(w http.ResponseWriter, r *http.Request, p *web.Page, err error) {
-	if errors.Is(err, store.ErrNotFound) {
+	if fe, ok := fault.As(err); ok && fe.Kind == fault.NotFound {
 		c.save(w, r, session{})
 		redirect(w, r, "/privacy/signin")
 		return
@@ -126,46 +115,50 @@ func (c *center) signedOut(w http.ResponseWriter, r *http.Request, p *web.Page, 
 	c.fail(w, r, p, err)
 }
 
-// ledger reads a subject's current consents from the ledger.
-// m and pol are the manifest and rules of one policy version, the page's.
-func (c *center) ledger(r *http.Request, subject string, m *manifest.Manifest, pol *check.Policy, lang string) (ledgerView, error) {
-	sub, states, err := c.opt.Store.SubjectState(r.Context(), subject)
+// target is whom a consent form is for: the signed-in person, or a ward
+// the guardian decides for (with the guardian's id to record).
+func (c *center) target(w http.ResponseWriter, r *http.Request, p *web.Page, s session) (subject, guardian string, ok bool) {
+	ward := r.PostFormValue("for")
+	if ward == "" || ward == s.Subject {
+		return s.Subject, "", true
+	}
+	wards, err := c.opt.Consent.Wards(r.Context(), s.Subject)
 	if err != nil {
-		return ledgerView{}, err
+		c.fail(w, r, p, err)
+		return "", "", false
 	}
-	byPurpose := map[string]store.ConsentState{}
-	for _, st := range states {
-		byPurpose[st.Purpose] = st
+	if !slices.Contains(wards, ward) {
+		c.log.Info("privacy center: choice for a subject not in the guardian's care", "subject", s.Subject)
+		c.r.Error(w, r, p, http.StatusForbidden, "error.forbidden")
+		return "", "", false
 	}
-	lv := ledgerView{Subject: subject}
-	snap := &check.Subject{Known: true, GuardianID: sub.GuardianID, Consents: map[string]check.Consent{}}
-	if pol.GuardianAge > 0 && sub.BirthDate != "" {
-		if b, err := time.Parse(time.DateOnly, sub.BirthDate); err == nil {
-			snap.MinorUntil = b.AddDate(pol.GuardianAge, 0, 0)
-		}
-	}
-	lv.Minor = time.Now().Before(snap.MinorUntil) || pol.GuardianAge > 0 && len(sub.AgeBand) > 6 && sub.AgeBand[:6] == "under_"
-	for _, mp := range m.Purposes {
-		rule, ok := pol.Rule(mp.ID)
-		if !ok || !rule.Consent {
-			continue
-		}
-		ps := purposeState{ID: mp.ID, Name: mp.Name.In(lang), Description: mp.Description.In(lang), Separate: rule.Separate, Signals: rule.Signals}
-		if st, ok := byPurpose[mp.ID]; ok {
-			ps.Granted, ps.ByGuardian = st.Granted, st.ByGuardian
-			ps.Stale = st.Granted && st.VersionSeq < rule.Epoch
-		}
-		if ps.Separate {
-			lv.Separate = append(lv.Separate, ps)
-		} else {
-			lv.Ordinary = append(lv.Ordinary, ps)
-		}
-	}
-	return lv, nil
+	return ward, s.Subject, true
 }
 
-// recordConsent records one decision on one purpose: one ledger event, or
-// none when a browser signal overrides a grant.
+// formNotice checks the form was shown against the policy in force: what
+// was read is what is recorded. It answers the page itself when not.
+func (c *center) formNotice(w http.ResponseWriter, r *http.Request, p *web.Page, s session) (string, bool) {
+	v, m, _, err := c.opt.Consent.Policy()
+	if err != nil {
+		c.fail(w, r, p, err)
+		return "", false
+	}
+	hash, err := c.noticeHash(v.Seq, m, p.Lang)
+	if err != nil {
+		c.fail(w, r, p, err)
+		return "", false
+	}
+	if r.PostFormValue("notice_hash") != hash {
+		// The policy changed since the page was shown.
+		p.Alert = p.T("err.notice_changed")
+		c.showConsents(w, r, p, s.Subject, http.StatusConflict)
+		return "", false
+	}
+	return hash, true
+}
+
+// recordConsent records one decision on one purpose or act: one ledger
+// event (a browser signal may turn a grant into a withdrawal).
 func (c *center) recordConsent(w http.ResponseWriter, r *http.Request) {
 	p := c.page(r, "consents.title")
 	s := c.session(r)
@@ -173,71 +166,86 @@ func (c *center) recordConsent(w http.ResponseWriter, r *http.Request) {
 		redirect(w, r, "/privacy/signin?next=/privacy/consents")
 		return
 	}
-	v, m, pol, err := c.opt.Consent.Policy()
-	if err != nil {
-		c.fail(w, r, p, err)
-		return
-	}
-	purpose, action := r.PostFormValue("purpose"), r.PostFormValue("action")
-	rule, ok := pol.Rule(purpose)
-	if !ok || !rule.Consent || action != "grant" && action != "withdraw" {
+	key, action := r.PostFormValue("purpose"), r.PostFormValue("action")
+	if key == "" || action != "grant" && action != "withdraw" {
 		c.r.Error(w, r, p, http.StatusBadRequest, "err.consent_form")
 		return
 	}
-	hash, err := c.noticeHash(v, m, p.Lang)
-	if err != nil {
-		c.fail(w, r, p, err)
+	hash, ok := c.formNotice(w, r, p, s)
+	if !ok {
 		return
 	}
-	if r.PostFormValue("notice_hash") != hash {
-		// The policy changed since the page was shown: what was read is not
-		// what would be recorded.
-		p.Alert = p.T("err.notice_changed")
-		c.showConsents(w, r, p, s.Subject, http.StatusConflict)
+	target, guardian, ok := c.target(w, r, p, s)
+	if !ok {
 		return
 	}
-	in := consent.ConsentInput{Method: Method, Language: p.Lang, NoticeHash: hash}
-	target := s.Subject
-	if ward := r.PostFormValue("for"); ward != "" && ward != s.Subject {
-		wards, err := c.opt.Store.Wards(r.Context(), s.Subject)
-		if err != nil {
-			c.fail(w, r, p, err)
-			return
-		}
-		if !slices.Contains(wards, ward) {
-			c.log.Info("privacy center: consent for a subject not in the guardian's care", "subject", s.Subject)
-			c.r.Error(w, r, p, http.StatusForbidden, "error.forbidden")
-			return
-		}
-		target, in.Method, in.GuardianID = ward, "guardian", s.Subject
+	in := consent.ConsentInput{Method: Method, Language: p.Lang, NoticeHash: hash, Signals: consent.RequestSignals(r.Header)}
+	if guardian != "" {
+		in.Method, in.GuardianID = "guardian", guardian
 	}
 	if action == "grant" {
-		if rule.Separate {
-			// A separate consent is its own act: its own form and its own box.
-			if r.PostFormValue("separate") != "yes" {
-				p.Alert = p.T("err.separate_unchecked")
-				c.showConsents(w, r, p, s.Subject, http.StatusBadRequest)
-				return
-			}
-			in.Separate = true
-		}
-		in.Grant = []string{purpose}
+		in.Grant = []string{key}
+		// A separate consent is its own act: its own form and its own box.
+		in.Separate = r.PostFormValue("separate") == "yes"
 	} else {
-		in.Withdraw = []string{purpose}
-	}
-	if gpc(r) {
-		in.Signals = append(in.Signals, consent.SignalGPC)
+		in.Withdraw = []string{key}
 	}
 	evs, err := c.opt.Consent.Record(r.Context(), actor(r, s.Subject), target, in)
+	if fe, ok := fault.As(err); ok && fe.Code == "separate_consent_required" {
+		p.Alert = p.T("err.separate_unchecked")
+		c.showConsents(w, r, p, s.Subject, http.StatusBadRequest)
+		return
+	}
 	if err != nil {
 		c.fail(w, r, p, err)
 		return
 	}
-	c.log.Info("privacy center: consent recorded", "subject", target, "purpose", purpose, "action", action, "events", len(evs))
+	c.log.Info("privacy center: consent recorded", "subject", target, "key", key, "action", action, "events", len(evs))
 	c.save(w, r, s)
 	done := action
-	if action == "grant" && !slices.ContainsFunc(evs, func(e consent.ConsentEvent) bool { return e.Action == store.ActionGrant }) {
+	if action == "grant" && !slices.ContainsFunc(evs, func(e consent.ConsentEvent) bool { return e.Action == "grant" }) {
 		done = "withdraw" // a browser signal turned the grant into a withdrawal
 	}
-	redirect(w, r, "/privacy/consents?done="+done+"#p-"+target+"-"+purpose)
+	redirect(w, r, "/privacy/consents?done="+done+"#p-"+target+"-"+anchor(key))
 }
+
+// recordObjection records an objection to one purpose, or lifts it.
+func (c *center) recordObjection(w http.ResponseWriter, r *http.Request) {
+	p := c.page(r, "consents.title")
+	s := c.session(r)
+	if s.Subject == "" {
+		redirect(w, r, "/privacy/signin?next=/privacy/consents")
+		return
+	}
+	purpose, action := r.PostFormValue("purpose"), r.PostFormValue("action")
+	if purpose == "" || action != "object" && action != "lift" {
+		c.r.Error(w, r, p, http.StatusBadRequest, "err.consent_form")
+		return
+	}
+	if _, ok := c.formNotice(w, r, p, s); !ok {
+		return
+	}
+	target, guardian, ok := c.target(w, r, p, s)
+	if !ok {
+		return
+	}
+	in := consent.ObjectionInput{Method: Method, Language: p.Lang}
+	if guardian != "" {
+		in.Method, in.GuardianID = "guardian", guardian
+	}
+	if action == "object" {
+		in.Object = []string{purpose}
+	} else {
+		in.Lift = []string{purpose}
+	}
+	if _, err := c.opt.Consent.Object(r.Context(), actor(r, s.Subject), target, in); err != nil {
+		c.fail(w, r, p, err)
+		return
+	}
+	c.log.Info("privacy center: objection recorded", "subject", target, "purpose", purpose, "action", action)
+	c.save(w, r, s)
+	redirect(w, r, "/privacy/consents?done="+action+"#o-"+target+"-"+anchor(purpose))
+}
+
+// anchor turns a ledger key into an id fragment (recipient:x → recipient-x).
+func anchor(key string) string { return strings.ReplaceAll(key, ":", "-") }

@@ -6,8 +6,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/custos-privacy/custos/internal/consent"
 	"github.com/custos-privacy/custos/internal/policy"
-	"github.com/custos-privacy/custos/internal/store"
 )
 
 // maxDiffLines bounds the text compared per section (the LCS table is
@@ -15,7 +15,7 @@ import (
 const maxDiffLines = 2000
 
 type diffData struct {
-	Versions []store.PolicyVersion
+	Versions []consent.Version
 	From, To string
 	Ready    bool
 	Diff     *policy.Diff
@@ -38,7 +38,7 @@ type diffLine struct {
 
 func (c *center) policyDiff(w http.ResponseWriter, r *http.Request) {
 	p := c.page(r, "diff.title")
-	vs, err := c.opt.Store.PolicyVersions(r.Context())
+	vs, err := c.opt.Consent.Versions(r.Context())
 	if err != nil {
 		c.fail(w, r, p, err)
 		return
@@ -48,7 +48,7 @@ func (c *center) policyDiff(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	d.From, d.To = q.Get("from"), q.Get("to")
 	if d.From == "" && d.To == "" && len(vs) >= 2 {
-		d.From, d.To = vs[len(vs)-2].Version, vs[len(vs)-1].Version
+		d.From, d.To = vs[len(vs)-2].Label, vs[len(vs)-1].Label
 	}
 	if d.From == "" || d.To == "" {
 		p.Data = d

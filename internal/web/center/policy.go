@@ -9,9 +9,11 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/custos-privacy/custos/internal/calendar"
+	"github.com/custos-privacy/custos/internal/consent"
+	"github.com/custos-privacy/custos/internal/fault"
 	"github.com/custos-privacy/custos/internal/manifest"
 	"github.com/custos-privacy/custos/internal/policy"
-	"github.com/custos-privacy/custos/internal/store"
 	"github.com/custos-privacy/custos/internal/web"
 )
 
@@ -155,8 +157,8 @@ func docLang(m *manifest.Manifest, lang string) string {
 
 // noticeHash is the hex SHA-256 of the policy text (markdown) of a version
 // in a language: what the consent page shows and records as the notice.
-func (c *center) noticeHash(v store.PolicyVersion, m *manifest.Manifest, lang string) (string, error) {
-	key := fmt.Sprintf("%d/%s", v.Seq, lang)
+func (c *center) noticeHash(seq int64, m *manifest.Manifest, lang string) (string, error) {
+	key := fmt.Sprintf("%d/%s", seq, lang)
 	if h, ok := c.notices.Load(key); ok {
 		return h.(string), nil
 	}
@@ -175,55 +177,82 @@ func (c *center) noticeHash(v store.PolicyVersion, m *manifest.Manifest, lang st
 }
 
 type policyData struct {
-	Version    store.PolicyVersion
-	Current    bool
-	Doc        docView
-	Notice     string
-	DocLang    string
-	Versions   []store.PolicyVersion
-	CurrentSeq int64
+	Version  consent.Version
+	Current  bool
+	Doc      docView
+	Notice   string
+	DocLang  string
+	Versions []consent.Version
+	// Upcoming is the version announced to come into force, if any.
+	Upcoming *consent.Version
 }
 
 func (c *center) policyCurrent(w http.ResponseWriter, r *http.Request) {
 	p := c.page(r, "policy.title")
-	v, m, _, err := c.opt.Consent.Policy()
+	cur, _, _, err := c.opt.Consent.Policy()
 	if err != nil {
 		c.fail(w, r, p, err)
 		return
 	}
-	c.showPolicy(w, r, p, v, m, true)
+	v, m, err := c.opt.Consent.VersionByLabel(r.Context(), cur.Version)
+	if err != nil {
+		c.fail(w, r, p, err)
+		return
+	}
+	c.showPolicy(w, r, p, v, m)
 }
 
-func (c *center) showPolicy(w http.ResponseWriter, r *http.Request, p *web.Page, v store.PolicyVersion, m *manifest.Manifest, current bool) {
+// upcoming is the version announced to come into force next, if any.
+func upcoming(vs []consent.Version) *consent.Version {
+	for i := range vs {
+		if vs[i].State == consent.VersionUpcoming {
+			return &vs[i]
+		}
+	}
+	return nil
+}
+
+func (c *center) showPolicy(w http.ResponseWriter, r *http.Request, p *web.Page, v consent.Version, m *manifest.Manifest) {
 	lang := docLang(m, p.Lang)
 	doc, err := policy.Render(m, lang)
 	if err != nil {
 		c.fail(w, r, p, err)
 		return
 	}
-	hash, err := c.noticeHash(v, m, p.Lang)
+	hash, err := c.noticeHash(v.Seq, m, p.Lang)
+	if err != nil {
+		c.fail(w, r, p, err)
+		return
+	}
+	vs, err := c.opt.Consent.Versions(r.Context())
 	if err != nil {
 		c.fail(w, r, p, err)
 		return
 	}
 	p.Title = doc.Title
-	if !current {
-		p.Notice = p.T("policy.archived", v.Version)
+	switch v.State {
+	case consent.VersionSuperseded:
+		p.Notice = p.T("policy.archived", v.Label)
+	case consent.VersionUpcoming:
+		p.Notice = p.T("policy.upcoming_this", v.Label, v.EffectiveAt.In(calendar.China).Format("2006-01-02 15:04"))
 	}
-	p.Data = policyData{Version: v, Current: current, Doc: viewDoc(doc), Notice: hash, DocLang: lang}
+	d := policyData{Version: v, Current: v.State == consent.VersionInForce, Doc: viewDoc(doc), Notice: hash, DocLang: lang}
+	if d.Current {
+		d.Upcoming = upcoming(vs)
+	}
+	p.Data = d
 	c.r.Render(w, http.StatusOK, "policy", p)
 }
 
 func (c *center) policyVersions(w http.ResponseWriter, r *http.Request) {
 	p := c.page(r, "versions.title")
-	vs, err := c.opt.Store.PolicyVersions(r.Context())
+	vs, err := c.opt.Consent.Versions(r.Context())
 	if err != nil {
 		c.fail(w, r, p, err)
 		return
 	}
-	cur, _, _, _ := c.opt.Consent.Policy()
 	slices.Reverse(vs) // newest first
-	p.Data = policyData{Versions: vs, CurrentSeq: cur.Seq}
+	p.Data = policyData{Versions: vs}
 	c.r.Render(w, http.StatusOK, "versions", p)
 }
 
@@ -234,19 +263,15 @@ func (c *center) policyVersion(w http.ResponseWriter, r *http.Request) {
 		c.r.Error(w, r, p, http.StatusNotFound, "error.notfound")
 		return
 	}
-	cur, _, _, _ := c.opt.Consent.Policy()
-	c.showPolicy(w, r, p, v, m, v.Seq == cur.Seq)
+	c.showPolicy(w, r, p, v, m)
 }
 
 // version loads a published version and parses its manifest.
-func (c *center) version(r *http.Request, label string) (store.PolicyVersion, *manifest.Manifest, error) {
+func (c *center) version(r *http.Request, label string) (consent.Version, *manifest.Manifest, error) {
 	if label == "" || len(label) > 100 {
-		return store.PolicyVersion{}, nil, store.ErrNotFound
+		return consent.Version{}, nil, errNoVersion
 	}
-	v, err := c.opt.Store.PolicyVersion(r.Context(), label)
-	if err != nil {
-		return v, nil, err
-	}
-	m, err := manifest.Parse("policy "+v.Version, []byte(v.Manifest))
-	return v, m, err
+	return c.opt.Consent.VersionByLabel(r.Context(), label)
 }
+
+var errNoVersion = fault.New(fault.NotFound, "version_not_found", "no such policy version")

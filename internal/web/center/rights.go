@@ -32,7 +32,7 @@ type rightView struct {
 	Conditions    string
 	Jurisdictions []jurisdictionView
 	// Purposes are offered for withdraw_consent and objection.
-	Purposes []purposeState
+	Purposes []purposeOption
 	// Contact, when set, replaces the form: a relative acting for a
 	// deceased person is not the person on file, so a one-time code cannot
 	// verify them; their evidence is checked by a person.
@@ -40,6 +40,9 @@ type rightView struct {
 }
 
 type contactView struct{ Kind, Value, Label string }
+
+// purposeOption is a purpose a request may name.
+type purposeOption struct{ ID, Name string }
 
 type jurisdictionView struct{ ID, Name string }
 
@@ -139,11 +142,12 @@ func (c *center) renderRequestForm(w http.ResponseWriter, r *http.Request, p *we
 		return
 	}
 	if right == "withdraw_consent" || right == "objection" {
-		_, _, pol, _ := c.opt.Consent.Policy()
+		// Consent is withdrawn anywhere; an objection also reaches purposes
+		// on legitimate interests or a public task, wherever they rest on them.
 		for _, mp := range m.Purposes {
-			rule, ok := pol.Rule(mp.ID)
-			if ok && (right == "objection" || rule.Consent) {
-				rv.Purposes = append(rv.Purposes, purposeState{ID: mp.ID, Name: mp.Name.In(p.Lang)})
+			bases := mp.AllBases()
+			if slices.Contains(bases, "consent") || right == "objection" && slices.ContainsFunc(bases, manifest.ObjectableBasis) {
+				rv.Purposes = append(rv.Purposes, purposeOption{ID: mp.ID, Name: mp.Name.In(p.Lang)})
 			}
 		}
 	}

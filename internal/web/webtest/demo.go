@@ -2,15 +2,20 @@ package webtest
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"log/slog"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
 	"testing"
 	"time"
 
+	"github.com/custos-privacy/custos/internal/clocktest"
 	"github.com/custos-privacy/custos/internal/config"
 	"github.com/custos-privacy/custos/internal/notify"
 	"github.com/custos-privacy/custos/internal/server"
@@ -23,6 +28,9 @@ type DemoServer struct {
 	AdminKey  string
 	OutboxDir string
 	Server    *server.Server
+	// Clock is the server's clock: it starts at the wall clock and moves
+	// only when a test moves it.
+	Clock *clocktest.Clock
 }
 
 // Demo starts a demo server for the test and stops it when the test ends.
@@ -40,7 +48,8 @@ func Demo(t testing.TB, edit ...func(*config.Config)) *DemoServer {
 		e(&cfg)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := server.New(ctx, cfg, slog.New(slog.DiscardHandler))
+	clk := clocktest.New(time.Now())
+	srv, err := server.New(ctx, cfg, slog.New(slog.DiscardHandler), server.WithClock(clk.Now))
 	if err != nil {
 		cancel()
 		t.Fatalf("demo server: %v", err)
@@ -55,7 +64,7 @@ func Demo(t testing.TB, edit ...func(*config.Config)) *DemoServer {
 			<-done
 			srv.Close()
 		})
-		return &DemoServer{URL: "http://" + a, AdminKey: srv.DemoKey(), OutboxDir: cfg.NotifyDir, Server: srv}
+		return &DemoServer{URL: "http://" + a, AdminKey: srv.DemoKey(), OutboxDir: cfg.NotifyDir, Server: srv, Clock: clk}
 	case err := <-done:
 		cancel()
 		srv.Close()
@@ -65,6 +74,30 @@ func Demo(t testing.TB, edit ...func(*config.Config)) *DemoServer {
 		t.Fatal("demo server did not start within 30 s")
 	}
 	return nil
+}
+
+// PublishAfterNotice publishes a manifest through the API the way a promise
+// of 7 days' notice before a material change allows: announced for 7 days
+// ahead, then the server's clock moved past that instant.
+func (d *DemoServer) PublishAfterNotice(t testing.TB, manifest []byte) {
+	t.Helper()
+	at := d.Clock.Now().AddDate(0, 0, 7).Add(time.Second)
+	req, err := http.NewRequest("POST", d.URL+"/v1/policy/versions?effective_at="+url.QueryEscape(at.UTC().Format(time.RFC3339)), bytes.NewReader(manifest))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+d.AdminKey)
+	req.Header.Set("Content-Type", "application/yaml")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusCreated {
+		t.Fatalf("publish: %s %s", res.Status, body)
+	}
+	d.Clock.Set(at.Add(time.Second))
 }
 
 var sixDigits = regexp.MustCompile(`\b(\d{6})\b`)

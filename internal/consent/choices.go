@@ -1,0 +1,168 @@
+package consent
+
+import (
+	"context"
+	"errors"
+	"slices"
+
+	"github.com/custos-privacy/custos/internal/check"
+	"github.com/custos-privacy/custos/internal/manifest"
+	"github.com/custos-privacy/custos/internal/store"
+)
+
+// Choices is one subject's current choices under the policy in force, as
+// a page shows them: what they consented to, what they objected to, and
+// the acts that ask for their own separate consent.
+type Choices struct {
+	Subject string
+	// Minor is the policy's answer for the subject; Guardian is whether a
+	// guardian agrees for them (a guardian_consent stance), NotServed
+	// whether the service is for adults only.
+	Minor, Guardian, NotServed bool
+	Ordinary                   []Choice // consent purposes, asked together
+	Separate                   []Choice // consents asked each on its own: purposes and acts
+	Objectable                 []Choice // purposes on legitimate interests or a public task
+}
+
+// Choice is one ledger key's state.
+type Choice struct {
+	Key         string // the ledger key a form names: a purpose id, recipient:<id>, transfer:<id>, disclosure
+	Name        string
+	Description string
+	Separate    bool
+	// RefusedBy is a browser signal the request carried that refuses it.
+	RefusedBy  string
+	Granted    bool
+	ByGuardian bool
+	// Stale is a grant made before a material change: it no longer counts.
+	Stale bool
+	// Objected, Overridden and DirectMarketing describe an objectable purpose.
+	Objected, Overridden, DirectMarketing bool
+}
+
+// Choices reads a subject's choices from the ledger, in lang, marking what
+// the request's browser signals refuse.
+func (s *Service) Choices(ctx context.Context, subjectID, lang string, signals []string) (Choices, error) {
+	_, m, pol, err := s.Policy()
+	if err != nil {
+		return Choices{}, err
+	}
+	sub, states, err := s.st.SubjectState(ctx, subjectID)
+	if errors.Is(err, store.ErrNotFound) {
+		return Choices{}, errSubjectNotFound
+	}
+	if err != nil {
+		return Choices{}, err
+	}
+	snap := snapshotOf(sub, states, pol)
+	jur := snap.Jurisdiction
+	stance, _ := pol.Stance(jur)
+	c := Choices{Subject: subjectID, Minor: pol.MinorStatus(snap, s.now()) == check.IsMinor}
+	c.Guardian = c.Minor && stance == manifest.StanceGuardianConsent
+	c.NotServed = c.Minor && stance == manifest.StanceAdultsOnly
+	refusedBy := func(purpose string) string {
+		for _, sig := range signals {
+			if m.SignalRefuses(sig, purpose) {
+				return sig
+			}
+		}
+		return ""
+	}
+	for _, mp := range m.Purposes {
+		r, ok := pol.Rule(mp.ID)
+		if !ok {
+			continue
+		}
+		ch := Choice{Key: mp.ID, Name: mp.Name.In(lang), Description: mp.Description.In(lang), RefusedBy: refusedBy(mp.ID), DirectMarketing: mp.DirectMarketing}
+		switch {
+		case r.ConsentIn(jur):
+			st := snap.Consents[mp.ID]
+			ch.Separate, ch.Granted, ch.ByGuardian = r.Separate, st.Granted(), st.ByGuardian
+			ch.Stale = ch.Granted && st.VersionSeq < r.Epoch
+			if ch.Separate {
+				c.Separate = append(c.Separate, ch)
+			} else {
+				c.Ordinary = append(c.Ordinary, ch)
+			}
+		case r.ObjectableIn(jur):
+			switch snap.Consents[check.ObjectionKey(mp.ID)].Action {
+			case check.ActionObject:
+				ch.Objected = true
+			case check.ActionOverride:
+				ch.Objected, ch.Overridden = !mp.DirectMarketing, !mp.DirectMarketing
+			}
+			c.Objectable = append(c.Objectable, ch)
+		}
+	}
+	for _, a := range separateActs(m, pol) {
+		st := snap.Consents[a.key]
+		c.Separate = append(c.Separate, Choice{Key: a.key, Name: a.name.In(lang), Description: a.description.In(lang), Separate: true,
+			Granted: st.Granted(), ByGuardian: st.ByGuardian})
+	}
+	return c, nil
+}
+
+type actView struct {
+	key               string
+	name, description manifest.Text
+}
+
+// separateActs lists the acts with a separate consent of their own, with
+// the words a page names them by.
+func separateActs(m *manifest.Manifest, pol *check.Policy) []actView {
+	var out []actView
+	for _, r := range m.Recipients {
+		if act := (check.Act{Kind: check.ActRecipient, ID: r.ID}); pol.ActSeparate(act) {
+			out = append(out, actView{check.ActKey(act), manifest.Text{"zh": "向" + r.Name["zh"] + "提供个人信息", "en": "Providing personal information to " + r.Name["en"]}, r.Description})
+		}
+	}
+	for _, x := range m.Storage.CrossBorder {
+		if act := (check.Act{Kind: check.ActTransfer, ID: x.ID}); pol.ActSeparate(act) {
+			out = append(out, actView{check.ActKey(act), manifest.Text{"zh": "向境外（" + joinIDs(x.To) + "）提供个人信息", "en": "Transferring personal information abroad (" + joinIDs(x.To) + ")"}, x.Description})
+		}
+	}
+	if pol.ActSeparate(check.Act{Kind: check.ActDisclosure}) {
+		out = append(out, actView{check.KeyDisclosure, manifest.Text{"zh": "公开披露个人信息", "en": "Public disclosure of personal information"}, nil})
+	}
+	return out
+}
+
+func joinIDs(ids []string) string {
+	ids = slices.Clone(ids)
+	slices.Sort(ids)
+	out := ""
+	for i, id := range ids {
+		if i > 0 {
+			out += ", "
+		}
+		out += id
+	}
+	return out
+}
+
+// Wards lists the subjects in guardianID's care who are minors under the
+// policy in force: a guardian decides only for those.
+func (s *Service) Wards(ctx context.Context, guardianID string) ([]string, error) {
+	ids, err := s.st.Wards(ctx, guardianID)
+	if err != nil {
+		return nil, err
+	}
+	_, _, pol, err := s.Policy()
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, id := range ids {
+		sub, err := s.st.Subject(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			continue // erased meanwhile
+		}
+		if err != nil {
+			return nil, err
+		}
+		if st, _ := s.minorStatus(sub, pol); st == check.IsMinor {
+			out = append(out, id)
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,162 @@
+package consent
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/custos-privacy/custos/internal/audit"
+	"github.com/custos-privacy/custos/internal/calendar"
+	"github.com/custos-privacy/custos/internal/manifest"
+	"github.com/custos-privacy/custos/internal/notify"
+	"github.com/custos-privacy/custos/internal/policy"
+	"github.com/custos-privacy/custos/internal/store"
+)
+
+// noticeBatch is how many subjects one committed batch of change notices covers.
+const noticeBatch = 500
+
+// SendChangeNotices keeps the promise that people are told of a material
+// change: for every published version whose notices are pending, it queues
+// one message per affected subject with a kept email address or phone
+// number, in the subject's language, through the outbox. The scheduler
+// runs it; `custos policy notify` runs it now. Batches commit with the
+// cursor they reached, so a run cut short resumes where it stopped, and
+// two instances running it at once send each notice once. It returns how
+// many messages it queued.
+func (s *Service) SendChangeNotices(ctx context.Context, progress func(version string, queued int)) (int, error) {
+	st := s.st
+	if s.opt.Sealer == nil {
+		return 0, errors.New("change notices: no data key is configured to open kept addresses")
+	}
+	versions, err := st.PolicyVersions(ctx)
+	if err != nil {
+		return 0, err
+	}
+	total := 0
+	for _, v := range versions {
+		if !v.NoticesPending {
+			continue
+		}
+		n, err := s.sendNotices(ctx, st, v, progress)
+		total += n
+		if err != nil {
+			return total, fmt.Errorf("notices of version %s: %w", v.Version, err)
+		}
+	}
+	return total, nil
+}
+
+func (s *Service) sendNotices(ctx context.Context, st Store, v store.PolicyVersion, progress func(string, int)) (int, error) {
+	m, err := s.manifestFor(v)
+	if err != nil {
+		return 0, err
+	}
+	keys := noticeKeys(v)
+	sys := Actor{ID: "system", Role: "system", Place: "scheduler"}
+	queued := 0
+	for {
+		cursor, pending, err := st.NoticesCursor(ctx, v.Seq)
+		if err != nil || !pending {
+			return queued, err
+		}
+		targets, err := st.NoticeTargets(ctx, cursor, noticeBatch, keys)
+		if err != nil {
+			return queued, err
+		}
+		var ds []notify.Delivery
+		for _, t := range targets {
+			if d, ok := s.changeNotice(v, m.Policy.URL, m.Policy.Prevailing, t); ok {
+				ds = append(ds, d)
+			}
+		}
+		next, done := cursor, len(targets) < noticeBatch
+		if len(targets) > 0 {
+			next = targets[len(targets)-1].ID
+		}
+		detail, _ := json.Marshal(map[string]any{"version": v.Version, "queued": len(ds), "subjects": len(targets), "done": done})
+		err = st.QueueNotices(ctx, v.Seq, cursor, next, done, ds, s.entry(sys, ActionPolicyNotices, "policy:"+v.Version, "", audit.OutcomeOK, string(detail)))
+		if errors.Is(err, store.ErrConflict) {
+			continue // another instance committed this batch; read where it stands
+		}
+		if err != nil {
+			return queued, err
+		}
+		queued += len(ds)
+		if progress != nil {
+			progress(v.Version, queued)
+		}
+		if done {
+			s.log.Info("policy change notices queued", "version", v.Version, "queued", queued)
+			return queued, nil
+		}
+	}
+}
+
+// manifestFor returns a version's manifest, parsed once.
+func (s *Service) manifestFor(v store.PolicyVersion) (*manifest.Manifest, error) {
+	s.policy.Lock()
+	defer s.policy.Unlock()
+	return s.parse(v)
+}
+
+// noticeKeys are the ledger keys whose holders a change affects, when it
+// touches only consents: then only people who decided on them are told.
+// Any other material change concerns everyone (nil).
+func noticeKeys(v store.PolicyVersion) []string {
+	var d policy.Diff
+	if json.Unmarshal([]byte(v.Diff), &d) != nil || len(d.Accept) > 0 || len(d.Reconsent) == 0 {
+		return nil
+	}
+	for _, ch := range d.Changes {
+		if !ch.Material {
+			continue
+		}
+		if len(ch.Purposes) == 0 || slices.ContainsFunc(ch.Purposes, func(p string) bool { return !slices.Contains(d.Reconsent, p) }) {
+			return nil
+		}
+	}
+	return d.Reconsent
+}
+
+// changeNotice builds the message to one subject: to their kept email
+// address, else their phone, in their language.
+func (s *Service) changeNotice(v store.PolicyVersion, url, prevailing string, t store.NoticeTarget) (notify.Delivery, bool) {
+	lang := t.Language
+	if lang != notify.LangZH && lang != notify.LangEN {
+		lang = prevailing
+	}
+	for _, kind := range []string{"email", "phone"} {
+		for _, idn := range t.Identities {
+			if idn.Kind != kind {
+				continue
+			}
+			raw, err := s.opt.Sealer.Open(idn.Sealed, sealAD(t.ID, kind))
+			if err != nil {
+				continue
+			}
+			ch := notify.ChannelEmail
+			if kind == "phone" {
+				ch = notify.ChannelSMS
+			}
+			accept := "no"
+			if len(v.Accept) > 0 || len(v.Reconsent) > 0 {
+				accept = "yes"
+			}
+			data := map[string]string{"version": v.Version, "effective": v.EffectiveAt.In(calendar.China).Format("2006-01-02"), "accept": accept}
+			if url != "" {
+				data["url"] = url
+			}
+			d, err := notify.NewDelivery(s.opt.Sealer, ch, string(raw), "policy_change", lang, data)
+			if err != nil {
+				s.log.Warn("change notice not queued", "subject", t.ID, "err", err)
+				return notify.Delivery{}, false
+			}
+			d.Subject = t.ID
+			return d, true
+		}
+	}
+	return notify.Delivery{}, false
+}
