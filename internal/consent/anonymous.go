@@ -46,7 +46,7 @@ func (s *Service) anonymous(ctx context.Context, a Actor, visitorID, asked strin
 			return nil, s.refused(ctx, a, visitorID, asked, err)
 		}
 		detail, _ := json.Marshal(map[string]any{"identities": 0, "anonymous": true})
-		err = s.st.CreateSubject(ctx, store.Subject{ID: visitorID}, s.entry(a, ActionSubjectCreate, "subject:"+visitorID, "", audit.OutcomeOK, string(detail)))
+		err = s.st.CreateSubject(ctx, store.Subject{ID: visitorID, CreatedAt: s.now()}, s.entry(a, ActionSubjectCreate, "subject:"+visitorID, "", audit.OutcomeOK, string(detail)))
 		if err != nil && !errors.Is(err, store.ErrConflict) { // a conflict: a concurrent first write made it
 			return nil, err
 		}

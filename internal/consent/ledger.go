@@ -120,6 +120,9 @@ func (s *Service) write(ctx context.Context, a Actor, subjectID, asked string, p
 		return nil, s.refused(ctx, a, subjectID, asked, err)
 	}
 	events := w.events
+	if len(events) == 0 {
+		return []ConsentEvent{}, nil
+	}
 	entries := make([]audit.Entry, len(events))
 	for i, e := range events {
 		events[i].Actor = a.ID

@@ -171,3 +171,76 @@ func (s *Service) versionList() []store.PolicyVersion {
 	}
 	return nil
 }
+
+// Refusal is what a person's refusal of purposes recorded.
+type Refusal struct {
+	Withdrawn []string // purposes resting on consent for the person: consent withdrawn
+	Objected  []string // purposes on legitimate interests or a public task: objected to
+	Neither   []string // purposes on another basis: no right to refuse them
+	Events    []ConsentEvent
+}
+
+// Refuse records, in one ledger write, that a person no longer wants their
+// information processed for purposes: each is withdrawn or objected to
+// according to what it rests on for them (their jurisdiction's basis).
+// Purposes on other bases are reported, not refused. The rights workflow
+// calls it for withdrawal and objection requests.
+func (s *Service) Refuse(ctx context.Context, a Actor, subjectID string, purposes []string, language string, evidence json.RawMessage) (Refusal, error) {
+	var out Refusal
+	evs, err := s.write(ctx, a, subjectID, strings.Join(purposes, ","), func(w *writeCtx) error {
+		out = Refusal{}
+		if err := w.load("api", language, "", evidence); err != nil {
+			return err
+		}
+		for _, p := range purposes {
+			r, ok := w.pol.Rule(p)
+			if !ok {
+				return invalid("unknown_purpose", "purposes", "purpose %q is not in policy version %s", p, w.ver.Version)
+			}
+			switch jur := w.snap.Jurisdiction; {
+			case r.ConsentIn(jur):
+				out.Withdrawn = append(out.Withdrawn, p)
+				w.add(p, store.ActionWithdraw, "", false)
+			case r.ObjectableIn(jur):
+				out.Objected = append(out.Objected, p)
+				w.add(check.ObjectionKey(p), store.ActionObject, "", false)
+			default:
+				out.Neither = append(out.Neither, p)
+			}
+		}
+		if len(w.events) == 0 {
+			return invalid("objection_not_applicable", "purposes", "none of %s can be refused: they rest on neither consent nor legitimate interests", strings.Join(purposes, ", "))
+		}
+		return nil
+	})
+	out.Events = evs
+	return out, err
+}
+
+// WithdrawAll withdraws every consent a person has in force: to purposes
+// resting on consent for them, and to acts with a consent of their own.
+// Erasure and account cancellation call it before erasing.
+func (s *Service) WithdrawAll(ctx context.Context, a Actor, subjectID, language string, evidence json.RawMessage) ([]ConsentEvent, error) {
+	evs, err := s.write(ctx, a, subjectID, "all", func(w *writeCtx) error {
+		if err := w.load("api", language, "", evidence); err != nil {
+			return err
+		}
+		var keys []string
+		for _, r := range w.pol.Rules() {
+			if r.ConsentIn(w.snap.Jurisdiction) {
+				keys = append(keys, r.ID)
+			}
+		}
+		for k, c := range w.snap.Consents {
+			if c.Granted() && strings.Contains(k, ":") || k == check.KeyDisclosure && c.Granted() {
+				keys = append(keys, k)
+			}
+		}
+		slices.Sort(keys)
+		for _, k := range slices.Compact(keys) {
+			w.add(k, store.ActionWithdraw, "", false)
+		}
+		return nil
+	})
+	return evs, err
+}

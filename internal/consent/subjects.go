@@ -180,7 +180,8 @@ func (s *Service) CreateSubject(ctx context.Context, a Actor, in SubjectInput) (
 	if err != nil {
 		return SubjectView{}, err
 	}
-	sub := store.Subject{ID: in.ID, BirthDate: in.BirthDate, AgeBand: in.AgeBand, GuardianID: in.GuardianID, Jurisdiction: in.Jurisdiction, Language: in.Language, Identities: ids}
+	sub := store.Subject{ID: in.ID, BirthDate: in.BirthDate, AgeBand: in.AgeBand, GuardianID: in.GuardianID, Jurisdiction: in.Jurisdiction, Language: in.Language,
+		Identities: ids, CreatedAt: s.now()}
 	detail, _ := json.Marshal(map[string]any{"identities": len(ids)})
 	err = s.st.CreateSubject(ctx, sub, s.entry(a, ActionSubjectCreate, "subject:"+in.ID, "", audit.OutcomeOK, string(detail)))
 	if errors.Is(err, store.ErrConflict) {

@@ -13,7 +13,6 @@ import (
 	"github.com/custos-privacy/custos/internal/calendar"
 	"github.com/custos-privacy/custos/internal/consent"
 	"github.com/custos-privacy/custos/internal/fault"
-	"github.com/custos-privacy/custos/internal/manifest"
 	"github.com/custos-privacy/custos/internal/store"
 )
 
@@ -160,36 +159,37 @@ func (o ownData) Execute(ctx context.Context, a consent.Actor, r *store.Request,
 		return Outcome{}, err
 	}
 	switch r.Kind {
-	case "withdraw_consent":
-		purposes := d.Purposes
-		if len(purposes) == 0 {
-			purposes = consentPurposes(m)
-		}
-		return o.withdraw(ctx, a, r, purposes, "withdrew consent for")
-	case "objection":
+	case "withdraw_consent", "objection":
 		if len(d.Purposes) == 0 {
-			return Outcome{}, fault.New(fault.Invalid, "purposes_required", "an objection names the purposes objected to")
-		}
-		var consentBased, other []string
-		for _, p := range d.Purposes {
-			mp, ok := m.Purpose(p)
-			switch {
-			case !ok:
-				return Outcome{}, fault.New(fault.Invalid, "unknown_purpose", "purpose %q is not in the policy", p)
-			case mp.Basis == "consent":
-				consentBased = append(consentBased, p)
-			default:
-				other = append(other, p)
+			if r.Kind == "objection" {
+				return Outcome{}, fault.New(fault.Invalid, "purposes_required", "an objection names the purposes objected to")
 			}
-		}
-		out := Outcome{Summary: "objection recorded"}
-		if len(consentBased) > 0 {
-			if out, err = o.withdraw(ctx, a, r, consentBased, "stopped processing for"); err != nil {
+			evs, err := s.consent.WithdrawAll(ctx, a, r.SubjectID, r.Language, requestEvidence(r))
+			if err != nil {
 				return Outcome{}, err
 			}
+			return Outcome{Summary: fmt.Sprintf("withdrew every consent (%d)", len(evs))}, nil
 		}
-		if len(other) > 0 {
-			out.Summary += "; objection to " + strings.Join(other, ", ") + " assessed by the operator: " + in.Explanation
+		// Each purpose stops as its basis allows for this person: a consent
+		// is withdrawn, legitimate interests and public task are objected
+		// to, and decisions answer accordingly from now on.
+		ref, err := s.consent.Refuse(ctx, a, r.SubjectID, d.Purposes, r.Language, requestEvidence(r))
+		if err != nil {
+			return Outcome{}, err
+		}
+		var parts []string
+		if len(ref.Withdrawn) > 0 {
+			parts = append(parts, "withdrew consent for "+strings.Join(ref.Withdrawn, ", "))
+		}
+		if len(ref.Objected) > 0 {
+			parts = append(parts, "objection recorded for "+strings.Join(ref.Objected, ", "))
+		}
+		if len(ref.Neither) > 0 {
+			parts = append(parts, "no right to object to "+strings.Join(ref.Neither, ", ")+" (their basis is neither consent nor legitimate interests)")
+		}
+		out := Outcome{Summary: strings.Join(parts, "; ")}
+		if in.Explanation != "" {
+			out.Summary += ": " + in.Explanation
 		}
 		return out, nil
 	case "restriction":
@@ -262,23 +262,9 @@ func (o ownData) Execute(ctx context.Context, a consent.Actor, r *store.Request,
 	return Outcome{}, fault.New(fault.Invalid, "unsupported", "requests of type %q are not executable yet", r.Kind)
 }
 
-func consentPurposes(m *manifest.Manifest) []string {
-	var out []string
-	for _, p := range m.Purposes {
-		if p.Basis == "consent" {
-			out = append(out, p.ID)
-		}
-	}
-	return out
-}
-
-func (o ownData) withdraw(ctx context.Context, a consent.Actor, r *store.Request, purposes []string, verb string) (Outcome, error) {
-	_, err := o.s.consent.Record(ctx, a, r.SubjectID, consent.ConsentInput{Withdraw: purposes, Method: "api", Language: r.Language,
-		Evidence: json.RawMessage(`{"request":"` + r.ID + `"}`)})
-	if err != nil {
-		return Outcome{}, err
-	}
-	return Outcome{Summary: verb + " " + strings.Join(purposes, ", ")}, nil
+// requestEvidence is the ledger evidence of a change a request made.
+func requestEvidence(r *store.Request) json.RawMessage {
+	return json.RawMessage(`{"request":"` + r.ID + `"}`)
 }
 
 // erase removes what Custos holds about the subject: identities, age,
@@ -305,11 +291,8 @@ func (o ownData) erase(ctx context.Context, a consent.Actor, r *store.Request, i
 		}
 		return nil, "not deleted because of legal hold " + in.LegalHold + "; processing is restricted to storage until it ends", nil
 	}
-	if cps := consentPurposes(m); len(cps) > 0 {
-		if _, err := s.consent.Record(ctx, a, r.SubjectID, consent.ConsentInput{Withdraw: cps, Method: "api", Language: r.Language,
-			Evidence: json.RawMessage(`{"request":"` + r.ID + `"}`)}); err != nil {
-			return nil, "", err
-		}
+	if _, err := s.consent.WithdrawAll(ctx, a, r.SubjectID, r.Language, requestEvidence(r)); err != nil {
+		return nil, "", err
 	}
 	return []store.TxFn{s.st.EraseSubjectFn(r.SubjectID)}, "personal information erased; the consent ledger keeps the opaque id as proof", nil
 }

@@ -158,9 +158,15 @@ func TestSmartDeviceApp(t *testing.T) {
 		// The ledger keeps the grants and records the withdrawal of every
 		// consent-based purpose, under the opaque id.
 		want := []string{
-			"grant profile", "grant device_analytics",
-			"withdraw profile", "withdraw device_analytics", "withdraw service_improvement", "withdraw operation_monitoring",
-			"withdraw push_notifications", "withdraw location_service", "withdraw research",
+			"grant profile",
+			"grant device_analytics",
+			"withdraw device_analytics",
+			"withdraw location_service",
+			"withdraw operation_monitoring",
+			"withdraw profile",
+			"withdraw push_notifications",
+			"withdraw research",
+			"withdraw service_improvement",
 		}
 		if diff := cmp.Diff(want, e.ledger("sd-2001")); diff != "" {
 			t.Errorf("ledger after erasure (-want +got):\n%s", diff)

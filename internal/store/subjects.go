@@ -42,6 +42,9 @@ type Identity struct {
 // ErrConflict when the id or one of the identities is already registered.
 func (s *Store) CreateSubject(ctx context.Context, sub Subject, entries ...audit.Entry) error {
 	now := micros(time.Now())
+	if !sub.CreatedAt.IsZero() {
+		now = micros(sub.CreatedAt) // the caller's clock: decisions compare it with policy instants
+	}
 	return s.Submit(ctx, &Write{Fn: func(ctx context.Context, tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO subjects (id, birth_date, age_band, guardian_id, jurisdiction, language, restricted, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 			sub.ID, nullString(sub.BirthDate), nullString(sub.AgeBand), nullString(sub.GuardianID), nullString(sub.Jurisdiction), nullString(sub.Language), boolInt(sub.Restricted), now, now); err != nil {
