@@ -253,7 +253,7 @@ func TestDecisionScenariosDeepin(t *testing.T) {
 		{
 			// deepin promises not to collect an under-14's information at all without a
 			// guardian's consent: every purpose but the law's waits for the guardian.
-			name: "an 11-year-old without a guardian",
+			name:  "an 11-year-old without a guardian",
 			steps: []step{subject("dp-child-alone", map[string]any{"birth_date": born(e, 11)})},
 			expect: []expect{{subject: "dp-child-alone", want: map[string]string{
 				"account-service":         "guardian_consent_required",
@@ -454,8 +454,8 @@ func TestDecisionScenariosYonyouCloud(t *testing.T) {
 		},
 		{
 			// An objection request, completed by an operator, stops the processing too.
-			name:  "an EU resident's objection request, completed",
-			steps: []step{subject("yy-eu-2", map[string]any{"birth_date": born(e, 30), "jurisdiction": "EU"})},
+			name:   "an EU resident's objection request, completed",
+			steps:  []step{subject("yy-eu-2", map[string]any{"birth_date": born(e, 30), "jurisdiction": "EU"})},
 			expect: []expect{{subject: "yy-eu-2", want: map[string]string{"product_statistics": "legal_basis:legitimate_interests"}}},
 		},
 	})
