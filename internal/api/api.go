@@ -88,7 +88,7 @@ func New(opt Options) *API {
 	a.metrics = newMetrics(opt.Registry)
 	opt.Registry.MustRegister(newRequestsCollector(a))
 	if opt.Service != nil {
-		opt.Service.OnChange(func(c store.Change) {
+		opt.Service.OnChange(func(c consent.Change) {
 			if strings.HasPrefix(c.Action, "key.") {
 				a.keys.clear()
 			}

@@ -93,7 +93,7 @@ func TestPollSeesOtherInstance(t *testing.T) {
 
 	var seen []string
 	var mu sync.Mutex
-	b.OnChange(func(c store.Change) {
+	b.OnChange(func(c consent.Change) {
 		mu.Lock()
 		seen = append(seen, c.Action+" "+c.Object)
 		mu.Unlock()

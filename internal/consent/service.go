@@ -94,7 +94,7 @@ type Service struct {
 
 	changeMu   sync.Mutex
 	changeSeq  int64
-	changeSubs []func(store.Change)
+	changeSubs []func(Change)
 }
 
 // current is the policy version in force, and the one announced to come
@@ -166,8 +166,15 @@ func subjectOf(object string) (string, bool) {
 	return "", false
 }
 
+// Change is a state change another instance (or this one) made: the
+// audited action and its object, such as key.revoke on key:<id>.
+type Change struct {
+	Action string
+	Object string
+}
+
 // OnChange registers fn for state changes seen by Poll (made by any instance).
-func (s *Service) OnChange(fn func(store.Change)) {
+func (s *Service) OnChange(fn func(Change)) {
 	s.changeMu.Lock()
 	s.changeSubs = append(s.changeSubs, fn)
 	s.changeMu.Unlock()
@@ -194,7 +201,7 @@ func (s *Service) Poll(ctx context.Context) error {
 				reload = true
 			}
 			for _, fn := range s.changeSubs {
-				fn(c)
+				fn(Change{Action: c.Action, Object: c.Object})
 			}
 		}
 		if reload {
