@@ -10,7 +10,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/custos-privacy/custos/internal/consent"
-	"github.com/custos-privacy/custos/internal/store"
 )
 
 // TestCacheSeesOwnWrites toggles a consent and checks right after each
