@@ -18,7 +18,7 @@ func newPolicyCmd() *cobra.Command {
 		Use:   "policy",
 		Short: "Render privacy policies from a manifest and compare versions",
 	}
-	cmd.AddCommand(newRenderCmd(), newDiffCmd(), newPublishCmd())
+	cmd.AddCommand(newRenderCmd(), newDiffCmd(), newPublishCmd(), newNotifyCmd())
 	return cmd
 }
 
