@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/custos-privacy/custos/internal/calendar"
+	"github.com/custos-privacy/custos/internal/consent"
 	"github.com/custos-privacy/custos/internal/dsr"
 
 	"github.com/custos-privacy/custos/internal/fault"
@@ -80,8 +81,11 @@ type versionRow struct {
 	Seq       int64
 	Version   string
 	Published string
+	Effective string
+	State     string // in_force, upcoming, superseded
 	Material  bool
 	Reconsent []string
+	Accept    []string
 	Changes   []policy.Change
 }
 
@@ -97,7 +101,8 @@ func (c *console) versions(r *http.Request) ([]versionRow, error) {
 		var d policy.Diff
 		json.Unmarshal([]byte(v.Diff), &d)
 		out = append(out, versionRow{Seq: v.Seq, Version: v.Label, Published: v.PublishedAt.In(calendar.China).Format("2006-01-02 15:04"),
-			Material: v.Material, Reconsent: v.Reconsent, Changes: d.Changes})
+			Effective: v.EffectiveAt.In(calendar.China).Format("2006-01-02 15:04"), State: v.State,
+			Material: v.Material, Reconsent: v.Reconsent, Accept: v.Accept, Changes: d.Changes})
 	}
 	return out, nil
 }
@@ -128,7 +133,17 @@ func (c *console) publish(w http.ResponseWriter, r *http.Request, s *session) er
 	if strings.TrimSpace(string(src)) == "" {
 		return fault.New(fault.Invalid, "manifest_required", "upload a manifest or paste it")
 	}
-	pub, err := c.opt.Consent.Publish(r.Context(), s.actor, name, src)
+	// The effective time is a China-time date and time from the form; empty
+	// is the manifest's own effective date, or now.
+	var opt consent.PublishOptions
+	if at := strings.TrimSpace(r.PostFormValue("effective_at")); at != "" {
+		t, err := time.ParseInLocation("2006-01-02T15:04", at, calendar.China)
+		if err != nil {
+			return fault.New(fault.Invalid, "invalid_effective_at", "the effective time is a date and time").At("effective_at")
+		}
+		opt.EffectiveAt = t
+	}
+	pub, err := c.opt.Consent.PublishWith(r.Context(), s.actor, name, src, opt)
 	if err != nil {
 		return err
 	}

@@ -4,9 +4,11 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 
+	"github.com/custos-privacy/custos/internal/calendar"
 	"github.com/custos-privacy/custos/internal/store"
 	"github.com/custos-privacy/custos/internal/web/webtest"
 )
@@ -229,5 +231,36 @@ func TestNoPersonalData(t *testing.T) {
 		if path == "/console/requests" && !strings.Contains(r.body, id) {
 			t.Errorf("the queue does not list %s", id)
 		}
+	}
+}
+
+// TestPublishAnnounced: an admin publishes the starter's next version from
+// the console; its material change cannot take effect before the 7 days'
+// notice the starter promises, so it is announced for a later time, shown
+// as upcoming with the purposes that wait for acceptance.
+func TestPublishAnnounced(t *testing.T) {
+	d := webtest.Demo(t)
+	c := signedIn(t, d, adminUser, adminPW)
+	v2, err := os.ReadFile("../../../examples/starter/custos-v2.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	soon := d.Clock.Now().In(calendar.China).AddDate(0, 0, 1).Format("2006-01-02T15:04")
+	r := c.post("/console/policies", url.Values{"manifest": {string(v2)}, "effective_at": {soon}, "csrf": {c.csrf()}})
+	if r.status != http.StatusUnprocessableEntity {
+		t.Fatalf("publish for tomorrow: status %d, want 422\n%s", r.status, r.body)
+	}
+	later := d.Clock.Now().In(calendar.China).AddDate(0, 0, 8).Format("2006-01-02T15:04")
+	r = c.post("/console/policies", url.Values{"manifest": {string(v2)}, "effective_at": {later}, "csrf": {c.csrf()}})
+	if r.status != http.StatusOK {
+		t.Fatalf("publish for next week: status %d\n%s", r.status, r.body)
+	}
+	for _, want := range []string{"Published version 3.1.", "Announced: it takes effect at", `data-state="upcoming"`, "note_sync"} {
+		if !strings.Contains(r.body, want) {
+			t.Errorf("the page lacks %q", want)
+		}
+	}
+	if cur, _, _, _ := d.Server.Service().Policy(); cur.Version != "3.0" {
+		t.Errorf("in force after the announcement: %s, want 3.0", cur.Version)
 	}
 }
