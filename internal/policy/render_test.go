@@ -181,3 +181,55 @@ func plainText(doc *Document) string {
 	}
 	return b.String()
 }
+
+// TestRenderStatesTheDecisionRules: the rendered policy states, in both
+// languages, the rules the decision point applies to each example: who is a
+// minor and what happens to them, what an unknown age means, what each
+// browser signal refuses, what an objection does, a basis that differs by
+// jurisdiction, and what express consent after a change holds back.
+func TestRenderStatesTheDecisionRules(t *testing.T) {
+	tests := []struct {
+		example string
+		lang    string
+		want    []string
+	}{
+		{"deepin", "en", []string{
+			"We process the personal information of a person under 14 only with their guardian's consent, except where the law requires us to",
+			"If we do not know your age, we treat you as aged 14 or over",
+			"until you give it, we do not process your personal information for the purposes the change affects",
+		}},
+		{"deepin", "zh-CN", []string{"对于未满14周岁的人，除法律要求我们进行的处理外，我们仅在其监护人同意后处理其个人信息", "如我们不知道您的年龄，我们将您视为已满14周岁"}},
+		{"smart-device-app", "en", []string{"We do not process the personal information of a person under 18, except where the law requires us to"}},
+		{"opengemini", "zh-CN", []string{"对于未满18周岁的人，除法律要求我们进行的处理外，我们不处理其个人信息", "对于基于合法利益或公共利益的处理，您可以提出反对"}},
+		{"yonyou-cloud", "en", []string{
+			"Your consent; for people in the European Union: our or a third party's legitimate interests",
+			"Where processing rests on legitimate interests or a task in the public interest, you may object to it",
+			"You may object to this processing at any time, and we will then stop, whatever our grounds",
+		}},
+		{"yonyou-cloud", "zh-CN", []string{"您的同意；对于欧盟的个人：我们或第三方的合法利益"}},
+		{"starter", "en", []string{
+			"When your browser sends a Do Not Track signal, we take it as a withdrawal of your consent to product usage analytics and measuring our advertising",
+			"When your browser sends a Global Privacy Control signal, we take it as a withdrawal of your consent to measuring our advertising",
+		}},
+		{"starter", "zh-CN", []string{"当您的浏览器发送“全球隐私控制”（Global Privacy Control）信号时，我们将其视为撤回您对推广广告效果衡量的同意"}},
+	}
+	ms := examples(t)
+	for _, tt := range tests {
+		t.Run(tt.example+"/"+tt.lang, func(t *testing.T) {
+			doc, err := Render(ms[tt.example], tt.lang)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var buf bytes.Buffer
+			if err := Write(&buf, doc, "markdown"); err != nil {
+				t.Fatal(err)
+			}
+			text := strings.Join(strings.Fields(buf.String()), " ")
+			for _, w := range tt.want {
+				if !strings.Contains(text, strings.Join(strings.Fields(w), " ")) {
+					t.Errorf("the policy does not say %q", w)
+				}
+			}
+		})
+	}
+}
