@@ -1,24 +1,41 @@
 package audit
 
-import "context"
+import (
+	"context"
+	"time"
+)
+
+// Filter selects entries of the trail.
+type Filter struct {
+	After int64     // entries with a greater sequence number
+	Since time.Time // entries at or after this time (zero: all)
+	Limit int       // at most this many (the store's default when not positive)
+}
 
 // TrailStore is what reading the trail needs from where it is kept. It
 // speaks only this package's types, so that the store can implement it
 // without this package importing the store (which imports this one).
 type TrailStore interface {
+	AuditEntries(ctx context.Context, f Filter) ([]Entry, error)
 	AuditHead(ctx context.Context) (Chain, error)
 	VerifyAudit(ctx context.Context, anchor *Chain, progress func(checked int64)) (Report, error)
 }
 
-// Trail is the audit trail as the pages and commands read it: where the
-// chain ends, and whether it is intact. The store's errors already name
-// the operation, so they are passed on as they are.
+// Trail is the audit trail as the API, the pages and the commands read
+// it: its entries, where the chain ends, and whether it is intact. The
+// store's errors already name the operation, so they are passed on as
+// they are.
 type Trail struct {
 	st TrailStore
 }
 
 // NewTrail returns the trail kept in st.
 func NewTrail(st TrailStore) *Trail { return &Trail{st: st} }
+
+// Entries lists the entries f selects, in sequence order.
+func (t *Trail) Entries(ctx context.Context, f Filter) ([]Entry, error) {
+	return t.st.AuditEntries(ctx, f)
+}
 
 // Head returns the chain's last link (sequence number and hash).
 func (t *Trail) Head(ctx context.Context) (Chain, error) { return t.st.AuditHead(ctx) }

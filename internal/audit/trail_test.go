@@ -24,6 +24,24 @@ type memTrail struct {
 
 func (m *memTrail) AuditHead(context.Context) (audit.Chain, error) { return m.head, m.err }
 
+// AuditEntries selects as the store does: after a sequence number, at or
+// after a time, at most Limit (1000 when not positive).
+func (m *memTrail) AuditEntries(_ context.Context, f audit.Filter) ([]audit.Entry, error) {
+	if m.err != nil {
+		return nil, m.err
+	}
+	if f.Limit <= 0 {
+		f.Limit = 1000
+	}
+	out := []audit.Entry{}
+	for _, e := range m.entries {
+		if e.Seq > f.After && !e.At.Before(f.Since) && len(out) < f.Limit {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
 func (m *memTrail) VerifyAudit(_ context.Context, anchor *audit.Chain, progress func(int64)) (audit.Report, error) {
 	if m.err != nil {
 		return audit.Report{}, m.err
@@ -117,6 +135,61 @@ func TestTrailCheck(t *testing.T) {
 	}
 }
 
+// seqs lists the sequence numbers of entries.
+func seqs(es []audit.Entry) []int64 {
+	out := []int64{}
+	for _, e := range es {
+		out = append(out, e.Seq)
+	}
+	return out
+}
+
+// TestTrailEntries: the trail lists what the filter selects, in sequence
+// order, through the store it was given; here an in-memory one and the
+// real store.
+func TestTrailEntries(t *testing.T) {
+	entries, head := linked(5)
+	at := entries[0].At
+	tests := []struct {
+		name string
+		f    audit.Filter
+		want []int64
+	}{
+		{name: "all", want: []int64{1, 2, 3, 4, 5}},
+		{name: "after", f: audit.Filter{After: 3}, want: []int64{4, 5}},
+		{name: "since", f: audit.Filter{Since: at.Add(2 * time.Second)}, want: []int64{3, 4, 5}},
+		{name: "limit", f: audit.Filter{Limit: 2}, want: []int64{1, 2}},
+		{name: "after and limit", f: audit.Filter{After: 1, Limit: 2}, want: []int64{2, 3}},
+		{name: "after the end", f: audit.Filter{After: 5}, want: []int64{}},
+	}
+	ctx := context.Background()
+	st := openStore(t)
+	for _, e := range entries {
+		if err := st.AppendAudit(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := audit.NewTrail(&memTrail{key: trailKey, entries: entries, head: head}).Entries(ctx, tt.f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, seqs(got)); diff != "" {
+				t.Errorf("in memory (-want +got):\n%s", diff)
+			}
+			// A fresh store's chain starts at 1, as the linked entries do.
+			got, err = audit.NewTrail(st).Entries(ctx, tt.f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, seqs(got)); diff != "" {
+				t.Errorf("on the store (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
 // TestTrailPassesErrors: a failure to read the trail is the caller's to
 // see, not a report of an intact (or broken) chain.
 func TestTrailPassesErrors(t *testing.T) {
@@ -128,10 +201,14 @@ func TestTrailPassesErrors(t *testing.T) {
 	if rep, _, err := tr.Check(context.Background()); !errors.Is(err, boom) || rep.OK {
 		t.Errorf("Check: %+v, %v; want the error", rep, err)
 	}
+	if es, err := tr.Entries(context.Background(), audit.Filter{}); !errors.Is(err, boom) || es != nil {
+		t.Errorf("Entries: %v, %v; want the error", es, err)
+	}
 }
 
-// TestTrailOnStore: the store keeps the trail the way the trail reads it.
-func TestTrailOnStore(t *testing.T) {
+// openStore opens a migrated store in a temporary directory.
+func openStore(t *testing.T) *store.Store {
+	t.Helper()
 	ctx := context.Background()
 	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "custos.db"), store.Options{AuditKey: trailKey})
 	if err != nil {
@@ -141,6 +218,13 @@ func TestTrailOnStore(t *testing.T) {
 	if _, err := st.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
+	return st
+}
+
+// TestTrailOnStore: the store keeps the trail the way the trail reads it.
+func TestTrailOnStore(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t)
 	tr := audit.NewTrail(st)
 	before, err := tr.Head(ctx)
 	if err != nil {

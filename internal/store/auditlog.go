@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/custos-privacy/custos/internal/audit"
 )
@@ -18,12 +17,9 @@ func (s *Store) EnqueueAudit(ctx context.Context, entries ...audit.Entry) error 
 	return s.Enqueue(ctx, &Write{Audit: entries})
 }
 
-// AuditFilter selects entries.
-type AuditFilter struct {
-	After int64     // entries with a greater sequence number
-	Since time.Time // entries at or after this time (zero: all)
-	Limit int
-}
+// AuditFilter selects entries. The audit package owns it, so that the
+// trail can list entries through an interface without importing the store.
+type AuditFilter = audit.Filter
 
 // AuditEntries lists entries in sequence order.
 func (s *Store) AuditEntries(ctx context.Context, f AuditFilter) ([]audit.Entry, error) {
