@@ -4,38 +4,49 @@
 package api
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/custos-privacy/custos/internal/apikey"
+	"github.com/custos-privacy/custos/internal/audit"
 	"github.com/custos-privacy/custos/internal/consent"
 	"github.com/custos-privacy/custos/internal/dsr"
 	"github.com/custos-privacy/custos/internal/receipt"
-	"github.com/custos-privacy/custos/internal/store"
 )
 
-// Roles.
+// Roles: a caller's role is its key's.
 const (
-	RoleAdmin    = "admin"
-	RoleOperator = "operator"
-	RoleAuditor  = "auditor"
-	RoleService  = "service"
+	RoleAdmin    = apikey.RoleAdmin
+	RoleOperator = apikey.RoleOperator
+	RoleAuditor  = apikey.RoleAuditor
+	RoleService  = apikey.RoleService
 )
 
 // Roles lists every role.
-var Roles = []string{RoleAdmin, RoleOperator, RoleAuditor, RoleService}
+var Roles = apikey.Roles
 
 // Public marks a route that needs no key.
 var Public []string
 
+// Pinger tells whether a dependency answers.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
 // Options configure the API.
 type Options struct {
-	Service      *consent.Service
-	Requests     *dsr.Service // nil without a data keyset
-	Store        *store.Store
+	Service  *consent.Service
+	Requests *dsr.Service // nil without a data keyset
+	// Keys authenticates callers and manages the API keys.
+	Keys *apikey.Service
+	// Trail lists and verifies the audit trail.
+	Trail *audit.Trail
+	// Health is the database, which must answer for the API to be ready.
+	Health       Pinger
 	Signer       *receipt.Signer
 	Logger       *slog.Logger
 	Registry     *prometheus.Registry
@@ -51,9 +62,8 @@ type Options struct {
 type API struct {
 	opt     Options
 	svc     *consent.Service
-	st      *store.Store
 	log     *slog.Logger
-	keys    *keyCache
+	keys    *apikey.Service
 	metrics *metrics
 	routes  []route
 	mux     *http.ServeMux
@@ -83,17 +93,9 @@ func New(opt Options) *API {
 	if opt.Registry == nil {
 		opt.Registry = prometheus.NewRegistry()
 	}
-	a := &API{opt: opt, svc: opt.Service, st: opt.Store, log: opt.Logger, mux: http.NewServeMux()}
-	a.keys = newKeyCache(opt.Store)
+	a := &API{opt: opt, svc: opt.Service, keys: opt.Keys, log: opt.Logger, mux: http.NewServeMux()}
 	a.metrics = newMetrics(opt.Registry)
 	opt.Registry.MustRegister(newRequestsCollector(a))
-	if opt.Service != nil {
-		opt.Service.OnChange(func(c consent.Change) {
-			if strings.HasPrefix(c.Action, "key.") {
-				a.keys.clear()
-			}
-		})
-	}
 	a.routes = append(append(a.table(), a.requestRoutes()...), a.bannerRoutes()...)
 	for _, rt := range a.routes {
 		a.mux.Handle(rt.Method+" "+rt.Path, a.wrap(rt))

@@ -12,7 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/custos-privacy/custos/internal/consent"
-	"github.com/custos-privacy/custos/internal/store"
+	"github.com/custos-privacy/custos/internal/dsr"
 )
 
 // metrics carry no personal information: labels are route patterns,
@@ -77,8 +77,6 @@ func (a *API) metricsHandler(w http.ResponseWriter, r *http.Request, _ consent.A
 	return nil
 }
 
-func errorsIsNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }
-
 // requestsCollector reports open requests by state and by days left to
 // their due date, read when Prometheus scrapes.
 type requestsCollector struct {
@@ -121,7 +119,7 @@ func (c *requestsCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	vs, err := d.List(ctx, store.RequestFilter{Limit: 100000})
+	vs, err := d.List(ctx, dsr.Filter{Limit: 100000})
 	if err != nil {
 		c.a.log.Warn("requests metric", "err", err)
 		return

@@ -8,7 +8,6 @@ import (
 	"github.com/custos-privacy/custos/internal/consent"
 	"github.com/custos-privacy/custos/internal/dsr"
 	"github.com/custos-privacy/custos/internal/fault"
-	"github.com/custos-privacy/custos/internal/store"
 )
 
 var errNoRequests = fault.New(fault.Unavailable, "requests_unavailable", "rights requests need the data keyset; see custos secrets init")
@@ -193,7 +192,7 @@ func (a *API) listRequests(w http.ResponseWriter, r *http.Request, _ consent.Act
 		return err
 	}
 	q := r.URL.Query()
-	f := store.RequestFilter{SubjectID: q.Get("subject_id"), Kind: q.Get("type"), DueBy: q.Get("due_by")}
+	f := dsr.Filter{SubjectID: q.Get("subject_id"), Kind: q.Get("type"), DueBy: q.Get("due_by")}
 	if st := q.Get("state"); st != "" {
 		f.States = []string{st}
 	}

@@ -22,6 +22,8 @@ import (
 	"time"
 
 	"github.com/custos-privacy/custos/internal/api"
+	"github.com/custos-privacy/custos/internal/apikey"
+	"github.com/custos-privacy/custos/internal/audit"
 	"github.com/custos-privacy/custos/internal/check"
 	"github.com/custos-privacy/custos/internal/consent"
 )
@@ -511,7 +513,7 @@ func Serve(ctx context.Context, e *Env) (string, string, func(), error) {
 	if err != nil {
 		return "", "", nil, err
 	}
-	a := api.New(api.Options{Service: e.Service, Store: e.Store})
+	a := api.New(api.Options{Service: e.Service, Keys: apikey.New(e.Store, apikey.Options{Changes: e.Service}), Trail: audit.NewTrail(e.Store), Health: e.Store})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", "", nil, err

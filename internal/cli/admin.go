@@ -14,7 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/custos-privacy/custos/internal/api"
+	"github.com/custos-privacy/custos/internal/apikey"
 	"github.com/custos-privacy/custos/internal/audit"
 	"github.com/custos-privacy/custos/internal/config"
 	"github.com/custos-privacy/custos/internal/consent"
@@ -75,7 +75,7 @@ secret manager. The creation is recorded in the audit trail.`,
 			role, _ := cmd.Flags().GetString("role")
 			name, _ := cmd.Flags().GetString("name")
 			return withStore(cmd, false, func(ctx context.Context, st *store.Store) error {
-				k, err := api.CreateKey(ctx, st, cliActor(), name, role)
+				k, err := apikey.New(st, apikey.Options{}).Create(ctx, cliActor(), name, role)
 				if err != nil {
 					return err
 				}
@@ -96,7 +96,7 @@ secret manager. The creation is recorded in the audit trail.`,
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return withStore(cmd, false, func(ctx context.Context, st *store.Store) error {
-				ks, err := st.Keys(ctx)
+				ks, err := apikey.New(st, apikey.Options{}).List(ctx)
 				if err != nil {
 					return err
 				}
@@ -122,7 +122,7 @@ within a few seconds. The revocation is recorded in the audit trail.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return withStore(cmd, false, func(ctx context.Context, st *store.Store) error {
-				if err := api.RevokeKey(ctx, st, cliActor(), args[0]); err != nil {
+				if _, err := apikey.New(st, apikey.Options{}).Revoke(ctx, cliActor(), args[0]); err != nil {
 					return fmt.Errorf("revoke %s: %w", args[0], err)
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "revoked %s\n", args[0])

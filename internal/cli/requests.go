@@ -13,7 +13,6 @@ import (
 	"github.com/custos-privacy/custos/internal/calendar"
 	"github.com/custos-privacy/custos/internal/dsr"
 	"github.com/custos-privacy/custos/internal/server"
-	"github.com/custos-privacy/custos/internal/store"
 )
 
 func withRequests(cmd *cobra.Command, fn func(ctx context.Context, d *dsr.Service) error) error {
@@ -61,7 +60,7 @@ working-day calendar where it says working days.`,
 			overdue, _ := cmd.Flags().GetBool("overdue")
 			asJSON, _ := cmd.Flags().GetBool("json")
 			return withRequests(cmd, func(ctx context.Context, d *dsr.Service) error {
-				f := store.RequestFilter{DueBy: dueBy}
+				f := dsr.Filter{DueBy: dueBy}
 				if state != "" {
 					f.States = []string{state}
 				}

@@ -21,6 +21,8 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/custos-privacy/custos/internal/api"
+	"github.com/custos-privacy/custos/internal/apikey"
+	"github.com/custos-privacy/custos/internal/audit"
 	"github.com/custos-privacy/custos/internal/calendar"
 	"github.com/custos-privacy/custos/internal/consent"
 	"github.com/custos-privacy/custos/internal/dsr"
@@ -203,7 +205,8 @@ func newEnv(t *testing.T, manifestPath string, now time.Time) *env {
 	}
 	e := &env{t: t, ctx: ctx, clock: c, st: st, svc: svc, req: req, sent: sent, log: logs,
 		disp: &notify.Dispatcher{Outbox: st.Outbox(), Sealer: sealer, Sender: sent, Logger: logger, Now: dispNow},
-		h:    api.New(api.Options{Service: svc, Requests: req, Store: st, Logger: logger}).Handler()}
+		h: api.New(api.Options{Service: svc, Requests: req, Keys: apikey.New(st, apikey.Options{Changes: svc}), Trail: audit.NewTrail(st), Health: st,
+			Logger: logger}).Handler()}
 	for role, dst := range map[string]*string{api.RoleAdmin: &e.admin, api.RoleOperator: &e.op} {
 		k, err := api.CreateKey(ctx, st, system, role+" key", role)
 		if err != nil {

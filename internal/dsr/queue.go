@@ -5,7 +5,6 @@ import (
 	"math"
 
 	"github.com/custos-privacy/custos/internal/calendar"
-	"github.com/custos-privacy/custos/internal/store"
 )
 
 // ClosedStates are the states a request ends in: nothing more is done.
@@ -18,7 +17,7 @@ func (s *Service) Queue(ctx context.Context, states []string, limit int) ([]View
 	if limit <= 0 {
 		limit = 500
 	}
-	return s.List(ctx, store.RequestFilter{States: states, Limit: limit})
+	return s.List(ctx, Filter{States: states, Limit: limit})
 }
 
 // Counts summarises the requests for a dashboard, from one count query

@@ -461,11 +461,11 @@ func (s *Service) Status(ctx context.Context, id string) (View, error) {
 }
 
 // List lists requests: open ones by default, soonest due first.
-func (s *Service) List(ctx context.Context, f store.RequestFilter) ([]View, error) {
+func (s *Service) List(ctx context.Context, f Filter) ([]View, error) {
 	if len(f.States) == 0 {
 		f.States = OpenStates
 	}
-	rs, err := s.st.Requests(ctx, f)
+	rs, err := s.st.Requests(ctx, f.storeFilter())
 	if err != nil {
 		return nil, err
 	}

@@ -20,6 +20,8 @@ import (
 
 	"github.com/custos-privacy/custos/examples"
 	"github.com/custos-privacy/custos/internal/api"
+	"github.com/custos-privacy/custos/internal/apikey"
+	"github.com/custos-privacy/custos/internal/audit"
 	"github.com/custos-privacy/custos/internal/config"
 	"github.com/custos-privacy/custos/internal/connector"
 	"github.com/custos-privacy/custos/internal/consent"
@@ -229,7 +231,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		log.Warn("no data keyset: rights requests are disabled (custos secrets init creates one)")
 	}
 	reg := prometheus.NewRegistry()
-	a := api.New(api.Options{Service: svc, Requests: requests, Store: st, Signer: keys.Signer, Logger: log, Registry: reg, MaxBodyBytes: cfg.MaxBodyBytes, TrustProxy: cfg.TrustProxy, BannerOrigins: cfg.BannerOrigins})
+	a := api.New(api.Options{Service: svc, Requests: requests, Keys: apikey.New(st, apikey.Options{Changes: svc}), Trail: audit.NewTrail(st), Health: st,
+		Signer: keys.Signer, Logger: log, Registry: reg, MaxBodyBytes: cfg.MaxBodyBytes, TrustProxy: cfg.TrustProxy, BannerOrigins: cfg.BannerOrigins})
 	s := &Server{cfg: cfg, log: log, st: st, svc: svc, api: a, requests: requests, dispatcher: dispatcher, start: time.Now()}
 	if requests != nil {
 		if cfg.WebhookSecret.IsSet() {

@@ -7,6 +7,7 @@ import (
 	"github.com/custos-privacy/custos/internal/audit"
 	"github.com/custos-privacy/custos/internal/consent"
 	"github.com/custos-privacy/custos/internal/operator"
+	"github.com/custos-privacy/custos/internal/signin"
 	"github.com/custos-privacy/custos/internal/web"
 	"github.com/custos-privacy/custos/internal/web/banner"
 	"github.com/custos-privacy/custos/internal/web/center"
@@ -18,9 +19,18 @@ import (
 // is /banner.js, and every other path is the JSON API's (so an unknown
 // path gets the API's JSON 404).
 func (s *Server) routes(keys Keys) (http.Handler, error) {
+	// Sign-in codes go to addresses only the rights-request service can
+	// open: without a data keyset there is no signing in.
+	var signins *signin.Service
+	if s.requests != nil && keys.Hasher != nil {
+		si, err := signin.New(s.st, keys.CenterKey, signin.Options{Hasher: keys.Hasher, Codes: s.requests, Outbox: s.st.Outbox(), Logger: s.log})
+		if err != nil {
+			return nil, err
+		}
+		signins = si
+	}
 	pc, err := center.New(center.Options{
-		Consent: s.svc, Requests: s.requests, Store: s.st, Key: keys.CenterKey, Logger: s.log,
-		Hasher: keys.Hasher, Sealer: keys.Sealer,
+		Consent: s.svc, Requests: s.requests, Signins: signins, Key: keys.CenterKey, Logger: s.log,
 	})
 	if err != nil {
 		return nil, err

@@ -13,16 +13,12 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
-	"time"
 
 	"github.com/custos-privacy/custos/internal/consent"
 	"github.com/custos-privacy/custos/internal/dsr"
 	"github.com/custos-privacy/custos/internal/fault"
-	"github.com/custos-privacy/custos/internal/identity"
 	"github.com/custos-privacy/custos/internal/manifest"
-	"github.com/custos-privacy/custos/internal/ratelimit"
-	"github.com/custos-privacy/custos/internal/seal"
-	"github.com/custos-privacy/custos/internal/store"
+	"github.com/custos-privacy/custos/internal/signin"
 	"github.com/custos-privacy/custos/internal/web"
 )
 
@@ -34,12 +30,9 @@ type Options struct {
 	Consent *consent.Service
 	// Requests is nil when rights requests are disabled (no data keyset).
 	Requests *dsr.Service
-	Store    *store.Store
-	// Hasher finds a subject by an identity; Sealer opens the kept address
-	// a sign-in code is sent to and seals it in the outbox. Without a
-	// Sealer, signing in is unavailable.
-	Hasher *identity.Hasher
-	Sealer *seal.Sealer
+	// Signins signs people in by one-time code; nil when no code can be
+	// sent (no data keyset), and signing in is unavailable.
+	Signins *signin.Service
 	// Key signs the visitor's session cookie (32 bytes).
 	Key    []byte
 	Logger *slog.Logger
@@ -49,15 +42,13 @@ type center struct {
 	opt     Options
 	log     *slog.Logger
 	r       *web.Renderer
-	signins *signins
-	limits  *ratelimit.Window
 	notices sync.Map // noticeKey → notice hash
 }
 
 // New returns the privacy center, to be mounted at /privacy/.
 func New(opt Options) (http.Handler, error) {
-	if opt.Consent == nil || opt.Store == nil {
-		return nil, errors.New("privacy center: needs the consent service and the store")
+	if opt.Consent == nil {
+		return nil, errors.New("privacy center: needs the consent service")
 	}
 	if len(opt.Key) < 32 {
 		return nil, errors.New("privacy center: the session key must be at least 32 bytes")
@@ -69,7 +60,7 @@ func New(opt Options) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &center{opt: opt, log: opt.Logger.With("component", "privacy_center"), r: r, signins: &signins{st: opt.Store, key: opt.Key}, limits: ratelimit.New(time.Hour)}
+	c := &center{opt: opt, log: opt.Logger.With("component", "privacy_center"), r: r}
 	mux := http.NewServeMux()
 	c.routes(mux)
 	deny := http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {

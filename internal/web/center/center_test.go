@@ -27,6 +27,7 @@ import (
 	"github.com/custos-privacy/custos/internal/notify"
 	"github.com/custos-privacy/custos/internal/secrets"
 	"github.com/custos-privacy/custos/internal/server"
+	"github.com/custos-privacy/custos/internal/signin"
 	"github.com/custos-privacy/custos/internal/store"
 	"github.com/custos-privacy/custos/internal/web"
 	"github.com/custos-privacy/custos/internal/web/center"
@@ -90,8 +91,15 @@ func newHarness(t *testing.T) *harness {
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	instance := func() string {
-		h, err := center.New(center.Options{Consent: d.Server.Service(), Requests: d.Server.Requests(), Store: d.Server.Store(),
-			Hasher: keys.Hasher, Sealer: keys.Sealer, Key: keys.CenterKey, Logger: log})
+		// Each instance has its own sign-in service, as separate processes
+		// would: pending sign-ins are shared through the database only.
+		st := d.Server.Store()
+		signins, err := signin.New(st, keys.CenterKey, signin.Options{Hasher: keys.Hasher, Codes: d.Server.Requests(), Outbox: st.Outbox(), Logger: log})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, err := center.New(center.Options{Consent: d.Server.Service(), Requests: d.Server.Requests(), Signins: signins,
+			Key: keys.CenterKey, Logger: log})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,92 +1,16 @@
 package center
 
 import (
-	"context"
-	"crypto/hmac"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
 	"errors"
 	"net/http"
 	"strings"
-	"time"
 
-	"github.com/custos-privacy/custos/internal/dsr"
-	"github.com/custos-privacy/custos/internal/identity"
-	"github.com/custos-privacy/custos/internal/ratelimit"
-	"github.com/custos-privacy/custos/internal/store"
+	"github.com/custos-privacy/custos/internal/signin"
 )
 
-// Sign-in follows the public rights intake: a six-digit code goes to an
-// email address or phone number the person registered, the answer is the
-// same whether or not it is on file, and the limits count the claimed
-// identity either way.
-const (
-	codeTTL       = 15 * time.Minute
-	maxAttempts   = 5
-	perIdentity   = 5  // sign-ins per claimed identity per hour
-	perAddress    = 30 // sign-ins per source address per hour
-	verifyPerAddr = 10 * maxAttempts
-)
-
-// signins keeps pending sign-ins in the database, so that the code can
-// be entered on whichever instance the next request reaches. Codes are
-// stored as HMACs under the center's key.
-type signins struct {
-	st  *store.Store
-	key []byte
-}
-
-func (s *signins) hash(id, code string) []byte {
-	m := hmac.New(sha256.New, s.key)
-	m.Write([]byte("custos center sign-in code\x00" + id + "\x00" + code))
-	return m.Sum(nil)
-}
-
-// add records a sign-in for subject ("" when the identity is not on
-// file, so that it fails like a wrong code) and returns its id.
-func (s *signins) add(ctx context.Context, subject, code string, now time.Time) (string, error) {
-	id := randomID()
-	err := s.st.PutSignin(ctx, store.Signin{ID: id, SubjectID: subject, CodeHash: s.hash(id, code), ExpiresAt: now.Add(codeTTL), CreatedAt: now})
-	return id, err
-}
-
-var (
-	errBadCode     = errors.New("wrong or expired code")
-	errTooManyTry  = errors.New("too many wrong codes")
-	errNoChallenge = errors.New("no sign-in in progress")
-)
-
-// verify checks a code: every attempt is counted in the database before
-// the constant-time comparison, and the sign-in ends after maxAttempts
-// wrong ones or on success.
-func (s *signins) verify(ctx context.Context, id, code string, now time.Time) (string, error) {
-	si, err := s.st.SigninAttempt(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return "", errNoChallenge
-	}
-	if err != nil {
-		return "", err
-	}
-	if si.Attempts > maxAttempts {
-		return "", errors.Join(errTooManyTry, s.st.DeleteSignin(ctx, id))
-	}
-	good := hmac.Equal(si.CodeHash, s.hash(id, code))
-	if !good || now.After(si.ExpiresAt) || si.SubjectID == "" {
-		return "", errBadCode
-	}
-	if err := s.st.DeleteSignin(ctx, id); err != nil {
-		return "", err
-	}
-	return si.SubjectID, nil
-}
-
-func randomID() string {
-	b := make([]byte, 18)
-	rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
+// signinData is what the sign-in forms show. The rules of signing in (the
+// codes, their limits, the pending sign-ins every instance shares) are the
+// signin package's; these handlers only ask and answer.
 type signinData struct {
 	Kind, Next string
 	Error      string
@@ -95,7 +19,7 @@ type signinData struct {
 
 func (c *center) signinForm(w http.ResponseWriter, r *http.Request) {
 	p := c.page(r, "signin.title")
-	p.Data = signinData{Kind: "email", Next: safeNext(r.URL.Query().Get("next")), Available: c.opt.Sealer != nil && c.opt.Hasher != nil}
+	p.Data = signinData{Kind: "email", Next: safeNext(r.URL.Query().Get("next")), Available: c.opt.Signins != nil}
 	c.r.Render(w, http.StatusOK, "signin", p)
 }
 
@@ -110,7 +34,7 @@ func safeNext(next string) string {
 func (c *center) signinStart(w http.ResponseWriter, r *http.Request) {
 	p := c.page(r, "signin.title")
 	kind, value := r.PostFormValue("kind"), r.PostFormValue("identity")
-	data := signinData{Kind: kind, Next: safeNext(r.PostFormValue("next")), Available: c.opt.Sealer != nil && c.opt.Hasher != nil}
+	data := signinData{Kind: kind, Next: safeNext(r.PostFormValue("next")), Available: c.opt.Signins != nil}
 	if !data.Available {
 		c.r.Error(w, r, p, http.StatusServiceUnavailable, "err.signin_unavailable")
 		return
@@ -118,56 +42,28 @@ func (c *center) signinStart(w http.ResponseWriter, r *http.Request) {
 	if kind != "email" && kind != "phone" {
 		kind, data.Kind = "email", "email"
 	}
-	norm, err := identity.Normalize(kind, value)
-	if err != nil {
+	id, err := c.opt.Signins.Start(r.Context(), actor(r, "").Place, kind, value, p.Lang)
+	switch {
+	case errors.Is(err, signin.ErrInvalidIdentity):
 		// The value is not echoed back: the form starts empty again.
 		p.Alert = p.T("err.invalid_identity")
 		p.Data = data
 		c.r.Render(w, http.StatusBadRequest, "signin", p)
 		return
-	}
-	now := time.Now()
-	hash := c.opt.Hasher.Hash(kind, norm)
-	place := actor(r, "").Place
-	if !c.limits.Allow("signin-addr:"+ratelimit.Client(place), perAddress, now) || !c.limits.Allow("signin-id:"+string(hash), perIdentity, now) {
+	case errors.Is(err, signin.ErrRateLimited):
 		c.log.Info("privacy center: sign-in rate limited")
 		p.Alert = p.T("err.rate_limited")
 		p.Data = data
 		c.r.Render(w, http.StatusTooManyRequests, "signin", p)
 		return
-	}
-	code := dsr.NewCode()
-	subject, err := c.sendCode(r.Context(), kind, hash, code, p.Lang)
-	if err != nil {
+	case err != nil:
 		c.fail(w, r, p, err)
 		return
 	}
 	s := c.session(r)
-	s.Subject = ""
-	if s.Challenge, err = c.signins.add(r.Context(), subject, code, now); err != nil {
-		c.fail(w, r, p, err)
-		return
-	}
+	s.Subject, s.Challenge = "", id
 	c.save(w, r, s)
 	redirect(w, r, "/privacy/signin/code?next="+urlQueryEscape(data.Next))
-}
-
-// sendCode queues the code to the identity when it is on file with a kept
-// value, and returns the subject ("" otherwise). It takes about the same
-// steps either way; the answer the person sees does not depend on it.
-func (c *center) sendCode(ctx context.Context, kind string, hash []byte, code, lang string) (string, error) {
-	if c.opt.Requests == nil {
-		return "", nil // no data keyset: kept values cannot be opened
-	}
-	d, ok, err := c.opt.Requests.CodeDelivery(ctx, kind, hash, code, lang, codeTTL, nil)
-	if err != nil || !ok {
-		return "", err
-	}
-	if err := c.opt.Store.Outbox().Enqueue(ctx, d); err != nil {
-		return "", err
-	}
-	c.log.Info("privacy center: sign-in code queued", "subject", d.Subject, "channel", d.Channel)
-	return d.Subject, nil
 }
 
 func (c *center) signinCodeForm(w http.ResponseWriter, r *http.Request) {
@@ -189,15 +85,18 @@ func (c *center) signinVerify(w http.ResponseWriter, r *http.Request) {
 		redirect(w, r, "/privacy/signin")
 		return
 	}
-	if !c.limits.Allow("signin-verify:"+ratelimit.Client(actor(r, "").Place), verifyPerAddr, time.Now()) {
+	if c.opt.Signins == nil {
+		c.r.Error(w, r, p, http.StatusServiceUnavailable, "err.signin_unavailable")
+		return
+	}
+	subject, err := c.opt.Signins.Verify(r.Context(), actor(r, "").Place, s.Challenge, strings.TrimSpace(r.PostFormValue("code")))
+	switch {
+	case errors.Is(err, signin.ErrRateLimited):
 		p.Alert = p.T("err.rate_limited")
 		p.Data = signinData{Next: next}
 		c.r.Render(w, http.StatusTooManyRequests, "signin_code", p)
 		return
-	}
-	subject, err := c.signins.verify(r.Context(), s.Challenge, strings.TrimSpace(r.PostFormValue("code")), time.Now())
-	switch {
-	case errors.Is(err, errTooManyTry), errors.Is(err, errNoChallenge):
+	case errors.Is(err, signin.ErrTooManyAttempts), errors.Is(err, signin.ErrNoSignin):
 		s.Challenge = ""
 		c.save(w, r, s)
 		p.Title = p.T("signin.title")
@@ -205,7 +104,7 @@ func (c *center) signinVerify(w http.ResponseWriter, r *http.Request) {
 		p.Data = signinData{Kind: "email", Next: next, Available: true}
 		c.r.Render(w, http.StatusBadRequest, "signin", p)
 		return
-	case errors.Is(err, errBadCode):
+	case errors.Is(err, signin.ErrWrongCode):
 		c.log.Info("privacy center: sign-in code refused")
 		p.Alert = p.T("err.invalid_code")
 		p.Data = signinData{Next: next}
