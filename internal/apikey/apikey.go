@@ -154,7 +154,7 @@ func view(k store.APIKey) Key {
 }
 
 func entry(a consent.Actor, at time.Time, action, id, detail string) audit.Entry {
-	return audit.Entry{At: at, Actor: a.ID, Role: a.Role, Place: a.Place, Action: action, Object: "key:" + id, Outcome: audit.OutcomeOK, Detail: detail}
+	return audit.NewEntry(at, a, action, "key:"+id, "", audit.OutcomeOK, detail)
 }
 
 // Create makes and stores a key with its audit entry, and returns it with

@@ -335,12 +335,5 @@ func mapErr(err error) error {
 // console's whichever way the step came: the place tells a command line
 // from a browser.
 func (s *Service) entry(by Operator, action, id string, detail map[string]any) audit.Entry {
-	d := "{}"
-	if detail != nil {
-		b, _ := json.Marshal(detail)
-		d = string(b)
-	}
-	a := by.actor()
-	return audit.Entry{At: s.now(), Actor: a.ID, Role: a.Role, Place: a.Place, Action: action, Object: "approval:" + id,
-		Purpose: "console", Outcome: audit.OutcomeOK, Detail: d}
+	return audit.NewEntry(s.now(), by.actor(), action, "approval:"+id, "console", audit.OutcomeOK, detail)
 }

@@ -344,7 +344,7 @@ their poll interval.`,
 			return withStore(cmd, false, func(ctx context.Context, st *store.Store) error {
 				a := cliActor()
 				p, err := consent.Publish(ctx, st, a, args[0], source, opt, func() audit.Entry {
-					return audit.Entry{At: time.Now(), Actor: a.ID, Role: a.Role, Place: a.Place}
+					return audit.NewEntry(time.Now(), a, "", "", "", "", nil)
 				})
 				if err != nil {
 					return err

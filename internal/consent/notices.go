@@ -55,7 +55,7 @@ func (s *Service) sendNotices(ctx context.Context, st Store, v store.PolicyVersi
 		return 0, err
 	}
 	keys := noticeKeys(v)
-	sys := Actor{ID: "system", Role: "system", Place: "scheduler"}
+	sys := audit.System("scheduler")
 	queued := 0
 	for {
 		cursor, pending, err := st.NoticesCursor(ctx, v.Seq)

@@ -52,12 +52,9 @@ type Store interface {
 	OnApply(fn func([]*store.Write))
 }
 
-// Actor is who performs an operation, in which role, from where.
-type Actor struct {
-	ID    string // API key id, "cli:<user>", "system"
-	Role  string
-	Place string // source address and host
-}
+// Actor is who performs an operation, in which role, from where: the audit
+// trail's actor.
+type Actor = audit.Actor
 
 // Options configure a Service.
 type Options struct {
@@ -259,10 +256,7 @@ const (
 )
 
 func (s *Service) entry(a Actor, action, object, purpose, outcome, detail string) audit.Entry {
-	if detail == "" {
-		detail = "{}"
-	}
-	return audit.Entry{At: s.now(), Actor: a.ID, Role: a.Role, Place: a.Place, Action: action, Object: object, Purpose: purpose, Outcome: outcome, Detail: detail}
+	return audit.NewEntry(s.now(), a, action, object, purpose, outcome, detail)
 }
 
 // Policy returns the version in force and its manifest, or ErrNotFound

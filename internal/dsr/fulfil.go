@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/custos-privacy/custos/internal/audit"
 	"github.com/custos-privacy/custos/internal/ids"
 	"slices"
 	"strings"
@@ -116,7 +117,7 @@ func (s *Service) RunDue(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	n := 0
-	sys := consent.Actor{ID: "system", Role: "system", Place: "scheduler"}
+	sys := audit.System("scheduler")
 	for i := range rs {
 		r := &rs[i]
 		if r.EffectiveAt.IsZero() || s.now().Before(r.EffectiveAt) {

@@ -145,19 +145,18 @@ func (s *Service) LoadCalendar(ctx context.Context, a consent.Actor, files ...[]
 }
 
 func (s *Service) entry(a consent.Actor, action string, r *store.Request, detail string) audit.Entry {
-	if detail == "" {
-		detail = "{}"
-	}
 	object := "request:" + r.ID
 	if r.SubjectID != "" {
+		// The entry names the subject; the request goes in the detail.
 		object = "subject:" + r.SubjectID
 		d := map[string]any{}
-		json.Unmarshal([]byte(detail), &d)
+		if detail != "" {
+			json.Unmarshal([]byte(detail), &d)
+		}
 		d["request"] = r.ID
-		b, _ := json.Marshal(d)
-		detail = string(b)
+		return audit.NewEntry(s.now(), a, action, object, "rights_request", audit.OutcomeOK, d)
 	}
-	return audit.Entry{At: s.now(), Actor: a.ID, Role: a.Role, Place: a.Place, Action: action, Object: object, Purpose: "rights_request", Outcome: audit.OutcomeOK, Detail: detail}
+	return audit.NewEntry(s.now(), a, action, object, "rights_request", audit.OutcomeOK, detail)
 }
 
 // codeHash binds a code to its request, so a code cannot be replayed on another.

@@ -9,7 +9,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -202,12 +201,7 @@ func checkPassword(pw string) error {
 }
 
 func (s *Service) entry(a consent.Actor, action, object, outcome string, detail map[string]any) audit.Entry {
-	d := "{}"
-	if detail != nil {
-		b, _ := json.Marshal(detail)
-		d = string(b)
-	}
-	return audit.Entry{At: s.opt.Now(), Actor: a.ID, Role: a.Role, Place: a.Place, Action: action, Object: object, Purpose: "console", Outcome: outcome, Detail: d}
+	return audit.NewEntry(s.opt.Now(), a, action, object, "console", outcome, detail)
 }
 
 // Create makes an account. setBy is who sets its first password: the

@@ -212,8 +212,7 @@ func (p *Propagator) attempt(ctx context.Context, t store.RecipientTask) (string
 		State     string `json:"state"`
 		Status    int    `json:"status,omitempty"`
 	}{t.ID, t.Recipient, t.Method, n, state, status})
-	entry := audit.Entry{At: now, Actor: "system", Role: "system", Place: "scheduler", Action: "recipient.notice",
-		Object: "request:" + t.RequestID, Outcome: outcomeName, Detail: string(detail)}
+	entry := audit.NewEntry(now, audit.System("scheduler"), "recipient.notice", "request:"+t.RequestID, "", outcomeName, json.RawMessage(detail))
 	if err := p.Store.MarkRecipientTask(ctx, t.ID, state, n, next, reason, entry); err != nil {
 		log.Error("propagate: record attempt", "state", state, "error", err)
 		return state, fmt.Errorf("propagate: record task %s: %w", t.ID, err)

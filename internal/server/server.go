@@ -173,7 +173,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		return nil, err
 	}
 	var requests *dsr.Service
-	system := consent.Actor{ID: "system", Role: "system", Place: hostname()}
+	system := audit.System(hostname())
 	svc, err := consent.New(ctx, st, consent.Options{Hasher: keys.Hasher, Sealer: keys.Sealer, Signer: keys.Signer, Logger: log, CheckSample: cfg.CheckSample, Now: o.now,
 		MinorDiscovered: func(ctx context.Context, subjectID, lang string) error {
 			if requests == nil {
@@ -373,7 +373,7 @@ func (s *Server) reloadOnHangup(ctx context.Context) {
 		source, err := os.ReadFile(s.cfg.Manifest)
 		if err == nil {
 			var p consent.Published
-			p, err = s.svc.Publish(ctx, consent.Actor{ID: "system", Role: "system", Place: hostname()}, s.cfg.Manifest, source)
+			p, err = s.svc.Publish(ctx, audit.System(hostname()), s.cfg.Manifest, source)
 			if err == nil {
 				s.log.Info("manifest reloaded", "version", p.Version, "created", p.Created, "material", p.Material)
 				continue

@@ -81,7 +81,7 @@ func New(opt Options) (http.Handler, error) {
 	}
 	ops := opt.Operators
 	if opt.Demo {
-		if err := ops.SeedDemo(context.Background(), consent.Actor{ID: "system", Role: "system", Place: "demo"}); err != nil {
+		if err := ops.SeedDemo(context.Background(), audit.System("demo")); err != nil {
 			return nil, err
 		}
 	}
