@@ -22,6 +22,12 @@ type Choices struct {
 	Ordinary                   []Choice // consent purposes, asked together
 	Separate                   []Choice // consents asked each on its own: purposes and acts
 	Objectable                 []Choice // purposes on legitimate interests or a public task
+	// Accept is the version in force when processing waits for it to be
+	// accepted (after a material change under express consent, or, for a
+	// minor in a guardian's care, the guardian's acceptance), with the
+	// purposes that wait; empty otherwise.
+	Accept         string
+	AcceptPurposes []string
 }
 
 // Choice is one ledger key's state.
@@ -93,6 +99,21 @@ func (s *Service) Choices(ctx context.Context, subjectID, lang string, signals [
 			}
 			c.Objectable = append(c.Objectable, ch)
 		}
+	}
+	// What waits for an acceptance is what the decision point says waits.
+	now := s.now()
+	for _, mp := range m.Purposes {
+		r, ok := pol.Rule(mp.ID)
+		if !ok || r.ConsentIn(jur) {
+			continue
+		}
+		switch pol.Decide(snap, mp.ID, now).Reason {
+		case check.ReasonAcceptance, check.ReasonGuardian:
+			c.AcceptPurposes = append(c.AcceptPurposes, mp.Name.In(lang))
+		}
+	}
+	if len(c.AcceptPurposes) > 0 {
+		c.Accept = pol.Version
 	}
 	for _, a := range separateActs(m, pol) {
 		st := snap.Consents[a.key]

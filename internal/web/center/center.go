@@ -88,6 +88,7 @@ func (c *center) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /privacy/consents", c.consents)
 	mux.HandleFunc("POST /privacy/consents", c.recordConsent)
 	mux.HandleFunc("POST /privacy/objections", c.recordObjection)
+	mux.HandleFunc("POST /privacy/acceptances", c.recordAcceptance)
 
 	mux.HandleFunc("GET /privacy/requests", c.requestTypes)
 	mux.HandleFunc("GET /privacy/requests/new", c.requestForm)

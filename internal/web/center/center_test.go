@@ -959,3 +959,51 @@ func TestPolicyVersionsAndDiff(t *testing.T) {
 		})
 	}
 }
+
+// TestGuardianAcceptsForWard: under the starter's rule a child's processing
+// on every basis but the law's waits for their guardian. The guardian sees
+// what waits on the consents page, accepts the policy for the ward, and the
+// decision point then allows it.
+func TestGuardianAcceptsForWard(t *testing.T) {
+	h := newHarness(t)
+	svc := h.d.Server.Service()
+	check := func() string {
+		res, err := svc.Check(context.Background(), consent.Actor{ID: "test", Role: "service", Place: "test"}, consent.CheckInput{SubjectID: "demo-1003", Purposes: []string{"note_sync"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Decisions[0].Reason
+	}
+	if got := check(); got != "guardian_consent_required" {
+		t.Fatalf("the ward's note_sync before: %s, want guardian_consent_required", got)
+	}
+	b := h.browser(t)
+	page := h.signIn(t, b, "email", "lin.wei@example.com")
+	card := regexp.MustCompile(`(?s)<section class="card notice" id="a-demo-1003" data-accept="([^"]+)".*?</section>`).FindStringSubmatch(page.body)
+	if card == nil {
+		t.Fatalf("the guardian is not asked to accept the policy for the ward:\n%s", excerpt(page.body))
+	}
+	if !strings.Contains(card[0], "note sync") && !strings.Contains(strings.ToLower(card[0]), "sync") {
+		t.Errorf("the card does not name what waits:\n%s", card[0])
+	}
+	m := noticeRE.FindStringSubmatch(page.body)
+	if m == nil {
+		t.Fatal("no notice hash on the page")
+	}
+	r := b.post("/privacy/acceptances?lang=en", url.Values{"version": {card[1]}, "notice_hash": {m[1]}, "for": {"demo-1003"}}, nil)
+	if r.status != http.StatusSeeOther {
+		t.Fatalf("accept for the ward: status %d\n%s", r.status, excerpt(r.body))
+	}
+	if got := check(); got != "legal_basis:contract" {
+		t.Errorf("the ward's note_sync after the guardian accepted: %s", got)
+	}
+	if page := b.get("/privacy/consents?lang=en"); strings.Contains(page.body, `id="a-demo-1003"`) {
+		t.Error("the guardian is still asked to accept")
+	}
+	// Someone else's ward: refused, nothing recorded.
+	other := h.browser(t)
+	h.signIn(t, other, "email", "alex.chen@example.org")
+	if r := other.post("/privacy/acceptances?lang=en", url.Values{"version": {card[1]}, "notice_hash": {m[1]}, "for": {"demo-1003"}}, nil); r.status != http.StatusForbidden {
+		t.Errorf("accepting for someone else's ward: status %d, want 403", r.status)
+	}
+}

@@ -50,6 +50,8 @@ func (c *center) consents(w http.ResponseWriter, r *http.Request) {
 		p.Notice = p.T("consents.objected")
 	case "lift":
 		p.Notice = p.T("consents.lifted")
+	case "accept":
+		p.Notice = p.T("consents.accepted")
 	}
 	if !c.showConsents(w, r, p, s.Subject, http.StatusOK) {
 		return
@@ -245,6 +247,36 @@ func (c *center) recordObjection(w http.ResponseWriter, r *http.Request) {
 	c.log.Info("privacy center: objection recorded", "subject", target, "purpose", purpose, "action", action)
 	c.save(w, r, s)
 	redirect(w, r, "/privacy/consents?done="+action+"#o-"+target+"-"+anchor(purpose))
+}
+
+// recordAcceptance records that the signed-in person (or, for a ward, their
+// guardian) accepts the version in force.
+func (c *center) recordAcceptance(w http.ResponseWriter, r *http.Request) {
+	p := c.page(r, "consents.title")
+	s := c.session(r)
+	if s.Subject == "" {
+		redirect(w, r, "/privacy/signin?next=/privacy/consents")
+		return
+	}
+	hash, ok := c.formNotice(w, r, p, s)
+	if !ok {
+		return
+	}
+	target, guardian, ok := c.target(w, r, p, s)
+	if !ok {
+		return
+	}
+	in := consent.AcceptanceInput{Version: r.PostFormValue("version"), Method: Method, Language: p.Lang, NoticeHash: hash}
+	if guardian != "" {
+		in.Method, in.GuardianID = "guardian", guardian
+	}
+	if _, err := c.opt.Consent.Accept(r.Context(), actor(r, s.Subject), target, in); err != nil {
+		c.fail(w, r, p, err)
+		return
+	}
+	c.log.Info("privacy center: version accepted", "subject", target, "version", in.Version)
+	c.save(w, r, s)
+	redirect(w, r, "/privacy/consents?done=accept#a-"+target)
 }
 
 // anchor turns a ledger key into an id fragment (recipient:x → recipient-x).
