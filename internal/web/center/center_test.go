@@ -69,9 +69,9 @@ type harness struct {
 	codes []string       // every code read
 }
 
-func newHarness(t *testing.T) *harness {
+func newHarness(t *testing.T, edit ...func(*config.Config)) *harness {
 	t.Helper()
-	d := webtest.Demo(t)
+	d := webtest.Demo(t, edit...)
 	dir := filepath.Join(filepath.Dir(d.OutboxDir), ".custos-demo-secrets")
 	cfg := config.Default()
 	for _, f := range []struct {
@@ -1005,5 +1005,65 @@ func TestGuardianAcceptsForWard(t *testing.T) {
 	h.signIn(t, other, "email", "alex.chen@example.org")
 	if r := other.post("/privacy/acceptances?lang=en", url.Values{"version": {card[1]}, "notice_hash": {m[1]}, "for": {"demo-1003"}}, nil); r.status != http.StatusForbidden {
 		t.Errorf("accepting for someone else's ward: status %d, want 403", r.status)
+	}
+}
+
+// TestObjections: on Yonyou Cloud's manifest an EU resident's profiling rests
+// on legitimate interests. The consents page lists it as processing they may
+// object to; an objection stops it (the decision point answers objected),
+// and lifting it lets it go on. A PRC resident sees the same purpose among
+// their consents instead.
+func TestObjections(t *testing.T) {
+	h := newHarness(t, func(c *config.Config) { c.Manifest = "../../../examples/yonyou-cloud/custos.yaml" })
+	svc := h.d.Server.Service()
+	admin := consent.Actor{ID: "test", Role: "admin", Place: "test"}
+	for _, in := range []consent.SubjectInput{
+		{ID: "eu-1", Jurisdiction: "EU", BirthDate: "1990-01-01", Identities: []consent.IdentityInput{{Kind: "email", Value: "eu.resident@example.eu", Keep: true}}},
+		{ID: "cn-1", Jurisdiction: "CN", BirthDate: "1990-01-01", Identities: []consent.IdentityInput{{Kind: "email", Value: "cn.resident@example.cn", Keep: true}}},
+	} {
+		if _, err := svc.CreateSubject(context.Background(), admin, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	decide := func(subject string) string {
+		res, err := svc.Check(context.Background(), admin, consent.CheckInput{SubjectID: subject, Purposes: []string{"personalization"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Decisions[0].Reason
+	}
+	b := h.browser(t)
+	page := h.signIn(t, b, "email", "eu.resident@example.eu")
+	checkPage(t, page, "en")
+	card := regexp.MustCompile(`(?s)<article class="card" id="o-eu-1-personalization" data-objectable="personalization".*?</article>`).FindString(page.body)
+	if card == "" || !strings.Contains(card, `data-action="object"`) || !strings.Contains(card, "Direct marketing") {
+		t.Fatalf("profiling is not offered for objection (with its direct-marketing mark):\n%s", excerpt(page.body))
+	}
+	notice := noticeRE.FindStringSubmatch(page.body)[1]
+	if r := b.post("/privacy/objections?lang=en", url.Values{"purpose": {"personalization"}, "action": {"object"}, "notice_hash": {notice}}, nil); r.status != http.StatusSeeOther {
+		t.Fatalf("object: status %d\n%s", r.status, excerpt(r.body))
+	}
+	if got := decide("eu-1"); got != "objected" {
+		t.Errorf("after the objection: %s, want objected", got)
+	}
+	page = b.get("/privacy/consents?lang=en")
+	if card := regexp.MustCompile(`(?s)id="o-eu-1-personalization".*?</article>`).FindString(page.body); !strings.Contains(card, `data-state="objected"`) || !strings.Contains(card, `data-action="lift"`) {
+		t.Errorf("the page does not show the objection:\n%s", card)
+	}
+	if r := b.post("/privacy/objections?lang=en", url.Values{"purpose": {"personalization"}, "action": {"lift"}, "notice_hash": {notice}}, nil); r.status != http.StatusSeeOther {
+		t.Fatalf("lift: status %d", r.status)
+	}
+	if got := decide("eu-1"); got != "legal_basis:legitimate_interests" {
+		t.Errorf("after lifting: %s", got)
+	}
+	// Objecting to a purpose that carries no right to object is refused.
+	if r := b.post("/privacy/objections?lang=en", url.Values{"purpose": {"service_provision"}, "action": {"object"}, "notice_hash": {notice}}, nil); r.status != http.StatusUnprocessableEntity {
+		t.Errorf("objecting to a contract purpose: status %d, want 422", r.status)
+	}
+
+	cn := h.browser(t)
+	page = h.signIn(t, cn, "email", "cn.resident@example.cn")
+	if strings.Contains(page.body, `data-objectable="personalization"`) || !strings.Contains(page.body, `data-purpose="personalization"`) {
+		t.Errorf("a PRC resident should see profiling among consents, not objections")
 	}
 }
