@@ -420,11 +420,13 @@ func (s *Service) RecordBanner(ctx context.Context, a Actor, in BannerChoice, si
 			return BannerState{}, invalid("choices_incomplete", "choices", "choices must decide every optional category; %s is missing", id)
 		}
 	}
+	// The events name the first signal sent that refuses a category.
 	signal := ""
-	if sigs := slices.DeleteFunc(slices.Clone(signals), func(sig string) bool {
-		return !slices.ContainsFunc(ids, func(id string) bool { return slices.Contains(optional[id].Signals, sig) })
-	}); len(sigs) > 0 {
-		signal = sigs[0]
+	for _, sig := range signals {
+		if slices.ContainsFunc(ids, func(id string) bool { return slices.Contains(optional[id].Signals, sig) }) {
+			signal = sig
+			break
+		}
 	}
 	evidence, _ := json.Marshal(map[string]string{"banner": in.Action})
 	allowed := map[string]bool{}

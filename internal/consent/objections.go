@@ -232,7 +232,8 @@ func (s *Service) WithdrawAll(ctx context.Context, a Actor, subjectID, language 
 			}
 		}
 		for k, c := range w.snap.Consents {
-			if c.Granted() && strings.Contains(k, ":") || k == check.KeyDisclosure && c.Granted() {
+			act := strings.HasPrefix(k, "recipient:") || strings.HasPrefix(k, "transfer:") || k == check.KeyDisclosure
+			if act && c.Granted() {
 				keys = append(keys, k)
 			}
 		}
