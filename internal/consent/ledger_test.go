@@ -629,3 +629,32 @@ func TestReceiptsWithoutSigner(t *testing.T) {
 		t.Errorf("Receipt without a signer = %s, want receipts_unavailable", code(err))
 	}
 }
+
+// TestSignalObjects: a browser signal refuses a purpose by what it rests on
+// for the person: a PRC resident's consent is withdrawn, an EU resident's
+// processing on legitimate interests is objected to. The event names the
+// signal either way, and the decision point answers accordingly.
+func TestSignalObjects(t *testing.T) {
+	e := newEnv(t)
+	e.publish(t, "testdata/signals-eu.yaml")
+	e.subject(t, consent.SubjectInput{ID: "u-cn", Jurisdiction: "CN"})
+	e.subject(t, consent.SubjectInput{ID: "u-eu", Jurisdiction: "EU"})
+	gpc := func(in consent.ConsentInput) consent.ConsentInput { in.Signals = []string{"gpc"}; return in }
+	cn := e.record(t, "u-cn", gpc(grant("analytics")))
+	eu := e.record(t, "u-eu", gpc(grant("analytics")))
+	want := []event{{"analytics", "grant", "1.0-eu", "app_dialog", "", "", false}, {"advertising", "withdraw", "1.0-eu", "app_dialog", "", "gpc", false},
+		{"personalised_ads", "withdraw", "1.0-eu", "app_dialog", "", "gpc", false}}
+	if diff := cmp.Diff(want, events(cn)); diff != "" {
+		t.Errorf("PRC resident's events (-want +got):\n%s", diff)
+	}
+	want[2].Action = "object"
+	if diff := cmp.Diff(want, events(eu)); diff != "" {
+		t.Errorf("EU resident's events (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(map[string]string{"personalised_ads": "withdrawn"}, reasons(t, e.svc, "u-cn", "personalised_ads")); diff != "" {
+		t.Errorf("PRC resident (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(map[string]string{"personalised_ads": "objected"}, reasons(t, e.svc, "u-eu", "personalised_ads")); diff != "" {
+		t.Errorf("EU resident (-want +got):\n%s", diff)
+	}
+}
