@@ -159,32 +159,52 @@ func (c *center) formNotice(w http.ResponseWriter, r *http.Request, p *web.Page,
 	return hash, true
 }
 
+// choiceForm is a posted choice on the consents page, checked: the person
+// signed in, the form shown against the policy in force, and whom it is
+// for (the person, or a ward with the guardian as method).
+type choiceForm struct {
+	p        *web.Page
+	s        session
+	hash     string // notice hash of the policy text the form was shown with
+	target   string // the subject the choice is for
+	method   string // Method, or guardian
+	guardian string
+}
+
+// form reads and checks a choice form; ok is false when it answered the
+// request itself. valid checks the form's own fields first.
+func (c *center) form(w http.ResponseWriter, r *http.Request, valid func() bool) (choiceForm, bool) {
+	f := choiceForm{p: c.page(r, "consents.title"), s: c.session(r), method: Method}
+	if f.s.Subject == "" {
+		redirect(w, r, "/privacy/signin?next=/privacy/consents")
+		return f, false
+	}
+	if !valid() {
+		c.r.Error(w, r, f.p, http.StatusBadRequest, "err.consent_form")
+		return f, false
+	}
+	var ok bool
+	if f.hash, ok = c.formNotice(w, r, f.p, f.s); !ok {
+		return f, false
+	}
+	if f.target, f.guardian, ok = c.target(w, r, f.p, f.s); !ok {
+		return f, false
+	}
+	if f.guardian != "" {
+		f.method = "guardian"
+	}
+	return f, true
+}
+
 // recordConsent records one decision on one purpose or act: one ledger
 // event (a browser signal may turn a grant into a withdrawal).
 func (c *center) recordConsent(w http.ResponseWriter, r *http.Request) {
-	p := c.page(r, "consents.title")
-	s := c.session(r)
-	if s.Subject == "" {
-		redirect(w, r, "/privacy/signin?next=/privacy/consents")
-		return
-	}
 	key, action := r.PostFormValue("purpose"), r.PostFormValue("action")
-	if key == "" || action != "grant" && action != "withdraw" {
-		c.r.Error(w, r, p, http.StatusBadRequest, "err.consent_form")
-		return
-	}
-	hash, ok := c.formNotice(w, r, p, s)
+	f, ok := c.form(w, r, func() bool { return key != "" && (action == "grant" || action == "withdraw") })
 	if !ok {
 		return
 	}
-	target, guardian, ok := c.target(w, r, p, s)
-	if !ok {
-		return
-	}
-	in := consent.ConsentInput{Method: Method, Language: p.Lang, NoticeHash: hash, Signals: consent.RequestSignals(r.Header)}
-	if guardian != "" {
-		in.Method, in.GuardianID = "guardian", guardian
-	}
+	in := consent.ConsentInput{Method: f.method, GuardianID: f.guardian, Language: f.p.Lang, NoticeHash: f.hash, Signals: consent.RequestSignals(r.Header)}
 	if action == "grant" {
 		in.Grant = []string{key}
 		// A separate consent is its own act: its own form and its own box.
@@ -192,91 +212,63 @@ func (c *center) recordConsent(w http.ResponseWriter, r *http.Request) {
 	} else {
 		in.Withdraw = []string{key}
 	}
-	evs, err := c.opt.Consent.Record(r.Context(), actor(r, s.Subject), target, in)
+	evs, err := c.opt.Consent.Record(r.Context(), actor(r, f.s.Subject), f.target, in)
 	if fe, ok := fault.As(err); ok && fe.Code == "separate_consent_required" {
-		p.Alert = p.T("err.separate_unchecked")
-		c.showConsents(w, r, p, s.Subject, http.StatusBadRequest)
+		f.p.Alert = f.p.T("err.separate_unchecked")
+		c.showConsents(w, r, f.p, f.s.Subject, http.StatusBadRequest)
 		return
 	}
 	if err != nil {
-		c.fail(w, r, p, err)
+		c.fail(w, r, f.p, err)
 		return
 	}
-	c.log.Info("privacy center: consent recorded", "subject", target, "key", key, "action", action, "events", len(evs))
-	c.save(w, r, s)
+	c.log.Info("privacy center: consent recorded", "subject", f.target, "key", key, "action", action, "events", len(evs))
+	c.save(w, r, f.s)
 	done := action
 	if action == "grant" && !slices.ContainsFunc(evs, func(e consent.ConsentEvent) bool { return e.Action == "grant" }) {
 		done = "withdraw" // a browser signal turned the grant into a withdrawal
 	}
-	redirect(w, r, "/privacy/consents?done="+done+"#p-"+target+"-"+anchor(key))
+	redirect(w, r, "/privacy/consents?done="+done+"#p-"+f.target+"-"+anchor(key))
 }
 
 // recordObjection records an objection to one purpose, or lifts it.
 func (c *center) recordObjection(w http.ResponseWriter, r *http.Request) {
-	p := c.page(r, "consents.title")
-	s := c.session(r)
-	if s.Subject == "" {
-		redirect(w, r, "/privacy/signin?next=/privacy/consents")
-		return
-	}
 	purpose, action := r.PostFormValue("purpose"), r.PostFormValue("action")
-	if purpose == "" || action != "object" && action != "lift" {
-		c.r.Error(w, r, p, http.StatusBadRequest, "err.consent_form")
-		return
-	}
-	if _, ok := c.formNotice(w, r, p, s); !ok {
-		return
-	}
-	target, guardian, ok := c.target(w, r, p, s)
+	f, ok := c.form(w, r, func() bool { return purpose != "" && (action == "object" || action == "lift") })
 	if !ok {
 		return
 	}
-	in := consent.ObjectionInput{Method: Method, Language: p.Lang}
-	if guardian != "" {
-		in.Method, in.GuardianID = "guardian", guardian
-	}
+	in := consent.ObjectionInput{Method: f.method, GuardianID: f.guardian, Language: f.p.Lang}
 	if action == "object" {
 		in.Object = []string{purpose}
 	} else {
 		in.Lift = []string{purpose}
 	}
-	if _, err := c.opt.Consent.Object(r.Context(), actor(r, s.Subject), target, in); err != nil {
-		c.fail(w, r, p, err)
+	if _, err := c.opt.Consent.Object(r.Context(), actor(r, f.s.Subject), f.target, in); err != nil {
+		c.fail(w, r, f.p, err)
 		return
 	}
-	c.log.Info("privacy center: objection recorded", "subject", target, "purpose", purpose, "action", action)
-	c.save(w, r, s)
-	redirect(w, r, "/privacy/consents?done="+action+"#o-"+target+"-"+anchor(purpose))
+	c.log.Info("privacy center: objection recorded", "subject", f.target, "purpose", purpose, "action", action)
+	c.save(w, r, f.s)
+	redirect(w, r, "/privacy/consents?done="+action+"#o-"+f.target+"-"+anchor(purpose))
 }
 
 // recordAcceptance records that the signed-in person (or, for a ward, their
 // guardian) accepts the version in force.
 func (c *center) recordAcceptance(w http.ResponseWriter, r *http.Request) {
-	p := c.page(r, "consents.title")
-	s := c.session(r)
-	if s.Subject == "" {
-		redirect(w, r, "/privacy/signin?next=/privacy/consents")
-		return
-	}
-	hash, ok := c.formNotice(w, r, p, s)
+	version := r.PostFormValue("version")
+	f, ok := c.form(w, r, func() bool { return version != "" })
 	if !ok {
 		return
 	}
-	target, guardian, ok := c.target(w, r, p, s)
-	if !ok {
+	in := consent.AcceptanceInput{Version: version, Method: f.method, GuardianID: f.guardian, Language: f.p.Lang, NoticeHash: f.hash}
+	if _, err := c.opt.Consent.Accept(r.Context(), actor(r, f.s.Subject), f.target, in); err != nil {
+		c.fail(w, r, f.p, err)
 		return
 	}
-	in := consent.AcceptanceInput{Version: r.PostFormValue("version"), Method: Method, Language: p.Lang, NoticeHash: hash}
-	if guardian != "" {
-		in.Method, in.GuardianID = "guardian", guardian
-	}
-	if _, err := c.opt.Consent.Accept(r.Context(), actor(r, s.Subject), target, in); err != nil {
-		c.fail(w, r, p, err)
-		return
-	}
-	c.log.Info("privacy center: version accepted", "subject", target, "version", in.Version)
-	c.save(w, r, s)
-	redirect(w, r, "/privacy/consents?done=accept#a-"+target)
+	c.log.Info("privacy center: version accepted", "subject", f.target, "version", version)
+	c.save(w, r, f.s)
+	redirect(w, r, "/privacy/consents?done=accept#a-"+f.target)
 }
 
 // anchor turns a ledger key into an id fragment (recipient:x → recipient-x).
