@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -18,24 +17,10 @@ import (
 	"github.com/custos-privacy/custos/internal/consent"
 	"github.com/custos-privacy/custos/internal/fault"
 	"github.com/custos-privacy/custos/internal/store"
+	"github.com/custos-privacy/custos/internal/store/storetest"
 )
 
 var admin = consent.Actor{ID: "cli:test", Role: "system", Place: "test"}
-
-// openStore opens a migrated store in a temporary directory.
-func openStore(t *testing.T) *store.Store {
-	t.Helper()
-	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "custos.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return st
-}
 
 // counting counts the lookups that reach the store.
 type counting struct {
@@ -98,7 +83,7 @@ func TestCreate(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			st := openStore(t)
+			st := storetest.SQLite(t)
 			clk := clocktest.New(time.Date(2026, 5, 4, 3, 2, 1, 123456789, time.UTC))
 			s := apikey.New(st, apikey.Options{Now: clk.Now})
 			c, err := s.Create(context.Background(), admin, tt.keyName, tt.role)
@@ -138,7 +123,7 @@ func TestCreate(t *testing.T) {
 		})
 	}
 	t.Run("every secret is new", func(t *testing.T) {
-		s := apikey.New(openStore(t), apikey.Options{})
+		s := apikey.New(storetest.SQLite(t), apikey.Options{})
 		seen := map[string]bool{}
 		for range 20 {
 			c, err := s.Create(context.Background(), admin, "", apikey.RoleService)
@@ -157,7 +142,7 @@ func TestCreate(t *testing.T) {
 // other secret gets the same answer.
 func TestAuthenticate(t *testing.T) {
 	ctx := context.Background()
-	st := openStore(t)
+	st := storetest.SQLite(t)
 	s := apikey.New(st, apikey.Options{})
 	good, err := s.Create(ctx, admin, "good", apikey.RoleOperator)
 	if err != nil {
@@ -202,7 +187,7 @@ func TestAuthenticate(t *testing.T) {
 // unknown id is not found; this instance refuses the key at once.
 func TestRevoke(t *testing.T) {
 	ctx := context.Background()
-	st := openStore(t)
+	st := storetest.SQLite(t)
 	clk := clocktest.New(time.Now())
 	s := apikey.New(st, apikey.Options{Now: clk.Now})
 	c, err := s.Create(ctx, admin, "to revoke", apikey.RoleAdmin)
@@ -263,7 +248,7 @@ func TestCache(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := context.Background()
-			st := openStore(t)
+			st := storetest.SQLite(t)
 			clk := clocktest.New(time.Now())
 			f := &feed{}
 			a := apikey.New(st, apikey.Options{Now: clk.Now})

@@ -172,7 +172,7 @@ func TestExportExpiry(t *testing.T) {
 				if _, err := e.svc.Decide(e.ctx, e.ops["other"], a.ID, true, ""); err != nil {
 					t.Fatal(err)
 				}
-				e.clock.Add(tt.after)
+				e.clock.Advance(tt.after)
 				if got := e.get(a.ID); got.Expired != tt.expired {
 					t.Errorf("Expired = %v, want %v", got.Expired, tt.expired)
 				}

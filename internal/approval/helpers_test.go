@@ -5,61 +5,23 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/custos-privacy/custos/internal/approval"
+	"github.com/custos-privacy/custos/internal/clocktest"
 	"github.com/custos-privacy/custos/internal/consent"
 	"github.com/custos-privacy/custos/internal/dsr"
 	"github.com/custos-privacy/custos/internal/fault"
 	"github.com/custos-privacy/custos/internal/store"
-	"github.com/custos-privacy/custos/internal/testdb"
+	"github.com/custos-privacy/custos/internal/store/storetest"
 )
 
 // backends runs fn on a fresh SQLite database and on a fresh PostgreSQL
 // schema: the rules that matter most are kept by the database.
 func backends(t *testing.T, fn func(t *testing.T, st *store.Store)) {
-	open := func(t *testing.T, dsn string) *store.Store {
-		t.Helper()
-		ctx := context.Background()
-		st, err := store.Open(ctx, dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
-		if _, err := st.Migrate(ctx); err != nil {
-			t.Fatal(err)
-		}
-		return st
-	}
-	t.Run("sqlite", func(t *testing.T) { fn(t, open(t, filepath.Join(t.TempDir(), "custos.db"))) })
-	t.Run("postgres", func(t *testing.T) { fn(t, open(t, testdb.Postgres(t))) })
-}
-
-// clock is the time the service reads; tests move it.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
+	storetest.Backends(t, func(t *testing.T, dsn string) { fn(t, storetest.Open(t, dsn)) })
 }
 
 // requests stands for the rights-request service: it records the
@@ -130,7 +92,7 @@ type env struct {
 	ctx   context.Context
 	st    *store.Store
 	svc   *approval.Service
-	clock *clock
+	clock *clocktest.Clock
 	reqs  *requests
 	ops   map[string]approval.Operator // by username
 }
@@ -141,7 +103,7 @@ var start = time.Date(2026, 10, 13, 2, 0, 0, 0, time.UTC)
 func newEnv(t *testing.T, st *store.Store) *env {
 	t.Helper()
 	ctx := context.Background()
-	e := &env{t: t, ctx: ctx, st: st, clock: &clock{t: start}, reqs: &requests{held: map[string]bool{}}, ops: map[string]approval.Operator{}}
+	e := &env{t: t, ctx: ctx, st: st, clock: clocktest.New(start), reqs: &requests{held: map[string]bool{}}, ops: map[string]approval.Operator{}}
 	for _, o := range []store.Operator{
 		{ID: "op_admin", Username: "admin", Role: "admin", PasswordSetBy: "cli"},
 		{ID: "op_puppet", Username: "puppet", Role: "operator", PasswordSetBy: "admin"},

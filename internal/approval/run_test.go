@@ -235,7 +235,7 @@ func TestDestructionLease(t *testing.T) {
 		if _, err := e.svc.Resume(e.ctx, e.ops["own"], a.ID); code(err) != "approval_state" {
 			t.Errorf("resume while a run holds it: %q, want approval_state", code(err))
 		}
-		e.clock.Add(approval.RunTimeout + time.Minute)
+		e.clock.Advance(approval.RunTimeout + time.Minute)
 		got, err := e.svc.Resume(e.ctx, e.ops["own"], a.ID)
 		if err != nil {
 			t.Fatal(err)

@@ -3,7 +3,6 @@ package audit_test
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -11,6 +10,7 @@ import (
 
 	"github.com/custos-privacy/custos/internal/audit"
 	"github.com/custos-privacy/custos/internal/store"
+	"github.com/custos-privacy/custos/internal/store/storetest"
 )
 
 // memTrail keeps a trail in memory the way the store does: entries and
@@ -163,7 +163,7 @@ func TestTrailEntries(t *testing.T) {
 		{name: "after the end", f: audit.Filter{After: 5}, want: []int64{}},
 	}
 	ctx := context.Background()
-	st := openStore(t)
+	st := storetest.SQLite(t, store.Options{AuditKey: trailKey})
 	for _, e := range entries {
 		if err := st.AppendAudit(ctx, e); err != nil {
 			t.Fatal(err)
@@ -206,25 +206,10 @@ func TestTrailPassesErrors(t *testing.T) {
 	}
 }
 
-// openStore opens a migrated store in a temporary directory.
-func openStore(t *testing.T) *store.Store {
-	t.Helper()
-	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "custos.db"), store.Options{AuditKey: trailKey})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return st
-}
-
 // TestTrailOnStore: the store keeps the trail the way the trail reads it.
 func TestTrailOnStore(t *testing.T) {
 	ctx := context.Background()
-	st := openStore(t)
+	st := storetest.SQLite(t, store.Options{AuditKey: trailKey})
 	tr := audit.NewTrail(st)
 	before, err := tr.Head(ctx)
 	if err != nil {

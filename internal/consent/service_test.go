@@ -23,6 +23,7 @@ import (
 	"github.com/custos-privacy/custos/internal/receipt"
 	"github.com/custos-privacy/custos/internal/seal"
 	"github.com/custos-privacy/custos/internal/store"
+	"github.com/custos-privacy/custos/internal/store/storetest"
 )
 
 // Manifests the tests publish.
@@ -102,16 +103,8 @@ func newEnv(t *testing.T) *env {
 // instance of the server would.
 func (e *env) open(t *testing.T) (*store.Store, *consent.Service) {
 	t.Helper()
-	ctx := context.Background()
-	st, err := store.Open(ctx, e.path, store.Options{AuditKey: auditKey})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	svc, err := consent.New(ctx, st, e.opt)
+	st := storetest.Open(t, e.path, store.Options{AuditKey: auditKey})
+	svc, err := consent.New(context.Background(), st, e.opt)
 	if err != nil {
 		t.Fatal(err)
 	}

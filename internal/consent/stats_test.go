@@ -2,7 +2,6 @@ package consent_test
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -11,6 +10,7 @@ import (
 	"github.com/custos-privacy/custos/internal/consent"
 	"github.com/custos-privacy/custos/internal/fault"
 	"github.com/custos-privacy/custos/internal/store"
+	"github.com/custos-privacy/custos/internal/store/storetest"
 )
 
 // countingSeries is a ledger that only counts how often it is read.
@@ -66,14 +66,7 @@ func TestSeriesRefusesBadPeriods(t *testing.T) {
 // subject at the bucket's end, the latest in ledger order.
 func TestSeriesOnLedger(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "stats.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := storetest.SQLite(t)
 	start := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 	day := 24 * time.Hour
 	for _, id := range []string{"u-1", "u-2"} {

@@ -79,7 +79,7 @@ func TestPublicIntakeAbuse(t *testing.T) {
 		e := setup(t)
 		id := e.submitPublic("access", "phone", phone, nil)
 		code := e.code(id)
-		e.clock.Add(16 * time.Minute)
+		e.clock.Advance(16 * time.Minute)
 		if res := verify(e, id, code); res.Code != 422 || errorCode(res.Body) != "invalid_code" {
 			t.Errorf("code after 16 minutes = %d %s, want 422 invalid_code", res.Code, res.Body)
 		}
@@ -160,7 +160,7 @@ func TestPublicIntakeAbuse(t *testing.T) {
 			t.Run(tt.name, func(t *testing.T) {
 				e := setup(t)
 				for i, v := range tt.values {
-					e.clock.Add(5 * time.Minute)
+					e.clock.Advance(5 * time.Minute)
 					res := e.do("POST", "/v1/public/requests", "", fmt.Sprintf(`{"type":"access","language":"en","identity":{"kind":"email","value":%q}}`, v))
 					want, code := 202, ""
 					if i == len(tt.values)-1 && tt.last == 429 {
@@ -172,7 +172,7 @@ func TestPublicIntakeAbuse(t *testing.T) {
 				}
 				// The first was at +5 minutes; at +66 it is more than an hour
 				// old and no longer counts.
-				e.clock.Add(36 * time.Minute)
+				e.clock.Advance(36 * time.Minute)
 				last := tt.values[len(tt.values)-1]
 				if res := e.do("POST", "/v1/public/requests", "", fmt.Sprintf(`{"type":"access","language":"en","identity":{"kind":"email","value":%q}}`, last)); res.Code != 202 {
 					t.Errorf("an hour later = %d %s, want 202", res.Code, res.Body)

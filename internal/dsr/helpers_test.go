@@ -24,12 +24,14 @@ import (
 	"github.com/custos-privacy/custos/internal/apikey"
 	"github.com/custos-privacy/custos/internal/audit"
 	"github.com/custos-privacy/custos/internal/calendar"
+	"github.com/custos-privacy/custos/internal/clocktest"
 	"github.com/custos-privacy/custos/internal/consent"
 	"github.com/custos-privacy/custos/internal/dsr"
 	"github.com/custos-privacy/custos/internal/identity"
 	"github.com/custos-privacy/custos/internal/notify"
 	"github.com/custos-privacy/custos/internal/seal"
 	"github.com/custos-privacy/custos/internal/store"
+	"github.com/custos-privacy/custos/internal/store/storetest"
 )
 
 // Manifests the tests publish, relative to this package.
@@ -52,30 +54,6 @@ func chinaTime(s string) time.Time {
 		panic(err)
 	}
 	return t
-}
-
-// clock is the time every service of an env reads; tests move it.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
 }
 
 // lockedBuffer collects log lines written from several goroutines.
@@ -130,7 +108,7 @@ func (s *sender) all() []notify.Message {
 type env struct {
 	t      *testing.T
 	ctx    context.Context
-	clock  *clock
+	clock  *clocktest.Clock
 	st     *store.Store
 	svc    *consent.Service
 	req    *dsr.Service
@@ -151,14 +129,7 @@ type env struct {
 func newEnv(t *testing.T, manifestPath string, now time.Time) *env {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "custos.db"))
-	if err != nil {
-		t.Fatalf("store.Open: %v", err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if _, err := st.Migrate(ctx); err != nil {
-		t.Fatalf("Migrate: %v", err)
-	}
+	st := storetest.SQLite(t)
 	key := make([]byte, 32)
 	rand.Read(key)
 	hasher, err := identity.NewHasher(key)
@@ -175,7 +146,7 @@ func newEnv(t *testing.T, manifestPath string, now time.Time) *env {
 	}
 	logs := &lockedBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	c := &clock{t: now}
+	c := clocktest.New(now)
 	svc, err := consent.New(ctx, st, consent.Options{Hasher: hasher, Sealer: sealer, Logger: logger, Now: c.Now})
 	if err != nil {
 		t.Fatalf("consent.New: %v", err)

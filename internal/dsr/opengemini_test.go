@@ -57,7 +57,7 @@ func TestOpenGeminiExtension(t *testing.T) {
 				t.Fatalf("intake = due %s, deadline %q, jurisdiction %q; want %s", v.DueDate, v.Deadline, v.Jurisdiction, tt.due)
 			}
 			e.act(v.ID, "approve", nil)
-			e.clock.Add(tt.extendAt)
+			e.clock.Advance(tt.extendAt)
 			res := e.do("POST", "/v1/requests/"+v.ID+"/extend", e.op, `{"reason":"the logs of several clusters must be searched"}`)
 			if res.Code != tt.status || errorCode(res.Body) != tt.code {
 				t.Fatalf("extend = %d %s, want %d %q", res.Code, res.Body, tt.status, tt.code)

@@ -20,7 +20,7 @@ func TestCountsAndQueue(t *testing.T) {
 	for i, sub := range []string{"q-1", "q-2", "q-3"} {
 		e.subject(sub, "", "", nil)
 		if i == 2 {
-			e.clock.Add(10 * 24 * time.Hour) // a later request, due later
+			e.clock.Advance(10 * 24 * time.Hour) // a later request, due later
 		}
 		ids = append(ids, e.submitOperator(map[string]any{"type": "access", "subject_id": sub}).ID)
 	}
@@ -37,7 +37,7 @@ func TestCountsAndQueue(t *testing.T) {
 		return out
 	}
 	for _, step := range []time.Duration{0, 20 * 24 * time.Hour, 40 * 24 * time.Hour} {
-		e.clock.Add(step)
+		e.clock.Advance(step)
 		got, err := e.req.Counts(e.ctx)
 		if err != nil {
 			t.Fatal(err)

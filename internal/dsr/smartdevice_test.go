@@ -78,7 +78,7 @@ func TestSmartDeviceApp(t *testing.T) {
 		e.grant("sd-2001", nil, "profile", "device_analytics")
 		id, effective := cancel(t, e)
 
-		e.clock.Add(3 * 24 * time.Hour)
+		e.clock.Advance(3 * 24 * time.Hour)
 		var v dsr.View
 		e.must(200, "POST", "/v1/requests/"+id+"/withdraw", e.op, "", &v)
 		if v.State != dsr.StateWithdrawn {
@@ -182,7 +182,7 @@ func TestSmartDeviceApp(t *testing.T) {
 		e := newEnv(t, smartManifest, start)
 		e.subject("sd-2001", email, phone, nil)
 		id, effective := cancel(t, e)
-		e.clock.Add(24 * time.Hour)
+		e.clock.Advance(24 * time.Hour)
 		res := e.do("POST", "/v1/requests/"+id+"/complete", e.op, "{}")
 		if res.Code != 409 {
 			t.Errorf("second complete = %d %s, want 409", res.Code, res.Body)

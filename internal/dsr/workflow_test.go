@@ -198,12 +198,12 @@ func TestClockRules(t *testing.T) {
 				t.Fatalf("due at intake = %s, want %s", v.DueDate, tt.due)
 			}
 			e.act(v.ID, "approve", nil)
-			e.clock.Add(2 * day)
+			e.clock.Advance(2 * day)
 			w := e.act(v.ID, "await", map[string]string{"reason": "please send the order number the data relates to"})
 			if w.State != dsr.StateAwaitingSubject || !w.ClockPaused || w.DueDate != tt.due {
 				t.Errorf("awaiting = state %s, paused %v, due %s", w.State, w.ClockPaused, w.DueDate)
 			}
-			e.clock.Add(5 * day)
+			e.clock.Advance(5 * day)
 			r := e.act(v.ID, "resume", nil)
 			if r.State != dsr.StateInProgress || r.ClockPaused || r.DueDate != tt.dueAfter {
 				t.Errorf("resumed = state %s, paused %v, due %s; want in_progress, running, %s", r.State, r.ClockPaused, r.DueDate, tt.dueAfter)

@@ -107,7 +107,7 @@ func TestYonyouEU(t *testing.T) {
 		if res.Code != 422 || errorCode(res.Body) != "reason_required" {
 			t.Errorf("extend without a reason = %d %s, want 422 reason_required", res.Code, res.Body)
 		}
-		e.clock.Add(5 * 24 * time.Hour)
+		e.clock.Advance(5 * 24 * time.Hour)
 		got := e.act(id, "extend", map[string]string{"reason": "the export spans three data centres"})
 		// 10 June + 30 days = 10 July; 16 May to 10 July is 55 days.
 		want := dsr.View{ID: id, Type: "portability", Jurisdiction: "EU", State: dsr.StateExtended, SubjectID: "yy-3001", Channel: "operator",
@@ -172,7 +172,7 @@ func TestYonyouEU(t *testing.T) {
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
-				e.clock.Add(tt.after)
+				e.clock.Advance(tt.after)
 				if res := e.do("GET", tt.path, "", ""); res.Code != tt.status || errorCode(res.Body) != "bundle_not_found" {
 					t.Errorf("GET = %d %s, want %d bundle_not_found", res.Code, res.Body, tt.status)
 				}

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/custos-privacy/custos/internal/clocktest"
 )
 
 // fakeSender records what it is given and fails as fail says.
@@ -60,7 +62,7 @@ func otpData() map[string]string { return map[string]string{"code": testCode, "m
 
 func TestDispatcherRetriesThenSends(t *testing.T) {
 	ctx := context.Background()
-	ob, sealer, clk := &MemOutbox{}, newGCMSealer(t), &clock{t: t0}
+	ob, sealer, clk := &MemOutbox{}, newGCMSealer(t), clocktest.New(t0)
 	sender := &fakeSender{fail: func(_ Message, call int) error {
 		if call <= 3 {
 			return errors.New("gateway unavailable")
@@ -171,7 +173,7 @@ func TestDispatcherGivesUp(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := context.Background()
-			ob, sealer, clk := &MemOutbox{}, newGCMSealer(t), &clock{t: t0}
+			ob, sealer, clk := &MemOutbox{}, newGCMSealer(t), clocktest.New(t0)
 			sender := &fakeSender{fail: tt.fail}
 			d := &Dispatcher{Outbox: ob, Sealer: sealer, Sender: sender, Now: clk.Now, MaxAttempts: tt.maxAttempts,
 				Backoff: func(int) time.Duration { return time.Minute }}

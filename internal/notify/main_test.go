@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"flag"
-	"sync"
 	"testing"
 	"time"
 )
@@ -45,24 +44,6 @@ func (s *gcmSealer) Open(ciphertext, ad []byte) ([]byte, error) {
 		return nil, errors.New("short ciphertext")
 	}
 	return s.aead.Open(nil, ciphertext[:n], ciphertext[n:], ad)
-}
-
-// clock is a settable time source for Dispatcher.Now.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
 }
 
 var t0 = time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)

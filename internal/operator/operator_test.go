@@ -4,13 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/custos-privacy/custos/internal/consent"
 	"github.com/custos-privacy/custos/internal/store"
+	"github.com/custos-privacy/custos/internal/store/storetest"
 )
 
 var testParams = Params{Memory: 4 * 1024, Time: 1, Threads: 1, KeyLen: 32}
@@ -19,15 +19,7 @@ var admin = consent.Actor{ID: "test", Role: "admin", Place: "test"}
 
 func newTestService(t *testing.T, wrap func(*store.Store) Store) (*Service, *store.Store) {
 	t.Helper()
-	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "custos.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := storetest.SQLite(t)
 	var s Store = st
 	if wrap != nil {
 		s = wrap(st)

@@ -3,13 +3,13 @@ package propagate
 import (
 	"context"
 	"net/http"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/custos-privacy/custos/internal/store"
+	"github.com/custos-privacy/custos/internal/store/storetest"
 )
 
 // TestWithSQLiteStore runs the job against the real store: the tasks a
@@ -17,14 +17,7 @@ import (
 // audited through the store's SQL.
 func TestWithSQLiteStore(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "custos.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := storetest.SQLite(t)
 	if err := st.CreateSubject(ctx, store.Subject{ID: rawSubject}); err != nil {
 		t.Fatal(err)
 	}

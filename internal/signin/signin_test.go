@@ -16,7 +16,7 @@ import (
 	"github.com/custos-privacy/custos/internal/notify"
 	"github.com/custos-privacy/custos/internal/signin"
 	"github.com/custos-privacy/custos/internal/store"
-	"github.com/custos-privacy/custos/internal/testdb"
+	"github.com/custos-privacy/custos/internal/store/storetest"
 )
 
 const (
@@ -82,28 +82,9 @@ type fixture struct {
 // backends runs fn on two handles of a fresh SQLite file and on two of a
 // fresh PostgreSQL schema.
 func backends(t *testing.T, fn func(t *testing.T, open func() *store.Store)) {
-	t.Run("sqlite", func(t *testing.T) {
-		path := filepath.Join(t.TempDir(), "custos.db")
-		fn(t, func() *store.Store { return openStore(t, path) })
+	storetest.Backends(t, func(t *testing.T, dsn string) {
+		fn(t, func() *store.Store { return storetest.Open(t, dsn) })
 	})
-	t.Run("postgres", func(t *testing.T) {
-		dsn := testdb.Postgres(t)
-		fn(t, func() *store.Store { return openStore(t, dsn) })
-	})
-}
-
-func openStore(t *testing.T, dsn string) *store.Store {
-	t.Helper()
-	ctx := context.Background()
-	st, err := store.Open(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return st
 }
 
 func newFixture(t *testing.T, open func() *store.Store) *fixture {
@@ -305,7 +286,7 @@ func TestStart(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "custos.db")
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFixture(t, func() *store.Store { return openStore(t, path) })
+			f := newFixture(t, func() *store.Store { return storetest.Open(t, path) })
 			id, err := f.svcs[0].Start(context.Background(), place, tt.kind, tt.value, "zh-CN")
 			if !errors.Is(err, tt.err) || (err == nil) != (tt.err == nil) {
 				t.Fatalf("Start = %q, %v; want %v", id, err, tt.err)
@@ -375,7 +356,7 @@ func TestLimits(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFixture(t, func() *store.Store { return openStore(t, path) })
+			f := newFixture(t, func() *store.Store { return storetest.Open(t, path) })
 			if diff := cmp.Diff(tt.want, tt.run(t, f)); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
@@ -397,7 +378,7 @@ func TestNew(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := openStore(t, filepath.Join(t.TempDir(), "custos.db"))
+	st := storetest.SQLite(t)
 	full := signin.Options{Hasher: hasher, Codes: &codes{hasher: hasher}, Outbox: &outbox{}}
 	tests := []struct {
 		name string
