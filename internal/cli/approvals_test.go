@@ -28,6 +28,19 @@ func mustRun(t *testing.T, stdin string, args ...string) {
 	}
 }
 
+// install makes keys and a migrated database in a new directory and
+// publishes the manifest at path; with appends the flags that name them.
+func install(t *testing.T, path string) (db, keys string, with func(args ...string) []string) {
+	t.Helper()
+	dir := t.TempDir()
+	db, keys = filepath.Join(dir, "custos.db"), filepath.Join(dir, "secrets")
+	mustRun(t, "", "secrets", "init", keys)
+	with = func(args ...string) []string { return append(args, "--db", db, "--secrets-dir", keys) }
+	mustRun(t, "", with("migrate")...)
+	mustRun(t, "", with("policy", "publish", path)...)
+	return db, keys, with
+}
+
 // TestApprovalsCommands: the command line lists and shows approvals
 // without signing in; deciding and resuming sign in as an operator and
 // keep the console's rules (no self-approval, auditors only read, a
@@ -35,14 +48,8 @@ func mustRun(t *testing.T, stdin string, args ...string) {
 // name, and no password reaches the audit trail.
 func TestApprovalsCommands(t *testing.T) {
 	t.Setenv("CUSTOS_OPERATOR_PASSWORD", "")
-	dir := t.TempDir()
-	db := filepath.Join(dir, "custos.db")
-	keys := filepath.Join(dir, "secrets")
-	mustRun(t, "", "secrets", "init", keys)
-	on := []string{"--db", db, "--secrets-dir", keys}
-	with := func(args ...string) []string { return append(args, on...) }
-	mustRun(t, "", with("migrate")...)
-	mustRun(t, "", with("policy", "publish", "../../examples/starter/custos.yaml")...)
+	db, _, with := install(t, "../../examples/starter/custos.yaml")
+	dir := filepath.Dir(db)
 	passwords := map[string]string{}
 	for _, o := range []struct{ name, role string }{{"alice", "operator"}, {"bob", "operator"}, {"carol", "auditor"}, {"dave", "admin"}} {
 		passwords[o.name] = o.name + "-password-123"

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -17,14 +16,7 @@ import (
 // take effect before the 7 days' notice it promises; announced further
 // ahead, its notices go to the people with an address, once.
 func TestPublishAnnouncesAndNotifies(t *testing.T) {
-	dir := t.TempDir()
-	db := filepath.Join(dir, "custos.db")
-	keys := filepath.Join(dir, "secrets")
-	mustRun(t, "", "secrets", "init", keys)
-	on := []string{"--db", db, "--secrets-dir", keys}
-	with := func(args ...string) []string { return append(args, on...) }
-	mustRun(t, "", with("migrate")...)
-	mustRun(t, "", with("policy", "publish", "../../examples/starter/custos.yaml")...)
+	db, keys, with := install(t, "../../examples/starter/custos.yaml")
 
 	cfg, err := config.Load(nil, func(k string) string {
 		return map[string]string{"CUSTOS_DB": db, "CUSTOS_SECRETS_DIR": keys}[k]
