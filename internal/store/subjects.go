@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/custos-privacy/custos/internal/audit"
@@ -86,54 +87,34 @@ type SubjectPatch struct {
 	Restricted   *bool
 }
 
-// UpdateSubject applies a patch.
+// UpdateSubject applies a patch in one statement; it also moves the
+// subject's updated_at, and fails with ErrNotFound for an unknown id.
 func (s *Store) UpdateSubject(ctx context.Context, id string, p SubjectPatch, entries ...audit.Entry) error {
-	now := micros(time.Now())
+	var set []string
+	var args []any
+	str := func(col string, v *string) {
+		if v != nil {
+			set, args = append(set, col+" = ?"), append(args, nullString(*v))
+		}
+	}
+	str("birth_date", p.BirthDate)
+	str("age_band", p.AgeBand)
+	str("guardian_id", p.GuardianID)
+	str("jurisdiction", p.Jurisdiction)
+	str("language", p.Language)
+	str("arrangement", p.Arrangement)
+	if p.Restricted != nil {
+		set, args = append(set, "restricted = ?"), append(args, boolInt(*p.Restricted))
+	}
+	set, args = append(set, "updated_at = ?"), append(args, micros(time.Now()), id)
+	query := s.q(`UPDATE subjects SET ` + strings.Join(set, ", ") + ` WHERE id = ?`)
 	return s.Submit(ctx, &Write{Fn: func(ctx context.Context, tx *sql.Tx) error {
-		if err := s.touchSubject(ctx, tx, id, now); err != nil {
-			return err
+		res, err := tx.ExecContext(ctx, query, args...)
+		if err != nil {
+			return fmt.Errorf("update subject: %w", mapErr(err))
 		}
-		set := func(col string, v any) error {
-			_, err := tx.ExecContext(ctx, s.q(`UPDATE subjects SET `+col+` = ? WHERE id = ?`), v, id)
-			if err != nil {
-				return fmt.Errorf("update subject: %w", mapErr(err))
-			}
-			return nil
-		}
-		if p.BirthDate != nil {
-			if err := set("birth_date", nullString(*p.BirthDate)); err != nil {
-				return err
-			}
-		}
-		if p.AgeBand != nil {
-			if err := set("age_band", nullString(*p.AgeBand)); err != nil {
-				return err
-			}
-		}
-		if p.GuardianID != nil {
-			if err := set("guardian_id", nullString(*p.GuardianID)); err != nil {
-				return err
-			}
-		}
-		if p.Jurisdiction != nil {
-			if err := set("jurisdiction", nullString(*p.Jurisdiction)); err != nil {
-				return err
-			}
-		}
-		if p.Language != nil {
-			if err := set("language", nullString(*p.Language)); err != nil {
-				return err
-			}
-		}
-		if p.Restricted != nil {
-			if err := set("restricted", boolInt(*p.Restricted)); err != nil {
-				return err
-			}
-		}
-		if p.Arrangement != nil {
-			if err := set("arrangement", nullString(*p.Arrangement)); err != nil {
-				return err
-			}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("subject: %w", ErrNotFound)
 		}
 		return nil
 	}, Audit: entries})
