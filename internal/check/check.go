@@ -31,6 +31,8 @@
 package check
 
 import (
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/custos-privacy/custos/internal/manifest"
@@ -72,6 +74,43 @@ const (
 
 // ObjectionKey is the ledger key of objections to a purpose.
 func ObjectionKey(purpose string) string { return prefixObject + purpose }
+
+// KeyKind is what a ledger key names.
+type KeyKind uint8
+
+// Kinds of ledger key.
+const (
+	KeyOfPurpose    KeyKind = iota // a purpose's consent: the key is the purpose id
+	KeyOfObjection                 // objection:<purpose>
+	KeyOfAct                       // recipient:<id>, transfer:<id> or disclosure
+	KeyOfAcceptance                // policy
+	KeyOfNothing                   // a kind Custos does not know, such as other:<id>
+)
+
+// ParseKey says what a ledger key names: for an objection, the purpose;
+// for an act's separate consent, the act. It is the inverse of
+// ObjectionKey and ActKey.
+func ParseKey(k string) (kind KeyKind, purpose string, act Act) {
+	switch k {
+	case KeyPolicy:
+		return KeyOfAcceptance, "", Act{}
+	case KeyDisclosure:
+		return KeyOfAct, "", Act{Kind: ActDisclosure}
+	}
+	prefix, id, found := strings.Cut(k, ":")
+	if !found {
+		return KeyOfPurpose, k, Act{}
+	}
+	switch prefix + ":" {
+	case prefixObject:
+		return KeyOfObjection, id, Act{}
+	case prefixRecip:
+		return KeyOfAct, "", Act{Kind: ActRecipient, ID: id}
+	case prefixXfer:
+		return KeyOfAct, "", Act{Kind: ActTransfer, ID: id}
+	}
+	return KeyOfNothing, "", Act{}
+}
 
 // ActKey is the ledger key of the separate consent an act needs.
 func ActKey(a Act) string {
@@ -178,6 +217,20 @@ const (
 	SignalGPC uint8 = 1 << iota
 	SignalDNT
 )
+
+func signalBit(signal string) uint8 {
+	switch signal {
+	case manifest.SignalGPC:
+		return SignalGPC
+	case manifest.SignalDNT:
+		return SignalDNT
+	}
+	return 0
+}
+
+// RefusedBySignal reports whether the browser signal (gpc, dnt) refuses
+// the purpose: the manifest honours it and lists the purpose.
+func (r *Rule) RefusedBySignal(signal string) bool { return r.RefusedBy&signalBit(signal) != 0 }
 
 // Rule is what the policy says about one purpose.
 type Rule struct {
@@ -291,9 +344,6 @@ func (p *Policy) Rules() []*Rule {
 // rules) for "" and for ids the policy does not name.
 func (p *Policy) Jurisdiction(id string) int { return p.jurIndex[id] }
 
-// Jurisdictions lists the jurisdictions by index; index 0 is "".
-func (p *Policy) Jurisdictions() []string { return p.jurs }
-
 // HasAct reports whether the policy names the act at all.
 func (p *Policy) HasAct(a Act) bool { return p.act(a) != nil }
 
@@ -350,10 +400,7 @@ func (p *Policy) minorRule(jur int) minorRule {
 // rule for a person whose age is not known. A nil subject is a person
 // Custos does not know, of unknown age.
 func (p *Policy) MinorStatus(s *Subject, now time.Time) Minor {
-	jur := 0
-	if s != nil {
-		jur = s.Jurisdiction
-	}
+	jur := subjectJur(s)
 	mr := p.minorRule(jur)
 	if mr.stance == stanceNone {
 		return NotMinor
@@ -407,39 +454,16 @@ func bandRange(band string) (lo, hi int, ok bool) {
 	if band == "adult" {
 		return 18, 1 << 30, true
 	}
-	if rest, found := cutPrefix(band, "under_"); found {
-		n, ok := atoi(rest)
-		return 0, n, ok
+	if rest, found := strings.CutPrefix(band, "under_"); found {
+		n, err := strconv.Atoi(rest)
+		return 0, n, err == nil
 	}
-	for i := 0; i < len(band); i++ {
-		if band[i] == '_' {
-			a, ok1 := atoi(band[:i])
-			b, ok2 := atoi(band[i+1:])
-			return a, b + 1, ok1 && ok2 && a <= b
-		}
+	if a, b, found := strings.Cut(band, "_"); found {
+		x, err1 := strconv.Atoi(a)
+		y, err2 := strconv.Atoi(b)
+		return x, y + 1, err1 == nil && err2 == nil && x <= y
 	}
 	return 0, 0, false
-}
-
-func cutPrefix(s, prefix string) (string, bool) {
-	if len(s) >= len(prefix) && s[:len(prefix)] == prefix {
-		return s[len(prefix):], true
-	}
-	return s, false
-}
-
-func atoi(s string) (int, bool) {
-	if s == "" || len(s) > 3 {
-		return 0, false
-	}
-	n := 0
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return 0, false
-		}
-		n = n*10 + int(s[i]-'0')
-	}
-	return n, true
 }
 
 // Decide answers whether s's data may be processed for purpose at time now.
@@ -463,10 +487,7 @@ func (p *Policy) DecideAct(s *Subject, purpose string, act Act, now time.Time) D
 	if s != nil && !s.Known {
 		s = nil // a snapshot that records an absence is a person Custos does not know
 	}
-	jur := 0
-	if s != nil {
-		jur = s.Jurisdiction
-	}
+	jur := subjectJur(s)
 	v := r.variant(jur)
 	if s != nil && s.Restricted && !v.statutory {
 		return Decision{purpose, false, ReasonRestricted}
@@ -483,7 +504,7 @@ func (p *Policy) DecideAct(s *Subject, purpose string, act Act, now time.Time) D
 			case stanceAdultsOnly:
 				return Decision{purpose, false, ReasonMinorNotServed}
 			case stanceGuardian:
-				if !v.consent && !guardianAccepted(s) {
+				if !v.consent && !s.GuardianAccepted() {
 					return Decision{purpose, false, ReasonGuardian}
 				}
 			}
@@ -494,7 +515,7 @@ func (p *Policy) DecideAct(s *Subject, purpose string, act Act, now time.Time) D
 	}
 	var d Decision
 	if v.consent {
-		d = p.decideConsent(r, s, purpose, minor)
+		d = decideConsent(r, s, purpose, minor && stance == stanceGuardian)
 	} else {
 		d = Decision{purpose, true, v.reason}
 		if v.objectable && s != nil {
@@ -542,8 +563,7 @@ func (p *Policy) DecideAct(s *Subject, purpose string, act Act, now time.Time) D
 	return Decision{purpose, true, ReasonSeparateConsent}
 }
 
-func (p *Policy) decideConsent(r *Rule, s *Subject, purpose string, minor bool) Decision {
-	guardian := minor && p.minorRule(subjectJur(s)).stance == stanceGuardian
+func decideConsent(r *Rule, s *Subject, purpose string, guardian bool) Decision {
 	var c Consent
 	var found bool
 	if s != nil {
@@ -572,10 +592,11 @@ func subjectJur(s *Subject) int {
 	return s.Jurisdiction
 }
 
-// guardianAccepted reports whether the subject's guardian accepted the
+// GuardianAccepted reports whether the subject's guardian accepted the
 // policy on their behalf: the guardian's consent to everything the policy
 // says, which a minor's processing on bases other than consent needs.
-func guardianAccepted(s *Subject) bool {
+// A nil subject has no guardian.
+func (s *Subject) GuardianAccepted() bool {
 	if s == nil {
 		return false
 	}

@@ -180,12 +180,7 @@ func NewPolicy(sp Spec) *Policy {
 		r.Basis, r.Consent = r.byJur[0].basis, r.byJur[0].consent
 		r.Separate = ps.Separate && slices.ContainsFunc(r.byJur, func(v variant) bool { return v.consent })
 		for _, sig := range ps.RefusedBy {
-			switch sig {
-			case manifest.SignalGPC:
-				r.RefusedBy |= SignalGPC
-			case manifest.SignalDNT:
-				r.RefusedBy |= SignalDNT
-			}
+			r.RefusedBy |= signalBit(sig)
 		}
 		p.rules[ps.ID] = r
 	}

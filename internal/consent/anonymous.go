@@ -78,8 +78,12 @@ func anonymous(sub store.Subject) bool {
 func (s *Service) ConsentVersions(purposes []string) ([]string, error) {
 	cur := s.state()
 	if cur == nil {
-		return nil, fault.New(fault.Unavailable, "no_policy", "no policy version is published yet")
+		return nil, errNoPolicy
 	}
+	return cur.consentVersions(purposes), nil
+}
+
+func (cur *current) consentVersions(purposes []string) []string {
 	var epoch int64
 	for _, p := range purposes {
 		if r, ok := cur.compiled.Rule(p); ok && r.Epoch > epoch {
@@ -92,5 +96,5 @@ func (s *Service) ConsentVersions(purposes []string) ([]string, error) {
 			out = append(out, v.Version)
 		}
 	}
-	return out, nil
+	return out
 }

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"regexp"
 	"slices"
 	"strings"
@@ -118,38 +117,35 @@ type Banner struct {
 	Config BannerConfig
 	JSON   []byte
 	ETag   string
-	pol    *check.Policy
-	seq    int64
 }
 
 // Banner returns the configuration for the policy in force in lang (or the
 // prevailing language). It depends only on the version and the language,
 // so it is built once for each and kept: the banner is fetched on every
 // page view of every site using it.
+//
+// The banners are kept on the state in force, which is replaced when a
+// version comes into force or another is published: an announcement
+// reaches the banner at once, and each banner is built from one state.
 func (s *Service) Banner(lang string) (*Banner, error) {
-	pv, m, pol, err := s.Policy()
-	if err != nil {
-		return nil, err
+	cur := s.state()
+	if cur == nil {
+		return nil, errNoPolicy
 	}
+	m := cur.manifest
 	if !slices.Contains(m.Policy.Languages, lang) {
 		lang = m.Policy.Prevailing
 	}
-	// The key also carries the newest version published, so an
-	// announcement reaches the banner at once.
-	latest := s.versionList()[len(s.versionList())-1].Seq
-	key := fmt.Sprintf("%d\x00%d\x00%s", pv.Seq, latest, lang)
-	if b, ok := s.banners.Load(key); ok {
+	if b, ok := cur.banners.Load(lang); ok {
 		return b.(*Banner), nil
 	}
-	cfg := bannerOf(m, pol, lang)
+	cfg := bannerOf(m, cur.compiled, lang)
 	var keys []string
 	for _, c := range cfg.Notice.Categories {
 		keys = append(keys, c.keys...)
 	}
-	if cfg.ConsentVersions, err = s.ConsentVersions(keys); err != nil {
-		return nil, err
-	}
-	if up := s.upcoming(); up != nil {
+	cfg.ConsentVersions = cur.consentVersions(keys)
+	if up := cur.upcoming(); up != nil {
 		cfg.Upcoming = up
 		cfg.Notice.Text.Upcoming = strings.ReplaceAll(bannerWords[lang].text.Upcoming, "{version}", up.Version)
 	}
@@ -164,23 +160,14 @@ func (s *Service) Banner(lang string) (*Banner, error) {
 		return nil, err
 	}
 	etag := sha256.Sum256(body)
-	b := &Banner{Config: cfg, JSON: body, ETag: `"` + hex.EncodeToString(etag[:16]) + `"`, pol: pol, seq: pv.Seq}
-	// Entries of earlier versions are dropped as a new one is cached.
-	prefix := fmt.Sprintf("%d\x00%d\x00", pv.Seq, latest)
-	s.banners.Range(func(k, _ any) bool {
-		if !strings.HasPrefix(k.(string), prefix) {
-			s.banners.Delete(k)
-		}
-		return true
-	})
-	s.banners.Store(key, b)
-	return b, nil
+	b := &Banner{Config: cfg, JSON: body, ETag: `"` + hex.EncodeToString(etag[:16]) + `"`}
+	actual, _ := cur.banners.LoadOrStore(lang, b)
+	return actual.(*Banner), nil
 }
 
 // upcoming is the version announced to come into force next, if any.
-func (s *Service) upcoming() *UpcomingVersion {
-	cur := s.state()
-	if cur == nil || cur.nextAt.IsZero() {
+func (cur *current) upcoming() *UpcomingVersion {
+	if cur.nextAt.IsZero() {
 		return nil
 	}
 	for _, v := range cur.versions {
@@ -283,6 +270,7 @@ func bannerOf(m *manifest.Manifest, pol *check.Policy, lang string) BannerConfig
 		r, ok := pol.Rule(id)
 		switch {
 		case !ok:
+			continue
 		case r.ConsentIn(0):
 			c.keys = append(c.keys, id)
 			c.Separate = c.Separate || r.Separate
@@ -292,7 +280,7 @@ func bannerOf(m *manifest.Manifest, pol *check.Policy, lang string) BannerConfig
 			continue
 		}
 		for _, sig := range []string{manifest.SignalGPC, manifest.SignalDNT} {
-			if m.SignalRefuses(sig, id) && !slices.Contains(c.Signals, sig) {
+			if r.RefusedBySignal(sig) && !slices.Contains(c.Signals, sig) {
 				c.Signals = append(c.Signals, sig)
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 
 	"github.com/custos-privacy/custos/internal/check"
 	"github.com/custos-privacy/custos/internal/manifest"
@@ -66,9 +67,9 @@ func (s *Service) Choices(ctx context.Context, subjectID, lang string, signals [
 	c := Choices{Subject: subjectID, Minor: pol.MinorStatus(snap, s.now()) == check.IsMinor}
 	c.Guardian = c.Minor && stance == manifest.StanceGuardianConsent
 	c.NotServed = c.Minor && stance == manifest.StanceAdultsOnly
-	refusedBy := func(purpose string) string {
+	refusedBy := func(r *check.Rule) string {
 		for _, sig := range signals {
-			if m.SignalRefuses(sig, purpose) {
+			if r.RefusedBySignal(sig) {
 				return sig
 			}
 		}
@@ -79,7 +80,7 @@ func (s *Service) Choices(ctx context.Context, subjectID, lang string, signals [
 		if !ok {
 			continue
 		}
-		ch := Choice{Key: mp.ID, Name: mp.Name.In(lang), Description: mp.Description.In(lang), RefusedBy: refusedBy(mp.ID), DirectMarketing: mp.DirectMarketing}
+		ch := Choice{Key: mp.ID, Name: mp.Name.In(lang), Description: mp.Description.In(lang), RefusedBy: refusedBy(r), DirectMarketing: mp.DirectMarketing}
 		switch {
 		case r.ConsentIn(jur):
 			st := snap.Consents[mp.ID]
@@ -148,18 +149,7 @@ func separateActs(m *manifest.Manifest, pol *check.Policy) []actView {
 	return out
 }
 
-func joinIDs(ids []string) string {
-	ids = slices.Clone(ids)
-	slices.Sort(ids)
-	out := ""
-	for i, id := range ids {
-		if i > 0 {
-			out += ", "
-		}
-		out += id
-	}
-	return out
-}
+func joinIDs(ids []string) string { return strings.Join(slices.Sorted(slices.Values(ids)), ", ") }
 
 // Wards lists the subjects in guardianID's care who are minors under the
 // policy in force: a guardian decides only for those.

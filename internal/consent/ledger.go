@@ -242,41 +242,30 @@ func (w *writeCtx) mayAgree(field string) error {
 	return invalid("guardian_consent_required", "method", "the subject is under %d: their guardian agrees for them (method guardian with guardian_id)", age)
 }
 
-// consentTarget is what a grant or withdrawal names.
-type consentTarget struct {
-	key      string
-	act      check.Act // zero for a purpose
-	separate bool      // a grant must be a separate consent
-}
-
-// target checks one entry of a grant or withdrawal.
-func (w *writeCtx) target(key string) (consentTarget, error) {
-	kind, id, isAct := strings.Cut(key, ":")
-	if key == check.KeyDisclosure {
-		kind, isAct = "disclosure", true
-	}
-	if isAct {
-		act := check.Act{Kind: check.ParseActKind(kind), ID: id}
-		if act.Kind == check.ActNone || act.Kind == check.ActDisclosure && id != "" {
-			return consentTarget{}, invalid("unknown_purpose", "grant", "%q is neither a purpose nor recipient:<id>, transfer:<id> or disclosure", key)
-		}
+// target checks one entry of a grant or withdrawal, and says whether
+// granting it must be a separate consent.
+func (w *writeCtx) target(key string) (separate bool, err error) {
+	switch kind, _, act := check.ParseKey(key); kind {
+	case check.KeyOfObjection, check.KeyOfNothing:
+		return false, invalid("unknown_purpose", "grant", "%q is neither a purpose nor recipient:<id>, transfer:<id> or disclosure", key)
+	case check.KeyOfAct:
 		if !w.pol.HasAct(act) {
-			return consentTarget{}, invalid("unknown_act", "grant", "%q is not in policy version %s", key, w.ver.Version)
+			return false, invalid("unknown_act", "grant", "%q is not in policy version %s", key, w.ver.Version)
 		}
 		if !w.pol.ActSeparate(act) {
-			return consentTarget{}, invalid("consent_not_applicable", "grant", "%q asks for no separate consent: it follows the consent or basis of its purposes", key)
+			return false, invalid("consent_not_applicable", "grant", "%q asks for no separate consent: it follows the consent or basis of its purposes", key)
 		}
-		return consentTarget{key: key, act: act, separate: true}, nil
+		return true, nil
 	}
 	r, ok := w.pol.Rule(key)
 	if !ok {
-		return consentTarget{}, invalid("unknown_purpose", "grant", "purpose %q is not in policy version %s", key, w.ver.Version)
+		return false, invalid("unknown_purpose", "grant", "purpose %q is not in policy version %s", key, w.ver.Version)
 	}
 	jur := w.snap.Jurisdiction
 	if !r.ConsentIn(jur) {
-		return consentTarget{}, invalid("consent_not_applicable", "grant", "purpose %q rests on %s here, not consent; recording consent for it would mislead", key, r.BasisIn(jur))
+		return false, invalid("consent_not_applicable", "grant", "purpose %q rests on %s here, not consent; recording consent for it would mislead", key, r.BasisIn(jur))
 	}
-	return consentTarget{key: key, separate: r.Separate}, nil
+	return r.Separate, nil
 }
 
 // consents plans a grant or withdrawal, with the browser signals the
@@ -307,16 +296,17 @@ func (w *writeCtx) consents(in ConsentInput) error {
 		return invalid("separate_grant_multiple", "grant", "a separate consent is given for one purpose or act at a time: record each on its own")
 	}
 	w.meta.NoticeHash = in.NoticeHash
-	seen := map[string]bool{}
+	separate := map[string]bool{} // every key named, and whether its grant must be separate
 	for _, list := range [][]string{in.Grant, in.Withdraw} {
 		for _, k := range list {
-			if seen[k] {
+			if _, dup := separate[k]; dup {
 				return invalid("duplicate_purpose", "grant", "%q appears more than once", k)
 			}
-			seen[k] = true
-			if _, err := w.target(k); err != nil {
+			sep, err := w.target(k)
+			if err != nil {
 				return err
 			}
+			separate[k] = sep
 		}
 	}
 	if len(grant) > 0 {
@@ -325,8 +315,7 @@ func (w *writeCtx) consents(in ConsentInput) error {
 		}
 	}
 	for _, k := range grant {
-		t, _ := w.target(k)
-		if t.separate && !in.Separate {
+		if separate[k] && !in.Separate {
 			return invalid("separate_consent_required", "separate", "%q needs a separate consent (sensitive information, provision to another processor, a cross-border transfer or public disclosure): ask for it on its own and set separate", k)
 		}
 		w.add(k, store.ActionGrant, "", in.Separate)
@@ -335,7 +324,7 @@ func (w *writeCtx) consents(in ConsentInput) error {
 	if signal != "" {
 		// What the signal refuses joins what was asked, in key order.
 		for k := range refused {
-			if !strings.HasPrefix(k, "objection:") && !slices.Contains(withdraw, k) {
+			if !isObjection(k) && !slices.Contains(withdraw, k) {
 				withdraw = append(withdraw, k)
 			}
 		}
@@ -349,11 +338,16 @@ func (w *writeCtx) consents(in ConsentInput) error {
 		w.add(k, store.ActionWithdraw, sig, false)
 	}
 	for _, k := range slices.Sorted(maps.Keys(refused)) {
-		if strings.HasPrefix(k, "objection:") {
+		if isObjection(k) {
 			w.add(k, store.ActionObject, signal, false)
 		}
 	}
 	return nil
+}
+
+func isObjection(key string) bool {
+	kind, _, _ := check.ParseKey(key)
+	return kind == check.KeyOfObjection
 }
 
 // signalled returns the first browser signal the manifest honours, and
@@ -363,7 +357,7 @@ func (w *writeCtx) signalled(signals []string) (string, map[string]bool) {
 	refused := map[string]bool{}
 	for _, sig := range signals {
 		rule, ok := w.m.SignalRule(sig)
-		if !ok || !w.m.Honours(sig) {
+		if !ok || !rule.Honoured() {
 			continue
 		}
 		for _, p := range rule.Refuses {
@@ -431,7 +425,7 @@ func (s *Service) Receipt(ctx context.Context, a Actor, subjectID, eventID strin
 		return "", err
 	}
 	// The receipt describes the policy the event was recorded under.
-	if pm, err := s.manifestAt(ctx, e.VersionSeq); err == nil {
+	if pm, err := s.manifestAt(e.VersionSeq); err == nil {
 		m = pm
 	}
 	r := receipt.Build(m, receipt.Event{ID: e.ID, SubjectID: e.SubjectID, Purposes: keyPurposes(m, e.Purpose), Action: e.Action, At: e.At,
@@ -449,22 +443,21 @@ func (s *Service) Receipt(ctx context.Context, a Actor, subjectID, eventID strin
 // keyPurposes lists the purposes a consent key covers: the purpose
 // itself, or those an act is declared for.
 func keyPurposes(m *manifest.Manifest, key string) []string {
-	kind, id, _ := strings.Cut(key, ":")
-	switch kind {
-	case "recipient":
-		if r, ok := m.Recipient(id); ok {
+	kind, _, act := check.ParseKey(key)
+	if kind != check.KeyOfAct {
+		return []string{key}
+	}
+	switch act.Kind {
+	case check.ActRecipient:
+		if r, ok := m.Recipient(act.ID); ok {
 			return r.Purposes
 		}
-	case "transfer":
+	case check.ActTransfer:
 		for _, x := range m.Storage.CrossBorder {
-			if x.ID == id {
+			if x.ID == act.ID {
 				return x.Purposes
 			}
 		}
-	case check.KeyDisclosure:
-		return nil
-	default:
-		return []string{key}
 	}
 	return nil
 }
@@ -473,16 +466,19 @@ func eventView(e store.ConsentEvent, version string) ConsentEvent {
 	v := ConsentEvent{ID: e.ID, Seq: e.Seq, Action: e.Action, PolicyVersion: version, Method: e.Method,
 		Language: e.Language, NoticeHash: e.NoticeHash, Separate: e.Separate, GuardianID: e.GuardianID, Signal: e.Signal,
 		At: e.At.UTC().Format("2006-01-02T15:04:05.000000Z")}
-	switch kind, id, _ := strings.Cut(e.Purpose, ":"); {
-	case e.Purpose == check.KeyPolicy:
-	case e.Purpose == check.KeyDisclosure:
-		v.Disclosure = true
-	case kind == "recipient":
-		v.Recipient = id
-	case kind == "transfer":
-		v.Transfer = id
-	case kind == "objection":
-		v.Purpose = id
+	switch kind, purpose, act := check.ParseKey(e.Purpose); kind {
+	case check.KeyOfAcceptance:
+	case check.KeyOfAct:
+		switch act.Kind {
+		case check.ActDisclosure:
+			v.Disclosure = true
+		case check.ActRecipient:
+			v.Recipient = act.ID
+		case check.ActTransfer:
+			v.Transfer = act.ID
+		}
+	case check.KeyOfObjection:
+		v.Purpose = purpose
 	default:
 		v.Purpose = e.Purpose
 	}

@@ -9,7 +9,6 @@ import (
 
 	"github.com/custos-privacy/custos/internal/audit"
 	"github.com/custos-privacy/custos/internal/calendar"
-	"github.com/custos-privacy/custos/internal/manifest"
 	"github.com/custos-privacy/custos/internal/notify"
 	"github.com/custos-privacy/custos/internal/policy"
 	"github.com/custos-privacy/custos/internal/store"
@@ -27,11 +26,10 @@ const noticeBatch = 500
 // two instances running it at once send each notice once. It returns how
 // many messages it queued.
 func (s *Service) SendChangeNotices(ctx context.Context, progress func(version string, queued int)) (int, error) {
-	st := s.st
 	if s.opt.Sealer == nil {
 		return 0, errors.New("change notices: no data key is configured to open kept addresses")
 	}
-	versions, err := st.PolicyVersions(ctx)
+	versions, err := s.st.PolicyVersions(ctx)
 	if err != nil {
 		return 0, err
 	}
@@ -40,7 +38,7 @@ func (s *Service) SendChangeNotices(ctx context.Context, progress func(version s
 		if !v.NoticesPending {
 			continue
 		}
-		n, err := s.sendNotices(ctx, st, v, progress)
+		n, err := s.sendNotices(ctx, v, progress)
 		total += n
 		if err != nil {
 			return total, fmt.Errorf("notices of version %s: %w", v.Version, err)
@@ -49,12 +47,20 @@ func (s *Service) SendChangeNotices(ctx context.Context, progress func(version s
 	return total, nil
 }
 
-func (s *Service) sendNotices(ctx context.Context, st Store, v store.PolicyVersion, progress func(string, int)) (int, error) {
-	m, err := s.manifestFor(v)
+func (s *Service) sendNotices(ctx context.Context, v store.PolicyVersion, progress func(string, int)) (int, error) {
+	m, err := s.parse(v)
 	if err != nil {
 		return 0, err
 	}
-	keys := noticeKeys(v)
+	// What the policy_change template says, the same for everyone.
+	data := map[string]string{"version": v.Version, "effective": v.EffectiveAt.In(calendar.China).Format("2006-01-02"), "accept": "no"}
+	if len(v.Accept) > 0 || len(v.Reconsent) > 0 {
+		data["accept"] = "yes"
+	}
+	if m.Policy.URL != "" {
+		data["url"] = m.Policy.URL
+	}
+	st, keys := s.st, noticeKeys(v)
 	sys := audit.System("scheduler")
 	queued := 0
 	for {
@@ -68,7 +74,7 @@ func (s *Service) sendNotices(ctx context.Context, st Store, v store.PolicyVersi
 		}
 		var ds []notify.Delivery
 		for _, t := range targets {
-			if d, ok := s.changeNotice(v, m.Policy.URL, m.Policy.Prevailing, t); ok {
+			if d, ok := s.changeNotice(data, m.Policy.Prevailing, t); ok {
 				ds = append(ds, d)
 			}
 		}
@@ -95,13 +101,6 @@ func (s *Service) sendNotices(ctx context.Context, st Store, v store.PolicyVersi
 	}
 }
 
-// manifestFor returns a version's manifest, parsed once.
-func (s *Service) manifestFor(v store.PolicyVersion) (*manifest.Manifest, error) {
-	s.policy.Lock()
-	defer s.policy.Unlock()
-	return s.parse(v)
-}
-
 // noticeKeys are the ledger keys whose holders a change affects, when it
 // touches only consents: then only people who decided on them are told.
 // Any other material change concerns everyone (nil).
@@ -123,7 +122,7 @@ func noticeKeys(v store.PolicyVersion) []string {
 
 // changeNotice builds the message to one subject: to their kept email
 // address, else their phone, in their language.
-func (s *Service) changeNotice(v store.PolicyVersion, url, prevailing string, t store.NoticeTarget) (notify.Delivery, bool) {
+func (s *Service) changeNotice(data map[string]string, prevailing string, t store.NoticeTarget) (notify.Delivery, bool) {
 	lang := t.Language
 	if lang != notify.LangZH && lang != notify.LangEN {
 		lang = prevailing
@@ -140,14 +139,6 @@ func (s *Service) changeNotice(v store.PolicyVersion, url, prevailing string, t 
 			ch := notify.ChannelEmail
 			if kind == "phone" {
 				ch = notify.ChannelSMS
-			}
-			accept := "no"
-			if len(v.Accept) > 0 || len(v.Reconsent) > 0 {
-				accept = "yes"
-			}
-			data := map[string]string{"version": v.Version, "effective": v.EffectiveAt.In(calendar.China).Format("2006-01-02"), "accept": accept}
-			if url != "" {
-				data["url"] = url
 			}
 			d, err := notify.NewDelivery(s.opt.Sealer, ch, string(raw), "policy_change", lang, data)
 			if err != nil {

@@ -232,8 +232,7 @@ func (s *Service) WithdrawAll(ctx context.Context, a Actor, subjectID, language 
 			}
 		}
 		for k, c := range w.snap.Consents {
-			act := strings.HasPrefix(k, "recipient:") || strings.HasPrefix(k, "transfer:") || k == check.KeyDisclosure
-			if act && c.Granted() {
+			if kind, _, _ := check.ParseKey(k); kind == check.KeyOfAct && c.Granted() {
 				keys = append(keys, k)
 			}
 		}

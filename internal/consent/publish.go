@@ -66,10 +66,11 @@ func Publish(ctx context.Context, st PublishStore, a Actor, name string, source 
 	if now.IsZero() {
 		now = time.Now()
 	}
+	sum := sha256Hex(source)
 	// A label is published once: the same content again is a no-op, other
 	// content a conflict, whatever has been published since.
 	switch pv, err := st.PolicyVersion(ctx, m.Policy.Version); {
-	case err == nil && pv.SHA256 == sha256Hex(source):
+	case err == nil && pv.SHA256 == sum:
 		return published(pv, false, now), nil
 	case err == nil:
 		return Published{}, errVersionExists(m.Policy.Version)
@@ -86,7 +87,7 @@ func Publish(ctx context.Context, st PublishStore, a Actor, name string, source 
 			return Published{}, err
 		default:
 			basedOn = cur.Seq
-			if cur.SHA256 == sha256Hex(source) {
+			if cur.SHA256 == sum {
 				return published(cur, false, now), nil
 			}
 			old, err := manifest.Parse("policy "+cur.Version, []byte(cur.Manifest))
@@ -108,7 +109,7 @@ func Publish(ctx context.Context, st PublishStore, a Actor, name string, source 
 		detail, _ := json.Marshal(map[string]any{"material": diff.Material, "reconsent": diff.Reconsent, "accept": nonNil(diff.Accept),
 			"changes": len(diff.Changes), "effective_at": effective.UTC()})
 		e.Detail = string(detail)
-		pv, created, err := st.PublishPolicy(ctx, store.PolicyVersion{Version: m.Policy.Version, SHA256: sha256Hex(source), Manifest: string(source),
+		pv, created, err := st.PublishPolicy(ctx, store.PolicyVersion{Version: m.Policy.Version, SHA256: sum, Manifest: string(source),
 			PublishedAt: now, EffectiveAt: effective, Material: diff.Material, Reconsent: diff.Reconsent, Accept: diff.Accept, Diff: string(diffJSON),
 			NoticesPending: diff.Material && basedOn > 0}, basedOn, e)
 		switch {

@@ -83,11 +83,12 @@ type Service struct {
 	now    func() time.Time
 	cache  *cache
 	ids    *idCache
-	policy sync.RWMutex // guards cur and parsed
+	policy sync.RWMutex // guards cur
 	cur    *current
-	parsed map[int64]*manifest.Manifest // published manifests by sequence number
-	// banners caches the banner's configuration per version and language.
-	banners sync.Map
+	// parsed holds the published manifests by sequence number, each
+	// parsed once; its own lock keeps readers off the policy lock.
+	parsedMu sync.Mutex
+	parsed   map[int64]*manifest.Manifest
 
 	changeMu   sync.Mutex
 	changeSeq  int64
@@ -105,6 +106,9 @@ type current struct {
 	// nextAt is when the next version comes into force; zero when none is
 	// announced. Every instance switches on its own clock at that instant.
 	nextAt time.Time
+	// banners are the banner configurations built for this state, by
+	// language.
+	banners sync.Map
 }
 
 // New builds the service and loads the current policy version, if any.
@@ -266,10 +270,12 @@ func (s *Service) entry(a Actor, action, object, purpose, outcome, detail string
 func (s *Service) Policy() (store.PolicyVersion, *manifest.Manifest, *check.Policy, error) {
 	cur := s.state()
 	if cur == nil {
-		return store.PolicyVersion{}, nil, nil, fault.New(fault.Unavailable, "no_policy", "no policy version is published yet")
+		return store.PolicyVersion{}, nil, nil, errNoPolicy
 	}
 	return cur.version, cur.manifest, cur.compiled, nil
 }
+
+var errNoPolicy = fault.New(fault.Unavailable, "no_policy", "no policy version is published yet")
 
 // state returns what is in force now, bringing an announced version into
 // force once its instant has come; nil before anything is published.
@@ -369,6 +375,8 @@ func (s *Service) build(versions []store.PolicyVersion, now time.Time) (*current
 
 // parse returns the manifest of a published version, parsed once.
 func (s *Service) parse(v store.PolicyVersion) (*manifest.Manifest, error) {
+	s.parsedMu.Lock()
+	defer s.parsedMu.Unlock()
 	if m, ok := s.parsed[v.Seq]; ok {
 		return m, nil
 	}
@@ -388,13 +396,11 @@ func (s *Service) versionLabels() map[int64]string {
 }
 
 // manifestAt returns the manifest of a published version.
-func (s *Service) manifestAt(ctx context.Context, seq int64) (*manifest.Manifest, error) {
+func (s *Service) manifestAt(seq int64) (*manifest.Manifest, error) {
 	cur := s.state()
 	if cur == nil {
 		return nil, store.ErrNotFound
 	}
-	s.policy.Lock()
-	defer s.policy.Unlock()
 	for _, v := range cur.versions {
 		if v.Seq == seq {
 			return s.parse(v)

@@ -13,6 +13,7 @@ import (
 	"github.com/custos-privacy/custos/internal/check"
 	"github.com/custos-privacy/custos/internal/fault"
 	"github.com/custos-privacy/custos/internal/identity"
+	"github.com/custos-privacy/custos/internal/manifest"
 	"github.com/custos-privacy/custos/internal/store"
 )
 
@@ -309,7 +310,7 @@ func (s *Service) UpdateSubject(ctx context.Context, a Actor, id string, p Subje
 		return SubjectView{}, err
 	}
 	before := check.NotMinor
-	if _, _, pol, err := s.Policy(); err == nil {
+	if _, pol, ok := s.discovers(); ok {
 		if sub, err := s.st.Subject(ctx, id); err == nil {
 			before, _ = s.minorStatus(sub, pol)
 		}
@@ -380,8 +381,8 @@ func (s *Service) minorOf(sub store.Subject, pol *check.Policy) (minor bool, age
 // operator sees in the queue. A failure to open it is logged, not the
 // caller's: the subject's change is already recorded.
 func (s *Service) discover(ctx context.Context, a Actor, id string, before check.Minor) {
-	_, m, pol, err := s.Policy()
-	if err != nil || !m.Minors.DeleteIfFound || s.opt.MinorDiscovered == nil || before == check.IsMinor {
+	m, pol, ok := s.discovers()
+	if !ok || before == check.IsMinor {
 		return
 	}
 	sub, states, err := s.st.SubjectState(ctx, id)
@@ -392,7 +393,7 @@ func (s *Service) discover(ctx context.Context, a Actor, id string, before check
 	if snap.AgeUnknown || pol.MinorStatus(snap, s.now()) != check.IsMinor {
 		return
 	}
-	if c := snap.Consents[check.KeyPolicy]; c.Action == check.ActionAccept && c.ByGuardian {
+	if snap.GuardianAccepted() {
 		return
 	}
 	if err := s.st.AppendAudit(ctx, s.entry(a, ActionMinorDiscovered, "subject:"+id, "", audit.OutcomeOK, `{"action":"erasure_requested"}`)); err != nil {
@@ -406,6 +407,17 @@ func (s *Service) discover(ctx context.Context, a Actor, id string, before check
 	if err := s.opt.MinorDiscovered(ctx, id, lang); err != nil {
 		s.log.Error("minor discovered: cannot open the erasure request", "subject", id, "err", err)
 	}
+}
+
+// discovers returns the policy in force when it keeps
+// minors.delete_if_discovered here: the manifest asks for it and a
+// workflow takes the erasure.
+func (s *Service) discovers() (*manifest.Manifest, *check.Policy, bool) {
+	_, m, pol, err := s.Policy()
+	if err != nil || !m.Minors.DeleteIfFound || s.opt.MinorDiscovered == nil {
+		return nil, nil, false
+	}
+	return m, pol, true
 }
 
 // MinorInfo is what the policy in force says of a subject's age.

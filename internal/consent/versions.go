@@ -74,7 +74,7 @@ func (s *Service) VersionByLabel(ctx context.Context, label string) (Version, *m
 	}
 	for _, v := range vs {
 		if v.Label == label {
-			m, err := s.manifestAt(ctx, v.Seq)
+			m, err := s.manifestAt(v.Seq)
 			if errors.Is(err, store.ErrNotFound) {
 				return Version{}, nil, errVersionNotFound
 			}

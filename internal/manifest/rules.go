@@ -122,11 +122,22 @@ func (m *Manifest) MinorRuleFor(jur string) MinorRule {
 	return r
 }
 
-// Signal stances.
+// Browser signals.
 const (
 	SignalGPC = "gpc"
 	SignalDNT = "dnt"
 )
+
+// Signal stances.
+const (
+	SignalHonour          = "honour"
+	SignalIgnore          = "ignore"
+	SignalBrowserSpecific = "browser_specific"
+)
+
+// Honoured reports whether the signal refuses anything: the manifest
+// honours it and lists what it refuses.
+func (s Signal) Honoured() bool { return s.Stance == SignalHonour && len(s.Refuses) > 0 }
 
 // SignalRule returns what the manifest says about a browser signal, and
 // whether it says anything.
@@ -139,15 +150,8 @@ func (m *Manifest) SignalRule(signal string) (Signal, bool) {
 	return Signal{}, false
 }
 
-// Honours reports whether the manifest honours the signal, that is,
-// whether it refuses any purpose.
-func (m *Manifest) Honours(signal string) bool {
-	s, ok := m.SignalRule(signal)
-	return ok && s.Stance == "honour" && len(s.Refuses) > 0
-}
-
 // SignalRefuses reports whether an honoured signal refuses purpose.
 func (m *Manifest) SignalRefuses(signal, purpose string) bool {
 	s, ok := m.SignalRule(signal)
-	return ok && s.Stance == "honour" && slices.Contains(s.Refuses, purpose)
+	return ok && s.Honoured() && slices.Contains(s.Refuses, purpose)
 }

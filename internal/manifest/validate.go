@@ -806,11 +806,11 @@ func (v *validator) checkSignals() {
 		}
 		seen[sg.Signal] = true
 		switch {
-		case sg.Stance == "honour" && len(sg.Refuses) == 0:
+		case sg.Stance == SignalHonour && len(sg.Refuses) == 0:
 			v.errorf(base+".stance", "an honoured %s signal must list the purposes it refuses (refuses)", sg.Signal)
-		case sg.Stance != "honour" && sg.Stance != "" && len(sg.Refuses) > 0:
+		case sg.Stance != SignalHonour && sg.Stance != "" && len(sg.Refuses) > 0:
 			v.errorf(base+".refuses", "a %s signal that is not honoured refuses nothing: remove refuses or set stance: honour", sg.Signal)
-		case sg.Stance == "browser_specific" && len(sg.Note) == 0:
+		case sg.Stance == SignalBrowserSpecific && len(sg.Note) == 0:
 			v.errorf(base+".note", "a browser-specific stance needs a note explaining it")
 		}
 		v.refs("purpose", base+".refuses", sg.Refuses)

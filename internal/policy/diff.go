@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/custos-privacy/custos/internal/check"
 	"github.com/custos-privacy/custos/internal/manifest"
 )
 
@@ -127,17 +128,17 @@ func (c *comparer) acts(changes []Change) []string {
 		switch {
 		case m[1] == "recipients":
 			if r, ok := c.new.Recipient(m[2]); ok && r.SeparateConsent {
-				set["recipient:"+r.ID] = true
+				set[check.ActKey(check.Act{Kind: check.ActRecipient, ID: r.ID})] = true
 			}
 		case strings.HasPrefix(ch.Path, "storage.cross_border["):
 			for _, x := range c.new.Storage.CrossBorder {
 				if x.SeparateConsent && strings.HasPrefix(ch.Path, "storage.cross_border["+x.ID+"]") {
-					set["transfer:"+x.ID] = true
+					set[check.ActKey(check.Act{Kind: check.ActTransfer, ID: x.ID})] = true
 				}
 			}
 		case strings.HasPrefix(ch.Path, "sharing.public_disclosure"):
 			if pd := c.new.Sharing.PublicDisclosure; pd != nil && pd.SeparateConsent && !pd.Never {
-				set["disclosure"] = true
+				set[check.KeyDisclosure] = true
 			}
 		}
 	}

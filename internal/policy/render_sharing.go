@@ -54,7 +54,7 @@ func (r *renderer) signal(sg manifest.Signal) string {
 	}
 	var rule string
 	switch sg.Stance {
-	case "honour":
+	case manifest.SignalHonour:
 		var withdrawn, objected []string
 		for _, id := range sg.Refuses {
 			p, ok := m.Purpose(id)
@@ -76,7 +76,7 @@ func (r *renderer) signal(sg manifest.Signal) string {
 		}
 		rule = l.s("当您的浏览器发送%s信号时，我们将其视为%s，并记录在您的同意记录中", "When your browser sends a %s signal, we take it as %s, and record it with your consents",
 			name, strings.Join(parts, l.s("，以及", ", and as ")))
-	case "ignore":
+	case manifest.SignalIgnore:
 		rule = l.s("目前，我们不会因浏览器发送%s信号而改变本政策所述的个人信息收集和使用方式", "We do not currently change the collection and use described in this policy in response to a %s signal", name)
 	}
 	return l.para(rule, l.t(sg.Note))

@@ -75,7 +75,7 @@ func (c *center) showConsents(w http.ResponseWriter, r *http.Request, p *web.Pag
 	d := consentsData{Version: v.Version, NoticeHash: hash}
 	for _, sig := range signals {
 		sv := signalView{Name: p.T("signal." + sig)}
-		if rule, ok := m.SignalRule(sig); ok && m.Honours(sig) {
+		if rule, ok := m.SignalRule(sig); ok && rule.Honoured() {
 			for _, id := range rule.Refuses {
 				if mp, ok := m.Purpose(id); ok {
 					sv.Refuses = append(sv.Refuses, mp.Name.In(p.Lang))
