@@ -440,13 +440,6 @@ func (a *API) createKey(w http.ResponseWriter, r *http.Request, who consent.Acto
 	return writeJSON(w, 201, createdView(c))
 }
 
-// RevokeKey revokes a key in st, with its audit entry. Running servers
-// stop accepting it when they see the change.
-func RevokeKey(ctx context.Context, st apikey.Store, actor consent.Actor, id string) error {
-	_, err := apikey.New(st, apikey.Options{}).Revoke(ctx, actor, id)
-	return err
-}
-
 func (a *API) revokeKey(w http.ResponseWriter, r *http.Request, who consent.Actor) error {
 	k, err := a.keys.Revoke(r.Context(), who, r.PathValue("id"))
 	if err != nil {

@@ -119,18 +119,19 @@ func (c *requestsCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	vs, err := d.List(ctx, dsr.Filter{Limit: 100000})
+	cs, err := d.Counts(ctx)
 	if err != nil {
 		c.a.log.Warn("requests metric", "err", err)
 		return
 	}
-	states, windows := map[string]float64{}, map[string]float64{"overdue": 0, "today": 0, "3d": 0, "7d": 0, "later": 0}
-	for _, v := range vs {
-		states[v.State]++
-		windows[window(v.DaysLeft)]++
+	for _, st := range dsr.OpenStates {
+		if n := cs.ByState[st]; n > 0 {
+			ch <- prometheus.MustNewConstMetric(c.byState, prometheus.GaugeValue, float64(n), st)
+		}
 	}
-	for st, n := range states {
-		ch <- prometheus.MustNewConstMetric(c.byState, prometheus.GaugeValue, n, st)
+	windows := map[string]float64{"overdue": 0, "today": 0, "3d": 0, "7d": 0, "later": 0}
+	for days, n := range cs.DaysLeft {
+		windows[window(days)] += float64(n)
 	}
 	for w, n := range windows {
 		ch <- prometheus.MustNewConstMetric(c.byWindow, prometheus.GaugeValue, n, w)

@@ -215,11 +215,10 @@ type Approval struct {
 	Reason string `json:"reason"`
 	State  string `json:"state"`
 	// RequestedBy and DecidedBy are usernames ("" for an account since
-	// removed, or before the decision); the ids are for comparisons.
+	// removed, or before the decision); RequesterID is for comparisons.
 	RequestedBy string    `json:"requested_by"`
 	DecidedBy   string    `json:"decided_by,omitempty"`
 	RequesterID string    `json:"-"`
-	DeciderID   string    `json:"-"`
 	Note        string    `json:"note,omitempty"`
 	CreatedAt   time.Time `json:"created_at"`
 	DecidedAt   time.Time `json:"decided_at,omitzero"`
@@ -241,7 +240,7 @@ func (a Approval) Done() int { return len(a.Outcomes) }
 // from names (operator id → username).
 func (s *Service) view(a store.Approval, names map[string]string, now time.Time) Approval {
 	v := Approval{ID: a.ID, Kind: a.Kind, Reason: a.Reason, State: a.State, RequestedBy: names[a.RequestedBy], DecidedBy: names[a.DecidedBy],
-		RequesterID: a.RequestedBy, DeciderID: a.DecidedBy, Note: a.Note, CreatedAt: a.CreatedAt, DecidedAt: a.DecidedAt, ExecutedAt: a.ExecutedAt,
+		RequesterID: a.RequestedBy, Note: a.Note, CreatedAt: a.CreatedAt, DecidedAt: a.DecidedAt, ExecutedAt: a.ExecutedAt,
 		Expired: a.Expired(now), Running: a.Kind == KindDestruction && now.Before(a.LeaseUntil)}
 	json.Unmarshal([]byte(a.Params), &v.Params)
 	switch a.Kind {

@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/custos-privacy/custos/internal/calendar"
+	"github.com/custos-privacy/custos/internal/store"
 )
 
 // ClosedStates are the states a request ends in: nothing more is done.
@@ -60,18 +61,27 @@ func (s *Service) Counts(ctx context.Context) (Counts, error) {
 	if err != nil {
 		return Counts{}, err
 	}
-	out := Counts{ByState: map[string]int64{}, DaysLeft: map[int]int64{}}
+	out := Counts{ByState: map[string]int64{}}
 	for _, c := range rc.ByState {
 		out.ByState[c.State] = c.N
 	}
-	today := calendar.FromTime(s.now())
-	for _, c := range rc.OpenDue {
-		due, err := calendar.ParseDate(c.DueDate)
+	out.DaysLeft = daysLeft(calendar.FromTime(s.now()), rc.OpenDue)
+	return out, nil
+}
+
+// daysLeft turns counts per due date into counts per number of calendar
+// days left on today, as View.DaysLeft counts them: 0 on the due date,
+// negative once it has passed. A date that does not parse counts as
+// overdue (math.MinInt32), so that it is looked at.
+func daysLeft(today calendar.Date, due []store.DueCount) map[int]int64 {
+	out := map[int]int64{}
+	for _, c := range due {
+		date, err := calendar.ParseDate(c.DueDate)
 		if err != nil {
-			out.DaysLeft[math.MinInt32] += c.N
+			out[math.MinInt32] += c.N
 			continue
 		}
-		out.DaysLeft[calendar.DaysUntil(today, due)] += c.N
+		out[calendar.DaysUntil(today, date)] += c.N
 	}
-	return out, nil
+	return out
 }

@@ -11,9 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
-
-	"github.com/custos-privacy/custos/internal/calendar"
 	"github.com/custos-privacy/custos/internal/manifest"
 )
 
@@ -414,15 +411,6 @@ func TestRequestStates(t *testing.T) {
 				t.Errorf("desc:\n got %q\nwant %q", doc.desc, want)
 			}
 		}
-	}
-}
-
-func TestDaysLeft(t *testing.T) {
-	today := calendar.MustParseDate("2026-10-20")
-	got := DaysLeft(today, map[string]int64{"2026-10-19": 2, "2026-10-20": 1, "2026-10-25": 3, "2026-12-01": 4, "not a date": 1})
-	want := map[int]int64{-1: 2, 0: 1, 5: 3, 42: 4, math.MinInt32: 1}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("DaysLeft (-want +got):\n%s", diff)
 	}
 }
 

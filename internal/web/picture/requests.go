@@ -7,8 +7,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-
-	"github.com/custos-privacy/custos/internal/calendar"
 )
 
 // stateNames name the request states of the dsr workflow, in its order.
@@ -147,27 +145,9 @@ var deadlineBuckets = []struct {
 	{16, math.MaxInt, "15 天以上", "Over 15 days"},
 }
 
-// DaysLeft turns counts of open requests per due date (YYYY-MM-DD, as
-// store.RequestCounts returns them) into counts per number of calendar
-// days left on today, the way the request workflow counts them: 0 on the
-// due date, negative once it has passed. A date that does not parse counts
-// as overdue, so that it is looked at.
-func DaysLeft(today calendar.Date, due map[string]int64) map[int]int64 {
-	out := map[int]int64{}
-	for d, n := range due {
-		date, err := calendar.ParseDate(d)
-		if err != nil {
-			out[math.MinInt32] += n
-			continue
-		}
-		out[calendar.DaysUntil(today, date)] += n
-	}
-	return out
-}
-
 // RequestDeadlines draws open requests as a histogram of the days left
 // until they fall due: overdue, 0–2, 3–5, 6–10, 11–15 and more than 15
-// days. daysLeft counts requests per number of days left (see DaysLeft).
+// days. daysLeft counts requests per number of days left (as dsr.Counts counts them).
 // The overdue bar is marked with a warning sign as well as its colour.
 // The ids of the title and description start with "requests-due".
 func RequestDeadlines(daysLeft map[int]int64, lang string) template.HTML {
