@@ -284,16 +284,11 @@ func policyView(v consent.Version) PolicyVersion {
 }
 
 func (a *API) currentPolicy(w http.ResponseWriter, r *http.Request, who consent.Actor) error {
-	vs, err := a.svc.Versions(r.Context())
+	v, _, _, err := a.svc.InForce()
 	if err != nil {
 		return err
 	}
-	for _, v := range vs {
-		if v.State == consent.VersionInForce {
-			return writeJSON(w, 200, policyView(v))
-		}
-	}
-	return fault.New(fault.Unavailable, "no_policy", "no policy version is published yet")
+	return writeJSON(w, 200, policyView(v))
 }
 
 func (a *API) listPolicyVersions(w http.ResponseWriter, r *http.Request, who consent.Actor) error {

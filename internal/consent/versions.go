@@ -3,6 +3,7 @@ package consent
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/custos-privacy/custos/internal/fault"
@@ -52,6 +53,22 @@ func (s *Service) Versions(ctx context.Context) ([]Version, error) {
 	if cur == nil {
 		return []Version{}, nil
 	}
+	return cur.versionViews(), nil
+}
+
+// InForce returns the version in force with its manifest, and every
+// version as Versions lists them, from one reading of the state.
+func (s *Service) InForce() (Version, *manifest.Manifest, []Version, error) {
+	cur := s.state()
+	if cur == nil {
+		return Version{}, nil, nil, errNoPolicy
+	}
+	vs := cur.versionViews()
+	i := slices.IndexFunc(vs, func(v Version) bool { return v.State == VersionInForce })
+	return vs[i], cur.manifest, vs, nil
+}
+
+func (cur *current) versionViews() []Version {
 	out := make([]Version, len(cur.versions))
 	for i, pv := range cur.versions {
 		state := VersionSuperseded
@@ -63,7 +80,7 @@ func (s *Service) Versions(ctx context.Context) ([]Version, error) {
 		}
 		out[i] = versionOf(pv, state)
 	}
-	return out, nil
+	return out
 }
 
 // VersionByLabel returns one published version and its manifest.

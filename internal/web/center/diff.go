@@ -55,8 +55,8 @@ func (c *center) policyDiff(w http.ResponseWriter, r *http.Request) {
 		c.r.Render(w, http.StatusOK, "diff", p)
 		return
 	}
-	_, oldM, err1 := c.version(r, d.From)
-	_, newM, err2 := c.version(r, d.To)
+	_, oldM, err1 := c.opt.Consent.VersionByLabel(r.Context(), d.From)
+	_, newM, err2 := c.opt.Consent.VersionByLabel(r.Context(), d.To)
 	if err1 != nil || err2 != nil {
 		p.Alert = p.T("diff.unknown")
 		p.Data = d

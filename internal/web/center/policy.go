@@ -11,7 +11,6 @@ import (
 
 	"github.com/custos-privacy/custos/internal/calendar"
 	"github.com/custos-privacy/custos/internal/consent"
-	"github.com/custos-privacy/custos/internal/fault"
 	"github.com/custos-privacy/custos/internal/manifest"
 	"github.com/custos-privacy/custos/internal/policy"
 	"github.com/custos-privacy/custos/internal/web"
@@ -189,17 +188,12 @@ type policyData struct {
 
 func (c *center) policyCurrent(w http.ResponseWriter, r *http.Request) {
 	p := c.page(r, "policy.title")
-	cur, _, _, err := c.opt.Consent.Policy()
+	v, m, vs, err := c.opt.Consent.InForce()
 	if err != nil {
 		c.fail(w, r, p, err)
 		return
 	}
-	v, m, err := c.opt.Consent.VersionByLabel(r.Context(), cur.Version)
-	if err != nil {
-		c.fail(w, r, p, err)
-		return
-	}
-	c.showPolicy(w, r, p, v, m)
+	c.showPolicy(w, r, p, v, m, vs)
 }
 
 // upcoming is the version announced to come into force next, if any.
@@ -212,7 +206,9 @@ func upcoming(vs []consent.Version) *consent.Version {
 	return nil
 }
 
-func (c *center) showPolicy(w http.ResponseWriter, r *http.Request, p *web.Page, v consent.Version, m *manifest.Manifest) {
+// showPolicy renders one version; vs, the versions, are read for the
+// version in force, which announces the next.
+func (c *center) showPolicy(w http.ResponseWriter, r *http.Request, p *web.Page, v consent.Version, m *manifest.Manifest, vs []consent.Version) {
 	lang := docLang(m, p.Lang)
 	doc, err := policy.Render(m, lang)
 	if err != nil {
@@ -220,11 +216,6 @@ func (c *center) showPolicy(w http.ResponseWriter, r *http.Request, p *web.Page,
 		return
 	}
 	hash, err := c.noticeHash(v.Seq, m, p.Lang)
-	if err != nil {
-		c.fail(w, r, p, err)
-		return
-	}
-	vs, err := c.opt.Consent.Versions(r.Context())
 	if err != nil {
 		c.fail(w, r, p, err)
 		return
@@ -258,20 +249,17 @@ func (c *center) policyVersions(w http.ResponseWriter, r *http.Request) {
 
 func (c *center) policyVersion(w http.ResponseWriter, r *http.Request) {
 	p := c.page(r, "policy.title")
-	v, m, err := c.version(r, r.PathValue("version"))
+	v, m, err := c.opt.Consent.VersionByLabel(r.Context(), r.PathValue("version"))
 	if err != nil {
 		c.r.Error(w, r, p, http.StatusNotFound, "error.notfound")
 		return
 	}
-	c.showPolicy(w, r, p, v, m)
-}
-
-// version loads a published version and parses its manifest.
-func (c *center) version(r *http.Request, label string) (consent.Version, *manifest.Manifest, error) {
-	if label == "" || len(label) > 100 {
-		return consent.Version{}, nil, errNoVersion
+	var vs []consent.Version
+	if v.State == consent.VersionInForce {
+		if vs, err = c.opt.Consent.Versions(r.Context()); err != nil {
+			c.fail(w, r, p, err)
+			return
+		}
 	}
-	return c.opt.Consent.VersionByLabel(r.Context(), label)
+	c.showPolicy(w, r, p, v, m, vs)
 }
-
-var errNoVersion = fault.New(fault.NotFound, "version_not_found", "no such policy version")
