@@ -343,12 +343,13 @@ func (s *Service) SubmitOperator(ctx context.Context, a consent.Actor, in Input)
 	if err := consent.ValidateSubjectID(in.SubjectID); err != nil {
 		return View{}, err
 	}
-	if _, err := s.st.Subject(ctx, in.SubjectID); errors.Is(err, store.ErrNotFound) {
+	sub, err := s.st.Subject(ctx, in.SubjectID)
+	if errors.Is(err, store.ErrNotFound) {
 		return View{}, fault.New(fault.NotFound, "subject_not_found", "no such subject")
 	} else if err != nil {
 		return View{}, err
 	}
-	if err := s.checkRequester(ctx, m, in); err != nil {
+	if err := s.checkRequester(ctx, sub, in); err != nil {
 		return View{}, err
 	}
 	r, err := s.newRequest(m, in, "operator")
@@ -400,14 +401,11 @@ func (s *Service) SubmitOperator(ctx context.Context, a consent.Actor, in Input)
 
 // checkRequester accepts a requester other than the subject only where the
 // law gives them standing: the registered guardian of a minor, or (with
-// evidence) a close relative of a deceased person.
-func (s *Service) checkRequester(ctx context.Context, m *manifest.Manifest, in Input) error {
+// evidence) a close relative of a deceased person. sub is the subject the
+// request is about.
+func (s *Service) checkRequester(ctx context.Context, sub store.Subject, in Input) error {
 	if in.RequesterID == "" || in.RequesterID == in.SubjectID {
 		return nil
-	}
-	sub, err := s.st.Subject(ctx, in.SubjectID)
-	if err != nil {
-		return err
 	}
 	if in.Type == "deceased" {
 		// PIPL art. 49: relatives act "unless the deceased arranged otherwise".
