@@ -53,10 +53,7 @@ func (s *Service) Decide(ctx context.Context, by Operator, id string, approve bo
 		return Approval{}, mapErr(err)
 	}
 	if approve && a.Kind == KindDestruction {
-		if a, err = s.st.Approval(ctx, id); err != nil {
-			return Approval{}, mapErr(err)
-		}
-		if err := s.run(ctx, by, a); err != nil {
+		if err := s.run(ctx, by, id); err != nil {
 			return Approval{}, err
 		}
 		// The run may outlast the decision's deadline.
@@ -94,7 +91,7 @@ func (s *Service) Resume(ctx context.Context, by Operator, id string) (Approval,
 	if s.requests == nil {
 		return Approval{}, ErrNoRequests
 	}
-	if err := s.run(ctx, by, a); err != nil {
+	if err := s.run(ctx, by, id); err != nil {
 		return Approval{}, err
 	}
 	return s.Get(context.WithoutCancel(ctx), id)
@@ -103,18 +100,24 @@ func (s *Service) Resume(ctx context.Context, by Operator, id string) (Approval,
 // run claims the destruction's run and carries it out, detached from
 // ctx: a dropped connection does not stop it, RunTimeout does. A run that
 // stops is logged and releases its lease so that it can be resumed at
-// once; only a claim refused (another run holds it) is an error.
-func (s *Service) run(ctx context.Context, by Operator, a store.Approval) error {
+// once; only a claim refused (another run holds it) is an error. The
+// approval is read under the claim, so the progress it resumes from is
+// the last run's, whoever made it.
+func (s *Service) run(ctx context.Context, by Operator, id string) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), RunTimeout)
 	defer cancel()
 	now := s.now()
-	if err := s.st.ClaimApproval(ctx, a.ID, now, now.Add(RunTimeout+time.Minute)); err != nil {
+	if err := s.st.ClaimApproval(ctx, id, now, now.Add(RunTimeout+time.Minute)); err != nil {
 		return mapErr(err)
 	}
-	if err := s.destroy(ctx, by, a); err != nil {
-		s.log.Error("approval: batch destruction stopped", "approval", a.ID, "err", err)
-		if rerr := s.st.ReleaseApproval(context.WithoutCancel(ctx), a.ID); rerr != nil {
-			s.log.Error("approval: release batch destruction", "approval", a.ID, "err", rerr)
+	a, err := s.st.Approval(ctx, id)
+	if err == nil {
+		err = s.destroy(ctx, by, a)
+	}
+	if err != nil {
+		s.log.Error("approval: batch destruction stopped", "approval", id, "err", err)
+		if rerr := s.st.ReleaseApproval(context.WithoutCancel(ctx), id); rerr != nil {
+			s.log.Error("approval: release batch destruction", "approval", id, "err", rerr)
 		}
 	}
 	return nil
