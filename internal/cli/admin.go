@@ -30,22 +30,29 @@ func withStore(cmd *cobra.Command, needKeys bool, fn func(ctx context.Context, s
 	if err != nil {
 		return err
 	}
-	var keys server.Keys
-	if needKeys || c.IdentityKey.IsSet() {
-		if keys, err = server.LoadKeys(c); err != nil {
-			return err
-		}
-	}
 	ctx := cmd.Context()
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	st, err := server.OpenStore(ctx, c, keys, false)
+	st, err := openStore(ctx, c, needKeys)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
 	return fn(ctx, st)
+}
+
+// openStore opens the configured store, with the keys when needKeys or
+// when the identity key is configured.
+func openStore(ctx context.Context, c config.Config, needKeys bool) (*store.Store, error) {
+	var keys server.Keys
+	if needKeys || c.IdentityKey.IsSet() {
+		var err error
+		if keys, err = server.LoadKeys(c); err != nil {
+			return nil, err
+		}
+	}
+	return server.OpenStore(ctx, c, keys, false)
 }
 
 func dbFlags(cmd *cobra.Command) {
@@ -168,7 +175,7 @@ Exit status: 0 when the chain is intact, 1 when it is not.`,
 			asJSON, _ := cmd.Flags().GetBool("json")
 			return withStore(cmd, true, func(ctx context.Context, st *store.Store) error {
 				var checked int64
-				rep, err := st.VerifyAudit(ctx, anchor, func(n int64) {
+				rep, err := audit.NewTrail(st).Verify(ctx, anchor, func(n int64) {
 					checked += n
 					if checked%50000 < n {
 						fmt.Fprintf(cmd.ErrOrStderr(), "checked %d entries\n", checked)
@@ -230,11 +237,11 @@ subject ids, never identity values.`,
 					defer f.Close()
 					w = bufio.NewWriter(f)
 				}
-				enc := json.NewEncoder(w)
+				enc, trail := json.NewEncoder(w), audit.NewTrail(st)
 				var after int64
 				n := 0
 				for {
-					page, err := st.AuditEntries(ctx, store.AuditFilter{After: after, Since: since, Limit: 5000})
+					page, err := trail.Entries(ctx, audit.Filter{After: after, Since: since, Limit: 5000})
 					if err != nil {
 						return err
 					}

@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
-	"os/user"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -47,16 +46,8 @@ func withApprovals(cmd *cobra.Command, fn func(ctx context.Context, cfg config.C
 			return err
 		}
 		st, opt.Subjects, opt.Requests = s, svc, d
-	} else {
-		var keys server.Keys
-		if c.IdentityKey.IsSet() {
-			if keys, err = server.LoadKeys(c); err != nil {
-				return err
-			}
-		}
-		if st, err = server.OpenStore(ctx, c, keys, false); err != nil {
-			return err
-		}
+	} else if st, err = openStore(ctx, c, false); err != nil {
+		return err
 	}
 	defer st.Close()
 	ops, err := operator.New(st, operator.Options{})
@@ -69,12 +60,8 @@ func withApprovals(cmd *cobra.Command, fn func(ctx context.Context, cfg config.C
 // cliPlace says where a command-line step came from, for the audit
 // trail: the host and the operating-system account.
 func cliPlace() string {
-	name := "unknown"
-	if u, err := user.Current(); err == nil {
-		name = u.Username
-	}
-	h, _ := os.Hostname()
-	return "cli host " + h + " user " + name
+	name, host := cliUserHost()
+	return "cli host " + host + " user " + name
 }
 
 // signIn authenticates the operator a decision is taken for: the

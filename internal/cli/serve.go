@@ -39,12 +39,19 @@ func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 
 // cliActor names the operating-system user running a command in the audit trail.
 func cliActor() consent.Actor {
-	name := "unknown"
+	name, host := cliUserHost()
+	return consent.Actor{ID: "cli:" + name, Role: "admin", Place: "cli host " + host}
+}
+
+// cliUserHost is the operating-system account running the command
+// ("unknown" when it cannot be read) and the host's name.
+func cliUserHost() (name, host string) {
+	name = "unknown"
 	if u, err := user.Current(); err == nil {
 		name = u.Username
 	}
-	h, _ := os.Hostname()
-	return consent.Actor{ID: "cli:" + name, Role: "admin", Place: "cli host " + h}
+	host, _ = os.Hostname()
+	return name, host
 }
 
 func newServeCmd() *cobra.Command {
