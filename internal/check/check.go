@@ -139,23 +139,27 @@ const (
 	ActionAccept          // a policy version accepted (VersionSeq is the version)
 )
 
-// ParseAction maps a ledger action name to its Action.
+// actionNames are the ledger's names of the actions.
+var actionNames = [...]string{ActionGrant: "grant", ActionWithdraw: "withdraw", ActionObject: "object",
+	ActionLift: "lift", ActionOverride: "override", ActionAccept: "accept"}
+
+// ParseAction maps a ledger action name to its Action; ActionNone for
+// any other.
 func ParseAction(s string) Action {
-	switch s {
-	case "grant":
-		return ActionGrant
-	case "withdraw":
-		return ActionWithdraw
-	case "object":
-		return ActionObject
-	case "lift":
-		return ActionLift
-	case "override":
-		return ActionOverride
-	case "accept":
-		return ActionAccept
+	for a, name := range actionNames {
+		if a > 0 && name == s {
+			return Action(a)
+		}
 	}
 	return ActionNone
+}
+
+// String is the action's ledger name; "" for ActionNone.
+func (a Action) String() string {
+	if int(a) < len(actionNames) {
+		return actionNames[a]
+	}
+	return ""
 }
 
 // Consent is a subject's current state for one ledger key: its last event.
@@ -196,6 +200,27 @@ const (
 	ActTransfer           // a cross-border transfer (PIPL art. 39)
 	ActDisclosure         // public disclosure (PIPL art. 25)
 )
+
+var actKindNames = [...]string{ActRecipient: "recipient", ActTransfer: "transfer", ActDisclosure: "disclosure"}
+
+// ParseActKind maps an act kind's name (recipient, transfer, disclosure)
+// to its ActKind; ActNone for any other.
+func ParseActKind(s string) ActKind {
+	for k, name := range actKindNames {
+		if k > 0 && name == s {
+			return ActKind(k)
+		}
+	}
+	return ActNone
+}
+
+// String is the act kind's name; "" for ActNone.
+func (k ActKind) String() string {
+	if int(k) < len(actKindNames) {
+		return actKindNames[k]
+	}
+	return ""
+}
 
 // Act is what a decision is about besides a purpose: providing the data to
 // recipient ID, transferring it abroad under cross-border entry ID, or

@@ -99,31 +99,17 @@ func SpecOf(m *manifest.Manifest, h History) Spec {
 		sp.Purposes = append(sp.Purposes, ps)
 	}
 	for _, r := range m.Recipients {
-		sp.Acts = append(sp.Acts, ActSpec{Kind: "recipient", ID: r.ID, Separate: r.SeparateConsent, Purposes: r.Purposes,
+		sp.Acts = append(sp.Acts, ActSpec{Kind: ActRecipient.String(), ID: r.ID, Separate: r.SeparateConsent, Purposes: r.Purposes,
 			Epoch: h.Reconsent[ActKey(Act{ActRecipient, r.ID})]})
 	}
 	for _, x := range m.Storage.CrossBorder {
-		sp.Acts = append(sp.Acts, ActSpec{Kind: "transfer", ID: x.ID, Separate: x.SeparateConsent, Purposes: x.Purposes,
+		sp.Acts = append(sp.Acts, ActSpec{Kind: ActTransfer.String(), ID: x.ID, Separate: x.SeparateConsent, Purposes: x.Purposes,
 			Epoch: h.Reconsent[ActKey(Act{ActTransfer, x.ID})]})
 	}
 	if pd := m.Sharing.PublicDisclosure; pd != nil && !pd.Never {
-		sp.Acts = append(sp.Acts, ActSpec{Kind: "disclosure", Separate: pd.SeparateConsent, Epoch: h.Reconsent[KeyDisclosure]})
+		sp.Acts = append(sp.Acts, ActSpec{Kind: ActDisclosure.String(), Separate: pd.SeparateConsent, Epoch: h.Reconsent[KeyDisclosure]})
 	}
 	return sp
-}
-
-// ParseActKind maps an act kind's name (recipient, transfer, disclosure)
-// to its ActKind; ActNone for any other.
-func ParseActKind(s string) ActKind {
-	switch s {
-	case "recipient":
-		return ActRecipient
-	case "transfer":
-		return ActTransfer
-	case "disclosure":
-		return ActDisclosure
-	}
-	return ActNone
 }
 
 // NewPolicy compiles a written-out policy.

@@ -79,7 +79,7 @@ func SubjectOf(s *check.Subject) Subject {
 	out := Subject{Restricted: s.Restricted, Jurisdiction: s.Jurisdiction, MinorUntil: unix(s.MinorUntil), AgeUnknown: s.AgeUnknown,
 		GuardianID: s.GuardianID, CreatedAt: unix(s.CreatedAt), Consents: make(map[string]Consent, len(s.Consents))}
 	for k, c := range s.Consents {
-		out.Consents[k] = Consent{Action: ActionName(c.Action), ByGuardian: c.ByGuardian, VersionSeq: c.VersionSeq}
+		out.Consents[k] = Consent{Action: c.Action.String(), ByGuardian: c.ByGuardian, VersionSeq: c.VersionSeq}
 	}
 	return out
 }
@@ -92,25 +92,6 @@ func (s Subject) CheckSubject() *check.Subject {
 		out.Consents[k] = check.Consent{Action: check.ParseAction(c.Action), ByGuardian: c.ByGuardian, VersionSeq: c.VersionSeq}
 	}
 	return out
-}
-
-// actionNames are the ledger's names of check's actions (check.ParseAction
-// in reverse).
-var actionNames = [...]string{
-	check.ActionGrant:    "grant",
-	check.ActionWithdraw: "withdraw",
-	check.ActionObject:   "object",
-	check.ActionLift:     "lift",
-	check.ActionOverride: "override",
-	check.ActionAccept:   "accept",
-}
-
-// ActionName is the ledger name of an action; "" for none.
-func ActionName(a check.Action) string {
-	if int(a) < len(actionNames) {
-		return actionNames[a]
-	}
-	return ""
 }
 
 // Query asks for the decisions on some purposes, for one subject at one
@@ -132,15 +113,10 @@ type Act struct {
 
 // ActOf writes out an act; nil for none.
 func ActOf(a check.Act) *Act {
-	switch a.Kind {
-	case check.ActRecipient:
-		return &Act{Kind: "recipient", ID: a.ID}
-	case check.ActTransfer:
-		return &Act{Kind: "transfer", ID: a.ID}
-	case check.ActDisclosure:
-		return &Act{Kind: "disclosure", ID: a.ID}
+	if a.Kind.String() == "" {
+		return nil
 	}
-	return nil
+	return &Act{Kind: a.Kind.String(), ID: a.ID}
 }
 
 // CheckAct is the act check.Policy.DecideAct takes; the zero Act for none.
