@@ -150,8 +150,6 @@ func controllerName(m *manifest.Manifest) manifest.Text {
 	return m.Policy.Title
 }
 
-// txt picks a manifest text in a page language.
-
 // actor is the person using the center, as the services record them. The
 // place is the client's address: rate limits and the audit trail use it.
 func actor(r *http.Request, subjectID string) consent.Actor {
