@@ -55,7 +55,7 @@ func TestCommands(t *testing.T) {
 		{name: "valid", args: []string{"validate", "../../examples/starter/custos.yaml", "../../examples/deepin/custos.yaml"}, code: 0},
 		{name: "invalid reports every problem", args: []string{"validate", broken}, code: 1, contains: []string{
 			broken + ":3:3: unknown key \"idd\" (did you mean \"id\"?)",
-			broken + ":4:15: unknown value \"fr\": want one of zh-CN, en",
+			broken + ":4:15: unknown value \"fr\": want one of zh-CN, zh-Hant, en",
 			broken + ":5:11: want a list, got a mapping",
 			broken + ":1:1: missing required key \"rights\"",
 		}},

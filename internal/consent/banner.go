@@ -134,7 +134,7 @@ func (s *Service) Banner(lang string) (*Banner, error) {
 	}
 	m := cur.manifest
 	if !slices.Contains(m.Policy.Languages, lang) {
-		lang = m.Policy.Prevailing
+		lang = m.DefaultLanguage()
 	}
 	if b, ok := cur.banners.Load(lang); ok {
 		return b.(*Banner), nil

@@ -74,7 +74,7 @@ func (s *Service) sendNotices(ctx context.Context, v store.PolicyVersion, progre
 		}
 		var ds []notify.Delivery
 		for _, t := range targets {
-			if d, ok := s.changeNotice(data, m.Policy.Prevailing, t); ok {
+			if d, ok := s.changeNotice(data, m.DefaultLanguage(), t); ok {
 				ds = append(ds, d)
 			}
 		}

@@ -402,7 +402,7 @@ func (s *Service) discover(ctx context.Context, a Actor, id string, before check
 	}
 	lang := sub.Language
 	if lang == "" {
-		lang = m.Policy.Prevailing
+		lang = m.DefaultLanguage()
 	}
 	if err := s.opt.MinorDiscovered(ctx, id, lang); err != nil {
 		s.log.Error("minor discovered: cannot open the erasure request", "subject", id, "err", err)

@@ -129,7 +129,7 @@ var (
 )
 
 // textLangs are the keys a Text may carry.
-var textLangs = map[string]bool{"zh": true, "en": true}
+var textLangs = map[string]bool{KeyZH: true, KeyZHHant: true, KeyEN: true}
 
 func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string, tag reflect.StructTag) {
 	d.depth++
@@ -263,7 +263,7 @@ func (d *decoder) decodeText(n *yaml.Node, v reflect.Value, path string) {
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, val := resolve(n.Content[i]), n.Content[i+1]
 		if k.Kind != yaml.ScalarNode || !textLangs[k.Value] {
-			d.errorf(k, "unknown language %q: want zh or en", k.Value)
+			d.errorf(k, "unknown language %q: want zh, zh-Hant or en", k.Value)
 			continue
 		}
 		if _, dup := m[k.Value]; dup {

@@ -141,7 +141,7 @@ func TestAccessors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	builtinPhone := Category{ID: "basic.phone", Parent: "basic", Name: Text{"zh": "手机号码", "en": "mobile phone number"}}
+	builtinPhone := Category{ID: "basic.phone", Parent: "basic", Name: Text{"zh": "手机号码", "zh-Hant": "手機號碼", "en": "mobile phone number"}}
 	loyalty := Category{ID: "acme.loyalty", Parent: "financial", Sensitive: true, Name: Text{"zh": "积分", "en": "loyalty points"}}
 
 	categories := []struct {
@@ -152,8 +152,8 @@ func TestAccessors(t *testing.T) {
 	}{
 		{id: "basic.phone", want: builtinPhone, ok: true},
 		{id: "acme.loyalty", want: loyalty, ok: true, sensitive: true},
-		{id: "identity.id_card", want: Category{ID: "identity.id_card", Parent: "identity", Sensitive: true, Name: Text{"zh": "身份证号码", "en": "resident ID card number"}}, ok: true, sensitive: true},
-		{id: "location.precise", want: Category{ID: "location.precise", Parent: "location", Sensitive: true, Name: Text{"zh": "精准定位信息", "en": "precise location"}}, ok: true, sensitive: true},
+		{id: "identity.id_card", want: Category{ID: "identity.id_card", Parent: "identity", Sensitive: true, Name: Text{"zh": "身份证号码", "zh-Hant": "身份證號碼", "en": "resident ID card number"}}, ok: true, sensitive: true},
+		{id: "location.precise", want: Category{ID: "location.precise", Parent: "location", Sensitive: true, Name: Text{"zh": "精准定位信息", "zh-Hant": "精準定位信息", "en": "precise location"}}, ok: true, sensitive: true},
 		{id: "basic.phnoe"},
 		{id: ""},
 	}
@@ -210,7 +210,7 @@ func TestResolveRef(t *testing.T) {
 		ref  Ref
 		want Text
 	}{
-		{name: "built-in id", ref: Ref{ID: "trade_secret"}, want: Text{"zh": "涉及商业秘密的", "en": "it involves trade secrets"}},
+		{name: "built-in id", ref: Ref{ID: "trade_secret"}, want: Text{"zh": "涉及商业秘密的", "zh-Hant": "涉及商業秘密的", "en": "it involves trade secrets"}},
 		{name: "own text wins", ref: Ref{ID: "trade_secret", Text: own}, want: own},
 		{name: "custom entry", ref: Ref{ID: "backup_tapes", Text: own}, want: own},
 		{name: "unknown id", ref: Ref{ID: "trade_secrets"}, want: nil},

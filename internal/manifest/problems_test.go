@@ -232,7 +232,7 @@ func TestProblems(t *testing.T) {
 		{
 			name:    "unknown Text language",
 			replace: []string{"scope: {zh: 示例应用, en: the Example app}", "scope: {zh: 示例应用, en: the Example app, fr: l'appli}"},
-			want:    []string{`9:42: unknown language "fr": want zh or en`},
+			want:    []string{`9:42: unknown language "fr": want zh, zh-Hant or en`},
 		},
 		{
 			name:    "duplicate Text language",

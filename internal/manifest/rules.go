@@ -155,3 +155,40 @@ func (m *Manifest) SignalRefuses(signal, purpose string) bool {
 	s, ok := m.SignalRule(signal)
 	return ok && s.Honoured() && slices.Contains(s.Refuses, purpose)
 }
+
+// DefaultLanguage is the language pages and messages use when a person
+// states none: the prevailing language if the policy names one, else the
+// first language it is published in.
+func (m *Manifest) DefaultLanguage() string {
+	if m.Policy.Prevailing != "" {
+		return m.Policy.Prevailing
+	}
+	if len(m.Policy.Languages) > 0 {
+		return m.Policy.Languages[0]
+	}
+	return "zh-CN"
+}
+
+// StatedBases lists, in first-mention order, the legal bases the policy
+// itself states: those of purposes whose basis is not inferred (in every
+// jurisdiction), and those listed in legal_bases.
+func (m *Manifest) StatedBases() []string {
+	var out []string
+	add := func(b string) {
+		if b != "" && !slices.Contains(out, b) {
+			out = append(out, b)
+		}
+	}
+	for _, p := range m.Purposes {
+		if p.BasisInferred {
+			continue
+		}
+		for _, b := range p.AllBases() {
+			add(b)
+		}
+	}
+	for _, b := range m.LegalBases {
+		add(b)
+	}
+	return out
+}

@@ -13,7 +13,7 @@ import (
 const SchemaID = "https://custos.dev/schema/manifest-1.json"
 
 // schemaLangs are the keys of a Text, in the order editors should offer them.
-var schemaLangs = []string{"zh", "en"}
+var schemaLangs = []string{KeyZH, KeyZHHant, KeyEN}
 
 // JSONSchema describes the manifest as a JSON Schema (draft 2020-12) for
 // editors that complete and check custos.yaml. It is derived by reflection from

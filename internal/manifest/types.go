@@ -39,11 +39,13 @@ type Manifest struct {
 	Statements   map[string][]Text   `yaml:"statements" doc:"Further commitments to print at the end of a section, keyed by section id (intro, collection, cookies, sharing, security, storage, rights, minors, updates, contact, complaints)."`
 	Sections     []ExtraSection      `yaml:"extra_sections" doc:"Whole sections the structured model does not cover, placed after a named section."`
 	Jurisdiction []JurisdictionRules `yaml:"jurisdictions" doc:"Jurisdictions whose residents get specific rights or deadlines (e.g. CN, EU)."`
+	LegalBases   []string            `yaml:"legal_bases" enum:"consent,contract,hr_management,legal_obligation,vital_interests,public_interest,news_reporting,publicly_disclosed,legitimate_interests,other_law" doc:"Legal bases the policy lists without tying them to purposes. The policy prints them as a list; purposes whose basis the policy does not state carry basis_inferred."`
 
 	ix *index
 }
 
-// Text is a piece of prose in each of the manifest's languages, keyed "zh" and "en".
+// Text is a piece of prose in each of the manifest's languages, keyed "zh"
+// (simplified Chinese), "zh-Hant" (traditional Chinese) and "en".
 type Text map[string]string
 
 // Date is a civil date written YYYY-MM-DD.
@@ -61,11 +63,12 @@ type Ref struct {
 type Policy struct {
 	ID                string   `yaml:"id" req:"true" doc:"Stable identifier of this policy (not of a version)."`
 	Title             Text     `yaml:"title" req:"true" doc:"Title of the policy."`
+	Noun              string   `yaml:"noun" enum:"policy,statement,notice" doc:"What the document calls itself: policy (本政策, the default), statement (本声明) or notice (本通知)."`
 	Version           string   `yaml:"version" req:"true" doc:"Version label, e.g. 2022.03.17 or 3.1."`
 	Effective         Date     `yaml:"effective" doc:"Date this version takes effect (YYYY-MM-DD)."`
 	Updated           Date     `yaml:"updated" req:"true" doc:"Date of the last update (YYYY-MM-DD)."`
-	Languages         []string `yaml:"languages" req:"true" enum:"zh-CN,en" doc:"Languages the policy is published in."`
-	Prevailing        string   `yaml:"prevailing_language" req:"true" enum:"zh-CN,en" doc:"Which language version prevails in case of difference."`
+	Languages         []string `yaml:"languages" req:"true" enum:"zh-CN,zh-Hant,en" doc:"Languages the policy is published in."`
+	Prevailing        string   `yaml:"prevailing_language" enum:"zh-CN,zh-Hant,en" doc:"Which language version prevails in case of difference. The precedence sentence is printed only when this is set; pages default to it, else to the first language."`
 	Scope             Text     `yaml:"scope" req:"true" doc:"Products and services the policy covers."`
 	Exclusions        []Text   `yaml:"exclusions" doc:"What the policy does not cover, each a full sentence (\"This policy does not apply to …\")."`
 	Intro             []Text   `yaml:"intro" doc:"Opening paragraphs."`
@@ -80,7 +83,7 @@ type Policy struct {
 type Updates struct {
 	Material        []string `yaml:"material_changes" enum:"processing,ownership,recipients,rights,contact,impact_assessment" doc:"Kinds of change that are material. Empty means the six kinds of GB/T 35273-2020 §10.1."`
 	Notice          []string `yaml:"notice" req:"true" enum:"website,prominent_notice,email,sms,in_app,push,announcement" doc:"How users are told of a material change."`
-	Acceptance      string   `yaml:"acceptance" req:"true" enum:"express_consent,continued_use" doc:"After a material change: ask again for express consent, or take continued use as acceptance."`
+	Acceptance      string   `yaml:"acceptance" enum:"express_consent,continued_use" doc:"After a material change: ask again for express consent, or take continued use as acceptance. Unset: the policy says neither."`
 	NoReduction     bool     `yaml:"no_reduction_without_consent" doc:"Rights under the policy are never reduced without express consent."`
 	EffectiveOnPost bool     `yaml:"effective_on_posting" doc:"A new version takes effect when posted."`
 	NoticeDays      int      `yaml:"notice_days" doc:"Days of notice before a material change takes effect."`
@@ -108,7 +111,8 @@ type Affiliate struct {
 
 // Contact is the personal-information protection function.
 type Contact struct {
-	Department Text      `yaml:"department" req:"true" doc:"Department for personal-information protection."`
+	Department Text      `yaml:"department" doc:"Department for personal-information protection, if the policy names one."`
+	Duties     bool      `yaml:"department_duties" doc:"The policy says the department coordinates and monitors compliance with the rules on personal information."`
 	Person     Text      `yaml:"responsible_person" doc:"Responsible person or DPO, if named."`
 	Controller string    `yaml:"controller" doc:"Controller id the contact acts for (defaults to the first)."`
 	Address    Text      `yaml:"address"`
@@ -119,10 +123,11 @@ type Contact struct {
 
 // Channel is one way to reach someone.
 type Channel struct {
-	ID    string `yaml:"id" req:"true"`
-	Kind  string `yaml:"kind" req:"true" enum:"email,phone,post,web,in_app,online_form,customer_service" doc:"Kind of channel."`
-	Value string `yaml:"value" req:"true" doc:"Address, number or URL."`
-	Label Text   `yaml:"label" doc:"What the channel is for, if not obvious."`
+	ID     string `yaml:"id" req:"true"`
+	Kind   string `yaml:"kind" req:"true" enum:"email,phone,post,web,in_app,in_app_feedback,online_form,customer_service" doc:"Kind of channel: in_app is a notice inside the app; in_app_feedback a feedback or request form inside it."`
+	Value  string `yaml:"value" doc:"Address, number or URL. Leave out when the policy names the channel but gives no address: label then says what it is, and the channel cannot take requests."`
+	Values Text   `yaml:"values" doc:"The value as written in each language, for a postal address that differs between them; printed instead of value."`
+	Label  Text   `yaml:"label" doc:"What the channel is for, if not obvious."`
 }
 
 // Complaints are where a dissatisfied person can turn.
@@ -158,6 +163,7 @@ type Service struct {
 	Subjects    []string     `yaml:"subjects" doc:"Subject category ids this service concerns."`
 	Collects    []Collection `yaml:"collects" doc:"What the service collects and why."`
 	Permissions []Permission `yaml:"permissions" doc:"Device permissions the service asks for."`
+	Revocable   bool         `yaml:"permissions_revocable" doc:"The policy says each permission can be turned off in the device's settings, and that collection through it then stops."`
 }
 
 // Collection is one collection of personal information within a service.
@@ -179,7 +185,7 @@ type Collection struct {
 type Permission struct {
 	Permission string `yaml:"permission" req:"true" enum:"camera,microphone,location,storage,contacts,phone,sms,calendar,bluetooth,wifi,notifications,photos,sensors,nfc,clipboard,install_apps,network" doc:"Device permission."`
 	Purpose    Text   `yaml:"purpose" req:"true" doc:"Why the permission is needed."`
-	Optional   bool   `yaml:"optional" doc:"The service works without it."`
+	Optional   *bool  `yaml:"optional" doc:"true: the service works without it; false: the feature needs it. Unset: the policy does not say."`
 }
 
 // Purpose is a purpose of processing with its legal basis.
@@ -189,6 +195,7 @@ type Purpose struct {
 	Description        Text              `yaml:"description"`
 	Basis              string            `yaml:"basis" req:"true" enum:"consent,contract,hr_management,legal_obligation,vital_interests,public_interest,news_reporting,publicly_disclosed,legitimate_interests,other_law" doc:"Legal basis (PIPL art. 13 / GDPR art. 6), in every jurisdiction that bases does not name."`
 	Bases              map[string]string `yaml:"bases" enum:"consent,contract,hr_management,legal_obligation,vital_interests,public_interest,news_reporting,publicly_disclosed,legitimate_interests,other_law" doc:"Legal basis per jurisdiction id where it differs from basis, e.g. {EU: legitimate_interests}. PIPL knows no legitimate interests: a purpose that applies in CN cannot rest on them there."`
+	BasisInferred      bool              `yaml:"basis_inferred" doc:"The policy does not tie this purpose to a legal basis: basis is the organisation's working assumption for the decision point and is not printed as the policy's words."`
 	LegitimateInterest Text              `yaml:"legitimate_interest" doc:"The interest pursued, required when the basis is legitimate_interests in some jurisdiction."`
 	SeparateConsent    bool              `yaml:"separate_consent" doc:"Consent for this purpose is asked separately."`
 	DirectMarketing    bool              `yaml:"direct_marketing" doc:"Direct marketing: an objection to it is absolute (GDPR art. 21(3)); no compelling grounds override it."`
@@ -237,8 +244,8 @@ type SDK struct {
 	Scope       Text     `yaml:"scope" doc:"Where and when the SDK runs (which feature, which platform)."`
 	Platforms   []string `yaml:"platforms" enum:"android,ios,harmonyos,web,desktop,server" doc:"Platforms it runs on."`
 	PolicyURL   string   `yaml:"policy_url" req:"true"`
-	Permissions []string `yaml:"permissions" enum:"camera,microphone,location,storage,contacts,phone,sms,calendar,bluetooth,wifi,notifications,photos,sensors,nfc,clipboard,install_apps,network" doc:"Device permissions it uses."`
-	AutoStart   bool     `yaml:"auto_start" doc:"Starts itself or is woken in the background."`
+	Permissions []string `yaml:"permissions" enum:"none,camera,microphone,location,storage,contacts,phone,sms,calendar,bluetooth,wifi,notifications,photos,sensors,nfc,clipboard,install_apps,network" doc:"Device permissions it uses; [none] when the policy says it uses none. Unset: the policy does not say."`
+	AutoStart   *bool    `yaml:"auto_start" doc:"Starts itself or is woken in the background. Unset: the policy does not say."`
 	AutoReason  Text     `yaml:"auto_start_reason" doc:"Why it auto-starts; required when auto_start is true."`
 	Country     string   `yaml:"country" doc:"Where the SDK provider processes the data (ISO 3166-1 alpha-2)."`
 	Basis       string   `yaml:"basis" enum:"consent,contract,hr_management,legal_obligation,vital_interests,public_interest,news_reporting,publicly_disclosed,legitimate_interests,other_law" doc:"Legal basis of the provision; defaults to that of its purposes."`
@@ -267,6 +274,9 @@ type Sharing struct {
 	Transfer         *Transfer         `yaml:"transfer" doc:"Transfer on merger, acquisition, division or bankruptcy."`
 	PublicDisclosure *PublicDisclosure `yaml:"public_disclosure"`
 	ThirdPartyLinks  Text              `yaml:"third_party_links" doc:"Statement on services provided directly by third parties."`
+	EntrustingTerms  bool              `yaml:"entrusting_terms" doc:"The policy states the terms of entrusted processing (PIPL art. 21): agreed purpose, period, manner and measures, supervision, no other use."`
+	IndependentTerms bool              `yaml:"independent_terms" doc:"The policy says independent recipients must ask for consent again if they change the purpose or manner of processing (PIPL art. 23)."`
+	SDKChecks        bool              `yaml:"sdk_checks" doc:"The policy says SDK providers are tested for security and bound by contract."`
 }
 
 // Transfer describes what happens to personal information on a merger or similar event.
@@ -307,6 +317,7 @@ type Certification struct {
 // Incident describes how people are told of a security incident.
 type Incident struct {
 	Channels           []string `yaml:"channels" req:"true" enum:"email,sms,phone,push,in_app,letter,announcement" doc:"How affected people are told."`
+	Contents           []string `yaml:"contents" enum:"what_happened,impact,measures,self_protection,remedies" doc:"What the notice tells them, as the policy lists it (PIPL art. 57): what happened, its possible impact, the measures taken, how they can protect themselves, the remedies. Unset: the policy lists nothing."`
 	PublicAnnouncement bool     `yaml:"public_announcement" doc:"Announce publicly when individual notice is impractical."`
 	ReportRegulator    bool     `yaml:"report_regulator" doc:"Report to the regulator."`
 	ResponseTeam       bool     `yaml:"response_team" doc:"A dedicated response team and plan exist."`
@@ -314,15 +325,20 @@ type Incident struct {
 
 // Storage says where data lives and how it crosses borders.
 type Storage struct {
-	Locations       []Location    `yaml:"locations" req:"true"`
+	Locations       []Location    `yaml:"locations" doc:"Where personal information is stored; leave out when the policy does not say."`
 	CrossBorder     []CrossBorder `yaml:"cross_border"`
 	Discontinuation Text          `yaml:"discontinuation" doc:"What happens to personal information when the service ends."`
+	Shortest        bool          `yaml:"shortest_necessary" doc:"The policy says personal information is kept only for the shortest time the purpose needs."`
+	ExpiryClause    bool          `yaml:"expiry_clause" doc:"The policy says that at the end of retention information is deleted or anonymised, and that processing stops, but for storage and security, where deletion is technically difficult."`
+	TransferTerms   bool          `yaml:"transfer_safeguards" doc:"The policy says recipients abroad must protect personal information to the standard of PRC law, and that people are told the recipient's details."`
 }
 
 // Location is a storage location.
 type Location struct {
 	ID         string   `yaml:"id" req:"true"`
-	Country    string   `yaml:"country" req:"true" doc:"ISO 3166-1 alpha-2 country code."`
+	Country    string   `yaml:"country" doc:"ISO 3166-1 alpha-2 country code; leave out, and give where, when the policy names no country."`
+	Where      Text     `yaml:"where" doc:"The place as the policy words it (\"the servers of our cloud provider\"), when it names no country."`
+	Abroad     bool     `yaml:"abroad" doc:"With where: the place is outside the country where the information is collected, though the policy names no country."`
 	Region     Text     `yaml:"region"`
 	Categories []string `yaml:"categories" doc:"Category ids stored there; empty means all."`
 	Encrypted  bool     `yaml:"encrypted" doc:"Stored encrypted."`
@@ -332,7 +348,8 @@ type Location struct {
 type CrossBorder struct {
 	ID              string   `yaml:"id" req:"true"`
 	From            string   `yaml:"from" doc:"Country of collection (ISO 3166-1 alpha-2); defaults to CN."`
-	To              []string `yaml:"to" req:"true" doc:"Destination countries (ISO 3166-1 alpha-2)."`
+	To              []string `yaml:"to" doc:"Destination countries (ISO 3166-1 alpha-2); leave out, and give to_text, when the policy names none."`
+	ToText          Text     `yaml:"to_text" doc:"The destination as the policy words it, when it names no country."`
 	Categories      []string `yaml:"categories" req:"true"`
 	Purposes        []string `yaml:"purposes" req:"true"`
 	Recipient       string   `yaml:"recipient" doc:"Recipient id, if a named recipient."`
@@ -369,6 +386,7 @@ type Rights struct {
 	RefusalGrounds []Ref         `yaml:"refusal_grounds" doc:"Statutory grounds on which a request may be refused (built-in ids or {id, text})."`
 	Restrictions   []Text        `yaml:"limits" doc:"Other limits on rights (e.g. requests needing disproportionate effort)."`
 	Deceased       *Deceased     `yaml:"deceased" doc:"Rights of close relatives of a deceased person."`
+	RefusalNotice  bool          `yaml:"refusal_notice" doc:"The policy promises to tell the requester when a request is refused, and why."`
 	WithdrawEffect Text          `yaml:"withdrawal_effect" doc:"What withdrawing consent does and does not affect."`
 }
 
@@ -402,14 +420,15 @@ type Extension struct {
 
 // Cancellation describes account cancellation.
 type Cancellation struct {
-	CoolingOffDays int  `yaml:"cooling_off_days" doc:"Days before cancellation takes effect; the user can undo it meanwhile."`
+	CoolingOffDays int  `yaml:"cooling_off_days" doc:"Days before cancellation takes effect."`
+	Withdrawable   bool `yaml:"withdrawable" doc:"The policy says a cancellation can be withdrawn until it takes effect."`
 	SelfService    Text `yaml:"self_service"`
 	Effect         Text `yaml:"effect" doc:"What cancellation does to the user's information."`
 }
 
 // Fees is the fee policy for requests.
 type Fees struct {
-	Policy         string  `yaml:"policy" req:"true" enum:"free,free_except_repeated,cost_based" doc:"free; free except a cost-based fee for repeated or unreasonable requests; always cost-based."`
+	Policy         string  `yaml:"policy" req:"true" enum:"free,free_except_repeated,conditional,cost_based" doc:"free; free except a cost-based fee for repeated requests (repeated_window and repeated_count say which); conditional: a fee may be charged in cases the text describes; always cost-based."`
 	RepeatedWindow *Period `yaml:"repeated_window" doc:"Window in which requests count as repeated."`
 	RepeatedCount  int     `yaml:"repeated_count" doc:"Requests in the window above which a request counts as repeated."`
 	Text           Text    `yaml:"text"`

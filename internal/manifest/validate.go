@@ -52,7 +52,7 @@ func (v *validator) run() {
 		v.errorf("custos", "unsupported manifest format %d: this build reads format %d", m.Custos, Format)
 	}
 	for _, l := range m.Policy.Languages {
-		v.langs = append(v.langs, textKey(l))
+		v.langs = append(v.langs, TextKey(l))
 	}
 	v.ids = map[string]map[string]bool{}
 	v.collectIDs()
@@ -72,14 +72,6 @@ func (v *validator) run() {
 	v.checkRights()
 	v.checkMinors()
 	v.checkExtras()
-}
-
-// textKey maps a language tag to the key its Text entries use.
-func textKey(lang string) string {
-	if strings.HasPrefix(lang, "zh") {
-		return "zh"
-	}
-	return "en"
 }
 
 // collectIDs registers every id by kind and reports duplicates and malformed ids.
@@ -280,6 +272,12 @@ func (v *validator) checkOrganisation() {
 	}
 	for i, c := range m.Contact.Channels {
 		p := fmt.Sprintf("contact.channels[%d].value", i)
+		if c.Value == "" && len(c.Values) == 0 {
+			if len(c.Label) == 0 {
+				v.errorf(fmt.Sprintf("contact.channels[%d]", i), "channel %q has no value: give it, or a label naming the channel as the policy does", c.ID)
+			}
+			continue
+		}
 		switch c.Kind {
 		case "email":
 			if !strings.Contains(c.Value, "@") {
@@ -484,7 +482,7 @@ func (v *validator) checkSDKs() {
 		v.refs("purpose", base+".purposes", s.Purposes)
 		v.refs("category", base+".collects", s.Collects)
 		v.country(base+".country", s.Country)
-		if s.AutoStart && len(s.AutoReason) == 0 {
+		if s.AutoStart != nil && *s.AutoStart && len(s.AutoReason) == 0 {
 			v.errorf(base+".auto_start", "SDK %q starts itself: say why (auto_start_reason)", s.ID)
 		}
 		if !strings.HasPrefix(s.PolicyURL, "https://") && !strings.HasPrefix(s.PolicyURL, "http://") && s.PolicyURL != "" {
@@ -544,6 +542,12 @@ func (v *validator) checkStorage() {
 	for i, l := range m.Storage.Locations {
 		base := fmt.Sprintf("storage.locations[%d]", i)
 		v.country(base+".country", l.Country)
+		if l.Country == "" && len(l.Where) == 0 {
+			v.errorf(base, "storage location %q says nowhere: give country, or where as the policy words it", l.ID)
+		}
+		if l.Abroad && l.Country != "" {
+			v.errorf(base+".abroad", "storage location %q names its country: abroad is for a place the policy does not name", l.ID)
+		}
 		v.refs("category", base+".categories", l.Categories)
 	}
 	purposes := v.purposeMap()
@@ -559,6 +563,9 @@ func (v *validator) checkStorage() {
 			if to == from {
 				v.errorf(fmt.Sprintf("%s.to[%d]", base, j), "a transfer from %s to %s does not cross a border", from, to)
 			}
+		}
+		if len(c.To) == 0 && len(c.ToText) == 0 {
+			v.errorf(base, "cross-border transfer %q goes nowhere: give to, or to_text as the policy words it", c.ID)
 		}
 		v.refs("category", base+".categories", c.Categories)
 		v.refs("purpose", base+".purposes", c.Purposes)

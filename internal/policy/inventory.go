@@ -61,7 +61,14 @@ func BuildInventory(m *manifest.Manifest, tag string) (*Inventory, error) {
 		inv.Contact = append(inv.Contact, p)
 	}
 	for _, ch := range m.Contact.Channels {
-		inv.Contact = append(inv.Contact, ch.Value)
+		v := l.t(ch.Values)
+		if v == "" {
+			v = ch.Value
+		}
+		if v == "" {
+			v = l.t(ch.Label)
+		}
+		inv.Contact = append(inv.Contact, v)
 	}
 	for _, ms := range m.Security.Measures {
 		inv.Security = append(inv.Security, l.v("measure", ms.Kind)+": "+l.t(ms.Text))

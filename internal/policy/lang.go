@@ -10,31 +10,75 @@ import (
 )
 
 // Languages the renderer writes.
-var Languages = []string{"zh-CN", "en"}
+var Languages = []string{"zh-CN", "zh-Hant", "en"}
 
 // lang holds what differs between languages beyond the words themselves.
+// Traditional Chinese (zh-Hant) writes the simplified wording through the
+// conversion table in hant_table.go; it shares everything else with zh-CN.
 type lang struct {
-	tag string // zh-CN or en
-	key string // Text key: zh or en
+	tag  string            // zh-CN, zh-Hant or en
+	key  string            // Text key: zh, zh-Hant or en
+	noun *strings.Replacer // renames "this policy" to what the document calls itself
+}
+
+// nouns rewrite the renderer's fixed wording, written for a policy, for a
+// document that calls itself something else (manifest policy.noun).
+var nouns = map[string]map[string]*strings.Replacer{
+	"statement": {
+		manifest.KeyZH:     strings.NewReplacer("隐私政策", "隐私声明", "本政策", "本声明", "更新后的政策", "更新后的声明"),
+		manifest.KeyZHHant: strings.NewReplacer("隱私政策", "隱私聲明", "本政策", "本聲明", "更新後的政策", "更新後的聲明"),
+		manifest.KeyEN:     strings.NewReplacer("privacy policy", "privacy statement", "this policy", "this statement", "This policy", "This statement", "updated policy", "updated statement"),
+	},
+	"notice": {
+		manifest.KeyZH:     strings.NewReplacer("隐私政策", "隐私通知", "本政策", "本通知", "更新后的政策", "更新后的通知"),
+		manifest.KeyZHHant: strings.NewReplacer("隱私政策", "隱私通知", "本政策", "本通知", "更新後的政策", "更新後的通知"),
+		manifest.KeyEN:     strings.NewReplacer("privacy policy", "privacy notice", "this policy", "this notice", "This policy", "This notice", "updated policy", "updated notice"),
+	},
+}
+
+// withNoun returns l writing the document's own noun.
+func (l lang) withNoun(noun string) lang {
+	if r, ok := nouns[noun]; ok {
+		l.noun = r[l.key]
+	}
+	return l
+}
+
+// h writes fixed simplified-Chinese wording in this language's script:
+// as it is, or in traditional characters for zh-Hant.
+func (l lang) h(s string) string {
+	if l.key != manifest.KeyZHHant {
+		return s
+	}
+	if t, ok := hantTable[s]; ok {
+		return t
+	}
+	return s
 }
 
 func newLang(tag string) (lang, error) {
 	switch tag {
 	case "zh-CN", "zh":
-		return lang{tag: "zh-CN", key: "zh"}, nil
+		return lang{tag: "zh-CN", key: manifest.KeyZH}, nil
+	case "zh-Hant", "zh-TW", "zh-HK", "zh-MO":
+		return lang{tag: "zh-Hant", key: manifest.KeyZHHant}, nil
 	case "en":
-		return lang{tag: "en", key: "en"}, nil
+		return lang{tag: "en", key: manifest.KeyEN}, nil
 	}
-	return lang{}, fmt.Errorf("unsupported language %q: want zh-CN or en", tag)
+	return lang{}, fmt.Errorf("unsupported language %q: want zh-CN, zh-Hant or en", tag)
 }
 
-func (l lang) zh() bool { return l.key == "zh" }
+// zh reports whether the language is Chinese, in either script.
+func (l lang) zh() bool { return l.key != manifest.KeyEN }
 
 // s picks the Chinese or English form of a phrase; format verbs apply.
 func (l lang) s(zh, en string, args ...any) string {
 	f := en
 	if l.zh() {
-		f = zh
+		f = l.h(zh)
+	}
+	if l.noun != nil {
+		f = l.noun.Replace(f)
 	}
 	if len(args) == 0 {
 		return f
@@ -112,11 +156,11 @@ func (l lang) completes(leadZH, leadEN, text string, ownZH ...string) string {
 	}
 	if l.zh() {
 		for _, p := range ownZH {
-			if strings.HasPrefix(text, p) {
+			if strings.HasPrefix(text, l.h(p)) {
 				return text
 			}
 		}
-		return leadZH + text
+		return l.h(leadZH) + text
 	}
 	if r := []rune(text)[0]; unicode.IsUpper(r) {
 		return text
@@ -170,7 +214,7 @@ func (l lang) count(n int, unit string) string {
 		if unit == "calendar_days" || unit == "days" {
 			return fmt.Sprintf("%d日", n)
 		}
-		return fmt.Sprintf("%d%s", n, f.zh)
+		return fmt.Sprintf("%d%s", n, l.h(f.zh))
 	}
 	if n == 1 {
 		return "1 " + f.one
@@ -208,7 +252,7 @@ var countries = map[string][2]string{
 func (l lang) country(code string) string {
 	if n, ok := countries[code]; ok {
 		if l.zh() {
-			return n[0]
+			return l.h(n[0])
 		}
 		return n[1]
 	}

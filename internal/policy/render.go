@@ -20,7 +20,8 @@ func Render(m *manifest.Manifest, tag string) (*Document, error) {
 	if !hasLanguage(m, l.tag) {
 		return nil, fmt.Errorf("render: the manifest is not published in %s (languages: %s)", l.tag, strings.Join(m.Policy.Languages, ", "))
 	}
-	r := &renderer{m: m, l: l}
+	r := &renderer{m: m, l: l.withNoun(m.Policy.Noun)}
+	l = r.l
 	doc := &Document{Lang: l.tag, Title: l.t(m.Policy.Title)}
 	doc.Meta = r.meta()
 	parts := []struct {
@@ -193,7 +194,7 @@ func (r *renderer) intro() Section {
 		}
 		s.Blocks = append(s.Blocks, Para{l.para(l.s("请将本政策与%s一并阅读", "Please read this policy together with %s", l.join(names)))})
 	}
-	if len(m.Policy.Languages) > 1 {
+	if len(m.Policy.Languages) > 1 && m.Policy.Prevailing != "" {
 		s.Blocks = append(s.Blocks, Para{l.para(l.s(
 			"本政策以%s发布；各语言版本如有不一致，以%s版本为准",
 			"This policy is published in %s; if the language versions differ, the %s version prevails",
@@ -209,6 +210,8 @@ func languageName(l lang, tag string) string {
 	switch tag {
 	case "zh-CN":
 		return l.s("简体中文", "simplified Chinese")
+	case "zh-Hant":
+		return l.s("繁体中文", "traditional Chinese")
 	case "en":
 		return l.s("英文", "English")
 	}
@@ -238,19 +241,32 @@ func (r *renderer) collection() Section {
 		}
 		s.Subs = append(s.Subs, sub)
 	}
-	// Purposes and their legal bases, in one place.
+	// Purposes and their legal bases, in one place. A basis the policy
+	// does not tie to the purpose (basis_inferred) is the organisation's
+	// working assumption, not the policy's words: it is not printed.
+	stated := m.StatedBases()
+	tied := slices.ContainsFunc(m.Purposes, func(p manifest.Purpose) bool { return !p.BasisInferred })
 	bases := Section{Title: l.s("处理目的及法律依据", "Purposes and legal bases")}
+	if !tied {
+		bases.Title = l.s("处理目的", "Purposes")
+	}
 	t := Table{Head: []string{l.s("处理目的", "Purpose"), l.s("法律依据", "Legal basis"), l.s("说明", "Notes")}}
+	if !tied {
+		t.Head = []string{t.Head[0], t.Head[2]}
+	}
 	for _, p := range m.Purposes {
-		basis := r.basisText(p)
+		basis := "—"
+		if !p.BasisInferred {
+			basis = r.basisText(p)
+		}
 		var notes []string
 		if d := l.t(p.Description); d != "" {
 			notes = append(notes, l.sentence(d))
 		}
-		if li := l.t(p.LegitimateInterest); li != "" {
+		if li := l.t(p.LegitimateInterest); li != "" && !p.BasisInferred {
 			notes = append(notes, l.sentence(l.s("我们追求的合法利益：%s", "The legitimate interest pursued: %s", li)))
 		}
-		if p.DirectMarketing && slices.ContainsFunc(p.AllBases(), manifest.ObjectableBasis) {
+		if p.DirectMarketing && !p.BasisInferred && slices.ContainsFunc(p.AllBases(), manifest.ObjectableBasis) {
 			notes = append(notes, l.sentence(l.s("您可随时拒绝我们以此目的处理您的个人信息，我们将停止处理，且不以任何理由继续", "You may object to this processing at any time, and we will then stop, whatever our grounds")))
 		}
 		if p.AutomatedDecision {
@@ -263,15 +279,24 @@ func (r *renderer) collection() Section {
 		if l.zh() {
 			sep = ""
 		}
-		t.Rows = append(t.Rows, []string{l.capitalise(l.t(p.Name)), l.capitalise(basis), strings.Join(notes, sep)})
+		row := []string{l.capitalise(l.t(p.Name)), l.capitalise(basis), strings.Join(notes, sep)}
+		if !tied {
+			row = []string{row[0], row[2]}
+		}
+		t.Rows = append(t.Rows, row)
 	}
 	bases.Blocks = append(bases.Blocks, t)
-	if hasBasis(m, "consent") {
+	if len(m.LegalBases) > 0 {
+		bases.Blocks = append(bases.Blocks, Para{l.s("我们处理您的个人信息的法律依据包括：", "The legal bases on which we process your personal information include:")},
+			List{Items: r.basisItems(m.LegalBases)})
+	}
+	if slices.Contains(stated, "consent") {
 		bases.Blocks = append(bases.Blocks, Para{l.para(l.s(
 			"对于基于您同意的处理，您可以随时撤回同意；撤回不影响撤回前基于同意已进行的处理活动的效力",
 			"Where processing rests on your consent, you may withdraw it at any time; withdrawal does not affect processing carried out on the basis of your consent before you withdrew it"))})
 	}
-	if hasBasis(m, "legitimate_interests") || hasBasis(m, "public_interest") {
+	objectable := slices.Contains(stated, "legitimate_interests") || slices.Contains(stated, "public_interest")
+	if objectable && slices.ContainsFunc(m.Rights.Offered, func(o manifest.Right) bool { return o.Right == "objection" }) {
 		bases.Blocks = append(bases.Blocks, Para{l.para(l.s(
 			"对于基于合法利益或公共利益的处理，您可以提出反对；我们收到反对后即停止该处理，除非我们记录了足以优先于您的利益的正当理由；对于直接营销，您的反对始终有效",
 			"Where processing rests on legitimate interests or a task in the public interest, you may object to it; once you object we stop, unless we record compelling legitimate grounds that override your interests. An objection to direct marketing always stops it"))})
@@ -288,13 +313,12 @@ func (r *renderer) collection() Section {
 	return s
 }
 
-func hasBasis(m *manifest.Manifest, basis string) bool {
-	for _, p := range m.Purposes {
-		if slices.Contains(p.AllBases(), basis) {
-			return true
-		}
+func (r *renderer) basisItems(bases []string) []string {
+	out := make([]string, len(bases))
+	for i, b := range bases {
+		out[i] = r.l.sentence(r.l.capitalise(r.l.v("basis", b)))
 	}
-	return false
+	return out
 }
 
 // basisText names a purpose's legal basis, with the jurisdictions where it
@@ -336,14 +360,31 @@ func (r *renderer) service(svc manifest.Service) Section {
 		s.Blocks = append(s.Blocks, Para{r.collectionPara(c)})
 	}
 	if len(svc.Permissions) > 0 {
-		s.Blocks = append(s.Blocks, Para{l.s("为此，我们会申请以下设备权限。您可以在设备的系统设置中随时开启或关闭这些权限；关闭后，我们将不再基于该权限收集相应信息。", "For this we ask for the following device permissions. You can turn each of them on or off at any time in your device's system settings; once a permission is off, we stop collecting information through it.")})
-		t := Table{Head: []string{l.s("权限", "Permission"), l.s("用途", "Why"), l.s("是否可拒绝", "Can be refused")}}
+		lead := l.s("为此，我们会申请以下设备权限", "For this we ask for the following device permissions")
+		if svc.Revocable {
+			lead = l.para(lead, l.s("您可以在设备的系统设置中随时开启或关闭这些权限；关闭后，我们将不再基于该权限收集相应信息", "You can turn each of them on or off at any time in your device's system settings; once a permission is off, we stop collecting information through it"))
+		} else {
+			lead = l.sentence(lead)
+		}
+		s.Blocks = append(s.Blocks, Para{lead})
+		// "Can be refused" is printed only where the manifest says.
+		stated := slices.ContainsFunc(svc.Permissions, func(p manifest.Permission) bool { return p.Optional != nil })
+		t := Table{Head: []string{l.s("权限", "Permission"), l.s("用途", "Why")}}
+		if stated {
+			t.Head = append(t.Head, l.s("是否可拒绝", "Can be refused"))
+		}
 		for _, p := range svc.Permissions {
-			refuse := l.s("否，拒绝将无法使用该功能", "No: the feature will not work without it")
-			if p.Optional {
-				refuse = l.s("是，拒绝不影响其他功能", "Yes: other features are unaffected")
+			row := []string{l.v("permission", p.Permission), l.t(p.Purpose)}
+			switch {
+			case !stated:
+			case p.Optional == nil:
+				row = append(row, "—")
+			case *p.Optional:
+				row = append(row, l.s("是，拒绝不影响其他功能", "Yes: other features are unaffected"))
+			default:
+				row = append(row, l.s("否，拒绝将无法使用该功能", "No: the feature will not work without it"))
 			}
-			t.Rows = append(t.Rows, []string{l.v("permission", p.Permission), l.t(p.Purpose), refuse})
+			t.Rows = append(t.Rows, row)
 		}
 		s.Blocks = append(s.Blocks, t)
 	}
@@ -370,7 +411,7 @@ func (r *renderer) collectionPara(c manifest.Collection) string {
 		if prefix != "" {
 			prefix += "，"
 		}
-		first = fmt.Sprintf("%s我们会收集您的%s，用于%s", prefix, cats, purposes)
+		first = fmt.Sprintf(l.h("%s我们会收集您的%s，用于%s"), prefix, cats, purposes)
 	} else {
 		prefix := strings.Join(lead, ", ")
 		if prefix != "" {

@@ -47,7 +47,10 @@ func (r *renderer) rights() Section {
 			parts = append(parts, ss)
 		}
 		if c.CoolingOffDays > 0 {
-			parts = append(parts, l.s("注销申请提交后，账号将在%d日后正式注销；在此期间，您可以随时撤销注销申请", "Cancellation takes effect %d days after you ask for it; until then you may withdraw the request at any time", c.CoolingOffDays))
+			parts = append(parts, l.s("注销申请提交后，账号将在%d日后正式注销", "Cancellation takes effect %d days after you ask for it", c.CoolingOffDays))
+			if c.Withdrawable {
+				parts = append(parts, l.s("在此期间，您可以随时撤销注销申请", "Until then you may withdraw the request at any time"))
+			}
 		}
 		parts = append(parts, l.t(c.Effect))
 		s.Blocks = append(s.Blocks, Para{bold(l.s("账号注销", "Account cancellation")) + l.s("：", ": ") + l.para(parts...)})
@@ -64,6 +67,9 @@ func (r *renderer) rights() Section {
 	if len(rs.RefusalGrounds) > 0 {
 		s.Blocks = append(s.Blocks, Para{l.s("按照法律法规的要求，在以下情形中我们将无法响应您的请求：", "As laws and regulations require, we cannot act on your request in the following cases:")},
 			List{Items: r.refItems(rs.RefusalGrounds, manifest.BuiltinVocabulary().RefusalGrounds), Ordered: true})
+	}
+	if rs.RefusalNotice {
+		s.Blocks = append(s.Blocks, Para{l.para(l.s("如我们拒绝您的请求，我们会告知您拒绝的理由", "If we refuse your request, we will tell you so and why"))})
 	}
 	if d := rs.Deceased; d != nil && d.Allowed {
 		s.Blocks = append(s.Blocks, Para{l.para(l.s(
@@ -94,7 +100,7 @@ func (r *renderer) rightItem(o manifest.Right) string {
 	}
 	parts = append(parts, l.t(o.How), l.t(o.Conditions))
 	if len(o.Jurisdictions) > 0 {
-		parts = append(parts, l.s("本项权利仅适用于%s居民", "This right applies to %s residents only", l.joinOr(r.jurisdictionNames(o.Jurisdictions))))
+		parts = append(parts, l.s("本项权利仅适用于%s居民", "This right applies only to residents of %s", l.joinOr(r.jurisdictionNames(o.Jurisdictions))))
 	}
 	return bold(l.v("right", o.Right)) + l.s("：", ": ") + l.para(parts...)
 }
@@ -113,15 +119,28 @@ func (r *renderer) jurisdictionNames(ids []string) []string {
 	return out
 }
 
+// channelValue is a channel's address, number or URL in this language.
+func (r *renderer) channelValue(c manifest.Channel) string {
+	if v := r.l.t(c.Values); v != "" {
+		return v
+	}
+	return c.Value
+}
+
 func (r *renderer) channelText(c manifest.Channel) string {
 	l := r.l
+	value := r.channelValue(c)
+	if value == "" {
+		// The policy names the channel and gives no address.
+		return l.s("%s（%s）", "%s (%s)", l.v("channel_kind", c.Kind), l.t(c.Label))
+	}
 	if l.zh() {
 		if lb := l.t(c.Label); lb != "" {
-			return fmt.Sprintf("%s（%s，%s）", l.v("channel_kind", c.Kind), c.Value, lb)
+			return fmt.Sprintf("%s（%s，%s）", l.v("channel_kind", c.Kind), value, lb)
 		}
-		return fmt.Sprintf("%s（%s）", l.v("channel_kind", c.Kind), c.Value)
+		return fmt.Sprintf("%s（%s）", l.v("channel_kind", c.Kind), value)
 	}
-	s := l.v("channel_kind", c.Kind) + " " + c.Value
+	s := l.v("channel_kind", c.Kind) + " " + value
 	if lb := l.t(c.Label); lb != "" {
 		s += " (" + lb + ")"
 	}
@@ -135,7 +154,7 @@ func (r *renderer) deadlineSentence(d manifest.Deadline) string {
 		scope = append(scope, l.s("对于%s的请求", "for requests to %s", l.join(lowerAll(l, l.vs("right", d.Rights)))))
 	}
 	if len(d.Jurisdictions) > 0 {
-		scope = append(scope, l.s("对于%s居民", "for %s residents", l.joinOr(r.jurisdictionNames(d.Jurisdictions))))
+		scope = append(scope, l.s("对于%s居民", "for residents of %s", l.joinOr(r.jurisdictionNames(d.Jurisdictions))))
 	}
 	lead := ""
 	if len(scope) > 0 {
@@ -194,11 +213,16 @@ func (r *renderer) fees() string {
 		main = l.s("对于您合理的请求，我们不收取任何费用", "We do not charge for your reasonable requests")
 	case "free_except_repeated":
 		main = l.s("对于您合理的请求，我们原则上不收取费用", "In principle we do not charge for your reasonable requests")
+		if f.RepeatedWindow == nil || f.RepeatedCount <= 0 {
+			main = l.para(main, l.s("但对于多次重复、超出合理限度的请求，我们将视情况收取一定的成本费用", "For requests repeated beyond a reasonable limit we may charge a fee that covers our costs"))
+		}
 		if f.RepeatedWindow != nil && f.RepeatedCount > 0 {
 			main = l.para(main, l.s("但对于在%s内超过%d次的重复请求，我们将视情况收取一定的成本费用",
 				"For repeated requests, meaning more than %[2]d within %[1]s, we may charge a fee that covers our costs",
 				l.count(f.RepeatedWindow.Count, f.RepeatedWindow.Unit), f.RepeatedCount))
 		}
+	case "conditional":
+		// The cases are the manifest's own words (text): nothing is added.
 	case "cost_based":
 		main = l.s("对于您的请求，我们将收取不超过处理成本的费用", "We charge a fee for requests that does not exceed our costs")
 	}
@@ -284,7 +308,7 @@ func (r *renderer) updates() Section {
 	if u.NoReduction {
 		parts = append(parts, l.s("未经您明确同意，我们不会削减您按照本政策所应享有的权利", "We will not reduce your rights under this policy without your express consent"))
 	}
-	parts = append(parts, l.s("我们会通过%s发布对本政策所做的任何变更", "We announce any change to this policy by %s", l.joinOr(l.vs("channel_kind", u.Notice))))
+	parts = append(parts, l.s("我们会通过%s发布本政策的变更", "We announce changes to this policy by %s", l.joinOr(l.vs("channel_kind", u.Notice))))
 	if u.EffectiveOnPost {
 		parts = append(parts, l.s("更新后的政策自发布之日起生效", "An updated policy takes effect when it is posted"))
 	}
@@ -321,7 +345,7 @@ func (r *renderer) contact() Section {
 	c := m.Contact
 	s := Section{Title: l.s("如何联系我们", "How to contact us")}
 	var lead []string
-	if len(c.Department) > 0 {
+	if len(c.Department) > 0 && c.Duties {
 		lead = append(lead, l.s("我们设立了个人信息保护负责部门，负责统筹协调和监督个人信息保护相关法律法规及内部制度的执行",
 			"We have a department responsible for personal-information protection, which coordinates and monitors compliance with the laws, regulations and internal rules on personal information"))
 	}
@@ -358,7 +382,10 @@ func (r *renderer) contact() Section {
 		if lb := l.t(ch.Label); lb != "" {
 			label += l.s("（%s）", " (%s)", lb)
 		}
-		items = append(items, label+l.s("：", ": ")+ch.Value)
+		if v := r.channelValue(ch); v != "" {
+			label += l.s("：", ": ") + v
+		}
+		items = append(items, label)
 	}
 	s.Blocks = append(s.Blocks, List{Items: items})
 	if d := c.Response; d != nil {
@@ -374,6 +401,9 @@ func (r *renderer) complaints() Section {
 	l, m := r.l, r.m
 	c := m.Complaints
 	s := Section{Title: l.s("投诉、争议解决与适用法律", "Complaints, disputes and governing law")}
+	if len(c.Court) == 0 && len(c.Arbitration) == 0 && len(c.GoverningLaw) == 0 {
+		s.Title = l.s("投诉", "Complaints")
+	}
 	var parts []string
 	if len(c.Channels) > 0 {
 		var chs []string

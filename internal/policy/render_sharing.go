@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/custos-privacy/custos/internal/manifest"
@@ -88,14 +89,28 @@ func (r *renderer) sdks() Section {
 	if len(m.SDKs) == 0 {
 		return s
 	}
-	s.Blocks = append(s.Blocks, Para{l.s(
-		"为实现相关功能，我们的产品接入了以下由第三方提供的 SDK。这些第三方会按下表所列收集您的个人信息；我们会对其进行安全检测，并以协议约束其处理行为。",
-		"To provide certain functions, our products include the following SDKs supplied by third parties. Those third parties collect your personal information as the table shows; we test them for security and bind their processing by contract.")})
+	lead := l.s("为实现相关功能，我们的产品接入了以下由第三方提供的 SDK。这些第三方会按下表所列收集您的个人信息",
+		"To provide certain functions, our products include the following SDKs supplied by third parties. Those third parties collect your personal information as the table shows")
+	if m.Sharing.SDKChecks {
+		lead = l.s("为实现相关功能，我们的产品接入了以下由第三方提供的 SDK。这些第三方会按下表所列收集您的个人信息；我们会对其进行安全检测，并以协议约束其处理行为",
+			"To provide certain functions, our products include the following SDKs supplied by third parties. Those third parties collect your personal information as the table shows; we test them for security and bind their processing by contract")
+	}
+	s.Blocks = append(s.Blocks, Para{l.sentence(lead)})
+	// Device permissions and auto-start are columns only where the
+	// manifest states them; a cell the manifest leaves open reads "—".
+	perms := slices.ContainsFunc(m.SDKs, func(s manifest.SDK) bool { return len(s.Permissions) > 0 })
+	autos := slices.ContainsFunc(m.SDKs, func(s manifest.SDK) bool { return s.AutoStart != nil })
 	t := Table{Head: []string{
 		l.s("SDK 名称", "SDK"), l.s("第三方名称", "Provider"), l.s("功能", "Function"),
 		l.s("收集的个人信息", "Personal information collected"), l.s("使用场景", "Where it runs"),
-		l.s("设备权限", "Device permissions"), l.s("自启动或关联启动", "Starts itself"), l.s("隐私政策", "Privacy policy"),
 	}}
+	if perms {
+		t.Head = append(t.Head, l.s("设备权限", "Device permissions"))
+	}
+	if autos {
+		t.Head = append(t.Head, l.s("自启动或关联启动", "Starts itself"))
+	}
+	t.Head = append(t.Head, l.s("隐私政策", "Privacy policy"))
 	for _, sdk := range m.SDKs {
 		scope := l.t(sdk.Scope)
 		if len(sdk.Platforms) > 0 {
@@ -106,19 +121,31 @@ func (r *renderer) sdks() Section {
 				scope = plats
 			}
 		}
-		perms := l.s("无", "none")
-		if len(sdk.Permissions) > 0 {
-			perms = l.join(l.vs("permission", sdk.Permissions))
-		}
-		auto := l.s("否", "No")
-		if sdk.AutoStart {
-			auto = l.para(l.s("是", "Yes"), l.t(sdk.AutoReason))
-		}
 		function := l.t(sdk.Function)
 		if ps := r.purposeNames(sdk.Purposes); len(ps) > 0 {
 			function = l.para(function, l.s("用于%s", "Used for %s", l.join(ps)))
 		}
-		t.Rows = append(t.Rows, []string{l.t(sdk.Name), l.t(sdk.Company), function, l.join(r.categoryNames(sdk.Collects)), scope, perms, auto, sdk.PolicyURL})
+		row := []string{l.t(sdk.Name), l.t(sdk.Company), function, l.join(r.categoryNames(sdk.Collects)), scope}
+		if perms {
+			cell := "—"
+			switch {
+			case slices.Equal(sdk.Permissions, []string{"none"}):
+				cell = l.s("无", "none")
+			case len(sdk.Permissions) > 0:
+				cell = l.join(l.vs("permission", sdk.Permissions))
+			}
+			row = append(row, cell)
+		}
+		if autos {
+			cell := "—"
+			if a := sdk.AutoStart; a != nil && *a {
+				cell = l.para(l.s("是", "Yes"), l.t(sdk.AutoReason))
+			} else if a != nil {
+				cell = l.s("否", "No")
+			}
+			row = append(row, cell)
+		}
+		t.Rows = append(t.Rows, append(row, sdk.PolicyURL))
 	}
 	s.Blocks = append(s.Blocks, t)
 	return s
@@ -177,7 +204,7 @@ func (r *renderer) sharing() Section {
 		case len(pd.Cases) > 0:
 			lead := l.s("我们仅会在以下情形下公开披露您的个人信息", "We publicly disclose your personal information only in the following cases")
 			if pd.SeparateConsent {
-				lead = l.para(lead, l.s("公开披露前，我们会取得您的单独同意", "We will ask for your separate consent before any public disclosure"))
+				lead = l.para(lead, l.s("除法律法规要求我们公开披露的情形外，公开披露前，我们会取得您的单独同意", "Except where the law requires us to disclose, we will ask for your separate consent before a public disclosure"))
 			}
 			sub.Blocks = append(sub.Blocks, Para{lead})
 			var items []string
@@ -199,11 +226,11 @@ func (r *renderer) sharing() Section {
 
 func (r *renderer) kindNote(kind string) string {
 	l := r.l
-	switch kind {
-	case "entrusted_processor":
+	switch {
+	case kind == "entrusted_processor" && r.m.Sharing.EntrustingTerms:
 		return l.s("我们委托其代表我们处理个人信息。我们会与其约定处理目的、期限、方式、个人信息种类和保护措施，并监督其处理活动；受托方仅能按照我们的指示处理，不得用于其他目的。",
 			" we entrust them to process personal information on our behalf. We agree with each the purpose, period, manner, types of information and protective measures, and supervise their processing; they may process only on our instructions and for no other purpose.")
-	case "independent_controller", "partner", "advertiser":
+	case (kind == "independent_controller" || kind == "partner" || kind == "advertiser") && r.m.Sharing.IndependentTerms:
 		return l.s("接收方将作为独立的个人信息处理者处理您的个人信息；接收方变更原先的处理目的、处理方式的，应当重新取得您的同意。",
 			" the recipient processes your personal information as an independent processor; if it changes the original purpose or manner of processing, it must ask for your consent again.")
 	}
@@ -216,7 +243,7 @@ func (r *renderer) recipientItem(rec manifest.Recipient) string {
 	if rec.Country != "" {
 		name += l.s("（%s）", " (%s)", l.country(rec.Country))
 	}
-	what := l.s("%[1]s：为%[3]s，接收您的%[2]s", "%[1]s: receives your %[2]s for %[3]s",
+	what := l.s("%[1]s：为%[3]s，接收您的%[2]s", "%[1]s: we provide your %[2]s for %[3]s",
 		name, l.join(r.categoryNames(rec.Categories)), l.join(r.purposeNames(rec.Purposes)))
 	var extra []string
 	extra = append(extra, l.t(rec.Description))
@@ -255,10 +282,14 @@ func (r *renderer) security() Section {
 		s.Blocks = append(s.Blocks, Para{lb})
 	}
 	if inc := m.Security.Incident; inc != nil {
-		parts := []string{l.s(
-			"如不幸发生个人信息安全事件，我们将按照法律法规的要求，及时通过%s向您告知安全事件的基本情况和可能的影响、我们已采取或将要采取的处置措施、您可自主防范和降低风险的建议、对您的补救措施等",
-			"If a personal-information security incident occurs, we will, as laws and regulations require, promptly tell you by %s what happened and its possible impact, what we have done or will do about it, how you can protect yourself and reduce the risk, and the remedies available to you",
-			l.joinOr(l.vs("channel_kind", inc.Channels)))}
+		channels := l.joinOr(l.vs("channel_kind", inc.Channels))
+		parts := []string{l.s("如不幸发生个人信息安全事件，我们将按照法律法规的要求，及时通过%s告知您",
+			"If a personal-information security incident occurs, we will, as laws and regulations require, promptly tell you by %s", channels)}
+		if len(inc.Contents) > 0 {
+			parts[0] = l.s("如不幸发生个人信息安全事件，我们将按照法律法规的要求，及时通过%s向您告知%s",
+				"If a personal-information security incident occurs, we will, as laws and regulations require, promptly tell you by %s %s",
+				channels, l.join(l.vs("incident_content", inc.Contents)))
+		}
 		if inc.PublicAnnouncement {
 			parts = append(parts, l.s("难以逐一告知个人信息主体时，我们会采取合理、有效的方式发布公告", "Where it is difficult to tell each person individually, we will make a public announcement in a reasonable and effective way"))
 		}
@@ -291,6 +322,9 @@ func (r *renderer) storage() Section {
 		var items []string
 		for _, loc := range m.Storage.Locations {
 			where := l.country(loc.Country)
+			if loc.Country == "" {
+				where = l.clause(l.t(loc.Where))
+			}
 			if rg := l.t(loc.Region); rg != "" {
 				where += l.s("（%s）", " (%s)", rg)
 			}
@@ -300,7 +334,7 @@ func (r *renderer) storage() Section {
 			}
 			item := l.s("我们将%s存储于%s", "We store %s in %s", what, where)
 			if loc.Encrypted {
-				item = l.para(item, l.s("并以加密方式存储", "It is stored encrypted"))
+				item = l.s("我们将%s加密存储于%s", "We store %s encrypted in %s", what, where)
 			}
 			items = append(items, l.sentence(item))
 		}
@@ -323,11 +357,18 @@ func (r *renderer) storage() Section {
 			if d := l.t(c.Description); d != "" {
 				purpose = l.para(l.capitalise(purpose), d)
 			}
-			t.Rows = append(t.Rows, []string{l.countryList(c.To), l.join(r.categoryNames(c.Categories)), purpose, rec, l.capitalise(l.v("mechanism", c.Mechanism)), sep})
+			to := l.countryList(c.To)
+			if len(c.To) == 0 {
+				to = l.t(c.ToText)
+			}
+			t.Rows = append(t.Rows, []string{to, l.join(r.categoryNames(c.Categories)), purpose, rec, l.capitalise(l.v("mechanism", c.Mechanism)), sep})
 		}
-		sub.Blocks = append(sub.Blocks, t, Para{l.s(
-			"我们会要求境外接收方按照不低于中华人民共和国法律规定的标准保护您的个人信息，并向您告知境外接收方的名称、联系方式、处理目的、处理方式、个人信息的种类以及您向其行使权利的方式。",
-			"We require every recipient abroad to protect your personal information to a standard no lower than the law of the People's Republic of China requires, and we tell you the recipient's name and contact details, the purpose and manner of processing, the types of information and how to exercise your rights against it.")})
+		sub.Blocks = append(sub.Blocks, t)
+		if m.Storage.TransferTerms {
+			sub.Blocks = append(sub.Blocks, Para{l.s(
+				"我们会要求境外接收方按照不低于中华人民共和国法律规定的标准保护您的个人信息，并向您告知境外接收方的名称、联系方式、处理目的、处理方式、个人信息的种类以及您向其行使权利的方式。",
+				"We require every recipient abroad to protect your personal information to a standard no lower than the law of the People's Republic of China requires, and we tell you the recipient's name and contact details, the purpose and manner of processing, the types of information and how to exercise your rights against it.")})
+		}
 		s.Subs = append(s.Subs, sub)
 	}
 	if len(m.Retention) > 0 {
@@ -336,14 +377,20 @@ func (r *renderer) storage() Section {
 		for _, rt := range m.Retention {
 			items = append(items, r.retentionItem(rt))
 		}
-		sub.Blocks = append(sub.Blocks, Para{l.s("我们仅在实现处理目的所必要的最短时间内保存您的个人信息：", "We keep your personal information only for the shortest time needed for the purpose:")}, List{Items: items})
+		lead := l.s("我们按以下期限保存您的个人信息：", "We keep your personal information for these periods:")
+		if m.Storage.Shortest {
+			lead = l.s("我们仅在实现处理目的所必要的最短时间内保存您的个人信息：", "We keep your personal information only for the shortest time needed for the purpose:")
+		}
+		sub.Blocks = append(sub.Blocks, Para{lead}, List{Items: items})
 		if len(m.LegalHolds) > 0 {
 			sub.Blocks = append(sub.Blocks, Para{l.s("但在下列情况下，我们可能因需符合法律要求而延长个人信息的存储时间：", "We may, however, keep personal information longer where the law requires it:")},
 				List{Items: r.refItems(m.LegalHolds, manifest.BuiltinVocabulary().LegalHolds)})
 		}
-		sub.Blocks = append(sub.Blocks, Para{l.s(
-			"存储期限届满后，我们会删除或匿名化处理您的个人信息；删除在技术上难以实现的，我们将停止除存储和采取必要的安全保护措施之外的处理。",
-			"When the retention period ends we delete or anonymise your personal information; where deletion is technically difficult, we stop all processing other than storage and necessary security measures.")})
+		if m.Storage.ExpiryClause {
+			sub.Blocks = append(sub.Blocks, Para{l.s(
+				"存储期限届满后，我们会删除或匿名化处理您的个人信息；删除在技术上难以实现的，我们将停止除存储和采取必要的安全保护措施之外的处理。",
+				"When the retention period ends we delete or anonymise your personal information; where deletion is technically difficult, we stop all processing other than storage and necessary security measures.")})
+		}
 		s.Subs = append(s.Subs, sub)
 	}
 	if d := l.t(m.Storage.Discontinuation); d != "" {
@@ -359,7 +406,20 @@ func (r *renderer) retentionItem(rt manifest.Retention) string {
 		what = append(what, l.join(r.categoryNames(rt.Categories)))
 	}
 	if len(rt.Purposes) > 0 {
-		what = append(what, l.s("为%s处理的个人信息", "information processed for %s", l.join(r.purposeNames(rt.Purposes))))
+		names := l.join(r.purposeNames(rt.Purposes))
+		if l.zh() {
+			// "为…处理的个人信息", without doubling a 为 or 处理 the names carry.
+			lead, tail := l.h("为"), l.h("处理的个人信息")
+			if strings.HasPrefix(names, lead) {
+				lead = ""
+			}
+			if strings.HasSuffix(names, l.h("处理")) {
+				tail = l.h("的个人信息")
+			}
+			what = append(what, lead+names+tail)
+		} else {
+			what = append(what, l.s("", "information processed for %s", names))
+		}
 	}
 	subject := strings.Join(what, l.s("，以及", ", and "))
 	var keep string

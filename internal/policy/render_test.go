@@ -3,6 +3,7 @@ package policy
 import (
 	"bytes"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -76,7 +77,7 @@ func examples(t *testing.T) map[string]*manifest.Manifest {
 
 func TestRenderGolden(t *testing.T) {
 	for name, m := range examples(t) {
-		for _, lang := range Languages {
+		for _, lang := range m.Policy.Languages {
 			doc, err := Render(m, lang)
 			if err != nil {
 				t.Fatal(err)
@@ -122,27 +123,24 @@ func TestRenderCarriesEveryText(t *testing.T) {
 		"subjects": true, // categories of data subjects: the record of processing
 	}
 	for name, m := range examples(t) {
-		for _, lang := range Languages {
+		for _, lang := range m.Policy.Languages {
 			t.Run(name+"/"+lang, func(t *testing.T) {
 				doc, err := Render(m, lang)
 				if err != nil {
 					t.Fatal(err)
 				}
 				body := strings.ToLower(strings.ReplaceAll(plainText(doc), "**", ""))
-				key := "en"
-				if lang == "zh-CN" {
-					key = "zh"
-				}
+				key := manifest.TextKey(lang)
 				manifest.WalkTexts(m, func(path string, text manifest.Text) {
 					root := path
 					if i := strings.IndexAny(path, ".["); i >= 0 {
 						root = path[:i]
 					}
-					if notInPolicy[root] {
+					if notInPolicy[root] || inferredInterest(m, path) {
 						return
 					}
 					want := strings.ToLower(strings.TrimRight(strings.TrimSpace(text[key]), ".。"))
-					if key == "zh" {
+					if key != manifest.KeyEN {
 						want = strings.ToLower(spaceHanLatin(strings.TrimRight(strings.TrimSpace(text[key]), "。")))
 					}
 					if !strings.Contains(body, want) {
@@ -185,8 +183,9 @@ func plainText(doc *Document) string {
 // TestRenderStatesTheDecisionRules: the rendered policy states, in both
 // languages, the rules the decision point applies to each example: who is a
 // minor and what happens to them, what an unknown age means, what each
-// browser signal refuses, what an objection does, a basis that differs by
-// jurisdiction, and what express consent after a change holds back.
+// browser signal refuses, what an objection does, and what express consent
+// after a change holds back. (A basis that differs by jurisdiction is
+// printed only where the policy states it: TestBasisByJurisdiction.)
 func TestRenderStatesTheDecisionRules(t *testing.T) {
 	tests := []struct {
 		example string
@@ -201,12 +200,10 @@ func TestRenderStatesTheDecisionRules(t *testing.T) {
 		{"deepin", "zh-CN", []string{"对于未满14周岁的人，除法律要求我们进行的处理外，我们仅在其监护人同意后处理其个人信息", "如我们不知道您的年龄，我们将您视为已满14周岁"}},
 		{"smart-device-app", "en", []string{"We do not process the personal information of a person under 18, except where the law requires us to"}},
 		{"opengemini", "zh-CN", []string{"对于未满18周岁的人，除法律要求我们进行的处理外，我们不处理其个人信息", "对于基于合法利益或公共利益的处理，您可以提出反对"}},
-		{"yonyou-cloud", "en", []string{
-			"Your consent; for people in the European Union: our or a third party's legitimate interests",
-			"Where processing rests on legitimate interests or a task in the public interest, you may object to it",
-			"You may object to this processing at any time, and we will then stop, whatever our grounds",
-		}},
-		{"yonyou-cloud", "zh-CN", []string{"您的同意；对于欧盟的个人：我们或第三方的合法利益"}},
+		// Yonyou Cloud ties no purpose to a basis (basis_inferred): the EU
+		// bases the decision point applies are not printed as its words.
+		{"yonyou-cloud", "en", []string{"We process the personal information of a person under 18 only with their guardian's consent, except where the law requires us to"}},
+		{"yonyou-cloud", "zh-CN", []string{"对于未满18周岁的人，除法律要求我们进行的处理外，我们仅在其监护人同意后处理其个人信息"}},
 		{"starter", "en", []string{
 			"When your browser sends a Do Not Track signal, we take it as a withdrawal of your consent to product usage analytics and measuring our advertising",
 			"When your browser sends a Global Privacy Control signal, we take it as a withdrawal of your consent to measuring our advertising",
@@ -231,5 +228,39 @@ func TestRenderStatesTheDecisionRules(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// inferredInterest reports whether path is the legitimate interest of a
+// purpose whose basis the policy does not state: the decision point uses
+// it, the policy does not print it.
+func inferredInterest(m *manifest.Manifest, path string) bool {
+	for i, p := range m.Purposes {
+		if p.BasisInferred && path == fmt.Sprintf("purposes[%d].legitimate_interest", i) {
+			return true
+		}
+	}
+	return false
+}
+
+// TestBasisByJurisdiction: a purpose whose basis differs by jurisdiction
+// names each, unless the policy does not state the basis.
+func TestBasisByJurisdiction(t *testing.T) {
+	m := loadBase(t, replace("    basis: consent\n    direct_marketing: true", "    basis: consent\n    bases: {EU: legitimate_interests}\n    legitimate_interest: {zh: 告知新功能, en: telling you about new features}\n    direct_marketing: true"),
+		func(s string) string {
+			return s + "jurisdictions:\n  - {id: EU, name: {zh: 欧盟, en: the European Union}}\n"
+		})
+	for lang, want := range map[string]string{
+		"en":    "Your consent; for people in the European Union: our or a third party's legitimate interests",
+		"zh-CN": "您的同意；对于欧盟的个人：我们或第三方的合法利益",
+	} {
+		if got := renderText(t, m, lang); !strings.Contains(got, want) {
+			t.Errorf("%s: the policy does not say %q", lang, want)
+		}
+		m.Purposes[1].BasisInferred = true
+		if got := renderText(t, m, lang); strings.Contains(got, want) {
+			t.Errorf("%s: an inferred basis is printed: %q", lang, want)
+		}
+		m.Purposes[1].BasisInferred = false
 	}
 }

@@ -73,6 +73,7 @@ var vocab = map[string]map[string][2]string{
 		"phone":            {"电话", "telephone"},
 		"push":             {"推送通知", "push notification"},
 		"in_app":           {"应用内通知", "in-app notice"},
+		"in_app_feedback":  {"应用内反馈", "in-app feedback"},
 		"letter":           {"信函", "letter"},
 		"announcement":     {"公告", "public announcement"},
 		"post":             {"邮寄地址", "postal address"},
@@ -80,7 +81,7 @@ var vocab = map[string]map[string][2]string{
 		"online_form":      {"在线表单", "online form"},
 		"customer_service": {"客服", "customer service"},
 		"website":          {"网站公告", "a notice on our website"},
-		"prominent_notice": {"显著方式通知（如弹窗）", "a prominent notice (such as a pop-up)"},
+		"prominent_notice": {"显著方式通知", "a prominent notice"},
 	},
 	"mechanism": {
 		"security_assessment": {"通过国家网信部门组织的安全评估", "a security assessment by the national cyberspace authority"},
@@ -162,6 +163,13 @@ var vocab = map[string]map[string][2]string{
 		"desktop":   {"桌面端", "desktop"},
 		"server":    {"服务端", "server"},
 	},
+	"incident_content": {
+		"what_happened":   {"安全事件的基本情况", "what happened"},
+		"impact":          {"可能的影响", "its possible impact"},
+		"measures":        {"我们已采取或将要采取的处置措施", "what we have done or will do about it"},
+		"self_protection": {"您可自主防范和降低风险的建议", "how you can protect yourself and reduce the risk"},
+		"remedies":        {"对您的补救措施", "the remedies available to you"},
+	},
 	"risk": {
 		"low":    {"低", "low"},
 		"medium": {"中", "medium"},
@@ -173,7 +181,7 @@ var vocab = map[string]map[string][2]string{
 func (l lang) v(kind, value string) string {
 	if w, ok := vocab[kind][value]; ok {
 		if l.zh() {
-			return w[0]
+			return l.h(w[0])
 		}
 		return w[1]
 	}

@@ -23,7 +23,7 @@ func Write(w io.Writer, doc *Document, format string) error {
 
 // number gives section numbers: 一、二、… in Chinese, 1. 2. … in English.
 func number(lang string, path []int) string {
-	if len(path) == 1 && lang == "zh-CN" {
+	if len(path) == 1 && strings.HasPrefix(lang, "zh") {
 		return zhNumeral(path[0]) + "、"
 	}
 	parts := make([]string, len(path))
@@ -76,7 +76,10 @@ func anchor(path []int) string {
 }
 
 func tocTitle(lang string) string {
-	if lang == "zh-CN" {
+	switch {
+	case lang == "zh-Hant":
+		return "目錄"
+	case strings.HasPrefix(lang, "zh"):
 		return "目录"
 	}
 	return "Contents"

@@ -36,7 +36,7 @@ func Build(m *manifest.Manifest, ev Event, lang string) Receipt {
 		lang = ev.Language
 	}
 	if lang == "" {
-		lang = m.Policy.Prevailing
+		lang = m.DefaultLanguage()
 	}
 	language := ev.Language
 	if language == "" {
@@ -112,7 +112,7 @@ func controllers(m *manifest.Manifest, lang string) []Controller {
 
 func firstChannel(chs []manifest.Channel, kind string) string {
 	for _, c := range chs {
-		if c.Kind == kind {
+		if c.Kind == kind && c.Value != "" {
 			return c.Value
 		}
 	}

@@ -258,8 +258,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 					return err
 				}
 				lang := "zh-CN"
-				if _, m, _, err := svc.Policy(); err == nil && m.Policy.Prevailing != "" {
-					lang = m.Policy.Prevailing
+				if _, m, _, err := svc.Policy(); err == nil {
+					lang = m.DefaultLanguage()
 				}
 				d, err := notify.NewDelivery(keys.Sealer, notify.ChannelEmail, email, "recipient_notice", lang, map[string]string{
 					"task": t.ID, "action": t.Action, "categories": strings.Join(t.Categories, ", "),

@@ -110,7 +110,7 @@ func (c *center) page(r *http.Request, titleKey string) *web.Page {
 	m := c.manifest()
 	def := ""
 	if m != nil {
-		def = m.Policy.Prevailing
+		def = m.DefaultLanguage()
 	}
 	lang := web.Lang(r, def)
 	p := c.r.Page(r, lang, "")

@@ -151,7 +151,7 @@ func docLang(m *manifest.Manifest, lang string) string {
 	if slices.Contains(m.Policy.Languages, lang) {
 		return lang
 	}
-	return m.Policy.Prevailing
+	return m.DefaultLanguage()
 }
 
 // noticeHash is the hex SHA-256 of the policy text (markdown) of a version

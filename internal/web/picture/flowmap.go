@@ -42,6 +42,22 @@ type flowNode struct {
 
 func (n *flowNode) crossBorder() bool { return len(n.abroad) > 0 }
 
+// unnamedAbroad stands for a place abroad the policy does not name
+// (storage.locations[].abroad with where instead of a country).
+const unnamedAbroad = "*"
+
+// places lists the countries a node's information goes to.
+func (n *flowNode) places(l lang, sep string) string {
+	out := make([]string, len(n.abroad))
+	for i, c := range n.abroad {
+		out[i] = c
+		if c == unnamedAbroad {
+			out[i] = l.s("未指明的境外地区", "places abroad the policy does not name")
+		}
+	}
+	return strings.Join(out, sep)
+}
+
 type flowEdge struct {
 	from, to    *flowNode
 	crossBorder bool
@@ -200,7 +216,11 @@ func buildFlow(m *manifest.Manifest, l lang) *flowGraph {
 	}
 	// Data kept in another country has crossed the border too.
 	for _, loc := range m.Storage.Locations {
-		if loc.Country == "" || strings.EqualFold(loc.Country, g.home) {
+		country := loc.Country
+		if country == "" && loc.Abroad {
+			country = unnamedAbroad
+		}
+		if country == "" || strings.EqualFold(country, g.home) {
 			continue
 		}
 		cats := loc.Categories
@@ -211,7 +231,7 @@ func buildFlow(m *manifest.Manifest, l lang) *flowGraph {
 		}
 		for _, c := range cats {
 			if cn := g.node(colCategory, c, nil); cn != nil {
-				cn.abroad = addCountry(cn.abroad, loc.Country)
+				cn.abroad = addCountry(cn.abroad, country)
 			}
 		}
 	}
@@ -390,7 +410,7 @@ func (g *flowGraph) drawNode(c *canvas, n *flowNode, l lang) {
 		title = append(title, l.s("第三方 SDK", "third-party SDK"))
 	}
 	if n.crossBorder() {
-		title = append(title, l.s("出境：", "cross-border: ")+strings.Join(n.abroad, ", "))
+		title = append(title, l.s("出境：", "cross-border: ")+n.places(l, ", "))
 	}
 	c.open("g")
 	c.elem("title", strings.Join(title, l.s("；", "; ")))
@@ -412,7 +432,7 @@ func (g *flowGraph) drawNode(c *canvas, n *flowNode, l lang) {
 		left += 15
 	}
 	if n.crossBorder() {
-		tag := strings.Join(n.abroad, ",")
+		tag := strings.ReplaceAll(strings.Join(n.abroad, ","), unnamedAbroad, l.s("境外", "abroad"))
 		tag, _ = fit(tag, 48, 10)
 		tw := textWidth(tag, 10) * 1.15 // bold
 		c.elem("text", tag, "x", num(right), "y", num(n.y+3.5), "font-size", "10", "text-anchor", "end", "font-weight", "bold")
@@ -475,7 +495,7 @@ func (g *flowGraph) describe(l lang) string {
 	for _, col := range g.cols {
 		for _, n := range col {
 			if n.crossBorder() {
-				abroad = append(abroad, n.label+" ("+strings.Join(n.abroad, ", ")+")")
+				abroad = append(abroad, n.label+" ("+n.places(l, ", ")+")")
 			}
 		}
 	}
