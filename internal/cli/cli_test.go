@@ -69,6 +69,11 @@ func TestCommands(t *testing.T) {
 		{name: "diff identical", args: []string{"policy", "diff", "--exit-code", "../../examples/starter/custos.yaml", "../../examples/starter/custos.yaml"}, code: 0, contains: []string{"0 change(s)", "material: no"}},
 		{name: "inventory csv", args: []string{"inventory", "../../examples/deepin/custos.yaml", "--format", "csv"}, code: 0, contains: []string{"controller,protection_contact"}},
 		{name: "schema", args: []string{"schema"}, code: 0, contains: []string{`"$schema": "https://json-schema.org/draft/2020-12/schema"`}},
+		{name: "promises text", args: []string{"policy", "promises", "../../examples/starter/custos.yaml"}, code: 0, golden: "promises-starter.txt"},
+		{name: "promises json", args: []string{"policy", "promises", "--format", "json", "../../examples/opengemini/custos.yaml"}, code: 0, golden: "promises-opengemini.json"},
+		{name: "promises markdown", args: []string{"policy", "promises", "--format", "markdown", "--lang", "zh-CN", "../../examples/deepin/custos.yaml"}, code: 0, contains: []string{"| Promise | Field | Keeper | Kept by / why |", "| not_kept |"}},
+		{name: "promises strict names what is not kept", args: []string{"policy", "promises", "--strict", "../../examples/starter/custos.yaml"}, code: 1, errHas: []string{"not kept: retention:", "not kept: incident_notice (security.incident)", "promise(s) not kept"}},
+		{name: "promises rejects unknown format", args: []string{"policy", "promises", "--format", "pdf", "../../examples/starter/custos.yaml"}, code: 2, errHas: []string{"unsupported format \"pdf\""}},
 		{name: "help", args: []string{"--help"}, code: 0, golden: "help.txt"},
 	}
 	for _, tt := range tests {

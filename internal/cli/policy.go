@@ -18,7 +18,7 @@ func newPolicyCmd() *cobra.Command {
 		Use:   "policy",
 		Short: "Render privacy policies from a manifest and compare versions",
 	}
-	cmd.AddCommand(newRenderCmd(), newDiffCmd(), newPublishCmd(), newNotifyCmd())
+	cmd.AddCommand(newRenderCmd(), newDiffCmd(), newPromisesCmd(), newPublishCmd(), newNotifyCmd())
 	return cmd
 }
 
@@ -52,7 +52,7 @@ page with a table of contents.`,
 			return writeOutput(cmd.OutOrStdout(), out, buf.Bytes())
 		},
 	}
-	cmd.Flags().StringVar(&lang, "lang", "zh-CN", "language: zh-CN or en")
+	cmd.Flags().StringVar(&lang, "lang", "zh-CN", "language: zh-CN, zh-Hant or en (the manifest must be published in it)")
 	cmd.Flags().StringVar(&format, "format", "markdown", "format: markdown or html")
 	cmd.Flags().StringVarP(&out, "output", "o", "", "write to FILE instead of standard output")
 	return cmd
