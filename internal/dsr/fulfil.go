@@ -14,6 +14,7 @@ import (
 	"github.com/custos-privacy/custos/internal/calendar"
 	"github.com/custos-privacy/custos/internal/consent"
 	"github.com/custos-privacy/custos/internal/fault"
+	"github.com/custos-privacy/custos/internal/manifest"
 	"github.com/custos-privacy/custos/internal/store"
 )
 
@@ -37,7 +38,15 @@ type Executor interface {
 
 // Outcome is what an executor did.
 type Outcome struct {
+	// Summary says what was done, in English, for operators: the
+	// request's history and the audit trail. It may name systems,
+	// datastores and ids.
 	Summary string
+	// Message tells the subject what was done, wholly in the request's
+	// language and in the names the policy uses; "" when the operator's
+	// explanation says it all. Only Custos's own executor writes one:
+	// what other systems did is the operators' business.
+	Message string
 	// Pending is set when the request stays open (a cancellation waiting
 	// out its cooling-off period).
 	Pending     bool
@@ -88,7 +97,7 @@ func (s *Service) Complete(ctx context.Context, a consent.Actor, id string, in C
 	}
 	if out.Pending {
 		r.EffectiveAt = out.EffectiveAt
-		r.Explanation = out.Summary
+		r.Explanation = out.Message
 		ev := store.RequestEvent{RequestID: r.ID, At: s.now(), Actor: a.ID, From: r.State, To: r.State, Note: out.Summary}
 		also := append(out.Also, s.notifyFn(ctx, r, "cancellation_scheduled", map[string]string{"effective": out.EffectiveAt.In(calendarZone).Format(time.DateOnly)})...)
 		if err := s.st.UpdateRequest(ctx, r, ev, also, s.entry(a, "request.scheduled", r, "")); err != nil {
@@ -96,7 +105,7 @@ func (s *Service) Complete(ctx context.Context, a consent.Actor, id string, in C
 		}
 		return s.view(ctx, r, true)
 	}
-	r.Explanation = strings.TrimSpace(in.Explanation + "\n" + out.Summary)
+	r.Explanation = strings.TrimSpace(in.Explanation + "\n" + out.Message)
 	data := map[string]string{"reason": r.Explanation}
 	if out.download != "" {
 		data["download"] = out.download
@@ -127,14 +136,14 @@ func (s *Service) RunDue(ctx context.Context) (int, error) {
 		if err != nil {
 			return n, err
 		}
-		also, summary, err := (ownData{s: s}).erase(ctx, sys, r, CompleteInput{})
+		done, err := (ownData{s: s}).erase(ctx, sys, r, CompleteInput{})
 		if err != nil {
 			return n, err
 		}
-		summary += external.Summary
-		also = append(also, external.Also...)
+		also := append(done.Also, external.Also...)
 		also = append(also, s.recipientTasks(r, CompleteInput{})...)
-		if err := s.move(ctx, sys, r, StateCompleted, summary, "request_completed", map[string]string{"reason": summary}, also...); err != nil {
+		r.Explanation = done.Message
+		if err := s.move(ctx, sys, r, StateCompleted, done.Summary+external.Summary, "request_completed", map[string]string{"reason": done.Message}, also...); err != nil {
 			return n, err
 		}
 		n++
@@ -169,7 +178,8 @@ func (o ownData) Execute(ctx context.Context, a consent.Actor, r *store.Request,
 			if err != nil {
 				return Outcome{}, err
 			}
-			return Outcome{Summary: fmt.Sprintf("withdrew every consent (%d)", len(evs))}, nil
+			return Outcome{Summary: fmt.Sprintf("withdrew every consent (%d)", len(evs)),
+				Message: told(r.Language, "我们已撤回您给予的全部同意（%d 项）。", "We have withdrawn every consent you had given (%d).", len(evs))}, nil
 		}
 		// Each purpose stops as its basis allows for this person: a consent
 		// is withdrawn, legitimate interests and public task are objected
@@ -178,17 +188,21 @@ func (o ownData) Execute(ctx context.Context, a consent.Actor, r *store.Request,
 		if err != nil {
 			return Outcome{}, err
 		}
-		var parts []string
+		var parts, says []string
 		if len(ref.Withdrawn) > 0 {
 			parts = append(parts, "withdrew consent for "+strings.Join(ref.Withdrawn, ", "))
+			says = append(says, told(r.Language, "我们已撤回您对以下处理的同意：%s。", "We have withdrawn your consent to %s.", purposeNames(m, ref.Withdrawn, r.Language)))
 		}
 		if len(ref.Objected) > 0 {
 			parts = append(parts, "objection recorded for "+strings.Join(ref.Objected, ", "))
+			says = append(says, told(r.Language, "我们已记录您对以下处理的反对：%s。", "We have recorded your objection to %s.", purposeNames(m, ref.Objected, r.Language)))
 		}
 		if len(ref.Neither) > 0 {
 			parts = append(parts, "no right to object to "+strings.Join(ref.Neither, ", ")+" (their basis is neither consent nor legitimate interests)")
+			says = append(says, told(r.Language, "以下处理既不基于您的同意，也不基于我们的合法利益，因此不能以反对的方式停止：%s。",
+				"We cannot stop the following by an objection, since it rests neither on your consent nor on our legitimate interests: %s.", purposeNames(m, ref.Neither, r.Language)))
 		}
-		out := Outcome{Summary: strings.Join(parts, "; ")}
+		out := Outcome{Summary: strings.Join(parts, "; "), Message: strings.Join(says, told(r.Language, "", " "))}
 		if in.Explanation != "" {
 			out.Summary += ": " + in.Explanation
 		}
@@ -197,20 +211,21 @@ func (o ownData) Execute(ctx context.Context, a consent.Actor, r *store.Request,
 		if _, err := s.consent.SetRestricted(ctx, a, r.SubjectID, true, "request "+r.ID); err != nil {
 			return Outcome{}, err
 		}
-		return Outcome{Summary: "processing restricted to storage"}, nil
+		return Outcome{Summary: "processing restricted to storage",
+			Message: told(r.Language, "除存储外，我们已停止处理您的个人信息。", "We have stopped all processing of your personal information other than storing it.")}, nil
 	case "deletion":
-		also, summary, err := o.erase(ctx, a, r, in)
-		return Outcome{Summary: summary, Also: also}, err
+		return o.erase(ctx, a, r, in)
 	case "cancel_account":
 		if !r.EffectiveAt.IsZero() && s.now().Before(r.EffectiveAt) {
 			return Outcome{}, fault.New(fault.Conflict, "cancellation_scheduled", "the cancellation takes effect on %s; it is carried out then", r.EffectiveAt.In(calendarZone).Format(time.DateOnly))
 		}
 		if c := m.Rights.Cancellation; c != nil && c.CoolingOffDays > 0 && r.EffectiveAt.IsZero() {
 			at := s.now().AddDate(0, 0, c.CoolingOffDays)
-			return Outcome{Pending: true, EffectiveAt: at, Summary: fmt.Sprintf("account cancellation takes effect on %s; it can be withdrawn until then", at.In(calendarZone).Format(time.DateOnly))}, nil
+			day := at.In(calendarZone).Format(time.DateOnly)
+			return Outcome{Pending: true, EffectiveAt: at, Summary: fmt.Sprintf("account cancellation takes effect on %s; it can be withdrawn until then", day),
+				Message: told(r.Language, "您的账号将于 %s 注销；在此之前，您可以随时撤回申请。", "Your account will be cancelled on %s; until then you can withdraw the request.", day)}, nil
 		}
-		also, summary, err := o.erase(ctx, a, r, in)
-		return Outcome{Summary: summary, Also: also}, err
+		return o.erase(ctx, a, r, in)
 	case "correction":
 		if len(d.Correction) == 0 {
 			return Outcome{}, fault.New(fault.Invalid, "correction_required", "a correction request gives the corrected values")
@@ -234,12 +249,14 @@ func (o ownData) Execute(ctx context.Context, a consent.Actor, r *store.Request,
 				return Outcome{}, err
 			}
 		}
-		summary := "corrected"
+		out := Outcome{Summary: "corrected", Message: told(r.Language, "我们已按您的要求更正您的个人信息。", "We have corrected your personal information as you asked.")}
 		if len(fields) > 0 {
 			slices.Sort(fields)
-			summary += "; fields held outside Custos passed to the operator: " + strings.Join(fields, ", ")
+			out.Summary += "; fields held outside Custos passed to the operator: " + strings.Join(fields, ", ")
+			out.Message = told(r.Language, "我们已更正我们在此持有的个人信息，其余更正已交由工作人员处理。",
+				"We have corrected the personal information we hold here; our staff are making the other corrections.")
 		}
-		return Outcome{Summary: summary}, nil
+		return out, nil
 	case "explain_automated_decision", "explain_rules", "complaint", "deceased", "access", "copy", "portability":
 		if in.Explanation == "" && r.Kind != "access" && r.Kind != "copy" && r.Kind != "portability" {
 			return Outcome{}, fault.New(fault.Invalid, "explanation_required", "this request is answered in words: give the explanation")
@@ -255,6 +272,7 @@ func (o ownData) Execute(ctx context.Context, a consent.Actor, r *store.Request,
 				out.Also = append(out.Also, o.s.st.RecipientTaskFn(store.RecipientTask{ID: ids.New("rt_"), RequestID: r.ID, Recipient: "third_party:" + d.TransmitTo.Name,
 					Action: "portability", Method: method, Categories: []string{}, State: "pending", NextAt: o.s.now(), UpdatedAt: o.s.now()}))
 				out.Summary += "; transmission to " + d.TransmitTo.Name + " queued"
+				out.Message += told(r.Language, "我们会将导出文件发送给您指定的接收方（%s）。", " We will send the export to the recipient you named (%s).", d.TransmitTo.Name)
 			}
 			return out, err
 		}
@@ -272,30 +290,33 @@ func requestEvidence(r *store.Request) json.RawMessage {
 // guardian link and request particulars; consents are withdrawn first. The
 // ledger and the trail keep only the opaque subject id, as proof that the
 // request was honoured. A legal hold blocks erasure: processing is then
-// restricted to storage and the subject told why.
-func (o ownData) erase(ctx context.Context, a consent.Actor, r *store.Request, in CompleteInput) ([]store.TxFn, string, error) {
+// restricted to storage and the subject told why, in the hold's words.
+func (o ownData) erase(ctx context.Context, a consent.Actor, r *store.Request, in CompleteInput) (Outcome, error) {
 	s := o.s
 	m, err := s.policy()
 	if err != nil {
-		return nil, "", err
+		return Outcome{}, err
 	}
 	if in.LegalHold != "" {
-		ok := false
-		for _, h := range m.LegalHolds {
-			ok = ok || h.ID == in.LegalHold
-		}
-		if !ok {
-			return nil, "", fault.New(fault.Invalid, "invalid_legal_hold", "legal_hold must be one of the policy's legal holds")
+		i := slices.IndexFunc(m.LegalHolds, func(h manifest.Ref) bool { return h.ID == in.LegalHold })
+		if i < 0 {
+			return Outcome{}, fault.New(fault.Invalid, "invalid_legal_hold", "legal_hold must be one of the policy's legal holds")
 		}
 		if _, err := s.consent.SetRestricted(ctx, a, r.SubjectID, true, "legal hold "+in.LegalHold); err != nil {
-			return nil, "", err
+			return Outcome{}, err
 		}
-		return nil, "not deleted because of legal hold " + in.LegalHold + "; processing is restricted to storage until it ends", nil
+		why := strings.TrimRight(manifest.ResolveRef(m.LegalHolds[i], manifest.BuiltinVocabulary().LegalHolds).In(r.Language), "。.")
+		return Outcome{Summary: "not deleted because of legal hold " + in.LegalHold + "; processing is restricted to storage until it ends",
+			Message: told(r.Language, "我们暂时不能删除您的个人信息，原因是：%s。在此之前，除存储外我们不会处理这些信息。",
+				"We cannot delete your personal information yet, because of the following: %s. Until then we do nothing with it but store it.", why)}, nil
 	}
 	if _, err := s.consent.WithdrawAll(ctx, a, r.SubjectID, r.Language, requestEvidence(r)); err != nil {
-		return nil, "", err
+		return Outcome{}, err
 	}
-	return []store.TxFn{s.st.EraseSubjectFn(r.SubjectID)}, "personal information erased; the consent ledger keeps the opaque id as proof", nil
+	return Outcome{Also: []store.TxFn{s.st.EraseSubjectFn(r.SubjectID)},
+		Summary: "personal information erased; the consent ledger keeps the opaque id as proof",
+		Message: told(r.Language, "我们已删除您的个人信息。同意记录中只保留一个无法识别您身份的编号，用于证明我们已按您的要求处理。",
+			"We have erased your personal information. Our consent records keep only a number that cannot identify you, as proof that we did what you asked.")}, nil
 }
 
 // recipientTasks lists, for a deletion, cancellation, correction or

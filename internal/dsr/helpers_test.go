@@ -468,6 +468,14 @@ var cmpView = cmpopts.IgnoreFields(dsr.View{}, "ReceivedAt", "History", "Downloa
 var ignoreExplanation = cmpopts.IgnoreFields(dsr.View{}, "Explanation")
 
 // states lists the states a request went through.
+// lastNote is the note of a request's latest history event.
+func lastNote(v dsr.View) string {
+	if len(v.History) == 0 {
+		return ""
+	}
+	return v.History[len(v.History)-1].Note
+}
+
 func states(h []dsr.HistoryItem) []string {
 	var out []string
 	for _, it := range h {

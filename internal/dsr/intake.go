@@ -244,7 +244,7 @@ func (s *Service) SubmitPublic(ctx context.Context, a consent.Actor, in Input) (
 		also = append(also, s.st.OutboxFn(d))
 	}
 	also = append(also, s.st.PutOTPFn(otp))
-	ev := store.RequestEvent{RequestID: r.ID, At: now, Actor: a.ID, From: "", To: StateAwaitingVerification, Note: "received from the public"}
+	ev := store.RequestEvent{RequestID: r.ID, At: now, Actor: a.ID, From: "", To: StateAwaitingVerification, Note: NoteReceived}
 	if err := s.st.CreateRequest(ctx, r, ev, also, s.entry(a, "request.receive", &r, "")); err != nil {
 		return Accepted{}, err
 	}
@@ -365,14 +365,14 @@ func (s *Service) SubmitOperator(ctx context.Context, a consent.Actor, in Input)
 		if in.Evidence == "" {
 			return View{}, fault.New(fault.Invalid, "evidence_required", "record how the identity was verified (evidence)").At("evidence")
 		}
-		r.State, note = StateVerified, "identity verified by the operator"
+		r.State, note = StateVerified, NoteVerifiedByOperator
 	case "otp":
 		ch, addr, ok := s.contact(ctx, in.SubjectID)
 		if !ok {
 			return View{}, fault.New(fault.Invalid, "no_contact", "no email or phone is kept for this subject; verify by other means")
 		}
 		code := newCode()
-		r.State, r.PausedSince, note = StateAwaitingVerification, now, "code sent"
+		r.State, r.PausedSince, note = StateAwaitingVerification, now, NoteCodeSent
 		also = append(also, s.st.PutOTPFn(store.OTP{RequestID: r.ID, IdentityHash: []byte("operator"), CodeHash: s.codeHash(r.ID, code), ExpiresAt: now.Add(s.opt.CodeTTL), CreatedAt: now}))
 		d, err := notify.NewDelivery(s.opt.Sealer, ch, addr, "otp", in.Language, map[string]string{"code": code, "minutes": fmt.Sprint(int(s.opt.CodeTTL.Minutes())), "request": r.ID})
 		if err != nil {

@@ -46,7 +46,7 @@ func TestGuardianForMinor(t *testing.T) {
 		}
 		e.act(v.ID, "approve", nil)
 		done := e.act(v.ID, "complete", map[string]string{})
-		if done.State != dsr.StateCompleted || done.Explanation != "withdrew consent for analytics" {
+		if done.State != dsr.StateCompleted || done.Explanation != "We have withdrawn your consent to product usage analytics." {
 			t.Errorf("complete = state %s, explanation %q", done.State, done.Explanation)
 		}
 		_, reasons := e.check(map[string]any{"subject_id": "st-child-1", "purposes": []string{"analytics", "push_notifications"}})
@@ -152,10 +152,10 @@ func TestDeceasedRelative(t *testing.T) {
 		}
 		const answer = "We hold the account's email address and its consent history; the account has been closed at your request."
 		done := e.act(v.ID, "complete", map[string]string{"explanation": answer})
-		if done.State != dsr.StateCompleted || done.Explanation != answer+"\nanswered" {
+		if done.State != dsr.StateCompleted || done.Explanation != answer {
 			t.Errorf("complete = state %s, explanation %q", done.State, done.Explanation)
 		}
-		if got := e.get(v.ID).Explanation; got != answer+"\nanswered" {
+		if got := e.get(v.ID).Explanation; got != answer {
 			t.Errorf("stored explanation = %q", got)
 		}
 		e.noPI(email)

@@ -135,7 +135,7 @@ func (s *Service) LoadCalendar(ctx context.Context, a consent.Actor, files ...[]
 		if err := s.recompute(r); err != nil {
 			return n, err
 		}
-		ev := store.RequestEvent{RequestID: r.ID, At: s.now(), Actor: a.ID, From: r.State, To: r.State, Note: "due date recomputed with calendar " + next.Version()}
+		ev := store.RequestEvent{RequestID: r.ID, At: s.now(), Actor: a.ID, From: r.State, To: r.State, Note: NoteRecomputed + next.Version()}
 		if err := s.st.UpdateRequest(ctx, r, ev, nil, s.entry(a, "request.recompute", r, "")); err != nil {
 			return n, err
 		}

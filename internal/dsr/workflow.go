@@ -193,7 +193,7 @@ func (s *Service) Verify(ctx context.Context, a consent.Actor, id, code string) 
 	good := hmac.Equal(otp.CodeHash, s.codeHash(id, code)) && len(otp.IdentityHash) > 0
 	if attempts > s.opt.MaxAttempts {
 		if r.State == StateAwaitingVerification {
-			s.move(ctx, a, r, StateCancelled, "too many wrong codes", "", nil, s.st.DeleteOTPFn(id))
+			s.move(ctx, a, r, StateCancelled, NoteTooManyCodes, "", nil, s.st.DeleteOTPFn(id))
 		}
 		return View{}, errTooManyTry
 	}
@@ -217,7 +217,7 @@ func (s *Service) Verify(ctx context.Context, a consent.Actor, id, code string) 
 		}
 		return s.view(ctx, dup, false)
 	}
-	if err := s.move(ctx, a, r, StateVerified, "identity verified by one-time code", "request_verified", nil, s.st.DeleteOTPFn(id)); err != nil {
+	if err := s.move(ctx, a, r, StateVerified, NoteVerifiedByCode, "request_verified", nil, s.st.DeleteOTPFn(id)); err != nil {
 		return View{}, err
 	}
 	return s.view(ctx, r, false)
@@ -253,7 +253,7 @@ func (s *Service) OperatorVerify(ctx context.Context, a consent.Actor, id, evide
 		}
 		return s.view(ctx, dup, true)
 	}
-	if err := s.move(ctx, a, r, StateVerified, "identity verified by the operator", "request_verified", nil, s.st.DeleteOTPFn(id)); err != nil {
+	if err := s.move(ctx, a, r, StateVerified, NoteVerifiedByOperator, "request_verified", nil, s.st.DeleteOTPFn(id)); err != nil {
 		return View{}, err
 	}
 	return s.view(ctx, r, true)
@@ -272,7 +272,7 @@ func (s *Service) dedupe(ctx context.Context, a consent.Actor, r *store.Request,
 			continue
 		}
 		r.DuplicateOf = open[i].ID
-		note := "merged into the open request " + open[i].ID
+		note := NoteMerged + open[i].ID
 		if stored {
 			if err := s.move(ctx, a, r, StateCancelled, note, "", nil, s.st.DeleteOTPFn(r.ID)); err != nil {
 				return nil, err
@@ -319,7 +319,7 @@ func (s *Service) dedupe(ctx context.Context, a consent.Actor, r *store.Request,
 
 // Approve starts work on a verified request.
 func (s *Service) Approve(ctx context.Context, a consent.Actor, id string) (View, error) {
-	return s.simple(ctx, a, id, StateInProgress, "work started", "request_in_progress")
+	return s.simple(ctx, a, id, StateInProgress, NoteWorkStarted, "request_in_progress")
 }
 
 // AwaitSubject asks the subject for something; the clock follows the manifest's rule.
@@ -332,7 +332,7 @@ func (s *Service) AwaitSubject(ctx context.Context, a consent.Actor, id, reason 
 
 // Resume continues after the subject answered.
 func (s *Service) Resume(ctx context.Context, a consent.Actor, id string) (View, error) {
-	return s.simple(ctx, a, id, StateInProgress, "the subject answered", "request_in_progress")
+	return s.simple(ctx, a, id, StateInProgress, NoteSubjectAnswered, "request_in_progress")
 }
 
 func (s *Service) simple(ctx context.Context, a consent.Actor, id, to, note, template string) (View, error) {
@@ -416,13 +416,11 @@ func (s *Service) Withdraw(ctx context.Context, a consent.Actor, id string) (Vie
 	if !r.EffectiveAt.IsZero() && !s.now().Before(r.EffectiveAt) {
 		return View{}, fault.New(fault.Conflict, "cancellation_effective", "the account cancellation already took effect")
 	}
-	if err := s.move(ctx, a, r, StateWithdrawn, "withdrawn by the subject", "request_cancelled", map[string]string{"reason": withdrawnReason[r.Language]}); err != nil {
+	if err := s.move(ctx, a, r, StateWithdrawn, NoteWithdrawn, "request_cancelled", map[string]string{"reason": told(r.Language, "您撤回了请求。", "You withdrew it.")}); err != nil {
 		return View{}, err
 	}
 	return s.view(ctx, r, false)
 }
-
-var withdrawnReason = map[string]string{"zh-CN": "您撤回了请求。", "en": "You withdrew it."}
 
 // Get returns a request for operators, with its history.
 func (s *Service) Get(ctx context.Context, id string) (View, error) {

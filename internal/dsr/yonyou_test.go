@@ -75,7 +75,7 @@ func TestYonyouEU(t *testing.T) {
 		}
 		e.act(id, "approve", nil)
 		done := e.act(id, "complete", map[string]string{})
-		if done.State != dsr.StateCompleted || done.Explanation != "processing restricted to storage" {
+		if done.State != dsr.StateCompleted || done.Explanation != "We have stopped all processing of your personal information other than storing it." {
 			t.Errorf("complete = state %s, explanation %q", done.State, done.Explanation)
 		}
 		_, after := e.check(purposes)

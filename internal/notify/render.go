@@ -131,8 +131,8 @@ func execCause(err error) string {
 }
 
 // funcsFor returns the template functions for a language: names for the
-// kinds and states of requests, so templates can say "删除个人信息" for
-// "deletion".
+// kinds of requests and for what recipients are asked to do, so templates
+// can say "删除个人信息" for "deletion".
 func funcsFor(lang string) template.FuncMap {
 	i := 1
 	if lang == LangZH {
@@ -145,7 +145,22 @@ func funcsFor(lang string) template.FuncMap {
 			}
 			return v
 		},
+		"action": func(v string) string {
+			if n, ok := actionNames[v]; ok {
+				return n[i]
+			}
+			return v
+		},
 	}
+}
+
+// actionNames name what a recipient is asked to do with what it received
+// (a recipient task's action): {zh-CN, en}.
+var actionNames = map[string][2]string{
+	"deletion":    {"删除", "deletion"},
+	"correction":  {"更正", "correction"},
+	"restriction": {"限制处理", "restriction of processing"},
+	"portability": {"转移", "transfer"},
 }
 
 // rightNames names the rights a request exercises (manifest rights.offered)

@@ -40,6 +40,29 @@ type Change struct {
 	Old      json.RawMessage `json:"old,omitempty"`
 	New      json.RawMessage `json:"new,omitempty"`
 	Purposes []string        `json:"purposes,omitempty"` // purposes the change touches
+	// About says what the change is about, in the manifests' own names,
+	// so that a page can describe it without the path. It is derived
+	// from the two versions, not stored: Annotate fills it in again for
+	// a diff read back from storage.
+	About About `json:"-"`
+}
+
+// About locates a change for people: the entities it lies in, outermost
+// first, each with its names from the manifest, and the field changed.
+type About struct {
+	Section string // the manifest's top-level key: purposes, services, contact, policy, …
+	Items   []Item // entities the change lies in: a service, then one of its collections
+	// Field is the field changed below the innermost entity (or below the
+	// section when there is none), dotted when nested ("extension.count");
+	// "" when an entity was added or removed whole.
+	Field string
+}
+
+// Item is one entity a change lies in.
+type Item struct {
+	List string        // the list it belongs to: purposes, collects, channels, …
+	ID   string        // its key in that list, for operators; never a name
+	Name manifest.Text // its name in each language; nil when it has none
 }
 
 // Diff is the comparison of two manifest versions.
@@ -59,6 +82,10 @@ type Diff struct {
 	Accept []string `json:"accept,omitempty"`
 	// Notify is true when users must be told of the change.
 	Notify bool `json:"notify"`
+	// Names are the names, in each language, of the purposes and acts
+	// that Purposes, Reconsent and Accept list by id. Like Change.About
+	// they are derived, not stored.
+	Names map[string]manifest.Text `json:"-"`
 }
 
 // Compare diffs two manifests and classifies every change.
@@ -105,7 +132,33 @@ func Compare(oldM, newM *manifest.Manifest) *Diff {
 	}
 	d.Reconsent = append(d.Reconsent, c.acts(d.Changes)...)
 	d.Notify = d.Material
+	d.Annotate(oldM, newM)
 	return d
+}
+
+// Annotate names what d's changes are about (Change.About) and the
+// purposes and acts it lists (Names), from the two versions compared. A
+// diff read back from storage needs it before it is shown to people.
+func (d *Diff) Annotate(oldM, newM *manifest.Manifest) {
+	for i := range d.Changes {
+		d.Changes[i].About = locate(d.Changes[i].Path, oldM, newM)
+	}
+	d.Names = map[string]manifest.Text{}
+	keys := slices.Concat(d.Reconsent, d.Accept)
+	for _, ch := range d.Changes {
+		keys = append(keys, ch.Purposes...)
+	}
+	for _, k := range keys {
+		if _, done := d.Names[k]; done {
+			continue
+		}
+		// The new version names what it still has; the old one what it dropped.
+		if n := actName(newM, k); n != nil {
+			d.Names[k] = n
+		} else if n := actName(oldM, k); n != nil {
+			d.Names[k] = n
+		}
+	}
 }
 
 type comparer struct {

@@ -19,7 +19,7 @@ import (
 var updateHant = flag.Bool("update-hant", false, "regenerate hant_table.go with OpenCC (apt-get install opencc)")
 
 // hantSources are the files whose Chinese wording the renderer writes.
-var hantSources = []string{"render.go", "render_rights.go", "render_sharing.go", "lang.go", "vocab.go"}
+var hantSources = []string{"render.go", "render_rights.go", "render_sharing.go", "lang.go", "vocab.go", "words.go"}
 
 // chineseLiterals returns every string literal with Chinese characters in
 // the renderer's sources.

@@ -2,12 +2,19 @@ package center_test
 
 import (
 	"context"
+	"net/url"
+	"os"
+	"path"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+
+	"github.com/custos-privacy/custos/internal/consent"
+	"github.com/custos-privacy/custos/internal/dsr"
 	"github.com/custos-privacy/custos/internal/web/webtest"
 )
 
@@ -142,4 +149,106 @@ func TestBrowserConsentWithdrawal(t *testing.T) {
 		t.Errorf("after withdrawal and reload %s is %q, want withdrawn", ordinary, after)
 	}
 	webtest.Screenshot(t, ctx, "2-withdrawn")
+}
+
+// A visitor whose browser asks for Chinese walks the public pages — home,
+// the policy, the difference between the starter's two versions, a rights
+// request from its form to its outcome — and reads only Chinese, with
+// the policy's names for things: no manifest identifier, path, comment or
+// unit id, and no English sentence. Each page is saved as a screenshot.
+func TestBrowserPublicPagesInChinese(t *testing.T) {
+	d := webtest.Demo(t)
+	src, err := os.ReadFile(starterV2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.PublishAfterNotice(t, src)
+	ctx := chromium(t)
+	run(t, ctx, "ask for Chinese",
+		network.Enable(),
+		network.SetExtraHTTPHeaders(network.Headers{"Accept-Language": "zh-CN,zh;q=0.9"}),
+	)
+	w := newWording(t, "zh-CN", starterV1, starterV2)
+	const email = "lin.wei@example.com"
+
+	// read checks what the page in the window shows and saves it.
+	read := func(t *testing.T, name string, want ...string) {
+		t.Helper()
+		var text, lang string
+		run(t, ctx, "read "+name,
+			chromedp.WaitVisible("main"),
+			chromedp.Evaluate(`document.documentElement.lang`, &lang),
+			chromedp.Text("body", &text, chromedp.ByQuery),
+		)
+		webtest.Screenshot(t, ctx, name)
+		if lang != "zh-CN" {
+			t.Errorf("%s: the page is in %q, not the Chinese the browser asked for", name, lang)
+		}
+		for _, p := range w.problems(text) {
+			t.Errorf("%s shows %s", name, p)
+		}
+		for _, s := range want {
+			if !strings.Contains(text, s) {
+				t.Errorf("%s does not say %q", name, s)
+			}
+		}
+	}
+
+	run(t, ctx, "home", chromedp.Navigate(d.URL+"/privacy/"))
+	read(t, "1-home", "隐私中心")
+	run(t, ctx, "policy", chromedp.Navigate(d.URL+"/privacy/policy"))
+	read(t, "2-policy", "隐私政策")
+	run(t, ctx, "diff", chromedp.Navigate(d.URL+"/privacy/policy/diff?from=3.0&to=3.1"), chromedp.WaitVisible("#diff-summary"))
+	read(t, "3-diff", "处理目的：“发现”页面个性化推荐", "接收方：示例洞察数据有限公司", "联系渠道：个人信息保护办公室 › 地址或号码",
+		"需要重新征得您同意的处理：", "向示例洞察数据有限公司提供个人信息")
+
+	run(t, ctx, "request types",
+		chromedp.Navigate(d.URL+"/privacy/requests"),
+		chromedp.WaitVisible(`a[data-right="withdraw_consent"]`),
+	)
+	read(t, "4-request-types")
+	run(t, ctx, "request form",
+		chromedp.Click(`a[data-right="withdraw_consent"]`),
+		chromedp.WaitVisible("#request-form"),
+		chromedp.Click("#purpose-analytics"),
+		chromedp.SendKeys("#identity", email),
+	)
+	read(t, "5-request-form", "产品使用统计分析")
+	run(t, ctx, "submit",
+		chromedp.Click("#submit-request"),
+		chromedp.WaitVisible("#verify-form"),
+	)
+	read(t, "6-verify")
+	var loc string
+	run(t, ctx, "verify",
+		chromedp.SendKeys("#code", d.Code(t, email)),
+		chromedp.Click("#verify-submit"),
+		chromedp.WaitVisible("#due-date"),
+		chromedp.Location(&loc),
+	)
+	read(t, "7-verified", "3个工作日")
+
+	// An operator carries the request out; the person reads the outcome.
+	u, err := url.Parse(loc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := path.Base(u.Path)
+	op := consent.Actor{ID: "operator-test", Role: "operator", Place: "test"}
+	if _, err := d.Server.Requests().Approve(context.Background(), op, id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Server.Requests().Complete(context.Background(), op, id, dsr.CompleteInput{}); err != nil {
+		t.Fatal(err)
+	}
+	var state string
+	run(t, ctx, "outcome",
+		chromedp.Navigate(d.URL+"/privacy/requests/"+id),
+		chromedp.WaitVisible("#request-state"),
+		chromedp.Text("#request-state", &state),
+	)
+	if state != "已完成" {
+		t.Errorf("state %q, want 已完成", state)
+	}
+	read(t, "8-outcome", "我们已撤回您对以下处理的同意：产品使用统计分析。", "3个工作日")
 }

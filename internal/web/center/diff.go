@@ -2,6 +2,7 @@ package center
 
 import (
 	"cmp"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -19,9 +20,20 @@ type diffData struct {
 	From, To string
 	Ready    bool
 	Diff     *policy.Diff
-	Kinds    []string // material kinds present, in policy order
-	Sections []sectionDiff
-	Changed  int
+	Kinds    []string    // material kinds present, in policy order
+	Changes  []changeRow // what changed, in the page's language
+	// Reconsent names what consent must be asked for again.
+	Reconsent string
+	Sections  []sectionDiff
+	Changed   int
+}
+
+// changeRow is one change as the page words it: never a manifest path
+// or id, but the names the manifest gives.
+type changeRow struct {
+	Kind, Op string
+	Material bool
+	What     string
 }
 
 // sectionDiff is one top-level section compared across two versions.
@@ -32,8 +44,14 @@ type sectionDiff struct {
 }
 
 type diffLine struct {
-	Op   string // "=", "+", "-", "…"
-	Text string
+	Op string // "=", "+", "-", "…"
+	textLine
+}
+
+// textLine is a line of a section's text: a sub-heading or what is under it.
+type textLine struct {
+	Heading bool
+	Text    string
 }
 
 func (c *center) policyDiff(w http.ResponseWriter, r *http.Request) {
@@ -72,6 +90,14 @@ func (c *center) policyDiff(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
+	d.Changes = changeRows(d.Diff, p.Lang)
+	var names []string
+	for _, k := range d.Diff.Reconsent {
+		if n := d.Diff.Name(k, p.Lang); n != "" {
+			names = append(names, n)
+		}
+	}
+	d.Reconsent = policy.Join(p.Lang, names)
 	lang := docLang(newM, p.Lang)
 	oldDoc, err1 := policy.Render(oldM, docLang(oldM, lang))
 	newDoc, err2 := policy.Render(newM, lang)
@@ -79,7 +105,7 @@ func (c *center) policyDiff(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, p, err)
 		return
 	}
-	d.Sections = compareDocs(oldDoc, newDoc)
+	d.Sections = compareDocs(oldDoc, newDoc, cellWords{p.T("diff.cell"), p.T("diff.cells")})
 	for _, s := range d.Sections {
 		if s.State != "same" {
 			d.Changed++
@@ -90,9 +116,22 @@ func (c *center) policyDiff(w http.ResponseWriter, r *http.Request) {
 	c.r.Render(w, http.StatusOK, "diff", p)
 }
 
+// changeRows words a diff's changes in lang.
+func changeRows(d *policy.Diff, lang string) []changeRow {
+	out := make([]changeRow, len(d.Changes))
+	for i, ch := range d.Changes {
+		out[i] = changeRow{Kind: ch.Kind, Op: ch.Op, Material: ch.Material, What: ch.Describe(lang)}
+	}
+	return out
+}
+
+// cellWords join a table row's cells to a line: each cell after its
+// column's heading ("%s：%s"), cells separated by sep.
+type cellWords struct{ cell, sep string }
+
 // compareDocs pairs top-level sections by id (else title) and diffs their
 // text line by line.
-func compareDocs(a, b *policy.Document) []sectionDiff {
+func compareDocs(a, b *policy.Document, w cellWords) []sectionDiff {
 	key := func(s policy.Section) string {
 		if s.ID != "" {
 			return s.ID
@@ -110,10 +149,10 @@ func compareDocs(a, b *policy.Document) []sectionDiff {
 		seen[k] = true
 		o, ok := olds[k]
 		if !ok {
-			out = append(out, sectionDiff{Title: s.Title, State: "added", Lines: mark("+", sectionLines(s))})
+			out = append(out, sectionDiff{Title: s.Title, State: "added", Lines: mark("+", sectionLines(s, w))})
 			continue
 		}
-		lines := diffLines(sectionLines(o), sectionLines(s))
+		lines := diffLines(sectionLines(o, w), sectionLines(s, w))
 		state := "same"
 		for _, l := range lines {
 			if l.Op != "=" {
@@ -125,45 +164,53 @@ func compareDocs(a, b *policy.Document) []sectionDiff {
 	}
 	for _, s := range a.Sections {
 		if !seen[key(s)] {
-			out = append(out, sectionDiff{Title: s.Title, State: "removed", Lines: mark("-", sectionLines(s))})
+			out = append(out, sectionDiff{Title: s.Title, State: "removed", Lines: mark("-", sectionLines(s, w))})
 		}
 	}
 	return out
 }
 
-func mark(op string, lines []string) []diffLine {
+func mark(op string, lines []textLine) []diffLine {
 	out := make([]diffLine, len(lines))
 	for i, l := range lines {
-		out[i] = diffLine{Op: op, Text: l}
+		out[i] = diffLine{Op: op, textLine: l}
 	}
 	return out
 }
 
-// sectionLines flattens a section to lines of text: headings, paragraphs,
-// list items, table rows.
-func sectionLines(s policy.Section) []string {
-	var out []string
+// sectionLines flattens a section to lines of text: sub-headings (marked
+// as such, not by a character a reader would see), paragraphs, list
+// items, and table rows with each cell after its column's heading.
+func sectionLines(s policy.Section, w cellWords) []textLine {
+	var out []textLine
+	text := func(s string) { out = append(out, textLine{Text: s}) }
 	var walk func(s policy.Section, top bool)
 	walk = func(s policy.Section, top bool) {
 		if !top {
-			out = append(out, "# "+s.Title)
+			out = append(out, textLine{Heading: true, Text: s.Title})
 		}
 		for _, b := range s.Blocks {
 			switch x := b.(type) {
 			case policy.Para:
-				out = append(out, plain(spans(x.Text)))
+				text(plain(spans(x.Text)))
 			case policy.List:
 				for _, it := range x.Items {
-					out = append(out, "• "+plain(spans(it)))
+					text("• " + plain(spans(it)))
 				}
 			case policy.Table:
-				out = append(out, strings.Join(x.Head, " | "))
 				for _, row := range x.Rows {
-					cells := make([]string, len(row))
+					var cells []string
 					for i, c := range row {
-						cells[i] = plain(spans(c))
+						v := plain(spans(c))
+						switch {
+						case v == "":
+						case i < len(x.Head) && x.Head[i] != "":
+							cells = append(cells, fmt.Sprintf(w.cell, x.Head[i], v))
+						default:
+							cells = append(cells, v)
+						}
 					}
-					out = append(out, strings.Join(cells, " | "))
+					text(strings.Join(cells, w.sep))
 				}
 			}
 		}
@@ -176,7 +223,7 @@ func sectionLines(s policy.Section) []string {
 }
 
 // diffLines is a longest-common-subsequence line diff.
-func diffLines(a, b []string) []diffLine {
+func diffLines(a, b []textLine) []diffLine {
 	if len(a) > maxDiffLines || len(b) > maxDiffLines {
 		return append(mark("-", a), mark("+", b)...)
 	}

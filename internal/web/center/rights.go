@@ -18,11 +18,11 @@ func urlQueryEscape(s string) string { return url.QueryEscape(s) }
 
 // historyNotes are the rights service's fixed history notes, by message key.
 var historyNotes = map[string]string{
-	"received from the public":           "note.received",
-	"identity verified by one-time code": "note.verified_code",
-	"identity verified by the operator":  "note.verified_operator",
-	"withdrawn by the subject":           "note.withdrawn",
-	"too many wrong codes":               "note.too_many_codes",
+	dsr.NoteReceived:           "note.received",
+	dsr.NoteVerifiedByCode:     "note.verified_code",
+	dsr.NoteVerifiedByOperator: "note.verified_operator",
+	dsr.NoteWithdrawn:          "note.withdrawn",
+	dsr.NoteTooManyCodes:       "note.too_many_codes",
 }
 
 // rightView is one right the manifest offers.
@@ -57,6 +57,8 @@ type rightsData struct {
 	Export  bool // the request type produces an export bundle
 	Bundle  bool // and one may be downloaded now
 	Ground  string
+	// Deadline is the time the policy gives to answer, in words.
+	Deadline string
 }
 
 // offered lists the rights the manifest offers, each with the
@@ -75,7 +77,11 @@ func offered(m *manifest.Manifest, lang string) []rightView {
 			rv := rightView{Right: o.Right, How: o.How.In(lang), Conditions: o.Conditions.In(lang)}
 			if o.Right == "deceased" {
 				for _, ch := range m.Contact.Channels {
-					rv.Contact = append(rv.Contact, contactView{Kind: ch.Kind, Value: ch.Value, Label: ch.Label.In(lang)})
+					value := ch.Values.In(lang)
+					if value == "" {
+						value = ch.Value
+					}
+					rv.Contact = append(rv.Contact, contactView{Kind: ch.Kind, Value: value, Label: ch.Label.In(lang)})
 				}
 			}
 			out = append(out, rv)
@@ -304,18 +310,27 @@ func (c *center) requestStatus(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	// The history's notes are the rights service's, in English; the fixed
-	// ones are shown in the page's language, a refusal by its ground.
+	d.Deadline = dsr.DeadlineWords(v.Deadline, p.Lang)
+	// The history's notes are the rights service's, in English, for
+	// operators: the fixed ones are shown in the page's language, a
+	// refusal by its ground, and what an operator wrote to the person
+	// (what is needed from them, why the deadline was extended) as
+	// written. Any other note (a summary of what systems did, a merge
+	// into another request) is not the person's to read here.
 	d.Request.History = slices.Clone(v.History)
 	for i, h := range d.Request.History {
+		note := ""
 		switch {
 		case historyNotes[h.Note] != "":
-			d.Request.History[i].Note = p.T(historyNotes[h.Note])
-		case h.To == dsr.StateRefused && h.Note == v.RefusalGround && d.Ground != "":
-			d.Request.History[i].Note = d.Ground
-		case strings.HasPrefix(h.Note, "due date recomputed with calendar"):
-			d.Request.History[i].Note = p.T("note.recomputed")
+			note = p.T(historyNotes[h.Note])
+		case h.To == dsr.StateRefused && h.Note == v.RefusalGround:
+			note = d.Ground
+		case strings.HasPrefix(h.Note, dsr.NoteRecomputed):
+			note = p.T("note.recomputed")
+		case h.From != h.To && (h.To == dsr.StateAwaitingSubject || h.To == dsr.StateExtended):
+			note = h.Note
 		}
+		d.Request.History[i].Note = note
 	}
 	p.Data = d
 	c.r.Render(w, http.StatusOK, "status", p)

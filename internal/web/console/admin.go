@@ -84,27 +84,62 @@ type versionRow struct {
 	Effective string
 	State     string // in_force, upcoming, superseded
 	Material  bool
+	// Reconsent and Accept list purposes and acts by name, each with its
+	// id for operators: "产品使用统计分析 (analytics)".
 	Reconsent []string
 	Accept    []string
-	Changes   []policy.Change
+	Changes   []changeView
 }
 
-// versions lists the published versions, newest first.
+// changeView is a change with what it is about in the page's language.
+type changeView struct {
+	policy.Change
+	What string
+}
+
+// versions lists the published versions, newest first. The stored diffs
+// are named again from the versions' manifests, so that the page shows
+// what changed by name as well as by path.
 func (c *console) versions(r *http.Request) ([]versionRow, error) {
-	vs, err := c.opt.Consent.Versions(r.Context())
+	ctx := r.Context()
+	vs, err := c.opt.Consent.Versions(ctx)
 	if err != nil {
 		return nil, err
 	}
+	lang := web.Lang(r, "zh-CN")
 	out := make([]versionRow, 0, len(vs))
 	for i := len(vs) - 1; i >= 0; i-- {
 		v := vs[i]
 		var d policy.Diff
 		json.Unmarshal([]byte(v.Diff), &d)
-		out = append(out, versionRow{Seq: v.Seq, Version: v.Label, Published: v.PublishedAt.In(calendar.China).Format("2006-01-02 15:04"),
+		if i > 0 {
+			_, oldM, err1 := c.opt.Consent.VersionByLabel(ctx, vs[i-1].Label)
+			_, newM, err2 := c.opt.Consent.VersionByLabel(ctx, v.Label)
+			if err1 == nil && err2 == nil {
+				d.Annotate(oldM, newM)
+			}
+		}
+		row := versionRow{Seq: v.Seq, Version: v.Label, Published: v.PublishedAt.In(calendar.China).Format("2006-01-02 15:04"),
 			Effective: v.EffectiveAt.In(calendar.China).Format("2006-01-02 15:04"), State: v.State,
-			Material: v.Material, Reconsent: v.Reconsent, Accept: v.Accept, Changes: d.Changes})
+			Material: v.Material, Reconsent: namedIDs(&d, v.Reconsent, lang), Accept: namedIDs(&d, v.Accept, lang)}
+		for _, ch := range d.Changes {
+			row.Changes = append(row.Changes, changeView{Change: ch, What: ch.Describe(lang)})
+		}
+		out = append(out, row)
 	}
 	return out, nil
+}
+
+// namedIDs are purposes and acts by name, with their ids for operators.
+func namedIDs(d *policy.Diff, ids []string, lang string) []string {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = id
+		if n := d.Name(id, lang); n != "" {
+			out[i] = n + " (" + id + ")"
+		}
+	}
+	return out
 }
 
 func (c *console) policies(w http.ResponseWriter, r *http.Request, s *session) error {
@@ -151,13 +186,14 @@ func (c *console) publish(w http.ResponseWriter, r *http.Request, s *session) er
 	if err != nil {
 		return err
 	}
-	var changes []policy.Change
+	var row versionRow
 	for _, v := range vs {
 		if v.Seq == pub.Seq {
-			changes = v.Changes
+			row = v
 		}
 	}
-	return c.render(w, r, s, "policies", "console.policies.title", map[string]any{"Versions": vs, "Published": pub, "Changes": changes})
+	return c.render(w, r, s, "policies", "console.policies.title", map[string]any{"Versions": vs, "Published": pub, "Changes": row.Changes,
+		"Reconsent": row.Reconsent, "Accept": row.Accept})
 }
 
 func (c *console) audit(w http.ResponseWriter, r *http.Request, s *session) error {

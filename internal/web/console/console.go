@@ -7,6 +7,7 @@ import (
 	"context"
 	"embed"
 	"errors"
+	"html/template"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -18,6 +19,8 @@ import (
 	"github.com/custos-privacy/custos/internal/dsr"
 	"github.com/custos-privacy/custos/internal/fault"
 	"github.com/custos-privacy/custos/internal/operator"
+	"github.com/custos-privacy/custos/internal/policy"
+	"github.com/custos-privacy/custos/internal/promise"
 	"github.com/custos-privacy/custos/internal/ratelimit"
 	"github.com/custos-privacy/custos/internal/web"
 )
@@ -43,6 +46,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Demo seeds demo operator accounts.
 	Demo bool
+	// Deployment is what the running server has configured, for the
+	// promise map's live status.
+	Deployment promise.Deployment
 }
 
 type console struct {
@@ -72,7 +78,10 @@ func New(opt Options) (http.Handler, error) {
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
 	}
-	r, err := web.NewRenderer(pages, web.NewCatalog(messages), nil, opt.Logger)
+	// Operators read ids; the pages give the words beside them: a request's
+	// right and its deadline rule as the policy says them.
+	funcs := template.FuncMap{"deadline": dsr.DeadlineWords, "right": func(right, lang string) string { return policy.Right(lang, right) }}
+	r, err := web.NewRenderer(pages, web.NewCatalog(messages), funcs, opt.Logger)
 	if err != nil {
 		return nil, err
 	}
@@ -121,6 +130,7 @@ func (c *console) routes(mux *http.ServeMux) {
 	mux.Handle("POST /console/approvals/{id}/resume", c.handle(workers, c.resume))
 
 	mux.Handle("GET /console/policies", c.handle(anyone, c.policies))
+	mux.Handle("GET /console/promises", c.handle(anyone, c.promises))
 	mux.Handle("POST /console/policies", c.handle(adminsOn, c.publish))
 	mux.Handle("GET /console/audit", c.handle(anyone, c.audit))
 	mux.Handle("POST /console/audit/verify", c.handle(anyone, c.verifyAudit))
@@ -246,6 +256,7 @@ func (c *console) page(r *http.Request, s *session, titleKey string) *web.Page {
 		{"/console/approvals", "console.nav.approvals"},
 		{"/console/dataflow", "console.nav.dataflow"},
 		{"/console/policies", "console.nav.policies"},
+		{"/console/promises", "console.nav.promises"},
 		{"/console/audit", "console.nav.audit"},
 		{"/console/account", "console.nav.account"},
 	}

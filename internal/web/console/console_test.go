@@ -5,10 +5,12 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/custos-privacy/custos/internal/calendar"
+	"github.com/custos-privacy/custos/internal/config"
 	"github.com/custos-privacy/custos/internal/store"
 	"github.com/custos-privacy/custos/internal/web/webtest"
 )
@@ -45,6 +47,7 @@ func TestRoles(t *testing.T) {
 		{"GET", "/console/approvals", nil, map[string]int{"none": see, "auditor": ok, "operator": ok, "admin": ok}},
 		{"GET", "/console/dataflow", nil, map[string]int{"none": see, "auditor": ok, "operator": ok, "admin": ok}},
 		{"GET", "/console/policies", nil, map[string]int{"none": see, "auditor": ok, "operator": ok, "admin": ok}},
+		{"GET", "/console/promises", nil, map[string]int{"none": see, "auditor": ok, "operator": ok, "admin": ok}},
 		{"GET", "/console/audit", nil, map[string]int{"none": see, "auditor": ok, "operator": ok, "admin": ok}},
 		{"POST", "/console/audit/verify", nil, map[string]int{"none": unauth, "auditor": ok, "operator": ok, "admin": ok}},
 		{"GET", "/console/operators", nil, map[string]int{"none": see, "auditor": forbidden, "operator": forbidden, "admin": ok}},
@@ -231,6 +234,11 @@ func TestNoPersonalData(t *testing.T) {
 		if path == "/console/requests" && !strings.Contains(r.body, id) {
 			t.Errorf("the queue does not list %s", id)
 		}
+		// The right and the deadline rule in words, each beside its id.
+		if path == "/console/requests/"+id && (!strings.Contains(r.body, "Access your personal information <code>access</code>") ||
+			!strings.Contains(r.body, "15 working days <code>15 working_days</code>")) {
+			t.Errorf("the request page does not name the right and deadline:\n%s", r.body)
+		}
 	}
 }
 
@@ -255,12 +263,54 @@ func TestPublishAnnounced(t *testing.T) {
 	if r.status != http.StatusOK {
 		t.Fatalf("publish for next week: status %d\n%s", r.status, r.body)
 	}
-	for _, want := range []string{"Published version 3.1.", "Announced: it takes effect at", `data-state="upcoming"`, "note_sync"} {
+	// Operators read each change and purpose by its name, with its path or id beside it.
+	for _, want := range []string{"Published version 3.1.", "Announced: it takes effect at", `data-state="upcoming"`, "note_sync",
+		"personalised recommendations in Discover (personalised_recommendations)", "providing personal information to Example Insights Data Co., Ltd. (recipient:insights-partner)",
+		"Added Purpose: personalised recommendations in Discover <code>purposes[personalised_recommendations]</code>"} {
 		if !strings.Contains(r.body, want) {
 			t.Errorf("the page lacks %q", want)
 		}
 	}
 	if cur, _, _, _ := d.Server.Service().Policy(); cur.Version != "3.0" {
 		t.Errorf("in force after the announcement: %s, want 3.0", cur.Version)
+	}
+}
+
+// TestPromisesPage: the console shows the promise map of the policy in
+// force with the deployment's live status — change notices wait for an
+// SMTP relay, and are enforced once one is configured.
+func TestPromisesPage(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		smtp     string
+		keeper   string
+		mustShow []string
+	}{
+		{"no relay", "", "configured", []string{"CUSTOS_SMTP_ADDR"}},
+		{"relay", "127.0.0.1:1", "enforced", []string{"TestPublishAnnouncesAndNotifies"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			d := webtest.Demo(t, func(c *config.Config) { c.SMTPAddr = tt.smtp })
+			r := signedIn(t, d, operatorUser, operatorPW).get("/console/promises")
+			if r.status != http.StatusOK {
+				t.Fatalf("GET /console/promises: %d", r.status)
+			}
+			row := regexp.MustCompile(`<tr data-keeper="([a-z_]+)" id="promise-update_notice">[\s\S]*?</tr>`).FindStringSubmatch(r.body)
+			if row == nil || row[1] != tt.keeper {
+				t.Fatalf("update notice row %q, want keeper %s", row, tt.keeper)
+			}
+			for _, s := range tt.mustShow {
+				if !strings.Contains(row[0], s) {
+					t.Errorf("update notice row lacks %q: %s", s, row[0])
+				}
+			}
+			// Retention is printed but nothing keeps it yet: said plainly.
+			if !regexp.MustCompile(`<tr data-keeper="not_kept" id="promise-retention:`).MatchString(r.body) {
+				t.Error("the starter's retention rules are not listed as not kept")
+			}
+			if !strings.Contains(r.body, `id="promise-counts"`) {
+				t.Error("no counts by keeper")
+			}
+		})
 	}
 }

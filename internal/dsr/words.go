@@ -1,0 +1,81 @@
+package dsr
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/custos-privacy/custos/internal/manifest"
+	"github.com/custos-privacy/custos/internal/policy"
+)
+
+// History notes the service writes by itself. They are English, for
+// operators; the privacy center shows each in the visitor's language and
+// shows no other note of the service's to the public.
+const (
+	NoteReceived           = "received from the public"
+	NoteCodeSent           = "code sent"
+	NoteVerifiedByCode     = "identity verified by one-time code"
+	NoteVerifiedByOperator = "identity verified by the operator"
+	NoteWithdrawn          = "withdrawn by the subject"
+	NoteTooManyCodes       = "too many wrong codes"
+	NoteWorkStarted        = "work started"
+	NoteSubjectAnswered    = "the subject answered"
+	// NoteRecomputed is followed by the version of the calendar used.
+	NoteRecomputed = "due date recomputed with calendar "
+	// NoteMerged is followed by the id of the open request.
+	NoteMerged = "merged into the open request "
+)
+
+// told picks what the subject is told in their language (the request's):
+// Chinese for zh-CN, English otherwise; format verbs apply.
+func told(lang, zh, en string, args ...any) string {
+	f := en
+	if strings.HasPrefix(lang, "zh") {
+		f = zh
+	}
+	if len(args) == 0 {
+		return f
+	}
+	return fmt.Sprintf(f, args...)
+}
+
+// purposeNames are the names of purpose ids in lang, in the order given;
+// an id the manifest no longer has is left out rather than shown.
+func purposeNames(m *manifest.Manifest, ids []string, lang string) string {
+	var names []string
+	for _, id := range ids {
+		if p, ok := m.Purpose(id); ok {
+			names = append(names, p.Name.In(lang))
+		}
+	}
+	return policy.Join(lang, names)
+}
+
+// DeadlineWords says a request's deadline rule (View.Deadline, as
+// describe writes it) in lang, with the policy's words for its units:
+// "15个工作日（必要时可延长15个工作日）" / "15 working days (extendable by
+// 15 working days)". It is "" for a rule it cannot read, never the rule's
+// own spelling.
+func DeadlineWords(rule, lang string) string {
+	base, ext, hasExt := strings.Cut(rule, " (+")
+	n, unit, ok := parseCount(base)
+	if !ok {
+		return ""
+	}
+	s := policy.Duration(lang, n, unit)
+	if hasExt {
+		if n, unit, ok := parseCount(strings.TrimSuffix(ext, ")")); ok {
+			s += told(lang, "（必要时可延长%s）", " (extendable by %s)", policy.Duration(lang, n, unit))
+		}
+	}
+	return s
+}
+
+func parseCount(s string) (int, string, bool) {
+	var n int
+	var unit string
+	if _, err := fmt.Sscanf(s, "%d %s", &n, &unit); err != nil {
+		return 0, "", false
+	}
+	return n, unit, true
+}
