@@ -106,9 +106,9 @@ func describe(d manifest.Deadline) string {
 	return s
 }
 
-// refusalGround checks a ground against the manifest's statutory list.
+// refusalGround checks a ground against the manifest's refusal grounds.
 func refusalGround(m *manifest.Manifest, ground string) bool {
-	for _, g := range m.Rights.RefusalGrounds {
+	for _, g := range m.RefusalGrounds() {
 		if g.ID == ground {
 			return true
 		}
@@ -118,7 +118,7 @@ func refusalGround(m *manifest.Manifest, ground string) bool {
 
 func groundIDs(m *manifest.Manifest) string {
 	var ids []string
-	for _, g := range m.Rights.RefusalGrounds {
+	for _, g := range m.RefusalGrounds() {
 		ids = append(ids, g.ID)
 	}
 	return strings.Join(ids, ", ")

@@ -225,3 +225,27 @@ func TestClockRules(t *testing.T) {
 		}
 	})
 }
+
+// TestRefusalOnStatedLimits: the grounds a policy's limits text states
+// (limit_grounds) are grounds the workflow refuses on; a policy that
+// states none (Yonyou Cloud) does not offer them.
+func TestRefusalOnStatedLimits(t *testing.T) {
+	for _, tt := range []struct {
+		name, manifest string
+		status         int
+		code           string
+	}{
+		{"starter states the limit", starterManifest, 200, ""},
+		{"yonyou-cloud does not", yonyouManifest, 422, "invalid_ground"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, tt.manifest, chinaTime("2026-06-01 10:00"))
+			e.subject("st-5002", "zhou.min@example.com", "", nil)
+			id := e.submitOperator(map[string]any{"type": "access", "subject_id": "st-5002"}).ID
+			res := e.do("POST", "/v1/requests/"+id+"/refuse", e.op, mustJSON(api.RefuseInput{Ground: "unreasonably_repeated", Explanation: "The same export was sent three times this week."}))
+			if res.Code != tt.status || errorCode(res.Body) != tt.code {
+				t.Errorf("refuse = %d %s, want %d %q", res.Code, res.Body, tt.status, tt.code)
+			}
+		})
+	}
+}

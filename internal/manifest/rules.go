@@ -192,3 +192,16 @@ func (m *Manifest) StatedBases() []string {
 	}
 	return out
 }
+
+// RefusalGrounds lists every ground on which a rights request may be
+// refused: the policy's refusal_grounds, then the grounds its limits text
+// states (limit_grounds), as built-in entries.
+func (m *Manifest) RefusalGrounds() []Ref {
+	out := slices.Clone(m.Rights.RefusalGrounds)
+	for _, id := range m.Rights.LimitGrounds {
+		if !slices.ContainsFunc(out, func(r Ref) bool { return r.ID == id }) {
+			out = append(out, Ref{ID: id})
+		}
+	}
+	return out
+}

@@ -384,7 +384,8 @@ type Rights struct {
 	Cancellation   *Cancellation `yaml:"account_cancellation"`
 	Fees           *Fees         `yaml:"fees" doc:"Fee policy for requests, if the policy states one."`
 	RefusalGrounds []Ref         `yaml:"refusal_grounds" doc:"Statutory grounds on which a request may be refused (built-in ids or {id, text})."`
-	Restrictions   []Text        `yaml:"limits" doc:"Other limits on rights (e.g. requests needing disproportionate effort)."`
+	Restrictions   []Text        `yaml:"limits" doc:"Other limits on rights (e.g. requests needing disproportionate effort), in the policy's words."`
+	LimitGrounds   []string      `yaml:"limit_grounds" enum:"unreasonably_repeated,excessive_technical_means,risk_to_others,impractical" doc:"The grounds the limits text states, as built-in refusal grounds: the rights workflow offers them when refusing a request. The policy prints the limits text, not these."`
 	Deceased       *Deceased     `yaml:"deceased" doc:"Rights of close relatives of a deceased person."`
 	RefusalNotice  bool          `yaml:"refusal_notice" doc:"The policy promises to tell the requester when a request is refused, and why."`
 	WithdrawEffect Text          `yaml:"withdrawal_effect" doc:"What withdrawing consent does and does not affect."`

@@ -76,7 +76,7 @@ func (c *console) grounds(lang string) []ground {
 		builtin[g.ID] = g.Text
 	}
 	var out []ground
-	for _, g := range m.Rights.RefusalGrounds {
+	for _, g := range m.RefusalGrounds() {
 		t := g.Text
 		if len(t) == 0 {
 			t = builtin[g.ID]
