@@ -14,7 +14,7 @@ func (r *renderer) rights() Section {
 	if len(m.Jurisdiction) > 0 {
 		var js []string
 		for _, j := range m.Jurisdiction {
-			item := l.t(j.Name)
+			item := l.capitalise(l.t(j.Name))
 			if law := l.t(j.Law); law != "" {
 				item += l.s("：%s", ": %s", law)
 			}
