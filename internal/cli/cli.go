@@ -62,6 +62,7 @@ promises: subjects, the consent ledger, purpose checks and an audit trail.`,
 		newDiscoverCmd(),
 		newOperatorsCmd(),
 		newApprovalsCmd(),
+		newVersionCmd(),
 	)
 	return root
 }

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 
@@ -137,4 +138,42 @@ func allCommands(c *cobra.Command) []*cobra.Command {
 		out = append(out, allCommands(sub)...)
 	}
 	return out
+}
+
+// TestVersion: the version names the module version, the revision and Go.
+func TestVersion(t *testing.T) {
+	bi := &debug.BuildInfo{GoVersion: "go1.26.0", Main: debug.Module{Version: "v0.3.0"},
+		Settings: []debug.BuildSetting{{Key: "vcs.revision", Value: "0123abc"}, {Key: "vcs.modified", Value: "true"}, {Key: "vcs.time", Value: "2026-12-06T06:00:00Z"}}}
+	want := "custos v0.3.0\nrevision: 0123abc (modified)\nbuilt from a commit of: 2026-12-06T06:00:00Z\ngo: go1.26.0\n"
+	if got := versionText(bi, true); got != want {
+		t.Errorf("versionText =\n%s\nwant\n%s", got, want)
+	}
+	if got := versionText(nil, false); !strings.Contains(got, "no build information") {
+		t.Errorf("without build information: %q", got)
+	}
+	out, _, code := run(t, "version")
+	if code != 0 || !strings.HasPrefix(out, "custos ") || !strings.Contains(out, "go: go1.") {
+		t.Errorf("custos version = %d %q", code, out)
+	}
+}
+
+// TestSubcommandsShowTheirOwnFlags: a command that opens the store shows
+// the store's flags, not the server's.
+func TestSubcommandsShowTheirOwnFlags(t *testing.T) {
+	root := newRoot(strings.NewReader(""), &bytes.Buffer{}, &bytes.Buffer{})
+	for _, c := range allCommands(root) {
+		if c.Name() == "serve" || c.Name() == "config" {
+			continue
+		}
+		var help bytes.Buffer
+		c.SetOut(&help)
+		if err := c.Help(); err != nil {
+			t.Fatal(err)
+		}
+		for _, flag := range []string{"--banner-origins", "--smtp-addr", "--addr ", "--trust-proxy", "--notify-dir"} {
+			if strings.Contains(help.String(), flag) {
+				t.Errorf("%q --help lists the server flag %s", c.CommandPath(), flag)
+			}
+		}
+	}
 }

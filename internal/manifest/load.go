@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"reflect"
+	"strings"
 	"sync"
 
 	"go.yaml.in/yaml/v3"
@@ -85,7 +86,7 @@ func decodeFile(name string, data []byte, out any) (positions, map[string]bool, 
 		if errors.Is(err, io.EOF) {
 			return nil, nil, empty
 		}
-		return nil, nil, Problems{syntaxProblem(name, err)}
+		return nil, nil, Problems{syntaxAt(name, data, err)}
 	}
 	var extra yaml.Node
 	switch err := dec.Decode(&extra); {
@@ -117,4 +118,38 @@ func decodeInto(name string, data []byte, out any) error {
 		return ps.capped()
 	}
 	return nil
+}
+
+// syntaxAt reports a YAML syntax error at the line that causes it. The
+// YAML library names the start of the enclosing block (its context mark),
+// which can be far above the mistake; the offending line is the first
+// whose inclusion makes a prefix of the document fail the same way. Prefixes
+// are searched by bisection, so a large manifest costs a dozen parses.
+func syntaxAt(name string, data []byte, err error) Problem {
+	p := syntaxProblem(name, err)
+	lines := bytes.SplitAfter(data, []byte("\n"))
+	fails := func(k int) bool {
+		var n yaml.Node
+		e := yaml.Unmarshal(bytes.Join(lines[:k], nil), &n)
+		return e != nil && syntaxProblem(name, e).Message == p.Message
+	}
+	if len(lines) < 2 || !fails(len(lines)) {
+		return p
+	}
+	lo, hi := 0, len(lines) // fails(hi); the smallest failing prefix is in (lo, hi]
+	for hi-lo > 1 {
+		mid := (lo + hi) / 2
+		if fails(mid) {
+			hi = mid
+		} else {
+			lo = mid
+		}
+	}
+	if hi < p.Pos.Line {
+		return p // the library's line is already the earlier one
+	}
+	line := string(lines[hi-1])
+	col := len(line) - len(strings.TrimLeft(line, " \t")) + 1
+	p.Pos = Pos{hi, col}
+	return p
 }

@@ -91,7 +91,7 @@ func TestProblems(t *testing.T) {
 		{
 			name:    "YAML syntax error",
 			replace: []string{`  version: "1.0"`, `  version: a: b`},
-			want:    []string{"5:1: YAML syntax: mapping values are not allowed in this context"},
+			want:    []string{"5:3: YAML syntax: mapping values are not allowed in this context"},
 		},
 		{
 			name: "empty file",

@@ -221,7 +221,10 @@ func (a Activity) cells(sep string, yes, no string) []string {
 
 func writeInventoryCSV(w io.Writer, inv *Inventory) error {
 	cw := csv.NewWriter(w)
-	head := append([]string{"controller", "protection_contact", "security_measures"}, inv.headings()...)
+	// Column names are for tools: one form (snake_case), in every language.
+	head := []string{"controller", "protection_contact", "security_measures", "purpose_id", "purpose", "legal_basis", "separate_consent",
+		"services", "data_subjects", "personal_information", "sensitive_personal_information", "sources", "recipients",
+		"cross_border_transfers", "erasure_time_limits"}
 	if err := cw.Write(head); err != nil {
 		return err
 	}

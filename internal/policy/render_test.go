@@ -2,6 +2,7 @@ package policy
 
 import (
 	"bytes"
+	"encoding/csv"
 	"flag"
 	"fmt"
 	"os"
@@ -262,5 +263,34 @@ func TestBasisByJurisdiction(t *testing.T) {
 			t.Errorf("%s: an inferred basis is printed: %q", lang, want)
 		}
 		m.Purposes[1].BasisInferred = false
+	}
+}
+
+// TestInventoryCSVHeader: every column of the CSV record is named in one
+// form, whatever the language, and there is one per cell.
+func TestInventoryCSVHeader(t *testing.T) {
+	for _, lang := range []string{"zh-CN", "en"} {
+		inv, err := BuildInventory(loadBase(t), lang)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		if err := WriteInventory(&buf, inv, "csv"); err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(buf.String(), "\n")
+		head := strings.Split(lines[0], ",")
+		for _, h := range head {
+			if h != strings.ToLower(h) || strings.Contains(h, " ") {
+				t.Errorf("%s: column %q is not snake_case", lang, h)
+			}
+		}
+		rows, err := csv.NewReader(strings.NewReader(buf.String())).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rows) < 2 || len(rows[1]) != len(head) {
+			t.Errorf("%s: %d columns named for %d cells", lang, len(head), len(rows[1]))
+		}
 	}
 }

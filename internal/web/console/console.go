@@ -176,7 +176,7 @@ func (c *console) handle(roles []string, h func(http.ResponseWriter, *http.Reque
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s, err := c.session(r)
 		if err != nil {
-			if r.Method == http.MethodGet {
+			if r.Method == http.MethodGet || r.Method == http.MethodHead {
 				http.Redirect(w, r, "/console/signin", http.StatusSeeOther)
 				return
 			}

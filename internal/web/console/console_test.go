@@ -41,6 +41,7 @@ func TestRoles(t *testing.T) {
 		want         map[string]int // role → status
 	}{
 		{"GET", "/console/", nil, map[string]int{"none": see, "auditor": ok, "operator": ok, "admin": ok}},
+		{"HEAD", "/console/", nil, map[string]int{"none": see, "auditor": ok, "operator": ok, "admin": ok}},
 		{"GET", "/console/requests", nil, map[string]int{"none": see, "auditor": ok, "operator": ok, "admin": ok}},
 		{"GET", rq, nil, map[string]int{"none": see, "auditor": ok, "operator": ok, "admin": ok}},
 		{"GET", "/console/requests/rq_nope", nil, map[string]int{"none": see, "auditor": notFound, "operator": notFound, "admin": notFound}},
@@ -76,9 +77,10 @@ func TestRoles(t *testing.T) {
 			}
 			c := clients[role]
 			var r resp
-			if tc.method == "GET" {
-				r = c.get(tc.path)
-			} else {
+			switch tc.method {
+			case "GET", "HEAD":
+				r = c.do(tc.method, tc.path, nil)
+			default:
 				form := url.Values{}
 				for k, v := range tc.form {
 					form[k] = v
