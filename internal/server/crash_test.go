@@ -35,14 +35,17 @@ func TestCrashDurability(t *testing.T) {
 		writers = 16
 	)
 	began := time.Now()
-	ctx, cancel := context.WithTimeout(t.Context(), 55*time.Second)
-	defer cancel()
-
 	root := moduleRoot(t)
 	tmp := t.TempDir()
 	bin := filepath.Join(tmp, "custos")
-	runCmd(t, ctx, root, "go", "build", "-o", bin, "./cmd/custos")
+	// The build has its own deadline: on a busy machine (or beside a run
+	// under the race detector) it alone can take a minute.
+	buildCtx, cancelBuild := context.WithTimeout(t.Context(), 5*time.Minute)
+	runCmd(t, buildCtx, root, "go", "build", "-o", bin, "./cmd/custos")
+	cancelBuild()
 	built := time.Since(began)
+	ctx, cancel := context.WithTimeout(t.Context(), 55*time.Second)
+	defer cancel()
 
 	manifestPath := filepath.Join(root, "examples", "starter", "custos.yaml")
 	purpose := plainConsentPurposes(t, manifestPath)[0]
