@@ -34,18 +34,18 @@ var wantRoles = map[string][]string{
 	"GET /openapi.json":     nil,
 	"GET /v1/keys/receipts": nil,
 
-	"POST /v1/subjects":                                    {"admin", "operator", "service"},
-	"POST /v1/subjects/{id}/acceptances":                   {"admin", "operator", "service"},
-	"POST /v1/subjects/{id}/objections":                    {"admin", "operator", "service"},
-	"POST /v1/subjects/{id}/objections/{purpose}/override": {"admin", "operator"},
-	"GET /v1/subjects/{id}":                                {"admin", "operator"},
-	"PATCH /v1/subjects/{id}":                              {"admin", "operator", "service"},
-	"POST /v1/subjects/{id}/identities":                    {"admin", "operator", "service"},
-	"PUT /v1/subjects/{id}/restriction":                    {"admin", "operator"},
-	"POST /v1/subjects/{id}/consents":                      {"admin", "operator", "service"},
-	"GET /v1/subjects/{id}/consents":                       {"admin", "auditor", "operator", "service"},
-	"GET /v1/subjects/{id}/consents/{event}/receipt":       {"admin", "operator", "service"},
-	"POST /v1/check":                                       {"admin", "operator", "service"},
+	"POST /v1/subjects":                                            {"admin", "operator", "service"},
+	"POST /v1/subjects/{subject_id}/acceptances":                   {"admin", "operator", "service"},
+	"POST /v1/subjects/{subject_id}/objections":                    {"admin", "operator", "service"},
+	"POST /v1/subjects/{subject_id}/objections/{purpose}/override": {"admin", "operator"},
+	"GET /v1/subjects/{subject_id}":                                {"admin", "operator"},
+	"PATCH /v1/subjects/{subject_id}":                              {"admin", "operator", "service"},
+	"POST /v1/subjects/{subject_id}/identities":                    {"admin", "operator", "service"},
+	"PUT /v1/subjects/{subject_id}/restriction":                    {"admin", "operator"},
+	"POST /v1/subjects/{subject_id}/consents":                      {"admin", "operator", "service"},
+	"GET /v1/subjects/{subject_id}/consents":                       {"admin", "auditor", "operator", "service"},
+	"GET /v1/subjects/{subject_id}/consents/{event}/receipt":       {"admin", "operator", "service"},
+	"POST /v1/check":                                               {"admin", "operator", "service"},
 
 	"GET /v1/policy":           {"admin", "auditor", "operator", "service"},
 	"GET /v1/policy/versions":  {"admin", "auditor", "operator", "service"},
@@ -296,6 +296,25 @@ func wantDecisions(subject string, known bool, want ...dec) func(*testing.T, *en
 	}
 }
 
+// subjectFieldList are the fields of POST /v1/subjects, in order.
+var subjectFieldList = []string{"subject_id", "identities", "birth_date", "age_band", "guardian_id", "jurisdiction", "language"}
+
+var subjectFields = strings.Join(subjectFieldList, ", ")
+
+// wantError checks a whole error body but its code: message, field and
+// the allowed values.
+func wantError(message, field string, allowed ...string) func(*testing.T, *env, map[string]string, []byte) {
+	return func(t *testing.T, _ *env, _ map[string]string, body []byte) {
+		t.Helper()
+		var want api.ErrorBody
+		want.Error.Code = errorOf(body).Error.Code
+		want.Error.Message, want.Error.Field, want.Error.Allowed = message, field, allowed
+		if d := cmp.Diff(want, errorOf(body)); d != "" {
+			t.Errorf("error (-want +got):\n%s", d)
+		}
+	}
+}
+
 func wantIdentities(want ...consent.IdentityView) func(*testing.T, *env, map[string]string, []byte) {
 	return func(t *testing.T, _ *env, _ map[string]string, body []byte) {
 		var v consent.SubjectView
@@ -391,39 +410,45 @@ func verifyReceipt(subject string) func(*testing.T, *env, map[string]string, []b
 func TestScenarios(t *testing.T) {
 	e := newEnv(t, slog.LevelDebug, nil)
 	small := newEnv(t, slog.LevelDebug, func(c *config.Config) { c.MaxBodyBytes = 1024 })
-	newSubject := `{"id":"s-2001","identities":[{"kind":"email","value":"mei.zhang@example.net","keep":true},{"kind":"phone","value":"137 1234 5678"}],"age_band":"adult"}`
+	newSubject := `{"subject_id":"s-2001","identities":[{"kind":"email","value":"mei.zhang@example.net","keep":true},{"kind":"phone","value":"137 1234 5678"}],"age_band":"adult"}`
 	grant := func(purposes string, separate bool) string {
 		return `{"grant":[` + purposes + `],"method":"banner","language":"en","notice_hash":"` + noticeHash + `","separate":` + fmt.Sprint(separate) + `}`
 	}
 	checkBody := func(subject string) string {
 		return `{"subject_id":"` + subject + `","purposes":["analytics","advertising","push_notifications","note_sync","telepathy"]}`
 	}
-	big := `{"id":"s-2009","identities":[` + strings.Repeat(`{"kind":"device_id","value":"abcdef0123456789"},`, 40) + `{"kind":"device_id","value":"x"}]}`
+	big := `{"subject_id":"s-2009","identities":[` + strings.Repeat(`{"kind":"device_id","value":"abcdef0123456789"},`, 40) + `{"kind":"device_id","value":"x"}]}`
 
 	scenarios := []scenario{
 		// Subjects.
 		{name: "create subject with email and phone", as: "service", method: "POST", path: "/v1/subjects", body: newSubject,
-			status: 201, has: []string{`"id":"s-2001"`, `"kind":"email"`, `"kind":"phone"`, `"minor":false`},
+			status: 201, has: []string{`"subject_id":"s-2001"`, `"kind":"email"`, `"kind":"phone"`, `"minor":false`},
 			hasNot: []string{`"masked"`},
 			check:  wantIdentities(consent.IdentityView{Kind: "email"}, consent.IdentityView{Kind: "phone"})},
 		{name: "same identity under another id", as: "service", method: "POST", path: "/v1/subjects",
-			body:   `{"id":"s-2002","identities":[{"kind":"email","value":" Mei.Zhang@Example.NET "}]}`,
+			body:   `{"subject_id":"s-2002","identities":[{"kind":"email","value":" Mei.Zhang@Example.NET "}]}`,
 			status: 409, code: "subject_conflict", hasNot: []string{"email", "s-2002"}, save: map[string]string{"conflict_msg": "error.message"}},
-		{name: "same id again", as: "operator", method: "POST", path: "/v1/subjects", body: `{"id":"s-2001"}`,
+		{name: "same id again", as: "operator", method: "POST", path: "/v1/subjects", body: `{"subject_id":"s-2001"}`,
 			status: 409, code: "subject_conflict",
 			check: func(t *testing.T, _ *env, vars map[string]string, body []byte) {
 				if got := errorOf(body).Error.Message; got != vars["conflict_msg"] {
 					t.Errorf("message %q differs from the identity conflict's %q: it tells which collided", got, vars["conflict_msg"])
 				}
 			}},
-		{name: "subject id that is an email", as: "service", method: "POST", path: "/v1/subjects", body: `{"id":"wang.fang@example.com"}`,
-			status: 422, code: "subject_id_is_pi", has: []string{`"field":"id"`}},
-		{name: "subject id that is a mobile number", as: "service", method: "POST", path: "/v1/subjects", body: `{"id":"13912345678"}`,
+		{name: "subject id that is an email", as: "service", method: "POST", path: "/v1/subjects", body: `{"subject_id":"wang.fang@example.com"}`,
+			status: 422, code: "subject_id_is_pi", has: []string{`"field":"subject_id"`}},
+		{name: "subject id that is a mobile number", as: "service", method: "POST", path: "/v1/subjects", body: `{"subject_id":"13912345678"}`,
 			status: 422, code: "subject_id_is_pi"},
 		{name: "email as a subject id in the path", as: "operator", method: "GET", path: "/v1/subjects/wang.fang@example.com?purpose=support",
 			status: 422, code: "subject_id_is_pi"},
+		{name: "unknown jurisdiction", as: "service", method: "POST", path: "/v1/subjects", body: `{"subject_id":"s-2003","jurisdiction":"US"}`,
+			status: 422, code: "unknown_jurisdiction",
+			check: wantError(`jurisdiction "US" is not in the policy in force: want one of CN, EU`, "jurisdiction", "CN", "EU")},
+		{name: "unsupported language", as: "service", method: "POST", path: "/v1/subjects", body: `{"subject_id":"s-2003","language":"fr"}`,
+			status: 422, code: "invalid_language",
+			check: wantError(`language is unsupported: want one of zh-CN, en`, "language", "zh-CN", "en")},
 		{name: "invalid identity is not quoted", as: "service", method: "POST", path: "/v1/subjects",
-			body: `{"id":"s-2003","identities":[{"kind":"email","value":"mei.zhang at example.net"}]}`, status: 422, code: "invalid_identity"},
+			body: `{"subject_id":"s-2003","identities":[{"kind":"email","value":"mei.zhang at example.net"}]}`, status: 422, code: "invalid_identity"},
 		{name: "identity of another subject", as: "service", method: "POST", path: "/v1/subjects/s-2001/identities",
 			body: `{"identities":[{"kind":"email","value":"alex.chen@example.org"}]}`, status: 409, code: "identity_conflict"},
 		{name: "unknown subject", as: "operator", method: "GET", path: "/v1/subjects/nobody-9?purpose=support", status: 404, code: "subject_not_found"},
@@ -454,7 +479,10 @@ func TestScenarios(t *testing.T) {
 		{name: "consent for a contract purpose", as: "service", method: "POST", path: "/v1/subjects/s-2001/consents", body: grant(`"note_sync"`, false),
 			status: 422, code: "consent_not_applicable", has: []string{`"field":"grant"`}},
 		{name: "unknown purpose", as: "service", method: "POST", path: "/v1/subjects/s-2001/consents", body: grant(`"telepathy"`, false),
-			status: 422, code: "unknown_purpose"},
+			status: 422, code: "unknown_purpose",
+			// What the subject may grant: purposes on consent and acts with a separate consent, not a contract's purposes.
+			has:    []string{`"field":"grant"`, `purpose \"telepathy\" is not in policy version 3.0: want one of `, `"allowed":["`, `"analytics"`, `"recipient:ad-measurement"`},
+			hasNot: []string{`"note_sync"`}},
 		{name: "grant without notice hash", as: "service", method: "POST", path: "/v1/subjects/s-2001/consents",
 			body: `{"grant":["analytics"],"method":"banner","language":"en"}`, status: 422, code: "notice_hash_required", has: []string{`"field":"notice_hash"`}},
 		{name: "separate consent asked together", as: "service", method: "POST", path: "/v1/subjects/s-2001/consents", body: grant(`"location_tagging"`, false),
@@ -560,22 +588,45 @@ func TestScenarios(t *testing.T) {
 		{name: "a revoked key is refused at once", as: "ci_secret", method: "POST", path: "/v1/check", body: `{"subject_id":"demo-1001","purposes":["analytics"]}`,
 			status: 401, code: "unauthenticated"},
 		{name: "revoke an unknown key", as: "admin", method: "DELETE", path: "/v1/keys/k_000000000000", status: 404, code: "key_not_found"},
-		{name: "key with an unknown role", as: "admin", method: "POST", path: "/v1/keys", body: `{"name":"x","role":"root"}`, status: 422, code: "invalid_role"},
+		{name: "key with an unknown role", as: "admin", method: "POST", path: "/v1/keys", body: `{"name":"x","role":"root"}`, status: 422, code: "invalid_role",
+			check: wantError("role is missing or unknown: want one of admin, operator, auditor, service", "role", "admin", "operator", "auditor", "service")},
 		{name: "lower-case bearer scheme", as: "", method: "GET", path: "/v1/policy", header: map[string]string{"Authorization": "bearer {auditor}"}, status: 200},
 
+		// Rights requests name what the manifest offers.
+		{name: "a request type the policy does not offer", as: "operator", method: "POST", path: "/v1/requests",
+			body:   `{"type":"telepathy","language":"en","jurisdiction":"CN","subject_id":"demo-1001","verification":"operator","evidence":"ticket 7"}`,
+			status: 422, code: "right_not_offered", has: []string{`"field":"type"`, `in this jurisdiction: want one of access, `, `"allowed":["access",`}},
+		{name: "a request in an unknown jurisdiction", as: "operator", method: "POST", path: "/v1/requests",
+			body:   `{"type":"access","language":"en","jurisdiction":"US","subject_id":"demo-1001","verification":"operator","evidence":"ticket 7"}`,
+			status: 422, code: "unknown_jurisdiction", check: wantError(`jurisdiction "US" is not in the policy in force: want one of CN, EU`, "jurisdiction", "CN", "EU")},
+
 		// Malformed requests.
-		{name: "bad JSON", as: "service", method: "POST", path: "/v1/subjects", body: `{"id":`, status: 400, code: "invalid_json"},
+		{name: "bad JSON", as: "service", method: "POST", path: "/v1/subjects", body: `{"subject_id":`, status: 400, code: "invalid_json"},
 		{name: "bad JSON around an identity", as: "service", method: "POST", path: "/v1/subjects",
-			body: `{"id":"s-2004","identities":[{"kind":"email","value":"mei.zhang@example.net"]}`, status: 400, code: "invalid_json"},
-		{name: "wrong type", as: "service", method: "POST", path: "/v1/subjects", body: `{"id":2004}`, status: 400, code: "invalid_json", has: []string{`"field":"id"`}},
-		{name: "trailing data", as: "service", method: "POST", path: "/v1/subjects", body: `{"id":"s-2005"} {"id":"s-2006"}`, status: 400, code: "invalid_json"},
-		{name: "unknown field", as: "service", method: "POST", path: "/v1/subjects", body: `{"id":"s-2004","mail":"mei.zhang@example.net"}`,
-			status: 400, code: "unknown_field", hasNot: []string{"mail"}},
+			body: `{"subject_id":"s-2004","identities":[{"kind":"email","value":"mei.zhang@example.net"]}`, status: 400, code: "invalid_json"},
+		{name: "wrong type", as: "service", method: "POST", path: "/v1/subjects", body: `{"subject_id":2004}`, status: 400, code: "invalid_json", has: []string{`"field":"subject_id"`}},
+		{name: "trailing data", as: "service", method: "POST", path: "/v1/subjects", body: `{"subject_id":"s-2005"} {"subject_id":"s-2006"}`, status: 400, code: "invalid_json"},
+		{name: "unknown field", as: "service", method: "POST", path: "/v1/subjects", body: `{"subject_id":"s-2004","mail":"mei.zhang@example.net"}`,
+			status: 400, code: "unknown_field", hasNot: []string{"mei.zhang"},
+			check: wantError(`unknown field "mail" in the request body: want one of `+subjectFields, "mail", subjectFieldList...)},
+		{name: "the old name of the subject id", as: "service", method: "POST", path: "/v1/subjects", body: `{"id":"s-2004"}`,
+			status: 400, code: "unknown_field",
+			check: wantError(`unknown field "id" in the request body (did you mean "subject_id"?): want one of `+subjectFields, "id", subjectFieldList...)},
+		{name: "a misspelt field", as: "service", method: "POST", path: "/v1/check", body: `{"subject_idd":"demo-1001","purposes":["analytics"]}`,
+			status: 400, code: "unknown_field",
+			check: wantError(`unknown field "subject_idd" in the request body (did you mean "subject_id"?): want one of subject_id, identity, purposes, recipient, transfer, disclosure`,
+				"subject_idd", "subject_id", "identity", "purposes", "recipient", "transfer", "disclosure")},
+		{name: "a misspelt field inside an identity", as: "service", method: "POST", path: "/v1/subjects",
+			body: `{"subject_id":"s-2004","identities":[{"kind":"email","valeu":"mei.zhang@example.net"}]}`, status: 400, code: "unknown_field", hasNot: []string{"mei.zhang"},
+			check: wantError(`unknown field "valeu" in the request body (did you mean "value"?)`, "valeu")},
+		{name: "a field name that is personal information is not echoed", as: "service", method: "POST", path: "/v1/subjects",
+			body: `{"subject_id":"s-2004","mei.zhang@example.net":true}`, status: 400, code: "unknown_field", hasNot: []string{"mei.zhang", `"field"`},
+			check: wantError("the request body has a field this route does not take", "")},
 		{name: "body over the limit", small: true, as: "service", method: "POST", path: "/v1/subjects", body: big,
 			status: 413, code: "body_too_large", has: []string{"1024"}},
 		{name: "manifest over the limit", small: true, as: "admin", method: "POST", path: "/v1/policy/versions", body: string(examples.Starter),
 			status: 413, code: "body_too_large"},
-		{name: "body under the limit", small: true, as: "service", method: "POST", path: "/v1/subjects", body: `{"id":"s-2010"}`, status: 201},
+		{name: "body under the limit", small: true, as: "service", method: "POST", path: "/v1/subjects", body: `{"subject_id":"s-2010"}`, status: 201},
 		{name: "unknown route", method: "GET", path: "/v1/nope", status: 404, code: "not_found"},
 		{name: "unknown route with a key", as: "admin", method: "GET", path: "/v2/subjects", status: 404, code: "not_found"},
 		{name: "known path, other method", as: "admin", method: "DELETE", path: "/v1/policy", status: 404, code: "not_found"},
@@ -667,7 +718,7 @@ func TestScenarios(t *testing.T) {
 			t.Errorf("the created key's secret appears %d times in responses, want once", shown)
 		}
 		// Requests are logged by route pattern, status and key id.
-		for _, want := range []string{"route=/v1/subjects/{id}/consents", "status=201", "key=" + e.keyIDs[api.RoleService]} {
+		for _, want := range []string{"route=/v1/subjects/{subject_id}/consents", "status=201", "key=" + e.keyIDs[api.RoleService]} {
 			if !strings.Contains(logs, want) {
 				t.Errorf("the request log lacks %q", want)
 			}
@@ -685,7 +736,7 @@ func TestInternalErrorsHidden(t *testing.T) {
 		{"read through the store", "admin", "GET", "/v1/keys", ""},
 		{"audit trail", "auditor", "GET", "/v1/audit", ""},
 		{"audit verify", "auditor", "GET", "/v1/audit/verify", ""},
-		{"write through the queue", "service", "POST", "/v1/subjects", `{"id":"s-3001","identities":[{"kind":"email","value":"mei.zhang@example.net"}]}`},
+		{"write through the queue", "service", "POST", "/v1/subjects", `{"subject_id":"s-3001","identities":[{"kind":"email","value":"mei.zhang@example.net"}]}`},
 		{"consent write", "operator", "POST", "/v1/subjects/demo-1002/consents", `{"withdraw":["analytics"],"method":"api","language":"en"}`},
 		{"check an uncached subject", "service", "POST", "/v1/check", `{"subject_id":"demo-1003","purposes":["analytics"]}`},
 		{"check an uncached identity", "service", "POST", "/v1/check", `{"identity":{"kind":"phone","value":"13712345678"},"purposes":["analytics"]}`},
@@ -720,7 +771,7 @@ func TestInternalErrorsHidden(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		for i := range 20 {
-			w := e.doContext(t, ctx, "POST", "/v1/subjects", e.keys[api.RoleService], fmt.Sprintf(`{"id":"s-31%02d"}`, i), nil)
+			w := e.doContext(t, ctx, "POST", "/v1/subjects", e.keys[api.RoleService], fmt.Sprintf(`{"subject_id":"s-31%02d"}`, i), nil)
 			if ctx.Err() != nil {
 				t.Fatalf("write %d after close waited for its deadline (status %d)", i, w.Code)
 			}

@@ -182,7 +182,7 @@ func TestBannerConsent(t *testing.T) {
 	en := func(vid, action, choices string) string { return body(vid, action, choices, cfg.NoticeHash, "en") }
 	// A registered subject whose id has a visitor id's shape.
 	registered := visitor(99)
-	if w := e.do(t, "POST", "/v1/subjects", e.keys[api.RoleService], `{"id":"`+registered+`","identities":[{"kind":"email","value":"mei.zhang@example.net"}]}`, nil); w.Code != 201 {
+	if w := e.do(t, "POST", "/v1/subjects", e.keys[api.RoleService], `{"subject_id":"`+registered+`","identities":[{"kind":"email","value":"mei.zhang@example.net"}]}`, nil); w.Code != 201 {
 		t.Fatalf("create subject: %d %s", w.Code, w.Body)
 	}
 

@@ -1,19 +1,31 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
+	"reflect"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/custos-privacy/custos/internal/fault"
+	"github.com/custos-privacy/custos/internal/yamlnode"
 )
 
-// ErrorBody is the shape of every error response.
+// ErrorBody is the shape of every error response. Field names the request
+// field (or query or path parameter) at fault; Allowed lists the values it
+// takes (or, for unknown_field, the fields the body takes), at most
+// fault.MaxAllowed of them.
 type ErrorBody struct {
 	Error struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
-		Field   string `json:"field,omitempty"`
+		Code    string   `json:"code"`
+		Message string   `json:"message"`
+		Field   string   `json:"field,omitempty"`
+		Allowed []string `json:"allowed,omitempty"`
 	} `json:"error"`
 }
 
@@ -35,7 +47,7 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, rt route, err e
 		w.Header().Set("WWW-Authenticate", `Bearer realm="custos"`)
 	}
 	var body ErrorBody
-	body.Error.Code, body.Error.Message, body.Error.Field = fe.Code, fe.Message, fe.Field
+	body.Error.Code, body.Error.Message, body.Error.Field, body.Error.Allowed = fe.Code, fe.Message, fe.Field, fe.Allowed
 	writeJSON(w, status, body)
 }
 
@@ -47,15 +59,18 @@ func writeJSON(w http.ResponseWriter, status int, v any) error {
 	return enc.Encode(v)
 }
 
-// decode reads a JSON body strictly: unknown fields and trailing data are errors.
+// decode reads a JSON body strictly: unknown fields and trailing data are
+// errors. The body is read whole (the route's size limit bounds it) so an
+// unknown field can be placed: at the top level the error lists the fields
+// the route takes.
 func decode(r *http.Request, v any) error {
-	dec := json.NewDecoder(r.Body)
+	b, err := io.ReadAll(r.Body)
+	if err != nil {
+		return err // a *http.MaxBytesError becomes body_too_large
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return err
-		}
 		// The decoder's message can quote the body; keep only its kind.
 		var syn *json.SyntaxError
 		var typ *json.UnmarshalTypeError
@@ -64,8 +79,9 @@ func decode(r *http.Request, v any) error {
 			return fault.New(fault.BadRequest, "invalid_json", "field %q has the wrong type", typ.Field).At(typ.Field)
 		case errors.As(err, &syn):
 			return fault.New(fault.BadRequest, "invalid_json", "the body is not valid JSON (offset %d)", syn.Offset)
-		case isUnknownField(err):
-			return fault.New(fault.BadRequest, "unknown_field", "the body has a field this route does not take")
+		}
+		if name, ok := unknownField(err); ok {
+			return unknownFieldError(name, b, reflect.TypeOf(v))
 		}
 		return fault.New(fault.BadRequest, "invalid_json", "the body is not the expected JSON object")
 	}
@@ -75,7 +91,87 @@ func decode(r *http.Request, v any) error {
 	return nil
 }
 
-func isUnknownField(err error) bool {
+// unknownField returns the name in encoding/json's "unknown field" error.
+func unknownField(err error) (string, bool) {
 	const p = "json: unknown field "
-	return len(err.Error()) > len(p) && err.Error()[:len(p)] == p
+	rest, ok := strings.CutPrefix(err.Error(), p)
+	if !ok {
+		return "", false
+	}
+	name, err := strconv.Unquote(rest)
+	return name, err == nil
+}
+
+// fieldNameRE is what a field name of this API looks like. A key that does
+// not is not echoed: a caller's mistake could put an email address or a
+// phone number where a field name goes.
+var fieldNameRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,63}$`)
+
+// renamedFields are fields an earlier version of the API took, with the
+// name that replaced them, so a client written for it is told what to send.
+var renamedFields = map[string]string{"id": "subject_id"}
+
+// unknownFieldError names the unknown field, suggests the field meant, and,
+// when the field is at the top level of the body, lists the fields the
+// route takes. A name that is not shaped like a field name is not repeated.
+func unknownFieldError(name string, body []byte, t reflect.Type) error {
+	if !fieldNameRE.MatchString(name) {
+		return fault.New(fault.BadRequest, "unknown_field", "the request body has a field this route does not take")
+	}
+	top, all := jsonFields(t)
+	msg := "unknown field " + strconv.Quote(name) + " in the request body"
+	hint := yamlnode.Closest(name, all)
+	if to, ok := renamedFields[name]; ok && slices.Contains(top, to) {
+		hint = to
+	}
+	if hint != "" {
+		msg += " (did you mean " + strconv.Quote(hint) + "?)"
+	}
+	e := fault.New(fault.BadRequest, "unknown_field", "%s", msg).At(name)
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(body, &obj) == nil {
+		if _, atTop := obj[name]; atTop {
+			return e.Allowing(top)
+		}
+	}
+	return e
+}
+
+// jsonFields lists the JSON names of a body type's fields: those of the
+// type itself in declaration order, and all of them, nested structs
+// included (for suggestions).
+func jsonFields(t reflect.Type) (top, all []string) {
+	seen := map[reflect.Type]bool{}
+	var walk func(t reflect.Type, depth int)
+	walk = func(t reflect.Type, depth int) {
+		for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Array || t.Kind() == reflect.Map {
+			t = t.Elem()
+		}
+		if t.Kind() != reflect.Struct || t == timeType || seen[t] {
+			return
+		}
+		seen[t] = true
+		for i := range t.NumField() {
+			f := t.Field(i)
+			tag := f.Tag.Get("json")
+			if tag == "-" || !f.IsExported() {
+				continue
+			}
+			name, _, _ := strings.Cut(tag, ",")
+			if f.Anonymous && name == "" {
+				walk(f.Type, depth)
+				continue
+			}
+			if name == "" {
+				name = f.Name
+			}
+			if depth == 0 {
+				top = append(top, name)
+			}
+			all = append(all, name)
+			walk(f.Type, depth+1)
+		}
+	}
+	walk(t, 0)
+	return top, all
 }

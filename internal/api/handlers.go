@@ -58,7 +58,7 @@ func (a *API) createSubject(w http.ResponseWriter, r *http.Request, who consent.
 }
 
 func (a *API) getSubject(w http.ResponseWriter, r *http.Request, who consent.Actor) error {
-	v, err := a.svc.Subject(r.Context(), who, r.PathValue("id"), r.URL.Query().Get("purpose"))
+	v, err := a.svc.Subject(r.Context(), who, r.PathValue("subject_id"), r.URL.Query().Get("purpose"))
 	if err != nil {
 		return err
 	}
@@ -70,7 +70,7 @@ func (a *API) updateSubject(w http.ResponseWriter, r *http.Request, who consent.
 	if err := decode(r, &p); err != nil {
 		return err
 	}
-	v, err := a.svc.UpdateSubject(r.Context(), who, r.PathValue("id"), p)
+	v, err := a.svc.UpdateSubject(r.Context(), who, r.PathValue("subject_id"), p)
 	if err != nil {
 		return err
 	}
@@ -90,7 +90,7 @@ func (a *API) addIdentities(w http.ResponseWriter, r *http.Request, who consent.
 	if len(in.Identities) == 0 || len(in.Identities) > 32 {
 		return fault.New(fault.Invalid, "invalid_identities", "give 1 to 32 identities").At("identities")
 	}
-	v, err := a.svc.AddIdentities(r.Context(), who, r.PathValue("id"), in.Identities)
+	v, err := a.svc.AddIdentities(r.Context(), who, r.PathValue("subject_id"), in.Identities)
 	if err != nil {
 		return err
 	}
@@ -111,7 +111,7 @@ func (a *API) setRestriction(w http.ResponseWriter, r *http.Request, who consent
 	if len(in.Reason) > 200 {
 		return fault.New(fault.Invalid, "invalid_reason", "reason is at most 200 bytes").At("reason")
 	}
-	v, err := a.svc.SetRestricted(r.Context(), who, r.PathValue("id"), in.Restricted, in.Reason)
+	v, err := a.svc.SetRestricted(r.Context(), who, r.PathValue("subject_id"), in.Restricted, in.Reason)
 	if err != nil {
 		return err
 	}
@@ -129,7 +129,7 @@ func (a *API) recordConsent(w http.ResponseWriter, r *http.Request, who consent.
 		return err
 	}
 	in.Signals = consent.RequestSignals(r.Header)
-	evs, err := a.svc.Record(r.Context(), who, r.PathValue("id"), in)
+	evs, err := a.svc.Record(r.Context(), who, r.PathValue("subject_id"), in)
 	if err != nil {
 		return err
 	}
@@ -141,7 +141,7 @@ func (a *API) recordObjection(w http.ResponseWriter, r *http.Request, who consen
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	evs, err := a.svc.Object(r.Context(), who, r.PathValue("id"), in)
+	evs, err := a.svc.Object(r.Context(), who, r.PathValue("subject_id"), in)
 	if err != nil {
 		return err
 	}
@@ -153,7 +153,7 @@ func (a *API) overrideObjection(w http.ResponseWriter, r *http.Request, who cons
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	evs, err := a.svc.Override(r.Context(), who, r.PathValue("id"), r.PathValue("purpose"), in)
+	evs, err := a.svc.Override(r.Context(), who, r.PathValue("subject_id"), r.PathValue("purpose"), in)
 	if err != nil {
 		return err
 	}
@@ -165,7 +165,7 @@ func (a *API) recordAcceptance(w http.ResponseWriter, r *http.Request, who conse
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	evs, err := a.svc.Accept(r.Context(), who, r.PathValue("id"), in)
+	evs, err := a.svc.Accept(r.Context(), who, r.PathValue("subject_id"), in)
 	if err != nil {
 		return err
 	}
@@ -214,7 +214,7 @@ func (a *API) listConsents(w http.ResponseWriter, r *http.Request, who consent.A
 	if err != nil {
 		return err
 	}
-	evs, err := a.svc.History(r.Context(), who, r.PathValue("id"), after, limit+1)
+	evs, err := a.svc.History(r.Context(), who, r.PathValue("subject_id"), after, limit+1)
 	if err != nil {
 		return err
 	}
@@ -233,7 +233,7 @@ type Receipt struct {
 }
 
 func (a *API) consentReceipt(w http.ResponseWriter, r *http.Request, who consent.Actor) error {
-	tok, err := a.svc.Receipt(r.Context(), who, r.PathValue("id"), r.PathValue("event"))
+	tok, err := a.svc.Receipt(r.Context(), who, r.PathValue("subject_id"), r.PathValue("event"))
 	if err != nil {
 		return err
 	}

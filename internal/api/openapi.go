@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"reflect"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/custos-privacy/custos/internal/check"
 	"github.com/custos-privacy/custos/internal/consent"
 	"github.com/custos-privacy/custos/internal/dsr"
+	"github.com/custos-privacy/custos/internal/fault"
 )
 
 // schemaTypes names the Go types behind request and response bodies, so
@@ -87,6 +89,16 @@ func (a *API) OpenAPI() map[string]any {
 		if rt.Op == "listAudit" {
 			params = append(params, map[string]any{"name": "since", "in": "query", "schema": map[string]any{"type": "string", "format": "date-time"}})
 		}
+		if rt.Op == "listRequests" {
+			for _, q := range []struct{ name, desc string }{
+				{"state", "Only requests in this state."},
+				{"due_by", "Only requests due on or before this date (YYYY-MM-DD)."},
+				{"subject_id", "Only the requests of this subject."},
+				{"type", "Only requests of this type (a right the manifest offers)."},
+			} {
+				params = append(params, map[string]any{"name": q.name, "in": "query", "description": q.desc, "schema": map[string]any{"type": "string"}})
+			}
+		}
 		if rt.Op == "getSubject" {
 			params = append(params, map[string]any{"name": "purpose", "in": "query", "description": "Why the subject is disclosed; recorded in the audit trail.", "schema": map[string]any{"type": "string"}})
 		}
@@ -137,7 +149,8 @@ func (a *API) OpenAPI() map[string]any {
 	return map[string]any{
 		"openapi": "3.1.0",
 		"info": map[string]any{"title": "Custos API", "version": "1",
-			"description": "Consent ledger, purpose checks and audit trail. Errors are {\"error\":{\"code\",\"message\"}} with stable codes."},
+			"description": "Consent ledger, purpose checks and audit trail. Errors are {\"error\":{\"code\",\"message\",\"field\",\"allowed\"}} with stable codes: " +
+				"field names the request field at fault, allowed lists the values it takes (at most " + strconv.Itoa(fault.MaxAllowed) + "). A subject is named by subject_id everywhere."},
 		"paths": paths,
 		"components": map[string]any{
 			"schemas":         schemas,

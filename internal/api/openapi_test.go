@@ -236,3 +236,63 @@ func TestOpenAPIDocumentsRepublish(t *testing.T) {
 		}
 	}
 }
+
+// A subject is subject_id in every body, query and path of the document;
+// "id" is left to the other things with ids (requests, keys, events,
+// banner categories and purposes). A new "id" property shows up here, to be
+// named for what it holds.
+func TestOpenAPISubjectID(t *testing.T) {
+	doc := openAPIDoc(t)
+	var ids, subjectIDs []string
+	var walk func(path string, s map[string]any)
+	walk = func(path string, s map[string]any) {
+		props, _ := s["properties"].(map[string]any)
+		for name, p := range props {
+			switch name {
+			case "id":
+				ids = append(ids, path+".id")
+			case "subject_id":
+				subjectIDs = append(subjectIDs, path+".subject_id")
+			}
+			ps, _ := p.(map[string]any)
+			walk(path+"."+name, ps)
+		}
+		if items, ok := s["items"].(map[string]any); ok {
+			walk(path+"[]", items)
+		}
+	}
+	schemas := doc["components"].(map[string]any)["schemas"].(map[string]any)
+	for name, s := range schemas {
+		walk(name, s.(map[string]any))
+	}
+	for p, item := range doc["paths"].(map[string]any) {
+		for method, op := range item.(map[string]any) {
+			params, _ := op.(map[string]any)["parameters"].([]any)
+			for _, pa := range params {
+				m := pa.(map[string]any)
+				where := strings.ToUpper(method) + " " + p + " " + m["in"].(string)
+				switch {
+				case m["name"] == "subject_id":
+					subjectIDs = append(subjectIDs, where)
+				case m["name"] == "id" && strings.HasPrefix(p, "/v1/subjects"):
+					t.Errorf("%s names a subject id: want subject_id", where)
+				}
+			}
+		}
+	}
+	slices.Sort(ids)
+	wantIDs := []string{
+		"Accepted.id", "BannerConfig.notice.categories[].id", "BannerConfig.notice.categories[].purposes[].id",
+		"BannerState.events[].id", "ConsentEvents.events[].id", "ConsentPage.items[].id", "CreatedKey.id", "Key.id",
+		"Keys.keys[].id", "RequestList.requests[].id", "RequestView.id",
+	}
+	if d := cmp.Diff(wantIDs, ids); d != "" {
+		t.Errorf(`properties named "id" (-want +got); a subject's id is subject_id:\n%s`, d)
+	}
+	for _, want := range []string{"Subject.subject_id", "SubjectInput.subject_id", "CheckInput.subject_id", "CheckResult.subject_id",
+		"RequestInput.subject_id", "RequestView.subject_id", "GET /v1/requests query", "GET /v1/subjects/{subject_id} path"} {
+		if !slices.Contains(subjectIDs, want) {
+			t.Errorf("%s is not named subject_id; have %v", want, subjectIDs)
+		}
+	}
+}

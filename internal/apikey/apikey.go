@@ -161,7 +161,7 @@ func entry(a consent.Actor, at time.Time, action, id, detail string) audit.Entry
 // its secret.
 func (s *Service) Create(ctx context.Context, a consent.Actor, name, role string) (Created, error) {
 	if !slices.Contains(Roles, role) {
-		return Created{}, fault.New(fault.Invalid, "invalid_role", "role must be one of %s", strings.Join(Roles, ", ")).At("role")
+		return Created{}, fault.New(fault.Invalid, "invalid_role", "role is missing or unknown").At("role").Allowing(Roles)
 	}
 	if len(name) > 100 {
 		return Created{}, fault.New(fault.Invalid, "invalid_name", "name is at most 100 bytes").At("name")

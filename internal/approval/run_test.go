@@ -51,7 +51,9 @@ func TestDownloadOnce(t *testing.T) {
 			Approval string
 			Scope    string
 			Subjects []struct {
-				Subject  struct{ ID string }
+				Subject struct {
+					ID string `json:"subject_id"`
+				}
 				Consents []struct{ ID string }
 			}
 			Missing []string

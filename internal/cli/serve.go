@@ -71,30 +71,37 @@ from CUSTOS_*_FILE variables or --secrets-dir; 'custos secrets init DIR'
 creates them. Every setting can also be given as CUSTOS_<NAME>; see
 'custos config'.
 
---demo serves the built-in starter manifest on a local SQLite file with demo
-subjects, creating secrets and schema as needed, and prints an admin key.`,
+--demo runs the fictional Qingyun Notes: both versions of the starter
+manifest and ten weeks of sample consents and rights requests, on a SQLite
+database in .custos-demo/ beside its secrets, its admin key (the same on every
+start) and the messages it would send. Once ready it prints where to go, the
+admin key and whom to sign in as. Delete .custos-demo/ to start over.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := loadConfig(cmd.Flags())
 			if err != nil {
 				return err
 			}
-			if c.Demo && !cmd.Flags().Changed("db") && os.Getenv("CUSTOS_DB") == "" && os.Getenv("CUSTOS_DB_FILE") == "" {
-				c.DB = "custos-demo.db"
+			var opts []server.Option
+			if c.Demo {
+				if !cmd.Flags().Changed("db") && os.Getenv("CUSTOS_DB") == "" && os.Getenv("CUSTOS_DB_FILE") == "" {
+					c.DB = server.DemoDB
+				}
+				opts = append(opts, server.WithDemo(server.DemoOptions{Dir: server.DemoDir, History: true}))
 			}
 			log := newLogger(c, cmd.ErrOrStderr())
 			ctx := cmd.Context()
 			if ctx == nil {
 				ctx = context.Background()
 			}
-			srv, err := server.New(ctx, c, log)
+			srv, err := server.New(ctx, c, log, opts...)
 			if err != nil {
 				return err
 			}
 			return srv.Serve(ctx, func(addr string) {
 				fmt.Fprintf(cmd.OutOrStdout(), "custos listening on http://%s\n", addr)
-				if k := srv.DemoKey(); k != "" {
-					fmt.Fprintf(cmd.OutOrStdout(), "demo admin key (shown once): %s\n", k)
+				if d := srv.Demo(); d != nil {
+					d.WriteBanner(cmd.OutOrStdout(), addr)
 				}
 			})
 		},

@@ -361,10 +361,10 @@ func (s *Service) RecordBanner(ctx context.Context, a Actor, in BannerChoice, si
 		return BannerState{}, invalid("invalid_visitor_id", "visitor_id", `visitor_id is "v_" and 32 lowercase hex digits from a random source`)
 	}
 	if !slices.Contains(bannerActions, in.Action) {
-		return BannerState{}, invalid("invalid_action", "action", "action must be accept_all, reject_all or save")
+		return BannerState{}, invalid("invalid_action", "action", "action is missing or unknown").Allowing(bannerActions)
 	}
-	if in.Language != "zh-CN" && in.Language != "en" {
-		return BannerState{}, invalid("invalid_language", "language", "language must be zh-CN or en")
+	if !slices.Contains(Languages, in.Language) {
+		return BannerState{}, invalid("invalid_language", "language", "language is missing or unsupported").Allowing(Languages)
 	}
 	b, err := s.Banner(in.Language)
 	if err != nil {
@@ -372,7 +372,7 @@ func (s *Service) RecordBanner(ctx context.Context, a Actor, in BannerChoice, si
 	}
 	cfg := b.Config
 	if cfg.Language != in.Language {
-		return BannerState{}, invalid("invalid_language", "language", "the policy is not published in this language")
+		return BannerState{}, invalid("invalid_language", "language", "the policy is not published in this language").Allowing(cfg.Languages)
 	}
 	if in.NoticeHash != cfg.NoticeHash {
 		return BannerState{}, errNoticeChanged.At("notice_hash")
@@ -394,7 +394,7 @@ func (s *Service) RecordBanner(ctx context.Context, a Actor, in BannerChoice, si
 		if !ok {
 			// An always-on category may be confirmed, never refused.
 			if !on || !slices.ContainsFunc(cfg.Notice.Categories, func(rc BannerCategory) bool { return rc.ID == id }) {
-				return BannerState{}, invalid("not_in_banner", "choices", "choices names %q, which is not an optional category of this banner", id)
+				return BannerState{}, invalid("not_in_banner", "choices", "choices names %q, which is not an optional category of this banner", id).Allowing(ids)
 			}
 			continue
 		}

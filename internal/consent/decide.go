@@ -36,13 +36,13 @@ func (in CheckInput) act(pol *check.Policy) (check.Act, error) {
 	if in.Recipient != "" {
 		a, n = check.Act{Kind: check.ActRecipient, ID: in.Recipient}, n+1
 		if !pol.HasAct(a) {
-			return a, fault.New(fault.Invalid, "unknown_recipient", "recipient %q is not in the policy in force", in.Recipient).At("recipient")
+			return a, invalid("unknown_recipient", "recipient", "recipient %q is not in the policy in force", in.Recipient).Allowing(actIDs(pol, check.ActRecipient))
 		}
 	}
 	if in.Transfer != "" {
 		a, n = check.Act{Kind: check.ActTransfer, ID: in.Transfer}, n+1
 		if !pol.HasAct(a) {
-			return a, fault.New(fault.Invalid, "unknown_transfer", "cross-border transfer %q is not in the policy in force", in.Transfer).At("transfer")
+			return a, invalid("unknown_transfer", "transfer", "cross-border transfer %q is not in the policy in force", in.Transfer).Allowing(actIDs(pol, check.ActTransfer))
 		}
 	}
 	if in.Disclosure {

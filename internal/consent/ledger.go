@@ -174,7 +174,7 @@ func auditAction(action string) string {
 	return ActionConsentGrant
 }
 
-func invalid(code, field, format string, args ...any) error {
+func invalid(code, field, format string, args ...any) *fault.Error {
 	return fault.New(fault.Invalid, code, format, args...).At(field)
 }
 
@@ -182,10 +182,10 @@ func invalid(code, field, format string, args ...any) error {
 // method, language, evidence, and the guardian when one writes for a minor.
 func (w *writeCtx) load(method, language, guardianID string, evidence json.RawMessage) error {
 	if !slices.Contains(Methods, method) {
-		return invalid("invalid_method", "method", "method must be one of %s", strings.Join(Methods, ", "))
+		return invalid("invalid_method", "method", "method is missing or unknown").Allowing(Methods)
 	}
-	if language != "zh-CN" && language != "en" {
-		return invalid("invalid_language", "language", "language must be zh-CN or en")
+	if !slices.Contains(Languages, language) {
+		return invalid("invalid_language", "language", "language is missing or unsupported").Allowing(Languages)
 	}
 	if len(evidence) > 0 {
 		var obj map[string]any
@@ -247,10 +247,10 @@ func (w *writeCtx) mayAgree(field string) error {
 func (w *writeCtx) target(key string) (separate bool, err error) {
 	switch kind, _, act := check.ParseKey(key); kind {
 	case check.KeyOfObjection, check.KeyOfNothing:
-		return false, invalid("unknown_purpose", "grant", "%q is neither a purpose nor recipient:<id>, transfer:<id> or disclosure", key)
+		return false, invalid("unknown_purpose", "grant", "%q is neither a purpose nor recipient:<id>, transfer:<id> or disclosure", key).Allowing(consentKeys(w.pol, w.snap.Jurisdiction))
 	case check.KeyOfAct:
 		if !w.pol.HasAct(act) {
-			return false, invalid("unknown_act", "grant", "%q is not in policy version %s", key, w.ver.Version)
+			return false, invalid("unknown_act", "grant", "%q is not in policy version %s", key, w.ver.Version).Allowing(separateActKeys(w.pol))
 		}
 		if !w.pol.ActSeparate(act) {
 			return false, invalid("consent_not_applicable", "grant", "%q asks for no separate consent: it follows the consent or basis of its purposes", key)
@@ -259,7 +259,7 @@ func (w *writeCtx) target(key string) (separate bool, err error) {
 	}
 	r, ok := w.pol.Rule(key)
 	if !ok {
-		return false, invalid("unknown_purpose", "grant", "purpose %q is not in policy version %s", key, w.ver.Version)
+		return false, invalid("unknown_purpose", "grant", "purpose %q is not in policy version %s", key, w.ver.Version).Allowing(consentKeys(w.pol, w.snap.Jurisdiction))
 	}
 	jur := w.snap.Jurisdiction
 	if !r.ConsentIn(jur) {

@@ -68,7 +68,8 @@ func (w *writeCtx) objections(in ObjectionInput) error {
 func (w *writeCtx) objectable(purpose string) error {
 	r, ok := w.pol.Rule(purpose)
 	if !ok {
-		return invalid("unknown_purpose", "object", "purpose %q is not in policy version %s", purpose, w.ver.Version)
+		return invalid("unknown_purpose", "object", "purpose %q is not in policy version %s", purpose, w.ver.Version).
+			Allowing(purposesWhere(w.pol, w.snap.Jurisdiction, (*check.Rule).ObjectableIn))
 	}
 	jur := w.snap.Jurisdiction
 	switch basis := r.BasisIn(jur); {
@@ -138,14 +139,18 @@ func (s *Service) Accept(ctx context.Context, a Actor, subjectID string, in Acce
 			return invalid("version_required", "version", "name the policy version accepted")
 		}
 		var seq int64
+		var acceptable []string // the version in force and those announced
 		for _, v := range w.s.versionList() {
 			if v.Version == in.Version {
 				seq = v.Seq
 			}
+			if v.Seq >= w.ver.Seq {
+				acceptable = append(acceptable, v.Version)
+			}
 		}
 		switch {
 		case seq == 0:
-			return fault.New(fault.Invalid, "unknown_version", "policy version %q is not published", in.Version).At("version")
+			return invalid("unknown_version", "version", "policy version %q is not published", in.Version).Allowing(acceptable)
 		case seq < w.ver.Seq:
 			return fault.New(fault.Invalid, "version_superseded", "policy version %q is no longer in force; accept %s", in.Version, w.ver.Version).At("version")
 		}
@@ -195,7 +200,7 @@ func (s *Service) Refuse(ctx context.Context, a Actor, subjectID string, purpose
 		for _, p := range purposes {
 			r, ok := w.pol.Rule(p)
 			if !ok {
-				return invalid("unknown_purpose", "purposes", "purpose %q is not in policy version %s", p, w.ver.Version)
+				return invalid("unknown_purpose", "purposes", "purpose %q is not in policy version %s", p, w.ver.Version).Allowing(purposeIDs(w.pol))
 			}
 			switch jur := w.snap.Jurisdiction; {
 			case r.ConsentIn(jur):

@@ -28,7 +28,9 @@ type IdentityInput struct {
 
 // SubjectInput registers a subject.
 type SubjectInput struct {
-	ID         string          `json:"id"`
+	// ID is the application's opaque id for the person; subject_id, as
+	// everywhere in the API.
+	ID         string          `json:"subject_id"`
 	Identities []IdentityInput `json:"identities,omitempty"`
 	BirthDate  string          `json:"birth_date,omitempty"`
 	AgeBand    string          `json:"age_band,omitempty"`
@@ -49,7 +51,7 @@ type IdentityView struct {
 
 // SubjectView is a subject as the API shows it.
 type SubjectView struct {
-	ID           string `json:"id"`
+	ID           string `json:"subject_id"`
 	BirthDate    string `json:"birth_date,omitempty"`
 	AgeBand      string `json:"age_band,omitempty"`
 	GuardianID   string `json:"guardian_id,omitempty"`
@@ -82,9 +84,9 @@ var (
 func ValidateSubjectID(id string) error {
 	switch {
 	case strings.Contains(id, "@") || mobileRE.MatchString(id) || strings.HasPrefix(id, "+"):
-		return fault.New(fault.Invalid, "subject_id_is_pi", "a subject id must be an opaque id, not an email address or phone number; register those as identities").At("id")
+		return fault.New(fault.Invalid, "subject_id_is_pi", "a subject id must be an opaque id, not an email address or phone number; register those as identities").At("subject_id")
 	case !subjectIDRE.MatchString(id):
-		return fault.New(fault.Invalid, "invalid_subject_id", "a subject id is 1 to 128 letters, digits and . _ : -, starting with a letter or digit").At("id")
+		return fault.New(fault.Invalid, "invalid_subject_id", "a subject id is 1 to 128 letters, digits and . _ : -, starting with a letter or digit").At("subject_id")
 	}
 	return nil
 }
@@ -92,8 +94,8 @@ func ValidateSubjectID(id string) error {
 // validatePlace checks a subject's jurisdiction against the manifest in
 // force and their language.
 func (s *Service) validatePlace(jur, lang string) error {
-	if lang != "" && lang != "zh-CN" && lang != "en" {
-		return fault.New(fault.Invalid, "invalid_language", "language must be zh-CN or en").At("language")
+	if lang != "" && !slices.Contains(Languages, lang) {
+		return invalid("invalid_language", "language", "language is unsupported").Allowing(Languages)
 	}
 	if jur == "" {
 		return nil
@@ -106,7 +108,7 @@ func (s *Service) validatePlace(jur, lang string) error {
 		if len(m.Jurisdiction) == 0 {
 			return fault.New(fault.Invalid, "unknown_jurisdiction", "the policy in force declares no jurisdictions: leave jurisdiction empty").At("jurisdiction")
 		}
-		return fault.New(fault.Invalid, "unknown_jurisdiction", "jurisdiction %q is not in the policy in force: want one of %s", jur, strings.Join(m.JurisdictionIDs(), ", ")).At("jurisdiction")
+		return invalid("unknown_jurisdiction", "jurisdiction", "jurisdiction %q is not in the policy in force", jur).Allowing(m.JurisdictionIDs())
 	}
 	return nil
 }

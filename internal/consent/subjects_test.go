@@ -87,8 +87,8 @@ func TestCreateSubject(t *testing.T) {
 func TestSubjectIDIsPIError(t *testing.T) {
 	err := consent.ValidateSubjectID("alice.wong@example.com")
 	fe, ok := fault.As(err)
-	if !ok || fe.Kind != fault.Invalid || fe.Code != "subject_id_is_pi" || fe.Field != "id" {
-		t.Fatalf("ValidateSubjectID(email) = %#v, want an Invalid subject_id_is_pi fault at id", err)
+	if !ok || fe.Kind != fault.Invalid || fe.Code != "subject_id_is_pi" || fe.Field != "subject_id" {
+		t.Fatalf("ValidateSubjectID(email) = %#v, want an Invalid subject_id_is_pi fault at subject_id", err)
 	}
 	noLeak(t, "error", err.Error())
 	for _, id := range []string{"u-1", "1042", "user:42", "a.b_c-d", "1234567890", "12800138000"} {

@@ -38,7 +38,7 @@ type Export struct {
 
 // ExportSubject is what Custos holds about the person.
 type ExportSubject struct {
-	ID         string            `json:"id"`
+	ID         string            `json:"subject_id"`
 	BirthDate  string            `json:"birth_date,omitempty"`
 	AgeBand    string            `json:"age_band,omitempty"`
 	GuardianID string            `json:"guardian_id,omitempty"`

@@ -300,7 +300,7 @@ func (o ownData) erase(ctx context.Context, a consent.Actor, r *store.Request, i
 	if in.LegalHold != "" {
 		i := slices.IndexFunc(m.LegalHolds, func(h manifest.Ref) bool { return h.ID == in.LegalHold })
 		if i < 0 {
-			return Outcome{}, fault.New(fault.Invalid, "invalid_legal_hold", "legal_hold must be one of the policy's legal holds")
+			return Outcome{}, fault.New(fault.Invalid, "invalid_legal_hold", "legal_hold is not one of the policy's legal holds").At("legal_hold").Allowing(legalHoldIDs(m))
 		}
 		if _, err := s.consent.SetRestricted(ctx, a, r.SubjectID, true, "legal hold "+in.LegalHold); err != nil {
 			return Outcome{}, err

@@ -282,7 +282,7 @@ func mustJSON(v any) string {
 // so that codes and notices can reach them.
 func (e *env) subject(id, email, phone string, extra map[string]any) {
 	e.t.Helper()
-	in := map[string]any{"id": id}
+	in := map[string]any{"subject_id": id}
 	var ids []map[string]any
 	if email != "" {
 		ids = append(ids, map[string]any{"kind": "email", "value": email, "keep": true})

@@ -144,18 +144,21 @@ func (s *Service) policy() (*manifest.Manifest, error) {
 }
 
 func (s *Service) validateInput(m *manifest.Manifest, in *Input) error {
-	if in.Language != "zh-CN" && in.Language != "en" {
-		return fault.New(fault.Invalid, "invalid_language", "language must be zh-CN or en").At("language")
+	if !slices.Contains(consent.Languages, in.Language) {
+		return fault.New(fault.Invalid, "invalid_language", "language is missing or unsupported").At("language").Allowing(consent.Languages)
 	}
 	if in.Jurisdiction == "" {
 		if js := jurisdictions(m); len(js) > 0 {
 			in.Jurisdiction = js[0]
 		}
 	} else if !slices.Contains(jurisdictions(m), in.Jurisdiction) {
-		return fault.New(fault.Invalid, "unknown_jurisdiction", "jurisdiction %q is not in the policy", in.Jurisdiction).At("jurisdiction")
+		if len(m.Jurisdiction) == 0 {
+			return fault.New(fault.Invalid, "unknown_jurisdiction", "the policy in force declares no jurisdictions: leave jurisdiction empty").At("jurisdiction")
+		}
+		return fault.New(fault.Invalid, "unknown_jurisdiction", "jurisdiction %q is not in the policy in force", in.Jurisdiction).At("jurisdiction").Allowing(jurisdictions(m))
 	}
 	if !offered(m, in.Type, in.Jurisdiction) {
-		return fault.New(fault.Invalid, "right_not_offered", "the policy does not offer %q in this jurisdiction", in.Type).At("type")
+		return fault.New(fault.Invalid, "right_not_offered", "the policy does not offer %q in this jurisdiction", in.Type).At("type").Allowing(offeredRights(m, in.Jurisdiction))
 	}
 	if len(in.Details) > 8192 {
 		return fault.New(fault.Invalid, "invalid_details", "details are at most 8 KiB").At("details")
@@ -381,7 +384,7 @@ func (s *Service) SubmitOperator(ctx context.Context, a consent.Actor, in Input)
 		d.Subject, d.Request = in.SubjectID, r.ID
 		also = append(also, s.st.OutboxFn(d))
 	default:
-		return View{}, fault.New(fault.Invalid, "invalid_verification", "verification is operator or otp").At("verification")
+		return View{}, fault.New(fault.Invalid, "invalid_verification", "verification is missing or unknown").At("verification").Allowing([]string{"operator", "otp"})
 	}
 	if r.State == StateVerified {
 		if dup, err := s.dedupe(ctx, a, &r, m, false); err != nil || dup != nil {
@@ -412,7 +415,13 @@ func (s *Service) checkRequester(ctx context.Context, sub store.Subject, in Inpu
 		if sub.Arrangement == "refuse_relatives" {
 			return fault.New(fault.Invalid, "deceased_arrangement", "the person arranged during their lifetime that close relatives may not exercise these rights").At("requester_id")
 		}
-		return consent.ValidateSubjectID(in.RequesterID)
+		if err := consent.ValidateSubjectID(in.RequesterID); err != nil {
+			if fe, ok := fault.As(err); ok {
+				return fe.At("requester_id")
+			}
+			return err
+		}
+		return nil
 	}
 	mi, err := s.consent.Minor(ctx, in.SubjectID)
 	if err != nil {

@@ -7,7 +7,6 @@ package dsr
 import (
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/custos-privacy/custos/internal/calendar"
 	"github.com/custos-privacy/custos/internal/manifest"
@@ -116,10 +115,31 @@ func refusalGround(m *manifest.Manifest, ground string) bool {
 	return false
 }
 
-func groundIDs(m *manifest.Manifest) string {
+func groundIDs(m *manifest.Manifest) []string {
 	var ids []string
 	for _, g := range m.RefusalGrounds() {
 		ids = append(ids, g.ID)
 	}
-	return strings.Join(ids, ", ")
+	return ids
+}
+
+// offeredRights lists the request types the manifest offers in a
+// jurisdiction, in its order.
+func offeredRights(m *manifest.Manifest, jurisdiction string) []string {
+	var out []string
+	for _, r := range m.Rights.Offered {
+		if !slices.Contains(out, r.Right) && offered(m, r.Right, jurisdiction) {
+			out = append(out, r.Right)
+		}
+	}
+	return out
+}
+
+// legalHoldIDs lists the manifest's legal holds.
+func legalHoldIDs(m *manifest.Manifest) []string {
+	var ids []string
+	for _, h := range m.LegalHolds {
+		ids = append(ids, h.ID)
+	}
+	return ids
 }

@@ -390,7 +390,7 @@ func (s *Service) Refuse(ctx context.Context, a consent.Actor, id, ground, expla
 		return View{}, err
 	}
 	if !refusalGround(m, ground) {
-		return View{}, fault.New(fault.Invalid, "invalid_ground", "the ground must be one the policy states: %s", groundIDs(m)).At("ground")
+		return View{}, fault.New(fault.Invalid, "invalid_ground", "the ground is not one the policy states").At("ground").Allowing(groundIDs(m))
 	}
 	if explanation == "" {
 		return View{}, fault.New(fault.Invalid, "explanation_required", "a refusal is explained to the subject").At("explanation")

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
+	"strings"
 )
 
 // Kind classifies an error for callers.
@@ -55,6 +57,10 @@ type Error struct {
 	Code    string
 	Message string
 	Field   string // request field at fault, if any
+	// Allowed are the values the field takes, when it names one of a
+	// fixed set (a purpose, a jurisdiction, a request type): at most
+	// MaxAllowed of them, in the manifest's order.
+	Allowed []string
 }
 
 func (e *Error) Error() string { return e.Code + ": " + e.Message }
@@ -68,6 +74,29 @@ func New(kind Kind, code, format string, args ...any) *Error {
 func (e *Error) At(field string) *Error {
 	c := *e
 	c.Field = field
+	return &c
+}
+
+// MaxAllowed bounds the values an error lists: enough for any enum, and a
+// manifest with hundreds of recipients does not make a page of an error.
+const MaxAllowed = 20
+
+// Allowing returns a copy of e that lists the values its field takes, both
+// in Allowed and at the end of the message, so a person reading the message
+// and a program reading the body learn the same. Beyond MaxAllowed values
+// the message says how many more there are. The values are identifiers
+// from the manifest or the code, never personal information.
+func (e *Error) Allowing(values []string) *Error {
+	c := *e
+	n := min(len(values), MaxAllowed)
+	c.Allowed = slices.Clone(values[:n])
+	if n == 0 {
+		return &c
+	}
+	c.Message += ": want one of " + strings.Join(c.Allowed, ", ")
+	if more := len(values) - n; more > 0 {
+		c.Message += fmt.Sprintf(" (and %d more)", more)
+	}
 	return &c
 }
 

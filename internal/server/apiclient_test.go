@@ -108,13 +108,13 @@ func (c *apiClient) call(ctx context.Context, method, path string, body, out any
 // createSubject registers id and fails the test unless the answer is 201.
 func (c *apiClient) createSubject(t *testing.T, id string) {
 	t.Helper()
-	status, body, err := c.call(t.Context(), "POST", "/v1/subjects", map[string]string{"id": id}, nil)
+	status, body, err := c.call(t.Context(), "POST", "/v1/subjects", map[string]string{"subject_id": id}, nil)
 	if err != nil || status != http.StatusCreated {
 		t.Fatalf("create subject %s: status %d, err %v, body %s", id, status, err, body)
 	}
 }
 
-// consentWrite is the body of POST /v1/subjects/{id}/consents.
+// consentWrite is the body of POST /v1/subjects/{subject_id}/consents.
 type consentWrite struct {
 	Grant      []string `json:"grant,omitempty"`
 	Withdraw   []string `json:"withdraw,omitempty"`

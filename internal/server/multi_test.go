@@ -258,7 +258,7 @@ func TestTwoInstancesOnPostgres(t *testing.T) {
 		// visitors (no address) cannot be told.
 		people := map[string]string{"multi-zh": "zh-CN", "multi-en": "en", "multi-none": ""}
 		for id, lang := range people {
-			body := map[string]any{"id": id, "language": lang}
+			body := map[string]any{"subject_id": id, "language": lang}
 			if lang != "" {
 				body["identities"] = []map[string]any{{"kind": "email", "value": id + "@example.com", "keep": true}}
 			} else {

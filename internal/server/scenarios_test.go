@@ -206,7 +206,7 @@ func (e *example) play(scenarios []scenario) {
 const hash = "0b7d2c0c1d57a7c6e1a1b3b0d09c0bb4c9fbb9c5b1a1a0a8c8f5c5ba4c3d2e1f"
 
 func subject(id string, fields map[string]any) step {
-	body := map[string]any{"id": id}
+	body := map[string]any{"subject_id": id}
 	for k, v := range fields {
 		body[k] = v
 	}
@@ -315,7 +315,7 @@ func TestDecisionScenariosDeepin(t *testing.T) {
 				objection("dp-bad", map[string]any{"object": []string{"profile"}}, 422, "objection_not_applicable"),
 				consents("dp-bad", map[string]any{"grant": []string{"profile", "social-login"}, "separate": true}, 422, "separate_grant_multiple"),
 				accept("dp-bad", "1999.01.01", nil, 422, "unknown_version"),
-				{method: "POST", path: "/v1/subjects", body: map[string]any{"id": "dp-somewhere", "jurisdiction": "EU"}, status: 422, code: "unknown_jurisdiction"},
+				{method: "POST", path: "/v1/subjects", body: map[string]any{"subject_id": "dp-somewhere", "jurisdiction": "EU"}, status: 422, code: "unknown_jurisdiction"},
 				{method: "POST", path: "/v1/check", body: map[string]any{"subject_id": "dp-bad", "purposes": []string{"profile"}, "recipient": "nobody"}, status: 422, code: "unknown_recipient"},
 			},
 			expect: []expect{{subject: "dp-bad", want: map[string]string{"profile": "no_consent", "social-login": "no_consent"}}},

@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -144,7 +143,8 @@ func (s *Server) Dispatcher() *notify.Dispatcher { return s.dispatcher }
 type Option func(*options)
 
 type options struct {
-	now func() time.Time
+	now  func() time.Time
+	demo DemoOptions
 }
 
 // WithClock sets the clock the server's decisions, deadlines and policy
@@ -152,15 +152,18 @@ type options struct {
 // instant, a cooling-off period).
 func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
 
-// New assembles a server. In demo mode it creates the secrets, migrates
-// the database, publishes the starter manifest and adds demo subjects.
+// New assembles a server. In demo mode it lays out the demo directory
+// (secrets, outbox, admin key), migrates the database, publishes the
+// starter manifest and adds demo subjects (see DemoOptions).
 func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Option) (*Server, error) {
 	o := options{now: time.Now}
 	for _, opt := range opts {
 		opt(&o)
 	}
+	var demo *Demo
 	if cfg.Demo {
-		if err := demoSecrets(&cfg); err != nil {
+		var err error
+		if demo, err = prepareDemo(&cfg, o.demo); err != nil {
 			return nil, err
 		}
 	}
@@ -168,13 +171,22 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	if err != nil {
 		return nil, err
 	}
+	// The demo's history is written through the services with their clock
+	// held in the past; it needs the starter manifest and rights requests.
+	history := cfg.Demo && o.demo.History && cfg.Manifest == "" && keys.Sealer != nil
+	now := o.now
+	var clock *demoClock
+	if history {
+		clock = &demoClock{base: o.now}
+		now = clock.Now
+	}
 	st, err := OpenStore(ctx, cfg, keys, cfg.Demo)
 	if err != nil {
 		return nil, err
 	}
 	var requests *dsr.Service
 	system := audit.System(hostname())
-	svc, err := consent.New(ctx, st, consent.Options{Hasher: keys.Hasher, Sealer: keys.Sealer, Signer: keys.Signer, Logger: log, CheckSample: cfg.CheckSample, Now: o.now,
+	svc, err := consent.New(ctx, st, consent.Options{Hasher: keys.Hasher, Sealer: keys.Sealer, Signer: keys.Signer, Logger: log, CheckSample: cfg.CheckSample, Now: now,
 		MinorDiscovered: func(ctx context.Context, subjectID, lang string) error {
 			if requests == nil {
 				return errors.New("rights requests are disabled (no data keyset): erase the subject's information by hand")
@@ -185,6 +197,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		st.Close()
 		return nil, err
 	}
+	// A fresh demo database gets its history, which publishes the
+	// versions itself; on later starts the history is there already.
+	_, _, _, noPolicy := svc.Policy()
+	freshHistory := history && noPolicy != nil
 	var source []byte
 	name := cfg.Manifest
 	switch {
@@ -193,7 +209,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 			st.Close()
 			return nil, fmt.Errorf("manifest: %w", err)
 		}
-	case cfg.Demo:
+	case cfg.Demo && !history:
 		source, name = examples.Starter, "examples/starter/custos.yaml"
 	}
 	if source != nil {
@@ -205,18 +221,15 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		if p.Created {
 			log.Info("published policy version", "version", p.Version, "material", p.Material, "reconsent", len(p.Reconsent))
 		}
-	} else if _, _, _, err := svc.Policy(); err != nil {
+	} else if _, _, _, err := svc.Policy(); err != nil && !freshHistory {
 		st.Close()
 		return nil, errors.New("no policy is published: give --manifest PATH, or publish one with `custos policy publish`")
 	}
 	var dispatcher *notify.Dispatcher
 	if keys.Sealer != nil {
-		if requests, err = dsr.New(st, svc, dsr.Options{Hasher: keys.Hasher, Sealer: keys.Sealer, Logger: log, Now: o.now}); err != nil {
+		if requests, err = dsr.New(st, svc, dsr.Options{Hasher: keys.Hasher, Sealer: keys.Sealer, Logger: log, Now: now}); err != nil {
 			st.Close()
 			return nil, err
-		}
-		if cfg.Demo && cfg.NotifyDir == "" {
-			cfg.NotifyDir = filepath.Join(filepath.Dir(cfg.SQLitePath()), "custos-demo-outbox")
 		}
 		dispatcher = &notify.Dispatcher{Outbox: st.Outbox(), Sealer: keys.Sealer, Sender: senders(cfg), Logger: log}
 		if cfg.Dataset != "" {
@@ -231,7 +244,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		log.Warn("no data keyset: rights requests are disabled (custos secrets init creates one)")
 	}
 	reg := prometheus.NewRegistry()
-	a := api.New(api.Options{Service: svc, Requests: requests, Keys: apikey.New(st, apikey.Options{Changes: svc}), Trail: audit.NewTrail(st), Health: st,
+	apiKeys := apikey.New(st, apikey.Options{Changes: svc})
+	a := api.New(api.Options{Service: svc, Requests: requests, Keys: apiKeys, Trail: audit.NewTrail(st), Health: st,
 		Signer: keys.Signer, Logger: log, Registry: reg, MaxBodyBytes: cfg.MaxBodyBytes, TrustProxy: cfg.TrustProxy, BannerOrigins: cfg.BannerOrigins})
 	s := &Server{cfg: cfg, log: log, st: st, svc: svc, api: a, requests: requests, dispatcher: dispatcher, start: time.Now()}
 	if requests != nil {
@@ -276,7 +290,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		}
 	}
 	if cfg.Demo {
-		if s.demo, err = seedDemo(ctx, st, svc, system); err != nil {
+		if err := s.seedDemo(ctx, demo, clock, freshHistory, apiKeys, system); err != nil {
 			st.Close()
 			return nil, err
 		}
@@ -314,6 +328,9 @@ func (s *Server) DemoKey() string {
 	}
 	return s.demo.AdminKey
 }
+
+// Demo returns what demo mode set up; nil outside demo mode.
+func (s *Server) Demo() *Demo { return s.demo }
 
 // Serve listens on the configured address until ctx ends or SIGINT/SIGTERM
 // arrives, then stops taking requests, lets those in flight finish within
@@ -448,31 +465,6 @@ func (s *Server) Close() error { return s.st.Close() }
 func hostname() string {
 	h, _ := os.Hostname()
 	return "host " + h
-}
-
-// demoSecrets creates secrets next to the demo database on first run.
-func demoSecrets(cfg *config.Config) error {
-	if cfg.IdentityKey.IsSet() {
-		return nil
-	}
-	dir := filepath.Join(filepath.Dir(cfg.SQLitePath()), ".custos-demo-secrets")
-	if cfg.DBKind() != config.DBSQLite {
-		dir = ".custos-demo-secrets"
-	}
-	if _, err := os.Stat(filepath.Join(dir, secrets.IdentityKeyFile)); errors.Is(err, os.ErrNotExist) {
-		if _, err := secrets.Init(dir, false); err != nil {
-			return err
-		}
-	}
-	read := func(name string) (config.Secret, error) {
-		b, err := os.ReadFile(filepath.Join(dir, name))
-		return config.NewSecret(b, "file "+filepath.Join(dir, name)), err
-	}
-	var err1, err2, err3 error
-	cfg.IdentityKey, err1 = read(secrets.IdentityKeyFile)
-	cfg.DataKeyset, err2 = read(secrets.DataKeysetFile)
-	cfg.ReceiptKey, err3 = read(secrets.ReceiptKeyFile)
-	return errors.Join(err1, err2, err3)
 }
 
 // OpenServices opens the store with the consent and request services, for

@@ -72,7 +72,7 @@ type harness struct {
 func newHarness(t *testing.T, edit ...func(*config.Config)) *harness {
 	t.Helper()
 	d := webtest.Demo(t, edit...)
-	dir := filepath.Join(filepath.Dir(d.OutboxDir), ".custos-demo-secrets")
+	dir := d.SecretsDir
 	cfg := config.Default()
 	for _, f := range []struct {
 		name string

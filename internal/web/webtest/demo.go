@@ -24,22 +24,40 @@ import (
 // DemoServer is a `custos serve --demo` running inside the test on a free
 // local port, with its messages written to a file instead of sent.
 type DemoServer struct {
-	URL       string // http://127.0.0.1:PORT
-	AdminKey  string
-	OutboxDir string
-	Server    *server.Server
+	URL      string // http://127.0.0.1:PORT
+	AdminKey string
+	// Dir is the demo directory (a temporary one): the database, the
+	// secrets in SecretsDir and the messages in OutboxDir.
+	Dir        string
+	SecretsDir string
+	OutboxDir  string
+	Server     *server.Server
 	// Clock is the server's clock: it starts at the wall clock and moves
 	// only when a test moves it.
 	Clock *clocktest.Clock
 }
 
-// Demo starts a demo server for the test and stops it when the test ends.
-// Adjust the configuration with edit, if given, before the server is built.
+// Demo starts a demo server for the test and stops it when the test ends:
+// the three base subjects under the starter's first version, which tests
+// build on. Adjust the configuration with edit, if given, before the
+// server is built.
 func Demo(t testing.TB, edit ...func(*config.Config)) *DemoServer {
+	t.Helper()
+	return startDemo(t, false, edit)
+}
+
+// DemoHistory starts the demo as `custos serve --demo` shows it: both
+// versions of the starter and weeks of consents and rights requests.
+func DemoHistory(t testing.TB, edit ...func(*config.Config)) *DemoServer {
+	t.Helper()
+	return startDemo(t, true, edit)
+}
+
+func startDemo(t testing.TB, history bool, edit []func(*config.Config)) *DemoServer {
 	t.Helper()
 	dir := t.TempDir()
 	cfg := config.Default()
-	cfg.DB = filepath.Join(dir, "custos-demo.db")
+	cfg.DB = filepath.Join(dir, "custos.db")
 	cfg.Demo = true
 	cfg.Addr = "127.0.0.1:0"
 	cfg.NotifyDir = filepath.Join(dir, "outbox")
@@ -49,7 +67,7 @@ func Demo(t testing.TB, edit ...func(*config.Config)) *DemoServer {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	clk := clocktest.New(time.Now())
-	srv, err := server.New(ctx, cfg, slog.New(slog.DiscardHandler), server.WithClock(clk.Now))
+	srv, err := server.New(ctx, cfg, slog.New(slog.DiscardHandler), server.WithClock(clk.Now), server.WithDemo(server.DemoOptions{Dir: dir, History: history}))
 	if err != nil {
 		cancel()
 		t.Fatalf("demo server: %v", err)
@@ -64,7 +82,8 @@ func Demo(t testing.TB, edit ...func(*config.Config)) *DemoServer {
 			<-done
 			srv.Close()
 		})
-		return &DemoServer{URL: "http://" + a, AdminKey: srv.DemoKey(), OutboxDir: cfg.NotifyDir, Server: srv, Clock: clk}
+		d := srv.Demo()
+		return &DemoServer{URL: "http://" + a, AdminKey: d.AdminKey, Dir: d.Dir, SecretsDir: d.SecretsDir, OutboxDir: cfg.NotifyDir, Server: srv, Clock: clk}
 	case err := <-done:
 		cancel()
 		srv.Close()
