@@ -1,0 +1,407 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Rights a request can exercise (RequestInput.Type), as far as the policy
+// offers them in the subject's jurisdiction (code right_not_offered).
+const (
+	RightAccess          = "access"
+	RightCopy            = "copy"
+	RightPortability     = "portability"
+	RightCorrection      = "correction"
+	RightDeletion        = "deletion"
+	RightRestriction     = "restriction"
+	RightWithdrawConsent = "withdraw_consent"
+	RightObjection       = "objection"
+	RightCancelAccount   = "cancel_account"
+	RightComplaint       = "complaint"
+	RightDeceased        = "deceased"
+	// RightExplainAutomatedDecision and RightExplainRules ask for an
+	// explanation, answered in words (CompleteInput.Explanation).
+	RightExplainAutomatedDecision = "explain_automated_decision"
+	RightExplainRules             = "explain_rules"
+)
+
+// States of a request (Request.State).
+const (
+	StateReceived             = "received"
+	StateAwaitingVerification = "awaiting_verification"
+	StateVerified             = "verified"
+	StateInProgress           = "in_progress"
+	StateAwaitingSubject      = "awaiting_subject"
+	StateExtended             = "extended"
+	StateCompleted            = "completed"
+	StateRefused              = "refused"
+	StateCancelled            = "cancelled"
+	StateWithdrawn            = "withdrawn"
+)
+
+// Verifications of an operator's request (RequestInput.Verification).
+const (
+	// VerificationOperator: the operator checked the person's identity and
+	// records how in Evidence (a reference, not a copy of an ID).
+	VerificationOperator = "operator"
+	// VerificationOTP: a one-time code goes to the email or phone on file.
+	VerificationOTP = "otp"
+)
+
+// RequestDetails are a request's particulars. The server keeps them sealed.
+type RequestDetails struct {
+	// Purposes to withdraw consent from or object to.
+	Purposes []string `json:"purposes,omitempty"`
+	// TransmitTo is a third party a portability export is to be sent to.
+	TransmitTo *ThirdParty `json:"transmit_to,omitempty"`
+	// Correction maps fields (birth_date, age_band, …) to corrected values.
+	Correction map[string]string `json:"correction,omitempty"`
+	// Relation is a relative's relation to a deceased person.
+	Relation string `json:"relation,omitempty"`
+	// Note is what the person asked, in their words, for the operator.
+	Note string `json:"note,omitempty"`
+}
+
+// ThirdParty is where a subject asks their data to be transmitted.
+type ThirdParty struct {
+	// Name is the third party's name.
+	Name string `json:"name"`
+	// Endpoint is an https URL that accepts the export.
+	Endpoint string `json:"endpoint,omitempty"`
+}
+
+// RequestInput is a rights request an operator takes on a subject's behalf.
+type RequestInput struct {
+	// Type is the right exercised (RightAccess, …).
+	Type string `json:"type"`
+	// Jurisdiction whose deadline applies; empty for the policy's first.
+	Jurisdiction string `json:"jurisdiction,omitempty"`
+	// Language of the messages to the subject: zh-CN or en.
+	Language string `json:"language"`
+	// SubjectID is the subject the request is about.
+	SubjectID string `json:"subject_id"`
+	// Verification is VerificationOperator (with Evidence) or VerificationOTP.
+	Verification string `json:"verification"`
+	// Evidence says how the operator checked who asks (a reference, such
+	// as a ticket number, never a copy of an ID document).
+	Evidence string `json:"evidence,omitempty"`
+	// RequesterID is who asks when it is not the subject: a minor's
+	// registered guardian, or a close relative of a deceased person.
+	RequesterID string `json:"requester_id,omitempty"`
+	// Details are the request's particulars, when it has any.
+	Details *RequestDetails `json:"details,omitempty"`
+}
+
+// PublicRequestInput is a rights request from a member of the public, who
+// names an identity they registered (email or phone) to receive a
+// one-time code at.
+type PublicRequestInput struct {
+	// Type is the right exercised (RightAccess, …).
+	Type string `json:"type"`
+	// Jurisdiction whose deadline applies; empty for the policy's first.
+	Jurisdiction string `json:"jurisdiction,omitempty"`
+	// Language of the messages to the requester: zh-CN or en.
+	Language string `json:"language"`
+	// Identity is an email address or phone number the person registered.
+	Identity IdentityInput `json:"identity"`
+	// Details are the request's particulars, when it has any.
+	Details *RequestDetails `json:"details,omitempty"`
+}
+
+// AcceptedRequest answers a public submission, in the same words whether
+// or not the identity is on file.
+type AcceptedRequest struct {
+	// ID names the request.
+	ID string `json:"id"`
+	// State is StateAwaitingVerification.
+	State string `json:"state"`
+	// AccessToken lets the requester follow (PublicRequest) or withdraw
+	// (WithdrawPublicRequest) the request. It is shown only here: keep it
+	// as a secret.
+	AccessToken string `json:"access_token"`
+	// Message tells the requester what happens next, in their language.
+	Message string `json:"message"`
+}
+
+// Request is a rights request. On the public routes, SubjectID, Flags and
+// the actors of History are left out.
+type Request struct {
+	// ID names the request.
+	ID string `json:"id"`
+	// Type is the right exercised.
+	Type string `json:"type"`
+	// Jurisdiction is the jurisdiction whose deadline applies.
+	Jurisdiction string `json:"jurisdiction"`
+	// State is where the request is in its workflow (StateVerified, …).
+	State string `json:"state"`
+	// SubjectID is the subject the request is about.
+	SubjectID string `json:"subject_id,omitempty"`
+	// Channel is how the request came: public or operator.
+	Channel string `json:"channel"`
+	// ReceivedAt is when it was received.
+	ReceivedAt time.Time `json:"received_at"`
+	// DueDate (YYYY-MM-DD, China time) is the legal deadline.
+	DueDate string `json:"due_date"`
+	// DueProvisional marks a due date counted on a year without published
+	// holiday data; it is recomputed when the data comes.
+	DueProvisional bool `json:"due_provisional"`
+	// DaysLeft counts the days to DueDate; negative when overdue.
+	DaysLeft int `json:"days_left"`
+	// Deadline describes the rule, e.g. "15 working_days".
+	Deadline string `json:"deadline"`
+	// CalendarVersion is the holiday calendar DueDate was computed with.
+	CalendarVersion string `json:"calendar_version"`
+	// Extended says the deadline was extended.
+	Extended bool `json:"extended"`
+	// ClockPaused says the deadline's clock waits on the subject.
+	ClockPaused bool `json:"clock_paused"`
+	// Flags are observations about the request.
+	Flags RequestFlags `json:"flags"`
+	// DuplicateOf is the open request of the same type this one merged into.
+	DuplicateOf string `json:"duplicate_of,omitempty"`
+	// RefusalGround is the ground of a refusal.
+	RefusalGround string `json:"refusal_ground,omitempty"`
+	// Explanation is what the subject was told on refusal or completion.
+	Explanation string `json:"explanation,omitempty"`
+	// EffectiveAt is when a scheduled account cancellation takes effect.
+	EffectiveAt *time.Time `json:"effective_at,omitempty"`
+	// History lists the transitions, oldest first.
+	History []RequestEvent `json:"history,omitempty"`
+	// Download is the path of an export bundle (DownloadBundle), shown
+	// once, on completion; it holds the bundle's token.
+	Download string `json:"download,omitempty"`
+	// Recipients are the recipients told of a deletion, correction or
+	// restriction, with the state of each notice.
+	Recipients []RecipientNotice `json:"recipients,omitempty"`
+}
+
+// RequestFlags are observations about a request.
+type RequestFlags struct {
+	// Repeated marks a request beyond the policy's count of free ones.
+	Repeated bool `json:"repeated,omitempty"`
+	// FeePolicy is the policy's fee rule, for a repeated request.
+	FeePolicy string `json:"fee_policy,omitempty"`
+	// Evidence is the operator's evidence of who asked.
+	Evidence string `json:"evidence,omitempty"`
+	// Requester is who asked, when not the subject.
+	Requester string `json:"requester,omitempty"`
+}
+
+// RequestEvent is one transition of a request.
+type RequestEvent struct {
+	// At is when the transition happened.
+	At time.Time `json:"at"`
+	// From is the state left ("" for the first).
+	From string `json:"from"`
+	// To is the state entered.
+	To string `json:"to"`
+	// Actor is the key id or operator who acted; empty on public routes.
+	Actor string `json:"actor"`
+	// Note says why, when there is something to say.
+	Note string `json:"note,omitempty"`
+}
+
+// RecipientNotice is the notice of a request to one recipient.
+type RecipientNotice struct {
+	// Recipient is the manifest's recipient id.
+	Recipient string `json:"recipient"`
+	// Action is what the recipient is told of: deletion, correction or
+	// restriction.
+	Action string `json:"action"`
+	// Method is how: webhook, email or manual.
+	Method string `json:"method"`
+	// Categories are the categories of data concerned.
+	Categories []string `json:"categories"`
+	// State is the notice's state: pending, sent, dead (given up) or
+	// acknowledged.
+	State string `json:"state"`
+}
+
+// RequestFilter narrows ListRequests; the zero value lists open requests.
+type RequestFilter struct {
+	// State keeps requests in one state.
+	State string
+	// SubjectID keeps one subject's requests.
+	SubjectID string
+	// Type keeps requests of one type.
+	Type string
+	// DueBy (YYYY-MM-DD) keeps requests due on or before that day.
+	DueBy string
+}
+
+// CompleteInput carries out a request.
+type CompleteInput struct {
+	// Explanation is sent to the subject; required for requests answered
+	// in words (explanations, complaint, deceased).
+	Explanation string `json:"explanation,omitempty"`
+	// LegalHold names a manifest legal hold that prevents deletion: the
+	// data is restricted to storage instead, and the subject told why.
+	LegalHold string `json:"legal_hold,omitempty"`
+}
+
+// SubmitRequest takes a rights request on a subject's behalf (operator or
+// admin key).
+func (c *Client) SubmitRequest(ctx context.Context, in RequestInput) (Request, error) {
+	var out Request
+	err := c.do(ctx, call{op: "SubmitRequest", method: "POST", path: pathOf("requests"), body: in}, &out)
+	return out, err
+}
+
+// GetRequest returns a request with its history.
+func (c *Client) GetRequest(ctx context.Context, id string) (Request, error) {
+	if err := need("GetRequest", "request id", id); err != nil {
+		return Request{}, err
+	}
+	var out Request
+	err := c.do(ctx, call{op: "GetRequest", method: "GET", path: pathOf("requests", id)}, &out)
+	return out, err
+}
+
+// ListRequests lists requests, soonest due first.
+func (c *Client) ListRequests(ctx context.Context, f RequestFilter) ([]Request, error) {
+	q := url.Values{}
+	for k, v := range map[string]string{"state": f.State, "subject_id": f.SubjectID, "type": f.Type, "due_by": f.DueBy} {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	var out struct {
+		Requests []Request `json:"requests"`
+	}
+	err := c.do(ctx, call{op: "ListRequests", method: "GET", path: pathOf("requests"), query: q}, &out)
+	return out.Requests, err
+}
+
+// act runs an operator action on a request: POST /v1/requests/{id}/….
+func (c *Client) act(ctx context.Context, op, id string, body any, action ...string) (Request, error) {
+	if err := need(op, "request id", id); err != nil {
+		return Request{}, err
+	}
+	var out Request
+	err := c.do(ctx, call{op: op, method: "POST", path: pathOf(append([]string{"requests", id}, action...)...), body: body}, &out)
+	return out, err
+}
+
+// VerifyRequest records how an operator verified the requester's identity.
+func (c *Client) VerifyRequest(ctx context.Context, id, evidence string) (Request, error) {
+	return c.act(ctx, "VerifyRequest", id, evidenceInput{evidence}, "verify")
+}
+
+// ApproveRequest starts work on a verified request.
+func (c *Client) ApproveRequest(ctx context.Context, id string) (Request, error) {
+	return c.act(ctx, "ApproveRequest", id, nil, "approve")
+}
+
+// AwaitSubject waits on the subject (the deadline's clock follows the
+// policy); reason is sent to them.
+func (c *Client) AwaitSubject(ctx context.Context, id, reason string) (Request, error) {
+	return c.act(ctx, "AwaitSubject", id, reasonInput{reason}, "await")
+}
+
+// ResumeRequest continues after the subject answered.
+func (c *Client) ResumeRequest(ctx context.Context, id string) (Request, error) {
+	return c.act(ctx, "ResumeRequest", id, nil, "resume")
+}
+
+// ExtendRequest extends the deadline once, as far as the policy allows,
+// with a reason the subject is told.
+func (c *Client) ExtendRequest(ctx context.Context, id, reason string) (Request, error) {
+	return c.act(ctx, "ExtendRequest", id, reasonInput{reason}, "extend")
+}
+
+// RefuseRequest refuses a request on one of the policy's refusal grounds,
+// with an explanation the subject receives.
+func (c *Client) RefuseRequest(ctx context.Context, id, ground, explanation string) (Request, error) {
+	return c.act(ctx, "RefuseRequest", id, refuseInput{ground, explanation}, "refuse")
+}
+
+// WithdrawRequest records the subject's withdrawal of a request (or of a
+// scheduled account cancellation) made by other means.
+func (c *Client) WithdrawRequest(ctx context.Context, id string) (Request, error) {
+	return c.act(ctx, "WithdrawRequest", id, nil, "withdraw")
+}
+
+// CompleteRequest carries out and closes a request. For access, copy and
+// portability, Request.Download is then the bundle's path.
+func (c *Client) CompleteRequest(ctx context.Context, id string, in CompleteInput) (Request, error) {
+	return c.act(ctx, "CompleteRequest", id, in, "complete")
+}
+
+// AcknowledgeRecipient records that recipient acknowledged the request's
+// deletion, correction or restriction notice.
+func (c *Client) AcknowledgeRecipient(ctx context.Context, id, recipient string) (Request, error) {
+	if err := need("AcknowledgeRecipient", "recipient", recipient); err != nil {
+		return Request{}, err
+	}
+	return c.act(ctx, "AcknowledgeRecipient", id, nil, "recipients", recipient, "ack")
+}
+
+// SubmitPublicRequest submits a request as a member of the public; no API
+// key is needed. If the identity is on file and kept, a one-time code is
+// sent to it, for VerifyPublicRequest.
+func (c *Client) SubmitPublicRequest(ctx context.Context, in PublicRequestInput) (AcceptedRequest, error) {
+	var out AcceptedRequest
+	err := c.do(ctx, call{op: "SubmitPublicRequest", method: "POST", path: pathOf("public", "requests"), body: in}, &out)
+	return out, err
+}
+
+// VerifyPublicRequest verifies a public request with the one-time code.
+// After five wrong codes the request is cancelled.
+func (c *Client) VerifyPublicRequest(ctx context.Context, id, code string) (Request, error) {
+	if err := need("VerifyPublicRequest", "request id", id); err != nil {
+		return Request{}, err
+	}
+	var out Request
+	err := c.do(ctx, call{op: "VerifyPublicRequest", method: "POST", path: pathOf("public", "requests", id, "verify"), body: codeInput{code}}, &out)
+	return out, err
+}
+
+// PublicRequest returns a request's status as its requester sees it,
+// given the access token of the submission. A wrong token answers as an
+// unknown request (CodeRequestNotFound).
+func (c *Client) PublicRequest(ctx context.Context, id, accessToken string) (Request, error) {
+	if err := need("PublicRequest", "request id", id); err != nil {
+		return Request{}, err
+	}
+	var out Request
+	err := c.do(ctx, call{op: "PublicRequest", method: "GET", path: pathOf("public", "requests", id), header: tokenHeader(accessToken)}, &out)
+	return out, err
+}
+
+// WithdrawPublicRequest withdraws a request (or a scheduled account
+// cancellation) with the access token of the submission.
+func (c *Client) WithdrawPublicRequest(ctx context.Context, id, accessToken string) (Request, error) {
+	if err := need("WithdrawPublicRequest", "request id", id); err != nil {
+		return Request{}, err
+	}
+	var out Request
+	err := c.do(ctx, call{op: "WithdrawPublicRequest", method: "POST", path: pathOf("public", "requests", id, "withdraw"), header: tokenHeader(accessToken)}, &out)
+	return out, err
+}
+
+func tokenHeader(token string) http.Header {
+	return http.Header{"X-Request-Token": {token}}
+}
+
+// DownloadBundle fetches the export bundle (a zip) of a completed access,
+// copy or portability request. download is Request.Download, the path the
+// server returned, with its token; the caller closes the body. Every
+// download is audited.
+func (c *Client) DownloadBundle(ctx context.Context, download string) (io.ReadCloser, error) {
+	u, err := url.Parse(download)
+	if err != nil || u.Scheme != "" || u.Host != "" || !strings.HasPrefix(u.Path, "/v1/public/requests/") || !strings.HasSuffix(u.Path, "/bundle") {
+		// Not quoted: the link holds the bundle's token.
+		return nil, errors.New("custos DownloadBundle: not a bundle path this API returned")
+	}
+	res, err := c.send(ctx, call{op: "DownloadBundle", method: "GET", path: u.EscapedPath(), query: u.Query(),
+		header: http.Header{"Accept": {"application/zip"}}})
+	if err != nil {
+		return nil, err
+	}
+	return res.Body, nil
+}
