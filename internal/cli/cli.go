@@ -63,6 +63,8 @@ promises: subjects, the consent ledger, purpose checks and an audit trail.`,
 		newOperatorsCmd(),
 		newApprovalsCmd(),
 		newVersionCmd(),
+		newInitCmd(),
+		newDatasetCmd(),
 	)
 	return root
 }
