@@ -186,6 +186,9 @@ with the configuration are listed after it.`,
 			if werr := c.WriteRedacted(cmd.OutOrStdout()); werr != nil {
 				return werr
 			}
+			// Which channels carry one-time codes and notices, live.
+			ch := c.Channels()
+			fmt.Fprintf(cmd.OutOrStdout(), "message channels:\n  email  %s\n  sms    %s\n", ch["email"], ch["sms"])
 			if err != nil {
 				fmt.Fprintf(cmd.ErrOrStderr(), "problems:\n%s\n", indent(err.Error()))
 				return exitError{1}

@@ -489,3 +489,23 @@ func readValueFile(path string) (string, error) {
 	}
 	return string(b), nil
 }
+
+// Channels says how messages on each channel reach people: "smtp relay
+// HOST:PORT", "webhook", "file DIR (development: nothing is sent)" or "none".
+func (c *Config) Channels() map[string]string {
+	out := map[string]string{"email": "none", "sms": "none"}
+	if c.NotifyDir != "" {
+		file := "file " + c.NotifyDir + " (development: nothing is sent)"
+		out["email"], out["sms"] = file, file
+	}
+	if c.SMTPAddr != "" {
+		out["email"] = "smtp relay " + c.SMTPAddr
+	}
+	if c.SMSWebhookURL != "" {
+		out["sms"] = "webhook"
+	}
+	return out
+}
+
+// Delivers reports whether messages on channel (email, sms) go anywhere.
+func (c *Config) Delivers(channel string) bool { return c.Channels()[channel] != "none" }

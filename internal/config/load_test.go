@@ -407,3 +407,27 @@ func TestBannerOrigins(t *testing.T) {
 		}
 	}
 }
+
+// TestChannels: which channels carry messages, as custos config shows and
+// the server decides by.
+func TestChannels(t *testing.T) {
+	tests := []struct {
+		name          string
+		cfg           Config
+		email, sms    string
+		deliversEmail bool
+	}{
+		{"nothing", Config{}, "none", "none", false},
+		{"development file", Config{NotifyDir: "out"}, "file out (development: nothing is sent)", "file out (development: nothing is sent)", true},
+		{"smtp", Config{SMTPAddr: "mail:587"}, "smtp relay mail:587", "none", true},
+		{"sms webhook", Config{SMSWebhookURL: "https://sms.example/hook"}, "none", "webhook", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ch := tt.cfg.Channels()
+			if ch["email"] != tt.email || ch["sms"] != tt.sms || tt.cfg.Delivers("email") != tt.deliversEmail {
+				t.Errorf("Channels() = %v, Delivers(email) = %v; want email %q, sms %q, %v", ch, tt.cfg.Delivers("email"), tt.email, tt.sms, tt.deliversEmail)
+			}
+		})
+	}
+}

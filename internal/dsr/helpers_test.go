@@ -126,7 +126,7 @@ type env struct {
 }
 
 // newEnv builds an env at the instant now, with the manifest at path in force.
-func newEnv(t *testing.T, manifestPath string, now time.Time) *env {
+func newEnv(t *testing.T, manifestPath string, now time.Time, opts ...func(*dsr.Options)) *env {
 	t.Helper()
 	ctx := context.Background()
 	st := storetest.SQLite(t)
@@ -159,7 +159,11 @@ func newEnv(t *testing.T, manifestPath string, now time.Time) *env {
 	if _, err := svc.Publish(ctx, system, filepath.Base(filepath.Dir(manifestPath)), src); err != nil {
 		t.Fatalf("Publish %s: %v", manifestPath, err)
 	}
-	req, err := dsr.New(st, svc, dsr.Options{Hasher: hasher, Sealer: sealer, Logger: logger, Now: c.Now})
+	o := dsr.Options{Hasher: hasher, Sealer: sealer, Logger: logger, Now: c.Now}
+	for _, f := range opts {
+		f(&o)
+	}
+	req, err := dsr.New(st, svc, o)
 	if err != nil {
 		t.Fatalf("dsr.New: %v", err)
 	}

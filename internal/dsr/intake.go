@@ -219,6 +219,11 @@ func (s *Service) SubmitPublic(ctx context.Context, a consent.Actor, in Input) (
 	if err != nil {
 		return Accepted{}, fault.New(fault.Invalid, "invalid_identity", "not a valid %s", in.Identity.Kind).At("identity")
 	}
+	// Said for the kind of identity, whoever it is: it tells nothing of
+	// whether the identity is on file.
+	if ch := channelOf(in.Identity.Kind); !s.Delivers(ch) {
+		return Accepted{}, undeliverable(ch)
+	}
 	hash := s.opt.Hasher.Hash(in.Identity.Kind, norm)
 	now := s.now()
 	// Limits count the claimed identity whether or not it exists, so being
@@ -303,6 +308,9 @@ func (s *Service) contact(ctx context.Context, subjectID string) (channel, addr 
 // as if one had been). The delivery names the subject; vars add to the
 // template's code and minutes.
 func (s *Service) CodeDelivery(ctx context.Context, kind string, hash []byte, code, lang string, ttl time.Duration, vars map[string]string) (notify.Delivery, bool, error) {
+	if ch := channelOf(kind); !s.Delivers(ch) {
+		return notify.Delivery{}, false, undeliverable(ch)
+	}
 	subjectID, err := s.st.SubjectByIdentity(ctx, hash)
 	if errors.Is(err, store.ErrNotFound) {
 		return notify.Delivery{}, false, nil
@@ -373,6 +381,9 @@ func (s *Service) SubmitOperator(ctx context.Context, a consent.Actor, in Input)
 		ch, addr, ok := s.contact(ctx, in.SubjectID)
 		if !ok {
 			return View{}, fault.New(fault.Invalid, "no_contact", "no email or phone is kept for this subject; verify by other means")
+		}
+		if !s.Delivers(ch) {
+			return View{}, undeliverable(ch)
 		}
 		code := newCode()
 		r.State, r.PausedSince, note = StateAwaitingVerification, now, NoteCodeSent

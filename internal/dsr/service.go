@@ -64,6 +64,22 @@ type Options struct {
 	// Executors carry requests out on systems beyond Custos's own data
 	// (the organisation's databases); they run after the built-in one.
 	Executors []Executor
+	// Delivers reports whether messages on a channel (email, sms) reach
+	// people; nil means every channel does. A one-time code is never
+	// queued for a channel that cannot carry it: the caller is told.
+	Delivers func(channel string) bool
+}
+
+// Delivers reports whether one-time codes and notices on channel (email,
+// sms) reach people here.
+func (s *Service) Delivers(channel string) bool {
+	return s.opt.Delivers == nil || s.opt.Delivers(channel)
+}
+
+// undeliverable is the error for a code that no channel can carry.
+func undeliverable(channel string) error {
+	return fault.New(fault.Unavailable, "no_message_channel",
+		"one-time codes cannot be sent by %s here: this service has no message channel for it; use the organisation's other contact channels", channel)
 }
 
 // Service runs requests.

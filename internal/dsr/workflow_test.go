@@ -249,3 +249,31 @@ func TestRefusalOnStatedLimits(t *testing.T) {
 		})
 	}
 }
+
+// TestNoMessageChannel: where no channel carries one-time codes, the
+// public intake and the operator's code verification say so
+// (no_message_channel) rather than accept a request whose code goes
+// nowhere; a channel that works still does.
+func TestNoMessageChannel(t *testing.T) {
+	smsOnly := func(o *dsr.Options) { o.Delivers = func(ch string) bool { return ch == "sms" } }
+	e := newEnv(t, starterManifest, chinaTime("2026-06-01 10:00"), smsOnly)
+	e.subject("st-6001", "wu.fang@example.com", "", nil)
+	in := map[string]any{"type": "access", "language": "en", "identity": map[string]string{"kind": "email", "value": "wu.fang@example.com"}}
+	res := e.do("POST", "/v1/public/requests", "", mustJSON(in))
+	if res.Code != 503 || errorCode(res.Body) != "no_message_channel" {
+		t.Errorf("public request by email without an email channel = %d %s, want 503 no_message_channel", res.Code, res.Body)
+	}
+	// The answer is the same for an identity nobody has.
+	in["identity"] = map[string]string{"kind": "email", "value": "nobody@example.com"}
+	if res := e.do("POST", "/v1/public/requests", "", mustJSON(in)); res.Code != 503 || errorCode(res.Body) != "no_message_channel" {
+		t.Errorf("unknown identity = %d %s, want the same 503", res.Code, res.Body)
+	}
+	in["identity"] = map[string]string{"kind": "phone", "value": "13800138000"}
+	if res := e.do("POST", "/v1/public/requests", "", mustJSON(in)); res.Code != 202 {
+		t.Errorf("public request by phone with an SMS channel = %d %s, want 202", res.Code, res.Body)
+	}
+	op := e.do("POST", "/v1/requests", e.op, mustJSON(map[string]any{"type": "access", "subject_id": "st-6001", "verification": "otp", "language": "en"}))
+	if op.Code != 503 || errorCode(op.Body) != "no_message_channel" {
+		t.Errorf("operator code by email without an email channel = %d %s, want 503 no_message_channel", op.Code, op.Body)
+	}
+}

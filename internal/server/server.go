@@ -227,7 +227,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	}
 	var dispatcher *notify.Dispatcher
 	if keys.Sealer != nil {
-		if requests, err = dsr.New(st, svc, dsr.Options{Hasher: keys.Hasher, Sealer: keys.Sealer, Logger: log, Now: now}); err != nil {
+		if !cfg.Delivers("email") && !cfg.Delivers("sms") {
+			log.Warn("no message channel: one-time codes for public rights requests and privacy-center sign-in cannot be sent, and both refuse with no_message_channel (set CUSTOS_SMTP_ADDR or CUSTOS_SMS_WEBHOOK_URL; CUSTOS_NOTIFY_DIR in development)")
+		}
+		if requests, err = dsr.New(st, svc, dsr.Options{Hasher: keys.Hasher, Sealer: keys.Sealer, Logger: log, Now: now, Delivers: cfg.Delivers}); err != nil {
 			st.Close()
 			return nil, err
 		}
