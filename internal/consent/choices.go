@@ -3,7 +3,7 @@ package consent
 import (
 	"context"
 	"errors"
-	"slices"
+	"github.com/custos-privacy/custos/internal/policy"
 	"strings"
 
 	"github.com/custos-privacy/custos/internal/check"
@@ -133,23 +133,26 @@ type actView struct {
 // the words a page names them by.
 func separateActs(m *manifest.Manifest, pol *check.Policy) []actView {
 	var out []actView
-	for _, r := range m.Recipients {
-		if act := (check.Act{Kind: check.ActRecipient, ID: r.ID}); pol.ActSeparate(act) {
-			out = append(out, actView{check.ActKey(act), manifest.Text{"zh": "向" + r.Name["zh"] + "提供个人信息", "en": "Providing personal information to " + r.Name["en"]}, r.Description})
+	add := func(act check.Act, description manifest.Text) {
+		if pol.ActSeparate(act) {
+			key := check.ActKey(act)
+			name := policy.ActName(m, key)
+			// A page lists the act as an item of its own: a capital in English.
+			if en := name["en"]; en != "" {
+				name = manifest.Text{"zh": name["zh"], "en": strings.ToUpper(en[:1]) + en[1:]}
+			}
+			out = append(out, actView{key, name, description})
 		}
+	}
+	for _, r := range m.Recipients {
+		add(check.Act{Kind: check.ActRecipient, ID: r.ID}, r.Description)
 	}
 	for _, x := range m.Storage.CrossBorder {
-		if act := (check.Act{Kind: check.ActTransfer, ID: x.ID}); pol.ActSeparate(act) {
-			out = append(out, actView{check.ActKey(act), manifest.Text{"zh": "向境外（" + joinIDs(x.To) + "）提供个人信息", "en": "Transferring personal information abroad (" + joinIDs(x.To) + ")"}, x.Description})
-		}
+		add(check.Act{Kind: check.ActTransfer, ID: x.ID}, x.Description)
 	}
-	if pol.ActSeparate(check.Act{Kind: check.ActDisclosure}) {
-		out = append(out, actView{check.KeyDisclosure, manifest.Text{"zh": "公开披露个人信息", "en": "Public disclosure of personal information"}, nil})
-	}
+	add(check.Act{Kind: check.ActDisclosure}, nil)
 	return out
 }
-
-func joinIDs(ids []string) string { return strings.Join(slices.Sorted(slices.Values(ids)), ", ") }
 
 // Wards lists the subjects in guardianID's care who are minors under the
 // policy in force: a guardian decides only for those.

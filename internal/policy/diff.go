@@ -153,9 +153,9 @@ func (d *Diff) Annotate(oldM, newM *manifest.Manifest) {
 			continue
 		}
 		// The new version names what it still has; the old one what it dropped.
-		if n := actName(newM, k); n != nil {
+		if n := ActName(newM, k); n != nil {
 			d.Names[k] = n
-		} else if n := actName(oldM, k); n != nil {
+		} else if n := ActName(oldM, k); n != nil {
 			d.Names[k] = n
 		}
 	}

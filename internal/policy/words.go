@@ -114,9 +114,11 @@ func (l lang) field(path string) string {
 	return ""
 }
 
-// actName is the name of a purpose id or act key in m, in each language;
-// nil when m has no such purpose or act.
-func actName(m *manifest.Manifest, key string) manifest.Text {
+// ActName is the name of a purpose id or act key (check.ActKey) in m, in
+// each language, as pages and messages say it ("向…提供个人信息" /
+// "providing personal information to …"); nil when m has no such purpose
+// or act.
+func ActName(m *manifest.Manifest, key string) manifest.Text {
 	kind, purpose, act := check.ParseKey(key)
 	zh, en := langOf("zh-CN"), langOf("en")
 	switch {

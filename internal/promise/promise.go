@@ -58,7 +58,7 @@ func Map(m *manifest.Manifest, d *Deployment) []Promise {
 	b := &builder{m: m, d: d}
 	b.purposes()
 	b.signals()
-	b.cookies()
+	b.sdks()
 	b.sharing()
 	b.security()
 	b.storage()
@@ -165,7 +165,7 @@ func (b *builder) signals() {
 	}
 }
 
-func (b *builder) cookies() {
+func (b *builder) sdks() {
 	for i, s := range b.m.SDKs {
 		zh, en := b.name(s.Name)
 		b.add(Promise{ID: "sdk:" + s.ID, Kind: "sdk", Field: fmt.Sprintf("sdks[%d]", i),
