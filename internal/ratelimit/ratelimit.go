@@ -1,5 +1,5 @@
-// Package ratelimit counts events per key in a sliding window, in memory
-// and per instance. It slows down guessing and flooding; the limits that
+// Package ratelimit counts events per key, in a sliding window or a token
+// bucket, in memory and per instance, in bounded memory (see MaxKeys). It slows down guessing and flooding; the limits that
 // must hold across instances (such as attempts per one-time code) are
 // kept in the database instead.
 package ratelimit
@@ -23,21 +23,17 @@ func Client(place string) string {
 	return addr
 }
 
-// MaxKeys bounds the keys a Window remembers. Past it, keys whose events
-// have all left the window are forgotten; if that is not enough, all are.
-const MaxKeys = 100_000
-
 // Window allows up to a limit of events per key within a period.
 type Window struct {
 	period time.Duration
 
-	mu sync.Mutex
-	m  map[string][]time.Time
+	mu   sync.Mutex
+	keys *keys[[]time.Time]
 }
 
 // New returns a window of the given period.
 func New(period time.Duration) *Window {
-	return &Window{period: period, m: map[string][]time.Time{}}
+	return &Window{period: period, keys: newKeys[[]time.Time](MaxKeys, period)}
 }
 
 // Allow records an event for key at now and reports whether it is within
@@ -45,27 +41,55 @@ func New(period time.Duration) *Window {
 func (w *Window) Allow(key string, limit int, now time.Time) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	n, _ := w.keys.get(key, now)
 	cut := now.Add(-w.period)
-	if len(w.m) >= MaxKeys {
-		for k, ts := range w.m {
-			if len(ts) == 0 || ts[len(ts)-1].Before(cut) {
-				delete(w.m, k)
-			}
-		}
-		if len(w.m) >= MaxKeys {
-			clear(w.m)
-		}
-	}
-	ts := w.m[key]
+	ts := n.v
 	i := 0
 	for i < len(ts) && ts[i].Before(cut) {
 		i++
 	}
 	ts = ts[i:]
 	if len(ts) >= limit {
-		w.m[key] = ts
+		n.v = ts
+		w.keys.used(n, now, false, true)
 		return false
 	}
-	w.m[key] = append(ts, now)
+	n.v = append(ts, now)
+	w.keys.used(n, now, true, len(n.v) >= limit)
+	return true
+}
+
+// Bucket is a token bucket per key: burst events at once, then one per
+// every. It suits events that come in short runs (a visitor saving a
+// choice), where a window would be too strict or too loose.
+type Bucket struct {
+	burst float64
+	every time.Duration
+
+	mu   sync.Mutex
+	keys *keys[float64] // tokens left at the node's last event
+}
+
+// NewBucket returns a bucket of burst tokens, refilled one per every.
+func NewBucket(burst int, every time.Duration) *Bucket {
+	// A key left alone for burst×every has refilled: forgetting it forgives nothing.
+	return &Bucket{burst: float64(burst), every: every, keys: newKeys[float64](MaxKeys, time.Duration(burst)*every)}
+}
+
+// Allow takes a token for key at now and reports whether there was one.
+func (b *Bucket) Allow(key string, now time.Time) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	n, fresh := b.keys.get(key, now)
+	tokens := b.burst
+	if !fresh {
+		tokens = min(b.burst, n.v+float64(now.Sub(n.last))/float64(b.every))
+	}
+	if tokens < 1 {
+		b.keys.used(n, now, false, true)
+		return false
+	}
+	n.v = tokens - 1
+	b.keys.used(n, now, true, n.v < 1)
 	return true
 }
