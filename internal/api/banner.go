@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/custos-privacy/custos/internal/consent"
@@ -15,12 +14,12 @@ import (
 // The consent banner (/banner.js) runs on anonymous visitors of other
 // sites, so its two routes are public and answer CORS, with no credentials.
 func (a *API) bannerRoutes() []route {
-	lim := newRateLimiter(20, 2*time.Second) // a visitor saves a choice now and then; 20 at once, then one per 2s
+	lim := ratelimit.NewBucket(20, 2*time.Second) // a visitor saves a choice now and then; 20 at once, then one per 2s
 	record := func(w http.ResponseWriter, r *http.Request, who consent.Actor) error {
 		if !a.cors(w, r) {
 			return errOriginNotAllowed
 		}
-		if !lim.allow(ratelimit.Client(who.Place)) {
+		if !lim.Allow(ratelimit.Client(who.Place), time.Now()) {
 			w.Header().Set("Retry-After", "2")
 			return errBannerRateLimited
 		}
@@ -127,46 +126,4 @@ func (a *API) bannerPreflight(w http.ResponseWriter, r *http.Request, _ consent.
 	h.Set("Cache-Control", "public, max-age=86400")
 	w.WriteHeader(http.StatusNoContent)
 	return nil
-}
-
-// rateLimiter is a token bucket per client address, kept in memory: a
-// banner write per page view is far below it; a script hammering the
-// ledger is not.
-type rateLimiter struct {
-	mu    sync.Mutex
-	burst float64
-	every time.Duration
-	m     map[string]bucket
-	now   func() time.Time
-}
-
-type bucket struct {
-	tokens float64
-	at     time.Time
-}
-
-func newRateLimiter(burst int, every time.Duration) *rateLimiter {
-	return &rateLimiter{burst: float64(burst), every: every, m: map[string]bucket{}, now: time.Now}
-}
-
-func (l *rateLimiter) allow(key string) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := l.now()
-	b, ok := l.m[key]
-	if !ok {
-		if len(l.m) > 100_000 {
-			clear(l.m) // bounded memory; a reset only forgives
-		}
-		b = bucket{tokens: l.burst, at: now}
-	}
-	b.tokens = min(l.burst, b.tokens+float64(now.Sub(b.at))/float64(l.every))
-	b.at = now
-	if b.tokens < 1 {
-		l.m[key] = b
-		return false
-	}
-	b.tokens--
-	l.m[key] = b
-	return true
 }

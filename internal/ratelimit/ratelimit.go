@@ -1,7 +1,7 @@
 // Package ratelimit counts events per key, in a sliding window or a token
-// bucket, in memory and per instance, in bounded memory (see MaxKeys). It slows down guessing and flooding; the limits that
-// must hold across instances (such as attempts per one-time code) are
-// kept in the database instead.
+// bucket, in bounded memory (see MaxKeys) and per instance. It slows down
+// guessing and flooding; the limits that must hold across instances (such
+// as attempts per one-time code) are kept in the database instead.
 package ratelimit
 
 import (
