@@ -6,8 +6,10 @@ package web
 
 import (
 	"embed"
+	"io/fs"
 	"net"
 	"net/http"
+	"path"
 	"strings"
 )
 
@@ -72,11 +74,19 @@ func ClientAddr(r *http.Request) string {
 	return addr
 }
 
-// Static serves the shared style sheet and scripts under /static/.
+// Static serves the shared style sheet and scripts under /static/, and
+// nothing else of the embedded files. A directory answers 404, not a
+// listing.
 func Static() http.Handler {
-	fs := http.FileServerFS(assets)
+	files := http.FileServerFS(assets)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name := strings.TrimPrefix(path.Clean("/"+r.URL.Path), "/")
+		fi, err := fs.Stat(assets, name)
+		if err != nil || fi.IsDir() || !strings.HasPrefix(name, "static/") || strings.HasSuffix(r.URL.Path, "/") {
+			http.NotFound(w, r)
+			return
+		}
 		w.Header().Set("Cache-Control", "public, max-age=3600")
-		fs.ServeHTTP(w, r)
+		files.ServeHTTP(w, r)
 	})
 }

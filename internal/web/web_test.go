@@ -233,3 +233,30 @@ func TestClientAddr(t *testing.T) {
 		})
 	}
 }
+
+// TestStatic: files are served, directories are not listed.
+func TestStatic(t *testing.T) {
+	h := Static()
+	for _, tc := range []struct {
+		path   string
+		status int
+	}{
+		{"/static/custos.css", 200},
+		{"/static/custos.js", 200},
+		{"/static/", 404},
+		{"/static", 404},
+		{"/static/./", 404},
+		{"/static/custos.css/", 404},
+		{"/static/missing.css", 404},
+		{"/templates/layout.html", 404},
+	} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", tc.path, nil))
+		if rec.Code != tc.status {
+			t.Errorf("GET %s: %d, want %d", tc.path, rec.Code, tc.status)
+		}
+		if body := rec.Body.String(); strings.Contains(body, `href="custos.js"`) {
+			t.Errorf("GET %s lists the directory:\n%s", tc.path, body)
+		}
+	}
+}
