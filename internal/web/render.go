@@ -162,12 +162,13 @@ func (r *Renderer) Render(w http.ResponseWriter, status int, name string, p *Pag
 // went wrong, a link leads back to the area's start.
 const errorContent = `<p><a href="{{if eq .Area "console"}}/console/{{else}}/privacy/{{end}}">{{.T "error.back"}}</a></p>`
 
-// Error renders the error page with status and a message key as its alert.
-func (r *Renderer) Error(w http.ResponseWriter, req *http.Request, p *Page, status int, key string) {
+// Error renders the error page with status and a message key (with its
+// arguments, if it takes any) as its alert.
+func (r *Renderer) Error(w http.ResponseWriter, req *http.Request, p *Page, status int, key string, args ...any) {
 	if p == nil {
 		p = r.Page(req, Lang(req, ""), "")
 	}
 	p.Title = p.T("error.title")
-	p.Alert = p.T(key)
+	p.Alert = p.T(key, args...)
 	r.Render(w, status, "error", p)
 }

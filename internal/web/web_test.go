@@ -1,8 +1,11 @@
 package web
 
 import (
+	"bytes"
+	"io"
 	"io/fs"
 	"log/slog"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -258,5 +261,76 @@ func TestStatic(t *testing.T) {
 		if body := rec.Body.String(); strings.Contains(body, `href="custos.js"`) {
 			t.Errorf("GET %s lists the directory:\n%s", tc.path, body)
 		}
+	}
+}
+
+// TestFormsReadOnce: CSRF reads every unsafe form itself, so what no page
+// may take is refused before any handler, with the status that says why.
+func TestFormsReadOnce(t *testing.T) {
+	var reached bool
+	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { reached = true; w.Write([]byte("ok")) })
+	deny := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f := Refused(r)
+		w.WriteHeader(f.Status)
+		w.Write([]byte(f.Key + " " + f.Field))
+	})
+	h := CSRF(ok, deny)
+	token := strings.Repeat("T", 43)
+	send := func(ctype string, body io.Reader) *httptest.ResponseRecorder {
+		r := httptest.NewRequest("POST", "/form", body)
+		r.Header.Set("Content-Type", ctype)
+		r.Header.Set("Sec-Fetch-Site", "same-origin")
+		r.AddCookie(&http.Cookie{Name: "custos_csrf", Value: token})
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		return rec
+	}
+	form := func(extra string) (string, io.Reader) {
+		return "application/x-www-form-urlencoded", strings.NewReader("csrf=" + token + extra)
+	}
+	multipartForm := func(field, filename string, size int) (string, io.Reader) {
+		var buf bytes.Buffer
+		mw := multipart.NewWriter(&buf)
+		mw.WriteField("csrf", token)
+		mw.WriteField(field, "x")
+		fw, _ := mw.CreateFormFile("file", filename)
+		fw.Write(bytes.Repeat([]byte("a"), size))
+		mw.Close()
+		return mw.FormDataContentType(), &buf
+	}
+	over := func(extra string) func() (string, io.Reader) {
+		return func() (string, io.Reader) { return form(extra) }
+	}
+	for _, tc := range []struct {
+		name   string
+		body   func() (ctype string, body io.Reader)
+		status int
+		want   string
+	}{
+		{"plain", over("&username=admin&reason=" + url.QueryEscape("用户要求")), 200, "ok"},
+		{"over the limit", over("&x=" + strings.Repeat("a", MaxFormBytes)), 413, "error.too_large "},
+		{"over the limit before the token", func() (string, io.Reader) {
+			return "application/x-www-form-urlencoded", strings.NewReader("x=" + strings.Repeat("a", MaxFormBytes) + "&csrf=" + token)
+		}, 413, "error.too_large "},
+		{"upload over the limit", func() (string, io.Reader) { return multipartForm("manifest", "custos.yaml", MaxFormBytes) }, 413, "error.too_large "},
+		{"not a form", over("&x=%zz"), 400, "error.bad_form "},
+		{"NUL", over("&username=ad%00min"), 422, "error.invalid_text username"},
+		{"invalid UTF-8", over("&identity=lin%FF%FE"), 422, "error.invalid_text identity"},
+		{"line break in a one-line field", over("&code=12%0A3456"), 422, "error.invalid_text code"},
+		{"line breaks in an explanation", over("&explanation=" + url.QueryEscape("line 1\r\n\tline 2")), 200, "ok"},
+		{"a C1 control in a file name", func() (string, io.Reader) { return multipartForm("manifest", "custos\u0085.yaml", 10) }, 422, "error.invalid_text file"},
+		{"a name not fit to repeat", over("&li.na%40example.com=%00"), 422, "error.invalid_text "},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctype, body := tc.body()
+			reached = false
+			rec := send(ctype, body)
+			if rec.Code != tc.status || rec.Body.String() != tc.want {
+				t.Errorf("%d %q, want %d %q", rec.Code, rec.Body, tc.status, tc.want)
+			}
+			if reached != (tc.status == 200) {
+				t.Errorf("the handler ran: %v", reached)
+			}
+		})
 	}
 }

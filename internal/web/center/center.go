@@ -64,9 +64,9 @@ func New(opt Options) (http.Handler, error) {
 	mux := http.NewServeMux()
 	c.routes(mux)
 	deny := http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		c.log.Info("form refused: bad or missing CSRF token", "path", req.URL.Path)
-		p := c.page(req, "error.title")
-		c.r.Error(w, req, p, http.StatusForbidden, "error.csrf")
+		f := web.Refused(req)
+		c.log.Info("form refused", "path", req.URL.Path, "status", f.Status, "field", f.Field)
+		c.r.Refuse(w, req, c.page(req, "error.title"), f)
 	})
 	return web.CSRF(mux, deny), nil
 }

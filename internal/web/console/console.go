@@ -98,7 +98,7 @@ func New(opt Options) (http.Handler, error) {
 	mux := http.NewServeMux()
 	c.routes(mux)
 	deny := http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		c.r.Error(w, req, c.page(req, nil, ""), http.StatusForbidden, "error.csrf")
+		c.r.Refuse(w, req, c.page(req, nil, ""), web.Refused(req))
 	})
 	return web.CSRF(mux, deny), nil
 }
