@@ -34,5 +34,8 @@
 // Each API key has one role, which decides the calls it may make: a
 // service key may register subjects, record consents and check; reading a
 // subject, restricting processing and working on rights requests need an
-// operator or admin key. The public rights-request calls need no key.
+// operator or admin key. A write does not read for a service key either:
+// CreateSubject, UpdateSubject and AddIdentities tell it the subject's id
+// alone (SubjectWritten.Subject is nil). The public rights-request calls
+// need no key.
 package client

@@ -58,6 +58,7 @@ func TestTypesMatchOpenAPI(t *testing.T) {
 	}{
 		{"SubjectInput", client.SubjectInput{}, nil},
 		{"Subject", client.Subject{}, nil},
+		{"SubjectRef", client.SubjectWritten{}, nil},
 		{"SubjectPatch", client.SubjectPatch{}, nil},
 		{"IdentitiesInput", client.IdentitiesInput{}, nil},
 		{"RestrictionInput", client.RestrictionInput{}, nil},
@@ -74,7 +75,7 @@ func TestTypesMatchOpenAPI(t *testing.T) {
 		{"PolicyVersions.versions[]", client.PolicyVersion{}, nil},
 		// The operator's request names the subject; the public one an identity.
 		{"RequestInput", client.RequestInput{}, []string{"identity"}},
-		{"RequestInput", client.PublicRequestInput{}, []string{"subject_id", "verification", "evidence", "requester_id"}},
+		{"PublicRequestInput", client.PublicRequestInput{}, nil},
 		{"Accepted", client.AcceptedRequest{}, nil},
 		{"RequestView", client.Request{}, nil},
 		{"RequestList.requests[]", client.Request{}, nil},
@@ -87,6 +88,54 @@ func TestTypesMatchOpenAPI(t *testing.T) {
 		t.Run(tc.schema+"/"+reflect.TypeOf(tc.value).Name(), func(t *testing.T) {
 			s := lookup(t, doc, tc.schema)
 			compareType(t, tc.schema, reflect.TypeOf(tc.value), s, tc.absent)
+		})
+	}
+}
+
+// TestSubjectAnswersMatchOpenAPI: the subject calls read the answers the
+// document gives their routes. A write is answered with the whole Subject
+// or, for a service key, a SubjectRef, which SubjectWritten both reads; a
+// read (and a restriction, which only staff may set) with the Subject.
+func TestSubjectAnswersMatchOpenAPI(t *testing.T) {
+	doc := openAPI(t, webtest.Demo(t).URL)
+	for _, tc := range []struct {
+		call, method, path, status string
+		want                       []string // the schemas the answer may be
+	}{
+		{"CreateSubject", "post", "/v1/subjects", "201", []string{"Subject", "SubjectRef"}},
+		{"UpdateSubject", "patch", "/v1/subjects/{subject_id}", "200", []string{"Subject", "SubjectRef"}},
+		{"AddIdentities", "post", "/v1/subjects/{subject_id}/identities", "200", []string{"Subject", "SubjectRef"}},
+		{"GetSubject", "get", "/v1/subjects/{subject_id}", "200", []string{"Subject"}},
+		{"SetRestriction", "put", "/v1/subjects/{subject_id}/restriction", "200", []string{"Subject"}},
+	} {
+		t.Run(tc.call, func(t *testing.T) {
+			var op struct {
+				Responses map[string]struct {
+					Content map[string]struct {
+						Schema struct {
+							Ref   string `json:"$ref"`
+							OneOf []struct {
+								Ref string `json:"$ref"`
+							} `json:"oneOf"`
+						} `json:"schema"`
+					} `json:"content"`
+				} `json:"responses"`
+			}
+			if err := json.Unmarshal(doc.Paths[tc.path][tc.method], &op); err != nil {
+				t.Fatalf("%s %s: %v", tc.method, tc.path, err)
+			}
+			s := op.Responses[tc.status].Content["application/json"].Schema
+			var got []string
+			for _, r := range append([]struct {
+				Ref string `json:"$ref"`
+			}{{s.Ref}}, s.OneOf...) {
+				if name, ok := strings.CutPrefix(r.Ref, "#/components/schemas/"); ok {
+					got = append(got, name)
+				}
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("%s %s answers %v; %s reads %v", strings.ToUpper(tc.method), tc.path, got, tc.call, tc.want)
+			}
 		})
 	}
 }

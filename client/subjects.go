@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"encoding/json"
 	"net/url"
 	"time"
 )
@@ -65,7 +66,8 @@ type IdentityView struct {
 	Masked string `json:"masked,omitempty"`
 }
 
-// Subject is a registered subject.
+// Subject is a registered subject, as an admin or operator key is shown
+// it: by GetSubject, SetRestriction and, after a write, SubjectWritten.
 type Subject struct {
 	// SubjectID is the application's id for the person.
 	SubjectID string `json:"subject_id"`
@@ -117,10 +119,41 @@ type SubjectPatch struct {
 // Ptr returns a pointer to v, for the optional fields of SubjectPatch.
 func Ptr[T any](v T) *T { return &v }
 
+// SubjectWritten is the server's answer to a call that registers or
+// changes a subject. Every key is told the subject's id; only an admin or
+// operator key, which may read subjects, is shown the subject itself. A
+// service key may register and change subjects but not read them, so the
+// answer to its write holds the id alone and Subject is nil.
+type SubjectWritten struct {
+	// SubjectID is the id of the subject written.
+	SubjectID string `json:"subject_id"`
+	// Subject is the subject as it now stands, for an admin or operator
+	// key; nil for a service key.
+	Subject *Subject `json:"-"`
+}
+
+// UnmarshalJSON reads either answer: {"subject_id": …} alone, or the
+// whole subject.
+func (s *SubjectWritten) UnmarshalJSON(b []byte) error {
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(b, &fields); err != nil {
+		return err
+	}
+	var v Subject
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*s = SubjectWritten{SubjectID: v.SubjectID}
+	if len(fields) > 1 {
+		s.Subject = &v
+	}
+	return nil
+}
+
 // CreateSubject registers a subject with its identities. A subject id or
 // identity already registered is CodeSubjectConflict (ErrConflict).
-func (c *Client) CreateSubject(ctx context.Context, in SubjectInput) (Subject, error) {
-	var out Subject
+func (c *Client) CreateSubject(ctx context.Context, in SubjectInput) (SubjectWritten, error) {
+	var out SubjectWritten
 	err := c.do(ctx, call{op: "CreateSubject", method: "POST", path: pathOf("subjects"), body: in}, &out)
 	return out, err
 }
@@ -143,21 +176,21 @@ func (c *Client) GetSubject(ctx context.Context, subjectID, purpose string) (Sub
 
 // UpdateSubject changes a subject's age facts, guardian, jurisdiction,
 // language or arrangement.
-func (c *Client) UpdateSubject(ctx context.Context, subjectID string, p SubjectPatch) (Subject, error) {
+func (c *Client) UpdateSubject(ctx context.Context, subjectID string, p SubjectPatch) (SubjectWritten, error) {
 	if err := need("UpdateSubject", "subject id", subjectID); err != nil {
-		return Subject{}, err
+		return SubjectWritten{}, err
 	}
-	var out Subject
+	var out SubjectWritten
 	err := c.do(ctx, call{op: "UpdateSubject", method: "PATCH", path: pathOf("subjects", subjectID), body: p}, &out)
 	return out, err
 }
 
 // AddIdentities registers 1 to 32 more identities for a subject.
-func (c *Client) AddIdentities(ctx context.Context, subjectID string, ids ...IdentityInput) (Subject, error) {
+func (c *Client) AddIdentities(ctx context.Context, subjectID string, ids ...IdentityInput) (SubjectWritten, error) {
 	if err := need("AddIdentities", "subject id", subjectID); err != nil {
-		return Subject{}, err
+		return SubjectWritten{}, err
 	}
-	var out Subject
+	var out SubjectWritten
 	err := c.do(ctx, call{op: "AddIdentities", method: "POST", path: pathOf("subjects", subjectID, "identities"), body: identitiesInput{ids}}, &out)
 	return out, err
 }

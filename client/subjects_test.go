@@ -24,15 +24,30 @@ func testSubjects(t *testing.T, s *server) {
 		Jurisdiction: "EU",
 		Language:     "en",
 	}
-	got, err := s.service.CreateSubject(ctx, in)
+	// A service key may register a subject but not read it: it is told the id.
+	w, err := s.service.CreateSubject(ctx, in)
 	if err != nil {
 		t.Fatalf("CreateSubject: %v", err)
 	}
-	want := client.Subject{SubjectID: "ct-1", BirthDate: "1990-01-02", Jurisdiction: "EU", Language: "en", AgeStatus: "adult",
-		Identities: []client.IdentityView{{Kind: client.KindEmail}, {Kind: client.KindPhone}}}
+	if diff := cmp.Diff(client.SubjectWritten{SubjectID: "ct-1"}, w); diff != "" {
+		t.Errorf("CreateSubject with a service key (-want +got):\n%s", diff)
+	}
+
+	// An admin key is shown what it registered.
+	w, err = s.admin.CreateSubject(ctx, client.SubjectInput{SubjectID: "ct-admin", Identities: []client.IdentityInput{{Kind: client.KindDeviceID, Value: "dev-ct-admin"}},
+		BirthDate: "1990-01-02", Jurisdiction: "EU", Language: "en"})
+	if err != nil {
+		t.Fatalf("CreateSubject as admin: %v", err)
+	}
+	if w.SubjectID != "ct-admin" || w.Subject == nil {
+		t.Fatalf("CreateSubject as admin = %+v, want the subject", w)
+	}
+	got := *w.Subject
+	want := client.Subject{SubjectID: "ct-admin", BirthDate: "1990-01-02", Jurisdiction: "EU", Language: "en", AgeStatus: "adult",
+		Identities: []client.IdentityView{{Kind: client.KindDeviceID}}}
 	byKind := cmpopts.SortSlices(func(a, b client.IdentityView) bool { return a.Kind < b.Kind })
 	if diff := cmp.Diff(want, got, ignoreTimes, byKind); diff != "" {
-		t.Errorf("CreateSubject (-want +got):\n%s", diff)
+		t.Errorf("CreateSubject as admin (-want +got):\n%s", diff)
 	}
 	if time.Since(got.CreatedAt) > time.Hour || got.CreatedAt.IsZero() {
 		t.Errorf("CreatedAt = %v, want about now", got.CreatedAt)
@@ -69,27 +84,42 @@ func testSubjects(t *testing.T, s *server) {
 		t.Errorf("status %d", e.Status)
 	}
 
-	got, err = s.service.UpdateSubject(ctx, "ct-1", client.SubjectPatch{Language: client.Ptr("zh-CN"), Arrangement: client.Ptr("refuse_relatives")})
+	w, err = s.service.UpdateSubject(ctx, "ct-1", client.SubjectPatch{Language: client.Ptr("zh-CN"), Arrangement: client.Ptr("refuse_relatives")})
 	if err != nil {
 		t.Fatalf("UpdateSubject: %v", err)
 	}
-	if got.Language != "zh-CN" || got.Arrangement != "refuse_relatives" || got.BirthDate != "1990-01-02" {
-		t.Errorf("UpdateSubject = %+v", got)
+	if diff := cmp.Diff(client.SubjectWritten{SubjectID: "ct-1"}, w); diff != "" {
+		t.Errorf("UpdateSubject with a service key (-want +got):\n%s", diff)
 	}
 	_, err = s.service.UpdateSubject(ctx, "ct-1", client.SubjectPatch{BirthDate: client.Ptr("yesterday")})
 	wantErr(t, "UpdateSubject with a bad date", err, client.ErrInvalid, "invalid_birth_date")
 
-	got, err = s.service.AddIdentities(ctx, "ct-1", client.IdentityInput{Kind: client.KindDeviceID, Value: "dev-ct-1"})
+	w, err = s.service.AddIdentities(ctx, "ct-1", client.IdentityInput{Kind: client.KindDeviceID, Value: "dev-ct-1"})
 	if err != nil {
 		t.Fatalf("AddIdentities: %v", err)
 	}
+	if diff := cmp.Diff(client.SubjectWritten{SubjectID: "ct-1"}, w); diff != "" {
+		t.Errorf("AddIdentities with a service key (-want +got):\n%s", diff)
+	}
+	// The service's writes took effect, as an admin sees.
+	w, err = s.admin.UpdateSubject(ctx, "ct-1", client.SubjectPatch{})
+	if err != nil || w.Subject == nil {
+		t.Fatalf("UpdateSubject as admin = %+v, %v; want the subject", w, err)
+	}
+	if got := *w.Subject; got.Language != "zh-CN" || got.Arrangement != "refuse_relatives" || got.BirthDate != "1990-01-02" {
+		t.Errorf("UpdateSubject as admin = %+v", got)
+	}
 	kinds := []string{}
-	for _, id := range got.Identities {
+	for _, id := range w.Subject.Identities {
 		kinds = append(kinds, id.Kind)
 	}
 	slices.Sort(kinds)
 	if diff := cmp.Diff([]string{"device_id", "email", "phone"}, kinds); diff != "" {
 		t.Errorf("identities after AddIdentities (-want +got):\n%s", diff)
+	}
+	w, err = s.admin.AddIdentities(ctx, "ct-admin", client.IdentityInput{Kind: client.KindUserID, Value: "u-ct-admin"})
+	if err != nil || w.Subject == nil || len(w.Subject.Identities) != 2 {
+		t.Errorf("AddIdentities as admin = %+v, %v; want the subject with two identities", w, err)
 	}
 	_, err = s.service.AddIdentities(ctx, "ct-nobody", client.IdentityInput{Kind: client.KindDeviceID, Value: "dev-x"})
 	wantErr(t, "AddIdentities to no one", err, client.ErrNotFound, client.CodeSubjectNotFound)

@@ -67,13 +67,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	if *email != "" {
 		in.Identities = []client.IdentityInput{{Kind: client.KindEmail, Value: *email, Keep: true}}
 	}
-	switch _, err := c.CreateSubject(ctx, in); {
+	// A service key is told the id of what it registered, not the record:
+	// reading a subject needs an operator or admin key, and is audited.
+	switch w, err := c.CreateSubject(ctx, in); {
 	case errors.Is(err, client.CodeSubjectConflict):
 		fmt.Fprintf(out, "subject %s: already registered\n", *subject)
 	case err != nil:
 		return fmt.Errorf("register the subject: %w", err)
 	default:
-		fmt.Fprintf(out, "subject %s: registered\n", *subject)
+		fmt.Fprintf(out, "subject %s: registered\n", w.SubjectID)
 	}
 
 	// 2. Record the choice the person made on the consent screen.

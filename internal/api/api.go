@@ -15,6 +15,7 @@ import (
 	"github.com/custos-privacy/custos/internal/audit"
 	"github.com/custos-privacy/custos/internal/consent"
 	"github.com/custos-privacy/custos/internal/dsr"
+	"github.com/custos-privacy/custos/internal/fault"
 	"github.com/custos-privacy/custos/internal/receipt"
 )
 
@@ -120,10 +121,10 @@ func (a *API) table() []route {
 		{"GET", "/openapi.json", Public, "This document", "openapi", "", "", 200, a.openapi},
 		{"GET", "/v1/keys/receipts", Public, "Public keys that verify consent receipts (JWK Set)", "receiptKeys", "", "JWKS", 200, a.receiptKeys},
 
-		{"POST", "/v1/subjects", writers, "Register a subject with identities", "createSubject", "SubjectInput", "Subject", 201, a.createSubject},
+		{"POST", "/v1/subjects", writers, "Register a subject with identities", "createSubject", "SubjectInput", subjectWritten, 201, a.createSubject},
 		{"GET", "/v1/subjects/{subject_id}", staff, "Disclose a subject (audited, with ?purpose=)", "getSubject", "", "Subject", 200, a.getSubject},
-		{"PATCH", "/v1/subjects/{subject_id}", writers, "Change birth date, age band or guardian", "updateSubject", "SubjectPatch", "Subject", 200, a.updateSubject},
-		{"POST", "/v1/subjects/{subject_id}/identities", writers, "Add identities", "addIdentities", "IdentitiesInput", "Subject", 200, a.addIdentities},
+		{"PATCH", "/v1/subjects/{subject_id}", writers, "Change birth date, age band or guardian", "updateSubject", "SubjectPatch", subjectWritten, 200, a.updateSubject},
+		{"POST", "/v1/subjects/{subject_id}/identities", writers, "Add identities", "addIdentities", "IdentitiesInput", subjectWritten, 200, a.addIdentities},
 		{"PUT", "/v1/subjects/{subject_id}/restriction", staff, "Restrict processing to storage, or lift it", "setRestriction", "RestrictionInput", "Subject", 200, a.setRestriction},
 		{"POST", "/v1/subjects/{subject_id}/consents", writers, "Record consent decisions (honours Sec-GPC / DNT)", "recordConsent", "ConsentInput", "ConsentEvents", 201, a.recordConsent},
 		{"GET", "/v1/subjects/{subject_id}/consents", []string{RoleAdmin, RoleOperator, RoleService, RoleAuditor}, "Consent history, oldest first", "listConsents", "", "ConsentPage", 200, a.listConsents},
@@ -171,6 +172,9 @@ func (a *API) wrap(rt route) http.Handler {
 			err = rt.h(sw, r, actor)
 		}
 		if err != nil {
+			if fe, ok := fault.As(err); ok && fe.Kind == fault.TooMany && h.Get("Retry-After") == "" {
+				h.Set("Retry-After", retryAfter)
+			}
 			a.writeError(sw, r, rt, err)
 		}
 		d := time.Since(start)
@@ -184,6 +188,13 @@ func (a *API) wrap(rt route) http.Handler {
 		}
 	})
 }
+
+// retryAfter is the Retry-After, in seconds, of a 429 whose handler did
+// not choose one (the banner's does), so that every 429 tells a client
+// when to come back. The rights service's limits count a source address's
+// and an identity's requests and code attempts over a sliding hour and do
+// not say when the oldest leaves it: an hour is the wait sure to be enough.
+const retryAfter = "3600"
 
 // securityHeaders go on every response. The slices are shared and never
 // changed; handlers only add headers of their own.

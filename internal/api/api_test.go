@@ -329,6 +329,22 @@ func wantIdentities(want ...consent.IdentityView) func(*testing.T, *env, map[str
 	}
 }
 
+// onlySubjectID checks an answer that holds the subject's id and no other
+// field: what a service key, which may not read subjects, is told of one
+// it wrote.
+func onlySubjectID(id string) func(*testing.T, *env, map[string]string, []byte) {
+	return func(t *testing.T, _ *env, _ map[string]string, body []byte) {
+		t.Helper()
+		var got map[string]any
+		if err := json.Unmarshal(body, &got); err != nil {
+			t.Fatal(err)
+		}
+		if d := cmp.Diff(map[string]any{"subject_id": id}, got); d != "" {
+			t.Errorf("answer (-want +got):\n%s", d)
+		}
+	}
+}
+
 func seqs(t *testing.T, body []byte) []int64 {
 	t.Helper()
 	var p struct {
@@ -421,10 +437,14 @@ func TestScenarios(t *testing.T) {
 
 	scenarios := []scenario{
 		// Subjects.
+		// A service key may register and change subjects but not read them:
+		// what it writes is answered with the subject's id alone.
 		{name: "create subject with email and phone", as: "service", method: "POST", path: "/v1/subjects", body: newSubject,
-			status: 201, has: []string{`"subject_id":"s-2001"`, `"kind":"email"`, `"kind":"phone"`, `"minor":false`},
-			hasNot: []string{`"masked"`},
-			check:  wantIdentities(consent.IdentityView{Kind: "email"}, consent.IdentityView{Kind: "phone"})},
+			status: 201, check: onlySubjectID("s-2001")},
+		{name: "an operator registering a subject is shown it", as: "operator", method: "POST", path: "/v1/subjects",
+			body:   `{"subject_id":"s-2011","identities":[{"kind":"device_id","value":"dev-2011"}],"age_band":"adult","language":"en"}`,
+			status: 201, has: []string{`"subject_id":"s-2011"`, `"age_band":"adult"`, `"language":"en"`, `"minor":false`}, hasNot: []string{`"masked"`, "dev-2011"},
+			check: wantIdentities(consent.IdentityView{Kind: "device_id"})},
 		{name: "same identity under another id", as: "service", method: "POST", path: "/v1/subjects",
 			body:   `{"subject_id":"s-2002","identities":[{"kind":"email","value":" Mei.Zhang@Example.NET "}]}`,
 			status: 409, code: "subject_conflict", hasNot: []string{"email", "s-2002"}, save: map[string]string{"conflict_msg": "error.message"}},
@@ -458,7 +478,17 @@ func TestScenarios(t *testing.T) {
 		{name: "disclosure of a demo subject", as: "admin", method: "GET", path: "/v1/subjects/demo-1001?purpose=access_request",
 			status: 200, check: wantIdentities(consent.IdentityView{Kind: "email", Masked: "l***@example.com"}, consent.IdentityView{Kind: "phone", Masked: "+86138****8000"})},
 		{name: "patch age band", as: "service", method: "PATCH", path: "/v1/subjects/s-2001", body: `{"age_band":"18_24"}`,
-			status: 200, has: []string{`"age_band":"18_24"`}, hasNot: []string{`"masked"`}},
+			status: 200, check: onlySubjectID("s-2001")},
+		{name: "an empty patch tells a service key nothing of the subject", as: "service", method: "PATCH", path: "/v1/subjects/s-2001", body: `{}`,
+			status: 200, hasNot: []string{"18_24", `"identities"`, `"minor"`}, check: onlySubjectID("s-2001")},
+		{name: "adding identities tells a service key nothing of the subject", as: "service", method: "POST", path: "/v1/subjects/s-2001/identities",
+			body: `{"identities":[{"kind":"device_id","value":"dev-2001"}]}`, status: 200, hasNot: []string{`"kind"`, "dev-2001"}, check: onlySubjectID("s-2001")},
+		{name: "an operator's patch shows the subject", as: "operator", method: "PATCH", path: "/v1/subjects/s-2001", body: `{}`,
+			status: 200, has: []string{`"age_band":"18_24"`}, hasNot: []string{`"masked"`},
+			check: wantIdentities(consent.IdentityView{Kind: "device_id"}, consent.IdentityView{Kind: "email"}, consent.IdentityView{Kind: "phone"})},
+		{name: "an admin adding identities is shown the subject", as: "admin", method: "POST", path: "/v1/subjects/s-2011/identities",
+			body: `{"identities":[{"kind":"user_id","value":"u-2011"}]}`, status: 200, has: []string{`"subject_id":"s-2011"`, `"age_band":"adult"`},
+			check: wantIdentities(consent.IdentityView{Kind: "device_id"}, consent.IdentityView{Kind: "user_id"})},
 
 		// Consent.
 		{name: "grant", as: "service", method: "POST", path: "/v1/subjects/s-2001/consents", body: grant(`"analytics"`, false),
@@ -527,11 +557,67 @@ func TestScenarios(t *testing.T) {
 			body: `{"method":"banner","language":"en"}`, status: 422, code: "nothing_to_record"},
 		{name: "restrict processing", as: "operator", method: "PUT", path: "/v1/subjects/s-2001/restriction",
 			body: `{"restricted":true,"reason":"accuracy disputed"}`, status: 200, has: []string{`"restricted":true`}},
+		{name: "an empty restriction body lifts nothing", as: "admin", method: "PUT", path: "/v1/subjects/s-2001/restriction",
+			body: `{}`, status: 422, code: "restricted_required", has: []string{`"field":"restricted"`}},
+		{name: "a restriction body without its reason", as: "admin", method: "PUT", path: "/v1/subjects/s-2001/restriction",
+			body: `{"restricted":false}`, status: 422, code: "reason_required", has: []string{`"field":"reason"`}},
+		{name: "a restriction body with an empty reason", as: "admin", method: "PUT", path: "/v1/subjects/s-2001/restriction",
+			body: `{"restricted":false,"reason":" "}`, status: 422, code: "reason_required", has: []string{`"field":"reason"`}},
+		{name: "a restriction body naming neither", as: "admin", method: "PUT", path: "/v1/subjects/s-2001/restriction",
+			body: `{"reason":"resolved"}`, status: 422, code: "restricted_required", has: []string{`"field":"restricted"`}},
+		{name: "an empty restriction body lifts nothing", as: "admin", method: "PUT", path: "/v1/subjects/s-2001/restriction",
+			body: `{}`, status: 422, code: "restricted_required", has: []string{`"field":"restricted"`}},
+		{name: "a restriction body without its reason", as: "admin", method: "PUT", path: "/v1/subjects/s-2001/restriction",
+			body: `{"restricted":false}`, status: 422, code: "reason_required", has: []string{`"field":"reason"`}},
+		{name: "a restriction body with an empty reason", as: "admin", method: "PUT", path: "/v1/subjects/s-2001/restriction",
+			body: `{"restricted":false,"reason":" "}`, status: 422, code: "reason_required", has: []string{`"field":"reason"`}},
+		{name: "a restriction body naming neither", as: "admin", method: "PUT", path: "/v1/subjects/s-2001/restriction",
+			body: `{"reason":"resolved"}`, status: 422, code: "restricted_required", has: []string{`"field":"restricted"`}},
+		{name: "an empty restriction body lifts nothing", as: "admin", method: "PUT", path: "/v1/subjects/s-2001/restriction",
+			body: `{}`, status: 422, code: "restricted_required", has: []string{`"field":"restricted"`}},
+		{name: "a restriction body without its reason", as: "admin", method: "PUT", path: "/v1/subjects/s-2001/restriction",
+			body: `{"restricted":false}`, status: 422, code: "reason_required", has: []string{`"field":"reason"`}},
+		{name: "a restriction body with an empty reason", as: "admin", method: "PUT", path: "/v1/subjects/s-2001/restriction",
+			body: `{"restricted":false,"reason":" "}`, status: 422, code: "reason_required", has: []string{`"field":"reason"`}},
+		{name: "a restriction body naming neither", as: "admin", method: "PUT", path: "/v1/subjects/s-2001/restriction",
+			body: `{"reason":"resolved"}`, status: 422, code: "restricted_required", has: []string{`"field":"restricted"`}},
+		{name: "an empty restriction body lifts nothing", as: "admin", method: "PUT", path: "/v1/subjects/s-2001/restriction",
+			body: `{}`, status: 422, code: "restricted_required", has: []string{`"field":"restricted"`}},
+		{name: "a restriction body without its reason", as: "admin", method: "PUT", path: "/v1/subjects/s-2001/restriction",
+			body: `{"restricted":false}`, status: 422, code: "reason_required", has: []string{`"field":"reason"`}},
+		{name: "a restriction body with an empty reason", as: "admin", method: "PUT", path: "/v1/subjects/s-2001/restriction",
+			body: `{"restricted":false,"reason":" "}`, status: 422, code: "reason_required", has: []string{`"field":"reason"`}},
+		{name: "a restriction body naming neither", as: "admin", method: "PUT", path: "/v1/subjects/s-2001/restriction",
+			body: `{"reason":"resolved"}`, status: 422, code: "restricted_required", has: []string{`"field":"restricted"`}},
+		{name: "an empty restriction body lifts nothing", as: "admin", method: "PUT", path: "/v1/subjects/s-2001/restriction",
+			body: `{}`, status: 422, code: "restricted_required", has: []string{`"field":"restricted"`}},
+		{name: "a restriction body without its reason", as: "admin", method: "PUT", path: "/v1/subjects/s-2001/restriction",
+			body: `{"restricted":false}`, status: 422, code: "reason_required", has: []string{`"field":"reason"`}},
+		{name: "a restriction body with an empty reason", as: "admin", method: "PUT", path: "/v1/subjects/s-2001/restriction",
+			body: `{"restricted":false,"reason":" "}`, status: 422, code: "reason_required", has: []string{`"field":"reason"`}},
+		{name: "a restriction body naming neither", as: "admin", method: "PUT", path: "/v1/subjects/s-2001/restriction",
+			body: `{"reason":"resolved"}`, status: 422, code: "restricted_required", has: []string{`"field":"restricted"`}},
+		{name: "an empty restriction body lifts nothing", as: "admin", method: "PUT", path: "/v1/subjects/s-2001/restriction",
+			body: `{}`, status: 422, code: "restricted_required", has: []string{`"field":"restricted"`}},
+		{name: "a restriction body without its reason", as: "admin", method: "PUT", path: "/v1/subjects/s-2001/restriction",
+			body: `{"restricted":false}`, status: 422, code: "reason_required", has: []string{`"field":"reason"`}},
+		{name: "a restriction body with an empty reason", as: "admin", method: "PUT", path: "/v1/subjects/s-2001/restriction",
+			body: `{"restricted":false,"reason":" "}`, status: 422, code: "reason_required", has: []string{`"field":"reason"`}},
+		{name: "a restriction body naming neither", as: "admin", method: "PUT", path: "/v1/subjects/s-2001/restriction",
+			body: `{"reason":"resolved"}`, status: 422, code: "restricted_required", has: []string{`"field":"restricted"`}},
+		{name: "an empty restriction body lifts nothing", as: "admin", method: "PUT", path: "/v1/subjects/s-2001/restriction",
+			body: `{}`, status: 422, code: "restricted_required", has: []string{`"field":"restricted"`}},
+		{name: "a restriction body without its reason", as: "admin", method: "PUT", path: "/v1/subjects/s-2001/restriction",
+			body: `{"restricted":false}`, status: 422, code: "reason_required", has: []string{`"field":"reason"`}},
+		{name: "a restriction body with an empty reason", as: "admin", method: "PUT", path: "/v1/subjects/s-2001/restriction",
+			body: `{"restricted":false,"reason":" "}`, status: 422, code: "reason_required", has: []string{`"field":"reason"`}},
+		{name: "a restriction body naming neither", as: "admin", method: "PUT", path: "/v1/subjects/s-2001/restriction",
+			body: `{"reason":"resolved"}`, status: 422, code: "restricted_required", has: []string{`"field":"restricted"`}},
 		{name: "a restricted subject is denied", as: "service", method: "POST", path: "/v1/check",
 			body:   `{"subject_id":"s-2001","purposes":["advertising","push_notifications"]}`,
 			status: 200, check: wantDecisions("s-2001", true, dec{"advertising", false, "restricted"}, dec{"push_notifications", false, "restricted"})},
 		{name: "lift the restriction", as: "admin", method: "PUT", path: "/v1/subjects/s-2001/restriction",
-			body: `{"restricted":false}`, status: 200, has: []string{`"restricted":false`}},
+			body: `{"restricted":false,"reason":"accuracy confirmed"}`, status: 200, has: []string{`"restricted":false`}},
 		{name: "history page 1", as: "auditor", method: "GET", path: "/v1/subjects/s-2001/consents?limit=2",
 			status: 200, has: []string{`"next_cursor":`}, save: map[string]string{"consent_cursor": "next_cursor", "consent_last": "items.1.seq"},
 			check: wantPage(2)},
@@ -663,6 +749,9 @@ func TestScenarios(t *testing.T) {
 			}
 			if got := errorOf(body).Error.Code; got != sc.code {
 				t.Errorf("error code %q, want %q; body %s", got, sc.code, body)
+			}
+			if w.Code == http.StatusTooManyRequests && w.Header().Get("Retry-After") == "" {
+				t.Errorf("a 429 without Retry-After")
 			}
 			if ct := w.Header().Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 				t.Errorf("Content-Type %q, want JSON", ct)

@@ -54,7 +54,25 @@ func (a *API) createSubject(w http.ResponseWriter, r *http.Request, who consent.
 		return err
 	}
 	w.Header().Set("Location", "/v1/subjects/"+v.ID)
-	return writeJSON(w, 201, v)
+	return writeSubject(w, who, v, 201)
+}
+
+// SubjectRef is the answer to a subject write for a caller that may not
+// read subjects: the subject's id and nothing of what its record holds.
+type SubjectRef struct {
+	ID string `json:"subject_id"`
+}
+
+// writeSubject answers a call that registered or changed a subject. Only
+// the staff roles, which may read a subject (GET /v1/subjects/{subject_id},
+// audited), are shown it whole; a service key may write subjects but not
+// read them, so a write must not become a read: it is told the id alone.
+// The check names the roles that see more, so a role added later sees less.
+func writeSubject(w http.ResponseWriter, who consent.Actor, v consent.SubjectView, status int) error {
+	if who.Role == RoleAdmin || who.Role == RoleOperator {
+		return writeJSON(w, status, v)
+	}
+	return writeJSON(w, status, SubjectRef{ID: v.ID})
 }
 
 func (a *API) getSubject(w http.ResponseWriter, r *http.Request, who consent.Actor) error {
@@ -74,7 +92,7 @@ func (a *API) updateSubject(w http.ResponseWriter, r *http.Request, who consent.
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, 200, v)
+	return writeSubject(w, who, v, 200)
 }
 
 // IdentitiesInput adds identities.
@@ -94,24 +112,35 @@ func (a *API) addIdentities(w http.ResponseWriter, r *http.Request, who consent.
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, 200, v)
+	return writeSubject(w, who, v, 200)
 }
 
-// RestrictionInput restricts or frees processing.
+// RestrictionInput restricts or frees processing. Both fields are required.
 type RestrictionInput struct {
 	Restricted bool   `json:"restricted"`
 	Reason     string `json:"reason"`
 }
 
 func (a *API) setRestriction(w http.ResponseWriter, r *http.Request, who consent.Actor) error {
-	var in RestrictionInput
+	// RestrictionInput with pointers, to tell a field left out from false
+	// or "": a body that forgot "restricted" must not lift a restriction.
+	var in struct {
+		Restricted *bool   `json:"restricted"`
+		Reason     *string `json:"reason"`
+	}
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	if len(in.Reason) > 200 {
+	if in.Restricted == nil {
+		return fault.New(fault.Invalid, "restricted_required", "say whether processing is restricted (true) or the restriction lifted (false)").At("restricted")
+	}
+	if in.Reason == nil || strings.TrimSpace(*in.Reason) == "" {
+		return fault.New(fault.Invalid, "reason_required", "give the reason for restricting processing or lifting the restriction").At("reason")
+	}
+	if len(*in.Reason) > 200 {
 		return fault.New(fault.Invalid, "invalid_reason", "reason is at most 200 bytes").At("reason")
 	}
-	v, err := a.svc.SetRestricted(r.Context(), who, r.PathValue("subject_id"), in.Restricted, in.Reason)
+	v, err := a.svc.SetRestricted(r.Context(), who, r.PathValue("subject_id"), *in.Restricted, *in.Reason)
 	if err != nil {
 		return err
 	}

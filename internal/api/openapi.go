@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -24,6 +25,7 @@ var schemaTypes = map[string]any{
 	"SubjectInput":     consent.SubjectInput{},
 	"SubjectPatch":     consent.SubjectPatch{},
 	"Subject":          consent.SubjectView{},
+	"SubjectRef":       SubjectRef{},
 	"IdentitiesInput":  IdentitiesInput{},
 	"RestrictionInput": RestrictionInput{},
 	"ConsentInput":     consent.ConsentInput{},
@@ -51,17 +53,74 @@ var schemaTypes = map[string]any{
 	"Error":      ErrorBody{},
 	"Decision":   check.Decision{},
 
-	"RequestInput":   dsr.Input{},
-	"Accepted":       dsr.Accepted{},
-	"RequestView":    dsr.View{},
-	"RequestList":    RequestList{},
-	"CodeInput":      CodeInput{},
-	"EvidenceInput":  EvidenceInput{},
-	"ReasonInput":    ReasonInput{},
-	"RefuseInput":    RefuseInput{},
-	"CompleteInput":  dsr.CompleteInput{},
-	"CalendarFile":   map[string]any{},
-	"CalendarLoaded": CalendarLoaded{},
+	"RequestInput":       dsr.Input{},
+	"PublicRequestInput": PublicRequestInput{},
+	"Accepted":           dsr.Accepted{},
+	"RequestView":        dsr.View{},
+	"RequestList":        RequestList{},
+	"CodeInput":          CodeInput{},
+	"EvidenceInput":      EvidenceInput{},
+	"ReasonInput":        ReasonInput{},
+	"RefuseInput":        RefuseInput{},
+	"CompleteInput":      dsr.CompleteInput{},
+	"CalendarFile":       map[string]any{},
+	"CalendarLoaded":     CalendarLoaded{},
+}
+
+// subjectWritten is the answer of the routes that register or change a
+// subject, which depends on the caller's role (see writeSubject).
+const subjectWritten = "Subject|SubjectRef"
+
+// opParams are the query and header parameters each operation reads,
+// besides its path's. TestOpenAPIParameters finds what the handlers read
+// and fails when one of them is missing here.
+var opParams = map[string][]any{
+	"getSubject": {queryParam("purpose", "Why the subject is disclosed; recorded in the audit trail.", false)},
+	"recordConsent": {
+		headerParam("Sec-GPC", "Global Privacy Control: 1 withdraws the purposes marked for sale, sharing or targeted advertising."),
+		headerParam("DNT", "Do Not Track, acted on when the manifest says it is honoured."),
+	},
+	"listConsents":  pageParamDocs,
+	"listAudit":     append(slices.Clip(pageParamDocs), map[string]any{"name": "since", "in": "query", "schema": map[string]any{"type": "string", "format": "date-time"}}),
+	"publishPolicy": {map[string]any{"name": "effective_at", "in": "query", "description": "When the version comes into force (RFC 3339); left out, at once.", "schema": map[string]any{"type": "string", "format": "date-time"}}},
+	"listRequests": {
+		queryParam("state", "Only requests in this state.", false),
+		queryParam("due_by", "Only requests due on or before this date (YYYY-MM-DD).", false),
+		queryParam("subject_id", "Only the requests of this subject.", false),
+		queryParam("type", "Only requests of this type (a right the manifest offers).", false),
+	},
+	"publicRequestStatus":   requestTokenDocs,
+	"withdrawPublicRequest": requestTokenDocs,
+	"downloadBundle":        {queryParam("token", "The download token, from the link in the completion message.", true)},
+	"bannerConfig":          {queryParam("lang", "A language of the policy (zh-CN, en); otherwise the manifest's default language.", false)},
+	"recordBannerConsent": {
+		headerParam("Sec-GPC", "Global Privacy Control: 1 records a withdrawal of the purposes the manifest marks for it."),
+		headerParam("DNT", "Do Not Track, acted on when the manifest says it is honoured."),
+	},
+}
+
+var pageParamDocs = []any{
+	map[string]any{"name": "cursor", "in": "query", "schema": map[string]any{"type": "string"}},
+	map[string]any{"name": "limit", "in": "query", "schema": map[string]any{"type": "integer", "minimum": 1, "maximum": 1000}},
+}
+
+// requestTokenDocs: the requester's access token goes in X-Request-Token,
+// or in ?token= for a link (see requestToken).
+var requestTokenDocs = []any{
+	headerParam("X-Request-Token", "The access token the intake returned."),
+	queryParam("token", "The access token, when X-Request-Token cannot be sent.", false),
+}
+
+func queryParam(name, desc string, required bool) map[string]any {
+	p := map[string]any{"name": name, "in": "query", "description": desc, "schema": map[string]any{"type": "string"}}
+	if required {
+		p["required"] = true
+	}
+	return p
+}
+
+func headerParam(name, desc string) map[string]any {
+	return map[string]any{"name": name, "in": "header", "description": desc, "schema": map[string]any{"type": "string"}}
 }
 
 // OpenAPI builds the OpenAPI 3.1 document from the route table.
@@ -80,38 +139,9 @@ func (a *API) OpenAPI() map[string]any {
 				params = append(params, map[string]any{"name": strings.Trim(seg, "{}"), "in": "path", "required": true, "schema": map[string]any{"type": "string"}})
 			}
 		}
-		switch rt.Op {
-		case "listConsents", "listAudit":
-			params = append(params,
-				map[string]any{"name": "cursor", "in": "query", "schema": map[string]any{"type": "string"}},
-				map[string]any{"name": "limit", "in": "query", "schema": map[string]any{"type": "integer", "minimum": 1, "maximum": 1000}})
-		}
-		if rt.Op == "listAudit" {
-			params = append(params, map[string]any{"name": "since", "in": "query", "schema": map[string]any{"type": "string", "format": "date-time"}})
-		}
-		if rt.Op == "listRequests" {
-			for _, q := range []struct{ name, desc string }{
-				{"state", "Only requests in this state."},
-				{"due_by", "Only requests due on or before this date (YYYY-MM-DD)."},
-				{"subject_id", "Only the requests of this subject."},
-				{"type", "Only requests of this type (a right the manifest offers)."},
-			} {
-				params = append(params, map[string]any{"name": q.name, "in": "query", "description": q.desc, "schema": map[string]any{"type": "string"}})
-			}
-		}
-		if rt.Op == "getSubject" {
-			params = append(params, map[string]any{"name": "purpose", "in": "query", "description": "Why the subject is disclosed; recorded in the audit trail.", "schema": map[string]any{"type": "string"}})
-		}
-		if rt.Op == "recordConsent" {
-			params = append(params,
-				map[string]any{"name": "Sec-GPC", "in": "header", "description": "Global Privacy Control: 1 withdraws the purposes marked for sale, sharing or targeted advertising.", "schema": map[string]any{"type": "string"}},
-				map[string]any{"name": "DNT", "in": "header", "description": "Do Not Track, acted on when the manifest says it is honoured.", "schema": map[string]any{"type": "string"}})
-		}
+		params = append(params, opParams[rt.Op]...)
 		if len(params) > 0 {
 			op["parameters"] = params
-		}
-		if rt.Op == "downloadBundle" {
-			params = append(params, map[string]any{"name": "token", "in": "query", "required": true, "schema": map[string]any{"type": "string"}})
 		}
 		if rt.Body == "Manifest" {
 			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{"application/yaml": map[string]any{"schema": map[string]any{"type": "string"}}}}
@@ -126,6 +156,9 @@ func (a *API) OpenAPI() map[string]any {
 			resp["content"] = map[string]any{"text/plain": map[string]any{"schema": map[string]any{"type": "string"}}}
 		case rt.Op == "openapi":
 			resp["content"] = map[string]any{"application/json": map[string]any{"schema": map[string]any{"type": "object"}}}
+		case rt.Resp == subjectWritten:
+			resp["description"] = "The subject as it now stands for an admin or operator key; for a service key, which may not read subjects, only its subject_id (SubjectRef)."
+			resp["content"] = map[string]any{"application/json": map[string]any{"schema": map[string]any{"oneOf": []any{ref("Subject"), ref("SubjectRef")}}}}
 		case rt.Resp != "":
 			resp["content"] = map[string]any{"application/json": map[string]any{"schema": ref(rt.Resp)}}
 		}
@@ -146,6 +179,9 @@ func (a *API) OpenAPI() map[string]any {
 	for name, v := range schemaTypes {
 		schemas[name] = schemaOf(reflect.TypeOf(v))
 	}
+	// Nothing but the id: a full subject must not pass for a SubjectRef,
+	// so that exactly one of the subject writes' answers matches.
+	schemas["SubjectRef"].(map[string]any)["additionalProperties"] = false
 	return map[string]any{
 		"openapi": "3.1.0",
 		"info": map[string]any{"title": "Custos API", "version": "1",

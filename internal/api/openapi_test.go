@@ -2,6 +2,9 @@ package api_test
 
 import (
 	"encoding/json"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"log/slog"
 	"net/http"
 	"os"
@@ -295,4 +298,196 @@ func TestOpenAPISubjectID(t *testing.T) {
 			t.Errorf("%s is not named subject_id; have %v", want, subjectIDs)
 		}
 	}
+}
+
+// TestOpenAPIParameters: every query parameter, header and path value a
+// route's handler reads, itself or through the functions of this package
+// it calls, is declared on its operation, and every declared one is read.
+// The download route's token was once read and not declared.
+func TestOpenAPIParameters(t *testing.T) {
+	reads := handlerReads(t)
+	// Headers a browser or an HTTP cache sends by itself, which callers
+	// need not be told of.
+	protocol := map[string]bool{"header Origin": true, "header If-None-Match": true}
+	paths := openAPIDoc(t)["paths"].(map[string]any)
+	seen := map[string]bool{}
+	for _, rt := range api.RouteTable() {
+		t.Run(rt.Method+" "+rt.Path, func(t *testing.T) {
+			got, ok := reads(rt.Handler)
+			if !ok {
+				t.Fatalf("handler %q is not a function of the package", rt.Handler)
+			}
+			op := paths[rt.Path].(map[string]any)[strings.ToLower(rt.Method)].(map[string]any)
+			var declared []string
+			params, _ := op["parameters"].([]any)
+			for _, p := range params {
+				m := p.(map[string]any)
+				declared = append(declared, param(m["in"].(string), m["name"].(string)))
+			}
+			for _, r := range got {
+				seen[r] = true
+				if !protocol[r] && !slices.Contains(declared, r) {
+					t.Errorf("the handler reads %s; the document does not declare it", r)
+				}
+			}
+			for _, d := range declared {
+				if !slices.Contains(got, d) {
+					t.Errorf("the document declares %s; the handler does not read it", d)
+				}
+			}
+		})
+	}
+	// The analysis itself: it must see what the handlers are known to read.
+	for _, want := range []string{"query token", "header X-Request-Token", "query state", "query cursor", "header Sec-Gpc", "path subject_id"} {
+		if !seen[want] {
+			t.Errorf("no handler was found to read %s: the source analysis is broken", want)
+		}
+	}
+}
+
+// param names a parameter as TestOpenAPIParameters compares them.
+func param(in, name string) string {
+	if in == "header" {
+		name = http.CanonicalHeaderKey(name)
+	}
+	return in + " " + name
+}
+
+// handlerReads parses the package's source and returns, for a function
+// of it, the parameters it reads ("query token", "header X-Request-Token",
+// "path id") itself or through the package's functions it calls. It sees
+// r.URL.Query().Get("x") (also through a variable holding the query),
+// r.Header.Get("X"), r.PathValue("x"), and consent.RequestSignals, which
+// reads Sec-GPC and DNT.
+func handlerReads(t *testing.T) func(name string) ([]string, bool) {
+	t.Helper()
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	type fn struct {
+		reads []string
+		calls []string
+	}
+	funcs := map[string]*fn{}
+	fset := token.NewFileSet()
+	for _, path := range files {
+		if strings.HasSuffix(path, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, path, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		imported := map[string]bool{}
+		for _, im := range f.Imports {
+			p, _ := strconv.Unquote(im.Path.Value)
+			name := p[strings.LastIndex(p, "/")+1:]
+			if im.Name != nil {
+				name = im.Name.Name
+			}
+			imported[name] = true
+		}
+		for _, d := range f.Decls {
+			fd, ok := d.(*ast.FuncDecl)
+			if !ok || fd.Body == nil {
+				continue
+			}
+			cur := &fn{}
+			funcs[fd.Name.Name] = cur
+			queries := map[string]bool{} // variables holding r.URL.Query()
+			ast.Inspect(fd.Body, func(n ast.Node) bool {
+				switch n := n.(type) {
+				case *ast.AssignStmt:
+					for i, rhs := range n.Rhs {
+						if id, ok := n.Lhs[min(i, len(n.Lhs)-1)].(*ast.Ident); ok && callee(rhs) == "Query" {
+							queries[id.Name] = true
+						}
+					}
+				case *ast.CallExpr:
+					lit := ""
+					if len(n.Args) > 0 {
+						if b, ok := n.Args[0].(*ast.BasicLit); ok && b.Kind == token.STRING {
+							lit, _ = strconv.Unquote(b.Value)
+						}
+					}
+					sel, _ := n.Fun.(*ast.SelectorExpr)
+					switch name := callee(n); {
+					case name == "Get" && lit != "":
+						switch x := sel.X.(type) {
+						case *ast.CallExpr:
+							if callee(x) == "Query" {
+								cur.reads = append(cur.reads, param("query", lit))
+							}
+						case *ast.Ident:
+							if queries[x.Name] {
+								cur.reads = append(cur.reads, param("query", lit))
+							}
+						case *ast.SelectorExpr:
+							if x.Sel.Name == "Header" {
+								cur.reads = append(cur.reads, param("header", lit))
+							}
+						}
+					case name == "PathValue" && lit != "":
+						cur.reads = append(cur.reads, param("path", lit))
+					case name == "RequestSignals":
+						cur.reads = append(cur.reads, param("header", "Sec-GPC"), param("header", "DNT"))
+					case sel != nil:
+						if x, ok := sel.X.(*ast.Ident); ok && imported[x.Name] {
+							break // another package's function
+						}
+						cur.calls = append(cur.calls, name)
+					case name != "":
+						cur.calls = append(cur.calls, name)
+					}
+				}
+				return true
+			})
+		}
+	}
+	return func(name string) ([]string, bool) {
+		if funcs[name] == nil {
+			return nil, false
+		}
+		var out []string
+		visited := map[string]bool{}
+		var walk func(string)
+		walk = func(name string) {
+			f := funcs[name]
+			if f == nil || visited[name] {
+				return
+			}
+			visited[name] = true
+			for _, r := range f.reads {
+				if !slices.Contains(out, r) {
+					out = append(out, r)
+				}
+			}
+			for _, c := range f.calls {
+				walk(c)
+			}
+		}
+		walk(name)
+		slices.Sort(out)
+		return out, true
+	}
+}
+
+// callee is the name of the function a call expression calls: f(…) or x.f(…).
+func callee(e ast.Expr) string {
+	c, ok := e.(*ast.CallExpr)
+	if !ok {
+		return ""
+	}
+	switch f := c.Fun.(type) {
+	case *ast.Ident:
+		return f.Name
+	case *ast.SelectorExpr:
+		return f.Sel.Name
+	case *ast.IndexExpr: // a generic function: actWith[T](…)
+		if id, ok := f.X.(*ast.Ident); ok {
+			return id.Name
+		}
+	}
+	return ""
 }

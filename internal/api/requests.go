@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
 	"time"
@@ -16,7 +17,7 @@ func (a *API) requestRoutes() []route {
 	staff := []string{RoleAdmin, RoleOperator}
 	readers := []string{RoleAdmin, RoleOperator, RoleAuditor}
 	return []route{
-		{"POST", "/v1/public/requests", Public, "Submit a rights request as a member of the public (a one-time code is sent to the identity on file)", "submitPublicRequest", "RequestInput", "Accepted", 202, a.submitPublic},
+		{"POST", "/v1/public/requests", Public, "Submit a rights request as a member of the public (a one-time code is sent to the identity on file)", "submitPublicRequest", "PublicRequestInput", "Accepted", 202, a.submitPublic},
 		{"POST", "/v1/public/requests/{id}/verify", Public, "Verify a public request with the one-time code", "verifyPublicRequest", "CodeInput", "RequestView", 200, a.verifyPublic},
 		{"GET", "/v1/public/requests/{id}", Public, "A request's status, as its requester sees it (X-Request-Token: the access token)", "publicRequestStatus", "", "RequestView", 200, a.publicStatus},
 		{"POST", "/v1/public/requests/{id}/withdraw", Public, "Withdraw a request or a scheduled account cancellation (X-Request-Token: the access token)", "withdrawPublicRequest", "", "RequestView", 200, a.withdrawPublic},
@@ -36,6 +37,19 @@ func (a *API) requestRoutes() []route {
 		{"POST", "/v1/requests/{id}/recipients/{recipient}/ack", staff, "Record that a recipient acknowledged its deletion, correction or restriction notice", "ackRecipient", "", "RequestView", 200, a.ackRecipient},
 		{"POST", "/v1/calendar", []string{RoleAdmin}, "Load newer PRC holiday data (one holiday-cn year file); provisional due dates are recomputed", "loadCalendar", "CalendarFile", "CalendarLoaded", 200, a.loadCalendar},
 	}
+}
+
+// PublicRequestInput is a rights request from the public. The fields of an
+// operator's request that name the subject or record how they were
+// verified (subject_id, verification, evidence, requester_id) are not the
+// public's to give: sent here they are unknown fields, refused as in every
+// other body, rather than dropped without a word.
+type PublicRequestInput struct {
+	Type         string                 `json:"type"`
+	Jurisdiction string                 `json:"jurisdiction,omitempty"`
+	Language     string                 `json:"language"`
+	Identity     *consent.IdentityInput `json:"identity,omitempty"`
+	Details      json.RawMessage        `json:"details,omitempty"`
 }
 
 // CodeInput carries a one-time code.
@@ -83,12 +97,11 @@ func (a *API) submitPublic(w http.ResponseWriter, r *http.Request, who consent.A
 	if err != nil {
 		return err
 	}
-	var in dsr.Input
+	var in PublicRequestInput
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	in.SubjectID, in.Verification, in.Evidence, in.RequesterID = "", "", "", ""
-	acc, err := d.SubmitPublic(r.Context(), who, in)
+	acc, err := d.SubmitPublic(r.Context(), who, dsr.Input{Type: in.Type, Jurisdiction: in.Jurisdiction, Language: in.Language, Identity: in.Identity, Details: in.Details})
 	if err != nil {
 		return err
 	}

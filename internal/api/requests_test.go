@@ -8,11 +8,16 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/custos-privacy/custos/internal/api"
 	"github.com/custos-privacy/custos/internal/config"
@@ -158,4 +163,89 @@ func grepLines(s, sub string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// The public intake takes only what the public may give. The fields of an
+// operator's request (the subject, how they were verified, who asks for
+// them) are refused like any unknown field, naming it and the fields the
+// route takes, rather than dropped without a word.
+func TestPublicIntakeRefusesUnknownFields(t *testing.T) {
+	e := newEnv(t, slog.LevelDebug, func(c *config.Config) { c.NotifyDir = filepath.Join(filepath.Dir(c.DB), "outbox") })
+	const base = `"type":"access","language":"en","identity":{"kind":"email","value":"nobody@example.com"}`
+	public := []string{"type", "jurisdiction", "language", "identity", "details"}
+	for _, tc := range []struct {
+		field, value string
+	}{
+		{"subject_id", `"demo-1001"`},
+		{"verification", `"operator"`},
+		{"evidence", `"ticket 7"`},
+		{"requester_id", `"demo-1002"`},
+		{"priority", `"high"`},
+	} {
+		t.Run(tc.field, func(t *testing.T) {
+			w := e.do(t, "POST", "/v1/public/requests", "", `{`+base+`,"`+tc.field+`":`+tc.value+`}`, nil)
+			var want api.ErrorBody
+			want.Error.Code, want.Error.Field, want.Error.Allowed = "unknown_field", tc.field, public
+			want.Error.Message = `unknown field "` + tc.field + `" in the request body: want one of ` + strings.Join(public, ", ")
+			if w.Code != 400 {
+				t.Fatalf("status %d, want 400; body %s", w.Code, w.Body)
+			}
+			if d := cmp.Diff(want, errorOf(w.Body.Bytes())); d != "" {
+				t.Errorf("error (-want +got):\n%s", d)
+			}
+		})
+	}
+	if w := e.do(t, "POST", "/v1/public/requests", "", `{`+base+`}`, nil); w.Code != 202 {
+		t.Errorf("the same request without the field: %d %s", w.Code, w.Body)
+	}
+}
+
+// Every 429 says when to try again, in seconds: the intake's limit per
+// claimed identity and the cancellation after too many wrong codes alike.
+func TestTooManyRequestsSayWhenToRetry(t *testing.T) {
+	e := newEnv(t, slog.LevelDebug, func(c *config.Config) { c.NotifyDir = filepath.Join(filepath.Dir(c.DB), "outbox") })
+	body := `{"type":"access","language":"en","identity":{"kind":"email","value":"nobody@example.com"}}`
+	var first struct {
+		ID    string
+		Token string `json:"access_token"`
+	}
+	var limited *httptest.ResponseRecorder
+	for i := range 10 {
+		w := e.do(t, "POST", "/v1/public/requests", "", body, nil)
+		if i == 0 {
+			json.Unmarshal(w.Body.Bytes(), &first)
+		}
+		if w.Code == http.StatusTooManyRequests {
+			limited = w
+			break
+		}
+		if w.Code != 202 {
+			t.Fatalf("submission %d: %d %s", i+1, w.Code, w.Body)
+		}
+	}
+	if limited == nil {
+		t.Fatal("ten submissions for one identity within the hour were all accepted")
+	}
+	wantRetryAfter(t, "the intake's limit", limited)
+
+	var cancelled *httptest.ResponseRecorder
+	for range 10 {
+		w := e.do(t, "POST", "/v1/public/requests/"+first.ID+"/verify", "", `{"code":"000000"}`, map[string]string{"X-Request-Token": first.Token})
+		if w.Code == http.StatusTooManyRequests {
+			cancelled = w
+			break
+		}
+	}
+	if cancelled == nil || errorOf(cancelled.Body.Bytes()).Error.Code != "too_many_attempts" {
+		t.Fatal("ten wrong codes did not end in too_many_attempts")
+	}
+	wantRetryAfter(t, "too many wrong codes", cancelled)
+}
+
+func wantRetryAfter(t *testing.T, what string, w *httptest.ResponseRecorder) {
+	t.Helper()
+	ra := w.Header().Get("Retry-After")
+	if n, err := strconv.Atoi(ra); err != nil || n <= 0 {
+		t.Errorf("%s: 429 with Retry-After %q, want a number of seconds; body %s", what, ra, w.Body)
+	}
 }
