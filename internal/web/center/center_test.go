@@ -71,6 +71,15 @@ type harness struct {
 
 func newHarness(t *testing.T, edit ...func(*config.Config)) *harness {
 	t.Helper()
+	return newHarnessDelivering(t, nil, edit...)
+}
+
+// newHarnessDelivering is newHarness whose rights service, and so its
+// sign-in, has messages carried only on the channels (email, sms) that
+// delivers allows, as a deployment without them. The demo server itself
+// always writes messages to its development file; nil keeps its service.
+func newHarnessDelivering(t *testing.T, delivers func(channel string) bool, edit ...func(*config.Config)) *harness {
+	t.Helper()
 	d := webtest.Demo(t, edit...)
 	dir := d.SecretsDir
 	cfg := config.Default()
@@ -94,11 +103,19 @@ func newHarness(t *testing.T, edit ...func(*config.Config)) *harness {
 		// Each instance has its own sign-in service, as separate processes
 		// would: pending sign-ins are shared through the database only.
 		st := d.Server.Store()
-		signins, err := signin.New(st, keys.CenterKey, signin.Options{Hasher: keys.Hasher, Codes: d.Server.Requests(), Outbox: st.Outbox(), Logger: log})
+		requests := d.Server.Requests()
+		if delivers != nil {
+			var err error
+			requests, err = dsr.New(st, d.Server.Service(), dsr.Options{Hasher: keys.Hasher, Sealer: keys.Sealer, Logger: log, Now: d.Clock.Now, Delivers: delivers})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		signins, err := signin.New(st, keys.CenterKey, signin.Options{Hasher: keys.Hasher, Codes: requests, Outbox: st.Outbox(), Logger: log})
 		if err != nil {
 			t.Fatal(err)
 		}
-		h, err := center.New(center.Options{Consent: d.Server.Service(), Requests: d.Server.Requests(), Signins: signins,
+		h, err := center.New(center.Options{Consent: d.Server.Service(), Requests: requests, Signins: signins,
 			Key: keys.CenterKey, Logger: log})
 		if err != nil {
 			t.Fatal(err)

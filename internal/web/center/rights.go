@@ -47,16 +47,17 @@ type purposeOption struct{ ID, Name string }
 type jurisdictionView struct{ ID, Name string }
 
 type rightsData struct {
-	Rights  []rightView
-	Right   *rightView
-	Kind    string
-	Request dsr.View
-	ID      string
-	Open    bool // still open, so it may be withdrawn
-	Cancel  bool // a scheduled account cancellation, still to take effect
-	Export  bool // the request type produces an export bundle
-	Bundle  bool // and one may be downloaded now
-	Ground  string
+	Rights []rightView
+	Right  *rightView
+	// Identity is the request form's identity fields.
+	Identity identityForm
+	Request  dsr.View
+	ID       string
+	Open     bool // still open, so it may be withdrawn
+	Cancel   bool // a scheduled account cancellation, still to take effect
+	Export   bool // the request type produces an export bundle
+	Bundle   bool // and one may be downloaded now
+	Ground   string
 	// Deadline is the time the policy gives to answer, in words.
 	Deadline string
 }
@@ -76,13 +77,7 @@ func offered(m *manifest.Manifest, lang string) []rightView {
 		if i < 0 {
 			rv := rightView{Right: o.Right, How: o.How.In(lang), Conditions: o.Conditions.In(lang)}
 			if o.Right == "deceased" {
-				for _, ch := range m.Contact.Channels {
-					value := ch.Values.In(lang)
-					if value == "" {
-						value = ch.Value
-					}
-					rv.Contact = append(rv.Contact, contactView{Kind: ch.Kind, Value: value, Label: ch.Label.In(lang)})
-				}
+				rv.Contact = contacts(m, lang)
 			}
 			out = append(out, rv)
 			i = len(out) - 1
@@ -158,7 +153,7 @@ func (c *center) renderRequestForm(w http.ResponseWriter, r *http.Request, p *we
 		}
 	}
 	p.Title = p.T("request.title_for", p.T("right."+right))
-	p.Data = rightsData{Right: &rv, Kind: kind}
+	p.Data = rightsData{Right: &rv, Identity: c.identityForm(p, kind)}
 	c.r.Render(w, status, "request_form", p)
 }
 

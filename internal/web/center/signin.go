@@ -12,14 +12,15 @@ import (
 // codes, their limits, the pending sign-ins every instance shares) are the
 // signin package's; these handlers only ask and answer.
 type signinData struct {
-	Kind, Next string
-	Error      string
-	Available  bool
+	Next      string
+	Error     string
+	Available bool
+	Identity  identityForm
 }
 
 func (c *center) signinForm(w http.ResponseWriter, r *http.Request) {
 	p := c.page(r, "signin.title")
-	p.Data = signinData{Kind: "email", Next: safeNext(r.URL.Query().Get("next")), Available: c.opt.Signins != nil}
+	p.Data = signinData{Next: safeNext(r.URL.Query().Get("next")), Available: c.opt.Signins != nil, Identity: c.identityForm(p, "email")}
 	c.r.Render(w, http.StatusOK, "signin", p)
 }
 
@@ -34,13 +35,21 @@ func safeNext(next string) string {
 func (c *center) signinStart(w http.ResponseWriter, r *http.Request) {
 	p := c.page(r, "signin.title")
 	kind, value := r.PostFormValue("kind"), r.PostFormValue("identity")
-	data := signinData{Kind: kind, Next: safeNext(r.PostFormValue("next")), Available: c.opt.Signins != nil}
+	if kind != "email" && kind != "phone" {
+		kind = "email"
+	}
+	data := signinData{Next: safeNext(r.PostFormValue("next")), Available: c.opt.Signins != nil, Identity: c.identityForm(p, kind)}
 	if !data.Available {
 		c.r.Error(w, r, p, http.StatusServiceUnavailable, "err.signin_unavailable")
 		return
 	}
-	if kind != "email" && kind != "phone" {
-		kind, data.Kind = "email", "email"
+	if !data.Identity.Offers(kind) {
+		// A form from before the channel went away, or not from this page:
+		// no code can reach this kind, so none is asked for.
+		p.Alert = p.T("err.no_message_channel")
+		p.Data = data
+		c.r.Render(w, http.StatusServiceUnavailable, "signin", p)
+		return
 	}
 	id, err := c.opt.Signins.Start(r.Context(), actor(r, "").Place, kind, value, p.Lang)
 	switch {
@@ -101,7 +110,7 @@ func (c *center) signinVerify(w http.ResponseWriter, r *http.Request) {
 		c.save(w, r, s)
 		p.Title = p.T("signin.title")
 		p.Alert = p.T("err.signin_again")
-		p.Data = signinData{Kind: "email", Next: next, Available: true}
+		p.Data = signinData{Next: next, Available: true, Identity: c.identityForm(p, "email")}
 		c.r.Render(w, http.StatusBadRequest, "signin", p)
 		return
 	case errors.Is(err, signin.ErrWrongCode):
