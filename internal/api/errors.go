@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/custos-privacy/custos/internal/fault"
+	"github.com/custos-privacy/custos/internal/text"
 	"github.com/custos-privacy/custos/internal/yamlnode"
 )
 
@@ -88,7 +89,19 @@ func decode(r *http.Request, v any) error {
 	if dec.More() {
 		return fault.New(fault.BadRequest, "invalid_json", "the body has data after the JSON object")
 	}
+	if field, ok := text.JSON(b); !ok {
+		return invalidText(field)
+	}
 	return nil
+}
+
+// invalidText refuses a body whose text breaks the rule of package text,
+// naming the field when its name may be repeated; the value never is.
+func invalidText(field string) error {
+	if field == "" {
+		return fault.New(fault.Invalid, "invalid_text", "the body holds a control character or invalid UTF-8")
+	}
+	return fault.New(fault.Invalid, "invalid_text", "field %q holds a control character or invalid UTF-8", field).At(field)
 }
 
 // unknownField returns the name in encoding/json's "unknown field" error.
