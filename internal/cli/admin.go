@@ -52,7 +52,7 @@ func openStore(ctx context.Context, c config.Config, needKeys bool) (*store.Stor
 			return nil, err
 		}
 	}
-	return server.OpenStore(ctx, c, keys, false)
+	return server.OpenStore(ctx, c, keys, false, nil)
 }
 
 func dbFlags(cmd *cobra.Command) {

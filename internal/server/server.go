@@ -76,13 +76,14 @@ func LoadKeys(cfg config.Config) (Keys, error) {
 	return k, nil
 }
 
-// OpenStore opens the configured database and checks its schema.
-func OpenStore(ctx context.Context, cfg config.Config, keys Keys, migrate bool) (*store.Store, error) {
+// OpenStore opens the configured database and checks its schema. log is
+// told of queued writes that fail (nil: slog.Default()).
+func OpenStore(ctx context.Context, cfg config.Config, keys Keys, migrate bool, log *slog.Logger) (*store.Store, error) {
 	dsn := cfg.DB
 	if cfg.DBKind() == config.DBSQLite {
 		dsn = cfg.SQLitePath()
 	}
-	st, err := store.Open(ctx, dsn, store.Options{AuditKey: keys.AuditKey})
+	st, err := store.Open(ctx, dsn, store.Options{AuditKey: keys.AuditKey, Logger: log})
 	if err != nil {
 		return nil, err
 	}
@@ -180,7 +181,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		clock = &demoClock{base: o.now}
 		now = clock.Now
 	}
-	st, err := OpenStore(ctx, cfg, keys, cfg.Demo)
+	st, err := OpenStore(ctx, cfg, keys, cfg.Demo, log)
 	if err != nil {
 		return nil, err
 	}
@@ -247,6 +248,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		log.Warn("no data keyset: rights requests are disabled (custos secrets init creates one)")
 	}
 	reg := prometheus.NewRegistry()
+	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "custos_audit_write_failures_total",
+		Help: "Queued audit writes (decision records) that failed to commit and were lost; each is logged."},
+		func() float64 { return float64(st.DroppedWrites()) }))
 	apiKeys := apikey.New(st, apikey.Options{Changes: svc})
 	a := api.New(api.Options{Service: svc, Requests: requests, Keys: apiKeys, Trail: audit.NewTrail(st), Health: st,
 		Signer: keys.Signer, Logger: log, Registry: reg, MaxBodyBytes: cfg.MaxBodyBytes, TrustProxy: cfg.TrustProxy, BannerOrigins: cfg.BannerOrigins})
@@ -480,7 +484,7 @@ func OpenServices(ctx context.Context, cfg config.Config, log *slog.Logger) (*st
 	if keys.Sealer == nil {
 		return nil, nil, nil, errors.New("rights requests need the data keyset: set CUSTOS_DATA_KEYSET_FILE or --secrets-dir")
 	}
-	st, err := OpenStore(ctx, cfg, keys, false)
+	st, err := OpenStore(ctx, cfg, keys, false, log)
 	if err != nil {
 		return nil, nil, nil, err
 	}

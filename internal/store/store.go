@@ -9,6 +9,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"strconv"
 	"strings"
@@ -51,6 +52,7 @@ type Store struct {
 
 	writer   *writer
 	auditKey []byte
+	log      *slog.Logger
 }
 
 // Options tune a store.
@@ -61,6 +63,9 @@ type Options struct {
 	// MaxBatch bounds how many writes one commit carries (default 256).
 	// 1 commits every write alone, which benchmarks use as the baseline.
 	MaxBatch int
+	// Logger is told what no caller is: a queued write that failed. The
+	// default is slog.Default(), so that such a loss is never silent.
+	Logger *slog.Logger
 }
 
 // Open connects to the database named by dsn: a file path, "sqlite:PATH",
@@ -73,6 +78,10 @@ func Open(ctx context.Context, dsn string, opts ...Options) (*Store, error) {
 		opt = o
 	}
 	s.auditKey = opt.AuditKey
+	s.log = opt.Logger
+	if s.log == nil {
+		s.log = slog.Default()
+	}
 	var err error
 	switch {
 	case strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://"):

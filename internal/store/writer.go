@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/custos-privacy/custos/internal/audit"
@@ -45,6 +46,8 @@ type writer struct {
 	// sent, so the writer's final drain answers every accepted write.
 	sendMu  sync.RWMutex
 	stopped bool
+
+	dropped atomic.Int64 // queued writes that failed (see drop)
 }
 
 func newWriter(s *Store, batch int) *writer {
@@ -202,6 +205,8 @@ func (w *writer) apply(batch []*Write) {
 	for _, wr := range batch {
 		if wr.done != nil {
 			wr.done <- err
+		} else if err != nil {
+			w.drop(wr, err)
 		}
 	}
 }
