@@ -350,14 +350,17 @@ func (c *Client) SubmitPublicRequest(ctx context.Context, in PublicRequestInput)
 	return out, err
 }
 
-// VerifyPublicRequest verifies a public request with the one-time code.
-// After five wrong codes the request is cancelled.
-func (c *Client) VerifyPublicRequest(ctx context.Context, id, code string) (Request, error) {
+// VerifyPublicRequest verifies a public request with the one-time code,
+// given the access token of the submission (a wrong token answers as an
+// unknown request, CodeRequestNotFound, and uses up no attempt). After
+// five wrong codes the request is cancelled.
+func (c *Client) VerifyPublicRequest(ctx context.Context, id, accessToken, code string) (Request, error) {
 	if err := need("VerifyPublicRequest", "request id", id); err != nil {
 		return Request{}, err
 	}
 	var out Request
-	err := c.do(ctx, call{op: "VerifyPublicRequest", method: "POST", path: pathOf("public", "requests", id, "verify"), body: codeInput{code}}, &out)
+	err := c.do(ctx, call{op: "VerifyPublicRequest", method: "POST", path: pathOf("public", "requests", id, "verify"), body: codeInput{code},
+		header: tokenHeader(accessToken)}, &out)
 	return out, err
 }
 

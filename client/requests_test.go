@@ -196,9 +196,11 @@ func testPublicRequests(t *testing.T, s *server) {
 	if code == wrong {
 		wrong = "111111"
 	}
-	_, err = s.public.VerifyPublicRequest(ctx, acc.ID, wrong)
+	_, err = s.public.VerifyPublicRequest(ctx, acc.ID, "wrong-"+acc.AccessToken, code)
+	wantErr(t, "VerifyPublicRequest with a wrong token", err, client.ErrNotFound, client.CodeRequestNotFound, acc.AccessToken)
+	_, err = s.public.VerifyPublicRequest(ctx, acc.ID, acc.AccessToken, wrong)
 	wantErr(t, "a wrong code", err, client.ErrInvalid, "invalid_code", wrong)
-	if r, err = s.public.VerifyPublicRequest(ctx, acc.ID, code); err != nil || r.State != client.StateVerified {
+	if r, err = s.public.VerifyPublicRequest(ctx, acc.ID, acc.AccessToken, code); err != nil || r.State != client.StateVerified {
 		t.Fatalf("VerifyPublicRequest = %+v, %v", r, err)
 	}
 	if r, err = s.public.WithdrawPublicRequest(ctx, acc.ID, acc.AccessToken); err != nil || r.State != client.StateWithdrawn {

@@ -89,6 +89,7 @@ var opParams = map[string][]any{
 		queryParam("subject_id", "Only the requests of this subject.", false),
 		queryParam("type", "Only requests of this type (a right the manifest offers).", false),
 	},
+	"verifyPublicRequest":   requestTokenDocs,
 	"publicRequestStatus":   requestTokenDocs,
 	"withdrawPublicRequest": requestTokenDocs,
 	"downloadBundle":        {queryParam("token", "The download token, from the link in the completion message.", true)},

@@ -18,7 +18,7 @@ func (a *API) requestRoutes() []route {
 	readers := []string{RoleAdmin, RoleOperator, RoleAuditor}
 	return []route{
 		{"POST", "/v1/public/requests", Public, "Submit a rights request as a member of the public (a one-time code is sent to the identity on file)", "submitPublicRequest", "PublicRequestInput", "Accepted", 202, a.submitPublic},
-		{"POST", "/v1/public/requests/{id}/verify", Public, "Verify a public request with the one-time code", "verifyPublicRequest", "CodeInput", "RequestView", 200, a.verifyPublic},
+		{"POST", "/v1/public/requests/{id}/verify", Public, "Verify a public request with the one-time code (X-Request-Token: the access token)", "verifyPublicRequest", "CodeInput", "RequestView", 200, a.verifyPublic},
 		{"GET", "/v1/public/requests/{id}", Public, "A request's status, as its requester sees it (X-Request-Token: the access token)", "publicRequestStatus", "", "RequestView", 200, a.publicStatus},
 		{"POST", "/v1/public/requests/{id}/withdraw", Public, "Withdraw a request or a scheduled account cancellation (X-Request-Token: the access token)", "withdrawPublicRequest", "", "RequestView", 200, a.withdrawPublic},
 		{"GET", "/v1/public/requests/{id}/bundle", Public, "Download an export bundle (zip) with the link's token", "downloadBundle", "", "", 200, a.downloadBundle},
@@ -117,7 +117,7 @@ func (a *API) verifyPublic(w http.ResponseWriter, r *http.Request, who consent.A
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	if _, err := d.Verify(r.Context(), who, r.PathValue("id"), in.Code); err != nil {
+	if _, err := d.Verify(r.Context(), who, r.PathValue("id"), requestToken(r), in.Code); err != nil {
 		return err
 	}
 	v, err := d.Status(r.Context(), r.PathValue("id"))

@@ -80,7 +80,10 @@ func TestAccessRequestEndToEnd(t *testing.T) {
 	}
 	// An identity that is not on file gets the same answer, word for word.
 	w2 := e.do(t, "POST", "/v1/public/requests", "", `{"type":"access","language":"en","identity":{"kind":"email","value":"nobody@example.com"}}`, nil)
-	var acc2 struct{ ID, State, Message string }
+	var acc2 struct {
+		ID, State, Message string
+		Token              string `json:"access_token"`
+	}
 	json.Unmarshal(w2.Body.Bytes(), &acc2)
 	if w2.Code != 202 || acc2.Message != acc.Message || acc2.State != acc.State {
 		t.Errorf("unknown identity answered differently: %d %s", w2.Code, w2.Body)
@@ -96,13 +99,30 @@ func TestAccessRequestEndToEnd(t *testing.T) {
 	if code == wrong {
 		wrong = "111111"
 	}
-	if w := e.do(t, "POST", "/v1/public/requests/"+acc.ID+"/verify", "", `{"code":"`+wrong+`"}`, nil); w.Code != 422 {
+	// Verifying takes the access token too. Without it the request is
+	// unknown and no attempt is counted: someone who learnt only the id
+	// cannot use up the attempts and so cancel the request, however often
+	// they try, even with the right code.
+	for i := range 8 {
+		for name, h := range map[string]map[string]string{"no token": nil, "wrong token": {"X-Request-Token": "x" + acc.Token}, "another request's token": {"X-Request-Token": acc2.Token}} {
+			c := wrong
+			if i == 0 {
+				c = code
+			}
+			w := e.do(t, "POST", "/v1/public/requests/"+acc.ID+"/verify", "", `{"code":"`+c+`"}`, h)
+			if w.Code != 404 || errorOf(w.Body.Bytes()).Error.Code != "request_not_found" {
+				t.Fatalf("verify with %s: %d %s, want 404 request_not_found", name, w.Code, w.Body)
+			}
+		}
+	}
+	token := func(tok string) map[string]string { return map[string]string{"X-Request-Token": tok} }
+	if w := e.do(t, "POST", "/v1/public/requests/"+acc.ID+"/verify", "", `{"code":"`+wrong+`"}`, token(acc.Token)); w.Code != 422 {
 		t.Errorf("wrong code: %d %s", w.Code, w.Body)
 	}
-	if w := e.do(t, "POST", "/v1/public/requests/"+acc2.ID+"/verify", "", `{"code":"`+code+`"}`, nil); w.Code != 422 {
+	if w := e.do(t, "POST", "/v1/public/requests/"+acc2.ID+"/verify", "", `{"code":"`+code+`"}`, token(acc2.Token)); w.Code != 422 {
 		t.Errorf("a code on a request for an unknown identity: %d %s", w.Code, w.Body)
 	}
-	w = e.do(t, "POST", "/v1/public/requests/"+acc.ID+"/verify", "", `{"code":"`+code+`"}`, nil)
+	w = e.do(t, "POST", "/v1/public/requests/"+acc.ID+"/verify?token="+acc.Token, "", `{"code":"`+code+`"}`, nil)
 	if w.Code != 200 || !strings.Contains(w.Body.String(), `"state":"verified"`) {
 		t.Fatalf("verify: %d %s", w.Code, w.Body)
 	}

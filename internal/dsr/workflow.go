@@ -165,10 +165,16 @@ func (s *Service) notifyFn(ctx context.Context, r *store.Request, template strin
 	return []store.TxFn{s.st.OutboxFn(d)}
 }
 
-// Verify checks a one-time code. Each attempt is counted durably before
-// the comparison, which takes constant time; after the last allowed
-// attempt the request is cancelled.
-func (s *Service) Verify(ctx context.Context, a consent.Actor, id, code string) (View, error) {
+// Verify checks a one-time code, for the holder of the request's access
+// token (see Authorize). Without the token the request answers as unknown
+// and no attempt is counted: knowing a request's id must not be enough to
+// use up its attempts and so cancel it. Each attempt is counted durably
+// before the comparison, which takes constant time; after the last
+// allowed attempt the request is cancelled.
+func (s *Service) Verify(ctx context.Context, a consent.Actor, id, token, code string) (View, error) {
+	if err := s.Authorize(ctx, id, token); err != nil {
+		return View{}, err
+	}
 	r, err := s.load(ctx, id)
 	if err != nil {
 		return View{}, err

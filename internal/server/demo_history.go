@@ -307,17 +307,17 @@ func (h *history) rights() {
 		return err
 	})
 
-	// Cancelled: a request for an address nobody registered, whose codes
-	// were guessed until the request was cancelled.
-	var guessed string
+	// Cancelled: a request for an address nobody registered, whose
+	// requester guessed codes until the request was cancelled.
+	var guessed dsr.Accepted
 	h.at(8, "unknown requester", func(ctx context.Context) error {
-		acc, err := h.req.SubmitPublic(ctx, demoVisitor, dsr.Input{Type: "deletion", Language: "en", Identity: &consent.IdentityInput{Kind: "email", Value: "no.one@example.net"}})
-		guessed = acc.ID
+		var err error
+		guessed, err = h.req.SubmitPublic(ctx, demoVisitor, dsr.Input{Type: "deletion", Language: "en", Identity: &consent.IdentityInput{Kind: "email", Value: "no.one@example.net"}})
 		return err
 	})
 	h.at(7.9, "guess codes", func(ctx context.Context) error {
 		for i := range 6 {
-			if _, err := h.req.Verify(ctx, demoVisitor, guessed, fmt.Sprintf("%06d", 111111*(i+1))); err == nil {
+			if _, err := h.req.Verify(ctx, demoVisitor, guessed.ID, guessed.AccessToken, fmt.Sprintf("%06d", 111111*(i+1))); err == nil {
 				return fmt.Errorf("a guessed code was accepted")
 			}
 		}

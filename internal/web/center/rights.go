@@ -219,7 +219,7 @@ func (c *center) verifyRequest(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	_, err := c.opt.Requests.Verify(r.Context(), actor(r, ""), id, strings.TrimSpace(r.PostFormValue("code")))
+	_, err := c.opt.Requests.Verify(r.Context(), actor(r, ""), id, c.token(r, id), strings.TrimSpace(r.PostFormValue("code")))
 	if fe, ok := fault.As(err); ok && fe.Code == "invalid_code" {
 		c.log.Info("privacy center: request code refused", "request", id)
 		p.Alert = p.T("err.invalid_code")
