@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"reflect"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -115,11 +114,6 @@ func unknownField(err error) (string, bool) {
 	return name, err == nil
 }
 
-// fieldNameRE is what a field name of this API looks like. A key that does
-// not is not echoed: a caller's mistake could put an email address or a
-// phone number where a field name goes.
-var fieldNameRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,63}$`)
-
 // renamedFields are fields an earlier version of the API took, with the
 // name that replaced them, so a client written for it is told what to send.
 var renamedFields = map[string]string{"id": "subject_id"}
@@ -128,7 +122,7 @@ var renamedFields = map[string]string{"id": "subject_id"}
 // when the field is at the top level of the body, lists the fields the
 // route takes. A name that is not shaped like a field name is not repeated.
 func unknownFieldError(name string, body []byte, t reflect.Type) error {
-	if !fieldNameRE.MatchString(name) {
+	if !text.Nameable(name) { // an email address or a phone number is not repeated
 		return fault.New(fault.BadRequest, "unknown_field", "the request body has a field this route does not take")
 	}
 	top, all := jsonFields(t)

@@ -80,3 +80,17 @@ func TestTextRule(t *testing.T) {
 		}
 	})
 }
+
+// TestPublicBodiesTooLarge: the public routes that take a body (the
+// banner's consent write, the rights-request intake and its code) answer
+// an oversized one with 413, as every other route does.
+func TestPublicBodiesTooLarge(t *testing.T) {
+	e := newEnv(t, slog.LevelDebug, func(c *config.Config) { c.MaxBodyBytes = 1024 })
+	big := `{"visitor_id":"v_` + strings.Repeat("0", 2048) + `"}`
+	for _, path := range []string{"/v1/public/banner/consents", "/v1/public/requests", "/v1/public/requests/rq_x/verify"} {
+		w := e.do(t, "POST", path, "", big, nil)
+		if w.Code != 413 || errorOf(w.Body.Bytes()).Error.Code != "body_too_large" {
+			t.Errorf("%s: %d %s, want 413 body_too_large", path, w.Code, w.Body)
+		}
+	}
+}
