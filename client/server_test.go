@@ -26,9 +26,9 @@ func backends(t *testing.T, fn func(t *testing.T, srv *server)) {
 		fn(t, newServer(t, webtest.Demo(t)))
 	})
 	t.Run("postgres", func(t *testing.T) {
-		dsn := testdb.Postgres(t)
+		dsn, keys := testdb.Postgres(t), testdb.Postgres(t)
 		fn(t, newServer(t, webtest.Demo(t, func(c *config.Config) {
-			c.DB = dsn
+			c.DB, c.Keystore = dsn, keys
 			secretsFor(t, c)
 		})))
 	})

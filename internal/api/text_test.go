@@ -14,8 +14,8 @@ import (
 func onBothDatabases(t *testing.T, fn func(t *testing.T, e *env)) {
 	t.Run("sqlite", func(t *testing.T) { fn(t, newEnv(t, slog.LevelDebug, nil)) })
 	t.Run("postgres", func(t *testing.T) {
-		dsn := testdb.Postgres(t)
-		fn(t, newEnv(t, slog.LevelDebug, func(c *config.Config) { c.DB = dsn }))
+		dsn, keys := testdb.Postgres(t), testdb.Postgres(t)
+		fn(t, newEnv(t, slog.LevelDebug, func(c *config.Config) { c.DB, c.Keystore = dsn, keys }))
 	})
 }
 

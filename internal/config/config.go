@@ -27,6 +27,7 @@ import (
 type Config struct {
 	Addr            string        // --addr, CUSTOS_ADDR: address to listen on
 	DB              string        // --db, CUSTOS_DB or CUSTOS_DB_FILE: SQLite path, sqlite:PATH, file:PATH or postgres:// URL
+	Keystore        string        // --keystore, CUSTOS_KEYSTORE or CUSTOS_KEYSTORE_FILE: database of the per-person keys, apart from DB
 	Manifest        string        // --manifest, CUSTOS_MANIFEST: privacy manifest file
 	Demo            bool          // --demo, CUSTOS_DEMO: run with demonstration data
 	LogLevel        string        // --log-level, CUSTOS_LOG_LEVEL: debug, info, warn or error
@@ -50,6 +51,7 @@ type Config struct {
 	SMSWebhookURL   string        // --sms-webhook-url, CUSTOS_SMS_WEBHOOK_URL: SMS gateway endpoint (Standard Webhooks signed)
 	SMSWebhookKey   Secret        // CUSTOS_SMS_WEBHOOK_SECRET or CUSTOS_SMS_WEBHOOK_SECRET_FILE
 	WebhookSecret   Secret        // CUSTOS_WEBHOOK_SECRET or CUSTOS_WEBHOOK_SECRET_FILE: signs notices to recipients (share it with them)
+	OutboxRetention time.Duration // --outbox-retention, CUSTOS_OUTBOX_RETENTION: how long a sent or abandoned message stays readable
 
 	origins [numSettings]origin // where each setting came from, for WriteRedacted
 }
@@ -65,6 +67,7 @@ func Default() Config {
 		PollInterval:    250 * time.Millisecond,
 		MaxBodyBytes:    1 << 20,
 		ShutdownTimeout: 15 * time.Second,
+		OutboxRetention: 7 * 24 * time.Hour,
 	}
 }
 
@@ -103,6 +106,7 @@ func (o origin) String() string {
 const (
 	sAddr = iota
 	sDB
+	sKeystore
 	sManifest
 	sDemo
 	sLogLevel
@@ -126,6 +130,7 @@ const (
 	sSMSWebhookURL
 	sSMSWebhookKey
 	sWebhookSecret
+	sOutboxRetention
 	numSettings
 )
 
@@ -157,6 +162,13 @@ var settings = [numSettings]setting{
 		fromFile: true,
 		set:      func(c *Config, v, _ string) error { c.DB = v; return nil },
 		show:     func(c *Config) string { return c.RedactedDB() },
+	},
+	sKeystore: {
+		env:      "CUSTOS_KEYSTORE",
+		flag:     "keystore",
+		fromFile: true,
+		set:      func(c *Config, v, _ string) error { c.Keystore = v; return nil },
+		show:     func(c *Config) string { return c.RedactedKeystore() },
 	},
 	sManifest: {
 		env:  "CUSTOS_MANIFEST",
@@ -281,6 +293,14 @@ var settings = [numSettings]setting{
 		set:      func(c *Config, v, src string) error { c.WebhookSecret = Secret{value: v, source: src}; return nil },
 		show:     func(c *Config) string { return c.WebhookSecret.String() },
 	},
+	sOutboxRetention: {
+		env:  "CUSTOS_OUTBOX_RETENTION",
+		flag: "outbox-retention",
+		set: func(c *Config, v, _ string) error {
+			return parseDuration(&c.OutboxRetention, "CUSTOS_OUTBOX_RETENTION", v)
+		},
+		show: func(c *Config) string { return c.OutboxRetention.String() },
+	},
 	sSMSWebhookKey: {
 		env:      "CUSTOS_SMS_WEBHOOK_SECRET",
 		fromFile: true,
@@ -345,6 +365,9 @@ func (c *Config) RegisterFlags(fs *pflag.FlagSet) {
 		"give a URL with a password through CUSTOS_DB_FILE, not here (CUSTOS_DB)")
 	// The default is shown in --help; a configured URL may carry a password.
 	fs.Lookup("db").DefValue = c.RedactedDB()
+	fs.StringVar(&c.Keystore, "keystore", c.Keystore, "database of the per-person keys, kept apart from --db and its backups: a SQLite file "+
+		"(default: beside a SQLite --db, NAME-keys.db) or a postgres:// URL, required with a PostgreSQL --db (CUSTOS_KEYSTORE)")
+	fs.Lookup("keystore").DefValue = c.RedactedKeystore()
 	fs.StringVar(&c.Manifest, "manifest", c.Manifest, "privacy manifest file (CUSTOS_MANIFEST)")
 	fs.BoolVar(&c.Demo, "demo", c.Demo, "run with demonstration data (CUSTOS_DEMO)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn or error (CUSTOS_LOG_LEVEL)")
@@ -362,6 +385,7 @@ func (c *Config) RegisterFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.SMTPAddr, "smtp-addr", c.SMTPAddr, "mail relay host:port for email messages (CUSTOS_SMTP_ADDR)")
 	fs.StringVar(&c.SMTPFrom, "smtp-from", c.SMTPFrom, "sender address of email messages (CUSTOS_SMTP_FROM)")
 	fs.StringVar(&c.SMTPUser, "smtp-user", c.SMTPUser, "mail relay user name; the password comes from CUSTOS_SMTP_PASSWORD[_FILE] (CUSTOS_SMTP_USER)")
+	fs.DurationVar(&c.OutboxRetention, "outbox-retention", c.OutboxRetention, "how long a sent or abandoned message stays readable before its contents are destroyed (CUSTOS_OUTBOX_RETENTION)")
 	fs.StringVar(&c.SMSWebhookURL, "sms-webhook-url", c.SMSWebhookURL, "SMS gateway endpoint; messages are signed with CUSTOS_SMS_WEBHOOK_SECRET[_FILE] (CUSTOS_SMS_WEBHOOK_URL)")
 }
 

@@ -2,6 +2,7 @@ package config
 
 import (
 	"net/url"
+	"path/filepath"
 	"strings"
 )
 
@@ -61,6 +62,46 @@ func (c Config) SQLitePath() string {
 		}
 	}
 	return p
+}
+
+// KeystoreDSN returns the key store's database: Keystore if set (a SQLite
+// setting reduced to its path as for DB), else for a SQLite DB the file
+// beside it named NAME-keys.db, else "" (PostgreSQL needs one set: keys kept
+// in the database they protect would be in its backups).
+func (c Config) KeystoreDSN() string {
+	if c.Keystore != "" {
+		k := Config{DB: c.Keystore}
+		switch k.DBKind() {
+		case DBSQLite:
+			return k.SQLitePath()
+		case DBPostgres:
+			return c.Keystore
+		}
+		return ""
+	}
+	p := c.SQLitePath()
+	if p == "" {
+		return ""
+	}
+	return strings.TrimSuffix(p, filepath.Ext(p)) + "-keys.db"
+}
+
+// ErrNoKeystore is the answer of a command that needs the key store when a
+// PostgreSQL database has none set.
+var ErrNoKeystore = &SettingError{Name: "CUSTOS_KEYSTORE", Problem: "is required with a PostgreSQL database: " +
+	"the per-person keys must live apart from the data and its backups (a second database, " +
+	"or ?search_path=custos_keys with that schema left out of the data's backups)"}
+
+// RedactedKeystore is RedactedDB for the key store setting, showing the
+// default it falls back to.
+func (c Config) RedactedKeystore() string {
+	if c.Keystore == "" {
+		if k := c.KeystoreDSN(); k != "" {
+			return k
+		}
+		return ""
+	}
+	return Config{DB: c.Keystore}.RedactedDB()
 }
 
 // RedactedDB returns the database setting with any password replaced by

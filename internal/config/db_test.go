@@ -1,6 +1,7 @@
 package config
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -43,5 +44,31 @@ func TestDB(t *testing.T) {
 				t.Errorf("DB %q (-want +got):\n%s", tt.db, diff)
 			}
 		})
+	}
+}
+
+func TestKeystoreDSN(t *testing.T) {
+	tests := []struct {
+		db, keystore, want string
+	}{
+		{"custos.db", "", "custos-keys.db"},
+		{"/var/lib/custos/custos.db", "", "/var/lib/custos/custos-keys.db"},
+		{"sqlite:/data/c.sqlite", "", "/data/c-keys.db"},
+		{"file:/data/custos", "", "/data/custos-keys.db"},
+		{"custos.db", "/keys/k.db", "/keys/k.db"},
+		{"custos.db", "sqlite:/keys/k.db", "/keys/k.db"},
+		{"postgres://h/db", "", ""},
+		{"postgres://h/db", "postgres://h/keys", "postgres://h/keys"},
+		{"postgres://h/db", "mysql://h/keys", ""},
+	}
+	for _, tt := range tests {
+		c := Config{DB: tt.db, Keystore: tt.keystore}
+		if got := c.KeystoreDSN(); got != tt.want {
+			t.Errorf("KeystoreDSN(db %q, keystore %q) = %q, want %q", tt.db, tt.keystore, got, tt.want)
+		}
+	}
+	c := Config{DB: "postgres://h/db", Keystore: "postgres://custos:hunter2@h/keys"}
+	if got := c.RedactedKeystore(); strings.Contains(got, "hunter2") {
+		t.Errorf("RedactedKeystore shows the password: %s", got)
 	}
 }

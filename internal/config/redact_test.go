@@ -32,6 +32,7 @@ func TestWriteRedacted(t *testing.T) {
 	}
 	want := `CUSTOS_ADDR = :9000  # flag
 CUSTOS_DB = postgres://custos:xxxxx@db.example/custos  # file
+CUSTOS_KEYSTORE = ""  # default
 CUSTOS_MANIFEST = ""  # default
 CUSTOS_DEMO = true  # flag
 CUSTOS_LOG_LEVEL = warn  # env
@@ -55,6 +56,7 @@ CUSTOS_SMTP_PASSWORD = ""  # default
 CUSTOS_SMS_WEBHOOK_URL = ""  # default
 CUSTOS_SMS_WEBHOOK_SECRET = ""  # default
 CUSTOS_WEBHOOK_SECRET = ""  # default
+CUSTOS_OUTBOX_RETENTION = 168h0m0s  # default
 `
 	if diff := cmp.Diff(want, b.String()); diff != "" {
 		t.Errorf("WriteRedacted (-want +got):\n%s", diff)

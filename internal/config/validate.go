@@ -53,6 +53,23 @@ func (c Config) problems() []error {
 		}
 	}
 
+	// Nor is the key store's.
+	switch (Config{DB: c.Keystore}).DBKind() {
+	case "":
+		// Unset with a PostgreSQL database is for the commands that open
+		// the key store to refuse (ErrNoKeystore): others do without.
+		if c.Keystore != "" {
+			add("CUSTOS_KEYSTORE", "is neither a file path, sqlite:PATH, file:PATH nor a postgres:// URL")
+		}
+	case DBSQLite, DBPostgres:
+		if c.Keystore == c.DB || (c.DBKind() == DBSQLite && c.KeystoreDSN() == c.SQLitePath()) {
+			add("CUSTOS_KEYSTORE", "is the data database: the per-person keys must live apart from the data and its backups")
+		}
+	}
+	if c.OutboxRetention <= 0 {
+		add("CUSTOS_OUTBOX_RETENTION", "%v is not a positive duration", c.OutboxRetention)
+	}
+
 	if !slices.Contains(logLevels, c.LogLevel) {
 		add("CUSTOS_LOG_LEVEL", "%q is not one of debug, info, warn, error", c.LogLevel)
 	}

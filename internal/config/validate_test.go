@@ -42,8 +42,15 @@ func TestValidate(t *testing.T) {
 			*c = Config{CheckSample: -1}
 		}, []string{
 			"CUSTOS_ADDR", "CUSTOS_CHECK_SAMPLE", "CUSTOS_DB", "CUSTOS_LOG_FORMAT", "CUSTOS_LOG_LEVEL",
-			"CUSTOS_MAX_BODY", "CUSTOS_POLL_INTERVAL", "CUSTOS_SHUTDOWN_TIMEOUT",
+			"CUSTOS_MAX_BODY", "CUSTOS_OUTBOX_RETENTION", "CUSTOS_POLL_INTERVAL", "CUSTOS_SHUTDOWN_TIMEOUT",
 		}},
+		{"keystore beside sqlite", func(c *Config) { c.DB = "/var/lib/custos/custos.db" }, nil},
+		{"keystore is the data database", func(c *Config) { c.Keystore = "custos.db" }, []string{"CUSTOS_KEYSTORE"}},
+		{"keystore same postgres url", func(c *Config) {
+			c.DB, c.Keystore = "postgres://h/db", "postgres://h/db"
+		}, []string{"CUSTOS_KEYSTORE"}},
+		{"keystore of another scheme", func(c *Config) { c.Keystore = "mysql://h/keys" }, []string{"CUSTOS_KEYSTORE"}},
+		{"zero outbox retention", func(c *Config) { c.OutboxRetention = 0 }, []string{"CUSTOS_OUTBOX_RETENTION"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -26,7 +26,7 @@ const noticeBatch = 500
 // two instances running it at once send each notice once. It returns how
 // many messages it queued.
 func (s *Service) SendChangeNotices(ctx context.Context, progress func(version string, queued int)) (int, error) {
-	if s.opt.Sealer == nil {
+	if s.opt.Keys == nil {
 		return 0, errors.New("change notices: no data key is configured to open kept addresses")
 	}
 	versions, err := s.st.PolicyVersions(ctx)
@@ -74,7 +74,7 @@ func (s *Service) sendNotices(ctx context.Context, v store.PolicyVersion, progre
 		}
 		var ds []notify.Delivery
 		for _, t := range targets {
-			if d, ok := s.changeNotice(data, m.DefaultLanguage(), t); ok {
+			if d, ok := s.changeNotice(ctx, data, m.DefaultLanguage(), t); ok {
 				ds = append(ds, d)
 			}
 		}
@@ -122,7 +122,7 @@ func noticeKeys(v store.PolicyVersion) []string {
 
 // changeNotice builds the message to one subject: to their kept email
 // address, else their phone, in their language.
-func (s *Service) changeNotice(data map[string]string, prevailing string, t store.NoticeTarget) (notify.Delivery, bool) {
+func (s *Service) changeNotice(ctx context.Context, data map[string]string, prevailing string, t store.NoticeTarget) (notify.Delivery, bool) {
 	lang := t.Language
 	if lang != notify.LangZH && lang != notify.LangEN {
 		lang = prevailing
@@ -132,7 +132,7 @@ func (s *Service) changeNotice(data map[string]string, prevailing string, t stor
 			if idn.Kind != kind {
 				continue
 			}
-			raw, err := s.opt.Sealer.Open(idn.Sealed, sealAD(t.ID, kind))
+			raw, err := s.OpenIdentity(ctx, t.ID, kind, idn.Sealed)
 			if err != nil {
 				continue
 			}
@@ -140,7 +140,7 @@ func (s *Service) changeNotice(data map[string]string, prevailing string, t stor
 			if kind == "phone" {
 				ch = notify.ChannelSMS
 			}
-			d, err := notify.NewDelivery(s.opt.Sealer, ch, string(raw), "policy_change", lang, data)
+			d, err := notify.NewDelivery(ctx, s.opt.Keys, ch, string(raw), "policy_change", lang, data)
 			if err != nil {
 				s.log.Warn("change notice not queued", "subject", t.ID, "err", err)
 				return notify.Delivery{}, false

@@ -19,10 +19,10 @@ import (
 	"github.com/custos-privacy/custos/internal/check"
 	"github.com/custos-privacy/custos/internal/fault"
 	"github.com/custos-privacy/custos/internal/identity"
+	"github.com/custos-privacy/custos/internal/keystore"
 	"github.com/custos-privacy/custos/internal/manifest"
 	"github.com/custos-privacy/custos/internal/notify"
 	"github.com/custos-privacy/custos/internal/receipt"
-	"github.com/custos-privacy/custos/internal/seal"
 	"github.com/custos-privacy/custos/internal/store"
 )
 
@@ -59,7 +59,9 @@ type Actor = audit.Actor
 // Options configure a Service.
 type Options struct {
 	Hasher *identity.Hasher
-	Sealer *seal.Sealer
+	// Keys seal what is kept about a person under their own key
+	// (identities, the messages they are sent).
+	Keys   *keystore.Store
 	Signer *receipt.Signer
 	Logger *slog.Logger
 	// CheckSample is the share of allowed decisions recorded in the audit

@@ -20,6 +20,7 @@ import (
 	"github.com/custos-privacy/custos/internal/consent"
 	"github.com/custos-privacy/custos/internal/fault"
 	"github.com/custos-privacy/custos/internal/identity"
+	"github.com/custos-privacy/custos/internal/keystore/keystoretest"
 	"github.com/custos-privacy/custos/internal/receipt"
 	"github.com/custos-privacy/custos/internal/seal"
 	"github.com/custos-privacy/custos/internal/store"
@@ -94,7 +95,7 @@ func newEnv(t *testing.T) *env {
 	}
 	clk := newClock()
 	e := &env{path: filepath.Join(t.TempDir(), "c.db"), signer: signer, clock: clk,
-		opt: consent.Options{Hasher: hasher, Sealer: sealer, Signer: signer, CheckSample: 1, Now: clk.Now}}
+		opt: consent.Options{Hasher: hasher, Keys: keystoretest.New(t, sealer), Signer: signer, CheckSample: 1, Now: clk.Now}}
 	e.st, e.svc = e.open(t)
 	return e
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/custos-privacy/custos/internal/check"
 	"github.com/custos-privacy/custos/internal/fault"
 	"github.com/custos-privacy/custos/internal/identity"
+	"github.com/custos-privacy/custos/internal/keystore"
 	"github.com/custos-privacy/custos/internal/manifest"
 	"github.com/custos-privacy/custos/internal/store"
 )
@@ -126,7 +127,7 @@ func validateBirth(birth, band string, now time.Time) error {
 	return nil
 }
 
-func (s *Service) identities(subjectID string, in []IdentityInput) ([]store.Identity, error) {
+func (s *Service) identities(ctx context.Context, subjectID string, in []IdentityInput) ([]store.Identity, error) {
 	out := make([]store.Identity, 0, len(in))
 	seen := map[string]bool{}
 	for i, idn := range in {
@@ -141,10 +142,10 @@ func (s *Service) identities(subjectID string, in []IdentityInput) ([]store.Iden
 		seen[string(h)] = true
 		rec := store.Identity{Kind: idn.Kind, Hash: h}
 		if idn.Keep {
-			if s.opt.Sealer == nil {
+			if s.opt.Keys == nil {
 				return nil, fault.New(fault.Unavailable, "sealing_unavailable", "no data key is configured to keep identity values")
 			}
-			rec.Sealed, err = s.opt.Sealer.Seal([]byte(norm), sealAD(subjectID, idn.Kind))
+			rec.Sealed, err = s.opt.Keys.Seal(ctx, keystore.Subject(subjectID), []byte(norm), sealAD(subjectID, idn.Kind))
 			if err != nil {
 				return nil, err
 			}
@@ -159,6 +160,15 @@ func kindName(kind string) string {
 		return kind
 	}
 	return "identity kind"
+}
+
+// OpenIdentity opens an identity value kept (sealed) for a subject. It
+// fails once the subject's key is destroyed (keystore.ErrDestroyed).
+func (s *Service) OpenIdentity(ctx context.Context, subjectID, kind string, sealed []byte) ([]byte, error) {
+	if s.opt.Keys == nil {
+		return nil, fault.New(fault.Unavailable, "sealing_unavailable", "no data key is configured to open identity values")
+	}
+	return s.opt.Keys.Open(ctx, keystore.Subject(subjectID), sealed, sealAD(subjectID, kind))
 }
 
 // sealAD binds a sealed value to its subject and kind, so a ciphertext
@@ -179,7 +189,7 @@ func (s *Service) CreateSubject(ctx context.Context, a Actor, in SubjectInput) (
 	if err := s.validatePlace(in.Jurisdiction, in.Language); err != nil {
 		return SubjectView{}, err
 	}
-	ids, err := s.identities(in.ID, in.Identities)
+	ids, err := s.identities(ctx, in.ID, in.Identities)
 	if err != nil {
 		return SubjectView{}, err
 	}
@@ -208,7 +218,7 @@ func (s *Service) AddIdentities(ctx context.Context, a Actor, id string, in []Id
 	if err := ValidateSubjectID(id); err != nil {
 		return SubjectView{}, err
 	}
-	ids, err := s.identities(id, in)
+	ids, err := s.identities(ctx, id, in)
 	if err != nil {
 		return SubjectView{}, err
 	}
@@ -258,8 +268,8 @@ func (s *Service) view(ctx context.Context, id string, unmask bool) (SubjectView
 	}
 	for _, idn := range sub.Identities {
 		iv := IdentityView{Kind: idn.Kind}
-		if unmask && len(idn.Sealed) > 0 && s.opt.Sealer != nil {
-			if raw, err := s.opt.Sealer.Open(idn.Sealed, sealAD(sub.ID, idn.Kind)); err == nil {
+		if unmask && len(idn.Sealed) > 0 && s.opt.Keys != nil {
+			if raw, err := s.OpenIdentity(ctx, sub.ID, idn.Kind, idn.Sealed); err == nil {
 				iv.Masked = identity.Mask(idn.Kind, string(raw))
 			}
 		}

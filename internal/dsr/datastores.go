@@ -106,7 +106,7 @@ func (s *Service) Seeds(ctx context.Context, subjectID string) (execute.Seeds, e
 		if len(idn.Sealed) == 0 {
 			continue
 		}
-		raw, err := s.opt.Sealer.Open(idn.Sealed, []byte(subjectID+"\x00"+idn.Kind))
+		raw, err := s.consent.OpenIdentity(ctx, subjectID, idn.Kind, idn.Sealed)
 		if err != nil {
 			return nil, err
 		}

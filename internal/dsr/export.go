@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"github.com/custos-privacy/custos/internal/ids"
+	"github.com/custos-privacy/custos/internal/keystore"
 	"html/template"
 	"time"
 
@@ -76,7 +77,7 @@ func (o ownData) export(ctx context.Context, a consent.Actor, r *store.Request) 
 	for _, idn := range sub.Identities {
 		val := "(kept only as a keyed hash)"
 		if len(idn.Sealed) > 0 {
-			if raw, err := s.opt.Sealer.Open(idn.Sealed, []byte(sub.ID+"\x00"+idn.Kind)); err == nil {
+			if raw, err := s.consent.OpenIdentity(ctx, sub.ID, idn.Kind, idn.Sealed); err == nil {
 				val = string(raw)
 			}
 		}
@@ -104,7 +105,7 @@ func (o ownData) export(ctx context.Context, a consent.Actor, r *store.Request) 
 	rand.Read(token)
 	tok := base64.RawURLEncoding.EncodeToString(token)
 	id := ids.New("bd_")
-	sealed, err := s.opt.Sealer.Seal(zipped, []byte("bundle:"+id))
+	sealed, err := s.opt.Keys.Seal(ctx, keystore.Subject(r.SubjectID), zipped, []byte("bundle:"+id))
 	if err != nil {
 		return Outcome{}, err
 	}
@@ -257,7 +258,7 @@ func (s *Service) open(ctx context.Context, a consent.Actor, requestID string, b
 	if err != nil {
 		return nil, err
 	}
-	raw, err := s.opt.Sealer.Open(b.Sealed, []byte("bundle:"+b.ID))
+	raw, err := s.opt.Keys.Open(ctx, keystore.Subject(b.SubjectID), b.Sealed, []byte("bundle:"+b.ID))
 	if err != nil {
 		return nil, err
 	}

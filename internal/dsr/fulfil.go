@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"github.com/custos-privacy/custos/internal/audit"
 	"github.com/custos-privacy/custos/internal/ids"
+	"github.com/custos-privacy/custos/internal/keystore"
 	"slices"
 	"strings"
 	"time"
@@ -56,6 +57,7 @@ type Outcome struct {
 	// and collection; it goes into the export bundle.
 	Data     map[string]any
 	download string // where an export bundle can be fetched
+	erased   bool   // the subject's data was erased: scrub the database after
 }
 
 // Complete carries out a request with every executor and closes it.
@@ -69,7 +71,7 @@ func (s *Service) Complete(ctx context.Context, a consent.Actor, id string, in C
 	}
 	var d Details
 	if len(r.Details) > 0 {
-		raw, err := s.opt.Sealer.Open(r.Details, []byte("request:"+r.ID))
+		raw, err := s.opt.Keys.Open(ctx, keystore.Request(r.ID), r.Details, []byte("request:"+r.ID))
 		if err != nil {
 			return View{}, err
 		}
@@ -113,6 +115,9 @@ func (s *Service) Complete(ctx context.Context, a consent.Actor, id string, in C
 	if err := s.move(ctx, a, r, StateCompleted, out.Summary, "request_completed", data, out.Also...); err != nil {
 		return View{}, err
 	}
+	if out.erased {
+		s.scrub(ctx)
+	}
 	v, err := s.view(ctx, r, true)
 	v.Download = out.download
 	return v, err
@@ -146,6 +151,7 @@ func (s *Service) RunDue(ctx context.Context) (int, error) {
 		if err := s.move(ctx, sys, r, StateCompleted, done.Summary+external.Summary, "request_completed", map[string]string{"reason": done.Message}, also...); err != nil {
 			return n, err
 		}
+		s.scrub(ctx)
 		n++
 	}
 	return n, nil
@@ -287,7 +293,9 @@ func requestEvidence(r *store.Request) json.RawMessage {
 }
 
 // erase removes what Custos holds about the subject: identities, age,
-// guardian link and request particulars; consents are withdrawn first. The
+// guardian link and request particulars, and destroys the keys they and the
+// subject's messages and bundles were sealed under, so that backups hold
+// nothing readable either; consents are withdrawn first. The
 // ledger and the trail keep only the opaque subject id, as proof that the
 // request was honoured. A legal hold blocks erasure: processing is then
 // restricted to storage and the subject told why, in the hold's words.
@@ -313,10 +321,18 @@ func (o ownData) erase(ctx context.Context, a consent.Actor, r *store.Request, i
 	if _, err := s.consent.WithdrawAll(ctx, a, r.SubjectID, r.Language, requestEvidence(r)); err != nil {
 		return Outcome{}, err
 	}
-	return Outcome{Also: []store.TxFn{s.st.EraseSubjectFn(r.SubjectID)},
+	return Outcome{Also: []store.TxFn{s.st.EraseSubjectFn(r.SubjectID, s.opt.Keys.Destroy)}, erased: true,
 		Summary: "personal information erased; the consent ledger keeps the opaque id as proof",
 		Message: told(r.Language, "我们已删除您的个人信息。同意记录中只保留一个无法识别您身份的编号，用于证明我们已按您的要求处理。",
 			"We have erased your personal information. Our consent records keep only a number that cannot identify you, as proof that we did what you asked.")}, nil
+}
+
+// scrub leaves no trace of erased rows in the database's files (see
+// store.Store.Scrub). The erasure has landed already; a failure is logged.
+func (s *Service) scrub(ctx context.Context) {
+	if err := s.st.Scrub(ctx); err != nil {
+		s.log.Warn("erased rows may linger in the write-ahead log until the next checkpoint", "err", err)
+	}
 }
 
 // recipientTasks lists, for a deletion, cancellation, correction or

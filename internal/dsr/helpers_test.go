@@ -28,6 +28,7 @@ import (
 	"github.com/custos-privacy/custos/internal/consent"
 	"github.com/custos-privacy/custos/internal/dsr"
 	"github.com/custos-privacy/custos/internal/identity"
+	"github.com/custos-privacy/custos/internal/keystore/keystoretest"
 	"github.com/custos-privacy/custos/internal/notify"
 	"github.com/custos-privacy/custos/internal/seal"
 	"github.com/custos-privacy/custos/internal/store"
@@ -144,10 +145,11 @@ func newEnv(t *testing.T, manifestPath string, now time.Time, opts ...func(*dsr.
 	if err != nil {
 		t.Fatal(err)
 	}
+	keys := keystoretest.New(t, sealer)
 	logs := &lockedBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	c := clocktest.New(now)
-	svc, err := consent.New(ctx, st, consent.Options{Hasher: hasher, Sealer: sealer, Logger: logger, Now: c.Now})
+	svc, err := consent.New(ctx, st, consent.Options{Hasher: hasher, Keys: keys, Logger: logger, Now: c.Now})
 	if err != nil {
 		t.Fatalf("consent.New: %v", err)
 	}
@@ -159,7 +161,7 @@ func newEnv(t *testing.T, manifestPath string, now time.Time, opts ...func(*dsr.
 	if _, err := svc.Publish(ctx, system, filepath.Base(filepath.Dir(manifestPath)), src); err != nil {
 		t.Fatalf("Publish %s: %v", manifestPath, err)
 	}
-	o := dsr.Options{Hasher: hasher, Sealer: sealer, Logger: logger, Now: c.Now}
+	o := dsr.Options{Hasher: hasher, Keys: keys, Logger: logger, Now: c.Now}
 	for _, f := range opts {
 		f(&o)
 	}
@@ -179,7 +181,7 @@ func newEnv(t *testing.T, manifestPath string, now time.Time, opts ...func(*dsr.
 		return c.Now()
 	}
 	e := &env{t: t, ctx: ctx, clock: c, st: st, svc: svc, req: req, sent: sent, log: logs,
-		disp: &notify.Dispatcher{Outbox: st.Outbox(), Sealer: sealer, Sender: sent, Logger: logger, Now: dispNow},
+		disp: &notify.Dispatcher{Outbox: st.Outbox(), Sealer: keys, Sender: sent, Logger: logger, Now: dispNow},
 		h: api.New(api.Options{Service: svc, Requests: req, Keys: apikey.New(st, apikey.Options{Changes: svc}), Trail: audit.NewTrail(st), Health: st,
 			Logger: logger}).Handler()}
 	for role, dst := range map[string]*string{api.RoleAdmin: &e.admin, api.RoleOperator: &e.op} {

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/custos-privacy/custos/internal/ids"
+	"github.com/custos-privacy/custos/internal/keystore"
 	"maps"
 	"math/big"
 	"slices"
@@ -176,7 +177,7 @@ func (s *Service) validateInput(m *manifest.Manifest, in *Input) error {
 }
 
 // newRequest computes the due date at receipt.
-func (s *Service) newRequest(m *manifest.Manifest, in Input, channel string) (store.Request, error) {
+func (s *Service) newRequest(ctx context.Context, m *manifest.Manifest, in Input, channel string) (store.Request, error) {
 	now := s.now()
 	cal := s.Calendar()
 	received := calendar.FromTime(now)
@@ -191,7 +192,7 @@ func (s *Service) newRequest(m *manifest.Manifest, in Input, channel string) (st
 	var sealed []byte
 	id := ids.New("rq_")
 	if len(in.Details) > 0 {
-		if sealed, err = s.opt.Sealer.Seal(in.Details, []byte("request:"+id)); err != nil {
+		if sealed, err = s.opt.Keys.Seal(ctx, keystore.Request(id), in.Details, []byte("request:"+id)); err != nil {
 			return store.Request{}, err
 		}
 	}
@@ -231,7 +232,7 @@ func (s *Service) SubmitPublic(ctx context.Context, a consent.Actor, in Input) (
 	if !s.limits.Allow("addr:"+ratelimit.Client(a.Place), s.opt.PerAddress, now) || !s.limits.Allow("id:"+string(hash), s.opt.PerIdentity, now) {
 		return Accepted{}, errRateLimited
 	}
-	r, err := s.newRequest(m, in, "public")
+	r, err := s.newRequest(ctx, m, in, "public")
 	if err != nil {
 		return Accepted{}, err
 	}
@@ -274,7 +275,7 @@ func (s *Service) address(ctx context.Context, subjectID, kind string, hash []by
 	}
 	for _, idn := range sub.Identities {
 		if idn.Kind == kind && hmac.Equal(idn.Hash, hash) && len(idn.Sealed) > 0 {
-			raw, err := s.opt.Sealer.Open(idn.Sealed, []byte(subjectID+"\x00"+kind))
+			raw, err := s.consent.OpenIdentity(ctx, subjectID, kind, idn.Sealed)
 			if err != nil {
 				return "", false
 			}
@@ -293,7 +294,7 @@ func (s *Service) contact(ctx context.Context, subjectID string) (channel, addr 
 	for _, kind := range []string{"email", "phone"} {
 		for _, idn := range sub.Identities {
 			if idn.Kind == kind && len(idn.Sealed) > 0 {
-				if raw, err := s.opt.Sealer.Open(idn.Sealed, []byte(subjectID+"\x00"+kind)); err == nil {
+				if raw, err := s.consent.OpenIdentity(ctx, subjectID, kind, idn.Sealed); err == nil {
 					return channelOf(kind), string(raw), true
 				}
 			}
@@ -324,7 +325,7 @@ func (s *Service) CodeDelivery(ctx context.Context, kind string, hash []byte, co
 	}
 	v := map[string]string{"code": code, "minutes": fmt.Sprint(int(ttl.Minutes()))}
 	maps.Copy(v, vars)
-	d, err := notify.NewDelivery(s.opt.Sealer, channelOf(kind), addr, "otp", lang, v)
+	d, err := notify.NewDelivery(ctx, s.opt.Keys, channelOf(kind), addr, "otp", lang, v)
 	if err != nil {
 		return notify.Delivery{}, false, err
 	}
@@ -363,7 +364,7 @@ func (s *Service) SubmitOperator(ctx context.Context, a consent.Actor, in Input)
 	if err := s.checkRequester(ctx, sub, in); err != nil {
 		return View{}, err
 	}
-	r, err := s.newRequest(m, in, "operator")
+	r, err := s.newRequest(ctx, m, in, "operator")
 	if err != nil {
 		return View{}, err
 	}
@@ -388,7 +389,7 @@ func (s *Service) SubmitOperator(ctx context.Context, a consent.Actor, in Input)
 		code := newCode()
 		r.State, r.PausedSince, note = StateAwaitingVerification, now, NoteCodeSent
 		also = append(also, s.st.PutOTPFn(store.OTP{RequestID: r.ID, IdentityHash: []byte("operator"), CodeHash: s.codeHash(r.ID, code), ExpiresAt: now.Add(s.opt.CodeTTL), CreatedAt: now}))
-		d, err := notify.NewDelivery(s.opt.Sealer, ch, addr, "otp", in.Language, map[string]string{"code": code, "minutes": fmt.Sprint(int(s.opt.CodeTTL.Minutes())), "request": r.ID})
+		d, err := notify.NewDelivery(ctx, s.opt.Keys, ch, addr, "otp", in.Language, map[string]string{"code": code, "minutes": fmt.Sprint(int(s.opt.CodeTTL.Minutes())), "request": r.ID})
 		if err != nil {
 			return View{}, err
 		}

@@ -89,9 +89,9 @@ func TestDeceasedRelative(t *testing.T) {
 		}{
 			{"no requester", starterManifest, false, map[string]any{"evidence": evidence}, 422, "evidence_required"},
 			{"no evidence", starterManifest, false, map[string]any{"requester_id": "relative-1", "verification": "otp"}, 422, "evidence_required"},
-			// The public intake drops requester_id and evidence, so a relative
-			// cannot use it.
-			{"from the public", starterManifest, true, map[string]any{"requester_id": "relative-1", "evidence": evidence}, 422, "evidence_required"},
+			// The public intake takes no requester_id or evidence, so a
+			// relative cannot use it: an operator takes the request.
+			{"from the public", starterManifest, true, map[string]any{"requester_id": "relative-1", "evidence": evidence}, 400, "unknown_field"},
 			{"not offered", deepinManifest, false, map[string]any{"requester_id": "relative-1", "evidence": evidence}, 422, "right_not_offered"},
 		}
 		for _, tt := range tests {

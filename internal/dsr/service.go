@@ -16,9 +16,9 @@ import (
 	"github.com/custos-privacy/custos/internal/consent"
 	"github.com/custos-privacy/custos/internal/fault"
 	"github.com/custos-privacy/custos/internal/identity"
+	"github.com/custos-privacy/custos/internal/keystore"
 	"github.com/custos-privacy/custos/internal/notify"
 	"github.com/custos-privacy/custos/internal/ratelimit"
-	"github.com/custos-privacy/custos/internal/seal"
 	"github.com/custos-privacy/custos/internal/store"
 )
 
@@ -35,7 +35,8 @@ type Store interface {
 	OTP(ctx context.Context, requestID string) (store.OTP, error)
 	CountOTPAttempt(ctx context.Context, requestID string) (int, error)
 	OutboxFn(d notify.Delivery) store.TxFn
-	EraseSubjectFn(subjectID string) store.TxFn
+	EraseSubjectFn(subjectID string, shred store.Shredder) store.TxFn
+	Scrub(ctx context.Context) error
 	PutBundleFn(b store.Bundle) store.TxFn
 	BundleByToken(ctx context.Context, tokenHash []byte) (store.Bundle, error)
 	LatestBundle(ctx context.Context, requestID string) (store.Bundle, error)
@@ -50,7 +51,7 @@ type Store interface {
 // Options configure the service.
 type Options struct {
 	Hasher   *identity.Hasher
-	Sealer   *seal.Sealer
+	Keys     *keystore.Store
 	Calendar *calendar.Calendar
 	Logger   *slog.Logger
 	Now      func() time.Time
@@ -96,7 +97,7 @@ type Service struct {
 
 // New builds the service.
 func New(st Store, cs *consent.Service, opt Options) (*Service, error) {
-	if opt.Hasher == nil || opt.Sealer == nil {
+	if opt.Hasher == nil || opt.Keys == nil {
 		return nil, fmt.Errorf("requests need the identity key and the data keyset")
 	}
 	if opt.Calendar == nil {

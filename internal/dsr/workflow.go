@@ -156,7 +156,7 @@ func (s *Service) notifyFn(ctx context.Context, r *store.Request, template strin
 	for k, v := range data {
 		all[k] = v
 	}
-	d, err := notify.NewDelivery(s.opt.Sealer, ch, addr, template, r.Language, all)
+	d, err := notify.NewDelivery(ctx, s.opt.Keys, ch, addr, template, r.Language, all)
 	if err != nil {
 		s.log.Error("cannot queue notification", "request", r.ID, "template", template, "err", err)
 		return nil

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/custos-privacy/custos/internal/keystore"
 )
 
 const (
@@ -129,7 +131,7 @@ func (d *Dispatcher) deliver(ctx context.Context, dl Delivery) (ok bool, err err
 	if dl.Subject != "" {
 		log = log.With("subject_id", dl.Subject)
 	}
-	m, sendErr := d.send(ctx, dl)
+	m, data, sendErr := d.send(ctx, dl)
 	now := d.now()
 	if sendErr == nil {
 		if err := d.Outbox.MarkSent(ctx, dl.ID, now); err != nil {
@@ -139,7 +141,7 @@ func (d *Dispatcher) deliver(ctx context.Context, dl Delivery) (ok bool, err err
 		log.Info("notify: sent")
 		return true, nil
 	}
-	reason := failureReason(sendErr, m, dl.Data)
+	reason := failureReason(sendErr, m, data)
 	dead := attempt >= d.maxAttempts() || errors.Is(sendErr, ErrPermanent)
 	next := now
 	if !dead {
@@ -157,21 +159,26 @@ func (d *Dispatcher) deliver(ctx context.Context, dl Delivery) (ok bool, err err
 	return false, nil
 }
 
-// send opens the address, renders the message and hands it to the Sender.
-// It returns as much of the message as it got to, so that the failure
-// reason can be scrubbed of it.
-func (d *Dispatcher) send(ctx context.Context, dl Delivery) (Message, error) {
+// send opens the payload, renders the message and hands it to the Sender.
+// It returns as much of the message and its values as it got to, so that
+// the failure reason can be scrubbed of them.
+func (d *Dispatcher) send(ctx context.Context, dl Delivery) (Message, map[string]string, error) {
 	m := Message{Channel: dl.Channel, DeliveryID: dl.ID}
-	addr, err := d.Sealer.Open(dl.ToSealed, AddressAD(dl.ID))
-	if err != nil {
+	p, err := OpenPayload(ctx, d.Sealer, dl)
+	switch {
+	case errors.Is(err, keystore.ErrDestroyed):
+		// The person was erased, or the message purged: nothing can bring
+		// it back.
+		return m, nil, fmt.Errorf("%w: the message's key was destroyed", ErrPermanent)
+	case err != nil:
 		// Not permanent: a keyset deployed without the key that sealed this
 		// can be fixed within the retry window.
-		return m, errors.New("notify: address cannot be opened")
+		return m, nil, errors.New("notify: payload cannot be opened")
 	}
-	m.To = string(addr)
-	r, err := Render(dl.Template, dl.Lang, dl.Data)
+	m.To = p.To
+	r, err := Render(dl.Template, dl.Lang, p.Data)
 	if err != nil {
-		return m, fmt.Errorf("%w: %w", ErrPermanent, err)
+		return m, p.Data, fmt.Errorf("%w: %w", ErrPermanent, err)
 	}
 	m.Subject, m.Text = r.Subject, r.Text
 	if dl.Channel == ChannelSMS {
@@ -179,7 +186,7 @@ func (d *Dispatcher) send(ctx context.Context, dl Delivery) (Message, error) {
 	}
 	sctx, cancel := context.WithTimeout(ctx, sendTimeout)
 	defer cancel()
-	return m, d.Sender.Send(sctx, m)
+	return m, p.Data, d.Sender.Send(sctx, m)
 }
 
 // failureReason turns a send error into the short LastError and log text.

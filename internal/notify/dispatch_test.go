@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/custos-privacy/custos/internal/clocktest"
+	"github.com/custos-privacy/custos/internal/keystore/keystoretest"
 )
 
 // fakeSender records what it is given and fails as fail says.
@@ -46,7 +47,7 @@ func (f *fakeSender) messages() []Message {
 
 func enqueue(t *testing.T, ob Outbox, s Sealer, channel, to, template string, data map[string]string, at time.Time) Delivery {
 	t.Helper()
-	d, err := NewDelivery(s, channel, to, template, LangEN, data)
+	d, err := NewDelivery(t.Context(), s, channel, to, template, LangEN, data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,11 +164,11 @@ func TestDispatcherGivesUp(t *testing.T) {
 			wantCalls: 0, wantAttempts: 1, wantStatus: StatusDead, wantError: `no template "retired"`,
 		},
 		{
-			name: "address sealed for another delivery", maxAttempts: 5,
+			name: "payload sealed for another delivery", maxAttempts: 5,
 			prepare: func(d *Delivery) {
 				d.ID = "dl_other"
 			},
-			wantCalls: 0, wantAttempts: 5, wantStatus: StatusDead, wantError: "address cannot be opened",
+			wantCalls: 0, wantAttempts: 5, wantStatus: StatusDead, wantError: "payload cannot be opened",
 		},
 	}
 	for _, tt := range tests {
@@ -177,7 +178,7 @@ func TestDispatcherGivesUp(t *testing.T) {
 			sender := &fakeSender{fail: tt.fail}
 			d := &Dispatcher{Outbox: ob, Sealer: sealer, Sender: sender, Now: clk.Now, MaxAttempts: tt.maxAttempts,
 				Backoff: func(int) time.Duration { return time.Minute }}
-			dl, err := NewDelivery(sealer, ChannelEmail, testEmail, "otp", LangEN, otpData())
+			dl, err := NewDelivery(t.Context(), sealer, ChannelEmail, testEmail, "otp", LangEN, otpData())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -400,5 +401,26 @@ func TestRunOnceReportsOutboxErrors(t *testing.T) {
 	cancel()
 	if _, _, err := d.RunOnce(cctx); !errors.Is(err, context.Canceled) {
 		t.Errorf("RunOnce with a cancelled context = %v, want context.Canceled", err)
+	}
+}
+
+// TestDispatcherDestroyedKey: a message whose key was destroyed (its
+// subject erased) is given up at once, without reaching the sender.
+func TestDispatcherDestroyedKey(t *testing.T) {
+	ctx := context.Background()
+	ob := &MemOutbox{}
+	keys := keystoretest.New(t, nil)
+	sender := &fakeSender{}
+	d := &Dispatcher{Outbox: ob, Sealer: keys, Sender: sender, Now: func() time.Time { return t0 }}
+	dl := enqueue(t, ob, keys, ChannelEmail, testEmail, "otp", otpData(), t0)
+	if _, err := keys.Destroy(ctx, Owner(dl.ID)); err != nil {
+		t.Fatal(err)
+	}
+	if sent, failed, err := d.RunOnce(ctx); sent != 0 || failed != 1 || err != nil {
+		t.Fatalf("RunOnce = %d, %d, %v; want one failure", sent, failed, err)
+	}
+	got, _ := ob.Get(dl.ID)
+	if got.Status != StatusDead || got.Attempts != 1 || len(sender.messages()) != 0 {
+		t.Errorf("after a destroyed key: status %s, %d attempts, %d sent; want dead after one attempt, none sent", got.Status, got.Attempts, len(sender.messages()))
 	}
 }

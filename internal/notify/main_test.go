@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"context"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
@@ -32,18 +33,18 @@ func newGCMSealer(t *testing.T) *gcmSealer {
 	return &gcmSealer{aead: a}
 }
 
-func (s *gcmSealer) Seal(plaintext, ad []byte) ([]byte, error) {
+func (s *gcmSealer) Seal(_ context.Context, owner string, plaintext, ad []byte) ([]byte, error) {
 	nonce := make([]byte, s.aead.NonceSize(), s.aead.NonceSize()+len(plaintext)+s.aead.Overhead())
 	rand.Read(nonce)
-	return s.aead.Seal(nonce, nonce, plaintext, ad), nil
+	return s.aead.Seal(nonce, nonce, plaintext, append([]byte(owner+"\x00"), ad...)), nil
 }
 
-func (s *gcmSealer) Open(ciphertext, ad []byte) ([]byte, error) {
+func (s *gcmSealer) Open(_ context.Context, owner string, ciphertext, ad []byte) ([]byte, error) {
 	n := s.aead.NonceSize()
 	if len(ciphertext) < n {
 		return nil, errors.New("short ciphertext")
 	}
-	return s.aead.Open(nil, ciphertext[:n], ciphertext[n:], ad)
+	return s.aead.Open(nil, ciphertext[:n], ciphertext[n:], append([]byte(owner+"\x00"), ad...))
 }
 
 var t0 = time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)

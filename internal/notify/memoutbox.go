@@ -81,6 +81,37 @@ func (o *MemOutbox) MarkFailed(ctx context.Context, id string, attempts int, nex
 	})
 }
 
+// Settled implements Outbox.
+func (o *MemOutbox) Settled(ctx context.Context, before time.Time, limit int) ([]string, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	var ids []string
+	for _, id := range slices.Sorted(maps.Keys(o.byID)) {
+		d := o.byID[id]
+		at := d.SentAt
+		if d.Status == StatusDead {
+			at = d.NextAt
+		}
+		if d.Status != StatusPending && len(d.Sealed) > 0 && at.Before(before) {
+			ids = append(ids, id)
+		}
+	}
+	if limit > 0 && len(ids) > limit {
+		ids = ids[:limit]
+	}
+	return ids, nil
+}
+
+// Forget implements Outbox.
+func (o *MemOutbox) Forget(ctx context.Context, ids []string) error {
+	for _, id := range ids {
+		if err := o.update(id, func(d *Delivery) { d.Sealed = nil }); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Get returns one delivery.
 func (o *MemOutbox) Get(id string) (Delivery, error) {
 	o.mu.Lock()
@@ -117,7 +148,6 @@ func (o *MemOutbox) update(id string, f func(*Delivery)) error {
 }
 
 func clone(d Delivery) Delivery {
-	d.ToSealed = bytes.Clone(d.ToSealed)
-	d.Data = maps.Clone(d.Data)
+	d.Sealed = bytes.Clone(d.Sealed)
 	return d
 }

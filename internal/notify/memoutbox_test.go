@@ -13,7 +13,7 @@ func TestMemOutbox(t *testing.T) {
 	ctx := context.Background()
 	ob := &MemOutbox{}
 	for _, d := range []Delivery{
-		{ID: "dl_c", NextAt: t0.Add(-time.Minute), Data: map[string]string{"k": "v"}},
+		{ID: "dl_c", NextAt: t0.Add(-time.Minute), Sealed: []byte("v")},
 		{ID: "dl_a", NextAt: t0},
 		{ID: "dl_b", NextAt: t0.Add(-time.Minute)},
 		{ID: "dl_future", NextAt: t0.Add(time.Second)},
@@ -53,8 +53,8 @@ func TestMemOutbox(t *testing.T) {
 
 	// Returned deliveries are copies.
 	due, _ := ob.Due(ctx, t0, 0)
-	due[1].Data["k"] = "changed"
-	if got, _ := ob.Get("dl_c"); got.Data["k"] != "v" {
+	due[1].Sealed[0] = 'x'
+	if got, _ := ob.Get("dl_c"); string(got.Sealed) != "v" {
 		t.Errorf("changing a returned delivery changed the outbox")
 	}
 
@@ -102,5 +102,50 @@ func TestMemOutbox(t *testing.T) {
 	}
 	if due, _ := ob.Due(ctx, t0, 0); len(due) != 0 {
 		t.Errorf("Due after marking = %v, want none", ids(due))
+	}
+}
+
+// keyLedger is a Destroyer that records what it destroyed.
+type keyLedger struct{ destroyed []string }
+
+func (k *keyLedger) Destroy(_ context.Context, owners ...string) (int, error) {
+	k.destroyed = append(k.destroyed, owners...)
+	return len(owners), nil
+}
+
+// TestPurge: a settled delivery past its retention loses its key, then its
+// payload; a pending one, or one settled since, keeps both.
+func TestPurge(t *testing.T) {
+	ctx := context.Background()
+	ob := &MemOutbox{}
+	for _, d := range []Delivery{
+		{ID: "dl_old_sent", Status: StatusSent, SentAt: t0.Add(-48 * time.Hour), Sealed: []byte("s")},
+		{ID: "dl_old_dead", Status: StatusDead, NextAt: t0.Add(-48 * time.Hour), Sealed: []byte("s")},
+		{ID: "dl_new_sent", Status: StatusSent, SentAt: t0.Add(-time.Hour), Sealed: []byte("s")},
+		{ID: "dl_pending", Status: StatusPending, NextAt: t0.Add(-48 * time.Hour), Sealed: []byte("s")},
+	} {
+		if err := ob.Enqueue(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	keys := &keyLedger{}
+	n, err := Purge(ctx, ob, keys, t0.Add(-24*time.Hour))
+	if err != nil || n != 2 {
+		t.Fatalf("Purge = %d, %v; want 2", n, err)
+	}
+	if d := cmp.Diff([]string{Owner("dl_old_dead"), Owner("dl_old_sent")}, keys.destroyed); d != "" {
+		t.Errorf("keys destroyed (-want +got):\n%s", d)
+	}
+	for id, kept := range map[string]bool{"dl_old_sent": false, "dl_old_dead": false, "dl_new_sent": true, "dl_pending": true} {
+		d, err := ob.Get(id)
+		if err != nil {
+			t.Fatalf("%s: the record went with the payload: %v", id, err)
+		}
+		if (len(d.Sealed) > 0) != kept {
+			t.Errorf("%s: payload kept = %v, want %v", id, len(d.Sealed) > 0, kept)
+		}
+	}
+	if n, err := Purge(ctx, ob, keys, t0.Add(-24*time.Hour)); err != nil || n != 0 {
+		t.Errorf("second Purge = %d, %v; want nothing left to purge", n, err)
 	}
 }

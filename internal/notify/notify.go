@@ -4,21 +4,27 @@
 // retrying with backoff and recording every attempt. A crash between the
 // two loses nothing; at worst a message is sent twice.
 //
-// The address is personal information. It is sealed in the outbox, opened
-// only to hand the message to a Sender, and never written to logs or to the
-// delivery's LastError.
+// The address and the template values (a one-time code, a reason) are
+// personal information. They are sealed in the outbox under a key of the
+// delivery's own (internal/keystore), opened only to render the message
+// and hand it to a Sender, never written to logs or to the delivery's
+// LastError; once the delivery is settled and its retention has passed,
+// Purge destroys the key, and with it the contents in every backup.
 package notify
 
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/custos-privacy/custos/internal/ids"
 	"maps"
 	"net/mail"
 	"strings"
 	"time"
+
+	"github.com/custos-privacy/custos/internal/ids"
+	"github.com/custos-privacy/custos/internal/keystore"
 )
 
 // Channels a delivery can go through.
@@ -54,19 +60,18 @@ var (
 	ErrPermanent = errors.New("permanent failure")
 )
 
-// Delivery is one message in the outbox. The address is personal
-// information: it is stored sealed (AEAD), opened only to send.
+// Delivery is one message in the outbox. Its address and template values
+// are stored only sealed (Sealed), opened only to send.
 type Delivery struct {
-	ID        string            // "dl_…"
-	Channel   string            // ChannelEmail or ChannelSMS
-	ToSealed  []byte            // sealed address; associated data is AddressAD(ID)
-	Template  string            // one of Templates()
-	Lang      string            // LangZH or LangEN
-	Data      map[string]string // template values (request id, due date, reason…), never the address
-	Attempts  int               // attempts made so far, successful or not
-	NextAt    time.Time         // when the next attempt is due
-	Status    string            // StatusPending, StatusSent or StatusDead
-	LastError string            // short, never containing the address or the message body
+	ID        string    // "dl_…"
+	Channel   string    // ChannelEmail or ChannelSMS
+	Sealed    []byte    // the Payload, sealed under Owner(ID) with PayloadAD(ID); empty once purged
+	Template  string    // one of Templates()
+	Lang      string    // LangZH or LangEN
+	Attempts  int       // attempts made so far, successful or not
+	NextAt    time.Time // when the next attempt is due
+	Status    string    // StatusPending, StatusSent or StatusDead
+	LastError string    // short, never containing the address or the message body
 	SentAt    time.Time
 	Subject   string // subject id the message is for, for the record
 	Request   string // request id it belongs to, if any
@@ -90,12 +95,76 @@ type Outbox interface {
 	// Status dead if dead else pending, LastError reason. Unknown ids fail
 	// with ErrNotFound.
 	MarkFailed(ctx context.Context, id string, attempts int, next time.Time, dead bool, reason string) error
+	// Settled returns the ids of at most limit deliveries sent or given up
+	// before the given instant whose payload is still held.
+	Settled(ctx context.Context, before time.Time, limit int) ([]string, error)
+	// Forget drops the payloads of the deliveries; their record (channel,
+	// template, attempts, status) stays.
+	Forget(ctx context.Context, ids []string) error
 }
 
-// Sealer seals and opens addresses; internal/seal.Sealer satisfies it.
+// Destroyer destroys the keys of owners; internal/keystore.Store satisfies
+// it.
+type Destroyer interface {
+	Destroy(ctx context.Context, owners ...string) (int, error)
+}
+
+// Purge destroys the contents of every delivery settled (sent or given up)
+// before the given instant: first its key, so that the contents are
+// unreadable in backups too, then the sealed payload. It returns how many
+// deliveries it purged.
+func Purge(ctx context.Context, o Outbox, keys Destroyer, before time.Time) (int, error) {
+	n := 0
+	for {
+		ids, err := o.Settled(ctx, before, 500)
+		if err != nil || len(ids) == 0 {
+			return n, err
+		}
+		owners := make([]string, len(ids))
+		for i, id := range ids {
+			owners[i] = Owner(id)
+		}
+		if _, err := keys.Destroy(ctx, owners...); err != nil {
+			return n, fmt.Errorf("notify: purge: %w", err)
+		}
+		if err := o.Forget(ctx, ids); err != nil {
+			return n, fmt.Errorf("notify: purge: %w", err)
+		}
+		n += len(ids)
+	}
+}
+
+// Sealer seals and opens values under the key of their owner;
+// internal/keystore.Store satisfies it.
 type Sealer interface {
-	Seal(plaintext, ad []byte) ([]byte, error)
-	Open(ciphertext, ad []byte) ([]byte, error)
+	Seal(ctx context.Context, owner string, plaintext, ad []byte) ([]byte, error)
+	Open(ctx context.Context, owner string, ciphertext, ad []byte) ([]byte, error)
+}
+
+// Payload is what a delivery keeps sealed: where it goes and the values
+// its template is rendered with (a one-time code among them).
+type Payload struct {
+	To   string            `json:"to"`
+	Data map[string]string `json:"data"`
+}
+
+// Owner is the key a delivery's payload is sealed under: its own, so that
+// it can be destroyed alone once the message is settled, and so that a
+// message can outlive its subject's key (the notice that an erasure is
+// done).
+func Owner(id string) string { return keystore.Delivery(id) }
+
+// OpenPayload opens a delivery's payload.
+func OpenPayload(ctx context.Context, sealer Sealer, d Delivery) (Payload, error) {
+	var p Payload
+	raw, err := sealer.Open(ctx, Owner(d.ID), d.Sealed, PayloadAD(d.ID))
+	if err != nil {
+		return p, err
+	}
+	if err := json.Unmarshal(raw, &p); err != nil {
+		return p, errors.New("notify: payload is not JSON")
+	}
+	return p, nil
 }
 
 // Message is a rendered delivery, ready to send. For SMS only To and Text
@@ -111,20 +180,20 @@ type Sender interface {
 	Send(ctx context.Context, m Message) error
 }
 
-// AddressAD is the associated data an address is sealed with: it binds the
-// ciphertext to its delivery, so a sealed address copied to another row does
-// not open there.
-func AddressAD(id string) []byte { return []byte("outbox:" + id) }
+// PayloadAD is the associated data a payload is sealed with: it binds the
+// ciphertext to its delivery, so a payload copied to another row does not
+// open there.
+func PayloadAD(id string) []byte { return []byte("outbox:" + id) }
 
-// NewDelivery builds a pending delivery due now, with a new id and the
-// address sealed. The address must be normalised (identity.Normalize): a
-// bare email address, or an E.164 phone number for SMS. The
-// template is rendered once here, so missing values fail now rather than at
-// every attempt. Data["request"], if set, is copied to Request; the
-// caller sets Subject.
+// NewDelivery builds a pending delivery due now, with a new id and its
+// address and data sealed under a new key of its own. The address must be
+// normalised (identity.Normalize): a bare email address, or an E.164 phone
+// number for SMS. The template is rendered once here, so missing values
+// fail now rather than at every attempt. Data["request"], if set, is
+// copied to Request; the caller sets Subject.
 //
 // Errors never contain the address.
-func NewDelivery(sealer Sealer, channel, to, template, lang string, data map[string]string) (Delivery, error) {
+func NewDelivery(ctx context.Context, sealer Sealer, channel, to, template, lang string, data map[string]string) (Delivery, error) {
 	if sealer == nil {
 		return Delivery{}, errors.New("notify: new delivery: no sealer")
 	}
@@ -134,19 +203,17 @@ func NewDelivery(sealer Sealer, channel, to, template, lang string, data map[str
 	if !hasTemplate(template, lang) {
 		return Delivery{}, fmt.Errorf("%w: no template %q in language %q", ErrInvalid, template, lang)
 	}
-	for k, v := range data {
-		// Data is stored in the clear; the address belongs only in ToSealed.
-		if strings.Contains(strings.ToLower(v), strings.ToLower(to)) {
-			return Delivery{}, fmt.Errorf("%w: template value %q contains the address", ErrInvalid, k)
-		}
-	}
 	if _, err := Render(template, lang, data); err != nil {
 		return Delivery{}, err
 	}
 	id := ids.New("dl_")
-	sealed, err := sealer.Seal([]byte(to), AddressAD(id))
+	raw, err := json.Marshal(Payload{To: to, Data: maps.Clone(data)})
 	if err != nil {
-		return Delivery{}, fmt.Errorf("notify: new delivery: seal address: %w", err)
+		return Delivery{}, fmt.Errorf("notify: new delivery: %w", err)
+	}
+	sealed, err := sealer.Seal(ctx, Owner(id), raw, PayloadAD(id))
+	if err != nil {
+		return Delivery{}, fmt.Errorf("notify: new delivery: seal payload: %w", err)
 	}
 	if bytes.Contains(sealed, []byte(to)) {
 		// A sealer that returns its input would put the address in the clear.
@@ -155,10 +222,9 @@ func NewDelivery(sealer Sealer, channel, to, template, lang string, data map[str
 	d := Delivery{
 		ID:       id,
 		Channel:  channel,
-		ToSealed: sealed,
+		Sealed:   sealed,
 		Template: template,
 		Lang:     lang,
-		Data:     maps.Clone(data),
 		NextAt:   time.Now(),
 		Status:   StatusPending,
 		Request:  data["request"],

@@ -2,8 +2,11 @@ package notify
 
 import (
 	"bytes"
+	"context"
 	"errors"
+	"maps"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -23,14 +26,13 @@ func TestNewDelivery(t *testing.T) {
 		template string
 		lang     string
 		data     map[string]string
-		want     Delivery // ID, ToSealed and NextAt are checked apart
+		want     Delivery // ID, Sealed and NextAt are checked apart
 	}{
 		{
 			name: "email code", channel: ChannelEmail, to: testEmail, template: "otp", lang: LangEN,
 			data: map[string]string{"code": testCode, "minutes": "10"},
 			want: Delivery{
 				Channel: ChannelEmail, Template: "otp", Lang: LangEN, Status: StatusPending,
-				Data: map[string]string{"code": testCode, "minutes": "10"},
 			},
 		},
 		{
@@ -38,19 +40,18 @@ func TestNewDelivery(t *testing.T) {
 			data: map[string]string{"request": "req_1", "type": "access", "due_date": "2026-03-20"},
 			want: Delivery{
 				Channel: ChannelSMS, Template: "request_verified", Lang: LangZH, Status: StatusPending, Request: "req_1",
-				Data: map[string]string{"request": "req_1", "type": "access", "due_date": "2026-03-20"},
 			},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			before := time.Now()
-			got, err := NewDelivery(sealer, tt.channel, tt.to, tt.template, tt.lang, tt.data)
+			got, err := NewDelivery(t.Context(), sealer, tt.channel, tt.to, tt.template, tt.lang, tt.data)
 			after := time.Now()
 			if err != nil {
 				t.Fatal(err)
 			}
-			if d := cmp.Diff(tt.want, got, cmpopts.IgnoreFields(Delivery{}, "ID", "ToSealed", "NextAt")); d != "" {
+			if d := cmp.Diff(tt.want, got, cmpopts.IgnoreFields(Delivery{}, "ID", "Sealed", "NextAt")); d != "" {
 				t.Errorf("NewDelivery (-want +got):\n%s", d)
 			}
 			if !deliveryIDPattern.MatchString(got.ID) {
@@ -59,23 +60,19 @@ func TestNewDelivery(t *testing.T) {
 			if got.NextAt.Before(before) || got.NextAt.After(after) {
 				t.Errorf("NextAt = %v, want between %v and %v", got.NextAt, before, after)
 			}
-			if bytes.Contains(got.ToSealed, []byte(tt.to)) || bytes.Contains(got.ToSealed, []byte(strings.TrimPrefix(tt.to, "+"))) {
-				t.Errorf("ToSealed contains the address in the clear")
+			for _, clear := range append([]string{tt.to, strings.TrimPrefix(tt.to, "+")}, slices.Collect(maps.Values(tt.data))...) {
+				if bytes.Contains(got.Sealed, []byte(clear)) {
+					t.Errorf("Sealed holds %q in the clear", clear)
+				}
 			}
-			open, err := sealer.Open(got.ToSealed, []byte("outbox:"+got.ID))
-			if err != nil || string(open) != tt.to {
-				t.Errorf("Open with the delivery's AD = %q, %v; want the address", open, err)
+			p, err := OpenPayload(t.Context(), sealer, got)
+			if err != nil || p.To != tt.to || !maps.Equal(p.Data, tt.data) {
+				t.Errorf("OpenPayload = %+v, %v; want the address and the data", p, err)
 			}
-			if _, err := sealer.Open(got.ToSealed, []byte("outbox:dl_someoneelse")); err == nil {
-				t.Errorf("Open with another delivery's AD succeeded")
-			}
-			if _, err := sealer.Open(got.ToSealed, nil); err == nil {
-				t.Errorf("Open without AD succeeded")
-			}
-			// The delivery must not share the caller's map.
-			tt.data["minutes"] = "changed"
-			if got.Data["minutes"] == "changed" {
-				t.Errorf("Data aliases the caller's map")
+			other := got
+			other.ID = "dl_someoneelse"
+			if _, err := OpenPayload(t.Context(), sealer, other); err == nil {
+				t.Errorf("the payload opened as another delivery's")
 			}
 		})
 	}
@@ -85,7 +82,7 @@ func TestNewDeliveryIDsAreUnique(t *testing.T) {
 	sealer := newGCMSealer(t)
 	seen := map[string]bool{}
 	for range 200 {
-		d, err := NewDelivery(sealer, ChannelEmail, testEmail, "otp", LangZH, map[string]string{"code": "1", "minutes": "5"})
+		d, err := NewDelivery(t.Context(), sealer, ChannelEmail, testEmail, "otp", LangZH, map[string]string{"code": "1", "minutes": "5"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -98,8 +95,10 @@ func TestNewDeliveryIDsAreUnique(t *testing.T) {
 
 type leakySealer struct{}
 
-func (leakySealer) Seal(p, _ []byte) ([]byte, error) { return append([]byte("v1:"), p...), nil }
-func (leakySealer) Open(c, _ []byte) ([]byte, error) { return c[3:], nil }
+func (leakySealer) Seal(_ context.Context, _ string, p, _ []byte) ([]byte, error) {
+	return append([]byte("v1:"), p...), nil
+}
+func (leakySealer) Open(_ context.Context, _ string, c, _ []byte) ([]byte, error) { return c[3:], nil }
 
 func TestNewDeliveryRejects(t *testing.T) {
 	otp := map[string]string{"code": testCode, "minutes": "10"}
@@ -124,7 +123,6 @@ func TestNewDeliveryRejects(t *testing.T) {
 		{name: "unknown template", channel: ChannelEmail, to: testEmail, template: "welcome", lang: LangEN, data: otp, invalid: true},
 		{name: "unknown language", channel: ChannelEmail, to: testEmail, template: "otp", lang: "zh-TW", data: otp, invalid: true},
 		{name: "missing value", channel: ChannelEmail, to: testEmail, template: "otp", lang: LangEN, data: map[string]string{"code": testCode}, invalid: true},
-		{name: "address in data", channel: ChannelEmail, to: testEmail, template: "otp", lang: LangEN, data: map[string]string{"code": testCode, "minutes": "10", "note": "for LI.LEI@example.com"}, invalid: true},
 		{name: "sealer leaks", sealer: leakySealer{}, channel: ChannelEmail, to: testEmail, template: "otp", lang: LangEN, data: otp},
 		{name: "no sealer", noSealer: true, channel: ChannelEmail, to: testEmail, template: "otp", lang: LangEN, data: otp},
 	}
@@ -134,7 +132,7 @@ func TestNewDeliveryRejects(t *testing.T) {
 			if s == nil && !tt.noSealer {
 				s = newGCMSealer(t)
 			}
-			d, err := NewDelivery(s, tt.channel, tt.to, tt.template, tt.lang, tt.data)
+			d, err := NewDelivery(t.Context(), s, tt.channel, tt.to, tt.template, tt.lang, tt.data)
 			if err == nil {
 				t.Fatalf("NewDelivery succeeded: %+v", d)
 			}

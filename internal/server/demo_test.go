@@ -252,8 +252,10 @@ func TestDemoRestart(t *testing.T) {
 	if diff := cmp.Diff([]string{".custos-demo"}, listDir(t, ".")); diff != "" {
 		t.Errorf("the working directory holds (-want +got):\n%s", diff)
 	}
-	want := []string{"admin.key", "custos.db", "secrets"}
-	got := slices.DeleteFunc(listDir(t, server.DemoDir), func(n string) bool { return strings.HasPrefix(n, "custos.db-") })
+	want := []string{"admin.key", "custos-keys.db", "custos.db", "secrets"}
+	got := slices.DeleteFunc(listDir(t, server.DemoDir), func(n string) bool {
+		return strings.HasPrefix(n, "custos.db-") || strings.HasPrefix(n, "custos-keys.db-")
+	})
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("the demo directory holds (-want +got):\n%s", diff)
 	}

@@ -49,10 +49,11 @@ type instance struct {
 
 // startInstance runs a server on dsn with the starter manifest and stops it
 // when the test ends, before the database goes.
-func startInstance(t *testing.T, name, dsn, secretsDir string, clk *clocktest.Clock) *instance {
+func startInstance(t *testing.T, name, dsn, keystoreDSN, secretsDir string, clk *clocktest.Clock) *instance {
 	t.Helper()
 	env := map[string]string{
 		"CUSTOS_DB":            dsn,
+		"CUSTOS_KEYSTORE":      keystoreDSN,
 		"CUSTOS_MANIFEST":      starterManifest,
 		"CUSTOS_SECRETS_DIR":   secretsDir,
 		"CUSTOS_ADDR":          "127.0.0.1:0",
@@ -388,8 +389,10 @@ func startPair(t *testing.T, setup ...string) (a, b *instance, ca, cb *apiClient
 
 	// One clock for both, as NTP gives the machines of a deployment.
 	clk := clocktest.New(time.Now())
-	a = startInstance(t, "A", dsn, secretsDir, clk)
-	b = startInstance(t, "B", dsn, secretsDir, clk)
+	// The instances share a key store, in a schema of its own.
+	keys := testdb.Postgres(t)
+	a = startInstance(t, "A", dsn, keys, secretsDir, clk)
+	b = startInstance(t, "B", dsn, keys, secretsDir, clk)
 	a.clock, b.clock = clk, clk
 	key, err := api.CreateKey(ctx, a.srv.Store(), testActor, "two instances", api.RoleService)
 	if err != nil {

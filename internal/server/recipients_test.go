@@ -11,6 +11,7 @@ import (
 	"github.com/custos-privacy/custos/internal/config"
 	"github.com/custos-privacy/custos/internal/consent"
 	"github.com/custos-privacy/custos/internal/dsr"
+	"github.com/custos-privacy/custos/internal/notify"
 	"github.com/custos-privacy/custos/internal/server"
 )
 
@@ -66,12 +67,16 @@ func TestRecipientEmailNotice(t *testing.T) {
 			continue
 		}
 		notices++
-		if d.Request != v.ID || d.Data["subject_ref"] == "" || strings.Contains(d.Data["subject_ref"], "demo-1002") {
-			t.Errorf("notice %+v", d.Data)
+		p, err := notify.OpenPayload(ctx, srv.Keystore(), d)
+		if err != nil {
+			t.Fatal(err)
 		}
-		for _, val := range d.Data {
+		if d.Request != v.ID || p.Data["subject_ref"] == "" || strings.Contains(p.Data["subject_ref"], "demo-1002") {
+			t.Errorf("notice %+v", p.Data)
+		}
+		for _, val := range p.Data {
 			if strings.Contains(val, "demo-1002") || strings.Contains(val, "alex.chen") {
-				t.Errorf("notice data carries the subject: %v", d.Data)
+				t.Errorf("notice data carries the subject: %v", p.Data)
 			}
 		}
 	}

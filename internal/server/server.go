@@ -27,6 +27,7 @@ import (
 	"github.com/custos-privacy/custos/internal/dataset"
 	"github.com/custos-privacy/custos/internal/dsr"
 	"github.com/custos-privacy/custos/internal/identity"
+	"github.com/custos-privacy/custos/internal/keystore"
 	"github.com/custos-privacy/custos/internal/notify"
 	"github.com/custos-privacy/custos/internal/operator"
 	"github.com/custos-privacy/custos/internal/propagate"
@@ -38,7 +39,9 @@ import (
 
 // Keys are the secrets a server runs with.
 type Keys struct {
-	Hasher   *identity.Hasher
+	Hasher *identity.Hasher
+	// Sealer is the data keyset; it wraps the per-owner keys of the key
+	// store (OpenKeystore), which seal what is kept about people.
 	Sealer   *seal.Sealer
 	Signer   *receipt.Signer
 	AuditKey []byte
@@ -100,11 +103,28 @@ func OpenStore(ctx context.Context, cfg config.Config, keys Keys, migrate bool, 
 	return st, nil
 }
 
+// OpenKeystore opens the key store of the per-owner keys, wrapped by the
+// data keyset, and has st close it. A PostgreSQL database needs one set
+// apart (config.ErrNoKeystore).
+func OpenKeystore(ctx context.Context, cfg config.Config, keys Keys, st *store.Store) (*keystore.Store, error) {
+	dsn := cfg.KeystoreDSN()
+	if dsn == "" {
+		return nil, config.ErrNoKeystore
+	}
+	ks, err := keystore.Open(ctx, dsn, keys.Sealer, keystore.Options{})
+	if err != nil {
+		return nil, err
+	}
+	st.CloseAfter(ks)
+	return ks, nil
+}
+
 // Server is a running Custos.
 type Server struct {
 	cfg   config.Config
 	log   *slog.Logger
 	st    *store.Store
+	ks    *keystore.Store
 	svc   *consent.Service
 	api   *api.API
 	http  *http.Server
@@ -185,9 +205,16 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	if err != nil {
 		return nil, err
 	}
+	var ks *keystore.Store
+	if keys.Sealer != nil {
+		if ks, err = OpenKeystore(ctx, cfg, keys, st); err != nil {
+			st.Close()
+			return nil, err
+		}
+	}
 	var requests *dsr.Service
 	system := audit.System(hostname())
-	svc, err := consent.New(ctx, st, consent.Options{Hasher: keys.Hasher, Sealer: keys.Sealer, Signer: keys.Signer, Logger: log, CheckSample: cfg.CheckSample, Now: now,
+	svc, err := consent.New(ctx, st, consent.Options{Hasher: keys.Hasher, Keys: ks, Signer: keys.Signer, Logger: log, CheckSample: cfg.CheckSample, Now: now,
 		MinorDiscovered: func(ctx context.Context, subjectID, lang string) error {
 			if requests == nil {
 				return errors.New("rights requests are disabled (no data keyset): erase the subject's information by hand")
@@ -231,11 +258,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		if !cfg.Delivers("email") && !cfg.Delivers("sms") {
 			log.Warn("no message channel: one-time codes for public rights requests and privacy-center sign-in cannot be sent, and both refuse with no_message_channel (set CUSTOS_SMTP_ADDR or CUSTOS_SMS_WEBHOOK_URL; CUSTOS_NOTIFY_DIR in development)")
 		}
-		if requests, err = dsr.New(st, svc, dsr.Options{Hasher: keys.Hasher, Sealer: keys.Sealer, Logger: log, Now: now, Delivers: cfg.Delivers}); err != nil {
+		if requests, err = dsr.New(st, svc, dsr.Options{Hasher: keys.Hasher, Keys: ks, Logger: log, Now: now, Delivers: cfg.Delivers}); err != nil {
 			st.Close()
 			return nil, err
 		}
-		dispatcher = &notify.Dispatcher{Outbox: st.Outbox(), Sealer: keys.Sealer, Sender: senders(cfg), Logger: log}
+		dispatcher = &notify.Dispatcher{Outbox: st.Outbox(), Sealer: ks, Sender: senders(cfg), Logger: log}
 		if cfg.Dataset != "" {
 			ex, err := openDatastores(ctx, cfg.Dataset, requests, keys)
 			if err != nil {
@@ -254,7 +281,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	apiKeys := apikey.New(st, apikey.Options{Changes: svc})
 	a := api.New(api.Options{Service: svc, Requests: requests, Keys: apiKeys, Trail: audit.NewTrail(st), Health: st,
 		Signer: keys.Signer, Logger: log, Registry: reg, MaxBodyBytes: cfg.MaxBodyBytes, TrustProxy: cfg.TrustProxy, BannerOrigins: cfg.BannerOrigins})
-	s := &Server{cfg: cfg, log: log, st: st, svc: svc, api: a, requests: requests, dispatcher: dispatcher, start: time.Now()}
+	s := &Server{cfg: cfg, log: log, st: st, ks: ks, svc: svc, api: a, requests: requests, dispatcher: dispatcher, start: time.Now()}
 	if requests != nil {
 		if cfg.WebhookSecret.IsSet() {
 			s.propagator = &propagate.Propagator{Store: st, Secret: cfg.WebhookSecret.Reveal(), Logger: log,
@@ -282,7 +309,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 				if _, m, _, err := svc.Policy(); err == nil {
 					lang = m.DefaultLanguage()
 				}
-				d, err := notify.NewDelivery(keys.Sealer, notify.ChannelEmail, email, "recipient_notice", lang, map[string]string{
+				d, err := notify.NewDelivery(ctx, ks, notify.ChannelEmail, email, "recipient_notice", lang, map[string]string{
 					"task": t.ID, "action": t.Action, "categories": strings.Join(t.Categories, ", "),
 					"subject_ref": propagate.SubjectRef(secret, recipient, r.SubjectID),
 				})
@@ -357,6 +384,7 @@ func (s *Server) Serve(ctx context.Context, ready func(addr string)) error {
 		go s.dispatcher.Run(ctx, 2*time.Second)
 		go s.runDue(ctx)
 		go s.sendChangeNotices(ctx)
+		go s.purgeOutbox(ctx)
 	}
 	if s.propagator != nil {
 		go s.propagator.Run(ctx, time.Minute)
@@ -406,6 +434,38 @@ func (s *Server) reloadOnHangup(ctx context.Context) {
 		s.log.Error("manifest reload failed; the version in force stays", "err", err)
 	}
 }
+
+// purgeOutbox destroys the contents of messages sent or given up longer
+// than the outbox retention ago, at start and then hourly.
+func (s *Server) purgeOutbox(ctx context.Context) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if n, err := s.PurgeOutbox(ctx); err != nil {
+			s.log.Error("outbox purge failed", "err", err)
+		} else if n > 0 {
+			s.log.Info("outbox purged", "messages", n, "retention", s.cfg.OutboxRetention)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// PurgeOutbox destroys the contents of the messages settled longer than the
+// outbox retention ago (notify.Purge) and returns how many.
+func (s *Server) PurgeOutbox(ctx context.Context) (int, error) {
+	if s.ks == nil {
+		return 0, nil
+	}
+	return notify.Purge(ctx, s.st.Outbox(), s.ks, time.Now().Add(-s.cfg.OutboxRetention))
+}
+
+// Keystore returns the key store of the per-owner keys; nil without a data
+// keyset.
+func (s *Server) Keystore() *keystore.Store { return s.ks }
 
 // runDue carries out account cancellations whose cooling-off period ended.
 func (s *Server) runDue(ctx context.Context) {
@@ -488,12 +548,17 @@ func OpenServices(ctx context.Context, cfg config.Config, log *slog.Logger) (*st
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	svc, err := consent.New(ctx, st, consent.Options{Hasher: keys.Hasher, Sealer: keys.Sealer, Signer: keys.Signer, Logger: log})
+	ks, err := OpenKeystore(ctx, cfg, keys, st)
 	if err != nil {
 		st.Close()
 		return nil, nil, nil, err
 	}
-	req, err := dsr.New(st, svc, dsr.Options{Hasher: keys.Hasher, Sealer: keys.Sealer, Logger: log})
+	svc, err := consent.New(ctx, st, consent.Options{Hasher: keys.Hasher, Keys: ks, Signer: keys.Signer, Logger: log})
+	if err != nil {
+		st.Close()
+		return nil, nil, nil, err
+	}
+	req, err := dsr.New(st, svc, dsr.Options{Hasher: keys.Hasher, Keys: ks, Logger: log})
 	if err != nil {
 		st.Close()
 		return nil, nil, nil, err

@@ -38,7 +38,7 @@ func TestWards(t *testing.T) {
 			}
 		}
 		// Erasing a ward's guardian unlinks the ward.
-		if err := s.Submit(ctx, &Write{Fn: s.EraseSubjectFn("g-2")}); err != nil {
+		if err := s.Submit(ctx, &Write{Fn: s.EraseSubjectFn("g-2", noShred)}); err != nil {
 			t.Fatal(err)
 		}
 		if got, err := s.Wards(ctx, "g-2"); err != nil || len(got) != 0 {
@@ -89,7 +89,7 @@ func TestSignins(t *testing.T) {
 			t.Errorf("deleted sign-in: %v", err)
 		}
 		// Erasing the subject ends their sign-ins.
-		if err := s.Submit(ctx, &Write{Fn: s.EraseSubjectFn("u-1")}); err != nil {
+		if err := s.Submit(ctx, &Write{Fn: s.EraseSubjectFn("u-1", noShred)}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := s.SigninAttempt(ctx, "si_1"); !errors.Is(err, ErrNotFound) {

@@ -98,8 +98,8 @@ func TestNotices(t *testing.T) {
 		if _, _, err := s.PublishPolicy(ctx, PolicyVersion{Version: "1", SHA256: "a", Manifest: "m", Material: true, NoticesPending: true}, 0); err != nil {
 			t.Fatal(err)
 		}
-		d := notify.Delivery{ID: "dl_1", Channel: notify.ChannelEmail, ToSealed: []byte("x"), Template: "policy_change", Lang: "en",
-			Data: map[string]string{"version": "1"}, NextAt: time.Now(), Status: notify.StatusPending, Subject: "u-1"}
+		d := notify.Delivery{ID: "dl_1", Channel: notify.ChannelEmail, Sealed: []byte("x"), Template: "policy_change", Lang: "en",
+			NextAt: time.Now(), Status: notify.StatusPending, Subject: "u-1"}
 		if err := s.QueueNotices(ctx, 1, "", "u-2", false, []notify.Delivery{d}, entry("policy.notices", "policy:1")); err != nil {
 			t.Fatal(err)
 		}

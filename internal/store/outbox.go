@@ -5,9 +5,11 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/custos-privacy/custos/internal/audit"
+	"github.com/custos-privacy/custos/internal/keystore"
 	"github.com/custos-privacy/custos/internal/notify"
 )
 
@@ -15,9 +17,10 @@ import (
 // message is sent if and only if the change lands.
 func (s *Store) OutboxFn(d notify.Delivery) TxFn {
 	return func(ctx context.Context, tx *sql.Tx) error {
-		data, _ := json.Marshal(d.Data)
-		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO outbox (id, channel, to_sealed, template, language, data, attempts, next_at, status, last_error, subject_id, request_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-			d.ID, d.Channel, d.ToSealed, d.Template, d.Lang, string(data), d.Attempts, micros(d.NextAt), d.Status, d.LastError, d.Subject, d.Request, micros(time.Now()))
+		// The template values travel sealed with the address; data is
+		// left empty, as are rows from before (it held them in the clear).
+		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO outbox (id, channel, to_sealed, template, language, data, attempts, next_at, status, last_error, subject_id, request_id, created_at) VALUES (?, ?, ?, ?, ?, '{}', ?, ?, ?, ?, ?, ?, ?)`),
+			d.ID, d.Channel, d.Sealed, d.Template, d.Lang, d.Attempts, micros(d.NextAt), d.Status, d.LastError, d.Subject, d.Request, micros(time.Now()))
 		if err != nil {
 			return fmt.Errorf("queue delivery: %w", mapErr(err))
 		}
@@ -36,7 +39,7 @@ func (o outbox) Enqueue(ctx context.Context, d notify.Delivery) error {
 
 func (o outbox) Due(ctx context.Context, now time.Time, limit int) ([]notify.Delivery, error) {
 	s := o.s
-	rows, err := s.r.QueryContext(ctx, s.q(`SELECT id, channel, to_sealed, template, language, data, attempts, next_at, status, last_error, subject_id, request_id FROM outbox WHERE status = 'pending' AND next_at <= ? ORDER BY next_at, id LIMIT ?`),
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT id, channel, to_sealed, template, language, attempts, next_at, status, last_error, subject_id, request_id FROM outbox WHERE status = 'pending' AND next_at <= ? ORDER BY next_at, id LIMIT ?`),
 		micros(now), limit)
 	if err != nil {
 		return nil, fmt.Errorf("outbox: %w", mapErr(err))
@@ -45,13 +48,11 @@ func (o outbox) Due(ctx context.Context, now time.Time, limit int) ([]notify.Del
 	var out []notify.Delivery
 	for rows.Next() {
 		var d notify.Delivery
-		var data string
 		var next int64
-		if err := rows.Scan(&d.ID, &d.Channel, &d.ToSealed, &d.Template, &d.Lang, &data, &d.Attempts, &next, &d.Status, &d.LastError, &d.Subject, &d.Request); err != nil {
+		if err := rows.Scan(&d.ID, &d.Channel, &d.Sealed, &d.Template, &d.Lang, &d.Attempts, &next, &d.Status, &d.LastError, &d.Subject, &d.Request); err != nil {
 			return nil, fmt.Errorf("outbox: %w", mapErr(err))
 		}
 		d.NextAt = fromMicros(next)
-		json.Unmarshal([]byte(data), &d.Data)
 		out = append(out, d)
 	}
 	return out, rows.Err()
@@ -77,6 +78,87 @@ func (o outbox) MarkFailed(ctx context.Context, id string, attempts int, next ti
 	}})
 }
 
+func (o outbox) Settled(ctx context.Context, before time.Time, limit int) ([]string, error) {
+	s := o.s
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT id FROM outbox
+		WHERE status IN ('sent', 'dead') AND length(to_sealed) > 0 AND COALESCE(sent_at, next_at) < ?
+		ORDER BY id LIMIT ?`), micros(before), limit)
+	if err != nil {
+		return nil, fmt.Errorf("outbox: settled: %w", mapErr(err))
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("outbox: settled: %w", mapErr(err))
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+func (o outbox) Forget(ctx context.Context, ids []string) error {
+	s := o.s
+	return s.Submit(ctx, &Write{Fn: func(ctx context.Context, tx *sql.Tx) error {
+		for _, id := range ids {
+			if _, err := tx.ExecContext(ctx, s.q(`UPDATE outbox SET to_sealed = ?, data = '{}' WHERE id = ?`), []byte{}, id); err != nil {
+				return fmt.Errorf("outbox: forget: %w", mapErr(err))
+			}
+		}
+		return nil
+	}})
+}
+
+// queryer is a database or a transaction.
+type queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// SubjectOwners lists the owners of the keys holding what is sealed about a
+// subject: the subject's own, its requests' and its messages'. Erasure
+// destroys them all.
+func (s *Store) SubjectOwners(ctx context.Context, subjectID string) ([]string, error) {
+	return s.subjectOwners(ctx, s.r, subjectID)
+}
+
+func (s *Store) subjectOwners(ctx context.Context, db queryer, subjectID string) ([]string, error) {
+	owners := []string{keystore.Subject(subjectID)}
+	for _, q := range []struct {
+		query string
+		owner func(string) string
+	}{
+		{`SELECT id FROM requests WHERE subject_id = ? ORDER BY id`, keystore.Request},
+		{`SELECT id FROM outbox WHERE subject_id = ? OR request_id IN (SELECT id FROM requests WHERE subject_id = ?) ORDER BY id`, keystore.Delivery},
+	} {
+		args := []any{subjectID}
+		if strings.Count(q.query, "?") == 2 {
+			args = append(args, subjectID)
+		}
+		rows, err := db.QueryContext(ctx, s.q(q.query), args...)
+		if err != nil {
+			return nil, fmt.Errorf("subject keys: %w", mapErr(err))
+		}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("subject keys: %w", mapErr(err))
+			}
+			owners = append(owners, q.owner(id))
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("subject keys: %w", mapErr(err))
+		}
+	}
+	return owners, nil
+}
+
+// Shredder destroys the keys of owners; internal/keystore.Store.Destroy is
+// one.
+type Shredder func(ctx context.Context, owners ...string) (int, error)
+
 // Deliveries lists a request's messages (without addresses), for its record.
 func (s *Store) Deliveries(ctx context.Context, requestID string) ([]notify.Delivery, error) {
 	rows, err := s.r.QueryContext(ctx, s.q(`SELECT id, channel, template, language, attempts, status, last_error FROM outbox WHERE request_id = ? ORDER BY created_at, id`), requestID)
@@ -96,9 +178,24 @@ func (s *Store) Deliveries(ctx context.Context, requestID string) ([]notify.Deli
 }
 
 // EraseSubjectFn removes a subject's identities and personal attributes and
-// the particulars of its requests, keeping the opaque id the ledger refers to.
-func (s *Store) EraseSubjectFn(subjectID string) TxFn {
+// the particulars of its requests, keeping the opaque id the ledger refers
+// to. First it destroys, through shred, the keys of everything sealed about
+// the subject (SubjectOwners), so that what is deleted here cannot be read
+// back from a backup either, and so that the erasure holds even if the
+// deletion does not commit. A message queued later in the same transaction
+// (the notice that the erasure is done) has a key of its own and is spared.
+func (s *Store) EraseSubjectFn(subjectID string, shred Shredder) TxFn {
 	return func(ctx context.Context, tx *sql.Tx) error {
+		if shred == nil {
+			return fmt.Errorf("erase subject: no key store to destroy the subject's keys")
+		}
+		owners, err := s.subjectOwners(ctx, tx, subjectID)
+		if err != nil {
+			return fmt.Errorf("erase subject: %w", err)
+		}
+		if _, err := shred(ctx, owners...); err != nil {
+			return fmt.Errorf("erase subject: %w", err)
+		}
 		now := micros(time.Now())
 		for _, q := range []string{
 			`DELETE FROM identities WHERE subject_id = ?`,
@@ -111,6 +208,14 @@ func (s *Store) EraseSubjectFn(subjectID string) TxFn {
 			if _, err := tx.ExecContext(ctx, s.q(q), subjectID); err != nil {
 				return fmt.Errorf("erase subject: %w", mapErr(err))
 			}
+		}
+		// Messages to the person lose their contents; those not yet sent
+		// are given up.
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE outbox SET to_sealed = ?, data = '{}',
+			last_error = CASE WHEN status = 'pending' THEN 'erased' ELSE last_error END,
+			status = CASE WHEN status = 'pending' THEN 'dead' ELSE status END
+			WHERE subject_id = ? OR request_id IN (SELECT id FROM requests WHERE subject_id = ?)`), []byte{}, subjectID, subjectID); err != nil {
+			return fmt.Errorf("erase subject: %w", mapErr(err))
 		}
 		if _, err := tx.ExecContext(ctx, s.q(`UPDATE subjects SET birth_date = NULL, age_band = NULL, guardian_id = NULL, erased_at = ?, updated_at = ? WHERE id = ?`), now, now, subjectID); err != nil {
 			return fmt.Errorf("erase subject: %w", mapErr(err))

@@ -6,6 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/custos-privacy/custos/internal/keystore"
 	"github.com/custos-privacy/custos/internal/notify"
 )
 
@@ -27,7 +30,7 @@ func TestRequestsContract(t *testing.T) {
 		}
 		r := request("rq_1", "u-1", "awaiting_verification")
 		otp := OTP{RequestID: r.ID, IdentityHash: []byte("h1"), CodeHash: []byte("c"), ExpiresAt: time.Now().Add(time.Minute), CreatedAt: time.Now()}
-		d := notify.Delivery{ID: "dl_1", Channel: "email", ToSealed: []byte("sealed"), Template: "otp", Lang: "en", Data: map[string]string{"code": "1"},
+		d := notify.Delivery{ID: "dl_1", Channel: "email", Sealed: []byte("sealed"), Template: "otp", Lang: "en",
 			NextAt: time.Now().Add(-time.Second), Status: "pending", Subject: "u-1", Request: r.ID}
 		if err := s.CreateRequest(ctx, r, RequestEvent{RequestID: r.ID, At: time.Now(), Actor: "t", To: r.State}, []TxFn{s.PutOTPFn(otp), s.OutboxFn(d)}); err != nil {
 			t.Fatal(err)
@@ -41,7 +44,7 @@ func TestRequestsContract(t *testing.T) {
 			t.Errorf("attempt on a request without a code: %v", err)
 		}
 		due, err := s.Outbox().Due(ctx, time.Now(), 10)
-		if err != nil || len(due) != 1 || due[0].Data["code"] != "1" || string(due[0].ToSealed) != "sealed" {
+		if err != nil || len(due) != 1 || string(due[0].Sealed) != "sealed" {
 			t.Fatalf("Due = %+v, %v", due, err)
 		}
 		if err := s.Outbox().MarkFailed(ctx, "dl_1", 1, time.Now().Add(time.Hour), false, "timeout"); err != nil {
@@ -98,8 +101,23 @@ func TestRequestsContract(t *testing.T) {
 		if ts, err := s.RecipientTasks(ctx, r.ID); err != nil || len(ts) != 1 || ts[0].Categories[0] != "basic.email" {
 			t.Errorf("RecipientTasks = %+v, %v", ts, err)
 		}
-		if err := s.Submit(ctx, &Write{Fn: s.EraseSubjectFn("u-1")}); err != nil {
+		var shredded []string
+		shred := func(_ context.Context, owners ...string) (int, error) {
+			shredded = append(shredded, owners...)
+			return len(owners), nil
+		}
+		if err := s.Submit(ctx, &Write{Fn: s.EraseSubjectFn("u-1", shred)}); err != nil {
 			t.Fatal(err)
+		}
+		// The keys of the subject, its request and its message go first.
+		if d := cmp.Diff([]string{keystore.Subject("u-1"), keystore.Request(r.ID), keystore.Delivery("dl_1")}, shredded); d != "" {
+			t.Errorf("keys destroyed on erasure (-want +got):\n%s", d)
+		}
+		if dl, err := s.Deliveries(ctx, r.ID); err != nil || len(dl) != 1 || dl[0].Status != notify.StatusDead || dl[0].LastError != "erased" {
+			t.Errorf("the pending message after erasure: %+v, %v; want given up as erased", dl, err)
+		}
+		if due, _ := s.Outbox().Due(ctx, timeFarAhead, 10); len(due) != 0 {
+			t.Errorf("a message to the erased subject is still due: %+v", due)
 		}
 		sub, err := s.Subject(ctx, "u-1")
 		if err != nil || len(sub.Identities) != 0 || sub.BirthDate != "" {
@@ -113,3 +131,9 @@ func TestRequestsContract(t *testing.T) {
 		}
 	})
 }
+
+// timeFarAhead is later than any message in these tests is due.
+var timeFarAhead = time.Now().Add(100 * 365 * 24 * time.Hour)
+
+// noShred stands in for the key store where a test looks only at the rows.
+func noShred(_ context.Context, owners ...string) (int, error) { return len(owners), nil }

@@ -9,6 +9,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/url"
 	"strconv"
@@ -53,7 +54,14 @@ type Store struct {
 	writer   *writer
 	auditKey []byte
 	log      *slog.Logger
+
+	// closers are closed after the store, once its writes have landed.
+	closers []io.Closer
 }
+
+// CloseAfter has Close close c once the store's queued writes have landed:
+// the key store the writes may still destroy keys in, say.
+func (s *Store) CloseAfter(c io.Closer) { s.closers = append(s.closers, c) }
 
 // Options tune a store.
 type Options struct {
@@ -138,6 +146,9 @@ func sqliteDSN(path string, readOnly bool) string {
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(FULL)")
+	// Deleted rows (an erased person's identities) are overwritten in the
+	// file, not only unlinked.
+	q.Add("_pragma", "secure_delete(1)")
 	if readOnly {
 		q.Add("_pragma", "query_only(1)")
 	} else {
@@ -163,7 +174,26 @@ func (s *Store) Close() error {
 	if s.w != nil {
 		err = errors.Join(err, s.w.Close())
 	}
+	for _, c := range s.closers {
+		err = errors.Join(err, c.Close())
+	}
+	s.closers = nil
 	return err
+}
+
+// Scrub, on SQLite, moves every committed page into the database file and
+// empties the write-ahead log, so that rows deleted with secure_delete are
+// gone from both files, not left behind in old log frames. It is a no-op on
+// PostgreSQL, whose dead rows go at the next vacuum. Readers in the middle
+// of a long query can keep it from finishing; it is best effort.
+func (s *Store) Scrub(ctx context.Context) error {
+	if s.dialect != "sqlite" {
+		return nil
+	}
+	if _, err := s.w.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+		return fmt.Errorf("scrub: %w", mapErr(err))
+	}
+	return nil
 }
 
 // Ping checks the database answers.

@@ -106,7 +106,7 @@ func newHarnessDelivering(t *testing.T, delivers func(channel string) bool, edit
 		requests := d.Server.Requests()
 		if delivers != nil {
 			var err error
-			requests, err = dsr.New(st, d.Server.Service(), dsr.Options{Hasher: keys.Hasher, Sealer: keys.Sealer, Logger: log, Now: d.Clock.Now, Delivers: delivers})
+			requests, err = dsr.New(st, d.Server.Service(), dsr.Options{Hasher: keys.Hasher, Keys: d.Server.Keystore(), Logger: log, Now: d.Clock.Now, Delivers: delivers})
 			if err != nil {
 				t.Fatal(err)
 			}
