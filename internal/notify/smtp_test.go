@@ -3,184 +3,29 @@ package notify
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
+	"crypto/tls"
 	"errors"
-	"io"
 	"log/slog"
 	"mime"
-	"mime/multipart"
-	"mime/quotedprintable"
-	"net"
 	"net/mail"
-	"net/textproto"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/custos-privacy/custos/internal/notify/notifytest"
 )
-
-// fakeSMTP is just enough of an SMTP server to receive one message per
-// connection: no TLS, PLAIN auth if asked.
-type fakeSMTP struct {
-	addr      string
-	auth      bool   // advertise AUTH PLAIN
-	rcptReply string // reply to RCPT instead of 250; %s is the recipient
-	stop      func()
-
-	mu       sync.Mutex
-	sessions []smtpSession
-}
-
-type smtpSession struct {
-	Auth string // decoded PLAIN response
-	From string
-	Rcpt []string
-	Data []byte // dot-stuffing undone, lines ending in LF
-}
-
-func startFakeSMTP(t *testing.T, auth bool, rcptReply string) *fakeSMTP {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &fakeSMTP{addr: ln.Addr().String(), auth: auth, rcptReply: rcptReply}
-	var wg sync.WaitGroup
-	s.stop = sync.OnceFunc(func() { ln.Close(); wg.Wait() })
-	t.Cleanup(s.stop)
-	wg.Go(func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Go(func() { s.serve(c) })
-		}
-	})
-	return s
-}
-
-func (s *fakeSMTP) serve(c net.Conn) {
-	defer c.Close()
-	tp := textproto.NewConn(c)
-	var sess smtpSession
-	defer func() {
-		s.mu.Lock()
-		s.sessions = append(s.sessions, sess)
-		s.mu.Unlock()
-	}()
-	reply := func(line string) bool { return tp.PrintfLine("%s", line) == nil }
-	if !reply("220 fake.test ESMTP") {
-		return
-	}
-	for {
-		line, err := tp.ReadLine()
-		if err != nil {
-			return
-		}
-		verb, arg, _ := strings.Cut(line, " ")
-		switch strings.ToUpper(verb) {
-		case "EHLO":
-			lines := []string{"250-fake.test", "250-8BITMIME"}
-			if s.auth {
-				lines = append(lines, "250-AUTH PLAIN")
-			}
-			for _, l := range append(lines, "250 HELP") {
-				reply(l)
-			}
-		case "HELO", "NOOP", "RSET":
-			reply("250 OK")
-		case "AUTH":
-			mech, resp, _ := strings.Cut(arg, " ")
-			b, err := base64.StdEncoding.DecodeString(resp)
-			if !s.auth || mech != "PLAIN" || err != nil {
-				reply("504 unsupported")
-				continue
-			}
-			sess.Auth = string(b)
-			reply("235 2.7.0 Authentication successful")
-		case "MAIL":
-			sess.From = arg
-			reply("250 OK")
-		case "RCPT":
-			if s.rcptReply != "" {
-				reply(strings.ReplaceAll(s.rcptReply, "%s", strings.TrimPrefix(arg, "TO:")))
-				continue
-			}
-			sess.Rcpt = append(sess.Rcpt, arg)
-			reply("250 OK")
-		case "DATA":
-			reply("354 end with <CRLF>.<CRLF>")
-			data, err := tp.ReadDotBytes()
-			if err != nil {
-				return
-			}
-			sess.Data = data
-			reply("250 2.0.0 queued")
-		case "QUIT":
-			reply("221 bye")
-			return
-		default:
-			reply("502 not implemented")
-		}
-	}
-}
-
-// received stops the server, waits for its connections to end and returns
-// what they received.
-func (s *fakeSMTP) received() []smtpSession {
-	s.stop()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]smtpSession(nil), s.sessions...)
-}
-
-// decodedPart is a text part of a received message, transfer encoding undone.
-type decodedPart struct {
-	ContentType string
-	Body        string
-}
-
-func readParts(t *testing.T, h mail.Header, body io.Reader) []decodedPart {
-	t.Helper()
-	mt, params, err := mime.ParseMediaType(h.Get("Content-Type"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.HasPrefix(mt, "multipart/") {
-		if cte := h.Get("Content-Transfer-Encoding"); cte != "quoted-printable" {
-			t.Errorf("Content-Transfer-Encoding = %q, want quoted-printable", cte)
-		}
-		b, err := io.ReadAll(quotedprintable.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return []decodedPart{{h.Get("Content-Type"), strings.ReplaceAll(string(b), "\r\n", "\n")}}
-	}
-	var parts []decodedPart
-	mr := multipart.NewReader(body, params["boundary"])
-	for {
-		p, err := mr.NextRawPart()
-		if err == io.EOF {
-			return parts
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		parts = append(parts, readParts(t, mail.Header(p.Header), p)...)
-	}
-}
 
 func TestSMTPSenderSends(t *testing.T) {
 	longSubject := strings.Repeat("您的请求已完成，请查收。", 8)
 	tests := []struct {
 		name      string
 		auth      bool
+		starttls  bool // the relay offers STARTTLS and the sender uses it (the default mode)
 		from      string
 		msg       Message
 		wantFrom  string // decoded From header
-		wantParts []decodedPart
+		wantParts []notifytest.Part
 		wantAuth  string
 	}{
 		{
@@ -189,7 +34,7 @@ func TestSMTPSenderSends(t *testing.T) {
 			msg: Message{Channel: ChannelEmail, To: testEmail, Subject: "您的验证码", DeliveryID: "dl_test1",
 				Text: "您的验证码是：482915\n.这一行以句点开头\n\n如非本人操作，请忽略。\n"},
 			wantFrom:  "隐私团队 <privacy@example.com>",
-			wantParts: []decodedPart{{"text/plain; charset=utf-8", "您的验证码是：482915\n.这一行以句点开头\n\n如非本人操作，请忽略。\n"}},
+			wantParts: []notifytest.Part{qpPart("text/plain; charset=utf-8", "您的验证码是：482915\n.这一行以句点开头\n\n如非本人操作，请忽略。\n")},
 		},
 		{
 			name: "plain ASCII subject, authenticated",
@@ -198,7 +43,18 @@ func TestSMTPSenderSends(t *testing.T) {
 			msg: Message{Channel: ChannelEmail, To: testEmail, Subject: "Your verification code", DeliveryID: "dl_test2",
 				Text: "Your verification code is 482915\n"},
 			wantFrom:  "<no-reply@example.com>",
-			wantParts: []decodedPart{{"text/plain; charset=utf-8", "Your verification code is 482915\n"}},
+			wantParts: []notifytest.Part{qpPart("text/plain; charset=utf-8", "Your verification code is 482915\n")},
+			wantAuth:  "\x00custos\x00s3cret",
+		},
+		{
+			name:     "over STARTTLS, authenticated",
+			auth:     true,
+			starttls: true,
+			from:     "隐私团队 <privacy@example.com>",
+			msg: Message{Channel: ChannelEmail, To: testEmail, Subject: "您的验证码", DeliveryID: "dl_test4",
+				Text: "您的验证码是：482915\n"},
+			wantFrom:  "隐私团队 <privacy@example.com>",
+			wantParts: []notifytest.Part{qpPart("text/plain; charset=utf-8", "您的验证码是：482915\n")},
 			wantAuth:  "\x00custos\x00s3cret",
 		},
 		{
@@ -207,27 +63,37 @@ func TestSMTPSenderSends(t *testing.T) {
 			msg: Message{Channel: ChannelEmail, To: testEmail, Subject: longSubject, DeliveryID: "dl_test3",
 				Text: "完成。\n", HTML: "<p>完成。</p>\n"},
 			wantFrom: "<no-reply@example.com>",
-			wantParts: []decodedPart{
-				{"text/plain; charset=utf-8", "完成。\n"},
-				{"text/html; charset=utf-8", "<p>完成。</p>\n"},
+			wantParts: []notifytest.Part{
+				qpPart("text/plain; charset=utf-8", "完成。\n"),
+				qpPart("text/html; charset=utf-8", "<p>完成。</p>\n"),
 			},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := startFakeSMTP(t, tt.auth, "")
-			s := &SMTPSender{Addr: srv.addr, From: tt.from, TLS: NoTLS}
+			opts := notifytest.SMTPOptions{Auth: tt.auth}
+			s := &SMTPSender{From: tt.from, TLS: NoTLS}
+			if tt.starttls {
+				ca := notifytest.NewCA(t, "127.0.0.1")
+				opts.TLS = ca.Server
+				s.TLS, s.TLSConfig = "", &tls.Config{RootCAs: ca.Pool}
+			}
+			srv := notifytest.StartSMTP(t, opts)
+			s.Addr = srv.Addr
 			if tt.auth {
 				s.Username, s.Password = "custos", "s3cret"
 			}
 			if err := s.Send(context.Background(), tt.msg); err != nil {
 				t.Fatal(err)
 			}
-			got := srv.received()
+			got := srv.Received()
 			if len(got) != 1 {
 				t.Fatalf("server saw %d sessions, want 1", len(got))
 			}
 			sess := got[0]
+			if sess.TLS != tt.starttls {
+				t.Errorf("session over TLS: %v, want %v", sess.TLS, tt.starttls)
+			}
 			if sess.Auth != tt.wantAuth {
 				t.Errorf("AUTH PLAIN = %q, want %q", sess.Auth, tt.wantAuth)
 			}
@@ -288,11 +154,20 @@ func TestSMTPSenderSends(t *testing.T) {
 			if _, err := m.Header.Date(); err != nil {
 				t.Errorf("Date header: %v", err)
 			}
-			if d := cmp.Diff(tt.wantParts, readParts(t, m.Header, m.Body)); d != "" {
+			parts, err := notifytest.Parts(m.Header, m.Body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := cmp.Diff(tt.wantParts, parts); d != "" {
 				t.Errorf("body (-want +got):\n%s", d)
 			}
 		})
 	}
+}
+
+// qpPart is a text part as buildMessage writes it: quoted-printable.
+func qpPart(ctype, body string) notifytest.Part {
+	return notifytest.Part{ContentType: ctype, Encoding: "quoted-printable", Body: body}
 }
 
 func isASCII(s string) bool {
@@ -313,6 +188,11 @@ func TestSMTPSenderErrors(t *testing.T) {
 		want      string // in the error
 		permanent bool
 		wantMail  bool // whether the server got as far as a message
+		// certHosts, when set, makes the relay offer STARTTLS with a
+		// certificate for these hosts from a test CA, which the sender
+		// trusts if trustCA.
+		certHosts []string
+		trustCA   bool
 	}{
 		{
 			name:      "recipient rejected, reply quoting it",
@@ -330,6 +210,19 @@ func TestSMTPSenderErrors(t *testing.T) {
 			name:   "STARTTLS required but not offered",
 			sender: func(a string) *SMTPSender { return &SMTPSender{Addr: a, From: "no-reply@example.com"} },
 			want:   "does not offer STARTTLS",
+		},
+		{
+			name:      "STARTTLS with a certificate no root vouches for",
+			sender:    func(a string) *SMTPSender { return &SMTPSender{Addr: a, From: "no-reply@example.com"} },
+			certHosts: []string{"127.0.0.1"},
+			want:      "smtp STARTTLS: tls: failed to verify certificate: x509: certificate signed by unknown authority",
+		},
+		{
+			name:      "STARTTLS with a certificate for another host",
+			sender:    func(a string) *SMTPSender { return &SMTPSender{Addr: a, From: "no-reply@example.com"} },
+			certHosts: []string{"relay.example.net"},
+			trustCA:   true,
+			want:      "x509: cannot validate certificate for 127.0.0.1",
 		},
 		{
 			name: "auth but none offered",
@@ -359,12 +252,22 @@ func TestSMTPSenderErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := startFakeSMTP(t, false, tt.rcptReply)
+			opts := notifytest.SMTPOptions{RcptReply: tt.rcptReply}
+			var ca *notifytest.CA
+			if tt.certHosts != nil {
+				ca = notifytest.NewCA(t, tt.certHosts...)
+				opts.TLS = ca.Server
+			}
+			srv := notifytest.StartSMTP(t, opts)
 			to := tt.to
 			if to == "" {
 				to = testEmail
 			}
-			err := tt.sender(srv.addr).Send(context.Background(), Message{Channel: ChannelEmail, To: to, Subject: "s", Text: "code " + testCode})
+			s := tt.sender(srv.Addr)
+			if tt.trustCA {
+				s.TLSConfig = &tls.Config{RootCAs: ca.Pool}
+			}
+			err := s.Send(context.Background(), Message{Channel: ChannelEmail, To: to, Subject: "s", Text: "code " + testCode})
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("Send error = %v, want one containing %q", err, tt.want)
 			}
@@ -374,7 +277,7 @@ func TestSMTPSenderErrors(t *testing.T) {
 			if strings.Contains(err.Error(), "li.lei") || strings.Contains(err.Error(), testCode) {
 				t.Errorf("error quotes the recipient or the message: %v", err)
 			}
-			for _, sess := range srv.received() {
+			for _, sess := range srv.Received() {
 				if sess.Data != nil || len(sess.Rcpt) > 0 {
 					t.Errorf("server accepted a recipient or a message: %+v", sess)
 				}
