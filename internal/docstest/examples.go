@@ -8,7 +8,8 @@
 // words with '…', "…", $VAR and ${VAR}, backslash-newline continuations,
 // comments, pipelines, and these commands:
 //
-//	curl [options] URL            a call; the answer must be below 400
+//	curl [options] URL            a call; the answer must be below 400 (and a
+//	                              decision, /v1/check, must not answer unknown_purpose)
 //	NAME=$(curl … [| jq -r PATH]) a call whose answer (or a value in it) is kept in $NAME
 //	NAME=$(echo "$X" | jq -r PATH) a value of an answer kept earlier
 //	NAME=value                    a variable
@@ -21,6 +22,11 @@
 //
 //	# expect 422                     (a comment line in the block) the next call must answer exactly this status
 //	<!-- docs-test: skip REASON -->  (on a line above the fence) the block is not run, for REASON
+//
+// The blocks a reader pastes into a shell whole (README.md's "Get started",
+// the first start of a deployment in docs/server.md and docs/operations.md)
+// are read as Scripts instead and run by the package's tests through sh,
+// line by line and literally, with the custos binary built from the tree.
 package docstest
 
 import (

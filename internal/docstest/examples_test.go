@@ -112,7 +112,8 @@ type seen struct {
 }
 
 // echo answers every request with 200 and what it received, but /missing
-// (404) and /teapot (418).
+// (404), /teapot (418) and /typo/v1/check (a decision about a purpose the
+// policy does not declare).
 func echo(t *testing.T) (*httptest.Server, *[]seen) {
 	var got []seen
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -124,6 +125,9 @@ func echo(t *testing.T) (*httptest.Server, *[]seen) {
 			w.WriteHeader(404)
 		case "/teapot":
 			w.WriteHeader(418)
+		case "/typo/v1/check":
+			w.Write([]byte(`{"decisions":[{"purpose":"analytics","allowed":true,"reason":"consent"},{"purpose":"marketting","allowed":false,"reason":"unknown_purpose"}]}`))
+			return
 		}
 		json.NewEncoder(w).Encode(map[string]any{"id": "rq_1", "items": []any{map[string]string{"name": "a"}, map[string]string{"name": "b"}}, "seen": s})
 	}))
@@ -206,6 +210,8 @@ func TestRunnerFailures(t *testing.T) {
 		{"a path that leads nowhere", "X=$(curl -s localhost:8080/x | jq -r .nothing)", "doc.md:2: jq .nothing: nothing there"},
 		{"a command in a pipe", "curl -s localhost:8080/x | grep id", "doc.md:2: grep is not a command the examples can run"},
 		{"no URL", "curl -s -d '{}'", "doc.md:2: curl has no URL"},
+		{"a decision about a misspelt purpose", "curl -s localhost:8080/typo/v1/check -d '{}'",
+			"doc.md:2: POST /typo/v1/check decided purposes the policy does not declare (unknown_purpose): marketting"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := runDoc(t, srv, t.TempDir(), "```sh\n"+tc.block+"\n```\n")

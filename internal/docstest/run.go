@@ -249,7 +249,36 @@ func (r *Runner) curl(ctx context.Context, args []string, expect int) (string, e
 	case expect == 0 && res.StatusCode >= 400:
 		return "", fmt.Errorf("%s answered %d (mark an expected error with \"# expect %d\"): %s", call, res.StatusCode, res.StatusCode, bytes.TrimSpace(out))
 	}
+	if names := unknownPurposes(req.URL.Path, out); len(names) > 0 {
+		return "", fmt.Errorf("%s decided purposes the policy does not declare (unknown_purpose): %s", call, strings.Join(names, ", "))
+	}
 	return string(out), nil
+}
+
+// unknownPurposes returns the purposes a decision answered unknown_purpose
+// for. A decision about a purpose the policy does not declare is an answer
+// (200, not allowed), not an error, so the status alone would let a
+// misspelt purpose in an example pass.
+func unknownPurposes(path string, body []byte) []string {
+	if !strings.HasSuffix(path, "/v1/check") {
+		return nil
+	}
+	var a struct {
+		Decisions []struct {
+			Purpose string `json:"purpose"`
+			Reason  string `json:"reason"`
+		} `json:"decisions"`
+	}
+	if json.Unmarshal(body, &a) != nil {
+		return nil
+	}
+	var out []string
+	for _, d := range a.Decisions {
+		if d.Reason == "unknown_purpose" {
+			out = append(out, d.Purpose)
+		}
+	}
+	return out
 }
 
 var schemeRE = regexp.MustCompile(`^[a-z][a-z0-9+.-]*://`)
