@@ -137,7 +137,7 @@ func publicRequest(t *testing.T, d *webtest.DemoServer, kind, email string) (str
 		t.Fatalf("public request: status %d, %+v", st, acc)
 	}
 	code := d.Code(t, email)
-	if st := api(t, d, "POST", "/v1/public/requests/"+acc.ID+"/verify", nil, map[string]string{"code": code}, nil); st != http.StatusOK {
+	if st := api(t, d, "POST", "/v1/public/requests/"+acc.ID+"/verify", map[string]string{"X-Request-Token": acc.AccessToken}, map[string]string{"code": code}, nil); st != http.StatusOK {
 		t.Fatalf("verify: status %d", st)
 	}
 	return acc.ID, acc.AccessToken
