@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -18,6 +20,8 @@ import (
 	"github.com/custos-privacy/custos/internal/audit"
 	"github.com/custos-privacy/custos/internal/config"
 	"github.com/custos-privacy/custos/internal/consent"
+	"github.com/custos-privacy/custos/internal/keystore"
+	"github.com/custos-privacy/custos/internal/seal"
 	"github.com/custos-privacy/custos/internal/secrets"
 	"github.com/custos-privacy/custos/internal/server"
 	"github.com/custos-privacy/custos/internal/store"
@@ -305,8 +309,120 @@ server at DIR with --secrets-dir or CUSTOS_SECRETS_DIR.`,
 		},
 	}
 	initCmd.Flags().Bool("force", false, "overwrite existing keys")
-	cmd.AddCommand(initCmd)
+	cmd.AddCommand(initCmd, newRotateCmd())
 	return cmd
+}
+
+func newRotateCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "rotate data-keyset --stage|--promote",
+		Short: "Rotate the data keyset in two steps, without downtime",
+		Long: `The data keyset wraps the per-person keys of the key store. It rotates in two
+steps, so that no running server meets a key it cannot unwrap:
+
+  1. custos secrets rotate data-keyset --stage
+     adds a new key to the keyset file, not yet used to wrap. Restart every
+     instance (one at a time) so that all of them can unwrap with it.
+  2. custos secrets rotate data-keyset --promote
+     makes the new key the one that wraps, and wraps every key of the key
+     store again under it. Restart every instance so that keys they create
+     are wrapped under it too, then run --promote again: it wraps again what
+     instances created meanwhile, and reports when no key is left under an
+     older key.
+
+The keyset file is replaced atomically; back up the new one (docs/operations.md).
+The older keys stay in the keyset, opening values sealed under them before
+the key store existed. The identity key cannot rotate: identities kept only as
+keyed hashes cannot be hashed again without their values, which Custos never
+holds.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if args[0] != "data-keyset" {
+				return fmt.Errorf("%q cannot rotate here: only data-keyset can (see --help)", args[0])
+			}
+			stage, _ := cmd.Flags().GetBool("stage")
+			promote, _ := cmd.Flags().GetBool("promote")
+			if stage == promote {
+				return errors.New("give one of --stage or --promote")
+			}
+			cfg, err := loadConfig(cmd.Flags())
+			if err != nil {
+				return err
+			}
+			path, err := keysetFile(cfg)
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			if stage {
+				next, id, err := seal.Stage(cfg.DataKeyset.Reveal())
+				if err != nil {
+					return err
+				}
+				if err := secrets.Replace(path, next); err != nil {
+					return err
+				}
+				fmt.Fprintf(out, "staged key %d in %s; restart every instance, then run --promote\n", id, path)
+				return nil
+			}
+			next, id, err := seal.Promote(cfg.DataKeyset.Reveal())
+			if err != nil {
+				return err
+			}
+			kek, err := seal.New(next)
+			if err != nil {
+				return err
+			}
+			dsn := cfg.KeystoreDSN()
+			if dsn == "" {
+				return config.ErrNoKeystore
+			}
+			ks, err := keystore.Open(cmd.Context(), dsn, kek, keystore.Options{})
+			if err != nil {
+				return err
+			}
+			defer ks.Close()
+			// The file first: a key wrapped under the new key must never
+			// exist while the file cannot unwrap it.
+			if err := secrets.Replace(path, next); err != nil {
+				return err
+			}
+			n, err := ks.Rewrap(cmd.Context(), kek)
+			if err != nil {
+				return err
+			}
+			by, err := ks.WrappedBy(cmd.Context())
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "key %d wraps from now on (%s); wrapped %d keys again\n", id, path, n)
+			if left := len(by) - min(by[id], 1); left > 0 || by[id] != n {
+				fmt.Fprintf(out, "keys under older keys remain: restart every instance and run --promote again\n")
+			} else {
+				fmt.Fprintf(out, "no key is left under an older key\n")
+			}
+			return nil
+		},
+	}
+	cmd.Flags().Bool("stage", false, "add a new key that unwraps but does not wrap yet")
+	cmd.Flags().Bool("promote", false, "make the newest key the one that wraps, and wrap every key again")
+	dbFlags(cmd)
+	return cmd
+}
+
+// keysetFile is the file the data keyset was read from; a keyset given in
+// the environment cannot be rewritten.
+func keysetFile(cfg config.Config) (string, error) {
+	src := cfg.DataKeyset.Source()
+	switch {
+	case src == "":
+		return "", errors.New("no data keyset: set CUSTOS_DATA_KEYSET_FILE or --secrets-dir")
+	case src == "secrets dir":
+		return filepath.Join(cfg.SecretsDir, secrets.DataKeysetFile), nil
+	case strings.HasPrefix(src, "file "):
+		return strings.TrimPrefix(src, "file "), nil
+	}
+	return "", fmt.Errorf("the data keyset comes from %s, which cannot be rewritten: give it as a file (CUSTOS_DATA_KEYSET_FILE or --secrets-dir)", src)
 }
 
 func newPublishCmd() *cobra.Command {

@@ -427,3 +427,24 @@ func (s *Store) Rewrap(ctx context.Context, kek *seal.Sealer) (int, error) {
 	s.kek.Store(kek)
 	return n, nil
 }
+
+// WrappedBy counts the live keys by the id of the keyset key that wraps
+// them (seal.SealedBy), so that a rotation can tell when no key is left
+// under an old one.
+func (s *Store) WrappedBy(ctx context.Context) (map[uint32]int, error) {
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT wrapped FROM `+s.table+` WHERE org = ? AND destroyed_at IS NULL`), s.org)
+	if err != nil {
+		return nil, fmt.Errorf("keystore: %w", err)
+	}
+	defer rows.Close()
+	out := map[uint32]int{}
+	for rows.Next() {
+		var w []byte
+		if err := rows.Scan(&w); err != nil {
+			return nil, fmt.Errorf("keystore: %w", err)
+		}
+		id, _ := seal.SealedBy(w)
+		out[id]++
+	}
+	return out, rows.Err()
+}

@@ -204,7 +204,11 @@ func TestLegacyValuesOpenWithTheKeyset(t *testing.T) {
 
 func TestRewrap(t *testing.T) {
 	ctx := t.Context()
-	old := newKEK(t)
+	ks, err := seal.GenerateKeyset()
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, _ := seal.New(ks)
 	s := open(t, filepath.Join(t.TempDir(), "keys.db"), old, "")
 	ct, err := s.Seal(ctx, keystore.Subject("u-1"), []byte("v"), nil)
 	if err != nil {
@@ -214,9 +218,20 @@ func TestRewrap(t *testing.T) {
 	if _, err := s.Rewrap(ctx, newKEK(t)); err == nil {
 		t.Fatal("Rewrap with an unrelated keyset succeeded")
 	}
-	// The same keyset stands in for "old key plus new primary" here.
-	if n, err := s.Rewrap(ctx, old); err != nil || n != 1 {
+	staged, _, err := seal.Stage(ks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	promoted, newID, err := seal.Promote(staged)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kek, _ := seal.New(promoted)
+	if n, err := s.Rewrap(ctx, kek); err != nil || n != 1 {
 		t.Fatalf("Rewrap = %d, %v", n, err)
+	}
+	if by, err := s.WrappedBy(ctx); err != nil || by[newID] != 1 || len(by) != 1 {
+		t.Errorf("WrappedBy = %v, %v; want the one key under %d", by, err, newID)
 	}
 	if got, err := s.Open(ctx, keystore.Subject("u-1"), ct, nil); err != nil || string(got) != "v" {
 		t.Errorf("Open after Rewrap = %q, %v", got, err)

@@ -232,3 +232,46 @@ func TestGenerateKeyset(t *testing.T) {
 		t.Errorf("generated AES-GCM key is %d bytes; want 32", n)
 	}
 }
+
+// TestStagePromote: a staged key opens nothing new and seals nothing until
+// promoted; after promotion new values are sealed with it and old ones
+// still open.
+func TestStagePromote(t *testing.T) {
+	ks, err := GenerateKeyset()
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, _ := New(ks)
+	before, _ := old.Seal([]byte("v"), []byte("ad"))
+	ids, primary, err := KeyIDs(ks)
+	if err != nil || len(ids) != 1 || primary != ids[0] {
+		t.Fatalf("KeyIDs = %v, %d, %v", ids, primary, err)
+	}
+	staged, newID, err := Stage(ks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _ := New(staged)
+	ct, _ := s.Seal([]byte("v"), []byte("ad"))
+	if by, ok := SealedBy(ct); !ok || by != primary {
+		t.Errorf("a staged keyset sealed with key %d, want the old primary %d", by, primary)
+	}
+	promoted, gotID, err := Promote(staged)
+	if err != nil || gotID != newID {
+		t.Fatalf("Promote = %d, %v; want %d", gotID, err, newID)
+	}
+	p, _ := New(promoted)
+	ct, _ = p.Seal([]byte("v"), []byte("ad"))
+	if by, ok := SealedBy(ct); !ok || by != newID {
+		t.Errorf("a promoted keyset sealed with key %d, want the new key %d", by, newID)
+	}
+	if got, err := p.Open(before, []byte("ad")); err != nil || string(got) != "v" {
+		t.Errorf("a value sealed before the rotation: %q, %v", got, err)
+	}
+	if _, err := old.Open(ct, []byte("ad")); err == nil {
+		t.Error("the old keyset opened a value sealed with the new key")
+	}
+	if _, _, err := Stage([]byte("{not a keyset")); err == nil || strings.Contains(err.Error(), "not a keyset") {
+		t.Errorf("Stage of garbage: %v (must fail without quoting it)", err)
+	}
+}

@@ -243,3 +243,7 @@ func isHex(s string) bool {
 	}
 	return true
 }
+
+// Replace writes data over the secret file at path, atomically (a crash
+// leaves the old file or the new one) and mode 0600.
+func Replace(path string, data []byte) error { return writeFile(path, data, true) }
