@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/custos-privacy/custos/internal/scaffold"
 )
@@ -160,8 +161,9 @@ func isTerminal(r io.Reader) bool {
 	if !ok {
 		return false
 	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+	// A character device is not enough: /dev/null is one, and a script
+	// that redirects from it must not be asked anything.
+	return term.IsTerminal(int(f.Fd()))
 }
 
 // prompter asks for the answers init still needs, one line each.

@@ -381,3 +381,19 @@ func TestInitServes(t *testing.T) {
 		})
 	}
 }
+
+// TestIsTerminal: /dev/null is a character device but no terminal; a
+// script redirecting from it must not be prompted.
+func TestIsTerminal(t *testing.T) {
+	f, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if isTerminal(f) {
+		t.Errorf("isTerminal(%s) = true", os.DevNull)
+	}
+	if isTerminal(strings.NewReader("")) {
+		t.Error("isTerminal(a reader) = true")
+	}
+}
