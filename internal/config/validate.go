@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"net"
+	"net/mail"
 	"net/url"
 	"slices"
 	"strconv"
@@ -66,6 +67,36 @@ func (c Config) problems() []error {
 			add("CUSTOS_KEYSTORE", "is the data database: the per-person keys must live apart from the data and its backups")
 		}
 	}
+	// A relay set halfway fails every message at send time, for an hour of
+	// retries, while the server looks healthy: refuse it here.
+	switch {
+	case c.SMTPAddr != "":
+		if _, port, err := net.SplitHostPort(c.SMTPAddr); err != nil || port == "" {
+			add("CUSTOS_SMTP_ADDR", "%q is not host:port, such as smtp.example.com:587", c.SMTPAddr)
+		}
+		if c.SMTPFrom == "" {
+			add("CUSTOS_SMTP_FROM", "is required with CUSTOS_SMTP_ADDR: the sender address of email messages")
+		} else if a, err := mail.ParseAddress(c.SMTPFrom); err != nil || a.Address == "" {
+			add("CUSTOS_SMTP_FROM", "%q is not an email address", c.SMTPFrom)
+		}
+		if c.SMTPUser != "" && !c.SMTPPassword.IsSet() {
+			add("CUSTOS_SMTP_PASSWORD", "is required with CUSTOS_SMTP_USER (set CUSTOS_SMTP_PASSWORD_FILE)")
+		}
+		if c.SMTPUser == "" && c.SMTPPassword.IsSet() {
+			add("CUSTOS_SMTP_USER", "is required with CUSTOS_SMTP_PASSWORD: the relay account the password is for")
+		}
+	case c.SMTPFrom != "" || c.SMTPUser != "" || c.SMTPPassword.IsSet():
+		add("CUSTOS_SMTP_ADDR", "is required with the other CUSTOS_SMTP_* settings: the mail relay host:port")
+	}
+	if c.SMSWebhookURL != "" {
+		if u, err := url.Parse(c.SMSWebhookURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			add("CUSTOS_SMS_WEBHOOK_URL", "is not an http(s) URL")
+		}
+		if !c.SMSWebhookKey.IsSet() {
+			add("CUSTOS_SMS_WEBHOOK_SECRET", "is required with CUSTOS_SMS_WEBHOOK_URL: it signs the messages to the gateway")
+		}
+	}
+
 	if c.OutboxRetention <= 0 {
 		add("CUSTOS_OUTBOX_RETENTION", "%v is not a positive duration", c.OutboxRetention)
 	}

@@ -51,6 +51,26 @@ func TestValidate(t *testing.T) {
 		}, []string{"CUSTOS_KEYSTORE"}},
 		{"keystore of another scheme", func(c *Config) { c.Keystore = "mysql://h/keys" }, []string{"CUSTOS_KEYSTORE"}},
 		{"zero outbox retention", func(c *Config) { c.OutboxRetention = 0 }, []string{"CUSTOS_OUTBOX_RETENTION"}},
+		{"relay", func(c *Config) {
+			c.SMTPAddr, c.SMTPFrom, c.SMTPUser = "smtp.example.com:587", "Privacy <privacy@example.com>", "custos"
+			c.SMTPPassword = NewSecret([]byte("pw"), "test")
+		}, nil},
+		{"relay without sender", func(c *Config) { c.SMTPAddr = "smtp.example.com:587" }, []string{"CUSTOS_SMTP_FROM"}},
+		{"relay without port", func(c *Config) { c.SMTPAddr, c.SMTPFrom = "smtp.example.com", "a@example.com" }, []string{"CUSTOS_SMTP_ADDR"}},
+		{"sender not an address", func(c *Config) { c.SMTPAddr, c.SMTPFrom = "smtp.example.com:587", "privacy" }, []string{"CUSTOS_SMTP_FROM"}},
+		{"relay user without password", func(c *Config) {
+			c.SMTPAddr, c.SMTPFrom, c.SMTPUser = "smtp.example.com:587", "a@example.com", "custos"
+		}, []string{"CUSTOS_SMTP_PASSWORD"}},
+		{"relay password without user", func(c *Config) {
+			c.SMTPAddr, c.SMTPFrom = "smtp.example.com:587", "a@example.com"
+			c.SMTPPassword = NewSecret([]byte("pw"), "test")
+		}, []string{"CUSTOS_SMTP_USER"}},
+		{"sender without relay", func(c *Config) { c.SMTPFrom = "a@example.com" }, []string{"CUSTOS_SMTP_ADDR"}},
+		{"sms gateway without secret", func(c *Config) { c.SMSWebhookURL = "https://sms.example.com/send" }, []string{"CUSTOS_SMS_WEBHOOK_SECRET"}},
+		{"sms gateway not a URL", func(c *Config) {
+			c.SMSWebhookURL = "sms.example.com"
+			c.SMSWebhookKey = NewSecret([]byte("k"), "test")
+		}, []string{"CUSTOS_SMS_WEBHOOK_URL"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
