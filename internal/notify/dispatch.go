@@ -41,6 +41,22 @@ type Dispatcher struct {
 	Backoff     func(attempt int) time.Duration // wait after the given failed attempt (1-based); default DefaultBackoff
 	Now         func() time.Time                // default time.Now
 	Batch       int                             // deliveries per pass; default 100
+	// Observe, if set, is told the outcome of every attempt: "sent",
+	// "retry" (failed, tried again later) or "dead" (given up), by channel.
+	Observe func(channel, outcome string)
+}
+
+// Outcomes of an attempt, as told to Observe.
+const (
+	OutcomeSent  = "sent"
+	OutcomeRetry = "retry"
+	OutcomeDead  = "dead"
+)
+
+func (d *Dispatcher) observe(channel, outcome string) {
+	if d.Observe != nil {
+		d.Observe(channel, outcome)
+	}
 }
 
 // DefaultBackoff waits 30s·2^(attempt-1), capped at an hour, less up to a
@@ -139,6 +155,7 @@ func (d *Dispatcher) deliver(ctx context.Context, dl Delivery) (ok bool, err err
 			return true, fmt.Errorf("notify: record delivery %s sent: %w", dl.ID, err)
 		}
 		log.Info("notify: sent")
+		d.observe(dl.Channel, OutcomeSent)
 		return true, nil
 	}
 	reason := failureReason(sendErr, m, data)
@@ -153,8 +170,10 @@ func (d *Dispatcher) deliver(ctx context.Context, dl Delivery) (ok bool, err err
 	}
 	if dead {
 		log.Error("notify: delivery given up", "reason", reason)
+		d.observe(dl.Channel, OutcomeDead)
 	} else {
 		log.Warn("notify: delivery failed; will retry", "reason", reason, "next_at", next)
+		d.observe(dl.Channel, OutcomeRetry)
 	}
 	return false, nil
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -422,5 +423,33 @@ func TestDispatcherDestroyedKey(t *testing.T) {
 	got, _ := ob.Get(dl.ID)
 	if got.Status != StatusDead || got.Attempts != 1 || len(sender.messages()) != 0 {
 		t.Errorf("after a destroyed key: status %s, %d attempts, %d sent; want dead after one attempt, none sent", got.Status, got.Attempts, len(sender.messages()))
+	}
+}
+
+// TestDispatcherObserves: every attempt's outcome is told, by channel.
+func TestDispatcherObserves(t *testing.T) {
+	ctx := context.Background()
+	ob, sealer := &MemOutbox{}, newGCMSealer(t)
+	var got []string
+	sender := &fakeSender{fail: func(m Message, call int) error {
+		if m.Channel == ChannelSMS {
+			return fmt.Errorf("%w: rejected", ErrPermanent)
+		}
+		if call == 1 {
+			return errors.New("timeout")
+		}
+		return nil
+	}}
+	now := t0
+	d := &Dispatcher{Outbox: ob, Sealer: sealer, Sender: sender, Now: func() time.Time { return now },
+		Backoff: func(int) time.Duration { return time.Second }, Observe: func(ch, o string) { got = append(got, ch+" "+o) }}
+	enqueue(t, ob, sealer, ChannelEmail, testEmail, "otp", otpData(), t0)
+	enqueue(t, ob, sealer, ChannelSMS, testPhone, "otp", otpData(), t0)
+	d.RunOnce(ctx)
+	now = now.Add(time.Minute)
+	d.RunOnce(ctx)
+	slices.Sort(got)
+	if want := []string{"email retry", "email sent", "sms dead"}; !slices.Equal(got, want) {
+		t.Errorf("observed %v, want %v", got, want)
 	}
 }

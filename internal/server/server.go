@@ -278,6 +278,18 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "custos_audit_write_failures_total",
 		Help: "Queued audit writes (decision records) that failed to commit and were lost; each is logged."},
 		func() float64 { return float64(st.DroppedWrites()) }))
+	if dispatcher != nil {
+		messages := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "custos_messages_total",
+			Help: "Attempts at sending messages to people (codes, notices) by channel and outcome: sent, retry (failed, tried again later) or dead (given up)."},
+			[]string{"channel", "outcome"})
+		for _, ch := range []string{notify.ChannelEmail, notify.ChannelSMS} {
+			for _, o := range []string{notify.OutcomeSent, notify.OutcomeRetry, notify.OutcomeDead} {
+				messages.WithLabelValues(ch, o) // present at 0, so that rate() sees the first failure
+			}
+		}
+		reg.MustRegister(messages)
+		dispatcher.Observe = func(channel, outcome string) { messages.WithLabelValues(channel, outcome).Inc() }
+	}
 	apiKeys := apikey.New(st, apikey.Options{Changes: svc})
 	a := api.New(api.Options{Service: svc, Requests: requests, Keys: apiKeys, Trail: audit.NewTrail(st), Health: st,
 		Signer: keys.Signer, Logger: log, Registry: reg, MaxBodyBytes: cfg.MaxBodyBytes, TrustProxy: cfg.TrustProxy, BannerOrigins: cfg.BannerOrigins})
