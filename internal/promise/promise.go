@@ -295,6 +295,12 @@ func (b *builder) rights() {
 			Says: text("您可以行使 %s 权利", "you may exercise the right %s", o.Right, o.Right)}
 		if slices.Contains(fulfilled, o.Right) {
 			p.Keeper, p.Component, p.Test = Enforced, "rights workflow (internal/dsr) with access and erasure in the organisation's databases (internal/execute)", "internal/dsr TestSmartDeviceApp, TestDeepinNationalDay; internal/execute TestEraseAllAcrossDatastores"
+			if o.Right == "deletion" || o.Right == "cancel_account" {
+				// Erasure destroys the person's keys (internal/keystore): what
+				// Custos kept of them is unreadable in backups too.
+				p.Component += "; per-person keys destroyed on erasure (internal/keystore)"
+				p.Test += "; internal/server TestErasureReachesBackups"
+			}
 		} else {
 			p.Keeper, p.Component, p.Why = Organisational, "rights workflow (internal/dsr) tracks the request and its deadline", "the answer is written by the organisation's staff"
 		}
