@@ -309,7 +309,58 @@ server at DIR with --secrets-dir or CUSTOS_SECRETS_DIR.`,
 		},
 	}
 	initCmd.Flags().Bool("force", false, "overwrite existing keys")
-	cmd.AddCommand(initCmd, newRotateCmd())
+	cmd.AddCommand(initCmd, newRotateCmd(), newResealCmd())
+	return cmd
+}
+
+func newResealCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "reseal",
+		Short: "Seal values kept before the key store under their owners' keys",
+		Long: `Reseal finds every value sealed with the data keyset alone, as Custos did
+before each person's values had a key of their own (identity values, request
+details, export bundles, queued messages), and seals it again under its
+owner's key in the key store, so that erasing the person reaches it in
+backups taken from then on. Messages also lose the template values (one-time
+codes among them) they kept in the clear. A value whose owner was erased
+meanwhile is emptied. Run it once after upgrading, with the server running or
+not; running it again does nothing more. Backups taken before it still hold
+the old values: replace them.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := loadConfig(cmd.Flags())
+			if err != nil {
+				return err
+			}
+			keys, err := server.LoadKeys(c)
+			if err != nil {
+				return err
+			}
+			if keys.Sealer == nil {
+				return errors.New("no data keyset: set CUSTOS_DATA_KEYSET_FILE or --secrets-dir")
+			}
+			st, err := server.OpenStore(cmd.Context(), c, keys, false, nil)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			ks, err := server.OpenKeystore(cmd.Context(), c, keys, st)
+			if err != nil {
+				return err
+			}
+			errOut := cmd.ErrOrStderr()
+			rep, err := server.Reseal(cmd.Context(), st, ks, func(seen int) { fmt.Fprintf(errOut, "looked at %d values\n", seen) })
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "resealed %d values; emptied %d of erased owners; %d did not open and were left\n", rep.Resealed, rep.Dropped, rep.Failed)
+			if rep.Failed > 0 {
+				return fmt.Errorf("%d values did not open with this data keyset", rep.Failed)
+			}
+			return nil
+		},
+	}
+	dbFlags(cmd)
 	return cmd
 }
 

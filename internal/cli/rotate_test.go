@@ -86,3 +86,21 @@ func TestRotateDataKeyset(t *testing.T) {
 		t.Error("the keyset from before the rotation still unwraps the key")
 	}
 }
+
+// TestResealCommand: on a database with nothing from before the key store,
+// reseal has nothing to do, and says so.
+func TestResealCommand(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := secrets.Init(filepath.Join(dir, "secrets"), false); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("CUSTOS_SECRETS_DIR", filepath.Join(dir, "secrets"))
+	t.Setenv("CUSTOS_DB", filepath.Join(dir, "custos.db"))
+	if out, errOut, code := run(t, "migrate"); code != 0 {
+		t.Fatalf("migrate = %d\n%s%s", code, out, errOut)
+	}
+	out, errOut, code := run(t, "secrets", "reseal")
+	if code != 0 || !strings.Contains(out, "resealed 0 values") {
+		t.Errorf("secrets reseal = %d\n%s%s", code, out, errOut)
+	}
+}

@@ -448,3 +448,8 @@ func (s *Store) WrappedBy(ctx context.Context) (map[uint32]int, error) {
 	}
 	return out, rows.Err()
 }
+
+// OwnerSealed reports whether a ciphertext was sealed under an owner's key
+// (by Seal), rather than with the data keyset alone, as values were before
+// the key store.
+func OwnerSealed(ciphertext []byte) bool { return bytes.HasPrefix(ciphertext, magic) }
