@@ -1,15 +1,13 @@
 // Package audit defines the tamper-evident audit trail: entries, the hash
 // chain that links them, and the verification that detects any edited,
-// deleted, inserted or reordered entry.
+// deleted, inserted or reordered entry. The consent ledger is chained the
+// same way and checked with the same Links.
 package audit
 
 import (
-	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/binary"
-	"encoding/hex"
-	"fmt"
 	"hash"
 	"time"
 )
@@ -91,99 +89,4 @@ func (c *Chain) Link(e *Entry) {
 	e.Prev = c.Hash
 	e.Hash = Sum(c.Key, c.Hash, e)
 	c.Hash = e.Hash
-}
-
-// Problem is one break in the chain found by verification.
-type Problem struct {
-	Seq  int64  `json:"seq"`
-	Kind string `json:"kind"` // edited, gap, broken_link, out_of_order, head_mismatch, anchor_mismatch
-	Text string `json:"text"`
-}
-
-// Report is the result of verifying a chain.
-type Report struct {
-	OK       bool      `json:"ok"`
-	Entries  int64     `json:"entries"`
-	HeadSeq  int64     `json:"head_seq"`
-	HeadHash string    `json:"head_hash"`
-	Problems []Problem `json:"problems"`
-}
-
-// maxProblems bounds a report; one break usually cascades into few more.
-const maxProblems = 100
-
-// Verifier checks entries fed to it in storage order.
-type Verifier struct {
-	Key []byte // the chain key the entries were written with
-	// Anchor, when set, is a head recorded earlier outside the database
-	// (printed by every verification). The trail must still contain that
-	// entry with that hash: this catches entries cut from the end together
-	// with the recorded head, which the chain alone cannot.
-	Anchor     *Chain
-	anchorSeen bool
-	r          Report
-	prevSeq    int64
-	prevHash   []byte
-}
-
-// Add checks the next entry.
-func (v *Verifier) Add(e *Entry) {
-	v.r.Entries++
-	if v.prevHash == nil {
-		v.prevHash = Genesis
-	}
-	switch {
-	case e.Seq <= v.prevSeq:
-		v.problem(e.Seq, "out_of_order", fmt.Sprintf("entry %d follows entry %d", e.Seq, v.prevSeq))
-	case e.Seq != v.prevSeq+1:
-		v.problem(e.Seq, "gap", fmt.Sprintf("entries %d to %d are missing", v.prevSeq+1, e.Seq-1))
-	}
-	if !bytes.Equal(e.Prev, v.prevHash) {
-		v.problem(e.Seq, "broken_link", fmt.Sprintf("entry %d does not link to the entry before it", e.Seq))
-	}
-	if !hmac.Equal(Sum(v.Key, e.Prev, e), e.Hash) {
-		v.problem(e.Seq, "edited", fmt.Sprintf("entry %d does not match its hash", e.Seq))
-	}
-	if v.Anchor != nil && e.Seq == v.Anchor.Seq {
-		v.anchorSeen = true
-		if !hmac.Equal(e.Hash, v.Anchor.Hash) {
-			v.problem(e.Seq, "anchor_mismatch", fmt.Sprintf("entry %d differs from the anchor recorded earlier", e.Seq))
-		}
-	}
-	if e.Seq > v.prevSeq {
-		v.prevSeq = e.Seq
-	}
-	v.prevHash = e.Hash
-}
-
-// Finish compares the last entry seen with the recorded head and returns the report.
-// A head records the last entry written, so deleting entries at the end of the
-// trail is detected too.
-func (v *Verifier) Finish(head Chain) Report {
-	if head.Hash == nil {
-		head.Hash = Genesis
-	}
-	last := v.prevHash
-	if last == nil {
-		last = Genesis
-	}
-	if head.Seq != v.prevSeq || !bytes.Equal(head.Hash, last) {
-		v.problem(head.Seq, "head_mismatch", fmt.Sprintf("the recorded head is entry %d but the trail ends at entry %d", head.Seq, v.prevSeq))
-	}
-	if v.Anchor != nil && !v.anchorSeen && v.Anchor.Seq > 0 {
-		v.problem(v.Anchor.Seq, "anchor_mismatch", fmt.Sprintf("anchored entry %d is missing", v.Anchor.Seq))
-	}
-	v.r.HeadSeq = head.Seq
-	v.r.HeadHash = hex.EncodeToString(head.Hash)
-	v.r.OK = len(v.r.Problems) == 0
-	if v.r.Problems == nil {
-		v.r.Problems = []Problem{}
-	}
-	return v.r
-}
-
-func (v *Verifier) problem(seq int64, kind, text string) {
-	if len(v.r.Problems) < maxProblems {
-		v.r.Problems = append(v.r.Problems, Problem{Seq: seq, Kind: kind, Text: text})
-	}
 }

@@ -45,7 +45,10 @@ type problem struct {
 }
 
 func verify(key []byte, anchor *audit.Chain, entries []audit.Entry, head audit.Chain) audit.Report {
-	v := audit.Verifier{Key: key, Anchor: anchor}
+	v := audit.Verifier{Key: key}
+	if anchor != nil {
+		v.Anchors = []audit.Anchor{{Seq: anchor.Seq, Hash: anchor.Hash, From: "the anchor"}}
+	}
 	for i := range entries {
 		v.Add(&entries[i])
 	}
@@ -435,5 +438,51 @@ func TestSum(t *testing.T) {
 				t.Errorf("Sum changed after changing %s", tt.name)
 			}
 		})
+	}
+}
+
+// TestLinks checks a chain that starts after sequence number 3, named and
+// kinded as the consent ledger is, against anchors at, before and after
+// its start.
+func TestLinks(t *testing.T) {
+	start := audit.Chain{Seq: 3, Hash: bytes.Repeat([]byte{3}, 32)}
+	h := func(b byte) []byte { return bytes.Repeat([]byte{b}, 32) }
+	tests := []struct {
+		name    string
+		anchors []audit.Anchor
+		head    audit.Chain
+		want    []problem
+	}{
+		{name: "intact", head: audit.Chain{Seq: 5, Hash: h(5)}, want: []problem{}},
+		{name: "anchor at the start", anchors: []audit.Anchor{{Seq: 3, Hash: h(3), From: "x"}}, head: audit.Chain{Seq: 5, Hash: h(5)}, want: []problem{}},
+		{name: "start moved", anchors: []audit.Anchor{{Seq: 3, Hash: h(9), From: "x"}}, head: audit.Chain{Seq: 5, Hash: h(5)}, want: []problem{{3, "ledger_anchor_mismatch"}}},
+		{name: "anchor before the start", anchors: []audit.Anchor{{Seq: 2, Hash: h(2), From: "x"}}, head: audit.Chain{Seq: 5, Hash: h(5)}, want: []problem{{2, "ledger_anchor_mismatch"}}},
+		{name: "anchors passed", anchors: []audit.Anchor{{Seq: 4, Hash: h(4), From: "x"}, {Seq: 5, Hash: h(5), From: "y"}}, head: audit.Chain{Seq: 5, Hash: h(5)}, want: []problem{}},
+		{name: "anchor beyond the end", anchors: []audit.Anchor{{Seq: 6, Hash: h(6), From: "x"}}, head: audit.Chain{Seq: 5, Hash: h(5)}, want: []problem{{6, "ledger_anchor_mismatch"}}},
+		{name: "head elsewhere", head: audit.Chain{Seq: 4, Hash: h(4)}, want: []problem{{4, "ledger_head_mismatch"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l := audit.Links{Noun: "ledger event", Nouns: "ledger events", Chain: "ledger", Prefix: "ledger_", Start: start, Anchors: tt.anchors}
+			l.Add(4, "e4", h(3), h(4), h(4))
+			l.Add(5, "e5", h(4), h(5), h(5))
+			got := []problem{}
+			for _, p := range l.Finish(tt.head) {
+				got = append(got, problem{p.Seq, p.Kind})
+				if p.Text == "" {
+					t.Errorf("problem %+v has no text", p)
+				}
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("problems (-want +got):\n%s", diff)
+			}
+		})
+	}
+	// A broken link names its event.
+	l := audit.Links{Noun: "ledger event", Nouns: "ledger events", Chain: "ledger", Prefix: "ledger_", Start: start}
+	l.Add(4, "e4", h(1), h(4), h(0))
+	ps := l.Finish(audit.Chain{Seq: 4, Hash: h(4)})
+	if len(ps) != 2 || ps[0].Event != "e4" || ps[0].Text != "ledger event 4 (e4) does not link to the ledger event before it" || ps[1].Kind != "ledger_edited" {
+		t.Errorf("problems = %+v", ps)
 	}
 }

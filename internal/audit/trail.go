@@ -18,19 +18,29 @@ type Filter struct {
 type TrailStore interface {
 	AuditEntries(ctx context.Context, f Filter) ([]Entry, error)
 	AuditHead(ctx context.Context) (Chain, error)
-	VerifyAudit(ctx context.Context, anchor *Chain, progress func(checked int64)) (Report, error)
+	VerifyAudit(ctx context.Context, anchors *Anchors, progress func(checked int64)) (Report, error)
 }
+
+// AnchorSource reads heads recorded outside the database, such as signed
+// checkpoints. The problems are those found in the records themselves (a
+// bad signature); they join the report.
+type AnchorSource func(ctx context.Context) (Anchors, []Problem, error)
 
 // Trail is the audit trail as the API, the pages and the commands read
 // it: its entries, where the chain ends, and whether it is intact. The
 // store's errors already name the operation, so they are passed on as
 // they are.
 type Trail struct {
-	st TrailStore
+	st      TrailStore
+	anchors AnchorSource
 }
 
 // NewTrail returns the trail kept in st.
 func NewTrail(st TrailStore) *Trail { return &Trail{st: st} }
+
+// WithAnchors returns the trail, verified from now on against the heads
+// src reads as well as those a caller passes.
+func (t *Trail) WithAnchors(src AnchorSource) *Trail { return &Trail{st: t.st, anchors: src} }
 
 // Entries lists the entries f selects, in sequence order.
 func (t *Trail) Entries(ctx context.Context, f Filter) ([]Entry, error) {
@@ -40,12 +50,34 @@ func (t *Trail) Entries(ctx context.Context, f Filter) ([]Entry, error) {
 // Head returns the chain's last link (sequence number and hash).
 func (t *Trail) Head(ctx context.Context) (Chain, error) { return t.st.AuditHead(ctx) }
 
-// Verify checks the whole chain; anchor, when given, is a head recorded
-// earlier (kept elsewhere) that the chain must still contain, so that a
-// chain rewritten from scratch is caught even though it links up.
-// progress, when not nil, is told the entries checked after each batch.
-func (t *Trail) Verify(ctx context.Context, anchor *Chain, progress func(checked int64)) (Report, error) {
-	return t.st.VerifyAudit(ctx, anchor, progress)
+// Verify checks the whole chain, and the consent ledger where the store
+// keeps one; anchors, when given, are heads recorded earlier (kept
+// elsewhere) that the chains must still contain, so that a chain cut at
+// the end or rewritten from scratch is caught even though it links up.
+// progress, when not nil, is told the links checked after each batch.
+func (t *Trail) Verify(ctx context.Context, anchors *Anchors, progress func(checked int64)) (Report, error) {
+	var all Anchors
+	if anchors != nil {
+		all.Trail = append(all.Trail, anchors.Trail...)
+		all.Ledger = append(all.Ledger, anchors.Ledger...)
+	}
+	var found []Problem
+	if t.anchors != nil {
+		more, problems, err := t.anchors(ctx)
+		if err != nil {
+			return Report{}, err
+		}
+		all.Trail = append(all.Trail, more.Trail...)
+		all.Ledger = append(all.Ledger, more.Ledger...)
+		found = problems
+	}
+	r, err := t.st.VerifyAudit(ctx, &all, progress)
+	if err != nil {
+		return Report{}, err
+	}
+	r.Problems = append(r.Problems, found...)
+	r.Finish()
+	return r, nil
 }
 
 // Check verifies the whole chain and returns the report with the head as

@@ -42,11 +42,14 @@ func (m *memTrail) AuditEntries(_ context.Context, f audit.Filter) ([]audit.Entr
 	return out, nil
 }
 
-func (m *memTrail) VerifyAudit(_ context.Context, anchor *audit.Chain, progress func(int64)) (audit.Report, error) {
+func (m *memTrail) VerifyAudit(_ context.Context, anchors *audit.Anchors, progress func(int64)) (audit.Report, error) {
 	if m.err != nil {
 		return audit.Report{}, m.err
 	}
-	v := audit.Verifier{Key: m.key, Anchor: anchor}
+	v := audit.Verifier{Key: m.key}
+	if anchors != nil {
+		v.Anchors = anchors.Trail
+	}
 	for i := range m.entries {
 		v.Add(&m.entries[i])
 	}
@@ -89,7 +92,7 @@ func TestTrailCheck(t *testing.T) {
 	tests := []struct {
 		name   string
 		edit   func(m *memTrail)
-		anchor *audit.Chain
+		anchor *audit.Anchors
 		ok     bool
 		kinds  []string
 		seq    int64
@@ -97,8 +100,8 @@ func TestTrailCheck(t *testing.T) {
 		{name: "intact", ok: true, kinds: []string{}, seq: 5},
 		{name: "edited", edit: func(m *memTrail) { m.entries[2].Detail = `{"n":9}` }, kinds: []string{"edited"}, seq: 5},
 		{name: "cut at the end", edit: func(m *memTrail) { m.entries = m.entries[:3] }, kinds: []string{"head_mismatch"}, seq: 5},
-		{name: "anchor kept", anchor: &audit.Chain{Seq: 2, Hash: entries[1].Hash}, ok: true, kinds: []string{}, seq: 5},
-		{name: "anchor lost", anchor: &audit.Chain{Seq: 2, Hash: entries[0].Hash}, kinds: []string{"anchor_mismatch"}, seq: 5},
+		{name: "anchor kept", anchor: &audit.Anchors{Trail: []audit.Anchor{{Seq: 2, Hash: entries[1].Hash}}}, ok: true, kinds: []string{}, seq: 5},
+		{name: "anchor lost", anchor: &audit.Anchors{Trail: []audit.Anchor{{Seq: 2, Hash: entries[0].Hash}}}, kinds: []string{"anchor_mismatch"}, seq: 5},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

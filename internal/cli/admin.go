@@ -1,15 +1,11 @@
 package cli
 
 import (
-	"bufio"
 	"context"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -144,141 +140,6 @@ within a few seconds. The revocation is recorded in the audit trail.`,
 	dbFlags(revoke)
 	keys.AddCommand(create, list, revoke)
 	return keys
-}
-
-func newAuditCmd() *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "audit",
-		Short: "Verify and export the tamper-evident audit trail",
-		Long: `Every state change and every disclosure of personal information through
-Custos appends an entry to the audit trail: who (key or user) in which role,
-when, from where, what action on which object, for which purpose, with which
-outcome. Entries are hash-chained under a key derived from the identity key.`,
-	}
-	verify := &cobra.Command{
-		Use:   "verify [--anchor SEQ:HASH] [--json]",
-		Short: "Check that no audit entry was edited, deleted, inserted or reordered",
-		Long: `Verify walks the whole trail and checks every entry's hash and link, and the
-trail's end against the recorded head. It prints the head (sequence and hash):
-keep it somewhere outside the database and pass it back later with --anchor,
-so that entries cut from the end together with the head are noticed too.
-
-Exit status: 0 when the chain is intact, 1 when it is not.`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			var anchor *audit.Chain
-			if s, _ := cmd.Flags().GetString("anchor"); s != "" {
-				seqStr, hashStr, ok := strings.Cut(s, ":")
-				seq, err1 := strconv.ParseInt(seqStr, 10, 64)
-				h, err2 := hex.DecodeString(hashStr)
-				if !ok || err1 != nil || err2 != nil || len(h) != 32 {
-					return fmt.Errorf("--anchor must be SEQ:HEX (as printed by an earlier verify)")
-				}
-				anchor = &audit.Chain{Seq: seq, Hash: h}
-			}
-			asJSON, _ := cmd.Flags().GetBool("json")
-			return withStore(cmd, true, func(ctx context.Context, st *store.Store) error {
-				var checked int64
-				rep, err := audit.NewTrail(st).Verify(ctx, anchor, func(n int64) {
-					checked += n
-					if checked%50000 < n {
-						fmt.Fprintf(cmd.ErrOrStderr(), "checked %d entries\n", checked)
-					}
-				})
-				if err != nil {
-					return err
-				}
-				if asJSON {
-					enc := json.NewEncoder(cmd.OutOrStdout())
-					enc.SetIndent("", "  ")
-					enc.Encode(rep)
-				} else {
-					for _, p := range rep.Problems {
-						fmt.Fprintf(cmd.OutOrStdout(), "entry %d: %s: %s\n", p.Seq, p.Kind, p.Text)
-					}
-					status := "intact"
-					if !rep.OK {
-						status = "BROKEN"
-					}
-					fmt.Fprintf(cmd.OutOrStdout(), "audit chain %s: %d entries, head %d:%s\n", status, rep.Entries, rep.HeadSeq, rep.HeadHash)
-				}
-				if !rep.OK {
-					return exitError{1}
-				}
-				return nil
-			})
-		},
-	}
-	verify.Flags().String("anchor", "", "a head SEQ:HASH recorded earlier that the trail must still contain")
-	verify.Flags().Bool("json", false, "print the report as JSON")
-	dbFlags(verify)
-	export := &cobra.Command{
-		Use:   "export [--since TIME] [-o FILE]",
-		Short: "Export audit entries as JSON lines",
-		Long: `Export writes audit entries, oldest first, one JSON object per line, from
---since (RFC 3339 time or YYYY-MM-DD) or from the beginning. Entries carry
-subject ids, never identity values.`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			var since time.Time
-			if s, _ := cmd.Flags().GetString("since"); s != "" {
-				var err error
-				if since, err = time.Parse(time.RFC3339, s); err != nil {
-					if since, err = time.Parse(time.DateOnly, s); err != nil {
-						return fmt.Errorf("--since must be an RFC 3339 time or YYYY-MM-DD")
-					}
-				}
-			}
-			out, _ := cmd.Flags().GetString("output")
-			return withStore(cmd, false, func(ctx context.Context, st *store.Store) error {
-				w := bufio.NewWriter(cmd.OutOrStdout())
-				var f *os.File
-				if out != "" && out != "-" {
-					var err error
-					if f, err = os.OpenFile(out, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600); err != nil {
-						return err
-					}
-					defer f.Close()
-					w = bufio.NewWriter(f)
-				}
-				enc, trail := json.NewEncoder(w), audit.NewTrail(st)
-				var after int64
-				n := 0
-				for {
-					page, err := trail.Entries(ctx, audit.Filter{After: after, Since: since, Limit: 5000})
-					if err != nil {
-						return err
-					}
-					for _, e := range page {
-						if err := enc.Encode(e); err != nil {
-							return err
-						}
-					}
-					n += len(page)
-					if len(page) < 5000 {
-						break
-					}
-					after = page[len(page)-1].Seq
-					fmt.Fprintf(cmd.ErrOrStderr(), "exported %d entries\n", n)
-				}
-				if err := w.Flush(); err != nil {
-					return err
-				}
-				if f != nil {
-					if err := f.Sync(); err != nil {
-						return err
-					}
-					fmt.Fprintf(cmd.ErrOrStderr(), "exported %d entries to %s\n", n, out)
-				}
-				return nil
-			})
-		},
-	}
-	export.Flags().String("since", "", "export entries at or after this time")
-	export.Flags().StringP("output", "o", "", "write to FILE instead of standard output")
-	dbFlags(export)
-	cmd.AddCommand(verify, export)
-	return cmd
 }
 
 func newSecretsCmd() *cobra.Command {

@@ -166,7 +166,8 @@ binary. --status only reports the versions.`,
 // share its configuration.
 func hideServerFlags(fs *pflag.FlagSet) {
 	for _, name := range []string{"addr", "manifest", "demo", "check-sample", "poll-interval", "max-body", "shutdown-timeout", "trust-proxy",
-		"dataset", "notify-dir", "smtp-addr", "smtp-from", "smtp-user", "sms-webhook-url", "banner-origins", "outbox-retention"} {
+		"dataset", "notify-dir", "smtp-addr", "smtp-from", "smtp-user", "sms-webhook-url", "banner-origins",
+		"checkpoints", "checkpoint-every", "outbox-retention"} {
 		fs.MarkHidden(name)
 	}
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/custos-privacy/custos/internal/checkpoint"
 	"github.com/custos-privacy/custos/internal/secrets"
 )
 
@@ -51,6 +52,8 @@ type Config struct {
 	SMSWebhookURL   string        // --sms-webhook-url, CUSTOS_SMS_WEBHOOK_URL: SMS gateway endpoint (Standard Webhooks signed)
 	SMSWebhookKey   Secret        // CUSTOS_SMS_WEBHOOK_SECRET or CUSTOS_SMS_WEBHOOK_SECRET_FILE
 	WebhookSecret   Secret        // CUSTOS_WEBHOOK_SECRET or CUSTOS_WEBHOOK_SECRET_FILE: signs notices to recipients (share it with them)
+	Checkpoints     string        // --checkpoints, CUSTOS_CHECKPOINTS: file (JSON lines) or https:// URL signed checkpoints of the audit trail and the consent ledger go to
+	CheckpointEvery time.Duration // --checkpoint-every, CUSTOS_CHECKPOINT_EVERY: how often a checkpoint is written (and at start and shutdown)
 	OutboxRetention time.Duration // --outbox-retention, CUSTOS_OUTBOX_RETENTION: how long a sent or abandoned message stays readable
 
 	origins [numSettings]origin // where each setting came from, for WriteRedacted
@@ -67,6 +70,7 @@ func Default() Config {
 		PollInterval:    250 * time.Millisecond,
 		MaxBodyBytes:    1 << 20,
 		ShutdownTimeout: 15 * time.Second,
+		CheckpointEvery: checkpoint.DefaultEvery,
 		OutboxRetention: 7 * 24 * time.Hour,
 	}
 }
@@ -131,6 +135,8 @@ const (
 	sSMSWebhookKey
 	sWebhookSecret
 	sOutboxRetention
+	sCheckpoints
+	sCheckpointEvery
 	numSettings
 )
 
@@ -307,6 +313,20 @@ var settings = [numSettings]setting{
 		set:      func(c *Config, v, src string) error { c.SMSWebhookKey = Secret{value: v, source: src}; return nil },
 		show:     func(c *Config) string { return c.SMSWebhookKey.String() },
 	},
+	sCheckpoints: {
+		env:  "CUSTOS_CHECKPOINTS",
+		flag: "checkpoints",
+		set:  func(c *Config, v, _ string) error { c.Checkpoints = v; return nil },
+		show: func(c *Config) string { return checkpoint.Redacted(c.Checkpoints) },
+	},
+	sCheckpointEvery: {
+		env:  "CUSTOS_CHECKPOINT_EVERY",
+		flag: "checkpoint-every",
+		set: func(c *Config, v, _ string) error {
+			return parseDuration(&c.CheckpointEvery, "CUSTOS_CHECKPOINT_EVERY", v)
+		},
+		show: func(c *Config) string { return c.CheckpointEvery.String() },
+	},
 }
 
 // plain is a string setting with a flag.
@@ -387,6 +407,8 @@ func (c *Config) RegisterFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.SMTPUser, "smtp-user", c.SMTPUser, "mail relay user name; the password comes from CUSTOS_SMTP_PASSWORD[_FILE] (CUSTOS_SMTP_USER)")
 	fs.DurationVar(&c.OutboxRetention, "outbox-retention", c.OutboxRetention, "how long a sent or abandoned message stays readable before its contents are destroyed (CUSTOS_OUTBOX_RETENTION)")
 	fs.StringVar(&c.SMSWebhookURL, "sms-webhook-url", c.SMSWebhookURL, "SMS gateway endpoint; messages are signed with CUSTOS_SMS_WEBHOOK_SECRET[_FILE] (CUSTOS_SMS_WEBHOOK_URL)")
+	fs.StringVar(&c.Checkpoints, "checkpoints", c.Checkpoints, "where signed checkpoints of the audit trail and the consent ledger go: a file, appended to and synced, or an https:// URL they are POSTed to; keep it out of the database's reach (CUSTOS_CHECKPOINTS)")
+	fs.DurationVar(&c.CheckpointEvery, "checkpoint-every", c.CheckpointEvery, "how often a checkpoint is written, besides at start and shutdown (CUSTOS_CHECKPOINT_EVERY)")
 }
 
 // maxFileSize bounds a file named by a *_FILE variable or found in the

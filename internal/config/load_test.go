@@ -82,6 +82,7 @@ func TestLoadPrecedence(t *testing.T) {
 					Addr: ":9090", DB: "sqlite:/var/lib/custos/custos.db", Manifest: "custos.yaml", Demo: true,
 					LogLevel: "debug", LogFormat: "json", CheckSample: 0.5, PollInterval: time.Second,
 					MaxBodyBytes: 4096, ShutdownTimeout: 30 * time.Second, TrustProxy: true,
+					CheckpointEvery: 5 * time.Minute,
 					OutboxRetention: 7 * 24 * time.Hour,
 				}
 				for _, i := range []int{sAddr, sDB, sManifest, sDemo, sLogLevel, sLogFormat, sCheckSample, sPollInterval, sMaxBody, sShutdownTimeout, sTrustProxy} {
@@ -99,6 +100,7 @@ func TestLoadPrecedence(t *testing.T) {
 					Addr: ":7000", DB: "x.db", Manifest: "m.yaml", Demo: true,
 					LogLevel: "warn", LogFormat: "json", CheckSample: 0.25, PollInterval: 2 * time.Second,
 					MaxBodyBytes: 100, ShutdownTimeout: time.Minute, TrustProxy: true,
+					CheckpointEvery: 5 * time.Minute,
 					OutboxRetention: 7 * 24 * time.Hour,
 				}
 				for _, i := range []int{sAddr, sDB, sManifest, sDemo, sLogLevel, sLogFormat, sCheckSample, sPollInterval, sMaxBody, sShutdownTimeout, sTrustProxy} {
@@ -374,7 +376,7 @@ func TestRegisterFlagsHidesDatabasePassword(t *testing.T) {
 	}
 	var names []string
 	fs.VisitAll(func(f *pflag.Flag) { names = append(names, f.Name) })
-	want := []string{"addr", "banner-origins", "check-sample", "dataset", "db", "demo", "keystore", "log-format", "log-level", "manifest", "max-body", "notify-dir", "outbox-retention", "poll-interval", "secrets-dir", "shutdown-timeout", "sms-webhook-url", "smtp-addr", "smtp-from", "smtp-user", "trust-proxy"}
+	want := []string{"addr", "banner-origins", "check-sample", "checkpoint-every", "checkpoints", "dataset", "db", "demo", "keystore", "log-format", "log-level", "manifest", "max-body", "notify-dir", "outbox-retention", "poll-interval", "secrets-dir", "shutdown-timeout", "sms-webhook-url", "smtp-addr", "smtp-from", "smtp-user", "trust-proxy"}
 	if diff := cmp.Diff(want, names); diff != "" {
 		t.Errorf("flags (-want +got):\n%s", diff)
 	}

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/custos-privacy/custos/internal/checkpoint"
 	"github.com/custos-privacy/custos/internal/seal"
 	"github.com/custos-privacy/custos/internal/secrets"
 )
@@ -118,6 +119,16 @@ func (c Config) problems() []error {
 	}
 	if c.ShutdownTimeout <= 0 {
 		add("CUSTOS_SHUTDOWN_TIMEOUT", "%v is not a positive duration", c.ShutdownTimeout)
+	}
+
+	// Open's errors never quote the target: a URL may carry a token.
+	if c.Checkpoints != "" {
+		if _, err := checkpoint.Open(c.Checkpoints); err != nil {
+			add("CUSTOS_CHECKPOINTS", "%v", err)
+		}
+	}
+	if c.CheckpointEvery <= 0 {
+		add("CUSTOS_CHECKPOINT_EVERY", "%v is not a positive duration", c.CheckpointEvery)
 	}
 
 	// Secret errors come from functions that never quote their input.

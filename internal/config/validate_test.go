@@ -38,10 +38,14 @@ func TestValidate(t *testing.T) {
 			c.DataKeyset = NewSecret([]byte(`{"primaryKeyId": 1}`), "file /run/keyset.json")
 			c.ReceiptKey = NewSecret([]byte("not a pem key"), "secrets dir")
 		}, []string{"CUSTOS_DATA_KEYSET", "CUSTOS_IDENTITY_KEY", "CUSTOS_RECEIPT_KEY"}},
+		{"checkpoints to a file", func(c *Config) { c.Checkpoints = "/var/lib/custos/checkpoints.jsonl" }, nil},
+		{"checkpoints to an endpoint", func(c *Config) { c.Checkpoints = "https://logs.example.com/in?token=t" }, nil},
+		{"checkpoints over plain http", func(c *Config) { c.Checkpoints = "http://logs.example.com/in" }, []string{"CUSTOS_CHECKPOINTS"}},
+		{"zero checkpoint interval", func(c *Config) { c.CheckpointEvery = 0 }, []string{"CUSTOS_CHECKPOINT_EVERY"}},
 		{"everything at once", func(c *Config) {
 			*c = Config{CheckSample: -1}
 		}, []string{
-			"CUSTOS_ADDR", "CUSTOS_CHECK_SAMPLE", "CUSTOS_DB", "CUSTOS_LOG_FORMAT", "CUSTOS_LOG_LEVEL",
+			"CUSTOS_ADDR", "CUSTOS_CHECKPOINT_EVERY", "CUSTOS_CHECK_SAMPLE", "CUSTOS_DB", "CUSTOS_LOG_FORMAT", "CUSTOS_LOG_LEVEL",
 			"CUSTOS_MAX_BODY", "CUSTOS_OUTBOX_RETENTION", "CUSTOS_POLL_INTERVAL", "CUSTOS_SHUTDOWN_TIMEOUT",
 		}},
 		{"keystore beside sqlite", func(c *Config) { c.DB = "/var/lib/custos/custos.db" }, nil},

@@ -21,6 +21,7 @@ import (
 	"github.com/custos-privacy/custos/internal/api"
 	"github.com/custos-privacy/custos/internal/apikey"
 	"github.com/custos-privacy/custos/internal/audit"
+	"github.com/custos-privacy/custos/internal/checkpoint"
 	"github.com/custos-privacy/custos/internal/config"
 	"github.com/custos-privacy/custos/internal/connector"
 	"github.com/custos-privacy/custos/internal/consent"
@@ -47,6 +48,9 @@ type Keys struct {
 	AuditKey []byte
 	// CenterKey signs the privacy center's session cookies.
 	CenterKey []byte
+
+	// Checkpoints signs checkpoints with the receipt key, under its key id.
+	Checkpoints *checkpoint.Signer
 }
 
 // LoadKeys turns the configured secrets into keys. The identity key is
@@ -74,6 +78,13 @@ func LoadKeys(cfg config.Config) (Keys, error) {
 	if cfg.ReceiptKey.IsSet() {
 		if k.Signer, err = receipt.NewSigner(cfg.ReceiptKey.Reveal()); err != nil {
 			return k, fmt.Errorf("receipt key: %w", err)
+		}
+		priv, err := secrets.ParseReceiptKey(cfg.ReceiptKey.Reveal())
+		if err != nil {
+			return k, fmt.Errorf("receipt key: %w", err)
+		}
+		if k.Checkpoints, err = checkpoint.NewSigner(priv, k.Signer.KeyID()); err != nil {
+			return k, err
 		}
 	}
 	return k, nil
@@ -134,6 +145,11 @@ type Server struct {
 	requests   *dsr.Service
 	dispatcher *notify.Dispatcher
 	propagator *propagate.Propagator
+
+	// checkpoints writes signed checkpoints, when they are configured;
+	// trail is the audit trail verified against them.
+	checkpoints *checkpoint.Writer
+	trail       *audit.Trail
 }
 
 // senders picks where messages go: SMTP and the SMS webhook when
@@ -275,6 +291,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		log.Warn("no data keyset: rights requests are disabled (custos secrets init creates one)")
 	}
 	reg := prometheus.NewRegistry()
+	checkpoints, trail, err := openCheckpoints(cfg, keys, st, reg)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
 	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "custos_audit_write_failures_total",
 		Help: "Queued audit writes (decision records) that failed to commit and were lost; each is logged."},
 		func() float64 { return float64(st.DroppedWrites()) }))
@@ -291,9 +312,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		dispatcher.Observe = func(channel, outcome string) { messages.WithLabelValues(channel, outcome).Inc() }
 	}
 	apiKeys := apikey.New(st, apikey.Options{Changes: svc})
-	a := api.New(api.Options{Service: svc, Requests: requests, Keys: apiKeys, Trail: audit.NewTrail(st), Health: st,
+	a := api.New(api.Options{Service: svc, Requests: requests, Keys: apiKeys, Trail: trail, Health: st,
 		Signer: keys.Signer, Logger: log, Registry: reg, MaxBodyBytes: cfg.MaxBodyBytes, TrustProxy: cfg.TrustProxy, BannerOrigins: cfg.BannerOrigins})
 	s := &Server{cfg: cfg, log: log, st: st, ks: ks, svc: svc, api: a, requests: requests, dispatcher: dispatcher, start: time.Now()}
+	s.checkpoints, s.trail = checkpoints, trail
 	if requests != nil {
 		if cfg.WebhookSecret.IsSet() {
 			s.propagator = &propagate.Propagator{Store: st, Secret: cfg.WebhookSecret.Reveal(), Logger: log,
@@ -401,6 +423,9 @@ func (s *Server) Serve(ctx context.Context, ready func(addr string)) error {
 	if s.propagator != nil {
 		go s.propagator.Run(ctx, time.Minute)
 	}
+	if s.checkpoints != nil {
+		go s.checkpoints.Run(ctx, s.cfg.CheckpointEvery, s.log)
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.Serve(ln) }()
 	s.log.Info("listening", "addr", ln.Addr().String(), "db", s.st.Dialect())
@@ -417,6 +442,7 @@ func (s *Server) Serve(ctx context.Context, ready func(addr string)) error {
 	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
 	err = s.http.Shutdown(sctx)
+	s.finalCheckpoint()
 	// Closing the store drains the write queue: everything accepted lands.
 	return errors.Join(err, s.st.Close())
 }

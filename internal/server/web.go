@@ -4,7 +4,6 @@ import (
 	"net/http"
 
 	"github.com/custos-privacy/custos/internal/approval"
-	"github.com/custos-privacy/custos/internal/audit"
 	"github.com/custos-privacy/custos/internal/consent"
 	"github.com/custos-privacy/custos/internal/operator"
 	"github.com/custos-privacy/custos/internal/promise"
@@ -42,7 +41,7 @@ func (s *Server) routes(keys Keys) (http.Handler, error) {
 	}
 	cons, err := console.New(console.Options{
 		Consent: s.svc, Requests: s.requests, Logger: s.log, Demo: s.cfg.Demo,
-		Stats: consent.NewStats(s.st), Operators: ops, Trail: audit.NewTrail(s.st),
+		Stats: consent.NewStats(s.st), Operators: ops, Trail: s.trail,
 		Approvals: approval.New(s.st, approval.Options{Subjects: s.svc, Requests: s.requests, Logger: s.log}),
 		// Notices reach people only by email through an SMTP relay; the
 		// notice directory is a development sink.

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 
 	"github.com/custos-privacy/custos/internal/audit"
@@ -21,12 +22,22 @@ func (s *Store) EnqueueAudit(ctx context.Context, entries ...audit.Entry) error 
 // trail can list entries through an interface without importing the store.
 type AuditFilter = audit.Filter
 
+const auditCols = `seq, at, actor, role, place, action, object, purpose, outcome, detail, prev_hash, hash`
+
+func scanEntry(sc interface{ Scan(...any) error }) (audit.Entry, error) {
+	var e audit.Entry
+	var at int64
+	err := sc.Scan(&e.Seq, &at, &e.Actor, &e.Role, &e.Place, &e.Action, &e.Object, &e.Purpose, &e.Outcome, &e.Detail, &e.Prev, &e.Hash)
+	e.At = fromMicros(at)
+	return e, err
+}
+
 // AuditEntries lists entries in sequence order.
 func (s *Store) AuditEntries(ctx context.Context, f AuditFilter) ([]audit.Entry, error) {
 	if f.Limit <= 0 {
 		f.Limit = 1000
 	}
-	const cols = `SELECT seq, at, actor, role, place, action, object, purpose, outcome, detail, prev_hash, hash FROM audit_log`
+	const cols = `SELECT ` + auditCols + ` FROM audit_log`
 	query, args := cols+` WHERE seq > ? ORDER BY seq LIMIT ?`, []any{f.After, f.Limit}
 	if !f.Since.IsZero() {
 		query, args = cols+` WHERE seq > ? AND at >= ? ORDER BY seq LIMIT ?`, []any{f.After, micros(f.Since), f.Limit}
@@ -38,12 +49,10 @@ func (s *Store) AuditEntries(ctx context.Context, f AuditFilter) ([]audit.Entry,
 	defer rows.Close()
 	out := []audit.Entry{}
 	for rows.Next() {
-		var e audit.Entry
-		var at int64
-		if err := rows.Scan(&e.Seq, &at, &e.Actor, &e.Role, &e.Place, &e.Action, &e.Object, &e.Purpose, &e.Outcome, &e.Detail, &e.Prev, &e.Hash); err != nil {
+		e, err := scanEntry(rows)
+		if err != nil {
 			return nil, fmt.Errorf("audit entries: %w", mapErr(err))
 		}
-		e.At = fromMicros(at)
 		out = append(out, e)
 	}
 	return out, rows.Err()
@@ -58,36 +67,80 @@ func (s *Store) AuditHead(ctx context.Context) (audit.Chain, error) {
 	return c, nil
 }
 
-// VerifyAudit walks the whole trail in sequence order and checks every link.
-// progress, if not nil, is called after each page with the entries checked.
-// anchor, if not nil, is a head recorded earlier that the trail must still contain.
-func (s *Store) VerifyAudit(ctx context.Context, anchor *audit.Chain, progress func(checked int64)) (audit.Report, error) {
-	// Read the head first: entries appended while we walk come after it.
-	head, err := s.AuditHead(ctx)
+// verifyPage is how many links verification checks between progress reports.
+const verifyPage = 5000
+
+// VerifyAudit checks, in one snapshot of the database, the audit trail's
+// chain, the consent ledger's chain, and the current consent state against
+// the state the ledger gives. anchors, if not nil, are heads recorded
+// earlier outside the database that the chains must still contain.
+// progress, if not nil, is told the entries and events checked as it goes.
+func (s *Store) VerifyAudit(ctx context.Context, anchors *audit.Anchors, progress func(checked int64)) (audit.Report, error) {
+	if anchors == nil {
+		anchors = &audit.Anchors{}
+	}
+	// One snapshot: writes committed meanwhile are not seen, so the trail,
+	// the ledger, the state and the heads all describe the same moment.
+	opts := &sql.TxOptions{ReadOnly: true}
+	if s.dialect == Postgres {
+		opts.Isolation = sql.LevelRepeatableRead
+	} else {
+		opts = nil // the read pool is read-only already; SQLite takes its snapshot at the first read
+	}
+	tx, err := s.r.BeginTx(ctx, opts)
+	if err != nil {
+		return audit.Report{}, fmt.Errorf("verify: %w", mapErr(err))
+	}
+	defer tx.Rollback()
+	rep, err := s.verifyTrail(ctx, tx, anchors.Trail, progress)
 	if err != nil {
 		return audit.Report{}, err
 	}
-	v := audit.Verifier{Key: s.auditKey, Anchor: anchor}
-	after := int64(-1 << 62)
-	for {
-		page, err := s.AuditEntries(ctx, AuditFilter{After: after, Limit: 5000})
-		if err != nil {
-			return audit.Report{}, err
-		}
-		for i := range page {
-			if page[i].Seq > head.Seq {
-				return v.Finish(head), nil
-			}
-			v.Add(&page[i])
-		}
-		if progress != nil {
-			progress(int64(len(page)))
-		}
-		if len(page) < 5000 {
-			return v.Finish(head), nil
-		}
-		after = page[len(page)-1].Seq
+	ledger, problems, err := s.verifyLedger(ctx, tx, anchors.Ledger, progress)
+	if err != nil {
+		return audit.Report{}, err
 	}
+	rep.Ledger = ledger
+	rep.Problems = append(rep.Problems, problems...)
+	rep.Ledger.States, problems, err = s.verifyState(ctx, tx)
+	if err != nil {
+		return audit.Report{}, err
+	}
+	rep.Problems = append(rep.Problems, problems...)
+	rep.Anchors = len(anchors.Trail) + len(anchors.Ledger)
+	rep.Finish()
+	return rep, nil
+}
+
+func (s *Store) verifyTrail(ctx context.Context, tx *sql.Tx, anchors []audit.Anchor, progress func(int64)) (audit.Report, error) {
+	var head audit.Chain
+	if err := tx.QueryRowContext(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1`).Scan(&head.Seq, &head.Hash); err != nil {
+		return audit.Report{}, fmt.Errorf("verify audit: head: %w", mapErr(err))
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT `+auditCols+` FROM audit_log ORDER BY seq`)
+	if err != nil {
+		return audit.Report{}, fmt.Errorf("verify audit: %w", mapErr(err))
+	}
+	defer rows.Close()
+	v := audit.Verifier{Key: s.auditKey, Anchors: anchors}
+	var n int64
+	for rows.Next() {
+		e, err := scanEntry(rows)
+		if err != nil {
+			return audit.Report{}, fmt.Errorf("verify audit: %w", mapErr(err))
+		}
+		v.Add(&e)
+		if n++; progress != nil && n%verifyPage == 0 {
+			progress(verifyPage)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return audit.Report{}, fmt.Errorf("verify audit: %w", mapErr(err))
+	}
+	if progress != nil && n%verifyPage != 0 {
+		progress(n % verifyPage)
+	}
+	return v.Finish(head), nil
 }
 
 // Change is a state change seen in the trail, for other instances' caches.

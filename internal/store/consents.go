@@ -39,6 +39,8 @@ type ConsentEvent struct {
 	Evidence   string // caller's evidence reference (JSON), never PI
 	Actor      string
 	At         time.Time
+	// Prev and Hash chain the event into the ledger; the writer sets them.
+	Prev, Hash []byte
 }
 
 // ConsentState is a subject's current state for one ledger key: its last event.
@@ -59,12 +61,13 @@ func (s *Store) AppendConsents(ctx context.Context, events []ConsentEvent, entri
 
 const consentCols = `seq, id, subject_id, purpose, action, version_seq, method, language, notice_hash, separate, guardian_id, signal, evidence, actor, at`
 
-func scanConsent(sc interface{ Scan(...any) error }) (ConsentEvent, error) {
+// scanConsent reads the consentCols of a row, then any further columns into more.
+func scanConsent(sc interface{ Scan(...any) error }, more ...any) (ConsentEvent, error) {
 	var e ConsentEvent
 	var sep int
 	var guardian sql.NullString
 	var at int64
-	err := sc.Scan(&e.Seq, &e.ID, &e.SubjectID, &e.Purpose, &e.Action, &e.VersionSeq, &e.Method, &e.Language, &e.NoticeHash, &sep, &guardian, &e.Signal, &e.Evidence, &e.Actor, &at)
+	err := sc.Scan(append([]any{&e.Seq, &e.ID, &e.SubjectID, &e.Purpose, &e.Action, &e.VersionSeq, &e.Method, &e.Language, &e.NoticeHash, &sep, &guardian, &e.Signal, &e.Evidence, &e.Actor, &at}, more...)...)
 	e.Separate, e.GuardianID, e.At = sep != 0, guardian.String, fromMicros(at)
 	return e, err
 }

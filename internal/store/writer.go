@@ -274,26 +274,35 @@ func (s *Store) insertEvents(ctx context.Context, tx *sql.Tx, events []*ConsentE
 		return nil
 	}
 	// Writers are serialised (one SQLite writer; the audit head lock on
-	// PostgreSQL), so numbering here gives sequence numbers in commit order
-	// and lets the caller learn them without a round trip per row.
-	var last sql.NullInt64
-	if err := tx.QueryRowContext(ctx, `SELECT MAX(seq) FROM consent_events`).Scan(&last); err != nil {
-		return fmt.Errorf("number consent events: %w", mapErr(err))
+	// PostgreSQL), so numbering and chaining here from the ledger head gives
+	// sequence numbers in commit order and lets the caller learn them
+	// without a round trip per row.
+	head, err := s.readLedgerHead(ctx, tx)
+	if err != nil {
+		return err
 	}
+	prev := head.hash
 	for i, e := range events {
-		e.Seq = last.Int64 + int64(i) + 1
+		e.Seq = head.seq + int64(i) + 1
+		e.Prev = prev
+		e.Hash = ledgerSum(s.auditKey, prev, e)
+		prev = e.Hash
 	}
 	for start := 0; start < len(events); start += chunkRows {
 		part := events[start:min(start+chunkRows, len(events))]
-		args := make([]any, 0, len(part)*15)
+		args := make([]any, 0, len(part)*17)
 		for _, e := range part {
 			args = append(args, e.Seq, e.ID, e.SubjectID, e.Purpose, e.Action, e.VersionSeq, e.Method, e.Language,
-				e.NoticeHash, boolInt(e.Separate), nullString(e.GuardianID), e.Signal, e.Evidence, e.Actor, micros(e.At))
+				e.NoticeHash, boolInt(e.Separate), nullString(e.GuardianID), e.Signal, e.Evidence, e.Actor, micros(e.At), e.Prev, e.Hash)
 		}
-		q := `INSERT INTO consent_events (seq, id, subject_id, purpose, action, version_seq, method, language, notice_hash, separate, guardian_id, signal, evidence, actor, at) VALUES ` + values(len(part), 15)
+		q := `INSERT INTO consent_events (` + consentCols + `, prev_hash, hash) VALUES ` + values(len(part), 17)
 		if _, err := tx.ExecContext(ctx, s.q(q), args...); err != nil {
 			return fmt.Errorf("insert consent events: %w", mapErr(err))
 		}
+	}
+	last := events[len(events)-1]
+	if _, err := tx.ExecContext(ctx, s.q(`UPDATE ledger_head SET seq = ?, hash = ? WHERE id = 1`), last.Seq, last.Hash); err != nil {
+		return fmt.Errorf("advance ledger head: %w", mapErr(err))
 	}
 	// The current state per subject and ledger key: the last event wins. One
 	// statement cannot update the same row twice, so keep only the last.
@@ -311,7 +320,8 @@ func (s *Store) insertEvents(ctx context.Context, tx *sql.Tx, events []*ConsentE
 		args := make([]any, 0, len(part)*7)
 		for _, k := range part {
 			e := latest[k]
-			args = append(args, e.SubjectID, e.Purpose, e.Action, boolInt(e.Action == ActionGrant), boolInt(e.GuardianID != ""), e.VersionSeq, e.ID)
+			st := stateOf(e)
+			args = append(args, e.SubjectID, st.Purpose, st.Action, boolInt(st.Granted), boolInt(st.ByGuardian), st.VersionSeq, st.EventID)
 		}
 		q := `INSERT INTO consent_state (subject_id, purpose, action, granted, by_guardian, version_seq, event_id) VALUES ` + values(len(part), 7) +
 			` ON CONFLICT (subject_id, purpose) DO UPDATE SET action = excluded.action, granted = excluded.granted, by_guardian = excluded.by_guardian, version_seq = excluded.version_seq, event_id = excluded.event_id`

@@ -1,0 +1,244 @@
+package audit
+
+import (
+	"bytes"
+	"cmp"
+	"crypto/hmac"
+	"encoding/hex"
+	"fmt"
+	"slices"
+)
+
+// Problem is one break found by verification: in the trail, in the consent
+// ledger, between the ledger and the current consent state, or in the
+// checkpoints. Kinds:
+//
+//   - trail: edited, gap, broken_link, out_of_order, head_mismatch, anchor_mismatch
+//   - ledger: the same with the prefix ledger_, and ledger_unchained
+//   - current state: state_missing, state_extra, state_differs
+//   - checkpoints: checkpoint_invalid, checkpoint_signature, checkpoint_unknown_key
+type Problem struct {
+	Seq   int64  `json:"seq"`             // the entry's or ledger event's sequence number
+	Kind  string `json:"kind"`            // see above
+	Event string `json:"event,omitempty"` // the ledger event concerned, when there is one
+	Text  string `json:"text"`
+}
+
+// Report is the result of verifying the trail and, where the store keeps
+// one, the consent ledger with the state decisions are read from.
+type Report struct {
+	OK       bool   `json:"ok"`
+	Entries  int64  `json:"entries"`
+	HeadSeq  int64  `json:"head_seq"`
+	HeadHash string `json:"head_hash"`
+	// Ledger is the consent ledger's part.
+	Ledger LedgerReport `json:"ledger"`
+	// Anchors counts the heads recorded outside the database (signed
+	// checkpoints, --anchor) that the chains were checked against.
+	Anchors  int       `json:"anchors"`
+	Problems []Problem `json:"problems"`
+}
+
+// LedgerReport is what verification saw of the consent ledger.
+type LedgerReport struct {
+	Events int64 `json:"events"` // chained events checked
+	// Unchained counts events recorded before the ledger was chained (a
+	// database migrated from schema 5): they carry no hash, so they are
+	// checked against the current state only.
+	Unchained int64  `json:"unchained"`
+	HeadSeq   int64  `json:"head_seq"`
+	HeadHash  string `json:"head_hash"`
+	States    int64  `json:"states"` // current-state rows compared with the ledger
+}
+
+// Finish sets OK from the problems and makes an empty list show as [].
+func (r *Report) Finish() {
+	if r.Problems == nil {
+		r.Problems = []Problem{}
+	}
+	r.OK = len(r.Problems) == 0
+}
+
+// maxProblems bounds what one check reports; one break usually cascades
+// into few more.
+const maxProblems = 100
+
+// Problems collects problems up to a bound.
+type Problems []Problem
+
+// Add records a problem unless the bound is reached.
+func (ps *Problems) Add(p Problem) {
+	if len(*ps) < maxProblems {
+		*ps = append(*ps, p)
+	}
+}
+
+// Anchor is a head recorded outside the database: the chain must still
+// pass through link Seq with hash Hash. This catches links cut from the
+// end together with the recorded head, and a chain recomputed from
+// scratch, which the chain alone cannot.
+type Anchor struct {
+	Seq  int64
+	Hash []byte
+	From string // where it was recorded, for messages: "the checkpoint on line 3 (…)"
+}
+
+// Anchors are the recorded heads the trail and the ledger must still contain.
+type Anchors struct {
+	Trail  []Anchor
+	Ledger []Anchor
+}
+
+// Links checks one hash chain fed to it link by link in storage order:
+// sequence numbers follow on, each link names the hash of the one before
+// and matches its own content, the chain ends at its recorded head and
+// passes through every anchor. The trail and the consent ledger are both
+// such chains.
+type Links struct {
+	Noun, Nouns string // a link in messages: "entry", "entries"
+	Chain       string // the chain in messages: "trail", "ledger"
+	Prefix      string // of problem kinds: "" for the trail, "ledger_" for the ledger
+	// Start is the sequence number and hash before the first link: 0 and
+	// Genesis for the trail, the chain start for the ledger.
+	Start   Chain
+	Anchors []Anchor
+
+	ready    bool
+	anchored map[int64][]Anchor // by sequence number, until seen
+	n        int64
+	prevSeq  int64
+	prevHash []byte
+	problems Problems
+}
+
+func (l *Links) init() {
+	if l.ready {
+		return
+	}
+	l.ready = true
+	l.prevSeq, l.prevHash = l.Start.Seq, l.Start.Hash
+	if l.prevHash == nil {
+		l.prevHash = Genesis
+	}
+	l.anchored = map[int64][]Anchor{}
+	for _, a := range l.Anchors {
+		switch {
+		case a.Seq < l.Start.Seq:
+			l.problem(a.Seq, "", "anchor_mismatch", fmt.Sprintf("%s %d, recorded in %s, comes before the %s's start at %d: the start was moved", l.Noun, a.Seq, a.From, l.Chain, l.Start.Seq))
+		case a.Seq == l.Start.Seq:
+			if !hmac.Equal(a.Hash, l.prevHash) {
+				l.problem(a.Seq, "", "anchor_mismatch", fmt.Sprintf("the %s's start differs from the one recorded in %s", l.Chain, a.From))
+			}
+		default:
+			l.anchored[a.Seq] = append(l.anchored[a.Seq], a)
+		}
+	}
+}
+
+// Add checks the next link: its sequence number, the hash it names as the
+// one before it, its stored hash and sum, the hash of its content
+// recomputed. event names it in messages, when it has a name of its own.
+func (l *Links) Add(seq int64, event string, prev, hash, sum []byte) {
+	l.init()
+	l.n++
+	name := fmt.Sprintf("%s %d", l.Noun, seq)
+	if event != "" {
+		name += " (" + event + ")"
+	}
+	switch {
+	case seq <= l.prevSeq:
+		l.problem(seq, event, "out_of_order", fmt.Sprintf("%s follows %s %d", name, l.Noun, l.prevSeq))
+	case seq == l.prevSeq+2:
+		l.problem(seq, event, "gap", fmt.Sprintf("%s %d is missing", l.Noun, l.prevSeq+1))
+	case seq != l.prevSeq+1:
+		l.problem(seq, event, "gap", fmt.Sprintf("%s %d to %d are missing", l.Nouns, l.prevSeq+1, seq-1))
+	}
+	if !bytes.Equal(prev, l.prevHash) {
+		l.problem(seq, event, "broken_link", fmt.Sprintf("%s does not link to the %s before it", name, l.Noun))
+	}
+	if !hmac.Equal(sum, hash) {
+		l.problem(seq, event, "edited", fmt.Sprintf("%s does not match its hash: it was changed after it was written", name))
+	}
+	if as, ok := l.anchored[seq]; ok {
+		for _, a := range as {
+			if !hmac.Equal(hash, a.Hash) {
+				l.problem(seq, event, "anchor_mismatch", fmt.Sprintf("%s differs from the one recorded in %s", name, a.From))
+			}
+		}
+		delete(l.anchored, seq)
+	}
+	if seq > l.prevSeq {
+		l.prevSeq = seq
+	}
+	l.prevHash = hash
+}
+
+// Count is the number of links added.
+func (l *Links) Count() int64 { return l.n }
+
+// Finish compares the last link with the recorded head, reports anchors
+// the chain never reached, and returns the problems. A head records the
+// last link written, so links deleted at the end are detected too.
+func (l *Links) Finish(head Chain) []Problem {
+	l.init()
+	if head.Hash == nil {
+		head.Hash = Genesis
+	}
+	if head.Seq != l.prevSeq || !bytes.Equal(head.Hash, l.prevHash) {
+		l.problem(head.Seq, "", "head_mismatch", fmt.Sprintf("the recorded head of the %s is %s %d but the %s ends at %s %d", l.Chain, l.Noun, head.Seq, l.Chain, l.Noun, l.prevSeq))
+	}
+	var missing []Anchor
+	for _, as := range l.anchored {
+		missing = append(missing, as...)
+	}
+	slices.SortFunc(missing, func(a, b Anchor) int { return cmp.Or(cmp.Compare(a.Seq, b.Seq), cmp.Compare(a.From, b.From)) })
+	for _, a := range missing {
+		l.problem(a.Seq, "", "anchor_mismatch", fmt.Sprintf("%s %d, recorded in %s, is missing: the %s ends at %s %d", l.Noun, a.Seq, a.From, l.Chain, l.Noun, l.prevSeq))
+	}
+	l.anchored = map[int64][]Anchor{}
+	return l.problems
+}
+
+// Last is the last link seen (the start before any).
+func (l *Links) Last() Chain {
+	l.init()
+	return Chain{Seq: l.prevSeq, Hash: l.prevHash}
+}
+
+func (l *Links) problem(seq int64, event, kind, text string) {
+	l.problems.Add(Problem{Seq: seq, Kind: l.Prefix + kind, Event: event, Text: text})
+}
+
+// Verifier checks the trail's entries fed to it in storage order.
+type Verifier struct {
+	Key     []byte   // the chain key the entries were written with
+	Anchors []Anchor // heads recorded earlier outside the database
+	links   Links
+	ready   bool
+}
+
+func (v *Verifier) init() {
+	if !v.ready {
+		v.ready = true
+		v.links = Links{Noun: "entry", Nouns: "entries", Chain: "trail", Start: Chain{Hash: Genesis}, Anchors: v.Anchors}
+	}
+}
+
+// Add checks the next entry.
+func (v *Verifier) Add(e *Entry) {
+	v.init()
+	v.links.Add(e.Seq, "", e.Prev, e.Hash, Sum(v.Key, e.Prev, e))
+}
+
+// Finish compares the last entry seen with the recorded head and returns
+// the report.
+func (v *Verifier) Finish(head Chain) Report {
+	v.init()
+	if head.Hash == nil {
+		head.Hash = Genesis
+	}
+	r := Report{Entries: v.links.Count(), HeadSeq: head.Seq, HeadHash: hex.EncodeToString(head.Hash), Anchors: len(v.Anchors)}
+	r.Problems = v.links.Finish(head)
+	r.Finish()
+	return r
+}

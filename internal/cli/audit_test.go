@@ -1,0 +1,113 @@
+package cli
+
+import (
+	"context"
+	"database/sql"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/custos-privacy/custos/internal/bench"
+	"github.com/custos-privacy/custos/internal/config"
+	"github.com/custos-privacy/custos/internal/consent"
+	"github.com/custos-privacy/custos/internal/server"
+)
+
+// TestAuditVerifyFindsTampering records a grant and its withdrawal, takes
+// a checkpoint, changes the database behind Custos's back and requires
+// `custos audit verify --checkpoints` to fail, saying what was changed.
+func TestAuditVerifyFindsTampering(t *testing.T) {
+	tests := []struct {
+		name string
+		sql  []string
+		want []string // lines of the output; {w} is the withdrawal's event id
+	}{
+		{name: "untouched", want: []string{"audit chain intact: ", "consent ledger intact: 2 events, head 2:", "consent state agrees with the ledger: 1 subject and purpose pairs", "checkpoints verified: 2 heads checked"}},
+		{name: "withdrawal turned grant in the ledger", sql: []string{`UPDATE consent_events SET action = 'grant' WHERE id = '{w}'`},
+			want: []string{"ledger_edited: ledger event 2 ({w}) does not match its hash", "state_differs: subject u-1's current state for analytics differs from the ledger's last event {w}", "consent ledger BROKEN"}},
+		{name: "withdrawal turned grant in the state", sql: []string{`UPDATE consent_state SET action = 'grant', granted = 1`},
+			want: []string{"state_differs: subject u-1's current state for analytics differs from the ledger's last event {w} (seq 2): action is grant, the ledger says withdraw", "consent state DIFFERS from the ledger: 1 subject and purpose pairs"}},
+		{name: "withdrawal turned grant in both", sql: []string{`UPDATE consent_events SET action = 'grant' WHERE id = '{w}'`, `UPDATE consent_state SET action = 'grant', granted = 1`},
+			want: []string{"ledger_edited: ledger event 2 ({w}) does not match its hash"}},
+		{name: "withdrawal deleted", sql: []string{`DELETE FROM consent_events WHERE id = '{w}'`},
+			want: []string{"ledger_head_mismatch: the recorded head of the ledger is ledger event 2 but the ledger ends at ledger event 1", "ledger_anchor_mismatch: ledger event 2, recorded in the checkpoint on line 1", "state_differs: "}},
+		{name: "trail cut and head rewound", sql: []string{
+			`DELETE FROM audit_log WHERE seq = (SELECT MAX(seq) FROM audit_log)`,
+			`UPDATE audit_head SET seq = seq - 1, hash = (SELECT hash FROM audit_log WHERE seq = (SELECT MAX(seq) FROM audit_log))`,
+		}, want: []string{"anchor_mismatch: entry ", ", recorded in the checkpoint on line 1 (", "is missing: the trail ends at entry ", "audit chain BROKEN"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			db, keys, with := install(t, "../../examples/starter/custos.yaml")
+			withdrawal := consentAndWithdraw(t, db, keys)
+			file := filepath.Join(filepath.Dir(db), "checkpoints.jsonl")
+			out, errOut, code := runIn(t, "", with("audit", "checkpoint", "--checkpoints", file)...)
+			if code != 0 || !strings.Contains(out, "checkpoint written to file "+file) {
+				t.Fatalf("audit checkpoint: exit %d\n%s%s", code, out, errOut)
+			}
+			if tt.sql != nil {
+				raw, err := sql.Open("sqlite", db)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, trg := range []string{"audit_log_no_update", "audit_log_no_delete", "consent_events_no_update", "consent_events_no_delete"} {
+					tt.sql = append([]string{`DROP TRIGGER ` + trg}, tt.sql...)
+				}
+				for _, q := range tt.sql {
+					if _, err := raw.Exec(strings.ReplaceAll(q, "{w}", withdrawal)); err != nil {
+						t.Fatalf("%s: %v", q, err)
+					}
+				}
+				raw.Close()
+			}
+			out, errOut, code = runIn(t, "", with("audit", "verify", "--checkpoints", file)...)
+			want := 1 // broken
+			if tt.sql == nil {
+				want = 0
+			}
+			if code != want {
+				t.Errorf("exit %d, want %d\n%s%s", code, want, out, errOut)
+			}
+			t.Log(out)
+			for _, w := range tt.want {
+				if w = strings.ReplaceAll(w, "{w}", withdrawal); !strings.Contains(out, w) {
+					t.Errorf("output lacks %q:\n%s", w, out)
+				}
+			}
+		})
+	}
+}
+
+// consentAndWithdraw has subject u-1 grant analytics and withdraw it,
+// through the consent service, and returns the withdrawal's event id.
+func consentAndWithdraw(t *testing.T, db, keys string) string {
+	t.Helper()
+	cfg, err := config.Load(nil, func(k string) string {
+		return map[string]string{"CUSTOS_DB": db, "CUSTOS_SECRETS_DIR": keys}[k]
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, svc, _, err := server.OpenServices(context.Background(), cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	admin := consent.Actor{ID: "cli:test", Role: "admin", Place: "test"}
+	if _, err := svc.CreateSubject(ctx, admin, consent.SubjectInput{ID: "u-1"}); err != nil {
+		t.Fatal(err)
+	}
+	in := consent.ConsentInput{Method: "api", Language: "en", NoticeHash: bench.NoticeHash}
+	in.Grant = []string{"analytics"}
+	if _, err := svc.Record(ctx, admin, "u-1", in); err != nil {
+		t.Fatal(err)
+	}
+	in.Grant, in.Withdraw = nil, []string{"analytics"}
+	evs, err := svc.Record(ctx, admin, "u-1", in)
+	if err != nil || len(evs) != 1 {
+		t.Fatalf("withdraw = %v, %v", evs, err)
+	}
+	return evs[0].ID
+}
