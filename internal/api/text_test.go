@@ -14,6 +14,9 @@ import (
 func onBothDatabases(t *testing.T, fn func(t *testing.T, e *env)) {
 	t.Run("sqlite", func(t *testing.T) { fn(t, newEnv(t, slog.LevelDebug, nil)) })
 	t.Run("postgres", func(t *testing.T) {
+		// Demo mode keeps its directory beside a SQLite database, and in
+		// the working directory otherwise: not the package's.
+		t.Chdir(t.TempDir())
 		dsn, keys := testdb.Postgres(t), testdb.Postgres(t)
 		fn(t, newEnv(t, slog.LevelDebug, func(c *config.Config) { c.DB, c.Keystore = dsn, keys }))
 	})
