@@ -85,6 +85,9 @@ type DemoIdentity struct {
 // prepareDemo lays out the demo directory and points the configuration at
 // it: the secrets (made on the first start), and the outbox unless
 // messages are sent elsewhere.
+// demoCheckpointsFile is where the demo's signed checkpoints go.
+const demoCheckpointsFile = "checkpoints.jsonl"
+
 func prepareDemo(cfg *config.Config, o DemoOptions) (*Demo, error) {
 	dir := o.Dir
 	if dir == "" {
@@ -105,6 +108,11 @@ func prepareDemo(cfg *config.Config, o DemoOptions) (*Demo, error) {
 	}
 	if cfg.SMTPAddr == "" {
 		d.Outbox = filepath.Join(cfg.NotifyDir, notify.FileName)
+	}
+	// Signed checkpoints of the audit trail and the ledger, so that
+	// `custos audit verify --checkpoints` has something to check against.
+	if cfg.Checkpoints == "" {
+		cfg.Checkpoints = filepath.Join(dir, demoCheckpointsFile)
 	}
 	return d, nil
 }
