@@ -472,6 +472,48 @@ func TestProblems(t *testing.T) {
 			add:  "signals:\n  - {signal: dnt, stance: browser_specific}\n",
 			want: []string{`52:5: a browser-specific stance needs a note explaining it`},
 		},
+
+		// The vault.
+		{
+			name: "vault field read in clear for its purpose",
+			add:  "vault:\n  - field: mobile_number\n    category: basic.phone\n    mask: phone\n    clear: [{purpose: registration, roles: [service, operator]}]\n    retention: {zh: 注销账号后删除, en: deleted with the account}\n",
+			want: nil,
+		},
+		{
+			name: "vault field of an unknown category",
+			add:  "vault:\n  - {field: mobile_number, category: basic.phon, mask: phone}\n",
+			want: []string{`52:38: unknown category "basic.phon" (did you mean "basic.phone"?)`},
+		},
+		{
+			name: "vault field of a category no service collects",
+			add:  "vault:\n  - {field: email, category: basic.email, mask: email}\n",
+			want: []string{`52:30: category "basic.email" is collected by no service: the vault keeps only what services[].collects declares`},
+		},
+		{
+			name: "vault field read for a purpose its category is not collected for",
+			replace: []string{
+				"        sources: [user]\n", "        sources: [user]\n      - {categories: [basic.email], purposes: [support], necessity: required, sources: [user]}\n",
+				"    basis: contract\n", "    basis: contract\n  - {id: support, name: {zh: 客服, en: support}, basis: contract}\n",
+				"    purposes: [registration]\n    until", "    purposes: [registration, support]\n    until",
+			},
+			add:  "vault:\n  - field: mobile_number\n    category: basic.phone\n    mask: phone\n    clear:\n      - {purpose: support, roles: [service]}\n      - {purpose: marketing, roles: [service]}\n",
+			want: []string{`58:19: category "basic.phone" is not collected for purpose "support": want one of registration`, `59:19: purpose "marketing" is not defined`},
+		},
+		{
+			name: "vault field read in clear by an unknown role",
+			add:  "vault:\n  - field: mobile_number\n    category: basic.phone\n    mask: phone\n    clear: [{purpose: registration, roles: [auditor]}]\n",
+			want: []string{`55:45: unknown value "auditor": want one of admin, operator, service`},
+		},
+		{
+			name: "vault field declared twice, badly named, with an unknown mask",
+			add:  "vault:\n  - {field: mobile_number, category: basic.phone, mask: phone}\n  - {field: mobile_number, category: basic.phone, mask: stars}\n  - {field: Mobile-Number, category: basic.phone, mask: last4}\n",
+			want: []string{`53:13: vault field "mobile_number" is declared twice`, `53:57: unknown value "stars": want one of phone, email, id_number, name, last4, hidden`, `54:13: invalid vault field "Mobile-Number": use 1 to 64 lower-case letters, digits and _`},
+		},
+		{
+			name: "vault purpose listed twice",
+			add:  "vault:\n  - field: mobile_number\n    category: basic.phone\n    mask: phone\n    clear:\n      - {purpose: registration, roles: [service]}\n      - {purpose: registration, roles: [admin]}\n",
+			want: []string{`57:19: purpose "registration" is listed twice: give all its roles in one entry`},
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

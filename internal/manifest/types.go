@@ -32,6 +32,7 @@ type Manifest struct {
 	Storage      Storage             `yaml:"storage" req:"true" doc:"Where personal information is stored, cross-border transfers, and what happens when the service ends."`
 	Retention    []Retention         `yaml:"retention" req:"true" doc:"Retention rules per category or purpose."`
 	LegalHolds   []Ref               `yaml:"legal_holds" doc:"Circumstances that extend retention (built-in ids or {id, text})."`
+	Vault        []VaultField        `yaml:"vault" doc:"Fields of personal information the application keeps in Custos's vault, each sealed under the person's own key: who may read it in clear, for which purposes, and how everyone else sees it masked. The policy prints nothing from it."`
 	Rights       Rights              `yaml:"rights" req:"true" doc:"Rights offered, how they are exercised, deadlines, fees and refusal grounds."`
 	Minors       Minors              `yaml:"minors" req:"true" doc:"How minors are treated."`
 	Assessments  []Assessment        `yaml:"assessments" doc:"Personal-information protection impact assessments and their outcome."`
@@ -368,6 +369,21 @@ type Retention struct {
 	From       string   `yaml:"from" enum:"collection,account_deletion,last_activity,contract_end,transaction" doc:"Event from which a fixed period is counted."`
 	After      string   `yaml:"after" req:"true" enum:"delete,anonymise,restrict" doc:"What happens when retention ends."`
 	Reason     Text     `yaml:"reason" doc:"Why this period (law, contract, …)."`
+}
+
+// VaultField is a field of personal information kept in the vault.
+type VaultField struct {
+	Field     string       `yaml:"field" req:"true" doc:"The field's name in the API (PUT /v1/subjects/{subject_id}/vault/{field}): lower-case letters, digits and _."`
+	Category  string       `yaml:"category" req:"true" doc:"Category id of the value (built-in or manifest). Some service must collect it: a read names one of the purposes services[].collects[] lists for it."`
+	Mask      string       `yaml:"mask" req:"true" enum:"phone,email,id_number,name,last4,hidden" doc:"How a read not allowed in clear shows the value: phone +86138****8000; email a***@example.com; id_number first and last character; name the first character; last4 the last four characters; hidden nothing."`
+	Clear     []VaultClear `yaml:"clear" doc:"Who reads the value in clear, and for which purposes; every other allowed read is masked. Empty: every read is masked."`
+	Retention Text         `yaml:"retention" doc:"How long the value is kept, in words, for operators. Not enforced yet; erasure of the person deletes it."`
+}
+
+// VaultClear lets roles read a vault field in clear for one purpose.
+type VaultClear struct {
+	Purpose string   `yaml:"purpose" req:"true" doc:"Purpose id: one the field's category is collected for."`
+	Roles   []string `yaml:"roles" req:"true" enum:"admin,operator,service" doc:"API key roles that read the value in clear for the purpose."`
 }
 
 // Period is a length of time.

@@ -69,6 +69,7 @@ func (v *validator) run() {
 	v.checkSharing()
 	v.checkStorage()
 	v.checkRetention()
+	v.checkVault()
 	v.checkRights()
 	v.checkMinors()
 	v.checkExtras()

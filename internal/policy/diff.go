@@ -377,6 +377,10 @@ func entityKey(t reflect.Type) func(reflect.Value) string {
 		return func(v reflect.Value) string { return v.Interface().(manifest.MinorRule).Jurisdiction }
 	case reflect.TypeOf(manifest.Permission{}):
 		return func(v reflect.Value) string { return v.Interface().(manifest.Permission).Permission }
+	case reflect.TypeOf(manifest.VaultField{}):
+		return func(v reflect.Value) string { return v.Interface().(manifest.VaultField).Field }
+	case reflect.TypeOf(manifest.VaultClear{}):
+		return func(v reflect.Value) string { return v.Interface().(manifest.VaultClear).Purpose }
 	case reflect.TypeOf(manifest.Collection{}):
 		// A collection is identified by what it collects; a change of categories is an add and a remove.
 		return func(v reflect.Value) string { return collectionKey(v.Interface().(manifest.Collection)) }
@@ -431,7 +435,9 @@ func classify(op, path string, newM *manifest.Manifest) string {
 		return KindContact
 	case "rights", "jurisdictions":
 		return KindRights
-	case "security":
+	case "security", "vault":
+		// The vault is a protection measure: how values are kept and who
+		// reads them in clear, within the purposes the policy states.
 		return KindSecurity
 	case "assessments":
 		if op != "removed" {

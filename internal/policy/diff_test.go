@@ -139,6 +139,21 @@ retention:
 			reconsent: []string{},
 		},
 		{
+			// The vault is how values are kept and who reads them in
+			// clear, within the purposes the policy states: reported as
+			// a protection measure, never material.
+			name:   "vault field added, then read in clear by another role",
+			common: []func(string) string{replace("minors:", "vault:\n  - {field: email, category: basic.email, mask: email, clear: [{purpose: marketing, roles: [service]}]}\nminors:")},
+			edits: []func(string) string{
+				replace("roles: [service]}]}", "roles: [service, operator]}]}\n  - {field: mobile, category: basic.phone, mask: phone}"),
+			},
+			want: []change{
+				{"changed", "vault[email].clear[marketing].roles", KindSecurity, false, nil},
+				{"added", "vault[mobile]", KindSecurity, false, nil},
+			},
+			reconsent: []string{},
+		},
+		{
 			name: "removed recipient",
 			edits: []func(string) string{replace(`  - id: mailer
     name: {zh: 邮件服务商, en: Mail Provider Ltd.}

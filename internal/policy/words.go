@@ -366,6 +366,13 @@ func nameOf(v reflect.Value, list string, m *manifest.Manifest) manifest.Text {
 			}
 		}
 		return nil
+	case manifest.VaultField:
+		if c, ok := m.Category(x.Category); ok {
+			return c.Name
+		}
+		return nil
+	case manifest.VaultClear:
+		return purposes([]string{x.Purpose})
 	case manifest.Definition:
 		return x.Term
 	case manifest.Assessment:
@@ -413,6 +420,7 @@ var sectionWords = map[string][2]string{
 	"extra_sections":   {"其他章节", "other sections"},
 	"jurisdictions":    {"适用地区", "jurisdictions"},
 	"legal_bases":      {"法律依据", "legal bases"},
+	"vault":            {"加密保管的个人信息", "personal information kept sealed"},
 }
 
 // listWords name one entity of a list, by the list's key.
@@ -445,6 +453,8 @@ var listWords = map[string][2]string{
 	"definitions":      {"定义", "definition"},
 	"extra_sections":   {"章节", "section"},
 	"no_consent_cases": {"无需同意的情形", "case that needs no consent"},
+	"vault":            {"加密保管的个人信息", "personal information kept sealed"},
+	"clear":            {"可查看明文的目的", "purpose it is read in clear for"},
 }
 
 // fieldWords name the fields a change may touch; a field without words
@@ -577,6 +587,11 @@ var fieldWords = map[string][2]string{
 	"refusal_notice":       {"拒绝请求时的告知", "telling you when a request is refused"},
 	"withdrawal_effect":    {"撤回同意的效果", "what withdrawing consent does"},
 	"delete_if_discovered": {"发现后删除", "deletion once discovered"},
+	"mask":                 {"遮盖方式", "how it is masked"},
+	"clear":                {"可查看明文的角色", "who reads it in clear"},
+	"roles":                {"可查看明文的角色", "who reads it in clear"},
+	"category":             {"个人信息类别", "category of personal information"},
+	"field":                {"字段", "field"},
 }
 
 // signalWords name the browser signals.
