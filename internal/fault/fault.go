@@ -26,6 +26,7 @@ const (
 	TooLarge                 // 413
 	TooMany                  // 429
 	Unavailable              // 503
+	Gone                     // 410: was there, and was erased
 )
 
 // statuses maps kinds to HTTP statuses: the one table, for the API and
@@ -41,6 +42,7 @@ var statuses = map[Kind]int{
 	TooLarge:     http.StatusRequestEntityTooLarge,
 	TooMany:      http.StatusTooManyRequests,
 	Unavailable:  http.StatusServiceUnavailable,
+	Gone:         http.StatusGone,
 }
 
 // Status is the HTTP status of a kind.
