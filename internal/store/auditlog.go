@@ -150,8 +150,10 @@ type Change struct {
 	Object string
 }
 
-// ChangesSince lists state-changing entries after seq (decision records are
-// skipped) and returns the last sequence number examined.
+// ChangesSince lists state-changing entries after seq and returns the last
+// sequence number examined. Decision records and the vault's entries are
+// skipped: no instance keeps state that they change, and a busy vault
+// would otherwise empty every instance's decision cache of its subjects.
 func (s *Store) ChangesSince(ctx context.Context, after int64, limit int) ([]Change, int64, error) {
 	rows, err := s.r.QueryContext(ctx, s.q(`SELECT seq, action, object FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?`), after, limit)
 	if err != nil {
@@ -166,7 +168,7 @@ func (s *Store) ChangesSince(ctx context.Context, after int64, limit int) ([]Cha
 			return nil, after, fmt.Errorf("changes: %w", mapErr(err))
 		}
 		last = c.Seq
-		if len(c.Action) > 6 && c.Action[:6] == "check." {
+		if len(c.Action) > 6 && (c.Action[:6] == "check." || c.Action[:6] == "vault.") {
 			continue
 		}
 		out = append(out, c)

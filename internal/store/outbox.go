@@ -204,6 +204,7 @@ func (s *Store) EraseSubjectFn(subjectID string, shred Shredder) TxFn {
 			`DELETE FROM otps WHERE request_id IN (SELECT id FROM requests WHERE subject_id = ?)`,
 			`DELETE FROM bundles WHERE subject_id = ?`,
 			`DELETE FROM center_signins WHERE subject_id = ?`,
+			`DELETE FROM vault_values WHERE subject_id = ?`,
 		} {
 			if _, err := tx.ExecContext(ctx, s.q(q), subjectID); err != nil {
 				return fmt.Errorf("erase subject: %w", mapErr(err))

@@ -1,0 +1,102 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/custos-privacy/custos/internal/audit"
+)
+
+// VaultValue is the value of one vault field kept for a subject: sealed
+// under the subject's own key, with the token that stands for it in joins.
+type VaultValue struct {
+	SubjectID string
+	Field     string
+	Sealed    []byte
+	Token     string
+	UpdatedAt time.Time
+}
+
+var (
+	// ErrErased is returned for a subject whose information was erased:
+	// nothing is kept for them any more, and nothing new is.
+	ErrErased = errors.New("subject erased")
+	// ErrNoSubject is returned when no subject has the id; it is an
+	// ErrNotFound, told apart from a subject without the value asked for.
+	ErrNoSubject = fmt.Errorf("subject: %w", ErrNotFound)
+)
+
+// subjectLive checks, inside tx, that the subject is registered and not
+// erased. Erasure and vault writes go through the same writer, so a value
+// cannot land after the erasure that deletes the subject's values.
+func (s *Store) subjectLive(ctx context.Context, tx *sql.Tx, id string) error {
+	var erased sql.NullInt64
+	err := tx.QueryRowContext(ctx, s.q(`SELECT erased_at FROM subjects WHERE id = ?`), id).Scan(&erased)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return ErrNoSubject
+	case err != nil:
+		return fmt.Errorf("subject: %w", mapErr(err))
+	case erased.Valid:
+		return ErrErased
+	}
+	return nil
+}
+
+// PutVault keeps v, replacing the field's earlier value, with its audit
+// entries. It fails with ErrNoSubject or ErrErased.
+func (s *Store) PutVault(ctx context.Context, v VaultValue, entries ...audit.Entry) error {
+	return s.Submit(ctx, &Write{Fn: func(ctx context.Context, tx *sql.Tx) error {
+		if err := s.subjectLive(ctx, tx, v.SubjectID); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO vault_values (subject_id, field, sealed, token, updated_at) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (subject_id, field) DO UPDATE SET sealed = excluded.sealed, token = excluded.token, updated_at = excluded.updated_at`),
+			v.SubjectID, v.Field, v.Sealed, v.Token, micros(v.UpdatedAt))
+		if err != nil {
+			return fmt.Errorf("put vault value: %w", mapErr(err))
+		}
+		return nil
+	}, Audit: entries})
+}
+
+// VaultValue reads a subject's value of field, in one query that also
+// tells an unknown subject (ErrNoSubject) and an erased one (ErrErased)
+// from a subject without the value (ErrNotFound).
+func (s *Store) VaultValue(ctx context.Context, subjectID, field string) (VaultValue, error) {
+	var erased, updated sql.NullInt64
+	var token sql.NullString
+	v := VaultValue{SubjectID: subjectID, Field: field}
+	err := s.r.QueryRowContext(ctx, s.q(`SELECT s.erased_at, v.sealed, v.token, v.updated_at FROM subjects s
+		LEFT JOIN vault_values v ON v.subject_id = s.id AND v.field = ? WHERE s.id = ?`), field, subjectID).
+		Scan(&erased, &v.Sealed, &token, &updated)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return VaultValue{}, ErrNoSubject
+	case err != nil:
+		return VaultValue{}, fmt.Errorf("vault value: %w", mapErr(err))
+	case erased.Valid:
+		return VaultValue{}, ErrErased
+	case !token.Valid:
+		return VaultValue{}, fmt.Errorf("vault value: %w", ErrNotFound)
+	}
+	v.Token, v.UpdatedAt = token.String, fromMicros(updated.Int64)
+	return v, nil
+}
+
+// DeleteVault deletes a subject's value of field, if there is one, with
+// its audit entries. It fails with ErrNoSubject or ErrErased.
+func (s *Store) DeleteVault(ctx context.Context, subjectID, field string, entries ...audit.Entry) error {
+	return s.Submit(ctx, &Write{Fn: func(ctx context.Context, tx *sql.Tx) error {
+		if err := s.subjectLive(ctx, tx, subjectID); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM vault_values WHERE subject_id = ? AND field = ?`), subjectID, field); err != nil {
+			return fmt.Errorf("delete vault value: %w", mapErr(err))
+		}
+		return nil
+	}, Audit: entries})
+}

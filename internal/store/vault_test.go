@@ -1,0 +1,117 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/custos-privacy/custos/internal/audit"
+	"github.com/custos-privacy/custos/internal/keystore"
+)
+
+// TestVault: the vault's rows on both databases. A value is kept per
+// subject and field and replaced in place; an unknown subject, an erased
+// one and a missing value are told apart; erasure deletes the subject's
+// values (after destroying its key) and refuses new ones.
+func TestVault(t *testing.T) {
+	backends(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		for _, id := range []string{"u-1", "u-2"} {
+			if err := s.CreateSubject(ctx, Subject{ID: id}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		at := time.Date(2026, 5, 1, 8, 0, 0, 0, time.UTC)
+		put := func(subject, field, sealed, token string, entries ...string) error {
+			var es []audit.Entry
+			for _, a := range entries {
+				es = append(es, entry(a, "subject:"+subject))
+			}
+			return s.PutVault(ctx, VaultValue{SubjectID: subject, Field: field, Sealed: []byte(sealed), Token: token, UpdatedAt: at}, es...)
+		}
+		if err := put("u-1", "mobile_number", "sealed-1", "vt_a", "vault.put"); err != nil {
+			t.Fatal(err)
+		}
+		if err := put("u-1", "email", "sealed-2", "vt_b"); err != nil {
+			t.Fatal(err)
+		}
+		at = at.Add(time.Hour)
+		if err := put("u-1", "mobile_number", "sealed-3", "vt_c"); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.VaultValue(ctx, "u-1", "mobile_number")
+		want := VaultValue{SubjectID: "u-1", Field: "mobile_number", Sealed: []byte("sealed-3"), Token: "vt_c", UpdatedAt: at}
+		if d := cmp.Diff(want, got); err != nil || d != "" {
+			t.Errorf("VaultValue after a replacement: %v (-want +got):\n%s", err, d)
+		}
+		es, err := s.AuditEntries(ctx, AuditFilter{})
+		if err != nil || len(es) != 1 || es[0].Action != "vault.put" || es[0].Object != "subject:u-1" {
+			t.Errorf("audit entries after the puts: %+v, %v; want the one given", es, err)
+		}
+
+		for _, tc := range []struct {
+			name, subject, field string
+			want                 error
+			notSubject           bool
+		}{
+			{"unknown subject", "u-404", "email", ErrNoSubject, false},
+			{"no value", "u-2", "email", ErrNotFound, true},
+			{"another subject's field", "u-2", "mobile_number", ErrNotFound, true},
+		} {
+			_, err := s.VaultValue(ctx, tc.subject, tc.field)
+			if !errors.Is(err, tc.want) || tc.notSubject && errors.Is(err, ErrNoSubject) {
+				t.Errorf("%s: VaultValue = %v, want %v", tc.name, err, tc.want)
+			}
+		}
+		if err := put("u-404", "email", "x", "vt_x"); !errors.Is(err, ErrNoSubject) {
+			t.Errorf("PutVault for an unknown subject = %v, want ErrNoSubject", err)
+		}
+		if err := s.DeleteVault(ctx, "u-1", "email", entry("vault.delete", "subject:u-1")); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.VaultValue(ctx, "u-1", "email"); !errors.Is(err, ErrNotFound) {
+			t.Errorf("a deleted value reads back: %v", err)
+		}
+		if err := s.DeleteVault(ctx, "u-1", "email"); err != nil {
+			t.Errorf("deleting what is gone = %v, want nil: a retried delete succeeds", err)
+		}
+
+		// The vault's entries change nothing another instance keeps: they
+		// are passed over, not handed to its caches.
+		if err := s.AppendAudit(ctx, entry("subject.update", "subject:u-2")); err != nil {
+			t.Fatal(err)
+		}
+		changes, last, err := s.ChangesSince(ctx, 0, 100)
+		if err != nil || last != 3 || len(changes) != 1 || changes[0].Action != "subject.update" {
+			t.Errorf("ChangesSince = %+v, %d, %v; want the subject.update alone, after the two vault entries", changes, last, err)
+		}
+
+		var shredded []string
+		shred := func(_ context.Context, owners ...string) (int, error) {
+			shredded = append(shredded, owners...)
+			return len(owners), nil
+		}
+		if err := s.Submit(ctx, &Write{Fn: s.EraseSubjectFn("u-1", shred)}); err != nil {
+			t.Fatal(err)
+		}
+		if len(shredded) == 0 || shredded[0] != keystore.Subject("u-1") {
+			t.Errorf("erasure destroyed %v, want the subject's key first", shredded)
+		}
+		var rows int
+		if err := s.r.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM vault_values WHERE subject_id = ?`), "u-1").Scan(&rows); err != nil || rows != 0 {
+			t.Errorf("vault rows after erasure: %d, %v; want none", rows, err)
+		}
+		if _, err := s.VaultValue(ctx, "u-1", "mobile_number"); !errors.Is(err, ErrErased) {
+			t.Errorf("VaultValue of an erased subject = %v, want ErrErased", err)
+		}
+		if err := put("u-1", "mobile_number", "sealed-4", "vt_d"); !errors.Is(err, ErrErased) {
+			t.Errorf("PutVault for an erased subject = %v, want ErrErased", err)
+		}
+		if err := s.DeleteVault(ctx, "u-1", "mobile_number"); !errors.Is(err, ErrErased) {
+			t.Errorf("DeleteVault for an erased subject = %v, want ErrErased", err)
+		}
+	})
+}
