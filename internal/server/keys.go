@@ -15,3 +15,7 @@ func deriveKey(root []byte, label string) []byte {
 
 // AuditKey is the audit chain key derived from the identity key.
 func AuditKey(identityKey []byte) []byte { return deriveKey(identityKey, "custos audit chain v1") }
+
+// VaultKey keys the tokens that stand for vault values in joins, derived
+// from the identity key.
+func VaultKey(identityKey []byte) []byte { return deriveKey(identityKey, "custos vault token v1") }
