@@ -17,6 +17,7 @@ import (
 	"github.com/custos-privacy/custos/internal/dsr"
 	"github.com/custos-privacy/custos/internal/fault"
 	"github.com/custos-privacy/custos/internal/receipt"
+	"github.com/custos-privacy/custos/internal/vault"
 )
 
 // Roles: a caller's role is its key's.
@@ -42,6 +43,8 @@ type Pinger interface {
 type Options struct {
 	Service  *consent.Service
 	Requests *dsr.Service // nil without a data keyset
+	// Vault keeps the values the manifest declares; nil without a data keyset.
+	Vault *vault.Service
 	// Keys authenticates callers and manages the API keys.
 	Keys *apikey.Service
 	// Trail lists and verifies the audit trail.
@@ -132,6 +135,9 @@ func (a *API) table() []route {
 		{"POST", "/v1/subjects/{subject_id}/objections", writers, "Record objections to purposes on legitimate interests or a public task, or lift them", "recordObjection", "ObjectionInput", "ConsentEvents", 201, a.recordObjection},
 		{"POST", "/v1/subjects/{subject_id}/objections/{purpose}/override", staff, "Record compelling grounds that override an objection (never for direct marketing)", "overrideObjection", "OverrideInput", "ConsentEvents", 201, a.overrideObjection},
 		{"POST", "/v1/subjects/{subject_id}/acceptances", writers, "Record the acceptance of a policy version (by the subject, or a minor's guardian)", "recordAcceptance", "AcceptanceInput", "ConsentEvents", 201, a.recordAcceptance},
+		{"PUT", "/v1/subjects/{subject_id}/vault/{field}", writers, "Keep a value of a vault field the manifest declares, sealed under the subject's key; answers its token, never the value", "putVault", "VaultInput", "VaultWritten", 200, a.putVault},
+		{"GET", "/v1/subjects/{subject_id}/vault/{field}", writers, "Read a vault value for a purpose (?purpose=), in clear or masked as the manifest says for the caller's role (audited)", "getVault", "", "VaultValue", 200, a.getVault},
+		{"DELETE", "/v1/subjects/{subject_id}/vault/{field}", writers, "Delete a vault value", "deleteVault", "", "", 204, a.deleteVault},
 		{"POST", "/v1/check", writers, "May this subject's data be processed for these purposes (and provided to a recipient, transferred abroad or disclosed)?", "check", "CheckInput", "CheckResult", 200, a.check},
 
 		{"GET", "/v1/policy", all, "The policy version in force", "currentPolicy", "", "PolicyVersion", 200, a.currentPolicy},

@@ -46,6 +46,9 @@ var wantRoles = map[string][]string{
 	"GET /v1/subjects/{subject_id}/consents":                       {"admin", "auditor", "operator", "service"},
 	"GET /v1/subjects/{subject_id}/consents/{event}/receipt":       {"admin", "operator", "service"},
 	"POST /v1/check":                                               {"admin", "operator", "service"},
+	"PUT /v1/subjects/{subject_id}/vault/{field}":                  {"admin", "operator", "service"},
+	"GET /v1/subjects/{subject_id}/vault/{field}":                  {"admin", "operator", "service"},
+	"DELETE /v1/subjects/{subject_id}/vault/{field}":               {"admin", "operator", "service"},
 
 	"GET /v1/policy":           {"admin", "auditor", "operator", "service"},
 	"GET /v1/policy/versions":  {"admin", "auditor", "operator", "service"},

@@ -171,7 +171,7 @@ func fillPath(pattern string) string {
 	if strings.HasPrefix(pattern, "/v1/keys/") {
 		id = "k_000000000000"
 	}
-	return strings.NewReplacer("{id}", id, "{subject_id}", "demo-1002", "{event}", "ce_doesnotexist").Replace(pattern)
+	return strings.NewReplacer("{id}", id, "{subject_id}", "demo-1002", "{event}", "ce_doesnotexist", "{field}", "email").Replace(pattern)
 }
 
 // bodyFor is a harmless body for a route that takes one: it reaches the

@@ -15,6 +15,7 @@ import (
 	"github.com/custos-privacy/custos/internal/consent"
 	"github.com/custos-privacy/custos/internal/dsr"
 	"github.com/custos-privacy/custos/internal/fault"
+	"github.com/custos-privacy/custos/internal/vault"
 )
 
 // schemaTypes names the Go types behind request and response bodies, so
@@ -65,6 +66,10 @@ var schemaTypes = map[string]any{
 	"CompleteInput":      dsr.CompleteInput{},
 	"CalendarFile":       map[string]any{},
 	"CalendarLoaded":     CalendarLoaded{},
+
+	"VaultInput":   VaultInput{},
+	"VaultValue":   vault.Value{},
+	"VaultWritten": vault.Written{},
 }
 
 // subjectWritten is the answer of the routes that register or change a
@@ -76,6 +81,7 @@ const subjectWritten = "Subject|SubjectRef"
 // and fails when one of them is missing here.
 var opParams = map[string][]any{
 	"getSubject": {queryParam("purpose", "Why the subject is disclosed; recorded in the audit trail.", false)},
+	"getVault":   {queryParam("purpose", "What the value is read for: a purpose the manifest collects the field's category for, which the decision point allows for the subject now; recorded in the audit trail.", true)},
 	"recordConsent": {
 		headerParam("Sec-GPC", "Global Privacy Control: 1 withdraws the purposes marked for sale, sharing or targeted advertising."),
 		headerParam("DNT", "Do Not Track, acted on when the manifest says it is honoured."),

@@ -36,6 +36,7 @@ import (
 	"github.com/custos-privacy/custos/internal/seal"
 	"github.com/custos-privacy/custos/internal/secrets"
 	"github.com/custos-privacy/custos/internal/store"
+	"github.com/custos-privacy/custos/internal/vault"
 )
 
 // Keys are the secrets a server runs with.
@@ -48,6 +49,8 @@ type Keys struct {
 	AuditKey []byte
 	// CenterKey signs the privacy center's session cookies.
 	CenterKey []byte
+	// VaultKey keys the tokens that stand for vault values in joins.
+	VaultKey []byte
 
 	// Checkpoints signs checkpoints with the receipt key, under its key id.
 	Checkpoints *checkpoint.Signer
@@ -70,6 +73,7 @@ func LoadKeys(cfg config.Config) (Keys, error) {
 	}
 	k.AuditKey = AuditKey(raw)
 	k.CenterKey = deriveKey(raw, "custos privacy center session v1")
+	k.VaultKey = VaultKey(raw)
 	if cfg.DataKeyset.IsSet() {
 		if k.Sealer, err = seal.New(cfg.DataKeyset.Reveal()); err != nil {
 			return k, fmt.Errorf("data keyset: %w", err)
@@ -311,8 +315,15 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		reg.MustRegister(messages)
 		dispatcher.Observe = func(channel, outcome string) { messages.WithLabelValues(channel, outcome).Inc() }
 	}
+	var vlt *vault.Service
+	if ks != nil {
+		if vlt, err = vault.New(st, svc, vault.Options{Keys: ks, TokenKey: keys.VaultKey, Now: now}); err != nil {
+			st.Close()
+			return nil, err
+		}
+	}
 	apiKeys := apikey.New(st, apikey.Options{Changes: svc})
-	a := api.New(api.Options{Service: svc, Requests: requests, Keys: apiKeys, Trail: trail, Health: st,
+	a := api.New(api.Options{Service: svc, Requests: requests, Vault: vlt, Keys: apiKeys, Trail: trail, Health: st,
 		Signer: keys.Signer, Logger: log, Registry: reg, MaxBodyBytes: cfg.MaxBodyBytes, TrustProxy: cfg.TrustProxy, BannerOrigins: cfg.BannerOrigins})
 	s := &Server{cfg: cfg, log: log, st: st, ks: ks, svc: svc, api: a, requests: requests, dispatcher: dispatcher, start: time.Now()}
 	s.checkpoints, s.trail = checkpoints, trail
