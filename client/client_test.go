@@ -22,6 +22,7 @@ func TestClient(t *testing.T) {
 		t.Run("objections and acceptances", func(t *testing.T) { testObjectionsAcceptances(t, s) })
 		t.Run("requests", func(t *testing.T) { testRequests(t, s) })
 		t.Run("public requests", func(t *testing.T) { testPublicRequests(t, s) })
+		t.Run("vault", func(t *testing.T) { testVault(t, s) })
 		t.Run("auth", func(t *testing.T) { testAuth(t, s) })
 		t.Run("rate limit", func(t *testing.T) { testRateLimit(t, s) })
 		t.Run("context", func(t *testing.T) { testContext(t, s) })

@@ -32,7 +32,8 @@
 // subject ids and, for downloads, tokens.
 //
 // Each API key has one role, which decides the calls it may make: a
-// service key may register subjects, record consents and check; reading a
+// service key may register subjects, record consents, check, and keep and
+// read vault values (in clear only where the manifest says so); reading a
 // subject, restricting processing and working on rights requests need an
 // operator or admin key. A write does not read for a service key either:
 // CreateSubject, UpdateSubject and AddIdentities tell it the subject's id

@@ -102,6 +102,9 @@ var (
 	// ErrUnavailable: the server cannot answer now, or lacks a feature's
 	// configuration (503, e.g. not_ready, requests_unavailable).
 	ErrUnavailable error = class{http.StatusServiceUnavailable, "unavailable"}
+	// ErrGone: the subject's information was erased (410, code
+	// subject_erased); nothing is kept for them, nor kept again.
+	ErrGone error = class{http.StatusGone, "gone"}
 )
 
 // ErrorCode is one of the API's stable error codes. It is an error so
@@ -143,6 +146,18 @@ const (
 	CodeInvalidTransition ErrorCode = "invalid_transition"
 	// CodeRateLimited: too many requests.
 	CodeRateLimited ErrorCode = "rate_limited"
+	// CodeSubjectErased: the subject's information was erased.
+	CodeSubjectErased ErrorCode = "subject_erased"
+	// CodePurposeNotAllowed: a vault field is read for a purpose the
+	// manifest does not collect its category for; Error.Allowed lists
+	// those it does.
+	CodePurposeNotAllowed ErrorCode = "purpose_not_allowed"
+	// CodeNotAllowed: the decision point does not allow processing the
+	// subject's data for the purpose now (consent withdrawn, processing
+	// restricted, …); the message gives the reason.
+	CodeNotAllowed ErrorCode = "not_allowed"
+	// CodeInvalidValue: a vault value is not of its field's kind.
+	CodeInvalidValue ErrorCode = "invalid_value"
 )
 
 // readError turns a non-2xx answer into an *Error, reading the API's

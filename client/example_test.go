@@ -166,3 +166,27 @@ func ExampleClient_SubmitRequest() {
 	}
 	fmt.Println("export bundle:", done.Download != "")
 }
+
+// A service keeps a person's mobile number in the vault at sign-up, and
+// reads it back to send a sign-in code; erased people answer ErrGone.
+func ExampleClient_GetVault() {
+	ctx := context.Background()
+	c, _ := client.New("http://127.0.0.1:8080", client.WithAPIKey(os.Getenv("CUSTOS_API_KEY")))
+	w, err := c.PutVault(ctx, "u-1042", "mobile_number", "+86 138-0013-8000")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("keep for joins:", w.Token)
+	v, err := c.GetVault(ctx, "u-1042", "mobile_number", "account-service")
+	switch {
+	case errors.Is(err, client.ErrGone):
+		return // the person was erased: no code to send
+	case errors.Is(err, client.CodeNotAllowed), errors.Is(err, client.CodePurposeNotAllowed):
+		log.Fatal(err) // not for this purpose, or not now
+	case err != nil:
+		log.Fatal(err)
+	case v.Masked:
+		log.Fatal("this key may not read the number in clear for account-service")
+	}
+	fmt.Println("send the code to", v.Value)
+}

@@ -25,4 +25,5 @@ type (
 	EvidenceInput    = evidenceInput
 	ReasonInput      = reasonInput
 	RefuseInput      = refuseInput
+	VaultInput       = vaultInput
 )

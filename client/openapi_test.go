@@ -84,6 +84,9 @@ func TestTypesMatchOpenAPI(t *testing.T) {
 		{"EvidenceInput", client.EvidenceInput{}, nil},
 		{"ReasonInput", client.ReasonInput{}, nil},
 		{"RefuseInput", client.RefuseInput{}, nil},
+		{"VaultInput", client.VaultInput{}, nil},
+		{"VaultWritten", client.VaultWritten{}, nil},
+		{"VaultValue", client.VaultValue{}, nil},
 	} {
 		t.Run(tc.schema+"/"+reflect.TypeOf(tc.value).Name(), func(t *testing.T) {
 			s := lookup(t, doc, tc.schema)

@@ -1,6 +1,7 @@
 // Command client is what a Go service does with Custos, in the order it
-// does it: register a person at sign-up, record the consent they gave,
-// check a purpose before each processing, and take a rights request.
+// does it: register a person at sign-up, keep their email address in the
+// vault, record the consent they gave, check a purpose before each
+// processing, and take a rights request.
 //
 // Run it against the demo server (`go run ./cmd/custos serve --demo`,
 // which prints an admin key):
@@ -9,7 +10,7 @@
 //
 // The key comes from CUSTOS_API_KEY or the file named by
 // CUSTOS_API_KEY_FILE, never from a flag: flags show in process lists and
-// shell history. A service key may do the first three steps; taking a
+// shell history. A service key may do the first four steps; taking a
 // rights request needs an operator or admin key.
 package main
 
@@ -78,7 +79,34 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		fmt.Fprintf(out, "subject %s: registered\n", w.SubjectID)
 	}
 
-	// 2. Record the choice the person made on the consent screen.
+	// 2. Keep the address the app must be able to read back (to send
+	// sign-in codes) in the vault rather than in the app's own database:
+	// sealed under the person's own key, so erasing them erases it
+	// everywhere. The app keeps the token, which matches equal addresses
+	// without holding any; a read names its purpose and is in clear only
+	// for the roles the manifest names for it.
+	if *email != "" {
+		w, err := c.PutVault(ctx, *subject, "email", *email)
+		switch {
+		case errors.Is(err, client.ErrNotFound):
+			fmt.Fprintln(out, "vault: the policy in force keeps no email field; skipped")
+		case err != nil:
+			return fmt.Errorf("keep the email address: %w", err)
+		default:
+			fmt.Fprintf(out, "vault: email kept, token %s\n", w.Token)
+			v, err := c.GetVault(ctx, *subject, "email", "account_registration")
+			if err != nil {
+				return fmt.Errorf("read the email address: %w", err)
+			}
+			if v.Masked {
+				fmt.Fprintf(out, "vault: email for account_registration, masked for this key: %s\n", v.Value)
+			} else {
+				fmt.Fprintln(out, "vault: email for account_registration, in clear for this key")
+			}
+		}
+	}
+
+	// 3. Record the choice the person made on the consent screen.
 	events, err := c.RecordConsent(ctx, *subject, client.ConsentInput{
 		Grant:      []string{*purpose},
 		Method:     client.MethodAppDialog,
@@ -96,7 +124,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		fmt.Fprintf(out, "consent: %s %s under policy %s (event %s)\n", e.Action, e.Purpose, e.PolicyVersion, e.ID)
 	}
 
-	// 3. Before processing, every time: ask. The answer follows
+	// 4. Before processing, every time: ask. The answer follows
 	// withdrawals, restrictions and policy changes at once. No answer is
 	// not a yes.
 	res, err := c.Check(ctx, client.CheckInput{SubjectID: *subject, Purposes: []string{*purpose}})
@@ -109,7 +137,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		fmt.Fprintf(out, "check: %s not allowed (%s): skipped\n", *purpose, d.Reason)
 	}
 
-	// 4. The person asks, through the app they are signed in to, for a
+	// 5. The person asks, through the app they are signed in to, for a
 	// copy of their data: an operator's request, with the sign-in as the
 	// evidence of who they are.
 	r, err := c.SubmitRequest(ctx, client.RequestInput{
