@@ -86,6 +86,43 @@ func TestWorkloads(t *testing.T) {
 	}
 }
 
+// TestVaultWorkload: the vault workload over HTTP keeps a value for every
+// subject, then reads them back for the purpose without a refusal, beside
+// the decisions for the same people.
+func TestVaultWorkload(t *testing.T) {
+	ctx := context.Background()
+	e, err := NewEnv(ctx, "", 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	if err := e.WithVault(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ids, err := e.Subjects(ctx, "vault", 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := VaultData(ids, 200)
+	base, key, stop, err := Serve(ctx, e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	if errs := Once(VaultWriteTarget(base, key), EverySubject(d), 4); errs != 0 {
+		t.Fatalf("keeping a value for every subject: %d errors", errs)
+	}
+	v, err := e.Vault.Get(ctx, benchActor, ids[7], "email", "account_registration")
+	if err != nil || v.Value != "v***@example.com" || !v.Masked {
+		t.Errorf("subject 7's value, read by an admin: %+v, %v; want it kept, masked", v, err)
+	}
+	for _, target := range []HTTPTarget{VaultReadTarget(base, key), VaultWriteTarget(base, key), CustosTarget(base, key)} {
+		if c := Closed(target, d, 4, 200*time.Millisecond); c.Count == 0 || c.Errors != 0 {
+			t.Errorf("%s: %+v", target.Name, c)
+		}
+	}
+}
+
 // testOPAData writes the workload for the OPA harness and decides every
 // query from the file with check alone: each decision must be the
 // service's, so the file carries everything the decision reads.
@@ -202,5 +239,51 @@ func BenchmarkServiceCheck(b *testing.B) {
 		if _, err := e.Service.Check(ctx, benchActor, in); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkVault measures the vault in process, 64 callers at once: a
+// write (sealed, kept and audited durably) and a read (decided, unsealed,
+// audited durably before the answer).
+func BenchmarkVault(b *testing.B) {
+	ctx := context.Background()
+	e, err := NewEnv(ctx, "", 0, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer e.Close()
+	if err := e.WithVault(ctx); err != nil {
+		b.Fatal(err)
+	}
+	ids, err := e.Subjects(ctx, "v", 256)
+	if err != nil {
+		b.Fatal(err)
+	}
+	service := consent.Actor{ID: "bench", Role: "service", Place: "bench"}
+	for _, id := range ids {
+		if _, err := e.Vault.Put(ctx, service, id, "email", id+"@example.com"); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for _, op := range []string{"put", "get"} {
+		b.Run(op, func(b *testing.B) {
+			var next atomic.Int64
+			b.SetParallelism(32) // 64 callers on this 2-CPU machine
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					id := ids[int(next.Add(1))%len(ids)]
+					var err error
+					if op == "put" {
+						_, err = e.Vault.Put(ctx, service, id, "email", id+"@example.com")
+					} else {
+						_, err = e.Vault.Get(ctx, service, id, "email", "account_registration")
+					}
+					if err != nil {
+						panic(fmt.Sprint(op, ": ", err))
+					}
+				}
+			})
+		})
 	}
 }

@@ -258,12 +258,15 @@ func InProcess(ctx context.Context, e *Env, d CheckData, dur time.Duration) (dec
 	return decide, service, nil
 }
 
-// HTTPTarget is a decision endpoint under load.
+// HTTPTarget is an endpoint under load: a POST of Body to URL, or a
+// request of Method to the path Path gives, on URL's host.
 type HTTPTarget struct {
-	Name string
-	URL  string
-	Auth string
-	Body func(q Query) []byte
+	Name   string
+	URL    string
+	Auth   string
+	Body   func(q Query) []byte // nil: no body
+	Method string               // "": POST
+	Path   func(q Query) string // nil: URL's path
 }
 
 // CustosTarget asks Custos's /v1/check.
@@ -400,11 +403,23 @@ func (t HTTPTarget) requests(d CheckData) (addr string, reqs [][]byte) {
 	if err != nil {
 		panic(err)
 	}
+	method := t.Method
+	if method == "" {
+		method = http.MethodPost
+	}
 	reqs = make([][]byte, len(d.Queries))
 	for i, q := range d.Queries {
-		body := t.Body(q)
+		path := u.Path
+		if t.Path != nil {
+			path = t.Path(q)
+		}
 		var b bytes.Buffer
-		fmt.Fprintf(&b, "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n", u.Path, u.Host, len(body))
+		fmt.Fprintf(&b, "%s %s HTTP/1.1\r\nHost: %s\r\n", method, path, u.Host)
+		var body []byte
+		if t.Body != nil {
+			body = t.Body(q)
+			fmt.Fprintf(&b, "Content-Type: application/json\r\nContent-Length: %d\r\n", len(body))
+		}
 		if t.Auth != "" {
 			fmt.Fprintf(&b, "Authorization: %s\r\n", t.Auth)
 		}
@@ -513,7 +528,7 @@ func Serve(ctx context.Context, e *Env) (string, string, func(), error) {
 	if err != nil {
 		return "", "", nil, err
 	}
-	a := api.New(api.Options{Service: e.Service, Keys: apikey.New(e.Store, apikey.Options{Changes: e.Service}), Trail: audit.NewTrail(e.Store), Health: e.Store})
+	a := api.New(api.Options{Service: e.Service, Vault: e.Vault, Keys: apikey.New(e.Store, apikey.Options{Changes: e.Service}), Trail: audit.NewTrail(e.Store), Health: e.Store})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", "", nil, err
@@ -526,7 +541,8 @@ func Serve(ctx context.Context, e *Env) (string, string, func(), error) {
 // ServeProcess runs exe (the custos binary) as `custos serve` on e's
 // database in its own process, as in production, and returns its base URL,
 // a service key and a stop function. The policy is already published in
-// the database, so no manifest is given.
+// the database, so no manifest is given; the data keyset is, after
+// WithVault.
 func ServeProcess(ctx context.Context, e *Env, exe string, log io.Writer) (string, string, *os.Process, func(), error) {
 	k, err := api.CreateKey(ctx, e.Store, benchActor, "bench", api.RoleService)
 	if err != nil {
@@ -538,6 +554,10 @@ func ServeProcess(ctx context.Context, e *Env, exe string, log io.Writer) (strin
 		"CUSTOS_IDENTITY_KEY="+base64.StdEncoding.EncodeToString(e.IdentityKey),
 		"CUSTOS_CHECK_SAMPLE=0", "CUSTOS_MANIFEST=", "CUSTOS_DEMO=", "CUSTOS_SECRETS_DIR=", "CUSTOS_DATA_KEYSET=", "CUSTOS_RECEIPT_KEY=",
 		"CUSTOS_DATA_KEYSET_FILE=", "CUSTOS_RECEIPT_KEY_FILE=", "CUSTOS_IDENTITY_KEY_FILE=", "CUSTOS_DB_FILE=")
+	if len(e.DataKeyset) > 0 {
+		// The vault: the key store goes beside the database, the server's default.
+		cmd.Env = append(cmd.Env, "CUSTOS_DATA_KEYSET="+string(e.DataKeyset))
+	}
 	cmd.Stderr = log
 	out, err := cmd.StdoutPipe()
 	if err != nil {

@@ -23,6 +23,7 @@ import (
 	"github.com/custos-privacy/custos/internal/identity"
 	"github.com/custos-privacy/custos/internal/server"
 	"github.com/custos-privacy/custos/internal/store"
+	"github.com/custos-privacy/custos/internal/vault"
 )
 
 // Env is a throw-away database with a service on it.
@@ -32,7 +33,10 @@ type Env struct {
 	// DSN and IdentityKey let another process (a real server) open the same database.
 	DSN         string
 	IdentityKey []byte
-	cleanup     []func()
+	// DataKeyset and Vault are set by WithVault.
+	DataKeyset []byte
+	Vault      *vault.Service
+	cleanup    []func()
 }
 
 // Close removes the environment's database.
