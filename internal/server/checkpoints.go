@@ -32,6 +32,12 @@ func openCheckpoints(cfg config.Config, keys Keys, st *store.Store, reg promethe
 	host, _ := os.Hostname()
 	w := &checkpoint.Writer{Heads: st, Signer: keys.Checkpoints, Sink: sink, Instance: host + " " + cfg.Addr}
 	if f, ok := sink.(*checkpoint.File); ok {
+		// The file exists from the start, empty until the first checkpoint,
+		// so that a verification before it finds no anchors rather than
+		// no file: a missing file is an error worth reporting later on.
+		if err := createIfMissing(f.Path); err != nil {
+			return nil, nil, err
+		}
 		trail = trail.WithAnchors(checkpoint.FileAnchors(f.Path, keys.Checkpoints.Keys()))
 	}
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
@@ -62,4 +68,14 @@ func (s *Server) finalCheckpoint() {
 	if _, err := s.checkpoints.Write(ctx); err != nil {
 		s.log.Error("checkpoint at shutdown not written", "sink", s.checkpoints.Sink.String(), "err", err)
 	}
+}
+
+// createIfMissing creates an empty file at path (mode 0600) unless there
+// is one.
+func createIfMissing(path string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		return err
+	}
+	return f.Close()
 }

@@ -252,7 +252,7 @@ func TestDemoRestart(t *testing.T) {
 	if diff := cmp.Diff([]string{".custos-demo"}, listDir(t, ".")); diff != "" {
 		t.Errorf("the working directory holds (-want +got):\n%s", diff)
 	}
-	want := []string{"admin.key", "custos-keys.db", "custos.db", "secrets"}
+	want := []string{"admin.key", "checkpoints.jsonl", "custos-keys.db", "custos.db", "secrets"}
 	got := slices.DeleteFunc(listDir(t, server.DemoDir), func(n string) bool {
 		return strings.HasPrefix(n, "custos.db-") || strings.HasPrefix(n, "custos-keys.db-")
 	})
