@@ -24,10 +24,12 @@ import (
 	"github.com/custos-privacy/custos/internal/notify"
 )
 
-// codeSent runs the dispatcher and returns the last one-time code written
-// to the development outbox.
+// codeSent runs the dispatcher, once the codes queued so far are in the
+// outbox, and returns the last one-time code written to the development
+// outbox.
 func codeSent(t *testing.T, e *env, dir, _ string) string {
 	t.Helper()
+	e.srv.Requests().Drain()
 	if _, _, err := e.srv.Dispatcher().RunOnce(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/custos-privacy/custos/internal/dsr"
 )
 
@@ -112,6 +114,26 @@ func TestPublicIntakeAbuse(t *testing.T) {
 		e.noPI(email, phone)
 	})
 
+	t.Run("a code sent before the person was erased", func(t *testing.T) {
+		e := setup(t)
+		id := e.submitPublic("access", "email", email, nil)
+		code := e.code(id)
+		v := e.submitOperator(map[string]any{"type": "deletion", "subject_id": "st-8001"})
+		e.act(v.ID, "approve", nil)
+		if done := e.act(v.ID, "complete", map[string]any{}); done.State != dsr.StateCompleted {
+			t.Fatalf("deletion = %s", done.State)
+		}
+		// The code row is still there; the identity it names is gone, and
+		// the code opens nothing.
+		if _, err := e.st.OTP(e.ctx, id); err != nil {
+			t.Fatalf("the code row: %v", err)
+		}
+		if res := verify(e, id, code); res.Code != 422 || errorCode(res.Body) != "invalid_code" {
+			t.Errorf("the code after the erasure = %d %s, want 422 invalid_code", res.Code, res.Body)
+		}
+		e.noPI(email, phone)
+	})
+
 	t.Run("enumeration", func(t *testing.T) {
 		e := setup(t)
 		submit := func(value string) (string, response) {
@@ -133,6 +155,23 @@ func TestPublicIntakeAbuse(t *testing.T) {
 			}
 		}
 		same("intake", known, unknownRes)
+		// Both are recorded alike, with the identity claimed; only the
+		// known one is sent a code.
+		for _, id := range []string{knownID, unknownID} {
+			otp, err := e.st.OTP(e.ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(otp.IdentityHash) == 0 {
+				t.Errorf("the code row of %s names no identity", id)
+			}
+		}
+		if diff := cmp.Diff([]string{"otp"}, e.templates(knownID)); diff != "" {
+			t.Errorf("messages for the known identity (-want +got):\n%s", diff)
+		}
+		if got := e.templates(unknownID); len(got) != 0 {
+			t.Errorf("messages for the unknown identity: %v, want none", got)
+		}
 		same("status", e.do("GET", "/v1/public/requests/"+knownID, "", ""), e.do("GET", "/v1/public/requests/"+unknownID, "", ""))
 		code := e.code(knownID)
 		c := wrong(code, 1)[0]

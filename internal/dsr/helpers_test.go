@@ -28,6 +28,7 @@ import (
 	"github.com/custos-privacy/custos/internal/consent"
 	"github.com/custos-privacy/custos/internal/dsr"
 	"github.com/custos-privacy/custos/internal/identity"
+	"github.com/custos-privacy/custos/internal/keystore"
 	"github.com/custos-privacy/custos/internal/keystore/keystoretest"
 	"github.com/custos-privacy/custos/internal/notify"
 	"github.com/custos-privacy/custos/internal/seal"
@@ -111,6 +112,8 @@ type env struct {
 	ctx    context.Context
 	clock  *clocktest.Clock
 	st     *store.Store
+	hasher *identity.Hasher
+	keys   *keystore.Store
 	svc    *consent.Service
 	req    *dsr.Service
 	h      http.Handler
@@ -180,7 +183,7 @@ func newEnv(t *testing.T, manifestPath string, now time.Time, opts ...func(*dsr.
 		}
 		return c.Now()
 	}
-	e := &env{t: t, ctx: ctx, clock: c, st: st, svc: svc, req: req, sent: sent, log: logs,
+	e := &env{t: t, ctx: ctx, clock: c, st: st, hasher: hasher, keys: keys, svc: svc, req: req, sent: sent, log: logs,
 		disp: &notify.Dispatcher{Outbox: st.Outbox(), Sealer: keys, Sender: sent, Logger: logger, Now: dispNow},
 		h: api.New(api.Options{Service: svc, Requests: req, Keys: apikey.New(st, apikey.Options{Changes: svc}), Trail: audit.NewTrail(st), Health: st,
 			Logger: logger}).Handler()}
@@ -346,13 +349,21 @@ func (e *env) submitOperator(in map[string]any) dsr.View {
 	return v
 }
 
+// dispatch delivers what is due, once the one-time codes queued so far
+// are in the outbox.
+func (e *env) dispatch() {
+	e.t.Helper()
+	e.req.Drain()
+	if _, _, err := e.disp.RunOnce(e.ctx); err != nil {
+		e.t.Fatalf("RunOnce: %v", err)
+	}
+}
+
 // code delivers what is due and returns the one-time code sent for a
 // request; the test fails when none was sent.
 func (e *env) code(requestID string) string {
 	e.t.Helper()
-	if _, _, err := e.disp.RunOnce(e.ctx); err != nil {
-		e.t.Fatalf("RunOnce: %v", err)
-	}
+	e.dispatch()
 	ds, err := e.st.Deliveries(e.ctx, requestID)
 	if err != nil {
 		e.t.Fatal(err)
@@ -378,9 +389,11 @@ func (e *env) code(requestID string) string {
 	return code
 }
 
-// templates lists the templates queued for a request, in order.
+// templates lists the templates queued for a request, in order, the
+// one-time codes queued so far included.
 func (e *env) templates(requestID string) []string {
 	e.t.Helper()
+	e.req.Drain()
 	ds, err := e.st.Deliveries(e.ctx, requestID)
 	if err != nil {
 		e.t.Fatal(err)

@@ -204,7 +204,8 @@ func (s *Service) newRequest(ctx context.Context, m *manifest.Manifest, in Input
 
 // SubmitPublic takes a request from the public. The requester proves who
 // they are with a code sent to an identity already on file; the answer is
-// the same whether or not that identity exists.
+// the same whether or not that identity exists, in its words and in the
+// time it takes.
 func (s *Service) SubmitPublic(ctx context.Context, a consent.Actor, in Input) (Accepted, error) {
 	m, err := s.policy()
 	if err != nil {
@@ -240,23 +241,18 @@ func (s *Service) SubmitPublic(ctx context.Context, a consent.Actor, in Input) (
 	r.PausedSince = now // waiting on the subject from the start
 	token := newToken()
 	r.AccessHash = tokenHash(token)
+	// The request and its code are recorded the same way whether or not
+	// the identity is on file; whether a code goes out is settled behind
+	// the answer (QueueCode), so that the time taken does not tell either.
+	// Verify finds the subject from the identity hash kept here, and
+	// refuses a code for an identity nobody holds.
 	code := newCode()
-	otp := store.OTP{RequestID: r.ID, CodeHash: s.codeHash(r.ID, code), ExpiresAt: now.Add(s.opt.CodeTTL), CreatedAt: now}
-	also := []store.TxFn{}
-	d, ok, err := s.CodeDelivery(ctx, in.Identity.Kind, hash, code, in.Language, s.opt.CodeTTL, map[string]string{"request": r.ID})
-	if err != nil {
-		return Accepted{}, err
-	}
-	if ok {
-		otp.IdentityHash = hash
-		d.Request = r.ID
-		also = append(also, s.st.OutboxFn(d))
-	}
-	also = append(also, s.st.PutOTPFn(otp))
+	otp := store.OTP{RequestID: r.ID, IdentityHash: hash, CodeHash: s.codeHash(r.ID, code), ExpiresAt: now.Add(s.opt.CodeTTL), CreatedAt: now}
 	ev := store.RequestEvent{RequestID: r.ID, At: now, Actor: a.ID, From: "", To: StateAwaitingVerification, Note: NoteReceived}
-	if err := s.st.CreateRequest(ctx, r, ev, also, s.entry(a, "request.receive", &r, "")); err != nil {
+	if err := s.st.CreateRequest(ctx, r, ev, []store.TxFn{s.st.PutOTPFn(otp)}, s.entry(a, "request.receive", &r, "")); err != nil {
 		return Accepted{}, err
 	}
+	s.QueueCode(in.Identity.Kind, hash, code, in.Language, s.opt.CodeTTL, map[string]string{"request": r.ID})
 	return Accepted{ID: r.ID, State: r.State, AccessToken: token, Message: acceptedMessage[in.Language]}, nil
 }
 
@@ -303,12 +299,12 @@ func (s *Service) contact(ctx context.Context, subjectID string) (channel, addr 
 	return "", "", false
 }
 
-// CodeDelivery prepares the message carrying a one-time code to the
+// codeDelivery prepares the message carrying a one-time code to the
 // identity of this kind and keyed hash, when it is on file with its value
-// kept (ok false otherwise: no code can be sent, and the caller answers
-// as if one had been). The delivery names the subject; vars add to the
-// template's code and minutes.
-func (s *Service) CodeDelivery(ctx context.Context, kind string, hash []byte, code, lang string, ttl time.Duration, vars map[string]string) (notify.Delivery, bool, error) {
+// kept (ok false otherwise: no code can be sent, and nobody is told). The
+// delivery names the subject; vars add to the template's code and
+// minutes. Its cost depends on the answer: only the code queue calls it.
+func (s *Service) codeDelivery(ctx context.Context, kind string, hash []byte, code, lang string, ttl time.Duration, vars map[string]string) (notify.Delivery, bool, error) {
 	if ch := channelOf(kind); !s.Delivers(ch) {
 		return notify.Delivery{}, false, undeliverable(ch)
 	}

@@ -35,6 +35,7 @@ type Store interface {
 	OTP(ctx context.Context, requestID string) (store.OTP, error)
 	CountOTPAttempt(ctx context.Context, requestID string) (int, error)
 	OutboxFn(d notify.Delivery) store.TxFn
+	Outbox() notify.Outbox
 	EraseSubjectFn(subjectID string, shred store.Shredder) store.TxFn
 	Scrub(ctx context.Context) error
 	PutBundleFn(b store.Bundle) store.TxFn
@@ -93,6 +94,7 @@ type Service struct {
 	cal     atomic.Pointer[calendar.Calendar]
 	limits  *ratelimit.Window
 	codeKey []byte
+	codes   codeQueue
 }
 
 // New builds the service.

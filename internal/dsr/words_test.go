@@ -92,9 +92,7 @@ func TestOutcomeMessagesSpeakTheSubjectsLanguage(t *testing.T) {
 					done = e.get(v.ID)
 				}
 				told := []string{done.Explanation}
-				if _, _, err := e.disp.RunOnce(e.ctx); err != nil {
-					t.Fatal(err)
-				}
+				e.dispatch()
 				ds, err := e.st.Deliveries(e.ctx, v.ID)
 				if err != nil {
 					t.Fatal(err)

@@ -196,6 +196,9 @@ func (s *Service) Verify(ctx context.Context, a consent.Actor, id, token, code s
 	if err != nil {
 		return View{}, err
 	}
+	// A code row names the identity claimed, on file or not ("operator"
+	// for an operator's code). One naming none dates from before unknown
+	// identities were recorded, and means no code was sent.
 	good := hmac.Equal(otp.CodeHash, s.codeHash(id, code)) && len(otp.IdentityHash) > 0
 	if attempts > s.opt.MaxAttempts {
 		if r.State == StateAwaitingVerification {
@@ -207,6 +210,8 @@ func (s *Service) Verify(ctx context.Context, a consent.Actor, id, token, code s
 		return View{}, errBadCode
 	}
 	if r.SubjectID == "" {
+		// An identity nobody holds was sent no code: a code guessed
+		// right for it is as wrong as any other.
 		sid, err := s.st.SubjectByIdentity(ctx, otp.IdentityHash)
 		if err != nil {
 			return View{}, errBadCode

@@ -48,9 +48,7 @@ func TestRefusal(t *testing.T) {
 	if diff := cmp.Diff([]string{"request_received", "request_refused"}, e.templates(id)); diff != "" {
 		t.Errorf("messages queued (-want +got):\n%s", diff)
 	}
-	if _, _, err := e.disp.RunOnce(e.ctx); err != nil {
-		t.Fatal(err)
-	}
+	e.dispatch()
 	var refused []string
 	for _, m := range e.sent.all() {
 		if strings.Contains(m.Text, "Status: refused") {

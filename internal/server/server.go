@@ -445,7 +445,7 @@ func (s *Server) Serve(ctx context.Context, ready func(addr string)) error {
 	}
 	select {
 	case err := <-errc:
-		s.st.Close()
+		s.Close()
 		return err
 	case <-ctx.Done():
 	}
@@ -453,6 +453,9 @@ func (s *Server) Serve(ctx context.Context, ready func(addr string)) error {
 	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
 	err = s.http.Shutdown(sctx)
+	// One-time codes are sent behind the answer: those still queued go
+	// out before the last checkpoint.
+	s.drainCodes()
 	s.finalCheckpoint()
 	// Closing the store drains the write queue: everything accepted lands.
 	return errors.Join(err, s.st.Close())
@@ -575,8 +578,20 @@ func (s *Server) sweepSessions(ctx context.Context) {
 	}
 }
 
-// Close releases the store without serving.
-func (s *Server) Close() error { return s.st.Close() }
+// Close closes the store, once the one-time codes still queued are in the
+// outbox.
+func (s *Server) Close() error {
+	s.drainCodes()
+	return s.st.Close()
+}
+
+// drainCodes waits until the one-time codes queued behind answers are in
+// the outbox.
+func (s *Server) drainCodes() {
+	if s.requests != nil {
+		s.requests.Drain()
+	}
+}
 
 func hostname() string {
 	h, _ := os.Hostname()

@@ -165,8 +165,11 @@ func (e *shredEnv) register(t *testing.T, p person) {
 	e.deliver(t)
 }
 
+// deliver sends what is due, once the codes queued so far are in the
+// outbox.
 func (e *shredEnv) deliver(t *testing.T) {
 	t.Helper()
+	e.srv.Requests().Drain()
 	if _, _, err := e.srv.Dispatcher().RunOnce(t.Context()); err != nil {
 		t.Fatal(err)
 	}

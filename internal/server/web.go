@@ -23,7 +23,7 @@ func (s *Server) routes(keys Keys) (http.Handler, error) {
 	// open: without a data keyset there is no signing in.
 	var signins *signin.Service
 	if s.requests != nil && keys.Hasher != nil {
-		si, err := signin.New(s.st, keys.CenterKey, signin.Options{Hasher: keys.Hasher, Codes: s.requests, Outbox: s.st.Outbox(), Logger: s.log})
+		si, err := signin.New(s.st, keys.CenterKey, signin.Options{Hasher: keys.Hasher, Codes: s.requests})
 		if err != nil {
 			return nil, err
 		}

@@ -1,8 +1,8 @@
 // Package signin is the privacy center's sign-in by one-time code. It
 // follows the public rights intake: a six-digit code goes to an email
-// address or phone number the person registered, the answer is the same
-// whether or not it is on file, and the limits count the claimed identity
-// either way.
+// address or phone number the person registered, the answer is the same,
+// in its words and in its time, whether or not it is on file, and the
+// limits count the claimed identity either way.
 //
 // Pending sign-ins are kept in the database, so that the code can be
 // entered on whichever instance the next request reaches; codes are kept
@@ -16,13 +16,11 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
-	"log/slog"
 	"time"
 
 	"github.com/custos-privacy/custos/internal/dsr"
 	"github.com/custos-privacy/custos/internal/fault"
 	"github.com/custos-privacy/custos/internal/identity"
-	"github.com/custos-privacy/custos/internal/notify"
 	"github.com/custos-privacy/custos/internal/ratelimit"
 	"github.com/custos-privacy/custos/internal/store"
 )
@@ -66,27 +64,22 @@ type Store interface {
 	DeleteSignin(ctx context.Context, id string) error
 }
 
-// Codes composes the message that carries a code to an identity on file
-// with its value kept (ok false otherwise): the rights-request service.
+// Codes sends one-time codes: the rights-request service. Holder finds,
+// in the same time whether or not there is one, the subject holding an
+// identity (store.ErrNotFound when nobody does); QueueCode returns at once
+// and sends the code, or nothing, behind the answer.
 type Codes interface {
-	CodeDelivery(ctx context.Context, kind string, hash []byte, code, lang string, ttl time.Duration, vars map[string]string) (notify.Delivery, bool, error)
+	Holder(ctx context.Context, kind string, hash []byte) (string, error)
+	QueueCode(kind string, hash []byte, code, lang string, ttl time.Duration, vars map[string]string)
 }
 
-// Outbox queues messages for delivery: a notify.Outbox.
-type Outbox interface {
-	Enqueue(ctx context.Context, d notify.Delivery) error
-}
-
-// Options are what signing in runs on. Hasher, Codes and Outbox are all
-// needed.
+// Options are what signing in runs on. Hasher and Codes are both needed.
 type Options struct {
 	// Hasher finds a subject by a keyed hash of the identity.
 	Hasher *identity.Hasher
 	Codes  Codes
-	Outbox Outbox
 	// Now is the clock (time.Now).
-	Now    func() time.Time
-	Logger *slog.Logger
+	Now func() time.Time
 }
 
 // Service starts and finishes sign-ins.
@@ -94,15 +87,14 @@ type Service struct {
 	st     Store
 	key    []byte
 	opt    Options
-	log    *slog.Logger
 	limits *ratelimit.Window
 }
 
 // New returns sign-ins kept in st, with codes keyed by key (at least 32
 // bytes). The rate limits are this instance's own.
 func New(st Store, key []byte, opt Options) (*Service, error) {
-	if st == nil || opt.Hasher == nil || opt.Codes == nil || opt.Outbox == nil {
-		return nil, errors.New("signin: needs the store, the identity hasher, the code messages and the outbox")
+	if st == nil || opt.Hasher == nil || opt.Codes == nil {
+		return nil, errors.New("signin: needs the store, the identity hasher and the code messages")
 	}
 	if len(key) < 32 {
 		return nil, errors.New("signin: the key must be at least 32 bytes")
@@ -110,12 +102,7 @@ func New(st Store, key []byte, opt Options) (*Service, error) {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	if opt.Logger == nil {
-		opt.Logger = slog.New(slog.DiscardHandler)
-	}
-	// Logged as the privacy center, whose sign-in this is.
-	log := opt.Logger.With("component", "privacy_center")
-	return &Service{st: st, key: key, opt: opt, log: log, limits: ratelimit.New(time.Hour)}, nil
+	return &Service{st: st, key: key, opt: opt, limits: ratelimit.New(time.Hour)}, nil
 }
 
 // hash is a code as it is kept: bound to its sign-in, so that a code hash
@@ -128,10 +115,11 @@ func (s *Service) hash(id, code string) []byte {
 
 // Start begins a sign-in with the identity a person claims (kind is email
 // or phone, value as typed) from place (the client's address and host),
-// and returns its id. A code is queued when the identity is on file with
-// its value kept; otherwise the sign-in is recorded all the same, without
-// a subject, so that it fails like a wrong code and the answer does not
-// tell whether the identity is known.
+// and returns its id. The sign-in is recorded with the subject holding the
+// identity, or without one, so that it fails like a wrong code, and the
+// code is queued either way: it reaches the identity when it is on file
+// with its value kept. Neither the answer nor the time it takes tells
+// whether the identity is known.
 func (s *Service) Start(ctx context.Context, place, kind, value, lang string) (string, error) {
 	if kind != identity.KindEmail && kind != identity.KindPhone {
 		return "", ErrInvalidIdentity
@@ -145,32 +133,21 @@ func (s *Service) Start(ctx context.Context, place, kind, value, lang string) (s
 	if !s.limits.Allow("signin-addr:"+ratelimit.Client(place), PerAddress, now) || !s.limits.Allow("signin-id:"+string(hash), PerIdentity, now) {
 		return "", ErrRateLimited
 	}
-	code := dsr.NewCode()
-	subject, err := s.send(ctx, kind, hash, code, lang)
+	subject, err := s.opt.Codes.Holder(ctx, kind, hash)
+	if errors.Is(err, store.ErrNotFound) {
+		subject, err = "", nil
+	}
 	if err != nil {
 		return "", err
 	}
+	code := dsr.NewCode()
 	id := newID()
 	si := store.Signin{ID: id, SubjectID: subject, CodeHash: s.hash(id, code), ExpiresAt: now.Add(CodeTTL), CreatedAt: now}
 	if err := s.st.PutSignin(ctx, si); err != nil {
 		return "", err
 	}
+	s.opt.Codes.QueueCode(kind, hash, code, lang, CodeTTL, nil)
 	return id, nil
-}
-
-// send queues the code to the identity when it is on file with a kept
-// value, and returns the subject ("" otherwise). It takes about the same
-// steps either way.
-func (s *Service) send(ctx context.Context, kind string, hash []byte, code, lang string) (string, error) {
-	d, ok, err := s.opt.Codes.CodeDelivery(ctx, kind, hash, code, lang, CodeTTL, nil)
-	if err != nil || !ok {
-		return "", err
-	}
-	if err := s.opt.Outbox.Enqueue(ctx, d); err != nil {
-		return "", err
-	}
-	s.log.Info("privacy center: sign-in code queued", "subject", d.Subject, "channel", d.Channel)
-	return d.Subject, nil
 }
 
 // Verify checks a code for sign-in id tried from place, and returns the

@@ -253,7 +253,7 @@ func (s *Store) Requests(ctx context.Context, f RequestFilter) ([]Request, error
 // OTP is a one-time code waiting to be entered for a request.
 type OTP struct {
 	RequestID    string
-	IdentityHash []byte // the identity the code was sent to; nil when none matched
+	IdentityHash []byte // the identity claimed, on file or not; "operator" for an operator's code
 	CodeHash     []byte
 	ExpiresAt    time.Time
 	Attempts     int

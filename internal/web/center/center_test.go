@@ -111,7 +111,7 @@ func newHarnessDelivering(t *testing.T, delivers func(channel string) bool, edit
 				t.Fatal(err)
 			}
 		}
-		signins, err := signin.New(st, keys.CenterKey, signin.Options{Hasher: keys.Hasher, Codes: requests, Outbox: st.Outbox(), Logger: log})
+		signins, err := signin.New(st, keys.CenterKey, signin.Options{Hasher: keys.Hasher, Codes: requests})
 		if err != nil {
 			t.Fatal(err)
 		}
