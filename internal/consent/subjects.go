@@ -145,7 +145,7 @@ func (s *Service) identities(ctx context.Context, subjectID string, in []Identit
 			if s.opt.Keys == nil {
 				return nil, fault.New(fault.Unavailable, "sealing_unavailable", "no data key is configured to keep identity values")
 			}
-			rec.Sealed, err = s.opt.Keys.Seal(ctx, keystore.Subject(subjectID), []byte(norm), sealAD(subjectID, idn.Kind))
+			rec.Sealed, err = s.opt.Keys.Seal(ctx, keystore.Subject(subjectID), []byte(norm), keystore.IdentityAD(subjectID, idn.Kind))
 			if err != nil {
 				return nil, err
 			}
@@ -168,12 +168,8 @@ func (s *Service) OpenIdentity(ctx context.Context, subjectID, kind string, seal
 	if s.opt.Keys == nil {
 		return nil, fault.New(fault.Unavailable, "sealing_unavailable", "no data key is configured to open identity values")
 	}
-	return s.opt.Keys.Open(ctx, keystore.Subject(subjectID), sealed, sealAD(subjectID, kind))
+	return s.opt.Keys.Open(ctx, keystore.Subject(subjectID), sealed, keystore.IdentityAD(subjectID, kind))
 }
-
-// sealAD binds a sealed value to its subject and kind, so a ciphertext
-// copied to another row does not open.
-func sealAD(subjectID, kind string) []byte { return []byte(subjectID + "\x00" + kind) }
 
 // CreateSubject registers a subject.
 func (s *Service) CreateSubject(ctx context.Context, a Actor, in SubjectInput) (SubjectView, error) {

@@ -105,7 +105,7 @@ func (o ownData) export(ctx context.Context, a consent.Actor, r *store.Request) 
 	rand.Read(token)
 	tok := base64.RawURLEncoding.EncodeToString(token)
 	id := ids.New("bd_")
-	sealed, err := s.opt.Keys.Seal(ctx, keystore.Subject(r.SubjectID), zipped, []byte("bundle:"+id))
+	sealed, err := s.opt.Keys.Seal(ctx, keystore.Subject(r.SubjectID), zipped, keystore.BundleAD(id))
 	if err != nil {
 		return Outcome{}, err
 	}
@@ -258,7 +258,7 @@ func (s *Service) open(ctx context.Context, a consent.Actor, requestID string, b
 	if err != nil {
 		return nil, err
 	}
-	raw, err := s.opt.Keys.Open(ctx, keystore.Subject(b.SubjectID), b.Sealed, []byte("bundle:"+b.ID))
+	raw, err := s.opt.Keys.Open(ctx, keystore.Subject(b.SubjectID), b.Sealed, keystore.BundleAD(b.ID))
 	if err != nil {
 		return nil, err
 	}

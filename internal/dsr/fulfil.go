@@ -71,7 +71,7 @@ func (s *Service) Complete(ctx context.Context, a consent.Actor, id string, in C
 	}
 	var d Details
 	if len(r.Details) > 0 {
-		raw, err := s.opt.Keys.Open(ctx, keystore.Request(r.ID), r.Details, []byte("request:"+r.ID))
+		raw, err := s.opt.Keys.Open(ctx, keystore.Request(r.ID), r.Details, keystore.RequestAD(r.ID))
 		if err != nil {
 			return View{}, err
 		}

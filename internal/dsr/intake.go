@@ -192,7 +192,7 @@ func (s *Service) newRequest(ctx context.Context, m *manifest.Manifest, in Input
 	var sealed []byte
 	id := ids.New("rq_")
 	if len(in.Details) > 0 {
-		if sealed, err = s.opt.Keys.Seal(ctx, keystore.Request(id), in.Details, []byte("request:"+id)); err != nil {
+		if sealed, err = s.opt.Keys.Seal(ctx, keystore.Request(id), in.Details, keystore.RequestAD(id)); err != nil {
 			return store.Request{}, err
 		}
 	}

@@ -66,6 +66,19 @@ func Request(id string) string { return requestPrefix + id }
 // erasure is done) and be shredded alone once sent.
 func Delivery(id string) string { return deliveryPrefix + id }
 
+// The associated data each kind of sealed value is bound to, besides its
+// owner: what identifies its row, so that a ciphertext copied to another
+// row does not open there. One place for every writer and reader.
+
+// IdentityAD binds a kept identity value to its subject and kind.
+func IdentityAD(subjectID, kind string) []byte { return []byte(subjectID + "\x00" + kind) }
+
+// RequestAD binds a rights request's particulars to the request.
+func RequestAD(requestID string) []byte { return []byte("request:" + requestID) }
+
+// BundleAD binds an export bundle to its id.
+func BundleAD(bundleID string) []byte { return []byte("bundle:" + bundleID) }
+
 // magic starts every value sealed under an owner's key; version 1 is
 // AES-256-GCM with a 12-byte random nonce. Tink's ciphertexts (values
 // sealed with the keyset directly, before owner keys) start with 0x00 or

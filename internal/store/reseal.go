@@ -86,15 +86,15 @@ func (s *Store) sealedPage(ctx context.Context, table, q string, args []any) ([]
 			var pk []byte
 			var subject, kind string
 			err = rows.Scan(&pk, &v.Value, &subject, &kind)
-			v.pk, v.Owner, v.AD = pk, keystore.Subject(subject), []byte(subject+"\x00"+kind)
+			v.pk, v.Owner, v.AD = pk, keystore.Subject(subject), keystore.IdentityAD(subject, kind)
 		case "requests":
 			var id, id2 string
 			err = rows.Scan(&id, &v.Value, &id2)
-			v.pk, v.Owner, v.AD = id, keystore.Request(id), []byte("request:"+id)
+			v.pk, v.Owner, v.AD = id, keystore.Request(id), keystore.RequestAD(id)
 		case "bundles":
 			var id, subject string
 			err = rows.Scan(&id, &v.Value, &subject)
-			v.pk, v.Owner, v.AD = id, keystore.Subject(subject), []byte("bundle:"+id)
+			v.pk, v.Owner, v.AD = id, keystore.Subject(subject), keystore.BundleAD(id)
 		case "outbox":
 			var id, data string
 			err = rows.Scan(&id, &v.Value, &data)
