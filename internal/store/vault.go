@@ -87,6 +87,42 @@ func (s *Store) VaultValue(ctx context.Context, subjectID, field string) (VaultV
 	return v, nil
 }
 
+// VaultValues lists the values kept for a subject, by field, for their
+// own export. It fails with ErrNoSubject or ErrErased, told apart in the
+// same query as in VaultValue; a subject without values has none.
+func (s *Store) VaultValues(ctx context.Context, subjectID string) ([]VaultValue, error) {
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT s.erased_at, v.field, v.sealed, v.token, v.updated_at FROM subjects s
+		LEFT JOIN vault_values v ON v.subject_id = s.id WHERE s.id = ? ORDER BY v.field`), subjectID)
+	if err != nil {
+		return nil, fmt.Errorf("vault values: %w", mapErr(err))
+	}
+	defer rows.Close()
+	var out []VaultValue
+	found := false
+	for rows.Next() {
+		var erased, updated sql.NullInt64
+		var field, token sql.NullString
+		var sealed []byte
+		if err := rows.Scan(&erased, &field, &sealed, &token, &updated); err != nil {
+			return nil, fmt.Errorf("vault values: %w", mapErr(err))
+		}
+		found = true
+		if erased.Valid {
+			return nil, ErrErased
+		}
+		if field.Valid {
+			out = append(out, VaultValue{SubjectID: subjectID, Field: field.String, Sealed: sealed, Token: token.String, UpdatedAt: fromMicros(updated.Int64)})
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("vault values: %w", mapErr(err))
+	}
+	if !found {
+		return nil, ErrNoSubject
+	}
+	return out, nil
+}
+
 // DeleteVault deletes a subject's value of field, if there is one, with
 // its audit entries. It fails with ErrNoSubject or ErrErased.
 func (s *Store) DeleteVault(ctx context.Context, subjectID, field string, entries ...audit.Entry) error {

@@ -115,3 +115,55 @@ func TestVault(t *testing.T) {
 		}
 	})
 }
+
+// TestVaultValues: a subject's values for their export, on both
+// databases: every field kept for them and no one else's, ordered by
+// field; none for a subject without values; an unknown subject and an
+// erased one told apart.
+func TestVaultValues(t *testing.T) {
+	backends(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		for _, id := range []string{"u-1", "u-2", "u-3"} {
+			if err := s.CreateSubject(ctx, Subject{ID: id}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		at := time.Date(2026, 5, 1, 8, 0, 0, 0, time.UTC)
+		for i, v := range []VaultValue{
+			{SubjectID: "u-1", Field: "mobile_number", Sealed: []byte("sealed-1"), Token: "vt_a"},
+			{SubjectID: "u-1", Field: "email", Sealed: []byte("sealed-2"), Token: "vt_b"},
+			{SubjectID: "u-2", Field: "email", Sealed: []byte("sealed-3"), Token: "vt_c"},
+		} {
+			v.UpdatedAt = at.Add(time.Duration(i) * time.Hour)
+			if err := s.PutVault(ctx, v); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.Submit(ctx, &Write{Fn: s.EraseSubjectFn("u-2", func(_ context.Context, owners ...string) (int, error) { return len(owners), nil })}); err != nil {
+			t.Fatal(err)
+		}
+		for _, tc := range []struct {
+			name, subject string
+			want          []VaultValue
+			err           error
+		}{
+			{name: "two fields, by field", subject: "u-1", want: []VaultValue{
+				{SubjectID: "u-1", Field: "email", Sealed: []byte("sealed-2"), Token: "vt_b", UpdatedAt: at.Add(time.Hour)},
+				{SubjectID: "u-1", Field: "mobile_number", Sealed: []byte("sealed-1"), Token: "vt_a", UpdatedAt: at},
+			}},
+			{name: "no values", subject: "u-3"},
+			{name: "erased", subject: "u-2", err: ErrErased},
+			{name: "unknown subject", subject: "u-404", err: ErrNoSubject},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				got, err := s.VaultValues(ctx, tc.subject)
+				if !errors.Is(err, tc.err) || tc.err == nil && err != nil {
+					t.Fatalf("VaultValues = %v, want %v", err, tc.err)
+				}
+				if d := cmp.Diff(tc.want, got); d != "" {
+					t.Errorf("VaultValues (-want +got):\n%s", d)
+				}
+			})
+		}
+	})
+}
