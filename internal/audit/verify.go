@@ -6,6 +6,7 @@ import (
 	"crypto/hmac"
 	"encoding/hex"
 	"fmt"
+	"math"
 	"slices"
 )
 
@@ -13,7 +14,8 @@ import (
 // ledger, between the ledger and the current consent state, or in the
 // checkpoints. Kinds:
 //
-//   - trail: edited, gap, broken_link, out_of_order, head_mismatch, anchor_mismatch
+//   - trail: edited, gap, broken_link, out_of_order, head_mismatch, anchor_mismatch,
+//     and around key rotations rotation_invalid, key_unknown, stale_key
 //   - ledger: the same with the prefix ledger_, and ledger_unchained
 //   - current state: state_missing, state_extra, state_differs
 //   - checkpoints: checkpoint_invalid, checkpoint_signature, checkpoint_unknown_key
@@ -209,12 +211,21 @@ func (l *Links) problem(seq int64, event, kind, text string) {
 	l.problems.Add(Problem{Seq: seq, Kind: l.Prefix + kind, Event: event, Text: text})
 }
 
-// Verifier checks the trail's entries fed to it in storage order.
+// Verifier checks the trail's entries fed to it in storage order. It
+// follows the chain key through rotations (see ActionKeyRotate).
 type Verifier struct {
-	Key     []byte   // the chain key the entries were written with
+	Key []byte // the chain key entries are written with now
+	// Prior are the chain keys before rotations, oldest first: entries
+	// chained before a rotation are checked with them.
+	Prior   [][]byte
 	Anchors []Anchor // heads recorded earlier outside the database
-	links   Links
-	ready   bool
+
+	links  Links
+	ready  bool
+	cur    []byte // the key of the entries being checked
+	lost   bool   // a rotation moved to a key not given: content is not checked
+	trail  []Epoch
+	ledger []Epoch
 }
 
 func (v *Verifier) init() {
@@ -224,10 +235,78 @@ func (v *Verifier) init() {
 	}
 }
 
+// keys are every key given, oldest first.
+func (v *Verifier) keys() [][]byte { return append(slices.Clip(v.Prior), v.Key) }
+
 // Add checks the next entry.
 func (v *Verifier) Add(e *Entry) {
 	v.init()
-	v.links.Add(e.Seq, "", e.Prev, e.Hash, Sum(v.Key, e.Prev, e))
+	if v.trail == nil {
+		v.start(e)
+	}
+	sum := e.Hash // unverifiable once the key is lost; the loss is reported
+	if !v.lost {
+		sum = Sum(v.cur, e.Prev, e)
+	}
+	v.links.Add(e.Seq, "", e.Prev, e.Hash, sum)
+	if e.Action == ActionKeyRotate && !v.lost && hmac.Equal(sum, e.Hash) {
+		v.rotate(e)
+	}
+}
+
+// start picks the key of the first entry: the chain began under whichever
+// identity key was current then. Failing all, the oldest, under which the
+// entry is reported as edited.
+func (v *Verifier) start(e *Entry) {
+	keys := v.keys()
+	v.cur = keys[0]
+	for _, k := range slices.Backward(keys) {
+		if hmac.Equal(Sum(k, e.Prev, e), e.Hash) {
+			v.cur = k
+			break
+		}
+	}
+	v.trail = []Epoch{{After: math.MinInt64, Key: v.cur}}
+	v.ledger = []Epoch{{After: math.MinInt64, Key: v.cur}}
+}
+
+func (v *Verifier) rotate(e *Entry) {
+	r, err := ParseRotation(e.Detail)
+	if err != nil {
+		v.links.problem(e.Seq, "", "rotation_invalid", fmt.Sprintf("entry %d rotates the chain key but %v", e.Seq, err))
+		return
+	}
+	if r.From != KeyID(v.cur) {
+		v.links.problem(e.Seq, "", "rotation_invalid", fmt.Sprintf("entry %d rotates from key %s but the chain was under key %s", e.Seq, r.From, KeyID(v.cur)))
+	}
+	var next []byte
+	for _, k := range v.keys() {
+		if KeyID(k) == r.To {
+			next = k
+		}
+	}
+	if next == nil {
+		v.lost = true
+		v.links.problem(e.Seq, "", "key_unknown", fmt.Sprintf("entries after %d are chained under key %s, which this verification was not given: their content is not checked", e.Seq, r.To))
+		return
+	}
+	proof, _ := hex.DecodeString(r.Proof)
+	if !hmac.Equal(proof, RotationProof(next, e.Prev, r.From, r.To, r.LedgerSeq)) {
+		v.links.problem(e.Seq, "", "rotation_invalid", fmt.Sprintf("entry %d rotates the chain key without the new key's proof", e.Seq))
+	}
+	v.cur = next
+	v.trail = append(v.trail, Epoch{After: e.Seq, Key: next})
+	v.ledger = append(v.ledger, Epoch{After: r.LedgerSeq, Key: next})
+}
+
+// LedgerEpochs are the keys the consent ledger is chained under, as the
+// trail's rotations say, for the ledger's verification; call after the
+// last Add.
+func (v *Verifier) LedgerEpochs() []Epoch {
+	if v.ledger == nil {
+		return []Epoch{{After: math.MinInt64, Key: v.Key}}
+	}
+	return v.ledger
 }
 
 // Finish compares the last entry seen with the recorded head and returns
@@ -236,6 +315,9 @@ func (v *Verifier) Finish(head Chain) Report {
 	v.init()
 	if head.Hash == nil {
 		head.Hash = Genesis
+	}
+	if v.trail != nil && !v.lost && !bytes.Equal(v.cur, v.Key) {
+		v.links.problem(v.links.prevSeq, "", "stale_key", fmt.Sprintf("the trail ends under key %s, not the current key %s: it was rewritten under an older key, or the key rotated without a transition entry", KeyID(v.cur), KeyID(v.Key)))
 	}
 	r := Report{Entries: v.links.Count(), HeadSeq: head.Seq, HeadHash: hex.EncodeToString(head.Hash), Anchors: len(v.Anchors)}
 	r.Problems = v.links.Finish(head)

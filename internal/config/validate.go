@@ -133,7 +133,7 @@ func (c Config) problems() []error {
 
 	// Secret errors come from functions that never quote their input.
 	if c.IdentityKey.IsSet() {
-		if _, err := secrets.DecodeIdentityKey(c.IdentityKey.Reveal()); err != nil {
+		if _, err := secrets.DecodeIdentityKeys(c.IdentityKey.Reveal()); err != nil {
 			add("CUSTOS_IDENTITY_KEY", "%s: %v", sourceOf(c.IdentityKey), err)
 		}
 	}

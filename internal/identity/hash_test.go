@@ -144,3 +144,42 @@ func BenchmarkHash(b *testing.B) {
 		})
 	})
 }
+
+// TestHashRotated: a Hasher of several keys gives what rotation makes of a
+// stored hash, so identities hashed before a rotation are found after it
+// without their values.
+func TestHashRotated(t *testing.T) {
+	k1, k2, k3 := testKey(0), testKey(1), testKey(2)
+	one, err := NewHasher(k1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	three, err := NewHasher(k1, k2, k3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	alone, err := NewHasher(k3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []string{"alice@example.com", "+8613800138000", ""} {
+		stored := one.Hash("email", v)
+		stored = Rehash(k2, stored)
+		stored = Rehash(k3, stored)
+		if got := three.Hash("email", v); !bytes.Equal(got, stored) {
+			t.Errorf("%q: hash under k1,k2,k3 %x, rotated stored hash %x", v, got, stored)
+		}
+		if bytes.Equal(stored, alone.Hash("email", v)) {
+			t.Errorf("%q: the rotated hash equals a hash under the newest key alone", v)
+		}
+		if bytes.Equal(stored, one.Hash("email", v)) {
+			t.Errorf("%q: rotation left the hash as it was", v)
+		}
+	}
+	if _, err := NewHasher(k1, make([]byte, 31)); err == nil {
+		t.Error("NewHasher accepted a short later key")
+	}
+	if _, err := NewHasher(); err == nil {
+		t.Error("NewHasher accepted no key")
+	}
+}

@@ -202,6 +202,46 @@ func keyType(k any) string {
 	}
 }
 
+// DecodeIdentityKeys decodes an identity key file: one key per line,
+// oldest first, as rotation leaves it (custos secrets rotate identity-key);
+// blank lines and lines starting with # are ignored. Each key is read as
+// DecodeIdentityKey reads one. Errors name the line, never the input.
+func DecodeIdentityKeys(b []byte) ([][]byte, error) {
+	var keys [][]byte
+	for n, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		k, err := DecodeIdentityKey([]byte(line))
+		if err != nil {
+			return nil, fmt.Errorf("line %d: %w", n+1, err)
+		}
+		keys = append(keys, k)
+	}
+	if len(keys) == 0 {
+		return nil, errors.New("identity key is empty")
+	}
+	return keys, nil
+}
+
+// EncodeIdentityKeys is the identity key file holding keys, oldest first.
+func EncodeIdentityKeys(keys [][]byte) []byte {
+	var b strings.Builder
+	for _, k := range keys {
+		b.WriteString(base64.StdEncoding.EncodeToString(k))
+		b.WriteByte('\n')
+	}
+	return []byte(b.String())
+}
+
+// NewIdentityKey returns a fresh random identity key.
+func NewIdentityKey() []byte {
+	k := make([]byte, IdentityKeySize)
+	rand.Read(k)
+	return k
+}
+
 // DecodeIdentityKey decodes an identity key as written by Init or supplied by
 // an operator: standard base64, unpadded URL-safe base64 or hex (64 digits
 // for a 32-byte key), surrounding whitespace ignored. The key must be at least IdentityKeySize

@@ -257,3 +257,40 @@ func assertOnly(t *testing.T, dir string, names ...string) {
 		t.Errorf("files in %s (-want +got):\n%s", dir, diff)
 	}
 }
+
+func TestDecodeIdentityKeys(t *testing.T) {
+	k1, k2 := bytes.Repeat([]byte{1}, 32), bytes.Repeat([]byte{2}, 32)
+	rotated := string(EncodeIdentityKeys([][]byte{k1, k2}))
+	tests := []struct {
+		name    string
+		input   string
+		want    [][]byte
+		wantErr string
+	}{
+		{"one key", base64.StdEncoding.EncodeToString(k1) + "\n", [][]byte{k1}, ""},
+		{"rotated", rotated, [][]byte{k1, k2}, ""},
+		{"comments and blank lines", "# first\n" + hex.EncodeToString(k1) + "\n\n# second\r\n" + base64.StdEncoding.EncodeToString(k2), [][]byte{k1, k2}, ""},
+		{"a short second key", base64.StdEncoding.EncodeToString(k1) + "\n" + base64.StdEncoding.EncodeToString(k2[:20]) + "\n", nil, "line 2: identity key is 20 bytes"},
+		{"only comments", "# nothing\n\n", nil, "identity key is empty"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := DecodeIdentityKeys([]byte(tt.input))
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				if strings.Contains(err.Error(), base64.StdEncoding.EncodeToString(k2[:20])) {
+					t.Errorf("error %q quotes the key", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("DecodeIdentityKeys (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
