@@ -46,7 +46,11 @@ type Keys struct {
 	// store (OpenKeystore), which seal what is kept about people.
 	Sealer   *seal.Sealer
 	Signer   *receipt.Signer
-	AuditKey []byte
+	// AuditKey keys the audit trail and the consent ledger; PriorAuditKeys
+	// are those of the identity keys before rotations, oldest first, which
+	// verification needs for the entries chained before each rotation.
+	AuditKey       []byte
+	PriorAuditKeys [][]byte
 	// CenterKey signs the privacy center's session cookies.
 	CenterKey []byte
 	// VaultKey keys the tokens that stand for vault values in joins.
@@ -64,16 +68,20 @@ func LoadKeys(cfg config.Config) (Keys, error) {
 	if !cfg.IdentityKey.IsSet() {
 		return k, errors.New("no identity key: set CUSTOS_IDENTITY_KEY_FILE or --secrets-dir (create one with `custos secrets init DIR`)")
 	}
-	raw, err := secrets.DecodeIdentityKey(cfg.IdentityKey.Reveal())
+	chain, err := secrets.DecodeIdentityKeys(cfg.IdentityKey.Reveal())
 	if err != nil {
 		return k, fmt.Errorf("identity key: %w", err)
 	}
-	if k.Hasher, err = identity.NewHasher(raw); err != nil {
+	if k.Hasher, err = identity.NewHasher(chain...); err != nil {
 		return k, fmt.Errorf("identity key: %w", err)
+	}
+	raw := chain[len(chain)-1]
+	for _, old := range chain[:len(chain)-1] {
+		k.PriorAuditKeys = append(k.PriorAuditKeys, AuditKey(old))
 	}
 	k.AuditKey = AuditKey(raw)
 	k.CenterKey = deriveKey(raw, "custos privacy center session v1")
-	k.VaultKey = VaultKey(raw)
+	k.VaultKey = VaultKey(chain[0])
 	if cfg.DataKeyset.IsSet() {
 		if k.Sealer, err = seal.New(cfg.DataKeyset.Reveal()); err != nil {
 			return k, fmt.Errorf("data keyset: %w", err)
@@ -101,7 +109,7 @@ func OpenStore(ctx context.Context, cfg config.Config, keys Keys, migrate bool, 
 	if cfg.DBKind() == config.DBSQLite {
 		dsn = cfg.SQLitePath()
 	}
-	st, err := store.Open(ctx, dsn, store.Options{AuditKey: keys.AuditKey, Logger: log})
+	st, err := store.Open(ctx, dsn, store.Options{AuditKey: keys.AuditKey, PriorAuditKeys: keys.PriorAuditKeys, Logger: log})
 	if err != nil {
 		return nil, err
 	}

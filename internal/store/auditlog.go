@@ -92,11 +92,11 @@ func (s *Store) VerifyAudit(ctx context.Context, anchors *audit.Anchors, progres
 		return audit.Report{}, fmt.Errorf("verify: %w", mapErr(err))
 	}
 	defer tx.Rollback()
-	rep, err := s.verifyTrail(ctx, tx, anchors.Trail, progress)
+	rep, epochs, err := s.verifyTrail(ctx, tx, anchors.Trail, progress)
 	if err != nil {
 		return audit.Report{}, err
 	}
-	ledger, problems, err := s.verifyLedger(ctx, tx, anchors.Ledger, progress)
+	ledger, problems, err := s.verifyLedger(ctx, tx, epochs, anchors.Ledger, progress)
 	if err != nil {
 		return audit.Report{}, err
 	}
@@ -112,22 +112,22 @@ func (s *Store) VerifyAudit(ctx context.Context, anchors *audit.Anchors, progres
 	return rep, nil
 }
 
-func (s *Store) verifyTrail(ctx context.Context, tx *sql.Tx, anchors []audit.Anchor, progress func(int64)) (audit.Report, error) {
+func (s *Store) verifyTrail(ctx context.Context, tx *sql.Tx, anchors []audit.Anchor, progress func(int64)) (audit.Report, []audit.Epoch, error) {
 	var head audit.Chain
 	if err := tx.QueryRowContext(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1`).Scan(&head.Seq, &head.Hash); err != nil {
-		return audit.Report{}, fmt.Errorf("verify audit: head: %w", mapErr(err))
+		return audit.Report{}, nil, fmt.Errorf("verify audit: head: %w", mapErr(err))
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT `+auditCols+` FROM audit_log ORDER BY seq`)
 	if err != nil {
-		return audit.Report{}, fmt.Errorf("verify audit: %w", mapErr(err))
+		return audit.Report{}, nil, fmt.Errorf("verify audit: %w", mapErr(err))
 	}
 	defer rows.Close()
-	v := audit.Verifier{Key: s.auditKey, Anchors: anchors}
+	v := audit.Verifier{Key: s.auditKey, Prior: s.prior, Anchors: anchors}
 	var n int64
 	for rows.Next() {
 		e, err := scanEntry(rows)
 		if err != nil {
-			return audit.Report{}, fmt.Errorf("verify audit: %w", mapErr(err))
+			return audit.Report{}, nil, fmt.Errorf("verify audit: %w", mapErr(err))
 		}
 		v.Add(&e)
 		if n++; progress != nil && n%verifyPage == 0 {
@@ -135,12 +135,13 @@ func (s *Store) verifyTrail(ctx context.Context, tx *sql.Tx, anchors []audit.Anc
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return audit.Report{}, fmt.Errorf("verify audit: %w", mapErr(err))
+		return audit.Report{}, nil, fmt.Errorf("verify audit: %w", mapErr(err))
 	}
 	if progress != nil && n%verifyPage != 0 {
 		progress(n % verifyPage)
 	}
-	return v.Finish(head), nil
+	rep := v.Finish(head)
+	return rep, v.LedgerEpochs(), nil
 }
 
 // Change is a state change seen in the trail, for other instances' caches.

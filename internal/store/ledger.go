@@ -69,13 +69,14 @@ type ledgerHead struct {
 	start int64  // the last event recorded before the chain began
 	seq   int64  // the last event chained (start before the first)
 	hash  []byte // its hash; empty before the first, standing for the start hash
+	keyID string // the chain key's id (audit.KeyID), "" until the first write
 }
 
 func (s *Store) readLedgerHead(ctx context.Context, q interface {
 	QueryRowContext(context.Context, string, ...any) *sql.Row
 }) (ledgerHead, error) {
 	var h ledgerHead
-	if err := q.QueryRowContext(ctx, `SELECT start_seq, seq, hash FROM ledger_head WHERE id = 1`).Scan(&h.start, &h.seq, &h.hash); err != nil {
+	if err := q.QueryRowContext(ctx, `SELECT start_seq, seq, hash, key_id FROM ledger_head WHERE id = 1`).Scan(&h.start, &h.seq, &h.hash, &h.keyID); err != nil {
 		return ledgerHead{}, fmt.Errorf("read ledger head: %w", mapErr(err))
 	}
 	if len(h.hash) == 0 {
@@ -111,13 +112,14 @@ func (s *Store) Flush(ctx context.Context) error { return s.Submit(ctx, &Write{}
 
 // verifyLedger walks the ledger in sequence order inside tx and checks its
 // chain against the recorded head and the anchors.
-func (s *Store) verifyLedger(ctx context.Context, tx *sql.Tx, anchors []audit.Anchor, progress func(int64)) (audit.LedgerReport, []audit.Problem, error) {
+// epochs are the keys the trail's rotations say the ledger is chained under.
+func (s *Store) verifyLedger(ctx context.Context, tx *sql.Tx, epochs []audit.Epoch, anchors []audit.Anchor, progress func(int64)) (audit.LedgerReport, []audit.Problem, error) {
 	head, err := s.readLedgerHead(ctx, tx)
 	if err != nil {
 		return audit.LedgerReport{}, nil, err
 	}
 	links := audit.Links{Noun: "ledger event", Nouns: "ledger events", Chain: "ledger", Prefix: "ledger_",
-		Start: audit.Chain{Seq: head.start, Hash: ledgerStart(s.auditKey, head.start)}, Anchors: anchors}
+		Start: audit.Chain{Seq: head.start, Hash: ledgerStart(audit.KeyFor(epochs, head.start), head.start)}, Anchors: anchors}
 	rep := audit.LedgerReport{HeadSeq: head.seq, HeadHash: hex.EncodeToString(head.hash)}
 	rows, err := tx.QueryContext(ctx, `SELECT `+consentCols+`, prev_hash, hash FROM consent_events ORDER BY seq`)
 	if err != nil {
@@ -134,7 +136,7 @@ func (s *Store) verifyLedger(ctx context.Context, tx *sql.Tx, anchors []audit.An
 		if e.Seq <= head.start {
 			rep.Unchained++
 		} else {
-			links.Add(e.Seq, e.ID, prev, sum, ledgerSum(s.auditKey, prev, &e))
+			links.Add(e.Seq, e.ID, prev, sum, ledgerSum(audit.KeyFor(epochs, e.Seq), prev, &e))
 		}
 		if n++; progress != nil && n%verifyPage == 0 {
 			progress(verifyPage)

@@ -21,6 +21,8 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/custos-privacy/custos/internal/audit"
 )
 
 // Dialects.
@@ -53,6 +55,8 @@ type Store struct {
 
 	writer   *writer
 	auditKey []byte
+	keyID    string   // audit.KeyID(auditKey)
+	prior    [][]byte // chain keys before rotations, oldest first
 	log      *slog.Logger
 
 	// closers are closed after the store, once its writes have landed.
@@ -68,6 +72,10 @@ type Options struct {
 	// AuditKey keys the audit chain (see audit.Sum). Every process that
 	// writes to or verifies one database must use the same key.
 	AuditKey []byte
+	// PriorAuditKeys are the chain keys of the identity keys before
+	// rotations, oldest first: verification checks what was chained
+	// before each rotation with them.
+	PriorAuditKeys [][]byte
 	// MaxBatch bounds how many writes one commit carries (default 256).
 	// 1 commits every write alone, which benchmarks use as the baseline.
 	MaxBatch int
@@ -86,6 +94,8 @@ func Open(ctx context.Context, dsn string, opts ...Options) (*Store, error) {
 		opt = o
 	}
 	s.auditKey = opt.AuditKey
+	s.keyID = audit.KeyID(opt.AuditKey)
+	s.prior = opt.PriorAuditKeys
 	s.log = opt.Logger
 	if s.log == nil {
 		s.log = slog.Default()

@@ -281,6 +281,9 @@ func (s *Store) insertEvents(ctx context.Context, tx *sql.Tx, events []*ConsentE
 	if err != nil {
 		return err
 	}
+	if err := s.checkKey("consent ledger", head.keyID); err != nil {
+		return err
+	}
 	prev := head.hash
 	for i, e := range events {
 		e.Seq = head.seq + int64(i) + 1
@@ -301,7 +304,7 @@ func (s *Store) insertEvents(ctx context.Context, tx *sql.Tx, events []*ConsentE
 		}
 	}
 	last := events[len(events)-1]
-	if _, err := tx.ExecContext(ctx, s.q(`UPDATE ledger_head SET seq = ?, hash = ? WHERE id = 1`), last.Seq, last.Hash); err != nil {
+	if _, err := tx.ExecContext(ctx, s.q(`UPDATE ledger_head SET seq = ?, hash = ?, key_id = ? WHERE id = 1`), last.Seq, last.Hash, s.keyID); err != nil {
 		return fmt.Errorf("advance ledger head: %w", mapErr(err))
 	}
 	// The current state per subject and ledger key: the last event wins. One
@@ -339,13 +342,17 @@ func (s *Store) appendAudit(ctx context.Context, tx *sql.Tx, entries []*audit.En
 	if len(entries) == 0 {
 		return nil
 	}
-	head := `SELECT seq, hash FROM audit_head WHERE id = 1`
+	head := `SELECT seq, hash, key_id FROM audit_head WHERE id = 1`
 	if s.dialect == Postgres {
 		head += ` FOR UPDATE`
 	}
 	c := audit.Chain{Key: s.auditKey}
-	if err := tx.QueryRowContext(ctx, head).Scan(&c.Seq, &c.Hash); err != nil {
+	var keyID string
+	if err := tx.QueryRowContext(ctx, head).Scan(&c.Seq, &c.Hash, &keyID); err != nil {
 		return fmt.Errorf("read audit head: %w", mapErr(err))
+	}
+	if err := s.checkKey("audit trail", keyID); err != nil {
+		return err
 	}
 	for _, e := range entries {
 		c.Link(e)
@@ -361,7 +368,7 @@ func (s *Store) appendAudit(ctx context.Context, tx *sql.Tx, entries []*audit.En
 			return fmt.Errorf("append audit: %w", mapErr(err))
 		}
 	}
-	if _, err := tx.ExecContext(ctx, s.q(`UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1`), c.Seq, c.Hash); err != nil {
+	if _, err := tx.ExecContext(ctx, s.q(`UPDATE audit_head SET seq = ?, hash = ?, key_id = ? WHERE id = 1`), c.Seq, c.Hash, s.keyID); err != nil {
 		return fmt.Errorf("advance audit head: %w", mapErr(err))
 	}
 	return nil

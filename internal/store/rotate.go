@@ -1,0 +1,184 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/custos-privacy/custos/internal/audit"
+)
+
+// ErrKeyRotated is returned by a write from a process whose identity key
+// was rotated away: the trail and the ledger go on under the new key, and
+// a write chained under the old one would break them. Restart the process
+// with the identity key file the rotation wrote.
+var ErrKeyRotated = errors.New("the identity key was rotated: restart with the rotated key file")
+
+// ErrRotated is returned by RotateKey when the chains already go on under
+// the new key: a rotation interrupted after its commit, run again.
+var ErrRotated = errors.New("the chains already go on under the new key")
+
+// checkKey refuses a write chained under another key than the chain's.
+func (s *Store) checkKey(chain, id string) error {
+	if id != "" && id != s.keyID {
+		return fmt.Errorf("%s goes on under key %s, this process has key %s: %w", chain, id, s.keyID, ErrKeyRotated)
+	}
+	return nil
+}
+
+// KeyRotation moves what the identity key keys to a new key.
+type KeyRotation struct {
+	// AuditKey is the chain key derived from the new identity key.
+	AuditKey []byte
+	// Rehash gives a stored identity hash under the new key
+	// (identity.Rehash with the new identity key).
+	Rehash func(hash []byte) []byte
+	// Retoken gives a vault token under the new key; nil leaves tokens.
+	Retoken func(token string) (string, error)
+	// Entry is the transition entry: who rotates, from where, when. Its
+	// action, object and detail are filled in here.
+	Entry audit.Entry
+}
+
+// Rotated is what a rotation changed.
+type Rotated struct {
+	Identities int64 // identity hashes rehashed
+	Codes      int64 // hashes of identities pending a code, rehashed
+	Tokens     int64 // vault tokens made again
+	Entry      audit.Entry
+}
+
+// RotateKey rehashes every stored identity hash and vault token under the
+// new key and moves the trail and the ledger to it with a transition entry
+// (see audit.ActionKeyRotate), in one transaction under the audit head's
+// lock: a crash leaves everything under the old key or everything under
+// the new one. The store must run with the old key. It returns ErrRotated
+// when the chains already go on under the new key.
+func (s *Store) RotateKey(ctx context.Context, r KeyRotation) (Rotated, error) {
+	var out Rotated
+	newID := audit.KeyID(r.AuditKey)
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		out = Rotated{}
+		head := `SELECT seq, hash, key_id FROM audit_head WHERE id = 1`
+		if s.dialect == Postgres {
+			head += ` FOR UPDATE`
+		}
+		var prev audit.Chain
+		var keyID string
+		if err := tx.QueryRowContext(ctx, head).Scan(&prev.Seq, &prev.Hash, &keyID); err != nil {
+			return fmt.Errorf("read audit head: %w", mapErr(err))
+		}
+		if keyID == newID {
+			return ErrRotated
+		}
+		if err := s.checkKey("audit trail", keyID); err != nil {
+			return err
+		}
+		ledger, err := s.readLedgerHead(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if err := s.checkKey("consent ledger", ledger.keyID); err != nil {
+			return err
+		}
+		if out.Identities, err = s.rehash(ctx, tx, `identities`, `hash`, `hash`, r.Rehash); err != nil {
+			return err
+		}
+		if out.Codes, err = s.rehash(ctx, tx, `otps`, `identity_hash`, `request_id`, r.Rehash); err != nil {
+			return err
+		}
+		if r.Retoken != nil {
+			if out.Tokens, err = s.retoken(ctx, tx, r.Retoken); err != nil {
+				return err
+			}
+		}
+		e := r.Entry
+		e.Action, e.Object, e.Outcome = audit.ActionKeyRotate, "identity-key", audit.OutcomeOK
+		e.Detail = audit.NewRotation(s.auditKey, r.AuditKey, prev.Hash, ledger.seq).Detail()
+		if err := s.appendAudit(ctx, tx, []*audit.Entry{&e}); err != nil {
+			return err
+		}
+		out.Entry = e
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE audit_head SET key_id = ? WHERE id = 1`), newID); err != nil {
+			return fmt.Errorf("rotate audit head: %w", mapErr(err))
+		}
+		// The ledger's start hash is pinned under the old key: until now
+		// an empty hash stood for it, and it would be derived from the
+		// new key from here on.
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE ledger_head SET key_id = ?, hash = ? WHERE id = 1`), newID, ledger.hash); err != nil {
+			return fmt.Errorf("rotate ledger head: %w", mapErr(err))
+		}
+		return nil
+	})
+	return out, err
+}
+
+// rehash replaces every value of column col of table by fn of it, rows
+// named by key.
+func (s *Store) rehash(ctx context.Context, tx *sql.Tx, table, col, key string, fn func([]byte) []byte) (int64, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT `+key+`, `+col+` FROM `+table+` WHERE `+col+` IS NOT NULL`)
+	if err != nil {
+		return 0, fmt.Errorf("rehash %s: %w", table, mapErr(err))
+	}
+	type row struct{ key, hash []byte }
+	var all []row
+	for rows.Next() {
+		var r row
+		if err := rows.Scan(&r.key, &r.hash); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("rehash %s: %w", table, mapErr(err))
+		}
+		all = append(all, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("rehash %s: %w", table, mapErr(err))
+	}
+	stmt, err := tx.PrepareContext(ctx, s.q(`UPDATE `+table+` SET `+col+` = ? WHERE `+key+` = ?`))
+	if err != nil {
+		return 0, fmt.Errorf("rehash %s: %w", table, mapErr(err))
+	}
+	defer stmt.Close()
+	for _, r := range all {
+		k := any(r.key)
+		if key != col {
+			k = string(r.key)
+		}
+		if _, err := stmt.ExecContext(ctx, fn(r.hash), k); err != nil {
+			return 0, fmt.Errorf("rehash %s: %w", table, mapErr(err))
+		}
+	}
+	return int64(len(all)), nil
+}
+
+func (s *Store) retoken(ctx context.Context, tx *sql.Tx, fn func(string) (string, error)) (int64, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT subject_id, field, token FROM vault_values`)
+	if err != nil {
+		return 0, fmt.Errorf("retoken vault: %w", mapErr(err))
+	}
+	type row struct{ subject, field, token string }
+	var all []row
+	for rows.Next() {
+		var r row
+		if err := rows.Scan(&r.subject, &r.field, &r.token); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("retoken vault: %w", mapErr(err))
+		}
+		all = append(all, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("retoken vault: %w", mapErr(err))
+	}
+	for _, r := range all {
+		t, err := fn(r.token)
+		if err != nil {
+			return 0, fmt.Errorf("retoken vault: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE vault_values SET token = ? WHERE subject_id = ? AND field = ?`), t, r.subject, r.field); err != nil {
+			return 0, fmt.Errorf("retoken vault: %w", mapErr(err))
+		}
+	}
+	return int64(len(all)), nil
+}
