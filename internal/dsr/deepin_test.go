@@ -1,6 +1,9 @@
 package dsr_test
 
 import (
+	"encoding/json"
+	"html"
+	"strings"
 	"testing"
 	"time"
 
@@ -77,4 +80,79 @@ func TestDeepinNationalDay(t *testing.T) {
 			e.noPI(email, "lin.wei@example.com")
 		})
 	}
+}
+
+// TestDeepinExportCarriesTheVault: deepin keeps the mobile number in the
+// vault, sealed under the person's key. An access request's bundle gives
+// it to the person in clear — in data.json with its field, category and
+// when it was last written, and in report.html in the request's language —
+// and it appears in no log and no other answer.
+func TestDeepinExportCarriesTheVault(t *testing.T) {
+	const email, mobile = "Lin.Wei@Example.com", "+8613800138000"
+	tests := []struct {
+		lang                   string
+		category, heading, col string // what report.html says, in lang
+	}{
+		{lang: "en", category: "mobile phone number", heading: "Personal information kept sealed", col: "Last written"},
+		{lang: "zh-CN", category: "手机号码", heading: "加密保管的个人信息", col: "最后写入"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.lang, func(t *testing.T) {
+			written := chinaTime("2026-06-01 10:00")
+			e := newEnv(t, deepinManifest, written)
+			e.subject("deepin-1001", email, "", nil)
+			e.must(200, "PUT", "/v1/subjects/deepin-1001/vault/mobile_number", e.op, `{"value":"138 0013 8000"}`, nil)
+			e.clock.Advance(time.Hour)
+			id := e.submitPublic("access", "email", email, map[string]any{"language": tt.lang})
+			e.verify(id, e.code(id))
+			e.act(id, "approve", nil)
+			done := e.act(id, "complete", map[string]string{})
+			res := e.do("GET", done.Download, "", "")
+			if res.Code != 200 {
+				t.Fatalf("download = %d %s", res.Code, res.Body)
+			}
+			files := unzip(t, res.Body)
+			var ex dsr.Export
+			if err := json.Unmarshal(files["data.json"], &ex); err != nil {
+				t.Fatalf("data.json: %v", err)
+			}
+			want := []dsr.ExportVaultValue{{Field: "mobile_number", Category: "basic.phone", CategoryName: tt.category, Value: mobile, UpdatedAt: written.UTC()}}
+			if d := cmp.Diff(want, ex.Subject.Vault); d != "" {
+				t.Errorf("data.json subject.vault (-want +got):\n%s", d)
+			}
+			report := html.UnescapeString(string(files["report.html"]))
+			for _, s := range []string{tt.heading, tt.col, tt.category, mobile, "2026-06-01 02:00 UTC"} {
+				if !strings.Contains(report, s) {
+					t.Errorf("report.html lacks %q", s)
+				}
+			}
+			e.noPI(email, mobile, "13800138000")
+		})
+	}
+}
+
+// TestDeepinCorrectionReachesTheVault: a correction of a vault field is
+// kept in the vault, sealed like any write; a field held elsewhere is
+// still passed to the operator.
+func TestDeepinCorrectionReachesTheVault(t *testing.T) {
+	e := newEnv(t, deepinManifest, chinaTime("2026-06-01 10:00"))
+	e.subject("deepin-1001", "lin.wei@example.com", "", nil)
+	e.must(200, "PUT", "/v1/subjects/deepin-1001/vault/mobile_number", e.op, `{"value":"13800138000"}`, nil)
+	v := e.submitOperator(map[string]any{"type": "correction", "subject_id": "deepin-1001",
+		"details": map[string]any{"correction": map[string]string{"mobile_number": "139 0013 9000", "nickname": "lin"}}})
+	e.act(v.ID, "approve", nil)
+	done := e.act(v.ID, "complete", map[string]string{})
+	if done.State != dsr.StateCompleted {
+		t.Fatalf("complete = state %s", done.State)
+	}
+	got := lastNote(e.get(v.ID))
+	if want := "corrected; vault fields corrected: mobile_number; fields held outside Custos passed to the operator: nickname"; got != want {
+		t.Errorf("summary %q, want %q", got, want)
+	}
+	var read struct{ Value string }
+	e.must(200, "GET", "/v1/subjects/deepin-1001/vault/mobile_number?purpose=account-service", e.op, "", &read)
+	if read.Value != "+86139****9000" {
+		t.Errorf("the vault after the correction reads %q, want the corrected number masked, +86139****9000", read.Value)
+	}
+	e.noPI("13900139000", "13800138000")
 }

@@ -45,6 +45,19 @@ type ExportSubject struct {
 	GuardianID string            `json:"guardian_id,omitempty"`
 	Restricted bool              `json:"restricted"`
 	Identities map[string]string `json:"identities"`
+	// Vault is what the vault keeps for the person, in clear.
+	Vault []ExportVaultValue `json:"vault"`
+}
+
+// ExportVaultValue is a value the vault keeps for the person: the field,
+// its category (id, and name in the request's language), the value and
+// when it was last written.
+type ExportVaultValue struct {
+	Field        string    `json:"field"`
+	Category     string    `json:"category,omitempty"`
+	CategoryName string    `json:"category_name,omitempty"`
+	Value        string    `json:"value"`
+	UpdatedAt    time.Time `json:"updated_at"`
 }
 
 // ExportPurpose explains one purpose: why, on what basis, which
@@ -70,7 +83,7 @@ func (o ownData) export(ctx context.Context, a consent.Actor, r *store.Request) 
 		return Outcome{}, err
 	}
 	ex := Export{Generated: s.now().UTC(), Subject: ExportSubject{ID: sub.ID, BirthDate: sub.BirthDate, AgeBand: sub.AgeBand, GuardianID: sub.GuardianID,
-		Restricted: sub.Restricted, Identities: map[string]string{}}}
+		Restricted: sub.Restricted, Identities: map[string]string{}, Vault: []ExportVaultValue{}}}
 	if v, _, _, err := s.consent.Policy(); err == nil {
 		ex.Policy = v.Version
 	}
@@ -82,6 +95,19 @@ func (o ownData) export(ctx context.Context, a consent.Actor, r *store.Request) 
 			}
 		}
 		ex.Subject.Identities[idn.Kind] = val
+	}
+	if s.opt.Vault != nil {
+		vals, err := s.opt.Vault.Export(ctx, a, r.SubjectID, r.ID)
+		if err != nil {
+			return Outcome{}, err
+		}
+		for _, v := range vals {
+			ev := ExportVaultValue{Field: v.Field, Category: v.Category, Value: v.Value, UpdatedAt: v.UpdatedAt}
+			if c, ok := m.Category(v.Category); ok {
+				ev.CategoryName = c.Name.In(r.Language)
+			}
+			ex.Subject.Vault = append(ex.Subject.Vault, ev)
+		}
 	}
 	if ex.Consents, err = s.consent.History(ctx, a, r.SubjectID, 0, 100000); err != nil {
 		return Outcome{}, err
@@ -171,16 +197,22 @@ func contains(list []string, s string) bool {
 
 func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
 
-var reportTmpl = template.Must(template.New("report").Parse(`<!doctype html>
-<html lang="{{.Lang}}"><meta charset="utf-8"><title>{{if eq .Lang "zh-CN"}}您的个人信息副本{{else}}Your personal information{{end}}</title>
-<h1>{{if eq .Lang "zh-CN"}}您的个人信息副本{{else}}Your personal information{{end}}</h1>
+// reportTmpl is the person's copy in words, in the request's language
+// (told's rule).
+var reportTmpl = template.Must(template.New("report").Funcs(template.FuncMap{"told": func(lang, zh, en string) string { return told(lang, zh, en) }}).Parse(`<!doctype html>
+<html lang="{{.Lang}}"><meta charset="utf-8"><title>{{told .Lang "您的个人信息副本" "Your personal information"}}</title>
+<h1>{{told .Lang "您的个人信息副本" "Your personal information"}}</h1>
 <p>{{.E.Generated.Format "2006-01-02 15:04 MST"}} · {{.E.Policy}}</p>
-<h2>{{if eq .Lang "zh-CN"}}我们持有的信息{{else}}What we hold{{end}}</h2>
+<h2>{{told .Lang "我们持有的信息" "What we hold"}}</h2>
 <table>{{range $k, $v := .E.Subject.Identities}}<tr><th>{{$k}}</th><td>{{$v}}</td></tr>{{end}}
 {{with .E.Subject.BirthDate}}<tr><th>birth_date</th><td>{{.}}</td></tr>{{end}}</table>
-<h2>{{if eq .Lang "zh-CN"}}同意记录{{else}}Consents{{end}}</h2>
+{{with .E.Subject.Vault}}<h2>{{told $.Lang "加密保管的个人信息" "Personal information kept sealed"}}</h2>
+<table><tr><th>{{told $.Lang "字段" "Field"}}</th><th>{{told $.Lang "类别" "Category"}}</th><th>{{told $.Lang "内容" "Value"}}</th><th>{{told $.Lang "最后写入" "Last written"}}</th></tr>
+{{range .}}<tr><td>{{.Field}}</td><td>{{or .CategoryName .Category}}</td><td>{{.Value}}</td><td>{{.UpdatedAt.Format "2006-01-02 15:04 MST"}}</td></tr>
+{{end}}</table>{{end}}
+<h2>{{told .Lang "同意记录" "Consents"}}</h2>
 <table>{{range .E.Consents}}<tr><td>{{.At}}</td><td>{{.Purpose}}</td><td>{{.Action}}</td><td>{{.Method}}</td></tr>{{end}}</table>
-<h2>{{if eq .Lang "zh-CN"}}处理目的与规则{{else}}Why and how we process it{{end}}</h2>
+<h2>{{told .Lang "处理目的与规则" "Why and how we process it"}}</h2>
 {{range .E.Processing}}<h3>{{.Name}}</h3><p>{{.Basis}} · {{range .Categories}}{{.}} {{end}}</p><p>{{range .Recipients}}{{.}}; {{end}}</p><p>{{range .Retention}}{{.}}; {{end}}</p>{{end}}
 </html>
 `))

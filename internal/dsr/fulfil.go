@@ -237,7 +237,7 @@ func (o ownData) Execute(ctx context.Context, a consent.Actor, r *store.Request,
 			return Outcome{}, fault.New(fault.Invalid, "correction_required", "a correction request gives the corrected values")
 		}
 		patch := consent.SubjectPatch{}
-		var fields []string
+		var fields, sealed []string
 		for k, v := range d.Correction {
 			v := v
 			switch k {
@@ -246,6 +246,10 @@ func (o ownData) Execute(ctx context.Context, a consent.Actor, r *store.Request,
 			case "age_band":
 				patch.AgeBand = &v
 			default:
+				if _, ok := m.VaultField(k); ok && s.opt.Vault != nil {
+					sealed = append(sealed, k)
+					continue
+				}
 				fields = append(fields, k)
 				continue
 			}
@@ -255,7 +259,20 @@ func (o ownData) Execute(ctx context.Context, a consent.Actor, r *store.Request,
 				return Outcome{}, err
 			}
 		}
+		// A vault field is corrected as any write to it is: normalised,
+		// sealed under the person's key and audited. A value that is not
+		// of the field's kind fails the completion without being quoted,
+		// and the operator asks the person again.
+		slices.Sort(sealed)
+		for _, k := range sealed {
+			if _, err := s.opt.Vault.Put(ctx, a, r.SubjectID, k, d.Correction[k]); err != nil {
+				return Outcome{}, err
+			}
+		}
 		out := Outcome{Summary: "corrected", Message: told(r.Language, "我们已按您的要求更正您的个人信息。", "We have corrected your personal information as you asked.")}
+		if len(sealed) > 0 {
+			out.Summary += "; vault fields corrected: " + strings.Join(sealed, ", ")
+		}
 		if len(fields) > 0 {
 			slices.Sort(fields)
 			out.Summary += "; fields held outside Custos passed to the operator: " + strings.Join(fields, ", ")

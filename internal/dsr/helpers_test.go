@@ -34,6 +34,7 @@ import (
 	"github.com/custos-privacy/custos/internal/seal"
 	"github.com/custos-privacy/custos/internal/store"
 	"github.com/custos-privacy/custos/internal/store/storetest"
+	"github.com/custos-privacy/custos/internal/vault"
 )
 
 // Manifests the tests publish, relative to this package.
@@ -164,7 +165,11 @@ func newEnv(t *testing.T, manifestPath string, now time.Time, opts ...func(*dsr.
 	if _, err := svc.Publish(ctx, system, filepath.Base(filepath.Dir(manifestPath)), src); err != nil {
 		t.Fatalf("Publish %s: %v", manifestPath, err)
 	}
-	o := dsr.Options{Hasher: hasher, Keys: keys, Logger: logger, Now: c.Now}
+	vlt, err := vault.New(st, svc, vault.Options{Keys: keys, TokenKey: key, Now: c.Now})
+	if err != nil {
+		t.Fatalf("vault.New: %v", err)
+	}
+	o := dsr.Options{Hasher: hasher, Keys: keys, Logger: logger, Now: c.Now, Vault: vlt}
 	for _, f := range opts {
 		f(&o)
 	}
@@ -185,7 +190,7 @@ func newEnv(t *testing.T, manifestPath string, now time.Time, opts ...func(*dsr.
 	}
 	e := &env{t: t, ctx: ctx, clock: c, st: st, hasher: hasher, keys: keys, svc: svc, req: req, sent: sent, log: logs,
 		disp: &notify.Dispatcher{Outbox: st.Outbox(), Sealer: keys, Sender: sent, Logger: logger, Now: dispNow},
-		h: api.New(api.Options{Service: svc, Requests: req, Keys: apikey.New(st, apikey.Options{Changes: svc}), Trail: audit.NewTrail(st), Health: st,
+		h: api.New(api.Options{Service: svc, Requests: req, Vault: vlt, Keys: apikey.New(st, apikey.Options{Changes: svc}), Trail: audit.NewTrail(st), Health: st,
 			Logger: logger}).Handler()}
 	for role, dst := range map[string]*string{api.RoleAdmin: &e.admin, api.RoleOperator: &e.op} {
 		k, err := api.CreateKey(ctx, st, system, role+" key", role)

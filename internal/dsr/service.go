@@ -20,6 +20,7 @@ import (
 	"github.com/custos-privacy/custos/internal/notify"
 	"github.com/custos-privacy/custos/internal/ratelimit"
 	"github.com/custos-privacy/custos/internal/store"
+	"github.com/custos-privacy/custos/internal/vault"
 )
 
 // Store is the persistence requests need.
@@ -70,6 +71,18 @@ type Options struct {
 	// people; nil means every channel does. A one-time code is never
 	// queued for a channel that cannot carry it: the caller is told.
 	Delivers func(channel string) bool
+	// Vault is the vault of sensitive values: exports carry the person's
+	// values and corrections of its fields go through it. nil when the
+	// server keeps none.
+	Vault Vault
+}
+
+// Vault is the vault as rights requests reach it; *vault.Service is one.
+type Vault interface {
+	// Export opens the subject's values for the request's export.
+	Export(ctx context.Context, a audit.Actor, subjectID, requestID string) ([]vault.Exported, error)
+	// Put keeps a corrected value.
+	Put(ctx context.Context, a audit.Actor, subjectID, field, value string) (vault.Written, error)
 }
 
 // Delivers reports whether one-time codes and notices on channel (email,

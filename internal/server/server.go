@@ -281,12 +281,19 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		st.Close()
 		return nil, errors.New("no policy is published: give --manifest PATH, or publish one with `custos policy publish`")
 	}
+	var vlt *vault.Service
+	if ks != nil {
+		if vlt, err = vault.New(st, svc, vault.Options{Keys: ks, TokenKey: keys.VaultKey, Now: now}); err != nil {
+			st.Close()
+			return nil, err
+		}
+	}
 	var dispatcher *notify.Dispatcher
 	if keys.Sealer != nil {
 		if !cfg.Delivers("email") && !cfg.Delivers("sms") {
 			log.Warn("no message channel: one-time codes for public rights requests and privacy-center sign-in cannot be sent, and both refuse with no_message_channel (set CUSTOS_SMTP_ADDR or CUSTOS_SMS_WEBHOOK_URL; CUSTOS_NOTIFY_DIR in development)")
 		}
-		if requests, err = dsr.New(st, svc, dsr.Options{Hasher: keys.Hasher, Keys: ks, Logger: log, Now: now, Delivers: cfg.Delivers}); err != nil {
+		if requests, err = dsr.New(st, svc, dsr.Options{Hasher: keys.Hasher, Keys: ks, Logger: log, Now: now, Delivers: cfg.Delivers, Vault: vlt}); err != nil {
 			st.Close()
 			return nil, err
 		}
@@ -322,13 +329,6 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		}
 		reg.MustRegister(messages)
 		dispatcher.Observe = func(channel, outcome string) { messages.WithLabelValues(channel, outcome).Inc() }
-	}
-	var vlt *vault.Service
-	if ks != nil {
-		if vlt, err = vault.New(st, svc, vault.Options{Keys: ks, TokenKey: keys.VaultKey, Now: now}); err != nil {
-			st.Close()
-			return nil, err
-		}
 	}
 	apiKeys := apikey.New(st, apikey.Options{Changes: svc})
 	a := api.New(api.Options{Service: svc, Requests: requests, Vault: vlt, Keys: apiKeys, Trail: trail, Health: st,
@@ -630,7 +630,13 @@ func OpenServices(ctx context.Context, cfg config.Config, log *slog.Logger) (*st
 		st.Close()
 		return nil, nil, nil, err
 	}
-	req, err := dsr.New(st, svc, dsr.Options{Hasher: keys.Hasher, Keys: ks, Logger: log})
+	// Exports completed from the command line carry vault values too.
+	vlt, err := vault.New(st, svc, vault.Options{Keys: ks, TokenKey: keys.VaultKey})
+	if err != nil {
+		st.Close()
+		return nil, nil, nil, err
+	}
+	req, err := dsr.New(st, svc, dsr.Options{Hasher: keys.Hasher, Keys: ks, Logger: log, Vault: vlt})
 	if err != nil {
 		st.Close()
 		return nil, nil, nil, err

@@ -33,6 +33,7 @@ import (
 type Store interface {
 	PutVault(ctx context.Context, v store.VaultValue, entries ...audit.Entry) error
 	VaultValue(ctx context.Context, subjectID, field string) (store.VaultValue, error)
+	VaultValues(ctx context.Context, subjectID string) ([]store.VaultValue, error)
 	DeleteVault(ctx context.Context, subjectID, field string, entries ...audit.Entry) error
 	AppendAudit(ctx context.Context, entries ...audit.Entry) error
 }

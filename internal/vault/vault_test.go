@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -101,17 +102,7 @@ func (e *env) subject(t *testing.T, id string, withdrawn bool) {
 // reads lists the vault.read entries of the audit trail.
 func (e *env) reads(t *testing.T) []audit.Entry {
 	t.Helper()
-	es, err := e.st.AuditEntries(t.Context(), store.AuditFilter{Limit: 10000})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []audit.Entry
-	for _, en := range es {
-		if en.Action == vault.ActionRead {
-			out = append(out, en)
-		}
-	}
-	return out
+	return e.entries(t, vault.ActionRead)
 }
 
 func code(err error) (int, string) {
@@ -287,4 +278,95 @@ func TestNewRefuses(t *testing.T) {
 	if _, err := vault.New(nil, nil, vault.Options{Keys: ks, TokenKey: make([]byte, 8)}); err == nil {
 		t.Error("New with a short token key succeeded")
 	}
+}
+
+// TestExport: the person's own export opens every value kept for them,
+// in clear whatever the manifest says of reads, also of a field a later
+// policy no longer declares; a value whose key is gone is left out
+// without failing the export; the opening is audited with the request and
+// the fields, never the values.
+func TestExport(t *testing.T) {
+	storetest.Backends(t, func(t *testing.T, dsn string) {
+		e := newEnv(t, dsn)
+		ctx := t.Context()
+		for _, id := range []string{"u-1", "u-2", "u-3"} {
+			e.subject(t, id, id == "u-1")
+		}
+		w, err := e.vault.Put(ctx, service, "u-1", "email", " Li.Na@Example.com")
+		if err != nil {
+			t.Fatal(err)
+		}
+		at := w.UpdatedAt.Truncate(time.Microsecond) // as the store keeps it
+		// A field an earlier policy declared, kept all the same.
+		old, err := e.keys.Seal(ctx, keystore.Subject("u-1"), []byte("+8613800138000"), []byte("vault\x00u-1\x00old_phone"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.st.PutVault(ctx, store.VaultValue{SubjectID: "u-1", Field: "old_phone", Sealed: old, Token: "vt_old", UpdatedAt: at}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.vault.Put(ctx, service, "u-3", "email", "u-3@example.com"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.keys.Destroy(ctx, keystore.Subject("u-3")); err != nil {
+			t.Fatal(err)
+		}
+
+		for _, tc := range []struct {
+			name, subject string
+			want          []vault.Exported
+			status        int
+			code          string
+			detail        string // of the vault.export entry; "" for none
+		}{
+			{name: "every field in clear, also one no longer declared", subject: "u-1", want: []vault.Exported{
+				{Field: "email", Category: "basic.email", Value: "li.na@example.com", UpdatedAt: at},
+				{Field: "old_phone", Value: "+8613800138000", UpdatedAt: at},
+			}, detail: `{"fields":["email","old_phone"],"request":"rq_1"}`},
+			{name: "nothing kept", subject: "u-2"},
+			{name: "key destroyed: left out", subject: "u-3", want: []vault.Exported{}, detail: `{"fields":[],"request":"rq_1","unreadable":["email"]}`},
+			{name: "unknown subject", subject: "u-404", status: 404, code: "subject_not_found"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				before := len(e.entries(t, vault.ActionExport))
+				got, err := e.vault.Export(ctx, system, tc.subject, "rq_1")
+				if tc.status != 0 {
+					if !is(err, tc.status, tc.code) {
+						t.Fatalf("Export = %+v, %v; want %d %s", got, err, tc.status, tc.code)
+					}
+					return
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				if d := cmp.Diff(tc.want, got); d != "" {
+					t.Errorf("Export (-want +got):\n%s", d)
+				}
+				added := e.entries(t, vault.ActionExport)[before:]
+				switch {
+				case tc.detail == "" && len(added) != 0:
+					t.Errorf("entries %+v, want none when nothing is kept", added)
+				case tc.detail != "" && (len(added) != 1 || added[0].Detail != tc.detail || added[0].Object != "subject:"+tc.subject ||
+					added[0].Purpose != "rights_request" || added[0].Actor != system.ID):
+					t.Errorf("entries %+v, want one for subject:%s with detail %s", added, tc.subject, tc.detail)
+				}
+			})
+		}
+	})
+}
+
+// entries lists the audit entries of action.
+func (e *env) entries(t *testing.T, action string) []audit.Entry {
+	t.Helper()
+	es, err := e.st.AuditEntries(t.Context(), store.AuditFilter{Limit: 10000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []audit.Entry
+	for _, en := range es {
+		if en.Action == action {
+			out = append(out, en)
+		}
+	}
+	return out
 }
