@@ -136,3 +136,43 @@ func (s *Store) DeleteVault(ctx context.Context, subjectID, field string, entrie
 		return nil
 	}, Audit: entries})
 }
+
+// vaultExpireBatch bounds the rows one retention transaction deletes, so
+// that a sweep over a large vault holds the writer for short spells.
+var vaultExpireBatch = 500
+
+// ExpireVault deletes the values of field last written before cutoff, in
+// transactions of at most vaultExpireBatch rows, and returns how many in
+// all. Each transaction that deletes any carries one audit entry, made by
+// entry with the number it deleted: the writer takes a write's entries
+// after its Fn has run, so the count is the one committed.
+func (s *Store) ExpireVault(ctx context.Context, field string, cutoff time.Time, entry func(n int) audit.Entry) (int, error) {
+	total := 0
+	for {
+		var n int
+		w := &Write{}
+		w.Fn = func(ctx context.Context, tx *sql.Tx) error {
+			res, err := tx.ExecContext(ctx, s.q(`DELETE FROM vault_values WHERE (subject_id, field) IN
+				(SELECT subject_id, field FROM vault_values WHERE field = ? AND updated_at < ? LIMIT ?)`), field, micros(cutoff), vaultExpireBatch)
+			if err != nil {
+				return fmt.Errorf("expire vault values: %w", mapErr(err))
+			}
+			affected, err := res.RowsAffected()
+			if err != nil {
+				return fmt.Errorf("expire vault values: %w", mapErr(err))
+			}
+			n, w.Audit = int(affected), nil
+			if n > 0 {
+				w.Audit = []audit.Entry{entry(n)}
+			}
+			return nil
+		}
+		if err := s.Submit(ctx, w); err != nil {
+			return total, err
+		}
+		total += n
+		if n < vaultExpireBatch {
+			return total, nil
+		}
+	}
+}

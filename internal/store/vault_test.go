@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -164,6 +165,83 @@ func TestVaultValues(t *testing.T) {
 					t.Errorf("VaultValues (-want +got):\n%s", d)
 				}
 			})
+		}
+	})
+}
+
+// TestExpireVault: retention deletes one field's values written before the
+// cutoff, on both databases, in bounded transactions each with its own
+// audit entry counting what it deleted; a value written at the cutoff,
+// another field's and a later one stay, and a second run finds nothing.
+func TestExpireVault(t *testing.T) {
+	defer func(n int) { vaultExpireBatch = n }(vaultExpireBatch)
+	vaultExpireBatch = 2
+	backends(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		cutoff := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
+		put := func(subject, field string, at time.Time) {
+			t.Helper()
+			if err := s.PutVault(ctx, VaultValue{SubjectID: subject, Field: field, Sealed: []byte("sealed"), Token: "vt_" + subject, UpdatedAt: at}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for i := 1; i <= 7; i++ {
+			id := fmt.Sprintf("u-%d", i)
+			if err := s.CreateSubject(ctx, Subject{ID: id}); err != nil {
+				t.Fatal(err)
+			}
+			switch {
+			case i <= 5: // five older values: batches of 2, 2 and 1
+				put(id, "mobile_number", cutoff.Add(-time.Duration(i)*time.Hour))
+			case i == 6:
+				put(id, "mobile_number", cutoff)
+			default:
+				put(id, "mobile_number", cutoff.Add(time.Hour))
+			}
+			put(id, "email", cutoff.Add(-24*time.Hour))
+		}
+		entry := func(n int) audit.Entry {
+			e := entry("vault.expire", "vault:mobile_number")
+			e.Detail = fmt.Sprintf(`{"count":%d}`, n)
+			return e
+		}
+		n, err := s.ExpireVault(ctx, "mobile_number", cutoff, entry)
+		if err != nil || n != 5 {
+			t.Fatalf("ExpireVault = %d, %v; want 5", n, err)
+		}
+		var details []string
+		es, err := s.AuditEntries(ctx, AuditFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range es {
+			if e.Action == "vault.expire" && e.Object == "vault:mobile_number" {
+				details = append(details, e.Detail)
+			}
+		}
+		if d := cmp.Diff([]string{`{"count":2}`, `{"count":2}`, `{"count":1}`}, details); d != "" {
+			t.Errorf("vault.expire entries (-want +got):\n%s", d)
+		}
+		for _, tc := range []struct {
+			subject, field string
+			kept           bool
+		}{
+			{"u-1", "mobile_number", false},
+			{"u-5", "mobile_number", false},
+			{"u-6", "mobile_number", true},
+			{"u-7", "mobile_number", true},
+			{"u-1", "email", true},
+		} {
+			_, err := s.VaultValue(ctx, tc.subject, tc.field)
+			if kept := err == nil; kept != tc.kept || err != nil && !errors.Is(err, ErrNotFound) {
+				t.Errorf("%s %s after expiry: %v, want kept %v", tc.subject, tc.field, err, tc.kept)
+			}
+		}
+		if n, err := s.ExpireVault(ctx, "mobile_number", cutoff, entry); err != nil || n != 0 {
+			t.Errorf("a second run = %d, %v; want 0", n, err)
+		}
+		if es2, _ := s.AuditEntries(ctx, AuditFilter{}); len(es2) != len(es) {
+			t.Errorf("a run that deleted nothing added %d audit entries", len(es2)-len(es))
 		}
 	})
 }
