@@ -11,6 +11,7 @@ package promise
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/custos-privacy/custos/internal/manifest"
 )
@@ -231,9 +232,20 @@ func (b *builder) sharing() {
 
 func (b *builder) security() {
 	s := b.m.Security
+	var vaulted []string
+	for _, f := range b.m.Vault {
+		vaulted = append(vaulted, f.Field)
+	}
 	for i, ms := range s.Measures {
-		b.add(Promise{ID: fmt.Sprintf("measure:%d", i), Kind: "security", Field: fmt.Sprintf("security.measures[%d]", i),
-			Says: ms.Text, Keeper: Organisational, Why: "a measure of the organisation's own systems"})
+		p := Promise{ID: fmt.Sprintf("measure:%d", i), Kind: "security", Field: fmt.Sprintf("security.measures[%d]", i),
+			Says: ms.Text, Keeper: Organisational, Why: "a measure of the organisation's own systems"}
+		if ms.Kind == "encryption" && len(vaulted) > 0 {
+			// What the application keeps in the vault is sealed by Custos;
+			// the rest of the measure is the organisation's.
+			p.Why += "; the fields kept in Custos's vault (" + strings.Join(vaulted, ", ") + ") are sealed under each person's own key"
+			p.Component, p.Test = "vault (internal/vault) over the key store (internal/keystore)", "internal/vault TestScenarios; internal/server TestNothingInTheClear, TestErasureReachesBackups"
+		}
+		b.add(p)
 	}
 	for i, c := range s.Certifications {
 		b.add(Promise{ID: "certification:" + c.ID, Kind: "security", Field: fmt.Sprintf("security.certifications[%d]", i),
