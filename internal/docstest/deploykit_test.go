@@ -36,7 +36,14 @@ func TestDeployKitSendsMessages(t *testing.T) {
 				t.Errorf("deploy/custos.env does not set %s", k)
 			}
 		}
+		// Checkpoints land in a state directory of the unit's own.
+		if cp := env.get("CUSTOS_CHECKPOINTS"); !strings.HasPrefix(cp, "/var/lib/custos-checkpoints/") {
+			t.Errorf("deploy/custos.env writes checkpoints to %q, not the unit's custos-checkpoints state directory", cp)
+		}
 		unit := settings(read("custos.service"))
+		if dirs := strings.Fields(strings.Join(unit.all("StateDirectory"), " ")); !slices.Contains(dirs, "custos-checkpoints") {
+			t.Errorf("deploy/custos.service has no custos-checkpoints state directory: %v", dirs)
+		}
 		if !slices.Contains(unit.all("LoadCredential"), "smtp-password:/etc/custos/secrets/smtp-password") ||
 			!slices.Contains(unit.all("Environment"), "CUSTOS_SMTP_PASSWORD_FILE=%d/smtp-password") {
 			t.Errorf("deploy/custos.service does not pass the relay's password as the smtp-password credential")
