@@ -35,6 +35,7 @@ type Store interface {
 	VaultValue(ctx context.Context, subjectID, field string) (store.VaultValue, error)
 	VaultValues(ctx context.Context, subjectID string) ([]store.VaultValue, error)
 	DeleteVault(ctx context.Context, subjectID, field string, entries ...audit.Entry) error
+	ExpireVault(ctx context.Context, field string, cutoff time.Time, entry func(n int) audit.Entry) (int, error)
 	AppendAudit(ctx context.Context, entries ...audit.Entry) error
 }
 

@@ -45,6 +45,13 @@ const noticeHash = "2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266
 
 func newEnv(t *testing.T, dsn string) *env {
 	t.Helper()
+	return newEnvOf(t, dsn, examples.Starter, time.Now)
+}
+
+// newEnvOf is newEnv with the manifest src in force and the vault and the
+// decision point on the clock now.
+func newEnvOf(t *testing.T, dsn string, src []byte, now func() time.Time) *env {
+	t.Helper()
 	ctx := t.Context()
 	key := make([]byte, 32)
 	rand.Read(key)
@@ -66,14 +73,14 @@ func newEnv(t *testing.T, dsn string) *env {
 		t.Cleanup(func() { ks.Close() })
 	}
 	h, _ := identity.NewHasher(key)
-	svc, err := consent.New(ctx, st, consent.Options{Hasher: h, Keys: ks})
+	svc, err := consent.New(ctx, st, consent.Options{Hasher: h, Keys: ks, Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.Publish(ctx, system, "starter", examples.Starter); err != nil {
+	if _, err := svc.Publish(ctx, system, "starter", src); err != nil {
 		t.Fatal(err)
 	}
-	v, err := vault.New(st, svc, vault.Options{Keys: ks, TokenKey: key})
+	v, err := vault.New(st, svc, vault.Options{Keys: ks, TokenKey: key, Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
