@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/custos-privacy/custos/internal/audit"
+	"github.com/custos-privacy/custos/internal/checkpoint"
 	"github.com/custos-privacy/custos/internal/config"
 	"github.com/custos-privacy/custos/internal/identity"
 	"github.com/custos-privacy/custos/internal/secrets"
@@ -83,6 +84,21 @@ func rotateIdentityKey(cmd *cobra.Command) error {
 		d.Close()
 	}
 	fmt.Fprintf(out, "wrote %s (%d keys, oldest first); back it up, then start every instance\n", path, len(chain)+1)
+	// A signed checkpoint right after the transition anchors it outside
+	// the database, under the receipt key rather than either chain key.
+	if cfg.Checkpoints != "" && keys.Checkpoints != nil {
+		sink, err := checkpoint.Open(cfg.Checkpoints)
+		if err != nil {
+			return fmt.Errorf("the key rotated, but no checkpoint was written: %w", err)
+		}
+		name, host := cliUserHost()
+		w := &checkpoint.Writer{Heads: st, Signer: keys.Checkpoints, Sink: sink, Instance: "cli:" + name + " host " + host}
+		cp, err := w.Write(ctx)
+		if err != nil {
+			return fmt.Errorf("the key rotated, but no checkpoint was written: %w", err)
+		}
+		fmt.Fprintf(out, "checkpoint written to %s: audit head %d, ledger head %d\n", sink, cp.Trail.Seq, cp.Ledger.Seq)
+	}
 	return nil
 }
 

@@ -103,9 +103,15 @@ func TestRotateIdentityKey(t *testing.T) {
 		grant(st, "ev-after-"+string(rune('0'+n)))
 	}
 
-	rotate("rehashed 1 identities")
+	cps := filepath.Join(dir, "checkpoints.jsonl")
+	t.Setenv("CUSTOS_CHECKPOINTS", cps)
+	rotate("checkpoint written to")
 	found(2)
 	verified()
+	if out, errOut, code := run(t, "audit", "verify", "--checkpoints", cps); code != 0 || !strings.Contains(out, "checkpoints verified: 2 heads checked") {
+		t.Fatalf("audit verify --checkpoints after rotation = %d\n%s%s", code, out, errOut)
+	}
+	t.Setenv("CUSTOS_CHECKPOINTS", "")
 	if _, err := os.Stat(keyPath + ".next"); !os.IsNotExist(err) {
 		t.Errorf("the staged file is left behind: %v", err)
 	}
