@@ -42,13 +42,19 @@ type example struct {
 
 func startExample(t *testing.T, name string) *example {
 	t.Helper()
+	return startManifest(t, filepath.Join("..", "..", "examples", name, "custos.yaml"))
+}
+
+// startManifest is startExample with the manifest at path.
+func startManifest(t *testing.T, path string) *example {
+	t.Helper()
 	dir := t.TempDir()
 	if _, err := secrets.Init(filepath.Join(dir, "secrets"), false); err != nil {
 		t.Fatal(err)
 	}
 	env := map[string]string{
 		"CUSTOS_DB":          filepath.Join(dir, "custos.db"),
-		"CUSTOS_MANIFEST":    filepath.Join("..", "..", "examples", name, "custos.yaml"),
+		"CUSTOS_MANIFEST":    path,
 		"CUSTOS_SECRETS_DIR": filepath.Join(dir, "secrets"),
 		"CUSTOS_NOTIFY_DIR":  filepath.Join(dir, "outbox"),
 	}
@@ -68,7 +74,7 @@ func startExample(t *testing.T, name string) *example {
 	clk := clocktest.New(time.Date(2026, 6, 1, 2, 0, 0, 0, time.UTC))
 	srv, err := server.New(t.Context(), cfg, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})), server.WithClock(clk.Now))
 	if err != nil {
-		t.Fatalf("server for %s: %v", name, err)
+		t.Fatalf("server for %s: %v", path, err)
 	}
 	t.Cleanup(func() { srv.Close() })
 	e := &example{t: t, h: srv.Handler(), srv: srv, clock: clk, keys: map[string]string{}, log: logs}

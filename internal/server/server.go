@@ -157,6 +157,7 @@ type Server struct {
 	requests   *dsr.Service
 	dispatcher *notify.Dispatcher
 	propagator *propagate.Propagator
+	retention  *vaultRetention
 
 	// checkpoints writes signed checkpoints, when they are configured;
 	// trail is the audit trail verified against them.
@@ -335,6 +336,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		Signer: keys.Signer, Logger: log, Registry: reg, MaxBodyBytes: cfg.MaxBodyBytes, TrustProxy: cfg.TrustProxy, BannerOrigins: cfg.BannerOrigins})
 	s := &Server{cfg: cfg, log: log, st: st, ks: ks, svc: svc, api: a, requests: requests, dispatcher: dispatcher, start: time.Now()}
 	s.checkpoints, s.trail = checkpoints, trail
+	s.retention = newVaultRetention(vlt, reg)
 	if requests != nil {
 		if cfg.WebhookSecret.IsSet() {
 			s.propagator = &propagate.Propagator{Store: st, Secret: cfg.WebhookSecret.Reveal(), Logger: log,
@@ -438,6 +440,7 @@ func (s *Server) Serve(ctx context.Context, ready func(addr string)) error {
 		go s.runDue(ctx)
 		go s.sendChangeNotices(ctx)
 		go s.purgeOutbox(ctx)
+		go s.expireVault(ctx)
 	}
 	if s.propagator != nil {
 		go s.propagator.Run(ctx, time.Minute)
