@@ -377,7 +377,7 @@ type VaultField struct {
 	Category  string       `yaml:"category" req:"true" doc:"Category id of the value (built-in or manifest). Some service must collect it: a read names one of the purposes services[].collects[] lists for it."`
 	Mask      string       `yaml:"mask" req:"true" enum:"phone,email,id_number,name,last4,hidden" doc:"How a read not allowed in clear shows the value: phone +86138****8000; email a***@example.com; id_number first and last character; name the first character; last4 the last four characters; hidden nothing."`
 	Clear     []VaultClear `yaml:"clear" doc:"Who reads the value in clear, and for which purposes; every other allowed read is masked. Empty: every read is masked."`
-	Retention Text         `yaml:"retention" doc:"How long the value is kept, in words, for operators. Not enforced yet; erasure of the person deletes it."`
+	Retention Text         `yaml:"retention" doc:"How long the value is kept, in words, for operators. What deletes it is the retention rules on the field's category: a fixed period from collection deletes each value once that period has passed since it was last written (the longest, when several rules name the category); otherwise the value goes when the person is erased or it is deleted."`
 }
 
 // VaultClear lets roles read a vault field in clear for one purpose.
