@@ -61,9 +61,18 @@ func rotateIdentityKey(cmd *cobra.Command) error {
 	}
 	defer st.Close()
 	a := cliActor()
+	shown := map[string]int64{}
 	got, err := st.RotateKey(ctx, store.KeyRotation{
 		AuditKey: server.AuditKey(next),
 		Rehash:   func(h []byte) []byte { return identity.Rehash(next, h) },
+		// Progress by tenths of a table, on standard error: a large
+		// database keeps the instances stopped for minutes.
+		Progress: func(table string, done, total int64) {
+			if tenth := done * 10 / total; tenth > shown[table] {
+				shown[table] = tenth
+				fmt.Fprintf(cmd.ErrOrStderr(), "rehashing %s: %d of %d\n", table, done, total)
+			}
+		},
 		Entry:    audit.Entry{At: time.Now(), Actor: a.ID, Role: a.Role, Place: a.Place},
 	})
 	out := cmd.OutOrStdout()
