@@ -73,7 +73,7 @@ func rotateIdentityKey(cmd *cobra.Command) error {
 				fmt.Fprintf(cmd.ErrOrStderr(), "rehashing %s: %d of %d\n", table, done, total)
 			}
 		},
-		Entry:    audit.Entry{At: time.Now(), Actor: a.ID, Role: a.Role, Place: a.Place},
+		Entry: audit.Entry{At: time.Now(), Actor: a.ID, Role: a.Role, Place: a.Place},
 	})
 	out := cmd.OutOrStdout()
 	switch {
