@@ -44,8 +44,8 @@ type Keys struct {
 	Hasher *identity.Hasher
 	// Sealer is the data keyset; it wraps the per-owner keys of the key
 	// store (OpenKeystore), which seal what is kept about people.
-	Sealer   *seal.Sealer
-	Signer   *receipt.Signer
+	Sealer *seal.Sealer
+	Signer *receipt.Signer
 	// AuditKey keys the audit trail and the consent ledger; PriorAuditKeys
 	// are those of the identity keys before rotations, oldest first, which
 	// verification needs for the entries chained before each rotation.
