@@ -18,6 +18,7 @@ import (
 	"github.com/custos-privacy/custos/internal/secrets"
 	"github.com/custos-privacy/custos/internal/server"
 	"github.com/custos-privacy/custos/internal/store"
+	"github.com/custos-privacy/custos/internal/vault"
 )
 
 // rotateIdentityKey adds a key to the identity key file and moves the
@@ -65,6 +66,7 @@ func rotateIdentityKey(cmd *cobra.Command) error {
 	got, err := st.RotateKey(ctx, store.KeyRotation{
 		AuditKey: server.AuditKey(next),
 		Rehash:   func(h []byte) []byte { return identity.Rehash(next, h) },
+		Retoken:  func(t string) (string, error) { return vault.Retoken(server.VaultKey(next), t) },
 		// Progress by tenths of a table, on standard error: a large
 		// database keeps the instances stopped for minutes.
 		Progress: func(table string, done, total int64) {
@@ -82,8 +84,8 @@ func rotateIdentityKey(cmd *cobra.Command) error {
 	case err != nil:
 		return fmt.Errorf("rotate identity key: %w (the staged file %s is kept; run the command again)", err, staged)
 	default:
-		fmt.Fprintf(out, "rehashed %d identities and %d identities awaiting a code; the audit trail and the consent ledger go on under key %s from entry %d\n",
-			got.Identities, got.Codes, audit.KeyID(server.AuditKey(next)), got.Entry.Seq)
+		fmt.Fprintf(out, "rehashed %d identities and %d identities awaiting a code; %d vault tokens changed; the audit trail and the consent ledger go on under key %s from entry %d\n",
+			got.Identities, got.Codes, got.Tokens, audit.KeyID(server.AuditKey(next)), got.Entry.Seq)
 	}
 	if err := os.Rename(staged, path); err != nil {
 		return fmt.Errorf("rotate identity key: the database moved to the new key but %s could not replace %s: %w; move it there by hand before starting any instance", staged, path, err)

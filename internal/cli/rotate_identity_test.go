@@ -12,6 +12,7 @@ import (
 	"github.com/custos-privacy/custos/internal/secrets"
 	"github.com/custos-privacy/custos/internal/server"
 	"github.com/custos-privacy/custos/internal/store"
+	"github.com/custos-privacy/custos/internal/vault"
 )
 
 // TestRotateIdentityKey: rotation moves an identity kept only as a hash to
@@ -75,6 +76,10 @@ func TestRotateIdentityKey(t *testing.T) {
 		}
 	}
 	grant(st, "ev-1")
+	tok := "vt_" + strings.Repeat("a", 32)
+	if err := st.PutVault(ctx, store.VaultValue{SubjectID: "u-1", Field: "mobile_number", Sealed: []byte("sealed"), Token: tok, UpdatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
 	st.Close()
 
 	rotate := func(want string) {
@@ -105,8 +110,17 @@ func TestRotateIdentityKey(t *testing.T) {
 
 	cps := filepath.Join(dir, "checkpoints.jsonl")
 	t.Setenv("CUSTOS_CHECKPOINTS", cps)
-	rotate("checkpoint written to")
+	rotate("1 vault tokens changed")
 	found(2)
+	{
+		st, _ := open()
+		v, err := st.VaultValue(ctx, "u-1", "mobile_number")
+		st.Close()
+		want, _ := vault.Retoken(server.VaultKey(chain()[1]), tok)
+		if err != nil || v.Token != want {
+			t.Errorf("the vault token after rotation: %q, %v; want %q", v.Token, err, want)
+		}
+	}
 	verified()
 	if out, errOut, code := run(t, "audit", "verify", "--checkpoints", cps); code != 0 || !strings.Contains(out, "checkpoints verified: 2 heads checked") {
 		t.Fatalf("audit verify --checkpoints after rotation = %d\n%s%s", code, out, errOut)

@@ -53,8 +53,11 @@ type Keys struct {
 	PriorAuditKeys [][]byte
 	// CenterKey signs the privacy center's session cookies.
 	CenterKey []byte
-	// VaultKey keys the tokens that stand for vault values in joins.
-	VaultKey []byte
+	// VaultKey keys the tokens that stand for vault values in joins, from
+	// the first identity key; VaultRotatedKeys, from the keys rotation
+	// added, move them on (vault.Retoken).
+	VaultKey         []byte
+	VaultRotatedKeys [][]byte
 
 	// Checkpoints signs checkpoints with the receipt key, under its key id.
 	Checkpoints *checkpoint.Signer
@@ -82,6 +85,9 @@ func LoadKeys(cfg config.Config) (Keys, error) {
 	k.AuditKey = AuditKey(raw)
 	k.CenterKey = deriveKey(raw, "custos privacy center session v1")
 	k.VaultKey = VaultKey(chain[0])
+	for _, later := range chain[1:] {
+		k.VaultRotatedKeys = append(k.VaultRotatedKeys, VaultKey(later))
+	}
 	if cfg.DataKeyset.IsSet() {
 		if k.Sealer, err = seal.New(cfg.DataKeyset.Reveal()); err != nil {
 			return k, fmt.Errorf("data keyset: %w", err)
@@ -284,7 +290,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	}
 	var vlt *vault.Service
 	if ks != nil {
-		if vlt, err = vault.New(st, svc, vault.Options{Keys: ks, TokenKey: keys.VaultKey, Now: now}); err != nil {
+		if vlt, err = vault.New(st, svc, vault.Options{Keys: ks, TokenKey: keys.VaultKey, RotatedTokenKeys: keys.VaultRotatedKeys, Now: now}); err != nil {
 			st.Close()
 			return nil, err
 		}
@@ -634,7 +640,7 @@ func OpenServices(ctx context.Context, cfg config.Config, log *slog.Logger) (*st
 		return nil, nil, nil, err
 	}
 	// Exports completed from the command line carry vault values too.
-	vlt, err := vault.New(st, svc, vault.Options{Keys: ks, TokenKey: keys.VaultKey})
+	vlt, err := vault.New(st, svc, vault.Options{Keys: ks, TokenKey: keys.VaultKey, RotatedTokenKeys: keys.VaultRotatedKeys})
 	if err != nil {
 		st.Close()
 		return nil, nil, nil, err

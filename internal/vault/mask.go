@@ -145,9 +145,25 @@ var tokenEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithP
 
 // token stands for a field's normalised value in joins: HMAC-SHA-256,
 // under the deployment's token key, of the field, a zero byte and the
-// value (the identity hash, with the field for the kind). The same value
-// of the same field gives the same token within a deployment; without the
-// key nobody can test a guessed value against it.
-func token(h *identity.Hasher, field, normalised string) string {
-	return "vt_" + tokenEncoding.EncodeToString(h.Hash(field, normalised)[:tokenBytes])
+// value (the identity hash, with the field for the kind), cut to
+// tokenBytes, then moved by Retoken under each key added by rotation. The
+// same value of the same field gives the same token within a deployment;
+// without the newest key nobody can test a guessed value against it.
+func token(h *identity.Hasher, rotated [][]byte, field, normalised string) string {
+	t := h.Hash(field, normalised)[:tokenBytes]
+	for _, k := range rotated {
+		t = identity.Rehash(k, t)[:tokenBytes]
+	}
+	return "vt_" + tokenEncoding.EncodeToString(t)
+}
+
+// Retoken moves a token under a token key added by rotation, as token
+// computes it for a value written after: stored tokens follow the
+// identity key without their values.
+func Retoken(key []byte, tok string) (string, error) {
+	raw, err := tokenEncoding.DecodeString(strings.TrimPrefix(tok, "vt_"))
+	if err != nil || !strings.HasPrefix(tok, "vt_") || len(raw) != tokenBytes {
+		return "", errors.New("vault: not a token")
+	}
+	return "vt_" + tokenEncoding.EncodeToString(identity.Rehash(key, raw)[:tokenBytes]), nil
 }

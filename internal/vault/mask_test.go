@@ -91,21 +91,51 @@ func TestToken(t *testing.T) {
 		return h
 	}
 	a, b := hasher(1), hasher(2)
-	base := token(a, "email", "li.na@example.com")
+	base := token(a, nil, "email", "li.na@example.com")
 	if !strings.HasPrefix(base, "vt_") || len(base) != 3+32 || strings.ToLower(base) != base {
 		t.Errorf("token %q: want vt_ and 32 lower-case base32 characters", base)
 	}
-	if again := token(hasher(1), "email", "li.na@example.com"); again != base {
+	if again := token(hasher(1), nil, "email", "li.na@example.com"); again != base {
 		t.Errorf("the same value gives %q and %q", base, again)
 	}
 	for name, other := range map[string]string{
-		"another field":  token(a, "backup_email", "li.na@example.com"),
-		"another key":    token(b, "email", "li.na@example.com"),
-		"another value":  token(a, "email", "li.na@example.org"),
-		"field in value": token(a, "emai", "l\x00i.na@example.com"),
+		"another field":  token(a, nil, "backup_email", "li.na@example.com"),
+		"another key":    token(b, nil, "email", "li.na@example.com"),
+		"another value":  token(a, nil, "email", "li.na@example.org"),
+		"field in value": token(a, nil, "emai", "l\x00i.na@example.com"),
 	} {
 		if other == base {
 			t.Errorf("%s gives the same token", name)
+		}
+	}
+}
+
+// TestRetoken: a stored token moved under a rotated key equals the token a
+// value written after the rotation gets, and changes.
+func TestRetoken(t *testing.T) {
+	h, err := identity.NewHasher(slices.Repeat([]byte{1}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	k2, k3 := slices.Repeat([]byte{2}, 32), slices.Repeat([]byte{3}, 32)
+	stored := token(h, nil, "mobile_number", "+8613800138000")
+	moved, err := Retoken(k2, stored)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if moved == stored {
+		t.Error("Retoken left the token as it was")
+	}
+	if want := token(h, [][]byte{k2}, "mobile_number", "+8613800138000"); moved != want {
+		t.Errorf("moved token %q, a value written after the rotation %q", moved, want)
+	}
+	twice, _ := Retoken(k3, moved)
+	if want := token(h, [][]byte{k2, k3}, "mobile_number", "+8613800138000"); twice != want {
+		t.Errorf("after two rotations %q, want %q", twice, want)
+	}
+	for _, bad := range []string{"", "vt_", "vt_!!!!", stored[3:], "vt_" + strings.Repeat("a", 30)} {
+		if _, err := Retoken(k2, bad); err == nil {
+			t.Errorf("Retoken(%q) accepted", bad)
 		}
 	}
 }

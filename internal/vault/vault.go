@@ -59,6 +59,9 @@ type Options struct {
 	// TokenKey keys the tokens that stand for values in joins; at least
 	// identity.MinKeySize bytes, derived from the identity key.
 	TokenKey []byte
+	// RotatedTokenKeys are the token keys of identity keys added by
+	// rotation, oldest first: a token is moved under each (Retoken).
+	RotatedTokenKeys [][]byte
 	// Now is the clock; time.Now if nil.
 	Now func() time.Time
 }
@@ -69,6 +72,7 @@ type Service struct {
 	d      Decisions
 	keys   Keys
 	tokens *identity.Hasher
+	later  [][]byte // Options.RotatedTokenKeys
 	now    func() time.Time
 }
 
@@ -81,10 +85,15 @@ func New(st Store, d Decisions, opt Options) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("vault: token key: %w", err)
 	}
+	for _, k := range opt.RotatedTokenKeys {
+		if len(k) < identity.MinKeySize {
+			return nil, errors.New("vault: a rotated token key is too short")
+		}
+	}
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	return &Service{st: st, d: d, keys: opt.Keys, tokens: h, now: opt.Now}, nil
+	return &Service{st: st, d: d, keys: opt.Keys, tokens: h, later: opt.RotatedTokenKeys, now: opt.Now}, nil
 }
 
 // Audit actions.
@@ -181,7 +190,7 @@ func (s *Service) Put(ctx context.Context, a audit.Actor, subjectID, field, valu
 	if err != nil {
 		return Written{}, storeErr(err)
 	}
-	v := store.VaultValue{SubjectID: subjectID, Field: field, Sealed: sealed, Token: token(s.tokens, field, norm), UpdatedAt: s.now()}
+	v := store.VaultValue{SubjectID: subjectID, Field: field, Sealed: sealed, Token: token(s.tokens, s.later, field, norm), UpdatedAt: s.now()}
 	err = s.st.PutVault(ctx, v, s.entry(a, ActionPut, subjectID, "", audit.OutcomeOK, map[string]string{"field": field}))
 	if err != nil {
 		return Written{}, storeErr(err)
