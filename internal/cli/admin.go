@@ -227,8 +227,16 @@ the old values: replace them.`,
 
 func newRotateCmd() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "rotate data-keyset --stage|--promote | rotate identity-key",
-		Short: "Rotate the data keyset (in two steps, without downtime) or the identity key",
+		Use:   "rotate",
+		Short: "Rotate the data keyset or the identity key",
+		Long: `Rotate replaces a key the stored data depends on, without losing that data:
+the data keyset (which wraps the per-person keys) in two steps without
+downtime, or the identity key (which keys identity hashes, vault tokens, the
+audit trail and the consent ledger) in one step with the instances stopped.`,
+	}
+	dk := &cobra.Command{
+		Use:   "data-keyset --stage|--promote",
+		Short: "Rotate the data keyset in two steps, without downtime",
 		Long: `The data keyset wraps the per-person keys of the key store. It rotates in two
 steps, so that no running server meets a key it cannot unwrap:
 
@@ -244,36 +252,9 @@ steps, so that no running server meets a key it cannot unwrap:
 
 The keyset file is replaced atomically; back up the new one (docs/operations.md).
 The older keys stay in the keyset, opening values sealed under them before
-the key store existed.
-
-The identity key keys the hashes identities are looked up by, the vault's
-tokens, the audit trail and the consent ledger. Stop every instance, then:
-
-  custos secrets rotate identity-key
-
-adds a new key to the identity key file (one key per line, oldest first).
-Every stored identity hash and vault token is hashed once more under the new
-key, which needs no identity value, so identities kept only as hashes move
-too; the trail and the ledger go on under the new key from a transition
-entry that the old key chains and the new key proves. All of it is one
-transaction: a crash leaves everything under the old key, and running the
-command again finishes the job. Then start the instances. One still running
-with the old file fails its writes (the identity key was rotated) rather than
-chaining them under the old key. Privacy-center sessions end and vault tokens
-change. Keep the older lines: they verify what was chained before, and a
-hash under the new key is computed through them. Back up the new file.`,
-		Args: cobra.ExactArgs(1),
+the key store existed.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			switch args[0] {
-			case "data-keyset":
-			case "identity-key":
-				if cmd.Flags().Changed("stage") || cmd.Flags().Changed("promote") {
-					return errors.New("the identity key rotates in one step: drop --stage and --promote")
-				}
-				return rotateIdentityKey(cmd)
-			default:
-				return fmt.Errorf("%q cannot rotate: give data-keyset or identity-key (see --help)", args[0])
-			}
 			stage, _ := cmd.Flags().GetBool("stage")
 			promote, _ := cmd.Flags().GetBool("promote")
 			if stage == promote {
@@ -338,9 +319,34 @@ hash under the new key is computed through them. Back up the new file.`,
 			return nil
 		},
 	}
-	cmd.Flags().Bool("stage", false, "add a new key that unwraps but does not wrap yet")
-	cmd.Flags().Bool("promote", false, "make the newest key the one that wraps, and wrap every key again")
-	dbFlags(cmd)
+	dk.Flags().Bool("stage", false, "add a new key that unwraps but does not wrap yet")
+	dk.Flags().Bool("promote", false, "make the newest key the one that wraps, and wrap every key again")
+	dbFlags(dk)
+	ik := &cobra.Command{
+		Use:   "identity-key",
+		Short: "Move every identity hash, vault token and both chains to a new identity key",
+		Long: `The identity key keys the hashes identities are looked up by, the vault's
+tokens, the audit trail and the consent ledger. Stop every instance, then:
+
+  custos secrets rotate identity-key
+
+adds a new key to the identity key file (one key per line, oldest first).
+Every stored identity hash and vault token is hashed once more under the new
+key, which needs no identity value, so identities kept only as hashes move
+too; the trail and the ledger go on under the new key from a transition
+entry that the old key chains and the new key proves. All of it is one
+transaction: a crash leaves everything under the old key, and running the
+command again finishes the job. Then start the instances. One still running
+with the old file fails its writes (the identity key was rotated) rather than
+chaining them under the old key. Privacy-center sessions end and vault tokens
+change. Keep the older lines: they verify what was chained before, and a
+hash under the new key is computed through them. Back up the new file. With checkpoints configured
+(CUSTOS_CHECKPOINTS) a signed checkpoint is written right after.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error { return rotateIdentityKey(cmd) },
+	}
+	dbFlags(ik)
+	cmd.AddCommand(dk, ik)
 	return cmd
 }
 

@@ -41,11 +41,11 @@ func withApprovals(cmd *cobra.Command, fn func(ctx context.Context, cfg config.C
 	opt := approval.Options{Logger: log}
 	var st *store.Store
 	if c.DataKeyset.IsSet() {
-		s, svc, d, err := server.OpenServices(ctx, c, log)
+		s, err := server.OpenServices(ctx, c, log)
 		if err != nil {
 			return err
 		}
-		st, opt.Subjects, opt.Requests = s, svc, d
+		st, opt.Subjects, opt.Requests = s.Store, s.Consent, s.Requests
 	} else if st, err = openStore(ctx, c, false); err != nil {
 		return err
 	}

@@ -89,10 +89,11 @@ func consentAndWithdraw(t *testing.T, db, keys string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, svc, _, err := server.OpenServices(context.Background(), cfg, slog.New(slog.DiscardHandler))
+	svcs, err := server.OpenServices(context.Background(), cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
+	st, svc := svcs.Store, svcs.Consent
 	defer st.Close()
 	ctx := context.Background()
 	admin := consent.Actor{ID: "cli:test", Role: "admin", Place: "test"}

@@ -3,9 +3,11 @@ package cli
 import (
 	"bytes"
 	"flag"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"testing"
 
@@ -175,5 +177,37 @@ func TestSubcommandsShowTheirOwnFlags(t *testing.T) {
 				t.Errorf("%q --help lists the server flag %s", c.CommandPath(), flag)
 			}
 		}
+	}
+}
+
+// TestUnknownSubcommandFails: a misspelt subcommand of any group fails
+// with exit status 2 and a suggestion, instead of printing the group's
+// help with status 0.
+func TestUnknownSubcommandFails(t *testing.T) {
+	var groups [][]string
+	var walk func(c *cobra.Command, path []string)
+	walk = func(c *cobra.Command, path []string) {
+		if c.HasSubCommands() && c.HasParent() {
+			groups = append(groups, path)
+		}
+		for _, sub := range c.Commands() {
+			walk(sub, append(slices.Clone(path), sub.Name()))
+		}
+	}
+	walk(newRoot(nil, io.Discard, io.Discard), nil)
+	if len(groups) < 8 {
+		t.Fatalf("found %d command groups; the walk broke", len(groups))
+	}
+	for _, g := range groups {
+		out, errOut, code := run(t, append(slices.Clone(g), "pepper")...)
+		if code != 2 || !strings.Contains(errOut, `unknown command "pepper"`) {
+			t.Errorf("custos %s pepper = %d\n%s%s", strings.Join(g, " "), code, out, errOut)
+		}
+		if out, _, code := run(t, g...); code != 0 || !strings.Contains(out, "Usage:") {
+			t.Errorf("custos %s = %d, want its help", strings.Join(g, " "), code)
+		}
+	}
+	if _, errOut, _ := run(t, "keys", "revok"); !strings.Contains(errOut, "did you mean revoke?") {
+		t.Errorf("custos keys revok: %s", errOut)
 	}
 }

@@ -30,11 +30,12 @@ them; any other material change is told to everyone with an address.`,
 				return err
 			}
 			log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-			st, svc, _, err := server.OpenServices(cmd.Context(), c, log)
+			svcs, err := server.OpenServices(cmd.Context(), c, log)
 			if err != nil {
 				return err
 			}
-			defer st.Close()
+			defer svcs.Close()
+			svc := svcs.Consent
 			out := cmd.OutOrStdout()
 			n, err := svc.SendChangeNotices(cmd.Context(), func(version string, queued int) {
 				fmt.Fprintf(cmd.ErrOrStderr(), "version %s: %d notices queued so far\n", version, queued)

@@ -24,10 +24,11 @@ func TestPublishAnnouncesAndNotifies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, svc, _, err := server.OpenServices(context.Background(), cfg, slog.New(slog.DiscardHandler))
+	svcs, err := server.OpenServices(context.Background(), cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
+	st, svc := svcs.Store, svcs.Consent
 	admin := consent.Actor{ID: "cli:test", Role: "admin", Place: "test"}
 	for _, in := range []consent.SubjectInput{
 		{ID: "u-told", Language: "en", Identities: []consent.IdentityInput{{Kind: "email", Value: "li.na@example.com", Keep: true}}},

@@ -17,6 +17,9 @@ func newPolicyCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "policy",
 		Short: "Render privacy policies from a manifest and compare versions",
+		Long: `Policy works on the policy a manifest describes: render it in each language,
+list the promises it makes and what keeps each, compare two versions, publish
+a version to the database, and queue the notices of material changes.`,
 	}
 	cmd.AddCommand(newRenderCmd(), newDiffCmd(), newPromisesCmd(), newPublishCmd(), newNotifyCmd())
 	return cmd

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"os"
 	"text/tabwriter"
 
@@ -16,20 +15,7 @@ import (
 )
 
 func withRequests(cmd *cobra.Command, fn func(ctx context.Context, d *dsr.Service) error) error {
-	c, err := loadConfig(cmd.Flags())
-	if err != nil {
-		return err
-	}
-	ctx := cmd.Context()
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	st, _, d, err := server.OpenServices(ctx, c, slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelWarn})))
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	return fn(ctx, d)
+	return withServices(cmd, func(ctx context.Context, s *server.Services) error { return fn(ctx, s.Requests) })
 }
 
 func printView(cmd *cobra.Command, v dsr.View) error {

@@ -45,8 +45,8 @@ func TestRotateDataKeyset(t *testing.T) {
 		code int
 		out  string
 	}{
-		{[]string{"secrets", "rotate", "identity-key", "--stage"}, 2, "rotates in one step"},
-		{[]string{"secrets", "rotate", "pepper"}, 2, "give data-keyset or identity-key"},
+		{[]string{"secrets", "rotate", "identity-key", "--stage"}, 2, "unknown flag: --stage"},
+		{[]string{"secrets", "rotate", "pepper"}, 2, "unknown command \"pepper\""},
 		{[]string{"secrets", "rotate", "data-keyset"}, 2, "--stage or --promote"},
 		{[]string{"secrets", "rotate", "data-keyset", "--stage"}, 0, "restart every instance"},
 		{[]string{"secrets", "rotate", "data-keyset", "--promote"}, 0, "no key is left under an older key"},

@@ -615,42 +615,52 @@ func hostname() string {
 	return "host " + h
 }
 
-// OpenServices opens the store with the consent and request services, for
-// commands that act without serving (custos requests …).
-func OpenServices(ctx context.Context, cfg config.Config, log *slog.Logger) (*store.Store, *consent.Service, *dsr.Service, error) {
+// Services are the domain services a command acts through without
+// serving (custos requests …, custos vault expire, …).
+type Services struct {
+	Store    *store.Store
+	Keystore *keystore.Store
+	Consent  *consent.Service
+	Requests *dsr.Service
+	Vault    *vault.Service
+}
+
+// Close closes the store and, after its writes, the key store.
+func (s *Services) Close() error { return s.Store.Close() }
+
+// OpenServices opens the store with the consent, request and vault
+// services. It needs the data keyset.
+func OpenServices(ctx context.Context, cfg config.Config, log *slog.Logger) (*Services, error) {
 	keys, err := LoadKeys(cfg)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
 	if keys.Sealer == nil {
-		return nil, nil, nil, errors.New("rights requests need the data keyset: set CUSTOS_DATA_KEYSET_FILE or --secrets-dir")
+		return nil, errors.New("rights requests need the data keyset: set CUSTOS_DATA_KEYSET_FILE or --secrets-dir")
 	}
 	st, err := OpenStore(ctx, cfg, keys, false, log)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
-	ks, err := OpenKeystore(ctx, cfg, keys, st)
-	if err != nil {
+	fail := func(err error) (*Services, error) {
 		st.Close()
-		return nil, nil, nil, err
+		return nil, err
 	}
-	svc, err := consent.New(ctx, st, consent.Options{Hasher: keys.Hasher, Keys: ks, Signer: keys.Signer, Logger: log})
-	if err != nil {
-		st.Close()
-		return nil, nil, nil, err
+	s := &Services{Store: st}
+	if s.Keystore, err = OpenKeystore(ctx, cfg, keys, st); err != nil {
+		return fail(err)
+	}
+	if s.Consent, err = consent.New(ctx, st, consent.Options{Hasher: keys.Hasher, Keys: s.Keystore, Signer: keys.Signer, Logger: log}); err != nil {
+		return fail(err)
 	}
 	// Exports completed from the command line carry vault values too.
-	vlt, err := vault.New(st, svc, vault.Options{Keys: ks, TokenKey: keys.VaultKey, RotatedTokenKeys: keys.VaultRotatedKeys})
-	if err != nil {
-		st.Close()
-		return nil, nil, nil, err
+	if s.Vault, err = vault.New(st, s.Consent, vault.Options{Keys: s.Keystore, TokenKey: keys.VaultKey, RotatedTokenKeys: keys.VaultRotatedKeys}); err != nil {
+		return fail(err)
 	}
-	req, err := dsr.New(st, svc, dsr.Options{Hasher: keys.Hasher, Keys: ks, Logger: log, Vault: vlt})
-	if err != nil {
-		st.Close()
-		return nil, nil, nil, err
+	if s.Requests, err = dsr.New(st, s.Consent, dsr.Options{Hasher: keys.Hasher, Keys: s.Keystore, Logger: log, Vault: s.Vault}); err != nil {
+		return fail(err)
 	}
-	return st, svc, req, nil
+	return s, nil
 }
 
 // openDatastores connects to every datastore of a dataset annotation, so
