@@ -12,8 +12,10 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/custos-privacy/custos/internal/manifest"
+	"github.com/custos-privacy/custos/internal/vault"
 )
 
 // Keeper says what keeps a promise.
@@ -274,10 +276,24 @@ func (b *builder) storage() {
 		b.add(Promise{ID: "transfer_mechanism:" + c.ID, Kind: "cross_border", Field: field + ".mechanism",
 			Says: text("出境机制：%s", "transfer mechanism: %s", c.Mechanism, c.Mechanism), Keeper: Organisational, Why: "an assessment, contract or certification held by the organisation"})
 	}
+	// The vault's values are the one place Custos itself deletes at the
+	// end of a period (vault.Retention says which rule bounds a field).
+	bounds := map[string][]string{}
+	for _, f := range m.Vault {
+		if rule, _, ok := vault.Retention(m, f, time.Now()); ok {
+			bounds[rule] = append(bounds[rule], f.Field)
+		}
+	}
 	for i, r := range m.Retention {
-		b.add(Promise{ID: "retention:" + r.ID, Kind: "retention", Field: fmt.Sprintf("retention[%d]", i),
+		p := Promise{ID: "retention:" + r.ID, Kind: "retention", Field: fmt.Sprintf("retention[%d]", i),
 			Says:   text("保存期满后%s", "at the end of the period: %s", r.After, r.After),
-			Keeper: NotKept, Why: "Custos runs no retention sweep yet: the period is printed, and nothing deletes at its end"})
+			Keeper: NotKept, Why: "Custos runs no retention sweep yet: the period is printed, and nothing deletes at its end"}
+		if fields := bounds[r.ID]; len(fields) > 0 {
+			p.Why = "Custos runs no retention sweep over the organisation's databases yet; of what it keeps itself, the vault's " +
+				strings.Join(fields, ", ") + " values are deleted at the end of the period"
+			p.Component, p.Test = "vault retention sweep (internal/vault Expire, hourly in the server, custos vault expire)", "internal/vault TestExpire; internal/server TestVaultRetention"
+		}
+		b.add(p)
 	}
 	if m.Storage.ExpiryClause {
 		b.add(Promise{ID: "expiry", Kind: "retention", Field: "storage.expiry_clause",

@@ -180,3 +180,26 @@ func TestMapFollowsThePolicy(t *testing.T) {
 		t.Error("the starter's retention is not kept yet; Unkept lists nothing")
 	}
 }
+
+// TestRetentionKeptForTheVault: a retention rule that bounds a vault field
+// names the vault's sweep as what keeps it for those values; other rules
+// stay not kept.
+func TestRetentionKeptForTheVault(t *testing.T) {
+	m := load(t, "starter")
+	if len(m.Vault) == 0 {
+		t.Fatal("the starter keeps no vault field")
+	}
+	cat := m.Vault[0].Category
+	m.Retention = append(m.Retention, manifest.Retention{ID: "vault-bound", Categories: []string{cat},
+		Period: &manifest.Period{Count: 30, Unit: "days"}, From: "collection", After: "delete"})
+	ps := promise.Map(m, nil)
+	p, ok := find(ps, "retention:vault-bound")
+	if !ok || p.Test == "" || !strings.Contains(p.Component, "internal/vault") || !strings.Contains(p.Why, m.Vault[0].Field) {
+		t.Errorf("the rule bounding the vault field: %+v", p)
+	}
+	for _, p := range ps {
+		if p.Kind == "retention" && p.ID != "retention:vault-bound" && p.Component != "" {
+			t.Errorf("%s names a keeper though it bounds no vault field: %s", p.ID, p.Component)
+		}
+	}
+}
