@@ -350,19 +350,25 @@ hash under the new key is computed through them. Back up the new file. With chec
 	return cmd
 }
 
-// keysetFile is the file the data keyset was read from; a keyset given in
-// the environment cannot be rewritten.
+// keysetFile is the file the data keyset was read from.
 func keysetFile(cfg config.Config) (string, error) {
-	src := cfg.DataKeyset.Source()
+	return secretFile(cfg, cfg.DataKeyset, secrets.DataKeysetFile, "data keyset", "CUSTOS_DATA_KEYSET_FILE")
+}
+
+// secretFile is the file a secret was read from, for a command that
+// rewrites it: one given in the environment cannot be rewritten. name is
+// its file in a secrets directory; what and env name it in errors.
+func secretFile(cfg config.Config, sec config.Secret, name, what, env string) (string, error) {
+	src := sec.Source()
 	switch {
 	case src == "":
-		return "", errors.New("no data keyset: set CUSTOS_DATA_KEYSET_FILE or --secrets-dir")
+		return "", fmt.Errorf("no %s: set %s or --secrets-dir", what, env)
 	case src == "secrets dir":
-		return filepath.Join(cfg.SecretsDir, secrets.DataKeysetFile), nil
+		return filepath.Join(cfg.SecretsDir, name), nil
 	case strings.HasPrefix(src, "file "):
 		return strings.TrimPrefix(src, "file "), nil
 	}
-	return "", fmt.Errorf("the data keyset comes from %s, which cannot be rewritten: give it as a file (CUSTOS_DATA_KEYSET_FILE or --secrets-dir)", src)
+	return "", fmt.Errorf("the %s comes from %s, which cannot be rewritten: give it as a file (%s or --secrets-dir)", what, src, env)
 }
 
 func newPublishCmd() *cobra.Command {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -138,17 +137,7 @@ func stagedKey(staged string, chain [][]byte) ([]byte, error) {
 	return keys[len(chain)], nil
 }
 
-// identityKeyFile is the file the identity key was read from; a key given
-// in the environment cannot be rewritten.
+// identityKeyFile is the file the identity key was read from.
 func identityKeyFile(cfg config.Config) (string, error) {
-	src := cfg.IdentityKey.Source()
-	switch {
-	case src == "":
-		return "", errors.New("no identity key: set CUSTOS_IDENTITY_KEY_FILE or --secrets-dir")
-	case src == "secrets dir":
-		return filepath.Join(cfg.SecretsDir, secrets.IdentityKeyFile), nil
-	case strings.HasPrefix(src, "file "):
-		return strings.TrimPrefix(src, "file "), nil
-	}
-	return "", fmt.Errorf("the identity key comes from %s, which cannot be rewritten: give it as a file (CUSTOS_IDENTITY_KEY_FILE or --secrets-dir)", src)
+	return secretFile(cfg, cfg.IdentityKey, secrets.IdentityKeyFile, "identity key", "CUSTOS_IDENTITY_KEY_FILE")
 }
