@@ -21,10 +21,15 @@ var ErrRotated = errors.New("the chains already go on under the new key")
 
 // checkKey refuses a write chained under another key than the chain's.
 func (s *Store) checkKey(chain, id string) error {
-	if id != "" && id != s.keyID {
-		return fmt.Errorf("%s goes on under key %s, this process has key %s: %w", chain, id, s.keyID, ErrKeyRotated)
+	switch {
+	case id == "" || id == s.keyID:
+		return nil
+	case s.keyID == "":
+		// Not a rotation: this process was started without the identity
+		// key, and would chain under none.
+		return fmt.Errorf("%s is chained under identity key %s and this process has no identity key: set CUSTOS_IDENTITY_KEY_FILE or --secrets-dir", chain, id)
 	}
-	return nil
+	return fmt.Errorf("%s goes on under key %s, this process has key %s: %w", chain, id, s.keyID, ErrKeyRotated)
 }
 
 // KeyRotation moves what the identity key keys to a new key.

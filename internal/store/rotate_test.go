@@ -92,6 +92,9 @@ func TestRotateKey(t *testing.T) {
 						}
 					}
 
+					if err := open(nil).AppendAudit(ctx, entry("subject.read", "subject:u-1")); err == nil || !strings.Contains(err.Error(), "no identity key") {
+						t.Errorf("a write from a process without the identity key: %v", err)
+					}
 					s2 := open(next, old)
 					if id, err := s2.SubjectByIdentity(ctx, rehash(hash)); err != nil || id != "u-id" {
 						t.Errorf("SubjectByIdentity(rehashed) = %q, %v", id, err)
