@@ -225,11 +225,14 @@ func DecodeIdentityKeys(b []byte) ([][]byte, error) {
 	return keys, nil
 }
 
-// EncodeIdentityKeys is the identity key file holding keys, oldest first.
+// EncodeIdentityKeys is the identity key file holding keys, oldest first,
+// in hex: DecodeIdentityKey reads a line of hex digits as hex, so base64
+// that happens to be all hex digits (a 33-byte key of zeros) would come
+// back as another key.
 func EncodeIdentityKeys(keys [][]byte) []byte {
 	var b strings.Builder
 	for _, k := range keys {
-		b.WriteString(base64.StdEncoding.EncodeToString(k))
+		b.WriteString(hex.EncodeToString(k))
 		b.WriteByte('\n')
 	}
 	return []byte(b.String())
