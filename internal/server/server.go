@@ -192,6 +192,14 @@ func senders(cfg config.Config) notify.Sender {
 // Requests returns the rights-request service (nil without a data keyset).
 func (s *Server) Requests() *dsr.Service { return s.requests }
 
+// Vault returns the vault; nil without a data keyset.
+func (s *Server) Vault() *vault.Service {
+	if s.retention == nil {
+		return nil
+	}
+	return s.retention.vault
+}
+
 // Dispatcher returns the message dispatcher (nil without a data keyset).
 func (s *Server) Dispatcher() *notify.Dispatcher { return s.dispatcher }
 

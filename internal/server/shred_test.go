@@ -128,7 +128,7 @@ func newShredEnv(t *testing.T, backend string) *shredEnv {
 	return e
 }
 
-var sealedTables = []string{"identities", "requests", "bundles", "outbox"}
+var sealedTables = []string{"identities", "requests", "bundles", "outbox", "vault_values"}
 
 // register creates p with both identities kept, then has them exported
 // (an export bundle, sealed) and told so (messages in the outbox).
@@ -139,6 +139,10 @@ func (e *shredEnv) register(t *testing.T, p person) {
 	if _, err := e.srv.Service().CreateSubject(ctx, op, consent.SubjectInput{ID: p.id, Language: "en", Identities: []consent.IdentityInput{
 		{Kind: "email", Value: p.email, Keep: true}, {Kind: "phone", Value: p.phone, Keep: true},
 	}}); err != nil {
+		t.Fatal(err)
+	}
+	// The application keeps the address in the vault too.
+	if _, err := e.srv.Vault().Put(ctx, consent.Actor{ID: "app", Role: "service", Place: "test"}, p.id, "email", p.email); err != nil {
 		t.Fatal(err)
 	}
 	v, err := e.srv.Requests().SubmitOperator(ctx, op, dsr.Input{Type: "access", Language: "en", SubjectID: p.id,
@@ -284,6 +288,14 @@ func (e *shredEnv) sealedValues(t *testing.T, db *sql.DB) []sealedValue {
 			return ks.Open(ctx, keystore.Subject(sub), sealed, []byte("bundle:"+id))
 		}}, err
 	})
+	query(`SELECT subject_id, field, sealed FROM vault_values`, func(r *sql.Rows) (sealedValue, error) {
+		var sub, field string
+		var sealed []byte
+		err := r.Scan(&sub, &field, &sealed)
+		return sealedValue{"vault value", sub, func(ctx context.Context) ([]byte, error) {
+			return ks.Open(ctx, keystore.Subject(sub), sealed, []byte("vault\x00"+sub+"\x00"+field))
+		}}, err
+	})
 	query(`SELECT o.id, COALESCE(NULLIF(o.subject_id, ''), r.subject_id, ''), o.to_sealed FROM outbox o LEFT JOIN requests r ON r.id = o.request_id WHERE length(o.to_sealed) > 0`, func(r *sql.Rows) (sealedValue, error) {
 		var id, sub string
 		var sealed []byte
@@ -299,7 +311,7 @@ func (e *shredEnv) sealedValues(t *testing.T, db *sql.DB) []sealedValue {
 // TestErasureReachesBackups: a backup of the data taken before a person's
 // erasure, restored beside the key store as it is after, yields nothing
 // readable about them — identities, request particulars, export bundles,
-// messages — while everyone else's values still open.
+// messages, vault values — while everyone else's values still open.
 func TestErasureReachesBackups(t *testing.T) {
 	for _, backend := range []string{"sqlite", "postgres"} {
 		t.Run(backend, func(t *testing.T) {
@@ -334,7 +346,7 @@ func TestErasureReachesBackups(t *testing.T) {
 			}
 			// The test means something only if each kind was there to try.
 			for _, p := range []person{erased, kept} {
-				for _, what := range []string{"identity email", "identity phone", "request details", "export bundle", "message"} {
+				for _, what := range []string{"identity email", "identity phone", "request details", "export bundle", "message", "vault value"} {
 					if seen[p.id+" "+what] == 0 {
 						t.Errorf("the backup holds no %s of %s to try", what, p.id)
 					}
