@@ -94,10 +94,7 @@ func withServices(cmd *cobra.Command, fn func(ctx context.Context, s *server.Ser
 	if err != nil {
 		return err
 	}
-	ctx := cmd.Context()
-	if ctx == nil {
-		ctx = context.Background()
-	}
+	ctx := cmd.Context() // cobra's Execute sets context.Background() when none is given
 	s, err := server.OpenServices(ctx, c, slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelWarn})))
 	if err != nil {
 		return err
