@@ -94,8 +94,8 @@ func scanApproval(sc interface{ Scan(...any) error }) (Approval, error) {
 // CreateApproval stores a pending approval.
 func (s *Store) CreateApproval(ctx context.Context, a Approval, entries ...audit.Entry) error {
 	return s.Submit(ctx, &Write{Fn: func(ctx context.Context, tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO approvals (id, kind, params, reason, requested_by, state, note, result, created_at) VALUES (?, ?, ?, ?, ?, ?, '', '', ?)`),
-			a.ID, a.Kind, a.Params, a.Reason, a.RequestedBy, ApprovalPending, micros(a.CreatedAt))
+		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO approvals (org_id, id, kind, params, reason, requested_by, state, note, result, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, '', '', ?)`),
+			s.org, a.ID, a.Kind, a.Params, a.Reason, a.RequestedBy, ApprovalPending, micros(a.CreatedAt))
 		if err != nil {
 			return fmt.Errorf("create approval: %w", mapErr(err))
 		}
@@ -105,7 +105,7 @@ func (s *Store) CreateApproval(ctx context.Context, a Approval, entries ...audit
 
 // Approval returns one approval.
 func (s *Store) Approval(ctx context.Context, id string) (Approval, error) {
-	a, err := scanApproval(s.r.QueryRowContext(ctx, s.q(`SELECT `+approvalCols+` FROM approvals WHERE id = ?`), id))
+	a, err := scanApproval(s.r.QueryRowContext(ctx, s.q(`SELECT `+approvalCols+` FROM approvals WHERE org_id = ? AND id = ?`), s.org, id))
 	if err != nil {
 		return Approval{}, fmt.Errorf("approval: %w", mapErr(err))
 	}
@@ -117,7 +117,7 @@ func (s *Store) Approvals(ctx context.Context, limit int) ([]Approval, error) {
 	if limit <= 0 {
 		limit = 200
 	}
-	rows, err := s.r.QueryContext(ctx, s.q(`SELECT `+approvalCols+` FROM approvals ORDER BY created_at DESC, id DESC LIMIT ?`), limit)
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT `+approvalCols+` FROM approvals WHERE org_id = ? ORDER BY created_at DESC, id DESC LIMIT ?`), s.org, limit)
 	if err != nil {
 		return nil, fmt.Errorf("approvals: %w", mapErr(err))
 	}
@@ -139,7 +139,7 @@ func (s *Store) Approvals(ctx context.Context, limit int) ([]Approval, error) {
 // loop; and the account's own username.
 func (s *Store) passwordSetters(ctx context.Context, tx *sql.Tx, id string) (string, map[string]bool, error) {
 	var username, setBy string
-	err := tx.QueryRowContext(ctx, s.q(`SELECT username, password_set_by FROM operators WHERE id = ?`), id).Scan(&username, &setBy)
+	err := tx.QueryRowContext(ctx, s.q(`SELECT username, password_set_by FROM operators WHERE org_id = ? AND id = ?`), s.org, id).Scan(&username, &setBy)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil, nil
 	}
@@ -152,7 +152,7 @@ func (s *Store) passwordSetters(ctx context.Context, tx *sql.Tx, id string) (str
 		setters[setBy] = true
 		seen[setBy] = true
 		var next string
-		err := tx.QueryRowContext(ctx, s.q(`SELECT password_set_by FROM operators WHERE username = ?`), setBy).Scan(&next)
+		err := tx.QueryRowContext(ctx, s.q(`SELECT password_set_by FROM operators WHERE org_id = ? AND username = ?`), s.org, setBy).Scan(&next)
 		if errors.Is(err, sql.ErrNoRows) {
 			break // "cli", "system": no account
 		}
@@ -176,7 +176,7 @@ func (s *Store) DecideApproval(ctx context.Context, id, decidedBy string, approv
 	}
 	return s.Submit(ctx, &Write{Fn: func(ctx context.Context, tx *sql.Tx) error {
 		var requestedBy, cur string
-		err := tx.QueryRowContext(ctx, s.q(`SELECT requested_by, state FROM approvals WHERE id = ?`), id).Scan(&requestedBy, &cur)
+		err := tx.QueryRowContext(ctx, s.q(`SELECT requested_by, state FROM approvals WHERE org_id = ? AND id = ?`), s.org, id).Scan(&requestedBy, &cur)
 		if err != nil {
 			return fmt.Errorf("decide approval: %w", mapErr(err))
 		}
@@ -197,8 +197,8 @@ func (s *Store) DecideApproval(ctx context.Context, id, decidedBy string, approv
 		if (reqName != "" && decSetters[reqName]) || (decName != "" && reqSetters[decName]) {
 			return fmt.Errorf("decide approval: %w", ErrPasswordSetByRequester)
 		}
-		res, err := tx.ExecContext(ctx, s.q(`UPDATE approvals SET state = ?, decided_by = ?, note = ?, decided_at = ? WHERE id = ? AND state = ?`),
-			state, decidedBy, note, micros(at), id, ApprovalPending)
+		res, err := tx.ExecContext(ctx, s.q(`UPDATE approvals SET state = ?, decided_by = ?, note = ?, decided_at = ? WHERE org_id = ? AND id = ? AND state = ?`),
+			state, decidedBy, note, micros(at), s.org, id, ApprovalPending)
 		if err != nil {
 			return fmt.Errorf("decide approval: %w", mapErr(err))
 		}
@@ -216,8 +216,8 @@ func (s *Store) DecideApproval(ctx context.Context, id, decidedBy string, approv
 // ExportValidity or longer before at is ErrApprovalExpired.
 func (s *Store) ExecuteApproval(ctx context.Context, id, by, result string, at time.Time, entries ...audit.Entry) error {
 	return s.Submit(ctx, &Write{Fn: func(ctx context.Context, tx *sql.Tx) error {
-		q := `UPDATE approvals SET state = ?, result = ?, executed_at = ?, lease_until = NULL WHERE id = ? AND state = ? AND (kind <> ? OR decided_at > ?)`
-		args := []any{ApprovalExecuted, result, micros(at), id, ApprovalApproved, ApprovalBatchExport, micros(at.Add(-ExportValidity))}
+		q := `UPDATE approvals SET state = ?, result = ?, executed_at = ?, lease_until = NULL WHERE org_id = ? AND id = ? AND state = ? AND (kind <> ? OR decided_at > ?)`
+		args := []any{ApprovalExecuted, result, micros(at), s.org, id, ApprovalApproved, ApprovalBatchExport, micros(at.Add(-ExportValidity))}
 		if by != "" {
 			q, args = q+` AND requested_by = ?`, append(args, by)
 		}
@@ -228,7 +228,7 @@ func (s *Store) ExecuteApproval(ctx context.Context, id, by, result string, at t
 		if n, _ := res.RowsAffected(); n == 0 {
 			var kind, state string
 			var decided sql.NullInt64
-			err := tx.QueryRowContext(ctx, s.q(`SELECT kind, state, decided_at FROM approvals WHERE id = ?`), id).Scan(&kind, &state, &decided)
+			err := tx.QueryRowContext(ctx, s.q(`SELECT kind, state, decided_at FROM approvals WHERE org_id = ? AND id = ?`), s.org, id).Scan(&kind, &state, &decided)
 			if err == nil && kind == ApprovalBatchExport && state == ApprovalApproved && decided.Valid && decided.Int64 <= micros(at.Add(-ExportValidity)) {
 				return fmt.Errorf("execute approval: %w", ErrApprovalExpired)
 			}
@@ -244,8 +244,8 @@ func (s *Store) ExecuteApproval(ctx context.Context, id, by, result string, at t
 // passed or been released. Otherwise ErrApprovalState.
 func (s *Store) ClaimApproval(ctx context.Context, id string, now, until time.Time, entries ...audit.Entry) error {
 	return s.Submit(ctx, &Write{Fn: func(ctx context.Context, tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, s.q(`UPDATE approvals SET lease_until = ? WHERE id = ? AND state = ? AND kind = ? AND (lease_until IS NULL OR lease_until <= ?)`),
-			micros(until), id, ApprovalApproved, ApprovalBatchDestruction, micros(now))
+		res, err := tx.ExecContext(ctx, s.q(`UPDATE approvals SET lease_until = ? WHERE org_id = ? AND id = ? AND state = ? AND kind = ? AND (lease_until IS NULL OR lease_until <= ?)`),
+			micros(until), s.org, id, ApprovalApproved, ApprovalBatchDestruction, micros(now))
 		if err != nil {
 			return fmt.Errorf("claim approval: %w", mapErr(err))
 		}
@@ -260,7 +260,7 @@ func (s *Store) ClaimApproval(ctx context.Context, id string, now, until time.Ti
 // (result), while the approval is approved and not yet executed.
 func (s *Store) RecordApprovalProgress(ctx context.Context, id, result string) error {
 	return s.Submit(ctx, &Write{Fn: func(ctx context.Context, tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, s.q(`UPDATE approvals SET result = ? WHERE id = ? AND state = ?`), result, id, ApprovalApproved)
+		res, err := tx.ExecContext(ctx, s.q(`UPDATE approvals SET result = ? WHERE org_id = ? AND id = ? AND state = ?`), result, s.org, id, ApprovalApproved)
 		if err != nil {
 			return fmt.Errorf("approval progress: %w", mapErr(err))
 		}
@@ -275,7 +275,7 @@ func (s *Store) RecordApprovalProgress(ctx context.Context, id, result string) e
 // resumed at once.
 func (s *Store) ReleaseApproval(ctx context.Context, id string, entries ...audit.Entry) error {
 	return s.Submit(ctx, &Write{Fn: func(ctx context.Context, tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, s.q(`UPDATE approvals SET lease_until = NULL WHERE id = ? AND state = ?`), id, ApprovalApproved); err != nil {
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE approvals SET lease_until = NULL WHERE org_id = ? AND id = ? AND state = ?`), s.org, id, ApprovalApproved); err != nil {
 			return fmt.Errorf("release approval: %w", mapErr(err))
 		}
 		return nil
@@ -288,7 +288,7 @@ func (s *Store) ReleaseApproval(ctx context.Context, id string, entries ...audit
 func (s *Store) LedgerCount(ctx context.Context, from, to time.Time) (int64, int64, error) {
 	var n int64
 	var last sql.NullInt64
-	err := s.r.QueryRowContext(ctx, s.q(`SELECT COUNT(*), MAX(seq) FROM consent_events WHERE at >= ? AND at < ?`), micros(from), micros(to)).Scan(&n, &last)
+	err := s.r.QueryRowContext(ctx, s.q(`SELECT COUNT(*), MAX(seq) FROM consent_events WHERE org_id = ? AND at >= ? AND at < ?`), s.org, micros(from), micros(to)).Scan(&n, &last)
 	if err != nil {
 		return 0, 0, fmt.Errorf("ledger count: %w", mapErr(err))
 	}
@@ -299,7 +299,7 @@ func (s *Store) LedgerCount(ctx context.Context, from, to time.Time) (int64, int
 // [from, to) with a sequence number up to maxSeq, oldest first, as they
 // are read: a period's ledger is never held in memory whole.
 func (s *Store) StreamLedgerEvents(ctx context.Context, from, to time.Time, maxSeq int64, fn func(ConsentEvent) error) error {
-	rows, err := s.r.QueryContext(ctx, s.q(`SELECT `+consentCols+` FROM consent_events WHERE at >= ? AND at < ? AND seq <= ? ORDER BY seq`), micros(from), micros(to), maxSeq)
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT `+consentCols+` FROM consent_events WHERE org_id = ? AND at >= ? AND at < ? AND seq <= ? ORDER BY seq`), s.org, micros(from), micros(to), maxSeq)
 	if err != nil {
 		return fmt.Errorf("ledger events: %w", mapErr(err))
 	}
@@ -319,7 +319,7 @@ func (s *Store) StreamLedgerEvents(ctx context.Context, from, to time.Time, maxS
 // CountApprovals counts the approvals in a state.
 func (s *Store) CountApprovals(ctx context.Context, state string) (int64, error) {
 	var n int64
-	if err := s.r.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM approvals WHERE state = ?`), state).Scan(&n); err != nil {
+	if err := s.r.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM approvals WHERE org_id = ? AND state = ?`), s.org, state).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count approvals: %w", mapErr(err))
 	}
 	return n, nil

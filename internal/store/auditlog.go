@@ -37,10 +37,9 @@ func (s *Store) AuditEntries(ctx context.Context, f AuditFilter) ([]audit.Entry,
 	if f.Limit <= 0 {
 		f.Limit = 1000
 	}
-	const cols = `SELECT ` + auditCols + ` FROM audit_log`
-	query, args := cols+` WHERE seq > ? ORDER BY seq LIMIT ?`, []any{f.After, f.Limit}
+	query, args := `SELECT `+auditCols+` FROM audit_log WHERE org_id = ? AND seq > ? ORDER BY seq LIMIT ?`, []any{s.org, f.After, f.Limit}
 	if !f.Since.IsZero() {
-		query, args = cols+` WHERE seq > ? AND at >= ? ORDER BY seq LIMIT ?`, []any{f.After, micros(f.Since), f.Limit}
+		query, args = `SELECT `+auditCols+` FROM audit_log WHERE org_id = ? AND seq > ? AND at >= ? ORDER BY seq LIMIT ?`, []any{s.org, f.After, micros(f.Since), f.Limit}
 	}
 	rows, err := s.r.QueryContext(ctx, s.q(query), args...)
 	if err != nil {
@@ -61,7 +60,7 @@ func (s *Store) AuditEntries(ctx context.Context, f AuditFilter) ([]audit.Entry,
 // AuditHead returns the recorded head of the chain.
 func (s *Store) AuditHead(ctx context.Context) (audit.Chain, error) {
 	var c audit.Chain
-	if err := s.r.QueryRowContext(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1`).Scan(&c.Seq, &c.Hash); err != nil {
+	if err := s.r.QueryRowContext(ctx, s.q(`SELECT seq, hash FROM audit_head WHERE org_id = ?`), s.org).Scan(&c.Seq, &c.Hash); err != nil {
 		return audit.Chain{}, fmt.Errorf("audit head: %w", mapErr(err))
 	}
 	return c, nil
@@ -114,10 +113,10 @@ func (s *Store) VerifyAudit(ctx context.Context, anchors *audit.Anchors, progres
 
 func (s *Store) verifyTrail(ctx context.Context, tx *sql.Tx, anchors []audit.Anchor, progress func(int64)) (audit.Report, []audit.Epoch, error) {
 	var head audit.Chain
-	if err := tx.QueryRowContext(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1`).Scan(&head.Seq, &head.Hash); err != nil {
+	if err := tx.QueryRowContext(ctx, s.q(`SELECT seq, hash FROM audit_head WHERE org_id = ?`), s.org).Scan(&head.Seq, &head.Hash); err != nil {
 		return audit.Report{}, nil, fmt.Errorf("verify audit: head: %w", mapErr(err))
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT `+auditCols+` FROM audit_log ORDER BY seq`)
+	rows, err := tx.QueryContext(ctx, s.q(`SELECT `+auditCols+` FROM audit_log WHERE org_id = ? ORDER BY seq`), s.org)
 	if err != nil {
 		return audit.Report{}, nil, fmt.Errorf("verify audit: %w", mapErr(err))
 	}
@@ -156,7 +155,7 @@ type Change struct {
 // skipped: no instance keeps state that they change, and a busy vault
 // would otherwise empty every instance's decision cache of its subjects.
 func (s *Store) ChangesSince(ctx context.Context, after int64, limit int) ([]Change, int64, error) {
-	rows, err := s.r.QueryContext(ctx, s.q(`SELECT seq, action, object FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?`), after, limit)
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT seq, action, object FROM audit_log WHERE org_id = ? AND seq > ? ORDER BY seq LIMIT ?`), s.org, after, limit)
 	if err != nil {
 		return nil, after, fmt.Errorf("changes: %w", mapErr(err))
 	}

@@ -11,7 +11,7 @@ import (
 // order: the minors a guardian manages in the privacy center. Erased
 // subjects have no guardian any more and so are never listed.
 func (s *Store) Wards(ctx context.Context, guardianID string) ([]string, error) {
-	rows, err := s.r.QueryContext(ctx, s.q(`SELECT id FROM subjects WHERE guardian_id = ? ORDER BY id LIMIT 100`), guardianID)
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT id FROM subjects WHERE org_id = ? AND guardian_id = ? ORDER BY id LIMIT 100`), s.org, guardianID)
 	if err != nil {
 		return nil, fmt.Errorf("wards: %w", mapErr(err))
 	}
@@ -40,18 +40,19 @@ type Signin struct {
 	CreatedAt time.Time
 }
 
-// PutSignin stores a sign-in, and drops the expired ones on the way.
+// PutSignin stores a sign-in, and drops the organisation's expired ones on
+// the way.
 func (s *Store) PutSignin(ctx context.Context, si Signin) error {
 	return s.Submit(ctx, &Write{Fn: func(ctx context.Context, tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM center_signins WHERE expires_at < ?`), micros(si.CreatedAt)); err != nil {
+		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM center_signins WHERE org_id = ? AND expires_at < ?`), s.org, micros(si.CreatedAt)); err != nil {
 			return fmt.Errorf("signin: %w", mapErr(err))
 		}
 		var subject any
 		if si.SubjectID != "" {
 			subject = si.SubjectID
 		}
-		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO center_signins (id, subject_id, code_hash, attempts, expires_at, created_at) VALUES (?, ?, ?, 0, ?, ?)`),
-			si.ID, subject, si.CodeHash, micros(si.ExpiresAt), micros(si.CreatedAt))
+		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO center_signins (org_id, id, subject_id, code_hash, attempts, expires_at, created_at) VALUES (?, ?, ?, ?, 0, ?, ?)`),
+			s.org, si.ID, subject, si.CodeHash, micros(si.ExpiresAt), micros(si.CreatedAt))
 		if err != nil {
 			return fmt.Errorf("signin: %w", mapErr(err))
 		}
@@ -66,7 +67,7 @@ func (s *Store) PutSignin(ctx context.Context, si Signin) error {
 func (s *Store) SigninAttempt(ctx context.Context, id string) (Signin, error) {
 	var si Signin
 	err := s.Submit(ctx, &Write{Fn: func(ctx context.Context, tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, s.q(`UPDATE center_signins SET attempts = attempts + 1 WHERE id = ?`), id)
+		res, err := tx.ExecContext(ctx, s.q(`UPDATE center_signins SET attempts = attempts + 1 WHERE org_id = ? AND id = ?`), s.org, id)
 		if err != nil {
 			return fmt.Errorf("signin attempt: %w", mapErr(err))
 		}
@@ -75,7 +76,7 @@ func (s *Store) SigninAttempt(ctx context.Context, id string) (Signin, error) {
 		}
 		var subject sql.NullString
 		var exp, created int64
-		if err := tx.QueryRowContext(ctx, s.q(`SELECT id, subject_id, code_hash, attempts, expires_at, created_at FROM center_signins WHERE id = ?`), id).
+		if err := tx.QueryRowContext(ctx, s.q(`SELECT id, subject_id, code_hash, attempts, expires_at, created_at FROM center_signins WHERE org_id = ? AND id = ?`), s.org, id).
 			Scan(&si.ID, &subject, &si.CodeHash, &si.Attempts, &exp, &created); err != nil {
 			return fmt.Errorf("signin: %w", mapErr(err))
 		}
@@ -88,7 +89,7 @@ func (s *Store) SigninAttempt(ctx context.Context, id string) (Signin, error) {
 // DeleteSignin ends a sign-in.
 func (s *Store) DeleteSignin(ctx context.Context, id string) error {
 	return s.Submit(ctx, &Write{Fn: func(ctx context.Context, tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, s.q(`DELETE FROM center_signins WHERE id = ?`), id)
+		_, err := tx.ExecContext(ctx, s.q(`DELETE FROM center_signins WHERE org_id = ? AND id = ?`), s.org, id)
 		return mapErr(err)
 	}})
 }

@@ -25,8 +25,8 @@ func (k APIKey) Revoked() bool { return !k.RevokedAt.IsZero() }
 // CreateKey stores a new key.
 func (s *Store) CreateKey(ctx context.Context, k APIKey, entries ...audit.Entry) error {
 	return s.Submit(ctx, &Write{Fn: func(ctx context.Context, tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO api_keys (id, name, role, hash, created_at) VALUES (?, ?, ?, ?, ?)`),
-			k.ID, k.Name, k.Role, k.Hash, micros(k.CreatedAt))
+		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO api_keys (org_id, id, name, role, hash, created_at) VALUES (?, ?, ?, ?, ?, ?)`),
+			s.org, k.ID, k.Name, k.Role, k.Hash, micros(k.CreatedAt))
 		if err != nil {
 			return fmt.Errorf("create key: %w", mapErr(err))
 		}
@@ -38,7 +38,7 @@ func (s *Store) CreateKey(ctx context.Context, k APIKey, entries ...audit.Entry)
 func (s *Store) RevokeKey(ctx context.Context, id string, entries ...audit.Entry) error {
 	now := micros(time.Now())
 	return s.Submit(ctx, &Write{Fn: func(ctx context.Context, tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, s.q(`UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?`), now, id)
+		res, err := tx.ExecContext(ctx, s.q(`UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE org_id = ? AND id = ?`), now, s.org, id)
 		if err != nil {
 			return fmt.Errorf("revoke key: %w", mapErr(err))
 		}
@@ -63,18 +63,20 @@ func scanKey(sc interface{ Scan(...any) error }) (APIKey, error) {
 	return k, nil
 }
 
-// KeyByHash finds a key by the hash of its secret.
+// KeyByHash finds a key by the hash of its secret. The hash is unique in
+// the deployment, but the lookup is scoped all the same: another
+// organisation's key does not authenticate here.
 func (s *Store) KeyByHash(ctx context.Context, hash []byte) (APIKey, error) {
-	k, err := scanKey(s.r.QueryRowContext(ctx, s.q(`SELECT id, name, role, hash, created_at, revoked_at FROM api_keys WHERE hash = ?`), hash))
+	k, err := scanKey(s.r.QueryRowContext(ctx, s.q(`SELECT id, name, role, hash, created_at, revoked_at FROM api_keys WHERE org_id = ? AND hash = ?`), s.org, hash))
 	if err != nil {
 		return APIKey{}, fmt.Errorf("key: %w", mapErr(err))
 	}
 	return k, nil
 }
 
-// Keys lists every key, oldest first.
+// Keys lists every key of the organisation, oldest first.
 func (s *Store) Keys(ctx context.Context) ([]APIKey, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT id, name, role, hash, created_at, revoked_at FROM api_keys ORDER BY created_at, id`)
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT id, name, role, hash, created_at, revoked_at FROM api_keys WHERE org_id = ? ORDER BY created_at, id`), s.org)
 	if err != nil {
 		return nil, fmt.Errorf("keys: %w", mapErr(err))
 	}

@@ -76,7 +76,7 @@ func (s *Store) readLedgerHead(ctx context.Context, q interface {
 	QueryRowContext(context.Context, string, ...any) *sql.Row
 }) (ledgerHead, error) {
 	var h ledgerHead
-	if err := q.QueryRowContext(ctx, `SELECT start_seq, seq, hash, key_id FROM ledger_head WHERE id = 1`).Scan(&h.start, &h.seq, &h.hash, &h.keyID); err != nil {
+	if err := q.QueryRowContext(ctx, s.q(`SELECT start_seq, seq, hash, key_id FROM ledger_head WHERE org_id = ?`), s.org).Scan(&h.start, &h.seq, &h.hash, &h.keyID); err != nil {
 		return ledgerHead{}, fmt.Errorf("read ledger head: %w", mapErr(err))
 	}
 	if len(h.hash) == 0 {
@@ -95,7 +95,7 @@ func stateOf(e *ConsentEvent) ConsentState {
 // one moment saw them: what a checkpoint records.
 func (s *Store) Heads(ctx context.Context) (trail, ledger audit.Chain, err error) {
 	var start int64
-	err = s.r.QueryRowContext(ctx, `SELECT a.seq, a.hash, l.start_seq, l.seq, l.hash FROM audit_head a, ledger_head l WHERE a.id = 1 AND l.id = 1`).
+	err = s.r.QueryRowContext(ctx, s.q(`SELECT a.seq, a.hash, l.start_seq, l.seq, l.hash FROM audit_head a, ledger_head l WHERE a.org_id = ? AND l.org_id = ?`), s.org, s.org).
 		Scan(&trail.Seq, &trail.Hash, &start, &ledger.Seq, &ledger.Hash)
 	if err != nil {
 		return audit.Chain{}, audit.Chain{}, fmt.Errorf("heads: %w", mapErr(err))
@@ -121,7 +121,7 @@ func (s *Store) verifyLedger(ctx context.Context, tx *sql.Tx, epochs []audit.Epo
 	links := audit.Links{Noun: "ledger event", Nouns: "ledger events", Chain: "ledger", Prefix: "ledger_",
 		Start: audit.Chain{Seq: head.start, Hash: ledgerStart(audit.KeyFor(epochs, head.start), head.start)}, Anchors: anchors}
 	rep := audit.LedgerReport{HeadSeq: head.seq, HeadHash: hex.EncodeToString(head.hash)}
-	rows, err := tx.QueryContext(ctx, `SELECT `+consentCols+`, prev_hash, hash FROM consent_events ORDER BY seq`)
+	rows, err := tx.QueryContext(ctx, s.q(`SELECT `+consentCols+`, prev_hash, hash FROM consent_events WHERE org_id = ? ORDER BY seq`), s.org)
 	if err != nil {
 		return rep, nil, fmt.Errorf("verify ledger: %w", mapErr(err))
 	}
@@ -160,10 +160,11 @@ func (s *Store) verifyState(ctx context.Context, tx *sql.Tx) (int64, []audit.Pro
 	const q = `SELECT l.subject_id, l.purpose, l.seq, l.id, l.action, l.guardian_id, l.version_seq,
 		c.subject_id, c.purpose, c.action, c.granted, c.by_guardian, c.version_seq, c.event_id
 	FROM (SELECT e.subject_id, e.purpose, e.seq, e.id, e.action, e.guardian_id, e.version_seq
-		FROM consent_events e JOIN (SELECT MAX(seq) AS seq FROM consent_events GROUP BY subject_id, purpose) m ON m.seq = e.seq) l
-	FULL OUTER JOIN consent_state c ON c.subject_id = l.subject_id AND c.purpose = l.purpose
+		FROM consent_events e JOIN (SELECT MAX(seq) AS seq FROM consent_events WHERE org_id = ? GROUP BY subject_id, purpose) m
+			ON e.org_id = ? AND m.seq = e.seq) l
+	FULL OUTER JOIN (SELECT * FROM consent_state WHERE org_id = ?) c ON c.subject_id = l.subject_id AND c.purpose = l.purpose
 	ORDER BY COALESCE(l.seq, 0), c.subject_id, c.purpose`
-	rows, err := tx.QueryContext(ctx, q)
+	rows, err := tx.QueryContext(ctx, s.q(q), s.org, s.org, s.org)
 	if err != nil {
 		return 0, nil, fmt.Errorf("verify consent state: %w", mapErr(err))
 	}

@@ -109,17 +109,46 @@ func (s *Store) Migrate(ctx context.Context) ([]Migration, error) {
 		if m.Version <= applied {
 			continue
 		}
-		err := s.inTx(ctx, func(tx *sql.Tx) error {
-			if _, err := tx.ExecContext(ctx, m.sql); err != nil {
-				return fmt.Errorf("migration %04d_%s: %w", m.Version, m.Name, err)
-			}
-			_, err := tx.ExecContext(ctx, s.q(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`), m.Version, m.Name, micros(time.Now()))
-			return err
-		})
-		if err != nil {
+		if err := s.apply(ctx, m); err != nil {
 			return done, err
 		}
 		done = append(done, m)
 	}
 	return done, nil
+}
+
+// foreignKeysOff marks a SQLite migration that rebuilds tables: SQLite's
+// procedure for that runs with foreign keys off (they cannot be switched
+// inside a transaction) and checks them all before committing.
+const foreignKeysOff = "-- custos:foreign-keys=off"
+
+// apply runs one migration in its own transaction.
+func (s *Store) apply(ctx context.Context, m Migration) error {
+	rebuild := s.dialect == SQLite && strings.HasPrefix(m.sql, foreignKeysOff)
+	if rebuild {
+		// The write pool is one connection, so the pragma holds for the
+		// transaction below.
+		if _, err := s.w.ExecContext(ctx, `PRAGMA foreign_keys = OFF`); err != nil {
+			return fmt.Errorf("migration %04d_%s: %w", m.Version, m.Name, mapErr(err))
+		}
+		defer s.w.ExecContext(context.WithoutCancel(ctx), `PRAGMA foreign_keys = ON`)
+	}
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+			return fmt.Errorf("migration %04d_%s: %w", m.Version, m.Name, err)
+		}
+		if rebuild {
+			rows, err := tx.QueryContext(ctx, `PRAGMA foreign_key_check`)
+			if err != nil {
+				return fmt.Errorf("migration %04d_%s: foreign key check: %w", m.Version, m.Name, mapErr(err))
+			}
+			broken := rows.Next()
+			rows.Close()
+			if broken {
+				return fmt.Errorf("migration %04d_%s: rows would break a foreign key; the database is left as it was", m.Version, m.Name)
+			}
+		}
+		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`), m.Version, m.Name, micros(time.Now()))
+		return err
+	})
 }

@@ -22,11 +22,12 @@ type NoticeTarget struct {
 // order, that have a kept identity. With keys, only subjects holding
 // ledger state for one of those keys are returned.
 func (s *Store) NoticeTargets(ctx context.Context, after string, limit int, keys []string) ([]NoticeTarget, error) {
-	inner := `SELECT id, language FROM subjects WHERE id > ?
-		AND EXISTS (SELECT 1 FROM identities k WHERE k.subject_id = subjects.id AND k.sealed IS NOT NULL)`
-	args := []any{after}
+	inner := `SELECT id, language FROM subjects WHERE org_id = ? AND id > ?
+		AND EXISTS (SELECT 1 FROM identities k WHERE k.org_id = subjects.org_id AND k.subject_id = subjects.id AND k.sealed IS NOT NULL)`
+	args := []any{s.org, after}
 	if len(keys) > 0 {
-		inner += ` AND id IN (SELECT subject_id FROM consent_state WHERE purpose IN (` + strings.TrimSuffix(strings.Repeat("?, ", len(keys)), ", ") + `))`
+		args = append(args, s.org)
+		inner += ` AND id IN (SELECT subject_id FROM consent_state WHERE org_id = ? AND purpose IN (` + strings.TrimSuffix(strings.Repeat("?, ", len(keys)), ", ") + `))`
 		for _, k := range keys {
 			args = append(args, k)
 		}
@@ -34,9 +35,9 @@ func (s *Store) NoticeTargets(ctx context.Context, after string, limit int, keys
 	inner += ` ORDER BY id LIMIT ?`
 	args = append(args, limit)
 	q := `SELECT s.id, s.language, i.kind, i.hash, i.sealed FROM (` + inner + `) s
-		JOIN identities i ON i.subject_id = s.id AND i.sealed IS NOT NULL
+		JOIN identities i ON i.org_id = ? AND i.subject_id = s.id AND i.sealed IS NOT NULL
 		ORDER BY s.id, i.kind, i.created_at, i.hash`
-	rows, err := s.r.QueryContext(ctx, s.q(q), args...)
+	rows, err := s.r.QueryContext(ctx, s.q(q), append(args, s.org)...)
 	if err != nil {
 		return nil, fmt.Errorf("notice targets: %w", mapErr(err))
 	}
@@ -67,8 +68,8 @@ func (s *Store) NoticeTargets(ctx context.Context, after string, limit int, keys
 // committed the batch first, and this one must not be sent twice.
 func (s *Store) QueueNotices(ctx context.Context, seq int64, from, to string, done bool, ds []notify.Delivery, entries ...audit.Entry) error {
 	return s.Submit(ctx, &Write{Fn: func(ctx context.Context, tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, s.q(`UPDATE policy_versions SET notices_cursor = ?, notices_pending = ? WHERE seq = ? AND notices_cursor = ? AND notices_pending = 1`),
-			to, boolInt(!done), seq, from)
+		res, err := tx.ExecContext(ctx, s.q(`UPDATE policy_versions SET notices_cursor = ?, notices_pending = ? WHERE org_id = ? AND seq = ? AND notices_cursor = ? AND notices_pending = 1`),
+			to, boolInt(!done), s.org, seq, from)
 		if err != nil {
 			return fmt.Errorf("queue notices: %w", mapErr(err))
 		}
@@ -87,7 +88,7 @@ func (s *Store) QueueNotices(ctx context.Context, seq int64, from, to string, do
 // NoticesCursor returns where a version's change notices stand.
 func (s *Store) NoticesCursor(ctx context.Context, seq int64) (cursor string, pending bool, err error) {
 	var p int
-	if err := s.r.QueryRowContext(ctx, s.q(`SELECT notices_cursor, notices_pending FROM policy_versions WHERE seq = ?`), seq).Scan(&cursor, &p); err != nil {
+	if err := s.r.QueryRowContext(ctx, s.q(`SELECT notices_cursor, notices_pending FROM policy_versions WHERE org_id = ? AND seq = ?`), s.org, seq).Scan(&cursor, &p); err != nil {
 		return "", false, fmt.Errorf("notices cursor: %w", mapErr(err))
 	}
 	return cursor, p != 0, nil

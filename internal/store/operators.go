@@ -59,8 +59,8 @@ func scanOperator(sc interface{ Scan(...any) error }) (Operator, error) {
 // CreateOperator stores a new account. A taken username is ErrConflict.
 func (s *Store) CreateOperator(ctx context.Context, o Operator, entries ...audit.Entry) error {
 	return s.Submit(ctx, &Write{Fn: func(ctx context.Context, tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO operators (`+operatorCols+`) VALUES `+values(1, 11)),
-			o.ID, o.Username, o.DisplayName, o.Role, o.PasswordHash, o.PasswordSetBy, o.FailedCount, nullMicros(o.LockedUntil), boolInt(o.Disabled), micros(o.CreatedAt), micros(o.UpdatedAt))
+		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO operators (org_id, `+operatorCols+`) VALUES `+values(1, 12)),
+			s.org, o.ID, o.Username, o.DisplayName, o.Role, o.PasswordHash, o.PasswordSetBy, o.FailedCount, nullMicros(o.LockedUntil), boolInt(o.Disabled), micros(o.CreatedAt), micros(o.UpdatedAt))
 		if err != nil {
 			return fmt.Errorf("create operator: %w", mapErr(err))
 		}
@@ -70,7 +70,7 @@ func (s *Store) CreateOperator(ctx context.Context, o Operator, entries ...audit
 
 // OperatorByUsername finds an account by its username.
 func (s *Store) OperatorByUsername(ctx context.Context, username string) (Operator, error) {
-	o, err := scanOperator(s.r.QueryRowContext(ctx, s.q(`SELECT `+operatorCols+` FROM operators WHERE username = ?`), username))
+	o, err := scanOperator(s.r.QueryRowContext(ctx, s.q(`SELECT `+operatorCols+` FROM operators WHERE org_id = ? AND username = ?`), s.org, username))
 	if err != nil {
 		return Operator{}, fmt.Errorf("operator: %w", mapErr(err))
 	}
@@ -79,7 +79,7 @@ func (s *Store) OperatorByUsername(ctx context.Context, username string) (Operat
 
 // Operator finds an account by id.
 func (s *Store) Operator(ctx context.Context, id string) (Operator, error) {
-	o, err := scanOperator(s.r.QueryRowContext(ctx, s.q(`SELECT `+operatorCols+` FROM operators WHERE id = ?`), id))
+	o, err := scanOperator(s.r.QueryRowContext(ctx, s.q(`SELECT `+operatorCols+` FROM operators WHERE org_id = ? AND id = ?`), s.org, id))
 	if err != nil {
 		return Operator{}, fmt.Errorf("operator: %w", mapErr(err))
 	}
@@ -88,7 +88,7 @@ func (s *Store) Operator(ctx context.Context, id string) (Operator, error) {
 
 // Operators lists every account by username.
 func (s *Store) Operators(ctx context.Context) ([]Operator, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+operatorCols+` FROM operators ORDER BY username`)
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT `+operatorCols+` FROM operators WHERE org_id = ? ORDER BY username`), s.org)
 	if err != nil {
 		return nil, fmt.Errorf("operators: %w", mapErr(err))
 	}
@@ -108,14 +108,14 @@ func (s *Store) Operators(ctx context.Context) ([]Operator, error) {
 // set it (setBy), clears its lockout and ends its sessions.
 func (s *Store) SetOperatorPassword(ctx context.Context, id, hash, setBy string, at time.Time, entries ...audit.Entry) error {
 	return s.Submit(ctx, &Write{Fn: func(ctx context.Context, tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, s.q(`UPDATE operators SET password_hash = ?, password_set_by = ?, failed_count = 0, locked_until = NULL, updated_at = ? WHERE id = ?`), hash, setBy, micros(at), id)
+		res, err := tx.ExecContext(ctx, s.q(`UPDATE operators SET password_hash = ?, password_set_by = ?, failed_count = 0, locked_until = NULL, updated_at = ? WHERE org_id = ? AND id = ?`), hash, setBy, micros(at), s.org, id)
 		if err != nil {
 			return fmt.Errorf("set password: %w", mapErr(err))
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return fmt.Errorf("set password: %w", ErrNotFound)
 		}
-		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM operator_sessions WHERE operator_id = ?`), id); err != nil {
+		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM operator_sessions WHERE org_id = ? AND operator_id = ?`), s.org, id); err != nil {
 			return fmt.Errorf("set password: %w", mapErr(err))
 		}
 		return nil
@@ -125,7 +125,7 @@ func (s *Store) SetOperatorPassword(ctx context.Context, id, hash, setBy string,
 // SetOperatorDisabled disables (ending its sessions) or re-enables an account.
 func (s *Store) SetOperatorDisabled(ctx context.Context, id string, disabled bool, at time.Time, entries ...audit.Entry) error {
 	return s.Submit(ctx, &Write{Fn: func(ctx context.Context, tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, s.q(`UPDATE operators SET disabled = ?, updated_at = ? WHERE id = ?`), boolInt(disabled), micros(at), id)
+		res, err := tx.ExecContext(ctx, s.q(`UPDATE operators SET disabled = ?, updated_at = ? WHERE org_id = ? AND id = ?`), boolInt(disabled), micros(at), s.org, id)
 		if err != nil {
 			return fmt.Errorf("disable operator: %w", mapErr(err))
 		}
@@ -133,7 +133,7 @@ func (s *Store) SetOperatorDisabled(ctx context.Context, id string, disabled boo
 			return fmt.Errorf("disable operator: %w", ErrNotFound)
 		}
 		if disabled {
-			if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM operator_sessions WHERE operator_id = ?`), id); err != nil {
+			if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM operator_sessions WHERE org_id = ? AND operator_id = ?`), s.org, id); err != nil {
 				return fmt.Errorf("disable operator: %w", mapErr(err))
 			}
 		}
@@ -154,21 +154,21 @@ var ErrLocked = errors.New("the account is locked")
 func (s *Store) RecordSignInFailure(ctx context.Context, id string, max int, now, lockUntil time.Time, entries ...audit.Entry) (int, error) {
 	var count int
 	err := s.Submit(ctx, &Write{Fn: func(ctx context.Context, tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, s.q(`UPDATE operators SET failed_count = failed_count + 1 WHERE id = ? AND (locked_until IS NULL OR locked_until <= ?) AND failed_count < ?`), id, micros(now), max)
+		res, err := tx.ExecContext(ctx, s.q(`UPDATE operators SET failed_count = failed_count + 1 WHERE org_id = ? AND id = ? AND (locked_until IS NULL OR locked_until <= ?) AND failed_count < ?`), s.org, id, micros(now), max)
 		if err != nil {
 			return fmt.Errorf("sign-in failure: %w", mapErr(err))
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			if err := tx.QueryRowContext(ctx, s.q(`SELECT failed_count FROM operators WHERE id = ?`), id).Scan(&count); err != nil {
+			if err := tx.QueryRowContext(ctx, s.q(`SELECT failed_count FROM operators WHERE org_id = ? AND id = ?`), s.org, id).Scan(&count); err != nil {
 				return fmt.Errorf("sign-in failure: %w", mapErr(err))
 			}
 			return fmt.Errorf("sign-in failure: %w", ErrLocked)
 		}
-		if err := tx.QueryRowContext(ctx, s.q(`SELECT failed_count FROM operators WHERE id = ?`), id).Scan(&count); err != nil {
+		if err := tx.QueryRowContext(ctx, s.q(`SELECT failed_count FROM operators WHERE org_id = ? AND id = ?`), s.org, id).Scan(&count); err != nil {
 			return fmt.Errorf("sign-in failure: %w", mapErr(err))
 		}
 		if count >= max {
-			if _, err := tx.ExecContext(ctx, s.q(`UPDATE operators SET failed_count = 0, locked_until = ? WHERE id = ?`), micros(lockUntil), id); err != nil {
+			if _, err := tx.ExecContext(ctx, s.q(`UPDATE operators SET failed_count = 0, locked_until = ? WHERE org_id = ? AND id = ?`), micros(lockUntil), s.org, id); err != nil {
 				return fmt.Errorf("sign-in failure: %w", mapErr(err))
 			}
 		}
@@ -194,7 +194,7 @@ type SessionGuard struct {
 // session: ErrLocked, and the entries are not written.
 func (s *Store) StartSession(ctx context.Context, se Session, g SessionGuard, entries ...audit.Entry) error {
 	return s.Submit(ctx, &Write{Fn: func(ctx context.Context, tx *sql.Tx) error {
-		q, args := `UPDATE operators SET failed_count = 0, locked_until = NULL WHERE id = ?`, []any{se.OperatorID}
+		q, args := `UPDATE operators SET failed_count = 0, locked_until = NULL WHERE org_id = ? AND id = ?`, []any{s.org, se.OperatorID}
 		if g != (SessionGuard{}) {
 			q += ` AND disabled = 0 AND (locked_until IS NULL OR locked_until <= ?) AND failed_count < ? AND password_hash = ?`
 			args = append(args, micros(g.Now), g.MaxFailures, g.PasswordHash)
@@ -209,8 +209,8 @@ func (s *Store) StartSession(ctx context.Context, se Session, g SessionGuard, en
 			}
 			return fmt.Errorf("start session: %w", ErrNotFound)
 		}
-		_, err = tx.ExecContext(ctx, s.q(`INSERT INTO operator_sessions (token_hash, operator_id, created_at, last_seen, expires_at) VALUES (?, ?, ?, ?, ?)`),
-			se.TokenHash, se.OperatorID, micros(se.CreatedAt), micros(se.LastSeen), micros(se.ExpiresAt))
+		_, err = tx.ExecContext(ctx, s.q(`INSERT INTO operator_sessions (org_id, token_hash, operator_id, created_at, last_seen, expires_at) VALUES (?, ?, ?, ?, ?, ?)`),
+			s.org, se.TokenHash, se.OperatorID, micros(se.CreatedAt), micros(se.LastSeen), micros(se.ExpiresAt))
 		if err != nil {
 			return fmt.Errorf("start session: %w", mapErr(err))
 		}
@@ -218,11 +218,12 @@ func (s *Store) StartSession(ctx context.Context, se Session, g SessionGuard, en
 	}, Audit: entries})
 }
 
-// SessionByHash finds a session by its token hash.
+// SessionByHash finds a session by its token hash. A session of another
+// organisation is not found: its token does not sign in here.
 func (s *Store) SessionByHash(ctx context.Context, hash []byte) (Session, error) {
 	var se Session
 	var created, seen, expires int64
-	err := s.r.QueryRowContext(ctx, s.q(`SELECT token_hash, operator_id, created_at, last_seen, expires_at FROM operator_sessions WHERE token_hash = ?`), hash).
+	err := s.r.QueryRowContext(ctx, s.q(`SELECT token_hash, operator_id, created_at, last_seen, expires_at FROM operator_sessions WHERE org_id = ? AND token_hash = ?`), s.org, hash).
 		Scan(&se.TokenHash, &se.OperatorID, &created, &seen, &expires)
 	if err != nil {
 		return Session{}, fmt.Errorf("session: %w", mapErr(err))
@@ -234,7 +235,7 @@ func (s *Store) SessionByHash(ctx context.Context, hash []byte) (Session, error)
 // TouchSession records activity on a session (for its idle expiry).
 func (s *Store) TouchSession(ctx context.Context, hash []byte, at time.Time) error {
 	return s.Submit(ctx, &Write{Fn: func(ctx context.Context, tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, s.q(`UPDATE operator_sessions SET last_seen = ? WHERE token_hash = ?`), micros(at), hash); err != nil {
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE operator_sessions SET last_seen = ? WHERE org_id = ? AND token_hash = ?`), micros(at), s.org, hash); err != nil {
 			return fmt.Errorf("touch session: %w", mapErr(err))
 		}
 		return nil
@@ -244,22 +245,23 @@ func (s *Store) TouchSession(ctx context.Context, hash []byte, at time.Time) err
 // EndSession deletes a session; ending one that is gone is not an error.
 func (s *Store) EndSession(ctx context.Context, hash []byte, entries ...audit.Entry) error {
 	return s.Submit(ctx, &Write{Fn: func(ctx context.Context, tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM operator_sessions WHERE token_hash = ?`), hash); err != nil {
+		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM operator_sessions WHERE org_id = ? AND token_hash = ?`), s.org, hash); err != nil {
 			return fmt.Errorf("end session: %w", mapErr(err))
 		}
 		return nil
 	}, Audit: entries})
 }
 
-// DeleteExpiredSessions removes sessions past their absolute expiry or
-// idle since before idleBefore, in bounded batches, and returns how many.
+// DeleteExpiredSessions removes the organisation's sessions past their
+// absolute expiry or idle since before idleBefore, in bounded batches, and
+// returns how many. Callers sweep each organisation in turn.
 func (s *Store) DeleteExpiredSessions(ctx context.Context, now, idleBefore time.Time) (int64, error) {
 	var total int64
 	for {
 		var n int64
 		err := s.Submit(ctx, &Write{Fn: func(ctx context.Context, tx *sql.Tx) error {
-			res, err := tx.ExecContext(ctx, s.q(`DELETE FROM operator_sessions WHERE token_hash IN (SELECT token_hash FROM operator_sessions WHERE expires_at <= ? OR last_seen < ? LIMIT 500)`),
-				micros(now), micros(idleBefore))
+			res, err := tx.ExecContext(ctx, s.q(`DELETE FROM operator_sessions WHERE org_id = ? AND token_hash IN (SELECT token_hash FROM operator_sessions WHERE org_id = ? AND (expires_at <= ? OR last_seen < ?) LIMIT 500)`),
+				s.org, s.org, micros(now), micros(idleBefore))
 			if err != nil {
 				return fmt.Errorf("expire sessions: %w", mapErr(err))
 			}

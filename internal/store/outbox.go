@@ -19,8 +19,8 @@ func (s *Store) OutboxFn(d notify.Delivery) TxFn {
 	return func(ctx context.Context, tx *sql.Tx) error {
 		// The template values travel sealed with the address; data is
 		// left empty, as are rows from before (it held them in the clear).
-		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO outbox (id, channel, to_sealed, template, language, data, attempts, next_at, status, last_error, subject_id, request_id, created_at) VALUES (?, ?, ?, ?, ?, '{}', ?, ?, ?, ?, ?, ?, ?)`),
-			d.ID, d.Channel, d.Sealed, d.Template, d.Lang, d.Attempts, micros(d.NextAt), d.Status, d.LastError, d.Subject, d.Request, micros(time.Now()))
+		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO outbox (org_id, id, channel, to_sealed, template, language, data, attempts, next_at, status, last_error, subject_id, request_id, created_at) VALUES (?, ?, ?, ?, ?, ?, '{}', ?, ?, ?, ?, ?, ?, ?)`),
+			s.org, d.ID, d.Channel, d.Sealed, d.Template, d.Lang, d.Attempts, micros(d.NextAt), d.Status, d.LastError, d.Subject, d.Request, micros(time.Now()))
 		if err != nil {
 			return fmt.Errorf("queue delivery: %w", mapErr(err))
 		}
@@ -28,7 +28,9 @@ func (s *Store) OutboxFn(d notify.Delivery) TxFn {
 	}
 }
 
-// Outbox adapts the store to notify.Outbox.
+// Outbox adapts the store to notify.Outbox, for the handle's organisation:
+// its deliveries are queued, dispatched and forgotten there only, and a
+// dispatcher runs one per organisation.
 func (s *Store) Outbox() notify.Outbox { return outbox{s} }
 
 type outbox struct{ s *Store }
@@ -39,8 +41,8 @@ func (o outbox) Enqueue(ctx context.Context, d notify.Delivery) error {
 
 func (o outbox) Due(ctx context.Context, now time.Time, limit int) ([]notify.Delivery, error) {
 	s := o.s
-	rows, err := s.r.QueryContext(ctx, s.q(`SELECT id, channel, to_sealed, template, language, attempts, next_at, status, last_error, subject_id, request_id FROM outbox WHERE status = 'pending' AND next_at <= ? ORDER BY next_at, id LIMIT ?`),
-		micros(now), limit)
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT id, channel, to_sealed, template, language, attempts, next_at, status, last_error, subject_id, request_id FROM outbox WHERE org_id = ? AND status = 'pending' AND next_at <= ? ORDER BY next_at, id LIMIT ?`),
+		s.org, micros(now), limit)
 	if err != nil {
 		return nil, fmt.Errorf("outbox: %w", mapErr(err))
 	}
@@ -61,7 +63,7 @@ func (o outbox) Due(ctx context.Context, now time.Time, limit int) ([]notify.Del
 func (o outbox) MarkSent(ctx context.Context, id string, at time.Time) error {
 	s := o.s
 	return s.Submit(ctx, &Write{Fn: func(ctx context.Context, tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, s.q(`UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1 WHERE id = ?`), micros(at), id)
+		_, err := tx.ExecContext(ctx, s.q(`UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1 WHERE org_id = ? AND id = ?`), micros(at), s.org, id)
 		return mapErr(err)
 	}})
 }
@@ -73,7 +75,7 @@ func (o outbox) MarkFailed(ctx context.Context, id string, attempts int, next ti
 		status = "dead"
 	}
 	return s.Submit(ctx, &Write{Fn: func(ctx context.Context, tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, s.q(`UPDATE outbox SET status = ?, attempts = ?, next_at = ?, last_error = ? WHERE id = ?`), status, attempts, micros(next), reason, id)
+		_, err := tx.ExecContext(ctx, s.q(`UPDATE outbox SET status = ?, attempts = ?, next_at = ?, last_error = ? WHERE org_id = ? AND id = ?`), status, attempts, micros(next), reason, s.org, id)
 		return mapErr(err)
 	}})
 }
@@ -81,8 +83,8 @@ func (o outbox) MarkFailed(ctx context.Context, id string, attempts int, next ti
 func (o outbox) Settled(ctx context.Context, before time.Time, limit int) ([]string, error) {
 	s := o.s
 	rows, err := s.r.QueryContext(ctx, s.q(`SELECT id FROM outbox
-		WHERE status IN ('sent', 'dead') AND length(to_sealed) > 0 AND COALESCE(sent_at, next_at) < ?
-		ORDER BY id LIMIT ?`), micros(before), limit)
+		WHERE org_id = ? AND status IN ('sent', 'dead') AND length(to_sealed) > 0 AND COALESCE(sent_at, next_at) < ?
+		ORDER BY id LIMIT ?`), s.org, micros(before), limit)
 	if err != nil {
 		return nil, fmt.Errorf("outbox: settled: %w", mapErr(err))
 	}
@@ -102,7 +104,7 @@ func (o outbox) Forget(ctx context.Context, ids []string) error {
 	s := o.s
 	return s.Submit(ctx, &Write{Fn: func(ctx context.Context, tx *sql.Tx) error {
 		for _, id := range ids {
-			if _, err := tx.ExecContext(ctx, s.q(`UPDATE outbox SET to_sealed = ?, data = '{}' WHERE id = ?`), []byte{}, id); err != nil {
+			if _, err := tx.ExecContext(ctx, s.q(`UPDATE outbox SET to_sealed = ?, data = '{}' WHERE org_id = ? AND id = ?`), []byte{}, s.org, id); err != nil {
 				return fmt.Errorf("outbox: forget: %w", mapErr(err))
 			}
 		}
@@ -126,16 +128,14 @@ func (s *Store) subjectOwners(ctx context.Context, db queryer, subjectID string)
 	owners := []string{keystore.Subject(subjectID)}
 	for _, q := range []struct {
 		query string
+		args  []any
 		owner func(string) string
 	}{
-		{`SELECT id FROM requests WHERE subject_id = ? ORDER BY id`, keystore.Request},
-		{`SELECT id FROM outbox WHERE subject_id = ? OR request_id IN (SELECT id FROM requests WHERE subject_id = ?) ORDER BY id`, keystore.Delivery},
+		{`SELECT id FROM requests WHERE org_id = ? AND subject_id = ? ORDER BY id`, []any{s.org, subjectID}, keystore.Request},
+		{`SELECT id FROM outbox WHERE org_id = ? AND (subject_id = ? OR request_id IN (SELECT id FROM requests WHERE org_id = ? AND subject_id = ?)) ORDER BY id`,
+			[]any{s.org, subjectID, s.org, subjectID}, keystore.Delivery},
 	} {
-		args := []any{subjectID}
-		if strings.Count(q.query, "?") == 2 {
-			args = append(args, subjectID)
-		}
-		rows, err := db.QueryContext(ctx, s.q(q.query), args...)
+		rows, err := db.QueryContext(ctx, s.q(q.query), q.args...)
 		if err != nil {
 			return nil, fmt.Errorf("subject keys: %w", mapErr(err))
 		}
@@ -161,7 +161,7 @@ type Shredder func(ctx context.Context, owners ...string) (int, error)
 
 // Deliveries lists a request's messages (without addresses), for its record.
 func (s *Store) Deliveries(ctx context.Context, requestID string) ([]notify.Delivery, error) {
-	rows, err := s.r.QueryContext(ctx, s.q(`SELECT id, channel, template, language, attempts, status, last_error FROM outbox WHERE request_id = ? ORDER BY created_at, id`), requestID)
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT id, channel, template, language, attempts, status, last_error FROM outbox WHERE org_id = ? AND request_id = ? ORDER BY created_at, id`), s.org, requestID)
 	if err != nil {
 		return nil, fmt.Errorf("deliveries: %w", mapErr(err))
 	}
@@ -197,16 +197,22 @@ func (s *Store) EraseSubjectFn(subjectID string, shred Shredder) TxFn {
 			return fmt.Errorf("erase subject: %w", err)
 		}
 		now := micros(time.Now())
+		// Each statement takes the organisation, then the subject; the one
+		// with a subquery scopes both tables.
 		for _, q := range []string{
-			`DELETE FROM identities WHERE subject_id = ?`,
-			`UPDATE subjects SET guardian_id = NULL WHERE guardian_id = ?`,
-			`UPDATE requests SET details = NULL WHERE subject_id = ?`,
-			`DELETE FROM otps WHERE request_id IN (SELECT id FROM requests WHERE subject_id = ?)`,
-			`DELETE FROM bundles WHERE subject_id = ?`,
-			`DELETE FROM center_signins WHERE subject_id = ?`,
-			`DELETE FROM vault_values WHERE subject_id = ?`,
+			`DELETE FROM identities WHERE org_id = ? AND subject_id = ?`,
+			`UPDATE subjects SET guardian_id = NULL WHERE org_id = ? AND guardian_id = ?`,
+			`UPDATE requests SET details = NULL WHERE org_id = ? AND subject_id = ?`,
+			`DELETE FROM otps WHERE org_id = ? AND request_id IN (SELECT id FROM requests WHERE org_id = ? AND subject_id = ?)`,
+			`DELETE FROM bundles WHERE org_id = ? AND subject_id = ?`,
+			`DELETE FROM center_signins WHERE org_id = ? AND subject_id = ?`,
+			`DELETE FROM vault_values WHERE org_id = ? AND subject_id = ?`,
 		} {
-			if _, err := tx.ExecContext(ctx, s.q(q), subjectID); err != nil {
+			args := []any{s.org, subjectID}
+			if strings.Count(q, "?") == 3 {
+				args = []any{s.org, s.org, subjectID}
+			}
+			if _, err := tx.ExecContext(ctx, s.q(q), args...); err != nil {
 				return fmt.Errorf("erase subject: %w", mapErr(err))
 			}
 		}
@@ -215,10 +221,10 @@ func (s *Store) EraseSubjectFn(subjectID string, shred Shredder) TxFn {
 		if _, err := tx.ExecContext(ctx, s.q(`UPDATE outbox SET to_sealed = ?, data = '{}',
 			last_error = CASE WHEN status = 'pending' THEN 'erased' ELSE last_error END,
 			status = CASE WHEN status = 'pending' THEN 'dead' ELSE status END
-			WHERE subject_id = ? OR request_id IN (SELECT id FROM requests WHERE subject_id = ?)`), []byte{}, subjectID, subjectID); err != nil {
+			WHERE org_id = ? AND (subject_id = ? OR request_id IN (SELECT id FROM requests WHERE org_id = ? AND subject_id = ?))`), []byte{}, s.org, subjectID, s.org, subjectID); err != nil {
 			return fmt.Errorf("erase subject: %w", mapErr(err))
 		}
-		if _, err := tx.ExecContext(ctx, s.q(`UPDATE subjects SET birth_date = NULL, age_band = NULL, guardian_id = NULL, erased_at = ?, updated_at = ? WHERE id = ?`), now, now, subjectID); err != nil {
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE subjects SET birth_date = NULL, age_band = NULL, guardian_id = NULL, erased_at = ?, updated_at = ? WHERE org_id = ? AND id = ?`), now, now, s.org, subjectID); err != nil {
 			return fmt.Errorf("erase subject: %w", mapErr(err))
 		}
 		return nil
@@ -240,8 +246,8 @@ type Bundle struct {
 // PutBundleFn stores a bundle inside a request change.
 func (s *Store) PutBundleFn(b Bundle) TxFn {
 	return func(ctx context.Context, tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO bundles (id, request_id, subject_id, sealed, token_hash, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`),
-			b.ID, b.RequestID, b.SubjectID, b.Sealed, b.TokenHash, micros(b.ExpiresAt), micros(b.CreatedAt))
+		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO bundles (org_id, id, request_id, subject_id, sealed, token_hash, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
+			s.org, b.ID, b.RequestID, b.SubjectID, b.Sealed, b.TokenHash, micros(b.ExpiresAt), micros(b.CreatedAt))
 		if err != nil {
 			return fmt.Errorf("store bundle: %w", mapErr(err))
 		}
@@ -249,11 +255,12 @@ func (s *Store) PutBundleFn(b Bundle) TxFn {
 	}
 }
 
-// BundleByToken finds a bundle by the hash of its download token.
+// BundleByToken finds a bundle by the hash of its download token. Another
+// organisation's bundle is not found: its token downloads nothing here.
 func (s *Store) BundleByToken(ctx context.Context, tokenHash []byte) (Bundle, error) {
 	var b Bundle
 	var exp, created int64
-	err := s.r.QueryRowContext(ctx, s.q(`SELECT id, request_id, subject_id, sealed, token_hash, expires_at, created_at, downloads FROM bundles WHERE token_hash = ?`), tokenHash).
+	err := s.r.QueryRowContext(ctx, s.q(`SELECT id, request_id, subject_id, sealed, token_hash, expires_at, created_at, downloads FROM bundles WHERE org_id = ? AND token_hash = ?`), s.org, tokenHash).
 		Scan(&b.ID, &b.RequestID, &b.SubjectID, &b.Sealed, &b.TokenHash, &exp, &created, &b.Downloads)
 	if err != nil {
 		return Bundle{}, fmt.Errorf("bundle: %w", mapErr(err))
@@ -266,7 +273,7 @@ func (s *Store) BundleByToken(ctx context.Context, tokenHash []byte) (Bundle, er
 func (s *Store) LatestBundle(ctx context.Context, requestID string) (Bundle, error) {
 	var b Bundle
 	var exp, created int64
-	err := s.r.QueryRowContext(ctx, s.q(`SELECT id, request_id, subject_id, sealed, token_hash, expires_at, created_at, downloads FROM bundles WHERE request_id = ? ORDER BY created_at DESC, id DESC LIMIT 1`), requestID).
+	err := s.r.QueryRowContext(ctx, s.q(`SELECT id, request_id, subject_id, sealed, token_hash, expires_at, created_at, downloads FROM bundles WHERE org_id = ? AND request_id = ? ORDER BY created_at DESC, id DESC LIMIT 1`), s.org, requestID).
 		Scan(&b.ID, &b.RequestID, &b.SubjectID, &b.Sealed, &b.TokenHash, &exp, &created, &b.Downloads)
 	if err != nil {
 		return Bundle{}, fmt.Errorf("bundle: %w", mapErr(err))
@@ -278,7 +285,7 @@ func (s *Store) LatestBundle(ctx context.Context, requestID string) (Bundle, err
 // CountDownload records a download, with its audit entry.
 func (s *Store) CountDownload(ctx context.Context, id string, entries ...audit.Entry) error {
 	return s.Submit(ctx, &Write{Fn: func(ctx context.Context, tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, s.q(`UPDATE bundles SET downloads = downloads + 1 WHERE id = ?`), id)
+		_, err := tx.ExecContext(ctx, s.q(`UPDATE bundles SET downloads = downloads + 1 WHERE org_id = ? AND id = ?`), s.org, id)
 		return mapErr(err)
 	}, Audit: entries})
 }
@@ -303,8 +310,8 @@ type RecipientTask struct {
 func (s *Store) RecipientTaskFn(t RecipientTask) TxFn {
 	return func(ctx context.Context, tx *sql.Tx) error {
 		cats, _ := json.Marshal(t.Categories)
-		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO recipient_tasks (id, request_id, recipient, action, method, categories, state, attempts, next_at, last_error, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-			t.ID, t.RequestID, t.Recipient, t.Action, t.Method, string(cats), t.State, t.Attempts, micros(t.NextAt), t.LastError, micros(t.UpdatedAt))
+		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO recipient_tasks (org_id, id, request_id, recipient, action, method, categories, state, attempts, next_at, last_error, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+			s.org, t.ID, t.RequestID, t.Recipient, t.Action, t.Method, string(cats), t.State, t.Attempts, micros(t.NextAt), t.LastError, micros(t.UpdatedAt))
 		if err != nil {
 			return fmt.Errorf("recipient task: %w", mapErr(err))
 		}
@@ -314,7 +321,7 @@ func (s *Store) RecipientTaskFn(t RecipientTask) TxFn {
 
 // RecipientTasks lists a request's recipient tasks.
 func (s *Store) RecipientTasks(ctx context.Context, requestID string) ([]RecipientTask, error) {
-	rows, err := s.r.QueryContext(ctx, s.q(`SELECT id, request_id, recipient, action, method, categories, state, attempts, next_at, last_error, updated_at FROM recipient_tasks WHERE request_id = ? ORDER BY recipient, id`), requestID)
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT id, request_id, recipient, action, method, categories, state, attempts, next_at, last_error, updated_at FROM recipient_tasks WHERE org_id = ? AND request_id = ? ORDER BY recipient, id`), s.org, requestID)
 	if err != nil {
 		return nil, fmt.Errorf("recipient tasks: %w", mapErr(err))
 	}
@@ -337,7 +344,7 @@ func (s *Store) RecipientTasks(ctx context.Context, requestID string) ([]Recipie
 // AckRecipientTask marks a request's task for a recipient acknowledged.
 func (s *Store) AckRecipientTask(ctx context.Context, requestID, recipient string, entries ...audit.Entry) error {
 	return s.Submit(ctx, &Write{Fn: func(ctx context.Context, tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, s.q(`UPDATE recipient_tasks SET state = 'acknowledged', updated_at = ? WHERE request_id = ? AND recipient = ?`), micros(time.Now()), requestID, recipient)
+		res, err := tx.ExecContext(ctx, s.q(`UPDATE recipient_tasks SET state = 'acknowledged', updated_at = ? WHERE org_id = ? AND request_id = ? AND recipient = ?`), micros(time.Now()), s.org, requestID, recipient)
 		if err != nil {
 			return fmt.Errorf("acknowledge: %w", mapErr(err))
 		}

@@ -50,7 +50,7 @@ func (s *Store) PublishPolicy(ctx context.Context, pv PolicyVersion, basedOn int
 	created := false
 	err := s.Submit(ctx, &Write{Fn: func(ctx context.Context, tx *sql.Tx) error {
 		created = false
-		existing, err := scanPolicy(tx.QueryRowContext(ctx, s.q(`SELECT `+policyCols+` FROM policy_versions WHERE version = ?`), pv.Version))
+		existing, err := scanPolicy(tx.QueryRowContext(ctx, s.q(`SELECT `+policyCols+` FROM policy_versions WHERE org_id = ? AND version = ?`), s.org, pv.Version))
 		switch {
 		case err == nil:
 			if existing.SHA256 != pv.SHA256 {
@@ -63,7 +63,7 @@ func (s *Store) PublishPolicy(ctx context.Context, pv PolicyVersion, basedOn int
 			return fmt.Errorf("publish policy: %w", mapErr(err))
 		}
 		var cur sql.NullInt64
-		if err := tx.QueryRowContext(ctx, `SELECT MAX(seq) FROM policy_versions`).Scan(&cur); err != nil {
+		if err := tx.QueryRowContext(ctx, s.q(`SELECT MAX(seq) FROM policy_versions WHERE org_id = ?`), s.org).Scan(&cur); err != nil {
 			return fmt.Errorf("publish policy: %w", mapErr(err))
 		}
 		if cur.Int64 != basedOn {
@@ -77,7 +77,7 @@ func (s *Store) PublishPolicy(ctx context.Context, pv PolicyVersion, basedOn int
 			pv.EffectiveAt = pv.PublishedAt
 		}
 		var prev sql.NullInt64
-		if err := tx.QueryRowContext(ctx, `SELECT MAX(effective_at) FROM policy_versions`).Scan(&prev); err != nil {
+		if err := tx.QueryRowContext(ctx, s.q(`SELECT MAX(effective_at) FROM policy_versions WHERE org_id = ?`), s.org).Scan(&prev); err != nil {
 			return fmt.Errorf("publish policy: %w", mapErr(err))
 		}
 		if prev.Valid && micros(pv.EffectiveAt) < prev.Int64 {
@@ -85,8 +85,8 @@ func (s *Store) PublishPolicy(ctx context.Context, pv PolicyVersion, basedOn int
 		}
 		reconsent, _ := json.Marshal(nonNil(pv.Reconsent))
 		accept, _ := json.Marshal(nonNil(pv.Accept))
-		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO policy_versions (seq, version, sha256, manifest, published_at, material, reconsent, diff, effective_at, accept, notices_pending) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-			pv.Seq, pv.Version, pv.SHA256, pv.Manifest, micros(pv.PublishedAt), boolInt(pv.Material), string(reconsent), pv.Diff,
+		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO policy_versions (org_id, seq, version, sha256, manifest, published_at, material, reconsent, diff, effective_at, accept, notices_pending) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+			s.org, pv.Seq, pv.Version, pv.SHA256, pv.Manifest, micros(pv.PublishedAt), boolInt(pv.Material), string(reconsent), pv.Diff,
 			micros(pv.EffectiveAt), string(accept), boolInt(pv.NoticesPending)); err != nil {
 			return fmt.Errorf("publish policy: %w", mapErr(err))
 		}
@@ -133,7 +133,7 @@ func scanPolicy(sc interface{ Scan(...any) error }) (PolicyVersion, error) {
 
 // PolicyVersions lists every published version, oldest first.
 func (s *Store) PolicyVersions(ctx context.Context) ([]PolicyVersion, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+policyCols+` FROM policy_versions ORDER BY seq`)
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT `+policyCols+` FROM policy_versions WHERE org_id = ? ORDER BY seq`), s.org)
 	if err != nil {
 		return nil, fmt.Errorf("policy versions: %w", mapErr(err))
 	}
@@ -151,7 +151,7 @@ func (s *Store) PolicyVersions(ctx context.Context) ([]PolicyVersion, error) {
 
 // PolicyVersion returns a version by label.
 func (s *Store) PolicyVersion(ctx context.Context, version string) (PolicyVersion, error) {
-	pv, err := scanPolicy(s.r.QueryRowContext(ctx, s.q(`SELECT `+policyCols+` FROM policy_versions WHERE version = ?`), version))
+	pv, err := scanPolicy(s.r.QueryRowContext(ctx, s.q(`SELECT `+policyCols+` FROM policy_versions WHERE org_id = ? AND version = ?`), s.org, version))
 	if err != nil {
 		return PolicyVersion{}, fmt.Errorf("policy version: %w", mapErr(err))
 	}
@@ -160,7 +160,7 @@ func (s *Store) PolicyVersion(ctx context.Context, version string) (PolicyVersio
 
 // CurrentPolicy returns the latest published version, or ErrNotFound.
 func (s *Store) CurrentPolicy(ctx context.Context) (PolicyVersion, error) {
-	pv, err := scanPolicy(s.r.QueryRowContext(ctx, `SELECT `+policyCols+` FROM policy_versions ORDER BY seq DESC LIMIT 1`))
+	pv, err := scanPolicy(s.r.QueryRowContext(ctx, s.q(`SELECT `+policyCols+` FROM policy_versions WHERE org_id = ? ORDER BY seq DESC LIMIT 1`), s.org))
 	if err != nil {
 		return PolicyVersion{}, fmt.Errorf("current policy: %w", mapErr(err))
 	}

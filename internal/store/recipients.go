@@ -10,12 +10,13 @@ import (
 	"github.com/custos-privacy/custos/internal/audit"
 )
 
-// DueRecipientTasks lists up to limit pending recipient tasks that can be
-// sent without a person (webhook or email) and whose next attempt is due by
-// now, oldest first.
+// DueRecipientTasks lists up to limit of the organisation's pending
+// recipient tasks that can be sent without a person (webhook or email) and
+// whose next attempt is due by now, oldest first. A dispatcher runs it for
+// each organisation.
 func (s *Store) DueRecipientTasks(ctx context.Context, now time.Time, limit int) ([]RecipientTask, error) {
-	rows, err := s.r.QueryContext(ctx, s.q(`SELECT id, request_id, recipient, action, method, categories, state, attempts, next_at, last_error, updated_at FROM recipient_tasks WHERE state = 'pending' AND method IN ('webhook', 'email') AND next_at <= ? ORDER BY next_at, id LIMIT ?`),
-		micros(now), limit)
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT id, request_id, recipient, action, method, categories, state, attempts, next_at, last_error, updated_at FROM recipient_tasks WHERE org_id = ? AND state = 'pending' AND method IN ('webhook', 'email') AND next_at <= ? ORDER BY next_at, id LIMIT ?`),
+		s.org, micros(now), limit)
 	if err != nil {
 		return nil, fmt.Errorf("due recipient tasks: %w", mapErr(err))
 	}
@@ -45,8 +46,8 @@ func (s *Store) DueRecipientTasks(ctx context.Context, now time.Time, limit int)
 // moved back. A task that does not exist is ErrNotFound.
 func (s *Store) MarkRecipientTask(ctx context.Context, id, state string, attempts int, next time.Time, lastError string, entries ...audit.Entry) error {
 	return s.Submit(ctx, &Write{Fn: func(ctx context.Context, tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, s.q(`UPDATE recipient_tasks SET state = ?, attempts = ?, next_at = ?, last_error = ?, updated_at = ? WHERE id = ? AND state <> 'acknowledged'`),
-			state, attempts, micros(next), lastError, micros(time.Now()), id)
+		res, err := tx.ExecContext(ctx, s.q(`UPDATE recipient_tasks SET state = ?, attempts = ?, next_at = ?, last_error = ?, updated_at = ? WHERE org_id = ? AND id = ? AND state <> 'acknowledged'`),
+			state, attempts, micros(next), lastError, micros(time.Now()), s.org, id)
 		if err != nil {
 			return fmt.Errorf("mark recipient task: %w", mapErr(err))
 		}
@@ -54,7 +55,7 @@ func (s *Store) MarkRecipientTask(ctx context.Context, id, state string, attempt
 			return nil
 		}
 		var one int
-		if err := tx.QueryRowContext(ctx, s.q(`SELECT 1 FROM recipient_tasks WHERE id = ?`), id).Scan(&one); err != nil {
+		if err := tx.QueryRowContext(ctx, s.q(`SELECT 1 FROM recipient_tasks WHERE org_id = ? AND id = ?`), s.org, id).Scan(&one); err != nil {
 			return fmt.Errorf("mark recipient task: %w", mapErr(err))
 		}
 		return nil

@@ -96,7 +96,7 @@ type TxFn func(ctx context.Context, tx *sql.Tx) error
 // CreateRequest stores a new request with its first event.
 func (s *Store) CreateRequest(ctx context.Context, r Request, ev RequestEvent, also []TxFn, entries ...audit.Entry) error {
 	return s.Submit(ctx, &Write{Fn: func(ctx context.Context, tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO requests (`+requestCols+`) VALUES `+values(1, 25)), requestArgs(&r)...); err != nil {
+		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO requests (org_id, `+requestCols+`) VALUES `+values(1, 26)), append([]any{s.org}, requestArgs(&r)...)...); err != nil {
 			return fmt.Errorf("create request: %w", mapErr(err))
 		}
 		if err := s.insertRequestEvent(ctx, tx, ev); err != nil {
@@ -119,8 +119,8 @@ func (s *Store) insertRequestEvent(ctx context.Context, tx *sql.Tx, ev RequestEv
 	if ev.To == "" {
 		return nil
 	}
-	_, err := tx.ExecContext(ctx, s.q(`INSERT INTO request_events (request_id, at, actor, from_state, to_state, note) VALUES (?, ?, ?, ?, ?, ?)`),
-		ev.RequestID, micros(ev.At), ev.Actor, ev.From, ev.To, ev.Note)
+	_, err := tx.ExecContext(ctx, s.q(`INSERT INTO request_events (org_id, request_id, at, actor, from_state, to_state, note) VALUES (?, ?, ?, ?, ?, ?, ?)`),
+		s.org, ev.RequestID, micros(ev.At), ev.Actor, ev.From, ev.To, ev.Note)
 	if err != nil {
 		return fmt.Errorf("request event: %w", mapErr(err))
 	}
@@ -146,7 +146,7 @@ func (s *Store) UpdateRequest(ctx context.Context, r *Request, ev RequestEvent, 
 			}
 			b.WriteString(c + " = ?")
 		}
-		res, err := tx.ExecContext(ctx, s.q(`UPDATE requests SET `+b.String()+` WHERE id = ? AND version = ?`), append(args[1:], next.ID, prev)...)
+		res, err := tx.ExecContext(ctx, s.q(`UPDATE requests SET `+b.String()+` WHERE org_id = ? AND id = ? AND version = ?`), append(args[1:], s.org, next.ID, prev)...)
 		if err != nil {
 			return fmt.Errorf("update request: %w", mapErr(err))
 		}
@@ -166,7 +166,7 @@ func (s *Store) UpdateRequest(ctx context.Context, r *Request, ev RequestEvent, 
 
 // Request returns a request.
 func (s *Store) Request(ctx context.Context, id string) (Request, error) {
-	r, err := scanRequest(s.r.QueryRowContext(ctx, s.q(`SELECT `+requestCols+` FROM requests WHERE id = ?`), id))
+	r, err := scanRequest(s.r.QueryRowContext(ctx, s.q(`SELECT `+requestCols+` FROM requests WHERE org_id = ? AND id = ?`), s.org, id))
 	if err != nil {
 		return Request{}, fmt.Errorf("request: %w", mapErr(err))
 	}
@@ -175,7 +175,7 @@ func (s *Store) Request(ctx context.Context, id string) (Request, error) {
 
 // RequestEvents lists a request's history, oldest first.
 func (s *Store) RequestEvents(ctx context.Context, id string) ([]RequestEvent, error) {
-	rows, err := s.r.QueryContext(ctx, s.q(`SELECT seq, request_id, at, actor, from_state, to_state, note FROM request_events WHERE request_id = ? ORDER BY seq`), id)
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT seq, request_id, at, actor, from_state, to_state, note FROM request_events WHERE org_id = ? AND request_id = ? ORDER BY seq`), s.org, id)
 	if err != nil {
 		return nil, fmt.Errorf("request events: %w", mapErr(err))
 	}
@@ -205,8 +205,10 @@ type RequestFilter struct {
 
 // Requests lists requests, soonest due first.
 func (s *Store) Requests(ctx context.Context, f RequestFilter) ([]Request, error) {
+	// The organisation comes first, so that the org-leading indexes serve
+	// every filter.
 	var where []string
-	var args []any
+	args := []any{s.org}
 	if len(f.States) > 0 {
 		where = append(where, `state IN (`+strings.TrimSuffix(strings.Repeat("?, ", len(f.States)), ", ")+`)`)
 		for _, st := range f.States {
@@ -228,9 +230,9 @@ func (s *Store) Requests(ctx context.Context, f RequestFilter) ([]Request, error
 	if f.Limit <= 0 {
 		f.Limit = 500
 	}
-	q := `SELECT ` + requestCols + ` FROM requests`
-	if len(where) > 0 {
-		q += ` WHERE ` + strings.Join(where, ` AND `)
+	q := `SELECT ` + requestCols + ` FROM requests WHERE org_id = ?`
+	for _, w := range where {
+		q += ` AND ` + w
 	}
 	q += ` ORDER BY due_date, received_at, id LIMIT ?`
 	args = append(args, f.Limit)
@@ -263,11 +265,11 @@ type OTP struct {
 // PutOTPFn replaces a request's code inside a request change.
 func (s *Store) PutOTPFn(o OTP) TxFn {
 	return func(ctx context.Context, tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM otps WHERE request_id = ?`), o.RequestID); err != nil {
+		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM otps WHERE org_id = ? AND request_id = ?`), s.org, o.RequestID); err != nil {
 			return fmt.Errorf("otp: %w", mapErr(err))
 		}
-		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO otps (request_id, identity_hash, code_hash, expires_at, attempts, created_at) VALUES (?, ?, ?, ?, ?, ?)`),
-			o.RequestID, o.IdentityHash, o.CodeHash, micros(o.ExpiresAt), o.Attempts, micros(o.CreatedAt))
+		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO otps (org_id, request_id, identity_hash, code_hash, expires_at, attempts, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`),
+			s.org, o.RequestID, o.IdentityHash, o.CodeHash, micros(o.ExpiresAt), o.Attempts, micros(o.CreatedAt))
 		if err != nil {
 			return fmt.Errorf("otp: %w", mapErr(err))
 		}
@@ -278,7 +280,7 @@ func (s *Store) PutOTPFn(o OTP) TxFn {
 // DeleteOTPFn removes a request's code inside a request change.
 func (s *Store) DeleteOTPFn(requestID string) TxFn {
 	return func(ctx context.Context, tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM otps WHERE request_id = ?`), requestID); err != nil {
+		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM otps WHERE org_id = ? AND request_id = ?`), s.org, requestID); err != nil {
 			return fmt.Errorf("otp: %w", mapErr(err))
 		}
 		return nil
@@ -289,7 +291,7 @@ func (s *Store) DeleteOTPFn(requestID string) TxFn {
 func (s *Store) OTP(ctx context.Context, requestID string) (OTP, error) {
 	var o OTP
 	var exp, created int64
-	err := s.r.QueryRowContext(ctx, s.q(`SELECT request_id, identity_hash, code_hash, expires_at, attempts, created_at FROM otps WHERE request_id = ?`), requestID).
+	err := s.r.QueryRowContext(ctx, s.q(`SELECT request_id, identity_hash, code_hash, expires_at, attempts, created_at FROM otps WHERE org_id = ? AND request_id = ?`), s.org, requestID).
 		Scan(&o.RequestID, &o.IdentityHash, &o.CodeHash, &exp, &o.Attempts, &created)
 	if err != nil {
 		return OTP{}, fmt.Errorf("otp: %w", mapErr(err))
@@ -304,14 +306,14 @@ func (s *Store) OTP(ctx context.Context, requestID string) (OTP, error) {
 func (s *Store) CountOTPAttempt(ctx context.Context, requestID string) (int, error) {
 	var n int
 	err := s.Submit(ctx, &Write{Fn: func(ctx context.Context, tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, s.q(`UPDATE otps SET attempts = attempts + 1 WHERE request_id = ?`), requestID)
+		res, err := tx.ExecContext(ctx, s.q(`UPDATE otps SET attempts = attempts + 1 WHERE org_id = ? AND request_id = ?`), s.org, requestID)
 		if err != nil {
 			return fmt.Errorf("otp attempt: %w", mapErr(err))
 		}
 		if c, _ := res.RowsAffected(); c == 0 {
 			return fmt.Errorf("otp: %w", ErrNotFound)
 		}
-		return tx.QueryRowContext(ctx, s.q(`SELECT attempts FROM otps WHERE request_id = ?`), requestID).Scan(&n)
+		return tx.QueryRowContext(ctx, s.q(`SELECT attempts FROM otps WHERE org_id = ? AND request_id = ?`), s.org, requestID).Scan(&n)
 	}})
 	return n, err
 }

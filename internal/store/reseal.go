@@ -43,8 +43,8 @@ func (s *Store) SealedValues(ctx context.Context, fn func(Sealed) error) error {
 	for _, c := range sealedColumns {
 		var after any
 		for {
-			q := `SELECT ` + c.pk + `, ` + c.col + `, ` + c.extra + ` FROM ` + c.table + ` WHERE ` + c.col + ` IS NOT NULL`
-			args := []any{}
+			q := `SELECT ` + c.pk + `, ` + c.col + `, ` + c.extra + ` FROM ` + c.table + ` WHERE org_id = ? AND ` + c.col + ` IS NOT NULL`
+			args := []any{s.org}
 			if after != nil {
 				q += ` AND ` + c.pk + ` > ?`
 				args = append(args, after)
@@ -132,14 +132,14 @@ func (s *Store) ReplaceSealed(ctx context.Context, v Sealed, value []byte) (bool
 	changed := false
 	err := s.Submit(ctx, &Write{Fn: func(ctx context.Context, tx *sql.Tx) error {
 		var cur []byte
-		err := tx.QueryRowContext(ctx, s.q(`SELECT `+c.col+` FROM `+c.table+` WHERE `+c.pk+` = ?`), v.pk).Scan(&cur)
+		err := tx.QueryRowContext(ctx, s.q(`SELECT `+c.col+` FROM `+c.table+` WHERE org_id = ? AND `+c.pk+` = ?`), s.org, v.pk).Scan(&cur)
 		if err == sql.ErrNoRows || !bytes.Equal(cur, v.Value) {
 			return nil // gone or changed meanwhile: leave it
 		}
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, s.q(`UPDATE `+c.table+` SET `+set+` WHERE `+c.pk+` = ?`), value, v.pk); err != nil {
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE `+c.table+` SET `+set+` WHERE org_id = ? AND `+c.pk+` = ?`), value, s.org, v.pk); err != nil {
 			return err
 		}
 		changed = true

@@ -67,13 +67,13 @@ func (s *Store) RotateKey(ctx context.Context, r KeyRotation) (Rotated, error) {
 	newID := audit.KeyID(r.AuditKey)
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		out = Rotated{}
-		head := `SELECT seq, hash, key_id FROM audit_head WHERE id = 1`
+		head := `SELECT seq, hash, key_id FROM audit_head WHERE org_id = ?`
 		if s.dialect == Postgres {
 			head += ` FOR UPDATE`
 		}
 		var prev audit.Chain
 		var keyID string
-		if err := tx.QueryRowContext(ctx, head).Scan(&prev.Seq, &prev.Hash, &keyID); err != nil {
+		if err := tx.QueryRowContext(ctx, s.q(head), s.org).Scan(&prev.Seq, &prev.Hash, &keyID); err != nil {
 			return fmt.Errorf("read audit head: %w", mapErr(err))
 		}
 		if keyID == newID {
@@ -107,13 +107,13 @@ func (s *Store) RotateKey(ctx context.Context, r KeyRotation) (Rotated, error) {
 			return err
 		}
 		out.Entry = e
-		if _, err := tx.ExecContext(ctx, s.q(`UPDATE audit_head SET key_id = ? WHERE id = 1`), newID); err != nil {
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE audit_head SET key_id = ? WHERE org_id = ?`), newID, s.org); err != nil {
 			return fmt.Errorf("rotate audit head: %w", mapErr(err))
 		}
 		// The ledger's start hash is pinned under the old key: until now
 		// an empty hash stood for it, and it would be derived from the
 		// new key from here on.
-		if _, err := tx.ExecContext(ctx, s.q(`UPDATE ledger_head SET key_id = ?, hash = ? WHERE id = 1`), newID, ledger.hash); err != nil {
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE ledger_head SET key_id = ?, hash = ? WHERE org_id = ?`), newID, ledger.hash, s.org); err != nil {
 			return fmt.Errorf("rotate ledger head: %w", mapErr(err))
 		}
 		return nil
@@ -124,7 +124,7 @@ func (s *Store) RotateKey(ctx context.Context, r KeyRotation) (Rotated, error) {
 // rehash replaces every value of column col of table by fn of it, rows
 // named by key.
 func (s *Store) rehash(ctx context.Context, tx *sql.Tx, table, col, key string, fn func([]byte) []byte, progress func(string, int64, int64)) (int64, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT `+key+`, `+col+` FROM `+table+` WHERE `+col+` IS NOT NULL`)
+	rows, err := tx.QueryContext(ctx, s.q(`SELECT `+key+`, `+col+` FROM `+table+` WHERE org_id = ? AND `+col+` IS NOT NULL`), s.org)
 	if err != nil {
 		return 0, fmt.Errorf("rehash %s: %w", table, mapErr(err))
 	}
@@ -149,7 +149,7 @@ func (s *Store) rehash(ctx context.Context, tx *sql.Tx, table, col, key string, 
 		if key == col {
 			keyType = "bytea"
 		}
-		q := `UPDATE ` + table + ` AS t SET ` + col + ` = v.n FROM (SELECT unnest($1::` + keyType + `[]) AS k, unnest($2::bytea[]) AS n) AS v WHERE t.` + key + ` = v.k`
+		q := `UPDATE ` + table + ` AS t SET ` + col + ` = v.n FROM (SELECT unnest($1::` + keyType + `[]) AS k, unnest($2::bytea[]) AS n) AS v WHERE t.org_id = $3 AND t.` + key + ` = v.k`
 		for start := 0; start < len(all); start += rehashChunk {
 			part := all[start:min(start+rehashChunk, len(all))]
 			news := make([][]byte, len(part))
@@ -170,7 +170,7 @@ func (s *Store) rehash(ctx context.Context, tx *sql.Tx, table, col, key string, 
 			for i, r := range part {
 				news[i] = fn(r.hash)
 			}
-			if _, err := tx.ExecContext(ctx, q, keys, news); err != nil {
+			if _, err := tx.ExecContext(ctx, q, keys, news, s.org); err != nil {
 				return 0, fmt.Errorf("rehash %s: %w", table, mapErr(err))
 			}
 			if progress != nil {
@@ -179,13 +179,13 @@ func (s *Store) rehash(ctx context.Context, tx *sql.Tx, table, col, key string, 
 		}
 		return int64(len(all)), nil
 	}
-	stmt, err := tx.PrepareContext(ctx, `UPDATE `+table+` SET `+col+` = ? WHERE `+key+` = ?`)
+	stmt, err := tx.PrepareContext(ctx, `UPDATE `+table+` SET `+col+` = ? WHERE org_id = ? AND `+key+` = ?`)
 	if err != nil {
 		return 0, fmt.Errorf("rehash %s: %w", table, mapErr(err))
 	}
 	defer stmt.Close()
 	for i, r := range all {
-		if _, err := stmt.ExecContext(ctx, fn(r.hash), keyArg(r.key, key == col)); err != nil {
+		if _, err := stmt.ExecContext(ctx, fn(r.hash), s.org, keyArg(r.key, key == col)); err != nil {
 			return 0, fmt.Errorf("rehash %s: %w", table, mapErr(err))
 		}
 		if progress != nil && ((i+1)%rehashChunk == 0 || i+1 == len(all)) {
@@ -209,7 +209,7 @@ func keyArg(k []byte, binary bool) any {
 }
 
 func (s *Store) retoken(ctx context.Context, tx *sql.Tx, fn func(string) (string, error)) (int64, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT subject_id, field, token FROM vault_values`)
+	rows, err := tx.QueryContext(ctx, s.q(`SELECT subject_id, field, token FROM vault_values WHERE org_id = ?`), s.org)
 	if err != nil {
 		return 0, fmt.Errorf("retoken vault: %w", mapErr(err))
 	}
@@ -232,7 +232,7 @@ func (s *Store) retoken(ctx context.Context, tx *sql.Tx, fn func(string) (string
 		if err != nil {
 			return 0, fmt.Errorf("retoken vault: %w", err)
 		}
-		if _, err := tx.ExecContext(ctx, s.q(`UPDATE vault_values SET token = ? WHERE subject_id = ? AND field = ?`), t, r.subject, r.field); err != nil {
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE vault_values SET token = ? WHERE org_id = ? AND subject_id = ? AND field = ?`), t, s.org, r.subject, r.field); err != nil {
 			return 0, fmt.Errorf("retoken vault: %w", mapErr(err))
 		}
 	}

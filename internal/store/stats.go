@@ -38,13 +38,13 @@ func (s *Store) ConsentSeries(ctx context.Context, from, to time.Time, bucket ti
 		COUNT(CASE WHEN e.action = ? THEN 1 END),
 		COUNT(CASE WHEN e.action = ? THEN 1 END)
 	FROM consent_events e
-	JOIN (SELECT MAX(seq) AS seq FROM consent_events WHERE at <= ? GROUP BY subject_id, purpose) latest ON latest.seq = e.seq
-	WHERE e.action IN (?, ?)
+	JOIN (SELECT MAX(seq) AS seq FROM consent_events WHERE org_id = ? AND at <= ? GROUP BY subject_id, purpose) latest ON latest.seq = e.seq
+	WHERE e.org_id = ? AND e.action IN (?, ?)
 	GROUP BY e.purpose
 	ORDER BY e.purpose`
 	out := []ConsentPoint{}
 	for _, end := range ends {
-		rows, err := s.r.QueryContext(ctx, s.q(query), ActionGrant, ActionWithdraw, micros(end), ActionGrant, ActionWithdraw)
+		rows, err := s.r.QueryContext(ctx, s.q(query), ActionGrant, ActionWithdraw, s.org, micros(end), s.org, ActionGrant, ActionWithdraw)
 		if err != nil {
 			return nil, fmt.Errorf("consent series: %w", mapErr(err))
 		}
@@ -113,7 +113,7 @@ type RequestCounts struct {
 // which is the caller's job too.
 func (s *Store) RequestCounts(ctx context.Context, openStates []string) (RequestCounts, error) {
 	out := RequestCounts{ByState: []StateCount{}, OpenDue: []DueCount{}}
-	rows, err := s.r.QueryContext(ctx, `SELECT state, COUNT(*) FROM requests GROUP BY state ORDER BY state`)
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT state, COUNT(*) FROM requests WHERE org_id = ? GROUP BY state ORDER BY state`), s.org)
 	if err != nil {
 		return RequestCounts{}, fmt.Errorf("request counts: %w", mapErr(err))
 	}
@@ -137,8 +137,8 @@ func (s *Store) RequestCounts(ctx context.Context, openStates []string) (Request
 	for i, st := range openStates {
 		args[i] = st
 	}
-	q := `SELECT due_date, COUNT(*) FROM requests WHERE state IN (` + strings.TrimSuffix(strings.Repeat("?, ", len(openStates)), ", ") + `) GROUP BY due_date ORDER BY due_date`
-	rows, err = s.r.QueryContext(ctx, s.q(q), args...)
+	q := `SELECT due_date, COUNT(*) FROM requests WHERE org_id = ? AND state IN (` + strings.TrimSuffix(strings.Repeat("?, ", len(openStates)), ", ") + `) GROUP BY due_date ORDER BY due_date`
+	rows, err = s.r.QueryContext(ctx, s.q(q), append([]any{s.org}, args...)...)
 	if err != nil {
 		return RequestCounts{}, fmt.Errorf("request counts: %w", mapErr(err))
 	}

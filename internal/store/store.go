@@ -40,8 +40,26 @@ var (
 	ErrSchema = errors.New("database schema out of date")
 )
 
-// Store is a handle on the database.
+// DefaultOrg is the organisation of a deployment that has only one, and of
+// everything stored before a deployment could hold several.
+const DefaultOrg = "default"
+
+// Store is a handle on one organisation's data in the database. Every
+// query and write made through it is scoped to that organisation (Org);
+// ForOrg gives a handle on another one. Handles share the connections and
+// the writer.
 type Store struct {
+	*db
+	// org is the organisation every query through this handle is scoped to.
+	org string
+
+	auditKey []byte
+	keyID    string   // audit.KeyID(auditKey)
+	prior    [][]byte // chain keys before rotations, oldest first
+}
+
+// db is what every handle on one database shares.
+type db struct {
 	dialect string
 	// w carries every write. On SQLite it is a single connection: SQLite has
 	// one writer, and queuing in Go is cheaper than busy retries.
@@ -53,14 +71,24 @@ type Store struct {
 	rebindMu sync.Mutex
 	rebound  map[string]string
 
-	writer   *writer
-	auditKey []byte
-	keyID    string   // audit.KeyID(auditKey)
-	prior    [][]byte // chain keys before rotations, oldest first
-	log      *slog.Logger
+	writer *writer
+	log    *slog.Logger
 
 	// closers are closed after the store, once its writes have landed.
 	closers []io.Closer
+}
+
+// Org is the organisation this handle is scoped to.
+func (s *Store) Org() string { return s.org }
+
+// ForOrg returns a handle on organisation id's data, sharing this one's
+// connections, writer and chain keys. It does not check that the
+// organisation exists: Organisation does. Closing any handle closes the
+// database for all of them.
+func (s *Store) ForOrg(id string) *Store {
+	c := *s
+	c.org = id
+	return &c
 }
 
 // CloseAfter has Close close c once the store's queued writes have landed:
@@ -88,7 +116,7 @@ type Options struct {
 // "file:PATH" or "postgres://…". It does not migrate; call Migrate or
 // CheckSchema.
 func Open(ctx context.Context, dsn string, opts ...Options) (*Store, error) {
-	s := &Store{rebound: map[string]string{}}
+	s := &Store{db: &db{rebound: map[string]string{}}, org: DefaultOrg}
 	var opt Options
 	for _, o := range opts {
 		opt = o

@@ -48,8 +48,8 @@ func (s *Store) CreateSubject(ctx context.Context, sub Subject, entries ...audit
 		now = micros(sub.CreatedAt) // the caller's clock: decisions compare it with policy instants
 	}
 	return s.Submit(ctx, &Write{Fn: func(ctx context.Context, tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO subjects (id, birth_date, age_band, guardian_id, jurisdiction, language, restricted, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-			sub.ID, nullString(sub.BirthDate), nullString(sub.AgeBand), nullString(sub.GuardianID), nullString(sub.Jurisdiction), nullString(sub.Language), boolInt(sub.Restricted), now, now); err != nil {
+		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO subjects (org_id, id, birth_date, age_band, guardian_id, jurisdiction, language, restricted, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+			s.org, sub.ID, nullString(sub.BirthDate), nullString(sub.AgeBand), nullString(sub.GuardianID), nullString(sub.Jurisdiction), nullString(sub.Language), boolInt(sub.Restricted), now, now); err != nil {
 			return fmt.Errorf("create subject: %w", mapErr(err))
 		}
 		return s.insertIdentities(ctx, tx, sub.ID, sub.Identities, now)
@@ -58,8 +58,8 @@ func (s *Store) CreateSubject(ctx context.Context, sub Subject, entries ...audit
 
 func (s *Store) insertIdentities(ctx context.Context, tx *sql.Tx, subjectID string, ids []Identity, now int64) error {
 	for _, id := range ids {
-		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO identities (hash, kind, subject_id, sealed, created_at) VALUES (?, ?, ?, ?, ?)`),
-			id.Hash, id.Kind, subjectID, id.Sealed, now); err != nil {
+		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO identities (org_id, hash, kind, subject_id, sealed, created_at) VALUES (?, ?, ?, ?, ?, ?)`),
+			s.org, id.Hash, id.Kind, subjectID, id.Sealed, now); err != nil {
 			return fmt.Errorf("add identity: %w", mapErr(err))
 		}
 	}
@@ -107,8 +107,8 @@ func (s *Store) UpdateSubject(ctx context.Context, id string, p SubjectPatch, en
 	if p.Restricted != nil {
 		set, args = append(set, "restricted = ?"), append(args, boolInt(*p.Restricted))
 	}
-	set, args = append(set, "updated_at = ?"), append(args, micros(time.Now()), id)
-	query := s.q(`UPDATE subjects SET ` + strings.Join(set, ", ") + ` WHERE id = ?`)
+	set, args = append(set, "updated_at = ?"), append(args, micros(time.Now()), s.org, id)
+	query := s.q(`UPDATE subjects SET ` + strings.Join(set, ", ") + ` WHERE org_id = ? AND id = ?`)
 	return s.Submit(ctx, &Write{Fn: func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, query, args...)
 		if err != nil {
@@ -122,7 +122,7 @@ func (s *Store) UpdateSubject(ctx context.Context, id string, p SubjectPatch, en
 }
 
 func (s *Store) touchSubject(ctx context.Context, tx *sql.Tx, id string, now int64) error {
-	res, err := tx.ExecContext(ctx, s.q(`UPDATE subjects SET updated_at = ? WHERE id = ?`), now, id)
+	res, err := tx.ExecContext(ctx, s.q(`UPDATE subjects SET updated_at = ? WHERE org_id = ? AND id = ?`), now, s.org, id)
 	if err != nil {
 		return fmt.Errorf("update subject: %w", mapErr(err))
 	}
@@ -138,7 +138,7 @@ func (s *Store) Subject(ctx context.Context, id string) (Subject, error) {
 	if err != nil {
 		return Subject{}, err
 	}
-	rows, err := s.r.QueryContext(ctx, s.q(`SELECT kind, hash, sealed FROM identities WHERE subject_id = ? ORDER BY kind, created_at, hash`), id)
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT kind, hash, sealed FROM identities WHERE org_id = ? AND subject_id = ? ORDER BY kind, created_at, hash`), s.org, id)
 	if err != nil {
 		return Subject{}, fmt.Errorf("subject identities: %w", mapErr(err))
 	}
@@ -161,7 +161,7 @@ func (s *Store) subjectRow(ctx context.Context, id string) (Subject, error) {
 	var birth, band, guardian, arrangement, jur, lang sql.NullString
 	var restricted int
 	var created, updated int64
-	err := s.r.QueryRowContext(ctx, s.q(`SELECT id, birth_date, age_band, guardian_id, jurisdiction, language, restricted, arrangement, created_at, updated_at FROM subjects WHERE id = ?`), id).
+	err := s.r.QueryRowContext(ctx, s.q(`SELECT id, birth_date, age_band, guardian_id, jurisdiction, language, restricted, arrangement, created_at, updated_at FROM subjects WHERE org_id = ? AND id = ?`), s.org, id).
 		Scan(&sub.ID, &birth, &band, &guardian, &jur, &lang, &restricted, &arrangement, &created, &updated)
 	if err != nil {
 		return Subject{}, fmt.Errorf("subject: %w", mapErr(err))
@@ -183,7 +183,7 @@ func (s *Store) subjectRow(ctx context.Context, id string) (Subject, error) {
 func (s *Store) SubjectByIdentity(ctx context.Context, hash []byte) (string, error) {
 	var found []byte
 	var id string
-	err := s.r.QueryRowContext(ctx, s.q(`SELECT hash, subject_id FROM identities WHERE hash >= ? ORDER BY hash LIMIT 1`), hash).Scan(&found, &id)
+	err := s.r.QueryRowContext(ctx, s.q(`SELECT hash, subject_id FROM identities WHERE org_id = ? AND hash >= ? ORDER BY hash LIMIT 1`), s.org, hash).Scan(&found, &id)
 	if err != nil {
 		return "", fmt.Errorf("identity: %w", mapErr(err))
 	}
@@ -204,7 +204,7 @@ func (s *Store) SubjectState(ctx context.Context, id string) (Subject, []Consent
 	if err != nil {
 		return Subject{}, nil, err
 	}
-	rows, err := s.r.QueryContext(ctx, s.q(`SELECT purpose, action, by_guardian, version_seq, event_id FROM consent_state WHERE subject_id = ?`), id)
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT purpose, action, by_guardian, version_seq, event_id FROM consent_state WHERE org_id = ? AND subject_id = ?`), s.org, id)
 	if err != nil {
 		return Subject{}, nil, fmt.Errorf("consent state: %w", mapErr(err))
 	}

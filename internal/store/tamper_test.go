@@ -117,8 +117,8 @@ func TestTamper(t *testing.T) {
 			`UPDATE audit_log SET seq = 5 WHERE seq = 100`,
 		}, kinds: []string{"broken_link", "edited"}, names: []string{"entry 4 does not match its hash", "entry 5 does not link"}},
 		{name: "entry inserted", sql: []string{
-			`INSERT INTO audit_log (seq, at, actor, role, place, action, object, purpose, outcome, detail, prev_hash, hash)
-			 SELECT 11, at, actor, role, place, 'subject.read', object, purpose, outcome, detail, hash, hash FROM audit_log WHERE seq = 10`,
+			`INSERT INTO audit_log (org_id, seq, at, actor, role, place, action, object, purpose, outcome, detail, prev_hash, hash)
+			 SELECT org_id, 11, at, actor, role, place, 'subject.read', object, purpose, outcome, detail, hash, hash FROM audit_log WHERE seq = 10`,
 			`UPDATE audit_head SET seq = 11, hash = (SELECT hash FROM audit_log WHERE seq = 11)`,
 		}, kinds: []string{"edited"}, names: []string{"entry 11"}},
 		{name: "tail cut, head kept", sql: []string{`DELETE FROM audit_log WHERE seq >= 9`},
@@ -154,8 +154,8 @@ func TestTamper(t *testing.T) {
 			`UPDATE consent_events SET seq = 4 WHERE id = 'e3'`,
 		}, kinds: []string{"ledger_broken_link", "ledger_edited"}, names: []string{"ledger event 3 (e4) does not match its hash"}},
 		{name: "event forged at the end", sql: []string{
-			`INSERT INTO consent_events (` + consentCols + `, prev_hash, hash)
-			 SELECT 7, 'e7', subject_id, 'ads', 'grant', version_seq, method, language, notice_hash, separate, guardian_id, signal, evidence, actor, at, hash, hash FROM consent_events WHERE id = 'e6'`,
+			`INSERT INTO consent_events (org_id, ` + consentCols + `, prev_hash, hash)
+			 SELECT org_id, 7, 'e7', subject_id, 'ads', 'grant', version_seq, method, language, notice_hash, separate, guardian_id, signal, evidence, actor, at, hash, hash FROM consent_events WHERE id = 'e6'`,
 			`UPDATE ledger_head SET seq = 7, hash = (SELECT hash FROM consent_events WHERE id = 'e7')`,
 		}, kinds: []string{"ledger_edited", "state_missing"}, event: "e7", names: []string{"ledger event 7 (e7)", "subject u-3 has no current state for ads"}},
 		{name: "chain start moved", sql: []string{`UPDATE ledger_head SET start_seq = 3`},
@@ -163,7 +163,7 @@ func TestTamper(t *testing.T) {
 		{name: "state row deleted", sql: []string{`DELETE FROM consent_state WHERE subject_id = 'u-2' AND purpose = 'ads'`},
 			kinds: []string{"state_missing"}, event: "e4", names: []string{"subject u-2 has no current state for ads, though the ledger's last event for it is e4 (seq 4, grant)"}},
 		{name: "state row added", sql: []string{
-			`INSERT INTO consent_state (subject_id, purpose, action, granted, by_guardian, version_seq, event_id) VALUES ('u-2', 'marketing', 'grant', 1, 0, 1, 'e9')`,
+			`INSERT INTO consent_state (org_id, subject_id, purpose, action, granted, by_guardian, version_seq, event_id) VALUES ('default', 'u-2', 'marketing', 'grant', 1, 0, 1, 'e9')`,
 		}, kinds: []string{"state_extra"}, event: "e9", names: []string{"subject u-2 has a current state for marketing (grant, event e9) that no ledger event gave it"}},
 
 		// The checkpoints.

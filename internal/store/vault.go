@@ -34,7 +34,7 @@ var (
 // cannot land after the erasure that deletes the subject's values.
 func (s *Store) subjectLive(ctx context.Context, tx *sql.Tx, id string) error {
 	var erased sql.NullInt64
-	err := tx.QueryRowContext(ctx, s.q(`SELECT erased_at FROM subjects WHERE id = ?`), id).Scan(&erased)
+	err := tx.QueryRowContext(ctx, s.q(`SELECT erased_at FROM subjects WHERE org_id = ? AND id = ?`), s.org, id).Scan(&erased)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return ErrNoSubject
@@ -53,9 +53,9 @@ func (s *Store) PutVault(ctx context.Context, v VaultValue, entries ...audit.Ent
 		if err := s.subjectLive(ctx, tx, v.SubjectID); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO vault_values (subject_id, field, sealed, token, updated_at) VALUES (?, ?, ?, ?, ?)
-			ON CONFLICT (subject_id, field) DO UPDATE SET sealed = excluded.sealed, token = excluded.token, updated_at = excluded.updated_at`),
-			v.SubjectID, v.Field, v.Sealed, v.Token, micros(v.UpdatedAt))
+		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO vault_values (org_id, subject_id, field, sealed, token, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+			ON CONFLICT (org_id, subject_id, field) DO UPDATE SET sealed = excluded.sealed, token = excluded.token, updated_at = excluded.updated_at`),
+			s.org, v.SubjectID, v.Field, v.Sealed, v.Token, micros(v.UpdatedAt))
 		if err != nil {
 			return fmt.Errorf("put vault value: %w", mapErr(err))
 		}
@@ -71,7 +71,7 @@ func (s *Store) VaultValue(ctx context.Context, subjectID, field string) (VaultV
 	var token sql.NullString
 	v := VaultValue{SubjectID: subjectID, Field: field}
 	err := s.r.QueryRowContext(ctx, s.q(`SELECT s.erased_at, v.sealed, v.token, v.updated_at FROM subjects s
-		LEFT JOIN vault_values v ON v.subject_id = s.id AND v.field = ? WHERE s.id = ?`), field, subjectID).
+		LEFT JOIN vault_values v ON v.org_id = s.org_id AND v.subject_id = s.id AND v.field = ? WHERE s.org_id = ? AND s.id = ?`), field, s.org, subjectID).
 		Scan(&erased, &v.Sealed, &token, &updated)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
@@ -92,7 +92,7 @@ func (s *Store) VaultValue(ctx context.Context, subjectID, field string) (VaultV
 // same query as in VaultValue; a subject without values has none.
 func (s *Store) VaultValues(ctx context.Context, subjectID string) ([]VaultValue, error) {
 	rows, err := s.r.QueryContext(ctx, s.q(`SELECT s.erased_at, v.field, v.sealed, v.token, v.updated_at FROM subjects s
-		LEFT JOIN vault_values v ON v.subject_id = s.id WHERE s.id = ? ORDER BY v.field`), subjectID)
+		LEFT JOIN vault_values v ON v.org_id = s.org_id AND v.subject_id = s.id WHERE s.org_id = ? AND s.id = ? ORDER BY v.field`), s.org, subjectID)
 	if err != nil {
 		return nil, fmt.Errorf("vault values: %w", mapErr(err))
 	}
@@ -130,7 +130,7 @@ func (s *Store) DeleteVault(ctx context.Context, subjectID, field string, entrie
 		if err := s.subjectLive(ctx, tx, subjectID); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM vault_values WHERE subject_id = ? AND field = ?`), subjectID, field); err != nil {
+		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM vault_values WHERE org_id = ? AND subject_id = ? AND field = ?`), s.org, subjectID, field); err != nil {
 			return fmt.Errorf("delete vault value: %w", mapErr(err))
 		}
 		return nil
@@ -152,8 +152,8 @@ func (s *Store) ExpireVault(ctx context.Context, field string, cutoff time.Time,
 		var n int
 		w := &Write{}
 		w.Fn = func(ctx context.Context, tx *sql.Tx) error {
-			res, err := tx.ExecContext(ctx, s.q(`DELETE FROM vault_values WHERE (subject_id, field) IN
-				(SELECT subject_id, field FROM vault_values WHERE field = ? AND updated_at < ? LIMIT ?)`), field, micros(cutoff), vaultExpireBatch)
+			res, err := tx.ExecContext(ctx, s.q(`DELETE FROM vault_values WHERE org_id = ? AND (subject_id, field) IN
+				(SELECT subject_id, field FROM vault_values WHERE org_id = ? AND field = ? AND updated_at < ? LIMIT ?)`), s.org, s.org, field, micros(cutoff), vaultExpireBatch)
 			if err != nil {
 				return fmt.Errorf("expire vault values: %w", mapErr(err))
 			}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -25,6 +26,9 @@ type Write struct {
 
 	ctx  context.Context
 	done chan error
+	// st is the handle the write was submitted through: its events and
+	// entries go on that organisation's chains.
+	st *Store
 }
 
 // maxBatch bounds a group commit by default; it keeps statements under
@@ -73,10 +77,20 @@ func (w *writer) close() {
 // ErrClosed is returned for writes submitted after Close.
 var ErrClosed = errors.New("store closed")
 
+// Org is the organisation the write was submitted for: hooks given
+// committed writes (OnApply) use it to keep to their own organisation.
+func (w *Write) Org() string {
+	if w.st == nil {
+		return ""
+	}
+	return w.st.org
+}
+
 // Submit queues wr, waits until it is committed and returns its outcome.
 // Concurrent writes are committed together: one transaction, one sync.
 func (s *Store) Submit(ctx context.Context, wr *Write) error {
 	wr.ctx = context.WithoutCancel(ctx)
+	wr.st = s
 	wr.done = make(chan error, 1)
 	if err := s.writer.send(ctx, wr); err != nil {
 		return err
@@ -96,6 +110,7 @@ func (s *Store) Submit(ctx context.Context, wr *Write) error {
 // dropping entries.
 func (s *Store) Enqueue(ctx context.Context, wr *Write) error {
 	wr.ctx = context.WithoutCancel(ctx)
+	wr.st = s
 	return s.writer.send(ctx, wr)
 }
 
@@ -224,15 +239,29 @@ func (w *writer) commitRetry(batch []*Write) error {
 }
 
 func (w *writer) commit(batch []*Write) error {
+	// Each organisation's writes go on its own chains, in batch order.
+	var orgs []string
+	byOrg := map[string][]*Write{}
+	for _, wr := range batch {
+		if _, ok := byOrg[wr.st.org]; !ok {
+			orgs = append(orgs, wr.st.org)
+		}
+		byOrg[wr.st.org] = append(byOrg[wr.st.org], wr)
+	}
 	s := w.s
 	ctx := batch[0].ctx
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		if s.dialect == Postgres {
-			// Lock the audit head before anything else: every instance's
-			// writes then commit one after another, so ledger sequence
-			// numbers (drawn inside the lock) follow commit order, and the
-			// current state, the ledger and the trail agree.
-			if _, err := tx.ExecContext(ctx, `SELECT seq FROM audit_head WHERE id = 1 FOR UPDATE`); err != nil {
+			// Lock the heads of the organisations written to, in one
+			// order, so that instances sharing the database chain each
+			// organisation's writes in commit order without deadlocking.
+			locked := slices.Sorted(slices.Values(orgs))
+			args := make([]any, len(locked))
+			for i, o := range locked {
+				args[i] = o
+			}
+			q := `SELECT seq FROM audit_head WHERE org_id IN (` + strings.TrimSuffix(strings.Repeat("?, ", len(locked)), ", ") + `) ORDER BY org_id FOR UPDATE`
+			if _, err := tx.ExecContext(ctx, s.q(q), args...); err != nil {
 				return fmt.Errorf("lock audit head: %w", mapErr(err))
 			}
 		}
@@ -243,20 +272,27 @@ func (w *writer) commit(batch []*Write) error {
 				}
 			}
 		}
-		var events []*ConsentEvent
-		var entries []*audit.Entry
-		for _, wr := range batch {
-			for i := range wr.Events {
-				events = append(events, &wr.Events[i])
+		for _, org := range orgs {
+			writes := byOrg[org]
+			var events []*ConsentEvent
+			var entries []*audit.Entry
+			for _, wr := range writes {
+				for i := range wr.Events {
+					events = append(events, &wr.Events[i])
+				}
+				for i := range wr.Audit {
+					entries = append(entries, &wr.Audit[i])
+				}
 			}
-			for i := range wr.Audit {
-				entries = append(entries, &wr.Audit[i])
+			st := writes[0].st
+			if err := st.insertEvents(ctx, tx, events); err != nil {
+				return err
+			}
+			if err := st.appendAudit(ctx, tx, entries); err != nil {
+				return err
 			}
 		}
-		if err := s.insertEvents(ctx, tx, events); err != nil {
-			return err
-		}
-		return s.appendAudit(ctx, tx, entries)
+		return nil
 	})
 }
 
@@ -293,18 +329,18 @@ func (s *Store) insertEvents(ctx context.Context, tx *sql.Tx, events []*ConsentE
 	}
 	for start := 0; start < len(events); start += chunkRows {
 		part := events[start:min(start+chunkRows, len(events))]
-		args := make([]any, 0, len(part)*17)
+		args := make([]any, 0, len(part)*18)
 		for _, e := range part {
-			args = append(args, e.Seq, e.ID, e.SubjectID, e.Purpose, e.Action, e.VersionSeq, e.Method, e.Language,
+			args = append(args, s.org, e.Seq, e.ID, e.SubjectID, e.Purpose, e.Action, e.VersionSeq, e.Method, e.Language,
 				e.NoticeHash, boolInt(e.Separate), nullString(e.GuardianID), e.Signal, e.Evidence, e.Actor, micros(e.At), e.Prev, e.Hash)
 		}
-		q := `INSERT INTO consent_events (` + consentCols + `, prev_hash, hash) VALUES ` + values(len(part), 17)
+		q := `INSERT INTO consent_events (org_id, ` + consentCols + `, prev_hash, hash) VALUES ` + values(len(part), 18)
 		if _, err := tx.ExecContext(ctx, s.q(q), args...); err != nil {
 			return fmt.Errorf("insert consent events: %w", mapErr(err))
 		}
 	}
 	last := events[len(events)-1]
-	if _, err := tx.ExecContext(ctx, s.q(`UPDATE ledger_head SET seq = ?, hash = ?, key_id = ? WHERE id = 1`), last.Seq, last.Hash, s.keyID); err != nil {
+	if _, err := tx.ExecContext(ctx, s.q(`UPDATE ledger_head SET seq = ?, hash = ?, key_id = ? WHERE org_id = ?`), last.Seq, last.Hash, s.keyID, s.org); err != nil {
 		return fmt.Errorf("advance ledger head: %w", mapErr(err))
 	}
 	// The current state per subject and ledger key: the last event wins. One
@@ -320,14 +356,14 @@ func (s *Store) insertEvents(ctx context.Context, tx *sql.Tx, events []*ConsentE
 	}
 	for start := 0; start < len(order); start += chunkRows {
 		part := order[start:min(start+chunkRows, len(order))]
-		args := make([]any, 0, len(part)*7)
+		args := make([]any, 0, len(part)*8)
 		for _, k := range part {
 			e := latest[k]
 			st := stateOf(e)
-			args = append(args, e.SubjectID, st.Purpose, st.Action, boolInt(st.Granted), boolInt(st.ByGuardian), st.VersionSeq, st.EventID)
+			args = append(args, s.org, e.SubjectID, st.Purpose, st.Action, boolInt(st.Granted), boolInt(st.ByGuardian), st.VersionSeq, st.EventID)
 		}
-		q := `INSERT INTO consent_state (subject_id, purpose, action, granted, by_guardian, version_seq, event_id) VALUES ` + values(len(part), 7) +
-			` ON CONFLICT (subject_id, purpose) DO UPDATE SET action = excluded.action, granted = excluded.granted, by_guardian = excluded.by_guardian, version_seq = excluded.version_seq, event_id = excluded.event_id`
+		q := `INSERT INTO consent_state (org_id, subject_id, purpose, action, granted, by_guardian, version_seq, event_id) VALUES ` + values(len(part), 8) +
+			` ON CONFLICT (org_id, subject_id, purpose) DO UPDATE SET action = excluded.action, granted = excluded.granted, by_guardian = excluded.by_guardian, version_seq = excluded.version_seq, event_id = excluded.event_id`
 		if _, err := tx.ExecContext(ctx, s.q(q), args...); err != nil {
 			return fmt.Errorf("update consent state: %w", mapErr(err))
 		}
@@ -342,13 +378,13 @@ func (s *Store) appendAudit(ctx context.Context, tx *sql.Tx, entries []*audit.En
 	if len(entries) == 0 {
 		return nil
 	}
-	head := `SELECT seq, hash, key_id FROM audit_head WHERE id = 1`
+	head := `SELECT seq, hash, key_id FROM audit_head WHERE org_id = ?`
 	if s.dialect == Postgres {
 		head += ` FOR UPDATE`
 	}
 	c := audit.Chain{Key: s.auditKey}
 	var keyID string
-	if err := tx.QueryRowContext(ctx, head).Scan(&c.Seq, &c.Hash, &keyID); err != nil {
+	if err := tx.QueryRowContext(ctx, s.q(head), s.org).Scan(&c.Seq, &c.Hash, &keyID); err != nil {
 		return fmt.Errorf("read audit head: %w", mapErr(err))
 	}
 	if err := s.checkKey("audit trail", keyID); err != nil {
@@ -359,16 +395,16 @@ func (s *Store) appendAudit(ctx context.Context, tx *sql.Tx, entries []*audit.En
 	}
 	for start := 0; start < len(entries); start += chunkRows {
 		part := entries[start:min(start+chunkRows, len(entries))]
-		args := make([]any, 0, len(part)*12)
+		args := make([]any, 0, len(part)*13)
 		for _, e := range part {
-			args = append(args, e.Seq, micros(e.At), e.Actor, e.Role, e.Place, e.Action, e.Object, e.Purpose, e.Outcome, e.Detail, e.Prev, e.Hash)
+			args = append(args, s.org, e.Seq, micros(e.At), e.Actor, e.Role, e.Place, e.Action, e.Object, e.Purpose, e.Outcome, e.Detail, e.Prev, e.Hash)
 		}
-		q := `INSERT INTO audit_log (seq, at, actor, role, place, action, object, purpose, outcome, detail, prev_hash, hash) VALUES ` + values(len(part), 12)
+		q := `INSERT INTO audit_log (org_id, seq, at, actor, role, place, action, object, purpose, outcome, detail, prev_hash, hash) VALUES ` + values(len(part), 13)
 		if _, err := tx.ExecContext(ctx, s.q(q), args...); err != nil {
 			return fmt.Errorf("append audit: %w", mapErr(err))
 		}
 	}
-	if _, err := tx.ExecContext(ctx, s.q(`UPDATE audit_head SET seq = ?, hash = ?, key_id = ? WHERE id = 1`), c.Seq, c.Hash, s.keyID); err != nil {
+	if _, err := tx.ExecContext(ctx, s.q(`UPDATE audit_head SET seq = ?, hash = ?, key_id = ? WHERE org_id = ?`), c.Seq, c.Hash, s.keyID, s.org); err != nil {
 		return fmt.Errorf("advance audit head: %w", mapErr(err))
 	}
 	return nil

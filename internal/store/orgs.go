@@ -1,0 +1,142 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/custos-privacy/custos/internal/audit"
+)
+
+// Organisation states.
+const (
+	OrgActive   = "active"
+	OrgDisabled = "disabled"
+)
+
+// Organisation is one organisation of the deployment: a controller with
+// its own manifest, operators, keys, subjects, ledger, requests and trail.
+// The registry is the deployment's, not any organisation's: it is read and
+// changed through any handle.
+type Organisation struct {
+	ID        string
+	Name      string
+	Status    string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+const orgCols = `id, name, status, created_at, updated_at`
+
+func scanOrg(sc interface{ Scan(...any) error }) (Organisation, error) {
+	var o Organisation
+	var created, updated int64
+	if err := sc.Scan(&o.ID, &o.Name, &o.Status, &created, &updated); err != nil {
+		return Organisation{}, err
+	}
+	o.CreatedAt, o.UpdatedAt = fromMicros(created), fromMicros(updated)
+	return o, nil
+}
+
+// CreateOrganisation registers an organisation and starts its audit trail
+// and consent ledger, empty. entries go on this handle's trail (the
+// deployment administrator's organisation). It fails with ErrConflict when
+// the id is taken.
+func (s *Store) CreateOrganisation(ctx context.Context, o Organisation, entries ...audit.Entry) (Organisation, error) {
+	now := time.Now()
+	if o.CreatedAt.IsZero() {
+		o.CreatedAt = now
+	}
+	o.UpdatedAt, o.Status = o.CreatedAt, OrgActive
+	err := s.Submit(ctx, &Write{Fn: func(ctx context.Context, tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO organisations (`+orgCols+`) VALUES (?, ?, ?, ?, ?)`),
+			o.ID, o.Name, o.Status, micros(o.CreatedAt), micros(o.UpdatedAt)); err != nil {
+			return fmt.Errorf("create organisation: %w", mapErr(err))
+		}
+		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO audit_head (org_id, seq, hash, key_id) VALUES (?, 0, ?, '')`), o.ID, make([]byte, 32)); err != nil {
+			return fmt.Errorf("create organisation: audit head: %w", mapErr(err))
+		}
+		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO ledger_head (org_id, start_seq, seq, hash, key_id) VALUES (?, 0, 0, ?, '')`), o.ID, []byte{}); err != nil {
+			return fmt.Errorf("create organisation: ledger head: %w", mapErr(err))
+		}
+		return nil
+	}, Audit: entries})
+	if err != nil {
+		return Organisation{}, err
+	}
+	return o, nil
+}
+
+// Organisations lists the deployment's organisations by id.
+func (s *Store) Organisations(ctx context.Context) ([]Organisation, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+orgCols+` FROM organisations ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("organisations: %w", mapErr(err))
+	}
+	defer rows.Close()
+	out := []Organisation{}
+	for rows.Next() {
+		o, err := scanOrg(rows)
+		if err != nil {
+			return nil, fmt.Errorf("organisations: %w", mapErr(err))
+		}
+		out = append(out, o)
+	}
+	return out, rows.Err()
+}
+
+// Organisation returns one organisation, or ErrNotFound.
+func (s *Store) Organisation(ctx context.Context, id string) (Organisation, error) {
+	o, err := scanOrg(s.r.QueryRowContext(ctx, s.q(`SELECT `+orgCols+` FROM organisations WHERE id = ?`), id))
+	if err != nil {
+		return Organisation{}, fmt.Errorf("organisation %s: %w", id, mapErr(err))
+	}
+	return o, nil
+}
+
+// ErrDefaultOrg is returned for a change the deployment's own organisation
+// cannot take: it cannot be disabled.
+var ErrDefaultOrg = errors.New("the deployment's own organisation cannot be disabled")
+
+// SetOrganisationStatus enables or disables an organisation; entries go on
+// this handle's trail. It returns the organisation as it now is, and
+// whether it changed.
+func (s *Store) SetOrganisationStatus(ctx context.Context, id, status string, entries ...audit.Entry) (Organisation, bool, error) {
+	if status != OrgActive && status != OrgDisabled {
+		return Organisation{}, false, fmt.Errorf("organisation status %q: want %s or %s", status, OrgActive, OrgDisabled)
+	}
+	if id == DefaultOrg && status == OrgDisabled {
+		return Organisation{}, false, ErrDefaultOrg
+	}
+	var out Organisation
+	changed := false
+	err := s.Submit(ctx, &Write{Fn: func(ctx context.Context, tx *sql.Tx) error {
+		o, err := scanOrg(tx.QueryRowContext(ctx, s.q(`SELECT `+orgCols+` FROM organisations WHERE id = ?`), id))
+		if err != nil {
+			return fmt.Errorf("organisation %s: %w", id, mapErr(err))
+		}
+		out, changed = o, false
+		if o.Status == status {
+			return errUnchanged
+		}
+		now := time.Now()
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE organisations SET status = ?, updated_at = ? WHERE id = ?`), status, micros(now), id); err != nil {
+			return fmt.Errorf("organisation %s: %w", id, mapErr(err))
+		}
+		out.Status, out.UpdatedAt, changed = status, now.UTC(), true
+		return nil
+	}, Audit: entries})
+	if errors.Is(err, errUnchanged) {
+		return out, false, nil
+	}
+	if err != nil {
+		return Organisation{}, false, err
+	}
+	return out, changed, nil
+}
+
+// errUnchanged rolls a write back that found nothing to change, so that
+// nothing is audited.
+var errUnchanged = errors.New("unchanged")

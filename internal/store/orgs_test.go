@@ -1,0 +1,319 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/custos-privacy/custos/internal/audit"
+	"github.com/custos-privacy/custos/internal/notify"
+)
+
+// world names one organisation's objects. What a person or a manifest
+// chooses (subject ids, identities, version labels, user names) may be the
+// same in two organisations; what Custos generates (ids of requests, keys,
+// operators) is unique in the deployment.
+type world struct {
+	subject, identity, version, username string // chosen
+	tag                                  string // suffix of the generated ids
+}
+
+func (w world) id(kind string) string { return kind + "_" + w.tag }
+
+// populate gives h one of everything an organisation keeps.
+func populate(t *testing.T, h *Store, w world) {
+	t.Helper()
+	ctx := context.Background()
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("%s: %v", h.Org(), err)
+		}
+	}
+	must(h.CreateSubject(ctx, Subject{ID: w.subject, Identities: []Identity{{Kind: "email", Hash: []byte(w.identity), Sealed: []byte("sealed")}}},
+		entry("subject.create", "subject:"+w.subject)))
+	must(h.CreateSubject(ctx, Subject{ID: w.subject + "-child", GuardianID: w.subject}))
+	_, _, err := h.PublishPolicy(ctx, PolicyVersion{Version: w.version, SHA256: "sha-" + h.Org(), Manifest: "m", Diff: "{}"}, 0)
+	must(err)
+	ev := consent(w.id("ev"), w.subject, "marketing", ActionGrant, 1)
+	must(h.AppendConsents(ctx, []ConsentEvent{ev}, []audit.Entry{entry("consent.grant", "subject:"+w.subject)}))
+	r := request(w.id("rq"), w.subject, "verified")
+	d := notify.Delivery{ID: w.id("dl"), Channel: "email", Sealed: []byte("to"), Template: "otp", Lang: "en",
+		NextAt: now.Add(-time.Second), Status: "pending", Subject: w.subject, Request: r.ID}
+	otp := OTP{RequestID: r.ID, IdentityHash: []byte(w.identity), CodeHash: []byte("c"), ExpiresAt: now.Add(time.Hour), CreatedAt: now}
+	b := Bundle{ID: w.id("bd"), RequestID: r.ID, SubjectID: w.subject, Sealed: []byte("zip"), TokenHash: []byte(w.id("token")), ExpiresAt: now.Add(time.Hour), CreatedAt: now}
+	task := RecipientTask{ID: w.id("rt"), RequestID: r.ID, Recipient: "crm", Action: "deletion", Method: "webhook", Categories: []string{"contact"}, State: "pending", NextAt: now.Add(-time.Second), UpdatedAt: now}
+	must(h.CreateRequest(ctx, r, RequestEvent{RequestID: r.ID, At: now, Actor: "t", To: r.State},
+		[]TxFn{h.PutOTPFn(otp), h.OutboxFn(d), h.PutBundleFn(b), h.RecipientTaskFn(task)}))
+	must(h.CreateOperator(ctx, Operator{ID: w.id("op"), Username: w.username, DisplayName: "Admin", Role: "admin", PasswordHash: "x", CreatedAt: now, UpdatedAt: now}))
+	must(h.StartSession(ctx, Session{TokenHash: []byte(w.id("session")), OperatorID: w.id("op"), CreatedAt: now, LastSeen: now, ExpiresAt: now.Add(time.Hour)}, SessionGuard{}))
+	must(h.CreateKey(ctx, APIKey{ID: w.id("key"), Name: "k", Role: "admin", Hash: []byte(w.id("keyhash")), CreatedAt: now}))
+	must(h.CreateApproval(ctx, Approval{ID: w.id("ap"), Kind: ApprovalBatchExport, Params: `{}`, Reason: "r", RequestedBy: w.id("op"), CreatedAt: now}))
+	must(h.PutVault(ctx, VaultValue{SubjectID: w.subject, Field: "phone", Sealed: []byte("v"), Token: "tok", UpdatedAt: now}))
+	must(h.PutSignin(ctx, Signin{ID: w.id("si"), SubjectID: w.subject, CodeHash: []byte("c"), ExpiresAt: now.Add(time.Hour), CreatedAt: now}))
+}
+
+// probes are every way of reaching an organisation's objects through the
+// store: each reports whether it found w's object through h.
+var probes = []struct {
+	name string
+	find func(ctx context.Context, h *Store, w world) (bool, error)
+}{
+	{"subject by id", func(ctx context.Context, h *Store, w world) (bool, error) { return found(h.Subject(ctx, w.subject)) }},
+	{"subject by identity", func(ctx context.Context, h *Store, w world) (bool, error) {
+		return found(h.SubjectByIdentity(ctx, []byte(w.identity)))
+	}},
+	{"subject state", func(ctx context.Context, h *Store, w world) (bool, error) {
+		_, st, err := h.SubjectState(ctx, w.subject)
+		return len(st) > 0, notFoundOK(err)
+	}},
+	{"wards", func(ctx context.Context, h *Store, w world) (bool, error) { return some(h.Wards(ctx, w.subject)) }},
+	{"consent events", func(ctx context.Context, h *Store, w world) (bool, error) {
+		return some(h.ConsentEvents(ctx, w.subject, 0, 10))
+	}},
+	{"consent event by id", func(ctx context.Context, h *Store, w world) (bool, error) {
+		return found(h.ConsentEventByID(ctx, w.id("ev")))
+	}},
+	{"consent rates", func(ctx context.Context, h *Store, w world) (bool, error) { return some(h.ConsentRates(ctx)) }},
+	{"policy version", func(ctx context.Context, h *Store, w world) (bool, error) {
+		pv, err := h.PolicyVersion(ctx, w.version)
+		return err == nil && pv.SHA256 == "sha-"+w.tag, notFoundOK(err)
+	}},
+	{"request", func(ctx context.Context, h *Store, w world) (bool, error) { return found(h.Request(ctx, w.id("rq"))) }},
+	{"request events", func(ctx context.Context, h *Store, w world) (bool, error) {
+		return some(h.RequestEvents(ctx, w.id("rq")))
+	}},
+	{"requests by subject", func(ctx context.Context, h *Store, w world) (bool, error) {
+		return some(h.Requests(ctx, RequestFilter{SubjectID: w.subject}))
+	}},
+	{"request counts", func(ctx context.Context, h *Store, w world) (bool, error) {
+		c, err := h.RequestCounts(ctx, []string{"verified"})
+		return len(c.ByState) > 0, err
+	}},
+	{"code", func(ctx context.Context, h *Store, w world) (bool, error) { return found(h.OTP(ctx, w.id("rq"))) }},
+	{"outbox due", func(ctx context.Context, h *Store, w world) (bool, error) {
+		return some(h.Outbox().Due(ctx, time.Now(), 10))
+	}},
+	{"deliveries", func(ctx context.Context, h *Store, w world) (bool, error) { return some(h.Deliveries(ctx, w.id("rq"))) }},
+	{"export by download token", func(ctx context.Context, h *Store, w world) (bool, error) {
+		return found(h.BundleByToken(ctx, []byte(w.id("token"))))
+	}},
+	{"latest export", func(ctx context.Context, h *Store, w world) (bool, error) {
+		return found(h.LatestBundle(ctx, w.id("rq")))
+	}},
+	{"recipient tasks", func(ctx context.Context, h *Store, w world) (bool, error) {
+		return some(h.RecipientTasks(ctx, w.id("rq")))
+	}},
+	{"recipient tasks due", func(ctx context.Context, h *Store, w world) (bool, error) {
+		return some(h.DueRecipientTasks(ctx, time.Now(), 10))
+	}},
+	{"operator by user name", func(ctx context.Context, h *Store, w world) (bool, error) {
+		o, err := h.OperatorByUsername(ctx, w.username)
+		return err == nil && o.ID == w.id("op"), notFoundOK(err)
+	}},
+	{"operator", func(ctx context.Context, h *Store, w world) (bool, error) { return found(h.Operator(ctx, w.id("op"))) }},
+	{"operators", func(ctx context.Context, h *Store, w world) (bool, error) { return some(h.Operators(ctx)) }},
+	{"session", func(ctx context.Context, h *Store, w world) (bool, error) {
+		return found(h.SessionByHash(ctx, []byte(w.id("session"))))
+	}},
+	{"API key by hash", func(ctx context.Context, h *Store, w world) (bool, error) {
+		return found(h.KeyByHash(ctx, []byte(w.id("keyhash"))))
+	}},
+	{"API keys", func(ctx context.Context, h *Store, w world) (bool, error) { return some(h.Keys(ctx)) }},
+	{"approval", func(ctx context.Context, h *Store, w world) (bool, error) { return found(h.Approval(ctx, w.id("ap"))) }},
+	{"approvals", func(ctx context.Context, h *Store, w world) (bool, error) { return some(h.Approvals(ctx, 10)) }},
+	{"vault value", func(ctx context.Context, h *Store, w world) (bool, error) {
+		return found(h.VaultValue(ctx, w.subject, "phone"))
+	}},
+	{"vault values", func(ctx context.Context, h *Store, w world) (bool, error) {
+		vs, err := h.VaultValues(ctx, w.subject)
+		return len(vs) > 0, notFoundOK(err)
+	}},
+	{"center sign-in", func(ctx context.Context, h *Store, w world) (bool, error) {
+		return found(h.SigninAttempt(ctx, w.id("si")))
+	}},
+	{"notice targets", func(ctx context.Context, h *Store, w world) (bool, error) {
+		return some(h.NoticeTargets(ctx, "", 10, nil))
+	}},
+	{"audit entries", func(ctx context.Context, h *Store, w world) (bool, error) {
+		es, err := h.AuditEntries(ctx, AuditFilter{})
+		for _, e := range es {
+			if e.Object == "subject:"+w.subject {
+				return true, err
+			}
+		}
+		return false, err
+	}},
+	{"changes", func(ctx context.Context, h *Store, w world) (bool, error) {
+		cs, _, err := h.ChangesSince(ctx, 0, 100)
+		return len(cs) > 0, err
+	}},
+	{"sealed values", func(ctx context.Context, h *Store, w world) (bool, error) {
+		n := 0
+		err := h.SealedValues(ctx, func(Sealed) error { n++; return nil })
+		return n > 0, err
+	}},
+}
+
+func found[T any](_ T, err error) (bool, error) { return err == nil, notFoundOK(err) }
+
+func some[T any](xs []T, err error) (bool, error) { return len(xs) > 0, notFoundOK(err) }
+
+func notFoundOK(err error) error {
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	return err
+}
+
+// TestOrganisationsIsolated: two organisations with the same subject ids,
+// identities, version labels and user names each see their own objects
+// and nothing of the other's, by every probe; writes aimed at the other's
+// objects find nothing; each chain verifies on its own.
+func TestOrganisationsIsolated(t *testing.T) {
+	backends(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		if _, err := s.CreateOrganisation(ctx, Organisation{ID: "acme", Name: "Acme"}, entry("org.create", "org:acme")); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.CreateOrganisation(ctx, Organisation{ID: "empty", Name: "Nobody yet"}); err != nil {
+			t.Fatal(err)
+		}
+		a, b, empty := s, s.ForOrg("acme"), s.ForOrg("empty")
+		wa := world{subject: "u-1", identity: "h-1", version: "1.0", username: "admin", tag: DefaultOrg}
+		wb := world{subject: "u-1", identity: "h-1", version: "1.0", username: "admin", tag: "acme"}
+		populate(t, a, wa)
+		populate(t, b, wb)
+		// Each organisation's own generated ids, seen from the other.
+		for _, p := range probes {
+			t.Run(p.name, func(t *testing.T) {
+				for _, c := range []struct {
+					h    *Store
+					w    world
+					want bool
+				}{{a, wa, true}, {b, wb, true}, {b, wa, false}, {a, wb, false}, {empty, wa, false}, {empty, wb, false}} {
+					got, err := p.find(ctx, c.h, c.w)
+					if err != nil {
+						t.Fatalf("%s reaching for %s's: %v", c.h.Org(), c.w.tag, err)
+					}
+					// Chosen ids are shared, so a probe by a chosen id finds
+					// the organisation's own object: only the generated ids
+					// and the empty organisation tell.
+					if c.want != got && (c.h.Org() == "empty" || !sharedKey[p.name]) {
+						t.Errorf("%s reaching for %s's: found %v, want %v", c.h.Org(), c.w.tag, got, c.want)
+					}
+				}
+			})
+		}
+
+		// Writes aimed at the other organisation's objects find nothing.
+		yes := true
+		if err := empty.UpdateSubject(ctx, "u-1", SubjectPatch{Restricted: &yes}); !errors.Is(err, ErrNotFound) {
+			t.Errorf("update of another organisation's subject: %v, want ErrNotFound", err)
+		}
+		if err := b.RevokeKey(ctx, wa.id("key")); !errors.Is(err, ErrNotFound) {
+			t.Errorf("revoking another organisation's key: %v, want ErrNotFound", err)
+		}
+		if err := b.AckRecipientTask(ctx, wa.id("rq"), "crm"); !errors.Is(err, ErrNotFound) {
+			t.Errorf("acknowledging another organisation's recipient task: %v, want ErrNotFound", err)
+		}
+		if err := b.DecideApproval(ctx, wa.id("ap"), wb.id("op"), true, "", time.Now()); !errors.Is(err, ErrNotFound) {
+			t.Errorf("deciding another organisation's approval: %v, want ErrNotFound", err)
+		}
+		got, err := a.Request(ctx, wa.id("rq"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got.State = "cancelled"
+		if err := b.UpdateRequest(ctx, &got, RequestEvent{RequestID: got.ID, At: time.Now(), Actor: "t", To: "cancelled"}, nil); err == nil {
+			t.Error("updating another organisation's request succeeded")
+		}
+		// Erasing u-1 in acme leaves the default organisation's u-1 whole.
+		if err := b.Submit(ctx, &Write{Fn: b.EraseSubjectFn("u-1", noShred)}); err != nil {
+			t.Fatal(err)
+		}
+		if sub, err := a.Subject(ctx, "u-1"); err != nil || len(sub.Identities) != 1 {
+			t.Errorf("the other organisation's subject after an erasure: %+v, %v", sub, err)
+		}
+		if _, err := a.VaultValue(ctx, "u-1", "phone"); err != nil {
+			t.Errorf("the other organisation's vault after an erasure: %v", err)
+		}
+
+		// Each trail and ledger is a chain of its own, from its start.
+		for _, h := range []*Store{a, b, empty} {
+			rep, err := h.VerifyAudit(ctx, nil, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !rep.OK {
+				t.Errorf("%s: verification: %+v", h.Org(), rep.Problems)
+			}
+			head, err := h.AuditHead(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			entries, _ := h.AuditEntries(ctx, AuditFilter{})
+			if int(head.Seq) != len(entries) || (len(entries) > 0 && entries[0].Seq != 1) {
+				t.Errorf("%s: head at %d over %d entries", h.Org(), head.Seq, len(entries))
+			}
+		}
+	})
+}
+
+// sharedKey are the probes that look up by what both organisations chose
+// alike, or list: what they find through either organisation is its own,
+// so only the empty organisation tells there.
+var sharedKey = map[string]bool{
+	"subject by id": true, "subject by identity": true, "subject state": true, "wards": true, "consent events": true,
+	"consent rates": true, "requests by subject": true, "request counts": true, "outbox due": true, "recipient tasks due": true,
+	"operators": true, "API keys": true, "approvals": true, "vault value": true, "vault values": true,
+	"notice targets": true, "audit entries": true, "changes": true, "sealed values": true,
+}
+
+func TestOrganisationRegistry(t *testing.T) {
+	backends(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		orgs, err := s.Organisations(ctx)
+		if err != nil || len(orgs) != 1 || orgs[0].ID != DefaultOrg || orgs[0].Status != OrgActive {
+			t.Fatalf("a new database's organisations = %+v, %v", orgs, err)
+		}
+		if _, err := s.CreateOrganisation(ctx, Organisation{ID: "acme", Name: "Acme"}, entry("org.create", "org:acme")); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.CreateOrganisation(ctx, Organisation{ID: "acme", Name: "Again"}); !errors.Is(err, ErrConflict) {
+			t.Errorf("second acme: %v, want ErrConflict", err)
+		}
+		o, changed, err := s.SetOrganisationStatus(ctx, "acme", OrgDisabled, entry("org.disable", "org:acme"))
+		if err != nil || !changed || o.Status != OrgDisabled {
+			t.Errorf("disable = %+v, %v, %v", o, changed, err)
+		}
+		if _, changed, err := s.SetOrganisationStatus(ctx, "acme", OrgDisabled, entry("org.disable", "org:acme")); err != nil || changed {
+			t.Errorf("disable again = %v, %v; want unchanged", changed, err)
+		}
+		if _, _, err := s.SetOrganisationStatus(ctx, DefaultOrg, OrgDisabled); !errors.Is(err, ErrDefaultOrg) {
+			t.Errorf("disabling the deployment's own: %v", err)
+		}
+		if _, _, err := s.SetOrganisationStatus(ctx, "nobody", OrgDisabled); !errors.Is(err, ErrNotFound) {
+			t.Errorf("disabling an unknown one: %v", err)
+		}
+		// The registry's changes are on the deployment's trail, once each.
+		es, _ := s.AuditEntries(ctx, AuditFilter{})
+		var actions []string
+		for _, e := range es {
+			actions = append(actions, e.Action)
+		}
+		if got := strings.Join(actions, ","); got != "org.create,org.disable" {
+			t.Errorf("trail = %s", got)
+		}
+		got, err := s.Organisation(ctx, "acme")
+		if err != nil || got.Name != "Acme" || got.Status != OrgDisabled {
+			t.Errorf("Organisation = %+v, %v", got, err)
+		}
+		if _, err := s.Organisation(ctx, "nobody"); !errors.Is(err, ErrNotFound) {
+			t.Errorf("unknown: %v", err)
+		}
+	})
+}
