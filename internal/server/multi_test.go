@@ -309,7 +309,7 @@ func TestTwoInstancesOnPostgres(t *testing.T) {
 		if _, err := b.srv.Service().SendChangeNotices(ctx, nil); err != nil { // a second run sends nothing twice
 			t.Fatal(err)
 		}
-		db, err := sql.Open("pgx", a.dsn)
+		db, err := sql.Open("pgx", testdb.PostgresAdmin(t, a.dsn))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -374,7 +374,7 @@ func startPair(t *testing.T, setup ...string) (a, b *instance, ca, cb *apiClient
 	}
 	st.Close()
 	if len(setup) > 0 {
-		db, err := sql.Open("pgx", dsn)
+		db, err := sql.Open("pgx", testdb.PostgresAdmin(t, dsn))
 		if err != nil {
 			t.Fatal(err)
 		}

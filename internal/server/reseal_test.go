@@ -14,6 +14,7 @@ import (
 	"github.com/custos-privacy/custos/internal/server"
 	"github.com/custos-privacy/custos/internal/store"
 	"github.com/custos-privacy/custos/internal/store/storetest"
+	"github.com/custos-privacy/custos/internal/testdb"
 )
 
 // TestReseal: values sealed with the data keyset alone, as before the key
@@ -93,7 +94,8 @@ func openRaw(t *testing.T, dsn string) *sql.DB {
 	t.Helper()
 	driver := "sqlite"
 	if strings.HasPrefix(dsn, "postgres") {
-		driver = "pgx"
+		// As the administrator: past row-level security.
+		driver, dsn = "pgx", testdb.PostgresAdmin(t, dsn)
 	}
 	db, err := sql.Open(driver, dsn)
 	if err != nil {

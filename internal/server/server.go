@@ -129,6 +129,14 @@ func OpenStore(ctx context.Context, cfg config.Config, keys Keys, migrate bool, 
 		st.Close()
 		return nil, err
 	}
+	if st.Dialect() == store.Postgres {
+		if on, err := st.RowSecurity(ctx); err == nil && !on {
+			if log == nil {
+				log = slog.Default()
+			}
+			log.Warn("the database role is a superuser or has BYPASSRLS, so row-level security does not bind it: organisations are kept apart by Custos's own scoping alone; run Custos as an ordinary role (docs/organisations.md)")
+		}
+	}
 	return st, nil
 }
 

@@ -85,7 +85,8 @@ func newShredEnv(t *testing.T, backend string) *shredEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { e.srv.Close() })
-	driver, open := "pgx", dsn
+	// The database as its administrator sees it: past row-level security.
+	driver, open := "pgx", testdb.PostgresAdmin(t, dsn)
 	if backend == "sqlite" {
 		driver, open = "sqlite", "file:"+dsn+"?mode=ro"
 	}
@@ -118,7 +119,7 @@ func newShredEnv(t *testing.T, backend string) *shredEnv {
 			}
 		}
 		t.Cleanup(func() { e.db.ExecContext(context.Background(), `DROP SCHEMA backup CASCADE`) })
-		b, err := sql.Open("pgx", dsn+"&search_path=backup")
+		b, err := sql.Open("pgx", open+"&search_path=backup")
 		if err != nil {
 			t.Fatal(err)
 		}

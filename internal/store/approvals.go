@@ -105,7 +105,7 @@ func (s *Store) CreateApproval(ctx context.Context, a Approval, entries ...audit
 
 // Approval returns one approval.
 func (s *Store) Approval(ctx context.Context, id string) (Approval, error) {
-	a, err := scanApproval(s.r.QueryRowContext(ctx, s.q(`SELECT `+approvalCols+` FROM approvals WHERE org_id = ? AND id = ?`), s.org, id))
+	a, err := scanApproval(s.rd().QueryRowContext(ctx, s.q(`SELECT `+approvalCols+` FROM approvals WHERE org_id = ? AND id = ?`), s.org, id))
 	if err != nil {
 		return Approval{}, fmt.Errorf("approval: %w", mapErr(err))
 	}
@@ -117,7 +117,7 @@ func (s *Store) Approvals(ctx context.Context, limit int) ([]Approval, error) {
 	if limit <= 0 {
 		limit = 200
 	}
-	rows, err := s.r.QueryContext(ctx, s.q(`SELECT `+approvalCols+` FROM approvals WHERE org_id = ? ORDER BY created_at DESC, id DESC LIMIT ?`), s.org, limit)
+	rows, err := s.rd().QueryContext(ctx, s.q(`SELECT `+approvalCols+` FROM approvals WHERE org_id = ? ORDER BY created_at DESC, id DESC LIMIT ?`), s.org, limit)
 	if err != nil {
 		return nil, fmt.Errorf("approvals: %w", mapErr(err))
 	}
@@ -288,7 +288,7 @@ func (s *Store) ReleaseApproval(ctx context.Context, id string, entries ...audit
 func (s *Store) LedgerCount(ctx context.Context, from, to time.Time) (int64, int64, error) {
 	var n int64
 	var last sql.NullInt64
-	err := s.r.QueryRowContext(ctx, s.q(`SELECT COUNT(*), MAX(seq) FROM consent_events WHERE org_id = ? AND at >= ? AND at < ?`), s.org, micros(from), micros(to)).Scan(&n, &last)
+	err := s.rd().QueryRowContext(ctx, s.q(`SELECT COUNT(*), MAX(seq) FROM consent_events WHERE org_id = ? AND at >= ? AND at < ?`), s.org, micros(from), micros(to)).Scan(&n, &last)
 	if err != nil {
 		return 0, 0, fmt.Errorf("ledger count: %w", mapErr(err))
 	}
@@ -299,7 +299,7 @@ func (s *Store) LedgerCount(ctx context.Context, from, to time.Time) (int64, int
 // [from, to) with a sequence number up to maxSeq, oldest first, as they
 // are read: a period's ledger is never held in memory whole.
 func (s *Store) StreamLedgerEvents(ctx context.Context, from, to time.Time, maxSeq int64, fn func(ConsentEvent) error) error {
-	rows, err := s.r.QueryContext(ctx, s.q(`SELECT `+consentCols+` FROM consent_events WHERE org_id = ? AND at >= ? AND at < ? AND seq <= ? ORDER BY seq`), s.org, micros(from), micros(to), maxSeq)
+	rows, err := s.rd().QueryContext(ctx, s.q(`SELECT `+consentCols+` FROM consent_events WHERE org_id = ? AND at >= ? AND at < ? AND seq <= ? ORDER BY seq`), s.org, micros(from), micros(to), maxSeq)
 	if err != nil {
 		return fmt.Errorf("ledger events: %w", mapErr(err))
 	}
@@ -319,7 +319,7 @@ func (s *Store) StreamLedgerEvents(ctx context.Context, from, to time.Time, maxS
 // CountApprovals counts the approvals in a state.
 func (s *Store) CountApprovals(ctx context.Context, state string) (int64, error) {
 	var n int64
-	if err := s.r.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM approvals WHERE org_id = ? AND state = ?`), s.org, state).Scan(&n); err != nil {
+	if err := s.rd().QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM approvals WHERE org_id = ? AND state = ?`), s.org, state).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count approvals: %w", mapErr(err))
 	}
 	return n, nil

@@ -58,7 +58,7 @@ func TestApprovalsContract(t *testing.T) {
 			t.Errorf("execute a rejected approval: %v, want ErrApprovalState", err)
 		}
 		// The database itself refuses a self-decision, whatever the code does.
-		_, err = s.w.ExecContext(ctx, s.q(`UPDATE approvals SET decided_by = requested_by WHERE id = ?`), "ap_2")
+		err = execScoped(s, `UPDATE approvals SET decided_by = requested_by WHERE id = ?`, "ap_2")
 		if !errors.Is(mapErr(err), ErrConflict) {
 			t.Errorf("direct self-decision: %v, want a constraint violation", err)
 		}

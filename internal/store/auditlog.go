@@ -41,7 +41,7 @@ func (s *Store) AuditEntries(ctx context.Context, f AuditFilter) ([]audit.Entry,
 	if !f.Since.IsZero() {
 		query, args = `SELECT `+auditCols+` FROM audit_log WHERE org_id = ? AND seq > ? AND at >= ? ORDER BY seq LIMIT ?`, []any{s.org, f.After, micros(f.Since), f.Limit}
 	}
-	rows, err := s.r.QueryContext(ctx, s.q(query), args...)
+	rows, err := s.rd().QueryContext(ctx, s.q(query), args...)
 	if err != nil {
 		return nil, fmt.Errorf("audit entries: %w", mapErr(err))
 	}
@@ -60,7 +60,7 @@ func (s *Store) AuditEntries(ctx context.Context, f AuditFilter) ([]audit.Entry,
 // AuditHead returns the recorded head of the chain.
 func (s *Store) AuditHead(ctx context.Context) (audit.Chain, error) {
 	var c audit.Chain
-	if err := s.r.QueryRowContext(ctx, s.q(`SELECT seq, hash FROM audit_head WHERE org_id = ?`), s.org).Scan(&c.Seq, &c.Hash); err != nil {
+	if err := s.rd().QueryRowContext(ctx, s.q(`SELECT seq, hash FROM audit_head WHERE org_id = ?`), s.org).Scan(&c.Seq, &c.Hash); err != nil {
 		return audit.Chain{}, fmt.Errorf("audit head: %w", mapErr(err))
 	}
 	return c, nil
@@ -91,6 +91,9 @@ func (s *Store) VerifyAudit(ctx context.Context, anchors *audit.Anchors, progres
 		return audit.Report{}, fmt.Errorf("verify: %w", mapErr(err))
 	}
 	defer tx.Rollback()
+	if err := s.scope(ctx, tx, s.org); err != nil {
+		return audit.Report{}, err
+	}
 	rep, epochs, err := s.verifyTrail(ctx, tx, anchors.Trail, progress)
 	if err != nil {
 		return audit.Report{}, err
@@ -155,7 +158,7 @@ type Change struct {
 // skipped: no instance keeps state that they change, and a busy vault
 // would otherwise empty every instance's decision cache of its subjects.
 func (s *Store) ChangesSince(ctx context.Context, after int64, limit int) ([]Change, int64, error) {
-	rows, err := s.r.QueryContext(ctx, s.q(`SELECT seq, action, object FROM audit_log WHERE org_id = ? AND seq > ? ORDER BY seq LIMIT ?`), s.org, after, limit)
+	rows, err := s.rd().QueryContext(ctx, s.q(`SELECT seq, action, object FROM audit_log WHERE org_id = ? AND seq > ? ORDER BY seq LIMIT ?`), s.org, after, limit)
 	if err != nil {
 		return nil, after, fmt.Errorf("changes: %w", mapErr(err))
 	}

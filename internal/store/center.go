@@ -11,7 +11,7 @@ import (
 // order: the minors a guardian manages in the privacy center. Erased
 // subjects have no guardian any more and so are never listed.
 func (s *Store) Wards(ctx context.Context, guardianID string) ([]string, error) {
-	rows, err := s.r.QueryContext(ctx, s.q(`SELECT id FROM subjects WHERE org_id = ? AND guardian_id = ? ORDER BY id LIMIT 100`), s.org, guardianID)
+	rows, err := s.rd().QueryContext(ctx, s.q(`SELECT id FROM subjects WHERE org_id = ? AND guardian_id = ? ORDER BY id LIMIT 100`), s.org, guardianID)
 	if err != nil {
 		return nil, fmt.Errorf("wards: %w", mapErr(err))
 	}

@@ -74,7 +74,7 @@ func scanConsent(sc interface{ Scan(...any) error }, more ...any) (ConsentEvent,
 
 // ConsentEvents lists a subject's ledger after the given sequence number, oldest first.
 func (s *Store) ConsentEvents(ctx context.Context, subjectID string, after int64, limit int) ([]ConsentEvent, error) {
-	rows, err := s.r.QueryContext(ctx, s.q(`SELECT `+consentCols+` FROM consent_events WHERE org_id = ? AND subject_id = ? AND seq > ? ORDER BY seq LIMIT ?`), s.org, subjectID, after, limit)
+	rows, err := s.rd().QueryContext(ctx, s.q(`SELECT `+consentCols+` FROM consent_events WHERE org_id = ? AND subject_id = ? AND seq > ? ORDER BY seq LIMIT ?`), s.org, subjectID, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("consent events: %w", mapErr(err))
 	}
@@ -95,7 +95,7 @@ func (s *Store) ConsentEvents(ctx context.Context, subjectID string, after int64
 
 // ConsentEvent returns one event of a subject's ledger.
 func (s *Store) ConsentEvent(ctx context.Context, subjectID, eventID string) (ConsentEvent, error) {
-	e, err := scanConsent(s.r.QueryRowContext(ctx, s.q(`SELECT `+consentCols+` FROM consent_events WHERE org_id = ? AND subject_id = ? AND id = ?`), s.org, subjectID, eventID))
+	e, err := scanConsent(s.rd().QueryRowContext(ctx, s.q(`SELECT `+consentCols+` FROM consent_events WHERE org_id = ? AND subject_id = ? AND id = ?`), s.org, subjectID, eventID))
 	if err != nil {
 		return ConsentEvent{}, fmt.Errorf("consent event: %w", mapErr(err))
 	}
@@ -104,7 +104,7 @@ func (s *Store) ConsentEvent(ctx context.Context, subjectID, eventID string) (Co
 
 // ConsentEventByID returns an event by id alone (to check it exists after a crash).
 func (s *Store) ConsentEventByID(ctx context.Context, eventID string) (ConsentEvent, error) {
-	e, err := scanConsent(s.r.QueryRowContext(ctx, s.q(`SELECT `+consentCols+` FROM consent_events WHERE org_id = ? AND id = ?`), s.org, eventID))
+	e, err := scanConsent(s.rd().QueryRowContext(ctx, s.q(`SELECT `+consentCols+` FROM consent_events WHERE org_id = ? AND id = ?`), s.org, eventID))
 	if err != nil {
 		return ConsentEvent{}, fmt.Errorf("consent event: %w", mapErr(err))
 	}
@@ -120,7 +120,7 @@ type ConsentRate struct {
 
 // ConsentRates counts current consent state per purpose.
 func (s *Store) ConsentRates(ctx context.Context) ([]ConsentRate, error) {
-	rows, err := s.r.QueryContext(ctx, s.q(`SELECT purpose, SUM(granted), COUNT(*) - SUM(granted) FROM consent_state WHERE org_id = ? AND action IN ('grant', 'withdraw') GROUP BY purpose ORDER BY purpose`), s.org)
+	rows, err := s.rd().QueryContext(ctx, s.q(`SELECT purpose, SUM(granted), COUNT(*) - SUM(granted) FROM consent_state WHERE org_id = ? AND action IN ('grant', 'withdraw') GROUP BY purpose ORDER BY purpose`), s.org)
 	if err != nil {
 		return nil, fmt.Errorf("consent rates: %w", mapErr(err))
 	}

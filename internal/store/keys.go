@@ -67,7 +67,7 @@ func scanKey(sc interface{ Scan(...any) error }) (APIKey, error) {
 // the deployment, but the lookup is scoped all the same: another
 // organisation's key does not authenticate here.
 func (s *Store) KeyByHash(ctx context.Context, hash []byte) (APIKey, error) {
-	k, err := scanKey(s.r.QueryRowContext(ctx, s.q(`SELECT id, name, role, hash, created_at, revoked_at FROM api_keys WHERE org_id = ? AND hash = ?`), s.org, hash))
+	k, err := scanKey(s.rd().QueryRowContext(ctx, s.q(`SELECT id, name, role, hash, created_at, revoked_at FROM api_keys WHERE org_id = ? AND hash = ?`), s.org, hash))
 	if err != nil {
 		return APIKey{}, fmt.Errorf("key: %w", mapErr(err))
 	}
@@ -76,7 +76,7 @@ func (s *Store) KeyByHash(ctx context.Context, hash []byte) (APIKey, error) {
 
 // Keys lists every key of the organisation, oldest first.
 func (s *Store) Keys(ctx context.Context) ([]APIKey, error) {
-	rows, err := s.r.QueryContext(ctx, s.q(`SELECT id, name, role, hash, created_at, revoked_at FROM api_keys WHERE org_id = ? ORDER BY created_at, id`), s.org)
+	rows, err := s.rd().QueryContext(ctx, s.q(`SELECT id, name, role, hash, created_at, revoked_at FROM api_keys WHERE org_id = ? ORDER BY created_at, id`), s.org)
 	if err != nil {
 		return nil, fmt.Errorf("keys: %w", mapErr(err))
 	}

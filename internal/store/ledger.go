@@ -95,7 +95,7 @@ func stateOf(e *ConsentEvent) ConsentState {
 // one moment saw them: what a checkpoint records.
 func (s *Store) Heads(ctx context.Context) (trail, ledger audit.Chain, err error) {
 	var start int64
-	err = s.r.QueryRowContext(ctx, s.q(`SELECT a.seq, a.hash, l.start_seq, l.seq, l.hash FROM audit_head a, ledger_head l WHERE a.org_id = ? AND l.org_id = ?`), s.org, s.org).
+	err = s.rd().QueryRowContext(ctx, s.q(`SELECT a.seq, a.hash, l.start_seq, l.seq, l.hash FROM audit_head a, ledger_head l WHERE a.org_id = ? AND l.org_id = ?`), s.org, s.org).
 		Scan(&trail.Seq, &trail.Hash, &start, &ledger.Seq, &ledger.Hash)
 	if err != nil {
 		return audit.Chain{}, audit.Chain{}, fmt.Errorf("heads: %w", mapErr(err))

@@ -158,7 +158,7 @@ func TestLedgerChainFromSchema5(t *testing.T) {
 			t.Fatalf("new event = %+v, %v; want seq 4", evs, err)
 		}
 		var prev []byte
-		if err := s.r.QueryRowContext(ctx, `SELECT prev_hash FROM consent_events WHERE seq = 4`).Scan(&prev); err != nil || !bytes.Equal(prev, ledgerStart(key, 3)) {
+		if err := s.rd().QueryRowContext(ctx, `SELECT prev_hash FROM consent_events WHERE seq = 4`).Scan(&prev); err != nil || !bytes.Equal(prev, ledgerStart(key, 3)) {
 			t.Errorf("the first chained event links to %x, %v; want the chain start", prev, err)
 		}
 		if rep, err := s.VerifyAudit(ctx, nil, nil); err != nil || !rep.OK || rep.Ledger.Events != 1 || rep.Ledger.Unchained != 3 {

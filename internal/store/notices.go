@@ -37,7 +37,7 @@ func (s *Store) NoticeTargets(ctx context.Context, after string, limit int, keys
 	q := `SELECT s.id, s.language, i.kind, i.hash, i.sealed FROM (` + inner + `) s
 		JOIN identities i ON i.org_id = ? AND i.subject_id = s.id AND i.sealed IS NOT NULL
 		ORDER BY s.id, i.kind, i.created_at, i.hash`
-	rows, err := s.r.QueryContext(ctx, s.q(q), append(args, s.org)...)
+	rows, err := s.rd().QueryContext(ctx, s.q(q), append(args, s.org)...)
 	if err != nil {
 		return nil, fmt.Errorf("notice targets: %w", mapErr(err))
 	}
@@ -88,7 +88,7 @@ func (s *Store) QueueNotices(ctx context.Context, seq int64, from, to string, do
 // NoticesCursor returns where a version's change notices stand.
 func (s *Store) NoticesCursor(ctx context.Context, seq int64) (cursor string, pending bool, err error) {
 	var p int
-	if err := s.r.QueryRowContext(ctx, s.q(`SELECT notices_cursor, notices_pending FROM policy_versions WHERE org_id = ? AND seq = ?`), s.org, seq).Scan(&cursor, &p); err != nil {
+	if err := s.rd().QueryRowContext(ctx, s.q(`SELECT notices_cursor, notices_pending FROM policy_versions WHERE org_id = ? AND seq = ?`), s.org, seq).Scan(&cursor, &p); err != nil {
 		return "", false, fmt.Errorf("notices cursor: %w", mapErr(err))
 	}
 	return cursor, p != 0, nil

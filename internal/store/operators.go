@@ -70,7 +70,7 @@ func (s *Store) CreateOperator(ctx context.Context, o Operator, entries ...audit
 
 // OperatorByUsername finds an account by its username.
 func (s *Store) OperatorByUsername(ctx context.Context, username string) (Operator, error) {
-	o, err := scanOperator(s.r.QueryRowContext(ctx, s.q(`SELECT `+operatorCols+` FROM operators WHERE org_id = ? AND username = ?`), s.org, username))
+	o, err := scanOperator(s.rd().QueryRowContext(ctx, s.q(`SELECT `+operatorCols+` FROM operators WHERE org_id = ? AND username = ?`), s.org, username))
 	if err != nil {
 		return Operator{}, fmt.Errorf("operator: %w", mapErr(err))
 	}
@@ -79,7 +79,7 @@ func (s *Store) OperatorByUsername(ctx context.Context, username string) (Operat
 
 // Operator finds an account by id.
 func (s *Store) Operator(ctx context.Context, id string) (Operator, error) {
-	o, err := scanOperator(s.r.QueryRowContext(ctx, s.q(`SELECT `+operatorCols+` FROM operators WHERE org_id = ? AND id = ?`), s.org, id))
+	o, err := scanOperator(s.rd().QueryRowContext(ctx, s.q(`SELECT `+operatorCols+` FROM operators WHERE org_id = ? AND id = ?`), s.org, id))
 	if err != nil {
 		return Operator{}, fmt.Errorf("operator: %w", mapErr(err))
 	}
@@ -88,7 +88,7 @@ func (s *Store) Operator(ctx context.Context, id string) (Operator, error) {
 
 // Operators lists every account by username.
 func (s *Store) Operators(ctx context.Context) ([]Operator, error) {
-	rows, err := s.r.QueryContext(ctx, s.q(`SELECT `+operatorCols+` FROM operators WHERE org_id = ? ORDER BY username`), s.org)
+	rows, err := s.rd().QueryContext(ctx, s.q(`SELECT `+operatorCols+` FROM operators WHERE org_id = ? ORDER BY username`), s.org)
 	if err != nil {
 		return nil, fmt.Errorf("operators: %w", mapErr(err))
 	}
@@ -223,7 +223,7 @@ func (s *Store) StartSession(ctx context.Context, se Session, g SessionGuard, en
 func (s *Store) SessionByHash(ctx context.Context, hash []byte) (Session, error) {
 	var se Session
 	var created, seen, expires int64
-	err := s.r.QueryRowContext(ctx, s.q(`SELECT token_hash, operator_id, created_at, last_seen, expires_at FROM operator_sessions WHERE org_id = ? AND token_hash = ?`), s.org, hash).
+	err := s.rd().QueryRowContext(ctx, s.q(`SELECT token_hash, operator_id, created_at, last_seen, expires_at FROM operator_sessions WHERE org_id = ? AND token_hash = ?`), s.org, hash).
 		Scan(&se.TokenHash, &se.OperatorID, &created, &seen, &expires)
 	if err != nil {
 		return Session{}, fmt.Errorf("session: %w", mapErr(err))

@@ -55,13 +55,20 @@ func (s *Store) CreateOrganisation(ctx context.Context, o Organisation, entries 
 			o.ID, o.Name, o.Status, micros(o.CreatedAt), micros(o.UpdatedAt)); err != nil {
 			return fmt.Errorf("create organisation: %w", mapErr(err))
 		}
+		// The heads are the new organisation's rows: on PostgreSQL,
+		// row-level security takes them only while the transaction is
+		// scoped to it. The scope is back to this handle's at the end, as
+		// the writer left it.
+		if err := s.scope(ctx, tx, o.ID); err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO audit_head (org_id, seq, hash, key_id) VALUES (?, 0, ?, '')`), o.ID, make([]byte, 32)); err != nil {
 			return fmt.Errorf("create organisation: audit head: %w", mapErr(err))
 		}
 		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO ledger_head (org_id, start_seq, seq, hash, key_id) VALUES (?, 0, 0, ?, '')`), o.ID, []byte{}); err != nil {
 			return fmt.Errorf("create organisation: ledger head: %w", mapErr(err))
 		}
-		return nil
+		return s.scope(ctx, tx, s.org)
 	}, Audit: entries})
 	if err != nil {
 		return Organisation{}, err

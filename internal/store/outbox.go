@@ -41,7 +41,7 @@ func (o outbox) Enqueue(ctx context.Context, d notify.Delivery) error {
 
 func (o outbox) Due(ctx context.Context, now time.Time, limit int) ([]notify.Delivery, error) {
 	s := o.s
-	rows, err := s.r.QueryContext(ctx, s.q(`SELECT id, channel, to_sealed, template, language, attempts, next_at, status, last_error, subject_id, request_id FROM outbox WHERE org_id = ? AND status = 'pending' AND next_at <= ? ORDER BY next_at, id LIMIT ?`),
+	rows, err := s.rd().QueryContext(ctx, s.q(`SELECT id, channel, to_sealed, template, language, attempts, next_at, status, last_error, subject_id, request_id FROM outbox WHERE org_id = ? AND status = 'pending' AND next_at <= ? ORDER BY next_at, id LIMIT ?`),
 		s.org, micros(now), limit)
 	if err != nil {
 		return nil, fmt.Errorf("outbox: %w", mapErr(err))
@@ -82,7 +82,7 @@ func (o outbox) MarkFailed(ctx context.Context, id string, attempts int, next ti
 
 func (o outbox) Settled(ctx context.Context, before time.Time, limit int) ([]string, error) {
 	s := o.s
-	rows, err := s.r.QueryContext(ctx, s.q(`SELECT id FROM outbox
+	rows, err := s.rd().QueryContext(ctx, s.q(`SELECT id FROM outbox
 		WHERE org_id = ? AND status IN ('sent', 'dead') AND length(to_sealed) > 0 AND COALESCE(sent_at, next_at) < ?
 		ORDER BY id LIMIT ?`), s.org, micros(before), limit)
 	if err != nil {
@@ -121,7 +121,20 @@ type queryer interface {
 // subject: the subject's own, its requests' and its messages'. Erasure
 // destroys them all.
 func (s *Store) SubjectOwners(ctx context.Context, subjectID string) ([]string, error) {
-	return s.subjectOwners(ctx, s.r, subjectID)
+	if s.dialect != Postgres {
+		return s.subjectOwners(ctx, s.r, subjectID)
+	}
+	// In a read-only transaction, which carries the organisation for
+	// row-level security.
+	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("subject keys: %w", mapErr(err))
+	}
+	defer tx.Rollback()
+	if err := s.scope(ctx, tx, s.org); err != nil {
+		return nil, err
+	}
+	return s.subjectOwners(ctx, tx, subjectID)
 }
 
 func (s *Store) subjectOwners(ctx context.Context, db queryer, subjectID string) ([]string, error) {
@@ -161,7 +174,7 @@ type Shredder func(ctx context.Context, owners ...string) (int, error)
 
 // Deliveries lists a request's messages (without addresses), for its record.
 func (s *Store) Deliveries(ctx context.Context, requestID string) ([]notify.Delivery, error) {
-	rows, err := s.r.QueryContext(ctx, s.q(`SELECT id, channel, template, language, attempts, status, last_error FROM outbox WHERE org_id = ? AND request_id = ? ORDER BY created_at, id`), s.org, requestID)
+	rows, err := s.rd().QueryContext(ctx, s.q(`SELECT id, channel, template, language, attempts, status, last_error FROM outbox WHERE org_id = ? AND request_id = ? ORDER BY created_at, id`), s.org, requestID)
 	if err != nil {
 		return nil, fmt.Errorf("deliveries: %w", mapErr(err))
 	}
@@ -260,7 +273,7 @@ func (s *Store) PutBundleFn(b Bundle) TxFn {
 func (s *Store) BundleByToken(ctx context.Context, tokenHash []byte) (Bundle, error) {
 	var b Bundle
 	var exp, created int64
-	err := s.r.QueryRowContext(ctx, s.q(`SELECT id, request_id, subject_id, sealed, token_hash, expires_at, created_at, downloads FROM bundles WHERE org_id = ? AND token_hash = ?`), s.org, tokenHash).
+	err := s.rd().QueryRowContext(ctx, s.q(`SELECT id, request_id, subject_id, sealed, token_hash, expires_at, created_at, downloads FROM bundles WHERE org_id = ? AND token_hash = ?`), s.org, tokenHash).
 		Scan(&b.ID, &b.RequestID, &b.SubjectID, &b.Sealed, &b.TokenHash, &exp, &created, &b.Downloads)
 	if err != nil {
 		return Bundle{}, fmt.Errorf("bundle: %w", mapErr(err))
@@ -273,7 +286,7 @@ func (s *Store) BundleByToken(ctx context.Context, tokenHash []byte) (Bundle, er
 func (s *Store) LatestBundle(ctx context.Context, requestID string) (Bundle, error) {
 	var b Bundle
 	var exp, created int64
-	err := s.r.QueryRowContext(ctx, s.q(`SELECT id, request_id, subject_id, sealed, token_hash, expires_at, created_at, downloads FROM bundles WHERE org_id = ? AND request_id = ? ORDER BY created_at DESC, id DESC LIMIT 1`), s.org, requestID).
+	err := s.rd().QueryRowContext(ctx, s.q(`SELECT id, request_id, subject_id, sealed, token_hash, expires_at, created_at, downloads FROM bundles WHERE org_id = ? AND request_id = ? ORDER BY created_at DESC, id DESC LIMIT 1`), s.org, requestID).
 		Scan(&b.ID, &b.RequestID, &b.SubjectID, &b.Sealed, &b.TokenHash, &exp, &created, &b.Downloads)
 	if err != nil {
 		return Bundle{}, fmt.Errorf("bundle: %w", mapErr(err))
@@ -321,7 +334,7 @@ func (s *Store) RecipientTaskFn(t RecipientTask) TxFn {
 
 // RecipientTasks lists a request's recipient tasks.
 func (s *Store) RecipientTasks(ctx context.Context, requestID string) ([]RecipientTask, error) {
-	rows, err := s.r.QueryContext(ctx, s.q(`SELECT id, request_id, recipient, action, method, categories, state, attempts, next_at, last_error, updated_at FROM recipient_tasks WHERE org_id = ? AND request_id = ? ORDER BY recipient, id`), s.org, requestID)
+	rows, err := s.rd().QueryContext(ctx, s.q(`SELECT id, request_id, recipient, action, method, categories, state, attempts, next_at, last_error, updated_at FROM recipient_tasks WHERE org_id = ? AND request_id = ? ORDER BY recipient, id`), s.org, requestID)
 	if err != nil {
 		return nil, fmt.Errorf("recipient tasks: %w", mapErr(err))
 	}

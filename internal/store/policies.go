@@ -133,7 +133,7 @@ func scanPolicy(sc interface{ Scan(...any) error }) (PolicyVersion, error) {
 
 // PolicyVersions lists every published version, oldest first.
 func (s *Store) PolicyVersions(ctx context.Context) ([]PolicyVersion, error) {
-	rows, err := s.r.QueryContext(ctx, s.q(`SELECT `+policyCols+` FROM policy_versions WHERE org_id = ? ORDER BY seq`), s.org)
+	rows, err := s.rd().QueryContext(ctx, s.q(`SELECT `+policyCols+` FROM policy_versions WHERE org_id = ? ORDER BY seq`), s.org)
 	if err != nil {
 		return nil, fmt.Errorf("policy versions: %w", mapErr(err))
 	}
@@ -151,7 +151,7 @@ func (s *Store) PolicyVersions(ctx context.Context) ([]PolicyVersion, error) {
 
 // PolicyVersion returns a version by label.
 func (s *Store) PolicyVersion(ctx context.Context, version string) (PolicyVersion, error) {
-	pv, err := scanPolicy(s.r.QueryRowContext(ctx, s.q(`SELECT `+policyCols+` FROM policy_versions WHERE org_id = ? AND version = ?`), s.org, version))
+	pv, err := scanPolicy(s.rd().QueryRowContext(ctx, s.q(`SELECT `+policyCols+` FROM policy_versions WHERE org_id = ? AND version = ?`), s.org, version))
 	if err != nil {
 		return PolicyVersion{}, fmt.Errorf("policy version: %w", mapErr(err))
 	}
@@ -160,7 +160,7 @@ func (s *Store) PolicyVersion(ctx context.Context, version string) (PolicyVersio
 
 // CurrentPolicy returns the latest published version, or ErrNotFound.
 func (s *Store) CurrentPolicy(ctx context.Context) (PolicyVersion, error) {
-	pv, err := scanPolicy(s.r.QueryRowContext(ctx, s.q(`SELECT `+policyCols+` FROM policy_versions WHERE org_id = ? ORDER BY seq DESC LIMIT 1`), s.org))
+	pv, err := scanPolicy(s.rd().QueryRowContext(ctx, s.q(`SELECT `+policyCols+` FROM policy_versions WHERE org_id = ? ORDER BY seq DESC LIMIT 1`), s.org))
 	if err != nil {
 		return PolicyVersion{}, fmt.Errorf("current policy: %w", mapErr(err))
 	}

@@ -15,7 +15,7 @@ import (
 // whose next attempt is due by now, oldest first. A dispatcher runs it for
 // each organisation.
 func (s *Store) DueRecipientTasks(ctx context.Context, now time.Time, limit int) ([]RecipientTask, error) {
-	rows, err := s.r.QueryContext(ctx, s.q(`SELECT id, request_id, recipient, action, method, categories, state, attempts, next_at, last_error, updated_at FROM recipient_tasks WHERE org_id = ? AND state = 'pending' AND method IN ('webhook', 'email') AND next_at <= ? ORDER BY next_at, id LIMIT ?`),
+	rows, err := s.rd().QueryContext(ctx, s.q(`SELECT id, request_id, recipient, action, method, categories, state, attempts, next_at, last_error, updated_at FROM recipient_tasks WHERE org_id = ? AND state = 'pending' AND method IN ('webhook', 'email') AND next_at <= ? ORDER BY next_at, id LIMIT ?`),
 		s.org, micros(now), limit)
 	if err != nil {
 		return nil, fmt.Errorf("due recipient tasks: %w", mapErr(err))

@@ -166,7 +166,7 @@ func (s *Store) UpdateRequest(ctx context.Context, r *Request, ev RequestEvent, 
 
 // Request returns a request.
 func (s *Store) Request(ctx context.Context, id string) (Request, error) {
-	r, err := scanRequest(s.r.QueryRowContext(ctx, s.q(`SELECT `+requestCols+` FROM requests WHERE org_id = ? AND id = ?`), s.org, id))
+	r, err := scanRequest(s.rd().QueryRowContext(ctx, s.q(`SELECT `+requestCols+` FROM requests WHERE org_id = ? AND id = ?`), s.org, id))
 	if err != nil {
 		return Request{}, fmt.Errorf("request: %w", mapErr(err))
 	}
@@ -175,7 +175,7 @@ func (s *Store) Request(ctx context.Context, id string) (Request, error) {
 
 // RequestEvents lists a request's history, oldest first.
 func (s *Store) RequestEvents(ctx context.Context, id string) ([]RequestEvent, error) {
-	rows, err := s.r.QueryContext(ctx, s.q(`SELECT seq, request_id, at, actor, from_state, to_state, note FROM request_events WHERE org_id = ? AND request_id = ? ORDER BY seq`), s.org, id)
+	rows, err := s.rd().QueryContext(ctx, s.q(`SELECT seq, request_id, at, actor, from_state, to_state, note FROM request_events WHERE org_id = ? AND request_id = ? ORDER BY seq`), s.org, id)
 	if err != nil {
 		return nil, fmt.Errorf("request events: %w", mapErr(err))
 	}
@@ -236,7 +236,7 @@ func (s *Store) Requests(ctx context.Context, f RequestFilter) ([]Request, error
 	}
 	q += ` ORDER BY due_date, received_at, id LIMIT ?`
 	args = append(args, f.Limit)
-	rows, err := s.r.QueryContext(ctx, s.q(q), args...)
+	rows, err := s.rd().QueryContext(ctx, s.q(q), args...)
 	if err != nil {
 		return nil, fmt.Errorf("requests: %w", mapErr(err))
 	}
@@ -291,7 +291,7 @@ func (s *Store) DeleteOTPFn(requestID string) TxFn {
 func (s *Store) OTP(ctx context.Context, requestID string) (OTP, error) {
 	var o OTP
 	var exp, created int64
-	err := s.r.QueryRowContext(ctx, s.q(`SELECT request_id, identity_hash, code_hash, expires_at, attempts, created_at FROM otps WHERE org_id = ? AND request_id = ?`), s.org, requestID).
+	err := s.rd().QueryRowContext(ctx, s.q(`SELECT request_id, identity_hash, code_hash, expires_at, attempts, created_at FROM otps WHERE org_id = ? AND request_id = ?`), s.org, requestID).
 		Scan(&o.RequestID, &o.IdentityHash, &o.CodeHash, &exp, &o.Attempts, &created)
 	if err != nil {
 		return OTP{}, fmt.Errorf("otp: %w", mapErr(err))

@@ -72,7 +72,7 @@ func (s *Store) SealedValues(ctx context.Context, fn func(Sealed) error) error {
 }
 
 func (s *Store) sealedPage(ctx context.Context, table, q string, args []any) ([]Sealed, error) {
-	rows, err := s.r.QueryContext(ctx, q, args...)
+	rows, err := s.rd().QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sealed values: %w", mapErr(err))
 	}

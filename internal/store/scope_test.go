@@ -2,9 +2,11 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -137,4 +139,100 @@ func literalText(e ast.Expr) (string, bool) {
 		return literalText(e.X)
 	}
 	return "", false
+}
+
+// TestReadsGoThroughTheirOrganisation: reads of an organisation's data go
+// through rd, which sets the organisation for row-level security on
+// PostgreSQL; only the files whose tables are no organisation's (the
+// registry, the migrations, the role check) use the pools directly.
+func TestReadsGoThroughTheirOrganisation(t *testing.T) {
+	direct := regexp.MustCompile(`s\.(r|w)\.(QueryContext|QueryRowContext|ExecContext)\(`)
+	allowed := map[string]bool{"orgs.go": true, "migrate.go": true, "rowsecurity.go": true, "store.go": true}
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") || allowed[name] {
+			continue
+		}
+		src, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, line := range strings.Split(string(src), "\n") {
+			if direct.MatchString(line) {
+				t.Errorf("%s:%d: uses a pool directly; read through s.rd() or write through the writer:\n%s", name, i+1, strings.TrimSpace(line))
+			}
+		}
+	}
+}
+
+// TestRowSecurity: on PostgreSQL, with the store's own scoping taken
+// away (statements without org_id, run on a connection or in a
+// transaction set to one organisation), the database still shows and
+// takes only that organisation's rows, in every table; and a connection
+// set to none sees nothing.
+func TestRowSecurity(t *testing.T) {
+	ctx := context.Background()
+	dsn := postgresDSN(t)
+	s := openFresh(t, dsn)
+	if on, err := s.RowSecurity(ctx); err != nil || !on {
+		t.Fatalf("RowSecurity = %v, %v; the test role must be bound by it", on, err)
+	}
+	if _, err := s.CreateOrganisation(ctx, Organisation{ID: "acme", Name: "Acme"}); err != nil {
+		t.Fatal(err)
+	}
+	a, b := s, s.ForOrg("acme")
+	populate(t, a, world{subject: "u-1", identity: "h-1", version: "1.0", username: "admin", tag: DefaultOrg})
+	populate(t, b, world{subject: "u-1", identity: "h-1", version: "1.0", username: "admin", tag: "acme"})
+	for _, table := range tenantTables(t, s) {
+		t.Run(table, func(t *testing.T) {
+			var own, other int
+			if err := b.rd().QueryRowContext(ctx, `SELECT COUNT(*) FROM `+table).Scan(&own); err != nil {
+				t.Fatal(err)
+			}
+			if err := b.rd().QueryRowContext(ctx, `SELECT COUNT(*) FROM `+table+` WHERE org_id <> 'acme'`).Scan(&other); err != nil {
+				t.Fatal(err)
+			}
+			if other != 0 {
+				t.Errorf("acme's connection sees %d rows of another organisation", other)
+			}
+			if own == 0 {
+				t.Errorf("acme's connection sees none of its own rows: the table was not populated")
+			}
+			// Writes: another organisation's rows cannot be changed or
+			// removed, and rows cannot be given to another organisation.
+			err := b.inTx(ctx, func(tx *sql.Tx) error {
+				res, err := tx.ExecContext(ctx, `UPDATE `+table+` SET org_id = org_id WHERE org_id = 'default'`)
+				if err != nil {
+					return err
+				}
+				if n, _ := res.RowsAffected(); n != 0 {
+					t.Errorf("acme's transaction updated %d rows of another organisation", n)
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = b.inTx(ctx, func(tx *sql.Tx) error {
+				_, err := tx.ExecContext(ctx, `UPDATE `+table+` SET org_id = 'default' WHERE org_id = 'acme'`)
+				return err
+			})
+			if err == nil || !strings.Contains(err.Error(), "row-level security") && !strings.Contains(err.Error(), "append-only") {
+				t.Errorf("acme's transaction moved its rows to another organisation: %v", err)
+			}
+		})
+	}
+	// A connection nobody set sees nothing.
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM subjects`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("an unset connection sees %d subjects, %v", n, err)
+	}
 }

@@ -44,7 +44,7 @@ func (s *Store) ConsentSeries(ctx context.Context, from, to time.Time, bucket ti
 	ORDER BY e.purpose`
 	out := []ConsentPoint{}
 	for _, end := range ends {
-		rows, err := s.r.QueryContext(ctx, s.q(query), ActionGrant, ActionWithdraw, s.org, micros(end), s.org, ActionGrant, ActionWithdraw)
+		rows, err := s.rd().QueryContext(ctx, s.q(query), ActionGrant, ActionWithdraw, s.org, micros(end), s.org, ActionGrant, ActionWithdraw)
 		if err != nil {
 			return nil, fmt.Errorf("consent series: %w", mapErr(err))
 		}
@@ -113,7 +113,7 @@ type RequestCounts struct {
 // which is the caller's job too.
 func (s *Store) RequestCounts(ctx context.Context, openStates []string) (RequestCounts, error) {
 	out := RequestCounts{ByState: []StateCount{}, OpenDue: []DueCount{}}
-	rows, err := s.r.QueryContext(ctx, s.q(`SELECT state, COUNT(*) FROM requests WHERE org_id = ? GROUP BY state ORDER BY state`), s.org)
+	rows, err := s.rd().QueryContext(ctx, s.q(`SELECT state, COUNT(*) FROM requests WHERE org_id = ? GROUP BY state ORDER BY state`), s.org)
 	if err != nil {
 		return RequestCounts{}, fmt.Errorf("request counts: %w", mapErr(err))
 	}
@@ -138,7 +138,7 @@ func (s *Store) RequestCounts(ctx context.Context, openStates []string) (Request
 		args[i] = st
 	}
 	q := `SELECT due_date, COUNT(*) FROM requests WHERE org_id = ? AND state IN (` + strings.TrimSuffix(strings.Repeat("?, ", len(openStates)), ", ") + `) GROUP BY due_date ORDER BY due_date`
-	rows, err = s.r.QueryContext(ctx, s.q(q), append([]any{s.org}, args...)...)
+	rows, err = s.rd().QueryContext(ctx, s.q(q), append([]any{s.org}, args...)...)
 	if err != nil {
 		return RequestCounts{}, fmt.Errorf("request counts: %w", mapErr(err))
 	}

@@ -74,6 +74,9 @@ type db struct {
 	writer *writer
 	log    *slog.Logger
 
+	// sessions is which organisation each PostgreSQL connection is set to.
+	sessions sessions
+
 	// closers are closed after the store, once its writes have landed.
 	closers []io.Closer
 }
@@ -318,6 +321,10 @@ func (s *Store) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", mapErr(err))
+	}
+	if err := s.scope(ctx, tx, s.org); err != nil {
+		tx.Rollback()
+		return err
 	}
 	if err := fn(tx); err != nil {
 		tx.Rollback()

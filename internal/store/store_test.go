@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -221,7 +222,7 @@ func TestConsentLedger(t *testing.T) {
 			t.Errorf("duplicate event id: %v", err)
 		}
 		for _, q := range []string{`UPDATE consent_events SET action = 'grant'`, `DELETE FROM consent_events`} {
-			if _, err := s.w.ExecContext(ctx, q); err == nil {
+			if err := execScoped(s, q); err == nil {
 				t.Errorf("%s succeeded on the append-only ledger", q)
 			}
 		}
@@ -231,10 +232,19 @@ func TestConsentLedger(t *testing.T) {
 	})
 }
 
+// execScoped runs q as the store would: in a transaction scoped to the
+// handle's organisation.
+func execScoped(s *Store, q string, args ...any) error {
+	return s.inTx(context.Background(), func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(context.Background(), s.q(q), args...)
+		return err
+	})
+}
+
 func countRows(t *testing.T, s *Store, table string) int {
 	t.Helper()
 	var n int
-	if err := s.r.QueryRowContext(context.Background(), `SELECT COUNT(*) FROM `+table).Scan(&n); err != nil {
+	if err := s.rd().QueryRowContext(context.Background(), `SELECT COUNT(*) FROM `+table).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	return n

@@ -138,7 +138,7 @@ func (s *Store) Subject(ctx context.Context, id string) (Subject, error) {
 	if err != nil {
 		return Subject{}, err
 	}
-	rows, err := s.r.QueryContext(ctx, s.q(`SELECT kind, hash, sealed FROM identities WHERE org_id = ? AND subject_id = ? ORDER BY kind, created_at, hash`), s.org, id)
+	rows, err := s.rd().QueryContext(ctx, s.q(`SELECT kind, hash, sealed FROM identities WHERE org_id = ? AND subject_id = ? ORDER BY kind, created_at, hash`), s.org, id)
 	if err != nil {
 		return Subject{}, fmt.Errorf("subject identities: %w", mapErr(err))
 	}
@@ -161,7 +161,7 @@ func (s *Store) subjectRow(ctx context.Context, id string) (Subject, error) {
 	var birth, band, guardian, arrangement, jur, lang sql.NullString
 	var restricted int
 	var created, updated int64
-	err := s.r.QueryRowContext(ctx, s.q(`SELECT id, birth_date, age_band, guardian_id, jurisdiction, language, restricted, arrangement, created_at, updated_at FROM subjects WHERE org_id = ? AND id = ?`), s.org, id).
+	err := s.rd().QueryRowContext(ctx, s.q(`SELECT id, birth_date, age_band, guardian_id, jurisdiction, language, restricted, arrangement, created_at, updated_at FROM subjects WHERE org_id = ? AND id = ?`), s.org, id).
 		Scan(&sub.ID, &birth, &band, &guardian, &jur, &lang, &restricted, &arrangement, &created, &updated)
 	if err != nil {
 		return Subject{}, fmt.Errorf("subject: %w", mapErr(err))
@@ -183,7 +183,7 @@ func (s *Store) subjectRow(ctx context.Context, id string) (Subject, error) {
 func (s *Store) SubjectByIdentity(ctx context.Context, hash []byte) (string, error) {
 	var found []byte
 	var id string
-	err := s.r.QueryRowContext(ctx, s.q(`SELECT hash, subject_id FROM identities WHERE org_id = ? AND hash >= ? ORDER BY hash LIMIT 1`), s.org, hash).Scan(&found, &id)
+	err := s.rd().QueryRowContext(ctx, s.q(`SELECT hash, subject_id FROM identities WHERE org_id = ? AND hash >= ? ORDER BY hash LIMIT 1`), s.org, hash).Scan(&found, &id)
 	if err != nil {
 		return "", fmt.Errorf("identity: %w", mapErr(err))
 	}
@@ -204,7 +204,7 @@ func (s *Store) SubjectState(ctx context.Context, id string) (Subject, []Consent
 	if err != nil {
 		return Subject{}, nil, err
 	}
-	rows, err := s.r.QueryContext(ctx, s.q(`SELECT purpose, action, by_guardian, version_seq, event_id FROM consent_state WHERE org_id = ? AND subject_id = ?`), s.org, id)
+	rows, err := s.rd().QueryContext(ctx, s.q(`SELECT purpose, action, by_guardian, version_seq, event_id FROM consent_state WHERE org_id = ? AND subject_id = ?`), s.org, id)
 	if err != nil {
 		return Subject{}, nil, fmt.Errorf("consent state: %w", mapErr(err))
 	}

@@ -24,7 +24,16 @@ func tamper(t *testing.T, s *Store, stmts []string) {
 	t.Helper()
 	ctx := context.Background()
 	if s.dialect == Postgres {
-		stmts = append([]string{`SET LOCAL session_replication_role = replica`}, stmts...)
+		// The attacker holds the application's role, which owns the
+		// tables: it can set its organisation and switch the append-only
+		// triggers off for the length of its transaction.
+		tables := []string{"audit_log", "consent_events", "consent_state"}
+		var off, on []string
+		for _, t := range tables {
+			off = append(off, `ALTER TABLE `+t+` DISABLE TRIGGER USER`)
+			on = append(on, `ALTER TABLE `+t+` ENABLE TRIGGER USER`)
+		}
+		stmts = append(append(append([]string{`SELECT set_config('custos.org', '` + s.org + `', true)`}, off...), stmts...), on...)
 	} else {
 		for _, trg := range []string{"audit_log_no_update", "audit_log_no_delete", "consent_events_no_update", "consent_events_no_delete", "consent_state_no_delete"} {
 			stmts = append([]string{`DROP TRIGGER IF EXISTS ` + trg}, stmts...)

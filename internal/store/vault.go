@@ -70,7 +70,7 @@ func (s *Store) VaultValue(ctx context.Context, subjectID, field string) (VaultV
 	var erased, updated sql.NullInt64
 	var token sql.NullString
 	v := VaultValue{SubjectID: subjectID, Field: field}
-	err := s.r.QueryRowContext(ctx, s.q(`SELECT s.erased_at, v.sealed, v.token, v.updated_at FROM subjects s
+	err := s.rd().QueryRowContext(ctx, s.q(`SELECT s.erased_at, v.sealed, v.token, v.updated_at FROM subjects s
 		LEFT JOIN vault_values v ON v.org_id = s.org_id AND v.subject_id = s.id AND v.field = ? WHERE s.org_id = ? AND s.id = ?`), field, s.org, subjectID).
 		Scan(&erased, &v.Sealed, &token, &updated)
 	switch {
@@ -91,7 +91,7 @@ func (s *Store) VaultValue(ctx context.Context, subjectID, field string) (VaultV
 // own export. It fails with ErrNoSubject or ErrErased, told apart in the
 // same query as in VaultValue; a subject without values has none.
 func (s *Store) VaultValues(ctx context.Context, subjectID string) ([]VaultValue, error) {
-	rows, err := s.r.QueryContext(ctx, s.q(`SELECT s.erased_at, v.field, v.sealed, v.token, v.updated_at FROM subjects s
+	rows, err := s.rd().QueryContext(ctx, s.q(`SELECT s.erased_at, v.field, v.sealed, v.token, v.updated_at FROM subjects s
 		LEFT JOIN vault_values v ON v.org_id = s.org_id AND v.subject_id = s.id WHERE s.org_id = ? AND s.id = ? ORDER BY v.field`), s.org, subjectID)
 	if err != nil {
 		return nil, fmt.Errorf("vault values: %w", mapErr(err))

@@ -102,7 +102,7 @@ func TestVault(t *testing.T) {
 			t.Errorf("erasure destroyed %v, want the subject's key first", shredded)
 		}
 		var rows int
-		if err := s.r.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM vault_values WHERE subject_id = ?`), "u-1").Scan(&rows); err != nil || rows != 0 {
+		if err := s.rd().QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM vault_values WHERE subject_id = ?`), "u-1").Scan(&rows); err != nil || rows != 0 {
 			t.Errorf("vault rows after erasure: %d, %v; want none", rows, err)
 		}
 		if _, err := s.VaultValue(ctx, "u-1", "mobile_number"); !errors.Is(err, ErrErased) {

@@ -251,28 +251,43 @@ func (w *writer) commit(batch []*Write) error {
 	s := w.s
 	ctx := batch[0].ctx
 	return s.inTx(ctx, func(tx *sql.Tx) error {
+		// The transaction is scoped to one organisation at a time, for
+		// row-level security on PostgreSQL.
+		scoped := s.org
+		scope := func(org string) error {
+			if org == scoped {
+				return nil
+			}
+			scoped = org
+			return s.scope(ctx, tx, org)
+		}
 		if s.dialect == Postgres {
 			// Lock the heads of the organisations written to, in one
 			// order, so that instances sharing the database chain each
 			// organisation's writes in commit order without deadlocking.
-			locked := slices.Sorted(slices.Values(orgs))
-			args := make([]any, len(locked))
-			for i, o := range locked {
-				args[i] = o
-			}
-			q := `SELECT seq FROM audit_head WHERE org_id IN (` + strings.TrimSuffix(strings.Repeat("?, ", len(locked)), ", ") + `) ORDER BY org_id FOR UPDATE`
-			if _, err := tx.ExecContext(ctx, s.q(q), args...); err != nil {
-				return fmt.Errorf("lock audit head: %w", mapErr(err))
+			for _, org := range slices.Sorted(slices.Values(orgs)) {
+				if err := scope(org); err != nil {
+					return err
+				}
+				if _, err := tx.ExecContext(ctx, `SELECT seq FROM audit_head WHERE org_id = $1 FOR UPDATE`, org); err != nil {
+					return fmt.Errorf("lock audit head: %w", mapErr(err))
+				}
 			}
 		}
 		for _, wr := range batch {
 			if wr.Fn != nil {
+				if err := scope(wr.st.org); err != nil {
+					return err
+				}
 				if err := wr.Fn(wr.ctx, tx); err != nil {
 					return err
 				}
 			}
 		}
 		for _, org := range orgs {
+			if err := scope(org); err != nil {
+				return err
+			}
 			writes := byOrg[org]
 			var events []*ConsentEvent
 			var entries []*audit.Entry

@@ -5,6 +5,7 @@ package testdb
 
 import (
 	"context"
+	"net/url"
 	"os"
 	"testing"
 	"time"
@@ -48,4 +49,26 @@ func Postgres(t testing.TB) string {
 		}
 	})
 	return sc.DSN
+}
+
+// PostgresAdmin returns dsn (from Postgres) as the server's administrator
+// rather than the test schema's own role: for tests that look at the
+// database as a backup or an attacker with the keys to the server would,
+// past row-level security.
+func PostgresAdmin(t testing.TB, dsn string) string {
+	t.Helper()
+	base := os.Getenv("CUSTOS_TEST_POSTGRES")
+	if base == "" {
+		base = DefaultPostgres
+	}
+	b, err := url.Parse(base)
+	if err != nil {
+		t.Fatalf("CUSTOS_TEST_POSTGRES does not parse")
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatalf("the test database's URL does not parse")
+	}
+	u.User = b.User
+	return u.String()
 }
