@@ -1,0 +1,130 @@
+// Package org holds the deployment's organisations: who they are, the rule
+// for their ids, and the registry's changes with their audit entries. A
+// deployment always has one, store.DefaultOrg, the organisation that runs
+// it; a group's affiliates and a processor's enterprise customers are
+// more. Each organisation's data is reached through its own store handle
+// (store.Store.ForOrg), never across.
+package org
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/custos-privacy/custos/internal/audit"
+	"github.com/custos-privacy/custos/internal/consent"
+	"github.com/custos-privacy/custos/internal/fault"
+	"github.com/custos-privacy/custos/internal/store"
+)
+
+// The audit actions of the registry; they go on the trail of the
+// organisation that runs the deployment.
+const (
+	ActionCreate  = "org.create"
+	ActionDisable = "org.disable"
+	ActionEnable  = "org.enable"
+)
+
+// Default is the organisation that runs the deployment.
+const Default = store.DefaultOrg
+
+// Organisation is one organisation of the deployment.
+type Organisation = store.Organisation
+
+// idPattern: lower-case letters, digits and inner hyphens, 2 to 40 of
+// them, starting with a letter. An id goes into host names, paths, file
+// names and key names, so it is kept to what all of them take.
+var idPattern = regexp.MustCompile(`^[a-z][a-z0-9-]{0,38}[a-z0-9]$`)
+
+// ValidateID reports whether id can name a new organisation.
+func ValidateID(id string) error {
+	if !idPattern.MatchString(id) || strings.Contains(id, "--") {
+		return fault.New(fault.Invalid, "invalid_org_id",
+			"an organisation id is 2 to 40 lower-case letters, digits and single hyphens, starting with a letter and not ending with a hyphen").At("id")
+	}
+	if id == Default {
+		return fault.New(fault.Conflict, "org_exists", "the organisation 'default' is the deployment's own and always exists").At("id")
+	}
+	return nil
+}
+
+// maxName bounds an organisation's name, in characters.
+const maxName = 200
+
+// Registry creates, lists, disables and enables organisations.
+type Registry struct {
+	st  *store.Store
+	now func() time.Time
+}
+
+// New returns the registry of the deployment whose store st is a handle
+// on; its changes are audited on st's organisation's trail.
+func New(st *store.Store) *Registry { return &Registry{st: st, now: time.Now} }
+
+func (r *Registry) entry(a consent.Actor, action, id string, detail map[string]string) audit.Entry {
+	d := "{}"
+	if detail != nil {
+		b, _ := json.Marshal(detail)
+		d = string(b)
+	}
+	return audit.NewEntry(r.now(), a, action, "org:"+id, "", audit.OutcomeOK, d)
+}
+
+// Create registers an organisation, with its name (the controller's legal
+// name, as its notice will name it).
+func (r *Registry) Create(ctx context.Context, a consent.Actor, id, name string) (Organisation, error) {
+	if err := ValidateID(id); err != nil {
+		return Organisation{}, err
+	}
+	name = strings.TrimSpace(name)
+	if name == "" || utf8.RuneCountInString(name) > maxName || strings.ContainsAny(name, "\r\n\t") {
+		return Organisation{}, fault.New(fault.Invalid, "invalid_org_name", "an organisation needs a name of one line, at most 200 characters").At("name")
+	}
+	o, err := r.st.CreateOrganisation(ctx, Organisation{ID: id, Name: name, CreatedAt: r.now().UTC().Truncate(time.Microsecond)},
+		r.entry(a, ActionCreate, id, nil))
+	if errors.Is(err, store.ErrConflict) {
+		return Organisation{}, fault.New(fault.Conflict, "org_exists", "an organisation with this id exists").At("id")
+	}
+	return o, err
+}
+
+// List returns every organisation, by id.
+func (r *Registry) List(ctx context.Context) ([]Organisation, error) { return r.st.Organisations(ctx) }
+
+// Get returns one organisation.
+func (r *Registry) Get(ctx context.Context, id string) (Organisation, error) {
+	o, err := r.st.Organisation(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return Organisation{}, errNotFound
+	}
+	return o, err
+}
+
+var errNotFound = fault.New(fault.NotFound, "org_not_found", "no such organisation")
+
+// Disable marks an organisation disabled; its data stays, untouched. The
+// deployment's own cannot be disabled. It reports whether anything
+// changed; only a change is audited.
+func (r *Registry) Disable(ctx context.Context, a consent.Actor, id string) (Organisation, bool, error) {
+	return r.set(ctx, a, id, store.OrgDisabled, ActionDisable)
+}
+
+// Enable marks a disabled organisation active again.
+func (r *Registry) Enable(ctx context.Context, a consent.Actor, id string) (Organisation, bool, error) {
+	return r.set(ctx, a, id, store.OrgActive, ActionEnable)
+}
+
+func (r *Registry) set(ctx context.Context, a consent.Actor, id, status, action string) (Organisation, bool, error) {
+	o, changed, err := r.st.SetOrganisationStatus(ctx, id, status, r.entry(a, action, id, nil))
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return Organisation{}, false, errNotFound
+	case errors.Is(err, store.ErrDefaultOrg):
+		return Organisation{}, false, fault.New(fault.Conflict, "org_default", "the deployment's own organisation cannot be disabled")
+	}
+	return o, changed, err
+}

@@ -1,0 +1,104 @@
+package org_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/custos-privacy/custos/internal/consent"
+	"github.com/custos-privacy/custos/internal/fault"
+	"github.com/custos-privacy/custos/internal/org"
+	"github.com/custos-privacy/custos/internal/store"
+	"github.com/custos-privacy/custos/internal/store/storetest"
+)
+
+func TestValidateID(t *testing.T) {
+	for _, tt := range []struct {
+		id   string
+		code string // "" for valid
+	}{
+		{"wuhan-deepin", ""},
+		{"acme", ""},
+		{"a1", ""},
+		{"x", "invalid_org_id"},
+		{"", "invalid_org_id"},
+		{"Acme", "invalid_org_id"},
+		{"1acme", "invalid_org_id"},
+		{"acme-", "invalid_org_id"},
+		{"ac--me", "invalid_org_id"},
+		{"ac_me", "invalid_org_id"},
+		{"acme.cn", "invalid_org_id"},
+		{"../etc", "invalid_org_id"},
+		{"a23456789012345678901234567890123456789x", ""},
+		{"a234567890123456789012345678901234567890x", "invalid_org_id"},
+		{"default", "org_exists"},
+	} {
+		err := org.ValidateID(tt.id)
+		var f *fault.Error
+		switch {
+		case tt.code == "" && err != nil:
+			t.Errorf("ValidateID(%q) = %v, want valid", tt.id, err)
+		case tt.code != "" && (!errors.As(err, &f) || f.Code != tt.code):
+			t.Errorf("ValidateID(%q) = %v, want %s", tt.id, err, tt.code)
+		}
+	}
+}
+
+func TestRegistry(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.SQLite(t)
+	r := org.New(st)
+	admin := consent.Actor{ID: "cli:root", Role: "admin", Place: "cli host h"}
+	o, err := r.Create(ctx, admin, "wuhan-deepin", "  武汉深之度科技有限公司 ")
+	if err != nil || o.Name != "武汉深之度科技有限公司" || o.Status != store.OrgActive {
+		t.Fatalf("Create = %+v, %v", o, err)
+	}
+	for _, tt := range []struct {
+		id, name, code string
+	}{
+		{"wuhan-deepin", "again", "org_exists"},
+		{"Bad", "x", "invalid_org_id"},
+		{"acme", "", "invalid_org_name"},
+		{"acme", "two\nlines", "invalid_org_name"},
+	} {
+		var f *fault.Error
+		if _, err := r.Create(ctx, admin, tt.id, tt.name); !errors.As(err, &f) || f.Code != tt.code {
+			t.Errorf("Create(%q, %q) = %v, want %s", tt.id, tt.name, err, tt.code)
+		}
+	}
+	if _, changed, err := r.Disable(ctx, admin, "wuhan-deepin"); err != nil || !changed {
+		t.Errorf("Disable = %v, %v", changed, err)
+	}
+	if o, changed, err := r.Enable(ctx, admin, "wuhan-deepin"); err != nil || !changed || o.Status != store.OrgActive {
+		t.Errorf("Enable = %+v, %v, %v", o, changed, err)
+	}
+	var f *fault.Error
+	if _, _, err := r.Disable(ctx, admin, org.Default); !errors.As(err, &f) || f.Code != "org_default" {
+		t.Errorf("Disable(default) = %v", err)
+	}
+	if _, _, err := r.Disable(ctx, admin, "nobody"); !errors.As(err, &f) || f.Code != "org_not_found" {
+		t.Errorf("Disable(nobody) = %v", err)
+	}
+	list, err := r.List(ctx)
+	if err != nil || len(list) != 2 || list[0].ID != org.Default || list[1].ID != "wuhan-deepin" {
+		t.Errorf("List = %+v, %v", list, err)
+	}
+	// Every change is on the deployment's trail, with who made it.
+	es, err := st.AuditEntries(ctx, store.AuditFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range es {
+		got = append(got, e.Action+" "+e.Object+" "+e.Actor)
+	}
+	want := []string{"org.create org:wuhan-deepin cli:root", "org.disable org:wuhan-deepin cli:root", "org.enable org:wuhan-deepin cli:root"}
+	if len(got) != len(want) {
+		t.Fatalf("trail = %q, want %q", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("trail[%d] = %q, want %q", i, got[i], want[i])
+		}
+	}
+}
