@@ -59,6 +59,7 @@ func dbFlags(cmd *cobra.Command) {
 	cfg := config.Default()
 	cfg.RegisterFlags(cmd.Flags())
 	hideServerFlags(cmd.Flags())
+	cmd.Flags().String("org", store.DefaultOrg, "the organisation to act for; its secrets are read from orgs/ID under --secrets-dir (see custos orgs)")
 }
 
 func newKeysCmd() *cobra.Command {

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -19,7 +20,10 @@ func TestOrgs(t *testing.T) {
 		code int
 	}{
 		{[]string{"orgs", "create", "wuhan-deepin", "--name", "武汉深之度科技有限公司"}, 0},
-		{[]string{"orgs", "create", "acme", "--name", "Acme Ltd"}, 0},
+		{[]string{"orgs", "create", "acme", "--name", "Acme Ltd", "--host", "privacy.acme.example,Consent.Acme.example"}, 0},
+		{[]string{"orgs", "create", "beta", "--name", "Beta", "--host", "privacy.acme.example"}, 2},
+		{[]string{"orgs", "create", "beta", "--name", "Beta", "--host", "https://beta.example"}, 2},
+		{[]string{"orgs", "hosts", "wuhan-deepin", "privacy.deepin.example"}, 0},
 		{[]string{"orgs", "create", "acme", "--name", "Acme again"}, 2},
 		{[]string{"orgs", "create", "Acme_2", "--name", "Acme"}, 2},
 		{[]string{"orgs", "create", "default", "--name", "Us"}, 2},
@@ -51,4 +55,43 @@ func TestOrgs(t *testing.T) {
 func lastLine(s string) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")
 	return lines[len(lines)-1]
+}
+
+// TestOrgScopedCommands: with --org, commands act for that organisation,
+// with its own secrets, and see nothing of the others'.
+func TestOrgScopedCommands(t *testing.T) {
+	dir := t.TempDir()
+	db, keys := filepath.Join(dir, "custos.db"), filepath.Join(dir, "secrets")
+	mustRun(t, "", "secrets", "init", keys)
+	mustRun(t, "", "migrate", "--db", db)
+	with := func(args ...string) []string { return append(args, "--db", db, "--secrets-dir", keys) }
+	out, errOut, code := run(t, with("orgs", "create", "acme", "--name", "Acme Ltd")...)
+	if code != 0 || !strings.Contains(errOut, filepath.Join(keys, "orgs", "acme")) {
+		t.Fatalf("orgs create: %d\n%s%s", code, out, errOut)
+	}
+	for _, f := range []string{"identity.key", "data.keyset.json", "receipt.pem"} {
+		if _, err := os.Stat(filepath.Join(keys, "orgs", "acme", f)); err != nil {
+			t.Errorf("acme's %s: %v", f, err)
+		}
+	}
+	if _, errOut, code := run(t, with("orgs", "create", "acme", "--name", "Again")...); code == 0 || !strings.Contains(errOut, "has secrets already") {
+		t.Errorf("a second acme: %d %s", code, errOut)
+	}
+	mustRun(t, "", with("keys", "create", "--role", "admin", "--name", "acme-admin", "--org", "acme")...)
+	mustRun(t, "", with("keys", "create", "--role", "auditor", "--name", "our-auditor")...)
+	acme, _, _ := run(t, with("keys", "list", "--org", "acme")...)
+	ours, _, _ := run(t, with("keys", "list")...)
+	if !strings.Contains(acme, "acme-admin") || strings.Contains(acme, "our-auditor") {
+		t.Errorf("acme's keys:\n%s", acme)
+	}
+	if strings.Contains(ours, "acme-admin") || !strings.Contains(ours, "our-auditor") {
+		t.Errorf("the default organisation's keys:\n%s", ours)
+	}
+	mustRun(t, "", with("policy", "publish", "../../examples/starter/custos.yaml", "--org", "acme")...)
+	if out, _, _ := run(t, with("audit", "verify", "--org", "acme")...); !strings.Contains(out, "audit chain intact: 2 entries") {
+		t.Errorf("acme's trail:\n%s", out)
+	}
+	if _, errOut, code := run(t, with("keys", "list", "--org", "nobody")...); code == 0 || !strings.Contains(errOut, "nobody") {
+		t.Errorf("an unknown organisation: %d %s", code, errOut)
+	}
 }

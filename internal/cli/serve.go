@@ -24,6 +24,12 @@ func loadConfig(fs *pflag.FlagSet) (config.Config, error) {
 	if err != nil {
 		return cfg, fmt.Errorf("configuration:\n%w", err)
 	}
+	// --org: the command acts for that organisation, with its own secrets.
+	if id, _ := fs.GetString("org"); id != "" && id != store.DefaultOrg {
+		if cfg, err = cfg.ForOrg(id); err != nil {
+			return cfg, fmt.Errorf("configuration of organisation %s:\n%w", id, err)
+		}
+	}
 	return cfg, nil
 }
 

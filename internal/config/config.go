@@ -57,6 +57,10 @@ type Config struct {
 	OutboxRetention time.Duration // --outbox-retention, CUSTOS_OUTBOX_RETENTION: how long a sent or abandoned message stays readable
 
 	origins [numSettings]origin // where each setting came from, for WriteRedacted
+
+	// Org is the organisation a command acts for (ForOrg); "" for the
+	// deployment's own.
+	Org string
 }
 
 // Default returns the configuration used when nothing is set.
@@ -555,3 +559,27 @@ func (c *Config) Channels() map[string]string {
 
 // Delivers reports whether messages on channel (email, sms) go anywhere.
 func (c *Config) Delivers(channel string) bool { return c.Channels()[channel] != "none" }
+
+// OrgSecretsDir is where organisation id keeps its own secrets: orgs/ID
+// under the secrets directory.
+func (c Config) OrgSecretsDir(id string) string { return filepath.Join(c.SecretsDir, "orgs", id) }
+
+// ForOrg returns the configuration organisation id runs with: the
+// deployment's, with the three secrets read from the organisation's own
+// directory (OrgSecretsDir) and from nowhere else, so that no key of one
+// organisation serves another. What the deployment's own organisation is
+// given on the command line (its manifest, dataset, checkpoints, the demo)
+// is not the organisation's.
+func (c Config) ForOrg(id string) (Config, error) {
+	if c.SecretsDir == "" {
+		return c, problem("CUSTOS_SECRETS_DIR", "organisation %s keeps its secrets under the secrets directory, and none is set", id)
+	}
+	o := c
+	o.IdentityKey, o.DataKeyset, o.ReceiptKey = Secret{}, Secret{}, Secret{}
+	for _, i := range []int{sIdentityKey, sDataKeyset, sReceiptKey} {
+		o.origins[i] = originDefault
+	}
+	o.SecretsDir, o.Org = c.OrgSecretsDir(id), id
+	o.Manifest, o.Demo, o.Dataset, o.Checkpoints = "", false, "", ""
+	return o, errors.Join(o.readSecretsDir()...)
+}

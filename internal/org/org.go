@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -27,6 +28,7 @@ const (
 	ActionCreate  = "org.create"
 	ActionDisable = "org.disable"
 	ActionEnable  = "org.enable"
+	ActionHosts   = "org.hosts"
 )
 
 // Default is the organisation that runs the deployment.
@@ -74,22 +76,85 @@ func (r *Registry) entry(a consent.Actor, action, id string, detail map[string]s
 	return audit.NewEntry(r.now(), a, action, "org:"+id, "", audit.OutcomeOK, d)
 }
 
+var hostLabel = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+
+// Host is the host name a request came to (its Host header), as the
+// registry keeps host names: lower case, without a port or a final dot.
+func Host(hostport string) string {
+	h := strings.ToLower(hostport)
+	if i := strings.LastIndexByte(h, ':'); i >= 0 && !strings.Contains(h[i:], "]") {
+		h = h[:i]
+	}
+	return strings.TrimSuffix(h, ".")
+}
+
+// normaliseHosts checks host names and returns them as the registry keeps
+// them, sorted, without repeats.
+func normaliseHosts(hosts []string) ([]string, error) {
+	var out []string
+	for _, raw := range hosts {
+		h := strings.TrimSuffix(strings.ToLower(strings.TrimSpace(raw)), ".")
+		labels := strings.Split(h, ".")
+		ok := len(h) <= 253 && len(labels) >= 2
+		for _, l := range labels {
+			ok = ok && hostLabel.MatchString(l)
+		}
+		if !ok {
+			return nil, fault.New(fault.Invalid, "invalid_host", "a host is a domain name of two labels or more, without a scheme, port or path").At("hosts")
+		}
+		if !slices.Contains(out, h) {
+			out = append(out, h)
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
 // Create registers an organisation, with its name (the controller's legal
-// name, as its notice will name it).
-func (r *Registry) Create(ctx context.Context, a consent.Actor, id, name string) (Organisation, error) {
+// name, as its notice will name it) and the host names its pages and API
+// answer on.
+func (r *Registry) Create(ctx context.Context, a consent.Actor, id, name string, hosts ...string) (Organisation, error) {
 	if err := ValidateID(id); err != nil {
+		return Organisation{}, err
+	}
+	hosts, err := normaliseHosts(hosts)
+	if err != nil {
 		return Organisation{}, err
 	}
 	name = strings.TrimSpace(name)
 	if name == "" || utf8.RuneCountInString(name) > maxName || strings.ContainsAny(name, "\r\n\t") {
 		return Organisation{}, fault.New(fault.Invalid, "invalid_org_name", "an organisation needs a name of one line, at most 200 characters").At("name")
 	}
-	o, err := r.st.CreateOrganisation(ctx, Organisation{ID: id, Name: name, CreatedAt: r.now().UTC().Truncate(time.Microsecond)},
-		r.entry(a, ActionCreate, id, nil))
+	o, err := r.st.CreateOrganisation(ctx, Organisation{ID: id, Name: name, Hosts: hosts, CreatedAt: r.now().UTC().Truncate(time.Microsecond)},
+		r.entry(a, ActionCreate, id, map[string]string{"hosts": strings.Join(hosts, ",")}))
 	if errors.Is(err, store.ErrConflict) {
-		return Organisation{}, fault.New(fault.Conflict, "org_exists", "an organisation with this id exists").At("id")
+		if _, gerr := r.st.Organisation(ctx, id); gerr == nil {
+			return Organisation{}, fault.New(fault.Conflict, "org_exists", "an organisation with this id exists").At("id")
+		}
+		return Organisation{}, errHostTaken
 	}
 	return o, err
+}
+
+var errHostTaken = fault.New(fault.Conflict, "host_taken", "another organisation answers on one of these hosts").At("hosts")
+
+// SetHosts replaces the host names an organisation answers on. The
+// deployment's own answers on every host no other claims, and needs none.
+func (r *Registry) SetHosts(ctx context.Context, a consent.Actor, id string, hosts []string) (Organisation, error) {
+	hosts, err := normaliseHosts(hosts)
+	if err != nil {
+		return Organisation{}, err
+	}
+	err = r.st.SetOrganisationHosts(ctx, id, hosts, r.entry(a, ActionHosts, id, map[string]string{"hosts": strings.Join(hosts, ",")}))
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return Organisation{}, errNotFound
+	case errors.Is(err, store.ErrConflict):
+		return Organisation{}, errHostTaken
+	case err != nil:
+		return Organisation{}, err
+	}
+	return r.Get(ctx, id)
 }
 
 // List returns every organisation, by id.

@@ -102,3 +102,44 @@ func TestRegistry(t *testing.T) {
 		}
 	}
 }
+
+func TestHosts(t *testing.T) {
+	for in, want := range map[string]string{
+		"privacy.acme.example":      "privacy.acme.example",
+		"Privacy.ACME.example:8443": "privacy.acme.example",
+		"privacy.acme.example.":     "privacy.acme.example",
+		"127.0.0.1:8080":            "127.0.0.1",
+		"[::1]:8080":                "[::1]",
+		"[::1]":                     "[::1]",
+	} {
+		if got := org.Host(in); got != want {
+			t.Errorf("Host(%q) = %q, want %q", in, got, want)
+		}
+	}
+	ctx := context.Background()
+	st := storetest.SQLite(t)
+	r := org.New(st)
+	admin := consent.Actor{ID: "cli:root", Role: "admin"}
+	o, err := r.Create(ctx, admin, "acme", "Acme", "Privacy.Acme.example", "privacy.acme.example", "b.acme.example.")
+	if err != nil || len(o.Hosts) != 2 || o.Hosts[0] != "b.acme.example" {
+		t.Fatalf("Create = %+v, %v", o, err)
+	}
+	var f *fault.Error
+	for _, bad := range []string{"acme", "https://acme.example", "acme.example/privacy", "acme.example:80", "-a.example", "a..example", ""} {
+		if _, err := r.Create(ctx, admin, "beta", "Beta", bad); !errors.As(err, &f) || f.Code != "invalid_host" {
+			t.Errorf("host %q: %v, want invalid_host", bad, err)
+		}
+	}
+	if _, err := r.Create(ctx, admin, "beta", "Beta", "privacy.acme.example"); !errors.As(err, &f) || f.Code != "host_taken" {
+		t.Errorf("acme's host: %v, want host_taken", err)
+	}
+	if o, err := r.SetHosts(ctx, admin, "acme", []string{"c.acme.example"}); err != nil || len(o.Hosts) != 1 {
+		t.Errorf("SetHosts = %+v, %v", o, err)
+	}
+	if _, err := r.Create(ctx, admin, "beta", "Beta", "privacy.acme.example"); err != nil {
+		t.Errorf("a host acme gave up: %v", err)
+	}
+	if _, err := r.SetHosts(ctx, admin, "nobody", nil); !errors.As(err, &f) || f.Code != "org_not_found" {
+		t.Errorf("SetHosts(nobody) = %v", err)
+	}
+}

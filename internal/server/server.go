@@ -129,6 +129,16 @@ func OpenStore(ctx context.Context, cfg config.Config, keys Keys, migrate bool, 
 		st.Close()
 		return nil, err
 	}
+	if cfg.Org != "" && cfg.Org != store.DefaultOrg {
+		if _, err := st.Organisation(ctx, cfg.Org); err != nil {
+			st.Close()
+			if errors.Is(err, store.ErrNotFound) {
+				return nil, fmt.Errorf("no organisation %s in this database (custos orgs list)", cfg.Org)
+			}
+			return nil, err
+		}
+		st = st.ForOrg(cfg.Org)
+	}
 	if st.Dialect() == store.Postgres {
 		if on, err := st.RowSecurity(ctx); err == nil && !on {
 			if log == nil {
@@ -148,7 +158,13 @@ func OpenKeystore(ctx context.Context, cfg config.Config, keys Keys, st *store.S
 	if dsn == "" {
 		return nil, config.ErrNoKeystore
 	}
-	ks, err := keystore.Open(ctx, dsn, keys.Sealer, keystore.Options{})
+	// An organisation's keys are its own in the key store too; the
+	// deployment's own are under "".
+	org := st.Org()
+	if org == store.DefaultOrg {
+		org = ""
+	}
+	ks, err := keystore.Open(ctx, dsn, keys.Sealer, keystore.Options{Org: org})
 	if err != nil {
 		return nil, err
 	}

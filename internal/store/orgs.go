@@ -21,9 +21,11 @@ const (
 // The registry is the deployment's, not any organisation's: it is read and
 // changed through any handle.
 type Organisation struct {
-	ID        string
-	Name      string
-	Status    string
+	ID     string
+	Name   string
+	Status string
+	// Hosts are the host names its pages and API answer on, sorted.
+	Hosts     []string
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }
@@ -55,6 +57,9 @@ func (s *Store) CreateOrganisation(ctx context.Context, o Organisation, entries 
 			o.ID, o.Name, o.Status, micros(o.CreatedAt), micros(o.UpdatedAt)); err != nil {
 			return fmt.Errorf("create organisation: %w", mapErr(err))
 		}
+		if err := s.putHosts(ctx, tx, o.ID, o.Hosts); err != nil {
+			return err
+		}
 		// The heads are the new organisation's rows: on PostgreSQL,
 		// row-level security takes them only while the transaction is
 		// scoped to it. The scope is back to this handle's at the end, as
@@ -76,6 +81,33 @@ func (s *Store) CreateOrganisation(ctx context.Context, o Organisation, entries 
 	return o, nil
 }
 
+// putHosts gives org the hosts, which no other organisation may hold
+// (ErrConflict).
+func (s *Store) putHosts(ctx context.Context, tx *sql.Tx, org string, hosts []string) error {
+	for _, h := range hosts {
+		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO org_hosts (host, org_id) VALUES (?, ?)`), h, org); err != nil {
+			return fmt.Errorf("host %s: %w", h, mapErr(err))
+		}
+	}
+	return nil
+}
+
+// SetOrganisationHosts replaces the host names an organisation answers on;
+// entries go on this handle's trail. A host another organisation holds is
+// ErrConflict.
+func (s *Store) SetOrganisationHosts(ctx context.Context, id string, hosts []string, entries ...audit.Entry) error {
+	return s.Submit(ctx, &Write{Fn: func(ctx context.Context, tx *sql.Tx) error {
+		var one int
+		if err := tx.QueryRowContext(ctx, s.q(`SELECT 1 FROM organisations WHERE id = ?`), id).Scan(&one); err != nil {
+			return fmt.Errorf("organisation %s: %w", id, mapErr(err))
+		}
+		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM org_hosts WHERE org_id = ?`), id); err != nil {
+			return fmt.Errorf("organisation %s: %w", id, mapErr(err))
+		}
+		return s.putHosts(ctx, tx, id, hosts)
+	}, Audit: entries})
+}
+
 // Organisations lists the deployment's organisations by id.
 func (s *Store) Organisations(ctx context.Context) ([]Organisation, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT `+orgCols+` FROM organisations ORDER BY id`)
@@ -91,6 +123,38 @@ func (s *Store) Organisations(ctx context.Context) ([]Organisation, error) {
 		}
 		out = append(out, o)
 	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("organisations: %w", mapErr(err))
+	}
+	hosts, err := s.hosts(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		out[i].Hosts = hosts[out[i].ID]
+	}
+	return out, nil
+}
+
+// hosts maps organisations to their hosts: every organisation's, or one's.
+func (s *Store) hosts(ctx context.Context, org string) (map[string][]string, error) {
+	q, args := `SELECT org_id, host FROM org_hosts ORDER BY org_id, host`, []any{}
+	if org != "" {
+		q, args = `SELECT org_id, host FROM org_hosts WHERE org_id = ? ORDER BY host`, []any{org}
+	}
+	rows, err := s.r.QueryContext(ctx, s.q(q), args...)
+	if err != nil {
+		return nil, fmt.Errorf("organisation hosts: %w", mapErr(err))
+	}
+	defer rows.Close()
+	out := map[string][]string{}
+	for rows.Next() {
+		var o, h string
+		if err := rows.Scan(&o, &h); err != nil {
+			return nil, fmt.Errorf("organisation hosts: %w", mapErr(err))
+		}
+		out[o] = append(out[o], h)
+	}
 	return out, rows.Err()
 }
 
@@ -100,6 +164,11 @@ func (s *Store) Organisation(ctx context.Context, id string) (Organisation, erro
 	if err != nil {
 		return Organisation{}, fmt.Errorf("organisation %s: %w", id, mapErr(err))
 	}
+	hosts, err := s.hosts(ctx, id)
+	if err != nil {
+		return Organisation{}, err
+	}
+	o.Hosts = hosts[id]
 	return o, nil
 }
 

@@ -277,14 +277,41 @@ func TestOrganisationRegistry(t *testing.T) {
 	backends(t, func(t *testing.T, s *Store) {
 		ctx := context.Background()
 		orgs, err := s.Organisations(ctx)
-		if err != nil || len(orgs) != 1 || orgs[0].ID != DefaultOrg || orgs[0].Status != OrgActive {
+		if err != nil || len(orgs) != 1 || orgs[0].ID != DefaultOrg || orgs[0].Status != OrgActive || len(orgs[0].Hosts) != 0 {
 			t.Fatalf("a new database's organisations = %+v, %v", orgs, err)
 		}
+		defer func() {
+			orgs, err := s.Organisations(ctx)
+			if err != nil || len(orgs) != 3 || strings.Join(orgs[1].Hosts, ",") != "privacy.beta.example" {
+				t.Errorf("Organisations = %+v, %v", orgs, err)
+			}
+		}()
 		if _, err := s.CreateOrganisation(ctx, Organisation{ID: "acme", Name: "Acme"}, entry("org.create", "org:acme")); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := s.CreateOrganisation(ctx, Organisation{ID: "acme", Name: "Again"}); !errors.Is(err, ErrConflict) {
 			t.Errorf("second acme: %v, want ErrConflict", err)
+		}
+		if _, err := s.CreateOrganisation(ctx, Organisation{ID: "beta", Name: "Beta", Hosts: []string{"privacy.beta.example"}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.CreateOrganisation(ctx, Organisation{ID: "gamma", Name: "Gamma", Hosts: []string{"privacy.beta.example"}}); !errors.Is(err, ErrConflict) {
+			t.Errorf("a host another organisation holds: %v, want ErrConflict", err)
+		}
+		if _, err := s.Organisation(ctx, "gamma"); !errors.Is(err, ErrNotFound) {
+			t.Errorf("a refused creation left the organisation: %v", err)
+		}
+		if err := s.SetOrganisationHosts(ctx, "acme", []string{"privacy.beta.example"}); !errors.Is(err, ErrConflict) {
+			t.Errorf("taking beta's host: %v, want ErrConflict", err)
+		}
+		if err := s.SetOrganisationHosts(ctx, "acme", []string{"a.example", "b.example"}, entry("org.hosts", "org:acme")); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SetOrganisationHosts(ctx, "nobody", nil); !errors.Is(err, ErrNotFound) {
+			t.Errorf("hosts of an unknown organisation: %v", err)
+		}
+		if o, err := s.Organisation(ctx, "acme"); err != nil || strings.Join(o.Hosts, ",") != "a.example,b.example" {
+			t.Errorf("acme's hosts = %v, %v", o.Hosts, err)
 		}
 		o, changed, err := s.SetOrganisationStatus(ctx, "acme", OrgDisabled, entry("org.disable", "org:acme"))
 		if err != nil || !changed || o.Status != OrgDisabled {
@@ -305,7 +332,7 @@ func TestOrganisationRegistry(t *testing.T) {
 		for _, e := range es {
 			actions = append(actions, e.Action)
 		}
-		if got := strings.Join(actions, ","); got != "org.create,org.disable" {
+		if got := strings.Join(actions, ","); got != "org.create,org.hosts,org.disable" {
 			t.Errorf("trail = %s", got)
 		}
 		got, err := s.Organisation(ctx, "acme")

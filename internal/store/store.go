@@ -94,6 +94,15 @@ func (s *Store) ForOrg(id string) *Store {
 	return &c
 }
 
+// WithChainKeys returns the handle with other chain keys: an
+// organisation's trail and ledger are chained under its own identity key
+// (see Options.AuditKey and PriorAuditKeys).
+func (s *Store) WithChainKeys(key []byte, prior [][]byte) *Store {
+	c := *s
+	c.auditKey, c.keyID, c.prior = key, audit.KeyID(key), prior
+	return &c
+}
+
 // CloseAfter has Close close c once the store's queued writes have landed:
 // the key store the writes may still destroy keys in, say.
 func (s *Store) CloseAfter(c io.Closer) { s.closers = append(s.closers, c) }
