@@ -182,3 +182,15 @@ func jsonFields(t reflect.Type) (top, all []string) {
 	walk(t, 0)
 	return top, all
 }
+
+// NotFound answers as the API does for a path it does not have: for the
+// hosts of an organisation that is disabled or not served, so that they
+// tell nothing of it.
+func NotFound() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body ErrorBody
+		body.Error.Code, body.Error.Message = errNoRoute.Code, errNoRoute.Message
+		w.Header().Set("Cache-Control", "no-store")
+		writeJSON(w, http.StatusNotFound, body)
+	})
+}

@@ -193,6 +193,11 @@ type Server struct {
 	// trail is the audit trail verified against them.
 	checkpoints *checkpoint.Writer
 	trail       *audit.Trail
+
+	// ownsStore is set on the deployment's own server, which opened the
+	// database and closes it; orgs are the other organisations.
+	ownsStore bool
+	orgs      []*orgServer
 }
 
 // senders picks where messages go: SMTP and the SMS webhook when
@@ -248,6 +253,21 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	for _, opt := range opts {
 		opt(&o)
 	}
+	s, err := newServer(ctx, cfg, log, o, nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.addOrganisations(ctx, o); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// newServer assembles one organisation's server: the deployment's own
+// (shared nil: it opens the database) or, with the deployment's store,
+// another organisation's (cfg from config.ForOrg).
+func newServer(ctx context.Context, cfg config.Config, log *slog.Logger, o options, shared *store.Store) (*Server, error) {
 	var demo *Demo
 	if cfg.Demo {
 		var err error
@@ -268,14 +288,23 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		clock = &demoClock{base: o.now}
 		now = clock.Now
 	}
-	st, err := OpenStore(ctx, cfg, keys, cfg.Demo, log)
-	if err != nil {
+	// An organisation of the deployment works in the database the
+	// deployment opened, through a handle of its own under its own keys.
+	var st *store.Store
+	if shared != nil {
+		st = shared.ForOrg(cfg.Org).WithChainKeys(keys.AuditKey, keys.PriorAuditKeys)
+	} else if st, err = OpenStore(ctx, cfg, keys, cfg.Demo, log); err != nil {
 		return nil, err
+	}
+	release := func() {
+		if shared == nil {
+			st.Close()
+		}
 	}
 	var ks *keystore.Store
 	if keys.Sealer != nil {
 		if ks, err = OpenKeystore(ctx, cfg, keys, st); err != nil {
-			st.Close()
+			release()
 			return nil, err
 		}
 	}
@@ -289,7 +318,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 			return requests.OpenErasure(ctx, system, subjectID, lang, "minor discovered without a guardian's consent (minors.delete_if_discovered)")
 		}})
 	if err != nil {
-		st.Close()
+		release()
 		return nil, err
 	}
 	// A fresh demo database gets its history, which publishes the
@@ -301,7 +330,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	switch {
 	case cfg.Manifest != "":
 		if source, err = os.ReadFile(cfg.Manifest); err != nil {
-			st.Close()
+			release()
 			return nil, fmt.Errorf("manifest: %w", err)
 		}
 	case cfg.Demo && !history:
@@ -310,20 +339,20 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	if source != nil {
 		p, err := svc.Publish(ctx, system, name, source)
 		if err != nil {
-			st.Close()
+			release()
 			return nil, fmt.Errorf("publish %s: %w", name, err)
 		}
 		if p.Created {
 			log.Info("published policy version", "version", p.Version, "material", p.Material, "reconsent", len(p.Reconsent))
 		}
 	} else if _, _, _, err := svc.Policy(); err != nil && !freshHistory {
-		st.Close()
+		release()
 		return nil, errors.New("no policy is published: give --manifest PATH, or publish one with `custos policy publish`")
 	}
 	var vlt *vault.Service
 	if ks != nil {
 		if vlt, err = vault.New(st, svc, vault.Options{Keys: ks, TokenKey: keys.VaultKey, RotatedTokenKeys: keys.VaultRotatedKeys, Now: now}); err != nil {
-			st.Close()
+			release()
 			return nil, err
 		}
 	}
@@ -333,14 +362,14 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 			log.Warn("no message channel: one-time codes for public rights requests and privacy-center sign-in cannot be sent, and both refuse with no_message_channel (set CUSTOS_SMTP_ADDR or CUSTOS_SMS_WEBHOOK_URL; CUSTOS_NOTIFY_DIR in development)")
 		}
 		if requests, err = dsr.New(st, svc, dsr.Options{Hasher: keys.Hasher, Keys: ks, Logger: log, Now: now, Delivers: cfg.Delivers, Vault: vlt}); err != nil {
-			st.Close()
+			release()
 			return nil, err
 		}
 		dispatcher = &notify.Dispatcher{Outbox: st.Outbox(), Sealer: ks, Sender: senders(cfg), Logger: log}
 		if cfg.Dataset != "" {
 			ex, err := openDatastores(ctx, cfg.Dataset, requests, keys)
 			if err != nil {
-				st.Close()
+				release()
 				return nil, err
 			}
 			requests.AddExecutor(ex)
@@ -351,7 +380,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	reg := prometheus.NewRegistry()
 	checkpoints, trail, err := openCheckpoints(cfg, keys, st, reg)
 	if err != nil {
-		st.Close()
+		release()
 		return nil, err
 	}
 	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "custos_audit_write_failures_total",
@@ -372,7 +401,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	apiKeys := apikey.New(st, apikey.Options{Changes: svc})
 	a := api.New(api.Options{Service: svc, Requests: requests, Vault: vlt, Keys: apiKeys, Trail: trail, Health: st,
 		Signer: keys.Signer, Logger: log, Registry: reg, MaxBodyBytes: cfg.MaxBodyBytes, TrustProxy: cfg.TrustProxy, BannerOrigins: cfg.BannerOrigins})
-	s := &Server{cfg: cfg, log: log, st: st, ks: ks, svc: svc, api: a, requests: requests, dispatcher: dispatcher, start: time.Now()}
+	s := &Server{cfg: cfg, log: log, st: st, ks: ks, svc: svc, api: a, requests: requests, dispatcher: dispatcher, start: time.Now(), ownsStore: shared == nil}
 	s.checkpoints, s.trail = checkpoints, trail
 	s.retention = newVaultRetention(vlt, reg)
 	if requests != nil {
@@ -418,13 +447,13 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	}
 	if cfg.Demo {
 		if err := s.seedDemo(ctx, demo, clock, freshHistory, apiKeys, system); err != nil {
-			st.Close()
+			release()
 			return nil, err
 		}
 	}
 	handler, err := s.routes(keys)
 	if err != nil {
-		st.Close()
+		release()
 		return nil, err
 	}
 	s.http = &http.Server{
@@ -470,25 +499,13 @@ func (s *Server) Serve(ctx context.Context, ready func(addr string)) error {
 	if err != nil {
 		return err
 	}
-	go s.svc.Run(ctx, s.cfg.PollInterval)
-	go s.reloadOnHangup(ctx)
-	go s.sweepSessions(ctx)
-	if s.dispatcher != nil {
-		go s.dispatcher.Run(ctx, 2*time.Second)
-		go s.runDue(ctx)
-		go s.sendChangeNotices(ctx)
-		go s.purgeOutbox(ctx)
-		go s.expireVault(ctx)
-	}
-	if s.propagator != nil {
-		go s.propagator.Run(ctx, time.Minute)
-	}
-	if s.checkpoints != nil {
-		go s.checkpoints.Run(ctx, s.cfg.CheckpointEvery, s.log)
+	s.run(ctx)
+	for _, o := range s.served() {
+		o.run(ctx)
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.Serve(ln) }()
-	s.log.Info("listening", "addr", ln.Addr().String(), "db", s.st.Dialect())
+	s.log.Info("listening", "addr", ln.Addr().String(), "db", s.st.Dialect(), "organisations", 1+len(s.served()))
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
@@ -508,6 +525,27 @@ func (s *Server) Serve(ctx context.Context, ready func(addr string)) error {
 	s.finalCheckpoint()
 	// Closing the store drains the write queue: everything accepted lands.
 	return errors.Join(err, s.st.Close())
+}
+
+// run starts the organisation's background work: the change feed, the
+// sweeps, the dispatcher, the propagator and the checkpoints.
+func (s *Server) run(ctx context.Context) {
+	go s.svc.Run(ctx, s.cfg.PollInterval)
+	go s.reloadOnHangup(ctx)
+	go s.sweepSessions(ctx)
+	if s.dispatcher != nil {
+		go s.dispatcher.Run(ctx, 2*time.Second)
+		go s.runDue(ctx)
+		go s.sendChangeNotices(ctx)
+		go s.purgeOutbox(ctx)
+		go s.expireVault(ctx)
+	}
+	if s.propagator != nil {
+		go s.propagator.Run(ctx, time.Minute)
+	}
+	if s.checkpoints != nil {
+		go s.checkpoints.Run(ctx, s.cfg.CheckpointEvery, s.log)
+	}
 }
 
 func (s *Server) reloadOnHangup(ctx context.Context) {
@@ -631,14 +669,20 @@ func (s *Server) sweepSessions(ctx context.Context) {
 // outbox.
 func (s *Server) Close() error {
 	s.drainCodes()
+	if !s.ownsStore {
+		return nil
+	}
 	return s.st.Close()
 }
 
-// drainCodes waits until the one-time codes queued behind answers are in
-// the outbox.
+// drainCodes waits until the one-time codes queued behind answers, this
+// organisation's and the others', are in the outbox.
 func (s *Server) drainCodes() {
 	if s.requests != nil {
 		s.requests.Drain()
+	}
+	for _, o := range s.served() {
+		o.drainCodes()
 	}
 }
 

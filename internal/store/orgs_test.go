@@ -3,7 +3,9 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -343,4 +345,58 @@ func TestOrganisationRegistry(t *testing.T) {
 			t.Errorf("unknown: %v", err)
 		}
 	})
+}
+
+// TestHooksKeepToTheirOrganisation: a cache hooked on one organisation's
+// handle is told of its writes only, even when a batch mixes them.
+func TestHooksKeepToTheirOrganisation(t *testing.T) {
+	ctx := context.Background()
+	s := openFresh(t, t.TempDir()+"/custos.db")
+	if _, err := s.CreateOrganisation(ctx, Organisation{ID: "acme", Name: "Acme"}); err != nil {
+		t.Fatal(err)
+	}
+	a, b := s, s.ForOrg("acme")
+	var mu sync.Mutex
+	seen := map[string][]string{}
+	for _, h := range []*Store{a, b} {
+		h.OnApply(func(ws []*Write) {
+			mu.Lock()
+			defer mu.Unlock()
+			for _, w := range ws {
+				for _, e := range w.Events {
+					seen[h.Org()] = append(seen[h.Org()], w.Org()+":"+e.ID)
+				}
+			}
+		})
+	}
+	for _, h := range []*Store{a, b} {
+		if err := h.CreateSubject(ctx, Subject{ID: "u-1"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Queued together, so that one batch carries both organisations'.
+	var wg sync.WaitGroup
+	for i := range 20 {
+		h := []*Store{a, b}[i%2]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := h.AppendConsents(ctx, []ConsentEvent{consent(fmt.Sprintf("e%d", i), "u-1", "ads", ActionGrant, 1)}, nil); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	mu.Lock()
+	defer mu.Unlock()
+	for org, events := range seen {
+		if len(events) != 10 {
+			t.Errorf("%s's hook was told of %d events, want 10", org, len(events))
+		}
+		for _, e := range events {
+			if !strings.HasPrefix(e, org+":") {
+				t.Errorf("%s's hook was told of %s", org, e)
+			}
+		}
+	}
 }

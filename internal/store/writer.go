@@ -44,7 +44,7 @@ type writer struct {
 	closed sync.Once
 
 	mu      sync.Mutex
-	onApply []func([]*Write)
+	onApply []hook
 
 	// sendMu lets close wait for sends in progress; after it, nothing is
 	// sent, so the writer's final drain answers every accepted write.
@@ -128,11 +128,19 @@ func (w *writer) send(ctx context.Context, wr *Write) error {
 	}
 }
 
-// OnApply registers fn to be called with every committed batch, in commit
-// order, before the writers are told. Caches hook here.
+// hook is a function told of the committed writes of one organisation.
+type hook struct {
+	org string
+	fn  func([]*Write)
+}
+
+// OnApply registers fn to be called with the writes of every committed
+// batch that are this handle's organisation's, in commit order, before the
+// writers are told. Caches hook here: a cache of one organisation's
+// subjects is never told of another's, whose ids may be the same.
 func (s *Store) OnApply(fn func([]*Write)) {
 	s.writer.mu.Lock()
-	s.writer.onApply = append(s.writer.onApply, fn)
+	s.writer.onApply = append(s.writer.onApply, hook{org: s.org, fn: fn})
 	s.writer.mu.Unlock()
 }
 
@@ -214,7 +222,9 @@ func (w *writer) apply(batch []*Write) {
 		hooks := w.onApply
 		w.mu.Unlock()
 		for _, h := range hooks {
-			h(batch)
+			if own := ofOrg(batch, h.org); len(own) > 0 {
+				h.fn(own)
+			}
 		}
 	}
 	for _, wr := range batch {
@@ -224,6 +234,23 @@ func (w *writer) apply(batch []*Write) {
 			w.drop(wr, err)
 		}
 	}
+}
+
+// ofOrg is the writes of batch that are org's: the whole batch, without
+// copying, when it is all org's, as it mostly is.
+func ofOrg(batch []*Write, org string) []*Write {
+	for i, wr := range batch {
+		if wr.st.org != org {
+			own := slices.Clone(batch[:i])
+			for _, wr := range batch[i+1:] {
+				if wr.st.org == org {
+					own = append(own, wr)
+				}
+			}
+			return own
+		}
+	}
+	return batch
 }
 
 func (w *writer) commitRetry(batch []*Write) error {

@@ -1,0 +1,366 @@
+package server_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/custos-privacy/custos/internal/apikey"
+	"github.com/custos-privacy/custos/internal/config"
+	"github.com/custos-privacy/custos/internal/consent"
+	"github.com/custos-privacy/custos/internal/org"
+	"github.com/custos-privacy/custos/internal/secrets"
+	"github.com/custos-privacy/custos/internal/server"
+	"github.com/custos-privacy/custos/internal/store"
+	"github.com/custos-privacy/custos/internal/testdb"
+)
+
+// tenant is one organisation of a test deployment, as its API's callers
+// reach it: on its host, with its admin key.
+type tenant struct {
+	org, host, key string
+	// ids of its objects, by the path parameter that names them
+	ids map[string]string
+	// marks are strings only its objects carry: none may appear in an
+	// answer to another organisation.
+	marks []string
+}
+
+type deployment struct {
+	h       http.Handler
+	srv     *server.Server
+	tenants []*tenant // the default organisation, then acme
+	logs    *lockedBuffer
+	cfg     config.Config
+}
+
+// startDeployment runs the starter manifest for the deployment's own
+// organisation and for acme, served on acme.test, with its own secrets;
+// each gets the same subject id (u-1) and objects of every kind.
+func startDeployment(t *testing.T, backend string) *deployment {
+	t.Helper()
+	ctx := t.Context()
+	dir := t.TempDir()
+	secretsDir := filepath.Join(dir, "secrets")
+	if _, err := secrets.Init(secretsDir, false); err != nil {
+		t.Fatal(err)
+	}
+	manifest := filepath.Join("..", "..", "examples", "starter", "custos.yaml")
+	env := map[string]string{
+		"CUSTOS_DB":          filepath.Join(dir, "custos.db"),
+		"CUSTOS_MANIFEST":    manifest,
+		"CUSTOS_SECRETS_DIR": secretsDir,
+		"CUSTOS_NOTIFY_DIR":  filepath.Join(dir, "outbox"),
+	}
+	if backend == "postgres" {
+		env["CUSTOS_DB"], env["CUSTOS_KEYSTORE"] = testdb.Postgres(t), testdb.Postgres(t)
+	}
+	cfg, err := config.Load(nil, func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := server.LoadKeys(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := server.OpenStore(ctx, cfg, keys, true, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := consent.Actor{ID: "test", Role: "admin", Place: "test"}
+	if _, err := org.New(st).Create(ctx, admin, "acme", "Acme Ltd", "acme.test"); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	if _, err := secrets.Init(cfg.OrgSecretsDir("acme"), false); err != nil {
+		t.Fatal(err)
+	}
+	// Acme's manifest and admin key, as custos policy publish --org acme
+	// and custos keys create --org acme would make them.
+	acmeCfg, err := cfg.ForOrg("acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	svcs, err := server.OpenServices(ctx, acmeCfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	source, err := os.ReadFile(manifest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svcs.Consent.Publish(ctx, admin, manifest, source); err != nil {
+		t.Fatal(err)
+	}
+	acmeKey, err := apikey.New(svcs.Store, apikey.Options{}).Create(ctx, admin, "acme admin", apikey.RoleAdmin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svcs.Close()
+
+	logs := &lockedBuffer{}
+	srv, err := server.New(ctx, cfg, slog.New(slog.NewTextHandler(logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	if srv.Org("acme") == nil {
+		t.Fatalf("acme is not served:\n%s", logs)
+	}
+	ourKey, err := apikey.New(srv.Store(), apikey.Options{}).Create(ctx, admin, "our admin", apikey.RoleAdmin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &deployment{h: srv.Handler(), srv: srv, logs: logs, cfg: cfg, tenants: []*tenant{
+		{org: store.DefaultOrg, host: "custos.test", key: ourKey.Secret},
+		{org: "acme", host: "acme.test", key: acmeKey.Secret},
+	}}
+	for _, tn := range d.tenants {
+		d.populate(t, tn)
+	}
+	return d
+}
+
+// populate gives an organisation one object of every kind the API names
+// by a path parameter, and notes their ids and marks.
+func (d *deployment) populate(t *testing.T, tn *tenant) {
+	t.Helper()
+	own := "only-" + tn.org // a subject only this organisation has
+	email := tn.org + "-person@example.com"
+	for _, body := range []string{
+		`{"subject_id": "u-1", "jurisdiction": "CN", "language": "en", "birth_date": "1990-01-01", "identities": [{"kind": "email", "value": "` + email + `", "keep": true}]}`,
+		`{"subject_id": "` + own + `", "jurisdiction": "CN", "language": "en", "birth_date": "1990-01-01"}`,
+	} {
+		d.must(t, tn, "POST", "/v1/subjects", body, http.StatusCreated)
+	}
+	var ev struct {
+		Events []struct {
+			ID string `json:"id"`
+		} `json:"events"`
+	}
+	grant := `{"grant": ["analytics"], "method": "api", "language": "en", "notice_hash": "` + strings.Repeat("a", 64) + `"}`
+	json.Unmarshal(d.must(t, tn, "POST", "/v1/subjects/"+own+"/consents", grant, http.StatusCreated), &ev)
+	d.must(t, tn, "POST", "/v1/subjects/u-1/consents", grant, http.StatusCreated)
+	d.must(t, tn, "PUT", "/v1/subjects/"+own+"/vault/email", `{"value": "`+email+`"}`, http.StatusOK)
+	var rq struct {
+		ID string `json:"id"`
+	}
+	json.Unmarshal(d.must(t, tn, "POST", "/v1/requests",
+		`{"type": "access", "language": "en", "jurisdiction": "CN", "subject_id": "`+own+`", "verification": "operator", "evidence": "ticket `+tn.org+`"}`,
+		http.StatusCreated), &rq)
+	var key struct {
+		ID string `json:"id"`
+	}
+	json.Unmarshal(d.must(t, tn, "POST", "/v1/keys", `{"name": "svc-`+tn.org+`", "role": "service"}`, http.StatusCreated), &key)
+	if len(ev.Events) == 0 || rq.ID == "" || key.ID == "" {
+		t.Fatalf("%s: event %v, request %q, key %q", tn.org, ev.Events, rq.ID, key.ID)
+	}
+	tn.ids = map[string]string{
+		"subject_id": own, "event": ev.Events[0].ID, "field": "email", "purpose": "marketing",
+		"id": rq.ID, "recipient": "any", "key_id": key.ID,
+	}
+	tn.marks = []string{own, rq.ID, key.ID, "svc-" + tn.org, email, ev.Events[0].ID, "ticket " + tn.org}
+}
+
+func (d *deployment) call(tn *tenant, host, method, path, body string) (int, []byte) {
+	req := httptest.NewRequest(method, "http://"+host+path, strings.NewReader(body))
+	req.Host = host
+	if tn != nil {
+		req.Header.Set("Authorization", "Bearer "+tn.key)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	rec := httptest.NewRecorder()
+	d.h.ServeHTTP(rec, req)
+	b, _ := io.ReadAll(rec.Result().Body)
+	return rec.Code, b
+}
+
+func (d *deployment) must(t *testing.T, tn *tenant, method, path, body string, want int) []byte {
+	t.Helper()
+	code, b := d.call(tn, tn.host, method, path, body)
+	if code != want {
+		t.Fatalf("%s %s %s: %d, want %d: %s", tn.org, method, path, code, want, b)
+	}
+	return b
+}
+
+// routes reads the API's route table from its own OpenAPI document: a
+// route added later is in it, and so in this suite.
+func (d *deployment) routes(t *testing.T) [][2]string {
+	t.Helper()
+	code, b := d.call(nil, "custos.test", "GET", "/openapi.json", "")
+	if code != http.StatusOK {
+		t.Fatalf("openapi.json: %d", code)
+	}
+	var doc struct {
+		Paths map[string]map[string]json.RawMessage `json:"paths"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	var out [][2]string
+	for path, ops := range doc.Paths {
+		for method := range ops {
+			if m := strings.ToUpper(method); slices.Contains([]string{"GET", "POST", "PUT", "PATCH", "DELETE"}, m) {
+				out = append(out, [2]string{m, path})
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i][1]+out[i][0] < out[j][1]+out[j][0] })
+	if len(out) < 40 {
+		t.Fatalf("the route table has %d routes; reading it broke", len(out))
+	}
+	return out
+}
+
+var param = regexp.MustCompile(`\{([a-z_]+)\}`)
+
+// fill puts tn's ids into path's parameters; ok is false for a parameter
+// the suite has no object for.
+func fill(path string, tn *tenant) (string, bool) {
+	ok := true
+	out := param.ReplaceAllStringFunc(path, func(p string) string {
+		name := p[1 : len(p)-1]
+		if name == "id" && strings.HasPrefix(path, "/v1/keys/") {
+			name = "key_id"
+		}
+		v, found := tn.ids[name]
+		ok = ok && found
+		return v
+	})
+	return out, ok
+}
+
+// TestOrganisationsIsolatedOverTheRouteTable: for every route of the API,
+// an organisation's admin reaching for another organisation's object (its
+// id in the path) gets 404 and nothing of it, while the same route works
+// on the organisation's own; lists, the audit trail and decisions show
+// only the organisation's own; a key of one organisation is unknown on
+// another's host; a disabled organisation's host answers as a path that
+// does not exist.
+func TestOrganisationsIsolatedOverTheRouteTable(t *testing.T) {
+	for _, backend := range []string{"sqlite", "postgres"} {
+		t.Run(backend, func(t *testing.T) {
+			d := startDeployment(t, backend)
+			ours, acme := d.tenants[0], d.tenants[1]
+			routes := d.routes(t)
+			for _, pair := range [][2]*tenant{{ours, acme}, {acme, ours}} {
+				me, other := pair[0], pair[1]
+				for _, rt := range routes {
+					method, path := rt[0], rt[1]
+					name := me.org + " " + method + " " + path
+					theirs, ok := fill(path, other)
+					if !ok {
+						t.Errorf("%s: the suite has no object for a parameter of this route: give populate one", name)
+						continue
+					}
+					body := ""
+					if method != "GET" && method != "DELETE" {
+						body = "{}"
+					}
+					code, b := d.call(me, me.host, method, theirs, body)
+					leaked := ""
+					for _, m := range other.marks {
+						if bytes.Contains(b, []byte(m)) {
+							leaked = m
+						}
+					}
+					switch {
+					case leaked != "":
+						t.Errorf("%s for %s's object: the answer (%d) names %q: %s", name, other.org, code, leaked, b)
+					case theirs != path && code != http.StatusNotFound && code != http.StatusUnprocessableEntity && code != http.StatusBadRequest:
+						// A body the route refuses before looking is no
+						// disclosure; anything else but 404 is.
+						t.Errorf("%s for %s's object: %d, want 404: %s", name, other.org, code, b)
+					case theirs == path && code < 400 && !strings.HasPrefix(path, "/v1/public/") && path != "/openapi.json" && path != "/metrics":
+						// A route without parameters answers with the
+						// organisation's own only; checked by the marks.
+					}
+					// The same route works on the organisation's own.
+					if method == "GET" && theirs != path && !strings.HasPrefix(path, "/v1/public/") {
+						mine, _ := fill(path, me)
+						if code, b := d.call(me, me.host, method, mine+purposeQuery(path), ""); code != http.StatusOK {
+							t.Errorf("%s on its own object: %d: %s", name, code, b)
+						}
+					}
+				}
+				// A key is unknown on another organisation's host.
+				if code, _ := d.call(me, other.host, "GET", "/v1/keys", ""); code != http.StatusUnauthorized {
+					t.Errorf("%s's key on %s's host: %d, want 401", me.org, other.org, code)
+				}
+			}
+			// Decisions: the same subject id, granted in one organisation
+			// only, is refused in the other, whose cached state the grant
+			// must not reach.
+			decide := func(tn *tenant, want bool) {
+				t.Helper()
+				var dec struct {
+					Decisions []struct {
+						Allowed bool `json:"allowed"`
+					} `json:"decisions"`
+				}
+				b := d.must(t, tn, "POST", "/v1/check", `{"subject_id": "u-1", "purposes": ["marketing"]}`, http.StatusOK)
+				if err := json.Unmarshal(b, &dec); err != nil || len(dec.Decisions) != 1 || dec.Decisions[0].Allowed != want {
+					t.Errorf("%s: marketing for u-1 = %s, want allowed %v", tn.org, b, want)
+				}
+			}
+			decide(acme, false)
+			decide(ours, false)
+			d.must(t, ours, "POST", "/v1/subjects/u-1/consents",
+				`{"grant": ["marketing"], "method": "api", "language": "en", "notice_hash": "`+strings.Repeat("a", 64)+`"}`, http.StatusCreated)
+			decide(ours, true)
+			decide(acme, false)
+			// Each trail verifies on its own, with its own entries.
+			for _, tn := range d.tenants {
+				b := d.must(t, tn, "GET", "/v1/audit/verify", "", http.StatusOK)
+				if !bytes.Contains(b, []byte(`"ok":true`)) {
+					t.Errorf("%s's trail: %s", tn.org, b)
+				}
+			}
+			// Disabled, acme's host answers as a path that does not exist,
+			// from the next start.
+			if _, _, err := org.New(d.srv.Store()).Disable(t.Context(), consent.Actor{ID: "test", Role: "admin"}, "acme"); err != nil {
+				t.Fatal(err)
+			}
+			srv, err := server.New(t.Context(), d.cfg, slog.New(slog.DiscardHandler))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer srv.Close()
+			d.h = srv.Handler()
+			_, unknown := d.call(nil, ours.host, "GET", "/v1/nothing-here", "")
+			for _, path := range []string{"/v1/policy", "/privacy/", "/banner.js", "/v1/keys"} {
+				code, b := d.call(acme, acme.host, "GET", path, "")
+				if code != http.StatusNotFound || !bytes.Equal(b, unknown) {
+					t.Errorf("disabled acme's %s: %d %s, want 404 %s", path, code, b, unknown)
+				}
+			}
+			if code, _ := d.call(ours, ours.host, "GET", "/v1/policy", ""); code != http.StatusOK {
+				t.Errorf("the deployment's own beside a disabled organisation: %d", code)
+			}
+		})
+	}
+}
+
+// purposeQuery is what a route needs besides its path to answer 200.
+func purposeQuery(path string) string {
+	switch {
+	case strings.HasSuffix(path, "/vault/{field}"):
+		return "?purpose=account_registration"
+	case path == "/v1/subjects/{subject_id}":
+		return "?purpose=account_registration"
+	}
+	return ""
+}

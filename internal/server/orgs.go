@@ -1,0 +1,112 @@
+package server
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/custos-privacy/custos/internal/api"
+	"github.com/custos-privacy/custos/internal/org"
+	"github.com/custos-privacy/custos/internal/store"
+)
+
+// An organisation of the deployment other than its own is served by a
+// Server of its own, assembled as the deployment's is but on the
+// deployment's database through the organisation's handle and with the
+// organisation's secrets: its own consent service, rights requests, vault,
+// API keys, operators, privacy center, banner and console, none of which
+// can reach another organisation's rows. One listener carries them all;
+// the host a request comes to picks the organisation (org_hosts), and a
+// host no organisation claims is the deployment's own.
+
+// orgServer is one organisation served beside the deployment's own.
+type orgServer struct {
+	org store.Organisation
+	srv *Server // nil while the organisation is disabled or cannot be served
+}
+
+// addOrganisations assembles a server for every other organisation in the
+// registry and routes their hosts to them. An organisation that cannot be
+// served (no secrets, no policy published) is logged and answers 404 on
+// its hosts until it can, at the next start; so does a disabled one.
+func (s *Server) addOrganisations(ctx context.Context, o options) error {
+	orgs, err := s.st.Organisations(ctx)
+	if err != nil {
+		return err
+	}
+	for _, og := range orgs {
+		if og.ID == store.DefaultOrg {
+			continue
+		}
+		os := &orgServer{org: og}
+		s.orgs = append(s.orgs, os)
+		if og.Status != store.OrgActive {
+			s.log.Info("organisation disabled: its hosts answer 404", "org", og.ID)
+			continue
+		}
+		cfg, err := s.cfg.ForOrg(og.ID)
+		if err == nil {
+			os.srv, err = newServer(ctx, cfg, s.log.With("org", og.ID), options{now: o.now}, s.st)
+		}
+		if err != nil {
+			s.log.Warn("organisation not served: its hosts answer 404 until this is mended and the server restarted", "org", og.ID, "err", err)
+			continue
+		}
+		s.log.Info("serving organisation", "org", og.ID, "hosts", og.Hosts)
+	}
+	if len(s.orgs) > 0 {
+		s.http.Handler = s.byHost(s.http.Handler)
+	}
+	return nil
+}
+
+// byHost sends a request to the organisation whose host it came to, and
+// any other to the deployment's own (next).
+func (s *Server) byHost(next http.Handler) http.Handler {
+	hosts := map[string]http.Handler{}
+	for _, os := range s.orgs {
+		h := http.Handler(orgGone)
+		if os.srv != nil {
+			h = os.srv.http.Handler
+		}
+		for _, host := range os.org.Hosts {
+			hosts[host] = h
+		}
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if h, ok := hosts[org.Host(r.Host)]; ok {
+			h.ServeHTTP(w, r)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// orgGone answers for an organisation that is disabled or not served as
+// the API does for a path that does not exist, so that its hosts tell
+// nothing.
+var orgGone = api.NotFound()
+
+// Org returns the server of organisation id, or nil when it is not
+// served (for tests and the deployment's tools).
+func (s *Server) Org(id string) *Server {
+	if id == store.DefaultOrg {
+		return s
+	}
+	for _, os := range s.orgs {
+		if os.org.ID == id {
+			return os.srv
+		}
+	}
+	return nil
+}
+
+// served are the servers of the organisations served besides this one.
+func (s *Server) served() []*Server {
+	var out []*Server
+	for _, os := range s.orgs {
+		if os.srv != nil {
+			out = append(out, os.srv)
+		}
+	}
+	return out
+}
