@@ -400,3 +400,56 @@ func TestHooksKeepToTheirOrganisation(t *testing.T) {
 		}
 	}
 }
+
+// TestMixedBatchesChainEachTrail: entries of several organisations queued
+// together (one batch, one statement of each kind on SQLite) land on each
+// organisation's own trail, each a whole chain.
+func TestMixedBatchesChainEachTrail(t *testing.T) {
+	backends(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		hs := []*Store{s}
+		for _, id := range []string{"acme", "beta"} {
+			if _, err := s.CreateOrganisation(ctx, Organisation{ID: id, Name: id}); err != nil {
+				t.Fatal(err)
+			}
+			hs = append(hs, s.ForOrg(id).WithChainKeys([]byte(id+"-chain-key-0123456789abcdef012345"), nil))
+		}
+		var wg sync.WaitGroup
+		for i := range 300 {
+			h := hs[i%3]
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				e := entry("check.deny", fmt.Sprintf("subject:%s-%d", h.Org(), i))
+				if i%2 == 0 {
+					if err := h.EnqueueAudit(ctx, e); err != nil {
+						t.Error(err)
+					}
+				} else if err := h.AppendAudit(ctx, e); err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+		for _, h := range hs {
+			if err := h.Flush(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, h := range hs {
+			rep, err := h.VerifyAudit(ctx, nil, nil)
+			if err != nil || !rep.OK || rep.Entries != 100 {
+				t.Errorf("%s: %d entries, ok %v, %+v, %v", h.Org(), rep.Entries, rep.OK, rep.Problems, err)
+			}
+			es, _ := h.AuditEntries(ctx, AuditFilter{})
+			for _, e := range es {
+				if !strings.HasPrefix(e.Object, "subject:"+h.Org()+"-") {
+					t.Errorf("%s's trail holds %s", h.Org(), e.Object)
+				}
+			}
+		}
+		if n := s.DroppedWrites(); n != 0 {
+			t.Errorf("%d queued writes failed", n)
+		}
+	})
+}
