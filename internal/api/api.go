@@ -16,6 +16,7 @@ import (
 	"github.com/custos-privacy/custos/internal/consent"
 	"github.com/custos-privacy/custos/internal/dsr"
 	"github.com/custos-privacy/custos/internal/fault"
+	"github.com/custos-privacy/custos/internal/org"
 	"github.com/custos-privacy/custos/internal/receipt"
 	"github.com/custos-privacy/custos/internal/vault"
 )
@@ -45,6 +46,9 @@ type Options struct {
 	Requests *dsr.Service // nil without a data keyset
 	// Vault keeps the values the manifest declares; nil without a data keyset.
 	Vault *vault.Service
+	// Orgs is the deployment's registry of organisations, given to the
+	// deployment's own organisation's API only.
+	Orgs *org.Registry
 	// Keys authenticates callers and manages the API keys.
 	Keys *apikey.Service
 	// Trail lists and verifies the audit trail.
@@ -100,7 +104,7 @@ func New(opt Options) *API {
 	a := &API{opt: opt, svc: opt.Service, keys: opt.Keys, log: opt.Logger, mux: http.NewServeMux()}
 	a.metrics = newMetrics(opt.Registry)
 	opt.Registry.MustRegister(newRequestsCollector(a))
-	a.routes = append(append(a.table(), a.requestRoutes()...), a.bannerRoutes()...)
+	a.routes = append(append(append(a.table(), a.requestRoutes()...), a.bannerRoutes()...), a.orgRoutes()...)
 	for _, rt := range a.routes {
 		a.mux.Handle(rt.Method+" "+rt.Path, a.wrap(rt))
 	}

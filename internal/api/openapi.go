@@ -67,6 +67,13 @@ var schemaTypes = map[string]any{
 	"CalendarFile":       map[string]any{},
 	"CalendarLoaded":     CalendarLoaded{},
 
+	"Orgs": struct {
+		Orgs []Org `json:"orgs"`
+	}{},
+	"Org":           Org{},
+	"OrgInput":      OrgInput{},
+	"OrgHostsInput": OrgHostsInput{},
+
 	"VaultInput":   VaultInput{},
 	"VaultValue":   vault.Value{},
 	"VaultWritten": vault.Written{},

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -18,6 +19,7 @@ import (
 	"github.com/custos-privacy/custos/internal/apikey"
 	"github.com/custos-privacy/custos/internal/config"
 	"github.com/custos-privacy/custos/internal/consent"
+	"github.com/custos-privacy/custos/internal/operator"
 	"github.com/custos-privacy/custos/internal/org"
 	"github.com/custos-privacy/custos/internal/secrets"
 	"github.com/custos-privacy/custos/internal/server"
@@ -167,7 +169,7 @@ func (d *deployment) populate(t *testing.T, tn *tenant) {
 	}
 	tn.ids = map[string]string{
 		"subject_id": own, "event": ev.Events[0].ID, "field": "email", "purpose": "marketing",
-		"id": rq.ID, "recipient": "any", "key_id": key.ID,
+		"id": rq.ID, "recipient": "any", "key_id": key.ID, "org_id": tn.org,
 	}
 	tn.marks = []string{own, rq.ID, key.ID, "svc-" + tn.org, email, ev.Events[0].ID, "ticket " + tn.org}
 }
@@ -270,6 +272,17 @@ func TestOrganisationsIsolatedOverTheRouteTable(t *testing.T) {
 					if method != "GET" && method != "DELETE" {
 						body = "{}"
 					}
+					if strings.HasPrefix(path, "/v1/orgs") {
+						// The registry is the deployment's, its operator's
+						// alone (tried below): every other organisation's
+						// hosts answer as for a path that does not exist.
+						if me.org != store.DefaultOrg {
+							if code, b := d.call(me, me.host, method, theirs, body); code != http.StatusNotFound {
+								t.Errorf("%s: %d, want 404: %s", name, code, b)
+							}
+						}
+						continue
+					}
 					code, b := d.call(me, me.host, method, theirs, body)
 					leaked := ""
 					for _, m := range other.marks {
@@ -329,6 +342,16 @@ func TestOrganisationsIsolatedOverTheRouteTable(t *testing.T) {
 					t.Errorf("%s's trail: %s", tn.org, b)
 				}
 			}
+			// The deployment's operator registers an organisation through
+			// the API.
+			d.must(t, ours, "POST", "/v1/orgs", `{"id": "beta", "name": "Beta Ltd", "hosts": ["Beta.test"]}`, http.StatusCreated)
+			d.must(t, ours, "PUT", "/v1/orgs/beta/hosts", `{"hosts": ["beta.test", "www.beta.test"]}`, http.StatusOK)
+			if b := d.must(t, ours, "GET", "/v1/orgs", "", http.StatusOK); !bytes.Contains(b, []byte(`"id":"beta","name":"Beta Ltd","status":"active","hosts":["beta.test","www.beta.test"]`)) {
+				t.Errorf("the registry: %s", b)
+			}
+			if code, b := d.call(ours, ours.host, "POST", "/v1/orgs", `{"id": "gamma", "name": "Gamma", "hosts": ["acme.test"]}`); code != http.StatusConflict || !bytes.Contains(b, []byte("host_taken")) {
+				t.Errorf("a host acme holds: %d %s", code, b)
+			}
 			// Disabled, acme's host answers as a path that does not exist,
 			// from the next start.
 			if _, _, err := org.New(d.srv.Store()).Disable(t.Context(), consent.Actor{ID: "test", Role: "admin"}, "acme"); err != nil {
@@ -363,4 +386,115 @@ func purposeQuery(path string) string {
 		return "?purpose=account_registration"
 	}
 	return ""
+}
+
+// browser is a console user of one host: cookies kept by hand, no
+// redirects followed.
+type browser struct {
+	d       *deployment
+	host    string
+	cookies map[string]string
+}
+
+func (b *browser) do(method, path string, form url.Values) (int, string) {
+	var body io.Reader
+	if form != nil {
+		if c, ok := b.cookies["custos_csrf"]; ok {
+			form.Set("csrf", c)
+		}
+		body = strings.NewReader(form.Encode())
+	}
+	req := httptest.NewRequest(method, "http://"+b.host+path, body)
+	req.Host = b.host
+	req.Header.Set("Accept-Language", "en")
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	for k, v := range b.cookies {
+		req.AddCookie(&http.Cookie{Name: k, Value: v})
+	}
+	rec := httptest.NewRecorder()
+	b.d.h.ServeHTTP(rec, req)
+	for _, c := range rec.Result().Cookies() {
+		b.cookies[c.Name] = c.Value
+	}
+	out, _ := io.ReadAll(rec.Result().Body)
+	return rec.Code, string(out)
+}
+
+func (b *browser) signIn(t *testing.T, user, pw string) int {
+	t.Helper()
+	b.do("GET", "/console/signin", nil)
+	code, _ := b.do("POST", "/console/signin", url.Values{"username": {user}, "password": {pw}})
+	return code
+}
+
+// TestConsoleIsolated: each organisation's console answers on its own
+// hosts with its own operators; the same user name is two accounts; an
+// operator's session is nothing on another organisation's host; every
+// console page shows only the organisation's own, and another's request
+// is not found.
+func TestConsoleIsolated(t *testing.T) {
+	for _, backend := range []string{"sqlite", "postgres"} {
+		t.Run(backend, func(t *testing.T) {
+			d := startDeployment(t, backend)
+			ours, acme := d.tenants[0], d.tenants[1]
+			pw := map[string]string{ours.org: "our-long-password-1", acme.org: "acme-long-password-1"}
+			for _, tn := range d.tenants {
+				srv := d.srv.Org(tn.org)
+				ops, err := operator.New(srv.Store(), operator.Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := ops.Create(t.Context(), consent.Actor{ID: "test", Role: "admin"}, operator.SetByCLI, "admin", "Admin", "admin", pw[tn.org]); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, pair := range [][2]*tenant{{ours, acme}, {acme, ours}} {
+				me, other := pair[0], pair[1]
+				b := &browser{d: d, host: me.host, cookies: map[string]string{}}
+				if code := b.signIn(t, "admin", pw[other.org]); code == http.StatusSeeOther {
+					t.Errorf("%s's console took %s's admin's password", me.org, other.org)
+				}
+				if code := b.signIn(t, "admin", pw[me.org]); code != http.StatusSeeOther {
+					t.Fatalf("%s: sign in: %d", me.org, code)
+				}
+				pages := []string{"/console/", "/console/dataflow", "/console/requests", "/console/requests/" + me.ids["id"],
+					"/console/approvals", "/console/policies", "/console/promises", "/console/audit", "/console/operators", "/console/account"}
+				for _, p := range pages {
+					code, body := b.do("GET", p, nil)
+					if code != http.StatusOK {
+						t.Errorf("%s %s: %d", me.org, p, code)
+					}
+					for _, m := range other.marks {
+						if strings.Contains(body, m) {
+							t.Errorf("%s %s shows %s's %q", me.org, p, other.org, m)
+						}
+					}
+				}
+				if code, body := b.do("GET", "/console/requests/"+other.ids["id"], nil); code != http.StatusNotFound || strings.Contains(body, other.ids["subject_id"]) {
+					t.Errorf("%s's console, %s's request: %d", me.org, other.org, code)
+				}
+				for _, action := range []string{"approve", "refuse", "extend", "complete", "verify"} {
+					// 404, or the form refused before any lookup.
+					code, body := b.do("POST", "/console/requests/"+other.ids["id"]+"/"+action, url.Values{"reason": {"x"}, "ground": {"x"}})
+					if code != http.StatusNotFound && code != http.StatusUnprocessableEntity {
+						t.Errorf("%s's console, %s %s's request: %d, want 404", me.org, action, other.org, code)
+					}
+					for _, m := range other.marks {
+						// The id was the caller's to give; all else is not.
+						if m != other.ids["id"] && strings.Contains(body, m) {
+							t.Errorf("%s's console, %s %s's request, shows %q", me.org, action, other.org, m)
+						}
+					}
+				}
+				// The session, carried to the other organisation's host,
+				// is nobody's there.
+				stolen := &browser{d: d, host: other.host, cookies: b.cookies}
+				if code, _ := stolen.do("GET", "/console/requests", nil); code == http.StatusOK {
+					t.Errorf("%s's session opened %s's console", me.org, other.org)
+				}
+			}
+		})
+	}
 }

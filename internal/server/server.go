@@ -31,6 +31,7 @@ import (
 	"github.com/custos-privacy/custos/internal/keystore"
 	"github.com/custos-privacy/custos/internal/notify"
 	"github.com/custos-privacy/custos/internal/operator"
+	"github.com/custos-privacy/custos/internal/org"
 	"github.com/custos-privacy/custos/internal/propagate"
 	"github.com/custos-privacy/custos/internal/receipt"
 	"github.com/custos-privacy/custos/internal/seal"
@@ -399,7 +400,12 @@ func newServer(ctx context.Context, cfg config.Config, log *slog.Logger, o optio
 		dispatcher.Observe = func(channel, outcome string) { messages.WithLabelValues(channel, outcome).Inc() }
 	}
 	apiKeys := apikey.New(st, apikey.Options{Changes: svc})
-	a := api.New(api.Options{Service: svc, Requests: requests, Vault: vlt, Keys: apiKeys, Trail: trail, Health: st,
+	// The registry of organisations is the deployment's own organisation's.
+	var registry *org.Registry
+	if shared == nil {
+		registry = org.New(st)
+	}
+	a := api.New(api.Options{Service: svc, Requests: requests, Vault: vlt, Keys: apiKeys, Trail: trail, Health: st, Orgs: registry,
 		Signer: keys.Signer, Logger: log, Registry: reg, MaxBodyBytes: cfg.MaxBodyBytes, TrustProxy: cfg.TrustProxy, BannerOrigins: cfg.BannerOrigins})
 	s := &Server{cfg: cfg, log: log, st: st, ks: ks, svc: svc, api: a, requests: requests, dispatcher: dispatcher, start: time.Now(), ownsStore: shared == nil}
 	s.checkpoints, s.trail = checkpoints, trail

@@ -1,0 +1,146 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/custos-privacy/custos/internal/consent"
+	"github.com/custos-privacy/custos/internal/org"
+)
+
+// The registry of the deployment's organisations is the deployment's
+// operator's: its routes answer on the deployment's own organisation (the
+// API given Options.Orgs) to its admin keys, and on every other
+// organisation's hosts as paths that do not exist.
+func (a *API) orgRoutes() []route {
+	admin := []string{RoleAdmin}
+	return []route{
+		{"GET", "/v1/orgs", admin, "The deployment's organisations (the deployment's own organisation only)", "listOrgs", "", "Orgs", 200, a.listOrgs},
+		{"POST", "/v1/orgs", admin, "Register an organisation; its secrets are made with custos secrets init DIR/orgs/ID", "createOrg", "OrgInput", "Org", 201, a.createOrg},
+		{"GET", "/v1/orgs/{org_id}", admin, "One organisation of the deployment", "getOrg", "", "Org", 200, a.getOrg},
+		{"PUT", "/v1/orgs/{org_id}/hosts", admin, "Replace the host names an organisation answers on (servers read them when they start)", "setOrgHosts", "OrgHostsInput", "Org", 200, a.setOrgHosts},
+		{"POST", "/v1/orgs/{org_id}/disable", admin, "Disable an organisation from the next start; its data stays", "disableOrg", "", "Org", 200, a.disableOrg},
+		{"POST", "/v1/orgs/{org_id}/enable", admin, "Enable a disabled organisation from the next start", "enableOrg", "", "Org", 200, a.enableOrg},
+	}
+}
+
+// Org is an organisation of the deployment.
+type Org struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	Status    string    `json:"status"`
+	Hosts     []string  `json:"hosts"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// OrgInput registers an organisation.
+type OrgInput struct {
+	ID    string   `json:"id"`
+	Name  string   `json:"name"`
+	Hosts []string `json:"hosts,omitempty"`
+}
+
+// OrgHostsInput replaces an organisation's hosts.
+type OrgHostsInput struct {
+	Hosts []string `json:"hosts"`
+}
+
+func orgView(o org.Organisation) Org {
+	hosts := o.Hosts
+	if hosts == nil {
+		hosts = []string{}
+	}
+	return Org{ID: o.ID, Name: o.Name, Status: o.Status, Hosts: hosts, CreatedAt: o.CreatedAt}
+}
+
+// registry is the deployment's registry, or errNoRoute off the
+// deployment's own organisation.
+func (a *API) registry() (*org.Registry, error) {
+	if a.opt.Orgs == nil {
+		return nil, errNoRoute
+	}
+	return a.opt.Orgs, nil
+}
+
+func (a *API) listOrgs(w http.ResponseWriter, r *http.Request, _ consent.Actor) error {
+	reg, err := a.registry()
+	if err != nil {
+		return err
+	}
+	os, err := reg.List(r.Context())
+	if err != nil {
+		return err
+	}
+	out := make([]Org, len(os))
+	for i, o := range os {
+		out[i] = orgView(o)
+	}
+	return writeJSON(w, 200, map[string]any{"orgs": out})
+}
+
+func (a *API) createOrg(w http.ResponseWriter, r *http.Request, who consent.Actor) error {
+	reg, err := a.registry()
+	if err != nil {
+		return err
+	}
+	var in OrgInput
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	o, err := reg.Create(r.Context(), who, in.ID, in.Name, in.Hosts...)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/v1/orgs/"+o.ID)
+	return writeJSON(w, 201, orgView(o))
+}
+
+func (a *API) getOrg(w http.ResponseWriter, r *http.Request, _ consent.Actor) error {
+	reg, err := a.registry()
+	if err != nil {
+		return err
+	}
+	o, err := reg.Get(r.Context(), r.PathValue("org_id"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, orgView(o))
+}
+
+func (a *API) setOrgHosts(w http.ResponseWriter, r *http.Request, who consent.Actor) error {
+	reg, err := a.registry()
+	if err != nil {
+		return err
+	}
+	var in OrgHostsInput
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	o, err := reg.SetHosts(r.Context(), who, r.PathValue("org_id"), in.Hosts)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, orgView(o))
+}
+
+func (a *API) disableOrg(w http.ResponseWriter, r *http.Request, who consent.Actor) error {
+	return a.setOrgStatus(w, r, who, (*org.Registry).Disable)
+}
+
+func (a *API) enableOrg(w http.ResponseWriter, r *http.Request, who consent.Actor) error {
+	return a.setOrgStatus(w, r, who, (*org.Registry).Enable)
+}
+
+func (a *API) setOrgStatus(w http.ResponseWriter, r *http.Request, who consent.Actor,
+	change func(*org.Registry, context.Context, consent.Actor, string) (org.Organisation, bool, error)) error {
+	reg, err := a.registry()
+	if err != nil {
+		return err
+	}
+	o, _, err := change(reg, r.Context(), who, r.PathValue("org_id"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, orgView(o))
+}
