@@ -26,6 +26,7 @@ import (
 	"github.com/custos-privacy/custos/internal/audit"
 	"github.com/custos-privacy/custos/internal/check"
 	"github.com/custos-privacy/custos/internal/consent"
+	"github.com/custos-privacy/custos/internal/store"
 )
 
 // CheckData is the shared decision workload: the same subjects, consents
@@ -41,6 +42,9 @@ type Query struct {
 	Subject string
 	Purpose string
 	Act     check.Act
+	// Org is the index of the organisation the subject is in (Env.Orgs;
+	// 0 is the deployment's own).
+	Org int
 }
 
 // input fills in the service's request for q.
@@ -91,10 +95,56 @@ var checkAsks = []Query{
 //	7  minor in CN whose guardian (the kind 1 before) granted analytics only
 //	8  minor by age band, no guardian: nothing recorded
 //	9  adult by age band: analytics and marketing granted, analytics withdrawn
+//
+// With organisations (WithOrgs), the n subjects are split evenly among
+// them, each registered in its own, and the queries are drawn across all;
+// Subjects are then the deployment's own organisation's.
 func (e *Env) Populate(ctx context.Context, n, queries int, progress io.Writer) (CheckData, error) {
+	if len(e.Orgs) == 0 {
+		ids, err := e.populate(ctx, e.Service, 0, n)
+		if err != nil {
+			return CheckData{}, err
+		}
+		r := rand.New(rand.NewPCG(1, 2))
+		d := CheckData{Subjects: ids, Queries: make([]Query, queries)}
+		for i := range d.Queries {
+			q := checkAsks[r.IntN(len(checkAsks))]
+			q.Subject = ids[r.IntN(len(ids))]
+			d.Queries[i] = q
+		}
+		return d, nil
+	}
+	// Ten subjects make one group of every kind: each organisation gets
+	// whole groups.
+	per := max(10, n/len(e.Orgs)/10*10)
+	all := make([][]string, len(e.Orgs))
+	for k, o := range e.Orgs {
+		ids, err := e.populate(ctx, o.Service, k*per, per)
+		if err != nil {
+			return CheckData{}, fmt.Errorf("organisation %s: %w", o.ID, err)
+		}
+		all[k] = ids
+		if progress != nil && (k+1)%10 == 0 {
+			fmt.Fprintf(progress, "  %d of %d organisations\n", k+1, len(e.Orgs))
+		}
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	d := CheckData{Subjects: all[0], Queries: make([]Query, queries)}
+	for i := range d.Queries {
+		q := checkAsks[r.IntN(len(checkAsks))]
+		q.Org = r.IntN(len(all))
+		q.Subject = all[q.Org][r.IntN(len(all[q.Org]))]
+		d.Queries[i] = q
+	}
+	return d, nil
+}
+
+// populate registers n subjects subject-first … through svc, with their
+// ledgers, and returns their ids.
+func (e *Env) populate(ctx context.Context, svc *consent.Service, first, n int) ([]string, error) {
 	ids := make([]string, n)
 	for i := range ids {
-		ids[i] = fmt.Sprintf("subject-%d", i)
+		ids[i] = fmt.Sprintf("subject-%d", first+i)
 		in := consent.SubjectInput{ID: ids[i]}
 		switch i % 10 {
 		case 1, 4:
@@ -114,13 +164,13 @@ func (e *Env) Populate(ctx context.Context, n, queries int, progress io.Writer) 
 		case 9:
 			in.AgeBand = "14_17"
 		}
-		if _, err := e.Service.CreateSubject(ctx, benchActor, in); err != nil {
-			return CheckData{}, err
+		if _, err := svc.CreateSubject(ctx, benchActor, in); err != nil {
+			return nil, err
 		}
 	}
-	_, _, pol, err := e.Service.Policy()
+	_, _, pol, err := svc.Policy()
 	if err != nil {
-		return CheckData{}, err
+		return nil, err
 	}
 	var wg sync.WaitGroup
 	var firstErr atomic.Value
@@ -130,31 +180,24 @@ func (e *Env) Populate(ctx context.Context, n, queries int, progress io.Writer) 
 		sem <- struct{}{}
 		go func(i int) {
 			defer func() { <-sem; wg.Done() }()
-			if err := e.record(ctx, pol.Version, ids, i); err != nil {
+			if err := record(ctx, svc, pol.Version, ids, i); err != nil {
 				firstErr.CompareAndSwap(nil, fmt.Errorf("populate %s: %w", ids[i], err))
 			}
 		}(i)
 	}
 	wg.Wait()
 	if err, _ := firstErr.Load().(error); err != nil {
-		return CheckData{}, err
+		return nil, err
 	}
-	r := rand.New(rand.NewPCG(1, 2))
-	d := CheckData{Subjects: ids, Queries: make([]Query, queries)}
-	for i := range d.Queries {
-		q := checkAsks[r.IntN(len(checkAsks))]
-		q.Subject = ids[r.IntN(len(ids))]
-		d.Queries[i] = q
-	}
-	return d, nil
+	return ids, nil
 }
 
 // guardianOf is the guardian of minor i: the subject of the given kind
 // (index mod 10) in the same ten.
 func guardianOf(ids []string, i, kind int) string { return ids[i-i%10+kind] }
 
-// record gives subject i of Populate its ledger.
-func (e *Env) record(ctx context.Context, version string, ids []string, i int) error {
+// record gives subject i of Populate its ledger, through svc.
+func record(ctx context.Context, svc *consent.Service, version string, ids []string, i int) error {
 	id := ids[i]
 	agree := func(in consent.ConsentInput) error {
 		in.Language = "en"
@@ -164,7 +207,7 @@ func (e *Env) record(ctx context.Context, version string, ids []string, i int) e
 		if len(in.Grant) > 0 {
 			in.NoticeHash = NoticeHash
 		}
-		_, err := e.Service.Record(ctx, benchActor, id, in)
+		_, err := svc.Record(ctx, benchActor, id, in)
 		return err
 	}
 	grant := func(keys ...string) error { return agree(consent.ConsentInput{Grant: keys}) }
@@ -192,13 +235,13 @@ func (e *Env) record(ctx context.Context, version string, ids []string, i int) e
 		if err := grant("analytics", "push_notifications", "marketing"); err != nil {
 			return err
 		}
-		_, err := e.Service.SetRestricted(ctx, benchActor, id, true, "accuracy contested")
+		_, err := svc.SetRestricted(ctx, benchActor, id, true, "accuracy contested")
 		return err
 	case 5:
 		return grant("analytics")
 	case 6:
 		g := guardianOf(ids, i, 3)
-		_, err := e.Service.Accept(ctx, benchActor, id, consent.AcceptanceInput{Version: version, Method: "guardian", Language: "en",
+		_, err := svc.Accept(ctx, benchActor, id, consent.AcceptanceInput{Version: version, Method: "guardian", Language: "en",
 			NoticeHash: NoticeHash, GuardianID: g})
 		if err != nil {
 			return err
@@ -233,6 +276,13 @@ func InProcess(ctx context.Context, e *Env, d CheckData, dur time.Duration) (dec
 	now := time.Now()
 	n, start := 0, time.Now()
 	allowed := 0
+	own := d.Queries[:0:0] // the deployment's own organisation's queries
+	for _, q := range d.Queries {
+		if q.Org == 0 {
+			own = append(own, q)
+		}
+	}
+	d.Queries = own
 	for time.Since(start) < dur {
 		for _, q := range d.Queries {
 			if pol.DecideAct(snaps[q.Subject], q.Purpose, q.Act, now).Allowed {
@@ -267,6 +317,15 @@ type HTTPTarget struct {
 	Body   func(q Query) []byte // nil: no body
 	Method string               // "": POST
 	Path   func(q Query) string // nil: URL's path
+	// Orgs, when set, are the host and Authorization header of each
+	// organisation a query's Org names.
+	Orgs []OrgTarget
+}
+
+// OrgTarget is how one organisation of a deployment is reached.
+type OrgTarget struct {
+	Host string
+	Auth string
 }
 
 // CustosTarget asks Custos's /v1/check.
@@ -413,15 +472,19 @@ func (t HTTPTarget) requests(d CheckData) (addr string, reqs [][]byte) {
 		if t.Path != nil {
 			path = t.Path(q)
 		}
+		host, auth := u.Host, t.Auth
+		if len(t.Orgs) > 0 {
+			host, auth = t.Orgs[q.Org].Host, t.Orgs[q.Org].Auth
+		}
 		var b bytes.Buffer
-		fmt.Fprintf(&b, "%s %s HTTP/1.1\r\nHost: %s\r\n", method, path, u.Host)
+		fmt.Fprintf(&b, "%s %s HTTP/1.1\r\nHost: %s\r\n", method, path, host)
 		var body []byte
 		if t.Body != nil {
 			body = t.Body(q)
 			fmt.Fprintf(&b, "Content-Type: application/json\r\nContent-Length: %d\r\n", len(body))
 		}
-		if t.Auth != "" {
-			fmt.Fprintf(&b, "Authorization: %s\r\n", t.Auth)
+		if auth != "" {
+			fmt.Fprintf(&b, "Authorization: %s\r\n", auth)
 		}
 		b.WriteString("\r\n")
 		b.Write(body)
@@ -549,10 +612,18 @@ func ServeProcess(ctx context.Context, e *Env, exe string, log io.Writer) (strin
 		return "", "", nil, nil, err
 	}
 	cmd := ServerCommand(exe, "serve", "--addr", "127.0.0.1:0", "--log-level", "warn")
+	identityKey, secretsDir := "CUSTOS_IDENTITY_KEY="+base64.StdEncoding.EncodeToString(e.IdentityKey), "CUSTOS_SECRETS_DIR="
+	if len(e.Orgs) > 0 {
+		// Each organisation's key is in its place under the secrets directory.
+		dir, err := e.secretsDir()
+		if err != nil {
+			return "", "", nil, nil, err
+		}
+		identityKey, secretsDir = "CUSTOS_IDENTITY_KEY=", "CUSTOS_SECRETS_DIR="+dir
+	}
 	cmd.Env = append(os.Environ(),
-		"CUSTOS_DB="+e.DSN,
-		"CUSTOS_IDENTITY_KEY="+base64.StdEncoding.EncodeToString(e.IdentityKey),
-		"CUSTOS_CHECK_SAMPLE=0", "CUSTOS_MANIFEST=", "CUSTOS_DEMO=", "CUSTOS_SECRETS_DIR=", "CUSTOS_DATA_KEYSET=", "CUSTOS_RECEIPT_KEY=",
+		"CUSTOS_DB="+e.DSN, identityKey, secretsDir,
+		"CUSTOS_CHECK_SAMPLE=0", "CUSTOS_MANIFEST=", "CUSTOS_DEMO=", "CUSTOS_DATA_KEYSET=", "CUSTOS_RECEIPT_KEY=",
 		"CUSTOS_DATA_KEYSET_FILE=", "CUSTOS_RECEIPT_KEY_FILE=", "CUSTOS_IDENTITY_KEY_FILE=", "CUSTOS_DB_FILE=")
 	if len(e.DataKeyset) > 0 {
 		// The vault: the key store goes beside the database, the server's default.
@@ -597,6 +668,28 @@ func ServeProcess(ctx context.Context, e *Env, exe string, log io.Writer) (strin
 		stop()
 		return "", "", nil, nil, fmt.Errorf("custos serve did not listen within 30s")
 	}
+}
+
+// OrgTargets gives each organisation of e a service key and returns how
+// each is reached on the server at base.
+func (e *Env) OrgTargets(ctx context.Context, base string) ([]OrgTarget, error) {
+	u, err := url.Parse(base)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]OrgTarget, len(e.Orgs))
+	for i, o := range e.Orgs {
+		k, err := api.CreateKey(ctx, o.Store, benchActor, "bench", api.RoleService)
+		if err != nil {
+			return nil, err
+		}
+		host := o.Host + ":" + u.Port()
+		if o.ID == store.DefaultOrg {
+			host = u.Host
+		}
+		out[i] = OrgTarget{Host: host, Auth: "Bearer " + k.Secret}
+	}
+	return out, nil
 }
 
 // CPUTime returns the user and system CPU time a process has used so far,

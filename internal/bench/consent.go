@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"github.com/custos-privacy/custos/internal/pgscratch"
@@ -21,6 +22,7 @@ import (
 	"github.com/custos-privacy/custos/examples"
 	"github.com/custos-privacy/custos/internal/consent"
 	"github.com/custos-privacy/custos/internal/identity"
+	"github.com/custos-privacy/custos/internal/secrets"
 	"github.com/custos-privacy/custos/internal/server"
 	"github.com/custos-privacy/custos/internal/store"
 	"github.com/custos-privacy/custos/internal/vault"
@@ -36,7 +38,68 @@ type Env struct {
 	// DataKeyset and Vault are set by WithVault.
 	DataKeyset []byte
 	Vault      *vault.Service
-	cleanup    []func()
+	// Orgs, set by WithOrgs, are the organisations of the deployment, the
+	// deployment's own first.
+	Orgs    []*Org
+	cleanup []func()
+}
+
+// Org is one organisation of a benchmark deployment, with its own identity
+// key and consent service, served on its own host.
+type Org struct {
+	ID          string
+	Host        string
+	Store       *store.Store
+	Service     *consent.Service
+	IdentityKey []byte
+}
+
+// WithOrgs makes the deployment one of n organisations: the deployment's
+// own and n-1 more, each with its own identity key and the starter policy.
+func (e *Env) WithOrgs(ctx context.Context, n int) error {
+	e.Orgs = []*Org{{ID: store.DefaultOrg, Host: "default.bench", Store: e.Store, Service: e.Service, IdentityKey: e.IdentityKey}}
+	for i := 1; i < n; i++ {
+		id := fmt.Sprintf("org-%d", i)
+		o := &Org{ID: id, Host: id + ".bench", IdentityKey: make([]byte, 32)}
+		rand.Read(o.IdentityKey)
+		if _, err := e.Store.CreateOrganisation(ctx, store.Organisation{ID: id, Name: id, Hosts: []string{o.Host}}); err != nil {
+			return err
+		}
+		o.Store = e.Store.ForOrg(id).WithChainKeys(server.AuditKey(o.IdentityKey), nil)
+		h, _ := identity.NewHasher(o.IdentityKey)
+		var err error
+		if o.Service, err = consent.New(ctx, o.Store, consent.Options{Hasher: h}); err != nil {
+			return err
+		}
+		if _, err := o.Service.Publish(ctx, benchActor, "starter", examples.Starter); err != nil {
+			return err
+		}
+		e.Orgs = append(e.Orgs, o)
+	}
+	return nil
+}
+
+// secretsDir writes the organisations' identity keys where a server reads
+// them: identity.key, and orgs/ID/identity.key for the others.
+func (e *Env) secretsDir() (string, error) {
+	dir, err := os.MkdirTemp("", "custos-bench-secrets-")
+	if err != nil {
+		return "", err
+	}
+	e.cleanup = append(e.cleanup, func() { os.RemoveAll(dir) })
+	for _, o := range e.Orgs {
+		d := dir
+		if o.ID != store.DefaultOrg {
+			d = filepath.Join(dir, "orgs", o.ID)
+		}
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return "", err
+		}
+		if err := os.WriteFile(filepath.Join(d, secrets.IdentityKeyFile), []byte(base64.StdEncoding.EncodeToString(o.IdentityKey)+"\n"), 0o600); err != nil {
+			return "", err
+		}
+	}
+	return dir, nil
 }
 
 // Close removes the environment's database.

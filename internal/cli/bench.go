@@ -94,6 +94,7 @@ func newBenchCheckCmd() *cobra.Command {
 		vsOPA                 bool
 		opaDir                string
 		pin                   bool
+		orgs                  int
 	)
 	cmd := &cobra.Command{
 		Use:   "check [--subjects 1000] [--rate 5000] [--duration 10s] [--vs-opa]",
@@ -113,7 +114,13 @@ Policy Agent: its embedded prepared query (after a parity check that both
 engines decide every query alike) and its own HTTP server under the same load
 generator. This needs the bench/opa module of a source checkout (--opa-dir)
 and the Go toolchain; OPA is not part of the custos binary. The load generator
-shares the machine with the server under test, the same for both engines.`,
+shares the machine with the server under test, the same for both engines.
+
+With --orgs N the deployment holds N organisations, each with its own
+identity key, policy and host name, the subjects split evenly among them;
+the HTTP runs ask across all of them, each request on its organisation's
+host with its key (the in-process figures are the first organisation's).
+Compare --orgs 100 --subjects 100000 with --subjects 100000.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
@@ -121,11 +128,20 @@ shares the machine with the server under test, the same for both engines.`,
 				ctx = context.Background()
 			}
 			out, log := cmd.OutOrStdout(), cmd.ErrOrStderr()
+			if orgs > 1 && vsOPA {
+				return fmt.Errorf("--orgs and --vs-opa: OPA has no organisations to compare with; run them apart")
+			}
 			e, err := bench.NewEnv(ctx, "", 0, 0)
 			if err != nil {
 				return err
 			}
 			defer e.Close()
+			if orgs > 1 {
+				fmt.Fprintf(log, "making %d organisations …\n", orgs)
+				if err := e.WithOrgs(ctx, orgs); err != nil {
+					return err
+				}
+			}
 			fmt.Fprintf(log, "registering %d subjects …\n", subjects)
 			d, err := e.Populate(ctx, subjects, 20000, log)
 			if err != nil {
@@ -160,13 +176,22 @@ shares the machine with the server under test, the same for both engines.`,
 			}
 			defer stop()
 			custos := bench.CustosTarget(base, key)
+			if orgs > 1 {
+				if custos.Orgs, err = e.OrgTargets(ctx, base); err != nil {
+					return err
+				}
+			}
 			bench.Closed(custos, d, conns, time.Second) // warm up
 			openC := bench.Open(custos, d, rate, conns, dur)
 			cpu0 := bench.CPUTime(proc)
 			closedC := bench.Closed(custos, d, conns, dur)
 			cpuC := perRequest(bench.CPUTime(proc)-cpu0, closedC.Count)
 
-			fmt.Fprintf(out, "decisions on %d subjects, %d queries\n", subjects, len(d.Queries))
+			if orgs > 1 {
+				fmt.Fprintf(out, "decisions on %d subjects in %d organisations, %d queries\n", len(e.Orgs)*len(d.Subjects), len(e.Orgs), len(d.Queries))
+			} else {
+				fmt.Fprintf(out, "decisions on %d subjects, %d queries\n", subjects, len(d.Queries))
+			}
 			fmt.Fprintf(out, "in-process  check.Decide        %8.0f ns/decision\n", decide)
 			fmt.Fprintf(out, "in-process  Service.Check       %8.0f ns/decision\n", svc)
 			printHTTP(out, "custos", rate, openC, closedC, cpuC)
@@ -224,6 +249,7 @@ shares the machine with the server under test, the same for both engines.`,
 	cmd.Flags().DurationVar(&dur, "duration", 10*time.Second, "how long each HTTP measurement runs")
 	cmd.Flags().BoolVar(&vsOPA, "vs-opa", false, "also measure OPA on the same workload")
 	cmd.Flags().StringVar(&opaDir, "opa-dir", "bench/opa", "the bench/opa module of a source checkout")
+	cmd.Flags().IntVar(&orgs, "orgs", 1, "organisations the subjects are split among, each on its own host")
 	cmd.Flags().BoolVar(&pin, "pin", false, "pin each server under test to the last CPU and the load generator to the others (Linux, taskset)")
 	return cmd
 }
