@@ -311,8 +311,10 @@ func (w *writer) commit(batch []*Write) error {
 				}
 			}
 		}
-		trails := make([]trail, 0, len(orgs))
 		for _, org := range orgs {
+			if err := scope(org); err != nil {
+				return err
+			}
 			writes := byOrg[org]
 			var events []*ConsentEvent
 			var entries []*audit.Entry
@@ -325,108 +327,15 @@ func (w *writer) commit(batch []*Write) error {
 				}
 			}
 			st := writes[0].st
-			if len(events) > 0 {
-				if err := scope(org); err != nil {
-					return err
-				}
-				if err := st.insertEvents(ctx, tx, events); err != nil {
-					return err
-				}
-			}
-			if len(entries) > 0 {
-				trails = append(trails, trail{st: st, entries: entries})
-			}
-		}
-		if s.dialect == SQLite && len(trails) > 1 {
-			// No row-level security to keep to: every organisation's
-			// entries go in with one statement of each kind.
-			return s.appendTrails(ctx, tx, trails)
-		}
-		for _, tr := range trails {
-			if err := scope(tr.st.org); err != nil {
+			if err := st.insertEvents(ctx, tx, events); err != nil {
 				return err
 			}
-			if err := tr.st.appendAudit(ctx, tx, tr.entries); err != nil {
+			if err := st.appendAudit(ctx, tx, entries); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
-}
-
-// trail is one organisation's entries of a batch, with its handle.
-type trail struct {
-	st      *Store
-	entries []*audit.Entry
-}
-
-// appendTrails chains several organisations' entries onto their trails
-// with one read of their heads, one insert and one update of the heads,
-// where appendAudit would take three statements each: a batch of decision
-// records from a hundred organisations would otherwise cost three hundred.
-// SQLite only: on PostgreSQL each organisation's rows are written in a
-// transaction scoped to it.
-func (s *Store) appendTrails(ctx context.Context, tx *sql.Tx, trails []trail) error {
-	args := make([]any, len(trails))
-	for i, tr := range trails {
-		args[i] = tr.st.org
-	}
-	rows, err := tx.QueryContext(ctx, `SELECT org_id, seq, hash, key_id FROM audit_head WHERE org_id IN (`+
-		strings.TrimSuffix(strings.Repeat("?, ", len(args)), ", ")+`)`, args...)
-	if err != nil {
-		return fmt.Errorf("read audit heads: %w", mapErr(err))
-	}
-	type head struct {
-		c     audit.Chain
-		keyID string
-	}
-	heads := map[string]*head{}
-	for rows.Next() {
-		var org string
-		h := &head{}
-		if err := rows.Scan(&org, &h.c.Seq, &h.c.Hash, &h.keyID); err != nil {
-			rows.Close()
-			return fmt.Errorf("read audit heads: %w", mapErr(err))
-		}
-		heads[org] = h
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("read audit heads: %w", mapErr(err))
-	}
-	var all []any
-	n := 0
-	var upsert []any
-	for _, tr := range trails {
-		h, ok := heads[tr.st.org]
-		if !ok {
-			return fmt.Errorf("read audit head of %s: %w", tr.st.org, ErrNotFound)
-		}
-		if err := tr.st.checkKey("audit trail", h.keyID); err != nil {
-			return err
-		}
-		h.c.Key = tr.st.auditKey
-		for _, e := range tr.entries {
-			h.c.Link(e)
-			all = append(all, tr.st.org, e.Seq, micros(e.At), e.Actor, e.Role, e.Place, e.Action, e.Object, e.Purpose, e.Outcome, e.Detail, e.Prev, e.Hash)
-			n++
-		}
-		upsert = append(upsert, tr.st.org, h.c.Seq, h.c.Hash, tr.st.keyID)
-	}
-	const cols = 13
-	for start := 0; start < n; start += chunkRows {
-		end := min(start+chunkRows, n)
-		q := `INSERT INTO audit_log (org_id, seq, at, actor, role, place, action, object, purpose, outcome, detail, prev_hash, hash) VALUES ` + values(end-start, cols)
-		if _, err := tx.ExecContext(ctx, q, all[start*cols:end*cols]...); err != nil {
-			return fmt.Errorf("append audit: %w", mapErr(err))
-		}
-	}
-	q := `INSERT INTO audit_head (org_id, seq, hash, key_id) VALUES ` + values(len(trails), 4) +
-		` ON CONFLICT (org_id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, key_id = excluded.key_id`
-	if _, err := tx.ExecContext(ctx, q, upsert...); err != nil {
-		return fmt.Errorf("advance audit heads: %w", mapErr(err))
-	}
-	return nil
 }
 
 // values builds "(?, ?, …), (?, ?, …)" for rows × cols placeholders.
