@@ -107,6 +107,18 @@ type Store struct {
 	kek   atomic.Pointer[seal.Sealer]
 	org   string
 	now   func() time.Time
+	// borrowed is set on a handle from ForOrg: the store it came from
+	// owns the database and closes it.
+	borrowed bool
+}
+
+// ForOrg returns the key store of organisation org (see Options.Org) on
+// the same database, its keys wrapped by kek: one pool of connections
+// serves every organisation of a deployment. Closing it does nothing.
+func (s *Store) ForOrg(org string, kek *seal.Sealer) *Store {
+	o := &Store{db: s.db, pg: s.pg, table: s.table, org: org, now: s.now, borrowed: true}
+	o.kek.Store(kek)
+	return o
 }
 
 // Open opens (and creates if needed) the key store at dsn: a postgres://
@@ -199,7 +211,12 @@ func (s *Store) init(ctx context.Context, dsn string) error {
 }
 
 // Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	if s.borrowed {
+		return nil
+	}
+	return s.db.Close()
+}
 
 // DB is the key store's database, for tests and backups.
 func (s *Store) DB() *sql.DB { return s.db }

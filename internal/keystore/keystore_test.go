@@ -237,3 +237,35 @@ func TestRewrap(t *testing.T) {
 		t.Errorf("Open after Rewrap = %q, %v", got, err)
 	}
 }
+
+// TestForOrgSharesTheDatabase: an organisation's handle from ForOrg keeps
+// its keys apart, wrapped by its own keyset, on the same pool; closing it
+// leaves the pool to its owner.
+func TestForOrgSharesTheDatabase(t *testing.T) {
+	for name, mk := range backends(t, newKEK(t)) {
+		t.Run(name, func(t *testing.T) {
+			ctx := t.Context()
+			ours := mk(t)
+			acme := ours.ForOrg("acme", newKEK(t))
+			ct, err := acme.Seal(ctx, keystore.Subject("u-1"), []byte("acme's"), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := ours.Open(ctx, keystore.Subject("u-1"), ct, nil); err == nil {
+				t.Error("the deployment's own store opened acme's value")
+			}
+			if _, err := ours.Destroy(ctx, keystore.Subject("u-1")); err != nil {
+				t.Fatal(err)
+			}
+			if err := acme.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if v, err := acme.Open(ctx, keystore.Subject("u-1"), ct, nil); err != nil || string(v) != "acme's" {
+				t.Errorf("acme's value after the deployment's u-1 was destroyed and acme's handle closed: %q, %v", v, err)
+			}
+			if st, err := acme.Stats(ctx); err != nil || st.Live != 1 {
+				t.Errorf("acme's stats = %+v, %v", st, err)
+			}
+		})
+	}
+}

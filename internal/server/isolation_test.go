@@ -257,6 +257,10 @@ func TestOrganisationsIsolatedOverTheRouteTable(t *testing.T) {
 		t.Run(backend, func(t *testing.T) {
 			d := startDeployment(t, backend)
 			ours, acme := d.tenants[0], d.tenants[1]
+			// One pool of key-store connections serves every organisation.
+			if d.srv.Org("acme").Keystore().DB() != d.srv.Keystore().DB() {
+				t.Error("acme's key store has a pool of its own")
+			}
 			routes := d.routes(t)
 			for _, pair := range [][2]*tenant{{ours, acme}, {acme, ours}} {
 				me, other := pair[0], pair[1]

@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/custos-privacy/custos/internal/api"
+	"github.com/custos-privacy/custos/internal/keystore"
 	"github.com/custos-privacy/custos/internal/org"
 	"github.com/custos-privacy/custos/internal/store"
 )
@@ -45,7 +46,7 @@ func (s *Server) addOrganisations(ctx context.Context, o options) error {
 		}
 		cfg, err := s.cfg.ForOrg(og.ID)
 		if err == nil {
-			os.srv, err = newServer(ctx, cfg, s.log.With("org", og.ID), options{now: o.now}, s.st)
+			os.srv, err = newServer(ctx, cfg, s.log.With("org", og.ID), options{now: o.now, keystore: s.keystoreOfAny()}, s.st)
 		}
 		if err != nil {
 			s.log.Warn("organisation not served: its hosts answer 404 until this is mended and the server restarted", "org", og.ID, "err", err)
@@ -95,6 +96,21 @@ func (s *Server) Org(id string) *Server {
 	for _, os := range s.orgs {
 		if os.org.ID == id {
 			return os.srv
+		}
+	}
+	return nil
+}
+
+// keystoreOfAny is a key store already open for the deployment, whose
+// database the next organisation's can share: the deployment's own, or
+// another organisation's (borrowed ones share the same pool).
+func (s *Server) keystoreOfAny() *keystore.Store {
+	if s.ks != nil {
+		return s.ks
+	}
+	for _, o := range s.served() {
+		if o.ks != nil {
+			return o.ks
 		}
 	}
 	return nil

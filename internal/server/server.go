@@ -239,6 +239,9 @@ type Option func(*options)
 type options struct {
 	now  func() time.Time
 	demo DemoOptions
+	// keystore is the deployment's key store, whose database another
+	// organisation's server shares.
+	keystore *keystore.Store
 }
 
 // WithClock sets the clock the server's decisions, deadlines and policy
@@ -303,7 +306,11 @@ func newServer(ctx context.Context, cfg config.Config, log *slog.Logger, o optio
 		}
 	}
 	var ks *keystore.Store
-	if keys.Sealer != nil {
+	switch {
+	case keys.Sealer != nil && shared != nil && o.keystore != nil:
+		// Another organisation: its keys, on the deployment's pool.
+		ks = o.keystore.ForOrg(cfg.Org, keys.Sealer)
+	case keys.Sealer != nil:
 		if ks, err = OpenKeystore(ctx, cfg, keys, st); err != nil {
 			release()
 			return nil, err
