@@ -38,15 +38,15 @@ func (s *Server) addOrganisations(ctx context.Context, o options) error {
 		if og.ID == store.DefaultOrg {
 			continue
 		}
-		os := &orgServer{org: og}
-		s.orgs = append(s.orgs, os)
+		served := &orgServer{org: og}
+		s.orgs = append(s.orgs, served)
 		if og.Status != store.OrgActive {
 			s.log.Info("organisation disabled: its hosts answer 404", "org", og.ID)
 			continue
 		}
 		cfg, err := s.cfg.ForOrg(og.ID)
 		if err == nil {
-			os.srv, err = newServer(ctx, cfg, s.log.With("org", og.ID), options{now: o.now, keystore: s.keystoreOfAny()}, s.st)
+			served.srv, err = newServer(ctx, cfg, s.log.With("org", og.ID), options{now: o.now, keystore: s.keystoreOfAny()}, s.st)
 		}
 		if err != nil {
 			s.log.Warn("organisation not served: its hosts answer 404 until this is mended and the server restarted", "org", og.ID, "err", err)
@@ -64,12 +64,12 @@ func (s *Server) addOrganisations(ctx context.Context, o options) error {
 // any other to the deployment's own (next).
 func (s *Server) byHost(next http.Handler) http.Handler {
 	hosts := map[string]http.Handler{}
-	for _, os := range s.orgs {
+	for _, o := range s.orgs {
 		h := http.Handler(orgGone)
-		if os.srv != nil {
-			h = os.srv.http.Handler
+		if o.srv != nil {
+			h = o.srv.http.Handler
 		}
-		for _, host := range os.org.Hosts {
+		for _, host := range o.org.Hosts {
 			hosts[host] = h
 		}
 	}
@@ -93,9 +93,9 @@ func (s *Server) Org(id string) *Server {
 	if id == store.DefaultOrg {
 		return s
 	}
-	for _, os := range s.orgs {
-		if os.org.ID == id {
-			return os.srv
+	for _, o := range s.orgs {
+		if o.org.ID == id {
+			return o.srv
 		}
 	}
 	return nil
@@ -119,9 +119,9 @@ func (s *Server) keystoreOfAny() *keystore.Store {
 // served are the servers of the organisations served besides this one.
 func (s *Server) served() []*Server {
 	var out []*Server
-	for _, os := range s.orgs {
-		if os.srv != nil {
-			out = append(out, os.srv)
+	for _, o := range s.orgs {
+		if o.srv != nil {
+			out = append(out, o.srv)
 		}
 	}
 	return out
