@@ -109,6 +109,9 @@ var notOffered = []string{
 	"GET /healthz", "GET /readyz", "GET /metrics", "GET /openapi.json",
 	"POST /v1/policy/versions", "GET /v1/audit", "GET /v1/audit/verify",
 	"GET /v1/keys", "POST /v1/keys", "DELETE /v1/keys/{id}", "POST /v1/calendar",
+	// The deployment's registry of organisations.
+	"GET /v1/orgs", "POST /v1/orgs", "GET /v1/orgs/{org_id}", "PUT /v1/orgs/{org_id}/hosts",
+	"POST /v1/orgs/{org_id}/disable", "POST /v1/orgs/{org_id}/enable",
 	// The banner's own routes, which its script calls from the browser.
 	"GET /v1/public/banner", "OPTIONS /v1/public/banner", "POST /v1/public/banner/consents", "OPTIONS /v1/public/banner/consents",
 }

@@ -79,6 +79,13 @@ var wantRoles = map[string][]string{
 	"POST /v1/requests/{id}/recipients/{recipient}/ack": {"admin", "operator"},
 	"POST /v1/calendar":                                 {"admin"},
 	"DELETE /v1/keys/{id}":                              {"admin"},
+	// The deployment's registry: its operator's admin keys alone.
+	"GET /v1/orgs":                   {"admin"},
+	"POST /v1/orgs":                  {"admin"},
+	"GET /v1/orgs/{org_id}":          {"admin"},
+	"PUT /v1/orgs/{org_id}/hosts":    {"admin"},
+	"POST /v1/orgs/{org_id}/disable": {"admin"},
+	"POST /v1/orgs/{org_id}/enable":  {"admin"},
 
 	"GET /v1/public/banner":              nil,
 	"OPTIONS /v1/public/banner":          nil,
