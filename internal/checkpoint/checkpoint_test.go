@@ -370,3 +370,17 @@ func TestRedacted(t *testing.T) {
 		}
 	}
 }
+
+func TestForOrg(t *testing.T) {
+	for _, tt := range []struct{ target, want string }{
+		{"/var/lib/custos-checkpoints/checkpoints.jsonl", "/var/lib/custos-checkpoints/checkpoints.acme.jsonl"},
+		{"checkpoints", "checkpoints.acme"},
+		{"https://log.example/custos/checkpoints", "https://log.example/custos/checkpoints?org=acme"},
+		{"https://log.example/c?tenant=7", "https://log.example/c?org=acme&tenant=7"},
+		{"", ""},
+	} {
+		if got := ForOrg(tt.target, "acme"); got != tt.want {
+			t.Errorf("ForOrg(%q) = %q, want %q", tt.target, got, tt.want)
+		}
+	}
+}

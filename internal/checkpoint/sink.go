@@ -157,3 +157,26 @@ func (h *HTTP) Append(ctx context.Context, line []byte) error {
 	}
 	return nil
 }
+
+// ForOrg names where organisation org's checkpoints go when the
+// deployment's go to target: beside its file, as NAME.ORG.EXT
+// (checkpoints.jsonl gives checkpoints.acme.jsonl), or to its URL with
+// org=ORG in the query. Each organisation's chains are its own, signed
+// with its own receipt key, and checked against its own checkpoints.
+func ForOrg(target, org string) string {
+	if target == "" {
+		return ""
+	}
+	if strings.Contains(target, "://") {
+		u, err := url.Parse(target)
+		if err != nil {
+			return target // Open reports it
+		}
+		q := u.Query()
+		q.Set("org", org)
+		u.RawQuery = q.Encode()
+		return u.String()
+	}
+	ext := filepath.Ext(target)
+	return strings.TrimSuffix(target, ext) + "." + org + ext
+}

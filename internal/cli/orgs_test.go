@@ -91,6 +91,19 @@ func TestOrgScopedCommands(t *testing.T) {
 	if out, _, _ := run(t, with("audit", "verify", "--org", "acme")...); !strings.Contains(out, "audit chain intact: 2 entries") {
 		t.Errorf("acme's trail:\n%s", out)
 	}
+	// An organisation's checkpoints go beside the deployment's, signed with
+	// its own receipt key, and its trail is checked against them.
+	cps := filepath.Join(dir, "checkpoints.jsonl")
+	mustRun(t, "", with("audit", "checkpoint", "--org", "acme", "--checkpoints", cps)...)
+	if _, err := os.Stat(filepath.Join(dir, "checkpoints.acme.jsonl")); err != nil {
+		t.Errorf("acme's checkpoints: %v", err)
+	}
+	if _, err := os.Stat(cps); err == nil {
+		t.Error("acme's checkpoint went into the deployment's file")
+	}
+	if out, errOut, _ := run(t, with("audit", "verify", "--org", "acme", "--checkpoints", cps)...); !strings.Contains(out, "checkpoints verified: 2 heads checked") {
+		t.Errorf("acme's trail against its checkpoints:\n%s%s", out, errOut)
+	}
 	if _, errOut, code := run(t, with("keys", "list", "--org", "nobody")...); code == 0 || !strings.Contains(errOut, "nobody") {
 		t.Errorf("an unknown organisation: %d %s", code, errOut)
 	}

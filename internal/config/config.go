@@ -569,7 +569,8 @@ func (c Config) OrgSecretsDir(id string) string { return filepath.Join(c.Secrets
 // directory (OrgSecretsDir) and from nowhere else, so that no key of one
 // organisation serves another. What the deployment's own organisation is
 // given on the command line (its manifest, dataset, checkpoints, the demo)
-// is not the organisation's.
+// is not the organisation's; its checkpoints go beside the deployment's
+// (checkpoint.ForOrg).
 func (c Config) ForOrg(id string) (Config, error) {
 	if c.SecretsDir == "" {
 		return c, problem("CUSTOS_SECRETS_DIR", "organisation %s keeps its secrets under the secrets directory, and none is set", id)
@@ -580,6 +581,7 @@ func (c Config) ForOrg(id string) (Config, error) {
 		o.origins[i] = originDefault
 	}
 	o.SecretsDir, o.Org = c.OrgSecretsDir(id), id
-	o.Manifest, o.Demo, o.Dataset, o.Checkpoints = "", false, "", ""
+	o.Manifest, o.Demo, o.Dataset = "", false, ""
+	o.Checkpoints = checkpoint.ForOrg(c.Checkpoints, id)
 	return o, errors.Join(o.readSecretsDir()...)
 }

@@ -63,6 +63,7 @@ func startDeployment(t *testing.T, backend string) *deployment {
 		"CUSTOS_MANIFEST":    manifest,
 		"CUSTOS_SECRETS_DIR": secretsDir,
 		"CUSTOS_NOTIFY_DIR":  filepath.Join(dir, "outbox"),
+		"CUSTOS_CHECKPOINTS": filepath.Join(dir, "checkpoints.jsonl"),
 	}
 	if backend == "postgres" {
 		env["CUSTOS_DB"], env["CUSTOS_KEYSTORE"] = testdb.Postgres(t), testdb.Postgres(t)
@@ -118,6 +119,12 @@ func startDeployment(t *testing.T, backend string) *deployment {
 	t.Cleanup(func() { srv.Close() })
 	if srv.Org("acme") == nil {
 		t.Fatalf("acme is not served:\n%s", logs)
+	}
+	// Each organisation's checkpoints go to a file of its own.
+	for _, f := range []string{"checkpoints.jsonl", "checkpoints.acme.jsonl"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("checkpoints: %v", err)
+		}
 	}
 	ourKey, err := apikey.New(srv.Store(), apikey.Options{}).Create(ctx, admin, "our admin", apikey.RoleAdmin)
 	if err != nil {

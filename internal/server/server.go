@@ -536,6 +536,9 @@ func (s *Server) Serve(ctx context.Context, ready func(addr string)) error {
 	// out before the last checkpoint.
 	s.drainCodes()
 	s.finalCheckpoint()
+	for _, o := range s.served() {
+		o.finalCheckpoint()
+	}
 	// Closing the store drains the write queue: everything accepted lands.
 	return errors.Join(err, s.st.Close())
 }
