@@ -509,3 +509,35 @@ func TestConsoleIsolated(t *testing.T) {
 		})
 	}
 }
+
+// TestOrganisationWithoutPolicyIsNotServed: an organisation registered
+// but without a published manifest is not served; the log says why and
+// how to mend it, and its host answers as an unknown path.
+func TestOrganisationWithoutPolicyIsNotServed(t *testing.T) {
+	d := startDeployment(t, "sqlite")
+	if _, err := org.New(d.srv.Store()).Create(t.Context(), consent.Actor{ID: "test", Role: "admin"}, "beta", "Beta Ltd", "beta.test"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := secrets.Init(d.cfg.OrgSecretsDir("beta"), false); err != nil {
+		t.Fatal(err)
+	}
+	logs := &lockedBuffer{}
+	srv, err := server.New(t.Context(), d.cfg, slog.New(slog.NewTextHandler(logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	if srv.Org("beta") != nil {
+		t.Error("beta is served without a policy")
+	}
+	if !strings.Contains(logs.String(), "custos policy publish --org beta") {
+		t.Errorf("the log does not say how to mend it:\n%s", logs)
+	}
+	d.h = srv.Handler()
+	if code, _ := d.call(nil, "beta.test", "GET", "/v1/policy", ""); code != http.StatusNotFound {
+		t.Errorf("beta's host: %d, want 404", code)
+	}
+	if srv.Org("acme") == nil {
+		t.Error("acme is no longer served beside beta")
+	}
+}

@@ -316,6 +316,16 @@ func newServer(ctx context.Context, cfg config.Config, log *slog.Logger, o optio
 			return nil, err
 		}
 	}
+	if shared != nil {
+		// Another organisation publishes its manifest with custos policy
+		// publish --org; without one it is not served. Asked before the
+		// services hook onto the shared writer.
+		if _, err := st.CurrentPolicy(ctx); errors.Is(err, store.ErrNotFound) {
+			return nil, fmt.Errorf("no policy is published: publish one with custos policy publish --org %s", cfg.Org)
+		} else if err != nil {
+			return nil, err
+		}
+	}
 	var requests *dsr.Service
 	system := audit.System(hostname())
 	svc, err := consent.New(ctx, st, consent.Options{Hasher: keys.Hasher, Keys: ks, Signer: keys.Signer, Logger: log, CheckSample: cfg.CheckSample, Now: now,
