@@ -49,7 +49,7 @@ type Store interface {
 	EnqueueAudit(ctx context.Context, entries ...audit.Entry) error
 	ChangesSince(ctx context.Context, after int64, limit int) ([]store.Change, int64, error)
 	AuditHead(ctx context.Context) (audit.Chain, error)
-	OnApply(fn func([]*store.Write))
+	OnApply(fn func([]*store.Write)) (remove func())
 }
 
 // Actor is who performs an operation, in which role, from where: the audit
@@ -79,6 +79,8 @@ type Options struct {
 
 // Service is the consent ledger and decision point.
 type Service struct {
+	// unhook takes the service off the store's committed writes (Close).
+	unhook func()
 	st     Store
 	opt    Options
 	log    *slog.Logger
@@ -133,11 +135,21 @@ func New(ctx context.Context, st Store, opt Options) (*Service, error) {
 		return nil, err
 	}
 	s.changeSeq = head.Seq
-	st.OnApply(s.applied)
+	s.unhook = st.OnApply(s.applied)
 	if err := s.reloadPolicy(ctx); err != nil && !errors.Is(err, store.ErrNotFound) {
+		s.Close()
 		return nil, err
 	}
 	return s, nil
+}
+
+// Close takes the service off the store's committed writes, for a service
+// that is given up while the store goes on (an organisation's server that
+// could not be assembled). The store stays open.
+func (s *Service) Close() {
+	if s.unhook != nil {
+		s.unhook()
+	}
 }
 
 // applied sees every batch this process commits and drops cached state of

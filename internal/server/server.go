@@ -339,6 +339,12 @@ func newServer(ctx context.Context, cfg config.Config, log *slog.Logger, o optio
 		release()
 		return nil, err
 	}
+	// From here, giving up takes the service off the shared writer too.
+	closeStore := release
+	release = func() {
+		svc.Close()
+		closeStore()
+	}
 	// A fresh demo database gets its history, which publishes the
 	// versions itself; on later starts the history is there already.
 	_, _, _, noPolicy := svc.Policy()

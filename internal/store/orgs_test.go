@@ -453,3 +453,24 @@ func TestMixedBatchesChainEachTrail(t *testing.T) {
 		}
 	})
 }
+
+// TestOnApplyRemove: a hook taken off is told of no later write, and the
+// others still are.
+func TestOnApplyRemove(t *testing.T) {
+	ctx := context.Background()
+	s := openFresh(t, t.TempDir()+"/custos.db")
+	var gone, kept int
+	remove := s.OnApply(func(ws []*Write) { gone += len(ws) })
+	s.OnApply(func(ws []*Write) { kept += len(ws) })
+	if err := s.AppendAudit(ctx, entry("x.first", "o")); err != nil {
+		t.Fatal(err)
+	}
+	remove()
+	remove() // twice is harmless
+	if err := s.AppendAudit(ctx, entry("x.second", "o")); err != nil {
+		t.Fatal(err)
+	}
+	if gone != 1 || kept != 2 {
+		t.Errorf("removed hook told of %d writes (want 1), kept hook of %d (want 2)", gone, kept)
+	}
+}

@@ -45,6 +45,7 @@ type writer struct {
 
 	mu      sync.Mutex
 	onApply []hook
+	hooks   uint64 // hooks registered, for their ids
 
 	// sendMu lets close wait for sends in progress; after it, nothing is
 	// sent, so the writer's final drain answers every accepted write.
@@ -132,16 +133,27 @@ func (w *writer) send(ctx context.Context, wr *Write) error {
 type hook struct {
 	org string
 	fn  func([]*Write)
+	id  uint64
 }
 
 // OnApply registers fn to be called with the writes of every committed
 // batch that are this handle's organisation's, in commit order, before the
 // writers are told. Caches hook here: a cache of one organisation's
-// subjects is never told of another's, whose ids may be the same.
-func (s *Store) OnApply(fn func([]*Write)) {
-	s.writer.mu.Lock()
-	s.writer.onApply = append(s.writer.onApply, hook{org: s.org, fn: fn})
-	s.writer.mu.Unlock()
+// subjects is never told of another's, whose ids may be the same. remove
+// takes fn off again (a service that is given up).
+func (s *Store) OnApply(fn func([]*Write)) (remove func()) {
+	w := s.writer
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.hooks++
+	id := w.hooks
+	// A new slice: apply reads the old one without the lock.
+	w.onApply = append(slices.Clip(w.onApply), hook{org: s.org, fn: fn, id: id})
+	return func() {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		w.onApply = slices.DeleteFunc(slices.Clone(w.onApply), func(h hook) bool { return h.id == id })
+	}
 }
 
 func (w *writer) run() {
