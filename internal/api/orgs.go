@@ -68,12 +68,12 @@ func (a *API) listOrgs(w http.ResponseWriter, r *http.Request, _ consent.Actor) 
 	if err != nil {
 		return err
 	}
-	os, err := reg.List(r.Context())
+	all, err := reg.List(r.Context())
 	if err != nil {
 		return err
 	}
-	out := make([]Org, len(os))
-	for i, o := range os {
+	out := make([]Org, len(all))
+	for i, o := range all {
 		out[i] = orgView(o)
 	}
 	return writeJSON(w, 200, map[string]any{"orgs": out})

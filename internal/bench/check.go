@@ -100,39 +100,35 @@ var checkAsks = []Query{
 // them, each registered in its own, and the queries are drawn across all;
 // Subjects are then the deployment's own organisation's.
 func (e *Env) Populate(ctx context.Context, n, queries int, progress io.Writer) (CheckData, error) {
+	var all [][]string // each organisation's subjects
 	if len(e.Orgs) == 0 {
 		ids, err := e.populate(ctx, e.Service, 0, n)
 		if err != nil {
 			return CheckData{}, err
 		}
-		r := rand.New(rand.NewPCG(1, 2))
-		d := CheckData{Subjects: ids, Queries: make([]Query, queries)}
-		for i := range d.Queries {
-			q := checkAsks[r.IntN(len(checkAsks))]
-			q.Subject = ids[r.IntN(len(ids))]
-			d.Queries[i] = q
-		}
-		return d, nil
-	}
-	// Ten subjects make one group of every kind: each organisation gets
-	// whole groups.
-	per := max(10, n/len(e.Orgs)/10*10)
-	all := make([][]string, len(e.Orgs))
-	for k, o := range e.Orgs {
-		ids, err := e.populate(ctx, o.Service, k*per, per)
-		if err != nil {
-			return CheckData{}, fmt.Errorf("organisation %s: %w", o.ID, err)
-		}
-		all[k] = ids
-		if progress != nil && (k+1)%10 == 0 {
-			fmt.Fprintf(progress, "  %d of %d organisations\n", k+1, len(e.Orgs))
+		all = [][]string{ids}
+	} else {
+		// Ten subjects make one group of every kind: each organisation
+		// gets whole groups.
+		per := max(10, n/len(e.Orgs)/10*10)
+		for k, o := range e.Orgs {
+			ids, err := e.populate(ctx, o.Service, k*per, per)
+			if err != nil {
+				return CheckData{}, fmt.Errorf("organisation %s: %w", o.ID, err)
+			}
+			all = append(all, ids)
+			if progress != nil && (k+1)%10 == 0 {
+				fmt.Fprintf(progress, "  %d of %d organisations\n", k+1, len(e.Orgs))
+			}
 		}
 	}
 	r := rand.New(rand.NewPCG(1, 2))
 	d := CheckData{Subjects: all[0], Queries: make([]Query, queries)}
 	for i := range d.Queries {
 		q := checkAsks[r.IntN(len(checkAsks))]
-		q.Org = r.IntN(len(all))
+		if len(all) > 1 {
+			q.Org = r.IntN(len(all))
+		}
 		q.Subject = all[q.Org][r.IntN(len(all[q.Org]))]
 		d.Queries[i] = q
 	}

@@ -390,10 +390,7 @@ func TestOrganisationsIsolatedOverTheRouteTable(t *testing.T) {
 
 // purposeQuery is what a route needs besides its path to answer 200.
 func purposeQuery(path string) string {
-	switch {
-	case strings.HasSuffix(path, "/vault/{field}"):
-		return "?purpose=account_registration"
-	case path == "/v1/subjects/{subject_id}":
+	if strings.HasSuffix(path, "/vault/{field}") || path == "/v1/subjects/{subject_id}" {
 		return "?purpose=account_registration"
 	}
 	return ""

@@ -26,14 +26,20 @@ func unavailable(t testing.TB, what string, err error) {
 	t.Skipf("%s unreachable, skipping (set CUSTOS_REQUIRE_SERVICES=1 to fail instead): %v", what, err)
 }
 
+// postgresBase is the test server's URL: CUSTOS_TEST_POSTGRES or the
+// local default.
+func postgresBase() string {
+	if base := os.Getenv("CUSTOS_TEST_POSTGRES"); base != "" {
+		return base
+	}
+	return DefaultPostgres
+}
+
 // Postgres creates a fresh schema on the test server and returns a DSN whose
 // search_path points at it. The schema is dropped when the test ends.
 func Postgres(t testing.TB) string {
 	t.Helper()
-	base := os.Getenv("CUSTOS_TEST_POSTGRES")
-	if base == "" {
-		base = DefaultPostgres
-	}
+	base := postgresBase()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	sc, err := pgscratch.New(ctx, base, "custos_t_")
@@ -57,10 +63,7 @@ func Postgres(t testing.TB) string {
 // past row-level security.
 func PostgresAdmin(t testing.TB, dsn string) string {
 	t.Helper()
-	base := os.Getenv("CUSTOS_TEST_POSTGRES")
-	if base == "" {
-		base = DefaultPostgres
-	}
+	base := postgresBase()
 	b, err := url.Parse(base)
 	if err != nil {
 		t.Fatalf("CUSTOS_TEST_POSTGRES does not parse")
