@@ -24,18 +24,21 @@ type Organisation struct {
 	ID     string
 	Name   string
 	Status string
+	// Group names the group of companies it belongs to, "" for none:
+	// affiliates of one group share the identity people sign in with.
+	Group string
 	// Hosts are the host names its pages and API answer on, sorted.
 	Hosts     []string
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }
 
-const orgCols = `id, name, status, created_at, updated_at`
+const orgCols = `id, name, status, group_id, created_at, updated_at`
 
 func scanOrg(sc interface{ Scan(...any) error }) (Organisation, error) {
 	var o Organisation
 	var created, updated int64
-	if err := sc.Scan(&o.ID, &o.Name, &o.Status, &created, &updated); err != nil {
+	if err := sc.Scan(&o.ID, &o.Name, &o.Status, &o.Group, &created, &updated); err != nil {
 		return Organisation{}, err
 	}
 	o.CreatedAt, o.UpdatedAt = fromMicros(created), fromMicros(updated)
@@ -53,8 +56,8 @@ func (s *Store) CreateOrganisation(ctx context.Context, o Organisation, entries 
 	}
 	o.UpdatedAt, o.Status = o.CreatedAt, OrgActive
 	err := s.Submit(ctx, &Write{Fn: func(ctx context.Context, tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO organisations (`+orgCols+`) VALUES (?, ?, ?, ?, ?)`),
-			o.ID, o.Name, o.Status, micros(o.CreatedAt), micros(o.UpdatedAt)); err != nil {
+		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO organisations (`+orgCols+`) VALUES (?, ?, ?, ?, ?, ?)`),
+			o.ID, o.Name, o.Status, o.Group, micros(o.CreatedAt), micros(o.UpdatedAt)); err != nil {
 			return fmt.Errorf("create organisation: %w", mapErr(err))
 		}
 		if err := s.putHosts(ctx, tx, o.ID, o.Hosts); err != nil {

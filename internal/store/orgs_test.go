@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -49,7 +50,8 @@ func populate(t *testing.T, h *Store, w world) {
 	b := Bundle{ID: w.id("bd"), RequestID: r.ID, SubjectID: w.subject, Sealed: []byte("zip"), TokenHash: []byte(w.id("token")), ExpiresAt: now.Add(time.Hour), CreatedAt: now}
 	task := RecipientTask{ID: w.id("rt"), RequestID: r.ID, Recipient: "crm", Action: "deletion", Method: "webhook", Categories: []string{"contact"}, State: "pending", NextAt: now.Add(-time.Second), UpdatedAt: now}
 	must(h.CreateRequest(ctx, r, RequestEvent{RequestID: r.ID, At: now, Actor: "t", To: r.State},
-		[]TxFn{h.PutOTPFn(otp), h.OutboxFn(d), h.PutBundleFn(b), h.RecipientTaskFn(task)}))
+		[]TxFn{h.PutOTPFn(otp), h.OutboxFn(d), h.PutBundleFn(b), h.RecipientTaskFn(task),
+			h.AssistanceTaskFn(AssistanceTask{ID: w.id("as"), Entrustment: "en-1", Controller: "other", ControllerRequest: "rq_other", RequestID: r.ID, Kind: "access", DueDate: "2026-01-09", State: AssistanceOpen, CreatedAt: now})}))
 	must(h.CreateOperator(ctx, Operator{ID: w.id("op"), Username: w.username, DisplayName: "Admin", Role: "admin", PasswordHash: "x", CreatedAt: now, UpdatedAt: now}))
 	must(h.StartSession(ctx, Session{TokenHash: []byte(w.id("session")), OperatorID: w.id("op"), CreatedAt: now, LastSeen: now, ExpiresAt: now.Add(time.Hour)}, SessionGuard{}))
 	must(h.CreateKey(ctx, APIKey{ID: w.id("key"), Name: "k", Role: "admin", Hash: []byte(w.id("keyhash")), CreatedAt: now}))
@@ -111,6 +113,10 @@ var probes = []struct {
 	}},
 	{"recipient tasks due", func(ctx context.Context, h *Store, w world) (bool, error) {
 		return some(h.DueRecipientTasks(ctx, time.Now(), 10))
+	}},
+	{"assistance tasks", func(ctx context.Context, h *Store, w world) (bool, error) {
+		ts, err := h.AssistanceTasks(ctx, AssistanceOpen)
+		return slices.ContainsFunc(ts, func(t AssistanceTask) bool { return t.ID == w.id("as") }), err
 	}},
 	{"operator by user name", func(ctx context.Context, h *Store, w world) (bool, error) {
 		o, err := h.OperatorByUsername(ctx, w.username)
@@ -343,6 +349,96 @@ func TestOrganisationRegistry(t *testing.T) {
 		}
 		if _, err := s.Organisation(ctx, "nobody"); !errors.Is(err, ErrNotFound) {
 			t.Errorf("unknown: %v", err)
+		}
+	})
+}
+
+// TestEntrustments: groups and entrustments are the deployment's records,
+// between registered organisations, with their changes on the trail of the
+// handle that made them; an assistance task is finished once.
+func TestEntrustments(t *testing.T) {
+	backends(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		for _, id := range []string{"yonyou", "acme"} {
+			if _, err := s.CreateOrganisation(ctx, Organisation{ID: id, Name: id}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if changed, err := s.SetOrganisationGroup(ctx, "acme", "g", entry("org.group", "org:acme")); err != nil || !changed {
+			t.Fatalf("group = %v, %v", changed, err)
+		}
+		if changed, err := s.SetOrganisationGroup(ctx, "acme", "g", entry("org.group", "org:acme")); err != nil || changed {
+			t.Errorf("same group again = %v, %v; want unchanged", changed, err)
+		}
+		if _, err := s.SetOrganisationGroup(ctx, "nobody", "g"); !errors.Is(err, ErrNotFound) {
+			t.Errorf("group of an unknown organisation: %v", err)
+		}
+		if o, _ := s.Organisation(ctx, "acme"); o.Group != "g" {
+			t.Errorf("acme's group = %q", o.Group)
+		}
+		e := Entrustment{ID: "en-1", Controller: "acme", Processor: "yonyou", Categories: []string{"contact"}, Purposes: []string{"hr"},
+			Instructions: "run the HR app", AssistCount: 5, AssistUnit: "working_days", StartsOn: "2026-01-01"}
+		if _, err := s.CreateEntrustment(ctx, e, entry("entrustment.create", "entrustment:en-1")); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.CreateEntrustment(ctx, e); !errors.Is(err, ErrConflict) {
+			t.Errorf("same id again: %v, want ErrConflict", err)
+		}
+		bad := e
+		bad.ID, bad.Controller = "en-2", "nobody"
+		if _, err := s.CreateEntrustment(ctx, bad); !errors.Is(err, ErrNotFound) {
+			t.Errorf("unknown controller: %v, want ErrNotFound", err)
+		}
+		for _, org := range []string{"acme", "yonyou", ""} {
+			if es, err := s.Entrustments(ctx, org); err != nil || len(es) != 1 || es[0].SubProcessors == nil || es[0].Categories[0] != "contact" {
+				t.Errorf("Entrustments(%q) = %+v, %v", org, es, err)
+			}
+		}
+		if es, err := s.Entrustments(ctx, DefaultOrg); err != nil || len(es) != 0 {
+			t.Errorf("the default organisation's = %+v, %v", es, err)
+		}
+		at := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+		ended, err := s.EndEntrustment(ctx, "en-1", "delete", at, nil, entry("entrustment.end", "entrustment:en-1"))
+		if err != nil || ended.State != EntrustmentEnded || !ended.EndedAt.Equal(at) {
+			t.Errorf("end = %+v, %v", ended, err)
+		}
+		if _, err := s.EndEntrustment(ctx, "en-1", "delete", at, nil); !errors.Is(err, ErrConflict) {
+			t.Errorf("ending twice: %v, want ErrConflict", err)
+		}
+		if got, err := s.Entrustment(ctx, "en-1"); err != nil || got.State != EntrustmentEnded || got.EndAction != "delete" {
+			t.Errorf("Entrustment = %+v, %v", got, err)
+		}
+
+		y := s.ForOrg("yonyou")
+		now := time.Now().UTC()
+		r := request("rq_y", "", "verified")
+		task := AssistanceTask{ID: "as-1", Entrustment: "en-1", Controller: "acme", ControllerRequest: "rq_a", RequestID: r.ID, Kind: "access", DueDate: "2026-03-06", State: AssistanceOpen, CreatedAt: now}
+		if err := y.CreateRequest(ctx, r, RequestEvent{RequestID: r.ID, At: now, Actor: "t", To: r.State}, []TxFn{y.AssistanceTaskFn(task)}); err != nil {
+			t.Fatal(err)
+		}
+		if ts, err := s.ForOrg("acme").AssistanceTasks(ctx, ""); err != nil || len(ts) != 0 {
+			t.Errorf("the controller sees the processor's tasks: %+v, %v", ts, err)
+		}
+		done, err := y.FinishAssistanceTask(ctx, "as-1", "sent the HR records", at, entry("assistance.done", "request:rq_y"))
+		if err != nil || done.State != AssistanceDone || done.Note != "sent the HR records" {
+			t.Errorf("finish = %+v, %v", done, err)
+		}
+		if _, err := y.FinishAssistanceTask(ctx, "as-1", "", at); !errors.Is(err, ErrConflict) {
+			t.Errorf("finishing twice: %v, want ErrConflict", err)
+		}
+		if _, err := s.ForOrg("acme").FinishAssistanceTask(ctx, "as-1", "", at); !errors.Is(err, ErrNotFound) {
+			t.Errorf("another organisation finishing it: %v, want ErrNotFound", err)
+		}
+		if ts, err := y.AssistanceTasks(ctx, AssistanceDone); err != nil || len(ts) != 1 || !ts[0].DoneAt.Equal(at) {
+			t.Errorf("done tasks = %+v, %v", ts, err)
+		}
+		es, _ := s.AuditEntries(ctx, AuditFilter{})
+		var actions []string
+		for _, e := range es {
+			actions = append(actions, e.Action)
+		}
+		if got := strings.Join(actions, ","); got != "org.group,entrustment.create,entrustment.end" {
+			t.Errorf("the deployment's trail = %s", got)
 		}
 	})
 }
