@@ -128,8 +128,8 @@ type AcceptedRequest struct {
 	Message string `json:"message"`
 }
 
-// Request is a rights request. On the public routes, SubjectID, Flags and
-// the actors of History are left out.
+// Request is a rights request. On the public routes, SubjectID, the Flags
+// other than From and Routes, and the actors of History are left out.
 type Request struct {
 	// ID names the request.
 	ID string `json:"id"`
@@ -190,6 +190,37 @@ type RequestFlags struct {
 	Evidence string `json:"evidence,omitempty"`
 	// Requester is who asked, when not the subject.
 	Requester string `json:"requester,omitempty"`
+	// From is the organisation a request was passed from: the requester
+	// applied there, and its code was proved there.
+	From *RequestOrigin `json:"from,omitempty"`
+	// Routes are the organisations a request made here was passed to,
+	// because they control the person's data too (affiliates of a group,
+	// or the controllers this organisation processes for).
+	Routes []RequestRoute `json:"routes,omitempty"`
+}
+
+// RequestOrigin is where a request passed on was received.
+type RequestOrigin struct {
+	ID      string   `json:"id"` // the organisation
+	Name    string   `json:"name"`
+	Hosts   []string `json:"hosts,omitempty"` // where its privacy center answers
+	Request string   `json:"request"`         // the request's id there
+}
+
+// RequestRoute is another organisation's request made from this one.
+type RequestRoute struct {
+	ID      string   `json:"id"` // the organisation
+	Name    string   `json:"name"`
+	Hosts   []string `json:"hosts,omitempty"` // where its privacy center answers
+	Role    string   `json:"role"`            // affiliate or controller
+	Request string   `json:"request"`         // the request's id there, "" if it could not be passed
+	DueDate string   `json:"due_date"`
+	// Assistance is this organisation's task to assist the controller
+	// (not on the public routes).
+	Assistance string `json:"assistance,omitempty"`
+	// Error is why the request could not be passed (the right is not
+	// offered there, say).
+	Error string `json:"error,omitempty"`
 }
 
 // RequestEvent is one transition of a request.

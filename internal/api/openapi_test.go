@@ -287,7 +287,8 @@ func TestOpenAPISubjectID(t *testing.T) {
 	wantIDs := []string{
 		"Accepted.id", "BannerConfig.notice.categories[].id", "BannerConfig.notice.categories[].purposes[].id",
 		"BannerState.events[].id", "ConsentEvents.events[].id", "ConsentPage.items[].id", "CreatedKey.id", "Key.id",
-		"Keys.keys[].id", "Org.id", "OrgInput.id", "Orgs.orgs[].id", "RequestList.requests[].id", "RequestView.id",
+		"Keys.keys[].id", "Org.id", "OrgInput.id", "Orgs.orgs[].id", "RequestList.requests[].flags.from.id", "RequestList.requests[].flags.routes[].id", "RequestList.requests[].id",
+		"RequestView.flags.from.id", "RequestView.flags.routes[].id", "RequestView.id",
 	}
 	if d := cmp.Diff(wantIDs, ids); d != "" {
 		t.Errorf(`properties named "id" (-want +got); a subject's id is subject_id:\n%s`, d)

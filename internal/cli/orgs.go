@@ -170,8 +170,159 @@ organisation cannot be disabled.`,
 		func(r *org.Registry, ctx context.Context, id string) (org.Organisation, bool, error) {
 			return r.Enable(ctx, cliActor(), id)
 		})
-	orgs.AddCommand(create, list, hostsCmd, disable, enable)
+	orgs.AddCommand(create, list, hostsCmd, disable, enable, newGroupCmd(), newEntrustCmd(), newEntrustmentsCmd(), newEndEntrustmentCmd())
 	return orgs
+}
+
+func newGroupCmd() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "group ID GROUP",
+		Short: "Put an organisation in a group of companies",
+		Long: `Group puts an organisation in a group of companies; "" takes it out.
+Affiliates of one group share the identity people sign in with (one deepin ID
+across UnionTech and its affiliates), each remaining the controller of what
+it collects: a rights request made at one affiliate's privacy center reaches
+every affiliate that holds the person's data, where it joins that
+affiliate's queue on its own deadline. The default organisation may be in a
+group. Servers read groups when they start.`,
+		Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withStore(cmd, false, func(ctx context.Context, st *store.Store) error {
+				o, err := org.New(st).SetGroup(ctx, cliActor(), args[0], args[1])
+				if err != nil {
+					return err
+				}
+				if o.Group == "" {
+					fmt.Fprintf(cmd.OutOrStdout(), "organisation %s is in no group\n", o.ID)
+				} else {
+					fmt.Fprintf(cmd.OutOrStdout(), "organisation %s is in group %s\n", o.ID, o.Group)
+				}
+				return nil
+			})
+		},
+	}
+	dbFlags(c)
+	c.Flags().MarkHidden("org")
+	return c
+}
+
+func newEntrustCmd() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "entrust --controller ID --processor ID --categories C,... --purposes P,...",
+		Short: "Record that a controller entrusts a processor with personal information",
+		Long: `Entrust records a controller's instruction to a processor to handle personal
+information on its behalf (PIPL art. 21, GDPR art. 28): the categories and
+purposes, the instructions, the sub-processors, the term, and the processor's
+deadline to assist the controller with a rights request (--assist, "5
+working_days" by default).
+
+From the next start of the servers, a rights request made at the processor's
+privacy center by a person the controller holds goes to the controller's
+queue on the controller's deadline; the processor keeps a task to assist,
+due by --assist, and the person is told which organisation controls their
+data. Both organisations must be registered; the default organisation may be
+either.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			f := cmd.Flags()
+			var in org.EntrustInput
+			in.Controller, _ = f.GetString("controller")
+			in.Processor, _ = f.GetString("processor")
+			in.Categories, _ = f.GetStringSlice("categories")
+			in.Purposes, _ = f.GetStringSlice("purposes")
+			in.SubProcessors, _ = f.GetStringSlice("sub-processors")
+			in.Instructions, _ = f.GetString("instructions")
+			in.Assist, _ = f.GetString("assist")
+			in.StartsOn, _ = f.GetString("starts")
+			in.EndsOn, _ = f.GetString("ends")
+			return withStore(cmd, false, func(ctx context.Context, st *store.Store) error {
+				e, err := org.New(st).Entrust(ctx, cliActor(), in)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "entrustment %s: %s processes for %s; assistance due in %d %s\n", e.ID, e.Processor, e.Controller, e.AssistCount, e.AssistUnit)
+				return nil
+			})
+		},
+	}
+	f := c.Flags()
+	f.String("controller", "", "the organisation that controls the data")
+	f.String("processor", "", "the organisation that processes it on the controller's behalf")
+	f.StringSlice("categories", nil, "the categories of personal information entrusted")
+	f.StringSlice("purposes", nil, "the purposes of the processing")
+	f.StringSlice("sub-processors", nil, "the sub-processors the controller allowed")
+	f.String("instructions", "", "the controller's instructions, in a sentence or two")
+	f.String("assist", "5 working_days", "the processor's deadline to assist with a rights request: N working_days or N calendar_days")
+	f.String("starts", "", "the first day of the term, YYYY-MM-DD (today when unset)")
+	f.String("ends", "", "the last day of the term, YYYY-MM-DD (open-ended when unset)")
+	c.MarkFlagRequired("controller")
+	c.MarkFlagRequired("processor")
+	dbFlags(c)
+	f.MarkHidden("org")
+	return c
+}
+
+func newEntrustmentsCmd() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "entrustments [ID]",
+		Short: "List the entrustments, or those an organisation is a party to",
+		Long:  `Entrustments prints every entrustment, or those organisation ID is a party to.`,
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id := ""
+			if len(args) == 1 {
+				id = args[0]
+			}
+			return withStore(cmd, false, func(ctx context.Context, st *store.Store) error {
+				all, err := org.New(st).Entrustments(ctx, id)
+				if err != nil {
+					return err
+				}
+				tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "ID\tCONTROLLER\tPROCESSOR\tSTATE\tTERM\tASSIST\tCATEGORIES\tPURPOSES")
+				for _, e := range all {
+					term := e.StartsOn + ".." + e.EndsOn
+					if e.State == store.EntrustmentEnded {
+						term += " (" + e.EndAction + ")"
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d %s\t%s\t%s\n", e.ID, e.Controller, e.Processor, e.State, term,
+						e.AssistCount, e.AssistUnit, strings.Join(e.Categories, ","), strings.Join(e.Purposes, ","))
+				}
+				return tw.Flush()
+			})
+		},
+	}
+	dbFlags(c)
+	c.Flags().MarkHidden("org")
+	return c
+}
+
+func newEndEntrustmentCmd() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "end-entrustment ID --action delete|return",
+		Short: "Record the end of an entrustment and the controller's instruction",
+		Long: `End-entrustment records that an entrustment ended, with the controller's
+instruction for the data the processor held (PIPL art. 21): delete it or
+return it. From the next start of the servers, requests no longer go from the
+processor to the controller.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			action, _ := cmd.Flags().GetString("action")
+			return withStore(cmd, false, func(ctx context.Context, st *store.Store) error {
+				e, err := org.New(st).EndEntrustment(ctx, cliActor(), args[0], action)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "entrustment %s ended: %s to %s the data\n", e.ID, e.Processor, e.EndAction)
+				return nil
+			})
+		},
+	}
+	c.Flags().String("action", "", "what the controller instructed: delete or return")
+	c.MarkFlagRequired("action")
+	dbFlags(c)
+	c.Flags().MarkHidden("org")
+	return c
 }
 
 func hostList(hosts []string) string {

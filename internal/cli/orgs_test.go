@@ -34,6 +34,20 @@ func TestOrgs(t *testing.T) {
 		{[]string{"orgs", "disable", "nobody"}, 2},
 		{[]string{"orgs", "list"}, 0},
 		{[]string{"orgs", "enable", "acme"}, 0},
+		{[]string{"orgs", "group", "wuhan-deepin", "deepin"}, 0},
+		{[]string{"orgs", "group", "default", "deepin"}, 0},
+		{[]string{"orgs", "group", "acme", "Deepin Group"}, 2},
+		{[]string{"orgs", "group", "nobody", "deepin"}, 2},
+		{[]string{"orgs", "entrust", "--controller", "acme", "--processor", "default", "--categories", "basic.name,basic.email", "--purposes", "hr-management",
+			"--instructions", "Run the HR app as the administrator configures it", "--starts", "2026-01-01"}, 0},
+		{[]string{"orgs", "entrust", "--controller", "acme", "--processor", "acme", "--categories", "basic.name", "--purposes", "hr"}, 2},
+		{[]string{"orgs", "entrust", "--controller", "nobody", "--processor", "default", "--categories", "basic.name", "--purposes", "hr"}, 2},
+		{[]string{"orgs", "entrust", "--controller", "acme", "--processor", "default", "--categories", "basic.name", "--purposes", "hr", "--assist", "soon"}, 2},
+		{[]string{"orgs", "entrust", "--controller", "acme", "--processor", "default", "--purposes", "hr"}, 2},
+		{[]string{"orgs", "entrust", "--controller", "acme", "--processor", "default", "--categories", "basic.name", "--purposes", "hr", "--starts", "2026-02-01", "--ends", "2026-01-01"}, 2},
+		{[]string{"orgs", "entrustments", "acme"}, 0},
+		{[]string{"orgs", "end-entrustment", "en_nope", "--action", "delete"}, 2},
+		{[]string{"orgs", "end-entrustment", "en_nope", "--action", "burn"}, 2},
 		{[]string{"orgs", "lst"}, 2},
 	} {
 		args := tt.args
@@ -49,7 +63,19 @@ func TestOrgs(t *testing.T) {
 			transcript.WriteString("stderr: " + lastLine(errOut) + "\n")
 		}
 	}
-	golden(t, "orgs.txt", stamp.ReplaceAllString(transcript.String(), "TIME"))
+	// An entrustment ends once, with the controller's instruction.
+	entrustment := regexp.MustCompile(`en_[0-9a-v]{26}`)
+	id := entrustment.FindString(transcript.String())
+	for _, want := range []struct {
+		code int
+		out  string
+	}{{0, "ended: default to delete the data"}, {2, "entrustment_ended"}} {
+		out, errOut, code := run(t, "orgs", "end-entrustment", id, "--action", "delete", "--db", db)
+		if code != want.code || !strings.Contains(out+errOut, want.out) {
+			t.Errorf("end-entrustment: %d %s%s, want %d %q", code, out, errOut, want.code, want.out)
+		}
+	}
+	golden(t, "orgs.txt", entrustment.ReplaceAllString(stamp.ReplaceAllString(transcript.String(), "TIME"), "en_ID"))
 }
 
 func lastLine(s string) string {

@@ -30,6 +30,9 @@ type codeJob struct {
 	hash             []byte
 	ttl              time.Duration
 	vars             map[string]string
+	// linked are the identity's hashes under linked organisations' keys:
+	// when this organisation does not hold it, one of them may.
+	linked map[string][]byte
 }
 
 // codeQueue is the worker's queue and the count of codes not yet handled,
@@ -49,6 +52,10 @@ type codeQueue struct {
 // the message to that request. A code not yet sent when the process dies
 // is lost, and the person asks for another; a server stopping calls Drain.
 func (s *Service) QueueCode(kind string, hash []byte, code, lang string, ttl time.Duration, vars map[string]string) {
+	s.queueCode(codeJob{kind: kind, code: code, lang: lang, hash: hash, ttl: ttl, vars: vars})
+}
+
+func (s *Service) queueCode(j codeJob) {
 	q := &s.codes
 	q.start.Do(func() {
 		q.jobs = make(chan codeJob, codeQueueSize)
@@ -58,7 +65,6 @@ func (s *Service) QueueCode(kind string, hash []byte, code, lang string, ttl tim
 	q.mu.Lock()
 	q.pending++
 	q.mu.Unlock()
-	j := codeJob{kind: kind, code: code, lang: lang, hash: hash, ttl: ttl, vars: vars}
 	select {
 	case q.jobs <- j:
 	default:
@@ -104,6 +110,9 @@ func (s *Service) sendCode(j codeJob) {
 	if err == nil && ok {
 		d.Request = request
 		err = s.st.Outbox().Enqueue(ctx, d)
+	}
+	if err == nil && !ok && len(j.linked) > 0 {
+		ok, err = s.codeElsewhere(ctx, j)
 	}
 	attrs := []any{"channel", channelOf(j.kind)}
 	if request != "" {

@@ -110,6 +110,10 @@ type Flags struct {
 	FeePolicy string `json:"fee_policy,omitempty"`
 	Evidence  string `json:"evidence,omitempty"`
 	Requester string `json:"requester,omitempty"`
+	// From is where a request passed here was received; Routes where a
+	// request received here was passed (links.go).
+	From   *Origin `json:"from,omitempty"`
+	Routes []Route `json:"routes,omitempty"`
 }
 
 // HistoryItem is one transition.
@@ -247,12 +251,17 @@ func (s *Service) SubmitPublic(ctx context.Context, a consent.Actor, in Input) (
 	// Verify finds the subject from the identity hash kept here, and
 	// refuses a code for an identity nobody holds.
 	code := newCode()
-	otp := store.OTP{RequestID: r.ID, IdentityHash: hash, CodeHash: s.codeHash(r.ID, code), ExpiresAt: now.Add(s.opt.CodeTTL), CreatedAt: now}
+	sealedLinks, linked, err := s.linkedHashes(ctx, r.ID, in.Identity.Kind, norm)
+	if err != nil {
+		return Accepted{}, err
+	}
+	otp := store.OTP{RequestID: r.ID, IdentityHash: hash, CodeHash: s.codeHash(r.ID, code), Linked: sealedLinks, ExpiresAt: now.Add(s.opt.CodeTTL), CreatedAt: now}
 	ev := store.RequestEvent{RequestID: r.ID, At: now, Actor: a.ID, From: "", To: StateAwaitingVerification, Note: NoteReceived}
 	if err := s.st.CreateRequest(ctx, r, ev, []store.TxFn{s.st.PutOTPFn(otp)}, s.entry(a, "request.receive", &r, "")); err != nil {
 		return Accepted{}, err
 	}
-	s.QueueCode(in.Identity.Kind, hash, code, in.Language, s.opt.CodeTTL, map[string]string{"request": r.ID})
+	s.queueCode(codeJob{kind: in.Identity.Kind, hash: hash, code: code, lang: in.Language, ttl: s.opt.CodeTTL,
+		vars: map[string]string{"request": r.ID}, linked: linked})
 	return Accepted{ID: r.ID, State: r.State, AccessToken: token, Message: acceptedMessage[in.Language]}, nil
 }
 

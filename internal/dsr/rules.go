@@ -24,6 +24,7 @@ const (
 	StateRefused              = "refused"
 	StateCancelled            = "cancelled"
 	StateWithdrawn            = "withdrawn"
+	// StateForwarded: see links.go.
 )
 
 // OpenStates are the states of a request still being worked on.
@@ -32,7 +33,7 @@ var OpenStates = []string{StateReceived, StateAwaitingVerification, StateVerifie
 // transitions lists the states each state may move to.
 var transitions = map[string][]string{
 	StateReceived:             {StateAwaitingVerification, StateVerified, StateRefused, StateCancelled, StateWithdrawn},
-	StateAwaitingVerification: {StateVerified, StateRefused, StateCancelled, StateWithdrawn},
+	StateAwaitingVerification: {StateVerified, StateForwarded, StateRefused, StateCancelled, StateWithdrawn},
 	StateVerified:             {StateInProgress, StateRefused, StateCancelled, StateWithdrawn},
 	StateInProgress:           {StateAwaitingSubject, StateExtended, StateCompleted, StateRefused, StateWithdrawn, StateCancelled},
 	StateAwaitingSubject:      {StateInProgress, StateExtended, StateRefused, StateWithdrawn, StateCancelled},

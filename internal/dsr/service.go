@@ -48,6 +48,9 @@ type Store interface {
 	AckRecipientTask(ctx context.Context, requestID, recipient string, entries ...audit.Entry) error
 	Subject(ctx context.Context, id string) (store.Subject, error)
 	SubjectByIdentity(ctx context.Context, hash []byte) (string, error)
+	AssistanceTaskFn(t store.AssistanceTask) store.TxFn
+	AssistanceTasks(ctx context.Context, state string) ([]store.AssistanceTask, error)
+	FinishAssistanceTask(ctx context.Context, id, note string, at time.Time, entries ...audit.Entry) (store.AssistanceTask, error)
 }
 
 // Options configure the service.
@@ -108,6 +111,10 @@ type Service struct {
 	limits  *ratelimit.Window
 	codeKey []byte
 	codes   codeQueue
+	// self and links are this organisation and those a request made here
+	// may concern (links.go); set once, before serving.
+	self  Party
+	links []Link
 }
 
 // New builds the service.

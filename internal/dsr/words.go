@@ -24,6 +24,9 @@ const (
 	NoteRecomputed = "due date recomputed with calendar "
 	// NoteMerged is followed by the id of the open request.
 	NoteMerged = "merged into the open request "
+	// NoteForwarded ends a request passed to the organisations that
+	// control the data (links.go).
+	NoteForwarded = "passed to the controllers of the data"
 )
 
 // told picks what the subject is told in their language (the request's):

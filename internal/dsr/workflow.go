@@ -209,14 +209,32 @@ func (s *Service) Verify(ctx context.Context, a consent.Actor, id, token, code s
 	if !good || s.now().After(otp.ExpiresAt) {
 		return View{}, errBadCode
 	}
+	hs, err := s.holders(ctx, id, otp.Linked)
+	if err != nil {
+		return View{}, err
+	}
 	if r.SubjectID == "" {
-		// An identity nobody holds was sent no code: a code guessed
-		// right for it is as wrong as any other.
 		sid, err := s.st.SubjectByIdentity(ctx, otp.IdentityHash)
-		if err != nil {
+		switch {
+		case err == nil:
+			r.SubjectID = sid
+		case len(hs) == 0:
+			// An identity nobody holds was sent no code: a code guessed
+			// right for it is as wrong as any other.
 			return View{}, errBadCode
 		}
-		r.SubjectID = sid
+	}
+	if r.SubjectID == "" {
+		// Only linked organisations hold the person's data: the request
+		// is theirs.
+		routes, tasks := s.forward(ctx, a, r, hs)
+		s.setRoutes(r, routes)
+		r.Explanation = forwardedExplanation(r.Language, routes)
+		note := NoteForwarded
+		if err := s.move(ctx, a, r, StateForwarded, note, "", nil, append(tasks, s.st.DeleteOTPFn(id))...); err != nil {
+			return View{}, err
+		}
+		return s.view(ctx, r, false)
 	}
 	m, err := s.policy()
 	if err != nil {
@@ -228,10 +246,24 @@ func (s *Service) Verify(ctx context.Context, a consent.Actor, id, token, code s
 		}
 		return s.view(ctx, dup, false)
 	}
-	if err := s.move(ctx, a, r, StateVerified, NoteVerifiedByCode, "request_verified", nil, s.st.DeleteOTPFn(id)); err != nil {
+	routes, tasks := s.forward(ctx, a, r, hs)
+	s.setRoutes(r, routes)
+	if err := s.move(ctx, a, r, StateVerified, NoteVerifiedByCode, "request_verified", nil, append(tasks, s.st.DeleteOTPFn(id))...); err != nil {
 		return View{}, err
 	}
 	return s.view(ctx, r, false)
+}
+
+// setRoutes records on the request where it was passed.
+func (s *Service) setRoutes(r *store.Request, routes []Route) {
+	if len(routes) == 0 {
+		return
+	}
+	var f Flags
+	json.Unmarshal([]byte(r.Flags), &f)
+	f.Routes = routes
+	b, _ := json.Marshal(f)
+	r.Flags = string(b)
 }
 
 // OperatorVerify records an operator's verification of identity.
@@ -462,7 +494,13 @@ func (s *Service) Status(ctx context.Context, id string) (View, error) {
 		return View{}, err
 	}
 	v, err := s.view(ctx, r, true)
-	v.SubjectID, v.Flags = "", Flags{}
+	// Where the request went, and where it came from, are the requester's
+	// to know; the processor's own tasks are not.
+	routes := v.Flags.Routes
+	for i := range routes {
+		routes[i].Assistance = ""
+	}
+	v.SubjectID, v.Flags = "", Flags{Routes: routes, From: v.Flags.From}
 	for i := range v.History {
 		v.History[i].Actor = ""
 	}

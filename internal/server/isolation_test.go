@@ -44,6 +44,7 @@ type deployment struct {
 	tenants []*tenant // the default organisation, then acme
 	logs    *lockedBuffer
 	cfg     config.Config
+	dir     string // the deployment's files: secrets, database, outbox
 }
 
 // startDeployment runs the starter manifest for the deployment's own
@@ -51,13 +52,37 @@ type deployment struct {
 // each gets the same subject id (u-1) and objects of every kind.
 func startDeployment(t *testing.T, backend string) *deployment {
 	t.Helper()
+	starter := filepath.Join("..", "..", "examples", "starter", "custos.yaml")
+	d := startOrgs(t, backend, starter, []orgSpec{{id: "acme", name: "Acme Ltd", host: "acme.test", manifest: starter}}, nil)
+	// Each organisation's checkpoints go to a file of its own.
+	for _, f := range []string{"checkpoints.jsonl", "checkpoints.acme.jsonl"} {
+		if _, err := os.Stat(filepath.Join(d.dir, f)); err != nil {
+			t.Errorf("checkpoints: %v", err)
+		}
+	}
+	for _, tn := range d.tenants {
+		d.populate(t, tn)
+	}
+	return d
+}
+
+// orgSpec is an organisation of a test deployment besides its own.
+type orgSpec struct{ id, name, host, manifest string }
+
+// startOrgs runs a deployment whose own organisation (on custos.test)
+// publishes manifest, with the organisations of specs registered, each
+// with its own secrets, published manifest and admin key, as custos orgs
+// create, custos policy publish --org and custos keys create --org make
+// them. setup, when set, changes the registry (groups, entrustments)
+// before the server starts; opts go to the server.
+func startOrgs(t *testing.T, backend, manifest string, specs []orgSpec, setup func(*org.Registry), opts ...server.Option) *deployment {
+	t.Helper()
 	ctx := t.Context()
 	dir := t.TempDir()
 	secretsDir := filepath.Join(dir, "secrets")
 	if _, err := secrets.Init(secretsDir, false); err != nil {
 		t.Fatal(err)
 	}
-	manifest := filepath.Join("..", "..", "examples", "starter", "custos.yaml")
 	env := map[string]string{
 		"CUSTOS_DB":          filepath.Join(dir, "custos.db"),
 		"CUSTOS_MANIFEST":    manifest,
@@ -81,63 +106,61 @@ func startDeployment(t *testing.T, backend string) *deployment {
 		t.Fatal(err)
 	}
 	admin := consent.Actor{ID: "test", Role: "admin", Place: "test"}
-	if _, err := org.New(st).Create(ctx, admin, "acme", "Acme Ltd", "acme.test"); err != nil {
-		t.Fatal(err)
+	reg := org.New(st)
+	for _, sp := range specs {
+		if _, err := reg.Create(ctx, admin, sp.id, sp.name, sp.host); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if setup != nil {
+		setup(reg)
 	}
 	st.Close()
-	if _, err := secrets.Init(cfg.OrgSecretsDir("acme"), false); err != nil {
-		t.Fatal(err)
+	var tenants []*tenant
+	for _, sp := range specs {
+		if _, err := secrets.Init(cfg.OrgSecretsDir(sp.id), false); err != nil {
+			t.Fatal(err)
+		}
+		orgCfg, err := cfg.ForOrg(sp.id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		svcs, err := server.OpenServices(ctx, orgCfg, slog.New(slog.DiscardHandler))
+		if err != nil {
+			t.Fatal(err)
+		}
+		source, err := os.ReadFile(sp.manifest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svcs.Consent.Publish(ctx, admin, sp.manifest, source); err != nil {
+			t.Fatal(err)
+		}
+		key, err := apikey.New(svcs.Store, apikey.Options{}).Create(ctx, admin, sp.id+" admin", apikey.RoleAdmin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		svcs.Close()
+		tenants = append(tenants, &tenant{org: sp.id, host: sp.host, key: key.Secret})
 	}
-	// Acme's manifest and admin key, as custos policy publish --org acme
-	// and custos keys create --org acme would make them.
-	acmeCfg, err := cfg.ForOrg("acme")
-	if err != nil {
-		t.Fatal(err)
-	}
-	svcs, err := server.OpenServices(ctx, acmeCfg, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	source, err := os.ReadFile(manifest)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := svcs.Consent.Publish(ctx, admin, manifest, source); err != nil {
-		t.Fatal(err)
-	}
-	acmeKey, err := apikey.New(svcs.Store, apikey.Options{}).Create(ctx, admin, "acme admin", apikey.RoleAdmin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	svcs.Close()
 
 	logs := &lockedBuffer{}
-	srv, err := server.New(ctx, cfg, slog.New(slog.NewTextHandler(logs, nil)))
+	srv, err := server.New(ctx, cfg, slog.New(slog.NewTextHandler(logs, nil)), opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close() })
-	if srv.Org("acme") == nil {
-		t.Fatalf("acme is not served:\n%s", logs)
-	}
-	// Each organisation's checkpoints go to a file of its own.
-	for _, f := range []string{"checkpoints.jsonl", "checkpoints.acme.jsonl"} {
-		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
-			t.Errorf("checkpoints: %v", err)
+	for _, sp := range specs {
+		if srv.Org(sp.id) == nil {
+			t.Fatalf("%s is not served:\n%s", sp.id, logs)
 		}
 	}
 	ourKey, err := apikey.New(srv.Store(), apikey.Options{}).Create(ctx, admin, "our admin", apikey.RoleAdmin)
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := &deployment{h: srv.Handler(), srv: srv, logs: logs, cfg: cfg, tenants: []*tenant{
-		{org: store.DefaultOrg, host: "custos.test", key: ourKey.Secret},
-		{org: "acme", host: "acme.test", key: acmeKey.Secret},
-	}}
-	for _, tn := range d.tenants {
-		d.populate(t, tn)
-	}
-	return d
+	return &deployment{h: srv.Handler(), srv: srv, logs: logs, cfg: cfg, dir: dir,
+		tenants: append([]*tenant{{org: store.DefaultOrg, host: "custos.test", key: ourKey.Secret}}, tenants...)}
 }
 
 // populate gives an organisation one object of every kind the API names

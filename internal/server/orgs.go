@@ -5,6 +5,8 @@ import (
 	"net/http"
 
 	"github.com/custos-privacy/custos/internal/api"
+	"github.com/custos-privacy/custos/internal/calendar"
+	"github.com/custos-privacy/custos/internal/dsr"
 	"github.com/custos-privacy/custos/internal/keystore"
 	"github.com/custos-privacy/custos/internal/org"
 	"github.com/custos-privacy/custos/internal/store"
@@ -56,6 +58,67 @@ func (s *Server) addOrganisations(ctx context.Context, o options) error {
 	}
 	if len(s.orgs) > 0 {
 		s.http.Handler = s.byHost(s.http.Handler)
+	}
+	return s.linkOrganisations(ctx, orgs)
+}
+
+// linkOrganisations tells each organisation's rights service which other
+// organisations a request made there may concern: the affiliates of its
+// group, and the controllers it processes for under an active
+// entrustment (dsr/links.go). Only served organisations are linked.
+func (s *Server) linkOrganisations(ctx context.Context, orgs []store.Organisation) error {
+	ents, err := s.st.Entrustments(ctx, "")
+	if err != nil {
+		return err
+	}
+	byID := map[string]store.Organisation{}
+	for _, og := range orgs {
+		byID[og.ID] = og
+	}
+	servers := map[string]*Server{store.DefaultOrg: s}
+	for _, o := range s.orgs {
+		if o.srv != nil {
+			servers[o.org.ID] = o.srv
+		}
+	}
+	party := func(id string) dsr.Party {
+		og := byID[id]
+		p := dsr.Party{ID: id, Name: og.Name, Hosts: og.Hosts}
+		if p.Name == "" {
+			if _, m, _, err := servers[id].svc.Policy(); err == nil && len(m.Controllers) > 0 {
+				p.Name = m.Controllers[0].Name.In("zh-CN")
+			}
+		}
+		return p
+	}
+	for id, srv := range servers {
+		if srv.requests == nil {
+			continue
+		}
+		var links []dsr.Link
+		if g := byID[id].Group; g != "" {
+			for _, og := range orgs {
+				if other := servers[og.ID]; og.ID != id && og.Group == g && other != nil && other.requests != nil {
+					links = append(links, dsr.Link{Party: party(og.ID), Service: other.requests})
+				}
+			}
+		}
+		for _, e := range ents {
+			other := servers[e.Controller]
+			if e.Processor != id || e.State != store.EntrustmentActive || other == nil || other.requests == nil {
+				continue
+			}
+			links = append(links, dsr.Link{Party: party(e.Controller), Entrustment: e.ID, Service: other.requests,
+				Assist: calendar.Rule{Count: e.AssistCount, Unit: e.AssistUnit}})
+		}
+		if len(links) > 0 {
+			var names []string
+			for _, l := range links {
+				names = append(names, l.ID+" ("+l.Role()+")")
+			}
+			srv.log.Info("requests reach linked organisations", "links", names)
+		}
+		srv.requests.SetLinks(party(id), links)
 	}
 	return nil
 }

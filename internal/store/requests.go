@@ -257,9 +257,13 @@ type OTP struct {
 	RequestID    string
 	IdentityHash []byte // the identity claimed, on file or not; "operator" for an operator's code
 	CodeHash     []byte
-	ExpiresAt    time.Time
-	Attempts     int
-	CreatedAt    time.Time
+	// Linked is sealed: the claimed identity's hashes under the keys of
+	// the organisations a request made here may reach (affiliates,
+	// controllers), nil when there are none.
+	Linked    []byte
+	ExpiresAt time.Time
+	Attempts  int
+	CreatedAt time.Time
 }
 
 // PutOTPFn replaces a request's code inside a request change.
@@ -268,8 +272,8 @@ func (s *Store) PutOTPFn(o OTP) TxFn {
 		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM otps WHERE org_id = ? AND request_id = ?`), s.org, o.RequestID); err != nil {
 			return fmt.Errorf("otp: %w", mapErr(err))
 		}
-		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO otps (org_id, request_id, identity_hash, code_hash, expires_at, attempts, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`),
-			s.org, o.RequestID, o.IdentityHash, o.CodeHash, micros(o.ExpiresAt), o.Attempts, micros(o.CreatedAt))
+		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO otps (org_id, request_id, identity_hash, code_hash, linked, expires_at, attempts, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
+			s.org, o.RequestID, o.IdentityHash, o.CodeHash, o.Linked, micros(o.ExpiresAt), o.Attempts, micros(o.CreatedAt))
 		if err != nil {
 			return fmt.Errorf("otp: %w", mapErr(err))
 		}
@@ -291,8 +295,8 @@ func (s *Store) DeleteOTPFn(requestID string) TxFn {
 func (s *Store) OTP(ctx context.Context, requestID string) (OTP, error) {
 	var o OTP
 	var exp, created int64
-	err := s.rd().QueryRowContext(ctx, s.q(`SELECT request_id, identity_hash, code_hash, expires_at, attempts, created_at FROM otps WHERE org_id = ? AND request_id = ?`), s.org, requestID).
-		Scan(&o.RequestID, &o.IdentityHash, &o.CodeHash, &exp, &o.Attempts, &created)
+	err := s.rd().QueryRowContext(ctx, s.q(`SELECT request_id, identity_hash, code_hash, linked, expires_at, attempts, created_at FROM otps WHERE org_id = ? AND request_id = ?`), s.org, requestID).
+		Scan(&o.RequestID, &o.IdentityHash, &o.CodeHash, &o.Linked, &exp, &o.Attempts, &created)
 	if err != nil {
 		return OTP{}, fmt.Errorf("otp: %w", mapErr(err))
 	}

@@ -23,6 +23,7 @@ var historyNotes = map[string]string{
 	dsr.NoteVerifiedByOperator: "note.verified_operator",
 	dsr.NoteWithdrawn:          "note.withdrawn",
 	dsr.NoteTooManyCodes:       "note.too_many_codes",
+	dsr.NoteForwarded:          "note.forwarded",
 }
 
 // rightView is one right the manifest offers.
@@ -320,6 +321,10 @@ func (c *center) requestStatus(w http.ResponseWriter, r *http.Request) {
 			note = p.T(historyNotes[h.Note])
 		case h.To == dsr.StateRefused && h.Note == v.RefusalGround:
 			note = d.Ground
+		case strings.HasPrefix(h.Note, dsr.NoteForwardedIn):
+			note = p.T("note.forwarded_in")
+		case strings.HasPrefix(h.Note, dsr.NoteVerifiedByCode+" at "):
+			note = p.T("note.verified_code")
 		case strings.HasPrefix(h.Note, dsr.NoteRecomputed):
 			note = p.T("note.recomputed")
 		case h.From != h.To && (h.To == dsr.StateAwaitingSubject || h.To == dsr.StateExtended):

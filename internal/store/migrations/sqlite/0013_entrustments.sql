@@ -6,6 +6,11 @@
 -- either organisation's, as the registry is.
 ALTER TABLE organisations ADD COLUMN group_id TEXT NOT NULL DEFAULT '';
 
+-- A code for a request made here may be for an identity an affiliate or a
+-- controller holds: the claimed identity's hashes under their keys are kept
+-- with the code, sealed, until it is used.
+ALTER TABLE otps ADD COLUMN linked BLOB;
+
 CREATE TABLE entrustments (
     id              TEXT PRIMARY KEY,
     controller_org  TEXT NOT NULL REFERENCES organisations(id),

@@ -1,0 +1,150 @@
+package org
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/custos-privacy/custos/internal/audit"
+	"github.com/custos-privacy/custos/internal/calendar"
+	"github.com/custos-privacy/custos/internal/consent"
+	"github.com/custos-privacy/custos/internal/fault"
+	"github.com/custos-privacy/custos/internal/ids"
+	"github.com/custos-privacy/custos/internal/store"
+)
+
+// The audit actions of groups and entrustments, on the trail of the
+// organisation that runs the deployment.
+const (
+	ActionGroup          = "org.group"
+	ActionEntrust        = "entrustment.create"
+	ActionEndEntrustment = "entrustment.end"
+)
+
+// Entrustment is a controller's instruction to a processor.
+type Entrustment = store.Entrustment
+
+// SetGroup puts an organisation in a group of companies: affiliates of
+// one group share the identity people sign in with, so a request made to
+// one reaches every affiliate that holds the person's data. group follows
+// the rule of organisation ids; "" takes the organisation out of its
+// group. A change takes effect when the servers next start.
+func (r *Registry) SetGroup(ctx context.Context, a consent.Actor, id, group string) (Organisation, error) {
+	if group != "" && (!idPattern.MatchString(group) || strings.Contains(group, "--")) {
+		return Organisation{}, fault.New(fault.Invalid, "invalid_group", "a group id follows the rule of organisation ids: 2 to 40 lower-case letters, digits and single hyphens").At("group")
+	}
+	_, err := r.st.SetOrganisationGroup(ctx, id, group, r.entry(a, ActionGroup, id, map[string]string{"group": group}))
+	if errors.Is(err, store.ErrNotFound) {
+		return Organisation{}, errNotFound
+	}
+	if err != nil {
+		return Organisation{}, err
+	}
+	return r.Get(ctx, id)
+}
+
+// EntrustInput describes a new entrustment.
+type EntrustInput struct {
+	Controller, Processor string
+	Categories, Purposes  []string
+	Instructions          string
+	SubProcessors         []string
+	// Assist is the processor's deadline to help the controller answer a
+	// rights request, e.g. "5 working_days" (the default) or "10
+	// calendar_days".
+	Assist   string
+	StartsOn string // YYYY-MM-DD; today (China) when empty
+	EndsOn   string // YYYY-MM-DD; open-ended when empty
+}
+
+// ParseAssist reads an assistance deadline: "N working_days" or "N
+// calendar_days", N from 1 to 90.
+func ParseAssist(s string) (calendar.Rule, error) {
+	if s == "" {
+		return calendar.Rule{Count: 5, Unit: calendar.WorkingDays}, nil
+	}
+	var n int
+	count, unit, ok := strings.Cut(strings.TrimSpace(s), " ")
+	if ok {
+		if err := json.Unmarshal([]byte(count), &n); err != nil {
+			ok = false
+		}
+	}
+	if !ok || n < 1 || n > 90 || unit != calendar.WorkingDays && unit != calendar.CalendarDays {
+		return calendar.Rule{}, fault.New(fault.Invalid, "invalid_assist", "an assistance deadline is N working_days or N calendar_days, N from 1 to 90").At("assist")
+	}
+	return calendar.Rule{Count: n, Unit: unit}, nil
+}
+
+// Entrust records that a controller entrusts a processor with personal
+// information: both must be registered and differ, and the record names
+// at least one category and one purpose. From the next start, a rights
+// request made at the processor's privacy center by a person the
+// controller holds goes to the controller's queue, and the processor
+// keeps a task to assist, due by the assistance deadline.
+func (r *Registry) Entrust(ctx context.Context, a consent.Actor, in EntrustInput) (Entrustment, error) {
+	if in.Controller == in.Processor {
+		return Entrustment{}, fault.New(fault.Invalid, "invalid_entrustment", "an organisation cannot entrust itself").At("processor")
+	}
+	if len(in.Categories) == 0 || len(in.Purposes) == 0 {
+		return Entrustment{}, fault.New(fault.Invalid, "invalid_entrustment", "name the categories of personal information and the purposes entrusted").At("categories")
+	}
+	if utf8.RuneCountInString(in.Instructions) > 4000 {
+		return Entrustment{}, fault.New(fault.Invalid, "invalid_entrustment", "instructions are at most 4000 characters").At("instructions")
+	}
+	rule, err := ParseAssist(in.Assist)
+	if err != nil {
+		return Entrustment{}, err
+	}
+	if in.StartsOn == "" {
+		in.StartsOn = calendar.FromTime(r.now()).String()
+	}
+	for field, d := range map[string]string{"starts_on": in.StartsOn, "ends_on": in.EndsOn} {
+		if d == "" {
+			continue
+		}
+		if _, err := calendar.ParseDate(d); err != nil {
+			return Entrustment{}, fault.New(fault.Invalid, "invalid_date", "a date is YYYY-MM-DD").At(field)
+		}
+	}
+	if in.EndsOn != "" && in.EndsOn < in.StartsOn {
+		return Entrustment{}, fault.New(fault.Invalid, "invalid_date", "the term ends before it starts").At("ends_on")
+	}
+	e := Entrustment{ID: ids.New("en_"), Controller: in.Controller, Processor: in.Processor, Categories: in.Categories, Purposes: in.Purposes,
+		Instructions: strings.TrimSpace(in.Instructions), SubProcessors: in.SubProcessors, AssistCount: rule.Count, AssistUnit: rule.Unit,
+		StartsOn: in.StartsOn, EndsOn: in.EndsOn}
+	out, err := r.st.CreateEntrustment(ctx, e, audit.NewEntry(r.now(), a, ActionEntrust, "entrustment:"+e.ID, "", audit.OutcomeOK,
+		map[string]string{"controller": e.Controller, "processor": e.Processor}))
+	if errors.Is(err, store.ErrNotFound) {
+		return Entrustment{}, errNotFound
+	}
+	return out, err
+}
+
+// Entrustments lists the entrustments an organisation is a party to ("" for
+// every one).
+func (r *Registry) Entrustments(ctx context.Context, id string) ([]Entrustment, error) {
+	return r.st.Entrustments(ctx, id)
+}
+
+// EndEntrustment records the end of an entrustment with the controller's
+// instruction for the data (PIPL art. 21): "delete" or "return". From the
+// next start, requests no longer go from the processor to the controller.
+func (r *Registry) EndEntrustment(ctx context.Context, a consent.Actor, id, action string) (Entrustment, error) {
+	if action != "delete" && action != "return" {
+		return Entrustment{}, fault.New(fault.Invalid, "invalid_end_action", "at the end of an entrustment the data is deleted or returned").At("action").Allowing([]string{"delete", "return"})
+	}
+	now := r.now().UTC().Truncate(time.Microsecond)
+	e, err := r.st.EndEntrustment(ctx, id, action, now, nil, audit.NewEntry(now, a, ActionEndEntrustment, "entrustment:"+id, "", audit.OutcomeOK,
+		map[string]string{"action": action}))
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return Entrustment{}, fault.New(fault.NotFound, "entrustment_not_found", "no such entrustment")
+	case errors.Is(err, store.ErrConflict):
+		return Entrustment{}, fault.New(fault.Conflict, "entrustment_ended", "this entrustment has ended")
+	}
+	return e, err
+}
