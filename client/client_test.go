@@ -112,6 +112,8 @@ var notOffered = []string{
 	// The deployment's registry of organisations.
 	"GET /v1/orgs", "POST /v1/orgs", "GET /v1/orgs/{org_id}", "PUT /v1/orgs/{org_id}/hosts",
 	"POST /v1/orgs/{org_id}/disable", "POST /v1/orgs/{org_id}/enable",
+	// A processor's tasks to assist its controllers, its staff's work.
+	"GET /v1/assistance", "POST /v1/assistance/{task_id}/done",
 	// The banner's own routes, which its script calls from the browser.
 	"GET /v1/public/banner", "OPTIONS /v1/public/banner", "POST /v1/public/banner/consents", "OPTIONS /v1/public/banner/consents",
 }

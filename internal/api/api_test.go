@@ -75,6 +75,8 @@ var wantRoles = map[string][]string{
 	"POST /v1/requests/{id}/extend":                     {"admin", "operator"},
 	"POST /v1/requests/{id}/refuse":                     {"admin", "operator"},
 	"POST /v1/requests/{id}/complete":                   {"admin", "operator"},
+	"GET /v1/assistance":                                {"admin", "auditor", "operator"},
+	"POST /v1/assistance/{task_id}/done":                {"admin", "operator"},
 	"POST /v1/requests/{id}/withdraw":                   {"admin", "operator"},
 	"POST /v1/requests/{id}/recipients/{recipient}/ack": {"admin", "operator"},
 	"POST /v1/calendar":                                 {"admin"},

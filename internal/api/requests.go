@@ -35,6 +35,8 @@ func (a *API) requestRoutes() []route {
 		{"POST", "/v1/requests/{id}/withdraw", staff, "Record the subject's withdrawal of a request (or of a scheduled cancellation)", "withdrawRequest", "", "RequestView", 200, a.withdrawOperator},
 		{"POST", "/v1/requests/{id}/complete", staff, "Carry out and close a request", "completeRequest", "CompleteInput", "RequestView", 200, a.completeRequest},
 		{"POST", "/v1/requests/{id}/recipients/{recipient}/ack", staff, "Record that a recipient acknowledged its deletion, correction or restriction notice", "ackRecipient", "", "RequestView", 200, a.ackRecipient},
+		{"GET", "/v1/assistance", readers, "This organisation's tasks to assist the controllers it processes for with their rights requests, soonest due first (state=open|done)", "listAssistance", "", "AssistanceList", 200, a.listAssistance},
+		{"POST", "/v1/assistance/{task_id}/done", staff, "Record this organisation's assistance with a controller's request as given, with what was done", "finishAssistance", "AssistanceInput", "Assistance", 200, a.finishAssistance},
 		{"POST", "/v1/calendar", []string{RoleAdmin}, "Load newer PRC holiday data (one holiday-cn year file); provisional due dates are recomputed", "loadCalendar", "CalendarFile", "CalendarLoaded", 200, a.loadCalendar},
 	}
 }
@@ -219,6 +221,44 @@ func (a *API) listRequests(w http.ResponseWriter, r *http.Request, _ consent.Act
 		return err
 	}
 	return writeJSON(w, 200, RequestList{Requests: vs})
+}
+
+// AssistanceList is an organisation's tasks to assist controllers.
+type AssistanceList struct {
+	Tasks []dsr.Assistance `json:"tasks"`
+}
+
+// AssistanceInput says what was done to assist a controller.
+type AssistanceInput struct {
+	Note string `json:"note"`
+}
+
+func (a *API) listAssistance(w http.ResponseWriter, r *http.Request, _ consent.Actor) error {
+	d, err := a.dsr()
+	if err != nil {
+		return err
+	}
+	ts, err := d.AssistanceTasks(r.Context(), r.URL.Query().Get("state"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, AssistanceList{Tasks: ts})
+}
+
+func (a *API) finishAssistance(w http.ResponseWriter, r *http.Request, who consent.Actor) error {
+	d, err := a.dsr()
+	if err != nil {
+		return err
+	}
+	var in AssistanceInput
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	t, err := d.FinishAssistance(r.Context(), who, r.PathValue("task_id"), in.Note)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, t)
 }
 
 func (a *API) getRequest(w http.ResponseWriter, r *http.Request, _ consent.Actor) error {

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/custos-privacy/custos/internal/audit"
 	"github.com/custos-privacy/custos/internal/calendar"
@@ -338,26 +340,71 @@ func joinNames(lang string, names []string) string {
 	return out + last + names[len(names)-1]
 }
 
+// Assistance is a processor's task to assist a controller with a rights
+// request, as callers see it.
+type Assistance struct {
+	ID                string     `json:"id"`
+	Controller        string     `json:"controller"`         // the controller organisation
+	ControllerRequest string     `json:"controller_request"` // the request in its queue
+	Request           string     `json:"request"`            // the request as received here
+	Entrustment       string     `json:"entrustment"`
+	Type              string     `json:"type"`
+	DueDate           string     `json:"due_date"`
+	DaysLeft          int        `json:"days_left"`
+	State             string     `json:"state"` // open or done
+	Note              string     `json:"note,omitempty"`
+	CreatedAt         time.Time  `json:"created_at"`
+	DoneAt            *time.Time `json:"done_at,omitempty"`
+}
+
+func (s *Service) assistance(t store.AssistanceTask) Assistance {
+	v := Assistance{ID: t.ID, Controller: t.Controller, ControllerRequest: t.ControllerRequest, Request: t.RequestID, Entrustment: t.Entrustment,
+		Type: t.Kind, DueDate: t.DueDate, State: t.State, Note: t.Note, CreatedAt: t.CreatedAt}
+	if due, err := calendar.ParseDate(t.DueDate); err == nil {
+		v.DaysLeft = calendar.DaysUntil(calendar.FromTime(s.now()), due)
+	}
+	if !t.DoneAt.IsZero() {
+		done := t.DoneAt
+		v.DoneAt = &done
+	}
+	return v
+}
+
 // AssistanceTasks lists this organisation's tasks to assist controllers
-// in a state ("" for all), soonest due first.
-func (s *Service) AssistanceTasks(ctx context.Context, state string) ([]store.AssistanceTask, error) {
-	return s.st.AssistanceTasks(ctx, state)
+// in a state (store.AssistanceOpen, store.AssistanceDone, "" for all),
+// soonest due first.
+func (s *Service) AssistanceTasks(ctx context.Context, state string) ([]Assistance, error) {
+	if state != "" && state != store.AssistanceOpen && state != store.AssistanceDone {
+		return nil, fault.New(fault.BadRequest, "invalid_state", "an assistance task is open or done").At("state").Allowing([]string{store.AssistanceOpen, store.AssistanceDone})
+	}
+	ts, err := s.st.AssistanceTasks(ctx, state)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Assistance, 0, len(ts))
+	for _, t := range ts {
+		out = append(out, s.assistance(t))
+	}
+	return out, nil
 }
 
 // FinishAssistance records this organisation's assistance with a
 // controller's request as given, with what was done.
-func (s *Service) FinishAssistance(ctx context.Context, a consent.Actor, id, note string) (store.AssistanceTask, error) {
-	if note == "" {
-		return store.AssistanceTask{}, fault.New(fault.Invalid, "note_required", "say what was done to assist the controller").At("note")
+func (s *Service) FinishAssistance(ctx context.Context, a consent.Actor, id, note string) (Assistance, error) {
+	note = strings.TrimSpace(note)
+	if note == "" || utf8.RuneCountInString(note) > 2000 {
+		return Assistance{}, fault.New(fault.Invalid, "note_required", "say in at most 2000 characters what was done to assist the controller").At("note")
 	}
 	detail, _ := json.Marshal(map[string]string{"task": id})
 	t, err := s.st.FinishAssistanceTask(ctx, id, note, s.now(),
 		audit.NewEntry(s.now(), a, "request.assist", "assistance:"+id, "rights_request", audit.OutcomeOK, string(detail)))
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		return store.AssistanceTask{}, fault.New(fault.NotFound, "task_not_found", "no such assistance task")
+		return Assistance{}, fault.New(fault.NotFound, "task_not_found", "no such assistance task")
 	case errors.Is(err, store.ErrConflict):
-		return store.AssistanceTask{}, fault.New(fault.Conflict, "task_done", "this assistance task is already done")
+		return Assistance{}, fault.New(fault.Conflict, "task_done", "this assistance task is already done")
+	case err != nil:
+		return Assistance{}, err
 	}
-	return t, err
+	return s.assistance(t), nil
 }

@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/custos-privacy/custos/internal/apikey"
 	"github.com/custos-privacy/custos/internal/config"
@@ -197,11 +198,19 @@ func (d *deployment) populate(t *testing.T, tn *tenant) {
 	if len(ev.Events) == 0 || rq.ID == "" || key.ID == "" {
 		t.Fatalf("%s: event %v, request %q, key %q", tn.org, ev.Events, rq.ID, key.ID)
 	}
+	// An assistance task, as a request passed to a controller leaves
+	// (TestYonyouEnterpriseControlledData makes one the long way).
+	st := d.srv.Org(tn.org).Store()
+	task := store.AssistanceTask{ID: "as_" + tn.org, Entrustment: "en_" + tn.org, Controller: "ctl-" + tn.org, ControllerRequest: "rq_ctl",
+		RequestID: rq.ID, Kind: "access", DueDate: "2026-10-10", State: store.AssistanceOpen, CreatedAt: time.Now()}
+	if err := st.Submit(t.Context(), &store.Write{Fn: st.AssistanceTaskFn(task)}); err != nil {
+		t.Fatal(err)
+	}
 	tn.ids = map[string]string{
 		"subject_id": own, "event": ev.Events[0].ID, "field": "email", "purpose": "marketing",
-		"id": rq.ID, "recipient": "any", "key_id": key.ID, "org_id": tn.org,
+		"id": rq.ID, "recipient": "any", "key_id": key.ID, "org_id": tn.org, "task_id": task.ID,
 	}
-	tn.marks = []string{own, rq.ID, key.ID, "svc-" + tn.org, email, ev.Events[0].ID, "ticket " + tn.org}
+	tn.marks = []string{own, rq.ID, key.ID, "svc-" + tn.org, email, ev.Events[0].ID, "ticket " + tn.org, task.ID}
 }
 
 func (d *deployment) call(tn *tenant, host, method, path, body string) (int, []byte) {

@@ -136,6 +136,18 @@ func (d *deployment) requests(t *testing.T, tn *tenant) []dsr.View {
 	return list.Requests
 }
 
+// assistance lists an organisation's assistance tasks through its API.
+func (d *deployment) assistance(t *testing.T, tn *tenant, state string) []dsr.Assistance {
+	t.Helper()
+	var list struct {
+		Tasks []dsr.Assistance `json:"tasks"`
+	}
+	if err := json.Unmarshal(d.must(t, tn, "GET", "/v1/assistance?state="+state, "", http.StatusOK), &list); err != nil {
+		t.Fatal(err)
+	}
+	return list.Tasks
+}
+
 // identities counts the identities an organisation keeps for a subject.
 func (d *deployment) identities(t *testing.T, tn *tenant, subject string) int {
 	t.Helper()
@@ -216,12 +228,12 @@ func TestYonyouEnterpriseControlledData(t *testing.T) {
 			if open := openOnly(d.requests(t, ours)); len(open) != 0 {
 				t.Errorf("Yonyou's queue holds %+v", open)
 			}
-			tasks, err := d.srv.Requests().AssistanceTasks(t.Context(), store.AssistanceOpen)
-			if err != nil || len(tasks) != 1 {
-				t.Fatalf("Yonyou's assistance tasks = %+v, %v", tasks, err)
+			tasks := d.assistance(t, ours, "open")
+			if len(tasks) != 1 {
+				t.Fatalf("Yonyou's assistance tasks = %+v", tasks)
 			}
 			if tk := tasks[0]; tk.Controller != "example-mfg" || tk.ControllerRequest != route.Request ||
-				tk.Entrustment != entrustment || tk.DueDate != "2026-10-10" || tk.RequestID != v.ID {
+				tk.Entrustment != entrustment || tk.DueDate != "2026-10-10" || tk.Request != v.ID {
 				t.Errorf("assistance task = %+v", tk)
 			}
 
@@ -260,19 +272,24 @@ func TestYonyouEnterpriseControlledData(t *testing.T) {
 				}
 			}
 
-			// Yonyou records its assistance as given.
-			a := consent.Actor{ID: "op", Role: "operator", Place: "test"}
-			if _, err := d.srv.Requests().FinishAssistance(t.Context(), a, tasks[0].ID, ""); err == nil {
-				t.Error("assistance recorded without saying what was done")
+			// Yonyou records its assistance as given, saying what it did,
+			// once.
+			finish := "/v1/assistance/" + tasks[0].ID + "/done"
+			d.must(t, ours, "POST", finish, `{"note": " "}`, http.StatusUnprocessableEntity)
+			var tk dsr.Assistance
+			json.Unmarshal(d.must(t, ours, "POST", finish, `{"note": "HR records exported for the administrator"}`, http.StatusOK), &tk)
+			if tk.State != store.AssistanceDone || tk.DoneAt == nil {
+				t.Errorf("finish = %+v", tk)
 			}
-			tk, err := d.srv.Requests().FinishAssistance(t.Context(), a, tasks[0].ID, "HR records exported for the administrator")
-			if err != nil || tk.State != store.AssistanceDone {
-				t.Errorf("finish = %+v, %v", tk, err)
+			d.must(t, ours, "POST", finish, `{"note": "again"}`, http.StatusConflict)
+			if open := d.assistance(t, ours, "open"); len(open) != 0 {
+				t.Errorf("open tasks after assisting = %+v", open)
 			}
 			// The enterprise knows nothing of Yonyou's tasks.
-			if ts, err := d.srv.Org("example-mfg").Requests().AssistanceTasks(t.Context(), ""); err != nil || len(ts) != 0 {
-				t.Errorf("the enterprise sees %+v, %v", ts, err)
+			if ts := d.assistance(t, mfg, ""); len(ts) != 0 {
+				t.Errorf("the enterprise sees %+v", ts)
 			}
+			d.must(t, mfg, "POST", finish, `{"note": "x"}`, http.StatusNotFound)
 		})
 	}
 }
