@@ -340,6 +340,12 @@ func joinNames(lang string, names []string) string {
 	return out + last + names[len(names)-1]
 }
 
+// States of an assistance task.
+const (
+	AssistanceOpen = store.AssistanceOpen
+	AssistanceDone = store.AssistanceDone
+)
+
 // Assistance is a processor's task to assist a controller with a rights
 // request, as callers see it.
 type Assistance struct {

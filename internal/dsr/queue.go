@@ -9,7 +9,7 @@ import (
 )
 
 // ClosedStates are the states a request ends in: nothing more is done.
-var ClosedStates = []string{StateCompleted, StateRefused, StateCancelled, StateWithdrawn}
+var ClosedStates = []string{StateCompleted, StateRefused, StateCancelled, StateWithdrawn, StateForwarded}
 
 // Queue lists the requests in the given states (the open ones when none
 // are given), soonest due first, at most limit (500 when limit is not

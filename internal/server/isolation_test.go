@@ -512,6 +512,14 @@ func TestConsoleIsolated(t *testing.T) {
 						}
 					}
 				}
+				// The queue shows the organisation's own assistance tasks;
+				// another's cannot be closed.
+				if _, body := b.do("GET", "/console/requests", nil); !strings.Contains(body, me.ids["task_id"]) {
+					t.Errorf("%s's queue does not show its assistance task", me.org)
+				}
+				if code, _ := b.do("POST", "/console/assistance/"+other.ids["task_id"]+"/done", url.Values{"note": {"done"}}); code != http.StatusNotFound {
+					t.Errorf("%s's console closed %s's assistance task: %d", me.org, other.org, code)
+				}
 				if code, body := b.do("GET", "/console/requests/"+other.ids["id"], nil); code != http.StatusNotFound || strings.Contains(body, other.ids["subject_id"]) {
 					t.Errorf("%s's console, %s's request: %d", me.org, other.org, code)
 				}

@@ -121,6 +121,7 @@ func (c *console) routes(mux *http.ServeMux) {
 	mux.Handle("POST /console/requests/{id}/extend", c.handle(workers, c.extend))
 	mux.Handle("POST /console/requests/{id}/complete", c.handle(workers, c.complete))
 	mux.Handle("POST /console/requests/{id}/recipients/{recipient}/ack", c.handle(workers, c.ack))
+	mux.Handle("POST /console/assistance/{task_id}/done", c.handle(workers, c.assisted))
 
 	mux.Handle("GET /console/approvals", c.handle(anyone, c.approvals))
 	mux.Handle("POST /console/approvals", c.handle(workers, c.requestApproval))

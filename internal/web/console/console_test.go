@@ -63,6 +63,8 @@ func TestRoles(t *testing.T) {
 		{"POST", rq + "/complete", nil, map[string]int{"none": unauth, "auditor": forbidden}},
 		{"POST", rq + "/approve", nil, map[string]int{"none": unauth, "auditor": forbidden}},
 		{"POST", rq + "/recipients/ads/ack", nil, map[string]int{"none": unauth, "auditor": forbidden}},
+		{"POST", "/console/assistance/as_nope/done", url.Values{"note": {"sent the records"}}, map[string]int{"none": unauth, "auditor": forbidden, "operator": notFound, "admin": notFound}},
+		{"POST", "/console/assistance/as_nope/done", url.Values{"note": {""}}, map[string]int{"operator": bad}},
 		{"POST", "/console/approvals", url.Values{"kind": {"batch_export"}}, map[string]int{"none": unauth, "auditor": forbidden, "operator": bad, "admin": bad}},
 		{"POST", "/console/approvals/ap_nope/approve", nil, map[string]int{"none": unauth, "auditor": forbidden, "operator": notFound, "admin": notFound}},
 		{"POST", "/console/approvals/ap_nope/reject", nil, map[string]int{"none": unauth, "auditor": forbidden, "operator": notFound}},

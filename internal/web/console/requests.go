@@ -60,7 +60,26 @@ func (c *console) queue(w http.ResponseWriter, r *http.Request, s *session) erro
 			overdue++
 		}
 	}
-	return c.render(w, r, s, "queue", "console.queue.title", map[string]any{"Rows": rows, "Closed": closed, "Overdue": overdue})
+	var assist []dsr.Assistance
+	if !closed {
+		if assist, err = c.opt.Requests.AssistanceTasks(r.Context(), dsr.AssistanceOpen); err != nil {
+			return err
+		}
+	}
+	return c.render(w, r, s, "queue", "console.queue.title", map[string]any{"Rows": rows, "Closed": closed, "Overdue": overdue, "Assist": assist})
+}
+
+// assisted records a task to assist a controller as done, with what was
+// done.
+func (c *console) assisted(w http.ResponseWriter, r *http.Request, s *session) error {
+	if c.opt.Requests == nil {
+		return errNoRequests
+	}
+	if _, err := c.opt.Requests.FinishAssistance(r.Context(), s.actor, r.PathValue("task_id"), r.PostFormValue("note")); err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/console/requests?done=assisted", http.StatusSeeOther)
+	return nil
 }
 
 // ground is a refusal ground offered in the refusal form.
