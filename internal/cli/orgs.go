@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -10,7 +12,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/custos-privacy/custos/internal/manifest"
 	"github.com/custos-privacy/custos/internal/org"
+	"github.com/custos-privacy/custos/internal/policy"
 	"github.com/custos-privacy/custos/internal/secrets"
 	"github.com/custos-privacy/custos/internal/store"
 )
@@ -170,7 +174,7 @@ organisation cannot be disabled.`,
 		func(r *org.Registry, ctx context.Context, id string) (org.Organisation, bool, error) {
 			return r.Enable(ctx, cliActor(), id)
 		})
-	orgs.AddCommand(create, list, hostsCmd, disable, enable, newGroupCmd(), newEntrustCmd(), newEntrustmentsCmd(), newEndEntrustmentCmd())
+	orgs.AddCommand(create, list, hostsCmd, disable, enable, newGroupCmd(), newEntrustCmd(), newEntrustmentsCmd(), newEndEntrustmentCmd(), newProcessorRecordCmd())
 	return orgs
 }
 
@@ -295,6 +299,85 @@ func newEntrustmentsCmd() *cobra.Command {
 	dbFlags(c)
 	c.Flags().MarkHidden("org")
 	return c
+}
+
+func newProcessorRecordCmd() *cobra.Command {
+	var lang, format, out string
+	c := &cobra.Command{
+		Use:   "record [ID]",
+		Short: "Write the record of processing an organisation carries out for controllers (GDPR art. 30(2))",
+		Long: `Record writes the processor's record of processing (GDPR art. 30(2), PIPL art. 21)
+of organisation ID (default: the deployment's own) from its entrustments: who
+the processor is, its protection contact and security measures from its
+manifest in force, and for each controller it processes for, the
+controller's name and contact, the categories of processing and of personal
+information, the instructions, sub-processors, transfers abroad and the term,
+named as the controller's manifest in force names them.`,
+		Example: `  custos orgs record --db /var/lib/custos/custos.db --lang zh-CN -o processor-record.md`,
+		Args:    cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id := store.DefaultOrg
+			if len(args) == 1 {
+				id = args[0]
+			}
+			return withStore(cmd, false, func(ctx context.Context, st *store.Store) error {
+				reg := org.New(st)
+				if _, err := reg.Get(ctx, id); err != nil {
+					return err
+				}
+				processor, err := publishedManifest(ctx, st.ForOrg(id))
+				if err != nil {
+					return fmt.Errorf("organisation %s: %w", id, err)
+				}
+				all, err := reg.Entrustments(ctx, id)
+				if err != nil {
+					return err
+				}
+				var ents []policy.Entrusted
+				for _, e := range all {
+					if e.Processor != id {
+						continue
+					}
+					ctl, err := reg.Get(ctx, e.Controller)
+					if err != nil {
+						return err
+					}
+					m, _ := publishedManifest(ctx, st.ForOrg(e.Controller)) // nil: named by the registry alone
+					ents = append(ents, policy.Entrusted{ID: e.ID, Categories: e.Categories, Purposes: e.Purposes, Instructions: e.Instructions,
+						SubProcessors: e.SubProcessors, StartsOn: e.StartsOn, EndsOn: e.EndsOn, State: e.State, EndAction: e.EndAction,
+						ControllerName: ctl.Name, Controller: m})
+				}
+				rec, err := policy.BuildProcessorRecord(processor, ents, lang)
+				if err != nil {
+					return err
+				}
+				var buf bytes.Buffer
+				if err := policy.WriteProcessorRecord(&buf, rec, format); err != nil {
+					return err
+				}
+				return writeOutput(cmd.OutOrStdout(), out, buf.Bytes())
+			})
+		},
+	}
+	c.Flags().StringVar(&lang, "lang", "en", "language: zh-CN or en")
+	c.Flags().StringVar(&format, "format", "markdown", "format: markdown or json")
+	c.Flags().StringVarP(&out, "output", "o", "", "write to FILE instead of standard output")
+	dbFlags(c)
+	c.Flags().MarkHidden("org")
+	return c
+}
+
+// publishedManifest is the manifest in force of the organisation st is a
+// handle on.
+func publishedManifest(ctx context.Context, st *store.Store) (*manifest.Manifest, error) {
+	pv, err := st.CurrentPolicy(ctx)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errors.New("no policy is published (custos policy publish)")
+	}
+	if err != nil {
+		return nil, err
+	}
+	return manifest.Parse(pv.Version, []byte(pv.Manifest))
 }
 
 func newEndEntrustmentCmd() *cobra.Command {

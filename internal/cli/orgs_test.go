@@ -133,4 +133,19 @@ func TestOrgScopedCommands(t *testing.T) {
 	if _, errOut, code := run(t, with("keys", "list", "--org", "nobody")...); code == 0 || !strings.Contains(errOut, "nobody") {
 		t.Errorf("an unknown organisation: %d %s", code, errOut)
 	}
+
+	// The processor's record names the controller as its manifest does.
+	mustRun(t, "", with("orgs", "entrust", "--controller", "acme", "--processor", "default", "--categories", "contact.email",
+		"--purposes", "marketing", "--starts", "2026-01-01")...)
+	if _, errOut, code := run(t, with("orgs", "record")...); code == 0 || !strings.Contains(errOut, "no policy is published") {
+		t.Errorf("a record without the processor's policy: %d %s", code, errOut)
+	}
+	mustRun(t, "", with("policy", "publish", "../../examples/smart-device-app/custos.yaml")...)
+	out, errOut, code = run(t, with("orgs", "record", "default")...)
+	if code != 0 || !strings.Contains(out, "# Record of processing carried out on behalf of controllers") || !strings.Contains(out, "| Controller | Hangzhou Qingyun Technology Co., Ltd.") {
+		t.Errorf("orgs record: %d\n%s%s", code, out, errOut)
+	}
+	if out, _, _ := run(t, with("orgs", "record", "acme")...); !strings.Contains(out, "No processing on behalf of controllers is recorded.") {
+		t.Errorf("acme's record:\n%s", out)
+	}
 }

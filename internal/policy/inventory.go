@@ -47,35 +47,7 @@ func BuildInventory(m *manifest.Manifest, tag string) (*Inventory, error) {
 	}
 	r := &renderer{m: m, l: l}
 	inv := &Inventory{Lang: l.tag, Policy: m.Policy.ID, Version: m.Policy.Version, Activities: []Activity{}}
-	for _, c := range m.Controllers {
-		s := l.t(c.Name)
-		if a := l.t(c.Address); a != "" {
-			s += ", " + a
-		}
-		inv.Controller = append(inv.Controller, s)
-	}
-	if d := l.t(m.Contact.Department); d != "" {
-		inv.Contact = append(inv.Contact, d)
-	}
-	if p := l.t(m.Contact.Person); p != "" {
-		inv.Contact = append(inv.Contact, p)
-	}
-	for _, ch := range m.Contact.Channels {
-		v := l.t(ch.Values)
-		if v == "" {
-			v = ch.Value
-		}
-		if v == "" {
-			v = l.t(ch.Label)
-		}
-		inv.Contact = append(inv.Contact, v)
-	}
-	for _, ms := range m.Security.Measures {
-		inv.Security = append(inv.Security, l.v("measure", ms.Kind)+": "+l.t(ms.Text))
-	}
-	for _, c := range m.Security.Certifications {
-		inv.Security = append(inv.Security, l.t(c.Name))
-	}
+	inv.Controller, inv.Contact, inv.Security = party(m, l)
 	for _, p := range m.Purposes {
 		inv.Activities = append(inv.Activities, r.activity(p))
 	}
@@ -182,6 +154,41 @@ func (s *set) add(vs ...string) {
 func (s *set) has(v string) bool { return s.seen[v] }
 
 // InventoryFormats are the formats WriteInventory accepts.
+// party is who a manifest's organisation is, in l: its controllers (name
+// and address), its protection contact and its security measures.
+func party(m *manifest.Manifest, l lang) (names, contact, security []string) {
+	for _, c := range m.Controllers {
+		s := l.t(c.Name)
+		if a := l.t(c.Address); a != "" {
+			s += ", " + a
+		}
+		names = append(names, s)
+	}
+	if d := l.t(m.Contact.Department); d != "" {
+		contact = append(contact, d)
+	}
+	if p := l.t(m.Contact.Person); p != "" {
+		contact = append(contact, p)
+	}
+	for _, ch := range m.Contact.Channels {
+		v := l.t(ch.Values)
+		if v == "" {
+			v = ch.Value
+		}
+		if v == "" {
+			v = l.t(ch.Label)
+		}
+		contact = append(contact, v)
+	}
+	for _, ms := range m.Security.Measures {
+		security = append(security, l.v("measure", ms.Kind)+": "+l.t(ms.Text))
+	}
+	for _, c := range m.Security.Certifications {
+		security = append(security, l.t(c.Name))
+	}
+	return names, contact, security
+}
+
 var InventoryFormats = []string{"markdown", "csv", "json"}
 
 // WriteInventory writes inv as markdown, csv or json.
