@@ -189,6 +189,19 @@ func party(m *manifest.Manifest, l lang) (names, contact, security []string) {
 	return names, contact, security
 }
 
+// writeParty writes an organisation's protection contact and its security
+// measures, as both records give them.
+func writeParty(b *strings.Builder, l lang, contact, security []string) {
+	fmt.Fprintf(b, "%s: %s\n\n", l.s("个人信息保护负责人/部门", "Protection officer or department"), mdEscape(strings.Join(contact, "; ")))
+	fmt.Fprintf(b, "## %s\n\n", l.s("安全措施", "Security measures"))
+	for _, s := range security {
+		fmt.Fprintf(b, "- %s\n", mdEscape(s))
+	}
+	if len(security) == 0 {
+		b.WriteString("- —\n")
+	}
+}
+
 var InventoryFormats = []string{"markdown", "csv", "json"}
 
 // WriteInventory writes inv as markdown, csv or json.
@@ -262,14 +275,7 @@ func writeInventoryMarkdown(w io.Writer, inv *Inventory) error {
 	fmt.Fprintf(&b, "# %s\n\n", l.s("个人信息处理活动记录", "Record of processing activities"))
 	fmt.Fprintf(&b, "%s: %s %s  \n", l.s("政策", "Policy"), mdEscape(inv.Policy), mdEscape(inv.Version))
 	fmt.Fprintf(&b, "%s: %s  \n", l.s("个人信息处理者", "Controller"), mdEscape(strings.Join(inv.Controller, "; ")))
-	fmt.Fprintf(&b, "%s: %s\n\n", l.s("个人信息保护负责人/部门", "Protection officer or department"), mdEscape(strings.Join(inv.Contact, "; ")))
-	fmt.Fprintf(&b, "## %s\n\n", l.s("安全措施", "Security measures"))
-	for _, s := range inv.Security {
-		fmt.Fprintf(&b, "- %s\n", mdEscape(s))
-	}
-	if len(inv.Security) == 0 {
-		b.WriteString("- —\n")
-	}
+	writeParty(&b, l, inv.Contact, inv.Security)
 	heads := inv.headings()
 	for _, a := range inv.Activities {
 		fmt.Fprintf(&b, "\n## %s\n\n| %s | %s |\n| --- | --- |\n", mdEscape(a.Name), l.s("项目", "Item"), l.s("内容", "Record"))

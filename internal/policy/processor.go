@@ -119,14 +119,7 @@ func WriteProcessorRecord(w io.Writer, rec *ProcessorRecord, format string) erro
 	}
 	fmt.Fprintf(&b, "# %s\n\n", l.s("受托处理个人信息的活动记录", "Record of processing carried out on behalf of controllers"))
 	fmt.Fprintf(&b, "%s: %s  \n", l.s("受托人（处理者）", "Processor"), mdEscape(strings.Join(rec.Processor, "; ")))
-	fmt.Fprintf(&b, "%s: %s\n\n", l.s("个人信息保护负责人/部门", "Protection officer or department"), mdEscape(strings.Join(rec.Contact, "; ")))
-	fmt.Fprintf(&b, "## %s\n\n", l.s("安全措施", "Security measures"))
-	for _, s := range rec.Security {
-		fmt.Fprintf(&b, "- %s\n", mdEscape(s))
-	}
-	if len(rec.Security) == 0 {
-		b.WriteString("- —\n")
-	}
+	writeParty(&b, l, rec.Contact, rec.Security)
 	if len(rec.Controllers) == 0 {
 		fmt.Fprintf(&b, "\n%s\n", l.s("没有委托处理记录。", "No processing on behalf of controllers is recorded."))
 	}

@@ -2,13 +2,11 @@ package server_test
 
 import (
 	"archive/zip"
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -18,7 +16,6 @@ import (
 	"github.com/custos-privacy/custos/internal/calendar"
 	"github.com/custos-privacy/custos/internal/consent"
 	"github.com/custos-privacy/custos/internal/dsr"
-	"github.com/custos-privacy/custos/internal/notify"
 	"github.com/custos-privacy/custos/internal/org"
 	"github.com/custos-privacy/custos/internal/server"
 	"github.com/custos-privacy/custos/internal/store"
@@ -70,19 +67,8 @@ func (d *deployment) codeFor(t *testing.T, address string) string {
 			t.Fatal(err)
 		}
 	}
-	f, err := os.Open(filepath.Join(d.dir, "outbox", notify.FileName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
 	code := ""
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		var m notify.Message
-		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
-			t.Fatal(err)
-		}
+	for _, m := range sinkMessages(t, filepath.Join(d.dir, "outbox")) {
 		if m.To == address {
 			if c := codePattern.FindString(m.Text); c != "" {
 				code = c

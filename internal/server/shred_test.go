@@ -202,7 +202,13 @@ func (e *shredEnv) lastCode(t *testing.T, to string) string {
 // sent is every message the development sink holds.
 func (e *shredEnv) sent(t *testing.T) []notify.Message {
 	t.Helper()
-	f, err := os.Open(filepath.Join(e.outbox, notify.FileName))
+	return sinkMessages(t, e.outbox)
+}
+
+// sinkMessages is every message the development sink in dir holds.
+func sinkMessages(t *testing.T, dir string) []notify.Message {
+	t.Helper()
+	f, err := os.Open(filepath.Join(dir, notify.FileName))
 	if err != nil {
 		t.Fatal(err)
 	}
