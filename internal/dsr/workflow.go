@@ -230,8 +230,7 @@ func (s *Service) Verify(ctx context.Context, a consent.Actor, id, token, code s
 		routes, tasks := s.forward(ctx, a, r, hs)
 		s.setRoutes(r, routes)
 		r.Explanation = forwardedExplanation(r.Language, routes)
-		note := NoteForwarded
-		if err := s.move(ctx, a, r, StateForwarded, note, "", nil, append(tasks, s.st.DeleteOTPFn(id))...); err != nil {
+		if err := s.move(ctx, a, r, StateForwarded, NoteForwarded, "", nil, append(tasks, s.st.DeleteOTPFn(id))...); err != nil {
 			return View{}, err
 		}
 		return s.view(ctx, r, false)

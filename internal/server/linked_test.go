@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -57,7 +58,7 @@ func (d *deployment) tenantOf(t *testing.T, id string) *tenant {
 }
 
 // codeFor sends every organisation's queued codes and returns the last one
-// the development sink holds for address.
+// the development sink holds for address ("": only send).
 func (d *deployment) codeFor(t *testing.T, address string) string {
 	t.Helper()
 	for _, id := range append([]string{store.DefaultOrg}, d.orgIDs()...) {
@@ -66,6 +67,9 @@ func (d *deployment) codeFor(t *testing.T, address string) string {
 		if _, _, err := srv.Dispatcher().RunOnce(t.Context()); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if address == "" {
+		return ""
 	}
 	code := ""
 	for _, m := range sinkMessages(t, filepath.Join(d.dir, "outbox")) {
@@ -207,6 +211,24 @@ func TestYonyouEnterpriseControlledData(t *testing.T) {
 			if code != http.StatusOK || !bytes.Contains(b, []byte(route.Request)) {
 				t.Errorf("the requester's status at Yonyou: %d %s", code, b)
 			}
+			// Yonyou's privacy center shows who controls the data, where the
+			// request went, by when, and the controller's privacy center.
+			br := &browser{d: d, host: ours.host, cookies: map[string]string{}}
+			br.do("GET", "/privacy/", nil)
+			if code, _ := br.do("POST", "/privacy/requests/follow", url.Values{"request": {v.ID}, "token": {token}}); code != http.StatusSeeOther {
+				t.Fatalf("follow the request: %d", code)
+			}
+			code, page := br.do("GET", "/privacy/requests/"+v.ID+"?lang=en", nil)
+			page = strings.ReplaceAll(page, "<wbr>", "")
+			for _, want := range []string{`id="routes"`, "Who controls your information", "示例制造有限公司", "Controller (we process for it)",
+				route.Request, "2026-10-16", "https://privacy.manufacturing.test/privacy/", "Passed to the controller"} {
+				if code != http.StatusOK || !strings.Contains(page, want) {
+					t.Errorf("the center's status page (%d) lacks %q", code, want)
+				}
+			}
+			if strings.Contains(page, "as_") {
+				t.Error("the center's status page shows Yonyou's assistance task")
+			}
 
 			// Yonyou's own queue holds nothing open; its assistance task
 			// is due in 5 working days: 29, 30 September, 8, 9 October and
@@ -276,6 +298,25 @@ func TestYonyouEnterpriseControlledData(t *testing.T) {
 				t.Errorf("the enterprise sees %+v", ts)
 			}
 			d.must(t, mfg, "POST", finish, `{"note": "x"}`, http.StatusNotFound)
+
+			// An identity nobody holds, here or at the enterprise, is sent
+			// no code and answered the same way; a guessed code fails.
+			const stranger = "nobody@manufacturing.example"
+			code, b = d.publicCall(t, ours.host, "POST", "/v1/public/requests",
+				`{"type": "access", "language": "zh-CN", "identity": {"kind": "email", "value": "`+stranger+`"}}`, "")
+			var acc dsr.Accepted
+			if json.Unmarshal(b, &acc); code != http.StatusAccepted || acc.AccessToken == "" {
+				t.Fatalf("submit for a stranger: %d %s", code, b)
+			}
+			d.codeFor(t, "") // sends what was queued
+			for _, m := range sinkMessages(t, filepath.Join(d.dir, "outbox")) {
+				if m.To == stranger {
+					t.Errorf("a code went to an identity nobody holds")
+				}
+			}
+			if code, b := d.publicCall(t, ours.host, "POST", "/v1/public/requests/"+acc.ID+"/verify", `{"code": "123456"}`, acc.AccessToken); code != http.StatusUnprocessableEntity {
+				t.Errorf("a guessed code for a stranger: %d %s", code, b)
+			}
 		})
 	}
 }
