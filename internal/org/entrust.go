@@ -2,8 +2,8 @@ package org
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -66,13 +66,9 @@ func ParseAssist(s string) (calendar.Rule, error) {
 	if s == "" {
 		return calendar.Rule{Count: 5, Unit: calendar.WorkingDays}, nil
 	}
-	var n int
 	count, unit, ok := strings.Cut(strings.TrimSpace(s), " ")
-	if ok {
-		if err := json.Unmarshal([]byte(count), &n); err != nil {
-			ok = false
-		}
-	}
+	n, err := strconv.Atoi(count)
+	ok = ok && err == nil
 	if !ok || n < 1 || n > 90 || unit != calendar.WorkingDays && unit != calendar.CalendarDays {
 		return calendar.Rule{}, fault.New(fault.Invalid, "invalid_assist", "an assistance deadline is N working_days or N calendar_days, N from 1 to 90").At("assist")
 	}

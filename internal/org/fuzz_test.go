@@ -1,6 +1,7 @@
 package org
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -31,6 +32,27 @@ func FuzzHosts(f *testing.F) {
 			if got := Host(h); got != h {
 				t.Fatalf("Host(%q) = %q: a registered host would not be found", h, got)
 			}
+		}
+	})
+}
+
+// FuzzParseAssist: an assistance deadline is accepted only as a count from
+// 1 to 90 of working or calendar days, and what is accepted reads back the
+// same when written out again.
+func FuzzParseAssist(f *testing.F) {
+	for _, s := range []string{"5 working_days", "10 calendar_days", "", "0 working_days", "91 calendar_days", "5  working_days", "1e1 working_days", "-1 working_days", "5 months", "５ working_days"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		r, err := ParseAssist(s)
+		if err != nil {
+			return
+		}
+		if r.Count < 1 || r.Count > 90 || r.Unit != "working_days" && r.Unit != "calendar_days" {
+			t.Fatalf("ParseAssist(%q) = %+v", s, r)
+		}
+		if again, err := ParseAssist(fmt.Sprintf("%d %s", r.Count, r.Unit)); err != nil || again != r {
+			t.Fatalf("ParseAssist(%q) = %+v, written again %+v, %v", s, r, again, err)
 		}
 	})
 }
