@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -12,10 +13,12 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/custos-privacy/custos/internal/fault"
 	"github.com/custos-privacy/custos/internal/manifest"
 	"github.com/custos-privacy/custos/internal/org"
 	"github.com/custos-privacy/custos/internal/policy"
 	"github.com/custos-privacy/custos/internal/secrets"
+	"github.com/custos-privacy/custos/internal/server"
 	"github.com/custos-privacy/custos/internal/store"
 )
 
@@ -381,32 +384,92 @@ func publishedManifest(ctx context.Context, st *store.Store) (*manifest.Manifest
 }
 
 func newEndEntrustmentCmd() *cobra.Command {
+	var certificate string
 	c := &cobra.Command{
 		Use:   "end-entrustment ID --action delete|return",
-		Short: "Record the end of an entrustment and the controller's instruction",
+		Short: "End an entrustment: record the controller's instruction and carry it out on the processor's records",
 		Long: `End-entrustment records that an entrustment ended, with the controller's
 instruction for the data the processor held (PIPL art. 21): delete it or
 return it. From the next start of the servers, requests no longer go from the
-processor to the controller.`,
+processor to the controller.
+
+With the processor's secrets (--secrets-dir), it then carries the instruction
+out on the records Custos keeps for the processor: the open tasks to assist
+the controller close, and the particulars of the requests passed to the
+controller alone are erased by destroying their keys. It writes a certificate
+of what was done, signed with the processor's receipt key (a compact JWS,
+verifiable against the processor's GET /v1/keys/receipts), to --certificate
+or standard output. Copies in the processor's other systems are outside it,
+and the certificate says so. Run again on an ended entrustment, it carries
+the instruction out again and certifies anew.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			action, _ := cmd.Flags().GetString("action")
-			return withStore(cmd, false, func(ctx context.Context, st *store.Store) error {
-				e, err := org.New(st).EndEntrustment(ctx, cliActor(), args[0], action)
-				if err != nil {
-					return err
+			var e org.Entrustment
+			err := withStore(cmd, false, func(ctx context.Context, st *store.Store) error {
+				reg := org.New(st)
+				var err error
+				e, err = reg.EndEntrustment(ctx, cliActor(), args[0], action)
+				var f *fault.Error
+				if errors.As(err, &f) && f.Code == "entrustment_ended" {
+					e, err = reg.Entrustment(ctx, args[0])
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "entrustment %s ended: %s to %s the data\n", e.ID, e.Processor, e.EndAction)
-				return nil
+				return err
 			})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "entrustment %s ended: %s to %s the data\n", e.ID, e.Processor, e.EndAction)
+			cfg, err := loadConfig(cmd.Flags())
+			if err != nil {
+				return err
+			}
+			if e.Processor != store.DefaultOrg {
+				if cfg, err = cfg.ForOrg(e.Processor); err != nil {
+					return fmt.Errorf("the processor's records were not touched: %w", err)
+				}
+			}
+			if !cfg.DataKeyset.IsSet() || !cfg.ReceiptKey.IsSet() {
+				return fmt.Errorf("the processor's records were not touched: its data keyset and receipt key are needed (--secrets-dir); run this again with them")
+			}
+			ctx := cmd.Context()
+			if ctx == nil {
+				ctx = context.Background()
+			}
+			log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelWarn}))
+			svcs, err := server.OpenServices(ctx, cfg, log)
+			if err != nil {
+				return err
+			}
+			defer svcs.Close()
+			done, err := svcs.Requests.EndEntrustment(ctx, cliActor(), e)
+			if err != nil {
+				return err
+			}
+			keys, err := server.LoadKeys(cfg)
+			if err != nil {
+				return err
+			}
+			jws, err := keys.Signer.SignDocument(CertificateType, done)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "%d assistance tasks closed, %d requests' particulars erased; certificate signed with key %s\n",
+				done.TasksClosed, done.RequestsErased, keys.Signer.KeyID())
+			return writeOutput(cmd.OutOrStdout(), certificate, []byte(jws+"\n"))
 		},
 	}
 	c.Flags().String("action", "", "what the controller instructed: delete or return")
+	c.Flags().StringVar(&certificate, "certificate", "", "write the signed certificate to FILE instead of standard output")
 	c.MarkFlagRequired("action")
 	dbFlags(c)
 	c.Flags().MarkHidden("org")
 	return c
 }
+
+// CertificateType is the JWS type of a certificate of what a processor did
+// at the end of an entrustment.
+const CertificateType = "custos-entrustment-end+jwt"
 
 func hostList(hosts []string) string {
 	if len(hosts) == 0 {

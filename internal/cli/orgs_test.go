@@ -1,11 +1,17 @@
 package cli
 
 import (
+	"crypto/ed25519"
+	"encoding/base64"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/custos-privacy/custos/internal/dsr"
+	"github.com/custos-privacy/custos/internal/receipt"
 )
 
 // TestOrgs drives the registry from the command line: create, the errors a
@@ -69,7 +75,12 @@ func TestOrgs(t *testing.T) {
 	for _, want := range []struct {
 		code int
 		out  string
-	}{{0, "ended: default to delete the data"}, {2, "entrustment_ended"}} {
+	}{
+		// Without the processor's secrets the end is recorded and the
+		// records are left, which the command says and its status shows.
+		{2, "ended: default to delete the data"},
+		{2, "the processor's records were not touched"},
+	} {
 		out, errOut, code := run(t, "orgs", "end-entrustment", id, "--action", "delete", "--db", db)
 		if code != want.code || !strings.Contains(out+errOut, want.out) {
 			t.Errorf("end-entrustment: %d %s%s, want %d %q", code, out, errOut, want.code, want.out)
@@ -147,5 +158,43 @@ func TestOrgScopedCommands(t *testing.T) {
 	}
 	if out, _, _ := run(t, with("orgs", "record", "acme")...); !strings.Contains(out, "No processing on behalf of controllers is recorded.") {
 		t.Errorf("acme's record:\n%s", out)
+	}
+
+	// Ending it carries the instruction out on the processor's records
+	// and certifies it, signed with the processor's receipt key.
+	listed, _, _ := run(t, with("orgs", "entrustments", "default")...)
+	id := regexp.MustCompile(`en_[0-9a-v]{26}`).FindString(listed)
+	cert := filepath.Join(dir, "certificate.jws")
+	out, errOut, code = run(t, with("orgs", "end-entrustment", id, "--action", "return", "--certificate", cert)...)
+	if code != 0 || !strings.Contains(out, "ended: default to return the data") || !strings.Contains(errOut, "0 assistance tasks closed, 0 requests' particulars erased") {
+		t.Fatalf("end-entrustment: %d\n%s%s", code, out, errOut)
+	}
+	jws, err := os.ReadFile(cert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pemKey, err := os.ReadFile(filepath.Join(keys, "receipt.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := receipt.NewSigner(pemKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts := strings.Split(strings.TrimSpace(string(jws)), ".")
+	if len(parts) != 3 {
+		t.Fatalf("certificate %q", jws)
+	}
+	sig, _ := base64.RawURLEncoding.DecodeString(parts[2])
+	if !ed25519.Verify(signer.PublicKey(), []byte(parts[0]+"."+parts[1]), sig) {
+		t.Error("the certificate does not verify with the processor's receipt key")
+	}
+	payload, _ := base64.RawURLEncoding.DecodeString(parts[1])
+	var got dsr.Ended
+	if err := json.Unmarshal(payload, &got); err != nil || got.Entrustment != id || got.Controller != "acme" || got.Processor != "default" || got.Action != "return" || got.Scope != dsr.EndScope {
+		t.Errorf("certificate = %+v, %v", got, err)
+	}
+	if out, _, _ := run(t, with("audit", "verify")...); !strings.Contains(out, "audit chain intact") {
+		t.Errorf("the deployment's trail after the end:\n%s", out)
 	}
 }

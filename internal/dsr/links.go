@@ -340,6 +340,83 @@ func joinNames(lang string, names []string) string {
 	return out + last + names[len(names)-1]
 }
 
+// Ended is what an organisation did with what it kept for a controller when
+// their entrustment ended: the record a certificate of deletion states.
+type Ended struct {
+	Entrustment string    `json:"entrustment"`
+	Controller  string    `json:"controller"`
+	Processor   string    `json:"processor"`
+	Action      string    `json:"action"` // the controller's instruction: delete or return
+	At          time.Time `json:"at"`
+	// TasksClosed are the open assistance tasks closed; RequestsErased
+	// the requests passed to the controller whose particulars (the
+	// claimed identity's hashes, the details given) were erased, their
+	// keys destroyed.
+	TasksClosed    int `json:"assistance_tasks_closed"`
+	RequestsErased int `json:"requests_erased"`
+	// Scope says what this covers: Custos's own records of the processor.
+	Scope string `json:"scope"`
+}
+
+// EndScope is what EndEntrustment covers, stated in every certificate.
+const EndScope = "The records this Custos deployment keeps for the processor about the controller's data subjects: assistance tasks and the particulars of rights requests passed to the controller. Copies in the processor's other systems are outside it."
+
+// EndEntrustment carries out, on this organisation's own records, a
+// controller's instruction at the end of an entrustment in which this
+// organisation was the processor: its open tasks to assist the controller
+// close, and the particulars of the requests it passed to the controller
+// alone, which the controller holds in its own queue, are erased by
+// destroying their keys (a returned copy is the controller's; the
+// processor keeps none either way). It can run again: what is done stays
+// done.
+func (s *Service) EndEntrustment(ctx context.Context, a consent.Actor, e store.Entrustment) (Ended, error) {
+	out := Ended{Entrustment: e.ID, Controller: e.Controller, Processor: e.Processor, Action: e.EndAction, At: s.now().UTC(), Scope: EndScope}
+	tasks, err := s.st.AssistanceTasks(ctx, AssistanceOpen)
+	if err != nil {
+		return Ended{}, err
+	}
+	for _, t := range tasks {
+		if t.Entrustment != e.ID {
+			continue
+		}
+		if _, err := s.FinishAssistance(ctx, a, t.ID, "entrustment ended: the controller instructed "+e.EndAction); err != nil {
+			return Ended{}, err
+		}
+		out.TasksClosed++
+	}
+	passed, err := s.st.Requests(ctx, store.RequestFilter{States: []string{StateForwarded}, Limit: 1_000_000})
+	if err != nil {
+		return Ended{}, err
+	}
+	var owners []string
+	for _, r := range passed {
+		var f Flags
+		json.Unmarshal([]byte(r.Flags), &f)
+		onlyHim := len(f.Routes) > 0
+		for _, rt := range f.Routes {
+			onlyHim = onlyHim && rt.ID == e.Controller && rt.Role == "controller"
+		}
+		if !onlyHim {
+			continue
+		}
+		if gone, err := s.opt.Keys.Destroyed(ctx, keystore.Request(r.ID)); err == nil && gone {
+			continue
+		}
+		owners = append(owners, keystore.Request(r.ID))
+	}
+	if len(owners) > 0 {
+		if _, err := s.opt.Keys.Destroy(ctx, owners...); err != nil {
+			return Ended{}, err
+		}
+	}
+	out.RequestsErased = len(owners)
+	detail, _ := json.Marshal(map[string]any{"entrustment": e.ID, "action": e.EndAction, "tasks_closed": out.TasksClosed, "requests_erased": out.RequestsErased})
+	if err := s.st.AppendAudit(ctx, audit.NewEntry(s.now(), a, "entrustment.erase", "entrustment:"+e.ID, "", audit.OutcomeOK, string(detail))); err != nil {
+		return Ended{}, err
+	}
+	return out, nil
+}
+
 // States of an assistance task.
 const (
 	AssistanceOpen = store.AssistanceOpen

@@ -51,6 +51,7 @@ type Store interface {
 	AssistanceTaskFn(t store.AssistanceTask) store.TxFn
 	AssistanceTasks(ctx context.Context, state string) ([]store.AssistanceTask, error)
 	FinishAssistanceTask(ctx context.Context, id, note string, at time.Time, entries ...audit.Entry) (store.AssistanceTask, error)
+	AppendAudit(ctx context.Context, entries ...audit.Entry) error
 }
 
 // Options configure the service.

@@ -126,6 +126,17 @@ func (r *Registry) Entrustments(ctx context.Context, id string) ([]Entrustment, 
 	return r.st.Entrustments(ctx, id)
 }
 
+// Entrustment returns one entrustment.
+func (r *Registry) Entrustment(ctx context.Context, id string) (Entrustment, error) {
+	e, err := r.st.Entrustment(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return Entrustment{}, errEntrustmentNotFound
+	}
+	return e, err
+}
+
+var errEntrustmentNotFound = fault.New(fault.NotFound, "entrustment_not_found", "no such entrustment")
+
 // EndEntrustment records the end of an entrustment with the controller's
 // instruction for the data (PIPL art. 21): "delete" or "return". From the
 // next start, requests no longer go from the processor to the controller.
@@ -138,7 +149,7 @@ func (r *Registry) EndEntrustment(ctx context.Context, a consent.Actor, id, acti
 		map[string]string{"action": action}))
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		return Entrustment{}, fault.New(fault.NotFound, "entrustment_not_found", "no such entrustment")
+		return Entrustment{}, errEntrustmentNotFound
 	case errors.Is(err, store.ErrConflict):
 		return Entrustment{}, fault.New(fault.Conflict, "entrustment_ended", "this entrustment has ended")
 	}

@@ -136,6 +136,21 @@ func (s *Signer) Sign(r Receipt) (string, error) {
 	return signCompact(s.key, h, payload), nil
 }
 
+// SignDocument returns v, a record other than a consent receipt (a
+// certificate of deletion, say), as a compact JWS of type typ signed with
+// the signer's key; it verifies against the same JWKS as receipts.
+func (s *Signer) SignDocument(typ string, v any) (string, error) {
+	h, err := json.Marshal(header{Alg: Algorithm, Kid: s.kid, Typ: typ})
+	if err != nil {
+		return "", fmt.Errorf("sign %s: %w", typ, err)
+	}
+	payload, err := json.Marshal(v)
+	if err != nil {
+		return "", fmt.Errorf("sign %s: %w", typ, err)
+	}
+	return signCompact(s.key, h, payload), nil
+}
+
 func signCompact(key ed25519.PrivateKey, header, payload []byte) string {
 	input := b64.EncodeToString(header) + "." + b64.EncodeToString(payload)
 	return input + "." + b64.EncodeToString(ed25519.Sign(key, []byte(input)))

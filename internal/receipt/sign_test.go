@@ -7,6 +7,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/pem"
 	"errors"
 	"strings"
@@ -196,5 +197,43 @@ func TestSignRejects(t *testing.T) {
 				t.Errorf("error %q quotes the subject id", err)
 			}
 		})
+	}
+}
+
+// TestSignDocument: a document other than a receipt is signed with the
+// same key, under its own type, and its signature fails once a byte of it
+// changes.
+func TestSignDocument(t *testing.T) {
+	pemKey, err := GenerateKeyPEM()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := NewSigner(pemKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jws, err := s.SignDocument("custos-test+jwt", map[string]int{"requests_erased": 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts := strings.Split(jws, ".")
+	if len(parts) != 3 {
+		t.Fatalf("jws %q", jws)
+	}
+	head, _ := base64.RawURLEncoding.DecodeString(parts[0])
+	payload, _ := base64.RawURLEncoding.DecodeString(parts[1])
+	if string(payload) != `{"requests_erased":2}` || !strings.Contains(string(head), `"typ":"custos-test+jwt"`) || !strings.Contains(string(head), s.KeyID()) {
+		t.Errorf("header %s, payload %s", head, payload)
+	}
+	sig, _ := base64.RawURLEncoding.DecodeString(parts[2])
+	if !ed25519.Verify(s.PublicKey(), []byte(parts[0]+"."+parts[1]), sig) {
+		t.Error("the signature does not verify")
+	}
+	forged := base64.RawURLEncoding.EncodeToString([]byte(`{"requests_erased":3}`))
+	if ed25519.Verify(s.PublicKey(), []byte(parts[0]+"."+forged), sig) {
+		t.Error("a changed document verifies")
+	}
+	if _, err := s.SignDocument("custos-test+jwt", func() {}); err == nil {
+		t.Error("an unencodable document was signed")
 	}
 }

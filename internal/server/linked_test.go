@@ -17,6 +17,7 @@ import (
 	"github.com/custos-privacy/custos/internal/calendar"
 	"github.com/custos-privacy/custos/internal/consent"
 	"github.com/custos-privacy/custos/internal/dsr"
+	"github.com/custos-privacy/custos/internal/keystore"
 	"github.com/custos-privacy/custos/internal/org"
 	"github.com/custos-privacy/custos/internal/server"
 	"github.com/custos-privacy/custos/internal/store"
@@ -298,6 +299,34 @@ func TestYonyouEnterpriseControlledData(t *testing.T) {
 				t.Errorf("the enterprise sees %+v", ts)
 			}
 			d.must(t, mfg, "POST", finish, `{"note": "x"}`, http.StatusNotFound)
+
+			// The enterprise ends the entrustment and has the data deleted:
+			// Yonyou erases the particulars of the request it passed on,
+			// once, and keeps its own trail; the enterprise's request is
+			// the enterprise's.
+			// A second request leaves a task open when it ends.
+			if second, _ := d.submitAndVerify(t, ours.host, "deletion", email); second.State != dsr.StateForwarded {
+				t.Fatalf("a second request: %+v", second)
+			}
+			ended, err := org.New(d.srv.Store()).EndEntrustment(t.Context(), admin, entrustment, "delete")
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, want := range []struct{ erased, closed int }{{2, 1}, {0, 0}} {
+				got, err := d.srv.Requests().EndEntrustment(t.Context(), admin, ended)
+				if err != nil || got.RequestsErased != want.erased || got.TasksClosed != want.closed || got.Action != "delete" || got.Controller != "example-mfg" {
+					t.Errorf("end, run %d = %+v, %v; want %+v", i+1, got, err, want)
+				}
+			}
+			if open := d.assistance(t, ours, "open"); len(open) != 0 {
+				t.Errorf("open tasks after the end = %+v", open)
+			}
+			if gone, err := d.srv.Keystore().Destroyed(t.Context(), keystore.Request(v.ID)); err != nil || !gone {
+				t.Errorf("the passed request's key: destroyed %v, %v", gone, err)
+			}
+			if gone, _ := d.srv.Org("example-mfg").Keystore().Destroyed(t.Context(), keystore.Request(route.Request)); gone {
+				t.Error("the enterprise's own request lost its key")
+			}
 
 			// An identity nobody holds, here or at the enterprise, is sent
 			// no code and answered the same way; a guessed code fails.
