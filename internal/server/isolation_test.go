@@ -512,6 +512,18 @@ func TestConsoleIsolated(t *testing.T) {
 						}
 					}
 				}
+				// The registry is the deployment's operator's page alone.
+				code, body := b.do("GET", "/console/orgs", nil)
+				switch me.org {
+				case store.DefaultOrg:
+					if code != http.StatusOK || !strings.Contains(body, `data-org="acme"`) || !strings.Contains(body, "acme.test") {
+						t.Errorf("the deployment's console, organisations: %d", code)
+					}
+				default:
+					if code != http.StatusNotFound || strings.Contains(body, "custos.test") {
+						t.Errorf("%s's console, the deployment's organisations: %d, want 404", me.org, code)
+					}
+				}
 				// The queue shows the organisation's own assistance tasks;
 				// another's cannot be closed.
 				if _, body := b.do("GET", "/console/requests", nil); !strings.Contains(body, me.ids["task_id"]) {

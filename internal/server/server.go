@@ -187,6 +187,9 @@ type Server struct {
 
 	requests   *dsr.Service
 	dispatcher *notify.Dispatcher
+	// registry is the deployment's registry, on the deployment's own
+	// organisation's server only (nil on the others').
+	registry   *org.Registry
 	propagator *propagate.Propagator
 	retention  *vaultRetention
 
@@ -430,7 +433,7 @@ func newServer(ctx context.Context, cfg config.Config, log *slog.Logger, o optio
 	}
 	a := api.New(api.Options{Service: svc, Requests: requests, Vault: vlt, Keys: apiKeys, Trail: trail, Health: st, Orgs: registry,
 		Signer: keys.Signer, Logger: log, Registry: reg, MaxBodyBytes: cfg.MaxBodyBytes, TrustProxy: cfg.TrustProxy, BannerOrigins: cfg.BannerOrigins})
-	s := &Server{cfg: cfg, log: log, st: st, ks: ks, svc: svc, api: a, requests: requests, dispatcher: dispatcher, start: time.Now(), ownsStore: shared == nil}
+	s := &Server{cfg: cfg, log: log, st: st, ks: ks, svc: svc, api: a, requests: requests, dispatcher: dispatcher, start: time.Now(), ownsStore: shared == nil, registry: registry}
 	s.checkpoints, s.trail = checkpoints, trail
 	s.retention = newVaultRetention(vlt, reg)
 	if requests != nil {

@@ -46,6 +46,7 @@ func (s *Server) routes(keys Keys) (http.Handler, error) {
 		// Notices reach people only by email through an SMTP relay; the
 		// notice directory is a development sink.
 		Deployment: promise.Deployment{MessageChannel: s.dispatcher != nil && s.cfg.SMTPAddr != ""},
+		Orgs:       s.registry,
 	})
 	if err != nil {
 		return nil, err

@@ -220,6 +220,28 @@ func (c *console) operators(w http.ResponseWriter, r *http.Request, s *session) 
 	return c.render(w, r, s, "operators", "console.operators.title", map[string]any{"Operators": ops})
 }
 
+// errNotHere answers a page this console does not have, as for a path
+// that does not exist.
+var errNotHere = fault.New(fault.NotFound, "not_found", "no such page")
+
+// orgs shows the deployment's registry: organisations with their hosts,
+// status and group, and the entrustments between them. Changes are the
+// CLI's and the API's (docs/organisations.md).
+func (c *console) orgs(w http.ResponseWriter, r *http.Request, s *session) error {
+	if c.opt.Orgs == nil {
+		return errNotHere
+	}
+	all, err := c.opt.Orgs.List(r.Context())
+	if err != nil {
+		return err
+	}
+	ents, err := c.opt.Orgs.Entrustments(r.Context(), "")
+	if err != nil {
+		return err
+	}
+	return c.render(w, r, s, "orgs", "console.orgs.title", map[string]any{"Orgs": all, "Entrustments": ents})
+}
+
 func (c *console) createOperator(w http.ResponseWriter, r *http.Request, s *session) error {
 	_, err := c.ops.Create(r.Context(), s.actor, s.op.Username, r.PostFormValue("username"), r.PostFormValue("display_name"), r.PostFormValue("role"), r.PostFormValue("password"))
 	if err != nil {

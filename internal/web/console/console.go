@@ -19,6 +19,7 @@ import (
 	"github.com/custos-privacy/custos/internal/dsr"
 	"github.com/custos-privacy/custos/internal/fault"
 	"github.com/custos-privacy/custos/internal/operator"
+	"github.com/custos-privacy/custos/internal/org"
 	"github.com/custos-privacy/custos/internal/policy"
 	"github.com/custos-privacy/custos/internal/promise"
 	"github.com/custos-privacy/custos/internal/ratelimit"
@@ -49,6 +50,11 @@ type Options struct {
 	// Deployment is what the running server has configured, for the
 	// promise map's live status.
 	Deployment promise.Deployment
+	// Orgs is the deployment's registry of organisations, given to the
+	// deployment's own organisation's console only: its admins see the
+	// organisations, groups and entrustments; every other console answers
+	// its page as a page that does not exist.
+	Orgs *org.Registry
 }
 
 type console struct {
@@ -137,6 +143,7 @@ func (c *console) routes(mux *http.ServeMux) {
 	mux.Handle("POST /console/audit/verify", c.handle(anyone, c.verifyAudit))
 
 	mux.Handle("GET /console/operators", c.handle(adminsOn, c.operators))
+	mux.Handle("GET /console/orgs", c.handle(adminsOn, c.orgs))
 	mux.Handle("POST /console/operators", c.handle(adminsOn, c.createOperator))
 	mux.Handle("POST /console/operators/{username}/disable", c.handle(adminsOn, c.disableOperator(true)))
 	mux.Handle("POST /console/operators/{username}/enable", c.handle(adminsOn, c.disableOperator(false)))
@@ -263,6 +270,9 @@ func (c *console) page(r *http.Request, s *session, titleKey string) *web.Page {
 	}
 	if s.op.Role == operator.RoleAdmin {
 		links = append(links, struct{ href, key string }{"/console/operators", "console.nav.operators"})
+		if c.opt.Orgs != nil {
+			links = append(links, struct{ href, key string }{"/console/orgs", "console.nav.orgs"})
+		}
 	}
 	for _, l := range links {
 		p.Nav = append(p.Nav, web.Link{Href: l.href, Label: p.T(l.key), Current: r.URL.Path == l.href})

@@ -52,6 +52,7 @@ func TestRoles(t *testing.T) {
 		{"GET", "/console/audit", nil, map[string]int{"none": see, "auditor": ok, "operator": ok, "admin": ok}},
 		{"POST", "/console/audit/verify", nil, map[string]int{"none": unauth, "auditor": ok, "operator": ok, "admin": ok}},
 		{"GET", "/console/operators", nil, map[string]int{"none": see, "auditor": forbidden, "operator": forbidden, "admin": ok}},
+		{"GET", "/console/orgs", nil, map[string]int{"none": see, "auditor": forbidden, "operator": forbidden, "admin": ok}},
 		{"POST", "/console/operators", url.Values{"username": {"x"}}, map[string]int{"none": unauth, "auditor": forbidden, "operator": forbidden, "admin": bad}},
 		{"POST", "/console/operators/demo-approver/disable", nil, map[string]int{"none": unauth, "auditor": forbidden, "operator": forbidden}},
 		{"POST", "/console/operators/demo-approver/enable", nil, map[string]int{"none": unauth, "auditor": forbidden, "operator": forbidden, "admin": see}},
