@@ -180,13 +180,12 @@ func (s *Service) codeElsewhere(ctx context.Context, j codeJob) (bool, error) {
 			continue
 		}
 		d, ok, err := l.Service.codeDelivery(ctx, j.kind, h, j.code, j.lang, j.ttl, j.vars)
-		if err != nil || !ok {
-			if err != nil {
-				return false, err
-			}
-			continue
+		if err != nil {
+			return false, err
 		}
-		return true, l.Service.st.Outbox().Enqueue(ctx, d)
+		if ok {
+			return true, l.Service.st.Outbox().Enqueue(ctx, d)
+		}
 	}
 	return false, nil
 }
