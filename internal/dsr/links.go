@@ -16,6 +16,7 @@ import (
 	"github.com/custos-privacy/custos/internal/fault"
 	"github.com/custos-privacy/custos/internal/ids"
 	"github.com/custos-privacy/custos/internal/keystore"
+	"github.com/custos-privacy/custos/internal/policy"
 	"github.com/custos-privacy/custos/internal/store"
 )
 
@@ -100,15 +101,6 @@ type Origin struct {
 // built, before it serves.
 func (s *Service) SetLinks(self Party, links []Link) {
 	s.self, s.links = self, slices.Clone(links)
-}
-
-func (s *Service) link(org string) (Link, bool) {
-	for _, l := range s.links {
-		if l.ID == org {
-			return l, true
-		}
-	}
-	return Link{}, false
 }
 
 // linkedHashes are the claimed identity's keyed hashes under each linked
@@ -318,25 +310,7 @@ func forwardedExplanation(lang string, routes []Route) string {
 	}
 	return told(lang, "您的请求涉及由%s控制的个人信息。我们已将请求转交给该组织，由其作为个人信息处理者答复；各组织的请求编号和答复期限如下。",
 		"Your request concerns personal information that %s controls. We have passed it to them, and they will answer it as the controller; their request numbers and due dates follow.",
-		joinNames(lang, names))
-}
-
-func joinNames(lang string, names []string) string {
-	sep, last := ", ", " and "
-	if lang == "zh-CN" {
-		sep, last = "、", "和"
-	}
-	switch len(names) {
-	case 0:
-		return ""
-	case 1:
-		return names[0]
-	}
-	out := names[0]
-	for _, n := range names[1 : len(names)-1] {
-		out += sep + n
-	}
-	return out + last + names[len(names)-1]
+		policy.Join(lang, names))
 }
 
 // Ended is what an organisation did with what it kept for a controller when
