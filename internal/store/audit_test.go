@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"testing"
 	"time"
 )
@@ -65,6 +67,64 @@ func TestAuditExport(t *testing.T) {
 		changes, last, err := s.ChangesSince(ctx, 0, 10)
 		if err != nil || last != 3 || len(changes) != 3 {
 			t.Errorf("ChangesSince = %v, %d, %v", changes, last, err)
+		}
+	})
+}
+
+// TestAuditSinceIsExact: times are not in sequence order (an entry's time
+// is taken before it is queued) and another organisation's entries share
+// the time index, yet a time filter returns exactly the organisation's
+// entries of the period, in sequence order, page by page.
+func TestAuditSinceIsExact(t *testing.T) {
+	backends(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		if _, err := s.CreateOrganisation(ctx, Organisation{ID: "acme", Name: "acme"}); err != nil {
+			t.Fatal(err)
+		}
+		other := s.ForOrg("acme").WithChainKeys([]byte("acme-chain-key-0123456789abcdef01234"), nil)
+		base := time.Date(2026, 10, 1, 8, 0, 0, 0, time.UTC)
+		// Minutes after base, in sequence order: 5 comes before 3 and 4.
+		minutes := []int{1, 2, 5, 3, 4, 6, 9, 7, 8}
+		for i, m := range minutes {
+			e := entry(fmt.Sprintf("own.%d", i+1), "x")
+			e.At = base.Add(time.Duration(m) * time.Minute)
+			if err := s.AppendAudit(ctx, e); err != nil {
+				t.Fatal(err)
+			}
+			o := entry("other", "x")
+			o.At = base.Add(time.Duration(m)*time.Minute - 30*time.Second)
+			if err := other.AppendAudit(ctx, o); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, tc := range []struct {
+			since time.Time
+			after int64
+			limit int
+			want  []int64
+		}{
+			{since: base, want: []int64{1, 2, 3, 4, 5, 6, 7, 8, 9}},
+			{since: base.Add(3 * time.Minute), want: []int64{3, 4, 5, 6, 7, 8, 9}},
+			{since: base.Add(4 * time.Minute), want: []int64{3, 5, 6, 7, 8, 9}},
+			{since: base.Add(5 * time.Minute), want: []int64{3, 6, 7, 8, 9}},
+			{since: base.Add(6 * time.Minute), want: []int64{6, 7, 8, 9}},
+			{since: base.Add(8 * time.Minute), want: []int64{7, 9}},
+			{since: base.Add(8 * time.Minute), after: 7, want: []int64{9}},
+			{since: base.Add(3 * time.Minute), limit: 2, want: []int64{3, 4}},
+			{since: base.Add(3 * time.Minute), after: 4, limit: 2, want: []int64{5, 6}},
+			{since: base.Add(10 * time.Minute), want: nil},
+		} {
+			got, err := s.AuditEntries(ctx, AuditFilter{Since: tc.since, After: tc.after, Limit: tc.limit})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var seqs []int64
+			for _, e := range got {
+				seqs = append(seqs, e.Seq)
+			}
+			if !slices.Equal(seqs, tc.want) {
+				t.Errorf("since +%v after %d limit %d: %v, want %v", tc.since.Sub(base), tc.after, tc.limit, seqs, tc.want)
+			}
 		}
 	})
 }

@@ -39,7 +39,22 @@ func (s *Store) AuditEntries(ctx context.Context, f AuditFilter) ([]audit.Entry,
 	}
 	query, args := `SELECT `+auditCols+` FROM audit_log WHERE org_id = ? AND seq > ? ORDER BY seq LIMIT ?`, []any{s.org, f.After, f.Limit}
 	if !f.Since.IsZero() {
-		query, args = `SELECT `+auditCols+` FROM audit_log WHERE org_id = ? AND seq > ? AND at >= ? ORDER BY seq LIMIT ?`, []any{s.org, f.After, micros(f.Since), f.Limit}
+		// Entries are chained in commit order and an entry's time is taken
+		// before it is queued, so times are not quite in sequence order:
+		// the first entry of the period is found through the time index,
+		// exactly, and the trail is read on from there in sequence order.
+		indexed := ""
+		if s.dialect == SQLite {
+			indexed = " INDEXED BY audit_log_at"
+		}
+		var first sql.NullInt64
+		if err := s.rd().QueryRowContext(ctx, s.q(`SELECT MIN(seq) FROM audit_log`+indexed+` WHERE at >= ? AND org_id = ?`), micros(f.Since), s.org).Scan(&first); err != nil {
+			return nil, fmt.Errorf("audit entries: %w", mapErr(err))
+		}
+		if !first.Valid {
+			return []audit.Entry{}, nil
+		}
+		query, args = `SELECT `+auditCols+` FROM audit_log WHERE org_id = ? AND seq > ? AND at >= ? ORDER BY seq LIMIT ?`, []any{s.org, max(f.After, first.Int64-1), micros(f.Since), f.Limit}
 	}
 	rows, err := s.rd().QueryContext(ctx, s.q(query), args...)
 	if err != nil {

@@ -103,7 +103,7 @@ func (s *Store) RotateKey(ctx context.Context, r KeyRotation) (Rotated, error) {
 		e := r.Entry
 		e.Action, e.Object, e.Outcome = audit.ActionKeyRotate, "identity-key", audit.OutcomeOK
 		e.Detail = audit.NewRotation(s.auditKey, r.AuditKey, prev.Hash, ledger.seq).Detail()
-		if err := s.appendAudit(ctx, tx, []*audit.Entry{&e}); err != nil {
+		if err := s.appendAudit(ctx, tx, []trail{{st: s, entries: []*audit.Entry{&e}}}); err != nil {
 			return err
 		}
 		out.Entry = e

@@ -38,7 +38,7 @@ func backendOf(t *testing.T) string {
 
 func postgresDSN(t *testing.T) string { return testdb.Postgres(t) }
 
-func openFresh(t *testing.T, dsn string) *Store {
+func openFresh(t testing.TB, dsn string) *Store {
 	t.Helper()
 	ctx := context.Background()
 	s, err := Open(ctx, dsn)

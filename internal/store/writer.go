@@ -323,26 +323,44 @@ func (w *writer) commit(batch []*Write) error {
 				}
 			}
 		}
+		var trails []trail
 		for _, org := range orgs {
-			if err := scope(org); err != nil {
-				return err
-			}
 			writes := byOrg[org]
 			var events []*ConsentEvent
-			var entries []*audit.Entry
+			t := trail{st: writes[0].st}
 			for _, wr := range writes {
 				for i := range wr.Events {
 					events = append(events, &wr.Events[i])
 				}
 				for i := range wr.Audit {
-					entries = append(entries, &wr.Audit[i])
+					t.entries = append(t.entries, &wr.Audit[i])
 				}
 			}
-			st := writes[0].st
-			if err := st.insertEvents(ctx, tx, events); err != nil {
+			if len(events) > 0 {
+				if err := scope(org); err != nil {
+					return err
+				}
+				if err := t.st.insertEvents(ctx, tx, events); err != nil {
+					return err
+				}
+			}
+			if len(t.entries) > 0 {
+				trails = append(trails, t)
+			}
+		}
+		if s.dialect != Postgres {
+			// Without row-level security one statement may write several
+			// organisations' rows, each naming its own: a batch of many
+			// organisations' decision records costs what one's does.
+			return s.appendAudit(ctx, tx, trails)
+		}
+		// Row-level security confines a statement to the organisation the
+		// transaction is scoped to: one organisation at a time.
+		for _, t := range trails {
+			if err := scope(t.st.org); err != nil {
 				return err
 			}
-			if err := st.appendAudit(ctx, tx, entries); err != nil {
+			if err := s.appendAudit(ctx, tx, []trail{t}); err != nil {
 				return err
 			}
 		}
@@ -425,41 +443,90 @@ func (s *Store) insertEvents(ctx context.Context, tx *sql.Tx, events []*ConsentE
 	return nil
 }
 
-// appendAudit chains entries onto the trail. Reading the head with FOR
-// UPDATE serialises appends across every instance sharing a PostgreSQL
-// database, so sequence order is commit order.
-func (s *Store) appendAudit(ctx context.Context, tx *sql.Tx, entries []*audit.Entry) error {
-	if len(entries) == 0 {
+// trail is one organisation's audit entries of a batch: st is the handle
+// they were submitted through, whose chain key links them.
+type trail struct {
+	st      *Store
+	entries []*audit.Entry
+}
+
+// appendAudit chains each trail's entries onto its organisation's audit
+// trail, reading and advancing all their heads in one statement each.
+// Reading the heads with FOR UPDATE serialises appends across every
+// instance sharing a PostgreSQL database, so sequence order is commit
+// order.
+func (s *Store) appendAudit(ctx context.Context, tx *sql.Tx, trails []trail) error {
+	if len(trails) == 0 {
 		return nil
 	}
-	head := `SELECT seq, hash, key_id FROM audit_head WHERE org_id = ?`
+	orgs := make([]any, len(trails))
+	for i, t := range trails {
+		orgs[i] = t.st.org
+	}
+	head := `SELECT org_id, seq, hash, key_id FROM audit_head WHERE org_id IN ` + values(1, len(trails))
 	if s.dialect == Postgres {
 		head += ` FOR UPDATE`
 	}
-	c := audit.Chain{Key: s.auditKey}
-	var keyID string
-	if err := tx.QueryRowContext(ctx, s.q(head), s.org).Scan(&c.Seq, &c.Hash, &keyID); err != nil {
-		return fmt.Errorf("read audit head: %w", mapErr(err))
+	rows, err := tx.QueryContext(ctx, s.q(head), orgs...)
+	if err != nil {
+		return fmt.Errorf("read audit heads: %w", mapErr(err))
 	}
-	if err := s.checkKey("audit trail", keyID); err != nil {
-		return err
+	type chainHead struct {
+		chain audit.Chain
+		keyID string
 	}
-	for _, e := range entries {
-		c.Link(e)
+	heads := make(map[string]chainHead, len(trails))
+	for rows.Next() {
+		var org string
+		var h chainHead
+		if err := rows.Scan(&org, &h.chain.Seq, &h.chain.Hash, &h.keyID); err != nil {
+			rows.Close()
+			return fmt.Errorf("read audit heads: %w", mapErr(err))
+		}
+		heads[org] = h
 	}
-	for start := 0; start < len(entries); start += chunkRows {
-		part := entries[start:min(start+chunkRows, len(entries))]
+	if err := rows.Close(); err != nil {
+		return fmt.Errorf("read audit heads: %w", mapErr(err))
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read audit heads: %w", mapErr(err))
+	}
+	var all []*audit.Entry
+	var org []any // each entry's organisation, in the order of all
+	headArgs := make([]any, 0, 4*len(trails))
+	for _, t := range trails {
+		h, ok := heads[t.st.org]
+		if !ok {
+			return fmt.Errorf("read audit head of organisation %q: %w", t.st.org, ErrNotFound)
+		}
+		if err := t.st.checkKey("audit trail", h.keyID); err != nil {
+			return err
+		}
+		c := h.chain
+		c.Key = t.st.auditKey
+		for _, e := range t.entries {
+			c.Link(e)
+			all = append(all, e)
+			org = append(org, t.st.org)
+		}
+		headArgs = append(headArgs, t.st.org, c.Seq, c.Hash, t.st.keyID)
+	}
+	for start := 0; start < len(all); start += chunkRows {
+		part := all[start:min(start+chunkRows, len(all))]
 		args := make([]any, 0, len(part)*13)
-		for _, e := range part {
-			args = append(args, s.org, e.Seq, micros(e.At), e.Actor, e.Role, e.Place, e.Action, e.Object, e.Purpose, e.Outcome, e.Detail, e.Prev, e.Hash)
+		for i, e := range part {
+			args = append(args, org[start+i], e.Seq, micros(e.At), e.Actor, e.Role, e.Place, e.Action, e.Object, e.Purpose, e.Outcome, e.Detail, e.Prev, e.Hash)
 		}
 		q := `INSERT INTO audit_log (org_id, seq, at, actor, role, place, action, object, purpose, outcome, detail, prev_hash, hash) VALUES ` + values(len(part), 13)
 		if _, err := tx.ExecContext(ctx, s.q(q), args...); err != nil {
 			return fmt.Errorf("append audit: %w", mapErr(err))
 		}
 	}
-	if _, err := tx.ExecContext(ctx, s.q(`UPDATE audit_head SET seq = ?, hash = ?, key_id = ? WHERE org_id = ?`), c.Seq, c.Hash, s.keyID, s.org); err != nil {
-		return fmt.Errorf("advance audit head: %w", mapErr(err))
+	// Every head exists (read above), so this only ever updates.
+	q := `INSERT INTO audit_head (org_id, seq, hash, key_id) VALUES ` + values(len(trails), 4) +
+		` ON CONFLICT (org_id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, key_id = excluded.key_id`
+	if _, err := tx.ExecContext(ctx, s.q(q), headArgs...); err != nil {
+		return fmt.Errorf("advance audit heads: %w", mapErr(err))
 	}
 	return nil
 }
