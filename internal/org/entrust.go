@@ -3,6 +3,7 @@ package org
 import (
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/custos-privacy/custos/internal/consent"
 	"github.com/custos-privacy/custos/internal/fault"
 	"github.com/custos-privacy/custos/internal/ids"
+	"github.com/custos-privacy/custos/internal/manifest"
 	"github.com/custos-privacy/custos/internal/store"
 )
 
@@ -109,6 +111,9 @@ func (r *Registry) Entrust(ctx context.Context, a consent.Actor, in EntrustInput
 	if in.EndsOn != "" && in.EndsOn < in.StartsOn {
 		return Entrustment{}, fault.New(fault.Invalid, "invalid_date", "the term ends before it starts").At("ends_on")
 	}
+	if err := r.withinPolicy(ctx, in); err != nil {
+		return Entrustment{}, err
+	}
 	e := Entrustment{ID: ids.New("en_"), Controller: in.Controller, Processor: in.Processor, Categories: in.Categories, Purposes: in.Purposes,
 		Instructions: strings.TrimSpace(in.Instructions), SubProcessors: in.SubProcessors, AssistCount: rule.Count, AssistUnit: rule.Unit,
 		StartsOn: in.StartsOn, EndsOn: in.EndsOn}
@@ -118,6 +123,36 @@ func (r *Registry) Entrust(ctx context.Context, a consent.Actor, in EntrustInput
 		return Entrustment{}, errNotFound
 	}
 	return out, err
+}
+
+// withinPolicy checks an entrustment against the controller's policy in
+// force: a controller can entrust only what its own policy says it
+// processes. Every purpose must be one of its purposes, and every category
+// one it collects for at least one of the purposes entrusted. A controller
+// that has published nothing yet has nothing to check against.
+func (r *Registry) withinPolicy(ctx context.Context, in EntrustInput) error {
+	pv, err := r.st.ForOrg(in.Controller).CurrentPolicy(ctx)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	m, err := manifest.Parse("policy "+pv.Version, []byte(pv.Manifest))
+	if err != nil {
+		return err
+	}
+	for _, p := range in.Purposes {
+		if _, ok := m.Purpose(p); !ok {
+			return fault.New(fault.Invalid, "invalid_entrustment", "the controller's policy %s has no purpose %q", pv.Version, p).At("purposes")
+		}
+	}
+	for _, c := range in.Categories {
+		if !slices.ContainsFunc(m.CollectedFor(c), func(p string) bool { return slices.Contains(in.Purposes, p) }) {
+			return fault.New(fault.Invalid, "invalid_entrustment", "the controller's policy %s collects %q for none of the purposes entrusted", pv.Version, c).At("categories")
+		}
+	}
+	return nil
 }
 
 // Entrustments lists the entrustments an organisation is a party to ("" for

@@ -3,6 +3,8 @@ package org_test
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/custos-privacy/custos/internal/consent"
@@ -141,5 +143,52 @@ func TestHosts(t *testing.T) {
 	}
 	if _, err := r.SetHosts(ctx, admin, "nobody", nil); !errors.As(err, &f) || f.Code != "org_not_found" {
 		t.Errorf("SetHosts(nobody) = %v", err)
+	}
+}
+
+// TestEntrustWithinPolicy: a controller entrusts only what its policy in
+// force says it processes; before it has published anything there is
+// nothing to check against.
+func TestEntrustWithinPolicy(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.SQLite(t)
+	r := org.New(st)
+	admin := consent.Actor{ID: "cli:root", Role: "admin", Place: "cli host h"}
+	if _, err := r.Create(ctx, admin, "example-mfg", "示例制造有限公司"); err != nil {
+		t.Fatal(err)
+	}
+	in := func(categories, purposes []string) org.EntrustInput {
+		return org.EntrustInput{Controller: "example-mfg", Processor: org.Default, Categories: categories, Purposes: purposes,
+			Assist: "5 working_days", StartsOn: "2026-01-01"}
+	}
+	if _, err := r.Entrust(ctx, admin, in([]string{"health.records"}, []string{"anything"})); err != nil {
+		t.Errorf("before any policy: %v", err)
+	}
+	yaml, err := os.ReadFile(filepath.Join("..", "..", "examples", "yonyou-cloud", "enterprise.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := st.ForOrg("example-mfg").PublishPolicy(ctx, store.PolicyVersion{Version: "1.0", SHA256: "aa", Manifest: string(yaml), Diff: "{}"}, 0); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name                 string
+		categories, purposes []string
+		at                   string // "" for accepted
+	}{
+		{"as the policy states", []string{"basic.name", "basic.phone"}, []string{"hr-management"}, ""},
+		{"several purposes", []string{"basic.email"}, []string{"staff-directory", "hr-management"}, ""},
+		{"a purpose the policy lacks", []string{"basic.name"}, []string{"marketing"}, "purposes"},
+		{"a category never collected", []string{"health.records"}, []string{"hr-management"}, "categories"},
+		{"collected, but not for the purposes entrusted", []string{"basic.phone"}, []string{"staff-directory"}, "categories"},
+	} {
+		_, err := r.Entrust(ctx, admin, in(tt.categories, tt.purposes))
+		var f *fault.Error
+		switch {
+		case tt.at == "" && err != nil:
+			t.Errorf("%s: %v", tt.name, err)
+		case tt.at != "" && (!errors.As(err, &f) || f.Code != "invalid_entrustment" || f.Field != tt.at):
+			t.Errorf("%s: %v, want invalid_entrustment at %s", tt.name, err, tt.at)
+		}
 	}
 }
