@@ -3,6 +3,7 @@ package server_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
@@ -76,7 +78,7 @@ type orgSpec struct{ id, name, host, manifest string }
 // create, custos policy publish --org and custos keys create --org make
 // them. setup, when set, changes the registry (groups, entrustments)
 // before the server starts; opts go to the server.
-func startOrgs(t *testing.T, backend, manifest string, specs []orgSpec, setup func(*org.Registry), opts ...server.Option) *deployment {
+func startOrgs(t testing.TB, backend, manifest string, specs []orgSpec, setup func(*org.Registry), opts ...server.Option) *deployment {
 	t.Helper()
 	ctx := t.Context()
 	dir := t.TempDir()
@@ -588,5 +590,37 @@ func TestOrganisationWithoutPolicyIsNotServed(t *testing.T) {
 	}
 	if srv.Org("acme") == nil {
 		t.Error("acme is no longer served beside beta")
+	}
+}
+
+// BenchmarkOrganisationHeap serves 1 and 30 organisations of the starter
+// manifest and reports the live heap each organisation adds (heap-MB/org,
+// from the difference): what a deployment of many organisations costs in
+// memory before any of them has data.
+func BenchmarkOrganisationHeap(b *testing.B) {
+	m := filepath.Join("..", "..", "examples", "starter", "custos.yaml")
+	live := func() int64 {
+		runtime.GC()
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		return int64(ms.HeapAlloc)
+	}
+	// serve returns the heap a deployment of n organisations holds; the
+	// deployments stay up until the benchmark ends.
+	serve := func(n int) int64 {
+		var specs []orgSpec
+		for i := range n {
+			specs = append(specs, orgSpec{id: fmt.Sprintf("org-%d", i), name: "Org", host: fmt.Sprintf("o%d.test", i), manifest: m})
+		}
+		before := live()
+		d := startOrgs(b, "sqlite", m, specs, nil)
+		after := live()
+		runtime.KeepAlive(d)
+		return after - before
+	}
+	for range b.N {
+		one, many := serve(1), serve(30)
+		b.ReportMetric(float64(many-one)/29/(1<<20), "heap-MB/org")
 	}
 }

@@ -126,6 +126,16 @@ func NewRenderer(fsys fs.FS, cat *Catalog, funcs template.FuncMap, log *slog.Log
 	return r, nil
 }
 
+// WithLogger returns a renderer that shares r's parsed pages and logs to
+// log. Parsed templates are read-only and safe to execute concurrently, so
+// one parse serves every organisation a process serves; parsing them again
+// for each held megabytes per organisation.
+func (r *Renderer) WithLogger(log *slog.Logger) *Renderer {
+	c := *r
+	c.log = log
+	return &c
+}
+
 // Catalog is the renderer's message catalogue.
 func (r *Renderer) Catalog() *Catalog { return r.cat }
 

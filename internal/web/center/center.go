@@ -45,6 +45,12 @@ type center struct {
 	notices sync.Map // noticeKey → notice hash
 }
 
+// renderer parses the center's pages once per process: every
+// organisation's center renders the same pages with its own data.
+var renderer = sync.OnceValues(func() (*web.Renderer, error) {
+	return web.NewRenderer(files, web.NewCatalog(messages), funcs(), slog.New(slog.DiscardHandler))
+})
+
 // New returns the privacy center, to be mounted at /privacy/.
 func New(opt Options) (http.Handler, error) {
 	if opt.Consent == nil {
@@ -56,11 +62,11 @@ func New(opt Options) (http.Handler, error) {
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
 	}
-	r, err := web.NewRenderer(files, web.NewCatalog(messages), funcs(), opt.Logger)
+	r, err := renderer()
 	if err != nil {
 		return nil, err
 	}
-	c := &center{opt: opt, log: opt.Logger.With("component", "privacy_center"), r: r}
+	c := &center{opt: opt, log: opt.Logger.With("component", "privacy_center"), r: r.WithLogger(opt.Logger)}
 	mux := http.NewServeMux()
 	c.routes(mux)
 	deny := http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {

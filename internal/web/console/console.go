@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/custos-privacy/custos/internal/approval"
@@ -79,18 +80,25 @@ var (
 	adminsOn = []string{operator.RoleAdmin}
 )
 
+// renderer parses the console's pages once per process: every
+// organisation's console renders the same pages with its own data.
+// Operators read ids; the pages give the words beside them: a request's
+// right and its deadline rule as the policy says them.
+var renderer = sync.OnceValues(func() (*web.Renderer, error) {
+	funcs := template.FuncMap{"deadline": dsr.DeadlineWords, "right": func(right, lang string) string { return policy.Right(lang, right) }}
+	return web.NewRenderer(pages, web.NewCatalog(messages), funcs, slog.New(slog.DiscardHandler))
+})
+
 // New returns the console, to be mounted at /console/.
 func New(opt Options) (http.Handler, error) {
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
 	}
-	// Operators read ids; the pages give the words beside them: a request's
-	// right and its deadline rule as the policy says them.
-	funcs := template.FuncMap{"deadline": dsr.DeadlineWords, "right": func(right, lang string) string { return policy.Right(lang, right) }}
-	r, err := web.NewRenderer(pages, web.NewCatalog(messages), funcs, opt.Logger)
+	r, err := renderer()
 	if err != nil {
 		return nil, err
 	}
+	r = r.WithLogger(opt.Logger)
 	if opt.Consent == nil || opt.Stats == nil || opt.Operators == nil || opt.Approvals == nil || opt.Trail == nil {
 		return nil, errors.New("console: the consent, statistics, operator, approval and audit services are all needed")
 	}
