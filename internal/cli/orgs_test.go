@@ -145,9 +145,14 @@ func TestOrgScopedCommands(t *testing.T) {
 		t.Errorf("an unknown organisation: %d %s", code, errOut)
 	}
 
+	// A controller entrusts only what its policy says it processes.
+	if _, errOut, code := run(t, with("orgs", "entrust", "--controller", "acme", "--processor", "default", "--categories", "contact.email",
+		"--purposes", "marketing", "--starts", "2026-01-01")...); code == 0 || !strings.Contains(errOut, "invalid_entrustment") {
+		t.Errorf("an entrustment outside acme's policy: %d %s", code, errOut)
+	}
 	// The processor's record names the controller as its manifest does.
-	mustRun(t, "", with("orgs", "entrust", "--controller", "acme", "--processor", "default", "--categories", "contact.email",
-		"--purposes", "marketing", "--starts", "2026-01-01")...)
+	mustRun(t, "", with("orgs", "entrust", "--controller", "acme", "--processor", "default", "--categories", "basic.email",
+		"--purposes", "account_registration", "--starts", "2026-01-01")...)
 	if _, errOut, code := run(t, with("orgs", "record")...); code == 0 || !strings.Contains(errOut, "no policy is published") {
 		t.Errorf("a record without the processor's policy: %d %s", code, errOut)
 	}
