@@ -373,14 +373,11 @@ named as the controller's manifest in force names them.`,
 // publishedManifest is the manifest in force of the organisation st is a
 // handle on.
 func publishedManifest(ctx context.Context, st *store.Store) (*manifest.Manifest, error) {
-	pv, err := st.CurrentPolicy(ctx)
+	m, err := org.Published(ctx, st)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, errors.New("no policy is published (custos policy publish)")
 	}
-	if err != nil {
-		return nil, err
-	}
-	return manifest.Parse(pv.Version, []byte(pv.Manifest))
+	return m, err
 }
 
 func newEndEntrustmentCmd() *cobra.Command {

@@ -125,31 +125,37 @@ func (r *Registry) Entrust(ctx context.Context, a consent.Actor, in EntrustInput
 	return out, err
 }
 
+// Published is the manifest in force of the organisation st is a handle
+// on, or store.ErrNotFound before it has published one.
+func Published(ctx context.Context, st *store.Store) (*manifest.Manifest, error) {
+	pv, err := st.CurrentPolicy(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return manifest.Parse("policy "+pv.Version, []byte(pv.Manifest))
+}
+
 // withinPolicy checks an entrustment against the controller's policy in
 // force: a controller can entrust only what its own policy says it
 // processes. Every purpose must be one of its purposes, and every category
 // one it collects for at least one of the purposes entrusted. A controller
 // that has published nothing yet has nothing to check against.
 func (r *Registry) withinPolicy(ctx context.Context, in EntrustInput) error {
-	pv, err := r.st.ForOrg(in.Controller).CurrentPolicy(ctx)
+	m, err := Published(ctx, r.st.ForOrg(in.Controller))
 	if errors.Is(err, store.ErrNotFound) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	m, err := manifest.Parse("policy "+pv.Version, []byte(pv.Manifest))
-	if err != nil {
-		return err
-	}
 	for _, p := range in.Purposes {
 		if _, ok := m.Purpose(p); !ok {
-			return fault.New(fault.Invalid, "invalid_entrustment", "the controller's policy %s has no purpose %q", pv.Version, p).At("purposes")
+			return fault.New(fault.Invalid, "invalid_entrustment", "the controller's policy %s has no purpose %q", m.Policy.Version, p).At("purposes")
 		}
 	}
 	for _, c := range in.Categories {
 		if !slices.ContainsFunc(m.CollectedFor(c), func(p string) bool { return slices.Contains(in.Purposes, p) }) {
-			return fault.New(fault.Invalid, "invalid_entrustment", "the controller's policy %s collects %q for none of the purposes entrusted", pv.Version, c).At("categories")
+			return fault.New(fault.Invalid, "invalid_entrustment", "the controller's policy %s collects %q for none of the purposes entrusted", m.Policy.Version, c).At("categories")
 		}
 	}
 	return nil
