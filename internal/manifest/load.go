@@ -73,6 +73,7 @@ func Parse(name string, data []byte) (*Manifest, error) {
 		return nil, problems.capped()
 	}
 	m.index()
+	m.src = &source{file: name, pos: pos}
 	return &m, nil
 }
 

@@ -42,7 +42,8 @@ type Manifest struct {
 	Jurisdiction []JurisdictionRules `yaml:"jurisdictions" doc:"Jurisdictions whose residents get specific rights or deadlines (e.g. CN, EU)."`
 	LegalBases   []string            `yaml:"legal_bases" enum:"consent,contract,hr_management,legal_obligation,vital_interests,public_interest,news_reporting,publicly_disclosed,legitimate_interests,other_law" doc:"Legal bases the policy lists without tying them to purposes. The policy prints them as a list; purposes whose basis the policy does not state carry basis_inferred."`
 
-	ix *index
+	ix  *index
+	src *source // where the manifest was read from; nil when built in code
 }
 
 // Text is a piece of prose in each of the manifest's languages, keyed "zh"
