@@ -82,6 +82,10 @@ type Collection struct {
 	// rewriting field by field.
 	DeleteRow bool    `json:"delete_row,omitempty"`
 	Fields    []Field `json:"fields"`
+	// Retention binds the manifest's retention rules to the collection:
+	// what starts each rule's clock and what happens to the rows when it
+	// runs out (see RetentionTarget).
+	Retention []RetentionTarget `json:"retention,omitempty"`
 }
 
 // Field is a column. Nested fields of document stores are flattened into
@@ -94,6 +98,9 @@ type Field struct {
 	Identity   string      `json:"identity,omitempty"`
 	Erase      Erase       `json:"erase,omitzero"`
 	References []Reference `json:"references,omitempty"`
+	// Anonymise says what anonymisation does to the field (AnonymiseDrop,
+	// AnonymiseKeep or a generalisation); empty: see Field.Anonymisation.
+	Anonymise string `json:"anonymise,omitempty"`
 }
 
 // Reference links a field to a field of another collection.

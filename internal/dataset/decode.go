@@ -13,8 +13,8 @@ import (
 var (
 	rootKeys       = []string{"custos_dataset", "datastores"}
 	datastoreKeys  = []string{"id", "kind", "description", "dsn", "dsn_env", "dsn_file", "collections"}
-	collectionKeys = []string{"name", "description", "delete_row", "fields"}
-	fieldKeys      = []string{"name", "description", "primary_key", "data_type", "categories", "identity", "erase", "references"}
+	collectionKeys = []string{"name", "description", "delete_row", "retention", "fields"}
+	fieldKeys      = []string{"name", "description", "primary_key", "data_type", "categories", "identity", "erase", "anonymise", "references"}
 	referenceKeys  = []string{"datastore", "collection", "field", "direction"}
 )
 
@@ -144,6 +144,14 @@ func (w *walker) collection(n *yaml.Node, path string) Collection {
 	if e, ok := m["description"]; ok {
 		w.str(e.val)
 	}
+	if e, ok := m["retention"]; ok {
+		w.record(path+".retention", e.val)
+		for i, item := range w.list(e.val) {
+			p := fmt.Sprintf("%s.retention[%d]", path, i)
+			w.record(p, item)
+			c.Retention = append(c.Retention, w.retentionTarget(item, p))
+		}
+	}
 	if e, ok := m["fields"]; ok {
 		items := w.list(e.val)
 		if len(items) == 0 && e.val.Kind == yaml.SequenceNode {
@@ -199,6 +207,10 @@ func (w *walker) field(n *yaml.Node, path string) Field {
 			f.Erase = er
 		}
 	}
+	if e, ok := m["anonymise"]; ok {
+		w.record(path+".anonymise", e.val)
+		f.Anonymise, _ = w.enum(e.val, anonymisations...)
+	}
 	if e, ok := m["references"]; ok {
 		items := []*yaml.Node{e.val}
 		if e.val.Kind == yaml.SequenceNode {
@@ -213,6 +225,22 @@ func (w *walker) field(n *yaml.Node, path string) Field {
 		}
 	}
 	return f
+}
+
+func (w *walker) retentionTarget(n *yaml.Node, path string) RetentionTarget {
+	var t RetentionTarget
+	m := w.mapping(n, retentionKeys, retentionNeeded)
+	w.fieldString(m, "rule", path, &t.Rule)
+	w.fieldString(m, "clock", path, &t.Clock)
+	if e, ok := m["event"]; ok {
+		w.record(path+".event", e.val)
+		t.Event, _ = w.enum(e.val, events...)
+	}
+	if e, ok := m["action"]; ok {
+		w.record(path+".action", e.val)
+		t.Action, _ = w.enum(e.val, actions...)
+	}
+	return t
 }
 
 func (w *walker) reference(n *yaml.Node, path string) (Reference, bool) {

@@ -49,6 +49,8 @@ func FuzzParse(f *testing.F) {
 		"", "---", "~", "custos_dataset: 1\n", "- a\n", "a: &a [*a]\n", "*x\n", "? [a]\n: b\n",
 		head + "      - name: c\n        fields: [{name: f, erase: null, references: {collection: c, field: f}}]\n",
 		head + "      - {name: c, fields: [{name: f, identity: email, categories: [x]}]}\n",
+		head + "      - {name: c, retention: [{rule: r, clock: at, action: anonymise}], fields: [{name: id, primary_key: true}, {name: at, anonymise: month}]}\n",
+		head + "      - {name: c, retention: [{rule: r, event: consent_withdrawn}, {rule: r}], fields: [{name: f, anonymise: drop}]}\n",
 	} {
 		f.Add([]byte(s))
 	}

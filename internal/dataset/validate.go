@@ -128,6 +128,7 @@ func (d *Dataset) check(m *manifest.Manifest) Problems {
 			if col.DeleteRow && !hasPK {
 				c.errorf(cp+".delete_row", "collection %q deletes whole rows but has no primary key", col.Name)
 			}
+			c.checkRetention(cp, col, hasPK, m)
 		}
 	}
 	if personal && len(seeds) == 0 {
