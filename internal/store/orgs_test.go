@@ -58,6 +58,7 @@ func populate(t *testing.T, h *Store, w world) {
 	must(h.CreateApproval(ctx, Approval{ID: w.id("ap"), Kind: ApprovalBatchExport, Params: `{}`, Reason: "r", RequestedBy: w.id("op"), CreatedAt: now}))
 	must(h.PutVault(ctx, VaultValue{SubjectID: w.subject, Field: "phone", Sealed: []byte("v"), Token: "tok", UpdatedAt: now}))
 	must(h.PutSignin(ctx, Signin{ID: w.id("si"), SubjectID: w.subject, CodeHash: []byte("c"), ExpiresAt: now.Add(time.Hour), CreatedAt: now}))
+	must(h.StartRetentionRun(ctx, RetentionRun{ID: w.id("rr"), Instance: "t", StartedAt: now, LeaseUntil: now.Add(time.Hour)}))
 }
 
 // probes are every way of reaching an organisation's objects through the
@@ -113,6 +114,10 @@ var probes = []struct {
 	}},
 	{"recipient tasks due", func(ctx context.Context, h *Store, w world) (bool, error) {
 		return some(h.DueRecipientTasks(ctx, time.Now(), 10))
+	}},
+	{"retention runs", func(ctx context.Context, h *Store, w world) (bool, error) {
+		rs, err := h.RetentionRuns(ctx, 10)
+		return slices.ContainsFunc(rs, func(r RetentionRun) bool { return r.ID == w.id("rr") }), err
 	}},
 	{"assistance tasks", func(ctx context.Context, h *Store, w world) (bool, error) {
 		ts, err := h.AssistanceTasks(ctx, AssistanceOpen)
