@@ -82,10 +82,11 @@ func (s *Store) StartRetentionRun(ctx context.Context, run RetentionRun, entries
 	return err
 }
 
-// RenewRetentionRun extends a running run's lease. A run no longer
-// running (abandoned by another instance after its lease passed) is
-// ErrConflict: its holder must stop.
-func (s *Store) RenewRetentionRun(ctx context.Context, id string, until time.Time) error {
+// RenewRetentionRun extends a running run's lease; entries (what the run
+// has done since) go on the trail with it. A run no longer running
+// (abandoned by another instance after its lease passed) is ErrConflict:
+// its holder must stop.
+func (s *Store) RenewRetentionRun(ctx context.Context, id string, until time.Time, entries ...audit.Entry) error {
 	return s.Submit(ctx, &Write{Fn: func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, s.q(`UPDATE retention_runs SET lease_until = ? WHERE org_id = ? AND id = ? AND state = ?`),
 			micros(until), s.org, id, RetentionRunning)
@@ -96,7 +97,7 @@ func (s *Store) RenewRetentionRun(ctx context.Context, id string, until time.Tim
 			return fmt.Errorf("retention run %s is no longer running: %w", id, ErrConflict)
 		}
 		return nil
-	}})
+	}, Audit: entries})
 }
 
 // FinishRetentionRun records how a running run ended, with its report;

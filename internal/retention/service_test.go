@@ -1,0 +1,304 @@
+package retention
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/custos-privacy/custos/internal/audit"
+	"github.com/custos-privacy/custos/internal/calendar"
+	"github.com/custos-privacy/custos/internal/connector"
+	"github.com/custos-privacy/custos/internal/dataset"
+	"github.com/custos-privacy/custos/internal/execute"
+	"github.com/custos-privacy/custos/internal/hold"
+	"github.com/custos-privacy/custos/internal/manifest"
+	"github.com/custos-privacy/custos/internal/store"
+	"github.com/custos-privacy/custos/internal/store/storetest"
+)
+
+var testNow = time.Date(2026, 6, 15, 12, 0, 0, 0, calendar.China)
+
+func starter(t *testing.T) *manifest.Manifest {
+	t.Helper()
+	m, err := manifest.Load(filepath.Join("..", "..", "examples", "starter", "custos.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// shop is a small shop database: support tickets kept two years (rule
+// support, rows deleted), page views kept 13 months then anonymised
+// (rule analytics), push tokens that go with consent (rule push), and
+// the users table that goes with the account (rule account).
+var shop = &dataset.Datastore{ID: "shop", Kind: dataset.KindSQLite, DSN: "shop.db", Collections: []dataset.Collection{
+	{Name: "users", Retention: []dataset.RetentionTarget{{Rule: "account", Event: dataset.EventAccountDeletion}}, Fields: []dataset.Field{
+		{Name: "id", PrimaryKey: true, Identity: dataset.IdentityUserID}, {Name: "email", Identity: dataset.IdentityEmail, Categories: []string{"basic.email"}},
+	}},
+	{Name: "tickets", DeleteRow: true, Retention: []dataset.RetentionTarget{{Rule: "support", Clock: "created_at"}}, Fields: []dataset.Field{
+		{Name: "id", PrimaryKey: true}, {Name: "user_id", Categories: []string{"account.id"}, References: []dataset.Reference{{Collection: "users", Field: "id", Direction: dataset.DirectionFrom}}},
+		{Name: "body", Categories: []string{"content.messages"}}, {Name: "created_at", DataType: "datetime"},
+	}},
+	{Name: "page_views", Retention: []dataset.RetentionTarget{{Rule: "analytics", Clock: "viewed_at"}}, Fields: []dataset.Field{
+		{Name: "id", PrimaryKey: true}, {Name: "user_id", Categories: []string{"account.id"}, References: []dataset.Reference{{Collection: "users", Field: "id", Direction: dataset.DirectionFrom}}},
+		{Name: "ip", Categories: []string{"device.ip"}}, {Name: "page"}, {Name: "viewed_at", DataType: "datetime", Anonymise: dataset.AnonymiseMonth},
+	}},
+	{Name: "push_tokens", Retention: []dataset.RetentionTarget{{Rule: "push", Event: dataset.EventConsentWithdrawn}}, Fields: []dataset.Field{
+		{Name: "id", PrimaryKey: true}, {Name: "user_id", Categories: []string{"account.id"}, References: []dataset.Reference{{Collection: "users", Field: "id", Direction: dataset.DirectionFrom}}},
+		{Name: "token", Categories: []string{"device.push_token"}},
+	}},
+}}
+
+// openShop creates the shop: users u1..u4; tickets 1-8 (odd ones three
+// years old, even ones one year), each of user u(1+id%4); page views
+// likewise.
+func openShop(t *testing.T) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(t.TempDir(), "shop.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.SetMaxOpenConns(1)
+	t.Cleanup(func() { db.Close() })
+	stmts := []string{
+		"CREATE TABLE users (id TEXT PRIMARY KEY, email TEXT)",
+		"CREATE TABLE tickets (id INTEGER PRIMARY KEY, user_id TEXT, body TEXT, created_at TEXT)",
+		"CREATE TABLE page_views (id INTEGER PRIMARY KEY, user_id TEXT, ip TEXT, page TEXT, viewed_at TEXT)",
+		"CREATE TABLE push_tokens (id INTEGER PRIMARY KEY, user_id TEXT, token TEXT)",
+	}
+	for u := 1; u <= 4; u++ {
+		stmts = append(stmts, fmt.Sprintf("INSERT INTO users VALUES ('u%d', 'u%d@example.com')", u, u))
+	}
+	for i := 1; i <= 8; i++ {
+		age := -1
+		if i%2 == 1 {
+			age = -3
+		}
+		at := testNow.AddDate(age, 0, 0).UTC().Format("2006-01-02 15:04:05")
+		u := 1 + i%4
+		stmts = append(stmts,
+			fmt.Sprintf("INSERT INTO tickets VALUES (%d, 'u%d', 'help me', '%s')", i, u, at),
+			fmt.Sprintf("INSERT INTO page_views VALUES (%d, 'u%d', '10.0.0.%d', '/p', '%s')", i, u, i, at),
+			fmt.Sprintf("INSERT INTO push_tokens VALUES (%d, 'u%d', 'tok%d')", i, u, i))
+	}
+	for _, s := range stmts {
+		if _, err := db.Exec(s); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+	}
+	return db
+}
+
+type fixedHolds []hold.Hold
+
+func (h fixedHolds) Active(ctx context.Context, now time.Time) ([]hold.Hold, error) {
+	var out []hold.Hold
+	for _, x := range h {
+		if x.Active(now) {
+			out = append(out, x)
+		}
+	}
+	return out, nil
+}
+
+func dump(t *testing.T, db *sql.DB) map[string][]string {
+	t.Helper()
+	out := map[string][]string{}
+	for _, q := range []struct{ table, sql string }{
+		{"tickets", "SELECT id || ',' || user_id || ',' || created_at FROM tickets ORDER BY id"},
+		{"page_views", "SELECT id || ',' || COALESCE(user_id, '-') || ',' || COALESCE(ip, '-') || ',' || page || ',' || viewed_at FROM page_views ORDER BY id"},
+		{"users", "SELECT id FROM users ORDER BY id"},
+		{"push_tokens", "SELECT id FROM push_tokens ORDER BY id"},
+	} {
+		rows, err := db.Query(q.sql)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[q.table] = []string{}
+		for rows.Next() {
+			var s string
+			if err := rows.Scan(&s); err != nil {
+				t.Fatal(err)
+			}
+			out[q.table] = append(out[q.table], s)
+		}
+		rows.Close()
+	}
+	return out
+}
+
+func newService(t *testing.T, st Store, db *sql.DB, holds Holds) *Service {
+	m := starter(t)
+	return New(st, Options{
+		Datastores: []execute.Store{{DS: shop, DB: db, Kind: connector.SQLite}},
+		Policy:     func(context.Context) (*manifest.Manifest, error) { return m, nil },
+		Holds:      holds,
+		Seeds: func(ctx context.Context, id string) (execute.Seeds, error) {
+			return execute.Seeds{"user_id": {id}}, nil
+		},
+		Instance: "test", Batch: 2, Now: func() time.Time { return testNow },
+	})
+}
+
+// TestSweepScenario: the plan counts what is due and held; the run
+// deletes expired tickets and anonymises expired page views except what
+// holds keep (person u2's rows; page views of a period), leaves the rest
+// and the event-bound collections alone, audits each target, and records
+// the run; a second run changes nothing.
+func TestSweepScenario(t *testing.T) {
+	storetest.Backends(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		st := storetest.Open(t, dsn)
+		db := openShop(t)
+		from, to := testNow.AddDate(-3, 0, -1), testNow.AddDate(-3, 0, 1)
+		holds := fixedHolds{
+			{ID: "hd_person", Scope: hold.Scope{SubjectID: "u2"}},
+			{ID: "hd_period", Scope: hold.Scope{Datastore: "shop", Collection: "page_views", From: &from, To: &to}},
+			{ID: "hd_lifted", Scope: hold.Scope{Datastore: "shop"}, LiftedAt: &from},
+			{ID: "hd_elsewhere", Scope: hold.Scope{Category: "health"}},
+		}
+		svc := newService(t, st, db, holds)
+		before := dump(t, db)
+
+		plan, err := svc.Plan(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		type line struct {
+			Rule, Collection, Keeper string
+			Due, Held                int64
+			Holds                    []string
+		}
+		var got []line
+		for _, l := range plan.Lines {
+			got = append(got, line{l.Rule, l.Collection, l.Keeper, l.Due, l.Held, l.Holds})
+		}
+		want := []line{
+			{"account", "users", ByRequest, 0, 0, nil},
+			{"support", "tickets", "", 4, 2, []string{"hd_person"}}, // u2 has tickets 1 and 5
+			{"analytics", "page_views", "", 4, 4, []string{"hd_person", "hd_period"}},
+			{"push", "push_tokens", NotObserved, 0, 0, nil},
+		}
+		if d := cmp.Diff(want, got); d != "" {
+			t.Fatalf("plan (-want +got):\n%s", d)
+		}
+
+		rep, err := svc.Run(ctx, audit.System("test"), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rep.Results) != 2 || rep.Results[0].Rows != 2 || rep.Results[0].Held != 2 || rep.Results[1].Rows != 0 || rep.PlanHash != plan.Hash() {
+			t.Errorf("report = %+v", rep)
+		}
+		after := dump(t, db)
+		// Tickets 3 and 7 (u4, three years old) deleted; 1 and 5 held (u2).
+		wantTickets := slices.DeleteFunc(slices.Clone(before["tickets"]), func(s string) bool { return s[0] == '3' || s[0] == '7' })
+		if d := cmp.Diff(wantTickets, after["tickets"]); d != "" {
+			t.Errorf("tickets (-want +got):\n%s", d)
+		}
+		// Every expired page view is held: u2's by person, the rest by period.
+		for _, k := range []string{"page_views", "users", "push_tokens"} {
+			if d := cmp.Diff(before[k], after[k]); d != "" {
+				t.Errorf("%s changed (-before +after):\n%s", k, d)
+			}
+		}
+
+		again, err := svc.Run(ctx, audit.System("test"), nil)
+		if err != nil || again.Results[0].Rows != 0 || again.Results[1].Rows != 0 {
+			t.Errorf("second run = %+v, %v; want nothing changed", again, err)
+		}
+		runs, err := st.RetentionRuns(ctx, 10)
+		if err != nil || len(runs) != 2 || runs[0].State != store.RetentionDone || runs[1].State != store.RetentionDone {
+			t.Errorf("runs = %+v, %v", runs, err)
+		}
+		entries, err := st.AuditEntries(ctx, audit.Filter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, e := range entries {
+			if e.Action == ActionSweep {
+				n++
+			}
+		}
+		if n != 4 {
+			t.Errorf("%d %s entries, want one per target per run: 4", n, ActionSweep)
+		}
+
+		// The period hold lifted, the page views outside u2 are anonymised.
+		svc = newService(t, st, db, holds[:1])
+		rep, err = svc.Run(ctx, audit.System("test"), nil)
+		if err != nil || rep.Results[1].Rows != 2 || !slices.Equal(rep.Results[1].Fields, []string{"ip", "user_id", "viewed_at"}) {
+			t.Fatalf("run without the period hold = %+v, %v", rep.Results, err)
+		}
+		views := dump(t, db)["page_views"]
+		for _, i := range []int{2, 6} { // page views 3 and 7, u4's
+			v := views[i]
+			if v[:6] != fmt.Sprint(i+1)+",-,-," {
+				t.Errorf("page view %d = %q, want it no longer linked to a person", i+1, v)
+			}
+			if want := testNow.AddDate(-3, 0, 0).UTC().Format("2006-01-") + "01 00:00:00"; v[len(v)-19:] != want {
+				t.Errorf("page view %d viewed at %q, want generalised to %q", i+1, v, want)
+			}
+		}
+		// No row of a page view anonymised is found from a person any more.
+		found, err := execute.AccessAll(ctx, []execute.Store{{DS: shop, DB: db, Kind: connector.SQLite}}, execute.Seeds{"user_id": {"u4"}}, execute.Options{})
+		if err != nil || len(found["shop"]["page_views"]) != 0 {
+			t.Errorf("u4's page views found after anonymisation: %v, %v", found["shop"]["page_views"], err)
+		}
+	})
+}
+
+// TestOneRunAtATime: while a run holds the organisation's sweep, another
+// instance's run is refused.
+func TestOneRunAtATime(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.SQLite(t)
+	db := openShop(t)
+	if err := st.StartRetentionRun(ctx, store.RetentionRun{ID: "rr_other", Instance: "b", StartedAt: testNow, LeaseUntil: testNow.Add(time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	before := dump(t, db)
+	if _, err := newService(t, st, db, nil).Run(ctx, audit.System("test"), nil); !errors.Is(err, ErrRunning) {
+		t.Fatalf("run while another holds the sweep: %v, want ErrRunning", err)
+	}
+	if d := cmp.Diff(before, dump(t, db)); d != "" {
+		t.Errorf("a refused run changed the shop:\n%s", d)
+	}
+}
+
+// TestRunResumes: a run stopped after its first batch (as a crash
+// would) is recorded failed with what it did; the next run carries on to
+// the state an uninterrupted run reaches.
+func TestRunResumes(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.SQLite(t)
+	db, ref := openShop(t), openShop(t)
+	if _, err := newService(t, storetest.SQLite(t), ref, nil).Run(ctx, audit.System("test"), nil); err != nil {
+		t.Fatal(err)
+	}
+	svc := newService(t, st, db, nil)
+	cctx, cancel := context.WithCancel(ctx)
+	_, err := svc.Run(cctx, audit.System("test"), func(p Progress) { cancel() })
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted run: %v, want canceled", err)
+	}
+	if _, err := svc.Run(ctx, audit.System("test"), nil); err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(dump(t, ref), dump(t, db)); d != "" {
+		t.Errorf("resumed run's end state differs from an uninterrupted run's (-want +got):\n%s", d)
+	}
+	runs, err := st.RetentionRuns(ctx, 10)
+	if err != nil || len(runs) != 2 || runs[1].State != store.RetentionFailed || runs[0].State != store.RetentionDone {
+		t.Errorf("runs = %+v, %v; want a failed run then a done one", runs, err)
+	}
+}
