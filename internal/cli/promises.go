@@ -9,14 +9,16 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/custos-privacy/custos/internal/dataset"
 	"github.com/custos-privacy/custos/internal/promise"
 )
 
 func newPromisesCmd() *cobra.Command {
 	var format, lang string
 	var strict bool
+	var datasetPath string
 	cmd := &cobra.Command{
-		Use:   "promises PATH",
+		Use:   "promises PATH [--dataset FILE]",
 		Short: "List every promise the rendered policy makes and what keeps it",
 		Long: `Promises lists every promise the policy rendered from the manifest at PATH
 makes (rights and deadlines, consent and separate consent, minors, browser
@@ -32,10 +34,16 @@ A manifest read on its own cannot say how the deployment is configured, so
 promises kept by sending messages are listed as configured; the admin
 console shows the same map with the running deployment's status.
 
+With --dataset, the dataset annotation of the organisation's databases says
+what keeps each retention rule there: the daily sweep for rules bound to a
+clock, the account's cancellation request for rules that end with the
+account; a rule bound to nothing is not kept.
+
 With --strict the command exits 1 when any promise is not kept, naming each.`,
 		Example: `  custos policy promises examples/starter/custos.yaml
   custos policy promises examples/deepin/custos.yaml --format json
-  custos policy promises custos.yaml --strict`,
+  custos policy promises custos.yaml --strict
+  custos policy promises custos.yaml --dataset dataset.yaml --strict`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			switch format {
@@ -50,7 +58,16 @@ With --strict the command exits 1 when any promise is not kept, naming each.`,
 			if err != nil {
 				return err
 			}
-			ps := promise.Map(m, nil)
+			var ds *dataset.Dataset
+			if datasetPath != "" {
+				if ds, err = dataset.Load(datasetPath); err != nil {
+					return err
+				}
+				if problems := ds.Validate(m); len(problems) > 0 {
+					return problems
+				}
+			}
+			ps := promise.MapWith(m, nil, ds)
 			var buf bytes.Buffer
 			switch format {
 			case "json":
@@ -78,6 +95,7 @@ With --strict the command exits 1 when any promise is not kept, naming each.`,
 		},
 	}
 	cmd.Flags().StringVar(&format, "format", "text", "format: text, json or markdown")
+	cmd.Flags().StringVar(&datasetPath, "dataset", "", "dataset annotation binding the retention rules to the organisation's databases")
 	cmd.Flags().StringVar(&lang, "lang", "en", "language of what each promise says: zh-CN or en")
 	cmd.Flags().BoolVar(&strict, "strict", false, "exit 1 when any promise Custos could keep is not kept")
 	return cmd

@@ -28,7 +28,9 @@ Dataset annotations (files starting "custos_dataset:") and Fides dataset files
 ("dataset:") are checked too: their format, references that point at nothing,
 personal data no identity reaches, passwords written inline, and every category
 against the manifest's taxonomy — the one given with --manifest, else the
-custos.yaml beside the annotation.
+custos.yaml beside the annotation. An annotation that binds retention rules to
+its collections must bind every rule of the manifest and every collection of
+personal data: each one missing is reported, at the rule or the collection.
 
 Exit status: 0 when every file is valid, 1 when any has problems.`,
 		Args: cobra.MinimumNArgs(1),
@@ -79,7 +81,13 @@ Exit status: 0 when every file is valid, 1 when any has problems.`,
 					if err != nil {
 						return fmt.Errorf("%s: the manifest to check categories against: %w", path, err)
 					}
-					if ps := d.Validate(m); len(ps) > 0 {
+					ps := d.Validate(m)
+					if len(ps) == 0 && d.BindsRetention() {
+						// An annotation that binds retention rules must bind all
+						// of them, and every table of personal data to one.
+						ps = d.RetentionCoverage(m)
+					}
+					if len(ps) > 0 {
 						if err := report(ps); err != nil {
 							return err
 						}

@@ -106,3 +106,15 @@ func (c Collection) Field(name string) (Field, bool) {
 	}
 	return Field{}, false
 }
+
+// BindsRetention reports whether any collection is bound to a retention rule.
+func (d *Dataset) BindsRetention() bool {
+	for _, s := range d.Datastores {
+		for _, c := range s.Collections {
+			if len(c.Retention) > 0 {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -65,6 +65,9 @@ func (c *checker) checkRetention(cp string, col Collection, hasPK bool, m *manif
 			}
 			after = r.After
 		}
+		if after == "" && t.Action == "" {
+			continue // the action is the rule's: checked with the manifest
+		}
 		action := col.RetentionAction(t, after)
 		if after != "" && !slices.Contains(allowedActions[after], action) {
 			c.errorf(tp+".action", "rule %q says %s when retention ends: action %q does not (want %v)", t.Rule, after, action, allowedActions[after])

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/custos-privacy/custos/internal/manifest"
 )
 
 // retentionCase is one collection of the shop datastore with a retention
@@ -23,6 +25,7 @@ func retentionCase(retention, fields string) string {
 
 func TestValidateRetention(t *testing.T) {
 	m := starter(t)
+	m.Retention = append(m.Retention, manifest.Retention{ID: "statutory", Until: "legal_minimum", After: "delete"})
 	created := "          - name: created_at\n            data_type: datetime\n"
 	tests := []struct {
 		name      string
@@ -74,10 +77,10 @@ func TestValidateRetention(t *testing.T) {
 		},
 		{
 			name:      "wrong event, legal minimum",
-			retention: "        retention:\n          - {rule: push, event: account_deletion}\n          - {rule: legal, event: account_deletion}\n",
+			retention: "        retention:\n          - {rule: push, event: account_deletion}\n          - {rule: statutory, event: account_deletion}\n",
 			want: []string{
 				`v.yaml:9:33: rule "push" ends at consent_withdrawn, not account_deletion`,
-				`v.yaml:10:20: rule "legal" keeps data for the legal minimum without stating it: no sweep can enforce that; give the rule a period`,
+				`v.yaml:10:20: rule "statutory" keeps data for the legal minimum without stating it: no sweep can enforce that; give the rule a period`,
 			},
 		},
 		{

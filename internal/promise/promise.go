@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/custos-privacy/custos/internal/dataset"
 	"github.com/custos-privacy/custos/internal/manifest"
 	"github.com/custos-privacy/custos/internal/vault"
 )
@@ -54,11 +55,24 @@ type Deployment struct {
 	// MessageChannel is true when notices reach people: an SMTP relay is
 	// configured (a notice directory is a development sink, not delivery).
 	MessageChannel bool
+	// Dataset is the annotation of the organisation's databases, which
+	// says what keeps each retention rule there; nil when none is configured.
+	Dataset *dataset.Dataset
 }
 
 // Map lists the promises of the policy m renders, in policy order.
 func Map(m *manifest.Manifest, d *Deployment) []Promise {
-	b := &builder{m: m, d: d}
+	var ds *dataset.Dataset
+	if d != nil {
+		ds = d.Dataset
+	}
+	return MapWith(m, d, ds)
+}
+
+// MapWith is Map knowing the dataset annotation of the organisation's
+// databases (nil: none), which says what keeps each retention rule there.
+func MapWith(m *manifest.Manifest, d *Deployment, ds *dataset.Dataset) []Promise {
+	b := &builder{m: m, d: d, ds: ds}
 	b.purposes()
 	b.signals()
 	b.sdks()
@@ -95,6 +109,7 @@ func Counts(ps []Promise) map[Keeper]int {
 type builder struct {
 	m   *manifest.Manifest
 	d   *Deployment
+	ds  *dataset.Dataset
 	out []Promise
 }
 
@@ -287,18 +302,24 @@ func (b *builder) storage() {
 	for i, r := range m.Retention {
 		p := Promise{ID: "retention:" + r.ID, Kind: "retention", Field: fmt.Sprintf("retention[%d]", i),
 			Says:   text("保存期满后%s", "at the end of the period: %s", r.After, r.After),
-			Keeper: NotKept, Why: "Custos runs no retention sweep yet: the period is printed, and nothing deletes at its end"}
-		if fields := bounds[r.ID]; len(fields) > 0 {
-			p.Why = "Custos runs no retention sweep over the organisation's databases yet; of what it keeps itself, the vault's " +
-				strings.Join(fields, ", ") + " values are deleted at the end of the period"
+			Keeper: NotKept, Why: "no dataset annotation binds the rule to the tables it governs, so no sweep enforces it: the period is printed, and nothing deletes at its end"}
+		if b.ds != nil {
+			b.retentionKept(&p, r)
+		}
+		if fields := bounds[r.ID]; len(fields) > 0 && p.Keeper == NotKept {
+			p.Why += "; of what Custos keeps itself, the vault's " + strings.Join(fields, ", ") + " values are deleted at the end of the period"
 			p.Component, p.Test = "vault retention sweep (internal/vault Expire, hourly in the server, custos vault expire)", "internal/vault TestExpire; internal/server TestVaultRetention"
 		}
 		b.add(p)
 	}
 	if m.Storage.ExpiryClause {
-		b.add(Promise{ID: "expiry", Kind: "retention", Field: "storage.expiry_clause",
+		p := Promise{ID: "expiry", Kind: "retention", Field: "storage.expiry_clause",
 			Says:   text("期满删除或匿名化", "deleted or anonymised when retention ends"),
-			Keeper: NotKept, Why: "Custos runs no retention sweep yet"})
+			Keeper: NotKept, Why: "no dataset annotation binds the retention rules to the tables they govern"}
+		if b.ds != nil && b.ds.BindsRetention() {
+			p.Keeper, p.Why, p.Component, p.Test = Enforced, "", sweepComponent, sweepTest
+		}
+		b.add(p)
 	}
 	if m.Storage.TransferTerms {
 		b.add(Promise{ID: "transfer_safeguards", Kind: "cross_border", Field: "storage.transfer_safeguards",

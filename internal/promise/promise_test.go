@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/custos-privacy/custos/internal/dataset"
 	"github.com/custos-privacy/custos/internal/manifest"
 	"github.com/custos-privacy/custos/internal/promise"
 )
@@ -201,5 +202,49 @@ func TestRetentionKeptForTheVault(t *testing.T) {
 		if p.Kind == "retention" && p.ID != "retention:vault-bound" && p.Component != "" {
 			t.Errorf("%s names a keeper though it bounds no vault field: %s", p.ID, p.Component)
 		}
+	}
+}
+
+// TestRetentionKeptByTheDataset: with the starter's dataset annotation,
+// every retention rule is bound to the tables it governs; those ended by
+// a clock are kept by the sweep, those ended by the account's deletion
+// by its cancellation request, and those ended by events Custos does not
+// observe stay not kept and say so. A rule the annotation does not bind
+// says that.
+func TestRetentionKeptByTheDataset(t *testing.T) {
+	m := load(t, "starter")
+	ds, err := dataset.Load(filepath.Join("..", "..", "examples", "starter", "dataset.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]promise.Keeper{
+		"retention:support": promise.Enforced, "retention:analytics": promise.Enforced, "retention:legal": promise.Enforced,
+		"retention:account": promise.Enforced, "retention:minors": promise.Enforced,
+		"retention:push": promise.NotKept, "retention:published": promise.NotKept,
+	}
+	ps := promise.MapWith(m, nil, ds)
+	for _, p := range ps {
+		if p.Kind != "retention" {
+			continue
+		}
+		if strings.Contains(p.Why, "no collection") || strings.Contains(p.Why, "no dataset annotation") {
+			t.Errorf("%s: %s", p.ID, p.Why)
+		}
+		if k, ok := want[p.ID]; ok && p.Keeper != k {
+			t.Errorf("%s kept by %s (%s), want %s", p.ID, p.Keeper, p.Why, k)
+		}
+	}
+	if p, _ := find(ps, "retention:account"); !strings.Contains(p.Component, "cancellation request") || p.Test == "" {
+		t.Errorf("account: %+v", p)
+	}
+	if p, _ := find(ps, "retention:support"); !strings.Contains(p.Component, "internal/retention") || p.Test == "" {
+		t.Errorf("support: %+v", p)
+	}
+	if p, _ := find(ps, "retention:push"); !strings.Contains(p.Why, "shop.push_tokens (consent_withdrawn)") {
+		t.Errorf("push: %+v", p)
+	}
+	ds.Datastores[0].Collections = ds.Datastores[0].Collections[:1] // users only
+	if p, _ := find(promise.MapWith(m, nil, ds), "retention:support"); p.Keeper != promise.NotKept || !strings.Contains(p.Why, "no collection of") {
+		t.Errorf("support, unbound: %+v", p)
 	}
 }
