@@ -55,6 +55,7 @@ type Config struct {
 	Checkpoints     string        // --checkpoints, CUSTOS_CHECKPOINTS: file (JSON lines) or https:// URL signed checkpoints of the audit trail and the consent ledger go to
 	CheckpointEvery time.Duration // --checkpoint-every, CUSTOS_CHECKPOINT_EVERY: how often a checkpoint is written (and at start and shutdown)
 	OutboxRetention time.Duration // --outbox-retention, CUSTOS_OUTBOX_RETENTION: how long a sent or abandoned message stays readable
+	RetentionAt     string        // --retention-at, CUSTOS_RETENTION_AT: China time of the daily retention sweep (HH:MM), or "off"
 
 	origins [numSettings]origin // where each setting came from, for WriteRedacted
 
@@ -76,6 +77,7 @@ func Default() Config {
 		ShutdownTimeout: 15 * time.Second,
 		CheckpointEvery: checkpoint.DefaultEvery,
 		OutboxRetention: 7 * 24 * time.Hour,
+		RetentionAt:     "03:00",
 	}
 }
 
@@ -139,6 +141,7 @@ const (
 	sSMSWebhookKey
 	sWebhookSecret
 	sOutboxRetention
+	sRetentionAt
 	sCheckpoints
 	sCheckpointEvery
 	numSettings
@@ -286,6 +289,7 @@ var settings = [numSettings]setting{
 		show: func(c *Config) string { return strings.Join(c.BannerOrigins, ",") },
 	},
 	sDataset:       plain("CUSTOS_DATASET", "dataset", func(c *Config) *string { return &c.Dataset }),
+	sRetentionAt:   plain("CUSTOS_RETENTION_AT", "retention-at", func(c *Config) *string { return &c.RetentionAt }),
 	sNotifyDir:     plain("CUSTOS_NOTIFY_DIR", "notify-dir", func(c *Config) *string { return &c.NotifyDir }),
 	sSMTPAddr:      plain("CUSTOS_SMTP_ADDR", "smtp-addr", func(c *Config) *string { return &c.SMTPAddr }),
 	sSMTPFrom:      plain("CUSTOS_SMTP_FROM", "smtp-from", func(c *Config) *string { return &c.SMTPFrom }),
@@ -410,6 +414,7 @@ func (c *Config) RegisterFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.SMTPFrom, "smtp-from", c.SMTPFrom, "sender address of email messages (CUSTOS_SMTP_FROM)")
 	fs.StringVar(&c.SMTPUser, "smtp-user", c.SMTPUser, "mail relay user name; the password comes from CUSTOS_SMTP_PASSWORD[_FILE] (CUSTOS_SMTP_USER)")
 	fs.DurationVar(&c.OutboxRetention, "outbox-retention", c.OutboxRetention, "how long a sent or abandoned message stays readable before its contents are destroyed (CUSTOS_OUTBOX_RETENTION)")
+	fs.StringVar(&c.RetentionAt, "retention-at", c.RetentionAt, "China time (HH:MM) at which the server sweeps the dataset's databases for rows past their retention each day, one instance of several; off to not sweep (CUSTOS_RETENTION_AT)")
 	fs.StringVar(&c.SMSWebhookURL, "sms-webhook-url", c.SMSWebhookURL, "SMS gateway endpoint; messages are signed with CUSTOS_SMS_WEBHOOK_SECRET[_FILE] (CUSTOS_SMS_WEBHOOK_URL)")
 	fs.StringVar(&c.Checkpoints, "checkpoints", c.Checkpoints, "where signed checkpoints of the audit trail and the consent ledger go: a file, appended to and synced, or an https:// URL they are POSTed to; keep it out of the database's reach (CUSTOS_CHECKPOINTS)")
 	fs.DurationVar(&c.CheckpointEvery, "checkpoint-every", c.CheckpointEvery, "how often a checkpoint is written, besides at start and shutdown (CUSTOS_CHECKPOINT_EVERY)")
@@ -584,4 +589,17 @@ func (c Config) ForOrg(id string) (Config, error) {
 	o.Manifest, o.Demo, o.Dataset = "", false, ""
 	o.Checkpoints = checkpoint.ForOrg(c.Checkpoints, id)
 	return o, errors.Join(o.readSecretsDir()...)
+}
+
+// RetentionTime reads RetentionAt: the hour and minute, China time, of
+// the daily retention sweep; on is false for "off".
+func (c Config) RetentionTime() (hm time.Duration, on bool, err error) {
+	if c.RetentionAt == "off" {
+		return 0, false, nil
+	}
+	t, err := time.Parse("15:04", c.RetentionAt)
+	if err != nil {
+		return 0, false, fmt.Errorf("%q is not a time of day (HH:MM, China time) or off", c.RetentionAt)
+	}
+	return time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute, true, nil
 }

@@ -84,6 +84,7 @@ func TestLoadPrecedence(t *testing.T) {
 					MaxBodyBytes: 4096, ShutdownTimeout: 30 * time.Second, TrustProxy: true,
 					CheckpointEvery: 5 * time.Minute,
 					OutboxRetention: 7 * 24 * time.Hour,
+					RetentionAt:     "03:00",
 				}
 				for _, i := range []int{sAddr, sDB, sManifest, sDemo, sLogLevel, sLogFormat, sCheckSample, sPollInterval, sMaxBody, sShutdownTimeout, sTrustProxy} {
 					c.origins[i] = originEnv
@@ -102,6 +103,7 @@ func TestLoadPrecedence(t *testing.T) {
 					MaxBodyBytes: 100, ShutdownTimeout: time.Minute, TrustProxy: true,
 					CheckpointEvery: 5 * time.Minute,
 					OutboxRetention: 7 * 24 * time.Hour,
+					RetentionAt:     "03:00",
 				}
 				for _, i := range []int{sAddr, sDB, sManifest, sDemo, sLogLevel, sLogFormat, sCheckSample, sPollInterval, sMaxBody, sShutdownTimeout, sTrustProxy} {
 					c.origins[i] = originFlag
@@ -376,7 +378,7 @@ func TestRegisterFlagsHidesDatabasePassword(t *testing.T) {
 	}
 	var names []string
 	fs.VisitAll(func(f *pflag.Flag) { names = append(names, f.Name) })
-	want := []string{"addr", "banner-origins", "check-sample", "checkpoint-every", "checkpoints", "dataset", "db", "demo", "keystore", "log-format", "log-level", "manifest", "max-body", "notify-dir", "outbox-retention", "poll-interval", "secrets-dir", "shutdown-timeout", "sms-webhook-url", "smtp-addr", "smtp-from", "smtp-user", "trust-proxy"}
+	want := []string{"addr", "banner-origins", "check-sample", "checkpoint-every", "checkpoints", "dataset", "db", "demo", "keystore", "log-format", "log-level", "manifest", "max-body", "notify-dir", "outbox-retention", "poll-interval", "retention-at", "secrets-dir", "shutdown-timeout", "sms-webhook-url", "smtp-addr", "smtp-from", "smtp-user", "trust-proxy"}
 	if diff := cmp.Diff(want, names); diff != "" {
 		t.Errorf("flags (-want +got):\n%s", diff)
 	}

@@ -57,6 +57,7 @@ CUSTOS_SMS_WEBHOOK_URL = ""  # default
 CUSTOS_SMS_WEBHOOK_SECRET = ""  # default
 CUSTOS_WEBHOOK_SECRET = ""  # default
 CUSTOS_OUTBOX_RETENTION = 168h0m0s  # default
+CUSTOS_RETENTION_AT = 03:00  # default
 CUSTOS_CHECKPOINTS = ""  # default
 CUSTOS_CHECKPOINT_EVERY = 5m0s  # default
 `

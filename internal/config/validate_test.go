@@ -46,7 +46,7 @@ func TestValidate(t *testing.T) {
 			*c = Config{CheckSample: -1}
 		}, []string{
 			"CUSTOS_ADDR", "CUSTOS_CHECKPOINT_EVERY", "CUSTOS_CHECK_SAMPLE", "CUSTOS_DB", "CUSTOS_LOG_FORMAT", "CUSTOS_LOG_LEVEL",
-			"CUSTOS_MAX_BODY", "CUSTOS_OUTBOX_RETENTION", "CUSTOS_POLL_INTERVAL", "CUSTOS_SHUTDOWN_TIMEOUT",
+			"CUSTOS_MAX_BODY", "CUSTOS_OUTBOX_RETENTION", "CUSTOS_POLL_INTERVAL", "CUSTOS_RETENTION_AT", "CUSTOS_SHUTDOWN_TIMEOUT",
 		}},
 		{"keystore beside sqlite", func(c *Config) { c.DB = "/var/lib/custos/custos.db" }, nil},
 		{"keystore is the data database", func(c *Config) { c.Keystore = "custos.db" }, []string{"CUSTOS_KEYSTORE"}},
@@ -55,6 +55,9 @@ func TestValidate(t *testing.T) {
 		}, []string{"CUSTOS_KEYSTORE"}},
 		{"keystore of another scheme", func(c *Config) { c.Keystore = "mysql://h/keys" }, []string{"CUSTOS_KEYSTORE"}},
 		{"zero outbox retention", func(c *Config) { c.OutboxRetention = 0 }, []string{"CUSTOS_OUTBOX_RETENTION"}},
+		{"retention sweep off", func(c *Config) { c.RetentionAt = "off" }, nil},
+		{"retention sweep at 23:30", func(c *Config) { c.RetentionAt = "23:30" }, nil},
+		{"retention sweep at no time", func(c *Config) { c.RetentionAt = "3am" }, []string{"CUSTOS_RETENTION_AT"}},
 		{"relay", func(c *Config) {
 			c.SMTPAddr, c.SMTPFrom, c.SMTPUser = "smtp.example.com:587", "Privacy <privacy@example.com>", "custos"
 			c.SMTPPassword = NewSecret([]byte("pw"), "test")

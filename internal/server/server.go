@@ -23,10 +23,10 @@ import (
 	"github.com/custos-privacy/custos/internal/audit"
 	"github.com/custos-privacy/custos/internal/checkpoint"
 	"github.com/custos-privacy/custos/internal/config"
-	"github.com/custos-privacy/custos/internal/connector"
 	"github.com/custos-privacy/custos/internal/consent"
 	"github.com/custos-privacy/custos/internal/dataset"
 	"github.com/custos-privacy/custos/internal/dsr"
+	"github.com/custos-privacy/custos/internal/execute"
 	"github.com/custos-privacy/custos/internal/identity"
 	"github.com/custos-privacy/custos/internal/keystore"
 	"github.com/custos-privacy/custos/internal/notify"
@@ -34,6 +34,7 @@ import (
 	"github.com/custos-privacy/custos/internal/org"
 	"github.com/custos-privacy/custos/internal/propagate"
 	"github.com/custos-privacy/custos/internal/receipt"
+	"github.com/custos-privacy/custos/internal/retention"
 	"github.com/custos-privacy/custos/internal/seal"
 	"github.com/custos-privacy/custos/internal/secrets"
 	"github.com/custos-privacy/custos/internal/store"
@@ -192,6 +193,11 @@ type Server struct {
 	registry   *org.Registry
 	propagator *propagate.Propagator
 	retention  *vaultRetention
+	// dataset is the annotation of the organisation's databases; nil without one.
+	dataset *dataset.Dataset
+	// retentionJob sweeps the dataset's databases daily; nil without a
+	// dataset or with the sweep off.
+	retentionJob *retentionJob
 
 	// checkpoints writes signed checkpoints, when they are configured;
 	// trail is the audit trail verified against them.
@@ -393,16 +399,19 @@ func newServer(ctx context.Context, cfg config.Config, log *slog.Logger, o optio
 			return nil, err
 		}
 		dispatcher = &notify.Dispatcher{Outbox: st.Outbox(), Sealer: ks, Sender: senders(cfg), Logger: log}
-		if cfg.Dataset != "" {
-			ex, err := openDatastores(ctx, cfg.Dataset, requests, keys)
-			if err != nil {
-				release()
-				return nil, err
-			}
-			requests.AddExecutor(ex)
-		}
 	} else {
 		log.Warn("no data keyset: rights requests are disabled (custos secrets init creates one)")
+	}
+	var stores []execute.Store
+	var annotation *dataset.Dataset
+	if cfg.Dataset != "" {
+		if annotation, stores, err = openDatasetStores(ctx, cfg.Dataset); err != nil {
+			release()
+			return nil, err
+		}
+		if requests != nil {
+			requests.AddExecutor(openDatastores(stores, requests, keys))
+		}
 	}
 	reg := prometheus.NewRegistry()
 	checkpoints, trail, err := openCheckpoints(cfg, keys, st, reg)
@@ -434,8 +443,15 @@ func newServer(ctx context.Context, cfg config.Config, log *slog.Logger, o optio
 	a := api.New(api.Options{Service: svc, Requests: requests, Vault: vlt, Keys: apiKeys, Trail: trail, Health: st, Orgs: registry,
 		Signer: keys.Signer, Logger: log, Registry: reg, MaxBodyBytes: cfg.MaxBodyBytes, TrustProxy: cfg.TrustProxy, BannerOrigins: cfg.BannerOrigins})
 	s := &Server{cfg: cfg, log: log, st: st, ks: ks, svc: svc, api: a, requests: requests, dispatcher: dispatcher, start: time.Now(), ownsStore: shared == nil, registry: registry}
-	s.checkpoints, s.trail = checkpoints, trail
+	s.checkpoints, s.trail, s.dataset = checkpoints, trail, annotation
 	s.retention = newVaultRetention(vlt, reg)
+	if at, on, _ := cfg.RetentionTime(); on && len(stores) > 0 {
+		opt := retention.Options{Datastores: stores, Policy: policyOf(svc), Instance: hostname(), Logger: log, Now: now}
+		if requests != nil {
+			opt.Seeds = requests.Seeds
+		}
+		s.retentionJob = newRetentionJob(retention.New(st, opt), at, reg)
+	}
 	if requests != nil {
 		if cfg.WebhookSecret.IsSet() {
 			s.propagator = &propagate.Propagator{Store: st, Secret: cfg.WebhookSecret.Reveal(), Logger: log,
@@ -580,6 +596,9 @@ func (s *Server) run(ctx context.Context) {
 	}
 	if s.checkpoints != nil {
 		go s.checkpoints.Run(ctx, s.cfg.CheckpointEvery, s.log)
+	}
+	if s.retentionJob != nil {
+		go s.sweepRetention(ctx)
 	}
 }
 
@@ -734,10 +753,21 @@ type Services struct {
 	Consent  *consent.Service
 	Requests *dsr.Service
 	Vault    *vault.Service
+	// Retention sweeps the dataset's databases; nil without a dataset.
+	Retention *retention.Service
+
+	datastores []execute.Store
 }
 
-// Close closes the store and, after its writes, the key store.
-func (s *Services) Close() error { return s.Store.Close() }
+// Close closes the store and, after its writes, the key store, and the
+// connections to the dataset's databases.
+func (s *Services) Close() error {
+	err := s.Store.Close()
+	for _, d := range s.datastores {
+		err = errors.Join(err, d.DB.Close())
+	}
+	return err
+}
 
 // OpenServices opens the store with the consent, request and vault
 // services. It needs the data keyset.
@@ -771,43 +801,25 @@ func OpenServices(ctx context.Context, cfg config.Config, log *slog.Logger) (*Se
 	if s.Requests, err = dsr.New(st, s.Consent, dsr.Options{Hasher: keys.Hasher, Keys: s.Keystore, Logger: log, Vault: s.Vault}); err != nil {
 		return fail(err)
 	}
+	if cfg.Dataset != "" {
+		if _, s.datastores, err = openDatasetStores(ctx, cfg.Dataset); err != nil {
+			return fail(err)
+		}
+		s.Retention = retention.New(st, retention.Options{Datastores: s.datastores, Policy: policyOf(s.Consent),
+			Seeds: s.Requests.Seeds, Instance: hostname(), Logger: log})
+	}
 	return s, nil
 }
 
-// openDatastores connects to every datastore of a dataset annotation, so
-// that access and deletion requests reach the organisation's databases.
-// Connections come from the environment or a file the annotation names.
-func openDatastores(ctx context.Context, path string, requests *dsr.Service, keys Keys) (*dsr.Datastores, error) {
-	ds, err := dataset.Load(path)
-	if err != nil {
-		return nil, err
-	}
+// openDatastores carries access and deletion requests into the
+// organisation's databases.
+func openDatastores(stores []execute.Store, requests *dsr.Service, keys Keys) *dsr.Datastores {
 	ex := &dsr.Datastores{Seeds: requests.Seeds,
 		HMACKey: deriveKey(keys.AuditKey, "custos erasure hmac v1"), Salt: deriveKey(keys.AuditKey, "custos erasure hash salt v1")}
-	for i := range ds.Datastores {
-		a := &ds.Datastores[i]
-		dsn := a.DSN
-		switch {
-		case a.DSNEnv != "":
-			dsn = os.Getenv(a.DSNEnv)
-		case a.DSNFile != "":
-			b, err := os.ReadFile(a.DSNFile)
-			if err != nil {
-				return nil, fmt.Errorf("datastore %s: %w", a.ID, err)
-			}
-			dsn = strings.TrimSpace(string(b))
-		}
-		if dsn == "" {
-			return nil, fmt.Errorf("datastore %s: no connection (set %s)", a.ID, a.DSNEnv)
-		}
-		c, err := connector.Open(ctx, connector.Config{DSN: dsn})
-		if err != nil {
-			return nil, fmt.Errorf("datastore %s: %w", a.ID, err)
-		}
-		db, _ := connector.DB(c)
-		ex.Stores = append(ex.Stores, dsr.Datastore{Annotation: a, DB: db, Kind: c.Kind()})
+	for _, s := range stores {
+		ex.Stores = append(ex.Stores, dsr.Datastore{Annotation: s.DS, DB: s.DB, Kind: s.Kind})
 	}
-	return ex, nil
+	return ex
 }
 
 // Propagator returns the recipients' notice sender (nil without a webhook secret).

@@ -1,0 +1,238 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/custos-privacy/custos/internal/calendar"
+	"github.com/custos-privacy/custos/internal/retention"
+	"github.com/custos-privacy/custos/internal/server"
+)
+
+func newRetentionCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "retention",
+		Short: "Plan and run retention sweeps of the organisation's databases",
+		Long: `The dataset annotation (--dataset) binds each retention rule of the policy to
+the collections it governs: the field that starts the period (clock) or the
+event that ends it, and what happens at the end (delete, erase, anonymise).
+A running server sweeps every day at --retention-at (03:00 China time by
+default), one instance of several; these commands plan and run the same
+sweep now. See docs/retention.md.`,
+	}
+	var asJSON bool
+	plan := &cobra.Command{
+		Use:   "plan [--json]",
+		Short: "Show, per datastore, collection and rule, the rows due now, the oldest and those held; change nothing",
+		Long: `Plan lists every collection the dataset binds to a retention rule of the policy
+in force. For those bound to a clock: the instant before which rows are past
+their period (China time), how many rows are due, how many of those legal
+holds keep, and the oldest. For those bound to an event: what ends their
+data. Nothing is changed; the counts are exact at the moment of the plan.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withRetention(cmd, func(ctx context.Context, r *retention.Service) error {
+				p, err := r.Plan(ctx)
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					return writeIndented(cmd.OutOrStdout(), p)
+				}
+				writePlan(cmd.OutOrStdout(), p)
+				return nil
+			})
+		},
+	}
+	plan.Flags().BoolVar(&asJSON, "json", false, "print the plan as JSON")
+	dbFlags(plan)
+	var runJSON bool
+	run := &cobra.Command{
+		Use:   "run [--json]",
+		Short: "Sweep now: delete, erase or anonymise every row past its retention that no hold keeps",
+		Long: `Run does now what the server does daily: plans, takes the organisation's sweep
+(refused while another run holds it, on this or another instance), and sweeps
+each target in batches of 500 rows, each its own short transaction. Each
+target is audited as soon as it is done. A run stopped midway (Ctrl-C, a
+crash) leaves the rows it changed changed; the next run carries on and changes
+nothing twice.
+
+Progress goes to standard error: a bar with rows per second and the time
+left on a terminal, JSON lines otherwise. The report goes to standard output.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withRetention(cmd, func(ctx context.Context, r *retention.Service) error {
+				rep, err := r.Run(ctx, cliActor(), progressWriter(cmd.ErrOrStderr()))
+				if errors.Is(err, retention.ErrRunning) {
+					return fmt.Errorf("%w: try again when it has finished (custos retention runs)", err)
+				}
+				if runJSON {
+					if werr := writeIndented(cmd.OutOrStdout(), rep); werr != nil {
+						return werr
+					}
+				} else {
+					writeSweepReport(cmd.OutOrStdout(), rep)
+				}
+				return err
+			})
+		},
+	}
+	run.Flags().BoolVar(&runJSON, "json", false, "print the report as JSON")
+	dbFlags(run)
+	runs := &cobra.Command{
+		Use:   "runs [--limit N]",
+		Short: "List the latest retention runs, newest first",
+		Long: `Runs lists the organisation's latest retention runs: done, failed (stopped by
+an error or an interruption; the next run carries on), or abandoned (its
+instance stopped while holding the sweep, and another took it over).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			limit, _ := cmd.Flags().GetInt("limit")
+			return withRetention(cmd, func(ctx context.Context, r *retention.Service) error {
+				rs, err := r.Runs(ctx, limit)
+				if err != nil {
+					return err
+				}
+				tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 2, 2, ' ', 0)
+				fmt.Fprintln(tw, "RUN\tSTATE\tINSTANCE\tSTARTED\tFINISHED")
+				for _, x := range rs {
+					fin := "-"
+					if !x.FinishedAt.IsZero() {
+						fin = chinaTime(x.FinishedAt)
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", x.ID, x.State, x.Instance, chinaTime(x.StartedAt), fin)
+				}
+				return tw.Flush()
+			})
+		},
+	}
+	runs.Flags().Int("limit", 20, "how many runs")
+	dbFlags(runs)
+	for _, c := range []*cobra.Command{plan, run, runs} {
+		if f := c.Flags().Lookup("dataset"); f != nil {
+			f.Hidden = false
+		}
+	}
+	cmd.AddCommand(plan, run, runs)
+	return cmd
+}
+
+// withRetention runs fn with the retention service of the configured dataset.
+func withRetention(cmd *cobra.Command, fn func(ctx context.Context, r *retention.Service) error) error {
+	return withServices(cmd, func(ctx context.Context, s *server.Services) error {
+		if s.Retention == nil {
+			return errors.New("no dataset annotation: give --dataset PATH (CUSTOS_DATASET), the annotation that binds retention rules to the databases")
+		}
+		return fn(ctx, s.Retention)
+	})
+}
+
+func chinaTime(t time.Time) string { return t.In(calendar.China).Format("2006-01-02 15:04") }
+
+func writeIndented(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// writePlan prints a plan as a table; times are China's.
+func writePlan(w io.Writer, p retention.Plan) {
+	tw := tabwriter.NewWriter(w, 0, 2, 2, ' ', 0)
+	fmt.Fprintln(tw, "RULE\tDATASTORE\tCOLLECTION\tACTION\tDUE BEFORE\tDUE\tHELD\tOLDEST")
+	var notes []string
+	for _, l := range p.Lines {
+		if !l.Swept() {
+			how := "by the account's cancellation request"
+			if l.Keeper == retention.NotObserved {
+				how = "not observed by Custos: the organisation acts on it"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t-\t-\t-\n", l.Rule, l.Datastore, l.Collection, l.Action, "event "+l.Event)
+			notes = append(notes, fmt.Sprintf("%s/%s under %s ends at %s: %s", l.Datastore, l.Collection, l.Rule, l.Event, how))
+			continue
+		}
+		oldest := "-"
+		if l.Oldest != nil {
+			oldest = l.Oldest.In(calendar.China).Format("2006-01-02")
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\n", l.Rule, l.Datastore, l.Collection, l.Action, chinaTime(*l.Cutoff), l.Due, l.Held, oldest)
+		if l.Unreadable > 0 {
+			notes = append(notes, fmt.Sprintf("%s/%s: %d rows have a %s SQLite cannot read as a time; they are never due until fixed", l.Datastore, l.Collection, l.Unreadable, l.Clock))
+		}
+		if len(l.Holds) > 0 {
+			notes = append(notes, fmt.Sprintf("%s/%s under %s: held by %s", l.Datastore, l.Collection, l.Rule, strings.Join(l.Holds, ", ")))
+		}
+	}
+	tw.Flush()
+	for _, n := range notes {
+		fmt.Fprintln(w, "  "+n)
+	}
+}
+
+// writeSweepReport prints what a run did.
+func writeSweepReport(w io.Writer, rep retention.Report) {
+	tw := tabwriter.NewWriter(w, 0, 2, 2, ' ', 0)
+	fmt.Fprintln(tw, "RULE\tDATASTORE\tCOLLECTION\tACTION\tROWS\tHELD")
+	var total int64
+	for _, r := range rep.Results {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\n", r.Rule, r.Datastore, r.Collection, r.Action, r.Rows, r.Held)
+		total += r.Rows
+	}
+	tw.Flush()
+	if rep.Error != "" {
+		fmt.Fprintf(w, "run %s stopped after %d rows: %s\n", rep.Run, total, rep.Error)
+		return
+	}
+	fmt.Fprintf(w, "run %s: %d rows in %d collections\n", rep.Run, total, len(rep.Results))
+}
+
+// progressWriter reports a run's progress on w: a bar redrawn in place
+// on a terminal, a JSON line at most every second otherwise.
+func progressWriter(w io.Writer) func(retention.Progress) {
+	f, ok := w.(*os.File)
+	tty := ok && term.IsTerminal(int(f.Fd()))
+	start, last := time.Now(), time.Time{}
+	var current string
+	var since time.Time
+	return func(p retention.Progress) {
+		key := p.Target.Rule + "/" + p.Target.Datastore + "/" + p.Target.Collection
+		if key != current {
+			current, since = key, time.Now()
+		}
+		now := time.Now()
+		if !tty {
+			if now.Sub(last) < time.Second && p.Rows+p.Held < p.Due {
+				return
+			}
+			last = now
+			line, _ := json.Marshal(map[string]any{"rule": p.Target.Rule, "datastore": p.Target.Datastore, "collection": p.Target.Collection,
+				"rows": p.Rows, "held": p.Held, "due": p.Due, "target": p.Index, "targets": p.Targets, "elapsed_s": now.Sub(start).Seconds()})
+			fmt.Fprintf(w, "%s\n", line)
+			return
+		}
+		rate := float64(p.Rows) / max(now.Sub(since).Seconds(), 1e-3)
+		eta := "-"
+		if left := p.Due - p.Rows - p.Held; left > 0 && rate > 0 {
+			eta = (time.Duration(float64(left)/rate) * time.Second).Round(time.Second).String()
+		}
+		const width = 24
+		filled := width
+		if p.Due > 0 {
+			filled = int(min(p.Rows+p.Held, p.Due) * width / p.Due)
+		}
+		fmt.Fprintf(w, "\r[%s%s] %d/%d %s  %d/%d rows  %.0f rows/s  ETA %s   ", strings.Repeat("#", filled), strings.Repeat(".", width-filled),
+			p.Index, p.Targets, key, p.Rows, p.Due, rate, eta)
+		if p.Rows+p.Held >= p.Due {
+			fmt.Fprintln(w)
+		}
+	}
+}
