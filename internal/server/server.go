@@ -27,6 +27,7 @@ import (
 	"github.com/custos-privacy/custos/internal/consent"
 	"github.com/custos-privacy/custos/internal/dataset"
 	"github.com/custos-privacy/custos/internal/dsr"
+	"github.com/custos-privacy/custos/internal/hold"
 	"github.com/custos-privacy/custos/internal/identity"
 	"github.com/custos-privacy/custos/internal/keystore"
 	"github.com/custos-privacy/custos/internal/notify"
@@ -432,6 +433,7 @@ func newServer(ctx context.Context, cfg config.Config, log *slog.Logger, o optio
 		registry = org.New(st)
 	}
 	a := api.New(api.Options{Service: svc, Requests: requests, Vault: vlt, Keys: apiKeys, Trail: trail, Health: st, Orgs: registry,
+		Holds:  hold.New(st, hold.Options{Logger: log, Now: now}),
 		Signer: keys.Signer, Logger: log, Registry: reg, MaxBodyBytes: cfg.MaxBodyBytes, TrustProxy: cfg.TrustProxy, BannerOrigins: cfg.BannerOrigins})
 	s := &Server{cfg: cfg, log: log, st: st, ks: ks, svc: svc, api: a, requests: requests, dispatcher: dispatcher, start: time.Now(), ownsStore: shared == nil, registry: registry}
 	s.checkpoints, s.trail = checkpoints, trail
