@@ -153,6 +153,9 @@ func prompt(ctx context.Context, tty *os.File, question string, secret bool) (st
 
 // scope says in a few words what a batch covers.
 func scope(a approval.Approval) string {
+	if a.Kind == approval.KindHoldLift {
+		return "hold " + a.Params.Hold
+	}
 	if a.Params.Scope == approval.ScopeLedger {
 		return "ledger " + a.Params.From + ".." + a.Params.To
 	}
@@ -298,6 +301,9 @@ with 'custos approvals resume ID'.`,
 					return err
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "approved %s\n", a.ID)
+				if a.Kind == approval.KindHoldLift {
+					fmt.Fprintf(cmd.OutOrStdout(), "legal hold %s lifted\n", a.Params.Hold)
+				}
 				if a.Kind == approval.KindDestruction {
 					ranDestruction(cmd, a)
 				}
