@@ -234,3 +234,32 @@ func TestPlaceListLift(t *testing.T) {
 }
 
 var sortStrings = cmpopts.SortSlices(func(a, b string) bool { return a < b })
+
+func TestRetention(t *testing.T) {
+	now := *at("2026-10-01T12:00:00Z")
+	lifted := at("2026-09-01T00:00:00Z")
+	tests := []struct {
+		name     string
+		holds    []hold.Hold
+		subjects []string
+		whole    bool
+	}{
+		{"none", nil, nil, false},
+		{"subject holds of the category and above it", []hold.Hold{
+			{Scope: hold.Scope{SubjectID: "u-1", Category: "basic"}},
+			{Scope: hold.Scope{SubjectID: "u-2"}},
+			{Scope: hold.Scope{SubjectID: "u-3", Category: "financial"}},
+			{Scope: hold.Scope{SubjectID: "u-4"}, LiftedAt: lifted},
+			{Scope: hold.Scope{SubjectID: "u-5", Datastore: "crm"}},
+		}, []string{"u-1", "u-2"}, false},
+		{"a category hold over everyone", []hold.Hold{{Scope: hold.Scope{Category: "basic.email"}}}, nil, true},
+		{"a period hold over everyone", []hold.Hold{{Scope: hold.Scope{From: lifted}}}, nil, true},
+		{"an expired hold over everyone", []hold.Hold{{Scope: hold.Scope{Category: "basic"}, Expires: lifted}}, nil, false},
+	}
+	for _, tt := range tests {
+		subjects, whole := hold.Retention(tt.holds, "basic.email", now)
+		if diff := cmp.Diff(tt.subjects, subjects); diff != "" || whole != tt.whole {
+			t.Errorf("%s: whole %v, want %v; subjects (-want +got):\n%s", tt.name, whole, tt.whole, diff)
+		}
+	}
+}
