@@ -154,3 +154,37 @@ func TestLiftedHoldLetsErasureThrough(t *testing.T) {
 		t.Errorf("after the lift: told %q, %d identities kept", told, kept)
 	}
 }
+
+// TestHeldCancellationCarriedOutAsRestriction: an account cancellation
+// that the scheduler carries out after its cooling-off period meets a
+// hold placed meanwhile, and completes as a restriction too.
+func TestHeldCancellationCarriedOutAsRestriction(t *testing.T) {
+	e := newEnv(t, starterManifest, time.Date(2026, 5, 11, 10, 0, 0, 0, time.UTC))
+	holds := hold.New(e.st, hold.Options{Now: e.clock.Now})
+	e.subject("st-hold-3", "held3@example.com", "", nil)
+	v := e.submitOperator(map[string]any{"type": "cancel_account", "subject_id": "st-hold-3", "language": "zh-CN"})
+	e.act(v.ID, "approve", nil)
+	scheduled := e.act(v.ID, "complete", map[string]string{})
+	if scheduled.EffectiveAt.IsZero() {
+		t.Fatalf("the cancellation was not scheduled: %+v", scheduled)
+	}
+	if _, err := holds.Place(e.ctx, hold.Operator{ID: "op_a", Role: "admin", Place: "test"},
+		hold.Input{Scope: hold.Scope{SubjectID: "st-hold-3"}, Reason: "audit", Authority: "tax office", Basis: "accounting"}); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Set(scheduled.EffectiveAt.Add(time.Hour))
+	if n, err := e.req.RunDue(e.ctx); err != nil || n != 1 {
+		t.Fatalf("RunDue = %d, %v", n, err)
+	}
+	done := e.get(v.ID)
+	if want := "原因是：为履行会计、税务等法定记录保存义务。"; done.State != "completed" || !strings.Contains(done.Explanation, want) {
+		t.Errorf("cancellation carried out: %s %q, want completed with %q", done.State, done.Explanation, want)
+	}
+	sub, err := e.st.Subject(e.ctx, "st-hold-3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sub.Identities) == 0 || !sub.Restricted {
+		t.Errorf("held subject after the cancellation: %d identities, restricted %v", len(sub.Identities), sub.Restricted)
+	}
+}
