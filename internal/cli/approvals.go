@@ -221,7 +221,9 @@ deciding or resuming signs in as an operator (--as USERNAME, the password from
 --password-file or asked on the terminal, never a flag), the requester cannot
 decide on their own request, nor can an account whose password the requester
 set (or that set the requester's), auditors only read, and every step is
-audited. Exports are downloaded on the console only, by their requester.`,
+audited. Exports are downloaded on the console only, by their requester.
+Lifts of legal holds ('custos holds lift') are approvals too: approving one
+lifts the hold.`,
 	}
 	list := &cobra.Command{
 		Use:   "list [--json]",
