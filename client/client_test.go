@@ -114,6 +114,9 @@ var notOffered = []string{
 	"POST /v1/orgs/{org_id}/disable", "POST /v1/orgs/{org_id}/enable",
 	// A processor's tasks to assist its controllers, its staff's work.
 	"GET /v1/assistance", "POST /v1/assistance/{task_id}/done",
+	// Legal holds, placed and lifted by staff: their lift is decided by a
+	// second operator on the console or the command line.
+	"GET /v1/holds", "POST /v1/holds", "GET /v1/holds/{id}", "POST /v1/holds/{id}/lift",
 	// The banner's own routes, which its script calls from the browser.
 	"GET /v1/public/banner", "OPTIONS /v1/public/banner", "POST /v1/public/banner/consents", "OPTIONS /v1/public/banner/consents",
 }

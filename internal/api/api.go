@@ -16,6 +16,7 @@ import (
 	"github.com/custos-privacy/custos/internal/consent"
 	"github.com/custos-privacy/custos/internal/dsr"
 	"github.com/custos-privacy/custos/internal/fault"
+	"github.com/custos-privacy/custos/internal/hold"
 	"github.com/custos-privacy/custos/internal/org"
 	"github.com/custos-privacy/custos/internal/receipt"
 	"github.com/custos-privacy/custos/internal/vault"
@@ -51,6 +52,8 @@ type Options struct {
 	Orgs *org.Registry
 	// Keys authenticates callers and manages the API keys.
 	Keys *apikey.Service
+	// Holds places and lists legal holds; nil answers 503.
+	Holds *hold.Service
 	// Trail lists and verifies the audit trail.
 	Trail *audit.Trail
 	// Health is the database, which must answer for the API to be ready.
@@ -105,6 +108,7 @@ func New(opt Options) *API {
 	a.metrics = newMetrics(opt.Registry)
 	opt.Registry.MustRegister(newRequestsCollector(a))
 	a.routes = append(append(append(a.table(), a.requestRoutes()...), a.bannerRoutes()...), a.orgRoutes()...)
+	a.routes = append(a.routes, a.holdRoutes()...)
 	for _, rt := range a.routes {
 		a.mux.Handle(rt.Method+" "+rt.Path, a.wrap(rt))
 	}

@@ -89,6 +89,13 @@ var wantRoles = map[string][]string{
 	"POST /v1/orgs/{org_id}/disable": {"admin"},
 	"POST /v1/orgs/{org_id}/enable":  {"admin"},
 
+	// Legal holds: staff place them and ask to lift them (a second
+	// operator decides on the console or the command line); auditors read.
+	"GET /v1/holds":            {"admin", "auditor", "operator"},
+	"POST /v1/holds":           {"admin", "operator"},
+	"GET /v1/holds/{id}":       {"admin", "auditor", "operator"},
+	"POST /v1/holds/{id}/lift": {"admin", "operator"},
+
 	"GET /v1/public/banner":              nil,
 	"OPTIONS /v1/public/banner":          nil,
 	"POST /v1/public/banner/consents":    nil,
@@ -649,6 +656,30 @@ func TestScenarios(t *testing.T) {
 		{name: "a request in an unknown jurisdiction", as: "operator", method: "POST", path: "/v1/requests",
 			body:   `{"type":"access","language":"en","jurisdiction":"US","subject_id":"demo-1001","verification":"operator","evidence":"ticket 7"}`,
 			status: 422, code: "unknown_jurisdiction", check: wantError(`jurisdiction "US" is not in the policy in force: want one of CN, EU`, "jurisdiction", "CN", "EU")},
+
+		// Legal holds.
+		{name: "place a hold on a subject", as: "operator", method: "POST", path: "/v1/holds",
+			body:   `{"scope":{"subject_id":"demo-1001","category":"basic"},"reason":"labour arbitration","authority":"(2026) arb 77","expires":"2099-01-01T00:00:00Z"}`,
+			status: 201, has: []string{`"subject_id":"demo-1001"`, `"category":"basic"`, `"reason":"labour arbitration"`, `"authority":"(2026) arb 77"`},
+			hasNot: []string{`"lifted_at"`}, save: map[string]string{"hold_id": "id"}},
+		{name: "a hold without a scope", as: "admin", method: "POST", path: "/v1/holds", body: `{"scope":{},"reason":"r","authority":"a"}`,
+			status: 422, code: "scope_required", has: []string{`"field":"scope"`}},
+		{name: "a hold on an email address", as: "admin", method: "POST", path: "/v1/holds", body: `{"scope":{"subject_id":"li.na@example.com"},"reason":"r","authority":"a"}`,
+			status: 422, code: "subject_id_is_pi", hasNot: []string{"li.na"}},
+		{name: "a hold whose basis the policy lacks", as: "admin", method: "POST", path: "/v1/holds", body: `{"scope":{"datastore":"crm"},"reason":"r","authority":"a","basis":"whim"}`,
+			status: 422, code: "invalid_legal_hold", has: []string{`"field":"basis"`}, hasNot: []string{"whim"}},
+		{name: "an auditor cannot place a hold", as: "auditor", method: "POST", path: "/v1/holds", body: `{"scope":{"datastore":"crm"},"reason":"r","authority":"a"}`,
+			status: 403, code: "forbidden"},
+		{name: "an auditor reads the hold", as: "auditor", method: "GET", path: "/v1/holds/{hold_id}", status: 200, has: []string{`"id":"{hold_id}"`, `"placed_by":"`}},
+		{name: "active holds", as: "auditor", method: "GET", path: "/v1/holds", status: 200, has: []string{`"holds":[`, `"id":"{hold_id}"`}},
+		{name: "holds listed with a bad flag", as: "auditor", method: "GET", path: "/v1/holds?all=yes", status: 400, code: "invalid_query"},
+		{name: "an unknown hold", as: "operator", method: "GET", path: "/v1/holds/hl_none", status: 404, code: "hold_not_found"},
+		{name: "ask to lift without a reason", as: "operator", method: "POST", path: "/v1/holds/{hold_id}/lift", body: `{}`, status: 422, code: "reason_required"},
+		{name: "ask to lift the hold", as: "operator", method: "POST", path: "/v1/holds/{hold_id}/lift", body: `{"reason":"award made"}`,
+			status: 202, has: []string{`"hold":"{hold_id}"`, `"approval":"ap_`, `"state":"pending"`}},
+		{name: "ask to lift it twice", as: "admin", method: "POST", path: "/v1/holds/{hold_id}/lift", body: `{"reason":"award made"}`,
+			status: 409, code: "hold_lift_pending"},
+		{name: "the hold holds until a second operator decides", as: "operator", method: "GET", path: "/v1/holds/{hold_id}", status: 200, hasNot: []string{`"lifted_at"`}},
 
 		// Malformed requests.
 		{name: "bad JSON", as: "service", method: "POST", path: "/v1/subjects", body: `{"subject_id":`, status: 400, code: "invalid_json"},

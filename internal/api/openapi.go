@@ -15,6 +15,7 @@ import (
 	"github.com/custos-privacy/custos/internal/consent"
 	"github.com/custos-privacy/custos/internal/dsr"
 	"github.com/custos-privacy/custos/internal/fault"
+	"github.com/custos-privacy/custos/internal/hold"
 	"github.com/custos-privacy/custos/internal/vault"
 )
 
@@ -77,6 +78,13 @@ var schemaTypes = map[string]any{
 	"OrgInput":      OrgInput{},
 	"OrgHostsInput": OrgHostsInput{},
 
+	"Holds": struct {
+		Holds []hold.Hold `json:"holds"`
+	}{},
+	"Hold":      hold.Hold{},
+	"HoldInput": hold.Input{},
+	"HoldLift":  HoldLift{},
+
 	"VaultInput":   VaultInput{},
 	"VaultValue":   vault.Value{},
 	"VaultWritten": vault.Written{},
@@ -105,6 +113,7 @@ var opParams = map[string][]any{
 		queryParam("subject_id", "Only the requests of this subject.", false),
 		queryParam("type", "Only requests of this type (a right the manifest offers).", false),
 	},
+	"listHolds":             {queryParam("all", "true lists lifted and expired holds too.", false)},
 	"listAssistance":        {queryParam("state", "Only tasks in this state: open or done.", false)},
 	"verifyPublicRequest":   requestTokenDocs,
 	"publicRequestStatus":   requestTokenDocs,

@@ -34,6 +34,9 @@ import (
 const (
 	KindExport      = store.ApprovalBatchExport
 	KindDestruction = store.ApprovalBatchDestruction
+	// KindHoldLift lifts a legal hold (asked for through package hold);
+	// the hold is lifted in the decision's transaction.
+	KindHoldLift = store.ApprovalHoldLift
 )
 
 // States of an approval.
@@ -96,7 +99,8 @@ type Store interface {
 	CreateApproval(ctx context.Context, a store.Approval, entries ...audit.Entry) error
 	Approval(ctx context.Context, id string) (store.Approval, error)
 	Approvals(ctx context.Context, limit int) ([]store.Approval, error)
-	DecideApproval(ctx context.Context, id, decidedBy string, approve bool, note string, at time.Time, entries ...audit.Entry) error
+	DecideApprovalThen(ctx context.Context, id, decidedBy string, approve bool, note string, at time.Time, also []store.TxFn, entries ...audit.Entry) error
+	LiftLegalHoldFn(id, approvalID, by string, at time.Time) store.TxFn
 	ExecuteApproval(ctx context.Context, id, by, result string, at time.Time, entries ...audit.Entry) error
 	ClaimApproval(ctx context.Context, id string, now, until time.Time, entries ...audit.Entry) error
 	RecordApprovalProgress(ctx context.Context, id, result string) error
@@ -197,6 +201,9 @@ type Params struct {
 	Subjects []string `json:"subjects,omitempty"`
 	From     string   `json:"from,omitempty"`
 	To       string   `json:"to,omitempty"`
+	// Hold is the legal hold a KindHoldLift lifts; Scope is then the
+	// hold's scope kind (subject, datastore+category, …).
+	Hold string `json:"hold,omitempty"`
 }
 
 // Outcome is what a destruction did for one subject: the deletion

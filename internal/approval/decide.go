@@ -41,7 +41,18 @@ func (s *Service) Decide(ctx context.Context, by Operator, id string, approve bo
 	if approve {
 		action = "approval.approve"
 	}
-	err = s.st.DecideApproval(ctx, id, by.ID, approve, note, s.now(), s.entry(by, action, id, nil))
+	now := s.now()
+	entries := []audit.Entry{s.entry(by, action, id, nil)}
+	var also []store.TxFn
+	if approve && a.Kind == KindHoldLift {
+		// The hold is lifted with the decision, or not at all.
+		var p Params
+		json.Unmarshal([]byte(a.Params), &p)
+		also = append(also, s.st.LiftLegalHoldFn(p.Hold, id, by.ID, now))
+		entries = append(entries, audit.NewEntry(now, by.actor(), "hold.lift", "hold:"+p.Hold, "console", audit.OutcomeOK,
+			map[string]any{"approval": id, "scope": p.Scope}))
+	}
+	err = s.st.DecideApprovalThen(ctx, id, by.ID, approve, note, now, also, entries...)
 	if reason := refusal(err); reason != "" {
 		e := s.entry(by, action, id, map[string]any{"reason": reason})
 		e.Outcome = audit.OutcomeDenied

@@ -153,6 +153,9 @@ func prompt(ctx context.Context, tty *os.File, question string, secret bool) (st
 
 // scope says in a few words what a batch covers.
 func scope(a approval.Approval) string {
+	if a.Kind == approval.KindHoldLift {
+		return "hold " + a.Params.Hold
+	}
 	if a.Params.Scope == approval.ScopeLedger {
 		return "ledger " + a.Params.From + ".." + a.Params.To
 	}
@@ -218,7 +221,9 @@ deciding or resuming signs in as an operator (--as USERNAME, the password from
 --password-file or asked on the terminal, never a flag), the requester cannot
 decide on their own request, nor can an account whose password the requester
 set (or that set the requester's), auditors only read, and every step is
-audited. Exports are downloaded on the console only, by their requester.`,
+audited. Exports are downloaded on the console only, by their requester.
+Lifts of legal holds ('custos holds lift') are approvals too: approving one
+lifts the hold.`,
 	}
 	list := &cobra.Command{
 		Use:   "list [--json]",
@@ -298,6 +303,9 @@ with 'custos approvals resume ID'.`,
 					return err
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "approved %s\n", a.ID)
+				if a.Kind == approval.KindHoldLift {
+					fmt.Fprintf(cmd.OutOrStdout(), "legal hold %s lifted\n", a.Params.Hold)
+				}
 				if a.Kind == approval.KindDestruction {
 					ranDestruction(cmd, a)
 				}

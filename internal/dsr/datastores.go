@@ -39,7 +39,7 @@ func (x *Datastores) Name() string { return "datastores" }
 func (x *Datastores) Execute(ctx context.Context, a consent.Actor, r *store.Request, d Details, in CompleteInput) (Outcome, error) {
 	erase := r.Kind == "deletion" || r.Kind == "cancel_account"
 	read := r.Kind == "access" || r.Kind == "copy" || r.Kind == "portability"
-	if !erase && !read || erase && in.LegalHold != "" {
+	if !erase && !read || erase && in.Held() {
 		return Outcome{}, nil
 	}
 	seeds, err := x.Seeds(ctx, r.SubjectID)

@@ -15,6 +15,7 @@ import (
 	"github.com/custos-privacy/custos/internal/calendar"
 	"github.com/custos-privacy/custos/internal/consent"
 	"github.com/custos-privacy/custos/internal/fault"
+	"github.com/custos-privacy/custos/internal/hold"
 	"github.com/custos-privacy/custos/internal/manifest"
 	"github.com/custos-privacy/custos/internal/store"
 )
@@ -28,6 +29,33 @@ type CompleteInput struct {
 	// subject's data is then restricted to storage instead, and the
 	// subject told why.
 	LegalHold string `json:"legal_hold,omitempty"`
+	// holds are the legal holds on record that cover the subject's data
+	// (package hold), found when an erasure is carried out: like
+	// LegalHold, they turn it into a restriction.
+	holds []hold.Hold
+}
+
+// Held reports whether a legal hold, named by the operator or on record,
+// stops the request's erasure: executors then erase nothing.
+func (in CompleteInput) Held() bool { return in.LegalHold != "" || len(in.holds) > 0 }
+
+// withHolds adds to in the legal holds on record that stop an erasure of
+// the request's subject now.
+func (s *Service) withHolds(ctx context.Context, r *store.Request, in CompleteInput) (CompleteInput, error) {
+	if r.Kind != "deletion" && r.Kind != "cancel_account" || r.SubjectID == "" {
+		return in, nil
+	}
+	now := s.now()
+	hs, err := s.st.LegalHolds(ctx, store.HoldFilter{ActiveAt: now, Subject: r.SubjectID})
+	if err != nil {
+		return in, err
+	}
+	all := make([]hold.Hold, len(hs))
+	for i, h := range hs {
+		all[i] = hold.FromStore(h)
+	}
+	in.holds = hold.Erasure(all, r.SubjectID, now)
+	return in, nil
 }
 
 // Executor carries out a request on one system. Custos's own data is the
@@ -82,6 +110,9 @@ func (s *Service) Complete(ctx context.Context, a consent.Actor, id string, in C
 	// cooling-off period touches nothing yet.
 	var external Outcome
 	if !(r.Kind == "cancel_account" && s.cancellationPending(r)) {
+		if in, err = s.withHolds(ctx, r, in); err != nil {
+			return View{}, err
+		}
 		if external, err = s.runExecutors(ctx, a, r, d, in); err != nil {
 			return View{}, err
 		}
@@ -137,21 +168,27 @@ func (s *Service) RunDue(ctx context.Context) (int, error) {
 		if r.EffectiveAt.IsZero() || s.now().Before(r.EffectiveAt) {
 			continue
 		}
-		external, err := s.runExecutors(ctx, sys, r, Details{}, CompleteInput{})
+		in, err := s.withHolds(ctx, r, CompleteInput{})
 		if err != nil {
 			return n, err
 		}
-		done, err := (ownData{s: s}).erase(ctx, sys, r, CompleteInput{})
+		external, err := s.runExecutors(ctx, sys, r, Details{}, in)
+		if err != nil {
+			return n, err
+		}
+		done, err := (ownData{s: s}).erase(ctx, sys, r, in)
 		if err != nil {
 			return n, err
 		}
 		also := append(done.Also, external.Also...)
-		also = append(also, s.recipientTasks(r, CompleteInput{})...)
+		also = append(also, s.recipientTasks(r, in)...)
 		r.Explanation = done.Message
 		if err := s.move(ctx, sys, r, StateCompleted, done.Summary+external.Summary, "request_completed", map[string]string{"reason": done.Message}, also...); err != nil {
 			return n, err
 		}
-		s.scrub(ctx)
+		if done.erased {
+			s.scrub(ctx)
+		}
 		n++
 	}
 	return n, nil
@@ -322,18 +359,8 @@ func (o ownData) erase(ctx context.Context, a consent.Actor, r *store.Request, i
 	if err != nil {
 		return Outcome{}, err
 	}
-	if in.LegalHold != "" {
-		i := slices.IndexFunc(m.LegalHolds, func(h manifest.Ref) bool { return h.ID == in.LegalHold })
-		if i < 0 {
-			return Outcome{}, fault.New(fault.Invalid, "invalid_legal_hold", "legal_hold is not one of the policy's legal holds").At("legal_hold").Allowing(legalHoldIDs(m))
-		}
-		if _, err := s.consent.SetRestricted(ctx, a, r.SubjectID, true, "legal hold "+in.LegalHold); err != nil {
-			return Outcome{}, err
-		}
-		why := strings.TrimRight(manifest.ResolveRef(m.LegalHolds[i], manifest.BuiltinVocabulary().LegalHolds).In(r.Language), "。.")
-		return Outcome{Summary: "not deleted because of legal hold " + in.LegalHold + "; processing is restricted to storage until it ends",
-			Message: told(r.Language, "我们暂时不能删除您的个人信息，原因是：%s。在此之前，除存储外我们不会处理这些信息。",
-				"We cannot delete your personal information yet, because of the following: %s. Until then we do nothing with it but store it.", why)}, nil
+	if in.Held() {
+		return o.restrict(ctx, a, r, m, in)
 	}
 	if _, err := s.consent.WithdrawAll(ctx, a, r.SubjectID, r.Language, requestEvidence(r)); err != nil {
 		return Outcome{}, err
@@ -342,6 +369,49 @@ func (o ownData) erase(ctx context.Context, a consent.Actor, r *store.Request, i
 		Summary: "personal information erased; the consent ledger keeps the opaque id as proof",
 		Message: told(r.Language, "我们已删除您的个人信息。同意记录中只保留一个无法识别您身份的编号，用于证明我们已按您的要求处理。",
 			"We have erased your personal information. Our consent records keep only a number that cannot identify you, as proof that we did what you asked.")}, nil
+}
+
+// restrict answers an erasure that a legal hold stops: the subject's
+// data is restricted to storage instead, and the subject told why. The
+// hold the operator names, or failing that the first hold on record with
+// a basis in the policy, gives the reason in the policy's words; a hold
+// on record without one is told as a legal hold, no more. The authority's
+// reference and the hold's reason are never told: they may identify a
+// case, and the reason is written for operators.
+func (o ownData) restrict(ctx context.Context, a consent.Actor, r *store.Request, m *manifest.Manifest, in CompleteInput) (Outcome, error) {
+	s := o.s
+	basis := in.LegalHold
+	if basis != "" && !slices.ContainsFunc(m.LegalHolds, func(h manifest.Ref) bool { return h.ID == basis }) {
+		return Outcome{}, fault.New(fault.Invalid, "invalid_legal_hold", "legal_hold is not one of the policy's legal holds").At("legal_hold").Allowing(legalHoldIDs(m))
+	}
+	var records []string
+	for _, h := range in.holds {
+		records = append(records, h.ID)
+		if basis == "" && slices.ContainsFunc(m.LegalHolds, func(ref manifest.Ref) bool { return ref.ID == h.Basis }) {
+			basis = h.Basis
+		}
+	}
+	note, summary := "legal hold "+basis, "not deleted because of legal hold "+basis
+	if basis == "" {
+		note, summary = "legal hold "+strings.Join(records, ", "), "not deleted because of a legal hold"
+	}
+	if len(records) > 0 {
+		summary += " (held by " + strings.Join(records, ", ") + ")"
+	}
+	summary += "; processing is restricted to storage until it ends"
+	if _, err := s.consent.SetRestricted(ctx, a, r.SubjectID, true, note); err != nil {
+		return Outcome{}, err
+	}
+	if basis == "" {
+		return Outcome{Summary: summary,
+			Message: told(r.Language, "我们暂时不能删除您的个人信息，原因是：这些信息受法律保全约束，依法须予保存。在此之前，除存储外我们不会处理这些信息。",
+				"We cannot delete your personal information yet, because of the following: a legal hold requires us to keep it. Until then we do nothing with it but store it.")}, nil
+	}
+	i := slices.IndexFunc(m.LegalHolds, func(h manifest.Ref) bool { return h.ID == basis })
+	why := strings.TrimRight(manifest.ResolveRef(m.LegalHolds[i], manifest.BuiltinVocabulary().LegalHolds).In(r.Language), "。.")
+	return Outcome{Summary: summary,
+		Message: told(r.Language, "我们暂时不能删除您的个人信息，原因是：%s。在此之前，除存储外我们不会处理这些信息。",
+			"We cannot delete your personal information yet, because of the following: %s. Until then we do nothing with it but store it.", why)}, nil
 }
 
 // scrub leaves no trace of erased rows in the database's files (see
@@ -362,7 +432,7 @@ func (s *Service) recipientTasks(r *store.Request, in CompleteInput) []store.TxF
 	if action == "" {
 		return nil
 	}
-	if in.LegalHold != "" {
+	if in.Held() {
 		action = "restriction"
 	}
 	m, err := s.policy()

@@ -52,6 +52,7 @@ type Store interface {
 	AssistanceTasks(ctx context.Context, state string) ([]store.AssistanceTask, error)
 	FinishAssistanceTask(ctx context.Context, id, note string, at time.Time, entries ...audit.Entry) (store.AssistanceTask, error)
 	AppendAudit(ctx context.Context, entries ...audit.Entry) error
+	LegalHolds(ctx context.Context, f store.HoldFilter) ([]store.LegalHold, error)
 }
 
 // Options configure the service.

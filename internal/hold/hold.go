@@ -80,3 +80,23 @@ func (s Scope) Empty() bool { return s.Kind() == "" }
 func (s Scope) CoversSubject(subject string) bool {
 	return s.SubjectID == "" || s.SubjectID == subject
 }
+
+// Retention returns what the holds of hs active at now keep of a
+// category's values from a retention sweep of Custos's own data (the
+// vault): the subjects whose values stay, or whole when a hold over
+// everyone's data of the category keeps them all. Holds naming a
+// datastore cover the organisation's databases, not Custos's own. A
+// hold's period is not narrowed further: a sweep keeps everything of the
+// category that such a hold may reach.
+func Retention(hs []Hold, category string, now time.Time) (subjects []string, whole bool) {
+	for _, h := range hs {
+		if !h.Active(now) || h.Scope.Datastore != "" || !h.Scope.CoversCategory(category) {
+			continue
+		}
+		if h.Scope.SubjectID == "" {
+			return nil, true
+		}
+		subjects = append(subjects, h.Scope.SubjectID)
+	}
+	return subjects, false
+}

@@ -197,8 +197,13 @@ func (d *deployment) populate(t *testing.T, tn *tenant) {
 		ID string `json:"id"`
 	}
 	json.Unmarshal(d.must(t, tn, "POST", "/v1/keys", `{"name": "svc-`+tn.org+`", "role": "service"}`, http.StatusCreated), &key)
-	if len(ev.Events) == 0 || rq.ID == "" || key.ID == "" {
-		t.Fatalf("%s: event %v, request %q, key %q", tn.org, ev.Events, rq.ID, key.ID)
+	var hl struct {
+		ID string `json:"id"`
+	}
+	json.Unmarshal(d.must(t, tn, "POST", "/v1/holds",
+		`{"scope": {"subject_id": "`+own+`"}, "reason": "dispute of `+tn.org+`", "authority": "case `+tn.org+`"}`, http.StatusCreated), &hl)
+	if len(ev.Events) == 0 || rq.ID == "" || key.ID == "" || hl.ID == "" {
+		t.Fatalf("%s: event %v, request %q, key %q, hold %q", tn.org, ev.Events, rq.ID, key.ID, hl.ID)
 	}
 	// An assistance task, as a request passed to a controller leaves
 	// (TestYonyouEnterpriseControlledData makes one the long way).
@@ -210,9 +215,9 @@ func (d *deployment) populate(t *testing.T, tn *tenant) {
 	}
 	tn.ids = map[string]string{
 		"subject_id": own, "event": ev.Events[0].ID, "field": "email", "purpose": "marketing",
-		"id": rq.ID, "recipient": "any", "key_id": key.ID, "org_id": tn.org, "task_id": task.ID,
+		"id": rq.ID, "recipient": "any", "key_id": key.ID, "org_id": tn.org, "task_id": task.ID, "hold_id": hl.ID,
 	}
-	tn.marks = []string{own, rq.ID, key.ID, "svc-" + tn.org, email, ev.Events[0].ID, "ticket " + tn.org, task.ID}
+	tn.marks = []string{own, rq.ID, key.ID, "svc-" + tn.org, email, ev.Events[0].ID, "ticket " + tn.org, task.ID, hl.ID, "case " + tn.org}
 }
 
 func (d *deployment) call(tn *tenant, host, method, path, body string) (int, []byte) {
@@ -278,6 +283,9 @@ func fill(path string, tn *tenant) (string, bool) {
 		name := p[1 : len(p)-1]
 		if name == "id" && strings.HasPrefix(path, "/v1/keys/") {
 			name = "key_id"
+		}
+		if name == "id" && strings.HasPrefix(path, "/v1/holds/") {
+			name = "hold_id"
 		}
 		v, found := tn.ids[name]
 		ok = ok && found

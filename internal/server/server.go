@@ -27,6 +27,7 @@ import (
 	"github.com/custos-privacy/custos/internal/dataset"
 	"github.com/custos-privacy/custos/internal/dsr"
 	"github.com/custos-privacy/custos/internal/execute"
+	"github.com/custos-privacy/custos/internal/hold"
 	"github.com/custos-privacy/custos/internal/identity"
 	"github.com/custos-privacy/custos/internal/keystore"
 	"github.com/custos-privacy/custos/internal/notify"
@@ -440,13 +441,15 @@ func newServer(ctx context.Context, cfg config.Config, log *slog.Logger, o optio
 	if shared == nil {
 		registry = org.New(st)
 	}
+	holds := hold.New(st, hold.Options{Logger: log, Now: now})
 	a := api.New(api.Options{Service: svc, Requests: requests, Vault: vlt, Keys: apiKeys, Trail: trail, Health: st, Orgs: registry,
+		Holds:  holds,
 		Signer: keys.Signer, Logger: log, Registry: reg, MaxBodyBytes: cfg.MaxBodyBytes, TrustProxy: cfg.TrustProxy, BannerOrigins: cfg.BannerOrigins})
 	s := &Server{cfg: cfg, log: log, st: st, ks: ks, svc: svc, api: a, requests: requests, dispatcher: dispatcher, start: time.Now(), ownsStore: shared == nil, registry: registry}
 	s.checkpoints, s.trail, s.dataset = checkpoints, trail, annotation
 	s.retention = newVaultRetention(vlt, reg)
 	if at, on, _ := cfg.RetentionTime(); on && len(stores) > 0 {
-		opt := retention.Options{Datastores: stores, Policy: policyOf(svc), Instance: hostname(), Logger: log, Now: now}
+		opt := retention.Options{Datastores: stores, Policy: policyOf(svc), Holds: holds, Instance: hostname(), Logger: log, Now: now}
 		if requests != nil {
 			opt.Seeds = requests.Seeds
 		}
@@ -806,7 +809,7 @@ func OpenServices(ctx context.Context, cfg config.Config, log *slog.Logger) (*Se
 			return fail(err)
 		}
 		s.Retention = retention.New(st, retention.Options{Datastores: s.datastores, Policy: policyOf(s.Consent),
-			Seeds: s.Requests.Seeds, Instance: hostname(), Logger: log})
+			Holds: hold.New(st, hold.Options{Logger: log}), Seeds: s.Requests.Seeds, Instance: hostname(), Logger: log})
 	}
 	return s, nil
 }

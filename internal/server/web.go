@@ -5,6 +5,7 @@ import (
 
 	"github.com/custos-privacy/custos/internal/approval"
 	"github.com/custos-privacy/custos/internal/consent"
+	"github.com/custos-privacy/custos/internal/hold"
 	"github.com/custos-privacy/custos/internal/operator"
 	"github.com/custos-privacy/custos/internal/promise"
 	"github.com/custos-privacy/custos/internal/signin"
@@ -43,6 +44,7 @@ func (s *Server) routes(keys Keys) (http.Handler, error) {
 		Consent: s.svc, Requests: s.requests, Logger: s.log, Demo: s.cfg.Demo,
 		Stats: consent.NewStats(s.st), Operators: ops, Trail: s.trail,
 		Approvals: approval.New(s.st, approval.Options{Subjects: s.svc, Requests: s.requests, Logger: s.log}),
+		Holds:     hold.New(s.st, hold.Options{Logger: s.log}),
 		// Notices reach people only by email through an SMTP relay; the
 		// notice directory is a development sink.
 		Deployment: promise.Deployment{MessageChannel: s.dispatcher != nil && s.cfg.SMTPAddr != "", Dataset: s.dataset},

@@ -170,6 +170,13 @@ func (s *Store) passwordSetters(ctx context.Context, tx *sql.Tx, id string) (str
 // set, or the other way round (ErrPasswordSetByRequester); an approval
 // already decided is ErrApprovalState.
 func (s *Store) DecideApproval(ctx context.Context, id, decidedBy string, approve bool, note string, at time.Time, entries ...audit.Entry) error {
+	return s.DecideApprovalThen(ctx, id, decidedBy, approve, note, at, nil, entries...)
+}
+
+// DecideApprovalThen is DecideApproval that also runs also in the
+// decision's transaction, after it: what the decision allows (lifting a
+// legal hold) happens with it or not at all.
+func (s *Store) DecideApprovalThen(ctx context.Context, id, decidedBy string, approve bool, note string, at time.Time, also []TxFn, entries ...audit.Entry) error {
 	state := ApprovalRejected
 	if approve {
 		state = ApprovalApproved
@@ -204,6 +211,11 @@ func (s *Store) DecideApproval(ctx context.Context, id, decidedBy string, approv
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return fmt.Errorf("decide approval: %w", ErrApprovalState)
+		}
+		for _, fn := range also {
+			if err := fn(ctx, tx); err != nil {
+				return err
+			}
 		}
 		return nil
 	}, Audit: entries})

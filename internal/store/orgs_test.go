@@ -59,6 +59,7 @@ func populate(t *testing.T, h *Store, w world) {
 	must(h.PutVault(ctx, VaultValue{SubjectID: w.subject, Field: "phone", Sealed: []byte("v"), Token: "tok", UpdatedAt: now}))
 	must(h.PutSignin(ctx, Signin{ID: w.id("si"), SubjectID: w.subject, CodeHash: []byte("c"), ExpiresAt: now.Add(time.Hour), CreatedAt: now}))
 	must(h.StartRetentionRun(ctx, RetentionRun{ID: w.id("rr"), Instance: "t", StartedAt: now, LeaseUntil: now.Add(time.Hour)}))
+	must(h.CreateLegalHold(ctx, LegalHold{ID: w.id("hl"), SubjectID: w.subject, Reason: "r", Authority: "a", PlacedBy: w.id("op"), PlacedAt: now}))
 }
 
 // probes are every way of reaching an organisation's objects through the
@@ -138,6 +139,11 @@ var probes = []struct {
 	{"API keys", func(ctx context.Context, h *Store, w world) (bool, error) { return some(h.Keys(ctx)) }},
 	{"approval", func(ctx context.Context, h *Store, w world) (bool, error) { return found(h.Approval(ctx, w.id("ap"))) }},
 	{"approvals", func(ctx context.Context, h *Store, w world) (bool, error) { return some(h.Approvals(ctx, 10)) }},
+	{"legal hold", func(ctx context.Context, h *Store, w world) (bool, error) { return found(h.LegalHold(ctx, w.id("hl"))) }},
+	{"legal holds", func(ctx context.Context, h *Store, w world) (bool, error) {
+		hs, err := h.LegalHolds(ctx, HoldFilter{ActiveAt: time.Now(), Subject: w.subject})
+		return slices.ContainsFunc(hs, func(l LegalHold) bool { return l.ID == w.id("hl") }), err
+	}},
 	{"vault value", func(ctx context.Context, h *Store, w world) (bool, error) {
 		return found(h.VaultValue(ctx, w.subject, "phone"))
 	}},

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/custos-privacy/custos/internal/audit"
@@ -147,13 +148,27 @@ var vaultExpireBatch = 500
 // entry with the number it deleted: the writer takes a write's entries
 // after its Fn has run, so the count is the one committed.
 func (s *Store) ExpireVault(ctx context.Context, field string, cutoff time.Time, entry func(n int) audit.Entry) (int, error) {
+	return s.ExpireVaultKeeping(ctx, field, cutoff, nil, entry)
+}
+
+// ExpireVaultKeeping is ExpireVault that keeps the values of the subjects
+// in keep (those a legal hold covers).
+func (s *Store) ExpireVaultKeeping(ctx context.Context, field string, cutoff time.Time, keep []string, entry func(n int) audit.Entry) (int, error) {
+	except, args := "", []any{s.org, s.org, field, micros(cutoff)}
+	if len(keep) > 0 {
+		except = ` AND subject_id NOT IN (?` + strings.Repeat(`, ?`, len(keep)-1) + `)`
+		for _, k := range keep {
+			args = append(args, k)
+		}
+	}
+	args = append(args, vaultExpireBatch)
 	total := 0
 	for {
 		var n int
 		w := &Write{}
 		w.Fn = func(ctx context.Context, tx *sql.Tx) error {
 			res, err := tx.ExecContext(ctx, s.q(`DELETE FROM vault_values WHERE org_id = ? AND (subject_id, field) IN
-				(SELECT subject_id, field FROM vault_values WHERE org_id = ? AND field = ? AND updated_at < ? LIMIT ?)`), s.org, s.org, field, micros(cutoff), vaultExpireBatch)
+				(SELECT subject_id, field FROM vault_values WHERE org_id = ? AND field = ? AND updated_at < ?`+except+` LIMIT ?)`), args...)
 			if err != nil {
 				return fmt.Errorf("expire vault values: %w", mapErr(err))
 			}

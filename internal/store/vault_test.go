@@ -243,5 +243,20 @@ func TestExpireVault(t *testing.T) {
 		if es2, _ := s.AuditEntries(ctx, AuditFilter{}); len(es2) != len(es) {
 			t.Errorf("a run that deleted nothing added %d audit entries", len(es2)-len(es))
 		}
+		// Values a legal hold keeps stay past their period.
+		for _, id := range []string{"u-8", "u-9", "u-10"} {
+			if err := s.CreateSubject(ctx, Subject{ID: id}); err != nil {
+				t.Fatal(err)
+			}
+			put(id, "mobile_number", cutoff.Add(-time.Hour))
+		}
+		if n, err := s.ExpireVaultKeeping(ctx, "mobile_number", cutoff, []string{"u-8", "u-10"}, entry); err != nil || n != 1 {
+			t.Errorf("expiry keeping u-8 and u-10 = %d, %v; want 1", n, err)
+		}
+		for id, kept := range map[string]bool{"u-8": true, "u-9": false, "u-10": true} {
+			if _, err := s.VaultValue(ctx, id, "mobile_number"); (err == nil) != kept {
+				t.Errorf("%s after an expiry keeping held subjects: %v, want kept %v", id, err, kept)
+			}
+		}
 	})
 }

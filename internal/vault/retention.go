@@ -7,7 +7,9 @@ import (
 	"time"
 
 	"github.com/custos-privacy/custos/internal/audit"
+	"github.com/custos-privacy/custos/internal/hold"
 	"github.com/custos-privacy/custos/internal/manifest"
+	"github.com/custos-privacy/custos/internal/store"
 )
 
 // ActionExpire is the audit action of deleting values whose retention
@@ -19,11 +21,20 @@ const ActionExpire = "vault.expire"
 // by now, and returns how many. A field's period is the one the policy in
 // force sets for its category (Retention); a field without one is kept
 // until the person is erased or the value deleted, and so is a field the
-// policy no longer declares.
+// policy no longer declares. Values an active legal hold covers are kept
+// (hold.Retention).
 func (s *Service) Expire(ctx context.Context, a audit.Actor, now time.Time) (int, error) {
 	_, m, _, err := s.d.Policy()
 	if err != nil {
 		return 0, err
+	}
+	stored, err := s.st.LegalHolds(ctx, store.HoldFilter{ActiveAt: now})
+	if err != nil {
+		return 0, fmt.Errorf("vault: expire: %w", err)
+	}
+	holds := make([]hold.Hold, len(stored))
+	for i, h := range stored {
+		holds[i] = hold.FromStore(h)
 	}
 	total := 0
 	for _, f := range m.Vault {
@@ -31,7 +42,11 @@ func (s *Service) Expire(ctx context.Context, a audit.Actor, now time.Time) (int
 		if !ok {
 			continue
 		}
-		n, err := s.st.ExpireVault(ctx, f.Field, cutoff, func(n int) audit.Entry {
+		keep, whole := hold.Retention(holds, f.Category, now)
+		if whole {
+			continue // a legal hold keeps every value of the category
+		}
+		n, err := s.st.ExpireVaultKeeping(ctx, f.Field, cutoff, keep, func(n int) audit.Entry {
 			return audit.NewEntry(s.now(), a, ActionExpire, "vault:"+f.Field, "retention", audit.OutcomeOK,
 				map[string]any{"count": n, "rule": rule, "written_before": cutoff.UTC()})
 		})

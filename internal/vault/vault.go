@@ -35,7 +35,8 @@ type Store interface {
 	VaultValue(ctx context.Context, subjectID, field string) (store.VaultValue, error)
 	VaultValues(ctx context.Context, subjectID string) ([]store.VaultValue, error)
 	DeleteVault(ctx context.Context, subjectID, field string, entries ...audit.Entry) error
-	ExpireVault(ctx context.Context, field string, cutoff time.Time, entry func(n int) audit.Entry) (int, error)
+	ExpireVaultKeeping(ctx context.Context, field string, cutoff time.Time, keep []string, entry func(n int) audit.Entry) (int, error)
+	LegalHolds(ctx context.Context, f store.HoldFilter) ([]store.LegalHold, error)
 	AppendAudit(ctx context.Context, entries ...audit.Entry) error
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/custos-privacy/custos/internal/consent"
 	"github.com/custos-privacy/custos/internal/dsr"
 	"github.com/custos-privacy/custos/internal/fault"
+	"github.com/custos-privacy/custos/internal/hold"
 	"github.com/custos-privacy/custos/internal/operator"
 	"github.com/custos-privacy/custos/internal/org"
 	"github.com/custos-privacy/custos/internal/policy"
@@ -43,6 +44,8 @@ type Options struct {
 	Operators *operator.Service
 	// Approvals run batch exports and destructions past a second operator.
 	Approvals *approval.Service
+	// Holds are the organisation's legal holds; nil serves no holds page.
+	Holds *hold.Service
 	// Trail is the audit trail, for its head and its verification.
 	Trail  *audit.Trail
 	Logger *slog.Logger
@@ -144,6 +147,10 @@ func (c *console) routes(mux *http.ServeMux) {
 	mux.Handle("POST /console/approvals/{id}/download", c.handle(workers, c.download))
 	mux.Handle("POST /console/approvals/{id}/resume", c.handle(workers, c.resume))
 
+	mux.Handle("GET /console/holds", c.handle(anyone, c.holds))
+	mux.Handle("POST /console/holds", c.handle(workers, c.placeHold))
+	mux.Handle("POST /console/holds/{id}/lift", c.handle(workers, c.liftHold))
+
 	mux.Handle("GET /console/policies", c.handle(anyone, c.policies))
 	mux.Handle("GET /console/promises", c.handle(anyone, c.promises))
 	mux.Handle("POST /console/policies", c.handle(adminsOn, c.publish))
@@ -234,6 +241,7 @@ var worded = map[string]struct {
 	approval.ErrPasswordSetBy.Code: {http.StatusForbidden, "console.approvals.setby"},
 	approval.ErrExpired.Code:       {http.StatusGone, "console.approvals.expired"},
 	approval.ErrState.Code:         {http.StatusConflict, "console.approvals.state"},
+	hold.ErrNotFound.Code:          {http.StatusNotFound, "error.notfound"},
 }
 
 // fail shows an error. Faults carry messages written for users; anything
@@ -270,6 +278,7 @@ func (c *console) page(r *http.Request, s *session, titleKey string) *web.Page {
 		{"/console/", "console.nav.dashboard"},
 		{"/console/requests", "console.nav.requests"},
 		{"/console/approvals", "console.nav.approvals"},
+		{"/console/holds", "console.nav.holds"},
 		{"/console/dataflow", "console.nav.dataflow"},
 		{"/console/policies", "console.nav.policies"},
 		{"/console/promises", "console.nav.promises"},

@@ -70,6 +70,11 @@ func TestRoles(t *testing.T) {
 		{"POST", "/console/approvals/ap_nope/approve", nil, map[string]int{"none": unauth, "auditor": forbidden, "operator": notFound, "admin": notFound}},
 		{"POST", "/console/approvals/ap_nope/reject", nil, map[string]int{"none": unauth, "auditor": forbidden, "operator": notFound}},
 		{"POST", "/console/approvals/ap_nope/download", nil, map[string]int{"none": unauth, "auditor": forbidden, "operator": notFound}},
+		{"GET", "/console/holds", nil, map[string]int{"none": see, "auditor": ok, "operator": ok, "admin": ok}},
+		{"GET", "/console/holds?all=1", nil, map[string]int{"none": see, "auditor": ok, "operator": ok, "admin": ok}},
+		{"POST", "/console/holds", url.Values{"reason": {"r"}, "authority": {"a"}}, map[string]int{"none": unauth, "auditor": forbidden, "operator": bad, "admin": bad}},
+		{"POST", "/console/holds", url.Values{"subject_id": {"u-1"}, "reason": {"r"}, "authority": {"a"}, "expires": {"soon"}}, map[string]int{"operator": bad}},
+		{"POST", "/console/holds/hl_nope/lift", url.Values{"reason": {"settled"}}, map[string]int{"none": unauth, "auditor": forbidden, "operator": notFound, "admin": notFound}},
 		{"POST", "/console/signout", nil, map[string]int{"none": unauth}},
 		{"GET", "/console/nowhere", nil, map[string]int{"none": notFound, "admin": notFound}},
 	} {
