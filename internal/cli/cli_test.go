@@ -78,7 +78,7 @@ func TestCommands(t *testing.T) {
 			`../../examples/starter/custos.yaml:1087:5: retention rule "account" is bound to no collection of ` + partial + `: nothing would end it`,
 		}},
 		{name: "promises with the dataset", args: []string{"policy", "promises", "--strict", "--dataset", "../../examples/starter/dataset.yaml", "../../examples/starter/custos.yaml"}, code: 1,
-			errHas: []string{"not kept: retention:push (retention[16]): Custos does not yet observe the event that ends retention for shop.push_tokens (consent_withdrawn)"}},
+			errHas: []string{"not kept: retention:published (retention[5]): Custos does not yet observe the event that ends retention for shop.published_notes (purpose_fulfilled)"}},
 		{name: "render needs a valid manifest", args: []string{"policy", "render", broken}, code: 1, errHas: []string{"unknown key \"idd\""}},
 		{name: "render rejects unknown language", args: []string{"policy", "render", "../../examples/starter/custos.yaml", "--lang", "fr"}, code: 2, errHas: []string{"unsupported language \"fr\""}},
 		{name: "render rejects unknown format", args: []string{"policy", "render", "../../examples/starter/custos.yaml", "--format", "pdf"}, code: 2, errHas: []string{"unsupported format \"pdf\""}},

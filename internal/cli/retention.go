@@ -153,8 +153,11 @@ func writePlan(w io.Writer, p retention.Plan) {
 	for _, l := range p.Lines {
 		if !l.Swept() {
 			how := "by the account's cancellation request"
-			if l.Keeper == retention.NotObserved {
+			switch l.Keeper {
+			case retention.NotObserved:
 				how = "not observed by Custos: the organisation acts on it"
+			case retention.ByWithdrawal:
+				how = fmt.Sprintf("swept per person who withdrew consent: %d to sweep, %d held", l.People, l.Held)
 			}
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t-\t-\t-\n", l.Rule, l.Datastore, l.Collection, l.Action, "event "+l.Event)
 			notes = append(notes, fmt.Sprintf("%s/%s under %s ends at %s: %s", l.Datastore, l.Collection, l.Rule, l.Event, how))

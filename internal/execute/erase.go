@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -22,6 +23,9 @@ type EraseOptions struct {
 	// Categories selects the fields to erase: those with one of these
 	// categories, or a category below one. Empty erases nothing.
 	Categories []string
+	// Collections, when not empty, limits erasure to these collections of
+	// the datastore; the others are still followed to find the person's rows.
+	Collections []string
 	// DryRun computes the plan without writing.
 	DryRun bool
 	// HMACKey keys the hmac strategy; Erase fails if a field needs it and it is empty.
@@ -97,6 +101,9 @@ func eraseFrom(ctx context.Context, db *sql.DB, kind connector.Kind, ds *dataset
 	}
 	perColl := make([][]statement, len(ds.Collections))
 	for ci, c := range ds.Collections {
+		if len(opt.Collections) > 0 && !slices.Contains(opt.Collections, c.Name) {
+			continue
+		}
 		changes, s, err := eraseCollection(kind, c, found[ci].rows, opt)
 		if err != nil {
 			return plan, fmt.Errorf("execute: erase %q: %w", c.Name, err)

@@ -220,7 +220,7 @@ func TestRetentionKeptByTheDataset(t *testing.T) {
 	want := map[string]promise.Keeper{
 		"retention:support": promise.Enforced, "retention:analytics": promise.Enforced, "retention:legal": promise.Enforced,
 		"retention:account": promise.Enforced, "retention:minors": promise.Enforced,
-		"retention:push": promise.NotKept, "retention:published": promise.NotKept,
+		"retention:push": promise.Enforced, "retention:marketing": promise.Enforced, "retention:published": promise.NotKept,
 	}
 	ps := promise.MapWith(m, nil, ds)
 	for _, p := range ps {
@@ -240,8 +240,11 @@ func TestRetentionKeptByTheDataset(t *testing.T) {
 	if p, _ := find(ps, "retention:support"); !strings.Contains(p.Component, "internal/retention") || p.Test == "" {
 		t.Errorf("support: %+v", p)
 	}
-	if p, _ := find(ps, "retention:push"); !strings.Contains(p.Why, "shop.push_tokens (consent_withdrawn)") {
+	if p, _ := find(ps, "retention:push"); !strings.Contains(p.Test, "TestWithdrawalSweep") {
 		t.Errorf("push: %+v", p)
+	}
+	if p, _ := find(ps, "retention:published"); !strings.Contains(p.Why, "shop.published_notes (purpose_fulfilled)") {
+		t.Errorf("published: %+v", p)
 	}
 	ds.Datastores[0].Collections = ds.Datastores[0].Collections[:1] // users only
 	if p, _ := find(promise.MapWith(m, nil, ds), "retention:support"); p.Keeper != promise.NotKept || !strings.Contains(p.Why, "no collection of") {

@@ -22,6 +22,7 @@ const (
 // events Custos does not observe.
 func (b *builder) retentionKept(p *Promise, r manifest.Retention) {
 	var swept, byRequest, unobserved []string
+	withdrawal := false
 	for _, s := range b.ds.Datastores {
 		for _, c := range s.Collections {
 			for _, t := range c.Retention {
@@ -32,6 +33,8 @@ func (b *builder) retentionKept(p *Promise, r manifest.Retention) {
 				switch {
 				case t.Clock != "":
 					swept = append(swept, where)
+				case t.Event == dataset.EventConsentWithdrawn:
+					swept, withdrawal = append(swept, where), true
 				case t.Event == dataset.EventAccountDeletion:
 					byRequest = append(byRequest, where)
 				default:
@@ -53,5 +56,8 @@ func (b *builder) retentionKept(p *Promise, r manifest.Retention) {
 		p.Keeper, p.Why, p.Component, p.Test = Enforced, "", requestComponent, requestTest
 	default:
 		p.Keeper, p.Why, p.Component, p.Test = Enforced, "", sweepComponent, sweepTest
+	}
+	if withdrawal && p.Keeper == Enforced {
+		p.Test += "; internal/retention TestWithdrawalSweep"
 	}
 }

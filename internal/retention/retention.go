@@ -51,7 +51,8 @@ type Target struct {
 // Swept reports whether a sweep by clock enforces the target.
 func (t Target) Swept() bool { return t.Clock != "" }
 
-// Keeper says what ends an event target's data: ByRequest or NotObserved.
+// Keeper says what ends an event target's data: ByRequest, ByWithdrawal
+// or NotObserved.
 // Empty for targets swept by clock.
 func (t Target) Keeper() string {
 	switch {
@@ -59,6 +60,8 @@ func (t Target) Keeper() string {
 		return ""
 	case t.Event == dataset.EventAccountDeletion:
 		return ByRequest
+	case t.Event == dataset.EventConsentWithdrawn:
+		return ByWithdrawal
 	default:
 		return NotObserved
 	}

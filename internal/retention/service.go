@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/custos-privacy/custos/internal/audit"
+	"github.com/custos-privacy/custos/internal/dataset"
 	"github.com/custos-privacy/custos/internal/execute"
 	"github.com/custos-privacy/custos/internal/hold"
 	"github.com/custos-privacy/custos/internal/manifest"
@@ -32,6 +33,7 @@ type Store interface {
 	RenewRetentionRun(ctx context.Context, id string, until time.Time, entries ...audit.Entry) error
 	FinishRetentionRun(ctx context.Context, id, state string, at time.Time, report string, entries ...audit.Entry) error
 	RetentionRuns(ctx context.Context, limit int) ([]store.RetentionRun, error)
+	Withdrawals(ctx context.Context, purposes []string, from, to time.Time) ([]store.Withdrawal, error)
 }
 
 // Holds lists the legal holds in force (hold.Service).
@@ -52,6 +54,9 @@ type Options struct {
 	Seeds Seeds
 	// Instance names the host running sweeps, for the run's record.
 	Instance string
+	// HMACKey and Salt key the hmac and hash erase strategies, as for
+	// rights erasures (execute.EraseOptions).
+	HMACKey, Salt []byte
 	// Batch bounds one transaction's rows (0: execute.DefaultSweepBatch).
 	Batch  int
 	Now    func() time.Time
@@ -88,8 +93,12 @@ type Line struct {
 	Unreadable int64      `json:"unreadable,omitempty"`
 	Oldest     *time.Time `json:"oldest,omitempty"`
 	Holds      []string   `json:"holds,omitempty"`
-	// Keeper is what ends an event target's data (ByRequest, NotObserved).
+	// Keeper is what ends an event target's data (ByRequest,
+	// ByWithdrawal, NotObserved).
 	Keeper string `json:"keeper,omitempty"`
+	// People counts, for a target ended by consent withdrawal, the people
+	// whose withdrawal the next run sweeps; Held then counts people too.
+	People int64 `json:"people,omitempty"`
 }
 
 // Plan is what a sweep would do at At.
@@ -110,9 +119,13 @@ func (p Plan) Hash() string {
 func (s *Service) Plan(ctx context.Context) (Plan, error) {
 	now := s.opt.Now()
 	p := Plan{At: now.UTC(), Lines: []Line{}}
-	ts, hs, err := s.targets(ctx, now)
+	m, ts, hs, err := s.targets(ctx, now)
 	if err != nil {
 		return p, err
+	}
+	since, err := s.since(ctx)
+	if err != nil {
+		return p, fmt.Errorf("retention: plan: %w", err)
 	}
 	keys, err := heldKeys(ctx, s.opt.Datastores, s.opt.Seeds, allSubjects(ts, s.opt.Datastores, hs))
 	if err != nil {
@@ -120,6 +133,13 @@ func (s *Service) Plan(ctx context.Context) (Plan, error) {
 	}
 	for _, t := range ts {
 		l := Line{Target: t, Keeper: t.Keeper()}
+		if t.Event == dataset.EventConsentWithdrawn {
+			people, held, h, err := s.withdrawn(ctx, m, t, hs, since, now)
+			if err != nil {
+				return p, err
+			}
+			l.People, l.Held, l.Holds = int64(len(people)), int64(len(held)), h.ids
+		}
 		if t.Swept() {
 			h := holdsFor(t, s.opt.Datastores, hs)
 			sw, st, err := t.sweep(s.opt.Datastores, now, s.opt.Batch)
@@ -145,19 +165,19 @@ func (s *Service) Plan(ctx context.Context) (Plan, error) {
 	return p, nil
 }
 
-// targets returns the targets of the policy in force and the holds active at now.
-func (s *Service) targets(ctx context.Context, now time.Time) ([]Target, []hold.Hold, error) {
+// targets returns the policy in force, its targets and the holds active at now.
+func (s *Service) targets(ctx context.Context, now time.Time) (*manifest.Manifest, []Target, []hold.Hold, error) {
 	m, err := s.opt.Policy(ctx)
 	if err != nil {
-		return nil, nil, fmt.Errorf("retention: the policy in force: %w", err)
+		return nil, nil, nil, fmt.Errorf("retention: the policy in force: %w", err)
 	}
 	var hs []hold.Hold
 	if s.opt.Holds != nil {
 		if hs, err = s.opt.Holds.Active(ctx, now); err != nil {
-			return nil, nil, fmt.Errorf("retention: legal holds: %w", err)
+			return nil, nil, nil, fmt.Errorf("retention: legal holds: %w", err)
 		}
 	}
-	return Targets(m, s.opt.Datastores), hs, nil
+	return m, Targets(m, s.opt.Datastores), hs, nil
 }
 
 // allSubjects lists the people holds keep in any swept target.
@@ -181,7 +201,7 @@ func allSubjects(ts []Target, stores []execute.Store, hs []hold.Hold) []string {
 // Result is what a run did under one target.
 type Result struct {
 	Target
-	Cutoff   time.Time `json:"cutoff"`
+	Cutoff   time.Time `json:"cutoff,omitzero"`
 	Rows     int64     `json:"rows"`
 	Held     int64     `json:"held"`
 	Fields   []string  `json:"fields,omitempty"`
@@ -190,6 +210,9 @@ type Result struct {
 	Finished time.Time `json:"finished"`
 	// Whole is true when a hold kept the whole target: nothing was swept.
 	Whole bool `json:"whole,omitempty"`
+	// People counts, for a target ended by consent withdrawal, the people
+	// whose rows were swept; Held then counts the people holds kept.
+	People int64 `json:"people,omitempty"`
 }
 
 // Report is a run's record.
@@ -255,9 +278,13 @@ func (s *Service) Run(ctx context.Context, a audit.Actor, progress func(Progress
 
 // sweepAll carries out the plan's targets swept by clock, in order.
 func (s *Service) sweepAll(ctx context.Context, a audit.Actor, plan Plan, rep *Report, progress func(Progress)) error {
-	ts, hs, err := s.targets(ctx, plan.At)
+	m, ts, hs, err := s.targets(ctx, plan.At)
 	if err != nil {
 		return err
+	}
+	since, err := s.since(ctx)
+	if err != nil {
+		return fmt.Errorf("retention: %w", err)
 	}
 	keys, err := heldKeys(ctx, s.opt.Datastores, s.opt.Seeds, allSubjects(ts, s.opt.Datastores, hs))
 	if err != nil {
@@ -314,14 +341,19 @@ func (s *Service) sweepAll(ctx context.Context, a audit.Actor, plan Plan, rep *R
 		}
 		renewed = s.opt.Now()
 	}
-	return nil
+	return s.runWithdrawals(ctx, a, m, ts, hs, since, plan, rep)
 }
 
 // audit records a target's result on the trail, renewing the run's lease with it.
 func (s *Service) audit(ctx context.Context, a audit.Actor, run string, r Result, failed error) error {
 	outcome := audit.OutcomeOK
 	detail := map[string]any{"run": run, "datastore": r.Datastore, "collection": r.Collection, "action": r.Action,
-		"rows": r.Rows, "held": r.Held, "cutoff": r.Cutoff, "holds": r.Holds}
+		"rows": r.Rows, "held": r.Held, "holds": r.Holds}
+	if r.Swept() {
+		detail["cutoff"] = r.Cutoff
+	} else {
+		detail["event"], detail["people"] = r.Event, r.People
+	}
 	if failed != nil {
 		outcome = audit.OutcomeError
 	}

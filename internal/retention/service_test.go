@@ -185,7 +185,7 @@ func TestSweepScenario(t *testing.T) {
 			{"account", "users", ByRequest, 0, 0, nil},
 			{"support", "tickets", "", 4, 2, []string{"hd_person"}}, // u2 has tickets 1 and 5
 			{"analytics", "page_views", "", 4, 4, []string{"hd_person", "hd_period"}},
-			{"push", "push_tokens", NotObserved, 0, 0, nil},
+			{"push", "push_tokens", ByWithdrawal, 0, 0, []string{"hd_person"}},
 		}
 		if d := cmp.Diff(want, got); d != "" {
 			t.Fatalf("plan (-want +got):\n%s", d)
@@ -195,7 +195,7 @@ func TestSweepScenario(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(rep.Results) != 2 || rep.Results[0].Rows != 2 || rep.Results[0].Held != 2 || rep.Results[1].Rows != 0 || rep.PlanHash != plan.Hash() {
+		if len(rep.Results) != 3 || rep.Results[0].Rows != 2 || rep.Results[0].Held != 2 || rep.Results[1].Rows != 0 || rep.PlanHash != plan.Hash() {
 			t.Errorf("report = %+v", rep)
 		}
 		after := dump(t, db)
@@ -229,8 +229,8 @@ func TestSweepScenario(t *testing.T) {
 				n++
 			}
 		}
-		if n != 4 {
-			t.Errorf("%d %s entries, want one per target per run: 4", n, ActionSweep)
+		if n != 6 {
+			t.Errorf("%d %s entries, want one per target per run: 6", n, ActionSweep)
 		}
 
 		// The period hold lifted, the page views outside u2 are anonymised.
@@ -298,7 +298,86 @@ func TestRunResumes(t *testing.T) {
 		t.Errorf("resumed run's end state differs from an uninterrupted run's (-want +got):\n%s", d)
 	}
 	runs, err := st.RetentionRuns(ctx, 10)
-	if err != nil || len(runs) != 2 || runs[1].State != store.RetentionFailed || runs[0].State != store.RetentionDone {
-		t.Errorf("runs = %+v, %v; want a failed run then a done one", runs, err)
+	states := map[string]int{}
+	for _, r := range runs {
+		states[r.State]++
+	}
+	if err != nil || len(runs) != 2 || states[store.RetentionFailed] != 1 || states[store.RetentionDone] != 1 {
+		t.Errorf("runs = %+v, %v; want a failed run and a done one", runs, err)
+	}
+}
+
+// TestWithdrawalSweep: a person who withdrew the consent push
+// notifications rest on loses their push tokens at the next run, and
+// only theirs; one who gave it again, or whom a hold keeps, keeps theirs;
+// a withdrawal already swept is not swept again.
+func TestWithdrawalSweep(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.SQLite(t)
+	db := openShop(t)
+	for _, id := range []string{"u1", "u2", "u3"} {
+		if err := st.CreateSubject(ctx, store.Subject{ID: id}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ev := func(id, subject, action string, back time.Duration) store.ConsentEvent {
+		return store.ConsentEvent{ID: id, SubjectID: subject, Purpose: "push_notifications", Action: action, VersionSeq: 1,
+			Method: "api", Language: "en", NoticeHash: "abc", Evidence: "{}", Actor: "test", At: testNow.Add(-back)}
+	}
+	for _, e := range []store.ConsentEvent{
+		ev("e1", "u1", store.ActionGrant, 3*time.Hour), ev("e2", "u1", store.ActionWithdraw, time.Hour), // u1 withdrew
+		ev("e3", "u2", store.ActionGrant, 3*time.Hour), ev("e4", "u2", store.ActionWithdraw, 2*time.Hour), ev("e5", "u2", store.ActionGrant, time.Hour), // u2 gave it again
+		ev("e6", "u3", store.ActionGrant, 3*time.Hour), ev("e7", "u3", store.ActionWithdraw, time.Hour), // u3 withdrew, held
+	} {
+		if err := st.AppendConsents(ctx, []store.ConsentEvent{e}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tokens := func() map[string]string {
+		out := map[string]string{}
+		rows, err := db.Query("SELECT id, COALESCE(token, '-') FROM push_tokens")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id, tok string
+			rows.Scan(&id, &tok)
+			out[id] = tok
+		}
+		return out
+	}
+	before := tokens()
+	svc := newService(t, st, db, fixedHolds{{ID: "hd_u3", Scope: hold.Scope{SubjectID: "u3"}}})
+	plan, err := svc.Plan(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range plan.Lines {
+		if l.Rule == "push" && (l.People != 1 || l.Held != 1) {
+			t.Errorf("plan for push: %d people, %d held; want u1, and u3 held", l.People, l.Held)
+		}
+	}
+	rep, err := svc.Run(ctx, audit.System("test"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := rep.Results[len(rep.Results)-1]
+	if res.Rule != "push" || res.People != 1 || res.Held != 1 || res.Rows != 2 {
+		t.Errorf("push result = %+v; want u1's 2 tokens, u3 held", res)
+	}
+	after := tokens()
+	for id, tok := range before {
+		u := 1 + int(id[0]-'0')%4 // as openShop assigns them
+		switch {
+		case u == 1 && after[id] != "-":
+			t.Errorf("token %s of u1 kept after the withdrawal: %q", id, after[id])
+		case u != 1 && after[id] != tok:
+			t.Errorf("token %s of u%d changed: %q", id, u, after[id])
+		}
+	}
+	again, err := svc.Run(ctx, audit.System("test"), nil)
+	if err != nil || again.Results[len(again.Results)-1].People != 0 {
+		t.Errorf("second run = %+v, %v; want no one left to sweep", again.Results, err)
 	}
 }

@@ -449,7 +449,8 @@ func newServer(ctx context.Context, cfg config.Config, log *slog.Logger, o optio
 	s.checkpoints, s.trail, s.dataset = checkpoints, trail, annotation
 	s.retention = newVaultRetention(vlt, reg)
 	if at, on, _ := cfg.RetentionTime(); on && len(stores) > 0 {
-		opt := retention.Options{Datastores: stores, Policy: policyOf(svc), Holds: holds, Instance: hostname(), Logger: log, Now: now}
+		opt := retention.Options{Datastores: stores, Policy: policyOf(svc), Holds: holds, Instance: hostname(), Logger: log, Now: now,
+			HMACKey: deriveKey(keys.AuditKey, "custos erasure hmac v1"), Salt: deriveKey(keys.AuditKey, "custos erasure hash salt v1")}
 		if requests != nil {
 			opt.Seeds = requests.Seeds
 		}
@@ -809,7 +810,8 @@ func OpenServices(ctx context.Context, cfg config.Config, log *slog.Logger) (*Se
 			return fail(err)
 		}
 		s.Retention = retention.New(st, retention.Options{Datastores: s.datastores, Policy: policyOf(s.Consent),
-			Holds: hold.New(st, hold.Options{Logger: log}), Seeds: s.Requests.Seeds, Instance: hostname(), Logger: log})
+			Holds: hold.New(st, hold.Options{Logger: log}), Seeds: s.Requests.Seeds, Instance: hostname(), Logger: log,
+			HMACKey: deriveKey(keys.AuditKey, "custos erasure hmac v1"), Salt: deriveKey(keys.AuditKey, "custos erasure hash salt v1")})
 	}
 	return s, nil
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/custos-privacy/custos/internal/audit"
@@ -130,6 +131,46 @@ func (s *Store) RetentionRuns(ctx context.Context, limit int) ([]RetentionRun, e
 			return nil, fmt.Errorf("retention runs: %w", mapErr(err))
 		}
 		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// Withdrawal is a person's consent to a purpose, withdrawn and not given again.
+type Withdrawal struct {
+	SubjectID string
+	Purpose   string
+	At        time.Time
+}
+
+// Withdrawals lists the consents to one of purposes whose latest event is
+// a withdrawal made in [from, to), oldest first: the people whose data
+// kept for those purposes goes with their consent.
+func (s *Store) Withdrawals(ctx context.Context, purposes []string, from, to time.Time) ([]Withdrawal, error) {
+	out := []Withdrawal{}
+	if len(purposes) == 0 {
+		return out, nil
+	}
+	in := strings.TrimSuffix(strings.Repeat("?, ", len(purposes)), ", ")
+	args := []any{s.org, s.org, ActionWithdraw, micros(from), micros(to)}
+	for _, p := range purposes {
+		args = append(args, p)
+	}
+	rows, err := s.rd().QueryContext(ctx, s.q(`SELECT cs.subject_id, cs.purpose, ce.at FROM consent_state cs
+		JOIN consent_events ce ON ce.id = cs.event_id AND ce.org_id = cs.org_id
+		WHERE cs.org_id = ? AND ce.org_id = ? AND cs.granted = 0 AND ce.action = ? AND ce.at >= ? AND ce.at < ?
+		AND cs.purpose IN (`+in+`) ORDER BY ce.at, cs.subject_id`), args...)
+	if err != nil {
+		return nil, fmt.Errorf("withdrawals: %w", mapErr(err))
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var w Withdrawal
+		var at int64
+		if err := rows.Scan(&w.SubjectID, &w.Purpose, &at); err != nil {
+			return nil, fmt.Errorf("withdrawals: %w", mapErr(err))
+		}
+		w.At = fromMicros(at)
+		out = append(out, w)
 	}
 	return out, rows.Err()
 }

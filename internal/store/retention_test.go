@@ -72,3 +72,44 @@ func TestRetentionRunLease(t *testing.T) {
 		}
 	})
 }
+
+// TestWithdrawals: the consents whose latest event is a withdrawal in the
+// window, for the purposes asked; a consent given again is not one.
+func TestWithdrawals(t *testing.T) {
+	backends(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		base := time.Now().UTC().Truncate(time.Microsecond).Add(-time.Hour)
+		for _, id := range []string{"u-1", "u-2", "u-3"} {
+			if err := s.CreateSubject(ctx, Subject{ID: id}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ev := func(id, subject, purpose, action string, minute int) ConsentEvent {
+			e := consent(id, subject, purpose, action, 1)
+			e.At = base.Add(time.Duration(minute) * time.Minute)
+			return e
+		}
+		events := []ConsentEvent{
+			ev("e1", "u-1", "push", ActionGrant, 0), ev("e2", "u-1", "push", ActionWithdraw, 10),
+			ev("e3", "u-2", "push", ActionGrant, 0), ev("e4", "u-2", "push", ActionWithdraw, 11), ev("e5", "u-2", "push", ActionGrant, 12),
+			ev("e6", "u-3", "location", ActionGrant, 0), ev("e7", "u-3", "location", ActionWithdraw, 30),
+			ev("e8", "u-3", "ads", ActionGrant, 0), ev("e9", "u-3", "ads", ActionWithdraw, 5),
+		}
+		for _, e := range events {
+			if err := s.AppendConsents(ctx, []ConsentEvent{e}, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := s.Withdrawals(ctx, []string{"push", "location"}, base, base.Add(time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []Withdrawal{{SubjectID: "u-1", Purpose: "push", At: base.Add(10 * time.Minute)}, {SubjectID: "u-3", Purpose: "location", At: base.Add(30 * time.Minute)}}
+		if len(got) != len(want) || got[0] != want[0] || got[1] != want[1] {
+			t.Errorf("Withdrawals = %+v, want %+v", got, want)
+		}
+		if got, _ := s.Withdrawals(ctx, []string{"push", "location"}, base.Add(20*time.Minute), base.Add(time.Hour)); len(got) != 1 || got[0].SubjectID != "u-3" {
+			t.Errorf("Withdrawals from minute 20 = %+v, want u-3's only", got)
+		}
+	})
+}
