@@ -21,6 +21,7 @@ import (
 	"github.com/custos-privacy/custos/internal/api"
 	"github.com/custos-privacy/custos/internal/apikey"
 	"github.com/custos-privacy/custos/internal/audit"
+	"github.com/custos-privacy/custos/internal/certificate"
 	"github.com/custos-privacy/custos/internal/checkpoint"
 	"github.com/custos-privacy/custos/internal/config"
 	"github.com/custos-privacy/custos/internal/connector"
@@ -62,6 +63,9 @@ type Keys struct {
 
 	// Checkpoints signs checkpoints with the receipt key, under its key id.
 	Checkpoints *checkpoint.Signer
+	// Certificates signs erasure certificates with the receipt key, under
+	// its key id, so the published key set verifies them too.
+	Certificates *certificate.Signer
 }
 
 // LoadKeys turns the configured secrets into keys. The identity key is
@@ -103,6 +107,9 @@ func LoadKeys(cfg config.Config) (Keys, error) {
 			return k, fmt.Errorf("receipt key: %w", err)
 		}
 		if k.Checkpoints, err = checkpoint.NewSigner(priv, k.Signer.KeyID()); err != nil {
+			return k, err
+		}
+		if k.Certificates, err = certificate.NewSigner(priv, k.Signer.KeyID()); err != nil {
 			return k, err
 		}
 	}
