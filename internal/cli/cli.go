@@ -69,6 +69,7 @@ promises: subjects, the consent ledger, purpose checks and an audit trail.`,
 		newDatasetCmd(),
 		newVaultCmd(),
 		newOutboxCmd(),
+		newCertificatesCmd(),
 	)
 	refuseUnknownSubcommands(root)
 	return root
