@@ -31,7 +31,7 @@ func newCertificateVerifyCmd() *cobra.Command {
 	verify := &cobra.Command{
 		Use:   "verify FILE --keys JWKS_FILE [--json]",
 		Short: "Check an erasure certificate's signature offline, against a JWK Set",
-		Long: `Verify reads a certificate (the JSON GET /v1/certificates/{id} returns) and
+		Long: `Verify reads a certificate (the JSON GET /v1/certificates/{certificate_id} returns) and
 checks its form and its signature with the key its kid names in a JWK Set
 file, such as the one served at /v1/keys/receipts. It needs no database and
 no secret.

@@ -395,7 +395,8 @@ func newServer(ctx context.Context, cfg config.Config, log *slog.Logger, o optio
 		if !cfg.Delivers("email") && !cfg.Delivers("sms") {
 			log.Warn("no message channel: one-time codes for public rights requests and privacy-center sign-in cannot be sent, and both refuse with no_message_channel (set CUSTOS_SMTP_ADDR or CUSTOS_SMS_WEBHOOK_URL; CUSTOS_NOTIFY_DIR in development)")
 		}
-		if requests, err = dsr.New(st, svc, dsr.Options{Hasher: keys.Hasher, Keys: ks, Logger: log, Now: now, Delivers: cfg.Delivers, Vault: vlt}); err != nil {
+		if requests, err = dsr.New(st, svc, dsr.Options{Hasher: keys.Hasher, Keys: ks, Logger: log, Now: now, Delivers: cfg.Delivers, Vault: vlt,
+			Certificates: keys.Certificates, Instance: hostname()}); err != nil {
 			release()
 			return nil, err
 		}
@@ -775,7 +776,8 @@ func OpenServices(ctx context.Context, cfg config.Config, log *slog.Logger) (*Se
 	if s.Vault, err = vault.New(st, s.Consent, vault.Options{Keys: s.Keystore, TokenKey: keys.VaultKey, RotatedTokenKeys: keys.VaultRotatedKeys}); err != nil {
 		return fail(err)
 	}
-	if s.Requests, err = dsr.New(st, s.Consent, dsr.Options{Hasher: keys.Hasher, Keys: s.Keystore, Logger: log, Vault: s.Vault}); err != nil {
+	if s.Requests, err = dsr.New(st, s.Consent, dsr.Options{Hasher: keys.Hasher, Keys: s.Keystore, Logger: log, Vault: s.Vault,
+		Certificates: keys.Certificates, Instance: hostname()}); err != nil {
 		return fail(err)
 	}
 	return s, nil
