@@ -1,15 +1,19 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/custos-privacy/custos/internal/certificate"
+	"github.com/custos-privacy/custos/internal/store"
 )
 
 func newCertificatesCmd() *cobra.Command {
@@ -23,8 +27,81 @@ erase, anonymise, restrict), which fields and how many rows. It names and
 counts; it never holds a value. The server signs it with the receipt key, so
 anyone with the key set served at /v1/keys/receipts can check it offline.`,
 	}
-	cmd.AddCommand(newCertificateVerifyCmd())
+	list := &cobra.Command{
+		Use:   "list [--request ID] [--rule ID] [--limit N] [--json]",
+		Short: "List the organisation's erasure certificates, newest first",
+		Long: `List prints the erasure certificates kept for the organisation (--org),
+newest first: id, kind, the request or retention rule, when the erasure
+finished, rows and collections. --request and --rule narrow the list.`,
+		Args: cobra.NoArgs,
+		RunE: runCertificatesList,
+	}
+	list.Flags().String("request", "", "only the certificates of this rights request")
+	list.Flags().String("rule", "", "only the certificates of this retention rule")
+	list.Flags().Int("limit", 100, "at most this many")
+	list.Flags().Bool("json", false, "print the certificates as JSON")
+	show := &cobra.Command{
+		Use:   "show ID",
+		Short: "Print one erasure certificate as JSON, as verify reads it",
+		Long: `Show prints the certificate with id ID as the API serves it: save it to a
+file and hand it over with the key set of /v1/keys/receipts, and anyone can
+check it with custos certificates verify.`,
+		Args: cobra.ExactArgs(1),
+		RunE: runCertificateShow,
+	}
+	for _, c := range []*cobra.Command{list, show} {
+		dbFlags(c)
+	}
+	cmd.AddCommand(newCertificateVerifyCmd(), list, show)
 	return cmd
+}
+
+func runCertificatesList(cmd *cobra.Command, args []string) error {
+	var f store.CertificateFilter
+	f.Request, _ = cmd.Flags().GetString("request")
+	f.Rule, _ = cmd.Flags().GetString("rule")
+	f.Limit, _ = cmd.Flags().GetInt("limit")
+	asJSON, _ := cmd.Flags().GetBool("json")
+	return withStore(cmd, false, func(ctx context.Context, st *store.Store) error {
+		cs, err := st.Certificates(ctx, f)
+		if err != nil {
+			return err
+		}
+		out := cmd.OutOrStdout()
+		if asJSON {
+			if cs == nil {
+				cs = []certificate.Certificate{}
+			}
+			enc := json.NewEncoder(out)
+			enc.SetIndent("", "  ")
+			return enc.Encode(cs)
+		}
+		tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tKIND\tFOR\tFINISHED\tROWS\tCOLLECTIONS")
+		for _, c := range cs {
+			what := "rule " + c.Rule
+			if c.Kind == certificate.KindRequest {
+				what = "request " + c.Request
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\n", c.ID, c.Kind, what, c.Finished.Format(time.RFC3339), c.Rows(), collections(c))
+		}
+		return tw.Flush()
+	})
+}
+
+func runCertificateShow(cmd *cobra.Command, args []string) error {
+	return withStore(cmd, false, func(ctx context.Context, st *store.Store) error {
+		c, err := st.Certificate(ctx, args[0])
+		if errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("no certificate %s in organisation %s (custos certificates list)", args[0], st.Org())
+		}
+		if err != nil {
+			return err
+		}
+		enc := json.NewEncoder(cmd.OutOrStdout())
+		enc.SetIndent("", "  ")
+		return enc.Encode(c)
+	})
 }
 
 func newCertificateVerifyCmd() *cobra.Command {
