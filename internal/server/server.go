@@ -458,6 +458,14 @@ func newServer(ctx context.Context, cfg config.Config, log *slog.Logger, o optio
 				SubjectOf: func(ctx context.Context, requestID string) (string, error) {
 					r, err := st.Request(ctx, requestID)
 					return r.SubjectID, err
+				},
+				CertificatesOf: func(ctx context.Context, requestID string) ([]string, error) {
+					cs, err := st.Certificates(ctx, store.CertificateFilter{Request: requestID})
+					ids := make([]string, len(cs))
+					for i, c := range cs {
+						ids[len(cs)-1-i] = c.ID // oldest first, as the request lists them
+					}
+					return ids, err
 				}}
 			// Recipients without an endpoint get the notice by email,
 			// through the same outbox as messages to subjects.
