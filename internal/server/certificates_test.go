@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -49,5 +50,32 @@ func TestCertificateSigner(t *testing.T) {
 	}
 	if err := certificate.Verify(c, jwks); err != nil {
 		t.Errorf("Verify with the published key set = %v", err)
+	}
+}
+
+// TestServerCertificates: each organisation's server signs under its own
+// receipt key, the one its /v1/keys/receipts publishes.
+func TestServerCertificates(t *testing.T) {
+	starter := filepath.Join("..", "..", "examples", "starter", "custos.yaml")
+	d := startOrgs(t, "sqlite", starter, []orgSpec{{id: "acme", name: "Acme Ltd", host: "acme.test", manifest: starter}}, nil)
+	at := time.Date(2026, 5, 4, 3, 0, 0, 0, time.UTC)
+	kids := map[string]bool{}
+	for _, tn := range d.tenants {
+		signer := d.srv.Org(tn.org).Certificates()
+		if signer == nil {
+			t.Fatalf("%s: no certificate signer", tn.org)
+		}
+		kids[signer.KeyID()] = true
+		c, err := signer.Sign(certificate.Certificate{Kind: certificate.KindSweep, Rule: "r1", PlanHash: strings.Repeat("ee", 32), Started: at, Finished: at})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, jwks := d.call(nil, tn.host, "GET", "/v1/keys/receipts", "")
+		if err := certificate.Verify(c, jwks); err != nil {
+			t.Errorf("%s: a certificate does not verify with the keys its host publishes: %v", tn.org, err)
+		}
+	}
+	if len(kids) != 2 {
+		t.Errorf("the organisations sign under %d key ids, want 2", len(kids))
 	}
 }

@@ -194,6 +194,9 @@ type Server struct {
 
 	requests   *dsr.Service
 	dispatcher *notify.Dispatcher
+	// certificates signs the organisation's erasure certificates (nil
+	// without a receipt key).
+	certificates *certificate.Signer
 	// registry is the deployment's registry, on the deployment's own
 	// organisation's server only (nil on the others').
 	registry   *org.Registry
@@ -228,6 +231,10 @@ func senders(cfg config.Config) notify.Sender {
 	}
 	return m
 }
+
+// Certificates returns the signer of the organisation's erasure
+// certificates, under its receipt key; nil without one.
+func (s *Server) Certificates() *certificate.Signer { return s.certificates }
 
 // Requests returns the rights-request service (nil without a data keyset).
 func (s *Server) Requests() *dsr.Service { return s.requests }
@@ -443,6 +450,7 @@ func newServer(ctx context.Context, cfg config.Config, log *slog.Logger, o optio
 		Signer: keys.Signer, Logger: log, Registry: reg, MaxBodyBytes: cfg.MaxBodyBytes, TrustProxy: cfg.TrustProxy, BannerOrigins: cfg.BannerOrigins})
 	s := &Server{cfg: cfg, log: log, st: st, ks: ks, svc: svc, api: a, requests: requests, dispatcher: dispatcher, start: time.Now(), ownsStore: shared == nil, registry: registry}
 	s.checkpoints, s.trail = checkpoints, trail
+	s.certificates = keys.Certificates
 	s.retention = newVaultRetention(vlt, reg)
 	if requests != nil {
 		if cfg.WebhookSecret.IsSet() {
