@@ -109,6 +109,8 @@ var notOffered = []string{
 	"GET /healthz", "GET /readyz", "GET /metrics", "GET /openapi.json",
 	"POST /v1/policy/versions", "GET /v1/audit", "GET /v1/audit/verify",
 	"GET /v1/keys", "POST /v1/keys", "DELETE /v1/keys/{id}", "POST /v1/calendar",
+	// Erasure certificates are evidence for auditors: the CLI verifies them.
+	"GET /v1/certificates/{certificate_id}",
 	// The deployment's registry of organisations.
 	"GET /v1/orgs", "POST /v1/orgs", "GET /v1/orgs/{org_id}", "PUT /v1/orgs/{org_id}/hosts",
 	"POST /v1/orgs/{org_id}/disable", "POST /v1/orgs/{org_id}/enable",

@@ -178,6 +178,9 @@ type Request struct {
 	// Recipients are the recipients told of a deletion, correction or
 	// restriction, with the state of each notice.
 	Recipients []RecipientNotice `json:"recipients,omitempty"`
+	// Certificates are the ids of the signed erasure certificates of what
+	// the request erased in the organisation's databases, oldest first.
+	Certificates []string `json:"certificates,omitempty"`
 }
 
 // RequestFlags are observations about a request.

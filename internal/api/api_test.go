@@ -68,6 +68,7 @@ var wantRoles = map[string][]string{
 	"POST /v1/requests":                                 {"admin", "operator"},
 	"GET /v1/requests":                                  {"admin", "auditor", "operator"},
 	"GET /v1/requests/{id}":                             {"admin", "auditor", "operator"},
+	"GET /v1/certificates/{certificate_id}":             {"admin", "auditor", "operator"},
 	"POST /v1/requests/{id}/verify":                     {"admin", "operator"},
 	"POST /v1/requests/{id}/approve":                    {"admin", "operator"},
 	"POST /v1/requests/{id}/await":                      {"admin", "operator"},

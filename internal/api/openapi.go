@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/custos-privacy/custos/internal/audit"
+	"github.com/custos-privacy/custos/internal/certificate"
 	"github.com/custos-privacy/custos/internal/check"
 	"github.com/custos-privacy/custos/internal/consent"
 	"github.com/custos-privacy/custos/internal/dsr"
@@ -59,6 +60,7 @@ var schemaTypes = map[string]any{
 	"PublicRequestInput": PublicRequestInput{},
 	"Accepted":           dsr.Accepted{},
 	"RequestView":        dsr.View{},
+	"Certificate":        certificate.Certificate{},
 	"RequestList":        RequestList{},
 	"AssistanceList":     AssistanceList{},
 	"AssistanceInput":    AssistanceInput{},

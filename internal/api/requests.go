@@ -35,6 +35,7 @@ func (a *API) requestRoutes() []route {
 		{"POST", "/v1/requests/{id}/withdraw", staff, "Record the subject's withdrawal of a request (or of a scheduled cancellation)", "withdrawRequest", "", "RequestView", 200, a.withdrawOperator},
 		{"POST", "/v1/requests/{id}/complete", staff, "Carry out and close a request", "completeRequest", "CompleteInput", "RequestView", 200, a.completeRequest},
 		{"POST", "/v1/requests/{id}/recipients/{recipient}/ack", staff, "Record that a recipient acknowledged its deletion, correction or restriction notice", "ackRecipient", "", "RequestView", 200, a.ackRecipient},
+		{"GET", "/v1/certificates/{certificate_id}", readers, "A signed erasure certificate: what an erasure changed, by collection, names and counts only (verify it offline with /v1/keys/receipts)", "getCertificate", "", "Certificate", 200, a.getCertificate},
 		{"GET", "/v1/assistance", readers, "This organisation's tasks to assist the controllers it processes for with their rights requests, soonest due first (state=open|done)", "listAssistance", "", "AssistanceList", 200, a.listAssistance},
 		{"POST", "/v1/assistance/{task_id}/done", staff, "Record this organisation's assistance with a controller's request as given, with what was done", "finishAssistance", "AssistanceInput", "Assistance", 200, a.finishAssistance},
 		{"POST", "/v1/calendar", []string{RoleAdmin}, "Load newer PRC holiday data (one holiday-cn year file); provisional due dates are recomputed", "loadCalendar", "CalendarFile", "CalendarLoaded", 200, a.loadCalendar},
@@ -271,6 +272,18 @@ func (a *API) getRequest(w http.ResponseWriter, r *http.Request, _ consent.Actor
 		return err
 	}
 	return writeJSON(w, 200, v)
+}
+
+func (a *API) getCertificate(w http.ResponseWriter, r *http.Request, _ consent.Actor) error {
+	d, err := a.dsr()
+	if err != nil {
+		return err
+	}
+	c, err := d.Certificate(r.Context(), r.PathValue("certificate_id"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, c)
 }
 
 func (a *API) verifyOperator(w http.ResponseWriter, r *http.Request, who consent.Actor) error {

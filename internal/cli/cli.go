@@ -71,6 +71,7 @@ promises: subjects, the consent ledger, purpose checks and an audit trail.`,
 		newVaultCmd(),
 		newOutboxCmd(),
 		newRetentionCmd(),
+		newCertificatesCmd(),
 	)
 	refuseUnknownSubcommands(root)
 	return root

@@ -56,6 +56,7 @@ func TestCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.Remove(partial) })
+	cert, tampered, certKeys, otherKeys := certificateFiles(t, tmp)
 	tests := []struct {
 		name     string
 		args     []string
@@ -94,6 +95,18 @@ func TestCommands(t *testing.T) {
 		{name: "promises strict names what is not kept", args: []string{"policy", "promises", "--strict", "../../examples/starter/custos.yaml"}, code: 1, errHas: []string{"not kept: retention:", "not kept: incident_notice (security.incident)", "promise(s) not kept"}},
 		{name: "promises rejects unknown format", args: []string{"policy", "promises", "--format", "pdf", "../../examples/starter/custos.yaml"}, code: 2, errHas: []string{"unsupported format \"pdf\""}},
 		{name: "help", args: []string{"--help"}, code: 0, golden: "help.txt"},
+		{name: "certificate verify", args: []string{"certificate", "verify", cert, "--keys", certKeys}, code: 0, golden: "certificate-verify.txt"},
+		{name: "certificate verify json", args: []string{"certificates", "verify", "--json", cert, "--keys", certKeys}, code: 0, golden: "certificate-verify.json"},
+		{name: "certificate tampered", args: []string{"certificate", "verify", tampered, "--keys", certKeys}, code: 1, errHas: []string{
+			tampered + " does NOT verify: the signature does not match"}},
+		{name: "certificate tampered json", args: []string{"certificate", "verify", "--json", tampered, "--keys", certKeys}, code: 1, contains: []string{
+			`"verified": false`, `"error": "the signature does not match`}},
+		{name: "certificate unknown key", args: []string{"certificate", "verify", cert, "--keys", otherKeys}, code: 1, errHas: []string{
+			"signed with key kid-cli-test, which the key set does not hold"}},
+		{name: "certificate not a certificate", args: []string{"certificate", "verify", certKeys, "--keys", certKeys}, code: 1, errHas: []string{
+			"malformed certificate"}},
+		{name: "certificate needs keys", args: []string{"certificate", "verify", cert}, code: 2, errHas: []string{`"keys" not set`}},
+		{name: "certificate missing file", args: []string{"certificate", "verify", filepath.Join(tmp, "nope.json"), "--keys", certKeys}, code: 2, errHas: []string{"no such file"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

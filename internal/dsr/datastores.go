@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/custos-privacy/custos/internal/connector"
 	"github.com/custos-privacy/custos/internal/consent"
@@ -78,7 +79,12 @@ func (x *Datastores) Execute(ctx context.Context, a consent.Actor, r *store.Requ
 		// A deletion reaches every category the annotations record.
 		cats = append(cats, categoriesOf(ds.Annotation)...)
 	}
+	started := time.Now()
 	plans, err := execute.EraseAll(ctx, stores, seeds, execute.EraseOptions{Categories: cats, HMACKey: x.HMACKey, Salt: x.Salt})
+	if err != nil {
+		return Outcome{}, err
+	}
+	cert, err := erasureCertificate(r.ID, plans, started, time.Now())
 	if err != nil {
 		return Outcome{}, err
 	}
@@ -90,7 +96,7 @@ func (x *Datastores) Execute(ctx context.Context, a consent.Actor, r *store.Requ
 		}
 		summaries[i] = fmt.Sprintf("%s: %d rows, %d fields erased", plan.Datastore, len(plan.Changes), fields)
 	}
-	return Outcome{Summary: strings.Join(summaries, "; ")}, nil
+	return Outcome{Summary: strings.Join(summaries, "; "), Certificate: &cert}, nil
 }
 
 // Seeds returns the identity values Custos can use for a subject in other

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/custos-privacy/custos/internal/calendar"
+	"github.com/custos-privacy/custos/internal/certificate"
 	"github.com/custos-privacy/custos/internal/consent"
 	"github.com/custos-privacy/custos/internal/fault"
 	"github.com/custos-privacy/custos/internal/hold"
@@ -83,9 +84,12 @@ type Outcome struct {
 	Also        []store.TxFn
 	// Data is what an executor found for an access request, by system
 	// and collection; it goes into the export bundle.
-	Data     map[string]any
-	download string // where an export bundle can be fetched
-	erased   bool   // the subject's data was erased: scrub the database after
+	Data map[string]any
+	// Certificate, when an executor erased, is what it changed, to be
+	// signed and kept (see erasureCertificate).
+	Certificate *certificate.Certificate
+	download    string // where an export bundle can be fetched
+	erased      bool   // the subject's data was erased: scrub the database after
 }
 
 // Complete carries out a request with every executor and closes it.
@@ -496,6 +500,15 @@ func (s *Service) runExecutors(ctx context.Context, a consent.Actor, r *store.Re
 		more, err := ex.Execute(ctx, a, r, d, in)
 		if err != nil {
 			return Outcome{}, fmt.Errorf("%s: %w", ex.Name(), err)
+		}
+		if more.Certificate != nil {
+			id, err := s.issue(ctx, a, r, *more.Certificate)
+			if err != nil {
+				return Outcome{}, fmt.Errorf("%s: %w", ex.Name(), err)
+			}
+			if id != "" {
+				more.Summary += "; certificate " + id
+			}
 		}
 		if more.Summary != "" {
 			out.Summary += "; " + ex.Name() + ": " + more.Summary

@@ -93,6 +93,10 @@ type View struct {
 	// Recipients are the recipients told of a deletion, correction or
 	// restriction, with the state of each notice.
 	Recipients []RecipientState `json:"recipients,omitempty"`
+	// Certificates are the ids of the signed erasure certificates of what
+	// the request erased in the organisation's databases, oldest first
+	// (GET /v1/certificates/{certificate_id}).
+	Certificates []string `json:"certificates,omitempty"`
 }
 
 // RecipientState is one recipient's notice.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/custos-privacy/custos/internal/audit"
 	"github.com/custos-privacy/custos/internal/calendar"
+	"github.com/custos-privacy/custos/internal/certificate"
 	"github.com/custos-privacy/custos/internal/consent"
 	"github.com/custos-privacy/custos/internal/fault"
 	"github.com/custos-privacy/custos/internal/identity"
@@ -53,6 +54,10 @@ type Store interface {
 	FinishAssistanceTask(ctx context.Context, id, note string, at time.Time, entries ...audit.Entry) (store.AssistanceTask, error)
 	AppendAudit(ctx context.Context, entries ...audit.Entry) error
 	LegalHolds(ctx context.Context, f store.HoldFilter) ([]store.LegalHold, error)
+	Org() string
+	PutCertificate(ctx context.Context, c certificate.Certificate, entries ...audit.Entry) error
+	Certificate(ctx context.Context, id string) (certificate.Certificate, error)
+	Certificates(ctx context.Context, f store.CertificateFilter) ([]certificate.Certificate, error)
 }
 
 // Options configure the service.
@@ -80,6 +85,11 @@ type Options struct {
 	// values and corrections of its fields go through it. nil when the
 	// server keeps none.
 	Vault Vault
+	// Certificates signs the certificates of erasures carried out in the
+	// organisation's databases (the receipt key); nil issues none.
+	Certificates *certificate.Signer
+	// Instance names the host in the certificates it signs.
+	Instance string
 }
 
 // Vault is the vault as rights requests reach it; *vault.Service is one.

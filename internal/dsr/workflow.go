@@ -551,6 +551,13 @@ func (s *Service) view(ctx context.Context, r *store.Request, history bool) (Vie
 		for _, e := range evs {
 			v.History = append(v.History, HistoryItem{At: e.At, From: e.From, To: e.To, Actor: e.Actor, Note: e.Note})
 		}
+		certs, err := s.st.Certificates(ctx, store.CertificateFilter{Request: r.ID})
+		if err != nil {
+			return View{}, err
+		}
+		for i := len(certs) - 1; i >= 0; i-- {
+			v.Certificates = append(v.Certificates, certs[i].ID)
+		}
 	}
 	return v, nil
 }

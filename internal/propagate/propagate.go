@@ -59,6 +59,9 @@ type Propagator struct {
 	// SubjectOf returns the subject id of a request. Recipients receive a
 	// per-recipient pseudonym of it (see SubjectRef), never the id itself.
 	SubjectOf func(ctx context.Context, requestID string) (string, error)
+	// CertificatesOf returns the ids of a request's erasure certificates,
+	// which webhook notices carry; nil sends none.
+	CertificatesOf func(ctx context.Context, requestID string) ([]string, error)
 	// Secret signs webhooks (Standard Webhooks) and keys subject pseudonyms.
 	Secret []byte
 	Client *http.Client // default: a client with a 30s timeout; redirects are never followed

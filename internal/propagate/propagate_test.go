@@ -141,7 +141,7 @@ func hookServer(t *testing.T, replies []int) (*httptest.Server, func() []capture
 
 // verifyNotice checks a post the way a receiver would: the signature, the
 // idempotency key, and a body that names the subject by pseudonym only.
-func verifyNotice(t *testing.T, c captured, task store.RecipientTask) {
+func verifyNotice(t *testing.T, c captured, task store.RecipientTask, certs []string) {
 	t.Helper()
 	if id := c.header.Get("webhook-id"); id != task.ID {
 		t.Errorf("webhook-id = %q, want the task id %q", id, task.ID)
@@ -162,7 +162,7 @@ func verifyNotice(t *testing.T, c captured, task store.RecipientTask) {
 		t.Fatalf("body: %v", err)
 	}
 	want := Notice{Type: "custos.request." + task.Action, Task: task.ID, Request: task.RequestID, Recipient: task.Recipient,
-		Action: task.Action, Categories: task.Categories, SubjectRef: hex.EncodeToString(ref.Sum(nil)), OccurredAt: n.OccurredAt}
+		Action: task.Action, Categories: task.Categories, SubjectRef: hex.EncodeToString(ref.Sum(nil)), OccurredAt: n.OccurredAt, Certificates: certs}
 	if diff := cmp.Diff(want, n); diff != "" {
 		t.Errorf("notice (-want +got):\n%s", diff)
 	}
@@ -264,6 +264,12 @@ func TestRunOnce(t *testing.T) {
 					}
 					return rawSubject, nil
 				},
+				CertificatesOf: func(_ context.Context, rid string) ([]string, error) {
+					if rid != "rq_1" {
+						return nil, errors.New("no such request")
+					}
+					return []string{"cert_0rq1"}, nil
+				},
 				Secret:      []byte(testSecret),
 				Client:      &http.Client{Timeout: cmpOr(tc.timeout, 5*time.Second)},
 				Logger:      slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
@@ -322,7 +328,7 @@ func TestRunOnce(t *testing.T) {
 				t.Errorf("posts = %d, want %d", len(got), tc.wantPosts)
 			}
 			for _, c := range got {
-				verifyNotice(t, c, task)
+				verifyNotice(t, c, task, []string{"cert_0rq1"})
 			}
 			if len(emails) != tc.wantEmails {
 				t.Errorf("emails = %v, want %d", emails, tc.wantEmails)
@@ -394,6 +400,29 @@ func TestRunOnceOrder(t *testing.T) {
 	}
 	if st.task("rt_2").State != "pending" || st.task("rt_2").Attempts != 0 {
 		t.Errorf("a task not yet due was touched: %+v", st.task("rt_2"))
+	}
+}
+
+// TestCertificatesUnknown: a notice is not sent without the certificates
+// it should carry; the lookup's failure is retried like a failed post.
+func TestCertificatesUnknown(t *testing.T) {
+	t0 := time.Date(2026, 10, 1, 9, 0, 0, 0, time.UTC)
+	srv, posts := hookServer(t, nil)
+	st := newFakeStore(store.RecipientTask{ID: "rt_1", RequestID: "rq_1", Recipient: "cloud", Action: "deletion",
+		Method: "webhook", Categories: []string{"basic.name"}, State: "pending", NextAt: t0})
+	p := &Propagator{Store: st, Secret: []byte(testSecret), Now: func() time.Time { return t0 },
+		Recipients:     func(string) (string, string, bool) { return srv.URL, "", true },
+		SubjectOf:      func(context.Context, string) (string, error) { return rawSubject, nil },
+		CertificatesOf: func(context.Context, string) ([]string, error) { return nil, errors.New("database is closed") }}
+	sent, failed, dead, err := p.RunOnce(context.Background())
+	if err != nil || sent != 0 || failed != 1 || dead != 0 {
+		t.Fatalf("RunOnce = %d, %d, %d, %v; want one failure", sent, failed, dead, err)
+	}
+	if n := len(posts()); n != 0 {
+		t.Errorf("%d notices posted without their certificates", n)
+	}
+	if got := st.task("rt_1"); got.State != "pending" || !strings.Contains(got.LastError, "certificates") {
+		t.Errorf("task after the failed lookup: %+v", got)
 	}
 }
 

@@ -32,6 +32,10 @@ type Notice struct {
 	// SubjectRef names the subject to this recipient alone: see SubjectRef.
 	SubjectRef string `json:"subject_ref"`
 	OccurredAt string `json:"occurred_at"` // RFC 3339, when this notice was issued
+	// Certificates are the ids of the signed erasure certificates of what
+	// the request erased in the organisation's own databases, so that the
+	// recipient can ask for them as evidence; absent when there are none.
+	Certificates []string `json:"certificates,omitempty"`
 }
 
 // SubjectRef is the pseudonym under which recipient knows subject:
@@ -63,8 +67,16 @@ func (p *Propagator) webhook(ctx context.Context, log *slog.Logger, t store.Reci
 	if cats == nil {
 		cats = []string{}
 	}
+	var certs []string
+	if p.CertificatesOf != nil {
+		if certs, err = p.CertificatesOf(ctx, t.RequestID); err != nil {
+			log.Error("propagate: look up the request's certificates", "error", err)
+			return &outcome{reason: "could not look up the request's certificates"}
+		}
+	}
 	body, err := json.Marshal(Notice{Type: "custos.request." + t.Action, Task: t.ID, Request: t.RequestID, Recipient: t.Recipient,
-		Action: t.Action, Categories: cats, SubjectRef: SubjectRef(p.Secret, t.Recipient, subject), OccurredAt: p.now().UTC().Format(time.RFC3339)})
+		Action: t.Action, Categories: cats, SubjectRef: SubjectRef(p.Secret, t.Recipient, subject), OccurredAt: p.now().UTC().Format(time.RFC3339),
+		Certificates: certs})
 	if err != nil {
 		return &outcome{reason: "could not encode the notice", final: true}
 	}

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -20,6 +21,7 @@ import (
 	"time"
 
 	"github.com/custos-privacy/custos/internal/apikey"
+	"github.com/custos-privacy/custos/internal/certificate"
 	"github.com/custos-privacy/custos/internal/config"
 	"github.com/custos-privacy/custos/internal/consent"
 	"github.com/custos-privacy/custos/internal/operator"
@@ -213,11 +215,23 @@ func (d *deployment) populate(t *testing.T, tn *tenant) {
 	if err := st.Submit(t.Context(), &store.Write{Fn: st.AssistanceTaskFn(task)}); err != nil {
 		t.Fatal(err)
 	}
+	// An erasure certificate, as a deletion carried out in the
+	// organisation's databases leaves (dsr's TestDeletionIssuesACertificate).
+	cert, err := certificate.Sign(certificate.Certificate{ID: "cert_" + tn.org, Kind: certificate.KindRequest, Request: rq.ID,
+		PlanHash: strings.Repeat("0c", 32), Started: time.Now(), Finished: time.Now(),
+		Targets: []certificate.Target{{Datastore: "shop-" + tn.org, Collection: "customer", Action: certificate.ActionDelete, Rows: 1}}},
+		ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize)), "kid-"+tn.org)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.PutCertificate(t.Context(), cert); err != nil {
+		t.Fatal(err)
+	}
 	tn.ids = map[string]string{
 		"subject_id": own, "event": ev.Events[0].ID, "field": "email", "purpose": "marketing",
-		"id": rq.ID, "recipient": "any", "key_id": key.ID, "org_id": tn.org, "task_id": task.ID, "hold_id": hl.ID,
+		"id": rq.ID, "recipient": "any", "key_id": key.ID, "org_id": tn.org, "task_id": task.ID, "hold_id": hl.ID, "certificate_id": cert.ID,
 	}
-	tn.marks = []string{own, rq.ID, key.ID, "svc-" + tn.org, email, ev.Events[0].ID, "ticket " + tn.org, task.ID, hl.ID, "case " + tn.org}
+	tn.marks = []string{own, rq.ID, key.ID, "svc-" + tn.org, email, ev.Events[0].ID, "ticket " + tn.org, task.ID, hl.ID, "case " + tn.org, cert.ID, "shop-" + tn.org}
 }
 
 func (d *deployment) call(tn *tenant, host, method, path, body string) (int, []byte) {

@@ -21,6 +21,7 @@ import (
 	"github.com/custos-privacy/custos/internal/api"
 	"github.com/custos-privacy/custos/internal/apikey"
 	"github.com/custos-privacy/custos/internal/audit"
+	"github.com/custos-privacy/custos/internal/certificate"
 	"github.com/custos-privacy/custos/internal/checkpoint"
 	"github.com/custos-privacy/custos/internal/config"
 	"github.com/custos-privacy/custos/internal/consent"
@@ -64,6 +65,9 @@ type Keys struct {
 
 	// Checkpoints signs checkpoints with the receipt key, under its key id.
 	Checkpoints *checkpoint.Signer
+	// Certificates signs erasure certificates with the receipt key, under
+	// its key id, so the published key set verifies them too.
+	Certificates *certificate.Signer
 }
 
 // LoadKeys turns the configured secrets into keys. The identity key is
@@ -105,6 +109,9 @@ func LoadKeys(cfg config.Config) (Keys, error) {
 			return k, fmt.Errorf("receipt key: %w", err)
 		}
 		if k.Checkpoints, err = checkpoint.NewSigner(priv, k.Signer.KeyID()); err != nil {
+			return k, err
+		}
+		if k.Certificates, err = certificate.NewSigner(priv, k.Signer.KeyID()); err != nil {
 			return k, err
 		}
 	}
@@ -189,6 +196,9 @@ type Server struct {
 
 	requests   *dsr.Service
 	dispatcher *notify.Dispatcher
+	// certificates signs the organisation's erasure certificates (nil
+	// without a receipt key).
+	certificates *certificate.Signer
 	// registry is the deployment's registry, on the deployment's own
 	// organisation's server only (nil on the others').
 	registry   *org.Registry
@@ -228,6 +238,10 @@ func senders(cfg config.Config) notify.Sender {
 	}
 	return m
 }
+
+// Certificates returns the signer of the organisation's erasure
+// certificates, under its receipt key; nil without one.
+func (s *Server) Certificates() *certificate.Signer { return s.certificates }
 
 // Requests returns the rights-request service (nil without a data keyset).
 func (s *Server) Requests() *dsr.Service { return s.requests }
@@ -395,7 +409,8 @@ func newServer(ctx context.Context, cfg config.Config, log *slog.Logger, o optio
 		if !cfg.Delivers("email") && !cfg.Delivers("sms") {
 			log.Warn("no message channel: one-time codes for public rights requests and privacy-center sign-in cannot be sent, and both refuse with no_message_channel (set CUSTOS_SMTP_ADDR or CUSTOS_SMS_WEBHOOK_URL; CUSTOS_NOTIFY_DIR in development)")
 		}
-		if requests, err = dsr.New(st, svc, dsr.Options{Hasher: keys.Hasher, Keys: ks, Logger: log, Now: now, Delivers: cfg.Delivers, Vault: vlt}); err != nil {
+		if requests, err = dsr.New(st, svc, dsr.Options{Hasher: keys.Hasher, Keys: ks, Logger: log, Now: now, Delivers: cfg.Delivers, Vault: vlt,
+			Certificates: keys.Certificates, Instance: hostname()}); err != nil {
 			release()
 			return nil, err
 		}
@@ -447,6 +462,7 @@ func newServer(ctx context.Context, cfg config.Config, log *slog.Logger, o optio
 		Signer: keys.Signer, Logger: log, Registry: reg, MaxBodyBytes: cfg.MaxBodyBytes, TrustProxy: cfg.TrustProxy, BannerOrigins: cfg.BannerOrigins})
 	s := &Server{cfg: cfg, log: log, st: st, ks: ks, svc: svc, api: a, requests: requests, dispatcher: dispatcher, start: time.Now(), ownsStore: shared == nil, registry: registry}
 	s.checkpoints, s.trail, s.dataset = checkpoints, trail, annotation
+	s.certificates = keys.Certificates
 	s.retention = newVaultRetention(vlt, reg)
 	if at, on, _ := cfg.RetentionTime(); on && len(stores) > 0 {
 		opt := retention.Options{Datastores: stores, Policy: policyOf(svc), Holds: holds, Instance: hostname(), Logger: log, Now: now,
@@ -470,6 +486,14 @@ func newServer(ctx context.Context, cfg config.Config, log *slog.Logger, o optio
 				SubjectOf: func(ctx context.Context, requestID string) (string, error) {
 					r, err := st.Request(ctx, requestID)
 					return r.SubjectID, err
+				},
+				CertificatesOf: func(ctx context.Context, requestID string) ([]string, error) {
+					cs, err := st.Certificates(ctx, store.CertificateFilter{Request: requestID})
+					ids := make([]string, len(cs))
+					for i, c := range cs {
+						ids[len(cs)-1-i] = c.ID // oldest first, as the request lists them
+					}
+					return ids, err
 				}}
 			// Recipients without an endpoint get the notice by email,
 			// through the same outbox as messages to subjects.
@@ -802,7 +826,8 @@ func OpenServices(ctx context.Context, cfg config.Config, log *slog.Logger) (*Se
 	if s.Vault, err = vault.New(st, s.Consent, vault.Options{Keys: s.Keystore, TokenKey: keys.VaultKey, RotatedTokenKeys: keys.VaultRotatedKeys}); err != nil {
 		return fail(err)
 	}
-	if s.Requests, err = dsr.New(st, s.Consent, dsr.Options{Hasher: keys.Hasher, Keys: s.Keystore, Logger: log, Vault: s.Vault}); err != nil {
+	if s.Requests, err = dsr.New(st, s.Consent, dsr.Options{Hasher: keys.Hasher, Keys: s.Keystore, Logger: log, Vault: s.Vault,
+		Certificates: keys.Certificates, Instance: hostname()}); err != nil {
 		return fail(err)
 	}
 	if cfg.Dataset != "" {

@@ -60,6 +60,7 @@ func populate(t *testing.T, h *Store, w world) {
 	must(h.PutSignin(ctx, Signin{ID: w.id("si"), SubjectID: w.subject, CodeHash: []byte("c"), ExpiresAt: now.Add(time.Hour), CreatedAt: now}))
 	must(h.StartRetentionRun(ctx, RetentionRun{ID: w.id("rr"), Instance: "t", StartedAt: now, LeaseUntil: now.Add(time.Hour)}))
 	must(h.CreateLegalHold(ctx, LegalHold{ID: w.id("hl"), SubjectID: w.subject, Reason: "r", Authority: "a", PlacedBy: w.id("op"), PlacedAt: now}))
+	must(h.PutCertificate(ctx, signedCertificate(t, w.id("cert"), r.ID, now)))
 }
 
 // probes are every way of reaching an organisation's objects through the
@@ -150,6 +151,15 @@ var probes = []struct {
 	{"vault values", func(ctx context.Context, h *Store, w world) (bool, error) {
 		vs, err := h.VaultValues(ctx, w.subject)
 		return len(vs) > 0, notFoundOK(err)
+	}},
+	{"certificate", func(ctx context.Context, h *Store, w world) (bool, error) {
+		return found(h.Certificate(ctx, w.id("cert")))
+	}},
+	{"certificates of a request", func(ctx context.Context, h *Store, w world) (bool, error) {
+		return some(h.Certificates(ctx, CertificateFilter{Request: w.id("rq")}))
+	}},
+	{"certificates", func(ctx context.Context, h *Store, w world) (bool, error) {
+		return some(h.Certificates(ctx, CertificateFilter{}))
 	}},
 	{"center sign-in", func(ctx context.Context, h *Store, w world) (bool, error) {
 		return found(h.SigninAttempt(ctx, w.id("si")))
@@ -289,7 +299,7 @@ var sharedKey = map[string]bool{
 	"subject by id": true, "subject by identity": true, "subject state": true, "wards": true, "consent events": true,
 	"consent rates": true, "requests by subject": true, "request counts": true, "outbox due": true, "recipient tasks due": true,
 	"operators": true, "API keys": true, "approvals": true, "vault value": true, "vault values": true,
-	"notice targets": true, "audit entries": true, "changes": true, "sealed values": true,
+	"notice targets": true, "audit entries": true, "certificates": true, "changes": true, "sealed values": true,
 }
 
 func TestOrganisationRegistry(t *testing.T) {
