@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/custos-privacy/custos/internal/audit"
+	"github.com/custos-privacy/custos/internal/certificate"
 	"github.com/custos-privacy/custos/internal/dataset"
 	"github.com/custos-privacy/custos/internal/execute"
 	"github.com/custos-privacy/custos/internal/hold"
@@ -34,6 +35,7 @@ type Store interface {
 	FinishRetentionRun(ctx context.Context, id, state string, at time.Time, report string, entries ...audit.Entry) error
 	RetentionRuns(ctx context.Context, limit int) ([]store.RetentionRun, error)
 	Withdrawals(ctx context.Context, purposes []string, from, to time.Time) ([]store.Withdrawal, error)
+	PutCertificate(ctx context.Context, c certificate.Certificate, entries ...audit.Entry) error
 }
 
 // Holds lists the legal holds in force (hold.Service).
@@ -54,6 +56,10 @@ type Options struct {
 	Seeds Seeds
 	// Instance names the host running sweeps, for the run's record.
 	Instance string
+	// Signer signs the runs' certificates (the receipt key); nil issues none.
+	Signer *certificate.Signer
+	// Org names the organisation in certificates when the deployment holds several.
+	Org string
 	// HMACKey and Salt key the hmac and hash erase strategies, as for
 	// rights erasures (execute.EraseOptions).
 	HMACKey, Salt []byte
@@ -223,6 +229,9 @@ type Report struct {
 	Finished time.Time `json:"finished"`
 	PlanHash string    `json:"plan_hash"`
 	Results  []Result  `json:"results"`
+	// Certificates are the ids of the certificates the run issued, one
+	// per rule under which it changed rows.
+	Certificates []string `json:"certificates,omitempty"`
 	// Error says why the run stopped early; empty when it finished.
 	Error string `json:"error,omitempty"`
 }
@@ -263,6 +272,10 @@ func (s *Service) Run(ctx context.Context, a audit.Actor, progress func(Progress
 		return rep, fmt.Errorf("retention: start run: %w", err)
 	}
 	err = s.sweepAll(ctx, a, plan, &rep, progress)
+	// What was done is certified even when the run stopped early.
+	if cerr := s.certify(context.WithoutCancel(ctx), a, &rep); cerr != nil {
+		err = errors.Join(err, cerr)
+	}
 	rep.Finished = s.opt.Now().UTC()
 	state := store.RetentionDone
 	if err != nil {

@@ -2,11 +2,14 @@ package retention
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
 	"database/sql"
 	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,6 +18,7 @@ import (
 
 	"github.com/custos-privacy/custos/internal/audit"
 	"github.com/custos-privacy/custos/internal/calendar"
+	"github.com/custos-privacy/custos/internal/certificate"
 	"github.com/custos-privacy/custos/internal/connector"
 	"github.com/custos-privacy/custos/internal/dataset"
 	"github.com/custos-privacy/custos/internal/execute"
@@ -379,5 +383,57 @@ func TestWithdrawalSweep(t *testing.T) {
 	again, err := svc.Run(ctx, audit.System("test"), nil)
 	if err != nil || again.Results[len(again.Results)-1].People != 0 {
 		t.Errorf("second run = %+v, %v; want no one left to sweep", again.Results, err)
+	}
+}
+
+// TestSweepCertificates: a run that changes rows issues one certificate
+// per rule, signed, kept, naming collections, fields and counts and no
+// value; it verifies offline against the published key set, and fails
+// once a count is changed. A run that changes nothing issues none.
+func TestSweepCertificates(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.SQLite(t)
+	db := openShop(t)
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := certificate.NewSigner(priv, "test-kid")
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := newService(t, st, db, nil)
+	svc.opt.Signer = signer
+	rep, err := svc.Run(ctx, audit.System("test"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Certificates) != 2 { // support and analytics
+		t.Fatalf("certificates = %v, want one for each rule that changed rows", rep.Certificates)
+	}
+	c, err := st.Certificate(ctx, rep.Certificates[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Kind != certificate.KindSweep || c.Rule != "analytics" || c.PlanHash != rep.PlanHash || c.Rows() != 4 ||
+		len(c.Targets) != 1 || c.Targets[0].Action != "anonymise" || !slices.Equal(c.Targets[0].Fields, []string{"ip", "user_id", "viewed_at"}) {
+		t.Errorf("certificate = %+v", c)
+	}
+	if err := certificate.Verify(c, signer.JWKS()); err != nil {
+		t.Errorf("verify: %v", err)
+	}
+	body := string(c.Marshal())
+	for _, value := range []string{"10.0.0.", "u2", "u4", "help me"} {
+		if strings.Contains(body, value) {
+			t.Errorf("the certificate carries %q: %s", value, body)
+		}
+	}
+	c.Targets[0].Rows++
+	if err := certificate.Verify(c, signer.JWKS()); !errors.Is(err, certificate.ErrSignature) {
+		t.Errorf("verify with a count changed: %v, want ErrSignature", err)
+	}
+	again, err := svc.Run(ctx, audit.System("test"), nil)
+	if err != nil || len(again.Certificates) != 0 {
+		t.Errorf("second run issued %v, %v; want none", again.Certificates, err)
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/custos-privacy/custos/internal/execute"
 	"github.com/custos-privacy/custos/internal/manifest"
 	"github.com/custos-privacy/custos/internal/retention"
+	"github.com/custos-privacy/custos/internal/store"
 )
 
 // openDatasetStores connects to every datastore of a dataset annotation.
@@ -174,4 +175,13 @@ func runRetention(ctx context.Context, j *retentionJob, log *slog.Logger) (reten
 		}
 	}
 	return rep, err
+}
+
+// orgLabel is the organisation a certificate names: none for the
+// deployment's own, whose certificates need no qualifier.
+func orgLabel(org string) string {
+	if org == store.DefaultOrg {
+		return ""
+	}
+	return org
 }

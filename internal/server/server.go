@@ -466,6 +466,7 @@ func newServer(ctx context.Context, cfg config.Config, log *slog.Logger, o optio
 	s.retention = newVaultRetention(vlt, reg)
 	if at, on, _ := cfg.RetentionTime(); on && len(stores) > 0 {
 		opt := retention.Options{Datastores: stores, Policy: policyOf(svc), Holds: holds, Instance: hostname(), Logger: log, Now: now,
+			Signer: keys.Certificates, Org: orgLabel(cfg.Org),
 			HMACKey: deriveKey(keys.AuditKey, "custos erasure hmac v1"), Salt: deriveKey(keys.AuditKey, "custos erasure hash salt v1")}
 		if requests != nil {
 			opt.Seeds = requests.Seeds
@@ -836,6 +837,7 @@ func OpenServices(ctx context.Context, cfg config.Config, log *slog.Logger) (*Se
 		}
 		s.Retention = retention.New(st, retention.Options{Datastores: s.datastores, Policy: policyOf(s.Consent),
 			Holds: hold.New(st, hold.Options{Logger: log}), Seeds: s.Requests.Seeds, Instance: hostname(), Logger: log,
+			Signer: keys.Certificates, Org: orgLabel(cfg.Org),
 			HMACKey: deriveKey(keys.AuditKey, "custos erasure hmac v1"), Salt: deriveKey(keys.AuditKey, "custos erasure hash salt v1")})
 	}
 	return s, nil
