@@ -65,7 +65,16 @@ func (s *Service) withdrawn(ctx context.Context, m *manifest.Manifest, t Target,
 	if len(h.periods) > 0 {
 		h.whole = true
 	}
-	ws, err := s.st.Withdrawals(ctx, purposesOf(m, t.Rule), since, now)
+	// A hold that would have kept people of this target and has ended
+	// since: the withdrawals it kept are older than since, so look again
+	// from the start. It happens once per hold.
+	from := since
+	if ended, err := s.endedHolds(ctx, since, now); err != nil {
+		return nil, nil, h, err
+	} else if len(holdsFor(t, s.opt.Datastores, ended).ids) > 0 {
+		from = time.Time{}
+	}
+	ws, err := s.st.Withdrawals(ctx, purposesOf(m, t.Rule), from, now)
 	if err != nil {
 		return nil, nil, h, fmt.Errorf("retention: withdrawals for %s: %w", t.Rule, err)
 	}
@@ -145,4 +154,26 @@ func (s *Service) runWithdrawals(ctx context.Context, a audit.Actor, m *manifest
 		}
 	}
 	return nil
+}
+
+// endedHolds lists the holds lifted or expired in [since, now).
+func (s *Service) endedHolds(ctx context.Context, since, now time.Time) ([]hold.Hold, error) {
+	if s.opt.Holds == nil {
+		return nil, nil
+	}
+	all, err := s.opt.Holds.List(ctx, true)
+	if err != nil {
+		return nil, fmt.Errorf("retention: legal holds: %w", err)
+	}
+	var out []hold.Hold
+	for _, h := range all {
+		end := h.LiftedAt
+		if end == nil {
+			end = h.Expires
+		}
+		if end != nil && !end.Before(since) && end.Before(now) {
+			out = append(out, h)
+		}
+	}
+	return out, nil
 }

@@ -38,9 +38,12 @@ type Store interface {
 	PutCertificate(ctx context.Context, c certificate.Certificate, entries ...audit.Entry) error
 }
 
-// Holds lists the legal holds in force (hold.Service).
+// Holds lists the legal holds (hold.Service).
 type Holds interface {
+	// Active lists the holds in force at now.
 	Active(ctx context.Context, now time.Time) ([]hold.Hold, error)
+	// List lists the holds in force, or all of them.
+	List(ctx context.Context, all bool) ([]hold.Hold, error)
 }
 
 // Options configure a Service.

@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -103,6 +104,8 @@ func openShop(t *testing.T) *sql.DB {
 
 type fixedHolds []hold.Hold
 
+func (h fixedHolds) List(ctx context.Context, all bool) ([]hold.Hold, error) { return h, nil }
+
 func (h fixedHolds) Active(ctx context.Context, now time.Time) ([]hold.Hold, error) {
 	var out []hold.Hold
 	for _, x := range h {
@@ -148,7 +151,7 @@ func newService(t *testing.T, st Store, db *sql.DB, holds Holds) *Service {
 		Seeds: func(ctx context.Context, id string) (execute.Seeds, error) {
 			return execute.Seeds{"user_id": {id}}, nil
 		},
-		Instance: "test", Batch: 2, Now: func() time.Time { return testNow },
+		Instance: "test", Batch: 2, Now: func() time.Time { return testNow }, Logger: slog.New(slog.DiscardHandler),
 	})
 }
 
@@ -383,6 +386,16 @@ func TestWithdrawalSweep(t *testing.T) {
 	again, err := svc.Run(ctx, audit.System("test"), nil)
 	if err != nil || again.Results[len(again.Results)-1].People != 0 {
 		t.Errorf("second run = %+v, %v; want no one left to sweep", again.Results, err)
+	}
+	// The hold on u3 lifted, the next run sweeps u3's tokens, withdrawn
+	// before the runs that held them: it looks at every withdrawal again
+	// (u1's too, whose tokens are erased already and stay so).
+	lifted := testNow.Add(time.Minute)
+	svc.opt.Holds = fixedHolds{{ID: "hd_u3", Scope: hold.Scope{SubjectID: "u3"}, LiftedAt: &lifted}}
+	svc.opt.Now = func() time.Time { return testNow.Add(time.Hour) }
+	third, err := svc.Run(ctx, audit.System("test"), nil)
+	if res := third.Results[len(third.Results)-1]; err != nil || res.People != 2 || res.Rows != 2 {
+		t.Errorf("run after the lift = %+v, %v; want u3's 2 tokens", res, err)
 	}
 }
 
