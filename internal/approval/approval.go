@@ -37,6 +37,9 @@ const (
 	// KindHoldLift lifts a legal hold (asked for through package hold);
 	// the hold is lifted in the decision's transaction.
 	KindHoldLift = store.ApprovalHoldLift
+	// KindDiscontinue erases what a discontinued service alone collected
+	// (package retention), once approved.
+	KindDiscontinue = store.ApprovalDiscontinue
 )
 
 // States of an approval.
@@ -52,6 +55,8 @@ const (
 const (
 	ScopeSubjects = "subjects"
 	ScopeLedger   = "ledger"
+	// ScopeService: a discontinued service's data (KindDiscontinue).
+	ScopeService = "service"
 )
 
 // MaxBatch bounds how many subjects one approval covers.
@@ -204,6 +209,10 @@ type Params struct {
 	// Hold is the legal hold a KindHoldLift lifts; Scope is then the
 	// hold's scope kind (subject, datastore+category, …).
 	Hold string `json:"hold,omitempty"`
+	// Service and Plan are, for KindDiscontinue, the service ended and
+	// the hash of the erasure planned (retention.Discontinuation.Hash).
+	Service string `json:"service,omitempty"`
+	Plan    string `json:"plan,omitempty"`
 }
 
 // Outcome is what a destruction did for one subject: the deletion

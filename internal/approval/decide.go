@@ -188,3 +188,32 @@ func (s *Service) destroy(ctx context.Context, by Operator, a store.Approval) er
 	b, _ := json.Marshal(out)
 	return s.st.ExecuteApproval(ctx, a.ID, "", string(b), s.now(), s.entry(by, "approval.execute", a.ID, map[string]any{"subjects": len(p.Subjects)}))
 }
+
+// Discontinue carries out an approved discontinuation: run erases what
+// the approved plan covers and returns what it did, which is kept with
+// the approval, then marked executed (once: a second call is ErrState).
+// The run itself checks that the plan is still the one approved.
+func (s *Service) Discontinue(ctx context.Context, by Operator, id string, run func(ctx context.Context, p Params) (any, error)) (Approval, error) {
+	if !by.canAct() {
+		return Approval{}, ErrRole
+	}
+	a, err := s.load(ctx, id)
+	if err != nil {
+		return Approval{}, err
+	}
+	if a.Kind != KindDiscontinue || a.State != StateApproved {
+		return Approval{}, ErrState
+	}
+	var p Params
+	json.Unmarshal([]byte(a.Params), &p)
+	out, err := run(ctx, p)
+	if err != nil {
+		return Approval{}, err
+	}
+	b, _ := json.Marshal(out)
+	if err := s.st.ExecuteApproval(context.WithoutCancel(ctx), id, "", string(b), s.now(),
+		s.entry(by, "approval.execute", id, map[string]any{"service": p.Service})); err != nil {
+		return Approval{}, mapErr(err)
+	}
+	return s.Get(context.WithoutCancel(ctx), id)
+}

@@ -3,6 +3,7 @@ package approval
 import (
 	"context"
 	"encoding/json"
+	"regexp"
 	"strings"
 	"time"
 
@@ -24,7 +25,15 @@ type Input struct {
 	From, To string
 	// Reason says why the batch is needed; the second operator reads it.
 	Reason string
+	// Service and Plan are, for KindDiscontinue, the service to end and
+	// the hash of the erasure planned.
+	Service, Plan string
 }
+
+var (
+	serviceID = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,63}$`)
+	planHash  = regexp.MustCompile(`^[0-9a-f]{64}$`)
+)
 
 func invalid(code, format string, args ...any) error {
 	return fault.New(fault.Invalid, code, format, args...)
@@ -34,6 +43,11 @@ func invalid(code, format string, args ...any) error {
 func (s *Service) params(in Input) (Params, error) {
 	switch in.Kind {
 	case KindExport, KindDestruction:
+	case KindDiscontinue:
+		if !serviceID.MatchString(in.Service) || !planHash.MatchString(in.Plan) {
+			return Params{}, invalid("invalid_discontinuation", "name the service and the hash of its planned erasure")
+		}
+		return Params{Scope: ScopeService, Service: in.Service, Plan: in.Plan}, nil
 	default:
 		return Params{}, invalid("invalid_kind", "choose a batch export or a batch destruction")
 	}
@@ -88,6 +102,9 @@ func (s *Service) Request(ctx context.Context, by Operator, in Input) (Approval,
 	b, _ := json.Marshal(p)
 	a := store.Approval{ID: ids.New("ap_"), Kind: in.Kind, Params: string(b), Reason: reason, RequestedBy: by.ID, State: StatePending, CreatedAt: s.now()}
 	detail := map[string]any{"kind": a.Kind, "scope": p.Scope, "subjects": len(p.Subjects), "from": p.From, "to": p.To}
+	if p.Service != "" {
+		detail["service"] = p.Service
+	}
 	if err := s.st.CreateApproval(ctx, a, s.entry(by, "approval.request", a.ID, detail)); err != nil {
 		return Approval{}, err
 	}

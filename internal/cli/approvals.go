@@ -156,6 +156,9 @@ func scope(a approval.Approval) string {
 	if a.Kind == approval.KindHoldLift {
 		return "hold " + a.Params.Hold
 	}
+	if a.Kind == approval.KindDiscontinue {
+		return "service " + a.Params.Service
+	}
 	if a.Params.Scope == approval.ScopeLedger {
 		return "ledger " + a.Params.From + ".." + a.Params.To
 	}

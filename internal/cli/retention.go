@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -14,7 +15,10 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/custos-privacy/custos/internal/approval"
+	"github.com/custos-privacy/custos/internal/audit"
 	"github.com/custos-privacy/custos/internal/calendar"
+	"github.com/custos-privacy/custos/internal/operator"
 	"github.com/custos-privacy/custos/internal/retention"
 	"github.com/custos-privacy/custos/internal/server"
 )
@@ -123,8 +127,111 @@ instance stopped while holding the sweep, and another took it over).`,
 			f.Hidden = false
 		}
 	}
-	cmd.AddCommand(plan, run, runs)
+	discontinue := &cobra.Command{
+		Use:   "discontinue --service ID [--reason TEXT --as USERNAME | --approval ID --as USERNAME]",
+		Short: "Erase what a discontinued service alone collected, once a second operator approves",
+		Long: `Discontinue ends a service's data: every category the service collects and no
+other service of the policy in force does, wherever the dataset holds it. A
+collection all of whose personal fields hold such categories is deleted; in
+the others those fields are erased. Legal holds keep every collection they
+cover whole.
+
+Three steps, two operators:
+
+  custos retention discontinue --service S                          # the plan; nothing changes
+  custos retention discontinue --service S --reason TEXT --as ALICE # ask for approval
+  custos approvals approve ID --as BOB                              # a second operator
+  custos retention discontinue --service S --approval ID --as ALICE # erase
+
+The run refuses a plan that differs from the one approved (the policy or the
+dataset changed since), holds the organisation's sweep like a retention run,
+audits each collection and issues a signed certificate of what it erased.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			service, _ := cmd.Flags().GetString("service")
+			reason, _ := cmd.Flags().GetString("reason")
+			approvalID, _ := cmd.Flags().GetString("approval")
+			if service == "" {
+				return errors.New("--service is required")
+			}
+			return withServices(cmd, func(ctx context.Context, s *server.Services) error {
+				if s.Retention == nil {
+					return errors.New("no dataset annotation: give --dataset PATH (CUSTOS_DATASET)")
+				}
+				d, err := s.Retention.PlanDiscontinue(ctx, service)
+				if err != nil {
+					return err
+				}
+				out := cmd.OutOrStdout()
+				writeDiscontinuation(out, d)
+				if reason == "" && approvalID == "" {
+					fmt.Fprintf(out, "nothing changed; ask for approval with --reason TEXT --as USERNAME\n")
+					return nil
+				}
+				ops, err := operator.New(s.Store, operator.Options{})
+				if err != nil {
+					return err
+				}
+				by, end, err := signIn(ctx, cmd, ops)
+				if err != nil {
+					return err
+				}
+				defer end()
+				log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelWarn}))
+				ap := approval.New(s.Store, approval.Options{Logger: log, Subjects: s.Consent, Requests: s.Requests})
+				if approvalID == "" {
+					a, err := ap.Request(ctx, by, approval.Input{Kind: approval.KindDiscontinue, Service: service, Plan: d.Hash(), Reason: reason})
+					if err != nil {
+						return err
+					}
+					fmt.Fprintf(out, "asked for approval %s; a second operator approves with 'custos approvals approve %s', then run this command with --approval %s\n", a.ID, a.ID, a.ID)
+					return nil
+				}
+				var rep retention.Report
+				_, err = ap.Discontinue(ctx, by, approvalID, func(ctx context.Context, p approval.Params) (any, error) {
+					if p.Service != service {
+						return nil, fmt.Errorf("approval %s ends service %s, not %s", approvalID, p.Service, service)
+					}
+					var err error
+					rep, err = s.Retention.RunDiscontinue(ctx, audit.Actor{ID: "operator:" + by.ID, Role: by.Role, Place: by.Place}, service, p.Plan)
+					return map[string]any{"run": rep.Run, "certificates": rep.Certificates}, err
+				})
+				if rep.Run != "" {
+					writeSweepReport(out, rep)
+				}
+				return err
+			})
+		},
+	}
+	discontinue.Flags().String("service", "", "the service of the policy in force to end")
+	discontinue.Flags().String("reason", "", "why the service ends; asks a second operator to approve")
+	discontinue.Flags().String("approval", "", "the approved approval to carry out")
+	discontinue.Flags().String("as", "", "the operator acting (asked on the terminal if not given)")
+	discontinue.Flags().String("password-file", "", "read the operator's password from this file instead of the terminal")
+	dbFlags(discontinue)
+	for _, c := range []*cobra.Command{plan, run, runs, discontinue} {
+		if f := c.Flags().Lookup("dataset"); f != nil {
+			f.Hidden = false
+		}
+	}
+	cmd.AddCommand(plan, run, runs, discontinue)
 	return cmd
+}
+
+// writeDiscontinuation prints what ending a service erases.
+func writeDiscontinuation(w io.Writer, d retention.Discontinuation) {
+	fmt.Fprintf(w, "service %s: categories collected by no other service: %s\n", d.Service, strings.Join(d.Categories, ", "))
+	tw := tabwriter.NewWriter(w, 0, 2, 2, ' ', 0)
+	fmt.Fprintln(tw, "DATASTORE\tCOLLECTION\tACTION\tFIELDS\tROWS\tHELD")
+	for _, t := range d.Targets {
+		fields := strings.Join(t.Fields, ",")
+		if fields == "" {
+			fields = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\n", t.Datastore, t.Collection, t.Action, fields, t.Rows, t.Held)
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "plan %s\n", d.Hash())
 }
 
 // withRetention runs fn with the retention service of the configured dataset.

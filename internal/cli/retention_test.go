@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -104,7 +105,53 @@ func TestRetentionCommands(t *testing.T) {
 	if _, errOut, code := run(t, "retention", "plan"); code == 0 || !strings.Contains(errOut, "no dataset annotation") {
 		t.Errorf("plan without a dataset = %d: %s", code, errOut)
 	}
+
+	// Ending the location-tags service: the plan, alice asks, alice cannot
+	// approve her own request, bob approves, alice runs it.
+	t.Setenv("CUSTOS_OPERATOR_PASSWORD", "")
+	for _, name := range []string{"alice", "bob"} {
+		pw := name + "-password-123"
+		if out, errOut, code := runIn(t, pw+"\n", "operators", "create", name, "--role", "operator"); code != 0 {
+			t.Fatalf("create %s: %s%s", name, out, errOut)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name+".pw"), []byte(pw+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	as := func(name string) []string { return []string{"--as", name, "--password-file", filepath.Join(dir, name+".pw")} }
+	disc := append([]string{"retention", "discontinue", "--service", "location-tags"}, ds...)
+	out = runOK(t, disc...)
+	if !strings.Contains(out, "categories collected by no other service: location.precise") ||
+		!regexpMatch(`shop\s+note_locations\s+erase\s+latitude,longitude\s+1\s+0`, out) || !strings.Contains(out, "nothing changed") {
+		t.Errorf("discontinuation plan:\n%s", out)
+	}
+	out = runOK(t, append(append(disc, "--reason", "the feature is retired"), as("alice")...)...)
+	id := regexp.MustCompile(`approval (ap_[0-9a-z]+)`).FindStringSubmatch(out)
+	if id == nil {
+		t.Fatalf("no approval asked for:\n%s", out)
+	}
+	if _, errOut, code := run(t, append(append(disc, "--approval", id[1]), as("alice")...)...); code == 0 || !strings.Contains(errOut, "approval_state") {
+		t.Errorf("run before approval = %d: %s", code, errOut)
+	}
+	if _, errOut, code := run(t, append([]string{"approvals", "approve", id[1]}, as("alice")...)...); code == 0 || !strings.Contains(errOut, "self_approval") {
+		t.Errorf("self-approval = %d: %s", code, errOut)
+	}
+	runOK(t, append([]string{"approvals", "approve", id[1]}, as("bob")...)...)
+	out = runOK(t, append(append(disc, "--approval", id[1]), as("alice")...)...)
+	if !strings.Contains(out, ": 1 rows in 1 collections") {
+		t.Errorf("discontinuation run:\n%s", out)
+	}
+	var lat sql.NullFloat64
+	var owner string
+	if err := shop.QueryRow("SELECT latitude, user_id FROM note_locations WHERE note_id = 1").Scan(&lat, &owner); err != nil || lat.Valid || owner != "u-1" {
+		t.Errorf("note location 1 = %v %q, %v; want the coordinates erased and the row kept", lat, owner, err)
+	}
+	if _, errOut, code := run(t, append(append(disc, "--approval", id[1]), as("alice")...)...); code == 0 || !strings.Contains(errOut, "approval_state") {
+		t.Errorf("second run of the approval = %d: %s", code, errOut)
+	}
 }
+
+func regexpMatch(pattern, s string) bool { return regexp.MustCompile(pattern).MatchString(s) }
 
 // runOK runs a command that must succeed and returns its output.
 func runOK(t *testing.T, args ...string) string {

@@ -33,10 +33,14 @@ type Period struct{ From, To time.Time }
 type Sweep struct {
 	Kind       connector.Kind
 	Collection dataset.Collection
-	Clock      string
-	Cutoff     time.Time
-	Action     string // dataset.ActionDelete, ActionErase or ActionAnonymise
-	Excluded   []Period
+	// Clock and Cutoff select the rows due; an empty Clock makes every row
+	// of the collection due (a service discontinued).
+	Clock  string
+	Cutoff time.Time
+	// Fields, when not nil, limits erasure to these fields.
+	Fields   []string
+	Action   string // dataset.ActionDelete, ActionErase or ActionAnonymise
+	Excluded []Period
 	// Held reports rows that a hold keeps, by their primary key values in
 	// key order; nil holds none.
 	Held func(key []any) bool
@@ -81,6 +85,9 @@ func (s Sweep) changes() []change {
 	for _, f := range s.Collection.Fields {
 		switch s.Action {
 		case dataset.ActionErase:
+			if s.Fields != nil && !slices.Contains(s.Fields, f.Name) {
+				continue
+			}
 			if e := f.Erasure(); len(f.Categories) > 0 && e.Strategy != dataset.EraseKeep {
 				out = append(out, change{field: f.Name, erase: e})
 			}
@@ -139,12 +146,22 @@ func (s Sweep) due(includeExcluded bool) *query {
 	return q
 }
 
+// where joins conditions; none selects every row.
+func where(conds []string) string {
+	if len(conds) == 0 {
+		return "1 = 1"
+	}
+	return strings.Join(conds, " AND ")
+}
+
 // due adds the conditions of Sweep.due to q. Arguments are bound in the
 // order of the text with ? placeholders, so whatever q's statement says
 // before its WHERE clause must be added to q first.
 func (q *query) due(includeExcluded bool) {
 	s := q.s
-	q.where = append(q.where, s.clockExpr()+" < "+q.arg(s.timeArg(s.Cutoff)))
+	if s.Clock != "" {
+		q.where = append(q.where, s.clockExpr()+" < "+q.arg(s.timeArg(s.Cutoff)))
+	}
 	var pending []string
 	for _, c := range s.changes() {
 		col := connector.Quote(s.Kind, c.field)
@@ -195,8 +212,12 @@ func (s Sweep) Count(ctx context.Context, db *sql.DB) (SweepCount, error) {
 		held = "CASE WHEN " + strings.Join(ors, " OR ") + " THEN 1 ELSE 0 END"
 	}
 	q.due(true)
-	stmt := "SELECT COUNT(*), COALESCE(SUM(" + held + "), 0), MIN(" + connector.Quote(s.Kind, s.Clock) + ") FROM " + table +
-		" WHERE " + strings.Join(q.where, " AND ")
+	oldestExpr := "NULL"
+	if s.Clock != "" {
+		oldestExpr = "MIN(" + connector.Quote(s.Kind, s.Clock) + ")"
+	}
+	stmt := "SELECT COUNT(*), COALESCE(SUM(" + held + "), 0), " + oldestExpr + " FROM " + table +
+		" WHERE " + where(q.where)
 	var oldest any
 	if err := db.QueryRowContext(ctx, stmt, q.args...).Scan(&out.Due, &out.Held, &oldest); err != nil {
 		return out, fmt.Errorf("execute: count due rows of %q: %w", s.Collection.Name, err)
@@ -204,7 +225,7 @@ func (s Sweep) Count(ctx context.Context, db *sql.DB) (SweepCount, error) {
 	if t, ok := asTime(oldest); ok {
 		out.Oldest = &t
 	}
-	if s.Kind == connector.SQLite {
+	if s.Kind == connector.SQLite && s.Clock != "" {
 		c := connector.Quote(s.Kind, s.Clock)
 		stmt := "SELECT COUNT(*) FROM " + table + " WHERE " + c + " IS NOT NULL AND julianday(" + c + ") IS NULL"
 		if err := db.QueryRowContext(ctx, stmt).Scan(&out.Unreadable); err != nil {
@@ -304,7 +325,7 @@ func (s Sweep) page(ctx context.Context, db *sql.DB, pk []string, changes []chan
 		}
 	}
 	stmt := fmt.Sprintf("SELECT %s FROM %s WHERE %s ORDER BY %s LIMIT %d", strings.Join(quoted, ", "),
-		connector.Quote(s.Kind, s.Collection.Name), strings.Join(q.where, " AND "), keyCols, batch)
+		connector.Quote(s.Kind, s.Collection.Name), where(q.where), keyCols, batch)
 	rows, err := db.QueryContext(ctx, stmt, q.args...)
 	if err != nil {
 		return nil, fmt.Errorf("execute: sweep %q: read: %w", s.Collection.Name, err)
@@ -439,7 +460,10 @@ func (s Sweep) statement(pk []string, sets []setValue, rows []map[string]any) sw
 			}
 		}
 	}
-	b.WriteString(" WHERE " + s.clockExpr() + " < " + q.arg(s.timeArg(s.Cutoff)) + " AND ")
+	b.WriteString(" WHERE ")
+	if s.Clock != "" {
+		b.WriteString(s.clockExpr() + " < " + q.arg(s.timeArg(s.Cutoff)) + " AND ")
+	}
 	quoted := make([]string, len(pk))
 	for i, k := range pk {
 		quoted[i] = connector.Quote(s.Kind, k)

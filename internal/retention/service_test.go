@@ -450,3 +450,45 @@ func TestSweepCertificates(t *testing.T) {
 		t.Errorf("second run issued %v, %v; want none", again.Certificates, err)
 	}
 }
+
+// TestDiscontinue: ending the push service erases the push tokens, the
+// one category it alone collects, in every row, once the approved plan
+// matches; a different plan is refused, an unknown service too, and a
+// hold on the collection keeps it whole.
+func TestDiscontinue(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.SQLite(t)
+	db := openShop(t)
+	svc := newService(t, st, db, nil)
+	if _, err := svc.PlanDiscontinue(ctx, "nope"); !errors.Is(err, ErrUnknownService) {
+		t.Errorf("unknown service: %v", err)
+	}
+	d, err := svc.PlanDiscontinue(ctx, "push")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Targets) != 1 || d.Targets[0].Collection != "push_tokens" || d.Targets[0].Action != dataset.ActionErase ||
+		!slices.Equal(d.Targets[0].Fields, []string{"token"}) || d.Targets[0].Rows != 8 || !slices.Contains(d.Categories, "device.push_token") {
+		t.Fatalf("plan = %+v", d)
+	}
+	before := dump(t, db)
+	if _, err := svc.RunDiscontinue(ctx, audit.System("test"), "push", strings.Repeat("0", 64)); !errors.Is(err, ErrPlanChanged) {
+		t.Errorf("run of another plan: %v, want ErrPlanChanged", err)
+	}
+	held := newService(t, st, db, fixedHolds{{ID: "hd_tokens", Scope: hold.Scope{Datastore: "shop", Collection: "push_tokens"}}})
+	rep, err := held.RunDiscontinue(ctx, audit.System("test"), "push", d.Hash())
+	if err != nil || rep.Results[0].Rows != 0 || rep.Results[0].Held != 8 {
+		t.Errorf("held run = %+v, %v", rep.Results, err)
+	}
+	if d := cmp.Diff(before, dump(t, db)); d != "" {
+		t.Errorf("a refused or held run changed the shop:\n%s", d)
+	}
+	rep, err = svc.RunDiscontinue(ctx, audit.System("test"), "push", d.Hash())
+	if err != nil || rep.Results[0].Rows != 8 {
+		t.Fatalf("run = %+v, %v", rep.Results, err)
+	}
+	var n int
+	if err := db.QueryRow("SELECT COUNT(*) FROM push_tokens WHERE token IS NULL AND user_id IS NOT NULL").Scan(&n); err != nil || n != 8 {
+		t.Errorf("tokens erased with their rows kept: %d, %v; want 8", n, err)
+	}
+}

@@ -11,6 +11,11 @@ import (
 	"github.com/custos-privacy/custos/internal/audit"
 )
 
+// ApprovalDiscontinue is the kind of approval that ends a service: the
+// erasure of what it alone collected runs only once a second operator
+// approves its plan.
+const ApprovalDiscontinue = "retention_discontinue"
+
 // States of a retention run.
 const (
 	RetentionRunning   = "running"
