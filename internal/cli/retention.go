@@ -94,7 +94,7 @@ left on a terminal, JSON lines otherwise. The report goes to standard output.`,
 	run.Flags().BoolVar(&runJSON, "json", false, "print the report as JSON")
 	dbFlags(run)
 	runs := &cobra.Command{
-		Use:   "runs [--limit N]",
+		Use:   "runs [--limit N] [--json]",
 		Short: "List the latest retention runs, newest first",
 		Long: `Runs lists the organisation's latest retention runs: done, failed (stopped by
 an error or an interruption; the next run carries on), or abandoned (its
@@ -102,10 +102,20 @@ instance stopped while holding the sweep, and another took it over).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			limit, _ := cmd.Flags().GetInt("limit")
+			asJSON, _ := cmd.Flags().GetBool("json")
 			return withRetention(cmd, func(ctx context.Context, r *retention.Service) error {
 				rs, err := r.Runs(ctx, limit)
 				if err != nil {
 					return err
+				}
+				if asJSON {
+					out := make([]json.RawMessage, 0, len(rs))
+					for _, x := range rs {
+						b, _ := json.Marshal(map[string]any{"id": x.ID, "state": x.State, "instance": x.Instance,
+							"started": x.StartedAt, "finished": x.FinishedAt, "report": json.RawMessage(reportOrNull(x.Report))})
+						out = append(out, b)
+					}
+					return writeIndented(cmd.OutOrStdout(), out)
 				}
 				tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 2, 2, ' ', 0)
 				fmt.Fprintln(tw, "RUN\tSTATE\tINSTANCE\tSTARTED\tFINISHED")
@@ -121,6 +131,7 @@ instance stopped while holding the sweep, and another took it over).`,
 		},
 	}
 	runs.Flags().Int("limit", 20, "how many runs")
+	runs.Flags().Bool("json", false, "print the runs, with their reports, as JSON")
 	dbFlags(runs)
 	for _, c := range []*cobra.Command{plan, run, runs} {
 		if f := c.Flags().Lookup("dataset"); f != nil {
@@ -345,4 +356,12 @@ func progressWriter(w io.Writer) func(retention.Progress) {
 			fmt.Fprintln(w)
 		}
 	}
+}
+
+// reportOrNull is a run's stored report, or null while it has none.
+func reportOrNull(r string) string {
+	if r == "" || !json.Valid([]byte(r)) {
+		return "null"
+	}
+	return r
 }

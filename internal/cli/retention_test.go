@@ -102,6 +102,13 @@ func TestRetentionCommands(t *testing.T) {
 	if out := runOK(t, append([]string{"retention", "runs"}, ds...)...); strings.Count(out, " done ") != 2 {
 		t.Errorf("runs:\n%s", out)
 	}
+	var runs []struct {
+		State  string
+		Report struct{ Results []struct{ Rows int64 } }
+	}
+	if err := json.Unmarshal([]byte(runOK(t, append([]string{"retention", "runs", "--json"}, ds...)...)), &runs); err != nil || len(runs) != 2 || len(runs[1].Report.Results) != 14 {
+		t.Errorf("runs --json = %+v, %v", runs, err)
+	}
 	if _, errOut, code := run(t, "retention", "plan"); code == 0 || !strings.Contains(errOut, "no dataset annotation") {
 		t.Errorf("plan without a dataset = %d: %s", code, errOut)
 	}
@@ -118,7 +125,9 @@ func TestRetentionCommands(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	as := func(name string) []string { return []string{"--as", name, "--password-file", filepath.Join(dir, name+".pw")} }
+	as := func(name string) []string {
+		return []string{"--as", name, "--password-file", filepath.Join(dir, name+".pw")}
+	}
 	disc := append([]string{"retention", "discontinue", "--service", "location-tags"}, ds...)
 	out = runOK(t, disc...)
 	if !strings.Contains(out, "categories collected by no other service: location.precise") ||
