@@ -2,77 +2,27 @@ package execute
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/go-sql-driver/mysql"
+	_ "github.com/go-sql-driver/mysql" // registers the "mysql" driver
 	"github.com/google/go-cmp/cmp"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
 	"github.com/custos-privacy/custos/internal/connector"
+	"github.com/custos-privacy/custos/internal/testdb"
 )
 
-// defaultMySQL is the local server used when CUSTOS_TEST_MYSQL is unset.
-const defaultMySQL = "root@tcp(127.0.0.1:3306)/test"
-
-// serviceUnavailable skips the test, or fails it when CUSTOS_REQUIRE_SERVICES=1.
-func serviceUnavailable(t *testing.T, what string, err error) {
-	t.Helper()
-	if os.Getenv("CUSTOS_REQUIRE_SERVICES") == "1" {
-		t.Fatalf("%s is required (CUSTOS_REQUIRE_SERVICES=1) but unreachable: %v", what, err)
-	}
-	t.Skipf("%s unreachable, skipping (set CUSTOS_REQUIRE_SERVICES=1 to fail instead): %v", what, err)
-}
-
 // testMySQL creates a fresh database on the MariaDB/MySQL test server and
-// returns a connection to it. The database is dropped when the test ends.
+// returns a connection to it (testdb.MySQL). The database is dropped when
+// the test ends.
 func testMySQL(t *testing.T) *sql.DB {
 	t.Helper()
-	base := os.Getenv("CUSTOS_TEST_MYSQL")
-	if base == "" {
-		base = defaultMySQL
-	}
-	cfg, err := mysql.ParseDSN(strings.TrimPrefix(base, "mysql://"))
-	if err != nil {
-		t.Fatalf("CUSTOS_TEST_MYSQL does not parse")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	admin, err := sql.Open("mysql", cfg.FormatDSN())
-	if err == nil {
-		err = admin.PingContext(ctx)
-	}
-	if err != nil {
-		serviceUnavailable(t, "MySQL/MariaDB", err)
-		return nil
-	}
-	b := make([]byte, 6)
-	rand.Read(b)
-	name := "custos_t_" + hex.EncodeToString(b)
-	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+connector.Quote(connector.MySQL, name)); err != nil {
-		admin.Close()
-		t.Fatalf("create database: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if _, err := admin.ExecContext(ctx, "DROP DATABASE "+connector.Quote(connector.MySQL, name)); err != nil {
-			t.Errorf("drop database %s: %v", name, err)
-		}
-		admin.Close()
-	})
-	cfg.DBName = name
-	// DATETIME columns then read as time.Time in UTC, as PostgreSQL's
-	// TIMESTAMP columns do.
-	cfg.ParseTime = true
-	db, err := sql.Open("mysql", cfg.FormatDSN())
+	db, err := sql.Open("mysql", testdb.MySQL(t))
 	if err != nil {
 		t.Fatal(err)
 	}

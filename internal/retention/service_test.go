@@ -27,6 +27,10 @@ import (
 	"github.com/custos-privacy/custos/internal/manifest"
 	"github.com/custos-privacy/custos/internal/store"
 	"github.com/custos-privacy/custos/internal/store/storetest"
+	"github.com/custos-privacy/custos/internal/testdb"
+
+	_ "github.com/go-sql-driver/mysql" // registers the "mysql" driver
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 )
 
 var testNow = time.Date(2026, 6, 15, 12, 0, 0, 0, calendar.China)
@@ -62,42 +66,90 @@ var shop = &dataset.Datastore{ID: "shop", Kind: dataset.KindSQLite, DSN: "shop.d
 	}},
 }}
 
-// openShop creates the shop: users u1..u4; tickets 1-8 (odd ones three
-// years old, even ones one year), each of user u(1+id%4); page views
-// likewise.
-func openShop(t *testing.T) *sql.DB {
+// engine is a database the shop runs on.
+type engine struct {
+	kind connector.Kind
+	open func(t *testing.T) *sql.DB
+	ts   string // the column type of a time
+}
+
+var engines = []engine{
+	{kind: connector.SQLite, ts: "TEXT", open: func(t *testing.T) *sql.DB {
+		db, err := sql.Open("sqlite", "file:"+filepath.Join(t.TempDir(), "shop.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		db.SetMaxOpenConns(1)
+		return db
+	}},
+	{kind: connector.Postgres, ts: "TIMESTAMPTZ", open: func(t *testing.T) *sql.DB {
+		db, err := sql.Open("pgx", testdb.Postgres(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return db
+	}},
+	{kind: connector.MySQL, ts: "DATETIME(6)", open: func(t *testing.T) *sql.DB {
+		db, err := sql.Open("mysql", testdb.MySQL(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return db
+	}},
+}
+
+// openShop creates the shop on SQLite (see openShopOn).
+func openShop(t *testing.T) *sql.DB { return openShopOn(t, engines[0]) }
+
+// openShopOn creates the shop on e: users u1..u4; tickets 1-8 (odd ones
+// three years old, even ones one year), each of user u(1+id%4); page
+// views likewise; a push token per ticket.
+func openShopOn(t *testing.T, e engine) *sql.DB {
 	t.Helper()
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(t.TempDir(), "shop.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	db.SetMaxOpenConns(1)
+	db := e.open(t)
 	t.Cleanup(func() { db.Close() })
-	stmts := []string{
-		"CREATE TABLE users (id TEXT PRIMARY KEY, email TEXT)",
-		"CREATE TABLE tickets (id INTEGER PRIMARY KEY, user_id TEXT, body TEXT, created_at TEXT)",
-		"CREATE TABLE page_views (id INTEGER PRIMARY KEY, user_id TEXT, ip TEXT, page TEXT, viewed_at TEXT)",
-		"CREATE TABLE push_tokens (id INTEGER PRIMARY KEY, user_id TEXT, token TEXT)",
+	ph := func(n int) string {
+		if e.kind != connector.Postgres {
+			return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+		}
+		var out []string
+		for i := 1; i <= n; i++ {
+			out = append(out, fmt.Sprintf("$%d", i))
+		}
+		return strings.Join(out, ", ")
+	}
+	for _, stmt := range []string{
+		"CREATE TABLE users (id VARCHAR(64) PRIMARY KEY, email VARCHAR(100))",
+		"CREATE TABLE tickets (id INTEGER PRIMARY KEY, user_id VARCHAR(64), body VARCHAR(100), created_at " + e.ts + ")",
+		"CREATE TABLE page_views (id INTEGER PRIMARY KEY, user_id VARCHAR(64), ip VARCHAR(40), page VARCHAR(100), viewed_at " + e.ts + ")",
+		"CREATE TABLE push_tokens (id INTEGER PRIMARY KEY, user_id VARCHAR(64), token VARCHAR(100))",
+	} {
+		if _, err := db.Exec(stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	exec := func(stmt string, args ...any) {
+		t.Helper()
+		if _, err := db.Exec(stmt, args...); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
 	}
 	for u := 1; u <= 4; u++ {
-		stmts = append(stmts, fmt.Sprintf("INSERT INTO users VALUES ('u%d', 'u%d@example.com')", u, u))
+		exec("INSERT INTO users VALUES ("+ph(2)+")", fmt.Sprintf("u%d", u), fmt.Sprintf("u%d@example.com", u))
 	}
 	for i := 1; i <= 8; i++ {
 		age := -1
 		if i%2 == 1 {
 			age = -3
 		}
-		at := testNow.AddDate(age, 0, 0).UTC().Format("2006-01-02 15:04:05")
-		u := 1 + i%4
-		stmts = append(stmts,
-			fmt.Sprintf("INSERT INTO tickets VALUES (%d, 'u%d', 'help me', '%s')", i, u, at),
-			fmt.Sprintf("INSERT INTO page_views VALUES (%d, 'u%d', '10.0.0.%d', '/p', '%s')", i, u, i, at),
-			fmt.Sprintf("INSERT INTO push_tokens VALUES (%d, 'u%d', 'tok%d')", i, u, i))
-	}
-	for _, s := range stmts {
-		if _, err := db.Exec(s); err != nil {
-			t.Fatalf("%s: %v", s, err)
+		var at any = testNow.AddDate(age, 0, 0).UTC()
+		if e.kind == connector.SQLite {
+			at = testNow.AddDate(age, 0, 0).UTC().Format("2006-01-02 15:04:05")
 		}
+		u := fmt.Sprintf("u%d", 1+i%4)
+		exec("INSERT INTO tickets VALUES ("+ph(4)+")", i, u, "help me", at)
+		exec("INSERT INTO page_views VALUES ("+ph(5)+")", i, u, fmt.Sprintf("10.0.0.%d", i), "/p", at)
+		exec("INSERT INTO push_tokens VALUES ("+ph(3)+")", i, u, fmt.Sprintf("tok%d", i))
 	}
 	return db
 }
@@ -116,26 +168,45 @@ func (h fixedHolds) Active(ctx context.Context, now time.Time) ([]hold.Hold, err
 	return out, nil
 }
 
+// dump reads every table of the shop, a row per line, times in UTC.
 func dump(t *testing.T, db *sql.DB) map[string][]string {
 	t.Helper()
 	out := map[string][]string{}
 	for _, q := range []struct{ table, sql string }{
-		{"tickets", "SELECT id || ',' || user_id || ',' || created_at FROM tickets ORDER BY id"},
-		{"page_views", "SELECT id || ',' || COALESCE(user_id, '-') || ',' || COALESCE(ip, '-') || ',' || page || ',' || viewed_at FROM page_views ORDER BY id"},
+		{"tickets", "SELECT id, user_id, created_at FROM tickets ORDER BY id"},
+		{"page_views", "SELECT id, user_id, ip, page, viewed_at FROM page_views ORDER BY id"},
 		{"users", "SELECT id FROM users ORDER BY id"},
-		{"push_tokens", "SELECT id FROM push_tokens ORDER BY id"},
+		{"push_tokens", "SELECT id, user_id, token FROM push_tokens ORDER BY id"},
 	} {
 		rows, err := db.Query(q.sql)
 		if err != nil {
 			t.Fatal(err)
 		}
+		cols, _ := rows.Columns()
 		out[q.table] = []string{}
 		for rows.Next() {
-			var s string
-			if err := rows.Scan(&s); err != nil {
+			vals := make([]any, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
 				t.Fatal(err)
 			}
-			out[q.table] = append(out[q.table], s)
+			parts := make([]string, len(vals))
+			for i, v := range vals {
+				switch x := v.(type) {
+				case nil:
+					parts[i] = "-"
+				case time.Time:
+					parts[i] = x.UTC().Format("2006-01-02 15:04:05")
+				case []byte:
+					parts[i] = string(x)
+				default:
+					parts[i] = fmt.Sprint(x)
+				}
+			}
+			out[q.table] = append(out[q.table], strings.Join(parts, ","))
 		}
 		rows.Close()
 	}
@@ -143,9 +214,13 @@ func dump(t *testing.T, db *sql.DB) map[string][]string {
 }
 
 func newService(t *testing.T, st Store, db *sql.DB, holds Holds) *Service {
+	return newServiceOn(t, st, db, connector.SQLite, holds)
+}
+
+func newServiceOn(t *testing.T, st Store, db *sql.DB, kind connector.Kind, holds Holds) *Service {
 	m := starter(t)
 	return New(st, Options{
-		Datastores: []execute.Store{{DS: shop, DB: db, Kind: connector.SQLite}},
+		Datastores: []execute.Store{{DS: shop, DB: db, Kind: kind}},
 		Policy:     func(context.Context) (*manifest.Manifest, error) { return m, nil },
 		Holds:      holds,
 		Seeds: func(ctx context.Context, id string) (execute.Seeds, error) {
@@ -161,10 +236,19 @@ func newService(t *testing.T, st Store, db *sql.DB, holds Holds) *Service {
 // and the event-bound collections alone, audits each target, and records
 // the run; a second run changes nothing.
 func TestSweepScenario(t *testing.T) {
-	storetest.Backends(t, func(t *testing.T, dsn string) {
+	// The shop on each engine, Custos's own store on SQLite; and the shop
+	// on SQLite with Custos's store on PostgreSQL.
+	for _, e := range engines {
+		t.Run(string(e.kind), func(t *testing.T) { sweepScenario(t, e, storetest.SQLiteDSN(t)) })
+	}
+	t.Run("store on postgres", func(t *testing.T) { sweepScenario(t, engines[0], testdb.Postgres(t)) })
+}
+
+func sweepScenario(t *testing.T, e engine, dsn string) {
+	{
 		ctx := context.Background()
 		st := storetest.Open(t, dsn)
-		db := openShop(t)
+		db := openShopOn(t, e)
 		from, to := testNow.AddDate(-3, 0, -1), testNow.AddDate(-3, 0, 1)
 		holds := fixedHolds{
 			{ID: "hd_person", Scope: hold.Scope{SubjectID: "u2"}},
@@ -172,7 +256,7 @@ func TestSweepScenario(t *testing.T) {
 			{ID: "hd_lifted", Scope: hold.Scope{Datastore: "shop"}, LiftedAt: &from},
 			{ID: "hd_elsewhere", Scope: hold.Scope{Category: "health"}},
 		}
-		svc := newService(t, st, db, holds)
+		svc := newServiceOn(t, st, db, e.kind, holds)
 		before := dump(t, db)
 
 		plan, err := svc.Plan(ctx)
@@ -241,7 +325,7 @@ func TestSweepScenario(t *testing.T) {
 		}
 
 		// The period hold lifted, the page views outside u2 are anonymised.
-		svc = newService(t, st, db, holds[:1])
+		svc = newServiceOn(t, st, db, e.kind, holds[:1])
 		rep, err = svc.Run(ctx, audit.System("test"), nil)
 		if err != nil || rep.Results[1].Rows != 2 || !slices.Equal(rep.Results[1].Fields, []string{"ip", "user_id", "viewed_at"}) {
 			t.Fatalf("run without the period hold = %+v, %v", rep.Results, err)
@@ -249,7 +333,7 @@ func TestSweepScenario(t *testing.T) {
 		views := dump(t, db)["page_views"]
 		for _, i := range []int{2, 6} { // page views 3 and 7, u4's
 			v := views[i]
-			if v[:6] != fmt.Sprint(i+1)+",-,-," {
+			if !strings.HasPrefix(v, fmt.Sprint(i+1)+",-,-,") {
 				t.Errorf("page view %d = %q, want it no longer linked to a person", i+1, v)
 			}
 			if want := testNow.AddDate(-3, 0, 0).UTC().Format("2006-01-") + "01 00:00:00"; v[len(v)-19:] != want {
@@ -257,11 +341,11 @@ func TestSweepScenario(t *testing.T) {
 			}
 		}
 		// No row of a page view anonymised is found from a person any more.
-		found, err := execute.AccessAll(ctx, []execute.Store{{DS: shop, DB: db, Kind: connector.SQLite}}, execute.Seeds{"user_id": {"u4"}}, execute.Options{})
+		found, err := execute.AccessAll(ctx, []execute.Store{{DS: shop, DB: db, Kind: e.kind}}, execute.Seeds{"user_id": {"u4"}}, execute.Options{})
 		if err != nil || len(found["shop"]["page_views"]) != 0 {
 			t.Errorf("u4's page views found after anonymisation: %v, %v", found["shop"]["page_views"], err)
 		}
-	})
+	}
 }
 
 // TestOneRunAtATime: while a run holds the organisation's sweep, another
