@@ -119,6 +119,9 @@ var notOffered = []string{
 	// Legal holds, placed and lifted by staff: their lift is decided by a
 	// second operator on the console or the command line.
 	"GET /v1/holds", "POST /v1/holds", "GET /v1/holds/{id}", "POST /v1/holds/{id}/lift",
+	// Retention sweeps of the organisation's databases: operations, run by the
+	// server daily and by the CLI.
+	"GET /v1/retention/plan", "GET /v1/retention/runs", "POST /v1/retention/runs",
 	// The banner's own routes, which its script calls from the browser.
 	"GET /v1/public/banner", "OPTIONS /v1/public/banner", "POST /v1/public/banner/consents", "OPTIONS /v1/public/banner/consents",
 }

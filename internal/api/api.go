@@ -19,6 +19,7 @@ import (
 	"github.com/custos-privacy/custos/internal/hold"
 	"github.com/custos-privacy/custos/internal/org"
 	"github.com/custos-privacy/custos/internal/receipt"
+	"github.com/custos-privacy/custos/internal/retention"
 	"github.com/custos-privacy/custos/internal/vault"
 )
 
@@ -54,6 +55,8 @@ type Options struct {
 	Keys *apikey.Service
 	// Holds places and lists legal holds; nil answers 503.
 	Holds *hold.Service
+	// Retention plans and runs retention sweeps; nil (no dataset) answers 503.
+	Retention *retention.Service
 	// Trail lists and verifies the audit trail.
 	Trail *audit.Trail
 	// Health is the database, which must answer for the API to be ready.
@@ -109,6 +112,7 @@ func New(opt Options) *API {
 	opt.Registry.MustRegister(newRequestsCollector(a))
 	a.routes = append(append(append(a.table(), a.requestRoutes()...), a.bannerRoutes()...), a.orgRoutes()...)
 	a.routes = append(a.routes, a.holdRoutes()...)
+	a.routes = append(a.routes, a.retentionRoutes()...)
 	for _, rt := range a.routes {
 		a.mux.Handle(rt.Method+" "+rt.Path, a.wrap(rt))
 	}

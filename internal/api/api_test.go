@@ -68,6 +68,8 @@ var wantRoles = map[string][]string{
 	"POST /v1/requests":                                 {"admin", "operator"},
 	"GET /v1/requests":                                  {"admin", "auditor", "operator"},
 	"GET /v1/requests/{id}":                             {"admin", "auditor", "operator"},
+	"GET /v1/retention/plan":                            {"admin", "auditor", "operator"},
+	"GET /v1/retention/runs":                            {"admin", "auditor", "operator"},
 	"GET /v1/certificates/{certificate_id}":             {"admin", "auditor", "operator"},
 	"POST /v1/requests/{id}/verify":                     {"admin", "operator"},
 	"POST /v1/requests/{id}/approve":                    {"admin", "operator"},
@@ -79,6 +81,7 @@ var wantRoles = map[string][]string{
 	"GET /v1/assistance":                                {"admin", "auditor", "operator"},
 	"POST /v1/assistance/{task_id}/done":                {"admin", "operator"},
 	"POST /v1/requests/{id}/withdraw":                   {"admin", "operator"},
+	"POST /v1/retention/runs":                           {"admin"},
 	"POST /v1/requests/{id}/recipients/{recipient}/ack": {"admin", "operator"},
 	"POST /v1/calendar":                                 {"admin"},
 	"DELETE /v1/keys/{id}":                              {"admin"},
@@ -123,7 +126,7 @@ type principal struct {
 }
 
 func TestRoutesRoles(t *testing.T) {
-	e := newEnv(t, slog.LevelDebug, nil)
+	e := newEnv(t, slog.LevelDebug, withShop(t))
 	routes := api.RouteTable()
 
 	got := map[string][]string{}

@@ -3,12 +3,14 @@ package api_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"flag"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -21,6 +23,8 @@ import (
 	"github.com/custos-privacy/custos/internal/config"
 	"github.com/custos-privacy/custos/internal/consent"
 	"github.com/custos-privacy/custos/internal/server"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
 // update makes golden-file tests rewrite their files: go test ./internal/api -update
@@ -193,4 +197,34 @@ func (e *env) publishAfterNotice(tb testing.TB, src []byte) *httptest.ResponseRe
 	w := e.do(tb, "POST", "/v1/policy/versions?effective_at="+at.UTC().Format(time.RFC3339), e.keys[api.RoleAdmin], string(src), map[string]string{"Content-Type": "application/yaml"})
 	e.clock.Set(at.Add(time.Second))
 	return w
+}
+
+// withShop gives the server the starter's sample shop database, empty of
+// nothing, and its dataset annotation, so that the retention routes are
+// served.
+func withShop(tb testing.TB) func(*config.Config) {
+	tb.Helper()
+	dir := tb.TempDir()
+	shop := filepath.Join(dir, "shop.db")
+	schema, err := os.ReadFile(filepath.Join("..", "..", "examples", "starter", "shop.sql"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", "file:"+shop)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(string(schema)); err != nil {
+		tb.Fatal(err)
+	}
+	ds, err := os.ReadFile(filepath.Join("..", "..", "examples", "starter", "dataset.yaml"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	path := filepath.Join(dir, "dataset.yaml")
+	if err := os.WriteFile(path, bytes.Replace(ds, []byte("dsn_env: SHOP_DSN"), []byte("dsn: file:"+shop), 1), 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	return func(c *config.Config) { c.Dataset = path }
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/custos-privacy/custos/internal/dsr"
 	"github.com/custos-privacy/custos/internal/fault"
 	"github.com/custos-privacy/custos/internal/hold"
+	"github.com/custos-privacy/custos/internal/retention"
 	"github.com/custos-privacy/custos/internal/vault"
 )
 
@@ -87,6 +88,12 @@ var schemaTypes = map[string]any{
 	"HoldInput": hold.Input{},
 	"HoldLift":  HoldLift{},
 
+	"RetentionPlan": retention.Plan{},
+	"RetentionRuns": struct {
+		Runs []RetentionRun `json:"runs"`
+	}{},
+	"RetentionReport": retention.Report{},
+
 	"VaultInput":   VaultInput{},
 	"VaultValue":   vault.Value{},
 	"VaultWritten": vault.Written{},
@@ -116,6 +123,7 @@ var opParams = map[string][]any{
 		queryParam("type", "Only requests of this type (a right the manifest offers).", false),
 	},
 	"listHolds":             {queryParam("all", "true lists lifted and expired holds too.", false)},
+	"retentionRuns":         {map[string]any{"name": "limit", "in": "query", "description": "How many runs, 1 to 200 (20 when absent).", "schema": map[string]any{"type": "integer", "minimum": 1, "maximum": 200}}},
 	"listAssistance":        {queryParam("state", "Only tasks in this state: open or done.", false)},
 	"verifyPublicRequest":   requestTokenDocs,
 	"publicRequestStatus":   requestTokenDocs,

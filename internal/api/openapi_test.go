@@ -101,7 +101,7 @@ func TestOpenAPIRoutes(t *testing.T) {
 	}
 
 	ops := map[string]string{}
-	e := newEnv(t, slog.LevelWarn, nil)
+	e := newEnv(t, slog.LevelWarn, withShop(t))
 	for _, rt := range routes {
 		t.Run(rt.Method+" "+rt.Path, func(t *testing.T) {
 			op := paths[rt.Path].(map[string]any)[strings.ToLower(rt.Method)].(map[string]any)
@@ -288,7 +288,7 @@ func TestOpenAPISubjectID(t *testing.T) {
 		"Accepted.id", "Assistance.id", "AssistanceList.tasks[].id", "BannerConfig.notice.categories[].id", "BannerConfig.notice.categories[].purposes[].id",
 		"BannerState.events[].id", "Certificate.id", "ConsentEvents.events[].id", "ConsentPage.items[].id", "CreatedKey.id", "Hold.id", "Holds.holds[].id", "Key.id",
 		"Keys.keys[].id", "Org.id", "OrgInput.id", "Orgs.orgs[].id", "RequestList.requests[].flags.from.id", "RequestList.requests[].flags.routes[].id", "RequestList.requests[].id",
-		"RequestView.flags.from.id", "RequestView.flags.routes[].id", "RequestView.id",
+		"RequestView.flags.from.id", "RequestView.flags.routes[].id", "RequestView.id", "RetentionRuns.runs[].id",
 	}
 	if d := cmp.Diff(wantIDs, ids); d != "" {
 		t.Errorf(`properties named "id" (-want +got); a subject's id is subject_id:\n%s`, d)

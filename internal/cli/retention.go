@@ -78,7 +78,7 @@ left on a terminal, JSON lines otherwise. The report goes to standard output.`,
 			return withRetention(cmd, func(ctx context.Context, r *retention.Service) error {
 				rep, err := r.Run(ctx, cliActor(), progressWriter(cmd.ErrOrStderr()))
 				if errors.Is(err, retention.ErrRunning) {
-					return fmt.Errorf("%w: try again when it has finished (custos retention runs)", err)
+					return err
 				}
 				if runJSON {
 					if werr := writeIndented(cmd.OutOrStdout(), rep); werr != nil {

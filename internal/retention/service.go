@@ -15,6 +15,7 @@ import (
 	"github.com/custos-privacy/custos/internal/certificate"
 	"github.com/custos-privacy/custos/internal/dataset"
 	"github.com/custos-privacy/custos/internal/execute"
+	"github.com/custos-privacy/custos/internal/fault"
 	"github.com/custos-privacy/custos/internal/hold"
 	"github.com/custos-privacy/custos/internal/manifest"
 	"github.com/custos-privacy/custos/internal/store"
@@ -251,7 +252,7 @@ type Progress struct {
 
 // ErrRunning: another run (on this or another instance) holds the
 // organisation's sweep.
-var ErrRunning = errors.New("retention: another run holds this organisation's sweep")
+var ErrRunning = fault.New(fault.Conflict, "retention_running", "another retention run holds this organisation's sweep; try again when it has finished")
 
 // Run sweeps every target by clock now: plans, takes the organisation's
 // sweep (ErrRunning when another run holds it), carries out each target

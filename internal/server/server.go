@@ -457,21 +457,25 @@ func newServer(ctx context.Context, cfg config.Config, log *slog.Logger, o optio
 		registry = org.New(st)
 	}
 	holds := hold.New(st, hold.Options{Logger: log, Now: now})
-	a := api.New(api.Options{Service: svc, Requests: requests, Vault: vlt, Keys: apiKeys, Trail: trail, Health: st, Orgs: registry,
-		Holds:  holds,
-		Signer: keys.Signer, Logger: log, Registry: reg, MaxBodyBytes: cfg.MaxBodyBytes, TrustProxy: cfg.TrustProxy, BannerOrigins: cfg.BannerOrigins})
-	s := &Server{cfg: cfg, log: log, st: st, ks: ks, svc: svc, api: a, requests: requests, dispatcher: dispatcher, start: time.Now(), ownsStore: shared == nil, registry: registry}
-	s.checkpoints, s.trail, s.dataset = checkpoints, trail, annotation
-	s.certificates = keys.Certificates
-	s.retention = newVaultRetention(vlt, reg)
-	if at, on, _ := cfg.RetentionTime(); on && len(stores) > 0 {
+	var ret *retention.Service
+	if len(stores) > 0 {
 		opt := retention.Options{Datastores: stores, Policy: policyOf(svc), Holds: holds, Instance: hostname(), Logger: log, Now: now,
 			Signer: keys.Certificates, Org: orgLabel(cfg.Org),
 			HMACKey: deriveKey(keys.AuditKey, "custos erasure hmac v1"), Salt: deriveKey(keys.AuditKey, "custos erasure hash salt v1")}
 		if requests != nil {
 			opt.Seeds = requests.Seeds
 		}
-		s.retentionJob = newRetentionJob(retention.New(st, opt), at, reg)
+		ret = retention.New(st, opt)
+	}
+	a := api.New(api.Options{Service: svc, Requests: requests, Vault: vlt, Keys: apiKeys, Trail: trail, Health: st, Orgs: registry,
+		Holds: holds, Retention: ret,
+		Signer: keys.Signer, Logger: log, Registry: reg, MaxBodyBytes: cfg.MaxBodyBytes, TrustProxy: cfg.TrustProxy, BannerOrigins: cfg.BannerOrigins})
+	s := &Server{cfg: cfg, log: log, st: st, ks: ks, svc: svc, api: a, requests: requests, dispatcher: dispatcher, start: time.Now(), ownsStore: shared == nil, registry: registry}
+	s.checkpoints, s.trail, s.dataset = checkpoints, trail, annotation
+	s.certificates = keys.Certificates
+	s.retention = newVaultRetention(vlt, reg)
+	if at, on, _ := cfg.RetentionTime(); on && ret != nil {
+		s.retentionJob = newRetentionJob(ret, at, reg)
 	}
 	if requests != nil {
 		if cfg.WebhookSecret.IsSet() {
