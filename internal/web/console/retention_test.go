@@ -53,33 +53,43 @@ func (f *fakeSweep) ran() []audit.Actor {
 	return append([]audit.Actor(nil), f.actors...)
 }
 
-// withSweep serves, beside the demo server, a console on the demo's
-// store whose retention sweep is sweep; its clients sign in with the
-// demo accounts.
-func withSweep(t *testing.T, d *webtest.DemoServer, sweep console.Retention) func(user, pw string) *client {
+// sweepConsole is, beside the demo server, a console on the demo's store
+// whose retention sweep is a fake; the demo accounts sign in to it.
+type sweepConsole struct {
+	t   *testing.T
+	URL string
+}
+
+func withSweep(t *testing.T, d *webtest.DemoServer, sweep console.Retention) *sweepConsole {
 	t.Helper()
 	st := d.Server.Store()
 	ops, err := operator.New(st, operator.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := console.New(console.Options{Consent: d.Server.Service(), Stats: consent.NewStats(st), Operators: ops,
+	h, err := console.New(console.Options{Consent: d.Server.Service(), Requests: d.Server.Requests(), Stats: consent.NewStats(st), Operators: ops,
 		Approvals: approval.New(st, approval.Options{Subjects: d.Server.Service(), Requests: d.Server.Requests()}),
 		Trail:     audit.NewTrail(st), Retention: sweep})
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(web.Secure(h))
+	mux := http.NewServeMux()
+	mux.Handle("/console/", web.Secure(h))
+	mux.Handle("/static/", web.Secure(web.Static()))
+	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	return func(user, pw string) *client {
-		t.Helper()
-		jar, _ := cookiejar.New(nil)
-		c := &client{t: t, base: srv.URL, http: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
-		if r := c.signIn(user, pw); r.status != http.StatusSeeOther {
-			t.Fatalf("sign in as %s: status %d", user, r.status)
-		}
-		return c
+	return &sweepConsole{t: t, URL: srv.URL}
+}
+
+// as is a client signed in as user.
+func (s *sweepConsole) as(user, pw string) *client {
+	s.t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &client{t: s.t, base: s.URL, http: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	if r := c.signIn(user, pw); r.status != http.StatusSeeOther {
+		s.t.Fatalf("sign in as %s: status %d", user, r.status)
 	}
+	return c
 }
 
 func sweepFixture() *fakeSweep {
@@ -117,7 +127,7 @@ func TestRetentionPage(t *testing.T) {
 		t.Fatalf("create auditor: %d %s", r.status, r.body)
 	}
 	sweep := sweepFixture()
-	as := withSweep(t, d, sweep)
+	sc := withSweep(t, d, sweep)
 	plan := []string{
 		`data-rule="orders_3y"`, "<code>shop</code>", "<code>orders</code>", "<code>delete</code>",
 		"2026-06-10 00:00", ">1234<", "34 <code>hl_court</code>", "2025-01-02 09:30",
@@ -140,7 +150,7 @@ func TestRetentionPage(t *testing.T) {
 		{"admin", adminUser, adminPW, true},
 	} {
 		t.Run(tc.role, func(t *testing.T) {
-			c := as(tc.user, tc.pw)
+			c := sc.as(tc.user, tc.pw)
 			r := c.get("/console/retention")
 			if r.status != http.StatusOK {
 				t.Fatalf("GET /console/retention: %d", r.status)
@@ -169,7 +179,7 @@ func TestRetentionPage(t *testing.T) {
 	if n := len(sweep.ran()); n != 0 {
 		t.Fatalf("the sweep ran %d times before an admin asked", n)
 	}
-	c := as(adminUser, adminPW)
+	c := sc.as(adminUser, adminPW)
 	r := c.post("/console/retention/run", nil)
 	if r.status != http.StatusOK {
 		t.Fatalf("run now: %d %s", r.status, r.body)
@@ -202,7 +212,7 @@ func TestRetentionRunHeld(t *testing.T) {
 	d := webtest.Demo(t)
 	sweep := sweepFixture()
 	sweep.runErr = retention.ErrRunning
-	r := withSweep(t, d, sweep)(adminUser, adminPW).post("/console/retention/run", nil)
+	r := withSweep(t, d, sweep).as(adminUser, adminPW).post("/console/retention/run", nil)
 	if r.status != http.StatusConflict || !strings.Contains(r.body, "Another run holds the sweep") {
 		t.Errorf("run while held: %d, want 409 saying another run holds the sweep", r.status)
 	}
