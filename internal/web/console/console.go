@@ -316,9 +316,14 @@ func (c *console) render(w http.ResponseWriter, r *http.Request, s *session, nam
 	if n := r.URL.Query().Get("done"); n != "" && c.r.Catalog().Has("console.done."+n) {
 		p.Notice = p.T("console.done." + n)
 	}
-	p.Data = view{Me: s.op, Can: map[string]bool{"work": s.is(workers...), "admin": s.is(adminsOn...)}, Data: data}
+	p.Data = c.viewOf(s, data)
 	c.r.Render(w, http.StatusOK, name, p)
 	return nil
+}
+
+// viewOf wraps a page's own data with the operator and what their role may do.
+func (c *console) viewOf(s *session, data any) view {
+	return view{Me: s.op, Can: map[string]bool{"work": s.is(workers...), "admin": s.is(adminsOn...)}, Data: data}
 }
 
 func place(r *http.Request) string { return web.ClientAddr(r) }

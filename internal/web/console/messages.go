@@ -256,6 +256,7 @@ var messages = web.Messages{
 	"console.retention.confirm":                             {"zh-CN": "确定立即删除、擦除或匿名化所有到期且未保全的数据吗？", "en": "Delete, erase or anonymise every row that is due and not held, now?"},
 	"console.retention.adminonly":                           {"zh-CN": "仅管理员可立即执行清理。", "en": "Only admins run a sweep now."},
 	"console.retention.ran":                                 {"zh-CN": "清理完成：更改 %d 行，签发 %d 份删除证明。", "en": "The sweep ran: %d rows changed, %d certificates issued."},
+	"console.retention.continues":                           {"zh-CN": "清理仍在进行，完成后将列在下方“最近的清理”中。", "en": "The sweep is still running; it will be listed under Latest runs when it ends."},
 	"console.retention.busy":                                {"zh-CN": "另一次清理正在进行（本实例或其他实例），请稍后再试。", "en": "Another run holds the sweep (on this instance or another); try again later."},
 	"console.retention.failed":                              {"zh-CN": "清理 %s 未完成：已完成的部分已记录并审计，下次清理将继续。原因见服务日志。", "en": "Run %s did not finish: what it did is recorded and audited, and the next run carries on. The server log says why."},
 	"console.retention.runs":                                {"zh-CN": "最近的清理", "en": "Latest runs"},

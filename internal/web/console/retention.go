@@ -58,8 +58,7 @@ type retentionPage struct {
 	PlanFail bool
 	Runs     []retentionRun
 	// Ran is the run the admin just started, when the page answers it.
-	Ran  *retentionRun
-	Busy bool
+	Ran *retentionRun
 }
 
 func (c *console) retention(w http.ResponseWriter, r *http.Request, s *session) error {
@@ -95,38 +94,61 @@ func (c *console) retentionData(ctx context.Context) (*retentionPage, error) {
 	return d, nil
 }
 
+// runWait is how long Run now waits for the sweep before it answers
+// that the run carries on: under the server's write timeout, so that a
+// long sweep gets an answer rather than a dropped connection.
+var runWait = 20 * time.Second
+
 // runRetention sweeps now, as the signed-in admin, and answers with the
 // page showing what the run did. The run is carried to its end even when
-// the browser stops waiting: a sweep cut short is safe to resume, but it
-// would leave what is due to the next run for no reason.
+// the browser stops waiting, or the page answers before the end: a sweep
+// cut short is safe to resume, but it would leave what is due to the
+// next run for no reason.
 func (c *console) runRetention(w http.ResponseWriter, r *http.Request, s *session) error {
 	sw := c.opt.Retention
 	if sw == nil {
 		return fault.New(fault.NotFound, "not_found", "no retention sweep is configured")
 	}
+	type outcome struct {
+		rep retention.Report
+		err error
+	}
+	done := make(chan outcome, 1)
 	ctx := context.WithoutCancel(r.Context())
-	rep, runErr := sw.Run(ctx, s.actor)
-	d, err := c.retentionData(ctx)
+	go func() {
+		rep, err := sw.Run(ctx, s.actor)
+		if err != nil && !errors.Is(err, retention.ErrRunning) {
+			// The cause may quote a database's values: it goes to the log only.
+			c.log.Error("console: retention run", "run", rep.Run, "err", err)
+		}
+		done <- outcome{rep, err}
+	}()
+	p := c.page(r, s, "console.retention.title")
+	status := http.StatusOK
+	var ran *retentionRun
+	select {
+	case o := <-done:
+		switch {
+		case errors.Is(o.err, retention.ErrRunning):
+			status, p.Alert = http.StatusConflict, p.T("console.retention.busy")
+		case o.err != nil:
+			status, p.Alert = http.StatusInternalServerError, p.T("console.retention.failed", o.rep.Run)
+			ran = &retentionRun{RetentionRun: RetentionRun{ID: o.rep.Run, Report: o.rep}, Rows: rowsChanged(o.rep)}
+		default:
+			p.Notice = p.T("console.retention.ran", rowsChanged(o.rep), len(o.rep.Certificates))
+			ran = &retentionRun{RetentionRun: RetentionRun{ID: o.rep.Run, Report: o.rep}, Rows: rowsChanged(o.rep)}
+		}
+	case <-time.After(runWait):
+		status, p.Notice = http.StatusAccepted, p.T("console.retention.continues")
+	case <-r.Context().Done():
+		return nil
+	}
+	d, err := c.retentionData(r.Context())
 	if err != nil {
 		return err
 	}
-	p := c.page(r, s, "console.retention.title")
-	status := http.StatusOK
-	switch {
-	case errors.Is(runErr, retention.ErrRunning):
-		status, d.Busy = http.StatusConflict, true
-		p.Alert = p.T("console.retention.busy")
-	case runErr != nil:
-		// The cause may quote a database's values: it goes to the log only.
-		c.log.Error("console: retention run", "run", rep.Run, "err", runErr)
-		status = http.StatusInternalServerError
-		p.Alert = p.T("console.retention.failed", rep.Run)
-		d.Ran = &retentionRun{RetentionRun: RetentionRun{ID: rep.Run, Report: rep}, Rows: rowsChanged(rep)}
-	default:
-		p.Notice = p.T("console.retention.ran", rowsChanged(rep), len(rep.Certificates))
-		d.Ran = &retentionRun{RetentionRun: RetentionRun{ID: rep.Run, Report: rep}, Rows: rowsChanged(rep)}
-	}
-	p.Data = view{Me: s.op, Can: map[string]bool{"work": s.is(workers...), "admin": s.is(adminsOn...)}, Data: d}
+	d.Ran = ran
+	p.Data = c.viewOf(s, d)
 	c.r.Render(w, status, "retention", p)
 	return nil
 }

@@ -14,7 +14,6 @@ import (
 	"github.com/custos-privacy/custos/internal/approval"
 	"github.com/custos-privacy/custos/internal/audit"
 	"github.com/custos-privacy/custos/internal/consent"
-	"github.com/custos-privacy/custos/internal/manifest"
 	"github.com/custos-privacy/custos/internal/operator"
 	"github.com/custos-privacy/custos/internal/retention"
 	"github.com/custos-privacy/custos/internal/web"
@@ -28,6 +27,8 @@ type fakeSweep struct {
 	plan   retention.Plan
 	runs   []console.RetentionRun
 	runErr error
+	// block, when set, holds Run until it is closed.
+	block chan struct{}
 
 	mu     sync.Mutex
 	actors []audit.Actor
@@ -38,6 +39,9 @@ func (f *fakeSweep) Plan(context.Context) (retention.Plan, error) { return f.pla
 func (f *fakeSweep) Runs(context.Context, int) ([]console.RetentionRun, error) { return f.runs, nil }
 
 func (f *fakeSweep) Run(_ context.Context, a audit.Actor) (retention.Report, error) {
+	if f.block != nil {
+		<-f.block
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.actors = append(f.actors, a)
@@ -96,10 +100,9 @@ func sweepFixture() *fakeSweep {
 	at := time.Date(2026, 12, 6, 16, 0, 0, 0, time.UTC) // 00:00 on the 7th, China time
 	cutoff := time.Date(2026, 6, 9, 16, 0, 0, 0, time.UTC)
 	oldest := time.Date(2025, 1, 2, 1, 30, 0, 0, time.UTC)
-	year := &manifest.Period{}
 	return &fakeSweep{
 		plan: retention.Plan{At: at, Lines: []retention.Line{
-			{Target: retention.Target{Rule: "orders_3y", Datastore: "shop", Collection: "orders", Action: "delete", Clock: "created_at", Period: year},
+			{Target: retention.Target{Rule: "orders_3y", Datastore: "shop", Collection: "orders", Action: "delete", Clock: "created_at"},
 				Cutoff: &cutoff, Due: 1234, Held: 34, Oldest: &oldest, Holds: []string{"hl_court"}},
 			{Target: retention.Target{Rule: "account_life", Datastore: "shop", Collection: "profiles", Action: "erase", Event: "account_deletion"},
 				Keeper: retention.ByRequest},
@@ -218,6 +221,25 @@ func TestRetentionRunHeld(t *testing.T) {
 	}
 	if strings.Contains(r.body, "rr_refused") {
 		t.Error("the refused run is shown as if it ran")
+	}
+}
+
+// TestRetentionRunLong: a sweep longer than Run now waits is answered
+// as carrying on, and it does carry on to its end.
+func TestRetentionRunLong(t *testing.T) {
+	console.SetRunWait(t, 50*time.Millisecond)
+	d := webtest.Demo(t)
+	sweep := sweepFixture()
+	sweep.block = make(chan struct{})
+	r := withSweep(t, d, sweep).as(adminUser, adminPW).post("/console/retention/run", nil)
+	if r.status != http.StatusAccepted || !strings.Contains(r.body, "The sweep is still running") || strings.Contains(r.body, "The sweep ran") {
+		t.Errorf("run longer than the wait: %d, want 202 saying it carries on", r.status)
+	}
+	close(sweep.block)
+	for end := time.Now().Add(5 * time.Second); len(sweep.ran()) == 0 && time.Now().Before(end); time.Sleep(5 * time.Millisecond) {
+	}
+	if n := len(sweep.ran()); n != 1 {
+		t.Errorf("the sweep ran %d times after the answer, want once", n)
 	}
 }
 
