@@ -102,7 +102,7 @@ func TestRetentionSweepInServer(t *testing.T) {
 			t.Errorf("/metrics lacks %s:\n%s", want, grepLines(metrics, "custos_retention"))
 		}
 	}
-	consoleRetention(t, e)
+	checkConsoleRetention(t, e)
 	for _, value := range []string{"li.lei", "203.0.113.7", "Li Lei"} {
 		if strings.Contains(logs.String(), value) {
 			t.Errorf("the log carries %q", value)
@@ -110,10 +110,10 @@ func TestRetentionSweepInServer(t *testing.T) {
 	}
 }
 
-// consoleRetention: the console's Retention page shows the server's plan
+// checkConsoleRetention: the console's Retention page shows the server's plan
 // and the scheduled run; an admin's Run now runs the same sweep, as the
 // admin, and the metrics count it.
-func consoleRetention(t *testing.T, e *example) {
+func checkConsoleRetention(t *testing.T, e *example) {
 	t.Helper()
 	srv := e.srv
 	ops, err := operator.New(srv.Store(), operator.Options{})
