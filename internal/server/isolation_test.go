@@ -524,7 +524,7 @@ func TestConsoleIsolated(t *testing.T) {
 					t.Fatalf("%s: sign in: %d", me.org, code)
 				}
 				pages := []string{"/console/", "/console/dataflow", "/console/requests", "/console/requests/" + me.ids["id"],
-					"/console/approvals", "/console/policies", "/console/promises", "/console/audit", "/console/operators", "/console/account"}
+					"/console/approvals", "/console/retention", "/console/policies", "/console/promises", "/console/audit", "/console/operators", "/console/account"}
 				for _, p := range pages {
 					code, body := b.do("GET", p, nil)
 					if code != http.StatusOK {

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -20,6 +21,7 @@ import (
 	"github.com/custos-privacy/custos/internal/manifest"
 	"github.com/custos-privacy/custos/internal/retention"
 	"github.com/custos-privacy/custos/internal/store"
+	"github.com/custos-privacy/custos/internal/web/console"
 )
 
 // openDatasetStores connects to every datastore of a dataset annotation.
@@ -142,12 +144,23 @@ func (s *Server) RunRetention(ctx context.Context) (*retention.Report, error) {
 	if j == nil {
 		return nil, nil
 	}
-	rep, err := runRetention(ctx, j, s.log)
+	rep, err := runRetention(ctx, j, audit.System(hostname()), s.log)
 	return &rep, err
 }
 
-func runRetention(ctx context.Context, j *retentionJob, log *slog.Logger) (retention.Report, error) {
-	rep, err := j.svc.Run(ctx, audit.System(hostname()), nil)
+// Retention returns the organisation's retention sweep; nil without a
+// dataset or with the sweep off.
+func (s *Server) Retention() *retention.Service {
+	if s.retentionJob == nil {
+		return nil
+	}
+	return s.retentionJob.svc
+}
+
+// runRetention runs the sweep as a, whoever asks (the schedule, the
+// command, an admin on the console), and keeps the metrics.
+func runRetention(ctx context.Context, j *retentionJob, a audit.Actor, log *slog.Logger) (retention.Report, error) {
+	rep, err := j.svc.Run(ctx, a, nil)
 	for _, r := range rep.Results {
 		j.rows.WithLabelValues(r.Datastore, r.Collection, r.Action).Add(float64(r.Rows))
 	}
@@ -175,6 +188,39 @@ func runRetention(ctx context.Context, j *retentionJob, log *slog.Logger) (reten
 		}
 	}
 	return rep, err
+}
+
+// consoleRetention is the sweep as the console shows and starts it: a
+// run from the console goes through runRetention like a scheduled one,
+// so the metrics count it.
+type consoleRetention struct {
+	j   *retentionJob
+	log *slog.Logger
+}
+
+func (c consoleRetention) Plan(ctx context.Context) (retention.Plan, error) { return c.j.svc.Plan(ctx) }
+
+func (c consoleRetention) Run(ctx context.Context, a audit.Actor) (retention.Report, error) {
+	return runRetention(ctx, c.j, a, c.log)
+}
+
+// Runs reads the latest runs' records; a report that does not decode is
+// shown as a run without results rather than hiding the run.
+func (c consoleRetention) Runs(ctx context.Context, limit int) ([]console.RetentionRun, error) {
+	runs, err := c.j.svc.Runs(ctx, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]console.RetentionRun, len(runs))
+	for i, r := range runs {
+		out[i] = console.RetentionRun{ID: r.ID, Instance: r.Instance, State: r.State, StartedAt: r.StartedAt, FinishedAt: r.FinishedAt}
+		if r.Report != "" {
+			if err := json.Unmarshal([]byte(r.Report), &out[i].Report); err != nil {
+				c.log.Warn("retention run report does not decode", "run", r.ID, "err", err)
+			}
+		}
+	}
+	return out, nil
 }
 
 // orgLabel is the organisation a certificate names: none for the

@@ -3,6 +3,8 @@ package server_test
 import (
 	"database/sql"
 	"log/slog"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +14,9 @@ import (
 	"github.com/custos-privacy/custos/internal/api"
 	"github.com/custos-privacy/custos/internal/clocktest"
 	"github.com/custos-privacy/custos/internal/config"
+	"github.com/custos-privacy/custos/internal/consent"
+	"github.com/custos-privacy/custos/internal/operator"
+	"github.com/custos-privacy/custos/internal/retention"
 	"github.com/custos-privacy/custos/internal/secrets"
 	"github.com/custos-privacy/custos/internal/server"
 	"github.com/custos-privacy/custos/internal/store"
@@ -97,9 +102,67 @@ func TestRetentionSweepInServer(t *testing.T) {
 			t.Errorf("/metrics lacks %s:\n%s", want, grepLines(metrics, "custos_retention"))
 		}
 	}
+	checkConsoleRetention(t, e)
 	for _, value := range []string{"li.lei", "203.0.113.7", "Li Lei"} {
 		if strings.Contains(logs.String(), value) {
 			t.Errorf("the log carries %q", value)
 		}
+	}
+}
+
+// checkConsoleRetention: the console's Retention page shows the server's plan
+// and the scheduled run; an admin's Run now runs the same sweep, as the
+// admin, and the metrics count it.
+func checkConsoleRetention(t *testing.T, e *example) {
+	t.Helper()
+	srv := e.srv
+	ops, err := operator.New(srv.Store(), operator.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	op, err := ops.Create(t.Context(), consent.Actor{ID: "test", Role: "admin"}, operator.SetByCLI, "admin", "Admin", "admin", "admin-long-password-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &browser{d: &deployment{h: srv.Handler()}, host: "custos.test", cookies: map[string]string{}}
+	if code := b.signIn(t, "admin", "admin-long-password-1"); code != http.StatusSeeOther {
+		t.Fatalf("sign in: %d", code)
+	}
+	code, page := b.do("GET", "/console/retention", nil)
+	if code != http.StatusOK {
+		t.Fatalf("GET /console/retention: %d", code)
+	}
+	for _, want := range []string{`data-rule="orders"`, `<code>orders</code>`, `data-rule="sync-relay-cache"`, `data-keeper="account_cancellation_request"`,
+		`data-keeper="consent_withdrawal_sweep"`, `<td data-label="Rows changed" class="rows">9</td>`, `action="/console/retention/run"`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the Retention page lacks %q", want)
+		}
+	}
+	if strings.Contains(page, "No dataset annotation") {
+		t.Error("the Retention page says no dataset is configured")
+	}
+	code, page = b.do("POST", "/console/retention/run", url.Values{})
+	if code != http.StatusOK || !strings.Contains(page, "The sweep ran: 0 rows changed") {
+		t.Fatalf("Run now: %d\n%s", code, page)
+	}
+	runs, err := srv.Retention().Runs(t.Context(), 10)
+	if err != nil || len(runs) != 2 || runs[0].State != store.RetentionDone {
+		t.Fatalf("runs after Run now: %+v, %v", runs, err)
+	}
+	entries, err := srv.Store().AuditEntries(t.Context(), store.AuditFilter{Limit: 100000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var byAdmin int
+	for _, en := range entries {
+		if en.Action == retention.ActionSweep && en.Actor == "operator:"+op.ID {
+			byAdmin++
+		}
+	}
+	if byAdmin == 0 {
+		t.Error("the sweep run from the console is not audited as the admin")
+	}
+	if _, metrics := e.call(api.RoleAdmin, "GET", "/metrics", nil, nil); !strings.Contains(metrics, `custos_retention_runs_total{outcome="done"} 2`) {
+		t.Errorf("the console's run is not counted:\n%s", grepLines(metrics, "custos_retention_runs"))
 	}
 }

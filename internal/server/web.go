@@ -40,6 +40,11 @@ func (s *Server) routes(keys Keys) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Nil without a sweep: the console then says how to configure one.
+	var sweep console.Retention
+	if s.retentionJob != nil {
+		sweep = consoleRetention{j: s.retentionJob, log: s.log}
+	}
 	cons, err := console.New(console.Options{
 		Consent: s.svc, Requests: s.requests, Logger: s.log, Demo: s.cfg.Demo,
 		Stats: consent.NewStats(s.st), Operators: ops, Trail: s.trail,
@@ -49,6 +54,7 @@ func (s *Server) routes(keys Keys) (http.Handler, error) {
 		// notice directory is a development sink.
 		Deployment: promise.Deployment{MessageChannel: s.dispatcher != nil && s.cfg.SMTPAddr != "", Dataset: s.dataset},
 		Orgs:       s.registry,
+		Retention:  sweep,
 	})
 	if err != nil {
 		return nil, err

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"github.com/custos-privacy/custos/internal/web/webtest"
@@ -221,5 +222,47 @@ func TestBrowserBatchExport(t *testing.T) {
 	}
 	if r := self.post("/console/approvals/"+apID+"/download", nil); r.status != http.StatusConflict {
 		t.Errorf("second download: status %d, want 409", r.status)
+	}
+}
+
+// TestBrowserRetention: an admin reads the retention plan and runs the
+// sweep now, confirming first; the page passes the accessibility audit.
+func TestBrowserRetention(t *testing.T) {
+	d := webtest.Demo(t)
+	sweep := sweepFixture()
+	sc := withSweep(t, d, sweep)
+	ctx := webtest.Browser(t)
+	chromedp.ListenTarget(ctx, func(ev any) {
+		if _, ok := ev.(*page.EventJavascriptDialogOpening); ok {
+			go chromedp.Run(ctx, page.HandleJavaScriptDialog(true))
+		}
+	})
+	var notice string
+	err := chromedp.Run(ctx,
+		chromedp.Navigate(sc.URL+"/console/signin?lang=en"),
+		chromedp.WaitVisible("#signin-form"),
+		chromedp.SendKeys("#username", adminUser),
+		chromedp.SendKeys("#password", adminPW),
+		chromedp.Click("#signin"),
+		chromedp.WaitVisible("#signout"),
+		chromedp.Navigate(sc.URL+"/console/retention?lang=en"),
+		chromedp.WaitVisible("#retention-plan"),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	webtest.Audit(t, ctx, "retention")
+	webtest.Screenshot(t, ctx, "retention")
+	err = chromedp.Run(ctx,
+		chromedp.Click("#retention-run"),
+		chromedp.WaitVisible("#retention-ran"),
+		chromedp.Text(".notice", &notice),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	webtest.Screenshot(t, ctx, "retention-ran")
+	if !strings.Contains(notice, "42 rows changed") || len(sweep.ran()) != 1 {
+		t.Errorf("after Run now: notice %q, sweep runs %d", notice, len(sweep.ran()))
 	}
 }

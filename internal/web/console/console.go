@@ -59,6 +59,9 @@ type Options struct {
 	// organisations, groups and entrustments; every other console answers
 	// its page as a page that does not exist.
 	Orgs *org.Registry
+	// Retention is the retention sweep; nil without a dataset annotation
+	// or with the sweep off, and the page then says how to configure it.
+	Retention Retention
 }
 
 type console struct {
@@ -150,6 +153,9 @@ func (c *console) routes(mux *http.ServeMux) {
 	mux.Handle("GET /console/holds", c.handle(anyone, c.holds))
 	mux.Handle("POST /console/holds", c.handle(workers, c.placeHold))
 	mux.Handle("POST /console/holds/{id}/lift", c.handle(workers, c.liftHold))
+
+	mux.Handle("GET /console/retention", c.handle(anyone, c.retention))
+	mux.Handle("POST /console/retention/run", c.handle(adminsOn, c.runRetention))
 
 	mux.Handle("GET /console/policies", c.handle(anyone, c.policies))
 	mux.Handle("GET /console/promises", c.handle(anyone, c.promises))
@@ -279,6 +285,7 @@ func (c *console) page(r *http.Request, s *session, titleKey string) *web.Page {
 		{"/console/requests", "console.nav.requests"},
 		{"/console/approvals", "console.nav.approvals"},
 		{"/console/holds", "console.nav.holds"},
+		{"/console/retention", "console.nav.retention"},
 		{"/console/dataflow", "console.nav.dataflow"},
 		{"/console/policies", "console.nav.policies"},
 		{"/console/promises", "console.nav.promises"},
@@ -309,9 +316,14 @@ func (c *console) render(w http.ResponseWriter, r *http.Request, s *session, nam
 	if n := r.URL.Query().Get("done"); n != "" && c.r.Catalog().Has("console.done."+n) {
 		p.Notice = p.T("console.done." + n)
 	}
-	p.Data = view{Me: s.op, Can: map[string]bool{"work": s.is(workers...), "admin": s.is(adminsOn...)}, Data: data}
+	p.Data = c.viewOf(s, data)
 	c.r.Render(w, http.StatusOK, name, p)
 	return nil
+}
+
+// viewOf wraps a page's own data with the operator and what their role may do.
+func (c *console) viewOf(s *session, data any) view {
+	return view{Me: s.op, Can: map[string]bool{"work": s.is(workers...), "admin": s.is(adminsOn...)}, Data: data}
 }
 
 func place(r *http.Request) string { return web.ClientAddr(r) }

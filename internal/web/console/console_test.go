@@ -16,7 +16,8 @@ import (
 )
 
 // TestRoles checks the role on every route: auditors read, operators work
-// requests and batches, admins also publish and manage accounts; without
+// requests and batches, admins also publish, manage accounts and run the
+// retention sweep (the demo has no dataset: nothing to run); without
 // a session pages send the browser to sign in and forms are refused.
 func TestRoles(t *testing.T) {
 	d := webtest.Demo(t)
@@ -75,6 +76,8 @@ func TestRoles(t *testing.T) {
 		{"POST", "/console/holds", url.Values{"reason": {"r"}, "authority": {"a"}}, map[string]int{"none": unauth, "auditor": forbidden, "operator": bad, "admin": bad}},
 		{"POST", "/console/holds", url.Values{"subject_id": {"u-1"}, "reason": {"r"}, "authority": {"a"}, "expires": {"soon"}}, map[string]int{"operator": bad}},
 		{"POST", "/console/holds/hl_nope/lift", url.Values{"reason": {"settled"}}, map[string]int{"none": unauth, "auditor": forbidden, "operator": notFound, "admin": notFound}},
+		{"GET", "/console/retention", nil, map[string]int{"none": see, "auditor": ok, "operator": ok, "admin": ok}},
+		{"POST", "/console/retention/run", nil, map[string]int{"none": unauth, "auditor": forbidden, "operator": forbidden, "admin": notFound}},
 		{"POST", "/console/signout", nil, map[string]int{"none": unauth}},
 		{"GET", "/console/nowhere", nil, map[string]int{"none": notFound, "admin": notFound}},
 	} {

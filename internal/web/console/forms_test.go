@@ -20,7 +20,7 @@ var consoleForms = []string{
 	"/console/assistance/as_x/done",
 	"/console/approvals", "/console/approvals/ap_x/approve", "/console/approvals/ap_x/reject",
 	"/console/approvals/ap_x/download", "/console/approvals/ap_x/resume",
-	"/console/holds", "/console/holds/hl_x/lift",
+	"/console/holds", "/console/holds/hl_x/lift", "/console/retention/run",
 	"/console/policies", "/console/audit/verify",
 	"/console/operators", "/console/operators/x/disable", "/console/operators/x/enable", "/console/operators/x/password",
 }

@@ -23,7 +23,7 @@ func TestPagesAccessible(t *testing.T) {
 	}
 	console := []string{
 		"/console/", "/console/requests", "/console/approvals", "/console/dataflow",
-		"/console/policies", "/console/audit", "/console/operators",
+		"/console/policies", "/console/audit", "/console/operators", "/console/retention",
 	}
 	if err := chromedp.Run(ctx,
 		chromedp.Navigate(d.URL+"/console/signin?lang=en"),
