@@ -90,7 +90,7 @@ var schemaTypes = map[string]any{
 
 	"RetentionPlan": retention.Plan{},
 	"RetentionRuns": struct {
-		Runs []RetentionRun `json:"runs"`
+		Runs []retention.RunRecord `json:"runs"`
 	}{},
 	"RetentionReport": retention.Report{},
 

@@ -1,10 +1,8 @@
 package api
 
 import (
-	"encoding/json"
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/custos-privacy/custos/internal/consent"
 	"github.com/custos-privacy/custos/internal/fault"
@@ -21,16 +19,6 @@ func (a *API) retentionRoutes() []route {
 		{"GET", "/v1/retention/runs", read, "The latest retention runs, newest first, with their reports", "retentionRuns", "", "RetentionRuns", 200, a.retentionRuns},
 		{"POST", "/v1/retention/runs", []string{RoleAdmin}, "Run the retention sweep now, as the server does daily; refused while another run holds it", "runRetention", "", "RetentionReport", 200, a.runRetention},
 	}
-}
-
-// RetentionRun is one run as the API shows it.
-type RetentionRun struct {
-	ID       string          `json:"id"`
-	State    string          `json:"state"`
-	Instance string          `json:"instance"`
-	Started  time.Time       `json:"started"`
-	Finished time.Time       `json:"finished,omitzero"`
-	Report   json.RawMessage `json:"report,omitempty"`
 }
 
 var errNoRetention = fault.New(fault.Unavailable, "retention_unavailable", "no dataset annotation is configured: retention sweeps are not served here")
@@ -71,15 +59,7 @@ func (a *API) retentionRuns(w http.ResponseWriter, r *http.Request, _ consent.Ac
 	if err != nil {
 		return err
 	}
-	out := make([]RetentionRun, 0, len(runs))
-	for _, x := range runs {
-		v := RetentionRun{ID: x.ID, State: x.State, Instance: x.Instance, Started: x.StartedAt, Finished: x.FinishedAt}
-		if json.Valid([]byte(x.Report)) {
-			v.Report = json.RawMessage(x.Report)
-		}
-		out = append(out, v)
-	}
-	return writeJSON(w, 200, map[string]any{"runs": out})
+	return writeJSON(w, 200, map[string]any{"runs": runs})
 }
 
 func (a *API) runRetention(w http.ResponseWriter, r *http.Request, who consent.Actor) error {

@@ -109,22 +109,16 @@ instance stopped while holding the sweep, and another took it over).`,
 					return err
 				}
 				if asJSON {
-					out := make([]json.RawMessage, 0, len(rs))
-					for _, x := range rs {
-						b, _ := json.Marshal(map[string]any{"id": x.ID, "state": x.State, "instance": x.Instance,
-							"started": x.StartedAt, "finished": x.FinishedAt, "report": json.RawMessage(reportOrNull(x.Report))})
-						out = append(out, b)
-					}
-					return writeIndented(cmd.OutOrStdout(), out)
+					return writeIndented(cmd.OutOrStdout(), rs)
 				}
 				tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 2, 2, ' ', 0)
 				fmt.Fprintln(tw, "RUN\tSTATE\tINSTANCE\tSTARTED\tFINISHED")
 				for _, x := range rs {
 					fin := "-"
-					if !x.FinishedAt.IsZero() {
-						fin = chinaTime(x.FinishedAt)
+					if !x.Finished.IsZero() {
+						fin = chinaTime(x.Finished)
 					}
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", x.ID, x.State, x.Instance, chinaTime(x.StartedAt), fin)
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", x.ID, x.State, x.Instance, chinaTime(x.Started), fin)
 				}
 				return tw.Flush()
 			})
@@ -356,12 +350,4 @@ func progressWriter(w io.Writer) func(retention.Progress) {
 			fmt.Fprintln(w)
 		}
 	}
-}
-
-// reportOrNull is a run's stored report, or null while it has none.
-func reportOrNull(r string) string {
-	if r == "" || !json.Valid([]byte(r)) {
-		return "null"
-	}
-	return r
 }

@@ -229,6 +229,7 @@ func (s *Service) RunDiscontinue(ctx context.Context, a audit.Actor, service, ap
 	if ferr := s.st.FinishRetentionRun(context.WithoutCancel(ctx), rep.Run, state, rep.Finished, string(body)); ferr != nil && err == nil {
 		err = fmt.Errorf("retention: record run: %w", ferr)
 	}
+	s.observe(ctx, rep, err)
 	return rep, err
 }
 

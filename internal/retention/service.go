@@ -71,6 +71,9 @@ type Options struct {
 	Batch  int
 	Now    func() time.Time
 	Logger *slog.Logger
+	// Observe, if not nil, is told of every run's end (a run that did not
+	// start has no Run id): the server's metrics, whoever started it.
+	Observe func(ctx context.Context, rep Report, err error)
 }
 
 // Service plans and runs retention sweeps for one organisation.
@@ -271,6 +274,7 @@ func (s *Service) Run(ctx context.Context, a audit.Actor, progress func(Progress
 	run := store.RetentionRun{ID: rep.Run, Instance: s.opt.Instance, StartedAt: now, LeaseUntil: now.Add(LeaseTTL)}
 	if err := s.st.StartRetentionRun(ctx, run); err != nil {
 		if errors.Is(err, store.ErrRetentionRunning) {
+			s.observe(ctx, Report{}, ErrRunning)
 			return rep, ErrRunning
 		}
 		return rep, fmt.Errorf("retention: start run: %w", err)
@@ -290,7 +294,14 @@ func (s *Service) Run(ctx context.Context, a audit.Actor, progress func(Progress
 	if ferr := s.st.FinishRetentionRun(context.WithoutCancel(ctx), rep.Run, state, rep.Finished, string(body)); ferr != nil && err == nil {
 		err = fmt.Errorf("retention: record run: %w", ferr)
 	}
+	s.observe(ctx, rep, err)
 	return rep, err
+}
+
+func (s *Service) observe(ctx context.Context, rep Report, err error) {
+	if s.opt.Observe != nil {
+		s.opt.Observe(context.WithoutCancel(ctx), rep, err)
+	}
 }
 
 // sweepAll carries out the plan's targets swept by clock, in order.
@@ -381,9 +392,34 @@ func (s *Service) audit(ctx context.Context, a audit.Actor, run string, r Result
 	return nil
 }
 
-// Runs lists the latest runs, newest first.
-func (s *Service) Runs(ctx context.Context, limit int) ([]store.RetentionRun, error) {
-	return s.st.RetentionRuns(ctx, limit)
+// RunRecord is a run as kept: counts and names, never a value swept.
+type RunRecord struct {
+	ID       string    `json:"id"`
+	Instance string    `json:"instance"`
+	State    string    `json:"state"` // running, done, failed or abandoned
+	Started  time.Time `json:"started"`
+	Finished time.Time `json:"finished,omitzero"` // zero while running
+	// Report is the run's report; zero while the run is under way.
+	Report Report `json:"report,omitzero"`
+}
+
+// Runs lists the latest runs, newest first. A report that does not decode
+// leaves the run listed without it, and is logged.
+func (s *Service) Runs(ctx context.Context, limit int) ([]RunRecord, error) {
+	runs, err := s.st.RetentionRuns(ctx, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]RunRecord, len(runs))
+	for i, r := range runs {
+		out[i] = RunRecord{ID: r.ID, Instance: r.Instance, State: r.State, Started: r.StartedAt, Finished: r.FinishedAt}
+		if r.Report != "" {
+			if err := json.Unmarshal([]byte(r.Report), &out[i].Report); err != nil {
+				s.opt.Logger.Warn("retention run report does not decode", "run", r.ID, "err", err)
+			}
+		}
+	}
+	return out, nil
 }
 
 func newRunID() string {

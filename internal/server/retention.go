@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -75,17 +74,20 @@ func policyOf(svc *consent.Service) func(context.Context) (*manifest.Manifest, e
 
 // retentionJob is the daily retention sweep and what it reports.
 type retentionJob struct {
-	svc     *retention.Service
-	at      time.Duration // after midnight, China time
-	rows    *prometheus.CounterVec
-	overdue *prometheus.GaugeVec
-	last    prometheus.Gauge
-	runs    *prometheus.CounterVec
+	svc       *retention.Service
+	at        time.Duration // after midnight, China time
+	scheduled bool          // false with --retention-at off: runs only when asked
+	rows      *prometheus.CounterVec
+	overdue   *prometheus.GaugeVec
+	last      prometheus.Gauge
+	runs      *prometheus.CounterVec
+	log       *slog.Logger
 }
 
-// newRetentionJob registers the retention metrics.
-func newRetentionJob(svc *retention.Service, at time.Duration, reg prometheus.Registerer) *retentionJob {
-	j := &retentionJob{svc: svc, at: at,
+// newRetentionJob registers the retention metrics; the caller sets svc,
+// made with observe as its Observe.
+func newRetentionJob(at time.Duration, scheduled bool, reg prometheus.Registerer, log *slog.Logger) *retentionJob {
+	j := &retentionJob{at: at, scheduled: scheduled, log: log,
 		rows: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "custos_retention_rows_total",
 			Help: "Rows of the organisation's databases this instance deleted, erased or anonymised because their retention ended."},
 			[]string{"datastore", "collection", "action"}),
@@ -144,12 +146,12 @@ func (s *Server) RunRetention(ctx context.Context) (*retention.Report, error) {
 	if j == nil {
 		return nil, nil
 	}
-	rep, err := runRetention(ctx, j, audit.System(hostname()), s.log)
+	rep, err := runRetention(ctx, j, audit.System(hostname()))
 	return &rep, err
 }
 
 // Retention returns the organisation's retention sweep; nil without a
-// dataset or with the sweep off.
+// dataset. With --retention-at off it runs only when asked.
 func (s *Server) Retention() *retention.Service {
 	if s.retentionJob == nil {
 		return nil
@@ -158,16 +160,22 @@ func (s *Server) Retention() *retention.Service {
 }
 
 // runRetention runs the sweep as a, whoever asks (the schedule, the
-// command, an admin on the console), and keeps the metrics.
-func runRetention(ctx context.Context, j *retentionJob, a audit.Actor, log *slog.Logger) (retention.Report, error) {
-	rep, err := j.svc.Run(ctx, a, nil)
+// command, an admin on the console); observe keeps the metrics.
+func runRetention(ctx context.Context, j *retentionJob, a audit.Actor) (retention.Report, error) {
+	return j.svc.Run(ctx, a, nil)
+}
+
+// observe keeps the metrics of every run of the organisation's sweep,
+// whoever started it (the schedule, the API, the console, the command
+// line in the server's process), and logs it.
+func (j *retentionJob) observe(ctx context.Context, rep retention.Report, err error) {
 	for _, r := range rep.Results {
 		j.rows.WithLabelValues(r.Datastore, r.Collection, r.Action).Add(float64(r.Rows))
 	}
 	switch {
 	case errors.Is(err, retention.ErrRunning):
 		j.runs.WithLabelValues("skipped").Inc()
-		return rep, err
+		return
 	case err != nil:
 		j.runs.WithLabelValues("failed").Inc()
 	default:
@@ -177,7 +185,7 @@ func runRetention(ctx context.Context, j *retentionJob, a audit.Actor, log *slog
 		for _, r := range rep.Results {
 			rows += r.Rows
 		}
-		log.Info("retention sweep done", "run", rep.Run, "targets", len(rep.Results), "rows", rows)
+		j.log.Info("retention sweep done", "run", rep.Run, "targets", len(rep.Results), "rows", rows)
 	}
 	if plan, perr := j.svc.Plan(ctx); perr == nil {
 		j.overdue.Reset()
@@ -187,7 +195,6 @@ func runRetention(ctx context.Context, j *retentionJob, a audit.Actor, log *slog
 			}
 		}
 	}
-	return rep, err
 }
 
 // consoleRetention is the sweep as the console shows and starts it: a
@@ -201,26 +208,11 @@ type consoleRetention struct {
 func (c consoleRetention) Plan(ctx context.Context) (retention.Plan, error) { return c.j.svc.Plan(ctx) }
 
 func (c consoleRetention) Run(ctx context.Context, a audit.Actor) (retention.Report, error) {
-	return runRetention(ctx, c.j, a, c.log)
+	return runRetention(ctx, c.j, a)
 }
 
-// Runs reads the latest runs' records; a report that does not decode is
-// shown as a run without results rather than hiding the run.
 func (c consoleRetention) Runs(ctx context.Context, limit int) ([]console.RetentionRun, error) {
-	runs, err := c.j.svc.Runs(ctx, limit)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]console.RetentionRun, len(runs))
-	for i, r := range runs {
-		out[i] = console.RetentionRun{ID: r.ID, Instance: r.Instance, State: r.State, StartedAt: r.StartedAt, FinishedAt: r.FinishedAt}
-		if r.Report != "" {
-			if err := json.Unmarshal([]byte(r.Report), &out[i].Report); err != nil {
-				c.log.Warn("retention run report does not decode", "run", r.ID, "err", err)
-			}
-		}
-	}
-	return out, nil
+	return c.j.svc.Runs(ctx, limit)
 }
 
 // orgLabel is the organisation a certificate names: none for the

@@ -458,14 +458,18 @@ func newServer(ctx context.Context, cfg config.Config, log *slog.Logger, o optio
 	}
 	holds := hold.New(st, hold.Options{Logger: log, Now: now})
 	var ret *retention.Service
+	var job *retentionJob
 	if len(stores) > 0 {
-		opt := retention.Options{Datastores: stores, Policy: policyOf(svc), Holds: holds, Instance: hostname(), Logger: log, Now: now,
+		at, on, _ := cfg.RetentionTime()
+		job = newRetentionJob(at, on, reg, log)
+		opt := retention.Options{Observe: job.observe, Datastores: stores, Policy: policyOf(svc), Holds: holds, Instance: hostname(), Logger: log, Now: now,
 			Signer: keys.Certificates, Org: orgLabel(cfg.Org),
 			HMACKey: deriveKey(keys.AuditKey, "custos erasure hmac v1"), Salt: deriveKey(keys.AuditKey, "custos erasure hash salt v1")}
 		if requests != nil {
 			opt.Seeds = requests.Seeds
 		}
 		ret = retention.New(st, opt)
+		job.svc = ret
 	}
 	a := api.New(api.Options{Service: svc, Requests: requests, Vault: vlt, Keys: apiKeys, Trail: trail, Health: st, Orgs: registry,
 		Holds: holds, Retention: ret,
@@ -474,9 +478,7 @@ func newServer(ctx context.Context, cfg config.Config, log *slog.Logger, o optio
 	s.checkpoints, s.trail, s.dataset = checkpoints, trail, annotation
 	s.certificates = keys.Certificates
 	s.retention = newVaultRetention(vlt, reg)
-	if at, on, _ := cfg.RetentionTime(); on && ret != nil {
-		s.retentionJob = newRetentionJob(ret, at, reg)
-	}
+	s.retentionJob = job
 	if requests != nil {
 		if cfg.WebhookSecret.IsSet() {
 			s.propagator = &propagate.Propagator{Store: st, Secret: cfg.WebhookSecret.Reveal(), Logger: log,
@@ -630,7 +632,7 @@ func (s *Server) run(ctx context.Context) {
 	if s.checkpoints != nil {
 		go s.checkpoints.Run(ctx, s.cfg.CheckpointEvery, s.log)
 	}
-	if s.retentionJob != nil {
+	if s.retentionJob != nil && s.retentionJob.scheduled {
 		go s.sweepRetention(ctx)
 	}
 }

@@ -234,7 +234,7 @@ var messages = web.Messages{
 	"console.nav.retention":                                 {"zh-CN": "保存期限", "en": "Retention"},
 	"console.retention.title":                               {"zh-CN": "保存期限清理", "en": "Retention sweeps"},
 	"console.retention.intro":                               {"zh-CN": "保存期限届满的数据每天按计划在贵组织的数据库中删除、擦除或匿名化，法律保全范围内的数据除外。下表为当前计划，只含数量和名称，不含个人信息。", "en": "Each day the sweep deletes, erases or anonymises the rows of the organisation's databases whose retention has ended, except what a legal hold keeps. Below is the plan as it stands now: counts and names only, no personal information."},
-	"console.retention.off":                                 {"zh-CN": "未配置数据集标注，或已关闭保存期限清理：Custos 不知道贵组织的数据库中哪些表适用哪条保存期限规则。", "en": "No dataset annotation is configured, or the sweep is off: Custos does not know which tables of the organisation's databases each retention rule governs."},
+	"console.retention.off":                                 {"zh-CN": "未配置数据集标注：Custos 不知道贵组织的数据库中哪些表适用哪条保存期限规则。", "en": "No dataset annotation is configured: Custos does not know which tables of the organisation's databases each retention rule governs."},
 	"console.retention.howto":                               {"zh-CN": "以 --dataset（或 CUSTOS_DATASET）指定数据集标注文件并重启服务；清理时间由 --retention-at 设置（中国时间，默认 03:00，off 为关闭）。", "en": "Start the server with --dataset (or CUSTOS_DATASET) naming the dataset annotation; --retention-at sets the daily time (China time, 03:00 by default; off turns the sweep off)."},
 	"console.retention.plan":                                {"zh-CN": "当前计划", "en": "The plan now"},
 	"console.retention.planat":                              {"zh-CN": "计算于 %s（中国时间）。", "en": "Worked out at %s (China time)."},

@@ -13,7 +13,7 @@ import (
 
 // Retention is the organisation's retention sweep as the console shows
 // and starts it. The server gives it only when a dataset annotation is
-// configured and the sweep is on.
+// configured (with --retention-at off too: then nothing sweeps by itself).
 type Retention interface {
 	// Plan works out what is due under every rule now.
 	Plan(ctx context.Context) (retention.Plan, error)
@@ -24,13 +24,7 @@ type Retention interface {
 }
 
 // RetentionRun is one run's record: counts and names, never a value swept.
-type RetentionRun struct {
-	ID, Instance, State string
-	StartedAt           time.Time
-	FinishedAt          time.Time // zero while running
-	// Report is zero while the run is under way.
-	Report retention.Report
-}
+type RetentionRun = retention.RunRecord
 
 // runsShown is how many past runs the page lists.
 const runsShown = 20
@@ -52,7 +46,7 @@ func rowsChanged(rep retention.Report) int64 {
 
 // retentionPage is the page's data.
 type retentionPage struct {
-	// Off: no dataset is configured, or the sweep is off.
+	// Off: no dataset is configured.
 	Off      bool
 	Plan     retention.Plan
 	PlanFail bool

@@ -112,9 +112,9 @@ func sweepFixture() *fakeSweep {
 				Keeper: retention.NotObserved},
 		}},
 		runs: []console.RetentionRun{
-			{ID: "rr_second", Instance: "custos-b", State: "failed", StartedAt: at.Add(-time.Hour), FinishedAt: at.Add(-50 * time.Minute),
+			{ID: "rr_second", Instance: "custos-b", State: "failed", Started: at.Add(-time.Hour), Finished: at.Add(-50 * time.Minute),
 				Report: retention.Report{Results: []retention.Result{{Rows: 3}}, Error: "pq: duplicate key value (email)=(lin.wei@example.com)"}},
-			{ID: "rr_first", Instance: "custos-a", State: "done", StartedAt: at.Add(-25 * time.Hour), FinishedAt: at.Add(-24 * time.Hour),
+			{ID: "rr_first", Instance: "custos-a", State: "done", Started: at.Add(-25 * time.Hour), Finished: at.Add(-24 * time.Hour),
 				Report: retention.Report{Results: []retention.Result{{Rows: 100}, {Rows: 20}, {Rows: 0}}, Certificates: []string{"ct_one", "ct_two"}}},
 		},
 	}
