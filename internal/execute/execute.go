@@ -257,10 +257,20 @@ func selectIn(ctx context.Context, q queryer, kind connector.Kind, table, column
 	if err != nil {
 		return nil, fmt.Errorf("execute: read %q by %q: %w", table, column, err)
 	}
+	out, err := scanMaps(rows)
+	if err != nil {
+		return nil, fmt.Errorf("execute: read %q: %w", table, err)
+	}
+	return out, nil
+}
+
+// scanMaps reads every row as column → value, values normalised, and
+// closes rows.
+func scanMaps(rows *sql.Rows) ([]map[string]any, error) {
 	defer rows.Close()
 	cols, err := rows.Columns()
 	if err != nil {
-		return nil, fmt.Errorf("execute: read %q: %w", table, err)
+		return nil, err
 	}
 	var out []map[string]any
 	for rows.Next() {
@@ -270,7 +280,7 @@ func selectIn(ctx context.Context, q queryer, kind connector.Kind, table, column
 			ptrs[i] = &vals[i]
 		}
 		if err := rows.Scan(ptrs...); err != nil {
-			return nil, fmt.Errorf("execute: read %q: %w", table, err)
+			return nil, err
 		}
 		m := make(map[string]any, len(cols))
 		for i, c := range cols {
@@ -278,10 +288,7 @@ func selectIn(ctx context.Context, q queryer, kind connector.Kind, table, column
 		}
 		out = append(out, m)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("execute: read %q: %w", table, err)
-	}
-	return out, nil
+	return out, rows.Err()
 }
 
 // placeholders returns n bound parameters numbered from first: $1, $2 on

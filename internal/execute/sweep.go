@@ -330,24 +330,8 @@ func (s Sweep) page(ctx context.Context, db *sql.DB, pk []string, changes []chan
 	if err != nil {
 		return nil, fmt.Errorf("execute: sweep %q: read: %w", s.Collection.Name, err)
 	}
-	defer rows.Close()
-	var out []map[string]any
-	for rows.Next() {
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			return nil, fmt.Errorf("execute: sweep %q: read: %w", s.Collection.Name, err)
-		}
-		m := make(map[string]any, len(cols))
-		for i, c := range cols {
-			m[c] = normalize(vals[i])
-		}
-		out = append(out, m)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := scanMaps(rows)
+	if err != nil {
 		return nil, fmt.Errorf("execute: sweep %q: read: %w", s.Collection.Name, err)
 	}
 	return out, nil

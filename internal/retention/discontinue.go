@@ -4,8 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -17,7 +15,6 @@ import (
 	"github.com/custos-privacy/custos/internal/fault"
 	"github.com/custos-privacy/custos/internal/hold"
 	"github.com/custos-privacy/custos/internal/manifest"
-	"github.com/custos-privacy/custos/internal/store"
 )
 
 // ActionDiscontinue is the audit action of erasing, collection by
@@ -189,13 +186,9 @@ func (s *Service) RunDiscontinue(ctx context.Context, a audit.Actor, service, ap
 	if d.Hash() != approved {
 		return Report{}, ErrPlanChanged
 	}
-	now := s.opt.Now()
-	rep := Report{Run: newRunID(), Instance: s.opt.Instance, Started: now.UTC(), PlanHash: d.Hash(), Results: []Result{}}
-	if err := s.st.StartRetentionRun(ctx, store.RetentionRun{ID: rep.Run, Instance: s.opt.Instance, StartedAt: now, LeaseUntil: now.Add(LeaseTTL)}); err != nil {
-		if errors.Is(err, store.ErrRetentionRunning) {
-			return rep, ErrRunning
-		}
-		return rep, fmt.Errorf("retention: start run: %w", err)
+	rep := Report{Run: newRunID(), Instance: s.opt.Instance, Started: s.opt.Now().UTC(), PlanHash: d.Hash(), Results: []Result{}}
+	if err := s.start(ctx, rep); err != nil {
+		return rep, err
 	}
 	for _, t := range d.Targets {
 		tg := t.target()
@@ -217,20 +210,7 @@ func (s *Service) RunDiscontinue(ctx context.Context, a audit.Actor, service, ap
 			break
 		}
 	}
-	if cerr := s.certify(context.WithoutCancel(ctx), a, &rep); cerr != nil {
-		err = errors.Join(err, cerr)
-	}
-	rep.Finished = s.opt.Now().UTC()
-	state := store.RetentionDone
-	if err != nil {
-		state, rep.Error = store.RetentionFailed, err.Error()
-	}
-	body, _ := json.Marshal(rep)
-	if ferr := s.st.FinishRetentionRun(context.WithoutCancel(ctx), rep.Run, state, rep.Finished, string(body)); ferr != nil && err == nil {
-		err = fmt.Errorf("retention: record run: %w", ferr)
-	}
-	s.observe(ctx, rep, err)
-	return rep, err
+	return rep, s.finish(ctx, a, &rep, err)
 }
 
 func outcomeOf(err error) string {

@@ -271,17 +271,33 @@ func (s *Service) Run(ctx context.Context, a audit.Actor, progress func(Progress
 		return rep, err
 	}
 	rep.PlanHash = plan.Hash()
-	run := store.RetentionRun{ID: rep.Run, Instance: s.opt.Instance, StartedAt: now, LeaseUntil: now.Add(LeaseTTL)}
+	if err := s.start(ctx, rep); err != nil {
+		return rep, err
+	}
+	err = s.sweepAll(ctx, a, plan, &rep, progress)
+	return rep, s.finish(ctx, a, &rep, err)
+}
+
+// start takes the organisation's sweep for the run rep begins:
+// ErrRunning while another run holds it.
+func (s *Service) start(ctx context.Context, rep Report) error {
+	run := store.RetentionRun{ID: rep.Run, Instance: s.opt.Instance, StartedAt: rep.Started, LeaseUntil: rep.Started.Add(LeaseTTL)}
 	if err := s.st.StartRetentionRun(ctx, run); err != nil {
 		if errors.Is(err, store.ErrRetentionRunning) {
 			s.observe(ctx, Report{}, ErrRunning)
-			return rep, ErrRunning
+			return ErrRunning
 		}
-		return rep, fmt.Errorf("retention: start run: %w", err)
+		return fmt.Errorf("retention: start run: %w", err)
 	}
-	err = s.sweepAll(ctx, a, plan, &rep, progress)
-	// What was done is certified even when the run stopped early.
-	if cerr := s.certify(context.WithoutCancel(ctx), a, &rep); cerr != nil {
+	return nil
+}
+
+// finish ends a run that err stopped or not: it certifies what was done
+// (even when the run stopped early), records the run with its report,
+// and tells the observer. The record lands even when ctx was cancelled:
+// it says how far the run got.
+func (s *Service) finish(ctx context.Context, a audit.Actor, rep *Report, err error) error {
+	if cerr := s.certify(context.WithoutCancel(ctx), a, rep); cerr != nil {
 		err = errors.Join(err, cerr)
 	}
 	rep.Finished = s.opt.Now().UTC()
@@ -290,12 +306,11 @@ func (s *Service) Run(ctx context.Context, a audit.Actor, progress func(Progress
 		state, rep.Error = store.RetentionFailed, err.Error()
 	}
 	body, _ := json.Marshal(rep) // a Report always marshals
-	// The record must land even when ctx was cancelled: it says how far the run got.
 	if ferr := s.st.FinishRetentionRun(context.WithoutCancel(ctx), rep.Run, state, rep.Finished, string(body)); ferr != nil && err == nil {
 		err = fmt.Errorf("retention: record run: %w", ferr)
 	}
-	s.observe(ctx, rep, err)
-	return rep, err
+	s.observe(ctx, *rep, err)
+	return err
 }
 
 func (s *Service) observe(ctx context.Context, rep Report, err error) {
