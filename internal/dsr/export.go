@@ -15,6 +15,7 @@ import (
 	"html/template"
 	"time"
 
+	"github.com/custos-privacy/custos/internal/audit"
 	"github.com/custos-privacy/custos/internal/consent"
 	"github.com/custos-privacy/custos/internal/fault"
 	"github.com/custos-privacy/custos/internal/manifest"
@@ -299,4 +300,19 @@ func (s *Service) open(ctx context.Context, a consent.Actor, requestID string, b
 		return nil, err
 	}
 	return raw, nil
+}
+
+// ActionBundleExpire is the audit action of deleting export bundles whose
+// download window ended: one entry per sweep, with the count.
+const ActionBundleExpire = "bundle.expire"
+
+// PurgeBundles deletes the export bundles whose download window
+// (BundleTTL) has ended and returns how many: a copy of a person's data
+// kept past the time it could be fetched serves no one. The server does
+// it hourly.
+func (s *Service) PurgeBundles(ctx context.Context, a consent.Actor) (int64, error) {
+	now := s.now()
+	return s.st.DeleteExpiredBundles(ctx, now, func(n int64) audit.Entry {
+		return audit.NewEntry(now, a, ActionBundleExpire, "bundles", "retention", audit.OutcomeOK, map[string]any{"count": n, "expired_before": now.UTC()})
+	})
 }

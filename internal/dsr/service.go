@@ -43,6 +43,7 @@ type Store interface {
 	PutBundleFn(b store.Bundle) store.TxFn
 	BundleByToken(ctx context.Context, tokenHash []byte) (store.Bundle, error)
 	LatestBundle(ctx context.Context, requestID string) (store.Bundle, error)
+	DeleteExpiredBundles(ctx context.Context, now time.Time, entry func(n int64) audit.Entry) (int64, error)
 	CountDownload(ctx context.Context, id string, entries ...audit.Entry) error
 	RecipientTaskFn(t store.RecipientTask) store.TxFn
 	RecipientTasks(ctx context.Context, requestID string) ([]store.RecipientTask, error)

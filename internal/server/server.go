@@ -674,6 +674,11 @@ func (s *Server) purgeOutbox(ctx context.Context) {
 		} else if n > 0 {
 			s.log.Info("outbox purged", "messages", n, "retention", s.cfg.OutboxRetention)
 		}
+		if n, err := s.requests.PurgeBundles(ctx, audit.System(hostname())); err != nil {
+			s.log.Error("expired export bundles: purge failed", "err", err)
+		} else if n > 0 {
+			s.log.Info("expired export bundles deleted", "count", n)
+		}
 		select {
 		case <-ctx.Done():
 			return

@@ -367,3 +367,25 @@ func (s *Store) AckRecipientTask(ctx context.Context, requestID, recipient strin
 		return nil
 	}, Audit: entries})
 }
+
+// DeleteExpiredBundles deletes the export bundles whose download window
+// ended before now, and returns how many; entry, if not nil, makes the
+// audit entry for that count and goes on the trail with the deletion.
+func (s *Store) DeleteExpiredBundles(ctx context.Context, now time.Time, entry func(n int64) audit.Entry) (int64, error) {
+	var n int64
+	w := &Write{}
+	w.Fn = func(ctx context.Context, tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.q(`DELETE FROM bundles WHERE org_id = ? AND expires_at < ?`), s.org, micros(now))
+		if err != nil {
+			return fmt.Errorf("expired bundles: %w", mapErr(err))
+		}
+		n, _ = res.RowsAffected()
+		w.Audit = nil
+		if n > 0 && entry != nil {
+			w.Audit = []audit.Entry{entry(n)}
+		}
+		return nil
+	}
+	err := s.Submit(ctx, w)
+	return n, err
+}

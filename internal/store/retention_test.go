@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/custos-privacy/custos/internal/audit"
 )
 
 // TestRetentionRunLease: one run at a time holds an organisation's sweep,
@@ -110,6 +112,51 @@ func TestWithdrawals(t *testing.T) {
 		}
 		if got, _ := s.Withdrawals(ctx, []string{"push", "location"}, base.Add(20*time.Minute), base.Add(time.Hour)); len(got) != 1 || got[0].SubjectID != "u-3" {
 			t.Errorf("Withdrawals from minute 20 = %+v, want u-3's only", got)
+		}
+	})
+}
+
+// TestDeleteExpiredBundles: bundles past their download window go, with
+// one audit entry counting them; those still downloadable stay.
+func TestDeleteExpiredBundles(t *testing.T) {
+	backends(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		now := time.Now().UTC().Truncate(time.Microsecond)
+		if err := s.CreateSubject(ctx, Subject{ID: "u-1"}); err != nil {
+			t.Fatal(err)
+		}
+		for i, exp := range []time.Time{now.Add(-time.Hour), now.Add(-time.Minute), now.Add(time.Hour)} {
+			r := request("rq-"+string(rune('a'+i)), "u-1", "completed")
+			b := Bundle{ID: "bd-" + string(rune('a'+i)), RequestID: r.ID, SubjectID: "u-1", Sealed: []byte("zip"), TokenHash: []byte("t" + string(rune('a'+i))), ExpiresAt: exp, CreatedAt: now.Add(-2 * time.Hour)}
+			if err := s.CreateRequest(ctx, r, RequestEvent{RequestID: r.ID, At: now, Actor: "t", To: r.State}, []TxFn{s.PutBundleFn(b)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		n, err := s.DeleteExpiredBundles(ctx, now, func(n int64) audit.Entry { return entry("bundle.expire", "bundles") })
+		if err != nil || n != 2 {
+			t.Fatalf("DeleteExpiredBundles = %d, %v; want 2", n, err)
+		}
+		if _, err := s.LatestBundle(ctx, "rq-c"); err != nil {
+			t.Errorf("the bundle still downloadable is gone: %v", err)
+		}
+		if _, err := s.LatestBundle(ctx, "rq-a"); !errors.Is(err, ErrNotFound) {
+			t.Errorf("an expired bundle is still there: %v", err)
+		}
+		if n, err := s.DeleteExpiredBundles(ctx, now, nil); err != nil || n != 0 {
+			t.Errorf("second sweep = %d, %v; want 0", n, err)
+		}
+		entries, err := s.AuditEntries(ctx, audit.Filter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := 0
+		for _, e := range entries {
+			if e.Action == "bundle.expire" {
+				got++
+			}
+		}
+		if got != 1 {
+			t.Errorf("%d bundle.expire entries, want 1", got)
 		}
 	})
 }
