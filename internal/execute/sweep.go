@@ -262,10 +262,26 @@ func (s Sweep) Run(ctx context.Context, db *sql.DB, progress func(SweepResult)) 
 		if len(rows) == 0 {
 			break
 		}
+		after := slices.Clone(cursor)
 		last := rows[len(rows)-1]
 		cursor = cursor[:0]
 		for _, k := range pk {
 			cursor = append(cursor, last[k])
+		}
+		if s.deletesByRange(pk) {
+			n, err := s.deleteRange(ctx, db, pk[0], after, cursor[0])
+			if err != nil {
+				return res, err
+			}
+			res.Rows += n
+			res.Batches++
+			if progress != nil {
+				progress(res)
+			}
+			if len(rows) < batch {
+				break
+			}
+			continue
 		}
 		var todo []map[string]any
 		for _, r := range rows {
@@ -335,6 +351,42 @@ func (s Sweep) page(ctx context.Context, db *sql.DB, pk []string, changes []chan
 		return nil, fmt.Errorf("execute: sweep %q: read: %w", s.Collection.Name, err)
 	}
 	return out, nil
+}
+
+// deletesByRange reports whether a batch of deletions may address its rows
+// by the key range the batch read rather than key by key. The batch read
+// every due row between the cursors, in key order, so "due and in the
+// range" is the same rows, and a range is one index scan where a list of
+// keys is one index descent per row: on PostgreSQL, at 500 keys, most of a
+// batch's time. It needs a single-column key and no holds (a row that
+// became due in the range since the read was not shown to Held). Not on
+// MySQL: under REPEATABLE READ InnoDB locks every record a range scan
+// reads until commit, the live rows between expired ones too, which the
+// application's own updates would then wait for; by key it locks only the
+// rows it deletes.
+func (s Sweep) deletesByRange(pk []string) bool {
+	return s.Action == dataset.ActionDelete && s.Held == nil && len(pk) == 1 && s.Kind != connector.MySQL
+}
+
+// deleteRange deletes the due rows whose key lies in (after, last], or up
+// to last when after is nil, in one statement: its own transaction.
+func (s Sweep) deleteRange(ctx context.Context, db *sql.DB, key string, after []any, last any) (int64, error) {
+	q := s.due(false)
+	col := connector.Quote(s.Kind, key)
+	if after != nil {
+		q.where = append(q.where, col+" > "+q.plain(after[0]))
+	}
+	q.where = append(q.where, col+" <= "+q.plain(last))
+	stmt := "DELETE FROM " + connector.Quote(s.Kind, s.Collection.Name) + " WHERE " + strings.Join(q.where, " AND ")
+	r, err := db.ExecContext(ctx, stmt, q.args...)
+	if err != nil {
+		return 0, fmt.Errorf("execute: sweep %q: write: %w", s.Collection.Name, err)
+	}
+	n, err := r.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("execute: sweep %q: write: %w", s.Collection.Name, err)
+	}
+	return n, nil
 }
 
 // apply changes rows in one transaction and returns how many rows changed
