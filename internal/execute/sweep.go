@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -281,6 +282,14 @@ func (s Sweep) Run(ctx context.Context, db *sql.DB, progress func(SweepResult)) 
 			if len(rows) < batch {
 				break
 			}
+			// An integer key: carry on by ranges of keys sized from this
+			// page, without reading the rows first (see deleteRanges).
+			first, ok1 := rows[0][pk[0]].(int64)
+			last, ok2 := cursor[0].(int64)
+			if ok1 && ok2 && last > first {
+				step := max(1, (last-first)*int64(batch)/int64(len(rows)))
+				return s.deleteRanges(ctx, db, pk[0], last, step, batch, res, progress)
+			}
 			continue
 		}
 		var todo []map[string]any
@@ -387,6 +396,63 @@ func (s Sweep) deleteRange(ctx context.Context, db *sql.DB, key string, after []
 		return 0, fmt.Errorf("execute: sweep %q: write: %w", s.Collection.Name, err)
 	}
 	return n, nil
+}
+
+// deleteRanges deletes the due rows with an integer key above from, a
+// range of keys at a time, each range one statement (its own transaction)
+// that reads and deletes the rows together: half the work of reading a
+// batch and then deleting it. Each range's width is adjusted from how many
+// rows the last one deleted, to keep near batch rows a statement; a range
+// that deletes nothing is followed by a seek to the next due row, and the
+// sweep ends when there is none.
+func (s Sweep) deleteRanges(ctx context.Context, db *sql.DB, key string, from, step int64, batch int, res SweepResult, progress func(SweepResult)) (SweepResult, error) {
+	for {
+		if err := ctx.Err(); err != nil {
+			return res, err
+		}
+		to := int64(math.MaxInt64)
+		if from < math.MaxInt64-step {
+			to = from + step
+		}
+		n, err := s.deleteRange(ctx, db, key, []any{from}, to)
+		if err != nil {
+			return res, err
+		}
+		res.Rows += n
+		res.Batches++
+		if progress != nil {
+			progress(res)
+		}
+		if to == math.MaxInt64 {
+			return res, nil
+		}
+		from = to
+		if n == 0 {
+			next, err := s.page(ctx, db, []string{key}, nil, []any{from}, 1)
+			if err != nil {
+				return res, err
+			}
+			k, ok := firstKey(next, key)
+			if !ok {
+				return res, nil
+			}
+			from = k - 1
+			continue
+		}
+		// Aim at batch rows, changing the width at most fourfold a step.
+		next := float64(step) * float64(batch) / float64(n)
+		next = min(max(next, float64(step)/4, 1), float64(step)*4, math.MaxInt64/8)
+		step = int64(next)
+	}
+}
+
+// firstKey is the integer key of the first row read, if any.
+func firstKey(rows []map[string]any, key string) (int64, bool) {
+	if len(rows) == 0 {
+		return 0, false
+	}
+	k, ok := rows[0][key].(int64)
+	return k, ok
 }
 
 // apply changes rows in one transaction and returns how many rows changed
