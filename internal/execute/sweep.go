@@ -368,13 +368,12 @@ func (s Sweep) page(ctx context.Context, db *sql.DB, pk []string, changes []chan
 // range" is the same rows, and a range is one index scan where a list of
 // keys is one index descent per row: on PostgreSQL, at 500 keys, most of a
 // batch's time. It needs a single-column key and no holds (a row that
-// became due in the range since the read was not shown to Held). Not on
-// MySQL: under REPEATABLE READ InnoDB locks every record a range scan
-// reads until commit, the live rows between expired ones too, which the
-// application's own updates would then wait for; by key it locks only the
-// rows it deletes.
+// became due in the range since the read was not shown to Held). On MySQL
+// the range is deleted under READ COMMITTED (deleteRange): under InnoDB's
+// default REPEATABLE READ a range scan would lock every record it reads
+// until commit, the live rows between expired ones too.
 func (s Sweep) deletesByRange(pk []string) bool {
-	return s.Action == dataset.ActionDelete && s.Held == nil && len(pk) == 1 && s.Kind != connector.MySQL
+	return s.Action == dataset.ActionDelete && s.Held == nil && len(pk) == 1
 }
 
 // deleteRange deletes the due rows whose key lies in (after, last], or up
@@ -387,13 +386,35 @@ func (s Sweep) deleteRange(ctx context.Context, db *sql.DB, key string, after []
 	}
 	q.where = append(q.where, col+" <= "+q.plain(last))
 	stmt := "DELETE FROM " + connector.Quote(s.Kind, s.Collection.Name) + " WHERE " + strings.Join(q.where, " AND ")
-	r, err := db.ExecContext(ctx, stmt, q.args...)
+	if s.Kind != connector.MySQL {
+		r, err := db.ExecContext(ctx, stmt, q.args...)
+		if err != nil {
+			return 0, fmt.Errorf("execute: sweep %q: write: %w", s.Collection.Name, err)
+		}
+		n, err := r.RowsAffected()
+		if err != nil {
+			return 0, fmt.Errorf("execute: sweep %q: write: %w", s.Collection.Name, err)
+		}
+		return n, nil
+	}
+	// InnoDB under READ COMMITTED locks only the rows the DELETE matches
+	// and takes no gap locks: the live rows between expired ones stay free
+	// for the application.
+	tx, err := db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelReadCommitted})
+	if err != nil {
+		return 0, fmt.Errorf("execute: sweep %q: %w", s.Collection.Name, err)
+	}
+	defer tx.Rollback()
+	r, err := tx.ExecContext(ctx, stmt, q.args...)
 	if err != nil {
 		return 0, fmt.Errorf("execute: sweep %q: write: %w", s.Collection.Name, err)
 	}
 	n, err := r.RowsAffected()
 	if err != nil {
 		return 0, fmt.Errorf("execute: sweep %q: write: %w", s.Collection.Name, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("execute: sweep %q: commit: %w", s.Collection.Name, err)
 	}
 	return n, nil
 }

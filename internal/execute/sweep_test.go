@@ -315,9 +315,6 @@ func TestGeneralise(t *testing.T) {
 // deletes by range.
 func TestSweepByKeyRanges(t *testing.T) {
 	for _, e := range sweepEngines {
-		if e.kind == connector.MySQL {
-			continue // deletes key by key (see deletesByRange)
-		}
 		t.Run(string(e.kind), func(t *testing.T) {
 			db := e.open(t)
 			ctx := context.Background()
