@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/custos-privacy/custos/internal/audit"
@@ -372,20 +373,23 @@ func (s *Store) AckRecipientTask(ctx context.Context, requestID, recipient strin
 // ended before now, and returns how many; entry, if not nil, makes the
 // audit entry for that count and goes on the trail with the deletion.
 func (s *Store) DeleteExpiredBundles(ctx context.Context, now time.Time, entry func(n int64) audit.Entry) (int64, error) {
-	var n int64
+	// The count crosses from the writer's goroutine, which may still be
+	// running Fn when a cancelled ctx has made Submit return.
+	var n atomic.Int64
 	w := &Write{}
 	w.Fn = func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, s.q(`DELETE FROM bundles WHERE org_id = ? AND expires_at < ?`), s.org, micros(now))
 		if err != nil {
 			return fmt.Errorf("expired bundles: %w", mapErr(err))
 		}
-		n, _ = res.RowsAffected()
+		affected, _ := res.RowsAffected()
+		n.Store(affected)
 		w.Audit = nil
-		if n > 0 && entry != nil {
-			w.Audit = []audit.Entry{entry(n)}
+		if affected > 0 && entry != nil {
+			w.Audit = []audit.Entry{entry(affected)}
 		}
 		return nil
 	}
 	err := s.Submit(ctx, w)
-	return n, err
+	return n.Load(), err
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/custos-privacy/custos/internal/audit"
@@ -164,7 +165,9 @@ func (s *Store) ExpireVaultKeeping(ctx context.Context, field string, cutoff tim
 	args = append(args, vaultExpireBatch)
 	total := 0
 	for {
-		var n int
+		// The count crosses from the writer's goroutine, which may still
+		// be running Fn when a cancelled ctx has made Submit return.
+		var count atomic.Int64
 		w := &Write{}
 		w.Fn = func(ctx context.Context, tx *sql.Tx) error {
 			res, err := tx.ExecContext(ctx, s.q(`DELETE FROM vault_values WHERE org_id = ? AND (subject_id, field) IN
@@ -176,13 +179,16 @@ func (s *Store) ExpireVaultKeeping(ctx context.Context, field string, cutoff tim
 			if err != nil {
 				return fmt.Errorf("expire vault values: %w", mapErr(err))
 			}
-			n, w.Audit = int(affected), nil
-			if n > 0 {
-				w.Audit = []audit.Entry{entry(n)}
+			count.Store(affected)
+			w.Audit = nil
+			if affected > 0 {
+				w.Audit = []audit.Entry{entry(int(affected))}
 			}
 			return nil
 		}
-		if err := s.Submit(ctx, w); err != nil {
+		err := s.Submit(ctx, w)
+		n := int(count.Load())
+		if err != nil {
 			return total, err
 		}
 		total += n
