@@ -1,15 +1,14 @@
 package dsrbench
 
 import (
-	"bufio"
-	"bytes"
 	"fmt"
 	"os"
 	"runtime"
 	"runtime/metrics"
-	"strconv"
 	"sync"
 	"time"
+
+	"github.com/custos-privacy/custos/internal/bench/procmem"
 )
 
 const (
@@ -81,25 +80,7 @@ func sampleMemory() (stop func(), peak func() (heap, sys uint64)) {
 // /proc/self/status): everything the process has held in RAM at once since
 // it started or since resetPeakRSS, not only the Go heap. It is 0 where
 // /proc is missing.
-func peakRSS() uint64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	for sc.Scan() {
-		rest, ok := bytes.CutPrefix(sc.Bytes(), []byte("VmHWM:"))
-		if !ok {
-			continue
-		}
-		kb, err := strconv.ParseUint(string(bytes.TrimSpace(bytes.TrimSuffix(bytes.TrimSpace(rest), []byte("kB")))), 10, 64)
-		if err != nil {
-			return 0
-		}
-		return kb << 10
-	}
-	return 0
-}
+func peakRSS() uint64 { return procmem.Status("VmHWM") }
 
 // resetPeakRSS sets the process's peak resident set size to its current
 // one (Linux 4.0 and later), so that peakRSS then covers what follows only.

@@ -1,13 +1,11 @@
 package retentionbench
 
 import (
-	"bufio"
-	"bytes"
-	"os"
 	"runtime/metrics"
-	"strconv"
 	"sync"
 	"time"
+
+	"github.com/custos-privacy/custos/internal/bench/procmem"
 )
 
 // Memory is the process's memory while something ran.
@@ -71,22 +69,4 @@ func (s *sampler) Stop() Memory {
 }
 
 // rss is the process's resident set now (VmRSS), 0 where /proc is missing.
-func rss() uint64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	for sc.Scan() {
-		rest, ok := bytes.CutPrefix(sc.Bytes(), []byte("VmRSS:"))
-		if !ok {
-			continue
-		}
-		kb, err := strconv.ParseUint(string(bytes.TrimSpace(bytes.TrimSuffix(bytes.TrimSpace(rest), []byte("kB")))), 10, 64)
-		if err != nil {
-			return 0
-		}
-		return kb << 10
-	}
-	return 0
-}
+func rss() uint64 { return procmem.Status("VmRSS") }
