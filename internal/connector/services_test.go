@@ -2,10 +2,7 @@ package connector
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -15,56 +12,17 @@ import (
 	"github.com/custos-privacy/custos/internal/testdb"
 )
 
-// defaultMySQL is the local server used when CUSTOS_TEST_MYSQL is unset.
-const defaultMySQL = "root@tcp(127.0.0.1:3306)/test"
-
-func unavailable(t testing.TB, what string, err error) {
-	t.Helper()
-	if os.Getenv("CUSTOS_REQUIRE_SERVICES") == "1" {
-		t.Fatalf("%s is required (CUSTOS_REQUIRE_SERVICES=1) but unreachable: %v", what, err)
-	}
-	t.Skipf("%s unreachable, skipping (set CUSTOS_REQUIRE_SERVICES=1 to fail instead): %v", what, err)
-}
-
-// testMySQL creates a fresh database on the MariaDB/MySQL test server and
-// returns a DSN for it. The database is dropped when the test ends.
+// testMySQL creates a fresh database on the MariaDB/MySQL test server
+// (testdb.MySQL) and returns a DSN for it that runs scripts of several
+// statements and reads times as the driver's raw text. The database is
+// dropped when the test ends.
 func testMySQL(t testing.TB) string {
 	t.Helper()
-	base := os.Getenv("CUSTOS_TEST_MYSQL")
-	if base == "" {
-		base = defaultMySQL
-	}
-	cfg, err := mysql.ParseDSN(strings.TrimPrefix(base, "mysql://"))
+	cfg, err := mysql.ParseDSN(testdb.MySQL(t))
 	if err != nil {
-		t.Fatalf("CUSTOS_TEST_MYSQL does not parse")
+		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	db, err := sql.Open("mysql", cfg.FormatDSN())
-	if err == nil {
-		err = db.PingContext(ctx)
-	}
-	if err != nil {
-		unavailable(t, "MySQL/MariaDB", err)
-		return ""
-	}
-	b := make([]byte, 6)
-	rand.Read(b)
-	name := "custos_t_" + hex.EncodeToString(b)
-	if _, err := db.ExecContext(ctx, "CREATE DATABASE "+Quote(MySQL, name)); err != nil {
-		db.Close()
-		t.Fatalf("create database: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if _, err := db.ExecContext(ctx, "DROP DATABASE "+Quote(MySQL, name)); err != nil {
-			t.Errorf("drop database %s: %v", name, err)
-		}
-		db.Close()
-	})
-	cfg.DBName = name
-	cfg.MultiStatements = true
+	cfg.ParseTime, cfg.MultiStatements = false, true
 	return cfg.FormatDSN()
 }
 
