@@ -73,6 +73,9 @@ func TestCommands(t *testing.T) {
 			broken + ":1:1: missing required key \"rights\"",
 		}},
 		{name: "missing file", args: []string{"validate", filepath.Join(tmp, "nope.yaml")}, code: 2, errHas: []string{"no such file"}},
+		{name: "retention records", args: []string{"retention", "records"}, code: 0, golden: "retention-records.txt"},
+		{name: "requests expire refuses a period below the legal minimum", args: []string{"requests", "expire", "--db", filepath.Join(tmp, "x.db"), "--request-retention", "1y"}, code: 2,
+			errHas: []string{"CUSTOS_REQUEST_RETENTION", "PIPL art. 56"}},
 		{name: "starter dataset binds every retention rule", args: []string{"validate", "../../examples/starter/dataset.yaml"}, code: 0},
 		{name: "dataset binding some rules reports the rest", args: []string{"validate", partial}, code: 1, contains: []string{
 			partial + `:13:15: collection "visits" holds personal data but no retention rule is bound to it`,

@@ -180,9 +180,42 @@ working-day calendar where it says working days.`,
 			return nil
 		},
 	}
-	for _, c := range []*cobra.Command{list, show, runDue} {
+	expire := &cobra.Command{
+		Use:   "expire [--request-retention 3y]",
+		Short: "Delete the records of requests closed longer ago than --request-retention, now",
+		Long: `Expire does now what every server does hourly: deletes the requests closed
+(completed, refused, cancelled, withdrawn, forwarded) longer ago than
+--request-retention (CUSTOS_REQUEST_RETENTION, default 3 years, at least 3
+years: PIPL art. 56), with their history, one-time code, export bundles and
+recipient notices, in batches, each audited with its count. A person's
+requests stay while a legal hold names them. "forever" deletes nothing.
+custos retention records shows what else Custos keeps and for how long.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := loadConfig(cmd.Flags())
+			if err != nil {
+				return err
+			}
+			period, err := c.RequestPeriod()
+			if err != nil {
+				return err
+			}
+			return withRequests(cmd, func(ctx context.Context, d *dsr.Service) error {
+				n, err := d.ExpireRequests(ctx, cliActor(), period)
+				if err != nil {
+					return fmt.Errorf("%w (%d deleted before the error)", err, n)
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "%d request(s) kept %s since closing deleted\n", n, period)
+				return nil
+			})
+		},
+	}
+	for _, c := range []*cobra.Command{list, show, runDue, expire} {
 		dbFlags(c)
 	}
-	cmd.AddCommand(list, show, verify, approve, refuse, extend, complete, runDue, cal)
+	if f := expire.Flags().Lookup("request-retention"); f != nil {
+		f.Hidden = false
+	}
+	cmd.AddCommand(list, show, verify, approve, refuse, extend, complete, runDue, expire, cal)
 	return cmd
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/custos-privacy/custos/internal/approval"
 	"github.com/custos-privacy/custos/internal/audit"
 	"github.com/custos-privacy/custos/internal/calendar"
+	"github.com/custos-privacy/custos/internal/keep"
 	"github.com/custos-privacy/custos/internal/operator"
 	"github.com/custos-privacy/custos/internal/retention"
 	"github.com/custos-privacy/custos/internal/server"
@@ -34,6 +35,35 @@ A running server sweeps every day at --retention-at (03:00 China time by
 default), one instance of several; these commands plan and run the same
 sweep now. See docs/retention.md.`,
 	}
+	var recordsJSON bool
+	records := &cobra.Command{
+		Use:   "records [--json]",
+		Short: "Show what Custos keeps in its own database, for how long, and what ends it",
+		Long: `Records prints the table of Custos's own records (sessions, codes, messages,
+export bundles, vault values, rights requests, the ledger and the audit trail,
+retention runs): how long each is kept, what ends it, and the setting that
+changes the period, with its default and legal minimum.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if recordsJSON {
+				return writeIndented(cmd.OutOrStdout(), keep.Records)
+			}
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "RECORD\tKEPT\tSETTING\tDEFAULT\tMINIMUM")
+			for _, r := range keep.Records {
+				setting, def, minimum := "-", "-", "-"
+				if r.Setting != "" {
+					setting, def = "--"+r.Setting, r.Default
+				}
+				if r.Minimum != nil {
+					minimum = fmt.Sprintf("%d %s", r.Minimum.Count, r.Minimum.Unit)
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.ID, r.Kept, setting, def, minimum)
+			}
+			return tw.Flush()
+		},
+	}
+	records.Flags().BoolVar(&recordsJSON, "json", false, "print the table as JSON")
 	var asJSON bool
 	plan := &cobra.Command{
 		Use:   "plan [--json]",
@@ -219,7 +249,7 @@ audits each collection and issues a signed certificate of what it erased.`,
 			f.Hidden = false
 		}
 	}
-	cmd.AddCommand(plan, run, runs, discontinue)
+	cmd.AddCommand(plan, run, runs, discontinue, records)
 	return cmd
 }
 

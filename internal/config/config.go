@@ -19,6 +19,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/custos-privacy/custos/internal/checkpoint"
+	"github.com/custos-privacy/custos/internal/keep"
 	"github.com/custos-privacy/custos/internal/secrets"
 )
 
@@ -56,6 +57,9 @@ type Config struct {
 	CheckpointEvery time.Duration // --checkpoint-every, CUSTOS_CHECKPOINT_EVERY: how often a checkpoint is written (and at start and shutdown)
 	OutboxRetention time.Duration // --outbox-retention, CUSTOS_OUTBOX_RETENTION: how long a sent or abandoned message stays readable
 	RetentionAt     string        // --retention-at, CUSTOS_RETENTION_AT: China time of the daily retention sweep (HH:MM), or "off"
+	// --request-retention, CUSTOS_REQUEST_RETENTION: how long a closed
+	// request's records are kept (keep.Requests): "3 years", "forever"
+	RequestRetention string
 
 	origins [numSettings]origin // where each setting came from, for WriteRedacted
 
@@ -67,17 +71,18 @@ type Config struct {
 // Default returns the configuration used when nothing is set.
 func Default() Config {
 	return Config{
-		Addr:            "127.0.0.1:8080",
-		DB:              "custos.db",
-		LogLevel:        "info",
-		LogFormat:       "text",
-		CheckSample:     0.01,
-		PollInterval:    250 * time.Millisecond,
-		MaxBodyBytes:    1 << 20,
-		ShutdownTimeout: 15 * time.Second,
-		CheckpointEvery: checkpoint.DefaultEvery,
-		OutboxRetention: 7 * 24 * time.Hour,
-		RetentionAt:     "03:00",
+		Addr:             "127.0.0.1:8080",
+		DB:               "custos.db",
+		LogLevel:         "info",
+		LogFormat:        "text",
+		CheckSample:      0.01,
+		PollInterval:     250 * time.Millisecond,
+		MaxBodyBytes:     1 << 20,
+		ShutdownTimeout:  15 * time.Second,
+		CheckpointEvery:  checkpoint.DefaultEvery,
+		OutboxRetention:  7 * 24 * time.Hour,
+		RetentionAt:      "03:00",
+		RequestRetention: keep.Requests.Default,
 	}
 }
 
@@ -142,6 +147,7 @@ const (
 	sWebhookSecret
 	sOutboxRetention
 	sRetentionAt
+	sRequestRetention
 	sCheckpoints
 	sCheckpointEvery
 	numSettings
@@ -288,13 +294,14 @@ var settings = [numSettings]setting{
 		set:  func(c *Config, v, _ string) error { return parseOrigins(&c.BannerOrigins, "CUSTOS_BANNER_ORIGINS", v) },
 		show: func(c *Config) string { return strings.Join(c.BannerOrigins, ",") },
 	},
-	sDataset:       plain("CUSTOS_DATASET", "dataset", func(c *Config) *string { return &c.Dataset }),
-	sRetentionAt:   plain("CUSTOS_RETENTION_AT", "retention-at", func(c *Config) *string { return &c.RetentionAt }),
-	sNotifyDir:     plain("CUSTOS_NOTIFY_DIR", "notify-dir", func(c *Config) *string { return &c.NotifyDir }),
-	sSMTPAddr:      plain("CUSTOS_SMTP_ADDR", "smtp-addr", func(c *Config) *string { return &c.SMTPAddr }),
-	sSMTPFrom:      plain("CUSTOS_SMTP_FROM", "smtp-from", func(c *Config) *string { return &c.SMTPFrom }),
-	sSMTPUser:      plain("CUSTOS_SMTP_USER", "smtp-user", func(c *Config) *string { return &c.SMTPUser }),
-	sSMSWebhookURL: plain("CUSTOS_SMS_WEBHOOK_URL", "sms-webhook-url", func(c *Config) *string { return &c.SMSWebhookURL }),
+	sDataset:          plain("CUSTOS_DATASET", "dataset", func(c *Config) *string { return &c.Dataset }),
+	sRetentionAt:      plain("CUSTOS_RETENTION_AT", "retention-at", func(c *Config) *string { return &c.RetentionAt }),
+	sRequestRetention: plain("CUSTOS_REQUEST_RETENTION", "request-retention", func(c *Config) *string { return &c.RequestRetention }),
+	sNotifyDir:        plain("CUSTOS_NOTIFY_DIR", "notify-dir", func(c *Config) *string { return &c.NotifyDir }),
+	sSMTPAddr:         plain("CUSTOS_SMTP_ADDR", "smtp-addr", func(c *Config) *string { return &c.SMTPAddr }),
+	sSMTPFrom:         plain("CUSTOS_SMTP_FROM", "smtp-from", func(c *Config) *string { return &c.SMTPFrom }),
+	sSMTPUser:         plain("CUSTOS_SMTP_USER", "smtp-user", func(c *Config) *string { return &c.SMTPUser }),
+	sSMSWebhookURL:    plain("CUSTOS_SMS_WEBHOOK_URL", "sms-webhook-url", func(c *Config) *string { return &c.SMSWebhookURL }),
 	sSMTPPassword: {
 		env:      "CUSTOS_SMTP_PASSWORD",
 		fromFile: true,
@@ -414,6 +421,7 @@ func (c *Config) RegisterFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.SMTPFrom, "smtp-from", c.SMTPFrom, "sender address of email messages (CUSTOS_SMTP_FROM)")
 	fs.StringVar(&c.SMTPUser, "smtp-user", c.SMTPUser, "mail relay user name; the password comes from CUSTOS_SMTP_PASSWORD[_FILE] (CUSTOS_SMTP_USER)")
 	fs.DurationVar(&c.OutboxRetention, "outbox-retention", c.OutboxRetention, "how long a sent or abandoned message stays readable before its contents are destroyed (CUSTOS_OUTBOX_RETENTION)")
+	fs.StringVar(&c.RequestRetention, "request-retention", c.RequestRetention, "how long the records of a closed rights request are kept: 3 years (at least, PIPL art. 56), 36 months, or forever (CUSTOS_REQUEST_RETENTION)")
 	fs.StringVar(&c.RetentionAt, "retention-at", c.RetentionAt, "China time (HH:MM) at which the server sweeps the dataset's databases for rows past their retention each day, one instance of several; off to not sweep (CUSTOS_RETENTION_AT)")
 	fs.StringVar(&c.SMSWebhookURL, "sms-webhook-url", c.SMSWebhookURL, "SMS gateway endpoint; messages are signed with CUSTOS_SMS_WEBHOOK_SECRET[_FILE] (CUSTOS_SMS_WEBHOOK_URL)")
 	fs.StringVar(&c.Checkpoints, "checkpoints", c.Checkpoints, "where signed checkpoints of the audit trail and the consent ledger go: a file, appended to and synced, or an https:// URL they are POSTed to; keep it out of the database's reach (CUSTOS_CHECKPOINTS)")
@@ -589,6 +597,16 @@ func (c Config) ForOrg(id string) (Config, error) {
 	o.Manifest, o.Demo, o.Dataset = "", false, ""
 	o.Checkpoints = checkpoint.ForOrg(c.Checkpoints, id)
 	return o, errors.Join(o.readSecretsDir()...)
+}
+
+// RequestPeriod reads RequestRetention (keep.Parse), refusing a period
+// below the legal minimum (keep.Requests).
+func (c Config) RequestPeriod() (keep.Period, error) {
+	p, err := keep.Parse(c.RequestRetention)
+	if err != nil {
+		return p, err
+	}
+	return p, keep.Requests.Check(p)
 }
 
 // RetentionTime reads RetentionAt: the hour and minute, China time, of

@@ -82,9 +82,10 @@ func TestLoadPrecedence(t *testing.T) {
 					Addr: ":9090", DB: "sqlite:/var/lib/custos/custos.db", Manifest: "custos.yaml", Demo: true,
 					LogLevel: "debug", LogFormat: "json", CheckSample: 0.5, PollInterval: time.Second,
 					MaxBodyBytes: 4096, ShutdownTimeout: 30 * time.Second, TrustProxy: true,
-					CheckpointEvery: 5 * time.Minute,
-					OutboxRetention: 7 * 24 * time.Hour,
-					RetentionAt:     "03:00",
+					CheckpointEvery:  5 * time.Minute,
+					OutboxRetention:  7 * 24 * time.Hour,
+					RetentionAt:      "03:00",
+					RequestRetention: "3 years",
 				}
 				for _, i := range []int{sAddr, sDB, sManifest, sDemo, sLogLevel, sLogFormat, sCheckSample, sPollInterval, sMaxBody, sShutdownTimeout, sTrustProxy} {
 					c.origins[i] = originEnv
@@ -101,9 +102,10 @@ func TestLoadPrecedence(t *testing.T) {
 					Addr: ":7000", DB: "x.db", Manifest: "m.yaml", Demo: true,
 					LogLevel: "warn", LogFormat: "json", CheckSample: 0.25, PollInterval: 2 * time.Second,
 					MaxBodyBytes: 100, ShutdownTimeout: time.Minute, TrustProxy: true,
-					CheckpointEvery: 5 * time.Minute,
-					OutboxRetention: 7 * 24 * time.Hour,
-					RetentionAt:     "03:00",
+					CheckpointEvery:  5 * time.Minute,
+					OutboxRetention:  7 * 24 * time.Hour,
+					RetentionAt:      "03:00",
+					RequestRetention: "3 years",
 				}
 				for _, i := range []int{sAddr, sDB, sManifest, sDemo, sLogLevel, sLogFormat, sCheckSample, sPollInterval, sMaxBody, sShutdownTimeout, sTrustProxy} {
 					c.origins[i] = originFlag
@@ -378,7 +380,7 @@ func TestRegisterFlagsHidesDatabasePassword(t *testing.T) {
 	}
 	var names []string
 	fs.VisitAll(func(f *pflag.Flag) { names = append(names, f.Name) })
-	want := []string{"addr", "banner-origins", "check-sample", "checkpoint-every", "checkpoints", "dataset", "db", "demo", "keystore", "log-format", "log-level", "manifest", "max-body", "notify-dir", "outbox-retention", "poll-interval", "retention-at", "secrets-dir", "shutdown-timeout", "sms-webhook-url", "smtp-addr", "smtp-from", "smtp-user", "trust-proxy"}
+	want := []string{"addr", "banner-origins", "check-sample", "checkpoint-every", "checkpoints", "dataset", "db", "demo", "keystore", "log-format", "log-level", "manifest", "max-body", "notify-dir", "outbox-retention", "poll-interval", "request-retention", "retention-at", "secrets-dir", "shutdown-timeout", "sms-webhook-url", "smtp-addr", "smtp-from", "smtp-user", "trust-proxy"}
 	if diff := cmp.Diff(want, names); diff != "" {
 		t.Errorf("flags (-want +got):\n%s", diff)
 	}

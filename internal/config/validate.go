@@ -101,6 +101,9 @@ func (c Config) problems() []error {
 	if _, _, err := c.RetentionTime(); err != nil {
 		add("CUSTOS_RETENTION_AT", "%v", err)
 	}
+	if _, err := c.RequestPeriod(); err != nil {
+		add("CUSTOS_REQUEST_RETENTION", "%v", err)
+	}
 	if c.OutboxRetention <= 0 {
 		add("CUSTOS_OUTBOX_RETENTION", "%v is not a positive duration", c.OutboxRetention)
 	}

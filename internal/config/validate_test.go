@@ -46,7 +46,7 @@ func TestValidate(t *testing.T) {
 			*c = Config{CheckSample: -1}
 		}, []string{
 			"CUSTOS_ADDR", "CUSTOS_CHECKPOINT_EVERY", "CUSTOS_CHECK_SAMPLE", "CUSTOS_DB", "CUSTOS_LOG_FORMAT", "CUSTOS_LOG_LEVEL",
-			"CUSTOS_MAX_BODY", "CUSTOS_OUTBOX_RETENTION", "CUSTOS_POLL_INTERVAL", "CUSTOS_RETENTION_AT", "CUSTOS_SHUTDOWN_TIMEOUT",
+			"CUSTOS_MAX_BODY", "CUSTOS_OUTBOX_RETENTION", "CUSTOS_POLL_INTERVAL", "CUSTOS_REQUEST_RETENTION", "CUSTOS_RETENTION_AT", "CUSTOS_SHUTDOWN_TIMEOUT",
 		}},
 		{"keystore beside sqlite", func(c *Config) { c.DB = "/var/lib/custos/custos.db" }, nil},
 		{"keystore is the data database", func(c *Config) { c.Keystore = "custos.db" }, []string{"CUSTOS_KEYSTORE"}},
@@ -58,6 +58,10 @@ func TestValidate(t *testing.T) {
 		{"retention sweep off", func(c *Config) { c.RetentionAt = "off" }, nil},
 		{"retention sweep at 23:30", func(c *Config) { c.RetentionAt = "23:30" }, nil},
 		{"retention sweep at no time", func(c *Config) { c.RetentionAt = "3am" }, []string{"CUSTOS_RETENTION_AT"}},
+		{"requests kept 5 years", func(c *Config) { c.RequestRetention = "5 years" }, nil},
+		{"requests kept forever", func(c *Config) { c.RequestRetention = "forever" }, nil},
+		{"requests kept below the legal minimum", func(c *Config) { c.RequestRetention = "2 years" }, []string{"CUSTOS_REQUEST_RETENTION"}},
+		{"requests kept no period", func(c *Config) { c.RequestRetention = "3 fortnights" }, []string{"CUSTOS_REQUEST_RETENTION"}},
 		{"relay", func(c *Config) {
 			c.SMTPAddr, c.SMTPFrom, c.SMTPUser = "smtp.example.com:587", "Privacy <privacy@example.com>", "custos"
 			c.SMTPPassword = NewSecret([]byte("pw"), "test")

@@ -44,6 +44,7 @@ type Store interface {
 	BundleByToken(ctx context.Context, tokenHash []byte) (store.Bundle, error)
 	LatestBundle(ctx context.Context, requestID string) (store.Bundle, error)
 	DeleteExpiredBundles(ctx context.Context, now time.Time, entry func(n int64) audit.Entry) (int64, error)
+	DeleteExpiredRequests(ctx context.Context, f store.RequestExpiry, entry func(n int64) audit.Entry) (int64, error)
 	CountDownload(ctx context.Context, id string, entries ...audit.Entry) error
 	RecipientTaskFn(t store.RecipientTask) store.TxFn
 	RecipientTasks(ctx context.Context, requestID string) ([]store.RecipientTask, error)

@@ -166,3 +166,43 @@ func checkConsoleRetention(t *testing.T, e *example) {
 		t.Errorf("the console's run is not counted:\n%s", grepLines(metrics, "custos_retention_runs"))
 	}
 }
+
+// TestRequestRetentionSetting: the server reads the request retention
+// from the configuration, refuses one below the legal minimum when it
+// loads, and sweeps with the one in force.
+func TestRequestRetentionSetting(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := secrets.Init(filepath.Join(dir, "secrets"), false); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{
+		"CUSTOS_DB":                filepath.Join(dir, "custos.db"),
+		"CUSTOS_MANIFEST":          filepath.Join("..", "..", "examples", "starter", "custos.yaml"),
+		"CUSTOS_SECRETS_DIR":       filepath.Join(dir, "secrets"),
+		"CUSTOS_REQUEST_RETENTION": "2 years",
+	}
+	if _, err := config.Load(nil, func(k string) string { return env[k] }); err == nil || !strings.Contains(err.Error(), "CUSTOS_REQUEST_RETENTION") {
+		t.Fatalf("2 years loaded: %v", err)
+	}
+	env["CUSTOS_REQUEST_RETENTION"] = "5 years"
+	cfg, err := config.Load(nil, func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(t.Context(), env["CUSTOS_DB"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	srv, err := server.New(t.Context(), cfg, slog.New(slog.NewTextHandler(&lockedBuffer{}, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	if n, err := srv.ExpireRequests(t.Context()); err != nil || n != 0 {
+		t.Errorf("ExpireRequests = %d, %v", n, err)
+	}
+}

@@ -664,7 +664,9 @@ func (s *Server) reloadOnHangup(ctx context.Context) {
 }
 
 // purgeOutbox destroys the contents of messages sent or given up longer
-// than the outbox retention ago, at start and then hourly.
+// than the outbox retention ago, deletes the export bundles past their
+// download window and the records of requests closed longer than the
+// request retention ago, at start and then hourly.
 func (s *Server) purgeOutbox(ctx context.Context) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
@@ -679,12 +681,27 @@ func (s *Server) purgeOutbox(ctx context.Context) {
 		} else if n > 0 {
 			s.log.Info("expired export bundles deleted", "count", n)
 		}
+		if n, err := s.ExpireRequests(ctx); err != nil {
+			s.log.Error("closed requests past their retention: delete failed", "deleted", n, "err", err)
+		} else if n > 0 {
+			s.log.Info("closed requests past their retention deleted", "count", n, "retention", s.cfg.RequestRetention)
+		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
 	}
+}
+
+// ExpireRequests deletes the records of requests closed longer than the
+// request retention ago (dsr.Service.ExpireRequests) and returns how many.
+func (s *Server) ExpireRequests(ctx context.Context) (int64, error) {
+	period, err := s.cfg.RequestPeriod()
+	if err != nil {
+		return 0, err
+	}
+	return s.requests.ExpireRequests(ctx, audit.System(hostname()), period)
 }
 
 // PurgeOutbox destroys the contents of the messages settled longer than the
