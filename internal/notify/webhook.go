@@ -62,7 +62,7 @@ func (w *WebhookSender) Send(ctx context.Context, m Message) error {
 	if err := checkWebhookURL(w.URL); err != nil {
 		return err
 	}
-	key, err := webhookKey(w.Secret)
+	key, err := WebhookKey(w.Secret)
 	if err != nil {
 		return err
 	}
@@ -120,7 +120,12 @@ func SignWebhook(key []byte, id, timestamp string, body []byte) string {
 	return "v1," + base64.StdEncoding.EncodeToString(mac.Sum(nil))
 }
 
-func webhookKey(secret string) ([]byte, error) {
+// WebhookKey turns a signing secret into the HMAC key of Standard
+// Webhooks: "whsec_" followed by base64 is the key those bytes encode, as
+// the specification and its reference libraries read it; any other value
+// is used as it is. Every signed message Custos sends (SMS gateway posts,
+// recipient notices, portability transmissions) reads its secret here.
+func WebhookKey(secret string) ([]byte, error) {
 	if secret == "" {
 		return nil, errors.New("notify: webhook: no signing secret")
 	}

@@ -62,7 +62,8 @@ type Propagator struct {
 	// CertificatesOf returns the ids of a request's erasure certificates,
 	// which webhook notices carry; nil sends none.
 	CertificatesOf func(ctx context.Context, requestID string) ([]string, error)
-	// Secret signs webhooks (Standard Webhooks) and keys subject pseudonyms.
+	// Secret signs webhooks (Standard Webhooks: notify.WebhookKey reads it)
+	// and, as it is written, keys subject pseudonyms.
 	Secret []byte
 	Client *http.Client // default: a client with a 30s timeout; redirects are never followed
 	// Email queues an email notice for a task. Nil leaves email tasks pending.

@@ -28,7 +28,9 @@ import (
 )
 
 const (
-	testSecret  = "test-signing-secret"
+	// testSecret is written as Standard Webhooks writes secrets: whsec_
+	// and the base64 of the key ("test-signing-secret-key").
+	testSecret  = "whsec_dGVzdC1zaWduaW5nLXNlY3JldC1rZXk="
 	rawSubject  = "subj-RAW-4711"
 	replySecret = "reply-body-secret"
 	urlToken    = "s3cret-token"
@@ -146,7 +148,12 @@ func verifyNotice(t *testing.T, c captured, task store.RecipientTask, certs []st
 	if id := c.header.Get("webhook-id"); id != task.ID {
 		t.Errorf("webhook-id = %q, want the task id %q", id, task.ID)
 	}
-	mac := hmac.New(sha256.New, []byte(testSecret))
+	// As the specification reads a secret: the key is what follows whsec_, base64-decoded.
+	key, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(testSecret, "whsec_"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mac := hmac.New(sha256.New, key)
 	mac.Write([]byte(task.ID + "." + c.header.Get("webhook-timestamp") + "."))
 	mac.Write(c.body)
 	if want, got := "v1,"+base64.StdEncoding.EncodeToString(mac.Sum(nil)), c.header.Get("webhook-signature"); got != want {

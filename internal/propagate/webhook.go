@@ -92,7 +92,11 @@ func (p *Propagator) webhook(ctx context.Context, log *slog.Logger, t store.Reci
 	req.Header.Set("User-Agent", "custos-propagate")
 	req.Header.Set("webhook-id", t.ID)
 	req.Header.Set("webhook-timestamp", ts)
-	req.Header.Set("webhook-signature", notify.SignWebhook(p.Secret, t.ID, ts, body))
+	key, err := notify.WebhookKey(string(p.Secret))
+	if err != nil {
+		return &outcome{reason: "the signing secret is unusable: " + err.Error(), final: true}
+	}
+	req.Header.Set("webhook-signature", notify.SignWebhook(key, t.ID, ts, body))
 	resp, err := p.client().Do(req)
 	if err != nil {
 		return &outcome{reason: postFailure(err)}
