@@ -340,6 +340,15 @@ func (o ownData) Execute(ctx context.Context, a consent.Actor, r *store.Request,
 			}
 			return out, err
 		}
+		switch r.Kind {
+		case "explain_automated_decision":
+			answer, explained := automatedAnswer(m, r.Language, d.Purposes)
+			if len(explained) > 0 {
+				return Outcome{Summary: "answered; automated decisions explained as the policy declares them: " + strings.Join(explained, ", "), Message: answer}, nil
+			}
+		case "complaint":
+			return Outcome{Summary: "answered", Message: escalation(m, r.Language)}, nil
+		}
 		return Outcome{Summary: "answered"}, nil
 	}
 	return Outcome{}, fault.New(fault.Invalid, "unsupported", "requests of type %q are not executable yet", r.Kind)

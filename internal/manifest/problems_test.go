@@ -328,6 +328,21 @@ func TestProblems(t *testing.T) {
 			want:    []string{`33:12: purpose "registration" rests on legitimate interests but does not state them (legitimate_interest)`, `33:12: purpose "registration" rests on legitimate interests, which PIPL art. 13 does not know, and the manifest applies in CN: give its basis there (bases: {CN: …}) and keep legitimate interests for the jurisdictions that have them`},
 		},
 
+		{
+			name:    "automation without automated_decision",
+			replace: []string{"    basis: contract\n", "    basis: contract\n    automation: {logic: {zh: 规则, en: rules}, significance: {zh: 影响, en: effect}, human_review: {zh: 人工复核, en: ask us}}\n"},
+			want:    []string{`34:17: purpose "registration" declares how its automated decisions work but not that it makes any (automated_decision: true)`},
+		},
+		{
+			name:    "automation without its logic",
+			replace: []string{"    basis: contract\n", "    basis: contract\n    automated_decision: true\n    automation: {significance: {zh: 影响, en: effect}, human_review: {zh: 人工复核, en: ask us}}\n"},
+			want:    []string{`35:17: missing required key "logic"`},
+		},
+		{
+			name:    "automation declared",
+			replace: []string{"    basis: contract\n", "    basis: contract\n    automated_decision: true\n    automation: {logic: {zh: 规则, en: rules}, significance: {zh: 影响, en: effect}, human_review: {zh: 人工复核, en: ask us}}\n"},
+		},
+
 		// Storage and cross-border transfers.
 		{
 			name:    "cross-border transfer missing mechanism",

@@ -202,7 +202,16 @@ type Purpose struct {
 	SeparateConsent    bool              `yaml:"separate_consent" doc:"Consent for this purpose is asked separately."`
 	DirectMarketing    bool              `yaml:"direct_marketing" doc:"Direct marketing: an objection to it is absolute (GDPR art. 21(3)); no compelling grounds override it."`
 	AutomatedDecision  bool              `yaml:"automated_decision" doc:"Decisions are made by automated means."`
+	Automation         *Automation       `yaml:"automation" doc:"How the automated decisions work, as the organisation declares it (PIPL art. 24, GDPR art. 13(2)(f) and 22): printed with the purpose, and given to whoever asks for an explanation of an automated decision, with the operator's words on their case. Needs automated_decision."`
 	OptOut             Text              `yaml:"opt_out" doc:"How to opt out."`
+}
+
+// Automation declares the automated decision-making of a purpose.
+type Automation struct {
+	Logic        Text `yaml:"logic" req:"true" doc:"The logic involved, in words a person understands: what the system looks at and how it decides."`
+	Significance Text `yaml:"significance" req:"true" doc:"What the decisions mean for the person."`
+	Effects      Text `yaml:"effects" doc:"The consequences the person can expect."`
+	HumanReview  Text `yaml:"human_review" req:"true" doc:"How to have a decision looked at again by a person, or refuse one made solely by automated means."`
 }
 
 // Cookies describes cookies and similar technologies.

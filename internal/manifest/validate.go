@@ -433,6 +433,9 @@ func (v *validator) checkPurposes() {
 				break
 			}
 		}
+		if p.Automation != nil && !p.AutomatedDecision {
+			v.errorf(base+".automation", "purpose %q declares how its automated decisions work but not that it makes any (automated_decision: true)", p.ID)
+		}
 		if p.ID != "" && !used[p.ID] {
 			v.errorf(base, "purpose %q is never used by a service, SDK, cookie or recipient", p.ID)
 		}

@@ -3,6 +3,7 @@ package policy
 import (
 	"bytes"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -26,6 +27,19 @@ type fieldSentence struct {
 func yes() *bool { b := true; return &b }
 
 var fieldSentences = []fieldSentence{
+	{
+		name: "purposes.automation",
+		set: func(m *manifest.Manifest) bool {
+			return slices.ContainsFunc(m.Purposes, func(p manifest.Purpose) bool { return p.Automation != nil })
+		},
+		on: func(m *manifest.Manifest) {
+			m.Purposes[0].AutomatedDecision = true
+			m.Purposes[0].Automation = &manifest.Automation{Logic: manifest.Text{"zh": "按登录地点与设备评分", "en": "a score from sign-in place and device"},
+				Significance: manifest.Text{"zh": "可能暂停登录", "en": "a sign-in may be held"}, HumanReview: manifest.Text{"zh": "联系客服复核", "en": "ask support for a review"}}
+		},
+		off: func(m *manifest.Manifest) { m.Purposes[0].AutomatedDecision, m.Purposes[0].Automation = true, nil },
+		zh:  "决策机制：按登录地点与设备评分", en: "How it decides: a score from sign-in place and device",
+	},
 	{
 		name: "policy.prevailing_language",
 		set:  func(m *manifest.Manifest) bool { return m.Policy.Prevailing != "" },

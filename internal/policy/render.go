@@ -271,6 +271,7 @@ func (r *renderer) collection() Section {
 		}
 		if p.AutomatedDecision {
 			notes = append(notes, l.sentence(l.s("涉及自动化决策；您有权要求我们予以说明，并有权拒绝仅通过自动化决策方式作出的对您个人权益有重大影响的决定", "It involves automated decision-making; you may ask us to explain it and refuse decisions with a significant effect on you made solely by automated means")))
+			notes = append(notes, r.automation(l, p.Automation)...)
 		}
 		if o := l.completes("如需退出，您可以", "To opt out, ", l.t(p.OptOut), "如", "您可", "可", "请"); o != "" {
 			notes = append(notes, l.sentence(o))
@@ -450,4 +451,28 @@ func (r *renderer) needsSeparate(c manifest.Collection) bool {
 		}
 	}
 	return false
+}
+
+// automation prints a purpose's declaration of how its automated
+// decisions work, each part as the manifest states it; nothing when the
+// purpose declares none.
+func (r *renderer) automation(l lang, a *manifest.Automation) []string {
+	if a == nil {
+		return nil
+	}
+	var out []string
+	for _, part := range []struct {
+		zh, en string
+		text   manifest.Text
+	}{
+		{"决策机制：%s", "How it decides: %s", a.Logic},
+		{"对您的影响：%s", "What it means for you: %s", a.Significance},
+		{"可能的后果：%s", "What may follow: %s", a.Effects},
+		{"人工复核：%s", "Review by a person: %s", a.HumanReview},
+	} {
+		if t := l.t(part.text); t != "" {
+			out = append(out, l.sentence(l.s(part.zh, part.en, t)))
+		}
+	}
+	return out
 }

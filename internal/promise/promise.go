@@ -164,10 +164,16 @@ func (b *builder) purposes() {
 			b.add(Promise{ID: "objection:" + p.ID, Kind: "objection", Field: field + ".basis", Says: says, Keeper: Enforced,
 				Component: "decision point (internal/check): objected, objection_overridden", Test: "internal/check TestDecideReasons"})
 		}
-		if p.AutomatedDecision {
+		if p.AutomatedDecision && p.Automation == nil {
 			b.add(Promise{ID: "automated:" + p.ID, Kind: "automated_decision", Field: field + ".automated_decision",
 				Says: text("对“%s”中的自动化决策予以说明", "automated decisions in %s are explained on request", zh, en), Keeper: Organisational,
-				Why: "the explanation is written by the organisation; Custos tracks the request and its deadline"})
+				Why: "the explanation is written by the organisation (declare automation to have Custos give the policy's account); Custos tracks the request and its deadline"})
+		}
+		if p.AutomatedDecision && p.Automation != nil {
+			b.add(Promise{ID: "automated:" + p.ID, Kind: "automated_decision", Field: field + ".automation",
+				Says: text("对“%s”中的自动化决策予以说明", "automated decisions in %s are explained on request", zh, en), Keeper: Enforced,
+				Component: "rights requests (internal/dsr): the answer carries the purpose's declared logic, significance, effects and human review, with the operator's words on the case",
+				Test:      "internal/dsr TestAutomatedDecisionExplained"})
 		}
 	}
 }

@@ -1,0 +1,71 @@
+package dsr
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/custos-privacy/custos/internal/manifest"
+)
+
+// automatedAnswer is what the policy declares of the automated decisions
+// an explanation request concerns (manifest.Automation), in lang: every
+// purpose that declares them, or those of purposes when the request
+// names some. explained lists the purposes told; both are empty when no
+// purpose concerned declares how its decisions work, and the operator's
+// words are then the whole answer.
+func automatedAnswer(m *manifest.Manifest, lang string, purposes []string) (answer string, explained []string) {
+	var parts []string
+	for _, p := range m.Purposes {
+		if !p.AutomatedDecision || p.Automation == nil || (len(purposes) > 0 && !slices.Contains(purposes, p.ID)) {
+			continue
+		}
+		a := p.Automation
+		var said []string
+		for _, part := range []struct {
+			zh, en string
+			text   manifest.Text
+		}{
+			{"决策机制：%s", "how it decides: %s", a.Logic},
+			{"对您的影响：%s", "what it means for you: %s", a.Significance},
+			{"可能的后果：%s", "what may follow: %s", a.Effects},
+			{"人工复核：%s", "review by a person: %s", a.HumanReview},
+		} {
+			if t := strings.TrimRight(part.text.In(lang), "。. "); t != "" {
+				said = append(said, told(lang, part.zh, part.en, t))
+			}
+		}
+		name := p.Name.In(lang)
+		parts = append(parts, told(lang, "关于“%s”中的自动化决策，%s。", "On the automated decisions in %s: %s.", name, strings.Join(said, told(lang, "；", "; "))))
+		explained = append(explained, p.ID)
+	}
+	sep := " "
+	if strings.HasPrefix(lang, "zh") {
+		sep = ""
+	}
+	return strings.Join(parts, sep), explained
+}
+
+// escalation tells a person whose complaint was answered where else they
+// can turn, from the policy's complaints section: the supervisory
+// authorities, then the court. Empty when the policy names neither.
+func escalation(m *manifest.Manifest, lang string) string {
+	var regulators []string
+	for _, r := range m.Complaints.Regulators {
+		if t := r.In(lang); t != "" {
+			regulators = append(regulators, t)
+		}
+	}
+	var out []string
+	if len(regulators) > 0 {
+		out = append(out, told(lang, "如您对我们的答复不满意，还可以向%s投诉或举报。", "If our answer does not satisfy you, you may also complain to %s.",
+			strings.Join(regulators, told(lang, "、", ", "))))
+	}
+	if c := m.Complaints.Court.In(lang); c != "" {
+		out = append(out, told(lang, "您也可以向%s提起诉讼。", "You may also bring a claim before %s.", c))
+	}
+	sep := " "
+	if strings.HasPrefix(lang, "zh") {
+		sep = ""
+	}
+	return strings.Join(out, sep)
+}
