@@ -37,6 +37,7 @@ const (
 	StateVerified             = "verified"
 	StateInProgress           = "in_progress"
 	StateAwaitingSubject      = "awaiting_subject"
+	StateAwaitingFee          = "awaiting_fee"
 	StateExtended             = "extended"
 	StateCompleted            = "completed"
 	StateRefused              = "refused"
@@ -129,7 +130,7 @@ type AcceptedRequest struct {
 }
 
 // Request is a rights request. On the public routes, SubjectID, the Flags
-// other than From and Routes, and the actors of History are left out.
+// other than From, Routes and Fee, and the actors of History are left out.
 type Request struct {
 	// ID names the request.
 	ID string `json:"id"`
@@ -189,6 +190,8 @@ type RequestFlags struct {
 	Repeated bool `json:"repeated,omitempty"`
 	// FeePolicy is the policy's fee rule, for a repeated request.
 	FeePolicy string `json:"fee_policy,omitempty"`
+	// Fee is the fee asked for the request, if any.
+	Fee *Fee `json:"fee,omitempty"`
 	// Evidence is the operator's evidence of who asked.
 	Evidence string `json:"evidence,omitempty"`
 	// Requester is who asked, when not the subject.
@@ -346,6 +349,42 @@ func (c *Client) ResumeRequest(ctx context.Context, id string) (Request, error) 
 // with a reason the subject is told.
 func (c *Client) ExtendRequest(ctx context.Context, id, reason string) (Request, error) {
 	return c.act(ctx, "ExtendRequest", id, reasonInput{reason}, "extend")
+}
+
+// Fee is a fee asked for a request.
+type Fee struct {
+	// Amount is a decimal with at most two places, in Currency (ISO 4217).
+	Amount   string `json:"amount"`
+	Currency string `json:"currency"`
+	// Reason is why, as the subject is told it.
+	Reason string `json:"reason"`
+	// Rule is the policy's fee rule that allows it.
+	Rule string `json:"rule"`
+	// State is asked, paid or waived.
+	State string `json:"state"`
+}
+
+type feeInput struct {
+	Amount   string `json:"amount"`
+	Currency string `json:"currency"`
+	Reason   string `json:"reason"`
+}
+
+// AskFee asks the subject a fee the policy allows before the request is
+// carried out: the request waits in StateAwaitingFee and the subject is
+// told the amount and reason.
+func (c *Client) AskFee(ctx context.Context, id, amount, currency, reason string) (Request, error) {
+	return c.act(ctx, "AskFee", id, feeInput{amount, currency, reason}, "fee")
+}
+
+// FeePaid records that the fee asked was paid and resumes the request.
+func (c *Client) FeePaid(ctx context.Context, id string) (Request, error) {
+	return c.act(ctx, "FeePaid", id, nil, "fee", "paid")
+}
+
+// WaiveFee gives up the fee asked and resumes the request; the subject is told.
+func (c *Client) WaiveFee(ctx context.Context, id string) (Request, error) {
+	return c.act(ctx, "WaiveFee", id, nil, "fee", "waive")
 }
 
 // RefuseRequest refuses a request on one of the policy's refusal grounds,

@@ -100,6 +100,14 @@ func testRequests(t *testing.T, s *server) {
 	}
 	_, err = op.ApproveRequest(ctx, r.ID)
 	wantErr(t, "approving a completed request", err, client.ErrConflict, client.CodeInvalidTransition)
+	// Fees: the starter charges only for repeated requests, and nothing
+	// is awaited on a closed request.
+	_, err = op.AskFee(ctx, r.ID, "20.00", "CNY", "a fourth copy this year")
+	wantErr(t, "a fee where the policy allows none", err, client.ErrConflict, "fee_not_allowed")
+	_, err = op.FeePaid(ctx, r.ID)
+	wantErr(t, "a fee paid where none was asked", err, client.ErrConflict, "no_fee_asked")
+	_, err = op.WaiveFee(ctx, r.ID)
+	wantErr(t, "a fee waived where none was asked", err, client.ErrConflict, "no_fee_asked")
 	_, err = op.GetRequest(ctx, "rq_nosuchrequest")
 	wantErr(t, "GetRequest of none", err, client.ErrNotFound, client.CodeRequestNotFound)
 	_, err = op.ListRequests(ctx, client.RequestFilter{DueBy: "soon"})

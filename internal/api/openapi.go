@@ -69,6 +69,7 @@ var schemaTypes = map[string]any{
 	"CodeInput":          CodeInput{},
 	"EvidenceInput":      EvidenceInput{},
 	"ReasonInput":        ReasonInput{},
+	"FeeInput":           dsr.FeeInput{},
 	"RefuseInput":        RefuseInput{},
 	"CompleteInput":      dsr.CompleteInput{},
 	"CalendarFile":       map[string]any{},

@@ -31,6 +31,9 @@ func (a *API) requestRoutes() []route {
 		{"POST", "/v1/requests/{id}/await", staff, "Wait on the subject (the clock follows the policy)", "awaitSubject", "ReasonInput", "RequestView", 200, a.awaitRequest},
 		{"POST", "/v1/requests/{id}/resume", staff, "Continue after the subject answered", "resumeRequest", "", "RequestView", 200, a.resumeRequest},
 		{"POST", "/v1/requests/{id}/extend", staff, "Extend the deadline, with a reason the subject is told", "extendRequest", "ReasonInput", "RequestView", 200, a.extendRequest},
+		{"POST", "/v1/requests/{id}/fee", staff, "Ask a fee the policy allows before carrying out the request: it waits in awaiting_fee, the clock follows the policy and the subject is told the amount and why", "askFee", "FeeInput", "RequestView", 200, a.askFee},
+		{"POST", "/v1/requests/{id}/fee/paid", staff, "Record that the fee asked was paid, and resume the request", "feePaid", "", "RequestView", 200, a.feePaid},
+		{"POST", "/v1/requests/{id}/fee/waive", staff, "Give up the fee asked and resume the request; the subject is told", "waiveFee", "", "RequestView", 200, a.waiveFee},
 		{"POST", "/v1/requests/{id}/refuse", staff, "Refuse on a statutory ground, with an explanation", "refuseRequest", "RefuseInput", "RequestView", 200, a.refuseRequest},
 		{"POST", "/v1/requests/{id}/withdraw", staff, "Record the subject's withdrawal of a request (or of a scheduled cancellation)", "withdrawRequest", "", "RequestView", 200, a.withdrawOperator},
 		{"POST", "/v1/requests/{id}/complete", staff, "Carry out and close a request", "completeRequest", "CompleteInput", "RequestView", 200, a.completeRequest},
@@ -331,6 +334,20 @@ func (a *API) extendRequest(w http.ResponseWriter, r *http.Request, who consent.
 	return actWith(a, w, r, func(d *dsr.Service, in ReasonInput) (dsr.View, error) {
 		return d.Extend(r.Context(), who, r.PathValue("id"), in.Reason)
 	})
+}
+
+func (a *API) askFee(w http.ResponseWriter, r *http.Request, who consent.Actor) error {
+	return actWith(a, w, r, func(d *dsr.Service, in dsr.FeeInput) (dsr.View, error) {
+		return d.AskFee(r.Context(), who, r.PathValue("id"), in)
+	})
+}
+
+func (a *API) feePaid(w http.ResponseWriter, r *http.Request, who consent.Actor) error {
+	return a.act(w, r, func(d *dsr.Service) (dsr.View, error) { return d.FeePaid(r.Context(), who, r.PathValue("id")) })
+}
+
+func (a *API) waiveFee(w http.ResponseWriter, r *http.Request, who consent.Actor) error {
+	return a.act(w, r, func(d *dsr.Service) (dsr.View, error) { return d.WaiveFee(r.Context(), who, r.PathValue("id")) })
 }
 
 func (a *API) refuseRequest(w http.ResponseWriter, r *http.Request, who consent.Actor) error {

@@ -112,6 +112,8 @@ type RecipientState struct {
 type Flags struct {
 	Repeated  bool   `json:"repeated,omitempty"`
 	FeePolicy string `json:"fee_policy,omitempty"`
+	// Fee is the fee asked for the request, if any (fees.go).
+	Fee       *Fee   `json:"fee,omitempty"`
 	Evidence  string `json:"evidence,omitempty"`
 	Requester string `json:"requester,omitempty"`
 	// From is where a request passed here was received; Routes where a

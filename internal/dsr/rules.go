@@ -28,16 +28,17 @@ const (
 )
 
 // OpenStates are the states of a request still being worked on.
-var OpenStates = []string{StateReceived, StateAwaitingVerification, StateVerified, StateInProgress, StateAwaitingSubject, StateExtended}
+var OpenStates = []string{StateReceived, StateAwaitingVerification, StateVerified, StateInProgress, StateAwaitingSubject, StateAwaitingFee, StateExtended}
 
 // transitions lists the states each state may move to.
 var transitions = map[string][]string{
 	StateReceived:             {StateAwaitingVerification, StateVerified, StateRefused, StateCancelled, StateWithdrawn},
 	StateAwaitingVerification: {StateVerified, StateForwarded, StateRefused, StateCancelled, StateWithdrawn},
 	StateVerified:             {StateInProgress, StateRefused, StateCancelled, StateWithdrawn},
-	StateInProgress:           {StateAwaitingSubject, StateExtended, StateCompleted, StateRefused, StateWithdrawn, StateCancelled},
+	StateInProgress:           {StateAwaitingSubject, StateAwaitingFee, StateExtended, StateCompleted, StateRefused, StateWithdrawn, StateCancelled},
 	StateAwaitingSubject:      {StateInProgress, StateExtended, StateRefused, StateWithdrawn, StateCancelled},
-	StateExtended:             {StateAwaitingSubject, StateCompleted, StateRefused, StateWithdrawn, StateCancelled},
+	StateAwaitingFee:          {StateInProgress, StateRefused, StateWithdrawn, StateCancelled},
+	StateExtended:             {StateAwaitingSubject, StateAwaitingFee, StateCompleted, StateRefused, StateWithdrawn, StateCancelled},
 }
 
 func canMove(from, to string) bool { return slices.Contains(transitions[from], to) }

@@ -58,7 +58,7 @@ func (s *Service) move(ctx context.Context, a consent.Actor, r *store.Request, t
 // pause (the due date moves by the days waited), restart (the period starts
 // again when the wait ends) or run (nothing changes).
 func (s *Service) clock(r *store.Request, to string) {
-	waiting := to == StateAwaitingVerification || to == StateAwaitingSubject
+	waiting := to == StateAwaitingVerification || to == StateAwaitingSubject || to == StateAwaitingFee
 	switch {
 	case waiting && r.PausedSince.IsZero():
 		r.PausedSince = s.now()
@@ -494,12 +494,12 @@ func (s *Service) Status(ctx context.Context, id string) (View, error) {
 	}
 	v, err := s.view(ctx, r, true)
 	// Where the request went, and where it came from, are the requester's
-	// to know; the processor's own tasks are not.
+	// to know, as is a fee asked of them; the processor's own tasks are not.
 	routes := v.Flags.Routes
 	for i := range routes {
 		routes[i].Assistance = ""
 	}
-	v.SubjectID, v.Flags = "", Flags{Routes: routes, From: v.Flags.From}
+	v.SubjectID, v.Flags = "", Flags{Routes: routes, From: v.Flags.From, Fee: v.Flags.Fee}
 	for i := range v.History {
 		v.History[i].Actor = ""
 	}

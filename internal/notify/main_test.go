@@ -95,12 +95,19 @@ func sampleFor(template, lang string) map[string]string {
 			"We hold no personal information linked to the details you gave.",
 		},
 		"request_cancelled": {"您撤回了请求。", "You withdrew it."},
+		"request_fee": {
+			"您在 12 个月内第 4 次提出复制请求，超出了免费次数。",
+			"This is your fourth request for a copy in 12 months, beyond the free ones.",
+		},
 	}
 	if r, ok := reasons[template]; ok {
 		d["reason"] = r[1]
 		if lang == LangZH {
 			d["reason"] = r[0]
 		}
+	}
+	if template == "request_fee" {
+		d["amount"], d["currency"] = "20.00", "CNY"
 	}
 	return d
 }

@@ -278,6 +278,7 @@ var messages = web.Messages{
 	"state.verified":                   {"zh-CN": "已核验", "en": "Verified"},
 	"state.in_progress":                {"zh-CN": "处理中", "en": "In progress"},
 	"state.awaiting_subject":           {"zh-CN": "等待您的回复", "en": "Waiting for you"},
+	"state.awaiting_fee":               {"zh-CN": "等待支付费用", "en": "Waiting for the fee"},
 	"state.extended":                   {"zh-CN": "已延期", "en": "Extended"},
 	"state.completed":                  {"zh-CN": "已完成", "en": "Completed"},
 	"state.refused":                    {"zh-CN": "已拒绝", "en": "Refused"},

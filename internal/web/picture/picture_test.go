@@ -403,7 +403,7 @@ func TestConsentChart(t *testing.T) {
 }
 
 func TestRequestStates(t *testing.T) {
-	open := []string{"received", "awaiting_verification", "verified", "in_progress", "awaiting_subject", "extended"}
+	open := []string{"received", "awaiting_verification", "verified", "in_progress", "awaiting_subject", "awaiting_fee", "extended"}
 	counts := map[string]int64{"received": 3, "in_progress": 12, "extended": 1, "completed": 40, "refused": 2, "<odd&state>": 1}
 	for _, lang := range []string{"en", "zh-CN"} {
 		h := RequestStates(counts, open, lang)
@@ -411,7 +411,7 @@ func TestRequestStates(t *testing.T) {
 		golden(t, "requests-state."+lang+".svg", []byte(h))
 		if lang == "en" {
 			want := "59 requests, 16 of them open. By state: Received 3, Awaiting verification 0, Verified 0, In progress 12, " +
-				"Awaiting the subject 0, Extended 1, Completed 40, Refused 2, Cancelled 0, Withdrawn 0, <odd&state> 1."
+				"Awaiting the subject 0, Awaiting the fee 0, Extended 1, Completed 40, Refused 2, Cancelled 0, Withdrawn 0, <odd&state> 1."
 			if doc.desc != want {
 				t.Errorf("desc:\n got %q\nwant %q", doc.desc, want)
 			}

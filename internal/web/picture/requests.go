@@ -18,6 +18,7 @@ var stateNames = []struct{ state, zh, en string }{
 	{"verified", "已验证", "Verified"},
 	{"in_progress", "处理中", "In progress"},
 	{"awaiting_subject", "待本人答复", "Awaiting the subject"},
+	{"awaiting_fee", "待支付费用", "Awaiting the fee"},
 	{"extended", "已延期", "Extended"},
 	{"completed", "已完成", "Completed"},
 	{"refused", "已拒绝", "Refused"},
