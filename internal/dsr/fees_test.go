@@ -1,6 +1,8 @@
 package dsr_test
 
 import (
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -10,27 +12,47 @@ import (
 )
 
 // TestFeePausedAndResumed: under smart-device-app's conditional fee
-// policy an operator asks a fee; the request waits in awaiting_fee with
-// its deadline paused (the policy's clock rule), the subject is told the
-// amount and why, and payment or a waiver resumes it with the due date
-// moved by the days waited. The public view shows the fee to the
+// policy an operator asks a fee; the request waits in awaiting_fee, its
+// deadline following the policy's clock rule (it runs where the policy
+// states none), the subject is told the amount and why, and payment or a
+// waiver resumes it, the due date moved by the days waited when the
+// clock paused. The public view shows the fee to the
 // requester. A policy that charges nothing, or only for repeated
 // requests, refuses a fee on an ordinary request; bad amounts are
 // refused with stable codes.
 func TestFeePausedAndResumed(t *testing.T) {
 	start := time.Date(2026, 6, 1, 10, 0, 0, 0, time.UTC)
-	e := newEnv(t, smartManifest, start)
-	for i, settle := range []string{"fee/paid", "fee/waive"} {
-		t.Run(settle, func(t *testing.T) {
-			e.clock.Set(start)
-			subject := []string{"st-fee-1", "st-fee-2"}[i]
-			e.subject(subject, subject+"@example.com", "", nil)
-			v := e.submitOperator(map[string]any{"type": "access", "subject_id": subject, "language": "zh-CN"})
+	src, err := os.ReadFile(smartManifest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const access = "    - id: access\n      rights: [access]\n      count: 30\n      unit: calendar_days\n"
+	if strings.Count(string(src), access) != 1 {
+		t.Fatal("smart-device-app's access deadline is not where the test expects it")
+	}
+	paused := filepath.Join(t.TempDir(), "custos.yaml")
+	if err := os.WriteFile(paused, []byte(strings.Replace(string(src), access, access+"      clock: pause\n", 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, manifest, settle string
+		moved                  int // days the due date moves
+	}{
+		{"policy states no clock rule: the clock runs", smartManifest, "fee/paid", 0},
+		{"clock paused, paid", paused, "fee/paid", 5},
+		{"clock paused, waived", paused, "fee/waive", 5},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, tt.manifest, start)
+			settle := tt.settle
+			e.subject("st-fee", "fee@example.com", "", nil)
+			v := e.submitOperator(map[string]any{"type": "access", "subject_id": "st-fee", "language": "zh-CN"})
 			e.act(v.ID, "approve", nil)
 			due := e.get(v.ID).DueDate
 			e.clock.Set(start.AddDate(0, 0, 2))
 			asked := e.act(v.ID, "fee", map[string]string{"amount": "20.00", "currency": "cny", "reason": "您在一年内多次提出相同请求。"})
-			if asked.State != dsr.StateAwaitingFee || !asked.ClockPaused || asked.Flags.Fee == nil || asked.Flags.Fee.Amount != "20.00" ||
+			if asked.State != dsr.StateAwaitingFee || asked.ClockPaused != (tt.moved > 0) || asked.Flags.Fee == nil || asked.Flags.Fee.Amount != "20.00" ||
 				asked.Flags.Fee.Currency != "CNY" || asked.Flags.Fee.Rule != "conditional" || asked.Flags.Fee.State != dsr.FeeAsked {
 				t.Fatalf("after the fee is asked: %+v (fee %+v)", asked, asked.Flags.Fee)
 			}
@@ -49,7 +71,7 @@ func TestFeePausedAndResumed(t *testing.T) {
 				t.Fatalf("after %s: state %s, paused %v", settle, resumed.State, resumed.ClockPaused)
 			}
 			d0, _ := time.Parse(time.DateOnly, due)
-			if want := d0.AddDate(0, 0, 5).Format(time.DateOnly); resumed.DueDate != want {
+			if want := d0.AddDate(0, 0, tt.moved).Format(time.DateOnly); resumed.DueDate != want {
 				t.Errorf("due %s after a 5-day wait for the fee, want %s (was %s)", resumed.DueDate, want, due)
 			}
 			want := map[string]string{"fee/paid": dsr.FeePaid, "fee/waive": dsr.FeeWaived}[settle]

@@ -68,26 +68,28 @@ type ThirdParty struct {
 
 // View is a request as callers see it.
 type View struct {
-	ID              string        `json:"id"`
-	Type            string        `json:"type"`
-	Jurisdiction    string        `json:"jurisdiction"`
-	State           string        `json:"state"`
-	SubjectID       string        `json:"subject_id,omitempty"`
-	Channel         string        `json:"channel"`
-	ReceivedAt      time.Time     `json:"received_at"`
-	DueDate         string        `json:"due_date"`
-	DueProvisional  bool          `json:"due_provisional"`
-	DaysLeft        int           `json:"days_left"`
-	Deadline        string        `json:"deadline"`
-	CalendarVersion string        `json:"calendar_version"`
-	Extended        bool          `json:"extended"`
-	ClockPaused     bool          `json:"clock_paused"`
-	Flags           Flags         `json:"flags"`
-	DuplicateOf     string        `json:"duplicate_of,omitempty"`
-	RefusalGround   string        `json:"refusal_ground,omitempty"`
-	Explanation     string        `json:"explanation,omitempty"`
-	EffectiveAt     *time.Time    `json:"effective_at,omitempty"`
-	History         []HistoryItem `json:"history,omitempty"`
+	ID              string    `json:"id"`
+	Type            string    `json:"type"`
+	Jurisdiction    string    `json:"jurisdiction"`
+	State           string    `json:"state"`
+	SubjectID       string    `json:"subject_id,omitempty"`
+	Channel         string    `json:"channel"`
+	ReceivedAt      time.Time `json:"received_at"`
+	DueDate         string    `json:"due_date"`
+	DueProvisional  bool      `json:"due_provisional"`
+	DaysLeft        int       `json:"days_left"`
+	Deadline        string    `json:"deadline"`
+	CalendarVersion string    `json:"calendar_version"`
+	Extended        bool      `json:"extended"`
+	// ClockPaused: the request waits on the subject and the policy says
+	// waiting stops its clock (rights.deadlines[].clock pause or restart).
+	ClockPaused   bool          `json:"clock_paused"`
+	Flags         Flags         `json:"flags"`
+	DuplicateOf   string        `json:"duplicate_of,omitempty"`
+	RefusalGround string        `json:"refusal_ground,omitempty"`
+	Explanation   string        `json:"explanation,omitempty"`
+	EffectiveAt   *time.Time    `json:"effective_at,omitempty"`
+	History       []HistoryItem `json:"history,omitempty"`
 	// Download is the link to an export bundle, shown once on completion.
 	Download string `json:"download,omitempty"`
 	// Recipients are the recipients told of a deletion, correction or

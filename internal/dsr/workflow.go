@@ -63,13 +63,7 @@ func (s *Service) clock(r *store.Request, to string) {
 	case waiting && r.PausedSince.IsZero():
 		r.PausedSince = s.now()
 	case !waiting && !r.PausedSince.IsZero():
-		m, err := s.policy()
-		rule := "pause"
-		if err == nil {
-			if d, ok := deadlineFor(m, s.Calendar(), r.Kind, r.Jurisdiction, s.receivedDate(r)); ok && d.Clock != "" {
-				rule = d.Clock
-			}
-		}
+		rule := s.clockRule(r)
 		start, end := calendar.FromTime(r.PausedSince), calendar.FromTime(s.now())
 		days := calendar.DaysUntil(start, end)
 		r.PausedSince = time.Time{}
@@ -85,6 +79,20 @@ func (s *Service) clock(r *store.Request, to string) {
 			s.recompute(r)
 		}
 	}
+}
+
+// clockRule is what the policy states waiting on the subject does to r's
+// deadline (pause, restart, run). A policy that states no rule promises
+// its period from receipt, and the clock runs.
+func (s *Service) clockRule(r *store.Request) string {
+	m, err := s.policy()
+	if err != nil {
+		return "run"
+	}
+	if d, ok := deadlineFor(m, s.Calendar(), r.Kind, r.Jurisdiction, s.receivedDate(r)); ok && d.Clock != "" {
+		return d.Clock
+	}
+	return "run"
 }
 
 func (s *Service) receivedDate(r *store.Request) calendar.Date {
@@ -525,7 +533,7 @@ func (s *Service) List(ctx context.Context, f Filter) ([]View, error) {
 func (s *Service) view(ctx context.Context, r *store.Request, history bool) (View, error) {
 	v := View{ID: r.ID, Type: r.Kind, Jurisdiction: r.Jurisdiction, State: r.State, SubjectID: r.SubjectID, Channel: r.Channel,
 		ReceivedAt: r.ReceivedAt, DueDate: r.DueDate, DueProvisional: r.DueProvisional, Deadline: r.Deadline, CalendarVersion: r.CalendarVersion,
-		Extended: r.Extended, ClockPaused: !r.PausedSince.IsZero(), DuplicateOf: r.DuplicateOf, RefusalGround: r.RefusalGround, Explanation: r.Explanation}
+		Extended: r.Extended, ClockPaused: !r.PausedSince.IsZero() && s.clockRule(r) != "run", DuplicateOf: r.DuplicateOf, RefusalGround: r.RefusalGround, Explanation: r.Explanation}
 	json.Unmarshal([]byte(r.Flags), &v.Flags)
 	if due, err := calendar.ParseDate(r.DueDate); err == nil {
 		v.DaysLeft = calendar.DaysUntil(calendar.FromTime(s.now()), due)

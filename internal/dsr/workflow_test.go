@@ -164,6 +164,7 @@ func TestClockRules(t *testing.T) {
 		name, manifest, jurisdiction string
 		received                     time.Time
 		due, dueAfter                string
+		runs                         bool // the policy states no rule: waiting stops nothing
 	}{
 		{
 			// starter "gdpr": 2 March + 1 month = 2 April; paused from 4 to
@@ -186,19 +187,29 @@ func TestClockRules(t *testing.T) {
 			name: "restart", manifest: yonyouManifest, jurisdiction: "EU", received: chinaTime("2026-05-11 10:00"),
 			due: "2026-06-10", dueAfter: "2026-06-17",
 		},
+		{
+			// smart-device-app states no rule: its 30 days run from
+			// receipt, as its text says, waiting or not.
+			name: "no rule stated", manifest: smartManifest, received: chinaTime("2026-03-02 10:00"),
+			due: "2026-04-01", dueAfter: "2026-04-01", runs: true,
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t, tt.manifest, tt.received)
 			e.subject("cl-7001", "ma.jun@example.com", "", nil)
-			v := e.submitOperator(map[string]any{"type": "access", "subject_id": "cl-7001", "jurisdiction": tt.jurisdiction})
+			in := map[string]any{"type": "access", "subject_id": "cl-7001"}
+			if tt.jurisdiction != "" {
+				in["jurisdiction"] = tt.jurisdiction
+			}
+			v := e.submitOperator(in)
 			if v.DueDate != tt.due {
 				t.Fatalf("due at intake = %s, want %s", v.DueDate, tt.due)
 			}
 			e.act(v.ID, "approve", nil)
 			e.clock.Advance(2 * day)
 			w := e.act(v.ID, "await", map[string]string{"reason": "please send the order number the data relates to"})
-			if w.State != dsr.StateAwaitingSubject || !w.ClockPaused || w.DueDate != tt.due {
+			if w.State != dsr.StateAwaitingSubject || w.ClockPaused == tt.runs || w.DueDate != tt.due {
 				t.Errorf("awaiting = state %s, paused %v, due %s", w.State, w.ClockPaused, w.DueDate)
 			}
 			e.clock.Advance(5 * day)

@@ -435,7 +435,7 @@ type Deadline struct {
 	Count         int        `yaml:"count" req:"true"`
 	Unit          string     `yaml:"unit" req:"true" enum:"calendar_days,working_days,months" doc:"working_days count on the PRC working-day calendar."`
 	Extension     *Extension `yaml:"extension" doc:"Extension allowed for complex or numerous requests."`
-	Clock         string     `yaml:"clock" enum:"pause,restart,run" doc:"What waiting on the subject (e.g. for identity verification) does to the clock."`
+	Clock         string     `yaml:"clock" enum:"pause,restart,run" doc:"What waiting on the subject (e.g. for identity verification) does to the clock; the policy states it. Unset: the clock runs, as the policy then promises the period from receipt."`
 }
 
 // Extension is how far a deadline may be extended.
