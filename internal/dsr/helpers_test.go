@@ -133,8 +133,14 @@ type env struct {
 // newEnv builds an env at the instant now, with the manifest at path in force.
 func newEnv(t *testing.T, manifestPath string, now time.Time, opts ...func(*dsr.Options)) *env {
 	t.Helper()
+	return newEnvOn(t, storetest.SQLite(t), manifestPath, now, opts...)
+}
+
+// newEnvOn is newEnv on the store st (storetest.Backends gives both
+// databases).
+func newEnvOn(t *testing.T, st *store.Store, manifestPath string, now time.Time, opts ...func(*dsr.Options)) *env {
+	t.Helper()
 	ctx := context.Background()
-	st := storetest.SQLite(t)
 	key := make([]byte, 32)
 	rand.Read(key)
 	hasher, err := identity.NewHasher(key)

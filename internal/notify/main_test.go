@@ -74,6 +74,8 @@ func sampleData(lang string) map[string]string {
 		"version":     "3.1",
 		"url":         "https://example.com/privacy",
 		"accept":      "yes",
+		"recipient":   "Acme Cloud",
+		"host":        "acme.example",
 	}
 	if lang == LangZH {
 		d["reason"] = "请求涉及受托处理者保存的记录，需要更多时间查找"
@@ -94,7 +96,8 @@ func sampleFor(template, lang string) map[string]string {
 			"我们没有与您提供的信息相关联的个人信息。",
 			"We hold no personal information linked to the details you gave.",
 		},
-		"request_cancelled": {"您撤回了请求。", "You withdrew it."},
+		"request_cancelled":   {"您撤回了请求。", "You withdrew it."},
+		"transmission_failed": {"对方服务拒绝接收（返回 410）。", "The receiving service refused it (it answered 410)."},
 	}
 	if r, ok := reasons[template]; ok {
 		d["reason"] = r[1]
