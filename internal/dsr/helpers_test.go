@@ -117,6 +117,7 @@ type env struct {
 	keys   *keystore.Store
 	svc    *consent.Service
 	req    *dsr.Service
+	opt    dsr.Options // what req was built with
 	h      http.Handler
 	disp   *notify.Dispatcher
 	sent   *sender
@@ -194,7 +195,7 @@ func newEnvOn(t *testing.T, st *store.Store, manifestPath string, now time.Time,
 		}
 		return c.Now()
 	}
-	e := &env{t: t, ctx: ctx, clock: c, st: st, hasher: hasher, keys: keys, svc: svc, req: req, sent: sent, log: logs,
+	e := &env{t: t, ctx: ctx, clock: c, st: st, hasher: hasher, keys: keys, svc: svc, req: req, opt: o, sent: sent, log: logs,
 		disp: &notify.Dispatcher{Outbox: st.Outbox(), Sealer: keys, Sender: sent, Logger: logger, Now: dispNow},
 		h: api.New(api.Options{Service: svc, Requests: req, Vault: vlt, Keys: apikey.New(st, apikey.Options{Changes: svc}), Trail: audit.NewTrail(st), Health: st,
 			Logger: logger}).Handler()}

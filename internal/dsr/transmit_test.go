@@ -196,8 +196,8 @@ func (e *env) transmitEntries() []audit.Entry {
 
 // TestPortabilityTransmitted: completing a portability request that names
 // an endpoint sends the person's export there, signed, retried on network
-// errors, 503 and 429 with the same webhook-id until the receiver takes
-// it; the request shows the transmission's state, its history says it was
+// errors, 503 and 429 with the same webhook-id, across a restart, until
+// the receiver takes it; the request shows the transmission's state, its history says it was
 // delivered, each attempt is audited by host, and neither the person's
 // address nor the endpoint's path and token are in the trail, the log or
 // an answer.
@@ -223,6 +223,15 @@ func TestPortabilityTransmitted(t *testing.T) {
 		}
 
 		for i, want := range []dsr.TransmitCounts{{Retrying: 1}, {}, {Retrying: 1}, {Retrying: 1}, {Delivered: 1}, {}} {
+			if i == 3 {
+				// A restart: another service, on another handle of the
+				// database, carries on where the first left off.
+				again, err := dsr.New(storetest.Open(t, dsn), e.svc, e.opt)
+				if err != nil {
+					t.Fatal(err)
+				}
+				e.req = again
+			}
 			if got := e.transmit(); got != want {
 				t.Errorf("pass %d = %+v, want %+v", i+1, got, want)
 			}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -146,4 +147,26 @@ func pool(srvs ...*httptest.Server) *x509.CertPool {
 		p.AddCert(s.Certificate())
 	}
 	return p
+}
+
+// FuzzCheckURL: whatever CheckURL lets through is an https URL with a
+// host and no user information, and Host never gives more than a host.
+func FuzzCheckURL(f *testing.F) {
+	for _, s := range []string{"https://acme.example/import?token=x", "http://acme.example", "https://u:p@acme.example/",
+		"https://[::1]:8443/x", "//acme.example/x", "https:///x", "HTTPS://ACME.EXAMPLE", "https://acme.example#frag", "https://%2e%2e/"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		h := egress.Host(raw)
+		if strings.ContainsAny(h, "/?#@") {
+			t.Errorf("Host(%q) = %q", raw, h)
+		}
+		if egress.CheckURL(raw) != nil {
+			return
+		}
+		u, err := url.Parse(raw)
+		if err != nil || u.Scheme != "https" || u.Hostname() == "" || u.User != nil {
+			t.Errorf("CheckURL let %q through", raw)
+		}
+	})
 }
