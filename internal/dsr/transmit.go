@@ -195,7 +195,10 @@ func (s *Service) transmit(ctx context.Context, key []byte, t store.Transmission
 	entry := audit.NewEntry(s.now(), sys, ActionTransmit, object, "rights_request", outcome, detail)
 	log := s.log.With("request_id", r.ID, "transmission_id", t.ID, "host", t.Host, "attempt", n)
 	if state == TransmissionPending {
-		if err := s.st.MarkTransmission(ctx, mark, entry); err != nil {
+		if err := s.st.MarkTransmission(ctx, mark, entry); errors.Is(err, store.ErrSettled) {
+			log.Debug("transmission settled meanwhile by another attempt")
+			return "", nil
+		} else if err != nil {
 			return "", err
 		}
 		log.Info("transmission failed, will retry", "status", mark.LastStatus, "reason", mark.LastError, "next_at", next)
@@ -222,6 +225,12 @@ func (s *Service) transmit(ctx context.Context, key []byte, t store.Transmission
 		if r, err = s.load(ctx, t.RequestID); err != nil {
 			return "", err
 		}
+	}
+	if errors.Is(err, store.ErrSettled) {
+		// Another instance's attempt got there first and said so; the
+		// receiver drops this post as a duplicate by its webhook-id.
+		log.Debug("transmission settled meanwhile by another attempt")
+		return "", nil
 	}
 	if err != nil {
 		return "", err

@@ -63,6 +63,8 @@ type receiver struct {
 	mu      sync.Mutex
 	replies []int
 	got     []received
+	// during, when set, runs once, inside the first post, before the reply.
+	during func()
 }
 
 type received struct {
@@ -89,7 +91,12 @@ func newReceiver(t *testing.T, replies ...int) *receiver {
 		if len(rc.replies) > 0 {
 			code, rc.replies = rc.replies[0], rc.replies[1:]
 		}
+		during := rc.during
+		rc.during = nil
 		rc.mu.Unlock()
+		if during != nil {
+			during()
+		}
 		if code == 0 {
 			conn, _, err := w.(http.Hijacker).Hijack()
 			if err == nil {
@@ -427,4 +434,50 @@ func TestTransmitNeedsSecret(t *testing.T) {
 	if n := len(rc.posts()); n != 0 {
 		t.Errorf("the receiver got %d posts", n)
 	}
+}
+
+// TestTransmissionRace: two instances attempting one transmission at once
+// both post it, with one webhook-id for the receiver to drop the second
+// by; the first to record the delivery settles it, and the other's record
+// does not land: one history event, one audit entry, no error.
+func TestTransmissionRace(t *testing.T) {
+	storetest.Backends(t, func(t *testing.T, dsn string) {
+		rc := newReceiver(t)
+		e := transmitEnv(t, dsn, newSecret(), rc)
+		e.subject("yy-4301", "race@example.com", "", nil)
+		done := e.portability("yy-4301", "en", rc.srv.URL+"/in")
+		other, err := dsr.New(storetest.Open(t, dsn), e.svc, e.opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var second dsr.TransmitCounts
+		var secondErr error
+		rc.mu.Lock()
+		rc.during = func() { second, secondErr = other.Transmit(e.ctx) }
+		rc.mu.Unlock()
+		first, err := e.req.Transmit(e.ctx)
+		if err != nil || secondErr != nil {
+			t.Fatalf("Transmit = %v; the other instance's = %v", err, secondErr)
+		}
+		if second != (dsr.TransmitCounts{Delivered: 1}) || first != (dsr.TransmitCounts{}) {
+			t.Errorf("passes = %+v (first) and %+v (inside it), want the inner one to deliver alone", first, second)
+		}
+		posts := rc.posts()
+		if len(posts) != 2 || posts[0].id != posts[1].id {
+			t.Errorf("posts = %d, ids differ or missing: %+v", len(posts), posts)
+		}
+		got := e.get(done.ID)
+		delivered := 0
+		for _, h := range got.History {
+			if h.Note == dsr.NoteTransmitted {
+				delivered++
+			}
+		}
+		if delivered != 1 || len(e.transmitEntries()) != 1 {
+			t.Errorf("%d history events and %d audit entries of the delivery, want 1 each", delivered, len(e.transmitEntries()))
+		}
+		if tr := got.Transmissions; len(tr) != 1 || tr[0].State != dsr.TransmissionDelivered || tr[0].Attempts != 1 {
+			t.Errorf("transmission = %+v", tr)
+		}
+	})
 }

@@ -258,8 +258,8 @@ func TestOrganisationsIsolated(t *testing.T) {
 		if err := b.AckRecipientTask(ctx, wa.id("rq"), "crm"); !errors.Is(err, ErrNotFound) {
 			t.Errorf("acknowledging another organisation's recipient task: %v, want ErrNotFound", err)
 		}
-		if err := b.Submit(ctx, &Write{Fn: b.MarkTransmissionFn(TransmissionMark{ID: wa.id("tx"), State: "failed", At: time.Now()})}); !errors.Is(err, ErrStale) {
-			t.Errorf("settling another organisation's transmission: %v, want ErrStale", err)
+		if err := b.Submit(ctx, &Write{Fn: b.MarkTransmissionFn(TransmissionMark{ID: wa.id("tx"), State: "failed", At: time.Now()})}); !errors.Is(err, ErrSettled) {
+			t.Errorf("settling another organisation's transmission: %v, want ErrSettled", err)
 		}
 		if err := b.DecideApproval(ctx, wa.id("ap"), wb.id("op"), true, "", time.Now()); !errors.Is(err, ErrNotFound) {
 			t.Errorf("deciding another organisation's approval: %v, want ErrNotFound", err)

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -27,6 +28,10 @@ type Transmission struct {
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
 }
+
+// ErrSettled is returned when an attempt at a transmission is recorded
+// after it was settled (by another instance's attempt, or an erasure).
+var ErrSettled = errors.New("the transmission was settled meanwhile")
 
 const transmissionCols = `id, request_id, subject_id, recipient, host, sealed, state, attempts, next_at, last_status, last_error, created_at, updated_at`
 
@@ -92,7 +97,7 @@ type TransmissionMark struct {
 // MarkTransmissionFn records the outcome of an attempt inside a request
 // change; a settled transmission (not pending) loses its sealed export. A
 // transmission settled meanwhile (by another instance, or an erasure) is
-// left as it is: ErrStale.
+// left as it is: ErrSettled, and the change it was part of does not land.
 func (s *Store) MarkTransmissionFn(m TransmissionMark) TxFn {
 	return func(ctx context.Context, tx *sql.Tx) error {
 		q := `UPDATE transmissions SET state = ?, attempts = ?, next_at = ?, last_status = ?, last_error = ?, updated_at = ? WHERE org_id = ? AND id = ? AND state = 'pending'`
@@ -104,7 +109,7 @@ func (s *Store) MarkTransmissionFn(m TransmissionMark) TxFn {
 			return fmt.Errorf("mark transmission: %w", mapErr(err))
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("mark transmission: %w", ErrStale)
+			return fmt.Errorf("mark transmission: %w", ErrSettled)
 		}
 		return nil
 	}

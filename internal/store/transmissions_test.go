@@ -47,8 +47,8 @@ func TestTransmissionsContract(t *testing.T) {
 		if err := s.Submit(ctx, &Write{Fn: s.MarkTransmissionFn(done)}); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.Submit(ctx, &Write{Fn: s.MarkTransmissionFn(TransmissionMark{ID: "tm_1", State: "failed", At: now})}); !errors.Is(err, ErrStale) {
-			t.Errorf("moving a settled transmission: %v, want ErrStale", err)
+		if err := s.Submit(ctx, &Write{Fn: s.MarkTransmissionFn(TransmissionMark{ID: "tm_1", State: "failed", At: now})}); !errors.Is(err, ErrSettled) {
+			t.Errorf("moving a settled transmission: %v, want ErrSettled", err)
 		}
 		all, err := s.Transmissions(ctx, r.ID)
 		if err != nil || len(all) != 2 {
