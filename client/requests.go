@@ -179,6 +179,9 @@ type Request struct {
 	// Recipients are the recipients told of a deletion, correction or
 	// restriction, with the state of each notice.
 	Recipients []RecipientNotice `json:"recipients,omitempty"`
+	// Transmissions are the portability exports sent to the third party
+	// the person named, with the state of each.
+	Transmissions []Transmission `json:"transmissions,omitempty"`
 	// Certificates are the ids of the signed erasure certificates of what
 	// the request erased in the organisation's databases, oldest first.
 	Certificates []string `json:"certificates,omitempty"`
@@ -257,6 +260,25 @@ type RecipientNotice struct {
 	// State is the notice's state: pending, sent, dead (given up) or
 	// acknowledged.
 	State string `json:"state"`
+}
+
+// Transmission is a portability export on its way to the third party the
+// person named.
+type Transmission struct {
+	// Recipient is the name the person gave the third party.
+	Recipient string `json:"recipient"`
+	// Host is the endpoint's host; the rest of the endpoint is not shown.
+	Host string `json:"host"`
+	// State is pending, delivered or failed.
+	State string `json:"state"`
+	// Attempts counts the posts made.
+	Attempts int `json:"attempts"`
+	// Status is the receiver's last HTTP status, 0 when it gave none.
+	Status int `json:"status,omitempty"`
+	// Reason is why the last attempt failed.
+	Reason string `json:"reason,omitempty"`
+	// UpdatedAt is when the state last changed.
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // RequestFilter narrows ListRequests; the zero value lists open requests.

@@ -160,6 +160,17 @@ working-day calendar where it says working days.`,
 			})
 		},
 	}
+	transmit := &cobra.Command{
+		Use: "transmit", Short: "Send the portability exports due to the third parties people named", Args: cobra.NoArgs,
+		Long: `Transmit does now what the server does every minute: one attempt at each portability export due to go to the endpoint its request names, signed with the webhook secret (CUSTOS_WEBHOOK_SECRET[_FILE]); failures are retried later with backoff, refusals end the transmission and are told to the person.`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withRequests(cmd, func(ctx context.Context, d *dsr.Service) error {
+				n, err := d.Transmit(ctx)
+				fmt.Fprintf(cmd.OutOrStdout(), "%d delivered, %d to retry, %d failed\n", n.Delivered, n.Retrying, n.Failed)
+				return err
+			})
+		},
+	}
 	cal := &cobra.Command{
 		Use: "calendar FILE...", Short: "Check holiday-cn year files and show the calendar version", Args: cobra.MinimumNArgs(1),
 		Long: `Calendar parses holiday-cn year files (as published by the State Council, in the holiday-cn format) on top of the built-in data and prints the resulting calendar version. Load them into a running server with POST /v1/calendar.`,
@@ -210,12 +221,12 @@ custos retention records shows what else Custos keeps and for how long.`,
 			})
 		},
 	}
-	for _, c := range []*cobra.Command{list, show, runDue, expire} {
+	for _, c := range []*cobra.Command{list, show, runDue, transmit, expire} {
 		dbFlags(c)
 	}
 	if f := expire.Flags().Lookup("request-retention"); f != nil {
 		f.Hidden = false
 	}
-	cmd.AddCommand(list, show, verify, approve, refuse, extend, complete, runDue, expire, cal)
+	cmd.AddCommand(list, show, verify, approve, refuse, extend, complete, runDue, transmit, expire, cal)
 	return cmd
 }

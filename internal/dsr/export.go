@@ -124,7 +124,11 @@ func (o ownData) export(ctx context.Context, a consent.Actor, r *store.Request) 
 	}
 	ex.Processing = processing(m, r.Language)
 	ex.Elsewhere = o.found
-	zipped, err := bundle(ex, r.Language)
+	data, err := exportJSON(ex)
+	if err != nil {
+		return Outcome{}, err
+	}
+	zipped, err := bundle(ex, data, r.Language)
 	if err != nil {
 		return Outcome{}, err
 	}
@@ -141,7 +145,7 @@ func (o ownData) export(ctx context.Context, a consent.Actor, r *store.Request) 
 	until := b.ExpiresAt.In(calendarZone).Format(time.DateOnly)
 	return Outcome{Summary: "export ready for download until " + b.ExpiresAt.Format(time.DateOnly), Also: []store.TxFn{s.st.PutBundleFn(b)},
 		Message:     told(r.Language, "您的个人信息导出文件已准备好，可在 %s 前下载。", "The export of your personal information is ready to download until %s.", until),
-		EffectiveAt: time.Time{}, download: "/v1/public/requests/" + r.ID + "/bundle?token=" + tok}, nil
+		EffectiveAt: time.Time{}, download: "/v1/public/requests/" + r.ID + "/bundle?token=" + tok, data: data}, nil
 }
 
 func processing(m *manifest.Manifest, lang string) []ExportPurpose {
@@ -218,17 +222,28 @@ var reportTmpl = template.Must(template.New("report").Funcs(template.FuncMap{"to
 </html>
 `))
 
-// bundle zips the report (HTML), the data (JSON) and the consent history (CSV).
-func bundle(ex Export, lang string) ([]byte, error) {
+// exportJSON is the export as data.json holds it, and as a portability
+// transmission carries it.
+func exportJSON(ex Export) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(ex); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// bundle zips the report (HTML), the data (JSON: data, exportJSON's) and
+// the consent history (CSV).
+func bundle(ex Export, data []byte, lang string) ([]byte, error) {
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
 	w, err := zw.Create("data.json")
 	if err != nil {
 		return nil, err
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(ex); err != nil {
+	if _, err := w.Write(data); err != nil {
 		return nil, err
 	}
 	if w, err = zw.Create("consents.csv"); err != nil {

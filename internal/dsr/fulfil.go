@@ -89,6 +89,7 @@ type Outcome struct {
 	// signed and kept (see erasureCertificate).
 	Certificate *certificate.Certificate
 	download    string // where an export bundle can be fetched
+	data        []byte // the export bundle's data.json
 	erased      bool   // the subject's data was erased: scrub the database after
 }
 
@@ -327,16 +328,8 @@ func (o ownData) Execute(ctx context.Context, a consent.Actor, r *store.Request,
 		}
 		if r.Kind == "access" || r.Kind == "copy" || r.Kind == "portability" {
 			out, err := o.export(ctx, a, r)
-			if err == nil && r.Kind == "portability" && d.TransmitTo != nil && d.TransmitTo.Name != "" {
-				// The export goes to the third party the subject named; the
-				// task tracks it like a recipient notice.
-				// The operator sends the export to the third party; the task
-				// keeps it visible until acknowledged.
-				method := "manual"
-				out.Also = append(out.Also, o.s.st.RecipientTaskFn(store.RecipientTask{ID: ids.New("rt_"), RequestID: r.ID, Recipient: "third_party:" + d.TransmitTo.Name,
-					Action: "portability", Method: method, Categories: []string{}, State: "pending", NextAt: o.s.now(), UpdatedAt: o.s.now()}))
-				out.Summary += "; transmission to " + d.TransmitTo.Name + " queued"
-				out.Message += told(r.Language, "我们会将导出文件发送给您指定的接收方（%s）。", " We will send the export to the recipient you named (%s).", d.TransmitTo.Name)
+			if err == nil && r.Kind == "portability" && d.TransmitTo != nil && (d.TransmitTo.Name != "" || d.TransmitTo.Endpoint != "") {
+				err = o.s.transmitTo(ctx, r, *d.TransmitTo, &out)
 			}
 			return out, err
 		}

@@ -117,6 +117,7 @@ type env struct {
 	keys   *keystore.Store
 	svc    *consent.Service
 	req    *dsr.Service
+	opt    dsr.Options // what req was built with
 	h      http.Handler
 	disp   *notify.Dispatcher
 	sent   *sender
@@ -133,8 +134,14 @@ type env struct {
 // newEnv builds an env at the instant now, with the manifest at path in force.
 func newEnv(t *testing.T, manifestPath string, now time.Time, opts ...func(*dsr.Options)) *env {
 	t.Helper()
+	return newEnvOn(t, storetest.SQLite(t), manifestPath, now, opts...)
+}
+
+// newEnvOn is newEnv on the store st (storetest.Backends gives both
+// databases).
+func newEnvOn(t *testing.T, st *store.Store, manifestPath string, now time.Time, opts ...func(*dsr.Options)) *env {
+	t.Helper()
 	ctx := context.Background()
-	st := storetest.SQLite(t)
 	key := make([]byte, 32)
 	rand.Read(key)
 	hasher, err := identity.NewHasher(key)
@@ -188,7 +195,7 @@ func newEnv(t *testing.T, manifestPath string, now time.Time, opts ...func(*dsr.
 		}
 		return c.Now()
 	}
-	e := &env{t: t, ctx: ctx, clock: c, st: st, hasher: hasher, keys: keys, svc: svc, req: req, sent: sent, log: logs,
+	e := &env{t: t, ctx: ctx, clock: c, st: st, hasher: hasher, keys: keys, svc: svc, req: req, opt: o, sent: sent, log: logs,
 		disp: &notify.Dispatcher{Outbox: st.Outbox(), Sealer: keys, Sender: sent, Logger: logger, Now: dispNow},
 		h: api.New(api.Options{Service: svc, Requests: req, Vault: vlt, Keys: apikey.New(st, apikey.Options{Changes: svc}), Trail: audit.NewTrail(st), Health: st,
 			Logger: logger}).Handler()}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/custos-privacy/custos/internal/calendar"
 	"github.com/custos-privacy/custos/internal/consent"
+	"github.com/custos-privacy/custos/internal/egress"
 	"github.com/custos-privacy/custos/internal/fault"
 	"github.com/custos-privacy/custos/internal/identity"
 	"github.com/custos-privacy/custos/internal/manifest"
@@ -95,6 +96,9 @@ type View struct {
 	// Recipients are the recipients told of a deletion, correction or
 	// restriction, with the state of each notice.
 	Recipients []RecipientState `json:"recipients,omitempty"`
+	// Transmissions are the portability exports sent to the third party
+	// the person named, with the state of each.
+	Transmissions []TransmissionState `json:"transmissions,omitempty"`
 	// Certificates are the ids of the signed erasure certificates of what
 	// the request erased in the organisation's databases, oldest first
 	// (GET /v1/certificates/{certificate_id}).
@@ -180,6 +184,14 @@ func (s *Service) validateInput(m *manifest.Manifest, in *Input) error {
 		var d Details
 		if json.Unmarshal(in.Details, &d) != nil {
 			return fault.New(fault.Invalid, "invalid_details", "details must be a JSON object").At("details")
+		}
+		if d.TransmitTo != nil && d.TransmitTo.Endpoint != "" {
+			if in.Type != "portability" {
+				return fault.New(fault.Invalid, "invalid_details", "only a portability request is transmitted to a third party").At("details.transmit_to")
+			}
+			if egress.CheckURL(d.TransmitTo.Endpoint) != nil || len(d.TransmitTo.Endpoint) > 2048 {
+				return fault.New(fault.Invalid, "invalid_endpoint", "the endpoint is an https URL without user information, at most 2048 characters").At("details.transmit_to.endpoint")
+			}
 		}
 	}
 	if in.Type == "deceased" && (in.RequesterID == "" || in.Evidence == "") {

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/custos-privacy/custos/internal/calendar"
 	"github.com/custos-privacy/custos/internal/certificate"
 	"github.com/custos-privacy/custos/internal/consent"
+	"github.com/custos-privacy/custos/internal/egress"
 	"github.com/custos-privacy/custos/internal/fault"
 	"github.com/custos-privacy/custos/internal/identity"
 	"github.com/custos-privacy/custos/internal/keystore"
@@ -47,6 +49,11 @@ type Store interface {
 	DeleteExpiredRequests(ctx context.Context, f store.RequestExpiry, entry func(n int64) audit.Entry) (int64, error)
 	CountDownload(ctx context.Context, id string, entries ...audit.Entry) error
 	RecipientTaskFn(t store.RecipientTask) store.TxFn
+	PutTransmissionFn(t store.Transmission) store.TxFn
+	Transmissions(ctx context.Context, requestID string) ([]store.Transmission, error)
+	DueTransmissions(ctx context.Context, now time.Time, limit int) ([]store.Transmission, error)
+	MarkTransmissionFn(m store.TransmissionMark) store.TxFn
+	MarkTransmission(ctx context.Context, m store.TransmissionMark, entries ...audit.Entry) error
 	RecipientTasks(ctx context.Context, requestID string) ([]store.RecipientTask, error)
 	AckRecipientTask(ctx context.Context, requestID, recipient string, entries ...audit.Entry) error
 	Subject(ctx context.Context, id string) (store.Subject, error)
@@ -92,6 +99,19 @@ type Options struct {
 	Certificates *certificate.Signer
 	// Instance names the host in the certificates it signs.
 	Instance string
+	// TransmitSecret signs the transmissions of portability exports to
+	// the third parties people name (Standard Webhooks; notify.WebhookKey
+	// reads it): the deployment's webhook secret, with which receivers
+	// verify them. Without it transmissions wait.
+	TransmitSecret []byte
+	// TransmitAttempts bounds the attempts at a transmission (default
+	// 10); TransmitBackoff is the wait after a failed attempt (default
+	// propagate.DefaultBackoff).
+	TransmitAttempts int
+	TransmitBackoff  func(attempt int) time.Duration
+	// Egress shapes the client transmissions are posted with. The server
+	// leaves it zero; tests let it reach a receiver on 127.0.0.1.
+	Egress egress.Options
 }
 
 // Vault is the vault as rights requests reach it; *vault.Service is one.
@@ -129,6 +149,9 @@ type Service struct {
 	// may concern (links.go); set once, before serving.
 	self  Party
 	links []Link
+	// egressClient posts transmissions; made once, on first use.
+	egressOnce   sync.Once
+	egressClient *egress.Client
 }
 
 // New builds the service.

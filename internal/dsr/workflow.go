@@ -552,6 +552,9 @@ func (s *Service) view(ctx context.Context, r *store.Request, history bool) (Vie
 		for _, t := range tasks {
 			v.Recipients = append(v.Recipients, RecipientState{Recipient: t.Recipient, Action: t.Action, Method: t.Method, Categories: t.Categories, State: t.State})
 		}
+		if v.Transmissions, err = s.transmissions(ctx, r.ID); err != nil {
+			return View{}, err
+		}
 		evs, err := s.st.RequestEvents(ctx, r.ID)
 		if err != nil {
 			return View{}, err

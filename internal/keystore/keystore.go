@@ -53,7 +53,7 @@ const (
 )
 
 // Subject is the owner of what is sealed about a person: their identities,
-// export bundles, vault values.
+// export bundles and transmissions, vault values.
 func Subject(id string) string { return subjectPrefix + id }
 
 // Request is the owner of a rights request's particulars, kept apart from
@@ -78,6 +78,10 @@ func RequestAD(requestID string) []byte { return []byte("request:" + requestID) 
 
 // BundleAD binds an export bundle to its id.
 func BundleAD(bundleID string) []byte { return []byte("bundle:" + bundleID) }
+
+// TransmissionAD binds a portability transmission's endpoint and export
+// to its id.
+func TransmissionAD(id string) []byte { return []byte("transmission:" + id) }
 
 // magic starts every value sealed under an owner's key; version 1 is
 // AES-256-GCM with a 12-byte random nonce. Tink's ciphertexts (values

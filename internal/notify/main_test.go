@@ -74,6 +74,8 @@ func sampleData(lang string) map[string]string {
 		"version":     "3.1",
 		"url":         "https://example.com/privacy",
 		"accept":      "yes",
+		"recipient":   "Acme Cloud",
+		"host":        "acme.example",
 	}
 	if lang == LangZH {
 		d["reason"] = "请求涉及受托处理者保存的记录，需要更多时间查找"
@@ -99,6 +101,7 @@ func sampleFor(template, lang string) map[string]string {
 			"您在 12 个月内第 4 次提出复制请求，超出了免费次数。",
 			"This is your fourth request for a copy in 12 months, beyond the free ones.",
 		},
+		"transmission_failed": {"对方服务拒绝接收（返回 410）。", "The receiving service refused it (it answered 410)."},
 	}
 	if r, ok := reasons[template]; ok {
 		d["reason"] = r[1]

@@ -27,6 +27,7 @@ var wantTemplates = []string{
 	"request_received",
 	"request_refused",
 	"request_verified",
+	"transmission_failed",
 }
 
 func TestTemplatesComplete(t *testing.T) {
@@ -62,6 +63,7 @@ func TestTemplatesComplete(t *testing.T) {
 		"request_cancelled":        {"req_7f3a9c21"},
 		"cancellation_scheduled":   {"req_7f3a9c21", "2026-04-01"},
 		"policy_change":            {"3.1", "2026-04-01", "https://example.com/privacy"},
+		"transmission_failed":      {"req_7f3a9c21", "Acme Cloud", "acme.example", "reason"},
 	}
 	for _, name := range wantTemplates {
 		for _, lang := range Languages() {

@@ -409,8 +409,12 @@ func newServer(ctx context.Context, cfg config.Config, log *slog.Logger, o optio
 		if !cfg.Delivers("email") && !cfg.Delivers("sms") {
 			log.Warn("no message channel: one-time codes for public rights requests and privacy-center sign-in cannot be sent, and both refuse with no_message_channel (set CUSTOS_SMTP_ADDR or CUSTOS_SMS_WEBHOOK_URL; CUSTOS_NOTIFY_DIR in development)")
 		}
+		// Transmissions of portability exports are signed with the same
+		// secret as notices to recipients; dsr.Options.Egress stays zero:
+		// the endpoints are the public's to give, and never reach this
+		// machine or its network.
 		if requests, err = dsr.New(st, svc, dsr.Options{Hasher: keys.Hasher, Keys: ks, Logger: log, Now: now, Delivers: cfg.Delivers, Vault: vlt,
-			Certificates: keys.Certificates, Instance: hostname()}); err != nil {
+			Certificates: keys.Certificates, Instance: hostname(), TransmitSecret: cfg.WebhookSecret.Reveal()}); err != nil {
 			release()
 			return nil, err
 		}
@@ -525,7 +529,7 @@ func newServer(ctx context.Context, cfg config.Config, log *slog.Logger, o optio
 				return st.Outbox().Enqueue(ctx, d)
 			}
 		} else {
-			log.Warn("no webhook secret: notices to recipients are tracked but not sent (set CUSTOS_WEBHOOK_SECRET_FILE)")
+			log.Warn("no webhook secret: notices to recipients and portability transmissions are tracked but not sent (set CUSTOS_WEBHOOK_SECRET_FILE)")
 		}
 	}
 	if cfg.Demo {
@@ -628,6 +632,7 @@ func (s *Server) run(ctx context.Context) {
 	}
 	if s.propagator != nil {
 		go s.propagator.Run(ctx, time.Minute)
+		go s.transmit(ctx)
 	}
 	if s.checkpoints != nil {
 		go s.checkpoints.Run(ctx, s.cfg.CheckpointEvery, s.log)
@@ -731,6 +736,32 @@ func (s *Server) runDue(ctx context.Context) {
 			} else if n > 0 {
 				s.log.Info("scheduled cancellations carried out", "count", n)
 			}
+		}
+	}
+}
+
+// transmit sends portability exports to the third parties people named,
+// at start and every minute after (dsr.Service.Transmit); a full batch is
+// followed at once by another pass.
+func (s *Server) transmit(ctx context.Context) {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		for {
+			n, err := s.requests.Transmit(ctx)
+			if err != nil && ctx.Err() == nil {
+				s.log.Error("portability transmissions: pass failed", "err", err)
+			} else if n != (dsr.TransmitCounts{}) {
+				s.log.Info("portability transmissions", "delivered", n.Delivered, "retrying", n.Retrying, "failed", n.Failed)
+			}
+			if err != nil || n.Delivered+n.Retrying+n.Failed < dsr.TransmitBatch {
+				break
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
 		}
 	}
 }
@@ -856,7 +887,7 @@ func OpenServices(ctx context.Context, cfg config.Config, log *slog.Logger) (*Se
 		return fail(err)
 	}
 	if s.Requests, err = dsr.New(st, s.Consent, dsr.Options{Hasher: keys.Hasher, Keys: s.Keystore, Logger: log, Vault: s.Vault,
-		Certificates: keys.Certificates, Instance: hostname()}); err != nil {
+		Certificates: keys.Certificates, Instance: hostname(), TransmitSecret: cfg.WebhookSecret.Reveal()}); err != nil {
 		return fail(err)
 	}
 	if cfg.Dataset != "" {

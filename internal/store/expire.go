@@ -31,8 +31,8 @@ type RequestExpiry struct {
 type Span struct{ From, To time.Time }
 
 // DeleteExpiredRequests deletes one batch of the requests f selects, the
-// oldest first, with their history, one-time code, export bundles and
-// recipient notices, in one transaction with the audit entry that
+// oldest first, with their history, one-time code, export bundles,
+// recipient notices and transmissions, in one transaction with the audit entry that
 // entry(n) returns when n > 0. It returns how many requests went: fewer
 // than the limit when none is left.
 func (s *Store) DeleteExpiredRequests(ctx context.Context, f RequestExpiry, entry func(n int64) audit.Entry) (int64, error) {
@@ -104,6 +104,7 @@ func (s *Store) DeleteExpiredRequests(ctx context.Context, f RequestExpiry, entr
 			`DELETE FROM otps WHERE org_id = ? AND request_id IN (` + in + `)`,
 			`DELETE FROM bundles WHERE org_id = ? AND request_id IN (` + in + `)`,
 			`DELETE FROM recipient_tasks WHERE org_id = ? AND request_id IN (` + in + `)`,
+			`DELETE FROM transmissions WHERE org_id = ? AND request_id IN (` + in + `)`,
 			`DELETE FROM requests WHERE org_id = ? AND id IN (` + in + `)`,
 		} {
 			if _, err := tx.ExecContext(ctx, s.q(stmt), del...); err != nil {

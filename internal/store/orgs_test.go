@@ -51,6 +51,8 @@ func populate(t *testing.T, h *Store, w world) {
 	task := RecipientTask{ID: w.id("rt"), RequestID: r.ID, Recipient: "crm", Action: "deletion", Method: "webhook", Categories: []string{"contact"}, State: "pending", NextAt: now.Add(-time.Second), UpdatedAt: now}
 	must(h.CreateRequest(ctx, r, RequestEvent{RequestID: r.ID, At: now, Actor: "t", To: r.State},
 		[]TxFn{h.PutOTPFn(otp), h.OutboxFn(d), h.PutBundleFn(b), h.RecipientTaskFn(task),
+			h.PutTransmissionFn(Transmission{ID: w.id("tx"), RequestID: r.ID, SubjectID: w.subject, Recipient: "Acme", Host: "acme.example", Sealed: []byte("export"),
+				State: "pending", NextAt: now.Add(-time.Second), CreatedAt: now, UpdatedAt: now}),
 			h.AssistanceTaskFn(AssistanceTask{ID: w.id("as"), Entrustment: "en-1", Controller: "other", ControllerRequest: "rq_other", RequestID: r.ID, Kind: "access", DueDate: "2026-01-09", State: AssistanceOpen, CreatedAt: now})}))
 	must(h.CreateOperator(ctx, Operator{ID: w.id("op"), Username: w.username, DisplayName: "Admin", Role: "admin", PasswordHash: "x", CreatedAt: now, UpdatedAt: now}))
 	must(h.StartSession(ctx, Session{TokenHash: []byte(w.id("session")), OperatorID: w.id("op"), CreatedAt: now, LastSeen: now, ExpiresAt: now.Add(time.Hour)}, SessionGuard{}))
@@ -116,6 +118,13 @@ var probes = []struct {
 	}},
 	{"recipient tasks due", func(ctx context.Context, h *Store, w world) (bool, error) {
 		return some(h.DueRecipientTasks(ctx, time.Now(), 10))
+	}},
+	{"transmissions", func(ctx context.Context, h *Store, w world) (bool, error) {
+		return some(h.Transmissions(ctx, w.id("rq")))
+	}},
+	{"transmissions due", func(ctx context.Context, h *Store, w world) (bool, error) {
+		ts, err := h.DueTransmissions(ctx, time.Now(), 10)
+		return slices.ContainsFunc(ts, func(t Transmission) bool { return t.ID == w.id("tx") }), err
 	}},
 	{"retention runs", func(ctx context.Context, h *Store, w world) (bool, error) {
 		rs, err := h.RetentionRuns(ctx, 10)
@@ -248,6 +257,9 @@ func TestOrganisationsIsolated(t *testing.T) {
 		}
 		if err := b.AckRecipientTask(ctx, wa.id("rq"), "crm"); !errors.Is(err, ErrNotFound) {
 			t.Errorf("acknowledging another organisation's recipient task: %v, want ErrNotFound", err)
+		}
+		if err := b.Submit(ctx, &Write{Fn: b.MarkTransmissionFn(TransmissionMark{ID: wa.id("tx"), State: "failed", At: time.Now()})}); !errors.Is(err, ErrSettled) {
+			t.Errorf("settling another organisation's transmission: %v, want ErrSettled", err)
 		}
 		if err := b.DecideApproval(ctx, wa.id("ap"), wb.id("op"), true, "", time.Now()); !errors.Is(err, ErrNotFound) {
 			t.Errorf("deciding another organisation's approval: %v, want ErrNotFound", err)

@@ -219,6 +219,9 @@ func (s *Store) EraseSubjectFn(subjectID string, shred Shredder) TxFn {
 			`UPDATE requests SET details = NULL WHERE org_id = ? AND subject_id = ?`,
 			`DELETE FROM otps WHERE org_id = ? AND request_id IN (SELECT id FROM requests WHERE org_id = ? AND subject_id = ?)`,
 			`DELETE FROM bundles WHERE org_id = ? AND subject_id = ?`,
+			// A transmission not yet made is given up: its export went
+			// with the key.
+			`UPDATE transmissions SET sealed = NULL, state = CASE WHEN state = 'pending' THEN 'failed' ELSE state END WHERE org_id = ? AND subject_id = ?`,
 			`DELETE FROM center_signins WHERE org_id = ? AND subject_id = ?`,
 			`DELETE FROM vault_values WHERE org_id = ? AND subject_id = ?`,
 		} {

@@ -13,7 +13,7 @@ import (
 // Sealed is one value the database keeps sealed, with what it is bound to:
 // the key store's owner and the associated data it was sealed with.
 type Sealed struct {
-	Table  string // identities, requests, bundles or outbox
+	Table  string // identities, requests, bundles, transmissions or outbox
 	Owner  string // keystore owner
 	AD     []byte
 	Value  []byte
@@ -33,6 +33,7 @@ var sealedColumns = []struct {
 	{"identities", "hash", "sealed", "subject_id, kind"},
 	{"requests", "id", "details", "id"},
 	{"bundles", "id", "sealed", "subject_id"},
+	{"transmissions", "id", "sealed", "subject_id"},
 	{"outbox", "id", "to_sealed", "data"},
 }
 
@@ -95,6 +96,10 @@ func (s *Store) sealedPage(ctx context.Context, table, q string, args []any) ([]
 			var id, subject string
 			err = rows.Scan(&id, &v.Value, &subject)
 			v.pk, v.Owner, v.AD = id, keystore.Subject(subject), keystore.BundleAD(id)
+		case "transmissions":
+			var id, subject string
+			err = rows.Scan(&id, &v.Value, &subject)
+			v.pk, v.Owner, v.AD = id, keystore.Subject(subject), keystore.TransmissionAD(id)
 		case "outbox":
 			var id, data string
 			err = rows.Scan(&id, &v.Value, &data)

@@ -26,12 +26,12 @@ func breakable(s string) []string {
 // funcs are the privacy center's template functions.
 func funcs() template.FuncMap {
 	return template.FuncMap{
-		// badge is the badge class for a request state.
+		// badge is the badge class for a request's or a transmission's state.
 		"badge": func(state string) string {
 			switch state {
-			case "completed":
+			case "completed", "delivered":
 				return "ok"
-			case "refused", "cancelled":
+			case "refused", "cancelled", "failed":
 				return "bad"
 			case "withdrawn":
 				return "warn"
@@ -235,6 +235,16 @@ var messages = web.Messages{
 	"note.withdrawn":                   {"zh-CN": "已由您撤回", "en": "withdrawn by you"},
 	"note.too_many_codes":              {"zh-CN": "验证码错误次数过多", "en": "too many wrong codes"},
 	"note.recomputed":                  {"zh-CN": "已按更新的节假日安排重新计算期限", "en": "due date recalculated with updated holiday data"},
+	"note.transmitted":                 {"zh-CN": "导出文件已送达您指定的接收方", "en": "export delivered to the service you named"},
+	"note.transmission_failed":         {"zh-CN": "导出文件未能送达您指定的接收方", "en": "export not delivered to the service you named"},
+	"status.transmissions":             {"zh-CN": "发送给其他服务", "en": "Sent to another service"},
+	"status.transmission_to":           {"zh-CN": "接收方", "en": "To"},
+	"status.transmission_state":        {"zh-CN": "状态", "en": "State"},
+	"status.transmission_attempts":     {"zh-CN": "尝试次数", "en": "Attempts"},
+	"status.transmission_failed":       {"zh-CN": "我们未能将导出文件送达，原因已另行通知您。在下载链接有效期内，您可以在本页下载导出文件并自行提供给对方。", "en": "We could not deliver the export; we have written to you why. While its link lasts you can download the export on this page and give it to them yourself."},
+	"transmission.pending":             {"zh-CN": "发送中", "en": "Being sent"},
+	"transmission.delivered":           {"zh-CN": "已送达", "en": "Delivered"},
+	"transmission.failed":              {"zh-CN": "未能送达", "en": "Not delivered"},
 	"right.deceased":                   {"zh-CN": "近亲属行使已故者的权利", "en": "A relative acting for a deceased person"},
 	"request.title":                    {"zh-CN": "提出请求", "en": "Make a request"},
 	"request.title_for":                {"zh-CN": "提出请求：%s", "en": "Make a request: %s"},
@@ -245,6 +255,10 @@ var messages = web.Messages{
 	"request.identity_hint_phone":      {"zh-CN": "请填写您注册时使用的手机号码，验证码将发送至此。", "en": "The phone number you registered with; the code is sent there."},
 	"request.purposes":                 {"zh-CN": "涉及的处理目的", "en": "The purposes concerned"},
 	"request.submit":                   {"zh-CN": "提交请求", "en": "Submit the request"},
+	"request.transmit":                 {"zh-CN": "发送给其他服务（可选）", "en": "Send it to another service (optional)"},
+	"request.transmit_hint":            {"zh-CN": "如希望我们将导出文件直接发送给您指定的接收方，请填写其名称及其接收数据的 https 地址；我们只向公共互联网上的 https 地址发送。", "en": "If you want us to send the export straight to another service, give its name and the https address where it accepts the data; we send only to https addresses on the public internet."},
+	"request.transmit_name":            {"zh-CN": "接收方名称", "en": "Its name"},
+	"request.transmit_endpoint":        {"zh-CN": "接收地址（https）", "en": "Its address (https)"},
 	"verify.title":                     {"zh-CN": "核验身份", "en": "Verify your identity"},
 	"verify.sent":                      {"zh-CN": "如果该身份信息与我们的记录相符，验证码已发送至该地址或号码。请输入验证码以核验请求。", "en": "If this identity is on file, a one-time code has been sent to it. Enter it to verify the request."},
 	"verify.submit":                    {"zh-CN": "核验", "en": "Verify"},
@@ -327,4 +341,5 @@ var messages = web.Messages{
 	"err.duplicate_purpose":         {"zh-CN": "表单内容无效。", "en": "The form is not valid."},
 	"err.no_deadline":               {"zh-CN": "该请求暂不能在线提交，请联系我们。", "en": "This request cannot be made online; please contact us."},
 	"err.invalid_details":           {"zh-CN": "请求内容无效。", "en": "The request details are not valid."},
+	"err.invalid_endpoint":          {"zh-CN": "接收地址须为 https 网址，且不含用户名或密码。", "en": "The address must be an https URL without a user name or password."},
 }

@@ -24,6 +24,7 @@ var historyNotes = map[string]string{
 	dsr.NoteWithdrawn:          "note.withdrawn",
 	dsr.NoteTooManyCodes:       "note.too_many_codes",
 	dsr.NoteForwarded:          "note.forwarded",
+	dsr.NoteTransmitted:        "note.transmitted",
 }
 
 // rightView is one right the manifest offers.
@@ -58,7 +59,9 @@ type rightsData struct {
 	Cancel   bool // a scheduled account cancellation, still to take effect
 	Export   bool // the request type produces an export bundle
 	Bundle   bool // and one may be downloaded now
-	Ground   string
+	// Undelivered is set when a transmission to another service failed.
+	Undelivered bool
+	Ground      string
 	// Deadline is the time the policy gives to answer, in words.
 	Deadline string
 }
@@ -171,6 +174,9 @@ func (c *center) submitRequest(w http.ResponseWriter, r *http.Request) {
 		Identity: &consent.IdentityInput{Kind: kind, Value: strings.TrimSpace(r.PostFormValue("identity"))}}
 	if purposes := r.PostForm["purpose"]; len(purposes) > 0 && len(purposes) <= 64 {
 		in.Details, _ = json.Marshal(dsr.Details{Purposes: purposes})
+	}
+	if name, endpoint := strings.TrimSpace(r.PostFormValue("transmit_name")), strings.TrimSpace(r.PostFormValue("transmit_endpoint")); right == "portability" && (name != "" || endpoint != "") {
+		in.Details, _ = json.Marshal(dsr.Details{TransmitTo: &dsr.ThirdParty{Name: name, Endpoint: endpoint}})
 	}
 	acc, err := c.opt.Requests.SubmitPublic(r.Context(), actor(r, ""), in)
 	if err != nil {
@@ -307,6 +313,7 @@ func (c *center) requestStatus(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	d.Deadline = dsr.DeadlineWords(v.Deadline, p.Lang)
+	d.Undelivered = slices.ContainsFunc(v.Transmissions, func(t dsr.TransmissionState) bool { return t.State == dsr.TransmissionFailed })
 	// The history's notes are the rights service's, in English, for
 	// operators: the fixed ones are shown in the page's language, a
 	// refusal by its ground, and what an operator wrote to the person
@@ -327,6 +334,10 @@ func (c *center) requestStatus(w http.ResponseWriter, r *http.Request) {
 			note = p.T("note.verified_code")
 		case strings.HasPrefix(h.Note, dsr.NoteRecomputed):
 			note = p.T("note.recomputed")
+		case strings.HasPrefix(h.Note, dsr.NoteTransmissionFailed):
+			// Why, in the operators' words, is for them; the person was
+			// told in theirs by message.
+			note = p.T("note.transmission_failed")
 		case h.From != h.To && (h.To == dsr.StateAwaitingSubject || h.To == dsr.StateExtended):
 			note = h.Note
 		}

@@ -90,6 +90,7 @@ var messages = web.Messages{
 	"console.request.explanation":            {"zh-CN": "说明", "en": "Explanation"},
 	"console.request.history":                {"zh-CN": "处理记录", "en": "History"},
 	"console.request.recipients":             {"zh-CN": "接收方通知", "en": "Recipients told"},
+	"console.request.transmissions":          {"zh-CN": "发送给第三方", "en": "Sent to third parties"},
 	"console.request.ack":                    {"zh-CN": "确认已处理", "en": "Acknowledge"},
 	"console.request.actions":                {"zh-CN": "操作", "en": "Actions"},
 	"console.request.readonly":               {"zh-CN": "您的角色只能查看。", "en": "Your role can only view."},
