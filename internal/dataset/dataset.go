@@ -101,6 +101,10 @@ type Field struct {
 	// Anonymise says what anonymisation does to the field (AnonymiseDrop,
 	// AnonymiseKeep or a generalisation); empty: see Field.Anonymisation.
 	Anonymise string `json:"anonymise,omitempty"`
+	// Correct, when not empty, lets a correction request rewrite the field,
+	// and is the format a corrected value must have (CorrectText for
+	// `correct: true`): see CorrectedValue.
+	Correct string `json:"correct,omitempty"`
 }
 
 // Reference links a field to a field of another collection.

@@ -14,7 +14,7 @@ var (
 	rootKeys       = []string{"custos_dataset", "datastores"}
 	datastoreKeys  = []string{"id", "kind", "description", "dsn", "dsn_env", "dsn_file", "collections"}
 	collectionKeys = []string{"name", "description", "delete_row", "retention", "fields"}
-	fieldKeys      = []string{"name", "description", "primary_key", "data_type", "categories", "identity", "erase", "anonymise", "references"}
+	fieldKeys      = []string{"name", "description", "primary_key", "data_type", "categories", "identity", "erase", "anonymise", "correct", "references"}
 	referenceKeys  = []string{"datastore", "collection", "field", "direction"}
 )
 
@@ -210,6 +210,10 @@ func (w *walker) field(n *yaml.Node, path string) Field {
 	if e, ok := m["anonymise"]; ok {
 		w.record(path+".anonymise", e.val)
 		f.Anonymise, _ = w.enum(e.val, anonymisations...)
+	}
+	if e, ok := m["correct"]; ok {
+		w.record(path+".correct", e.val)
+		f.Correct = w.correct(e.val)
 	}
 	if e, ok := m["references"]; ok {
 		items := []*yaml.Node{e.val}
