@@ -15,6 +15,7 @@ import (
 	"github.com/custos-privacy/custos/internal/calendar"
 	"github.com/custos-privacy/custos/internal/certificate"
 	"github.com/custos-privacy/custos/internal/consent"
+	"github.com/custos-privacy/custos/internal/execute"
 	"github.com/custos-privacy/custos/internal/fault"
 	"github.com/custos-privacy/custos/internal/hold"
 	"github.com/custos-privacy/custos/internal/manifest"
@@ -88,8 +89,11 @@ type Outcome struct {
 	// Certificate, when an executor erased, is what it changed, to be
 	// signed and kept (see erasureCertificate).
 	Certificate *certificate.Certificate
-	download    string // where an export bundle can be fetched
-	erased      bool   // the subject's data was erased: scrub the database after
+	// Corrected is what an executor corrected in the organisation's
+	// databases; the audit trail keeps its counts and field names.
+	Corrected []execute.Correction
+	download  string // where an export bundle can be fetched
+	erased    bool   // the subject's data was erased: scrub the database after
 }
 
 // Complete carries out a request with every executor and closes it.
@@ -290,6 +294,9 @@ func (o ownData) Execute(ctx context.Context, a consent.Actor, r *store.Request,
 				if _, ok := m.VaultField(k); ok && s.opt.Vault != nil {
 					sealed = append(sealed, k)
 					continue
+				}
+				if s.correctedElsewhere(k, v) {
+					continue // the organisation's databases, by an executor
 				}
 				fields = append(fields, k)
 				continue
@@ -508,6 +515,14 @@ func (s *Service) runExecutors(ctx context.Context, a consent.Actor, r *store.Re
 			}
 			if id != "" {
 				more.Summary += "; certificate " + id
+			}
+		}
+		if len(more.Corrected) > 0 {
+			// The databases are written already: the trail says so now,
+			// whatever becomes of the request's own update.
+			detail, _ := json.Marshal(correctionAudit(more.Corrected))
+			if err := s.st.AppendAudit(ctx, s.entry(a, "request.corrected", r, string(detail))); err != nil {
+				return Outcome{}, fmt.Errorf("%s: %w", ex.Name(), err)
 			}
 		}
 		if more.Summary != "" {

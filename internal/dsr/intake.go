@@ -177,6 +177,11 @@ func (s *Service) validateInput(m *manifest.Manifest, in *Input) error {
 		if json.Unmarshal(in.Details, &d) != nil {
 			return fault.New(fault.Invalid, "invalid_details", "details must be a JSON object").At("details")
 		}
+		if in.Type == "correction" {
+			if err := s.checkCorrection(m, d); err != nil {
+				return err
+			}
+		}
 	}
 	if in.Type == "deceased" && (in.RequesterID == "" || in.Evidence == "") {
 		return fault.New(fault.Invalid, "evidence_required", "a close relative's request names the relative (requester_id) and the evidence of death and relation").At("evidence")
