@@ -86,6 +86,10 @@ type Collection struct {
 	// what starts each rule's clock and what happens to the rows when it
 	// runs out (see RetentionTarget).
 	Retention []RetentionTarget `json:"retention,omitempty"`
+	// RestrictFlag names the field that marks a row restricted to storage:
+	// a restriction sets it in every row found for the person, lifting it
+	// clears it (see RestrictValue).
+	RestrictFlag string `json:"restrict_flag,omitempty"`
 }
 
 // Field is a column. Nested fields of document stores are flattened into

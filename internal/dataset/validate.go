@@ -135,6 +135,7 @@ func (d *Dataset) check(m *manifest.Manifest) Problems {
 					}
 				}
 			}
+			c.checkRestrictFlag(cp, col, hasPK)
 			if col.DeleteRow && !hasPK {
 				c.errorf(cp+".delete_row", "collection %q deletes whole rows but has no primary key", col.Name)
 			}
