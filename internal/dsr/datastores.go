@@ -46,7 +46,11 @@ func (x *Datastores) Execute(ctx context.Context, a consent.Actor, r *store.Requ
 	}
 	erase := r.Kind == "deletion" || r.Kind == "cancel_account"
 	read := r.Kind == "access" || r.Kind == "copy" || r.Kind == "portability"
-	if !erase && !read || erase && in.Held() {
+	if r.Kind == "restriction" || erase && in.Held() {
+		// A legal hold turns an erasure into a restriction, here as in Custos.
+		return x.restrict(ctx, r)
+	}
+	if !erase && !read {
 		return Outcome{}, nil
 	}
 	seeds, err := x.Seeds(ctx, r.SubjectID)

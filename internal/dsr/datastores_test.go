@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -281,4 +282,89 @@ func errorCodeOf(err error) string {
 		return f.Code
 	}
 	return ""
+}
+
+// restrictableShop flags restriction on customers and not on orders.
+var restrictableShop = strings.NewReplacer(
+	"      - name: customer\n        fields:\n", "      - name: customer\n        restrict_flag: restricted\n        fields:\n          - name: restricted\n            data_type: integer\n",
+).Replace(shopAnnotation)
+
+// TestRestrictionReachesTheOrganisationsDatabase: a restriction request
+// flags the subject's customer row; their orders, which declare no flag,
+// become a tracked task on the request; lifting the restriction clears the
+// flag; other customers are untouched; the trail records counts only.
+func TestRestrictionReachesTheOrganisationsDatabase(t *testing.T) {
+	ctx := context.Background()
+	shop, err := sql.Open("sqlite", filepath.Join(t.TempDir(), "shop.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer shop.Close()
+	for _, q := range []string{
+		`CREATE TABLE customer (id INTEGER PRIMARY KEY, email TEXT, name TEXT, restricted INTEGER NOT NULL DEFAULT 0)`,
+		`CREATE TABLE orders (id INTEGER PRIMARY KEY, customer_id INTEGER, ship_to TEXT)`,
+		`INSERT INTO customer (id, email, name) VALUES (1, 'hold@example.com', 'Lin Wei'), (2, 'other@example.com', 'Other Person')`,
+		`INSERT INTO orders VALUES (10, 1, 'Road 1'), (11, 2, 'Road 2'), (12, 1, 'Road 3')`,
+	} {
+		if _, err := shop.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ds, err := dataset.Parse("shop.yaml", []byte(restrictableShop))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, starterManifest, time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC))
+	e.req.AddExecutor(&dsr.Datastores{Stores: []dsr.Datastore{{Annotation: &ds.Datastores[0], DB: shop, Kind: connector.SQLite}}, Seeds: e.req.Seeds})
+	e.subject("st-hold-1", "hold@example.com", "", nil)
+	flags := func() map[int]int {
+		out := map[int]int{}
+		rows, err := shop.QueryContext(ctx, `SELECT id, restricted FROM customer`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id, f int
+			rows.Scan(&id, &f)
+			out[id] = f
+		}
+		return out
+	}
+
+	v := e.submitOperator(map[string]any{"type": "restriction", "subject_id": "st-hold-1"})
+	e.must(200, "POST", "/v1/requests/"+v.ID+"/approve", e.op, "", nil)
+	var done dsr.View
+	e.must(200, "POST", "/v1/requests/"+v.ID+"/complete", e.op, `{}`, &done)
+	if note := lastNote(done); !strings.Contains(note, "shop: 1 rows flagged restricted (customer.restricted); no restriction flag on orders") {
+		t.Errorf("restriction summary: %q", note)
+	}
+	if diff := cmp.Diff(map[int]int{1: 1, 2: 0}, flags()); diff != "" {
+		t.Errorf("flags after the restriction (-want +got):\n%s", diff)
+	}
+	var task *dsr.RecipientState
+	for i, r := range done.Recipients {
+		if r.Recipient == "datastore:shop" {
+			task = &done.Recipients[i]
+		}
+	}
+	if task == nil || task.Action != "restriction" || task.Method != "manual" || task.State != "pending" || !slices.Equal(task.Categories, []string{"basic.address"}) {
+		t.Errorf("no pending manual restriction task for the shop's orders: %+v", done.Recipients)
+	}
+
+	e.must(200, "PUT", "/v1/subjects/st-hold-1/restriction", e.op, `{"restricted":false,"reason":"accuracy confirmed"}`, nil)
+	if diff := cmp.Diff(map[int]int{1: 0, 2: 0}, flags()); diff != "" {
+		t.Errorf("flags after lifting (-want +got):\n%s", diff)
+	}
+	e.must(200, "PUT", "/v1/subjects/st-hold-1/restriction", e.op, `{"restricted":true,"reason":"accuracy contested"}`, nil)
+	if diff := cmp.Diff(map[int]int{1: 1, 2: 0}, flags()); diff != "" {
+		t.Errorf("flags after restricting again (-want +got):\n%s", diff)
+	}
+	trail := string(e.must(200, "GET", "/v1/audit?limit=1000", e.admin, "", nil).Body)
+	for _, w := range []string{"datastores.restrict", "datastores.unrestrict"} {
+		if !strings.Contains(trail, w) {
+			t.Errorf("audit trail lacks %s", w)
+		}
+	}
+	e.noPI("hold@example.com", "Lin Wei")
 }

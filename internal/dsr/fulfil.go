@@ -92,8 +92,12 @@ type Outcome struct {
 	// Corrected is what an executor corrected in the organisation's
 	// databases; the audit trail keeps its counts and field names.
 	Corrected []execute.Correction
-	download  string // where an export bundle can be fetched
-	erased    bool   // the subject's data was erased: scrub the database after
+	// Restricted is what an executor flagged restricted; Manual the
+	// datastores where rows were found that no flag covers.
+	Restricted []execute.Restriction
+	Manual     []ManualRestriction
+	download   string // where an export bundle can be fetched
+	erased     bool   // the subject's data was erased: scrub the database after
 }
 
 // Complete carries out a request with every executor and closes it.
@@ -525,6 +529,12 @@ func (s *Service) runExecutors(ctx context.Context, a consent.Actor, r *store.Re
 				return Outcome{}, fmt.Errorf("%s: %w", ex.Name(), err)
 			}
 		}
+		if len(more.Restricted) > 0 {
+			if err := s.auditRestriction(ctx, a, r.SubjectID, true, more.Restricted); err != nil {
+				return Outcome{}, fmt.Errorf("%s: %w", ex.Name(), err)
+			}
+		}
+		more.Also = append(more.Also, s.manualRestrictionTasks(r, more.Manual)...)
 		if more.Summary != "" {
 			out.Summary += "; " + ex.Name() + ": " + more.Summary
 		}
