@@ -3,6 +3,7 @@ package execute
 import (
 	"context"
 	"database/sql"
+	"slices"
 	"testing"
 	"time"
 
@@ -96,6 +97,86 @@ func TestFidesCorrectDialects(t *testing.T) {
 			}
 			if diff := cmp.Diff(wantDB, snapshotOf(t, db, e.kind)); diff != "" {
 				t.Errorf("second run changed the database (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestFidesRestrictDialects flags customer-1 restricted in Fides' sample
+// database, given a boolean flag on customers, on PostgreSQL, MariaDB and
+// SQLite: only their row changes, collections without a flag are named,
+// and lifting puts every cell back as it was.
+func TestFidesRestrictDialects(t *testing.T) {
+	engines := []struct {
+		kind    connector.Kind
+		load    func(*testing.T) *sql.DB
+		on, off any // how the engine reads the flag back
+	}{
+		{connector.Postgres, loadFides, true, false},
+	}
+	for _, e := range fidesEngines {
+		engines = append(engines, struct {
+			kind    connector.Kind
+			load    func(*testing.T) *sql.DB
+			on, off any // how the engine reads the flag back
+		}{e.kind, e.load, int64(1), int64(0)})
+	}
+	seeds := Seeds{"email": {"customer-1@example.com"}}
+	for _, e := range engines {
+		t.Run(string(e.kind), func(t *testing.T) {
+			ds := fidesDatastore(t)
+			for ci := range ds.Collections {
+				if c := &ds.Collections[ci]; c.Name == "customer" {
+					c.RestrictFlag = "restricted"
+					c.Fields = append(c.Fields, dataset.Field{Name: "restricted", DataType: "boolean"})
+				}
+			}
+			db := e.load(t)
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			if _, err := db.ExecContext(ctx, "ALTER TABLE customer ADD COLUMN restricted BOOLEAN NOT NULL DEFAULT FALSE"); err != nil {
+				t.Fatal(err)
+			}
+			stores := []Store{{DS: ds, DB: db, Kind: e.kind}}
+			before := snapshotOf(t, db, e.kind)
+			if before["customer"]["1"]["restricted"] != e.off {
+				t.Fatalf("customer 1's flag reads %#v before, want %#v", before["customer"]["1"]["restricted"], e.off)
+			}
+
+			got, err := RestrictAll(ctx, stores, seeds, RestrictOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff([]FlaggedCollection{{Collection: "customer", Field: "restricted", Rows: 1}}, got[0].Flagged); diff != "" {
+				t.Errorf("flagged (-want +got):\n%s", diff)
+			}
+			for _, c := range []string{"address", "payment_card", "login"} {
+				if !slices.Contains(got[0].Unflagged, c) {
+					t.Errorf("unflagged %v lacks %s", got[0].Unflagged, c)
+				}
+			}
+			want := before.clone()
+			want["customer"]["1"]["restricted"] = e.on
+			if diff := cmp.Diff(want, snapshotOf(t, db, e.kind)); diff != "" {
+				t.Errorf("database after the restriction (-want +got):\n%s", diff)
+			}
+			again, err := RestrictAll(ctx, stores, seeds, RestrictOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(again[0].Flagged) != 0 {
+				t.Errorf("second restriction flagged %+v", again[0].Flagged)
+			}
+
+			lifted, err := RestrictAll(ctx, stores, seeds, RestrictOptions{Lift: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(got[0].Flagged, lifted[0].Flagged); diff != "" {
+				t.Errorf("lifted (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(before, snapshotOf(t, db, e.kind)); diff != "" {
+				t.Errorf("database after lifting (-before +after):\n%s", diff)
 			}
 		})
 	}
