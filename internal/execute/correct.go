@@ -8,6 +8,9 @@ import (
 	"sort"
 	"time"
 
+	"github.com/go-sql-driver/mysql"
+	"github.com/jackc/pgx/v5/pgconn"
+
 	"github.com/custos-privacy/custos/internal/connector"
 	"github.com/custos-privacy/custos/internal/dataset"
 )
@@ -140,7 +143,7 @@ func correctFrom(ctx context.Context, db *sql.DB, kind connector.Kind, ds *datas
 	}
 	for _, s := range stmts {
 		if _, err := tx.ExecContext(ctx, s.query, s.args...); err != nil {
-			return out, fmt.Errorf("execute: correct %q: %w", s.table, err)
+			return out, &RefusedWrite{Table: s.table, err: err}
 		}
 	}
 	if err := tx.Commit(); err != nil {
@@ -258,4 +261,34 @@ func sameValue(cur any, v string) bool {
 	default:
 		return fmt.Sprint(x) == v
 	}
+}
+
+// RefusedWrite is a correction the database would not write. Its message
+// leaves out the database's own, which may quote the value (MySQL's
+// "Duplicate entry '…'"), and gives the error code instead; the cause is
+// still there for errors.As.
+type RefusedWrite struct {
+	Table string
+	err   error
+}
+
+func (e *RefusedWrite) Error() string {
+	return fmt.Sprintf("execute: correct %q: the database refused the corrected value (%s)", e.Table, errorCode(e.err))
+}
+
+func (e *RefusedWrite) Unwrap() error { return e.err }
+
+// errorCode names a driver error by its code alone.
+func errorCode(err error) string {
+	var pg *pgconn.PgError
+	var my *mysql.MySQLError
+	switch {
+	case errors.As(err, &pg):
+		return "SQLSTATE " + pg.Code
+	case errors.As(err, &my):
+		return fmt.Sprintf("MySQL error %d", my.Number)
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return err.Error()
+	}
+	return fmt.Sprintf("%T", err)
 }

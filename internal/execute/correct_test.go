@@ -181,3 +181,40 @@ func TestCorrectRefuses(t *testing.T) {
 		t.Errorf("error %v, want ErrCorrectionConflict", err)
 	}
 }
+
+// TestCorrectRefusedWriteQuotesNothing: when the database refuses a
+// corrected value (here a unique email already taken), the error names the
+// table and the database's code, not the value the database would quote.
+func TestCorrectRefusedWriteQuotesNothing(t *testing.T) {
+	for _, kind := range []connector.Kind{connector.MySQL, connector.SQLite} {
+		t.Run(string(kind), func(t *testing.T) {
+			var db *sql.DB
+			if kind == connector.MySQL {
+				db = testMySQL(t)
+			} else {
+				db = testSQLite(t)
+			}
+			for _, q := range []string{
+				`CREATE TABLE users (id INTEGER PRIMARY KEY, email VARCHAR(100) UNIQUE, name VARCHAR(100))`,
+				`INSERT INTO users VALUES (1, 'a@example.com', 'Ann'), (2, 'taken-secret@example.com', 'Bob')`,
+			} {
+				if _, err := db.Exec(q); err != nil {
+					t.Fatal(err)
+				}
+			}
+			d, err := dataset.Parse("one.yaml", []byte(strings.SplitN(correctableLinked, "  - id: crm", 2)[0]))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = Correct(context.Background(), db, kind, &d.Datastores[0], Seeds{"email": {"a@example.com"}},
+				CorrectOptions{Values: map[string]string{"basic.email": "taken-secret@example.com"}})
+			var refused *RefusedWrite
+			if !errors.As(err, &refused) || refused.Table != "users" {
+				t.Fatalf("error %v, want a RefusedWrite on users", err)
+			}
+			if strings.Contains(err.Error(), "taken-secret") {
+				t.Errorf("error quotes the value: %v", err)
+			}
+		})
+	}
+}
