@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/custos-privacy/custos/internal/consent"
@@ -81,7 +83,7 @@ func (s *Service) checkCorrection(m *manifest.Manifest, d Details) error {
 			claimed = claimed || ok
 		}
 		if !claimed && len(cs) > 0 {
-			return fault.New(fault.Invalid, "unknown_correction_field", "nothing here corrects %q: name a category the dataset marks correctable", truncateKey(k)).
+			return fault.New(fault.Invalid, "unknown_correction_field", "nothing here corrects %s: name a category the dataset marks correctable", quoteKey(k)).
 				At("details.correction").Allowing(s.correctionKeys(m))
 		}
 	}
@@ -111,13 +113,18 @@ func (s *Service) correctedElsewhere(key, value string) bool {
 	return false
 }
 
-// truncateKey keeps an unknown key short in a message: it is the
-// requester's text, though a key and not a value.
-func truncateKey(k string) string {
-	if r := []rune(k); len(r) > 40 {
-		return string(r[:40]) + "…"
+// keyRE is what a correction key looks like: a record, vault field or
+// category name.
+var keyRE = regexp.MustCompile(`^[a-z][a-z0-9_.]{0,63}$`)
+
+// quoteKey names an unknown key in a message when it looks like one; a key
+// is the requester's text, and anything else might be a value typed in
+// the wrong place.
+func quoteKey(k string) string {
+	if keyRE.MatchString(k) {
+		return strconv.Quote(k)
 	}
-	return k
+	return "a key"
 }
 
 // CorrectionPreview is what completing a correction request would change.

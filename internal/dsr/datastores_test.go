@@ -182,6 +182,7 @@ func TestCorrectionReachesTheOrganisationsDatabase(t *testing.T) {
 	}{
 		{"unknown field", map[string]string{"nickname": "Secret Nick"}, "unknown_correction_field", "Secret Nick"},
 		{"category held nowhere", map[string]string{"account.id": "424242"}, "unknown_correction_field", "424242"},
+		{"a value where the key goes", map[string]string{"Secret Person <secret@example.com>": "x"}, "unknown_correction_field", "secret@example.com"},
 		{"bad email", map[string]string{"basic.email": "secret-at-nowhere"}, "invalid_correction_value", "secret-at-nowhere"},
 		{"bad name", map[string]string{"basic.name": "secret@name.example"}, "invalid_correction_value", "secret@name.example"},
 	}
