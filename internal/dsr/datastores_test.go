@@ -361,6 +361,22 @@ func TestRestrictionReachesTheOrganisationsDatabase(t *testing.T) {
 	if diff := cmp.Diff(map[int]int{1: 1, 2: 0}, flags()); diff != "" {
 		t.Errorf("flags after restricting again (-want +got):\n%s", diff)
 	}
+	// A deletion a legal hold stops restricts instead, there as here.
+	e.subject("st-hold-2", "other@example.com", "", nil)
+	v = e.submitOperator(map[string]any{"type": "deletion", "subject_id": "st-hold-2"})
+	e.must(200, "POST", "/v1/requests/"+v.ID+"/approve", e.op, "", nil)
+	e.must(200, "POST", "/v1/requests/"+v.ID+"/complete", e.op, `{"legal_hold":"court_order"}`, &done)
+	if note := lastNote(done); !strings.Contains(note, "shop: 1 rows flagged restricted") {
+		t.Errorf("held deletion summary: %q", note)
+	}
+	if diff := cmp.Diff(map[int]int{1: 1, 2: 1}, flags()); diff != "" {
+		t.Errorf("flags after the held deletion (-want +got):\n%s", diff)
+	}
+	var name string
+	if err := shop.QueryRowContext(ctx, `SELECT name FROM customer WHERE id = 2`).Scan(&name); err != nil || name != "Other Person" {
+		t.Errorf("the held customer's name is %q (%v): nothing may be erased", name, err)
+	}
+
 	trail := string(e.must(200, "GET", "/v1/audit?limit=1000", e.admin, "", nil).Body)
 	for _, w := range []string{"datastores.restrict", "datastores.unrestrict"} {
 		if !strings.Contains(trail, w) {
