@@ -138,19 +138,19 @@ type CorrectionPreview struct {
 	Operator []string `json:"operator"`
 }
 
-// PreviewCorrection is the dry run of a correction request in progress:
-// per datastore and collection, how many rows and which fields would
-// change. The values are shown masked.
+// PreviewCorrection is the dry run of a correction request: per datastore
+// and collection, how many rows and which fields would change. The values
+// are shown masked. Any other request previews as nothing to change.
 func (s *Service) PreviewCorrection(ctx context.Context, a consent.Actor, id string) (CorrectionPreview, error) {
 	r, err := s.load(ctx, id)
 	if err != nil {
 		return CorrectionPreview{}, err
 	}
-	if r.Kind != "correction" {
-		return CorrectionPreview{}, fault.New(fault.Conflict, "not_a_correction", "only a correction request has a correction to preview")
-	}
-	if r.State != StateInProgress && r.State != StateExtended {
-		return CorrectionPreview{}, fault.New(fault.Conflict, "invalid_transition", "only a request in progress can be previewed (this one is %s)", r.State)
+	out := CorrectionPreview{Datastores: []execute.Correction{}, Custos: []string{}, Operator: []string{}}
+	if r.Kind != "correction" || r.SubjectID == "" {
+		// Nothing to correct; a dry run is harmless in any state, and
+		// one of a closed request shows what is left to change.
+		return out, nil
 	}
 	d, err := s.details(ctx, r)
 	if err != nil {
@@ -160,7 +160,6 @@ func (s *Service) PreviewCorrection(ctx context.Context, a consent.Actor, id str
 	if err != nil {
 		return CorrectionPreview{}, err
 	}
-	out := CorrectionPreview{Datastores: []execute.Correction{}, Custos: []string{}, Operator: []string{}}
 	for k, v := range d.Correction {
 		_, vault := m.VaultField(k)
 		switch {
