@@ -122,6 +122,8 @@ var notOffered = []string{
 	// Retention sweeps of the organisation's databases: operations, run by the
 	// server daily and by the CLI.
 	"GET /v1/retention/plan", "GET /v1/retention/runs", "POST /v1/retention/runs",
+	// A correction's dry run, read by the operator before completing it.
+	"GET /v1/requests/{id}/correction",
 	// The banner's own routes, which its script calls from the browser.
 	"GET /v1/public/banner", "OPTIONS /v1/public/banner", "POST /v1/public/banner/consents", "OPTIONS /v1/public/banner/consents",
 }

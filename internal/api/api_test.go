@@ -81,6 +81,7 @@ var wantRoles = map[string][]string{
 	"POST /v1/requests/{id}/fee/waive":                  {"admin", "operator"},
 	"POST /v1/requests/{id}/refuse":                     {"admin", "operator"},
 	"POST /v1/requests/{id}/complete":                   {"admin", "operator"},
+	"GET /v1/requests/{id}/correction":                  {"admin", "operator"},
 	"GET /v1/assistance":                                {"admin", "auditor", "operator"},
 	"POST /v1/assistance/{task_id}/done":                {"admin", "operator"},
 	"POST /v1/requests/{id}/withdraw":                   {"admin", "operator"},

@@ -140,7 +140,13 @@ func (a *API) setRestriction(w http.ResponseWriter, r *http.Request, who consent
 	if len(*in.Reason) > 200 {
 		return fault.New(fault.Invalid, "invalid_reason", "reason is at most 200 bytes").At("reason")
 	}
-	v, err := a.svc.SetRestricted(r.Context(), who, r.PathValue("subject_id"), *in.Restricted, *in.Reason)
+	// With rights requests at hand, the restriction reaches the
+	// organisation's databases too.
+	set := a.svc.SetRestricted
+	if d, err := a.dsr(); err == nil {
+		set = d.SetRestricted
+	}
+	v, err := set(r.Context(), who, r.PathValue("subject_id"), *in.Restricted, *in.Reason)
 	if err != nil {
 		return err
 	}

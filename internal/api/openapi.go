@@ -61,6 +61,7 @@ var schemaTypes = map[string]any{
 	"PublicRequestInput": PublicRequestInput{},
 	"Accepted":           dsr.Accepted{},
 	"RequestView":        dsr.View{},
+	"CorrectionPreview":  dsr.CorrectionPreview{},
 	"Certificate":        certificate.Certificate{},
 	"RequestList":        RequestList{},
 	"AssistanceList":     AssistanceList{},

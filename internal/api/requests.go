@@ -36,6 +36,7 @@ func (a *API) requestRoutes() []route {
 		{"POST", "/v1/requests/{id}/fee/waive", staff, "Give up the fee asked and resume the request; the subject is told", "waiveFee", "", "RequestView", 200, a.waiveFee},
 		{"POST", "/v1/requests/{id}/refuse", staff, "Refuse on a statutory ground, with an explanation", "refuseRequest", "RefuseInput", "RequestView", 200, a.refuseRequest},
 		{"POST", "/v1/requests/{id}/withdraw", staff, "Record the subject's withdrawal of a request (or of a scheduled cancellation)", "withdrawRequest", "", "RequestView", 200, a.withdrawOperator},
+		{"GET", "/v1/requests/{id}/correction", staff, "What completing a correction request would change in the organisation's databases (values masked)", "previewCorrection", "", "CorrectionPreview", 200, a.previewCorrection},
 		{"POST", "/v1/requests/{id}/complete", staff, "Carry out and close a request", "completeRequest", "CompleteInput", "RequestView", 200, a.completeRequest},
 		{"POST", "/v1/requests/{id}/recipients/{recipient}/ack", staff, "Record that a recipient acknowledged its deletion, correction or restriction notice", "ackRecipient", "", "RequestView", 200, a.ackRecipient},
 		{"GET", "/v1/certificates/{certificate_id}", readers, "A signed erasure certificate: what an erasure changed, by collection, names and counts only (verify it offline with /v1/keys/receipts)", "getCertificate", "", "Certificate", 200, a.getCertificate},
@@ -275,6 +276,18 @@ func (a *API) getRequest(w http.ResponseWriter, r *http.Request, _ consent.Actor
 		return err
 	}
 	return writeJSON(w, 200, v)
+}
+
+func (a *API) previewCorrection(w http.ResponseWriter, r *http.Request, who consent.Actor) error {
+	d, err := a.dsr()
+	if err != nil {
+		return err
+	}
+	p, err := d.PreviewCorrection(r.Context(), who, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, p)
 }
 
 func (a *API) getCertificate(w http.ResponseWriter, r *http.Request, _ consent.Actor) error {

@@ -19,15 +19,17 @@ func newBenchDSRCmd() *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "dsr [--postgres URL] [--customers 1000000] [--requests 1000] [--concurrency 8] [--seed 1]",
-		Short: "Access and erasure per subject on a generated shop, against a row-at-a-time traversal",
+		Short: "Access, erasure and correction per subject on a generated shop, against a row-at-a-time traversal",
 		Long: `Dsr generates an e-commerce database shaped like Fides' sample (customers,
 addresses, orders and their items, products, payment cards, logins: 15 rows
 per customer, indexed as a real schema is) in a schema created for the run
 and dropped at its end, also on error or interrupt. It then serves batches of
---requests access requests and as many erasures (each batch on customers of
-its own), once one at a time and once with --concurrency requests in flight,
-by the execute engine and by a naive traversal of the same annotation that
-sends one query per value and updates one row per statement. It prints, per
+--requests access requests, as many erasures (each batch on customers of
+its own) and as many corrections of the access subjects' names and
+addresses (each batch writing values of its own), once one at a time and
+once with --concurrency requests in flight, by the execute engine and by a
+naive traversal of the same annotation that sends one query per value and
+updates one row per statement. It prints, per
 batch, latencies, throughput, rows and statements per request (counted by
 the database driver), allocation and peak Go heap, with ratios, and the
 process's peak RSS. Both engines must return the same rows for the first

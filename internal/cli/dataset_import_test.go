@@ -219,6 +219,9 @@ func TestDatasetImportServes(t *testing.T) {
 		"      - name: visit\n        delete_row: true\n        fields:\n          - name: email\n            primary_key: true\n",
 		"          - name: last_visit  # Fides: system.operations\n",
 		"          - name: last_visit  # Fides: system.operations\n            primary_key: true\n",
+		// Names may be corrected, wherever they are kept.
+		"            categories: [basic.name]  # Fides: user.name\n",
+		"            categories: [basic.name]  # Fides: user.name\n            correct: name\n",
 	).Replace(string(reviewed))
 	if strings.Count(edited, "primary_key: true") != strings.Count(string(reviewed), "primary_key: true")+2 {
 		t.Fatalf("the annotation's visit collection is not where the review expects it:\n%s", reviewed)
@@ -282,15 +285,35 @@ func TestDatasetImportServes(t *testing.T) {
 		return v
 	}
 	must(201, "POST", "/v1/subjects", `{"subject_id":"fides-c1","identities":[{"kind":"email","value":"customer-1@example.com","keep":true}]}`)
-	for _, tc := range []struct{ kind, note string }{
-		{"access", fmt.Sprintf("postgres_example_test_dataset: %d rows found", rows)},
-		{"deletion", wantErased},
+	for _, tc := range []struct{ kind, details, note string }{
+		{"access", "", fmt.Sprintf("postgres_example_test_dataset: %d rows found", rows)},
+		{"correction", `,"details":{"correction":{"basic.name":"John Q. Customer"}}`, "postgres_example_test_dataset: 1 rows corrected (customer.name)"},
+		{"deletion", "", wantErased},
 	} {
-		v := must(201, "POST", "/v1/requests", `{"type":"`+tc.kind+`","subject_id":"fides-c1","language":"en","verification":"operator","evidence":"identity card checked at the counter, ref OP-1"}`)
+		v := must(201, "POST", "/v1/requests", `{"type":"`+tc.kind+`","subject_id":"fides-c1","language":"en","verification":"operator","evidence":"identity card checked at the counter, ref OP-1"`+tc.details+`}`)
 		must(200, "POST", "/v1/requests/"+v.ID+"/approve", "")
+		if tc.kind == "correction" {
+			code, preview := call(t, h, key, "GET", "/v1/requests/"+v.ID+"/correction", "")
+			if code != 200 || !strings.Contains(preview, `"collection":"customer","rows":1`) || strings.Contains(preview, "John Q") {
+				t.Errorf("correction preview: %d %s", code, preview)
+			}
+			var name string
+			if err := db.QueryRowContext(ctx, `SELECT name FROM customer WHERE id = 1`).Scan(&name); err != nil || name != "John Customer" {
+				t.Errorf("after the preview customer 1 is %q (%v), want the name unchanged", name, err)
+			}
+		}
 		done := must(200, "POST", "/v1/requests/"+v.ID+"/complete", `{}`)
 		if note := done.lastNote(); !strings.Contains(note, tc.note) {
 			t.Errorf("%s: the request's note %q lacks %q", tc.kind, note, tc.note)
+		}
+		if tc.kind == "correction" {
+			var names string
+			if err := db.QueryRowContext(ctx, `SELECT string_agg(name, ',' ORDER BY id) FROM customer`).Scan(&names); err != nil {
+				t.Fatal(err)
+			}
+			if names != "John Q. Customer,Jill Customer,Jane Customer" {
+				t.Errorf("customers after the correction: %q", names)
+			}
 		}
 	}
 	// Customer 1 is erased where the annotation says; customer 2 is not.

@@ -86,6 +86,10 @@ type Collection struct {
 	// what starts each rule's clock and what happens to the rows when it
 	// runs out (see RetentionTarget).
 	Retention []RetentionTarget `json:"retention,omitempty"`
+	// RestrictFlag names the field that marks a row restricted to storage:
+	// a restriction sets it in every row found for the person, lifting it
+	// clears it (see RestrictValue).
+	RestrictFlag string `json:"restrict_flag,omitempty"`
 }
 
 // Field is a column. Nested fields of document stores are flattened into
@@ -101,6 +105,10 @@ type Field struct {
 	// Anonymise says what anonymisation does to the field (AnonymiseDrop,
 	// AnonymiseKeep or a generalisation); empty: see Field.Anonymisation.
 	Anonymise string `json:"anonymise,omitempty"`
+	// Correct, when not empty, lets a correction request rewrite the field,
+	// and is the format a corrected value must have (CorrectText for
+	// `correct: true`): see CorrectedValue.
+	Correct string `json:"correct,omitempty"`
 }
 
 // Reference links a field to a field of another collection.

@@ -13,8 +13,8 @@ import (
 var (
 	rootKeys       = []string{"custos_dataset", "datastores"}
 	datastoreKeys  = []string{"id", "kind", "description", "dsn", "dsn_env", "dsn_file", "collections"}
-	collectionKeys = []string{"name", "description", "delete_row", "retention", "fields"}
-	fieldKeys      = []string{"name", "description", "primary_key", "data_type", "categories", "identity", "erase", "anonymise", "references"}
+	collectionKeys = []string{"name", "description", "delete_row", "restrict_flag", "retention", "fields"}
+	fieldKeys      = []string{"name", "description", "primary_key", "data_type", "categories", "identity", "erase", "anonymise", "correct", "references"}
 	referenceKeys  = []string{"datastore", "collection", "field", "direction"}
 )
 
@@ -144,6 +144,7 @@ func (w *walker) collection(n *yaml.Node, path string) Collection {
 	if e, ok := m["description"]; ok {
 		w.str(e.val)
 	}
+	w.fieldString(m, "restrict_flag", path, &c.RestrictFlag)
 	if e, ok := m["retention"]; ok {
 		w.record(path+".retention", e.val)
 		for i, item := range w.list(e.val) {
@@ -210,6 +211,10 @@ func (w *walker) field(n *yaml.Node, path string) Field {
 	if e, ok := m["anonymise"]; ok {
 		w.record(path+".anonymise", e.val)
 		f.Anonymise, _ = w.enum(e.val, anonymisations...)
+	}
+	if e, ok := m["correct"]; ok {
+		w.record(path+".correct", e.val)
+		f.Correct = w.correct(e.val)
 	}
 	if e, ok := m["references"]; ok {
 		items := []*yaml.Node{e.val}

@@ -48,6 +48,7 @@ func (d *Dataset) check(m *manifest.Manifest) Problems {
 	}
 	// fields by collection, for references.
 	fields := map[node]map[string]bool{}
+	byName := map[node]map[string]Field{}
 	stores := map[string]bool{}
 	for si, s := range d.Datastores {
 		sp := fmt.Sprintf("datastores[%d]", si)
@@ -66,7 +67,9 @@ func (d *Dataset) check(m *manifest.Manifest) Problems {
 				continue
 			}
 			fields[k] = map[string]bool{}
+			byName[k] = map[string]Field{}
 			for fi, f := range col.Fields {
+				byName[k][f.Name] = f
 				if fields[k][f.Name] {
 					c.errorf(fmt.Sprintf("%s.fields[%d].name", cp, fi), "duplicate field %q in collection %q", f.Name, col.Name)
 				}
@@ -108,6 +111,13 @@ func (d *Dataset) check(m *manifest.Manifest) Problems {
 					}
 				}
 				c.checkErase(fp, f, col.DeleteRow)
+				c.checkCorrect(fp, s.ID, f, func(store string, r Reference) (Field, bool) {
+					if r.Datastore != "" {
+						store = r.Datastore
+					}
+					t, ok := byName[node{store, r.Collection}][r.Field]
+					return t, ok
+				})
 				for ri, r := range f.References {
 					rp := fmt.Sprintf("%s.references[%d]", fp, ri)
 					target, ok := c.checkReference(rp, s.ID, r, stores, fields)
@@ -125,6 +135,7 @@ func (d *Dataset) check(m *manifest.Manifest) Problems {
 					}
 				}
 			}
+			c.checkRestrictFlag(cp, col, hasPK)
 			if col.DeleteRow && !hasPK {
 				c.errorf(cp+".delete_row", "collection %q deletes whole rows but has no primary key", col.Name)
 			}

@@ -3,7 +3,9 @@ package dsr
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -11,6 +13,7 @@ import (
 	"github.com/custos-privacy/custos/internal/consent"
 	"github.com/custos-privacy/custos/internal/dataset"
 	"github.com/custos-privacy/custos/internal/execute"
+	"github.com/custos-privacy/custos/internal/fault"
 	"github.com/custos-privacy/custos/internal/store"
 )
 
@@ -38,9 +41,16 @@ func (x *Datastores) Name() string { return "datastores" }
 
 // Execute implements Executor.
 func (x *Datastores) Execute(ctx context.Context, a consent.Actor, r *store.Request, d Details, in CompleteInput) (Outcome, error) {
+	if r.Kind == "correction" {
+		return x.correct(ctx, r, d)
+	}
 	erase := r.Kind == "deletion" || r.Kind == "cancel_account"
 	read := r.Kind == "access" || r.Kind == "copy" || r.Kind == "portability"
-	if !erase && !read || erase && in.Held() {
+	if r.Kind == "restriction" || erase && in.Held() {
+		// A legal hold turns an erasure into a restriction, here as in Custos.
+		return x.restrict(ctx, r)
+	}
+	if !erase && !read {
 		return Outcome{}, nil
 	}
 	seeds, err := x.Seeds(ctx, r.SubjectID)
@@ -136,4 +146,135 @@ func categoriesOf(ds *dataset.Datastore) []string {
 		}
 	}
 	return out
+}
+
+// CheckCorrection implements Corrector: key is a category some datastore
+// records; it must be marked correctable somewhere, and value must fit
+// the format of every field it would be written into.
+func (x *Datastores) CheckCorrection(key, value string) (bool, error) {
+	recorded := false
+	var fields []dataset.CorrectableField
+	for _, ds := range x.Stores {
+		fields = append(fields, ds.Annotation.Correctable()[key]...)
+		recorded = recorded || slices.Contains(categoriesOf(ds.Annotation), key)
+	}
+	if !recorded {
+		return false, nil
+	}
+	if len(fields) == 0 {
+		return true, fault.New(fault.Invalid, "field_not_correctable", "%q is held in the organisation's databases but no field of it is marked correctable", key).
+			At("details.correction").Allowing(x.CorrectionKeys())
+	}
+	for _, f := range fields {
+		if _, err := dataset.CorrectedValue(f.Format, value); err != nil {
+			return true, correctionFault(key, err)
+		}
+	}
+	return true, nil
+}
+
+// CorrectionKeys implements Corrector: the categories of correctable fields.
+func (x *Datastores) CorrectionKeys() []string {
+	var keys []string
+	for _, ds := range x.Stores {
+		for k := range ds.Annotation.Correctable() {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	return slices.Compact(keys)
+}
+
+// PreviewCorrection implements Corrector.
+func (x *Datastores) PreviewCorrection(ctx context.Context, subjectID string, values map[string]string) ([]execute.Correction, error) {
+	return x.runCorrection(ctx, subjectID, values, true)
+}
+
+// correctionValues keeps the values meant for the datastores. A value that
+// does not fit (the dataset changed since intake) stops the correction
+// before anything is written, without being quoted.
+func (x *Datastores) correctionValues(values map[string]string) (map[string]string, error) {
+	keys := make([]string, 0, len(values))
+	for k := range values {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	out := map[string]string{}
+	for _, k := range keys {
+		ok, err := x.CheckCorrection(k, values[k])
+		if ok && err != nil {
+			return nil, err
+		}
+		if ok {
+			out[k] = values[k]
+		}
+	}
+	return out, nil
+}
+
+func (x *Datastores) runCorrection(ctx context.Context, subjectID string, values map[string]string, dry bool) ([]execute.Correction, error) {
+	values, err := x.correctionValues(values)
+	if err != nil || len(values) == 0 {
+		return nil, err
+	}
+	seeds, err := x.Seeds(ctx, subjectID)
+	if err != nil {
+		return nil, err
+	}
+	stores := make([]execute.Store, len(x.Stores))
+	for i, ds := range x.Stores {
+		stores[i] = execute.Store{DS: ds.Annotation, DB: ds.DB, Kind: ds.Kind}
+	}
+	cs, err := execute.CorrectAll(ctx, stores, seeds, execute.CorrectOptions{Values: values, DryRun: dry})
+	if errors.Is(err, execute.ErrCorrectionConflict) {
+		return nil, correctionFault("", err)
+	}
+	return cs, err
+}
+
+// correct carries a correction request into the datastores: every
+// correctable field holding a named category, in every row the traversal
+// reaches, one transaction per datastore.
+func (x *Datastores) correct(ctx context.Context, r *store.Request, d Details) (Outcome, error) {
+	cs, err := x.runCorrection(ctx, r.SubjectID, d.Correction, false)
+	if err != nil || cs == nil {
+		return Outcome{}, err
+	}
+	parts := make([]string, len(cs))
+	identities := false
+	for i, c := range cs {
+		var fields []string
+		for _, cc := range c.Collections {
+			for _, f := range cc.Fields {
+				fields = append(fields, cc.Collection+"."+f.Field)
+				identities = identities || x.isIdentity(c.Datastore, cc.Collection, f.Field)
+			}
+		}
+		parts[i] = fmt.Sprintf("%s: %d rows corrected", c.Datastore, c.Rows())
+		if len(fields) > 0 {
+			parts[i] += " (" + strings.Join(fields, ", ") + ")"
+		}
+	}
+	sum := strings.Join(parts, "; ")
+	if identities {
+		sum += "; an identity field was corrected: the subject is found by the new value only once Custos holds it too"
+	}
+	return Outcome{Summary: sum, Corrected: cs}, nil
+}
+
+// isIdentity reports whether the field is an identity requests start from.
+func (x *Datastores) isIdentity(store, coll, field string) bool {
+	for _, ds := range x.Stores {
+		if ds.Annotation.ID != store {
+			continue
+		}
+		for _, c := range ds.Annotation.Collections {
+			for _, f := range c.Fields {
+				if c.Name == coll && f.Name == field {
+					return f.Identity != ""
+				}
+			}
+		}
+	}
+	return false
 }

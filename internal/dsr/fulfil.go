@@ -15,6 +15,7 @@ import (
 	"github.com/custos-privacy/custos/internal/calendar"
 	"github.com/custos-privacy/custos/internal/certificate"
 	"github.com/custos-privacy/custos/internal/consent"
+	"github.com/custos-privacy/custos/internal/execute"
 	"github.com/custos-privacy/custos/internal/fault"
 	"github.com/custos-privacy/custos/internal/hold"
 	"github.com/custos-privacy/custos/internal/manifest"
@@ -88,9 +89,16 @@ type Outcome struct {
 	// Certificate, when an executor erased, is what it changed, to be
 	// signed and kept (see erasureCertificate).
 	Certificate *certificate.Certificate
-	download    string // where an export bundle can be fetched
-	data        []byte // the export bundle's data.json
-	erased      bool   // the subject's data was erased: scrub the database after
+	// Corrected is what an executor corrected in the organisation's
+	// databases; the audit trail keeps its counts and field names.
+	Corrected []execute.Correction
+	// Restricted is what an executor flagged restricted; Manual the
+	// datastores where rows were found that no flag covers.
+	Restricted []execute.Restriction
+	Manual     []ManualRestriction
+	download   string // where an export bundle can be fetched
+	data       []byte // the export bundle's data.json
+	erased     bool   // the subject's data was erased: scrub the database after
 }
 
 // Complete carries out a request with every executor and closes it.
@@ -291,6 +299,9 @@ func (o ownData) Execute(ctx context.Context, a consent.Actor, r *store.Request,
 				if _, ok := m.VaultField(k); ok && s.opt.Vault != nil {
 					sealed = append(sealed, k)
 					continue
+				}
+				if s.correctedElsewhere(k, v) {
+					continue // the organisation's databases, by an executor
 				}
 				fields = append(fields, k)
 				continue
@@ -512,6 +523,20 @@ func (s *Service) runExecutors(ctx context.Context, a consent.Actor, r *store.Re
 				more.Summary += "; certificate " + id
 			}
 		}
+		if len(more.Corrected) > 0 {
+			// The databases are written already: the trail says so now,
+			// whatever becomes of the request's own update.
+			detail, _ := json.Marshal(correctionAudit(more.Corrected))
+			if err := s.st.AppendAudit(ctx, s.entry(a, "request.corrected", r, string(detail))); err != nil {
+				return Outcome{}, fmt.Errorf("%s: %w", ex.Name(), err)
+			}
+		}
+		if len(more.Restricted) > 0 {
+			if err := s.auditRestriction(ctx, a, r.SubjectID, true, more.Restricted); err != nil {
+				return Outcome{}, fmt.Errorf("%s: %w", ex.Name(), err)
+			}
+		}
+		more.Also = append(more.Also, s.manualRestrictionTasks(r, more.Manual)...)
 		if more.Summary != "" {
 			out.Summary += "; " + ex.Name() + ": " + more.Summary
 		}

@@ -193,6 +193,11 @@ func (s *Service) validateInput(m *manifest.Manifest, in *Input) error {
 				return fault.New(fault.Invalid, "invalid_endpoint", "the endpoint is an https URL without user information, at most 2048 characters").At("details.transmit_to.endpoint")
 			}
 		}
+		if in.Type == "correction" {
+			if err := s.checkCorrection(m, d); err != nil {
+				return err
+			}
+		}
 	}
 	if in.Type == "deceased" && (in.RequesterID == "" || in.Evidence == "") {
 		return fault.New(fault.Invalid, "evidence_required", "a close relative's request names the relative (requester_id) and the evidence of death and relation").At("evidence")

@@ -34,7 +34,9 @@ func TestRunPrintsTheReport(t *testing.T) {
 		"\naccess    custos concurrent 4 ", "\naccess    naive  concurrent 4 ",
 		"\nerase     custos sequential   ", "\nerase     naive  sequential   ",
 		"\nerase     custos concurrent 4 ", "\nerase     naive  concurrent 4 ",
-		"ratios naive/custos", "\n  access sequential    p50 ", "\n  erase  concurrent 4  p50 ",
+		"\ncorrect   custos sequential   ", "\ncorrect   naive  sequential   ",
+		"\ncorrect   custos concurrent 4 ", "\ncorrect   naive  concurrent 4 ",
+		"ratios naive/custos", "\n  access  sequential    p50 ", "\n  erase   concurrent 4  p50 ", "\n  correct concurrent 4  p50 ",
 		"Go heap in use after a collection: ", "peak process RSS (VmHWM, whole process",
 	} {
 		if !strings.Contains(out.String(), want) {
@@ -44,14 +46,15 @@ func TestRunPrintsTheReport(t *testing.T) {
 	if !strings.Contains(log.String(), "rows/s") {
 		t.Errorf("no generation progress:\n%s", log.String())
 	}
-	if len(rep.Phases) != 8 {
-		t.Fatalf("%d phases, want 8 (2 operations × 2 modes × 2 engines)", len(rep.Phases))
+	if len(rep.Phases) != 12 {
+		t.Fatalf("%d phases, want 12 (3 operations × 2 modes × 2 engines)", len(rep.Phases))
 	}
 	for _, p := range rep.Phases {
 		name := p.Op + " " + p.Engine + " " + mode(p)
 		// 1 customer, 1 address, 3 orders, 6 items, 6 products, 1 card, 3 logins;
-		// erasure changes the customer, address, card and logins.
-		want := map[string]float64{OpAccess: 21, OpErase: 6}[p.Op]
+		// erasure changes the customer, address, card and logins;
+		// correction the customer's and the card's name and the address.
+		want := map[string]float64{OpAccess: 21, OpErase: 6, OpCorrect: 3}[p.Op]
 		if p.Rows != want {
 			t.Errorf("%s: %.1f rows per subject, want %.0f", name, p.Rows, want)
 		}
@@ -62,7 +65,7 @@ func TestRunPrintsTheReport(t *testing.T) {
 			t.Errorf("%s: %.1f queries, %d bytes allocated per request, peak heap %d: want all above 0", name, p.Queries, p.AllocPerReq, p.PeakHeap)
 		}
 	}
-	for _, op := range []string{OpAccess, OpErase} {
+	for _, op := range []string{OpAccess, OpErase, OpCorrect} {
 		for _, concurrent := range []bool{false, true} {
 			c, n := rep.Phase(op, EngineCustos, concurrent), rep.Phase(op, EngineNaive, concurrent)
 			if c.Queries >= n.Queries {

@@ -285,3 +285,60 @@ func selected(have, want []string) bool {
 	}
 	return false
 }
+
+// NaiveCorrect finds the person's rows row at a time and sets every
+// correctable field holding a category of values to its value, where it
+// differs, one UPDATE per row, in one transaction. Values are written as
+// given (the benchmark's need no normal form). It returns the number of
+// rows changed.
+func NaiveCorrect(ctx context.Context, db *sql.DB, ds *dataset.Datastore, seeds execute.Seeds, values map[string]string) (int, error) {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("naive: correct: %w", err)
+	}
+	defer tx.Rollback()
+	var st naiveStats
+	found, err := naiveTraverse(ctx, tx, ds, seeds, &st)
+	if err != nil {
+		return 0, err
+	}
+	changed := 0
+	for ci, c := range ds.Collections {
+		pk := pkFields(c)
+		for _, r := range found[ci] {
+			var sets []string
+			var args []any
+			for _, f := range c.Fields {
+				if f.Correct == "" {
+					continue
+				}
+				for _, cat := range f.Categories {
+					v, ok := values[cat]
+					if !ok || r[f.Name] == v {
+						continue
+					}
+					args = append(args, v)
+					sets = append(sets, fmt.Sprintf("%s = $%d", connector.Quote(connector.Postgres, f.Name), len(args)))
+					break
+				}
+			}
+			if len(sets) == 0 {
+				continue
+			}
+			var where []string
+			for _, k := range pk {
+				args = append(args, r[k])
+				where = append(where, fmt.Sprintf("%s = $%d", connector.Quote(connector.Postgres, k), len(args)))
+			}
+			q := "UPDATE " + connector.Quote(connector.Postgres, c.Name) + " SET " + strings.Join(sets, ", ") + " WHERE " + strings.Join(where, " AND ")
+			if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+				return 0, fmt.Errorf("naive: correct %q: %w", c.Name, err)
+			}
+			changed++
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("naive: correct: commit: %w", err)
+	}
+	return changed, nil
+}

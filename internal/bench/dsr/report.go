@@ -28,10 +28,10 @@ func Print(out io.Writer, r Report) {
 			p.P50().Round(time.Microsecond), p.P99().Round(time.Microsecond), p.PerSec(), p.Rows, p.Queries, size(p.AllocPerReq), size(p.PeakHeap))
 	}
 	fmt.Fprintf(out, "ratios naive/custos (above 1: custos is better; req/s custos/naive)\n")
-	for _, op := range []string{OpAccess, OpErase} {
+	for _, op := range []string{OpAccess, OpErase, OpCorrect} {
 		for _, concurrent := range []bool{false, true} {
 			c, n := r.Phase(op, EngineCustos, concurrent), r.Phase(op, EngineNaive, concurrent)
-			fmt.Fprintf(out, "  %-6s %-13s p50 %5.2fx  p99 %5.2fx  req/s %5.2fx  queries/req %5.2fx  alloc/req %5.2fx  peak heap %5.2fx\n", op, mode(c),
+			fmt.Fprintf(out, "  %-7s %-13s p50 %5.2fx  p99 %5.2fx  req/s %5.2fx  queries/req %5.2fx  alloc/req %5.2fx  peak heap %5.2fx\n", op, mode(c),
 				ratio(float64(n.P50()), float64(c.P50())), ratio(float64(n.P99()), float64(c.P99())),
 				ratio(c.PerSec(), n.PerSec()), ratio(n.Queries, c.Queries),
 				ratio(float64(n.AllocPerReq), float64(c.AllocPerReq)), ratio(float64(n.PeakHeap), float64(c.PeakHeap)))

@@ -44,8 +44,9 @@ const parityChecks = 10
 
 // Operations and engines, as the report names them.
 const (
-	OpAccess = "access"
-	OpErase  = "erase"
+	OpAccess  = "access"
+	OpErase   = "erase"
+	OpCorrect = "correct"
 
 	EngineCustos = "custos"
 	EngineNaive  = "naive"
@@ -114,9 +115,10 @@ func (r Report) Phase(op, engine string, concurrent bool) Phase {
 // eraseBatches is one set of erasure subjects per engine and mode.
 const eraseBatches = 4
 
-// Subjects picks the customers of a run: access subjects, and eraseBatches
-// disjoint sets of erasure subjects (one per engine and mode, since an
-// erased customer can no longer be found by email).
+// Subjects picks the customers of a run: access subjects, who are also
+// corrected, and eraseBatches disjoint sets of erasure subjects (one per
+// engine and mode, since an erased customer can no longer be found by
+// email), none of them an access subject.
 func Subjects(cfg Config) (access []int64, erase [][]int64) {
 	r := rand.New(rand.NewPCG(cfg.Seed, 0x5eed))
 	pick := func(n int, taken map[int64]bool) []int64 {
@@ -131,8 +133,9 @@ func Subjects(cfg Config) (access []int64, erase [][]int64) {
 		}
 		return out
 	}
-	access = pick(cfg.Requests, map[int64]bool{})
-	erased := map[int64]bool{}
+	taken := map[int64]bool{}
+	access = pick(cfg.Requests, taken)
+	erased := taken
 	for range eraseBatches {
 		erase = append(erase, pick(cfg.Requests, erased))
 	}
@@ -150,8 +153,8 @@ func Run(ctx context.Context, postgresURL string, cfg Config, out, log io.Writer
 	if cfg.Concurrency == 0 {
 		cfg.Concurrency = DefaultConcurrency
 	}
-	if cfg.Requests < 1 || cfg.Concurrency < 2 || cfg.Customers < eraseBatches*int64(cfg.Requests) {
-		return rep, fmt.Errorf("dsrbench: need at least 1 request, 2 in flight in the concurrent batches, and %d times as many customers as requests", eraseBatches)
+	if cfg.Requests < 1 || cfg.Concurrency < 2 || cfg.Customers < (eraseBatches+1)*int64(cfg.Requests) {
+		return rep, fmt.Errorf("dsrbench: need at least 1 request, 2 in flight in the concurrent batches, and %d times as many customers as requests", eraseBatches+1)
 	}
 	rep.Config = cfg
 	access, erase := Subjects(cfg)
@@ -199,9 +202,10 @@ func Run(ctx context.Context, postgresURL string, cfg Config, out, log io.Writer
 	rep.RSSReset = resetPeakRSS() == nil
 
 	engines := []struct {
-		name   string
-		access func(ctx context.Context, id int64) (float64, error)
-		erase  func(ctx context.Context, id int64) (float64, error)
+		name    string
+		access  func(ctx context.Context, id int64) (float64, error)
+		erase   func(ctx context.Context, id int64) (float64, error)
+		correct func(ctx context.Context, id int64, values map[string]string) (float64, error)
 	}{
 		{
 			EngineCustos,
@@ -212,6 +216,10 @@ func Run(ctx context.Context, postgresURL string, cfg Config, out, log io.Writer
 			func(ctx context.Context, id int64) (float64, error) {
 				plan, err := execute.Erase(ctx, shop.DB, connector.Postgres, ds, Seeds(id), execute.EraseOptions{Categories: EraseCategories})
 				return float64(len(plan.Changes)), err
+			},
+			func(ctx context.Context, id int64, values map[string]string) (float64, error) {
+				c, err := execute.Correct(ctx, shop.DB, connector.Postgres, ds, Seeds(id), execute.CorrectOptions{Values: values})
+				return float64(c.Rows()), err
 			},
 		},
 		{
@@ -224,15 +232,25 @@ func Run(ctx context.Context, postgresURL string, cfg Config, out, log io.Writer
 				n, err := NaiveErase(ctx, shop.DB, ds, Seeds(id), EraseCategories)
 				return float64(n), err
 			},
+			func(ctx context.Context, id int64, values map[string]string) (float64, error) {
+				n, err := NaiveCorrect(ctx, shop.DB, ds, Seeds(id), values)
+				return float64(n), err
+			},
 		},
 	}
 	rep.HeapBefore = heapInUse()
-	for _, op := range []string{OpAccess, OpErase} {
+	for _, op := range []string{OpAccess, OpErase, OpCorrect} {
 		for _, inFlight := range []int{1, cfg.Concurrency} {
 			for _, e := range engines {
 				subjects, do := access, e.access
-				if op == OpErase {
+				switch op {
+				case OpErase:
 					subjects, erase, do = erase[0], erase[1:], e.erase
+				case OpCorrect:
+					// The access subjects, still there to be found; each
+					// batch writes its own values, so each changes rows.
+					values := Corrections(fmt.Sprintf("%s %d", e.name, inFlight))
+					do = func(ctx context.Context, id int64) (float64, error) { return e.correct(ctx, id, values) }
 				}
 				fmt.Fprintf(log, "measuring %s by %s, %d in flight …\n", op, e.name, inFlight)
 				p, err := measure(ctx, subjects, inFlight, &shop.Statements, do)
@@ -244,10 +262,12 @@ func Run(ctx context.Context, postgresURL string, cfg Config, out, log io.Writer
 			}
 		}
 	}
-	for _, concurrent := range []bool{false, true} {
-		c, n := rep.Phase(OpErase, EngineCustos, concurrent), rep.Phase(OpErase, EngineNaive, concurrent)
-		if c.Rows != n.Rows {
-			return rep, fmt.Errorf("dsrbench: erasures changed %.1f rows per subject (custos) and %.1f (naive)", c.Rows, n.Rows)
+	for _, op := range []string{OpErase, OpCorrect} {
+		for _, concurrent := range []bool{false, true} {
+			c, n := rep.Phase(op, EngineCustos, concurrent), rep.Phase(op, EngineNaive, concurrent)
+			if c.Rows != n.Rows {
+				return rep, fmt.Errorf("dsrbench: %s changed %.1f rows per subject (custos) and %.1f (naive)", op, c.Rows, n.Rows)
+			}
 		}
 	}
 	rep.HeapAfter = heapInUse()

@@ -45,6 +45,7 @@ datastores:
           - name: name
             categories: [basic.name]
             erase: null
+            correct: name
           - name: address_id
             references: {collection: address, field: id, direction: to}
       - name: address
@@ -54,9 +55,11 @@ datastores:
           - name: street
             categories: [basic.address]
             erase: null
+            correct: address
           - name: city
             categories: [basic.address]
             erase: null
+            correct: address
       - name: orders
         fields:
           - name: id
@@ -93,6 +96,7 @@ datastores:
           - name: name
             categories: [basic.name]
             erase: null
+            correct: name
       - name: login
         fields:
           - name: id
@@ -107,6 +111,13 @@ datastores:
 // EraseCategories are the categories an erasure in the benchmark selects:
 // every personal field of the annotation.
 var EraseCategories = []string{"basic", "financial", "usage"}
+
+// Corrections are what a correction in the benchmark writes, for the
+// batch tagged tag: every batch writes values no other batch wrote, so
+// each changes the rows it reaches.
+func Corrections(tag string) map[string]string {
+	return map[string]string{"basic.name": "Corrected Name " + tag, "basic.address": "1 Corrected Road " + tag}
+}
 
 // Annotation returns the shop's datastore annotation.
 func Annotation() (*dataset.Datastore, error) {

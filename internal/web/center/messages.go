@@ -342,4 +342,7 @@ var messages = web.Messages{
 	"err.no_deadline":               {"zh-CN": "该请求暂不能在线提交，请联系我们。", "en": "This request cannot be made online; please contact us."},
 	"err.invalid_details":           {"zh-CN": "请求内容无效。", "en": "The request details are not valid."},
 	"err.invalid_endpoint":          {"zh-CN": "接收地址须为 https 网址，且不含用户名或密码。", "en": "The address must be an https URL without a user name or password."},
+	"err.unknown_correction_field":  {"zh-CN": "该项信息无法在此更正，请联系我们。", "en": "That information cannot be corrected here; please contact us."},
+	"err.field_not_correctable":     {"zh-CN": "该项信息无法在此更正，请联系我们。", "en": "That information cannot be corrected here; please contact us."},
+	"err.invalid_correction_value":  {"zh-CN": "更正后的内容格式不正确。", "en": "The corrected value is not in a valid form."},
 }
