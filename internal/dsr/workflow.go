@@ -301,16 +301,18 @@ func (s *Service) OperatorVerify(ctx context.Context, a consent.Actor, id, evide
 	return s.view(ctx, r, true)
 }
 
-// dedupe merges a request into an open one of the same kind for the same
-// subject, and flags repeated requests under the manifest's fee policy.
-// It returns the open request when r was merged into it.
+// dedupe merges a request into an open one of the same kind and
+// jurisdiction for the same subject, and flags repeated requests under the
+// manifest's fee policy. It returns the open request when r was merged
+// into it. A request under another jurisdiction is not a duplicate: it
+// is owed under another law, by its own deadline, with its own grounds.
 func (s *Service) dedupe(ctx context.Context, a consent.Actor, r *store.Request, m *manifest.Manifest, stored bool) (*store.Request, error) {
 	open, err := s.st.Requests(ctx, store.RequestFilter{SubjectID: r.SubjectID, Kind: r.Kind, States: []string{StateVerified, StateInProgress, StateAwaitingSubject, StateExtended}})
 	if err != nil {
 		return nil, err
 	}
 	for i := range open {
-		if open[i].ID == r.ID {
+		if open[i].ID == r.ID || open[i].Jurisdiction != r.Jurisdiction {
 			continue
 		}
 		r.DuplicateOf = open[i].ID

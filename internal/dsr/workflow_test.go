@@ -125,6 +125,34 @@ func TestDuplicatesAndRepeats(t *testing.T) {
 		}
 	})
 
+	t.Run("merged only within the same jurisdiction and type", func(t *testing.T) {
+		// starter: access is due in 15 working days in CN ("standard") and
+		// in one month in the EU ("gdpr"). From Monday 1 June 2026: CN 2-5
+		// June (4), 8-12 (9), 15-18 (13), 19 June Dragon Boat, 22-23 (15):
+		// 23 June; EU 1 July.
+		e := newEnv(t, starterManifest, start)
+		e.subject("st-6001", email, "", nil)
+		eu := e.submitOperator(map[string]any{"type": "access", "subject_id": "st-6001", "jurisdiction": "EU"})
+		e.act(eu.ID, "approve", nil)
+		cn := e.submitOperator(map[string]any{"type": "access", "subject_id": "st-6001", "jurisdiction": "CN"})
+		if cn.ID == eu.ID || cn.State != dsr.StateVerified || cn.DuplicateOf != "" {
+			t.Errorf("CN request = %s state %s duplicate_of %q; want its own request beside the EU one %s", cn.ID, cn.State, cn.DuplicateOf, eu.ID)
+		}
+		got := map[string]string{"EU": e.get(eu.ID).DueDate, "CN": e.get(cn.ID).DueDate}
+		if diff := cmp.Diff(map[string]string{"EU": "2026-07-01", "CN": "2026-06-23"}, got); diff != "" {
+			t.Errorf("due dates (-want +got):\n%s", diff)
+		}
+		// A second CN access request still merges into the open CN one.
+		again := e.submitOperator(map[string]any{"type": "access", "subject_id": "st-6001", "jurisdiction": "CN"})
+		if again.ID != cn.ID {
+			t.Errorf("second CN request answered %s (%s), want the open CN request %s", again.ID, again.Jurisdiction, cn.ID)
+		}
+		merged := cancelled(t, e)
+		if len(merged) != 1 || merged[0].DuplicateOf != cn.ID || merged[0].Jurisdiction != "CN" {
+			t.Errorf("cancelled requests = %+v, want one CN request merged into %s", merged, cn.ID)
+		}
+	})
+
 	t.Run("repeated within the fee window", func(t *testing.T) {
 		e := newEnv(t, starterManifest, start)
 		e.subject("st-6001", email, "", nil)
