@@ -144,3 +144,24 @@ func legalHoldIDs(m *manifest.Manifest) []string {
 	}
 	return ids
 }
+
+// unpublishedYears lists the years whose working-day arrangement a due
+// date counted over the days after from up to due rests on without its
+// being published: a day's own year, or for the last days of December the
+// next year too (calendar.WorkingDay).
+func unpublishedYears(cal *calendar.Calendar, from, due calendar.Date) []int {
+	var years []int
+	for d := from.AddDays(1); !d.After(due); d = d.AddDays(1) {
+		if _, known := cal.WorkingDay(d); known {
+			continue
+		}
+		y := d.Year
+		if cal.Published(y) {
+			y++
+		}
+		if !slices.Contains(years, y) {
+			years = append(years, y)
+		}
+	}
+	return years
+}

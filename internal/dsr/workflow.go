@@ -153,6 +153,12 @@ func (s *Service) notifyFn(ctx context.Context, r *store.Request, template strin
 		return nil
 	}
 	all := map[string]string{"request": r.ID, "type": r.Kind, "state": r.State, "due_date": r.DueDate}
+	if r.DueProvisional {
+		// A provisional date is never announced as firm.
+		if due, err := calendar.ParseDate(r.DueDate); err == nil {
+			all["due_note"] = DueNote(r.Language, unpublishedYears(s.Calendar(), s.receivedDate(r), due))
+		}
+	}
 	for k, v := range data {
 		all[k] = v
 	}
