@@ -106,19 +106,10 @@ func describe(d manifest.Deadline) string {
 	return s
 }
 
-// refusalGround checks a ground against the manifest's refusal grounds.
-func refusalGround(m *manifest.Manifest, ground string) bool {
-	for _, g := range m.RefusalGrounds() {
-		if g.ID == ground {
-			return true
-		}
-	}
-	return false
-}
-
-func groundIDs(m *manifest.Manifest) []string {
+// groundIDs lists the grounds a request under jurisdiction may be refused on.
+func groundIDs(m *manifest.Manifest, jurisdiction string) []string {
 	var ids []string
-	for _, g := range m.RefusalGrounds() {
+	for _, g := range m.RefusalGroundsIn(jurisdiction) {
 		ids = append(ids, g.ID)
 	}
 	return ids

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/custos-privacy/custos/internal/calendar"
@@ -432,25 +433,28 @@ func (s *Service) Extend(ctx context.Context, a consent.Actor, id, reason string
 	return s.view(ctx, r, true)
 }
 
-// Refuse refuses a request on one of the manifest's statutory grounds,
-// with an explanation sent to the subject.
+// Refuse refuses a request on a ground the policy states or the law of
+// the request's jurisdiction gives (manifest.RefusalGroundsIn), with an
+// explanation; the subject is told both, the ground in its words.
 func (s *Service) Refuse(ctx context.Context, a consent.Actor, id, ground, explanation string) (View, error) {
 	m, err := s.policy()
 	if err != nil {
 		return View{}, err
 	}
-	if !refusalGround(m, ground) {
-		return View{}, fault.New(fault.Invalid, "invalid_ground", "the ground is not one the policy states").At("ground").Allowing(groundIDs(m))
-	}
-	if explanation == "" {
-		return View{}, fault.New(fault.Invalid, "explanation_required", "a refusal is explained to the subject").At("explanation")
-	}
 	r, err := s.load(ctx, id)
 	if err != nil {
 		return View{}, err
 	}
+	words, ok := m.RefusalGround(r.Jurisdiction, ground)
+	if !ok {
+		return View{}, fault.New(fault.Invalid, "invalid_ground", "the ground is neither one the policy states nor one the law of the request's jurisdiction gives").At("ground").Allowing(groundIDs(m, r.Jurisdiction))
+	}
+	if explanation == "" {
+		return View{}, fault.New(fault.Invalid, "explanation_required", "a refusal is explained to the subject").At("explanation")
+	}
 	r.RefusalGround, r.Explanation = ground, explanation
-	if err := s.move(ctx, a, r, StateRefused, ground, "request_refused", map[string]string{"reason": explanation, "ground": ground}); err != nil {
+	data := map[string]string{"reason": explanation, "ground": ground, "ground_text": strings.TrimRight(words.In(r.Language), "。.")}
+	if err := s.move(ctx, a, r, StateRefused, ground, "request_refused", data); err != nil {
 		return View{}, err
 	}
 	return s.view(ctx, r, true)

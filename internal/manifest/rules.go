@@ -205,3 +205,40 @@ func (m *Manifest) RefusalGrounds() []Ref {
 	}
 	return out
 }
+
+// RefusalGroundsIn lists every ground on which a rights request under
+// jurisdiction (a jurisdictions[].id, "" when the policy declares none)
+// may be refused: the policy's own (RefusalGrounds), then those the
+// jurisdiction's law gives (built-in statutory_refusal_grounds: CN brings
+// GB/T 35273-2020 §8.7 and the PIPL, EU the GDPR) whether or not the
+// policy lists them. A policy declaring no jurisdictions brings no law's
+// grounds: only its own.
+func (m *Manifest) RefusalGroundsIn(jurisdiction string) []Ref {
+	out := m.RefusalGrounds()
+	if jurisdiction == "" || !slices.ContainsFunc(m.Jurisdiction, func(j JurisdictionRules) bool { return j.ID == jurisdiction }) {
+		return out
+	}
+	for _, sg := range builtins().StatutoryRefusalGrounds {
+		if sg.Jurisdiction != jurisdiction {
+			continue
+		}
+		for _, id := range sg.Grounds {
+			if !slices.ContainsFunc(out, func(r Ref) bool { return r.ID == id }) {
+				out = append(out, Ref{ID: id})
+			}
+		}
+	}
+	return out
+}
+
+// RefusalGround finds a ground a request under jurisdiction may be refused
+// on (RefusalGroundsIn) and gives its words: the policy's own where it
+// words the ground, the built-in ones otherwise.
+func (m *Manifest) RefusalGround(jurisdiction, id string) (Text, bool) {
+	for _, g := range m.RefusalGroundsIn(jurisdiction) {
+		if g.ID == id {
+			return ResolveRef(g, builtins().RefusalGrounds), true
+		}
+	}
+	return nil, false
+}

@@ -102,5 +102,11 @@ func sampleFor(template, lang string) map[string]string {
 			d["reason"] = r[0]
 		}
 	}
+	if template == "request_refused" {
+		d["ground_text"] = "the request is manifestly unfounded"
+		if lang == LangZH {
+			d["ground_text"] = "您的请求明显缺乏根据的"
+		}
+	}
 	return d
 }
