@@ -67,7 +67,7 @@ func (s *Service) clock(r *store.Request, to string) {
 		m, err := s.policy()
 		rule := "pause"
 		if err == nil {
-			if d, ok := deadlineFor(m, s.Calendar(), r.Kind, r.Jurisdiction, s.receivedDate(r)); ok && d.Clock != "" {
+			if d, ok := deadlineOf(m, s.Calendar(), r.Kind, r.Jurisdiction, viaOf(r), s.receivedDate(r)); ok && d.Clock != "" {
 				rule = d.Clock
 			}
 		}
@@ -105,19 +105,19 @@ func (s *Service) recompute(r *store.Request) error {
 	}
 	cal := s.Calendar()
 	received := s.receivedDate(r)
-	d, ok := deadlineFor(m, cal, r.Kind, r.Jurisdiction, received)
+	d, ok := deadlineOf(m, cal, r.Kind, r.Jurisdiction, viaOf(r), received)
 	if !ok {
 		return nil
 	}
 	rule := calendar.Rule{Count: d.Count, Unit: d.Unit}
-	due, err := cal.DueDate(received, rule)
+	due, err := dueBy(cal, received, d)
 	if err != nil {
 		return err
 	}
 	date := due.Date
 	provisional := due.Provisional
 	if r.PausedDays > 0 {
-		if d.Unit == calendar.WorkingDays {
+		if d.Unit == calendar.WorkingDays && d.Count > 0 {
 			// Working days lost to a pause are recounted from a receipt
 			// moved by the days paused, so the due date stays a working day.
 			if due, err = cal.DueAfterPause(received, rule, r.PausedDays); err != nil {
@@ -258,6 +258,13 @@ func (s *Service) Verify(ctx context.Context, a consent.Actor, id, token, code s
 		return View{}, err
 	}
 	return s.view(ctx, r, false)
+}
+
+// viaOf is the channel a request came through, "" when it did not say.
+func viaOf(r *store.Request) string {
+	var f Flags
+	json.Unmarshal([]byte(r.Flags), &f)
+	return f.Via
 }
 
 // setRoutes records on the request where it was passed.
@@ -412,7 +419,7 @@ func (s *Service) Extend(ctx context.Context, a consent.Actor, id, reason string
 	if err != nil {
 		return View{}, err
 	}
-	d, ok := deadlineFor(m, s.Calendar(), r.Kind, r.Jurisdiction, s.receivedDate(r))
+	d, ok := deadlineOf(m, s.Calendar(), r.Kind, r.Jurisdiction, viaOf(r), s.receivedDate(r))
 	if !ok || d.Extension == nil {
 		return View{}, fault.New(fault.Invalid, "extension_not_allowed", "the policy allows no extension for this request")
 	}
