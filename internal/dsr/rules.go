@@ -149,10 +149,10 @@ func describe(d manifest.Deadline) string {
 	return s
 }
 
-// groundIDs lists the grounds a request under jurisdiction may be refused on.
-func groundIDs(m *manifest.Manifest, jurisdiction string) []string {
+// groundIDs lists the grounds a request of right under jurisdiction may be refused on.
+func groundIDs(m *manifest.Manifest, right, jurisdiction string) []string {
 	var ids []string
-	for _, g := range m.RefusalGroundsIn(jurisdiction) {
+	for _, g := range m.RefusalGroundsFor(right, jurisdiction) {
 		ids = append(ids, g.ID)
 	}
 	return ids

@@ -441,7 +441,7 @@ func (s *Service) Extend(ctx context.Context, a consent.Actor, id, reason string
 }
 
 // Refuse refuses a request on a ground the policy states or the law of
-// the request's jurisdiction gives (manifest.RefusalGroundsIn), with an
+// the request's jurisdiction gives (manifest.RefusalGroundsFor), with an
 // explanation; the subject is told both, the ground in its words.
 func (s *Service) Refuse(ctx context.Context, a consent.Actor, id, ground, explanation string) (View, error) {
 	m, err := s.policy()
@@ -452,9 +452,9 @@ func (s *Service) Refuse(ctx context.Context, a consent.Actor, id, ground, expla
 	if err != nil {
 		return View{}, err
 	}
-	words, ok := m.RefusalGround(r.Jurisdiction, ground)
+	words, ok := m.RefusalGround(r.Kind, r.Jurisdiction, ground)
 	if !ok {
-		return View{}, fault.New(fault.Invalid, "invalid_ground", "the ground is neither one the policy states nor one the law of the request's jurisdiction gives").At("ground").Allowing(groundIDs(m, r.Jurisdiction))
+		return View{}, fault.New(fault.Invalid, "invalid_ground", "the ground is neither one the policy states nor one the law of the request's jurisdiction gives").At("ground").Allowing(groundIDs(m, r.Kind, r.Jurisdiction))
 	}
 	if explanation == "" {
 		return View{}, fault.New(fault.Invalid, "explanation_required", "a refusal is explained to the subject").At("explanation")

@@ -284,10 +284,10 @@ func TestRefusalOnStatedLimits(t *testing.T) {
 // the ground in the policy's or the law's words, in their language.
 func TestStatutoryRefusalGrounds(t *testing.T) {
 	tests := []struct {
-		name, manifest, jurisdiction, lang, ground string
-		status                                     int
-		code                                       string
-		told                                       string // the ground's words in the message
+		name, manifest, kind, jurisdiction, lang, ground string
+		status                                           int
+		code                                             string
+		told                                             string // the ground's words in the message
 	}{
 		// Yonyou Cloud lists no refusal grounds; its EU text names trade
 		// secrets among others' rights, and §8.7 h) gives them in CN.
@@ -308,6 +308,10 @@ func TestStatutoryRefusalGrounds(t *testing.T) {
 			told: "拒绝依据：您的请求明显过度的，特别是因其重复性"},
 		{name: "CN request, a GDPR ground", manifest: yonyouManifest, jurisdiction: "CN", lang: "en", ground: "manifestly_excessive", status: 422, code: "invalid_ground"},
 		{name: "EU request, a GB/T ground", manifest: yonyouManifest, jurisdiction: "EU", lang: "en", ground: "trade_secret", status: 422, code: "invalid_ground"},
+		// ... unless the right's own conditions state it: Yonyou Cloud's EU
+		// copy "会揭露…商业秘密".
+		{name: "yonyou-cloud, EU copy, trade secret its text states", manifest: yonyouManifest, kind: "copy", jurisdiction: "EU", lang: "en", ground: "trade_secret", status: 200,
+			told: "Ground: it involves trade secrets"},
 		{name: "no jurisdiction declared, a GDPR ground", manifest: deepinManifest, lang: "en", ground: "manifestly_unfounded", status: 422, code: "invalid_ground"},
 	}
 	const email = "qian.yu@example.com"
@@ -315,7 +319,11 @@ func TestStatutoryRefusalGrounds(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t, tt.manifest, chinaTime("2026-06-01 10:00"))
 			e.subject("rg-1001", email, "", nil)
-			in := map[string]any{"type": "access", "subject_id": "rg-1001", "language": tt.lang}
+			kind := tt.kind
+			if kind == "" {
+				kind = "access"
+			}
+			in := map[string]any{"type": kind, "subject_id": "rg-1001", "language": tt.lang}
 			if tt.jurisdiction != "" {
 				in["jurisdiction"] = tt.jurisdiction
 			}

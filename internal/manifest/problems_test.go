@@ -281,6 +281,11 @@ func TestProblems(t *testing.T) {
 			want:    []string{`48:19: a term for self_service needs account_cancellation.self_service, the path the user takes`},
 		},
 		{
+			name:    "a right's limit that is not a built-in ground",
+			replace: []string{"    - {right: access, channels: [mail]}\n", "    - {right: access, channels: [mail], limit_grounds: [trade_secrets]}\n"},
+			want:    []string{`44:57: unknown refusal ground "trade_secrets": limit_grounds name built-in grounds`},
+		},
+		{
 			name:    "unknown category with suggestion",
 			replace: []string{"[basic.phone]", "[basic.phnoe]"},
 			want:    []string{`26:22: unknown category "basic.phnoe" (did you mean "basic.phone"?)`},

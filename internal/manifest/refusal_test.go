@@ -33,37 +33,45 @@ func TestStatutoryRefusalGrounds(t *testing.T) {
 	}
 }
 
-// TestRefusalGroundsIn: a request may be refused on the policy's own
-// grounds and on those of the law of its jurisdiction, not on another
+// TestRefusalGroundsFor: a request may be refused on the policy's own
+// grounds, on the limits the right's conditions state where the right
+// applies, and on those of the law of its jurisdiction, not on another
 // jurisdiction's.
-func TestRefusalGroundsIn(t *testing.T) {
+func TestRefusalGroundsFor(t *testing.T) {
 	m := &Manifest{
 		Jurisdiction: []JurisdictionRules{{ID: "CN"}, {ID: "EU"}},
 		Rights: Rights{
+			Offered: []Right{
+				{Right: "access"},
+				{Right: "portability", Jurisdictions: []string{"EU"}, LimitGrounds: []string{"trade_secret"}},
+			},
 			RefusalGrounds: []Ref{{ID: "own", Text: Text{"zh": "自有", "en": "our own"}}},
 			LimitGrounds:   []string{"impractical"},
 		},
 	}
 	tests := []struct {
-		jurisdiction, ground string
-		ok                   bool
-		en                   string
+		right, jurisdiction, ground string
+		ok                          bool
+		en                          string
 	}{
-		{"CN", "own", true, "our own"},
-		{"EU", "impractical", true, "the request is highly impractical"},
-		{"CN", "trade_secret", true, "it involves trade secrets"},
-		{"EU", "manifestly_excessive", true, "the request is manifestly excessive, in particular because of its repetitive character"},
-		{"CN", "manifestly_excessive", false, ""},
-		{"EU", "trade_secret", false, ""},
+		{"access", "CN", "own", true, "our own"},
+		{"access", "EU", "impractical", true, "the request is highly impractical"},
+		{"access", "CN", "trade_secret", true, "it involves trade secrets"},
+		{"access", "EU", "manifestly_excessive", true, "the request is manifestly excessive, in particular because of its repetitive character"},
+		{"access", "CN", "manifestly_excessive", false, ""},
+		{"access", "EU", "trade_secret", false, ""},
 		// A jurisdiction the policy does not declare brings no law.
-		{"US-CA", "trade_secret", false, ""},
-		{"", "trade_secret", false, ""},
+		{"access", "US-CA", "trade_secret", false, ""},
+		{"access", "", "trade_secret", false, ""},
+		// A right's own stated limit, where the right applies.
+		{"portability", "EU", "trade_secret", true, "it involves trade secrets"},
+		{"portability", "CN", "manifestly_excessive", false, ""},
 	}
 	for _, tt := range tests {
-		t.Run(tt.jurisdiction+"/"+tt.ground, func(t *testing.T) {
-			text, ok := m.RefusalGround(tt.jurisdiction, tt.ground)
+		t.Run(tt.right+"/"+tt.jurisdiction+"/"+tt.ground, func(t *testing.T) {
+			text, ok := m.RefusalGround(tt.right, tt.jurisdiction, tt.ground)
 			if ok != tt.ok || text["en"] != tt.en {
-				t.Errorf("RefusalGround(%q, %q) = %q, %v; want %q, %v", tt.jurisdiction, tt.ground, text["en"], ok, tt.en, tt.ok)
+				t.Errorf("RefusalGround(%q, %q, %q) = %q, %v; want %q, %v", tt.right, tt.jurisdiction, tt.ground, text["en"], ok, tt.en, tt.ok)
 			}
 		})
 	}

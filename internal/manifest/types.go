@@ -416,6 +416,7 @@ type Right struct {
 	Channels      []string `yaml:"channels" doc:"Contact channel ids that accept the request."`
 	How           Text     `yaml:"how" doc:"Further instructions."`
 	Conditions    Text     `yaml:"conditions" doc:"Conditions or limits specific to this right."`
+	LimitGrounds  []string `yaml:"limit_grounds" doc:"The grounds this right's conditions state, as built-in refusal ground ids: a request of this right may be refused on them where the right applies. The policy prints the conditions, not these."`
 }
 
 // Deadline is a response deadline.

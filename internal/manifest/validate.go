@@ -661,6 +661,11 @@ func (v *validator) checkRights() {
 		base := fmt.Sprintf("rights.offered[%d]", i)
 		checkJurs(base+".jurisdictions", o.Jurisdictions)
 		v.refs("channel", base+".channels", o.Channels)
+		for j, id := range o.LimitGrounds {
+			if !slices.ContainsFunc(builtins().RefusalGrounds, func(g Ref) bool { return g.ID == id }) {
+				v.errorf(fmt.Sprintf("%s.limit_grounds[%d]", base, j), "unknown refusal ground %q: limit_grounds name built-in grounds", id)
+			}
+		}
 		if len(o.SelfService) == 0 && len(o.Channels) == 0 && len(o.How) == 0 {
 			v.errorf(base, "right %q says nowhere how to exercise it (self_service, channels or how)", o.Right)
 		}

@@ -299,7 +299,7 @@ func (c *center) requestStatus(w http.ResponseWriter, r *http.Request) {
 	}
 	if v.RefusalGround != "" {
 		if m := c.manifest(); m != nil {
-			if t, ok := m.RefusalGround(v.Jurisdiction, v.RefusalGround); ok {
+			if t, ok := m.RefusalGround(v.Type, v.Jurisdiction, v.RefusalGround); ok {
 				d.Ground = t.In(p.Lang)
 			}
 		}

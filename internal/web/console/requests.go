@@ -84,16 +84,16 @@ func (c *console) assisted(w http.ResponseWriter, r *http.Request, s *session) e
 // ground is a refusal ground offered in the refusal form.
 type ground struct{ ID, Text string }
 
-// grounds lists the grounds a request under jurisdiction may be refused
-// on, the policy's and its law's, in the page's language.
-func (c *console) grounds(lang, jurisdiction string) []ground {
+// grounds lists the grounds a request of right under jurisdiction may be
+// refused on, the policy's and its law's, in the page's language.
+func (c *console) grounds(lang, right, jurisdiction string) []ground {
 	_, m, _, err := c.opt.Consent.Policy()
 	if err != nil {
 		return nil
 	}
 	var out []ground
-	for _, g := range m.RefusalGroundsIn(jurisdiction) {
-		t, _ := m.RefusalGround(jurisdiction, g.ID)
+	for _, g := range m.RefusalGroundsFor(right, jurisdiction) {
+		t, _ := m.RefusalGround(right, jurisdiction, g.ID)
 		text := t.In(lang)
 		if text == "" {
 			text = g.ID
@@ -117,7 +117,7 @@ func (c *console) request(w http.ResponseWriter, r *http.Request, s *session) er
 	}
 	lang := c.page(r, s, "").Lang
 	return c.render(w, r, s, "request", "console.request.title", map[string]any{
-		"R": rowOf(v), "Open": open, "Grounds": c.grounds(lang, v.Jurisdiction),
+		"R": rowOf(v), "Open": open, "Grounds": c.grounds(lang, v.Type, v.Jurisdiction),
 		"Unverified": v.State == dsr.StateReceived || v.State == dsr.StateAwaitingVerification,
 		"Verified":   v.State == dsr.StateVerified,
 	})
