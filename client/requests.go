@@ -96,6 +96,10 @@ type RequestInput struct {
 	RequesterID string `json:"requester_id,omitempty"`
 	// Details are the request's particulars, when it has any.
 	Details *RequestDetails `json:"details,omitempty"`
+	// Via is the channel the request came through, where the policy's
+	// terms depend on it: a contact channel id, or self_service for the
+	// product's own account cancellation.
+	Via string `json:"via,omitempty"`
 }
 
 // PublicRequestInput is a rights request from a member of the public, who
@@ -199,6 +203,8 @@ type RequestFlags struct {
 	Evidence string `json:"evidence,omitempty"`
 	// Requester is who asked, when not the subject.
 	Requester string `json:"requester,omitempty"`
+	// Via is the channel the request came through, when it said.
+	Via string `json:"via,omitempty"`
 	// From is the organisation a request was passed from: the requester
 	// applied there, and its code was proved there.
 	From *RequestOrigin `json:"from,omitempty"`

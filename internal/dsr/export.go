@@ -144,8 +144,8 @@ func (o ownData) export(ctx context.Context, a consent.Actor, r *store.Request) 
 	b := store.Bundle{ID: id, RequestID: r.ID, SubjectID: r.SubjectID, Sealed: sealed, TokenHash: th[:], ExpiresAt: s.now().Add(BundleTTL), CreatedAt: s.now()}
 	until := b.ExpiresAt.In(calendarZone).Format(time.DateOnly)
 	return Outcome{Summary: "export ready for download until " + b.ExpiresAt.Format(time.DateOnly), Also: []store.TxFn{s.st.PutBundleFn(b)},
-		Message:     told(r.Language, "您的个人信息导出文件已准备好，可在 %s 前下载。", "The export of your personal information is ready to download until %s.", until),
-		EffectiveAt: time.Time{}, download: "/v1/public/requests/" + r.ID + "/bundle?token=" + tok, data: data}, nil
+		Message:  told(r.Language, "您的个人信息导出文件已准备好，可在 %s 前下载。", "The export of your personal information is ready to download until %s.", until),
+		download: "/v1/public/requests/" + r.ID + "/bundle?token=" + tok, data: data}, nil
 }
 
 func processing(m *manifest.Manifest, lang string) []ExportPurpose {

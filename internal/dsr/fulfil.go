@@ -78,11 +78,7 @@ type Outcome struct {
 	// explanation says it all. Only Custos's own executor writes one:
 	// what other systems did is the operators' business.
 	Message string
-	// Pending is set when the request stays open (a cancellation waiting
-	// out its cooling-off period).
-	Pending     bool
-	EffectiveAt time.Time
-	Also        []store.TxFn
+	Also    []store.TxFn
 	// Data is what an executor found for an access request, by system
 	// and collection; it goes into the export bundle.
 	Data map[string]any
@@ -118,17 +114,33 @@ func (s *Service) Complete(ctx context.Context, a consent.Actor, id string, in C
 		}
 		json.Unmarshal(raw, &d)
 	}
+	if r.Kind == "cancel_account" {
+		if !r.EffectiveAt.IsZero() && s.now().Before(r.EffectiveAt) {
+			return View{}, fault.New(fault.Conflict, "cancellation_scheduled", "the cancellation takes effect on %s; it is carried out then", r.EffectiveAt.In(calendarZone).Format(time.DateOnly))
+		}
+		if r.EffectiveAt.IsZero() {
+			at, ok, err := s.cancellationEffective(ctx, r)
+			if err != nil {
+				return View{}, err
+			}
+			if ok {
+				// A cancellation whose period ran out before the operator
+				// acted is carried out now, and dated when it took effect.
+				r.EffectiveAt = at
+				if s.now().Before(at) {
+					return s.schedule(ctx, a, r)
+				}
+			}
+		}
+	}
 	// Other systems run first: erasing Custos's own data removes the
-	// identity values they are searched by. A cancellation still in its
-	// cooling-off period touches nothing yet.
+	// identity values they are searched by.
 	var external Outcome
-	if !(r.Kind == "cancel_account" && s.cancellationPending(r)) {
-		if in, err = s.withHolds(ctx, r, in); err != nil {
-			return View{}, err
-		}
-		if external, err = s.runExecutors(ctx, a, r, d, in); err != nil {
-			return View{}, err
-		}
+	if in, err = s.withHolds(ctx, r, in); err != nil {
+		return View{}, err
+	}
+	if external, err = s.runExecutors(ctx, a, r, d, in); err != nil {
+		return View{}, err
 	}
 	out, err := (ownData{s: s, found: external.Data}).Execute(ctx, a, r, d, in)
 	if err != nil {
@@ -138,19 +150,7 @@ func (s *Service) Complete(ctx context.Context, a consent.Actor, id string, in C
 		out.Summary += external.Summary
 	}
 	out.Also = append(out.Also, external.Also...)
-	if !out.Pending {
-		out.Also = append(out.Also, s.recipientTasks(r, in)...)
-	}
-	if out.Pending {
-		r.EffectiveAt = out.EffectiveAt
-		r.Explanation = out.Message
-		ev := store.RequestEvent{RequestID: r.ID, At: s.now(), Actor: a.ID, From: r.State, To: r.State, Note: out.Summary}
-		also := append(out.Also, s.notifyFn(ctx, r, "cancellation_scheduled", map[string]string{"effective": out.EffectiveAt.In(calendarZone).Format(time.DateOnly)})...)
-		if err := s.st.UpdateRequest(ctx, r, ev, also, s.entry(a, "request.scheduled", r, "")); err != nil {
-			return View{}, err
-		}
-		return s.view(ctx, r, true)
-	}
+	out.Also = append(out.Also, s.recipientTasks(r, in)...)
 	r.Explanation = strings.TrimSpace(in.Explanation + "\n" + out.Message)
 	data := map[string]string{"reason": r.Explanation}
 	if out.download != "" {
@@ -165,6 +165,50 @@ func (s *Service) Complete(ctx context.Context, a consent.Actor, id string, in C
 	v, err := s.view(ctx, r, true)
 	v.Download = out.download
 	return v, err
+}
+
+// schedule records when an account cancellation takes effect
+// (r.EffectiveAt) and tells the subject, who can withdraw it until then;
+// RunDue carries it out.
+func (s *Service) schedule(ctx context.Context, a consent.Actor, r *store.Request) (View, error) {
+	day := r.EffectiveAt.In(calendarZone).Format(time.DateOnly)
+	r.Explanation = told(r.Language, "您的账号将于 %s 注销；在此之前，您可以随时撤回申请。", "Your account will be cancelled on %s; until then you can withdraw the request.", day)
+	note := fmt.Sprintf("account cancellation takes effect on %s; it can be withdrawn until then", day)
+	ev := store.RequestEvent{RequestID: r.ID, At: s.now(), Actor: a.ID, From: r.State, To: r.State, Note: note}
+	also := s.notifyFn(ctx, r, "cancellation_scheduled", map[string]string{"effective": day})
+	if err := s.st.UpdateRequest(ctx, r, ev, also, s.entry(a, "request.scheduled", r, "")); err != nil {
+		return View{}, err
+	}
+	return s.view(ctx, r, true)
+}
+
+// cancellationEffective is when an account cancellation takes effect
+// (ok false when the policy sets no cooling-off period): the period runs
+// from the application, as the policies word it ("申请注销后7天生效"), not
+// from the day an operator carries it out. The application counts from its
+// verification, or from its receipt when it needed none (an operator who
+// verified the identity at intake).
+func (s *Service) cancellationEffective(ctx context.Context, r *store.Request) (time.Time, bool, error) {
+	m, err := s.policy()
+	if err != nil {
+		return time.Time{}, false, err
+	}
+	c := m.Rights.Cancellation
+	if c == nil || c.CoolingOffDays <= 0 {
+		return time.Time{}, false, nil
+	}
+	applied := r.ReceivedAt
+	evs, err := s.st.RequestEvents(ctx, r.ID)
+	if err != nil {
+		return time.Time{}, false, err
+	}
+	for _, ev := range evs {
+		if ev.To == StateVerified {
+			applied = ev.At
+			break
+		}
+	}
+	return applied.AddDate(0, 0, c.CoolingOffDays), true, nil
 }
 
 // RunDue completes account cancellations whose cooling-off period has
@@ -272,15 +316,8 @@ func (o ownData) Execute(ctx context.Context, a consent.Actor, r *store.Request,
 	case "deletion":
 		return o.erase(ctx, a, r, in)
 	case "cancel_account":
-		if !r.EffectiveAt.IsZero() && s.now().Before(r.EffectiveAt) {
-			return Outcome{}, fault.New(fault.Conflict, "cancellation_scheduled", "the cancellation takes effect on %s; it is carried out then", r.EffectiveAt.In(calendarZone).Format(time.DateOnly))
-		}
-		if c := m.Rights.Cancellation; c != nil && c.CoolingOffDays > 0 && r.EffectiveAt.IsZero() {
-			at := s.now().AddDate(0, 0, c.CoolingOffDays)
-			day := at.In(calendarZone).Format(time.DateOnly)
-			return Outcome{Pending: true, EffectiveAt: at, Summary: fmt.Sprintf("account cancellation takes effect on %s; it can be withdrawn until then", day),
-				Message: told(r.Language, "您的账号将于 %s 注销；在此之前，您可以随时撤回申请。", "Your account will be cancelled on %s; until then you can withdraw the request.", day)}, nil
-		}
+		// Complete has scheduled a cancellation still in its cooling-off
+		// period; what reaches here takes effect now.
 		return o.erase(ctx, a, r, in)
 	case "correction":
 		if len(d.Correction) == 0 {
@@ -491,19 +528,6 @@ func (s *Service) Acknowledge(ctx context.Context, a consent.Actor, id, recipien
 		return View{}, err
 	}
 	return s.view(ctx, r, true)
-}
-
-// cancellationPending reports whether an account cancellation has yet to
-// be scheduled or to take effect.
-func (s *Service) cancellationPending(r *store.Request) bool {
-	m, err := s.policy()
-	if err != nil {
-		return true
-	}
-	if c := m.Rights.Cancellation; c != nil && c.CoolingOffDays > 0 {
-		return r.EffectiveAt.IsZero() || s.now().Before(r.EffectiveAt)
-	}
-	return false
 }
 
 // runExecutors carries the request out on every system beyond Custos's own data.

@@ -49,6 +49,10 @@ type Input struct {
 	// to, corrected values, a third party for portability, the relative's
 	// evidence. Kept sealed.
 	Details json.RawMessage `json:"details,omitempty"`
+	// Via is the channel the request came through, where the policy's
+	// terms depend on it: one of its contact channel ids, or
+	// self_service for the product's own account cancellation.
+	Via string `json:"via,omitempty"`
 }
 
 // Details are the particulars the service itself reads.
@@ -122,6 +126,8 @@ type Flags struct {
 	Fee       *Fee   `json:"fee,omitempty"`
 	Evidence  string `json:"evidence,omitempty"`
 	Requester string `json:"requester,omitempty"`
+	// Via is the channel the request came through (Input.Via).
+	Via string `json:"via,omitempty"`
 	// From is where a request passed here was received; Routes where a
 	// request received here was passed (links.go).
 	From   *Origin `json:"from,omitempty"`
@@ -177,6 +183,9 @@ func (s *Service) validateInput(m *manifest.Manifest, in *Input) error {
 	if !offered(m, in.Type, in.Jurisdiction) {
 		return fault.New(fault.Invalid, "right_not_offered", "the policy does not offer %q in this jurisdiction", in.Type).At("type").Allowing(offeredRights(m, in.Jurisdiction))
 	}
+	if in.Via != "" && !slices.Contains(channels(m), in.Via) {
+		return fault.New(fault.Invalid, "invalid_via", "via is not a channel of the policy in force").At("via").Allowing(channels(m))
+	}
 	if len(in.Details) > 8192 {
 		return fault.New(fault.Invalid, "invalid_details", "details are at most 8 KiB").At("details")
 	}
@@ -210,11 +219,11 @@ func (s *Service) newRequest(ctx context.Context, m *manifest.Manifest, in Input
 	now := s.now()
 	cal := s.Calendar()
 	received := calendar.FromTime(now)
-	d, ok := deadlineFor(m, cal, in.Type, in.Jurisdiction, received)
+	d, ok := deadlineOf(m, cal, in.Type, in.Jurisdiction, in.Via, received)
 	if !ok {
 		return store.Request{}, fault.New(fault.Invalid, "no_deadline", "the policy sets no reply deadline for %q", in.Type)
 	}
-	due, err := cal.DueDate(received, calendar.Rule{Count: d.Count, Unit: d.Unit})
+	due, err := dueBy(cal, received, d)
 	if err != nil {
 		return store.Request{}, err
 	}
@@ -225,7 +234,7 @@ func (s *Service) newRequest(ctx context.Context, m *manifest.Manifest, in Input
 			return store.Request{}, err
 		}
 	}
-	flags, _ := json.Marshal(Flags{Evidence: in.Evidence, Requester: in.RequesterID})
+	flags, _ := json.Marshal(Flags{Evidence: in.Evidence, Requester: in.RequesterID, Via: in.Via})
 	return store.Request{ID: id, Kind: in.Type, Jurisdiction: in.Jurisdiction, State: StateReceived, Channel: channel, Language: in.Language,
 		Details: sealed, ReceivedAt: now, ReceivedDate: received.String(), DueDate: due.Date.String(), DueProvisional: due.Provisional,
 		CalendarVersion: due.CalendarVersion, Deadline: describe(d), Flags: string(flags), UpdatedAt: now, Version: 1}, nil

@@ -80,3 +80,41 @@ func TestOpenGeminiExtension(t *testing.T) {
 		})
 	}
 }
+
+// TestOpenGeminiRightsOffered: every right the openGemini statement gives
+// is one a request can be made under. §6 says "您可以选择关闭您的帐户" (you
+// may choose to close your account): a closure request is taken, due in
+// the statement's month, and carried out at once (no cooling-off period),
+// with the subject's data deleted.
+func TestOpenGeminiRightsOffered(t *testing.T) {
+	const email = "zhao.lei@example.com"
+	for _, right := range []string{"access", "copy", "correction", "deletion", "objection", "restriction", "portability", "withdraw_consent", "complaint", "cancel_account"} {
+		t.Run(right, func(t *testing.T) {
+			e := newEnv(t, geminiManifest, chinaTime("2026-03-16 10:00"))
+			e.subject("og-4002", email, "", nil)
+			res := e.do("POST", "/v1/requests", e.op, mustJSON(map[string]any{"type": right, "subject_id": "og-4002", "language": "en",
+				"verification": "operator", "evidence": "signed-in session, ticket 12"}))
+			if res.Code != 201 {
+				t.Fatalf("%s request = %d %s, want 201", right, res.Code, res.Body)
+			}
+		})
+	}
+
+	t.Run("closing the account", func(t *testing.T) {
+		e := newEnv(t, geminiManifest, chinaTime("2026-03-16 10:00"))
+		e.subject("og-4002", email, "", nil)
+		v := e.submitOperator(map[string]any{"type": "cancel_account", "subject_id": "og-4002"})
+		if v.DueDate != "2026-04-16" || v.Deadline != "1 months (+2 months)" {
+			t.Errorf("closure request = due %s, deadline %q; want 2026-04-16 under the one-month deadline", v.DueDate, v.Deadline)
+		}
+		e.act(v.ID, "approve", nil)
+		done := e.act(v.ID, "complete", map[string]string{})
+		if done.State != dsr.StateCompleted {
+			t.Errorf("closure = state %s, want completed at once", done.State)
+		}
+		if got := e.subjectView("og-4002").Identities; len(got) != 0 {
+			t.Errorf("identities after the closure: %+v", got)
+		}
+		e.noPI(email)
+	})
+}

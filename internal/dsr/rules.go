@@ -75,6 +75,46 @@ func deadlineFor(m *manifest.Manifest, cal *calendar.Calendar, right, jurisdicti
 	return best, bestRank >= 0
 }
 
+// deadlineOf is the deadline a request is due by. An account cancellation
+// applied for through a channel the policy gives its own term for
+// (account_cancellation.terms) is due by that term: a term of 0 is due on
+// the day of receipt, as the policy says it takes effect at once. Any
+// other request is due by deadlineFor.
+func deadlineOf(m *manifest.Manifest, cal *calendar.Calendar, right, jurisdiction, via string, received calendar.Date) (manifest.Deadline, bool) {
+	if c := m.Rights.Cancellation; c != nil && right == "cancel_account" && via != "" {
+		for _, t := range c.Terms {
+			if t.Channel == via {
+				return manifest.Deadline{ID: "term:" + via, Count: t.Count, Unit: t.Unit}, true
+			}
+		}
+	}
+	return deadlineFor(m, cal, right, jurisdiction, received)
+}
+
+// dueBy computes the due date of a request received on received under d;
+// a deadline of 0 (a cancellation term that takes effect at once) falls
+// on the day of receipt.
+func dueBy(cal *calendar.Calendar, received calendar.Date, d manifest.Deadline) (calendar.Due, error) {
+	if d.Count == 0 {
+		return calendar.Due{Date: received}, nil
+	}
+	return cal.DueDate(received, calendar.Rule{Count: d.Count, Unit: d.Unit})
+}
+
+// channels lists what a request may say it came through (Input.Via): the
+// policy's contact channels, and self_service where the policy describes
+// the product's own account cancellation.
+func channels(m *manifest.Manifest) []string {
+	var out []string
+	for _, c := range m.Contact.Channels {
+		out = append(out, c.ID)
+	}
+	if c := m.Rights.Cancellation; c != nil && len(c.SelfService) > 0 {
+		out = append(out, manifest.SelfServiceChannel)
+	}
+	return out
+}
+
 // offered reports whether the manifest offers right in jurisdiction.
 func offered(m *manifest.Manifest, right, jurisdiction string) bool {
 	if right == "deceased" {
@@ -100,6 +140,9 @@ func jurisdictions(m *manifest.Manifest) []string {
 }
 
 func describe(d manifest.Deadline) string {
+	if d.Count == 0 {
+		return "immediate"
+	}
 	s := fmt.Sprintf("%d %s", d.Count, d.Unit)
 	if d.Extension != nil {
 		s += fmt.Sprintf(" (+%d %s)", d.Extension.Count, d.Extension.Unit)
@@ -107,19 +150,10 @@ func describe(d manifest.Deadline) string {
 	return s
 }
 
-// refusalGround checks a ground against the manifest's refusal grounds.
-func refusalGround(m *manifest.Manifest, ground string) bool {
-	for _, g := range m.RefusalGrounds() {
-		if g.ID == ground {
-			return true
-		}
-	}
-	return false
-}
-
-func groundIDs(m *manifest.Manifest) []string {
+// groundIDs lists the grounds a request of right under jurisdiction may be refused on.
+func groundIDs(m *manifest.Manifest, right, jurisdiction string) []string {
 	var ids []string
-	for _, g := range m.RefusalGrounds() {
+	for _, g := range m.RefusalGroundsFor(right, jurisdiction) {
 		ids = append(ids, g.ID)
 	}
 	return ids
@@ -144,4 +178,25 @@ func legalHoldIDs(m *manifest.Manifest) []string {
 		ids = append(ids, h.ID)
 	}
 	return ids
+}
+
+// unpublishedYears lists the years whose working-day arrangement a due
+// date counted over the days after from up to due rests on without its
+// being published: a day's own year, or for the last days of December the
+// next year too (calendar.WorkingDay).
+func unpublishedYears(cal *calendar.Calendar, from, due calendar.Date) []int {
+	var years []int
+	for d := from.AddDays(1); !d.After(due); d = d.AddDays(1) {
+		if _, known := cal.WorkingDay(d); known {
+			continue
+		}
+		y := d.Year
+		if cal.Published(y) {
+			y++
+		}
+		if !slices.Contains(years, y) {
+			years = append(years, y)
+		}
+	}
+	return years
 }

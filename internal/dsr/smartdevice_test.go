@@ -1,6 +1,7 @@
 package dsr_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -15,7 +16,7 @@ import (
 // TestSmartDeviceApp runs the smart-device-app manifest: access is due in
 // 30 calendar days, every other right in 30 working days, and an account
 // cancellation takes effect 7 days (account_cancellation.cooling_off_days)
-// after it is carried out, until when the subject can withdraw it.
+// after the application was verified, until when the subject can withdraw it.
 func TestSmartDeviceApp(t *testing.T) {
 	// Monday 2 March 2026, 09:00 in China.
 	start := chinaTime("2026-03-02 09:00")
@@ -61,16 +62,50 @@ func TestSmartDeviceApp(t *testing.T) {
 	cancel := func(t *testing.T, e *env) (string, time.Time) {
 		t.Helper()
 		id := e.submitPublic("cancel_account", "email", email, nil)
+		appliedAt := e.clock.Now()
 		e.verify(id, e.code(id))
 		e.act(id, "approve", nil)
-		doneAt := e.clock.Now()
 		v := e.act(id, "complete", map[string]string{})
-		want := doneAt.AddDate(0, 0, 7)
+		want := appliedAt.AddDate(0, 0, 7)
 		if v.State != dsr.StateInProgress || v.EffectiveAt == nil || !v.EffectiveAt.Equal(want) {
 			t.Fatalf("complete = state %s, effective_at %v; want in_progress, %s", v.State, v.EffectiveAt, want)
 		}
 		return id, want
 	}
+
+	t.Run("counted from the verified application", func(t *testing.T) {
+		// "申请注销后7天生效": the application is filed on 2 March at 09:00
+		// and verified ten minutes later; it takes effect on 9 March at 09:10
+		// whichever day the operator carries it out. On day 9 the period
+		// has passed already: the cancellation is carried out at once, and
+		// still dated when it took effect.
+		tests := []struct {
+			day   int
+			state string
+		}{{5, dsr.StateInProgress}, {9, dsr.StateCompleted}}
+		for _, tt := range tests {
+			t.Run(fmt.Sprintf("operator acts on day %d", tt.day), func(t *testing.T) {
+				e := newEnv(t, smartManifest, start)
+				e.subject("sd-2001", email, phone, nil)
+				id := e.submitPublic("cancel_account", "email", email, nil)
+				e.clock.Advance(10 * time.Minute)
+				verifiedAt := e.clock.Now()
+				e.verify(id, e.code(id))
+				e.clock.Set(start.AddDate(0, 0, tt.day))
+				e.act(id, "approve", nil)
+				v := e.act(id, "complete", map[string]string{})
+				want := verifiedAt.AddDate(0, 0, 7)
+				if v.State != tt.state || v.EffectiveAt == nil || !v.EffectiveAt.Equal(want) {
+					t.Errorf("complete = state %s, effective_at %v; want %s, %s", v.State, v.EffectiveAt, tt.state, want)
+				}
+				if tt.state == dsr.StateCompleted {
+					if got := e.subjectView("sd-2001").Identities; len(got) != 0 {
+						t.Errorf("identities after a cancellation past its period: %+v", got)
+					}
+				}
+			})
+		}
+	})
 
 	t.Run("withdrawn inside the cooling-off period", func(t *testing.T) {
 		e := newEnv(t, smartManifest, start)

@@ -82,3 +82,21 @@ func parseCount(s string) (int, string, bool) {
 	}
 	return n, unit, true
 }
+
+// DueNote says why a provisional due date (View.DueProvisional) may move:
+// the public holidays of the years it rests on are not published yet, so
+// working days are counted as Monday to Friday until they are, and the date
+// is recomputed when they are (LoadCalendar). It is "" for no years.
+func DueNote(lang string, years []int) string {
+	if len(years) == 0 {
+		return ""
+	}
+	var ys []string
+	for _, y := range years {
+		ys = append(ys, fmt.Sprint(y))
+	}
+	return told(lang,
+		"该日期为暂定日期：%s年的法定节假日安排尚未公布，公布前我们按周一至周五计算工作日。安排公布后，我们将重新计算答复期限，日期可能随之调整。",
+		"This date is provisional: the public holidays for %s have not been published yet, so until they are we count Monday to Friday as working days. Once they are published we will recompute the date, which may then move.",
+		policy.Join(lang, ys))
+}

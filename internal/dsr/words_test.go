@@ -163,3 +163,69 @@ func TestDeadlineWords(t *testing.T) {
 		})
 	}
 }
+
+// TestProvisionalDueDateAnnounced: a due date that rests on a year whose
+// public holidays are not published yet is not announced as firm. The
+// acknowledgement says, in the subject's language, that the date is
+// provisional and why; a firm date is announced without the caveat.
+func TestProvisionalDueDateAnnounced(t *testing.T) {
+	tests := []struct {
+		name, lang  string
+		received    time.Time
+		due         string
+		provisional bool
+		want        []string // phrases the acknowledgement holds
+		wantNot     []string
+	}{
+		{
+			// starter "standard", 15 working days from Tuesday 15 December
+			// 2026 runs into January 2027, whose arrangement is not in the
+			// calendar: Monday to Friday count, 15-18 Dec (4), 21-25 (9),
+			// 28-31 (13), 1 Jan (14), 4 Jan (15).
+			name: "into an unpublished year, Chinese", lang: "zh-CN", received: chinaTime("2026-12-14 10:00"), due: "2027-01-04", provisional: true,
+			want: []string{"2027-01-04", "暂定", "2027年的法定节假日安排尚未公布"},
+		},
+		{
+			name: "into an unpublished year, English", lang: "en", received: chinaTime("2026-12-14 10:00"), due: "2027-01-04", provisional: true,
+			want: []string{"2027-01-04", "provisional", "public holidays for 2027 have not been published"},
+		},
+		{
+			// 1 June 2026: 15 working days on the published 2026 calendar.
+			name: "inside a published year", lang: "en", received: chinaTime("2026-06-01 10:00"), due: "2026-06-23",
+			want: []string{"2026-06-23"}, wantNot: []string{"provisional"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, starterManifest, tt.received)
+			e.subject("st-prov-1", "prov@example.com", "", nil)
+			v := e.submitOperator(map[string]any{"type": "access", "subject_id": "st-prov-1", "language": tt.lang, "jurisdiction": "CN"})
+			if v.DueDate != tt.due || v.DueProvisional != tt.provisional {
+				t.Fatalf("intake = due %s provisional %v, want %s %v", v.DueDate, v.DueProvisional, tt.due, tt.provisional)
+			}
+			e.dispatch()
+			var ack []string
+			for _, m := range e.sent.all() {
+				if strings.Contains(m.Text, v.ID) {
+					ack = append(ack, m.Text)
+				}
+			}
+			if len(ack) != 1 {
+				t.Fatalf("acknowledgements sent: %d, want 1", len(ack))
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(ack[0], w) {
+					t.Errorf("acknowledgement lacks %q:\n%s", w, ack[0])
+				}
+			}
+			for _, w := range tt.wantNot {
+				if strings.Contains(ack[0], w) {
+					t.Errorf("acknowledgement holds %q:\n%s", w, ack[0])
+				}
+			}
+			if words := englishIn(ack[0]); tt.lang == "zh-CN" && len(words) > 0 {
+				t.Errorf("the Chinese acknowledgement holds English %q:\n%s", words, ack[0])
+			}
+		})
+	}
+}

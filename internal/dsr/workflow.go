@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/custos-privacy/custos/internal/calendar"
@@ -89,7 +90,7 @@ func (s *Service) clockRule(r *store.Request) string {
 	if err != nil {
 		return "run"
 	}
-	if d, ok := deadlineFor(m, s.Calendar(), r.Kind, r.Jurisdiction, s.receivedDate(r)); ok && d.Clock != "" {
+	if d, ok := deadlineOf(m, s.Calendar(), r.Kind, r.Jurisdiction, viaOf(r), s.receivedDate(r)); ok && d.Clock != "" {
 		return d.Clock
 	}
 	return "run"
@@ -112,19 +113,19 @@ func (s *Service) recompute(r *store.Request) error {
 	}
 	cal := s.Calendar()
 	received := s.receivedDate(r)
-	d, ok := deadlineFor(m, cal, r.Kind, r.Jurisdiction, received)
+	d, ok := deadlineOf(m, cal, r.Kind, r.Jurisdiction, viaOf(r), received)
 	if !ok {
 		return nil
 	}
 	rule := calendar.Rule{Count: d.Count, Unit: d.Unit}
-	due, err := cal.DueDate(received, rule)
+	due, err := dueBy(cal, received, d)
 	if err != nil {
 		return err
 	}
 	date := due.Date
 	provisional := due.Provisional
 	if r.PausedDays > 0 {
-		if d.Unit == calendar.WorkingDays {
+		if d.Unit == calendar.WorkingDays && d.Count > 0 {
 			// Working days lost to a pause are recounted from a receipt
 			// moved by the days paused, so the due date stays a working day.
 			if due, err = cal.DueAfterPause(received, rule, r.PausedDays); err != nil {
@@ -161,6 +162,12 @@ func (s *Service) notifyFn(ctx context.Context, r *store.Request, template strin
 		return nil
 	}
 	all := map[string]string{"request": r.ID, "type": r.Kind, "state": r.State, "due_date": r.DueDate}
+	if r.DueProvisional {
+		// A provisional date is never announced as firm.
+		if due, err := calendar.ParseDate(r.DueDate); err == nil {
+			all["due_note"] = DueNote(r.Language, unpublishedYears(s.Calendar(), s.receivedDate(r), due))
+		}
+	}
 	for k, v := range data {
 		all[k] = v
 	}
@@ -261,6 +268,13 @@ func (s *Service) Verify(ctx context.Context, a consent.Actor, id, token, code s
 	return s.view(ctx, r, false)
 }
 
+// viaOf is the channel a request came through, "" when it did not say.
+func viaOf(r *store.Request) string {
+	var f Flags
+	json.Unmarshal([]byte(r.Flags), &f)
+	return f.Via
+}
+
 // setRoutes records on the request where it was passed.
 func (s *Service) setRoutes(r *store.Request, routes []Route) {
 	if len(routes) == 0 {
@@ -309,16 +323,18 @@ func (s *Service) OperatorVerify(ctx context.Context, a consent.Actor, id, evide
 	return s.view(ctx, r, true)
 }
 
-// dedupe merges a request into an open one of the same kind for the same
-// subject, and flags repeated requests under the manifest's fee policy.
-// It returns the open request when r was merged into it.
+// dedupe merges a request into an open one of the same kind and
+// jurisdiction for the same subject, and flags repeated requests under the
+// manifest's fee policy. It returns the open request when r was merged
+// into it. A request under another jurisdiction is not a duplicate: it
+// is owed under another law, by its own deadline, with its own grounds.
 func (s *Service) dedupe(ctx context.Context, a consent.Actor, r *store.Request, m *manifest.Manifest, stored bool) (*store.Request, error) {
 	open, err := s.st.Requests(ctx, store.RequestFilter{SubjectID: r.SubjectID, Kind: r.Kind, States: []string{StateVerified, StateInProgress, StateAwaitingSubject, StateExtended}})
 	if err != nil {
 		return nil, err
 	}
 	for i := range open {
-		if open[i].ID == r.ID {
+		if open[i].ID == r.ID || open[i].Jurisdiction != r.Jurisdiction {
 			continue
 		}
 		r.DuplicateOf = open[i].ID
@@ -411,7 +427,7 @@ func (s *Service) Extend(ctx context.Context, a consent.Actor, id, reason string
 	if err != nil {
 		return View{}, err
 	}
-	d, ok := deadlineFor(m, s.Calendar(), r.Kind, r.Jurisdiction, s.receivedDate(r))
+	d, ok := deadlineOf(m, s.Calendar(), r.Kind, r.Jurisdiction, viaOf(r), s.receivedDate(r))
 	if !ok || d.Extension == nil {
 		return View{}, fault.New(fault.Invalid, "extension_not_allowed", "the policy allows no extension for this request")
 	}
@@ -432,25 +448,28 @@ func (s *Service) Extend(ctx context.Context, a consent.Actor, id, reason string
 	return s.view(ctx, r, true)
 }
 
-// Refuse refuses a request on one of the manifest's statutory grounds,
-// with an explanation sent to the subject.
+// Refuse refuses a request on a ground the policy states or the law of
+// the request's jurisdiction gives (manifest.RefusalGroundsFor), with an
+// explanation; the subject is told both, the ground in its words.
 func (s *Service) Refuse(ctx context.Context, a consent.Actor, id, ground, explanation string) (View, error) {
 	m, err := s.policy()
 	if err != nil {
 		return View{}, err
 	}
-	if !refusalGround(m, ground) {
-		return View{}, fault.New(fault.Invalid, "invalid_ground", "the ground is not one the policy states").At("ground").Allowing(groundIDs(m))
-	}
-	if explanation == "" {
-		return View{}, fault.New(fault.Invalid, "explanation_required", "a refusal is explained to the subject").At("explanation")
-	}
 	r, err := s.load(ctx, id)
 	if err != nil {
 		return View{}, err
 	}
+	words, ok := m.RefusalGround(r.Kind, r.Jurisdiction, ground)
+	if !ok {
+		return View{}, fault.New(fault.Invalid, "invalid_ground", "the ground is neither one the policy states nor one the law of the request's jurisdiction gives").At("ground").Allowing(groundIDs(m, r.Kind, r.Jurisdiction))
+	}
+	if explanation == "" {
+		return View{}, fault.New(fault.Invalid, "explanation_required", "a refusal is explained to the subject").At("explanation")
+	}
 	r.RefusalGround, r.Explanation = ground, explanation
-	if err := s.move(ctx, a, r, StateRefused, ground, "request_refused", map[string]string{"reason": explanation, "ground": ground}); err != nil {
+	data := map[string]string{"reason": explanation, "ground": ground, "ground_text": strings.TrimRight(words.In(r.Language), "。.")}
+	if err := s.move(ctx, a, r, StateRefused, ground, "request_refused", data); err != nil {
 		return View{}, err
 	}
 	return s.view(ctx, r, true)

@@ -26,8 +26,8 @@ func TestRefusal(t *testing.T) {
 		code                      string
 	}{
 		{"ground not in the manifest", "too_busy", why, 422, "invalid_ground"},
-		// other_law is one of deepin's grounds, not the starter's.
-		{"another manifest's ground", "other_law", why, 422, "invalid_ground"},
+		// manifestly_excessive is the GDPR's; the request is under CN law.
+		{"another jurisdiction's ground", "manifestly_excessive", why, 422, "invalid_ground"},
 		{"no ground", "", why, 422, "invalid_ground"},
 		{"no explanation", "bad_faith", "", 422, "explanation_required"},
 		{"ground and explanation", "bad_faith", why, 200, ""},
@@ -122,6 +122,34 @@ func TestDuplicatesAndRepeats(t *testing.T) {
 		e.must(200, "POST", "/v1/requests/"+id+"/verify", e.op, `{"evidence":"called back on the number on file"}`, &got)
 		if v := e.get(id); v.State != dsr.StateCancelled || v.DuplicateOf != open {
 			t.Errorf("operator-verified duplicate = state %s, duplicate_of %q; want cancelled, %s", v.State, v.DuplicateOf, open)
+		}
+	})
+
+	t.Run("merged only within the same jurisdiction and type", func(t *testing.T) {
+		// starter: access is due in 15 working days in CN ("standard") and
+		// in one month in the EU ("gdpr"). From Monday 1 June 2026: CN 2-5
+		// June (4), 8-12 (9), 15-18 (13), 19 June Dragon Boat, 22-23 (15):
+		// 23 June; EU 1 July.
+		e := newEnv(t, starterManifest, start)
+		e.subject("st-6001", email, "", nil)
+		eu := e.submitOperator(map[string]any{"type": "access", "subject_id": "st-6001", "jurisdiction": "EU"})
+		e.act(eu.ID, "approve", nil)
+		cn := e.submitOperator(map[string]any{"type": "access", "subject_id": "st-6001", "jurisdiction": "CN"})
+		if cn.ID == eu.ID || cn.State != dsr.StateVerified || cn.DuplicateOf != "" {
+			t.Errorf("CN request = %s state %s duplicate_of %q; want its own request beside the EU one %s", cn.ID, cn.State, cn.DuplicateOf, eu.ID)
+		}
+		got := map[string]string{"EU": e.get(eu.ID).DueDate, "CN": e.get(cn.ID).DueDate}
+		if diff := cmp.Diff(map[string]string{"EU": "2026-07-01", "CN": "2026-06-23"}, got); diff != "" {
+			t.Errorf("due dates (-want +got):\n%s", diff)
+		}
+		// A second CN access request still merges into the open CN one.
+		again := e.submitOperator(map[string]any{"type": "access", "subject_id": "st-6001", "jurisdiction": "CN"})
+		if again.ID != cn.ID {
+			t.Errorf("second CN request answered %s (%s), want the open CN request %s", again.ID, again.Jurisdiction, cn.ID)
+		}
+		merged := cancelled(t, e)
+		if len(merged) != 1 || merged[0].DuplicateOf != cn.ID || merged[0].Jurisdiction != "CN" {
+			t.Errorf("cancelled requests = %+v, want one CN request merged into %s", merged, cn.ID)
 		}
 	})
 
@@ -236,25 +264,105 @@ func TestClockRules(t *testing.T) {
 }
 
 // TestRefusalOnStatedLimits: the grounds a policy's limits text states
-// (limit_grounds) are grounds the workflow refuses on; a policy that
-// states none (Yonyou Cloud) does not offer them.
+// (limit_grounds) are grounds the workflow refuses on under any
+// jurisdiction; a policy that states none (Yonyou Cloud) has only what the
+// law gives, and the GDPR does not give this one.
 func TestRefusalOnStatedLimits(t *testing.T) {
 	for _, tt := range []struct {
-		name, manifest string
-		status         int
-		code           string
+		name, manifest, jurisdiction string
+		status                       int
+		code                         string
 	}{
-		{"starter states the limit", starterManifest, 200, ""},
-		{"yonyou-cloud does not", yonyouManifest, 422, "invalid_ground"},
+		{"starter states the limit", starterManifest, "EU", 200, ""},
+		{"yonyou-cloud does not", yonyouManifest, "EU", 422, "invalid_ground"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t, tt.manifest, chinaTime("2026-06-01 10:00"))
 			e.subject("st-5002", "zhou.min@example.com", "", nil)
-			id := e.submitOperator(map[string]any{"type": "access", "subject_id": "st-5002"}).ID
+			id := e.submitOperator(map[string]any{"type": "access", "subject_id": "st-5002", "jurisdiction": tt.jurisdiction}).ID
 			res := e.do("POST", "/v1/requests/"+id+"/refuse", e.op, mustJSON(api.RefuseInput{Ground: "unreasonably_repeated", Explanation: "The same export was sent three times this week."}))
 			if res.Code != tt.status || errorCode(res.Body) != tt.code {
 				t.Errorf("refuse = %d %s, want %d %q", res.Code, res.Body, tt.status, tt.code)
 			}
+		})
+	}
+}
+
+// TestStatutoryRefusalGrounds: a request may be refused on the grounds
+// the law of its jurisdiction gives whether or not the policy lists them
+// (CN: GB/T 35273-2020 §8.7 and the PIPL; EU: the GDPR), and on the limits
+// the policy states; never on another jurisdiction's. The subject is told
+// the ground in the policy's or the law's words, in their language.
+func TestStatutoryRefusalGrounds(t *testing.T) {
+	tests := []struct {
+		name, manifest, kind, jurisdiction, lang, ground string
+		status                                           int
+		code                                             string
+		told                                             string // the ground's words in the message
+	}{
+		// Yonyou Cloud lists no refusal grounds; its EU text names trade
+		// secrets among others' rights, and §8.7 h) gives them in CN.
+		{name: "yonyou-cloud, trade secret, Chinese", manifest: yonyouManifest, jurisdiction: "CN", lang: "zh-CN", ground: "trade_secret", status: 200, told: "拒绝依据：涉及商业秘密"},
+		{name: "yonyou-cloud, trade secret, English", manifest: yonyouManifest, jurisdiction: "CN", lang: "en", ground: "trade_secret", status: 200, told: "Ground: it involves trade secrets"},
+		{name: "yonyou-cloud, others' rights under the GDPR", manifest: yonyouManifest, jurisdiction: "EU", lang: "en", ground: "rights_of_others", status: 200,
+			told: "Ground: answering the request would adversely affect the rights and freedoms of others, including trade secrets or intellectual property"},
+		{name: "yonyou-cloud, not technically feasible", manifest: yonyouManifest, jurisdiction: "EU", lang: "en", ground: "not_technically_feasible", status: 200,
+			told: "Ground: transmitting your personal data directly to another controller is not technically feasible"},
+		// deepin's limits: backup tapes are "非常不切实际", and groundless
+		// repetition; it declares no jurisdiction, so these are its own words.
+		{name: "deepin, backup tapes", manifest: deepinManifest, lang: "zh-CN", ground: "impractical", status: 200, told: "拒绝依据：非常不切实际的请求"},
+		{name: "deepin, groundless repetition", manifest: deepinManifest, lang: "en", ground: "unreasonably_repeated", status: 200, told: "Ground: the request is repeated without reason"},
+		{name: "deepin, excessive technical means", manifest: deepinManifest, lang: "en", ground: "excessive_technical_means", status: 200, told: "Ground: the request would need excessive technical means"},
+		{name: "EU request, manifestly excessive", manifest: starterManifest, jurisdiction: "EU", lang: "en", ground: "manifestly_excessive", status: 200,
+			told: "Ground: the request is manifestly excessive, in particular because of its repetitive character"},
+		{name: "EU request, manifestly excessive, Chinese", manifest: yonyouManifest, jurisdiction: "EU", lang: "zh-CN", ground: "manifestly_excessive", status: 200,
+			told: "拒绝依据：您的请求明显过度的，特别是因其重复性"},
+		{name: "CN request, a GDPR ground", manifest: yonyouManifest, jurisdiction: "CN", lang: "en", ground: "manifestly_excessive", status: 422, code: "invalid_ground"},
+		{name: "EU request, a GB/T ground", manifest: yonyouManifest, jurisdiction: "EU", lang: "en", ground: "trade_secret", status: 422, code: "invalid_ground"},
+		// ... unless the right's own conditions state it: Yonyou Cloud's EU
+		// copy "会揭露…商业秘密".
+		{name: "yonyou-cloud, EU copy, trade secret its text states", manifest: yonyouManifest, kind: "copy", jurisdiction: "EU", lang: "en", ground: "trade_secret", status: 200,
+			told: "Ground: it involves trade secrets"},
+		{name: "no jurisdiction declared, a GDPR ground", manifest: deepinManifest, lang: "en", ground: "manifestly_unfounded", status: 422, code: "invalid_ground"},
+	}
+	const email = "qian.yu@example.com"
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, tt.manifest, chinaTime("2026-06-01 10:00"))
+			e.subject("rg-1001", email, "", nil)
+			kind := tt.kind
+			if kind == "" {
+				kind = "access"
+			}
+			in := map[string]any{"type": kind, "subject_id": "rg-1001", "language": tt.lang}
+			if tt.jurisdiction != "" {
+				in["jurisdiction"] = tt.jurisdiction
+			}
+			id := e.submitOperator(in).ID
+			res := e.do("POST", "/v1/requests/"+id+"/refuse", e.op, mustJSON(api.RefuseInput{Ground: tt.ground, Explanation: "说明 / explanation"}))
+			if res.Code != tt.status || errorCode(res.Body) != tt.code {
+				t.Fatalf("refuse = %d %s, want %d %q", res.Code, res.Body, tt.status, tt.code)
+			}
+			if tt.status != 200 {
+				if got := e.get(id).State; got != dsr.StateVerified {
+					t.Errorf("state after a refused refusal = %s", got)
+				}
+				return
+			}
+			e.dispatch()
+			var refusal string
+			for _, m := range e.sent.all() {
+				if strings.Contains(m.Text, id) && (strings.Contains(m.Text, "Status: refused") || strings.Contains(m.Text, "状态：已拒绝")) {
+					refusal = m.Text
+				}
+			}
+			if !strings.Contains(refusal, tt.told) {
+				t.Errorf("the refusal does not give the ground as %q:\n%s", tt.told, refusal)
+			}
+			if words := englishIn(strings.ReplaceAll(refusal, "explanation", "")); tt.lang == "zh-CN" && len(words) > 0 {
+				t.Errorf("the Chinese refusal holds English %q:\n%s", words, refusal)
+			}
+			e.noPI(email)
 		})
 	}
 }

@@ -203,3 +203,56 @@ func unzip(t *testing.T, b []byte) map[string][]byte {
 	}
 	return out
 }
+
+// TestYonyouCancellationByChannel: Yonyou Cloud's terms for closing an
+// account depend on the channel (rights.account_cancellation.terms): the
+// YouZone app's own cancellation takes effect at once, so it is due on the
+// day it is received; one applied for by the privacy email is completed
+// within 30 working days. A channel the policy does not have is refused.
+func TestYonyouCancellationByChannel(t *testing.T) {
+	// Monday 11 May 2026. 30 working days: 12-15 May (4), 18-22 (9), 25-29
+	// (14), 1-5 June (19), 8-12 (24), 15-18 (28), 19 June Dragon Boat
+	// Festival, 22-23 June (30).
+	received := chinaTime("2026-05-11 10:00")
+	tests := []struct {
+		via, due, deadline string
+		status             int
+		code               string
+	}{
+		{via: "self_service", due: "2026-05-11", deadline: "immediate", status: 201},
+		{via: "privacy_email", due: "2026-06-23", deadline: "30 working_days", status: 201},
+		// Without a channel the general deadline applies.
+		{via: "", due: "2026-06-23", deadline: "30 working_days", status: 201},
+		{via: "fax", status: 422, code: "invalid_via"},
+	}
+	for _, tt := range tests {
+		t.Run("via "+tt.via, func(t *testing.T) {
+			e := newEnv(t, yonyouManifest, received)
+			e.subject("yy-9001", "lin.hui@example.com", "", nil)
+			in := map[string]any{"type": "cancel_account", "subject_id": "yy-9001", "language": "zh-CN", "jurisdiction": "CN",
+				"verification": "operator", "evidence": "signed-in session", "via": tt.via}
+			res := e.do("POST", "/v1/requests", e.op, mustJSON(in))
+			if res.Code != tt.status || errorCode(res.Body) != tt.code {
+				t.Fatalf("intake = %d %s, want %d %q", res.Code, res.Body, tt.status, tt.code)
+			}
+			if tt.status != 201 {
+				return
+			}
+			var v dsr.View
+			if err := json.Unmarshal(res.Body, &v); err != nil {
+				t.Fatal(err)
+			}
+			if v.DueDate != tt.due || v.Deadline != tt.deadline || v.Flags.Via != tt.via {
+				t.Errorf("intake = due %s, deadline %q, via %q; want %s, %q, %q", v.DueDate, v.Deadline, v.Flags.Via, tt.due, tt.deadline, tt.via)
+			}
+			// The term holds through the workflow's recomputations.
+			e.act(v.ID, "approve", nil)
+			e.act(v.ID, "await", map[string]string{"reason": "please confirm the account to close"})
+			e.clock.Advance(24 * time.Hour)
+			got := e.act(v.ID, "resume", nil)
+			if got.Deadline != tt.deadline {
+				t.Errorf("after a pause the deadline is %q, want %q", got.Deadline, tt.deadline)
+			}
+		})
+	}
+}

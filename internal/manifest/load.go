@@ -27,6 +27,16 @@ type Builtins struct {
 	RefusalGrounds    []Ref      `yaml:"refusal_grounds"`
 	LegalHolds        []Ref      `yaml:"legal_holds"`
 	SharingExceptions []Ref      `yaml:"sharing_exceptions"`
+	// StatutoryRefusalGrounds are the refusal grounds each jurisdiction's
+	// law gives (see Manifest.RefusalGroundsIn).
+	StatutoryRefusalGrounds []StatutoryGrounds `yaml:"statutory_refusal_grounds"`
+}
+
+// StatutoryGrounds are the refusal grounds a jurisdiction's law gives.
+type StatutoryGrounds struct {
+	Jurisdiction string   `yaml:"jurisdiction"`
+	Law          Text     `yaml:"law"`
+	Grounds      []string `yaml:"grounds"`
 }
 
 var builtins = sync.OnceValue(func() *Builtins {

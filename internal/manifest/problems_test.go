@@ -262,6 +262,30 @@ func TestProblems(t *testing.T) {
 			want:    []string{`44:40: channel "phone" is not defined`},
 		},
 		{
+			name:    "cancellation term on an undefined channel",
+			replace: []string{"    - {right: access, channels: [mail]}\n", "    - {right: access, channels: [mail]}\n    - {right: cancel_account, channels: [mail]}\n  account_cancellation:\n    terms:\n" + "      - {channel: post, count: 30, unit: working_days}\n"},
+			want:    []string{`48:19: channel "post" is not defined`},
+		},
+		{
+			name:    "cancellation term at once with a unit, and one without",
+			replace: []string{"    - {right: access, channels: [mail]}\n", "    - {right: access, channels: [mail]}\n    - {right: cancel_account, channels: [mail]}\n  account_cancellation:\n    terms:\n" + "      - {channel: mail, unit: working_days}\n      - {channel: mail, count: 30}\n"},
+			want: []string{
+				`48:31: a cancellation that takes effect at once (count 0) has no unit`,
+				`49:19: channel "mail" has two terms`,
+				`49:32: count 30 needs a unit`,
+			},
+		},
+		{
+			name:    "cancellation term for self-service without a path",
+			replace: []string{"    - {right: access, channels: [mail]}\n", "    - {right: access, channels: [mail]}\n    - {right: cancel_account, channels: [mail]}\n  account_cancellation:\n    terms:\n" + "      - {channel: self_service}\n"},
+			want:    []string{`48:19: a term for self_service needs account_cancellation.self_service, the path the user takes`},
+		},
+		{
+			name:    "a right's limit that is not a built-in ground",
+			replace: []string{"    - {right: access, channels: [mail]}\n", "    - {right: access, channels: [mail], limit_grounds: [trade_secrets]}\n"},
+			want:    []string{`44:57: unknown refusal ground "trade_secrets": limit_grounds name built-in grounds`},
+		},
+		{
 			name:    "unknown category with suggestion",
 			replace: []string{"[basic.phone]", "[basic.phnoe]"},
 			want:    []string{`26:22: unknown category "basic.phnoe" (did you mean "basic.phone"?)`},

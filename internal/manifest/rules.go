@@ -205,3 +205,50 @@ func (m *Manifest) RefusalGrounds() []Ref {
 	}
 	return out
 }
+
+// RefusalGroundsFor lists every ground on which a request of right under
+// jurisdiction (a jurisdictions[].id, "" when the policy declares none)
+// may be refused: the policy's own (RefusalGrounds), the limits the
+// conditions of that right state where it applies (rights.offered[].
+// limit_grounds), then those the jurisdiction's law gives (built-in
+// statutory_refusal_grounds: CN brings GB/T 35273-2020 §8.7 and the PIPL,
+// EU the GDPR) whether or not the policy lists them. A policy declaring
+// no jurisdictions brings no law's grounds: only its own.
+func (m *Manifest) RefusalGroundsFor(right, jurisdiction string) []Ref {
+	out := m.RefusalGrounds()
+	add := func(id string) {
+		if !slices.ContainsFunc(out, func(r Ref) bool { return r.ID == id }) {
+			out = append(out, Ref{ID: id})
+		}
+	}
+	for _, o := range m.Rights.Offered {
+		if o.Right == right && (len(o.Jurisdictions) == 0 || slices.Contains(o.Jurisdictions, jurisdiction)) {
+			for _, id := range o.LimitGrounds {
+				add(id)
+			}
+		}
+	}
+	if jurisdiction == "" || !slices.ContainsFunc(m.Jurisdiction, func(j JurisdictionRules) bool { return j.ID == jurisdiction }) {
+		return out
+	}
+	for _, sg := range builtins().StatutoryRefusalGrounds {
+		if sg.Jurisdiction == jurisdiction {
+			for _, id := range sg.Grounds {
+				add(id)
+			}
+		}
+	}
+	return out
+}
+
+// RefusalGround finds a ground a request of right under jurisdiction may
+// be refused on (RefusalGroundsFor) and gives its words: the policy's own
+// where it words the ground, the built-in ones otherwise.
+func (m *Manifest) RefusalGround(right, jurisdiction, id string) (Text, bool) {
+	for _, g := range m.RefusalGroundsFor(right, jurisdiction) {
+		if g.ID == id {
+			return ResolveRef(g, builtins().RefusalGrounds), true
+		}
+	}
+	return nil, false
+}

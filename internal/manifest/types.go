@@ -425,6 +425,7 @@ type Right struct {
 	Channels      []string `yaml:"channels" doc:"Contact channel ids that accept the request."`
 	How           Text     `yaml:"how" doc:"Further instructions."`
 	Conditions    Text     `yaml:"conditions" doc:"Conditions or limits specific to this right."`
+	LimitGrounds  []string `yaml:"limit_grounds" doc:"The grounds this right's conditions state, as built-in refusal ground ids: a request of this right may be refused on them where the right applies. The policy prints the conditions, not these."`
 }
 
 // Deadline is a response deadline.
@@ -451,6 +452,20 @@ type Cancellation struct {
 	Withdrawable   bool `yaml:"withdrawable" doc:"The policy says a cancellation can be withdrawn until it takes effect."`
 	SelfService    Text `yaml:"self_service"`
 	Effect         Text `yaml:"effect" doc:"What cancellation does to the user's information."`
+	// Terms are the policy's terms for a cancellation that comes through
+	// a given channel, where they differ by channel.
+	Terms []CancellationTerm `yaml:"terms" doc:"Per-channel terms: how long a cancellation applied for through a channel takes (e.g. immediate in the app, 30 working days by email). A request that names the channel it came through (via) is due by its term instead of rights.deadlines."`
+}
+
+// SelfServiceChannel names the product's own cancellation (account_cancellation.self_service) in a term.
+const SelfServiceChannel = "self_service"
+
+// CancellationTerm is how long an account cancellation applied for
+// through one channel takes.
+type CancellationTerm struct {
+	Channel string `yaml:"channel" req:"true" doc:"A contact channel id (contact.channels), or self_service for the product's own cancellation."`
+	Count   int    `yaml:"count" doc:"Within how many units the cancellation is completed; 0 (the default) means it takes effect at once, with no unit."`
+	Unit    string `yaml:"unit" enum:"calendar_days,working_days,months" doc:"Unit of count; required when count is above 0."`
 }
 
 // Fees is the fee policy for requests.

@@ -664,6 +664,11 @@ func (v *validator) checkRights() {
 		base := fmt.Sprintf("rights.offered[%d]", i)
 		checkJurs(base+".jurisdictions", o.Jurisdictions)
 		v.refs("channel", base+".channels", o.Channels)
+		for j, id := range o.LimitGrounds {
+			if !slices.ContainsFunc(builtins().RefusalGrounds, func(g Ref) bool { return g.ID == id }) {
+				v.errorf(fmt.Sprintf("%s.limit_grounds[%d]", base, j), "unknown refusal ground %q: limit_grounds name built-in grounds", id)
+			}
+		}
 		if len(o.SelfService) == 0 && len(o.Channels) == 0 && len(o.How) == 0 {
 			v.errorf(base, "right %q says nowhere how to exercise it (self_service, channels or how)", o.Right)
 		}
@@ -730,6 +735,34 @@ func (v *validator) checkRights() {
 	v.builtinRefs("refusal ground", "rights.refusal_grounds", r.RefusalGrounds, builtins().RefusalGrounds)
 	if c := r.Cancellation; c != nil && (c.CoolingOffDays < 0 || c.CoolingOffDays > 30) {
 		v.errorf("rights.account_cancellation.cooling_off_days", "cooling-off period must be between 0 and 30 days, got %d", c.CoolingOffDays)
+	}
+	if c := r.Cancellation; c != nil {
+		seen := map[string]bool{}
+		for i, t := range c.Terms {
+			base := fmt.Sprintf("rights.account_cancellation.terms[%d]", i)
+			switch {
+			case seen[t.Channel]:
+				v.errorf(base+".channel", "channel %q has two terms", t.Channel)
+			case t.Channel == SelfServiceChannel:
+				if len(c.SelfService) == 0 {
+					v.errorf(base+".channel", "a term for self_service needs account_cancellation.self_service, the path the user takes")
+				}
+			default:
+				v.ref("channel", base+".channel", t.Channel)
+			}
+			seen[t.Channel] = true
+			switch {
+			case t.Count < 0 || t.Count > 366:
+				v.errorf(base+".count", "count must be between 0 (at once) and 366, got %d", t.Count)
+			case t.Count == 0 && t.Unit != "":
+				v.errorf(base+".unit", "a cancellation that takes effect at once (count 0) has no unit")
+			case t.Count > 0 && t.Unit == "":
+				v.errorf(base+".count", "count %d needs a unit", t.Count)
+			}
+		}
+		if len(c.Terms) > 0 && !hasRight(r.Offered, "cancel_account") {
+			v.errorf("rights.account_cancellation.terms", "cancellation terms are set but right \"cancel_account\" is not offered")
+		}
 	}
 	if f := r.Fees; f != nil && (f.RepeatedWindow == nil) != (f.RepeatedCount <= 0) {
 		v.errorf("rights.fees", "repeated_window and repeated_count go together: give both or neither")

@@ -112,5 +112,11 @@ func sampleFor(template, lang string) map[string]string {
 	if template == "request_fee" {
 		d["amount"], d["currency"] = "20.00", "CNY"
 	}
+	if template == "request_refused" {
+		d["ground_text"] = "the request is manifestly unfounded"
+		if lang == LangZH {
+			d["ground_text"] = "您的请求明显缺乏根据的"
+		}
+	}
 	return d
 }

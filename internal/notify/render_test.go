@@ -154,6 +154,18 @@ func TestRenderValues(t *testing.T) {
 			name: "due date is optional once verified", template: "request_verified", lang: LangEN, set: map[string]string{"due_date": ""},
 			wantText: []string{"Status: verified, in progress\n"}, notText: []string{"reply by"},
 		},
+		{
+			name: "a provisional due date says why", template: "request_received", lang: LangEN, set: map[string]string{"due_note": "This date is provisional."},
+			wantText: []string{"We will reply by: 2026-03-20\nThis date is provisional.\n"},
+		},
+		{
+			name: "a provisional due date says why, extended", template: "request_extended", lang: LangZH, set: map[string]string{"due_note": "该日期为暂定日期。"},
+			wantText: []string{"新的答复期限：2026-03-20\n该日期为暂定日期。\n"},
+		},
+		{
+			name: "a firm due date has no note", template: "request_verified", lang: LangEN,
+			wantText: []string{"We will reply by: 2026-03-20\n"}, notText: []string{"provisional"},
+		},
 		{name: "unknown template", template: "welcome", lang: LangEN, wantErr: `"welcome"`},
 		{name: "unknown language", template: "otp", lang: "fr", wantErr: `"fr"`},
 		{

@@ -52,6 +52,9 @@ func (r *renderer) rights() Section {
 				parts = append(parts, l.s("在此期间，您可以随时撤销注销申请", "Until then you may withdraw the request at any time"))
 			}
 		}
+		for _, t := range c.Terms {
+			parts = append(parts, r.cancellationTerm(t))
+		}
 		parts = append(parts, l.t(c.Effect))
 		s.Blocks = append(s.Blocks, Para{bold(l.s("账号注销", "Account cancellation")) + l.s("：", ": ") + l.para(parts...)})
 	}
@@ -103,6 +106,26 @@ func (r *renderer) rightItem(o manifest.Right) string {
 		parts = append(parts, l.s("本项权利仅适用于%s居民", "This right applies only to residents of %s", l.joinOr(r.jurisdictionNames(o.Jurisdictions))))
 	}
 	return bold(l.v("right", o.Right)) + l.s("：", ": ") + l.para(parts...)
+}
+
+// cancellationTerm says how long a cancellation applied for through one
+// channel takes (rights.account_cancellation.terms).
+func (r *renderer) cancellationTerm(t manifest.CancellationTerm) string {
+	l := r.l
+	if t.Channel == manifest.SelfServiceChannel {
+		if t.Count == 0 {
+			return l.s("以上述方式自行注销的，注销在您确认后立即生效", "A cancellation you make yourself this way takes effect as soon as you confirm it")
+		}
+		return l.s("以上述方式自行注销的，我们将在%s内完成注销", "A cancellation you make yourself this way is completed within %s", l.count(t.Count, t.Unit))
+	}
+	c, ok := r.m.Channel(t.Channel)
+	if !ok {
+		return ""
+	}
+	if t.Count == 0 {
+		return l.s("通过%s申请注销的，注销立即生效", "If you apply by %s, the cancellation takes effect at once", r.channelText(c))
+	}
+	return l.s("通过%s申请注销的，我们将在%s内完成注销", "If you apply by %s, we will complete the cancellation within %s", r.channelText(c), l.count(t.Count, t.Unit))
 }
 
 func (r *renderer) jurisdictionNames(ids []string) []string {

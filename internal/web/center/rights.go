@@ -305,10 +305,8 @@ func (c *center) requestStatus(w http.ResponseWriter, r *http.Request) {
 	}
 	if v.RefusalGround != "" {
 		if m := c.manifest(); m != nil {
-			for _, g := range m.RefusalGrounds() {
-				if g.ID == v.RefusalGround {
-					d.Ground = manifest.ResolveRef(g, manifest.BuiltinVocabulary().RefusalGrounds).In(p.Lang)
-				}
+			if t, ok := m.RefusalGround(v.Type, v.Jurisdiction, v.RefusalGround); ok {
+				d.Ground = t.In(p.Lang)
 			}
 		}
 	}

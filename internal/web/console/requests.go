@@ -8,7 +8,6 @@ import (
 	"github.com/custos-privacy/custos/internal/calendar"
 	"github.com/custos-privacy/custos/internal/dsr"
 	"github.com/custos-privacy/custos/internal/fault"
-	"github.com/custos-privacy/custos/internal/manifest"
 )
 
 var errNoRequests = fault.New(fault.Unavailable, "requests_disabled", "rights requests are disabled on this server (no data keyset)")
@@ -85,39 +84,23 @@ func (c *console) assisted(w http.ResponseWriter, r *http.Request, s *session) e
 // ground is a refusal ground offered in the refusal form.
 type ground struct{ ID, Text string }
 
-func (c *console) grounds(lang string) []ground {
+// grounds lists the grounds a request of right under jurisdiction may be
+// refused on, the policy's and its law's, in the page's language.
+func (c *console) grounds(lang, right, jurisdiction string) []ground {
 	_, m, _, err := c.opt.Consent.Policy()
 	if err != nil {
 		return nil
 	}
-	builtin := map[string]manifest.Text{}
-	for _, g := range manifest.BuiltinVocabulary().RefusalGrounds {
-		builtin[g.ID] = g.Text
-	}
 	var out []ground
-	for _, g := range m.RefusalGrounds() {
-		t := g.Text
-		if len(t) == 0 {
-			t = builtin[g.ID]
-		}
-		text := t[lang]
-		if text == "" {
-			text = t[langKey(lang)]
-		}
+	for _, g := range m.RefusalGroundsFor(right, jurisdiction) {
+		t, _ := m.RefusalGround(right, jurisdiction, g.ID)
+		text := t.In(lang)
 		if text == "" {
 			text = g.ID
 		}
 		out = append(out, ground{ID: g.ID, Text: text})
 	}
 	return out
-}
-
-// langKey maps a page language to the manifest's text keys (zh, en).
-func langKey(lang string) string {
-	if lang == "zh-CN" {
-		return "zh"
-	}
-	return lang
 }
 
 func (c *console) request(w http.ResponseWriter, r *http.Request, s *session) error {
@@ -134,7 +117,7 @@ func (c *console) request(w http.ResponseWriter, r *http.Request, s *session) er
 	}
 	lang := c.page(r, s, "").Lang
 	return c.render(w, r, s, "request", "console.request.title", map[string]any{
-		"R": rowOf(v), "Open": open, "Grounds": c.grounds(lang),
+		"R": rowOf(v), "Open": open, "Grounds": c.grounds(lang, v.Type, v.Jurisdiction),
 		"Unverified": v.State == dsr.StateReceived || v.State == dsr.StateAwaitingVerification,
 		"Verified":   v.State == dsr.StateVerified,
 	})
