@@ -25,6 +25,7 @@ import (
 	"github.com/custos-privacy/custos/internal/audit"
 	"github.com/custos-privacy/custos/internal/notify"
 	"github.com/custos-privacy/custos/internal/store"
+	"github.com/custos-privacy/custos/internal/webhooktest"
 )
 
 const (
@@ -523,4 +524,34 @@ func TestRun(t *testing.T) {
 	if n := len(posts()); n != 1 {
 		t.Errorf("posts = %d, want 1", n)
 	}
+}
+
+// TestNoticesVerifyWithReferenceLibrary: the notices as posted, bodies and
+// headers exactly as a receiver gets them, pass the reference Standard
+// Webhooks library's check. The propagator runs on the real clock, since
+// the library refuses timestamps five minutes away from now.
+func TestNoticesVerifyWithReferenceLibrary(t *testing.T) {
+	srv, posts := hookServer(t, nil)
+	now := time.Now()
+	st := newFakeStore(
+		store.RecipientTask{ID: "rt_del", RequestID: "rq_1", Recipient: "cloud", Action: "deletion", Method: "webhook",
+			Categories: []string{"basic.email", "device.id"}, State: "pending", NextAt: now.Add(-time.Minute)},
+		store.RecipientTask{ID: "rt_cor", RequestID: "rq_1", Recipient: "sdk.推送", Action: "correction", Method: "webhook",
+			Categories: []string{"basic.name"}, State: "pending", NextAt: now.Add(-time.Minute)},
+	)
+	p := &Propagator{Store: st, Secret: []byte(testSecret),
+		Recipients:     func(string) (string, string, bool) { return srv.URL + "/hook", "", true },
+		SubjectOf:      func(context.Context, string) (string, error) { return rawSubject, nil },
+		CertificatesOf: func(context.Context, string) ([]string, error) { return []string{"cert_1"}, nil }}
+	if sent, failed, dead, err := p.RunOnce(context.Background()); err != nil || sent != 2 || failed+dead != 0 {
+		t.Fatalf("RunOnce = %d, %d, %d, %v; want both sent", sent, failed, dead, err)
+	}
+	var msgs []webhooktest.Message
+	for _, c := range posts() {
+		msgs = append(msgs, webhooktest.Message{Secret: testSecret, Header: c.header, Body: c.body})
+	}
+	if len(msgs) != 2 {
+		t.Fatalf("posts = %d, want 2", len(msgs))
+	}
+	webhooktest.VerifyAll(t, msgs...)
 }
