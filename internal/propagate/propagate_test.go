@@ -217,6 +217,16 @@ func TestRunOnce(t *testing.T) {
 			wantCounts: [3]int{1, 2, 0}, wantPosts: 3},
 		{name: "410 is dead at once", method: "webhook", replies: []int{410}, passes: 2,
 			wantMarks: []wantMark{{"dead", 1, 0, "error"}}, wantCounts: [3]int{0, 0, 1}, wantPosts: 1, wantReason: "recipient replied 410"},
+		{name: "401 (signature refused) is retried until the secret is fixed", method: "webhook", replies: []int{401, 403, 200}, passes: 3,
+			wantMarks:  []wantMark{{"pending", 1, time.Minute, "error"}, {"pending", 2, 2 * time.Minute, "error"}, {"sent", 3, 0, "ok"}},
+			wantCounts: [3]int{1, 2, 0}, wantPosts: 3},
+		{name: "400 is given up only after max attempts", method: "webhook", replies: []int{400, 400, 400}, maxAttempts: 3, passes: 4,
+			wantMarks:  []wantMark{{"pending", 1, time.Minute, "error"}, {"pending", 2, 2 * time.Minute, "error"}, {"dead", 3, 0, "error"}},
+			wantCounts: [3]int{0, 2, 1}, wantPosts: 3, wantReason: "recipient replied 400 (it may not verify the signature: check the signing secret it was given); gave up after 3 attempts"},
+		{name: "404 is retried", method: "webhook", replies: []int{404}, passes: 1,
+			wantMarks: []wantMark{{"pending", 1, time.Minute, "error"}}, wantCounts: [3]int{0, 1, 0}, wantPosts: 1, wantReason: "check the endpoint"},
+		{name: "413 is dead at once", method: "webhook", replies: []int{413}, passes: 2,
+			wantMarks: []wantMark{{"dead", 1, 0, "error"}}, wantCounts: [3]int{0, 0, 1}, wantPosts: 1, wantReason: "recipient replied 413"},
 		{name: "429 is retried", method: "webhook", replies: []int{429}, passes: 1,
 			wantMarks: []wantMark{{"pending", 1, time.Minute, "error"}}, wantCounts: [3]int{0, 1, 0}, wantPosts: 1, wantReason: "recipient replied 429"},
 		{name: "a redirect is not followed", method: "webhook", replies: []int{307}, passes: 1,
@@ -554,4 +564,37 @@ func TestNoticesVerifyWithReferenceLibrary(t *testing.T) {
 		t.Fatalf("posts = %d, want 2", len(msgs))
 	}
 	webhooktest.VerifyAll(t, msgs...)
+}
+
+// TestReplyOutcome is the whole table of reply statuses: which are sent,
+// which retried and which final.
+func TestReplyOutcome(t *testing.T) {
+	const (
+		sent  = "sent"
+		retry = "retry"
+		final = "final"
+	)
+	for code, want := range map[int]string{
+		200: sent, 202: sent, 204: sent,
+		301: retry, 307: retry,
+		400: retry, 401: retry, 403: retry, 404: retry, 405: retry, 408: retry, 409: retry, 429: retry,
+		410: final, 413: final, 422: final,
+		500: retry, 502: retry, 503: retry,
+	} {
+		o := replyOutcome(code)
+		got := sent
+		switch {
+		case o == nil:
+		case o.final:
+			got = final
+		default:
+			got = retry
+		}
+		if got != want {
+			t.Errorf("reply %d: %s, want %s", code, got, want)
+		}
+		if o != nil && (o.status != code || !strings.HasPrefix(o.reason, fmt.Sprintf("recipient replied %d", code))) {
+			t.Errorf("reply %d recorded as status %d, %q", code, o.status, o.reason)
+		}
+	}
 }
