@@ -124,6 +124,9 @@ var notOffered = []string{
 	"GET /v1/retention/plan", "GET /v1/retention/runs", "POST /v1/retention/runs",
 	// The banner's own routes, which its script calls from the browser.
 	"GET /v1/public/banner", "OPTIONS /v1/public/banner", "POST /v1/public/banner/consents", "OPTIONS /v1/public/banner/consents",
+	// Recipients acknowledge their notices with the link a notice carries,
+	// not as the organisation's client.
+	"GET /v1/public/acknowledgements/{token}", "POST /v1/public/acknowledgements/{token}",
 }
 
 // testRoutes checks that every request the client sent is a route of the

@@ -254,6 +254,10 @@ type RecipientNotice struct {
 	// State is the notice's state: pending, sent, dead (given up) or
 	// acknowledged.
 	State string `json:"state"`
+	// AcknowledgedAt is when the notice was acknowledged; AcknowledgedBy
+	// says by whom: "recipient" (through its notice's link) or "staff".
+	AcknowledgedAt *time.Time `json:"acknowledged_at,omitempty"`
+	AcknowledgedBy string     `json:"acknowledged_by,omitempty"`
 }
 
 // RequestFilter narrows ListRequests; the zero value lists open requests.

@@ -3,7 +3,6 @@ package dsr
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"github.com/custos-privacy/custos/internal/audit"
 	"github.com/custos-privacy/custos/internal/ids"
@@ -461,23 +460,6 @@ func (s *Service) recipientTasks(r *store.Request, in CompleteInput) []store.TxF
 			Categories: cats, State: "pending", NextAt: s.now(), UpdatedAt: s.now()}))
 	}
 	return out
-}
-
-// Acknowledge records that a recipient confirmed it acted on its notice.
-func (s *Service) Acknowledge(ctx context.Context, a consent.Actor, id, recipient string) (View, error) {
-	r, err := s.load(ctx, id)
-	if err != nil {
-		return View{}, err
-	}
-	detail, _ := json.Marshal(map[string]string{"recipient": recipient})
-	err = s.st.AckRecipientTask(ctx, id, recipient, s.entry(a, "request.recipient_ack", r, string(detail)))
-	if errors.Is(err, store.ErrNotFound) {
-		return View{}, fault.New(fault.NotFound, "recipient_task_not_found", "this request has no notice for that recipient")
-	}
-	if err != nil {
-		return View{}, err
-	}
-	return s.view(ctx, r, true)
 }
 
 // cancellationPending reports whether an account cancellation has yet to

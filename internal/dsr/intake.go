@@ -106,6 +106,10 @@ type RecipientState struct {
 	Method     string   `json:"method"`
 	Categories []string `json:"categories"`
 	State      string   `json:"state"`
+	// AcknowledgedAt and AcknowledgedBy ("recipient", through the link its
+	// notice carries, or "staff") say how the notice was acknowledged.
+	AcknowledgedAt *time.Time `json:"acknowledged_at,omitempty"`
+	AcknowledgedBy string     `json:"acknowledged_by,omitempty"`
 }
 
 // Flags are observations about a request.

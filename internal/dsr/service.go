@@ -48,7 +48,9 @@ type Store interface {
 	CountDownload(ctx context.Context, id string, entries ...audit.Entry) error
 	RecipientTaskFn(t store.RecipientTask) store.TxFn
 	RecipientTasks(ctx context.Context, requestID string) ([]store.RecipientTask, error)
-	AckRecipientTask(ctx context.Context, requestID, recipient string, entries ...audit.Entry) error
+	RecipientTask(ctx context.Context, id string) (store.RecipientTask, error)
+	AckRecipientTask(ctx context.Context, requestID, recipient, by string, at time.Time, entries ...audit.Entry) error
+	AckRecipientTaskByID(ctx context.Context, id, by string, at time.Time, entries ...audit.Entry) error
 	Subject(ctx context.Context, id string) (store.Subject, error)
 	SubjectByIdentity(ctx context.Context, hash []byte) (string, error)
 	AssistanceTaskFn(t store.AssistanceTask) store.TxFn
@@ -92,6 +94,9 @@ type Options struct {
 	Certificates *certificate.Signer
 	// Instance names the host in the certificates it signs.
 	Instance string
+	// AckKey checks the acknowledgement tokens recipients' notices carry
+	// (propagate.AckToken); nil refuses every token.
+	AckKey []byte
 }
 
 // Vault is the vault as rights requests reach it; *vault.Service is one.

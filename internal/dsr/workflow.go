@@ -542,7 +542,14 @@ func (s *Service) view(ctx context.Context, r *store.Request, history bool) (Vie
 			return View{}, err
 		}
 		for _, t := range tasks {
-			v.Recipients = append(v.Recipients, RecipientState{Recipient: t.Recipient, Action: t.Action, Method: t.Method, Categories: t.Categories, State: t.State})
+			rs := RecipientState{Recipient: t.Recipient, Action: t.Action, Method: t.Method, Categories: t.Categories, State: t.State}
+			if a := acknowledgement(t); a.AcknowledgedAt != nil {
+				rs.AcknowledgedAt, rs.AcknowledgedBy = a.AcknowledgedAt, "staff"
+				if a.ByRecipient {
+					rs.AcknowledgedBy = "recipient"
+				}
+			}
+			v.Recipients = append(v.Recipients, rs)
 		}
 		evs, err := s.st.RequestEvents(ctx, r.ID)
 		if err != nil {

@@ -37,6 +37,8 @@ const (
 	urlToken    = "s3cret-token"
 )
 
+var testAckKey = []byte("acknowledgement-key-for-tests-32")
+
 // mark is one MarkRecipientTask call.
 type mark struct {
 	ID        string
@@ -144,7 +146,7 @@ func hookServer(t *testing.T, replies []int) (*httptest.Server, func() []capture
 
 // verifyNotice checks a post the way a receiver would: the signature, the
 // idempotency key, and a body that names the subject by pseudonym only.
-func verifyNotice(t *testing.T, c captured, task store.RecipientTask, certs []string) {
+func verifyNotice(t *testing.T, c captured, task store.RecipientTask, certs []string, ackKey []byte) {
 	t.Helper()
 	if id := c.header.Get("webhook-id"); id != task.ID {
 		t.Errorf("webhook-id = %q, want the task id %q", id, task.ID)
@@ -171,6 +173,10 @@ func verifyNotice(t *testing.T, c captured, task store.RecipientTask, certs []st
 	}
 	want := Notice{Type: "custos.request." + task.Action, Task: task.ID, Request: task.RequestID, Recipient: task.Recipient,
 		Action: task.Action, Categories: task.Categories, SubjectRef: hex.EncodeToString(ref.Sum(nil)), OccurredAt: n.OccurredAt, Certificates: certs}
+	if ackKey != nil {
+		want.AckToken = AckToken(ackKey, task.ID)
+		want.AckPath = "/v1/public/acknowledgements/" + want.AckToken
+	}
 	if diff := cmp.Diff(want, n); diff != "" {
 		t.Errorf("notice (-want +got):\n%s", diff)
 	}
@@ -289,6 +295,7 @@ func TestRunOnce(t *testing.T) {
 					return []string{"cert_0rq1"}, nil
 				},
 				Secret:      []byte(testSecret),
+				AckKey:      testAckKey,
 				Client:      &http.Client{Timeout: cmpOr(tc.timeout, 5*time.Second)},
 				Logger:      slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 				Now:         func() time.Time { return now },
@@ -346,7 +353,7 @@ func TestRunOnce(t *testing.T) {
 				t.Errorf("posts = %d, want %d", len(got), tc.wantPosts)
 			}
 			for _, c := range got {
-				verifyNotice(t, c, task, []string{"cert_0rq1"})
+				verifyNotice(t, c, task, []string{"cert_0rq1"}, testAckKey)
 			}
 			if len(emails) != tc.wantEmails {
 				t.Errorf("emails = %v, want %d", emails, tc.wantEmails)

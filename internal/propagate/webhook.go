@@ -36,6 +36,11 @@ type Notice struct {
 	// the request erased in the organisation's own databases, so that the
 	// recipient can ask for them as evidence; absent when there are none.
 	Certificates []string `json:"certificates,omitempty"`
+	// AckToken lets the recipient acknowledge this notice itself: POST to
+	// AckPath on the organisation's Custos server, no key needed. Absent
+	// when the server has no acknowledgement key.
+	AckToken string `json:"ack_token,omitempty"`
+	AckPath  string `json:"ack_path,omitempty"`
 }
 
 // SubjectRef is the pseudonym under which recipient knows subject:
@@ -74,9 +79,10 @@ func (p *Propagator) webhook(ctx context.Context, log *slog.Logger, t store.Reci
 			return &outcome{reason: "could not look up the request's certificates"}
 		}
 	}
+	fields := p.NoticeFields(t, subject)
 	body, err := json.Marshal(Notice{Type: "custos.request." + t.Action, Task: t.ID, Request: t.RequestID, Recipient: t.Recipient,
 		Action: t.Action, Categories: cats, SubjectRef: SubjectRef(p.Secret, t.Recipient, subject), OccurredAt: p.now().UTC().Format(time.RFC3339),
-		Certificates: certs})
+		Certificates: certs, AckToken: fields["ack_token"], AckPath: fields["ack_path"]})
 	if err != nil {
 		return &outcome{reason: "could not encode the notice", final: true}
 	}
