@@ -129,7 +129,11 @@ func (s *Service) Complete(ctx context.Context, a consent.Actor, id string, in C
 	}
 	out.Also = append(out.Also, external.Also...)
 	if !out.Pending {
-		out.Also = append(out.Also, s.recipientTasks(r, in)...)
+		tasks, err := s.recipientTasks(ctx, r, in)
+		if err != nil {
+			return View{}, err
+		}
+		out.Also = append(out.Also, tasks...)
 	}
 	if out.Pending {
 		r.EffectiveAt = out.EffectiveAt
@@ -183,8 +187,12 @@ func (s *Service) RunDue(ctx context.Context) (int, error) {
 		if err != nil {
 			return n, err
 		}
+		tasks, err := s.recipientTasks(ctx, r, in)
+		if err != nil {
+			return n, err
+		}
 		also := append(done.Also, external.Also...)
-		also = append(also, s.recipientTasks(r, in)...)
+		also = append(also, tasks...)
 		r.Explanation = done.Message
 		if err := s.move(ctx, sys, r, StateCompleted, done.Summary+external.Summary, "request_completed", map[string]string{"reason": done.Message}, also...); err != nil {
 			return n, err
@@ -425,41 +433,57 @@ func (s *Service) scrub(ctx context.Context) {
 	}
 }
 
-// recipientTasks lists, for a deletion, cancellation, correction or
-// restriction, every recipient the manifest says receives personal
-// information, with how it is to be told: its webhook, else its notice
+// recipientTasks makes, for a deletion, cancellation, correction or
+// restriction, a task for every party NoticeRecipients says received the
+// subject's data, with how it is to be told: its webhook, else its notice
 // address, else by hand. Each task is tracked on the request until the
 // recipient acknowledges it.
-func (s *Service) recipientTasks(r *store.Request, in CompleteInput) []store.TxFn {
+func (s *Service) recipientTasks(ctx context.Context, r *store.Request, in CompleteInput) ([]store.TxFn, error) {
 	action := map[string]string{"deletion": "deletion", "cancel_account": "deletion", "correction": "correction", "restriction": "restriction"}[r.Kind]
 	if action == "" {
-		return nil
+		return nil, nil
 	}
 	if in.Held() {
 		action = "restriction"
 	}
 	m, err := s.policy()
 	if err != nil {
-		return nil
+		return nil, nil
+	}
+	granted, err := s.granted(ctx, r.SubjectID)
+	if err != nil {
+		return nil, err
 	}
 	var out []store.TxFn
-	for _, rc := range m.Recipients {
-		if rc.Kind == "authority" || rc.Deidentified || len(rc.Categories) == 0 {
-			continue
-		}
+	for _, rc := range NoticeRecipients(m, r.Jurisdiction, granted) {
 		method := "manual"
 		switch {
 		case rc.Endpoint != "":
 			method = "webhook"
-		case rc.NoticeEmail != "":
+		case rc.Email != "":
 			method = "email"
 		}
-		cats := slices.Clone(rc.Categories)
-		slices.Sort(cats)
 		out = append(out, s.st.RecipientTaskFn(store.RecipientTask{ID: ids.New("rt_"), RequestID: r.ID, Recipient: rc.ID, Action: action, Method: method,
-			Categories: cats, State: "pending", NextAt: s.now(), UpdatedAt: s.now()}))
+			Categories: rc.Categories, State: "pending", NextAt: s.now(), UpdatedAt: s.now()}))
 	}
-	return out
+	return out, nil
+}
+
+// granted is the set of ledger keys subject ever granted.
+func (s *Service) granted(ctx context.Context, subject string) (map[string]bool, error) {
+	const page = 1000
+	var all []store.ConsentEvent
+	for after := int64(0); ; {
+		evs, err := s.st.ConsentEvents(ctx, subject, after, page)
+		if err != nil {
+			return nil, fmt.Errorf("recipients: read the consent ledger: %w", err)
+		}
+		all = append(all, evs...)
+		if len(evs) < page {
+			return grantedKeys(all), nil
+		}
+		after = evs[len(evs)-1].Seq
+	}
 }
 
 // cancellationPending reports whether an account cancellation has yet to

@@ -48,6 +48,7 @@ type Store interface {
 	CountDownload(ctx context.Context, id string, entries ...audit.Entry) error
 	RecipientTaskFn(t store.RecipientTask) store.TxFn
 	RecipientTasks(ctx context.Context, requestID string) ([]store.RecipientTask, error)
+	ConsentEvents(ctx context.Context, subjectID string, after int64, limit int) ([]store.ConsentEvent, error)
 	RecipientTask(ctx context.Context, id string) (store.RecipientTask, error)
 	AckRecipientTask(ctx context.Context, requestID, recipient, by string, at time.Time, entries ...audit.Entry) error
 	AckRecipientTaskByID(ctx context.Context, id, by string, at time.Time, entries ...audit.Entry) error
