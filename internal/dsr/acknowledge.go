@@ -92,6 +92,16 @@ func (s *Service) AcknowledgementStatus(ctx context.Context, token string) (Ackn
 	return acknowledgement(t), nil
 }
 
+// AckToken is the acknowledgement token of a notice task, which its notice
+// carries (propagate.AckToken with this service's key); staff can hand it
+// to a recipient told by hand. "" without a key.
+func (s *Service) AckToken(taskID string) string {
+	if len(s.opt.AckKey) == 0 {
+		return ""
+	}
+	return propagate.AckToken(s.opt.AckKey, taskID)
+}
+
 func (s *Service) taskByToken(ctx context.Context, token string) (store.RecipientTask, error) {
 	id, ok := propagate.CheckAckToken(s.opt.AckKey, token)
 	if !ok {
