@@ -129,11 +129,12 @@ func (s *Service) Complete(ctx context.Context, a consent.Actor, id string, in C
 	}
 	out.Also = append(out.Also, external.Also...)
 	if !out.Pending {
-		tasks, err := s.recipientTasks(ctx, r, in)
+		tasks, pending, err := s.recipientTasks(ctx, r, in)
 		if err != nil {
 			return View{}, err
 		}
 		out.Also = append(out.Also, tasks...)
+		out.Message = joinTold(r.Language, out.Message, pending)
 	}
 	if out.Pending {
 		r.EffectiveAt = out.EffectiveAt
@@ -187,14 +188,14 @@ func (s *Service) RunDue(ctx context.Context) (int, error) {
 		if err != nil {
 			return n, err
 		}
-		tasks, err := s.recipientTasks(ctx, r, in)
+		tasks, pending, err := s.recipientTasks(ctx, r, in)
 		if err != nil {
 			return n, err
 		}
 		also := append(done.Also, external.Also...)
 		also = append(also, tasks...)
-		r.Explanation = done.Message
-		if err := s.move(ctx, sys, r, StateCompleted, done.Summary+external.Summary, "request_completed", map[string]string{"reason": done.Message}, also...); err != nil {
+		r.Explanation = joinTold(r.Language, done.Message, pending)
+		if err := s.move(ctx, sys, r, StateCompleted, done.Summary+external.Summary, "request_completed", map[string]string{"reason": r.Explanation}, also...); err != nil {
 			return n, err
 		}
 		if done.erased {
@@ -438,24 +439,31 @@ func (s *Service) scrub(ctx context.Context) {
 // subject's data, with how it is to be told: its webhook, else its notice
 // address, else by hand. Each task is tracked on the request until the
 // recipient acknowledges it.
-func (s *Service) recipientTasks(ctx context.Context, r *store.Request, in CompleteInput) ([]store.TxFn, error) {
+//
+// told is what the subject is told of them: that these recipients, by
+// their names in the manifest, are still being told. "" without any.
+func (s *Service) recipientTasks(ctx context.Context, r *store.Request, in CompleteInput) (fns []store.TxFn, told string, err error) {
 	action := map[string]string{"deletion": "deletion", "cancel_account": "deletion", "correction": "correction", "restriction": "restriction"}[r.Kind]
 	if action == "" {
-		return nil, nil
+		return nil, "", nil
 	}
 	if in.Held() {
 		action = "restriction"
 	}
 	m, err := s.policy()
 	if err != nil {
-		return nil, nil
+		return nil, "", nil
 	}
 	granted, err := s.granted(ctx, r.SubjectID)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	var out []store.TxFn
+	var names []string
 	for _, rc := range NoticeRecipients(m, r.Jurisdiction, granted) {
+		if name := rc.Name.In(r.Language); !slices.Contains(names, name) {
+			names = append(names, name)
+		}
 		method := "manual"
 		switch {
 		case rc.Endpoint != "":
@@ -466,7 +474,7 @@ func (s *Service) recipientTasks(ctx context.Context, r *store.Request, in Compl
 		out = append(out, s.st.RecipientTaskFn(store.RecipientTask{ID: ids.New("rt_"), RequestID: r.ID, Recipient: rc.ID, Action: action, Method: method,
 			Categories: rc.Categories, State: "pending", NextAt: s.now(), UpdatedAt: s.now()}))
 	}
-	return out, nil
+	return out, recipientsPending(r.Language, names), nil
 }
 
 // granted is the set of ledger keys subject ever granted.

@@ -107,6 +107,41 @@ func NoticeRecipientName(m *manifest.Manifest, id, lang string) string {
 	return id
 }
 
+// progress names a task's state for the request's view.
+func progress(state string) string {
+	switch state {
+	case "sent":
+		return ProgressSent
+	case "acknowledged":
+		return ProgressAcknowledged
+	case "dead":
+		return ProgressGivenUp
+	}
+	return ProgressPending
+}
+
+// propagation counts notices by progress; nil without any.
+func propagation(rs []RecipientState) *Propagation {
+	if len(rs) == 0 {
+		return nil
+	}
+	var p Propagation
+	for _, r := range rs {
+		switch r.Progress {
+		case ProgressSent:
+			p.Sent++
+		case ProgressAcknowledged:
+			p.Acknowledged++
+		case ProgressGivenUp:
+			p.GivenUp++
+		default:
+			p.Pending++
+		}
+	}
+	p.Done = p.Pending == 0 && p.Sent == 0
+	return &p
+}
+
 // grantedKeys is the set of ledger keys a subject ever granted.
 func grantedKeys(events []store.ConsentEvent) map[string]bool {
 	out := map[string]bool{}
