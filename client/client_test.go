@@ -126,6 +126,9 @@ var notOffered = []string{
 	"GET /v1/requests/{id}/correction",
 	// The banner's own routes, which its script calls from the browser.
 	"GET /v1/public/banner", "OPTIONS /v1/public/banner", "POST /v1/public/banner/consents", "OPTIONS /v1/public/banner/consents",
+	// Recipients acknowledge their notices with the link a notice carries,
+	// not as the organisation's client.
+	"GET /v1/public/acknowledgements/{token}", "POST /v1/public/acknowledgements/{token}",
 }
 
 // testRoutes checks that every request the client sent is a route of the

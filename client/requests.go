@@ -186,6 +186,8 @@ type Request struct {
 	// Transmissions are the portability exports sent to the third party
 	// the person named, with the state of each.
 	Transmissions []Transmission `json:"transmissions,omitempty"`
+	// Propagation counts the notices by progress; nil without any.
+	Propagation *Propagation `json:"propagation,omitempty"`
 	// Certificates are the ids of the signed erasure certificates of what
 	// the request erased in the organisation's databases, oldest first.
 	Certificates []string `json:"certificates,omitempty"`
@@ -252,10 +254,24 @@ type RequestEvent struct {
 	Note string `json:"note,omitempty"`
 }
 
+// Propagation is how far a request's notices to recipients have got.
+type Propagation struct {
+	Pending      int `json:"pending"`
+	Sent         int `json:"sent"`
+	Acknowledged int `json:"acknowledged"`
+	GivenUp      int `json:"given_up"`
+	// Done is true once every notice is acknowledged or given up.
+	Done bool `json:"done"`
+}
+
 // RecipientNotice is the notice of a request to one recipient.
 type RecipientNotice struct {
-	// Recipient is the manifest's recipient id.
+	// Recipient is the manifest's recipient id ("sdk:<id>" for an SDK's
+	// provider).
 	Recipient string `json:"recipient"`
+	// Name is the recipient's name in the manifest, in the request's
+	// language.
+	Name string `json:"name"`
 	// Action is what the recipient is told of: deletion, correction or
 	// restriction.
 	Action string `json:"action"`
@@ -266,6 +282,13 @@ type RecipientNotice struct {
 	// State is the notice's state: pending, sent, dead (given up) or
 	// acknowledged.
 	State string `json:"state"`
+	// Progress is the state as people read it: pending, sent,
+	// acknowledged or given_up.
+	Progress string `json:"progress"`
+	// AcknowledgedAt is when the notice was acknowledged; AcknowledgedBy
+	// says by whom: "recipient" (through its notice's link) or "staff".
+	AcknowledgedAt *time.Time `json:"acknowledged_at,omitempty"`
+	AcknowledgedBy string     `json:"acknowledged_by,omitempty"`
 }
 
 // Transmission is a portability export on its way to the third party the

@@ -18,6 +18,7 @@ import (
 	"github.com/custos-privacy/custos/internal/fault"
 	"github.com/custos-privacy/custos/internal/hold"
 	"github.com/custos-privacy/custos/internal/org"
+	"github.com/custos-privacy/custos/internal/ratelimit"
 	"github.com/custos-privacy/custos/internal/receipt"
 	"github.com/custos-privacy/custos/internal/retention"
 	"github.com/custos-privacy/custos/internal/vault"
@@ -81,6 +82,8 @@ type API struct {
 	metrics *metrics
 	routes  []route
 	mux     *http.ServeMux
+	// ackLimit limits recipients' acknowledgements per address.
+	ackLimit *ratelimit.Bucket
 }
 
 // route is one entry of the route table.
@@ -113,6 +116,7 @@ func New(opt Options) *API {
 	a.routes = append(append(append(a.table(), a.requestRoutes()...), a.bannerRoutes()...), a.orgRoutes()...)
 	a.routes = append(a.routes, a.holdRoutes()...)
 	a.routes = append(a.routes, a.retentionRoutes()...)
+	a.routes = append(a.routes, a.acknowledgementRoutes()...)
 	for _, rt := range a.routes {
 		a.mux.Handle(rt.Method+" "+rt.Path, a.wrap(rt))
 	}

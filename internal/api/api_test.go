@@ -65,6 +65,8 @@ var wantRoles = map[string][]string{
 	"GET /v1/public/requests/{id}":                      nil,
 	"POST /v1/public/requests/{id}/withdraw":            nil,
 	"GET /v1/public/requests/{id}/bundle":               nil,
+	"GET /v1/public/acknowledgements/{token}":           nil,
+	"POST /v1/public/acknowledgements/{token}":          nil,
 	"POST /v1/requests":                                 {"admin", "operator"},
 	"GET /v1/requests":                                  {"admin", "auditor", "operator"},
 	"GET /v1/requests/{id}":                             {"admin", "auditor", "operator"},

@@ -3,7 +3,6 @@ package dsr
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"github.com/custos-privacy/custos/internal/audit"
 	"github.com/custos-privacy/custos/internal/ids"
@@ -150,7 +149,12 @@ func (s *Service) Complete(ctx context.Context, a consent.Actor, id string, in C
 		out.Summary += external.Summary
 	}
 	out.Also = append(out.Also, external.Also...)
-	out.Also = append(out.Also, s.recipientTasks(r, in)...)
+	tasks, pending, err := s.recipientTasks(ctx, r, in)
+	if err != nil {
+		return View{}, err
+	}
+	out.Also = append(out.Also, tasks...)
+	out.Message = joinTold(r.Language, out.Message, pending)
 	r.Explanation = strings.TrimSpace(in.Explanation + "\n" + out.Message)
 	data := map[string]string{"reason": r.Explanation}
 	if out.download != "" {
@@ -237,10 +241,14 @@ func (s *Service) RunDue(ctx context.Context) (int, error) {
 		if err != nil {
 			return n, err
 		}
+		tasks, pending, err := s.recipientTasks(ctx, r, in)
+		if err != nil {
+			return n, err
+		}
 		also := append(done.Also, external.Also...)
-		also = append(also, s.recipientTasks(r, in)...)
-		r.Explanation = done.Message
-		if err := s.move(ctx, sys, r, StateCompleted, done.Summary+external.Summary, "request_completed", map[string]string{"reason": done.Message}, also...); err != nil {
+		also = append(also, tasks...)
+		r.Explanation = joinTold(r.Language, done.Message, pending)
+		if err := s.move(ctx, sys, r, StateCompleted, done.Summary+external.Summary, "request_completed", map[string]string{"reason": r.Explanation}, also...); err != nil {
 			return n, err
 		}
 		if done.erased {
@@ -476,58 +484,64 @@ func (s *Service) scrub(ctx context.Context) {
 	}
 }
 
-// recipientTasks lists, for a deletion, cancellation, correction or
-// restriction, every recipient the manifest says receives personal
-// information, with how it is to be told: its webhook, else its notice
+// recipientTasks makes, for a deletion, cancellation, correction or
+// restriction, a task for every party NoticeRecipients says received the
+// subject's data, with how it is to be told: its webhook, else its notice
 // address, else by hand. Each task is tracked on the request until the
 // recipient acknowledges it.
-func (s *Service) recipientTasks(r *store.Request, in CompleteInput) []store.TxFn {
+//
+// told is what the subject is told of them: that these recipients, by
+// their names in the manifest, are still being told. "" without any.
+func (s *Service) recipientTasks(ctx context.Context, r *store.Request, in CompleteInput) (fns []store.TxFn, told string, err error) {
 	action := map[string]string{"deletion": "deletion", "cancel_account": "deletion", "correction": "correction", "restriction": "restriction"}[r.Kind]
 	if action == "" {
-		return nil
+		return nil, "", nil
 	}
 	if in.Held() {
 		action = "restriction"
 	}
 	m, err := s.policy()
 	if err != nil {
-		return nil
+		return nil, "", nil
+	}
+	granted, err := s.granted(ctx, r.SubjectID)
+	if err != nil {
+		return nil, "", err
 	}
 	var out []store.TxFn
-	for _, rc := range m.Recipients {
-		if rc.Kind == "authority" || rc.Deidentified || len(rc.Categories) == 0 {
-			continue
+	var names []string
+	for _, rc := range NoticeRecipients(m, r.Jurisdiction, granted) {
+		if name := rc.Name.In(r.Language); !slices.Contains(names, name) {
+			names = append(names, name)
 		}
 		method := "manual"
 		switch {
 		case rc.Endpoint != "":
 			method = "webhook"
-		case rc.NoticeEmail != "":
+		case rc.Email != "":
 			method = "email"
 		}
-		cats := slices.Clone(rc.Categories)
-		slices.Sort(cats)
 		out = append(out, s.st.RecipientTaskFn(store.RecipientTask{ID: ids.New("rt_"), RequestID: r.ID, Recipient: rc.ID, Action: action, Method: method,
-			Categories: cats, State: "pending", NextAt: s.now(), UpdatedAt: s.now()}))
+			Categories: rc.Categories, State: "pending", NextAt: s.now(), UpdatedAt: s.now()}))
 	}
-	return out
+	return out, recipientsPending(r.Language, names), nil
 }
 
-// Acknowledge records that a recipient confirmed it acted on its notice.
-func (s *Service) Acknowledge(ctx context.Context, a consent.Actor, id, recipient string) (View, error) {
-	r, err := s.load(ctx, id)
-	if err != nil {
-		return View{}, err
+// granted is the set of ledger keys subject ever granted.
+func (s *Service) granted(ctx context.Context, subject string) (map[string]bool, error) {
+	const page = 1000
+	var all []store.ConsentEvent
+	for after := int64(0); ; {
+		evs, err := s.st.ConsentEvents(ctx, subject, after, page)
+		if err != nil {
+			return nil, fmt.Errorf("recipients: read the consent ledger: %w", err)
+		}
+		all = append(all, evs...)
+		if len(evs) < page {
+			return grantedKeys(all), nil
+		}
+		after = evs[len(evs)-1].Seq
 	}
-	detail, _ := json.Marshal(map[string]string{"recipient": recipient})
-	err = s.st.AckRecipientTask(ctx, id, recipient, s.entry(a, "request.recipient_ack", r, string(detail)))
-	if errors.Is(err, store.ErrNotFound) {
-		return View{}, fault.New(fault.NotFound, "recipient_task_not_found", "this request has no notice for that recipient")
-	}
-	if err != nil {
-		return View{}, err
-	}
-	return s.view(ctx, r, true)
 }
 
 // runExecutors carries the request out on every system beyond Custos's own data.

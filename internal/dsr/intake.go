@@ -103,19 +103,50 @@ type View struct {
 	// Transmissions are the portability exports sent to the third party
 	// the person named, with the state of each.
 	Transmissions []TransmissionState `json:"transmissions,omitempty"`
+	// Propagation counts the notices by progress; absent without any.
+	Propagation *Propagation `json:"propagation,omitempty"`
 	// Certificates are the ids of the signed erasure certificates of what
 	// the request erased in the organisation's databases, oldest first
 	// (GET /v1/certificates/{certificate_id}).
 	Certificates []string `json:"certificates,omitempty"`
 }
 
+// Notice progress, as RecipientState.Progress says it.
+const (
+	ProgressPending      = "pending"      // not yet handed over; attempts go on
+	ProgressSent         = "sent"         // handed over, not yet acknowledged
+	ProgressAcknowledged = "acknowledged" // the recipient confirmed it acted
+	ProgressGivenUp      = "given_up"     // attempts ended without handing it over
+)
+
+// Propagation is how far a request's notices to recipients have got.
+// Done is true once every notice is acknowledged or given up: until then
+// the request's effects are still reaching recipients.
+type Propagation struct {
+	Pending      int  `json:"pending"`
+	Sent         int  `json:"sent"`
+	Acknowledged int  `json:"acknowledged"`
+	GivenUp      int  `json:"given_up"`
+	Done         bool `json:"done"`
+}
+
 // RecipientState is one recipient's notice.
 type RecipientState struct {
-	Recipient  string   `json:"recipient"`
+	Recipient string `json:"recipient"`
+	// Name is the recipient's name in the manifest (an SDK's provider),
+	// in the request's language.
+	Name       string   `json:"name"`
 	Action     string   `json:"action"`
 	Method     string   `json:"method"`
 	Categories []string `json:"categories"`
 	State      string   `json:"state"`
+	// Progress is State as the subject and staff read it: pending, sent,
+	// acknowledged or given_up.
+	Progress string `json:"progress"`
+	// AcknowledgedAt and AcknowledgedBy ("recipient", through the link its
+	// notice carries, or "staff") say how the notice was acknowledged.
+	AcknowledgedAt *time.Time `json:"acknowledged_at,omitempty"`
+	AcknowledgedBy string     `json:"acknowledged_by,omitempty"`
 }
 
 // Flags are observations about a request.

@@ -55,7 +55,10 @@ type Store interface {
 	MarkTransmissionFn(m store.TransmissionMark) store.TxFn
 	MarkTransmission(ctx context.Context, m store.TransmissionMark, entries ...audit.Entry) error
 	RecipientTasks(ctx context.Context, requestID string) ([]store.RecipientTask, error)
-	AckRecipientTask(ctx context.Context, requestID, recipient string, entries ...audit.Entry) error
+	ConsentEvents(ctx context.Context, subjectID string, after int64, limit int) ([]store.ConsentEvent, error)
+	RecipientTask(ctx context.Context, id string) (store.RecipientTask, error)
+	AckRecipientTask(ctx context.Context, requestID, recipient, by string, at time.Time, entries ...audit.Entry) error
+	AckRecipientTaskByID(ctx context.Context, id, by string, at time.Time, entries ...audit.Entry) error
 	Subject(ctx context.Context, id string) (store.Subject, error)
 	SubjectByIdentity(ctx context.Context, hash []byte) (string, error)
 	AssistanceTaskFn(t store.AssistanceTask) store.TxFn
@@ -112,6 +115,9 @@ type Options struct {
 	// Egress shapes the client transmissions are posted with. The server
 	// leaves it zero; tests let it reach a receiver on 127.0.0.1.
 	Egress egress.Options
+	// AckKey checks the acknowledgement tokens recipients' notices carry
+	// (propagate.AckToken); nil refuses every token.
+	AckKey []byte
 }
 
 // Vault is the vault as rights requests reach it; *vault.Service is one.

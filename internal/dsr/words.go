@@ -42,6 +42,30 @@ func told(lang, zh, en string, args ...any) string {
 	return fmt.Sprintf(f, args...)
 }
 
+// recipientsPending tells the subject which recipients of their data, by
+// name, have yet to be told of their request: a request completes here
+// while the notices are still on their way, and saying "done" alone would
+// claim more than is done. "" when there are none.
+func recipientsPending(lang string, names []string) string {
+	if len(names) == 0 {
+		return ""
+	}
+	return told(lang, "我们正在将您的请求告知曾接收您个人信息的以下接收方，并等待其确认处理：%s。",
+		"We are still telling the following recipients of your personal information about your request, and waiting for them to confirm they have acted on it: %s.",
+		policy.Join(lang, names))
+}
+
+// joinTold puts two things the subject is told one after the other.
+func joinTold(lang, a, b string) string {
+	switch {
+	case a == "":
+		return b
+	case b == "":
+		return a
+	}
+	return a + told(lang, "", " ") + b
+}
+
 // purposeNames are the names of purpose ids in lang, in the order given;
 // an id the manifest no longer has is left out rather than shown.
 func purposeNames(m *manifest.Manifest, ids []string, lang string) string {

@@ -568,12 +568,22 @@ func (s *Service) view(ctx context.Context, r *store.Request, history bool) (Vie
 		if err != nil {
 			return View{}, err
 		}
+		m, _ := s.policy()
 		for _, t := range tasks {
-			v.Recipients = append(v.Recipients, RecipientState{Recipient: t.Recipient, Action: t.Action, Method: t.Method, Categories: t.Categories, State: t.State})
+			rs := RecipientState{Recipient: t.Recipient, Name: NoticeRecipientName(m, t.Recipient, r.Language), Action: t.Action, Method: t.Method,
+				Categories: t.Categories, State: t.State, Progress: progress(t.State)}
+			if a := acknowledgement(t); a.AcknowledgedAt != nil {
+				rs.AcknowledgedAt, rs.AcknowledgedBy = a.AcknowledgedAt, "staff"
+				if a.ByRecipient {
+					rs.AcknowledgedBy = "recipient"
+				}
+			}
+			v.Recipients = append(v.Recipients, rs)
 		}
 		if v.Transmissions, err = s.transmissions(ctx, r.ID); err != nil {
 			return View{}, err
 		}
+		v.Propagation = propagation(v.Recipients)
 		evs, err := s.st.RequestEvents(ctx, r.ID)
 		if err != nil {
 			return View{}, err

@@ -71,6 +71,8 @@ func sampleData(lang string) map[string]string {
 		"action":      "deletion",
 		"categories":  "basic.email, basic.name",
 		"subject_ref": "ref-1",
+		"ack_token":   "rt_1.mac",
+		"ack_path":    "/v1/public/acknowledgements/rt_1.mac",
 		"version":     "3.1",
 		"url":         "https://example.com/privacy",
 		"accept":      "yes",

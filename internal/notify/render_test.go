@@ -58,7 +58,7 @@ func TestTemplatesComplete(t *testing.T) {
 		"request_awaiting_subject": {"req_7f3a9c21", "reason"},
 		"request_fee":              {"req_7f3a9c21", "20.00 CNY", "12"},
 		"request_fee_waived":       {"req_7f3a9c21"},
-		"recipient_notice":         {"rt_1", "deletion", "basic.email", "ref-1"},
+		"recipient_notice":         {"rt_1", "deletion", "basic.email", "ref-1", "/v1/public/acknowledgements/rt_1.mac"},
 		"request_in_progress":      {"req_7f3a9c21", "2026-03-20"},
 		"request_cancelled":        {"req_7f3a9c21"},
 		"cancellation_scheduled":   {"req_7f3a9c21", "2026-04-01"},

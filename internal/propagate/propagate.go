@@ -65,6 +65,10 @@ type Propagator struct {
 	// Secret signs webhooks (Standard Webhooks: notify.WebhookKey reads it)
 	// and, as it is written, keys subject pseudonyms.
 	Secret []byte
+	// AckKey makes each notice's acknowledgement token (see AckToken); the
+	// request service checks them with the same key. Nil sends notices
+	// without one: they are then acknowledged by staff only.
+	AckKey []byte
 	Client *http.Client // default: a client with a 30s timeout; redirects are never followed
 	// Email queues an email notice for a task. Nil leaves email tasks pending.
 	// An error wrapping notify.ErrPermanent ends the task; others are retried.
@@ -230,6 +234,19 @@ func (p *Propagator) attempt(ctx context.Context, t store.RecipientTask) (string
 		log.Info("propagate: notice failed, will retry", "status", status, "reason", reason, "next_at", next)
 	}
 	return state, nil
+}
+
+// NoticeFields are what a notice of t says (the values of the
+// recipient_notice email template; the webhook body carries the same), for
+// a request that concerns subject.
+func (p *Propagator) NoticeFields(t store.RecipientTask, subject string) map[string]string {
+	f := map[string]string{"task": t.ID, "action": t.Action, "categories": strings.Join(t.Categories, ", "),
+		"subject_ref": SubjectRef(p.Secret, t.Recipient, subject), "ack_token": "", "ack_path": ""}
+	if len(p.AckKey) > 0 {
+		tok := AckToken(p.AckKey, t.ID)
+		f["ack_token"], f["ack_path"] = tok, AckPath+tok
+	}
+	return f
 }
 
 // email hands t to the email sender.

@@ -25,6 +25,7 @@ import (
 	"github.com/custos-privacy/custos/internal/audit"
 	"github.com/custos-privacy/custos/internal/notify"
 	"github.com/custos-privacy/custos/internal/store"
+	"github.com/custos-privacy/custos/internal/webhooktest"
 )
 
 const (
@@ -35,6 +36,8 @@ const (
 	replySecret = "reply-body-secret"
 	urlToken    = "s3cret-token"
 )
+
+var testAckKey = []byte("acknowledgement-key-for-tests-32")
 
 // mark is one MarkRecipientTask call.
 type mark struct {
@@ -143,7 +146,7 @@ func hookServer(t *testing.T, replies []int) (*httptest.Server, func() []capture
 
 // verifyNotice checks a post the way a receiver would: the signature, the
 // idempotency key, and a body that names the subject by pseudonym only.
-func verifyNotice(t *testing.T, c captured, task store.RecipientTask, certs []string) {
+func verifyNotice(t *testing.T, c captured, task store.RecipientTask, certs []string, ackKey []byte) {
 	t.Helper()
 	if id := c.header.Get("webhook-id"); id != task.ID {
 		t.Errorf("webhook-id = %q, want the task id %q", id, task.ID)
@@ -170,6 +173,10 @@ func verifyNotice(t *testing.T, c captured, task store.RecipientTask, certs []st
 	}
 	want := Notice{Type: "custos.request." + task.Action, Task: task.ID, Request: task.RequestID, Recipient: task.Recipient,
 		Action: task.Action, Categories: task.Categories, SubjectRef: hex.EncodeToString(ref.Sum(nil)), OccurredAt: n.OccurredAt, Certificates: certs}
+	if ackKey != nil {
+		want.AckToken = AckToken(ackKey, task.ID)
+		want.AckPath = "/v1/public/acknowledgements/" + want.AckToken
+	}
 	if diff := cmp.Diff(want, n); diff != "" {
 		t.Errorf("notice (-want +got):\n%s", diff)
 	}
@@ -216,6 +223,16 @@ func TestRunOnce(t *testing.T) {
 			wantCounts: [3]int{1, 2, 0}, wantPosts: 3},
 		{name: "410 is dead at once", method: "webhook", replies: []int{410}, passes: 2,
 			wantMarks: []wantMark{{"dead", 1, 0, "error"}}, wantCounts: [3]int{0, 0, 1}, wantPosts: 1, wantReason: "recipient replied 410"},
+		{name: "401 (signature refused) is retried until the secret is fixed", method: "webhook", replies: []int{401, 403, 200}, passes: 3,
+			wantMarks:  []wantMark{{"pending", 1, time.Minute, "error"}, {"pending", 2, 2 * time.Minute, "error"}, {"sent", 3, 0, "ok"}},
+			wantCounts: [3]int{1, 2, 0}, wantPosts: 3},
+		{name: "400 is given up only after max attempts", method: "webhook", replies: []int{400, 400, 400}, maxAttempts: 3, passes: 4,
+			wantMarks:  []wantMark{{"pending", 1, time.Minute, "error"}, {"pending", 2, 2 * time.Minute, "error"}, {"dead", 3, 0, "error"}},
+			wantCounts: [3]int{0, 2, 1}, wantPosts: 3, wantReason: "recipient replied 400 (it may not verify the signature: check the signing secret it was given); gave up after 3 attempts"},
+		{name: "404 is retried", method: "webhook", replies: []int{404}, passes: 1,
+			wantMarks: []wantMark{{"pending", 1, time.Minute, "error"}}, wantCounts: [3]int{0, 1, 0}, wantPosts: 1, wantReason: "check the endpoint"},
+		{name: "413 is dead at once", method: "webhook", replies: []int{413}, passes: 2,
+			wantMarks: []wantMark{{"dead", 1, 0, "error"}}, wantCounts: [3]int{0, 0, 1}, wantPosts: 1, wantReason: "recipient replied 413"},
 		{name: "429 is retried", method: "webhook", replies: []int{429}, passes: 1,
 			wantMarks: []wantMark{{"pending", 1, time.Minute, "error"}}, wantCounts: [3]int{0, 1, 0}, wantPosts: 1, wantReason: "recipient replied 429"},
 		{name: "a redirect is not followed", method: "webhook", replies: []int{307}, passes: 1,
@@ -278,6 +295,7 @@ func TestRunOnce(t *testing.T) {
 					return []string{"cert_0rq1"}, nil
 				},
 				Secret:      []byte(testSecret),
+				AckKey:      testAckKey,
 				Client:      &http.Client{Timeout: cmpOr(tc.timeout, 5*time.Second)},
 				Logger:      slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 				Now:         func() time.Time { return now },
@@ -335,7 +353,7 @@ func TestRunOnce(t *testing.T) {
 				t.Errorf("posts = %d, want %d", len(got), tc.wantPosts)
 			}
 			for _, c := range got {
-				verifyNotice(t, c, task, []string{"cert_0rq1"})
+				verifyNotice(t, c, task, []string{"cert_0rq1"}, testAckKey)
 			}
 			if len(emails) != tc.wantEmails {
 				t.Errorf("emails = %v, want %d", emails, tc.wantEmails)
@@ -522,5 +540,68 @@ func TestRun(t *testing.T) {
 	}
 	if n := len(posts()); n != 1 {
 		t.Errorf("posts = %d, want 1", n)
+	}
+}
+
+// TestNoticesVerifyWithReferenceLibrary: the notices as posted, bodies and
+// headers exactly as a receiver gets them, pass the reference Standard
+// Webhooks library's check. The propagator runs on the real clock, since
+// the library refuses timestamps five minutes away from now.
+func TestNoticesVerifyWithReferenceLibrary(t *testing.T) {
+	srv, posts := hookServer(t, nil)
+	now := time.Now()
+	st := newFakeStore(
+		store.RecipientTask{ID: "rt_del", RequestID: "rq_1", Recipient: "cloud", Action: "deletion", Method: "webhook",
+			Categories: []string{"basic.email", "device.id"}, State: "pending", NextAt: now.Add(-time.Minute)},
+		store.RecipientTask{ID: "rt_cor", RequestID: "rq_1", Recipient: "sdk.推送", Action: "correction", Method: "webhook",
+			Categories: []string{"basic.name"}, State: "pending", NextAt: now.Add(-time.Minute)},
+	)
+	p := &Propagator{Store: st, Secret: []byte(testSecret),
+		Recipients:     func(string) (string, string, bool) { return srv.URL + "/hook", "", true },
+		SubjectOf:      func(context.Context, string) (string, error) { return rawSubject, nil },
+		CertificatesOf: func(context.Context, string) ([]string, error) { return []string{"cert_1"}, nil }}
+	if sent, failed, dead, err := p.RunOnce(context.Background()); err != nil || sent != 2 || failed+dead != 0 {
+		t.Fatalf("RunOnce = %d, %d, %d, %v; want both sent", sent, failed, dead, err)
+	}
+	var msgs []webhooktest.Message
+	for _, c := range posts() {
+		msgs = append(msgs, webhooktest.Message{Secret: testSecret, Header: c.header, Body: c.body})
+	}
+	if len(msgs) != 2 {
+		t.Fatalf("posts = %d, want 2", len(msgs))
+	}
+	webhooktest.VerifyAll(t, msgs...)
+}
+
+// TestReplyOutcome is the whole table of reply statuses: which are sent,
+// which retried and which final.
+func TestReplyOutcome(t *testing.T) {
+	const (
+		sent  = "sent"
+		retry = "retry"
+		final = "final"
+	)
+	for code, want := range map[int]string{
+		200: sent, 202: sent, 204: sent,
+		301: retry, 307: retry,
+		400: retry, 401: retry, 403: retry, 404: retry, 405: retry, 408: retry, 409: retry, 429: retry,
+		410: final, 413: final, 422: final,
+		500: retry, 502: retry, 503: retry,
+	} {
+		o := replyOutcome(code)
+		got := sent
+		switch {
+		case o == nil:
+		case o.final:
+			got = final
+		default:
+			got = retry
+		}
+		if got != want {
+			t.Errorf("reply %d: %s, want %s", code, got, want)
+		}
+		if o != nil && (o.status != code || !strings.HasPrefix(o.reason, fmt.Sprintf("recipient replied %d", code))) {
+			t.Errorf("reply %d recorded as status %d, %q", code, o.status, o.reason)
+		}
 	}
 }

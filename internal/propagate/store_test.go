@@ -115,7 +115,7 @@ func TestWithSQLiteStore(t *testing.T) {
 		t.Fatalf("posts = %d, want 2", len(got))
 	}
 	for _, c := range got {
-		verifyNotice(t, c, hook, nil)
+		verifyNotice(t, c, hook, nil, nil)
 	}
 	if diff := cmp.Diff([]string{"rt_mail"}, emailed); diff != "" {
 		t.Errorf("emailed (-want +got):\n%s", diff)

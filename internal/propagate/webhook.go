@@ -36,6 +36,11 @@ type Notice struct {
 	// the request erased in the organisation's own databases, so that the
 	// recipient can ask for them as evidence; absent when there are none.
 	Certificates []string `json:"certificates,omitempty"`
+	// AckToken lets the recipient acknowledge this notice itself: POST to
+	// AckPath on the organisation's Custos server, no key needed. Absent
+	// when the server has no acknowledgement key.
+	AckToken string `json:"ack_token,omitempty"`
+	AckPath  string `json:"ack_path,omitempty"`
 }
 
 // SubjectRef is the pseudonym under which recipient knows subject:
@@ -74,9 +79,10 @@ func (p *Propagator) webhook(ctx context.Context, log *slog.Logger, t store.Reci
 			return &outcome{reason: "could not look up the request's certificates"}
 		}
 	}
+	fields := p.NoticeFields(t, subject)
 	body, err := json.Marshal(Notice{Type: "custos.request." + t.Action, Task: t.ID, Request: t.RequestID, Recipient: t.Recipient,
 		Action: t.Action, Categories: cats, SubjectRef: SubjectRef(p.Secret, t.Recipient, subject), OccurredAt: p.now().UTC().Format(time.RFC3339),
-		Certificates: certs})
+		Certificates: certs, AckToken: fields["ack_token"], AckPath: fields["ack_path"]})
 	if err != nil {
 		return &outcome{reason: "could not encode the notice", final: true}
 	}
@@ -105,17 +111,39 @@ func (p *Propagator) webhook(ctx context.Context, log *slog.Logger, t store.Reci
 	// The reply is read only so the connection can be reused: it may echo
 	// what it was sent and is never recorded.
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	code := resp.StatusCode
-	switch {
-	case code >= 200 && code < 300:
+	return replyOutcome(resp.StatusCode)
+}
+
+// replyOutcome says what a recipient's reply status means for the notice.
+//
+// A 2xx took it. Most other replies are retried with backoff until
+// MaxAttempts, because the organisation can still put them right, and the
+// manifest in force is read again on every attempt:
+//   - 400, 401 and 403 are how a Standard Webhooks receiver refuses a
+//     signature it cannot verify: a secret not yet shared, or rotated on
+//     one side only;
+//   - 404 and 405 mean the endpoint in the manifest is wrong or not yet
+//     deployed, which a corrected manifest fixes;
+//   - 408, 429, 3xx (redirects are never followed) and 5xx are passing.
+//
+// Only replies that no retry of the same notice can change are final:
+// 410 Gone (the recipient says the endpoint is gone for good), 413 (the
+// notice will not get smaller) and 422 (the recipient understood the
+// notice and refuses its content).
+func replyOutcome(code int) *outcome {
+	if code >= 200 && code < 300 {
 		return nil
-	case code == http.StatusRequestTimeout || code == http.StatusTooManyRequests:
-		return &outcome{status: code, reason: fmt.Sprintf("recipient replied %d", code)}
-	case code >= 400 && code < 500:
-		return &outcome{status: code, reason: fmt.Sprintf("recipient replied %d", code), final: true}
-	default:
-		return &outcome{status: code, reason: fmt.Sprintf("recipient replied %d", code)}
 	}
+	o := &outcome{status: code, reason: fmt.Sprintf("recipient replied %d", code)}
+	switch code {
+	case http.StatusGone, http.StatusRequestEntityTooLarge, http.StatusUnprocessableEntity:
+		o.final = true
+	case http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden:
+		o.reason += " (it may not verify the signature: check the signing secret it was given)"
+	case http.StatusNotFound, http.StatusMethodNotAllowed:
+		o.reason += " (check the endpoint in the manifest)"
+	}
+	return o
 }
 
 // postFailure describes a failed post without the URL, which *url.Error

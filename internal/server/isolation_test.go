@@ -215,6 +215,17 @@ func (d *deployment) populate(t *testing.T, tn *tenant) {
 	if err := st.Submit(t.Context(), &store.Write{Fn: st.AssistanceTaskFn(task)}); err != nil {
 		t.Fatal(err)
 	}
+	// A notice to a recipient, and the token it carries for the recipient
+	// to acknowledge it.
+	notice := store.RecipientTask{ID: "rt_" + tn.org, RequestID: rq.ID, Recipient: "crm-" + tn.org, Action: "deletion", Method: "manual",
+		Categories: []string{"contact"}, State: "pending", NextAt: time.Now(), UpdatedAt: time.Now()}
+	if err := st.Submit(t.Context(), &store.Write{Fn: st.RecipientTaskFn(notice)}); err != nil {
+		t.Fatal(err)
+	}
+	ackToken := d.srv.Org(tn.org).Requests().AckToken(notice.ID)
+	if ackToken == "" {
+		t.Fatalf("%s: no acknowledgement key", tn.org)
+	}
 	// An erasure certificate, as a deletion carried out in the
 	// organisation's databases leaves (dsr's TestDeletionIssuesACertificate).
 	cert, err := certificate.Sign(certificate.Certificate{ID: "cert_" + tn.org, Kind: certificate.KindRequest, Request: rq.ID,
@@ -230,8 +241,9 @@ func (d *deployment) populate(t *testing.T, tn *tenant) {
 	tn.ids = map[string]string{
 		"subject_id": own, "event": ev.Events[0].ID, "field": "email", "purpose": "marketing",
 		"id": rq.ID, "recipient": "any", "key_id": key.ID, "org_id": tn.org, "task_id": task.ID, "hold_id": hl.ID, "certificate_id": cert.ID,
+		"token": ackToken,
 	}
-	tn.marks = []string{own, rq.ID, key.ID, "svc-" + tn.org, email, ev.Events[0].ID, "ticket " + tn.org, task.ID, hl.ID, "case " + tn.org, cert.ID, "shop-" + tn.org}
+	tn.marks = []string{own, rq.ID, notice.ID, "crm-" + tn.org, key.ID, "svc-" + tn.org, email, ev.Events[0].ID, "ticket " + tn.org, task.ID, hl.ID, "case " + tn.org, cert.ID, "shop-" + tn.org}
 }
 
 func (d *deployment) call(tn *tenant, host, method, path, body string) (int, []byte) {

@@ -13,6 +13,16 @@ func deriveKey(root []byte, label string) []byte {
 	return m.Sum(nil)
 }
 
+// ackKey makes and checks the tokens with which recipients acknowledge
+// their notices (propagate.AckToken): derived, so that no new secret is
+// needed and the tokens of every instance agree.
+func ackKey(auditKey []byte) []byte {
+	if len(auditKey) == 0 {
+		return nil
+	}
+	return deriveKey(auditKey, "custos recipient acknowledgement v1")
+}
+
 // AuditKey is the audit chain key derived from the identity key.
 func AuditKey(identityKey []byte) []byte { return deriveKey(identityKey, "custos audit chain v1") }
 

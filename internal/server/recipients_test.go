@@ -3,16 +3,19 @@ package server_test
 import (
 	"context"
 	"log/slog"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/custos-privacy/custos/internal/audit"
 	"github.com/custos-privacy/custos/internal/config"
 	"github.com/custos-privacy/custos/internal/consent"
 	"github.com/custos-privacy/custos/internal/dsr"
 	"github.com/custos-privacy/custos/internal/notify"
 	"github.com/custos-privacy/custos/internal/server"
+	"github.com/custos-privacy/custos/internal/store"
 )
 
 // TestRecipientEmailNotice: after a deletion, a recipient the manifest
@@ -83,6 +86,110 @@ func TestRecipientEmailNotice(t *testing.T) {
 	if notices != emailTasks {
 		t.Errorf("%d email notices queued, want %d", notices, emailTasks)
 	}
+	if t.Failed() {
+		return
+	}
+
+	// The recipient acknowledges the notice itself, with the link the
+	// notice carries and no key.
+	p, err := notify.OpenPayload(ctx, srv.Keystore(), firstNotice(t, due))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := p.Data["ack_path"]
+	if !strings.HasPrefix(path, "/v1/public/acknowledgements/") || p.Data["ack_token"] == "" || !strings.HasSuffix(path, p.Data["ack_token"]) {
+		t.Fatalf("the notice carries no acknowledgement link: %v", p.Data)
+	}
+	call := func(method, path string) (int, string) {
+		req := httptest.NewRequest(method, path, nil)
+		req.RemoteAddr = "203.0.113.9:4711"
+		rec := httptest.NewRecorder()
+		srv.Handler().ServeHTTP(rec, req)
+		return rec.Code, rec.Body.String()
+	}
+	tok := p.Data["ack_token"]
+	forged := tok[:len(tok)-4] + "AAAA"
+	if forged == tok {
+		forged = tok[:len(tok)-4] + "BBBB"
+	}
+	for _, step := range []struct {
+		method, path string
+		status       int
+		want         string // in the body
+	}{
+		{"GET", path, 200, `"acknowledged":false`},
+		{"POST", "/v1/public/acknowledgements/" + forged, 404, "acknowledgement_not_found"},
+		{"POST", path, 200, `"acknowledged":true`},
+		{"POST", path, 200, `"by_recipient":true`}, // again: the same answer, recorded once
+		{"GET", path, 200, `"acknowledged":true`},
+	} {
+		code, body := call(step.method, step.path)
+		if code != step.status || !strings.Contains(body, step.want) {
+			t.Errorf("%s %s = %d %s; want %d with %s", step.method, step.path, code, body, step.status, step.want)
+		}
+		for _, pi := range []string{"demo-1002", "alex.chen"} {
+			if strings.Contains(body, pi) {
+				t.Errorf("%s %s answers with %q: %s", step.method, step.path, pi, body)
+			}
+		}
+	}
+	view, err := srv.Requests().Get(ctx, v.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	acked := 0
+	for _, r := range view.Recipients {
+		if r.State == "acknowledged" {
+			acked++
+			if r.AcknowledgedBy != "recipient" || r.AcknowledgedAt == nil {
+				t.Errorf("acknowledged notice shown as %+v", r)
+			}
+		}
+	}
+	if acked != 1 {
+		t.Errorf("%d notices acknowledged, want the one: %+v", acked, view.Recipients)
+	}
+	entries, err := srv.Store().AuditEntries(ctx, store.AuditFilter{Limit: 100000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var acks []audit.Entry
+	for _, e := range entries {
+		if e.Action == dsr.ActionRecipientAck {
+			acks = append(acks, e)
+		}
+	}
+	if len(acks) != 1 || !strings.HasPrefix(acks[0].Actor, "recipient:") || acks[0].Object != "request:"+v.ID {
+		t.Fatalf("acknowledgements audited: %+v; want one, by the recipient, on the request", acks)
+	}
+	if a := acks[0]; strings.Contains(a.Detail+a.Object, "demo-1002") || strings.Contains(a.Detail, "alex.chen") {
+		t.Errorf("the audit entry carries the subject: %+v", a)
+	}
+	// Staff acknowledgement of another recipient still works.
+	for _, r := range view.Recipients {
+		if r.State != "acknowledged" {
+			after, err := srv.Requests().Acknowledge(ctx, op, v.ID, r.Recipient)
+			if err != nil {
+				t.Fatalf("staff acknowledgement: %v", err)
+			}
+			for _, a := range after.Recipients {
+				if a.Recipient == r.Recipient && (a.State != "acknowledged" || a.AcknowledgedBy != "staff") {
+					t.Errorf("after staff acknowledgement: %+v", a)
+				}
+			}
+			break
+		}
+	}
+}
+
+func firstNotice(t *testing.T, due []notify.Delivery) notify.Delivery {
+	for _, d := range due {
+		if d.Template == "recipient_notice" {
+			return d
+		}
+	}
+	t.Fatal("no recipient notice queued")
+	return notify.Delivery{}
 }
 
 func timeFar() time.Time { return time.Now().Add(24 * time.Hour) }

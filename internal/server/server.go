@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
@@ -414,7 +413,7 @@ func newServer(ctx context.Context, cfg config.Config, log *slog.Logger, o optio
 		// the endpoints are the public's to give, and never reach this
 		// machine or its network.
 		if requests, err = dsr.New(st, svc, dsr.Options{Hasher: keys.Hasher, Keys: ks, Logger: log, Now: now, Delivers: cfg.Delivers, Vault: vlt,
-			Certificates: keys.Certificates, Instance: hostname(), TransmitSecret: cfg.WebhookSecret.Reveal()}); err != nil {
+			Certificates: keys.Certificates, Instance: hostname(), TransmitSecret: cfg.WebhookSecret.Reveal(), AckKey: ackKey(keys.AuditKey)}); err != nil {
 			release()
 			return nil, err
 		}
@@ -485,7 +484,7 @@ func newServer(ctx context.Context, cfg config.Config, log *slog.Logger, o optio
 	s.retentionJob = job
 	if requests != nil {
 		if cfg.WebhookSecret.IsSet() {
-			s.propagator = &propagate.Propagator{Store: st, Secret: cfg.WebhookSecret.Reveal(), Logger: log,
+			s.propagator = &propagate.Propagator{Store: st, Secret: cfg.WebhookSecret.Reveal(), AckKey: ackKey(keys.AuditKey), Logger: log,
 				Recipients: func(id string) (string, string, bool) {
 					_, m, _, err := svc.Policy()
 					if err != nil {
@@ -508,7 +507,7 @@ func newServer(ctx context.Context, cfg config.Config, log *slog.Logger, o optio
 				}}
 			// Recipients without an endpoint get the notice by email,
 			// through the same outbox as messages to subjects.
-			secret := cfg.WebhookSecret.Reveal()
+			p := s.propagator
 			s.propagator.Email = func(ctx context.Context, recipient, email string, t store.RecipientTask) error {
 				r, err := st.Request(ctx, t.RequestID)
 				if err != nil {
@@ -518,10 +517,7 @@ func newServer(ctx context.Context, cfg config.Config, log *slog.Logger, o optio
 				if _, m, _, err := svc.Policy(); err == nil {
 					lang = m.DefaultLanguage()
 				}
-				d, err := notify.NewDelivery(ctx, ks, notify.ChannelEmail, email, "recipient_notice", lang, map[string]string{
-					"task": t.ID, "action": t.Action, "categories": strings.Join(t.Categories, ", "),
-					"subject_ref": propagate.SubjectRef(secret, recipient, r.SubjectID),
-				})
+				d, err := notify.NewDelivery(ctx, ks, notify.ChannelEmail, email, "recipient_notice", lang, p.NoticeFields(t, r.SubjectID))
 				if err != nil {
 					return err
 				}
@@ -887,7 +883,7 @@ func OpenServices(ctx context.Context, cfg config.Config, log *slog.Logger) (*Se
 		return fail(err)
 	}
 	if s.Requests, err = dsr.New(st, s.Consent, dsr.Options{Hasher: keys.Hasher, Keys: s.Keystore, Logger: log, Vault: s.Vault,
-		Certificates: keys.Certificates, Instance: hostname(), TransmitSecret: cfg.WebhookSecret.Reveal()}); err != nil {
+		Certificates: keys.Certificates, Instance: hostname(), TransmitSecret: cfg.WebhookSecret.Reveal(), AckKey: ackKey(keys.AuditKey)}); err != nil {
 		return fail(err)
 	}
 	if cfg.Dataset != "" {

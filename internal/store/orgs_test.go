@@ -116,6 +116,9 @@ var probes = []struct {
 	{"recipient tasks", func(ctx context.Context, h *Store, w world) (bool, error) {
 		return some(h.RecipientTasks(ctx, w.id("rq")))
 	}},
+	{"recipient task by id", func(ctx context.Context, h *Store, w world) (bool, error) {
+		return found(h.RecipientTask(ctx, w.id("rt")))
+	}},
 	{"recipient tasks due", func(ctx context.Context, h *Store, w world) (bool, error) {
 		return some(h.DueRecipientTasks(ctx, time.Now(), 10))
 	}},
@@ -255,11 +258,14 @@ func TestOrganisationsIsolated(t *testing.T) {
 		if err := b.RevokeKey(ctx, wa.id("key")); !errors.Is(err, ErrNotFound) {
 			t.Errorf("revoking another organisation's key: %v, want ErrNotFound", err)
 		}
-		if err := b.AckRecipientTask(ctx, wa.id("rq"), "crm"); !errors.Is(err, ErrNotFound) {
+		if err := b.AckRecipientTask(ctx, wa.id("rq"), "crm", "key", time.Now()); !errors.Is(err, ErrNotFound) {
 			t.Errorf("acknowledging another organisation's recipient task: %v, want ErrNotFound", err)
 		}
 		if err := b.Submit(ctx, &Write{Fn: b.MarkTransmissionFn(TransmissionMark{ID: wa.id("tx"), State: "failed", At: time.Now()})}); !errors.Is(err, ErrSettled) {
 			t.Errorf("settling another organisation's transmission: %v, want ErrSettled", err)
+		}
+		if err := b.AckRecipientTaskByID(ctx, wa.id("rt"), "recipient:crm", time.Now()); !errors.Is(err, ErrNotFound) {
+			t.Errorf("acknowledging another organisation's recipient task by id: %v, want ErrNotFound", err)
 		}
 		if err := b.DecideApproval(ctx, wa.id("ap"), wb.id("op"), true, "", time.Now()); !errors.Is(err, ErrNotFound) {
 			t.Errorf("deciding another organisation's approval: %v, want ErrNotFound", err)

@@ -321,6 +321,29 @@ type RecipientTask struct {
 	NextAt     time.Time
 	LastError  string
 	UpdatedAt  time.Time
+	// AckedAt and AckedBy say when the notice was acknowledged and by
+	// whom: "recipient:<id>" through its acknowledgement link, else the
+	// member of staff who recorded it. Zero and "" until then.
+	AckedAt time.Time
+	AckedBy string
+}
+
+// recipientTaskColumns are the columns scanRecipientTask reads, in order.
+const recipientTaskColumns = `id, request_id, recipient, action, method, categories, state, attempts, next_at, last_error, updated_at, acked_at, acked_by`
+
+func scanRecipientTask(sc interface{ Scan(...any) error }) (RecipientTask, error) {
+	var t RecipientTask
+	var cats string
+	var next, updated, acked int64
+	if err := sc.Scan(&t.ID, &t.RequestID, &t.Recipient, &t.Action, &t.Method, &cats, &t.State, &t.Attempts, &next, &t.LastError, &updated, &acked, &t.AckedBy); err != nil {
+		return RecipientTask{}, err
+	}
+	json.Unmarshal([]byte(cats), &t.Categories)
+	t.NextAt, t.UpdatedAt = fromMicros(next), fromMicros(updated)
+	if acked != 0 {
+		t.AckedAt = fromMicros(acked)
+	}
+	return t, nil
 }
 
 // RecipientTaskFn records a task inside a request change.
@@ -338,38 +361,63 @@ func (s *Store) RecipientTaskFn(t RecipientTask) TxFn {
 
 // RecipientTasks lists a request's recipient tasks.
 func (s *Store) RecipientTasks(ctx context.Context, requestID string) ([]RecipientTask, error) {
-	rows, err := s.rd().QueryContext(ctx, s.q(`SELECT id, request_id, recipient, action, method, categories, state, attempts, next_at, last_error, updated_at FROM recipient_tasks WHERE org_id = ? AND request_id = ? ORDER BY recipient, id`), s.org, requestID)
+	rows, err := s.rd().QueryContext(ctx, s.q(`SELECT `+recipientTaskColumns+` FROM recipient_tasks WHERE org_id = ? AND request_id = ? ORDER BY recipient, id`), s.org, requestID)
 	if err != nil {
 		return nil, fmt.Errorf("recipient tasks: %w", mapErr(err))
 	}
 	defer rows.Close()
 	var out []RecipientTask
 	for rows.Next() {
-		var t RecipientTask
-		var cats string
-		var next, updated int64
-		if err := rows.Scan(&t.ID, &t.RequestID, &t.Recipient, &t.Action, &t.Method, &cats, &t.State, &t.Attempts, &next, &t.LastError, &updated); err != nil {
+		t, err := scanRecipientTask(rows)
+		if err != nil {
 			return nil, fmt.Errorf("recipient tasks: %w", mapErr(err))
 		}
-		json.Unmarshal([]byte(cats), &t.Categories)
-		t.NextAt, t.UpdatedAt = fromMicros(next), fromMicros(updated)
 		out = append(out, t)
 	}
 	return out, rows.Err()
 }
 
-// AckRecipientTask marks a request's task for a recipient acknowledged.
-func (s *Store) AckRecipientTask(ctx context.Context, requestID, recipient string, entries ...audit.Entry) error {
-	return s.Submit(ctx, &Write{Fn: func(ctx context.Context, tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, s.q(`UPDATE recipient_tasks SET state = 'acknowledged', updated_at = ? WHERE org_id = ? AND request_id = ? AND recipient = ?`), micros(time.Now()), s.org, requestID, recipient)
+// RecipientTask returns one recipient task by id.
+func (s *Store) RecipientTask(ctx context.Context, id string) (RecipientTask, error) {
+	t, err := scanRecipientTask(s.rd().QueryRowContext(ctx, s.q(`SELECT `+recipientTaskColumns+` FROM recipient_tasks WHERE org_id = ? AND id = ?`), s.org, id))
+	if err != nil {
+		return RecipientTask{}, fmt.Errorf("recipient task: %w", mapErr(err))
+	}
+	return t, nil
+}
+
+// AckRecipientTask marks a request's task for a recipient acknowledged by
+// by at at. An acknowledgement is recorded once: acknowledging again
+// changes nothing and drops entries, so the trail shows the first one.
+func (s *Store) AckRecipientTask(ctx context.Context, requestID, recipient, by string, at time.Time, entries ...audit.Entry) error {
+	return s.ack(ctx, `request_id = ? AND recipient = ?`, []any{requestID, recipient}, by, at, entries)
+}
+
+// AckRecipientTaskByID is AckRecipientTask for the task with this id.
+func (s *Store) AckRecipientTaskByID(ctx context.Context, id, by string, at time.Time, entries ...audit.Entry) error {
+	return s.ack(ctx, `id = ?`, []any{id}, by, at, entries)
+}
+
+func (s *Store) ack(ctx context.Context, where string, args []any, by string, at time.Time, entries []audit.Entry) error {
+	w := &Write{Audit: entries}
+	w.Fn = func(ctx context.Context, tx *sql.Tx) error {
+		set := append([]any{micros(at), by, micros(at), s.org}, args...)
+		res, err := tx.ExecContext(ctx, s.q(`UPDATE recipient_tasks SET state = 'acknowledged', acked_at = ?, acked_by = ?, updated_at = ? WHERE org_id = ? AND `+where+` AND state <> 'acknowledged'`), set...)
 		if err != nil {
 			return fmt.Errorf("acknowledge: %w", mapErr(err))
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("recipient task: %w", ErrNotFound)
+		if n, _ := res.RowsAffected(); n > 0 {
+			return nil
 		}
+		var one int
+		err = tx.QueryRowContext(ctx, s.q(`SELECT 1 FROM recipient_tasks WHERE org_id = ? AND `+where+` LIMIT 1`), append([]any{s.org}, args...)...).Scan(&one)
+		if err != nil {
+			return fmt.Errorf("recipient task: %w", mapErr(err))
+		}
+		w.Audit = nil // acknowledged before: nothing new to record
 		return nil
-	}, Audit: entries})
+	}
+	return s.Submit(ctx, w)
 }
 
 // DeleteExpiredBundles deletes the export bundles whose download window

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -15,7 +14,7 @@ import (
 // whose next attempt is due by now, oldest first. A dispatcher runs it for
 // each organisation.
 func (s *Store) DueRecipientTasks(ctx context.Context, now time.Time, limit int) ([]RecipientTask, error) {
-	rows, err := s.rd().QueryContext(ctx, s.q(`SELECT id, request_id, recipient, action, method, categories, state, attempts, next_at, last_error, updated_at FROM recipient_tasks WHERE org_id = ? AND state = 'pending' AND method IN ('webhook', 'email') AND next_at <= ? ORDER BY next_at, id LIMIT ?`),
+	rows, err := s.rd().QueryContext(ctx, s.q(`SELECT `+recipientTaskColumns+` FROM recipient_tasks WHERE org_id = ? AND state = 'pending' AND method IN ('webhook', 'email') AND next_at <= ? ORDER BY next_at, id LIMIT ?`),
 		s.org, micros(now), limit)
 	if err != nil {
 		return nil, fmt.Errorf("due recipient tasks: %w", mapErr(err))
@@ -23,14 +22,10 @@ func (s *Store) DueRecipientTasks(ctx context.Context, now time.Time, limit int)
 	defer rows.Close()
 	var out []RecipientTask
 	for rows.Next() {
-		var t RecipientTask
-		var cats string
-		var next, updated int64
-		if err := rows.Scan(&t.ID, &t.RequestID, &t.Recipient, &t.Action, &t.Method, &cats, &t.State, &t.Attempts, &next, &t.LastError, &updated); err != nil {
+		t, err := scanRecipientTask(rows)
+		if err != nil {
 			return nil, fmt.Errorf("due recipient tasks: %w", mapErr(err))
 		}
-		json.Unmarshal([]byte(cats), &t.Categories)
-		t.NextAt, t.UpdatedAt = fromMicros(next), fromMicros(updated)
 		out = append(out, t)
 	}
 	if err := rows.Err(); err != nil {

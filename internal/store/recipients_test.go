@@ -94,8 +94,32 @@ func TestRecipientTasksContract(t *testing.T) {
 			t.Fatal(err)
 		}
 		// An acknowledgement that lands during an attempt is not undone by it.
-		if err := s.AckRecipientTask(ctx, r.ID, "rc-rt_old"); err != nil {
+		ackAt := now.Add(time.Minute)
+		if err := s.AckRecipientTask(ctx, r.ID, "rc-rt_old", "key_staff", ackAt, entry("request.recipient_ack", "request:rq_1")); err != nil {
 			t.Fatal(err)
+		}
+		// Acknowledged once: later acknowledgements, by link or by staff,
+		// change nothing and are not audited again.
+		if err := s.AckRecipientTaskByID(ctx, "rt_old", "recipient:rc-rt_old", ackAt.Add(time.Hour), entry("request.recipient_ack", "request:rq_1")); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.AckRecipientTask(ctx, r.ID, "rc-rt_old", "key_other", ackAt.Add(time.Hour), entry("request.recipient_ack", "request:rq_1")); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := s.RecipientTask(ctx, "rt_old"); err != nil || got.AckedBy != "key_staff" || !got.AckedAt.Equal(ackAt) || got.State != "acknowledged" {
+			t.Errorf("acknowledged task = %+v, %v; want acknowledged by key_staff at %v", got, err, ackAt)
+		}
+		if err := s.AckRecipientTaskByID(ctx, "rt_dead", "recipient:rc-rt_dead", ackAt, entry("request.recipient_ack", "request:rq_1")); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := s.RecipientTask(ctx, "rt_dead"); got.AckedBy != "recipient:rc-rt_dead" || !got.AckedAt.Equal(ackAt) {
+			t.Errorf("task acknowledged by its link = %+v", got)
+		}
+		if err := s.AckRecipientTaskByID(ctx, "rt_none", "recipient:x", ackAt); !errors.Is(err, ErrNotFound) {
+			t.Errorf("acknowledging an unknown task: %v, want ErrNotFound", err)
+		}
+		if _, err := s.RecipientTask(ctx, "rt_none"); !errors.Is(err, ErrNotFound) {
+			t.Errorf("reading an unknown task: %v, want ErrNotFound", err)
 		}
 		if err := s.MarkRecipientTask(ctx, "rt_old", "sent", 1, now, ""); err != nil {
 			t.Errorf("marking an acknowledged task: %v", err)
@@ -113,7 +137,7 @@ func TestRecipientTasksContract(t *testing.T) {
 			states[tk.ID] = tk.State
 		}
 		wantStates := map[string]string{"rt_late": "pending", "rt_old": "acknowledged", "rt_now": "sent", "rt_future": "pending",
-			"rt_manual": "pending", "rt_sent": "sent", "rt_dead": "dead"}
+			"rt_manual": "pending", "rt_sent": "sent", "rt_dead": "acknowledged"}
 		if diff := cmp.Diff(wantStates, states); diff != "" {
 			t.Errorf("states (-want +got):\n%s", diff)
 		}
@@ -122,14 +146,14 @@ func TestRecipientTasksContract(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		n := 0
+		n := map[string]int{}
 		for _, e := range log {
-			if e.Action == "recipient.notice" && e.Object == "request:rq_1" {
-				n++
+			if e.Object == "request:rq_1" {
+				n[e.Action]++
 			}
 		}
-		if n != 1 {
-			t.Errorf("audit entries for the attempt = %d, want 1", n)
+		if diff := cmp.Diff(map[string]int{"recipient.notice": 1, "request.recipient_ack": 2}, n); diff != "" {
+			t.Errorf("audit entries (-want +got):\n%s", diff)
 		}
 	})
 }

@@ -1,0 +1,51 @@
+package propagate
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestAckToken(t *testing.T) {
+	key := []byte("acknowledgement-key-for-tests-32")
+	tok := AckToken(key, "rt_01abc")
+	if id, ok := CheckAckToken(key, tok); !ok || id != "rt_01abc" {
+		t.Fatalf("CheckAckToken(AckToken) = %q, %v", id, ok)
+	}
+	if strings.Contains(tok, rawSubject) || len(tok) < len("rt_01abc.")+40 {
+		t.Errorf("token %q", tok)
+	}
+	other := AckToken(key, "rt_01abd")
+	_, mac, _ := strings.Cut(other, ".")
+	for _, tc := range []struct {
+		name  string
+		key   []byte
+		token string
+	}{
+		{"another key", []byte("another-key"), tok},
+		{"no key", nil, tok},
+		{"another task's MAC", key, "rt_01abc." + mac},
+		{"truncated MAC", key, tok[:len(tok)-2]},
+		{"no MAC", key, "rt_01abc"},
+		{"empty", key, ""},
+		{"no id", key, "." + mac},
+		{"not base64", key, "rt_01abc.!!!!"},
+		{"too long", key, tok + strings.Repeat("A", 200)},
+	} {
+		if id, ok := CheckAckToken(tc.key, tc.token); ok {
+			t.Errorf("%s: accepted as %q", tc.name, id)
+		}
+	}
+}
+
+func FuzzCheckAckToken(f *testing.F) {
+	key := []byte("k")
+	f.Add(AckToken(key, "rt_1"))
+	f.Add("rt_1.")
+	f.Add(".")
+	f.Fuzz(func(t *testing.T, token string) {
+		id, ok := CheckAckToken(key, token)
+		if ok && AckToken(key, id) != token {
+			t.Errorf("accepted %q, which is not the token of %q", token, id)
+		}
+	})
+}
