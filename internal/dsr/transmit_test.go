@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -18,6 +19,7 @@ import (
 	"github.com/custos-privacy/custos/internal/dsr"
 	"github.com/custos-privacy/custos/internal/egress"
 	"github.com/custos-privacy/custos/internal/store/storetest"
+	"github.com/custos-privacy/custos/internal/webhooktest"
 )
 
 // TestPortabilityManualTransmission: a portability request that names a
@@ -480,4 +482,31 @@ func TestTransmissionRace(t *testing.T) {
 			t.Errorf("transmission = %+v", tr)
 		}
 	})
+}
+
+// TestTransmissionVerifiesWithReferenceLibrary: a transmission signed at
+// the real time verifies with the reference Standard Webhooks library
+// (scripts/webhooks), as a receiver following the specification checks it.
+func TestTransmissionVerifiesWithReferenceLibrary(t *testing.T) {
+	secret := newSecret()
+	rc := newReceiver(t)
+	e := newEnvOn(t, storetest.Open(t, filepath.Join(t.TempDir(), "custos.db")), yonyouManifest, time.Now(), func(o *dsr.Options) {
+		o.TransmitSecret = []byte(secret)
+		o.Egress = egress.Options{AllowLoopback: true, RootCAs: rc.roots(), Timeout: 5 * time.Second}
+	})
+	e.subject("yy-4101", "ref@example.com", "", nil)
+	e.portability("yy-4101", "en", rc.srv.URL+"/import")
+	if got := e.transmit(); got.Delivered != 1 {
+		t.Fatalf("transmit = %+v, want one delivered", got)
+	}
+	posts := rc.posts()
+	if len(posts) != 1 {
+		t.Fatalf("%d posts, want 1", len(posts))
+	}
+	p := posts[0]
+	h := http.Header{}
+	h.Set("webhook-id", p.id)
+	h.Set("webhook-timestamp", p.ts)
+	h.Set("webhook-signature", p.sig)
+	webhooktest.Verify(t, secret, h, p.body)
 }
