@@ -242,3 +242,53 @@ func reason(err error) string {
 	}
 	return "it does not fit the field"
 }
+
+// correctedCategories names the categories a correction changes: Custos's
+// own birth date and age band are the date of birth, a vault field is its
+// category, and any other key that is a category of the policy is itself.
+// Keys that are none of these (passed to the operator) name nothing.
+func correctedCategories(m *manifest.Manifest, d Details) []string {
+	var out []string
+	add := func(c string) {
+		if c != "" && !slices.Contains(out, c) {
+			out = append(out, c)
+		}
+	}
+	for k := range d.Correction {
+		switch {
+		case slices.Contains(ownCorrectionKeys, k):
+			add("basic.birth_date")
+		default:
+			if f, ok := m.VaultField(k); ok {
+				add(f.Category)
+			} else if _, ok := m.Category(k); ok {
+				add(k)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// overlap is what of have changed touches, the narrower of each pair: the
+// same category, one within the other (a recipient of basic is told of
+// basic.email), or the other way round.
+func overlap(have, changed []string) []string {
+	var out []string
+	add := func(c string) {
+		if !slices.Contains(out, c) {
+			out = append(out, c)
+		}
+	}
+	for _, h := range have {
+		for _, c := range changed {
+			switch {
+			case h == c || strings.HasPrefix(h, c+"."):
+				add(h)
+			case strings.HasPrefix(c, h+"."):
+				add(c)
+			}
+		}
+	}
+	return out
+}

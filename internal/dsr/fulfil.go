@@ -149,7 +149,7 @@ func (s *Service) Complete(ctx context.Context, a consent.Actor, id string, in C
 		out.Summary += external.Summary
 	}
 	out.Also = append(out.Also, external.Also...)
-	tasks, pending, err := s.recipientTasks(ctx, r, in)
+	tasks, pending, err := s.recipientTasks(ctx, r, d, in)
 	if err != nil {
 		return View{}, err
 	}
@@ -241,7 +241,7 @@ func (s *Service) RunDue(ctx context.Context) (int, error) {
 		if err != nil {
 			return n, err
 		}
-		tasks, pending, err := s.recipientTasks(ctx, r, in)
+		tasks, pending, err := s.recipientTasks(ctx, r, Details{}, in)
 		if err != nil {
 			return n, err
 		}
@@ -490,9 +490,14 @@ func (s *Service) scrub(ctx context.Context) {
 // address, else by hand. Each task is tracked on the request until the
 // recipient acknowledges it.
 //
+// A correction is told only to the parties that received a category it
+// changes, naming those categories (never the values); one whose
+// corrected keys name no known category is told to all, with their
+// categories, as nothing narrows it.
+//
 // told is what the subject is told of them: that these recipients, by
 // their names in the manifest, are still being told. "" without any.
-func (s *Service) recipientTasks(ctx context.Context, r *store.Request, in CompleteInput) (fns []store.TxFn, told string, err error) {
+func (s *Service) recipientTasks(ctx context.Context, r *store.Request, d Details, in CompleteInput) (fns []store.TxFn, told string, err error) {
 	action := map[string]string{"deletion": "deletion", "cancel_account": "deletion", "correction": "correction", "restriction": "restriction"}[r.Kind]
 	if action == "" {
 		return nil, "", nil
@@ -510,7 +515,17 @@ func (s *Service) recipientTasks(ctx context.Context, r *store.Request, in Compl
 	}
 	var out []store.TxFn
 	var names []string
+	var corrected []string
+	if action == "correction" {
+		corrected = correctedCategories(m, d)
+	}
 	for _, rc := range NoticeRecipients(m, r.Jurisdiction, granted) {
+		cats := rc.Categories
+		if len(corrected) > 0 {
+			if cats = overlap(rc.Categories, corrected); len(cats) == 0 {
+				continue
+			}
+		}
 		if name := rc.Name.In(r.Language); !slices.Contains(names, name) {
 			names = append(names, name)
 		}
@@ -522,7 +537,7 @@ func (s *Service) recipientTasks(ctx context.Context, r *store.Request, in Compl
 			method = "email"
 		}
 		out = append(out, s.st.RecipientTaskFn(store.RecipientTask{ID: ids.New("rt_"), RequestID: r.ID, Recipient: rc.ID, Action: action, Method: method,
-			Categories: rc.Categories, State: "pending", NextAt: s.now(), UpdatedAt: s.now()}))
+			Categories: cats, State: "pending", NextAt: s.now(), UpdatedAt: s.now()}))
 	}
 	return out, recipientsPending(r.Language, names), nil
 }
