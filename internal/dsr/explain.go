@@ -19,19 +19,10 @@ func automatedAnswer(m *manifest.Manifest, lang string, purposes []string) (answ
 		if !p.AutomatedDecision || p.Automation == nil || (len(purposes) > 0 && !slices.Contains(purposes, p.ID)) {
 			continue
 		}
-		a := p.Automation
 		var said []string
-		for _, part := range []struct {
-			zh, en string
-			text   manifest.Text
-		}{
-			{"决策机制：%s", "how it decides: %s", a.Logic},
-			{"对您的影响：%s", "what it means for you: %s", a.Significance},
-			{"可能的后果：%s", "what may follow: %s", a.Effects},
-			{"人工复核：%s", "review by a person: %s", a.HumanReview},
-		} {
-			if t := strings.TrimRight(part.text.In(lang), "。. "); t != "" {
-				said = append(said, told(lang, part.zh, part.en, t))
+		for _, part := range p.Automation.Parts() {
+			if t := strings.TrimRight(part.Text.In(lang), "。. "); t != "" {
+				said = append(said, part.Label.In(lang)+told(lang, "：", ": ")+t)
 			}
 		}
 		name := p.Name.In(lang)

@@ -214,6 +214,30 @@ type Automation struct {
 	HumanReview  Text `yaml:"human_review" req:"true" doc:"How to have a decision looked at again by a person, or refuse one made solely by automated means."`
 }
 
+// AutomationPart is one part of an automation declaration with the words
+// that introduce it, as the policy prints it and an explanation gives it.
+type AutomationPart struct {
+	Label Text
+	Text  Text
+}
+
+// Parts lists the parts a declares, in order, with their labels.
+func (a Automation) Parts() []AutomationPart {
+	all := []AutomationPart{
+		{Text{KeyZH: "决策机制", KeyZHHant: "決策機制", KeyEN: "how it decides"}, a.Logic},
+		{Text{KeyZH: "对您的影响", KeyZHHant: "對您的影響", KeyEN: "what it means for you"}, a.Significance},
+		{Text{KeyZH: "可能的后果", KeyZHHant: "可能的後果", KeyEN: "what may follow"}, a.Effects},
+		{Text{KeyZH: "人工复核", KeyZHHant: "人工複核", KeyEN: "review by a person"}, a.HumanReview},
+	}
+	var out []AutomationPart
+	for _, p := range all {
+		if len(p.Text) > 0 {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 // Cookies describes cookies and similar technologies.
 type Cookies struct {
 	Items      []Cookie `yaml:"items" req:"true"`

@@ -454,24 +454,16 @@ func (r *renderer) needsSeparate(c manifest.Collection) bool {
 }
 
 // automation prints a purpose's declaration of how its automated
-// decisions work, each part as the manifest states it; nothing when the
-// purpose declares none.
+// decisions work, each part as the manifest states it
+// (manifest.Automation.Parts); nothing when the purpose declares none.
 func (r *renderer) automation(l lang, a *manifest.Automation) []string {
 	if a == nil {
 		return nil
 	}
 	var out []string
-	for _, part := range []struct {
-		zh, en string
-		text   manifest.Text
-	}{
-		{"决策机制：%s", "How it decides: %s", a.Logic},
-		{"对您的影响：%s", "What it means for you: %s", a.Significance},
-		{"可能的后果：%s", "What may follow: %s", a.Effects},
-		{"人工复核：%s", "Review by a person: %s", a.HumanReview},
-	} {
-		if t := l.t(part.text); t != "" {
-			out = append(out, l.sentence(l.s(part.zh, part.en, t)))
+	for _, p := range a.Parts() {
+		if t := l.t(p.Text); t != "" {
+			out = append(out, l.sentence(l.capitalise(l.t(p.Label))+l.s("：", ": ")+t))
 		}
 	}
 	return out
