@@ -330,7 +330,7 @@ func TestPortabilityTransmissionRefused(t *testing.T) {
 				e := transmitEnv(t, dsn, newSecret(), rc, func(o *dsr.Options) { o.TransmitAttempts = 3 })
 				subject := "yy-" + strings.ReplaceAll(c.name, " ", "-")
 				e.subject(subject, "refused@example.com", "", nil)
-				done := e.portability(subject, c.lang, rc.srv.URL+"/in?key=t0p")
+				done := e.portability(subject, c.lang, rc.srv.URL+"/in?key=t0p-s3cr3t-k3y-9f2")
 				var total dsr.TransmitCounts
 				for i := 0; i < 5; i++ {
 					n := e.transmit()
@@ -358,7 +358,7 @@ func TestPortabilityTransmissionRefused(t *testing.T) {
 				for _, m := range e.sent.all() {
 					if strings.Contains(m.Text, c.told) && strings.Contains(m.Text, "Acme Cloud") && strings.Contains(m.Text, "127.0.0.1") && strings.Contains(m.Text, done.ID) {
 						told = true
-						if strings.Contains(m.Text, "t0p") || strings.Contains(m.Text, "/in") {
+						if strings.Contains(m.Text, "t0p-s3cr3t-k3y-9f2") || strings.Contains(m.Text, "/in") {
 							t.Errorf("the message quotes the endpoint: %s", m.Text)
 						}
 					}
@@ -368,10 +368,10 @@ func TestPortabilityTransmissionRefused(t *testing.T) {
 				}
 				entries := e.transmitEntries()
 				last := entries[len(entries)-1]
-				if last.Outcome != "error" || !strings.Contains(last.Detail, `"state":"failed"`) || strings.Contains(last.Detail, "t0p") {
+				if last.Outcome != "error" || !strings.Contains(last.Detail, `"state":"failed"`) || strings.Contains(last.Detail, "t0p-s3cr3t-k3y-9f2") {
 					t.Errorf("last audit entry = %+v", last)
 				}
-				e.noPI("refused@example.com", "t0p")
+				e.noPI("refused@example.com", "t0p-s3cr3t-k3y-9f2")
 			})
 		}
 	})
