@@ -39,6 +39,15 @@ type Datastores struct {
 // Name implements Executor.
 func (x *Datastores) Name() string { return "datastores" }
 
+// stores is the datastores as the execute package takes them.
+func (x *Datastores) stores() []execute.Store {
+	out := make([]execute.Store, len(x.Stores))
+	for i, ds := range x.Stores {
+		out[i] = execute.Store{DS: ds.Annotation, DB: ds.DB, Kind: ds.Kind}
+	}
+	return out
+}
+
 // Execute implements Executor.
 func (x *Datastores) Execute(ctx context.Context, a consent.Actor, r *store.Request, d Details, in CompleteInput) (Outcome, error) {
 	if r.Kind == "correction" {
@@ -60,11 +69,7 @@ func (x *Datastores) Execute(ctx context.Context, a consent.Actor, r *store.Requ
 	if read {
 		// Access follows references across datastores too, so it runs
 		// over all of them together.
-		stores := make([]execute.Store, len(x.Stores))
-		for i, ds := range x.Stores {
-			stores[i] = execute.Store{DS: ds.Annotation, DB: ds.DB, Kind: ds.Kind}
-		}
-		found, err := execute.AccessAll(ctx, stores, seeds, execute.Options{})
+		found, err := execute.AccessAll(ctx, x.stores(), seeds, execute.Options{})
 		if err != nil {
 			return Outcome{}, err
 		}
@@ -82,10 +87,9 @@ func (x *Datastores) Execute(ctx context.Context, a consent.Actor, r *store.Requ
 	}
 	// Erasure finds everything first, across datastores, then erases one
 	// datastore at a time in one transaction each (see execute.EraseAll).
-	stores := make([]execute.Store, len(x.Stores))
+	stores := x.stores()
 	var cats []string
-	for i, ds := range x.Stores {
-		stores[i] = execute.Store{DS: ds.Annotation, DB: ds.DB, Kind: ds.Kind}
+	for _, ds := range x.Stores {
 		// A deletion reaches every category the annotations record.
 		cats = append(cats, categoriesOf(ds.Annotation)...)
 	}
@@ -221,11 +225,7 @@ func (x *Datastores) runCorrection(ctx context.Context, subjectID string, values
 	if err != nil {
 		return nil, err
 	}
-	stores := make([]execute.Store, len(x.Stores))
-	for i, ds := range x.Stores {
-		stores[i] = execute.Store{DS: ds.Annotation, DB: ds.DB, Kind: ds.Kind}
-	}
-	cs, err := execute.CorrectAll(ctx, stores, seeds, execute.CorrectOptions{Values: values, DryRun: dry})
+	cs, err := execute.CorrectAll(ctx, x.stores(), seeds, execute.CorrectOptions{Values: values, DryRun: dry})
 	if errors.Is(err, execute.ErrCorrectionConflict) {
 		return nil, correctionFault("", err)
 	}

@@ -70,11 +70,7 @@ func (x *Datastores) Restrict(ctx context.Context, subjectID string, lift bool) 
 	if err != nil {
 		return nil, err
 	}
-	stores := make([]execute.Store, len(x.Stores))
-	for i, ds := range x.Stores {
-		stores[i] = execute.Store{DS: ds.Annotation, DB: ds.DB, Kind: ds.Kind}
-	}
-	return execute.RestrictAll(ctx, stores, seeds, execute.RestrictOptions{Lift: lift})
+	return execute.RestrictAll(ctx, x.stores(), seeds, execute.RestrictOptions{Lift: lift})
 }
 
 // restrict carries a restriction (or an erasure a legal hold stops) into
