@@ -19,7 +19,7 @@ func newValidateCmd() *cobra.Command {
 	var manifestPath string
 	var requireAssessments bool
 	cmd := &cobra.Command{
-		Use:   "validate PATH... [--manifest PATH]",
+		Use:   "validate PATH... [--manifest PATH] [--require-assessments]",
 		Short: "Check manifests and dataset annotations; report every problem as PATH:LINE:COL: message",
 		Long: `Validate checks each manifest against the manifest format and the rules of
 PIPL, GB/T 35273 and GDPR that a manifest can break on its own: unknown keys,

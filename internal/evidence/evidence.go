@@ -95,6 +95,12 @@ type Options struct {
 	KeyID string
 	// Sources add parts built elsewhere, each under a folder of its name.
 	Sources map[string]Source
+	// Audit, when not nil, records the archive's making (evidence.create)
+	// as done by Actor: its period, parts and number of files.
+	Audit interface {
+		AppendAudit(ctx context.Context, entries ...audit.Entry) error
+	}
+	Actor audit.Actor
 }
 
 // Entry is one file of the archive as MANIFEST.json lists it.
@@ -254,6 +260,13 @@ func Build(ctx context.Context, w io.Writer, o Options) (Manifest, error) {
 	}
 	if err := gz.Close(); err != nil {
 		return Manifest{}, err
+	}
+	if o.Audit != nil {
+		detail := map[string]any{"from": man.From, "to": man.To, "parts": man.Parts, "files": len(man.Files), "kid": man.KeyID}
+		e := audit.NewEntry(o.Now, o.Actor, "evidence.create", "evidence:"+o.From.In(calendar.China).Format(time.DateOnly), "compliance_audit", audit.OutcomeOK, detail)
+		if err := o.Audit.AppendAudit(ctx, e); err != nil {
+			return Manifest{}, fmt.Errorf("evidence: audit: %w", err)
+		}
 	}
 	return man, nil
 }
