@@ -45,10 +45,13 @@ the one given with --manifest.`,
 	}
 	cmd.Flags().String("period", "", "the period, FIRST..LAST, e.g. 2026-01-01..2026-12-31 (required)")
 	cmd.Flags().String("out", "", "the archive to write (required)")
-	cmd.Flags().String("manifest", "", "the manifest to describe, instead of the policy version in force at the end of the period")
 	cmd.MarkFlagRequired("period")
 	cmd.MarkFlagRequired("out")
 	dbFlags(cmd)
+	if f := cmd.Flags().Lookup("manifest"); f != nil {
+		f.Hidden = false
+		f.Usage = "the manifest to describe, instead of the policy version in force at the end of the period"
+	}
 	verify := &cobra.Command{
 		Use:   "verify FILE [--key FILE] [--json]",
 		Short: "Check an evidence archive offline: its signature and every file's SHA-256",
@@ -75,7 +78,12 @@ cannot be read.`,
 func runEvidence(cmd *cobra.Command, args []string) error {
 	period, _ := cmd.Flags().GetString("period")
 	out, _ := cmd.Flags().GetString("out")
-	manifestPath, _ := cmd.Flags().GetString("manifest")
+	manifestPath := ""
+	if cmd.Flags().Changed("manifest") {
+		// Only as given here: a deployment's CUSTOS_MANIFEST is its current
+		// manifest, not necessarily the one in force in the period.
+		manifestPath, _ = cmd.Flags().GetString("manifest")
+	}
 	from, to, err := evidence.ParsePeriod(period)
 	if err != nil {
 		return err
