@@ -45,8 +45,6 @@ the one given with --manifest.`,
 	}
 	cmd.Flags().String("period", "", "the period, FIRST..LAST, e.g. 2026-01-01..2026-12-31 (required)")
 	cmd.Flags().String("out", "", "the archive to write (required)")
-	cmd.MarkFlagRequired("period")
-	cmd.MarkFlagRequired("out")
 	dbFlags(cmd)
 	if f := cmd.Flags().Lookup("manifest"); f != nil {
 		f.Hidden = false
@@ -78,6 +76,12 @@ cannot be read.`,
 func runEvidence(cmd *cobra.Command, args []string) error {
 	period, _ := cmd.Flags().GetString("period")
 	out, _ := cmd.Flags().GetString("out")
+	if cmd.Flags().NFlag() == 0 {
+		return cmd.Help() // a group too (evidence verify): bare, it explains itself
+	}
+	if period == "" || out == "" {
+		return errors.New(`custos evidence needs --period FIRST..LAST and --out FILE (see custos evidence --help)`)
+	}
 	manifestPath := ""
 	if cmd.Flags().Changed("manifest") {
 		// Only as given here: a deployment's CUSTOS_MANIFEST is its current
