@@ -150,6 +150,28 @@ func TestEvidenceCommand(t *testing.T) {
 		t.Errorf("reversed period: exit %d\n%s", code, errOut)
 	}
 
+	// Per organisation: its own policy, signed with its own key.
+	mustRun(t, "", with("orgs", "create", "acme", "--name", "Acme Ltd")...)
+	mustRun(t, "", with("policy", "publish", "--org", "acme", "../../examples/deepin/custos.yaml")...)
+	acme := filepath.Join(dir, "acme.tar.gz")
+	if _, errOut, code := run(t, with("evidence", "--org", "acme", "--period", first+".."+last, "--out", acme)...); code != 0 {
+		t.Fatalf("evidence --org acme: exit %d\n%s", code, errOut)
+	}
+	if _, errOut, code := run(t, "evidence", "verify", acme, "--key", jwks); code != 1 || !strings.Contains(errOut, "not known") {
+		t.Errorf("acme's archive checked with the default organisation's key: exit %d\n%s", code, errOut)
+	}
+	out, errOut, code = run(t, "evidence", "verify", acme)
+	if code != 0 || !strings.Contains(out, "organisation acme") {
+		t.Fatalf("verify acme: exit %d\n%s%s", code, out, errOut)
+	}
+	res, err = evidence.Verify(bytes.NewReader(mustRead(t, acme)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := res.Files["policies/v2022.03.17/custos.yaml"]; !ok || len(res.Files["policies/v3.0/custos.yaml"]) > 0 {
+		t.Errorf("acme's archive holds the policies %v, want its own only", res.Manifest.Files)
+	}
+
 	st, err := store.Open(context.Background(), db)
 	if err != nil {
 		t.Fatal(err)
@@ -168,4 +190,13 @@ func TestEvidenceCommand(t *testing.T) {
 	if len(es) != 1 || !strings.Contains(es[0], `"files":`) {
 		t.Errorf("evidence.create entries %q, want one with the count of files", es)
 	}
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

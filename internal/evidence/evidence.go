@@ -326,7 +326,7 @@ func inForce(ctx context.Context, r Records, to time.Time) (*manifest.Manifest, 
 	}
 	m, err := manifest.Parse("policy version "+last.Version, []byte(last.Manifest))
 	if err != nil {
-		return nil, fmt.Errorf("policy version %s: %w", last.Version, err)
+		return nil, fmt.Errorf("policy version %s, in force at the end of the period, does not load (give the manifest to describe with --manifest): %w", last.Version, err)
 	}
 	return m, nil
 }

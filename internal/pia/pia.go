@@ -31,13 +31,13 @@ const (
 )
 
 // reasonInfo is the article item and the words of each reason.
-var reasonInfo = map[string]struct{ item, zh, en string }{
-	ReasonSensitive:   {"art. 55(1)", "处理敏感个人信息", "processes sensitive personal information"},
-	ReasonAutomated:   {"art. 55(2)", "利用个人信息进行自动化决策", "makes automated decisions"},
-	ReasonEntrusted:   {"art. 55(3)", "委托处理个人信息", "entrusts processing to a processor"},
-	ReasonProvision:   {"art. 55(3)", "向其他个人信息处理者提供个人信息", "provides personal information to other handlers"},
-	ReasonDisclosure:  {"art. 55(3)", "公开个人信息", "discloses personal information publicly"},
-	ReasonCrossBorder: {"art. 55(4)", "向境外提供个人信息", "provides personal information abroad"},
+var reasonInfo = map[string]struct{ item, itemZH, zh, en string }{
+	ReasonSensitive:   {"art. 55(1)", "第五十五条第（一）项", "处理敏感个人信息", "processes sensitive personal information"},
+	ReasonAutomated:   {"art. 55(2)", "第五十五条第（二）项", "利用个人信息进行自动化决策", "makes automated decisions"},
+	ReasonEntrusted:   {"art. 55(3)", "第五十五条第（三）项", "委托处理个人信息", "entrusts processing to a processor"},
+	ReasonProvision:   {"art. 55(3)", "第五十五条第（三）项", "向其他个人信息处理者提供个人信息", "provides personal information to other handlers"},
+	ReasonDisclosure:  {"art. 55(3)", "第五十五条第（三）项", "公开个人信息", "discloses personal information publicly"},
+	ReasonCrossBorder: {"art. 55(4)", "第五十五条第（四）项", "向境外提供个人信息", "provides personal information abroad"},
 }
 
 // reasonOrder is the order of art. 55.
@@ -58,11 +58,14 @@ func (t Trigger) String() string { return t.Activity + ": " + t.Describe("en") }
 // Describe says why, in the language lang (zh-CN or en), without the activity.
 func (t Trigger) Describe(lang string) string {
 	info := reasonInfo[t.Reason]
-	words := info.en
 	if manifest.TextKey(lang) != manifest.KeyEN {
-		words = info.zh
+		s := info.itemZH + "：" + info.zh
+		if len(t.What) > 0 {
+			s += "（" + strings.Join(t.What, "、") + "）"
+		}
+		return s
 	}
-	s := info.item + " " + words
+	s := info.item + " " + info.en
 	if len(t.What) > 0 {
 		s += " (" + strings.Join(t.What, ", ") + ")"
 	}
