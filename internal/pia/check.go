@@ -88,6 +88,9 @@ func Check(m *manifest.Manifest, today time.Time) manifest.Problems {
 		for _, a := range s.Activities {
 			covered[a] = true
 		}
+		if todo := drafted(m.Assessments[i]); len(todo) > 0 {
+			ps = append(ps, m.ProblemAt(path, "assessment %s is still a draft: %s say TODO; the assessor writes them", s.ID, strings.Join(todo, ", ")))
+		}
 		if len(s.Activities) > 0 && s.Recorded == "" {
 			ps = append(ps, m.ProblemAt(path, "assessment %s has no digest, so a material change to %s cannot be told: add the digest custos pia draft writes for them",
 				s.ID, strings.Join(s.Activities, ", ")))
@@ -117,6 +120,24 @@ func Check(m *manifest.Manifest, today time.Time) manifest.Problems {
 		return a.Pos.Col - b.Pos.Col
 	})
 	return ps
+}
+
+// drafted lists the fields of a an assessor has yet to write: those still
+// saying TODO, as custos pia draft leaves them.
+func drafted(a manifest.Assessment) []string {
+	var out []string
+	for _, f := range []struct {
+		name string
+		text manifest.Text
+	}{{"subject", a.Subject}, {"assessor", a.Assessor}, {"scope", a.Scope}, {"lawfulness", a.Lawfulness}, {"impact", a.Impact}, {"measures", a.Measures}, {"conclusion", a.Conclusion}} {
+		for _, v := range f.text {
+			if strings.Contains(v, "TODO") {
+				out = append(out, f.name)
+				break
+			}
+		}
+	}
+	return out
 }
 
 // activityPath is where an activity is written in the manifest.
