@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -23,15 +24,17 @@ custos validate warns of each without a current assessment (see
 docs/assessments.md).`,
 	}
 	triggers := &cobra.Command{
-		Use:   "triggers PATH [--json]",
+		Use:   "triggers [PATH] [--json]",
 		Short: "List the activities of a manifest that need an impact assessment, and why",
 		Long: `Triggers lists, for the manifest at PATH, each processing activity (a
 purpose, or public_disclosure) that needs an impact assessment under PIPL
 art. 55, one line per reason, naming the item of art. 55 and what makes it
-so: the sensitive categories, recipients, SDKs, transfers or locations.`,
-		Args: cobra.ExactArgs(1),
+so: the sensitive categories, recipients, SDKs, transfers or locations.
+Without PATH the manifest is $CUSTOS_MANIFEST, else custos.yaml in the
+current directory.`,
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			m, err := loadManifest(cmd, args[0])
+			m, err := loadManifest(cmd, manifestArg(args))
 			if err != nil {
 				return err
 			}
@@ -54,7 +57,7 @@ so: the sensitive categories, recipients, SDKs, transfers or locations.`,
 	var activities []string
 	var lang, out string
 	draft := &cobra.Command{
-		Use:   "draft PATH [--activity ID]... [--lang zh-CN|en] [-o FILE]",
+		Use:   "draft [PATH] [--activity ID]... [--lang zh-CN|en] [-o FILE]",
 		Short: "Write a draft impact assessment (GB/T 39335-2020) and the stanza for the manifest",
 		Long: `Draft writes, for the manifest at PATH, a draft impact assessment in
 Markdown in the structure of GB/T 39335-2020: its scope, the data map (the
@@ -65,14 +68,16 @@ a conclusion left for the assessor. It ends with the YAML to paste under
 assessments once the assessment is done, with the digest of the activities
 as they are now.
 
-Without --activity the draft covers every activity that needs an assessment.`,
+Without --activity the draft covers every activity that needs an assessment.
+Without PATH the manifest is $CUSTOS_MANIFEST, else custos.yaml in the
+current directory.`,
 		Example: `  custos pia draft examples/deepin/custos.yaml --activity content-compliance --lang zh-CN -o pia.md`,
-		Args:    cobra.ExactArgs(1),
+		Args:    cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if lang != "zh-CN" && lang != "en" {
 				return fmt.Errorf("unsupported language %q: want zh-CN or en", lang)
 			}
-			m, err := loadManifest(cmd, args[0])
+			m, err := loadManifest(cmd, manifestArg(args))
 			if err != nil {
 				return err
 			}
@@ -91,4 +96,16 @@ Without --activity the draft covers every activity that needs an assessment.`,
 	draft.Flags().StringVarP(&out, "output", "o", "", "write to FILE instead of standard output")
 	cmd.AddCommand(triggers, draft)
 	return cmd
+}
+
+// manifestArg is the manifest a command reads: its argument, else
+// $CUSTOS_MANIFEST, else custos.yaml in the current directory.
+func manifestArg(args []string) string {
+	if len(args) > 0 {
+		return args[0]
+	}
+	if p := os.Getenv("CUSTOS_MANIFEST"); p != "" {
+		return p
+	}
+	return "custos.yaml"
 }

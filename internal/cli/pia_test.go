@@ -21,6 +21,7 @@ import (
 // and fails on them only when asked; triggers and draft describe them.
 func TestPIACommands(t *testing.T) {
 	deepin := "../../examples/deepin/custos.yaml"
+	t.Setenv("CUSTOS_MANIFEST", deepin)
 	tmp := t.TempDir()
 	for _, tt := range []struct {
 		name     string
@@ -44,6 +45,7 @@ func TestPIACommands(t *testing.T) {
 		{"draft unknown activity", []string{"pia", "draft", deepin, "--activity", "nope"}, 2, nil, []string{`activity "nope" is neither a purpose`}},
 		{"draft unknown language", []string{"pia", "draft", deepin, "--lang", "fr"}, 2, nil, []string{`unsupported language "fr"`}},
 		{"draft to file", []string{"pia", "draft", deepin, "-o", filepath.Join(tmp, "pia.md")}, 0, nil, nil},
+		{"draft of the configured manifest", []string{"pia", "draft", "--activity", "content-compliance"}, 0, []string{"`communication.messages`"}, nil},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			out, errOut, code := run(t, tt.args...)

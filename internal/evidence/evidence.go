@@ -62,7 +62,7 @@ const (
 
 // Source builds part of the archive for the period [from, to): files keyed
 // by their path relative to the source's folder.
-type Source func(ctx context.Context, from, to time.Time) (map[string][]byte, error)
+type Source = func(ctx context.Context, from, to time.Time) (map[string][]byte, error)
 
 // Records is what the archive reads from the organisation's store; a
 // *store.Store acting for the organisation is one.
