@@ -321,24 +321,48 @@ func TestBuildRefuses(t *testing.T) {
 	}
 }
 
-// TestWithStore builds from an organisation's own SQLite store.
+// TestWithStore builds from an organisation's own store, on SQLite and
+// PostgreSQL.
 func TestWithStore(t *testing.T) {
-	st := storetest.SQLite(t)
-	m, err := manifest.Load("../../examples/starter/custos.yaml")
+	storetest.Backends(t, func(t *testing.T, dsn string) { withStore(t, storetest.Open(t, dsn)) })
+}
+
+func withStore(t *testing.T, st *store.Store) {
+	ctx := context.Background()
+	raw, err := os.ReadFile("../../examples/starter/custos.yaml")
 	if err != nil {
+		t.Fatal(err)
+	}
+	at := from.AddDate(0, 2, 0)
+	if _, _, err := st.PublishPolicy(ctx, store.PolicyVersion{Version: "3.0", SHA256: "aa", Manifest: string(raw), PublishedAt: at, EffectiveAt: at}, 0); err != nil {
 		t.Fatal(err)
 	}
 	priv := key(t)
 	var buf bytes.Buffer
-	if _, err := evidence.Build(context.Background(), &buf, evidence.Options{Org: st.Org(), From: from, To: to, Now: now, Manifest: m, Records: st, Key: priv, KeyID: "k1"}); err != nil {
+	// No manifest given: the version in force at the end of the period.
+	if _, err := evidence.Build(ctx, &buf, evidence.Options{Org: st.Org(), From: from, To: to, Now: now, Records: st, Key: priv, KeyID: "k1", Audit: st, Actor: audit.System("test")}); err != nil {
 		t.Fatal(err)
 	}
+
 	res, err := evidence.Verify(&buf, evidence.JWKS(priv.Public().(ed25519.PublicKey), "k1"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var rep audit.Report
 	if err := json.Unmarshal(res.Files["audit/verify.json"], &rep); err != nil || !rep.OK {
-		t.Errorf("audit verification of an empty store: %+v %v", rep, err)
+		t.Errorf("audit verification: %+v %v", rep, err)
+	}
+	if string(res.Files["policies/v3.0/custos.yaml"]) != string(raw) {
+		t.Error("the published version is not in the archive as published")
+	}
+	if !strings.Contains(string(res.Files["assessments/status.json"]), `"pia-sg-relay"`) {
+		t.Error("the assessments of the version in force are not in the archive")
+	}
+	es, err := st.AuditEntries(ctx, store.AuditFilter{Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(es); n == 0 || es[n-1].Action != "evidence.create" || !strings.Contains(es[n-1].Detail, `"files":`) {
+		t.Errorf("the archive's making is not the last audit entry: %+v", es)
 	}
 }
