@@ -72,6 +72,8 @@ promises: subjects, the consent ledger, purpose checks and an audit trail.`,
 		newOutboxCmd(),
 		newRetentionCmd(),
 		newCertificatesCmd(),
+		newPIACmd(),
+		newEvidenceCmd(),
 	)
 	refuseUnknownSubcommands(root)
 	return root

@@ -6,17 +6,20 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/custos-privacy/custos/internal/dataset"
 	"github.com/custos-privacy/custos/internal/manifest"
+	"github.com/custos-privacy/custos/internal/pia"
 )
 
 func newValidateCmd() *cobra.Command {
 	var manifestPath string
+	var requireAssessments bool
 	cmd := &cobra.Command{
-		Use:   "validate PATH... [--manifest PATH]",
+		Use:   "validate PATH... [--manifest PATH] [--require-assessments]",
 		Short: "Check manifests and dataset annotations; report every problem as PATH:LINE:COL: message",
 		Long: `Validate checks each manifest against the manifest format and the rules of
 PIPL, GB/T 35273 and GDPR that a manifest can break on its own: unknown keys,
@@ -31,6 +34,13 @@ against the manifest's taxonomy — the one given with --manifest, else the
 custos.yaml beside the annotation. An annotation that binds retention rules to
 its collections must bind every rule of the manifest and every collection of
 personal data: each one missing is reported, at the rule or the collection.
+
+Each processing activity that needs a personal-information protection impact
+assessment (PIPL art. 55) without a current one in the manifest's assessments
+is reported as a warning, with its reasons; so is an assessment due for
+review (its activities changed materially since, or its review period has
+passed). Warnings do not change the exit status unless --require-assessments
+is given (see docs/assessments.md).
 
 Exit status: 0 when every file is valid, 1 when any has problems.`,
 		Args: cobra.MinimumNArgs(1),
@@ -56,9 +66,22 @@ Exit status: 0 when every file is valid, 1 when any has problems.`,
 				}
 				switch kindOf(data) {
 				case "manifest":
-					_, err := manifest.Load(path)
+					m, err := manifest.Load(path)
 					if err := report(err); err != nil {
 						return err
+					}
+					if m == nil {
+						continue
+					}
+					// Impact assessments missing or due: warnings, unless
+					// --require-assessments makes them problems.
+					for _, p := range pia.Check(m, time.Now()) {
+						if requireAssessments {
+							bad = true
+							fmt.Fprintln(cmd.OutOrStdout(), p)
+						} else {
+							fmt.Fprintf(cmd.OutOrStdout(), "%s:%d:%d: warning: %s\n", p.File, p.Pos.Line, p.Pos.Col, p.Message)
+						}
 					}
 				default:
 					var d *dataset.Dataset
@@ -100,6 +123,7 @@ Exit status: 0 when every file is valid, 1 when any has problems.`,
 			return nil
 		},
 	}
+	cmd.Flags().BoolVar(&requireAssessments, "require-assessments", false, "report activities without a current impact assessment as problems (exit 1), not warnings")
 	cmd.Flags().StringVar(&manifestPath, "manifest", "", "manifest whose categories dataset annotations are checked against")
 	return cmd
 }

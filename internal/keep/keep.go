@@ -69,6 +69,9 @@ var Records = []Record{
 	{ID: "chains", What: "consent ledger, decision records, the audit trail",
 		Kept: "without end: append-only and hash-chained, they prove what was agreed and done",
 		Ends: "not deleted; a person's erasure destroys their key, so what identifies them is unreadable"},
+	{ID: "policies", What: "policy versions: each manifest as published, with its impact assessments",
+		Kept: "without end: a person may ask which version they agreed to, and PIPL art. 56 has impact assessments kept at least three years",
+		Ends: "not deleted: the organisation's own documents, no personal information"},
 	{ID: "retention", What: "retention runs, erasure certificates, legal holds", Kept: "without end",
 		Ends: "not deleted: counts and names only, no personal information"},
 }

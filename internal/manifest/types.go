@@ -525,14 +525,32 @@ type MinorRule struct {
 	UnknownAge   string `yaml:"unknown_age" enum:"adult,minor,ask" doc:"Defaults to the general rule."`
 }
 
-// Assessment is a personal-information protection impact assessment.
+// Assessment is a personal-information protection impact assessment
+// (PIPL art. 55–56, GB/T 39335-2020). The policy prints its date, subject
+// and risk; the rest is the organisation's record of the assessment, kept
+// with every version of the manifest.
 type Assessment struct {
 	ID      string `yaml:"id" req:"true"`
 	Date    Date   `yaml:"date" req:"true"`
 	Subject Text   `yaml:"subject" req:"true" doc:"What was assessed."`
 	Risk    string `yaml:"risk" req:"true" enum:"low,medium,high"`
 	Publish bool   `yaml:"publish" doc:"The report is published."`
+	// Activities are the processing activities covered: purpose ids, or
+	// PublicDisclosureActivity.
+	Activities []string `yaml:"activities" doc:"Processing activities the assessment covers: purpose ids, or public_disclosure for the public disclosure of sharing.public_disclosure. An activity that needs an assessment (PIPL art. 55) is covered only by one that lists it."`
+	Assessor   Text     `yaml:"assessor" doc:"Who carried out the assessment (a department or a named person)."`
+	Scope      Text     `yaml:"scope" doc:"What the assessment looked at: systems, data, parties."`
+	Lawfulness Text     `yaml:"lawfulness" doc:"Whether the purpose and the means of processing are lawful, legitimate and necessary (PIPL art. 56(1))."`
+	Impact     Text     `yaml:"impact" doc:"The impact on people's rights and interests, and the security risks (PIPL art. 56(2))."`
+	Measures   Text     `yaml:"measures" doc:"Whether the protection measures are lawful, effective and proportionate to the risk (PIPL art. 56(3))."`
+	Conclusion Text     `yaml:"conclusion" doc:"The assessor's conclusion."`
+	Digest     string   `yaml:"digest" doc:"Fingerprint of the covered activities' material content as assessed, written by custos pia draft (sha256:…). When the activities change materially it no longer matches, and the assessment is due for review."`
+	Review     *Period  `yaml:"review_every" doc:"How often the assessment is reviewed; once this long has passed since date it is due. Unset: only a material change makes it due."`
 }
+
+// PublicDisclosureActivity names the public disclosure of personal
+// information (sharing.public_disclosure) as an activity an assessment covers.
+const PublicDisclosureActivity = "public_disclosure"
 
 // Definition is a term defined in the policy.
 type Definition struct {

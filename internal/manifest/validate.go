@@ -72,6 +72,7 @@ func (v *validator) run() {
 	v.checkVault()
 	v.checkRights()
 	v.checkMinors()
+	v.checkAssessments()
 	v.checkExtras()
 }
 
@@ -869,6 +870,41 @@ func (v *validator) checkSignals() {
 					break
 				}
 			}
+		}
+	}
+}
+
+var digestRE = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
+
+// checkAssessments checks the form of impact assessments: whether the
+// activities that need one have one is internal/pia's to say.
+func (v *validator) checkAssessments() {
+	for i, a := range v.m.Assessments {
+		base := fmt.Sprintf("assessments[%d]", i)
+		seen := map[string]bool{}
+		for j, id := range a.Activities {
+			path := fmt.Sprintf("%s.activities[%d]", base, j)
+			if seen[id] {
+				v.errorf(path, "activity %q listed twice", id)
+				continue
+			}
+			seen[id] = true
+			if id == PublicDisclosureActivity {
+				continue
+			}
+			if !v.ids["purpose"][id] {
+				v.errorf(path, "activity %q is neither a purpose nor %s", id, PublicDisclosureActivity)
+			}
+		}
+		if a.Digest != "" {
+			if !digestRE.MatchString(a.Digest) {
+				v.errorf(base+".digest", "invalid digest %q: want sha256: and 64 hexadecimal digits, as custos pia draft writes it", a.Digest)
+			} else if len(a.Activities) == 0 {
+				v.errorf(base+".digest", "a digest fingerprints the activities assessed: list them under activities")
+			}
+		}
+		if a.Review != nil && a.Review.Count <= 0 {
+			v.errorf(base+".review_every.count", "review period must be at least 1 %s", a.Review.Unit)
 		}
 	}
 }
