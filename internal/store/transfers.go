@@ -99,10 +99,10 @@ func (s *Store) TransferCounts(ctx context.Context, year int) ([]TransferCount, 
 // counts once.
 func (s *Store) TransferTotal(ctx context.Context, year int) (TransferCount, error) {
 	var c TransferCount
-	err := s.rd().QueryRowContext(ctx, s.q(`SELECT COUNT(DISTINCT person),
-		COUNT(DISTINCT CASE WHEN sensitive = 1 THEN person END),
-		COUNT(DISTINCT CASE WHEN ordinary = 1 THEN person END)
-		FROM transfer_people WHERE org_id = ? AND year = ?`), s.org, year).Scan(&c.People, &c.Sensitive, &c.Ordinary)
+	var sens, ord sql.NullInt64
+	err := s.rd().QueryRowContext(ctx, s.q(`SELECT COUNT(*), SUM(s), SUM(o) FROM (SELECT person, MAX(sensitive) AS s, MAX(ordinary) AS o
+		FROM transfer_people WHERE org_id = ? AND year = ? GROUP BY person) AS p`), s.org, year).Scan(&c.People, &sens, &ord)
+	c.Sensitive, c.Ordinary = sens.Int64, ord.Int64
 	if err != nil {
 		return TransferCount{}, fmt.Errorf("transfer total: %w", mapErr(err))
 	}

@@ -17,7 +17,6 @@ CREATE TABLE transfer_people (
     first_at  BIGINT NOT NULL,
     PRIMARY KEY (org_id, year, flow, person)
 );
-CREATE INDEX transfer_people_person ON transfer_people (org_id, year, person);
 
 -- Threshold alerts sent, so that each goes out once per year: level is
 -- the threshold's name, kind projected (before crossing) or crossed.
