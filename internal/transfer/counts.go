@@ -230,3 +230,18 @@ func (s *Service) EvidenceFiles(ctx context.Context, from, to time.Time) (map[st
 	}
 	return out, nil
 }
+
+// Packet renders the filing packet of year (the current one when 0) in
+// lang: see RenderPacket.
+func (s *Service) Packet(ctx context.Context, lang string, year int) ([]byte, error) {
+	c, err := s.Counts(ctx, year)
+	if err != nil {
+		return nil, err
+	}
+	sn := s.reg.Load()
+	if sn.m == nil {
+		_, err := s.opt.Manifest()
+		return nil, err
+	}
+	return RenderPacket(sn.m, sn.reg, c, lang)
+}

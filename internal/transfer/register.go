@@ -94,7 +94,7 @@ func (r *Register) IDs() []string {
 
 // Build reads the register from a manifest: a pure function of it.
 func Build(m *manifest.Manifest) *Register {
-	r := &Register{Thresholds: ThresholdsOf(m)}
+	r := &Register{Flows: []Flow{}, Thresholds: ThresholdsOf(m)}
 	lang := m.DefaultLanguage()
 	named := map[string]bool{} // recipients a cross_border entry names
 	for i, c := range m.Storage.CrossBorder {

@@ -208,4 +208,3 @@ func TestProjectedAlert(t *testing.T) {
 		})
 	}
 }
-
