@@ -18,6 +18,7 @@ import (
 	"github.com/custos-privacy/custos/internal/fault"
 	"github.com/custos-privacy/custos/internal/hold"
 	"github.com/custos-privacy/custos/internal/retention"
+	"github.com/custos-privacy/custos/internal/transfer"
 	"github.com/custos-privacy/custos/internal/vault"
 )
 
@@ -90,7 +91,11 @@ var schemaTypes = map[string]any{
 	"HoldInput": hold.Input{},
 	"HoldLift":  HoldLift{},
 
-	"RetentionPlan": retention.Plan{},
+	"RetentionPlan":        retention.Plan{},
+	"TransferRegister":     TransferRegister{},
+	"TransferCounts":       transfer.Counts{},
+	"TransferReport":       transfer.ReportInput{},
+	"TransferReportResult": transfer.ReportResult{},
 	"RetentionRuns": struct {
 		Runs []retention.RunRecord `json:"runs"`
 	}{},
