@@ -114,3 +114,25 @@ func alertContact(ctx context.Context, st *store.Store, ks *keystore.Store, m *m
 	}
 	return errors.Join(errs...)
 }
+
+// OpenTransfers returns the counts of cross-border transfers for a
+// command that does not serve: the register is read from m, or from the
+// policy published in st when m is nil. Close it before the store.
+func OpenTransfers(ctx context.Context, st *store.Store, keys Keys, m *manifest.Manifest) (*transfer.Service, error) {
+	if len(keys.AuditKey) == 0 {
+		return nil, errors.New("the counts of cross-border transfers need the identity key: set CUSTOS_IDENTITY_KEY_FILE or --secrets-dir")
+	}
+	if m == nil {
+		pv, err := st.CurrentPolicy(ctx)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, errors.New("no policy is published: publish one with custos policy publish, or give --manifest")
+		}
+		if err != nil {
+			return nil, err
+		}
+		if m, err = manifest.Parse("policy "+pv.Version, []byte(pv.Manifest)); err != nil {
+			return nil, err
+		}
+	}
+	return transfer.New(st, transfer.Options{Key: transferKey(keys.AuditKey), Manifest: func() (*manifest.Manifest, error) { return m, nil }, EvaluateEvery: -1})
+}
