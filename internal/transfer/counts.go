@@ -63,11 +63,7 @@ func (s *Service) Counts(ctx context.Context, year int) (Counts, error) {
 		return Counts{}, invalid("year", "invalid_year", "year is a calendar year up to this one")
 	}
 	sn := s.refresh()
-	tot, err := s.st.TransferTotal(ctx, year)
-	if err != nil {
-		return Counts{}, err
-	}
-	rows, err := s.st.TransferCounts(ctx, year)
+	tot, rows, err := s.numbers(ctx, year, now)
 	if err != nil {
 		return Counts{}, err
 	}
@@ -244,4 +240,43 @@ func (s *Service) Packet(ctx context.Context, lang string, year int) ([]byte, er
 		return nil, err
 	}
 	return RenderPacket(sn.m, sn.reg, c, lang)
+}
+
+// cacheFor bounds how long the year's numbers are reused when this
+// service wrote nothing: what other instances wrote shows after it.
+const cacheFor = 10 * time.Second
+
+type cachedCounts struct {
+	gen  uint64
+	at   time.Time
+	tot  store.TransferCount
+	rows []store.TransferCount
+}
+
+// numbers reads the year's total and per-flow counts, or reuses those
+// read since this service last wrote, within cacheFor: counting a
+// year's distinct people reads every row of the year.
+func (s *Service) numbers(ctx context.Context, year int, now time.Time) (store.TransferCount, []store.TransferCount, error) {
+	gen := s.gen.Load()
+	s.cacheMu.Lock()
+	c, ok := s.cache[year]
+	s.cacheMu.Unlock()
+	if ok && c.gen == gen && now.Sub(c.at) < cacheFor && !now.Before(c.at) {
+		return c.tot, c.rows, nil
+	}
+	tot, err := s.st.TransferTotal(ctx, year)
+	if err != nil {
+		return store.TransferCount{}, nil, err
+	}
+	rows, err := s.st.TransferCounts(ctx, year)
+	if err != nil {
+		return store.TransferCount{}, nil, err
+	}
+	s.cacheMu.Lock()
+	if s.cache == nil {
+		s.cache = map[int]cachedCounts{}
+	}
+	s.cache[year] = cachedCounts{gen: gen, at: now, tot: tot, rows: rows}
+	s.cacheMu.Unlock()
+	return tot, rows, nil
 }

@@ -80,9 +80,14 @@ type Service struct {
 	quit      chan struct{}
 	done      chan struct{}
 	closeOnce sync.Once
-	flushMu   sync.Mutex // one flush at a time: Flush returns once what was queued before it is written
-	evalMu    sync.Mutex
-	lastEval  time.Time
+	// gen counts this service's writes; the year's numbers are read
+	// again after each, and at least every cacheFor for other instances'.
+	gen      atomic.Uint64
+	cacheMu  sync.Mutex
+	cache    map[int]cachedCounts
+	flushMu  sync.Mutex // one flush at a time: Flush returns once what was queued before it is written
+	evalMu   sync.Mutex
+	lastEval time.Time
 }
 
 // snapshot is the register of the manifest in force, with the flows
@@ -234,8 +239,12 @@ func (s *Service) queueOne(f Flow, subjectID, source string) {
 		return
 	}
 	s.seen[key] = struct{}{}
-	s.queue = append(s.queue, store.TransferPerson{Year: year, Flow: f.ID, Person: s.Person(subjectID, year),
-		Sensitive: f.Sensitive(), Ordinary: f.Ordinary(), Source: source, At: now.UTC().Truncate(time.Microsecond)})
+	s.mu.Unlock()
+	// The hash is made outside the lock: decisions on other threads do not wait for it.
+	p := store.TransferPerson{Year: year, Flow: f.ID, Person: s.Person(subjectID, year),
+		Sensitive: f.Sensitive(), Ordinary: f.Ordinary(), Source: source, At: now.UTC().Truncate(time.Microsecond)}
+	s.mu.Lock()
+	s.queue = append(s.queue, p)
 	full := len(s.queue) >= 4096
 	s.mu.Unlock()
 	if full {
@@ -289,7 +298,9 @@ func (s *Service) Flush(ctx context.Context) (int, error) {
 	const batch = 2048
 	for start := 0; start < len(q); start += batch {
 		part := q[start:min(start+batch, len(q))]
-		if _, err := s.st.RecordTransfers(ctx, part); err != nil {
+		_, err := s.st.RecordTransfers(ctx, part)
+		s.gen.Add(1)
+		if err != nil {
 			s.mu.Lock()
 			s.queue = append(slices.Clone(q[start:]), s.queue...)
 			s.mu.Unlock()
@@ -395,6 +406,7 @@ func (s *Service) Report(ctx context.Context, by Actor, in ReportInput) (ReportR
 	e := audit.NewEntry(now, audit.Actor{ID: by.ID, Role: by.Role, Place: by.Place}, "transfer.report", "transfer:"+f.ID, "", audit.OutcomeOK,
 		map[string]any{"year": year, "subjects": len(people)})
 	added, err := s.st.RecordTransfers(ctx, people, e)
+	s.gen.Add(1)
 	if err != nil {
 		return ReportResult{}, err
 	}
