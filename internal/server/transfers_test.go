@@ -3,6 +3,7 @@ package server_test
 import (
 	"encoding/json"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -95,6 +96,69 @@ func TestTransfersCountedPerOrganisation(t *testing.T) {
 		})
 	}
 	if strings.Contains(d.logs.String(), "xfer-person") || strings.Contains(d.logs.String(), "li.na@example.com") {
+		t.Errorf("the log names a subject:\n%s", d.logs)
+	}
+}
+
+// TestTransferAlertReachesTheContact: with the starter's relay on the
+// exemption and a threshold of two people, three reported people raise
+// one alert: on the counts, in the audit trail, in the metrics, and as
+// an email to the contact's addresses that names no subject.
+func TestTransferAlertReachesTheContact(t *testing.T) {
+	src, err := os.ReadFile(filepath.Join("..", "..", "examples", "starter", "custos.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited := strings.Replace(string(src), "mechanism: standard_contract", "mechanism: exemption", 1)
+	edited = strings.Replace(edited, "  cross_border:\n", "  transfer_thresholds: {contract_from: 2}\n  cross_border:\n", 1)
+	small := filepath.Join(t.TempDir(), "custos.yaml")
+	if err := os.WriteFile(small, []byte(edited), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d := startOrgs(t, "sqlite", small, nil, nil)
+	ours := d.tenants[0]
+	d.must(t, ours, "POST", "/v1/transfers", `{"flow": "sg-sync-relay", "subject_ids": ["xfer-a", "xfer-b", "xfer-c"]}`, http.StatusOK)
+	var c struct {
+		Alerts []struct {
+			Limit, Kind string
+		} `json:"alerts"`
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for len(c.Alerts) == 0 && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+		json.Unmarshal(d.must(t, ours, "GET", "/v1/transfers/counts", "", http.StatusOK), &c)
+	}
+	if len(c.Alerts) != 1 || c.Alerts[0].Limit != "ordinary.standard_contract" || c.Alerts[0].Kind != "crossed" {
+		t.Fatalf("alerts = %+v", c.Alerts)
+	}
+	b := d.must(t, ours, "GET", "/v1/transfers/register", "", http.StatusOK)
+	if !strings.Contains(string(b), `rests on exemption, but 3 people`) {
+		t.Errorf("the register shows no problem: %s", b)
+	}
+	b = d.must(t, ours, "GET", "/v1/audit", "", http.StatusOK)
+	for _, action := range []string{"transfer.report", "transfer.alert"} {
+		if !strings.Contains(string(b), `"action":"`+action+`"`) {
+			t.Errorf("the audit trail has no %s", action)
+		}
+	}
+	_, metrics := d.call(ours, ours.host, "GET", "/metrics", "")
+	if !strings.Contains(string(metrics), `custos_transfer_people{flow="sg-sync-relay",sensitive="false"} 3`) {
+		t.Errorf("/metrics lacks the people of sg-sync-relay")
+	}
+	d.codeFor(t, "")
+	var sent []string
+	for _, m := range sinkMessages(t, filepath.Join(d.dir, "outbox")) {
+		if strings.Contains(m.Text, "sg-sync-relay") {
+			sent = append(sent, m.To)
+			if strings.Contains(m.Text, "xfer-") {
+				t.Errorf("the alert names a subject:\n%s", m.Text)
+			}
+		}
+	}
+	if strings.Join(sent, ",") != "privacy@qingyun.example.cn,dpo@qingyun.example.cn" {
+		t.Errorf("the alert went to %v", sent)
+	}
+	if strings.Contains(d.logs.String(), "xfer-") {
 		t.Errorf("the log names a subject:\n%s", d.logs)
 	}
 }

@@ -119,6 +119,7 @@ func (s *Service) Evaluate(ctx context.Context) ([]Alert, error) {
 	defer s.evalMu.Unlock()
 	now := s.now()
 	s.lastEval = now
+	s.dirty.Store(false)
 	c, err := s.Counts(ctx, 0)
 	if err != nil {
 		return nil, err

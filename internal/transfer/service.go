@@ -83,6 +83,7 @@ type Service struct {
 	// gen counts this service's writes; the year's numbers are read
 	// again after each, and at least every cacheFor for other instances'.
 	gen      atomic.Uint64
+	dirty    atomic.Bool // written since the last evaluation
 	cacheMu  sync.Mutex
 	cache    map[int]cachedCounts
 	flushMu  sync.Mutex // one flush at a time: Flush returns once what was queued before it is written
@@ -268,9 +269,9 @@ func (s *Service) run() {
 		}
 		ctx := context.Background()
 		s.refresh()
-		if n, err := s.Flush(ctx); err != nil {
+		if _, err := s.Flush(ctx); err != nil {
 			s.log.Error("transfer counts not written; kept for the next try", "err", err)
-		} else if n > 0 && s.opt.EvaluateEvery > 0 {
+		} else if s.dirty.Load() && s.opt.EvaluateEvery > 0 {
 			s.evalMu.Lock()
 			due := s.now().Sub(s.lastEval) >= s.opt.EvaluateEvery
 			s.evalMu.Unlock()
@@ -300,6 +301,7 @@ func (s *Service) Flush(ctx context.Context) (int, error) {
 		part := q[start:min(start+batch, len(q))]
 		_, err := s.st.RecordTransfers(ctx, part)
 		s.gen.Add(1)
+		s.dirty.Store(true)
 		if err != nil {
 			s.mu.Lock()
 			s.queue = append(slices.Clone(q[start:]), s.queue...)
@@ -407,6 +409,7 @@ func (s *Service) Report(ctx context.Context, by Actor, in ReportInput) (ReportR
 		map[string]any{"year": year, "subjects": len(people)})
 	added, err := s.st.RecordTransfers(ctx, people, e)
 	s.gen.Add(1)
+	s.dirty.Store(true)
 	if err != nil {
 		return ReportResult{}, err
 	}
