@@ -3,7 +3,9 @@ package transfer_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -206,5 +208,35 @@ func TestProjectedAlert(t *testing.T) {
 				t.Errorf("problems before crossing = %v, %v", ps, err)
 			}
 		})
+	}
+}
+
+// TestEvidenceFiles: the register and each year's counts, keyed by path,
+// with numbers and manifest ids only.
+func TestEvidenceFiles(t *testing.T) {
+	ctx := context.Background()
+	clock := clocktest.New(time.Date(2026, 6, 1, 0, 0, 0, 0, transfer.China))
+	svc := newService(t, storetest.SQLite(t), exempted(t), clock, &alerts{})
+	if _, err := svc.Report(ctx, transfer.Actor{ID: "key_1", Role: "service"}, transfer.ReportInput{Flow: "sg-sync-relay", Subjects: []string{"u-secret-1", "u-secret-2"}}); err != nil {
+		t.Fatal(err)
+	}
+	files, err := svc.EvidenceFiles(ctx, time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC), clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for name, b := range files {
+		names = append(names, name)
+		if strings.Contains(string(b), "u-secret") {
+			t.Errorf("%s names a subject", name)
+		}
+	}
+	slices.Sort(names)
+	if want := []string{"transfers/counts-2025.json", "transfers/counts-2026.json", "transfers/register.json"}; !slices.Equal(names, want) {
+		t.Errorf("files = %v, want %v", names, want)
+	}
+	var c transfer.Counts
+	if err := json.Unmarshal(files["transfers/counts-2026.json"], &c); err != nil || c.Total.People != 2 || c.Year != 2026 {
+		t.Errorf("counts-2026.json = %+v, %v", c, err)
 	}
 }
