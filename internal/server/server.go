@@ -914,11 +914,14 @@ func OpenServices(ctx context.Context, cfg config.Config, log *slog.Logger) (*Se
 	if err != nil {
 		return nil, err
 	}
+	s := &Services{Store: st}
 	fail := func(err error) (*Services, error) {
+		if s.Transfers != nil {
+			s.Transfers.Close()
+		}
 		st.Close()
 		return nil, err
 	}
-	s := &Services{Store: st}
 	if s.Keystore, err = OpenKeystore(ctx, cfg, keys, st); err != nil {
 		return fail(err)
 	}
