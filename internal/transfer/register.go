@@ -96,11 +96,17 @@ func (r *Register) IDs() []string {
 func Build(m *manifest.Manifest) *Register {
 	r := &Register{Flows: []Flow{}, Thresholds: ThresholdsOf(m)}
 	lang := m.DefaultLanguage()
+	// The country of collection: the first controller's, else CN.
+	home := DefaultFrom
+	if len(m.Controllers) > 0 && m.Controllers[0].Country != "" {
+		home = m.Controllers[0].Country
+	}
+	abroad := func(country string) bool { return country != "" && country != home }
 	named := map[string]bool{} // recipients a cross_border entry names
 	for i, c := range m.Storage.CrossBorder {
 		from := c.From
 		if from == "" {
-			from = DefaultFrom
+			from = DefaultFrom // as the manifest's validation reads it
 		}
 		f := Flow{ID: c.ID, Kind: KindCrossBorder, From: from, To: c.To, Destination: text(c.ToText, lang), Recipient: c.Recipient,
 			Categories: c.Categories, Purposes: c.Purposes, Mechanism: c.Mechanism, SeparateConsent: c.SeparateConsent,
@@ -115,7 +121,7 @@ func Build(m *manifest.Manifest) *Register {
 		if named[rc.ID] || !abroad(rc.Country) {
 			continue
 		}
-		r.add(m, Flow{ID: KindRecipient + ":" + rc.ID, Kind: KindRecipient, From: DefaultFrom, To: []string{rc.Country}, Recipient: rc.ID,
+		r.add(m, Flow{ID: KindRecipient + ":" + rc.ID, Kind: KindRecipient, From: home, To: []string{rc.Country}, Recipient: rc.ID,
 			RecipientName: text(rc.Name, lang), Categories: rc.Categories, Purposes: rc.Purposes, SeparateConsent: rc.SeparateConsent,
 			path: fmt.Sprintf("recipients[%d]", i)})
 	}
@@ -123,14 +129,14 @@ func Build(m *manifest.Manifest) *Register {
 		if !abroad(s.Country) {
 			continue
 		}
-		r.add(m, Flow{ID: KindSDK + ":" + s.ID, Kind: KindSDK, From: DefaultFrom, To: []string{s.Country}, RecipientName: text(s.Company, lang),
+		r.add(m, Flow{ID: KindSDK + ":" + s.ID, Kind: KindSDK, From: home, To: []string{s.Country}, RecipientName: text(s.Company, lang),
 			Categories: s.Collects, Purposes: s.Purposes, path: fmt.Sprintf("sdks[%d]", i)})
 	}
 	for i, l := range m.Storage.Locations {
 		if !abroad(l.Country) && !(l.Country == "" && l.Abroad) {
 			continue
 		}
-		f := Flow{ID: KindLocation + ":" + l.ID, Kind: KindLocation, From: DefaultFrom, Destination: text(l.Where, lang),
+		f := Flow{ID: KindLocation + ":" + l.ID, Kind: KindLocation, From: home, Destination: text(l.Where, lang),
 			Categories: l.Categories, path: fmt.Sprintf("storage.locations[%d]", i)}
 		if l.Country != "" {
 			f.To = []string{l.Country}
@@ -168,8 +174,6 @@ func sensitive(m *manifest.Manifest, id string) bool {
 	}
 	return false
 }
-
-func abroad(country string) bool { return country != "" && country != DefaultFrom }
 
 func text(t manifest.Text, lang string) string { return t.In(lang) }
 
