@@ -237,8 +237,7 @@ func (s *Service) Packet(ctx context.Context, lang string, year int) ([]byte, er
 	}
 	sn := s.reg.Load()
 	if sn.m == nil {
-		_, err := s.opt.Manifest()
-		return nil, err
+		return nil, s.noPolicy()
 	}
 	return RenderPacket(sn.m, sn.reg, c, lang)
 }

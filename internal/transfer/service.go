@@ -99,8 +99,8 @@ type snapshot struct {
 	byPurpose map[string][]int // purpose → cross_border flows serving it
 }
 
-// ErrUnknownFlow: the flow or recipient a report names is not in the register.
-var ErrUnknownFlow = fault.New(fault.Invalid, "unknown_transfer", "the transfer is not in the register of the policy in force")
+// ErrNoPolicy: no policy is in force, so there is no register.
+var ErrNoPolicy = fault.New(fault.Unavailable, "no_policy", "no policy is published: there is no register of transfers")
 
 // MaxSubjects bounds one report.
 const MaxSubjects = 1000
@@ -160,10 +160,17 @@ func (s *Service) refresh() *snapshot {
 func (s *Service) Register(context.Context) (*Register, error) {
 	sn := s.refresh()
 	if sn.m == nil {
-		_, err := s.opt.Manifest()
-		return nil, err
+		return nil, s.noPolicy()
 	}
 	return sn.reg, nil
+}
+
+// noPolicy is why there is no manifest: the source's error, or ErrNoPolicy.
+func (s *Service) noPolicy() error {
+	if _, err := s.opt.Manifest(); err != nil {
+		return err
+	}
+	return ErrNoPolicy
 }
 
 // Person is the keyed hash that stands for a subject in a year's counts.
