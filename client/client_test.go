@@ -23,6 +23,7 @@ func TestClient(t *testing.T) {
 		t.Run("requests", func(t *testing.T) { testRequests(t, s) })
 		t.Run("public requests", func(t *testing.T) { testPublicRequests(t, s) })
 		t.Run("vault", func(t *testing.T) { testVault(t, s) })
+		t.Run("transfers", func(t *testing.T) { testTransfers(t, s) })
 		t.Run("auth", func(t *testing.T) { testAuth(t, s) })
 		t.Run("rate limit", func(t *testing.T) { testRateLimit(t, s) })
 		t.Run("context", func(t *testing.T) { testContext(t, s) })
@@ -122,6 +123,9 @@ var notOffered = []string{
 	// Retention sweeps of the organisation's databases: operations, run by the
 	// server daily and by the CLI.
 	"GET /v1/retention/plan", "GET /v1/retention/runs", "POST /v1/retention/runs",
+	// The register and counts of cross-border transfers, read by staff on
+	// the console and the command line.
+	"GET /v1/transfers/register", "GET /v1/transfers/counts",
 	// A correction's dry run, read by the operator before completing it.
 	"GET /v1/requests/{id}/correction",
 	// The banner's own routes, which its script calls from the browser.

@@ -21,6 +21,7 @@ import (
 	"github.com/custos-privacy/custos/internal/ratelimit"
 	"github.com/custos-privacy/custos/internal/receipt"
 	"github.com/custos-privacy/custos/internal/retention"
+	"github.com/custos-privacy/custos/internal/transfer"
 	"github.com/custos-privacy/custos/internal/vault"
 )
 
@@ -58,6 +59,9 @@ type Options struct {
 	Holds *hold.Service
 	// Retention plans and runs retention sweeps; nil (no dataset) answers 503.
 	Retention *retention.Service
+	// Transfers keeps the register and counts of cross-border transfers;
+	// nil answers 503.
+	Transfers *transfer.Service
 	// Trail lists and verifies the audit trail.
 	Trail *audit.Trail
 	// Health is the database, which must answer for the API to be ready.
@@ -116,6 +120,7 @@ func New(opt Options) *API {
 	a.routes = append(append(append(a.table(), a.requestRoutes()...), a.bannerRoutes()...), a.orgRoutes()...)
 	a.routes = append(a.routes, a.holdRoutes()...)
 	a.routes = append(a.routes, a.retentionRoutes()...)
+	a.routes = append(a.routes, a.transferRoutes()...)
 	a.routes = append(a.routes, a.acknowledgementRoutes()...)
 	for _, rt := range a.routes {
 		a.mux.Handle(rt.Method+" "+rt.Path, a.wrap(rt))

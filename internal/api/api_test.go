@@ -106,6 +106,12 @@ var wantRoles = map[string][]string{
 	"GET /v1/holds/{id}":       {"admin", "auditor", "operator"},
 	"POST /v1/holds/{id}/lift": {"admin", "operator"},
 
+	// Cross-border transfers: the application (or an admin) reports the
+	// transfers it makes; staff and auditors read the register and counts.
+	"GET /v1/transfers/register": {"admin", "auditor", "operator"},
+	"GET /v1/transfers/counts":   {"admin", "auditor", "operator"},
+	"POST /v1/transfers":         {"admin", "service"},
+
 	"GET /v1/public/banner":              nil,
 	"OPTIONS /v1/public/banner":          nil,
 	"POST /v1/public/banner/consents":    nil,

@@ -18,6 +18,7 @@ import (
 	"github.com/custos-privacy/custos/internal/fault"
 	"github.com/custos-privacy/custos/internal/hold"
 	"github.com/custos-privacy/custos/internal/retention"
+	"github.com/custos-privacy/custos/internal/transfer"
 	"github.com/custos-privacy/custos/internal/vault"
 )
 
@@ -90,7 +91,11 @@ var schemaTypes = map[string]any{
 	"HoldInput": hold.Input{},
 	"HoldLift":  HoldLift{},
 
-	"RetentionPlan": retention.Plan{},
+	"RetentionPlan":        retention.Plan{},
+	"TransferRegister":     TransferRegister{},
+	"TransferCounts":       transfer.Counts{},
+	"TransferReport":       transfer.ReportInput{},
+	"TransferReportResult": transfer.ReportResult{},
 	"RetentionRuns": struct {
 		Runs []retention.RunRecord `json:"runs"`
 	}{},
@@ -125,6 +130,7 @@ var opParams = map[string][]any{
 		queryParam("type", "Only requests of this type (a right the manifest offers).", false),
 	},
 	"listHolds":             {queryParam("all", "true lists lifted and expired holds too.", false)},
+	"transferCounts":        {map[string]any{"name": "year", "in": "query", "description": "The calendar year (China time); this one when absent.", "schema": map[string]any{"type": "integer", "minimum": 2000}}},
 	"retentionRuns":         {map[string]any{"name": "limit", "in": "query", "description": "How many runs, 1 to 200 (20 when absent).", "schema": map[string]any{"type": "integer", "minimum": 1, "maximum": 200}}},
 	"listAssistance":        {queryParam("state", "Only tasks in this state: open or done.", false)},
 	"verifyPublicRequest":   requestTokenDocs,

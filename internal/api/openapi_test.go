@@ -289,6 +289,7 @@ func TestOpenAPISubjectID(t *testing.T) {
 		"BannerState.events[].id", "Certificate.id", "ConsentEvents.events[].id", "ConsentPage.items[].id", "CreatedKey.id", "Hold.id", "Holds.holds[].id", "Key.id",
 		"Keys.keys[].id", "Org.id", "OrgInput.id", "Orgs.orgs[].id", "RequestList.requests[].flags.from.id", "RequestList.requests[].flags.routes[].id", "RequestList.requests[].id",
 		"RequestView.flags.from.id", "RequestView.flags.routes[].id", "RequestView.id", "RetentionRuns.runs[].id",
+		"TransferRegister.flows[].id",
 	}
 	if d := cmp.Diff(wantIDs, ids); d != "" {
 		t.Errorf(`properties named "id" (-want +got); a subject's id is subject_id:\n%s`, d)

@@ -95,9 +95,13 @@ func (s *Service) Check(ctx context.Context, a Actor, in CheckInput) (CheckResul
 	res := CheckResult{SubjectID: id, KnownSubject: subj != nil, PolicyVersion: pol.Version, Decisions: make([]check.Decision, len(in.Purposes))}
 	now := s.now()
 	var entries []audit.Entry
+	allowed := s.allowed.Load()
 	for i, p := range in.Purposes {
 		d := pol.DecideAct(subj, p, act, now)
 		res.Decisions[i] = d
+		if allowed != nil && d.Allowed && id != "" {
+			(*allowed)(id, p, act)
+		}
 		if !d.Allowed || sampled(s.opt.CheckSample) {
 			action, outcome := ActionCheckAllow, audit.OutcomeOK
 			if !d.Allowed {
@@ -124,6 +128,17 @@ func (s *Service) Check(ctx context.Context, a Actor, in CheckInput) (CheckResul
 		res.SubjectID = ""
 	}
 	return res, nil
+}
+
+// OnAllowed has fn told of every allowed decision about a named subject
+// (the register of transfers counts the people whose information goes
+// abroad from them). fn runs on the decision path: it must not wait.
+func (s *Service) OnAllowed(fn func(subjectID, purpose string, act check.Act)) {
+	if fn == nil {
+		s.allowed.Store(nil)
+		return
+	}
+	s.allowed.Store(&fn)
 }
 
 func (s *Service) resolve(ctx context.Context, in CheckInput) (string, error) {

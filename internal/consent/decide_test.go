@@ -3,12 +3,14 @@ package consent_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/custos-privacy/custos/internal/check"
 	"github.com/custos-privacy/custos/internal/consent"
 )
 
@@ -239,5 +241,34 @@ func TestConcurrentChecksAndWrites(t *testing.T) {
 	r, err := e.st.VerifyAudit(ctx, nil, nil)
 	if err != nil || !r.OK {
 		t.Errorf("VerifyAudit after concurrent writes: %+v, %v", r, err)
+	}
+}
+
+// TestOnAllowed: the hook is told of each allowed decision about a named
+// subject, with the act asked about, and of nothing else.
+func TestOnAllowed(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.publish(t, starterV1)
+	e.subject(t, consent.SubjectInput{ID: "u-told"})
+	e.record(t, "u-told", grant("analytics"))
+	var told []string
+	e.svc.OnAllowed(func(subjectID, purpose string, act check.Act) {
+		told = append(told, subjectID+"/"+purpose+"/"+check.ActKey(act))
+	})
+	for _, in := range []consent.CheckInput{
+		{SubjectID: "u-told", Purposes: []string{"analytics", "marketing"}},
+		{SubjectID: "u-told", Purposes: []string{"analytics"}, Recipient: "ad-measurement"},
+	} {
+		if _, err := e.svc.Check(ctx, admin, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.svc.OnAllowed(nil)
+	if _, err := e.svc.Check(ctx, admin, consent.CheckInput{SubjectID: "u-told", Purposes: []string{"analytics"}}); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"u-told/analytics/"}; !slices.Equal(told, want) {
+		t.Errorf("told %v, want %v", told, want)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/custos-privacy/custos/internal/audit"
@@ -93,6 +94,9 @@ type Service struct {
 	// parsed once; its own lock keeps readers off the policy lock.
 	parsedMu sync.Mutex
 	parsed   map[int64]*manifest.Manifest
+
+	// allowed is told of allowed decisions (OnAllowed).
+	allowed atomic.Pointer[func(subjectID, purpose string, act check.Act)]
 
 	changeMu   sync.Mutex
 	changeSeq  int64

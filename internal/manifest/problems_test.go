@@ -389,6 +389,16 @@ func TestProblems(t *testing.T) {
 			replace: crossBorder("{id: to-cn, to: [CN], categories: [basic.phone], purposes: [registration], mechanism: standard_contract}"),
 			want:    []string{"43:24: a transfer from CN to CN does not cross a border"},
 		},
+		{
+			name:    "transfer thresholds out of order",
+			replace: []string{"    - {id: cn, country: CN}\n", "    - {id: cn, country: CN}\n  transfer_thresholds: {contract_from: 5000, assessment_above: 400}\n"},
+			want:    []string{"42:64: assessment_above (400) is below contract_from (5000)"},
+		},
+		{
+			name:    "a negative transfer threshold",
+			replace: []string{"    - {id: cn, country: CN}\n", "    - {id: cn, country: CN}\n  transfer_thresholds: {sensitive_assessment_from: -1}\n"},
+			want:    []string{"42:52: a number of people cannot be negative"},
+		},
 
 		// Rights.
 		{

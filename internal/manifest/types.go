@@ -366,6 +366,17 @@ type Storage struct {
 	Shortest        bool          `yaml:"shortest_necessary" doc:"The policy says personal information is kept only for the shortest time the purpose needs."`
 	ExpiryClause    bool          `yaml:"expiry_clause" doc:"The policy says that at the end of retention information is deleted or anonymised, and that processing stops, but for storage and security, where deletion is technically difficult."`
 	TransferTerms   bool          `yaml:"transfer_safeguards" doc:"The policy says recipients abroad must protect personal information to the standard of PRC law, and that people are told the recipient's details."`
+	Thresholds      *Thresholds   `yaml:"transfer_thresholds" doc:"Yearly numbers of people whose information goes abroad at which a transfer from CN needs a stronger legal mechanism. Leave out for the CAC Provisions on Promoting and Regulating Cross-Border Data Flows (2024); the policy prints nothing from it."`
+}
+
+// Thresholds are the yearly numbers of people, counted from 1 January
+// (China time), at which exports of personal information from CN need a
+// stronger mechanism. Zero fields take the defaults of the CAC
+// Provisions on Promoting and Regulating Cross-Border Data Flows (2024).
+type Thresholds struct {
+	ContractFrom            int `yaml:"contract_from" doc:"People whose personal information other than sensitive goes abroad in a year from which a standard contract (or certification) is needed; below it, and with no sensitive information, the export is exempt. Default 100000."`
+	AssessmentAbove         int `yaml:"assessment_above" doc:"People whose personal information other than sensitive goes abroad in a year above which a security assessment is needed. Default 1000000."`
+	SensitiveAssessmentFrom int `yaml:"sensitive_assessment_from" doc:"People whose sensitive personal information goes abroad in a year from which a security assessment is needed; below it, a standard contract (or certification). Default 10000."`
 }
 
 // Location is a storage location.

@@ -555,6 +555,19 @@ func (v *validator) checkStorage() {
 		}
 		v.refs("category", base+".categories", l.Categories)
 	}
+	if t := m.Storage.Thresholds; t != nil {
+		for _, f := range []struct {
+			key string
+			n   int
+		}{{"contract_from", t.ContractFrom}, {"assessment_above", t.AssessmentAbove}, {"sensitive_assessment_from", t.SensitiveAssessmentFrom}} {
+			if f.n < 0 {
+				v.errorf("storage.transfer_thresholds."+f.key, "a number of people cannot be negative")
+			}
+		}
+		if t.ContractFrom > 0 && t.AssessmentAbove > 0 && t.AssessmentAbove < t.ContractFrom {
+			v.errorf("storage.transfer_thresholds.assessment_above", "assessment_above (%d) is below contract_from (%d)", t.AssessmentAbove, t.ContractFrom)
+		}
+	}
 	purposes := v.purposeMap()
 	for i, c := range m.Storage.CrossBorder {
 		base := fmt.Sprintf("storage.cross_border[%d]", i)

@@ -78,6 +78,13 @@ func sampleData(lang string) map[string]string {
 		"accept":      "yes",
 		"recipient":   "Acme Cloud",
 		"host":        "acme.example",
+		"year":        "2026",
+		"people":      "87000",
+		"projected":   "112000",
+		"threshold":   "100000",
+		"kind":        "projected",
+		"mechanism":   "standard contract",
+		"flows":       "sg-sync-relay",
 	}
 	if lang == LangZH {
 		d["reason"] = "请求涉及受托处理者保存的记录，需要更多时间查找"
@@ -110,6 +117,9 @@ func sampleFor(template, lang string) map[string]string {
 		if lang == LangZH {
 			d["reason"] = r[0]
 		}
+	}
+	if template == "transfer_threshold" && lang == LangZH {
+		d["mechanism"] = "个人信息出境标准合同"
 	}
 	if template == "request_fee" {
 		d["amount"], d["currency"] = "20.00", "CNY"

@@ -27,6 +27,7 @@ var wantTemplates = []string{
 	"request_received",
 	"request_refused",
 	"request_verified",
+	"transfer_threshold",
 	"transmission_failed",
 }
 
@@ -64,6 +65,7 @@ func TestTemplatesComplete(t *testing.T) {
 		"cancellation_scheduled":   {"req_7f3a9c21", "2026-04-01"},
 		"policy_change":            {"3.1", "2026-04-01", "https://example.com/privacy"},
 		"transmission_failed":      {"req_7f3a9c21", "Acme Cloud", "acme.example", "reason"},
+		"transfer_threshold":       {"2026", "87000", "100000", "sg-sync-relay"},
 	}
 	for _, name := range wantTemplates {
 		for _, lang := range Languages() {
@@ -93,8 +95,9 @@ func TestTemplatesComplete(t *testing.T) {
 					}
 				}
 				// Messages to the subject name their request; the recipient notice
-				// names the action instead (checked through mustShow).
-				if name != "otp" && name != "cancellation_scheduled" && name != "recipient_notice" && name != "policy_change" {
+				// names the action instead (checked through mustShow), and the
+				// transfer alert goes to the organisation, not to a subject.
+				if name != "otp" && name != "cancellation_scheduled" && name != "recipient_notice" && name != "policy_change" && name != "transfer_threshold" {
 					want := map[string]string{LangZH: "删除个人信息", LangEN: "deletion of your personal information"}[lang]
 					if !strings.Contains(r.Text, want) {
 						t.Errorf("text does not name the request type as %q:\n%s", want, r.Text)

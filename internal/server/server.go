@@ -39,6 +39,7 @@ import (
 	"github.com/custos-privacy/custos/internal/seal"
 	"github.com/custos-privacy/custos/internal/secrets"
 	"github.com/custos-privacy/custos/internal/store"
+	"github.com/custos-privacy/custos/internal/transfer"
 	"github.com/custos-privacy/custos/internal/vault"
 )
 
@@ -208,6 +209,11 @@ type Server struct {
 	// retentionJob sweeps the dataset's databases daily; nil without a
 	// dataset or with the sweep off.
 	retentionJob *retentionJob
+	// transfers counts the people whose information goes abroad; nil
+	// without an audit key. unhookTransfers takes it off the decision
+	// point and the ledger.
+	transfers       *transfer.Service
+	unhookTransfers func()
 
 	// checkpoints writes signed checkpoints, when they are configured;
 	// trail is the audit trail verified against them.
@@ -460,6 +466,19 @@ func newServer(ctx context.Context, cfg config.Config, log *slog.Logger, o optio
 		registry = org.New(st)
 	}
 	holds := hold.New(st, hold.Options{Logger: log, Now: now})
+	transfers, unhookTransfers, err := openTransfers(st, svc, keys, ks, reg, log, now, true)
+	if err != nil {
+		release()
+		return nil, err
+	}
+	if transfers != nil {
+		closeServices := release
+		release = func() {
+			unhookTransfers()
+			transfers.Close()
+			closeServices()
+		}
+	}
 	var ret *retention.Service
 	var job *retentionJob
 	if len(stores) > 0 {
@@ -475,13 +494,14 @@ func newServer(ctx context.Context, cfg config.Config, log *slog.Logger, o optio
 		job.svc = ret
 	}
 	a := api.New(api.Options{Service: svc, Requests: requests, Vault: vlt, Keys: apiKeys, Trail: trail, Health: st, Orgs: registry,
-		Holds: holds, Retention: ret,
+		Holds: holds, Retention: ret, Transfers: transfers,
 		Signer: keys.Signer, Logger: log, Registry: reg, MaxBodyBytes: cfg.MaxBodyBytes, TrustProxy: cfg.TrustProxy, BannerOrigins: cfg.BannerOrigins})
 	s := &Server{cfg: cfg, log: log, st: st, ks: ks, svc: svc, api: a, requests: requests, dispatcher: dispatcher, start: time.Now(), ownsStore: shared == nil, registry: registry}
 	s.checkpoints, s.trail, s.dataset = checkpoints, trail, annotation
 	s.certificates = keys.Certificates
 	s.retention = newVaultRetention(vlt, reg)
 	s.retentionJob = job
+	s.transfers, s.unhookTransfers = transfers, unhookTransfers
 	if requests != nil {
 		if cfg.WebhookSecret.IsSet() {
 			s.propagator = &propagate.Propagator{Store: st, Secret: cfg.WebhookSecret.Reveal(), AckKey: ackKey(keys.AuditKey), Logger: log,
@@ -605,6 +625,9 @@ func (s *Server) Serve(ctx context.Context, ready func(addr string)) error {
 	// One-time codes are sent behind the answer: those still queued go
 	// out before the last checkpoint.
 	s.drainCodes()
+	// The people counted from decisions and consents wait in memory for a
+	// moment: they are written before the store closes.
+	s.closeTransfers()
 	s.finalCheckpoint()
 	for _, o := range s.served() {
 		o.finalCheckpoint()
@@ -807,11 +830,29 @@ func (s *Server) sweepSessions(ctx context.Context) {
 // outbox.
 func (s *Server) Close() error {
 	s.drainCodes()
+	s.closeTransfers()
 	if !s.ownsStore {
 		return nil
 	}
 	return s.st.Close()
 }
+
+// closeTransfers writes the people counted in memory, this
+// organisation's and the others', and stops counting.
+func (s *Server) closeTransfers() {
+	if s.transfers != nil {
+		s.unhookTransfers()
+		if err := s.transfers.Close(); err != nil {
+			s.log.Error("transfer counts not written at shutdown", "err", err)
+		}
+	}
+	for _, o := range s.served() {
+		o.closeTransfers()
+	}
+}
+
+// Transfers returns the counts of cross-border transfers (nil without an audit key).
+func (s *Server) Transfers() *transfer.Service { return s.transfers }
 
 // drainCodes waits until the one-time codes queued behind answers, this
 // organisation's and the others', are in the outbox.
@@ -839,6 +880,8 @@ type Services struct {
 	Vault    *vault.Service
 	// Retention sweeps the dataset's databases; nil without a dataset.
 	Retention *retention.Service
+	// Transfers reads the register and counts of cross-border transfers.
+	Transfers *transfer.Service
 
 	datastores []execute.Store
 }
@@ -846,7 +889,11 @@ type Services struct {
 // Close closes the store and, after its writes, the key store, and the
 // connections to the dataset's databases.
 func (s *Services) Close() error {
-	err := s.Store.Close()
+	var err error
+	if s.Transfers != nil {
+		err = s.Transfers.Close()
+	}
+	err = errors.Join(err, s.Store.Close())
 	for _, d := range s.datastores {
 		err = errors.Join(err, d.DB.Close())
 	}
@@ -867,11 +914,14 @@ func OpenServices(ctx context.Context, cfg config.Config, log *slog.Logger) (*Se
 	if err != nil {
 		return nil, err
 	}
+	s := &Services{Store: st}
 	fail := func(err error) (*Services, error) {
+		if s.Transfers != nil {
+			s.Transfers.Close()
+		}
 		st.Close()
 		return nil, err
 	}
-	s := &Services{Store: st}
 	if s.Keystore, err = OpenKeystore(ctx, cfg, keys, st); err != nil {
 		return fail(err)
 	}
@@ -884,6 +934,9 @@ func OpenServices(ctx context.Context, cfg config.Config, log *slog.Logger) (*Se
 	}
 	if s.Requests, err = dsr.New(st, s.Consent, dsr.Options{Hasher: keys.Hasher, Keys: s.Keystore, Logger: log, Vault: s.Vault,
 		Certificates: keys.Certificates, Instance: hostname(), TransmitSecret: cfg.WebhookSecret.Reveal(), AckKey: ackKey(keys.AuditKey)}); err != nil {
+		return fail(err)
+	}
+	if s.Transfers, _, err = openTransfers(st, s.Consent, keys, s.Keystore, nil, log, time.Now, false); err != nil {
 		return fail(err)
 	}
 	if cfg.Dataset != "" {

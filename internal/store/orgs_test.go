@@ -63,6 +63,10 @@ func populate(t *testing.T, h *Store, w world) {
 	must(h.StartRetentionRun(ctx, RetentionRun{ID: w.id("rr"), Instance: "t", StartedAt: now, LeaseUntil: now.Add(time.Hour)}))
 	must(h.CreateLegalHold(ctx, LegalHold{ID: w.id("hl"), SubjectID: w.subject, Reason: "r", Authority: "a", PlacedBy: w.id("op"), PlacedAt: now}))
 	must(h.PutCertificate(ctx, signedCertificate(t, w.id("cert"), r.ID, now)))
+	_, err = h.RecordTransfers(ctx, []TransferPerson{{Year: 2026, Flow: "sg-relay", Person: "hash-" + w.subject, Ordinary: true, Source: "api", At: now}})
+	must(err)
+	_, err = h.RecordTransferAlert(ctx, TransferAlert{Year: 2026, Level: "standard_contract", Kind: "projected", People: 1, At: now})
+	must(err)
 }
 
 // probes are every way of reaching an organisation's objects through the
@@ -156,6 +160,18 @@ var probes = []struct {
 	{"legal holds", func(ctx context.Context, h *Store, w world) (bool, error) {
 		hs, err := h.LegalHolds(ctx, HoldFilter{ActiveAt: time.Now(), Subject: w.subject})
 		return slices.ContainsFunc(hs, func(l LegalHold) bool { return l.ID == w.id("hl") }), err
+	}},
+	{"transfer counts", func(ctx context.Context, h *Store, w world) (bool, error) {
+		cs, err := h.TransferCounts(ctx, 2026)
+		return len(cs) > 0, err
+	}},
+	{"transfer total", func(ctx context.Context, h *Store, w world) (bool, error) {
+		c, err := h.TransferTotal(ctx, 2026)
+		return c.People > 0, err
+	}},
+	{"transfer alerts", func(ctx context.Context, h *Store, w world) (bool, error) {
+		as, err := h.TransferAlerts(ctx, 2026)
+		return len(as) > 0, err
 	}},
 	{"vault value", func(ctx context.Context, h *Store, w world) (bool, error) {
 		return found(h.VaultValue(ctx, w.subject, "phone"))
@@ -318,6 +334,7 @@ var sharedKey = map[string]bool{
 	"consent rates": true, "requests by subject": true, "request counts": true, "outbox due": true, "recipient tasks due": true,
 	"operators": true, "API keys": true, "approvals": true, "vault value": true, "vault values": true,
 	"notice targets": true, "audit entries": true, "certificates": true, "changes": true, "sealed values": true,
+	"transfer counts": true, "transfer total": true, "transfer alerts": true,
 }
 
 func TestOrganisationRegistry(t *testing.T) {

@@ -25,6 +25,7 @@ import (
 	"github.com/custos-privacy/custos/internal/policy"
 	"github.com/custos-privacy/custos/internal/promise"
 	"github.com/custos-privacy/custos/internal/ratelimit"
+	"github.com/custos-privacy/custos/internal/transfer"
 	"github.com/custos-privacy/custos/internal/web"
 )
 
@@ -46,6 +47,9 @@ type Options struct {
 	Approvals *approval.Service
 	// Holds are the organisation's legal holds; nil serves no holds page.
 	Holds *hold.Service
+	// Transfers are the register and counts of cross-border transfers;
+	// nil serves no transfers page.
+	Transfers *transfer.Service
 	// Trail is the audit trail, for its head and its verification.
 	Trail  *audit.Trail
 	Logger *slog.Logger
@@ -153,6 +157,7 @@ func (c *console) routes(mux *http.ServeMux) {
 	mux.Handle("GET /console/holds", c.handle(anyone, c.holds))
 	mux.Handle("POST /console/holds", c.handle(workers, c.placeHold))
 	mux.Handle("POST /console/holds/{id}/lift", c.handle(workers, c.liftHold))
+	mux.Handle("GET /console/transfers", c.handle(anyone, c.transfers))
 
 	mux.Handle("GET /console/retention", c.handle(anyone, c.retention))
 	mux.Handle("POST /console/retention/run", c.handle(adminsOn, c.runRetention))
@@ -286,6 +291,7 @@ func (c *console) page(r *http.Request, s *session, titleKey string) *web.Page {
 		{"/console/approvals", "console.nav.approvals"},
 		{"/console/holds", "console.nav.holds"},
 		{"/console/retention", "console.nav.retention"},
+		{"/console/transfers", "console.nav.transfers"},
 		{"/console/dataflow", "console.nav.dataflow"},
 		{"/console/policies", "console.nav.policies"},
 		{"/console/promises", "console.nav.promises"},
