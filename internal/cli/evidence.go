@@ -16,6 +16,7 @@ import (
 	"github.com/custos-privacy/custos/internal/manifest"
 	"github.com/custos-privacy/custos/internal/receipt"
 	"github.com/custos-privacy/custos/internal/secrets"
+	"github.com/custos-privacy/custos/internal/server"
 	"github.com/custos-privacy/custos/internal/store"
 )
 
@@ -29,7 +30,9 @@ protection compliance audit asks for: the record of processing activities,
 the policy versions in force or published in the period with their
 differences, consent figures, rights requests per type answered on time, late
 or open past their due date, the verification of the audit trail and the
-consent ledger, and the impact assessments with what triggers them.
+consent ledger, the impact assessments with what triggers them, and the
+cross-border transfer register with the year's counts (transfers/, which
+needs the identity key the counts are keyed with).
 
 MANIFEST.json lists every file with its SHA-256 and is signed with the
 receipt key, so that custos evidence verify checks the archive offline
@@ -122,10 +125,25 @@ func runEvidence(cmd *cobra.Command, args []string) error {
 		return err
 	}
 	defer st.Close()
+	sources := map[string]evidence.Source{}
+	keys, err := server.LoadKeys(cfg)
+	if err != nil {
+		return err
+	}
+	if len(keys.AuditKey) == 0 {
+		fmt.Fprintln(cmd.ErrOrStderr(), "custos: no transfers part: the transfer counts need the identity key (CUSTOS_IDENTITY_KEY_FILE or --secrets-dir)")
+	} else {
+		ts, err := server.OpenTransfers(ctx, st, keys, m)
+		if err != nil {
+			return err
+		}
+		defer ts.Close()
+		sources["transfers"] = ts.EvidenceFiles
+	}
 	var buf bytes.Buffer
 	man, err := evidence.Build(ctx, &buf, evidence.Options{
 		Org: st.Org(), From: from, To: to, Manifest: m, Records: st,
-		Key: priv, KeyID: signer.KeyID(), Audit: st, Actor: cliActor(),
+		Key: priv, KeyID: signer.KeyID(), Audit: st, Actor: cliActor(), Sources: sources,
 	})
 	if err != nil {
 		return err

@@ -199,8 +199,8 @@ func (s *Service) Problems(ctx context.Context) (manifest.Problems, error) {
 }
 
 // EvidenceFiles returns the register and the counts of every year from
-// from to to, keyed by relative path (transfers/register.json,
-// transfers/counts-2026.json), for a compliance archive. They hold
+// from to to, keyed by relative path (register.json, counts-2026.json),
+// for the transfers part of a compliance archive. They hold
 // numbers and the manifest's ids, never a person.
 func (s *Service) EvidenceFiles(ctx context.Context, from, to time.Time) (map[string][]byte, error) {
 	reg, err := s.Register(ctx)
@@ -208,7 +208,7 @@ func (s *Service) EvidenceFiles(ctx context.Context, from, to time.Time) (map[st
 		return nil, err
 	}
 	out := map[string][]byte{}
-	if out["transfers/register.json"], err = json.MarshalIndent(reg, "", "  "); err != nil {
+	if out["register.json"], err = json.MarshalIndent(reg, "", "  "); err != nil {
 		return nil, err
 	}
 	if to.Before(from) {
@@ -223,7 +223,7 @@ func (s *Service) EvidenceFiles(ctx context.Context, from, to time.Time) (map[st
 		if err != nil {
 			return nil, err
 		}
-		out[fmt.Sprintf("transfers/counts-%d.json", y)] = b
+		out[fmt.Sprintf("counts-%d.json", y)] = b
 	}
 	return out, nil
 }

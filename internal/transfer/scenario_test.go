@@ -232,11 +232,11 @@ func TestEvidenceFiles(t *testing.T) {
 		}
 	}
 	slices.Sort(names)
-	if want := []string{"transfers/counts-2025.json", "transfers/counts-2026.json", "transfers/register.json"}; !slices.Equal(names, want) {
+	if want := []string{"counts-2025.json", "counts-2026.json", "register.json"}; !slices.Equal(names, want) {
 		t.Errorf("files = %v, want %v", names, want)
 	}
 	var c transfer.Counts
-	if err := json.Unmarshal(files["transfers/counts-2026.json"], &c); err != nil || c.Total.People != 2 || c.Year != 2026 {
+	if err := json.Unmarshal(files["counts-2026.json"], &c); err != nil || c.Total.People != 2 || c.Year != 2026 {
 		t.Errorf("counts-2026.json = %+v, %v", c, err)
 	}
 }
