@@ -14,6 +14,8 @@ import (
 
 var wantTemplates = []string{
 	"cancellation_scheduled",
+	"incident_escalation",
+	"incident_notice",
 	"otp",
 	"policy_change",
 	"recipient_notice",
@@ -64,6 +66,8 @@ func TestTemplatesComplete(t *testing.T) {
 		"cancellation_scheduled":   {"req_7f3a9c21", "2026-04-01"},
 		"policy_change":            {"3.1", "2026-04-01", "https://example.com/privacy"},
 		"transmission_failed":      {"req_7f3a9c21", "Acme Cloud", "acme.example", "reason"},
+		"incident_notice":          {"in_1", "privacy@example.com"},
+		"incident_escalation":      {"in_1", "cn_regulator", "2026-03-20 12:00 UTC"},
 	}
 	for _, name := range wantTemplates {
 		for _, lang := range Languages() {
@@ -93,8 +97,9 @@ func TestTemplatesComplete(t *testing.T) {
 					}
 				}
 				// Messages to the subject name their request; the recipient notice
-				// names the action instead (checked through mustShow).
-				if name != "otp" && name != "cancellation_scheduled" && name != "recipient_notice" && name != "policy_change" {
+				// names the action instead (checked through mustShow); incident
+				// messages concern no request.
+				if name != "otp" && name != "cancellation_scheduled" && name != "recipient_notice" && name != "policy_change" && !strings.HasPrefix(name, "incident_") {
 					want := map[string]string{LangZH: "删除个人信息", LangEN: "deletion of your personal information"}[lang]
 					if !strings.Contains(r.Text, want) {
 						t.Errorf("text does not name the request type as %q:\n%s", want, r.Text)
