@@ -50,6 +50,7 @@ func (s *Server) routes(keys Keys) (http.Handler, error) {
 		Stats: consent.NewStats(s.st), Operators: ops, Trail: s.trail,
 		Approvals: approval.New(s.st, approval.Options{Subjects: s.svc, Requests: s.requests, Logger: s.log}),
 		Holds:     hold.New(s.st, hold.Options{Logger: s.log}),
+		Incidents: s.incidents,
 		// Notices reach people only by email through an SMTP relay; the
 		// notice directory is a development sink.
 		Deployment: promise.Deployment{MessageChannel: s.dispatcher != nil && s.cfg.SMTPAddr != "", Dataset: s.dataset},
