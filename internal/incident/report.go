@@ -43,6 +43,14 @@ var clockNames = map[string][2]string{
 	ClockEUSubjects:  {"告知数据主体（欧盟）", "communication to data subjects (EU)"},
 }
 
+// sourceNames are the clocks' legal sources as each language cites them.
+var sourceNames = map[string][2]string{
+	ClockCNRegulator: {"《国家网络安全事件报告管理办法》（2025）", "National Cybersecurity Incident Reporting Measures (2025)"},
+	ClockCNSubjects:  {"《个人信息保护法》第五十七条", "PIPL art. 57"},
+	ClockEUAuthority: {"GDPR 第 33 条第 1 款", "GDPR art. 33(1)"},
+	ClockEUSubjects:  {"GDPR 第 34 条第 1 款", "GDPR art. 34(1)"},
+}
+
 var stageNames = map[string][2]string{
 	StageRunning: {"计时中", "running"},
 	StageWarning: {"即将届满", "deadline near"},
@@ -152,7 +160,7 @@ func NewDocument(i Incident, m *manifest.Manifest, clocks []Clock, deliveries ma
 		if c.Provisional {
 			v += w(lang, "（暂定，待评估）", " (provisional, until assessed)")
 		}
-		d.Clocks = append(d.Clocks, Line{pick(clockNames[c.Name], lang) + " — " + c.Source, v})
+		d.Clocks = append(d.Clocks, Line{pick(clockNames[c.Name], lang) + " — " + pick(sourceNames[c.Name], lang), v})
 	}
 	if a := i.Affected; a != nil {
 		d.Counts = append(d.Counts,

@@ -282,7 +282,9 @@ func (s *Service) Assess(ctx context.Context, by Operator, id string, in AssessI
 	if err != nil {
 		return Incident{}, err
 	}
-	if !CanMove(i.State, StateAssessed) {
+	// A notified incident may be assessed again (its level revised); it
+	// stays notified.
+	if i.State != StateNotified && !CanMove(i.State, StateAssessed) {
 		return Incident{}, ErrState
 	}
 	for _, j := range i.Jurisdictions {
