@@ -139,7 +139,10 @@ var opParams = map[string][]any{
 		queryParam("lang", "zh-CN (the default) or en.", false),
 		queryParam("format", "md (the default) or html.", false),
 	},
-	"incidentAnnouncement":  {queryParam("lang", "zh-CN (the default) or en.", false)},
+	"incidentAnnouncement": {
+		queryParam("lang", "zh-CN (the default) or en.", false),
+		queryParam("format", "md, the default and the only one.", false),
+	},
 	"retentionRuns":         {map[string]any{"name": "limit", "in": "query", "description": "How many runs, 1 to 200 (20 when absent).", "schema": map[string]any{"type": "integer", "minimum": 1, "maximum": 200}}},
 	"listAssistance":        {queryParam("state", "Only tasks in this state: open or done.", false)},
 	"verifyPublicRequest":   requestTokenDocs,
