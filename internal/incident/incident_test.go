@@ -2,6 +2,7 @@ package incident_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/custos-privacy/custos/internal/clocktest"
 	"github.com/custos-privacy/custos/internal/fault"
@@ -306,5 +308,51 @@ func TestDocumentsGolden(t *testing.T) {
 	}
 	if _, err := incident.Render(incident.NewDocument(i, m, clocks, dl, "en"), "announcement", "html"); err == nil {
 		t.Error("an HTML announcement rendered")
+	}
+}
+
+// TestEvidenceFiles: the evidence of the incidents discovered in the
+// period: their records and each one's reports in both languages;
+// nothing of an incident discovered outside it.
+func TestEvidenceFiles(t *testing.T) {
+	e := newEnv(t, starter(t))
+	in := incident.OpenInput{Description: incident.Text{EN: "lost laptop"}, Categories: []string{"basic.email"}}
+	var ids []string
+	for _, disc := range []string{"2026-05-01T00:00:00Z", "2026-05-20T00:00:00Z", "2026-06-01T00:00:00Z"} {
+		in.DiscoveredAt = *at(disc)
+		i, err := e.svc.Open(e.ctx, admin, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, i.ID)
+	}
+	files, err := e.svc.EvidenceFiles(e.ctx, *at("2026-05-01T00:00:00Z"), *at("2026-06-01T00:00:00Z"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for name := range files {
+		names = append(names, name)
+	}
+	want := []string{"incidents/incidents.json",
+		"incidents/" + ids[0] + "-report.en.md", "incidents/" + ids[0] + "-report.zh-CN.md",
+		"incidents/" + ids[1] + "-report.en.md", "incidents/" + ids[1] + "-report.zh-CN.md"}
+	if diff := cmp.Diff(want, names, cmpopts.SortSlices(func(a, b string) bool { return a < b })); diff != "" {
+		t.Errorf("files (-want +got):\n%s", diff)
+	}
+	var doc struct {
+		Incidents []struct {
+			ID     string           `json:"id"`
+			Clocks []incident.Clock `json:"clocks"`
+		} `json:"incidents"`
+	}
+	if err := json.Unmarshal(files["incidents/incidents.json"], &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Incidents) != 2 || doc.Incidents[0].ID != ids[0] || len(doc.Incidents[0].Clocks) == 0 {
+		t.Errorf("incidents.json = %s", files["incidents/incidents.json"])
+	}
+	if !strings.Contains(string(files["incidents/"+ids[1]+"-report.en.md"]), "lost laptop") {
+		t.Errorf("the report lacks the description:\n%s", files["incidents/"+ids[1]+"-report.en.md"])
 	}
 }
