@@ -397,6 +397,14 @@ func TestOrganisationsIsolatedOverTheRouteTable(t *testing.T) {
 						}
 					}
 				}
+				// Another organisation's incident is not found, by its id
+				// or in the list.
+				if code, b := d.call(me, me.host, "GET", "/v1/incidents/"+other.ids["incident_id"], ""); code != http.StatusNotFound || !bytes.Contains(b, []byte(`"incident_not_found"`)) {
+					t.Errorf("%s reading %s's incident: %d %s, want 404 incident_not_found", me.org, other.org, code, b)
+				}
+				if _, b := d.call(me, me.host, "GET", "/v1/incidents?all=true", ""); bytes.Contains(b, []byte(other.ids["incident_id"])) || !bytes.Contains(b, []byte(me.ids["incident_id"])) {
+					t.Errorf("%s's incidents: %s", me.org, b)
+				}
 				// A key is unknown on another organisation's host.
 				if code, _ := d.call(me, other.host, "GET", "/v1/keys", ""); code != http.StatusUnauthorized {
 					t.Errorf("%s's key on %s's host: %d, want 401", me.org, other.org, code)
