@@ -356,3 +356,80 @@ func TestEvidenceFiles(t *testing.T) {
 		t.Errorf("the report lacks the description:\n%s", files["incidents/"+ids[1]+"-report.en.md"])
 	}
 }
+
+// plainSealer only flips bits: enough for a test that reads no payload.
+type plainSealer struct{}
+
+func flip(b []byte) []byte {
+	out := make([]byte, len(b))
+	for k, c := range b {
+		out[k] = c ^ 0xff
+	}
+	return out
+}
+
+func (plainSealer) Seal(_ context.Context, _ string, p, _ []byte) ([]byte, error) { return flip(p), nil }
+func (plainSealer) Open(_ context.Context, _ string, c, _ []byte) ([]byte, error) { return flip(c), nil }
+
+// TestEscalateOncePerStage: each clock is escalated when it enters its
+// warning window and again when it is overdue, once per stage, to every
+// address the policy names, even from a service started afresh; met
+// clocks and closed incidents are not escalated.
+func TestEscalateOncePerStage(t *testing.T) {
+	m := starter(t)
+	m.Security.Incident.Escalate = []string{"sec@example.com", "dpo@example.com"}
+	e := newEnv(t, m)
+	svc := func() *incident.Service {
+		return incident.New(e.st, incident.Options{Now: e.clock.Now, Sealer: plainSealer{},
+			Policy: func(context.Context) (*manifest.Manifest, error) { return m, nil }})
+	}
+	i, err := svc().Open(e.ctx, admin, incident.OpenInput{Description: incident.Text{EN: "leak"}, DiscoveredAt: *at("2026-06-01T00:00:00Z"), Categories: []string{"basic.email"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps := []struct {
+		now  string
+		want []string // clock/stage escalated
+	}{
+		{"2026-06-01T02:00:00Z", nil},
+		{"2026-06-01T03:30:00Z", []string{"cn_regulator/warning"}},
+		{"2026-06-01T03:45:00Z", nil},
+		{"2026-06-01T04:00:01Z", []string{"cn_regulator/overdue"}},
+		{"2026-06-01T18:00:00Z", []string{"cn_subjects/warning"}},
+		{"2026-06-03T06:00:00Z", []string{"cn_subjects/overdue", "eu_authority/warning"}},
+	}
+	for _, s := range steps {
+		e.clock.Set(*at(s.now))
+		es, err := svc().Escalate(e.ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, x := range es {
+			got = append(got, x.Clock+"/"+x.Stage)
+			if x.Messages != 2 || x.Incident != i.ID {
+				t.Errorf("%s: escalation %+v, want 2 messages for %s", s.now, x, i.ID)
+			}
+		}
+		if diff := cmp.Diff(s.want, got); diff != "" {
+			t.Errorf("%s: escalated (-want +got):\n%s", s.now, diff)
+		}
+	}
+	if _, err := svc().Notify(e.ctx, admin, i.ID, incident.NotifyInput{Regulator: true}); !errors.Is(err, incident.ErrState) {
+		t.Fatalf("notify before assessing: %v", err)
+	}
+	if _, err := svc().Close(e.ctx, admin, i.ID); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Set(*at("2026-06-05T00:00:00Z"))
+	if es, err := svc().Escalate(e.ctx); err != nil || len(es) != 0 {
+		t.Errorf("a closed incident escalated: %+v, %v", es, err)
+	}
+	ds, err := e.st.Outbox().Due(e.ctx, *at("2100-01-01T00:00:00Z"), 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ds) != 10 {
+		t.Errorf("outbox holds %d escalation messages, want 10 (5 stages × 2 addresses)", len(ds))
+	}
+}
