@@ -368,8 +368,12 @@ func flip(b []byte) []byte {
 	return out
 }
 
-func (plainSealer) Seal(_ context.Context, _ string, p, _ []byte) ([]byte, error) { return flip(p), nil }
-func (plainSealer) Open(_ context.Context, _ string, c, _ []byte) ([]byte, error) { return flip(c), nil }
+func (plainSealer) Seal(_ context.Context, _ string, p, _ []byte) ([]byte, error) {
+	return flip(p), nil
+}
+func (plainSealer) Open(_ context.Context, _ string, c, _ []byte) ([]byte, error) {
+	return flip(c), nil
+}
 
 // TestEscalateOncePerStage: each clock is escalated when it enters its
 // warning window and again when it is overdue, once per stage, to every
