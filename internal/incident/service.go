@@ -133,8 +133,8 @@ type OpenInput struct {
 }
 
 // AssessInput is an incident's assessment: its severity on each scale
-// that applies and what it means for the people. Texts left empty keep
-// what was recorded.
+// that applies and what it means for the people. A text's language left
+// empty keeps what was recorded in it.
 type AssessInput struct {
 	Severity    map[string]string `json:"severity"`
 	Cause       Text              `json:"cause,omitzero"`
@@ -307,9 +307,14 @@ func (s *Service) Assess(ctx context.Context, by Operator, id string, in AssessI
 	if in.ContainedAt != nil && in.ContainedAt.After(s.opt.Now()) {
 		return Incident{}, invalid("contained_at", "invalid_time", "containment cannot lie in the future")
 	}
+	// Each language given replaces that language's text; one left empty
+	// keeps what was recorded.
 	keep := func(dst *Text, v Text) {
-		if !v.Empty() {
-			*dst = v
+		if v.ZH != "" {
+			dst.ZH = v.ZH
+		}
+		if v.EN != "" {
+			dst.EN = v.EN
 		}
 	}
 	keep(&i.Cause, in.Cause)

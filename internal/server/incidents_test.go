@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -372,5 +373,16 @@ func checkConsoleIncident(t *testing.T, e *example, id string) {
 		if strings.Contains(page, pi) {
 			t.Errorf("the incident's page names %q", pi)
 		}
+	}
+	// The admin's assessment form: the same levels, the measures revised;
+	// the selection is made again and finds the same people.
+	code, _ = b.do("POST", "/console/incidents/"+id+"/assess", url.Values{"severity_CN": {"relatively_serious"}, "severity_EU": {"high_risk"},
+		"measures_en": {"we closed access and rotated every key"}})
+	if code != http.StatusSeeOther {
+		t.Fatalf("assess from the console: %d", code)
+	}
+	code, page = b.do("GET", "/console/incidents/"+id+"?done=incidentassessed", nil)
+	if code != http.StatusOK || !strings.Contains(page, "The assessment is recorded") || !strings.Contains(page, `data-affected="2"`) {
+		t.Errorf("after the console's assessment: %d\n%s", code, page)
 	}
 }
