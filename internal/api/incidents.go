@@ -32,7 +32,7 @@ func (a *API) incidentRoutes() []route {
 type IncidentView struct {
 	incident.Incident
 	Clocks     []incident.Clock `json:"clocks"`
-	Deliveries map[string]int   `json:"deliveries"`
+	Deliveries map[string]int   `json:"deliveries,omitempty"`
 }
 
 var errNoIncidents = fault.New(fault.Unavailable, "incidents_unavailable", "incidents are not served here")
