@@ -120,6 +120,9 @@ var notOffered = []string{
 	// Legal holds, placed and lifted by staff: their lift is decided by a
 	// second operator on the console or the command line.
 	"GET /v1/holds", "POST /v1/holds", "GET /v1/holds/{id}", "POST /v1/holds/{id}/lift",
+	// Security incidents, handled by admins on the console or the command line.
+	"GET /v1/incidents", "POST /v1/incidents", "GET /v1/incidents/{id}", "POST /v1/incidents/{id}/assess",
+	"POST /v1/incidents/{id}/notify", "POST /v1/incidents/{id}/close", "GET /v1/incidents/{id}/report", "GET /v1/incidents/{id}/announcement",
 	// Retention sweeps of the organisation's databases: operations, run by the
 	// server daily and by the CLI.
 	"GET /v1/retention/plan", "GET /v1/retention/runs", "POST /v1/retention/runs",

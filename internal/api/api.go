@@ -17,6 +17,7 @@ import (
 	"github.com/custos-privacy/custos/internal/dsr"
 	"github.com/custos-privacy/custos/internal/fault"
 	"github.com/custos-privacy/custos/internal/hold"
+	"github.com/custos-privacy/custos/internal/incident"
 	"github.com/custos-privacy/custos/internal/org"
 	"github.com/custos-privacy/custos/internal/ratelimit"
 	"github.com/custos-privacy/custos/internal/receipt"
@@ -57,6 +58,8 @@ type Options struct {
 	Keys *apikey.Service
 	// Holds places and lists legal holds; nil answers 503.
 	Holds *hold.Service
+	// Incidents keeps security incidents; nil answers 503.
+	Incidents *incident.Service
 	// Retention plans and runs retention sweeps; nil (no dataset) answers 503.
 	Retention *retention.Service
 	// Transfers keeps the register and counts of cross-border transfers;
@@ -119,6 +122,7 @@ func New(opt Options) *API {
 	opt.Registry.MustRegister(newRequestsCollector(a))
 	a.routes = append(append(append(a.table(), a.requestRoutes()...), a.bannerRoutes()...), a.orgRoutes()...)
 	a.routes = append(a.routes, a.holdRoutes()...)
+	a.routes = append(a.routes, a.incidentRoutes()...)
 	a.routes = append(a.routes, a.retentionRoutes()...)
 	a.routes = append(a.routes, a.transferRoutes()...)
 	a.routes = append(a.routes, a.acknowledgementRoutes()...)

@@ -105,6 +105,15 @@ var wantRoles = map[string][]string{
 	"POST /v1/holds":           {"admin", "operator"},
 	"GET /v1/holds/{id}":       {"admin", "auditor", "operator"},
 	"POST /v1/holds/{id}/lift": {"admin", "operator"},
+	// Security incidents: admins act on them, staff and auditors read them.
+	"GET /v1/incidents":                   {"admin", "auditor", "operator"},
+	"POST /v1/incidents":                  {"admin"},
+	"GET /v1/incidents/{id}":              {"admin", "auditor", "operator"},
+	"POST /v1/incidents/{id}/assess":      {"admin"},
+	"POST /v1/incidents/{id}/notify":      {"admin"},
+	"POST /v1/incidents/{id}/close":       {"admin"},
+	"GET /v1/incidents/{id}/report":       {"admin", "auditor", "operator"},
+	"GET /v1/incidents/{id}/announcement": {"admin", "auditor", "operator"},
 
 	// Cross-border transfers: the application (or an admin) reports the
 	// transfers it makes; staff and auditors read the register and counts.

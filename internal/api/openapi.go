@@ -17,6 +17,7 @@ import (
 	"github.com/custos-privacy/custos/internal/dsr"
 	"github.com/custos-privacy/custos/internal/fault"
 	"github.com/custos-privacy/custos/internal/hold"
+	"github.com/custos-privacy/custos/internal/incident"
 	"github.com/custos-privacy/custos/internal/retention"
 	"github.com/custos-privacy/custos/internal/transfer"
 	"github.com/custos-privacy/custos/internal/vault"
@@ -96,6 +97,14 @@ var schemaTypes = map[string]any{
 	"TransferCounts":       transfer.Counts{},
 	"TransferReport":       transfer.ReportInput{},
 	"TransferReportResult": transfer.ReportResult{},
+	"Incidents": struct {
+		Incidents []IncidentView `json:"incidents"`
+	}{},
+	"IncidentView":       IncidentView{},
+	"IncidentInput":      incident.OpenInput{},
+	"IncidentAssessment": incident.AssessInput{},
+	"IncidentNotice":     incident.NotifyInput{},
+
 	"RetentionRuns": struct {
 		Runs []retention.RunRecord `json:"runs"`
 	}{},
@@ -129,8 +138,17 @@ var opParams = map[string][]any{
 		queryParam("subject_id", "Only the requests of this subject.", false),
 		queryParam("type", "Only requests of this type (a right the manifest offers).", false),
 	},
-	"listHolds":             {queryParam("all", "true lists lifted and expired holds too.", false)},
-	"transferCounts":        {map[string]any{"name": "year", "in": "query", "description": "The calendar year (China time); this one when absent.", "schema": map[string]any{"type": "integer", "minimum": 2000}}},
+	"listHolds":      {queryParam("all", "true lists lifted and expired holds too.", false)},
+	"transferCounts": {map[string]any{"name": "year", "in": "query", "description": "The calendar year (China time); this one when absent.", "schema": map[string]any{"type": "integer", "minimum": 2000}}},
+	"listIncidents":  {queryParam("all", "true lists closed incidents too.", false)},
+	"incidentReport": {
+		queryParam("lang", "zh-CN (the default) or en.", false),
+		queryParam("format", "md (the default) or html.", false),
+	},
+	"incidentAnnouncement": {
+		queryParam("lang", "zh-CN (the default) or en.", false),
+		queryParam("format", "md, the default and the only one.", false),
+	},
 	"retentionRuns":         {map[string]any{"name": "limit", "in": "query", "description": "How many runs, 1 to 200 (20 when absent).", "schema": map[string]any{"type": "integer", "minimum": 1, "maximum": 200}}},
 	"listAssistance":        {queryParam("state", "Only tasks in this state: open or done.", false)},
 	"verifyPublicRequest":   requestTokenDocs,
@@ -197,6 +215,10 @@ func (a *API) OpenAPI() map[string]any {
 		switch {
 		case rt.Op == "downloadBundle":
 			resp["content"] = map[string]any{"application/zip": map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}}}
+		case rt.Op == "incidentReport":
+			resp["content"] = map[string]any{"text/markdown": map[string]any{"schema": map[string]any{"type": "string"}}, "text/html": map[string]any{"schema": map[string]any{"type": "string"}}}
+		case rt.Op == "incidentAnnouncement":
+			resp["content"] = map[string]any{"text/markdown": map[string]any{"schema": map[string]any{"type": "string"}}}
 		case rt.Op == "metrics":
 			resp["content"] = map[string]any{"text/plain": map[string]any{"schema": map[string]any{"type": "string"}}}
 		case rt.Op == "openapi":

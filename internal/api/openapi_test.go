@@ -286,7 +286,7 @@ func TestOpenAPISubjectID(t *testing.T) {
 	slices.Sort(ids)
 	wantIDs := []string{
 		"Accepted.id", "Assistance.id", "AssistanceList.tasks[].id", "BannerConfig.notice.categories[].id", "BannerConfig.notice.categories[].purposes[].id",
-		"BannerState.events[].id", "Certificate.id", "ConsentEvents.events[].id", "ConsentPage.items[].id", "CreatedKey.id", "Hold.id", "Holds.holds[].id", "Key.id",
+		"BannerState.events[].id", "Certificate.id", "ConsentEvents.events[].id", "ConsentPage.items[].id", "CreatedKey.id", "Hold.id", "Holds.holds[].id", "IncidentView.id", "Incidents.incidents[].id", "Key.id",
 		"Keys.keys[].id", "Org.id", "OrgInput.id", "Orgs.orgs[].id", "RequestList.requests[].flags.from.id", "RequestList.requests[].flags.routes[].id", "RequestList.requests[].id",
 		"RequestView.flags.from.id", "RequestView.flags.routes[].id", "RequestView.id", "RetentionRuns.runs[].id",
 		"TransferRegister.flows[].id",

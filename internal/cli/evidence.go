@@ -13,6 +13,7 @@ import (
 
 	"github.com/custos-privacy/custos/internal/calendar"
 	"github.com/custos-privacy/custos/internal/evidence"
+	"github.com/custos-privacy/custos/internal/incident"
 	"github.com/custos-privacy/custos/internal/manifest"
 	"github.com/custos-privacy/custos/internal/receipt"
 	"github.com/custos-privacy/custos/internal/secrets"
@@ -30,8 +31,9 @@ protection compliance audit asks for: the record of processing activities,
 the policy versions in force or published in the period with their
 differences, consent figures, rights requests per type answered on time, late
 or open past their due date, the verification of the audit trail and the
-consent ledger, the impact assessments with what triggers them, and the
-cross-border transfer register with the year's counts (transfers/, which
+consent ledger, the impact assessments with what triggers them, the
+security incidents discovered in the period with their clocks, delivery
+counts and regulator reports, and the cross-border transfer register with the year's counts (transfers/, which
 needs the identity key the counts are keyed with).
 
 MANIFEST.json lists every file with its SHA-256 and is signed with the
@@ -125,7 +127,14 @@ func runEvidence(cmd *cobra.Command, args []string) error {
 		return err
 	}
 	defer st.Close()
-	sources := map[string]evidence.Source{}
+	sources := map[string]evidence.Source{
+		"incidents": incident.New(st, incident.Options{Policy: func(ctx context.Context) (*manifest.Manifest, error) {
+			if m != nil {
+				return m, nil
+			}
+			return server.CurrentManifest(ctx, st)
+		}}).EvidenceFiles,
+	}
 	keys, err := server.LoadKeys(cfg)
 	if err != nil {
 		return err

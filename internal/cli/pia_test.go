@@ -129,7 +129,7 @@ func TestEvidenceCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, p := range []string{"policies/v3.0/custos.yaml", "policies/v3.1/custos.yaml", "policies/v3.1/diff.json", "inventory/inventory.en.md",
-		"assessments/status.json", "requests/deadlines.json", "consents/series.json", "audit/verify.json", "transfers/register.json"} {
+		"assessments/status.json", "requests/deadlines.json", "consents/series.json", "audit/verify.json", "transfers/register.json", "incidents/incidents.json"} {
 		if _, ok := res.Files[p]; !ok {
 			t.Errorf("archive lacks %s", p)
 		}

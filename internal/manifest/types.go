@@ -356,6 +356,9 @@ type Incident struct {
 	PublicAnnouncement bool     `yaml:"public_announcement" doc:"Announce publicly when individual notice is impractical."`
 	ReportRegulator    bool     `yaml:"report_regulator" doc:"Report to the regulator."`
 	ResponseTeam       bool     `yaml:"response_team" doc:"A dedicated response team and plan exist."`
+	NoticeWithin       string   `yaml:"notice_within" doc:"How soon after an incident is discovered the affected people are told (PIPL art. 57 \"promptly\", GDPR art. 34 \"without undue delay\"): a duration in hours or minutes such as 24h or 90m, at most 720h. Unset: 24h. Custos counts it down; the policy does not print it."`
+	CriticalInfra      bool     `yaml:"critical_infrastructure" doc:"The controller operates critical information infrastructure: an incident rated relatively serious or graver is reported to the CN regulator within 1 hour instead of 4."`
+	Escalate           []string `yaml:"escalate" doc:"Email addresses of the operators told when an incident's clock enters its warning window or passes its deadline, once per clock and stage. The policy does not print them."`
 }
 
 // Storage says where data lives and how it crosses borders.

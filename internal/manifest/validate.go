@@ -70,6 +70,7 @@ func (v *validator) run() {
 	v.checkStorage()
 	v.checkRetention()
 	v.checkVault()
+	v.checkIncident()
 	v.checkRights()
 	v.checkMinors()
 	v.checkAssessments()

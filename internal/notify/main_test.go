@@ -59,35 +59,53 @@ const (
 // language.
 func sampleData(lang string) map[string]string {
 	d := map[string]string{
-		"code":        testCode,
-		"minutes":     "10",
-		"request":     "req_7f3a9c21",
-		"type":        "deletion",
-		"state":       "received",
-		"due_date":    "2026-03-20",
-		"effective":   "2026-04-01",
-		"reason":      "the request covers records held by a processor, who needs more time to find them",
-		"task":        "rt_1",
-		"action":      "deletion",
-		"categories":  "basic.email, basic.name",
-		"subject_ref": "ref-1",
-		"ack_token":   "rt_1.mac",
-		"ack_path":    "/v1/public/acknowledgements/rt_1.mac",
-		"version":     "3.1",
-		"url":         "https://example.com/privacy",
-		"accept":      "yes",
-		"recipient":   "Acme Cloud",
-		"host":        "acme.example",
-		"year":        "2026",
-		"people":      "87000",
-		"projected":   "112000",
-		"threshold":   "100000",
-		"kind":        "projected",
-		"mechanism":   "standard contract",
-		"flows":       "sg-sync-relay",
+		"code":            testCode,
+		"minutes":         "10",
+		"request":         "req_7f3a9c21",
+		"type":            "deletion",
+		"state":           "received",
+		"due_date":        "2026-03-20",
+		"effective":       "2026-04-01",
+		"reason":          "the request covers records held by a processor, who needs more time to find them",
+		"task":            "rt_1",
+		"action":          "deletion",
+		"categories":      "basic.email, basic.name",
+		"subject_ref":     "ref-1",
+		"ack_token":       "rt_1.mac",
+		"ack_path":        "/v1/public/acknowledgements/rt_1.mac",
+		"version":         "3.1",
+		"url":             "https://example.com/privacy",
+		"accept":          "yes",
+		"recipient":       "Acme Cloud",
+		"host":            "acme.example",
+		"incident":        "in_1",
+		"clock":           "cn_regulator",
+		"source":          "national cybersecurity incident reporting measures (2025)",
+		"stage":           "warning",
+		"deadline":        "2026-03-20 12:00 UTC",
+		"contact":         "privacy@example.com",
+		"what_happened":   "an unprotected backup of the order database was reachable from the internet",
+		"impact":          "your email address may be used for phishing",
+		"measures":        "we removed the backup and rotated every credential",
+		"self_protection": "be wary of messages asking for your password",
+		"remedies":        "you may complain to the regulator or claim damages",
+		"cause":           "a misconfigured storage bucket",
+		"year":            "2026",
+		"people":          "87000",
+		"projected":       "112000",
+		"threshold":       "100000",
+		"kind":            "projected",
+		"mechanism":       "standard contract",
+		"flows":           "sg-sync-relay",
 	}
 	if lang == LangZH {
 		d["reason"] = "请求涉及受托处理者保存的记录，需要更多时间查找"
+		d["what_happened"] = "订单数据库的一份未加保护的备份可从互联网访问"
+		d["impact"] = "您的电子邮件地址可能被用于网络钓鱼"
+		d["measures"] = "我们已删除该备份并更换了全部凭据"
+		d["self_protection"] = "请警惕索要密码的消息"
+		d["remedies"] = "您可以向监管部门投诉或依法要求赔偿"
+		d["cause"] = "存储桶配置错误"
 	}
 	return d
 }

@@ -14,6 +14,8 @@ import (
 
 var wantTemplates = []string{
 	"cancellation_scheduled",
+	"incident_escalation",
+	"incident_notice",
 	"otp",
 	"policy_change",
 	"recipient_notice",
@@ -66,6 +68,8 @@ func TestTemplatesComplete(t *testing.T) {
 		"policy_change":            {"3.1", "2026-04-01", "https://example.com/privacy"},
 		"transmission_failed":      {"req_7f3a9c21", "Acme Cloud", "acme.example", "reason"},
 		"transfer_threshold":       {"2026", "87000", "100000", "sg-sync-relay"},
+		"incident_notice":          {"in_1", "privacy@example.com"},
+		"incident_escalation":      {"in_1", "cn_regulator", "2026-03-20 12:00 UTC"},
 	}
 	for _, name := range wantTemplates {
 		for _, lang := range Languages() {
@@ -95,9 +99,9 @@ func TestTemplatesComplete(t *testing.T) {
 					}
 				}
 				// Messages to the subject name their request; the recipient notice
-				// names the action instead (checked through mustShow), and the
-				// transfer alert goes to the organisation, not to a subject.
-				if name != "otp" && name != "cancellation_scheduled" && name != "recipient_notice" && name != "policy_change" && name != "transfer_threshold" {
+				// names the action instead (checked through mustShow); incident
+				// messages and the transfer alert concern no request.
+				if name != "otp" && name != "cancellation_scheduled" && name != "recipient_notice" && name != "policy_change" && name != "transfer_threshold" && !strings.HasPrefix(name, "incident_") {
 					want := map[string]string{LangZH: "删除个人信息", LangEN: "deletion of your personal information"}[lang]
 					if !strings.Contains(r.Text, want) {
 						t.Errorf("text does not name the request type as %q:\n%s", want, r.Text)

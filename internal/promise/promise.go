@@ -275,9 +275,10 @@ func (b *builder) security() {
 			Says: c.Name, Keeper: Organisational, Why: "certified by an outside body"})
 	}
 	if s.Incident != nil {
-		b.add(Promise{ID: "incident_notice", Kind: "incident", Field: "security.incident",
-			Says:   text("发生个人信息安全事件时及时告知您", "you are told promptly of a personal-information security incident"),
-			Keeper: NotKept, Why: "Custos keeps no incident record and sends no incident notices yet"})
+		b.add(b.messages(Promise{ID: "incident_notice", Kind: "incident", Field: "security.incident",
+			Says:      text("发生个人信息安全事件时及时告知您", "you are told promptly of a personal-information security incident"),
+			Component: "incident records with their clocks; notices to the people the incident's selection finds, in their language, through the outbox (internal/incident)",
+			Test:      "internal/server TestIncidentSelectsNotifiesAndCounts"}))
 	}
 }
 

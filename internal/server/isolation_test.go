@@ -204,7 +204,13 @@ func (d *deployment) populate(t *testing.T, tn *tenant) {
 	}
 	json.Unmarshal(d.must(t, tn, "POST", "/v1/holds",
 		`{"scope": {"subject_id": "`+own+`"}, "reason": "dispute of `+tn.org+`", "authority": "case `+tn.org+`"}`, http.StatusCreated), &hl)
-	if len(ev.Events) == 0 || rq.ID == "" || key.ID == "" || hl.ID == "" {
+	var inc struct {
+		ID string `json:"id"`
+	}
+	json.Unmarshal(d.must(t, tn, "POST", "/v1/incidents",
+		`{"description": {"en": "breach of `+tn.org+`"}, "discovered_at": "`+time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)+`", "categories": ["basic.email"]}`,
+		http.StatusCreated), &inc)
+	if len(ev.Events) == 0 || rq.ID == "" || key.ID == "" || hl.ID == "" || inc.ID == "" {
 		t.Fatalf("%s: event %v, request %q, key %q, hold %q", tn.org, ev.Events, rq.ID, key.ID, hl.ID)
 	}
 	// An assistance task, as a request passed to a controller leaves
@@ -240,10 +246,10 @@ func (d *deployment) populate(t *testing.T, tn *tenant) {
 	}
 	tn.ids = map[string]string{
 		"subject_id": own, "event": ev.Events[0].ID, "field": "email", "purpose": "marketing",
-		"id": rq.ID, "recipient": "any", "key_id": key.ID, "org_id": tn.org, "task_id": task.ID, "hold_id": hl.ID, "certificate_id": cert.ID,
+		"id": rq.ID, "recipient": "any", "key_id": key.ID, "org_id": tn.org, "task_id": task.ID, "hold_id": hl.ID, "incident_id": inc.ID, "certificate_id": cert.ID,
 		"token": ackToken,
 	}
-	tn.marks = []string{own, rq.ID, notice.ID, "crm-" + tn.org, key.ID, "svc-" + tn.org, email, ev.Events[0].ID, "ticket " + tn.org, task.ID, hl.ID, "case " + tn.org, cert.ID, "shop-" + tn.org}
+	tn.marks = []string{own, rq.ID, notice.ID, "crm-" + tn.org, key.ID, "svc-" + tn.org, email, ev.Events[0].ID, "ticket " + tn.org, task.ID, hl.ID, "case " + tn.org, cert.ID, "shop-" + tn.org, inc.ID, "breach of " + tn.org}
 }
 
 func (d *deployment) call(tn *tenant, host, method, path, body string) (int, []byte) {
@@ -312,6 +318,9 @@ func fill(path string, tn *tenant) (string, bool) {
 		}
 		if name == "id" && strings.HasPrefix(path, "/v1/holds/") {
 			name = "hold_id"
+		}
+		if name == "id" && strings.HasPrefix(path, "/v1/incidents/") {
+			name = "incident_id"
 		}
 		v, found := tn.ids[name]
 		ok = ok && found
@@ -387,6 +396,14 @@ func TestOrganisationsIsolatedOverTheRouteTable(t *testing.T) {
 							t.Errorf("%s on its own object: %d: %s", name, code, b)
 						}
 					}
+				}
+				// Another organisation's incident is not found, by its id
+				// or in the list.
+				if code, b := d.call(me, me.host, "GET", "/v1/incidents/"+other.ids["incident_id"], ""); code != http.StatusNotFound || !bytes.Contains(b, []byte(`"incident_not_found"`)) {
+					t.Errorf("%s reading %s's incident: %d %s, want 404 incident_not_found", me.org, other.org, code, b)
+				}
+				if _, b := d.call(me, me.host, "GET", "/v1/incidents?all=true", ""); bytes.Contains(b, []byte(other.ids["incident_id"])) || !bytes.Contains(b, []byte(me.ids["incident_id"])) {
+					t.Errorf("%s's incidents: %s", me.org, b)
 				}
 				// A key is unknown on another organisation's host.
 				if code, _ := d.call(me, other.host, "GET", "/v1/keys", ""); code != http.StatusUnauthorized {

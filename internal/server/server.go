@@ -29,6 +29,7 @@ import (
 	"github.com/custos-privacy/custos/internal/execute"
 	"github.com/custos-privacy/custos/internal/hold"
 	"github.com/custos-privacy/custos/internal/identity"
+	"github.com/custos-privacy/custos/internal/incident"
 	"github.com/custos-privacy/custos/internal/keystore"
 	"github.com/custos-privacy/custos/internal/notify"
 	"github.com/custos-privacy/custos/internal/operator"
@@ -206,6 +207,8 @@ type Server struct {
 	retention  *vaultRetention
 	// dataset is the annotation of the organisation's databases; nil without one.
 	dataset *dataset.Dataset
+	// incidents keeps the organisation's security incidents.
+	incidents *incident.Service
 	// retentionJob sweeps the dataset's databases daily; nil without a
 	// dataset or with the sweep off.
 	retentionJob *retentionJob
@@ -479,6 +482,12 @@ func newServer(ctx context.Context, cfg config.Config, log *slog.Logger, o optio
 			closeServices()
 		}
 	}
+	incOpt := incident.Options{Logger: log, Now: now, Policy: policyOf(svc), Datastores: stores, Hasher: keys.Hasher}
+	if ks != nil {
+		incOpt.Identities, incOpt.Sealer = svc, ks
+	}
+	incidents := incident.New(st, incOpt)
+	reg.MustRegister(incidentMetrics{svc: incidents, log: log})
 	var ret *retention.Service
 	var job *retentionJob
 	if len(stores) > 0 {
@@ -494,7 +503,7 @@ func newServer(ctx context.Context, cfg config.Config, log *slog.Logger, o optio
 		job.svc = ret
 	}
 	a := api.New(api.Options{Service: svc, Requests: requests, Vault: vlt, Keys: apiKeys, Trail: trail, Health: st, Orgs: registry,
-		Holds: holds, Retention: ret, Transfers: transfers,
+		Holds: holds, Retention: ret, Transfers: transfers, Incidents: incidents,
 		Signer: keys.Signer, Logger: log, Registry: reg, MaxBodyBytes: cfg.MaxBodyBytes, TrustProxy: cfg.TrustProxy, BannerOrigins: cfg.BannerOrigins})
 	s := &Server{cfg: cfg, log: log, st: st, ks: ks, svc: svc, api: a, requests: requests, dispatcher: dispatcher, start: time.Now(), ownsStore: shared == nil, registry: registry}
 	s.checkpoints, s.trail, s.dataset = checkpoints, trail, annotation
@@ -502,6 +511,7 @@ func newServer(ctx context.Context, cfg config.Config, log *slog.Logger, o optio
 	s.retention = newVaultRetention(vlt, reg)
 	s.retentionJob = job
 	s.transfers, s.unhookTransfers = transfers, unhookTransfers
+	s.incidents = incidents
 	if requests != nil {
 		if cfg.WebhookSecret.IsSet() {
 			s.propagator = &propagate.Propagator{Store: st, Secret: cfg.WebhookSecret.Reveal(), AckKey: ackKey(keys.AuditKey), Logger: log,
@@ -658,6 +668,9 @@ func (s *Server) run(ctx context.Context) {
 	}
 	if s.retentionJob != nil && s.retentionJob.scheduled {
 		go s.sweepRetention(ctx)
+	}
+	if s.dispatcher != nil {
+		go s.escalateIncidents(ctx)
 	}
 }
 
@@ -882,6 +895,8 @@ type Services struct {
 	Retention *retention.Service
 	// Transfers reads the register and counts of cross-border transfers.
 	Transfers *transfer.Service
+	// Incidents keeps security incidents.
+	Incidents *incident.Service
 
 	datastores []execute.Store
 }
@@ -948,6 +963,8 @@ func OpenServices(ctx context.Context, cfg config.Config, log *slog.Logger) (*Se
 			Signer: keys.Certificates, Org: orgLabel(cfg.Org),
 			HMACKey: deriveKey(keys.AuditKey, "custos erasure hmac v1"), Salt: deriveKey(keys.AuditKey, "custos erasure hash salt v1")})
 	}
+	s.Incidents = incident.New(st, incident.Options{Logger: log, Policy: policyOf(s.Consent), Datastores: s.datastores, Hasher: keys.Hasher,
+		Identities: s.Consent, Sealer: s.Keystore})
 	return s, nil
 }
 

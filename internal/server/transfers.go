@@ -123,16 +123,23 @@ func OpenTransfers(ctx context.Context, st *store.Store, keys Keys, m *manifest.
 		return nil, errors.New("the counts of cross-border transfers need the identity key: set CUSTOS_IDENTITY_KEY_FILE or --secrets-dir")
 	}
 	if m == nil {
-		pv, err := st.CurrentPolicy(ctx)
-		if errors.Is(err, store.ErrNotFound) {
-			return nil, errors.New("no policy is published: publish one with custos policy publish, or give --manifest")
-		}
-		if err != nil {
-			return nil, err
-		}
-		if m, err = manifest.Parse("policy "+pv.Version, []byte(pv.Manifest)); err != nil {
+		var err error
+		if m, err = CurrentManifest(ctx, st); err != nil {
 			return nil, err
 		}
 	}
 	return transfer.New(st, transfer.Options{Key: transferKey(keys.AuditKey), Manifest: func() (*manifest.Manifest, error) { return m, nil }, EvaluateEvery: -1})
+}
+
+// CurrentManifest is the manifest of the policy version in force, for the
+// commands that read it from the database when no --manifest is given.
+func CurrentManifest(ctx context.Context, st *store.Store) (*manifest.Manifest, error) {
+	pv, err := st.CurrentPolicy(ctx)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errors.New("no policy is published: publish one with custos policy publish, or give --manifest")
+	}
+	if err != nil {
+		return nil, err
+	}
+	return manifest.Parse("policy "+pv.Version, []byte(pv.Manifest))
 }

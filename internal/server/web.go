@@ -51,6 +51,7 @@ func (s *Server) routes(keys Keys) (http.Handler, error) {
 		Approvals: approval.New(s.st, approval.Options{Subjects: s.svc, Requests: s.requests, Logger: s.log}),
 		Holds:     hold.New(s.st, hold.Options{Logger: s.log}),
 		Transfers: s.transfers,
+		Incidents: s.incidents,
 		// Notices reach people only by email through an SMTP relay; the
 		// notice directory is a development sink.
 		Deployment: promise.Deployment{MessageChannel: s.dispatcher != nil && s.cfg.SMTPAddr != "", Dataset: s.dataset},

@@ -67,6 +67,9 @@ func populate(t *testing.T, h *Store, w world) {
 	must(err)
 	_, err = h.RecordTransferAlert(ctx, TransferAlert{Year: 2026, Level: "standard_contract", Kind: "projected", People: 1, At: now})
 	must(err)
+	must(h.CreateIncident(ctx, IncidentRow{ID: w.id("in"), State: "open", DiscoveredAt: now, Record: `{}`, CreatedAt: now, UpdatedAt: now}))
+	must(h.AddIncidentSubjects(ctx, w.id("in"), []string{w.subject}))
+	must(h.RecordIncidentEscalation(ctx, w.id("in"), IncidentEscalation{Clock: "cn_regulator", Stage: "warning", SentAt: now}, nil))
 }
 
 // probes are every way of reaching an organisation's objects through the
@@ -172,6 +175,35 @@ var probes = []struct {
 	{"transfer alerts", func(ctx context.Context, h *Store, w world) (bool, error) {
 		as, err := h.TransferAlerts(ctx, 2026)
 		return len(as) > 0, err
+	}},
+	{"incident", func(ctx context.Context, h *Store, w world) (bool, error) { return found(h.Incident(ctx, w.id("in"))) }},
+	{"incidents", func(ctx context.Context, h *Store, w world) (bool, error) {
+		is, err := h.Incidents(ctx, IncidentFilter{Open: true})
+		return slices.ContainsFunc(is, func(r IncidentRow) bool { return r.ID == w.id("in") }), err
+	}},
+	{"incident subjects", func(ctx context.Context, h *Store, w world) (bool, error) {
+		return some(h.IncidentSubjects(ctx, w.id("in"), "", false, 10))
+	}},
+	{"incident subject count", func(ctx context.Context, h *Store, w world) (bool, error) {
+		n, err := h.CountIncidentSubjects(ctx, w.id("in"))
+		return n > 0, err
+	}},
+	{"incident deliveries", func(ctx context.Context, h *Store, w world) (bool, error) {
+		dl, err := h.IncidentDeliveries(ctx, w.id("in"))
+		return len(dl) > 0, err
+	}},
+	{"incident escalations", func(ctx context.Context, h *Store, w world) (bool, error) {
+		return some(h.IncidentEscalations(ctx, w.id("in")))
+	}},
+	{"vault subjects", func(ctx context.Context, h *Store, w world) (bool, error) {
+		n := 0
+		err := h.VaultSubjects(ctx, "phone", time.Time{}, time.Time{}, func(id string) error {
+			if id == w.subject {
+				n++
+			}
+			return nil
+		})
+		return n > 0, err
 	}},
 	{"vault value", func(ctx context.Context, h *Store, w world) (bool, error) {
 		return found(h.VaultValue(ctx, w.subject, "phone"))
@@ -332,7 +364,7 @@ func TestOrganisationsIsolated(t *testing.T) {
 var sharedKey = map[string]bool{
 	"subject by id": true, "subject by identity": true, "subject state": true, "wards": true, "consent events": true,
 	"consent rates": true, "requests by subject": true, "request counts": true, "outbox due": true, "recipient tasks due": true,
-	"operators": true, "API keys": true, "approvals": true, "vault value": true, "vault values": true,
+	"operators": true, "API keys": true, "approvals": true, "vault value": true, "vault values": true, "vault subjects": true,
 	"notice targets": true, "audit entries": true, "certificates": true, "changes": true, "sealed values": true,
 	"transfer counts": true, "transfer total": true, "transfer alerts": true,
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/custos-privacy/custos/internal/dsr"
 	"github.com/custos-privacy/custos/internal/fault"
 	"github.com/custos-privacy/custos/internal/hold"
+	"github.com/custos-privacy/custos/internal/incident"
 	"github.com/custos-privacy/custos/internal/operator"
 	"github.com/custos-privacy/custos/internal/org"
 	"github.com/custos-privacy/custos/internal/policy"
@@ -50,6 +51,9 @@ type Options struct {
 	// Transfers are the register and counts of cross-border transfers;
 	// nil serves no transfers page.
 	Transfers *transfer.Service
+	// Incidents are the organisation's security incidents; nil serves no
+	// incidents pages.
+	Incidents *incident.Service
 	// Trail is the audit trail, for its head and its verification.
 	Trail  *audit.Trail
 	Logger *slog.Logger
@@ -158,6 +162,14 @@ func (c *console) routes(mux *http.ServeMux) {
 	mux.Handle("POST /console/holds", c.handle(workers, c.placeHold))
 	mux.Handle("POST /console/holds/{id}/lift", c.handle(workers, c.liftHold))
 	mux.Handle("GET /console/transfers", c.handle(anyone, c.transfers))
+
+	mux.Handle("GET /console/incidents", c.handle(anyone, c.incidents))
+	mux.Handle("POST /console/incidents", c.handle(adminsOn, c.openIncident))
+	mux.Handle("GET /console/incidents/{id}", c.handle(anyone, c.incidentPage))
+	mux.Handle("GET /console/incidents/{id}/{kind}", c.handle(anyone, c.incidentDocument))
+	mux.Handle("POST /console/incidents/{id}/assess", c.handle(adminsOn, c.assessIncident))
+	mux.Handle("POST /console/incidents/{id}/notify", c.handle(adminsOn, c.notifyIncident))
+	mux.Handle("POST /console/incidents/{id}/close", c.handle(adminsOn, c.closeIncident))
 
 	mux.Handle("GET /console/retention", c.handle(anyone, c.retention))
 	mux.Handle("POST /console/retention/run", c.handle(adminsOn, c.runRetention))
@@ -290,6 +302,7 @@ func (c *console) page(r *http.Request, s *session, titleKey string) *web.Page {
 		{"/console/requests", "console.nav.requests"},
 		{"/console/approvals", "console.nav.approvals"},
 		{"/console/holds", "console.nav.holds"},
+		{"/console/incidents", "console.nav.incidents"},
 		{"/console/retention", "console.nav.retention"},
 		{"/console/transfers", "console.nav.transfers"},
 		{"/console/dataflow", "console.nav.dataflow"},
