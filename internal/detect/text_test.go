@@ -1,0 +1,23 @@
+package detect
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestText(t *testing.T) {
+	tests := []struct {
+		in   string
+		want []Span
+	}{
+		{"call 13812345678 now", []Span{{Start: 5, End: 16, Category: catPhone, Detector: DetPRCMobile, Confidence: confMobile}}},
+		{"邮箱 a.b@example.com。", []Span{{Start: 7, End: 22, Category: catEmail, Detector: DetEmail, Confidence: confEmail}}},
+		{"nothing here", nil},
+	}
+	for _, tt := range tests {
+		if diff := cmp.Diff(tt.want, Text(tt.in)); diff != "" {
+			t.Errorf("Text(%q) (-want +got):\n%s", tt.in, diff)
+		}
+	}
+}
