@@ -171,6 +171,31 @@ func TestCountsCrossTheThreshold(t *testing.T) {
 	})
 }
 
+// TestRememberIsBounded: past what the service remembers, people decided
+// about again are written again and still counted once.
+func TestRememberIsBounded(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.SQLite(t)
+	clock := clocktest.New(time.Date(2026, 11, 20, 10, 0, 0, 0, transfer.China))
+	s, err := transfer.New(st, transfer.Options{Key: []byte("organisation transfer key"), Manifest: func() (*manifest.Manifest, error) { return exempted(t), nil },
+		Now: clock.Now, FlushEvery: time.Hour, EvaluateEvery: -1, Remember: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	for range 3 {
+		for i := range 100 {
+			s.Decided(fmt.Sprintf("u-%03d", i), "sync_acceleration", check.Act{})
+		}
+		if _, err := s.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if c, err := s.Counts(ctx, 2026); err != nil || c.Total.People != 100 {
+		t.Errorf("counts = %+v, %v; want 100 people", c.Total, err)
+	}
+}
+
 // TestProjectedAlert: at the year's rate in early March, 20,000 people
 // project past 100,000 by 31 December: the alert goes out before the
 // threshold is crossed, and no problem is reported yet.

@@ -59,8 +59,15 @@ type Options struct {
 	// EvaluateEvery spaces the threshold evaluations after flushes
 	// (default one minute); Evaluate runs one at once.
 	EvaluateEvery time.Duration
-	Logger        *slog.Logger
-	Now           func() time.Time
+	// Remember is how many people (per flow) the service remembers as
+	// counted this year, so that a decision about one of them costs no
+	// write (default 1<<18, some 30 MB at most). Past it the memory is
+	// cleared: the table's key still counts each person once, at the
+	// price of writing them again. It bounds the memory, whatever the
+	// number of people.
+	Remember int
+	Logger   *slog.Logger
+	Now      func() time.Time
 }
 
 // Service counts the people whose information goes abroad.
@@ -121,6 +128,9 @@ func New(st Store, opt Options) (*Service, error) {
 	}
 	if opt.EvaluateEvery == 0 {
 		opt.EvaluateEvery = time.Minute
+	}
+	if opt.Remember <= 0 {
+		opt.Remember = 1 << 18
 	}
 	s := &Service{st: st, opt: opt, log: opt.Logger, now: opt.Now, seen: map[string]struct{}{},
 		kick: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{})}
@@ -239,7 +249,7 @@ func (s *Service) queueOne(f Flow, subjectID, source string) {
 	year := YearOf(now)
 	key := f.ID + "\x00" + subjectID
 	s.mu.Lock()
-	if year != s.year {
+	if year != s.year || len(s.seen) >= s.opt.Remember {
 		s.year, s.seen = year, map[string]struct{}{}
 	}
 	if _, ok := s.seen[key]; ok {
