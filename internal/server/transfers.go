@@ -82,16 +82,12 @@ func openTransfers(st *store.Store, svc *consent.Service, keys Keys, ks *keystor
 // alertContact queues the alert to the personal-information protection
 // contact's email channels.
 func alertContact(ctx context.Context, st *store.Store, ks *keystore.Store, m *manifest.Manifest, a transfer.Alert) error {
-	lang := m.DefaultLanguage()
-	mech := map[string][2]string{
-		transfer.MechanismContract:   {"个人信息出境标准合同（或认证）", "standard contract (or certification)"},
-		transfer.MechanismAssessment: {"数据出境安全评估", "security assessment"},
-	}[a.Mechanism]
-	data := map[string]string{"year": fmt.Sprint(a.Year), "people": fmt.Sprint(a.People), "projected": fmt.Sprint(a.Projected),
-		"threshold": fmt.Sprint(a.Threshold), "kind": a.Kind, "mechanism": mech[1], "flows": strings.Join(a.Flows, ", ")}
-	if lang != notify.LangEN {
-		lang, data["mechanism"] = notify.LangZH, mech[0]
+	lang := notify.LangZH
+	if m.DefaultLanguage() == notify.LangEN {
+		lang = notify.LangEN
 	}
+	data := map[string]string{"year": fmt.Sprint(a.Year), "people": fmt.Sprint(a.People), "projected": fmt.Sprint(a.Projected),
+		"threshold": fmt.Sprint(a.Threshold), "kind": a.Kind, "mechanism": transfer.MechanismName(a.Mechanism, lang), "flows": strings.Join(a.Flows, ", ")}
 	var errs []error
 	sent := 0
 	for _, c := range m.Contact.Channels {

@@ -103,6 +103,16 @@ var words = map[string]map[string]string{
 	},
 }
 
+// MechanismName is the name of a legal mechanism of transfer in lang
+// (zh-CN, or English for any other); a needed standard contract reads "or certification",
+// which the provisions allow in its place.
+func MechanismName(mechanism, lang string) string {
+	if mechanism == MechanismContract {
+		return pick([2]string{"个人信息出境标准合同（或认证）", "standard contract (or certification)"}, lang)
+	}
+	return pick(mechanismNames[mechanism], lang)
+}
+
 var mechanismNames = map[string][2]string{
 	"security_assessment": {"数据出境安全评估", "security assessment"},
 	"standard_contract":   {"个人信息出境标准合同", "standard contract"},
