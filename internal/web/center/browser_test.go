@@ -252,3 +252,74 @@ func TestBrowserPublicPagesInChinese(t *testing.T) {
 	}
 	read(t, "8-outcome", "我们已撤回您对以下处理的同意：产品使用统计分析。", "3个工作日")
 }
+
+// A fee asked for a repeated request, as the person sees it in a real
+// browser: the amount, why, and that the request waits for it; on a phone
+// too.
+func TestBrowserFeeOnStatusPage(t *testing.T) {
+	d := webtest.Demo(t)
+	ctx := chromium(t)
+	const email = "alex.chen@example.org"
+	op := consent.Actor{ID: "operator-test", Role: "operator", Place: "test"}
+	svc := d.Server.Requests()
+	bg := context.Background()
+	// The starter charges only for the fifth request of a kind within a year.
+	for range 4 {
+		v, err := svc.SubmitOperator(bg, op, dsr.Input{Type: "access", Jurisdiction: "CN", Language: "en", SubjectID: "demo-1002",
+			Verification: "operator", Evidence: "seen in person"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.Withdraw(bg, op, v.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var loc string
+	run(t, ctx, "request",
+		chromedp.Navigate(d.URL+"/privacy/requests/new?type=access&lang=en"),
+		chromedp.WaitVisible("#request-form"),
+		chromedp.SendKeys("#identity", email),
+		chromedp.Click("#submit-request"),
+		chromedp.WaitVisible("#verify-form"),
+	)
+	run(t, ctx, "verify",
+		chromedp.SendKeys("#code", d.Code(t, email)),
+		chromedp.Click("#verify-submit"),
+		chromedp.WaitVisible("#due-date"),
+		chromedp.Location(&loc),
+	)
+	u, err := url.Parse(loc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := path.Base(u.Path)
+	if _, err := svc.Approve(bg, op, id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.AskFee(bg, op, id, dsr.FeeInput{Amount: "20", Currency: "CNY", Reason: "The fifth copy this year costs what it takes to make."}); err != nil {
+		t.Fatal(err)
+	}
+	var state, amount, fee string
+	run(t, ctx, "reload",
+		chromedp.Reload(),
+		chromedp.WaitVisible("#fee"),
+		chromedp.Text("#request-state", &state),
+		chromedp.Text("#fee-amount", &amount),
+		chromedp.Text("#fee-state", &fee),
+	)
+	if state != "Waiting for the fee" || amount != "20 CNY" || fee != "To be paid" {
+		t.Errorf("state %q, amount %q, fee %q", state, amount, fee)
+	}
+	webtest.Screenshot(t, ctx, "fee-asked")
+	var overflow bool
+	run(t, ctx, "phone width",
+		chromedp.EmulateViewport(390, 844),
+		chromedp.Reload(),
+		chromedp.WaitVisible("#fee"),
+		chromedp.Evaluate(`document.documentElement.scrollWidth > window.innerWidth`, &overflow),
+	)
+	if overflow {
+		t.Error("the status page with a fee scrolls sideways at 390 px")
+	}
+	webtest.Screenshot(t, ctx, "fee-asked-phone")
+}

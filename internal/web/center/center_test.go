@@ -909,6 +909,52 @@ func TestRights(t *testing.T) {
 			t.Errorf("form for a deceased person's relative: status %d, want 404", r.status)
 		}
 	})
+	t.Run("a fee asked is shown with its amount and reason", func(t *testing.T) {
+		// The starter charges only for the fifth request of a kind within
+		// twelve months: four are made and withdrawn first.
+		// (by an operator: the center limits how often one person asks).
+		op := consent.Actor{ID: "operator-test", Role: "operator", Place: "test"}
+		svc := h.d.Server.Requests()
+		for range 4 {
+			v, err := svc.SubmitOperator(ctx, op, dsr.Input{Type: "access", Jurisdiction: "CN", Language: "en", SubjectID: "demo-1002",
+				Verification: "operator", Evidence: "seen in person"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := svc.Withdraw(ctx, op, v.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		b := h.browser(t)
+		id, page := h.makeRequest(t, b, "access", "email", "alex.chen@example.org")
+		if strings.Contains(page.body, `id="fee"`) {
+			t.Fatal("a fee section before any fee is asked")
+		}
+		if _, err := svc.Approve(ctx, op, id); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.AskFee(ctx, op, id, dsr.FeeInput{Amount: "20", Currency: "CNY", Reason: "fifth copy this year"}); err != nil {
+			t.Fatal(err)
+		}
+		r := b.get("/privacy/requests/" + id + "?lang=en")
+		for _, want := range []string{`data-state="awaiting_fee"`, `data-fee="asked"`, "20 CNY", "fifth copy this year", "To be paid", "once the fee is paid or waived"} {
+			if !strings.Contains(r.body, want) {
+				t.Errorf("status page lacks %q:\n%s", want, excerpt(r.body))
+			}
+		}
+		zh := b.get("/privacy/requests/" + id + "?lang=zh-CN")
+		checkPage(t, zh, "zh-CN")
+		if !strings.Contains(zh.body, "待支付") || !strings.Contains(zh.body, "等待支付费用") {
+			t.Errorf("the Chinese status page lacks the fee's words:\n%s", excerpt(zh.body))
+		}
+		if _, err := svc.WaiveFee(ctx, op, id); err != nil {
+			t.Fatal(err)
+		}
+		r = b.get("/privacy/requests/" + id + "?lang=en")
+		if !strings.Contains(r.body, `data-fee="waived"`) || strings.Contains(r.body, "once the fee is paid or waived") || strings.Contains(r.body, `data-state="awaiting_fee"`) {
+			t.Errorf("after the fee is waived:\n%s", excerpt(r.body))
+		}
+	})
 	t.Run("an invalid identity is not echoed", func(t *testing.T) {
 		b := h.browser(t)
 		b.get("/privacy/requests/new?type=access&lang=en")
