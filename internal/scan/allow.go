@@ -1,0 +1,97 @@
+package scan
+
+import (
+	"bufio"
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"os"
+	"strings"
+	"unicode"
+)
+
+// AllowList holds values a scan does not report: the public fixture values
+// of a test suite, say. Values are compared normalised (Normalize), so
+// "138 1234 5678", "+86 13812345678" and "１３８１２３４５６７８" are one
+// entry.
+type AllowList struct {
+	values map[string]bool
+}
+
+// ReadAllowList reads one value per line; blank lines and lines starting
+// with '#' are ignored. A line "sha256:HEX" allows the value whose
+// normalised form has that SHA-256, for lists that should not hold the
+// values themselves.
+func ReadAllowList(r io.Reader) (*AllowList, error) {
+	a := &AllowList{values: map[string]bool{}}
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if h, ok := strings.CutPrefix(line, "sha256:"); ok {
+			a.values["sha256:"+strings.ToLower(h)] = true
+			continue
+		}
+		a.values[Normalize(line)] = true
+	}
+	return a, sc.Err()
+}
+
+// LoadAllowList reads an allow-list file.
+func LoadAllowList(path string) (*AllowList, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return ReadAllowList(f)
+}
+
+// Has reports whether v is allowed. A nil list allows nothing.
+func (a *AllowList) Has(v string) bool {
+	if a == nil || len(a.values) == 0 {
+		return false
+	}
+	n := Normalize(v)
+	if a.values[n] {
+		return true
+	}
+	sum := sha256.Sum256([]byte(n))
+	return a.values["sha256:"+hex.EncodeToString(sum[:])]
+}
+
+// Normalize folds a value to the form compared: full-width to
+// half-width, lower case, separators (spaces, dashes, dots in numbers,
+// parentheses) dropped, and a +86/0086 country code before a mobile
+// number removed. Letters, digits, '@' and '.' in an address stay.
+func Normalize(v string) string {
+	v = strings.Map(func(r rune) rune {
+		if r >= 0xFF01 && r <= 0xFF5E { // full-width ASCII
+			return r - 0xFEE0
+		}
+		return r
+	}, v)
+	var b strings.Builder
+	email := strings.Contains(v, "@")
+	for _, r := range v {
+		switch {
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			b.WriteRune(unicode.ToLower(r))
+		case email && (r == '@' || r == '.' || r == '_' || r == '+' || r == '-'):
+			b.WriteRune(r)
+		case r == ':' && !email:
+			b.WriteRune(r) // IPv6, MAC
+		}
+	}
+	s := b.String()
+	if !email {
+		for _, cc := range []string{"0086", "86"} {
+			if rest, ok := strings.CutPrefix(s, cc); ok && len(rest) == 11 && rest[0] == '1' {
+				return rest
+			}
+		}
+	}
+	return s
+}
