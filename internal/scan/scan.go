@@ -247,8 +247,14 @@ func (s *Scanner) csv(ctx context.Context, name string, r io.Reader) error {
 			return err
 		}
 		if header == nil {
-			// The header is scanned too: a header can be a value.
-			header = append([]string{}, rec...)
+			// The header is scanned too (a file may have none), and a
+			// cell holding a value never names a column.
+			header = make([]string, len(rec))
+			for i, h := range rec {
+				if len(detect.Text(h)) == 0 {
+					header[i] = h
+				}
+			}
 		}
 		firstLine, _ := cr.FieldPos(0)
 		tap.dropBefore(firstLine)
@@ -381,7 +387,11 @@ func (s *Scanner) jsonRecord(name string, line int, raw []byte) error {
 			if i := bytes.Index(raw[at:], []byte(v)); i >= 0 {
 				return utf8.RuneCount(raw[:at+i]) + 1
 			}
-			return utf8.RuneCount(raw[:at]) + 1
+			q := at
+			for q < len(raw) && (raw[q] == ' ' || raw[q] == '\t' || raw[q] == ':' || raw[q] == ',') {
+				q++
+			}
+			return utf8.RuneCount(raw[:q]) + 1
 		})
 	})
 	if err != nil && errors.Is(err, errNotJSON) {
@@ -446,6 +456,9 @@ func walkJSON(raw []byte, fn func(path, value string, at int) error) error {
 		}
 		if n := len(stack); n > 0 && !stack[n-1].array && stack[n-1].inKey {
 			if k, ok := tok.(string); ok {
+				if len(detect.Text(k)) > 0 {
+					k = Mask(k) // a key holding a value never shows it
+				}
 				stack[n-1].key = k
 				stack[n-1].inKey = false
 				continue
