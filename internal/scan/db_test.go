@@ -68,6 +68,11 @@ func TestDatabase(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			got, all, _ := collect(t, tt.opt, func(s *Scanner) error { return s.Database(ctx, c) })
 			missing(t, tt.want, got)
+			for _, f := range got {
+				if tt.opt.Sample == 1 && f.Line > 1 {
+					t.Errorf("sampling one row a table read row %d of %s", f.Line, f.Path)
+				}
+			}
 			for _, f := range all {
 				if f.Excerpt == "li.lei@example.com" || f.Excerpt == "han.meimei@example.com" {
 					t.Errorf("excerpt shows a value: %+v", f)
