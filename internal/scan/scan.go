@@ -302,7 +302,16 @@ type lineTap struct {
 	first int // line number of buf[0]
 }
 
+// maxCSVRecord bounds one CSV record (an unterminated quote would
+// otherwise read the rest of the input into memory).
+const maxCSVRecord = 16 << 20
+
+var errCSVRecord = errors.New("a CSV record longer than 16 MiB (an unterminated quote?)")
+
 func (t *lineTap) Write(p []byte) (int, error) {
+	if len(t.buf)+len(p) > maxCSVRecord {
+		return 0, errCSVRecord
+	}
 	t.buf = append(t.buf, p...)
 	return len(p), nil
 }

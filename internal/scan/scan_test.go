@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"io"
 	"slices"
 	"strings"
 	"testing"
@@ -306,5 +307,14 @@ func missing(t *testing.T, want, got []at) {
 		if !slices.Contains(got, w) {
 			t.Errorf("missing finding %+v; got %+v", w, got)
 		}
+	}
+}
+
+// An unterminated quote does not read a whole file into memory.
+func TestCSVRecordBound(t *testing.T) {
+	s := &Scanner{Emit: func(Finding) error { return nil }}
+	r := io.MultiReader(strings.NewReader("a,\""), strings.NewReader(strings.Repeat("x", maxCSVRecord+1)))
+	if err := s.Reader(context.Background(), "in", r, FormatCSV); err == nil || !strings.Contains(err.Error(), "16 MiB") {
+		t.Errorf("err = %v, want the record bound", err)
 	}
 }
