@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
+	"net/netip"
 	"os"
 	"strings"
 	"unicode"
@@ -15,19 +16,31 @@ import (
 // "138 1234 5678", "+86 13812345678" and "１３８１２３４５６７８" are one
 // entry.
 type AllowList struct {
-	values map[string]bool
+	values   map[string]bool
+	domains  []string       // "@example.com": every address at the domain or below it
+	prefixes []netip.Prefix // "203.0.113.0/24": every address in it
 }
 
-// ReadAllowList reads one value per line; blank lines and lines starting
-// with '#' are ignored. A line "sha256:HEX" allows the value whose
-// normalised form has that SHA-256, for lists that should not hold the
-// values themselves.
+// ReadAllowList reads one entry per line; blank lines and lines starting
+// with '#' are ignored. An entry is a value; "sha256:HEX", the value
+// whose normalised form has that SHA-256, for lists that should not hold
+// the values themselves; "@DOMAIN", every email address at the domain
+// (example.com, reserved for documentation); or an IP prefix such as
+// 203.0.113.0/24, every address in it.
 func ReadAllowList(r io.Reader) (*AllowList, error) {
 	a := &AllowList{values: map[string]bool{}}
 	sc := bufio.NewScanner(r)
 	for sc.Scan() {
 		line := strings.TrimSpace(sc.Text())
 		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if d, ok := strings.CutPrefix(line, "@"); ok && d != "" {
+			a.domains = append(a.domains, strings.ToLower(d))
+			continue
+		}
+		if p, err := netip.ParsePrefix(line); err == nil {
+			a.prefixes = append(a.prefixes, p.Masked())
 			continue
 		}
 		if h, ok := strings.CutPrefix(line, "sha256:"); ok {
@@ -51,7 +64,27 @@ func LoadAllowList(path string) (*AllowList, error) {
 
 // Has reports whether v is allowed. A nil list allows nothing.
 func (a *AllowList) Has(v string) bool {
-	if a == nil || len(a.values) == 0 {
+	if a == nil {
+		return false
+	}
+	if at := strings.LastIndexByte(v, '@'); at >= 0 {
+		host := strings.ToLower(v[at+1:])
+		for _, d := range a.domains {
+			if host == d || strings.HasSuffix(host, "."+d) {
+				return true
+			}
+		}
+	}
+	if len(a.prefixes) > 0 {
+		if ip, err := netip.ParseAddr(strings.Trim(v, "[]")); err == nil {
+			for _, p := range a.prefixes {
+				if p.Contains(ip.Unmap()) {
+					return true
+				}
+			}
+		}
+	}
+	if len(a.values) == 0 {
 		return false
 	}
 	n := Normalize(v)

@@ -212,7 +212,7 @@ func TestMask(t *testing.T) {
 }
 
 func TestAllowList(t *testing.T) {
-	a, err := ReadAllowList(strings.NewReader("# fixtures\n138 1234 5678\nLi.Lei@Example.com\nsha256:" +
+	a, err := ReadAllowList(strings.NewReader("# fixtures\n138 1234 5678\nLi.Lei@Example.com\n@example.org\n198.51.100.0/24\nsha256:" +
 		"a665a45920422f9d417e4867efdc4fb8a04a1f3fff1fa07e998e86f7f7a27ae3\n"))
 	if err != nil {
 		t.Fatal(err)
@@ -229,6 +229,11 @@ func TestAllowList(t *testing.T) {
 		{"123", true}, // by its SHA-256
 		{"13812345679", false},
 		{"lilei@example.com", false},
+		{"anyone@example.org", true},
+		{"a@mail.example.org", true},
+		{"a@example.org.cn", false},
+		{"198.51.100.23", true},
+		{"198.51.101.23", false},
 	}
 	for _, tt := range tests {
 		if got := a.Has(tt.v); got != tt.want {
