@@ -34,7 +34,7 @@ func eachSegment(r io.Reader, chunk int, fn func(segment) (int, error)) error {
 	if chunk < 2*Overlap {
 		chunk = 2 * Overlap
 	}
-	br := bufio.NewReaderSize(r, chunk)
+	br := bufio.NewReaderSize(struct{ io.Reader }{r}, chunk) // never r itself, whatever its buffer
 	var pending []byte
 	seg := segment{Line: 1}
 	var eol = []byte{'\n'}

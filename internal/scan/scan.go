@@ -347,30 +347,17 @@ func (t *lineTap) dropBefore(n int) {
 	}
 }
 
-// maxJSONLine bounds a JSON Lines record parsed as JSON; a longer line, or
-// one that is not JSON, is scanned as text.
-const maxJSONLine = 1 << 20
-
 // jsonl scans the string (and number) values of each JSON Lines record,
-// naming each by its JSON path.
+// naming each by its JSON path. A record longer than the chunk size, or
+// one that is not JSON, is scanned as text.
 func (s *Scanner) jsonl(ctx context.Context, name string, r io.Reader) error {
-	var long bytes.Buffer
+	long := false // inside a line longer than a chunk
 	return eachSegment(r, s.chunk(), func(seg segment) (int, error) {
 		if err := ctx.Err(); err != nil {
 			return 0, err
 		}
-		if !seg.Final || long.Len() > 0 {
-			// A long record: collect it up to maxJSONLine, else scan as text.
-			if long.Len()+len(seg.Text) <= maxJSONLine {
-				long.Write(seg.Text)
-				if !seg.Final {
-					return len(seg.Text), nil
-				}
-				line := bytes.Clone(long.Bytes())
-				long.Reset()
-				return 0, s.jsonRecord(name, seg.Line, line)
-			}
-			long.Reset()
+		if !seg.Final || long {
+			long = !seg.Final
 			text, spans, consumed := segmentSpans(seg)
 			return consumed, s.report(name, "", seg.Line, text, spans, func(detect.Span) bool { return true }, func(sp detect.Span) int {
 				return seg.RuneBase + utf8.RuneCountInString(text[:sp.Start]) + 1

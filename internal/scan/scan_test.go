@@ -323,3 +323,15 @@ func TestCSVRecordBound(t *testing.T) {
 		t.Errorf("err = %v, want the record bound", err)
 	}
 }
+
+// A JSON Lines record longer than a chunk is scanned as text, whole.
+func TestLongJSONRecord(t *testing.T) {
+	rec := `{"pad":"` + strings.Repeat("x ", 1500) + `","phone":"` + phone + `","more":"` + strings.Repeat("y ", 1500) + email + `"}` + "\n" + `{"p":"` + phone + `"}` + "\n"
+	got, _, _ := collect(t, Options{ChunkSize: 2 * Overlap}, func(s *Scanner) error {
+		return s.Reader(context.Background(), "in", strings.NewReader(rec), FormatJSONL)
+	})
+	want := []at{{"in", 1, 3020, "", "basic.phone"}, {"in", 1, 6041, "", "basic.email"}, {"in", 2, 7, "$.p", "basic.phone"}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("findings (-want +got):\n%s", diff)
+	}
+}
