@@ -182,6 +182,9 @@ func scanTarget(ctx context.Context, s *scan.Scanner, a string, stdinFormat scan
 	if a == "-" {
 		return s.Reader(ctx, "-", stdin, stdinFormat)
 	}
+	if isSQLiteFile(a) {
+		a = "file:" + a
+	}
 	if isDSN(a) {
 		c, err := connector.Open(ctx, connector.Config{DSN: a})
 		if err != nil {
@@ -205,6 +208,19 @@ func isDSN(a string) bool {
 	}
 	k := connector.KindOf(a)
 	return k == connector.MySQL || k == connector.Postgres
+}
+
+// isSQLiteFile reports a file that starts with SQLite's header: named on
+// the command line, it is scanned as a database, not skipped as binary.
+func isSQLiteFile(p string) bool {
+	f, err := os.Open(p)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	head := make([]byte, 16)
+	n, _ := io.ReadFull(f, head)
+	return n == 16 && string(head) == "SQLite format 3\x00"
 }
 
 // parseSize reads 1048576, 512K, 10M or 1G.

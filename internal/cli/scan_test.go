@@ -1,23 +1,20 @@
-package scan_test
+package cli
 
 import (
 	"bytes"
 	"compress/gzip"
 	"database/sql"
 	"encoding/json"
-	"flag"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/custos-privacy/custos/internal/cli"
-
-	_ "modernc.org/sqlite"
 )
 
-var update = flag.Bool("update", false, "rewrite golden files")
+// corpus is a directory of generated logs, JSON Lines, a CSV export and a
+// gzip archive with planted values (internal/scan/testdata/corpus).
+const corpus = "../scan/testdata/corpus"
 
 // planted are the values written into testdata/corpus and the shop
 // database; no report may show them.
@@ -27,29 +24,8 @@ var planted = []string{"13812345678", "13912345678", "13700001234", "li.lei@exam
 func custos(t *testing.T, stdin string, args ...string) (string, string, int) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	code := cli.Main(args, strings.NewReader(stdin), &out, &errb)
+	code := Main(args, strings.NewReader(stdin), &out, &errb)
 	return out.String(), errb.String(), code
-}
-
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", "golden", name)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./internal/scan -update)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs from the golden file (go test ./internal/scan -update, then read the diff):\n%s", name, got)
-	}
 }
 
 func shopDSN(t *testing.T) string {
@@ -73,9 +49,9 @@ func shopDSN(t *testing.T) string {
 // The corpus of logs, a CSV export, JSON Lines and a gzip archive, and
 // the starter's shop database give the expected findings in every format,
 // and no report shows a value.
-func TestScanGolden(t *testing.T) {
+func TestCommandsScan(t *testing.T) {
 	shop := shopDSN(t)
-	csvIn, err := os.ReadFile("testdata/corpus/exports/users.csv")
+	csvIn, err := os.ReadFile(corpus + "/exports/users.csv")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,14 +63,15 @@ func TestScanGolden(t *testing.T) {
 		code   int
 		golden string
 	}{
-		{"corpus text", "", []string{"scan", "testdata/corpus"}, 0, "corpus.txt"},
-		{"corpus jsonl", "", []string{"scan", "testdata/corpus", "--format", "jsonl"}, 0, "corpus.jsonl"},
-		{"corpus sarif", "", []string{"scan", "testdata/corpus", "--format", "sarif"}, 0, "corpus.sarif"},
-		{"corpus against the manifest", "", append([]string{"scan", "testdata/corpus", "--source", "app-logs"}, starter...), 0, "corpus-drift.txt"},
-		{"csv on standard input", string(csvIn), []string{"scan", "-", "--stdin-format", "csv", "--format", "jsonl"}, 0, "stdin-csv.jsonl"},
-		{"shop database", "", []string{"scan", shop, "--full", "--format", "jsonl"}, 0, "shop.jsonl"},
-		{"shop database sarif", "", []string{"scan", shop, "--format", "sarif"}, 0, "shop.sarif"},
-		{"shop database against its annotation", "", append([]string{"scan", shop, "--full", "--source", "shop", "--format", "jsonl"}, starter...), 0, "shop-drift.jsonl"},
+		{"corpus text", "", []string{"scan", corpus}, 0, "scan-corpus.txt"},
+		{"corpus jsonl", "", []string{"scan", corpus, "--format", "jsonl"}, 0, "scan-corpus.jsonl"},
+		{"corpus sarif", "", []string{"scan", corpus, "--format", "sarif"}, 0, "scan-corpus.sarif"},
+		{"corpus against the manifest", "", append([]string{"scan", corpus, "--source", "app-logs"}, starter...), 0, "scan-corpus-drift.txt"},
+		{"csv on standard input", string(csvIn), []string{"scan", "-", "--stdin-format", "csv", "--format", "jsonl"}, 0, "scan-stdin-csv.jsonl"},
+		{"shop database", "", []string{"scan", shop, "--full", "--format", "jsonl"}, 0, "scan-shop.jsonl"},
+		{"shop database sarif", "", []string{"scan", shop, "--format", "sarif"}, 0, "scan-shop.sarif"},
+		{"a SQLite file named on the command line", "", []string{"scan", strings.TrimPrefix(shop, "file:"), "--full", "--format", "jsonl"}, 0, "scan-shop.jsonl"},
+		{"shop database against its annotation", "", append([]string{"scan", shop, "--full", "--source", "shop", "--format", "jsonl"}, starter...), 0, "scan-shop-drift.jsonl"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -166,7 +143,7 @@ func checkSARIF(t *testing.T, out string) {
 	}
 }
 
-func TestScanExitCodes(t *testing.T) {
+func TestCommandsScanExitCodes(t *testing.T) {
 	dir := t.TempDir()
 	masked := filepath.Join(dir, "masked.log")
 	os.WriteFile(masked, []byte("短信 138****5678 已发送\n"), 0o644)
@@ -175,16 +152,16 @@ func TestScanExitCodes(t *testing.T) {
 		args []string
 		code int
 	}{
-		{"findings without --fail-on", []string{"scan", "testdata/corpus/logs"}, 0},
-		{"any", []string{"scan", "testdata/corpus/logs", "--fail-on", "any"}, 1},
-		{"sensitive", []string{"scan", "testdata/corpus/logs/app.log", "--fail-on", "sensitive"}, 1},
-		{"a category not found", []string{"scan", "testdata/corpus/exports", "--fail-on", "financial"}, 0},
-		{"a parent category", []string{"scan", "testdata/corpus/exports", "--fail-on", "basic"}, 1},
-		{"confidence above every finding", []string{"scan", "testdata/corpus", "--fail-on", "any", "--min-confidence", "1.01"}, 0},
+		{"findings without --fail-on", []string{"scan", corpus + "/logs"}, 0},
+		{"any", []string{"scan", corpus + "/logs", "--fail-on", "any"}, 1},
+		{"sensitive", []string{"scan", corpus + "/logs/app.log", "--fail-on", "sensitive"}, 1},
+		{"a category not found", []string{"scan", corpus + "/exports", "--fail-on", "financial"}, 0},
+		{"a parent category", []string{"scan", corpus + "/exports", "--fail-on", "basic"}, 1},
+		{"confidence above every finding", []string{"scan", corpus, "--fail-on", "any", "--min-confidence", "1.01"}, 0},
 		{"no such file", []string{"scan", filepath.Join(dir, "nope")}, 2},
-		{"unknown format", []string{"scan", "testdata/corpus", "--format", "xml"}, 2},
-		{"manifest without source", []string{"scan", "testdata/corpus", "--manifest", "../../examples/starter/custos.yaml"}, 2},
-		{"bad max size", []string{"scan", "testdata/corpus", "--max-size", "lots"}, 2},
+		{"unknown format", []string{"scan", corpus, "--format", "xml"}, 2},
+		{"manifest without source", []string{"scan", corpus, "--manifest", "../../examples/starter/custos.yaml"}, 2},
+		{"bad max size", []string{"scan", corpus, "--max-size", "lots"}, 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -195,8 +172,8 @@ func TestScanExitCodes(t *testing.T) {
 	}
 }
 
-func TestShowValues(t *testing.T) {
-	out, _, _ := custos(t, "", "scan", "testdata/corpus/logs/app.log", "--show-values", "--format", "jsonl")
+func TestCommandsScanShowValues(t *testing.T) {
+	out, _, _ := custos(t, "", "scan", corpus+"/logs/app.log", "--show-values", "--format", "jsonl")
 	if !strings.Contains(out, `"value":"6222021001123456789"`) {
 		t.Errorf("--show-values did not show the value:\n%s", out)
 	}
@@ -204,11 +181,11 @@ func TestShowValues(t *testing.T) {
 
 // Redacting the corpus writes each file with the values replaced and
 // every other byte as it was; the gzip archive stays gzip.
-func TestRedactGolden(t *testing.T) {
+func TestCommandsRedact(t *testing.T) {
 	for _, mode := range []string{"mask", "tag"} {
 		t.Run(mode, func(t *testing.T) {
 			out := t.TempDir()
-			_, errOut, code := custos(t, "", "redact", "testdata/corpus", "--out", out, "--mode", mode)
+			_, errOut, code := custos(t, "", "redact", corpus, "--out", out, "--mode", mode)
 			if code != 0 {
 				t.Fatalf("exit %d: %s", code, errOut)
 			}
@@ -230,7 +207,7 @@ func TestRedactGolden(t *testing.T) {
 					}
 					f = strings.TrimSuffix(f, ".gz")
 				}
-				golden(t, filepath.Join("redact-"+mode, f), string(got))
+				golden(t, "redact-"+mode+"-"+filepath.Base(f), string(got))
 			}
 		})
 	}
@@ -241,5 +218,63 @@ func TestRedactGolden(t *testing.T) {
 	}
 	if _, _, code := custos(t, "x", "redact", "-", "--mode", "hash"); code != 2 {
 		t.Errorf("hash without a salt: exit %d, want 2", code)
+	}
+}
+
+// selfScanArgs are the flags scripts/selfscan.sh gives custos scan.
+var selfScanArgs = []string{"scan", "--fail-on", "any", "--allow", "../../.ci/pii-allow.txt", "--exclude", "*.png", "--exclude", "*.jpg", "--exclude", "*.pdf", "--max-size", "512M"}
+
+// The CI self-scan fails on a phone number in clear in a test run's log,
+// and passes on the same log once the value is allow-listed or masked;
+// the suite's fixture values never fail it.
+func TestCommandsSelfScan(t *testing.T) {
+	script, err := os.ReadFile("../../scripts/selfscan.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(script), "scan --fail-on any --allow .ci/pii-allow.txt") {
+		t.Fatal("scripts/selfscan.sh no longer runs custos scan --fail-on any --allow .ci/pii-allow.txt: update selfScanArgs")
+	}
+	const leaked = "13512345678"
+	base := "=== RUN   TestSignup\n    signup_test.go:40: created subject for 13800138000 <li.lei@example.com> from 203.0.113.7\n" +
+		"time=2026-03-01T08:00:00.000Z level=INFO msg=\"request\" path=/api/v1/subjects status=201\n"
+	allowed, err := os.ReadFile("../../.ci/pii-allow.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name  string
+		log   string
+		allow string // extra allow-list lines
+		code  int
+	}{
+		{"fixture values only", base, "", 0},
+		{"a phone number in clear", base + "level=DEBUG msg=\"sms sent\" to=" + leaked + "\n", "", 1},
+		{"the same value allow-listed", base + "level=DEBUG msg=\"sms sent\" to=" + leaked + "\n", "135 1234 5678\n", 0},
+		{"the same value masked", base + "level=DEBUG msg=\"sms sent\" to=135****5678\n", "", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			logs := filepath.Join(dir, "artifacts")
+			os.MkdirAll(logs, 0o755)
+			if err := os.WriteFile(filepath.Join(logs, "go-test.log"), []byte(tt.log), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			os.WriteFile(filepath.Join(logs, "page.png"), []byte("\x89PNG "+leaked), 0o644)
+			allow := filepath.Join(dir, "allow.txt")
+			if err := os.WriteFile(allow, append(append([]byte{}, allowed...), tt.allow...), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			args := append([]string{}, selfScanArgs...)
+			args[4] = allow
+			out, errOut, code := custos(t, "", append(args, logs)...)
+			if code != tt.code {
+				t.Errorf("exit %d, want %d\n%s%s", code, tt.code, out, errOut)
+			}
+			if strings.Contains(out+errOut, leaked) {
+				t.Error("the self-scan's report shows the value")
+			}
+		})
 	}
 }
