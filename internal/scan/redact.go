@@ -46,7 +46,7 @@ func Redact(r io.Reader, w io.Writer, opt RedactOptions) (int, error) {
 	default:
 		return 0, fmt.Errorf("unknown mode %q: want mask, hash or tag", opt.Mode)
 	}
-	br, gz, err := Open(r)
+	br, gz, err := Decompress(r)
 	if err != nil {
 		return 0, err
 	}

@@ -118,9 +118,9 @@ func FormatOf(name string) Format {
 // binarySniff is how much of an input is looked at for a NUL byte.
 const binarySniff = 8 << 10
 
-// Open returns r decompressed when it starts with gzip's magic bytes, and
+// Decompress returns r decompressed when it starts with gzip's magic bytes, and
 // whether it did; the result is buffered.
-func Open(r io.Reader) (*bufio.Reader, bool, error) {
+func Decompress(r io.Reader) (*bufio.Reader, bool, error) {
 	br := bufio.NewReaderSize(r, binarySniff)
 	magic, _ := br.Peek(2)
 	if len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
@@ -142,7 +142,7 @@ func isBinary(br *bufio.Reader) bool {
 // Reader scans one stream named name (the path reported) in format f.
 // Gzip is recognised by its magic bytes; binary input is skipped.
 func (s *Scanner) Reader(ctx context.Context, name string, r io.Reader, f Format) error {
-	br, _, err := Open(countingReader{r, s})
+	br, _, err := Decompress(countingReader{r, s})
 	if err != nil {
 		s.skip(name, "not valid gzip")
 		return nil
