@@ -76,7 +76,13 @@ func (a *AllowList) Has(v string) bool {
 		}
 	}
 	if len(a.prefixes) > 0 {
-		if ip, err := netip.ParseAddr(strings.Trim(v, "[]")); err == nil {
+		ip, err := netip.ParseAddr(strings.Trim(v, "[]"))
+		if err != nil {
+			if ap, perr := netip.ParseAddrPort(v); perr == nil {
+				ip, err = ap.Addr(), nil
+			}
+		}
+		if err == nil {
 			for _, p := range a.prefixes {
 				if p.Contains(ip.Unmap()) {
 					return true

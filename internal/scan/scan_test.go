@@ -233,6 +233,7 @@ func TestAllowList(t *testing.T) {
 		{"a@mail.example.org", true},
 		{"a@example.org.cn", false},
 		{"198.51.100.23", true},
+		{"198.51.100.23:8080", true},
 		{"198.51.101.23", false},
 	}
 	for _, tt := range tests {
