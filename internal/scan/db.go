@@ -41,7 +41,7 @@ func (s *Scanner) Database(ctx context.Context, c connector.Connector) error {
 				if len(spans) == 0 {
 					continue
 				}
-				if err := s.report(t.Name, t.Columns[i].Name, row, v.String, spans, func(detect.Span) bool { return true }, func(detect.Span) int { return 0 }); err != nil {
+				if err := s.report(t.Name, t.Columns[i].Name, row, v.String, spans, spans, func(detect.Span) int { return 0 }); err != nil {
 					return err
 				}
 			}

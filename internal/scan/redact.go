@@ -66,9 +66,9 @@ func Redact(r io.Reader, w io.Writer, opt RedactOptions) (int, error) {
 	}
 	n := 0
 	err = eachSegment(br, chunk, func(seg segment) (int, error) {
-		text, spans, consumed := segmentSpans(seg)
+		text, spans, own, consumed := segmentSpans(seg)
 		at := 0
-		for _, sp := range spans {
+		for _, sp := range spans[:own] {
 			v := text[sp.Start:sp.End]
 			if sp.Masked || sp.Confidence < opt.MinConfidence || opt.Allow.Has(v) {
 				continue

@@ -164,11 +164,12 @@ func (s *Scanner) Reader(ctx context.Context, name string, r io.Reader, f Format
 // keep filters spans by confidence.
 func (s *Scanner) keep(sp detect.Span) bool { return sp.Confidence >= s.MinConfidence }
 
-// report emits the findings of text, spans of it, at line, with col
-// giving a span's 1-based rune column.
-func (s *Scanner) report(name, field string, line int, text string, spans []detect.Span, accept func(detect.Span) bool, col func(detect.Span) int) error {
-	for _, sp := range spans {
-		if !accept(sp) || !s.keep(sp) {
+// report emits a finding for each span of emit, spans of text found at
+// line; col gives a span's 1-based rune column. Excerpts mask every span
+// of spans.
+func (s *Scanner) report(name, field string, line int, text string, spans, emit []detect.Span, col func(detect.Span) int) error {
+	for _, sp := range emit {
+		if !s.keep(sp) {
 			continue
 		}
 		v := text[sp.Start:sp.End]
@@ -187,25 +188,25 @@ func (s *Scanner) report(name, field string, line int, text string, spans []dete
 	return nil
 }
 
-// segmentSpans finds the spans of a segment and how much of it they
-// consume: spans starting before the cut belong to this segment.
-func segmentSpans(seg segment) (text string, spans []detect.Span, consumed int) {
+// segmentSpans finds the spans of a segment, how many of them belong to
+// it (those starting before the cut: spans[:own]) and how much of the
+// segment they consume. The others are found again in the next segment.
+func segmentSpans(seg segment) (text string, spans []detect.Span, own, consumed int) {
 	text = string(seg.Text)
 	spans = detect.Text(text)
 	if seg.Final {
-		return text, spans, len(text)
+		return text, spans, len(spans), len(text)
 	}
 	cut := cutPoint(seg.Text)
 	consumed = cut
-	n := 0
 	for _, sp := range spans {
 		if sp.Start >= cut {
 			break
 		}
 		consumed = max(consumed, sp.End)
-		n++
+		own++
 	}
-	return text, spans[:n], consumed
+	return text, spans, own, consumed
 }
 
 func (s *Scanner) text(ctx context.Context, name string, r io.Reader) error {
@@ -213,8 +214,8 @@ func (s *Scanner) text(ctx context.Context, name string, r io.Reader) error {
 		if err := ctx.Err(); err != nil {
 			return 0, err
 		}
-		text, spans, consumed := segmentSpans(seg)
-		err := s.report(name, "", seg.Line, text, spans, func(detect.Span) bool { return true }, func(sp detect.Span) int {
+		text, spans, own, consumed := segmentSpans(seg)
+		err := s.report(name, "", seg.Line, text, spans, spans[:own], func(sp detect.Span) int {
 			return seg.RuneBase + utf8.RuneCountInString(text[:sp.Start]) + 1
 		})
 		return consumed, err
@@ -285,8 +286,7 @@ func (s *Scanner) csv(ctx context.Context, name string, r io.Reader) error {
 				if quoted {
 					c += strings.Count(at, `"`) // written doubled
 				}
-				one := sp
-				err := s.report(name, field, l, cell, spans, func(o detect.Span) bool { return o == one }, func(detect.Span) int { return c })
+				err := s.report(name, field, l, cell, spans, []detect.Span{sp}, func(detect.Span) int { return c })
 				if err != nil {
 					return err
 				}
@@ -358,8 +358,8 @@ func (s *Scanner) jsonl(ctx context.Context, name string, r io.Reader) error {
 		}
 		if !seg.Final || long {
 			long = !seg.Final
-			text, spans, consumed := segmentSpans(seg)
-			return consumed, s.report(name, "", seg.Line, text, spans, func(detect.Span) bool { return true }, func(sp detect.Span) int {
+			text, spans, own, consumed := segmentSpans(seg)
+			return consumed, s.report(name, "", seg.Line, text, spans, spans[:own], func(sp detect.Span) int {
 				return seg.RuneBase + utf8.RuneCountInString(text[:sp.Start]) + 1
 			})
 		}
@@ -376,7 +376,7 @@ func (s *Scanner) jsonRecord(name string, line int, raw []byte) error {
 		if len(spans) == 0 {
 			return nil
 		}
-		return s.report(name, path, line, value, spans, func(detect.Span) bool { return true }, func(sp detect.Span) int {
+		return s.report(name, path, line, value, spans, spans, func(sp detect.Span) int {
 			// The value's column in the raw line when written there
 			// verbatim, else the column of the string it is in.
 			v := value[sp.Start:sp.End]
@@ -393,7 +393,7 @@ func (s *Scanner) jsonRecord(name string, line int, raw []byte) error {
 	if err != nil && errors.Is(err, errNotJSON) {
 		text := string(raw)
 		spans := detect.Text(text)
-		return s.report(name, "", line, text, spans, func(detect.Span) bool { return true }, func(sp detect.Span) int {
+		return s.report(name, "", line, text, spans, spans, func(sp detect.Span) int {
 			return utf8.RuneCountInString(text[:sp.Start]) + 1
 		})
 	}

@@ -336,3 +336,22 @@ func TestLongJSONRecord(t *testing.T) {
 		t.Errorf("findings (-want +got):\n%s", diff)
 	}
 }
+
+// A value next to a chunk's cut is masked in its neighbour's excerpt,
+// whichever chunk reports it.
+func TestExcerptAtChunkCut(t *testing.T) {
+	for _, pad := range []int{480, 490, 499, 500, 505, 520} {
+		line := strings.Repeat("a", pad) + " " + phone + " " + email + " " + strings.Repeat("b", 2000) + "\n"
+		got, all, _ := collect(t, Options{ChunkSize: 2 * Overlap}, func(s *Scanner) error {
+			return s.Reader(context.Background(), "in", strings.NewReader(line), FormatText)
+		})
+		if len(got) != 2 {
+			t.Errorf("pad %d: %d findings, want 2: %v", pad, len(got), got)
+		}
+		for _, f := range all {
+			if strings.Contains(f.Excerpt, phone) || strings.Contains(f.Excerpt, email) {
+				t.Errorf("pad %d: excerpt %q shows a value", pad, f.Excerpt)
+			}
+		}
+	}
+}
