@@ -579,8 +579,8 @@ func ParseSize(s string) (int64, error) {
 		}
 	}
 	v, err := strconv.ParseFloat(t, 64)
-	if err != nil || v <= 0 || v*mult > 1e12 || v != v {
-		return 0, fmt.Errorf("size %q: want a positive amount such as 100MB, 1GB or 500KB", s)
+	if err != nil || v != v || v*mult < 1 || v*mult > 1e12 {
+		return 0, fmt.Errorf("size %q: want an amount from 1B to 1000GB such as 100MB, 1GB or 500KB", s)
 	}
 	return int64(v * mult), nil
 }
