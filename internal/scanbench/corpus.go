@@ -266,11 +266,14 @@ func (g *gen) jsonLine(withPI bool) {
 }
 
 // negatives writes hard negatives: values shaped like personal information
-// that are not, in the context that says so.
+// that are not, in the context that says so: order numbers that pass Luhn,
+// UUIDs, hashes, millisecond timestamps, snowflake ids, four-part versions.
 func (g *gen) negatives(max int) {
 	for n := g.r.IntN(max + 1); n > 0; n-- {
 		g.stats.Negatives++
-		switch g.r.IntN(6) {
+		switch g.r.IntN(7) {
+		case 6:
+			g.text(" app_version=" + strconv.Itoa(1+g.r.IntN(9)) + "." + strconv.Itoa(g.r.IntN(30)) + "." + strconv.Itoa(g.r.IntN(30)) + "." + strconv.Itoa(g.r.IntN(300)))
 		case 0:
 			g.text(" 订单号 " + g.orderNo())
 		case 1:
