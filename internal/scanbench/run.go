@@ -392,6 +392,12 @@ func Run(ctx context.Context, o Options, log io.Writer) (*Report, error) {
 		return rep, nil
 	}
 
+	if _, err := os.Stat(filepath.Join(o.Scripts, "driver.mjs")); err != nil {
+		for _, p := range Peers {
+			rep.Unavailable[p.Name] = fmt.Sprintf("no driver scripts in %s: run from a source checkout or give --peers-dir", o.Scripts)
+		}
+		return rep, nil
+	}
 	npmDir := filepath.Join(work, "npm")
 	if err := os.Mkdir(npmDir, 0o755); err != nil {
 		return nil, err

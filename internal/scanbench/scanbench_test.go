@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io/fs"
 	"os"
@@ -290,6 +291,13 @@ func TestScoreEval(t *testing.T) {
 	}
 	if f := got[TypeEmail].F1(); f != 0 {
 		t.Errorf("email F1 %.3f with nothing found, want 0", f)
+	}
+	b, err := json.Marshal(got[TypePhone])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"type":"phone","labels":1,"hit":1,"findings":2,"tp":1,"fp":1,"precision":0.5,"recall":1,"f1":0.6666666666666666}`; string(b) != want {
+		t.Errorf("JSON %s, want %s", b, want)
 	}
 }
 

@@ -2,6 +2,7 @@ package scanbench
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
@@ -56,6 +57,17 @@ func (s TypeScore) F1() float64 {
 		return 0
 	}
 	return 2 * p * r / (p + r)
+}
+
+// MarshalJSON adds precision, recall and F1 (-1 where undefined) to the counts.
+func (s TypeScore) MarshalJSON() ([]byte, error) {
+	type plain TypeScore
+	return json.Marshal(struct {
+		plain
+		Precision float64 `json:"precision"`
+		Recall    float64 `json:"recall"`
+		F1        float64 `json:"f1"`
+	}{plain(s), s.Precision(), s.Recall(), s.F1()})
 }
 
 func (s *TypeScore) add(o TypeScore) {
