@@ -500,7 +500,12 @@ func (r *Report) WriteText(w io.Writer) {
 	if r.FastestPeer != "" {
 		fmt.Fprintf(w, "\ncustos MB/s per core / fastest peer (%s): %.1fx\n", r.FastestPeer, r.Ratio)
 	}
-	fmt.Fprintf(w, "* the peer's time budget ran out: figures are on the part it read\n")
+	for _, t := range r.Throughput {
+		if !t.Complete {
+			fmt.Fprintf(w, "* the peer's time budget ran out: figures are on the part it read\n")
+			break
+		}
+	}
 	var names []string
 	for n := range r.Unavailable {
 		names = append(names, n)
