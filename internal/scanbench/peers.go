@@ -38,6 +38,7 @@ type PeerSummary struct {
 	Seconds  float64 `json:"seconds"`
 	MaxRSS   int64   `json:"maxRSS"`
 	Findings int64   `json:"findings"`
+	Errors   int64   `json:"errors"` // calls that failed, counted as finding nothing
 	Complete bool    `json:"complete"`
 }
 
@@ -55,7 +56,7 @@ func ParseSummary(out []byte) (PeerSummary, error) {
 	if err := dec.Decode(&s); err != nil {
 		return s, fmt.Errorf("driver summary: %v", err)
 	}
-	if s.Peer == "" || s.Bytes < 0 || s.Seconds < 0 || s.Findings < 0 {
+	if s.Peer == "" || s.Bytes < 0 || s.Seconds < 0 || s.Findings < 0 || s.Errors < 0 {
 		return s, fmt.Errorf("driver summary: incomplete or negative figures")
 	}
 	return s, nil

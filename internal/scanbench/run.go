@@ -42,7 +42,8 @@ type Throughput struct {
 	MBps     float64 `json:"mb_per_s"`
 	PerCore  float64 `json:"mb_per_s_per_core"`
 	PeakRSS  int64   `json:"peak_rss_bytes"`
-	Complete bool    `json:"complete"` // read the whole corpus within its budget
+	Complete bool    `json:"complete"`         // read the whole corpus within its budget
+	Errors   int64   `json:"errors,omitempty"` // a peer's calls that failed
 	// Agreement with the planted truth of the part read; absent for the
 	// parallel run, which finds the same spans.
 	Agreement *Agreement `json:"agreement,omitempty"`
@@ -256,7 +257,7 @@ func PeerCorpus(ctx context.Context, scripts, npmDir string, p Peer, corpus, tru
 	if err != nil {
 		return Throughput{}, err
 	}
-	t := Throughput{Tool: p.Name, Version: s.Version, Workers: 1, Bytes: s.Bytes, Seconds: s.Seconds, PeakRSS: s.MaxRSS, Complete: s.Complete, Agreement: &a}
+	t := Throughput{Tool: p.Name, Version: s.Version, Workers: 1, Bytes: s.Bytes, Seconds: s.Seconds, PeakRSS: s.MaxRSS, Complete: s.Complete, Errors: s.Errors, Agreement: &a}
 	t.MBps = mbps(s.Bytes, s.Seconds)
 	t.PerCore = t.MBps
 	return t, nil
@@ -496,6 +497,11 @@ func (r *Report) WriteText(w io.Writer) {
 			part = "*"
 		}
 		fmt.Fprintf(w, "%-22s %8d %8.1f%1s %8.2f %10.2f %8.0fM %8s %9s %9s\n", name, t.Workers, float64(t.Bytes)/1e6, part, t.Seconds, t.PerCore, float64(t.PeakRSS)/(1<<20), rec, prec, other)
+	}
+	for _, t := range r.Throughput {
+		if t.Errors > 0 {
+			fmt.Fprintf(w, "%s failed on %d chunks, counted as finding nothing there\n", t.Tool, t.Errors)
+		}
 	}
 	if r.FastestPeer != "" {
 		fmt.Fprintf(w, "\ncustos MB/s per core / fastest peer (%s): %.1fx\n", r.FastestPeer, r.Ratio)

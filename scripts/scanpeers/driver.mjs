@@ -12,7 +12,8 @@
 // text: "INDEX START END TYPE" for each finding, byte offsets into the text.
 // Either way the last line on stdout is a summary in JSON: the peer's name and
 // version, bytes handed to it, seconds inside its calls, its peak resident
-// set (process.memoryUsage().rss, sampled after every call) and findings.
+// set (process.memoryUsage().rss, sampled after every call), findings and
+// the calls that failed.
 import fs from "node:fs";
 
 const chunkLimit = 16 << 10;
@@ -87,10 +88,18 @@ export async function run(name, ver, find) {
       pending = [];
     }
   };
-  let bytes = 0, ns = 0n, maxRSS = 0, findings = 0, complete = true;
+  let bytes = 0, ns = 0n, maxRSS = 0, findings = 0, errors = 0, complete = true;
   const call = async (text) => {
     const t0 = process.hrtime.bigint();
-    const fs0 = await find(text);
+    let fs0;
+    try {
+      fs0 = await find(text);
+    } catch {
+      // the peer failed on this text: it counts as finding nothing (the
+      // error is not printed, it may quote the text)
+      fs0 = [];
+      errors++;
+    }
     ns += process.hrtime.bigint() - t0;
     const rss = process.memoryUsage().rss;
     if (rss > maxRSS) maxRSS = rss;
@@ -152,5 +161,5 @@ export async function run(name, ver, find) {
   }
   flush(true);
   fs.closeSync(out);
-  console.log(JSON.stringify({ peer: name, version: ver, bytes, seconds: Number(ns) / 1e9, maxRSS, findings, complete }));
+  console.log(JSON.stringify({ peer: name, version: ver, bytes, seconds: Number(ns) / 1e9, maxRSS, findings, errors, complete }));
 }
