@@ -484,3 +484,40 @@ func BenchmarkGenerate(b *testing.B) {
 		}
 	}
 }
+
+// TestAlignedDriver checks how the drivers read findings back from a
+// redacted copy (scripts/scanpeers/driver.mjs, aligned), with node where it
+// is installed; no package is needed.
+func TestAlignedDriver(t *testing.T) {
+	if _, err := exec.LookPath("node"); err != nil {
+		t.Skip("node not installed")
+	}
+	driver, err := filepath.Abs(filepath.Join("..", "..", "scripts", "scanpeers", "driver.mjs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct{ text, redacted, want string }{
+		{"call 555-555-5555 now", "call PHONE_NUMBER now", "5-17 PHONE_NUMBER"},
+		{"a@b.cn and 1.2.3.4", "EMAIL_ADDRESS and IP_ADDRESS", "0-6 EMAIL_ADDRESS;11-18 IP_ADDRESS"},
+		{"no findings", "no findings", ""},
+		{"x 12345 y 12345", "x DIGITS y DIGITS", "2-7 DIGITS;10-15 DIGITS"},
+		{"电话 13812345678。", "电话 PHONE_NUMBER。", "3-14 PHONE_NUMBER"},
+	}
+	for _, c := range cases {
+		js := `import { aligned } from ` + strconvQuote("file://"+driver) + `;
+const r = aligned(` + strconvQuote(c.text) + `, ` + strconvQuote(c.redacted) + `, ["PHONE_NUMBER","EMAIL_ADDRESS","IP_ADDRESS","DIGITS"]);
+console.log(r.map(f => f.start + "-" + f.end + " " + f.type).join(";"));`
+		out, err := exec.Command("node", "--input-type=module", "-e", js).CombinedOutput()
+		if err != nil {
+			t.Fatalf("%v: %s", err, out)
+		}
+		if got := strings.TrimSpace(string(out)); got != c.want {
+			t.Errorf("aligned(%q, %q) = %q, want %q", c.text, c.redacted, got, c.want)
+		}
+	}
+}
+
+func strconvQuote(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
