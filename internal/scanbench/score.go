@@ -228,7 +228,7 @@ func (s *CorpusScorer) Finish() (Agreement, error) {
 	return a, nil
 }
 
-// Truncate limits the truth to values that end at or before n bytes: a
+// truncated limits the truth to values that end at or before n bytes: a
 // peer that ran out of time budget is scored on the part it read.
 type truncated struct {
 	r   *bufio.Reader
