@@ -545,15 +545,30 @@ func (r *Report) WriteText(w io.Writer) {
 	if len(r.Eval) == 0 {
 		return
 	}
-	fmt.Fprintf(w, "\naccuracy on %s, precision/recall/F1 per type\n%-10s %6s", strings.Join(r.EvalSets, ", "), "type", "labels")
+	fmt.Fprintf(w, "\naccuracy on the labelled corpora together, precision/recall/F1 per type\n")
+	r.evalTable(w, func(e EvalTool) []TypeScore { return e.Pooled }, false)
+	for _, set := range r.EvalSets {
+		fmt.Fprintf(w, "\n%s\n", set)
+		r.evalTable(w, func(e EvalTool) []TypeScore { return e.PerSet[set] }, true)
+	}
+}
+
+// evalTable prints one row per type, one column per tool; with labelled
+// only, the types the set has labels of.
+func (r *Report) evalTable(w io.Writer, scores func(EvalTool) []TypeScore, labelled bool) {
+	fmt.Fprintf(w, "%-10s %6s", "type", "labels")
 	for _, e := range r.Eval {
 		fmt.Fprintf(w, " %19s", trim(e.Tool, 19))
 	}
 	fmt.Fprintln(w)
 	for k, typ := range Types {
-		fmt.Fprintf(w, "%-10s %6d", typ, r.Eval[0].Pooled[k].Labels)
+		n := scores(r.Eval[0])[k].Labels
+		if labelled && n == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "%-10s %6d", typ, n)
 		for _, e := range r.Eval {
-			s := e.Pooled[k]
+			s := scores(e)[k]
 			fmt.Fprintf(w, " %19s", frac(s.Precision())+"/"+frac(s.Recall())+"/"+fmt.Sprintf("%.2f", s.F1()))
 		}
 		fmt.Fprintln(w)
