@@ -45,10 +45,10 @@ var contextWords = []struct {
 	bits ctxBits
 }{
 	{"手机", ctxPhone}, {"电话", ctxPhone}, {"联系方式", ctxPhone}, {"致电", ctxPhone}, {"热线", ctxPhone},
-	{"mobile", ctxPhone}, {"phone", ctxPhone}, {"tel", ctxPhone}, {"cell", ctxPhone}, {"call", ctxPhone}, {"fax", ctxPhone}, {"传真", ctxPhone},
+	{"mobile", ctxPhone}, {"phone", ctxPhone}, {"tel", ctxPhone}, {"cell", ctxPhone}, {"call", ctxPhone}, {"fax", ctxPhone}, {"desk", ctxPhone}, {"messages to", ctxPhone}, {"answering at", ctxPhone}, {"reach me", ctxPhone}, {"text me", ctxPhone}, {"whatsapp", ctxPhone}, {"微信", ctxPhone}, {"拨打", ctxPhone}, {"座机", ctxPhone}, {"传真", ctxPhone},
 	{"身份证", ctxID}, {"证件", ctxID}, {"身份号", ctxID}, {"id card", ctxID}, {"id no", ctxID}, {"identity", ctxID},
 	{"卡号", ctxCard}, {"银行卡", ctxCard}, {"信用卡", ctxCard}, {"借记卡", ctxCard}, {"储蓄卡", ctxCard}, {"账号", ctxCard}, {"帐号", ctxCard}, {"账户", ctxCard},
-	{"card", ctxCard}, {"visa", ctxCard}, {"mastercard", ctxCard}, {"amex", ctxCard}, {"unionpay", ctxCard}, {"银联", ctxCard},
+	{"card", ctxCard}, {"cc", ctxCard}, {"credit", ctxCard}, {"visa", ctxCard}, {"mastercard", ctxCard}, {"amex", ctxCard}, {"unionpay", ctxCard}, {"银联", ctxCard},
 	{"订单", ctxOrder}, {"单号", ctxOrder}, {"交易号", ctxOrder}, {"流水号", ctxOrder}, {"运单", ctxOrder}, {"快递单", ctxOrder}, {"发票", ctxOrder},
 	{"order", ctxOrder}, {"invoice", ctxOrder}, {"tracking", ctxOrder}, {"transaction", ctxOrder}, {"txn", ctxOrder}, {"ref", ctxOrder},
 	{"时间戳", ctxOrder}, {"timestamp", ctxOrder}, {"trace", ctxOrder}, {"request id", ctxOrder}, {"snowflake", ctxOrder},

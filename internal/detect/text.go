@@ -177,10 +177,15 @@ func (sc *scanner) token(i int) int {
 	s := sc.s
 	sc.n = 0
 	hexish := true // every byte so far a hex digit, '.' or ':' — a ':' may follow
+	open := false  // a '(' of an area code is open: (010) 1234 5678, +46 (0)8 …
 	for i < len(s) && sc.n < maxTok {
 		c, n := normAt(s, i)
 		switch {
 		case c != 0 && tokByte(c):
+		case c == '(' && !open && (sc.n == 0 || sc.buf[sc.n-1] == ' ') && i+1 < len(s) && isDigit(s[i+1]):
+			open = true
+		case c == ')' && open && isDigit(sc.buf[sc.n-1]) && i+1 < len(s) && (isDigit(s[i+1]) || s[i+1] == ' ' && i+2 < len(s) && isDigit(s[i+2])):
+			open = false
 		case c == ':' && sc.n == 0 && i+1 < len(s) && s[i+1] == ':':
 		case c == ':' && hexish && sc.n > 0 && i+n < len(s) && (isHex(s[i+n]) || s[i+n] == ':'):
 		case c == ' ' || c == '\n' || c == '\r' || c == '\t':
@@ -197,7 +202,10 @@ func (sc *scanner) token(i int) int {
 			}
 			p := sc.buf[sc.n-1]
 			nc, _ := normAt(s, j)
-			num := (isDigit(p) || p == '*') && (isDigit(nc) || nc == '*')
+			if nc == '(' && !open && j+1 < len(s) && isDigit(s[j+1]) {
+				nc = '0' // "+46 (0)8": the bracket opens the next group
+			}
+			num := (isDigit(p) || p == '*' || p == ')') && (isDigit(nc) || nc == '*')
 			iban := c == ' ' && isAlnum(p) && isAlnum(nc) && sc.ibanLike()
 			if !num && !iban {
 				goto done

@@ -312,7 +312,8 @@ func isUSCC(t []byte) bool {
 }
 
 // plateEN reads a plate as English-language texts write them: two or three
-// letters, an optional dash, four digits, an optional letter (BSJ-6746, KG-1099B).
+// letters, an optional dash, three or four digits, an optional letter
+// (BSJ-6746, KG-1099B, HDE-775X).
 func plateEN(t []byte) bool {
 	k := 0
 	for k < len(t) && t[k] >= 'A' && t[k] <= 'Z' {
@@ -329,7 +330,7 @@ func plateEN(t []byte) bool {
 		k++
 		d++
 	}
-	if d != 4 {
+	if d < 3 || d > 4 {
 		return false
 	}
 	if k < len(t) && t[k] >= 'A' && t[k] <= 'Z' {

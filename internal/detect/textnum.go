@@ -38,7 +38,7 @@ func (sc *scanner) handle() {
 	a, e := 0, len(b)
 	for a < e {
 		c := b[a]
-		if c == '+' && a+1 < e && isDigit(b[a+1]) || c == '*' || isAlnum(c) {
+		if (c == '+' || c == '(') && a+1 < e && isDigit(b[a+1]) || c == '*' || isAlnum(c) {
 			break
 		}
 		a++
@@ -53,10 +53,14 @@ func (sc *scanner) handle() {
 		sc.emails(a, e)
 		return
 	}
+	// An extension after a telephone number: 345-899-3560x4587.
+	if x := extension(b[a:e]); x > 0 {
+		e = a + x
+	}
 	numeric := true
 	for k := a; k < e; k++ {
 		switch c := b[k]; {
-		case isDigit(c), c == '*', c == ' ', c == '-', c == '.':
+		case isDigit(c), c == '*', c == ' ', c == '-', c == '.', c == '(', c == ')':
 		case c == '+' && k == a:
 		case (c == 'X' || c == 'x') && k > a && isDigit(b[k-1]) && (k == e-1 || b[k+1] == ' '):
 		default:
@@ -70,6 +74,18 @@ func (sc *scanner) handle() {
 	}
 }
 
+// extension returns where "x123" ends a number of at least seven digits, or 0.
+func extension(t []byte) int {
+	k := len(t)
+	for k > 0 && isDigit(t[k-1]) {
+		k--
+	}
+	if k == len(t) || k < 8 || t[k-1] != 'x' || !isDigit(t[k-2]) {
+		return 0
+	}
+	return k - 1
+}
+
 // numeric reads a token of digit groups.
 func (sc *scanner) numeric(a, e int) {
 	b := sc.buf[:]
@@ -80,10 +96,20 @@ func (sc *scanner) numeric(a, e int) {
 	var gs [24]group
 	ng := 0
 	for k := a; k < e && ng < len(gs); {
+		// A separator is one of " -." or brackets with a space; it
+		// counts as the dot or dash it holds, else as a space.
 		var sep byte
-		if ng > 0 {
-			sep = b[k]
+		for k < e && (b[k] == ' ' || b[k] == '-' || b[k] == '.' || b[k] == '(' || b[k] == ')') {
+			switch {
+			case b[k] == '.' || b[k] == '-' && sep != '.':
+				sep = b[k]
+			case sep == 0:
+				sep = ' '
+			}
 			k++
+		}
+		if ng == 0 {
+			sep = 0
 		}
 		st := k
 		for k < e && (isDigit(b[k]) || b[k] == '*' || b[k] == 'X' || b[k] == 'x') {
@@ -117,6 +143,9 @@ func (sc *scanner) numeric(a, e int) {
 
 // dotted reads groups joined by dots: only an IPv4 address is a value.
 func (sc *scanner) dotted(g []group, plus bool) {
+	if len(g) >= 3 && len(g) <= 6 && sc.dottedPhone(g, plus) {
+		return
+	}
 	if len(g) != 4 || plus {
 		return
 	}
@@ -144,6 +173,27 @@ func (sc *scanner) dotted(g []group, plus bool) {
 		conf = 0.3
 	}
 	sc.emit(start, end, DetIP, conf, false)
+}
+
+// dottedPhone reads a telephone number written with dots (930.167.3943,
+// 01.84.17.61.18) after a word naming a telephone.
+func (sc *scanner) dottedPhone(g []group, plus bool) bool {
+	L := 0
+	for _, x := range g {
+		L += x.e - x.a
+		if x.e-x.a < 2 || hasByte(sc.buf[x.a:x.e], '*') {
+			return false
+		}
+	}
+	start, end := sc.off[g[0].a], sc.off[g[len(g)-1].e]
+	if plus {
+		start = sc.off[g[0].a-1]
+	}
+	if L < 9 || L > 15 || contextBefore(sc.s, start)&ctxPhone == 0 {
+		return false
+	}
+	sc.emit(start, end, DetPhoneNumber, 0.7, false)
+	return true
 }
 
 // area tries every run of groups in g[lo:hi], longest first from the left.
@@ -276,6 +326,11 @@ func (sc *scanner) groups(g []group, x, y int, plus bool) bool {
 			return false
 		}
 		sc.emit(start, end, DetPhoneNumber, boost(0.6, ctxPhone), false)
+		return true
+	case ctx&ctxPhone != 0 && L >= 7 && L <= 15 && !negative && ctx&ctxOrder == 0 && (plus || y-x > 1 || L >= 10):
+		// Any telephone number after a word naming one, in the groups
+		// of whatever country it is from.
+		sc.emit(start, end, DetPhoneNumber, 0.7, false)
 		return true
 	case !plus && ctx&ctxBirth != 0 && (lens(4, 2, 2) || L == 8 && y-x == 1) &&
 		plausibleBirth(atoiB(d[0:4]), atoiB(d[4:6]), atoiB(d[6:8])):

@@ -97,7 +97,7 @@ func (sc *scanner) cjk(i int) int {
 			return e
 		}
 	}
-	if f&fSurname != 0 || strings.Contains(sc.s[i:min(len(sc.s), i+16)], "·") {
+	if f&fSurname != 0 || strings.Contains(sc.s[i:min(len(sc.s), i+24)], "·") {
 		if e := sc.name(i); e > 0 {
 			return e
 		}
@@ -144,11 +144,16 @@ func (sc *scanner) plate(i int) int {
 	return j
 }
 
-// nameTriggers are the words after which a name follows: 姓名：张三, 联系人 李四.
-var nameTriggers = []string{"姓名", "名字", "联系人", "收件人", "收货人", "寄件人", "签收人", "我叫", "我是", "用户", "客户", "员工", "经办人", "对接人", "负责人", "患者", "持卡人", "申请人", "乘客", "销售", "联系", "请", "由", "致", "尊敬的", "法人", "户主", "业主", "学生", "家长", "老师", "同事", "经理", "资料", "用户名", "称呼"}
+// nameTriggers are the words after which a name follows: 姓名：张三, 联系人
+// 李四. After a strong one the name needs nothing more; after a weak one
+// (请, 由, 用户 …) a word in namePost, punctuation or a space must follow it.
+var (
+	nameTriggers = []string{"姓名", "名字", "联系人", "收件人", "收货人", "寄件人", "签收人", "我叫", "经办人", "对接人", "负责人", "持卡人", "申请人", "法人", "户主", "资料", "称呼", "乘车人", "就诊人", "被保险人", "投保人", "开户人", "开户名"}
+	nameWeak     = []string{"我是", "用户", "客户", "员工", "患者", "乘客", "销售", "联系", "请", "由", "致", "尊敬的", "业主", "学生", "家长", "老师", "同事", "经理", "和", "与"}
+)
 
 // namePost are the words that may follow a name: 张先生, 李四收.
-var namePost = []string{"先生", "女士", "小姐", "同学", "老师", "收", "（", "(", "，", ",", "<", "的", "于", " "}
+var namePost = []string{"先生", "女士", "小姐", "同学", "老师", "收", "代表", "确认", "负责", "提交", "出席", "表示", "已", "将", "的", "于", "在"}
 
 // name reads a Chinese personal name after a trigger word: a surname (one
 // or two characters) and one or two more characters, or a transliterated
@@ -167,18 +172,30 @@ func (sc *scanner) name(i int) int {
 		}
 		break
 	}
-	trig := false
+	strong, weak := false, false
 	for _, w := range nameTriggers {
 		if strings.HasSuffix(s[:p], w) {
-			trig = true
+			strong = true
 			break
 		}
 	}
-	if !trig {
-		return 0
+	if !strong {
+		for _, w := range nameWeak {
+			if strings.HasSuffix(s[:p], w) {
+				weak = true
+				break
+			}
+		}
+	}
+	// Without a word before, only a word after will do: "，赵敏收。".
+	bare := !strong && !weak
+	if bare && p > 0 {
+		if r, _ := utf8.DecodeLastRuneInString(s[:p]); r >= cjkLo && r <= cjkHi || isAlnum(s[p-1]) {
+			return 0
+		}
 	}
 	// A transliterated name: characters joined by middle dots.
-	if e := dottedName(s, i); e > 0 {
+	if e := dottedName(s, i); e > 0 && !bare {
 		sc.emit(i, e, DetPersonName, 0.7, false)
 		return e
 	}
@@ -206,7 +223,7 @@ func (sc *scanner) name(i int) int {
 	if given == 0 {
 		return 0
 	}
-	post := j == len(s)
+	post, word := j == len(s), false
 	if !post {
 		if r, _ := utf8.DecodeRuneInString(s[j:]); r < cjkLo || r > cjkHi {
 			post = true // punctuation, a digit or a space ends it
@@ -214,13 +231,19 @@ func (sc *scanner) name(i int) int {
 	}
 	for _, w := range namePost {
 		if strings.HasPrefix(s[j:], w) {
-			post = true
+			post, word = true, true
 		}
 	}
-	if !post {
+	switch {
+	case strong:
+		sc.emit(i, j, DetPersonName, 0.8, false)
+	case weak && post:
+		sc.emit(i, j, DetPersonName, 0.7, false)
+	case bare && word && (strings.HasPrefix(s[j:], "先生") || strings.HasPrefix(s[j:], "女士") || strings.HasPrefix(s[j:], "小姐") || strings.HasPrefix(s[j:], "收")):
+		sc.emit(i, j, DetPersonName, 0.6, false)
+	default:
 		return 0
 	}
-	sc.emit(i, j, DetPersonName, 0.7, false)
 	return j
 }
 
