@@ -71,22 +71,40 @@ var contextWords = []struct {
 	{"邮箱", ctxEmail}, {"email", ctxEmail}, {"e-mail", ctxEmail}, {"mail", ctxEmail},
 }
 
+// byFirst lists, for each first byte (lower case), the contextWords it opens.
+var byFirst [256][]uint8
+
+func init() {
+	for k, cw := range contextWords {
+		c := cw.word[0]
+		byFirst[c] = append(byFirst[c], uint8(k))
+		if c >= 'a' && c <= 'z' {
+			byFirst[c-'a'+'A'] = append(byFirst[c-'a'+'A'], uint8(k))
+		}
+	}
+}
+
 // contextBefore returns the context words found in the ctxWindow bytes
-// before start. Only the nearest of several competing kinds counts for
-// ctxOrder: "the order to card 4111…" is a card.
+// before start, in one pass over the window. Of an order word and a word
+// naming a card, telephone or ID, only the nearer counts: "the order to
+// card 4111…" is a card.
 func contextBefore(s string, start int) ctxBits {
 	lo := max(0, start-ctxWindow)
 	w := s[lo:start]
 	var bits ctxBits
 	orderAt, cardAt := -1, -1
-	for _, cw := range contextWords {
-		if at := lastIndexFold(w, cw.word); at >= 0 {
+	for i := 0; i < len(w); i++ {
+		for _, k := range byFirst[w[i]] {
+			cw := &contextWords[k]
+			if !hasPrefixFold(w[i:], cw.word) || isLetter(cw.word[0]) && i > 0 && isLetter(w[i-1]) {
+				continue
+			}
 			bits |= cw.bits
 			if cw.bits&ctxOrder != 0 {
-				orderAt = max(orderAt, at)
+				orderAt = i
 			}
 			if cw.bits&(ctxCard|ctxPhone|ctxID) != 0 {
-				cardAt = max(cardAt, at)
+				cardAt = i
 			}
 		}
 	}
@@ -96,17 +114,11 @@ func contextBefore(s string, start int) ctxBits {
 	return bits
 }
 
-// lastIndexFold is strings.LastIndex with the ASCII letters of s folded to
-// lower case; word is lower case already.
-func lastIndexFold(s, word string) int {
-	for i := len(s) - len(word); i >= 0; i-- {
-		j := 0
-		for j < len(word) && lower(s[i+j]) == word[j] {
-			j++
-		}
-		if j == len(word) && (i == 0 || !isLetter(word[0]) || !isLetter(s[i-1])) {
-			return i
-		}
+// context is contextBefore, computed once per position.
+func (sc *scanner) context(start int) ctxBits {
+	if sc.ctxPos != start+1 {
+		sc.ctxPos, sc.ctxBits = start+1, contextBefore(sc.s, start)
 	}
-	return -1
+	return sc.ctxBits
 }
+

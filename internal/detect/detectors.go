@@ -75,6 +75,9 @@ var personalParams = []string{"user=", "username=", "user_name=", "name=", "uid=
 // notUsers are path segments that follow /users/ without naming anyone.
 var notUsers = map[string]bool{"me": true, "self": true, "new": true, "edit": true, "list": true, "search": true, "settings": true, "login": true, "logout": true, "register": true, "index": true}
 
+// maxURL bounds the URL read for personal parts.
+const maxURL = 2048
+
 // url notes, for the main loop, the personal parts of the URL at s[i:].
 func (sc *scanner) url(i int) {
 	s := sc.s
@@ -85,12 +88,15 @@ func (sc *scanner) url(i int) {
 	if !strings.HasPrefix(s[j:], "://") {
 		return
 	}
+	if i < sc.urlEnd {
+		return // a URL inside the query of another
+	}
 	e := j + 3
-	for e < len(s) && s[e] > ' ' && s[e] < 0x7f && strings.IndexByte("\"'<>`\\", s[e]) < 0 {
+	for e < len(s) && e-i < maxURL && s[e] > ' ' && s[e] < 0x7f && strings.IndexByte("\"'<>`\\", s[e]) < 0 {
 		e++
 	}
+	sc.urlEnd = e
 	u := s[i:e]
-	sc.npend = 0
 	for k := 0; k < len(u) && sc.npend < len(sc.pend); k++ {
 		if u[k] != '/' && u[k] != '?' && u[k] != '&' {
 			continue

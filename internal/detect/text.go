@@ -1,7 +1,9 @@
 package detect
 
 import (
+	"math"
 	"slices"
+	"unicode/utf8"
 )
 
 // Span is personal information found in running text: a log line, a CSV
@@ -44,7 +46,7 @@ func Text(s string) []Span { return TextWith(s, TextOptions{}) }
 // open a licence plate, a name or an address start their own small
 // matchers. Context words are looked up only around a value that validated.
 func TextWith(s string, opts TextOptions) []Span {
-	sc := scanner{s: s, opts: &opts}
+	sc := scanner{s: s, opts: opts}
 	sc.run()
 	return sc.out
 }
@@ -55,7 +57,7 @@ const maxTok = 128
 
 type scanner struct {
 	s    string
-	opts *TextOptions
+	opts TextOptions
 	out  []Span
 	// The token being read: normalised ASCII bytes and, for each, the byte
 	// offset in s where its character starts; off[n] is where the last ends.
@@ -66,8 +68,14 @@ type scanner struct {
 	lastEnd int
 	// pend holds the personal parts of a URL ahead of the scan, emitted
 	// when the scan reaches them.
-	pend  [4][2]int
-	npend int
+	pend   [4][2]int
+	npend  int
+	urlEnd int // where the last URL read ends
+	// The context of the value at ctxPos-1 (0: none yet).
+	ctxPos  int
+	ctxBits ctxBits
+	// tokStart is where the token being handled starts.
+	tokStart int
 }
 
 // emit records a span unless it overlaps the previous one or the options drop it.
@@ -75,7 +83,7 @@ func (sc *scanner) emit(start, end int, det string, conf float64, masked bool) {
 	if start < sc.lastEnd || end <= start {
 		return
 	}
-	conf = clamp(conf)
+	conf = math.Round(clamp(conf)*100) / 100
 	if conf < sc.opts.MinConfidence {
 		return
 	}
@@ -110,23 +118,17 @@ func normAt(s string, i int) (byte, int) {
 		case c1 == 0xBD && c2 >= 0x80 && c2 <= 0x9E: // U+FF40–U+FF5E
 			return c2 - 0x80 + 0x60, 3
 		}
-		return 0, 3
 	}
 	if c == 0xE3 && i+2 < len(s) && s[i+1] == 0x80 && s[i+2] == 0x80 { // U+3000
 		return ' ', 3
 	}
-	switch {
-	case c >= 0xF0:
-		return 0, min(4, len(s)-i)
-	case c >= 0xE0:
-		return 0, min(3, len(s)-i)
-	case c >= 0xC0:
-		return 0, min(2, len(s)-i)
+	if c >= 0xE0 && c < 0xF0 && i+2 < len(s) && s[i+1]&0xC0 == 0x80 && s[i+2]&0xC0 == 0x80 && (c != 0xE0 || s[i+1] >= 0xA0) && (c != 0xED || s[i+1] < 0xA0) {
+		return 0, 3 // the common case, decoded by hand
 	}
-	return 0, 1
+	_, n := utf8.DecodeRuneInString(s[i:])
+	return 0, n
 }
 
-// tokByte reports whether c may be part of a token.
 func tokByte(c byte) bool {
 	if isAlnum(c) {
 		return true
@@ -152,6 +154,10 @@ func (sc *scanner) run() {
 			}
 		}
 		c, n := normAt(s, i)
+		if c == '(' && i+1 < len(s) && isDigit(s[i+1]) {
+			i = sc.token(i)
+			continue
+		}
 		if c == 0 || !tokByte(c) {
 			if c == 0 && n == 3 {
 				if adv := sc.cjk(i); adv > 0 {

@@ -39,7 +39,11 @@ func (sc *scanner) emails(a, e int) {
 			v = append(v, c)
 		}
 		if isEmail(string(v)) {
-			sc.emitTok(l, r, DetEmail, confEmail, masked)
+			conf := confEmail
+			if masked {
+				conf = confMasked
+			}
+			sc.emitTok(l, r, DetEmail, conf, masked)
 		}
 		k = r - 1
 	}
@@ -87,7 +91,7 @@ func (sc *scanner) alnum(a, e int) {
 		}
 		return
 	case n == 36 && dashes == 4 && isUUID(t):
-		ctx := contextBefore(sc.s, start)
+		ctx := sc.context(start)
 		switch {
 		case ctx&ctxIDFA != 0:
 			sc.emit(start, end, DetIDFA, 0.9, false)
@@ -96,7 +100,7 @@ func (sc *scanner) alnum(a, e int) {
 		}
 		return // any other UUID identifies a record, not a person
 	case hex && digitsN < n && (n == 16 || n == 14 || n == 32 || n == 64):
-		ctx := contextBefore(sc.s, start)
+		ctx := sc.context(start)
 		switch {
 		case n == 16 && ctx&ctxAndroid != 0:
 			sc.emit(start, end, DetAndroidID, 0.85, false)
@@ -109,7 +113,7 @@ func (sc *scanner) alnum(a, e int) {
 	}
 	if dashes+dots == 0 && n == 18 && upperDigits && isUSCC(t) {
 		conf := 0.9
-		if contextBefore(sc.s, start)&ctxCredit != 0 {
+		if sc.context(start)&ctxCredit != 0 {
 			conf = 0.98
 		}
 		sc.emit(start, end, DetUSCC, conf, false)
@@ -135,7 +139,7 @@ func (sc *scanner) alnum(a, e int) {
 		}
 	}
 	if plateEN(t) {
-		if contextBefore(sc.s, start)&ctxPlate != 0 {
+		if sc.context(start)&ctxPlate != 0 {
 			sc.emit(start, end, DetPlate, 0.85, false)
 		}
 	}
@@ -152,16 +156,34 @@ func (sc *scanner) colonToken(a, e, colons int) {
 	}
 	if colons == 1 {
 		// 10.0.0.1:8080 — the address without its port.
-		k := 0
+		k, dots := 0, 0
 		for k < len(t) && t[k] != ':' {
+			if t[k] == '.' {
+				dots++
+			} else if !isDigit(t[k]) {
+				return
+			}
 			k++
 		}
+		for _, c := range t[k+1:] {
+			if !isDigit(c) {
+				return
+			}
+		}
+		if dots != 3 || len(t)-k-1 > 5 || len(t)-k-1 == 0 {
+			return
+		}
 		if ap, err := netip.ParseAddrPort(string(t)); err == nil && ap.Addr().Is4() {
-			if contextBefore(sc.s, sc.off[a])&ctxVersion == 0 {
+			if sc.context(sc.off[a])&ctxVersion == 0 {
 				sc.emitTok(a, a+k, DetIP, 0.9, false)
 			}
 		}
 		return
+	}
+	for _, c := range t {
+		if !isHex(c) && c != ':' && c != '.' {
+			return
+		}
 	}
 	if colons >= 2 {
 		if ad, err := netip.ParseAddr(string(t)); err == nil && ad.Is6() && !ad.IsUnspecified() && !ad.IsLoopback() {
@@ -208,13 +230,13 @@ func (sc *scanner) document(t []byte, end int) (string, float64, int) {
 			}
 		}
 	case (n == 8 || n == 9) && up(t[0]) && allDigits(t[n-7:]) && (n == 8 || up(t[1])) && hkIDCheck(t):
-		if contextBefore(sc.s, end-n)&ctxHK != 0 {
+		if sc.context(end-n)&ctxHK != 0 {
 			return DetHKID, 0.85, end
 		}
 	}
 	ctx := ctxBits(0)
 	if n == 9 || n == 11 {
-		ctx = contextBefore(sc.s, end-n)
+		ctx = sc.context(end-n)
 	}
 	switch {
 	case n == 9 && (t[0] == 'H' || t[0] == 'M') && allDigits(t[1:]) && ctx&ctxPermitHKM != 0,

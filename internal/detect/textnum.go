@@ -35,6 +35,7 @@ type group struct {
 // handle reads the token in the buffer.
 func (sc *scanner) handle() {
 	b := sc.buf[:sc.n]
+	sc.tokStart = sc.off[0]
 	a, e := 0, len(b)
 	for a < e {
 		c := b[a]
@@ -161,7 +162,7 @@ func (sc *scanner) dotted(g []group, plus bool) {
 		small = small && n == 1
 	}
 	start, end := sc.off[g[0].a], sc.off[g[3].e]
-	ctx := contextBefore(sc.s, start)
+	ctx := sc.context(start)
 	if ctx&ctxVersion != 0 || start > 0 && lower(sc.s[start-1]) == 'v' {
 		return
 	}
@@ -189,7 +190,7 @@ func (sc *scanner) dottedPhone(g []group, plus bool) bool {
 	if plus {
 		start = sc.off[g[0].a-1]
 	}
-	if L < 9 || L > 15 || contextBefore(sc.s, start)&ctxPhone == 0 {
+	if L < 9 || L > 15 || sc.context(start)&ctxPhone == 0 {
 		return false
 	}
 	sc.emit(start, end, DetPhoneNumber, 0.7, false)
@@ -244,7 +245,7 @@ func (sc *scanner) groups(g []group, x, y int, plus bool) bool {
 		return false
 	}
 	start, end := sc.off[g[x].a], sc.off[g[y-1].e]
-	if plus {
+	if plus || g[x].a > 0 && sc.buf[g[x].a-1] == '(' {
 		start = sc.off[g[x].a-1]
 	}
 	if hasX && (L != 18 || masked > 0 && d[L-1] != 'X') {
@@ -253,7 +254,7 @@ func (sc *scanner) groups(g []group, x, y int, plus bool) bool {
 	// A digit or letter right after the run ("13812345678.5", "…5678元")
 	// belongs to something else only for a decimal; a price is looked
 	// for in the context.
-	ctx := contextBefore(sc.s, start)
+	ctx := sc.context(sc.tokStart) // no word stands between the token's groups
 	if end < len(sc.s) && sc.s[end] == '.' && end+1 < len(sc.s) && isDigit(sc.s[end+1]) {
 		return true // a decimal number: ¥13812345678.00
 	}
@@ -445,10 +446,10 @@ func cardDigits(d []byte, cardCtx bool) bool {
 		p4 := atoiB(d[:4])
 		return p4 == 5018 || p4 == 5020 || p4 == 5038 || p4 == 5893 || p4 == 6304 || p4 == 6759 || p4 >= 6761 && p4 <= 6763
 	}
-	if n < 13 || n > 19 {
+	if n < 13 || n > 19 || allSameB(d) || !luhnB(d) {
 		return false
 	}
-	return isBankCard(string(d))
+	return issuerLength(string(d))
 }
 
 // landline accepts an area code (010, 02x, or four digits 03xx–09xx) and a

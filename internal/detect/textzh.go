@@ -70,7 +70,7 @@ func init() {
 // cjkAt decodes a three-byte character in the CJK block at s[i] and returns
 // it with its flags, or 0, 0.
 func cjkAt(s string, i int) (rune, uint8) {
-	if i+2 >= len(s) || s[i] < 0xE4 || s[i] > 0xE9 {
+	if i+2 >= len(s) || s[i] < 0xE4 || s[i] > 0xE9 || s[i+1]&0xC0 != 0x80 || s[i+2]&0xC0 != 0x80 {
 		return 0, 0
 	}
 	r := rune(s[i]&0x0F)<<12 | rune(s[i+1]&0x3F)<<6 | rune(s[i+2]&0x3F)
@@ -148,7 +148,7 @@ func (sc *scanner) plate(i int) int {
 // 李四. After a strong one the name needs nothing more; after a weak one
 // (请, 由, 用户 …) a word in namePost, punctuation or a space must follow it.
 var (
-	nameTriggers = []string{"姓名", "名字", "联系人", "收件人", "收货人", "寄件人", "签收人", "我叫", "经办人", "对接人", "负责人", "持卡人", "申请人", "法人", "户主", "资料", "称呼", "乘车人", "就诊人", "被保险人", "投保人", "开户人", "开户名"}
+	nameTriggers = []string{"姓名", "名字", "联系人", "收件人", "收货人", "寄件人", "签收人", "我叫", "经办人", "对接人", "负责人", "持卡人", "申请人", "法人", "户主", "资料", "称呼", "乘车人", "就诊人", "被保险人", "投保人", "开户人", "开户名", "name", "Name"}
 	nameWeak     = []string{"我是", "用户", "客户", "员工", "患者", "乘客", "销售", "联系", "请", "由", "致", "尊敬的", "业主", "学生", "家长", "老师", "同事", "经理", "和", "与"}
 )
 
@@ -163,7 +163,7 @@ func (sc *scanner) name(i int) int {
 	p := i
 	for p > 0 {
 		switch {
-		case s[p-1] == ' ' || s[p-1] == ':':
+		case s[p-1] == ' ' || s[p-1] == ':' || s[p-1] == '"':
 			p--
 			continue
 		case p >= 3 && s[p-3:p] == "：":
@@ -344,7 +344,7 @@ done:
 		return 0
 	}
 	conf := 0.7
-	if contextBefore(s, i)&ctxAddress != 0 {
+	if sc.context(i)&ctxAddress != 0 {
 		conf = 0.85
 	}
 	sc.emit(i, lastEnd, DetAddress, conf, false)
