@@ -121,4 +121,3 @@ func (sc *scanner) context(start int) ctxBits {
 	}
 	return sc.ctxBits
 }
-

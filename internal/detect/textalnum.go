@@ -236,7 +236,7 @@ func (sc *scanner) document(t []byte, end int) (string, float64, int) {
 	}
 	ctx := ctxBits(0)
 	if n == 9 || n == 11 {
-		ctx = sc.context(end-n)
+		ctx = sc.context(end - n)
 	}
 	switch {
 	case n == 9 && (t[0] == 'H' || t[0] == 'M') && allDigits(t[1:]) && ctx&ctxPermitHKM != 0,
