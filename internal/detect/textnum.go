@@ -166,12 +166,14 @@ func (sc *scanner) dotted(g []group, plus bool) {
 	if ctx&ctxVersion != 0 || start > 0 && lower(sc.s[start-1]) == 'v' {
 		return
 	}
+	// Dotted quads of single digits (1.4.2.1) number sections and
+	// versions as often as they address hosts.
+	if small && ctx&ctxIP == 0 || atoiB(sc.buf[g[0].a:g[0].e]) == 0 {
+		return
+	}
 	conf := 0.9
 	if small {
-		conf = 0.5
-	}
-	if atoiB(sc.buf[g[0].a:g[0].e]) == 0 {
-		conf = 0.3
+		conf = 0.6
 	}
 	sc.emit(start, end, DetIP, conf, false)
 }
