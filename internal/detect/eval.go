@@ -32,6 +32,9 @@ type EvalSample struct {
 type TypeScore struct {
 	Type       string
 	TP, FP, FN int
+	// Exact counts the TP whose span has exactly the labelled boundaries;
+	// the rest overlap their label.
+	Exact int
 }
 
 // Precision is TP/(TP+FP), or 1 with no findings.
@@ -153,6 +156,9 @@ func Score(samples []EvalSample, find func(text string) []Span) []TypeScore {
 			case hit >= 0:
 				taken[hit] = true
 				get(typ).TP++
+				if smp.Spans[hit].Start == sp.Start && smp.Spans[hit].End == sp.End {
+					get(typ).Exact++
+				}
 			case !neutral:
 				get(typ).FP++
 			}

@@ -292,14 +292,23 @@ func TestEvalCorpora(t *testing.T) {
 }
 
 // textFloors are the F1 floors of Text per corpus and evaluation type,
-// measured (see TestEvalText's log) and rounded down. Names and addresses
-// are held to what they reach, whatever that is; English names and street
-// addresses have no detector.
+// measured (see TestEvalText's log) and rounded down. Chinese names and
+// addresses are held to what they reach on these sets, whose sentences
+// follow a few templates: on free text they do worse. English names and
+// street addresses have no detector (F1 0, not asserted).
 var textFloors = map[string]map[string]float64{
-	"cn-pii-bench/cases":       {},
-	"cn-pii-bench/adversarial": {},
-	"cn-pii-bench/en":          {},
-	"presidio-research/synth":  {},
+	"cn-pii-bench/cases": {
+		"address": 1, "bank_card": 1, "email": 1, "id_card": 1, "name": 1, "phone": 1,
+	},
+	"cn-pii-bench/adversarial": {
+		"address": 1, "email": 1, "ip": 1, "name": 1, "phone": 1,
+	},
+	"cn-pii-bench/en": {
+		"bank_card": 1, "email": 1, "ip": 1, "plate": 1, "ssn": 1,
+	},
+	"presidio-research/synth": {
+		"bank_card": 0.99, "email": 1, "iban": 1, "ip": 1, "phone": 0.98, "ssn": 1,
+	},
 }
 
 // TestEvalText scores Text span by span on the shared corpora, prints the
@@ -315,7 +324,7 @@ func TestEvalText(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("%-26s %-12s %5s %5s %5s %9s %7s %6s", "set", "type", "TP", "FP", "FN", "precision", "recall", "F1")
+	t.Logf("%-26s %-12s %5s %5s %5s %5s %9s %7s %6s", "set", "type", "TP", "exact", "FP", "FN", "precision", "recall", "F1")
 	for _, set := range EvalSets {
 		if len(sets[set]) < 20 {
 			t.Fatalf("%s: %d samples; the corpus looks truncated", set, len(sets[set]))
@@ -323,7 +332,7 @@ func TestEvalText(t *testing.T) {
 		got := map[string]TypeScore{}
 		for _, s := range Score(sets[set], Text) {
 			got[s.Type] = s
-			t.Logf("%-26s %-12s %5d %5d %5d %9.3f %7.3f %6.3f", set, s.Type, s.TP, s.FP, s.FN, s.Precision(), s.Recall(), s.F1())
+			t.Logf("%-26s %-12s %5d %5d %5d %5d %9.3f %7.3f %6.3f", set, s.Type, s.TP, s.Exact, s.FP, s.FN, s.Precision(), s.Recall(), s.F1())
 		}
 		for typ, floor := range textFloors[set] {
 			s, ok := got[typ]

@@ -76,6 +76,8 @@ type scanner struct {
 	ctxBits ctxBits
 	// tokStart is where the token being handled starts.
 	tokStart int
+	// An extension cut from the token: token indices where it starts and ends, or -1.
+	extAt, extEnd int
 }
 
 // emit records a span unless it overlaps the previous one or the options drop it.
@@ -216,7 +218,10 @@ func (sc *scanner) token(i int) int {
 			if !num && !iban {
 				goto done
 			}
-			c, n = ' ', j-i
+			if c != ' ' {
+				c = '\n' // a line break, kept apart: loose matches do not cross it
+			}
+			n = j - i
 		default:
 			goto done
 		}

@@ -44,7 +44,7 @@ func (sc *scanner) handle() {
 		}
 		a++
 	}
-	for e > a && (b[e-1] == '.' || b[e-1] == '-' || b[e-1] == '_' || b[e-1] == '+' || b[e-1] == ' ') {
+	for e > a && (b[e-1] == '.' || b[e-1] == '-' || b[e-1] == '_' || b[e-1] == '+' || b[e-1] == ' ' || b[e-1] == '\n') {
 		e--
 	}
 	if e-a < 4 {
@@ -54,14 +54,20 @@ func (sc *scanner) handle() {
 		sc.emails(a, e)
 		return
 	}
+	// A label glued on with a dash: 082 490 1693-Office.
+	if k := gluedLabel(b[a:e]); k > 0 {
+		e = a + k
+	}
 	// An extension after a telephone number: 345-899-3560x4587.
+	sc.extAt, sc.extEnd = -1, -1
 	if x := extension(b[a:e]); x > 0 {
+		sc.extAt, sc.extEnd = a+x, e
 		e = a + x
 	}
 	numeric := true
 	for k := a; k < e; k++ {
 		switch c := b[k]; {
-		case isDigit(c), c == '*', c == ' ', c == '-', c == '.', c == '(', c == ')':
+		case isDigit(c), c == '*', c == ' ', c == '\n', c == '-', c == '.', c == '(', c == ')':
 		case c == '+' && k == a:
 		case (c == 'X' || c == 'x') && k > a && isDigit(b[k-1]) && (k == e-1 || b[k+1] == ' '):
 		default:
@@ -73,6 +79,18 @@ func (sc *scanner) handle() {
 	} else {
 		sc.alnum(a, e)
 	}
+}
+
+// gluedLabel returns where "-Word" ends a number, or 0.
+func gluedLabel(t []byte) int {
+	k := len(t)
+	for k > 0 && isLetter(t[k-1]) {
+		k--
+	}
+	if k == len(t) || k < 2 || t[k-1] != '-' || !isDigit(t[k-2]) {
+		return 0
+	}
+	return k - 1
 }
 
 // extension returns where "x123" ends a number of at least seven digits, or 0.
@@ -100,14 +118,19 @@ func (sc *scanner) numeric(a, e int) {
 		// A separator is one of " -." or brackets with a space; it
 		// counts as the dot or dash it holds, else as a space.
 		var sep byte
-		for k < e && (b[k] == ' ' || b[k] == '-' || b[k] == '.' || b[k] == '(' || b[k] == ')') {
+		nl := false
+		for k < e && (b[k] == ' ' || b[k] == '\n' || b[k] == '-' || b[k] == '.' || b[k] == '(' || b[k] == ')') {
 			switch {
 			case b[k] == '.' || b[k] == '-' && sep != '.':
 				sep = b[k]
 			case sep == 0:
 				sep = ' '
 			}
+			nl = nl || b[k] == '\n'
 			k++
+		}
+		if nl && sep == ' ' {
+			sep = '\n'
 		}
 		if ng == 0 {
 			sep = 0
@@ -192,7 +215,7 @@ func (sc *scanner) dottedPhone(g []group, plus bool) bool {
 	if plus {
 		start = sc.off[g[0].a-1]
 	}
-	if L < 9 || L > 15 || sc.context(start)&ctxPhone == 0 {
+	if L < 9 || L > 15 || sc.context(start)&ctxPhone == 0 && !phoneAfter(sc.s, end) {
 		return false
 	}
 	sc.emit(start, end, DetPhoneNumber, 0.7, false)
@@ -221,11 +244,12 @@ func (sc *scanner) area(g []group, lo, hi int, plus bool) {
 func (sc *scanner) groups(g []group, x, y int, plus bool) bool {
 	var dbuf [40]byte
 	d := dbuf[:0]
-	masked, hasX := 0, false
+	masked, hasX, nl := 0, false, false
 	for k := x; k < y; k++ {
-		if k > x && g[k].sep != ' ' && g[k].sep != '-' {
+		if k > x && g[k].sep != ' ' && g[k].sep != '-' && g[k].sep != '\n' {
 			return false
 		}
+		nl = nl || k > x && g[k].sep == '\n'
 		for _, c := range sc.buf[g[k].a:g[k].e] {
 			switch {
 			case c == '*':
@@ -296,7 +320,7 @@ func (sc *scanner) groups(g []group, x, y int, plus bool) bool {
 		}
 		sc.emit(start, end, DetPRCMobile, boost(confMobile, ctxPhone), false)
 		return true
-	case !plus && cardDigits(d, ctx&ctxCard != 0):
+	case !plus && cardGroups(g[x:y]) && cardDigits(d, ctx&ctxCard != 0):
 		if ctx&(ctxOrder|ctxSerial|ctxPrice|ctxVersion) != 0 && ctx&ctxCard == 0 {
 			return true
 		}
@@ -315,7 +339,7 @@ func (sc *scanner) groups(g []group, x, y int, plus bool) bool {
 		sc.emit(start, end, DetPRCLandline, boost(0.8, ctxPhone), false)
 		return true
 	case plus && L >= 8 && L <= 15 && d[0] != '0':
-		sc.emit(start, end, DetPhoneNumber, boost(0.8, ctxPhone), false)
+		sc.emit(start, sc.withExtension(g[y-1].e, end), DetPhoneNumber, boost(0.8, ctxPhone), false)
 		return true
 	case !plus && lens(3, 2, 4) && ssnDigits(d):
 		sc.emit(start, end, DetUSSSN, boost(0.85, ctxSSN), false)
@@ -323,17 +347,17 @@ func (sc *scanner) groups(g []group, x, y int, plus bool) bool {
 	case !plus && L == 9 && y-x == 1 && ctx&ctxSSN != 0 && ssnDigits(d):
 		sc.emit(start, end, DetUSSSN, 0.85, false)
 		return true
-	case !plus && (lens(3, 3, 4) || lens(3, 4)) && d[0] >= '2' && d[3] >= '2' && !negative && ctx&ctxOrder == 0:
+	case !plus && !nl && (lens(3, 3, 4) || lens(3, 4)) && d[0] >= '2' && d[3] >= '2' && !negative && ctx&ctxOrder == 0:
 		// North American numbers 415-555-0132 (and 555-0132 after "phone").
 		if y-x == 2 && ctx&ctxPhone == 0 {
 			return false
 		}
-		sc.emit(start, end, DetPhoneNumber, boost(0.6, ctxPhone), false)
+		sc.emit(start, sc.withExtension(g[y-1].e, end), DetPhoneNumber, boost(0.6, ctxPhone), false)
 		return true
-	case ctx&ctxPhone != 0 && L >= 7 && L <= 15 && !negative && ctx&ctxOrder == 0 && (plus || y-x > 1 || L >= 10):
-		// Any telephone number after a word naming one, in the groups
+	case !nl && (ctx&ctxPhone != 0 || phoneAfter(sc.s, end)) && L >= 7 && L <= 15 && !negative && ctx&ctxOrder == 0 && (plus || y-x > 1 || L >= 10):
+		// Any telephone number next to a word naming one, in the groups
 		// of whatever country it is from.
-		sc.emit(start, end, DetPhoneNumber, 0.7, false)
+		sc.emit(start, sc.withExtension(g[y-1].e, end), DetPhoneNumber, 0.7, false)
 		return true
 	case !plus && ctx&ctxBirth != 0 && (lens(4, 2, 2) || L == 8 && y-x == 1) &&
 		plausibleBirth(atoiB(d[0:4]), atoiB(d[4:6]), atoiB(d[6:8])):
@@ -351,6 +375,32 @@ func (sc *scanner) groups(g []group, x, y int, plus bool) bool {
 	case !plus && L == 8 && y-x == 1 && ctx&ctxMacao != 0 && (d[0] == '1' || d[0] == '5' || d[0] == '7'):
 		sc.emit(start, end, DetMacaoID, 0.8, false)
 		return true
+	}
+	return false
+}
+
+// withExtension extends a telephone number ending at token index k (text
+// offset end) over the extension cut from the token, if any.
+func (sc *scanner) withExtension(k, end int) int {
+	if k == sc.extAt {
+		return sc.off[sc.extEnd]
+	}
+	return end
+}
+
+// phoneWordsAfter name a telephone number they follow: "… 1693-Office".
+var phoneWordsAfter = []string{"office", "fax", "mobile", "home", "cell", "tel", "phone", "work", "(o)", "(m)", "(h)", "手机", "电话", "座机", "传真"}
+
+// phoneAfter reports whether a word naming a telephone follows s[end:],
+// after spaces and a dash.
+func phoneAfter(s string, end int) bool {
+	for end < len(s) && (s[end] == ' ' || s[end] == '-') {
+		end++
+	}
+	for _, w := range phoneWordsAfter {
+		if hasPrefixFold(s[end:], w) {
+			return true
+		}
 	}
 	return false
 }
@@ -440,13 +490,32 @@ func mobileDigits(d []byte, plus bool) bool {
 	return false
 }
 
+// cardGroups reports whether digit groups are grouped as cards are
+// printed: one run, fours (the last group shorter), or 4-6-5 and 4-6-4
+// (American Express, Diners Club).
+func cardGroups(g []group) bool {
+	if len(g) == 1 {
+		return true
+	}
+	n := func(k int) int { return g[k].e - g[k].a }
+	if len(g) == 3 && n(0) == 4 && n(1) == 6 && (n(2) == 5 || n(2) == 4) {
+		return true
+	}
+	for k := 0; k < len(g)-1; k++ {
+		if n(k) != 4 {
+			return false
+		}
+	}
+	return n(len(g)-1) <= 4
+}
+
 // cardDigits is isBankCard on bare digits. Twelve-digit Maestro numbers
 // count only after a word naming a card.
 func cardDigits(d []byte, cardCtx bool) bool {
 	n := len(d)
-	if n == 12 && cardCtx && luhnB(d) && !allSameB(d) {
-		p4 := atoiB(d[:4])
-		return p4 == 5018 || p4 == 5020 || p4 == 5038 || p4 == 5893 || p4 == 6304 || p4 == 6759 || p4 >= 6761 && p4 <= 6763
+	if n == 12 {
+		// Maestro's twelve-digit numbers (50, 56–69).
+		return cardCtx && luhnB(d) && !allSameB(d) && (d[0] == '5' || d[0] == '6')
 	}
 	if n < 13 || n > 19 || allSameB(d) || !luhnB(d) {
 		return false
