@@ -69,7 +69,7 @@ var contextWords = []struct {
 	{"ssn", ctxSSN}, {"social security", ctxSSN},
 	{"地址", ctxAddress}, {"住址", ctxAddress}, {"收货", ctxAddress}, {"寄往", ctxAddress}, {"住在", ctxAddress}, {"位于", ctxAddress}, {"address", ctxAddress},
 	{"信用代码", ctxCredit}, {"统一社会", ctxCredit}, {"税号", ctxCredit}, {"credit code", ctxCredit},
-	{"ip", ctxIP}, {"host", ctxIP}, {"server", ctxIP}, {"client", ctxIP}, {"from", ctxIP}, {"addr", ctxIP}, {"服务器", ctxIP}, {"地址", ctxIP}, {"主机", ctxIP}, {"登录", ctxIP}, {"访问", ctxIP},
+	{"ip", ctxIP}, {"host", ctxIP}, {"server", ctxIP}, {"client", ctxIP}, {"from", ctxIP}, {"addr", ctxIP}, {"服务器", ctxIP}, {"主机", ctxIP}, {"登录", ctxIP}, {"访问", ctxIP},
 	{"邮箱", ctxEmail}, {"email", ctxEmail}, {"e-mail", ctxEmail}, {"mail", ctxEmail},
 }
 

@@ -173,7 +173,7 @@ func (sc *scanner) colonToken(a, e, colons int) {
 		if dots != 3 || len(t)-k-1 > 5 || len(t)-k-1 == 0 {
 			return
 		}
-		if ap, err := netip.ParseAddrPort(string(t)); err == nil && ap.Addr().Is4() {
+		if ap, err := netip.ParseAddrPort(string(t)); err == nil && ap.Addr().Is4() && !ap.Addr().IsLoopback() && !ap.Addr().IsUnspecified() {
 			if sc.context(sc.off[a])&ctxVersion == 0 {
 				sc.emitTok(a, a+k, DetIP, 0.9, false)
 			}

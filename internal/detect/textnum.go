@@ -191,7 +191,8 @@ func (sc *scanner) dotted(g []group, plus bool) {
 	}
 	// Dotted quads of single digits (1.4.2.1) number sections and
 	// versions as often as they address hosts.
-	if small && ctx&ctxIP == 0 || atoiB(sc.buf[g[0].a:g[0].e]) == 0 {
+	// 0.x.x.x and 127.x.x.x address no one.
+	if first := atoiB(sc.buf[g[0].a:g[0].e]); small && ctx&ctxIP == 0 || first == 0 || first == 127 {
 		return
 	}
 	conf := 0.9
@@ -285,7 +286,7 @@ func (sc *scanner) groups(g []group, x, y int, plus bool) bool {
 		return true // a decimal number: ¥13812345678.00
 	}
 	if masked > 0 {
-		return sc.maskedNumber(d, masked, start, end, ctx)
+		return sc.maskedNumber(d, masked, start, end, ctx, plus)
 	}
 	lens := func(want ...int) bool {
 		if y-x != len(want) {
@@ -428,7 +429,16 @@ func bracketChar(s string, i int) (int, byte) {
 
 // maskedNumber reads a number with masked digits (138****1234): a mobile,
 // an ID number or a card by its length and visible prefix.
-func (sc *scanner) maskedNumber(d []byte, masked, start, end int, ctx ctxBits) bool {
+func (sc *scanner) maskedNumber(d []byte, masked, start, end int, ctx ctxBits, plus bool) bool {
+	// +86 138****8000, 0086 138****8000: a masked mobile after the country code.
+	switch {
+	case len(d) == 13 && string(d[:2]) == "86":
+		d = d[2:]
+	case len(d) == 15 && string(d[:4]) == "0086" && !plus:
+		d = d[4:]
+	case plus:
+		return false
+	}
 	L := len(d)
 	p := 0
 	for p < L && isDigit(d[p]) {

@@ -27,7 +27,7 @@ const (
 	provinceAbbrs = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
 	surnames      = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝"
 	// Compound surnames are tried before single ones.
-	addrMarks = "路街道巷弄号室楼层座栋幢村镇乡园厦苑院府里区"
+	addrMarks = "路街道巷弄号室楼层座栋幢村镇乡园厦苑院府里"
 	addrEnds  = "号室楼层座栋幢村镇乡园厦苑院府里区城场心站庄屯"
 	nameStops = "的是于在和与及等了已将把被给向从对为说收代确提出前后同请今明电手邮地先女小生您你我他她们这那有也都就要会能可到去来上下中不没很还并或而但因所以如若号码证卡址话机箱联系人名字称负责经理总部公司工作客户用员日月年时分处办审核认交表会议通知联络发送信息资料各位"
 )
@@ -219,6 +219,17 @@ func (sc *scanner) name(i int) int {
 	if f&fSurname == 0 {
 		return 0
 	}
+	// "姓名和身份证号": a conjunction straight after the word, no name.
+	if p == i && strings.ContainsRune("和与及或等", rune0(s[i:])) {
+		return 0
+	}
+	if r, _ := utf8.DecodeRuneInString(s[i:]); f&fAddrStart != 0 {
+		for _, g := range gazetteer[r] {
+			if strings.HasPrefix(s[i:], g) {
+				return 0 // 武汉…, 江苏…: a place
+			}
+		}
+	}
 	for _, w := range notNames {
 		if strings.HasPrefix(s[i:], w) {
 			return 0
@@ -268,6 +279,11 @@ func (sc *scanner) name(i int) int {
 	return j
 }
 
+func rune0(s string) rune {
+	r, _ := utf8.DecodeRuneInString(s)
+	return r
+}
+
 // dottedName returns the end of a name like 买买提·阿凡提 at s[i:], or 0.
 func dottedName(s string, i int) int {
 	j, dots, chars, part := i, 0, 0, 0
@@ -299,7 +315,7 @@ func dottedName(s string, i int) int {
 }
 
 // addrStops end an address: the words that start the next field.
-var addrStops = []string{"邮编", "电话", "手机", "联系", "收件", "收货", "的", "，", "。", "、", "；", "："}
+var addrStops = []string{"公司", "法院", "邮编", "电话", "手机", "联系", "收件", "收货", "的", "，", "。", "、", "；", "："}
 
 // address reads a postal address opening with a gazetteer name: Chinese
 // characters, digits and letters (a space allowed before a digit or a
