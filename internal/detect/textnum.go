@@ -1,5 +1,7 @@
 package detect
 
+import "strings"
+
 // Numbers in running text: digit groups joined by single spaces, dashes,
 // dots or line breaks, read into the longest value a validator accepts.
 
@@ -146,6 +148,9 @@ func (sc *scanner) numeric(a, e int) {
 		ng++
 	}
 	g := gs[:ng]
+	if ng == 1 && g[0].e-g[0].a == 4 && sc.chineseDate(g[0]) {
+		return
+	}
 	// Dotted sections: an IPv4 address, or a decimal, version or other
 	// dotted number that is nothing here.
 	lo := 0
@@ -202,9 +207,67 @@ func (sc *scanner) dotted(g []group, plus bool) {
 	sc.emit(start, end, DetIP, conf, false)
 }
 
+// chineseDate reads a date of birth written 1990年3月7日 after a word
+// naming one; the year is the group g.
+func (sc *scanner) chineseDate(g group) bool {
+	s := sc.s
+	start, j := sc.off[g.a], sc.off[g.e]
+	num := func(suffix string) int {
+		n, k := 0, 0
+		for k < 2 && j < len(s) {
+			c, w := normAt(s, j)
+			if !isDigit(c) {
+				break
+			}
+			n, j, k = n*10+int(c-'0'), j+w, k+1
+		}
+		if k == 0 || !strings.HasPrefix(s[j:], suffix) {
+			return -1
+		}
+		j += len(suffix)
+		return n
+	}
+	if !strings.HasPrefix(s[j:], "年") {
+		return false
+	}
+	j += len("年")
+	m := num("月")
+	if m < 0 {
+		return false
+	}
+	d := num("日")
+	if d < 0 {
+		return false
+	}
+	if !plausibleBirth(atoiB(sc.buf[g.a:g.e]), m, d) || sc.context(start)&ctxBirth == 0 {
+		return false
+	}
+	sc.emit(start, j, DetBirthDate, 0.85, false)
+	return true
+}
+
 // dottedPhone reads a telephone number written with dots (930.167.3943,
 // 01.84.17.61.18) after a word naming a telephone.
 func (sc *scanner) dottedPhone(g []group, plus bool) bool {
+	// 138.1234.5678: a mobile number in dotted groups.
+	if !plus && len(g) == 3 && g[0].e-g[0].a == 3 && g[1].e-g[1].a == 4 && g[2].e-g[2].a == 4 {
+		var d [11]byte
+		k := copy(d[:], sc.buf[g[0].a:g[0].e])
+		k += copy(d[k:], sc.buf[g[1].a:g[1].e])
+		copy(d[k:], sc.buf[g[2].a:g[2].e])
+		if mobileDigits(d[:], false) {
+			start := sc.off[g[0].a]
+			ctx := sc.context(start)
+			if ctx&(ctxVersion|ctxSerial|ctxPrice|ctxOrder) == 0 {
+				conf := confMobile
+				if ctx&ctxPhone != 0 {
+					conf += confContextBoost
+				}
+				sc.emit(start, sc.off[g[2].e], DetPRCMobile, conf, false)
+			}
+			return true
+		}
+	}
 	L := 0
 	for _, x := range g {
 		L += x.e - x.a
