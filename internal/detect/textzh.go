@@ -17,6 +17,7 @@ const (
 	fAddrMark                    // road, number, building: 路 街 号 楼 …
 	fAddrEnd                     // an address may end on it
 	fNameStop                    // never part of a given name
+	fTrigEnd                     // ends a word after which a name follows
 )
 
 const cjkLo, cjkHi = 0x4E00, 0x9FFF
@@ -59,6 +60,10 @@ func init() {
 	set(addrMarks, fAddrMark)
 	set(addrEnds, fAddrEnd)
 	set(nameStops, fNameStop)
+	for _, w := range append(append([]string(nil), nameTriggers...), nameWeak...) {
+		r, _ := utf8.DecodeLastRuneInString(w)
+		set(string(r), fTrigEnd)
+	}
 	for _, g := range gazetteerNames {
 		r, _ := utf8.DecodeRuneInString(g)
 		set(g, 0)
@@ -97,7 +102,7 @@ func (sc *scanner) cjk(i int) int {
 			return e
 		}
 	}
-	if f&fSurname != 0 || strings.Contains(sc.s[i:min(len(sc.s), i+24)], "·") {
+	if f&fSurname != 0 || afterTrigger(sc.s, i) {
 		if e := sc.name(i); e > 0 {
 			return e
 		}
@@ -142,6 +147,39 @@ func (sc *scanner) plate(i int) int {
 	}
 	sc.emit(i, j, DetPlate, 0.85, false)
 	return j
+}
+
+// nameTrigger reports whether s ends with a strong or a weak trigger.
+func nameTrigger(s string) (strong, weak bool) {
+	for _, w := range nameTriggers {
+		if strings.HasSuffix(s, w) {
+			return true, false
+		}
+	}
+	for _, w := range nameWeak {
+		if strings.HasSuffix(s, w) {
+			return false, true
+		}
+	}
+	return false, false
+}
+
+// afterTrigger reports whether the character before s[i] (spaces, colons
+// and quotes aside) may end a name trigger.
+func afterTrigger(s string, i int) bool {
+	p := i
+	for p > 0 && (s[p-1] == ' ' || s[p-1] == ':' || s[p-1] == '"') {
+		p--
+	}
+	if p >= 3 && s[p-3:p] == "：" {
+		p -= 3
+	}
+	if p >= 3 {
+		if _, f := cjkAt(s, p-3); f&fTrigEnd != 0 {
+			return true
+		}
+	}
+	return p > 0 && (s[p-1] == 'e' || s[p-1] == 'E')
 }
 
 // nameTriggers are the words after which a name follows: 姓名：张三, 联系人
@@ -189,22 +227,12 @@ func (sc *scanner) name(i int) int {
 		break
 	}
 	strong, weak := false, false
-	for _, w := range nameTriggers {
-		if strings.HasSuffix(s[:p], w) {
-			strong = true
-			break
-		}
+	if afterTrigger(s, i) {
+		strong, weak = nameTrigger(s[:p])
 	}
-	if !strong {
-		for _, w := range nameWeak {
-			if strings.HasSuffix(s[:p], w) {
-				weak = true
-				break
-			}
-		}
-	}
-	// Without a word before, only a word after will do: "，赵敏收。".
 	bare := !strong && !weak
+	// Without a trigger a name needs a word after it and no Chinese
+	// character or letter before it: "，赵敏收。".
 	if bare && p > 0 {
 		if r, _ := utf8.DecodeLastRuneInString(s[:p]); r >= cjkLo && r <= cjkHi || isAlnum(s[p-1]) {
 			return 0
