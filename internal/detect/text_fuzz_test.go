@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/custos-privacy/custos/internal/manifest"
 )
 
 func FuzzText(f *testing.F) {
@@ -60,27 +62,31 @@ func TestTextOptions(t *testing.T) {
 }
 
 // TestDetectors checks the detector list: unique names, a category of the
-// built-in taxonomy (those Column and Value use, or the class "other"), a doc line.
+// built-in taxonomy with the taxonomy's sensitive flag, a doc line, every
+// value detector listed.
 func TestDetectors(t *testing.T) {
-	seen := map[string]bool{}
-	known := map[string]bool{catOther: true}
-	for _, c := range []string{catName, catAddress, catPhone, catEmail, catIDCard, catPassport, catSocialSec, catIP, catBankAccount,
-		catIMEI, catMAC, catAndroidID, catIDFA, catOAID, catBirthDate, catAccountID, catEmployer} {
-		known[c] = true
+	sensitive := map[string]bool{}
+	for _, c := range manifest.BuiltinVocabulary().Categories {
+		sensitive[c.ID] = c.Sensitive
 	}
+	seen := map[string]bool{}
 	for _, d := range Detectors() {
 		if seen[d.Name] {
 			t.Errorf("detector %s listed twice", d.Name)
 		}
 		seen[d.Name] = true
-		if !known[d.Category] {
-			t.Errorf("detector %s: category %q", d.Name, d.Category)
+		s, ok := sensitive[d.Category]
+		if !ok {
+			t.Errorf("detector %s: category %q is not a built-in id", d.Name, d.Category)
+		}
+		if s != d.Sensitive {
+			t.Errorf("detector %s: sensitive %v, but the taxonomy says %v for %s", d.Name, d.Sensitive, s, d.Category)
 		}
 		if d.Doc == "" {
 			t.Errorf("detector %s has no doc", d.Name)
 		}
-		if d.Name == DetUSCC && d.Personal {
-			t.Errorf("the credit code is an organisation's, not personal")
+		if d.Personal != (d.Name != DetUSCC) {
+			t.Errorf("detector %s: personal %v", d.Name, d.Personal)
 		}
 	}
 	for det := range valueDetectors {
