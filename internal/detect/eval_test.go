@@ -60,19 +60,15 @@ var (
 		"IP_ADDRESS":    DetIP,
 		"IBAN_CODE":     DetIBAN,
 	}
-	labelCategory = map[string]string{
-		"zh_phone":      catPhone,
-		"PHONE_NUMBER":  catPhone,
-		"zh_id_card":    catIDCard,
-		"zh_bank_card":  catBankAccount,
-		"credit_card":   catBankAccount,
-		"CREDIT_CARD":   catBankAccount,
-		"IBAN_CODE":     catBankAccount,
-		"email":         catEmail,
-		"EMAIL_ADDRESS": catEmail,
-		"ip_address":    catIP,
-		"IP_ADDRESS":    catIP,
-	}
+	labelCategory = func() map[string]string { // from the one label mapping, evalTypes
+		m := map[string]string{}
+		for _, et := range evalTypes {
+			for _, l := range et.labels {
+				m[l] = detectorCategory(et.detectors[0])
+			}
+		}
+		return m
+	}()
 	neutralFor = map[string]map[string]bool{
 		DetBirthDate: {"date": true, "DATE_TIME": true},
 	}
