@@ -287,7 +287,19 @@ func (sc *scanner) dottedPhone(g []group, plus bool) bool {
 }
 
 // area tries every run of groups in g[lo:hi], longest first from the left.
+// Groups that make up an ID number's shape (seventeen digits and X) are
+// read whole or not at all: no shorter number hides in them.
 func (sc *scanner) area(g []group, lo, hi int, plus bool) {
+	if hi > lo && !plus {
+		n, last := 0, g[hi-1]
+		for _, x := range g[lo:hi] {
+			n += x.e - x.a
+		}
+		if c := sc.buf[last.e-1]; n == 18 && (c == 'X' || c == 'x') {
+			sc.groups(g, lo, hi, false)
+			return
+		}
+	}
 	for x := lo; x < hi; {
 		found := false
 		for y := min(hi, x+8); y > x; y-- {
@@ -418,14 +430,14 @@ func (sc *scanner) groups(g []group, x, y int, plus bool) bool {
 		}
 		sc.emit(start, sc.withExtension(g[y-1].e, end), DetPhoneNumber, boost(0.6, ctxPhone), false)
 		return true
-	case !nl && (ctx&ctxPhone != 0 || phoneAfter(sc.s, end)) && L >= 7 && L <= 15 && !negative && ctx&ctxOrder == 0 && (plus || y-x > 1 || L >= 10):
-		// Any telephone number next to a word naming one, in the groups
-		// of whatever country it is from.
-		sc.emit(start, sc.withExtension(g[y-1].e, end), DetPhoneNumber, 0.7, false)
-		return true
 	case !plus && ctx&ctxBirth != 0 && (lens(4, 2, 2) || L == 8 && y-x == 1) &&
 		plausibleBirth(atoiB(d[0:4]), atoiB(d[4:6]), atoiB(d[6:8])):
 		sc.emit(start, end, DetBirthDate, 0.85, false)
+		return true
+	case !nl && !dateGroups(g[x:y], sc.buf[:]) && (ctx&ctxPhone != 0 || phoneAfter(sc.s, end)) && L >= 7 && L <= 15 && !negative && ctx&ctxOrder == 0 && (plus || y-x > 1 || L >= 10):
+		// Any telephone number next to a word naming one, in the groups
+		// of whatever country it is from.
+		sc.emit(start, sc.withExtension(g[y-1].e, end), DetPhoneNumber, 0.7, false)
 		return true
 	case !plus && L == 8 && y-x == 1 && ctx&ctxPermitTW != 0:
 		sc.emit(start, end, DetPermitTW, 0.85, false)
@@ -561,6 +573,15 @@ func mobileDigits(d []byte, plus bool) bool {
 		return d[2] != '9'
 	}
 	return false
+}
+
+// dateGroups reports whether groups open with a date: 2026-06-01.
+func dateGroups(g []group, b []byte) bool {
+	if len(g) < 3 || g[0].e-g[0].a != 4 || g[1].e-g[1].a != 2 || g[2].e-g[2].a != 2 || g[1].sep != '-' || g[2].sep != '-' {
+		return false
+	}
+	y := atoiB(b[g[0].a:g[0].e])
+	return y >= 1900 && y <= 2100
 }
 
 // cardGroups reports whether digit groups are grouped as cards are
