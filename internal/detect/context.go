@@ -92,13 +92,29 @@ func init() {
 // card 4111…" is a card.
 func contextBefore(s string, start int) ctxBits {
 	lo := max(0, start-ctxWindow)
-	w := s[lo:start]
+	for lo < start && s[lo]&0xC0 == 0x80 {
+		lo++ // start on a character
+	}
+	// Full-width letters fold to ASCII (ＩＭＥＩ), other characters stay.
+	var buf [ctxWindow]byte
+	n := 0
+	for i := lo; i < start; {
+		c, k := normAt(s, i)
+		if c != 0 {
+			buf[n] = c
+			n++
+		} else {
+			n += copy(buf[n:], s[i:min(i+k, start)])
+		}
+		i += k
+	}
+	w := buf[:n]
 	var bits ctxBits
 	orderAt, cardAt := -1, -1
 	for i := 0; i < len(w); i++ {
 		for _, k := range byFirst[w[i]] {
 			cw := &contextWords[k]
-			if !hasPrefixFold(w[i:], cw.word) || isLetter(cw.word[0]) && i > 0 && isLetter(w[i-1]) {
+			if !hasPrefixFoldB(w[i:], cw.word) || isLetter(cw.word[0]) && i > 0 && isLetter(w[i-1]) {
 				continue
 			}
 			bits |= cw.bits
@@ -122,4 +138,17 @@ func (sc *scanner) context(start int) ctxBits {
 		sc.ctxPos, sc.ctxBits = start+1, contextBefore(sc.s, start)
 	}
 	return sc.ctxBits
+}
+
+// hasPrefixFold for bytes.
+func hasPrefixFoldB(s []byte, prefix string) bool {
+	if len(s) < len(prefix) {
+		return false
+	}
+	for i := 0; i < len(prefix); i++ {
+		if lower(s[i]) != prefix[i] {
+			return false
+		}
+	}
+	return true
 }

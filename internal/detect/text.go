@@ -195,7 +195,7 @@ func (sc *scanner) token(i int) int {
 		case c == ')' && open && isDigit(sc.buf[sc.n-1]) && i+1 < len(s) && (isDigit(s[i+1]) || s[i+1] == ' ' && i+2 < len(s) && isDigit(s[i+2])):
 			open = false
 		case c == ':' && sc.n == 0 && i+1 < len(s) && s[i+1] == ':':
-		case c == ':' && hexish && sc.n > 0 && i+n < len(s) && (isHex(s[i+n]) || s[i+n] == ':'):
+		case c == ':' && hexish && sc.n > 0 && i+n < len(s) && nextHexOrColon(s, i+n):
 		case c == ' ' || c == '\n' || c == '\r' || c == '\t':
 			// One separator (or "\r\n") inside a number or a grouped IBAN.
 			j := i + n
@@ -237,6 +237,11 @@ done:
 	sc.off[sc.n] = i
 	sc.handle()
 	return i
+}
+
+func nextHexOrColon(s string, i int) bool {
+	c, _ := normAt(s, i)
+	return isHex(c) || c == ':'
 }
 
 // ibanLike reports whether the token so far is an IBAN's first groups:
