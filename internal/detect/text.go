@@ -235,7 +235,14 @@ func (sc *scanner) token(i int) int {
 	}
 done:
 	sc.off[sc.n] = i
-	sc.handle()
+	// Every value read from a token holds a digit or an '@': a word of
+	// letters alone is prose.
+	for _, c := range sc.buf[:sc.n] {
+		if isDigit(c) || c == '@' {
+			sc.handle()
+			break
+		}
+	}
 	return i
 }
 
