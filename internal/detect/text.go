@@ -76,6 +76,8 @@ type scanner struct {
 	ctxBits ctxBits
 	// tokStart is where the token being handled starts.
 	tokStart int
+	// inList: the name being read follows another in a list after a trigger.
+	inList bool
 	// An extension cut from the token: token indices where it starts and ends, or -1.
 	extAt, extEnd int
 }

@@ -30,7 +30,7 @@ const (
 	// Compound surnames are tried before single ones.
 	addrMarks = "路街道巷弄号室楼层座栋幢村镇乡园厦苑院府里"
 	addrEnds  = "号室楼层座栋幢村镇乡园厦苑院府里区城场心站庄屯"
-	nameStops = "的是于在和与及等了已将把被给向从对为说收代确提出前后同请今明电手邮地先女小生您你我他她们这那有也都就要会能可到去来上下中不没很还并或而但因所以如若号码证卡址话机箱联系人名字称负责经理总部公司工作客户用员日月年时分处办审核认交表会议通知联络发送信息资料各位"
+	nameStops = "的是于在和与及等了已将把被给向从对为说收代确提出前后同请今电手邮地先女生您你我他她们这那有也都就要会能可到去来上下中不没很还并或而但因所以如若号码证卡址话机箱联系人名字称负责经理总部公司工作客户用员日月年时分处办审核认交表会议通知联络发送信息资料各位姐"
 )
 
 var compoundSurnames = []string{"欧阳", "司马", "诸葛", "上官", "东方", "皇甫", "令狐", "慕容", "夏侯", "尉迟", "公孙", "长孙", "宇文", "司徒", "端木", "独孤", "南宫", "西门", "轩辕", "呼延"}
@@ -226,8 +226,8 @@ func (sc *scanner) name(i int) int {
 		}
 		break
 	}
-	strong, weak := false, false
-	if afterTrigger(s, i) {
+	strong, weak := sc.inList, false
+	if !strong && afterTrigger(s, i) {
 		strong, weak = nameTrigger(s[:p])
 	}
 	bare := !strong && !weak
@@ -297,6 +297,19 @@ func (sc *scanner) name(i int) int {
 	switch {
 	case strong:
 		sc.emit(i, j, DetPersonName, 0.8, false)
+		// A list after the word: 联系人：张三、李四和王五.
+		for _, sep := range []string{"、", "和", "与", "及"} {
+			if strings.HasPrefix(s[j:], sep) {
+				if _, f := cjkAt(s, j+len(sep)); f&fSurname != 0 {
+					sc.inList = true
+					e := sc.name(j + len(sep))
+					sc.inList = false
+					if e > 0 {
+						return e
+					}
+				}
+			}
+		}
 	case weak && post:
 		sc.emit(i, j, DetPersonName, 0.7, false)
 	case bare && word && (strings.HasPrefix(s[j:], "先生") || strings.HasPrefix(s[j:], "女士") || strings.HasPrefix(s[j:], "小姐") || strings.HasPrefix(s[j:], "收")):
