@@ -18,6 +18,7 @@ const (
 	fAddrEnd                     // an address may end on it
 	fNameStop                    // never part of a given name
 	fTrigEnd                     // ends a word after which a name follows
+	fCompound                    // opens a compound surname: 欧 (欧阳), 司 (司马) …
 )
 
 const cjkLo, cjkHi = 0x4E00, 0x9FFF
@@ -55,7 +56,7 @@ func init() {
 	set(provinceAbbrs, fProvince)
 	set(surnames, fSurname)
 	for _, c := range compoundSurnames {
-		set(c[:3], fSurname)
+		set(c[:3], fCompound)
 	}
 	set(addrMarks, fAddrMark)
 	set(addrEnds, fAddrEnd)
@@ -102,7 +103,7 @@ func (sc *scanner) cjk(i int) int {
 			return e
 		}
 	}
-	if f&fSurname != 0 || afterTrigger(sc.s, i) {
+	if f&(fSurname|fCompound) != 0 || afterTrigger(sc.s, i) {
 		if e := sc.name(i); e > 0 {
 			return e
 		}
@@ -151,6 +152,11 @@ func (sc *scanner) plate(i int) int {
 
 // nameTrigger reports whether s ends with a strong or a weak trigger.
 func nameTrigger(s string) (strong, weak bool) {
+	for _, w := range notTriggers {
+		if strings.HasSuffix(s, w) {
+			return false, false
+		}
+	}
 	for _, w := range nameTriggers {
 		if strings.HasSuffix(s, w) {
 			return true, false
@@ -163,6 +169,9 @@ func nameTrigger(s string) (strong, weak bool) {
 	}
 	return false, false
 }
+
+// notTriggers end with a trigger and are none: 申请 is no 请.
+var notTriggers = []string{"申请", "邀请", "聘请", "提请", "报请", "恳请", "敬请", "宴请"}
 
 // afterTrigger reports whether the character before s[i] (spaces, colons
 // and quotes aside) may end a name trigger.
@@ -244,7 +253,14 @@ func (sc *scanner) name(i int) int {
 		return e
 	}
 	_, f := cjkAt(s, i)
-	if f&fSurname == 0 {
+	compound := false
+	for _, c := range compoundSurnames {
+		if strings.HasPrefix(s[i:], c) {
+			compound = true
+			break
+		}
+	}
+	if f&fSurname == 0 && !compound {
 		return 0
 	}
 	// "姓名和身份证号": a conjunction straight after the word, no name.
@@ -264,11 +280,8 @@ func (sc *scanner) name(i int) int {
 		}
 	}
 	j := i + 3
-	for _, c := range compoundSurnames {
-		if strings.HasPrefix(s[i:], c) {
-			j = i + 6
-			break
-		}
+	if compound {
+		j = i + 6
 	}
 	given := 0
 	for given < 2 {
