@@ -101,6 +101,30 @@ var neutralLabels = map[string][]string{
 	DetAddress:     {"GPE", "ZIP_CODE"},
 }
 
+// EvalTypes lists the evaluation types Score reports, in the order of its table.
+func EvalTypes() []string {
+	out := make([]string, 0, len(evalTypes))
+	for _, t := range evalTypes {
+		out = append(out, t.typ)
+	}
+	return out
+}
+
+// EvalTypeDetector names a detector whose spans Score counts as the
+// evaluation type typ, or "" for an unknown type: another scanner's
+// findings are scored by writing them as Spans with this detector.
+func EvalTypeDetector(typ string) string {
+	for _, t := range evalTypes {
+		if t.typ == typ {
+			return t.detectors[0]
+		}
+	}
+	return ""
+}
+
+// EvalTypeOfLabel returns the evaluation type a corpus label names, or "".
+func EvalTypeOfLabel(label string) string { return evalTypeOfLabel(label) }
+
 func evalTypeOfLabel(label string) string {
 	for _, t := range evalTypes {
 		if slices.Contains(t.labels, label) {

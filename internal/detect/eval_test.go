@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // The labelled corpora live outside the module, in the shared data checkout
@@ -340,5 +342,59 @@ func TestEvalText(t *testing.T) {
 				t.Errorf("%s %s: F1 %.3f below floor %.3f", set, typ, s.F1(), floor)
 			}
 		}
+	}
+}
+
+// TestScore checks the span-level scoring on hand-made samples.
+func TestScore(t *testing.T) {
+	samples := []EvalSample{
+		{ID: "a", Text: "call 13812345678 or mail li@example.com", Spans: []EvalSpan{
+			{"zh_phone", 5, 16}, {"email", 25, 39},
+		}},
+		{ID: "b", Text: "on 2024-01-15 see https://x.example/users/bob", Spans: []EvalSpan{
+			{"date", 3, 13}, {"url", 18, 45},
+		}},
+		{ID: "c", Text: "138****1234 and 张三", Spans: []EvalSpan{{"zh_person_name", 16, 22}}},
+	}
+	find := func(text string) []Span {
+		switch text[:1] {
+		case "c":
+			return []Span{
+				{Start: 5, End: 16, Detector: DetPRCMobile},         // right, exact
+				{Start: 25, End: 30, Detector: DetEmail},            // right, overlapping
+				{Start: 25, End: 39, Detector: DetEmail},            // the label is taken: wrong
+				{Start: 0, End: 4, Detector: DetBankCard},           // on no label: wrong
+				{Start: 5, End: 16, Detector: EvalTypeDetector("")}, // no type: ignored
+			}
+		case "o":
+			return []Span{
+				{Start: 3, End: 13, Detector: DetBirthDate},    // neutral on a date
+				{Start: 42, End: 45, Detector: DetPersonalURL}, // neutral on a URL
+				{Start: 3, End: 13, Detector: DetPRCMobile},    // a phone on a date: wrong
+			}
+		default:
+			return []Span{{Start: 0, End: 11, Detector: DetPRCMobile, Masked: true}} // masked: ignored; the name is missed
+		}
+	}
+	want := []TypeScore{
+		{Type: "bank_card", FP: 1},
+		{Type: "email", TP: 1, FP: 1},
+		{Type: "name", FN: 1},
+		{Type: "phone", TP: 1, FP: 1, Exact: 1},
+	}
+	got := Score(samples, find)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Score (-want +got):\n%s", diff)
+	}
+	if p, r, f := got[1].Precision(), got[1].Recall(), got[1].F1(); p != 0.5 || r != 1 || f != 2.0/3 {
+		t.Errorf("email precision %v recall %v F1 %v", p, r, f)
+	}
+	for _, typ := range EvalTypes() {
+		if d := EvalTypeDetector(typ); evalTypeOfDetector(d) != typ {
+			t.Errorf("EvalTypeDetector(%q) = %q, scored as %q", typ, d, evalTypeOfDetector(d))
+		}
+	}
+	if EvalTypeOfLabel("CREDIT_CARD") != "bank_card" || EvalTypeOfLabel("url") != "" {
+		t.Errorf("label mapping: CREDIT_CARD → %q, url → %q", EvalTypeOfLabel("CREDIT_CARD"), EvalTypeOfLabel("url"))
 	}
 }
