@@ -133,16 +133,14 @@ func normAt(s string, i int) (byte, int) {
 	return 0, n
 }
 
-func tokByte(c byte) bool {
-	if isAlnum(c) {
-		return true
+func tokByte(c byte) bool { return tokBytes[c] }
+
+var tokBytes = func() (t [256]bool) {
+	for c := 0; c < 256; c++ {
+		t[c] = isAlnum(byte(c)) || c == '@' || c == '.' || c == '_' || c == '-' || c == '+' || c == '*'
 	}
-	switch c {
-	case '@', '.', '_', '-', '+', '*':
-		return true
-	}
-	return false
-}
+	return t
+}()
 
 func (sc *scanner) run() {
 	s := sc.s
@@ -156,6 +154,10 @@ func (sc *scanner) run() {
 				i = max(i, p[1])
 				continue
 			}
+		}
+		if c := s[i]; c < 0x80 && !tokByte(c) && c != '(' && c != '%' {
+			i++ // the common case: ASCII space and punctuation
+			continue
 		}
 		c, n := normAt(s, i)
 		if c == '(' && i+1 < len(s) && isDigit(s[i+1]) {
@@ -189,7 +191,13 @@ func (sc *scanner) token(i int) int {
 	hexish := true // every byte so far a hex digit, '.' or ':' — a ':' may follow
 	open := false  // a '(' of an area code is open: (010) 1234 5678, +46 (0)8 …
 	for i < len(s) && sc.n < maxTok {
-		c, n := normAt(s, i)
+		var c byte
+		var n int
+		if b := s[i]; b < 0x80 && b != '%' {
+			c, n = b, 1
+		} else {
+			c, n = normAt(s, i)
+		}
 		switch {
 		case c != 0 && tokByte(c):
 		case c == '(' && !open && (sc.n == 0 || sc.buf[sc.n-1] == ' ') && i+1 < len(s) && isDigit(s[i+1]):
