@@ -177,7 +177,7 @@ var notTriggers = []string{"申请", "邀请", "聘请", "提请", "报请", "�
 // and quotes aside) may end a name trigger.
 func afterTrigger(s string, i int) bool {
 	p := i
-	for p > 0 && (s[p-1] == ' ' || s[p-1] == ':' || s[p-1] == '"') {
+	for p > 0 && (s[p-1] == ' ' || s[p-1] == ':' || s[p-1] == '"' || s[p-1] == '=') {
 		p--
 	}
 	if p >= 3 && s[p-3:p] == "：" {
@@ -226,7 +226,7 @@ func (sc *scanner) name(i int) int {
 	p := i
 	for p > 0 {
 		switch {
-		case s[p-1] == ' ' || s[p-1] == ':' || s[p-1] == '"':
+		case s[p-1] == ' ' || s[p-1] == ':' || s[p-1] == '"' || s[p-1] == '=':
 			p--
 			continue
 		case p >= 3 && s[p-3:p] == "：":
