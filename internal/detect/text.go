@@ -170,13 +170,11 @@ func (sc *scanner) run() {
 					i = adv
 					continue
 				}
-			} else if c == 'h' && hasPrefixFold(s[i:], "http") {
-				sc.url(i)
 			}
 			i += n
 			continue
 		}
-		if c == 'h' && hasPrefixFold(s[i:], "http") {
+		if lower(c) == 'h' && hasPrefixFold(s[i:], "http") {
 			sc.url(i)
 		}
 		i = sc.token(i)
