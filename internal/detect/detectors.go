@@ -2,6 +2,30 @@ package detect
 
 import "strings"
 
+// Detector names Text reports beyond those of Value.
+const (
+	DetPRCLandline   = "prc_landline"
+	DetPhoneNumber   = "phone_number" // E.164 and North American numbers
+	DetUSCC          = "uscc"         // Unified Social Credit Code, an organisation's
+	DetPRCPassport   = "prc_passport"
+	DetPermitHKM     = "permit_hk_macao"
+	DetPermitTW      = "permit_taiwan"
+	DetHKID          = "hk_id_card"
+	DetTWID          = "tw_id_card"
+	DetMacaoID       = "macao_id_card"
+	DetPlate         = "licence_plate"
+	DetIDFA          = "idfa"
+	DetOAID          = "oaid"
+	DetAndroidID     = "android_id"
+	DetPersonName    = "person_name"
+	DetAddress       = "postal_address"
+	DetUSSSN         = "us_ssn"
+	DetPersonalURL   = "personal_url"
+	DetMEID          = "meid"
+	confMasked       = 0.8
+	confContextBoost = 0.08
+)
+
 // DetectorInfo describes one detector Text runs.
 type DetectorInfo struct {
 	Name     string // as in Span.Detector

@@ -5,30 +5,6 @@ import "strings"
 // Numbers in running text: digit groups joined by single spaces, dashes,
 // dots or line breaks, read into the longest value a validator accepts.
 
-// Detector names Text reports beyond those of Value.
-const (
-	DetPRCLandline   = "prc_landline"
-	DetPhoneNumber   = "phone_number" // E.164 and North American numbers
-	DetUSCC          = "uscc"         // Unified Social Credit Code, an organisation's
-	DetPRCPassport   = "prc_passport"
-	DetPermitHKM     = "permit_hk_macao"
-	DetPermitTW      = "permit_taiwan"
-	DetHKID          = "hk_id_card"
-	DetTWID          = "tw_id_card"
-	DetMacaoID       = "macao_id_card"
-	DetPlate         = "licence_plate"
-	DetIDFA          = "idfa"
-	DetOAID          = "oaid"
-	DetAndroidID     = "android_id"
-	DetPersonName    = "person_name"
-	DetAddress       = "postal_address"
-	DetUSSSN         = "us_ssn"
-	DetPersonalURL   = "personal_url"
-	DetMEID          = "meid"
-	confMasked       = 0.8
-	confContextBoost = 0.08
-)
-
 type group struct {
 	a, e int  // token indices of the group's characters
 	sep  byte // separator before the group, 0 for the first
@@ -81,30 +57,6 @@ func (sc *scanner) handle() {
 	} else {
 		sc.alnum(a, e)
 	}
-}
-
-// gluedLabel returns where "-Word" ends a number, or 0.
-func gluedLabel(t []byte) int {
-	k := len(t)
-	for k > 0 && isLetter(t[k-1]) {
-		k--
-	}
-	if k == len(t) || k < 2 || t[k-1] != '-' || !isDigit(t[k-2]) {
-		return 0
-	}
-	return k - 1
-}
-
-// extension returns where "x123" ends a number of at least seven digits, or 0.
-func extension(t []byte) int {
-	k := len(t)
-	for k > 0 && isDigit(t[k-1]) {
-		k--
-	}
-	if k == len(t) || k < 8 || t[k-1] != 'x' || !isDigit(t[k-2]) {
-		return 0
-	}
-	return k - 1
 }
 
 // numeric reads a token of digit groups.
@@ -243,46 +195,6 @@ func (sc *scanner) chineseDate(g group) bool {
 		return false
 	}
 	sc.emit(start, j, DetBirthDate, 0.85, false)
-	return true
-}
-
-// dottedPhone reads a telephone number written with dots (930.167.3943,
-// 01.84.17.61.18) after a word naming a telephone.
-func (sc *scanner) dottedPhone(g []group, plus bool) bool {
-	// 138.1234.5678: a mobile number in dotted groups.
-	if !plus && len(g) == 3 && g[0].e-g[0].a == 3 && g[1].e-g[1].a == 4 && g[2].e-g[2].a == 4 {
-		var d [11]byte
-		k := copy(d[:], sc.buf[g[0].a:g[0].e])
-		k += copy(d[k:], sc.buf[g[1].a:g[1].e])
-		copy(d[k:], sc.buf[g[2].a:g[2].e])
-		if mobileDigits(d[:], false) {
-			start := sc.off[g[0].a]
-			ctx := sc.context(start)
-			if ctx&(ctxVersion|ctxSerial|ctxPrice|ctxOrder) == 0 {
-				conf := confMobile
-				if ctx&ctxPhone != 0 {
-					conf += confContextBoost
-				}
-				sc.emit(start, sc.off[g[2].e], DetPRCMobile, conf, false)
-			}
-			return true
-		}
-	}
-	L := 0
-	for _, x := range g {
-		L += x.e - x.a
-		if x.e-x.a < 2 || hasByte(sc.buf[x.a:x.e], '*') {
-			return false
-		}
-	}
-	start, end := sc.off[g[0].a], sc.off[g[len(g)-1].e]
-	if plus {
-		start = sc.off[g[0].a-1]
-	}
-	if L < 9 || L > 15 || sc.context(start)&ctxPhone == 0 && !phoneAfter(sc.s, end) {
-		return false
-	}
-	sc.emit(start, end, DetPhoneNumber, 0.7, false)
 	return true
 }
 
@@ -455,32 +367,6 @@ func (sc *scanner) groups(g []group, x, y int, plus bool) bool {
 	return false
 }
 
-// withExtension extends a telephone number ending at token index k (text
-// offset end) over the extension cut from the token, if any.
-func (sc *scanner) withExtension(k, end int) int {
-	if k == sc.extAt {
-		return sc.off[sc.extEnd]
-	}
-	return end
-}
-
-// phoneWordsAfter name a telephone number they follow: "… 1693-Office".
-var phoneWordsAfter = []string{"office", "fax", "mobile", "home", "cell", "tel", "phone", "work", "(o)", "(m)", "(h)", "手机", "电话", "座机", "传真"}
-
-// phoneAfter reports whether a word naming a telephone follows s[end:],
-// after spaces and a dash.
-func phoneAfter(s string, end int) bool {
-	for end < len(s) && (s[end] == ' ' || s[end] == '-') {
-		end++
-	}
-	for _, w := range phoneWordsAfter {
-		if hasPrefixFold(s[end:], w) {
-			return true
-		}
-	}
-	return false
-}
-
 // bracketDigit returns the end of "(d)" or "（d）" at s[i:], or 0.
 func bracketDigit(s string, i int) int {
 	e, _ := bracketChar(s, i)
@@ -540,147 +426,6 @@ func (sc *scanner) maskedNumber(d []byte, masked, start, end int, ctx ctxBits, p
 		sc.emit(start, end, DetBankCard, confMasked, true)
 	default:
 		return false
-	}
-	return true
-}
-
-// mobileDigits accepts a mainland mobile number in a number segment
-// issued today (13x, 145–149, 15x but 154, 162/165–167, 170–178, 18x, 19x),
-// alone or after 86 / 0086.
-func mobileDigits(d []byte, plus bool) bool {
-	switch {
-	case len(d) == 11 && !plus:
-	case len(d) == 13 && d[0] == '8' && d[1] == '6':
-		d = d[2:]
-	case len(d) == 15 && !plus && string(d[:4]) == "0086":
-		d = d[4:]
-	default:
-		return false
-	}
-	if d[0] != '1' {
-		return false
-	}
-	switch d[1] {
-	case '3', '8', '9':
-		return true
-	case '4':
-		return d[2] >= '5'
-	case '5':
-		return d[2] != '4'
-	case '6':
-		return d[2] == '2' || d[2] >= '5' && d[2] <= '7'
-	case '7':
-		return d[2] != '9'
-	}
-	return false
-}
-
-// dateGroups reports whether groups open with a date: 2026-06-01.
-func dateGroups(g []group, b []byte) bool {
-	if len(g) < 3 || g[0].e-g[0].a != 4 || g[1].e-g[1].a != 2 || g[2].e-g[2].a != 2 || g[1].sep != '-' || g[2].sep != '-' {
-		return false
-	}
-	y := atoiB(b[g[0].a:g[0].e])
-	return y >= 1900 && y <= 2100
-}
-
-// cardGroups reports whether digit groups are grouped as cards are
-// printed: one run, fours (the last group shorter), or 4-6-5 and 4-6-4
-// (American Express, Diners Club).
-func cardGroups(g []group) bool {
-	if len(g) == 1 {
-		return true
-	}
-	n := func(k int) int { return g[k].e - g[k].a }
-	if len(g) == 3 && n(0) == 4 && n(1) == 6 && (n(2) == 5 || n(2) == 4) {
-		return true
-	}
-	for k := 0; k < len(g)-1; k++ {
-		if n(k) != 4 {
-			return false
-		}
-	}
-	return n(len(g)-1) <= 4
-}
-
-// cardDigits is isBankCard on bare digits. Twelve-digit Maestro numbers
-// count only after a word naming a card.
-func cardDigits(d []byte, cardCtx bool) bool {
-	n := len(d)
-	if n == 12 {
-		// Maestro's twelve-digit numbers (50, 56–69).
-		return cardCtx && luhnB(d) && !allSameB(d) && (d[0] == '5' || d[0] == '6')
-	}
-	if n < 13 || n > 19 || allSameB(d) || !luhnB(d) {
-		return false
-	}
-	return issuerLength(string(d))
-}
-
-// landline accepts an area code (010, 02x, or four digits 03xx–09xx) and a
-// subscriber number of 7–8 digits not starting 0, written apart, or
-// run together after a word naming a telephone.
-func landline(g []group, d []byte, ctx ctxBits) bool {
-	if len(d) < 10 || len(d) > 12 || d[0] != '0' {
-		return false
-	}
-	area := 0
-	switch {
-	case d[1] == '1' && d[2] == '0', d[1] == '2':
-		area = 3
-	case d[1] >= '3':
-		area = 4
-	default:
-		return false
-	}
-	sub := len(d) - area
-	if sub < 7 || sub > 8 || d[area] == '0' {
-		return false
-	}
-	if g[0].e-g[0].a == area && len(g) > 1 {
-		return true
-	}
-	return len(g) == 1 && ctx&ctxPhone != 0
-}
-
-// ssnDigits applies the US Social Security Administration's rules: no area
-// 000, 666 or 900–999, no group 00, no serial 0000.
-func ssnDigits(d []byte) bool {
-	if len(d) != 9 {
-		return false
-	}
-	area := atoiB(d[0:3])
-	return area != 0 && area != 666 && area < 900 && atoiB(d[3:5]) != 0 && atoiB(d[5:9]) != 0
-}
-
-func atoiB(b []byte) int {
-	n := 0
-	for _, c := range b {
-		n = n*10 + int(c-'0')
-	}
-	return n
-}
-
-func luhnB(d []byte) bool {
-	sum := 0
-	for i := 0; i < len(d); i++ {
-		n := int(d[len(d)-1-i] - '0')
-		if i%2 == 1 {
-			n *= 2
-			if n > 9 {
-				n -= 9
-			}
-		}
-		sum += n
-	}
-	return sum%10 == 0
-}
-
-func allSameB(d []byte) bool {
-	for _, c := range d {
-		if c != d[0] {
-			return false
-		}
 	}
 	return true
 }
