@@ -150,6 +150,19 @@ func (sc *scanner) plate(i int) int {
 	return j
 }
 
+// listNext returns where the next name of a list starts after s[:j]
+// (、, 和, 与 or 及 and a surname), or -1.
+func listNext(s string, j int) int {
+	for _, sep := range []string{"、", "和", "与", "及"} {
+		if strings.HasPrefix(s[j:], sep) {
+			if _, f := cjkAt(s, j+len(sep)); f&(fSurname|fCompound) != 0 {
+				return j + len(sep)
+			}
+		}
+	}
+	return -1
+}
+
 // nameTrigger reports whether s ends with a strong or a weak trigger.
 func nameTrigger(s string) (strong, weak bool) {
 	for _, w := range notTriggers {
@@ -311,17 +324,18 @@ func (sc *scanner) name(i int) int {
 	case strong:
 		sc.emit(i, j, DetPersonName, 0.8, false)
 		// A list after the word: 联系人：张三、李四和王五.
-		for _, sep := range []string{"、", "和", "与", "及"} {
-			if strings.HasPrefix(s[j:], sep) {
-				if _, f := cjkAt(s, j+len(sep)); f&fSurname != 0 {
-					sc.inList = true
-					e := sc.name(j + len(sep))
-					sc.inList = false
-					if e > 0 {
-						return e
-					}
-				}
+		for !sc.inList {
+			k := listNext(s, j)
+			if k < 0 {
+				break
 			}
+			sc.inList = true
+			e := sc.name(k)
+			sc.inList = false
+			if e == 0 {
+				break
+			}
+			j = e
 		}
 	case weak && post:
 		sc.emit(i, j, DetPersonName, 0.7, false)
