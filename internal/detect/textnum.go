@@ -346,7 +346,8 @@ func (sc *scanner) groups(g []group, x, y int, plus bool) bool {
 		plausibleBirth(atoiB(d[0:4]), atoiB(d[4:6]), atoiB(d[6:8])):
 		sc.emit(start, end, DetBirthDate, 0.85, false)
 		return true
-	case !nl && !dateGroups(g[x:y], sc.buf[:]) && (ctx&ctxPhone != 0 || phoneAfter(sc.s, end)) && L >= 7 && L <= 15 && !negative && ctx&ctxOrder == 0 && (plus || y-x > 1 || L >= 10):
+	case !nl && !dateGroups(g[x:y], sc.buf[:]) && !(y-x == 1 && L == 11 && d[0] == '1') && // not a failed PRC mobile
+		(ctx&ctxPhone != 0 || phoneAfter(sc.s, end)) && L >= 7 && L <= 15 && !negative && ctx&ctxOrder == 0 && (plus || y-x > 1 || L >= 10):
 		// Any telephone number next to a word naming one, in the groups
 		// of whatever country it is from.
 		sc.emit(start, sc.withExtension(g[y-1].e, end), DetPhoneNumber, 0.7, false)
