@@ -150,3 +150,14 @@ func BenchmarkText(b *testing.B) {
 		Text(s)
 	}
 }
+
+// BenchmarkTextProse measures text with no candidate at all, the bulk of
+// most logs and documents.
+func BenchmarkTextProse(b *testing.B) {
+	s := strings.Repeat(proseZH+proseEN+"status=ok level=info took 12ms\n", 20000)
+	b.SetBytes(int64(len(s)))
+	b.ReportAllocs()
+	for b.Loop() {
+		Text(s)
+	}
+}
