@@ -11,7 +11,8 @@ func TestText(t *testing.T) {
 		in   string
 		want []Span
 	}{
-		{"call 13812345678 now", []Span{{Start: 5, End: 16, Category: catPhone, Detector: DetPRCMobile, Confidence: confMobile}}},
+		{"call 13812345678 now", []Span{{Start: 5, End: 16, Category: catPhone, Detector: DetPRCMobile, Confidence: confMobile + confContextBoost}}},
+		{"13812345678", []Span{{Start: 0, End: 11, Category: catPhone, Detector: DetPRCMobile, Confidence: confMobile}}},
 		{"邮箱 a.b@example.com。", []Span{{Start: 7, End: 22, Category: catEmail, Detector: DetEmail, Confidence: confEmail}}},
 		{"nothing here", nil},
 	}

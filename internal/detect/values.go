@@ -251,6 +251,12 @@ func isBankCard(s string) bool {
 	if !ok || len(d) < 13 || len(d) > 19 || allSame(d) || !luhn(d) {
 		return false
 	}
+	return issuerLength(d)
+}
+
+// issuerLength reports whether a card number of bare digits has a known
+// issuer prefix and a length that issuer uses.
+func issuerLength(d string) bool {
 	n := len(d)
 	p2, p3, p4 := atoi(d[:2]), atoi(d[:3]), atoi(d[:4])
 	switch {
