@@ -52,6 +52,9 @@ func (sc *scanner) dottedPhone(g []group, plus bool) bool {
 			return true
 		}
 	}
+	if !plus && sc.quad(g) {
+		return false // an IPv4 address, whatever word comes before it
+	}
 	L := 0
 	for _, x := range g {
 		L += x.e - x.a
@@ -148,4 +151,24 @@ func landline(g []group, d []byte, ctx ctxBits) bool {
 		return true
 	}
 	return len(g) == 1 && ctx&ctxPhone != 0
+}
+
+// quad reports whether g is four groups of a dotted IPv4 address: 1 to 3
+// digits each, no leading zero, none above 255.
+func (sc *scanner) quad(g []group) bool {
+	if len(g) != 4 {
+		return false
+	}
+	for _, x := range g {
+		n := x.e - x.a
+		if n < 1 || n > 3 || n > 1 && sc.buf[x.a] == '0' || atoiB(sc.buf[x.a:x.e]) > 255 {
+			return false
+		}
+		for _, c := range sc.buf[x.a:x.e] {
+			if c < '0' || c > '9' {
+				return false
+			}
+		}
+	}
+	return true
 }
