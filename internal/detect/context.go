@@ -1,5 +1,7 @@
 package detect
 
+import "strings"
+
 // Context words: a value's confidence rises when a word naming its kind
 // stands shortly before it, and some kinds are reported only then. Words
 // naming something else (an order, a version, a price, a serial number)
@@ -94,6 +96,12 @@ func contextBefore(s string, start int) ctxBits {
 	lo := max(0, start-ctxWindow)
 	for lo < start && s[lo]&0xC0 == 0x80 {
 		lo++ // start on a character
+	}
+	// A word on the line before counts only for a value that opens its
+	// line (a label above a value); a log line's words say nothing of the
+	// next line's numbers.
+	if nl := strings.LastIndexByte(s[lo:start], '\n'); nl >= 0 && strings.TrimSpace(s[lo+nl+1:start]) != "" {
+		lo += nl + 1
 	}
 	// Full-width letters fold to ASCII (ＩＭＥＩ), other characters stay.
 	var buf [ctxWindow]byte

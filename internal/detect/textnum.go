@@ -42,21 +42,63 @@ func (sc *scanner) handle() {
 		sc.extAt, sc.extEnd = a+x, e
 		e = a + x
 	}
-	numeric := true
+	if !sc.isNumeric(a, e) {
+		// A line break joins digits only inside a number: a token that is
+		// not one ("…079802\n2026-06-09T04") is read line by line, or the
+		// value ending a line is lost to the next line's letters.
+		for k := a; k < e; k++ {
+			if b[k] == '\n' {
+				sc.part(a, k)
+				sc.part(k+1, e)
+				return
+			}
+		}
+		sc.alnum(a, e)
+		return
+	}
+	sc.numeric(a, e)
+}
+
+// isNumeric reports whether the token's b[a:e] is digit groups only.
+func (sc *scanner) isNumeric(a, e int) bool {
+	b := sc.buf[:]
 	for k := a; k < e; k++ {
 		switch c := b[k]; {
 		case isDigit(c), c == '*', c == ' ', c == '\n', c == '-', c == '.', c == '(', c == ')':
 		case c == '+' && k == a:
 		case (c == 'X' || c == 'x') && k > a && isDigit(b[k-1]) && (k == e-1 || b[k+1] == ' '):
 		default:
-			numeric = false
+			return false
 		}
 	}
-	if numeric {
-		sc.numeric(a, e)
-	} else {
-		sc.alnum(a, e)
+	return true
+}
+
+// part reads b[a:e], a line of a token cut at a line break, trimmed as
+// handle trims a token.
+func (sc *scanner) part(a, e int) {
+	b := sc.buf[:]
+	for a < e && !((b[a] == '+' || b[a] == '(') && a+1 < e && isDigit(b[a+1]) || b[a] == '*' || isAlnum(b[a])) {
+		a++
 	}
+	for e > a && (b[e-1] == '.' || b[e-1] == '-' || b[e-1] == '_' || b[e-1] == '+' || b[e-1] == ' ' || b[e-1] == '\n') {
+		e--
+	}
+	if e-a < 4 {
+		return
+	}
+	if sc.isNumeric(a, e) {
+		sc.numeric(a, e)
+		return
+	}
+	for k := a; k < e; k++ {
+		if b[k] == '\n' {
+			sc.part(a, k)
+			sc.part(k+1, e)
+			return
+		}
+	}
+	sc.alnum(a, e)
 }
 
 // numeric reads a token of digit groups.
@@ -347,6 +389,7 @@ func (sc *scanner) groups(g []group, x, y int, plus bool) bool {
 		sc.emit(start, end, DetBirthDate, 0.85, false)
 		return true
 	case !nl && !dateGroups(g[x:y], sc.buf[:]) && !(y-x == 1 && L == 11 && d[0] == '1') && // not a failed PRC mobile
+		!(!plus && y-x == 1 && (L == 10 || L == 13) && d[0] == '1') && // nor a Unix time in seconds or milliseconds
 		(ctx&ctxPhone != 0 || phoneAfter(sc.s, end)) && L >= 7 && L <= 15 && !negative && ctx&ctxOrder == 0 && (plus || y-x > 1 || L >= 10):
 		// Any telephone number next to a word naming one, in the groups
 		// of whatever country it is from.
