@@ -122,6 +122,23 @@ func EvalTypeDetector(typ string) string {
 	return ""
 }
 
+// EvalNeutral reports whether a finding of evaluation type typ may land on
+// a corpus label without being right or wrong (a place name inside an
+// address, a date under a birth date).
+func EvalNeutral(typ, label string) bool {
+	for _, t := range evalTypes {
+		if t.typ != typ {
+			continue
+		}
+		for _, d := range t.detectors {
+			if slices.Contains(neutralLabels[d], label) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // EvalTypeOfLabel returns the evaluation type a corpus label names, or "".
 func EvalTypeOfLabel(label string) string { return evalTypeOfLabel(label) }
 

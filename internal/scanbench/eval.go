@@ -1,19 +1,13 @@
 package scanbench
 
-import (
-	"bufio"
-	"encoding/json"
-	"fmt"
-	"os"
-	"path/filepath"
-	"strings"
-)
+import "github.com/custos-privacy/custos/internal/detect"
 
 // The scorer here is span-level, as the detector's own evaluation is: a
 // labelled value is found when a finding of its type overlaps it, and a
-// finding is right when it overlaps a labelled value of its type. When the
-// detect package exports its scorer, EvalSets and ScoreEval are the two
-// places to switch to it.
+// finding is right when it overlaps a labelled value of its type. The
+// corpora, the labels' types and the neutral labels are the detector
+// evaluation's (detect.LoadEval, detect.EvalTypeOfLabel, detect.EvalNeutral):
+// only the peers' findings, which are not Spans, are counted here.
 
 // Label is a labelled value in a sample: bytes [Start, End) of its text.
 type Label struct {
@@ -34,93 +28,24 @@ type EvalSet struct {
 }
 
 // EvalSets loads the four labelled corpora under dir (pii-eval of the
-// shared data): cn-pii-bench's Chinese, adversarial and English cases and
-// presidio-research's synthetic set, with offsets in bytes.
+// shared data) as the detector's own evaluation reads them
+// (detect.LoadEval), in the order of detect.EvalSets, with offsets in bytes.
 func EvalSets(dir string) ([]EvalSet, error) {
-	var out []EvalSet
-	for _, name := range []string{"cases.jsonl", "cases_adversarial.jsonl", "cases_en.jsonl"} {
-		s, err := loadCNBench(filepath.Join(dir, "cn-pii-bench", name))
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, EvalSet{Name: "cn-pii-bench/" + strings.TrimSuffix(name, ".jsonl"), Samples: s})
-	}
-	s, err := loadPresidio(filepath.Join(dir, "presidio-research", "synth_dataset_v2.json"))
+	loaded, err := detect.LoadEval(dir)
 	if err != nil {
 		return nil, err
 	}
-	return append(out, EvalSet{Name: "presidio-research/synth_dataset_v2", Samples: s}), nil
-}
-
-func loadCNBench(path string) ([]Sample, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	var out []Sample
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for n := 1; sc.Scan(); n++ {
-		if strings.TrimSpace(sc.Text()) == "" {
-			continue
-		}
-		var c struct {
-			Text   string `json:"text"`
-			Expect []struct {
-				Type       string `json:"type"`
-				Value      string `json:"value"`
-				Start, End int    // UTF-8 byte offsets
-			} `json:"expect"`
-		}
-		if err := json.Unmarshal(sc.Bytes(), &c); err != nil {
-			return nil, fmt.Errorf("%s:%d: %v", path, n, err)
-		}
-		s := Sample{Text: c.Text}
-		for _, e := range c.Expect {
-			if e.Start < 0 || e.End > len(c.Text) || e.Start > e.End || c.Text[e.Start:e.End] != e.Value {
-				return nil, fmt.Errorf("%s:%d: span [%d,%d) does not hold its labelled value", path, n, e.Start, e.End)
+	out := make([]EvalSet, 0, len(detect.EvalSets))
+	for _, name := range detect.EvalSets {
+		set := EvalSet{Name: name}
+		for _, es := range loaded[name] {
+			s := Sample{Text: es.Text}
+			for _, sp := range es.Spans {
+				s.Labels = append(s.Labels, Label{sp.Start, sp.End, sp.Label})
 			}
-			s.Labels = append(s.Labels, Label{e.Start, e.End, e.Type})
+			set.Samples = append(set.Samples, s)
 		}
-		out = append(out, s)
-	}
-	return out, sc.Err()
-}
-
-func loadPresidio(path string) ([]Sample, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	var raw []struct {
-		FullText string `json:"full_text"`
-		Spans    []struct {
-			Type  string `json:"entity_type"`
-			Value string `json:"entity_value"`
-			Start int    `json:"start_position"` // code points
-			End   int    `json:"end_position"`
-		} `json:"spans"`
-	}
-	if err := json.Unmarshal(data, &raw); err != nil {
-		return nil, fmt.Errorf("%s: %v", path, err)
-	}
-	var out []Sample
-	for i, r := range raw {
-		// byte offset of every code point, and of the end
-		offs := make([]int, 0, len(r.FullText)+1)
-		for b := range r.FullText {
-			offs = append(offs, b)
-		}
-		offs = append(offs, len(r.FullText))
-		s := Sample{Text: r.FullText}
-		for _, e := range r.Spans {
-			if e.Start < 0 || e.End >= len(offs) || e.Start > e.End || r.FullText[offs[e.Start]:offs[e.End]] != e.Value {
-				return nil, fmt.Errorf("%s: sample %d: span [%d,%d) does not hold its labelled value", path, i, e.Start, e.End)
-			}
-			s.Labels = append(s.Labels, Label{offs[e.Start], offs[e.End], e.Type})
-		}
-		out = append(out, s)
+		out = append(out, set)
 	}
 	return out, nil
 }
@@ -143,10 +68,10 @@ func ScoreEval(samples []Sample, found func(i int) []Finding) []TypeScore {
 			same, neutral := false, false
 			for k, l := range s.Labels {
 				if int64(l.Start) < f.End && f.Start < int64(l.End) {
-					if labelType[l.Kind] == f.Type {
+					if labelType(l.Kind) == f.Type {
 						same = true
 						hit[k] = true
-					} else if neutralFor[f.Type][l.Kind] {
+					} else if detect.EvalNeutral(f.Type, l.Kind) {
 						neutral = true
 					}
 				}
@@ -162,8 +87,8 @@ func ScoreEval(samples []Sample, found func(i int) []Finding) []TypeScore {
 			}
 		}
 		for k, l := range s.Labels {
-			t, ok := labelType[l.Kind]
-			if !ok {
+			t := labelType(l.Kind)
+			if t == "" {
 				continue
 			}
 			per[t].Labels++

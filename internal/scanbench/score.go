@@ -23,7 +23,7 @@ func counted(t string) bool { return slices.Contains(Types, t) }
 // TypeScore counts one type for one tool. Labels are the planted or
 // labelled values of the type, Hit those a finding of the type overlaps;
 // Findings of the type are TP where they overlap a value of the type and FP
-// otherwise (neutral ones, see neutralFor, are neither).
+// otherwise (neutral ones, see detect.EvalNeutral, are neither).
 type TypeScore struct {
 	Type     string `json:"type"`
 	Labels   int    `json:"labels"`

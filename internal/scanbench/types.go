@@ -1,6 +1,7 @@
 package scanbench
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/custos-privacy/custos/internal/detect"
@@ -64,32 +65,17 @@ func PeerType(t string) string {
 	return ""
 }
 
-// labelType maps a labelled corpus kind to a type; kinds not listed (dates,
-// URLs, organisations, titles, API keys, …) are counted for no type.
-var labelType = map[string]string{
-	"zh_phone":       TypePhone,
-	"PHONE_NUMBER":   TypePhone,
-	"zh_id_card":     TypeIDCard,
-	"zh_bank_card":   TypeCard,
-	"credit_card":    TypeCard,
-	"CREDIT_CARD":    TypeCard,
-	"IBAN_CODE":      TypeCard,
-	"email":          TypeEmail,
-	"EMAIL_ADDRESS":  TypeEmail,
-	"ip_address":     TypeIP,
-	"IP_ADDRESS":     TypeIP,
-	"zh_person_name": TypeName,
-	"PERSON":         TypeName,
-	"zh_address":     TypeAddress,
-	"STREET_ADDRESS": TypeAddress,
-	"us_ssn":         TypeSSN,
-	"US_SSN":         TypeSSN,
-	"plate":          TypePlate,
-}
-
-// neutralFor lists, per type, labelled kinds a finding of that type may
-// land on without counting against it: a place name or zip code inside an
-// address finding is part of the address.
-var neutralFor = map[string]map[string]bool{
-	TypeAddress: {"GPE": true, "ZIP_CODE": true},
+// labelType is the table type a labelled corpus kind counts as: the
+// detector evaluation's type of the label, whose names the table types
+// share (an IBAN counts as a card here),
+// or "" for kinds the tables do not count (dates, URLs, organisations, …).
+func labelType(kind string) string {
+	t := detect.EvalTypeOfLabel(kind)
+	if t == "iban" {
+		t = TypeCard
+	}
+	if !slices.Contains(Types, t) {
+		return ""
+	}
+	return t
 }
