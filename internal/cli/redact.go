@@ -17,6 +17,7 @@ func newRedactCmd() *cobra.Command {
 	var (
 		out, mode, saltFile, allowPath string
 		minConfidence                  float64
+		decode                         bool
 	)
 	cmd := &cobra.Command{
 		Use:   "redact [PATH|-] [--out FILE|DIR] --mode mask|hash|tag [--salt-file F]",
@@ -41,7 +42,7 @@ skipped). The count of values replaced goes to standard error.`,
 			if len(args) == 1 {
 				in = args[0]
 			}
-			opt := scan.RedactOptions{Mode: mode, MinConfidence: minConfidence}
+			opt := scan.RedactOptions{Mode: mode, MinConfidence: minConfidence, Decode: decode}
 			if saltFile != "" {
 				salt, err := os.ReadFile(saltFile)
 				if err != nil {
@@ -109,6 +110,7 @@ skipped). The count of values replaced goes to standard error.`,
 	f.StringVar(&saltFile, "salt-file", "", "file holding the secret salt for --mode hash")
 	f.StringVar(&allowPath, "allow", "", "file of values to leave (one a line, compared normalised)")
 	f.Float64Var(&minConfidence, "min-confidence", 0, "replace only values found with at least this confidence (0..1)")
+	f.BoolVar(&decode, "decode", false, "replace base64 that holds personal information too, whole")
 	return cmd
 }
 

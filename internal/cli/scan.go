@@ -25,7 +25,7 @@ func newScanCmd() *cobra.Command {
 		manifestPath, datasetPath, source        string
 		allowPath, maxSize                       string
 		excludes                                 []string
-		showValues, failOnMasked, full           bool
+		showValues, failOnMasked, full, decode   bool
 		minConfidence                            float64
 		sample                                   int
 	)
@@ -112,7 +112,7 @@ masked only with --fail-on-masked), 2 on a usage or read error.`,
 			if err != nil {
 				return err
 			}
-			opt := scan.Options{Excludes: excludes, MaxSize: size, MinConfidence: minConfidence, ShowValues: showValues,
+			opt := scan.Options{Excludes: excludes, MaxSize: size, MinConfidence: minConfidence, ShowValues: showValues, Decode: decode,
 				Sample: sample, Full: full}
 			if allowPath != "" {
 				if opt.Allow, err = scan.LoadAllowList(allowPath); err != nil {
@@ -165,6 +165,7 @@ masked only with --fail-on-masked), 2 on a usage or read error.`,
 	f.StringVar(&failOn, "fail-on", "", "exit 1 when a finding matches: any, sensitive or a category id (comma-separated)")
 	f.BoolVar(&failOnMasked, "fail-on-masked", false, "let values written masked match --fail-on too")
 	f.Float64Var(&minConfidence, "min-confidence", 0, "report only findings with at least this confidence (0..1)")
+	f.BoolVar(&decode, "decode", false, "scan the text base64 holds too (JWT claims, cookies, parameters); a value found is reported over the base64")
 	f.IntVar(&sample, "sample", scan.DefaultSample, "rows read per table of a database")
 	f.BoolVar(&full, "full", false, "read every row of every table (streaming)")
 	f.StringVar(&dsnEnv, "dsn-env", "CUSTOS_SCAN_DSN", "environment variable holding a DSN, read when no argument is given")

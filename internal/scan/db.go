@@ -37,7 +37,7 @@ func (s *Scanner) Database(ctx context.Context, c connector.Connector) error {
 					continue
 				}
 				s.progress.Bytes += int64(len(v.String))
-				spans := detect.Text(v.String)
+				spans := find(v.String, s.Decode)
 				if len(spans) == 0 {
 					continue
 				}

@@ -26,7 +26,9 @@ type RedactOptions struct {
 	Salt          []byte // ModeHash
 	MinConfidence float64
 	Allow         *AllowList
-	ChunkSize     int
+	// Decode replaces base64 that holds personal information (Options.Decode).
+	Decode    bool
+	ChunkSize int
 }
 
 // ErrBinary is returned for input with a NUL byte in its first 8 KB.
@@ -66,7 +68,7 @@ func Redact(r io.Reader, w io.Writer, opt RedactOptions) (int, error) {
 	}
 	n := 0
 	err = eachSegment(br, chunk, func(seg segment) (int, error) {
-		text, spans, own, consumed := segmentSpans(seg)
+		text, spans, own, consumed := segmentSpans(seg, opt.Decode)
 		at := 0
 		for _, sp := range spans[:own] {
 			v := text[sp.Start:sp.End]

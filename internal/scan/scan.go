@@ -34,6 +34,9 @@ type Options struct {
 	// Full reads every row instead.
 	Sample int
 	Full   bool
+	// Decode scans the text base64 holds too (a JWT's claims, a cookie, a
+	// query parameter): a value found there is reported over the base64.
+	Decode bool
 	// ChunkSize overrides the line chunk size (tests).
 	ChunkSize int
 	// Progress, when set, is called as input is read.
@@ -191,9 +194,9 @@ func (s *Scanner) report(name, field string, line int, text string, spans, emit 
 // segmentSpans finds the spans of a segment, how many of them belong to
 // it (those starting before the cut: spans[:own]) and how much of the
 // segment they consume. The others are found again in the next segment.
-func segmentSpans(seg segment) (text string, spans []detect.Span, own, consumed int) {
+func segmentSpans(seg segment, decode bool) (text string, spans []detect.Span, own, consumed int) {
 	text = string(seg.Text)
-	spans = detect.Text(text)
+	spans = find(text, decode)
 	if seg.Final {
 		return text, spans, len(spans), len(text)
 	}
@@ -214,7 +217,7 @@ func (s *Scanner) text(ctx context.Context, name string, r io.Reader) error {
 		if err := ctx.Err(); err != nil {
 			return 0, err
 		}
-		text, spans, own, consumed := segmentSpans(seg)
+		text, spans, own, consumed := segmentSpans(seg, s.Decode)
 		err := s.report(name, "", seg.Line, text, spans, spans[:own], func(sp detect.Span) int {
 			return seg.RuneBase + utf8.RuneCountInString(text[:sp.Start]) + 1
 		})
@@ -252,7 +255,7 @@ func (s *Scanner) csv(ctx context.Context, name string, r io.Reader) error {
 			// cell holding a value never names a column.
 			header = make([]string, len(rec))
 			for i, h := range rec {
-				if len(detect.Text(h)) == 0 {
+				if len(find(h, s.Decode)) == 0 {
 					header[i] = h
 				}
 			}
@@ -260,7 +263,7 @@ func (s *Scanner) csv(ctx context.Context, name string, r io.Reader) error {
 		firstLine, _ := cr.FieldPos(0)
 		tap.dropBefore(firstLine)
 		for i, cell := range rec {
-			spans := detect.Text(cell)
+			spans := find(cell, s.Decode)
 			if len(spans) == 0 {
 				continue
 			}
@@ -358,7 +361,7 @@ func (s *Scanner) jsonl(ctx context.Context, name string, r io.Reader) error {
 		}
 		if !seg.Final || long {
 			long = !seg.Final
-			text, spans, own, consumed := segmentSpans(seg)
+			text, spans, own, consumed := segmentSpans(seg, s.Decode)
 			return consumed, s.report(name, "", seg.Line, text, spans, spans[:own], func(sp detect.Span) int {
 				return seg.RuneBase + utf8.RuneCountInString(text[:sp.Start]) + 1
 			})
@@ -372,7 +375,7 @@ func (s *Scanner) jsonRecord(name string, line int, raw []byte) error {
 		return nil
 	}
 	err := walkJSON(raw, func(path string, value string, at int) error {
-		spans := detect.Text(value)
+		spans := find(value, s.Decode)
 		if len(spans) == 0 {
 			return nil
 		}
@@ -392,7 +395,7 @@ func (s *Scanner) jsonRecord(name string, line int, raw []byte) error {
 	})
 	if err != nil && errors.Is(err, errNotJSON) {
 		text := string(raw)
-		spans := detect.Text(text)
+		spans := find(text, s.Decode)
 		return s.report(name, "", line, text, spans, spans, func(sp detect.Span) int {
 			return utf8.RuneCountInString(text[:sp.Start]) + 1
 		})
