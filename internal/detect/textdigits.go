@@ -36,9 +36,9 @@ func cardDigits(d []byte, cardCtx bool) bool {
 	n := len(d)
 	if n == 12 {
 		// Maestro's twelve-digit numbers (50, 56–69).
-		return cardCtx && luhnB(d) && !allSameB(d) && (d[0] == '5' || d[0] == '6')
+		return cardCtx && luhn(d) && !allSame(d) && (d[0] == '5' || d[0] == '6')
 	}
-	if n < 13 || n > 19 || allSameB(d) || !luhnB(d) {
+	if n < 13 || n > 19 || allSame(d) || !luhn(d) {
 		return false
 	}
 	return issuerLength(string(d))
@@ -60,28 +60,4 @@ func atoiB(b []byte) int {
 		n = n*10 + int(c-'0')
 	}
 	return n
-}
-
-func luhnB(d []byte) bool {
-	sum := 0
-	for i := 0; i < len(d); i++ {
-		n := int(d[len(d)-1-i] - '0')
-		if i%2 == 1 {
-			n *= 2
-			if n > 9 {
-				n -= 9
-			}
-		}
-		sum += n
-	}
-	return sum%10 == 0
-}
-
-func allSameB(d []byte) bool {
-	for _, c := range d {
-		if c != d[0] {
-			return false
-		}
-	}
-	return true
 }

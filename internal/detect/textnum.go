@@ -356,7 +356,7 @@ func (sc *scanner) groups(g []group, x, y int, plus bool) bool {
 		}
 		sc.emit(start, end, DetBankCard, boost(confBankCard, ctxCard), false)
 		return true
-	case !plus && L == 15 && ctx&ctxIMEI != 0 && !allSameB(d) && luhnB(d):
+	case !plus && L == 15 && ctx&ctxIMEI != 0 && !allSame(d) && luhn(d):
 		sc.emit(start, end, DetIMEI, 0.95, false)
 		return true
 	case !plus && L == 14 && ctx&ctxMEID != 0:

@@ -214,8 +214,8 @@ func isPRCMobile(s string) bool {
 	return d[0] == '1' && d[1] >= '3' && d[1] <= '9'
 }
 
-// luhn reports whether a string of ASCII digits passes the Luhn mod-10 check.
-func luhn(d string) bool {
+// luhn reports whether ASCII digits pass the Luhn mod-10 check.
+func luhn[T string | []byte](d T) bool {
 	sum := 0
 	for i := 0; i < len(d); i++ {
 		n := int(d[len(d)-1-i] - '0')
@@ -231,7 +231,7 @@ func luhn(d string) bool {
 }
 
 // allSame reports whether every byte of s is the same, as in test numbers like 0000….
-func allSame(s string) bool {
+func allSame[T string | []byte](s T) bool {
 	for i := 1; i < len(s); i++ {
 		if s[i] != s[0] {
 			return false
