@@ -185,11 +185,7 @@ func (a *API) incidentDocument(w http.ResponseWriter, r *http.Request, kind stri
 	if err != nil {
 		return err
 	}
-	ct := "text/markdown; charset=utf-8"
-	if format == incident.FormatHTML {
-		ct = "text/html; charset=utf-8"
-	}
-	w.Header().Set("Content-Type", ct)
+	w.Header().Set("Content-Type", incident.ContentType(format))
 	w.Header().Set("Content-Language", lang)
 	w.WriteHeader(200)
 	_, err = w.Write(b)

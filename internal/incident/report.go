@@ -25,6 +25,14 @@ const (
 	FormatHTML     = "html"
 )
 
+// ContentType is the media type of a document in format.
+func ContentType(format string) string {
+	if format == FormatHTML {
+		return "text/html; charset=utf-8"
+	}
+	return "text/markdown; charset=utf-8"
+}
+
 // levelNames are the severity levels as each language names them.
 var levelNames = map[string][2]string{
 	CNExtremelySerious:  {"特别重大", "extremely serious"},

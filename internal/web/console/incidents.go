@@ -227,11 +227,7 @@ func (c *console) incidentDocument(w http.ResponseWriter, r *http.Request, s *se
 	if err != nil {
 		return err
 	}
-	ct := "text/markdown; charset=utf-8"
-	if format == incident.FormatHTML {
-		ct = "text/html; charset=utf-8"
-	}
-	w.Header().Set("Content-Type", ct)
+	w.Header().Set("Content-Type", incident.ContentType(format))
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-%s.%s.%s"`, r.PathValue("id"), kind, lang, format))
 	_, err = w.Write(b)
 	return err
