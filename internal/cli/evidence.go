@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/custos-privacy/custos/internal/audit"
 	"github.com/custos-privacy/custos/internal/calendar"
 	"github.com/custos-privacy/custos/internal/evidence"
 	"github.com/custos-privacy/custos/internal/incident"
@@ -50,7 +51,12 @@ the one given with --manifest.`,
 	}
 	cmd.Flags().String("period", "", "the period, FIRST..LAST, e.g. 2026-01-01..2026-12-31 (required)")
 	cmd.Flags().String("out", "", "the archive to write (required)")
+	cmd.Flags().String("checkpoint-keys", "", "a JWK Set file of further public keys checkpoints may be signed with (keys replaced since)")
 	dbFlags(cmd)
+	if f := cmd.Flags().Lookup("checkpoints"); f != nil {
+		f.Hidden = false
+		f.Usage = "a checkpoint file (JSON lines) the server wrote: the archive's audit verification checks both chains still pass through every head it records (CUSTOS_CHECKPOINTS)"
+	}
 	if f := cmd.Flags().Lookup("manifest"); f != nil {
 		f.Hidden = false
 		f.Usage = "the manifest to describe, instead of the policy version in force at the end of the period"
@@ -127,6 +133,14 @@ func runEvidence(cmd *cobra.Command, args []string) error {
 		return err
 	}
 	defer st.Close()
+	keys, err := server.LoadKeys(cfg)
+	if err != nil {
+		return err
+	}
+	trail, err := checkpointTrail(cmd, cfg.Checkpoints, keys)
+	if err != nil {
+		return err
+	}
 	sources := map[string]evidence.Source{
 		"incidents": incident.New(st, incident.Options{Policy: func(ctx context.Context) (*manifest.Manifest, error) {
 			if m != nil {
@@ -134,10 +148,6 @@ func runEvidence(cmd *cobra.Command, args []string) error {
 			}
 			return server.CurrentManifest(ctx, st)
 		}}).EvidenceFiles,
-	}
-	keys, err := server.LoadKeys(cfg)
-	if err != nil {
-		return err
 	}
 	if len(keys.AuditKey) == 0 {
 		fmt.Fprintln(cmd.ErrOrStderr(), "custos: no transfers part: the transfer counts need the identity key (CUSTOS_IDENTITY_KEY_FILE or --secrets-dir)")
@@ -151,7 +161,7 @@ func runEvidence(cmd *cobra.Command, args []string) error {
 	}
 	var buf bytes.Buffer
 	man, err := evidence.Build(ctx, &buf, evidence.Options{
-		Org: st.Org(), From: from, To: to, Manifest: m, Records: st,
+		Org: st.Org(), From: from, To: to, Manifest: m, Records: checkedRecords{st, trail(st)},
 		Key: priv, KeyID: signer.KeyID(), Audit: st, Actor: cliActor(), Sources: sources,
 	})
 	if err != nil {
@@ -217,4 +227,16 @@ func runEvidenceVerify(cmd *cobra.Command, args []string) error {
 		}
 	}
 	return nil
+}
+
+// checkedRecords are the store's records with the audit verification of
+// the trail, which checks the chains against the checkpoint file when one
+// is named.
+type checkedRecords struct {
+	*store.Store
+	trail *audit.Trail
+}
+
+func (r checkedRecords) VerifyAudit(ctx context.Context, anchors *audit.Anchors, progress func(int64)) (audit.Report, error) {
+	return r.trail.Verify(ctx, anchors, progress)
 }

@@ -137,6 +137,24 @@ func TestEvidenceCommand(t *testing.T) {
 	if !strings.Contains(string(res.Files["audit/verify.json"]), `"ok": true`) {
 		t.Errorf("audit verification: %s", res.Files["audit/verify.json"])
 	}
+
+	// With the server's checkpoint file, the archive's verification checks
+	// the chains against the heads it records.
+	cps := filepath.Join(dir, "checkpoints.jsonl")
+	if _, errOut, code := run(t, with("audit", "checkpoint", "--checkpoints", cps)...); code != 0 {
+		t.Fatalf("audit checkpoint: exit %d\n%s", code, errOut)
+	}
+	anchored := filepath.Join(dir, "anchored.tar.gz")
+	if _, errOut, code := run(t, with("evidence", "--period", first+".."+last, "--out", anchored, "--checkpoints", cps)...); code != 0 {
+		t.Fatalf("evidence --checkpoints: exit %d\n%s", code, errOut)
+	}
+	ares, err := evidence.Verify(bytes.NewReader(mustRead(t, anchored)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := string(ares.Files["audit/verify.json"]); !strings.Contains(v, `"ok": true`) || !strings.Contains(v, `"anchors": 2`) {
+		t.Errorf("audit verification against the checkpoints: %s", v)
+	}
 	data[len(data)/2] ^= 0x20
 	bad := filepath.Join(dir, "bad.tar.gz")
 	if err := os.WriteFile(bad, data, 0o644); err != nil {
@@ -189,8 +207,8 @@ func TestEvidenceCommand(t *testing.T) {
 			es = append(es, e.Detail)
 		}
 	}
-	if len(es) != 1 || !strings.Contains(es[0], `"files":`) {
-		t.Errorf("evidence.create entries %q, want one with the count of files", es)
+	if len(es) != 2 || !strings.Contains(es[0], `"files":`) {
+		t.Errorf("evidence.create entries %q, want one per archive (two) with the count of files", es)
 	}
 }
 
