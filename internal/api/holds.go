@@ -43,18 +43,26 @@ func holdOperator(who consent.Actor) hold.Operator {
 	return hold.Operator{ID: who.ID, Role: who.Role, Place: who.Place, Actor: who.ID}
 }
 
+// queryAll reads the list routes' all parameter: true lists closed
+// records too.
+func queryAll(r *http.Request) (bool, error) {
+	switch r.URL.Query().Get("all") {
+	case "", "false":
+		return false, nil
+	case "true":
+		return true, nil
+	}
+	return false, fault.New(fault.BadRequest, "invalid_query", "all is true or false").At("all")
+}
+
 func (a *API) listHolds(w http.ResponseWriter, r *http.Request, _ consent.Actor) error {
 	hs, err := a.holds()
 	if err != nil {
 		return err
 	}
-	all := false
-	switch v := r.URL.Query().Get("all"); v {
-	case "", "false":
-	case "true":
-		all = true
-	default:
-		return fault.New(fault.BadRequest, "invalid_query", "all is true or false").At("all")
+	all, err := queryAll(r)
+	if err != nil {
+		return err
 	}
 	list, err := hs.List(r.Context(), all)
 	if err != nil {

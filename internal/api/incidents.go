@@ -61,13 +61,9 @@ func (a *API) listIncidents(w http.ResponseWriter, r *http.Request, _ consent.Ac
 	if err != nil {
 		return err
 	}
-	all := false
-	switch v := r.URL.Query().Get("all"); v {
-	case "", "false":
-	case "true":
-		all = true
-	default:
-		return fault.New(fault.BadRequest, "invalid_query", "all is true or false").At("all")
+	all, err := queryAll(r)
+	if err != nil {
+		return err
 	}
 	is, err := svc.List(r.Context(), all)
 	if err != nil {
@@ -102,23 +98,13 @@ func (a *API) openIncident(w http.ResponseWriter, r *http.Request, who consent.A
 }
 
 func (a *API) getIncident(w http.ResponseWriter, r *http.Request, _ consent.Actor) error {
-	svc, err := a.incidents()
-	if err != nil {
-		return err
-	}
-	i, err := svc.Get(r.Context(), r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	v, err := a.incidentView(r.Context(), svc, i)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, 200, v)
+	return a.incidentStep(w, r, func(svc *incident.Service) (incident.Incident, error) {
+		return svc.Get(r.Context(), r.PathValue("id"))
+	})
 }
 
-// incidentStep runs one step of an incident's life and answers the
-// incident as it now stands.
+// incidentStep runs one step of an incident's life (or reads it) and
+// answers the incident as it now stands.
 func (a *API) incidentStep(w http.ResponseWriter, r *http.Request, step func(*incident.Service) (incident.Incident, error)) error {
 	svc, err := a.incidents()
 	if err != nil {
