@@ -122,7 +122,7 @@ func contextBefore(s string, start int) ctxBits {
 	for i := 0; i < len(w); i++ {
 		for _, k := range byFirst[w[i]] {
 			cw := &contextWords[k]
-			if !hasPrefixFoldB(w[i:], cw.word) || isLetter(cw.word[0]) && i > 0 && isLetter(w[i-1]) {
+			if !hasPrefixFold(w[i:], cw.word) || isLetter(cw.word[0]) && i > 0 && isLetter(w[i-1]) {
 				continue
 			}
 			bits |= cw.bits
@@ -146,17 +146,4 @@ func (sc *scanner) context(start int) ctxBits {
 		sc.ctxPos, sc.ctxBits = start+1, contextBefore(sc.s, start)
 	}
 	return sc.ctxBits
-}
-
-// hasPrefixFold for bytes.
-func hasPrefixFoldB(s []byte, prefix string) bool {
-	if len(s) < len(prefix) {
-		return false
-	}
-	for i := 0; i < len(prefix); i++ {
-		if lower(s[i]) != prefix[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -284,7 +284,7 @@ func hasByte(b []byte, c byte) bool {
 }
 
 // hasPrefixFold is strings.HasPrefix ignoring ASCII case in s.
-func hasPrefixFold(s, prefix string) bool {
+func hasPrefixFold[T string | []byte](s T, prefix string) bool {
 	if len(s) < len(prefix) {
 		return false
 	}

@@ -7,7 +7,7 @@ func dateGroups(g []group, b []byte) bool {
 	if len(g) < 3 || g[0].e-g[0].a != 4 || g[1].e-g[1].a != 2 || g[2].e-g[2].a != 2 || g[1].sep != '-' || g[2].sep != '-' {
 		return false
 	}
-	y := atoiB(b[g[0].a:g[0].e])
+	y := atoi(b[g[0].a:g[0].e])
 	return y >= 1900 && y <= 2100
 }
 
@@ -50,14 +50,6 @@ func ssnDigits(d []byte) bool {
 	if len(d) != 9 {
 		return false
 	}
-	area := atoiB(d[0:3])
-	return area != 0 && area != 666 && area < 900 && atoiB(d[3:5]) != 0 && atoiB(d[5:9]) != 0
-}
-
-func atoiB(b []byte) int {
-	n := 0
-	for _, c := range b {
-		n = n*10 + int(c-'0')
-	}
-	return n
+	area := atoi(d[0:3])
+	return area != 0 && area != 666 && area < 900 && atoi(d[3:5]) != 0 && atoi(d[5:9]) != 0
 }

@@ -14,17 +14,7 @@ type group struct {
 func (sc *scanner) handle() {
 	b := sc.buf[:sc.n]
 	sc.tokStart = sc.off[0]
-	a, e := 0, len(b)
-	for a < e {
-		c := b[a]
-		if (c == '+' || c == '(') && a+1 < e && isDigit(b[a+1]) || c == '*' || isAlnum(c) {
-			break
-		}
-		a++
-	}
-	for e > a && (b[e-1] == '.' || b[e-1] == '-' || b[e-1] == '_' || b[e-1] == '+' || b[e-1] == ' ' || b[e-1] == '\n') {
-		e--
-	}
+	a, e := sc.trim(0, len(b))
 	if e-a < 4 {
 		return
 	}
@@ -42,21 +32,21 @@ func (sc *scanner) handle() {
 		sc.extAt, sc.extEnd = a+x, e
 		e = a + x
 	}
-	if !sc.isNumeric(a, e) {
-		// A line break joins digits only inside a number: a token that is
-		// not one ("…079802\n2026-06-09T04") is read line by line, or the
-		// value ending a line is lost to the next line's letters.
-		for k := a; k < e; k++ {
-			if b[k] == '\n' {
-				sc.part(a, k)
-				sc.part(k+1, e)
-				return
-			}
-		}
-		sc.alnum(a, e)
-		return
+	sc.part(a, e)
+}
+
+// trim narrows the token's b[a:e] to where a value may start (a digit,
+// a letter, '*', or '+' or '(' before a digit) and end (not on a
+// separator).
+func (sc *scanner) trim(a, e int) (int, int) {
+	b := sc.buf[:]
+	for a < e && !((b[a] == '+' || b[a] == '(') && a+1 < e && isDigit(b[a+1]) || b[a] == '*' || isAlnum(b[a])) {
+		a++
 	}
-	sc.numeric(a, e)
+	for e > a && (b[e-1] == '.' || b[e-1] == '-' || b[e-1] == '_' || b[e-1] == '+' || b[e-1] == ' ' || b[e-1] == '\n') {
+		e--
+	}
+	return a, e
 }
 
 // isNumeric reports whether the token's b[a:e] is digit groups only.
@@ -74,16 +64,13 @@ func (sc *scanner) isNumeric(a, e int) bool {
 	return true
 }
 
-// part reads b[a:e], a line of a token cut at a line break, trimmed as
-// handle trims a token.
+// part reads b[a:e] as digit groups or as letters and digits. A line
+// break joins digits only inside a number: a token that is not one
+// ("…079802\n2026-06-09T04") is read line by line, or the value ending a
+// line would be lost to the next line's letters.
 func (sc *scanner) part(a, e int) {
 	b := sc.buf[:]
-	for a < e && !((b[a] == '+' || b[a] == '(') && a+1 < e && isDigit(b[a+1]) || b[a] == '*' || isAlnum(b[a])) {
-		a++
-	}
-	for e > a && (b[e-1] == '.' || b[e-1] == '-' || b[e-1] == '_' || b[e-1] == '+' || b[e-1] == ' ' || b[e-1] == '\n') {
-		e--
-	}
+	a, e = sc.trim(a, e)
 	if e-a < 4 {
 		return
 	}
@@ -178,7 +165,7 @@ func (sc *scanner) dotted(g []group, plus bool) {
 		if n > 3 || n > 1 && sc.buf[x.a] == '0' || hasByte(sc.buf[x.a:x.e], '*') || hasByte(sc.buf[x.a:x.e], 'X') || hasByte(sc.buf[x.a:x.e], 'x') {
 			return
 		}
-		if atoiB(sc.buf[x.a:x.e]) > 255 {
+		if atoi(sc.buf[x.a:x.e]) > 255 {
 			return
 		}
 		small = small && n == 1
@@ -191,7 +178,7 @@ func (sc *scanner) dotted(g []group, plus bool) {
 	// Dotted quads of single digits (1.4.2.1) number sections and
 	// versions as often as they address hosts.
 	// 0.x.x.x and 127.x.x.x address no one.
-	if first := atoiB(sc.buf[g[0].a:g[0].e]); small && ctx&ctxIP == 0 || first == 0 || first == 127 {
+	if first := atoi(sc.buf[g[0].a:g[0].e]); small && ctx&ctxIP == 0 || first == 0 || first == 127 {
 		return
 	}
 	conf := 0.9
@@ -233,7 +220,7 @@ func (sc *scanner) chineseDate(g group) bool {
 	if d < 0 {
 		return false
 	}
-	if !plausibleBirth(atoiB(sc.buf[g.a:g.e]), m, d) || sc.context(start)&ctxBirth == 0 {
+	if !plausibleBirth(atoi(sc.buf[g.a:g.e]), m, d) || sc.context(start)&ctxBirth == 0 {
 		return false
 	}
 	sc.emit(start, j, DetBirthDate, 0.85, false)
@@ -385,7 +372,7 @@ func (sc *scanner) groups(g []group, x, y int, plus bool) bool {
 		sc.emit(start, sc.withExtension(g[y-1].e, end), DetPhoneNumber, boost(0.6, ctxPhone), false)
 		return true
 	case !plus && ctx&ctxBirth != 0 && (lens(4, 2, 2) || L == 8 && y-x == 1) &&
-		plausibleBirth(atoiB(d[0:4]), atoiB(d[4:6]), atoiB(d[6:8])):
+		plausibleBirth(atoi(d[0:4]), atoi(d[4:6]), atoi(d[6:8])):
 		sc.emit(start, end, DetBirthDate, 0.85, false)
 		return true
 	case !nl && !dateGroups(g[x:y], sc.buf[:]) && !(y-x == 1 && L == 11 && d[0] == '1') && // not a failed PRC mobile
@@ -464,7 +451,7 @@ func (sc *scanner) maskedNumber(d []byte, masked, start, end int, ctx ctxBits, p
 	switch {
 	case L == 11 && d[0] == '1' && (p < 2 || d[1] >= '3'):
 		sc.emit(start, end, DetPRCMobile, confMasked, true)
-	case L == 18 && (p < 2 || prcProvinces[atoiB(d[0:2])]):
+	case L == 18 && (p < 2 || prcProvinces[atoi(d[0:2])]):
 		sc.emit(start, end, DetPRCID, confMasked, true)
 	case L >= 13 && L <= 19 && L-q >= 4 && (p >= 4 || ctx&ctxCard != 0):
 		sc.emit(start, end, DetBankCard, confMasked, true)

@@ -161,7 +161,7 @@ func (sc *scanner) quad(g []group) bool {
 	}
 	for _, x := range g {
 		n := x.e - x.a
-		if n < 1 || n > 3 || n > 1 && sc.buf[x.a] == '0' || atoiB(sc.buf[x.a:x.e]) > 255 {
+		if n < 1 || n > 3 || n > 1 && sc.buf[x.a] == '0' || atoi(sc.buf[x.a:x.e]) > 255 {
 			return false
 		}
 		for _, c := range sc.buf[x.a:x.e] {

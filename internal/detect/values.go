@@ -138,7 +138,7 @@ func plausibleBirth(y, m, d int) bool {
 }
 
 // atoi converts a short run of ASCII digits already checked by the caller.
-func atoi(s string) int {
+func atoi[T string | []byte](s T) int {
 	n := 0
 	for i := 0; i < len(s); i++ {
 		n = n*10 + int(s[i]-'0')
