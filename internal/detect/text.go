@@ -3,6 +3,7 @@ package detect
 import (
 	"math"
 	"slices"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -150,7 +151,8 @@ func (sc *scanner) run() {
 			copy(sc.pend[:], sc.pend[1:sc.npend])
 			sc.npend--
 			if i == p[0] {
-				sc.emit(p[0], p[1], DetPersonalURL, 0.7, false)
+				v := s[p[0]:p[1]]
+				sc.emit(p[0], p[1], DetPersonalURL, 0.7, strings.Contains(v, "*") || strings.Contains(v, "＊"))
 				i = max(i, p[1])
 				continue
 			}
