@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -35,6 +36,7 @@ type Env struct {
 	// DSN and IdentityKey let another process (a real server) open the same database.
 	DSN         string
 	IdentityKey []byte
+	Hasher      *identity.Hasher
 	// DataKeyset and Vault are set by WithVault.
 	DataKeyset []byte
 	Vault      *vault.Service
@@ -122,29 +124,48 @@ func NewEnv(ctx context.Context, postgresURL string, maxBatch int, sample float6
 	}
 	key := make([]byte, 32)
 	rand.Read(key)
-	e.DSN, e.IdentityKey = dsn, key
-	st, err := store.Open(ctx, dsn, store.Options{AuditKey: server.AuditKey(key), MaxBatch: maxBatch})
-	if err != nil {
-		e.Close()
-		return nil, err
-	}
-	e.Store = st
-	e.cleanup = append(e.cleanup, func() { st.Close() })
-	if _, err := st.Migrate(ctx); err != nil {
-		e.Close()
-		return nil, err
-	}
-	h, _ := identity.NewHasher(key)
-	e.Service, err = consent.New(ctx, st, consent.Options{Hasher: h, CheckSample: sample})
-	if err != nil {
-		e.Close()
-		return nil, err
-	}
-	if _, err := e.Service.Publish(ctx, benchActor, "starter", examples.Starter); err != nil {
+	if err := e.open(ctx, dsn, key, maxBatch, sample); err != nil {
 		e.Close()
 		return nil, err
 	}
 	return e, nil
+}
+
+// OpenEnv opens the database at dsn (a SQLite file or a PostgreSQL URL),
+// migrates it and publishes the starter policy unless a policy is in
+// force already. The database is kept on Close; key is its identity key,
+// the same on every run so that chains and identity hashes carry on.
+func OpenEnv(ctx context.Context, dsn string, key []byte, maxBatch int) (*Env, error) {
+	e := &Env{}
+	if err := e.open(ctx, dsn, key, maxBatch, 0); err != nil {
+		e.Close()
+		return nil, err
+	}
+	return e, nil
+}
+
+func (e *Env) open(ctx context.Context, dsn string, key []byte, maxBatch int, sample float64) error {
+	e.DSN, e.IdentityKey = dsn, key
+	st, err := store.Open(ctx, dsn, store.Options{AuditKey: server.AuditKey(key), MaxBatch: maxBatch})
+	if err != nil {
+		return err
+	}
+	e.Store = st
+	e.cleanup = append(e.cleanup, func() { st.Close() })
+	if _, err := st.Migrate(ctx); err != nil {
+		return err
+	}
+	h, _ := identity.NewHasher(key)
+	e.Hasher = h
+	e.Service, err = consent.New(ctx, st, consent.Options{Hasher: h, CheckSample: sample})
+	if err != nil {
+		return err
+	}
+	if _, _, _, err := e.Service.Policy(); err == nil {
+		return nil
+	}
+	_, err = e.Service.Publish(ctx, benchActor, "starter", examples.Starter)
+	return err
 }
 
 func (e *Env) database(ctx context.Context, postgresURL string) (string, error) {
@@ -185,6 +206,7 @@ type Latencies struct {
 	Seconds  float64
 	PerSec   float64
 	P50, P99 time.Duration
+	P999     time.Duration
 	Max      time.Duration
 	Errors   int64
 }
@@ -196,6 +218,7 @@ func summarise(lat []time.Duration, elapsed time.Duration, errs int64) Latencies
 		l.PerSec = float64(len(lat)) / elapsed.Seconds()
 		l.P50 = lat[len(lat)*50/100]
 		l.P99 = lat[len(lat)*99/100]
+		l.P999 = lat[len(lat)*999/1000]
 		l.Max = lat[len(lat)-1]
 	}
 	return l
@@ -205,7 +228,8 @@ func summarise(lat []time.Duration, elapsed time.Duration, errs int64) Latencies
 // and withdraw of a consent purpose for its own subject, for d. Every
 // counted write was acknowledged, i.e. durable.
 func ConsentWrites(ctx context.Context, e *Env, clients int, d time.Duration, progress io.Writer) (Latencies, error) {
-	ids, err := e.Subjects(ctx, "writer", clients)
+	// A prefix of its own: the database may hold an earlier run's writers.
+	ids, err := e.Subjects(ctx, "writer-"+strconv.FormatInt(time.Now().UnixNano(), 36), clients)
 	if err != nil {
 		return Latencies{}, err
 	}

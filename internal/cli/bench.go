@@ -23,7 +23,7 @@ func newBenchCmd() *cobra.Command {
 ratios against a peer measured in the same run. Figures depend on the machine
 and on what else it is doing; run them on a quiet machine and compare ratios.`,
 	}
-	cmd.AddCommand(newBenchConsentCmd(), newBenchCheckCmd(), newBenchDSRCmd(), newBenchRetentionCmd(), newBenchVaultCmd(), newBenchScanCmd())
+	cmd.AddCommand(newBenchConsentCmd(), newBenchCheckCmd(), newBenchDSRCmd(), newBenchRetentionCmd(), newBenchVaultCmd(), newBenchScanCmd(), newBenchScaleCmd())
 	return cmd
 }
 
