@@ -36,9 +36,9 @@ type PopulationOptions struct {
 	InFlight int    // writes submitted at once (default 4)
 	// Now is the end of the two years; zero means time.Now().
 	Now time.Time
-	// Progress, if not nil, is told the subjects written so far (including
-	// those found already written) after each chunk.
-	Progress func(done int)
+	// Progress, if not nil, is told after each chunk the subjects done so
+	// far (written or found written) and those of them written by this run.
+	Progress func(done, written int)
 }
 
 // PopulationStats counts what a run wrote (not what it found written).
@@ -110,7 +110,7 @@ func Populate(ctx context.Context, st *store.Store, svc *consent.Service, h *ide
 			stats.Skipped += last - first
 			done += last - first
 			if o.Progress != nil {
-				o.Progress(done)
+				o.Progress(done, stats.Subjects)
 			}
 			mu.Unlock()
 			continue
@@ -135,7 +135,7 @@ func Populate(ctx context.Context, st *store.Store, svc *consent.Service, h *ide
 			stats.Entries += int64(len(b.Audit))
 			done += last - first
 			if o.Progress != nil {
-				o.Progress(done)
+				o.Progress(done, stats.Subjects)
 			}
 		}()
 		mu.Lock()
@@ -205,7 +205,8 @@ func (g *generator) subject(b *store.Bulk, i int) {
 		sub.BirthDate = g.now.AddDate(-18-r.IntN(52), 0, -r.IntN(365)).Format(time.DateOnly)
 	}
 	email := fmt.Sprintf("user%d.%x@example.com", i, r.Uint32())
-	phone := fmt.Sprintf("1%d%09d", 30+r.IntN(70), r.IntN(1_000_000_000))
+	// Eleven digits, the last eight the subject's number: no two alike.
+	phone := fmt.Sprintf("1%d%08d", 30+r.IntN(70), i%100_000_000)
 	sub.Identities = []store.Identity{
 		{Kind: "email", Hash: g.h.Hash("email", email)},
 		{Kind: "phone", Hash: g.h.Hash("phone", phone)},

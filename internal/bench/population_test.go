@@ -47,7 +47,7 @@ func TestPopulation(t *testing.T) {
 			resumed := openPopulation(t, dsn(), key)
 			var seen []int
 			first, err := Populate(context.Background(), resumed.Store, resumed.Service, resumed.Hasher,
-				PopulationOptions{Subjects: 100, Chunk: 50, InFlight: 1, Now: now, Progress: func(d int) { seen = append(seen, d) }})
+				PopulationOptions{Subjects: 100, Chunk: 50, InFlight: 1, Now: now, Progress: func(d, _ int) { seen = append(seen, d) }})
 			if err != nil || first.Subjects != 100 || !slices.Equal(seen, []int{50, 100}) {
 				t.Fatalf("first run: %+v, %v, progress %v", first, err, seen)
 			}

@@ -77,7 +77,7 @@ func (r *ScaleReport) Print(w io.Writer) {
 
 // PopulateScale fills e's database to n subjects unless it holds them
 // already, refusing a database that holds anything but a population.
-func PopulateScale(ctx context.Context, e *Env, n int, progress func(int)) (PopulationStats, error) {
+func PopulateScale(ctx context.Context, e *Env, n int, progress func(done, written int)) (PopulationStats, error) {
 	if _, err := e.Store.Subject(ctx, SubjectName(0)); errors.Is(err, store.ErrNotFound) {
 		any, err := e.Store.HasSubjects(ctx)
 		if err != nil {

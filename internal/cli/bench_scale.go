@@ -138,21 +138,17 @@ machine and what else runs on it.`,
 
 // populationProgress draws the population's progress on w: a bar redrawn
 // in place on a terminal, a JSON line at most every 10 seconds otherwise.
-func populationProgress(w io.Writer, total int) func(done int) {
+func populationProgress(w io.Writer, total int) func(done, written int) {
 	f, ok := w.(*os.File)
 	tty := ok && term.IsTerminal(int(f.Fd()))
 	start, last := time.Now(), time.Time{}
-	first := -1
-	return func(done int) {
-		if first < 0 {
-			first = done // subjects found written do not count in the rate
-		}
+	return func(done, written int) {
 		now := time.Now()
 		if !tty && now.Sub(last) < 10*time.Second && done < total {
 			return
 		}
 		last = now
-		rate := float64(done-first) / max(now.Sub(start).Seconds(), 1e-3)
+		rate := float64(written) / max(now.Sub(start).Seconds(), 1e-3) // subjects found written do not count
 		eta := "-"
 		if left := total - done; left > 0 && rate > 0 {
 			eta = (time.Duration(float64(left)/rate) * time.Second).Round(time.Second).String()
