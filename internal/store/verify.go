@@ -276,10 +276,13 @@ func (s *Store) verifyLedger(ctx context.Context, tx *sql.Tx, epochs []audit.Epo
 // after touchedAfter touched. The database only pairs the rows; what a row
 // should hold is decided here.
 //
-// The pairing is two queries rather than one full outer join, which
-// SQLite runs as a nested loop over its sides: first the state rows no
+// The pairing is two queries rather than one full outer join, and each
+// key's last event is looked up by primary key from the list of last
+// sequence numbers (CROSS JOIN keeps SQLite to that order): SQLite ran the
+// join the other way round, a scan of that list for every event, which
+// took 16 s for 200,000 events over 10,000 keys. First the state rows no
 // event gave (not looked for among untouched keys), then each key's last
-// event with the state row of its key, looked up by primary key.
+// event with the state row of its key.
 func (s *Store) verifyState(ctx context.Context, tx *sql.Tx, touchedAfter int64) (int64, []audit.Problem, error) {
 	var states int64
 	var problems audit.Problems
@@ -309,8 +312,8 @@ func (s *Store) verifyState(ctx context.Context, tx *sql.Tx, touchedAfter int64)
 	const q = `SELECT l.subject_id, l.purpose, l.seq, l.id, l.action, l.guardian_id, l.version_seq,
 		c.subject_id, c.action, c.granted, c.by_guardian, c.version_seq, c.event_id
 	FROM (SELECT e.subject_id, e.purpose, e.seq, e.id, e.action, e.guardian_id, e.version_seq
-		FROM consent_events e JOIN (SELECT MAX(seq) AS seq FROM consent_events WHERE org_id = ? AND seq > ? GROUP BY subject_id, purpose) m
-			ON e.org_id = ? AND m.seq = e.seq) l
+		FROM (SELECT MAX(seq) AS seq FROM consent_events WHERE org_id = ? AND seq > ? GROUP BY subject_id, purpose) m
+			CROSS JOIN consent_events e WHERE e.org_id = ? AND e.seq = m.seq) l
 	LEFT JOIN consent_state c ON c.org_id = ? AND c.subject_id = l.subject_id AND c.purpose = l.purpose
 	ORDER BY l.seq`
 	rows, err := tx.QueryContext(ctx, s.q(q), s.org, max(touchedAfter, 0), s.org, s.org)
