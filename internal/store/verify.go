@@ -11,9 +11,9 @@ import (
 )
 
 // Verification reads chains of a hundred million links and more, so it
-// streams them (constant memory), reads each row into the same variables
-// (no copy of a hash per link) and hashes with one audit.Hasher per chain
-// (one HMAC's state per key, not one per link).
+// streams them (constant memory), reads in one goroutine while it hashes in
+// another (see pipe) and hashes with one audit.Hasher per chain (one HMAC's
+// state per key, not one per link).
 
 // verifyPage is how many links verification checks between progress reports.
 const verifyPage = 5000
@@ -150,22 +150,20 @@ func (s *Store) verifyTrail(ctx context.Context, tx *sql.Tx, anchors []audit.Anc
 		return audit.Report{}, nil, fmt.Errorf("verify audit: %w", mapErr(err))
 	}
 	defer rows.Close()
-	var (
-		e          audit.Entry
-		at         int64
-		prev, hash sql.RawBytes // valid until the next row: the verifier copies what it keeps
-	)
-	dest := []any{&e.Seq, &at, &e.Actor, &e.Role, &e.Place, &e.Action, &e.Object, &e.Purpose, &e.Outcome, &e.Detail, &prev, &hash}
 	count := progressCounter{fn: progress}
-	for rows.Next() {
-		if err := rows.Scan(dest...); err != nil {
-			return audit.Report{}, nil, fmt.Errorf("verify audit: %w", mapErr(err))
+	err = pipe(rows, func(rows *sql.Rows, e *audit.Entry, arena *[]byte) error {
+		var at int64
+		var prev, hash sql.RawBytes // the driver's: valid until the next row
+		if err := rows.Scan(&e.Seq, &at, &e.Actor, &e.Role, &e.Place, &e.Action, &e.Object, &e.Purpose, &e.Outcome, &e.Detail, &prev, &hash); err != nil {
+			return err
 		}
-		e.At, e.Prev, e.Hash = fromMicros(at), prev, hash
-		v.Add(&e)
+		e.At, e.Prev, e.Hash = fromMicros(at), keep(arena, prev), keep(arena, hash)
+		return nil
+	}, func(e *audit.Entry) {
+		v.Add(e)
 		count.add()
-	}
-	if err := rows.Err(); err != nil {
+	})
+	if err != nil {
 		return audit.Report{}, nil, fmt.Errorf("verify audit: %w", mapErr(err))
 	}
 	count.done()
@@ -237,31 +235,38 @@ func (s *Store) verifyLedger(ctx context.Context, tx *sql.Tx, epochs []audit.Epo
 		return rep, nil, fmt.Errorf("verify ledger: %w", mapErr(err))
 	}
 	defer rows.Close()
+	type event struct {
+		ConsentEvent
+		prev, hash []byte
+	}
 	var (
-		e          ConsentEvent
-		sep        int
-		guardian   sql.NullString
-		at         int64
-		prev, hash sql.RawBytes
-		hasher     audit.Hasher
-		buf        []byte
+		hasher audit.Hasher
+		buf    []byte
 	)
-	dest := []any{&e.Seq, &e.ID, &e.SubjectID, &e.Purpose, &e.Action, &e.VersionSeq, &e.Method, &e.Language, &e.NoticeHash, &sep, &guardian, &e.Signal, &e.Evidence, &e.Actor, &at, &prev, &hash}
 	count := progressCounter{fn: progress}
-	for rows.Next() {
-		if err := rows.Scan(dest...); err != nil {
-			return rep, nil, fmt.Errorf("verify ledger: %w", mapErr(err))
+	err = pipe(rows, func(rows *sql.Rows, e *event, arena *[]byte) error {
+		var (
+			sep        int
+			guardian   sql.NullString
+			at         int64
+			prev, hash sql.RawBytes
+		)
+		if err := rows.Scan(&e.Seq, &e.ID, &e.SubjectID, &e.Purpose, &e.Action, &e.VersionSeq, &e.Method, &e.Language, &e.NoticeHash, &sep, &guardian, &e.Signal, &e.Evidence, &e.Actor, &at, &prev, &hash); err != nil {
+			return err
 		}
 		e.Separate, e.GuardianID, e.At = sep != 0, guardian.String, fromMicros(at)
+		e.prev, e.hash = keep(arena, prev), keep(arena, hash)
+		return nil
+	}, func(e *event) {
 		if e.Seq <= head.start {
 			rep.Unchained++
 		} else {
-			buf = appendLedger(buf[:0], prev, &e)
-			links.Add(e.Seq, e.ID, prev, hash, hasher.Sum(audit.KeyFor(epochs, e.Seq), buf))
+			buf = appendLedger(buf[:0], e.prev, &e.ConsentEvent)
+			links.Add(e.Seq, e.ID, e.prev, e.hash, hasher.Sum(audit.KeyFor(epochs, e.Seq), buf))
 		}
 		count.add()
-	}
-	if err := rows.Err(); err != nil {
+	})
+	if err != nil {
 		return rep, nil, fmt.Errorf("verify ledger: %w", mapErr(err))
 	}
 	count.done()
