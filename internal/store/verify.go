@@ -73,9 +73,20 @@ func (s *Store) verify(ctx context.Context, anchors *audit.Anchors, incremental 
 		return audit.Report{}, err
 	}
 	rep.Problems = append(rep.Problems, problems...)
-	rep.Anchors = len(anchors.Trail) + len(anchors.Ledger)
+	// From a checkpoint, the heads before the start are not checked.
+	rep.Anchors = countFrom(anchors.Trail, rep.Since) + countFrom(anchors.Ledger, rep.Ledger.Since)
 	rep.Finish()
 	return rep, nil
+}
+
+func countFrom(as []audit.Anchor, start int64) int {
+	n := 0
+	for _, a := range as {
+		if a.Seq >= start {
+			n++
+		}
+	}
+	return n
 }
 
 // latest is the anchor furthest along its chain, or nil.

@@ -131,7 +131,7 @@ func TestVerifyAuditFrom(t *testing.T) {
 						t.Errorf("read since %d: %d entries, since %d: %d events, %d states, progress %d; want since %d: 100, since 6: 2, 2, 102",
 							rep.Since, rep.Entries, rep.Ledger.Since, rep.Ledger.Events, rep.Ledger.States, read, from)
 					}
-					if !rep.OK || rep.HeadSeq != from+100 || rep.Ledger.HeadSeq != 8 {
+					if !rep.OK || rep.HeadSeq != from+100 || rep.Ledger.HeadSeq != 8 || rep.Anchors != 2 {
 						t.Errorf("report %+v", rep)
 					}
 				}
