@@ -118,6 +118,16 @@ func (s *Store) verifySnapshot(ctx context.Context) (*sql.Tx, error) {
 		tx.Rollback()
 		return nil, err
 	}
+	if s.dialect == Postgres {
+		// The statements are prepared once and run with bounds from 0 (all
+		// of a chain) to near its end (from a checkpoint): after a few runs
+		// PostgreSQL would settle on one generic plan, a scan and a sort
+		// of the whole trail, for both.
+		if _, err := tx.ExecContext(ctx, `SET LOCAL plan_cache_mode = force_custom_plan`); err != nil {
+			tx.Rollback()
+			return nil, fmt.Errorf("verify: %w", mapErr(err))
+		}
+	}
 	return tx, nil
 }
 
