@@ -11,6 +11,7 @@ import (
 	"encoding/binary"
 	"hash"
 	"slices"
+	"sync"
 	"time"
 )
 
@@ -47,10 +48,27 @@ var Genesis = make([]byte, sha256.Size)
 // after changing it. Every field is length-prefixed so that no two different
 // entries share an encoding.
 func Sum(key, prev []byte, e *Entry) []byte {
-	var h Hasher
-	var buf [512]byte
-	return slices.Clone(h.Sum(key, AppendEntry(buf[:0], prev, e)))
+	x := GetSummer()
+	defer PutSummer(x)
+	x.Buf = AppendEntry(x.Buf[:0], prev, e)
+	return slices.Clone(x.Sum(key, x.Buf))
 }
+
+// Summer is a Hasher with a buffer for the message, kept in a pool for
+// one-off sums: the writer chains every entry and ledger event with one,
+// and a new HMAC and message buffer each time cost more than the hash.
+type Summer struct {
+	Hasher
+	Buf []byte
+}
+
+var summers = sync.Pool{New: func() any { return new(Summer) }}
+
+// GetSummer takes a Summer from the pool; PutSummer gives it back.
+func GetSummer() *Summer { return summers.Get().(*Summer) }
+
+// PutSummer gives back a Summer taken with GetSummer.
+func PutSummer(x *Summer) { summers.Put(x) }
 
 // AppendEntry appends to buf the message Sum hashes for e chained to prev.
 func AppendEntry(buf, prev []byte, e *Entry) []byte {

@@ -32,9 +32,10 @@ func ledgerHash(key []byte) hash.Hash {
 // covers every column, each length-prefixed; the label keeps it apart
 // from the trail's hashes under the same key.
 func ledgerSum(key, prev []byte, e *ConsentEvent) []byte {
-	var h audit.Hasher
-	var buf [512]byte
-	return slices.Clone(h.Sum(key, appendLedger(buf[:0], prev, e)))
+	x := audit.GetSummer()
+	defer audit.PutSummer(x)
+	x.Buf = appendLedger(x.Buf[:0], prev, e)
+	return slices.Clone(x.Sum(key, x.Buf))
 }
 
 // appendLedger appends to buf the message ledgerSum hashes.
