@@ -5,10 +5,13 @@
 package audit
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/binary"
 	"hash"
+	"slices"
+	"sync"
 	"time"
 )
 
@@ -45,29 +48,69 @@ var Genesis = make([]byte, sha256.Size)
 // after changing it. Every field is length-prefixed so that no two different
 // entries share an encoding.
 func Sum(key, prev []byte, e *Entry) []byte {
-	var h hash.Hash
-	if len(key) > 0 {
-		h = hmac.New(sha256.New, key)
-	} else {
-		h = sha256.New()
-	}
-	writeEntry(h, prev, e)
-	return h.Sum(nil)
+	x := GetSummer()
+	defer PutSummer(x)
+	x.Buf = AppendEntry(x.Buf[:0], prev, e)
+	return slices.Clone(x.Sum(key, x.Buf))
 }
 
-func writeEntry(h hash.Hash, prev []byte, e *Entry) {
-	var buf [8]byte
-	h.Write([]byte("custos-audit-v1\x00"))
-	binary.BigEndian.PutUint64(buf[:], uint64(e.Seq))
-	h.Write(buf[:])
-	binary.BigEndian.PutUint64(buf[:], uint64(e.At.UnixMicro()))
-	h.Write(buf[:])
+// Summer is a Hasher with a buffer for the message, kept in a pool for
+// one-off sums: the writer chains every entry and ledger event with one,
+// and a new HMAC and message buffer each time cost more than the hash.
+type Summer struct {
+	Hasher
+	Buf []byte
+}
+
+var summers = sync.Pool{New: func() any { return new(Summer) }}
+
+// GetSummer takes a Summer from the pool; PutSummer gives it back.
+func GetSummer() *Summer { return summers.Get().(*Summer) }
+
+// PutSummer gives back a Summer taken with GetSummer.
+func PutSummer(x *Summer) { summers.Put(x) }
+
+// AppendEntry appends to buf the message Sum hashes for e chained to prev.
+func AppendEntry(buf, prev []byte, e *Entry) []byte {
+	buf = append(buf, "custos-audit-v1\x00"...)
+	buf = binary.BigEndian.AppendUint64(buf, uint64(e.Seq))
+	buf = binary.BigEndian.AppendUint64(buf, uint64(e.At.UnixMicro()))
 	for _, s := range [...]string{e.Actor, e.Role, e.Place, e.Action, e.Object, e.Purpose, e.Outcome, e.Detail} {
-		binary.BigEndian.PutUint64(buf[:], uint64(len(s)))
-		h.Write(buf[:])
-		h.Write([]byte(s))
+		buf = binary.BigEndian.AppendUint64(buf, uint64(len(s)))
+		buf = append(buf, s...)
 	}
-	h.Write(prev)
+	return append(buf, prev...)
+}
+
+// Hasher computes the chains' hashes, HMAC-SHA-256 under a key or SHA-256
+// under the empty one, keeping its hash state from one message to the next
+// under the same key: verification hashes every link of a chain of many
+// millions, and a new HMAC per link (two SHA-256 states and the key's
+// pads) costs as much as the hash. The zero Hasher is ready for use; it
+// is not safe for concurrent use.
+type Hasher struct {
+	key   []byte
+	h     hash.Hash
+	out   [sha256.Size]byte
+	ready bool
+}
+
+// Sum returns the hash of msg under key. The result is valid until the
+// next call.
+func (x *Hasher) Sum(key, msg []byte) []byte {
+	if !x.ready || !bytes.Equal(key, x.key) {
+		x.key = slices.Clone(key)
+		if len(key) > 0 {
+			x.h = hmac.New(sha256.New, x.key)
+		} else {
+			x.h = sha256.New()
+		}
+		x.ready = true
+	} else {
+		x.h.Reset()
+	}
+	x.h.Write(msg)
+	return x.h.Sum(x.out[:0])
 }
 
 // Chain links entries: it assigns each its sequence number, previous hash

@@ -33,6 +33,9 @@ type Report struct {
 	Entries  int64  `json:"entries"`
 	HeadSeq  int64  `json:"head_seq"`
 	HeadHash string `json:"head_hash"`
+	// Since is the entry verification started after, a recorded head
+	// (see Verifier.Resume); 0 when it read the trail from the start.
+	Since int64 `json:"since,omitempty"`
 	// Ledger is the consent ledger's part.
 	Ledger LedgerReport `json:"ledger"`
 	// Anchors counts the heads recorded outside the database (signed
@@ -51,6 +54,9 @@ type LedgerReport struct {
 	HeadSeq   int64  `json:"head_seq"`
 	HeadHash  string `json:"head_hash"`
 	States    int64  `json:"states"` // current-state rows compared with the ledger
+	// Since is the event verification started after, a recorded head; 0
+	// when it read the ledger from the start.
+	Since int64 `json:"since,omitempty"`
 }
 
 // Finish sets OK from the problems and makes an empty list show as [].
@@ -110,6 +116,7 @@ type Links struct {
 	n        int64
 	prevSeq  int64
 	prevHash []byte
+	last     []byte // prevHash's own copy once a link is added
 	problems Problems
 }
 
@@ -143,36 +150,46 @@ func (l *Links) init() {
 func (l *Links) Add(seq int64, event string, prev, hash, sum []byte) {
 	l.init()
 	l.n++
-	name := fmt.Sprintf("%s %d", l.Noun, seq)
-	if event != "" {
-		name += " (" + event + ")"
-	}
+	// The checks come first and the message after, only for a break: a
+	// chain of many millions is verified link by link.
 	switch {
 	case seq <= l.prevSeq:
-		l.problem(seq, event, "out_of_order", fmt.Sprintf("%s follows %s %d", name, l.Noun, l.prevSeq))
+		l.problem(seq, event, "out_of_order", fmt.Sprintf("%s follows %s %d", l.name(seq, event), l.Noun, l.prevSeq))
 	case seq == l.prevSeq+2:
 		l.problem(seq, event, "gap", fmt.Sprintf("%s %d is missing", l.Noun, l.prevSeq+1))
 	case seq != l.prevSeq+1:
 		l.problem(seq, event, "gap", fmt.Sprintf("%s %d to %d are missing", l.Nouns, l.prevSeq+1, seq-1))
 	}
 	if !bytes.Equal(prev, l.prevHash) {
-		l.problem(seq, event, "broken_link", fmt.Sprintf("%s does not link to the %s before it", name, l.Noun))
+		l.problem(seq, event, "broken_link", fmt.Sprintf("%s does not link to the %s before it", l.name(seq, event), l.Noun))
 	}
 	if !hmac.Equal(sum, hash) {
-		l.problem(seq, event, "edited", fmt.Sprintf("%s does not match its hash: it was changed after it was written", name))
+		l.problem(seq, event, "edited", fmt.Sprintf("%s does not match its hash: it was changed after it was written", l.name(seq, event)))
 	}
-	if as, ok := l.anchored[seq]; ok {
-		for _, a := range as {
-			if !hmac.Equal(hash, a.Hash) {
-				l.problem(seq, event, "anchor_mismatch", fmt.Sprintf("%s differs from the one recorded in %s", name, a.From))
+	if len(l.anchored) > 0 {
+		if as, ok := l.anchored[seq]; ok {
+			for _, a := range as {
+				if !hmac.Equal(hash, a.Hash) {
+					l.problem(seq, event, "anchor_mismatch", fmt.Sprintf("%s differs from the one recorded in %s", l.name(seq, event), a.From))
+				}
 			}
+			delete(l.anchored, seq)
 		}
-		delete(l.anchored, seq)
 	}
 	if seq > l.prevSeq {
 		l.prevSeq = seq
 	}
-	l.prevHash = hash
+	// Copied: the caller may read the next link into the same buffer.
+	l.last = append(l.last[:0], hash...)
+	l.prevHash = l.last
+}
+
+func (l *Links) name(seq int64, event string) string {
+	name := fmt.Sprintf("%s %d", l.Noun, seq)
+	if event != "" {
+		name += " (" + event + ")"
+	}
+	return name
 }
 
 // Count is the number of links added.
@@ -204,7 +221,7 @@ func (l *Links) Finish(head Chain) []Problem {
 // Last is the last link seen (the start before any).
 func (l *Links) Last() Chain {
 	l.init()
-	return Chain{Seq: l.prevSeq, Hash: l.prevHash}
+	return Chain{Seq: l.prevSeq, Hash: slices.Clone(l.prevHash)}
 }
 
 func (l *Links) problem(seq int64, event, kind, text string) {
@@ -222,6 +239,8 @@ type Verifier struct {
 
 	links  Links
 	ready  bool
+	hasher Hasher
+	buf    []byte // the message of the entry being checked
 	cur    []byte // the key of the entries being checked
 	lost   bool   // a rotation moved to a key not given: content is not checked
 	trail  []Epoch
@@ -246,10 +265,44 @@ func (v *Verifier) Add(e *Entry) {
 	}
 	sum := e.Hash // unverifiable once the key is lost; the loss is reported
 	if !v.lost {
-		sum = Sum(v.cur, e.Prev, e)
+		v.buf = AppendEntry(v.buf[:0], e.Prev, e)
+		sum = v.hasher.Sum(v.cur, v.buf)
 	}
 	v.links.Add(e.Seq, "", e.Prev, e.Hash, sum)
 	if e.Action == ActionKeyRotate && !v.lost && hmac.Equal(sum, e.Hash) {
+		v.rotate(e)
+	}
+}
+
+// Resume has the verification start after the link at, a head recorded
+// outside the database (a signed checkpoint), instead of at the trail's
+// first entry: the entries up to it are not read, the anchor vouches for
+// them, and only later ones are added. first is the trail's first entry,
+// whose key is the one the trail began under (nil for an empty trail),
+// and rotations are the transition entries (ActionKeyRotate) up to at, in
+// order: they give the key in force after at and the ledger's keys, as
+// adding every entry would have. Anchors before at are not checked. Call
+// before the first Add.
+func (v *Verifier) Resume(at Chain, first *Entry, rotations []Entry) {
+	v.init()
+	if at.Hash == nil {
+		at.Hash = Genesis
+	}
+	v.links.Start = at
+	v.links.Anchors = slices.DeleteFunc(slices.Clone(v.Anchors), func(a Anchor) bool { return a.Seq < at.Seq })
+	if first == nil {
+		return
+	}
+	v.start(first)
+	for i := range rotations {
+		e := &rotations[i]
+		if v.lost {
+			break
+		}
+		if !hmac.Equal(Sum(v.cur, e.Prev, e), e.Hash) {
+			v.links.problem(e.Seq, "", "edited", fmt.Sprintf("entry %d, a key rotation before the start, does not match its hash: it was changed after it was written", e.Seq))
+			continue
+		}
 		v.rotate(e)
 	}
 }

@@ -112,3 +112,64 @@ func consentAndWithdraw(t *testing.T, db, keys string) string {
 	}
 	return evs[0].ID
 }
+
+// TestAuditVerifySinceCheckpoint: from the checkpoint, verify reads what
+// follows it (here nothing) and the heads, so a cut after it is found and
+// a change before it is not, while the full verification finds both.
+func TestAuditVerifySinceCheckpoint(t *testing.T) {
+	tests := []struct {
+		name       string
+		sql        []string
+		code, full int
+		want       []string
+	}{
+		{name: "untouched", want: []string{"audit chain intact: 0 entries after entry ", "consent ledger intact: 0 events after event 2, head 2:", "consent state agrees with the ledger: 0 subject and purpose pairs touched since", "checkpoints verified: 2 heads checked"}},
+		{name: "trail cut and head rewound", sql: []string{
+			`DELETE FROM audit_log WHERE seq = (SELECT MAX(seq) FROM audit_log)`,
+			`UPDATE audit_head SET seq = seq - 1, hash = (SELECT hash FROM audit_log WHERE seq = (SELECT MAX(seq) FROM audit_log))`,
+		}, code: 1, full: 1, want: []string{"head_mismatch: the recorded head of the trail is entry ", "audit chain BROKEN"}},
+		{name: "withdrawal turned grant before the checkpoint", sql: []string{`UPDATE consent_events SET action = 'grant' WHERE seq = 2`, `UPDATE consent_state SET action = 'grant', granted = 1`},
+			code: 0, full: 1, want: []string{"consent ledger intact: 0 events after event 2"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			db, keys, with := install(t, "../../examples/starter/custos.yaml")
+			consentAndWithdraw(t, db, keys)
+			file := filepath.Join(filepath.Dir(db), "checkpoints.jsonl")
+			if out, errOut, code := runIn(t, "", with("audit", "checkpoint", "--checkpoints", file)...); code != 0 {
+				t.Fatalf("audit checkpoint: exit %d\n%s%s", code, out, errOut)
+			}
+			if tt.sql != nil {
+				raw, err := sql.Open("sqlite", db)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, trg := range []string{"audit_log_no_update", "audit_log_no_delete", "consent_events_no_update", "consent_events_no_delete"} {
+					tt.sql = append([]string{`DROP TRIGGER ` + trg}, tt.sql...)
+				}
+				for _, q := range tt.sql {
+					if _, err := raw.Exec(q); err != nil {
+						t.Fatalf("%s: %v", q, err)
+					}
+				}
+				raw.Close()
+			}
+			out, errOut, code := runIn(t, "", with("audit", "verify", "--checkpoints", file, "--since-checkpoint")...)
+			if code != tt.code {
+				t.Errorf("since the checkpoint: exit %d, want %d\n%s%s", code, tt.code, out, errOut)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("output lacks %q:\n%s", w, out)
+				}
+			}
+			if out, errOut, code := runIn(t, "", with("audit", "verify", "--checkpoints", file)...); code != tt.full {
+				t.Errorf("full: exit %d, want %d\n%s%s", code, tt.full, out, errOut)
+			}
+		})
+	}
+	_, errOut, code := run(t, "audit", "verify", "--since-checkpoint", "--db", filepath.Join(t.TempDir(), "x.db"))
+	if code == 0 || !strings.Contains(errOut, "--since-checkpoint starts at the latest checkpoint") {
+		t.Errorf("--since-checkpoint without checkpoints: exit %d, %s", code, errOut)
+	}
+}

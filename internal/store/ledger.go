@@ -6,10 +6,9 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/binary"
-	"encoding/hex"
 	"fmt"
 	"hash"
-	"strings"
+	"slices"
 
 	"github.com/custos-privacy/custos/internal/audit"
 )
@@ -33,23 +32,24 @@ func ledgerHash(key []byte) hash.Hash {
 // covers every column, each length-prefixed; the label keeps it apart
 // from the trail's hashes under the same key.
 func ledgerSum(key, prev []byte, e *ConsentEvent) []byte {
-	h := ledgerHash(key)
-	var buf [8]byte
-	put := func(v int64) {
-		binary.BigEndian.PutUint64(buf[:], uint64(v))
-		h.Write(buf[:])
-	}
-	h.Write([]byte("custos-ledger-v1\x00"))
-	put(e.Seq)
-	put(micros(e.At))
-	put(e.VersionSeq)
-	put(int64(boolInt(e.Separate)))
+	x := audit.GetSummer()
+	defer audit.PutSummer(x)
+	x.Buf = appendLedger(x.Buf[:0], prev, e)
+	return slices.Clone(x.Sum(key, x.Buf))
+}
+
+// appendLedger appends to buf the message ledgerSum hashes.
+func appendLedger(buf, prev []byte, e *ConsentEvent) []byte {
+	buf = append(buf, "custos-ledger-v1\x00"...)
+	buf = binary.BigEndian.AppendUint64(buf, uint64(e.Seq))
+	buf = binary.BigEndian.AppendUint64(buf, uint64(micros(e.At)))
+	buf = binary.BigEndian.AppendUint64(buf, uint64(e.VersionSeq))
+	buf = binary.BigEndian.AppendUint64(buf, uint64(boolInt(e.Separate)))
 	for _, s := range [...]string{e.ID, e.SubjectID, e.Purpose, e.Action, e.Method, e.Language, e.NoticeHash, e.GuardianID, e.Signal, e.Evidence, e.Actor} {
-		put(int64(len(s)))
-		h.Write([]byte(s))
+		buf = binary.BigEndian.AppendUint64(buf, uint64(len(s)))
+		buf = append(buf, s...)
 	}
-	h.Write(prev)
-	return h.Sum(nil)
+	return append(buf, prev...)
 }
 
 // ledgerStart is the hash the first chained event links to. It is derived
@@ -109,120 +109,3 @@ func (s *Store) Heads(ctx context.Context) (trail, ledger audit.Chain, err error
 // Flush returns once every write queued before it is committed, so that
 // the heads read next include them.
 func (s *Store) Flush(ctx context.Context) error { return s.Submit(ctx, &Write{}) }
-
-// verifyLedger walks the ledger in sequence order inside tx and checks its
-// chain against the recorded head and the anchors.
-// epochs are the keys the trail's rotations say the ledger is chained under.
-func (s *Store) verifyLedger(ctx context.Context, tx *sql.Tx, epochs []audit.Epoch, anchors []audit.Anchor, progress func(int64)) (audit.LedgerReport, []audit.Problem, error) {
-	head, err := s.readLedgerHead(ctx, tx)
-	if err != nil {
-		return audit.LedgerReport{}, nil, err
-	}
-	links := audit.Links{Noun: "ledger event", Nouns: "ledger events", Chain: "ledger", Prefix: "ledger_",
-		Start: audit.Chain{Seq: head.start, Hash: ledgerStart(audit.KeyFor(epochs, head.start), head.start)}, Anchors: anchors}
-	rep := audit.LedgerReport{HeadSeq: head.seq, HeadHash: hex.EncodeToString(head.hash)}
-	rows, err := tx.QueryContext(ctx, s.q(`SELECT `+consentCols+`, prev_hash, hash FROM consent_events WHERE org_id = ? ORDER BY seq`), s.org)
-	if err != nil {
-		return rep, nil, fmt.Errorf("verify ledger: %w", mapErr(err))
-	}
-	defer rows.Close()
-	var n int64
-	for rows.Next() {
-		var prev, sum []byte
-		e, err := scanConsent(rows, &prev, &sum)
-		if err != nil {
-			return rep, nil, fmt.Errorf("verify ledger: %w", mapErr(err))
-		}
-		if e.Seq <= head.start {
-			rep.Unchained++
-		} else {
-			links.Add(e.Seq, e.ID, prev, sum, ledgerSum(audit.KeyFor(epochs, e.Seq), prev, &e))
-		}
-		if n++; progress != nil && n%verifyPage == 0 {
-			progress(verifyPage)
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return rep, nil, fmt.Errorf("verify ledger: %w", mapErr(err))
-	}
-	if progress != nil && n%verifyPage != 0 {
-		progress(n % verifyPage)
-	}
-	rep.Events = links.Count()
-	return rep, links.Finish(audit.Chain{Seq: head.seq, Hash: head.hash}), nil
-}
-
-// verifyState recomputes the current state of every subject and ledger key
-// from the ledger (the last event of each wins, as stateOf says) and
-// compares it with consent_state, row by row in both directions. The
-// database only pairs the rows; what a row should hold is decided here.
-func (s *Store) verifyState(ctx context.Context, tx *sql.Tx) (int64, []audit.Problem, error) {
-	const q = `SELECT l.subject_id, l.purpose, l.seq, l.id, l.action, l.guardian_id, l.version_seq,
-		c.subject_id, c.purpose, c.action, c.granted, c.by_guardian, c.version_seq, c.event_id
-	FROM (SELECT e.subject_id, e.purpose, e.seq, e.id, e.action, e.guardian_id, e.version_seq
-		FROM consent_events e JOIN (SELECT MAX(seq) AS seq FROM consent_events WHERE org_id = ? GROUP BY subject_id, purpose) m
-			ON e.org_id = ? AND m.seq = e.seq) l
-	FULL OUTER JOIN (SELECT * FROM consent_state WHERE org_id = ?) c ON c.subject_id = l.subject_id AND c.purpose = l.purpose
-	ORDER BY COALESCE(l.seq, 0), c.subject_id, c.purpose`
-	rows, err := tx.QueryContext(ctx, s.q(q), s.org, s.org, s.org)
-	if err != nil {
-		return 0, nil, fmt.Errorf("verify consent state: %w", mapErr(err))
-	}
-	defer rows.Close()
-	var states int64
-	var problems audit.Problems
-	for rows.Next() {
-		var (
-			lSubject, lPurpose, lID, lAction, lGuardian sql.NullString
-			lSeq, lVersion                              sql.NullInt64
-			cSubject, cPurpose, cAction, cEvent         sql.NullString
-			cGranted, cGuardian, cVersion               sql.NullInt64
-		)
-		if err := rows.Scan(&lSubject, &lPurpose, &lSeq, &lID, &lAction, &lGuardian, &lVersion,
-			&cSubject, &cPurpose, &cAction, &cGranted, &cGuardian, &cVersion, &cEvent); err != nil {
-			return 0, nil, fmt.Errorf("verify consent state: %w", mapErr(err))
-		}
-		if cSubject.Valid {
-			states++
-		}
-		switch {
-		case !cSubject.Valid:
-			problems.Add(audit.Problem{Seq: lSeq.Int64, Kind: "state_missing", Event: lID.String,
-				Text: fmt.Sprintf("subject %s has no current state for %s, though the ledger's last event for it is %s (seq %d, %s)",
-					lSubject.String, lPurpose.String, lID.String, lSeq.Int64, lAction.String)})
-		case !lSubject.Valid:
-			problems.Add(audit.Problem{Kind: "state_extra", Event: cEvent.String,
-				Text: fmt.Sprintf("subject %s has a current state for %s (%s, event %s) that no ledger event gave it",
-					cSubject.String, cPurpose.String, cAction.String, cEvent.String)})
-		default:
-			want := stateOf(&ConsentEvent{ID: lID.String, Purpose: lPurpose.String, Action: lAction.String, GuardianID: lGuardian.String, VersionSeq: lVersion.Int64})
-			got := ConsentState{Purpose: cPurpose.String, Action: cAction.String, Granted: cGranted.Int64 != 0, ByGuardian: cGuardian.Int64 != 0, VersionSeq: cVersion.Int64, EventID: cEvent.String}
-			if diff := stateDiff(want, got); diff != "" {
-				problems.Add(audit.Problem{Seq: lSeq.Int64, Kind: "state_differs", Event: lID.String,
-					Text: fmt.Sprintf("subject %s's current state for %s differs from the ledger's last event %s (seq %d): %s",
-						lSubject.String, lPurpose.String, lID.String, lSeq.Int64, diff)})
-			}
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return 0, nil, fmt.Errorf("verify consent state: %w", mapErr(err))
-	}
-	return states, problems, nil
-}
-
-// stateDiff names the fields where the stored state (got) departs from the
-// one the ledger gives (want), or returns "".
-func stateDiff(want, got ConsentState) string {
-	var d []string
-	field := func(name string, w, g any) {
-		if w != g {
-			d = append(d, fmt.Sprintf("%s is %v, the ledger says %v", name, g, w))
-		}
-	}
-	field("action", want.Action, got.Action)
-	field("granted", want.Granted, got.Granted)
-	field("by_guardian", want.ByGuardian, got.ByGuardian)
-	field("version", want.VersionSeq, got.VersionSeq)
-	field("event", want.EventID, got.EventID)
-	return strings.Join(d, "; ")
-}
