@@ -68,7 +68,8 @@ type Options struct {
 	// CheckSample is the share of allowed decisions recorded in the audit
 	// trail; denials are always recorded.
 	CheckSample float64
-	// CacheSize bounds the subjects kept in memory for decisions.
+	// CacheSize bounds the subjects kept in memory for decisions, and the
+	// identities kept resolved to them (default 200,000 each).
 	CacheSize int
 	Now       func() time.Time
 	// MinorDiscovered is called when a subject turns out to be a minor
@@ -155,6 +156,11 @@ func (s *Service) Close() {
 		s.unhook()
 	}
 }
+
+// CacheStats reports the decision cache's lookups that found the subject
+// (hits), those that went to the database (misses), and how many subjects
+// it holds now.
+func (s *Service) CacheStats() (hits, misses uint64, size int) { return s.cache.stats() }
 
 // applied sees every batch this process commits and drops cached state of
 // the subjects it touched, before the writers are answered.
