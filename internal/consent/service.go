@@ -206,9 +206,9 @@ func (s *Service) OnChange(fn func(Change)) {
 }
 
 // Poll picks up changes other instances made since the last poll: their
-// subjects leave the cache, a new policy version is loaded. Run it on a
-// ticker; one instance's writes reach another's decisions within one
-// interval.
+// subjects leave the cache, a new policy version is loaded. Run calls it;
+// one instance's writes reach another's decisions within one interval, or
+// as soon as a wake-up says so.
 func (s *Service) Poll(ctx context.Context) error {
 	s.changeMu.Lock()
 	defer s.changeMu.Unlock()
@@ -242,8 +242,12 @@ func (s *Service) Poll(ctx context.Context) error {
 	}
 }
 
-// Run polls for other instances' changes until ctx ends.
-func (s *Service) Run(ctx context.Context, every time.Duration) {
+// Run polls for other instances' changes until ctx ends: every interval,
+// and at once when wake receives (store.Store.Listen: another instance
+// committed). Wake-ups that come while a poll runs make one more poll,
+// not one each. The ticker stays as the safety net for a wake-up lost
+// with its connection; a nil wake leaves the ticker alone.
+func (s *Service) Run(ctx context.Context, every time.Duration, wake <-chan struct{}) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -251,9 +255,10 @@ func (s *Service) Run(ctx context.Context, every time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if err := s.Poll(ctx); err != nil && ctx.Err() == nil {
-				s.log.Warn("poll for changes failed", "err", err)
-			}
+		case <-wake:
+		}
+		if err := s.Poll(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("poll for changes failed", "err", err)
 		}
 	}
 }

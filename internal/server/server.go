@@ -649,7 +649,7 @@ func (s *Server) Serve(ctx context.Context, ready func(addr string)) error {
 // run starts the organisation's background work: the change feed, the
 // sweeps, the dispatcher, the propagator and the checkpoints.
 func (s *Server) run(ctx context.Context) {
-	go s.svc.Run(ctx, s.cfg.PollInterval)
+	go s.svc.Run(ctx, s.cfg.PollInterval, s.st.Listen(ctx))
 	go s.reloadOnHangup(ctx)
 	go s.sweepSessions(ctx)
 	if s.dispatcher != nil {
