@@ -242,6 +242,11 @@ func (s *Service) Poll(ctx context.Context) error {
 	}
 }
 
+// wakeGap is the least time between two polls woken by notifications:
+// it bounds the polls a busy database costs each instance, and adds at
+// most itself to the time another instance's write takes to be seen.
+const wakeGap = 50 * time.Millisecond
+
 // Run polls for other instances' changes until ctx ends: every interval,
 // and at once when wake receives (store.Store.Listen: another instance
 // committed). Wake-ups that come while a poll runs make one more poll,
@@ -250,13 +255,26 @@ func (s *Service) Poll(ctx context.Context) error {
 func (s *Service) Run(ctx context.Context, every time.Duration, wake <-chan struct{}) {
 	t := time.NewTicker(every)
 	defer t.Stop()
+	var last time.Time
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		case <-wake:
+			// Under a steady stream of commits every instance would poll
+			// once per commit, and the polls cost the writers; waiting
+			// out wakeGap since the last poll takes a burst's commits in
+			// one.
+			if d := wakeGap - time.Since(last); d > 0 {
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(d):
+				}
+			}
 		}
+		last = time.Now()
 		if err := s.Poll(ctx); err != nil && ctx.Err() == nil {
 			s.log.Warn("poll for changes failed", "err", err)
 		}

@@ -2,8 +2,10 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
 	"database/sql/driver"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -19,8 +21,10 @@ import (
 // changesChannel is the PostgreSQL channel a commit that changes an
 // organisation's state notifies. Channels are per database, and
 // deployments may share one in separate schemas: the payload is the
-// schema and the organisation's id, "schema org", and a listener passes
-// on only its own schema's.
+// schema, the organisation's id and the sending process, "schema org
+// sender", and a listener passes on only its own schema's, and not its
+// own process's: those writes its services saw as they committed
+// (OnApply).
 const changesChannel = "custos_changes"
 
 // notifies reports whether a trail holds an entry that ChangesSince
@@ -40,16 +44,16 @@ func notifies(entries []*audit.Entry) bool {
 // the transaction, PostgreSQL sends it when the transaction commits and
 // not at all if it rolls back; notifications with one payload in one
 // transaction are sent once.
-func notifyChanges(ctx context.Context, tx *sql.Tx, org string) error {
-	if _, err := tx.ExecContext(ctx, `SELECT pg_notify('`+changesChannel+`', current_schema() || ' ' || $1)`, org); err != nil {
+func (s *Store) notifyChanges(ctx context.Context, tx *sql.Tx, org string) error {
+	if _, err := tx.ExecContext(ctx, `SELECT pg_notify('`+changesChannel+`', current_schema() || ' ' || $1 || ' ' || $2)`, org, s.listener.sender()); err != nil {
 		return fmt.Errorf("notify changes: %w", mapErr(err))
 	}
 	return nil
 }
 
-// Listen returns a channel that receives when another handle on this
-// database (in this process or another) commits a change to this
-// handle's organisation: the wake-up for Poll, which still finds out what
+// Listen returns a channel that receives when another process (or
+// another Open of the database) commits a change to this handle's
+// organisation: the wake-up for Poll, which still finds out what
 // changed from the audit trail. Sends never block: a burst of commits
 // while the receiver is busy comes as one. After the listening connection
 // is lost and found again, the channel receives once as well, for what
@@ -72,6 +76,20 @@ type listener struct {
 	subs map[chan struct{}]string // channel → organisation
 	stop context.CancelFunc
 	pid  uint32 // backend of the listening connection, 0 while down
+
+	once sync.Once
+	self string // this process's commits' sender
+}
+
+// sender names this database handle's commits in notifications: random,
+// so that no two processes (nor two stores in one) share it.
+func (l *listener) sender() string {
+	l.once.Do(func() {
+		b := make([]byte, 8)
+		rand.Read(b)
+		l.self = hex.EncodeToString(b)
+	})
+	return l.self
 }
 
 func (l *listener) subscribe(ctx context.Context, s *Store, ch chan struct{}) {
@@ -189,8 +207,14 @@ func (l *listener) serve(ctx context.Context, dc any) error {
 		if err != nil {
 			return err
 		}
-		if org, ok := strings.CutPrefix(n.Payload, schema+" "); ok {
-			l.wake(org)
+		rest, ok := strings.CutPrefix(n.Payload, schema+" ")
+		if !ok {
+			continue // another deployment's
 		}
+		i := strings.LastIndexByte(rest, ' ')
+		if i < 0 || rest[i+1:] == l.sender() {
+			continue
+		}
+		l.wake(rest[:i])
 	}
 }

@@ -365,7 +365,7 @@ func (w *writer) commit(batch []*Write) error {
 			}
 			// Other instances poll on a ticker; this wakes them at commit (Listen).
 			if notifies(t.entries) {
-				if err := notifyChanges(ctx, tx, t.st.org); err != nil {
+				if err := s.notifyChanges(ctx, tx, t.st.org); err != nil {
 					return err
 				}
 			}
