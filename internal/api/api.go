@@ -120,6 +120,9 @@ func New(opt Options) *API {
 	a := &API{opt: opt, svc: opt.Service, keys: opt.Keys, log: opt.Logger, mux: http.NewServeMux()}
 	a.metrics = newMetrics(opt.Registry)
 	opt.Registry.MustRegister(newRequestsCollector(a))
+	if a.svc != nil {
+		opt.Registry.MustRegister(newCacheCollector(a.svc))
+	}
 	a.routes = append(append(append(a.table(), a.requestRoutes()...), a.bannerRoutes()...), a.orgRoutes()...)
 	a.routes = append(a.routes, a.holdRoutes()...)
 	a.routes = append(a.routes, a.incidentRoutes()...)

@@ -40,6 +40,7 @@ type Config struct {
 	ReceiptKey      Secret        // CUSTOS_RECEIPT_KEY or CUSTOS_RECEIPT_KEY_FILE: Ed25519 PEM key signing receipts
 	CheckSample     float64       // --check-sample, CUSTOS_CHECK_SAMPLE: share of allowed decisions audited (denials always are)
 	PollInterval    time.Duration // --poll-interval, CUSTOS_POLL_INTERVAL: how often an instance picks up other instances' writes
+	CacheSubjects   int           // --cache-subjects, CUSTOS_CACHE_SUBJECTS: subjects (and as many identities) kept in memory for decisions
 	MaxBodyBytes    int64         // --max-body, CUSTOS_MAX_BODY: largest request body accepted, in bytes
 	ShutdownTimeout time.Duration // --shutdown-timeout, CUSTOS_SHUTDOWN_TIMEOUT: grace period for requests in flight
 	TrustProxy      bool          // --trust-proxy, CUSTOS_TRUST_PROXY: take the client address from X-Forwarded-For
@@ -77,6 +78,7 @@ func Default() Config {
 		LogFormat:        "text",
 		CheckSample:      0.01,
 		PollInterval:     250 * time.Millisecond,
+		CacheSubjects:    200_000,
 		MaxBodyBytes:     1 << 20,
 		ShutdownTimeout:  15 * time.Second,
 		CheckpointEvery:  checkpoint.DefaultEvery,
@@ -132,6 +134,7 @@ const (
 	sReceiptKey
 	sCheckSample
 	sPollInterval
+	sCacheSubjects
 	sMaxBody
 	sShutdownTimeout
 	sTrustProxy
@@ -260,6 +263,19 @@ var settings = [numSettings]setting{
 			return parseDuration(&c.PollInterval, "CUSTOS_POLL_INTERVAL", v)
 		},
 		show: func(c *Config) string { return c.PollInterval.String() },
+	},
+	sCacheSubjects: {
+		env:  "CUSTOS_CACHE_SUBJECTS",
+		flag: "cache-subjects",
+		set: func(c *Config, v, _ string) error {
+			n, err := strconv.Atoi(strings.TrimSpace(v))
+			if err != nil {
+				return problem("CUSTOS_CACHE_SUBJECTS", "%q is not a whole number", v)
+			}
+			c.CacheSubjects = n
+			return nil
+		},
+		show: func(c *Config) string { return strconv.Itoa(c.CacheSubjects) },
 	},
 	sMaxBody: {
 		env:  "CUSTOS_MAX_BODY",
@@ -411,6 +427,7 @@ func (c *Config) RegisterFlags(fs *pflag.FlagSet) {
 		secrets.DataKeysetFile+" and "+secrets.ReceiptKeyFile+", read for each secret not set in the environment (CUSTOS_SECRETS_DIR)")
 	fs.Float64Var(&c.CheckSample, "check-sample", c.CheckSample, "share of allowed decisions audited, 0 to 1; denials always are (CUSTOS_CHECK_SAMPLE)")
 	fs.DurationVar(&c.PollInterval, "poll-interval", c.PollInterval, "how often to pick up other instances' writes (CUSTOS_POLL_INTERVAL)")
+	fs.IntVar(&c.CacheSubjects, "cache-subjects", c.CacheSubjects, "subjects kept in memory for decisions, and as many identities (CUSTOS_CACHE_SUBJECTS)")
 	fs.Int64Var(&c.MaxBodyBytes, "max-body", c.MaxBodyBytes, "largest request body accepted, in bytes (CUSTOS_MAX_BODY)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long requests in flight may take to finish on shutdown (CUSTOS_SHUTDOWN_TIMEOUT)")
 	fs.BoolVar(&c.TrustProxy, "trust-proxy", c.TrustProxy, "take the client address from X-Forwarded-For; only behind a proxy that sets it (CUSTOS_TRUST_PROXY)")

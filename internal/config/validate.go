@@ -120,6 +120,9 @@ func (c Config) problems() []error {
 	if c.PollInterval <= 0 {
 		add("CUSTOS_POLL_INTERVAL", "%v is not a positive duration", c.PollInterval)
 	}
+	if c.CacheSubjects <= 0 {
+		add("CUSTOS_CACHE_SUBJECTS", "%d is not a positive number of subjects", c.CacheSubjects)
+	}
 	if c.MaxBodyBytes <= 0 {
 		add("CUSTOS_MAX_BODY", "%d is not a positive number of bytes", c.MaxBodyBytes)
 	}

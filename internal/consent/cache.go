@@ -8,39 +8,84 @@ import (
 	"github.com/custos-privacy/custos/internal/check"
 )
 
-// cache keeps decision snapshots of recently checked subjects. A write
-// invalidates the subject; a generation counter stops a slow load that
-// began before the write from putting stale state back.
+// cache keeps decision snapshots of recently checked subjects, at most
+// its bound of them whatever the population. A write invalidates the
+// subject; a generation counter stops a slow load that began before the
+// write from putting stale state back. A full shard evicts by recency
+// (see ring), so the subjects checked all the time stay while a scan of
+// subjects checked once passes through.
 type cache struct {
 	seed   maphash.Seed
-	shards [64]shard
-	limit  int
+	shards []shard
 	gen    atomic.Uint64
 }
 
 type shard struct {
 	mu sync.RWMutex
-	m  map[string]*check.Subject
+	r  ring[*check.Subject]
+	// hits and misses sit beside the lock every lookup takes anyway: one
+	// counter for all shards would be a cache line every core fights for.
+	hits, misses atomic.Uint64
 }
 
 func newCache(size int) *cache {
-	c := &cache{seed: maphash.MakeSeed(), limit: max(size/64, 16)}
+	c := &cache{seed: maphash.MakeSeed()}
+	c.shards = make([]shard, shardCount(size))
 	for i := range c.shards {
-		c.shards[i].m = map[string]*check.Subject{}
+		c.shards[i].r.init(shardLimit(size, len(c.shards), i))
 	}
 	return c
+}
+
+// shardCount spreads the bound over up to 64 shards (for lock
+// contention), keeping at least 16 entries a shard so that recency means
+// something within each.
+func shardCount(size int) int {
+	n := 64
+	for n > 1 && size/n < 16 {
+		n /= 2
+	}
+	return n
+}
+
+// shardLimit is shard i's share of size: the shares add up to size
+// exactly, so the cache never holds more than it is given.
+func shardLimit(size, n, i int) int {
+	size = max(size, 1)
+	l := size / n
+	if i < size%n {
+		l++
+	}
+	return l
 }
 
 func (c *cache) shard(id string) *shard {
 	return &c.shards[maphash.String(c.seed, id)%uint64(len(c.shards))]
 }
 
+// get returns the subject's snapshot and counts a hit or a miss.
 func (c *cache) get(id string) (*check.Subject, bool) {
 	sh := c.shard(id)
 	sh.mu.RLock()
-	s, ok := sh.m[id]
+	s, ok := sh.r.get(id)
 	sh.mu.RUnlock()
+	if ok {
+		sh.hits.Add(1)
+	} else {
+		sh.misses.Add(1)
+	}
 	return s, ok
+}
+
+// peek is get without counting or marking the entry used.
+func (c *cache) peek(id string) (*check.Subject, bool) {
+	sh := c.shard(id)
+	sh.mu.RLock()
+	defer sh.mu.RUnlock()
+	if i, ok := sh.r.index[id]; ok {
+		return sh.r.slots[i].val, true
+	}
+	return nil, false
 }
 
 // generation is read before loading from the database.
@@ -55,13 +100,7 @@ func (c *cache) put(id string, s *check.Subject, gen uint64) {
 	if c.gen.Load() != gen {
 		return
 	}
-	if len(sh.m) >= c.limit {
-		for k := range sh.m { // evict an arbitrary entry: map order is random
-			delete(sh.m, k)
-			break
-		}
-	}
-	sh.m[id] = s
+	sh.r.set(id, s)
 }
 
 // apply folds a committed ledger event into a cached snapshot, so that a
@@ -71,14 +110,15 @@ func (c *cache) apply(id, purpose string, cons check.Consent) {
 	sh := c.shard(id)
 	sh.mu.Lock()
 	c.gen.Add(1)
-	if cur, ok := sh.m[id]; ok && cur.Known {
+	if i, ok := sh.r.index[id]; ok && sh.r.slots[i].val.Known {
+		cur := sh.r.slots[i].val
 		next := *cur
 		next.Consents = make(map[string]check.Consent, len(cur.Consents)+1)
 		for k, v := range cur.Consents {
 			next.Consents[k] = v
 		}
 		next.Consents[purpose] = cons
-		sh.m[id] = &next
+		sh.r.slots[i].val = &next
 	}
 	sh.mu.Unlock()
 }
@@ -87,7 +127,7 @@ func (c *cache) invalidate(id string) {
 	sh := c.shard(id)
 	sh.mu.Lock()
 	c.gen.Add(1)
-	delete(sh.m, id)
+	sh.r.remove(id)
 	sh.mu.Unlock()
 }
 
@@ -96,36 +136,78 @@ func (c *cache) clear() {
 	for i := range c.shards {
 		sh := &c.shards[i]
 		sh.mu.Lock()
-		clear(sh.m)
+		sh.r.reset()
 		sh.mu.Unlock()
 	}
 }
 
-// idCache maps identity hashes to subject ids. Identities never move to
-// another subject, so entries need no invalidation, only a size bound.
-type idCache struct {
-	mu    sync.RWMutex
-	m     map[string]string
-	limit int
+// stats adds up the shards' counters and sizes.
+func (c *cache) stats() (hits, misses uint64, size int) {
+	for i := range c.shards {
+		sh := &c.shards[i]
+		hits += sh.hits.Load()
+		misses += sh.misses.Load()
+		sh.mu.RLock()
+		size += len(sh.r.slots)
+		sh.mu.RUnlock()
+	}
+	return hits, misses, size
 }
 
-func newIDCache(size int) *idCache { return &idCache{m: map[string]string{}, limit: size} }
+func (c *cache) size() int { _, _, n := c.stats(); return n }
+
+// idCache maps identity hashes to subject ids. Identities never move to
+// another subject, so entries need no invalidation, only a size bound,
+// kept by recency as the subject cache's is.
+type idCache struct {
+	seed   maphash.Seed
+	shards []idShard
+}
+
+type idShard struct {
+	mu sync.RWMutex
+	r  ring[string]
+}
+
+func newIDCache(size int) *idCache {
+	c := &idCache{seed: maphash.MakeSeed()}
+	c.shards = make([]idShard, shardCount(size))
+	for i := range c.shards {
+		c.shards[i].r.init(shardLimit(size, len(c.shards), i))
+	}
+	return c
+}
+
+func (c *idCache) shard(hash []byte) *idShard {
+	return &c.shards[maphash.Bytes(c.seed, hash)%uint64(len(c.shards))]
+}
 
 func (c *idCache) get(hash []byte) (string, bool) {
-	c.mu.RLock()
-	id, ok := c.m[string(hash)]
-	c.mu.RUnlock()
-	return id, ok
+	sh := c.shard(hash)
+	sh.mu.RLock()
+	defer sh.mu.RUnlock()
+	i, ok := sh.r.index[string(hash)] // no copy of hash: the compiler sees the lookup
+	if !ok {
+		return "", false
+	}
+	sh.r.touch(i)
+	return sh.r.slots[i].val, true
 }
 
 func (c *idCache) put(hash []byte, id string) {
-	c.mu.Lock()
-	if len(c.m) >= c.limit {
-		for k := range c.m {
-			delete(c.m, k)
-			break
-		}
+	sh := c.shard(hash)
+	sh.mu.Lock()
+	sh.r.set(string(hash), id)
+	sh.mu.Unlock()
+}
+
+func (c *idCache) size() int {
+	n := 0
+	for i := range c.shards {
+		sh := &c.shards[i]
+		sh.mu.RLock()
+		n += len(sh.r.slots)
+		sh.mu.RUnlock()
 	}
-	c.m[string(hash)] = id
-	c.mu.Unlock()
+	return n
 }

@@ -219,6 +219,6 @@ func snapshotOf(sub store.Subject, states []store.ConsentState, pol *check.Polic
 // Snapshot returns the cached decision state of a subject, or nil; for
 // benchmarks that call check.Decide directly.
 func (s *Service) Snapshot(id string) *check.Subject {
-	subj, _ := s.cache.get(id)
+	subj, _ := s.cache.peek(id)
 	return subj
 }

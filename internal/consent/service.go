@@ -68,7 +68,8 @@ type Options struct {
 	// CheckSample is the share of allowed decisions recorded in the audit
 	// trail; denials are always recorded.
 	CheckSample float64
-	// CacheSize bounds the subjects kept in memory for decisions.
+	// CacheSize bounds the subjects kept in memory for decisions, and the
+	// identities kept resolved to them (default 200,000 each).
 	CacheSize int
 	Now       func() time.Time
 	// MinorDiscovered is called when a subject turns out to be a minor
@@ -156,6 +157,11 @@ func (s *Service) Close() {
 	}
 }
 
+// CacheStats reports the decision cache's lookups that found the subject
+// (hits), those that went to the database (misses), and how many subjects
+// it holds now.
+func (s *Service) CacheStats() (hits, misses uint64, size int) { return s.cache.stats() }
+
 // applied sees every batch this process commits and drops cached state of
 // the subjects it touched, before the writers are answered.
 func (s *Service) applied(batch []*store.Write) {
@@ -200,9 +206,9 @@ func (s *Service) OnChange(fn func(Change)) {
 }
 
 // Poll picks up changes other instances made since the last poll: their
-// subjects leave the cache, a new policy version is loaded. Run it on a
-// ticker; one instance's writes reach another's decisions within one
-// interval.
+// subjects leave the cache, a new policy version is loaded. Run calls it;
+// one instance's writes reach another's decisions within one interval, or
+// as soon as a wake-up says so.
 func (s *Service) Poll(ctx context.Context) error {
 	s.changeMu.Lock()
 	defer s.changeMu.Unlock()
@@ -236,18 +242,41 @@ func (s *Service) Poll(ctx context.Context) error {
 	}
 }
 
-// Run polls for other instances' changes until ctx ends.
-func (s *Service) Run(ctx context.Context, every time.Duration) {
+// wakeGap is the least time between two polls woken by notifications:
+// it bounds the polls a busy database costs each instance, and adds at
+// most itself to the time another instance's write takes to be seen.
+const wakeGap = 50 * time.Millisecond
+
+// Run polls for other instances' changes until ctx ends: every interval,
+// and at once when wake receives (store.Store.Listen: another instance
+// committed). Wake-ups that come while a poll runs make one more poll,
+// not one each. The ticker stays as the safety net for a wake-up lost
+// with its connection; a nil wake leaves the ticker alone.
+func (s *Service) Run(ctx context.Context, every time.Duration, wake <-chan struct{}) {
 	t := time.NewTicker(every)
 	defer t.Stop()
+	var last time.Time
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if err := s.Poll(ctx); err != nil && ctx.Err() == nil {
-				s.log.Warn("poll for changes failed", "err", err)
+		case <-wake:
+			// Under a steady stream of commits every instance would poll
+			// once per commit, and the polls cost the writers; waiting
+			// out wakeGap since the last poll takes a burst's commits in
+			// one.
+			if d := wakeGap - time.Since(last); d > 0 {
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(d):
+				}
 			}
+		}
+		last = time.Now()
+		if err := s.Poll(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("poll for changes failed", "err", err)
 		}
 	}
 }

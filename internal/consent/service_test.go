@@ -73,6 +73,12 @@ func newClock() *clocktest.Clock { return clocktest.New(time.Now()) }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
+	return newEnvOn(t, filepath.Join(t.TempDir(), "c.db"))
+}
+
+// newEnvOn is newEnv on the database at dsn (a PostgreSQL schema, say).
+func newEnvOn(t testing.TB, dsn string) *env {
+	t.Helper()
 	hasher, err := identity.NewHasher(hashKey)
 	if err != nil {
 		t.Fatal(err)
@@ -94,7 +100,7 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	clk := newClock()
-	e := &env{path: filepath.Join(t.TempDir(), "c.db"), signer: signer, clock: clk,
+	e := &env{path: dsn, signer: signer, clock: clk,
 		opt: consent.Options{Hasher: hasher, Keys: keystoretest.New(t, sealer), Signer: signer, CheckSample: 1, Now: clk.Now}}
 	e.st, e.svc = e.open(t)
 	return e
@@ -102,7 +108,7 @@ func newEnv(t *testing.T) *env {
 
 // open starts another store and service on e's database, as a second
 // instance of the server would.
-func (e *env) open(t *testing.T) (*store.Store, *consent.Service) {
+func (e *env) open(t testing.TB) (*store.Store, *consent.Service) {
 	t.Helper()
 	st := storetest.Open(t, e.path, store.Options{AuditKey: auditKey})
 	svc, err := consent.New(context.Background(), st, e.opt)
@@ -115,12 +121,12 @@ func (e *env) open(t *testing.T) (*store.Store, *consent.Service) {
 // publish puts a manifest in force. A material change under a manifest
 // that promises notice is announced for the earliest instant it may take
 // effect, and the clock moved past it.
-func (e *env) publish(t *testing.T, path string) consent.Published {
+func (e *env) publish(t testing.TB, path string) consent.Published {
 	t.Helper()
 	return publishOn(t, e.svc, e.clock, path)
 }
 
-func publishOn(t *testing.T, svc *consent.Service, clk *clocktest.Clock, path string) consent.Published {
+func publishOn(t testing.TB, svc *consent.Service, clk *clocktest.Clock, path string) consent.Published {
 	t.Helper()
 	src, err := os.ReadFile(path)
 	if err != nil {
@@ -139,7 +145,7 @@ func publishOn(t *testing.T, svc *consent.Service, clk *clocktest.Clock, path st
 	return p
 }
 
-func (e *env) subject(t *testing.T, in consent.SubjectInput) {
+func (e *env) subject(t testing.TB, in consent.SubjectInput) {
 	t.Helper()
 	if _, err := e.svc.CreateSubject(context.Background(), admin, in); err != nil {
 		t.Fatalf("create subject %s: %v", in.ID, err)

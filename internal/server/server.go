@@ -360,7 +360,7 @@ func newServer(ctx context.Context, cfg config.Config, log *slog.Logger, o optio
 	}
 	var requests *dsr.Service
 	system := audit.System(hostname())
-	svc, err := consent.New(ctx, st, consent.Options{Hasher: keys.Hasher, Keys: ks, Signer: keys.Signer, Logger: log, CheckSample: cfg.CheckSample, Now: now,
+	svc, err := consent.New(ctx, st, consent.Options{Hasher: keys.Hasher, Keys: ks, Signer: keys.Signer, Logger: log, CheckSample: cfg.CheckSample, CacheSize: cfg.CacheSubjects, Now: now,
 		MinorDiscovered: func(ctx context.Context, subjectID, lang string) error {
 			if requests == nil {
 				return errors.New("rights requests are disabled (no data keyset): erase the subject's information by hand")
@@ -649,7 +649,7 @@ func (s *Server) Serve(ctx context.Context, ready func(addr string)) error {
 // run starts the organisation's background work: the change feed, the
 // sweeps, the dispatcher, the propagator and the checkpoints.
 func (s *Server) run(ctx context.Context) {
-	go s.svc.Run(ctx, s.cfg.PollInterval)
+	go s.svc.Run(ctx, s.cfg.PollInterval, s.st.Listen(ctx))
 	go s.reloadOnHangup(ctx)
 	go s.sweepSessions(ctx)
 	if s.dispatcher != nil {

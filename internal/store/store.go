@@ -76,6 +76,8 @@ type db struct {
 
 	// sessions is which organisation each PostgreSQL connection is set to.
 	sessions sessions
+	// listener wakes Listen's subscribers on other writers' commits.
+	listener listener
 
 	// closers are closed after the store, once its writes have landed.
 	closers []io.Closer

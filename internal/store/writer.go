@@ -363,6 +363,12 @@ func (w *writer) commit(batch []*Write) error {
 			if err := s.appendAudit(ctx, tx, []trail{t}); err != nil {
 				return err
 			}
+			// Other instances poll on a ticker; this wakes them at commit (Listen).
+			if notifies(t.entries) {
+				if err := s.notifyChanges(ctx, tx, t.st.org); err != nil {
+					return err
+				}
+			}
 		}
 		return nil
 	})
