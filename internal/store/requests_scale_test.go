@@ -71,7 +71,7 @@ func seedRequests(tb testing.TB, s *Store, n, openEvery int, seed uint64) []Requ
 			tb.Fatalf("seed requests: %v", err)
 		}
 	}
-	if _, err := s.w.ExecContext(ctx, `ANALYZE`); err != nil {
+	if _, err := s.w.ExecContext(ctx, `ANALYZE requests`); err != nil {
 		tb.Fatalf("analyze: %v", err)
 	}
 	return out
