@@ -200,3 +200,54 @@ func bruteCounts(t *testing.T, h *Store, open []string) RequestCounts {
 	}
 	return out
 }
+
+// TestUpgradeToRequestTallies: migration 0022 counts the requests already
+// there, for every organisation, row-level security notwithstanding.
+func TestUpgradeToRequestTallies(t *testing.T) {
+	backends(t, func(t *testing.T, _ *Store) {
+		ctx := context.Background()
+		dsn := t.TempDir() + "/custos.db"
+		if backendOf(t) == Postgres {
+			dsn = postgresDSN(t)
+		}
+		s, err := Open(ctx, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		ms, err := migrations(s.dialect)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := s.SchemaStatus(ctx); err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range ms[:21] {
+			if err := s.apply(ctx, m); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := s.CreateOrganisation(ctx, Organisation{ID: "acme", Name: "Acme"}); err != nil {
+			t.Fatal(err)
+		}
+		acme := s.ForOrg("acme")
+		seedRequests(t, s, 200, 3, 21)
+		seedRequests(t, acme, 80, 2, 22)
+		if done, err := s.Migrate(ctx); err != nil || len(done) == 0 || done[0].Version != 22 {
+			t.Fatalf("Migrate = %v, %v; want 0022 applied", done, err)
+		}
+		for _, h := range []*Store{s, acme} {
+			got, err := h.RequestCounts(ctx, openStates)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := bruteCounts(t, h, openStates)
+			if len(want.ByState) == 0 {
+				t.Fatalf("%s: no requests seeded", h.org)
+			}
+			if d := gocmp.Diff(want, got); d != "" {
+				t.Errorf("%s after the upgrade: counts (-rows +tally):\n%s", h.org, d)
+			}
+		}
+	})
+}
