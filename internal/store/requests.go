@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -283,19 +284,21 @@ func (s *Store) requestsQuery(f RequestFilter) (string, []any) {
 		}
 		return q + order, append(append(a, args...), f.Limit)
 	}
+	// A state named twice would be read twice below; IN reads it once.
+	states := slices.Compact(slices.Sorted(slices.Values(f.States)))
 	switch {
-	case len(f.States) <= 1:
+	case len(states) <= 1:
 		st := ""
-		if len(f.States) == 1 {
-			st = f.States[0]
+		if len(states) == 1 {
+			st = states[0]
 		}
 		q, a := one(st)
 		return s.q(q), a
 	case f.SubjectID != "":
 		// A subject has a handful of requests: its index finds them all.
-		q := `SELECT ` + requestCols + ` FROM requests WHERE org_id = ? AND state IN (` + strings.TrimSuffix(strings.Repeat("?, ", len(f.States)), ", ") + `)`
+		q := `SELECT ` + requestCols + ` FROM requests WHERE org_id = ? AND state IN (` + strings.TrimSuffix(strings.Repeat("?, ", len(states)), ", ") + `)`
 		a := []any{s.org}
-		for _, st := range f.States {
+		for _, st := range states {
 			a = append(a, st)
 		}
 		for _, w := range where {
@@ -310,7 +313,7 @@ func (s *Store) requestsQuery(f RequestFilter) (string, []any) {
 	// and so one snapshot.
 	var parts []string
 	var all []any
-	for i, st := range f.States {
+	for i, st := range states {
 		q, a := one(st)
 		parts = append(parts, `SELECT * FROM (`+q+`) AS s`+strconv.Itoa(i))
 		all = append(all, a...)

@@ -19,7 +19,7 @@ func requestFilters(rs []Request) []RequestFilter {
 	subject := rs[len(rs)/2].SubjectID
 	since := rs[len(rs)/3].ReceivedAt
 	var out []RequestFilter
-	for _, states := range [][]string{nil, openStates, {"completed"}, {"received", "refused"}} {
+	for _, states := range [][]string{nil, openStates, {"completed"}, {"received", "refused"}, {"refused", "received", "refused"}} {
 		for _, subj := range []string{"", subject} {
 			for _, kind := range []string{"", "deletion"} {
 				for _, dueBy := range []string{"", scaleToday.Format(time.DateOnly)} {
