@@ -79,6 +79,7 @@ func TestTypesMatchOpenAPI(t *testing.T) {
 		{"Accepted", client.AcceptedRequest{}, nil},
 		{"RequestView", client.Request{}, nil},
 		{"RequestList.requests[]", client.Request{}, nil},
+		{"RequestList", client.RequestPage{}, nil},
 		{"CompleteInput", client.CompleteInput{}, nil},
 		{"CodeInput", client.CodeInput{}, nil},
 		{"EvidenceInput", client.EvidenceInput{}, nil},

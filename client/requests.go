@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"io"
+	"iter"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -320,6 +322,9 @@ type RequestFilter struct {
 	Type string
 	// DueBy (YYYY-MM-DD) keeps requests due on or before that day.
 	DueBy string
+	// Limit is how many requests a page holds, 1 to 1000; 0 leaves it to
+	// the server (500).
+	Limit int
 }
 
 // CompleteInput carries out a request.
@@ -350,19 +355,61 @@ func (c *Client) GetRequest(ctx context.Context, id string) (Request, error) {
 	return out, err
 }
 
-// ListRequests lists requests, soonest due first.
+// ListRequests lists requests, soonest due first: the first page of
+// ListRequestsPage. AllRequests goes on past it.
 func (c *Client) ListRequests(ctx context.Context, f RequestFilter) ([]Request, error) {
+	page, err := c.ListRequestsPage(ctx, f, "")
+	return page.Requests, err
+}
+
+// RequestPage is one page of requests.
+type RequestPage struct {
+	// Requests are the page's, soonest due first.
+	Requests []Request `json:"requests"`
+	// Next fetches the next page (ListRequestsPage's after); empty on the
+	// last.
+	Next string `json:"next,omitempty"`
+}
+
+// ListRequestsPage lists one page of requests, soonest due first, after
+// the page whose Next is after ("" for the first).
+func (c *Client) ListRequestsPage(ctx context.Context, f RequestFilter, after string) (RequestPage, error) {
 	q := url.Values{}
-	for k, v := range map[string]string{"state": f.State, "subject_id": f.SubjectID, "type": f.Type, "due_by": f.DueBy} {
+	for k, v := range map[string]string{"state": f.State, "subject_id": f.SubjectID, "type": f.Type, "due_by": f.DueBy, "after": after} {
 		if v != "" {
 			q.Set(k, v)
 		}
 	}
-	var out struct {
-		Requests []Request `json:"requests"`
+	if f.Limit != 0 {
+		q.Set("limit", strconv.Itoa(f.Limit))
 	}
+	var out RequestPage
 	err := c.do(ctx, call{op: "ListRequests", method: "GET", path: pathOf("requests"), query: q}, &out)
-	return out.Requests, err
+	return out, err
+}
+
+// AllRequests iterates over every request f selects, soonest due first,
+// fetching pages as it goes. It stops at the first error, which it yields.
+func (c *Client) AllRequests(ctx context.Context, f RequestFilter) iter.Seq2[Request, error] {
+	return func(yield func(Request, error) bool) {
+		after := ""
+		for {
+			page, err := c.ListRequestsPage(ctx, f, after)
+			if err != nil {
+				yield(Request{}, err)
+				return
+			}
+			for _, r := range page.Requests {
+				if !yield(r, nil) {
+					return
+				}
+			}
+			if page.Next == "" {
+				return
+			}
+			after = page.Next
+		}
+	}
 }
 
 // act runs an operator action on a request: POST /v1/requests/{id}/….

@@ -171,6 +171,24 @@ func testRequests(t *testing.T, s *server) {
 	wantErr(t, "an operator's request without evidence", err, client.ErrInvalid, "evidence_required")
 	_, err = s.service.SubmitRequest(ctx, client.RequestInput{Type: client.RightAccess, Language: "en", SubjectID: "ct-3", Verification: client.VerificationOperator, Evidence: "x"})
 	wantErr(t, "SubmitRequest with a service key", err, client.ErrForbidden, client.CodeForbidden)
+	// Paging: a page at a time, the same requests in the same order as
+	// one page holding them all; the last page has no next.
+	whole, err := op.ListRequestsPage(ctx, client.RequestFilter{State: client.StateCompleted}, "")
+	if err != nil || whole.Next != "" || len(whole.Requests) < 2 {
+		t.Fatalf("ListRequestsPage(completed) = %+v, %v", whole, err)
+	}
+	var paged []client.Request
+	for r, err := range op.AllRequests(ctx, client.RequestFilter{State: client.StateCompleted, Limit: 1}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		paged = append(paged, r)
+	}
+	if diff := cmp.Diff(whole.Requests, paged); diff != "" {
+		t.Errorf("AllRequests in pages of 1 (-one page +pages):\n%s", diff)
+	}
+	_, err = op.ListRequestsPage(ctx, client.RequestFilter{}, "not-a-cursor!")
+	wantErr(t, "a page after no page", err, client.ErrBadRequest, "invalid_after")
 }
 
 var sixDigits = regexp.MustCompile(`^\d{6}$`)

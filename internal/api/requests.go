@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/custos-privacy/custos/internal/consent"
@@ -24,7 +25,7 @@ func (a *API) requestRoutes() []route {
 		{"GET", "/v1/public/requests/{id}/bundle", Public, "Download an export bundle (zip) with the link's token", "downloadBundle", "", "", 200, a.downloadBundle},
 
 		{"POST", "/v1/requests", staff, "Take a request on a subject's behalf", "submitRequest", "RequestInput", "RequestView", 201, a.submitOperator},
-		{"GET", "/v1/requests", readers, "Requests, soonest due first (state=, due_by=, subject_id=, type=)", "listRequests", "", "RequestList", 200, a.listRequests},
+		{"GET", "/v1/requests", readers, "Requests, soonest due first (state=, due_by=, subject_id=, type=), a page at a time (limit=, after= the next of the page before)", "listRequests", "", "RequestList", 200, a.listRequests},
 		{"GET", "/v1/requests/{id}", readers, "A request with its history", "getRequest", "", "RequestView", 200, a.getRequest},
 		{"POST", "/v1/requests/{id}/verify", staff, "Record the operator's verification of identity", "verifyRequest", "EvidenceInput", "RequestView", 200, a.verifyOperator},
 		{"POST", "/v1/requests/{id}/approve", staff, "Start work on a verified request", "approveRequest", "", "RequestView", 200, a.approveRequest},
@@ -80,9 +81,11 @@ type RefuseInput struct {
 	Explanation string `json:"explanation"`
 }
 
-// RequestList is a list of requests.
+// RequestList is a page of requests.
 type RequestList struct {
 	Requests []dsr.View `json:"requests"`
+	// Next, sent back as after=, lists the next page; absent on the last.
+	Next string `json:"next,omitempty"`
 }
 
 // CalendarLoaded reports a calendar load.
@@ -221,11 +224,19 @@ func (a *API) listRequests(w http.ResponseWriter, r *http.Request, _ consent.Act
 			return fault.New(fault.BadRequest, "invalid_due_by", "due_by is a date YYYY-MM-DD").At("due_by")
 		}
 	}
-	vs, err := d.List(r.Context(), f)
+	if l := q.Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > 1000 {
+			return fault.New(fault.BadRequest, "invalid_limit", "limit is 1 to 1000").At("limit")
+		}
+		f.Limit = n
+	}
+	f.After = q.Get("after")
+	p, err := d.ListPage(r.Context(), f)
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, 200, RequestList{Requests: vs})
+	return writeJSON(w, 200, RequestList{Requests: p.Requests, Next: p.Next})
 }
 
 // AssistanceList is an organisation's tasks to assist controllers.

@@ -535,18 +535,29 @@ func (s *Service) Status(ctx context.Context, id string) (View, error) {
 
 // List lists requests: open ones by default, soonest due first.
 func (s *Service) List(ctx context.Context, f Filter) ([]View, error) {
+	vs, _, err := s.list(ctx, f)
+	return vs, err
+}
+
+// list returns the views of the requests f selects and the rows they
+// come from.
+func (s *Service) list(ctx context.Context, f Filter) ([]View, []store.Request, error) {
 	if len(f.States) == 0 {
 		f.States = OpenStates
 	}
-	rs, err := s.st.Requests(ctx, f.storeFilter())
+	sf, err := f.storeFilter()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	rs, err := s.st.Requests(ctx, sf)
+	if err != nil {
+		return nil, nil, err
 	}
 	out := make([]View, len(rs))
 	for i := range rs {
 		out[i], _ = s.view(ctx, &rs[i], false)
 	}
-	return out, nil
+	return out, rs, nil
 }
 
 func (s *Service) view(ctx context.Context, r *store.Request, history bool) (View, error) {

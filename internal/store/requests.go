@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -201,42 +203,34 @@ type RequestFilter struct {
 	DueBy     string // due date on or before (YYYY-MM-DD)
 	Since     time.Time
 	Limit     int
+	// After continues a listing: only requests that sort after it by
+	// (due date, received at, id) are listed. The zero value starts at
+	// the beginning.
+	After RequestCursor
+}
+
+// RequestCursor is a request's place in the order Requests lists them.
+// Paging by it rather than by an offset costs the same on the last page
+// as on the first, and a request that changes state between pages
+// neither shifts the rest nor comes back twice.
+type RequestCursor struct {
+	DueDate    string
+	ReceivedAt time.Time
+	ID         string
+}
+
+// IsZero reports whether c is the start of a listing.
+func (c RequestCursor) IsZero() bool { return c.ID == "" && c.DueDate == "" && c.ReceivedAt.IsZero() }
+
+// CursorOf is r's place in the listing order.
+func CursorOf(r Request) RequestCursor {
+	return RequestCursor{DueDate: r.DueDate, ReceivedAt: r.ReceivedAt, ID: r.ID}
 }
 
 // Requests lists requests, soonest due first.
 func (s *Store) Requests(ctx context.Context, f RequestFilter) ([]Request, error) {
-	// The organisation comes first, so that the org-leading indexes serve
-	// every filter.
-	var where []string
-	args := []any{s.org}
-	if len(f.States) > 0 {
-		where = append(where, `state IN (`+strings.TrimSuffix(strings.Repeat("?, ", len(f.States)), ", ")+`)`)
-		for _, st := range f.States {
-			args = append(args, st)
-		}
-	}
-	if f.SubjectID != "" {
-		where, args = append(where, `subject_id = ?`), append(args, f.SubjectID)
-	}
-	if f.Kind != "" {
-		where, args = append(where, `kind = ?`), append(args, f.Kind)
-	}
-	if f.DueBy != "" {
-		where, args = append(where, `due_date <= ?`), append(args, f.DueBy)
-	}
-	if !f.Since.IsZero() {
-		where, args = append(where, `received_at >= ?`), append(args, micros(f.Since))
-	}
-	if f.Limit <= 0 {
-		f.Limit = 500
-	}
-	q := `SELECT ` + requestCols + ` FROM requests WHERE org_id = ?`
-	for _, w := range where {
-		q += ` AND ` + w
-	}
-	q += ` ORDER BY due_date, received_at, id LIMIT ?`
-	args = append(args, f.Limit)
-	rows, err := s.rd().QueryContext(ctx, s.q(q), args...)
+	q, args := s.requestsQuery(f)
+	rows, err := s.rd().QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("requests: %w", mapErr(err))
 	}
@@ -250,6 +244,81 @@ func (s *Store) Requests(ctx context.Context, f RequestFilter) ([]Request, error
 		out = append(out, r)
 	}
 	return out, rows.Err()
+}
+
+// requestsQuery is the statement Requests runs for f.
+func (s *Store) requestsQuery(f RequestFilter) (string, []any) {
+	// The organisation comes first, so that the org-leading indexes serve
+	// every filter.
+	var where []string
+	var args []any
+	if f.SubjectID != "" {
+		where, args = append(where, `subject_id = ?`), append(args, f.SubjectID)
+	}
+	if f.Kind != "" {
+		where, args = append(where, `kind = ?`), append(args, f.Kind)
+	}
+	if f.DueBy != "" {
+		where, args = append(where, `due_date <= ?`), append(args, f.DueBy)
+	}
+	if !f.Since.IsZero() {
+		where, args = append(where, `received_at >= ?`), append(args, micros(f.Since))
+	}
+	if !f.After.IsZero() {
+		// A row value compares as the ORDER BY sorts, and both databases
+		// seek the (org_id, state, due_date, received_at, id) index with it.
+		where, args = append(where, `(due_date, received_at, id) > (?, ?, ?)`), append(args, f.After.DueDate, micros(f.After.ReceivedAt), f.After.ID)
+	}
+	if f.Limit <= 0 {
+		f.Limit = 500
+	}
+	const order = ` ORDER BY due_date, received_at, id LIMIT ?`
+	one := func(state string) (string, []any) {
+		q := `SELECT ` + requestCols + ` FROM requests WHERE org_id = ?`
+		a := []any{s.org}
+		if state != "" {
+			q, a = q+` AND state = ?`, append(a, state)
+		}
+		for _, w := range where {
+			q += ` AND ` + w
+		}
+		return q + order, append(append(a, args...), f.Limit)
+	}
+	// A state named twice would be read twice below; IN reads it once.
+	states := slices.Compact(slices.Sorted(slices.Values(f.States)))
+	switch {
+	case len(states) <= 1:
+		st := ""
+		if len(states) == 1 {
+			st = states[0]
+		}
+		q, a := one(st)
+		return s.q(q), a
+	case f.SubjectID != "":
+		// A subject has a handful of requests: its index finds them all.
+		q := `SELECT ` + requestCols + ` FROM requests WHERE org_id = ? AND state IN (` + strings.TrimSuffix(strings.Repeat("?, ", len(states)), ", ") + `)`
+		a := []any{s.org}
+		for _, st := range states {
+			a = append(a, st)
+		}
+		for _, w := range where {
+			q += ` AND ` + w
+		}
+		return s.q(q + order), append(append(a, args...), f.Limit)
+	}
+	// Several states, the closed ones say, hold hundreds of thousands of
+	// requests: an IN over them reads and sorts them all for one page.
+	// Each state's first page is read in index order instead, and the
+	// pages are merged: at most a page a state is read, in one statement
+	// and so one snapshot.
+	var parts []string
+	var all []any
+	for i, st := range states {
+		q, a := one(st)
+		parts = append(parts, `SELECT * FROM (`+q+`) AS s`+strconv.Itoa(i))
+		all = append(all, a...)
+	}
+	return s.q(`SELECT ` + requestCols + ` FROM (` + strings.Join(parts, ` UNION ALL `) + `) AS page` + order), append(all, f.Limit)
 }
 
 // OTP is a one-time code waiting to be entered for a request.

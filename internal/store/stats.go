@@ -106,14 +106,31 @@ type RequestCounts struct {
 	OpenDue []DueCount   // requests in the open states, by due date, soonest first
 }
 
+// countByStateQuery counts an organisation's requests by state.
+const countByStateQuery = `SELECT state, CAST(SUM(n) AS BIGINT) FROM request_tallies WHERE org_id = ? GROUP BY state HAVING SUM(n) > 0 ORDER BY state`
+
+// countOpenDueQuery counts an organisation's requests in the open states
+// by due date.
+func (s *Store) countOpenDueQuery(openStates []string) (string, []any) {
+	args := []any{s.org}
+	for _, st := range openStates {
+		args = append(args, st)
+	}
+	return s.q(`SELECT due_date, CAST(SUM(n) AS BIGINT) FROM request_tallies WHERE org_id = ? AND state IN (` + strings.TrimSuffix(strings.Repeat("?, ", len(openStates)), ", ") + `) GROUP BY due_date HAVING SUM(n) > 0 ORDER BY due_date`), args
+}
+
 // RequestCounts counts requests by state, and the requests in the given
 // open states by due date. The store does not know the workflow, so the
 // caller names the open states; with none, OpenDue is empty. Turning due
 // dates into days left needs the working-day calendar and today's date,
 // which is the caller's job too.
+//
+// Both come from request_tallies, which triggers keep exact in the
+// transaction of every request write (migration 0022): the cost follows the
+// number of (state, due date) pairs in use, not the number of requests.
 func (s *Store) RequestCounts(ctx context.Context, openStates []string) (RequestCounts, error) {
 	out := RequestCounts{ByState: []StateCount{}, OpenDue: []DueCount{}}
-	rows, err := s.rd().QueryContext(ctx, s.q(`SELECT state, COUNT(*) FROM requests WHERE org_id = ? GROUP BY state ORDER BY state`), s.org)
+	rows, err := s.rd().QueryContext(ctx, s.q(countByStateQuery), s.org)
 	if err != nil {
 		return RequestCounts{}, fmt.Errorf("request counts: %w", mapErr(err))
 	}
@@ -133,12 +150,8 @@ func (s *Store) RequestCounts(ctx context.Context, openStates []string) (Request
 	if len(openStates) == 0 {
 		return out, nil
 	}
-	args := make([]any, len(openStates))
-	for i, st := range openStates {
-		args[i] = st
-	}
-	q := `SELECT due_date, COUNT(*) FROM requests WHERE org_id = ? AND state IN (` + strings.TrimSuffix(strings.Repeat("?, ", len(openStates)), ", ") + `) GROUP BY due_date ORDER BY due_date`
-	rows, err = s.rd().QueryContext(ctx, s.q(q), append([]any{s.org}, args...)...)
+	q, args := s.countOpenDueQuery(openStates)
+	rows, err = s.rd().QueryContext(ctx, q, args...)
 	if err != nil {
 		return RequestCounts{}, fmt.Errorf("request counts: %w", mapErr(err))
 	}

@@ -52,6 +52,8 @@ var messages = web.Messages{
 	"console.queue.open":                     {"zh-CN": "处理中", "en": "Open"},
 	"console.queue.closed":                   {"zh-CN": "已结束", "en": "Closed"},
 	"console.queue.empty":                    {"zh-CN": "没有请求。", "en": "No requests."},
+	"console.queue.next":                     {"zh-CN": "下一页", "en": "Next page"},
+	"console.queue.pages":                    {"zh-CN": "翻页", "en": "Pages"},
 	"console.nav.orgs":                       {"zh-CN": "组织", "en": "Organisations"},
 	"console.orgs.title":                     {"zh-CN": "组织", "en": "Organisations"},
 	"console.orgs.intro":                     {"zh-CN": "本部署中的组织、关联集团及委托处理关系。修改请使用 custos orgs 命令或 /v1/orgs 接口，服务器重启后生效。", "en": "The organisations of this deployment, their groups and the entrustments between them. Change them with custos orgs or the /v1/orgs API; servers pick changes up when they restart."},

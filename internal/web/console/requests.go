@@ -47,17 +47,23 @@ func (c *console) queue(w http.ResponseWriter, r *http.Request, s *session) erro
 	if closed {
 		states = dsr.ClosedStates
 	}
-	vs, err := c.opt.Requests.Queue(r.Context(), states, 500)
+	page, err := c.opt.Requests.ListPage(r.Context(), dsr.Filter{States: states, Limit: 500, After: r.URL.Query().Get("after")})
 	if err != nil {
 		return err
 	}
-	rows := make([]row, len(vs))
-	overdue := 0
-	for i, v := range vs {
+	rows := make([]row, len(page.Requests))
+	for i, v := range page.Requests {
 		rows[i] = rowOf(v)
-		if rows[i].Class == "overdue" && !closed {
-			overdue++
+	}
+	var overdue int64
+	if !closed {
+		// Counted over every open request, not the page shown: the
+		// overdue ones may be on any page.
+		counts, err := c.opt.Requests.Counts(r.Context())
+		if err != nil {
+			return err
 		}
+		overdue = counts.Due(-1)
 	}
 	var assist []dsr.Assistance
 	if !closed {
@@ -65,7 +71,7 @@ func (c *console) queue(w http.ResponseWriter, r *http.Request, s *session) erro
 			return err
 		}
 	}
-	return c.render(w, r, s, "queue", "console.queue.title", map[string]any{"Rows": rows, "Closed": closed, "Overdue": overdue, "Assist": assist})
+	return c.render(w, r, s, "queue", "console.queue.title", map[string]any{"Rows": rows, "Closed": closed, "Overdue": overdue, "Assist": assist, "Next": page.Next})
 }
 
 // assisted records a task to assist a controller as done, with what was
