@@ -368,14 +368,14 @@ type RequestPage struct {
 	Requests []Request `json:"requests"`
 	// Next fetches the next page (ListRequestsPage's after); empty on the
 	// last.
-	Next string `json:"next,omitempty"`
+	Next string `json:"next_cursor,omitempty"`
 }
 
 // ListRequestsPage lists one page of requests, soonest due first, after
 // the page whose Next is after ("" for the first).
 func (c *Client) ListRequestsPage(ctx context.Context, f RequestFilter, after string) (RequestPage, error) {
 	q := url.Values{}
-	for k, v := range map[string]string{"state": f.State, "subject_id": f.SubjectID, "type": f.Type, "due_by": f.DueBy, "after": after} {
+	for k, v := range map[string]string{"state": f.State, "subject_id": f.SubjectID, "type": f.Type, "due_by": f.DueBy, "cursor": after} {
 		if v != "" {
 			q.Set(k, v)
 		}

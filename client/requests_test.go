@@ -188,7 +188,7 @@ func testRequests(t *testing.T, s *server) {
 		t.Errorf("AllRequests in pages of 1 (-one page +pages):\n%s", diff)
 	}
 	_, err = op.ListRequestsPage(ctx, client.RequestFilter{}, "not-a-cursor!")
-	wantErr(t, "a page after no page", err, client.ErrBadRequest, "invalid_after")
+	wantErr(t, "a page after no page", err, client.ErrBadRequest, "invalid_cursor")
 }
 
 var sixDigits = regexp.MustCompile(`^\d{6}$`)

@@ -138,7 +138,7 @@ var opParams = map[string][]any{
 		queryParam("subject_id", "Only the requests of this subject.", false),
 		queryParam("type", "Only requests of this type (a right the manifest offers).", false),
 		map[string]any{"name": "limit", "in": "query", "description": "How many requests a page holds, 1 to 1000 (500 when absent).", "schema": map[string]any{"type": "integer", "minimum": 1, "maximum": 1000}},
-		queryParam("after", "The next of the page before: lists the page that follows it, with the same filters.", false),
+		queryParam("cursor", "The next_cursor of the page before: lists the page that follows it, with the same filters.", false),
 	},
 	"listHolds":      {queryParam("all", "true lists lifted and expired holds too.", false)},
 	"transferCounts": {map[string]any{"name": "year", "in": "query", "description": "The calendar year (China time); this one when absent.", "schema": map[string]any{"type": "integer", "minimum": 2000}}},

@@ -25,7 +25,7 @@ func (a *API) requestRoutes() []route {
 		{"GET", "/v1/public/requests/{id}/bundle", Public, "Download an export bundle (zip) with the link's token", "downloadBundle", "", "", 200, a.downloadBundle},
 
 		{"POST", "/v1/requests", staff, "Take a request on a subject's behalf", "submitRequest", "RequestInput", "RequestView", 201, a.submitOperator},
-		{"GET", "/v1/requests", readers, "Requests, soonest due first (state=, due_by=, subject_id=, type=), a page at a time (limit=, after= the next of the page before)", "listRequests", "", "RequestList", 200, a.listRequests},
+		{"GET", "/v1/requests", readers, "Requests, soonest due first (state=, due_by=, subject_id=, type=), a page at a time (limit=, cursor= the next_cursor of the page before)", "listRequests", "", "RequestList", 200, a.listRequests},
 		{"GET", "/v1/requests/{id}", readers, "A request with its history", "getRequest", "", "RequestView", 200, a.getRequest},
 		{"POST", "/v1/requests/{id}/verify", staff, "Record the operator's verification of identity", "verifyRequest", "EvidenceInput", "RequestView", 200, a.verifyOperator},
 		{"POST", "/v1/requests/{id}/approve", staff, "Start work on a verified request", "approveRequest", "", "RequestView", 200, a.approveRequest},
@@ -84,8 +84,8 @@ type RefuseInput struct {
 // RequestList is a page of requests.
 type RequestList struct {
 	Requests []dsr.View `json:"requests"`
-	// Next, sent back as after=, lists the next page; absent on the last.
-	Next string `json:"next,omitempty"`
+	// NextCursor, sent back as cursor=, lists the next page; absent on the last.
+	NextCursor string `json:"next_cursor,omitempty"`
 }
 
 // CalendarLoaded reports a calendar load.
@@ -231,12 +231,12 @@ func (a *API) listRequests(w http.ResponseWriter, r *http.Request, _ consent.Act
 		}
 		f.Limit = n
 	}
-	f.After = q.Get("after")
+	f.After = q.Get("cursor")
 	p, err := d.ListPage(r.Context(), f)
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, 200, RequestList{Requests: p.Requests, Next: p.Next})
+	return writeJSON(w, 200, RequestList{Requests: p.Requests, NextCursor: p.Next})
 }
 
 // AssistanceList is an organisation's tasks to assist controllers.

@@ -12,7 +12,7 @@ import (
 
 // TestRequestListPages: GET /v1/requests lists every request once, in
 // order, a page at a time by following next; the last page has no next,
-// so a list that fits one page reads as it always did; an after= the API
+// so a list that fits one page reads as it always did; a cursor= the API
 // did not give, and a limit out of range, are refused.
 func TestRequestListPages(t *testing.T) {
 	e := newEnv(t, slog.LevelInfo, nil)
@@ -27,7 +27,7 @@ func TestRequestListPages(t *testing.T) {
 	}
 	type list struct {
 		Requests []struct{ ID string }
-		Next     *string `json:"next"`
+		Next     *string `json:"next_cursor"`
 	}
 	get := func(path string) (list, string) {
 		t.Helper()
@@ -43,7 +43,7 @@ func TestRequestListPages(t *testing.T) {
 	}
 	for _, filter := range []string{"", "type=access", "subject_id=demo-1002", "state=verified&type=access"} {
 		whole, body := get("/v1/requests?" + filter)
-		if whole.Next != nil || strings.Contains(body, `"next"`) {
+		if whole.Next != nil || strings.Contains(body, `"next_cursor"`) {
 			t.Errorf("%s: one page holds them all, yet it has a next: %s", filter, body)
 		}
 		var want []string
@@ -68,9 +68,9 @@ func TestRequestListPages(t *testing.T) {
 					break
 				}
 				if *page.Next == "" || strings.Contains(*page.Next, "demo-") {
-					t.Fatalf("next is not opaque: %q", *page.Next)
+					t.Fatalf("next_cursor is not opaque: %q", *page.Next)
 				}
-				path = "/v1/requests?" + filter + "&limit=" + limit + "&after=" + *page.Next
+				path = "/v1/requests?" + filter + "&limit=" + limit + "&cursor=" + *page.Next
 			}
 			if d := cmp.Diff(want, got); d != "" {
 				t.Errorf("%s in pages of %s (-one page +pages):\n%s", filter, limit, d)
@@ -78,8 +78,8 @@ func TestRequestListPages(t *testing.T) {
 		}
 	}
 	for _, c := range []struct{ query, code string }{
-		{"after=not-a-cursor!", "invalid_after"},
-		{"after=bm9wZQ", "invalid_after"},
+		{"cursor=not-a-cursor!", "invalid_cursor"},
+		{"cursor=bm9wZQ", "invalid_cursor"},
 		{"limit=0", "invalid_limit"},
 		{"limit=1001", "invalid_limit"},
 	} {

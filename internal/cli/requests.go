@@ -36,11 +36,11 @@ the subject is notified. Due dates follow the policy's deadlines on the PRC
 working-day calendar where it says working days.`,
 	}
 	list := &cobra.Command{
-		Use:   "list [--state S] [--due-by YYYY-MM-DD] [--overdue] [--limit N] [--after CURSOR | --all-pages] [--json]",
+		Use:   "list [--state S] [--due-by YYYY-MM-DD] [--overdue] [--limit N] [--cursor CURSOR | --all-pages] [--json]",
 		Short: "List open requests, soonest due first",
 		Long: `List prints open requests (or those in --state) with their due dates and days left; --overdue shows those past due, --due-by those due by a date. Provisional due dates (a year without published holiday data) are marked.
 
-It prints one page of --limit requests (500); when more follow it says so on standard error with the --after that lists the next page. --all-pages prints every page; --overdue reads every page too.`,
+It prints one page of --limit requests (500); when more follow it says so on standard error with the --cursor that lists the next page. --all-pages prints every page; --overdue reads every page too.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			state, _ := cmd.Flags().GetString("state")
@@ -48,13 +48,13 @@ It prints one page of --limit requests (500); when more follow it says so on sta
 			overdue, _ := cmd.Flags().GetBool("overdue")
 			asJSON, _ := cmd.Flags().GetBool("json")
 			limit, _ := cmd.Flags().GetInt("limit")
-			after, _ := cmd.Flags().GetString("after")
+			after, _ := cmd.Flags().GetString("cursor")
 			allPages, _ := cmd.Flags().GetBool("all-pages")
 			if limit < 0 || limit > 1000 {
 				return fmt.Errorf("--limit is 1 to 1000, or 0 for 500")
 			}
 			if allPages && after != "" {
-				return fmt.Errorf("--after and --all-pages: choose one")
+				return fmt.Errorf("--cursor and --all-pages: choose one")
 			}
 			return withRequests(cmd, func(ctx context.Context, d *dsr.Service) error {
 				f := dsr.Filter{DueBy: dueBy, Limit: limit, After: after}
@@ -73,7 +73,7 @@ It prints one page of --limit requests (500); when more follow it says so on sta
 					}
 					// Overdue requests can be on any page of the open ones.
 					if !allPages && !overdue {
-						fmt.Fprintf(cmd.ErrOrStderr(), "more requests follow: --after %s\n", p.Next)
+						fmt.Fprintf(cmd.ErrOrStderr(), "more requests follow: --cursor %s\n", p.Next)
 						break
 					}
 					f.After = p.Next
@@ -106,7 +106,7 @@ It prints one page of --limit requests (500); when more follow it says so on sta
 	list.Flags().Bool("overdue", false, "only requests past their due date")
 	list.Flags().Bool("json", false, "print JSON")
 	list.Flags().Int("limit", 0, "requests a page, 1 to 1000 (500 when 0)")
-	list.Flags().String("after", "", "list the page after the one that ended with this cursor")
+	list.Flags().String("cursor", "", "list the page after the one that ended with this cursor")
 	list.Flags().Bool("all-pages", false, "list every page")
 	show := &cobra.Command{
 		Use: "show ID", Short: "Show a request with its history", Args: cobra.ExactArgs(1),

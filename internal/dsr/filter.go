@@ -74,7 +74,7 @@ func decodeCursor(s string) (store.RequestCursor, error) {
 	if s == "" {
 		return store.RequestCursor{}, nil
 	}
-	bad := fault.New(fault.BadRequest, "invalid_after", "after is the next value of an earlier page").At("after")
+	bad := fault.New(fault.BadRequest, "invalid_cursor", "the cursor is not one this API returned").At("cursor")
 	raw, err := base64.RawURLEncoding.DecodeString(s)
 	if err != nil {
 		return store.RequestCursor{}, bad

@@ -90,9 +90,9 @@ func benchRequests(b *testing.B) int {
 	return 20_000
 }
 
-// benchBackends runs fn on a store of benchRequests requests (one in 300
+// requestBackends runs fn on a store of benchRequests requests (one in 300
 // open) on each backend, seeded once per backend.
-func benchBackends(b *testing.B, fn func(b *testing.B, s *Store)) {
+func requestBackends(b *testing.B, fn func(b *testing.B, s *Store)) {
 	n := benchRequests(b)
 	for _, backend := range []string{"sqlite", "postgres"} {
 		b.Run(backend, func(b *testing.B) {
@@ -113,7 +113,7 @@ func benchBackends(b *testing.B, fn func(b *testing.B, s *Store)) {
 // BenchmarkRequestsQueue times the console queue, 500 to a page: the
 // open requests, soonest due first, and the closed ones (its other view).
 func BenchmarkRequestsQueue(b *testing.B) {
-	benchBackends(b, func(b *testing.B, s *Store) {
+	requestBackends(b, func(b *testing.B, s *Store) {
 		ctx := context.Background()
 		for _, c := range []struct {
 			name   string
@@ -135,7 +135,7 @@ func BenchmarkRequestsQueue(b *testing.B) {
 // due by a date, and one closed state's (a page from hundreds of
 // thousands of rows), 500 to a page.
 func BenchmarkRequestsDueBy(b *testing.B) {
-	benchBackends(b, func(b *testing.B, s *Store) {
+	requestBackends(b, func(b *testing.B, s *Store) {
 		ctx := context.Background()
 		dueBy := scaleToday.AddDate(0, 0, 3).Format(time.DateOnly)
 		for _, c := range []struct {
@@ -157,7 +157,7 @@ func BenchmarkRequestsDueBy(b *testing.B) {
 // BenchmarkRequestCounts times what custos_requests_due and the dashboard
 // read on every scrape.
 func BenchmarkRequestCounts(b *testing.B) {
-	benchBackends(b, func(b *testing.B, s *Store) {
+	requestBackends(b, func(b *testing.B, s *Store) {
 		ctx := context.Background()
 		for b.Loop() {
 			c, err := s.RequestCounts(ctx, openStates)

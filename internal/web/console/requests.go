@@ -47,7 +47,7 @@ func (c *console) queue(w http.ResponseWriter, r *http.Request, s *session) erro
 	if closed {
 		states = dsr.ClosedStates
 	}
-	page, err := c.opt.Requests.ListPage(r.Context(), dsr.Filter{States: states, Limit: 500, After: r.URL.Query().Get("after")})
+	page, err := c.opt.Requests.ListPage(r.Context(), dsr.Filter{States: states, Limit: 500, After: r.URL.Query().Get("cursor")})
 	if err != nil {
 		return err
 	}
