@@ -622,8 +622,12 @@ func ServeProcess(ctx context.Context, e *Env, exe string, log io.Writer) (strin
 		"CUSTOS_CHECK_SAMPLE=0", "CUSTOS_MANIFEST=", "CUSTOS_DEMO=", "CUSTOS_DATA_KEYSET=", "CUSTOS_RECEIPT_KEY=",
 		"CUSTOS_DATA_KEYSET_FILE=", "CUSTOS_RECEIPT_KEY_FILE=", "CUSTOS_IDENTITY_KEY_FILE=", "CUSTOS_DB_FILE=")
 	if len(e.DataKeyset) > 0 {
-		// The vault: the key store goes beside the database, the server's default.
+		// The vault: the key store goes beside the database, the server's
+		// default, unless the environment names one.
 		cmd.Env = append(cmd.Env, "CUSTOS_DATA_KEYSET="+string(e.DataKeyset))
+		if e.Keystore != "" {
+			cmd.Env = append(cmd.Env, "CUSTOS_KEYSTORE="+e.Keystore)
+		}
 	}
 	cmd.Stderr = log
 	out, err := cmd.StdoutPipe()

@@ -37,6 +37,9 @@ type Env struct {
 	DSN         string
 	IdentityKey []byte
 	Hasher      *identity.Hasher
+	// Keystore, when set, is where server processes keep per-person keys
+	// (CUSTOS_KEYSTORE); beside a SQLite database by default.
+	Keystore string
 	// DataKeyset and Vault are set by WithVault.
 	DataKeyset []byte
 	Vault      *vault.Service

@@ -91,7 +91,12 @@ func PopulateScale(ctx context.Context, e *Env, n int, progress func(done, writt
 	} else if err != nil {
 		return PopulationStats{}, err
 	}
-	return Populate(ctx, e.Store, e.Service, e.Hasher, PopulationOptions{Subjects: n, Progress: progress})
+	stats, err := Populate(ctx, e.Store, e.Service, e.Hasher, PopulationOptions{Subjects: n, Progress: progress})
+	if err != nil {
+		return stats, err
+	}
+	// Measure with the statistics a running database would have.
+	return stats, e.Store.Analyze(ctx)
 }
 
 // Scale measures e's populated database.
@@ -211,12 +216,20 @@ func scaleRequests(ctx context.Context, e *Env, o ScaleOptions, rep *ScaleReport
 		name string
 		fn   func() error
 	}{
-		{"queue (open requests, soonest due, 50)", func() error {
-			_, err := e.Store.Requests(ctx, store.RequestFilter{States: dsr.OpenStates, Limit: 50})
+		// What the console's queue reads: the open requests, and the
+		// closed ones (its other view), 500 to a page.
+		{"console queue (open requests, 500)", func() error {
+			_, err := e.Store.Requests(ctx, store.RequestFilter{States: dsr.OpenStates, Limit: 500})
 			return err
 		}},
-		{"GET /v1/requests?due_by= (a week ahead, 50)", func() error {
-			_, err := e.Store.Requests(ctx, store.RequestFilter{DueBy: week, Limit: 50})
+		{"console queue, closed view (500)", func() error {
+			_, err := e.Store.Requests(ctx, store.RequestFilter{States: dsr.ClosedStates, Limit: 500})
+			return err
+		}},
+		// What GET /v1/requests?due_by= reads: open requests unless a
+		// state is named.
+		{"GET /v1/requests?due_by= a week ahead (500)", func() error {
+			_, err := e.Store.Requests(ctx, store.RequestFilter{States: dsr.OpenStates, DueBy: week, Limit: 500})
 			return err
 		}},
 		{"custos_requests_due (the counts)", func() error {

@@ -195,6 +195,7 @@ func scaleSoak(ctx context.Context, e *Env, o ScaleOptions, rep *ScaleReport) er
 	d := zipfQueries(o.Subjects, min(o.Rate*60, 2_000_000), false, 3)
 	var acked, writeErrs, requests, requestErrs atomic.Int64
 	var p99s []time.Duration
+	var rss []string // both instances' RSS at the end of each minute
 	var decErrs int64
 	minutes := int((o.Soak + time.Minute - 1) / time.Minute)
 	for m := range minutes {
@@ -237,6 +238,7 @@ func scaleSoak(ctx context.Context, e *Env, o ScaleOptions, rep *ScaleReport) er
 		}()
 		wg.Wait()
 		p99s = append(p99s, max(res[0].FromDue.P99, res[1].FromDue.P99))
+		rss = append(rss, bytesText(float64(processRSS(insts[0].pid)+processRSS(insts[1].pid))))
 		decErrs += res[0].FromDue.Errors + res[1].FromDue.Errors
 		fmt.Fprintf(o.Log, "soak minute %d: decisions p99 %s, %d writes acknowledged, %d requests\n", m+1, ms(p99s[m]), acked.Load(), requests.Load())
 	}
@@ -249,6 +251,7 @@ func scaleSoak(ctx context.Context, e *Env, o ScaleOptions, rep *ScaleReport) er
 		ps = append(ps, ms(p))
 	}
 	rep.add("soak", "decisions p99 per minute (the worse instance)", fmt.Sprint(ps), "stable")
+	rep.add("soak", "RSS of both instances at the end of each minute", fmt.Sprint(rss), "flat once the caches are full")
 	// Every acknowledged write is in the ledger, and both chains verify.
 	if err := e.Store.Flush(ctx); err != nil {
 		return err

@@ -36,7 +36,7 @@ func TestScaleSteps(t *testing.T) {
 			t.Errorf("%s: %s has no value", f.Area, f.Name)
 		}
 	}
-	for area, want := range map[string]int{"storage": 5, "requests": 3, "verification": 2, "writes": 1} {
+	for area, want := range map[string]int{"storage": 5, "requests": 4, "verification": 2, "writes": 1} {
 		if areas[area] != want {
 			t.Errorf("%d %s figures, want %d: %+v", areas[area], area, want, rep.Figures)
 		}

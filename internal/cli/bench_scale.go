@@ -74,7 +74,8 @@ Then it measures, and prints one table with every figure beside its goal:
 
 The server processes are this binary (custos serve), with the population's
 data keyset kept beside a SQLite file (FILE.keyset) or in the temporary
-directory for PostgreSQL. Figures depend on the
+directory for PostgreSQL, with the per-person keys in a SQLite file beside
+it. Figures depend on the
 machine and what else runs on it.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -97,8 +98,14 @@ machine and what else runs on it.`,
 				return err
 			}
 			defer e.Close()
-			if e.DataKeyset, err = scaleKeyset(db); err != nil {
+			var keyset string
+			if e.DataKeyset, keyset, err = scaleKeyset(db); err != nil {
 				return err
+			}
+			if keystore.IsPostgres(db) {
+				// The per-person keys live apart from the data: here in a
+				// SQLite file beside the keyset.
+				e.Keystore = keyset + "-keys.db"
 			}
 			start := time.Now()
 			stats, err := bench.PopulateScale(ctx, e, o.Subjects, populationProgress(cmd.ErrOrStderr(), o.Subjects))
@@ -171,21 +178,21 @@ func populationProgress(w io.Writer, total int) func(done, written int) {
 // (rights requests are sealed under it): made on the first run and kept
 // beside a SQLite file, or in the temporary directory named after a
 // PostgreSQL database, so that later runs open what earlier ones sealed.
-func scaleKeyset(db string) ([]byte, error) {
-	path := db + ".keyset"
+func scaleKeyset(db string) (keyset []byte, path string, err error) {
+	path = db + ".keyset"
 	if keystore.IsPostgres(db) {
 		sum := sha256.Sum256([]byte(db))
 		path = filepath.Join(os.TempDir(), fmt.Sprintf("custos-scale-%x.keyset", sum[:6]))
 	}
 	if b, err := os.ReadFile(path); err == nil {
-		return b, nil
+		return b, path, nil
 	}
 	raw, err := seal.GenerateKeyset()
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if err := os.WriteFile(path, raw, 0o600); err != nil {
-		return nil, fmt.Errorf("keep the population's data keyset: %w", err)
+		return nil, "", fmt.Errorf("keep the population's data keyset: %w", err)
 	}
-	return raw, nil
+	return raw, path, nil
 }
