@@ -131,7 +131,7 @@ func post(ctx context.Context, c *http.Client, url, key string, body any, status
 	defer resp.Body.Close()
 	if resp.StatusCode != status {
 		io.Copy(io.Discard, resp.Body)
-		return fmt.Errorf("instance lag: %s answered %d, want %d", req.URL.Path, resp.StatusCode, status)
+		return fmt.Errorf("POST %s answered %d, want %d", req.URL.Path, resp.StatusCode, status)
 	}
 	if out == nil {
 		_, err = io.Copy(io.Discard, resp.Body)

@@ -1,11 +1,8 @@
 package bench
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net/http"
 	"sync"
@@ -48,28 +45,6 @@ func writable(i int) bool { return i%20 != 7 }
 // httpClient is shared by the write and request loads.
 var httpClient = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 128}}
 
-// postJSON posts body to url with key and reports whether the answer
-// was the status wanted.
-func postJSON(ctx context.Context, url, key string, body any, want int) error {
-	b, _ := json.Marshal(body)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(b))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Authorization", "Bearer "+key)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := httpClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	io.Copy(io.Discard, resp.Body)
-	if resp.StatusCode != want {
-		return fmt.Errorf("POST %s: %s", req.URL.Path, resp.Status)
-	}
-	return nil
-}
-
 // consentWrite records a grant or a withdrawal of analytics for
 // population subject i through inst.
 func consentWrite(ctx context.Context, inst instance, i int, grant bool) error {
@@ -79,7 +54,7 @@ func consentWrite(ctx context.Context, inst instance, i int, grant bool) error {
 	} else {
 		in.Withdraw = []string{"analytics"}
 	}
-	return postJSON(ctx, inst.base+"/v1/subjects/"+SubjectName(i)+"/consents", inst.key, in, http.StatusCreated)
+	return post(ctx, httpClient, inst.base+"/v1/subjects/"+SubjectName(i)+"/consents", inst.key, in, http.StatusCreated, nil)
 }
 
 // closedWrites runs clients writers back to back against the instances
@@ -228,7 +203,7 @@ func scaleSoak(ctx context.Context, e *Env, o ScaleOptions, rep *ScaleReport) er
 			defer wg.Done()
 			openLoop(ctx, 1, span, 1, func(k int) {
 				in := map[string]any{"type": "access", "subject_id": SubjectName((k*31 + m*977) % o.Subjects), "language": "zh-CN", "verification": "operator", "evidence": "soak"}
-				if err := postJSON(ctx, insts[k%2].base+"/v1/requests", op.Secret, in, http.StatusCreated); err != nil {
+				if err := post(ctx, httpClient, insts[k%2].base+"/v1/requests", op.Secret, in, http.StatusCreated, nil); err != nil {
 					requestErrs.Add(1)
 					fmt.Fprintf(o.Log, "soak: rights request: %v\n", err)
 					return
