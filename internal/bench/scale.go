@@ -31,6 +31,7 @@ type ScaleOptions struct {
 	Instances     int           // measure 1..Instances server processes
 	Soak          time.Duration // 0: no soak
 	CacheSubjects int           // the servers' decision cache (0: default)
+	DBConns       int           // the servers' PostgreSQL connections each (0: default)
 	Exe           string        // the custos binary, for server processes
 	Log           io.Writer     // servers' logs and progress
 }
@@ -109,6 +110,13 @@ func Scale(ctx context.Context, e *Env, o ScaleOptions) (*ScaleReport, error) {
 	trail, ledger, err := e.Store.Heads(ctx)
 	if err != nil {
 		return nil, err
+	}
+	// Server processes take their settings from the environment.
+	if o.CacheSubjects > 0 {
+		os.Setenv("CUSTOS_CACHE_SUBJECTS", strconv.Itoa(o.CacheSubjects))
+	}
+	if o.DBConns > 0 {
+		os.Setenv("CUSTOS_DB_CONNS", strconv.Itoa(o.DBConns))
 	}
 	rep := &ScaleReport{Database: e.Store.Dialect(), Subjects: o.Subjects, Events: ledger.Seq, Entries: trail.Seq, Machine: machine()}
 	steps := []struct {
@@ -319,9 +327,6 @@ func zipfQueries(subjects, n int, uniform bool, seed uint64) CheckData {
 
 // scaleDecisions: open loop against one server process, Zipf then uniform.
 func scaleDecisions(ctx context.Context, e *Env, o ScaleOptions, rep *ScaleReport) error {
-	if o.CacheSubjects > 0 {
-		os.Setenv("CUSTOS_CACHE_SUBJECTS", strconv.Itoa(o.CacheSubjects))
-	}
 	base, key, proc, stop, err := ServeProcess(ctx, e, o.Exe, o.Log)
 	if err != nil {
 		return err

@@ -35,7 +35,7 @@ func newBenchScaleCmd() *cobra.Command {
 		asJSON   bool
 	)
 	cmd := &cobra.Command{
-		Use:   "scale --db URL|FILE [--subjects 10000000] [--populate-only] [--rate 5000] [--duration 30s] [--instances 3] [--soak 10m] [--json]",
+		Use:   "scale --db URL|FILE [--subjects 10000000] [--populate-only] [--rate 5000] [--duration 30s] [--instances 3] [--soak 10m] [--cache-subjects N] [--db-conns N] [--json]",
 		Short: "How Custos's costs grow with its data: decisions, writes, verification, requests, instances, storage",
 		Long: `Scale fills the database --db (a PostgreSQL URL or a SQLite file) with a
 population of --subjects made-up people, as an organisation would over two
@@ -139,6 +139,7 @@ machine and what else runs on it.`,
 	f.IntVar(&o.Instances, "instances", 1, "measure 1..N custos serve processes on the database")
 	f.DurationVar(&o.Soak, "soak", 0, "run the target mix against two instances for this long (0: no soak)")
 	f.IntVar(&o.CacheSubjects, "cache-subjects", 0, "the servers' decision cache size (0: their default)")
+	f.IntVar(&o.DBConns, "db-conns", 0, "each server's PostgreSQL connections at most (0: their default); N instances need N times this under max_connections")
 	f.BoolVar(&asJSON, "json", false, "print the report as JSON")
 	return cmd
 }

@@ -41,6 +41,7 @@ type Config struct {
 	CheckSample     float64       // --check-sample, CUSTOS_CHECK_SAMPLE: share of allowed decisions audited (denials always are)
 	PollInterval    time.Duration // --poll-interval, CUSTOS_POLL_INTERVAL: how often an instance picks up other instances' writes
 	CacheSubjects   int           // --cache-subjects, CUSTOS_CACHE_SUBJECTS: subjects (and as many identities) kept in memory for decisions
+	DBConns         int           // --db-conns, CUSTOS_DB_CONNS: connections to a PostgreSQL database an instance opens at most
 	MaxBodyBytes    int64         // --max-body, CUSTOS_MAX_BODY: largest request body accepted, in bytes
 	ShutdownTimeout time.Duration // --shutdown-timeout, CUSTOS_SHUTDOWN_TIMEOUT: grace period for requests in flight
 	TrustProxy      bool          // --trust-proxy, CUSTOS_TRUST_PROXY: take the client address from X-Forwarded-For
@@ -79,6 +80,7 @@ func Default() Config {
 		CheckSample:      0.01,
 		PollInterval:     250 * time.Millisecond,
 		CacheSubjects:    200_000,
+		DBConns:          32,
 		MaxBodyBytes:     1 << 20,
 		ShutdownTimeout:  15 * time.Second,
 		CheckpointEvery:  checkpoint.DefaultEvery,
@@ -135,6 +137,7 @@ const (
 	sCheckSample
 	sPollInterval
 	sCacheSubjects
+	sDBConns
 	sMaxBody
 	sShutdownTimeout
 	sTrustProxy
@@ -276,6 +279,19 @@ var settings = [numSettings]setting{
 			return nil
 		},
 		show: func(c *Config) string { return strconv.Itoa(c.CacheSubjects) },
+	},
+	sDBConns: {
+		env:  "CUSTOS_DB_CONNS",
+		flag: "db-conns",
+		set: func(c *Config, v, _ string) error {
+			n, err := strconv.Atoi(strings.TrimSpace(v))
+			if err != nil {
+				return problem("CUSTOS_DB_CONNS", "%q is not a whole number", v)
+			}
+			c.DBConns = n
+			return nil
+		},
+		show: func(c *Config) string { return strconv.Itoa(c.DBConns) },
 	},
 	sMaxBody: {
 		env:  "CUSTOS_MAX_BODY",
@@ -428,6 +444,7 @@ func (c *Config) RegisterFlags(fs *pflag.FlagSet) {
 	fs.Float64Var(&c.CheckSample, "check-sample", c.CheckSample, "share of allowed decisions audited, 0 to 1; denials always are (CUSTOS_CHECK_SAMPLE)")
 	fs.DurationVar(&c.PollInterval, "poll-interval", c.PollInterval, "how often to pick up other instances' writes (CUSTOS_POLL_INTERVAL)")
 	fs.IntVar(&c.CacheSubjects, "cache-subjects", c.CacheSubjects, "subjects kept in memory for decisions, and as many identities (CUSTOS_CACHE_SUBJECTS)")
+	fs.IntVar(&c.DBConns, "db-conns", c.DBConns, "connections an instance opens to a PostgreSQL database at most (CUSTOS_DB_CONNS)")
 	fs.Int64Var(&c.MaxBodyBytes, "max-body", c.MaxBodyBytes, "largest request body accepted, in bytes (CUSTOS_MAX_BODY)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long requests in flight may take to finish on shutdown (CUSTOS_SHUTDOWN_TIMEOUT)")
 	fs.BoolVar(&c.TrustProxy, "trust-proxy", c.TrustProxy, "take the client address from X-Forwarded-For; only behind a proxy that sets it (CUSTOS_TRUST_PROXY)")

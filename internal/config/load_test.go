@@ -74,6 +74,7 @@ func TestLoadPrecedence(t *testing.T) {
 				"CUSTOS_CHECK_SAMPLE":     "0.5",
 				"CUSTOS_POLL_INTERVAL":    "1s",
 				"CUSTOS_CACHE_SUBJECTS":   "5000",
+				"CUSTOS_DB_CONNS":         "16",
 				"CUSTOS_MAX_BODY":         "4096",
 				"CUSTOS_SHUTDOWN_TIMEOUT": "30s",
 				"CUSTOS_TRUST_PROXY":      "1",
@@ -81,14 +82,14 @@ func TestLoadPrecedence(t *testing.T) {
 			want: want(func(c *Config) {
 				*c = Config{
 					Addr: ":9090", DB: "sqlite:/var/lib/custos/custos.db", Manifest: "custos.yaml", Demo: true,
-					LogLevel: "debug", LogFormat: "json", CheckSample: 0.5, PollInterval: time.Second, CacheSubjects: 5000,
+					LogLevel: "debug", LogFormat: "json", CheckSample: 0.5, PollInterval: time.Second, CacheSubjects: 5000, DBConns: 16,
 					MaxBodyBytes: 4096, ShutdownTimeout: 30 * time.Second, TrustProxy: true,
 					CheckpointEvery:  5 * time.Minute,
 					OutboxRetention:  7 * 24 * time.Hour,
 					RetentionAt:      "03:00",
 					RequestRetention: "3 years",
 				}
-				for _, i := range []int{sAddr, sDB, sManifest, sDemo, sLogLevel, sLogFormat, sCheckSample, sPollInterval, sCacheSubjects, sMaxBody, sShutdownTimeout, sTrustProxy} {
+				for _, i := range []int{sAddr, sDB, sManifest, sDemo, sLogLevel, sLogFormat, sCheckSample, sPollInterval, sCacheSubjects, sDBConns, sMaxBody, sShutdownTimeout, sTrustProxy} {
 					c.origins[i] = originEnv
 				}
 			}),
@@ -97,18 +98,18 @@ func TestLoadPrecedence(t *testing.T) {
 			name: "flags",
 			args: []string{"--addr", ":7000", "--db=x.db", "--manifest", "m.yaml", "--demo", "--log-level", "warn",
 				"--log-format", "json", "--check-sample", "0.25", "--poll-interval", "2s", "--max-body", "100",
-				"--shutdown-timeout", "1m", "--trust-proxy", "--cache-subjects", "1000000"},
+				"--shutdown-timeout", "1m", "--trust-proxy", "--cache-subjects", "1000000", "--db-conns", "8"},
 			want: want(func(c *Config) {
 				*c = Config{
 					Addr: ":7000", DB: "x.db", Manifest: "m.yaml", Demo: true,
-					LogLevel: "warn", LogFormat: "json", CheckSample: 0.25, PollInterval: 2 * time.Second, CacheSubjects: 1_000_000,
+					LogLevel: "warn", LogFormat: "json", CheckSample: 0.25, PollInterval: 2 * time.Second, CacheSubjects: 1_000_000, DBConns: 8,
 					MaxBodyBytes: 100, ShutdownTimeout: time.Minute, TrustProxy: true,
 					CheckpointEvery:  5 * time.Minute,
 					OutboxRetention:  7 * 24 * time.Hour,
 					RetentionAt:      "03:00",
 					RequestRetention: "3 years",
 				}
-				for _, i := range []int{sAddr, sDB, sManifest, sDemo, sLogLevel, sLogFormat, sCheckSample, sPollInterval, sCacheSubjects, sMaxBody, sShutdownTimeout, sTrustProxy} {
+				for _, i := range []int{sAddr, sDB, sManifest, sDemo, sLogLevel, sLogFormat, sCheckSample, sPollInterval, sCacheSubjects, sDBConns, sMaxBody, sShutdownTimeout, sTrustProxy} {
 					c.origins[i] = originFlag
 				}
 			}),
@@ -382,7 +383,7 @@ func TestRegisterFlagsHidesDatabasePassword(t *testing.T) {
 	}
 	var names []string
 	fs.VisitAll(func(f *pflag.Flag) { names = append(names, f.Name) })
-	want := []string{"addr", "banner-origins", "cache-subjects", "check-sample", "checkpoint-every", "checkpoints", "dataset", "db", "demo", "keystore", "log-format", "log-level", "manifest", "max-body", "notify-dir", "outbox-retention", "poll-interval", "request-retention", "retention-at", "secrets-dir", "shutdown-timeout", "sms-webhook-url", "smtp-addr", "smtp-from", "smtp-user", "trust-proxy"}
+	want := []string{"addr", "banner-origins", "cache-subjects", "check-sample", "checkpoint-every", "checkpoints", "dataset", "db", "db-conns", "demo", "keystore", "log-format", "log-level", "manifest", "max-body", "notify-dir", "outbox-retention", "poll-interval", "request-retention", "retention-at", "secrets-dir", "shutdown-timeout", "sms-webhook-url", "smtp-addr", "smtp-from", "smtp-user", "trust-proxy"}
 	if diff := cmp.Diff(want, names); diff != "" {
 		t.Errorf("flags (-want +got):\n%s", diff)
 	}

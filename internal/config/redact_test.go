@@ -44,6 +44,7 @@ CUSTOS_RECEIPT_KEY = ""  # default
 CUSTOS_CHECK_SAMPLE = 0.01  # default
 CUSTOS_POLL_INTERVAL = 250ms  # default
 CUSTOS_CACHE_SUBJECTS = 200000  # default
+CUSTOS_DB_CONNS = 32  # default
 CUSTOS_MAX_BODY = 1048576  # default
 CUSTOS_SHUTDOWN_TIMEOUT = 15s  # default
 CUSTOS_TRUST_PROXY = false  # default

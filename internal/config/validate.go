@@ -120,6 +120,9 @@ func (c Config) problems() []error {
 	if c.PollInterval <= 0 {
 		add("CUSTOS_POLL_INTERVAL", "%v is not a positive duration", c.PollInterval)
 	}
+	if c.DBConns <= 0 {
+		add("CUSTOS_DB_CONNS", "%d is not a positive number of connections", c.DBConns)
+	}
 	if c.CacheSubjects <= 0 {
 		add("CUSTOS_CACHE_SUBJECTS", "%d is not a positive number of subjects", c.CacheSubjects)
 	}

@@ -32,6 +32,7 @@ func TestValidate(t *testing.T) {
 		{"sample 1", func(c *Config) { c.CheckSample = 1 }, nil},
 		{"zero poll interval", func(c *Config) { c.PollInterval = 0 }, []string{"CUSTOS_POLL_INTERVAL"}},
 		{"zero cached subjects", func(c *Config) { c.CacheSubjects = 0 }, []string{"CUSTOS_CACHE_SUBJECTS"}},
+		{"no database connections", func(c *Config) { c.DBConns = 0 }, []string{"CUSTOS_DB_CONNS"}},
 		{"one cached subject", func(c *Config) { c.CacheSubjects = 1 }, nil},
 		{"negative max body", func(c *Config) { c.MaxBodyBytes = -1 }, []string{"CUSTOS_MAX_BODY"}},
 		{"zero shutdown timeout", func(c *Config) { c.ShutdownTimeout = 0 }, []string{"CUSTOS_SHUTDOWN_TIMEOUT"}},
@@ -47,7 +48,7 @@ func TestValidate(t *testing.T) {
 		{"everything at once", func(c *Config) {
 			*c = Config{CheckSample: -1}
 		}, []string{
-			"CUSTOS_ADDR", "CUSTOS_CACHE_SUBJECTS", "CUSTOS_CHECKPOINT_EVERY", "CUSTOS_CHECK_SAMPLE", "CUSTOS_DB", "CUSTOS_LOG_FORMAT", "CUSTOS_LOG_LEVEL",
+			"CUSTOS_ADDR", "CUSTOS_CACHE_SUBJECTS", "CUSTOS_CHECKPOINT_EVERY", "CUSTOS_CHECK_SAMPLE", "CUSTOS_DB", "CUSTOS_DB_CONNS", "CUSTOS_LOG_FORMAT", "CUSTOS_LOG_LEVEL",
 			"CUSTOS_MAX_BODY", "CUSTOS_OUTBOX_RETENTION", "CUSTOS_POLL_INTERVAL", "CUSTOS_REQUEST_RETENTION", "CUSTOS_RETENTION_AT", "CUSTOS_SHUTDOWN_TIMEOUT",
 		}},
 		{"keystore beside sqlite", func(c *Config) { c.DB = "/var/lib/custos/custos.db" }, nil},

@@ -126,7 +126,7 @@ func OpenStore(ctx context.Context, cfg config.Config, keys Keys, migrate bool, 
 	if cfg.DBKind() == config.DBSQLite {
 		dsn = cfg.SQLitePath()
 	}
-	st, err := store.Open(ctx, dsn, store.Options{AuditKey: keys.AuditKey, PriorAuditKeys: keys.PriorAuditKeys, Logger: log})
+	st, err := store.Open(ctx, dsn, store.Options{AuditKey: keys.AuditKey, PriorAuditKeys: keys.PriorAuditKeys, Logger: log, MaxConns: cfg.DBConns})
 	if err != nil {
 		return nil, err
 	}

@@ -121,6 +121,9 @@ type Options struct {
 	// MaxBatch bounds how many writes one commit carries (default 256).
 	// 1 commits every write alone, which benchmarks use as the baseline.
 	MaxBatch int
+	// MaxConns bounds the connections to a PostgreSQL database (default
+	// 32): several instances on one database share its max_connections.
+	MaxConns int
 	// Logger is told what no caller is: a queued write that failed. The
 	// default is slog.Default(), so that such a loss is never silent.
 	Logger *slog.Logger
@@ -150,8 +153,12 @@ func Open(ctx context.Context, dsn string, opts ...Options) (*Store, error) {
 		if err != nil {
 			return nil, fmt.Errorf("open postgres: %w", err)
 		}
-		s.w.SetMaxOpenConns(32)
-		s.w.SetMaxIdleConns(32)
+		conns := opt.MaxConns
+		if conns <= 0 {
+			conns = 32
+		}
+		s.w.SetMaxOpenConns(conns)
+		s.w.SetMaxIdleConns(conns)
 		s.w.SetConnMaxIdleTime(5 * time.Minute)
 		s.r = s.w
 	default:
