@@ -49,10 +49,10 @@ type PopulationStats struct {
 	Entries           int64 // audit entries
 }
 
-// Population keys: what every population's consents are about.
+// populationKeys are what every population's consents are about.
 var populationKeys = []string{"analytics", "push_notifications", "marketing", "advertising"}
 
-// RequestStates are the states a population's requests are left in, with
+// populationStates are the states a population's requests are left in, with
 // their weights: most are closed, a few thousand in a million are open.
 var populationStates = []struct {
 	state  string
