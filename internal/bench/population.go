@@ -53,7 +53,7 @@ type PopulationStats struct {
 var populationKeys = []string{"analytics", "push_notifications", "marketing", "advertising"}
 
 // populationStates are the states a population's requests are left in, with
-// their weights: most are closed, a few thousand in a million are open.
+// their weights: most are closed, about one in eighty is open.
 var populationStates = []struct {
 	state  string
 	weight int
