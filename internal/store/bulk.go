@@ -131,13 +131,3 @@ func (s *Store) HasSubjects(ctx context.Context) (bool, error) {
 	}
 	return true, nil
 }
-
-// Analyze refreshes the query planner's statistics, as autovacuum does on
-// PostgreSQL in time: after a bulk load, plans chosen on empty-table
-// statistics read whole tables where an index would read a page.
-func (s *Store) Analyze(ctx context.Context) error {
-	if _, err := s.w.ExecContext(ctx, `ANALYZE`); err != nil {
-		return fmt.Errorf("analyze: %w", mapErr(err))
-	}
-	return nil
-}

@@ -152,3 +152,14 @@ func (s *Store) apply(ctx context.Context, m Migration) error {
 		return err
 	})
 }
+
+// Analyze refreshes the query planner's statistics for the whole database,
+// as autovacuum does on PostgreSQL in time: maintenance, like migrating.
+// After a bulk load, plans chosen on empty-table statistics read whole
+// tables where an index would read a page.
+func (s *Store) Analyze(ctx context.Context) error {
+	if _, err := s.w.ExecContext(ctx, `ANALYZE`); err != nil {
+		return fmt.Errorf("analyze: %w", mapErr(err))
+	}
+	return nil
+}
