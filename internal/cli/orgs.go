@@ -5,18 +5,22 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/custos-privacy/custos/internal/dsr"
 	"github.com/custos-privacy/custos/internal/fault"
 	"github.com/custos-privacy/custos/internal/manifest"
 	"github.com/custos-privacy/custos/internal/org"
 	"github.com/custos-privacy/custos/internal/policy"
+	"github.com/custos-privacy/custos/internal/retention"
 	"github.com/custos-privacy/custos/internal/secrets"
 	"github.com/custos-privacy/custos/internal/server"
 	"github.com/custos-privacy/custos/internal/store"
@@ -228,7 +232,13 @@ privacy center by a person the controller holds goes to the controller's
 queue on the controller's deadline; the processor keeps a task to assist,
 due by --assist, and the person is told which organisation controls their
 data. Both organisations must be registered; the default organisation may be
-either.`,
+either.
+
+Where the processor keeps the controller's data in its own databases, its
+dataset marks those collections held_for: FIELD (the field naming the
+customer a row is held for), and --customer-key is this controller's value
+of it. The end of the entrustment then deletes or returns exactly those
+rows.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f := cmd.Flags()
@@ -242,6 +252,7 @@ either.`,
 			in.Assist, _ = f.GetString("assist")
 			in.StartsOn, _ = f.GetString("starts")
 			in.EndsOn, _ = f.GetString("ends")
+			in.CustomerKey, _ = f.GetString("customer-key")
 			return withStore(cmd, false, func(ctx context.Context, st *store.Store) error {
 				e, err := org.New(st).Entrust(ctx, cliActor(), in)
 				if err != nil {
@@ -262,6 +273,7 @@ either.`,
 	f.String("assist", "5 working_days", "the processor's deadline to assist with a rights request: N working_days or N calendar_days")
 	f.String("starts", "", "the first day of the term, YYYY-MM-DD (today when unset)")
 	f.String("ends", "", "the last day of the term, YYYY-MM-DD (open-ended when unset)")
+	f.String("customer-key", "", "the value the processor's databases hold for this controller in the collections its dataset marks held_for")
 	c.MarkFlagRequired("controller")
 	c.MarkFlagRequired("processor")
 	dbFlags(c)
@@ -381,7 +393,7 @@ func publishedManifest(ctx context.Context, st *store.Store) (*manifest.Manifest
 }
 
 func newEndEntrustmentCmd() *cobra.Command {
-	var certificate string
+	var certificate, returnDir string
 	c := &cobra.Command{
 		Use:   "end-entrustment ID --action delete|return",
 		Short: "End an entrustment: record the controller's instruction and carry it out on the processor's records",
@@ -396,9 +408,20 @@ the controller close, and the particulars of the requests passed to the
 controller alone are erased by destroying their keys. It writes a certificate
 of what was done, signed with the processor's receipt key (a compact JWS,
 verifiable against the processor's GET /v1/keys/receipts), to --certificate
-or standard output. Copies in the processor's other systems are outside it,
-and the certificate says so. Run again on an ended entrustment, it carries
-the instruction out again and certifies anew.`,
+or standard output.
+
+When the entrustment names a customer key (orgs entrust --customer-key), it
+first carries the instruction out in the processor's own databases, given its
+dataset (--dataset): in every collection the dataset marks held_for, the rows
+whose held_for field holds the key are deleted in bounded batches; when the
+instruction is to return the data, each collection's rows are first written
+to --return-dir as DATASTORE.COLLECTION.jsonl (synced to disk before any of
+them is deleted). A collection a legal hold covers is left whole and reported
+held. That part is audited, recorded as a retention run and certified like a
+sweep; the certificate above lists it collection by collection. Copies in the
+processor's other systems are outside it, and the certificate says so. Run
+again on an ended entrustment, it carries the instruction out again (deleted
+rows are gone; a return appends what is left) and certifies anew.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			action, _ := cmd.Flags().GetString("action")
@@ -439,10 +462,34 @@ the instruction out again and certifies anew.`,
 				return err
 			}
 			defer svcs.Close()
+			// The databases first: the certificate below names what was
+			// deleted there, and a run stopped midway is simply run again.
+			var swept retention.Report
+			if e.CustomerKey != "" {
+				if svcs.Retention == nil {
+					return fmt.Errorf("the processor's databases were not touched: entrustment %s names the customer key its dataset's held_for collections hold; give the processor's dataset (--dataset)", e.ID)
+				}
+				var ret retention.Returns
+				if e.EndAction == "return" {
+					if returnDir == "" {
+						return fmt.Errorf("the processor's databases were not touched: the controller asked for its data back; name the directory the rows are written to (--return-dir), then hand it over")
+					}
+					ret = returnFiles(returnDir)
+				}
+				swept, err = svcs.Retention.EndEntrustment(ctx, cliActor(), e.ID, e.CustomerKey, ret)
+				writeSweepReport(cmd.ErrOrStderr(), swept)
+				if err != nil {
+					return err
+				}
+			}
 			done, err := svcs.Requests.EndEntrustment(ctx, cliActor(), e)
 			if err != nil {
 				return err
 			}
+			for _, r := range swept.Results {
+				done.Databases = append(done.Databases, dsr.EndedRows{Datastore: r.Datastore, Collection: r.Collection, Returned: e.EndAction == "return", Deleted: r.Rows, Held: r.Held})
+			}
+			done.SweepCertificates = swept.Certificates
 			keys, err := server.LoadKeys(cfg)
 			if err != nil {
 				return err
@@ -457,11 +504,42 @@ the instruction out again and certifies anew.`,
 		},
 	}
 	c.Flags().String("action", "", "what the controller instructed: delete or return")
+	c.Flags().StringVar(&returnDir, "return-dir", "", "with --action return: write the rows held for the controller here, one DATASTORE.COLLECTION.jsonl each, before deleting them")
 	c.Flags().StringVar(&certificate, "certificate", "", "write the signed certificate to FILE instead of standard output")
 	c.MarkFlagRequired("action")
 	dbFlags(c)
 	c.Flags().MarkHidden("org")
+	c.Flags().Lookup("dataset").Hidden = false
 	return c
+}
+
+// returnFiles writes each collection's returned rows to
+// DIR/DATASTORE.COLLECTION.jsonl, readable by its owner only. A run again
+// after a stop appends: rows already deleted are in the file already, and
+// a row written but not yet deleted when the run stopped may appear twice.
+func returnFiles(dir string) retention.Returns {
+	return func(datastore, collection string) (io.WriteCloser, error) {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, err
+		}
+		f, err := os.OpenFile(filepath.Join(dir, datastore+"."+collection+".jsonl"), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+		if err != nil {
+			return nil, err
+		}
+		return syncCloser{f}, nil
+	}
+}
+
+// syncCloser makes a file's Close wait until its contents are on disk:
+// the rows it holds are deleted from the database next.
+type syncCloser struct{ *os.File }
+
+func (f syncCloser) Close() error {
+	if err := f.File.Sync(); err != nil {
+		f.File.Close()
+		return err
+	}
+	return f.File.Close()
 }
 
 // CertificateType is the JWS type of a certificate of what a processor did

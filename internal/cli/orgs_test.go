@@ -2,11 +2,13 @@ package cli
 
 import (
 	"crypto/ed25519"
+	"database/sql"
 	"encoding/base64"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -201,5 +203,69 @@ func TestOrgScopedCommands(t *testing.T) {
 	}
 	if out, _, _ := run(t, with("audit", "verify")...); !strings.Contains(out, "audit chain intact") {
 		t.Errorf("the deployment's trail after the end:\n%s", out)
+	}
+
+	// Where the processor keeps the controller's data in its own
+	// databases, the end deletes (or returns, then deletes) exactly the
+	// rows held for that customer.
+	hr := filepath.Join(dir, "hr.db")
+	hrdb, err := sql.Open("sqlite", hr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hrdb.Close()
+	for _, stmt := range []string{
+		"CREATE TABLE staff (id INTEGER PRIMARY KEY, tenant TEXT, email TEXT)",
+		"INSERT INTO staff VALUES (1, 'acme-co', 'a1@example.com'), (2, 'other-co', 'o1@example.com'), (3, 'acme-co', 'a2@example.com')",
+	} {
+		if _, err := hrdb.Exec(stmt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ds := filepath.Join(dir, "hr.yaml")
+	os.WriteFile(ds, []byte("custos_dataset: 1\ndatastores:\n  - id: hr\n    kind: sqlite\n    dsn: file:"+hr+"\n    collections:\n"+
+		"      - name: staff\n        held_for: tenant\n        fields:\n          - {name: id, primary_key: true}\n          - {name: tenant}\n"+
+		"          - {name: email, identity: email, categories: [basic.email]}\n"), 0o600)
+	out, errOut, code = run(t, with("orgs", "entrust", "--controller", "acme", "--processor", "default", "--categories", "basic.email",
+		"--purposes", "account_registration", "--starts", "2026-01-01", "--customer-key", "acme-co")...)
+	if code != 0 {
+		t.Fatalf("entrust with a customer key: %d %s%s", code, out, errOut)
+	}
+	id = regexp.MustCompile(`en_[0-9a-v]{26}`).FindString(out)
+	if _, errOut, code := run(t, with("orgs", "end-entrustment", id, "--action", "return")...); code == 0 || !strings.Contains(errOut, "give the processor's dataset (--dataset)") {
+		t.Errorf("an end without the dataset: %d %s", code, errOut)
+	}
+	if _, errOut, code := run(t, with("orgs", "end-entrustment", id, "--action", "return", "--dataset", ds)...); code == 0 || !strings.Contains(errOut, "--return-dir") {
+		t.Errorf("a return without --return-dir: %d %s", code, errOut)
+	}
+	back := filepath.Join(dir, "returned")
+	out, errOut, code = run(t, with("orgs", "end-entrustment", id, "--action", "return", "--dataset", ds, "--return-dir", back, "--certificate", cert)...)
+	if code != 0 || !strings.Contains(errOut, "entrustment:"+id) {
+		t.Fatalf("end-entrustment with the dataset: %d\n%s%s", code, out, errOut)
+	}
+	returned, err := os.ReadFile(filepath.Join(back, "hr.staff.jsonl"))
+	if err != nil || strings.Count(string(returned), "\n") != 2 || !strings.Contains(string(returned), "a2@example.com") || strings.Contains(string(returned), "other-co") {
+		t.Errorf("returned rows: %q, %v", returned, err)
+	}
+	var left []string
+	rows, err := hrdb.Query("SELECT tenant FROM staff ORDER BY id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var tenant string
+		rows.Scan(&tenant)
+		left = append(left, tenant)
+	}
+	rows.Close()
+	if !slices.Equal(left, []string{"other-co"}) {
+		t.Errorf("rows left: %v, want only the other customer's", left)
+	}
+	jws, _ = os.ReadFile(cert)
+	payload, _ = base64.RawURLEncoding.DecodeString(strings.Split(strings.TrimSpace(string(jws)), ".")[1])
+	got = dsr.Ended{}
+	if err := json.Unmarshal(payload, &got); err != nil || len(got.Databases) != 1 ||
+		got.Databases[0] != (dsr.EndedRows{Datastore: "hr", Collection: "staff", Returned: true, Deleted: 2}) {
+		t.Errorf("certificate's databases = %+v, %v", got.Databases, err)
 	}
 }

@@ -90,6 +90,11 @@ type Collection struct {
 	// a restriction sets it in every row found for the person, lifting it
 	// clears it (see RestrictValue).
 	RestrictFlag string `json:"restrict_flag,omitempty"`
+	// HeldFor names the field that says which customer a row is held for,
+	// in a collection the organisation keeps as a processor: an
+	// entrustment's customer key is its value for that customer, and the
+	// end of the entrustment deletes or returns those rows.
+	HeldFor string `json:"held_for,omitempty"`
 }
 
 // Field is a column. Nested fields of document stores are flattened into

@@ -13,7 +13,7 @@ import (
 var (
 	rootKeys       = []string{"custos_dataset", "datastores"}
 	datastoreKeys  = []string{"id", "kind", "description", "dsn", "dsn_env", "dsn_file", "collections"}
-	collectionKeys = []string{"name", "description", "delete_row", "restrict_flag", "retention", "fields"}
+	collectionKeys = []string{"name", "description", "delete_row", "restrict_flag", "held_for", "retention", "fields"}
 	fieldKeys      = []string{"name", "description", "primary_key", "data_type", "categories", "identity", "erase", "anonymise", "correct", "references"}
 	referenceKeys  = []string{"datastore", "collection", "field", "direction"}
 )
@@ -145,6 +145,7 @@ func (w *walker) collection(n *yaml.Node, path string) Collection {
 		w.str(e.val)
 	}
 	w.fieldString(m, "restrict_flag", path, &c.RestrictFlag)
+	w.fieldString(m, "held_for", path, &c.HeldFor)
 	if e, ok := m["retention"]; ok {
 		w.record(path+".retention", e.val)
 		for i, item := range w.list(e.val) {

@@ -51,7 +51,7 @@ func FuzzParse(f *testing.F) {
 		head + "      - {name: c, fields: [{name: f, identity: email, categories: [x]}]}\n",
 		head + "      - {name: c, retention: [{rule: r, clock: at, action: anonymise}], fields: [{name: id, primary_key: true}, {name: at, anonymise: month}]}\n",
 		head + "      - {name: c, retention: [{rule: r, event: consent_withdrawn}, {rule: r}], fields: [{name: f, anonymise: drop}]}\n",
-		head + "      - {name: c, restrict_flag: r, fields: [{name: id, primary_key: true}, {name: e, identity: email, categories: [basic.email], correct: email}, {name: r, data_type: boolean}]}\n",
+		head + "      - {name: c, restrict_flag: r, held_for: t, fields: [{name: id, primary_key: true}, {name: e, identity: email, categories: [basic.email], correct: email}, {name: r, data_type: boolean}, {name: t}]}\n",
 		head + "      - {name: c, restrict_flag: [x], fields: [{name: f, correct: true, references: {collection: c, field: g}}, {name: g, correct: [1]}]}\n",
 	} {
 		f.Add([]byte(s))

@@ -1,6 +1,7 @@
 package dataset
 
 import (
+	"slices"
 	"strings"
 	"time"
 )
@@ -34,6 +35,22 @@ func (c *checker) checkRestrictFlag(path string, col Collection, hasPK bool) {
 		c.errorf(at, "restriction flag %q is %s: want boolean, integer, string or datetime", flag.Name, flag.DataType)
 	case !hasPK:
 		c.errorf(at, "collection %q has a restriction flag but no primary key: rows are flagged by key", col.Name)
+	}
+}
+
+// checkHeldFor reports a customer field that names no field of the
+// collection, or one that cannot single out the customer's rows.
+func (c *checker) checkHeldFor(path string, col Collection, hasPK bool) {
+	if col.HeldFor == "" {
+		return
+	}
+	at := path + ".held_for"
+	i := slices.IndexFunc(col.Fields, func(f Field) bool { return f.Name == col.HeldFor })
+	switch {
+	case i < 0:
+		c.errorf(at, "customer field %q is not a field of collection %q", truncate(col.HeldFor, 40), col.Name)
+	case !hasPK:
+		c.errorf(at, "collection %q is held for customers but has no primary key: the end of an entrustment deletes its rows by key", col.Name)
 	}
 }
 

@@ -124,3 +124,64 @@ func TestRestrictValue(t *testing.T) {
 		t.Error("a boolean flag read back as 1/0 is misread")
 	}
 }
+
+// TestParseHeldFor: the field naming the customer a row is held for must
+// be one of the collection's fields, in a collection with a primary key.
+func TestParseHeldFor(t *testing.T) {
+	tests := []struct {
+		name, collection, heldFor string
+		want                      []string
+	}{
+		{
+			name: "customer field",
+			collection: `      - name: staff_record
+        held_for: tenant_id
+        fields:
+          - {name: id, primary_key: true}
+          - {name: tenant_id}
+          - {name: email, categories: [basic.email], identity: email}
+`,
+			heldFor: "tenant_id",
+		},
+		{
+			name: "no such field",
+			collection: `      - name: staff_record
+        held_for: tennant_id
+        fields:
+          - {name: id, primary_key: true}
+          - {name: email, categories: [basic.email], identity: email}
+`,
+			want: []string{`v.yaml:8:19: customer field "tennant_id" is not a field of collection "staff_record"`},
+		},
+		{
+			name: "no primary key",
+			collection: `      - name: staff_record
+        held_for: tenant_id
+        fields:
+          - {name: tenant_id}
+          - {name: email, categories: [basic.email], identity: email}
+`,
+			want: []string{`v.yaml:8:19: collection "staff_record" is held for customers but has no primary key: the end of an entrustment deletes its rows by key`},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d, err := Parse("v.yaml", []byte(head+tt.collection))
+			var got []string
+			var ps Problems
+			if errors.As(err, &ps) {
+				for _, p := range ps {
+					got = append(got, p.String())
+				}
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Fatalf("problems (-want +got):\n%s", diff)
+			}
+			if d != nil && d.Datastores[0].Collections[0].HeldFor != tt.heldFor {
+				t.Errorf("held_for %q, want %q", d.Datastores[0].Collections[0].HeldFor, tt.heldFor)
+			}
+		})
+	}
+}

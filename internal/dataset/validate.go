@@ -136,6 +136,7 @@ func (d *Dataset) check(m *manifest.Manifest) Problems {
 				}
 			}
 			c.checkRestrictFlag(cp, col, hasPK)
+			c.checkHeldFor(cp, col, hasPK)
 			if col.DeleteRow && !hasPK {
 				c.errorf(cp+".delete_row", "collection %q deletes whole rows but has no primary key", col.Name)
 			}

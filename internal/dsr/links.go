@@ -327,12 +327,30 @@ type Ended struct {
 	// keys destroyed.
 	TasksClosed    int `json:"assistance_tasks_closed"`
 	RequestsErased int `json:"requests_erased"`
-	// Scope says what this covers: Custos's own records of the processor.
+	// Databases are what the processor's own databases held for the
+	// controller, collection by collection (the collections its dataset
+	// marks held_for), and SweepCertificates the certificates of their
+	// deletion; none when the entrustment names no customer key.
+	Databases         []EndedRows `json:"databases,omitempty"`
+	SweepCertificates []string    `json:"sweep_certificates,omitempty"`
+	// Scope says what this covers.
 	Scope string `json:"scope"`
 }
 
+// EndedRows is one collection of the processor's databases at the end of
+// an entrustment: the rows held for the controller, deleted (after they
+// were written out when the instruction was to return them), or kept
+// whole by a legal hold.
+type EndedRows struct {
+	Datastore  string `json:"datastore"`
+	Collection string `json:"collection"`
+	Returned   bool   `json:"returned,omitempty"`
+	Deleted    int64  `json:"deleted"`
+	Held       int64  `json:"held,omitempty"`
+}
+
 // EndScope is what EndEntrustment covers, stated in every certificate.
-const EndScope = "The records this Custos deployment keeps for the processor about the controller's data subjects: assistance tasks and the particulars of rights requests passed to the controller. Copies in the processor's other systems are outside it."
+const EndScope = "The records this Custos deployment keeps for the processor about the controller's data subjects (assistance tasks and the particulars of rights requests passed to the controller) and, collection by collection as listed, the rows the processor's databases described in its dataset held for the controller. Copies in the processor's other systems are outside it."
 
 // EndEntrustment carries out, on this organisation's own records, a
 // controller's instruction at the end of an entrustment in which this

@@ -47,7 +47,13 @@ type Sweep struct {
 	Held func(key []any) bool
 	// Batch bounds the rows of one transaction; 0 is DefaultSweepBatch.
 	Batch int
+	// Match, when its Field is set, limits the sweep to the rows whose
+	// Field holds Value: the rows a processor holds for one customer.
+	Match Match
 }
+
+// Match selects the rows whose Field holds Value.
+type Match struct{ Field, Value string }
 
 // SweepResult counts what a sweep did. It never carries values.
 type SweepResult struct {
@@ -162,6 +168,9 @@ func (q *query) due(includeExcluded bool) {
 	s := q.s
 	if s.Clock != "" {
 		q.where = append(q.where, s.clockExpr()+" < "+q.arg(s.timeArg(s.Cutoff)))
+	}
+	if s.Match.Field != "" {
+		q.where = append(q.where, connector.Quote(s.Kind, s.Match.Field)+" = "+q.plain(s.Match.Value))
 	}
 	var pending []string
 	for _, c := range s.changes() {
@@ -326,13 +335,19 @@ func (s Sweep) Run(ctx context.Context, db *sql.DB, progress func(SweepResult)) 
 // page reads the next batch of due rows after cursor, in key order: the
 // key and the fields the action rewrites.
 func (s Sweep) page(ctx context.Context, db *sql.DB, pk []string, changes []change, cursor []any, batch int) ([]map[string]any, error) {
-	q := s.due(false)
 	cols := slices.Clone(pk)
 	for _, c := range changes {
 		if !slices.Contains(cols, c.field) {
 			cols = append(cols, c.field)
 		}
 	}
+	return s.read(ctx, db, pk, cols, cursor, batch)
+}
+
+// read reads cols (the key first) of the next batch of due rows after
+// cursor, in key order.
+func (s Sweep) read(ctx context.Context, db *sql.DB, pk, cols []string, cursor []any, batch int) ([]map[string]any, error) {
+	q := s.due(false)
 	quoted := make([]string, len(cols))
 	for i, c := range cols {
 		quoted[i] = connector.Quote(s.Kind, c)
@@ -360,6 +375,46 @@ func (s Sweep) page(ctx context.Context, db *sql.DB, pk []string, changes []chan
 		return nil, fmt.Errorf("execute: sweep %q: read: %w", s.Collection.Name, err)
 	}
 	return out, nil
+}
+
+// Each gives fn every row the sweep would change, with every annotated
+// field, in key order, reading a batch at a time: what a processor hands
+// back to a customer before deleting it. Rows Held reports are left out.
+// It changes nothing.
+func (s Sweep) Each(ctx context.Context, db *sql.DB, fn func(row map[string]any) error) error {
+	pk := primaryKey(s.Collection)
+	if len(pk) == 0 {
+		return ErrNoPrimaryKeyToSweep
+	}
+	batch := s.Batch
+	if batch <= 0 {
+		batch = DefaultSweepBatch
+	}
+	cols := slices.Clone(pk)
+	for _, f := range s.Collection.Fields {
+		if !slices.Contains(cols, f.Name) {
+			cols = append(cols, f.Name)
+		}
+	}
+	var cursor []any
+	for {
+		rows, err := s.read(ctx, db, pk, cols, cursor, batch)
+		if err != nil {
+			return err
+		}
+		for _, r := range rows {
+			if s.Held != nil && s.Held(keyOf(pk, r)) {
+				continue
+			}
+			if err := fn(r); err != nil {
+				return err
+			}
+		}
+		if len(rows) < batch {
+			return nil
+		}
+		cursor = keyOf(pk, rows[len(rows)-1])
+	}
 }
 
 // deletesByRange reports whether a batch of deletions may address its rows

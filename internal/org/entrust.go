@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/custos-privacy/custos/internal/audit"
@@ -60,6 +61,11 @@ type EntrustInput struct {
 	Assist   string
 	StartsOn string // YYYY-MM-DD; today (China) when empty
 	EndsOn   string // YYYY-MM-DD; open-ended when empty
+	// CustomerKey is the processor's own name for the controller in its
+	// databases: the value of the fields its dataset marks held_for in
+	// the rows kept for this controller. The end of the entrustment
+	// deletes or returns those rows; "" when the processor keeps none.
+	CustomerKey string
 }
 
 // ParseAssist reads an assistance deadline: "N working_days" or "N
@@ -111,12 +117,15 @@ func (r *Registry) Entrust(ctx context.Context, a consent.Actor, in EntrustInput
 	if in.EndsOn != "" && in.EndsOn < in.StartsOn {
 		return Entrustment{}, fault.New(fault.Invalid, "invalid_date", "the term ends before it starts").At("ends_on")
 	}
+	if in.CustomerKey = strings.TrimSpace(in.CustomerKey); len(in.CustomerKey) > 200 || strings.ContainsFunc(in.CustomerKey, unicode.IsControl) {
+		return Entrustment{}, fault.New(fault.Invalid, "invalid_entrustment", "a customer key is at most 200 characters, without control characters").At("customer_key")
+	}
 	if err := r.withinPolicy(ctx, in); err != nil {
 		return Entrustment{}, err
 	}
 	e := Entrustment{ID: ids.New("en_"), Controller: in.Controller, Processor: in.Processor, Categories: in.Categories, Purposes: in.Purposes,
 		Instructions: strings.TrimSpace(in.Instructions), SubProcessors: in.SubProcessors, AssistCount: rule.Count, AssistUnit: rule.Unit,
-		StartsOn: in.StartsOn, EndsOn: in.EndsOn}
+		StartsOn: in.StartsOn, EndsOn: in.EndsOn, CustomerKey: in.CustomerKey}
 	out, err := r.st.CreateEntrustment(ctx, e, audit.NewEntry(r.now(), a, ActionEntrust, "entrustment:"+e.ID, "", audit.OutcomeOK,
 		map[string]string{"controller": e.Controller, "processor": e.Processor}))
 	if errors.Is(err, store.ErrNotFound) {

@@ -66,12 +66,16 @@ type Entrustment struct {
 	// EndAction is what the controller instructed at the end: delete or
 	// return.
 	EndAction string
-	EndedAt   time.Time
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	// CustomerKey is the value the processor's databases hold for this
+	// customer in the collections held for customers (dataset held_for);
+	// "" when none are.
+	CustomerKey string
+	EndedAt     time.Time
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
 }
 
-const entrustmentCols = `id, controller_org, processor_org, categories, purposes, instructions, sub_processors, assist_count, assist_unit, starts_on, ends_on, state, end_action, ended_at, created_at, updated_at`
+const entrustmentCols = `id, controller_org, processor_org, categories, purposes, instructions, sub_processors, assist_count, assist_unit, starts_on, ends_on, state, end_action, ended_at, created_at, updated_at, customer_key`
 
 func scanEntrustment(sc interface{ Scan(...any) error }) (Entrustment, error) {
 	var e Entrustment
@@ -79,7 +83,7 @@ func scanEntrustment(sc interface{ Scan(...any) error }) (Entrustment, error) {
 	var ended sql.NullInt64
 	var created, updated int64
 	if err := sc.Scan(&e.ID, &e.Controller, &e.Processor, &cats, &purposes, &e.Instructions, &subs, &e.AssistCount, &e.AssistUnit,
-		&e.StartsOn, &e.EndsOn, &e.State, &e.EndAction, &ended, &created, &updated); err != nil {
+		&e.StartsOn, &e.EndsOn, &e.State, &e.EndAction, &ended, &created, &updated, &e.CustomerKey); err != nil {
 		return Entrustment{}, err
 	}
 	json.Unmarshal([]byte(cats), &e.Categories)
@@ -113,9 +117,9 @@ func (s *Store) CreateEntrustment(ctx context.Context, e Entrustment, entries ..
 				return fmt.Errorf("organisation %s: %w", org, mapErr(err))
 			}
 		}
-		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO entrustments (`+entrustmentCols+`) VALUES `+values(1, 16)),
+		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO entrustments (`+entrustmentCols+`) VALUES `+values(1, 17)),
 			e.ID, e.Controller, e.Processor, jsonList(e.Categories), jsonList(e.Purposes), e.Instructions, jsonList(e.SubProcessors),
-			e.AssistCount, e.AssistUnit, e.StartsOn, e.EndsOn, e.State, e.EndAction, nil, micros(now), micros(now))
+			e.AssistCount, e.AssistUnit, e.StartsOn, e.EndsOn, e.State, e.EndAction, nil, micros(now), micros(now), e.CustomerKey)
 		if err != nil {
 			return fmt.Errorf("create entrustment: %w", mapErr(err))
 		}
