@@ -357,6 +357,13 @@ func (s *Service) address(ctx context.Context, subjectID, kind string, hash []by
 
 // contact finds an address to notify a subject at: a kept email, else a kept phone.
 func (s *Service) contact(ctx context.Context, subjectID string) (channel, addr string, ok bool) {
+	kind, value, ok := s.keptIdentity(ctx, subjectID)
+	return channelOf(kind), value, ok
+}
+
+// keptIdentity is the subject's first email, else phone, whose value is
+// kept (sealed): its kind and value.
+func (s *Service) keptIdentity(ctx context.Context, subjectID string) (kind, value string, ok bool) {
 	sub, err := s.st.Subject(ctx, subjectID)
 	if err != nil {
 		return "", "", false
@@ -365,12 +372,33 @@ func (s *Service) contact(ctx context.Context, subjectID string) (channel, addr 
 		for _, idn := range sub.Identities {
 			if idn.Kind == kind && len(idn.Sealed) > 0 {
 				if raw, err := s.consent.OpenIdentity(ctx, subjectID, kind, idn.Sealed); err == nil {
-					return channelOf(kind), string(raw), true
+					return kind, string(raw), true
 				}
 			}
 		}
 	}
 	return "", "", false
+}
+
+// subjectLinks is, for a request an operator takes about a subject of
+// this organisation, what linkedHashes is for a public one: the subject's
+// kept identity hashed under each linked organisation's key, sealed, so
+// that the request reaches the affiliates and controllers holding the
+// same person. nil without links or without an identity kept in clear.
+func (s *Service) subjectLinks(ctx context.Context, requestID, subjectID string) ([]byte, error) {
+	if len(s.links) == 0 {
+		return nil, nil
+	}
+	kind, value, ok := s.keptIdentity(ctx, subjectID)
+	if !ok {
+		return nil, nil
+	}
+	norm, err := identity.Normalize(kind, value)
+	if err != nil {
+		return nil, nil
+	}
+	sealed, _, err := s.linkedHashes(ctx, requestID, kind, norm)
+	return sealed, err
 }
 
 // codeDelivery prepares the message carrying a one-time code to the
@@ -442,6 +470,10 @@ func (s *Service) SubmitOperator(ctx context.Context, a consent.Actor, in Input)
 	now := s.now()
 	var also []store.TxFn
 	note := ""
+	linked, err := s.subjectLinks(ctx, r.ID, in.SubjectID)
+	if err != nil {
+		return View{}, err
+	}
 	switch in.Verification {
 	case "operator":
 		if in.Evidence == "" {
@@ -458,7 +490,7 @@ func (s *Service) SubmitOperator(ctx context.Context, a consent.Actor, in Input)
 		}
 		code := newCode()
 		r.State, r.PausedSince, note = StateAwaitingVerification, now, NoteCodeSent
-		also = append(also, s.st.PutOTPFn(store.OTP{RequestID: r.ID, IdentityHash: []byte("operator"), CodeHash: s.codeHash(r.ID, code), ExpiresAt: now.Add(s.opt.CodeTTL), CreatedAt: now}))
+		also = append(also, s.st.PutOTPFn(store.OTP{RequestID: r.ID, IdentityHash: []byte("operator"), CodeHash: s.codeHash(r.ID, code), Linked: linked, ExpiresAt: now.Add(s.opt.CodeTTL), CreatedAt: now}))
 		d, err := notify.NewDelivery(ctx, s.opt.Keys, ch, addr, "otp", in.Language, map[string]string{"code": code, "minutes": fmt.Sprint(int(s.opt.CodeTTL.Minutes())), "request": r.ID})
 		if err != nil {
 			return View{}, err
@@ -475,6 +507,13 @@ func (s *Service) SubmitOperator(ctx context.Context, a consent.Actor, in Input)
 			}
 			return s.view(ctx, dup, true)
 		}
+		hs, err := s.holders(ctx, r.ID, linked)
+		if err != nil {
+			return View{}, err
+		}
+		routes, tasks := s.forward(ctx, a, &r, hs)
+		s.setRoutes(&r, routes)
+		also = append(also, tasks...)
 		also = append(also, s.notifyFn(ctx, &r, "request_received", nil)...)
 	}
 	ev := store.RequestEvent{RequestID: r.ID, At: now, Actor: a.ID, From: "", To: r.State, Note: note}

@@ -426,3 +426,56 @@ func TestDeepinAffiliates(t *testing.T) {
 		})
 	}
 }
+
+// TestDeepinAffiliatesOperatorRequest: a request an operator takes for a
+// subject reaches the affiliates that hold the same person, as one made
+// at the privacy center does, found by the identity kept for the subject.
+func TestDeepinAffiliatesOperatorRequest(t *testing.T) {
+	deepin := filepath.Join("..", "..", "examples", "deepin", "custos.yaml")
+	admin := consent.Actor{ID: "test", Role: "admin", Place: "test"}
+	d := startOrgs(t, "sqlite", deepin,
+		[]orgSpec{{id: "wuhan-deepin", name: "武汉深之度科技有限公司", host: "privacy.deepin-wuhan.test", manifest: deepin}},
+		func(reg *org.Registry) {
+			for _, id := range []string{store.DefaultOrg, "wuhan-deepin"} {
+				if _, err := reg.SetGroup(t.Context(), admin, id, "deepin"); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}, server.WithClock(func() time.Time { return linkedNow }))
+	uniontech, wuhan := d.tenants[0], d.tenantOf(t, "wuhan-deepin")
+	const email = "lin.wei@example.com"
+	d.must(t, uniontech, "POST", "/v1/subjects",
+		`{"subject_id": "deepin-1001", "language": "zh-CN", "birth_date": "1990-01-01", "identities": [{"kind": "email", "value": "`+email+`", "keep": true}]}`, http.StatusCreated)
+	d.must(t, wuhan, "POST", "/v1/subjects",
+		`{"subject_id": "wd-88", "language": "zh-CN", "birth_date": "1990-01-01", "identities": [{"kind": "email", "value": "`+email+`"}]}`, http.StatusCreated)
+	// Someone Wuhan Deepin does not hold: nothing goes there.
+	d.must(t, uniontech, "POST", "/v1/subjects",
+		`{"subject_id": "deepin-1002", "language": "zh-CN", "birth_date": "1990-01-01", "identities": [{"kind": "email", "value": "other@example.com", "keep": true}]}`, http.StatusCreated)
+
+	var v dsr.View
+	body := d.must(t, uniontech, "POST", "/v1/requests",
+		`{"type": "deletion", "language": "zh-CN", "subject_id": "deepin-1001", "verification": "operator", "evidence": "deepin ID signed in, ticket 7"}`, http.StatusCreated)
+	if err := json.Unmarshal(body, &v); err != nil {
+		t.Fatal(err)
+	}
+	if v.State != dsr.StateVerified || len(v.Flags.Routes) != 1 || v.Flags.Routes[0].ID != "wuhan-deepin" || v.Flags.Routes[0].Role != "affiliate" || v.Flags.Routes[0].DueDate != "2026-10-23" {
+		t.Fatalf("the operator's request = %+v", v)
+	}
+	theirs := openOnly(d.requests(t, wuhan))
+	if len(theirs) != 1 || theirs[0].ID != v.Flags.Routes[0].Request || theirs[0].SubjectID != "wd-88" || theirs[0].Type != "deletion" {
+		t.Fatalf("Wuhan Deepin's queue = %+v", theirs)
+	}
+
+	body = d.must(t, uniontech, "POST", "/v1/requests",
+		`{"type": "access", "language": "zh-CN", "subject_id": "deepin-1002", "verification": "operator", "evidence": "ticket 8"}`, http.StatusCreated)
+	v = dsr.View{}
+	if err := json.Unmarshal(body, &v); err != nil {
+		t.Fatal(err)
+	}
+	if len(v.Flags.Routes) != 0 || len(openOnly(d.requests(t, wuhan))) != 1 {
+		t.Errorf("a person Wuhan Deepin does not hold was routed there: %+v", v.Flags.Routes)
+	}
+	if strings.Contains(d.logs.String(), email) {
+		t.Error("the log names the subject's address")
+	}
+}
