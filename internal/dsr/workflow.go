@@ -325,7 +325,7 @@ func (s *Service) OperatorVerify(ctx context.Context, a consent.Actor, id, evide
 
 // dedupe merges a request into an open one of the same kind and
 // jurisdiction for the same subject, and flags repeated requests under the
-// manifest's fee policy. It returns the open request when r was merged
+// manifest's fee policy, counting those of the same jurisdiction. It returns the open request when r was merged
 // into it. A request under another jurisdiction is not a duplicate: it
 // is owed under another law, by its own deadline, with its own grounds.
 func (s *Service) dedupe(ctx context.Context, a consent.Actor, r *store.Request, m *manifest.Manifest, stored bool) (*store.Request, error) {
@@ -366,9 +366,10 @@ func (s *Service) dedupe(ctx context.Context, a consent.Actor, r *store.Request,
 		if err != nil {
 			return nil, err
 		}
+		// Each law counts the requests made under it.
 		n := 0
 		for _, p := range prior {
-			if p.ID != r.ID && p.DuplicateOf == "" {
+			if p.ID != r.ID && p.DuplicateOf == "" && p.Jurisdiction == r.Jurisdiction {
 				n++
 			}
 		}

@@ -181,6 +181,27 @@ func TestDuplicatesAndRepeats(t *testing.T) {
 			t.Errorf("requests merged: %+v", got)
 		}
 	})
+
+	t.Run("repeats counted within one jurisdiction", func(t *testing.T) {
+		// Four EU requests do not make a CN request repeated: each law
+		// counts the requests made under it.
+		e := newEnv(t, starterManifest, start)
+		e.subject("st-6001", email, "", nil)
+		tests := []struct {
+			day          int
+			jurisdiction string
+			repeated     bool
+		}{{0, "EU", false}, {30, "EU", false}, {60, "EU", false}, {90, "EU", false}, {100, "CN", false}, {120, "EU", true}}
+		for _, tt := range tests {
+			e.clock.Set(start.AddDate(0, 0, tt.day))
+			v := e.submitOperator(map[string]any{"type": "access", "subject_id": "st-6001", "jurisdiction": tt.jurisdiction})
+			if got := e.get(v.ID).Flags.Repeated; got != tt.repeated {
+				t.Errorf("day %d (%s): repeated %v, want %v", tt.day, tt.jurisdiction, got, tt.repeated)
+			}
+			e.act(v.ID, "approve", nil)
+			e.act(v.ID, "complete", map[string]string{})
+		}
+	})
 }
 
 // TestClockRules: time spent waiting on the subject follows the deadline's
