@@ -17,6 +17,7 @@ import (
 	"github.com/custos-privacy/custos/internal/config"
 	"github.com/custos-privacy/custos/internal/consent"
 	"github.com/custos-privacy/custos/internal/keystore"
+	"github.com/custos-privacy/custos/internal/org"
 	"github.com/custos-privacy/custos/internal/seal"
 	"github.com/custos-privacy/custos/internal/secrets"
 	"github.com/custos-privacy/custos/internal/server"
@@ -413,6 +414,7 @@ their poll interval.`,
 			}
 			return withStore(cmd, false, func(ctx context.Context, st *store.Store) error {
 				a := cliActor()
+				opt.Check = org.New(st).PolicyCheck(st.Org())
 				p, err := consent.Publish(ctx, st, a, args[0], source, opt, func() audit.Entry {
 					return audit.NewEntry(time.Now(), a, "", "", "", "", nil)
 				})

@@ -39,6 +39,10 @@ type PublishOptions struct {
 	EffectiveAt time.Time
 	// Now is the time of publication (zero: the clock).
 	Now time.Time
+	// Check, when not nil, may refuse the manifest before anything is
+	// recorded: what else in the deployment depends on the policy (the
+	// entrustments a controller made must stay within it).
+	Check func(ctx context.Context, m *manifest.Manifest) error
 }
 
 // PublishStore is what publishing needs.
@@ -76,6 +80,11 @@ func Publish(ctx context.Context, st PublishStore, a Actor, name string, source 
 		return Published{}, errVersionExists(m.Policy.Version)
 	case !errors.Is(err, store.ErrNotFound):
 		return Published{}, err
+	}
+	if opt.Check != nil {
+		if err := opt.Check(ctx, m); err != nil {
+			return Published{}, err
+		}
 	}
 	for attempt := 0; ; attempt++ {
 		cur, err := st.CurrentPolicy(ctx)
@@ -179,6 +188,9 @@ func (s *Service) Publish(ctx context.Context, a Actor, name string, source []by
 func (s *Service) PublishWith(ctx context.Context, a Actor, name string, source []byte, opt PublishOptions) (Published, error) {
 	if opt.Now.IsZero() {
 		opt.Now = s.now()
+	}
+	if opt.Check == nil {
+		opt.Check = s.opt.CheckPolicy
 	}
 	p, err := Publish(ctx, s.st, a, name, source, opt, func() audit.Entry { return s.entry(a, "", "", "", "", "") })
 	if err != nil {

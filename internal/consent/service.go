@@ -77,6 +77,10 @@ type Options struct {
 	// manifest that promises to delete it (minors.delete_if_discovered).
 	// The server opens an erasure request with it.
 	MinorDiscovered func(ctx context.Context, subjectID, language string) error
+	// CheckPolicy, when not nil, may refuse a manifest about to be
+	// published (PublishOptions.Check): the server checks the
+	// organisation's entrustments with it.
+	CheckPolicy func(ctx context.Context, m *manifest.Manifest) error
 }
 
 // Service is the consent ledger and decision point.

@@ -3,6 +3,7 @@ package org
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -157,17 +158,55 @@ func (r *Registry) withinPolicy(ctx context.Context, in EntrustInput) error {
 	if err != nil {
 		return err
 	}
-	for _, p := range in.Purposes {
-		if _, ok := m.Purpose(p); !ok {
-			return fault.New(fault.Invalid, "invalid_entrustment", "the controller's policy %s has no purpose %q", m.Policy.Version, p).At("purposes")
-		}
-	}
-	for _, c := range in.Categories {
-		if !slices.ContainsFunc(m.CollectedFor(c), func(p string) bool { return slices.Contains(in.Purposes, p) }) {
-			return fault.New(fault.Invalid, "invalid_entrustment", "the controller's policy %s collects %q for none of the purposes entrusted", m.Policy.Version, c).At("categories")
-		}
+	if field, msg := outsidePolicy(m, in.Purposes, in.Categories); msg != "" {
+		return fault.New(fault.Invalid, "invalid_entrustment", "%s", msg).At(field)
 	}
 	return nil
+}
+
+// outsidePolicy says which purpose or category of an entrustment the
+// controller's policy m does not cover, and the field it is in; "" when m
+// covers them all. Every purpose must be one of m's, and every category
+// one m collects for at least one of the purposes.
+func outsidePolicy(m *manifest.Manifest, purposes, categories []string) (field, msg string) {
+	for _, p := range purposes {
+		if _, ok := m.Purpose(p); !ok {
+			return "purposes", fmt.Sprintf("the controller's policy %s has no purpose %q", m.Policy.Version, p)
+		}
+	}
+	for _, c := range categories {
+		if !slices.ContainsFunc(m.CollectedFor(c), func(p string) bool { return slices.Contains(purposes, p) }) {
+			return "categories", fmt.Sprintf("the controller's policy %s collects %q for none of the purposes entrusted", m.Policy.Version, c)
+		}
+	}
+	return "", ""
+}
+
+// PolicyCheck is the check a controller's next policy must pass before it
+// is published (consent.PublishOptions.Check): every active entrustment
+// the controller made must stay within it, as when it was made. A policy
+// that drops an entrusted purpose, or stops collecting an entrusted
+// category for the purposes entrusted, is refused with
+// entrustment_outside_policy naming the entrustment: the processor would
+// go on processing for what the controller no longer declares. End the
+// entrustment first (orgs end-entrustment), then publish.
+func (r *Registry) PolicyCheck(controller string) func(context.Context, *manifest.Manifest) error {
+	return func(ctx context.Context, m *manifest.Manifest) error {
+		es, err := r.st.Entrustments(ctx, controller)
+		if err != nil {
+			return err
+		}
+		for _, e := range es {
+			if e.Controller != controller || e.State != store.EntrustmentActive {
+				continue
+			}
+			if _, msg := outsidePolicy(m, e.Purposes, e.Categories); msg != "" {
+				return fault.New(fault.Conflict, "entrustment_outside_policy",
+					"entrustment %s to %s would fall outside this policy: %s; end it first (custos orgs end-entrustment) or keep what it entrusts", e.ID, e.Processor, strings.Replace(msg, "policy "+m.Policy.Version, "new policy", 1))
+			}
+		}
+		return nil
+	}
 }
 
 // Entrustments lists the entrustments an organisation is a party to ("" for

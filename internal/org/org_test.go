@@ -5,8 +5,11 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
+	"github.com/custos-privacy/custos/internal/audit"
 	"github.com/custos-privacy/custos/internal/consent"
 	"github.com/custos-privacy/custos/internal/fault"
 	"github.com/custos-privacy/custos/internal/org"
@@ -190,5 +193,51 @@ func TestEntrustWithinPolicy(t *testing.T) {
 		case tt.at != "" && (!errors.As(err, &f) || f.Code != "invalid_entrustment" || f.Field != tt.at):
 			t.Errorf("%s: %v, want invalid_entrustment at %s", tt.name, err, tt.at)
 		}
+	}
+}
+
+// TestPolicyKeepsEntrustments: a controller's later policy that no longer
+// covers what it entrusted is refused until the entrustment has ended.
+func TestPolicyKeepsEntrustments(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.SQLite(t)
+	r := org.New(st)
+	admin := consent.Actor{ID: "cli:root", Role: "admin", Place: "cli host h"}
+	if _, err := r.Create(ctx, admin, "example-mfg", "示例制造有限公司"); err != nil {
+		t.Fatal(err)
+	}
+	v1, err := os.ReadFile(filepath.Join("..", "..", "examples", "yonyou-cloud", "enterprise.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	publish := func(src string) error {
+		_, err := consent.Publish(ctx, st.ForOrg("example-mfg"), admin, "enterprise.yaml", []byte(src), consent.PublishOptions{Check: r.PolicyCheck("example-mfg")},
+			func() audit.Entry { return audit.NewEntry(time.Now(), admin, "", "", "", "", nil) })
+		return err
+	}
+	if err := publish(string(v1)); err != nil {
+		t.Fatal(err)
+	}
+	e, err := r.Entrust(ctx, admin, org.EntrustInput{Controller: "example-mfg", Processor: org.Default, Categories: []string{"basic.phone"},
+		Purposes: []string{"hr-management"}, StartsOn: "2026-01-01"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Version 2 no longer collects phone numbers.
+	v2 := strings.Replace(string(v1), `version: "2026-01"`, `version: "2026-02"`, 1)
+	v2 = strings.ReplaceAll(v2, "categories: [basic.name, basic.phone, basic.email]", "categories: [basic.name, basic.email]")
+	err = publish(v2)
+	var f *fault.Error
+	if !errors.As(err, &f) || f.Code != "entrustment_outside_policy" || !strings.Contains(f.Message, e.ID) || !strings.Contains(f.Message, `"basic.phone"`) {
+		t.Fatalf("a policy dropping what was entrusted: %v", err)
+	}
+	if pv, err := st.ForOrg("example-mfg").CurrentPolicy(ctx); err != nil || pv.Version != "2026-01" {
+		t.Errorf("policy in force = %s, %v; want 2026-01 still", pv.Version, err)
+	}
+	if _, err := r.EndEntrustment(ctx, admin, e.ID, "delete"); err != nil {
+		t.Fatal(err)
+	}
+	if err := publish(v2); err != nil {
+		t.Errorf("after the entrustment ended: %v", err)
 	}
 }

@@ -361,6 +361,7 @@ func newServer(ctx context.Context, cfg config.Config, log *slog.Logger, o optio
 	var requests *dsr.Service
 	system := audit.System(hostname())
 	svc, err := consent.New(ctx, st, consent.Options{Hasher: keys.Hasher, Keys: ks, Signer: keys.Signer, Logger: log, CheckSample: cfg.CheckSample, CacheSize: cfg.CacheSubjects, Now: now,
+		CheckPolicy: org.New(st).PolicyCheck(st.Org()),
 		MinorDiscovered: func(ctx context.Context, subjectID, lang string) error {
 			if requests == nil {
 				return errors.New("rights requests are disabled (no data keyset): erase the subject's information by hand")
