@@ -72,16 +72,7 @@ func TestParseCorrect(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			in := head + "      - name: customer\n        fields:\n" + tt.fields
-			d, err := Parse("v.yaml", []byte(in))
-			var got []string
-			var ps Problems
-			if errors.As(err, &ps) {
-				for _, p := range ps {
-					got = append(got, p.String())
-				}
-			} else if err != nil {
-				t.Fatal(err)
-			}
+			d, got := parseProblems(t, in)
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Fatalf("problems (-want +got):\n%s", diff)
 			}

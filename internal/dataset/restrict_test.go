@@ -69,16 +69,7 @@ func TestParseRestrictFlag(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d, err := Parse("v.yaml", []byte(head+tt.collection))
-			var got []string
-			var ps Problems
-			if errors.As(err, &ps) {
-				for _, p := range ps {
-					got = append(got, p.String())
-				}
-			} else if err != nil {
-				t.Fatal(err)
-			}
+			d, got := parseProblems(t, head+tt.collection)
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Fatalf("problems (-want +got):\n%s", diff)
 			}
@@ -166,16 +157,7 @@ func TestParseHeldFor(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d, err := Parse("v.yaml", []byte(head+tt.collection))
-			var got []string
-			var ps Problems
-			if errors.As(err, &ps) {
-				for _, p := range ps {
-					got = append(got, p.String())
-				}
-			} else if err != nil {
-				t.Fatal(err)
-			}
+			d, got := parseProblems(t, head+tt.collection)
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Fatalf("problems (-want +got):\n%s", diff)
 			}
@@ -184,4 +166,21 @@ func TestParseHeldFor(t *testing.T) {
 			}
 		})
 	}
+}
+
+// parseProblems parses src as v.yaml and returns the dataset (nil when it
+// has problems) and each problem as printed.
+func parseProblems(t *testing.T, src string) (*Dataset, []string) {
+	t.Helper()
+	d, err := Parse("v.yaml", []byte(src))
+	var got []string
+	var ps Problems
+	if errors.As(err, &ps) {
+		for _, p := range ps {
+			got = append(got, p.String())
+		}
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return d, got
 }

@@ -220,17 +220,7 @@ func TestEndEntrustment(t *testing.T) {
 			if err != nil || rep.Results[0].Rows+rep.Results[1].Rows != 0 {
 				t.Errorf("third run = %+v, %v", rep.Results, err)
 			}
-			entries, err := st.AuditEntries(ctx, audit.Filter{Limit: 1000})
-			if err != nil {
-				t.Fatal(err)
-			}
-			n := 0
-			for _, x := range entries {
-				if x.Action == ActionEntrustmentEnd {
-					n++
-				}
-			}
-			if n != 7 {
+			if n := countAudit(t, st, ActionEntrustmentEnd); n != 7 {
 				t.Errorf("%d %s entries; want 7 (one for the failed return, two for each of three runs)", n, ActionEntrustmentEnd)
 			}
 			if _, err := svc.EndEntrustment(ctx, audit.System("test"), "en_1", "", nil); err == nil {

@@ -310,17 +310,7 @@ func sweepScenario(t *testing.T, e engine, dsn string) {
 		if err != nil || len(runs) != 2 || runs[0].State != store.RetentionDone || runs[1].State != store.RetentionDone {
 			t.Errorf("runs = %+v, %v", runs, err)
 		}
-		entries, err := st.AuditEntries(ctx, audit.Filter{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		n := 0
-		for _, e := range entries {
-			if e.Action == ActionSweep {
-				n++
-			}
-		}
-		if n != 6 {
+		if n := countAudit(t, st, ActionSweep); n != 6 {
 			t.Errorf("%d %s entries, want one per target per run: 6", n, ActionSweep)
 		}
 
@@ -575,4 +565,20 @@ func TestDiscontinue(t *testing.T) {
 	if err := db.QueryRow("SELECT COUNT(*) FROM push_tokens WHERE token IS NULL AND user_id IS NOT NULL").Scan(&n); err != nil || n != 8 {
 		t.Errorf("tokens erased with their rows kept: %d, %v; want 8", n, err)
 	}
+}
+
+// countAudit counts the entries of action on st's trail.
+func countAudit(t *testing.T, st *store.Store, action string) int {
+	t.Helper()
+	entries, err := st.AuditEntries(context.Background(), audit.Filter{Limit: 100000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, e := range entries {
+		if e.Action == action {
+			n++
+		}
+	}
+	return n
 }

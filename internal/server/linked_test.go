@@ -357,18 +357,7 @@ func TestYonyouEnterpriseControlledData(t *testing.T) {
 func TestDeepinAffiliates(t *testing.T) {
 	for _, backend := range []string{"sqlite", "postgres"} {
 		t.Run(backend, func(t *testing.T) {
-			deepin := filepath.Join("..", "..", "examples", "deepin", "custos.yaml")
-			admin := consent.Actor{ID: "test", Role: "admin", Place: "test"}
-			d := startOrgs(t, backend, deepin,
-				[]orgSpec{{id: "wuhan-deepin", name: "武汉深之度科技有限公司", host: "privacy.deepin-wuhan.test", manifest: deepin}},
-				func(reg *org.Registry) {
-					for _, id := range []string{store.DefaultOrg, "wuhan-deepin"} {
-						if _, err := reg.SetGroup(t.Context(), admin, id, "deepin"); err != nil {
-							t.Fatal(err)
-						}
-					}
-				}, server.WithClock(func() time.Time { return linkedNow }))
-			uniontech, wuhan := d.tenants[0], d.tenantOf(t, "wuhan-deepin")
+			d, uniontech, wuhan := startDeepin(t, backend)
 			const email = "lin.wei@example.com"
 			for _, p := range []struct {
 				tn *tenant
@@ -427,13 +416,14 @@ func TestDeepinAffiliates(t *testing.T) {
 	}
 }
 
-// TestDeepinAffiliatesOperatorRequest: a request an operator takes for a
-// subject reaches the affiliates that hold the same person, as one made
-// at the privacy center does, found by the identity kept for the subject.
-func TestDeepinAffiliatesOperatorRequest(t *testing.T) {
+// startDeepin starts deepin's deployment on backend: UnionTech (the
+// default organisation) and Wuhan Deepin Technology, affiliates in one
+// group, both under deepin's policy.
+func startDeepin(t *testing.T, backend string) (d *deployment, uniontech, wuhan *tenant) {
+	t.Helper()
 	deepin := filepath.Join("..", "..", "examples", "deepin", "custos.yaml")
 	admin := consent.Actor{ID: "test", Role: "admin", Place: "test"}
-	d := startOrgs(t, "sqlite", deepin,
+	d = startOrgs(t, backend, deepin,
 		[]orgSpec{{id: "wuhan-deepin", name: "武汉深之度科技有限公司", host: "privacy.deepin-wuhan.test", manifest: deepin}},
 		func(reg *org.Registry) {
 			for _, id := range []string{store.DefaultOrg, "wuhan-deepin"} {
@@ -442,7 +432,14 @@ func TestDeepinAffiliatesOperatorRequest(t *testing.T) {
 				}
 			}
 		}, server.WithClock(func() time.Time { return linkedNow }))
-	uniontech, wuhan := d.tenants[0], d.tenantOf(t, "wuhan-deepin")
+	return d, d.tenants[0], d.tenantOf(t, "wuhan-deepin")
+}
+
+// TestDeepinAffiliatesOperatorRequest: a request an operator takes for a
+// subject reaches the affiliates that hold the same person, as one made
+// at the privacy center does, found by the identity kept for the subject.
+func TestDeepinAffiliatesOperatorRequest(t *testing.T) {
+	d, uniontech, wuhan := startDeepin(t, "sqlite")
 	const email = "lin.wei@example.com"
 	d.must(t, uniontech, "POST", "/v1/subjects",
 		`{"subject_id": "deepin-1001", "language": "zh-CN", "birth_date": "1990-01-01", "identities": [{"kind": "email", "value": "`+email+`", "keep": true}]}`, http.StatusCreated)
