@@ -330,7 +330,7 @@ func TestStatutoryRefusalGrounds(t *testing.T) {
 		{name: "yonyou-cloud, not technically feasible", manifest: yonyouManifest, jurisdiction: "EU", lang: "en", ground: "not_technically_feasible", status: 200,
 			told: "Ground: transmitting your personal data directly to another controller is not technically feasible"},
 		// deepin's limits: backup tapes are "非常不切实际", and groundless
-		// repetition; it declares no jurisdiction, so these are its own words.
+		// repetition: its own words.
 		{name: "deepin, backup tapes", manifest: deepinManifest, lang: "zh-CN", ground: "impractical", status: 200, told: "拒绝依据：非常不切实际的请求"},
 		{name: "deepin, groundless repetition", manifest: deepinManifest, lang: "en", ground: "unreasonably_repeated", status: 200, told: "Ground: the request is repeated without reason"},
 		{name: "deepin, excessive technical means", manifest: deepinManifest, lang: "en", ground: "excessive_technical_means", status: 200, told: "Ground: the request would need excessive technical means"},
@@ -345,6 +345,13 @@ func TestStatutoryRefusalGrounds(t *testing.T) {
 		{name: "yonyou-cloud, EU copy, trade secret its text states", manifest: yonyouManifest, kind: "copy", jurisdiction: "EU", lang: "en", ground: "trade_secret", status: 200,
 			told: "Ground: it involves trade secrets"},
 		{name: "no jurisdiction declared, a GDPR ground", manifest: deepinManifest, lang: "en", ground: "manifestly_unfounded", status: 422, code: "invalid_ground"},
+		// deepin declares no jurisdiction; its controllers are established in
+		// CN, so CN's law gives grounds its policy does not list.
+		{name: "no jurisdiction declared, the controller's law", manifest: deepinManifest, lang: "en", ground: "identity_unverified", status: 200, told: "Ground: we cannot verify your identity"},
+		{name: "no jurisdiction declared, the controller's law, a retention period", manifest: smartManifest, lang: "zh-CN", ground: "retention_required", status: 200,
+			told: "拒绝依据：法律、行政法规规定的保存期限未届满的"},
+		// openGemini names no country for its controller: only its own grounds.
+		{name: "no jurisdiction, no country", manifest: geminiManifest, lang: "en", ground: "retention_required", status: 422, code: "invalid_ground"},
 	}
 	const email = "qian.yu@example.com"
 	for _, tt := range tests {

@@ -76,3 +76,32 @@ func TestRefusalGroundsFor(t *testing.T) {
 		})
 	}
 }
+
+// TestRefusalGroundsWithoutJurisdictions: a policy that declares no
+// jurisdictions is under the law of its controllers' countries.
+func TestRefusalGroundsWithoutJurisdictions(t *testing.T) {
+	tests := []struct {
+		name      string
+		countries []string
+		ground    string
+		ok        bool
+	}{
+		{"a CN controller: PIPL and GB/T 35273", []string{"CN"}, "trade_secret", true},
+		{"a CN controller: not the GDPR's", []string{"CN"}, "manifestly_excessive", false},
+		{"a German controller: the GDPR's", []string{"de"}, "manifestly_excessive", true},
+		{"a controller of no stated country", []string{""}, "trade_secret", false},
+		{"a country with no built-in law", []string{"US"}, "trade_secret", false},
+		{"controllers in CN and FR", []string{"CN", "FR"}, "manifestly_excessive", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := &Manifest{}
+			for _, c := range tt.countries {
+				m.Controllers = append(m.Controllers, Controller{ID: "c", Country: c})
+			}
+			if _, ok := m.RefusalGround("access", "", tt.ground); ok != tt.ok {
+				t.Errorf("ground %s: %v, want %v", tt.ground, ok, tt.ok)
+			}
+		})
+	}
+}

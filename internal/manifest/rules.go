@@ -1,6 +1,9 @@
 package manifest
 
-import "slices"
+import (
+	"slices"
+	"strings"
+)
 
 // This file answers the questions about people and purposes that the
 // decision point, the renderer and the pages all ask, so that each rule is
@@ -213,7 +216,10 @@ func (m *Manifest) RefusalGrounds() []Ref {
 // limit_grounds), then those the jurisdiction's law gives (built-in
 // statutory_refusal_grounds: CN brings GB/T 35273-2020 §8.7 and the PIPL,
 // EU the GDPR) whether or not the policy lists them. A policy declaring
-// no jurisdictions brings no law's grounds: only its own.
+// no jurisdictions is under the law of the countries its controllers are
+// established in (controllers[].country: CN brings CN's grounds, a member
+// state of the EU the GDPR's); a controller of no stated country brings
+// none.
 func (m *Manifest) RefusalGroundsFor(right, jurisdiction string) []Ref {
 	out := m.RefusalGrounds()
 	add := func(id string) {
@@ -228,17 +234,45 @@ func (m *Manifest) RefusalGroundsFor(right, jurisdiction string) []Ref {
 			}
 		}
 	}
-	if jurisdiction == "" || !slices.ContainsFunc(m.Jurisdiction, func(j JurisdictionRules) bool { return j.ID == jurisdiction }) {
-		return out
+	var laws []string
+	switch {
+	case len(m.Jurisdiction) == 0:
+		for _, c := range m.Controllers {
+			if law := lawOf(c.Country); law != "" {
+				laws = append(laws, law)
+			}
+		}
+	case jurisdiction != "" && slices.ContainsFunc(m.Jurisdiction, func(j JurisdictionRules) bool { return j.ID == jurisdiction }):
+		laws = []string{jurisdiction}
 	}
 	for _, sg := range builtins().StatutoryRefusalGrounds {
-		if sg.Jurisdiction == jurisdiction {
+		if slices.Contains(laws, sg.Jurisdiction) {
 			for _, id := range sg.Grounds {
 				add(id)
 			}
 		}
 	}
 	return out
+}
+
+// euMembers are the member states of the European Union (ISO 3166-1).
+var euMembers = []string{"AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE", "IT",
+	"LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK"}
+
+// lawOf is the jurisdiction of the built-in statutory grounds whose law
+// binds a controller established in country: the country itself where
+// the grounds name it (CN), EU for a member state; "" for none.
+func lawOf(country string) string {
+	country = strings.ToUpper(country)
+	switch {
+	case country == "":
+		return ""
+	case slices.Contains(euMembers, country):
+		return "EU"
+	case slices.ContainsFunc(builtins().StatutoryRefusalGrounds, func(g StatutoryGrounds) bool { return g.Jurisdiction == country }):
+		return country
+	}
+	return ""
 }
 
 // RefusalGround finds a ground a request of right under jurisdiction may
