@@ -53,6 +53,7 @@ type Config struct {
 	SMTPUser        string        // --smtp-user, CUSTOS_SMTP_USER: relay user name, if it needs one
 	SMTPPassword    Secret        // CUSTOS_SMTP_PASSWORD or CUSTOS_SMTP_PASSWORD_FILE
 	SMSWebhookURL   string        // --sms-webhook-url, CUSTOS_SMS_WEBHOOK_URL: SMS gateway endpoint (Standard Webhooks signed)
+	PublicURL       string        // --public-url, CUSTOS_PUBLIC_URL: where this server is reached from outside (https://privacy.example.com): links in messages
 	SMSWebhookKey   Secret        // CUSTOS_SMS_WEBHOOK_SECRET or CUSTOS_SMS_WEBHOOK_SECRET_FILE
 	WebhookSecret   Secret        // CUSTOS_WEBHOOK_SECRET or CUSTOS_WEBHOOK_SECRET_FILE: signs notices to recipients (share it with them)
 	Checkpoints     string        // --checkpoints, CUSTOS_CHECKPOINTS: file (JSON lines) or https:// URL signed checkpoints of the audit trail and the consent ledger go to
@@ -150,6 +151,7 @@ const (
 	sSMTPPassword
 	sSMSWebhookURL
 	sSMSWebhookKey
+	sPublicURL
 	sWebhookSecret
 	sOutboxRetention
 	sRetentionAt
@@ -334,6 +336,7 @@ var settings = [numSettings]setting{
 	sSMTPFrom:         plain("CUSTOS_SMTP_FROM", "smtp-from", func(c *Config) *string { return &c.SMTPFrom }),
 	sSMTPUser:         plain("CUSTOS_SMTP_USER", "smtp-user", func(c *Config) *string { return &c.SMTPUser }),
 	sSMSWebhookURL:    plain("CUSTOS_SMS_WEBHOOK_URL", "sms-webhook-url", func(c *Config) *string { return &c.SMSWebhookURL }),
+	sPublicURL:        plain("CUSTOS_PUBLIC_URL", "public-url", func(c *Config) *string { return &c.PublicURL }),
 	sSMTPPassword: {
 		env:      "CUSTOS_SMTP_PASSWORD",
 		fromFile: true,
@@ -458,6 +461,7 @@ func (c *Config) RegisterFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.RequestRetention, "request-retention", c.RequestRetention, "how long the records of a closed rights request are kept: 3 years (at least, PIPL art. 56), 36 months, or forever (CUSTOS_REQUEST_RETENTION)")
 	fs.StringVar(&c.RetentionAt, "retention-at", c.RetentionAt, "China time (HH:MM) at which the server sweeps the dataset's databases for rows past their retention each day, one instance of several; off to not sweep (CUSTOS_RETENTION_AT)")
 	fs.StringVar(&c.SMSWebhookURL, "sms-webhook-url", c.SMSWebhookURL, "SMS gateway endpoint; messages are signed with CUSTOS_SMS_WEBHOOK_SECRET[_FILE] (CUSTOS_SMS_WEBHOOK_URL)")
+	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "where this server is reached from outside, e.g. https://privacy.example.com: notices to recipients carry full links to acknowledge them (CUSTOS_PUBLIC_URL)")
 	fs.StringVar(&c.Checkpoints, "checkpoints", c.Checkpoints, "where signed checkpoints of the audit trail and the consent ledger go: a file, appended to and synced, or an https:// URL they are POSTed to; keep it out of the database's reach (CUSTOS_CHECKPOINTS)")
 	fs.DurationVar(&c.CheckpointEvery, "checkpoint-every", c.CheckpointEvery, "how often a checkpoint is written, besides at start and shutdown (CUSTOS_CHECKPOINT_EVERY)")
 }

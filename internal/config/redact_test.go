@@ -57,6 +57,7 @@ CUSTOS_SMTP_USER = ""  # default
 CUSTOS_SMTP_PASSWORD = ""  # default
 CUSTOS_SMS_WEBHOOK_URL = ""  # default
 CUSTOS_SMS_WEBHOOK_SECRET = ""  # default
+CUSTOS_PUBLIC_URL = ""  # default
 CUSTOS_WEBHOOK_SECRET = ""  # default
 CUSTOS_OUTBOX_RETENTION = 168h0m0s  # default
 CUSTOS_RETENTION_AT = 03:00  # default

@@ -89,6 +89,11 @@ func (c Config) problems() []error {
 	case c.SMTPFrom != "" || c.SMTPUser != "" || c.SMTPPassword.IsSet():
 		add("CUSTOS_SMTP_ADDR", "is required with the other CUSTOS_SMTP_* settings: the mail relay host:port")
 	}
+	if c.PublicURL != "" {
+		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+			add("CUSTOS_PUBLIC_URL", "is not an http(s) URL without user, query or fragment (e.g. https://privacy.example.com)")
+		}
+	}
 	if c.SMSWebhookURL != "" {
 		if u, err := url.Parse(c.SMSWebhookURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 			add("CUSTOS_SMS_WEBHOOK_URL", "is not an http(s) URL")

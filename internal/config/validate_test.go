@@ -85,6 +85,9 @@ func TestValidate(t *testing.T) {
 			c.SMSWebhookURL = "sms.example.com"
 			c.SMSWebhookKey = NewSecret([]byte("k"), "test")
 		}, []string{"CUSTOS_SMS_WEBHOOK_URL"}},
+		{"public URL without a scheme", func(c *Config) { c.PublicURL = "privacy.example.com" }, []string{"CUSTOS_PUBLIC_URL"}},
+		{"public URL with a query", func(c *Config) { c.PublicURL = "https://privacy.example.com/?a=1" }, []string{"CUSTOS_PUBLIC_URL"}},
+		{"public URL with a user", func(c *Config) { c.PublicURL = "https://me@privacy.example.com" }, []string{"CUSTOS_PUBLIC_URL"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -268,3 +268,20 @@ func TestLoadCatalogRejects(t *testing.T) {
 		t.Fatalf("loadCatalog of a good file = %d templates, %v", len(c), err)
 	}
 }
+
+// TestRecipientNoticeLink: a notice given the full link to acknowledge it
+// shows that link, in the text and the SMS, in every language.
+func TestRecipientNoticeLink(t *testing.T) {
+	const link = "https://privacy.example.com/v1/public/acknowledgements/rt_1.mac"
+	for _, lang := range Languages() {
+		data := sampleFor("recipient_notice", lang)
+		data["ack_url"] = link
+		r, err := Render("recipient_notice", lang, data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(r.Text, "curl -X POST '"+link+"'") || !strings.Contains(r.SMS, "POST "+link) {
+			t.Errorf("%s: the notice lacks the link:\n%s\n---\n%s", lang, r.Text, r.SMS)
+		}
+	}
+}

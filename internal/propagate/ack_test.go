@@ -3,6 +3,8 @@ package propagate
 import (
 	"strings"
 	"testing"
+
+	"github.com/custos-privacy/custos/internal/store"
 )
 
 func TestAckToken(t *testing.T) {
@@ -48,4 +50,24 @@ func FuzzCheckAckToken(f *testing.F) {
 			t.Errorf("accepted %q, which is not the token of %q", token, id)
 		}
 	})
+}
+
+// TestNoticeFieldsLink: with the server's public URL a notice carries the
+// full link to acknowledge it; without it, the path alone.
+func TestNoticeFieldsLink(t *testing.T) {
+	key := []byte("acknowledgement-key-for-tests-32")
+	task := store.RecipientTask{ID: "rt_01abc", Action: "deletion", Recipient: "acme"}
+	tok := AckToken(key, task.ID)
+	tests := []struct{ base, want string }{
+		{"https://privacy.example.com", "https://privacy.example.com" + AckPath + tok},
+		{"https://privacy.example.com/", "https://privacy.example.com" + AckPath + tok},
+		{"", ""},
+	}
+	for _, tt := range tests {
+		p := &Propagator{AckKey: key, BaseURL: tt.base, Secret: []byte("s")}
+		f := p.NoticeFields(task, "subject-1")
+		if f["ack_url"] != tt.want || f["ack_path"] != AckPath+tok {
+			t.Errorf("base %q: ack_url %q, ack_path %q; want %q", tt.base, f["ack_url"], f["ack_path"], tt.want)
+		}
+	}
 }

@@ -69,7 +69,12 @@ type Propagator struct {
 	// request service checks them with the same key. Nil sends notices
 	// without one: they are then acknowledged by staff only.
 	AckKey []byte
-	Client *http.Client // default: a client with a 30s timeout; redirects are never followed
+	// BaseURL is where the organisation's Custos server is reached from
+	// outside (https://privacy.example.com), without a trailing slash:
+	// notices then carry the full link to acknowledge them (ack_url).
+	// Empty sends the path alone.
+	BaseURL string
+	Client  *http.Client // default: a client with a 30s timeout; redirects are never followed
 	// Email queues an email notice for a task. Nil leaves email tasks pending.
 	// An error wrapping notify.ErrPermanent ends the task; others are retried.
 	Email       func(ctx context.Context, recipient, email string, t store.RecipientTask) error
@@ -241,10 +246,13 @@ func (p *Propagator) attempt(ctx context.Context, t store.RecipientTask) (string
 // a request that concerns subject.
 func (p *Propagator) NoticeFields(t store.RecipientTask, subject string) map[string]string {
 	f := map[string]string{"task": t.ID, "action": t.Action, "categories": strings.Join(t.Categories, ", "),
-		"subject_ref": SubjectRef(p.Secret, t.Recipient, subject), "ack_token": "", "ack_path": ""}
+		"subject_ref": SubjectRef(p.Secret, t.Recipient, subject), "ack_token": "", "ack_path": "", "ack_url": ""}
 	if len(p.AckKey) > 0 {
 		tok := AckToken(p.AckKey, t.ID)
 		f["ack_token"], f["ack_path"] = tok, AckPath+tok
+		if p.BaseURL != "" {
+			f["ack_url"] = strings.TrimSuffix(p.BaseURL, "/") + AckPath + tok
+		}
 	}
 	return f
 }

@@ -41,6 +41,9 @@ type Notice struct {
 	// when the server has no acknowledgement key.
 	AckToken string `json:"ack_token,omitempty"`
 	AckPath  string `json:"ack_path,omitempty"`
+	// AckURL is AckPath as a full link, when the server knows where it is
+	// reached from outside (--public-url).
+	AckURL string `json:"ack_url,omitempty"`
 }
 
 // SubjectRef is the pseudonym under which recipient knows subject:
@@ -82,7 +85,7 @@ func (p *Propagator) webhook(ctx context.Context, log *slog.Logger, t store.Reci
 	fields := p.NoticeFields(t, subject)
 	body, err := json.Marshal(Notice{Type: "custos.request." + t.Action, Task: t.ID, Request: t.RequestID, Recipient: t.Recipient,
 		Action: t.Action, Categories: cats, SubjectRef: SubjectRef(p.Secret, t.Recipient, subject), OccurredAt: p.now().UTC().Format(time.RFC3339),
-		Certificates: certs, AckToken: fields["ack_token"], AckPath: fields["ack_path"]})
+		Certificates: certs, AckToken: fields["ack_token"], AckPath: fields["ack_path"], AckURL: fields["ack_url"]})
 	if err != nil {
 		return &outcome{reason: "could not encode the notice", final: true}
 	}

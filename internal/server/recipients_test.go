@@ -27,6 +27,7 @@ func TestRecipientEmailNotice(t *testing.T) {
 	cfg.DB = filepath.Join(t.TempDir(), "c.db")
 	cfg.Demo = true
 	cfg.WebhookSecret = config.NewSecret([]byte("whsec-test-0123456789abcdef"), "test")
+	cfg.PublicURL = "https://privacy.example.com"
 	srv, err := server.New(ctx, cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
@@ -99,6 +100,10 @@ func TestRecipientEmailNotice(t *testing.T) {
 	path := p.Data["ack_path"]
 	if !strings.HasPrefix(path, "/v1/public/acknowledgements/") || p.Data["ack_token"] == "" || !strings.HasSuffix(path, p.Data["ack_token"]) {
 		t.Fatalf("the notice carries no acknowledgement link: %v", p.Data)
+	}
+	// The full link, where the server is reached from outside (--public-url).
+	if p.Data["ack_url"] != "https://privacy.example.com"+path {
+		t.Errorf("ack_url = %q, want the public URL and the path", p.Data["ack_url"])
 	}
 	call := func(method, path string) (int, string) {
 		req := httptest.NewRequest(method, path, nil)

@@ -229,6 +229,20 @@ type Server struct {
 	orgs      []*orgServer
 }
 
+// publicURL is where the organisation's server is reached from outside,
+// for links in messages: --public-url for the deployment's own, the first
+// of its hosts (https) for another organisation, whose acknowledgement
+// links only its own hosts check; "" when neither is known.
+func publicURL(ctx context.Context, cfg config.Config, st *store.Store) string {
+	if cfg.Org == "" || cfg.Org == store.DefaultOrg {
+		return cfg.PublicURL
+	}
+	if og, err := st.Organisation(ctx, cfg.Org); err == nil && len(og.Hosts) > 0 {
+		return "https://" + og.Hosts[0]
+	}
+	return ""
+}
+
 // senders picks where messages go: SMTP and the SMS webhook when
 // configured, else the development file sink when a directory is given.
 func senders(cfg config.Config) notify.Sender {
@@ -515,7 +529,7 @@ func newServer(ctx context.Context, cfg config.Config, log *slog.Logger, o optio
 	s.incidents = incidents
 	if requests != nil {
 		if cfg.WebhookSecret.IsSet() {
-			s.propagator = &propagate.Propagator{Store: st, Secret: cfg.WebhookSecret.Reveal(), AckKey: ackKey(keys.AuditKey), Logger: log,
+			s.propagator = &propagate.Propagator{Store: st, Secret: cfg.WebhookSecret.Reveal(), AckKey: ackKey(keys.AuditKey), Logger: log, BaseURL: publicURL(ctx, cfg, st),
 				Recipients: func(id string) (string, string, bool) {
 					_, m, _, err := svc.Policy()
 					if err != nil {
