@@ -512,6 +512,33 @@ func (c *Client) AcknowledgeRecipient(ctx context.Context, id, recipient string)
 	return c.act(ctx, "AcknowledgeRecipient", id, nil, "recipients", recipient, "ack")
 }
 
+// AckLink is the link with which a recipient acknowledges its notice
+// itself; the token is the credential.
+type AckLink struct {
+	Recipient string `json:"recipient"`
+	Task      string `json:"task"`
+	Token     string `json:"ack_token"`
+	Path      string `json:"ack_path"`
+	// URL is the full link, when the server is configured with its public
+	// URL; "" otherwise.
+	URL string `json:"ack_url,omitempty"`
+}
+
+// RecipientAckLink returns the link to hand a recipient told by hand (an
+// SDK provider without an endpoint or a notice email) so that it can
+// acknowledge its notice itself. Its reading is audited.
+func (c *Client) RecipientAckLink(ctx context.Context, id, recipient string) (AckLink, error) {
+	if err := need("RecipientAckLink", "request id", id); err != nil {
+		return AckLink{}, err
+	}
+	if err := need("RecipientAckLink", "recipient", recipient); err != nil {
+		return AckLink{}, err
+	}
+	var out AckLink
+	err := c.do(ctx, call{op: "RecipientAckLink", method: "GET", path: pathOf("requests", id, "recipients", recipient, "ack-link")}, &out)
+	return out, err
+}
+
 // SubmitPublicRequest submits a request as a member of the public; no API
 // key is needed. If the identity is on file and kept, a one-time code is
 // sent to it, for VerifyPublicRequest.

@@ -126,6 +126,12 @@ func testRequests(t *testing.T, s *server) {
 		t.Fatalf("deletion completed = %+v, %v", del, err)
 	}
 	rcpt := del.Recipients[0].Recipient
+	link, err := op.RecipientAckLink(ctx, del.ID, rcpt)
+	if err != nil || link.Recipient != rcpt || link.Token == "" || link.Path != "/v1/public/acknowledgements/"+link.Token {
+		t.Errorf("RecipientAckLink = %+v, %v", link, err)
+	}
+	_, err = op.RecipientAckLink(ctx, del.ID, "no-such-recipient")
+	wantErr(t, "the link of no recipient", err, client.ErrNotFound, "recipient_task_not_found")
 	del, err = op.AcknowledgeRecipient(ctx, del.ID, rcpt)
 	if err != nil {
 		t.Fatalf("AcknowledgeRecipient: %v", err)

@@ -33,6 +33,7 @@ func (a *API) ackAllowed(w http.ResponseWriter, who consent.Actor) error {
 
 func init() {
 	schemaTypes["Acknowledgement"] = dsr.Acknowledgement{}
+	schemaTypes["AckLink"] = dsr.AckLink{}
 }
 
 var errAckRateLimited = fault.New(fault.TooMany, "rate_limited", "too many acknowledgements from this address; try again later")

@@ -40,6 +40,7 @@ func (a *API) requestRoutes() []route {
 		{"GET", "/v1/requests/{id}/correction", staff, "What completing a correction request would change in the organisation's databases (values masked)", "previewCorrection", "", "CorrectionPreview", 200, a.previewCorrection},
 		{"POST", "/v1/requests/{id}/complete", staff, "Carry out and close a request", "completeRequest", "CompleteInput", "RequestView", 200, a.completeRequest},
 		{"POST", "/v1/requests/{id}/recipients/{recipient}/ack", staff, "Record that a recipient acknowledged its deletion, correction or restriction notice", "ackRecipient", "", "RequestView", 200, a.ackRecipient},
+		{"GET", "/v1/requests/{id}/recipients/{recipient}/ack-link", staff, "The link with which a recipient told by hand acknowledges its notice itself (the token is the credential: its reading is audited)", "recipientAckLink", "", "AckLink", 200, a.recipientAckLink},
 		{"GET", "/v1/certificates/{certificate_id}", readers, "A signed erasure certificate: what an erasure changed, by collection, names and counts only (verify it offline with /v1/keys/receipts)", "getCertificate", "", "Certificate", 200, a.getCertificate},
 		{"GET", "/v1/assistance", readers, "This organisation's tasks to assist the controllers it processes for with their rights requests, soonest due first (state=open|done)", "listAssistance", "", "AssistanceList", 200, a.listAssistance},
 		{"POST", "/v1/assistance/{task_id}/done", staff, "Record this organisation's assistance with a controller's request as given, with what was done", "finishAssistance", "AssistanceInput", "Assistance", 200, a.finishAssistance},
@@ -404,6 +405,19 @@ func (a *API) loadCalendar(w http.ResponseWriter, r *http.Request, who consent.A
 
 func (a *API) withdrawOperator(w http.ResponseWriter, r *http.Request, who consent.Actor) error {
 	return a.act(w, r, func(d *dsr.Service) (dsr.View, error) { return d.Withdraw(r.Context(), who, r.PathValue("id")) })
+}
+
+func (a *API) recipientAckLink(w http.ResponseWriter, r *http.Request, who consent.Actor) error {
+	d, err := a.dsr()
+	if err != nil {
+		return err
+	}
+	l, err := d.AckLinkFor(r.Context(), who, r.PathValue("id"), r.PathValue("recipient"))
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	return writeJSON(w, 200, l)
 }
 
 func (a *API) ackRecipient(w http.ResponseWriter, r *http.Request, who consent.Actor) error {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -102,8 +103,55 @@ func (s *Service) AckToken(taskID string) string {
 	return propagate.AckToken(s.opt.AckKey, taskID)
 }
 
+// AckLink is what staff hand a recipient they tell by hand (an SDK
+// provider without an endpoint or a notice email) so that it can
+// acknowledge its notice itself: the token is the credential.
+type AckLink struct {
+	Recipient string `json:"recipient"`
+	Task      string `json:"task"`
+	Token     string `json:"ack_token"`
+	Path      string `json:"ack_path"`
+	// URL is the full link where the server knows where it is reached
+	// from outside (--public-url); "" otherwise.
+	URL string `json:"ack_url,omitempty"`
+}
+
+// ActionAckLinkRead is the audit action of showing staff a recipient's
+// acknowledgement link: the link is a credential.
+const ActionAckLinkRead = "request.ack_link_read"
+
+// AckLinkFor gives staff the acknowledgement link of the request's notice
+// to recipient, and audits that it was shown.
+func (s *Service) AckLinkFor(ctx context.Context, a consent.Actor, id, recipient string) (AckLink, error) {
+	r, err := s.load(ctx, id)
+	if err != nil {
+		return AckLink{}, err
+	}
+	if len(s.opt.AckKey) == 0 {
+		return AckLink{}, fault.New(fault.Conflict, "no_ack_key", "this server has no acknowledgement key: recipients are acknowledged by staff only")
+	}
+	tasks, err := s.st.RecipientTasks(ctx, id)
+	if err != nil {
+		return AckLink{}, err
+	}
+	i := slices.IndexFunc(tasks, func(t store.RecipientTask) bool { return t.Recipient == recipient })
+	if i < 0 {
+		return AckLink{}, fault.New(fault.NotFound, "recipient_task_not_found", "this request has no notice for that recipient")
+	}
+	tok := propagate.AckToken(s.opt.AckKey, tasks[i].ID)
+	out := AckLink{Recipient: recipient, Task: tasks[i].ID, Token: tok, Path: propagate.AckPath + tok}
+	if s.opt.PublicURL != "" {
+		out.URL = strings.TrimSuffix(s.opt.PublicURL, "/") + out.Path
+	}
+	detail, _ := json.Marshal(map[string]string{"recipient": recipient, "task": tasks[i].ID})
+	if err := s.st.AppendAudit(ctx, s.entry(a, ActionAckLinkRead, r, string(detail))); err != nil {
+		return AckLink{}, err
+	}
+	return out, nil
+}
+
 func (s *Service) taskByToken(ctx context.Context, token string) (store.RecipientTask, error) {
-	id, ok := propagate.CheckAckToken(s.opt.AckKey, token)
+	id, ok := propagate.CheckAckTokenUnder(s.opt.AckKey, s.opt.PriorAckKeys, token)
 	if !ok {
 		return store.RecipientTask{}, errAckNotFound
 	}

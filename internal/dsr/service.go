@@ -116,8 +116,14 @@ type Options struct {
 	// leaves it zero; tests let it reach a receiver on 127.0.0.1.
 	Egress egress.Options
 	// AckKey checks the acknowledgement tokens recipients' notices carry
-	// (propagate.AckToken); nil refuses every token.
-	AckKey []byte
+	// (propagate.AckToken); nil refuses every token. PriorAckKeys are the
+	// keys before the last rotations of the identity key, which still
+	// check the tokens of notices sent under them.
+	AckKey       []byte
+	PriorAckKeys [][]byte
+	// PublicURL is where the server is reached from outside, for the full
+	// acknowledgement links staff hand recipients (AckLinkFor).
+	PublicURL string
 }
 
 // Vault is the vault as rights requests reach it; *vault.Service is one.

@@ -45,6 +45,21 @@ func CheckAckToken(key []byte, token string) (string, bool) {
 	return id, true
 }
 
+// CheckAckTokenUnder is CheckAckToken under the current key, then under
+// each earlier one: a token stays good when the key it was made under has
+// been rotated out (a notice sent before the rotation).
+func CheckAckTokenUnder(current []byte, prior [][]byte, token string) (string, bool) {
+	if id, ok := CheckAckToken(current, token); ok {
+		return id, true
+	}
+	for _, k := range prior {
+		if id, ok := CheckAckToken(k, token); ok {
+			return id, true
+		}
+	}
+	return "", false
+}
+
 func ackMAC(key []byte, taskID string) []byte {
 	m := hmac.New(sha256.New, key)
 	m.Write([]byte("custos recipient acknowledgement v1\x00" + taskID))

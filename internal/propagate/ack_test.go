@@ -71,3 +71,25 @@ func TestNoticeFieldsLink(t *testing.T) {
 		}
 	}
 }
+
+// TestAckTokenAfterRotation: a token made under a key since rotated out is
+// still good; one under no key of the list is not.
+func TestAckTokenAfterRotation(t *testing.T) {
+	old, older, now := []byte("acknowledgement-key-old-32-bytes"), []byte("acknowledgement-key-older-32-byt"), []byte("acknowledgement-key-new-32-bytes")
+	for _, tt := range []struct {
+		name  string
+		key   []byte
+		prior [][]byte
+		ok    bool
+	}{
+		{"current key", now, nil, true},
+		{"made before the last rotation", old, [][]byte{old, older}, true},
+		{"made two rotations ago", older, [][]byte{old, older}, true},
+		{"under a key not kept", older, [][]byte{old}, false},
+	} {
+		tok := AckToken(tt.key, "rt_01abc")
+		if id, ok := CheckAckTokenUnder(now, tt.prior, tok); ok != tt.ok || ok && id != "rt_01abc" {
+			t.Errorf("%s: %q, %v; want %v", tt.name, id, ok, tt.ok)
+		}
+	}
+}

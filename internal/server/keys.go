@@ -23,6 +23,16 @@ func ackKey(auditKey []byte) []byte {
 	return deriveKey(auditKey, "custos recipient acknowledgement v1")
 }
 
+// priorAckKeys are the acknowledgement keys of the identity keys rotated
+// out, newest first: notices sent before a rotation stay acknowledgeable.
+func priorAckKeys(keys Keys) [][]byte {
+	var out [][]byte
+	for i := len(keys.PriorAuditKeys) - 1; i >= 0; i-- {
+		out = append(out, ackKey(keys.PriorAuditKeys[i]))
+	}
+	return out
+}
+
 // AuditKey is the audit chain key derived from the identity key.
 func AuditKey(identityKey []byte) []byte { return deriveKey(identityKey, "custos audit chain v1") }
 

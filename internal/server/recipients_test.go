@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -113,6 +114,30 @@ func TestRecipientEmailNotice(t *testing.T) {
 		return rec.Code, rec.Body.String()
 	}
 	tok := p.Data["ack_token"]
+	// Staff get the same link to hand a recipient they tell by hand, and
+	// its reading is audited.
+	first := firstNotice(t, due)
+	tasks, err := srv.Store().RecipientTasks(ctx, first.Request)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rcpt string
+	for _, rt := range tasks {
+		if strings.HasPrefix(tok, rt.ID+".") {
+			rcpt = rt.Recipient
+		}
+	}
+	link, err := srv.Requests().AckLinkFor(ctx, op, first.Request, rcpt)
+	if err != nil || link.Token != tok || link.URL != p.Data["ack_url"] {
+		t.Errorf("AckLinkFor = %+v, %v; want the notice's token and link", link, err)
+	}
+	entries, err := srv.Store().AuditEntries(ctx, audit.Filter{Limit: 10000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(entries, func(e audit.Entry) bool { return e.Action == dsr.ActionAckLinkRead && e.Actor == op.ID }) {
+		t.Error("showing staff the link was not audited")
+	}
 	forged := tok[:len(tok)-4] + "AAAA"
 	if forged == tok {
 		forged = tok[:len(tok)-4] + "BBBB"
@@ -154,7 +179,7 @@ func TestRecipientEmailNotice(t *testing.T) {
 	if acked != 1 {
 		t.Errorf("%d notices acknowledged, want the one: %+v", acked, view.Recipients)
 	}
-	entries, err := srv.Store().AuditEntries(ctx, store.AuditFilter{Limit: 100000})
+	entries, err = srv.Store().AuditEntries(ctx, store.AuditFilter{Limit: 100000})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -437,7 +437,7 @@ func newServer(ctx context.Context, cfg config.Config, log *slog.Logger, o optio
 		// the endpoints are the public's to give, and never reach this
 		// machine or its network.
 		if requests, err = dsr.New(st, svc, dsr.Options{Hasher: keys.Hasher, Keys: ks, Logger: log, Now: now, Delivers: cfg.Delivers, Vault: vlt,
-			Certificates: keys.Certificates, Instance: hostname(), TransmitSecret: cfg.WebhookSecret.Reveal(), AckKey: ackKey(keys.AuditKey)}); err != nil {
+			Certificates: keys.Certificates, Instance: hostname(), TransmitSecret: cfg.WebhookSecret.Reveal(), AckKey: ackKey(keys.AuditKey), PriorAckKeys: priorAckKeys(keys), PublicURL: publicURL(ctx, cfg, st)}); err != nil {
 			release()
 			return nil, err
 		}
@@ -963,7 +963,7 @@ func OpenServices(ctx context.Context, cfg config.Config, log *slog.Logger) (*Se
 		return fail(err)
 	}
 	if s.Requests, err = dsr.New(st, s.Consent, dsr.Options{Hasher: keys.Hasher, Keys: s.Keystore, Logger: log, Vault: s.Vault,
-		Certificates: keys.Certificates, Instance: hostname(), TransmitSecret: cfg.WebhookSecret.Reveal(), AckKey: ackKey(keys.AuditKey)}); err != nil {
+		Certificates: keys.Certificates, Instance: hostname(), TransmitSecret: cfg.WebhookSecret.Reveal(), AckKey: ackKey(keys.AuditKey), PriorAckKeys: priorAckKeys(keys), PublicURL: publicURL(ctx, cfg, st)}); err != nil {
 		return fail(err)
 	}
 	if s.Transfers, _, err = openTransfers(st, s.Consent, keys, s.Keystore, nil, log, time.Now, false); err != nil {
