@@ -200,3 +200,55 @@ func TestGroupSetWhileServing(t *testing.T) {
 		})
 	}
 }
+
+// TestEntrustmentWhileServing: an entrustment made while the server runs
+// sends a request made at the processor's privacy center to the
+// controller's queue (as TestYonyouEnterpriseControlledData, where it is
+// there at start); once it ends, the next request stays at the processor.
+func TestEntrustmentWhileServing(t *testing.T) {
+	yonyou := filepath.Join("..", "..", "examples", "yonyou-cloud")
+	admin := consent.Actor{ID: "test", Role: "admin", Place: "test"}
+	d := startOrgs(t, "sqlite", filepath.Join(yonyou, "custos.yaml"),
+		[]orgSpec{{id: "example-mfg", name: "示例制造有限公司", host: "privacy.manufacturing.test", manifest: filepath.Join(yonyou, "enterprise.yaml")}},
+		nil, server.WithClock(func() time.Time { return linkedNow }))
+	d.serve(t)
+	ours, mfg := d.tenants[0], d.tenantOf(t, "example-mfg")
+	const email = "wang.fang@manufacturing.example"
+	d.must(t, mfg, "POST", "/v1/subjects",
+		`{"subject_id": "emp-7", "language": "zh-CN", "birth_date": "1991-04-02", "identities": [{"kind": "email", "value": "`+email+`", "keep": true}]}`, http.StatusCreated)
+
+	reg := org.New(d.srv.Store())
+	e, err := reg.Entrust(t.Context(), admin, org.EntrustInput{Controller: "example-mfg", Processor: store.DefaultOrg,
+		Categories: []string{"basic.name", "basic.phone", "basic.email"}, Purposes: []string{"hr-management", "staff-directory"},
+		Instructions: "Run the HR application as the administrator configures it.", Assist: "5 working_days", StartsOn: "2026-01-01"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the entrustment reaches the processor's rights service", func() bool {
+		return strings.Contains(d.logs.String(), `example-mfg (controller)`)
+	})
+	v, _ := d.submitAndVerify(t, ours.host, "access", email)
+	if len(v.Flags.Routes) != 1 || v.Flags.Routes[0].ID != "example-mfg" || v.Flags.Routes[0].Role != "controller" || v.Flags.Routes[0].Request == "" {
+		t.Fatalf("routes under the entrustment = %+v", v.Flags.Routes)
+	}
+	if theirs := openOnly(d.requests(t, mfg)); len(theirs) != 1 || theirs[0].ID != v.Flags.Routes[0].Request {
+		t.Fatalf("the controller's queue = %+v", theirs)
+	}
+
+	if _, err := reg.EndEntrustment(t.Context(), admin, e.ID, "delete"); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the end reaches the processor's rights service", func() bool {
+		return strings.Contains(d.logs.String(), `links=[]`)
+	})
+	// The processor now holds the person itself, so that the code goes
+	// out from it: the request is its alone.
+	d.must(t, ours, "POST", "/v1/subjects",
+		`{"subject_id": "c-1", "language": "zh-CN", "birth_date": "1991-04-02", "identities": [{"kind": "email", "value": "`+email+`", "keep": true}]}`, http.StatusCreated)
+	if v, _ := d.submitAndVerify(t, ours.host, "access", email); len(v.Flags.Routes) != 0 {
+		t.Errorf("routes after the entrustment ended = %+v", v.Flags.Routes)
+	}
+	if n := len(d.requests(t, mfg)); n != 1 {
+		t.Errorf("the controller holds %d requests after the entrustment ended, want the one from before", n)
+	}
+}
