@@ -67,6 +67,29 @@ type orgRegistry struct {
 	said  map[string]string
 	links map[string]string
 	opts  options
+
+	// linking keeps a rights service's links from changing while they
+	// are read: dsr.Service.SetLinks is meant for a service nobody uses
+	// yet. The writes that read them (a request taken or verified, on the
+	// API, the privacy center or the console) hold it shared; a relink
+	// holds it alone, once the codes queued behind earlier answers, whose
+	// sending reads the links too, are out.
+	linking sync.RWMutex
+}
+
+// readsLinks reports whether r may read a rights service's links: a write
+// to the request routes or to the pages that take and verify requests.
+func readsLinks(r *http.Request) bool {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		return false
+	}
+	for _, p := range []string{"/v1/public/requests", "/v1/requests", "/privacy/", "/console/"} {
+		if strings.HasPrefix(r.URL.Path, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // retryUnserved is how long an organisation that could not be served for
@@ -330,6 +353,14 @@ func (s *Server) linkOrganisations(orgs []store.Organisation, ents []store.Entru
 		}
 		return p
 	}
+	type relink struct {
+		srv   *Server
+		self  dsr.Party
+		links []dsr.Link
+		names []string
+		tell  bool
+	}
+	var changed []relink
 	for id, srv := range servers {
 		if srv.requests == nil {
 			continue
@@ -355,16 +386,29 @@ func (s *Server) linkOrganisations(orgs []store.Organisation, ents []store.Entru
 		if s.orgs.links[id] == key {
 			continue
 		}
-		_, relink := s.orgs.links[id]
+		_, linkedBefore := s.orgs.links[id]
 		s.orgs.links[id] = key
 		var names []string
 		for _, l := range links {
 			names = append(names, l.ID+" ("+l.Role()+")")
 		}
-		if len(links) > 0 || relink {
-			srv.log.Info("requests reach linked organisations", "links", names)
+		changed = append(changed, relink{srv, self, links, names, len(links) > 0 || linkedBefore})
+	}
+	if len(changed) == 0 {
+		return
+	}
+	s.orgs.linking.Lock()
+	defer s.orgs.linking.Unlock()
+	for _, srv := range servers {
+		if srv.requests != nil {
+			srv.requests.Drain()
 		}
-		srv.requests.SetLinks(self, links)
+	}
+	for _, c := range changed {
+		c.srv.requests.SetLinks(c.self, c.links)
+		if c.tell {
+			c.srv.log.Info("requests reach linked organisations", "links", c.names)
+		}
 	}
 }
 
@@ -373,6 +417,10 @@ func (s *Server) linkOrganisations(orgs []store.Organisation, ents []store.Entru
 // deployment's own (next).
 func (s *Server) byHost(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if readsLinks(r) {
+			s.orgs.linking.RLock()
+			defer s.orgs.linking.RUnlock()
+		}
 		if h, ok := s.orgs.current.Load().hosts[org.Host(r.Host)]; ok {
 			h.ServeHTTP(w, r)
 			return

@@ -2,7 +2,9 @@ package server_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -250,5 +252,58 @@ func TestEntrustmentWhileServing(t *testing.T) {
 	}
 	if n := len(d.requests(t, mfg)); n != 1 {
 		t.Errorf("the controller holds %d requests after the entrustment ended, want the one from before", n)
+	}
+}
+
+// TestRelinkWhileTakingRequests: the links of rights services in use
+// change while public requests come in (run with -race: a link read by
+// a request or by the code sent behind it must not overlap the change).
+func TestRelinkWhileTakingRequests(t *testing.T) {
+	deepin := filepath.Join("..", "..", "examples", "deepin", "custos.yaml")
+	admin := consent.Actor{ID: "test", Role: "admin", Place: "test"}
+	d := startOrgs(t, "sqlite", deepin,
+		[]orgSpec{{id: "wuhan-deepin", name: "武汉深之度科技有限公司", host: "privacy.deepin-wuhan.test", manifest: deepin}},
+		nil, server.WithClock(func() time.Time { return linkedNow }))
+	d.serve(t)
+	uniontech := d.tenants[0]
+	stop := make(chan struct{})
+	done := make(chan int)
+	go func() {
+		n, tries := 0, 0
+		for {
+			select {
+			case <-stop:
+				done <- n
+				return
+			default:
+			}
+			// From an address of its own each, to stay under the limits.
+			req := httptest.NewRequest("POST", "http://"+uniontech.host+"/v1/public/requests",
+				strings.NewReader(fmt.Sprintf(`{"type": "access", "language": "zh-CN", "identity": {"kind": "email", "value": "p%d@example.com"}}`, tries)))
+			req.Header.Set("Content-Type", "application/json")
+			req.RemoteAddr = fmt.Sprintf("10.%d.%d.1:1234", tries/256%256, tries%256)
+			tries++
+			rec := httptest.NewRecorder()
+			d.h.ServeHTTP(rec, req)
+			if rec.Code == http.StatusAccepted {
+				n++
+			}
+		}
+	}()
+	reg := org.New(d.srv.Store())
+	for i, group := range []string{"deepin", "", "deepin", ""} {
+		for _, id := range []string{store.DefaultOrg, "wuhan-deepin"} {
+			if _, err := reg.SetGroup(t.Context(), admin, id, group); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want := 2 * (i + 1) // one line per organisation each time
+		eventually(t, "the links change", func() bool {
+			return strings.Count(d.logs.String(), `msg="requests reach linked organisations"`) >= want
+		})
+	}
+	close(stop)
+	if n := <-done; n == 0 {
+		t.Error("no request was taken while the links changed")
 	}
 }
