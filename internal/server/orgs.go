@@ -58,7 +58,7 @@ type orgRegistry struct {
 
 	mu sync.Mutex // one refresh at a time; guards the fields below
 	// ctx is the serving context the organisations' background work
-	// runs under; nil until Serve, and after it ends.
+	// runs under; nil until Serve.
 	ctx     context.Context
 	closing bool
 	// said is what the log last said of each organisation, so that a
@@ -119,7 +119,7 @@ func (s *Server) addOrganisations(ctx context.Context) error {
 // refreshOrganisations brings the organisations served in line with the
 // registry: a new or re-enabled organisation is served once it has its
 // secrets and a published policy, a disabled one stops being served (its
-// hosts answer as a host of nothing does), hosts move, and every rights
+// hosts answer every path as one that does not exist), hosts move, and every rights
 // service is linked anew to its group and entrustments. An organisation
 // that cannot be served is logged once and tried again later; it never
 // stops the others.
