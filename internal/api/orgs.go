@@ -19,9 +19,9 @@ func (a *API) orgRoutes() []route {
 		{"GET", "/v1/orgs", admin, "The deployment's organisations (the deployment's own organisation only)", "listOrgs", "", "Orgs", 200, a.listOrgs},
 		{"POST", "/v1/orgs", admin, "Register an organisation; its secrets are made with custos secrets init DIR/orgs/ID", "createOrg", "OrgInput", "Org", 201, a.createOrg},
 		{"GET", "/v1/orgs/{org_id}", admin, "One organisation of the deployment", "getOrg", "", "Org", 200, a.getOrg},
-		{"PUT", "/v1/orgs/{org_id}/hosts", admin, "Replace the host names an organisation answers on (servers read them when they start)", "setOrgHosts", "OrgHostsInput", "Org", 200, a.setOrgHosts},
-		{"POST", "/v1/orgs/{org_id}/disable", admin, "Disable an organisation from the next start; its data stays", "disableOrg", "", "Org", 200, a.disableOrg},
-		{"POST", "/v1/orgs/{org_id}/enable", admin, "Enable a disabled organisation from the next start", "enableOrg", "", "Org", 200, a.enableOrg},
+		{"PUT", "/v1/orgs/{org_id}/hosts", admin, "Replace the host names an organisation answers on (running servers follow within the poll interval)", "setOrgHosts", "OrgHostsInput", "Org", 200, a.setOrgHosts},
+		{"POST", "/v1/orgs/{org_id}/disable", admin, "Disable an organisation: running servers stop serving it within the poll interval; its data stays", "disableOrg", "", "Org", 200, a.disableOrg},
+		{"POST", "/v1/orgs/{org_id}/enable", admin, "Enable a disabled organisation: running servers serve it again within the poll interval", "enableOrg", "", "Org", 200, a.enableOrg},
 	}
 }
 

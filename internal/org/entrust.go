@@ -35,7 +35,7 @@ type Entrustment = store.Entrustment
 // one group share the identity people sign in with, so a request made to
 // one reaches every affiliate that holds the person's data. group follows
 // the rule of organisation ids; "" takes the organisation out of its
-// group. A change takes effect when the servers next start.
+// group. Running servers follow a change within their poll interval.
 func (r *Registry) SetGroup(ctx context.Context, a consent.Actor, id, group string) (Organisation, error) {
 	if group != "" && (!idPattern.MatchString(group) || strings.Contains(group, "--")) {
 		return Organisation{}, fault.New(fault.Invalid, "invalid_group", "a group id follows the rule of organisation ids: 2 to 40 lower-case letters, digits and single hyphens").At("group")
@@ -86,7 +86,8 @@ func ParseAssist(s string) (calendar.Rule, error) {
 
 // Entrust records that a controller entrusts a processor with personal
 // information: both must be registered and differ, and the record names
-// at least one category and one purpose. From the next start, a rights
+// at least one category and one purpose. From then on (running servers
+// follow within their poll interval), a rights
 // request made at the processor's privacy center by a person the
 // controller holds goes to the controller's queue, and the processor
 // keeps a task to assist, due by the assistance deadline.
@@ -227,8 +228,9 @@ func (r *Registry) Entrustment(ctx context.Context, id string) (Entrustment, err
 var errEntrustmentNotFound = fault.New(fault.NotFound, "entrustment_not_found", "no such entrustment")
 
 // EndEntrustment records the end of an entrustment with the controller's
-// instruction for the data (PIPL art. 21): "delete" or "return". From the
-// next start, requests no longer go from the processor to the controller.
+// instruction for the data (PIPL art. 21): "delete" or "return". Within
+// the servers' poll interval, requests no longer go from the processor to
+// the controller.
 func (r *Registry) EndEntrustment(ctx context.Context, a consent.Actor, id, action string) (Entrustment, error) {
 	if action != "delete" && action != "return" {
 		return Entrustment{}, fault.New(fault.Invalid, "invalid_end_action", "at the end of an entrustment the data is deleted or returned").At("action").Allowing([]string{"delete", "return"})

@@ -94,6 +94,10 @@ func startOrgs(t testing.TB, backend, manifest string, specs []orgSpec, setup fu
 		"CUSTOS_SECRETS_DIR": secretsDir,
 		"CUSTOS_NOTIFY_DIR":  filepath.Join(dir, "outbox"),
 		"CUSTOS_CHECKPOINTS": filepath.Join(dir, "checkpoints.jsonl"),
+		// For the tests that serve (deployment.serve): a free port, and
+		// the registry's changes followed within a few milliseconds.
+		"CUSTOS_ADDR":          "127.0.0.1:0",
+		"CUSTOS_POLL_INTERVAL": "50ms",
 	}
 	if backend == "postgres" {
 		env["CUSTOS_DB"], env["CUSTOS_KEYSTORE"] = testdb.Postgres(t), testdb.Postgres(t)
@@ -123,30 +127,7 @@ func startOrgs(t testing.TB, backend, manifest string, specs []orgSpec, setup fu
 	st.Close()
 	var tenants []*tenant
 	for _, sp := range specs {
-		if _, err := secrets.Init(cfg.OrgSecretsDir(sp.id), false); err != nil {
-			t.Fatal(err)
-		}
-		orgCfg, err := cfg.ForOrg(sp.id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		svcs, err := server.OpenServices(ctx, orgCfg, slog.New(slog.DiscardHandler))
-		if err != nil {
-			t.Fatal(err)
-		}
-		source, err := os.ReadFile(sp.manifest)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := svcs.Consent.Publish(ctx, admin, sp.manifest, source); err != nil {
-			t.Fatal(err)
-		}
-		key, err := apikey.New(svcs.Store, apikey.Options{}).Create(ctx, admin, sp.id+" admin", apikey.RoleAdmin)
-		if err != nil {
-			t.Fatal(err)
-		}
-		svcs.Close()
-		tenants = append(tenants, &tenant{org: sp.id, host: sp.host, key: key.Secret})
+		tenants = append(tenants, prepareOrg(t, cfg, sp))
 	}
 
 	logs := &lockedBuffer{}
@@ -166,6 +147,46 @@ func startOrgs(t testing.TB, backend, manifest string, specs []orgSpec, setup fu
 	}
 	return &deployment{h: srv.Handler(), srv: srv, logs: logs, cfg: cfg, dir: dir,
 		tenants: append([]*tenant{{org: store.DefaultOrg, host: "custos.test", key: ourKey.Secret}}, tenants...)}
+}
+
+// prepareOrg makes a registered organisation's secrets, publishes its
+// manifest and makes its admin key, as custos secrets init, custos policy
+// publish --org and custos keys create --org do.
+func prepareOrg(t testing.TB, cfg config.Config, sp orgSpec) *tenant {
+	t.Helper()
+	if _, err := secrets.Init(cfg.OrgSecretsDir(sp.id), false); err != nil {
+		t.Fatal(err)
+	}
+	return publishOrg(t, cfg, sp)
+}
+
+// publishOrg publishes a registered organisation's manifest and makes its
+// admin key, through a store of its own beside any server running.
+func publishOrg(t testing.TB, cfg config.Config, sp orgSpec) *tenant {
+	t.Helper()
+	ctx := t.Context()
+	admin := consent.Actor{ID: "test", Role: "admin", Place: "test"}
+	orgCfg, err := cfg.ForOrg(sp.id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svcs, err := server.OpenServices(ctx, orgCfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer svcs.Close()
+	source, err := os.ReadFile(sp.manifest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svcs.Consent.Publish(ctx, admin, sp.manifest, source); err != nil {
+		t.Fatal(err)
+	}
+	key, err := apikey.New(svcs.Store, apikey.Options{}).Create(ctx, admin, sp.id+" admin", apikey.RoleAdmin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &tenant{org: sp.id, host: sp.host, key: key.Secret}
 }
 
 // populate gives an organisation one object of every kind the API names

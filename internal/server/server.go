@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 	"time"
 
@@ -224,9 +225,15 @@ type Server struct {
 	trail       *audit.Trail
 
 	// ownsStore is set on the deployment's own server, which opened the
-	// database and closes it; orgs are the other organisations.
+	// database and closes it.
 	ownsStore bool
-	orgs      []*orgServer
+	// orgs are the other organisations and their servers, on the
+	// deployment's own server (orgs.go); loops are the organisation's
+	// background work, waited for when it stops being served.
+	orgs  orgRegistry
+	loops sync.WaitGroup
+	// datastores are the connections to the dataset's databases.
+	datastores []execute.Store
 }
 
 // publicURL is where the organisation's server is reached from outside,
@@ -307,7 +314,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	if err != nil {
 		return nil, err
 	}
-	if err := s.addOrganisations(ctx, o); err != nil {
+	s.orgs.opts = o
+	if err := s.addOrganisations(ctx); err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -527,6 +535,7 @@ func newServer(ctx context.Context, cfg config.Config, log *slog.Logger, o optio
 	s.retentionJob = job
 	s.transfers, s.unhookTransfers = transfers, unhookTransfers
 	s.incidents = incidents
+	s.datastores = stores
 	if requests != nil {
 		if cfg.WebhookSecret.IsSet() {
 			s.propagator = &propagate.Propagator{Store: st, Secret: cfg.WebhookSecret.Reveal(), AckKey: ackKey(keys.AuditKey), Logger: log, BaseURL: publicURL(ctx, cfg, st),
@@ -628,9 +637,7 @@ func (s *Server) Serve(ctx context.Context, ready func(addr string)) error {
 		return err
 	}
 	s.run(ctx)
-	for _, o := range s.served() {
-		o.run(ctx)
-	}
+	s.runOrganisations(ctx)
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.Serve(ln) }()
 	s.log.Info("listening", "addr", ln.Addr().String(), "db", s.st.Dialect(), "organisations", 1+len(s.served()))
@@ -644,6 +651,7 @@ func (s *Server) Serve(ctx context.Context, ready func(addr string)) error {
 	case <-ctx.Done():
 	}
 	s.log.Info("shutting down")
+	s.stopOrganisations()
 	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
 	err = s.http.Shutdown(sctx)
@@ -664,28 +672,38 @@ func (s *Server) Serve(ctx context.Context, ready func(addr string)) error {
 // run starts the organisation's background work: the change feed, the
 // sweeps, the dispatcher, the propagator and the checkpoints.
 func (s *Server) run(ctx context.Context) {
-	go s.svc.Run(ctx, s.cfg.PollInterval, s.st.Listen(ctx))
-	go s.reloadOnHangup(ctx)
-	go s.sweepSessions(ctx)
+	loop := func(fn func(context.Context)) {
+		s.loops.Add(1)
+		go func() {
+			defer s.loops.Done()
+			fn(ctx)
+		}()
+	}
+	loop(func(ctx context.Context) { s.svc.Run(ctx, s.cfg.PollInterval, s.st.Listen(ctx)) })
+	loop(s.reloadOnHangup)
+	loop(s.sweepSessions)
 	if s.dispatcher != nil {
-		go s.dispatcher.Run(ctx, 2*time.Second)
-		go s.runDue(ctx)
-		go s.sendChangeNotices(ctx)
-		go s.purgeOutbox(ctx)
-		go s.expireVault(ctx)
+		loop(func(ctx context.Context) { s.dispatcher.Run(ctx, 2*time.Second) })
+		loop(s.runDue)
+		loop(s.sendChangeNotices)
+		loop(s.purgeOutbox)
+		loop(s.expireVault)
 	}
 	if s.propagator != nil {
-		go s.propagator.Run(ctx, time.Minute)
-		go s.transmit(ctx)
+		loop(func(ctx context.Context) { s.propagator.Run(ctx, time.Minute) })
+		loop(s.transmit)
 	}
 	if s.checkpoints != nil {
-		go s.checkpoints.Run(ctx, s.cfg.CheckpointEvery, s.log)
+		loop(func(ctx context.Context) { s.checkpoints.Run(ctx, s.cfg.CheckpointEvery, s.log) })
 	}
 	if s.retentionJob != nil && s.retentionJob.scheduled {
-		go s.sweepRetention(ctx)
+		loop(s.sweepRetention)
 	}
 	if s.dispatcher != nil {
-		go s.escalateIncidents(ctx)
+		loop(s.escalateIncidents)
+	}
+	if s.registry != nil {
+		loop(s.watchOrganisations)
 	}
 }
 
@@ -857,6 +875,7 @@ func (s *Server) sweepSessions(ctx context.Context) {
 // Close closes the store, once the one-time codes still queued are in the
 // outbox.
 func (s *Server) Close() error {
+	s.stopOrganisations()
 	s.drainCodes()
 	s.closeTransfers()
 	if !s.ownsStore {
