@@ -118,6 +118,10 @@ type PublicRequestInput struct {
 	Identity IdentityInput `json:"identity"`
 	// Details are the request's particulars, when it has any.
 	Details *RequestDetails `json:"details,omitempty"`
+	// Via is the channel the person is using, where the policy's terms
+	// depend on it: a contact channel id, or self_service for the
+	// product's own account cancellation.
+	Via string `json:"via,omitempty"`
 }
 
 // AcceptedRequest answers a public submission, in the same words whether

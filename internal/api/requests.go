@@ -59,6 +59,11 @@ type PublicRequestInput struct {
 	Language     string                 `json:"language"`
 	Identity     *consent.IdentityInput `json:"identity,omitempty"`
 	Details      json.RawMessage        `json:"details,omitempty"`
+	// Via is the channel the person is using, where the policy's terms
+	// depend on it (account_cancellation.terms): a contact channel id, or
+	// self_service for the product's own account cancellation. Empty: the
+	// right's general deadline applies.
+	Via string `json:"via,omitempty"`
 }
 
 // CodeInput carries a one-time code.
@@ -112,7 +117,7 @@ func (a *API) submitPublic(w http.ResponseWriter, r *http.Request, who consent.A
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	acc, err := d.SubmitPublic(r.Context(), who, dsr.Input{Type: in.Type, Jurisdiction: in.Jurisdiction, Language: in.Language, Identity: in.Identity, Details: in.Details})
+	acc, err := d.SubmitPublic(r.Context(), who, dsr.Input{Type: in.Type, Jurisdiction: in.Jurisdiction, Language: in.Language, Identity: in.Identity, Details: in.Details, Via: in.Via})
 	if err != nil {
 		return err
 	}

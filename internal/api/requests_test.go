@@ -194,7 +194,7 @@ func grepLines(s, sub string) string {
 func TestPublicIntakeRefusesUnknownFields(t *testing.T) {
 	e := newEnv(t, slog.LevelDebug, func(c *config.Config) { c.NotifyDir = filepath.Join(filepath.Dir(c.DB), "outbox") })
 	const base = `"type":"access","language":"en","identity":{"kind":"email","value":"nobody@example.com"}`
-	public := []string{"type", "jurisdiction", "language", "identity", "details"}
+	public := []string{"type", "jurisdiction", "language", "identity", "details", "via"}
 	for _, tc := range []struct {
 		field, value string
 	}{

@@ -158,7 +158,8 @@ func (c *cache) size() int { _, _, n := c.stats(); return n }
 
 // idCache maps identity hashes to subject ids. Identities never move to
 // another subject, so entries need no invalidation, only a size bound,
-// kept by recency as the subject cache's is.
+// kept by recency as the subject cache's is; but a corrected identity
+// stops naming its subject (ReplaceIdentity), and forget drops it.
 type idCache struct {
 	seed   maphash.Seed
 	shards []idShard
@@ -199,6 +200,22 @@ func (c *idCache) put(hash []byte, id string) {
 	sh.mu.Lock()
 	sh.r.set(string(hash), id)
 	sh.mu.Unlock()
+}
+
+// forget drops every hash naming subject id. It sweeps every shard: an
+// identity is replaced rarely, and its old hash may be unknown here (the
+// change was made by another instance).
+func (c *idCache) forget(id string) {
+	for i := range c.shards {
+		sh := &c.shards[i]
+		sh.mu.Lock()
+		for j := len(sh.r.slots) - 1; j >= 0; j-- {
+			if j < len(sh.r.slots) && sh.r.slots[j].val == id {
+				sh.r.remove(sh.r.slots[j].key)
+			}
+		}
+		sh.mu.Unlock()
+	}
 }
 
 func (c *idCache) size() int {

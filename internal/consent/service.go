@@ -31,6 +31,7 @@ import (
 type Store interface {
 	CreateSubject(ctx context.Context, sub store.Subject, entries ...audit.Entry) error
 	AddIdentities(ctx context.Context, subjectID string, ids []store.Identity, entries ...audit.Entry) error
+	ReplaceIdentities(ctx context.Context, subjectID string, id store.Identity, entries ...audit.Entry) error
 	UpdateSubject(ctx context.Context, id string, p store.SubjectPatch, entries ...audit.Entry) error
 	Subject(ctx context.Context, id string) (store.Subject, error)
 	SubjectByIdentity(ctx context.Context, hash []byte) (string, error)
@@ -176,6 +177,9 @@ func (s *Service) applied(batch []*store.Write) {
 		for _, e := range w.Audit {
 			if id, ok := subjectOf(e.Object); ok && changesSubject(e.Action) {
 				s.cache.invalidate(id)
+				if e.Action == ActionIdentityReplace {
+					s.ids.forget(id)
+				}
 			}
 		}
 	}
@@ -225,6 +229,9 @@ func (s *Service) Poll(ctx context.Context) error {
 		for _, c := range changes {
 			if id, ok := subjectOf(c.Object); ok {
 				s.cache.invalidate(id)
+				if c.Action == ActionIdentityReplace {
+					s.ids.forget(id)
+				}
 			}
 			if c.Action == ActionPolicyPublish {
 				reload = true
@@ -292,6 +299,7 @@ const (
 	ActionSubjectRead     = "subject.read"
 	ActionSubjectUpdate   = "subject.update"
 	ActionIdentityAdd     = "subject.identity_add"
+	ActionIdentityReplace = "subject.identity_replace"
 	ActionRestrict        = "subject.restrict"
 	ActionUnrestrict      = "subject.unrestrict"
 	ActionConsentGrant    = "consent.grant"

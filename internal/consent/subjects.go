@@ -231,6 +231,56 @@ func (s *Service) AddIdentities(ctx context.Context, a Actor, id string, in []Id
 	return s.view(ctx, id, false)
 }
 
+// ReplaceIdentity puts value in place of the subject's identities of
+// kind (email or phone) once the person's record elsewhere was corrected
+// to it: their hashes are removed and value's added, so that the next
+// request by the new value finds the subject and one by an old value does
+// not. The value is kept sealed only if an old one was: correcting an
+// identity does not make Custos hold more than it held. A subject without
+// an identity of this kind gains none (replaced is false). The audit entry
+// names the kind, never a value.
+func (s *Service) ReplaceIdentity(ctx context.Context, a Actor, subjectID, kind, value string) (replaced bool, err error) {
+	if kind != "email" && kind != "phone" {
+		return false, fault.New(fault.Invalid, "invalid_identity", "only an email or a phone identity is replaced").At("kind")
+	}
+	norm, err := identity.Normalize(kind, value)
+	if err != nil {
+		return false, fault.New(fault.Invalid, "invalid_identity", "not a valid %s", kind)
+	}
+	sub, err := s.st.Subject(ctx, subjectID)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, errSubjectNotFound
+	} else if err != nil {
+		return false, err
+	}
+	had, kept := 0, false
+	for _, idn := range sub.Identities {
+		if idn.Kind == kind {
+			had++
+			kept = kept || len(idn.Sealed) > 0
+		}
+	}
+	if had == 0 {
+		return false, nil
+	}
+	ids, err := s.identities(ctx, subjectID, []IdentityInput{{Kind: kind, Value: norm, Keep: kept}})
+	if err != nil {
+		return false, err
+	}
+	detail, _ := json.Marshal(map[string]any{"kind": kind, "replaced": had, "kept": kept})
+	err = s.st.ReplaceIdentities(ctx, subjectID, ids[0], s.entry(a, ActionIdentityReplace, "subject:"+subjectID, "", audit.OutcomeOK, string(detail)))
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return false, errSubjectNotFound
+	case errors.Is(err, store.ErrConflict):
+		// Whose it is is not said.
+		return false, fault.New(fault.Conflict, "identity_conflict", "the corrected %s is registered to another subject", kind)
+	case err != nil:
+		return false, err
+	}
+	return true, nil
+}
+
 var errSubjectNotFound = fault.New(fault.NotFound, "subject_not_found", "no such subject")
 
 // Subject discloses a subject to an operator; the disclosure is audited

@@ -189,3 +189,71 @@ func TestCheckByIdentity(t *testing.T) {
 		})
 	}
 }
+
+// TestReplaceIdentity: a corrected email or phone takes the place of every
+// identity of its kind; it is kept sealed only where an old one was; a
+// subject without an identity of the kind gains none; a value another
+// subject holds is refused, naming nobody.
+func TestReplaceIdentity(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.publish(t, starterV1)
+	e.subject(t, consent.SubjectInput{ID: "u-2001", Identities: []consent.IdentityInput{
+		{Kind: "email", Value: "first.old@example.com", Keep: true},
+		{Kind: "email", Value: "second.old@example.com"},
+		{Kind: "phone", Value: rawPhone},
+	}})
+	e.subject(t, consent.SubjectInput{ID: "u-2002", Identities: []consent.IdentityInput{{Kind: "email", Value: rawEmail}}})
+
+	tests := []struct {
+		name, subject, kind, value string
+		replaced                   bool
+		code                       string
+		want                       []consent.IdentityView
+	}{
+		{"email, one of them kept", "u-2001", "email", "Grace.Start@Example.com", true, "<nil>",
+			[]consent.IdentityView{{Kind: "email", Masked: "g***@example.com"}, {Kind: "phone"}}},
+		{"phone, not kept", "u-2001", "phone", "139 0013 9000", true, "<nil>",
+			[]consent.IdentityView{{Kind: "email", Masked: "g***@example.com"}, {Kind: "phone"}}},
+		{"no phone on file", "u-2002", "phone", "139 0013 9001", false, "<nil>",
+			[]consent.IdentityView{{Kind: "email"}}},
+		{"another subject's email", "u-2001", "email", rawEmail, false, "identity_conflict",
+			[]consent.IdentityView{{Kind: "email", Masked: "g***@example.com"}, {Kind: "phone"}}},
+		{"not an identity kept by kind", "u-2001", "user_id", "x-1", false, "invalid_identity", nil},
+		{"unknown subject", "u-none", "email", "who@example.com", false, "subject_not_found", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			replaced, err := e.svc.ReplaceIdentity(ctx, admin, tt.subject, tt.kind, tt.value)
+			if replaced != tt.replaced || code(err) != tt.code {
+				t.Fatalf("ReplaceIdentity = %v, %v; want %v, %q", replaced, err, tt.replaced, tt.code)
+			}
+			if err != nil {
+				noLeak(t, "error", err.Error())
+				if strings.Contains(err.Error(), "u-2002") {
+					t.Errorf("the error names the other subject: %v", err)
+				}
+			}
+			if tt.want == nil {
+				return
+			}
+			v, err := e.svc.Subject(ctx, admin, tt.subject, "support_ticket")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, v.Identities); diff != "" {
+				t.Errorf("identities (-want +got):\n%s", diff)
+			}
+		})
+	}
+	// The old values find nobody, the new ones the subject.
+	for value, want := range map[string]string{"first.old@example.com": "", "second.old@example.com": "", "grace.start@example.com": "u-2001"} {
+		res, err := e.svc.Check(ctx, admin, consent.CheckInput{Identity: &consent.IdentityInput{Kind: "email", Value: value}, Purposes: []string{"analytics"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.KnownSubject != (want != "") {
+			t.Errorf("check by %s: known %v", value, res.KnownSubject)
+		}
+	}
+}

@@ -241,13 +241,21 @@ func (x *Datastores) correct(ctx context.Context, r *store.Request, d Details) (
 		return Outcome{}, err
 	}
 	parts := make([]string, len(cs))
-	identities := false
+	var identities map[string]string
 	for i, c := range cs {
 		var fields []string
 		for _, cc := range c.Collections {
 			for _, f := range cc.Fields {
 				fields = append(fields, cc.Collection+"."+f.Field)
-				identities = identities || x.isIdentity(c.Datastore, cc.Collection, f.Field)
+				if kind := x.identityKind(c.Datastore, cc.Collection, f.Field); kind == dataset.IdentityEmail || kind == dataset.IdentityPhone {
+					// Written in the normal form identities are kept in.
+					if v, err := dataset.CorrectedValue(kind, d.Correction[f.Category]); err == nil {
+						if identities == nil {
+							identities = map[string]string{}
+						}
+						identities[kind] = v
+					}
+				}
 			}
 		}
 		parts[i] = fmt.Sprintf("%s: %d rows corrected", c.Datastore, c.Rows())
@@ -255,15 +263,12 @@ func (x *Datastores) correct(ctx context.Context, r *store.Request, d Details) (
 			parts[i] += " (" + strings.Join(fields, ", ") + ")"
 		}
 	}
-	sum := strings.Join(parts, "; ")
-	if identities {
-		sum += "; an identity field was corrected: the subject is found by the new value only once Custos holds it too"
-	}
-	return Outcome{Summary: sum, Corrected: cs}, nil
+	return Outcome{Summary: strings.Join(parts, "; "), Corrected: cs, Identities: identities}, nil
 }
 
-// isIdentity reports whether the field is an identity requests start from.
-func (x *Datastores) isIdentity(store, coll, field string) bool {
+// identityKind is the kind of identity requests start from that the field
+// holds (dataset.IdentityEmail…), "" for none.
+func (x *Datastores) identityKind(store, coll, field string) string {
 	for _, ds := range x.Stores {
 		if ds.Annotation.ID != store {
 			continue
@@ -271,10 +276,10 @@ func (x *Datastores) isIdentity(store, coll, field string) bool {
 		for _, c := range ds.Annotation.Collections {
 			for _, f := range c.Fields {
 				if c.Name == coll && f.Name == field {
-					return f.Identity != ""
+					return f.Identity
 				}
 			}
 		}
 	}
-	return false
+	return ""
 }

@@ -385,3 +385,106 @@ func TestRestrictionReachesTheOrganisationsDatabase(t *testing.T) {
 	}
 	e.noPI("hold@example.com", "Lin Wei")
 }
+
+// TestCorrectedIdentityIsCustossToo: a correction that rewrites the email
+// the subject is found by in the organisation's database puts the new
+// email in place of Custos's own, within the completion: a public request
+// by the new email then finds the person (its code goes there) and one by
+// the old email finds nobody. The value stays kept (sealed) as the old one
+// was; neither email is in a response, the log or the audit trail.
+func TestCorrectedIdentityIsCustossToo(t *testing.T) {
+	ctx := context.Background()
+	const oldEmail, newEmail = "moved.away@example.com", "Moved.Here@Example.com"
+	shop, err := sql.Open("sqlite", filepath.Join(t.TempDir(), "shop.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer shop.Close()
+	for _, q := range []string{
+		`CREATE TABLE customer (id INTEGER PRIMARY KEY, email TEXT, name TEXT)`,
+		`CREATE TABLE orders (id INTEGER PRIMARY KEY, customer_id INTEGER, ship_to TEXT)`,
+		`INSERT INTO customer VALUES (1, '` + oldEmail + `', 'Lin Wei'), (2, 'other@example.com', 'Other Person')`,
+		`INSERT INTO orders VALUES (10, 1, 'Road 1')`,
+	} {
+		if _, err := shop.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ds, err := dataset.Parse("shop.yaml", []byte(correctableShop))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, starterManifest, time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC))
+	e.req.AddExecutor(&dsr.Datastores{Stores: []dsr.Datastore{{Annotation: &ds.Datastores[0], DB: shop, Kind: connector.SQLite}}, Seeds: e.req.Seeds})
+	e.subject("st-move-1", oldEmail, "", nil)
+	e.subject("st-other-1", "other@example.com", "", nil)
+	// A consent check by the old email, before: it names the subject (and
+	// is remembered by the identity cache).
+	if known, _ := e.check(map[string]any{"identity": map[string]string{"kind": "email", "value": oldEmail}, "purposes": []string{"account_registration"}}); !known {
+		t.Fatal("the subject is not found by the email on file")
+	}
+
+	v := e.submitOperator(map[string]any{"type": "correction", "subject_id": "st-move-1",
+		"details": map[string]any{"correction": map[string]string{"basic.email": newEmail}}})
+	e.must(200, "POST", "/v1/requests/"+v.ID+"/approve", e.op, "", nil)
+	var done dsr.View
+	e.must(200, "POST", "/v1/requests/"+v.ID+"/complete", e.op, `{}`, &done)
+	note := lastNote(done)
+	if !strings.Contains(note, "shop: 1 rows corrected (customer.email)") || !strings.Contains(note, "Custos's email identity of the subject replaced by the corrected one") ||
+		strings.Contains(note, "only once Custos holds it") {
+		t.Errorf("correction summary: %q", note)
+	}
+	var stored string
+	if err := shop.QueryRowContext(ctx, `SELECT email FROM customer WHERE id = 1`).Scan(&stored); err != nil || stored != "moved.here@example.com" {
+		t.Errorf("the shop holds %q (%v)", stored, err)
+	}
+
+	// By the new email: found, the code goes to the new address.
+	id := e.submitPublic("access", "email", newEmail, nil)
+	code := e.code(id)
+	e.verify(id, code)
+	if got := e.get(id); got.SubjectID != "st-move-1" {
+		t.Errorf("the request by the new email is about %q (%s), want st-move-1", got.SubjectID, got.State)
+	}
+	to := ""
+	for _, m := range e.sent.all() {
+		if m.Channel == "email" && strings.Contains(m.Text, code) {
+			to = m.To
+		}
+	}
+	if to != "moved.here@example.com" {
+		t.Errorf("the code went to %q, want the corrected address", to)
+	}
+	// By the old one: nobody, so no code goes out.
+	old := e.submitPublic("access", "email", oldEmail, nil)
+	e.dispatch()
+	deliveries, err := e.st.Deliveries(ctx, old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(deliveries) != 0 {
+		t.Errorf("a request by the old email got %d deliveries, want none", len(deliveries))
+	}
+	if known, _ := e.check(map[string]any{"identity": map[string]string{"kind": "email", "value": oldEmail}, "purposes": []string{"account_registration"}}); known {
+		t.Error("a consent check by the old email still finds the subject")
+	}
+	if known, _ := e.check(map[string]any{"identity": map[string]string{"kind": "email", "value": newEmail}, "purposes": []string{"account_registration"}}); !known {
+		t.Error("a consent check by the new email does not find the subject")
+	}
+	// Kept as the old one was: the subject's view masks a value.
+	sv := e.subjectView("st-move-1")
+	if len(sv.Identities) != 1 || sv.Identities[0].Kind != "email" || sv.Identities[0].Masked == "" {
+		t.Errorf("the subject's identities: %+v", sv.Identities)
+	}
+
+	trail := string(e.must(200, "GET", "/v1/audit?limit=1000", e.admin, "", nil).Body)
+	if !strings.Contains(trail, "subject.identity_replace") {
+		t.Error("the audit trail lacks subject.identity_replace")
+	}
+	for _, secret := range []string{oldEmail, "moved.here@example.com", "moved.here"} {
+		if strings.Contains(strings.ToLower(trail), secret) {
+			t.Errorf("audit trail carries %q", secret)
+		}
+	}
+	e.noPI(oldEmail, newEmail, "moved.here", "moved.away")
+}

@@ -7,6 +7,7 @@ import (
 	"github.com/custos-privacy/custos/internal/audit"
 	"github.com/custos-privacy/custos/internal/ids"
 	"github.com/custos-privacy/custos/internal/keystore"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -87,6 +88,12 @@ type Outcome struct {
 	// Corrected is what an executor corrected in the organisation's
 	// databases; the audit trail keeps its counts and field names.
 	Corrected []execute.Correction
+	// Identities are the identities (kind email or phone) a correction
+	// rewrote in the organisation's databases, by kind, to their new value
+	// in normal form: Complete puts each in place of the subject's
+	// identity of that kind in Custos, so that the next request by the new
+	// value finds the person.
+	Identities map[string]string
 	// Restricted is what an executor flagged restricted; Manual the
 	// datastores where rows were found that no flag covers.
 	Restricted []execute.Restriction
@@ -139,6 +146,9 @@ func (s *Service) Complete(ctx context.Context, a consent.Actor, id string, in C
 		return View{}, err
 	}
 	if external, err = s.runExecutors(ctx, a, r, d, in); err != nil {
+		return View{}, err
+	}
+	if err := s.replaceIdentities(ctx, a, r, &external); err != nil {
 		return View{}, err
 	}
 	out, err := (ownData{s: s, found: external.Data}).Execute(ctx, a, r, d, in)
@@ -559,6 +569,27 @@ func (s *Service) granted(ctx context.Context, subject string) (map[string]bool,
 	}
 }
 
+// replaceIdentities puts the identities a correction rewrote in the
+// organisation's databases in place of the subject's own in Custos, within
+// the completion: the databases are written already, so the request by
+// the new value that follows must find the person there and here alike.
+// The summary names the kinds, never the values.
+func (s *Service) replaceIdentities(ctx context.Context, a consent.Actor, r *store.Request, out *Outcome) error {
+	kinds := slices.Sorted(maps.Keys(out.Identities))
+	for _, kind := range kinds {
+		replaced, err := s.consent.ReplaceIdentity(ctx, a, r.SubjectID, kind, out.Identities[kind])
+		if err != nil {
+			return fmt.Errorf("replace the corrected %s identity: %w", kind, err)
+		}
+		if replaced {
+			out.Summary += "; Custos's " + kind + " identity of the subject replaced by the corrected one"
+		} else {
+			out.Summary += "; Custos holds no " + kind + " identity of the subject: none added"
+		}
+	}
+	return nil
+}
+
 // runExecutors carries the request out on every system beyond Custos's own data.
 func (s *Service) runExecutors(ctx context.Context, a consent.Actor, r *store.Request, d Details, in CompleteInput) (Outcome, error) {
 	var out Outcome
@@ -590,6 +621,12 @@ func (s *Service) runExecutors(ctx context.Context, a consent.Actor, r *store.Re
 			}
 		}
 		more.Also = append(more.Also, s.manualRestrictionTasks(r, more.Manual)...)
+		for kind, v := range more.Identities {
+			if out.Identities == nil {
+				out.Identities = map[string]string{}
+			}
+			out.Identities[kind] = v
+		}
 		if more.Summary != "" {
 			out.Summary += "; " + ex.Name() + ": " + more.Summary
 		}

@@ -124,3 +124,47 @@ func DueNote(lang string, years []int) string {
 		"This date is provisional: the public holidays for %s have not been published yet, so until they are we count Monday to Friday as working days. Once they are published we will recompute the date, which may then move.",
 		policy.Join(lang, ys))
 }
+
+// ChannelChoice is a channel a request may say it comes through (Input.Via)
+// where the policy's term depends on the channel.
+type ChannelChoice struct {
+	// Via is the value Input.Via takes.
+	Via string
+	// Name is the channel as the policy names it, in the language asked;
+	// self_service is the product's own account cancellation.
+	Name string
+	// Term is how long the policy gives through this channel, in words.
+	Term string
+}
+
+// ChannelChoices lists, for a request of right, the channels the policy
+// gives terms of their own (account_cancellation.terms), in its order and
+// in lang; nil where the right's term does not depend on the channel.
+// It is deadlineOf's rule seen from the requester's side.
+func ChannelChoices(m *manifest.Manifest, right, lang string) []ChannelChoice {
+	c := m.Rights.Cancellation
+	if c == nil || right != "cancel_account" || len(c.Terms) == 0 {
+		return nil
+	}
+	names := map[string]string{}
+	for _, ch := range m.Contact.Channels {
+		name := ch.Label.In(lang)
+		if name == "" {
+			name = ch.Value
+		}
+		if name == "" {
+			name = ch.ID
+		}
+		names[ch.ID] = name
+	}
+	names[manifest.SelfServiceChannel] = told(lang, "账号自带的注销功能（登录产品后自行注销）", "the account's own cancellation function (signed in to the product)")
+	out := make([]ChannelChoice, 0, len(c.Terms))
+	for _, t := range c.Terms {
+		term := told(lang, "立即生效", "takes effect at once")
+		if t.Count > 0 {
+			term = policy.Duration(lang, t.Count, t.Unit)
+		}
+		out = append(out, ChannelChoice{Via: t.Channel, Name: names[t.Channel], Term: term})
+	}
+	return out
+}

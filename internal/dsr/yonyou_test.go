@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/custos-privacy/custos/internal/dsr"
+	"github.com/custos-privacy/custos/internal/store"
 )
 
 // TestYonyouEU runs the special rights yonyou-cloud gives EU residents
@@ -205,6 +206,61 @@ func unzip(t *testing.T, b []byte) map[string][]byte {
 		}
 	}
 	return out
+}
+
+// TestYonyouPublicCancellationByChannel: the public intake takes the
+// channel too, under the same rule as an operator's request: a
+// cancellation the person says comes through YouZone's own cancellation
+// is due the day it is received, one by the privacy email 30 working days
+// later; without a channel the general deadline applies; a channel the
+// policy does not have is refused before anything is recorded or sent.
+func TestYonyouPublicCancellationByChannel(t *testing.T) {
+	received := chinaTime("2026-05-11 10:00")
+	const email = "lin.hui@example.com"
+	tests := []struct {
+		via, due, deadline string
+		status             int
+		code               string
+	}{
+		{via: "self_service", due: "2026-05-11", deadline: "immediate", status: 202},
+		{via: "privacy_email", due: "2026-06-23", deadline: "30 working_days", status: 202},
+		{via: "", due: "2026-06-23", deadline: "30 working_days", status: 202},
+		{via: "fax", status: 422, code: "invalid_via"},
+	}
+	for _, tt := range tests {
+		t.Run("via "+tt.via, func(t *testing.T) {
+			e := newEnv(t, yonyouManifest, received)
+			e.subject("yy-9001", email, "", nil)
+			in := map[string]any{"type": "cancel_account", "language": "zh-CN", "jurisdiction": "CN",
+				"identity": map[string]string{"kind": "email", "value": email}, "via": tt.via}
+			res := e.do("POST", "/v1/public/requests", "", mustJSON(in))
+			if res.Code != tt.status || errorCode(res.Body) != tt.code {
+				t.Fatalf("intake = %d %s, want %d %q", res.Code, res.Body, tt.status, tt.code)
+			}
+			if tt.status != 202 {
+				if strings.Contains(string(res.Body), email) {
+					t.Errorf("the refusal quotes the identity: %s", res.Body)
+				}
+				n, err := e.st.Requests(e.ctx, store.RequestFilter{Limit: 10})
+				if err != nil || len(n) != 0 {
+					t.Errorf("a refused request was recorded: %d (%v)", len(n), err)
+				}
+				return
+			}
+			var acc dsr.Accepted
+			if err := json.Unmarshal(res.Body, &acc); err != nil {
+				t.Fatal(err)
+			}
+			v := e.verify(acc.ID, e.code(acc.ID))
+			if v.DueDate != tt.due || v.Deadline != tt.deadline {
+				t.Errorf("verified = due %s, deadline %q; want %s, %q", v.DueDate, v.Deadline, tt.due, tt.deadline)
+			}
+			if got := e.get(acc.ID); got.Flags.Via != tt.via {
+				t.Errorf("the request says it came via %q, want %q", got.Flags.Via, tt.via)
+			}
+			e.noPI(email)
+		})
+	}
 }
 
 // TestYonyouCancellationByChannel: Yonyou Cloud's terms for closing an

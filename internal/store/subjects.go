@@ -77,6 +77,23 @@ func (s *Store) AddIdentities(ctx context.Context, subjectID string, ids []Ident
 	}, Audit: entries})
 }
 
+// ReplaceIdentities puts id in place of every identity of its kind the
+// subject has, in one transaction: the old hashes stop finding the
+// subject as the new one starts to. ErrConflict when id's hash belongs to
+// another subject; ErrNotFound for an unknown subject.
+func (s *Store) ReplaceIdentities(ctx context.Context, subjectID string, id Identity, entries ...audit.Entry) error {
+	now := micros(time.Now())
+	return s.Submit(ctx, &Write{Fn: func(ctx context.Context, tx *sql.Tx) error {
+		if err := s.touchSubject(ctx, tx, subjectID, now); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM identities WHERE org_id = ? AND subject_id = ? AND kind = ?`), s.org, subjectID, id.Kind); err != nil {
+			return fmt.Errorf("replace identity: %w", mapErr(err))
+		}
+		return s.insertIdentities(ctx, tx, subjectID, []Identity{id}, now)
+	}, Audit: entries})
+}
+
 // SubjectPatch changes some of a subject's attributes; nil fields stay.
 type SubjectPatch struct {
 	Arrangement  *string

@@ -35,6 +35,11 @@ type rightView struct {
 	Jurisdictions []jurisdictionView
 	// Purposes are offered for withdraw_consent and objection.
 	Purposes []purposeOption
+	// Channels, where the policy's term for the right depends on the
+	// channel the request comes through, are the ones to pick from; the
+	// form's default is the center itself (no via: the right's general
+	// deadline).
+	Channels []dsr.ChannelChoice
 	// Contact, when set, replaces the form: a relative acting for a
 	// deceased person is not the person on file, so a one-time code cannot
 	// verify them; their evidence is checked by a person.
@@ -156,6 +161,7 @@ func (c *center) renderRequestForm(w http.ResponseWriter, r *http.Request, p *we
 			}
 		}
 	}
+	rv.Channels = dsr.ChannelChoices(m, right, p.Lang)
 	p.Title = p.T("request.title_for", p.T("right."+right))
 	p.Data = rightsData{Right: &rv, Identity: c.identityForm(p, kind)}
 	c.r.Render(w, status, "request_form", p)
@@ -171,7 +177,8 @@ func (c *center) submitRequest(w http.ResponseWriter, r *http.Request) {
 		kind = "email"
 	}
 	in := dsr.Input{Type: right, Jurisdiction: r.PostFormValue("jurisdiction"), Language: p.Lang,
-		Identity: &consent.IdentityInput{Kind: kind, Value: strings.TrimSpace(r.PostFormValue("identity"))}}
+		Identity: &consent.IdentityInput{Kind: kind, Value: strings.TrimSpace(r.PostFormValue("identity"))},
+		Via:      r.PostFormValue("via")}
 	if purposes := r.PostForm["purpose"]; len(purposes) > 0 && len(purposes) <= 64 {
 		in.Details, _ = json.Marshal(dsr.Details{Purposes: purposes})
 	}
