@@ -103,7 +103,7 @@ or links another's data. Commands act for the organisation with --org ID.`,
 		Long: `Hosts replaces the host names an organisation's privacy center, banner,
 console and API answer on; with no HOST it answers on none. A host belongs to
 one organisation; the deployment's own answers on every host no other claims.
-Servers read the hosts when they start.`,
+Running servers follow the change within their poll interval.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return withStore(cmd, false, func(ctx context.Context, st *store.Store) error {
@@ -195,7 +195,7 @@ across UnionTech and its affiliates), each remaining the controller of what
 it collects: a rights request made at one affiliate's privacy center reaches
 every affiliate that holds the person's data, where it joins that
 affiliate's queue on its own deadline. The default organisation may be in a
-group. Servers read groups when they start.`,
+group. Running servers follow the change within their poll interval.`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return withStore(cmd, false, func(ctx context.Context, st *store.Store) error {
@@ -227,9 +227,9 @@ purposes, the instructions, the sub-processors, the term, and the processor's
 deadline to assist the controller with a rights request (--assist, "5
 working_days" by default).
 
-From the next start of the servers, a rights request made at the processor's
-privacy center by a person the controller holds goes to the controller's
-queue on the controller's deadline; the processor keeps a task to assist,
+From then on (running servers follow within their poll interval), a rights
+request made at the processor's privacy center by a person the controller
+holds goes to the controller's queue on the controller's deadline; the processor keeps a task to assist,
 due by --assist, and the person is told which organisation controls their
 data. Both organisations must be registered; the default organisation may be
 either.
@@ -399,8 +399,8 @@ func newEndEntrustmentCmd() *cobra.Command {
 		Short: "End an entrustment: record the controller's instruction and carry it out on the processor's records",
 		Long: `End-entrustment records that an entrustment ended, with the controller's
 instruction for the data the processor held (PIPL art. 21): delete it or
-return it. From the next start of the servers, requests no longer go from the
-processor to the controller.
+return it. From then on (running servers follow within their poll interval),
+requests no longer go from the processor to the controller.
 
 With the processor's secrets (--secrets-dir), it then carries the instruction
 out on the records Custos keeps for the processor: the open tasks to assist
