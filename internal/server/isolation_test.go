@@ -267,7 +267,7 @@ func (d *deployment) populate(t *testing.T, tn *tenant) {
 	}
 	tn.ids = map[string]string{
 		"subject_id": own, "event": ev.Events[0].ID, "field": "email", "purpose": "marketing",
-		"id": rq.ID, "recipient": "any", "key_id": key.ID, "org_id": tn.org, "task_id": task.ID, "hold_id": hl.ID, "incident_id": inc.ID, "certificate_id": cert.ID,
+		"id": rq.ID, "recipient": notice.Recipient, "key_id": key.ID, "org_id": tn.org, "task_id": task.ID, "hold_id": hl.ID, "incident_id": inc.ID, "certificate_id": cert.ID,
 		"token": ackToken,
 	}
 	tn.marks = []string{own, rq.ID, notice.ID, "crm-" + tn.org, key.ID, "svc-" + tn.org, email, ev.Events[0].ID, "ticket " + tn.org, task.ID, hl.ID, "case " + tn.org, cert.ID, "shop-" + tn.org, inc.ID, "breach of " + tn.org}
