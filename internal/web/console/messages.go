@@ -107,6 +107,7 @@ var messages = web.Messages{
 	"console.request.complete":               {"zh-CN": "完成请求", "en": "Complete the request"},
 	"console.request.legalhold":              {"zh-CN": "法定保存（可选）", "en": "Legal hold (optional)"},
 	"console.request.fee":                    {"zh-CN": "收取费用", "en": "Ask a fee"},
+	"console.request.fee.label":              {"zh-CN": "费用", "en": "Fee"},
 	"console.request.fee.help":               {"zh-CN": "政策允许对本请求收费。请求将等待付款，并告知请求人金额和原因。", "en": "The policy allows a fee for this request. It waits for payment and the requester is told the amount and why."},
 	"console.request.fee.amount":             {"zh-CN": "金额（如 20 或 20.50）", "en": "Amount (such as 20 or 20.50)"},
 	"console.request.fee.currency":           {"zh-CN": "币种", "en": "Currency"},
