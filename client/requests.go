@@ -484,6 +484,13 @@ func (c *Client) FeePaid(ctx context.Context, id string) (Request, error) {
 	return c.act(ctx, "FeePaid", id, nil, "fee", "paid")
 }
 
+// RetryTransmission sends the request's failed transmission to the third
+// party again: it is due at once, its attempts counted from zero. A
+// request with no failed transmission answers no_failed_transmission.
+func (c *Client) RetryTransmission(ctx context.Context, id string) (Request, error) {
+	return c.act(ctx, "RetryTransmission", id, nil, "transmission", "retry")
+}
+
 // WaiveFee gives up the fee asked and resumes the request; the subject is told.
 func (c *Client) WaiveFee(ctx context.Context, id string) (Request, error) {
 	return c.act(ctx, "WaiveFee", id, nil, "fee", "waive")

@@ -108,6 +108,11 @@ func testRequests(t *testing.T, s *server) {
 	wantErr(t, "a fee paid where none was asked", err, client.ErrConflict, "no_fee_asked")
 	_, err = op.WaiveFee(ctx, r.ID)
 	wantErr(t, "a fee waived where none was asked", err, client.ErrConflict, "no_fee_asked")
+	// Nothing was sent to a third party, so nothing failed to retry.
+	_, err = op.RetryTransmission(ctx, r.ID)
+	if e := wantErr(t, "a retry where no transmission failed", err, client.ErrConflict, "no_failed_transmission"); e.Op != "RetryTransmission" {
+		t.Errorf("op %q", e.Op)
+	}
 	_, err = op.GetRequest(ctx, "rq_nosuchrequest")
 	wantErr(t, "GetRequest of none", err, client.ErrNotFound, client.CodeRequestNotFound)
 	_, err = op.ListRequests(ctx, client.RequestFilter{DueBy: "soon"})

@@ -81,6 +81,7 @@ var wantRoles = map[string][]string{
 	"POST /v1/requests/{id}/fee":                            {"admin", "operator"},
 	"POST /v1/requests/{id}/fee/paid":                       {"admin", "operator"},
 	"POST /v1/requests/{id}/fee/waive":                      {"admin", "operator"},
+	"POST /v1/requests/{id}/transmission/retry":             {"admin", "operator"},
 	"POST /v1/requests/{id}/refuse":                         {"admin", "operator"},
 	"POST /v1/requests/{id}/complete":                       {"admin", "operator"},
 	"GET /v1/requests/{id}/correction":                      {"admin", "operator"},

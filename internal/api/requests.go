@@ -39,6 +39,7 @@ func (a *API) requestRoutes() []route {
 		{"POST", "/v1/requests/{id}/withdraw", staff, "Record the subject's withdrawal of a request (or of a scheduled cancellation)", "withdrawRequest", "", "RequestView", 200, a.withdrawOperator},
 		{"GET", "/v1/requests/{id}/correction", staff, "What completing a correction request would change in the organisation's databases (values masked)", "previewCorrection", "", "CorrectionPreview", 200, a.previewCorrection},
 		{"POST", "/v1/requests/{id}/complete", staff, "Carry out and close a request", "completeRequest", "CompleteInput", "RequestView", 200, a.completeRequest},
+		{"POST", "/v1/requests/{id}/transmission/retry", staff, "Send a failed transmission to the third party again: it is due at once, its attempts counted from zero (409 no_failed_transmission when none failed)", "retryTransmission", "", "RequestView", 200, a.retryTransmission},
 		{"POST", "/v1/requests/{id}/recipients/{recipient}/ack", staff, "Record that a recipient acknowledged its deletion, correction or restriction notice", "ackRecipient", "", "RequestView", 200, a.ackRecipient},
 		{"GET", "/v1/requests/{id}/recipients/{recipient}/ack-link", staff, "The link with which a recipient told by hand acknowledges its notice itself (the token is the credential: its reading is audited)", "recipientAckLink", "", "AckLink", 200, a.recipientAckLink},
 		{"GET", "/v1/certificates/{certificate_id}", readers, "A signed erasure certificate: what an erasure changed, by collection, names and counts only (verify it offline with /v1/keys/receipts)", "getCertificate", "", "Certificate", 200, a.getCertificate},
@@ -374,6 +375,12 @@ func (a *API) askFee(w http.ResponseWriter, r *http.Request, who consent.Actor) 
 
 func (a *API) feePaid(w http.ResponseWriter, r *http.Request, who consent.Actor) error {
 	return a.act(w, r, func(d *dsr.Service) (dsr.View, error) { return d.FeePaid(r.Context(), who, r.PathValue("id")) })
+}
+
+func (a *API) retryTransmission(w http.ResponseWriter, r *http.Request, who consent.Actor) error {
+	return a.act(w, r, func(d *dsr.Service) (dsr.View, error) {
+		return d.RetryTransmission(r.Context(), who, r.PathValue("id"))
+	})
 }
 
 func (a *API) waiveFee(w http.ResponseWriter, r *http.Request, who consent.Actor) error {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/custos-privacy/custos/internal/consent"
 	"github.com/custos-privacy/custos/internal/fault"
+	"github.com/custos-privacy/custos/internal/manifest"
 )
 
 // StateAwaitingFee: the organisation asked a fee the policy allows and
@@ -77,13 +78,8 @@ func (s *Service) AskFee(ctx context.Context, a consent.Actor, id string, in Fee
 	var f Flags
 	json.Unmarshal([]byte(r.Flags), &f)
 	fees := m.Rights.Fees
-	switch {
-	case fees == nil || fees.Policy == "free":
-		return View{}, fault.New(fault.Conflict, "fee_not_allowed", "the policy charges no fees")
-	case fees.Policy == "free_except_repeated" && !f.Repeated:
-		return View{}, fault.New(fault.Conflict, "fee_not_allowed", "the policy charges a fee only for repeated requests, and this one is not")
-	case f.Fee != nil && f.Fee.State == FeeAsked:
-		return View{}, fault.New(fault.Conflict, "fee_asked", "a fee is already asked for this request")
+	if err := feeRefusal(fees, f); err != nil {
+		return View{}, err
 	}
 	f.Fee = &Fee{Amount: in.Amount, Currency: in.Currency, Reason: in.Reason, Rule: fees.Policy, State: FeeAsked}
 	b, _ := json.Marshal(f)
@@ -93,6 +89,31 @@ func (s *Service) AskFee(ctx context.Context, a consent.Actor, id string, in Fee
 		return View{}, err
 	}
 	return s.view(ctx, r, true)
+}
+
+// feeRefusal is why the policy's fee rule lets no fee be asked for a
+// request with flags f, or nil when one may be.
+func feeRefusal(fees *manifest.Fees, f Flags) error {
+	switch {
+	case fees == nil || fees.Policy == "free":
+		return fault.New(fault.Conflict, "fee_not_allowed", "the policy charges no fees")
+	case fees.Policy == "free_except_repeated" && !f.Repeated:
+		return fault.New(fault.Conflict, "fee_not_allowed", "the policy charges a fee only for repeated requests, and this one is not")
+	case f.Fee != nil && f.Fee.State == FeeAsked:
+		return fault.New(fault.Conflict, "fee_asked", "a fee is already asked for this request")
+	}
+	return nil
+}
+
+// CanAskFee says whether AskFee would take a fee for v as it is: the
+// policy's fee rule allows one for it, none is awaited, and it is in a
+// state that may wait on a fee. Pages offer the form on it.
+func (s *Service) CanAskFee(v View) bool {
+	m, err := s.policy()
+	if err != nil {
+		return false
+	}
+	return canMove(v.State, StateAwaitingFee) && feeRefusal(m.Rights.Fees, v.Flags) == nil
 }
 
 // FeePaid records that the subject paid the fee asked, and resumes the request.

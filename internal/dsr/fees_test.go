@@ -62,6 +62,9 @@ func TestFeePausedAndResumed(t *testing.T) {
 			if ts := e.templates(v.ID); !slices.Contains(ts, "request_fee") {
 				t.Errorf("the subject was not told of the fee: %v", ts)
 			}
+			if e.req.CanAskFee(asked) {
+				t.Error("CanAskFee while a fee is awaited")
+			}
 			if res := e.do("POST", "/v1/requests/"+v.ID+"/fee", e.op, `{"amount":"30","currency":"CNY","reason":"again"}`); res.Code != 409 || !strings.Contains(string(res.Body), "fee_asked") {
 				t.Errorf("a second fee while one is awaited = %d %s, want 409 fee_asked", res.Code, res.Body)
 			}
@@ -119,6 +122,10 @@ func TestFeeRefused(t *testing.T) {
 			}
 			if got := e.get(v.ID); got.State != dsr.StateInProgress || got.Flags.Fee != nil {
 				t.Errorf("after a refused fee: %s %+v", got.State, got.Flags.Fee)
+			}
+			// The form is offered where the policy allows a fee.
+			if got, want := e.req.CanAskFee(e.get(v.ID)), tt.want != "fee_not_allowed"; got != want {
+				t.Errorf("CanAskFee = %v, want %v", got, want)
 			}
 		})
 	}

@@ -53,6 +53,7 @@ type Store interface {
 	Transmissions(ctx context.Context, requestID string) ([]store.Transmission, error)
 	DueTransmissions(ctx context.Context, now time.Time, limit int) ([]store.Transmission, error)
 	MarkTransmissionFn(m store.TransmissionMark) store.TxFn
+	RetryTransmissionFn(id string, now time.Time) store.TxFn
 	MarkTransmission(ctx context.Context, m store.TransmissionMark, entries ...audit.Entry) error
 	RecipientTasks(ctx context.Context, requestID string) ([]store.RecipientTask, error)
 	ConsentEvents(ctx context.Context, subjectID string, after int64, limit int) ([]store.ConsentEvent, error)

@@ -10,7 +10,9 @@ import (
 	"time"
 
 	"github.com/custos-privacy/custos/internal/audit"
+	"github.com/custos-privacy/custos/internal/consent"
 	"github.com/custos-privacy/custos/internal/egress"
+	"github.com/custos-privacy/custos/internal/fault"
 	"github.com/custos-privacy/custos/internal/ids"
 	"github.com/custos-privacy/custos/internal/keystore"
 	"github.com/custos-privacy/custos/internal/notify"
@@ -41,10 +43,15 @@ const (
 // entry per attempt, with the host, never the endpoint's path or query.
 const ActionTransmit = "request.transmit"
 
+// ActionTransmitRetry is the audit action of staff sending a failed
+// transmission again: the transmissions and their hosts, never the endpoint.
+const ActionTransmitRetry = "request.transmit_retry"
+
 // History notes of transmissions; a failure's note is followed by why.
 const (
 	NoteTransmitted        = "export delivered to the third party named"
 	NoteTransmissionFailed = "export not delivered to the third party named: "
+	NoteTransmissionRetry  = "transmission to the third party retried"
 )
 
 const defaultTransmitAttempts = 10
@@ -313,4 +320,69 @@ func (s *Service) transmissions(ctx context.Context, requestID string) ([]Transm
 			Reason: t.LastError, At: t.UpdatedAt})
 	}
 	return out, nil
+}
+
+var (
+	errNoFailedTransmission = fault.New(fault.Conflict, "no_failed_transmission", "this request has no failed transmission to retry")
+	errTransmissionGone     = fault.New(fault.Conflict, "transmission_export_gone", "the failed transmission no longer holds its export (the person was erased, or it failed before exports were kept); complete a new request to send it")
+)
+
+// RetryTransmission sends again the request's failed transmissions, as
+// staff decide once the receiver can take them (it refused, or was down
+// past the retries): each is due now, its attempts counted from zero so
+// the job's whole schedule applies again, and the request's history and
+// the audit trail say so. The export sent is the one sealed at completion.
+func (s *Service) RetryTransmission(ctx context.Context, a consent.Actor, id string) (View, error) {
+	r, err := s.load(ctx, id)
+	if err != nil {
+		return View{}, err
+	}
+	ts, err := s.st.Transmissions(ctx, r.ID)
+	if err != nil {
+		return View{}, err
+	}
+	now := s.now()
+	var also []store.TxFn
+	var retried, hosts []string
+	gone := false
+	for _, t := range ts {
+		switch {
+		case t.State != TransmissionFailed:
+		case t.Sealed == nil:
+			gone = true
+		default:
+			also = append(also, s.st.RetryTransmissionFn(t.ID, now))
+			retried, hosts = append(retried, t.ID), append(hosts, t.Host)
+		}
+	}
+	if len(also) == 0 {
+		if gone {
+			return View{}, errTransmissionGone
+		}
+		return View{}, errNoFailedTransmission
+	}
+	detail, _ := json.Marshal(map[string]any{"transmissions": retried, "hosts": hosts})
+	ev := store.RequestEvent{RequestID: r.ID, At: now, Actor: a.ID, From: r.State, To: r.State, Note: NoteTransmissionRetry}
+	err = s.st.UpdateRequest(ctx, r, ev, also, s.entry(a, ActionTransmitRetry, r, string(detail)))
+	switch {
+	case errors.Is(err, store.ErrStale):
+		return View{}, fault.New(fault.Conflict, "request_changed", "the request changed meanwhile; reload it")
+	case errors.Is(err, store.ErrSettled):
+		// Retried meanwhile by someone else, or erased.
+		return View{}, errNoFailedTransmission
+	case err != nil:
+		return View{}, err
+	}
+	s.log.Info("transmission retried", "request_id", r.ID, "transmissions", len(retried))
+	return s.view(ctx, r, true)
+}
+
+// HasFailedTransmission says whether v has a transmission staff may retry.
+func HasFailedTransmission(v View) bool {
+	for _, t := range v.Transmissions {
+		if t.State == TransmissionFailed {
+			return true
+		}
+	}
+	return false
 }

@@ -16,8 +16,10 @@ import (
 	"time"
 
 	"github.com/custos-privacy/custos/internal/audit"
+	"github.com/custos-privacy/custos/internal/consent"
 	"github.com/custos-privacy/custos/internal/dsr"
 	"github.com/custos-privacy/custos/internal/egress"
+	"github.com/custos-privacy/custos/internal/fault"
 	"github.com/custos-privacy/custos/internal/store/storetest"
 	"github.com/custos-privacy/custos/internal/webhooktest"
 )
@@ -509,4 +511,82 @@ func TestTransmissionVerifiesWithReferenceLibrary(t *testing.T) {
 	h.Set("webhook-timestamp", p.ts)
 	h.Set("webhook-signature", p.sig)
 	webhooktest.Verify(t, secret, h, p.body)
+}
+
+// TestTransmissionRetried: staff send again a transmission the receiver
+// refused: it is pending and due at once, its attempts counted from zero,
+// the history says it was retried, the trail names the host (never the
+// endpoint's path or token), and the next pass delivers the export sealed
+// at completion under the same webhook-id. Nothing failed, nothing to
+// retry: no_failed_transmission, and the request is left as it was.
+func TestTransmissionRetried(t *testing.T) {
+	storetest.Backends(t, func(t *testing.T, dsn string) {
+		rc := newReceiver(t, 410, 200)
+		e := transmitEnv(t, dsn, newSecret(), rc)
+		staff := consent.Actor{ID: "operator:op-1", Role: "operator", Place: "test"}
+		e.subject("yy-retry", "retry@example.com", "", nil)
+		done := e.portability("yy-retry", "en", rc.srv.URL+"/in?key=r3try-s3cr3t-k3y")
+		noneYet := func(when, id string) {
+			t.Helper()
+			before := e.get(id)
+			_, err := e.req.RetryTransmission(e.ctx, staff, id)
+			if fe, ok := fault.As(err); !ok || fe.Code != "no_failed_transmission" || fe.Kind != fault.Conflict {
+				t.Errorf("retry %s: %v, want no_failed_transmission", when, err)
+			}
+			if after := e.get(id); len(after.History) != len(before.History) {
+				t.Errorf("a refused retry %s wrote history: %q", when, lastNote(after))
+			}
+		}
+		noneYet("while pending", done.ID)
+		if n := e.transmit(); n.Failed != 1 {
+			t.Fatalf("first pass = %+v, want the refusal", n)
+		}
+		if !dsr.HasFailedTransmission(e.get(done.ID)) {
+			t.Fatal("a refused transmission is not shown as failed")
+		}
+		e.clock.Advance(time.Hour)
+		v, err := e.req.RetryTransmission(e.ctx, staff, done.ID)
+		if err != nil {
+			t.Fatalf("RetryTransmission: %v", err)
+		}
+		if tr := v.Transmissions; len(tr) != 1 || tr[0].State != dsr.TransmissionPending || tr[0].Attempts != 0 || dsr.HasFailedTransmission(v) {
+			t.Errorf("after the retry: %+v", tr)
+		}
+		if got := lastNote(v); got != dsr.NoteTransmissionRetry || v.State != dsr.StateCompleted {
+			t.Errorf("history ends with %q in %s, want %q, still completed", got, v.State, dsr.NoteTransmissionRetry)
+		}
+		noneYet("twice", done.ID)
+		all, err := e.st.AuditEntries(e.ctx, audit.Filter{Limit: 10000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		audited := 0
+		for _, en := range all {
+			if en.Action != dsr.ActionTransmitRetry {
+				continue
+			}
+			audited++
+			if en.Actor != staff.ID || en.Object != "subject:yy-retry" || !strings.Contains(en.Detail, "127.0.0.1") || !strings.Contains(en.Detail, done.ID) ||
+				strings.Contains(en.Detail, "r3try-s3cr3t-k3y") || strings.Contains(en.Detail, "/in") {
+				t.Errorf("audit entry = %+v", en)
+			}
+		}
+		if audited != 1 {
+			t.Errorf("%d retry entries in the trail, want 1", audited)
+		}
+		if n := e.transmit(); n.Delivered != 1 {
+			t.Fatalf("pass after the retry = %+v, want delivered", n)
+		}
+		posts := rc.posts()
+		if len(posts) != 2 || posts[0].id != posts[1].id || string(posts[0].body) != string(posts[1].body) {
+			t.Errorf("posts = %d, want the same export twice under one webhook-id", len(posts))
+		}
+		if got := e.get(done.ID); got.Transmissions[0].State != dsr.TransmissionDelivered || lastNote(got) != dsr.NoteTransmitted {
+			t.Errorf("after delivery: %+v, %q", got.Transmissions, lastNote(got))
+		}
+		noneYet("once delivered", done.ID)
+		access := e.submitOperator(map[string]any{"type": "access", "jurisdiction": "EU", "subject_id": "yy-retry", "language": "en"})
+		noneYet("without a transmission", access.ID)
+		e.noPI("retry@example.com", "r3try-s3cr3t-k3y")
+	})
 }

@@ -312,6 +312,9 @@ func TestOrganisationsIsolated(t *testing.T) {
 		if err := b.Submit(ctx, &Write{Fn: b.MarkTransmissionFn(TransmissionMark{ID: wa.id("tx"), State: "failed", At: time.Now()})}); !errors.Is(err, ErrSettled) {
 			t.Errorf("settling another organisation's transmission: %v, want ErrSettled", err)
 		}
+		if err := b.Submit(ctx, &Write{Fn: b.RetryTransmissionFn(wa.id("tx"), time.Now())}); !errors.Is(err, ErrSettled) {
+			t.Errorf("retrying another organisation's transmission: %v, want ErrSettled", err)
+		}
 		if err := b.AckRecipientTaskByID(ctx, wa.id("rt"), "recipient:crm", time.Now()); !errors.Is(err, ErrNotFound) {
 			t.Errorf("acknowledging another organisation's recipient task by id: %v, want ErrNotFound", err)
 		}

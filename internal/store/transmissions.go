@@ -12,7 +12,9 @@ import (
 
 // Transmission is a portability export on its way to the third party the
 // person named. Sealed holds the endpoint and the export, sealed under the
-// person's key; it is emptied once the transmission is settled.
+// person's key; it is emptied once the transmission is delivered, and
+// kept while it failed, so that staff may retry it, until the request
+// expires or the person is erased.
 type Transmission struct {
 	ID         string
 	RequestID  string
@@ -95,13 +97,14 @@ type TransmissionMark struct {
 }
 
 // MarkTransmissionFn records the outcome of an attempt inside a request
-// change; a settled transmission (not pending) loses its sealed export. A
+// change; a delivered transmission loses its sealed export, a failed one
+// keeps it for a retry (RetryTransmissionFn). A
 // transmission settled meanwhile (by another instance, or an erasure) is
 // left as it is: ErrSettled, and the change it was part of does not land.
 func (s *Store) MarkTransmissionFn(m TransmissionMark) TxFn {
 	return func(ctx context.Context, tx *sql.Tx) error {
 		q := `UPDATE transmissions SET state = ?, attempts = ?, next_at = ?, last_status = ?, last_error = ?, updated_at = ? WHERE org_id = ? AND id = ? AND state = 'pending'`
-		if m.State != "pending" {
+		if m.State == "delivered" {
 			q = `UPDATE transmissions SET sealed = NULL, state = ?, attempts = ?, next_at = ?, last_status = ?, last_error = ?, updated_at = ? WHERE org_id = ? AND id = ? AND state = 'pending'`
 		}
 		res, err := tx.ExecContext(ctx, s.q(q), m.State, m.Attempts, micros(m.NextAt), m.LastStatus, m.LastError, micros(m.At), s.org, m.ID)
@@ -119,4 +122,25 @@ func (s *Store) MarkTransmissionFn(m TransmissionMark) TxFn {
 // transmission pending, with the attempt's audit entries.
 func (s *Store) MarkTransmission(ctx context.Context, m TransmissionMark, entries ...audit.Entry) error {
 	return s.Submit(ctx, &Write{Fn: s.MarkTransmissionFn(m), Audit: entries})
+}
+
+// RetryTransmissionFn puts a failed transmission that still holds its
+// export back in the queue, due at now, inside a request change. Its
+// attempts count from zero again: the retry is a new run of the job's
+// whole schedule. The last status and error stay until the next attempt
+// replaces them. A transmission not failed, or without its export (it
+// failed before exports were kept, or the person was erased), is left as
+// it is: ErrSettled, and the change it was part of does not land.
+func (s *Store) RetryTransmissionFn(id string, now time.Time) TxFn {
+	return func(ctx context.Context, tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.q(`UPDATE transmissions SET state = 'pending', attempts = 0, next_at = ?, updated_at = ? WHERE org_id = ? AND id = ? AND state = 'failed' AND sealed IS NOT NULL`),
+			micros(now), micros(now), s.org, id)
+		if err != nil {
+			return fmt.Errorf("retry transmission: %w", mapErr(err))
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("retry transmission: %w", ErrSettled)
+		}
+		return nil
+	}
 }

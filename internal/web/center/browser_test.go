@@ -323,3 +323,97 @@ func TestBrowserFeeOnStatusPage(t *testing.T) {
 	}
 	webtest.Screenshot(t, ctx, "fee-asked-phone")
 }
+
+// TestBrowserPortabilityTransmission: a person asks in the portability
+// form for their export to go to another service's endpoint; their
+// request's page shows it being sent, then not delivered when the address
+// is refused, and being sent again once staff retry it, with the history
+// in their words, never the endpoint beyond its host, on a desktop and
+// on a phone.
+func TestBrowserPortabilityTransmission(t *testing.T) {
+	d := webtest.Demo(t)
+	ctx := chromium(t)
+	const email = "lin.wei@example.com"
+	op := consent.Actor{ID: "operator-test", Role: "operator", Place: "test"}
+	svc := d.Server.Requests()
+	bg := context.Background()
+	var loc string
+	run(t, ctx, "form",
+		chromedp.Navigate(d.URL+"/privacy/requests/new?type=portability&lang=en"),
+		chromedp.WaitVisible("#transmit"),
+		chromedp.SendKeys("#identity", email),
+		chromedp.SendKeys("#transmit-name", "Acme Cloud"),
+		chromedp.SendKeys("#transmit-endpoint", "https://10.0.0.7/import?token=s3cr3t"),
+	)
+	webtest.Screenshot(t, ctx, "form")
+	run(t, ctx, "submit",
+		chromedp.Click("#submit-request"),
+		chromedp.WaitVisible("#verify-form"),
+	)
+	run(t, ctx, "verify",
+		chromedp.SendKeys("#code", d.Code(t, email)),
+		chromedp.Click("#verify-submit"),
+		chromedp.WaitVisible("#due-date"),
+		chromedp.Location(&loc),
+	)
+	u, err := url.Parse(loc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := path.Base(u.Path)
+	if _, err := svc.Approve(bg, op, id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Complete(bg, op, id, dsr.CompleteInput{}); err != nil {
+		t.Fatal(err)
+	}
+	shown := func(step, state, badge string) {
+		t.Helper()
+		var got, page string
+		run(t, ctx, step,
+			chromedp.Reload(),
+			chromedp.WaitVisible(`#transmissions tr[data-transmission="`+state+`"]`),
+			chromedp.Text(`#transmissions tr[data-transmission="`+state+`"] .badge`, &got),
+			chromedp.Text("main", &page, chromedp.ByQuery),
+		)
+		if got != badge {
+			t.Errorf("%s: the transmission is shown %q, want %q", step, got, badge)
+		}
+		for _, not := range []string{"s3cr3t", "/import", "address refused"} {
+			if strings.Contains(page, not) {
+				t.Errorf("%s: the page shows %q", step, not)
+			}
+		}
+		if !strings.Contains(page, "Acme Cloud") || !strings.Contains(page, "10.0.0.7") {
+			t.Errorf("%s: the page does not name the service and its host", step)
+		}
+	}
+	shown("being sent", "pending", "Being sent")
+	webtest.Screenshot(t, ctx, "being-sent")
+	if n, err := svc.Transmit(bg); err != nil || n.Failed != 1 {
+		t.Fatalf("Transmit = %+v, %v", n, err)
+	}
+	shown("not delivered", "failed", "Not delivered")
+	webtest.Screenshot(t, ctx, "not-delivered")
+	if _, err := svc.RetryTransmission(bg, op, id); err != nil {
+		t.Fatal(err)
+	}
+	shown("sent again", "pending", "Being sent")
+	var history string
+	run(t, ctx, "history", chromedp.Text("main", &history, chromedp.ByQuery))
+	if !strings.Contains(history, "sending the export to the service you named again") {
+		t.Errorf("the history does not say the export is sent again:\n%s", history)
+	}
+	webtest.Screenshot(t, ctx, "sent-again")
+	var overflow bool
+	run(t, ctx, "phone width",
+		chromedp.EmulateViewport(390, 844),
+		chromedp.Reload(),
+		chromedp.WaitVisible("#transmissions"),
+		chromedp.Evaluate(`document.documentElement.scrollWidth > window.innerWidth`, &overflow),
+	)
+	if overflow {
+		t.Error("the status page with a transmission scrolls sideways at 390 px")
+	}
+	webtest.Screenshot(t, ctx, "sent-again-phone")
+}

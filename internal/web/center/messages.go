@@ -237,6 +237,7 @@ var messages = web.Messages{
 	"note.recomputed":                  {"zh-CN": "已按更新的节假日安排重新计算期限", "en": "due date recalculated with updated holiday data"},
 	"note.transmitted":                 {"zh-CN": "导出文件已送达您指定的接收方", "en": "export delivered to the service you named"},
 	"note.transmission_failed":         {"zh-CN": "导出文件未能送达您指定的接收方", "en": "export not delivered to the service you named"},
+	"note.transmission_retried":        {"zh-CN": "正在重新向您指定的接收方发送导出文件", "en": "sending the export to the service you named again"},
 	"status.transmissions":             {"zh-CN": "发送给其他服务", "en": "Sent to another service"},
 	"status.transmission_to":           {"zh-CN": "接收方", "en": "To"},
 	"status.transmission_state":        {"zh-CN": "状态", "en": "State"},

@@ -25,6 +25,7 @@ var historyNotes = map[string]string{
 	dsr.NoteTooManyCodes:       "note.too_many_codes",
 	dsr.NoteForwarded:          "note.forwarded",
 	dsr.NoteTransmitted:        "note.transmitted",
+	dsr.NoteTransmissionRetry:  "note.transmission_retried",
 }
 
 // rightView is one right the manifest offers.

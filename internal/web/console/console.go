@@ -149,6 +149,10 @@ func (c *console) routes(mux *http.ServeMux) {
 	mux.Handle("POST /console/requests/{id}/extend", c.handle(workers, c.extend))
 	mux.Handle("POST /console/requests/{id}/complete", c.handle(workers, c.complete))
 	mux.Handle("POST /console/requests/{id}/recipients/{recipient}/ack", c.handle(workers, c.ack))
+	mux.Handle("POST /console/requests/{id}/fee", c.handle(workers, c.askFee))
+	mux.Handle("POST /console/requests/{id}/fee/paid", c.handle(workers, c.feePaid))
+	mux.Handle("POST /console/requests/{id}/fee/waive", c.handle(workers, c.waiveFee))
+	mux.Handle("POST /console/requests/{id}/transmission/retry", c.handle(workers, c.retryTransmission))
 	mux.Handle("POST /console/assistance/{task_id}/done", c.handle(workers, c.assisted))
 
 	mux.Handle("GET /console/approvals", c.handle(anyone, c.approvals))

@@ -17,6 +17,7 @@ var consoleForms = []string{
 	"/console/signin", "/console/signout", "/console/account/password",
 	"/console/requests/rq_x/verify", "/console/requests/rq_x/approve", "/console/requests/rq_x/refuse",
 	"/console/requests/rq_x/extend", "/console/requests/rq_x/complete", "/console/requests/rq_x/recipients/r_x/ack",
+	"/console/requests/rq_x/fee", "/console/requests/rq_x/fee/paid", "/console/requests/rq_x/fee/waive", "/console/requests/rq_x/transmission/retry",
 	"/console/assistance/as_x/done",
 	"/console/approvals", "/console/approvals/ap_x/approve", "/console/approvals/ap_x/reject",
 	"/console/approvals/ap_x/download", "/console/approvals/ap_x/resume",

@@ -126,6 +126,9 @@ func (c *console) request(w http.ResponseWriter, r *http.Request, s *session) er
 		"R": rowOf(v), "Open": open, "Grounds": c.grounds(lang, v.Type, v.Jurisdiction),
 		"Unverified": v.State == dsr.StateReceived || v.State == dsr.StateAwaitingVerification,
 		"Verified":   v.State == dsr.StateVerified,
+		// The fee form follows the policy's fee rule, as AskFee does.
+		"CanAskFee": c.opt.Requests.CanAskFee(v), "AwaitingFee": v.State == dsr.StateAwaitingFee,
+		"Currencies": feeCurrencies, "RetryTransmission": dsr.HasFailedTransmission(v),
 	})
 }
 
@@ -186,4 +189,38 @@ func (c *console) ack(w http.ResponseWriter, r *http.Request, s *session) error 
 		_, err := c.opt.Requests.Acknowledge(r.Context(), s.actor, id, r.PathValue("recipient"))
 		return err
 	}, "acknowledged")(w, r, s)
+}
+
+// feeCurrencies are offered in the fee form, the first chosen unless
+// changed: fees are mostly asked in renminbi.
+var feeCurrencies = []string{"CNY", "HKD", "EUR", "USD"}
+
+func (c *console) askFee(w http.ResponseWriter, r *http.Request, s *session) error {
+	return c.act(func(r *http.Request, s *session, id string) error {
+		_, err := c.opt.Requests.AskFee(r.Context(), s.actor, id, dsr.FeeInput{
+			Amount: r.PostFormValue("amount"), Currency: r.PostFormValue("currency"), Reason: r.PostFormValue("reason"),
+		})
+		return err
+	}, "fee_asked")(w, r, s)
+}
+
+func (c *console) feePaid(w http.ResponseWriter, r *http.Request, s *session) error {
+	return c.act(func(r *http.Request, s *session, id string) error {
+		_, err := c.opt.Requests.FeePaid(r.Context(), s.actor, id)
+		return err
+	}, "fee_paid")(w, r, s)
+}
+
+func (c *console) waiveFee(w http.ResponseWriter, r *http.Request, s *session) error {
+	return c.act(func(r *http.Request, s *session, id string) error {
+		_, err := c.opt.Requests.WaiveFee(r.Context(), s.actor, id)
+		return err
+	}, "fee_waived")(w, r, s)
+}
+
+func (c *console) retryTransmission(w http.ResponseWriter, r *http.Request, s *session) error {
+	return c.act(func(r *http.Request, s *session, id string) error {
+		_, err := c.opt.Requests.RetryTransmission(r.Context(), s.actor, id)
+		return err
+	}, "transmission_retried")(w, r, s)
 }
