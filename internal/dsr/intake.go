@@ -386,7 +386,7 @@ func (s *Service) keptIdentity(ctx context.Context, subjectID string) (kind, val
 // that the request reaches the affiliates and controllers holding the
 // same person. nil without links or without an identity kept in clear.
 func (s *Service) subjectLinks(ctx context.Context, requestID, subjectID string) ([]byte, error) {
-	if len(s.links) == 0 {
+	if len(s.linked().links) == 0 {
 		return nil, nil
 	}
 	kind, value, ok := s.keptIdentity(ctx, subjectID)

@@ -96,22 +96,38 @@ type Origin struct {
 	Request string `json:"request"`
 }
 
+// linkSet is a service's own party and the organisations linked to it.
+type linkSet struct {
+	self  Party
+	links []Link
+}
+
 // SetLinks gives the service its own party and the organisations linked
-// to it; the server calls it once, when every organisation's service is
-// built, before it serves.
+// to it: the server calls it when every organisation's service is built,
+// and again whenever the registry changes. It may be called while the
+// service is in use: a request reads the set once, whole, at each step.
 func (s *Service) SetLinks(self Party, links []Link) {
-	s.self, s.links = self, slices.Clone(links)
+	s.linkSet.Store(&linkSet{self: self, links: slices.Clone(links)})
+}
+
+// linked is the service's current link set (empty before SetLinks).
+func (s *Service) linked() *linkSet {
+	if l := s.linkSet.Load(); l != nil {
+		return l
+	}
+	return &linkSet{}
 }
 
 // linkedHashes are the claimed identity's keyed hashes under each linked
 // organisation's identity key, sealed for the request's code row. It costs
 // the same whoever the identity is.
 func (s *Service) linkedHashes(ctx context.Context, requestID, kind, norm string) ([]byte, map[string][]byte, error) {
-	if len(s.links) == 0 {
+	links := s.linked().links
+	if len(links) == 0 {
 		return nil, nil, nil
 	}
 	hashes := map[string][]byte{}
-	for _, l := range s.links {
+	for _, l := range links {
 		hashes[l.ID] = l.Service.opt.Hasher.Hash(kind, norm)
 	}
 	plain, _ := json.Marshal(hashes)
@@ -139,7 +155,7 @@ func (s *Service) holders(ctx context.Context, requestID string, sealed []byte) 
 		return nil, err
 	}
 	var out []holder
-	for _, l := range s.links {
+	for _, l := range s.linked().links {
 		h, ok := hashes[l.ID]
 		if !ok {
 			continue
@@ -166,7 +182,7 @@ type holder struct {
 // that organisation's, to the address it keeps. ok is false when none
 // does.
 func (s *Service) codeElsewhere(ctx context.Context, j codeJob) (bool, error) {
-	for _, l := range s.links {
+	for _, l := range s.linked().links {
 		h, found := j.linked[l.ID]
 		if !found {
 			continue
@@ -189,6 +205,7 @@ func (s *Service) forward(ctx context.Context, a consent.Actor, r *store.Request
 	var routes []Route
 	var tasks []store.TxFn
 	var details json.RawMessage
+	self := s.linked().self
 	if len(r.Details) > 0 {
 		if plain, err := s.opt.Keys.Open(ctx, keystore.Request(r.ID), r.Details, keystore.RequestAD(r.ID)); err == nil {
 			details = plain
@@ -196,7 +213,7 @@ func (s *Service) forward(ctx context.Context, a consent.Actor, r *store.Request
 	}
 	for _, h := range hs {
 		route := Route{Party: h.link.Party, Role: h.link.Role()}
-		in := Forwarded{From: Origin{Party: s.self, Request: r.ID}, Type: r.Kind, Jurisdiction: r.Jurisdiction, Language: r.Language,
+		in := Forwarded{From: Origin{Party: self, Request: r.ID}, Type: r.Kind, Jurisdiction: r.Jurisdiction, Language: r.Language,
 			ReceivedAt: r.ReceivedAt, PausedSince: r.PausedSince, SubjectID: h.subject, Details: details}
 		v, err := h.link.Service.Receive(ctx, a, in)
 		if err != nil {

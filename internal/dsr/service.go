@@ -158,10 +158,10 @@ type Service struct {
 	limits  *ratelimit.Window
 	codeKey []byte
 	codes   codeQueue
-	// self and links are this organisation and those a request made here
-	// may concern (links.go); set once, before serving.
-	self  Party
-	links []Link
+	// linkSet is this organisation and those a request made here may
+	// concern (links.go). The server replaces it whole when the registry
+	// changes while serving; each use reads it once.
+	linkSet atomic.Pointer[linkSet]
 	// egressClient posts transmissions; made once, on first use.
 	egressOnce   sync.Once
 	egressClient *egress.Client

@@ -67,29 +67,6 @@ type orgRegistry struct {
 	said  map[string]string
 	links map[string]string
 	opts  options
-
-	// linking keeps a rights service's links from changing while they
-	// are read: dsr.Service.SetLinks is meant for a service nobody uses
-	// yet. The writes that read them (a request taken or verified, on the
-	// API, the privacy center or the console) hold it shared; a relink
-	// holds it alone, once the codes queued behind earlier answers, whose
-	// sending reads the links too, are out.
-	linking sync.RWMutex
-}
-
-// readsLinks reports whether r may read a rights service's links: a write
-// to the request routes or to the pages that take and verify requests.
-func readsLinks(r *http.Request) bool {
-	switch r.Method {
-	case http.MethodGet, http.MethodHead, http.MethodOptions:
-		return false
-	}
-	for _, p := range []string{"/v1/public/requests", "/v1/requests", "/privacy/", "/console/"} {
-		if strings.HasPrefix(r.URL.Path, p) {
-			return true
-		}
-	}
-	return false
 }
 
 // retryUnserved is how long an organisation that could not be served for
@@ -397,13 +374,8 @@ func (s *Server) linkOrganisations(orgs []store.Organisation, ents []store.Entru
 	if len(changed) == 0 {
 		return
 	}
-	s.orgs.linking.Lock()
-	defer s.orgs.linking.Unlock()
-	for _, srv := range servers {
-		if srv.requests != nil {
-			srv.requests.Drain()
-		}
-	}
+	// A service in use takes its new links whole (dsr.Service.SetLinks):
+	// a request reads them once at each step.
 	for _, c := range changed {
 		c.srv.requests.SetLinks(c.self, c.links)
 		if c.tell {
@@ -417,10 +389,6 @@ func (s *Server) linkOrganisations(orgs []store.Organisation, ents []store.Entru
 // deployment's own (next).
 func (s *Server) byHost(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if readsLinks(r) {
-			s.orgs.linking.RLock()
-			defer s.orgs.linking.RUnlock()
-		}
 		if h, ok := s.orgs.current.Load().hosts[org.Host(r.Host)]; ok {
 			h.ServeHTTP(w, r)
 			return
