@@ -208,6 +208,9 @@ func sqliteDSN(path string, readOnly bool) string {
 	// Deleted rows (an erased person's identities) are overwritten in the
 	// file, not only unlinked.
 	q.Add("_pragma", "secure_delete(1)")
+	// Statement journals (a multi-row insert inside a transaction) in
+	// memory rather than in a temporary file.
+	q.Add("_pragma", "temp_store(memory)")
 	if readOnly {
 		q.Add("_pragma", "query_only(1)")
 	} else {
