@@ -8,7 +8,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
@@ -28,39 +27,25 @@ func chromium(t *testing.T) context.Context {
 	return ctx
 }
 
-// run runs one step with its own time limit; when it fails, what the page
-// shows is logged and saved, while the browser can still tell.
-func run(t *testing.T, ctx context.Context, step string, actions ...chromedp.Action) {
-	t.Helper()
-	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	if err := chromedp.Run(sctx, actions...); err != nil {
-		var loc, text string
-		chromedp.Run(ctx, chromedp.Location(&loc), chromedp.Text("main", &text, chromedp.ByQuery))
-		webtest.Screenshot(t, ctx, "failed-"+step)
-		t.Fatalf("%s: %v\nat %s the page says:\n%s", step, err, loc, text)
-	}
-}
-
 // A privacy-center request from form to verified status, in a real browser.
 func TestBrowserRequestFromFormToVerifiedStatus(t *testing.T) {
 	d := webtest.Demo(t)
 	ctx := chromium(t)
 	const email = "lin.wei@example.com"
 
-	run(t, ctx, "open home",
+	webtest.Step(t, ctx, "open home",
 		chromedp.Navigate(d.URL+"/privacy/?lang=en"),
 		chromedp.WaitVisible("#go-requests"),
 	)
 	webtest.Screenshot(t, ctx, "1-home")
 
-	run(t, ctx, "request types",
+	webtest.Step(t, ctx, "request types",
 		chromedp.Click("#go-requests"),
 		chromedp.WaitVisible(`a[data-right="access"]`),
 	)
 	webtest.Screenshot(t, ctx, "2-request-types")
 
-	run(t, ctx, "fill form",
+	webtest.Step(t, ctx, "fill form",
 		chromedp.Click(`a[data-right="access"]`),
 		chromedp.WaitVisible("#request-form"),
 		chromedp.SendKeys("#identity", email),
@@ -68,7 +53,7 @@ func TestBrowserRequestFromFormToVerifiedStatus(t *testing.T) {
 	webtest.Screenshot(t, ctx, "3-form")
 
 	var notice string
-	run(t, ctx, "submit",
+	webtest.Step(t, ctx, "submit",
 		chromedp.Click("#submit-request"),
 		chromedp.WaitVisible("#verify-form"),
 		chromedp.Text(".notice", &notice),
@@ -79,7 +64,7 @@ func TestBrowserRequestFromFormToVerifiedStatus(t *testing.T) {
 	webtest.Screenshot(t, ctx, "4-verify")
 
 	var state, due, body string
-	run(t, ctx, "verify",
+	webtest.Step(t, ctx, "verify",
 		chromedp.SendKeys("#code", d.Code(t, email)),
 		chromedp.Click("#verify-submit"),
 		chromedp.WaitVisible("#due-date"),
@@ -99,7 +84,7 @@ func TestBrowserRequestFromFormToVerifiedStatus(t *testing.T) {
 	webtest.Screenshot(t, ctx, "5-verified-status")
 
 	var overflow bool
-	run(t, ctx, "phone width",
+	webtest.Step(t, ctx, "phone width",
 		chromedp.EmulateViewport(390, 844),
 		chromedp.Reload(),
 		chromedp.WaitVisible("#due-date"),
@@ -121,14 +106,14 @@ func TestBrowserConsentWithdrawal(t *testing.T) {
 
 	var before, after string
 	var ok bool
-	run(t, ctx, "sign in",
+	webtest.Step(t, ctx, "sign in",
 		chromedp.Navigate(d.URL+"/privacy/consents?lang=en"),
 		chromedp.WaitVisible("#signin-form"),
 		chromedp.SendKeys("#identity", email),
 		chromedp.Click(`#signin-form button[type="submit"]`),
 		chromedp.WaitVisible("#code-form"),
 	)
-	run(t, ctx, "enter code",
+	webtest.Step(t, ctx, "enter code",
 		chromedp.SendKeys("#code", d.Code(t, email)),
 		chromedp.Click(`#code-form button[type="submit"]`),
 		chromedp.WaitVisible(card),
@@ -138,7 +123,7 @@ func TestBrowserConsentWithdrawal(t *testing.T) {
 		t.Fatalf("%s starts %q, want granted", ordinary, before)
 	}
 	webtest.Screenshot(t, ctx, "1-consents")
-	run(t, ctx, "withdraw and reload",
+	webtest.Step(t, ctx, "withdraw and reload",
 		chromedp.Click(card+` button[data-action="withdraw"]`),
 		chromedp.WaitVisible(`.notice[role="status"]`),
 		chromedp.Reload(),
@@ -164,7 +149,7 @@ func TestBrowserPublicPagesInChinese(t *testing.T) {
 	}
 	d.PublishAfterNotice(t, src)
 	ctx := chromium(t)
-	run(t, ctx, "ask for Chinese",
+	webtest.Step(t, ctx, "ask for Chinese",
 		network.Enable(),
 		network.SetExtraHTTPHeaders(network.Headers{"Accept-Language": "zh-CN,zh;q=0.9"}),
 	)
@@ -175,7 +160,7 @@ func TestBrowserPublicPagesInChinese(t *testing.T) {
 	read := func(t *testing.T, name string, want ...string) {
 		t.Helper()
 		var text, lang string
-		run(t, ctx, "read "+name,
+		webtest.Step(t, ctx, "read "+name,
 			chromedp.WaitVisible("main"),
 			chromedp.Evaluate(`document.documentElement.lang`, &lang),
 			chromedp.Text("body", &text, chromedp.ByQuery),
@@ -194,33 +179,33 @@ func TestBrowserPublicPagesInChinese(t *testing.T) {
 		}
 	}
 
-	run(t, ctx, "home", chromedp.Navigate(d.URL+"/privacy/"))
+	webtest.Step(t, ctx, "home", chromedp.Navigate(d.URL+"/privacy/"))
 	read(t, "1-home", "隐私中心")
-	run(t, ctx, "policy", chromedp.Navigate(d.URL+"/privacy/policy"))
+	webtest.Step(t, ctx, "policy", chromedp.Navigate(d.URL+"/privacy/policy"))
 	read(t, "2-policy", "隐私政策")
-	run(t, ctx, "diff", chromedp.Navigate(d.URL+"/privacy/policy/diff?from=3.0&to=3.1"), chromedp.WaitVisible("#diff-summary"))
+	webtest.Step(t, ctx, "diff", chromedp.Navigate(d.URL+"/privacy/policy/diff?from=3.0&to=3.1"), chromedp.WaitVisible("#diff-summary"))
 	read(t, "3-diff", "处理目的：“发现”页面个性化推荐", "接收方：示例洞察数据有限公司", "联系渠道：个人信息保护办公室 › 地址或号码",
 		"需要重新征得您同意的处理：", "向示例洞察数据有限公司提供个人信息")
 
-	run(t, ctx, "request types",
+	webtest.Step(t, ctx, "request types",
 		chromedp.Navigate(d.URL+"/privacy/requests"),
 		chromedp.WaitVisible(`a[data-right="withdraw_consent"]`),
 	)
 	read(t, "4-request-types")
-	run(t, ctx, "request form",
+	webtest.Step(t, ctx, "request form",
 		chromedp.Click(`a[data-right="withdraw_consent"]`),
 		chromedp.WaitVisible("#request-form"),
 		chromedp.Click("#purpose-analytics"),
 		chromedp.SendKeys("#identity", email),
 	)
 	read(t, "5-request-form", "产品使用统计分析")
-	run(t, ctx, "submit",
+	webtest.Step(t, ctx, "submit",
 		chromedp.Click("#submit-request"),
 		chromedp.WaitVisible("#verify-form"),
 	)
 	read(t, "6-verify")
 	var loc string
-	run(t, ctx, "verify",
+	webtest.Step(t, ctx, "verify",
 		chromedp.SendKeys("#code", d.Code(t, email)),
 		chromedp.Click("#verify-submit"),
 		chromedp.WaitVisible("#due-date"),
@@ -242,7 +227,7 @@ func TestBrowserPublicPagesInChinese(t *testing.T) {
 		t.Fatal(err)
 	}
 	var state string
-	run(t, ctx, "outcome",
+	webtest.Step(t, ctx, "outcome",
 		chromedp.Navigate(d.URL+"/privacy/requests/"+id),
 		chromedp.WaitVisible("#request-state"),
 		chromedp.Text("#request-state", &state),
@@ -275,14 +260,14 @@ func TestBrowserFeeOnStatusPage(t *testing.T) {
 		}
 	}
 	var loc string
-	run(t, ctx, "request",
+	webtest.Step(t, ctx, "request",
 		chromedp.Navigate(d.URL+"/privacy/requests/new?type=access&lang=en"),
 		chromedp.WaitVisible("#request-form"),
 		chromedp.SendKeys("#identity", email),
 		chromedp.Click("#submit-request"),
 		chromedp.WaitVisible("#verify-form"),
 	)
-	run(t, ctx, "verify",
+	webtest.Step(t, ctx, "verify",
 		chromedp.SendKeys("#code", d.Code(t, email)),
 		chromedp.Click("#verify-submit"),
 		chromedp.WaitVisible("#due-date"),
@@ -300,7 +285,7 @@ func TestBrowserFeeOnStatusPage(t *testing.T) {
 		t.Fatal(err)
 	}
 	var state, amount, fee string
-	run(t, ctx, "reload",
+	webtest.Step(t, ctx, "reload",
 		chromedp.Reload(),
 		chromedp.WaitVisible("#fee"),
 		chromedp.Text("#request-state", &state),
@@ -312,7 +297,7 @@ func TestBrowserFeeOnStatusPage(t *testing.T) {
 	}
 	webtest.Screenshot(t, ctx, "fee-asked")
 	var overflow bool
-	run(t, ctx, "phone width",
+	webtest.Step(t, ctx, "phone width",
 		chromedp.EmulateViewport(390, 844),
 		chromedp.Reload(),
 		chromedp.WaitVisible("#fee"),
@@ -338,7 +323,7 @@ func TestBrowserPortabilityTransmission(t *testing.T) {
 	svc := d.Server.Requests()
 	bg := context.Background()
 	var loc string
-	run(t, ctx, "form",
+	webtest.Step(t, ctx, "form",
 		chromedp.Navigate(d.URL+"/privacy/requests/new?type=portability&lang=en"),
 		chromedp.WaitVisible("#transmit"),
 		chromedp.SendKeys("#identity", email),
@@ -346,11 +331,11 @@ func TestBrowserPortabilityTransmission(t *testing.T) {
 		chromedp.SendKeys("#transmit-endpoint", "https://10.0.0.7/import?token=s3cr3t"),
 	)
 	webtest.Screenshot(t, ctx, "form")
-	run(t, ctx, "submit",
+	webtest.Step(t, ctx, "submit",
 		chromedp.Click("#submit-request"),
 		chromedp.WaitVisible("#verify-form"),
 	)
-	run(t, ctx, "verify",
+	webtest.Step(t, ctx, "verify",
 		chromedp.SendKeys("#code", d.Code(t, email)),
 		chromedp.Click("#verify-submit"),
 		chromedp.WaitVisible("#due-date"),
@@ -370,7 +355,7 @@ func TestBrowserPortabilityTransmission(t *testing.T) {
 	shown := func(step, state, badge string) {
 		t.Helper()
 		var got, page string
-		run(t, ctx, step,
+		webtest.Step(t, ctx, step,
 			chromedp.Reload(),
 			chromedp.WaitVisible(`#transmissions tr[data-transmission="`+state+`"]`),
 			chromedp.Text(`#transmissions tr[data-transmission="`+state+`"] .badge`, &got),
@@ -400,13 +385,13 @@ func TestBrowserPortabilityTransmission(t *testing.T) {
 	}
 	shown("sent again", "pending", "Being sent")
 	var history string
-	run(t, ctx, "history", chromedp.Text("main", &history, chromedp.ByQuery))
+	webtest.Step(t, ctx, "history", chromedp.Text("main", &history, chromedp.ByQuery))
 	if !strings.Contains(history, "sending the export to the service you named again") {
 		t.Errorf("the history does not say the export is sent again:\n%s", history)
 	}
 	webtest.Screenshot(t, ctx, "sent-again")
 	var overflow bool
-	run(t, ctx, "phone width",
+	webtest.Step(t, ctx, "phone width",
 		chromedp.EmulateViewport(390, 844),
 		chromedp.Reload(),
 		chromedp.WaitVisible("#transmissions"),

@@ -4,7 +4,6 @@ import (
 	"context"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -22,25 +21,11 @@ var widths = []struct {
 	{"phone", 390, 844},
 }
 
-// step runs one step with its own time limit; when it fails, what the
-// page shows is logged and saved.
-func step(t *testing.T, ctx context.Context, name string, actions ...chromedp.Action) {
-	t.Helper()
-	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	if err := chromedp.Run(sctx, actions...); err != nil {
-		var loc, text string
-		chromedp.Run(ctx, chromedp.Location(&loc), chromedp.Text("main", &text, chromedp.ByQuery))
-		webtest.Screenshot(t, ctx, "failed-"+name)
-		t.Fatalf("%s: %v\nat %s the page says:\n%s", name, err, loc, text)
-	}
-}
-
 // sideways says whether the page scrolls sideways.
 func sideways(t *testing.T, ctx context.Context) bool {
 	t.Helper()
 	var overflow bool
-	step(t, ctx, "measure", chromedp.Evaluate(`document.documentElement.scrollWidth > window.innerWidth`, &overflow))
+	webtest.Step(t, ctx, "measure", chromedp.Evaluate(`document.documentElement.scrollWidth > window.innerWidth`, &overflow))
 	return overflow
 }
 
@@ -55,7 +40,7 @@ func TestBrowserFeeAskedAndPaid(t *testing.T) {
 	for i, w := range widths {
 		id := repeatedRequest(t, d, []string{"demo-1002", "demo-1001"}[i])
 		var currency, state, amount, fee string
-		step(t, ctx, w.name+" open",
+		webtest.Step(t, ctx, w.name+" open",
 			chromedp.EmulateViewport(w.width, w.height),
 			chromedp.Navigate(d.URL+"/console/requests/"+id+"?lang=en"),
 			chromedp.WaitVisible("#fee-form"),
@@ -65,7 +50,7 @@ func TestBrowserFeeAskedAndPaid(t *testing.T) {
 			t.Errorf("%s: the currency offered first is %q, want CNY", w.name, currency)
 		}
 		webtest.Screenshot(t, ctx, w.name+"-fee-form")
-		step(t, ctx, w.name+" ask",
+		webtest.Step(t, ctx, w.name+" ask",
 			chromedp.SendKeys("#fee-amount-input", "20.50"),
 			chromedp.SendKeys("#fee-reason", "The fifth copy this year costs what it takes to make."),
 			chromedp.Click("#ask-fee"),
@@ -81,7 +66,7 @@ func TestBrowserFeeAskedAndPaid(t *testing.T) {
 			t.Errorf("%s: the page with a fee awaited scrolls sideways", w.name)
 		}
 		webtest.Screenshot(t, ctx, w.name+"-fee-asked")
-		step(t, ctx, w.name+" paid",
+		webtest.Step(t, ctx, w.name+" paid",
 			chromedp.Click("#fee-paid"),
 			chromedp.WaitNotPresent("#fee-settle-form"),
 			chromedp.Text("#state", &state),
@@ -109,7 +94,7 @@ func TestBrowserTransmissionRetried(t *testing.T) {
 				t.Fatalf("transmit again: %+v, %v", n, err)
 			}
 		}
-		step(t, ctx, w.name+" open",
+		webtest.Step(t, ctx, w.name+" open",
 			chromedp.EmulateViewport(w.width, w.height),
 			chromedp.Navigate(d.URL+"/console/requests/"+id+"?lang=en"),
 			chromedp.WaitVisible(`#transmissions tr[data-transmission="failed"]`),
@@ -120,7 +105,7 @@ func TestBrowserTransmissionRetried(t *testing.T) {
 		}
 		webtest.Screenshot(t, ctx, w.name+"-failed")
 		var history string
-		step(t, ctx, w.name+" retry",
+		webtest.Step(t, ctx, w.name+" retry",
 			chromedp.Click("#retry"),
 			chromedp.WaitVisible(`#transmissions tr[data-transmission="pending"]`),
 			chromedp.WaitNotPresent("#retry-form"),

@@ -118,3 +118,18 @@ func Screenshot(t testing.TB, ctx context.Context, name string) string {
 	t.Logf("screenshot: %s", file)
 	return file
 }
+
+// Step runs one step of a browser scenario with its own time limit; when
+// it fails, what the page shows is logged and saved as a screenshot while
+// the browser can still tell.
+func Step(t testing.TB, ctx context.Context, name string, actions ...chromedp.Action) {
+	t.Helper()
+	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := chromedp.Run(sctx, actions...); err != nil {
+		var loc, text string
+		chromedp.Run(ctx, chromedp.Location(&loc), chromedp.Text("main", &text, chromedp.ByQuery))
+		Screenshot(t, ctx, "failed-"+name)
+		t.Fatalf("%s: %v\nat %s the page says:\n%s", name, err, loc, text)
+	}
+}
