@@ -53,27 +53,14 @@ datastores:
 // keeps, before Custos erases that email itself; other customers' rows stay.
 func TestDeletionReachesTheOrganisationsDatabase(t *testing.T) {
 	ctx := context.Background()
-	shop, err := sql.Open("sqlite", filepath.Join(t.TempDir(), "shop.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer shop.Close()
-	for _, q := range []string{
+	shop, ds := sqliteShop(t, shopAnnotation,
 		`CREATE TABLE customer (id INTEGER PRIMARY KEY, email TEXT, name TEXT)`,
 		`CREATE TABLE orders (id INTEGER PRIMARY KEY, customer_id INTEGER, ship_to TEXT)`,
 		`INSERT INTO customer VALUES (1, 'del@example.com', 'Lin Wei'), (2, 'other@example.com', 'Other Person')`,
 		`INSERT INTO orders VALUES (10, 1, 'Road 1'), (11, 2, 'Road 2'), (12, 1, 'Road 3')`,
-	} {
-		if _, err := shop.ExecContext(ctx, q); err != nil {
-			t.Fatal(err)
-		}
-	}
-	ds, err := dataset.Parse("shop.yaml", []byte(shopAnnotation))
-	if err != nil {
-		t.Fatal(err)
-	}
+	)
 	e := newEnv(t, starterManifest, time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC))
-	e.req.AddExecutor(&dsr.Datastores{Stores: []dsr.Datastore{{Annotation: &ds.Datastores[0], DB: shop, Kind: connector.SQLite}}, Seeds: e.req.Seeds})
+	e.req.AddExecutor(&dsr.Datastores{Stores: []dsr.Datastore{{Annotation: ds, DB: shop, Kind: connector.SQLite}}, Seeds: e.req.Seeds})
 	e.subject("st-del-1", "del@example.com", "", nil)
 
 	v := e.submitOperator(map[string]any{"type": "access", "subject_id": "st-del-1"})
@@ -151,27 +138,14 @@ var correctableShop = strings.NewReplacer(
 // no audit entry.
 func TestCorrectionReachesTheOrganisationsDatabase(t *testing.T) {
 	ctx := context.Background()
-	shop, err := sql.Open("sqlite", filepath.Join(t.TempDir(), "shop.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer shop.Close()
-	for _, q := range []string{
+	shop, ds := sqliteShop(t, correctableShop,
 		`CREATE TABLE customer (id INTEGER PRIMARY KEY, email TEXT, name TEXT)`,
 		`CREATE TABLE orders (id INTEGER PRIMARY KEY, customer_id INTEGER, ship_to TEXT)`,
 		`INSERT INTO customer VALUES (1, 'fix@example.com', 'Lin Wie'), (2, 'other@example.com', 'Other Person')`,
 		`INSERT INTO orders VALUES (10, 1, 'Road 1'), (11, 2, 'Road 2'), (12, 1, 'Road 3')`,
-	} {
-		if _, err := shop.ExecContext(ctx, q); err != nil {
-			t.Fatal(err)
-		}
-	}
-	ds, err := dataset.Parse("shop.yaml", []byte(correctableShop))
-	if err != nil {
-		t.Fatal(err)
-	}
+	)
 	e := newEnv(t, starterManifest, time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC))
-	e.req.AddExecutor(&dsr.Datastores{Stores: []dsr.Datastore{{Annotation: &ds.Datastores[0], DB: shop, Kind: connector.SQLite}}, Seeds: e.req.Seeds})
+	e.req.AddExecutor(&dsr.Datastores{Stores: []dsr.Datastore{{Annotation: ds, DB: shop, Kind: connector.SQLite}}, Seeds: e.req.Seeds})
 	e.subject("st-fix-1", "fix@example.com", "", nil)
 
 	refused := []struct {
@@ -296,27 +270,14 @@ var restrictableShop = strings.NewReplacer(
 // flag; other customers are untouched; the trail records counts only.
 func TestRestrictionReachesTheOrganisationsDatabase(t *testing.T) {
 	ctx := context.Background()
-	shop, err := sql.Open("sqlite", filepath.Join(t.TempDir(), "shop.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer shop.Close()
-	for _, q := range []string{
+	shop, ds := sqliteShop(t, restrictableShop,
 		`CREATE TABLE customer (id INTEGER PRIMARY KEY, email TEXT, name TEXT, restricted INTEGER NOT NULL DEFAULT 0)`,
 		`CREATE TABLE orders (id INTEGER PRIMARY KEY, customer_id INTEGER, ship_to TEXT)`,
 		`INSERT INTO customer (id, email, name) VALUES (1, 'hold@example.com', 'Lin Wei'), (2, 'other@example.com', 'Other Person')`,
 		`INSERT INTO orders VALUES (10, 1, 'Road 1'), (11, 2, 'Road 2'), (12, 1, 'Road 3')`,
-	} {
-		if _, err := shop.ExecContext(ctx, q); err != nil {
-			t.Fatal(err)
-		}
-	}
-	ds, err := dataset.Parse("shop.yaml", []byte(restrictableShop))
-	if err != nil {
-		t.Fatal(err)
-	}
+	)
 	e := newEnv(t, starterManifest, time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC))
-	e.req.AddExecutor(&dsr.Datastores{Stores: []dsr.Datastore{{Annotation: &ds.Datastores[0], DB: shop, Kind: connector.SQLite}}, Seeds: e.req.Seeds})
+	e.req.AddExecutor(&dsr.Datastores{Stores: []dsr.Datastore{{Annotation: ds, DB: shop, Kind: connector.SQLite}}, Seeds: e.req.Seeds})
 	e.subject("st-hold-1", "hold@example.com", "", nil)
 	flags := func() map[int]int {
 		out := map[int]int{}
@@ -395,27 +356,14 @@ func TestRestrictionReachesTheOrganisationsDatabase(t *testing.T) {
 func TestCorrectedIdentityIsCustossToo(t *testing.T) {
 	ctx := context.Background()
 	const oldEmail, newEmail = "moved.away@example.com", "Moved.Here@Example.com"
-	shop, err := sql.Open("sqlite", filepath.Join(t.TempDir(), "shop.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer shop.Close()
-	for _, q := range []string{
+	shop, ds := sqliteShop(t, correctableShop,
 		`CREATE TABLE customer (id INTEGER PRIMARY KEY, email TEXT, name TEXT)`,
 		`CREATE TABLE orders (id INTEGER PRIMARY KEY, customer_id INTEGER, ship_to TEXT)`,
-		`INSERT INTO customer VALUES (1, '` + oldEmail + `', 'Lin Wei'), (2, 'other@example.com', 'Other Person')`,
+		`INSERT INTO customer VALUES (1, '`+oldEmail+`', 'Lin Wei'), (2, 'other@example.com', 'Other Person')`,
 		`INSERT INTO orders VALUES (10, 1, 'Road 1')`,
-	} {
-		if _, err := shop.ExecContext(ctx, q); err != nil {
-			t.Fatal(err)
-		}
-	}
-	ds, err := dataset.Parse("shop.yaml", []byte(correctableShop))
-	if err != nil {
-		t.Fatal(err)
-	}
+	)
 	e := newEnv(t, starterManifest, time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC))
-	e.req.AddExecutor(&dsr.Datastores{Stores: []dsr.Datastore{{Annotation: &ds.Datastores[0], DB: shop, Kind: connector.SQLite}}, Seeds: e.req.Seeds})
+	e.req.AddExecutor(&dsr.Datastores{Stores: []dsr.Datastore{{Annotation: ds, DB: shop, Kind: connector.SQLite}}, Seeds: e.req.Seeds})
 	e.subject("st-move-1", oldEmail, "", nil)
 	e.subject("st-other-1", "other@example.com", "", nil)
 	// A consent check by the old email, before: it names the subject (and
@@ -487,4 +435,25 @@ func TestCorrectedIdentityIsCustossToo(t *testing.T) {
 		}
 	}
 	e.noPI(oldEmail, newEmail, "moved.here", "moved.away")
+}
+
+// sqliteShop is a SQLite shop database made by stmts, closed when the test
+// ends, and its annotation parsed from annotation.
+func sqliteShop(t *testing.T, annotation string, stmts ...string) (*sql.DB, *dataset.Datastore) {
+	t.Helper()
+	shop, err := sql.Open("sqlite", filepath.Join(t.TempDir(), "shop.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { shop.Close() })
+	for _, q := range stmts {
+		if _, err := shop.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ds, err := dataset.Parse("shop.yaml", []byte(annotation))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return shop, &ds.Datastores[0]
 }

@@ -259,7 +259,6 @@ func TestBrowserFeeOnStatusPage(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	var loc string
 	webtest.Step(t, ctx, "request",
 		chromedp.Navigate(d.URL+"/privacy/requests/new?type=access&lang=en"),
 		chromedp.WaitVisible("#request-form"),
@@ -267,20 +266,7 @@ func TestBrowserFeeOnStatusPage(t *testing.T) {
 		chromedp.Click("#submit-request"),
 		chromedp.WaitVisible("#verify-form"),
 	)
-	webtest.Step(t, ctx, "verify",
-		chromedp.SendKeys("#code", d.Code(t, email)),
-		chromedp.Click("#verify-submit"),
-		chromedp.WaitVisible("#due-date"),
-		chromedp.Location(&loc),
-	)
-	u, err := url.Parse(loc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := path.Base(u.Path)
-	if _, err := svc.Approve(bg, op, id); err != nil {
-		t.Fatal(err)
-	}
+	id := verifyAndApprove(t, ctx, d, email, op)
 	if _, err := svc.AskFee(bg, op, id, dsr.FeeInput{Amount: "20", Currency: "CNY", Reason: "The fifth copy this year costs what it takes to make."}); err != nil {
 		t.Fatal(err)
 	}
@@ -322,7 +308,6 @@ func TestBrowserPortabilityTransmission(t *testing.T) {
 	op := consent.Actor{ID: "operator-test", Role: "operator", Place: "test"}
 	svc := d.Server.Requests()
 	bg := context.Background()
-	var loc string
 	webtest.Step(t, ctx, "form",
 		chromedp.Navigate(d.URL+"/privacy/requests/new?type=portability&lang=en"),
 		chromedp.WaitVisible("#transmit"),
@@ -335,20 +320,7 @@ func TestBrowserPortabilityTransmission(t *testing.T) {
 		chromedp.Click("#submit-request"),
 		chromedp.WaitVisible("#verify-form"),
 	)
-	webtest.Step(t, ctx, "verify",
-		chromedp.SendKeys("#code", d.Code(t, email)),
-		chromedp.Click("#verify-submit"),
-		chromedp.WaitVisible("#due-date"),
-		chromedp.Location(&loc),
-	)
-	u, err := url.Parse(loc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := path.Base(u.Path)
-	if _, err := svc.Approve(bg, op, id); err != nil {
-		t.Fatal(err)
-	}
+	id := verifyAndApprove(t, ctx, d, email, op)
 	if _, err := svc.Complete(bg, op, id, dsr.CompleteInput{}); err != nil {
 		t.Fatal(err)
 	}
@@ -401,4 +373,27 @@ func TestBrowserPortabilityTransmission(t *testing.T) {
 		t.Error("the status page with a transmission scrolls sideways at 390 px")
 	}
 	webtest.Screenshot(t, ctx, "sent-again-phone")
+}
+
+// verifyAndApprove proves email's one-time code on the verify page the
+// browser shows, reads the request's id from the status page's address,
+// and has staff (op) approve the request.
+func verifyAndApprove(t *testing.T, ctx context.Context, d *webtest.DemoServer, email string, op consent.Actor) string {
+	t.Helper()
+	var loc string
+	webtest.Step(t, ctx, "verify",
+		chromedp.SendKeys("#code", d.Code(t, email)),
+		chromedp.Click("#verify-submit"),
+		chromedp.WaitVisible("#due-date"),
+		chromedp.Location(&loc),
+	)
+	u, err := url.Parse(loc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := path.Base(u.Path)
+	if _, err := d.Server.Requests().Approve(context.Background(), op, id); err != nil {
+		t.Fatal(err)
+	}
+	return id
 }
