@@ -14,6 +14,7 @@ import (
 	"hash/fnv"
 	"regexp"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/custos-privacy/custos/internal/audit"
@@ -62,8 +63,25 @@ type Options struct {
 	Absolute    time.Duration // and this long after sign-in at the latest (12 h)
 	// MaxHashing caps the password hashes computed at once (4): each
 	// takes Params.Memory, so a flood of sign-ins cannot exhaust memory.
+	// It sizes a gate of the service's own when Gate is nil.
 	MaxHashing int
-	Now        func() time.Time
+	// Gate, when set, is the cap shared with other services: a deployment
+	// of many organisations gives all of theirs one, so that a flood
+	// spread over them is held to one cap, not one per organisation.
+	Gate *Gate
+	Now  func() time.Time
+}
+
+// Gate caps the password hashes computed at once by the services that
+// share it.
+type Gate struct{ slots chan struct{} }
+
+// NewGate returns a gate letting n hashes run at once (4 when n <= 0).
+func NewGate(n int) *Gate {
+	if n <= 0 {
+		n = 4
+	}
+	return &Gate{slots: make(chan struct{}, n)}
 }
 
 // Who set a password, besides an admin's or the operator's own username.
@@ -77,7 +95,7 @@ type Service struct {
 	st    Store
 	opt   Options
 	dummy string // hash checked for unknown usernames, so they take as long
-	// hashing holds a slot per password hash in progress.
+	// hashing holds a slot per password hash in progress (the gate's).
 	hashing chan struct{}
 	// users serialises sign-ins per username within this instance: a
 	// fixed table of one-slot semaphores, the username hashed to a slot.
@@ -116,23 +134,49 @@ func New(st Store, opt Options) (*Service, error) {
 	if opt.Absolute <= 0 {
 		opt.Absolute = 12 * time.Hour
 	}
-	if opt.MaxHashing <= 0 {
-		opt.MaxHashing = 4
+	if opt.Gate == nil {
+		opt.Gate = NewGate(opt.MaxHashing)
 	}
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	b := make([]byte, 16)
-	rand.Read(b)
-	dummy, err := HashPassword(hex.EncodeToString(b), opt.Params)
+	dummy, err := dummyHash(opt.Params)
 	if err != nil {
 		return nil, err
 	}
-	s := &Service{st: st, opt: opt, dummy: dummy, hashing: make(chan struct{}, opt.MaxHashing)}
+	s := &Service{st: st, opt: opt, dummy: dummy, hashing: opt.Gate.slots}
 	for i := range s.users {
 		s.users[i] = make(chan struct{}, 1)
 	}
 	return s, nil
+}
+
+// dummies are the hashes of random passwords checked for unknown
+// usernames, one per parameters for the process: a hash costs its memory
+// and tens of milliseconds, which a deployment starting many
+// organisations' services need not pay for each.
+var dummies struct {
+	mu sync.Mutex
+	of map[Params]string
+}
+
+func dummyHash(p Params) (string, error) {
+	dummies.mu.Lock()
+	defer dummies.mu.Unlock()
+	if h, ok := dummies.of[p]; ok {
+		return h, nil
+	}
+	b := make([]byte, 16)
+	rand.Read(b)
+	h, err := HashPassword(hex.EncodeToString(b), p)
+	if err != nil {
+		return "", err
+	}
+	if dummies.of == nil {
+		dummies.of = map[Params]string{}
+	}
+	dummies.of[p] = h
+	return h, nil
 }
 
 // acquire waits for a slot of sem, or until ctx ends (ErrBusy).

@@ -209,6 +209,39 @@ func TestHashingCap(t *testing.T) {
 	}
 }
 
+// TestHashingGateShared: services given one gate (a deployment's
+// organisations) share its cap: with the slot taken by one, another's
+// sign-in waits and gives up. They share the dummy hash too, computed
+// once for the process.
+func TestHashingGateShared(t *testing.T) {
+	ctx := context.Background()
+	gate := NewGate(1)
+	var svcs []*Service
+	for range 2 {
+		svc, err := New(storetest.SQLite(t), Options{Params: testParams, Gate: gate})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.Create(ctx, admin, SetByCLI, "alice", "", RoleOperator, "the-right-password"); err != nil {
+			t.Fatal(err)
+		}
+		svcs = append(svcs, svc)
+	}
+	if svcs[0].dummy != svcs[1].dummy {
+		t.Error("each service computed a dummy hash of its own")
+	}
+	svcs[0].hashing <- struct{}{} // the first organisation's sign-in in progress
+	short, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	if _, _, err := svcs[1].SignIn(short, "test", "alice", "the-right-password"); !errors.Is(err, ErrBusy) {
+		t.Fatalf("sign-in with the shared slot taken: %v, want ErrBusy", err)
+	}
+	<-svcs[0].hashing
+	if _, _, err := svcs[1].SignIn(ctx, "test", "alice", "the-right-password"); err != nil {
+		t.Fatalf("sign-in with the slot free: %v", err)
+	}
+}
+
 // TestPasswordSetBy: who set a password is recorded; an operator's own
 // change makes the account theirs and needs the current password.
 func TestPasswordSetBy(t *testing.T) {

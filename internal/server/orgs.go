@@ -194,7 +194,7 @@ func (s *Server) serveOrg(ctx context.Context, o *orgServer) error {
 		}
 	}
 	if err == nil {
-		o.srv, err = newServer(ctx, cfg, s.log.With("org", id), options{now: s.orgs.opts.now, keystore: s.keystoreOfAny()}, s.st)
+		o.srv, err = newServer(ctx, cfg, s.log.With("org", id), options{now: s.orgs.opts.now, keystore: s.keystoreOfAny(), passwords: s.orgs.opts.passwords}, s.st)
 	}
 	if err != nil {
 		o.retryAt = time.Now().Add(retryUnserved)

@@ -224,6 +224,9 @@ type Server struct {
 	checkpoints *checkpoint.Writer
 	trail       *audit.Trail
 
+	// passwords is the deployment's cap on password hashes at once.
+	passwords *operator.Gate
+
 	// ownsStore is set on the deployment's own server, which opened the
 	// database and closes it.
 	ownsStore bool
@@ -295,6 +298,9 @@ type options struct {
 	// keystore is the deployment's key store, whose database another
 	// organisation's server shares.
 	keystore *keystore.Store
+	// passwords caps the password hashes computed at once across the
+	// deployment's organisations (their consoles' sign-ins).
+	passwords *operator.Gate
 }
 
 // WithClock sets the clock the server's decisions, deadlines and policy
@@ -310,6 +316,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	for _, opt := range opts {
 		opt(&o)
 	}
+	o.passwords = operator.NewGate(0)
 	s, err := newServer(ctx, cfg, log, o, nil)
 	if err != nil {
 		return nil, err
@@ -535,6 +542,7 @@ func newServer(ctx context.Context, cfg config.Config, log *slog.Logger, o optio
 	s.retentionJob = job
 	s.transfers, s.unhookTransfers = transfers, unhookTransfers
 	s.incidents = incidents
+	s.passwords = o.passwords
 	s.datastores = stores
 	if requests != nil {
 		if cfg.WebhookSecret.IsSet() {

@@ -36,7 +36,7 @@ func (s *Server) routes(keys Keys) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	ops, err := operator.New(s.st, operator.Options{})
+	ops, err := operator.New(s.st, operator.Options{Gate: s.passwords})
 	if err != nil {
 		return nil, err
 	}
