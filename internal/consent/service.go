@@ -245,7 +245,8 @@ func (s *Service) Poll(ctx context.Context) error {
 				return err
 			}
 		}
-		more := last-s.changeSeq >= 1000
+		// Fewer than asked for: every entry up to last was examined.
+		more := len(changes) >= 1000
 		s.changeSeq = last
 		if !more {
 			return nil

@@ -128,3 +128,45 @@ func TestAuditSinceIsExact(t *testing.T) {
 		}
 	})
 }
+
+// TestChangesSince: a poll returns the state changes alone, in order, at
+// most the limit asked for; the number it returns lets the next poll go
+// on after the last change, or past the decision records and vault
+// entries that follow the last change when there are fewer than the limit.
+func TestChangesSince(t *testing.T) {
+	backends(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		// seq:  1 subject.update, 2 check.deny, 3 vault.read, 4 subject.create,
+		//       5 check.allow, 6 policy.publish, 7 check.deny, 8 vault.write
+		for _, a := range []string{"subject.update", "check.deny", "vault.read", "subject.create", "check.allow", "policy.publish", "check.deny", "vault.write"} {
+			if err := s.AppendAudit(ctx, entry(a, "subject:s1")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, tc := range []struct {
+			after    int64
+			limit    int
+			want     []int64
+			wantLast int64
+		}{
+			{after: 0, limit: 10, want: []int64{1, 4, 6}, wantLast: 8},
+			{after: 0, limit: 2, want: []int64{1, 4}, wantLast: 4},
+			{after: 4, limit: 2, want: []int64{6}, wantLast: 8},
+			{after: 1, limit: 1, want: []int64{4}, wantLast: 4},
+			{after: 6, limit: 10, want: nil, wantLast: 8},
+			{after: 8, limit: 10, want: nil, wantLast: 8},
+		} {
+			got, last, err := s.ChangesSince(ctx, tc.after, tc.limit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var seqs []int64
+			for _, c := range got {
+				seqs = append(seqs, c.Seq)
+			}
+			if !slices.Equal(seqs, tc.want) || last != tc.wantLast {
+				t.Errorf("ChangesSince(%d, %d) = %v, %d; want %v, %d", tc.after, tc.limit, seqs, last, tc.want, tc.wantLast)
+			}
+		}
+	})
+}

@@ -88,28 +88,54 @@ type Change struct {
 	Object string
 }
 
-// ChangesSince lists state-changing entries after seq and returns the last
-// sequence number examined. Decision records and the vault's entries are
-// skipped: no instance keeps state that they change, and a busy vault
-// would otherwise empty every instance's decision cache of its subjects.
+// ChangesSince lists state-changing entries after seq, at most limit, and
+// returns the last sequence number examined. Decision records and the
+// vault's entries are skipped (isChange): no instance keeps state that
+// they change, and a busy vault would otherwise empty every instance's
+// decision cache of its subjects. Fewer than limit changes means every
+// entry up to the returned number was examined.
 func (s *Store) ChangesSince(ctx context.Context, after int64, limit int) ([]Change, int64, error) {
-	rows, err := s.rd().QueryContext(ctx, s.q(`SELECT seq, action, object FROM audit_log WHERE org_id = ? AND seq > ? ORDER BY seq LIMIT ?`), s.org, after, limit)
+	// The head first: every entry up to it is committed, and none can be
+	// added below it later, so the changes up to it are all there are
+	// and the poll can move past the decision records between them.
+	var head int64
+	if err := s.rd().QueryRowContext(ctx, s.q(`SELECT seq FROM audit_head WHERE org_id = ?`), s.org).Scan(&head); err != nil {
+		return nil, after, fmt.Errorf("changes: %w", mapErr(err))
+	}
+	if head <= after {
+		return nil, after, nil
+	}
+	// The action terms are audit_log_changes' (migration 0025), so the
+	// entries read are the changes alone.
+	rows, err := s.rd().QueryContext(ctx, s.q(`SELECT seq, action, object FROM audit_log
+		WHERE org_id = ? AND seq > ? AND seq <= ? AND action NOT LIKE 'check.%' AND action NOT LIKE 'vault.%'
+		ORDER BY seq LIMIT ?`), s.org, after, head, limit)
 	if err != nil {
 		return nil, after, fmt.Errorf("changes: %w", mapErr(err))
 	}
 	defer rows.Close()
 	var out []Change
-	last := after
 	for rows.Next() {
 		var c Change
 		if err := rows.Scan(&c.Seq, &c.Action, &c.Object); err != nil {
 			return nil, after, fmt.Errorf("changes: %w", mapErr(err))
 		}
-		last = c.Seq
-		if len(c.Action) > 6 && (c.Action[:6] == "check." || c.Action[:6] == "vault.") {
-			continue
+		if isChange(c.Action) {
+			out = append(out, c)
 		}
-		out = append(out, c)
 	}
-	return out, last, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, after, fmt.Errorf("changes: %w", mapErr(err))
+	}
+	if len(out) >= limit {
+		return out, out[len(out)-1].Seq, nil
+	}
+	return out, head, nil
+}
+
+// isChange reports whether an entry of action changes state another
+// instance keeps: everything but decision records (check.*) and the
+// vault's entries (vault.*). ChangesSince's SQL says the same.
+func isChange(action string) bool {
+	return !(len(action) > 6 && (action[:6] == "check." || action[:6] == "vault."))
 }

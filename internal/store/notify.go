@@ -33,7 +33,7 @@ const changesChannel = "custos_changes"
 // instance on each batch of them.
 func notifies(entries []*audit.Entry) bool {
 	for _, e := range entries {
-		if a := e.Action; !(len(a) > 6 && (a[:6] == "check." || a[:6] == "vault.")) {
+		if isChange(e.Action) {
 			return true
 		}
 	}
