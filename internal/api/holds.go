@@ -45,14 +45,18 @@ func holdOperator(who consent.Actor) hold.Operator {
 
 // queryAll reads the list routes' all parameter: true lists closed
 // records too.
-func queryAll(r *http.Request) (bool, error) {
-	switch r.URL.Query().Get("all") {
+func queryAll(r *http.Request) (bool, error) { return boolParam("all", r.URL.Query().Get("all")) }
+
+// boolParam reads the value of a true-or-false query parameter, name;
+// absent is false.
+func boolParam(name, value string) (bool, error) {
+	switch value {
 	case "", "false":
 		return false, nil
 	case "true":
 		return true, nil
 	}
-	return false, fault.New(fault.BadRequest, "invalid_query", "all is true or false").At("all")
+	return false, fault.New(fault.BadRequest, "invalid_query", "%s is true or false", name).At(name)
 }
 
 func (a *API) listHolds(w http.ResponseWriter, r *http.Request, _ consent.Actor) error {

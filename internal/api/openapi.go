@@ -141,6 +141,7 @@ var opParams = map[string][]any{
 		queryParam("cursor", "The next_cursor of the page before: lists the page that follows it, with the same filters.", false),
 	},
 	"listHolds":      {queryParam("all", "true lists lifted and expired holds too.", false)},
+	"disableOrg":     {queryParam("force", "true disables the organisation although rights requests are open; the audit entry records how many.", false)},
 	"transferCounts": {map[string]any{"name": "year", "in": "query", "description": "The calendar year (China time); this one when absent.", "schema": map[string]any{"type": "integer", "minimum": 2000}}},
 	"listIncidents":  {queryParam("all", "true lists closed incidents too.", false)},
 	"incidentReport": {

@@ -20,7 +20,7 @@ func (a *API) orgRoutes() []route {
 		{"POST", "/v1/orgs", admin, "Register an organisation; its secrets are made with custos secrets init DIR/orgs/ID", "createOrg", "OrgInput", "Org", 201, a.createOrg},
 		{"GET", "/v1/orgs/{org_id}", admin, "One organisation of the deployment", "getOrg", "", "Org", 200, a.getOrg},
 		{"PUT", "/v1/orgs/{org_id}/hosts", admin, "Replace the host names an organisation answers on (running servers follow within the poll interval)", "setOrgHosts", "OrgHostsInput", "Org", 200, a.setOrgHosts},
-		{"POST", "/v1/orgs/{org_id}/disable", admin, "Disable an organisation: running servers stop serving it within the poll interval; its data stays", "disableOrg", "", "Org", 200, a.disableOrg},
+		{"POST", "/v1/orgs/{org_id}/disable", admin, "Disable an organisation: running servers stop serving it within the poll interval; its data stays. Refused while rights requests are open (org_open_requests) unless ?force=true", "disableOrg", "", "Org", 200, a.disableOrg},
 		{"POST", "/v1/orgs/{org_id}/enable", admin, "Enable a disabled organisation: running servers serve it again within the poll interval", "enableOrg", "", "Org", 200, a.enableOrg},
 	}
 }
@@ -125,7 +125,13 @@ func (a *API) setOrgHosts(w http.ResponseWriter, r *http.Request, who consent.Ac
 }
 
 func (a *API) disableOrg(w http.ResponseWriter, r *http.Request, who consent.Actor) error {
-	return a.setOrgStatus(w, r, who, (*org.Registry).Disable)
+	force, err := boolParam("force", r.URL.Query().Get("force"))
+	if err != nil {
+		return err
+	}
+	return a.setOrgStatus(w, r, who, func(reg *org.Registry, ctx context.Context, who consent.Actor, id string) (org.Organisation, bool, error) {
+		return reg.Disable(ctx, who, id, force)
+	})
 }
 
 func (a *API) enableOrg(w http.ResponseWriter, r *http.Request, who consent.Actor) error {

@@ -169,13 +169,20 @@ Running servers follow the change within their poll interval.`,
 		c.Flags().MarkHidden("org")
 		return c
 	}
+	var force bool
 	disable := status("disable", "Disable an organisation; its data stays",
 		`Disable marks an organisation disabled; its data stays in the database,
 untouched, and enable marks it active again. The deployment's own
-organisation cannot be disabled.`,
+organisation cannot be disabled.
+
+A disabled organisation is not served: nobody can answer its open rights
+requests while their deadlines run. Disable refuses while any is open,
+saying how many and when the first is due; --force disables it anyway,
+and the audit entry records how many were left open.`,
 		func(r *org.Registry, ctx context.Context, id string) (org.Organisation, bool, error) {
-			return r.Disable(ctx, cliActor(), id)
+			return r.Disable(ctx, cliActor(), id, force)
 		})
+	disable.Flags().BoolVar(&force, "force", false, "disable the organisation although rights requests are open")
 	enable := status("enable", "Enable a disabled organisation",
 		`Enable marks a disabled organisation active again.`,
 		func(r *org.Registry, ctx context.Context, id string) (org.Organisation, bool, error) {

@@ -12,12 +12,14 @@ import (
 	"errors"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/custos-privacy/custos/internal/audit"
 	"github.com/custos-privacy/custos/internal/consent"
+	"github.com/custos-privacy/custos/internal/dsr"
 	"github.com/custos-privacy/custos/internal/fault"
 	"github.com/custos-privacy/custos/internal/store"
 )
@@ -174,22 +176,68 @@ var errNotFound = fault.New(fault.NotFound, "org_not_found", "no such organisati
 // Disable marks an organisation disabled; its data stays, untouched. The
 // deployment's own cannot be disabled. It reports whether anything
 // changed; only a change is audited.
-func (r *Registry) Disable(ctx context.Context, a consent.Actor, id string) (Organisation, bool, error) {
-	return r.set(ctx, a, id, store.OrgDisabled, ActionDisable)
+//
+// A disabled organisation is not served: its operators cannot answer the
+// people whose rights requests are open, and its reminders stop while
+// their deadlines run. So Disable refuses while any is open
+// (org_open_requests, with how many and the first due date), unless
+// force says to disable it anyway; the audit entry then says how many
+// were left open.
+func (r *Registry) Disable(ctx context.Context, a consent.Actor, id string, force bool) (Organisation, bool, error) {
+	if id == Default {
+		return Organisation{}, false, errDefaultDisable
+	}
+	if _, err := r.st.Organisation(ctx, id); errors.Is(err, store.ErrNotFound) {
+		return Organisation{}, false, errNotFound
+	} else if err != nil {
+		return Organisation{}, false, err
+	}
+	open, first, err := r.openRequests(ctx, id)
+	if err != nil {
+		return Organisation{}, false, err
+	}
+	if open > 0 && !force {
+		return Organisation{}, false, fault.New(fault.Conflict, "org_open_requests",
+			"organisation %s has %d open rights requests, the first due %s: answer or hand them on first, or disable it with force", id, open, first)
+	}
+	var detail map[string]string
+	if open > 0 {
+		detail = map[string]string{"open_requests": strconv.FormatInt(open, 10)}
+	}
+	return r.set(ctx, a, id, store.OrgDisabled, ActionDisable, detail)
 }
+
+// openRequests counts the organisation's rights requests in an open
+// state and gives the first due date among them.
+func (r *Registry) openRequests(ctx context.Context, id string) (int64, string, error) {
+	rc, err := r.st.ForOrg(id).RequestCounts(ctx, dsr.OpenStates)
+	if err != nil {
+		return 0, "", err
+	}
+	var n int64
+	for _, c := range rc.OpenDue {
+		n += c.N
+	}
+	if n == 0 {
+		return 0, "", nil
+	}
+	return n, rc.OpenDue[0].DueDate, nil
+}
+
+var errDefaultDisable = fault.New(fault.Conflict, "org_default", "the deployment's own organisation cannot be disabled")
 
 // Enable marks a disabled organisation active again.
 func (r *Registry) Enable(ctx context.Context, a consent.Actor, id string) (Organisation, bool, error) {
-	return r.set(ctx, a, id, store.OrgActive, ActionEnable)
+	return r.set(ctx, a, id, store.OrgActive, ActionEnable, nil)
 }
 
-func (r *Registry) set(ctx context.Context, a consent.Actor, id, status, action string) (Organisation, bool, error) {
-	o, changed, err := r.st.SetOrganisationStatus(ctx, id, status, r.entry(a, action, id, nil))
+func (r *Registry) set(ctx context.Context, a consent.Actor, id, status, action string, detail map[string]string) (Organisation, bool, error) {
+	o, changed, err := r.st.SetOrganisationStatus(ctx, id, status, r.entry(a, action, id, detail))
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return Organisation{}, false, errNotFound
 	case errors.Is(err, store.ErrDefaultOrg):
-		return Organisation{}, false, fault.New(fault.Conflict, "org_default", "the deployment's own organisation cannot be disabled")
+		return Organisation{}, false, errDefaultDisable
 	}
 	return o, changed, err
 }

@@ -3,6 +3,8 @@ package org_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/custos-privacy/custos/internal/audit"
 	"github.com/custos-privacy/custos/internal/consent"
+	"github.com/custos-privacy/custos/internal/dsr"
 	"github.com/custos-privacy/custos/internal/fault"
 	"github.com/custos-privacy/custos/internal/org"
 	"github.com/custos-privacy/custos/internal/store"
@@ -49,6 +52,63 @@ func TestValidateID(t *testing.T) {
 	}
 }
 
+// TestDisableOpenRequests: an organisation whose people wait for answers
+// is not disabled unless the caller insists, and then the trail says how
+// many were left open. Requests closed do not count, nor another
+// organisation's.
+func TestDisableOpenRequests(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.SQLite(t)
+	r := org.New(st)
+	admin := consent.Actor{ID: "cli:root", Role: "admin", Place: "cli host h"}
+	for _, id := range []string{"acme", "globex"} {
+		if _, err := r.Create(ctx, admin, id, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, rq := range []struct{ org, state, due string }{
+		{"acme", dsr.StateVerified, "2026-10-23"},
+		{"acme", dsr.StateInProgress, "2026-10-20"},
+		{"acme", dsr.StateCompleted, "2026-10-01"},
+		{"globex", dsr.StateCompleted, "2026-10-01"},
+		{org.Default, dsr.StateVerified, "2026-10-01"},
+	} {
+		q := store.Request{ID: fmt.Sprintf("rq_%d", i), Kind: "access", State: rq.state, Channel: "operator", Language: "en",
+			ReceivedAt: time.Now(), ReceivedDate: "2026-10-01", DueDate: rq.due, Flags: "{}"}
+		if err := st.ForOrg(rq.org).CreateRequest(ctx, q, store.RequestEvent{RequestID: q.ID, At: time.Now(), Actor: "t", To: q.State}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var f *fault.Error
+	_, _, err := r.Disable(ctx, admin, "acme", false)
+	if !errors.As(err, &f) || f.Code != "org_open_requests" || !strings.Contains(err.Error(), "2 open rights requests, the first due 2026-10-20") {
+		t.Fatalf("Disable with open requests = %v, want org_open_requests naming 2 and 2026-10-20", err)
+	}
+	if o, _ := st.Organisation(ctx, "acme"); o.Status != store.OrgActive {
+		t.Errorf("refused, yet acme is %s", o.Status)
+	}
+	if _, changed, err := r.Disable(ctx, admin, "globex", false); err != nil || !changed {
+		t.Errorf("Disable(globex, no open requests) = %v, %v", changed, err)
+	}
+	if o, changed, err := r.Disable(ctx, admin, "acme", true); err != nil || !changed || o.Status != store.OrgDisabled {
+		t.Fatalf("Disable(acme, force) = %+v, %v, %v", o, changed, err)
+	}
+	es, err := st.AuditEntries(ctx, store.AuditFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	details := map[string]string{}
+	for _, e := range es {
+		if e.Action == org.ActionDisable {
+			details[e.Object] = e.Detail
+		}
+	}
+	want := map[string]string{"org:globex": "{}", "org:acme": `{"open_requests":"2"}`}
+	if !maps.Equal(details, want) {
+		t.Errorf("disable entries' details = %v, want %v", details, want)
+	}
+}
+
 func TestRegistry(t *testing.T) {
 	ctx := context.Background()
 	st := storetest.SQLite(t)
@@ -71,17 +131,17 @@ func TestRegistry(t *testing.T) {
 			t.Errorf("Create(%q, %q) = %v, want %s", tt.id, tt.name, err, tt.code)
 		}
 	}
-	if _, changed, err := r.Disable(ctx, admin, "wuhan-deepin"); err != nil || !changed {
+	if _, changed, err := r.Disable(ctx, admin, "wuhan-deepin", false); err != nil || !changed {
 		t.Errorf("Disable = %v, %v", changed, err)
 	}
 	if o, changed, err := r.Enable(ctx, admin, "wuhan-deepin"); err != nil || !changed || o.Status != store.OrgActive {
 		t.Errorf("Enable = %+v, %v, %v", o, changed, err)
 	}
 	var f *fault.Error
-	if _, _, err := r.Disable(ctx, admin, org.Default); !errors.As(err, &f) || f.Code != "org_default" {
+	if _, _, err := r.Disable(ctx, admin, org.Default, true); !errors.As(err, &f) || f.Code != "org_default" {
 		t.Errorf("Disable(default) = %v", err)
 	}
-	if _, _, err := r.Disable(ctx, admin, "nobody"); !errors.As(err, &f) || f.Code != "org_not_found" {
+	if _, _, err := r.Disable(ctx, admin, "nobody", false); !errors.As(err, &f) || f.Code != "org_not_found" {
 		t.Errorf("Disable(nobody) = %v", err)
 	}
 	list, err := r.List(ctx)

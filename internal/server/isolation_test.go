@@ -471,7 +471,7 @@ func TestOrganisationsIsolatedOverTheRouteTable(t *testing.T) {
 			}
 			// Disabled, acme's host answers as a path that does not exist,
 			// from the next start.
-			if _, _, err := org.New(d.srv.Store()).Disable(t.Context(), consent.Actor{ID: "test", Role: "admin"}, "acme"); err != nil {
+			if _, _, err := org.New(d.srv.Store()).Disable(t.Context(), consent.Actor{ID: "test", Role: "admin"}, "acme", false); err != nil {
 				t.Fatal(err)
 			}
 			srv, err := server.New(t.Context(), d.cfg, slog.New(slog.DiscardHandler))

@@ -106,9 +106,23 @@ func TestRegistryChangesReachRunningServer(t *testing.T) {
 			}
 			d.must(t, acme, "POST", "/v1/subjects", `{"subject_id": "a-1", "language": "en", "birth_date": "1990-01-01"}`, http.StatusCreated)
 
+			// A person waits for an answer: disabling is refused, saying
+			// so, until the deployment's admin insists.
+			d.must(t, acme, "POST", "/v1/requests",
+				`{"type": "access", "language": "en", "subject_id": "a-1", "verification": "operator", "evidence": "ticket 1"}`, http.StatusCreated)
+			if code, body := d.call(ours, ours.host, "POST", "/v1/orgs/acme/disable", ""); code != http.StatusConflict || !strings.Contains(string(body), `"org_open_requests"`) {
+				t.Errorf("disable with a request open: %d %s, want 409 org_open_requests", code, body)
+			}
+			if code, body := d.call(ours, ours.host, "POST", "/v1/orgs/acme/disable?force=yes", ""); code != http.StatusBadRequest {
+				t.Errorf("disable?force=yes: %d %s, want 400", code, body)
+			}
+			if d.srv.Org("acme") == nil {
+				t.Fatal("refused, yet acme is no longer served")
+			}
+
 			// Disabled: not served, its host answers 404 everywhere, and
 			// its key opens nothing anywhere.
-			d.must(t, ours, "POST", "/v1/orgs/acme/disable", "", http.StatusOK)
+			d.must(t, ours, "POST", "/v1/orgs/acme/disable?force=true", "", http.StatusOK)
 			eventually(t, "the disabled organisation is no longer served", func() bool { return d.srv.Org("acme") == nil })
 			for _, path := range []string{"/v1/subjects/a-1", "/privacy/"} {
 				if code, body := d.call(acme, acme.host, "GET", path, ""); code != http.StatusNotFound || strings.Contains(string(body), "a-1") {
