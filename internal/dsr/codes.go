@@ -40,9 +40,28 @@ type codeJob struct {
 type codeQueue struct {
 	start   sync.Once
 	jobs    chan codeJob
+	done    chan struct{} // closed when the worker has ended
 	mu      sync.Mutex
 	idle    *sync.Cond
 	pending int
+	// closed: the worker is gone (Close); codes are sent before
+	// QueueCode returns.
+	closed bool
+}
+
+// init makes the queue's condition (and, with a worker, its channel)
+// once; q.mu is held.
+func (q *codeQueue) init(s *Service, worker bool) {
+	q.start.Do(func() {
+		q.idle = sync.NewCond(&q.mu)
+		q.done = make(chan struct{})
+		if !worker {
+			close(q.done)
+			return
+		}
+		q.jobs = make(chan codeJob, codeQueueSize)
+		go s.sendCodes()
+	})
 }
 
 // QueueCode sends code, valid for ttl, to the identity of this kind and
@@ -57,12 +76,14 @@ func (s *Service) QueueCode(kind string, hash []byte, code, lang string, ttl tim
 
 func (s *Service) queueCode(j codeJob) {
 	q := &s.codes
-	q.start.Do(func() {
-		q.jobs = make(chan codeJob, codeQueueSize)
-		q.idle = sync.NewCond(&q.mu)
-		go s.sendCodes()
-	})
 	q.mu.Lock()
+	if q.closed {
+		q.pending++
+		q.mu.Unlock()
+		s.sendCode(j) // no worker any more: sent before answering
+		return
+	}
+	q.init(s, true)
 	q.pending++
 	q.mu.Unlock()
 	select {
@@ -84,8 +105,29 @@ func (s *Service) Drain() {
 	}
 }
 
-// sendCodes is the worker: it runs for the life of the service.
+// Close waits until every code queued so far has been handled, as Drain
+// does, and ends the worker: an organisation no longer served leaves no
+// goroutine behind. A code queued after Close is sent before QueueCode
+// returns.
+func (s *Service) Close() {
+	q := &s.codes
+	q.mu.Lock()
+	already := q.closed
+	q.closed = true
+	q.init(s, false)
+	q.mu.Unlock()
+	// Every code queued before closed was set is counted in pending and
+	// was sent on the channel before it was handled, so once none is
+	// pending nothing more is sent on it.
+	s.Drain()
+	if !already && q.jobs != nil {
+		close(q.jobs)
+	}
+}
+
+// sendCodes is the worker: it runs until Close.
 func (s *Service) sendCodes() {
+	defer close(s.codes.done)
 	for j := range s.codes.jobs {
 		s.sendCode(j)
 	}

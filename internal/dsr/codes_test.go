@@ -151,3 +151,47 @@ func TestQueueCodeFull(t *testing.T) {
 		}
 	}
 }
+
+// TestCloseCodes: Close waits for the codes queued before it, then ends
+// the worker; a code queued after it is sent before QueueCode returns.
+// A retired organisation's service leaves no goroutine behind.
+func TestCloseCodes(t *testing.T) {
+	const email = "closing@example.com"
+	e := newEnv(t, starterManifest, chinaTime("2026-06-01 10:00"))
+	e.subject("st-close-1", email, "", nil)
+	held := &heldStore{Store: e.st, held: make(chan struct{}), release: make(chan struct{})}
+	req, err := dsr.New(held, e.svc, dsr.Options{Hasher: e.hasher, Keys: e.keys, Now: e.clock.Now, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hash := e.hasher.Hash("email", email)
+	req.QueueCode("email", hash, dsr.NewCode(), "en", time.Minute, map[string]string{"request": "rq_before"})
+	<-held.held
+	closed := make(chan struct{})
+	go func() { req.Close(); close(closed) }()
+	select {
+	case <-closed:
+		t.Fatal("Close returned with a code still being sent")
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(held.release)
+	<-closed
+	select {
+	case <-dsr.CodeWorkerDone(req):
+	case <-time.After(10 * time.Second):
+		t.Fatal("the code worker still runs after Close")
+	}
+	for _, request := range []string{"rq_before", "rq_after"} {
+		if request == "rq_after" {
+			req.QueueCode("email", hash, dsr.NewCode(), "en", time.Minute, map[string]string{"request": request})
+		}
+		ds, err := e.st.Deliveries(e.ctx, request)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ds) != 1 || ds[0].Template != "otp" {
+			t.Errorf("deliveries of %s: %+v, want one otp", request, ds)
+		}
+	}
+	req.Close() // twice is harmless
+}

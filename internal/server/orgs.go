@@ -277,9 +277,10 @@ func (s *Server) waitingReady(ctx context.Context) bool {
 }
 
 // retire releases what an organisation's server holds once it is no
-// longer served: its background work ends, its queued codes go out, its
-// transfer counts are written, a last checkpoint is made, and its services
-// leave the shared writer. The deployment's store stays open.
+// longer served: its background work ends, its queued codes go out and
+// their worker ends, its transfer counts are written, a last checkpoint is
+// made, and its services leave the shared writer. The deployment's store
+// stays open.
 func (o *orgServer) retire() {
 	srv := o.srv
 	if o.stop != nil {
@@ -295,7 +296,7 @@ func (o *orgServer) retire() {
 			srv.log.Warn("organisation no longer served: its background work did not end within the shutdown timeout")
 		}
 	}
-	srv.drainCodes()
+	srv.closeCodes()
 	srv.closeTransfers()
 	srv.finalCheckpoint()
 	srv.svc.Close()

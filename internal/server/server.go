@@ -665,7 +665,7 @@ func (s *Server) Serve(ctx context.Context, ready func(addr string)) error {
 	err = s.http.Shutdown(sctx)
 	// One-time codes are sent behind the answer: those still queued go
 	// out before the last checkpoint.
-	s.drainCodes()
+	s.closeCodes()
 	// The people counted from decisions and consents wait in memory for a
 	// moment: they are written before the store closes.
 	s.closeTransfers()
@@ -884,7 +884,7 @@ func (s *Server) sweepSessions(ctx context.Context) {
 // outbox.
 func (s *Server) Close() error {
 	s.stopOrganisations()
-	s.drainCodes()
+	s.closeCodes()
 	s.closeTransfers()
 	if !s.ownsStore {
 		return nil
@@ -909,14 +909,15 @@ func (s *Server) closeTransfers() {
 // Transfers returns the counts of cross-border transfers (nil without an audit key).
 func (s *Server) Transfers() *transfer.Service { return s.transfers }
 
-// drainCodes waits until the one-time codes queued behind answers, this
-// organisation's and the others', are in the outbox.
-func (s *Server) drainCodes() {
+// closeCodes waits until the one-time codes queued behind answers, this
+// organisation's and the others', are in the outbox, and ends their
+// workers; a code asked for later is sent before its answer.
+func (s *Server) closeCodes() {
 	if s.requests != nil {
-		s.requests.Drain()
+		s.requests.Close()
 	}
 	for _, o := range s.served() {
-		o.drainCodes()
+		o.closeCodes()
 	}
 }
 
