@@ -469,8 +469,8 @@ func TestOrganisationsIsolatedOverTheRouteTable(t *testing.T) {
 			if code, b := d.call(ours, ours.host, "POST", "/v1/orgs", `{"id": "gamma", "name": "Gamma", "hosts": ["acme.test"]}`); code != http.StatusConflict || !bytes.Contains(b, []byte("host_taken")) {
 				t.Errorf("a host acme holds: %d %s", code, b)
 			}
-			// Disabled (with its open requests), acme's host answers as a path that does not exist,
-			// from the next start.
+			// Disabled (with its open requests, by force), acme's host
+			// answers as a path that does not exist, from the next start.
 			if _, _, err := org.New(d.srv.Store()).Disable(t.Context(), consent.Actor{ID: "test", Role: "admin"}, "acme", true); err != nil {
 				t.Fatal(err)
 			}
