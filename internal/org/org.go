@@ -187,10 +187,14 @@ func (r *Registry) Disable(ctx context.Context, a consent.Actor, id string, forc
 	if id == Default {
 		return Organisation{}, false, errDefaultDisable
 	}
-	if _, err := r.st.Organisation(ctx, id); errors.Is(err, store.ErrNotFound) {
+	o, err := r.st.Organisation(ctx, id)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
 		return Organisation{}, false, errNotFound
-	} else if err != nil {
+	case err != nil:
 		return Organisation{}, false, err
+	case o.Status == store.OrgDisabled:
+		return o, false, nil
 	}
 	open, first, err := r.openRequests(ctx, id)
 	if err != nil {

@@ -93,6 +93,9 @@ func TestDisableOpenRequests(t *testing.T) {
 	if o, changed, err := r.Disable(ctx, admin, "acme", true); err != nil || !changed || o.Status != store.OrgDisabled {
 		t.Fatalf("Disable(acme, force) = %+v, %v, %v", o, changed, err)
 	}
+	if _, changed, err := r.Disable(ctx, admin, "acme", false); err != nil || changed {
+		t.Errorf("Disable(acme) once disabled = %v, %v; want unchanged, no refusal", changed, err)
+	}
 	es, err := st.AuditEntries(ctx, store.AuditFilter{})
 	if err != nil {
 		t.Fatal(err)
