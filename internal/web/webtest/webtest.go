@@ -36,11 +36,11 @@ const Width, Height = 1280, 900
 // crosses tests) and returns a tab's context, valid until the test ends.
 func Browser(t testing.TB, opts ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
-	// Under the race detector the scenarios took minutes per package on
-	// CI's two cores (the center's over three); the handlers they drive
-	// are checked under the detector by the API and server tests, and CI
-	// runs the scenarios in its plain step. Not a missing service, so
-	// CUSTOS_REQUIRE_SERVICES=1 does not make this skip a failure.
+	// Under the race detector the scenarios are slow on CI's two cores
+	// and add little: the handlers they drive are checked under the
+	// detector by the API and server tests, and CI runs the scenarios in
+	// its plain step. Not a missing service, so CUSTOS_REQUIRE_SERVICES=1
+	// does not make this skip a failure.
 	if raceEnabled {
 		t.Skip("browser scenarios run in the plain go test step; skipped under the race detector")
 	}
