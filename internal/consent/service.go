@@ -245,7 +245,7 @@ func (s *Service) Poll(ctx context.Context) error {
 				return err
 			}
 		}
-		// Fewer than asked for: every entry up to last was examined.
+		// Fewer than asked for: there are no more changes after last.
 		more := len(changes) >= 1000
 		s.changeSeq = last
 		if !more {
