@@ -113,9 +113,7 @@ func (s *Store) ChangesSince(ctx context.Context, after int64, limit int) ([]Cha
 			return nil, after, fmt.Errorf("changes: %w", mapErr(err))
 		}
 		last = c.Seq
-		if isChange(c.Action) {
-			out = append(out, c)
-		}
+		out = append(out, c)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, after, fmt.Errorf("changes: %w", mapErr(err))
