@@ -105,7 +105,7 @@ type Service struct {
 	allowed atomic.Pointer[func(subjectID, purpose string, act check.Act)]
 
 	changeMu   sync.Mutex
-	changeSeq  int64
+	changeSeq  atomic.Int64 // written under changeMu; Behind reads it without
 	changeSubs []func(Change)
 }
 
@@ -144,7 +144,7 @@ func New(ctx context.Context, st Store, opt Options) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.changeSeq = head.Seq
+	s.changeSeq.Store(head.Seq)
 	s.unhook = st.OnApply(s.applied)
 	if err := s.reloadPolicy(ctx); err != nil && !errors.Is(err, store.ErrNotFound) {
 		s.Close()
@@ -221,7 +221,7 @@ func (s *Service) Poll(ctx context.Context) error {
 	s.changeMu.Lock()
 	defer s.changeMu.Unlock()
 	for {
-		changes, last, err := s.st.ChangesSince(ctx, s.changeSeq, 1000)
+		changes, last, err := s.st.ChangesSince(ctx, s.changeSeq.Load(), 1000)
 		if err != nil {
 			return err
 		}
@@ -247,12 +247,18 @@ func (s *Service) Poll(ctx context.Context) error {
 		}
 		// Fewer than asked for: there are no more changes after last.
 		more := len(changes) >= 1000
-		s.changeSeq = last
+		s.changeSeq.Store(last)
 		if !more {
 			return nil
 		}
 	}
 }
+
+// Behind reports whether the trail holds a change past what Poll has read:
+// head is the sequence number of the organisation's last change
+// (store.Store.ChangeHeads), so a deployment can ask once for all its
+// organisations and wake only the feeds that have something to read.
+func (s *Service) Behind(head int64) bool { return head > s.changeSeq.Load() }
 
 // wakeGap is the least time between two polls woken by notifications:
 // it bounds the polls a busy database costs each instance, and adds at
@@ -263,16 +269,23 @@ const wakeGap = 50 * time.Millisecond
 // and at once when wake receives (store.Store.Listen: another instance
 // committed). Wake-ups that come while a poll runs make one more poll,
 // not one each. The ticker stays as the safety net for a wake-up lost
-// with its connection; a nil wake leaves the ticker alone.
+// with its connection; a nil wake leaves the ticker alone. With every <= 0
+// there is no ticker: the caller wakes it when there is something to read
+// (a deployment that asks ChangeHeads on its own ticker for all its
+// organisations at once).
 func (s *Service) Run(ctx context.Context, every time.Duration, wake <-chan struct{}) {
-	t := time.NewTicker(every)
-	defer t.Stop()
+	var tick <-chan time.Time
+	if every > 0 {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		tick = t.C
+	}
 	var last time.Time
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-tick:
 		case <-wake:
 			// Under a steady stream of commits every instance would poll
 			// once per commit, and the polls cost the writers; waiting

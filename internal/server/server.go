@@ -204,6 +204,8 @@ type Server struct {
 	// registry is the deployment's registry, on the deployment's own
 	// organisation's server only (nil on the others').
 	registry   *org.Registry
+	// changed wakes the organisation's change feed (wakeChanges).
+	changed    chan struct{}
 	propagator *propagate.Propagator
 	retention  *vaultRetention
 	// dataset is the annotation of the organisation's databases; nil without one.
@@ -535,7 +537,7 @@ func newServer(ctx context.Context, cfg config.Config, log *slog.Logger, o optio
 	a := api.New(api.Options{Service: svc, Requests: requests, Vault: vlt, Keys: apiKeys, Trail: trail, Health: st, Orgs: registry,
 		Holds: holds, Retention: ret, Transfers: transfers, Incidents: incidents,
 		Signer: keys.Signer, Logger: log, Registry: reg, MaxBodyBytes: cfg.MaxBodyBytes, TrustProxy: cfg.TrustProxy, BannerOrigins: cfg.BannerOrigins})
-	s := &Server{cfg: cfg, log: log, st: st, ks: ks, svc: svc, api: a, requests: requests, dispatcher: dispatcher, start: time.Now(), ownsStore: shared == nil, registry: registry}
+	s := &Server{cfg: cfg, log: log, st: st, ks: ks, svc: svc, api: a, requests: requests, dispatcher: dispatcher, start: time.Now(), ownsStore: shared == nil, registry: registry, changed: make(chan struct{}, 1)}
 	s.checkpoints, s.trail, s.dataset = checkpoints, trail, annotation
 	s.certificates = keys.Certificates
 	s.retention = newVaultRetention(vlt, reg)
@@ -687,7 +689,25 @@ func (s *Server) run(ctx context.Context) {
 			fn(ctx)
 		}()
 	}
-	loop(func(ctx context.Context) { s.svc.Run(ctx, s.cfg.PollInterval, s.st.Listen(ctx)) })
+	// The change feed has no ticker of its own: the deployment asks for
+	// every organisation's last change at once (followChanges) and wakes
+	// the feeds behind it; on PostgreSQL other instances' notifications
+	// wake it too.
+	listen := s.st.Listen(ctx)
+	loop(func(ctx context.Context) {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-listen:
+				s.wakeChanges()
+			}
+		}
+	})
+	loop(func(ctx context.Context) { s.svc.Run(ctx, 0, s.changed) })
+	if s.registry != nil {
+		loop(s.followChanges)
+	}
 	loop(s.reloadOnHangup)
 	loop(s.sweepSessions)
 	if s.dispatcher != nil {

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"testing"
 	"time"
@@ -166,6 +167,58 @@ func TestChangesSince(t *testing.T) {
 			}
 			if !slices.Equal(seqs, tc.want) || last != tc.wantLast {
 				t.Errorf("ChangesSince(%d, %d) = %v, %d; want %v, %d", tc.after, tc.limit, seqs, last, tc.want, tc.wantLast)
+			}
+		}
+	})
+}
+
+// TestChangeHeads: the deployment's one query names, per organisation,
+// the last change ChangesSince would read, and decision records and the
+// vault's entries do not move it.
+func TestChangeHeads(t *testing.T) {
+	backends(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		if _, err := s.CreateOrganisation(ctx, Organisation{ID: "acme", Name: "Acme"}); err != nil {
+			t.Fatal(err)
+		}
+		acme := s.ForOrg("acme")
+		heads := func() map[string]int64 {
+			t.Helper()
+			h, err := s.ChangeHeads(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return h
+		}
+		if h := heads(); h[DefaultOrg] != 0 || h["acme"] != 0 {
+			t.Fatalf("heads before any change = %v", h)
+		}
+		for _, step := range []struct {
+			st     *Store
+			action string
+			want   map[string]int64
+		}{
+			{s, "subject.update", map[string]int64{DefaultOrg: 1}},
+			{acme, "check.deny", map[string]int64{DefaultOrg: 1}},
+			{acme, "consent.grant", map[string]int64{DefaultOrg: 1, "acme": 2}},
+			{acme, "vault.read", map[string]int64{DefaultOrg: 1, "acme": 2}},
+			{s, "check.allow", map[string]int64{DefaultOrg: 1, "acme": 2}},
+			{s, "policy.publish", map[string]int64{DefaultOrg: 3, "acme": 2}},
+		} {
+			if err := step.st.AppendAudit(ctx, entry(step.action, "subject:s1")); err != nil {
+				t.Fatal(err)
+			}
+			if got := heads(); !maps.Equal(got, step.want) {
+				t.Errorf("after %s in %s: heads = %v, want %v", step.action, step.st.org, got, step.want)
+			}
+		}
+		for _, st := range []*Store{s, acme} {
+			_, last, err := st.ChangesSince(ctx, 0, 1000)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if h := heads()[st.org]; h != last {
+				t.Errorf("%s: head %d, but its last change is %d", st.org, h, last)
 			}
 		}
 	})

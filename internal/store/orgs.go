@@ -219,3 +219,29 @@ func (s *Store) SetOrganisationStatus(ctx context.Context, id, status string, en
 // errUnchanged rolls a write back that found nothing to change, so that
 // nothing is audited.
 var errUnchanged = errors.New("unchanged")
+
+// ChangeHeads maps each organisation that has had a change since the
+// change_heads table came (migration 0026) to the sequence number of its
+// last change: an instance whose change feed of an organisation is behind
+// it has changes to read (ChangesSince). One query for the deployment,
+// whatever the number of organisations.
+func (s *Store) ChangeHeads(ctx context.Context) (map[string]int64, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT org_id, seq FROM change_heads`)
+	if err != nil {
+		return nil, fmt.Errorf("change heads: %w", mapErr(err))
+	}
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var org string
+		var seq int64
+		if err := rows.Scan(&org, &seq); err != nil {
+			return nil, fmt.Errorf("change heads: %w", mapErr(err))
+		}
+		out[org] = seq
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("change heads: %w", mapErr(err))
+	}
+	return out, nil
+}
