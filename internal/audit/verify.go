@@ -15,7 +15,9 @@ import (
 // checkpoints. Kinds:
 //
 //   - trail: edited, gap, broken_link, out_of_order, head_mismatch, anchor_mismatch,
-//     and around key rotations rotation_invalid, key_unknown, stale_key
+//     around key rotations rotation_invalid, key_unknown, stale_key, and for
+//     a trail cut for retention start_unanchored (its start is not one of the
+//     signed checkpoints given)
 //   - ledger: the same with the prefix ledger_, and ledger_unchained
 //   - current state: state_missing, state_extra, state_differs
 //   - checkpoints: checkpoint_invalid, checkpoint_signature, checkpoint_unknown_key
@@ -34,7 +36,8 @@ type Report struct {
 	HeadSeq  int64  `json:"head_seq"`
 	HeadHash string `json:"head_hash"`
 	// Since is the entry verification started after, a recorded head
-	// (see Verifier.Resume); 0 when it read the trail from the start.
+	// (see Verifier.Resume) or where the trail was cut for retention; 0
+	// when it read the trail from its first entry.
 	Since int64 `json:"since,omitempty"`
 	// Ledger is the consent ledger's part.
 	Ledger LedgerReport `json:"ledger"`

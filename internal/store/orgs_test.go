@@ -70,6 +70,11 @@ func populate(t *testing.T, h *Store, w world) {
 	must(h.CreateIncident(ctx, IncidentRow{ID: w.id("in"), State: "open", DiscoveredAt: now, Record: `{}`, CreatedAt: now, UpdatedAt: now}))
 	must(h.AddIncidentSubjects(ctx, w.id("in"), []string{w.subject}))
 	must(h.RecordIncidentEscalation(ctx, w.id("in"), IncidentEscalation{Clock: "cn_regulator", Stage: "warning", SentAt: now}, nil))
+	// A start recorded at the first entry: the trail is whole, and has one.
+	first, err := h.AuditEntries(ctx, AuditFilter{Limit: 1})
+	must(err)
+	_, err = h.CutAudit(ctx, audit.Chain{Seq: first[0].Seq, Hash: first[0].Hash}, 10, now, nil)
+	must(err)
 }
 
 // probes are every way of reaching an organisation's objects through the
@@ -87,6 +92,10 @@ var probes = []struct {
 		return len(st) > 0, notFoundOK(err)
 	}},
 	{"wards", func(ctx context.Context, h *Store, w world) (bool, error) { return some(h.Wards(ctx, w.subject)) }},
+	{"audit start", func(ctx context.Context, h *Store, w world) (bool, error) {
+		_, ok, err := h.AuditStart(ctx)
+		return ok, err
+	}},
 	{"consent events", func(ctx context.Context, h *Store, w world) (bool, error) {
 		return some(h.ConsentEvents(ctx, w.subject, 0, 10))
 	}},
@@ -365,7 +374,7 @@ func TestOrganisationsIsolated(t *testing.T) {
 // alike, or list: what they find through either organisation is its own,
 // so only the empty organisation tells there.
 var sharedKey = map[string]bool{
-	"subject by id": true, "subject by identity": true, "subject state": true, "wards": true, "consent events": true,
+	"subject by id": true, "subject by identity": true, "audit start": true, "subject state": true, "wards": true, "consent events": true,
 	"consent rates": true, "requests by subject": true, "request counts": true, "outbox due": true, "recipient tasks due": true,
 	"operators": true, "API keys": true, "approvals": true, "vault value": true, "vault values": true, "vault subjects": true,
 	"notice targets": true, "audit entries": true, "certificates": true, "changes": true, "sealed values": true,

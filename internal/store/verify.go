@@ -1,10 +1,13 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/custos-privacy/custos/internal/audit"
@@ -157,6 +160,25 @@ func (s *Store) verifyTrail(ctx context.Context, tx *sql.Tx, anchors []audit.Anc
 		return audit.Report{}, nil, fmt.Errorf("verify audit: head: %w", mapErr(err))
 	}
 	v := audit.Verifier{Key: s.auditKey, Prior: s.prior, Anchors: anchors}
+	// A trail cut for retention (CutAudit) begins after its recorded
+	// start: the whole of what is kept is verified from there. The start
+	// must be one of the signed checkpoints when any are given, or it
+	// vouches for nothing.
+	var startProblem *audit.Problem
+	var start audit.Chain
+	err := tx.QueryRowContext(ctx, s.q(`SELECT seq, hash FROM audit_starts WHERE org_id = ?`), s.org).Scan(&start.Seq, &start.Hash)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+	case err != nil:
+		return audit.Report{}, nil, fmt.Errorf("verify audit: start: %w", mapErr(err))
+	default:
+		if len(anchors) > 0 && !slices.ContainsFunc(anchors, func(a audit.Anchor) bool { return a.Seq == start.Seq && bytes.Equal(a.Hash, start.Hash) }) {
+			startProblem = &audit.Problem{Seq: start.Seq, Kind: "start_unanchored", Text: fmt.Sprintf("the trail was cut after entry %d, which no signed checkpoint records: what was cut, and where, cannot be vouched for", start.Seq)}
+		}
+		if from == nil || from.Seq < start.Seq {
+			from = &audit.Anchor{Seq: start.Seq, Hash: start.Hash}
+		}
+	}
 	after := int64(0)
 	if from != nil && from.Seq > 0 {
 		first, rotations, err := s.trailKeysAt(ctx, tx, from.Seq)
@@ -190,6 +212,9 @@ func (s *Store) verifyTrail(ctx context.Context, tx *sql.Tx, anchors []audit.Anc
 	count.done()
 	rep := v.Finish(head)
 	rep.Since = after
+	if startProblem != nil {
+		rep.Problems = append(rep.Problems, *startProblem)
+	}
 	return rep, v.LedgerEpochs(), nil
 }
 
