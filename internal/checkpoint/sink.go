@@ -26,6 +26,12 @@ type Sink interface {
 	String() string
 }
 
+// Readable reports whether the checkpoints sent to target can be read
+// back as anchors for verification: a file can, an endpoint cannot.
+func Readable(target string) bool {
+	return target != "" && !strings.Contains(target, "://")
+}
+
 // Open returns the sink target names: an https:// URL checkpoints are
 // POSTed to (http:// only to this machine, for testing), or a file they are
 // appended to.

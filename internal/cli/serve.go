@@ -173,7 +173,7 @@ binary. --status only reports the versions.`,
 func hideServerFlags(fs *pflag.FlagSet) {
 	for _, name := range []string{"addr", "manifest", "demo", "check-sample", "poll-interval", "max-body", "shutdown-timeout", "trust-proxy",
 		"dataset", "notify-dir", "smtp-addr", "smtp-from", "smtp-user", "sms-webhook-url", "public-url", "banner-origins",
-		"checkpoints", "checkpoint-every", "outbox-retention", "retention-at", "request-retention", "cache-subjects", "db-conns"} {
+		"checkpoints", "checkpoint-every", "outbox-retention", "retention-at", "request-retention", "audit-retention", "cache-subjects", "db-conns"} {
 		fs.MarkHidden(name)
 	}
 }

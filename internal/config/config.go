@@ -63,6 +63,9 @@ type Config struct {
 	// --request-retention, CUSTOS_REQUEST_RETENTION: how long a closed
 	// request's records are kept (keep.Requests): "3 years", "forever"
 	RequestRetention string
+	// --audit-retention, CUSTOS_AUDIT_RETENTION: how long the audit trail,
+	// with its decision records, is kept (keep.Trail): "forever", "3 years"
+	AuditRetention string
 
 	origins [numSettings]origin // where each setting came from, for WriteRedacted
 
@@ -88,6 +91,7 @@ func Default() Config {
 		OutboxRetention:  7 * 24 * time.Hour,
 		RetentionAt:      "03:00",
 		RequestRetention: keep.Requests.Default,
+		AuditRetention:   keep.Trail.Default,
 	}
 }
 
@@ -156,6 +160,7 @@ const (
 	sOutboxRetention
 	sRetentionAt
 	sRequestRetention
+	sAuditRetention
 	sCheckpoints
 	sCheckpointEvery
 	numSettings
@@ -331,6 +336,7 @@ var settings = [numSettings]setting{
 	sDataset:          plain("CUSTOS_DATASET", "dataset", func(c *Config) *string { return &c.Dataset }),
 	sRetentionAt:      plain("CUSTOS_RETENTION_AT", "retention-at", func(c *Config) *string { return &c.RetentionAt }),
 	sRequestRetention: plain("CUSTOS_REQUEST_RETENTION", "request-retention", func(c *Config) *string { return &c.RequestRetention }),
+	sAuditRetention:   plain("CUSTOS_AUDIT_RETENTION", "audit-retention", func(c *Config) *string { return &c.AuditRetention }),
 	sNotifyDir:        plain("CUSTOS_NOTIFY_DIR", "notify-dir", func(c *Config) *string { return &c.NotifyDir }),
 	sSMTPAddr:         plain("CUSTOS_SMTP_ADDR", "smtp-addr", func(c *Config) *string { return &c.SMTPAddr }),
 	sSMTPFrom:         plain("CUSTOS_SMTP_FROM", "smtp-from", func(c *Config) *string { return &c.SMTPFrom }),
@@ -459,6 +465,7 @@ func (c *Config) RegisterFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.SMTPUser, "smtp-user", c.SMTPUser, "mail relay user name; the password comes from CUSTOS_SMTP_PASSWORD[_FILE] (CUSTOS_SMTP_USER)")
 	fs.DurationVar(&c.OutboxRetention, "outbox-retention", c.OutboxRetention, "how long a sent or abandoned message stays readable before its contents are destroyed (CUSTOS_OUTBOX_RETENTION)")
 	fs.StringVar(&c.RequestRetention, "request-retention", c.RequestRetention, "how long the records of a closed rights request are kept: 3 years (at least, PIPL art. 56), 36 months, or forever (CUSTOS_REQUEST_RETENTION)")
+	fs.StringVar(&c.AuditRetention, "audit-retention", c.AuditRetention, "how long the audit trail, with its decision records, is kept: forever, or 3 years (at least, PIPL art. 56) and more; cut at signed checkpoints, which need --checkpoints FILE (CUSTOS_AUDIT_RETENTION)")
 	fs.StringVar(&c.RetentionAt, "retention-at", c.RetentionAt, "China time (HH:MM) at which the server sweeps the dataset's databases for rows past their retention each day, one instance of several; off to not sweep (CUSTOS_RETENTION_AT)")
 	fs.StringVar(&c.SMSWebhookURL, "sms-webhook-url", c.SMSWebhookURL, "SMS gateway endpoint; messages are signed with CUSTOS_SMS_WEBHOOK_SECRET[_FILE] (CUSTOS_SMS_WEBHOOK_URL)")
 	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "where this server is reached from outside, e.g. https://privacy.example.com: notices to recipients carry full links to acknowledge them (CUSTOS_PUBLIC_URL)")
@@ -645,6 +652,16 @@ func (c Config) RequestPeriod() (keep.Period, error) {
 		return p, err
 	}
 	return p, keep.Requests.Check(p)
+}
+
+// AuditPeriod reads AuditRetention (keep.Parse), refusing a period below
+// the legal minimum (keep.Trail).
+func (c Config) AuditPeriod() (keep.Period, error) {
+	p, err := keep.Parse(c.AuditRetention)
+	if err != nil {
+		return p, err
+	}
+	return p, keep.Trail.Check(p)
 }
 
 // RetentionTime reads RetentionAt: the hour and minute, China time, of

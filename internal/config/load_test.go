@@ -88,6 +88,7 @@ func TestLoadPrecedence(t *testing.T) {
 					OutboxRetention:  7 * 24 * time.Hour,
 					RetentionAt:      "03:00",
 					RequestRetention: "3 years",
+					AuditRetention:   "forever",
 				}
 				for _, i := range []int{sAddr, sDB, sManifest, sDemo, sLogLevel, sLogFormat, sCheckSample, sPollInterval, sCacheSubjects, sDBConns, sMaxBody, sShutdownTimeout, sTrustProxy} {
 					c.origins[i] = originEnv
@@ -108,6 +109,7 @@ func TestLoadPrecedence(t *testing.T) {
 					OutboxRetention:  7 * 24 * time.Hour,
 					RetentionAt:      "03:00",
 					RequestRetention: "3 years",
+					AuditRetention:   "forever",
 				}
 				for _, i := range []int{sAddr, sDB, sManifest, sDemo, sLogLevel, sLogFormat, sCheckSample, sPollInterval, sCacheSubjects, sDBConns, sMaxBody, sShutdownTimeout, sTrustProxy} {
 					c.origins[i] = originFlag
@@ -383,7 +385,7 @@ func TestRegisterFlagsHidesDatabasePassword(t *testing.T) {
 	}
 	var names []string
 	fs.VisitAll(func(f *pflag.Flag) { names = append(names, f.Name) })
-	want := []string{"addr", "banner-origins", "cache-subjects", "check-sample", "checkpoint-every", "checkpoints", "dataset", "db", "db-conns", "demo", "keystore", "log-format", "log-level", "manifest", "max-body", "notify-dir", "outbox-retention", "poll-interval", "public-url", "request-retention", "retention-at", "secrets-dir", "shutdown-timeout", "sms-webhook-url", "smtp-addr", "smtp-from", "smtp-user", "trust-proxy"}
+	want := []string{"addr", "audit-retention", "banner-origins", "cache-subjects", "check-sample", "checkpoint-every", "checkpoints", "dataset", "db", "db-conns", "demo", "keystore", "log-format", "log-level", "manifest", "max-body", "notify-dir", "outbox-retention", "poll-interval", "public-url", "request-retention", "retention-at", "secrets-dir", "shutdown-timeout", "sms-webhook-url", "smtp-addr", "smtp-from", "smtp-user", "trust-proxy"}
 	if diff := cmp.Diff(want, names); diff != "" {
 		t.Errorf("flags (-want +got):\n%s", diff)
 	}

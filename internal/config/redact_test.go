@@ -62,6 +62,7 @@ CUSTOS_WEBHOOK_SECRET = ""  # default
 CUSTOS_OUTBOX_RETENTION = 168h0m0s  # default
 CUSTOS_RETENTION_AT = 03:00  # default
 CUSTOS_REQUEST_RETENTION = 3 years  # default
+CUSTOS_AUDIT_RETENTION = forever  # default
 CUSTOS_CHECKPOINTS = ""  # default
 CUSTOS_CHECKPOINT_EVERY = 5m0s  # default
 `

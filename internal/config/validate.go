@@ -109,6 +109,11 @@ func (c Config) problems() []error {
 	if _, err := c.RequestPeriod(); err != nil {
 		add("CUSTOS_REQUEST_RETENTION", "%v", err)
 	}
+	if p, err := c.AuditPeriod(); err != nil {
+		add("CUSTOS_AUDIT_RETENTION", "%v", err)
+	} else if !p.Forever && !checkpoint.Readable(c.Checkpoints) {
+		add("CUSTOS_AUDIT_RETENTION", "the trail is cut only at a signed checkpoint, which vouches for what was cut: set CUSTOS_CHECKPOINTS to a file")
+	}
 	if c.OutboxRetention <= 0 {
 		add("CUSTOS_OUTBOX_RETENTION", "%v is not a positive duration", c.OutboxRetention)
 	}

@@ -48,7 +48,7 @@ func TestValidate(t *testing.T) {
 		{"everything at once", func(c *Config) {
 			*c = Config{CheckSample: -1}
 		}, []string{
-			"CUSTOS_ADDR", "CUSTOS_CACHE_SUBJECTS", "CUSTOS_CHECKPOINT_EVERY", "CUSTOS_CHECK_SAMPLE", "CUSTOS_DB", "CUSTOS_DB_CONNS", "CUSTOS_LOG_FORMAT", "CUSTOS_LOG_LEVEL",
+			"CUSTOS_ADDR", "CUSTOS_AUDIT_RETENTION", "CUSTOS_CACHE_SUBJECTS", "CUSTOS_CHECKPOINT_EVERY", "CUSTOS_CHECK_SAMPLE", "CUSTOS_DB", "CUSTOS_DB_CONNS", "CUSTOS_LOG_FORMAT", "CUSTOS_LOG_LEVEL",
 			"CUSTOS_MAX_BODY", "CUSTOS_OUTBOX_RETENTION", "CUSTOS_POLL_INTERVAL", "CUSTOS_REQUEST_RETENTION", "CUSTOS_RETENTION_AT", "CUSTOS_SHUTDOWN_TIMEOUT",
 		}},
 		{"keystore beside sqlite", func(c *Config) { c.DB = "/var/lib/custos/custos.db" }, nil},
@@ -65,6 +65,12 @@ func TestValidate(t *testing.T) {
 		{"requests kept forever", func(c *Config) { c.RequestRetention = "forever" }, nil},
 		{"requests kept below the legal minimum", func(c *Config) { c.RequestRetention = "2 years" }, []string{"CUSTOS_REQUEST_RETENTION"}},
 		{"requests kept no period", func(c *Config) { c.RequestRetention = "3 fortnights" }, []string{"CUSTOS_REQUEST_RETENTION"}},
+		{"trail kept 3 years, checkpoints to a file", func(c *Config) { c.AuditRetention, c.Checkpoints = "3 years", "checkpoints.jsonl" }, nil},
+		{"trail kept below the legal minimum", func(c *Config) { c.AuditRetention, c.Checkpoints = "2 years", "checkpoints.jsonl" }, []string{"CUSTOS_AUDIT_RETENTION"}},
+		{"trail kept 3 years without checkpoints", func(c *Config) { c.AuditRetention = "3 years" }, []string{"CUSTOS_AUDIT_RETENTION"}},
+		{"trail kept 3 years, checkpoints to an endpoint", func(c *Config) {
+			c.AuditRetention, c.Checkpoints = "3 years", "https://anchor.example.com/checkpoints"
+		}, []string{"CUSTOS_AUDIT_RETENTION"}},
 		{"relay", func(c *Config) {
 			c.SMTPAddr, c.SMTPFrom, c.SMTPUser = "smtp.example.com:587", "Privacy <privacy@example.com>", "custos"
 			c.SMTPPassword = NewSecret([]byte("pw"), "test")

@@ -53,6 +53,23 @@ var Requests = Record{
 	Basis:   "PIPL art. 56: records of processing are kept at least three years; the Civil Code's limitation period (art. 188) is three years",
 }
 
+// Trail is the audit trail with its decision records: who did what, when,
+// from where and why. PIPL art. 56 has records of processing kept at
+// least three years. A hash chain cannot lose its beginning and still
+// verify, so it is cut only at a signed checkpoint, which vouches for
+// what was cut.
+var Trail = Record{
+	ID:   "trail",
+	What: "the audit trail, with its decision records",
+	Kept: "the period, counted from each entry; without end by default",
+	Ends: "cut hourly up to the last signed checkpoint older than the period, keeping the trail's first entry and its key rotations; " +
+		"nothing is cut while a legal hold is in force, nor without signed checkpoints to a file",
+	Setting: "audit-retention",
+	Default: Forever,
+	Minimum: &manifest.Period{Count: 3, Unit: "years"},
+	Basis:   "PIPL art. 56: records of processing are kept at least three years",
+}
+
 // Records lists every record Custos keeps, in the order of the documentation.
 var Records = []Record{
 	{ID: "sessions", What: "console sessions", Kept: "until they end: 30 minutes idle, or their absolute limit",
@@ -66,9 +83,10 @@ var Records = []Record{
 	{ID: "vault", What: "vault values", Kept: "their category's retention period in the manifest",
 		Ends: "deleted hourly (custos vault expire)"},
 	Requests,
-	{ID: "chains", What: "consent ledger, decision records, the audit trail",
-		Kept: "without end: append-only and hash-chained, they prove what was agreed and done",
+	{ID: "ledger", What: "the consent ledger",
+		Kept: "without end: append-only and hash-chained, it proves what was agreed, and its events are the evidence of the consents in force",
 		Ends: "not deleted; a person's erasure destroys their key, so what identifies them is unreadable"},
+	Trail,
 	{ID: "policies", What: "policy versions: each manifest as published, with its impact assessments",
 		Kept: "without end: a person may ask which version they agreed to, and PIPL art. 56 has impact assessments kept at least three years",
 		Ends: "not deleted: the organisation's own documents, no personal information"},

@@ -203,9 +203,11 @@ type Server struct {
 	certificates *certificate.Signer
 	// registry is the deployment's registry, on the deployment's own
 	// organisation's server only (nil on the others').
-	registry   *org.Registry
+	registry *org.Registry
 	// changed wakes the organisation's change feed (wakeChanges).
 	changed    chan struct{}
+	holds      *hold.Service
+	now        func() time.Time // the server's clock (WithClock)
 	propagator *propagate.Propagator
 	retention  *vaultRetention
 	// dataset is the annotation of the organisation's databases; nil without one.
@@ -537,8 +539,8 @@ func newServer(ctx context.Context, cfg config.Config, log *slog.Logger, o optio
 	a := api.New(api.Options{Service: svc, Requests: requests, Vault: vlt, Keys: apiKeys, Trail: trail, Health: st, Orgs: registry,
 		Holds: holds, Retention: ret, Transfers: transfers, Incidents: incidents,
 		Signer: keys.Signer, Logger: log, Registry: reg, MaxBodyBytes: cfg.MaxBodyBytes, TrustProxy: cfg.TrustProxy, BannerOrigins: cfg.BannerOrigins})
-	s := &Server{cfg: cfg, log: log, st: st, ks: ks, svc: svc, api: a, requests: requests, dispatcher: dispatcher, start: time.Now(), ownsStore: shared == nil, registry: registry, changed: make(chan struct{}, 1)}
-	s.checkpoints, s.trail, s.dataset = checkpoints, trail, annotation
+	s := &Server{cfg: cfg, log: log, st: st, ks: ks, svc: svc, api: a, requests: requests, dispatcher: dispatcher, start: time.Now(), ownsStore: shared == nil, registry: registry, changed: make(chan struct{}, 1), now: now}
+	s.checkpoints, s.trail, s.dataset, s.holds = checkpoints, trail, annotation, holds
 	s.certificates = keys.Certificates
 	s.retention = newVaultRetention(vlt, reg)
 	s.retentionJob = job
@@ -723,6 +725,9 @@ func (s *Server) run(ctx context.Context) {
 	}
 	if s.checkpoints != nil {
 		loop(func(ctx context.Context) { s.checkpoints.Run(ctx, s.cfg.CheckpointEvery, s.log) })
+	}
+	if p, err := s.cfg.AuditPeriod(); err == nil && !p.Forever {
+		loop(s.cutTrail)
 	}
 	if s.retentionJob != nil && s.retentionJob.scheduled {
 		loop(s.sweepRetention)
