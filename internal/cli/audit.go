@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"maps"
 	"os"
 	"strconv"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/custos-privacy/custos/internal/audit"
 	"github.com/custos-privacy/custos/internal/checkpoint"
+	"github.com/custos-privacy/custos/internal/hold"
 	"github.com/custos-privacy/custos/internal/server"
 	"github.com/custos-privacy/custos/internal/store"
 )
@@ -32,7 +34,7 @@ outcome. Entries are hash-chained under a key derived from the identity key,
 and so is the consent ledger; signed checkpoints of both chains' heads,
 written outside the database, catch what a chain alone cannot.`,
 	}
-	cmd.AddCommand(newAuditVerifyCmd(), newAuditCheckpointCmd(), newAuditExportCmd())
+	cmd.AddCommand(newAuditVerifyCmd(), newAuditCheckpointCmd(), newAuditExportCmd(), newAuditCutCmd())
 	return cmd
 }
 
@@ -147,6 +149,66 @@ func runAuditVerify(cmd *cobra.Command, args []string) error {
 		return exitError{1}
 	}
 	return nil
+}
+
+func newAuditCutCmd() *cobra.Command {
+	cut := &cobra.Command{
+		Use:   "cut [--audit-retention 3y] [--checkpoints FILE]",
+		Short: "Delete the beginning of the audit trail past --audit-retention, now",
+		Long: `Cut does now what every server does hourly when --audit-retention
+(CUSTOS_AUDIT_RETENTION) gives a period (at least 3 years: PIPL art. 56;
+"forever", the default, cuts nothing): it finds, among the signed
+checkpoints in --checkpoints FILE, the last one whose entry is older than
+the period and still matches the trail, records it as the trail's start,
+and deletes the entries up to it in batches, each audited with its count.
+The trail's first entry and its key rotations stay. Nothing is cut while a
+legal hold is in force. custos audit verify then checks the trail from its
+start. See docs/retention.md.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := loadConfig(cmd.Flags())
+			if err != nil {
+				return err
+			}
+			period, err := c.AuditPeriod()
+			if err != nil {
+				return err
+			}
+			keys, err := server.LoadKeys(c)
+			if err != nil {
+				return err
+			}
+			trail, err := checkpointTrail(cmd, c.Checkpoints, keys)
+			if err != nil {
+				return err
+			}
+			return withStore(cmd, true, func(ctx context.Context, st *store.Store) error {
+				log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelWarn}))
+				got, err := server.CutTrail(ctx, trail(st), hold.New(st, hold.Options{Logger: log}), period, cliActor(), time.Now())
+				out := cmd.OutOrStdout()
+				switch {
+				case err != nil:
+					return fmt.Errorf("%w (%d deleted before the error)", err, got.Deleted)
+				case period.Forever:
+					fmt.Fprintln(out, "the audit retention is forever: nothing is cut")
+				case got.Held > 0:
+					fmt.Fprintf(out, "not cut: %d legal hold(s) in force\n", got.Held)
+				case got.Start == 0:
+					fmt.Fprintf(out, "nothing to cut: no signed checkpoint is older than %s\n", period)
+				default:
+					fmt.Fprintf(out, "%d entries kept %s deleted; the trail starts after entry %d\n", got.Deleted, period, got.Start)
+				}
+				return nil
+			})
+		},
+	}
+	dbFlags(cut)
+	for _, name := range []string{"checkpoints", "audit-retention"} {
+		if f := cut.Flags().Lookup(name); f != nil {
+			f.Hidden = false
+		}
+	}
+	return cut
 }
 
 // checkpointTrail returns how to open the trail verify checks: against the

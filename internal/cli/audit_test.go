@@ -173,3 +173,43 @@ func TestAuditVerifySinceCheckpoint(t *testing.T) {
 		t.Errorf("--since-checkpoint without checkpoints: exit %d, %s", code, errOut)
 	}
 }
+
+// TestAuditCut: custos audit cut says what it did, or why it did nothing,
+// and refuses a period below the legal minimum or one without checkpoints
+// to vouch for the cut. (The cut itself: server.TestAuditRetention, which
+// runs the same server.CutTrail with a clock years ahead.)
+func TestAuditCut(t *testing.T) {
+	db, keys, with := install(t, "../../examples/starter/custos.yaml")
+	consentAndWithdraw(t, db, keys)
+	file := filepath.Join(filepath.Dir(db), "checkpoints.jsonl")
+	if out, errOut, code := runIn(t, "", with("audit", "checkpoint", "--checkpoints", file)...); code != 0 {
+		t.Fatalf("audit checkpoint: exit %d\n%s%s", code, out, errOut)
+	}
+	for _, tc := range []struct {
+		name   string
+		args   []string
+		code   int
+		out    string
+		errHas []string
+	}{
+		{"forever", nil, 0, "the audit retention is forever: nothing is cut", nil},
+		{"nothing old enough", []string{"--audit-retention", "3y", "--checkpoints", file}, 0, "nothing to cut: no signed checkpoint is older than 3 years", nil},
+		{"below the legal minimum", []string{"--audit-retention", "2y", "--checkpoints", file}, 2, "", []string{"CUSTOS_AUDIT_RETENTION", "PIPL art. 56"}},
+		{"without checkpoints", []string{"--audit-retention", "3y"}, 2, "", []string{"CUSTOS_AUDIT_RETENTION", "CUSTOS_CHECKPOINTS to a file"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, errOut, code := runIn(t, "", with(append([]string{"audit", "cut"}, tc.args...)...)...)
+			if code != tc.code || !strings.Contains(out, tc.out) {
+				t.Errorf("exit %d, want %d; output %q, want %q\n%s", code, tc.code, out, tc.out, errOut)
+			}
+			for _, w := range tc.errHas {
+				if !strings.Contains(errOut, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, errOut)
+				}
+			}
+		})
+	}
+	if out, errOut, code := runIn(t, "", with("audit", "verify", "--checkpoints", file)...); code != 0 {
+		t.Errorf("verify after: exit %d\n%s%s", code, out, errOut)
+	}
+}

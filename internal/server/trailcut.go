@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/custos-privacy/custos/internal/audit"
+	"github.com/custos-privacy/custos/internal/hold"
+	"github.com/custos-privacy/custos/internal/keep"
 )
 
 // cutTrail cuts the organisation's audit trail past its retention period
@@ -17,6 +19,8 @@ func (s *Server) cutTrail(ctx context.Context) {
 			if ctx.Err() == nil {
 				s.log.Error("audit trail past its retention: cut failed", "err", err)
 			}
+		} else if c.Held > 0 {
+			s.log.Info("audit trail not cut: a legal hold is in force", "holds", c.Held)
 		} else if c.Deleted > 0 {
 			s.log.Info("audit trail past its retention cut", "deleted", c.Deleted, "start", c.Start, "retention", s.cfg.AuditRetention)
 		}
@@ -28,30 +32,46 @@ func (s *Server) cutTrail(ctx context.Context) {
 	}
 }
 
-// CutTrail deletes the entries of the audit trail older than the audit
-// retention (--audit-retention), up to the last signed checkpoint before
-// the cutoff (audit.Trail.Cut). Nothing is cut while a legal hold is in
-// force in the organisation: the trail is one chain, and a hold on a
-// person or a period keeps what it covers.
-func (s *Server) CutTrail(ctx context.Context) (audit.Cut, error) {
+// CutTrail cuts the organisation's audit trail past the audit retention
+// (--audit-retention), as the server does hourly: see TrailCut.
+func (s *Server) CutTrail(ctx context.Context) (TrailCut, error) {
 	period, err := s.cfg.AuditPeriod()
 	if err != nil {
-		return audit.Cut{}, err
+		return TrailCut{}, err
 	}
-	now := s.now()
+	return CutTrail(ctx, s.trail, s.holds, period, audit.System(hostname()), s.now())
+}
+
+// TrailCut is what a cut of the trail under its retention did.
+type TrailCut struct {
+	audit.Cut
+	// Held counts the legal holds in force that kept the trail whole.
+	Held int `json:"held,omitempty"`
+}
+
+// CutTrail deletes the entries of trail older than period at now, up to
+// the last signed checkpoint before the cutoff (audit.Trail.Cut), by a.
+// Nothing is cut while a legal hold is in force in the organisation: the
+// trail is one chain, and a hold on a person or a period keeps what it
+// covers. A period of forever cuts nothing. The server's hourly cut and
+// custos audit cut both come here.
+func CutTrail(ctx context.Context, trail *audit.Trail, holds *hold.Service, period keep.Period, a audit.Actor, now time.Time) (TrailCut, error) {
+	if err := keep.Trail.Check(period); err != nil {
+		return TrailCut{}, err
+	}
 	cutoff, ok := period.Cutoff(now)
 	if !ok {
-		return audit.Cut{}, nil
+		return TrailCut{}, nil
 	}
-	held, err := s.holds.Active(ctx, now)
+	held, err := holds.Active(ctx, now)
 	if err != nil {
-		return audit.Cut{}, err
+		return TrailCut{}, err
 	}
 	if len(held) > 0 {
-		s.log.Info("audit trail not cut: a legal hold is in force", "holds", len(held))
-		return audit.Cut{}, nil
+		return TrailCut{Held: len(held)}, nil
 	}
-	return s.trail.Cut(ctx, audit.System(hostname()), cutoff, now)
+	c, err := trail.Cut(ctx, a, cutoff, now)
+	return TrailCut{Cut: c}, err
 }
 
 // Trail returns the organisation's audit trail as the API verifies it:

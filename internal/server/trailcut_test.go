@@ -96,8 +96,8 @@ func TestAuditRetention(t *testing.T) {
 	// Three years and a quarter on, the checkpoint is past the period,
 	// but the hold is in force.
 	srv = serve(3.25)
-	if c, err := srv.CutTrail(t.Context()); err != nil || c.Deleted != 0 {
-		t.Errorf("cut under a hold = %+v, %v; want nothing", c, err)
+	if c, err := srv.CutTrail(t.Context()); err != nil || c.Deleted != 0 || c.Held != 1 {
+		t.Errorf("cut under a hold = %+v, %v; want nothing, one hold", c, err)
 	}
 	srv.Close()
 
