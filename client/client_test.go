@@ -113,7 +113,7 @@ var notOffered = []string{
 	// Erasure certificates are evidence for auditors: the CLI verifies them.
 	"GET /v1/certificates/{certificate_id}",
 	// The deployment's registry of organisations.
-	"GET /v1/orgs", "POST /v1/orgs", "GET /v1/orgs/{org_id}", "PUT /v1/orgs/{org_id}/hosts",
+	"GET /v1/orgs", "POST /v1/orgs", "GET /v1/orgs/{org_id}", "PUT /v1/orgs/{org_id}/hosts", "PUT /v1/orgs/{org_id}/retention",
 	"POST /v1/orgs/{org_id}/disable", "POST /v1/orgs/{org_id}/enable",
 	// A processor's tasks to assist its controllers, its staff's work.
 	"GET /v1/assistance", "POST /v1/assistance/{task_id}/done",

@@ -94,12 +94,13 @@ var wantRoles = map[string][]string{
 	"POST /v1/calendar":                                     {"admin"},
 	"DELETE /v1/keys/{id}":                                  {"admin"},
 	// The deployment's registry: its operator's admin keys alone.
-	"GET /v1/orgs":                   {"admin"},
-	"POST /v1/orgs":                  {"admin"},
-	"GET /v1/orgs/{org_id}":          {"admin"},
-	"PUT /v1/orgs/{org_id}/hosts":    {"admin"},
-	"POST /v1/orgs/{org_id}/disable": {"admin"},
-	"POST /v1/orgs/{org_id}/enable":  {"admin"},
+	"GET /v1/orgs":                    {"admin"},
+	"POST /v1/orgs":                   {"admin"},
+	"GET /v1/orgs/{org_id}":           {"admin"},
+	"PUT /v1/orgs/{org_id}/hosts":     {"admin"},
+	"PUT /v1/orgs/{org_id}/retention": {"admin"},
+	"POST /v1/orgs/{org_id}/disable":  {"admin"},
+	"POST /v1/orgs/{org_id}/enable":   {"admin"},
 
 	// Legal holds: staff place them and ask to lift them (a second
 	// operator decides on the console or the command line); auditors read.

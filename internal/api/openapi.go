@@ -84,6 +84,7 @@ var schemaTypes = map[string]any{
 	"Org":           Org{},
 	"OrgInput":      OrgInput{},
 	"OrgHostsInput": OrgHostsInput{},
+	"OrgRetention":  OrgRetention{},
 
 	"Holds": struct {
 		Holds []hold.Hold `json:"holds"`

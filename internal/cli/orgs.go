@@ -188,7 +188,7 @@ and the audit entry records how many were left open.`,
 		func(r *org.Registry, ctx context.Context, id string) (org.Organisation, bool, error) {
 			return r.Enable(ctx, cliActor(), id)
 		})
-	orgs.AddCommand(create, list, hostsCmd, disable, enable, newGroupCmd(), newEntrustCmd(), newEntrustmentsCmd(), newEndEntrustmentCmd(), newProcessorRecordCmd())
+	orgs.AddCommand(create, list, hostsCmd, disable, enable, newOrgRetentionCmd(), newGroupCmd(), newEntrustCmd(), newEntrustmentsCmd(), newEndEntrustmentCmd(), newProcessorRecordCmd())
 	return orgs
 }
 
@@ -558,4 +558,56 @@ func hostList(hosts []string) string {
 		return "-"
 	}
 	return strings.Join(hosts, ",")
+}
+
+func newOrgRetentionCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "retention ID [--requests PERIOD] [--audit PERIOD]",
+		Short: "Set how long Custos keeps an organisation's request records and audit trail",
+		Long: `Retention sets an organisation's own periods for the records Custos keeps
+for it, where its obligations differ from the deployment's: --requests for
+the records of its closed rights requests (at least 3 years, PIPL art. 56),
+--audit for its audit trail and decision records (at least 3 years, and only
+with the deployment's checkpoints going to a file, --checkpoints FILE).
+Each is a period such as "5 years" or "forever"; "" (or leaving the flag
+out) is the deployment's setting (--request-retention, --audit-retention).
+The deployment's own organisation follows the server's settings. Running
+servers serve the organisation anew with them within their poll interval.
+See docs/retention.md.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := loadConfig(cmd.Flags())
+			if err != nil {
+				return err
+			}
+			var in org.Retention
+			in.Requests, _ = cmd.Flags().GetString("requests")
+			in.Audit, _ = cmd.Flags().GetString("audit")
+			return withStore(cmd, false, func(ctx context.Context, st *store.Store) error {
+				o, err := org.New(st).WithCheckpoints(c.Checkpoints).SetRetention(ctx, cliActor(), args[0], in)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "organisation %s keeps request records %s and its audit trail %s\n", o.ID,
+					orDeployment(o.Retention.Requests), orDeployment(o.Retention.Audit))
+				return nil
+			})
+		},
+	}
+	cmd.Flags().String("requests", "", "how long the records of its closed rights requests are kept (\"\": the deployment's)")
+	cmd.Flags().String("audit", "", "how long its audit trail and decision records are kept (\"\": the deployment's)")
+	dbFlags(cmd)
+	cmd.Flags().MarkHidden("org")
+	if f := cmd.Flags().Lookup("checkpoints"); f != nil {
+		f.Hidden = false
+	}
+	return cmd
+}
+
+// orDeployment names an organisation's own period, or the deployment's.
+func orDeployment(p string) string {
+	if p == "" {
+		return "as the deployment does"
+	}
+	return p
 }

@@ -644,6 +644,19 @@ func (c Config) ForOrg(id string) (Config, error) {
 	return o, errors.Join(o.readSecretsDir()...)
 }
 
+// WithRetention is c with an organisation's own periods for the records
+// Custos keeps for it (org.Retention): request records and the audit
+// trail; "" keeps c's.
+func (c Config) WithRetention(requests, audit string) Config {
+	if requests != "" {
+		c.RequestRetention = requests
+	}
+	if audit != "" {
+		c.AuditRetention = audit
+	}
+	return c
+}
+
 // RequestPeriod reads RequestRetention (keep.Parse), refusing a period
 // below the legal minimum (keep.Requests).
 func (c Config) RequestPeriod() (keep.Period, error) {

@@ -63,6 +63,9 @@ const maxName = 200
 type Registry struct {
 	st  *store.Store
 	now func() time.Time
+	// checkpoints is where the deployment's signed checkpoints go
+	// (WithCheckpoints).
+	checkpoints string
 }
 
 // New returns the registry of the deployment whose store st is a handle

@@ -128,7 +128,10 @@ func (s *Server) refreshOrganisations(ctx context.Context) error {
 			continue
 		}
 		o := &orgServer{org: og}
-		if prev := before[og.ID]; prev != nil && og.Status == store.OrgActive && prev.srv != nil {
+		// A server goes on serving until its organisation is disabled or
+		// its retention changes, which its background work was set up
+		// with.
+		if prev := before[og.ID]; prev != nil && og.Status == store.OrgActive && prev.srv != nil && prev.org.Retention == og.Retention {
 			o.srv, o.stop = prev.srv, prev.stop
 			delete(before, og.ID)
 		}
@@ -185,6 +188,7 @@ func (s *Server) say(id, state string, log func()) {
 func (s *Server) serveOrg(ctx context.Context, o *orgServer) error {
 	id := o.org.ID
 	cfg, err := s.cfg.ForOrg(id)
+	cfg = cfg.WithRetention(o.org.Retention.Requests, o.org.Retention.Audit)
 	if err == nil {
 		// Asked first, and cheaply: the watcher tries again when one is
 		// published.

@@ -500,7 +500,7 @@ func newServer(ctx context.Context, cfg config.Config, log *slog.Logger, o optio
 	// The registry of organisations is the deployment's own organisation's.
 	var registry *org.Registry
 	if shared == nil {
-		registry = org.New(st)
+		registry = org.New(st).WithCheckpoints(cfg.Checkpoints)
 	}
 	holds := hold.New(st, hold.Options{Logger: log, Now: now})
 	transfers, unhookTransfers, err := openTransfers(st, svc, keys, ks, reg, log, now, true)

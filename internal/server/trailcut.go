@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/custos-privacy/custos/internal/audit"
+	"github.com/custos-privacy/custos/internal/config"
 	"github.com/custos-privacy/custos/internal/hold"
 	"github.com/custos-privacy/custos/internal/keep"
 )
@@ -77,3 +78,7 @@ func CutTrail(ctx context.Context, trail *audit.Trail, holds *hold.Service, peri
 // Trail returns the organisation's audit trail as the API verifies it:
 // against the signed checkpoints when they go to a file.
 func (s *Server) Trail() *audit.Trail { return s.trail }
+
+// Config returns the configuration the organisation is served with: the
+// deployment's, with the organisation's own secrets and retention.
+func (s *Server) Config() config.Config { return s.cfg }

@@ -28,17 +28,27 @@ type Organisation struct {
 	// affiliates of one group share the identity people sign in with.
 	Group string
 	// Hosts are the host names its pages and API answer on, sorted.
-	Hosts     []string
+	Hosts []string
+	// Retention are its own periods for the records Custos keeps for it;
+	// empty ones are the deployment's.
+	Retention OrgRetention
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }
 
-const orgCols = `id, name, status, group_id, created_at, updated_at`
+// OrgRetention are an organisation's periods (keep.Parse) for the records
+// Custos keeps for it; "" is the deployment's setting.
+type OrgRetention struct {
+	Requests string // keep.Requests, --request-retention
+	Audit    string // keep.Trail, --audit-retention
+}
+
+const orgCols = `id, name, status, group_id, created_at, updated_at, request_retention, audit_retention`
 
 func scanOrg(sc interface{ Scan(...any) error }) (Organisation, error) {
 	var o Organisation
 	var created, updated int64
-	if err := sc.Scan(&o.ID, &o.Name, &o.Status, &o.Group, &created, &updated); err != nil {
+	if err := sc.Scan(&o.ID, &o.Name, &o.Status, &o.Group, &created, &updated, &o.Retention.Requests, &o.Retention.Audit); err != nil {
 		return Organisation{}, err
 	}
 	o.CreatedAt, o.UpdatedAt = fromMicros(created), fromMicros(updated)
@@ -54,9 +64,11 @@ func (s *Store) CreateOrganisation(ctx context.Context, o Organisation, entries 
 	if o.CreatedAt.IsZero() {
 		o.CreatedAt = now
 	}
-	o.UpdatedAt, o.Status = o.CreatedAt, OrgActive
+	o.UpdatedAt, o.Status, o.Retention = o.CreatedAt, OrgActive, OrgRetention{}
 	err := s.Submit(ctx, &Write{Fn: func(ctx context.Context, tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO organisations (`+orgCols+`) VALUES (?, ?, ?, ?, ?, ?)`),
+		// A new organisation keeps the deployment's retention
+		// (SetOrganisationRetention changes it).
+		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO organisations (id, name, status, group_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)`),
 			o.ID, o.Name, o.Status, o.Group, micros(o.CreatedAt), micros(o.UpdatedAt)); err != nil {
 			return fmt.Errorf("create organisation: %w", mapErr(err))
 		}
@@ -108,6 +120,22 @@ func (s *Store) SetOrganisationHosts(ctx context.Context, id string, hosts []str
 			return fmt.Errorf("organisation %s: %w", id, mapErr(err))
 		}
 		return s.putHosts(ctx, tx, id, hosts)
+	}, Audit: entries})
+}
+
+// SetOrganisationRetention sets an organisation's own retention periods;
+// entries go on this handle's trail. An unknown id is ErrNotFound.
+func (s *Store) SetOrganisationRetention(ctx context.Context, id string, r OrgRetention, entries ...audit.Entry) error {
+	return s.Submit(ctx, &Write{Fn: func(ctx context.Context, tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.q(`UPDATE organisations SET request_retention = ?, audit_retention = ?, updated_at = ? WHERE id = ?`),
+			r.Requests, r.Audit, micros(time.Now()), id)
+		if err != nil {
+			return fmt.Errorf("organisation %s: %w", id, mapErr(err))
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return fmt.Errorf("organisation %s: %w", id, ErrNotFound)
+		}
+		return nil
 	}, Audit: entries})
 }
 
