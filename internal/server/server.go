@@ -205,9 +205,11 @@ type Server struct {
 	// organisation's server only (nil on the others').
 	registry *org.Registry
 	// changed wakes the organisation's change feed (wakeChanges).
-	changed    chan struct{}
-	holds      *hold.Service
-	now        func() time.Time // the server's clock (WithClock)
+	changed chan struct{}
+	// holds are the organisation's legal holds.
+	holds *hold.Service
+	// now is the server's clock (WithClock).
+	now        func() time.Time
 	propagator *propagate.Propagator
 	retention  *vaultRetention
 	// dataset is the annotation of the organisation's databases; nil without one.
