@@ -155,7 +155,7 @@ func (r Record) Check(p Period) error {
 	if r.Minimum == nil || p.Forever || atLeast(p.Period, *r.Minimum) {
 		return nil
 	}
-	return fmt.Errorf("%s is shorter than the %d %s the law requires for %s (%s)", p, r.Minimum.Count, r.Minimum.Unit, r.ID, r.Basis)
+	return fmt.Errorf("%s is shorter than the %d %s the law requires for %s (%s)", p, r.Minimum.Count, r.Minimum.Unit, r.noun(), r.Basis)
 }
 
 // atLeast reports whether p lasts at least min whenever it starts:
@@ -205,4 +205,13 @@ func Markdown() string {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", r.What, r.Kept, r.Ends, setting)
 	}
 	return b.String()
+}
+
+// noun names the record in a sentence: its description up to a colon or
+// comma ("rights requests", "the audit trail").
+func (r Record) noun() string {
+	if i := strings.IndexAny(r.What, ":,"); i > 0 {
+		return r.What[:i]
+	}
+	return r.What
 }

@@ -297,6 +297,7 @@ var messages = web.Messages{
 	"console.audit.head":                     {"zh-CN": "最新条目序号", "en": "Latest entry"},
 	"console.audit.verify":                   {"zh-CN": "立即校验", "en": "Verify now"},
 	"console.audit.ok":                       {"zh-CN": "校验通过：共 %d 条，链条完整。", "en": "Verified: %d entries, the chain is intact."},
+	"console.audit.since":                    {"zh-CN": "审计日志已按保留期限截断：校验从第 %d 条之后开始（该条须为已签名的检查点）。", "en": "The trail was cut for retention: verification starts after entry %d (which must be a signed checkpoint)."},
 	"console.audit.problems":                 {"zh-CN": "发现问题：", "en": "Problems found:"},
 	"console.operators.title":                {"zh-CN": "操作员账户", "en": "Operator accounts"},
 	"console.operators.username":             {"zh-CN": "用户名", "en": "Username"},
