@@ -143,6 +143,41 @@ func TestOrgScopedCommands(t *testing.T) {
 	if out, errOut, _ := run(t, with("audit", "verify", "--org", "acme", "--checkpoints", cps)...); !strings.Contains(out, "checkpoints verified: 2 heads checked") {
 		t.Errorf("acme's trail against its checkpoints:\n%s%s", out, errOut)
 	}
+	// acme's databases are described in its own directory, never by the
+	// deployment's --dataset.
+	starterDataset := "../../examples/starter/dataset.yaml"
+	if _, errOut, code := run(t, with("retention", "plan", "--org", "acme", "--dataset", starterDataset)...); code == 0 ||
+		!strings.Contains(errOut, "organisation acme has no dataset annotation: put it at orgs/acme/dataset.yaml under --secrets-dir") {
+		t.Errorf("acme's retention plan without its annotation: %d %s", code, errOut)
+	}
+	shopPath := filepath.Join(dir, "acme-shop.db")
+	t.Setenv("SHOP_DSN", "file:"+shopPath)
+	schema, err := os.ReadFile("../../examples/starter/shop.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	shop, err := sql.Open("sqlite", "file:"+shopPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer shop.Close()
+	if _, err := shop.Exec(string(schema)); err != nil {
+		t.Fatal(err)
+	}
+	annotation, err := os.ReadFile(starterDataset)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(keys, "orgs", "acme", "dataset.yaml"), annotation, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, errOut, code := run(t, with("retention", "plan", "--org", "acme")...); code != 0 || !strings.Contains(out, "orders") {
+		t.Errorf("acme's retention plan with its annotation: %d\n%s%s", code, out, errOut)
+	}
+	if _, errOut, code := run(t, with("retention", "plan")...); code == 0 || !strings.Contains(errOut, "no dataset annotation: give --dataset PATH") {
+		t.Errorf("the deployment's retention plan, which has none: %d %s", code, errOut)
+	}
+
 	if _, errOut, code := run(t, with("keys", "list", "--org", "nobody")...); code == 0 || !strings.Contains(errOut, "nobody") {
 		t.Errorf("an unknown organisation: %d %s", code, errOut)
 	}

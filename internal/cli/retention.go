@@ -18,10 +18,12 @@ import (
 	"github.com/custos-privacy/custos/internal/approval"
 	"github.com/custos-privacy/custos/internal/audit"
 	"github.com/custos-privacy/custos/internal/calendar"
+	"github.com/custos-privacy/custos/internal/config"
 	"github.com/custos-privacy/custos/internal/keep"
 	"github.com/custos-privacy/custos/internal/operator"
 	"github.com/custos-privacy/custos/internal/retention"
 	"github.com/custos-privacy/custos/internal/server"
+	"github.com/custos-privacy/custos/internal/store"
 )
 
 func newRetentionCmd() *cobra.Command {
@@ -191,7 +193,7 @@ audits each collection and issues a signed certificate of what it erased.`,
 			}
 			return withServices(cmd, func(ctx context.Context, s *server.Services) error {
 				if s.Retention == nil {
-					return errors.New("no dataset annotation: give --dataset PATH (CUSTOS_DATASET)")
+					return errNoDataset(cmd)
 				}
 				d, err := s.Retention.PlanDiscontinue(ctx, service)
 				if err != nil {
@@ -273,10 +275,19 @@ func writeDiscontinuation(w io.Writer, d retention.Discontinuation) {
 func withRetention(cmd *cobra.Command, fn func(ctx context.Context, r *retention.Service) error) error {
 	return withServices(cmd, func(ctx context.Context, s *server.Services) error {
 		if s.Retention == nil {
-			return errors.New("no dataset annotation: give --dataset PATH (CUSTOS_DATASET), the annotation that binds retention rules to the databases")
+			return errNoDataset(cmd)
 		}
 		return fn(ctx, s.Retention)
 	})
+}
+
+// errNoDataset says where the dataset annotation a command needs is given:
+// an organisation's is in its own directory, never --dataset.
+func errNoDataset(cmd *cobra.Command) error {
+	if id, _ := cmd.Flags().GetString("org"); id != "" && id != store.DefaultOrg {
+		return fmt.Errorf("organisation %s has no dataset annotation: put it at orgs/%s/%s under --secrets-dir", id, id, config.OrgDatasetFile)
+	}
+	return errors.New("no dataset annotation: give --dataset PATH (CUSTOS_DATASET), the annotation that binds retention rules to the databases")
 }
 
 func chinaTime(t time.Time) string { return t.In(calendar.China).Format("2006-01-02 15:04") }

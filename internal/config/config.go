@@ -618,6 +618,11 @@ func (c *Config) Channels() map[string]string {
 // Delivers reports whether messages on channel (email, sms) go anywhere.
 func (c *Config) Delivers(channel string) bool { return c.Channels()[channel] != "none" }
 
+// OrgDatasetFile, in an organisation's directory (OrgSecretsDir), is the
+// dataset annotation of that organisation's own databases: the ones its
+// rights requests and retention sweeps reach.
+const OrgDatasetFile = "dataset.yaml"
+
 // OrgSecretsDir is where organisation id keeps its own secrets: orgs/ID
 // under the secrets directory.
 func (c Config) OrgSecretsDir(id string) string { return filepath.Join(c.SecretsDir, "orgs", id) }
@@ -628,7 +633,8 @@ func (c Config) OrgSecretsDir(id string) string { return filepath.Join(c.Secrets
 // organisation serves another. What the deployment's own organisation is
 // given on the command line (its manifest, dataset, checkpoints, the demo)
 // is not the organisation's; its checkpoints go beside the deployment's
-// (checkpoint.ForOrg).
+// (checkpoint.ForOrg), and its dataset annotation, if it has one, is
+// OrgDatasetFile in its directory.
 func (c Config) ForOrg(id string) (Config, error) {
 	if c.SecretsDir == "" {
 		return c, problem("CUSTOS_SECRETS_DIR", "organisation %s keeps its secrets under the secrets directory, and none is set", id)
@@ -641,7 +647,17 @@ func (c Config) ForOrg(id string) (Config, error) {
 	o.SecretsDir, o.Org = c.OrgSecretsDir(id), id
 	o.Manifest, o.Demo, o.Dataset = "", false, ""
 	o.Checkpoints = checkpoint.ForOrg(c.Checkpoints, id)
-	return o, errors.Join(o.readSecretsDir()...)
+	errs := o.readSecretsDir()
+	// The organisation's own databases, if it has any for Custos to reach,
+	// are described beside its secrets; never the deployment's.
+	p := filepath.Join(o.SecretsDir, OrgDatasetFile)
+	switch _, err := os.Stat(p); {
+	case err == nil:
+		o.Dataset = p
+	case !errors.Is(err, fs.ErrNotExist):
+		errs = append(errs, problem("CUSTOS_DATASET", "organisation %s: %v", id, err))
+	}
+	return o, errors.Join(errs...)
 }
 
 // WithRetention is c with an organisation's own periods for the records

@@ -444,3 +444,36 @@ func TestChannels(t *testing.T) {
 		})
 	}
 }
+
+// TestForOrgDataset: an organisation's dataset annotation is the file in
+// its own directory, never the deployment's, and none without that file.
+func TestForOrgDataset(t *testing.T) {
+	dir := t.TempDir()
+	for _, id := range []string{"acme", "globex"} {
+		if _, err := secrets.Init(filepath.Join(dir, "orgs", id), false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	acmeDataset := filepath.Join(dir, "orgs", "acme", OrgDatasetFile)
+	if err := os.WriteFile(acmeDataset, []byte("custos_dataset: 1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := load(t, nil, map[string]string{"CUSTOS_SECRETS_DIR": dir, "CUSTOS_DATASET": "/etc/custos/ours.yaml"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		org, want, err string
+	}{
+		{"acme", acmeDataset, ""},
+		{"globex", "", ""},
+	} {
+		o, err := c.ForOrg(tc.org)
+		if err != nil || o.Dataset != tc.want {
+			t.Errorf("ForOrg(%s).Dataset = %q, %v; want %q", tc.org, o.Dataset, err, tc.want)
+		}
+	}
+	if c.Dataset != "/etc/custos/ours.yaml" {
+		t.Errorf("the deployment's own dataset became %q", c.Dataset)
+	}
+}

@@ -71,8 +71,10 @@ func startDeployment(t *testing.T, backend string) *deployment {
 	return d
 }
 
-// orgSpec is an organisation of a test deployment besides its own.
-type orgSpec struct{ id, name, host, manifest string }
+// orgSpec is an organisation of a test deployment besides its own;
+// dataset, when set, is an annotation of its own databases, put in its
+// directory as custos operators are told to.
+type orgSpec struct{ id, name, host, manifest, dataset string }
 
 // startOrgs runs a deployment whose own organisation (on custos.test)
 // publishes manifest, with the organisations of specs registered, each
@@ -156,6 +158,15 @@ func prepareOrg(t testing.TB, cfg config.Config, sp orgSpec) *tenant {
 	t.Helper()
 	if _, err := secrets.Init(cfg.OrgSecretsDir(sp.id), false); err != nil {
 		t.Fatal(err)
+	}
+	if sp.dataset != "" {
+		b, err := os.ReadFile(sp.dataset)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(cfg.OrgSecretsDir(sp.id), config.OrgDatasetFile), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return publishOrg(t, cfg, sp)
 }
