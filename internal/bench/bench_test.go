@@ -84,6 +84,18 @@ func TestWorkloads(t *testing.T) {
 	if c.Count == 0 || c.Errors != 0 || o.FromDue.Count != 100 || o.Service.Count != 100 || o.FromDue.Errors != 0 || o.Service.P99 > o.FromDue.Max {
 		t.Fatalf("closed %+v, open %+v", c, o)
 	}
+	side := Side{Target: CustosTarget(base, key), Data: d}
+	alt := Alternate([]Side{side, side}, 2, 50*time.Millisecond, 0, 3)
+	if len(alt) != 2 || len(alt[0]) != 3 || len(alt[1]) != 3 {
+		t.Fatalf("Alternate gave %d sides: %+v", len(alt), alt)
+	}
+	for i, bs := range alt {
+		for r, b := range bs {
+			if b.Count == 0 || b.Errors != 0 || b.Seconds < 0.05 {
+				t.Errorf("side %d, round %d: %+v", i, r, b)
+			}
+		}
+	}
 }
 
 // TestVaultWorkload: the vault workload over HTTP keeps a value for every

@@ -93,8 +93,9 @@ func newBenchCheckCmd() *cobra.Command {
 		dur                   time.Duration
 		vsOPA                 bool
 		opaDir                string
-		pin                   bool
+		pin, vsOne            bool
 		orgs                  int
+		round                 time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "check [--subjects 1000] [--rate 5000] [--duration 10s] [--vs-opa]",
@@ -120,7 +121,16 @@ With --orgs N the deployment holds N organisations, each with its own
 identity key, policy and host name, the subjects split evenly among them;
 the HTTP runs ask across all of them, each request on its organisation's
 host with its key (the in-process figures are the first organisation's).
-Compare --orgs 100 --subjects 100000 with --subjects 100000.`,
+Compare --orgs 100 --subjects 100000 with --subjects 100000.
+
+With --vs-one-org as well, the same number of subjects is also served as one
+organisation, by a second server, and the two are measured closed loop in
+alternating rounds of --round each (the order reversed every other round),
+for --duration each in all. On a shared machine the speed of one server can
+drift by more than the difference sought between back-to-back runs; rounds a
+few seconds apart share the drift, so their ratios do not. It prints every
+round and the ratios over all of them; the in-process and open-loop figures
+are left out.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
@@ -130,6 +140,15 @@ Compare --orgs 100 --subjects 100000 with --subjects 100000.`,
 			out, log := cmd.OutOrStdout(), cmd.ErrOrStderr()
 			if orgs > 1 && vsOPA {
 				return fmt.Errorf("--orgs and --vs-opa: OPA has no organisations to compare with; run them apart")
+			}
+			if vsOne {
+				if orgs < 2 {
+					return fmt.Errorf("--vs-one-org compares --orgs N (at least 2) with one organisation; give --orgs")
+				}
+				if round <= 0 || round > dur {
+					return fmt.Errorf("--round %s: give a round longer than 0 and no longer than --duration (%s)", round, dur)
+				}
+				return benchOrgsVsOne(ctx, out, log, subjects, orgs, conns, dur, round, pin)
 			}
 			e, err := bench.NewEnv(ctx, "", 0, 0)
 			if err != nil {
@@ -152,16 +171,9 @@ Compare --orgs 100 --subjects 100000 with --subjects 100000.`,
 				return err
 			}
 			if pin {
-				if runtime.NumCPU() < 2 {
-					return fmt.Errorf("--pin needs at least 2 CPUs")
-				}
-				last := strconv.Itoa(runtime.NumCPU() - 1)
-				bench.ServerCPUs = last
-				if err := bench.PinSelf("0-" + strconv.Itoa(runtime.NumCPU()-2)); err != nil {
+				if err := pinServers(log); err != nil {
 					return err
 				}
-				runtime.GOMAXPROCS(runtime.NumCPU() - 1)
-				fmt.Fprintf(log, "servers under test on CPU %s, load generator on the others\n", last)
 			}
 			// The server under test runs as its own process, as it does in
 			// production, so it shares no heap or scheduler with the load
@@ -251,7 +263,88 @@ Compare --orgs 100 --subjects 100000 with --subjects 100000.`,
 	cmd.Flags().StringVar(&opaDir, "opa-dir", "bench/opa", "the bench/opa module of a source checkout")
 	cmd.Flags().IntVar(&orgs, "orgs", 1, "organisations the subjects are split among, each on its own host")
 	cmd.Flags().BoolVar(&pin, "pin", false, "pin each server under test to the last CPU and the load generator to the others (Linux, taskset)")
+	cmd.Flags().BoolVar(&vsOne, "vs-one-org", false, "with --orgs N, also serve the subjects as one organisation and alternate rounds between the two")
+	cmd.Flags().DurationVar(&round, "round", 3*time.Second, "with --vs-one-org, how long each server runs in a round")
 	return cmd
+}
+
+// pinServers, for --pin, keeps servers under test on the last CPU and
+// this process on the others.
+func pinServers(log io.Writer) error {
+	if runtime.NumCPU() < 2 {
+		return fmt.Errorf("--pin needs at least 2 CPUs")
+	}
+	last := strconv.Itoa(runtime.NumCPU() - 1)
+	bench.ServerCPUs = last
+	if err := bench.PinSelf("0-" + strconv.Itoa(runtime.NumCPU()-2)); err != nil {
+		return err
+	}
+	runtime.GOMAXPROCS(runtime.NumCPU() - 1)
+	fmt.Fprintf(log, "servers under test on CPU %s, load generator on the others\n", last)
+	return nil
+}
+
+// benchOrgsVsOne serves subjects as one organisation and as orgs
+// organisations, from two server processes on two databases, and measures
+// them in alternating closed-loop rounds.
+func benchOrgsVsOne(ctx context.Context, out, log io.Writer, subjects, orgs, conns int, dur, round time.Duration, pin bool) error {
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	if pin {
+		if err := pinServers(log); err != nil {
+			return err
+		}
+	}
+	var sides [2]bench.Side
+	for i, n := range []int{1, orgs} {
+		e, err := bench.NewEnv(ctx, "", 0, 0)
+		if err != nil {
+			return err
+		}
+		defer e.Close()
+		if n > 1 {
+			fmt.Fprintf(log, "making %d organisations …\n", n)
+			if err := e.WithOrgs(ctx, n); err != nil {
+				return err
+			}
+		}
+		fmt.Fprintf(log, "registering %d subjects in %d organisation(s) …\n", subjects, n)
+		d, err := e.Populate(ctx, subjects, 20000, log)
+		if err != nil {
+			return err
+		}
+		base, key, proc, stop, err := bench.ServeProcess(ctx, e, exe, log)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		t := bench.CustosTarget(base, key)
+		if n > 1 {
+			if t.Orgs, err = e.OrgTargets(ctx, base); err != nil {
+				return err
+			}
+		}
+		sides[i] = bench.Side{Target: t, Data: d, Proc: proc}
+		bench.Closed(t, d, conns, time.Second) // warm up
+	}
+	rounds := max(2, int(dur/round))
+	fmt.Fprintf(log, "%d rounds of %s on each server …\n", rounds, round)
+	bursts := bench.Alternate(sides[:], conns, round, 200*time.Millisecond, rounds)
+	c := bench.Compare(bursts[0], bursts[1])
+	many := fmt.Sprintf("%d orgs", orgs)
+	fmt.Fprintf(out, "decisions on %d subjects: one organisation against %d organisations, closed loop, %d alternating rounds of %s\n", subjects, orgs, rounds, round)
+	fmt.Fprintf(out, "%5s %12s %12s %7s\n", "round", "1 org req/s", many+" req/s", "ratio")
+	for r := range rounds {
+		a, b := bursts[0][r], bursts[1][r]
+		fmt.Fprintf(out, "%5d %12.0f %12.0f %7.2f\n", r+1, float64(a.Count)/a.Seconds, float64(b.Count)/b.Seconds, (float64(b.Count)/b.Seconds)/max(float64(a.Count)/a.Seconds, 1e-9))
+	}
+	fmt.Fprintf(out, "one organisation     %8.0f req/s  server CPU %s/request  (%d errors)\n", c.PerSec[0], c.CPU[0].Round(100*time.Nanosecond), c.Errors[0])
+	fmt.Fprintf(out, "%-20s %8.0f req/s  server CPU %s/request  (%d errors)\n", fmt.Sprintf("%d organisations", orgs), c.PerSec[1], c.CPU[1].Round(100*time.Nanosecond), c.Errors[1])
+	fmt.Fprintf(out, "ratio (%d organisations / one): throughput %.2f over all rounds, median round %.2f (%.2f to %.2f); CPU per request %.2f\n",
+		orgs, c.Throughput, c.Median, c.Low, c.High, c.CPURatio)
+	return nil
 }
 
 func perRequest(cpu time.Duration, n int64) time.Duration {
