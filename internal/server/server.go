@@ -463,8 +463,11 @@ func newServer(ctx context.Context, cfg config.Config, log *slog.Logger, o optio
 			return nil, err
 		}
 		dispatcher = &notify.Dispatcher{Outbox: st.Outbox(), Sealer: ks, Sender: senders(cfg), Logger: log}
-	} else {
+	} else if shared == nil || o.keystore != nil {
 		log.Warn("no data keyset: rights requests are disabled (custos secrets init creates one)")
+	} else {
+		// The deployment has none either, and has said so once for all.
+		log.Debug("no data keyset: rights requests are disabled")
 	}
 	var stores []execute.Store
 	var annotation *dataset.Dataset
