@@ -18,6 +18,7 @@ import (
 
 	"github.com/custos-privacy/custos/internal/audit"
 	"github.com/custos-privacy/custos/internal/checkpoint"
+	"github.com/custos-privacy/custos/internal/config"
 	"github.com/custos-privacy/custos/internal/hold"
 	"github.com/custos-privacy/custos/internal/server"
 	"github.com/custos-privacy/custos/internal/store"
@@ -106,11 +107,7 @@ func runAuditVerify(cmd *cobra.Command, args []string) error {
 	if since && len(anchors.Trail) == 0 && c.Checkpoints == "" {
 		return fmt.Errorf("--since-checkpoint starts at the latest checkpoint: give --checkpoints FILE or --anchor SEQ:HASH")
 	}
-	keys, err := server.LoadKeys(c)
-	if err != nil {
-		return err
-	}
-	trail, err := checkpointTrail(cmd, c.Checkpoints, keys)
+	trail, err := configuredTrail(cmd, c)
 	if err != nil {
 		return err
 	}
@@ -174,11 +171,7 @@ start. See docs/retention.md.`,
 			if err != nil {
 				return err
 			}
-			keys, err := server.LoadKeys(c)
-			if err != nil {
-				return err
-			}
-			trail, err := checkpointTrail(cmd, c.Checkpoints, keys)
+			trail, err := configuredTrail(cmd, c)
 			if err != nil {
 				return err
 			}
@@ -211,8 +204,19 @@ start. See docs/retention.md.`,
 	return cut
 }
 
-// checkpointTrail returns how to open the trail verify checks: against the
-// checkpoint file when one is named. Checkpoints sent to an endpoint are
+// configuredTrail is checkpointTrail for c's checkpoints, under the keys
+// c names.
+func configuredTrail(cmd *cobra.Command, c config.Config) (func(*store.Store) *audit.Trail, error) {
+	keys, err := server.LoadKeys(c)
+	if err != nil {
+		return nil, err
+	}
+	return checkpointTrail(cmd, c.Checkpoints, keys)
+}
+
+// checkpointTrail returns how to open the trail verify, cut and evidence
+// read: against the checkpoint file when one is named, with the keys
+// given and any --checkpoint-keys. Checkpoints sent to an endpoint are
 // for the operator to collect into a file first.
 func checkpointTrail(cmd *cobra.Command, target string, keys server.Keys) (func(*store.Store) *audit.Trail, error) {
 	plain := func(st *store.Store) *audit.Trail { return audit.NewTrail(st) }

@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -23,19 +22,7 @@ func TestAnotherInstanceReachesEveryOrganisation(t *testing.T) {
 			d := startDeployment(t, backend)
 			d.serve(t)
 			ours, acme := d.tenants[0], d.tenants[1]
-			allowed := func(tn *tenant) bool {
-				t.Helper()
-				var dec struct {
-					Decisions []struct {
-						Allowed bool `json:"allowed"`
-					} `json:"decisions"`
-				}
-				b := d.must(t, tn, "POST", "/v1/check", `{"subject_id": "u-1", "purposes": ["marketing"]}`, http.StatusOK)
-				if err := json.Unmarshal(b, &dec); err != nil || len(dec.Decisions) != 1 {
-					t.Fatalf("%s: check: %s", tn.org, b)
-				}
-				return dec.Decisions[0].Allowed
-			}
+			allowed := func(tn *tenant) bool { return d.marketingAllowed(t, tn) }
 			if allowed(acme) || allowed(ours) {
 				t.Fatal("marketing is allowed before any consent to it")
 			}

@@ -71,6 +71,22 @@ func startDeployment(t *testing.T, backend string) *deployment {
 	return d
 }
 
+// marketingAllowed asks tn's API whether u-1's data may be used for
+// marketing.
+func (d *deployment) marketingAllowed(t *testing.T, tn *tenant) bool {
+	t.Helper()
+	var dec struct {
+		Decisions []struct {
+			Allowed bool `json:"allowed"`
+		} `json:"decisions"`
+	}
+	b := d.must(t, tn, "POST", "/v1/check", `{"subject_id": "u-1", "purposes": ["marketing"]}`, http.StatusOK)
+	if err := json.Unmarshal(b, &dec); err != nil || len(dec.Decisions) != 1 {
+		t.Fatalf("%s: check: %s", tn.org, b)
+	}
+	return dec.Decisions[0].Allowed
+}
+
 // orgSpec is an organisation of a test deployment besides its own;
 // dataset, when set, is an annotation of its own databases, put in its
 // directory as custos operators are told to.
@@ -447,14 +463,8 @@ func TestOrganisationsIsolatedOverTheRouteTable(t *testing.T) {
 			// must not reach.
 			decide := func(tn *tenant, want bool) {
 				t.Helper()
-				var dec struct {
-					Decisions []struct {
-						Allowed bool `json:"allowed"`
-					} `json:"decisions"`
-				}
-				b := d.must(t, tn, "POST", "/v1/check", `{"subject_id": "u-1", "purposes": ["marketing"]}`, http.StatusOK)
-				if err := json.Unmarshal(b, &dec); err != nil || len(dec.Decisions) != 1 || dec.Decisions[0].Allowed != want {
-					t.Errorf("%s: marketing for u-1 = %s, want allowed %v", tn.org, b, want)
+				if got := d.marketingAllowed(t, tn); got != want {
+					t.Errorf("%s: marketing for u-1 allowed = %v, want %v", tn.org, got, want)
 				}
 			}
 			decide(acme, false)
