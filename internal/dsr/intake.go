@@ -9,11 +9,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/custos-privacy/custos/internal/ids"
-	"github.com/custos-privacy/custos/internal/keystore"
 	"maps"
 	"math/big"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/custos-privacy/custos/internal/calendar"
@@ -21,6 +20,8 @@ import (
 	"github.com/custos-privacy/custos/internal/egress"
 	"github.com/custos-privacy/custos/internal/fault"
 	"github.com/custos-privacy/custos/internal/identity"
+	"github.com/custos-privacy/custos/internal/ids"
+	"github.com/custos-privacy/custos/internal/keystore"
 	"github.com/custos-privacy/custos/internal/manifest"
 	"github.com/custos-privacy/custos/internal/notify"
 	"github.com/custos-privacy/custos/internal/ratelimit"
@@ -384,21 +385,27 @@ func (s *Service) keptIdentity(ctx context.Context, subjectID string) (kind, val
 // this organisation, what linkedHashes is for a public one: the subject's
 // kept identity hashed under each linked organisation's key, sealed, so
 // that the request reaches the affiliates and controllers holding the
-// same person. nil without links or without an identity kept in clear.
-func (s *Service) subjectLinks(ctx context.Context, requestID, subjectID string) ([]byte, error) {
-	if len(s.linked().links) == 0 {
-		return nil, nil
+// same person. nil without links. Without an email or phone kept, the
+// linked organisations cannot be asked: unreached names them, for the
+// operator to reach by other means.
+func (s *Service) subjectLinks(ctx context.Context, requestID, subjectID string) (sealed []byte, unreached []string, err error) {
+	links := s.linked().links
+	if len(links) == 0 {
+		return nil, nil, nil
 	}
 	kind, value, ok := s.keptIdentity(ctx, subjectID)
-	if !ok {
-		return nil, nil
+	var norm string
+	if ok {
+		norm, err = identity.Normalize(kind, value)
 	}
-	norm, err := identity.Normalize(kind, value)
-	if err != nil {
-		return nil, nil
+	if !ok || err != nil {
+		for _, l := range links {
+			unreached = append(unreached, l.ID)
+		}
+		return nil, unreached, nil
 	}
-	sealed, _, err := s.linkedHashes(ctx, requestID, kind, norm)
-	return sealed, err
+	sealed, _, err = s.linkedHashes(ctx, requestID, kind, norm)
+	return sealed, nil, err
 }
 
 // codeDelivery prepares the message carrying a one-time code to the
@@ -470,7 +477,7 @@ func (s *Service) SubmitOperator(ctx context.Context, a consent.Actor, in Input)
 	now := s.now()
 	var also []store.TxFn
 	note := ""
-	linked, err := s.subjectLinks(ctx, r.ID, in.SubjectID)
+	linked, unreached, err := s.subjectLinks(ctx, r.ID, in.SubjectID)
 	if err != nil {
 		return View{}, err
 	}
@@ -515,6 +522,10 @@ func (s *Service) SubmitOperator(ctx context.Context, a consent.Actor, in Input)
 		s.setRoutes(&r, routes)
 		also = append(also, tasks...)
 		also = append(also, s.notifyFn(ctx, &r, "request_received", nil)...)
+	}
+	if len(unreached) > 0 {
+		also = append(also, s.st.RequestEventFn(store.RequestEvent{RequestID: r.ID, At: now, Actor: a.ID, From: r.State, To: r.State,
+			Note: NoteNotPassedOn + strings.Join(unreached, ", ")}))
 	}
 	ev := store.RequestEvent{RequestID: r.ID, At: now, Actor: a.ID, From: "", To: r.State, Note: note}
 	if err := s.st.CreateRequest(ctx, r, ev, also, s.entry(a, "request.receive", &r, "")); err != nil {

@@ -29,6 +29,7 @@ import (
 // Store is the persistence requests need.
 type Store interface {
 	CreateRequest(ctx context.Context, r store.Request, ev store.RequestEvent, also []store.TxFn, entries ...audit.Entry) error
+	RequestEventFn(ev store.RequestEvent) store.TxFn
 	UpdateRequest(ctx context.Context, r *store.Request, ev store.RequestEvent, also []store.TxFn, entries ...audit.Entry) error
 	Request(ctx context.Context, id string) (store.Request, error)
 	RequestEvents(ctx context.Context, id string) ([]store.RequestEvent, error)

@@ -27,6 +27,10 @@ const (
 	// NoteForwarded ends a request passed to the organisations that
 	// control the data (links.go).
 	NoteForwarded = "passed to the controllers of the data"
+	// NoteNotPassedOn is followed by the linked organisations (affiliates,
+	// controllers) a request an operator took could not reach, for want of
+	// an email or phone of the subject kept to find the same person there.
+	NoteNotPassedOn = "not passed on: no email or phone of the subject is kept to find them at "
 )
 
 // told picks what the subject is told in their language (the request's):

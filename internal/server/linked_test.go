@@ -472,6 +472,31 @@ func TestDeepinAffiliatesOperatorRequest(t *testing.T) {
 	if len(v.Flags.Routes) != 0 || len(openOnly(d.requests(t, wuhan))) != 1 {
 		t.Errorf("a person Wuhan Deepin does not hold was routed there: %+v", v.Flags.Routes)
 	}
+	for _, h := range v.History {
+		if strings.HasPrefix(h.Note, dsr.NoteNotPassedOn) {
+			t.Errorf("a request that was looked for at Wuhan Deepin says it was not: %+v", h)
+		}
+	}
+
+	// Without an address kept, the affiliates cannot be asked; the
+	// operator is told which, on the request's history.
+	d.must(t, uniontech, "POST", "/v1/subjects",
+		`{"subject_id": "deepin-1003", "language": "zh-CN", "birth_date": "1990-01-01", "identities": [{"kind": "email", "value": "wang.fang@example.com"}]}`, http.StatusCreated)
+	body = d.must(t, uniontech, "POST", "/v1/requests",
+		`{"type": "deletion", "language": "zh-CN", "subject_id": "deepin-1003", "verification": "operator", "evidence": "ticket 9"}`, http.StatusCreated)
+	v = dsr.View{}
+	if err := json.Unmarshal(body, &v); err != nil {
+		t.Fatal(err)
+	}
+	var told []string
+	for _, h := range v.History {
+		if h.From == dsr.StateVerified && h.To == dsr.StateVerified {
+			told = append(told, h.Note)
+		}
+	}
+	if want := []string{dsr.NoteNotPassedOn + "wuhan-deepin"}; len(v.Flags.Routes) != 0 || !slices.Equal(told, want) {
+		t.Errorf("a request about a person with no address kept: routes %+v, notes %q, want %q", v.Flags.Routes, told, want)
+	}
 	if strings.Contains(d.logs.String(), email) {
 		t.Error("the log names the subject's address")
 	}

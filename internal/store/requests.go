@@ -117,6 +117,12 @@ func runAll(ctx context.Context, tx *sql.Tx, fns []TxFn) error {
 	return nil
 }
 
+// RequestEventFn adds ev to its request's history within another write:
+// a note that changes no state (ev.From and ev.To alike).
+func (s *Store) RequestEventFn(ev RequestEvent) TxFn {
+	return func(ctx context.Context, tx *sql.Tx) error { return s.insertRequestEvent(ctx, tx, ev) }
+}
+
 func (s *Store) insertRequestEvent(ctx context.Context, tx *sql.Tx, ev RequestEvent) error {
 	if ev.To == "" {
 		return nil
