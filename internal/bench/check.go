@@ -695,6 +695,23 @@ func ServeProcess(ctx context.Context, e *Env, exe string, log io.Writer) (strin
 	}
 }
 
+// ServeTarget runs exe as e's server (ServeProcess) and returns how to
+// ask it: with organisations, each on its own host with its own key.
+func (e *Env) ServeTarget(ctx context.Context, exe string, log io.Writer) (HTTPTarget, *os.Process, func(), error) {
+	base, key, proc, stop, err := ServeProcess(ctx, e, exe, log)
+	if err != nil {
+		return HTTPTarget{}, nil, nil, err
+	}
+	t := CustosTarget(base, key)
+	if len(e.Orgs) > 0 {
+		if t.Orgs, err = e.OrgTargets(ctx, base); err != nil {
+			stop()
+			return HTTPTarget{}, nil, nil, err
+		}
+	}
+	return t, proc, stop, nil
+}
+
 // OrgTargets gives each organisation of e a service key and returns how
 // each is reached on the server at base.
 func (e *Env) OrgTargets(ctx context.Context, base string) ([]OrgTarget, error) {

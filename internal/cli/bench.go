@@ -126,12 +126,12 @@ Compare --orgs 100 --subjects 100000 with --subjects 100000.
 With --vs-one-org as well, the same number of subjects is also served as one
 organisation, by a second server, and the two are measured closed loop in
 alternating rounds of --round each (the order reversed every other round),
-for --duration each in all, after each has been asked every query once
-(so both are compared with their caches warm). On a shared machine the speed of one server can
-drift by more than the difference sought between back-to-back runs; rounds a
-few seconds apart share the drift, so their ratios do not. It prints every
-round and the ratios over all of them; the in-process and open-loop figures
-are left out.`,
+for --duration each in all, after each has been asked every query once (so
+both are compared with their caches warm). On a shared machine the speed of
+one server can drift by more than the difference sought between back-to-back
+runs; rounds a few seconds apart share the drift, so their ratios do not. It
+prints every round and the ratios over all of them; the in-process and
+open-loop figures are left out.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
@@ -183,17 +183,11 @@ are left out.`,
 			if err != nil {
 				return err
 			}
-			base, key, proc, stop, err := bench.ServeProcess(ctx, e, exe, log)
+			custos, proc, stop, err := e.ServeTarget(ctx, exe, log)
 			if err != nil {
 				return err
 			}
 			defer stop()
-			custos := bench.CustosTarget(base, key)
-			if orgs > 1 {
-				if custos.Orgs, err = e.OrgTargets(ctx, base); err != nil {
-					return err
-				}
-			}
 			bench.Closed(custos, d, conns, time.Second) // warm up
 			openC := bench.Open(custos, d, rate, conns, dur)
 			cpu0 := bench.CPUTime(proc)
@@ -316,17 +310,11 @@ func benchOrgsVsOne(ctx context.Context, out, log io.Writer, subjects, orgs, con
 		if err != nil {
 			return err
 		}
-		base, key, proc, stop, err := bench.ServeProcess(ctx, e, exe, log)
+		t, proc, stop, err := e.ServeTarget(ctx, exe, log)
 		if err != nil {
 			return err
 		}
 		defer stop()
-		t := bench.CustosTarget(base, key)
-		if n > 1 {
-			if t.Orgs, err = e.OrgTargets(ctx, base); err != nil {
-				return err
-			}
-		}
 		sides[i] = bench.Side{Target: t, Data: d, Proc: proc}
 		// Every subject asked about is cached before the rounds, so they
 		// compare the two in their steady state.

@@ -150,20 +150,7 @@ func TestOrgScopedCommands(t *testing.T) {
 		!strings.Contains(errOut, "organisation acme has no dataset annotation: put it at orgs/acme/dataset.yaml under --secrets-dir") {
 		t.Errorf("acme's retention plan without its annotation: %d %s", code, errOut)
 	}
-	shopPath := filepath.Join(dir, "acme-shop.db")
-	t.Setenv("SHOP_DSN", "file:"+shopPath)
-	schema, err := os.ReadFile("../../examples/starter/shop.sql")
-	if err != nil {
-		t.Fatal(err)
-	}
-	shop, err := sql.Open("sqlite", "file:"+shopPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer shop.Close()
-	if _, err := shop.Exec(string(schema)); err != nil {
-		t.Fatal(err)
-	}
+	sampleShop(t, filepath.Join(dir, "acme-shop.db"))
 	annotation, err := os.ReadFile(starterDataset)
 	if err != nil {
 		t.Fatal(err)

@@ -23,20 +23,7 @@ func TestRetentionCommands(t *testing.T) {
 	}
 	t.Setenv("CUSTOS_SECRETS_DIR", filepath.Join(dir, "secrets"))
 	t.Setenv("CUSTOS_DB", filepath.Join(dir, "custos.db"))
-	shopPath := filepath.Join(dir, "shop.db")
-	t.Setenv("SHOP_DSN", "file:"+shopPath)
-	schema, err := os.ReadFile("../../examples/starter/shop.sql")
-	if err != nil {
-		t.Fatal(err)
-	}
-	shop, err := sql.Open("sqlite", "file:"+shopPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer shop.Close()
-	if _, err := shop.Exec(string(schema)); err != nil {
-		t.Fatalf("load shop.sql: %v", err)
-	}
+	shop := sampleShop(t, filepath.Join(dir, "shop.db"))
 	mustRun(t, "", "migrate")
 	mustRun(t, "", "policy", "publish", "../../examples/starter/custos.yaml")
 	ds := []string{"--dataset", "../../examples/starter/dataset.yaml"}
@@ -170,4 +157,24 @@ func runOK(t *testing.T, args ...string) string {
 		t.Fatalf("custos %s: exit %d\n%s%s", strings.Join(args, " "), code, out, errOut)
 	}
 	return out
+}
+
+// sampleShop makes the starter's sample database at path and points
+// SHOP_DSN, which the starter's annotation names, at it.
+func sampleShop(t *testing.T, path string) *sql.DB {
+	t.Helper()
+	t.Setenv("SHOP_DSN", "file:"+path)
+	schema, err := os.ReadFile("../../examples/starter/shop.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	shop, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { shop.Close() })
+	if _, err := shop.Exec(string(schema)); err != nil {
+		t.Fatalf("load shop.sql: %v", err)
+	}
+	return shop
 }

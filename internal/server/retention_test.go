@@ -1,11 +1,9 @@
 package server_test
 
 import (
-	"database/sql"
 	"log/slog"
 	"net/http"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -32,18 +30,7 @@ func TestRetentionSweepInServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	shopPath := filepath.Join(dir, "shop.db")
-	schema, err := os.ReadFile(filepath.Join("..", "..", "examples", "starter", "shop.sql"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	shop, err := sql.Open("sqlite", "file:"+shopPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer shop.Close()
-	if _, err := shop.Exec(string(schema)); err != nil {
-		t.Fatal(err)
-	}
+	shop := sampleShop(t, shopPath)
 	t.Setenv("SHOP_DSN", "file:"+shopPath)
 	env := map[string]string{
 		"CUSTOS_DB":          filepath.Join(dir, "custos.db"),
