@@ -5,6 +5,8 @@
 package scan
 
 import (
+	"cmp"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -103,8 +105,10 @@ const excerptRadius = 24
 
 // excerpt returns text around text[s.Start:s.End] with every span in spans
 // that falls in it masked, cut on rune boundaries, without control
-// characters.
+// characters. Spans may come in any order and overlap (two detectors on
+// the same digits): what any of them covers is masked once.
 func excerpt(text string, spans []detect.Span, s detect.Span) string {
+	spans = union(spans)
 	from, to := max(0, s.Start-excerptRadius), min(len(text), s.End+excerptRadius)
 	for _, o := range spans {
 		if o.Start < from && o.End > from {
@@ -126,18 +130,36 @@ func excerpt(text string, spans []detect.Span, s detect.Span) string {
 	}
 	at := from
 	for _, o := range spans {
-		if o.End <= from || o.Start >= to {
+		// The stretches are disjoint and the excerpt's ends were moved
+		// out of any; the bounds are kept as a guard all the same.
+		start, end := max(o.Start, at), min(o.End, to)
+		if start >= end {
 			continue
 		}
-		b.WriteString(clean(text[at:o.Start]))
-		b.WriteString(Mask(text[o.Start:o.End]))
-		at = o.End
+		b.WriteString(clean(text[at:start]))
+		b.WriteString(Mask(text[start:end]))
+		at = end
 	}
 	b.WriteString(clean(text[at:to]))
 	if to < len(text) {
 		b.WriteString("…")
 	}
 	return b.String()
+}
+
+// union returns the stretches of text spans cover, in order and disjoint:
+// spans that overlap become one, masked as one value.
+func union(spans []detect.Span) []detect.Span {
+	sorted := slices.SortedFunc(slices.Values(spans), func(a, b detect.Span) int { return cmp.Compare(a.Start, b.Start) })
+	var out []detect.Span
+	for _, o := range sorted {
+		if n := len(out); n > 0 && o.Start < out[n-1].End {
+			out[n-1].End = max(out[n-1].End, o.End)
+			continue
+		}
+		out = append(out, detect.Span{Start: o.Start, End: o.End})
+	}
+	return out
 }
 
 // clean replaces control characters and invalid UTF-8 so that an excerpt

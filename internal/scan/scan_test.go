@@ -11,6 +11,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/custos-privacy/custos/internal/detect"
 )
 
 // Planted values today's detectors find.
@@ -353,5 +355,29 @@ func TestExcerptAtChunkCut(t *testing.T) {
 				t.Errorf("pad %d: excerpt %q shows a value", pad, f.Excerpt)
 			}
 		}
+	}
+}
+
+// TestExcerptOverlappingSpans: spans that overlap (two detectors on the
+// same digits), come out of order or run past the excerpt are masked as
+// the one stretch they cover, and never cut the excerpt out of bounds
+// (the fuzzer's FuzzTextReader/d709cfa5d7599619 panicked there).
+func TestExcerptOverlappingSpans(t *testing.T) {
+	text := "call 13812345678901234 or 020-12345678 today" + strings.Repeat(" pad", 20)
+	for _, tc := range []struct {
+		name  string
+		spans []detect.Span
+		want  string
+	}{
+		{"overlapping", []detect.Span{{Start: 5, End: 16}, {Start: 10, End: 22}}, "call 138**********1234 or 020-12345678 t…"},
+		{"out of order", []detect.Span{{Start: 26, End: 38}, {Start: 5, End: 22}}, "…ll 138**********1234 or 020-****5678 today pad pad pad pad p…"},
+		{"one inside another", []detect.Span{{Start: 5, End: 22}, {Start: 8, End: 12}}, "call 138**********1234 or 020-12345678 today p…"},
+		{"running past the excerpt", []detect.Span{{Start: 26, End: 38}, {Start: 30, End: 70}}, "…ll 13812345678901234 or 020-******** ***** *** *** *** *** *** pad p…"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := excerpt(text, tc.spans, tc.spans[0]); got != tc.want {
+				t.Errorf("excerpt = %q\nwant      %q", got, tc.want)
+			}
+		})
 	}
 }
