@@ -522,31 +522,6 @@ func Closed(t HTTPTarget, d CheckData, conns int, dur time.Duration) Latencies {
 	return summarise(all, time.Since(start), errs.Load())
 }
 
-// Each asks every query of d once, conns clients at a time: a warm-up
-// after which every subject asked about is in the server's cache.
-func Each(t HTTPTarget, d CheckData, conns int) Latencies {
-	addr, reqs := t.requests(d)
-	var next, errs atomic.Int64
-	var wg sync.WaitGroup
-	start := time.Now()
-	for range conns {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c := &conn{addr: addr}
-			defer c.reset()
-			for i := next.Add(1) - 1; i < int64(len(reqs)); i = next.Add(1) - 1 {
-				if err := c.do(reqs[i]); err != nil {
-					errs.Add(1)
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	n := int64(len(reqs)) - errs.Load()
-	return Latencies{Count: n, Errors: errs.Load(), Seconds: time.Since(start).Seconds()}
-}
-
 // OpenResult is an open-loop run measured two ways.
 type OpenResult struct {
 	// FromDue measures each request from the moment it was due, so a stall

@@ -151,22 +151,11 @@ open-loop figures are left out.`,
 				}
 				return benchOrgsVsOne(ctx, out, log, subjects, orgs, conns, dur, round, pin)
 			}
-			e, err := bench.NewEnv(ctx, "", 0, 0)
+			e, d, err := checkEnv(ctx, log, subjects, orgs)
 			if err != nil {
 				return err
 			}
 			defer e.Close()
-			if orgs > 1 {
-				fmt.Fprintf(log, "making %d organisations …\n", orgs)
-				if err := e.WithOrgs(ctx, orgs); err != nil {
-					return err
-				}
-			}
-			fmt.Fprintf(log, "registering %d subjects …\n", subjects)
-			d, err := e.Populate(ctx, subjects, 20000, log)
-			if err != nil {
-				return err
-			}
 			decide, svc, err := bench.InProcess(ctx, e, d, min(dur, 3*time.Second))
 			if err != nil {
 				return err
@@ -263,6 +252,30 @@ open-loop figures are left out.`,
 	return cmd
 }
 
+// checkEnv makes a throw-away database of subjects split among orgs
+// organisations (one: the deployment's own alone) and the decision
+// queries asked of them.
+func checkEnv(ctx context.Context, log io.Writer, subjects, orgs int) (*bench.Env, bench.CheckData, error) {
+	e, err := bench.NewEnv(ctx, "", 0, 0)
+	if err != nil {
+		return nil, bench.CheckData{}, err
+	}
+	if orgs > 1 {
+		fmt.Fprintf(log, "making %d organisations …\n", orgs)
+		if err := e.WithOrgs(ctx, orgs); err != nil {
+			e.Close()
+			return nil, bench.CheckData{}, err
+		}
+	}
+	fmt.Fprintf(log, "registering %d subjects in %d organisation(s) …\n", subjects, orgs)
+	d, err := e.Populate(ctx, subjects, 20000, log)
+	if err != nil {
+		e.Close()
+		return nil, bench.CheckData{}, err
+	}
+	return e, d, nil
+}
+
 // pinServers, for --pin, keeps servers under test on the last CPU and
 // this process on the others.
 func pinServers(log io.Writer) error {
@@ -294,22 +307,11 @@ func benchOrgsVsOne(ctx context.Context, out, log io.Writer, subjects, orgs, con
 	}
 	var sides [2]bench.Side
 	for i, n := range []int{1, orgs} {
-		e, err := bench.NewEnv(ctx, "", 0, 0)
+		e, d, err := checkEnv(ctx, log, subjects, n)
 		if err != nil {
 			return err
 		}
 		defer e.Close()
-		if n > 1 {
-			fmt.Fprintf(log, "making %d organisations …\n", n)
-			if err := e.WithOrgs(ctx, n); err != nil {
-				return err
-			}
-		}
-		fmt.Fprintf(log, "registering %d subjects in %d organisation(s) …\n", subjects, n)
-		d, err := e.Populate(ctx, subjects, 20000, log)
-		if err != nil {
-			return err
-		}
 		t, proc, stop, err := e.ServeTarget(ctx, exe, log)
 		if err != nil {
 			return err
@@ -318,8 +320,8 @@ func benchOrgsVsOne(ctx context.Context, out, log io.Writer, subjects, orgs, con
 		sides[i] = bench.Side{Target: t, Data: d, Proc: proc}
 		// Every subject asked about is cached before the rounds, so they
 		// compare the two in their steady state.
-		if w := bench.Each(t, d, conns); w.Errors != 0 {
-			return fmt.Errorf("warming up the server of %d organisation(s): %d of %d requests failed", n, w.Errors, len(d.Queries))
+		if errs := bench.Once(t, d, conns); errs != 0 {
+			return fmt.Errorf("warming up the server of %d organisation(s): %d of %d requests failed", n, errs, len(d.Queries))
 		}
 	}
 	rounds := max(2, int(dur/round))
