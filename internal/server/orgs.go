@@ -289,14 +289,7 @@ func (o *orgServer) retire() {
 	srv := o.srv
 	if o.stop != nil {
 		o.stop()
-		done := make(chan struct{})
-		go func() {
-			srv.loops.Wait()
-			close(done)
-		}()
-		select {
-		case <-done:
-		case <-time.After(srv.cfg.ShutdownTimeout):
+		if !srv.waitLoops(srv.cfg.ShutdownTimeout) {
 			srv.log.Warn("organisation no longer served: its background work did not end within the shutdown timeout")
 		}
 	}

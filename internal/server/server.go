@@ -672,6 +672,12 @@ func (s *Server) Serve(ctx context.Context, ready func(addr string)) error {
 	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
 	err = s.http.Shutdown(sctx)
+	// The background work ends before what it writes to is closed: a
+	// message half written to the notice directory, or a sweep's last
+	// batch, is finished, not cut off.
+	if !s.waitLoops(time.Until(deadline(sctx))) {
+		s.log.Warn("background work did not end within the shutdown timeout")
+	}
 	// One-time codes are sent behind the answer: those still queued go
 	// out before the last checkpoint.
 	s.closeCodes()
@@ -684,6 +690,32 @@ func (s *Server) Serve(ctx context.Context, ready func(addr string)) error {
 	}
 	// Closing the store drains the write queue: everything accepted lands.
 	return errors.Join(err, s.st.Close())
+}
+
+// waitLoops waits up to d for the background work run started to end,
+// and says whether it did.
+func (s *Server) waitLoops(d time.Duration) bool {
+	done := make(chan struct{})
+	go func() {
+		s.loops.Wait()
+		close(done)
+	}()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-done:
+		return true
+	case <-t.C:
+		return false
+	}
+}
+
+// deadline is ctx's deadline, or now when it has none.
+func deadline(ctx context.Context) time.Time {
+	if d, ok := ctx.Deadline(); ok {
+		return d
+	}
+	return time.Now()
 }
 
 // run starts the organisation's background work: the change feed, the
