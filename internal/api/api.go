@@ -7,6 +7,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -88,6 +89,7 @@ type API struct {
 	keys    *apikey.Service
 	metrics *metrics
 	routes  []route
+	handled []Handled // routes as patterns, "/" last
 	mux     *http.ServeMux
 	// ackLimit limits recipients' acknowledgements per address.
 	ackLimit *ratelimit.Bucket
@@ -130,13 +132,28 @@ func New(opt Options) *API {
 	a.routes = append(a.routes, a.transferRoutes()...)
 	a.routes = append(a.routes, a.acknowledgementRoutes()...)
 	for _, rt := range a.routes {
-		a.mux.Handle(rt.Method+" "+rt.Path, a.wrap(rt))
+		a.handled = append(a.handled, Handled{rt.Method + " " + rt.Path, a.wrap(rt)})
 	}
-	a.mux.Handle("/", a.wrap(route{Op: "notFound", h: func(http.ResponseWriter, *http.Request, consent.Actor) error {
+	a.handled = append(a.handled, Handled{"/", a.wrap(route{Op: "notFound", h: func(http.ResponseWriter, *http.Request, consent.Actor) error {
 		return errNoRoute
-	}}))
+	}})})
+	for _, h := range a.handled {
+		a.mux.Handle(h.Pattern, h.Handler)
+	}
 	return a
 }
+
+// Handled is one pattern of the API (as http.ServeMux reads it) and what
+// serves it.
+type Handled struct {
+	Pattern string
+	Handler http.Handler
+}
+
+// Handlers returns every pattern of the API and its handler, "/" (every
+// path the API does not have) last: for a server that routes the API's
+// paths beside others of its own, on one mux.
+func (a *API) Handlers() []Handled { return slices.Clone(a.handled) }
 
 // table is every route, with the roles allowed to call it.
 func (a *API) table() []route {

@@ -15,7 +15,6 @@ import (
 	"github.com/custos-privacy/custos/internal/consent"
 	"github.com/custos-privacy/custos/internal/dsr"
 	"github.com/custos-privacy/custos/internal/keystore"
-	"github.com/custos-privacy/custos/internal/org"
 	"github.com/custos-privacy/custos/internal/store"
 )
 
@@ -44,8 +43,10 @@ type orgServer struct {
 // hosting is one state of the organisations served: built whole, then
 // swapped in at once, so that no request sees half of a change.
 type hosting struct {
-	orgs  []*orgServer
-	hosts map[string]http.Handler
+	orgs []*orgServer
+	// hosts are the handlers of each host's organisation, in the order
+	// of the deployment's routing table.
+	hosts map[string][]http.Handler
 }
 
 // orgRegistry is what the deployment's own server keeps of the others.
@@ -80,7 +81,7 @@ const retryUnserved = time.Minute
 func (s *Server) addOrganisations(ctx context.Context) error {
 	s.orgs.wake = make(chan struct{}, 1)
 	s.orgs.current.Store(&hosting{})
-	s.http.Handler = s.byHost(s.http.Handler)
+	s.http.Handler = s.routing.serve(s.byHost)
 	s.svc.OnChange(func(c consent.Change) {
 		if strings.HasPrefix(c.Action, "org.") || strings.HasPrefix(c.Action, "entrustment.") {
 			s.orgs.dirty.Store(true)
@@ -121,7 +122,8 @@ func (s *Server) refreshOrganisations(ctx context.Context) error {
 	for _, o := range s.orgs.current.Load().orgs {
 		before[o.org.ID] = o
 	}
-	next := &hosting{hosts: map[string]http.Handler{}}
+	next := &hosting{hosts: map[string][]http.Handler{}}
+	gone := s.routing.gone()
 	var started []*orgServer
 	for _, og := range orgs {
 		if og.ID == store.DefaultOrg {
@@ -149,9 +151,9 @@ func (s *Server) refreshOrganisations(ctx context.Context) error {
 			started = append(started, o)
 			s.say(og.ID, "served", func() { s.log.Info("serving organisation", "org", og.ID, "hosts", og.Hosts) })
 		}
-		h := http.Handler(orgGone)
+		h := gone
 		if o.srv != nil {
-			h = o.srv.http.Handler
+			h = o.srv.routing.alignedTo(s.routing)
 		}
 		for _, host := range og.Hosts {
 			next.hosts[host] = h
@@ -380,19 +382,6 @@ func (s *Server) linkOrganisations(orgs []store.Organisation, ents []store.Entru
 			c.srv.log.Info("requests reach linked organisations", "links", c.names)
 		}
 	}
-}
-
-// byHost sends a request to the organisation whose host it came to, as
-// the organisations served are at that moment, and any other to the
-// deployment's own (next).
-func (s *Server) byHost(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if h, ok := s.orgs.current.Load().hosts[org.Host(r.Host)]; ok {
-			h.ServeHTTP(w, r)
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
 }
 
 // orgGone answers for an organisation that is disabled or not served as

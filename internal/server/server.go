@@ -196,6 +196,10 @@ type Server struct {
 	demo  *Demo
 	start time.Time
 
+	// routing is what the server answers; the deployment's own server
+	// matches every organisation's requests against its patterns.
+	routing routeTable
+
 	requests   *dsr.Service
 	dispatcher *notify.Dispatcher
 	// certificates signs the organisation's erasure certificates (nil
@@ -605,13 +609,12 @@ func newServer(ctx context.Context, cfg config.Config, log *slog.Logger, o optio
 			return nil, err
 		}
 	}
-	handler, err := s.routes(keys)
-	if err != nil {
+	if s.routing, err = s.routes(keys); err != nil {
 		release()
 		return nil, err
 	}
 	s.http = &http.Server{
-		Handler:           handler,
+		Handler:           s.routing.own(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,

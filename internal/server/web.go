@@ -15,18 +15,18 @@ import (
 	"github.com/custos-privacy/custos/internal/web/console"
 )
 
-// routes puts the API and the pages on one mux: the privacy center is
+// routes puts the API and the pages in one table: the privacy center is
 // under /privacy/, the admin console under /console/, the consent banner
 // is /banner.js, and every other path is the JSON API's (so an unknown
 // path gets the API's JSON 404).
-func (s *Server) routes(keys Keys) (http.Handler, error) {
+func (s *Server) routes(keys Keys) (routeTable, error) {
 	// Sign-in codes go to addresses only the rights-request service can
 	// open: without a data keyset there is no signing in.
 	var signins *signin.Service
 	if s.requests != nil && keys.Hasher != nil {
 		si, err := signin.New(s.st, keys.CenterKey, signin.Options{Hasher: keys.Hasher, Codes: s.requests})
 		if err != nil {
-			return nil, err
+			return routeTable{}, err
 		}
 		signins = si
 	}
@@ -34,11 +34,11 @@ func (s *Server) routes(keys Keys) (http.Handler, error) {
 		Consent: s.svc, Requests: s.requests, Signins: signins, Key: keys.CenterKey, Logger: s.log,
 	})
 	if err != nil {
-		return nil, err
+		return routeTable{}, err
 	}
 	ops, err := operator.New(s.st, operator.Options{Gate: s.passwords})
 	if err != nil {
-		return nil, err
+		return routeTable{}, err
 	}
 	// Nil without a sweep: the console then says how to configure one.
 	var sweep console.Retention
@@ -59,22 +59,26 @@ func (s *Server) routes(keys Keys) (http.Handler, error) {
 		Retention:  sweep,
 	})
 	if err != nil {
-		return nil, err
+		return routeTable{}, err
 	}
 	page := func(h http.Handler) http.Handler { return web.TrustProxy(web.Secure(h), s.cfg.TrustProxy) }
 
-	mux := http.NewServeMux()
-	mux.Handle("/", s.api.Handler())
-	mux.Handle("/static/", page(web.Static()))
-	mux.Handle("/privacy/", page(pc))
-	mux.Handle("/console/", page(cons))
-	mux.Handle("GET /{$}", page(http.RedirectHandler("/privacy/", http.StatusSeeOther)))
+	var t routeTable
+	// The API's own patterns, then the pages'; every other path is the
+	// API's (its "/", last of its handlers).
+	for _, h := range s.api.Handlers() {
+		t.handle(h.Pattern, h.Handler)
+	}
+	t.handle("/static/", page(web.Static()))
+	t.handle("/privacy/", page(pc))
+	t.handle("/console/", page(cons))
+	t.handle("GET /{$}", page(http.RedirectHandler("/privacy/", http.StatusSeeOther)))
 	// The banner script is loaded by other sites: page headers would not
 	// protect it; it carries its own type, caching and CORS.
-	mux.Handle("/banner.js", banner.Handler())
+	t.handle("/banner.js", banner.Handler())
 	if s.cfg.Demo {
 		// A sample shop page with the banner and two tagged scripts.
-		mux.Handle("/demo/shop/", page(banner.DemoShop()))
+		t.handle("/demo/shop/", page(banner.DemoShop()))
 	}
-	return mux, nil
+	return t, nil
 }
