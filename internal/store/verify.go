@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/custos-privacy/custos/internal/audit"
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 // Verification reads chains of a hundred million links and more, so it
@@ -71,7 +72,7 @@ func (s *Store) verify(ctx context.Context, anchors *audit.Anchors, incremental 
 	if ledger.Since > 0 {
 		touchedAfter = ledger.Since
 	}
-	rep.Ledger.States, problems, err = s.verifyState(ctx, tx, touchedAfter)
+	rep.Ledger.States, problems, err = s.verifyState(ctx, tx.Tx, touchedAfter)
 	if err != nil {
 		return audit.Report{}, err
 	}
@@ -106,33 +107,57 @@ func latest(as []audit.Anchor) *audit.Anchor {
 // verifySnapshot begins the read-only transaction verification reads in:
 // one snapshot, so that writes committed meanwhile are not seen and the
 // trail, the ledger, the state and the heads all describe the same moment.
-func (s *Store) verifySnapshot(ctx context.Context) (*sql.Tx, error) {
-	opts := &sql.TxOptions{ReadOnly: true}
-	if s.dialect == Postgres {
-		opts.Isolation = sql.LevelRepeatableRead
-	} else {
-		opts = nil // the read pool is read-only already; SQLite takes its snapshot at the first read
+func (s *Store) verifySnapshot(ctx context.Context) (*snapshot, error) {
+	if s.dialect != Postgres {
+		// The read pool is read-only already; SQLite takes its snapshot
+		// at the first read.
+		tx, err := s.r.BeginTx(ctx, nil)
+		if err != nil {
+			return nil, fmt.Errorf("verify: %w", mapErr(err))
+		}
+		sn := &snapshot{Tx: tx}
+		if err := s.scope(ctx, tx, s.org); err != nil {
+			sn.Rollback()
+			return nil, err
+		}
+		return sn, nil
 	}
-	tx, err := s.r.BeginTx(ctx, opts)
+	conn, err := s.r.Conn(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("verify: %w", mapErr(err))
 	}
+	tx, err := conn.BeginTx(ctx, &sql.TxOptions{ReadOnly: true, Isolation: sql.LevelRepeatableRead})
+	if err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("verify: %w", mapErr(err))
+	}
+	sn := &snapshot{Tx: tx, conn: conn}
 	if err := s.scope(ctx, tx, s.org); err != nil {
-		tx.Rollback()
+		sn.Rollback()
 		return nil, err
 	}
-	if s.dialect == Postgres {
-		// The statements are prepared once and run with bounds from 0 (all
-		// of a chain) to near its end (from a checkpoint): after a few runs
-		// PostgreSQL would settle on one generic plan, a scan and a sort
-		// of the whole trail, for both.
-		if _, err := tx.ExecContext(ctx, `SET LOCAL plan_cache_mode = force_custom_plan`); err != nil {
-			tx.Rollback()
-			return nil, fmt.Errorf("verify: %w", mapErr(err))
-		}
+	// The statements are prepared once and run with bounds from 0 (all
+	// of a chain) to near its end (from a checkpoint): after a few runs
+	// PostgreSQL would settle on one generic plan, a scan and a sort of
+	// the whole trail, for both.
+	if _, err := tx.ExecContext(ctx, `SET LOCAL plan_cache_mode = force_custom_plan`); err != nil {
+		sn.Rollback()
+		return nil, fmt.Errorf("verify: %w", mapErr(err))
 	}
-	return tx, nil
+	return sn, nil
 }
+
+// The types of the columns the chains are read by on PostgreSQL
+// (auditCols, and consentCols with the hashes), which the raw scanners
+// decode.
+var (
+	auditColTypes = []uint32{pgtype.Int8OID, pgtype.Int8OID,
+		pgtype.TextOID, pgtype.TextOID, pgtype.TextOID, pgtype.TextOID, pgtype.TextOID, pgtype.TextOID, pgtype.TextOID, pgtype.TextOID,
+		pgtype.ByteaOID, pgtype.ByteaOID}
+	ledgerColTypes = []uint32{pgtype.Int8OID, pgtype.TextOID, pgtype.TextOID, pgtype.TextOID, pgtype.TextOID, pgtype.Int8OID,
+		pgtype.TextOID, pgtype.TextOID, pgtype.TextOID, pgtype.Int4OID, pgtype.TextOID, pgtype.TextOID, pgtype.TextOID, pgtype.TextOID, pgtype.Int8OID,
+		pgtype.ByteaOID, pgtype.ByteaOID}
+)
 
 // progressCounter tells progress of every verifyPage links, and of the rest
 // at the end.
@@ -154,7 +179,7 @@ func (p *progressCounter) done() {
 }
 
 // verifyTrail checks the trail from the start, or, given from, after it.
-func (s *Store) verifyTrail(ctx context.Context, tx *sql.Tx, anchors []audit.Anchor, from *audit.Anchor, progress func(int64)) (audit.Report, []audit.Epoch, error) {
+func (s *Store) verifyTrail(ctx context.Context, tx *snapshot, anchors []audit.Anchor, from *audit.Anchor, progress func(int64)) (audit.Report, []audit.Epoch, error) {
 	var head audit.Chain
 	if err := tx.QueryRowContext(ctx, s.q(`SELECT seq, hash FROM audit_head WHERE org_id = ?`), s.org).Scan(&head.Seq, &head.Hash); err != nil {
 		return audit.Report{}, nil, fmt.Errorf("verify audit: head: %w", mapErr(err))
@@ -181,31 +206,42 @@ func (s *Store) verifyTrail(ctx context.Context, tx *sql.Tx, anchors []audit.Anc
 	}
 	after := int64(0)
 	if from != nil && from.Seq > 0 {
-		first, rotations, err := s.trailKeysAt(ctx, tx, from.Seq)
+		first, rotations, err := s.trailKeysAt(ctx, tx.Tx, from.Seq)
 		if err != nil {
 			return audit.Report{}, nil, err
 		}
 		v.Resume(audit.Chain{Seq: from.Seq, Hash: from.Hash}, first, rotations)
 		after = from.Seq
 	}
-	rows, err := tx.QueryContext(ctx, s.q(`SELECT `+auditCols+` FROM audit_log WHERE org_id = ? AND seq > ? ORDER BY seq`), s.org, after)
-	if err != nil {
-		return audit.Report{}, nil, fmt.Errorf("verify audit: %w", mapErr(err))
-	}
-	defer rows.Close()
 	count := progressCounter{fn: progress}
-	err = pipe(rows, func(rows *sql.Rows, e *audit.Entry, arena *[]byte) error {
-		var at int64
-		var prev, hash sql.RawBytes // the driver's: valid until the next row
-		if err := rows.Scan(&e.Seq, &at, &e.Actor, &e.Role, &e.Place, &e.Action, &e.Object, &e.Purpose, &e.Outcome, &e.Detail, &prev, &hash); err != nil {
-			return err
-		}
-		e.At, e.Prev, e.Hash = fromMicros(at), keep(arena, prev), keep(arena, hash)
-		return nil
-	}, func(e *audit.Entry) {
-		v.Add(e)
-		count.add()
-	})
+	err = stream(ctx, s, tx, `SELECT `+auditCols+` FROM audit_log WHERE org_id = ? AND seq > ? ORDER BY seq`, []any{s.org, after}, auditColTypes,
+		func(rows *sql.Rows, e *audit.Entry, arena *[]byte) error {
+			var at int64
+			var prev, hash sql.RawBytes // the driver's: valid until the next row
+			if err := rows.Scan(&e.Seq, &at, &e.Actor, &e.Role, &e.Place, &e.Action, &e.Object, &e.Purpose, &e.Outcome, &e.Detail, &prev, &hash); err != nil {
+				return err
+			}
+			e.At, e.Prev, e.Hash = fromMicros(at), keep(arena, prev), keep(arena, hash)
+			return nil
+		},
+		func(v [][]byte, e *audit.Entry, arena *[]byte) error {
+			seq, err := rawInt(v[0])
+			if err != nil {
+				return err
+			}
+			at, err := rawInt(v[1])
+			if err != nil {
+				return err
+			}
+			e.Seq, e.At = seq, fromMicros(at)
+			rawStrings(v[2:10], &e.Actor, &e.Role, &e.Place, &e.Action, &e.Object, &e.Purpose, &e.Outcome, &e.Detail)
+			e.Prev, e.Hash = keep(arena, v[10]), keep(arena, v[11])
+			return nil
+		},
+		func(e *audit.Entry) {
+			v.Add(e)
+			count.add()
+		})
 	if err != nil {
 		return audit.Report{}, nil, fmt.Errorf("verify audit: %w", mapErr(err))
 	}
@@ -255,8 +291,8 @@ func (s *Store) trailKeysAt(ctx context.Context, tx *sql.Tx, seq int64) (*audit.
 // start or, given from (past the chain's start), after it, and checks its
 // chain against the recorded head and the anchors. epochs are the keys the
 // trail's rotations say the ledger is chained under.
-func (s *Store) verifyLedger(ctx context.Context, tx *sql.Tx, epochs []audit.Epoch, anchors []audit.Anchor, from *audit.Anchor, progress func(int64)) (audit.LedgerReport, []audit.Problem, error) {
-	head, err := s.readLedgerHead(ctx, tx)
+func (s *Store) verifyLedger(ctx context.Context, tx *snapshot, epochs []audit.Epoch, anchors []audit.Anchor, from *audit.Anchor, progress func(int64)) (audit.LedgerReport, []audit.Problem, error) {
+	head, err := s.readLedgerHead(ctx, tx.Tx)
 	if err != nil {
 		return audit.LedgerReport{}, nil, err
 	}
@@ -276,11 +312,6 @@ func (s *Store) verifyLedger(ctx context.Context, tx *sql.Tx, epochs []audit.Epo
 			}
 		}
 	}
-	rows, err := tx.QueryContext(ctx, s.q(`SELECT `+consentCols+`, prev_hash, hash FROM consent_events WHERE org_id = ? AND seq > ? ORDER BY seq`), s.org, after)
-	if err != nil {
-		return rep, nil, fmt.Errorf("verify ledger: %w", mapErr(err))
-	}
-	defer rows.Close()
 	type event struct {
 		ConsentEvent
 		prev, hash []byte
@@ -290,28 +321,45 @@ func (s *Store) verifyLedger(ctx context.Context, tx *sql.Tx, epochs []audit.Epo
 		buf    []byte
 	)
 	count := progressCounter{fn: progress}
-	err = pipe(rows, func(rows *sql.Rows, e *event, arena *[]byte) error {
-		var (
-			sep        int
-			guardian   sql.NullString
-			at         int64
-			prev, hash sql.RawBytes
-		)
-		if err := rows.Scan(&e.Seq, &e.ID, &e.SubjectID, &e.Purpose, &e.Action, &e.VersionSeq, &e.Method, &e.Language, &e.NoticeHash, &sep, &guardian, &e.Signal, &e.Evidence, &e.Actor, &at, &prev, &hash); err != nil {
-			return err
-		}
-		e.Separate, e.GuardianID, e.At = sep != 0, guardian.String, fromMicros(at)
-		e.prev, e.hash = keep(arena, prev), keep(arena, hash)
-		return nil
-	}, func(e *event) {
-		if e.Seq <= head.start {
-			rep.Unchained++
-		} else {
-			buf = appendLedger(buf[:0], e.prev, &e.ConsentEvent)
-			links.Add(e.Seq, e.ID, e.prev, e.hash, hasher.Sum(audit.KeyFor(epochs, e.Seq), buf))
-		}
-		count.add()
-	})
+	err = stream(ctx, s, tx, `SELECT `+consentCols+`, prev_hash, hash FROM consent_events WHERE org_id = ? AND seq > ? ORDER BY seq`, []any{s.org, after}, ledgerColTypes,
+		func(rows *sql.Rows, e *event, arena *[]byte) error {
+			var (
+				sep        int
+				guardian   sql.NullString
+				at         int64
+				prev, hash sql.RawBytes
+			)
+			if err := rows.Scan(&e.Seq, &e.ID, &e.SubjectID, &e.Purpose, &e.Action, &e.VersionSeq, &e.Method, &e.Language, &e.NoticeHash, &sep, &guardian, &e.Signal, &e.Evidence, &e.Actor, &at, &prev, &hash); err != nil {
+				return err
+			}
+			e.Separate, e.GuardianID, e.At = sep != 0, guardian.String, fromMicros(at)
+			e.prev, e.hash = keep(arena, prev), keep(arena, hash)
+			return nil
+		},
+		func(v [][]byte, e *event, arena *[]byte) error {
+			var ints [4]int64 // seq, version_seq, separate, at
+			for i, c := range [...]int{0, 5, 9, 14} {
+				n, err := rawInt(v[c])
+				if err != nil {
+					return err
+				}
+				ints[i] = n
+			}
+			e.Seq, e.VersionSeq, e.Separate, e.At = ints[0], ints[1], ints[2] != 0, fromMicros(ints[3])
+			rawStrings([][]byte{v[1], v[2], v[3], v[4], v[6], v[7], v[8], v[10], v[11], v[12], v[13]},
+				&e.ID, &e.SubjectID, &e.Purpose, &e.Action, &e.Method, &e.Language, &e.NoticeHash, &e.GuardianID, &e.Signal, &e.Evidence, &e.Actor)
+			e.prev, e.hash = keep(arena, v[15]), keep(arena, v[16])
+			return nil
+		},
+		func(e *event) {
+			if e.Seq <= head.start {
+				rep.Unchained++
+			} else {
+				buf = appendLedger(buf[:0], e.prev, &e.ConsentEvent)
+				links.Add(e.Seq, e.ID, e.prev, e.hash, hasher.Sum(audit.KeyFor(epochs, e.Seq), buf))
+			}
+			count.add()
+		})
 	if err != nil {
 		return rep, nil, fmt.Errorf("verify ledger: %w", mapErr(err))
 	}

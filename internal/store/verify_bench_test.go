@@ -186,7 +186,7 @@ func BenchmarkVerifyLedger(b *testing.B) {
 					b.Fatal(err)
 				}
 				var problems []audit.Problem
-				states, problems, err = s.verifyState(ctx, tx, -1)
+				states, problems, err = s.verifyState(ctx, tx.Tx, -1)
 				tx.Rollback()
 				if err != nil || len(problems) > 0 || states != benchSubjects*benchPurposes {
 					b.Fatalf("verify state = %d rows, %v: %v", states, problems, err)
