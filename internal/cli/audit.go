@@ -167,8 +167,7 @@ start. See docs/retention.md.`,
 			if err != nil {
 				return err
 			}
-			period, err := c.AuditPeriod()
-			if err != nil {
+			if _, err := c.AuditPeriod(); err != nil {
 				return err
 			}
 			trail, err := configuredTrail(cmd, c)
@@ -176,6 +175,14 @@ start. See docs/retention.md.`,
 				return err
 			}
 			return withStore(cmd, true, func(ctx context.Context, st *store.Store) error {
+				c, err := orgPeriods(ctx, st, c)
+				if err != nil {
+					return err
+				}
+				period, err := c.AuditPeriod()
+				if err != nil {
+					return err
+				}
 				log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelWarn}))
 				got, err := server.CutTrail(ctx, trail(st), hold.New(st, hold.Options{Logger: log}), period, cliActor(), time.Now())
 				out := cmd.OutOrStdout()

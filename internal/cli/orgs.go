@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/custos-privacy/custos/internal/config"
 	"github.com/custos-privacy/custos/internal/dsr"
 	"github.com/custos-privacy/custos/internal/fault"
 	"github.com/custos-privacy/custos/internal/manifest"
@@ -560,6 +561,21 @@ func hostList(hosts []string) string {
 	return strings.Join(hosts, ",")
 }
 
+// orgPeriods is c with the periods the organisation st is scoped to keeps
+// its records for, where it set its own (custos orgs retention), as a
+// server serving it has them: a command run with --org deletes nothing
+// the organisation keeps longer than the deployment does.
+func orgPeriods(ctx context.Context, st *store.Store, c config.Config) (config.Config, error) {
+	if st.Org() == store.DefaultOrg {
+		return c, nil
+	}
+	o, err := org.New(st).Get(ctx, st.Org())
+	if err != nil {
+		return c, err
+	}
+	return c.WithRetention(o.Retention.Requests, o.Retention.Audit), nil
+}
+
 func newOrgRetentionCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "retention ID [--requests PERIOD] [--audit PERIOD]",
@@ -572,7 +588,9 @@ with the deployment's checkpoints going to a file, --checkpoints FILE).
 Each is a period such as "5 years" or "forever"; "" (or leaving the flag
 out) is the deployment's setting (--request-retention, --audit-retention).
 The deployment's own organisation follows the server's settings. Running
-servers serve the organisation anew with them within their poll interval.
+servers serve the organisation anew with them within their poll interval,
+and commands run with --org ID (requests expire, audit cut) use them in
+place of the deployment's.
 See docs/retention.md.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {

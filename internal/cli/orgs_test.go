@@ -143,6 +143,20 @@ func TestOrgScopedCommands(t *testing.T) {
 	if out, errOut, _ := run(t, with("audit", "verify", "--org", "acme", "--checkpoints", cps)...); !strings.Contains(out, "checkpoints verified: 2 heads checked") {
 		t.Errorf("acme's trail against its checkpoints:\n%s%s", out, errOut)
 	}
+	// acme keeps its request records and its trail longer than the
+	// deployment: a command run for acme deletes by acme's periods, as a
+	// server serving it does, whatever the deployment's settings.
+	mustRun(t, "", with("orgs", "retention", "acme", "--requests", "5 years", "--audit", "forever")...)
+	if out, errOut, code := run(t, with("requests", "expire", "--org", "acme", "--request-retention", "3 years")...); code != 0 || !strings.Contains(out, "kept 5 years since closing") {
+		t.Errorf("acme's requests expire: %d\n%s%s", code, out, errOut)
+	}
+	if out, errOut, code := run(t, with("audit", "cut", "--org", "acme", "--audit-retention", "3 years", "--checkpoints", cps)...); code != 0 || !strings.Contains(out, "the audit retention is forever: nothing is cut") {
+		t.Errorf("acme's audit cut: %d\n%s%s", code, out, errOut)
+	}
+	if out, errOut, code := run(t, with("requests", "expire", "--request-retention", "4 years")...); code != 0 || !strings.Contains(out, "kept 4 years since closing") {
+		t.Errorf("the deployment's requests expire: %d\n%s%s", code, out, errOut)
+	}
+
 	// acme's databases are described in its own directory, never by the
 	// deployment's --dataset.
 	starterDataset := "../../examples/starter/dataset.yaml"

@@ -234,12 +234,19 @@ custos retention records shows what else Custos keeps and for how long.`,
 			if err != nil {
 				return err
 			}
-			period, err := c.RequestPeriod()
-			if err != nil {
+			if _, err := c.RequestPeriod(); err != nil {
 				return err
 			}
-			return withRequests(cmd, func(ctx context.Context, d *dsr.Service) error {
-				n, err := d.ExpireRequests(ctx, cliActor(), period)
+			return withServices(cmd, func(ctx context.Context, s *server.Services) error {
+				c, err := orgPeriods(ctx, s.Store, c)
+				if err != nil {
+					return err
+				}
+				period, err := c.RequestPeriod()
+				if err != nil {
+					return err
+				}
+				n, err := s.Requests.ExpireRequests(ctx, cliActor(), period)
 				if err != nil {
 					return fmt.Errorf("%w (%d deleted before the error)", err, n)
 				}
