@@ -19,7 +19,7 @@ func (a *API) orgRoutes() []route {
 		{"GET", "/v1/orgs", admin, "The deployment's organisations (the deployment's own organisation only)", "listOrgs", "", "Orgs", 200, a.listOrgs},
 		{"POST", "/v1/orgs", admin, "Register an organisation; its secrets are made with custos secrets init DIR/orgs/ID", "createOrg", "OrgInput", "Org", 201, a.createOrg},
 		{"GET", "/v1/orgs/{org_id}", admin, "One organisation of the deployment", "getOrg", "", "Org", 200, a.getOrg},
-		{"PUT", "/v1/orgs/{org_id}/retention", admin, "Set how long an organisation's request records and audit trail are kept, where they differ from the deployment's (running servers follow within the poll interval)", "setOrgRetention", "OrgRetention", "Org", 200, a.setOrgRetention},
+		{"PUT", "/v1/orgs/{org_id}/retention", admin, "Set how long an organisation's request records, audit trail and settled messages are kept, where they differ from the deployment's (running servers follow within the poll interval)", "setOrgRetention", "OrgRetention", "Org", 200, a.setOrgRetention},
 		{"PUT", "/v1/orgs/{org_id}/hosts", admin, "Replace the host names an organisation answers on (running servers follow within the poll interval)", "setOrgHosts", "OrgHostsInput", "Org", 200, a.setOrgHosts},
 		{"POST", "/v1/orgs/{org_id}/disable", admin, "Disable an organisation: running servers stop serving it within the poll interval; its data stays. Refused while rights requests are open (org_open_requests) unless ?force=true", "disableOrg", "", "Org", 200, a.disableOrg},
 		{"POST", "/v1/orgs/{org_id}/enable", admin, "Enable a disabled organisation: running servers serve it again within the poll interval", "enableOrg", "", "Org", 200, a.enableOrg},
@@ -38,11 +38,13 @@ type Org struct {
 }
 
 // OrgRetention are an organisation's own periods for the records Custos
-// keeps for it (docs/retention.md): "5 years", "forever", or "" (or
-// absent) for the deployment's.
+// keeps for it (docs/retention.md): for requests and the audit trail
+// "5 years" or "forever", for settled messages a duration such as "72h",
+// or "" (or absent) for the deployment's.
 type OrgRetention struct {
 	Requests string `json:"requests,omitempty"`
 	Audit    string `json:"audit,omitempty"`
+	Messages string `json:"messages,omitempty"`
 }
 
 // OrgInput registers an organisation.
@@ -64,7 +66,7 @@ func orgView(o org.Organisation) Org {
 	}
 	v := Org{ID: o.ID, Name: o.Name, Status: o.Status, Hosts: hosts, CreatedAt: o.CreatedAt}
 	if o.Retention != (org.Retention{}) {
-		v.Retention = &OrgRetention{Requests: o.Retention.Requests, Audit: o.Retention.Audit}
+		v.Retention = &OrgRetention{Requests: o.Retention.Requests, Audit: o.Retention.Audit, Messages: o.Retention.Messages}
 	}
 	return v
 }
@@ -148,7 +150,7 @@ func (a *API) setOrgRetention(w http.ResponseWriter, r *http.Request, who consen
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	o, err := reg.SetRetention(r.Context(), who, r.PathValue("org_id"), org.Retention{Requests: in.Requests, Audit: in.Audit})
+	o, err := reg.SetRetention(r.Context(), who, r.PathValue("org_id"), org.Retention{Requests: in.Requests, Audit: in.Audit, Messages: in.Messages})
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -58,11 +59,11 @@ each sealed under a key of its own. A running server purges every hour the
 messages settled longer ago than the outbox retention.`,
 	}
 	purge := &cobra.Command{
-		Use:   "purge [--outbox-retention 7d]",
+		Use:   "purge [--outbox-retention 168h]",
 		Short: "Destroy the contents of messages settled longer ago than --outbox-retention, now",
 		Long: `Purge does now what every server does hourly: for each message sent or
 abandoned longer ago than --outbox-retention (CUSTOS_OUTBOX_RETENTION,
-default 7d), destroys its key in the key store, so that its address and
+default 168h), destroys its key in the key store, so that its address and
 contents are unreadable in every copy of the database, and deletes it.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -71,11 +72,15 @@ contents are unreadable in every copy of the database, and deletes it.`,
 				return err
 			}
 			return withServices(cmd, func(ctx context.Context, s *server.Services) error {
+				c, err := orgPeriods(ctx, s.Store, c)
+				if err != nil {
+					return err
+				}
 				n, err := notify.Purge(ctx, s.Store.Outbox(), s.Keystore, time.Now().Add(-c.OutboxRetention))
 				if err != nil {
 					return fmt.Errorf("outbox purge (%d purged before the error): %w", n, err)
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "%d messages purged\n", n)
+				fmt.Fprintf(cmd.OutOrStdout(), "%d messages purged (settled longer ago than %s)\n", n, hours(c.OutboxRetention))
 				return nil
 			})
 		},
@@ -101,4 +106,16 @@ func withServices(cmd *cobra.Command, fn func(ctx context.Context, s *server.Ser
 	}
 	defer s.Close()
 	return fn(ctx, s)
+}
+
+// hours spells d as it is usually given, 168h rather than 168h0m0s.
+func hours(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }

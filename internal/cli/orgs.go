@@ -573,24 +573,27 @@ func orgPeriods(ctx context.Context, st *store.Store, c config.Config) (config.C
 	if err != nil {
 		return c, err
 	}
-	return c.WithRetention(o.Retention.Requests, o.Retention.Audit), nil
+	r := o.Retention
+	return c.WithRetention(r.Requests, r.Audit, r.Messages)
 }
 
 func newOrgRetentionCmd() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "retention ID [--requests PERIOD] [--audit PERIOD]",
-		Short: "Set how long Custos keeps an organisation's request records and audit trail",
+		Use:   "retention ID [--requests PERIOD] [--audit PERIOD] [--messages DURATION]",
+		Short: "Set how long Custos keeps an organisation's request records, audit trail and settled messages",
 		Long: `Retention sets an organisation's own periods for the records Custos keeps
 for it, where its obligations differ from the deployment's: --requests for
 the records of its closed rights requests (at least 3 years, PIPL art. 56),
 --audit for its audit trail and decision records (at least 3 years, and only
-with the deployment's checkpoints going to a file, --checkpoints FILE).
-Each is a period such as "5 years" or "forever"; "" (or leaving the flag
-out) is the deployment's setting (--request-retention, --audit-retention).
+with the deployment's checkpoints going to a file, --checkpoints FILE); each
+a period such as "5 years" or "forever". --messages is how long the messages
+sent for it (codes, notices) stay readable once settled, a duration such as
+72h. "" (or leaving the flag out) is the deployment's setting
+(--request-retention, --audit-retention, --outbox-retention).
 The deployment's own organisation follows the server's settings. Running
 servers serve the organisation anew with them within their poll interval,
-and commands run with --org ID (requests expire, audit cut) use them in
-place of the deployment's.
+and commands run with --org ID (requests expire, audit cut, outbox purge)
+use them in place of the deployment's.
 See docs/retention.md.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -601,19 +604,21 @@ See docs/retention.md.`,
 			var in org.Retention
 			in.Requests, _ = cmd.Flags().GetString("requests")
 			in.Audit, _ = cmd.Flags().GetString("audit")
+			in.Messages, _ = cmd.Flags().GetString("messages")
 			return withStore(cmd, false, func(ctx context.Context, st *store.Store) error {
 				o, err := org.New(st).WithCheckpoints(c.Checkpoints).SetRetention(ctx, cliActor(), args[0], in)
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "organisation %s keeps request records %s and its audit trail %s\n", o.ID,
-					orDeployment(o.Retention.Requests), orDeployment(o.Retention.Audit))
+				fmt.Fprintf(cmd.OutOrStdout(), "organisation %s keeps request records %s, its audit trail %s and settled messages %s\n", o.ID,
+					orDeployment(o.Retention.Requests), orDeployment(o.Retention.Audit), orDeployment(o.Retention.Messages))
 				return nil
 			})
 		},
 	}
 	cmd.Flags().String("requests", "", "how long the records of its closed rights requests are kept (\"\": the deployment's)")
 	cmd.Flags().String("audit", "", "how long its audit trail and decision records are kept (\"\": the deployment's)")
+	cmd.Flags().String("messages", "", "how long the messages sent for it stay readable once settled, e.g. 72h (\"\": the deployment's)")
 	dbFlags(cmd)
 	cmd.Flags().MarkHidden("org")
 	if f := cmd.Flags().Lookup("checkpoints"); f != nil {

@@ -146,12 +146,21 @@ func TestOrgScopedCommands(t *testing.T) {
 	// acme keeps its request records and its trail longer than the
 	// deployment: a command run for acme deletes by acme's periods, as a
 	// server serving it does, whatever the deployment's settings.
-	mustRun(t, "", with("orgs", "retention", "acme", "--requests", "5 years", "--audit", "forever")...)
+	if out, errOut, code := run(t, with("orgs", "retention", "acme", "--requests", "5 years", "--audit", "forever", "--messages", "72h")...); code != 0 || !strings.Contains(out,
+		"organisation acme keeps request records 5 years, its audit trail forever and settled messages 72h") {
+		t.Fatalf("orgs retention: %d\n%s%s", code, out, errOut)
+	}
 	if out, errOut, code := run(t, with("requests", "expire", "--org", "acme", "--request-retention", "3 years")...); code != 0 || !strings.Contains(out, "kept 5 years since closing") {
 		t.Errorf("acme's requests expire: %d\n%s%s", code, out, errOut)
 	}
 	if out, errOut, code := run(t, with("audit", "cut", "--org", "acme", "--audit-retention", "3 years", "--checkpoints", cps)...); code != 0 || !strings.Contains(out, "the audit retention is forever: nothing is cut") {
 		t.Errorf("acme's audit cut: %d\n%s%s", code, out, errOut)
+	}
+	if out, errOut, code := run(t, with("outbox", "purge", "--org", "acme", "--outbox-retention", "168h")...); code != 0 || !strings.Contains(out, "0 messages purged (settled longer ago than 72h)") {
+		t.Errorf("acme's outbox purge: %d\n%s%s", code, out, errOut)
+	}
+	if out, errOut, code := run(t, with("outbox", "purge", "--outbox-retention", "168h")...); code != 0 || !strings.Contains(out, "0 messages purged (settled longer ago than 168h)") {
+		t.Errorf("the deployment's outbox purge: %d\n%s%s", code, out, errOut)
 	}
 	if out, errOut, code := run(t, with("requests", "expire", "--request-retention", "4 years")...); code != 0 || !strings.Contains(out, "kept 4 years since closing") {
 		t.Errorf("the deployment's requests expire: %d\n%s%s", code, out, errOut)

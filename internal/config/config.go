@@ -661,16 +661,23 @@ func (c Config) ForOrg(id string) (Config, error) {
 }
 
 // WithRetention is c with an organisation's own periods for the records
-// Custos keeps for it (org.Retention): request records and the audit
-// trail; "" keeps c's.
-func (c Config) WithRetention(requests, audit string) Config {
+// Custos keeps for it (org.Retention): request records, the audit trail
+// and settled messages; "" keeps c's.
+func (c Config) WithRetention(requests, audit, messages string) (Config, error) {
 	if requests != "" {
 		c.RequestRetention = requests
 	}
 	if audit != "" {
 		c.AuditRetention = audit
 	}
-	return c
+	if messages != "" {
+		d, err := keep.ParseMessages(messages)
+		if err != nil {
+			return c, problem("CUSTOS_OUTBOX_RETENTION", "the organisation's own: %v", err)
+		}
+		c.OutboxRetention = d
+	}
+	return c, nil
 }
 
 // RequestPeriod reads RequestRetention (keep.Parse), refusing a period

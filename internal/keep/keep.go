@@ -150,6 +150,19 @@ func Parse(s string) (Period, error) {
 	return Period{Period: manifest.Period{Count: n, Unit: unit}}, nil
 }
 
+// ParseMessages reads how long settled messages stay in the outbox
+// (--outbox-retention, an organisation's own): a positive Go duration
+// such as 168h. The period is counted in hours, not in the days of Parse,
+// because a message holds a person's address and, for a code, a secret:
+// the shorter the better.
+func ParseMessages(s string) (time.Duration, error) {
+	d, err := time.ParseDuration(strings.TrimSpace(s))
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%q is not a positive duration such as 72h or 168h", s)
+	}
+	return d, nil
+}
+
 // Check reports whether p may be configured for r: not below its minimum.
 func (r Record) Check(p Period) error {
 	if r.Minimum == nil || p.Forever || atLeast(p.Period, *r.Minimum) {

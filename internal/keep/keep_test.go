@@ -138,3 +138,26 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestParseMessages: a messages period is a positive Go duration, the
+// form of --outbox-retention; a period in days, zero or less is refused.
+func TestParseMessages(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want time.Duration
+	}{
+		{"72h", 72 * time.Hour},
+		{" 168h ", 168 * time.Hour},
+		{"90m", 90 * time.Minute},
+		{"7 days", 0},
+		{"7d", 0},
+		{"0s", 0},
+		{"-1h", 0},
+		{"", 0},
+	} {
+		got, err := ParseMessages(tt.in)
+		if got != tt.want || (err == nil) != (tt.want > 0) {
+			t.Errorf("ParseMessages(%q) = %v, %v; want %v", tt.in, got, err, tt.want)
+		}
+	}
+}

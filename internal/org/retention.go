@@ -30,16 +30,17 @@ func (r *Registry) WithCheckpoints(target string) *Registry {
 }
 
 // SetRetention sets how long Custos keeps an organisation's request
-// records and audit trail, where its obligations differ from the
-// deployment's: each a period as keep.Parse reads it, at least the legal
-// minimum (keep.Requests, keep.Trail), or "" for the deployment's. The
-// deployment's own organisation follows the server's settings
-// (--request-retention, --audit-retention). Running servers serve the
+// records, audit trail and settled messages, where its obligations differ
+// from the deployment's: the first two each a period as keep.Parse reads
+// it, at least the legal minimum (keep.Requests, keep.Trail), messages a
+// duration as keep.ParseMessages reads it, or "" for the deployment's.
+// The deployment's own organisation follows the server's settings
+// (--request-retention, --audit-retention, --outbox-retention). Running servers serve the
 // organisation anew with them within the poll interval.
 func (r *Registry) SetRetention(ctx context.Context, a consent.Actor, id string, in Retention) (Organisation, error) {
 	if id == Default {
 		return Organisation{}, fault.New(fault.Invalid, "org_default_retention",
-			"the deployment's own organisation keeps its records as the server is configured: --request-retention, --audit-retention").At("org_id")
+			"the deployment's own organisation keeps its records as the server is configured: --request-retention, --audit-retention, --outbox-retention").At("org_id")
 	}
 	for _, f := range []struct {
 		value, field string
@@ -60,7 +61,12 @@ func (r *Registry) SetRetention(ctx context.Context, a consent.Actor, id string,
 				"the trail is cut only at a signed checkpoint, which vouches for what was cut, and this deployment's checkpoints do not go to a file (--checkpoints)").At("audit")
 		}
 	}
-	err := r.st.SetOrganisationRetention(ctx, id, in, r.entry(a, ActionRetention, id, map[string]string{"requests": in.Requests, "audit": in.Audit}))
+	if in.Messages != "" {
+		if _, err := keep.ParseMessages(in.Messages); err != nil {
+			return Organisation{}, fault.New(fault.Invalid, "invalid_retention", "%s", err.Error()).At("messages")
+		}
+	}
+	err := r.st.SetOrganisationRetention(ctx, id, in, r.entry(a, ActionRetention, id, map[string]string{"requests": in.Requests, "audit": in.Audit, "messages": in.Messages}))
 	if errors.Is(err, store.ErrNotFound) {
 		return Organisation{}, errNotFound
 	}

@@ -39,8 +39,10 @@ func TestSetRetention(t *testing.T) {
 		{"audit with checkpoints to an endpoint", org.New(st).WithCheckpoints("https://anchor.example.com/c"), "acme", org.Retention{Audit: "3 years"}, "retention_needs_checkpoints"},
 		{"the deployment's own", withFile, org.Default, org.Retention{Requests: "5 years"}, "org_default_retention"},
 		{"unknown", withFile, "globex", org.Retention{Requests: "5 years"}, "org_not_found"},
+		{"messages not a duration", withFile, "acme", org.Retention{Messages: "7 days"}, "invalid_retention"},
+		{"messages not positive", withFile, "acme", org.Retention{Messages: "0s"}, "invalid_retention"},
 		{"audit forever without checkpoints", org.New(st), "acme", org.Retention{Audit: "forever"}, ""},
-		{"both", withFile, "acme", org.Retention{Requests: "5 years", Audit: "3 years"}, ""},
+		{"all three", withFile, "acme", org.Retention{Requests: "5 years", Audit: "3 years", Messages: "72h"}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			o, err := tc.reg.SetRetention(ctx, admin, tc.id, tc.in)
@@ -55,7 +57,7 @@ func TestSetRetention(t *testing.T) {
 			}
 		})
 	}
-	if o, _ := st.Organisation(ctx, "acme"); o.Retention != (org.Retention{Requests: "5 years", Audit: "3 years"}) {
+	if o, _ := st.Organisation(ctx, "acme"); o.Retention != (org.Retention{Requests: "5 years", Audit: "3 years", Messages: "72h"}) {
 		t.Errorf("stored: %+v", o.Retention)
 	}
 	es, err := st.AuditEntries(ctx, audit.Filter{})
@@ -68,7 +70,7 @@ func TestSetRetention(t *testing.T) {
 			sets = append(sets, e.Object+" "+e.Detail)
 		}
 	}
-	if want := `org:acme {"audit":"forever","requests":""}|org:acme {"audit":"3 years","requests":"5 years"}`; strings.Join(sets, "|") != want {
+	if want := `org:acme {"audit":"forever","messages":"","requests":""}|org:acme {"audit":"3 years","messages":"72h","requests":"5 years"}`; strings.Join(sets, "|") != want {
 		t.Errorf("audited: %s\nwant %s", strings.Join(sets, "|"), want)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestOrgRetentionWhileServing: an organisation's own retention periods,
@@ -26,6 +27,7 @@ func TestOrgRetentionWhileServing(t *testing.T) {
 			}{
 				{"/v1/orgs/acme/retention", `{"requests": "2 years"}`, "invalid_retention"},
 				{"/v1/orgs/acme/retention", `{"audit": "1 year"}`, "invalid_retention"},
+				{"/v1/orgs/acme/retention", `{"messages": "3 days"}`, "invalid_retention"},
 				{"/v1/orgs/default/retention", `{"requests": "5 years"}`, "org_default_retention"},
 			} {
 				if code, body := d.call(ours, ours.host, "PUT", tc.path, tc.body); code != http.StatusUnprocessableEntity || !strings.Contains(string(body), `"`+tc.code+`"`) {
@@ -36,16 +38,17 @@ func TestOrgRetentionWhileServing(t *testing.T) {
 				t.Errorf("acme's own admin setting its retention: %d, want 404 (the registry is the deployment's)", code)
 			}
 
-			b := d.must(t, ours, "PUT", "/v1/orgs/acme/retention", `{"requests": "5 years", "audit": "3 years"}`, http.StatusOK)
-			if !strings.Contains(string(b), `"retention":{"requests":"5 years","audit":"3 years"}`) {
+			b := d.must(t, ours, "PUT", "/v1/orgs/acme/retention", `{"requests": "5 years", "audit": "3 years", "messages": "72h"}`, http.StatusOK)
+			if !strings.Contains(string(b), `"retention":{"requests":"5 years","audit":"3 years","messages":"72h"}`) {
 				t.Errorf("the organisation after: %s", b)
 			}
 			eventually(t, "acme is served with its own retention", func() bool {
 				o := d.srv.Org("acme")
-				return o != nil && o != before && o.Config().RequestRetention == "5 years" && o.Config().AuditRetention == "3 years"
+				return o != nil && o != before && o.Config().RequestRetention == "5 years" && o.Config().AuditRetention == "3 years" &&
+					o.Config().OutboxRetention == 72*time.Hour
 			})
-			if got := d.srv.Config().RequestRetention; got != "3 years" {
-				t.Errorf("the deployment's own request retention became %q", got)
+			if got := d.srv.Config(); got.RequestRetention != "3 years" || got.OutboxRetention != 168*time.Hour {
+				t.Errorf("the deployment's own retention became requests %q, messages %v", got.RequestRetention, got.OutboxRetention)
 			}
 			d.must(t, acme, "GET", "/v1/requests", "", http.StatusOK)
 			if c, err := d.srv.Org("acme").CutTrail(t.Context()); err != nil {
@@ -56,7 +59,7 @@ func TestOrgRetentionWhileServing(t *testing.T) {
 			d.must(t, ours, "PUT", "/v1/orgs/acme/retention", `{}`, http.StatusOK)
 			eventually(t, "acme is served with the deployment's retention", func() bool {
 				o := d.srv.Org("acme")
-				return o != nil && o.Config().RequestRetention == "3 years" && o.Config().AuditRetention == "forever"
+				return o != nil && o.Config().RequestRetention == "3 years" && o.Config().AuditRetention == "forever" && o.Config().OutboxRetention == 168*time.Hour
 			})
 		})
 	}

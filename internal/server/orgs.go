@@ -190,7 +190,10 @@ func (s *Server) say(id, state string, log func()) {
 func (s *Server) serveOrg(ctx context.Context, o *orgServer) error {
 	id := o.org.ID
 	cfg, err := s.cfg.ForOrg(id)
-	cfg = cfg.WithRetention(o.org.Retention.Requests, o.org.Retention.Audit)
+	if err == nil {
+		r := o.org.Retention
+		cfg, err = cfg.WithRetention(r.Requests, r.Audit, r.Messages)
+	}
 	if err == nil {
 		// Asked first, and cheaply: the watcher tries again when one is
 		// published.

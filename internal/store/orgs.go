@@ -36,19 +36,20 @@ type Organisation struct {
 	UpdatedAt time.Time
 }
 
-// OrgRetention are an organisation's periods (keep.Parse) for the records
-// Custos keeps for it; "" is the deployment's setting.
+// OrgRetention are an organisation's periods for the records Custos keeps
+// for it; "" is the deployment's setting.
 type OrgRetention struct {
-	Requests string // keep.Requests, --request-retention
-	Audit    string // keep.Trail, --audit-retention
+	Requests string // keep.Parse: keep.Requests, --request-retention
+	Audit    string // keep.Parse: keep.Trail, --audit-retention
+	Messages string // a Go duration: settled messages in the outbox, --outbox-retention
 }
 
-const orgCols = `id, name, status, group_id, created_at, updated_at, request_retention, audit_retention`
+const orgCols = `id, name, status, group_id, created_at, updated_at, request_retention, audit_retention, outbox_retention`
 
 func scanOrg(sc interface{ Scan(...any) error }) (Organisation, error) {
 	var o Organisation
 	var created, updated int64
-	if err := sc.Scan(&o.ID, &o.Name, &o.Status, &o.Group, &created, &updated, &o.Retention.Requests, &o.Retention.Audit); err != nil {
+	if err := sc.Scan(&o.ID, &o.Name, &o.Status, &o.Group, &created, &updated, &o.Retention.Requests, &o.Retention.Audit, &o.Retention.Messages); err != nil {
 		return Organisation{}, err
 	}
 	o.CreatedAt, o.UpdatedAt = fromMicros(created), fromMicros(updated)
@@ -127,8 +128,8 @@ func (s *Store) SetOrganisationHosts(ctx context.Context, id string, hosts []str
 // entries go on this handle's trail. An unknown id is ErrNotFound.
 func (s *Store) SetOrganisationRetention(ctx context.Context, id string, r OrgRetention, entries ...audit.Entry) error {
 	return s.Submit(ctx, &Write{Fn: func(ctx context.Context, tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, s.q(`UPDATE organisations SET request_retention = ?, audit_retention = ?, updated_at = ? WHERE id = ?`),
-			r.Requests, r.Audit, micros(time.Now()), id)
+		res, err := tx.ExecContext(ctx, s.q(`UPDATE organisations SET request_retention = ?, audit_retention = ?, outbox_retention = ?, updated_at = ? WHERE id = ?`),
+			r.Requests, r.Audit, r.Messages, micros(time.Now()), id)
 		if err != nil {
 			return fmt.Errorf("organisation %s: %w", id, mapErr(err))
 		}
