@@ -573,8 +573,7 @@ func orgPeriods(ctx context.Context, st *store.Store, c config.Config) (config.C
 	if err != nil {
 		return c, err
 	}
-	r := o.Retention
-	return c.WithRetention(r.Requests, r.Audit, r.Messages)
+	return server.OwnRetention(c, o)
 }
 
 func newOrgRetentionCmd() *cobra.Command {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/custos-privacy/custos/internal/api"
 	"github.com/custos-privacy/custos/internal/calendar"
+	"github.com/custos-privacy/custos/internal/config"
 	"github.com/custos-privacy/custos/internal/consent"
 	"github.com/custos-privacy/custos/internal/dsr"
 	"github.com/custos-privacy/custos/internal/keystore"
@@ -191,8 +192,7 @@ func (s *Server) serveOrg(ctx context.Context, o *orgServer) error {
 	id := o.org.ID
 	cfg, err := s.cfg.ForOrg(id)
 	if err == nil {
-		r := o.org.Retention
-		cfg, err = cfg.WithRetention(r.Requests, r.Audit, r.Messages)
+		cfg, err = OwnRetention(cfg, o.org)
 	}
 	if err == nil {
 		// Asked first, and cheaply: the watcher tries again when one is
@@ -385,6 +385,15 @@ func (s *Server) linkOrganisations(orgs []store.Organisation, ents []store.Entru
 			c.srv.log.Info("requests reach linked organisations", "links", c.names)
 		}
 	}
+}
+
+// OwnRetention is cfg, an organisation's configuration (config.ForOrg),
+// with the periods o keeps its records for where it set its own (custos
+// orgs retention): what a server serving o and a command run for it both
+// delete by.
+func OwnRetention(cfg config.Config, o store.Organisation) (config.Config, error) {
+	r := o.Retention
+	return cfg.WithRetention(r.Requests, r.Audit, r.Messages)
 }
 
 // orgGone answers for an organisation that is disabled or not served as

@@ -108,43 +108,49 @@ func latest(as []audit.Anchor) *audit.Anchor {
 // one snapshot, so that writes committed meanwhile are not seen and the
 // trail, the ledger, the state and the heads all describe the same moment.
 func (s *Store) verifySnapshot(ctx context.Context) (*snapshot, error) {
-	if s.dialect != Postgres {
-		// The read pool is read-only already; SQLite takes its snapshot
-		// at the first read.
-		tx, err := s.r.BeginTx(ctx, nil)
-		if err != nil {
+	sn, err := s.beginSnapshot(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("verify: %w", mapErr(err))
+	}
+	if err := s.scope(ctx, sn.Tx, s.org); err != nil {
+		sn.Rollback()
+		return nil, err
+	}
+	if s.dialect == Postgres {
+		// The statements are prepared once and run with bounds from 0 (all
+		// of a chain) to near its end (from a checkpoint): after a few runs
+		// PostgreSQL would settle on one generic plan, a scan and a sort of
+		// the whole trail, for both.
+		if _, err := sn.ExecContext(ctx, `SET LOCAL plan_cache_mode = force_custom_plan`); err != nil {
+			sn.Rollback()
 			return nil, fmt.Errorf("verify: %w", mapErr(err))
 		}
-		sn := &snapshot{Tx: tx}
-		if err := s.scope(ctx, tx, s.org); err != nil {
-			sn.Rollback()
+	}
+	return sn, nil
+}
+
+// beginSnapshot begins the read-only transaction: on PostgreSQL on a
+// connection of its own, held for the raw reads (snapshot); on SQLite on
+// the read pool, read-only already, which takes its snapshot at the first
+// read.
+func (s *Store) beginSnapshot(ctx context.Context) (*snapshot, error) {
+	if s.dialect != Postgres {
+		tx, err := s.r.BeginTx(ctx, nil)
+		if err != nil {
 			return nil, err
 		}
-		return sn, nil
+		return &snapshot{Tx: tx}, nil
 	}
 	conn, err := s.r.Conn(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("verify: %w", mapErr(err))
+		return nil, err
 	}
 	tx, err := conn.BeginTx(ctx, &sql.TxOptions{ReadOnly: true, Isolation: sql.LevelRepeatableRead})
 	if err != nil {
 		conn.Close()
-		return nil, fmt.Errorf("verify: %w", mapErr(err))
-	}
-	sn := &snapshot{Tx: tx, conn: conn}
-	if err := s.scope(ctx, tx, s.org); err != nil {
-		sn.Rollback()
 		return nil, err
 	}
-	// The statements are prepared once and run with bounds from 0 (all
-	// of a chain) to near its end (from a checkpoint): after a few runs
-	// PostgreSQL would settle on one generic plan, a scan and a sort of
-	// the whole trail, for both.
-	if _, err := tx.ExecContext(ctx, `SET LOCAL plan_cache_mode = force_custom_plan`); err != nil {
-		sn.Rollback()
-		return nil, fmt.Errorf("verify: %w", mapErr(err))
-	}
-	return sn, nil
+	return &snapshot{Tx: tx, conn: conn}, nil
 }
 
 // The types of the columns the chains are read by on PostgreSQL
