@@ -49,3 +49,39 @@ func TestCacheMetrics(t *testing.T) {
 		t.Errorf("custos_decision_cache_subjects = %d, want 1 or 2 (the bound is 2)", size)
 	}
 }
+
+// TestDecisionMetrics: every decision is counted once under its reason,
+// a legal basis under one label whatever the basis.
+func TestDecisionMetrics(t *testing.T) {
+	e := newEnv(t, slog.LevelInfo, nil)
+	counts := func() map[string]int {
+		got := map[string]int{}
+		for _, l := range strings.Split(e.do(t, "GET", "/metrics", "", "", nil).Body.String(), "\n") {
+			if rest, ok := strings.CutPrefix(l, `custos_check_decisions_total{reason="`); ok {
+				reason, v, _ := strings.Cut(rest, `"} `)
+				var n int
+				fmt.Sscan(v, &n)
+				got[reason] = n
+			}
+		}
+		return got
+	}
+	before := counts()
+	for range 3 {
+		w := e.do(t, "POST", "/v1/check", e.keys[api.RoleService], `{"subject_id":"d-1","purposes":["analytics","no_such_purpose"]}`, nil)
+		if w.Code != 200 {
+			t.Fatalf("check: %d %s", w.Code, w.Body)
+		}
+	}
+	after := counts()
+	total := 0
+	for reason, n := range after {
+		if strings.HasPrefix(reason, "legal_basis:") {
+			t.Errorf("reason label %q: a basis must count as legal_basis", reason)
+		}
+		total += n - before[reason]
+	}
+	if got := after["unknown_purpose"] - before["unknown_purpose"]; got != 3 || total != 6 {
+		t.Errorf("unknown_purpose +%d (want 3), all reasons +%d (want 6): %v", got, total, after)
+	}
+}

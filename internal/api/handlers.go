@@ -285,7 +285,7 @@ func (a *API) check(w http.ResponseWriter, r *http.Request, who consent.Actor) e
 		return err
 	}
 	for _, d := range res.Decisions {
-		a.metrics.decisions.WithLabelValues(reasonLabel(d.Reason)).Inc()
+		a.metrics.decided(d.Reason)
 	}
 	return writeJSON(w, 200, res)
 }

@@ -21,6 +21,7 @@ type metrics struct {
 	requests  *prometheus.CounterVec
 	latency   *prometheus.HistogramVec
 	decisions *prometheus.CounterVec
+	byReason  sync.Map // reason label → its prometheus.Counter, resolved once
 	consents  *prometheus.CounterVec
 	auditOK   prometheus.Gauge
 	handler   http.Handler
@@ -42,6 +43,20 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 	}
 	m.handler = promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 	return m
+}
+
+// decided counts a decision by its reason. The label's series is looked
+// up once; WithLabelValues on every decision validated and hashed it each
+// time.
+func (m *metrics) decided(reason string) {
+	label := reasonLabel(reason)
+	if c, ok := m.byReason.Load(label); ok {
+		c.(prometheus.Counter).Inc()
+		return
+	}
+	c := m.decisions.WithLabelValues(label)
+	m.byReason.Store(label, c)
+	c.Inc()
 }
 
 // routeMetrics holds one route's series, resolved once rather than by

@@ -702,3 +702,25 @@ func BenchmarkEnqueueAudit(b *testing.B) {
 		})
 	}
 }
+
+// TestByOrganisation: a batch is grouped by organisation, each group in
+// batch order, and a batch of one organisation is handed on as it is.
+func TestByOrganisation(t *testing.T) {
+	a, b, c := &Store{org: "a"}, &Store{org: "b"}, &Store{org: "c"}
+	w := func(st *Store) *Write { return &Write{st: st} }
+	one := []*Write{w(a), w(a), w(a)}
+	if got := byOrganisation(one); len(got) != 1 || len(got["a"]) != 3 || &got["a"][0] != &one[0] {
+		t.Errorf("one organisation's batch: %v, want the batch itself", got)
+	}
+	mixed := []*Write{w(a), w(a), w(b), w(a), w(c), w(b)}
+	got := byOrganisation(mixed)
+	want := map[string][]*Write{"a": {mixed[0], mixed[1], mixed[3]}, "b": {mixed[2], mixed[5]}, "c": {mixed[4]}}
+	if len(got) != len(want) {
+		t.Fatalf("groups = %d, want %d", len(got), len(want))
+	}
+	for org, ws := range want {
+		if !slices.Equal(got[org], ws) {
+			t.Errorf("%s: %v, want %v", org, got[org], ws)
+		}
+	}
+}

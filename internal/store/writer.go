@@ -246,9 +246,12 @@ func (w *writer) apply(batch []*Write) {
 		w.mu.Lock()
 		hooks := w.onApply
 		w.mu.Unlock()
-		for _, h := range hooks {
-			if own := ofOrg(batch, h.org); len(own) > 0 {
-				h.fn(own)
+		if len(hooks) > 0 {
+			own := byOrganisation(batch)
+			for _, h := range hooks {
+				if ws := own[h.org]; len(ws) > 0 {
+					h.fn(ws)
+				}
 			}
 		}
 	}
@@ -261,21 +264,23 @@ func (w *writer) apply(batch []*Write) {
 	}
 }
 
-// ofOrg is the writes of batch that are org's: the whole batch, without
-// copying, when it is all org's, as it mostly is.
-func ofOrg(batch []*Write, org string) []*Write {
+// byOrganisation is the writes of batch by organisation, each in batch
+// order: the whole batch, without copying, when it is one organisation's,
+// as it mostly is. The batch is grouped once, not once per hook: a
+// deployment of many organisations has hooks of each, and a batch of
+// decision records spans them all.
+func byOrganisation(batch []*Write) map[string][]*Write {
+	org := batch[0].st.org
 	for i, wr := range batch {
 		if wr.st.org != org {
-			own := slices.Clone(batch[:i])
-			for _, wr := range batch[i+1:] {
-				if wr.st.org == org {
-					own = append(own, wr)
-				}
+			own := map[string][]*Write{org: slices.Clone(batch[:i])}
+			for _, wr := range batch[i:] {
+				own[wr.st.org] = append(own[wr.st.org], wr)
 			}
 			return own
 		}
 	}
-	return batch
+	return map[string][]*Write{org: batch}
 }
 
 func (w *writer) commitRetry(batch []*Write) error {
