@@ -158,8 +158,11 @@ func newAuditCutCmd() *cobra.Command {
 checkpoints in --checkpoints FILE, the last one whose entry is older than
 the period and still matches the trail, records it as the trail's start,
 and deletes the entries up to it in batches, each audited with its count.
-The trail's first entry and its key rotations stay. Nothing is cut while a
-legal hold is in force. custos audit verify then checks the trail from its
+The trail's first entry and its key rotations stay. Legal holds in force
+keep what they cover: a hold's period keeps the entries from its start on;
+a hold without a start (on a person, a category) keeps the whole trail;
+holds naming a datastore cover the organisation's databases, not the
+trail. custos audit verify then checks the trail from its
 start. See docs/retention.md.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -191,12 +194,17 @@ start. See docs/retention.md.`,
 					return fmt.Errorf("%w (%d deleted before the error)", err, got.Deleted)
 				case period.Forever:
 					fmt.Fprintln(out, "the audit retention is forever: nothing is cut")
-				case got.Held > 0:
-					fmt.Fprintf(out, "not cut: %d legal hold(s) in force\n", got.Held)
+				case got.Whole():
+					fmt.Fprintf(out, "not cut: %d legal hold(s) in force keep the whole trail\n", got.Held)
+				case got.Start == 0 && got.HeldFrom != nil:
+					fmt.Fprintf(out, "nothing to cut: %d legal hold(s) keep the entries from %s on, and no signed checkpoint is older\n", got.Held, instantText(*got.HeldFrom))
 				case got.Start == 0:
 					fmt.Fprintf(out, "nothing to cut: no signed checkpoint is older than %s\n", period)
 				default:
 					fmt.Fprintf(out, "%d entries kept %s deleted; the trail starts after entry %d\n", got.Deleted, period, got.Start)
+					if got.HeldFrom != nil {
+						fmt.Fprintf(out, "%d legal hold(s) keep the entries from %s on\n", got.Held, instantText(*got.HeldFrom))
+					}
 				}
 				return nil
 			})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -208,6 +209,25 @@ func TestAuditCut(t *testing.T) {
 				}
 			}
 		})
+	}
+	// Legal holds: a period's keeps the entries from its start, one on a
+	// person the whole trail; a datastore's is not the trail's.
+	t.Setenv("CUSTOS_OPERATOR_PASSWORD", "")
+	pw := filepath.Join(filepath.Dir(db), "alice.pw")
+	mustRun(t, "alice-password-123\n", with("operators", "create", "alice", "--role", "operator")...)
+	if err := os.WriteFile(pw, []byte("alice-password-123\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cut := with("audit", "cut", "--audit-retention", "3y", "--checkpoints", file)
+	for _, step := range []struct{ place, want string }{
+		{"--datastore crm", "nothing to cut: no signed checkpoint is older than 3 years"},
+		{"--from 2021-01-01", "nothing to cut: 1 legal hold(s) keep the entries from 2021-01-01 on, and no signed checkpoint is older"},
+		{"--subject u-1", "not cut: 2 legal hold(s) in force keep the whole trail"},
+	} {
+		mustRun(t, "", with(append(append([]string{"holds", "place", "--reason", "r", "--authority", "a"}, strings.Fields(step.place)...), "--as", "alice", "--password-file", pw)...)...)
+		if out, errOut, code := runIn(t, "", cut...); code != 0 || !strings.Contains(out, step.want) {
+			t.Errorf("cut after a hold %s: exit %d, output %q, want %q\n%s", step.place, code, out, step.want, errOut)
+		}
 	}
 	if out, errOut, code := runIn(t, "", with("audit", "verify", "--checkpoints", file)...); code != 0 {
 		t.Errorf("verify after: exit %d\n%s%s", code, out, errOut)

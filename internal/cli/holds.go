@@ -59,6 +59,15 @@ func instant(cmd *cobra.Command, flag string) (*time.Time, error) {
 	return &t, nil
 }
 
+// instantText shows a time as instant reads it: a date when it is the
+// start of a day in China time, an RFC 3339 instant otherwise.
+func instantText(t time.Time) string {
+	if c := t.In(calendar.China); c.Equal(time.Date(c.Year(), c.Month(), c.Day(), 0, 0, 0, 0, calendar.China)) {
+		return c.Format(time.DateOnly)
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
 // holdState says whether a hold holds now.
 func holdState(h hold.Hold, now time.Time) string {
 	switch {

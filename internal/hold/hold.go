@@ -100,3 +100,34 @@ func Retention(hs []Hold, category string, now time.Time) (subjects []string, wh
 	}
 	return subjects, false
 }
+
+// Trail returns what the holds of hs active at now keep of the entries
+// of Custos's audit trail older than cutoff, each entry counted from its
+// own time: all of them (whole) when one of the holds has no start to its
+// period (a hold on a person, a category or everything, or on everything
+// before a time: a person's entries lie anywhere in the one chain);
+// otherwise those from from on, the earliest start of the holds' periods
+// that begin before cutoff (zero when none does). n counts the holds that
+// keep any of those entries. As for the vault, holds naming a datastore
+// cover the organisation's databases, not Custos's own records.
+func Trail(hs []Hold, cutoff, now time.Time) (from time.Time, whole bool, n int) {
+	for _, h := range hs {
+		if !h.Active(now) || h.Scope.Datastore != "" {
+			continue
+		}
+		switch start := h.Scope.From; {
+		case start == nil:
+			whole = true
+			n++
+		case start.Before(cutoff):
+			n++
+			if from.IsZero() || start.Before(from) {
+				from = *start
+			}
+		}
+	}
+	if whole {
+		from = time.Time{}
+	}
+	return from, whole, n
+}

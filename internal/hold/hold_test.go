@@ -263,3 +263,57 @@ func TestRetention(t *testing.T) {
 		}
 	}
 }
+
+// TestTrail: what holds keep of the audit trail's entries past a cutoff.
+// A hold's period keeps entries from its start on; a hold without a start
+// keeps them all; periods starting after the cutoff, datastore holds,
+// lifted and expired ones keep none of them.
+func TestTrail(t *testing.T) {
+	now := *at("2026-10-01T12:00:00Z")
+	lifted := at("2026-09-01T00:00:00Z")
+	early, late := at("2025-03-01T00:00:00Z"), at("2026-01-01T00:00:00Z")
+	cutoff := *at("2026-06-01T00:00:00Z")
+	tests := []struct {
+		name  string
+		holds []hold.Hold
+		from  *time.Time
+		whole bool
+		n     int
+	}{
+		{"none", nil, nil, false, 0},
+		{"a datastore hold covers the organisation's databases only", []hold.Hold{
+			{Scope: hold.Scope{Datastore: "crm"}},
+			{Scope: hold.Scope{SubjectID: "u-1", Datastore: "crm", Collection: "orders"}},
+		}, nil, false, 0},
+		{"lifted and expired holds", []hold.Hold{
+			{Scope: hold.Scope{SubjectID: "u-1"}, LiftedAt: lifted},
+			{Scope: hold.Scope{Category: "basic"}, Expires: lifted},
+		}, nil, false, 0},
+		{"a hold on a person keeps it whole", []hold.Hold{{Scope: hold.Scope{SubjectID: "u-1"}}}, nil, true, 1},
+		{"a category hold keeps it whole", []hold.Hold{{Scope: hold.Scope{Category: "basic"}}}, nil, true, 1},
+		{"a period without a start keeps it whole", []hold.Hold{{Scope: hold.Scope{To: late}}}, nil, true, 1},
+		{"periods keep from the earliest start", []hold.Hold{
+			{Scope: hold.Scope{From: late}},
+			{Scope: hold.Scope{SubjectID: "u-1", From: early, To: late}},
+			{Scope: hold.Scope{Datastore: "crm"}},
+		}, early, false, 2},
+		{"a period from after the cutoff keeps none of it", []hold.Hold{
+			{Scope: hold.Scope{From: at("2026-07-01T00:00:00Z")}},
+			{Scope: hold.Scope{From: late}},
+		}, late, false, 1},
+		{"a hold without a start outweighs periods", []hold.Hold{
+			{Scope: hold.Scope{From: early}},
+			{Scope: hold.Scope{SubjectID: "u-2"}},
+		}, nil, true, 2},
+	}
+	for _, tt := range tests {
+		from, whole, n := hold.Trail(tt.holds, cutoff, now)
+		want := time.Time{}
+		if tt.from != nil {
+			want = *tt.from
+		}
+		if !from.Equal(want) || whole != tt.whole || n != tt.n {
+			t.Errorf("%s: from %v whole %v n %d; want %v, %v, %d", tt.name, from, whole, n, want, tt.whole, tt.n)
+		}
+	}
+}

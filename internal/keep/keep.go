@@ -63,7 +63,8 @@ var Trail = Record{
 	What: "the audit trail, with its decision records",
 	Kept: "the period, counted from each entry; without end by default",
 	Ends: "cut hourly up to the last signed checkpoint older than the period, keeping the trail's first entry and its key rotations; " +
-		"nothing is cut while a legal hold is in force, nor without signed checkpoints to a file",
+		"a legal hold keeps the entries from its period's start, or the whole trail when it has no start (datastore holds excepted); " +
+		"nothing is cut without signed checkpoints to a file",
 	Setting: "audit-retention",
 	Default: Forever,
 	Minimum: &manifest.Period{Count: 3, Unit: "years"},

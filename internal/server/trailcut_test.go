@@ -16,8 +16,9 @@ import (
 )
 
 // TestAuditRetention: with --audit-retention, the server cuts its trail
-// at the last signed checkpoint older than the period, not while a legal
-// hold is in force, and what it keeps verifies against the checkpoints;
+// at the last signed checkpoint older than the period, not past what a
+// legal hold in force keeps, and what it keeps verifies against the
+// checkpoints;
 // without a checkpoint file the setting does not load.
 func TestAuditRetention(t *testing.T) {
 	dir := t.TempDir()
@@ -101,13 +102,40 @@ func TestAuditRetention(t *testing.T) {
 	}
 	srv.Close()
 
-	// Four years on, the hold has expired: the trail is cut up to the
-	// checkpoint, and verifies from there against the checkpoints.
+	// Four years on, the hold on the person has expired. A hold on the
+	// organisation's databases does not cover the trail, nor does a hold
+	// on a period that starts after the cutoff; a hold on a period that
+	// starts before the checkpoint keeps everything it vouches for.
+	st, err = store.Open(t.Context(), env["CUSTOS_DB"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range []store.LegalHold{
+		{ID: "hold-crm", Datastore: "crm"},
+		{ID: "hold-later", From: now.AddDate(2, 0, 0)},
+		{ID: "hold-period", From: now.Add(-time.Hour), Expires: now.AddDate(4, 3, 0)},
+	} {
+		h.Reason, h.Authority, h.PlacedBy, h.PlacedAt = "litigation", "court", "op", now
+		if err := st.CreateLegalHold(t.Context(), h); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st.Close()
 	srv = serve(4)
-	defer srv.Close()
 	c, err := srv.CutTrail(t.Context())
-	if err != nil || c.Start != head.Seq || c.Deleted != head.Seq-1 {
-		t.Fatalf("cut four years on = %+v, %v; want start %d (the checkpoint at shutdown), %d deleted (all but the first)", c, err, head.Seq, head.Seq-1)
+	if err != nil || c.Deleted != 0 || c.Start != 0 || c.Held != 1 || c.HeldFrom == nil || !c.HeldFrom.Equal(now.Add(-time.Hour).Truncate(time.Microsecond)) || c.Whole() {
+		t.Errorf("cut four years on under a period's hold = %+v, %v; want nothing cut, one hold keeping entries from %v", c, err, now.Add(-time.Hour))
+	}
+	srv.Close()
+
+	// Four and a half years on, the period's hold has expired: the trail
+	// is cut up to the checkpoint, and verifies from there against the
+	// checkpoints.
+	srv = serve(4.5)
+	defer srv.Close()
+	c, err = srv.CutTrail(t.Context())
+	if err != nil || c.Start != head.Seq || c.Deleted != head.Seq-1 || c.Held != 0 {
+		t.Fatalf("cut four and a half years on = %+v, %v; want start %d (the checkpoint at shutdown), %d deleted (all but the first), no hold", c, err, head.Seq, head.Seq-1)
 	}
 	rep, err := srv.Trail().Verify(t.Context(), nil, nil)
 	if err != nil {
