@@ -142,6 +142,9 @@ func TestSubjects(t *testing.T) {
 		if err != nil || !sub.Restricted || sub.GuardianID != "u-g" || len(states) != 0 {
 			t.Errorf("SubjectState = %+v, %v, %v", sub, states, err)
 		}
+		if sub, states, err := s.SubjectState(ctx, "nobody"); !errors.Is(err, ErrNotFound) || sub.ID != "" || states != nil {
+			t.Errorf("SubjectState of nobody = %+v, %v, %v; want ErrNotFound", sub, states, err)
+		}
 		if err := s.UpdateSubject(ctx, "nobody", SubjectPatch{Restricted: &yes}); !errors.Is(err, ErrNotFound) {
 			t.Errorf("update unknown: %v", err)
 		}
@@ -375,4 +378,28 @@ func TestSQLitePathWithURIDelimiters(t *testing.T) {
 	if _, err := os.Stat(path); err != nil {
 		t.Errorf("database not at %s: %v", path, err)
 	}
+}
+
+// BenchmarkSubjectState reads what a decision that misses the cache
+// needs: a subject with five consents in force.
+func BenchmarkSubjectState(b *testing.B) {
+	benchBackends(b, func(b *testing.B, open func(b *testing.B) *Store) {
+		s := open(b)
+		ctx := context.Background()
+		if err := s.CreateSubject(ctx, Subject{ID: "u-1"}); err != nil {
+			b.Fatal(err)
+		}
+		var evs []ConsentEvent
+		for i, p := range []string{"ads", "analytics", "push", "profiling", "policy"} {
+			evs = append(evs, consent(fmt.Sprintf("e%d", i), "u-1", p, ActionGrant, 1))
+		}
+		if err := s.AppendConsents(ctx, evs, nil); err != nil {
+			b.Fatal(err)
+		}
+		for b.Loop() {
+			if _, states, err := s.SubjectState(ctx, "u-1"); err != nil || len(states) != 5 {
+				b.Fatalf("SubjectState = %d states, %v", len(states), err)
+			}
+		}
+	})
 }
