@@ -174,20 +174,44 @@ func (s *Store) Subject(ctx context.Context, id string) (Subject, error) {
 }
 
 func (s *Store) subjectRow(ctx context.Context, id string) (Subject, error) {
-	var sub Subject
-	var birth, band, guardian, arrangement, jur, lang sql.NullString
-	var restricted int
-	var created, updated int64
-	err := s.rd().QueryRowContext(ctx, s.q(`SELECT id, birth_date, age_band, guardian_id, jurisdiction, language, restricted, arrangement, created_at, updated_at FROM subjects WHERE org_id = ? AND id = ?`), s.org, id).
-		Scan(&sub.ID, &birth, &band, &guardian, &jur, &lang, &restricted, &arrangement, &created, &updated)
-	if err != nil {
+	var r subjectRow
+	if err := s.rd().QueryRowContext(ctx, s.q(`SELECT `+subjectColumns+` FROM subjects WHERE org_id = ? AND id = ?`), s.org, id).Scan(r.dest()...); err != nil {
 		return Subject{}, fmt.Errorf("subject: %w", mapErr(err))
 	}
-	sub.BirthDate, sub.AgeBand, sub.GuardianID, sub.Arrangement = birth.String, band.String, guardian.String, arrangement.String
-	sub.Jurisdiction, sub.Language = jur.String, lang.String
-	sub.Restricted = restricted != 0
-	sub.CreatedAt, sub.UpdatedAt = fromMicros(created), fromMicros(updated)
-	return sub, nil
+	return r.subject(), nil
+}
+
+// The subjects columns a subjectRow scans, bare and under the alias s.
+var subjectColumns, subjectColumnsOfS = subjectCols(""), subjectCols("s")
+
+// subjectCols are the subjects columns a subjectRow scans, each prefixed
+// with the table's alias when one is given.
+func subjectCols(alias string) string {
+	cols := []string{"id", "birth_date", "age_band", "guardian_id", "jurisdiction", "language", "restricted", "arrangement", "created_at", "updated_at"}
+	if alias != "" {
+		for i, c := range cols {
+			cols[i] = alias + "." + c
+		}
+	}
+	return strings.Join(cols, ", ")
+}
+
+// subjectRow receives the columns of subjectCols.
+type subjectRow struct {
+	id                                            string
+	birth, band, guardian, arrangement, jur, lang sql.NullString
+	restricted                                    int
+	created, updated                              int64
+}
+
+func (r *subjectRow) dest() []any {
+	return []any{&r.id, &r.birth, &r.band, &r.guardian, &r.jur, &r.lang, &r.restricted, &r.arrangement, &r.created, &r.updated}
+}
+
+func (r *subjectRow) subject() Subject {
+	return Subject{ID: r.id, BirthDate: r.birth.String, AgeBand: r.band.String, GuardianID: r.guardian.String, Arrangement: r.arrangement.String,
+		Jurisdiction: r.jur.String, Language: r.lang.String, Restricted: r.restricted != 0,
+		CreatedAt: fromMicros(r.created), UpdatedAt: fromMicros(r.updated)}
 }
 
 // SubjectByIdentity finds the subject an identity hash belongs to. It
@@ -218,8 +242,7 @@ var errNoIdentity = fmt.Errorf("identity: %w", ErrNotFound)
 // consent per purpose. It is one query, so that a decision that misses
 // the cache waits on one round trip to PostgreSQL, not two.
 func (s *Store) SubjectState(ctx context.Context, id string) (Subject, []ConsentState, error) {
-	rows, err := s.rd().QueryContext(ctx, s.q(`SELECT s.id, s.birth_date, s.age_band, s.guardian_id, s.jurisdiction, s.language, s.restricted, s.arrangement, s.created_at, s.updated_at,
-		c.purpose, c.action, c.by_guardian, c.version_seq, c.event_id
+	rows, err := s.rd().QueryContext(ctx, s.q(`SELECT `+subjectColumnsOfS+`, c.purpose, c.action, c.by_guardian, c.version_seq, c.event_id
 		FROM subjects s LEFT JOIN consent_state c ON c.org_id = s.org_id AND c.subject_id = s.id
 		WHERE s.org_id = ? AND s.id = ?`), s.org, id)
 	if err != nil {
@@ -230,21 +253,14 @@ func (s *Store) SubjectState(ctx context.Context, id string) (Subject, []Consent
 	var out []ConsentState
 	found := false
 	for rows.Next() {
-		var birth, band, guardian, arrangement, jur, lang sql.NullString
-		var restricted int
-		var created, updated int64
+		var r subjectRow
 		var purpose, action, event sql.NullString
 		var bg, version sql.NullInt64
-		if err := rows.Scan(&sub.ID, &birth, &band, &guardian, &jur, &lang, &restricted, &arrangement, &created, &updated,
-			&purpose, &action, &bg, &version, &event); err != nil {
+		if err := rows.Scan(append(r.dest(), &purpose, &action, &bg, &version, &event)...); err != nil {
 			return Subject{}, nil, fmt.Errorf("subject state: %w", mapErr(err))
 		}
 		if !found {
-			found = true
-			sub.BirthDate, sub.AgeBand, sub.GuardianID, sub.Arrangement = birth.String, band.String, guardian.String, arrangement.String
-			sub.Jurisdiction, sub.Language = jur.String, lang.String
-			sub.Restricted = restricted != 0
-			sub.CreatedAt, sub.UpdatedAt = fromMicros(created), fromMicros(updated)
+			sub, found = r.subject(), true
 		}
 		if purpose.Valid { // no row of consent_state: the LEFT JOIN's NULLs
 			out = append(out, ConsentState{Purpose: purpose.String, Action: action.String, Granted: action.String == ActionGrant,
